@@ -1,0 +1,201 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+	"sort"
+	"strings"
+)
+
+// SpanKey identifies a span inside a trace for de-duplication. Kind is part
+// of the key because Zipkin client and server halves share a SpanID.
+type SpanKey struct {
+	SpanID SpanID
+	Kind   SpanKind
+}
+
+// TraceBuilder assembles traces from spans that arrive in any order and
+// grouping. It merges identical resources and scopes and drops duplicate
+// spans (same SpanKey within a trace).
+type TraceBuilder struct {
+	traces map[TraceID]*builderTrace
+	// Duplicates counts spans dropped as duplicates.
+	Duplicates int
+	// Spans counts spans kept.
+	Spans int
+}
+
+type builderTrace struct {
+	trace     *Trace
+	resources map[string]int   // resource key -> index in ResourceSpans
+	scopes    []map[string]int // per resource: scope key -> index in ScopeSpans
+	seen      map[SpanKey]struct{}
+}
+
+// NewTraceBuilder returns an empty builder.
+func NewTraceBuilder() *TraceBuilder {
+	return &TraceBuilder{traces: map[TraceID]*builderTrace{}}
+}
+
+// Len returns the number of traces held.
+func (b *TraceBuilder) Len() int { return len(b.traces) }
+
+// AddResourceSpans adds every span of rs, each to the trace named by its
+// TraceID. Resource and scope are shared by reference-free copy.
+func (b *TraceBuilder) AddResourceSpans(rs *ResourceSpans) {
+	rkey := resourceKey(&rs.Resource)
+	for i := range rs.ScopeSpans {
+		ss := &rs.ScopeSpans[i]
+		skey := scopeKey(&ss.Scope)
+		for k := range ss.Spans {
+			b.AddSpan(&rs.Resource, rkey, &ss.Scope, skey, ss.Spans[k])
+		}
+	}
+}
+
+// AddTrace adds every span of t.
+func (b *TraceBuilder) AddTrace(t *Trace) {
+	for i := range t.ResourceSpans {
+		b.AddResourceSpans(&t.ResourceSpans[i])
+	}
+}
+
+// AddSpan adds one span under the given resource and scope. rkey and skey
+// may be empty, in which case they are computed.
+func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey string, s Span) {
+	if rkey == "" {
+		rkey = resourceKey(res)
+	}
+	if skey == "" {
+		skey = scopeKey(sc)
+	}
+	bt := b.traces[s.TraceID]
+	if bt == nil {
+		bt = &builderTrace{
+			trace:     &Trace{TraceID: s.TraceID},
+			resources: map[string]int{},
+			seen:      map[SpanKey]struct{}{},
+		}
+		b.traces[s.TraceID] = bt
+	}
+	key := SpanKey{s.SpanID, s.Kind}
+	if _, dup := bt.seen[key]; dup {
+		b.Duplicates++
+		return
+	}
+	bt.seen[key] = struct{}{}
+	b.Spans++
+
+	ri, ok := bt.resources[rkey]
+	if !ok {
+		ri = len(bt.trace.ResourceSpans)
+		bt.resources[rkey] = ri
+		bt.trace.ResourceSpans = append(bt.trace.ResourceSpans, ResourceSpans{Resource: *res})
+		bt.scopes = append(bt.scopes, map[string]int{})
+	}
+	rs := &bt.trace.ResourceSpans[ri]
+	si, ok := bt.scopes[ri][skey]
+	if !ok {
+		si = len(rs.ScopeSpans)
+		bt.scopes[ri][skey] = si
+		rs.ScopeSpans = append(rs.ScopeSpans, ScopeSpans{Scope: *sc})
+	}
+	rs.ScopeSpans[si].Spans = append(rs.ScopeSpans[si].Spans, s)
+}
+
+// Traces returns the assembled traces sorted by TraceID and empties the
+// builder. Nested sets are computed for each trace.
+func (b *TraceBuilder) Traces() []*Trace {
+	out := make([]*Trace, 0, len(b.traces))
+	for _, bt := range b.traces {
+		ComputeNestedSets(bt.trace)
+		out = append(out, bt.trace)
+	}
+	SortTraces(out)
+	b.traces = map[TraceID]*builderTrace{}
+	return out
+}
+
+// SortTraces sorts traces by TraceID ascending (the block row order).
+func SortTraces(ts []*Trace) {
+	sort.Slice(ts, func(i, j int) bool { return CompareTraceIDs(ts[i].TraceID, ts[j].TraceID) < 0 })
+}
+
+// CompareTraceIDs orders trace IDs bytewise.
+func CompareTraceIDs(a, b TraceID) int { return strings.Compare(string(a[:]), string(b[:])) }
+
+// MergeTraces combines copies of the same trace into one, dropping
+// duplicate spans by SpanKey; the result has nested sets recomputed.
+func MergeTraces(ts ...*Trace) *Trace {
+	b := NewTraceBuilder()
+	for _, t := range ts {
+		b.AddTrace(t)
+	}
+	out := b.Traces()
+	if len(out) == 0 {
+		return &Trace{}
+	}
+	return out[0]
+}
+
+func resourceKey(r *Resource) string {
+	var sb strings.Builder
+	writeAttrsKey(&sb, r.Attributes)
+	writeUint(&sb, uint64(r.DroppedAttributesCount))
+	return sb.String()
+}
+
+func scopeKey(s *Scope) string {
+	var sb strings.Builder
+	writeString(&sb, s.Name)
+	writeString(&sb, s.Version)
+	writeAttrsKey(&sb, s.Attributes)
+	writeUint(&sb, uint64(s.DroppedAttributesCount))
+	return sb.String()
+}
+
+func writeAttrsKey(sb *strings.Builder, attrs []Attribute) {
+	writeUint(sb, uint64(len(attrs)))
+	for i := range attrs {
+		writeString(sb, attrs[i].Key)
+		writeValueKey(sb, &attrs[i].Value)
+	}
+}
+
+func writeValueKey(sb *strings.Builder, v *Value) {
+	sb.WriteByte(byte(v.Type))
+	switch v.Type {
+	case ValueString:
+		writeString(sb, v.Str)
+	case ValueInt:
+		writeUint(sb, uint64(v.Int))
+	case ValueDouble:
+		writeUint(sb, math.Float64bits(v.Double))
+	case ValueBool:
+		if v.Bool {
+			sb.WriteByte(1)
+		} else {
+			sb.WriteByte(0)
+		}
+	case ValueBytes:
+		writeString(sb, string(v.Bytes))
+	case ValueArray:
+		writeUint(sb, uint64(len(v.Array)))
+		for i := range v.Array {
+			writeValueKey(sb, &v.Array[i])
+		}
+	case ValueMap:
+		writeAttrsKey(sb, v.Map)
+	}
+}
+
+func writeString(sb *strings.Builder, s string) {
+	writeUint(sb, uint64(len(s)))
+	sb.WriteString(s)
+}
+
+func writeUint(sb *strings.Builder, u uint64) {
+	var buf [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(buf[:], u)
+	sb.Write(buf[:n])
+}

@@ -1,0 +1,194 @@
+package model
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// ValueType says which field of a Value holds the data.
+type ValueType uint8
+
+// Value types, as in OTLP's AnyValue.
+const (
+	ValueEmpty ValueType = iota
+	ValueString
+	ValueInt
+	ValueDouble
+	ValueBool
+	ValueBytes
+	ValueArray
+	ValueMap
+)
+
+var valueTypeNames = [...]string{"empty", "string", "int", "double", "bool", "bytes", "array", "map"}
+
+// String returns the lower-case name of the type.
+func (t ValueType) String() string {
+	if int(t) < len(valueTypeNames) {
+		return valueTypeNames[t]
+	}
+	return "ValueType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Value is a typed attribute value. Only the field matching Type is used.
+type Value struct {
+	Type   ValueType
+	Str    string
+	Int    int64
+	Double float64
+	Bool   bool
+	Bytes  []byte
+	Array  []Value
+	Map    []Attribute
+}
+
+// Attribute is a key with a typed value.
+type Attribute struct {
+	Key   string
+	Value Value
+}
+
+// StringValue returns a string Value.
+func StringValue(s string) Value { return Value{Type: ValueString, Str: s} }
+
+// IntValue returns an int Value.
+func IntValue(i int64) Value { return Value{Type: ValueInt, Int: i} }
+
+// DoubleValue returns a double Value.
+func DoubleValue(f float64) Value { return Value{Type: ValueDouble, Double: f} }
+
+// BoolValue returns a bool Value.
+func BoolValue(b bool) Value { return Value{Type: ValueBool, Bool: b} }
+
+// BytesValue returns a bytes Value.
+func BytesValue(b []byte) Value { return Value{Type: ValueBytes, Bytes: b} }
+
+// ArrayValue returns an array Value.
+func ArrayValue(vs ...Value) Value { return Value{Type: ValueArray, Array: vs} }
+
+// MapValue returns a key/value list Value.
+func MapValue(attrs ...Attribute) Value { return Value{Type: ValueMap, Map: attrs} }
+
+// Str returns a string attribute.
+func Str(k, v string) Attribute { return Attribute{Key: k, Value: StringValue(v)} }
+
+// Int returns an int attribute.
+func Int(k string, v int64) Attribute { return Attribute{Key: k, Value: IntValue(v)} }
+
+// Double returns a double attribute.
+func Double(k string, v float64) Attribute { return Attribute{Key: k, Value: DoubleValue(v)} }
+
+// Bool returns a bool attribute.
+func Bool(k string, v bool) Attribute { return Attribute{Key: k, Value: BoolValue(v)} }
+
+// Equal reports whether two values have the same type and content. Doubles
+// compare bit for bit, so NaN equals NaN.
+func (v Value) Equal(o Value) bool {
+	if v.Type != o.Type {
+		return false
+	}
+	switch v.Type {
+	case ValueString:
+		return v.Str == o.Str
+	case ValueInt:
+		return v.Int == o.Int
+	case ValueDouble:
+		return math.Float64bits(v.Double) == math.Float64bits(o.Double)
+	case ValueBool:
+		return v.Bool == o.Bool
+	case ValueBytes:
+		return bytes.Equal(v.Bytes, o.Bytes)
+	case ValueArray:
+		if len(v.Array) != len(o.Array) {
+			return false
+		}
+		for i := range v.Array {
+			if !v.Array[i].Equal(o.Array[i]) {
+				return false
+			}
+		}
+		return true
+	case ValueMap:
+		return AttributesEqual(v.Map, o.Map)
+	}
+	return true
+}
+
+// AttributesEqual compares two attribute lists in order.
+func AttributesEqual(a, b []Attribute) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || !a[i].Value.Equal(b[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// AsString renders the value for people: strings as they are, numbers in
+// Go's shortest form, arrays and maps as JSON.
+func (v Value) AsString() string {
+	switch v.Type {
+	case ValueString:
+		return v.Str
+	case ValueInt:
+		return strconv.FormatInt(v.Int, 10)
+	case ValueDouble:
+		return strconv.FormatFloat(v.Double, 'g', -1, 64)
+	case ValueBool:
+		return strconv.FormatBool(v.Bool)
+	case ValueBytes:
+		return base64.StdEncoding.EncodeToString(v.Bytes)
+	case ValueArray, ValueMap:
+		b, _ := json.Marshal(v.plain())
+		return string(b)
+	}
+	return ""
+}
+
+// plain converts the value to plain Go data for JSON rendering.
+func (v Value) plain() any {
+	switch v.Type {
+	case ValueString:
+		return v.Str
+	case ValueInt:
+		return v.Int
+	case ValueDouble:
+		if math.IsNaN(v.Double) || math.IsInf(v.Double, 0) {
+			return strconv.FormatFloat(v.Double, 'g', -1, 64)
+		}
+		return v.Double
+	case ValueBool:
+		return v.Bool
+	case ValueBytes:
+		return v.Bytes
+	case ValueArray:
+		out := make([]any, len(v.Array))
+		for i, e := range v.Array {
+			out[i] = e.plain()
+		}
+		return out
+	case ValueMap:
+		out := make(map[string]any, len(v.Map))
+		for _, a := range v.Map {
+			out[a.Key] = a.Value.plain()
+		}
+		return out
+	}
+	return nil
+}
+
+// Find returns the value of the first attribute named key.
+func Find(attrs []Attribute, key string) (Value, bool) {
+	for i := range attrs {
+		if attrs[i].Key == key {
+			return attrs[i].Value, true
+		}
+	}
+	return Value{}, false
+}

@@ -1,0 +1,73 @@
+// Package store is the storage-agnostic contract between trace storage
+// (blocks, in-memory test sources) and the code that reads traces (TraceQL
+// evaluation, sampling, metrics generation).
+//
+// Glossary:
+//   - Source: anything that can stream traces for a Request.
+//   - Request: a time range and optional trace IDs; hints that a source may
+//     use to skip data. Readers re-check everything, so a source that ignores
+//     a hint is still correct.
+//   - TraceIterator: the Next/At/Err/Close stream of traces a Source returns.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// Request selects traces. Zero times mean unbounded.
+type Request struct {
+	// Start and End bound the trace time range: a trace is selected when
+	// [trace start, trace end] overlaps [Start, End].
+	Start, End time.Time
+	// TraceIDs, when not empty, restricts the result to these traces.
+	TraceIDs []model.TraceID
+}
+
+// Source streams traces.
+type Source interface {
+	Traces(ctx context.Context, req Request) (TraceIterator, error)
+}
+
+// TraceIterator is a stream of traces. At is valid after Next returned true
+// and until the next call to Next.
+type TraceIterator interface {
+	Next() bool
+	At() *model.Trace
+	Err() error
+	Close() error
+}
+
+// Overlaps reports whether [start, end] (Unix ns) overlaps the request range.
+func (r Request) Overlaps(start, end uint64) bool {
+	if !r.Start.IsZero() && end < uint64(r.Start.UnixNano()) {
+		return false
+	}
+	if !r.End.IsZero() && start > uint64(r.End.UnixNano()) {
+		return false
+	}
+	return true
+}
+
+// SliceIterator iterates over traces held in memory.
+type SliceIterator struct {
+	traces []*model.Trace
+	i      int
+}
+
+// NewSliceIterator returns an iterator over ts.
+func NewSliceIterator(ts []*model.Trace) *SliceIterator { return &SliceIterator{traces: ts, i: -1} }
+
+// Next advances to the next trace.
+func (it *SliceIterator) Next() bool { it.i++; return it.i < len(it.traces) }
+
+// At returns the current trace.
+func (it *SliceIterator) At() *model.Trace { return it.traces[it.i] }
+
+// Err always returns nil.
+func (it *SliceIterator) Err() error { return nil }
+
+// Close does nothing.
+func (it *SliceIterator) Close() error { return nil }
