@@ -31,8 +31,9 @@ type Source interface {
 	Traces(ctx context.Context, req Request) (TraceIterator, error)
 }
 
-// TraceIterator is a stream of traces. At is valid after Next returned true
-// and until the next call to Next.
+// TraceIterator is a stream of traces. At is valid after Next returned true;
+// the trace it returns belongs to the caller (sources never reuse it), so
+// callers may keep traces across calls to Next.
 type TraceIterator interface {
 	Next() bool
 	At() *model.Trace

@@ -1,0 +1,151 @@
+// Package ui renders command results for people (aligned tables, progress
+// on a terminal) and for scripts (TSV, JSON). Only cmd/tracectl imports it.
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"golang.org/x/term"
+)
+
+// IO bundles the standard streams and whether they are terminals.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	OutTTY bool
+	ErrTTY bool
+}
+
+// System returns the process's streams with terminal detection.
+func System() *IO {
+	return &IO{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		Err:    os.Stderr,
+		OutTTY: isTerminal(os.Stdout),
+		ErrTTY: isTerminal(os.Stderr),
+	}
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// Table writes rows under header: an aligned table when tty is true, else
+// tab-separated lines with a header line (so `cut`/`awk` scripts can name
+// columns by the first line).
+func Table(w io.Writer, tty bool, header []string, rows [][]string) error {
+	if !tty {
+		var b strings.Builder
+		b.WriteString(strings.Join(header, "\t"))
+		b.WriteByte('\n')
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, "\t"))
+			b.WriteByte('\n')
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.On),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	t.Header(header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	return t.Render()
+}
+
+// JSON writes v as indented JSON followed by a newline.
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// JSONLine writes v as one line of JSON.
+func JSONLine(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
+// Progress prints a one-line, self-overwriting status on a terminal, at
+// most a few times a second. It prints nothing when disabled, so stderr of
+// scripts stays clean.
+type Progress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	enabled bool
+	last    time.Time
+	width   int
+}
+
+// NewProgress returns a progress line on w, active only when enabled.
+func NewProgress(w io.Writer, enabled bool) *Progress {
+	return &Progress{w: w, enabled: enabled}
+}
+
+// Update replaces the status line (rate-limited to 10 per second).
+func (p *Progress) Update(format string, args ...any) {
+	if p == nil || !p.enabled {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	line := fmt.Sprintf(format, args...)
+	pad := ""
+	if n := p.width - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	p.width = len(line)
+	fmt.Fprintf(p.w, "\r%s%s", line, pad)
+}
+
+// Done clears the status line.
+func (p *Progress) Done() {
+	if p == nil || !p.enabled {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.width > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
+	}
+	p.width = 0
+}
+
+// Bytes formats a byte count with a binary unit (B, KiB, MiB, GiB).
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
