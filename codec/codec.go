@@ -28,10 +28,11 @@ const (
 	FormatJaegerJSON Format = "jaeger-json" // Jaeger UI/query API JSON, or api_v2 proto-JSON batches
 	FormatZipkinV1   Format = "zipkin-v1"   // Zipkin v1 JSON
 	FormatZipkinV2   Format = "zipkin-v2"   // Zipkin v2 JSON
+	FormatOTLPYAML   Format = "otlp-yaml"   // OTLP/JSON structure written as YAML (Collector golden files)
 )
 
 // Formats lists every format in a stable order.
-var Formats = []Format{FormatOTLPJSON, FormatOTLPProto, FormatJaegerJSON, FormatZipkinV1, FormatZipkinV2}
+var Formats = []Format{FormatOTLPJSON, FormatOTLPProto, FormatJaegerJSON, FormatZipkinV1, FormatZipkinV2, FormatOTLPYAML}
 
 // ParseFormat accepts a format name (case-insensitive).
 func ParseFormat(s string) (Format, error) {

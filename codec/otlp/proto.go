@@ -1,0 +1,105 @@
+package otlp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tracectl/tracectl/codec"
+)
+
+// DecodeProto decodes one OTLP protobuf message (ExportTraceServiceRequest
+// or TracesData, which share their wire form) and emits it as one batch.
+// The top-level framing is checked first, so a file cut inside a
+// resource_spans field is reported with its byte offset.
+func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return &codec.DecodeError{File: name, Offset: int64(len(data)), Err: err}
+	}
+	if len(data) == 0 {
+		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP protobuf message")}
+	}
+	if off, err := checkFraming(data); err != nil {
+		return &codec.DecodeError{File: name, Offset: off, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
+	}
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(data)
+	if err != nil {
+		return &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
+	}
+	b := codec.Batch(FromPdata(td))
+	if err := checkSpanIDs(name, b); err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return emit(b)
+}
+
+// checkFraming walks the top-level fields of a protobuf message and checks
+// that every field is well formed and fits in data. It returns the offset
+// of the first bad field.
+func checkFraming(data []byte) (int64, error) {
+	off := 0
+	for off < len(data) {
+		start := off
+		tag, n := binary.Uvarint(data[off:])
+		if n <= 0 {
+			return int64(start), errors.New("bad field tag (truncated?)")
+		}
+		off += n
+		field, wire := tag>>3, tag&7
+		if field == 0 {
+			return int64(start), errors.New("field number 0")
+		}
+		switch wire {
+		case 0:
+			_, n := binary.Uvarint(data[off:])
+			if n <= 0 {
+				return int64(start), fmt.Errorf("field %d: bad varint (truncated?)", field)
+			}
+			off += n
+		case 1:
+			off += 8
+		case 5:
+			off += 4
+		case 2:
+			l, n := binary.Uvarint(data[off:])
+			if n <= 0 {
+				return int64(start), fmt.Errorf("field %d: bad length (truncated?)", field)
+			}
+			off += n
+			if l > uint64(len(data)-off) {
+				return int64(start), fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)", field, l, len(data)-off)
+			}
+			off += int(l)
+		default:
+			return int64(start), fmt.Errorf("field %d: unsupported wire type %d", field, wire)
+		}
+		if off > len(data) {
+			return int64(start), fmt.Errorf("field %d runs past the end of the input (truncated?)", field)
+		}
+	}
+	return 0, nil
+}
+
+// checkSpanIDs rejects spans with an all-zero trace ID, naming
+// the span by its path in the OTLP message.
+func checkSpanIDs(name string, b codec.Batch) error {
+	for i := range b {
+		for j := range b[i].ScopeSpans {
+			for k := range b[i].ScopeSpans[j].Spans {
+				s := &b[i].ScopeSpans[j].Spans[k]
+				path := fmt.Sprintf("$.resourceSpans[%d].scopeSpans[%d].spans[%d]", i, j, k)
+				if s.TraceID.IsZero() {
+					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".traceId", Err: errors.New("trace ID is empty or all zeros")}
+				}
+			}
+		}
+	}
+	return nil
+}
