@@ -1,15 +1,428 @@
-// Package jaeger decodes Jaeger JSON: the Jaeger UI / query API format and
-// api_v2 proto-JSON batches.
 package jaeger
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
+
+	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
+	jaegertranslator "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/jaeger"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/model"
 )
 
-// DecodeJSON decodes Jaeger JSON from r and emits one batch per trace.
+// DecodeJSON decodes Jaeger JSON from r: query-API responses
+// {"data": [trace, ...]}, bare or wrapped trace objects, api_v2 protobuf
+// JSON batches ({"batch": {...}} or a bare Batch), top-level arrays of any
+// of these, and several such documents one after another (JSON lines).
+//
+// Each trace (or api_v2 batch) is translated with the OpenTelemetry
+// Collector's Jaeger translator and emitted as one Batch as soon as it has
+// been read, so memory is bounded by the largest trace, not the input.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
-	return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("jaeger: not implemented yet")}
+	d := &decoder{stream: newStream(name, r), emit: emit}
+	return d.run()
+}
+
+type decoder struct {
+	*stream
+	emit codec.EmitFunc
+}
+
+// rawAt is a raw JSON value with its input offset and JSON path.
+type rawAt struct {
+	raw   json.RawMessage
+	start int64
+	path  string
+}
+
+// parts collects the fields of a trace, batch or wrapper object.
+type parts struct {
+	path      string
+	start     int64
+	traceID   *rawAt
+	spans     []rawAt
+	spansSeen bool
+	processes *rawAt
+	process   *rawAt
+	errors    *rawAt
+	handled   int  // traces or batches already emitted from nested data/batch keys
+	dataSeen  bool // a "data" key was present
+}
+
+func (d *decoder) run() error {
+	for doc := 0; ; doc++ {
+		start := d.valueStart()
+		d.lr.forget(start)
+		tok, err := d.dec.Token()
+		if err == io.EOF {
+			if doc == 0 {
+				return d.errAt(-1, "", errors.New("empty input: no Jaeger JSON found"))
+			}
+			return nil
+		}
+		if err != nil {
+			return d.wrap(err, start, "$")
+		}
+		switch tok {
+		case json.Delim('{'):
+			if err := d.topObject("$", start); err != nil {
+				return err
+			}
+		case json.Delim('['):
+			if err := d.topArray("$"); err != nil {
+				return err
+			}
+		default:
+			return d.errAt(start, "$", fmt.Errorf("want a JSON object or array, found %v", tok))
+		}
+	}
+}
+
+func (d *decoder) topArray(path string) error {
+	for i := 0; d.dec.More(); i++ {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		tok, start, err := d.token(p)
+		if err != nil {
+			return err
+		}
+		if tok != json.Delim('{') {
+			return d.errAt(start, p, fmt.Errorf("want a trace or batch object, found %v", tok))
+		}
+		d.lr.forget(start)
+		if err := d.topObject(p, start); err != nil {
+			return err
+		}
+	}
+	_, _, err := d.token(path)
+	return err
+}
+
+// topObject reads an object whose '{' has been consumed and emits what it
+// holds: the traces of a "data" key, a "batch", or the object itself as a
+// trace or batch.
+func (d *decoder) topObject(path string, start int64) error {
+	p, err := d.object(path, start, true)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.spansSeen && p.process != nil && p.processes == nil:
+		return d.emitProto(p)
+	case p.spansSeen:
+		return d.emitUI(p)
+	case p.handled > 0:
+		return nil
+	}
+	if p.errors != nil {
+		var errs []struct {
+			Code int    `json:"code"`
+			Msg  string `json:"msg"`
+		}
+		if json.Unmarshal(p.errors.raw, &errs) == nil && len(errs) > 0 {
+			msgs := make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i] = e.Msg
+			}
+			return d.errAt(p.errors.start, p.errors.path, fmt.Errorf("query API response holds errors: %s", strings.Join(msgs, "; ")))
+		}
+	}
+	if p.dataSeen {
+		return nil // {"data": []}: a query that found nothing
+	}
+	return d.errAt(start, path, errors.New(`no Jaeger trace found: want "data", "spans" or "batch"`))
+}
+
+// object reads the keys of an object whose '{' has been consumed. With top
+// set, "data" and "batch" values are decoded and emitted as they stream by.
+func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
+	p := &parts{path: path, start: start}
+	for {
+		key, ok, err := d.key(path)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		kp := path + "." + key
+		switch lk := strings.ToLower(key); {
+		case lk == "spans":
+			if err := d.spans(p, kp); err != nil {
+				return nil, err
+			}
+		case top && lk == "data":
+			n, err := d.data(kp)
+			if err != nil {
+				return nil, err
+			}
+			p.handled += n
+			p.dataSeen = true
+		case top && lk == "batch":
+			tok, bstart, err := d.token(kp)
+			if err != nil {
+				return nil, err
+			}
+			if tok == nil {
+				continue
+			}
+			if tok != json.Delim('{') {
+				return nil, d.errAt(bstart, kp, fmt.Errorf("want a batch object, found %v", tok))
+			}
+			bp, err := d.object(kp, bstart, false)
+			if err != nil {
+				return nil, err
+			}
+			if err := d.emitProto(bp); err != nil {
+				return nil, err
+			}
+			p.handled++
+		default:
+			raw, vstart, err := d.raw(kp)
+			if err != nil {
+				return nil, err
+			}
+			v := &rawAt{raw: raw, start: vstart, path: kp}
+			switch lk {
+			case "traceid", "trace_id":
+				p.traceID = v
+			case "processes":
+				p.processes = v
+			case "process":
+				p.process = v
+			case "errors":
+				if top {
+					p.errors = v
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+func (d *decoder) spans(p *parts, path string) error {
+	tok, start, err := d.token(path)
+	if err != nil {
+		return err
+	}
+	p.spansSeen = true
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return d.errAt(start, path, fmt.Errorf("want an array of spans, found %v", tok))
+	}
+	for i := 0; d.dec.More(); i++ {
+		sp := fmt.Sprintf("%s[%d]", path, i)
+		raw, sstart, err := d.raw(sp)
+		if err != nil {
+			return err
+		}
+		p.spans = append(p.spans, rawAt{raw: raw, start: sstart, path: sp})
+	}
+	_, _, err = d.token(path)
+	return err
+}
+
+// data reads the value of a "data" key: an array of traces or one trace.
+// It returns how many traces it emitted.
+func (d *decoder) data(path string) (int, error) {
+	tok, start, err := d.token(path)
+	if err != nil {
+		return 0, err
+	}
+	switch tok {
+	case nil:
+		return 0, nil
+	case json.Delim('{'):
+		p, err := d.object(path, start, false)
+		if err != nil {
+			return 0, err
+		}
+		return 1, d.emitUI(p)
+	case json.Delim('['):
+	default:
+		return 0, d.errAt(start, path, fmt.Errorf("want an array of traces, found %v", tok))
+	}
+	n := 0
+	for i := 0; d.dec.More(); i++ {
+		tp := fmt.Sprintf("%s[%d]", path, i)
+		tok, tstart, err := d.token(tp)
+		if err != nil {
+			return n, err
+		}
+		if tok != json.Delim('{') {
+			return n, d.errAt(tstart, tp, fmt.Errorf("want a trace object, found %v", tok))
+		}
+		// Earlier traces are done with: let their bytes go.
+		d.lr.forget(tstart)
+		p, err := d.object(tp, tstart, false)
+		if err != nil {
+			return n, err
+		}
+		if err := d.emitUI(p); err != nil {
+			return n, err
+		}
+		n++
+	}
+	_, _, err = d.token(path)
+	return n, err
+}
+
+// group collects spans by process, in order of first appearance.
+type group struct {
+	keys    map[string]int
+	batches []*jmodel.Batch
+}
+
+func (g *group) add(proc *jmodel.Process, span *jmodel.Span) {
+	if g.keys == nil {
+		g.keys = map[string]int{}
+	}
+	key := ""
+	if proc != nil {
+		key = proc.String()
+	}
+	i, ok := g.keys[key]
+	if !ok {
+		i = len(g.batches)
+		g.keys[key] = i
+		g.batches = append(g.batches, &jmodel.Batch{Process: proc})
+	}
+	g.batches[i].Spans = append(g.batches[i].Spans, span)
+}
+
+// translate runs the Collector's translator one process at a time (it
+// groups by a hash map, so one call per process keeps the order stable).
+func (g *group) translate() (codec.Batch, error) {
+	var out []model.ResourceSpans
+	for _, b := range g.batches {
+		td, err := jaegertranslator.ProtoToTraces([]*jmodel.Batch{b})
+		if err != nil {
+			return nil, err
+		}
+		out = appendPdata(out, td)
+	}
+	return codec.Batch(out), nil
+}
+
+// emitUI converts a UI-format trace and emits it.
+func (d *decoder) emitUI(p *parts) error {
+	traceID := ""
+	if p.traceID != nil {
+		if err := d.unmarshal(p.traceID.raw, p.traceID.start, p.traceID.path, &traceID); err != nil {
+			return err
+		}
+	}
+	var procRaw map[string]json.RawMessage
+	if p.processes != nil {
+		if err := d.unmarshal(p.processes.raw, p.processes.start, p.processes.path, &procRaw); err != nil {
+			return err
+		}
+	}
+	procs := map[string]*jmodel.Process{}
+	process := func(id string) (*jmodel.Process, error) {
+		if pr, ok := procs[id]; ok {
+			return pr, nil
+		}
+		raw, ok := procRaw[id]
+		if !ok {
+			return nil, nil
+		}
+		path := p.processes.path + "." + id
+		var up uiProcess
+		if err := d.unmarshal(raw, p.processes.start, path, &up); err != nil {
+			return nil, err
+		}
+		pr, err := up.toModel()
+		if err != nil {
+			return nil, d.spanErr(rawAt{start: p.processes.start, path: path}, err)
+		}
+		procs[id] = pr
+		return pr, nil
+	}
+	var g group
+	for _, s := range p.spans {
+		var us uiSpan
+		if err := d.unmarshal(s.raw, s.start, s.path, &us); err != nil {
+			return err
+		}
+		span, err := us.toModel(traceID)
+		if err != nil {
+			return d.spanErr(s, err)
+		}
+		var proc *jmodel.Process
+		switch {
+		case us.Process != nil:
+			if proc, err = us.Process.toModel(); err != nil {
+				return d.spanErr(s, under(".process", err))
+			}
+		case us.ProcessID != "":
+			if proc, err = process(us.ProcessID); err != nil {
+				return err
+			}
+			if proc == nil {
+				return d.errAt(s.start, s.path+".processID", fmt.Errorf("process %q not found in processes", us.ProcessID))
+			}
+		case len(procRaw) == 1:
+			for id := range procRaw {
+				if proc, err = process(id); err != nil {
+					return err
+				}
+			}
+		default:
+			return d.errAt(s.start, s.path+".processID", errors.New("span has no processID"))
+		}
+		g.add(proc, span)
+	}
+	return d.send(&g, p)
+}
+
+// emitProto converts an api_v2 batch and emits it.
+func (d *decoder) emitProto(p *parts) error {
+	var batchProc *jmodel.Process
+	if p.process != nil && jsonKind(p.process.raw) != 'n' {
+		var err error
+		if batchProc, err = pbProcess(p.process.raw); err != nil {
+			return d.spanErr(*p.process, err)
+		}
+	}
+	var g group
+	for _, s := range p.spans {
+		span, proc, err := pbSpan(s.raw)
+		if err != nil {
+			return d.spanErr(s, err)
+		}
+		if proc == nil {
+			proc = batchProc
+		}
+		g.add(proc, span)
+	}
+	return d.send(&g, p)
+}
+
+func (d *decoder) send(g *group, p *parts) error {
+	if len(g.batches) == 0 {
+		return nil
+	}
+	b, err := g.translate()
+	if err != nil {
+		return d.errAt(p.start, p.path, err)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return d.emit(b)
+}
+
+// spanErr positions an error from converting the value s.
+func (d *decoder) spanErr(s rawAt, err error) error {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return d.errAt(s.start, s.path+fe.path, fe.err)
+	}
+	return d.errAt(s.start, s.path, err)
 }

@@ -1,0 +1,209 @@
+package jaeger
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
+)
+
+// The Jaeger UI / query-API JSON (jaeger's model/json package): hex IDs,
+// times and durations in microseconds, typed tags {key, type, value}.
+
+type uiSpan struct {
+	TraceID       string      `json:"traceID"`
+	SpanID        string      `json:"spanID"`
+	ParentSpanID  string      `json:"parentSpanID"` // deprecated; used when there are no references
+	Flags         uint32      `json:"flags"`
+	OperationName string      `json:"operationName"`
+	References    []uiRef     `json:"references"`
+	StartTime     json.Number `json:"startTime"`
+	Duration      json.Number `json:"duration"`
+	Tags          []uiKV      `json:"tags"`
+	Logs          []uiLog     `json:"logs"`
+	ProcessID     string      `json:"processID"`
+	Process       *uiProcess  `json:"process"`
+}
+
+type uiRef struct {
+	RefType string `json:"refType"`
+	TraceID string `json:"traceID"`
+	SpanID  string `json:"spanID"`
+}
+
+type uiKV struct {
+	Key   string          `json:"key"`
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+type uiLog struct {
+	Timestamp json.Number `json:"timestamp"`
+	Fields    []uiKV      `json:"fields"`
+}
+
+type uiProcess struct {
+	ServiceName string `json:"serviceName"`
+	Tags        []uiKV `json:"tags"`
+}
+
+// micros parses a microsecond count: a JSON number, integral or not.
+func micros(n json.Number, what string) (time.Duration, error) {
+	if n == "" {
+		return 0, nil
+	}
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		if i < 0 {
+			return 0, fieldErr("."+what, "negative %s %d", what, i)
+		}
+		if i > math.MaxInt64/1000 {
+			return 0, fieldErr("."+what, "%s %d out of range", what, i)
+		}
+		return time.Duration(i) * time.Microsecond, nil
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f < 0 || f > math.MaxInt64/1000 || math.IsNaN(f) {
+		return 0, fieldErr("."+what, "bad %s %s", what, n)
+	}
+	return time.Duration(f * 1000), nil
+}
+
+func (kv *uiKV) toModel() (jmodel.KeyValue, error) {
+	switch strings.ToLower(kv.Type) {
+	case "string":
+		return jmodel.String(kv.Key, rawString(kv.Value)), nil
+	case "bool", "boolean":
+		b, err := parseBool(kv.Value)
+		if err != nil {
+			return jmodel.KeyValue{}, under(".value", err)
+		}
+		return jmodel.Bool(kv.Key, b), nil
+	case "int64", "int":
+		i, err := parseInt(kv.Value)
+		if err != nil {
+			return jmodel.KeyValue{}, under(".value", err)
+		}
+		return jmodel.Int64(kv.Key, i), nil
+	case "float64", "float", "double":
+		f, err := parseFloat(kv.Value)
+		if err != nil {
+			return jmodel.KeyValue{}, under(".value", err)
+		}
+		return jmodel.Float64(kv.Key, f), nil
+	case "binary":
+		b, err := parseBytes(rawString(kv.Value))
+		if err != nil {
+			return jmodel.KeyValue{}, under(".value", err)
+		}
+		return jmodel.Binary(kv.Key, b), nil
+	}
+	return inferKV(kv.Key, kv.Value), nil
+}
+
+func uiKVs(kvs []uiKV, what string) ([]jmodel.KeyValue, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	out := make([]jmodel.KeyValue, len(kvs))
+	for i := range kvs {
+		kv, err := kvs[i].toModel()
+		if err != nil {
+			return nil, under(fmt.Sprintf(".%s[%d]", what, i), err)
+		}
+		out[i] = kv
+	}
+	return out, nil
+}
+
+func (p *uiProcess) toModel() (*jmodel.Process, error) {
+	tags, err := uiKVs(p.Tags, "tags")
+	if err != nil {
+		return nil, err
+	}
+	return &jmodel.Process{ServiceName: p.ServiceName, Tags: tags}, nil
+}
+
+// toModel converts a UI span; traceID is the enclosing trace's ID, used
+// when the span has none.
+func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
+	tid := s.TraceID
+	if tid == "" {
+		tid = traceID
+	}
+	if tid == "" {
+		return nil, fieldErr(".traceID", "missing trace ID")
+	}
+	var err error
+	out := &jmodel.Span{OperationName: s.OperationName, Flags: jmodel.Flags(s.Flags), ProcessID: s.ProcessID}
+	if out.TraceID, err = uiTraceID(tid); err != nil {
+		return nil, under(".traceID", err)
+	}
+	if out.TraceID == (jmodel.TraceID{}) {
+		return nil, fieldErr(".traceID", "trace ID is zero")
+	}
+	if s.SpanID == "" {
+		return nil, fieldErr(".spanID", "missing span ID")
+	}
+	if out.SpanID, err = uiSpanID(s.SpanID); err != nil {
+		return nil, under(".spanID", err)
+	}
+	if out.SpanID == 0 {
+		return nil, fieldErr(".spanID", "span ID is zero")
+	}
+	start, err := micros(s.StartTime, "startTime")
+	if err != nil {
+		return nil, err
+	}
+	out.StartTime = time.Unix(0, int64(start)).UTC()
+	if out.Duration, err = micros(s.Duration, "duration"); err != nil {
+		return nil, err
+	}
+	for i, r := range s.References {
+		ref := jmodel.SpanRef{TraceID: out.TraceID}
+		switch strings.ToUpper(r.RefType) {
+		case "", "CHILD_OF":
+			ref.RefType = jmodel.ChildOf
+		case "FOLLOWS_FROM":
+			ref.RefType = jmodel.FollowsFrom
+		default:
+			return nil, fieldErr(fmt.Sprintf(".references[%d].refType", i), "unknown reference type %q", r.RefType)
+		}
+		if r.TraceID != "" {
+			if ref.TraceID, err = uiTraceID(r.TraceID); err != nil {
+				return nil, under(fmt.Sprintf(".references[%d].traceID", i), err)
+			}
+		}
+		if ref.SpanID, err = uiSpanID(r.SpanID); err != nil {
+			return nil, under(fmt.Sprintf(".references[%d].spanID", i), err)
+		}
+		out.References = append(out.References, ref)
+	}
+	if len(out.References) == 0 && s.ParentSpanID != "" {
+		pid, err := uiSpanID(s.ParentSpanID)
+		if err != nil {
+			return nil, under(".parentSpanID", err)
+		}
+		if pid != 0 {
+			out.References = []jmodel.SpanRef{{TraceID: out.TraceID, SpanID: pid, RefType: jmodel.ChildOf}}
+		}
+	}
+	if out.Tags, err = uiKVs(s.Tags, "tags"); err != nil {
+		return nil, err
+	}
+	for i, l := range s.Logs {
+		ts, err := micros(l.Timestamp, "timestamp")
+		if err != nil {
+			return nil, under(fmt.Sprintf(".logs[%d]", i), err)
+		}
+		fields, err := uiKVs(l.Fields, "fields")
+		if err != nil {
+			return nil, under(fmt.Sprintf(".logs[%d]", i), err)
+		}
+		out.Logs = append(out.Logs, jmodel.Log{Timestamp: time.Unix(0, int64(ts)).UTC(), Fields: fields})
+	}
+	return out, nil
+}

@@ -1,0 +1,197 @@
+package jaeger
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+
+	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// jsonKind returns the kind of a raw JSON value by its first byte.
+func jsonKind(raw json.RawMessage) byte {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return 0
+	}
+	switch c := raw[0]; c {
+	case '"', '{', '[', 't', 'f', 'n':
+		return c
+	}
+	return '0' // number
+}
+
+// rawString returns raw as a string: the decoded text of a JSON string, or
+// the JSON text of anything else.
+func rawString(raw json.RawMessage) string {
+	if jsonKind(raw) == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	if jsonKind(raw) == 'n' {
+		return ""
+	}
+	return string(bytes.TrimSpace(raw))
+}
+
+// parseInt accepts a JSON number (integral) or a string holding one, as the
+// Jaeger UI writes large int64 tags as strings.
+func parseInt(raw json.RawMessage) (int64, error) {
+	s := rawString(raw)
+	if k := jsonKind(raw); k != '"' && k != '0' {
+		return 0, fmt.Errorf("want an integer, got %s", s)
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, fmt.Errorf("want an integer, got %q", s)
+	}
+	return int64(f), nil
+}
+
+func parseFloat(raw json.RawMessage) (float64, error) {
+	s := rawString(raw)
+	if k := jsonKind(raw); k != '"' && k != '0' {
+		return 0, fmt.Errorf("want a number, got %s", s)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			return f, nil
+		}
+		return 0, fmt.Errorf("want a number, got %q", s)
+	}
+	return f, nil
+}
+
+func parseBool(raw json.RawMessage) (bool, error) {
+	s := rawString(raw)
+	if k := jsonKind(raw); k != '"' && k != 't' && k != 'f' {
+		return false, fmt.Errorf("want a bool, got %s", s)
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("want a bool, got %q", s)
+	}
+	return b, nil
+}
+
+// parseBytes decodes base64 (standard or URL alphabet, padded or not).
+func parseBytes(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("not base64: %q", s)
+}
+
+// isHex reports whether s is 1 to max hex digits.
+func isHex(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// uiTraceID parses a UI trace ID: hex of up to 32 digits, left-padded. Test
+// traces written for the Jaeger UI use made-up IDs ("trace-123", "G"); the
+// UI only compares them as strings, so any other non-empty string maps to
+// a stable 128-bit FNV-1a hash of its text.
+func uiTraceID(s string) (jmodel.TraceID, error) {
+	if s != "" && !isHex(s, 32) && len(s) <= 256 {
+		h := fnv.New128a()
+		h.Write([]byte(s))
+		sum := h.Sum(nil)
+		return jmodel.TraceID{High: binary.BigEndian.Uint64(sum[:8]), Low: binary.BigEndian.Uint64(sum[8:])}, nil
+	}
+	return hexTraceID(s)
+}
+
+// uiSpanID is uiTraceID for span IDs (64-bit FNV-1a of non-hex text).
+func uiSpanID(s string) (jmodel.SpanID, error) {
+	if s != "" && !isHex(s, 16) && len(s) <= 256 {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		return jmodel.SpanID(h.Sum64()), nil
+	}
+	return hexSpanID(s)
+}
+
+// hexTraceID parses a hex trace ID of up to 32 digits (left-padded).
+func hexTraceID(s string) (jmodel.TraceID, error) {
+	id, err := model.ParseTraceID(s)
+	if err != nil {
+		return jmodel.TraceID{}, err
+	}
+	return jmodel.TraceID{High: binary.BigEndian.Uint64(id[:8]), Low: binary.BigEndian.Uint64(id[8:])}, nil
+}
+
+// hexSpanID parses a hex span ID of up to 16 digits (left-padded).
+func hexSpanID(s string) (jmodel.SpanID, error) {
+	id, err := model.ParseSpanID(s)
+	if err != nil {
+		return 0, err
+	}
+	return jmodel.SpanID(binary.BigEndian.Uint64(id[:])), nil
+}
+
+// bytesTraceID parses a proto-JSON trace ID: base64 of 8 or 16 bytes, or hex.
+func bytesTraceID(s string) (jmodel.TraceID, error) {
+	if b, err := parseBytes(s); err == nil && (len(b) == 8 || len(b) == 16) {
+		id, _ := model.TraceIDFromBytes(b)
+		return jmodel.TraceID{High: binary.BigEndian.Uint64(id[:8]), Low: binary.BigEndian.Uint64(id[8:])}, nil
+	}
+	if _, err := hex.DecodeString(strings.Repeat("0", len(s)%2) + s); err == nil && s != "" {
+		return hexTraceID(s)
+	}
+	return jmodel.TraceID{}, fmt.Errorf("trace ID %q: want base64 of 8 or 16 bytes, or hex", s)
+}
+
+// bytesSpanID parses a proto-JSON span ID: base64 of 8 bytes, or hex.
+func bytesSpanID(s string) (jmodel.SpanID, error) {
+	if b, err := parseBytes(s); err == nil && len(b) == 8 {
+		return jmodel.SpanID(binary.BigEndian.Uint64(b)), nil
+	}
+	if _, err := hex.DecodeString(strings.Repeat("0", len(s)%2) + s); err == nil && s != "" {
+		return hexSpanID(s)
+	}
+	return 0, fmt.Errorf("span ID %q: want base64 of 8 bytes, or hex", s)
+}
+
+// inferKV types a tag whose type is missing or unknown from its JSON value.
+func inferKV(key string, raw json.RawMessage) jmodel.KeyValue {
+	switch jsonKind(raw) {
+	case 't', 'f':
+		b, _ := parseBool(raw)
+		return jmodel.Bool(key, b)
+	case '0':
+		if i, err := strconv.ParseInt(rawString(raw), 10, 64); err == nil {
+			return jmodel.Int64(key, i)
+		}
+		if f, err := parseFloat(raw); err == nil {
+			return jmodel.Float64(key, f)
+		}
+	}
+	return jmodel.String(key, rawString(raw))
+}
