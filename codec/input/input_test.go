@@ -1,0 +1,285 @@
+package input
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+)
+
+// Every fixture with a known format is sniffed as that format, from its
+// whole head and from heads cut at awkward places.
+func TestSniffFixtures(t *testing.T) {
+	for _, tc := range fixtureCases {
+		t.Run(tc.rel, func(t *testing.T) {
+			data, err := os.ReadFile(fixtures.Path(t, tc.rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(data) > SniffLen {
+				data = data[:SniffLen]
+			}
+			got, err := Sniff(data)
+			if tc.format == "" {
+				if !errors.Is(err, ErrUnknownFormat) {
+					t.Errorf("Sniff = %q, %v; want ErrUnknownFormat", got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.format {
+				t.Fatalf("Sniff = %q, %v; want %s", got, err, tc.format)
+			}
+			// A head cut inside a token still sniffs the same once it
+			// holds the keys that decide.
+			if len(data) > 4096 {
+				if got, err := Sniff(data[:4093]); err != nil || got != tc.format {
+					t.Errorf("Sniff(cut head) = %q, %v; want %s", got, err, tc.format)
+				}
+			}
+		})
+	}
+}
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		name, head string
+		want       codec.Format
+		wantErr    string
+	}{
+		{"otlp", `{"resourceSpans":[`, codec.FormatOTLPJSON, ""},
+		{"otlp snake case", ` {"resource_spans":[`, codec.FormatOTLPJSON, ""},
+		{"otlp BOM", "\xEF\xBB\xBF{\"resourceSpans\":[]}", codec.FormatOTLPJSON, ""},
+		{"tempo batches", `{"batches":[{"resource":{},"scopeSpans":[`, codec.FormatOTLPJSON, ""},
+		{"jaeger batches", `{"batches":[{"spans":[],"process":{}}]}`, codec.FormatJaegerJSON, ""},
+		{"jaeger data", `{"data":[{"traceID":"1","spans":[`, codec.FormatJaegerJSON, ""},
+		{"jaeger bare trace", `{"traceID":"1","spans":[],"processes":{}}`, codec.FormatJaegerJSON, ""},
+		{"jaeger api_v2", `{"batch":{"spans":[{"trace_id":"AAA="}]`, codec.FormatJaegerJSON, ""},
+		{"zipkin v2 array", `[{"traceId":"1","id":"2","localEndpoint":{}}]`, codec.FormatZipkinV2, ""},
+		{"zipkin v2 object", `{"traceId":"1","id":"2","kind":"CLIENT"}`, codec.FormatZipkinV2, ""},
+		{"zipkin v2 plain", `[{"traceId":"1","id":"2","name":"x"}]`, codec.FormatZipkinV2, ""},
+		{"zipkin v2 empty", `[]`, codec.FormatZipkinV2, ""},
+		{"zipkin v1 array", `[{"traceId":"1","id":"2","binaryAnnotations":[]}]`, codec.FormatZipkinV1, ""},
+		{"zipkin v1 annotations", `[{"traceId":"1","annotations":[{"value":"cs","endpoint":{}}]}]`, codec.FormatZipkinV1, ""},
+		{"zipkin v1 nested", `[[{"traceId":"1","id":"2","annotations":[{"endpoint":{"serviceName":"a"`, codec.FormatZipkinV1, ""},
+		{"zipkin v1 object", `{"traceId":"1","binaryAnnotations":[{"key":"lc"}]}`, codec.FormatZipkinV1, ""},
+		{"cut in string", `{"resourceSpans":[{"resource":{"attributes":[{"key":"serv`, codec.FormatOTLPJSON, ""},
+		{"yaml", "# c\nresourceSpans:\n  - resource: {}\n", codec.FormatOTLPYAML, ""},
+		{"proto", "\x0a\x05\x0a\x03abc", codec.FormatOTLPProto, ""},
+		{"empty", " \n ", "", "empty input"},
+		{"json other", `{"foo":1}`, "", "JSON object with keys foo is not a known trace format"},
+		{"json scalar", `"x"`, "", "unknown or unsupported format: text starting"},
+		{"bad json", `{x`, "", "invalid JSON"},
+		{"thrift", "\x0c\x00\x01\x0b\x00", "", "Jaeger Thrift"},
+		{"csv", "a,b,c\n1,2,3\n", "", "CSV"},
+		{"text", "hello\n", "", "not JSON, OTLP YAML or OTLP protobuf"},
+		{"protobuf text", "resource_spans: [\n", "", "protobuf text"},
+		{"gzip", "\x1f\x8b\x08", "", "gzip data"},
+		{"binary", "\x00\x01\x02\xff", "", "binary data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Sniff([]byte(tc.head))
+			if tc.wantErr != "" {
+				if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("Sniff = %q, %v; want error containing %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("Sniff = %q, %v; want %s", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// decodeAll decodes paths and returns the traces built from every batch.
+func decodeAll(t *testing.T, paths []string, opts Options) ([]*model.Trace, Report, error) {
+	t.Helper()
+	b := model.NewTraceBuilder()
+	rep, err := Decode(context.Background(), paths, opts, func(file string, batch codec.Batch) error {
+		for i := range batch {
+			b.AddResourceSpans(&batch[i])
+		}
+		return nil
+	})
+	return b.Traces(), rep, err
+}
+
+// gzip and zstd copies, with and without telling extensions, and stdin
+// decode exactly like the plain file.
+func TestCompressionAndStdin(t *testing.T) {
+	for _, rel := range []string{"tempo/servicegraphs/trace-with-failed-requests.json", "opentelemetry-proto/trace.protobuf-bin", "crisp/15.json"} {
+		t.Run(rel, func(t *testing.T) {
+			src := fixtures.Path(t, rel)
+			data, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, err := decodeAll(t, []string{src}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			var gz bytes.Buffer
+			zw := gzip.NewWriter(&gz)
+			zw.Write(data)
+			zw.Close()
+			zs, _ := zstd.NewWriter(nil)
+			zst := zs.EncodeAll(data, nil)
+			zs.Close()
+			files := map[string][]byte{"a.json.gz": gz.Bytes(), "b.zst": zst, "c.dat": gz.Bytes()}
+			for name, b := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name := range files {
+				got, rep, err := decodeAll(t, []string{filepath.Join(dir, name)}, Options{})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s differs from the plain file:\n%s", name, diff)
+				}
+				if rep.Files[0].Compression == "" {
+					t.Errorf("%s: compression not reported", name)
+				}
+			}
+			got, rep, err := decodeAll(t, []string{"-"}, Options{Stdin: bytes.NewReader(gz.Bytes())})
+			if err != nil {
+				t.Fatalf("stdin: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("stdin differs from the plain file:\n%s", diff)
+			}
+			if rep.Files[0].File != StdinName {
+				t.Errorf("stdin reported as %q", rep.Files[0].File)
+			}
+		})
+	}
+}
+
+// A file cut in the middle is an error naming the file and the position,
+// plain or compressed, never a silent partial batch.
+func TestTruncated(t *testing.T) {
+	tests := []struct {
+		rel  string
+		want string // error text after the file name
+	}{
+		{"tempo/servicegraphs/trace-with-failed-requests.json", ":660:29: $.resourceSpans[7].scopeSpans[0].scope: unexpected end of input (truncated?)"},
+		{"opentelemetry-proto/trace.protobuf-bin", ": byte 0: invalid OTLP protobuf: field 1: length 211 runs past the end of the input"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.rel, func(t *testing.T) {
+			data, err := os.ReadFile(fixtures.Path(t, tc.rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			cut := filepath.Join(dir, "cut")
+			os.WriteFile(cut, data[:len(data)/2], 0o644)
+			var gz bytes.Buffer
+			zw := gzip.NewWriter(&gz)
+			zw.Write(data)
+			zw.Close()
+			cutgz := filepath.Join(dir, "cut.gz")
+			os.WriteFile(cutgz, gz.Bytes()[:gz.Len()*3/4], 0o644)
+
+			emitted := 0
+			_, err = Decode(context.Background(), []string{cut}, Options{}, func(string, codec.Batch) error { emitted++; return nil })
+			var de *codec.DecodeError
+			if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), cut+tc.want) {
+				t.Errorf("err = %v\nwant  %s%s", err, cut, tc.want)
+			}
+			if emitted != 0 {
+				t.Errorf("emitted %d batches from a truncated single-request file", emitted)
+			}
+			_, err = Decode(context.Background(), []string{cutgz}, Options{}, func(string, codec.Batch) error { return nil })
+			if !errors.As(err, &de) || de.File != cutgz {
+				t.Errorf("gzip cut: err = %v, want a DecodeError naming %s", err, cutgz)
+			}
+		})
+	}
+}
+
+// SkipBad records bad files and goes on; without it the first bad file
+// stops Decode. An explicit file of unknown format is bad, not skipped.
+func TestSkipBad(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(fixtures.Path(t, "opentelemetry-proto/trace.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "1-good.json"), good, 0o644)
+	os.WriteFile(filepath.Join(dir, "2-bad.json"), []byte(`{"resourceSpans":[{]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "3-good.json"), good, 0o644)
+	os.WriteFile(filepath.Join(dir, "README.md"), []byte("# notes\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".hidden.json"), []byte(`{`), 0o644)
+	os.Mkdir(filepath.Join(dir, ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".git", "x.json"), []byte(`{`), 0o644)
+
+	_, rep, err := decodeAll(t, []string{dir}, Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Files) != 2 || len(rep.Bad) != 1 || len(rep.Skipped) != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	wantBad := filepath.Join(dir, "2-bad.json") + ":1:20: invalid JSON: invalid character ']'"
+	if rep.Bad[0].Err.Error() != wantBad {
+		t.Errorf("bad = %v\nwant  %s", rep.Bad[0].Err, wantBad)
+	}
+	if rep.Skipped[0].File != filepath.Join(dir, "README.md") {
+		t.Errorf("skipped = %+v", rep.Skipped)
+	}
+	if rep.Spans[codec.FormatOTLPJSON] != 2 || rep.Batches[codec.FormatOTLPJSON] != 2 {
+		t.Errorf("counts = %v %v", rep.Spans, rep.Batches)
+	}
+
+	_, rep, err = decodeAll(t, []string{dir}, Options{})
+	if err == nil || err.Error() != wantBad || len(rep.Files) != 1 {
+		t.Errorf("without SkipBad: err = %v, files = %d", err, len(rep.Files))
+	}
+	_, _, err = decodeAll(t, []string{filepath.Join(dir, "README.md")}, Options{})
+	if !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("explicit unknown file: err = %v", err)
+	}
+	_, _, err = decodeAll(t, []string{filepath.Join(dir, "missing.json")}, Options{})
+	var de *codec.DecodeError
+	if !errors.As(err, &de) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: err = %v", err)
+	}
+	// A forced format skips sniffing.
+	_, _, err = decodeAll(t, []string{filepath.Join(dir, "1-good.json")}, Options{Format: codec.FormatOTLPProto})
+	if err == nil || !strings.Contains(err.Error(), "invalid OTLP protobuf") {
+		t.Errorf("forced format: err = %v", err)
+	}
+}
+
+// An error from emit and a cancelled context stop Decode and come back
+// unchanged, never as a bad file.
+func TestEmitErrorAndCancel(t *testing.T) {
+	dir := fixtures.Path(t, "tempo")
+	stop := errors.New("stop")
+	rep, err := Decode(context.Background(), []string{dir}, Options{SkipBad: true}, func(string, codec.Batch) error { return stop })
+	if err != stop || len(rep.Bad) != 0 {
+		t.Errorf("err = %v, bad = %v; want stop", err, rep.Bad)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Decode(ctx, []string{dir}, Options{SkipBad: true}, func(string, codec.Batch) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
