@@ -1,19 +1,283 @@
-// Package zipkin decodes Zipkin v1 and v2 JSON.
+// Package zipkin decodes Zipkin v1 and v2 JSON into the tracectl model.
+//
+// Glossary:
+//   - v2 span: one host's view of an operation (kind, localEndpoint,
+//     remoteEndpoint, tags, annotations); a client and a server may report
+//     halves of one RPC under the same span ID ("shared" spans).
+//   - v1 span: one operation as seen by every host, with timestamped
+//     annotations (cs/sr/ss/cr, ms/mr, or free text) and binaryAnnotations
+//     (string tags, and ca/sa/ma address annotations).
+//
+// Both decoders translate with the OpenTelemetry Collector's Zipkin
+// translators, span by span, so that what tracectl stores is what a
+// Collector (and Tempo's Zipkin receiver) would have produced.
 package zipkin
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/model"
 )
 
-// DecodeV1 decodes Zipkin v1 JSON from r.
+// chunkSize is how many spans are gathered into one emitted Batch.
+const chunkSize = 1000
+
+// DecodeV1 decodes Zipkin v1 JSON from r: an array of spans, an array of
+// such arrays (several POST bodies), a single span object, or several of
+// these one after another. Spans are emitted in batches of up to 1000, in
+// input order.
 func DecodeV1(name string, r io.Reader, emit codec.EmitFunc) error {
-	return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("zipkin v1: not implemented yet")}
+	return decode(name, r, emit, v1Span)
 }
 
-// DecodeV2 decodes Zipkin v2 JSON from r.
+// DecodeV2 decodes Zipkin v2 JSON from r: an array of spans, a single span
+// object, arrays of arrays, or several of these one after another.
 func DecodeV2(name string, r io.Reader, emit codec.EmitFunc) error {
-	return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("zipkin v2: not implemented yet")}
+	return decode(name, r, emit, v2Span)
+}
+
+// spanFunc translates one raw span to model resource spans. A *fieldError
+// names the offending field below the span.
+type spanFunc func(raw json.RawMessage) ([]model.ResourceSpans, error)
+
+type decoder struct {
+	*stream
+	emit    codec.EmitFunc
+	convert spanFunc
+	chunk   grouper
+}
+
+func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) error {
+	d := &decoder{stream: newStream(name, r), emit: emit, convert: convert}
+	if err := d.run(); err != nil {
+		return err
+	}
+	return d.flush()
+}
+
+func (d *decoder) run() error {
+	for doc := 0; ; doc++ {
+		if !d.dec.More() {
+			start := d.valueStart()
+			tok, err := d.dec.Token()
+			switch {
+			case err == io.EOF && doc == 0:
+				return d.errAt(-1, "", errors.New("empty input: no Zipkin JSON found"))
+			case err == io.EOF:
+				return nil
+			case err != nil:
+				return d.wrap(err, start, "$")
+			}
+			return d.errAt(start, "$", fmt.Errorf("want a JSON array of spans or a span object, found %v", tok))
+		}
+		start := d.valueStart()
+		d.lr.forget(start)
+		if err := d.value("$", start); err != nil {
+			return err
+		}
+	}
+}
+
+// peek returns the first byte of the next value (the decoder has buffered
+// it after More).
+func (d *decoder) peek(start int64) byte {
+	if b := d.lr.from(start); len(b) > 0 {
+		return b[0]
+	}
+	return 0
+}
+
+// value reads a span, an array of spans or an array of arrays.
+func (d *decoder) value(path string, start int64) error {
+	switch d.peek(start) {
+	case '{':
+		raw, start, err := d.raw(path)
+		if err != nil {
+			return err
+		}
+		return d.span(raw, start, path)
+	case '[':
+		if _, _, err := d.token(path); err != nil {
+			return err
+		}
+		return d.array(path)
+	case 'n':
+		_, _, err := d.raw(path) // null: nothing
+		return err
+	}
+	// Unknown, or not yet buffered (the tokenizer stops reading at ','):
+	// read a token and go on from there.
+	tok, _, err := d.token(path)
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		raw, err := d.rest(start, path)
+		if err != nil {
+			return err
+		}
+		return d.span(raw, start, path)
+	case json.Delim('['):
+		return d.array(path)
+	case nil:
+		return nil
+	}
+	return d.errAt(start, path, fmt.Errorf("want a span object or an array of spans, found %v", tok))
+}
+
+// array reads the elements of an array whose '[' has been consumed.
+func (d *decoder) array(path string) error {
+	for i := 0; d.dec.More(); i++ {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if err := d.value(p, d.valueStart()); err != nil {
+			return err
+		}
+	}
+	_, _, err := d.token(path)
+	return err
+}
+
+// rest reads the remainder of an object whose '{' (at offset start) has
+// been consumed and returns the object's bytes.
+func (d *decoder) rest(start int64, path string) (json.RawMessage, error) {
+	for depth := 1; depth > 0; {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return nil, d.wrap(err, start, path)
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	end := d.dec.InputOffset()
+	b := d.lr.from(start)
+	if int64(len(b)) < end-start {
+		return nil, d.errAt(start, path, errors.New("internal error: span bytes not buffered"))
+	}
+	return append(json.RawMessage(nil), b[:end-start]...), nil
+}
+
+func (d *decoder) span(raw json.RawMessage, start int64, path string) error {
+	rss, err := d.convert(raw)
+	if err != nil {
+		return d.valueErr(err, start, path)
+	}
+	for i := range rss {
+		d.chunk.add(&rss[i])
+	}
+	if d.chunk.spans >= chunkSize {
+		return d.flush()
+	}
+	return nil
+}
+
+func (d *decoder) flush() error {
+	b := d.chunk.take()
+	if len(b) == 0 {
+		return nil
+	}
+	return d.emit(b)
+}
+
+// grouper merges single-span resource spans into one Batch, keeping the
+// first-seen order of resources, scopes and spans.
+type grouper struct {
+	out    codec.Batch
+	res    map[string]int
+	scopes []map[string]int
+	spans  int
+}
+
+func (g *grouper) add(rs *model.ResourceSpans) {
+	if g.res == nil {
+		g.res = map[string]int{}
+	}
+	rk := attrsKey(rs.Resource.Attributes)
+	ri, ok := g.res[rk]
+	if !ok {
+		ri = len(g.out)
+		g.res[rk] = ri
+		g.out = append(g.out, model.ResourceSpans{Resource: rs.Resource})
+		g.scopes = append(g.scopes, map[string]int{})
+	}
+	dst := &g.out[ri]
+	for _, ss := range rs.ScopeSpans {
+		sk := ss.Scope.Name + "\x00" + ss.Scope.Version + "\x00" + attrsKey(ss.Scope.Attributes)
+		si, ok := g.scopes[ri][sk]
+		if !ok {
+			si = len(dst.ScopeSpans)
+			g.scopes[ri][sk] = si
+			dst.ScopeSpans = append(dst.ScopeSpans, model.ScopeSpans{Scope: ss.Scope})
+		}
+		dst.ScopeSpans[si].Spans = append(dst.ScopeSpans[si].Spans, ss.Spans...)
+		g.spans += len(ss.Spans)
+	}
+}
+
+func (g *grouper) take() codec.Batch {
+	out := g.out
+	*g = grouper{}
+	return out
+}
+
+func attrsKey(as []model.Attribute) string {
+	var b strings.Builder
+	for _, a := range as {
+		fmt.Fprintf(&b, "%q=%d:%q;", a.Key, a.Value.Type, a.Value.AsString())
+	}
+	return b.String()
+}
+
+// jsonKind returns the kind of a raw JSON value by its first byte: '"',
+// '{', '[', 't', 'f', 'n', '0' for numbers, 0 when empty.
+func jsonKind(raw json.RawMessage) byte {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return 0
+	}
+	switch c := raw[0]; c {
+	case '"', '{', '[', 't', 'f', 'n':
+		return c
+	}
+	return '0'
+}
+
+// fixStatus applies an otel.status_code tag the translator did not
+// understand. The OpenTelemetry Zipkin mapping writes "OK" and "ERROR";
+// the v2 translator only knows "Ok"/"Error"/"STATUS_CODE_*" and the v1
+// translator only numbers, so a span exported as ERROR would otherwise
+// come back with an unset status.
+func fixStatus(rss []model.ResourceSpans, code, desc string) {
+	var c model.StatusCode
+	switch strings.ToUpper(strings.TrimSpace(code)) {
+	case "ERROR", "STATUS_CODE_ERROR":
+		c = model.StatusError
+	case "OK", "STATUS_CODE_OK":
+		c = model.StatusOK
+	default:
+		return
+	}
+	for i := range rss {
+		for j := range rss[i].ScopeSpans {
+			for k := range rss[i].ScopeSpans[j].Spans {
+				st := &rss[i].ScopeSpans[j].Spans[k].Status
+				if st.Code == model.StatusUnset {
+					st.Code = c
+					if st.Message == "" && c == model.StatusError {
+						st.Message = desc
+					}
+				}
+			}
+		}
+	}
 }

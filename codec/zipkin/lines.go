@@ -1,0 +1,75 @@
+package zipkin
+
+import (
+	"io"
+	"sort"
+)
+
+// lineReader counts bytes and remembers where lines start, so a byte offset
+// in a stream can be turned into line:col after the bytes have gone by.
+// forget drops newline positions before an offset that will not be asked
+// about again, keeping memory bounded by the current element.
+type lineReader struct {
+	r       io.Reader
+	pos     int64
+	nl      []int64 // offsets of '\n' not yet forgotten, ascending
+	dropped int     // newlines forgotten
+	lastNL  int64   // offset of the last forgotten '\n', -1 if none
+
+	// buf holds the bytes read since bufStart, so a syntax error can be
+	// located by scanning the value again.
+	buf      []byte
+	bufStart int64
+}
+
+func newLineReader(r io.Reader) *lineReader { return &lineReader{r: r, lastNL: -1} }
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.buf = append(l.buf, p[:n]...)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			l.nl = append(l.nl, l.pos+int64(i))
+		}
+	}
+	l.pos += int64(n)
+	return n, err
+}
+
+// forget discards newlines and bytes before off.
+func (l *lineReader) forget(off int64) {
+	if k := off - l.bufStart; k > 0 && k <= int64(len(l.buf)) {
+		l.buf = append(l.buf[:0], l.buf[k:]...)
+		l.bufStart = off
+	}
+	i := sort.Search(len(l.nl), func(i int) bool { return l.nl[i] >= off })
+	if i == 0 {
+		return
+	}
+	l.lastNL = l.nl[i-1]
+	l.dropped += i
+	l.nl = append(l.nl[:0], l.nl[i:]...)
+}
+
+// lineCol returns the 1-based line and column of byte offset off, or 0, 0
+// when off lies before forgotten data.
+func (l *lineReader) lineCol(off int64) (line, col int) {
+	if off < 0 || off <= l.lastNL {
+		return 0, 0
+	}
+	i := sort.Search(len(l.nl), func(i int) bool { return l.nl[i] >= off })
+	prev := l.lastNL
+	if i > 0 {
+		prev = l.nl[i-1]
+	}
+	return l.dropped + i + 1, int(off - prev)
+}
+
+// from returns the bytes read from offset off on (nil if forgotten).
+func (l *lineReader) from(off int64) []byte {
+	k := off - l.bufStart
+	if k < 0 || k > int64(len(l.buf)) {
+		return nil
+	}
+	return l.buf[k:]
+}
