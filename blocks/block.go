@@ -1,0 +1,354 @@
+package blocks
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// Block is one block of a Store, opened from its meta.json.
+type Block struct {
+	store  *Store
+	meta   Meta
+	codec  *codec
+	prefix string
+}
+
+// Meta returns the block's meta.json.
+func (b *Block) Meta() Meta { return b.meta }
+
+func (b *Block) key(name string) string { return joinKey(b.prefix, name) }
+
+// pfile is an opened data.parquet backed by ranged reads.
+type pfile struct {
+	r    *blobReaderAt
+	file *parquet.File
+}
+
+// open reads only the parquet footer (one ranged read when meta.footerSize
+// is known): the magic header, page index and bloom filters are skipped.
+func (b *Block) open(ctx context.Context) (*pfile, error) {
+	key := b.key(dataObject)
+	size := int64(b.meta.Size)
+	if size == 0 {
+		attrs, err := b.store.bucket.Attributes(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		size = attrs.Size
+	}
+	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, hook: b.store.readHook}
+	footer := 64 << 10
+	if b.meta.FooterSize > 0 {
+		footer = int(b.meta.FooterSize) + 8
+	}
+	f, err := parquet.OpenFile(r, size,
+		parquet.SkipMagicBytes(true),
+		parquet.SkipPageIndex(true),
+		parquet.SkipBloomFilters(true),
+		parquet.OptimisticRead(true),
+		parquet.ReadBufferSize(footer),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return &pfile{r: r, file: f}, nil
+}
+
+// groupRange returns the byte range of row group i's column chunks.
+func (p *pfile) groupRange(i int) (off, n int64) {
+	rg := p.file.Metadata().RowGroups[i]
+	lo, hi := int64(-1), int64(0)
+	for _, c := range rg.Columns {
+		start := c.MetaData.DataPageOffset
+		if c.MetaData.DictionaryPageOffset > 0 && c.MetaData.DictionaryPageOffset < start {
+			start = c.MetaData.DictionaryPageOffset
+		}
+		if lo < 0 || start < lo {
+			lo = start
+		}
+		hi = max(hi, start+c.MetaData.TotalCompressedSize)
+	}
+	if lo < 0 {
+		return 0, 0
+	}
+	return lo, hi - lo
+}
+
+// readGroup loads row group i with one ranged read and decodes its rows.
+func (p *pfile) readGroup(i int) ([]pqTrace, error) {
+	off, n := p.groupRange(i)
+	if err := p.r.prefetch(off, n); err != nil {
+		return nil, err
+	}
+	defer func() { p.r.win = nil }()
+	rg := p.file.RowGroups()[i]
+	rd := parquet.NewGenericRowGroupReader[pqTrace](rg)
+	defer rd.Close()
+	rows := make([]pqTrace, rg.NumRows())
+	read := 0
+	for read < len(rows) {
+		k, err := rd.Read(rows[read:])
+		read += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: row group %d: %w", p.r.key, i, err)
+		}
+		if k == 0 {
+			break
+		}
+	}
+	return rows[:read], nil
+}
+
+// groupMinID returns row group i's smallest trace ID from the TraceID
+// column statistics (nil when the writer recorded none).
+func (p *pfile) groupMinID(i int) []byte {
+	cols := p.file.Metadata().RowGroups[i].Columns
+	if len(cols) == 0 {
+		return nil
+	}
+	st := cols[0].MetaData.Statistics
+	if len(st.MinValue) > 0 {
+		return st.MinValue
+	}
+	return st.Min
+}
+
+// mayContain tests the trace's bloom shard (one small object read).
+func (b *Block) mayContain(ctx context.Context, id model.TraceID) (bool, error) {
+	shard := bloomShard(id, shardCount(b.meta))
+	key := b.key(bloomName(shard))
+	data, err := readAll(ctx, b.store.bucket, key, b.store.readHook)
+	if err != nil {
+		if isNotFound(err) {
+			return true, nil // no bloom: fall back to the parquet search
+		}
+		return false, err
+	}
+	f, err := decodeBloom(data)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", key, err)
+	}
+	return f.Test(id[:]), nil
+}
+
+// FindTrace returns the trace with the given ID. It reads the bloom shard
+// of the ID, then the parquet footer, then only the row group whose first
+// trace ID is the largest not above id.
+func (b *Block) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, bool, error) {
+	ok, err := b.mayContain(ctx, id)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	p, err := b.open(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	groups := len(p.file.RowGroups())
+	// Binary search: first group whose min ID is above id, minus one.
+	g := sort.Search(groups, func(i int) bool {
+		minID := p.groupMinID(i)
+		return minID != nil && bytes.Compare(minID, id[:]) > 0
+	}) - 1
+	if g < 0 {
+		return nil, false, nil
+	}
+	rows, err := p.readGroup(g)
+	if err != nil {
+		return nil, false, err
+	}
+	k := sort.Search(len(rows), func(i int) bool { return bytes.Compare(rows[i].TraceID, id[:]) >= 0 })
+	if k == len(rows) || !bytes.Equal(rows[k].TraceID, id[:]) {
+		// Rows with short (unpadded) IDs would not sort with padded ones;
+		// fall back to a scan of the group.
+		k = -1
+		for i := range rows {
+			if rid, ok := model.TraceIDFromBytes(rows[i].TraceID); ok && rid == id {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			return nil, false, nil
+		}
+	}
+	t, err := b.codec.fromRow(&rows[k])
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", b.key(dataObject), err)
+	}
+	return t, true, nil
+}
+
+// Traces streams every trace of the block in file order, one row group in
+// memory at a time.
+func (b *Block) Traces(ctx context.Context) (store.TraceIterator, error) {
+	return b.iterator(ctx), nil
+}
+
+func (b *Block) iterator(ctx context.Context) *blockIterator {
+	return &blockIterator{ctx: ctx, block: b, group: -1}
+}
+
+// blockIterator walks a block's row groups.
+type blockIterator struct {
+	ctx   context.Context
+	block *Block
+	req   *store.Request // optional time filter
+
+	file  *pfile
+	group int
+	rows  []pqTrace
+	pos   int
+	cur   *model.Trace
+	err   error
+	done  bool
+}
+
+func (it *blockIterator) Next() bool {
+	if it.err != nil || it.done {
+		return false
+	}
+	for {
+		if err := it.ctx.Err(); err != nil {
+			it.err = err
+			return false
+		}
+		if it.pos < len(it.rows) {
+			row := it.rows[it.pos]
+			it.rows[it.pos] = pqTrace{} // release as we go
+			it.pos++
+			if it.req != nil && !it.req.Overlaps(row.StartTimeUnixNano, row.EndTimeUnixNano) {
+				continue
+			}
+			t, err := it.block.codec.fromRow(&row)
+			if err != nil {
+				it.err = fmt.Errorf("%s: %w", it.block.key(dataObject), err)
+				return false
+			}
+			it.cur = t
+			return true
+		}
+		if it.file == nil {
+			f, err := it.block.open(it.ctx)
+			if err != nil {
+				it.err = err
+				return false
+			}
+			it.file = f
+		}
+		it.group++
+		if it.group >= len(it.file.file.RowGroups()) {
+			it.done = true
+			it.rows = nil
+			return false
+		}
+		rows, err := it.file.readGroup(it.group)
+		if err != nil {
+			it.err = err
+			return false
+		}
+		it.rows, it.pos = rows, 0
+	}
+}
+
+func (it *blockIterator) At() *model.Trace { return it.cur }
+func (it *blockIterator) Err() error       { return it.err }
+func (it *blockIterator) Close() error {
+	it.done, it.rows, it.file = true, nil, nil
+	return nil
+}
+
+// mergeIterator merges block iterators by trace ID, combining copies of
+// the same trace found in several blocks.
+type mergeIterator struct {
+	its    []*blockIterator
+	h      iterHeap
+	primed bool
+	cur    *model.Trace
+	err    error
+}
+
+func newMergeIterator(its []*blockIterator) *mergeIterator { return &mergeIterator{its: its} }
+
+type iterHeap []*blockIterator
+
+func (h iterHeap) Len() int { return len(h) }
+func (h iterHeap) Less(i, j int) bool {
+	return model.CompareTraceIDs(h[i].cur.TraceID, h[j].cur.TraceID) < 0
+}
+func (h iterHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *iterHeap) Push(x any)   { *h = append(*h, x.(*blockIterator)) }
+func (h *iterHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (m *mergeIterator) advance(it *blockIterator) bool {
+	if it.Next() {
+		heap.Push(&m.h, it)
+		return true
+	}
+	if err := it.Err(); err != nil {
+		m.err = err
+	}
+	return false
+}
+
+func (m *mergeIterator) Next() bool {
+	if m.err != nil {
+		return false
+	}
+	if !m.primed {
+		m.primed = true
+		for _, it := range m.its {
+			m.advance(it)
+			if m.err != nil {
+				return false
+			}
+		}
+	}
+	if m.h.Len() == 0 {
+		return false
+	}
+	first := heap.Pop(&m.h).(*blockIterator)
+	copies := []*model.Trace{first.cur}
+	m.advance(first)
+	for m.err == nil && m.h.Len() > 0 && m.h[0].cur.TraceID == copies[0].TraceID {
+		it := heap.Pop(&m.h).(*blockIterator)
+		copies = append(copies, it.cur)
+		m.advance(it)
+	}
+	if m.err != nil {
+		return false
+	}
+	if len(copies) == 1 {
+		m.cur = copies[0]
+	} else {
+		m.cur = model.MergeTraces(copies...)
+	}
+	return true
+}
+
+func (m *mergeIterator) At() *model.Trace { return m.cur }
+func (m *mergeIterator) Err() error       { return m.err }
+func (m *mergeIterator) Close() error {
+	var errs []error
+	for _, it := range m.its {
+		errs = append(errs, it.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,85 @@
+package blocks
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/bits-and-blooms/bloom/v3"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// Bloom parameters, as Tempo's defaults.
+const (
+	bloomFP         = 0.01
+	bloomShardBytes = 100 * 1024
+	bloomMaxShards  = 1000
+)
+
+// bloomShape returns the shard count and hash count for n trace IDs.
+func bloomShape(n int) (shards int, k uint) {
+	if n < 1 {
+		n = 1
+	}
+	m, k := bloom.EstimateParameters(uint(n), bloomFP)
+	shardBits := uint(bloomShardBytes * 8)
+	shards = int((m + shardBits - 1) / shardBits)
+	shards = max(1, min(shards, bloomMaxShards))
+	return shards, k
+}
+
+// bloomShard returns the shard holding id: FNV-1 (not 1a) 32-bit of the 16
+// bytes, modulo the shard count.
+func bloomShard(id model.TraceID, shards int) int {
+	if shards <= 0 {
+		return 0
+	}
+	h := fnv.New32()
+	h.Write(id[:])
+	return int(h.Sum32() % uint32(shards))
+}
+
+// shardedBloom builds the bloom-<i> objects of a block.
+type shardedBloom struct {
+	filters []*bloom.BloomFilter
+}
+
+func newShardedBloom(n int) *shardedBloom {
+	shards, k := bloomShape(n)
+	s := &shardedBloom{filters: make([]*bloom.BloomFilter, shards)}
+	for i := range s.filters {
+		s.filters[i] = bloom.New(bloomShardBytes*8, k)
+	}
+	return s
+}
+
+func (s *shardedBloom) add(id model.TraceID) {
+	s.filters[bloomShard(id, len(s.filters))].Add(id[:])
+}
+
+func (s *shardedBloom) marshal(i int) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := s.filters[i].WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func bloomName(i int) string { return fmt.Sprintf("%s%d", bloomPrefix, i) }
+
+// shardCount interprets meta.bloomShards (0 means the legacy 10).
+func shardCount(m Meta) int {
+	if m.BloomShards == 0 {
+		return 10
+	}
+	return m.BloomShards
+}
+
+func decodeBloom(b []byte) (*bloom.BloomFilter, error) {
+	f := &bloom.BloomFilter{}
+	if _, err := f.ReadFrom(bytes.NewReader(b)); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -1,0 +1,545 @@
+package blocks
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// ValueType codes of the generic attribute columns. Tempo's block uses 1
+// (string) and 4 (bool), matching the order of the typed lists
+// Value/ValueInt/ValueDouble/ValueBool; the codes above 4 are tracectl's
+// convention for values Tempo's block does not show: 5 = ValueDropped holds
+// an OTLP JSON AnyValue, 6..9 = homogeneous arrays in the typed list (an
+// empty array is 6 with no values).
+const (
+	attrEmpty       int32 = 0
+	attrString      int32 = 1
+	attrInt         int32 = 2
+	attrDouble      int32 = 3
+	attrBool        int32 = 4
+	attrDropped     int32 = 5
+	attrStringArray int32 = 6
+	attrIntArray    int32 = 7
+	attrDoubleArray int32 = 8
+	attrBoolArray   int32 = 9
+)
+
+// Well-known attributes with static columns. The value leaves the generic
+// Attrs only when it has the column's type (string; int for
+// http.status_code); the first such occurrence wins.
+const (
+	keyHTTPMethod     = "http.method"
+	keyHTTPURL        = "http.url"
+	keyHTTPStatusCode = "http.status_code"
+)
+
+// resourceStatic lists the optional static resource columns in schema order
+// (service.name has its own required column and comes before these).
+var resourceStatic = []string{
+	"cluster", "namespace", "pod", "container",
+	"k8s.cluster.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name",
+}
+
+func resourceStaticSlot(r *pqResource, i int) **string {
+	switch i {
+	case 0:
+		return &r.Cluster
+	case 1:
+		return &r.Namespace
+	case 2:
+		return &r.Pod
+	case 3:
+		return &r.Container
+	case 4:
+		return &r.K8sClusterName
+	case 5:
+		return &r.K8sNamespaceName
+	case 6:
+		return &r.K8sPodName
+	case 7:
+		return &r.K8sContainerName
+	}
+	return nil
+}
+
+// codec converts between model traces and parquet rows for one block's
+// dedicated-column assignment.
+type codec struct {
+	resSlots, spanSlots map[string]int
+	resNames, spanNames [maxDedicated]string
+}
+
+func newCodec(cols []DedicatedColumn) *codec {
+	c := &codec{}
+	c.resSlots, c.spanSlots = dedicatedSlots(cols)
+	for k, i := range c.resSlots {
+		c.resNames[i] = k
+	}
+	for k, i := range c.spanSlots {
+		c.spanNames[i] = k
+	}
+	return c
+}
+
+// traceIDText is the hex trace ID with leading zeros trimmed, as Tempo
+// stores it.
+func traceIDText(id model.TraceID) string {
+	return strings.TrimLeft(hex.EncodeToString(id[:]), "0")
+}
+
+// rebatch returns t with identical resources and scopes merged, duplicate
+// spans dropped and nested sets computed (the form Tempo writes).
+func rebatch(t *model.Trace) *model.Trace {
+	b := model.NewTraceBuilder()
+	b.AddTrace(t)
+	out := b.Traces()
+	if len(out) != 1 {
+		return t
+	}
+	out[0].TraceID = t.TraceID
+	return out[0]
+}
+
+// toRow converts a trace into a row, computing the derived trace fields.
+// t should already be rebatched.
+func (c *codec) toRow(t *model.Trace) pqTrace {
+	start, end := t.TimeRange()
+	row := pqTrace{
+		TraceID:           append([]byte(nil), t.TraceID[:]...),
+		TraceIDText:       traceIDText(t.TraceID),
+		StartTimeUnixNano: start,
+		EndTimeUnixNano:   end,
+		DurationNano:      end - start,
+	}
+	if root, ok := t.Root(); ok {
+		row.RootServiceName = root.Resource.ServiceName()
+		row.RootSpanName = root.Span.Name
+	}
+	if svc := t.Services(); len(svc) > 0 {
+		row.ServiceStats = make(map[string]pqServiceStats, len(svc))
+		for k, v := range svc {
+			row.ServiceStats[k] = pqServiceStats{SpanCount: v.SpanCount, ErrorCount: v.ErrorCount}
+		}
+	}
+	row.ResourceSpans = make([]pqResourceSpans, len(t.ResourceSpans))
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		prs := &row.ResourceSpans[i]
+		c.encodeResource(&rs.Resource, &prs.Resource)
+		prs.ScopeSpans = make([]pqScopeSpans, len(rs.ScopeSpans))
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			pss := &prs.ScopeSpans[j]
+			pss.Scope = pqScope{
+				Name:                   ss.Scope.Name,
+				Version:                ss.Scope.Version,
+				Attrs:                  encodeAttrs(ss.Scope.Attributes, nil),
+				DroppedAttributesCount: int32(ss.Scope.DroppedAttributesCount),
+			}
+			pss.Spans = make([]pqSpan, len(ss.Spans))
+			for k := range ss.Spans {
+				c.encodeSpan(&ss.Spans[k], &pss.Spans[k])
+			}
+		}
+	}
+	return row
+}
+
+func (c *codec) encodeResource(r *model.Resource, p *pqResource) {
+	taken := make([]bool, len(r.Attributes))
+	for i := range r.Attributes {
+		a := &r.Attributes[i]
+		if a.Key == model.ServiceNameKey && a.Value.Type == model.ValueString && a.Value.Str != "" {
+			p.ServiceName = a.Value.Str
+			taken[i] = true
+			break
+		}
+	}
+	for si, key := range resourceStatic {
+		takeString(r.Attributes, taken, key, resourceStaticSlot(p, si))
+	}
+	for key, slot := range c.resSlots {
+		takeString(r.Attributes, taken, key, p.DedicatedAttributes.slot(slot))
+	}
+	p.Attrs = encodeAttrs(r.Attributes, taken)
+	p.DroppedAttributesCount = int32(r.DroppedAttributesCount)
+}
+
+// takeString moves the first untaken string attribute named key into *dst.
+func takeString(attrs []model.Attribute, taken []bool, key string, dst **string) {
+	for i := range attrs {
+		if !taken[i] && attrs[i].Key == key && attrs[i].Value.Type == model.ValueString {
+			s := attrs[i].Value.Str
+			*dst = &s
+			taken[i] = true
+			return
+		}
+	}
+}
+
+func (c *codec) encodeSpan(s *model.Span, p *pqSpan) {
+	p.SpanID = append([]byte(nil), s.SpanID[:]...)
+	if !s.ParentSpanID.IsZero() {
+		p.ParentSpanID = append([]byte(nil), s.ParentSpanID[:]...)
+	} else {
+		p.ParentSpanID = []byte{}
+	}
+	p.ParentID = s.ParentIndex
+	p.NestedSetLeft = s.NestedSetLeft
+	p.NestedSetRight = s.NestedSetRight
+	p.Name = s.Name
+	p.Kind = int64(s.Kind)
+	p.TraceState = s.TraceState
+	p.StartTimeUnixNano = s.StartTimeUnixNano
+	p.DurationNano = s.Duration()
+	p.StatusCode = int64(s.Status.Code)
+	p.StatusMessage = s.Status.Message
+
+	taken := make([]bool, len(s.Attributes))
+	takeString(s.Attributes, taken, keyHTTPMethod, &p.HttpMethod)
+	takeString(s.Attributes, taken, keyHTTPURL, &p.HttpUrl)
+	for i := range s.Attributes {
+		a := &s.Attributes[i]
+		if a.Key == keyHTTPStatusCode && a.Value.Type == model.ValueInt {
+			v := a.Value.Int
+			p.HttpStatusCode = &v
+			taken[i] = true
+			break
+		}
+	}
+	for key, slot := range c.spanSlots {
+		takeString(s.Attributes, taken, key, p.DedicatedAttributes.slot(slot))
+	}
+	p.Attrs = encodeAttrs(s.Attributes, taken)
+	p.DroppedAttributesCount = int32(s.DroppedAttributesCount)
+
+	if len(s.Events) > 0 {
+		p.Events = make([]pqEvent, len(s.Events))
+		for i := range s.Events {
+			e := &s.Events[i]
+			p.Events[i] = pqEvent{
+				// Wraps for events before the span start; the reader adds
+				// it back with the same wrap, so the time round-trips.
+				TimeSinceStartNano:     e.TimeUnixNano - s.StartTimeUnixNano,
+				Name:                   e.Name,
+				Attrs:                  encodeAttrs(e.Attributes, nil),
+				DroppedAttributesCount: int32(e.DroppedAttributesCount),
+			}
+		}
+	}
+	p.DroppedEventsCount = int32(s.DroppedEventsCount)
+	if len(s.Links) > 0 {
+		p.Links = make([]pqLink, len(s.Links))
+		for i := range s.Links {
+			l := &s.Links[i]
+			p.Links[i] = pqLink{
+				TraceID:                append([]byte(nil), l.TraceID[:]...),
+				SpanID:                 append([]byte(nil), l.SpanID[:]...),
+				TraceState:             l.TraceState,
+				Attrs:                  encodeAttrs(l.Attributes, nil),
+				DroppedAttributesCount: int32(l.DroppedAttributesCount),
+			}
+		}
+	}
+	p.DroppedLinksCount = int32(s.DroppedLinksCount)
+}
+
+func encodeAttrs(attrs []model.Attribute, taken []bool) []pqAttribute {
+	var out []pqAttribute
+	for i := range attrs {
+		if taken != nil && taken[i] {
+			continue
+		}
+		out = append(out, encodeAttr(&attrs[i]))
+	}
+	return out
+}
+
+func encodeAttr(a *model.Attribute) pqAttribute {
+	p := pqAttribute{Key: a.Key}
+	v := &a.Value
+	switch v.Type {
+	case model.ValueEmpty:
+		p.ValueType = attrEmpty
+	case model.ValueString:
+		p.ValueType, p.Value = attrString, []string{v.Str}
+	case model.ValueInt:
+		p.ValueType, p.ValueInt = attrInt, []int64{v.Int}
+	case model.ValueDouble:
+		p.ValueType, p.ValueDouble = attrDouble, []float64{v.Double}
+	case model.ValueBool:
+		p.ValueType, p.ValueBool = attrBool, []bool{v.Bool}
+	case model.ValueArray:
+		if encodeArray(v.Array, &p) {
+			break
+		}
+		fallthrough
+	default:
+		s := marshalAnyValue(*v)
+		p.ValueType, p.ValueDropped = attrDropped, &s
+	}
+	return p
+}
+
+// encodeArray stores a homogeneous scalar array in the typed list; it
+// reports false for mixed or nested arrays.
+func encodeArray(vs []model.Value, p *pqAttribute) bool {
+	if len(vs) == 0 {
+		p.ValueType = attrStringArray
+		return true
+	}
+	t := vs[0].Type
+	for i := range vs {
+		if vs[i].Type != t {
+			return false
+		}
+	}
+	switch t {
+	case model.ValueString:
+		p.ValueType = attrStringArray
+		for i := range vs {
+			p.Value = append(p.Value, vs[i].Str)
+		}
+	case model.ValueInt:
+		p.ValueType = attrIntArray
+		for i := range vs {
+			p.ValueInt = append(p.ValueInt, vs[i].Int)
+		}
+	case model.ValueDouble:
+		p.ValueType = attrDoubleArray
+		for i := range vs {
+			p.ValueDouble = append(p.ValueDouble, vs[i].Double)
+		}
+	case model.ValueBool:
+		p.ValueType = attrBoolArray
+		for i := range vs {
+			p.ValueBool = append(p.ValueBool, vs[i].Bool)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// fromRow converts a row back into a model trace. Attribute order: the
+// generic Attrs in file order, then the static columns in schema order,
+// then the dedicated columns in meta order (see canonical order in doc.go).
+func (c *codec) fromRow(row *pqTrace) (*model.Trace, error) {
+	id, ok := model.TraceIDFromBytes(row.TraceID)
+	if !ok {
+		return nil, fmt.Errorf("trace ID %x longer than 16 bytes", row.TraceID)
+	}
+	t := &model.Trace{TraceID: id, ResourceSpans: make([]model.ResourceSpans, len(row.ResourceSpans))}
+	for i := range row.ResourceSpans {
+		prs := &row.ResourceSpans[i]
+		rs := &t.ResourceSpans[i]
+		if err := c.decodeResource(&prs.Resource, &rs.Resource); err != nil {
+			return nil, fmt.Errorf("trace %s: resource %d: %w", id, i, err)
+		}
+		rs.ScopeSpans = make([]model.ScopeSpans, len(prs.ScopeSpans))
+		for j := range prs.ScopeSpans {
+			pss := &prs.ScopeSpans[j]
+			ss := &rs.ScopeSpans[j]
+			attrs, err := decodeAttrs(pss.Scope.Attrs)
+			if err != nil {
+				return nil, fmt.Errorf("trace %s: scope: %w", id, err)
+			}
+			ss.Scope = model.Scope{
+				Name:                   pss.Scope.Name,
+				Version:                pss.Scope.Version,
+				Attributes:             attrs,
+				DroppedAttributesCount: uint32(pss.Scope.DroppedAttributesCount),
+			}
+			ss.Spans = make([]model.Span, len(pss.Spans))
+			for k := range pss.Spans {
+				if err := c.decodeSpan(&pss.Spans[k], &ss.Spans[k], id); err != nil {
+					return nil, fmt.Errorf("trace %s: span %d: %w", id, k, err)
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+func (c *codec) decodeResource(p *pqResource, r *model.Resource) error {
+	attrs, err := decodeAttrs(p.Attrs)
+	if err != nil {
+		return err
+	}
+	if p.ServiceName != "" {
+		attrs = append(attrs, model.Str(model.ServiceNameKey, p.ServiceName))
+	}
+	for si, key := range resourceStatic {
+		if v := *resourceStaticSlot(p, si); v != nil {
+			attrs = append(attrs, model.Str(key, *v))
+		}
+	}
+	for i := 0; i < maxDedicated; i++ {
+		if v := *p.DedicatedAttributes.slot(i); v != nil && c.resNames[i] != "" {
+			attrs = append(attrs, model.Str(c.resNames[i], *v))
+		}
+	}
+	r.Attributes = attrs
+	r.DroppedAttributesCount = uint32(p.DroppedAttributesCount)
+	return nil
+}
+
+func (c *codec) decodeSpan(p *pqSpan, s *model.Span, traceID model.TraceID) error {
+	var ok bool
+	if s.SpanID, ok = model.SpanIDFromBytes(p.SpanID); !ok {
+		return fmt.Errorf("span ID %x longer than 8 bytes", p.SpanID)
+	}
+	if s.ParentSpanID, ok = model.SpanIDFromBytes(p.ParentSpanID); !ok {
+		return fmt.Errorf("parent span ID %x longer than 8 bytes", p.ParentSpanID)
+	}
+	s.TraceID = traceID
+	s.ParentIndex = p.ParentID
+	s.NestedSetLeft = p.NestedSetLeft
+	s.NestedSetRight = p.NestedSetRight
+	s.Name = p.Name
+	s.Kind = model.SpanKind(p.Kind)
+	s.TraceState = p.TraceState
+	s.StartTimeUnixNano = p.StartTimeUnixNano
+	s.EndTimeUnixNano = p.StartTimeUnixNano + p.DurationNano
+	s.Status = model.Status{Code: model.StatusCode(p.StatusCode), Message: p.StatusMessage}
+	attrs, err := decodeAttrs(p.Attrs)
+	if err != nil {
+		return err
+	}
+	if p.HttpMethod != nil {
+		attrs = append(attrs, model.Str(keyHTTPMethod, *p.HttpMethod))
+	}
+	if p.HttpUrl != nil {
+		attrs = append(attrs, model.Str(keyHTTPURL, *p.HttpUrl))
+	}
+	if p.HttpStatusCode != nil {
+		attrs = append(attrs, model.Int(keyHTTPStatusCode, *p.HttpStatusCode))
+	}
+	for i := 0; i < maxDedicated; i++ {
+		if v := *p.DedicatedAttributes.slot(i); v != nil && c.spanNames[i] != "" {
+			attrs = append(attrs, model.Str(c.spanNames[i], *v))
+		}
+	}
+	s.Attributes = attrs
+	s.DroppedAttributesCount = uint32(p.DroppedAttributesCount)
+	if len(p.Events) > 0 {
+		s.Events = make([]model.Event, len(p.Events))
+		for i := range p.Events {
+			e := &p.Events[i]
+			ea, err := decodeAttrs(e.Attrs)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", i, err)
+			}
+			s.Events[i] = model.Event{
+				TimeUnixNano:           p.StartTimeUnixNano + e.TimeSinceStartNano,
+				Name:                   e.Name,
+				Attributes:             ea,
+				DroppedAttributesCount: uint32(e.DroppedAttributesCount),
+			}
+		}
+	}
+	s.DroppedEventsCount = uint32(p.DroppedEventsCount)
+	if len(p.Links) > 0 {
+		s.Links = make([]model.Link, len(p.Links))
+		for i := range p.Links {
+			l := &p.Links[i]
+			la, err := decodeAttrs(l.Attrs)
+			if err != nil {
+				return fmt.Errorf("link %d: %w", i, err)
+			}
+			tid, ok1 := model.TraceIDFromBytes(l.TraceID)
+			sid, ok2 := model.SpanIDFromBytes(l.SpanID)
+			if !ok1 || !ok2 {
+				return fmt.Errorf("link %d: ID too long", i)
+			}
+			s.Links[i] = model.Link{
+				TraceID:                tid,
+				SpanID:                 sid,
+				TraceState:             l.TraceState,
+				Attributes:             la,
+				DroppedAttributesCount: uint32(l.DroppedAttributesCount),
+			}
+		}
+	}
+	s.DroppedLinksCount = uint32(p.DroppedLinksCount)
+	return nil
+}
+
+func decodeAttrs(ps []pqAttribute) ([]model.Attribute, error) {
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	out := make([]model.Attribute, len(ps))
+	for i := range ps {
+		v, err := decodeValue(&ps[i])
+		if err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", ps[i].Key, err)
+		}
+		out[i] = model.Attribute{Key: ps[i].Key, Value: v}
+	}
+	return out, nil
+}
+
+func decodeValue(p *pqAttribute) (model.Value, error) {
+	switch p.ValueType {
+	case attrString:
+		if len(p.Value) == 1 {
+			return model.StringValue(p.Value[0]), nil
+		}
+	case attrInt:
+		if len(p.ValueInt) == 1 {
+			return model.IntValue(p.ValueInt[0]), nil
+		}
+	case attrDouble:
+		if len(p.ValueDouble) == 1 {
+			return model.DoubleValue(p.ValueDouble[0]), nil
+		}
+	case attrBool:
+		if len(p.ValueBool) == 1 {
+			return model.BoolValue(p.ValueBool[0]), nil
+		}
+	case attrStringArray, attrIntArray, attrDoubleArray, attrBoolArray:
+		return decodeArray(p), nil
+	case attrEmpty:
+		if p.ValueDropped == nil && len(p.Value)+len(p.ValueInt)+len(p.ValueDouble)+len(p.ValueBool) == 0 {
+			return model.Value{}, nil
+		}
+	}
+	if p.ValueDropped != nil {
+		return unmarshalAnyValue(*p.ValueDropped)
+	}
+	// Unknown code or list length: keep what the lists hold.
+	switch n := len(p.Value) + len(p.ValueInt) + len(p.ValueDouble) + len(p.ValueBool); {
+	case n == 1 && len(p.Value) == 1:
+		return model.StringValue(p.Value[0]), nil
+	case n == 1 && len(p.ValueInt) == 1:
+		return model.IntValue(p.ValueInt[0]), nil
+	case n == 1 && len(p.ValueDouble) == 1:
+		return model.DoubleValue(p.ValueDouble[0]), nil
+	case n == 1 && len(p.ValueBool) == 1:
+		return model.BoolValue(p.ValueBool[0]), nil
+	case n == 0:
+		return model.Value{}, nil
+	}
+	return decodeArray(p), nil
+}
+
+func decodeArray(p *pqAttribute) model.Value {
+	v := model.Value{Type: model.ValueArray}
+	for _, s := range p.Value {
+		v.Array = append(v.Array, model.StringValue(s))
+	}
+	for _, i := range p.ValueInt {
+		v.Array = append(v.Array, model.IntValue(i))
+	}
+	for _, d := range p.ValueDouble {
+		v.Array = append(v.Array, model.DoubleValue(d))
+	}
+	for _, b := range p.ValueBool {
+		v.Array = append(v.Array, model.BoolValue(b))
+	}
+	return v
+}

@@ -1,0 +1,114 @@
+package blocks
+
+import (
+	"encoding/base64"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/uuid"
+	"gocloud.dev/blob"
+
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+)
+
+const (
+	tempoTenant  = "single-tenant"
+	tempoBlockID = "b27b0e53-66a0-4505-afd6-434ae3cd4a10"
+	tempoRel     = "tempo/vparquet4-block/single-tenant/" + tempoBlockID
+)
+
+func tempoBlockDir(t testing.TB) string { return fixtures.Path(t, tempoRel) }
+
+// tempoStore copies the Tempo fixture block into a fresh file:// bucket.
+func tempoStore(t testing.TB) *Store {
+	t.Helper()
+	root := t.TempDir()
+	dst := filepath.Join(root, tempoTenant, tempoBlockID)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := tempoBlockDir(t)
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := OpenBucket(context.Background(), "file://"+root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return NewStore(b, tempoTenant)
+}
+
+func memStore(t testing.TB) *Store {
+	t.Helper()
+	b, err := OpenBucket(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return NewStore(b, "tenant-a")
+}
+
+func mustUUID(s string) uuid.UUID { return uuid.MustParse(s) }
+
+// readAllTraces drains a block or store iterator.
+func readAllTraces(t testing.TB, it interface {
+	Next() bool
+	At() *model.Trace
+	Err() error
+	Close() error
+}) []*model.Trace {
+	t.Helper()
+	var out []*model.Trace
+	for it.Next() {
+		out = append(out, it.At())
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// traceOpts compares traces: empty and nil slices are equal and doubles
+// compare bit for bit (NaN equals NaN).
+var traceOpts = cmp.Options{
+	cmpopts.EquateEmpty(),
+	cmp.Comparer(func(a, b model.Value) bool { return a.Equal(b) }),
+}
+
+// ignoreNestedSets drops the nested-set fields from a comparison.
+var ignoreNestedSets = cmpopts.IgnoreFields(model.Span{}, "NestedSetLeft", "NestedSetRight", "ParentIndex")
+
+func listKeys(t testing.TB, b *blob.Bucket, prefix string) []string {
+	t.Helper()
+	var keys []string
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		o, err := it.Next(context.Background())
+		if err != nil {
+			break
+		}
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -1,0 +1,310 @@
+package blocks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gocloud.dev/blob"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// ErrTraceNotFound is returned by FindTrace when no block holds the trace.
+var ErrTraceNotFound = errors.New("trace not found")
+
+// ErrBlockNotFound is returned by OpenBlock when the block has no meta.json.
+var ErrBlockNotFound = errors.New("block not found")
+
+// Store is one tenant's blocks in a bucket. It implements store.Source.
+type Store struct {
+	bucket *blob.Bucket
+	tenant string
+
+	// Test hooks: readHook sees every read, writeHook may fail a write.
+	readHook  readHook
+	writeHook func(key string) error
+}
+
+var _ store.Source = (*Store)(nil)
+
+// NewStore returns the store of tenant in b.
+func NewStore(b *blob.Bucket, tenant string) *Store {
+	return &Store{bucket: b, tenant: tenant}
+}
+
+// Tenant returns the tenant name.
+func (s *Store) Tenant() string { return s.tenant }
+
+// Bucket returns the underlying bucket.
+func (s *Store) Bucket() *blob.Bucket { return s.bucket }
+
+func (s *Store) newWriter(ctx context.Context, key string) (*blob.Writer, error) {
+	if s.writeHook != nil {
+		if err := s.writeHook(key); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return w, nil
+}
+
+func (s *Store) put(ctx context.Context, key string, data []byte) error {
+	w, err := s.newWriter(ctx, key)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// blockDirs lists the block folders of the tenant (IDs that parse as UUIDs).
+func (s *Store) blockDirs(ctx context.Context) ([]uuid.UUID, error) {
+	prefix := s.tenant + "/"
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	var out []uuid.UUID
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		if !obj.IsDir {
+			continue
+		}
+		id, err := uuid.Parse(strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/"))
+		if err != nil {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func (s *Store) readMeta(ctx context.Context, id uuid.UUID, name string) (Meta, error) {
+	key := joinKey(s.tenant, id.String(), name)
+	b, err := readAll(ctx, s.bucket, key, s.readHook)
+	if err != nil {
+		return Meta{}, err
+	}
+	return decodeMeta(b, key)
+}
+
+// Blocks returns the metas of the tenant's live blocks, sorted by start
+// time then ID. Folders without meta.json (being written, orphaned or
+// compacted) are skipped.
+func (s *Store) Blocks(ctx context.Context) ([]Meta, error) {
+	return s.listMetas(ctx, metaObject)
+}
+
+// CompactedBlocks returns the metas of blocks marked compacted
+// (meta.compacted.json), sorted like Blocks.
+func (s *Store) CompactedBlocks(ctx context.Context) ([]Meta, error) {
+	return s.listMetas(ctx, compactedMetaObject)
+}
+
+func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
+	ids, err := s.blockDirs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Meta
+	for _, id := range ids {
+		m, err := s.readMeta(ctx, id, name)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	sortMetas(out)
+	return out, nil
+}
+
+func sortMetas(ms []Meta) {
+	sort.Slice(ms, func(i, j int) bool {
+		if !ms[i].StartTime.Equal(ms[j].StartTime) {
+			return ms[i].StartTime.Before(ms[j].StartTime)
+		}
+		return ms[i].BlockID.String() < ms[j].BlockID.String()
+	})
+}
+
+// Orphans returns the keys (tenant/blockID) of block folders that hold
+// objects but neither meta.json nor meta.compacted.json: leftovers of
+// interrupted writes, or blocks still being written.
+func (s *Store) Orphans(ctx context.Context) ([]string, error) {
+	prefix := s.tenant + "/"
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	hasMeta := map[string]bool{}
+	var order []string
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		rest := strings.TrimPrefix(obj.Key, prefix)
+		dir, name, ok := strings.Cut(rest, "/")
+		if !ok {
+			continue // tenant-level object such as index.json.gz
+		}
+		if _, seen := hasMeta[dir]; !seen {
+			hasMeta[dir] = false
+			order = append(order, dir)
+		}
+		if name == metaObject || name == compactedMetaObject {
+			hasMeta[dir] = true
+		}
+	}
+	var out []string
+	for _, d := range order {
+		if !hasMeta[d] {
+			out = append(out, prefix+d)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// OpenBlock reads the block's meta.json. It returns ErrBlockNotFound when
+// the block has no meta.json.
+func (s *Store) OpenBlock(ctx context.Context, id uuid.UUID) (*Block, error) {
+	m, err := s.readMeta(ctx, id, metaObject)
+	if isNotFound(err) {
+		return nil, fmt.Errorf("%s/%s: %w", s.tenant, id, ErrBlockNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.block(m), nil
+}
+
+func (s *Store) block(m Meta) *Block {
+	return &Block{store: s, meta: m, codec: newCodec(m.DedicatedColumns), prefix: joinKey(s.tenant, m.BlockID.String())}
+}
+
+// MarkCompacted retires a block: it writes meta.compacted.json (the meta
+// plus compactedTime) and then deletes meta.json, so readers stop seeing
+// the block. Deleting the objects is left to retention.
+func (s *Store) MarkCompacted(ctx context.Context, id uuid.UUID) error {
+	m, err := s.readMeta(ctx, id, metaObject)
+	if err != nil {
+		return err
+	}
+	m.CompactedTime = time.Now().UTC().Truncate(time.Second)
+	b, err := m.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	key := joinKey(s.tenant, id.String(), compactedMetaObject)
+	if err := s.put(ctx, key, b); err != nil {
+		return err
+	}
+	mk := joinKey(s.tenant, id.String(), metaObject)
+	if err := s.bucket.Delete(ctx, mk); err != nil && !isNotFound(err) {
+		return fmt.Errorf("%s: %w", mk, err)
+	}
+	return nil
+}
+
+// FindTrace looks a trace up in every block and merges the copies found
+// (model.MergeTraces). It returns ErrTraceNotFound when no block has it.
+func (s *Store) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, error) {
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.findIn(ctx, metas, id)
+}
+
+func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID) (*model.Trace, error) {
+	var found []*model.Trace
+	for _, m := range metas {
+		if len(m.MinID) == 16 && len(m.MaxID) == 16 &&
+			(string(id[:]) < string(m.MinID) || string(id[:]) > string(m.MaxID)) {
+			continue
+		}
+		t, ok, err := s.block(m).FindTrace(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			found = append(found, t)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("%s: trace %s: %w", s.tenant, id, ErrTraceNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return model.MergeTraces(found...), nil
+}
+
+// Traces implements store.Source. Blocks whose meta time range misses the
+// request are skipped; with TraceIDs each ID is looked up through the bloom
+// filters. Copies of a trace in several blocks are merged, and traces come
+// out in ascending ID order.
+func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceIterator, error) {
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cand []Meta
+	for _, m := range metas {
+		start, end := m.timeRange()
+		if req.Overlaps(start, end) {
+			cand = append(cand, m)
+		}
+	}
+	if len(req.TraceIDs) > 0 {
+		ids := append([]model.TraceID(nil), req.TraceIDs...)
+		sort.Slice(ids, func(i, j int) bool { return model.CompareTraceIDs(ids[i], ids[j]) < 0 })
+		var out []*model.Trace
+		for i, id := range ids {
+			if i > 0 && ids[i-1] == id {
+				continue
+			}
+			t, err := s.findIn(ctx, cand, id)
+			if errors.Is(err, ErrTraceNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if req.Overlaps(t.TimeRange()) {
+				out = append(out, t)
+			}
+		}
+		return store.NewSliceIterator(out), nil
+	}
+	its := make([]*blockIterator, 0, len(cand))
+	for _, m := range cand {
+		it := s.block(m).iterator(ctx)
+		it.req = &req
+		its = append(its, it)
+	}
+	return newMergeIterator(its), nil
+}

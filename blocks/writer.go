@@ -1,0 +1,352 @@
+package blocks
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/parquet-go/parquet-go"
+	"gocloud.dev/blob"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// DefaultRowGroupBytes is Tempo's default row group size.
+const DefaultRowGroupBytes = 100 << 20
+
+// ErrEmptyBlock is returned by Finish when no trace was added.
+var ErrEmptyBlock = errors.New("blocks: no traces to write")
+
+// WriteOptions control how a block is written.
+type WriteOptions struct {
+	// RowGroupBytes cuts a row group once the buffered rows exceed it
+	// (default DefaultRowGroupBytes).
+	RowGroupBytes int64
+	// CompactionLevel is recorded in meta.json (0 for fresh blocks).
+	CompactionLevel uint32
+	// DedicatedColumns assigns attributes to spare columns (default none).
+	DedicatedColumns []DedicatedColumn
+	// BlockID names the block; a random UUID when zero.
+	BlockID uuid.UUID
+	// ReplicationFactor is recorded in meta.json (default 1).
+	ReplicationFactor uint32
+}
+
+var traceSchema = parquet.NewSchema("Trace", parquet.SchemaOf(new(pqTrace)))
+
+// BlockWriter streams traces, in ascending TraceID order, into a new block.
+// Rows go to data.parquet as they are added; only parquet-go's row-group
+// buffer and the list of trace IDs (16 bytes each, for the bloom filter
+// sized at Finish) stay in memory. Nothing is visible to readers until
+// Finish writes meta.json.
+type BlockWriter struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	store  *Store
+	opts   WriteOptions
+	meta   Meta
+	codec  *codec
+	prefix string
+
+	bw      *blob.Writer
+	counter *countingWriter
+	pw      *parquet.GenericWriter[pqTrace]
+	written []string // object keys created so far
+
+	ids        []model.TraceID
+	groupMax   [][]byte // max trace ID of each flushed row group
+	groupRows  int
+	start, end uint64
+	err        error
+	done       bool
+}
+
+// NewBlockWriter starts a block in s. Call Add for each trace, then Finish,
+// or Abort to give up (Abort is safe after Finish).
+func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWriter, error) {
+	if opts.RowGroupBytes <= 0 {
+		opts.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if opts.ReplicationFactor == 0 {
+		opts.ReplicationFactor = 1
+	}
+	if opts.BlockID == uuid.Nil {
+		opts.BlockID = uuid.New()
+	}
+	var cols []DedicatedColumn
+	for _, c := range opts.DedicatedColumns {
+		if c.usable() {
+			cols = append(cols, c)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &BlockWriter{
+		ctx:    ctx,
+		cancel: cancel,
+		store:  s,
+		opts:   opts,
+		codec:  newCodec(cols),
+		prefix: joinKey(s.tenant, opts.BlockID.String()),
+		start:  math.MaxUint64,
+		meta: Meta{
+			Format:            FormatVParquet4,
+			BlockID:           opts.BlockID,
+			TenantID:          s.tenant,
+			CompactionLevel:   opts.CompactionLevel,
+			Encoding:          "none",
+			DedicatedColumns:  cols,
+			ReplicationFactor: opts.ReplicationFactor,
+		},
+	}
+	key := w.key(dataObject)
+	bw, err := s.newWriter(ctx, key)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	w.written = append(w.written, key)
+	w.bw = bw
+	w.counter = &countingWriter{w: bw}
+	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema)
+	return w, nil
+}
+
+func (w *BlockWriter) key(name string) string { return joinKey(w.prefix, name) }
+
+// BlockID returns the ID of the block being written.
+func (w *BlockWriter) BlockID() uuid.UUID { return w.opts.BlockID }
+
+// Add appends a trace. IDs must be strictly ascending. The trace is
+// rebatched (identical resources and scopes merged, duplicate spans
+// dropped) and its nested sets recomputed before it is written.
+func (w *BlockWriter) Add(t *model.Trace) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.done {
+		return errors.New("blocks: Add after Finish")
+	}
+	if err := w.ctx.Err(); err != nil {
+		return w.fail(err)
+	}
+	if n := len(w.ids); n > 0 && model.CompareTraceIDs(w.ids[n-1], t.TraceID) >= 0 {
+		return w.fail(fmt.Errorf("%s: trace %s added after %s: traces must be in ascending ID order without duplicates",
+			w.key(dataObject), t.TraceID, w.ids[n-1]))
+	}
+	rt := rebatch(t)
+	row := w.codec.toRow(rt)
+	if _, err := w.pw.Write([]pqTrace{row}); err != nil {
+		return w.fail(fmt.Errorf("%s: %w", w.key(dataObject), err))
+	}
+	w.ids = append(w.ids, t.TraceID)
+	w.groupRows++
+	if rt.SpanCount() > 0 {
+		w.start = min(w.start, row.StartTimeUnixNano)
+		w.end = max(w.end, row.EndTimeUnixNano)
+	}
+	if w.pw.Size()-w.counter.n >= w.opts.RowGroupBytes {
+		if err := w.flushGroup(); err != nil {
+			return w.fail(err)
+		}
+	}
+	return nil
+}
+
+func (w *BlockWriter) flushGroup() error {
+	if w.groupRows == 0 {
+		return nil
+	}
+	if err := w.pw.Flush(); err != nil {
+		return fmt.Errorf("%s: %w", w.key(dataObject), err)
+	}
+	last := w.ids[len(w.ids)-1]
+	w.groupMax = append(w.groupMax, append([]byte(nil), last[:]...))
+	w.groupRows = 0
+	return nil
+}
+
+func (w *BlockWriter) fail(err error) error {
+	if w.err == nil {
+		w.err = err
+		w.cleanup()
+	}
+	return err
+}
+
+// cleanup cancels the in-flight object and deletes the objects written.
+func (w *BlockWriter) cleanup() {
+	w.cancel()
+	if w.bw != nil {
+		_ = w.bw.Close() // canceled: the object is not created
+		w.bw = nil
+	}
+	// Deleting uses a fresh context: the caller's may be the one canceled.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 30*time.Second)
+	defer cancel()
+	for _, k := range w.written {
+		_ = w.store.bucket.Delete(ctx, k)
+	}
+	w.written = nil
+}
+
+// Abort discards the block. It is a no-op after a successful Finish.
+func (w *BlockWriter) Abort() {
+	if w.done && w.err == nil {
+		return
+	}
+	if w.err == nil {
+		w.err = errors.New("blocks: writer aborted")
+	}
+	w.cleanup()
+}
+
+// Finish completes data.parquet, writes the bloom shards and the index,
+// then meta.json last, and returns the meta.
+func (w *BlockWriter) Finish() (Meta, error) {
+	if w.err != nil {
+		return Meta{}, w.err
+	}
+	if w.done {
+		return Meta{}, errors.New("blocks: Finish called twice")
+	}
+	m, err := w.finish()
+	if err != nil {
+		return Meta{}, w.fail(err)
+	}
+	w.done = true
+	w.cancel()
+	return m, nil
+}
+
+func (w *BlockWriter) finish() (Meta, error) {
+	dataKey := w.key(dataObject)
+	if len(w.ids) == 0 {
+		return Meta{}, fmt.Errorf("%s: %w", dataKey, ErrEmptyBlock)
+	}
+	if err := w.flushGroup(); err != nil {
+		return Meta{}, err
+	}
+	if err := w.pw.Close(); err != nil {
+		return Meta{}, fmt.Errorf("%s: %w", dataKey, err)
+	}
+	if err := w.ctx.Err(); err != nil {
+		return Meta{}, fmt.Errorf("%s: %w", dataKey, err)
+	}
+	bw := w.bw
+	w.bw = nil
+	if err := bw.Close(); err != nil {
+		return Meta{}, fmt.Errorf("%s: %w", dataKey, err)
+	}
+	m := w.meta
+	m.Size = uint64(w.counter.n)
+	m.FooterSize = binary.LittleEndian.Uint32(w.counter.tail[:4])
+	m.TotalObjects = len(w.ids)
+	m.TotalRecords = len(w.groupMax)
+	m.MinID = append([]byte(nil), w.ids[0][:]...)
+	m.MaxID = append([]byte(nil), w.ids[len(w.ids)-1][:]...)
+	if w.start == math.MaxUint64 {
+		w.start = 0
+	}
+	m.StartTime, m.EndTime = metaTimes(w.start, w.end)
+
+	bloom := newShardedBloom(len(w.ids))
+	for _, id := range w.ids {
+		bloom.add(id)
+	}
+	m.BloomShards = len(bloom.filters)
+	for i := range bloom.filters {
+		b, err := bloom.marshal(i)
+		if err != nil {
+			return Meta{}, fmt.Errorf("%s: %w", w.key(bloomName(i)), err)
+		}
+		if err := w.put(bloomName(i), b); err != nil {
+			return Meta{}, err
+		}
+	}
+	idx, _ := json.Marshal(indexFile{RowGroups: w.groupMax})
+	if err := w.put(indexObject, idx); err != nil {
+		return Meta{}, err
+	}
+	mb, err := json.Marshal(m)
+	if err != nil {
+		return Meta{}, err
+	}
+	if err := w.put(metaObject, mb); err != nil {
+		return Meta{}, err
+	}
+	return m, nil
+}
+
+func (w *BlockWriter) put(name string, data []byte) error {
+	key := w.key(name)
+	if err := w.ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	w.written = append(w.written, key)
+	return w.store.put(w.ctx, key, data)
+}
+
+// metaTimes converts a span time range to meta.json's second precision:
+// start rounded down, end rounded up, so the range covers every span.
+func metaTimes(start, end uint64) (time.Time, time.Time) {
+	s := time.Unix(0, int64(start)).UTC().Truncate(time.Second)
+	e := time.Unix(0, int64(end)).UTC()
+	if t := e.Truncate(time.Second); !t.Equal(e) {
+		e = t.Add(time.Second)
+	}
+	return s, e
+}
+
+// indexFile is the block's "index" object: the max trace ID of every row
+// group (base64 in JSON).
+type indexFile struct {
+	RowGroups [][]byte `json:"rowGroups"`
+}
+
+// WriteBlock writes traces (sorted by TraceID, distinct) as one block and
+// returns its meta. On error nothing visible is left behind and the objects
+// written so far are deleted.
+func (s *Store) WriteBlock(ctx context.Context, traces []*model.Trace, opts WriteOptions) (Meta, error) {
+	w, err := NewBlockWriter(ctx, s, opts)
+	if err != nil {
+		return Meta{}, err
+	}
+	for _, t := range traces {
+		if err := w.Add(t); err != nil {
+			w.Abort()
+			return Meta{}, err
+		}
+	}
+	m, err := w.Finish()
+	if err != nil {
+		w.Abort()
+		return Meta{}, err
+	}
+	return m, nil
+}
+
+// countingWriter counts bytes and remembers the last 8 (footer length and
+// magic) so meta.json can record size and footerSize.
+type countingWriter struct {
+	w    io.Writer
+	n    int64
+	tail [8]byte
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if n >= 8 {
+		copy(c.tail[:], p[n-8:n])
+	} else if n > 0 {
+		copy(c.tail[:], c.tail[n:])
+		copy(c.tail[8-n:], p[:n])
+	}
+	return n, err
+}
