@@ -295,8 +295,10 @@ func lexAny(l *lexer) stateFn {
 			continue
 		}
 		if r == '/' && l.peekAt(1) == '/' {
-			for r != '\n' && r != eof {
-				r = l.next()
+			if i := strings.IndexByte(l.input[l.pos:], '\n'); i >= 0 {
+				l.pos += i + 1
+			} else {
+				l.pos = len(l.input)
 			}
 			continue
 		}

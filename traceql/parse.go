@@ -545,7 +545,8 @@ func (p *parser) parseTopPrimary() operand {
 		o.node, o.k = p.parseStatic(), kNum
 	case itemSub:
 		p.next()
-		x := p.parseTop(precUnary)
+		// Outside braces unary minus binds tightest (it only negates numbers).
+		x := p.parseTopPrimary()
 		if x.k != kNum {
 			p.failAt(x.first, "number")
 		}

@@ -63,16 +63,17 @@ func needsWrapped(s Stage) bool {
 }
 
 func (o *SpansetOp) print(wrapped bool) string {
-	prec := o.Op.precedence()
-	return spansetOperand(o.LHS, prec, false, wrapped) + " " + o.Op.String() + " " +
-		spansetOperand(o.RHS, prec, true, wrapped)
+	return spansetOperand(o.LHS, o.Op, false, wrapped) + " " + o.Op.String() + " " +
+		spansetOperand(o.RHS, o.Op, true, wrapped)
 }
 
-func spansetOperand(s Stage, parentPrec int, right, wrapped bool) string {
+func spansetOperand(s Stage, parentOp Operator, right, wrapped bool) string {
+	parentPrec := parentOp.precedence()
 	switch x := s.(type) {
 	case *SpansetOp:
 		str := x.print(wrapped)
-		if p := x.Op.precedence(); p < parentPrec || (p == parentPrec && right) {
+		if p := x.Op.precedence(); p < parentPrec || (p == parentPrec && right) ||
+			(p == parentPrec && p == 1 && x.Op != parentOp) {
 			return "(" + str + ")"
 		}
 		return str
@@ -136,6 +137,12 @@ func exprOperand(e Expr, parent Operator, prec int, right bool) string {
 		if cp < prec || (cp == prec && right != parent.rightAssoc()) {
 			return "(" + x.String() + ")"
 		}
+		// Not needed for the parser, but keeps the canonical form readable:
+		// `&&` and `||` share a precedence in TraceQL (unlike C), so a mix is
+		// parenthesised, and so are comparisons of comparisons.
+		if cp == prec && (cp == 2 || x.Op != parent) {
+			return "(" + x.String() + ")"
+		}
 	case *UnaryExpr:
 		if prec > unaryLevel(x.Op) {
 			return "(" + x.String() + ")"
@@ -147,7 +154,9 @@ func exprOperand(e Expr, parent Operator, prec int, right bool) string {
 }
 
 func (u *UnaryExpr) String() string {
-	if b, ok := u.Expr.(*BinaryExpr); ok && b.Op.precedence() < precUnary {
+	// A binary operand is always parenthesised: inside braces `-x * 2` means
+	// -(x*2), outside braces (metrics scalars) it means (-x)*2.
+	if b, ok := u.Expr.(*BinaryExpr); ok {
 		return u.Op.String() + "(" + b.String() + ")"
 	}
 	return u.Op.String() + u.Expr.String()
@@ -247,27 +256,21 @@ func formatFloat(f float64) string {
 	return s
 }
 
-// formatDuration prints d in the largest unit that divides it exactly.
+// formatDuration prints d in Go's compound form with zero tails trimmed
+// (`90m` → `1h30m`, `1500ms` → `1.5s`) and "us" for microseconds.
 func formatDuration(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
 	if d < 0 {
 		return "(" + d.String() + ")"
 	}
-	units := []struct {
-		u string
-		d time.Duration
-	}{
-		{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second},
-		{"ms", time.Millisecond}, {"us", time.Microsecond}, {"ns", 1},
+	s := d.String()
+	s = strings.Replace(s, "µs", "us", 1)
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	for _, u := range units {
-		if d%u.d == 0 {
-			return strconv.FormatInt(int64(d/u.d), 10) + u.u
-		}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
-	return d.String()
+	return s
 }
 
 func (h *Hints) String() string {

@@ -4,20 +4,13 @@ package traceql
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 )
 
-func TestScratch(t *testing.T) {
-	for _, q := range strings.Split(os.Getenv("Q"), "\n") {
-		if q == "" { continue }
-		s, err := Explain(q)
-		if err != nil {
-			fmt.Printf("%s\nERR %v\n%s\n\n", q, err, Caret(q, err))
-			continue
-		}
-		fmt.Println(q)
-		fmt.Println(s)
+func TestScratchCanon(t *testing.T) {
+	for _, q := range readCorpus(t, "valid.txt") {
+		r, err := Parse(q.query)
+		if err != nil { fmt.Println("ERR", err); continue }
+		if s := r.String(); s != q.query { fmt.Printf("%-70s => %s\n", q.query, s) }
 	}
 }
