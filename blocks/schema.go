@@ -8,15 +8,15 @@ package blocks
 
 // pqTrace is one row of data.parquet: one trace.
 type pqTrace struct {
-	TraceID           []byte                    `parquet:""`
-	TraceIDText       string                    `parquet:",snappy"`
-	StartTimeUnixNano uint64                    `parquet:",delta,uncompressed"`
-	EndTimeUnixNano   uint64                    `parquet:",delta,uncompressed"`
-	DurationNano      uint64                    `parquet:",delta,uncompressed"`
-	RootServiceName   string                    `parquet:",dict,uncompressed"`
-	RootSpanName      string                    `parquet:",dict,uncompressed"`
+	TraceID           []byte `parquet:""`
+	TraceIDText       string `parquet:",snappy"`
+	StartTimeUnixNano uint64 `parquet:",delta,uncompressed"`
+	EndTimeUnixNano   uint64 `parquet:",delta,uncompressed"`
+	DurationNano      uint64 `parquet:",delta,uncompressed"`
+	RootServiceName   string `parquet:",dict,uncompressed"`
+	RootSpanName      string `parquet:",dict,uncompressed"`
 	ServiceStats      map[string]pqServiceStats
-	ResourceSpans     []pqResourceSpans         `parquet:"rs,list"`
+	ResourceSpans     []pqResourceSpans `parquet:"rs,list"`
 }
 
 // pqServiceStats is the value of the ServiceStats map.
