@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,6 +60,7 @@ func v2Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 		return nil, err
 	}
 	rss := appendPdata(nil, td)
+	sortAttrs(rss)
 	if code, ok := zs.Tags["otel.status_code"]; ok {
 		fixStatus(rss, code, zs.Tags["otel.status_description"])
 	}
@@ -118,6 +120,28 @@ func fixIPv4(s string) (string, bool) {
 	}
 	out := strings.Join(parts, ".")
 	return out, net.ParseIP(out) != nil
+}
+
+// sortAttrs orders attributes by key. The v2 translator fills them from Go
+// maps (tags, resource keys), so its order changes from run to run; sorted
+// output keeps decoding (and the blocks written from it) repeatable.
+func sortAttrs(rss []model.ResourceSpans) {
+	byKey := func(a, b model.Attribute) int { return strings.Compare(a.Key, b.Key) }
+	for i := range rss {
+		slices.SortStableFunc(rss[i].Resource.Attributes, byKey)
+		for j := range rss[i].ScopeSpans {
+			for k := range rss[i].ScopeSpans[j].Spans {
+				s := &rss[i].ScopeSpans[j].Spans[k]
+				slices.SortStableFunc(s.Attributes, byKey)
+				for e := range s.Events {
+					slices.SortStableFunc(s.Events[e].Attributes, byKey)
+				}
+				for l := range s.Links {
+					slices.SortStableFunc(s.Links[l].Attributes, byKey)
+				}
+			}
+		}
+	}
 }
 
 func isV1(p *v2Probe) bool {

@@ -1,0 +1,510 @@
+package zipkin
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+)
+
+type fixture struct {
+	file                  string
+	traces, spans, errors int
+	// services are the resource service.name values the translator
+	// produces; see the notes where they differ from the README, which
+	// counts every endpoint service name.
+	services []string
+}
+
+var v1Fixtures = []fixture{
+	// README: 1 service. The span without an endpoint is named after its
+	// "lc" local component by the translator.
+	{"opentelemetry-collector/zipkin_v1_local_component.json", 1, 2, 0, []string{"myLocalComponent", "myServiceName"}},
+	// README: 3 services. The span with no annotations gets the
+	// translator's "unknown-service".
+	{"opentelemetry-collector/zipkin_v1_multiple_batches.json", 1, 5, 0, []string{"front-proxy", "service1", "service2", "unknown-service"}},
+	{"opentelemetry-collector/zipkin_v1_single_batch.json", 1, 5, 0, []string{"front-proxy", "service1", "service2", "unknown-service"}},
+	{"opentelemetry-collector/zipkin_v2_notimestamp.json", 1, 1, 0, []string{"baz"}},
+	// README: 2 services (client and server endpoints of one v1 span); the
+	// translator makes one span under the first cs/sr endpoint.
+	{"zipkin/v1/span-client.json", 1, 1, 0, []string{"frontend"}},
+	{"zipkin/v1/span-local.json", 1, 1, 0, []string{"zipkin-server"}},
+	{"zipkin/v1/span-rpc.json", 1, 1, 0, []string{"zipkin-web"}},
+}
+
+var v2Fixtures = []fixture{
+	{"opentelemetry-collector/zipkin_v2_sample1.json", 1, 9, 0, []string{"frontend"}},
+	// README counts 1 service for the next four: they have no
+	// localEndpoint.serviceName, so the resource has no service.name.
+	{"opentelemetry-collector/zipkin_v2_sample2.json", 1, 1, 0, nil},
+	{"opentelemetry-collector/zipkin_v2_single.json", 1, 1, 0, []string{"frontend"}},
+	{"opentelemetry-collector-contrib/zipkin-v2/sample3.json", 1, 1, 1, nil},
+	{"opentelemetry-collector-contrib/zipkin-v2/sample4.json", 1, 1, 1, nil},
+	{"zipkin/v2/ascend.json", 1, 8, 0, []string{"auth-service", "content-service", "mobile-gateway"}},
+	{"zipkin/v2/envoy.json", 1, 1, 0, nil},
+	// README: 2 services; only kong.proxy has a localEndpoint.
+	{"zipkin/v2/malformed.json", 1, 7, 0, []string{"rewards"}},
+	{"zipkin/v2/messaging-kafka.json", 1, 28, 3, []string{"servicea", "serviceb"}},
+	{"zipkin/v2/messaging.json", 1, 4, 0, []string{"backend", "frontend"}},
+	{"zipkin/v2/messaging2.json", 1, 11, 0, []string{"auth-service", "mobile-gateway", "notification-service", "transfer-service"}},
+	{"zipkin/v2/netflix.json", 1, 8, 0, []string{"api", "apip", "session_logs"}},
+	{"zipkin/v2/simple-db-p6.json", 1, 5, 0, []string{"bootifulmeters"}},
+	{"zipkin/v2/skew.json", 1, 4, 0, []string{"servicea", "serviceb"}},
+	{"zipkin/v2/smartthings-mobile-web-install.json", 1, 1041, 2, []string{"account", "alice", "auth", "bookie", "bouncer", "coreSrv", "dove", "execution", "gizmo", "guardian", "oreck", "paperboy", "platformapi", "pusher", "stLogin", "strongman"}},
+	{"zipkin/v2/smartthings-oauth-authorization.json", 1, 175, 2, []string{"account", "auth", "bouncer", "datamgmt", "dove", "paperboy", "pusher", "stlogin"}},
+	{"zipkin/v2/yelp.json", 1, 16, 0, []string{"mobile_api", "routing", "spectre", "unknown", "yelp-main", "yelp_main/api_proxy"}},
+	{"zipkin/v2/zipkin2-chinese.json", 1, 1, 1, []string{"订单维护服务"}},
+	{"zipkin/v2/zipkin2-client.json", 1, 1, 0, []string{"frontend"}},
+}
+
+func checkFixture(t *testing.T, tc fixture, dec codec.Decoder) {
+	bs, err := decodeFixture(t, tc.file, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := statsOf(bs)
+	if st.traces != tc.traces || st.spans != tc.spans || st.errors != tc.errors {
+		t.Errorf("traces/spans/errors = %d/%d/%d, want %d/%d/%d", st.traces, st.spans, st.errors, tc.traces, tc.spans, tc.errors)
+	}
+	if !slices.Equal(st.services, tc.services) {
+		t.Errorf("services = %q, want %q", st.services, tc.services)
+	}
+	for _, r := range allSpans(bs) {
+		if r.Span.TraceID.IsZero() || r.Span.SpanID.IsZero() {
+			t.Errorf("span %q has a zero ID", r.Span.Name)
+		}
+	}
+	// Decoding twice gives the same output.
+	again, _ := decodeFixture(t, tc.file, dec)
+	if dump(bs) != dump(again) {
+		t.Error("decoding is not repeatable")
+	}
+}
+
+func TestFixturesV1(t *testing.T) {
+	for _, tc := range v1Fixtures {
+		t.Run(tc.file, func(t *testing.T) { checkFixture(t, tc, DecodeV1) })
+	}
+}
+
+func TestFixturesV2(t *testing.T) {
+	for _, tc := range v2Fixtures {
+		t.Run(tc.file, func(t *testing.T) { checkFixture(t, tc, DecodeV2) })
+	}
+}
+
+func wantAttr(t *testing.T, attrs []model.Attribute, key string, want model.Value) {
+	t.Helper()
+	got, ok := attr(attrs, key)
+	if !ok {
+		t.Errorf("attribute %q missing", key)
+		return
+	}
+	if !got.Equal(want) {
+		t.Errorf("attribute %q = %s %q, want %s %q", key, got.Type, got.AsString(), want.Type, want.AsString())
+	}
+}
+
+func spansWithID(t *testing.T, bs []codec.Batch, id string) []model.SpanRef {
+	t.Helper()
+	sid, err := model.ParseSpanID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []model.SpanRef
+	for _, r := range allSpans(bs) {
+		if r.Span.SpanID == sid {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func pid(t *testing.T, s string) model.SpanID {
+	t.Helper()
+	id, err := model.ParseSpanID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// skew.json: span 74280ae0c10d8062 is shared by a SERVER half (serviceb)
+// and a CLIENT half (servicea); the server half starts 65 ms before the
+// client half (clock skew), which is kept as is.
+func TestV2SharedSpanAndSkew(t *testing.T) {
+	bs, err := decodeFixture(t, "zipkin/v2/skew.json", DecodeV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	halves := spansWithID(t, bs, "74280ae0c10d8062")
+	if len(halves) != 2 {
+		t.Fatalf("%d spans with the shared ID, want 2", len(halves))
+	}
+	byKind := map[model.SpanKind]model.SpanRef{}
+	for _, h := range halves {
+		byKind[h.Span.Kind] = h
+	}
+	srv, cli := byKind[model.KindServer], byKind[model.KindClient]
+	if srv.Span == nil || cli.Span == nil {
+		t.Fatalf("kinds = %v", byKind)
+	}
+	if srv.Resource.ServiceName() != "serviceb" || cli.Resource.ServiceName() != "servicea" {
+		t.Errorf("services = %q / %q", srv.Resource.ServiceName(), cli.Resource.ServiceName())
+	}
+	if srv.Span.StartTimeUnixNano != 1470150004008761000 || cli.Span.StartTimeUnixNano != 1470150004074202000 {
+		t.Errorf("starts = %d / %d", srv.Span.StartTimeUnixNano, cli.Span.StartTimeUnixNano)
+	}
+	if srv.Span.Duration() != 93577000 || cli.Span.Duration() != 94539000 {
+		t.Errorf("durations = %d / %d", srv.Span.Duration(), cli.Span.Duration())
+	}
+	for _, h := range halves {
+		if h.Span.ParentSpanID != pid(t, "bf396325699c84bf") {
+			t.Errorf("%s half parent = %s", h.Span.Kind, h.Span.ParentSpanID)
+		}
+	}
+	async := spansWithID(t, bs, "43210ae0c10d1234")[0]
+	if async.Span.Kind != model.KindUnspecified || async.Span.ParentSpanID != pid(t, "74280ae0c10d8062") {
+		t.Errorf("async kind %s parent %s", async.Span.Kind, async.Span.ParentSpanID)
+	}
+	wantAttr(t, async.Span.Attributes, "network.local.address", model.StringValue("192.0.0.0"))
+}
+
+// zipkin2-chinese.json (a single span object): an error tag with a message,
+// non-ASCII names, a remote endpoint.
+func TestV2SingleObjectErrorTag(t *testing.T) {
+	bs, err := decodeFixture(t, "zipkin/v2/zipkin2-chinese.json", DecodeV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := spansWithID(t, bs, "4d1e00c0db9010db")[0]
+	if r.Span.Name != "个人信息查询" || r.Span.Kind != model.KindClient || r.Resource.ServiceName() != "订单维护服务" {
+		t.Errorf("span %q kind %s service %q", r.Span.Name, r.Span.Kind, r.Resource.ServiceName())
+	}
+	if r.Span.TraceID.String() != "4d1e00c0db9010db86154a4ba6e91385" || r.Span.ParentSpanID != pid(t, "86154a4ba6e91385") {
+		t.Errorf("ids %s parent %s", r.Span.TraceID, r.Span.ParentSpanID)
+	}
+	if r.Span.Status.Code != model.StatusError {
+		t.Errorf("status = %s", r.Span.Status.Code)
+	}
+	// The translator keeps an error tag whose value is not "true".
+	wantAttr(t, r.Span.Attributes, "error", model.StringValue("此用户没有操作权限"))
+	wantAttr(t, r.Span.Attributes, "service.peer.name", model.StringValue("个人信息服务"))
+	wantAttr(t, r.Span.Attributes, "net.peer.port", model.IntValue(9000))
+	wantAttr(t, r.Span.Attributes, "network.local.address", model.StringValue("2001:db8::c001"))
+}
+
+func TestV2MessagingAndEvents(t *testing.T) {
+	bs, err := decodeFixture(t, "zipkin/v2/messaging-kafka.json", DecodeV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[model.SpanKind]int{}
+	for _, r := range allSpans(bs) {
+		kinds[r.Span.Kind]++
+	}
+	if kinds[model.KindProducer] == 0 || kinds[model.KindConsumer] == 0 {
+		t.Errorf("kinds = %v, want producers and consumers", kinds)
+	}
+	r := spansWithID(t, bs, "2f77d5b0b8e0de35")[0]
+	if r.Span.Name != "on-message" || r.Span.Status.Code != model.StatusError || r.Resource.ServiceName() != "serviceb" {
+		t.Errorf("span %q status %s service %q", r.Span.Name, r.Span.Status.Code, r.Resource.ServiceName())
+	}
+	wantAttr(t, r.Span.Attributes, "error", model.StringValue("some error"))
+
+	// sample3.json: annotations -> events; otel.status_code "ERROR" -> error
+	// status with the description as message.
+	bs, err = decodeFixture(t, "opentelemetry-collector-contrib/zipkin-v2/sample3.json", DecodeV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := allSpans(bs)[0].Span
+	if s.Status.Code != model.StatusError || s.Status.Message != "Something failed" {
+		t.Errorf("status = %+v", s.Status)
+	}
+	if len(s.Events) != 2 || s.Events[0].Name != "foo" || s.Events[0].TimeUnixNano != 1472470996238000000 || s.Events[1].Name != "bar" {
+		t.Errorf("events = %+v", s.Events)
+	}
+}
+
+// span-rpc.json: one v1 span holding both RPC sides (cs/cr from zipkin-web,
+// sr/ss from zipkin-query), plus ws/wr annotations and ca/sa with value true.
+func TestV1SharedRPCSpan(t *testing.T) {
+	bs, err := decodeFixture(t, "zipkin/v1/span-rpc.json", DecodeV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := spansWithID(t, bs, "d673d7abe80d2f3f")[0]
+	if r.Span.Kind != model.KindClient || r.Resource.ServiceName() != "zipkin-web" {
+		t.Errorf("kind %s service %q", r.Span.Kind, r.Resource.ServiceName())
+	}
+	wantAttr(t, r.Resource.Attributes, "ipv4", model.StringValue("127.0.0.1"))
+	if r.Span.ParentSpanID != pid(t, "83c138a4ee0f3de9") {
+		t.Errorf("parent = %s", r.Span.ParentSpanID)
+	}
+	if r.Span.StartTimeUnixNano != 1461750491274000000 || r.Span.EndTimeUnixNano != 1461750491325000000 {
+		t.Errorf("time = %d..%d", r.Span.StartTimeUnixNano, r.Span.EndTimeUnixNano)
+	}
+	if len(r.Span.Events) != 2 || r.Span.Events[0].Name != "ws" || r.Span.Events[1].Name != "wr" {
+		t.Errorf("events = %+v", r.Span.Events)
+	}
+	wantAttr(t, r.Span.Attributes, "http.path", model.StringValue("/api/v1/traces"))
+	wantAttr(t, r.Span.Attributes, "sa", model.StringValue("true"))
+
+	// span-local.json: "lc" becomes the component attribute.
+	bs, err = decodeFixture(t, "zipkin/v1/span-local.json", DecodeV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = allSpans(bs)[0]
+	wantAttr(t, r.Span.Attributes, "component", model.StringValue("JDBCSpanStore"))
+	if r.Resource.ServiceName() != "zipkin-server" || r.Span.Duration() != 15495000 {
+		t.Errorf("service %q duration %d", r.Resource.ServiceName(), r.Span.Duration())
+	}
+}
+
+func TestV1NoTimestamps(t *testing.T) {
+	// zipkin_v2_notimestamp.json: start and end come from sr/ss.
+	bs, err := decodeFixture(t, "opentelemetry-collector/zipkin_v2_notimestamp.json", DecodeV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := allSpans(bs)[0].Span
+	if s.Kind != model.KindServer || s.StartTimeUnixNano != 1615821510040000000 || s.EndTimeUnixNano != 1615821510041000000 {
+		t.Errorf("kind %s time %d..%d", s.Kind, s.StartTimeUnixNano, s.EndTimeUnixNano)
+	}
+	// No time anywhere: epoch + duration, not the wall clock.
+	bs, err = decodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","duration":7}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = allSpans(bs)[0].Span
+	if s.StartTimeUnixNano != 0 || s.EndTimeUnixNano != 7000 {
+		t.Errorf("time %d..%d, want 0..7000", s.StartTimeUnixNano, s.EndTimeUnixNano)
+	}
+	wantAttr(t, s.Attributes, absentStart, model.BoolValue(true))
+}
+
+func TestV1BadParentID(t *testing.T) {
+	_, err := decodeFixture(t, "opentelemetry-collector/zipkin_v1_error_batch.json", DecodeV1)
+	var de *codec.DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %v, want a DecodeError", err)
+	}
+	// The second span starts on line 36; its parentId is "BADID".
+	want := "opentelemetry-collector/zipkin_v1_error_batch.json:36:3: $[1].parentId: hex Id has wrong length (expected 16)"
+	if err.Error() != want {
+		t.Errorf("err = %q\nwant  %q", err, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		dec        codec.Decoder
+	}{
+		{"v2-skew", "zipkin/v2/skew.json", DecodeV2},
+		{"v2-chinese", "zipkin/v2/zipkin2-chinese.json", DecodeV2},
+		{"v2-sample1", "opentelemetry-collector/zipkin_v2_sample1.json", DecodeV2},
+		{"v1-span-rpc", "zipkin/v1/span-rpc.json", DecodeV1},
+		{"v1-multiple-batches", "opentelemetry-collector/zipkin_v1_multiple_batches.json", DecodeV1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bs, err := decodeFixture(t, tc.file, tc.dec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, dump(bs))
+		})
+	}
+}
+
+const (
+	v2a = `{"traceId":"0000000000000001","id":"0000000000000002","name":"a","timestamp":1000,"duration":5,"localEndpoint":{"serviceName":"s"}}`
+	v1a = `{"traceId":"0000000000000001","id":"0000000000000002","name":"a","annotations":[{"timestamp":1000,"value":"sr","endpoint":{"serviceName":"s"}}]}`
+)
+
+func TestForms(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		dec   codec.Decoder
+		in    string
+		spans int
+	}{
+		{"v2 array", DecodeV2, "[" + v2a + "," + v2a + "]", 2},
+		{"v2 object", DecodeV2, v2a, 1},
+		{"v2 json lines", DecodeV2, v2a + "\n" + v2a + "\n", 2},
+		{"v2 empty array", DecodeV2, "[]", 0},
+		{"v2 null element", DecodeV2, "[null," + v2a + "]", 1},
+		{"v1 array of arrays", DecodeV1, "[[" + v1a + "],[" + v1a + "," + v1a + "]]", 3},
+		{"v1 object", DecodeV1, v1a, 1},
+		{"v1 numeric binary annotation", DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","binaryAnnotations":[{"key":"n","value":42},{"key":"b","value":false}]}]`, 1},
+		{"v2 leading-zero ipv4", DecodeV2, `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bs, err := decodeString(tc.dec, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := statsOf(bs).spans; n != tc.spans {
+				t.Errorf("%d spans, want %d", n, tc.spans)
+			}
+		})
+	}
+	bs, _ := decodeString(DecodeV2, `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`)
+	wantAttr(t, allSpans(bs)[0].Span.Attributes, "network.local.address", model.StringValue("10.0.0.1"))
+	bs, _ = decodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","binaryAnnotations":[{"key":"n","value":42}]}]`)
+	wantAttr(t, allSpans(bs)[0].Span.Attributes, "n", model.StringValue("42"))
+}
+
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dec  codec.Decoder
+		in   string
+		want []string
+	}{
+		{"v2 truncated", DecodeV2, "[\n" + v2a + ",\n{\"traceId\":\"1\"", []string{"in.json:3:", "$[1]", "unexpected end of input"}},
+		{"v2 syntax", DecodeV2, "[\n" + v2a + ",\n {\"traceId\" \"1\"}]", []string{"in.json:3:13: $[1]: invalid character '\"'"}},
+		{"v2 wrong type", DecodeV2, "[\n" + v2a + ",\n" + `{"traceId":"1","id":"2","timestamp":"soon"}]`, []string{"in.json:3:", "$[1].timestamp", "cannot use JSON string"}},
+		{"v2 bad trace ID", DecodeV2, `[{"traceId":"xyz","id":"2"}]`, []string{"in.json:1:2: $[0].traceId"}},
+		{"v2 missing trace ID", DecodeV2, `[{"id":"2"}]`, []string{"$[0].traceId", "missing or zero"}},
+		{"v2 missing id", DecodeV2, `[{"traceId":"1"}]`, []string{"$[0].id"}},
+		{"v2 bad parent", DecodeV2, `[{"traceId":"1","id":"2","parentId":"BADID"}]`, []string{"$[0].parentId"}},
+		{"v2 bad ip", DecodeV2, `[{"traceId":"1","id":"2","remoteEndpoint":{"ipv4":"999.1.1.1"}}]`, []string{"$[0].remoteEndpoint.ipv4", "999.1.1.1"}},
+		{"v2 given v1", DecodeV2, "[" + v1a + "]", []string{"$[0]", "decode it as zipkin-v1"}},
+		{"v2 scalar element", DecodeV2, `[1]`, []string{"$[0]", "want a span object"}},
+		{"v2 scalar", DecodeV2, `"x"`, []string{"$", "want a span object"}},
+		{"v2 empty", DecodeV2, "  ", []string{"empty input"}},
+		{"v1 given v2", DecodeV1, "[" + v2a + "]", []string{"$[0]", "decode it as zipkin-v2"}},
+		{"v1 nested bad parent", DecodeV1, "[[" + v1a + "],[" + `{"traceId":"0000000000000001","id":"0000000000000002","parentId":"BAD"}` + "]]", []string{"$[1][0].parentId"}},
+		{"v1 short trace ID", DecodeV1, `[{"traceId":"1","id":"0000000000000002"}]`, []string{"$[0].traceId", "wrong length"}},
+		{"v1 wrong type", DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","annotations":[{"timestamp":"x"}]}]`, []string{"$[0].annotations.timestamp", "cannot use JSON string"}},
+		{"v1 truncated", DecodeV1, `[{"traceId":"0000000000000001",`, []string{"in.json:1:", "unexpected end of input"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decodeString(tc.dec, tc.in)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Log(err)
+			var de *codec.DecodeError
+			if !errors.As(err, &de) {
+				t.Errorf("error is %T, want *codec.DecodeError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestEmitErrorStops(t *testing.T) {
+	stop := errors.New("stop")
+	err := DecodeV2("in.json", strings.NewReader("["+v2a+"]"), func(codec.Batch) error { return stop })
+	if err != stop {
+		t.Errorf("err = %v, want stop", err)
+	}
+}
+
+// Spans are emitted in chunks; the bytes kept for error positions stay
+// small however long the array is.
+func TestChunksAndMemory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	const n = 2500
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `{"traceId":"%016x","id":"%016x","name":"op","timestamp":%d,"duration":3,"localEndpoint":{"serviceName":"svc%d"},"tags":{"k":"%s"}}`, i/10+1, i+1, 1000+i, i%3, strings.Repeat("v", 50))
+	}
+	b.WriteString("]")
+	var d *decoder
+	var sizes []int
+	maxBuf := 0
+	d = &decoder{stream: newStream("big.json", strings.NewReader(b.String())), convert: v2Span, emit: func(bt codec.Batch) error {
+		n := 0
+		for _, rs := range bt {
+			for _, ss := range rs.ScopeSpans {
+				n += len(ss.Spans)
+			}
+		}
+		sizes = append(sizes, n)
+		maxBuf = max(maxBuf, len(d.lr.buf))
+		return nil
+	}}
+	if err := d.run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(sizes, []int{1000, 1000, 500}) {
+		t.Errorf("batch sizes = %v", sizes)
+	}
+	// Spans stay in input order within a resource.
+	if maxBuf > b.Len() {
+		t.Errorf("kept %d bytes", maxBuf)
+	}
+}
+
+func fuzzSeeds(f *testing.F) {
+	for _, tc := range append(slices.Clone(v1Fixtures), v2Fixtures...) {
+		b, err := os.ReadFile(fixtures.Path(f, tc.file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	b, err := os.ReadFile(fixtures.Path(f, "opentelemetry-collector/zipkin_v1_error_batch.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte("[" + v2a + "," + v1a + "]"))
+}
+
+func fuzzDecoder(f *testing.F, dec codec.Decoder) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		err := dec("fuzz.json", strings.NewReader(string(in)), func(b codec.Batch) error {
+			for _, rs := range b {
+				for _, ss := range rs.ScopeSpans {
+					for _, s := range ss.Spans {
+						if s.TraceID.IsZero() || s.SpanID.IsZero() {
+							t.Fatalf("zero ID in decoded span %+v", s)
+						}
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			var de *codec.DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %T is not a DecodeError: %v", err, err)
+			}
+			if !strings.HasPrefix(err.Error(), "fuzz.json") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzDecodeV1(f *testing.F) {
+	fuzzSeeds(f)
+	fuzzDecoder(f, DecodeV1)
+}
+
+func FuzzDecodeV2(f *testing.F) {
+	fuzzSeeds(f)
+	fuzzDecoder(f, DecodeV2)
+}
