@@ -436,14 +436,7 @@ func lexWord(l *lexer) stateFn {
 		l.next()
 		l.emit(itemAttrScope)
 		if word == "parent" {
-			// parent.span.x and parent.resource.x
-			for _, s := range []string{"span.", "resource."} {
-				if strings.HasPrefix(l.input[l.pos:], s) {
-					l.pos += len(s)
-					l.emit(itemAttrScope)
-					break
-				}
-			}
+			return lexParentScope
 		}
 		return lexAttrName
 	case r == ':' && intrinsicScopes[word]:
@@ -464,6 +457,19 @@ func lexWord(l *lexer) stateFn {
 		l.emit(itemIdentifier)
 	}
 	return lexAny
+}
+
+// lexParentScope emits the optional second scope of parent.span.x and
+// parent.resource.x.
+func lexParentScope(l *lexer) stateFn {
+	for _, s := range []string{"span.", "resource."} {
+		if strings.HasPrefix(l.input[l.pos:], s) {
+			l.pos += len(s)
+			l.emit(itemAttrScope)
+			break
+		}
+	}
+	return lexAttrName
 }
 
 // lexAttrName scans an attribute name: everything up to whitespace or one of

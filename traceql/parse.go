@@ -69,6 +69,8 @@ type parser struct {
 	query   string
 	tok     item
 	lastEnd Pos // end of the previously consumed token
+	// operandExp is the "expected" text for a missing operand after an operator.
+	operandExp string
 }
 
 func (p *parser) next() {
@@ -156,6 +158,9 @@ func (p *parser) parseRoot() *RootExpr {
 	}
 	if p.tok.typ == itemWith {
 		root.Hints = p.parseHints()
+		if p.tok.typ != itemEOF {
+			p.failAt(p.tok, "end of input (hints end the query)")
+		}
 	}
 	if p.tok.typ != itemEOF {
 		p.failAt(p.tok, p.expectedAfter(o))
@@ -428,6 +433,16 @@ func (p *parser) parseTop(minPrec int) operand {
 		if op.rightAssoc() {
 			next = prec
 		}
+		switch {
+		case op >= OpSpansetAnd:
+			p.operandExp = "spanset filter or \"(\""
+		case lhs.k == kMetrics:
+			p.operandExp = "number or parenthesised metrics query"
+		case lhs.k == kScalarPipe:
+			p.operandExp = "number or parenthesised scalar pipeline"
+		default:
+			p.operandExp = "number or aggregate"
+		}
 		rhs := p.parseTop(next)
 		lhs = p.combine(lhs, op, opTok, rhs)
 	}
@@ -521,6 +536,10 @@ func (p *parser) checkNoDuration(o operand) {
 
 func (p *parser) parseTopPrimary() operand {
 	first := p.tok
+	// operandExp describes the expected right operand for an error right
+	// after a binary operator; it applies to this token only.
+	exp := p.operandExp
+	p.operandExp = ""
 	start := first.pos
 	o := operand{first: first, start: start}
 	switch first.typ {
@@ -577,6 +596,9 @@ func (p *parser) parseTopPrimary() operand {
 		s.PosRange = p.rng(start)
 		o.node, o.k = s, kStage
 	default:
+		if exp != "" {
+			p.failAt(first, exp)
+		}
 		if isMetricsFunc(first.typ) {
 			p.failAt(first, expStage+" (a metrics function must follow \"|\")")
 		}

@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-func TestScratchCanon(t *testing.T) {
-	for _, q := range readCorpus(t, "valid.txt") {
-		r, err := Parse(q.query)
-		if err != nil { fmt.Println("ERR", err); continue }
-		if s := r.String(); s != q.query { fmt.Printf("%-70s => %s\n", q.query, s) }
+func TestScratchErrs(t *testing.T) {
+	for _, f := range []string{"parse_fails.txt", "validate_fails.txt", "unsupported.txt"} {
+		for _, q := range readCorpus(t, f) {
+			_, err := Parse(q.query)
+			fmt.Printf("%-45s | %v\n", q.query, err)
+		}
 	}
 }

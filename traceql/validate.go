@@ -314,7 +314,7 @@ func (v *validator) binaryType(b *BinaryExpr) ValueType {
 func neverNil(e Expr) bool {
 	switch x := e.(type) {
 	case *Intrinsic:
-		return true
+		return x.Intrinsic != IntrinsicParent
 	case *Attribute:
 		return !x.Parent && x.Scope == AttributeScopeResource && x.Name == "service.name"
 	}
@@ -322,6 +322,10 @@ func neverNil(e Expr) bool {
 }
 
 func (v *validator) metrics(e Expr) {
+	if isConstant(e) {
+		v.constant(e)
+		return
+	}
 	switch x := e.(type) {
 	case *MetricsPipeline:
 		v.pipeline(x.Pipeline)
