@@ -76,9 +76,10 @@ func (d *decoder) run() error {
 			}
 			return d.errAt(start, "$", fmt.Errorf("want a JSON array of spans or a span object, found %v", tok))
 		}
-		start := d.valueStart()
-		d.lr.forget(start)
-		if err := d.value("$", start); err != nil {
+		// Bytes before the tokenizer's position are done with; forget
+		// them so memory stays bounded by one span.
+		d.lr.forget(d.dec.InputOffset())
+		if err := d.value("$", d.valueStart()); err != nil {
 			return err
 		}
 	}
@@ -136,6 +137,7 @@ func (d *decoder) value(path string, start int64) error {
 func (d *decoder) array(path string) error {
 	for i := 0; d.dec.More(); i++ {
 		p := fmt.Sprintf("%s[%d]", path, i)
+		d.lr.forget(d.dec.InputOffset())
 		if err := d.value(p, d.valueStart()); err != nil {
 			return err
 		}

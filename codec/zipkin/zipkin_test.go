@@ -451,8 +451,12 @@ func TestChunksAndMemory(t *testing.T) {
 	if !slices.Equal(sizes, []int{1000, 1000, 500}) {
 		t.Errorf("batch sizes = %v", sizes)
 	}
-	// Spans stay in input order within a resource.
-	if maxBuf > b.Len() {
+	// Errors late in the stream still have the right line and column.
+	_, err := decodeString(DecodeV2, b.String()[:b.Len()-1]+",\n  {\"id\": 5}]")
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in.json:%d:3: $[%d]", n+1, n)) {
+		t.Errorf("error = %v, want line %d col 3", err, n+1)
+	}
+	if maxBuf > 16<<10 {
 		t.Errorf("kept %d bytes", maxBuf)
 	}
 }
