@@ -1,16 +1,3 @@
-// Package zipkin decodes Zipkin v1 and v2 JSON into the tracectl model.
-//
-// Glossary:
-//   - v2 span: one host's view of an operation (kind, localEndpoint,
-//     remoteEndpoint, tags, annotations); a client and a server may report
-//     halves of one RPC under the same span ID ("shared" spans).
-//   - v1 span: one operation as seen by every host, with timestamped
-//     annotations (cs/sr/ss/cr, ms/mr, or free text) and binaryAnnotations
-//     (string tags, and ca/sa/ma address annotations).
-//
-// Both decoders translate with the OpenTelemetry Collector's Zipkin
-// translators, span by span, so that what tracectl stores is what a
-// Collector (and Tempo's Zipkin receiver) would have produced.
 package zipkin
 
 import (
