@@ -2,6 +2,7 @@ package input
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -46,6 +47,10 @@ type Options struct {
 	Decoders map[codec.Format]codec.Decoder
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// OnFileDone, when set, is called after each file with nil or the
+	// error that made it bad (the batches it emitted before failing are
+	// then to be discarded). Files skipped as unknown are not reported.
+	OnFileDone func(file string, err error)
 }
 
 // FileIssue is a file that was skipped or could not be decoded.
@@ -161,6 +166,9 @@ func (d *decoder) path(p string) error {
 // result files err under the report and decides whether to go on.
 func (d *decoder) result(file string, err error) error {
 	if err == nil {
+		if d.opts.OnFileDone != nil {
+			d.opts.OnFileDone(file, nil)
+		}
 		return nil
 	}
 	var ee *emitError
@@ -174,6 +182,9 @@ func (d *decoder) result(file string, err error) error {
 	if errors.As(err, &sk) {
 		d.rep.Skipped = append(d.rep.Skipped, FileIssue{File: file, Err: sk.err})
 		return nil
+	}
+	if d.opts.OnFileDone != nil {
+		d.opts.OnFileDone(file, err)
 	}
 	if d.opts.SkipBad {
 		d.rep.Bad = append(d.rep.Bad, FileIssue{File: file, Err: err})
@@ -208,6 +219,10 @@ func (d *decoder) decodeStream(name string, r io.Reader, walked bool) error {
 		return &codec.DecodeError{File: name, Offset: 0, Err: err}
 	}
 	defer closeFn()
+	// Decoders need not know about a UTF-8 byte order mark.
+	if bom, _ := rd.Peek(len(utf8BOM)); bytes.Equal(bom, utf8BOM) {
+		rd.Discard(len(utf8BOM))
+	}
 	format := d.opts.Format
 	if format == "" {
 		head, err := rd.Peek(SniffLen)

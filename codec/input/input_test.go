@@ -283,3 +283,15 @@ func TestEmitErrorAndCancel(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// A UTF-8 byte order mark is dropped before sniffing and decoding.
+func TestBOM(t *testing.T) {
+	data, err := os.ReadFile(fixtures.Path(t, "crisp/15.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rep, err := decodeAll(t, []string{"-"}, Options{Stdin: bytes.NewReader(append([]byte("\xEF\xBB\xBF"), data...))})
+	if err != nil || rep.Spans[codec.FormatJaegerJSON] != 7 {
+		t.Fatalf("err = %v, spans = %v", err, rep.Spans)
+	}
+}

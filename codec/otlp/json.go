@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
@@ -22,7 +23,11 @@ import (
 // trace ID is missing, all zeros or of the wrong length is an error naming
 // its JSON path.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
-	pr := &posReader{r: r, line: 1, col: 1}
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, utf8BOM) {
+		br.Discard(3) // offsets count from after the BOM
+	}
+	pr := &posReader{r: br, line: 1, col: 1}
 	dec := json.NewDecoder(pr)
 	dec.UseNumber()
 	n := &normaliser{name: name, pr: pr, dec: dec}
@@ -40,7 +45,14 @@ func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
 		if err != nil {
 			return n.errAt(n.start, "", fmt.Errorf("invalid OTLP request: %w", err))
 		}
-		if b := codec.Batch(FromPdata(td)); len(b) > 0 {
+		b := codec.Batch(FromPdata(td))
+		if err := checkSpanIDs(name, b); err != nil {
+			// The normaliser checks every span first; this is a backstop.
+			line, col := pr.pos(n.start)
+			err.Line, err.Col, err.Offset = line, col, n.start
+			return err
+		}
+		if len(b) > 0 {
 			if err := emit(b); err != nil {
 				return err
 			}
@@ -52,6 +64,8 @@ func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
 	}
 	return nil
 }
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // posReader remembers the bytes read since the start of the current request
 // so that a byte offset can be turned into a line and column.
@@ -256,6 +270,11 @@ func (n *normaliser) token(tok json.Token) error {
 			ctx = f.key
 		} else {
 			ctx = f.ctx
+		}
+	}
+	if f != nil && !f.obj && f.ctx == "spans" {
+		if d, ok := tok.(json.Delim); !ok || d != '{' {
+			return n.errAt(n.dec.InputOffset(), n.path(seg), fmt.Errorf("want a span object, got %s", describe(tok)))
 		}
 	}
 	switch v := tok.(type) {

@@ -191,6 +191,8 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"base64 8-byte trace id", span(`"traceId":"AQIDBAUGBwg="`), `f.json:2:12: $.resourceSpans[0].scopeSpans[0].spans[1].traceId: bad trace ID: "AQIDBAUGBwg=" is 8 bytes, want 16 (32 hex digits or base64)`},
 		{"bad span id", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"zz"`), `f.json:2:56: $.resourceSpans[0].scopeSpans[0].spans[1].spanId: bad span ID: "zz" is 1 bytes, want 8 (16 hex digits or base64)`},
 		{"bad link id", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","links":[{"traceId":"01"}]}`), `f.json:2:95: $.resourceSpans[0].scopeSpans[0].spans[1].links[0].traceId: bad trace ID: "01" is 2 hex digits, want 32`},
+		{"BOM", "\xEF\xBB\xBF{\"resourceSpans\":x}", "f.json:1:18: invalid JSON"},
+		{"null span", `{"resourceSpans":[{"scopeSpans":[{"spans":[null]}]}]}`, "f.json:1:48: $.resourceSpans[0].scopeSpans[0].spans[0]: want a span object, got null"},
 		{"bad enum", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","kind":"SPAN_KIND_NOPE"}]}]}]}`, "f.json:1:1: invalid OTLP request"},
 	}
 	for _, tc := range tests {

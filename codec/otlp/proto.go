@@ -89,7 +89,7 @@ func checkFraming(data []byte) (int64, error) {
 
 // checkSpanIDs rejects spans with an all-zero trace ID, naming
 // the span by its path in the OTLP message.
-func checkSpanIDs(name string, b codec.Batch) error {
+func checkSpanIDs(name string, b codec.Batch) *codec.DecodeError {
 	for i := range b {
 		for j := range b[i].ScopeSpans {
 			for k := range b[i].ScopeSpans[j].Spans {

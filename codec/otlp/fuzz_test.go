@@ -1,0 +1,98 @@
+package otlp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+)
+
+// fuzzCheck decodes data and asserts the decoder contract: errors are
+// positioned DecodeErrors, and every emitted span has a non-zero trace ID.
+func fuzzCheck(t *testing.T, dec codec.Decoder, data []byte) {
+	// A hang is a bug too: crash so the fuzzer keeps the input.
+	timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
+	defer timer.Stop()
+	err := dec("fuzz", bytes.NewReader(data), func(b codec.Batch) error {
+		for i := range b {
+			for j := range b[i].ScopeSpans {
+				for k := range b[i].ScopeSpans[j].Spans {
+					if b[i].ScopeSpans[j].Spans[k].TraceID.IsZero() {
+						t.Fatalf("span with zero trace ID emitted")
+					}
+				}
+			}
+		}
+		return nil
+	})
+	var de *codec.DecodeError
+	if err != nil && (!errors.As(err, &de) || de.File != "fuzz") {
+		t.Fatalf("error %v (%T) is not a DecodeError naming the input", err, err)
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	for _, tc := range jsonFixtures {
+		data, err := os.ReadFile(fixtures.Path(f, tc.rel))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"AQIDBAUGBwg=","kind":"SPAN_KIND_CLIENT","links":[{"traceId":"","spanId":""}]}]}]}]}` + "\n" + `{"batches":[]}`))
+	f.Add([]byte(`{"resourceSpans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"x"},"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":{"kvlistValue":{"values":[{"key":"b","value":{"arrayValue":{"values":[{"bytesValue":"AAE="}]}}}]}}}]}]}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzCheck(t, DecodeJSON, data)
+	})
+}
+
+func FuzzDecodeProto(f *testing.F) {
+	data, err := os.ReadFile(fixtures.Path(f, "opentelemetry-proto/trace.protobuf-bin"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	// Protobuf twins of the JSON fixtures, made with our own encoder.
+	for _, tc := range jsonFixtures[:8] {
+		js, err := os.ReadFile(fixtures.Path(f, tc.rel))
+		if err != nil {
+			f.Fatal(err)
+		}
+		b := model.NewTraceBuilder()
+		if err := DecodeJSON(tc.rel, bytes.NewReader(js), func(batch codec.Batch) error {
+			for i := range batch {
+				b.AddResourceSpans(&batch[i])
+			}
+			return nil
+		}); err != nil {
+			f.Fatal(err)
+		}
+		var pb bytes.Buffer
+		if err := EncodeProto(&pb, b.Traces()); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(pb.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzCheck(t, DecodeProto, data)
+	})
+}
+
+func FuzzDecodeYAML(f *testing.F) {
+	for _, tc := range yamlFixtures {
+		data, err := os.ReadFile(fixtures.Path(f, tc.rel))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzCheck(t, DecodeYAML, data)
+	})
+}
