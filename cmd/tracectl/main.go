@@ -1,0 +1,14 @@
+// Command tracectl processes trace data at rest: it ingests OTLP, Jaeger and
+// Zipkin files into Tempo-compatible vParquet4 blocks on any gocloud.dev
+// bucket and reads them back.
+package main
+
+import (
+	"os"
+
+	"github.com/tracectl/tracectl/internal/ui"
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], ui.System()))
+}

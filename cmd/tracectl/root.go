@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/ui"
+)
+
+// Exit codes, documented in the root command's help.
+const (
+	exitOK          = 0
+	exitCheckFailed = 1 // the command ran and its check failed (damage found, nothing matched with --fail-if-empty)
+	exitError       = 2 // bad usage, bad input, storage errors
+	exitInterrupted = 130
+)
+
+const exitCodesHelp = `Exit status:
+  0    success
+  1    the command ran and its check failed (e.g. blocks verify found damage)
+  2    error: bad flags or arguments, bad input, bucket or I/O failure
+  130  interrupted`
+
+// Defaults of the persistent flags.
+const (
+	defaultBucket = "file://./tracectl-data"
+	defaultTenant = "single-tenant"
+	defaultConfig = "tracectl.yaml"
+)
+
+// checkFailedError makes Main exit with exitCheckFailed after printing msg.
+type checkFailedError struct{ msg string }
+
+func (e *checkFailedError) Error() string { return e.msg }
+
+// globals are the resolved persistent flags and the streams.
+type globals struct {
+	bucketURL  string
+	tenant     string
+	configFile string
+	io         *ui.IO
+}
+
+// openStore opens the bucket and tenant named by the persistent flags.
+func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) {
+	b, err := blocks.OpenBucket(ctx, g.bucketURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return blocks.NewStore(b, g.tenant), func() { b.Close() }, nil
+}
+
+// Main runs tracectl with args and returns the exit status.
+func Main(args []string, io *ui.IO) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	g := &globals{io: io}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var cf *checkFailedError
+	switch {
+	case errors.As(err, &cf):
+		fmt.Fprintln(io.Err, cf.msg)
+		return exitCheckFailed
+	case ctx.Err() != nil:
+		fmt.Fprintln(io.Err, "tracectl: interrupted")
+		return exitInterrupted
+	default:
+		fmt.Fprintf(io.Err, "tracectl: %v\n", err)
+		return exitError
+	}
+}
+
+func newRootCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tracectl",
+		Short: "Process trace data at rest: ingest, query, compact, sample, redact",
+		Long: `tracectl ingests OTLP, Jaeger and Zipkin trace files into Grafana Tempo's
+vParquet4 block layout on any gocloud.dev bucket (file://, mem://, s3://,
+gs://, azblob://) and works on those blocks without a server.
+
+Settings come from flags, then TRACECTL_* environment variables, then the
+config file (--config, default ./tracectl.yaml if present). Persistent flags
+use their own names (bucket, tenant; TRACECTL_BUCKET, TRACECTL_TENANT); a
+command's flags use "<command>.<flag>" in the file (e.g. ingest.max-block-bytes)
+and TRACECTL_<COMMAND>_<FLAG> in the environment.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return resolveSettings(cmd, g)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.bucketURL, "bucket", defaultBucket, "bucket URL (file://, mem://, s3://, gs://, azblob://)")
+	pf.StringVar(&g.tenant, "tenant", defaultTenant, "tenant (folder under the bucket)")
+	pf.StringVar(&g.configFile, "config", "", "config file (default ./tracectl.yaml if it exists)")
+
+	root.AddCommand(
+		newIngestCmd(g, nil),
+		newBlocksCmd(g),
+		newTraceCmd(g, nil),
+	)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	return root
+}
+
+// resolveSettings fills every flag the user did not set from the
+// environment or the config file, so flags > env > file. Values are pushed
+// into the flags themselves, and options structs bound to them see the
+// result; viper is used only here.
+func resolveSettings(cmd *cobra.Command, g *globals) error {
+	v := viper.New()
+	v.SetEnvPrefix("TRACECTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
+	v.AutomaticEnv()
+
+	cfg := g.configFile
+	if cfg == "" {
+		cfg = os.Getenv("TRACECTL_CONFIG")
+	}
+	explicit := cfg != ""
+	if cfg == "" {
+		cfg = defaultConfig
+	}
+	if _, err := os.Stat(cfg); err == nil || explicit {
+		v.SetConfigFile(cfg)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return fmt.Errorf("config %s: %w", cfg, err)
+		}
+	}
+
+	prefix := commandKey(cmd)
+	persistent := cmd.Root().PersistentFlags()
+	var firstErr error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || firstErr != nil || f.Name == "config" || f.Name == "help" {
+			return
+		}
+		key := f.Name
+		if persistent.Lookup(f.Name) == nil && prefix != "" {
+			key = prefix + "." + f.Name
+		}
+		if !v.IsSet(key) {
+			return
+		}
+		val := v.Get(key)
+		var s string
+		switch x := val.(type) {
+		case []any:
+			parts := make([]string, len(x))
+			for i, p := range x {
+				parts[i] = fmt.Sprint(p)
+			}
+			s = strings.Join(parts, ",")
+		default:
+			s = fmt.Sprint(x)
+		}
+		if err := f.Value.Set(s); err != nil {
+			firstErr = fmt.Errorf("setting %s from environment/config: %w", key, err)
+		}
+	})
+	return firstErr
+}
+
+// commandKey returns the config key prefix of cmd: its path below the root
+// joined by dots ("blocks.verify").
+func commandKey(cmd *cobra.Command) string {
+	var parts []string
+	for c := cmd; c != nil && c.HasParent(); c = c.Parent() {
+		parts = append([]string{c.Name()}, parts...)
+	}
+	return strings.Join(parts, ".")
+}
+
+// outputFlag is an enum flag for -o.
+type outputFlag struct {
+	value   string
+	allowed []string
+}
+
+func newOutputFlag(def string, allowed ...string) *outputFlag {
+	return &outputFlag{value: def, allowed: allowed}
+}
+
+func (o *outputFlag) String() string { return o.value }
+func (o *outputFlag) Type() string   { return "format" }
+func (o *outputFlag) Set(s string) error {
+	for _, a := range o.allowed {
+		if s == a {
+			o.value = s
+			return nil
+		}
+	}
+	return fmt.Errorf("must be one of %s", strings.Join(o.allowed, "|"))
+}
+
+// addOutputFlag registers -o/--output with the allowed values.
+func addOutputFlag(fs *pflag.FlagSet, o *outputFlag) {
+	fs.VarP(o, "output", "o", "output format: "+strings.Join(o.allowed, "|"))
+}

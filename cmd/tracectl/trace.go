@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/codec/otlp"
+	"github.com/tracectl/tracectl/internal/traceview"
+	"github.com/tracectl/tracectl/internal/ui"
+	"github.com/tracectl/tracectl/model"
+)
+
+type traceGetOptions struct {
+	id     model.TraceID
+	output *outputFlag
+}
+
+func newTraceCmd(g *globals, runF func(*traceGetOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trace",
+		Short: "Work with single traces",
+	}
+	o := &traceGetOptions{output: newOutputFlag("table", "table", "tree", "json", "otlp-json")}
+	get := &cobra.Command{
+		Use:   "get TRACEID",
+		Short: "Find a trace by ID and print it",
+		Long: `Find a trace by ID across the tenant's blocks and print it. Each block's
+bloom filter is checked first, so only blocks that may hold the trace are
+opened, and only the row group that holds it is read. Copies of the trace
+found in several blocks are merged (duplicate spans dropped).
+
+Output formats:
+  table      one row per span in tree order (default)
+  tree       a timeline waterfall; error spans are marked with "!"
+  json       Tempo's GET /api/traces/<id> response: {"batches":[...]}
+  otlp-json  OTLP JSON ({"resourceSpans":[...]}), which tracectl ingest reads back
+
+Exit status:
+  0    the trace was found
+  1    no block holds the trace
+  2    error: bad trace ID, bucket or I/O failure`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := model.ParseTraceID(args[0])
+			if err != nil {
+				return err
+			}
+			o.id = id
+			if runF != nil {
+				return runF(o)
+			}
+			return runTraceGet(cmd, g, o)
+		},
+	}
+	addOutputFlag(get.Flags(), o.output)
+	cmd.AddCommand(get)
+	return cmd
+}
+
+func runTraceGet(cmd *cobra.Command, g *globals, o *traceGetOptions) error {
+	ctx := cmd.Context()
+	st, closeFn, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	t, err := st.FindTrace(ctx, o.id)
+	if errors.Is(err, blocks.ErrTraceNotFound) {
+		return &checkFailedError{msg: fmt.Sprintf("trace %s not found", o.id)}
+	}
+	if err != nil {
+		return err
+	}
+	switch o.output.value {
+	case "otlp-json":
+		return otlp.EncodeJSON(g.io.Out, []*model.Trace{t})
+	case "json":
+		return otlp.EncodeTempoJSON(g.io.Out, t)
+	case "tree":
+		return traceview.Waterfall(g.io.Out, t, 60)
+	}
+	return renderSpanTable(g, t)
+}
+
+func renderSpanTable(g *globals, t *model.Trace) error {
+	start, _ := t.TimeRange()
+	var rows [][]string
+	for _, r := range traceview.Rows(t) {
+		s := r.Span
+		parent := ""
+		if !s.ParentSpanID.IsZero() {
+			parent = s.ParentSpanID.String()
+		}
+		name := s.Name
+		if g.io.OutTTY {
+			name = strings.Repeat("  ", r.Depth) + name
+		}
+		rows = append(rows, []string{
+			s.SpanID.String(), parent, r.Resource.ServiceName(), name, s.Kind.String(), s.Status.Code.String(),
+			traceview.FmtDuration(s.StartTimeUnixNano - start), traceview.FmtDuration(s.Duration()),
+		})
+	}
+	return ui.Table(g.io.Out, g.io.OutTTY, []string{"span id", "parent", "service", "name", "kind", "status", "offset", "duration"}, rows)
+}
