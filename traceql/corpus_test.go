@@ -179,3 +179,5 @@ func TestCorpusSize(t *testing.T) {
 		t.Errorf("corpus has %d queries, want >= 450", total)
 	}
 }
+
+func cmpDiff(a, b any) string { return cmp.Diff(a, b, ignorePos) }

@@ -7,10 +7,11 @@ import (
 
 // Explain parses and validates query and returns its canonical form followed
 // by an indented dump of the AST, for `tracectl query --explain` and
-// `tracectl traceql fmt`. On error it returns the error (use Caret to point
-// at it).
+// `tracectl traceql fmt`. A syntax error returns "" and the *ParseError; a
+// query that parses but fails validation returns the dump *and* the error, so
+// users can see how their query was read. Use Caret to point at an error.
 func Explain(query string) (string, error) {
-	root, err := Parse(query)
+	root, err := ParseOnly(query)
 	if err != nil {
 		return "", err
 	}
@@ -18,7 +19,7 @@ func Explain(query string) (string, error) {
 	b.WriteString(root.String())
 	b.WriteString("\n\n")
 	Dump(&b, query, root)
-	return b.String(), nil
+	return b.String(), Validate(root, query)
 }
 
 // Dump writes one line per node, indented by depth, with the node's position.

@@ -81,18 +81,18 @@ func (p *parser) next() {
 	if p.tok.typ == itemError {
 		panic(&ParseError{
 			PosRange: PosRange{p.tok.pos, p.tok.pos + 1},
-			Query:         p.query,
-			Msg:           p.tok.text,
+			Query:    p.query,
+			Msg:      p.tok.text,
 		})
 	}
 }
 
 func (p *parser) failAt(it item, expected string) {
 	panic(&ParseError{
-		PosRange: PosRange{it.pos, it.pos + Pos(max(len(it.text), 1))},
-		Query:         p.query,
-		Unexpected:    describe(it),
-		Expected:      expected,
+		PosRange:   PosRange{it.pos, it.pos + Pos(max(len(it.text), 1))},
+		Query:      p.query,
+		Unexpected: describe(it),
+		Expected:   expected,
 	})
 }
 

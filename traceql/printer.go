@@ -219,11 +219,8 @@ func (s *Static) String() string {
 	case TypeNil:
 		return "nil"
 	case TypeInt:
-		switch s.Int {
-		case math.MinInt64:
-			return "minInt"
-		case math.MaxInt64:
-			return "maxInt"
+		if s.Int == math.MinInt64 {
+			return "minInt" // -9223372036854775808 has no literal form
 		}
 		if s.Int < 0 {
 			return "(" + strconv.FormatInt(s.Int, 10) + ")"
