@@ -132,14 +132,13 @@ func (p *posReader) byteAt(off int64) byte {
 
 // frame is one open JSON container during normalising.
 type frame struct {
-	obj      bool
-	seg      string // path segment leading to this container, e.g. ".spans" or "[3]"
-	ctx      string // key of the member holding this container or its array
-	key      string // current member key (objects)
-	expect   bool   // object: expecting a key
-	n        int    // members or elements written
-	traceID  bool   // span object: saw a non-empty trace ID
-	startOff int64  // offset just after the opening delimiter
+	obj     bool
+	seg     string // path segment leading to this container, e.g. ".spans" or "[3]"
+	ctx     string // key of the member holding this container or its array
+	key     string // current member key (objects)
+	expect  bool   // object: expecting a key
+	n       int    // members or elements written
+	traceID bool   // span object: saw a non-empty trace ID
 }
 
 // normaliser copies one request at a time from the token stream into out,
@@ -280,7 +279,7 @@ func (n *normaliser) token(tok json.Token) error {
 	switch v := tok.(type) {
 	case json.Delim:
 		n.out.WriteByte(byte(v))
-		n.stack = append(n.stack, frame{obj: v == '{', seg: seg, ctx: ctx, expect: v == '{', startOff: n.dec.InputOffset()})
+		n.stack = append(n.stack, frame{obj: v == '{', seg: seg, ctx: ctx, expect: v == '{'})
 		return nil
 	case string:
 		if f != nil && f.obj {
@@ -395,10 +394,6 @@ func (n *normaliser) tokenErr(err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		// json.Decoder.Token reports a value cut short as a plain EOF.
 		return n.errAt(n.pr.base+int64(len(n.pr.buf)), n.pathOrEmpty(), errors.New("unexpected end of input (truncated?)"))
-	}
-	var ue *json.UnmarshalTypeError
-	if errors.As(err, &ue) {
-		return n.errAt(off, "", err)
 	}
 	// A read error (e.g. a corrupt compressed stream).
 	return &codec.DecodeError{File: n.name, Offset: n.pr.base + int64(len(n.pr.buf)), Err: err}

@@ -286,3 +286,29 @@ func TestDecodeProtoErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeYAMLErrors(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"zero trace id", "resourceSpans:\n  - scopeSpans:\n      - spans:\n          - name: a\n            traceId: \"00000000000000000000000000000000\"\n",
+			"f.yaml:5:22: $.resourceSpans[0].scopeSpans[0].spans[0].traceId: trace ID is empty or all zeros"},
+		{"missing trace id", "resourceSpans:\n  - scopeSpans:\n      - spans:\n          - name: a\n",
+			"f.yaml:4:13: $.resourceSpans[0].scopeSpans[0].spans[0].traceId: span has no trace ID"},
+		{"digits-only id", "resourceSpans:\n  - scopeSpans:\n      - spans:\n          - traceId: 12345678901234567890123456789012\n", ""},
+		{"syntax", "resourceSpans:\n  - a: [\n", "f.yaml:2: invalid YAML: yaml: line 2: did not find expected node content"},
+		{"empty", "", "f.yaml: empty input"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := DecodeYAML("f.yaml", strings.NewReader(tc.in), func(codec.Batch) error { return nil })
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant  %s", err, tc.want)
+			}
+		})
+	}
+}

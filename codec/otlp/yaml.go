@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -26,10 +29,11 @@ func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 			break
 		}
 		if err != nil {
-			return &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid YAML: %w", err)}
+			return &codec.DecodeError{File: name, Line: yamlErrLine(err), Offset: -1, Err: fmt.Errorf("invalid YAML: %w", err)}
 		}
 		var buf bytes.Buffer
-		if err := yamlToJSON(&buf, &doc); err != nil {
+		pos := map[string][2]int{}
+		if err := yamlToJSON(&buf, &doc, "$", pos); err != nil {
 			return &codec.DecodeError{File: name, Offset: -1, Err: err}
 		}
 		if bytes.Equal(buf.Bytes(), []byte("null")) {
@@ -39,8 +43,15 @@ func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 		if err := DecodeJSON(name, &buf, emit); err != nil {
 			var de *codec.DecodeError
 			if errors.As(err, &de) && de.File == name {
-				// Line/col refer to the JSON rendering; keep only the path.
+				// Line/col refer to the JSON rendering: use the YAML
+				// position of the path, or of its nearest ancestor.
 				de.Line, de.Col, de.Offset = 0, 0, -1
+				for p := de.Path; p != ""; p = parentPath(p) {
+					if lc, ok := pos[p]; ok {
+						de.Line, de.Col = lc[0], lc[1]
+						break
+					}
+				}
 			}
 			return err
 		}
@@ -51,19 +62,44 @@ func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 	return nil
 }
 
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+):`)
+
+// yamlErrLine extracts the line from a yaml.v3 syntax error, or 0.
+func yamlErrLine(err error) int {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+// parentPath drops the last element of a JSON path: $.a[1].b -> $.a[1].
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i <= 0 {
+		return ""
+	}
+	return p[:i]
+}
+
 // yamlToJSON renders a YAML node as JSON. Scalars keep their source text:
 // numbers stay numbers when they are valid JSON numbers, everything else
 // becomes a string, so IDs made only of digits are not mangled.
-func yamlToJSON(buf *bytes.Buffer, n *yaml.Node) error {
+//
+// pos receives the line and column of every node by its JSON path.
+func yamlToJSON(buf *bytes.Buffer, n *yaml.Node, path string, pos map[string][2]int) error {
+	if n.Kind != yaml.DocumentNode {
+		pos[path] = [2]int{n.Line, n.Column}
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			buf.WriteString("null")
 			return nil
 		}
-		return yamlToJSON(buf, n.Content[0])
+		return yamlToJSON(buf, n.Content[0], path, pos)
 	case yaml.AliasNode:
-		return yamlToJSON(buf, n.Alias)
+		return yamlToJSON(buf, n.Alias, path, pos)
 	case yaml.MappingNode:
 		buf.WriteByte('{')
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -72,7 +108,7 @@ func yamlToJSON(buf *bytes.Buffer, n *yaml.Node) error {
 			}
 			writeString(buf, n.Content[i].Value)
 			buf.WriteByte(':')
-			if err := yamlToJSON(buf, n.Content[i+1]); err != nil {
+			if err := yamlToJSON(buf, n.Content[i+1], path+"."+n.Content[i].Value, pos); err != nil {
 				return err
 			}
 		}
@@ -83,7 +119,7 @@ func yamlToJSON(buf *bytes.Buffer, n *yaml.Node) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			if err := yamlToJSON(buf, c); err != nil {
+			if err := yamlToJSON(buf, c, path+"["+strconv.Itoa(i)+"]", pos); err != nil {
 				return err
 			}
 		}
