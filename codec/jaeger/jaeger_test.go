@@ -450,6 +450,8 @@ func TestErrors(t *testing.T) {
 		{"api errors", `{"data":null,"errors":[{"code":404,"msg":"trace not found"}]}`, []string{"$.errors", "trace not found"}},
 		{"proto bad id", `{"batch":{"spans":[{"trace_id":"AAAAAAAAAAE=","span_id":"@@@"}],"process":{"service_name":"s"}}}`, []string{"$.batch.spans[0].span_id"}},
 		{"proto bad time", `{"batch":{"spans":[{"trace_id":"AAAAAAAAAAE=","span_id":"AAAAAAAAAAI=","start_time":"yesterday"}]}}`, []string{"$.batch.spans[0].start_time", "RFC 3339"}},
+		{"proto negative duration", `{"batch":{"spans":[{"trace_id":"AAAAAAAAAAE=","span_id":"AAAAAAAAAAI=","duration":"-1s"}]}}`, []string{"$.batch.spans[0].duration", "negative"}},
+		{"end out of range", `{"traceID":"1","spans":[{"spanID":"1","startTime":9000000000000000,"duration":9000000000000000,"processID":"p"}],"processes":{"p":{}}}`, []string{"$.spans[0].duration", "out of range"}},
 		{"proto bad vtype", `{"batch":{"spans":[{"trace_id":"AAAAAAAAAAE=","span_id":"AAAAAAAAAAI=","tags":[{"key":"k","v_type":9}]}]}}`, []string{"$.batch.spans[0].tags[0].vType"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

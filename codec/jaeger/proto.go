@@ -275,6 +275,12 @@ func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 	if out.Duration, err = pbDuration(o["duration"]); err != nil {
 		return nil, nil, under(".duration", err)
 	}
+	if out.Duration < 0 {
+		return nil, nil, fieldErr(".duration", "negative duration %s", out.Duration)
+	}
+	if end := out.StartTime.Add(out.Duration); end.Year() > 2261 || end.Before(out.StartTime) {
+		return nil, nil, fieldErr(".duration", "start_time + duration out of range")
+	}
 	refs, err := o.list("references")
 	if err != nil {
 		return nil, nil, err

@@ -162,6 +162,9 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 	if out.Duration, err = micros(s.Duration, "duration"); err != nil {
 		return nil, err
 	}
+	if start > math.MaxInt64-out.Duration {
+		return nil, fieldErr(".duration", "startTime + duration out of range")
+	}
 	for i, r := range s.References {
 		ref := jmodel.SpanRef{TraceID: out.TraceID}
 		switch strings.ToUpper(r.RefType) {

@@ -3,6 +3,7 @@ package zipkin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin/zipkinv1"
@@ -68,6 +69,19 @@ func v1Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 		(len(m.Kind) > 0 || len(m.LocalEndpoint) > 0 || len(m.RemoteEndpoint) > 0 || len(m.Tags) > 0) {
 		return nil, errors.New("this is a Zipkin v2 span (it has kind, localEndpoint, remoteEndpoint or tags); decode it as zipkin-v2")
 	}
+	for _, t := range []struct {
+		path string
+		v    int64
+	}{{".timestamp", m.Timestamp}, {".duration", m.Duration}} {
+		if t.v > maxMicros {
+			return nil, fieldErr(t.path, "%d out of range", t.v)
+		}
+	}
+	for i, a := range m.Annotations {
+		if a != nil && a.Timestamp > maxMicros {
+			return nil, fieldErr(fmt.Sprintf(".annotations[%d].timestamp", i), "%d out of range", a.Timestamp)
+		}
+	}
 	norm, err := normaliseV1(raw, &m)
 	if err != nil {
 		return nil, err
@@ -89,7 +103,7 @@ func v1Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 				if v, ok := model.Find(s.Attributes, absentStart); ok && v.Type == model.ValueBool && v.Bool {
 					s.StartTimeUnixNano = 0
 					s.EndTimeUnixNano = 0
-					if m.Duration > 0 && m.Duration < 1<<53 {
+					if m.Duration > 0 {
 						s.EndTimeUnixNano = uint64(m.Duration) * 1000
 					}
 				}

@@ -3,6 +3,7 @@ package zipkin
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -23,6 +24,8 @@ type v2Probe struct {
 	TraceID           json.RawMessage `json:"traceId"`
 	ID                json.RawMessage `json:"id"`
 	ParentID          json.RawMessage `json:"parentId"`
+	Timestamp         json.RawMessage `json:"timestamp"`
+	Duration          json.RawMessage `json:"duration"`
 	BinaryAnnotations json.RawMessage `json:"binaryAnnotations"`
 	Annotations       []struct {
 		Endpoint json.RawMessage `json:"endpoint"`
@@ -36,6 +39,12 @@ func v2Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 	}
 	if isV1(&probe) {
 		return nil, errors.New("this is a Zipkin v1 span (it has binaryAnnotations or annotation endpoints); decode it as zipkin-v1")
+	}
+	if err := checkMicros(".timestamp", probe.Timestamp); err != nil {
+		return nil, err
+	}
+	if err := checkMicros(".duration", probe.Duration); err != nil {
+		return nil, err
 	}
 	var zs zipkinmodel.SpanModel
 	err := json.Unmarshal(raw, &zs)
@@ -142,6 +151,23 @@ func sortAttrs(rss []model.ResourceSpans) {
 			}
 		}
 	}
+}
+
+// maxMicros is the largest microsecond count whose nanoseconds fit an
+// int64 (year 2262).
+const maxMicros = math.MaxInt64 / 1000 / 2
+
+// checkMicros rejects a microsecond time or duration too large to become
+// nanoseconds (the translators would silently overflow). Type errors are
+// left to the decoders.
+func checkMicros(path string, raw json.RawMessage) error {
+	if jsonKind(raw) != '0' {
+		return nil
+	}
+	if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f > maxMicros {
+		return fieldErr(path, "%s out of range", raw)
+	}
+	return nil
 }
 
 func isV1(p *v2Probe) bool {

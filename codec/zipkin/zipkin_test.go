@@ -386,6 +386,8 @@ func TestErrors(t *testing.T) {
 		{"v1 nested bad parent", DecodeV1, "[[" + v1a + "],[" + `{"traceId":"0000000000000001","id":"0000000000000002","parentId":"BAD"}` + "]]", []string{"$[1][0].parentId"}},
 		{"v1 short trace ID", DecodeV1, `[{"traceId":"1","id":"0000000000000002"}]`, []string{"$[0].traceId", "wrong length"}},
 		{"v1 wrong type", DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","annotations":[{"timestamp":"x"}]}]`, []string{"$[0].annotations.timestamp", "cannot use JSON string"}},
+		{"v2 timestamp out of range", DecodeV2, `[{"traceId":"1","id":"2","timestamp":9300000000000000000}]`, []string{"$[0].timestamp", "out of range"}},
+		{"v1 annotation out of range", DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","annotations":[{"timestamp":9000000000000000000,"value":"sr"}]}]`, []string{"$[0].annotations[0].timestamp", "out of range"}},
 		{"v1 truncated", DecodeV1, `[{"traceId":"0000000000000001",`, []string{"in.json:1:", "unexpected end of input"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
