@@ -110,7 +110,7 @@ func (d *decoder) topObject(path string, start int64) error {
 		return err
 	}
 	switch {
-	case p.spansSeen && p.process != nil && p.processes == nil:
+	case p.spansSeen && isProto(p):
 		return d.emitProto(p)
 	case p.spansSeen:
 		return d.emitUI(p)
@@ -134,6 +134,28 @@ func (d *decoder) topObject(path string, start int64) error {
 		return nil // {"data": []}: a query that found nothing
 	}
 	return d.errAt(start, path, errors.New(`no Jaeger trace found: want "data", "spans" or "batch"`))
+}
+
+// isProto tells a bare api_v2 Batch ({spans, process}, spans with span_id
+// or spanId) from a UI trace ({traceID, spans, processes}, spans with
+// spanID).
+func isProto(p *parts) bool {
+	if p.processes != nil {
+		return false
+	}
+	if p.process != nil {
+		return true
+	}
+	if len(p.spans) == 0 {
+		return false
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(p.spans[0].raw, &keys) != nil {
+		return false
+	}
+	_, snake := keys["span_id"]
+	_, camel := keys["spanId"]
+	return snake || camel
 }
 
 // object reads the keys of an object whose '{' has been consumed. With top

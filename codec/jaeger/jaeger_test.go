@@ -388,6 +388,7 @@ func TestForms(t *testing.T) {
 		{"null data", `{"data":null}`, 0, 0},
 		{"sole process without processID", `{"traceID":"abc","spans":[{"traceID":"abc","spanID":"1"}],"processes":{"p1":{"serviceName":"svc"}}}`, 1, 1},
 		{"proto batch camelCase", `{"batch":{"spans":[{"traceId":"AAAAAAAAAAAAAAAAAAAAAQ==","spanId":"AAAAAAAAAAI=","operationName":"x","startTime":"2020-01-01T00:00:00Z","duration":"0.001s","tags":[{"key":"b","vType":"BOOL","vBool":true}]}],"process":{"serviceName":"s"}}}`, 1, 1},
+		{"bare proto batch without process", `{"spans":[{"traceId":"AAAAAAAAAAE=","spanId":"AAAAAAAAAAI="}]}`, 1, 1},
 		{"bare proto batch", `{"spans":[{"trace_id":"AAAAAAAAAAE=","span_id":"AAAAAAAAAAI="}],"process":{"service_name":"s"}}`, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
