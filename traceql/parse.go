@@ -71,7 +71,20 @@ type parser struct {
 	lastEnd Pos // end of the previously consumed token
 	// operandExp is the "expected" text for a missing operand after an operator.
 	operandExp string
+	depth      int // nesting of parentheses and unary operators
 }
+
+// maxDepth bounds nesting so hostile input cannot exhaust the stack.
+const maxDepth = 500
+
+func (p *parser) enter() {
+	p.depth++
+	if p.depth > maxDepth {
+		p.failMsg(PosRange{p.tok.pos, p.tok.pos + 1}, "query is nested too deeply")
+	}
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func (p *parser) next() {
 	if p.tok.typ != itemEOF || p.lastEnd == 0 {
@@ -535,6 +548,8 @@ func (p *parser) checkNoDuration(o operand) {
 }
 
 func (p *parser) parseTopPrimary() operand {
+	p.enter()
+	defer p.leave()
 	first := p.tok
 	// operandExp describes the expected right operand for an error right
 	// after a binary operator; it applies to this token only.
@@ -671,6 +686,8 @@ func (p *parser) parseField(minPrec int) Expr {
 }
 
 func (p *parser) parseFieldUnary() Expr {
+	p.enter()
+	defer p.leave()
 	start := p.tok.pos
 	switch p.tok.typ {
 	case itemSub, itemNot:

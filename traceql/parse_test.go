@@ -41,6 +41,9 @@ func TestErrorPositions(t *testing.T) {
 		{"{ .a = 1 }\n| count(\n.a) > 1", 3, 1, `unexpected ".", expected ")"`},
 		{"{ .名前 = 1 } | { é }", 1, 17, "unexpected character 'é'"},
 		{`{ .a = 1 } /* open`, 1, 12, "unterminated comment"},
+		{"{ " + strings.Repeat("(", 600) + ".a", 1, 502, "nested too deeply"},
+		{strings.Repeat("(", 600), 1, 501, "nested too deeply"},
+		{"{ " + strings.Repeat("!", 600) + ".a }", 1, 502, "nested too deeply"},
 		{`{ } with (a=1) | count() > 1`, 1, 16, "hints end the query"},
 		// validation errors
 		{`{ status > ok }`, 1, 3, "operator > is not valid for status"},
