@@ -514,3 +514,27 @@ func FuzzDecodeV2(f *testing.F) {
 	fuzzSeeds(f)
 	fuzzDecoder(f, DecodeV2)
 }
+
+// The OpenTelemetry Zipkin exporter writes span links as otlp.link.N tags
+// ("traceID|spanID|tracestate|attributes JSON|dropped"); the translator
+// turns them back into links.
+func TestV2Links(t *testing.T) {
+	in := `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s"},"tags":{"otlp.link.0":"0102030405060708090a0b0c0d0e0f10|1112131415161718|k=v|{\"a\":\"b\",\"n\":3}|2"}}`
+	bs, err := decodeString(DecodeV2, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := allSpans(bs)[0].Span
+	if len(s.Links) != 1 {
+		t.Fatalf("links = %+v", s.Links)
+	}
+	l := s.Links[0]
+	if l.TraceID.String() != "0102030405060708090a0b0c0d0e0f10" || l.SpanID.String() != "1112131415161718" || l.TraceState != "k=v" || l.DroppedAttributesCount != 2 {
+		t.Errorf("link = %+v", l)
+	}
+	wantAttr(t, l.Attributes, "a", model.StringValue("b"))
+	wantAttr(t, l.Attributes, "n", model.IntValue(3))
+	if _, ok := attr(s.Attributes, "otlp.link.0"); ok {
+		t.Error("otlp.link.0 kept as an attribute")
+	}
+}
