@@ -305,6 +305,7 @@ func (p *parser) parseSecondStages(o operand) operand {
 func (p *parser) parseMetricsFilter() *SecondStageOp {
 	op := cmpOp(p.tok.typ)
 	p.next()
+	p.operandExp = "number"
 	v := p.parseTop(3)
 	if v.k != kNum {
 		p.failAt(v.first, "number")
