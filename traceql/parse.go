@@ -12,7 +12,8 @@ import (
 
 // Parse parses and validates a TraceQL query. It returns a *ParseError for
 // syntax errors, and a *ValidationError or *UnsupportedError (or an
-// ErrorList of them, first one printed) for well-formed but invalid queries.
+// ErrorList of them, first one printed) for well-formed but invalid queries;
+// in the latter case the parsed tree is returned as well.
 func Parse(query string) (*RootExpr, error) {
 	root, err := ParseOnly(query)
 	if err != nil {
