@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -195,6 +196,9 @@ func describe(tok json.Token) string {
 		if v == '[' {
 			return "an array"
 		}
+		if v == '{' {
+			return "an object"
+		}
 		return string(v)
 	case string:
 		return "a string"
@@ -274,6 +278,11 @@ func (n *normaliser) token(tok json.Token) error {
 	if f != nil && !f.obj && f.ctx == "spans" {
 		if d, ok := tok.(json.Delim); !ok || d != '{' {
 			return n.errAt(n.dec.InputOffset(), n.path(seg), fmt.Errorf("want a span object, got %s", describe(tok)))
+		}
+	}
+	if f != nil && f.obj {
+		if err := checkScalar(f.ctx, f.key, tok); err != nil {
+			return n.errAt(n.tokStart(), n.path(seg), err)
 		}
 	}
 	switch v := tok.(type) {
@@ -370,19 +379,32 @@ func (n *normaliser) idValue(f *frame, v string) error {
 	return nil
 }
 
-// tokStart estimates the offset of the token just read: for a string the
-// opening quote, otherwise the end of the token.
+// tokStart finds the offset of the token just read by scanning back from
+// its end: to the opening quote of a string, the delimiter itself, or the
+// first character of a number or literal.
 func (n *normaliser) tokStart() int64 {
 	end := n.dec.InputOffset()
-	if n.pr.byteAt(end-1) != '"' {
-		return end
-	}
-	for off := end - 2; off >= n.pr.base; off-- {
-		if n.pr.byteAt(off) == '"' && n.pr.byteAt(off-1) != '\\' {
-			return off
+	switch c := n.pr.byteAt(end - 1); {
+	case c == '"':
+		for off := end - 2; off >= n.pr.base; off-- {
+			if n.pr.byteAt(off) == '"' && n.pr.byteAt(off-1) != '\\' {
+				return off
+			}
 		}
+	case c == '{' || c == '[':
+		return end - 1
+	default:
+		off := end
+		for off > n.pr.base && isLiteralByte(n.pr.byteAt(off-1)) {
+			off--
+		}
+		return off
 	}
 	return end
+}
+
+func isLiteralByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '+' || c == '-'
 }
 
 func (n *normaliser) tokenErr(err error) error {
@@ -414,4 +436,79 @@ func (n *normaliser) errAt(off int64, path string, err error) *codec.DecodeError
 func writeString(b *bytes.Buffer, s string) {
 	enc, _ := json.Marshal(s)
 	b.Write(enc)
+}
+
+var (
+	spanKinds   = []string{"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"}
+	statusCodes = []string{"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"}
+)
+
+// checkScalar checks the scalar fields pdata would reject, so that the
+// error names the exact position instead of the request: times, counts,
+// integers and enums. ctx is the key holding the enclosing object.
+func checkScalar(ctx, key string, tok json.Token) error {
+	var text string
+	switch v := tok.(type) {
+	case string:
+		text = v
+	case json.Number:
+		text = v.String()
+	case json.Delim, bool:
+		if isScalarKey(ctx, key) {
+			return fmt.Errorf("want a number or string, got %s", describe(tok))
+		}
+		return nil
+	default: // null: the default value, as in protojson
+		return nil
+	}
+	switch key {
+	case "startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "timeUnixNano", "time_unix_nano":
+		if _, err := strconv.ParseUint(text, 10, 64); err != nil {
+			return fmt.Errorf("bad time %q: want Unix nanoseconds", text)
+		}
+	case "droppedAttributesCount", "dropped_attributes_count", "droppedEventsCount", "dropped_events_count", "droppedLinksCount", "dropped_links_count":
+		if _, err := strconv.ParseUint(text, 10, 32); err != nil {
+			return fmt.Errorf("bad count %q", text)
+		}
+	case "intValue", "int_value":
+		if _, err := strconv.ParseInt(text, 10, 64); err != nil {
+			return fmt.Errorf("bad intValue %q", text)
+		}
+	case "kind":
+		if ctx == "spans" {
+			return checkEnum(text, spanKinds, "span kind")
+		}
+	case "code":
+		if ctx == "status" {
+			return checkEnum(text, statusCodes, "status code")
+		}
+	}
+	return nil
+}
+
+// isScalarKey reports whether key must hold a number or string.
+func isScalarKey(ctx, key string) bool {
+	switch key {
+	case "startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "timeUnixNano", "time_unix_nano",
+		"droppedAttributesCount", "dropped_attributes_count", "droppedEventsCount", "dropped_events_count", "droppedLinksCount", "dropped_links_count",
+		"intValue", "int_value":
+		return true
+	case "kind":
+		return ctx == "spans"
+	case "code":
+		return ctx == "status"
+	}
+	return false
+}
+
+func checkEnum(text string, names []string, what string) error {
+	if _, err := strconv.ParseInt(text, 10, 32); err == nil {
+		return nil
+	}
+	for _, n := range names {
+		if text == n {
+			return nil
+		}
+	}
+	return fmt.Errorf("bad %s %q: want a number or one of %s", what, text, strings.Join(names, ", "))
 }

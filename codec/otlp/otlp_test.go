@@ -183,7 +183,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"truncated", "{\"resourceSpans\":[{\"scopeSpans\":[", "f.json:1:34: $.resourceSpans[0].scopeSpans: unexpected end of input (truncated?)"},
 		{"truncated in string", "{\"resourceSpans\":[{\"sco", "f.json:1:24: $.resourceSpans[0]: unexpected end of input (truncated?)"},
 		{"empty", " \n", "f.json: empty input: no OTLP JSON object"},
-		{"array", "[1]", "f.json:1:2: $: want an OTLP request object ({\"resourceSpans\": [...]}), got an array"},
+		{"array", "[1]", "f.json:1:1: $: want an OTLP request object ({\"resourceSpans\": [...]}), got an array"},
 		{"trailing garbage", "{} x", "f.json:1:4: invalid JSON: invalid character 'x' looking for beginning of value"},
 		{"missing trace id", span(`"spanId":"0102030405060708"`), "f.json:2:29: $.resourceSpans[0].scopeSpans[0].spans[1].traceId: span has no trace ID"},
 		{"zero trace id", span(`"traceId":"00000000000000000000000000000000"`), "f.json:2:12: $.resourceSpans[0].scopeSpans[0].spans[1].traceId: trace ID is empty or all zeros"},
@@ -193,7 +193,13 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"bad link id", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","links":[{"traceId":"01"}]}`), `f.json:2:95: $.resourceSpans[0].scopeSpans[0].spans[1].links[0].traceId: bad trace ID: "01" is 2 hex digits, want 32`},
 		{"BOM", "\xEF\xBB\xBF{\"resourceSpans\":x}", "f.json:1:18: invalid JSON"},
 		{"null span", `{"resourceSpans":[{"scopeSpans":[{"spans":[null]}]}]}`, "f.json:1:48: $.resourceSpans[0].scopeSpans[0].spans[0]: want a span object, got null"},
-		{"bad enum", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","kind":"SPAN_KIND_NOPE"}]}]}]}`, "f.json:1:1: invalid OTLP request"},
+		{"bad enum", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":"SPAN_KIND_NOPE"`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: bad span kind "SPAN_KIND_NOPE": want a number or one of SPAN_KIND_UNSPECIFIED`},
+		{"bad status", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","status":{"code":"ERROR"}`), `f.json:2:64: $.resourceSpans[0].scopeSpans[0].spans[1].status.code: bad status code "ERROR"`},
+		{"bad time", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","startTimeUnixNano":"soon"`), `f.json:2:67: $.resourceSpans[0].scopeSpans[0].spans[1].startTimeUnixNano: bad time "soon": want Unix nanoseconds`},
+		{"bad int", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":{"intValue":"x"}}]`), `f.json:2:92: $.resourceSpans[0].scopeSpans[0].spans[1].attributes[0].value.intValue: bad intValue "x"`},
+		{"object time", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","endTimeUnixNano":{}`), `f.json:2:65: $.resourceSpans[0].scopeSpans[0].spans[1].endTimeUnixNano: want a number or string, got an object`},
+		{"number kind", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":true`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: want a number or string, got a boolean`},
+		{"wrong shape", `{"resourceSpans":{}}`, "f.json:1:1: invalid OTLP request: ReadArray"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
