@@ -47,17 +47,22 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		size = attrs.Size
 	}
 	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, hook: b.store.readHook}
-	footer := 64 << 10
+	// One ranged read for the footer: meta.footerSize when known, else a
+	// guess that covers most footers (parquet-go reads the rest if not).
+	tail := int64(64 << 10)
 	if b.meta.FooterSize > 0 {
-		footer = int(b.meta.FooterSize) + 8
+		tail = int64(b.meta.FooterSize) + 8
+	}
+	tail = min(tail, size)
+	if err := r.prefetch(size-tail, tail); err != nil {
+		return nil, err
 	}
 	f, err := parquet.OpenFile(r, size,
 		parquet.SkipMagicBytes(true),
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
-		parquet.OptimisticRead(true),
-		parquet.ReadBufferSize(footer),
 	)
+	r.win = nil
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
