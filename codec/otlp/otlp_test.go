@@ -318,3 +318,41 @@ func TestDecodeYAMLErrors(t *testing.T) {
 		})
 	}
 }
+
+// Every OTLP fixture survives decode → EncodeJSON/EncodeProto → decode.
+func TestFixtureRoundTrip(t *testing.T) {
+	for _, tc := range jsonFixtures {
+		t.Run(tc.rel, func(t *testing.T) {
+			data, err := os.ReadFile(fixtures.Path(t, tc.rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, want, err := collect(t, DecodeJSON, tc.rel, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var js, pb bytes.Buffer
+			if err := EncodeJSON(&js, want); err != nil {
+				t.Fatal(err)
+			}
+			if err := EncodeProto(&pb, want); err != nil {
+				t.Fatal(err)
+			}
+			for name, got := range map[string]func() ([]*model.Trace, error){
+				"json": func() ([]*model.Trace, error) { _, tr, err := collect(t, DecodeJSON, "rt", js.Bytes()); return tr, err },
+				"proto": func() ([]*model.Trace, error) {
+					_, tr, err := collect(t, DecodeProto, "rt", pb.Bytes())
+					return tr, err
+				},
+			} {
+				tr, err := got()
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if diff := cmp.Diff(want, tr); diff != "" {
+					t.Errorf("%s round trip (-want +got):\n%s", name, diff)
+				}
+			}
+		})
+	}
+}
