@@ -9,12 +9,8 @@ import (
 )
 
 func newBlocksCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "blocks",
-		Short: "List, inspect and verify the blocks in a bucket",
-	}
-	cmd.AddCommand(newBlocksLsCmd(g))
-	return cmd
+	return newGroupCmd("blocks", "List, inspect and verify the blocks in a bucket",
+		newBlocksLsCmd(g))
 }
 
 func newBlocksLsCmd(g *globals) *cobra.Command {

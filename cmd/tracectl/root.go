@@ -191,6 +191,19 @@ func commandKey(cmd *cobra.Command) string {
 	return strings.Join(parts, ".")
 }
 
+// newGroupCmd returns a command that only holds subcommands: run bare it
+// prints help; with an unknown subcommand it is a usage error (exit 2).
+func newGroupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
 // outputFlag is an enum flag for -o.
 type outputFlag struct {
 	value   string

@@ -20,10 +20,6 @@ type traceGetOptions struct {
 }
 
 func newTraceCmd(g *globals, runF func(*traceGetOptions) error) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "trace",
-		Short: "Work with single traces",
-	}
 	o := &traceGetOptions{output: newOutputFlag("table", "table", "tree", "json", "otlp-json")}
 	get := &cobra.Command{
 		Use:   "get TRACEID",
@@ -57,8 +53,7 @@ Exit status:
 		},
 	}
 	addOutputFlag(get.Flags(), o.output)
-	cmd.AddCommand(get)
-	return cmd
+	return newGroupCmd("trace", "Work with single traces", get)
 }
 
 func runTraceGet(cmd *cobra.Command, g *globals, o *traceGetOptions) error {

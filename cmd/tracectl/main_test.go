@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/ui"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(args, &ui.IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	bucket := "file://" + t.TempDir()
+	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
+	if code, _, stderr := run(t, "--bucket", bucket, "ingest", yelp); code != exitOK {
+		t.Fatalf("ingest: exit %d: %s", code, stderr)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"found", []string{"trace", "get", "a03ee8fff1dcd9b9"}, exitOK},
+		{"not found", []string{"trace", "get", "0123"}, exitCheckFailed},
+		{"bad id", []string{"trace", "get", "xyz"}, exitError},
+		{"unknown flag", []string{"blocks", "ls", "--nope"}, exitError},
+		{"bad output", []string{"blocks", "ls", "-o", "yaml"}, exitError},
+		{"missing args", []string{"ingest"}, exitError},
+		{"bad bucket scheme", []string{"blocks", "ls", "--bucket", "nope://x"}, exitError},
+		{"verify sound bucket", []string{"blocks", "verify"}, exitOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--bucket", bucket}, tc.args...)
+			if code, _, stderr := run(t, args...); code != tc.want {
+				t.Fatalf("%v: exit %d, want %d (stderr: %s)", tc.args, code, tc.want, stderr)
+			}
+		})
+	}
+}
+
+// TestIngestFlags checks flag parsing into options without doing any work.
+func TestIngestFlags(t *testing.T) {
+	var got *ingestOptions
+	g := &globals{io: &ui.IO{}}
+	cmd := newIngestCmd(g, func(o *ingestOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--format", "zipkin-v2", "--skip-bad", "--max-block-traces", "10", "-o", "json", "a.json", "-"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.format != "zipkin-v2" || !got.skipBad || got.maxBlockTraces != 10 || got.output.value != "json" ||
+		len(got.paths) != 2 || got.paths[1] != "-" {
+		t.Fatalf("options = %+v", got)
+	}
+}
+
+// TestNoFlagClashes walks every command: a flag defined twice on one path
+// panics in cobra only when used, so check names and shorthands here.
+func TestNoFlagClashes(t *testing.T) {
+	root := newRootCmd(&globals{io: &ui.IO{}})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		seen := map[string]bool{}
+		c.InheritedFlags().VisitAll(func(f *pflag.Flag) { seen[f.Name] = true })
+		c.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+			if seen[f.Name] {
+				t.Errorf("%s: flag --%s shadows an inherited flag", c.CommandPath(), f.Name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
