@@ -18,7 +18,10 @@ import (
 // DecodeYAML decodes OTLP written as YAML, as in the Collector's golden
 // files (the OTLP/JSON structure in YAML syntax). Each YAML document is
 // converted to JSON and decoded as by DecodeJSON; errors carry the YAML
-// line where known and the JSON path of a bad ID.
+// line where known and the JSON path of a bad ID. YAML has no closing
+// bracket, so a file cut at a line boundary is valid YAML and cannot be
+// told from a complete one (the Collector's goldens lack a final newline,
+// so that is no sign either).
 func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 	dec := yaml.NewDecoder(r)
 	docs := 0
