@@ -117,6 +117,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newIngestCmd(g, nil),
 		newBlocksCmd(g),
 		newTraceCmd(g, nil),
+		newTraceQLCmd(g),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root
