@@ -29,8 +29,8 @@ type Meta struct {
 	MinID    []byte    `json:"minID,omitempty"`
 	MaxID    []byte    `json:"maxID,omitempty"`
 	TenantID string    `json:"tenantID"`
-	// StartTime and EndTime bound the span times of the block, second
-	// precision (start rounded down, end rounded up).
+	// StartTime and EndTime are the earliest span start and the latest
+	// span end, truncated to the second.
 	StartTime       time.Time `json:"startTime"`
 	EndTime         time.Time `json:"endTime"`
 	TotalObjects    int       `json:"totalObjects"`
@@ -109,9 +109,10 @@ func (m *Meta) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// StartUnixNano and EndUnixNano return the meta's time range in Unix ns.
+// timeRange returns the span time range the meta covers in Unix ns: the
+// end is widened by a second because meta times are truncated to seconds.
 func (m Meta) timeRange() (uint64, uint64) {
-	return uint64(m.StartTime.UnixNano()), uint64(m.EndTime.UnixNano())
+	return uint64(m.StartTime.UnixNano()), uint64(m.EndTime.Add(time.Second).UnixNano()) - 1
 }
 
 func decodeMeta(b []byte, key string) (Meta, error) {

@@ -81,8 +81,10 @@ func TestRewriteTempoBlock(t *testing.T) {
 			if m.TotalObjects != 134 || m.TotalRecords < 2 {
 				t.Errorf("meta: %d objects, %d row groups", m.TotalObjects, m.TotalRecords)
 			}
-			if !m.StartTime.Equal(tempoBlock.Meta().StartTime) {
-				t.Errorf("startTime %v, Tempo %v", m.StartTime, tempoBlock.Meta().StartTime)
+			tm := tempoBlock.Meta()
+			if !m.StartTime.Equal(tm.StartTime) || !m.EndTime.Equal(tm.EndTime) ||
+				string(m.MinID) != string(tm.MinID) || string(m.MaxID) != string(tm.MaxID) || m.BloomShards != tm.BloomShards {
+				t.Errorf("meta %+v\ndiffers from Tempo's %+v", m, tm)
 			}
 			b, err := dst.OpenBlock(ctx, m.BlockID)
 			if err != nil {

@@ -292,15 +292,13 @@ func (w *BlockWriter) put(name string, data []byte) error {
 	return w.store.put(w.ctx, key, data)
 }
 
-// metaTimes converts a span time range to meta.json's second precision:
-// start rounded down, end rounded up, so the range covers every span.
+// metaTimes converts a span time range to meta.json's second precision.
+// Both ends are truncated to the second, as Tempo does (its own block has
+// spans ending up to a second after endTime); readers widen the end by a
+// second (Meta.timeRange).
 func metaTimes(start, end uint64) (time.Time, time.Time) {
-	s := time.Unix(0, int64(start)).UTC().Truncate(time.Second)
-	e := time.Unix(0, int64(end)).UTC()
-	if t := e.Truncate(time.Second); !t.Equal(e) {
-		e = t.Add(time.Second)
-	}
-	return s, e
+	return time.Unix(0, int64(start)).UTC().Truncate(time.Second),
+		time.Unix(0, int64(end)).UTC().Truncate(time.Second)
 }
 
 // indexFile is the block's "index" object: the max trace ID of every row

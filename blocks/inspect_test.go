@@ -1,0 +1,206 @@
+package blocks
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+func TestInspectTempoBlock(t *testing.T) {
+	ctx := context.Background()
+	s := tempoStore(t)
+	b, err := s.OpenBlock(ctx, mustUUID(tempoBlockID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := b.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins.Rows != 134 || len(ins.RowGroups) != 1 || len(ins.Columns) != len(traceSchema.Columns()) {
+		t.Errorf("rows %d, groups %d, columns %d", ins.Rows, len(ins.RowGroups), len(ins.Columns))
+	}
+	out, err := json.MarshalIndent(ins, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "tempo-inspect.golden", append(out, '\n'))
+}
+
+// TestWrittenColumnsMatchTempo compares, column by column, the physical
+// layout of a block we write with the Tempo block: type, codec and the
+// data encoding (dictionary vs delta vs plain).
+func TestWrittenColumnsMatchTempo(t *testing.T) {
+	ctx := context.Background()
+	src := tempoStore(t)
+	tb, _ := src.OpenBlock(ctx, mustUUID(tempoBlockID))
+	tins, err := tb.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := memStore(t)
+	m, err := dst.WriteBlock(ctx, readTempoTraces(t, src), WriteOptions{DedicatedColumns: tb.Meta().DedicatedColumns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, _ := dst.OpenBlock(ctx, m.BlockID)
+	oins, err := ob.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type layout struct{ Path, Type, Codec, Encodings string }
+	lay := func(ins Inspection) []layout {
+		var out []layout
+		for _, c := range ins.Columns {
+			out = append(out, layout{c.Path, c.Type, c.Codec, strings.Join(dataEncodings(c.Encodings), ",")})
+		}
+		return out
+	}
+	if diff := cmp.Diff(lay(tins), lay(oins)); diff != "" {
+		t.Errorf("column layout differs (-tempo +ours):\n%s", diff)
+	}
+}
+
+// dataEncodings drops the level/dictionary-page encodings (RLE, PLAIN next
+// to RLE_DICTIONARY) that depend on whether a column had nulls or repeats.
+func dataEncodings(encs []string) []string {
+	var out []string
+	dict := contains(encs, "RLE_DICTIONARY")
+	for _, e := range encs {
+		if e == "RLE" || (dict && e == "PLAIN") {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestVerify(t *testing.T) {
+	ctx := context.Background()
+	t.Run("tempo block", func(t *testing.T) {
+		rep, err := tempoStore(t).Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || len(rep.Blocks) != 1 || rep.Blocks[0].Traces != 134 || rep.Blocks[0].Spans != 570 {
+			t.Fatalf("report: %+v", rep)
+		}
+	})
+
+	tests := []struct {
+		name   string
+		mutate func(t *testing.T, s *Store, m Meta)
+		want   string // substring of a problem; "" means sound
+	}{
+		{"sound", func(*testing.T, *Store, Meta) {}, ""},
+		{"totalObjects", func(t *testing.T, s *Store, m Meta) {
+			m.TotalObjects++
+			putMeta(t, s, m)
+		}, "meta totalObjects 41"},
+		{"size", func(t *testing.T, s *Store, m Meta) {
+			m.Size--
+			putMeta(t, s, m)
+		}, "meta size"},
+		{"footerSize", func(t *testing.T, s *Store, m Meta) {
+			m.FooterSize++
+			putMeta(t, s, m)
+		}, "meta footerSize"},
+		{"totalRecords", func(t *testing.T, s *Store, m Meta) {
+			m.TotalRecords = 1
+			putMeta(t, s, m)
+		}, "meta totalRecords 1"},
+		{"time range", func(t *testing.T, s *Store, m Meta) {
+			m.StartTime = m.StartTime.Add(time.Second)
+			m.EndTime = m.StartTime
+			putMeta(t, s, m)
+		}, "outside meta range"},
+		{"empty bloom", func(t *testing.T, s *Store, m Meta) {
+			var buf strings.Builder
+			_, k := bloomShape(1)
+			bloom.New(bloomShardBytes*8, k).WriteTo(&buf)
+			if err := s.put(ctx, "tenant-a/"+m.BlockID.String()+"/bloom-0", []byte(buf.String())); err != nil {
+				t.Fatal(err)
+			}
+		}, "missing from its bloom shard"},
+		{"index", func(t *testing.T, s *Store, m Meta) {
+			if err := s.put(ctx, "tenant-a/"+m.BlockID.String()+"/index", []byte(`{"rowGroups":[]}`)); err != nil {
+				t.Fatal(err)
+			}
+		}, "index lists 0 row groups"},
+		{"orphan", func(t *testing.T, s *Store, m Meta) {
+			if err := s.put(ctx, "tenant-a/00000000-0000-0000-0000-000000000001/data.parquet", []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}, "orphan"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := memStore(t)
+			m, err := s.WriteBlock(ctx, syntheticTraces(40, 3, 1e18), WriteOptions{RowGroupBytes: 2 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(t, s, m)
+			rep, err := s.Verify(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all []string
+			for _, b := range rep.Blocks {
+				all = append(all, b.Problems...)
+			}
+			for _, o := range rep.Orphans {
+				all = append(all, "orphan "+o)
+			}
+			joined := strings.Join(all, "\n")
+			if tc.want == "" {
+				if !rep.OK() || rep.Blocks[0].Traces != 40 || rep.Blocks[0].Spans != 80 {
+					t.Fatalf("sound block reported: %+v", rep)
+				}
+				return
+			}
+			if rep.OK() || !strings.Contains(joined, tc.want) {
+				t.Fatalf("problems:\n%s\nwant one containing %q", joined, tc.want)
+			}
+		})
+	}
+}
+
+func putMeta(t *testing.T, s *Store, m Meta) {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.put(context.Background(), "tenant-a/"+m.BlockID.String()+"/meta.json", b); err != nil {
+		t.Fatal(err)
+	}
+}

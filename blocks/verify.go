@@ -1,0 +1,318 @@
+package blocks
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	"github.com/google/uuid"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// VerifyReport is the result of Store.Verify.
+type VerifyReport struct {
+	Blocks  []BlockReport `json:"blocks"`
+	Orphans []string      `json:"orphans"`
+}
+
+// BlockReport lists what is wrong with one block; Problems is empty for a
+// sound block.
+type BlockReport struct {
+	BlockID  uuid.UUID `json:"blockID"`
+	Traces   int       `json:"traces"`
+	Spans    int       `json:"spans"`
+	Problems []string  `json:"problems"`
+}
+
+// OK reports whether every block is sound and no orphan folder was found.
+func (r VerifyReport) OK() bool {
+	for _, b := range r.Blocks {
+		if len(b.Problems) > 0 {
+			return false
+		}
+	}
+	return len(r.Orphans) == 0
+}
+
+func (br *BlockReport) addf(format string, args ...any) {
+	br.Problems = append(br.Problems, fmt.Sprintf(format, args...))
+}
+
+// maxProblemsPerCheck caps repeated per-trace problems so a broken block
+// does not flood the report.
+const maxProblemsPerCheck = 5
+
+// Verify re-reads every live block of the tenant and checks it against its
+// meta.json, bloom shards, index and the trace-level columns derived at
+// write time; it also lists orphan folders. A block that cannot be read is
+// reported as a problem, not an error; the error is for listing failures.
+func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
+	var rep VerifyReport
+	ids, err := s.blockDirs(ctx)
+	if err != nil {
+		return rep, err
+	}
+	var metas []Meta
+	for _, id := range ids {
+		m, err := s.readMeta(ctx, id, metaObject)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			rep.Blocks = append(rep.Blocks, BlockReport{BlockID: id, Problems: []string{err.Error()}})
+			continue
+		}
+		if m.BlockID != id {
+			rep.Blocks = append(rep.Blocks, BlockReport{BlockID: id, Problems: []string{
+				fmt.Sprintf("meta.json blockID %s does not match its folder", m.BlockID)}})
+			continue
+		}
+		metas = append(metas, m)
+	}
+	sortMetas(metas)
+	for _, m := range metas {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		rep.Blocks = append(rep.Blocks, s.verifyBlock(ctx, m))
+	}
+	if rep.Orphans, err = s.Orphans(ctx); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
+	br := BlockReport{BlockID: m.BlockID}
+	b := s.block(m)
+	dataKey := b.key(dataObject)
+	if m.TenantID != s.tenant {
+		br.addf("meta.json tenantID %q, folder tenant %q", m.TenantID, s.tenant)
+	}
+
+	attrs, err := s.bucket.Attributes(ctx, dataKey)
+	if err != nil {
+		br.addf("%s: %v", dataKey, err)
+		return br
+	}
+	if uint64(attrs.Size) != m.Size {
+		br.addf("meta size %d, %s is %d bytes", m.Size, dataObject, attrs.Size)
+	}
+	// Footer: the last 8 bytes are the footer length and "PAR1".
+	r := &blobReaderAt{ctx: ctx, bucket: s.bucket, key: dataKey, size: attrs.Size, hook: s.readHook}
+	if attrs.Size < 12 {
+		br.addf("%s: %d bytes is too small for parquet", dataKey, attrs.Size)
+		return br
+	}
+	tail, err := r.readRange(attrs.Size-8, 8)
+	if err != nil {
+		br.addf("%v", err)
+		return br
+	}
+	if string(tail[4:]) != "PAR1" {
+		br.addf("%s: bad magic footer %q", dataKey, tail[4:])
+		return br
+	}
+	if fs := binary.LittleEndian.Uint32(tail[:4]); fs != m.FooterSize {
+		br.addf("meta footerSize %d, parquet footer is %d bytes", m.FooterSize, fs)
+	}
+	bm := m
+	bm.Size = uint64(attrs.Size)
+	bm.FooterSize = 0 // do not trust it for opening
+	b.meta = bm
+	p, err := b.open(ctx)
+	if err != nil {
+		br.addf("%v", err)
+		return br
+	}
+	groups := len(p.file.RowGroups())
+	if groups != m.TotalRecords {
+		br.addf("meta totalRecords %d, %s has %d row groups", m.TotalRecords, dataObject, groups)
+	}
+
+	filters := s.verifyBlooms(ctx, b, &br)
+	groupMax := make([][]byte, 0, groups)
+	var prev []byte
+	var counts [8]int
+	limited := func(check int, format string, args ...any) {
+		counts[check]++
+		if counts[check] <= maxProblemsPerCheck {
+			br.addf(format, args...)
+		}
+	}
+	start, end := m.timeRange()
+	metaEnd := end
+	for g := 0; g < groups; g++ {
+		rows, err := p.readGroup(g)
+		if err != nil {
+			br.addf("%v", err)
+			return br
+		}
+		for i := range rows {
+			row := &rows[i]
+			br.Traces++
+			if prev != nil && bytes.Compare(prev, row.TraceID) >= 0 {
+				limited(0, "trace %x is not after %x: IDs not sorted and unique", row.TraceID, prev)
+			}
+			prev = row.TraceID
+			id, ok := model.TraceIDFromBytes(row.TraceID)
+			if !ok {
+				limited(1, "trace ID %x longer than 16 bytes", row.TraceID)
+				continue
+			}
+			if filters != nil {
+				f := filters[bloomShard(id, len(filters))]
+				if f != nil && !f.Test(id[:]) {
+					limited(2, "trace %s missing from its bloom shard %d", id, bloomShard(id, len(filters)))
+				}
+			}
+			t, err := b.codec.fromRow(row)
+			if err != nil {
+				limited(3, "%s: %v", dataKey, err)
+				continue
+			}
+			br.Spans += t.SpanCount()
+			if row.StartTimeUnixNano < start || row.EndTimeUnixNano > metaEnd {
+				limited(4, "trace %s [%d, %d] outside meta range [%s, %s]", id,
+					row.StartTimeUnixNano, row.EndTimeUnixNano, m.StartTime, m.EndTime)
+			}
+			if msg := checkDerived(row, t); msg != "" {
+				limited(5, "trace %s: %s", id, msg)
+			}
+		}
+		if len(rows) > 0 {
+			groupMax = append(groupMax, rows[len(rows)-1].TraceID)
+		}
+	}
+	if br.Traces != m.TotalObjects {
+		br.addf("meta totalObjects %d, %s has %d rows", m.TotalObjects, dataObject, br.Traces)
+	}
+	for i, n := range counts {
+		if n > maxProblemsPerCheck {
+			br.addf("... and %d more problems of the kind above (check %d)", n-maxProblemsPerCheck, i)
+		}
+	}
+	s.verifyIndex(ctx, b, groupMax, &br)
+	return br
+}
+
+// verifyBlooms loads every bloom shard; nil when none could be read.
+func (s *Store) verifyBlooms(ctx context.Context, b *Block, br *BlockReport) []*bloom.BloomFilter {
+	n := shardCount(b.meta)
+	filters := make([]*bloom.BloomFilter, n)
+	read := 0
+	for i := 0; i < n; i++ {
+		key := b.key(bloomName(i))
+		data, err := readAll(ctx, s.bucket, key, s.readHook)
+		if err != nil {
+			br.addf("%v", err)
+			continue
+		}
+		f, err := decodeBloom(data)
+		if err != nil {
+			br.addf("%s: %v", key, err)
+			continue
+		}
+		filters[i] = f
+		read++
+	}
+	if read == 0 {
+		return nil
+	}
+	return filters
+}
+
+// verifyIndex checks the optional index object against the row groups.
+func (s *Store) verifyIndex(ctx context.Context, b *Block, groupMax [][]byte, br *BlockReport) {
+	key := b.key(indexObject)
+	data, err := readAll(ctx, s.bucket, key, s.readHook)
+	if isNotFound(err) {
+		return
+	}
+	if err != nil {
+		br.addf("%v", err)
+		return
+	}
+	var idx indexFile
+	if err := json.Unmarshal(data, &idx); err != nil {
+		br.addf("%s: %v", key, err)
+		return
+	}
+	if len(idx.RowGroups) != len(groupMax) {
+		br.addf("%s lists %d row groups, %s has %d", key, len(idx.RowGroups), dataObject, len(groupMax))
+		return
+	}
+	for i := range groupMax {
+		if !bytes.Equal(idx.RowGroups[i], groupMax[i]) {
+			br.addf("%s: row group %d max ID %x, data has %x", key, i, idx.RowGroups[i], groupMax[i])
+		}
+	}
+}
+
+// checkDerived compares the stored trace-level columns with what the spans
+// imply. Empty ServiceStats and all-zero nested sets mean "not recorded"
+// (blocks converted from older formats, like Tempo's own test block) and
+// are accepted.
+func checkDerived(row *pqTrace, t *model.Trace) string {
+	start, end := t.TimeRange()
+	if t.SpanCount() > 0 && (row.StartTimeUnixNano != start || row.EndTimeUnixNano != end) {
+		return fmt.Sprintf("start/end %d/%d, spans give %d/%d", row.StartTimeUnixNano, row.EndTimeUnixNano, start, end)
+	}
+	if row.DurationNano != row.EndTimeUnixNano-row.StartTimeUnixNano {
+		return fmt.Sprintf("duration %d, end-start is %d", row.DurationNano, row.EndTimeUnixNano-row.StartTimeUnixNano)
+	}
+	if row.TraceIDText != traceIDText(t.TraceID) {
+		return fmt.Sprintf("TraceIDText %q, want %q", row.TraceIDText, traceIDText(t.TraceID))
+	}
+	var rootSvc, rootName string
+	if root, ok := t.Root(); ok {
+		rootSvc, rootName = root.Resource.ServiceName(), root.Span.Name
+	}
+	if row.RootServiceName != rootSvc || row.RootSpanName != rootName {
+		return fmt.Sprintf("root %q/%q, spans give %q/%q", row.RootServiceName, row.RootSpanName, rootSvc, rootName)
+	}
+	if len(row.ServiceStats) > 0 {
+		svc := t.Services()
+		ok := len(svc) == len(row.ServiceStats)
+		for k, v := range svc {
+			if row.ServiceStats[k] != (pqServiceStats{v.SpanCount, v.ErrorCount}) {
+				ok = false
+			}
+		}
+		if !ok {
+			return fmt.Sprintf("ServiceStats %v, spans give %v", row.ServiceStats, svc)
+		}
+	}
+	// Nested sets: recompute on a copy and compare, unless none recorded.
+	recorded := false
+	var stored []int32
+	t.Spans(func(r model.SpanRef) bool {
+		s := r.Span
+		stored = append(stored, s.NestedSetLeft, s.NestedSetRight, s.ParentIndex)
+		if s.NestedSetLeft != 0 || s.NestedSetRight != 0 || s.ParentIndex != 0 {
+			recorded = true
+		}
+		return true
+	})
+	if recorded {
+		model.ComputeNestedSets(t)
+		i := 0
+		bad := false
+		t.Spans(func(r model.SpanRef) bool {
+			s := r.Span
+			if stored[i] != s.NestedSetLeft || stored[i+1] != s.NestedSetRight || stored[i+2] != s.ParentIndex {
+				bad = true
+			}
+			i += 3
+			return !bad
+		})
+		if bad {
+			return "nested sets differ from the span tree"
+		}
+	}
+	return ""
+}
