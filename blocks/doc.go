@@ -1,0 +1,70 @@
+// Package blocks stores traces as Grafana Tempo vParquet4 blocks in a
+// gocloud.dev/blob bucket, so Tempo can serve what tracectl writes and
+// tracectl can read what Tempo writes. It implements store.Source.
+//
+// Glossary:
+//
+//   - Bucket: a gocloud.dev/blob bucket (file://, mem://, s3://, gs://,
+//     azblob://), opened with OpenBucket.
+//   - Tenant: the first folder level of the bucket; a Store is one tenant.
+//   - Block: the folder <tenant>/<blockID>/ holding data.parquet, bloom-0 …
+//     bloom-<n-1>, index and meta.json. Immutable once written.
+//   - Meta: meta.json, Tempo's JSON description of a block (format, ID,
+//     time range, trace count, sizes, bloom shard count, dedicated columns).
+//     Written last: a block exists for readers only once its meta.json does.
+//   - Row: one trace in data.parquet, with trace-level columns derived at
+//     write time (start/end/duration, root service and span name, service
+//     stats) above the ResourceSpans → ScopeSpans → Spans nesting. Rows are
+//     sorted by 16-byte trace ID.
+//   - Row group: a parquet row group; cut when the buffered rows exceed
+//     WriteOptions.RowGroupBytes. Lookups read one row group, scans stream
+//     one row group at a time. meta.totalRecords counts them.
+//   - Bloom shard: bloom-<i>, a bits-and-blooms/bloom/v3 filter of 100 KiB
+//     of bits; a trace ID lives in shard FNV-1-32(ID) mod bloomShards.
+//   - Index: the "index" object, {"rowGroups":[base64 max ID per group]}.
+//     Written for Tempo; lookups use the row groups' TraceID statistics.
+//   - Static column: a well-known attribute (service.name, k8s.*, cluster,
+//     http.method, http.url, http.status_code) stored in its own column
+//     instead of the generic attribute list, when its value has the
+//     column's type.
+//   - Dedicated column: one of ten spare String01..String10 columns per
+//     scope (resource, span), assigned to attribute names by
+//     meta.dedicatedColumns.
+//   - Orphan: a block folder with objects but neither meta.json nor
+//     meta.compacted.json — an interrupted (or in-progress) write.
+//   - Compacted block: a block whose meta.json was replaced by
+//     meta.compacted.json (MarkCompacted); invisible to Blocks and readers,
+//     deleted later by retention.
+//
+// # Format notes
+//
+// The parquet schema is taken from a block written by Tempo (see
+// TestSchemaMatchesTempo), not from the prose spec: attributes carry an
+// int32 ValueType and an optional ValueDropped string instead of IsArray
+// and ValueUnsupported. ValueType 1..4 select the typed list Value,
+// ValueInt, ValueDouble, ValueBool (Tempo's block uses 1 and 4); tracectl
+// uses 5 for a value stored as OTLP JSON AnyValue in ValueDropped (bytes,
+// key/value lists, mixed or nested arrays), 6..9 for homogeneous arrays in
+// the typed list (an empty array is 6 with no values) and 0 for an empty
+// value.
+//
+// # Round trip and attribute order
+//
+// Writing rebatches each trace (identical resources and scopes merged,
+// duplicate spans dropped, nested sets recomputed with
+// model.ComputeNestedSets). Reading restores every attribute, but in a
+// canonical order: the generic attributes in their original order, then
+// the static columns in schema order (service.name, cluster, namespace,
+// pod, container, k8s.cluster.name, k8s.namespace.name, k8s.pod.name,
+// k8s.container.name; http.method, http.url, http.status_code), then the
+// dedicated columns in meta order. A service.name that is empty stays in
+// the generic list so that it round-trips.
+//
+// # Consistency
+//
+// Writers put data.parquet, then the bloom shards, then index, then
+// meta.json; on failure or cancellation they delete what they wrote. Readers
+// (Blocks, Traces, FindTrace) only consider folders with meta.json.
+// meta.json times are truncated to the second like Tempo's, so a block
+// covers spans up to one second after EndTime.
+package blocks
