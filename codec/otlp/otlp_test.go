@@ -2,6 +2,7 @@ package otlp
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -354,5 +355,16 @@ func TestFixtureRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWriteString(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\s", "\n\r\t\x00\x1f", "ünï €", "<&>", "\u2028"} {
+		var b bytes.Buffer
+		writeString(&b, s)
+		var got string
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil || got != s {
+			t.Errorf("writeString(%q) = %s: %q, %v", s, b.String(), got, err)
+		}
 	}
 }
