@@ -368,3 +368,29 @@ func TestWriteString(t *testing.T) {
 		}
 	}
 }
+
+// EncodeTempoJSON's {"batches": [...]} output decodes back to the trace.
+func TestEncodeTempoJSONRoundTrip(t *testing.T) {
+	data, err := os.ReadFile(fixtures.Path(t, "tempo/servicegraphs/trace-with-failed-requests.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, err := collect(t, DecodeJSON, "in", data)
+	if err != nil || len(want) != 1 {
+		t.Fatalf("decode: %v (%d traces)", err, len(want))
+	}
+	var out bytes.Buffer
+	if err := EncodeTempoJSON(&out, want[0]); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out.Bytes(), []byte(`{"batches":[`)) {
+		t.Fatalf("not a batches document: %.40s", out.String())
+	}
+	_, got, err := collect(t, DecodeJSON, "out", out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
