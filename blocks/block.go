@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/model"
@@ -131,10 +132,17 @@ func (p *pfile) groupMinID(i int) []byte {
 	return st.Min
 }
 
-// mayContain tests the trace's bloom shard (one small object read).
-func (b *Block) mayContain(ctx context.Context, id model.TraceID) (bool, error) {
+// bloomCache keeps bloom shards read during one multi-ID lookup.
+type bloomCache map[string]*bloom.BloomFilter
+
+// mayContain tests the trace's bloom shard (one small object read, or none
+// when cache already holds the shard).
+func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCache) (bool, error) {
 	shard := bloomShard(id, shardCount(b.meta))
 	key := b.key(bloomName(shard))
+	if f, ok := cache[key]; ok {
+		return f.Test(id[:]), nil
+	}
 	data, err := readAll(ctx, b.store.bucket, key, b.store.readHook)
 	if err != nil {
 		if isNotFound(err) {
@@ -146,6 +154,9 @@ func (b *Block) mayContain(ctx context.Context, id model.TraceID) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", key, err)
 	}
+	if cache != nil {
+		cache[key] = f
+	}
 	return f.Test(id[:]), nil
 }
 
@@ -153,7 +164,11 @@ func (b *Block) mayContain(ctx context.Context, id model.TraceID) (bool, error) 
 // of the ID, then the parquet footer, then only the row group whose first
 // trace ID is the largest not above id.
 func (b *Block) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, bool, error) {
-	ok, err := b.mayContain(ctx, id)
+	return b.findTrace(ctx, id, nil)
+}
+
+func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCache) (*model.Trace, bool, error) {
+	ok, err := b.mayContain(ctx, id, cache)
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -170,30 +185,86 @@ func (b *Block) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, 
 	if g < 0 {
 		return nil, false, nil
 	}
-	rows, err := p.readGroup(g)
-	if err != nil {
+	row, found, err := p.findInGroup(g, id)
+	if err != nil || !found {
 		return nil, false, err
 	}
-	k := sort.Search(len(rows), func(i int) bool { return bytes.Compare(rows[i].TraceID, id[:]) >= 0 })
-	if k == len(rows) || !bytes.Equal(rows[k].TraceID, id[:]) {
-		// Rows with short (unpadded) IDs would not sort with padded ones;
-		// fall back to a scan of the group.
-		k = -1
-		for i := range rows {
-			if rid, ok := model.TraceIDFromBytes(rows[i].TraceID); ok && rid == id {
-				k = i
-				break
-			}
-		}
-		if k < 0 {
-			return nil, false, nil
-		}
-	}
-	t, err := b.codec.fromRow(&rows[k])
+	t, err := b.codec.fromRow(&row)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", b.key(dataObject), err)
 	}
 	return t, true, nil
+}
+
+// findInGroup loads row group g with one ranged read, scans its TraceID
+// column for id and decodes only the matching row.
+func (p *pfile) findInGroup(g int, id model.TraceID) (pqTrace, bool, error) {
+	off, n := p.groupRange(g)
+	if err := p.r.prefetch(off, n); err != nil {
+		return pqTrace{}, false, err
+	}
+	defer func() { p.r.win = nil }()
+	rg := p.file.RowGroups()[g]
+	idx, err := findRowIndex(rg, id)
+	if err != nil {
+		return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+	}
+	if idx < 0 {
+		return pqTrace{}, false, nil
+	}
+	rd := parquet.NewGenericRowGroupReader[pqTrace](rg)
+	defer rd.Close()
+	if err := rd.SeekToRow(idx); err != nil {
+		return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+	}
+	rows := make([]pqTrace, 1)
+	if k, err := rd.Read(rows); k != 1 {
+		return pqTrace{}, false, fmt.Errorf("%s: row group %d: reading row %d: %v", p.r.key, g, idx, err)
+	}
+	if rid, ok := model.TraceIDFromBytes(rows[0].TraceID); !ok || rid != id {
+		return pqTrace{}, false, fmt.Errorf("%s: row group %d: row %d has trace %x, want %s", p.r.key, g, idx, rows[0].TraceID, id)
+	}
+	return rows[0], true, nil
+}
+
+// findRowIndex returns the index of id's row in the TraceID column (the
+// first leaf column), or -1.
+func findRowIndex(rg parquet.RowGroup, id model.TraceID) (int64, error) {
+	pages := rg.ColumnChunks()[0].Pages()
+	defer pages.Close()
+	var row int64
+	buf := make([]parquet.Value, 256)
+	for {
+		page, err := pages.ReadPage()
+		if err == io.EOF {
+			return -1, nil
+		}
+		if err != nil {
+			return -1, err
+		}
+		vr := page.Values()
+		for {
+			n, err := vr.ReadValues(buf)
+			for _, v := range buf[:n] {
+				if rid, ok := model.TraceIDFromBytes(v.ByteArray()); ok && rid == id {
+					parquet.Release(page)
+					return row, nil
+				}
+				row++
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				parquet.Release(page)
+				return -1, err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		parquet.Release(page)
+	}
 }
 
 // Traces streams every trace of the block in file order, one row group in

@@ -93,6 +93,7 @@ func traceIDText(id model.TraceID) string {
 // rebatch returns t with identical resources and scopes merged, duplicate
 // spans dropped and nested sets computed (the form Tempo writes).
 func rebatch(t *model.Trace) *model.Trace {
+	t = withTraceID(t)
 	b := model.NewTraceBuilder()
 	b.AddTrace(t)
 	out := b.Traces()
@@ -101,6 +102,33 @@ func rebatch(t *model.Trace) *model.Trace {
 	}
 	out[0].TraceID = t.TraceID
 	return out[0]
+}
+
+// withTraceID returns t, or a copy of it whose spans all carry t.TraceID
+// (the builder groups spans by their own TraceID).
+func withTraceID(t *model.Trace) *model.Trace {
+	same := true
+	t.Spans(func(r model.SpanRef) bool {
+		same = r.Span.TraceID == t.TraceID
+		return same
+	})
+	if same {
+		return t
+	}
+	c := *t
+	c.ResourceSpans = append([]model.ResourceSpans(nil), t.ResourceSpans...)
+	for i := range c.ResourceSpans {
+		rs := &c.ResourceSpans[i]
+		rs.ScopeSpans = append([]model.ScopeSpans(nil), rs.ScopeSpans...)
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			ss.Spans = append([]model.Span(nil), ss.Spans...)
+			for k := range ss.Spans {
+				ss.Spans[k].TraceID = t.TraceID
+			}
+		}
+	}
+	return &c
 }
 
 // toRow converts a trace into a row, computing the derived trace fields.

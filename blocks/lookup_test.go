@@ -68,7 +68,7 @@ func TestFindTraceReadsOnlyWhatItNeeds(t *testing.T) {
 		t.Fatalf("want several row groups, got %d", owner.TotalRecords)
 	}
 	log.reset()
-	got, err := s.findIn(ctx, metas, target.TraceID)
+	got, err := s.findIn(ctx, metas, target.TraceID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestFindTraceReadsOnlyWhatItNeeds(t *testing.T) {
 	// Absent IDs: only blooms (and nothing at all outside every range).
 	log.reset()
 	missing := tid(0x7f, 0x7f, 0x7f, 0x01)
-	if _, err := s.findIn(ctx, metas, missing); !errors.Is(err, ErrTraceNotFound) {
+	if _, err := s.findIn(ctx, metas, missing, nil); !errors.Is(err, ErrTraceNotFound) {
 		t.Fatalf("missing trace: %v", err)
 	}
 	for _, r := range log.reads {

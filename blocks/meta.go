@@ -74,9 +74,28 @@ func (d DedicatedColumn) scope() string {
 	return d.Scope
 }
 
-// usable reports whether a vParquet4 writer/reader gives the column a slot.
+// usable reports whether a vParquet4 writer/reader gives the column a slot:
+// string, without options, in the resource or span scope, and not an
+// attribute that already has a static column.
 func (d DedicatedColumn) usable() bool {
-	return (d.Type == "" || d.Type == "string") && len(d.Options) == 0 && d.Name != ""
+	if (d.Type != "" && d.Type != "string") || len(d.Options) != 0 || d.Name == "" {
+		return false
+	}
+	switch d.scope() {
+	case ScopeResource:
+		if d.Name == "service.name" {
+			return false
+		}
+		for _, k := range resourceStatic {
+			if d.Name == k {
+				return false
+			}
+		}
+		return true
+	case ScopeSpan:
+		return d.Name != keyHTTPMethod && d.Name != keyHTTPURL && d.Name != keyHTTPStatusCode
+	}
+	return false
 }
 
 type metaJSON Meta
@@ -137,8 +156,6 @@ func dedicatedSlots(cols []DedicatedColumn) (resource, span map[string]int) {
 		m := span
 		if c.scope() == ScopeResource {
 			m = resource
-		} else if c.scope() != ScopeSpan {
-			continue
 		}
 		if _, dup := m[c.Name]; dup || len(m) >= maxDedicated {
 			continue

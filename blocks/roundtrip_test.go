@@ -187,6 +187,8 @@ func TestRoundTrip(t *testing.T) {
 		{"dedicated columns", WriteOptions{DedicatedColumns: []DedicatedColumn{
 			{Scope: ScopeResource, Name: "ip"}, {Name: "instance"}, {Name: "span.str"},
 			{Name: "ignored", Type: "int"}, // not a vParquet4 string column: dropped
+			{Scope: ScopeResource, Name: "service.name"}, {Name: "http.url"}, // static: dropped
+			{Scope: "event", Name: "x"}, // no event scope in vParquet4: dropped
 		}}},
 		{"one trace per row group", WriteOptions{RowGroupBytes: 1}},
 	}
@@ -204,6 +206,9 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if tc.opts.RowGroupBytes == 1 && m.TotalRecords != len(in) {
 				t.Errorf("TotalRecords = %d, want %d", m.TotalRecords, len(in))
+			}
+			if tc.opts.DedicatedColumns != nil && len(m.DedicatedColumns) != 3 {
+				t.Errorf("meta dedicatedColumns = %+v, want the 3 usable ones", m.DedicatedColumns)
 			}
 			want := canonical(in, m.DedicatedColumns)
 			b, err := s.OpenBlock(ctx, m.BlockID)

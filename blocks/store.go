@@ -236,17 +236,17 @@ func (s *Store) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, 
 	if err != nil {
 		return nil, err
 	}
-	return s.findIn(ctx, metas, id)
+	return s.findIn(ctx, metas, id, nil)
 }
 
-func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID) (*model.Trace, error) {
+func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cache bloomCache) (*model.Trace, error) {
 	var found []*model.Trace
 	for _, m := range metas {
 		if len(m.MinID) == 16 && len(m.MaxID) == 16 &&
 			(string(id[:]) < string(m.MinID) || string(id[:]) > string(m.MaxID)) {
 			continue
 		}
-		t, ok, err := s.block(m).FindTrace(ctx, id)
+		t, ok, err := s.block(m).findTrace(ctx, id, cache)
 		if err != nil {
 			return nil, err
 		}
@@ -283,11 +283,12 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 		ids := append([]model.TraceID(nil), req.TraceIDs...)
 		sort.Slice(ids, func(i, j int) bool { return model.CompareTraceIDs(ids[i], ids[j]) < 0 })
 		var out []*model.Trace
+		cache := bloomCache{}
 		for i, id := range ids {
 			if i > 0 && ids[i-1] == id {
 				continue
 			}
-			t, err := s.findIn(ctx, cand, id)
+			t, err := s.findIn(ctx, cand, id, cache)
 			if errors.Is(err, ErrTraceNotFound) {
 				continue
 			}
