@@ -31,8 +31,6 @@ func syntheticTraces(n int, seed byte, base uint64) []*model.Trace {
 	return b.Traces()
 }
 
-var errInjected = errors.New("injected write failure")
-
 // TestWriteFailureLeavesNothing fails the n-th object write of a block
 // (data.parquet, bloom-0, index, meta.json) and checks that no meta.json
 // appears, the partial objects are deleted and nothing is listed.
@@ -40,20 +38,11 @@ func TestWriteFailureLeavesNothing(t *testing.T) {
 	for n, name := range []string{"data.parquet", "bloom-0", "index", "meta.json"} {
 		t.Run("fail "+name, func(t *testing.T) {
 			ctx := context.Background()
-			s := memStore(t)
-			count := 0
-			s.writeHook = func(key string) error {
-				count++
-				if count == n+1 {
-					if !strings.HasSuffix(key, "/"+name) {
-						t.Errorf("write %d is %s, want %s", count, key, name)
-					}
-					return errInjected
-				}
-				return nil
-			}
+			wb, bucket := newWrapBucket(t)
+			wb.failWrite = n + 1
+			s := NewStore(bucket, "tenant-a")
 			_, err := s.WriteBlock(ctx, syntheticTraces(50, 1, 1e18), WriteOptions{RowGroupBytes: 1 << 10})
-			if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "tenant-a/") {
+			if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "/"+name+":") {
 				t.Fatalf("WriteBlock error = %v, want injected failure naming the object", err)
 			}
 			if keys := listKeys(t, s.bucket, ""); len(keys) != 0 {

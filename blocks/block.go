@@ -47,7 +47,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		}
 		size = attrs.Size
 	}
-	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, hook: b.store.readHook}
+	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size}
 	// One ranged read for the footer: meta.footerSize when known, else a
 	// guess that covers most footers (parquet-go reads the rest if not).
 	tail := int64(64 << 10)
@@ -143,7 +143,7 @@ func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCac
 	if f, ok := cache[key]; ok {
 		return f.Test(id[:]), nil
 	}
-	data, err := readAll(ctx, b.store.bucket, key, b.store.readHook)
+	data, err := readAll(ctx, b.store.bucket, key)
 	if err != nil {
 		if isNotFound(err) {
 			return true, nil // no bloom: fall back to the parquet search

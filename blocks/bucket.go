@@ -68,9 +68,6 @@ func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 	return b, nil
 }
 
-// readHook, when set on a Store, sees every ranged read (tests count them).
-type readHook func(key string, off, n int64)
-
 // blobReaderAt serves io.ReaderAt from ranged reads of one object, so
 // parquet files are opened without downloading them.
 type blobReaderAt struct {
@@ -78,7 +75,6 @@ type blobReaderAt struct {
 	bucket *blob.Bucket
 	key    string
 	size   int64
-	hook   readHook
 
 	// window holds a prefetched byte range (one row group's column chunks).
 	winOff int64
@@ -111,9 +107,6 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (r *blobReaderAt) readRange(off, n int64) ([]byte, error) {
-	if r.hook != nil {
-		r.hook(r.key, off, n)
-	}
 	rr, err := r.bucket.NewRangeReader(r.ctx, r.key, off, n, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.key, err)
@@ -142,10 +135,7 @@ func (r *blobReaderAt) prefetch(off, n int64) error {
 }
 
 // readAll reads a whole (small) object.
-func readAll(ctx context.Context, b *blob.Bucket, key string, hook readHook) ([]byte, error) {
-	if hook != nil {
-		hook(key, 0, -1)
-	}
+func readAll(ctx context.Context, b *blob.Bucket, key string) ([]byte, error) {
 	data, err := b.ReadAll(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)

@@ -4,31 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
-
-type readLog struct {
-	mu    sync.Mutex
-	reads []readRec
-}
-
-type readRec struct {
-	key    string
-	off, n int64
-}
-
-func (l *readLog) hook(key string, off, n int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.reads = append(l.reads, readRec{key, off, n})
-}
-
-func (l *readLog) reset() { l.mu.Lock(); l.reads = nil; l.mu.Unlock() }
 
 // manyBlocks writes 6 blocks whose trace-ID ranges all overlap.
 func manyBlocks(t *testing.T, s *Store) [][]*model.Trace {
@@ -49,10 +30,9 @@ func manyBlocks(t *testing.T, s *Store) [][]*model.Trace {
 // footer and one row group of the block that holds the trace.
 func TestFindTraceReadsOnlyWhatItNeeds(t *testing.T) {
 	ctx := context.Background()
-	s := memStore(t)
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
 	all := manyBlocks(t, s)
-	log := &readLog{}
-	s.readHook = log.hook
 	metas, err := s.Blocks(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +47,7 @@ func TestFindTraceReadsOnlyWhatItNeeds(t *testing.T) {
 	if owner.TotalRecords < 3 {
 		t.Fatalf("want several row groups, got %d", owner.TotalRecords)
 	}
-	log.reset()
+	wb.resetLog()
 	got, err := s.findIn(ctx, metas, target.TraceID, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +56,7 @@ func TestFindTraceReadsOnlyWhatItNeeds(t *testing.T) {
 		t.Fatalf("found %s", got.TraceID)
 	}
 	blooms, data := map[string]int{}, []readRec{}
-	for _, r := range log.reads {
+	for _, r := range wb.log() {
 		switch {
 		case strings.Contains(r.key, "/bloom-"):
 			blooms[r.key]++
@@ -119,14 +99,14 @@ func TestFindTraceReadsOnlyWhatItNeeds(t *testing.T) {
 	}
 
 	// Absent IDs: only blooms (and nothing at all outside every range).
-	log.reset()
+	wb.resetLog()
 	missing := tid(0x7f, 0x7f, 0x7f, 0x01)
 	if _, err := s.findIn(ctx, metas, missing, nil); !errors.Is(err, ErrTraceNotFound) {
 		t.Fatalf("missing trace: %v", err)
 	}
-	for _, r := range log.reads {
-		if strings.HasSuffix(r.key, "/data.parquet") && r.n < 0 {
-			t.Errorf("whole-object read of %s", r.key)
+	for _, r := range wb.log() {
+		if strings.HasSuffix(r.key, "/data.parquet") {
+			t.Errorf("read %s for an absent trace: %+v", r.key, r)
 		}
 	}
 }

@@ -186,7 +186,7 @@ func TestRoundTrip(t *testing.T) {
 		{"defaults", WriteOptions{}},
 		{"dedicated columns", WriteOptions{DedicatedColumns: []DedicatedColumn{
 			{Scope: ScopeResource, Name: "ip"}, {Name: "instance"}, {Name: "span.str"},
-			{Name: "ignored", Type: "int"}, // not a vParquet4 string column: dropped
+			{Name: "ignored", Type: "int"},                                   // not a vParquet4 string column: dropped
 			{Scope: ScopeResource, Name: "service.name"}, {Name: "http.url"}, // static: dropped
 			{Scope: "event", Name: "x"}, // no event scope in vParquet4: dropped
 		}}},

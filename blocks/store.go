@@ -26,10 +26,6 @@ var ErrBlockNotFound = errors.New("block not found")
 type Store struct {
 	bucket *blob.Bucket
 	tenant string
-
-	// Test hooks: readHook sees every read, writeHook may fail a write.
-	readHook  readHook
-	writeHook func(key string) error
 }
 
 var _ store.Source = (*Store)(nil)
@@ -46,11 +42,6 @@ func (s *Store) Tenant() string { return s.tenant }
 func (s *Store) Bucket() *blob.Bucket { return s.bucket }
 
 func (s *Store) newWriter(ctx context.Context, key string) (*blob.Writer, error) {
-	if s.writeHook != nil {
-		if err := s.writeHook(key); err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-	}
 	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
@@ -100,7 +91,7 @@ func (s *Store) blockDirs(ctx context.Context) ([]uuid.UUID, error) {
 
 func (s *Store) readMeta(ctx context.Context, id uuid.UUID, name string) (Meta, error) {
 	key := joinKey(s.tenant, id.String(), name)
-	b, err := readAll(ctx, s.bucket, key, s.readHook)
+	b, err := readAll(ctx, s.bucket, key)
 	if err != nil {
 		return Meta{}, err
 	}

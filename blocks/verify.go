@@ -103,7 +103,7 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 		br.addf("meta size %d, %s is %d bytes", m.Size, dataObject, attrs.Size)
 	}
 	// Footer: the last 8 bytes are the footer length and "PAR1".
-	r := &blobReaderAt{ctx: ctx, bucket: s.bucket, key: dataKey, size: attrs.Size, hook: s.readHook}
+	r := &blobReaderAt{ctx: ctx, bucket: s.bucket, key: dataKey, size: attrs.Size}
 	if attrs.Size < 12 {
 		br.addf("%s: %d bytes is too small for parquet", dataKey, attrs.Size)
 		return br
@@ -207,7 +207,7 @@ func (s *Store) verifyBlooms(ctx context.Context, b *Block, br *BlockReport) []*
 	read := 0
 	for i := 0; i < n; i++ {
 		key := b.key(bloomName(i))
-		data, err := readAll(ctx, s.bucket, key, s.readHook)
+		data, err := readAll(ctx, s.bucket, key)
 		if err != nil {
 			br.addf("%v", err)
 			continue
@@ -229,7 +229,7 @@ func (s *Store) verifyBlooms(ctx context.Context, b *Block, br *BlockReport) []*
 // verifyIndex checks the optional index object against the row groups.
 func (s *Store) verifyIndex(ctx context.Context, b *Block, groupMax [][]byte, br *BlockReport) {
 	key := b.key(indexObject)
-	data, err := readAll(ctx, s.bucket, key, s.readHook)
+	data, err := readAll(ctx, s.bucket, key)
 	if isNotFound(err) {
 		return
 	}
