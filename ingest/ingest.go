@@ -92,6 +92,9 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 		Decoders:   input.DefaultDecoders(),
 		OnFileDone: in.fileDone,
 	}, in.emit)
+	if err == nil {
+		err = in.err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +126,7 @@ type ingester struct {
 	mainBytes int64
 	// stage holds the current file's spans when SkipBad is set, so a bad
 	// file can be dropped whole.
-	stage      *model.TraceBuilder
+	stage      []codec.Batch
 	stageBytes int64
 	stageRuns  []*run
 	stageFile  string
@@ -131,72 +134,135 @@ type ingester struct {
 	runStore *blocks.Store
 	runDir   string
 	runs     []*run
+
+	// err is a spill failure met in fileDone, which cannot return it.
+	err error
 }
 
 // run is a spilled, sorted temporary block.
 type run struct {
-	meta blocks.Meta
+	meta  blocks.Meta
+	spans int // spans read into the run, duplicates included
 }
 
 func (in *ingester) emit(file string, b codec.Batch) error {
 	if err := in.ctx.Err(); err != nil {
 		return err
 	}
-	target, bytes := in.main, &in.mainBytes
-	if in.opts.SkipBad {
-		if in.stage == nil || file != in.stageFile {
-			in.stage, in.stageBytes, in.stageRuns, in.stageFile = model.NewTraceBuilder(), 0, nil, file
-		}
-		target, bytes = in.stage, &in.stageBytes
-	}
+	var n int64
 	for i := range b {
 		rs := &b[i]
 		for j := range rs.ScopeSpans {
 			for k := range rs.ScopeSpans[j].Spans {
-				*bytes += int64(spanBytes(&rs.ScopeSpans[j].Spans[k]))
+				n += int64(spanBytes(&rs.ScopeSpans[j].Spans[k]))
 				in.spansRead++
 			}
 		}
-		*bytes += int64(attrsBytes(rs.Resource.Attributes))
-		target.AddResourceSpans(rs)
+		n += int64(attrsBytes(rs.Resource.Attributes))
 	}
-	if *bytes > in.opts.MemoryBudget {
-		r, err := in.spill(target)
-		if err != nil {
-			return err
+	if in.opts.SkipBad {
+		// Hold the file's batches as they came, so committing them later
+		// adds spans in the same order as without staging.
+		if file != in.stageFile {
+			in.stage, in.stageBytes, in.stageRuns, in.stageFile = nil, 0, nil, file
 		}
-		*bytes = 0
-		if in.opts.SkipBad {
+		in.stage = append(in.stage, b)
+		in.stageBytes += n
+		if in.stageBytes+in.mainBytes > in.opts.MemoryBudget && in.stageBytes > in.opts.MemoryBudget/2 {
+			// A big file: spill what it has so far as its own run.
+			sb := model.NewTraceBuilder()
+			for _, sbatch := range in.stage {
+				addBatch(sb, sbatch)
+			}
+			r, err := in.spill(sb)
+			if err != nil {
+				return err
+			}
 			in.stageRuns = append(in.stageRuns, r)
-		} else {
-			in.runs = append(in.runs, r)
+			in.stage, in.stageBytes = nil, 0
 		}
+		in.progress()
+		return nil
+	}
+	addBatch(in.main, b)
+	in.mainBytes += n
+	if err := in.spillMainIfFull(); err != nil {
+		return err
 	}
 	in.progress()
+	return nil
+}
+
+func addBatch(tb *model.TraceBuilder, b codec.Batch) {
+	for i := range b {
+		tb.AddResourceSpans(&b[i])
+	}
+}
+
+// spillMainIfFull spills the committed spans once they pass the budget.
+func (in *ingester) spillMainIfFull() error {
+	if in.mainBytes <= in.opts.MemoryBudget || in.main.Len() == 0 {
+		return nil
+	}
+	r, err := in.spill(in.main)
+	if err != nil {
+		return err
+	}
+	in.runs = append(in.runs, r)
+	in.mainBytes = 0
 	return nil
 }
 
 // fileDone commits (or, after an error, drops) the staged spans of a file.
 func (in *ingester) fileDone(file string, err error) {
 	in.files++
-	if !in.opts.SkipBad || in.stage == nil || in.stageFile != file {
+	if !in.opts.SkipBad || in.stageFile != file {
 		return
 	}
-	stage, runs := in.stage, in.stageRuns
-	in.stage, in.stageRuns, in.stageFile = nil, nil, ""
+	stage, runs, bytes := in.stage, in.stageRuns, in.stageBytes
+	in.stage, in.stageRuns, in.stageFile, in.stageBytes = nil, nil, "", 0
 	if err != nil {
 		for _, r := range runs {
 			in.removeRun(r)
 		}
-		in.spansRead -= stage.Spans + stage.Duplicates
+		for _, b := range stage {
+			in.spansRead -= batchSpans(b)
+		}
+		for _, r := range runs {
+			in.spansRead -= r.spans
+		}
 		return
 	}
-	in.runs = append(in.runs, runs...)
-	for _, t := range stage.Traces() {
-		in.main.AddTrace(t)
+	if len(runs) > 0 && in.main.Len() > 0 {
+		// Keep runs in input order, so that of two different spans with
+		// the same key the first one read wins, as it does in memory.
+		r, serr := in.spill(in.main)
+		if serr != nil {
+			in.err = serr
+			return
+		}
+		in.runs = append(in.runs, r)
+		in.mainBytes = 0
 	}
-	in.mainBytes += in.stageBytes
+	in.runs = append(in.runs, runs...)
+	for _, b := range stage {
+		addBatch(in.main, b)
+	}
+	in.mainBytes += bytes
+	if serr := in.spillMainIfFull(); serr != nil && in.err == nil {
+		in.err = serr
+	}
 	in.progress()
+}
+
+func batchSpans(b codec.Batch) int {
+	n := 0
+	for i := range b {
+		for j := range b[i].ScopeSpans {
+			n += len(b[i].ScopeSpans[j].Spans)
+		}
+	}
+	return n
 }
 
 func (in *ingester) progress() {
@@ -219,11 +285,12 @@ func (in *ingester) spill(b *model.TraceBuilder) (*run, error) {
 		}
 		in.runDir, in.runStore = dir, blocks.NewStore(bucket, "runs")
 	}
+	spans := b.Spans + b.Duplicates
 	meta, err := in.runStore.WriteBlock(in.ctx, b.Traces(), blocks.WriteOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	return &run{meta: meta}, nil
+	return &run{meta: meta, spans: spans}, nil
 }
 
 func (in *ingester) removeRun(r *run) {

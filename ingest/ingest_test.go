@@ -1,0 +1,306 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+func memStore(t *testing.T) *blocks.Store {
+	t.Helper()
+	b, err := blocks.OpenBucket(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return blocks.NewStore(b, "single-tenant")
+}
+
+// readAll returns every trace of the store, sorted by ID.
+func readAll(t *testing.T, st *blocks.Store) []*model.Trace {
+	t.Helper()
+	it, err := st.Traces(context.Background(), store.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var out []*model.Trace
+	for it.Next() {
+		out = append(out, it.At())
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	model.SortTraces(out)
+	return out
+}
+
+// decodeDirect decodes paths without ingest, as the reference.
+func decodeDirect(t *testing.T, paths ...string) []*model.Trace {
+	t.Helper()
+	b := model.NewTraceBuilder()
+	_, err := input.Decode(context.Background(), paths, input.Options{SkipBad: true}, func(_ string, batch codec.Batch) error {
+		for i := range batch {
+			b.AddResourceSpans(&batch[i])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Traces()
+}
+
+// normalise sorts attributes by key (stable), since blocks move well-known
+// attributes into their own columns and read them back first.
+func normalise(ts []*model.Trace) {
+	sortAttrs := func(a []model.Attribute) {
+		sort.SliceStable(a, func(i, j int) bool { return a[i].Key < a[j].Key })
+	}
+	for _, t := range ts {
+		for i := range t.ResourceSpans {
+			rs := &t.ResourceSpans[i]
+			sortAttrs(rs.Resource.Attributes)
+			for j := range rs.ScopeSpans {
+				sortAttrs(rs.ScopeSpans[j].Scope.Attributes)
+				for k := range rs.ScopeSpans[j].Spans {
+					s := &rs.ScopeSpans[j].Spans[k]
+					sortAttrs(s.Attributes)
+					for e := range s.Events {
+						sortAttrs(s.Events[e].Attributes)
+					}
+					for l := range s.Links {
+						sortAttrs(s.Links[l].Attributes)
+					}
+				}
+			}
+		}
+	}
+}
+
+// canonicalOrder additionally sorts resources, scopes and spans, for
+// comparisons where only the content of a trace matters: the order of OTLP
+// groups carries no meaning, and merging spilled runs may change it.
+func canonicalOrder(ts []*model.Trace) {
+	normalise(ts)
+	for _, t := range ts {
+		for i := range t.ResourceSpans {
+			rs := &t.ResourceSpans[i]
+			for j := range rs.ScopeSpans {
+				sp := rs.ScopeSpans[j].Spans
+				sort.Slice(sp, func(a, b int) bool {
+					if sp[a].SpanID != sp[b].SpanID {
+						return sp[a].SpanID.String() < sp[b].SpanID.String()
+					}
+					return sp[a].Kind < sp[b].Kind
+				})
+			}
+			sort.Slice(rs.ScopeSpans, func(a, b int) bool {
+				return fmt.Sprint(rs.ScopeSpans[a].Scope, rs.ScopeSpans[a].Spans[0].SpanID) < fmt.Sprint(rs.ScopeSpans[b].Scope, rs.ScopeSpans[b].Spans[0].SpanID)
+			})
+		}
+		sort.Slice(t.ResourceSpans, func(a, b int) bool {
+			ra, rb := &t.ResourceSpans[a], &t.ResourceSpans[b]
+			return fmt.Sprint(ra.Resource, ra.ScopeSpans[0].Spans[0].SpanID) < fmt.Sprint(rb.Resource, rb.ScopeSpans[0].Spans[0].SpanID)
+		})
+	}
+}
+
+var cmpTraces = []cmp.Option{
+	cmpopts.EquateEmpty(),
+	cmp.Comparer(func(a, b model.Value) bool { return a.Equal(b) }),
+}
+
+// TestRoundTripEveryFixture ingests every trace file under the shared
+// fixtures and reads the blocks back: each trace must equal, span by span,
+// what the decoders produced (IDs, times, typed attributes, events, links,
+// status, kind, resource, scope, nested sets).
+func TestRoundTripEveryFixture(t *testing.T) {
+	root := fixtures.Root(t)
+	want := decodeDirect(t, root)
+	if len(want) < 50 {
+		t.Fatalf("only %d traces decoded from the fixtures", len(want))
+	}
+	st := memStore(t)
+	res, err := Run(context.Background(), st, []string{root}, Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Traces != len(want) {
+		t.Fatalf("ingest wrote %d traces, decoders gave %d", res.Traces, len(want))
+	}
+	got := readAll(t, st)
+	normalise(want)
+	normalise(got)
+	if len(got) != len(want) {
+		t.Fatalf("read back %d traces, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if diff := cmp.Diff(want[i], got[i], cmpTraces...); diff != "" {
+			t.Errorf("trace %s differs after the round trip (-decoded +read):\n%s", want[i].TraceID, diff)
+		}
+	}
+}
+
+func spanCount(ts []*model.Trace) int {
+	n := 0
+	for _, t := range ts {
+		n += t.SpanCount()
+	}
+	return n
+}
+
+// TestBlocksAreBounded: --max-block-traces and --max-block-bytes cut the
+// sorted stream into several blocks with disjoint, ascending ID ranges.
+func TestBlocksAreBounded(t *testing.T) {
+	root := fixtures.Root(t)
+	all := decodeDirect(t, root)
+	for _, tc := range []struct {
+		name string
+		opts Options
+		min  int
+	}{
+		{"traces", Options{SkipBad: true, MaxBlockTraces: 10}, (len(all) + 9) / 10},
+		{"bytes", Options{SkipBad: true, MaxBlockBytes: 64 << 10}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := memStore(t)
+			res, err := Run(context.Background(), st, []string{root}, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Blocks) < tc.min {
+				t.Fatalf("%d blocks, want at least %d", len(res.Blocks), tc.min)
+			}
+			var prevMax model.TraceID
+			for i, m := range res.Blocks {
+				if tc.opts.MaxBlockTraces > 0 && m.TotalObjects > tc.opts.MaxBlockTraces {
+					t.Errorf("block %d holds %d traces", i, m.TotalObjects)
+				}
+				blk, err := st.OpenBlock(context.Background(), m.BlockID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				it, err := blk.Traces(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ts []*model.Trace
+				for it.Next() {
+					ts = append(ts, it.At())
+				}
+				it.Close()
+				if i > 0 && model.CompareTraceIDs(ts[0].TraceID, prevMax) <= 0 {
+					t.Errorf("block %d starts at %s, not after the previous block's %s", i, ts[0].TraceID, prevMax)
+				}
+				prevMax = ts[len(ts)-1].TraceID
+				if tc.opts.MaxBlockBytes > 0 {
+					var est int64
+					for _, tr := range ts {
+						est += int64(traceBytes(tr))
+					}
+					if len(ts) > 1 && est > tc.opts.MaxBlockBytes {
+						t.Errorf("block %d: %d estimated bytes > %d", i, est, tc.opts.MaxBlockBytes)
+					}
+					if int64(m.Size) > tc.opts.MaxBlockBytes && len(ts) > 1 {
+						t.Errorf("block %d: data.parquet %d bytes > %d", i, m.Size, tc.opts.MaxBlockBytes)
+					}
+				}
+			}
+			got := readAll(t, st)
+			if len(got) != len(all) || spanCount(got) != spanCount(all) {
+				t.Fatalf("read %d traces / %d spans, want %d / %d", len(got), spanCount(got), len(all), spanCount(all))
+			}
+		})
+	}
+}
+
+// TestSpillMatchesInMemory: with a tiny memory budget the input is spilled
+// into sorted runs and merged; the blocks hold exactly what an in-memory
+// ingest writes, duplicates across runs included.
+func TestSpillMatchesInMemory(t *testing.T) {
+	root := fixtures.Root(t)
+	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
+	paths := []string{root, yelp} // yelp twice: every one of its spans is a duplicate
+
+	mem := memStore(t)
+	memRes, err := Run(context.Background(), mem, paths, Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spill := memStore(t)
+	spillRes, err := Run(context.Background(), spill, paths, Options{SkipBad: true, MemoryBudget: 16 << 10, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spillRes.Runs < 3 {
+		t.Fatalf("expected several spilled runs, got %d", spillRes.Runs)
+	}
+	if memRes.Runs != 0 {
+		t.Fatalf("in-memory ingest spilled %d runs", memRes.Runs)
+	}
+	if spillRes.Spans != memRes.Spans || spillRes.Duplicates != memRes.Duplicates || spillRes.Duplicates < 16 {
+		t.Fatalf("spill: %d spans %d dups; memory: %d spans %d dups", spillRes.Spans, spillRes.Duplicates, memRes.Spans, memRes.Duplicates)
+	}
+	want, got := readAll(t, mem), readAll(t, spill)
+	canonicalOrder(want)
+	canonicalOrder(got)
+	if diff := cmp.Diff(want, got, cmpTraces...); diff != "" {
+		t.Fatalf("spilled ingest differs from in-memory ingest:\n%s", diff)
+	}
+}
+
+// TestBadFile: without SkipBad a bad file fails the ingest and nothing is
+// written; with SkipBad the bad file is dropped whole, even the spans it
+// yielded before the error, and the rest lands.
+func TestBadFile(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"ok","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}`
+	halfBad := good + "\n" + `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}` + "\n"
+	other := `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"ff02030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"other","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}`
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("half-bad.jsonl", halfBad)
+	ok := write("other.json", other)
+
+	st := memStore(t)
+	if _, err := Run(context.Background(), st, []string{ok, bad}, Options{}); err == nil {
+		t.Fatal("bad file accepted")
+	}
+	if metas, _ := st.Blocks(context.Background()); len(metas) != 0 {
+		t.Fatalf("a failed ingest left %d blocks", len(metas))
+	}
+
+	res, err := Run(context.Background(), st, []string{bad, ok}, Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Bad) != 1 || res.Bad[0].File != bad {
+		t.Fatalf("bad files = %+v", res.Bad)
+	}
+	got := readAll(t, st)
+	if len(got) != 1 || got[0].ResourceSpans[0].ScopeSpans[0].Spans[0].Name != "other" {
+		t.Fatalf("want only the good file's trace, got %d traces", len(got))
+	}
+	if res.SpansRead != 1 || res.Duplicates != 0 {
+		t.Fatalf("spans read %d, duplicates %d; the bad file's span must not count", res.SpansRead, res.Duplicates)
+	}
+}
