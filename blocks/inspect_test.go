@@ -71,6 +71,18 @@ func TestWrittenColumnsMatchTempo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// With one row group, our index object is byte for byte Tempo's.
+	ourIndex, err := dst.bucket.ReadAll(ctx, "tenant-a/"+m.BlockID.String()+"/index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tempoIndex, err := os.ReadFile(filepath.Join(tempoBlockDir(t), indexObject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(ourIndex) != string(tempoIndex) {
+		t.Errorf("index = %s, Tempo's = %s", ourIndex, tempoIndex)
+	}
 	ob, _ := dst.OpenBlock(ctx, m.BlockID)
 	oins, err := ob.Inspect(ctx)
 	if err != nil {

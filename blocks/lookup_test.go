@@ -173,4 +173,13 @@ func TestStoreTraces(t *testing.T) {
 	if _, err := s.FindTrace(ctx, tid(1, 2, 3)); !errors.Is(err, ErrTraceNotFound) {
 		t.Errorf("FindTrace(missing) = %v", err)
 	}
+	if got, err := s.FindTrace(ctx, extra.TraceID); err != nil || got.SpanCount() != 4 {
+		t.Errorf("FindTrace of a trace in two blocks: %v spans, %v; want 4 merged spans", got.SpanCount(), err)
+	}
+	if _, err := s.FindTraceBetween(ctx, all[1][3].TraceID, time.Unix(0, 2e18), time.Unix(0, 2e18+1e9)); err != nil {
+		t.Errorf("FindTraceBetween inside the range: %v", err)
+	}
+	if _, err := s.FindTraceBetween(ctx, all[2][3].TraceID, time.Unix(0, 5e18), time.Time{}); !errors.Is(err, ErrTraceNotFound) {
+		t.Errorf("FindTraceBetween outside the range: %v", err)
+	}
 }

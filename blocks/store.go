@@ -230,6 +230,30 @@ func (s *Store) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, 
 	return s.findIn(ctx, metas, id, nil)
 }
 
+// FindTraceBetween is FindTrace limited to blocks whose time range overlaps
+// [start, end] (zero times are unbounded); the trace itself must overlap too.
+func (s *Store) FindTraceBetween(ctx context.Context, id model.TraceID, start, end time.Time) (*model.Trace, error) {
+	req := store.Request{Start: start, End: end}
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cand []Meta
+	for _, m := range metas {
+		if req.Overlaps(m.timeRange()) {
+			cand = append(cand, m)
+		}
+	}
+	t, err := s.findIn(ctx, cand, id, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !req.Overlaps(t.TimeRange()) {
+		return nil, fmt.Errorf("%s: trace %s: %w", s.tenant, id, ErrTraceNotFound)
+	}
+	return t, nil
+}
+
 func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cache bloomCache) (*model.Trace, error) {
 	var found []*model.Trace
 	for _, m := range metas {
