@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"os"
 	"testing"
 	"time"
@@ -49,7 +51,34 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add([]byte(`{"resourceSpans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"x"},"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":{"kvlistValue":{"values":[{"key":"b","value":{"arrayValue":{"values":[{"bytesValue":"AAE="}]}}}]}}}]}]}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, DecodeJSON, data)
+		// Differential: the fast path must agree with the normaliser.
+		fast, fastErr := decodeBatches(data, true)
+		slow, slowErr := decodeBatches(data, false)
+		switch {
+		case slowErr == nil && fastErr != nil:
+			t.Fatalf("fast path failed where the normaliser succeeded: %v", fastErr)
+		case slowErr != nil && fastErr == nil:
+			// Allowed: pdata is more lenient than the normaliser about
+			// fields it ignores (unknown keys, repeated keys: last wins),
+			// and the fast path still checks every trace ID.
+		case slowErr != nil && fastErr.Error() != slowErr.Error():
+			t.Fatalf("errors differ:\nfast: %v\nslow: %v", fastErr, slowErr)
+		case slowErr == nil:
+			if diff := cmp.Diff(slow, fast, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("fast and slow paths differ (-slow +fast):\n%s", diff)
+			}
+		}
 	})
+}
+
+// decodeBatches decodes data with the fast path or only the normaliser.
+func decodeBatches(data []byte, fast bool) ([]codec.Batch, error) {
+	var out []codec.Batch
+	err := decodeJSON("fuzz", bytes.NewReader(data), func(b codec.Batch) error {
+		out = append(out, b)
+		return nil
+	}, fast)
+	return out, err
 }
 
 func FuzzDecodeProto(f *testing.F) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -24,46 +25,139 @@ import (
 // trace ID is missing, all zeros or of the wrong length is an error naming
 // its JSON path.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
+	return decodeJSON(name, r, emit, true)
+}
+
+// decodeJSON reads requests with the fast path (pdata straight on the
+// request's bytes) or, when fast is false, only with the normaliser. The
+// fast path falls back to the normaliser for any request it cannot take as
+// is (base64 IDs, legacy keys, anything pdata or the ID check rejects), so
+// both give the same batches and the same positioned errors.
+func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, fast bool) error {
 	br := bufio.NewReader(r)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, utf8BOM) {
 		br.Discard(3) // offsets count from after the BOM
 	}
 	pr := &posReader{r: br, line: 1, col: 1}
+	var requests int
+	var err error
+	if fast {
+		requests, err = decodeFast(name, pr, emit)
+	} else {
+		requests, err = decodeSlow(name, pr, emit)
+	}
+	if err != nil {
+		return err
+	}
+	if requests == 0 {
+		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP JSON object")}
+	}
+	return nil
+}
+
+// decodeFast splits the input into top-level values with json.Decoder
+// (a scan, no tokens) and hands each to pdata directly.
+func decodeFast(name string, pr *posReader, emit codec.EmitFunc) (int, error) {
+	dec := json.NewDecoder(pr)
+	requests := 0
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if err == io.EOF {
+				return requests, nil
+			}
+			var se *json.SyntaxError
+			if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				// A read error, e.g. a corrupt compressed stream.
+				return requests, &codec.DecodeError{File: name, Offset: pr.base + int64(len(pr.buf)), Err: err}
+			}
+			// Re-read the rest (still held by pr) with the normaliser for
+			// an error with line, column and path.
+			rest := &posReader{r: bytes.NewReader(pr.buf), base: pr.base, line: pr.line, col: pr.col}
+			if _, serr := decodeSlow(name, rest, func(codec.Batch) error { return nil }); serr != nil {
+				return requests, serr
+			}
+			line, col := pr.pos(pr.base)
+			return requests, &codec.DecodeError{File: name, Line: line, Col: col, Offset: pr.base, Err: fmt.Errorf("invalid JSON: %w", err)}
+		}
+		requests++
+		start := dec.InputOffset() - int64(len(raw))
+		if b, ok := fastBatch(raw); ok {
+			if len(b) > 0 {
+				if err := emit(b); err != nil {
+					return requests, err
+				}
+			}
+		} else {
+			line, col := pr.pos(start)
+			one := &posReader{r: bytes.NewReader(raw), base: start, line: line, col: col}
+			if _, err := decodeSlow(name, one, emit); err != nil {
+				return requests, err
+			}
+		}
+		pr.release(dec.InputOffset())
+	}
+}
+
+var (
+	legacyBatches = []byte(`"batches"`)
+	legacyInstLib = []byte(`"instrumentation`)
+)
+
+// fastBatch decodes one request with pdata as it is. It reports false when
+// the request needs the normaliser: not an object, not valid UTF-8 (the
+// normaliser replaces bad bytes as encoding/json does), legacy or Tempo
+// keys, or anything pdata or the trace ID check rejects.
+func fastBatch(raw []byte) (codec.Batch, bool) {
+	if len(raw) == 0 || raw[0] != '{' || !utf8.Valid(raw) ||
+		bytes.Contains(raw, legacyBatches) || bytes.Contains(raw, legacyInstLib) {
+		return nil, false
+	}
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(raw)
+	if err != nil {
+		return nil, false
+	}
+	b := codec.Batch(FromPdata(td))
+	if checkSpanIDs("", b) != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+// decodeSlow normalises and decodes every request read from pr, whose
+// base is the absolute offset of its first byte.
+func decodeSlow(name string, pr *posReader, emit codec.EmitFunc) (int, error) {
 	dec := json.NewDecoder(pr)
 	dec.UseNumber()
-	n := &normaliser{name: name, pr: pr, dec: dec}
+	n := &normaliser{name: name, pr: pr, dec: dec, off0: pr.base}
 	requests := 0
 	for {
 		ok, err := n.next()
 		if err != nil {
-			return err
+			return requests, err
 		}
 		if !ok {
-			break
+			return requests, nil
 		}
 		requests++
 		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(n.out.Bytes())
 		if err != nil {
-			return n.errAt(n.start, "", fmt.Errorf("invalid OTLP request: %w", err))
+			return requests, n.errAt(n.start, "", fmt.Errorf("invalid OTLP request: %w", err))
 		}
 		b := codec.Batch(FromPdata(td))
 		if err := checkSpanIDs(name, b); err != nil {
 			// The normaliser checks every span first; this is a backstop.
 			line, col := pr.pos(n.start)
 			err.Line, err.Col, err.Offset = line, col, n.start
-			return err
+			return requests, err
 		}
 		if len(b) > 0 {
 			if err := emit(b); err != nil {
-				return err
+				return requests, err
 			}
 		}
-		pr.release(dec.InputOffset())
+		pr.release(n.in())
 	}
-	if requests == 0 {
-		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP JSON object")}
-	}
-	return nil
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -135,7 +229,7 @@ func (p *posReader) byteAt(off int64) byte {
 type frame struct {
 	obj     bool
 	seg     string // path segment leading to this container, e.g. ".spans" or "[3]"
-	ctx     string // key of the member holding this container or its array
+	ctx     string // key of the member holding this container, + "[]" per array level (a span is "spans[]")
 	key     string // current member key (objects)
 	expect  bool   // object: expecting a key
 	n       int    // members or elements written
@@ -151,7 +245,11 @@ type normaliser struct {
 	out   bytes.Buffer
 	stack []frame
 	start int64 // offset of the current request's '{'
+	off0  int64 // absolute offset of the decoder's first byte
 }
+
+// in is the absolute input offset of the decoder.
+func (n *normaliser) in() int64 { return n.off0 + n.dec.InputOffset() }
 
 // renames maps legacy or Tempo keys to the names pdata understands.
 var renames = map[string]string{
@@ -179,7 +277,7 @@ func (n *normaliser) next() (bool, error) {
 			if d, ok := tok.(json.Delim); !ok || d != '{' {
 				return false, n.errAt(n.tokStart(), "$", fmt.Errorf("want an OTLP request object ({\"resourceSpans\": [...]}), got %s", describe(tok)))
 			}
-			n.start = n.dec.InputOffset() - 1
+			n.start = n.in() - 1
 		}
 		if err := n.token(tok); err != nil {
 			return false, err
@@ -272,12 +370,12 @@ func (n *normaliser) token(tok json.Token) error {
 		if f.obj {
 			ctx = f.key
 		} else {
-			ctx = f.ctx
+			ctx = f.ctx + "[]"
 		}
 	}
 	if f != nil && !f.obj && f.ctx == "spans" {
 		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return n.errAt(n.dec.InputOffset(), n.path(seg), fmt.Errorf("want a span object, got %s", describe(tok)))
+			return n.errAt(n.in(), n.path(seg), fmt.Errorf("want a span object, got %s", describe(tok)))
 		}
 	}
 	if f != nil && f.obj {
@@ -329,9 +427,9 @@ func (n *normaliser) endValue(f *frame) {
 func (n *normaliser) close(f *frame) error {
 	if f.obj {
 		n.out.WriteByte('}')
-		if f.ctx == "spans" {
+		if f.ctx == "spans[]" {
 			if !f.traceID {
-				return n.errAt(n.dec.InputOffset()-1, n.path(".traceId"), errors.New("span has no trace ID"))
+				return n.errAt(n.in()-1, n.path(".traceId"), errors.New("span has no trace ID"))
 			}
 		}
 	} else {
@@ -355,7 +453,7 @@ func isIDKey(k string) bool {
 // idValue writes a string member value, normalising it when it is an ID
 // of a span or link.
 func (n *normaliser) idValue(f *frame, v string) error {
-	if (f.ctx != "spans" && f.ctx != "links") || !isIDKey(f.key) {
+	if (f.ctx != "spans[]" && f.ctx != "links[]") || !isIDKey(f.key) {
 		writeString(&n.out, v)
 		return nil
 	}
@@ -369,7 +467,7 @@ func (n *normaliser) idValue(f *frame, v string) error {
 	}
 	// Only the trace ID is required: the Collector's own golden files hold
 	// spans with an empty span ID.
-	if f.ctx == "spans" && (f.key == "traceId" || f.key == "trace_id") {
+	if f.ctx == "spans[]" && (f.key == "traceId" || f.key == "trace_id") {
 		if b == nil || allZero(b) {
 			return n.errAt(n.tokStart(), n.path("."+f.key), errors.New("trace ID is empty or all zeros"))
 		}
@@ -383,7 +481,7 @@ func (n *normaliser) idValue(f *frame, v string) error {
 // its end: to the opening quote of a string, the delimiter itself, or the
 // first character of a number or literal.
 func (n *normaliser) tokStart() int64 {
-	end := n.dec.InputOffset()
+	end := n.in()
 	switch c := n.pr.byteAt(end - 1); {
 	case c == '"':
 		for off := end - 2; off >= n.pr.base; off-- {
@@ -408,7 +506,7 @@ func isLiteralByte(c byte) bool {
 }
 
 func (n *normaliser) tokenErr(err error) error {
-	off := n.dec.InputOffset()
+	off := n.in()
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -504,7 +602,7 @@ func checkScalar(ctx, key string, tok json.Token) error {
 			return fmt.Errorf("bad intValue %q", text)
 		}
 	case "kind":
-		if ctx == "spans" {
+		if ctx == "spans[]" {
 			return checkEnum(text, spanKinds, "span kind")
 		}
 	case "code":
@@ -523,7 +621,7 @@ func isScalarKey(ctx, key string) bool {
 		"intValue", "int_value":
 		return true
 	case "kind":
-		return ctx == "spans"
+		return ctx == "spans[]"
 	case "code":
 		return ctx == "status"
 	}

@@ -394,3 +394,24 @@ func TestEncodeTempoJSONRoundTrip(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
+
+// The fast path and the normaliser-only path agree on every fixture.
+func TestFastPathMatchesNormaliser(t *testing.T) {
+	for _, tc := range jsonFixtures {
+		data, err := os.ReadFile(fixtures.Path(t, tc.rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := decodeBatches(data, true)
+		if err != nil {
+			t.Fatalf("%s: fast: %v", tc.rel, err)
+		}
+		slow, err := decodeBatches(data, false)
+		if err != nil {
+			t.Fatalf("%s: slow: %v", tc.rel, err)
+		}
+		if diff := cmp.Diff(slow, fast); diff != "" {
+			t.Errorf("%s: fast and slow differ (-slow +fast):\n%s", tc.rel, diff)
+		}
+	}
+}
