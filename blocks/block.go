@@ -90,32 +90,75 @@ func (p *pfile) groupRange(i int) (off, n int64) {
 	return lo, hi - lo
 }
 
-// readGroup loads row group i with one ranged read and decodes its rows.
-func (p *pfile) readGroup(i int) ([]pqTrace, error) {
+// rowBatch is how many rows are decoded at a time: a scan holds one row
+// group's compressed bytes plus this many decoded rows.
+const rowBatch = 64
+
+// groupRows streams the rows of one row group, loaded with one ranged read.
+type groupRows struct {
+	p     *pfile
+	index int
+	rd    *parquet.GenericReader[pqTrace]
+	buf   []pqTrace
+	n     int
+	pos   int
+	done  bool
+}
+
+// openGroup prefetches row group i's byte range and starts decoding it.
+func (p *pfile) openGroup(i int) (*groupRows, error) {
 	off, n := p.groupRange(i)
 	if err := p.r.prefetch(off, n); err != nil {
 		return nil, err
 	}
-	defer func() { p.r.win = nil }()
-	rg := p.file.RowGroups()[i]
-	rd := parquet.NewGenericRowGroupReader[pqTrace](rg)
-	defer rd.Close()
-	rows := make([]pqTrace, rg.NumRows())
-	read := 0
-	for read < len(rows) {
-		k, err := rd.Read(rows[read:])
-		read += k
-		if err == io.EOF {
-			break
+	rd := parquet.NewGenericRowGroupReader[pqTrace](p.file.RowGroups()[i])
+	return &groupRows{p: p, index: i, rd: rd, buf: make([]pqTrace, rowBatch)}, nil
+}
+
+// next returns the next row, or nil at the end of the group. The row is
+// valid until the next call.
+func (g *groupRows) next() (*pqTrace, error) {
+	for g.pos >= g.n {
+		if g.done {
+			return nil, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: row group %d: %w", p.r.key, i, err)
-		}
-		if k == 0 {
-			break
+		clear(g.buf)
+		n, err := g.rd.Read(g.buf)
+		g.n, g.pos = n, 0
+		if err == io.EOF || (err == nil && n == 0) {
+			g.done = true
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: row group %d: %w", g.p.r.key, g.index, err)
 		}
 	}
-	return rows[:read], nil
+	g.pos++
+	return &g.buf[g.pos-1], nil
+}
+
+func (g *groupRows) close() {
+	g.rd.Close()
+	g.p.r.win = nil
+	g.buf = nil
+}
+
+// readGroup decodes every row of row group i (tests and small groups).
+func (p *pfile) readGroup(i int) ([]pqTrace, error) {
+	g, err := p.openGroup(i)
+	if err != nil {
+		return nil, err
+	}
+	defer g.close()
+	var rows []pqTrace
+	for {
+		r, err := g.next()
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return rows, nil
+		}
+		rows = append(rows, *r)
+	}
 }
 
 // groupMinID returns row group i's smallest trace ID from the TraceID
@@ -277,7 +320,7 @@ func (b *Block) iterator(ctx context.Context) *blockIterator {
 	return &blockIterator{ctx: ctx, block: b, group: -1}
 }
 
-// blockIterator walks a block's row groups.
+// blockIterator walks a block's row groups, decoding a few rows at a time.
 type blockIterator struct {
 	ctx   context.Context
 	block *Block
@@ -285,32 +328,39 @@ type blockIterator struct {
 
 	file  *pfile
 	group int
-	rows  []pqTrace
-	pos   int
+	rows  *groupRows
 	cur   *model.Trace
 	err   error
 	done  bool
 }
 
+// Next decodes the next trace; it returns false at the end or on error.
 func (it *blockIterator) Next() bool {
 	if it.err != nil || it.done {
 		return false
 	}
 	for {
 		if err := it.ctx.Err(); err != nil {
-			it.err = err
+			it.fail(err)
 			return false
 		}
-		if it.pos < len(it.rows) {
-			row := it.rows[it.pos]
-			it.rows[it.pos] = pqTrace{} // release as we go
-			it.pos++
+		if it.rows != nil {
+			row, err := it.rows.next()
+			if err != nil {
+				it.fail(err)
+				return false
+			}
+			if row == nil {
+				it.rows.close()
+				it.rows = nil
+				continue
+			}
 			if it.req != nil && !it.req.Overlaps(row.StartTimeUnixNano, row.EndTimeUnixNano) {
 				continue
 			}
-			t, err := it.block.codec.fromRow(&row)
+			t, err := it.block.codec.fromRow(row)
 			if err != nil {
-				it.err = fmt.Errorf("%s: %w", it.block.key(dataObject), err)
+				it.fail(fmt.Errorf("%s: %w", it.block.key(dataObject), err))
 				return false
 			}
 			it.cur = t
@@ -319,30 +369,43 @@ func (it *blockIterator) Next() bool {
 		if it.file == nil {
 			f, err := it.block.open(it.ctx)
 			if err != nil {
-				it.err = err
+				it.fail(err)
 				return false
 			}
 			it.file = f
 		}
 		it.group++
 		if it.group >= len(it.file.file.RowGroups()) {
-			it.done = true
-			it.rows = nil
+			it.Close()
 			return false
 		}
-		rows, err := it.file.readGroup(it.group)
+		rows, err := it.file.openGroup(it.group)
 		if err != nil {
-			it.err = err
+			it.fail(err)
 			return false
 		}
-		it.rows, it.pos = rows, 0
+		it.rows = rows
 	}
 }
 
+func (it *blockIterator) fail(err error) {
+	it.err = err
+	it.Close()
+}
+
+// At returns the current trace.
 func (it *blockIterator) At() *model.Trace { return it.cur }
-func (it *blockIterator) Err() error       { return it.err }
+
+// Err returns the error that stopped the iteration.
+func (it *blockIterator) Err() error { return it.err }
+
+// Close releases the row group being read.
 func (it *blockIterator) Close() error {
-	it.done, it.rows, it.file = true, nil, nil
+	if it.rows != nil {
+		it.rows.close()
+		it.rows = nil
+	}
+	it.done, it.file = true, nil
 	return nil
 }
 

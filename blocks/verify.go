@@ -147,18 +147,28 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 	start, end := m.timeRange()
 	metaEnd := end
 	for g := 0; g < groups; g++ {
-		rows, err := p.readGroup(g)
+		rows, err := p.openGroup(g)
 		if err != nil {
 			br.addf("%v", err)
 			return br
 		}
-		for i := range rows {
-			row := &rows[i]
+		var last []byte
+		for {
+			row, err := rows.next()
+			if err != nil {
+				rows.close()
+				br.addf("%v", err)
+				return br
+			}
+			if row == nil {
+				break
+			}
 			br.Traces++
 			if prev != nil && bytes.Compare(prev, row.TraceID) >= 0 {
 				limited(0, "trace %x is not after %x: IDs not sorted and unique", row.TraceID, prev)
 			}
-			prev = row.TraceID
+			prev = append(prev[:0], row.TraceID...)
+			last = prev
 			id, ok := model.TraceIDFromBytes(row.TraceID)
 			if !ok {
 				limited(1, "trace ID %x longer than 16 bytes", row.TraceID)
@@ -184,8 +194,9 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 				limited(5, "trace %s: %s", id, msg)
 			}
 		}
-		if len(rows) > 0 {
-			groupMax = append(groupMax, rows[len(rows)-1].TraceID)
+		rows.close()
+		if last != nil {
+			groupMax = append(groupMax, append([]byte(nil), last...))
 		}
 	}
 	if br.Traces != m.TotalObjects {
