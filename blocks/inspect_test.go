@@ -145,6 +145,10 @@ func TestVerify(t *testing.T) {
 			m.FooterSize++
 			putMeta(t, s, m)
 		}, "meta footerSize"},
+		{"maxID", func(t *testing.T, s *Store, m Meta) {
+			m.MaxID = m.MinID
+			putMeta(t, s, m)
+		}, "meta maxID"},
 		{"totalRecords", func(t *testing.T, s *Store, m Meta) {
 			m.TotalRecords = 1
 			putMeta(t, s, m)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"gocloud.dev/blob"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -116,16 +117,32 @@ func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	// meta.json reads are independent small requests: overlap them.
+	metas := make([]Meta, len(ids))
+	found := make([]bool, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, id := range ids {
+		g.Go(func() error {
+			m, err := s.readMeta(gctx, id, name)
+			if isNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			metas[i], found[i] = m, true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	var out []Meta
-	for _, id := range ids {
-		m, err := s.readMeta(ctx, id, name)
-		if isNotFound(err) {
-			continue
+	for i := range metas {
+		if found[i] {
+			out = append(out, metas[i])
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
 	}
 	sortMetas(out)
 	return out, nil
@@ -281,7 +298,8 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 // Traces implements store.Source. Blocks whose meta time range misses the
 // request are skipped; with TraceIDs each ID is looked up through the bloom
 // filters. Copies of a trace in several blocks are merged, and traces come
-// out in ascending ID order.
+// out in ascending ID order. A scan keeps one row group (compressed) of
+// every candidate block in memory, since the blocks are merged by ID.
 func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceIterator, error) {
 	metas, err := s.Blocks(ctx)
 	if err != nil {

@@ -136,7 +136,7 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 
 	filters := s.verifyBlooms(ctx, b, &br)
 	groupMax := make([][]byte, 0, groups)
-	var prev []byte
+	var prev, first []byte
 	var counts [8]int
 	limited := func(check int, format string, args ...any) {
 		counts[check]++
@@ -166,6 +166,9 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 			br.Traces++
 			if prev != nil && bytes.Compare(prev, row.TraceID) >= 0 {
 				limited(0, "trace %x is not after %x: IDs not sorted and unique", row.TraceID, prev)
+			}
+			if first == nil {
+				first = append([]byte(nil), row.TraceID...)
 			}
 			prev = append(prev[:0], row.TraceID...)
 			last = prev
@@ -198,6 +201,12 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 		if last != nil {
 			groupMax = append(groupMax, append([]byte(nil), last...))
 		}
+	}
+	if len(groupMax) > 0 && len(m.MaxID) > 0 && !bytes.Equal(m.MaxID, groupMax[len(groupMax)-1]) {
+		br.addf("meta maxID %x, last trace is %x", m.MaxID, groupMax[len(groupMax)-1])
+	}
+	if first != nil && len(m.MinID) > 0 && !bytes.Equal(m.MinID, first) {
+		br.addf("meta minID %x, first trace is %x", m.MinID, first)
 	}
 	if br.Traces != m.TotalObjects {
 		br.addf("meta totalObjects %d, %s has %d rows", m.TotalObjects, dataObject, br.Traces)
