@@ -220,17 +220,37 @@ func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCach
 		return nil, false, err
 	}
 	groups := len(p.file.RowGroups())
-	// Binary search: first group whose min ID is above id, minus one.
-	g := sort.Search(groups, func(i int) bool {
-		minID := p.groupMinID(i)
-		return minID != nil && bytes.Compare(minID, id[:]) > 0
-	}) - 1
-	if g < 0 {
-		return nil, false, nil
+	candidates := []int{}
+	stats := true
+	for i := 0; i < groups && stats; i++ {
+		stats = p.groupMinID(i) != nil
 	}
-	row, found, err := p.findInGroup(g, id)
-	if err != nil || !found {
-		return nil, false, err
+	if stats {
+		// Binary search: first group whose min ID is above id, minus one.
+		g := sort.Search(groups, func(i int) bool {
+			return bytes.Compare(p.groupMinID(i), id[:]) > 0
+		}) - 1
+		if g >= 0 {
+			candidates = append(candidates, g)
+		}
+	} else {
+		// No TraceID statistics (other writers): try every group.
+		for i := 0; i < groups; i++ {
+			candidates = append(candidates, i)
+		}
+	}
+	var row pqTrace
+	found := false
+	for _, g := range candidates {
+		if row, found, err = p.findInGroup(g, id); err != nil {
+			return nil, false, err
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		return nil, false, nil
 	}
 	t, err := b.codec.fromRow(&row)
 	if err != nil {
