@@ -1,0 +1,171 @@
+package eval
+
+import (
+	"encoding/hex"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/traceql"
+)
+
+// This file holds the implementations matching traceql's signature tables
+// (traceql.Intrinsics, traceql.Functions); TestImplementationTables keeps
+// them in step.
+
+// intrinsicImpls evaluates each intrinsic on a span. `parent` has no
+// implementation: validation rejects it as not yet supported.
+var intrinsicImpls = map[traceql.IntrinsicField]func(c *spanCtx) value{
+	traceql.IntrinsicName:          func(c *spanCtx) value { return strV(c.sp.ref.Span.Name) },
+	traceql.IntrinsicStatus:        func(c *spanCtx) value { return statusV(c.sp.ref.Span.Status.Code) },
+	traceql.IntrinsicStatusMessage: func(c *spanCtx) value { return strV(c.sp.ref.Span.Status.Message) },
+	traceql.IntrinsicKind:          func(c *spanCtx) value { return kindV(c.sp.ref.Span.Kind) },
+	traceql.IntrinsicDuration:      func(c *spanCtx) value { return durV(int64(c.sp.ref.Span.Duration())) },
+	traceql.IntrinsicSpanID:        func(c *spanCtx) value { return strV(c.sp.ref.Span.SpanID.String()) },
+	traceql.IntrinsicParentID:      func(c *spanCtx) value { return strV(c.sp.ref.Span.ParentSpanID.String()) },
+	traceql.IntrinsicChildCount:    func(c *spanCtx) value { return intV(c.td.childCountOf(c.sp)) },
+	traceql.IntrinsicTraceID:       func(c *spanCtx) value { return strV(c.td.t.TraceID.String()) },
+	traceql.IntrinsicTraceDuration: func(c *spanCtx) value { return durV(int64(c.td.end - c.td.start)) },
+	traceql.IntrinsicTraceRootName: func(c *spanCtx) value { return strV(c.td.rootName) },
+	traceql.IntrinsicTraceRootService: func(c *spanCtx) value {
+		return strV(c.td.rootService)
+	},
+	traceql.IntrinsicEventName: func(c *spanCtx) value {
+		if c.ev == nil {
+			return nilValue
+		}
+		return strV(c.ev.Name)
+	},
+	traceql.IntrinsicEventTimeSinceStart: func(c *spanCtx) value {
+		if c.ev == nil {
+			return nilValue
+		}
+		return durV(int64(c.ev.TimeUnixNano) - int64(c.sp.ref.Span.StartTimeUnixNano))
+	},
+	traceql.IntrinsicLinkTraceID: func(c *spanCtx) value {
+		if c.ln == nil {
+			return nilValue
+		}
+		return strV(hex.EncodeToString(c.ln.TraceID[:]))
+	},
+	traceql.IntrinsicLinkSpanID: func(c *spanCtx) value {
+		if c.ln == nil {
+			return nilValue
+		}
+		return strV(c.ln.SpanID.String())
+	},
+	traceql.IntrinsicInstrumentationName:    func(c *spanCtx) value { return strV(c.sp.ref.Scope.Name) },
+	traceql.IntrinsicInstrumentationVersion: func(c *spanCtx) value { return strV(c.sp.ref.Scope.Version) },
+	traceql.IntrinsicNestedSetLeft:          func(c *spanCtx) value { return intV(int64(c.sp.left())) },
+	traceql.IntrinsicNestedSetRight:         func(c *spanCtx) value { return intV(int64(c.sp.right())) },
+	traceql.IntrinsicNestedSetParent:        func(c *spanCtx) value { return intV(int64(c.sp.parent())) },
+}
+
+// unimplementedIntrinsics are declared by traceql but rejected by
+// validation, so the evaluator never sees them.
+var unimplementedIntrinsics = map[traceql.IntrinsicField]string{
+	traceql.IntrinsicParent: "parent is rejected by validation (not yet supported)",
+}
+
+// aggregateImpls are the pipeline aggregates, keyed by function name.
+var aggregateImpls = map[string]traceql.AggregateOp{
+	"count": traceql.AggregateCount,
+	"avg":   traceql.AggregateAvg,
+	"min":   traceql.AggregateMin,
+	"max":   traceql.AggregateMax,
+	"sum":   traceql.AggregateSum,
+}
+
+// stageImpls are the pipeline stage functions, keyed by name; the value is
+// the AST node type evaluated by evalStage.
+var stageImpls = map[string]traceql.Stage{
+	"by":       &traceql.GroupOp{},
+	"coalesce": &traceql.CoalesceOp{},
+	"select":   &traceql.SelectOp{},
+}
+
+// metricsFunctions are evaluated by the metrics engine; Search rejects them
+// with ErrMetricsQuery.
+var metricsFunctions = map[string]bool{
+	"rate": true, "count_over_time": true, "min_over_time": true, "max_over_time": true,
+	"sum_over_time": true, "avg_over_time": true, "quantile_over_time": true,
+	"histogram_over_time": true, "compare": true, "topk": true, "bottomk": true,
+}
+
+// aggregate computes an aggregate over a spanset. Spans where the value is
+// nil (or not numeric) are skipped; ok is false when every span was skipped.
+// avg of ints is a float, of durations a duration; sum/min/max keep the
+// type (ints and durations mixed give a duration, any float a float).
+func (e *evaluator) aggregate(a *traceql.Aggregate, td *traceData, ss *spanset) (value, bool, error) {
+	if a.Op == traceql.AggregateCount {
+		return intV(int64(len(ss.spans))), true, nil
+	}
+	var acc value
+	n := 0
+	allDur := true
+	sumF := 0.0
+	for _, sp := range ss.spans {
+		v, err := e.firstValue(a.Expr, td, sp)
+		if err != nil {
+			return nilValue, false, err
+		}
+		if !v.isNumeric() {
+			continue
+		}
+		if v.k != kDuration {
+			allDur = false
+		}
+		sumF += v.float()
+		if n == 0 {
+			acc = v
+			n++
+			continue
+		}
+		n++
+		switch a.Op {
+		case traceql.AggregateMin:
+			if compareScalar(traceql.OpLT, v, acc) {
+				acc = v
+			}
+		case traceql.AggregateMax:
+			if compareScalar(traceql.OpGT, v, acc) {
+				acc = v
+			}
+		case traceql.AggregateSum:
+			if acc, err = arith(traceql.OpAdd, acc, v); err != nil {
+				return nilValue, false, err
+			}
+		}
+	}
+	if n == 0 {
+		return nilValue, false, nil
+	}
+	if a.Op == traceql.AggregateAvg {
+		avg := sumF / float64(n)
+		if allDur {
+			return durV(int64(avg)), true, nil
+		}
+		return floatV(avg), true, nil
+	}
+	return acc, true, nil
+}
+
+// toModel converts a value for output attributes: durations, statuses and
+// kinds as strings (as Tempo renders them), nil as the string "nil".
+func toModel(v value) model.Value {
+	switch v.k {
+	case kInt:
+		return model.IntValue(v.i)
+	case kFloat:
+		return model.DoubleValue(v.f)
+	case kString:
+		return model.StringValue(v.s)
+	case kBool:
+		return model.BoolValue(v.b)
+	case kArray:
+		arr := make([]model.Value, len(v.arr))
+		for i, e := range v.arr {
+			arr[i] = toModel(e)
+		}
+		return model.ArrayValue(arr...)
+	}
+	return model.StringValue(v.String())
+}

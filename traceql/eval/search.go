@@ -1,0 +1,273 @@
+package eval
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/traceql"
+)
+
+// Defaults of SearchOptions, as in Tempo.
+const (
+	DefaultLimit           = 20
+	DefaultSpansPerSpanSet = 3
+)
+
+// RootSpanNotYetReceived is the root service name Tempo reports for a trace
+// without a root span.
+const RootSpanNotYetReceived = "<root span not yet received>"
+
+// SearchOptions controls Search.
+type SearchOptions struct {
+	// Limit is the number of traces returned (default 20).
+	Limit int
+	// SpansPerSpanSet is the number of spans shown per spanset (default 3);
+	// Matched still counts all of them.
+	SpansPerSpanSet int
+	// Start and End bound the traces searched (zero = unbounded): a trace
+	// is searched when its [start, end] overlaps [Start, End].
+	Start, End time.Time
+	// Now is the clock used when only Start is set (End defaults to now).
+	// Nil means time.Now.
+	Now func() time.Time
+}
+
+// SearchResult is the answer to a search.
+type SearchResult struct {
+	// Traces are the matching traces, most recent start first (ties by
+	// trace ID), at most Limit of them.
+	Traces  []*TraceResult
+	Metrics SearchMetrics
+}
+
+// SearchMetrics counts the work a search did.
+type SearchMetrics struct {
+	InspectedTraces int
+	InspectedSpans  int
+	// MatchedTraces counts every trace that matched, including those cut
+	// by Limit (traces older than the Limit-th match are not evaluated and
+	// therefore not counted).
+	MatchedTraces int
+}
+
+// TraceResult is one matching trace.
+type TraceResult struct {
+	TraceID         model.TraceID
+	RootServiceName string // RootSpanNotYetReceived when the trace has no root
+	RootTraceName   string
+	StartUnixNano   uint64
+	Duration        time.Duration
+	ServiceStats    map[string]model.ServiceStats
+	SpanSets        []*SpanSetResult
+}
+
+// SpanSetResult is one spanset of a matching trace.
+type SpanSetResult struct {
+	// Spans are the first SpansPerSpanSet spans by start time (then span ID).
+	Spans []*SpanResult
+	// Matched is the number of spans in the spanset before truncation.
+	Matched int
+	// Attributes are the spanset's by() and aggregate values.
+	Attributes []model.Attribute
+}
+
+// SpanResult is one span of a spanset.
+type SpanResult struct {
+	SpanID        model.SpanID
+	Name          string
+	StartUnixNano uint64
+	Duration      time.Duration
+	// Attributes are the attributes the query references and select()
+	// asks for, when the span has them.
+	Attributes []model.Attribute
+}
+
+// Search parses query and evaluates it over src.
+func Search(ctx context.Context, src store.Source, query string, opts SearchOptions) (*SearchResult, error) {
+	root, err := traceql.Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	return SearchExpr(ctx, src, root, opts)
+}
+
+// SearchExpr evaluates a parsed and validated query over src. It streams
+// the source and keeps only the best Limit traces.
+func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, opts SearchOptions) (*SearchResult, error) {
+	if root.IsMetrics() {
+		return nil, ErrMetricsQuery
+	}
+	if root.Pipeline == nil {
+		return nil, errors.New("comparing scalar pipelines is not supported")
+	}
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultLimit
+	}
+	if opts.SpansPerSpanSet <= 0 {
+		opts.SpansPerSpanSet = DefaultSpansPerSpanSet
+	}
+	if !opts.Start.IsZero() && opts.End.IsZero() {
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		opts.End = now()
+	}
+	e, err := compile(root)
+	if err != nil {
+		return nil, err
+	}
+	req := store.Request{Start: opts.Start, End: opts.End}
+	it, err := src.Traces(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+
+	res := &SearchResult{}
+	h := &resultHeap{}
+	for it.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t := it.At()
+		res.Metrics.InspectedTraces++
+		res.Metrics.InspectedSpans += t.SpanCount()
+		td := newTraceData(t)
+		if !req.Overlaps(td.start, td.end) {
+			continue // the source ignored the range: re-check
+		}
+		if h.Len() == opts.Limit && !better(td.start, t.TraceID, (*h)[0].StartUnixNano, (*h)[0].TraceID) {
+			continue // could not enter the top Limit
+		}
+		sets, err := e.evalTrace(td)
+		if err != nil {
+			return nil, err
+		}
+		if len(sets) == 0 {
+			continue
+		}
+		res.Metrics.MatchedTraces++
+		heap.Push(h, e.traceResult(td, sets, opts.SpansPerSpanSet))
+		if h.Len() > opts.Limit {
+			heap.Pop(h)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	res.Traces = make([]*TraceResult, h.Len())
+	for i := len(res.Traces) - 1; i >= 0; i-- {
+		res.Traces[i] = heap.Pop(h).(*TraceResult)
+	}
+	return res, nil
+}
+
+// better reports whether trace a ranks before trace b: later start first,
+// then smaller trace ID.
+func better(aStart uint64, aID model.TraceID, bStart uint64, bID model.TraceID) bool {
+	if aStart != bStart {
+		return aStart > bStart
+	}
+	return model.CompareTraceIDs(aID, bID) < 0
+}
+
+// resultHeap is a min-heap by rank: the worst kept trace is at the top.
+type resultHeap []*TraceResult
+
+func (h resultHeap) Len() int { return len(h) }
+func (h resultHeap) Less(i, j int) bool {
+	return better(h[j].StartUnixNano, h[j].TraceID, h[i].StartUnixNano, h[i].TraceID)
+}
+func (h resultHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *resultHeap) Push(x any)   { *h = append(*h, x.(*TraceResult)) }
+func (h *resultHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// traceResult builds the result of a matching trace.
+func (e *evaluator) traceResult(td *traceData, sets []*spanset, spss int) *TraceResult {
+	tr := &TraceResult{
+		TraceID:         td.t.TraceID,
+		RootServiceName: td.rootService,
+		RootTraceName:   td.rootName,
+		StartUnixNano:   td.start,
+		Duration:        time.Duration(td.end - td.start),
+		ServiceStats:    td.t.Services(),
+	}
+	if !td.hasRoot {
+		tr.RootServiceName = RootSpanNotYetReceived
+	}
+	for _, ss := range sets {
+		spans := append([]*span(nil), ss.spans...)
+		sort.Slice(spans, func(i, j int) bool { return spanLess(spans[i], spans[j]) })
+		sr := &SpanSetResult{Matched: len(spans)}
+		for _, a := range ss.attrs {
+			sr.Attributes = append(sr.Attributes, model.Attribute{Key: a.name, Value: toModel(a.v)})
+		}
+		if len(spans) > spss {
+			spans = spans[:spss]
+		}
+		for _, sp := range spans {
+			sr.Spans = append(sr.Spans, e.spanResult(td, sp, ss.selects))
+		}
+		tr.SpanSets = append(tr.SpanSets, sr)
+	}
+	sort.SliceStable(tr.SpanSets, func(i, j int) bool {
+		a, b := tr.SpanSets[i].Spans[0], tr.SpanSets[j].Spans[0]
+		if a.StartUnixNano != b.StartUnixNano {
+			return a.StartUnixNano < b.StartUnixNano
+		}
+		return string(a.SpanID[:]) < string(b.SpanID[:])
+	})
+	return tr
+}
+
+// spanLess orders spans by start time, then span ID, so results do not
+// depend on the order a source stores spans in.
+func spanLess(a, b *span) bool {
+	as, bs := a.ref.Span.StartTimeUnixNano, b.ref.Span.StartTimeUnixNano
+	if as != bs {
+		return as < bs
+	}
+	ai, bi := a.ref.Span.SpanID, b.ref.Span.SpanID
+	if ai != bi {
+		return string(ai[:]) < string(bi[:])
+	}
+	return a.ref.Span.Kind < b.ref.Span.Kind
+}
+
+func (e *evaluator) spanResult(td *traceData, sp *span, selects []selectAttr) *SpanResult {
+	s := sp.ref.Span
+	r := &SpanResult{
+		SpanID:        s.SpanID,
+		Name:          s.Name,
+		StartUnixNano: s.StartTimeUnixNano,
+		Duration:      time.Duration(s.Duration()),
+	}
+	seen := map[string]bool{}
+	add := func(list []selectAttr) {
+		for _, a := range list {
+			if seen[a.key] {
+				continue
+			}
+			v, err := e.firstValue(a.expr, td, sp)
+			if err != nil || v.k == kNil {
+				continue
+			}
+			seen[a.key] = true
+			r.Attributes = append(r.Attributes, model.Attribute{Key: a.key, Value: toModel(v)})
+		}
+	}
+	add(e.outAttrs)
+	add(selects)
+	return r
+}

@@ -1,0 +1,171 @@
+package eval
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// This file renders a SearchResult exactly as Tempo's `/api/search` answers
+// (protobuf JSON of tempopb.SearchResponse): 64-bit integers are strings,
+// zero values are omitted, attribute values use OTLP's AnyValue JSON form.
+
+// TempoSearchResponse is the JSON shape of Tempo's /api/search response.
+type TempoSearchResponse struct {
+	Traces  []TempoTrace       `json:"traces"`
+	Metrics TempoSearchMetrics `json:"metrics"`
+}
+
+// TempoTrace is one trace of a TempoSearchResponse.
+type TempoTrace struct {
+	TraceID           string                       `json:"traceID"`
+	RootServiceName   string                       `json:"rootServiceName,omitempty"`
+	RootTraceName     string                       `json:"rootTraceName,omitempty"`
+	StartTimeUnixNano string                       `json:"startTimeUnixNano,omitempty"`
+	DurationMs        uint32                       `json:"durationMs,omitempty"`
+	SpanSet           *TempoSpanSet                `json:"spanSet,omitempty"` // deprecated: the first spanset
+	SpanSets          []TempoSpanSet               `json:"spanSets,omitempty"`
+	ServiceStats      map[string]TempoServiceStats `json:"serviceStats,omitempty"`
+}
+
+// TempoServiceStats counts a service's spans in a trace.
+type TempoServiceStats struct {
+	SpanCount  uint32 `json:"spanCount,omitempty"`
+	ErrorCount uint32 `json:"errorCount,omitempty"`
+}
+
+// TempoSpanSet is one spanset.
+type TempoSpanSet struct {
+	Spans      []TempoSpan      `json:"spans,omitempty"`
+	Matched    uint32           `json:"matched,omitempty"`
+	Attributes []TempoAttribute `json:"attributes,omitempty"`
+}
+
+// TempoSpan is one span of a spanset.
+type TempoSpan struct {
+	SpanID            string           `json:"spanID,omitempty"`
+	Name              string           `json:"name,omitempty"`
+	StartTimeUnixNano string           `json:"startTimeUnixNano,omitempty"`
+	DurationNanos     string           `json:"durationNanos,omitempty"`
+	Attributes        []TempoAttribute `json:"attributes,omitempty"`
+}
+
+// TempoAttribute is an OTLP KeyValue in JSON form.
+type TempoAttribute struct {
+	Key   string        `json:"key"`
+	Value TempoAnyValue `json:"value"`
+}
+
+// TempoAnyValue is an OTLP AnyValue in JSON form (one field set).
+type TempoAnyValue struct {
+	StringValue *string          `json:"stringValue,omitempty"`
+	BoolValue   *bool            `json:"boolValue,omitempty"`
+	IntValue    *string          `json:"intValue,omitempty"`
+	DoubleValue *float64         `json:"doubleValue,omitempty"`
+	ArrayValue  *TempoArrayValue `json:"arrayValue,omitempty"`
+}
+
+// TempoArrayValue is an OTLP ArrayValue in JSON form.
+type TempoArrayValue struct {
+	Values []TempoAnyValue `json:"values"`
+}
+
+// TempoSearchMetrics is the metrics object of a search response.
+type TempoSearchMetrics struct {
+	InspectedTraces uint32 `json:"inspectedTraces,omitempty"`
+	InspectedBytes  string `json:"inspectedBytes,omitempty"`
+	InspectedSpans  string `json:"inspectedSpans,omitempty"`
+	TotalBlocks     uint32 `json:"totalBlocks,omitempty"`
+	TotalBlockBytes string `json:"totalBlockBytes,omitempty"`
+}
+
+// TempoResponse converts the result to Tempo's response shape. Byte and
+// block counts are not known to the evaluator; callers that know them (the
+// CLI over blocks) set them on the returned value.
+func (r *SearchResult) TempoResponse() *TempoSearchResponse {
+	out := &TempoSearchResponse{Traces: []TempoTrace{}}
+	for _, t := range r.Traces {
+		tt := TempoTrace{
+			TraceID:           TempoTraceID(t.TraceID),
+			RootServiceName:   t.RootServiceName,
+			RootTraceName:     t.RootTraceName,
+			StartTimeUnixNano: u64(t.StartUnixNano),
+			DurationMs:        uint32(t.Duration.Milliseconds()), //nolint:gosec // a trace is shorter than 49 days
+		}
+		if len(t.ServiceStats) > 0 {
+			tt.ServiceStats = map[string]TempoServiceStats{}
+			for k, v := range t.ServiceStats {
+				tt.ServiceStats[k] = TempoServiceStats{SpanCount: v.SpanCount, ErrorCount: v.ErrorCount}
+			}
+		}
+		for _, ss := range t.SpanSets {
+			ts := TempoSpanSet{Matched: uint32(ss.Matched), Attributes: tempoAttrs(ss.Attributes)} //nolint:gosec // span counts fit
+			for _, sp := range ss.Spans {
+				ts.Spans = append(ts.Spans, TempoSpan{
+					SpanID:            sp.SpanID.String(),
+					Name:              sp.Name,
+					StartTimeUnixNano: u64(sp.StartUnixNano),
+					DurationNanos:     u64(uint64(sp.Duration)), //nolint:gosec // durations are not negative
+					Attributes:        tempoAttrs(sp.Attributes),
+				})
+			}
+			tt.SpanSets = append(tt.SpanSets, ts)
+		}
+		if len(tt.SpanSets) > 0 {
+			first := tt.SpanSets[0]
+			tt.SpanSet = &first
+		}
+		out.Traces = append(out.Traces, tt)
+	}
+	out.Metrics.InspectedTraces = uint32(r.Metrics.InspectedTraces)    //nolint:gosec // counts fit
+	out.Metrics.InspectedSpans = u64(uint64(r.Metrics.InspectedSpans)) //nolint:gosec // counts are not negative
+	return out
+}
+
+// TempoJSON renders the result as Tempo's /api/search JSON.
+func (r *SearchResult) TempoJSON() ([]byte, error) {
+	return json.Marshal(r.TempoResponse())
+}
+
+// TempoTraceID renders a trace ID as Tempo does: lower-case hex with leading
+// zeros trimmed.
+func TempoTraceID(id model.TraceID) string { return trimZeros(strings.ToLower(id.String())) }
+
+func u64(v uint64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+func tempoAttrs(attrs []model.Attribute) []TempoAttribute {
+	var out []TempoAttribute
+	for _, a := range attrs {
+		out = append(out, TempoAttribute{Key: a.Key, Value: tempoValue(a.Value)})
+	}
+	return out
+}
+
+func tempoValue(v model.Value) TempoAnyValue {
+	switch v.Type {
+	case model.ValueInt:
+		s := strconv.FormatInt(v.Int, 10)
+		return TempoAnyValue{IntValue: &s}
+	case model.ValueDouble:
+		f := v.Double
+		return TempoAnyValue{DoubleValue: &f}
+	case model.ValueBool:
+		b := v.Bool
+		return TempoAnyValue{BoolValue: &b}
+	case model.ValueArray:
+		arr := &TempoArrayValue{Values: []TempoAnyValue{}}
+		for _, e := range v.Array {
+			arr.Values = append(arr.Values, tempoValue(e))
+		}
+		return TempoAnyValue{ArrayValue: arr}
+	}
+	s := v.AsString()
+	return TempoAnyValue{StringValue: &s}
+}
