@@ -11,6 +11,8 @@ import (
 	jaegertranslator "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/jaeger"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
+	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -23,12 +25,12 @@ import (
 // Collector's Jaeger translator and emitted as one Batch as soon as it has
 // been read, so memory is bounded by the largest trace, not the input.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
-	d := &decoder{stream: newStream(name, r), emit: emit}
+	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit}
 	return d.run()
 }
 
 type decoder struct {
-	*stream
+	*jsonpos.Stream
 	emit codec.EmitFunc
 }
 
@@ -55,17 +57,17 @@ type parts struct {
 
 func (d *decoder) run() error {
 	for doc := 0; ; doc++ {
-		start := d.valueStart()
-		d.lr.forget(start)
-		tok, err := d.dec.Token()
+		start := d.ValueStart()
+		d.Lines().Forget(start)
+		tok, err := d.Decoder().Token()
 		if err == io.EOF {
 			if doc == 0 {
-				return d.errAt(-1, "", errors.New("empty input: no Jaeger JSON found"))
+				return d.ErrAt(-1, "", errors.New("empty input: no Jaeger JSON found"))
 			}
 			return nil
 		}
 		if err != nil {
-			return d.wrap(err, start, "$")
+			return d.Wrap(err, start, "$")
 		}
 		switch tok {
 		case json.Delim('{'):
@@ -77,27 +79,27 @@ func (d *decoder) run() error {
 				return err
 			}
 		default:
-			return d.errAt(start, "$", fmt.Errorf("want a JSON object or array, found %v", tok))
+			return d.ErrAt(start, "$", fmt.Errorf("want a JSON object or array, found %v", tok))
 		}
 	}
 }
 
 func (d *decoder) topArray(path string) error {
-	for i := 0; d.dec.More(); i++ {
+	for i := 0; d.Decoder().More(); i++ {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		tok, start, err := d.token(p)
+		tok, start, err := d.Token(p)
 		if err != nil {
 			return err
 		}
 		if tok != json.Delim('{') {
-			return d.errAt(start, p, fmt.Errorf("want a trace or batch object, found %v", tok))
+			return d.ErrAt(start, p, fmt.Errorf("want a trace or batch object, found %v", tok))
 		}
-		d.lr.forget(start)
+		d.Lines().Forget(start)
 		if err := d.topObject(p, start); err != nil {
 			return err
 		}
 	}
-	_, _, err := d.token(path)
+	_, _, err := d.Token(path)
 	return err
 }
 
@@ -127,13 +129,13 @@ func (d *decoder) topObject(path string, start int64) error {
 			for i, e := range errs {
 				msgs[i] = e.Msg
 			}
-			return d.errAt(p.errors.start, p.errors.path, fmt.Errorf("query API response holds errors: %s", strings.Join(msgs, "; ")))
+			return d.ErrAt(p.errors.start, p.errors.path, fmt.Errorf("query API response holds errors: %s", strings.Join(msgs, "; ")))
 		}
 	}
 	if p.dataSeen {
 		return nil // {"data": []}: a query that found nothing
 	}
-	return d.errAt(start, path, errors.New(`no Jaeger trace found: want "data", "spans" or "batch"`))
+	return d.ErrAt(start, path, errors.New(`no Jaeger trace found: want "data", "spans" or "batch"`))
 }
 
 // isProto tells a bare api_v2 Batch ({spans, process}, spans with span_id
@@ -163,7 +165,7 @@ func isProto(p *parts) bool {
 func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 	p := &parts{path: path, start: start}
 	for {
-		key, ok, err := d.key(path)
+		key, ok, err := d.Key(path)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +186,7 @@ func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 			p.handled += n
 			p.dataSeen = true
 		case top && lk == "batch":
-			tok, bstart, err := d.token(kp)
+			tok, bstart, err := d.Token(kp)
 			if err != nil {
 				return nil, err
 			}
@@ -192,7 +194,7 @@ func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 				continue
 			}
 			if tok != json.Delim('{') {
-				return nil, d.errAt(bstart, kp, fmt.Errorf("want a batch object, found %v", tok))
+				return nil, d.ErrAt(bstart, kp, fmt.Errorf("want a batch object, found %v", tok))
 			}
 			bp, err := d.object(kp, bstart, false)
 			if err != nil {
@@ -203,7 +205,7 @@ func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 			}
 			p.handled++
 		default:
-			raw, vstart, err := d.raw(kp)
+			raw, vstart, err := d.Raw(kp)
 			if err != nil {
 				return nil, err
 			}
@@ -226,7 +228,7 @@ func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 }
 
 func (d *decoder) spans(p *parts, path string) error {
-	tok, start, err := d.token(path)
+	tok, start, err := d.Token(path)
 	if err != nil {
 		return err
 	}
@@ -235,24 +237,24 @@ func (d *decoder) spans(p *parts, path string) error {
 		return nil
 	}
 	if tok != json.Delim('[') {
-		return d.errAt(start, path, fmt.Errorf("want an array of spans, found %v", tok))
+		return d.ErrAt(start, path, fmt.Errorf("want an array of spans, found %v", tok))
 	}
-	for i := 0; d.dec.More(); i++ {
+	for i := 0; d.Decoder().More(); i++ {
 		sp := fmt.Sprintf("%s[%d]", path, i)
-		raw, sstart, err := d.raw(sp)
+		raw, sstart, err := d.Raw(sp)
 		if err != nil {
 			return err
 		}
 		p.spans = append(p.spans, rawAt{raw: raw, start: sstart, path: sp})
 	}
-	_, _, err = d.token(path)
+	_, _, err = d.Token(path)
 	return err
 }
 
 // data reads the value of a "data" key: an array of traces or one trace.
 // It returns how many traces it emitted.
 func (d *decoder) data(path string) (int, error) {
-	tok, start, err := d.token(path)
+	tok, start, err := d.Token(path)
 	if err != nil {
 		return 0, err
 	}
@@ -267,20 +269,20 @@ func (d *decoder) data(path string) (int, error) {
 		return 1, d.emitUI(p)
 	case json.Delim('['):
 	default:
-		return 0, d.errAt(start, path, fmt.Errorf("want an array of traces, found %v", tok))
+		return 0, d.ErrAt(start, path, fmt.Errorf("want an array of traces, found %v", tok))
 	}
 	n := 0
-	for i := 0; d.dec.More(); i++ {
+	for i := 0; d.Decoder().More(); i++ {
 		tp := fmt.Sprintf("%s[%d]", path, i)
-		tok, tstart, err := d.token(tp)
+		tok, tstart, err := d.Token(tp)
 		if err != nil {
 			return n, err
 		}
 		if tok != json.Delim('{') {
-			return n, d.errAt(tstart, tp, fmt.Errorf("want a trace object, found %v", tok))
+			return n, d.ErrAt(tstart, tp, fmt.Errorf("want a trace object, found %v", tok))
 		}
 		// Earlier traces are done with: let their bytes go.
-		d.lr.forget(tstart)
+		d.Lines().Forget(tstart)
 		p, err := d.object(tp, tstart, false)
 		if err != nil {
 			return n, err
@@ -290,7 +292,7 @@ func (d *decoder) data(path string) (int, error) {
 		}
 		n++
 	}
-	_, _, err = d.token(path)
+	_, _, err = d.Token(path)
 	return n, err
 }
 
@@ -326,7 +328,7 @@ func (g *group) translate() (codec.Batch, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = appendPdata(out, td)
+		out = otlp.AppendNonEmpty(out, td)
 	}
 	return codec.Batch(out), nil
 }
@@ -335,13 +337,13 @@ func (g *group) translate() (codec.Batch, error) {
 func (d *decoder) emitUI(p *parts) error {
 	traceID := ""
 	if p.traceID != nil {
-		if err := d.unmarshal(p.traceID.raw, p.traceID.start, p.traceID.path, &traceID); err != nil {
+		if err := d.Unmarshal(p.traceID.raw, p.traceID.start, p.traceID.path, &traceID); err != nil {
 			return err
 		}
 	}
 	var procRaw map[string]json.RawMessage
 	if p.processes != nil {
-		if err := d.unmarshal(p.processes.raw, p.processes.start, p.processes.path, &procRaw); err != nil {
+		if err := d.Unmarshal(p.processes.raw, p.processes.start, p.processes.path, &procRaw); err != nil {
 			return err
 		}
 	}
@@ -356,7 +358,7 @@ func (d *decoder) emitUI(p *parts) error {
 		}
 		path := p.processes.path + "." + id
 		var up uiProcess
-		if err := d.unmarshal(raw, p.processes.start, path, &up); err != nil {
+		if err := d.Unmarshal(raw, p.processes.start, path, &up); err != nil {
 			return nil, err
 		}
 		pr, err := up.toModel()
@@ -369,7 +371,7 @@ func (d *decoder) emitUI(p *parts) error {
 	var g group
 	for _, s := range p.spans {
 		var us uiSpan
-		if err := d.unmarshal(s.raw, s.start, s.path, &us); err != nil {
+		if err := d.Unmarshal(s.raw, s.start, s.path, &us); err != nil {
 			return err
 		}
 		span, err := us.toModel(traceID)
@@ -380,14 +382,14 @@ func (d *decoder) emitUI(p *parts) error {
 		switch {
 		case us.Process != nil:
 			if proc, err = us.Process.toModel(); err != nil {
-				return d.spanErr(s, under(".process", err))
+				return d.spanErr(s, jsonpos.Under(".process", err))
 			}
 		case us.ProcessID != "":
 			if proc, err = process(us.ProcessID); err != nil {
 				return err
 			}
 			if proc == nil {
-				return d.errAt(s.start, s.path+".processID", fmt.Errorf("process %q not found in processes", us.ProcessID))
+				return d.ErrAt(s.start, s.path+".processID", fmt.Errorf("process %q not found in processes", us.ProcessID))
 			}
 		case len(procRaw) == 1:
 			for id := range procRaw {
@@ -396,7 +398,7 @@ func (d *decoder) emitUI(p *parts) error {
 				}
 			}
 		default:
-			return d.errAt(s.start, s.path+".processID", errors.New("span has no processID"))
+			return d.ErrAt(s.start, s.path+".processID", errors.New("span has no processID"))
 		}
 		g.add(proc, span)
 	}
@@ -432,7 +434,7 @@ func (d *decoder) send(g *group, p *parts) error {
 	}
 	b, err := g.translate()
 	if err != nil {
-		return d.errAt(p.start, p.path, err)
+		return d.ErrAt(p.start, p.path, err)
 	}
 	if len(b) == 0 {
 		return nil
@@ -442,9 +444,9 @@ func (d *decoder) send(g *group, p *parts) error {
 
 // spanErr positions an error from converting the value s.
 func (d *decoder) spanErr(s rawAt, err error) error {
-	var fe *fieldError
+	var fe *jsonpos.FieldError
 	if errors.As(err, &fe) {
-		return d.errAt(s.start, s.path+fe.path, fe.err)
+		return d.ErrAt(s.start, s.path+fe.Path, fe.Err)
 	}
-	return d.errAt(s.start, s.path, err)
+	return d.ErrAt(s.start, s.path, err)
 }

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/codectest"
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 )
@@ -46,25 +47,16 @@ var jaegerFixtures = []struct {
 func TestFixtures(t *testing.T) {
 	for _, tc := range jaegerFixtures {
 		t.Run(tc.file, func(t *testing.T) {
-			bs, err := decodeFixture(t, tc.file)
+			bs, err := codectest.DecodeFixture(t, tc.file, DecodeJSON)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := statsOf(bs)
-			if st.traces != tc.traces || st.spans != tc.spans || st.errors != tc.errors {
-				t.Errorf("traces/spans/errors = %d/%d/%d, want %d/%d/%d", st.traces, st.spans, st.errors, tc.traces, tc.spans, tc.errors)
-			}
-			if !slices.Equal(st.services, tc.services) {
-				t.Errorf("services = %q, want %q", st.services, tc.services)
-			}
+			codectest.CheckCounts(t, bs, tc.traces, tc.spans, tc.errors, tc.services)
 			// One batch per trace (or per api_v2 batch).
 			if len(bs) != tc.traces {
 				t.Errorf("%d batches, want %d", len(bs), tc.traces)
 			}
-			for _, r := range allSpans(bs) {
-				if r.Span.TraceID.IsZero() || r.Span.SpanID.IsZero() {
-					t.Errorf("span %q has a zero ID", r.Span.Name)
-				}
+			for _, r := range codectest.AllSpans(bs) {
 				if r.Span.EndTimeUnixNano < r.Span.StartTimeUnixNano {
 					t.Errorf("span %q ends before it starts", r.Span.Name)
 				}
@@ -73,72 +65,27 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-// spanNamed returns the only span with the given name.
-func spanNamed(t *testing.T, bs []codec.Batch, name string) model.SpanRef {
-	t.Helper()
-	var found []model.SpanRef
-	for _, r := range allSpans(bs) {
-		if r.Span.Name == name {
-			found = append(found, r)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("span %q: found %d, want 1", name, len(found))
-	}
-	return found[0]
-}
-
-func sid(t *testing.T, s string) model.SpanID {
-	t.Helper()
-	id, err := model.ParseSpanID(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func tid(t *testing.T, s string) model.TraceID {
-	t.Helper()
-	id, err := model.ParseTraceID(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func wantAttr(t *testing.T, attrs []model.Attribute, key string, want model.Value) {
-	t.Helper()
-	got, ok := attr(attrs, key)
-	if !ok {
-		t.Errorf("attribute %q missing", key)
-		return
-	}
-	if !got.Equal(want) {
-		t.Errorf("attribute %q = %s %q, want %s %q", key, got.Type, got.AsString(), want.Type, want.AsString())
-	}
-}
-
 func noAttr(t *testing.T, attrs []model.Attribute, key string) {
 	t.Helper()
-	if _, ok := attr(attrs, key); ok {
+	if _, ok := model.Find(attrs, key); ok {
 		t.Errorf("attribute %q should have been mapped away", key)
 	}
 }
 
 // Expectations below come from reading jaeger/jaeger-ui-format/ui_01.json.
 func TestUIFieldMapping(t *testing.T) {
-	bs, err := decodeFixture(t, "jaeger/jaeger-ui-format/ui_01.json")
+	bs, err := codectest.DecodeFixture(t, "jaeger/jaeger-ui-format/ui_01.json", DecodeJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	trace := tid(t, "1")
+	trace := codectest.TraceID(t, "1")
 
 	// some-operation: typed tags, error=true -> status, process p1.
 	// Two spans share span ID 2 (test-general-conversion and
 	// some-operation); both are kept.
 	var op model.SpanRef
-	for _, r := range allSpans(bs) {
-		if r.Span.Name == "some-operation" && r.Span.SpanID == sid(t, "2") {
+	for _, r := range codectest.AllSpans(bs) {
+		if r.Span.Name == "some-operation" && r.Span.SpanID == codectest.SpanID(t, "2") {
 			op = r
 		}
 	}
@@ -152,18 +99,18 @@ func TestUIFieldMapping(t *testing.T) {
 		t.Errorf("status = %s, want error", op.Span.Status.Code)
 	}
 	noAttr(t, op.Span.Attributes, "error")
-	wantAttr(t, op.Span.Attributes, "peer.service", model.StringValue("service-y"))
-	wantAttr(t, op.Span.Attributes, "peer.ipv4", model.IntValue(23456))
-	wantAttr(t, op.Span.Attributes, "temperature", model.DoubleValue(72.5))
-	wantAttr(t, op.Span.Attributes, "javascript_limit", model.IntValue(9223372036854775222))
-	wantAttr(t, op.Span.Attributes, "blob", model.BytesValue([]byte{0, 0, 0x30, 0x39}))
+	codectest.WantAttr(t, op.Span.Attributes, "peer.service", model.StringValue("service-y"))
+	codectest.WantAttr(t, op.Span.Attributes, "peer.ipv4", model.IntValue(23456))
+	codectest.WantAttr(t, op.Span.Attributes, "temperature", model.DoubleValue(72.5))
+	codectest.WantAttr(t, op.Span.Attributes, "javascript_limit", model.IntValue(9223372036854775222))
+	codectest.WantAttr(t, op.Span.Attributes, "blob", model.BytesValue([]byte{0, 0, 0x30, 0x39}))
 	if op.Span.StartTimeUnixNano != 1485467191639875000 || op.Span.Duration() != 5000 {
 		t.Errorf("time = %d + %d", op.Span.StartTimeUnixNano, op.Span.Duration())
 	}
 
 	// test-general-conversion: logs -> events, "event" field -> name.
-	gc := spanNamed(t, bs, "test-general-conversion")
-	if gc.Span.SpanID != sid(t, "2") {
+	gc := codectest.SpanNamed(t, bs, "test-general-conversion")
+	if gc.Span.SpanID != codectest.SpanID(t, "2") {
 		t.Errorf("span ID = %s", gc.Span.SpanID)
 	}
 	if len(gc.Span.Events) != 2 {
@@ -175,13 +122,13 @@ func TestUIFieldMapping(t *testing.T) {
 	if e := gc.Span.Events[1]; e.Name != "" {
 		t.Errorf("event 1 name = %q", e.Name)
 	} else {
-		wantAttr(t, e.Attributes, "x", model.StringValue("y"))
+		codectest.WantAttr(t, e.Attributes, "x", model.StringValue("y"))
 	}
 
 	// reference-test: first same-trace CHILD_OF is the parent; the CHILD_OF
 	// into another trace and the FOLLOWS_FROM become links.
-	rt := spanNamed(t, bs, "reference-test")
-	if rt.Span.ParentSpanID != sid(t, "2") {
+	rt := codectest.SpanNamed(t, bs, "reference-test")
+	if rt.Span.ParentSpanID != codectest.SpanID(t, "2") {
 		t.Errorf("parent = %s, want 2", rt.Span.ParentSpanID)
 	}
 	if rt.Resource.ServiceName() != "service-y" {
@@ -190,17 +137,17 @@ func TestUIFieldMapping(t *testing.T) {
 	if len(rt.Span.Links) != 2 {
 		t.Fatalf("%d links, want 2: %+v", len(rt.Span.Links), rt.Span.Links)
 	}
-	if l := rt.Span.Links[0]; l.TraceID != tid(t, "ff") || l.SpanID != sid(t, "ff") {
+	if l := rt.Span.Links[0]; l.TraceID != codectest.TraceID(t, "ff") || l.SpanID != codectest.SpanID(t, "ff") {
 		t.Errorf("link 0 = %s/%s", l.TraceID, l.SpanID)
 	} else {
-		wantAttr(t, l.Attributes, "opentracing.ref_type", model.StringValue("child_of"))
+		codectest.WantAttr(t, l.Attributes, "opentracing.ref_type", model.StringValue("child_of"))
 	}
-	if l := rt.Span.Links[1]; l.TraceID != trace || l.SpanID != sid(t, "2") {
+	if l := rt.Span.Links[1]; l.TraceID != trace || l.SpanID != codectest.SpanID(t, "2") {
 		t.Errorf("link 1 = %s/%s", l.TraceID, l.SpanID)
 	} else {
-		wantAttr(t, l.Attributes, "opentracing.ref_type", model.StringValue("follows_from"))
+		codectest.WantAttr(t, l.Attributes, "opentracing.ref_type", model.StringValue("follows_from"))
 	}
-	if p := spanNamed(t, bs, "preserveParentID-test"); p.Span.ParentSpanID != sid(t, "4") || len(p.Span.Links) != 0 {
+	if p := codectest.SpanNamed(t, bs, "preserveParentID-test"); p.Span.ParentSpanID != codectest.SpanID(t, "4") || len(p.Span.Links) != 0 {
 		t.Errorf("preserveParentID-test parent = %s, links %d", p.Span.ParentSpanID, len(p.Span.Links))
 	}
 }
@@ -209,7 +156,7 @@ func TestUIFieldMapping(t *testing.T) {
 // IDs, span.kind tags, a bool tag written as the string "true", and a
 // FOLLOWS_FROM-only span.
 func TestUIKindsAndFollowsFrom(t *testing.T) {
-	bs, err := decodeFixture(t, "jaeger-ui/single-trace/tracegraph_testTrace.json")
+	bs, err := codectest.DecodeFixture(t, "jaeger-ui/single-trace/tracegraph_testTrace.json", DecodeJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +170,7 @@ func TestUIKindsAndFollowsFrom(t *testing.T) {
 		return out
 	}
 	kinds := map[string]model.SpanKind{}
-	for _, r := range allSpans(bs) {
+	for _, r := range codectest.AllSpans(bs) {
 		for name, want := range map[string]string{"span-1": "server", "span-2": "client", "span-6": "producer", "span-7": "consumer", "span-5": "unspecified"} {
 			if r.Span.SpanID == id(name) {
 				kinds[name] = r.Span.Kind
@@ -257,25 +204,25 @@ func TestUIKindsAndFollowsFrom(t *testing.T) {
 
 // multi-reference.legacy.json: span 23 has two CHILD_OF references.
 func TestMultiReferenceAndCycle(t *testing.T) {
-	bs, err := decodeFixture(t, "jaeger-ui/edge-cases/multi-reference.legacy.json")
+	bs, err := codectest.DecodeFixture(t, "jaeger-ui/edge-cases/multi-reference.legacy.json", DecodeJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := spanNamed(t, bs, "linked")
-	if l.Span.ParentSpanID != sid(t, "21") {
+	l := codectest.SpanNamed(t, bs, "linked")
+	if l.Span.ParentSpanID != codectest.SpanID(t, "21") {
 		t.Errorf("parent = %s, want 21", l.Span.ParentSpanID)
 	}
-	if len(l.Span.Links) != 1 || l.Span.Links[0].SpanID != sid(t, "22") || l.Span.Links[0].TraceID != tid(t, "f77950feed55c1ce91dd8e87896623a6") {
+	if len(l.Span.Links) != 1 || l.Span.Links[0].SpanID != codectest.SpanID(t, "22") || l.Span.Links[0].TraceID != codectest.TraceID(t, "f77950feed55c1ce91dd8e87896623a6") {
 		t.Fatalf("links = %+v", l.Span.Links)
 	}
-	wantAttr(t, l.Span.Links[0].Attributes, "opentracing.ref_type", model.StringValue("child_of"))
+	codectest.WantAttr(t, l.Span.Links[0].Attributes, "opentracing.ref_type", model.StringValue("child_of"))
 
 	// parent-cycle.legacy.json: a is b's parent and b is a's; both are kept.
-	bs, err = decodeFixture(t, "jaeger-ui/edge-cases/parent-cycle.legacy.json")
+	bs, err = codectest.DecodeFixture(t, "jaeger-ui/edge-cases/parent-cycle.legacy.json", DecodeJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := spanNamed(t, bs, "someOperationName"), spanNamed(t, bs, "anotherOperationName")
+	a, b := codectest.SpanNamed(t, bs, "someOperationName"), codectest.SpanNamed(t, bs, "anotherOperationName")
 	if a.Span.ParentSpanID != b.Span.SpanID || b.Span.ParentSpanID != a.Span.SpanID {
 		t.Errorf("parents = %s, %s", a.Span.ParentSpanID, b.Span.ParentSpanID)
 	}
@@ -284,7 +231,7 @@ func TestMultiReferenceAndCycle(t *testing.T) {
 // batch_1.json is an api_v2 PostSpansRequest: base64 IDs, RFC 3339 times,
 // nanosecond durations, numeric v_type.
 func TestProtoJSON(t *testing.T) {
-	bs, err := decodeFixture(t, "elastic-apm-server/jaeger-proto-json/batch_1.json")
+	bs, err := codectest.DecodeFixture(t, "elastic-apm-server/jaeger-proto-json/batch_1.json", DecodeJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,38 +242,38 @@ func TestProtoJSON(t *testing.T) {
 		}
 		return fmt.Sprintf("%x", b)
 	}
-	r := findSpan(t, bs, b64("MzKVv7Q46gM="))
+	r := codectest.FindSpan(t, bs, b64("MzKVv7Q46gM="))
 	if r.Span.Name != "GetDriver" || r.Span.Kind != model.KindClient || r.Span.Status.Code != model.StatusError {
 		t.Errorf("span = %q kind %s status %s", r.Span.Name, r.Span.Kind, r.Span.Status.Code)
 	}
-	if r.Span.TraceID != tid(t, b64("AAAAAAAAAAB74v2Y0Jc74w==")) || r.Span.ParentSpanID != sid(t, b64("e+L9mNCXO+M=")) {
+	if r.Span.TraceID != codectest.TraceID(t, b64("AAAAAAAAAAB74v2Y0Jc74w==")) || r.Span.ParentSpanID != codectest.SpanID(t, b64("e+L9mNCXO+M=")) {
 		t.Errorf("ids = %s parent %s", r.Span.TraceID, r.Span.ParentSpanID)
 	}
 	// "start_time": "2019-12-20T07:41:44.973809Z", "duration": 33732000 (ns).
 	if r.Span.StartTimeUnixNano != 1576827704973809000 || r.Span.Duration() != 33732000 {
 		t.Errorf("time = %d + %d", r.Span.StartTimeUnixNano, r.Span.Duration())
 	}
-	wantAttr(t, r.Span.Attributes, "param.driverID", model.StringValue("T762465C"))
+	codectest.WantAttr(t, r.Span.Attributes, "param.driverID", model.StringValue("T762465C"))
 	if len(r.Span.Events) != 1 || r.Span.Events[0].Name != "redis timeout" {
 		t.Fatalf("events = %+v", r.Span.Events)
 	}
-	wantAttr(t, r.Span.Events[0].Attributes, "level", model.StringValue("error"))
+	codectest.WantAttr(t, r.Span.Events[0].Attributes, "level", model.StringValue("error"))
 	// Process: service name and tags, with the translator's renames.
 	if r.Resource.ServiceName() != "redis" {
 		t.Errorf("service = %q", r.Resource.ServiceName())
 	}
-	wantAttr(t, r.Resource.Attributes, "host.name", model.StringValue("host01"))
-	wantAttr(t, r.Resource.Attributes, "opencensus.exporterversion", model.StringValue("Jaeger-Go-2.20.1"))
-	wantAttr(t, r.Resource.Attributes, "ip", model.StringValue("10.0.0.13"))
+	codectest.WantAttr(t, r.Resource.Attributes, "host.name", model.StringValue("host01"))
+	codectest.WantAttr(t, r.Resource.Attributes, "opencensus.exporterversion", model.StringValue("Jaeger-Go-2.20.1"))
+	codectest.WantAttr(t, r.Resource.Attributes, "ip", model.StringValue("10.0.0.13"))
 
 	// batch_0.json: v_type 1 (bool) and 2 (int64) tags.
-	bs, err = decodeFixture(t, "elastic-apm-server/jaeger-proto-json/batch_0.json")
+	bs, err = codectest.DecodeFixture(t, "elastic-apm-server/jaeger-proto-json/batch_0.json", DecodeJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := spanNamed(t, bs, "Driver::findNearest")
-	wantAttr(t, d.Span.Attributes, "sampler.param", model.BoolValue(true))
-	wantAttr(t, d.Span.Attributes, "peer.port", model.IntValue(50535))
+	d := codectest.SpanNamed(t, bs, "Driver::findNearest")
+	codectest.WantAttr(t, d.Span.Attributes, "sampler.param", model.BoolValue(true))
+	codectest.WantAttr(t, d.Span.Attributes, "peer.port", model.IntValue(50535))
 	if d.Span.Kind != model.KindServer {
 		t.Errorf("kind = %s", d.Span.Kind)
 	}
@@ -335,18 +282,18 @@ func TestProtoJSON(t *testing.T) {
 // The flamegraph fixture wraps its trace in {"data": {...}, "id", "state"}
 // and repeats each span's process inline.
 func TestWrappedTraceInlineProcess(t *testing.T) {
-	bs, err := decodeFixture(t, "jaeger-ui/single-trace/flamegraph_testTrace.json")
+	bs, err := codectest.DecodeFixture(t, "jaeger-ui/single-trace/flamegraph_testTrace.json", DecodeJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := findSpan(t, bs, "487f03177ef9cf89")
+	r := codectest.FindSpan(t, bs, "487f03177ef9cf89")
 	if r.Span.Name != "OrderVehicle" || r.Resource.ServiceName() != "load-generator" {
 		t.Errorf("span %q service %q", r.Span.Name, r.Resource.ServiceName())
 	}
 	// The v0.165 translator maps only otel.scope.name to the scope;
 	// otel.library.name stays a span attribute (as in Tempo's receiver).
-	wantAttr(t, r.Span.Attributes, "otel.library.name", model.StringValue("go.opentelemetry.io/otel/sdk/tracer"))
-	wantAttr(t, r.Span.Attributes, "vehicle", model.StringValue("bike"))
+	codectest.WantAttr(t, r.Span.Attributes, "otel.library.name", model.StringValue("go.opentelemetry.io/otel/sdk/tracer"))
+	codectest.WantAttr(t, r.Span.Attributes, "vehicle", model.StringValue("bike"))
 }
 
 func TestGolden(t *testing.T) {
@@ -358,11 +305,11 @@ func TestGolden(t *testing.T) {
 		"crisp-err3":    "crisp/err_pattern3_err1.json",
 	} {
 		t.Run(name, func(t *testing.T) {
-			bs, err := decodeFixture(t, file)
+			bs, err := codectest.DecodeFixture(t, file, DecodeJSON)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, dump(bs))
+			codectest.Golden(t, name, codectest.Dump(bs))
 		})
 	}
 }
@@ -392,28 +339,28 @@ func TestForms(t *testing.T) {
 		{"bare proto batch", `{"spans":[{"trace_id":"AAAAAAAAAAE=","span_id":"AAAAAAAAAAI="}],"process":{"service_name":"s"}}`, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bs, err := decodeString(tc.in)
+			bs, err := codectest.DecodeString(DecodeJSON, tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st := statsOf(bs); len(bs) != tc.batches || st.spans != tc.span {
-				t.Errorf("%d batches, %d spans; want %d, %d", len(bs), st.spans, tc.batches, tc.span)
+			if st := codectest.StatsOf(bs); len(bs) != tc.batches || st.Spans != tc.span {
+				t.Errorf("%d batches, %d spans; want %d, %d", len(bs), st.Spans, tc.batches, tc.span)
 			}
 		})
 	}
 
-	bs, err := decodeString(`{"batch":{"spans":[{"traceId":"AAAAAAAAAAAAAAAAAAAAAQ==","spanId":"AAAAAAAAAAI=","startTime":"2020-01-01T00:00:00Z","duration":"0.001s","tags":[{"key":"f","vType":"FLOAT64","vFloat64":"NaN"},{"key":"i","vType":2,"vInt64":"-9223372036854775808"}]}],"process":{"serviceName":"s"}}}`)
+	bs, err := codectest.DecodeString(DecodeJSON, `{"batch":{"spans":[{"traceId":"AAAAAAAAAAAAAAAAAAAAAQ==","spanId":"AAAAAAAAAAI=","startTime":"2020-01-01T00:00:00Z","duration":"0.001s","tags":[{"key":"f","vType":"FLOAT64","vFloat64":"NaN"},{"key":"i","vType":2,"vInt64":"-9223372036854775808"}]}],"process":{"serviceName":"s"}}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := allSpans(bs)[0].Span
+	s := codectest.AllSpans(bs)[0].Span
 	if s.Duration() != 1e6 || s.StartTimeUnixNano != 1577836800e9 {
 		t.Errorf("time = %d + %d", s.StartTimeUnixNano, s.Duration())
 	}
-	if v, _ := attr(s.Attributes, "f"); !math.IsNaN(v.Double) {
+	if v, _ := model.Find(s.Attributes, "f"); !math.IsNaN(v.Double) {
 		t.Errorf("f = %v", v)
 	}
-	wantAttr(t, s.Attributes, "i", model.IntValue(math.MinInt64))
+	codectest.WantAttr(t, s.Attributes, "i", model.IntValue(math.MinInt64))
 }
 
 func TestErrors(t *testing.T) {
@@ -456,20 +403,8 @@ func TestErrors(t *testing.T) {
 		{"proto bad vtype", `{"batch":{"spans":[{"trace_id":"AAAAAAAAAAE=","span_id":"AAAAAAAAAAI=","tags":[{"key":"k","v_type":9}]}]}}`, []string{"$.batch.spans[0].tags[0].vType"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeString(tc.in)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			t.Log(err)
-			var de *codec.DecodeError
-			if !errors.As(err, &de) {
-				t.Errorf("error is %T, want *codec.DecodeError", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			_, err := codectest.DecodeString(DecodeJSON, tc.in)
+			codectest.WantDecodeError(t, err, tc.want)
 		})
 	}
 }
@@ -500,9 +435,9 @@ func TestStreamingMemory(t *testing.T) {
 	in := b.String()
 	var d *decoder
 	n, maxBuf := 0, 0
-	d = &decoder{stream: newStream("big.json", strings.NewReader(in)), emit: func(bt codec.Batch) error {
+	d = &decoder{Stream: jsonpos.NewStream("big.json", strings.NewReader(in)), emit: func(bt codec.Batch) error {
 		n++
-		maxBuf = max(maxBuf, len(d.lr.buf))
+		maxBuf = max(maxBuf, d.Lines().Buffered())
 		return nil
 	}}
 	if err := d.run(); err != nil {
@@ -515,7 +450,7 @@ func TestStreamingMemory(t *testing.T) {
 		t.Errorf("kept %d bytes of a %d-byte input", maxBuf, len(in))
 	}
 	// Errors late in the stream still have the right line.
-	_, err := decodeString(in[:len(in)-2] + ",{]}")
+	_, err := codectest.DecodeString(DecodeJSON, in[:len(in)-2]+",{]}")
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in.json:%d:", traces)) {
 		t.Errorf("error = %v, want line %d", err, traces)
 	}
@@ -531,27 +466,5 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","references":[{"spanID":"1"}]}],"processes":{"p":{}}}]}`))
 	f.Add([]byte(`{"batch":{"spans":[{"traceId":"AAAAAAAAAAE=","spanId":"AAAAAAAAAAI=","duration":"1s"}]}}`))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		err := DecodeJSON("fuzz.json", strings.NewReader(string(in)), func(b codec.Batch) error {
-			for _, rs := range b {
-				for _, ss := range rs.ScopeSpans {
-					for _, s := range ss.Spans {
-						if s.TraceID.IsZero() || s.SpanID.IsZero() {
-							t.Fatalf("zero ID in decoded span %+v", s)
-						}
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			var de *codec.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %T is not a DecodeError: %v", err, err)
-			}
-			if !strings.HasPrefix(err.Error(), "fuzz.json") {
-				t.Fatalf("error does not name the file: %v", err)
-			}
-		}
-	})
+	codectest.FuzzDecoder(f, DecodeJSON)
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
+
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 )
 
 // The api_v2 protobuf JSON (a PostSpansRequest {"batch": {...}} or a bare
@@ -57,7 +59,7 @@ func (o pbObject) str(key string) (string, error) {
 		return "", nil
 	}
 	if jsonKind(v) != '"' {
-		return "", fieldErr("."+key, "want a string, got %s", abbrev(v))
+		return "", jsonpos.FieldErr("."+key, "want a string, got %s", abbrev(v))
 	}
 	return rawString(v), nil
 }
@@ -70,7 +72,7 @@ func (o pbObject) list(key string) ([]json.RawMessage, error) {
 	}
 	var out []json.RawMessage
 	if jsonKind(v) != '[' || json.Unmarshal(v, &out) != nil {
-		return nil, fieldErr("."+key, "want an array, got %s", abbrev(v))
+		return nil, jsonpos.FieldErr("."+key, "want an array, got %s", abbrev(v))
 	}
 	return out, nil
 }
@@ -88,7 +90,7 @@ func (o pbObject) enum(key string, names map[string]int32) (int32, error) {
 	}
 	i, err := parseInt(v)
 	if err != nil || i < math.MinInt32 || i > math.MaxInt32 {
-		return 0, fieldErr("."+key, "unknown enum value %s", abbrev(v))
+		return 0, jsonpos.FieldErr("."+key, "unknown enum value %s", abbrev(v))
 	}
 	return int32(i), nil
 }
@@ -138,7 +140,7 @@ func pbTime(raw json.RawMessage) (time.Time, error) {
 func pbKV(raw json.RawMessage) (jmodel.KeyValue, error) {
 	o, err := parsePB(raw)
 	if err != nil {
-		return jmodel.KeyValue{}, &fieldError{err: err}
+		return jmodel.KeyValue{}, &jsonpos.FieldError{Err: err}
 	}
 	key, err := o.str("key")
 	if err != nil {
@@ -158,7 +160,7 @@ func pbKV(raw json.RawMessage) (jmodel.KeyValue, error) {
 		}
 		b, err := parseBool(o["vbool"])
 		if err != nil {
-			return jmodel.KeyValue{}, under(".vBool", err)
+			return jmodel.KeyValue{}, jsonpos.Under(".vBool", err)
 		}
 		return jmodel.Bool(key, b), nil
 	case jmodel.Int64Type:
@@ -167,7 +169,7 @@ func pbKV(raw json.RawMessage) (jmodel.KeyValue, error) {
 		}
 		i, err := parseInt(o["vint64"])
 		if err != nil {
-			return jmodel.KeyValue{}, under(".vInt64", err)
+			return jmodel.KeyValue{}, jsonpos.Under(".vInt64", err)
 		}
 		return jmodel.Int64(key, i), nil
 	case jmodel.Float64Type:
@@ -184,7 +186,7 @@ func pbKV(raw json.RawMessage) (jmodel.KeyValue, error) {
 			f = math.Inf(-1)
 		default:
 			if f, err = parseFloat(o["vfloat64"]); err != nil {
-				return jmodel.KeyValue{}, under(".vFloat64", err)
+				return jmodel.KeyValue{}, jsonpos.Under(".vFloat64", err)
 			}
 		}
 		return jmodel.Float64(key, f), nil
@@ -195,11 +197,11 @@ func pbKV(raw json.RawMessage) (jmodel.KeyValue, error) {
 		}
 		b, err := parseBytes(s)
 		if err != nil {
-			return jmodel.KeyValue{}, under(".vBinary", err)
+			return jmodel.KeyValue{}, jsonpos.Under(".vBinary", err)
 		}
 		return jmodel.Binary(key, b), nil
 	}
-	return jmodel.KeyValue{}, fieldErr(".vType", "unknown value type %d", vt)
+	return jmodel.KeyValue{}, jsonpos.FieldErr(".vType", "unknown value type %d", vt)
 }
 
 func pbKVs(o pbObject, key, what string) ([]jmodel.KeyValue, error) {
@@ -210,7 +212,7 @@ func pbKVs(o pbObject, key, what string) ([]jmodel.KeyValue, error) {
 	out := make([]jmodel.KeyValue, len(items))
 	for i, it := range items {
 		if out[i], err = pbKV(it); err != nil {
-			return nil, under(fmt.Sprintf(".%s[%d]", what, i), err)
+			return nil, jsonpos.Under(fmt.Sprintf(".%s[%d]", what, i), err)
 		}
 	}
 	return out, nil
@@ -219,7 +221,7 @@ func pbKVs(o pbObject, key, what string) ([]jmodel.KeyValue, error) {
 func pbProcess(raw json.RawMessage) (*jmodel.Process, error) {
 	o, err := parsePB(raw)
 	if err != nil {
-		return nil, &fieldError{err: err}
+		return nil, &jsonpos.FieldError{Err: err}
 	}
 	name, err := o.str("servicename")
 	if err != nil {
@@ -237,7 +239,7 @@ func pbProcess(raw json.RawMessage) (*jmodel.Process, error) {
 func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 	o, err := parsePB(raw)
 	if err != nil {
-		return nil, nil, &fieldError{err: err}
+		return nil, nil, &jsonpos.FieldError{Err: err}
 	}
 	out := &jmodel.Span{}
 	s, err := o.str("traceid")
@@ -245,19 +247,19 @@ func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 		return nil, nil, err
 	}
 	if out.TraceID, err = bytesTraceID(s); err != nil {
-		return nil, nil, under(".trace_id", err)
+		return nil, nil, jsonpos.Under(".trace_id", err)
 	}
 	if out.TraceID == (jmodel.TraceID{}) {
-		return nil, nil, fieldErr(".trace_id", "trace ID is zero")
+		return nil, nil, jsonpos.FieldErr(".trace_id", "trace ID is zero")
 	}
 	if s, err = o.str("spanid"); err != nil {
 		return nil, nil, err
 	}
 	if out.SpanID, err = bytesSpanID(s); err != nil {
-		return nil, nil, under(".span_id", err)
+		return nil, nil, jsonpos.Under(".span_id", err)
 	}
 	if out.SpanID == 0 {
-		return nil, nil, fieldErr(".span_id", "span ID is zero")
+		return nil, nil, jsonpos.FieldErr(".span_id", "span ID is zero")
 	}
 	if out.OperationName, err = o.str("operationname"); err != nil {
 		return nil, nil, err
@@ -265,21 +267,21 @@ func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 	if o.has("flags") {
 		f, err := parseInt(o["flags"])
 		if err != nil || f < 0 || f > math.MaxUint32 {
-			return nil, nil, fieldErr(".flags", "bad flags %s", abbrev(o["flags"]))
+			return nil, nil, jsonpos.FieldErr(".flags", "bad flags %s", abbrev(o["flags"]))
 		}
 		out.Flags = jmodel.Flags(f)
 	}
 	if out.StartTime, err = pbTime(o["starttime"]); err != nil {
-		return nil, nil, under(".start_time", err)
+		return nil, nil, jsonpos.Under(".start_time", err)
 	}
 	if out.Duration, err = pbDuration(o["duration"]); err != nil {
-		return nil, nil, under(".duration", err)
+		return nil, nil, jsonpos.Under(".duration", err)
 	}
 	if out.Duration < 0 {
-		return nil, nil, fieldErr(".duration", "negative duration %s", out.Duration)
+		return nil, nil, jsonpos.FieldErr(".duration", "negative duration %s", out.Duration)
 	}
 	if end := out.StartTime.Add(out.Duration); end.Year() > 2261 || end.Before(out.StartTime) {
-		return nil, nil, fieldErr(".duration", "start_time + duration out of range")
+		return nil, nil, jsonpos.FieldErr(".duration", "start_time + duration out of range")
 	}
 	refs, err := o.list("references")
 	if err != nil {
@@ -289,7 +291,7 @@ func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 		p := fmt.Sprintf(".references[%d]", i)
 		ro, err := parsePB(r)
 		if err != nil {
-			return nil, nil, under(p, err)
+			return nil, nil, jsonpos.Under(p, err)
 		}
 		ref := jmodel.SpanRef{TraceID: out.TraceID}
 		if ro.has("traceid") {
@@ -298,7 +300,7 @@ func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 				ref.TraceID, err = bytesTraceID(s)
 			}
 			if err != nil {
-				return nil, nil, under(p+".trace_id", err)
+				return nil, nil, jsonpos.Under(p+".trace_id", err)
 			}
 		}
 		s, err := ro.str("spanid")
@@ -306,14 +308,14 @@ func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 			ref.SpanID, err = bytesSpanID(s)
 		}
 		if err != nil {
-			return nil, nil, under(p+".span_id", err)
+			return nil, nil, jsonpos.Under(p+".span_id", err)
 		}
 		rt, err := ro.enum("reftype", jmodel.SpanRefType_value)
 		if err != nil {
-			return nil, nil, under(p, err)
+			return nil, nil, jsonpos.Under(p, err)
 		}
 		if rt != 0 && rt != 1 {
-			return nil, nil, fieldErr(p+".ref_type", "unknown reference type %d", rt)
+			return nil, nil, jsonpos.FieldErr(p+".ref_type", "unknown reference type %d", rt)
 		}
 		ref.RefType = jmodel.SpanRefType(rt)
 		out.References = append(out.References, ref)
@@ -329,22 +331,22 @@ func pbSpan(raw json.RawMessage) (*jmodel.Span, *jmodel.Process, error) {
 		p := fmt.Sprintf(".logs[%d]", i)
 		lo, err := parsePB(l)
 		if err != nil {
-			return nil, nil, under(p, err)
+			return nil, nil, jsonpos.Under(p, err)
 		}
 		ts, err := pbTime(lo["timestamp"])
 		if err != nil {
-			return nil, nil, under(p+".timestamp", err)
+			return nil, nil, jsonpos.Under(p+".timestamp", err)
 		}
 		fields, err := pbKVs(lo, "fields", "fields")
 		if err != nil {
-			return nil, nil, under(p, err)
+			return nil, nil, jsonpos.Under(p, err)
 		}
 		out.Logs = append(out.Logs, jmodel.Log{Timestamp: ts, Fields: fields})
 	}
 	var proc *jmodel.Process
 	if o.has("process") {
 		if proc, err = pbProcess(o["process"]); err != nil {
-			return nil, nil, under(".process", err)
+			return nil, nil, jsonpos.Under(".process", err)
 		}
 	}
 	return out, proc, nil

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
+
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 )
 
 // The Jaeger UI / query-API JSON (jaeger's model/json package): hex IDs,
@@ -58,16 +60,16 @@ func micros(n json.Number, what string) (time.Duration, error) {
 	}
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		if i < 0 {
-			return 0, fieldErr("."+what, "negative %s %d", what, i)
+			return 0, jsonpos.FieldErr("."+what, "negative %s %d", what, i)
 		}
 		if i > math.MaxInt64/1000 {
-			return 0, fieldErr("."+what, "%s %d out of range", what, i)
+			return 0, jsonpos.FieldErr("."+what, "%s %d out of range", what, i)
 		}
 		return time.Duration(i) * time.Microsecond, nil
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || f < 0 || f > math.MaxInt64/1000 || math.IsNaN(f) {
-		return 0, fieldErr("."+what, "bad %s %s", what, n)
+		return 0, jsonpos.FieldErr("."+what, "bad %s %s", what, n)
 	}
 	return time.Duration(f * 1000), nil
 }
@@ -79,25 +81,25 @@ func (kv *uiKV) toModel() (jmodel.KeyValue, error) {
 	case "bool", "boolean":
 		b, err := parseBool(kv.Value)
 		if err != nil {
-			return jmodel.KeyValue{}, under(".value", err)
+			return jmodel.KeyValue{}, jsonpos.Under(".value", err)
 		}
 		return jmodel.Bool(kv.Key, b), nil
 	case "int64", "int":
 		i, err := parseInt(kv.Value)
 		if err != nil {
-			return jmodel.KeyValue{}, under(".value", err)
+			return jmodel.KeyValue{}, jsonpos.Under(".value", err)
 		}
 		return jmodel.Int64(kv.Key, i), nil
 	case "float64", "float", "double":
 		f, err := parseFloat(kv.Value)
 		if err != nil {
-			return jmodel.KeyValue{}, under(".value", err)
+			return jmodel.KeyValue{}, jsonpos.Under(".value", err)
 		}
 		return jmodel.Float64(kv.Key, f), nil
 	case "binary":
 		b, err := parseBytes(rawString(kv.Value))
 		if err != nil {
-			return jmodel.KeyValue{}, under(".value", err)
+			return jmodel.KeyValue{}, jsonpos.Under(".value", err)
 		}
 		return jmodel.Binary(kv.Key, b), nil
 	}
@@ -112,7 +114,7 @@ func uiKVs(kvs []uiKV, what string) ([]jmodel.KeyValue, error) {
 	for i := range kvs {
 		kv, err := kvs[i].toModel()
 		if err != nil {
-			return nil, under(fmt.Sprintf(".%s[%d]", what, i), err)
+			return nil, jsonpos.Under(fmt.Sprintf(".%s[%d]", what, i), err)
 		}
 		out[i] = kv
 	}
@@ -135,24 +137,24 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 		tid = traceID
 	}
 	if tid == "" {
-		return nil, fieldErr(".traceID", "missing trace ID")
+		return nil, jsonpos.FieldErr(".traceID", "missing trace ID")
 	}
 	var err error
 	out := &jmodel.Span{OperationName: s.OperationName, Flags: jmodel.Flags(s.Flags), ProcessID: s.ProcessID}
 	if out.TraceID, err = uiTraceID(tid); err != nil {
-		return nil, under(".traceID", err)
+		return nil, jsonpos.Under(".traceID", err)
 	}
 	if out.TraceID == (jmodel.TraceID{}) {
-		return nil, fieldErr(".traceID", "trace ID is zero")
+		return nil, jsonpos.FieldErr(".traceID", "trace ID is zero")
 	}
 	if s.SpanID == "" {
-		return nil, fieldErr(".spanID", "missing span ID")
+		return nil, jsonpos.FieldErr(".spanID", "missing span ID")
 	}
 	if out.SpanID, err = uiSpanID(s.SpanID); err != nil {
-		return nil, under(".spanID", err)
+		return nil, jsonpos.Under(".spanID", err)
 	}
 	if out.SpanID == 0 {
-		return nil, fieldErr(".spanID", "span ID is zero")
+		return nil, jsonpos.FieldErr(".spanID", "span ID is zero")
 	}
 	start, err := micros(s.StartTime, "startTime")
 	if err != nil {
@@ -163,7 +165,7 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 		return nil, err
 	}
 	if start > math.MaxInt64-out.Duration {
-		return nil, fieldErr(".duration", "startTime + duration out of range")
+		return nil, jsonpos.FieldErr(".duration", "startTime + duration out of range")
 	}
 	for i, r := range s.References {
 		ref := jmodel.SpanRef{TraceID: out.TraceID}
@@ -173,22 +175,22 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 		case "FOLLOWS_FROM":
 			ref.RefType = jmodel.FollowsFrom
 		default:
-			return nil, fieldErr(fmt.Sprintf(".references[%d].refType", i), "unknown reference type %q", r.RefType)
+			return nil, jsonpos.FieldErr(fmt.Sprintf(".references[%d].refType", i), "unknown reference type %q", r.RefType)
 		}
 		if r.TraceID != "" {
 			if ref.TraceID, err = uiTraceID(r.TraceID); err != nil {
-				return nil, under(fmt.Sprintf(".references[%d].traceID", i), err)
+				return nil, jsonpos.Under(fmt.Sprintf(".references[%d].traceID", i), err)
 			}
 		}
 		if ref.SpanID, err = uiSpanID(r.SpanID); err != nil {
-			return nil, under(fmt.Sprintf(".references[%d].spanID", i), err)
+			return nil, jsonpos.Under(fmt.Sprintf(".references[%d].spanID", i), err)
 		}
 		out.References = append(out.References, ref)
 	}
 	if len(out.References) == 0 && s.ParentSpanID != "" {
 		pid, err := uiSpanID(s.ParentSpanID)
 		if err != nil {
-			return nil, under(".parentSpanID", err)
+			return nil, jsonpos.Under(".parentSpanID", err)
 		}
 		if pid != 0 {
 			out.References = []jmodel.SpanRef{{TraceID: out.TraceID, SpanID: pid, RefType: jmodel.ChildOf}}
@@ -200,11 +202,11 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 	for i, l := range s.Logs {
 		ts, err := micros(l.Timestamp, "timestamp")
 		if err != nil {
-			return nil, under(fmt.Sprintf(".logs[%d]", i), err)
+			return nil, jsonpos.Under(fmt.Sprintf(".logs[%d]", i), err)
 		}
 		fields, err := uiKVs(l.Fields, "fields")
 		if err != nil {
-			return nil, under(fmt.Sprintf(".logs[%d]", i), err)
+			return nil, jsonpos.Under(fmt.Sprintf(".logs[%d]", i), err)
 		}
 		out.Logs = append(out.Logs, jmodel.Log{Timestamp: time.Unix(0, int64(ts)).UTC(), Fields: fields})
 	}

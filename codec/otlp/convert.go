@@ -11,8 +11,21 @@ import (
 // field the model has (pdata's schema URLs and span flags have no place in
 // the model and are dropped).
 func FromPdata(td ptrace.Traces) []model.ResourceSpans {
+	return appendPdata(make([]model.ResourceSpans, 0, td.ResourceSpans().Len()), td, false)
+}
+
+// AppendNonEmpty converts pdata traces as FromPdata does and appends them to
+// out, except that scopes without spans, and resources left without scopes,
+// are dropped. Order is kept as in td. The Jaeger and Zipkin decoders use it
+// on the OpenTelemetry Collector translators' output.
+func AppendNonEmpty(out []model.ResourceSpans, td ptrace.Traces) []model.ResourceSpans {
+	return appendPdata(out, td, true)
+}
+
+// appendPdata appends the model form of td to out; with dropEmpty, scopes
+// without spans and resources without (remaining) scopes are left out.
+func appendPdata(out []model.ResourceSpans, td ptrace.Traces, dropEmpty bool) []model.ResourceSpans {
 	rss := td.ResourceSpans()
-	out := make([]model.ResourceSpans, 0, rss.Len())
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
 		mrs := model.ResourceSpans{
@@ -25,6 +38,10 @@ func FromPdata(td ptrace.Traces) []model.ResourceSpans {
 		mrs.ScopeSpans = make([]model.ScopeSpans, 0, sss.Len())
 		for j := 0; j < sss.Len(); j++ {
 			ss := sss.At(j)
+			spans := ss.Spans()
+			if dropEmpty && spans.Len() == 0 {
+				continue
+			}
 			sc := ss.Scope()
 			mss := model.ScopeSpans{Scope: model.Scope{
 				Name:                   sc.Name(),
@@ -32,12 +49,14 @@ func FromPdata(td ptrace.Traces) []model.ResourceSpans {
 				Attributes:             fromMap(sc.Attributes()),
 				DroppedAttributesCount: sc.DroppedAttributesCount(),
 			}}
-			spans := ss.Spans()
 			mss.Spans = make([]model.Span, 0, spans.Len())
 			for k := 0; k < spans.Len(); k++ {
 				mss.Spans = append(mss.Spans, fromSpan(spans.At(k)))
 			}
 			mrs.ScopeSpans = append(mrs.ScopeSpans, mss)
+		}
+		if dropEmpty && len(mrs.ScopeSpans) == 0 {
+			continue
 		}
 		out = append(out, mrs)
 	}

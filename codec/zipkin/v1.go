@@ -8,6 +8,8 @@ import (
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin/zipkinv1"
 
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
+	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -74,12 +76,12 @@ func v1Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 		v    int64
 	}{{".timestamp", m.Timestamp}, {".duration", m.Duration}} {
 		if t.v > maxMicros {
-			return nil, fieldErr(t.path, "%d out of range", t.v)
+			return nil, jsonpos.FieldErr(t.path, "%d out of range", t.v)
 		}
 	}
 	for i, a := range m.Annotations {
 		if a != nil && a.Timestamp > maxMicros {
-			return nil, fieldErr(fmt.Sprintf(".annotations[%d].timestamp", i), "%d out of range", a.Timestamp)
+			return nil, jsonpos.FieldErr(fmt.Sprintf(".annotations[%d].timestamp", i), "%d out of range", a.Timestamp)
 		}
 	}
 	norm, err := normaliseV1(raw, &m)
@@ -92,7 +94,7 @@ func v1Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 	if err != nil {
 		return nil, blameV1(err)
 	}
-	rss := appendPdata(nil, td)
+	rss := otlp.AppendNonEmpty(nil, td)
 	// With no timestamp anywhere the translator uses the wall clock; use
 	// the Unix epoch plus the duration instead, as its v2 twin does, so
 	// decoding is repeatable.
@@ -182,7 +184,7 @@ func blameV1(err error) error {
 		{"zipkinV1 span parentId: ", ".parentId"},
 	} {
 		if strings.HasPrefix(msg, f.prefix) {
-			return fieldErr(f.path, "%s", strings.TrimPrefix(msg, f.prefix))
+			return jsonpos.FieldErr(f.path, "%s", strings.TrimPrefix(msg, f.prefix))
 		}
 	}
 	return err

@@ -12,6 +12,8 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/zipkin/zipkinv2"
 	zipkinmodel "github.com/openzipkin/zipkin-go/model"
 
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
+	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -62,13 +64,13 @@ func v2Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 		return nil, blameID(&probe, err)
 	}
 	if zs.TraceID.Empty() {
-		return nil, fieldErr(".traceId", "missing or zero trace ID")
+		return nil, jsonpos.FieldErr(".traceId", "missing or zero trace ID")
 	}
 	td, err := v2Translator.ToTraces([]*zipkinmodel.SpanModel{&zs})
 	if err != nil {
 		return nil, err
 	}
-	rss := appendPdata(nil, td)
+	rss := otlp.AppendNonEmpty(nil, td)
 	sortAttrs(rss)
 	if code, ok := zs.Tags["otel.status_code"]; ok {
 		fixStatus(rss, code, zs.Tags["otel.status_description"])
@@ -98,14 +100,14 @@ func fixEndpointIPs(raw json.RawMessage) (json.RawMessage, error) {
 			}
 			var s string
 			if json.Unmarshal(v, &s) != nil {
-				return nil, fieldErr("."+key+"."+f, "want a string, got %s", abbrev(v))
+				return nil, jsonpos.FieldErr("."+key+"."+f, "want a string, got %s", abbrev(v))
 			}
 			if s == "" || net.ParseIP(s) != nil {
 				continue
 			}
 			fixedIP, ok := fixIPv4(s)
 			if !ok {
-				return nil, fieldErr("."+key+"."+f, "invalid IP address %q", s)
+				return nil, jsonpos.FieldErr("."+key+"."+f, "invalid IP address %q", s)
 			}
 			ep[f], _ = json.Marshal(fixedIP)
 		}
@@ -165,7 +167,7 @@ func checkMicros(path string, raw json.RawMessage) error {
 		return nil
 	}
 	if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f > maxMicros {
-		return fieldErr(path, "%s out of range", raw)
+		return jsonpos.FieldErr(path, "%s out of range", raw)
 	}
 	return nil
 }
@@ -200,7 +202,7 @@ func blameID(p *v2Probe, err error) error {
 			}
 			var s string
 			if json.Unmarshal(f.raw, &s) != nil || !isHex(s, f.max) || (f.name != ".parentId" && isZeroHex(s)) {
-				return fieldErr(f.name, "want 1 to %d hex digits, not all zero, got %s", f.max, abbrev(f.raw))
+				return jsonpos.FieldErr(f.name, "want 1 to %d hex digits, not all zero, got %s", f.max, abbrev(f.raw))
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -29,19 +30,19 @@ func DecodeV2(name string, r io.Reader, emit codec.EmitFunc) error {
 	return decode(name, r, emit, v2Span)
 }
 
-// spanFunc translates one raw span to model resource spans. A *fieldError
-// names the offending field below the span.
+// spanFunc translates one raw span to model resource spans. A
+// *jsonpos.FieldError names the offending field below the span.
 type spanFunc func(raw json.RawMessage) ([]model.ResourceSpans, error)
 
 type decoder struct {
-	*stream
+	*jsonpos.Stream
 	emit    codec.EmitFunc
 	convert spanFunc
 	chunk   grouper
 }
 
 func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) error {
-	d := &decoder{stream: newStream(name, r), emit: emit, convert: convert}
+	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit, convert: convert}
 	if err := d.run(); err != nil {
 		return err
 	}
@@ -50,23 +51,23 @@ func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) err
 
 func (d *decoder) run() error {
 	for doc := 0; ; doc++ {
-		if !d.dec.More() {
-			start := d.valueStart()
-			tok, err := d.dec.Token()
+		if !d.Decoder().More() {
+			start := d.ValueStart()
+			tok, err := d.Decoder().Token()
 			switch {
 			case err == io.EOF && doc == 0:
-				return d.errAt(-1, "", errors.New("empty input: no Zipkin JSON found"))
+				return d.ErrAt(-1, "", errors.New("empty input: no Zipkin JSON found"))
 			case err == io.EOF:
 				return nil
 			case err != nil:
-				return d.wrap(err, start, "$")
+				return d.Wrap(err, start, "$")
 			}
-			return d.errAt(start, "$", fmt.Errorf("want a JSON array of spans or a span object, found %v", tok))
+			return d.ErrAt(start, "$", fmt.Errorf("want a JSON array of spans or a span object, found %v", tok))
 		}
 		// Bytes before the tokenizer's position are done with; forget
 		// them so memory stays bounded by one span.
-		d.lr.forget(d.dec.InputOffset())
-		if err := d.value("$", d.valueStart()); err != nil {
+		d.Lines().Forget(d.Decoder().InputOffset())
+		if err := d.value("$", d.ValueStart()); err != nil {
 			return err
 		}
 	}
@@ -75,7 +76,7 @@ func (d *decoder) run() error {
 // peek returns the first byte of the next value (the decoder has buffered
 // it after More).
 func (d *decoder) peek(start int64) byte {
-	if b := d.lr.from(start); len(b) > 0 {
+	if b := d.Lines().From(start); len(b) > 0 {
 		return b[0]
 	}
 	return 0
@@ -85,23 +86,23 @@ func (d *decoder) peek(start int64) byte {
 func (d *decoder) value(path string, start int64) error {
 	switch d.peek(start) {
 	case '{':
-		raw, start, err := d.raw(path)
+		raw, start, err := d.Raw(path)
 		if err != nil {
 			return err
 		}
 		return d.span(raw, start, path)
 	case '[':
-		if _, _, err := d.token(path); err != nil {
+		if _, _, err := d.Token(path); err != nil {
 			return err
 		}
 		return d.array(path)
 	case 'n':
-		_, _, err := d.raw(path) // null: nothing
+		_, _, err := d.Raw(path) // null: nothing
 		return err
 	}
 	// Unknown, or not yet buffered (the tokenizer stops reading at ','):
 	// read a token and go on from there.
-	tok, _, err := d.token(path)
+	tok, _, err := d.Token(path)
 	if err != nil {
 		return err
 	}
@@ -117,19 +118,19 @@ func (d *decoder) value(path string, start int64) error {
 	case nil:
 		return nil
 	}
-	return d.errAt(start, path, fmt.Errorf("want a span object or an array of spans, found %v", tok))
+	return d.ErrAt(start, path, fmt.Errorf("want a span object or an array of spans, found %v", tok))
 }
 
 // array reads the elements of an array whose '[' has been consumed.
 func (d *decoder) array(path string) error {
-	for i := 0; d.dec.More(); i++ {
+	for i := 0; d.Decoder().More(); i++ {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		d.lr.forget(d.dec.InputOffset())
-		if err := d.value(p, d.valueStart()); err != nil {
+		d.Lines().Forget(d.Decoder().InputOffset())
+		if err := d.value(p, d.ValueStart()); err != nil {
 			return err
 		}
 	}
-	_, _, err := d.token(path)
+	_, _, err := d.Token(path)
 	return err
 }
 
@@ -137,9 +138,9 @@ func (d *decoder) array(path string) error {
 // been consumed and returns the object's bytes.
 func (d *decoder) rest(start int64, path string) (json.RawMessage, error) {
 	for depth := 1; depth > 0; {
-		tok, err := d.dec.Token()
+		tok, err := d.Decoder().Token()
 		if err != nil {
-			return nil, d.wrap(err, start, path)
+			return nil, d.Wrap(err, start, path)
 		}
 		switch tok {
 		case json.Delim('{'), json.Delim('['):
@@ -148,10 +149,10 @@ func (d *decoder) rest(start int64, path string) (json.RawMessage, error) {
 			depth--
 		}
 	}
-	end := d.dec.InputOffset()
-	b := d.lr.from(start)
+	end := d.Decoder().InputOffset()
+	b := d.Lines().From(start)
 	if int64(len(b)) < end-start {
-		return nil, d.errAt(start, path, errors.New("internal error: span bytes not buffered"))
+		return nil, d.ErrAt(start, path, errors.New("internal error: span bytes not buffered"))
 	}
 	return append(json.RawMessage(nil), b[:end-start]...), nil
 }
@@ -159,7 +160,7 @@ func (d *decoder) rest(start int64, path string) (json.RawMessage, error) {
 func (d *decoder) span(raw json.RawMessage, start int64, path string) error {
 	rss, err := d.convert(raw)
 	if err != nil {
-		return d.valueErr(err, start, path)
+		return d.ValueErr(err, start, path)
 	}
 	for i := range rss {
 		d.chunk.add(&rss[i])

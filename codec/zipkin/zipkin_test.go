@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/codectest"
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 )
@@ -64,25 +66,14 @@ var v2Fixtures = []fixture{
 }
 
 func checkFixture(t *testing.T, tc fixture, dec codec.Decoder) {
-	bs, err := decodeFixture(t, tc.file, dec)
+	bs, err := codectest.DecodeFixture(t, tc.file, dec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := statsOf(bs)
-	if st.traces != tc.traces || st.spans != tc.spans || st.errors != tc.errors {
-		t.Errorf("traces/spans/errors = %d/%d/%d, want %d/%d/%d", st.traces, st.spans, st.errors, tc.traces, tc.spans, tc.errors)
-	}
-	if !slices.Equal(st.services, tc.services) {
-		t.Errorf("services = %q, want %q", st.services, tc.services)
-	}
-	for _, r := range allSpans(bs) {
-		if r.Span.TraceID.IsZero() || r.Span.SpanID.IsZero() {
-			t.Errorf("span %q has a zero ID", r.Span.Name)
-		}
-	}
+	codectest.CheckCounts(t, bs, tc.traces, tc.spans, tc.errors, tc.services)
 	// Decoding twice gives the same output.
-	again, _ := decodeFixture(t, tc.file, dec)
-	if dump(bs) != dump(again) {
+	again, _ := codectest.DecodeFixture(t, tc.file, dec)
+	if codectest.Dump(bs) != codectest.Dump(again) {
 		t.Error("decoding is not repeatable")
 	}
 }
@@ -99,51 +90,15 @@ func TestFixturesV2(t *testing.T) {
 	}
 }
 
-func wantAttr(t *testing.T, attrs []model.Attribute, key string, want model.Value) {
-	t.Helper()
-	got, ok := attr(attrs, key)
-	if !ok {
-		t.Errorf("attribute %q missing", key)
-		return
-	}
-	if !got.Equal(want) {
-		t.Errorf("attribute %q = %s %q, want %s %q", key, got.Type, got.AsString(), want.Type, want.AsString())
-	}
-}
-
-func spansWithID(t *testing.T, bs []codec.Batch, id string) []model.SpanRef {
-	t.Helper()
-	sid, err := model.ParseSpanID(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []model.SpanRef
-	for _, r := range allSpans(bs) {
-		if r.Span.SpanID == sid {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func pid(t *testing.T, s string) model.SpanID {
-	t.Helper()
-	id, err := model.ParseSpanID(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // skew.json: span 74280ae0c10d8062 is shared by a SERVER half (serviceb)
 // and a CLIENT half (servicea); the server half starts 65 ms before the
 // client half (clock skew), which is kept as is.
 func TestV2SharedSpanAndSkew(t *testing.T) {
-	bs, err := decodeFixture(t, "zipkin/v2/skew.json", DecodeV2)
+	bs, err := codectest.DecodeFixture(t, "zipkin/v2/skew.json", DecodeV2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	halves := spansWithID(t, bs, "74280ae0c10d8062")
+	halves := codectest.SpansWithID(t, bs, "74280ae0c10d8062")
 	if len(halves) != 2 {
 		t.Fatalf("%d spans with the shared ID, want 2", len(halves))
 	}
@@ -165,66 +120,66 @@ func TestV2SharedSpanAndSkew(t *testing.T) {
 		t.Errorf("durations = %d / %d", srv.Span.Duration(), cli.Span.Duration())
 	}
 	for _, h := range halves {
-		if h.Span.ParentSpanID != pid(t, "bf396325699c84bf") {
+		if h.Span.ParentSpanID != codectest.SpanID(t, "bf396325699c84bf") {
 			t.Errorf("%s half parent = %s", h.Span.Kind, h.Span.ParentSpanID)
 		}
 	}
-	async := spansWithID(t, bs, "43210ae0c10d1234")[0]
-	if async.Span.Kind != model.KindUnspecified || async.Span.ParentSpanID != pid(t, "74280ae0c10d8062") {
+	async := codectest.SpansWithID(t, bs, "43210ae0c10d1234")[0]
+	if async.Span.Kind != model.KindUnspecified || async.Span.ParentSpanID != codectest.SpanID(t, "74280ae0c10d8062") {
 		t.Errorf("async kind %s parent %s", async.Span.Kind, async.Span.ParentSpanID)
 	}
-	wantAttr(t, async.Span.Attributes, "network.local.address", model.StringValue("192.0.0.0"))
+	codectest.WantAttr(t, async.Span.Attributes, "network.local.address", model.StringValue("192.0.0.0"))
 }
 
 // zipkin2-chinese.json (a single span object): an error tag with a message,
 // non-ASCII names, a remote endpoint.
 func TestV2SingleObjectErrorTag(t *testing.T) {
-	bs, err := decodeFixture(t, "zipkin/v2/zipkin2-chinese.json", DecodeV2)
+	bs, err := codectest.DecodeFixture(t, "zipkin/v2/zipkin2-chinese.json", DecodeV2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := spansWithID(t, bs, "4d1e00c0db9010db")[0]
+	r := codectest.SpansWithID(t, bs, "4d1e00c0db9010db")[0]
 	if r.Span.Name != "个人信息查询" || r.Span.Kind != model.KindClient || r.Resource.ServiceName() != "订单维护服务" {
 		t.Errorf("span %q kind %s service %q", r.Span.Name, r.Span.Kind, r.Resource.ServiceName())
 	}
-	if r.Span.TraceID.String() != "4d1e00c0db9010db86154a4ba6e91385" || r.Span.ParentSpanID != pid(t, "86154a4ba6e91385") {
+	if r.Span.TraceID.String() != "4d1e00c0db9010db86154a4ba6e91385" || r.Span.ParentSpanID != codectest.SpanID(t, "86154a4ba6e91385") {
 		t.Errorf("ids %s parent %s", r.Span.TraceID, r.Span.ParentSpanID)
 	}
 	if r.Span.Status.Code != model.StatusError {
 		t.Errorf("status = %s", r.Span.Status.Code)
 	}
 	// The translator keeps an error tag whose value is not "true".
-	wantAttr(t, r.Span.Attributes, "error", model.StringValue("此用户没有操作权限"))
-	wantAttr(t, r.Span.Attributes, "service.peer.name", model.StringValue("个人信息服务"))
-	wantAttr(t, r.Span.Attributes, "net.peer.port", model.IntValue(9000))
-	wantAttr(t, r.Span.Attributes, "network.local.address", model.StringValue("2001:db8::c001"))
+	codectest.WantAttr(t, r.Span.Attributes, "error", model.StringValue("此用户没有操作权限"))
+	codectest.WantAttr(t, r.Span.Attributes, "service.peer.name", model.StringValue("个人信息服务"))
+	codectest.WantAttr(t, r.Span.Attributes, "net.peer.port", model.IntValue(9000))
+	codectest.WantAttr(t, r.Span.Attributes, "network.local.address", model.StringValue("2001:db8::c001"))
 }
 
 func TestV2MessagingAndEvents(t *testing.T) {
-	bs, err := decodeFixture(t, "zipkin/v2/messaging-kafka.json", DecodeV2)
+	bs, err := codectest.DecodeFixture(t, "zipkin/v2/messaging-kafka.json", DecodeV2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kinds := map[model.SpanKind]int{}
-	for _, r := range allSpans(bs) {
+	for _, r := range codectest.AllSpans(bs) {
 		kinds[r.Span.Kind]++
 	}
 	if kinds[model.KindProducer] == 0 || kinds[model.KindConsumer] == 0 {
 		t.Errorf("kinds = %v, want producers and consumers", kinds)
 	}
-	r := spansWithID(t, bs, "2f77d5b0b8e0de35")[0]
+	r := codectest.SpansWithID(t, bs, "2f77d5b0b8e0de35")[0]
 	if r.Span.Name != "on-message" || r.Span.Status.Code != model.StatusError || r.Resource.ServiceName() != "serviceb" {
 		t.Errorf("span %q status %s service %q", r.Span.Name, r.Span.Status.Code, r.Resource.ServiceName())
 	}
-	wantAttr(t, r.Span.Attributes, "error", model.StringValue("some error"))
+	codectest.WantAttr(t, r.Span.Attributes, "error", model.StringValue("some error"))
 
 	// sample3.json: annotations -> events; otel.status_code "ERROR" -> error
 	// status with the description as message.
-	bs, err = decodeFixture(t, "opentelemetry-collector-contrib/zipkin-v2/sample3.json", DecodeV2)
+	bs, err = codectest.DecodeFixture(t, "opentelemetry-collector-contrib/zipkin-v2/sample3.json", DecodeV2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := allSpans(bs)[0].Span
+	s := codectest.AllSpans(bs)[0].Span
 	if s.Status.Code != model.StatusError || s.Status.Message != "Something failed" {
 		t.Errorf("status = %+v", s.Status)
 	}
@@ -236,16 +191,16 @@ func TestV2MessagingAndEvents(t *testing.T) {
 // span-rpc.json: one v1 span holding both RPC sides (cs/cr from zipkin-web,
 // sr/ss from zipkin-query), plus ws/wr annotations and ca/sa with value true.
 func TestV1SharedRPCSpan(t *testing.T) {
-	bs, err := decodeFixture(t, "zipkin/v1/span-rpc.json", DecodeV1)
+	bs, err := codectest.DecodeFixture(t, "zipkin/v1/span-rpc.json", DecodeV1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := spansWithID(t, bs, "d673d7abe80d2f3f")[0]
+	r := codectest.SpansWithID(t, bs, "d673d7abe80d2f3f")[0]
 	if r.Span.Kind != model.KindClient || r.Resource.ServiceName() != "zipkin-web" {
 		t.Errorf("kind %s service %q", r.Span.Kind, r.Resource.ServiceName())
 	}
-	wantAttr(t, r.Resource.Attributes, "ipv4", model.StringValue("127.0.0.1"))
-	if r.Span.ParentSpanID != pid(t, "83c138a4ee0f3de9") {
+	codectest.WantAttr(t, r.Resource.Attributes, "ipv4", model.StringValue("127.0.0.1"))
+	if r.Span.ParentSpanID != codectest.SpanID(t, "83c138a4ee0f3de9") {
 		t.Errorf("parent = %s", r.Span.ParentSpanID)
 	}
 	if r.Span.StartTimeUnixNano != 1461750491274000000 || r.Span.EndTimeUnixNano != 1461750491325000000 {
@@ -254,16 +209,16 @@ func TestV1SharedRPCSpan(t *testing.T) {
 	if len(r.Span.Events) != 2 || r.Span.Events[0].Name != "ws" || r.Span.Events[1].Name != "wr" {
 		t.Errorf("events = %+v", r.Span.Events)
 	}
-	wantAttr(t, r.Span.Attributes, "http.path", model.StringValue("/api/v1/traces"))
-	wantAttr(t, r.Span.Attributes, "sa", model.StringValue("true"))
+	codectest.WantAttr(t, r.Span.Attributes, "http.path", model.StringValue("/api/v1/traces"))
+	codectest.WantAttr(t, r.Span.Attributes, "sa", model.StringValue("true"))
 
 	// span-local.json: "lc" becomes the component attribute.
-	bs, err = decodeFixture(t, "zipkin/v1/span-local.json", DecodeV1)
+	bs, err = codectest.DecodeFixture(t, "zipkin/v1/span-local.json", DecodeV1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = allSpans(bs)[0]
-	wantAttr(t, r.Span.Attributes, "component", model.StringValue("JDBCSpanStore"))
+	r = codectest.AllSpans(bs)[0]
+	codectest.WantAttr(t, r.Span.Attributes, "component", model.StringValue("JDBCSpanStore"))
 	if r.Resource.ServiceName() != "zipkin-server" || r.Span.Duration() != 15495000 {
 		t.Errorf("service %q duration %d", r.Resource.ServiceName(), r.Span.Duration())
 	}
@@ -271,28 +226,28 @@ func TestV1SharedRPCSpan(t *testing.T) {
 
 func TestV1NoTimestamps(t *testing.T) {
 	// zipkin_v2_notimestamp.json: start and end come from sr/ss.
-	bs, err := decodeFixture(t, "opentelemetry-collector/zipkin_v2_notimestamp.json", DecodeV1)
+	bs, err := codectest.DecodeFixture(t, "opentelemetry-collector/zipkin_v2_notimestamp.json", DecodeV1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := allSpans(bs)[0].Span
+	s := codectest.AllSpans(bs)[0].Span
 	if s.Kind != model.KindServer || s.StartTimeUnixNano != 1615821510040000000 || s.EndTimeUnixNano != 1615821510041000000 {
 		t.Errorf("kind %s time %d..%d", s.Kind, s.StartTimeUnixNano, s.EndTimeUnixNano)
 	}
 	// No time anywhere: epoch + duration, not the wall clock.
-	bs, err = decodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","duration":7}]`)
+	bs, err = codectest.DecodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","duration":7}]`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s = allSpans(bs)[0].Span
+	s = codectest.AllSpans(bs)[0].Span
 	if s.StartTimeUnixNano != 0 || s.EndTimeUnixNano != 7000 {
 		t.Errorf("time %d..%d, want 0..7000", s.StartTimeUnixNano, s.EndTimeUnixNano)
 	}
-	wantAttr(t, s.Attributes, absentStart, model.BoolValue(true))
+	codectest.WantAttr(t, s.Attributes, absentStart, model.BoolValue(true))
 }
 
 func TestV1BadParentID(t *testing.T) {
-	_, err := decodeFixture(t, "opentelemetry-collector/zipkin_v1_error_batch.json", DecodeV1)
+	_, err := codectest.DecodeFixture(t, "opentelemetry-collector/zipkin_v1_error_batch.json", DecodeV1)
 	var de *codec.DecodeError
 	if !errors.As(err, &de) {
 		t.Fatalf("err = %v, want a DecodeError", err)
@@ -316,11 +271,11 @@ func TestGolden(t *testing.T) {
 		{"v1-multiple-batches", "opentelemetry-collector/zipkin_v1_multiple_batches.json", DecodeV1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bs, err := decodeFixture(t, tc.file, tc.dec)
+			bs, err := codectest.DecodeFixture(t, tc.file, tc.dec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, dump(bs))
+			codectest.Golden(t, tc.name, codectest.Dump(bs))
 		})
 	}
 }
@@ -348,19 +303,19 @@ func TestForms(t *testing.T) {
 		{"v2 leading-zero ipv4", DecodeV2, `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bs, err := decodeString(tc.dec, tc.in)
+			bs, err := codectest.DecodeString(tc.dec, tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := statsOf(bs).spans; n != tc.spans {
+			if n := codectest.StatsOf(bs).Spans; n != tc.spans {
 				t.Errorf("%d spans, want %d", n, tc.spans)
 			}
 		})
 	}
-	bs, _ := decodeString(DecodeV2, `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`)
-	wantAttr(t, allSpans(bs)[0].Span.Attributes, "network.local.address", model.StringValue("10.0.0.1"))
-	bs, _ = decodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","binaryAnnotations":[{"key":"n","value":42}]}]`)
-	wantAttr(t, allSpans(bs)[0].Span.Attributes, "n", model.StringValue("42"))
+	bs, _ := codectest.DecodeString(DecodeV2, `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`)
+	codectest.WantAttr(t, codectest.AllSpans(bs)[0].Span.Attributes, "network.local.address", model.StringValue("10.0.0.1"))
+	bs, _ = codectest.DecodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","binaryAnnotations":[{"key":"n","value":42}]}]`)
+	codectest.WantAttr(t, codectest.AllSpans(bs)[0].Span.Attributes, "n", model.StringValue("42"))
 }
 
 func TestErrors(t *testing.T) {
@@ -391,20 +346,8 @@ func TestErrors(t *testing.T) {
 		{"v1 truncated", DecodeV1, `[{"traceId":"0000000000000001",`, []string{"in.json:1:", "unexpected end of input"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeString(tc.dec, tc.in)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			t.Log(err)
-			var de *codec.DecodeError
-			if !errors.As(err, &de) {
-				t.Errorf("error is %T, want *codec.DecodeError", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			_, err := codectest.DecodeString(tc.dec, tc.in)
+			codectest.WantDecodeError(t, err, tc.want)
 		})
 	}
 }
@@ -433,7 +376,7 @@ func TestChunksAndMemory(t *testing.T) {
 	var d *decoder
 	var sizes []int
 	maxBuf := 0
-	d = &decoder{stream: newStream("big.json", strings.NewReader(b.String())), convert: v2Span, emit: func(bt codec.Batch) error {
+	d = &decoder{Stream: jsonpos.NewStream("big.json", strings.NewReader(b.String())), convert: v2Span, emit: func(bt codec.Batch) error {
 		n := 0
 		for _, rs := range bt {
 			for _, ss := range rs.ScopeSpans {
@@ -441,7 +384,7 @@ func TestChunksAndMemory(t *testing.T) {
 			}
 		}
 		sizes = append(sizes, n)
-		maxBuf = max(maxBuf, len(d.lr.buf))
+		maxBuf = max(maxBuf, d.Lines().Buffered())
 		return nil
 	}}
 	if err := d.run(); err != nil {
@@ -454,7 +397,7 @@ func TestChunksAndMemory(t *testing.T) {
 		t.Errorf("batch sizes = %v", sizes)
 	}
 	// Errors late in the stream still have the right line and column.
-	_, err := decodeString(DecodeV2, b.String()[:b.Len()-1]+",\n  {\"id\": 5}]")
+	_, err := codectest.DecodeString(DecodeV2, b.String()[:b.Len()-1]+",\n  {\"id\": 5}]")
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in.json:%d:3: $[%d]", n+1, n)) {
 		t.Errorf("error = %v, want line %d col 3", err, n+1)
 	}
@@ -479,40 +422,14 @@ func fuzzSeeds(f *testing.F) {
 	f.Add([]byte("[" + v2a + "," + v1a + "]"))
 }
 
-func fuzzDecoder(f *testing.F, dec codec.Decoder) {
-	f.Fuzz(func(t *testing.T, in []byte) {
-		err := dec("fuzz.json", strings.NewReader(string(in)), func(b codec.Batch) error {
-			for _, rs := range b {
-				for _, ss := range rs.ScopeSpans {
-					for _, s := range ss.Spans {
-						if s.TraceID.IsZero() || s.SpanID.IsZero() {
-							t.Fatalf("zero ID in decoded span %+v", s)
-						}
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			var de *codec.DecodeError
-			if !errors.As(err, &de) {
-				t.Fatalf("error %T is not a DecodeError: %v", err, err)
-			}
-			if !strings.HasPrefix(err.Error(), "fuzz.json") {
-				t.Fatalf("error does not name the file: %v", err)
-			}
-		}
-	})
-}
-
 func FuzzDecodeV1(f *testing.F) {
 	fuzzSeeds(f)
-	fuzzDecoder(f, DecodeV1)
+	codectest.FuzzDecoder(f, DecodeV1)
 }
 
 func FuzzDecodeV2(f *testing.F) {
 	fuzzSeeds(f)
-	fuzzDecoder(f, DecodeV2)
+	codectest.FuzzDecoder(f, DecodeV2)
 }
 
 // The OpenTelemetry Zipkin exporter writes span links as otlp.link.N tags
@@ -520,11 +437,11 @@ func FuzzDecodeV2(f *testing.F) {
 // turns them back into links.
 func TestV2Links(t *testing.T) {
 	in := `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s"},"tags":{"otlp.link.0":"0102030405060708090a0b0c0d0e0f10|1112131415161718|k=v|{\"a\":\"b\",\"n\":3}|2"}}`
-	bs, err := decodeString(DecodeV2, in)
+	bs, err := codectest.DecodeString(DecodeV2, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := allSpans(bs)[0].Span
+	s := codectest.AllSpans(bs)[0].Span
 	if len(s.Links) != 1 {
 		t.Fatalf("links = %+v", s.Links)
 	}
@@ -532,9 +449,9 @@ func TestV2Links(t *testing.T) {
 	if l.TraceID.String() != "0102030405060708090a0b0c0d0e0f10" || l.SpanID.String() != "1112131415161718" || l.TraceState != "k=v" || l.DroppedAttributesCount != 2 {
 		t.Errorf("link = %+v", l)
 	}
-	wantAttr(t, l.Attributes, "a", model.StringValue("b"))
-	wantAttr(t, l.Attributes, "n", model.IntValue(3))
-	if _, ok := attr(s.Attributes, "otlp.link.0"); ok {
+	codectest.WantAttr(t, l.Attributes, "a", model.StringValue("b"))
+	codectest.WantAttr(t, l.Attributes, "n", model.IntValue(3))
+	if _, ok := model.Find(s.Attributes, "otlp.link.0"); ok {
 		t.Error("otlp.link.0 kept as an attribute")
 	}
 }

@@ -1,15 +1,15 @@
-package zipkin
+package jsonpos
 
 import (
 	"io"
 	"sort"
 )
 
-// lineReader counts bytes and remembers where lines start, so a byte offset
+// LineReader counts bytes and remembers where lines start, so a byte offset
 // in a stream can be turned into line:col after the bytes have gone by.
-// forget drops newline positions before an offset that will not be asked
+// Forget drops newline positions before an offset that will not be asked
 // about again, keeping memory bounded by the current element.
-type lineReader struct {
+type LineReader struct {
 	r       io.Reader
 	pos     int64
 	nl      []int64 // offsets of '\n' not yet forgotten, ascending
@@ -22,9 +22,12 @@ type lineReader struct {
 	bufStart int64
 }
 
-func newLineReader(r io.Reader) *lineReader { return &lineReader{r: r, lastNL: -1} }
+// NewLineReader returns a LineReader reading from r.
+func NewLineReader(r io.Reader) *LineReader { return &LineReader{r: r, lastNL: -1} }
 
-func (l *lineReader) Read(p []byte) (int, error) {
+// Read reads from the underlying reader, recording newlines and keeping the
+// bytes for From.
+func (l *LineReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.buf = append(l.buf, p[:n]...)
 	for i, c := range p[:n] {
@@ -36,8 +39,14 @@ func (l *lineReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// forget discards newlines and bytes before off.
-func (l *lineReader) forget(off int64) {
+// Pos returns the number of bytes read so far.
+func (l *LineReader) Pos() int64 { return l.pos }
+
+// Buffered returns how many bytes are kept for From.
+func (l *LineReader) Buffered() int { return len(l.buf) }
+
+// Forget discards newlines and bytes before off.
+func (l *LineReader) Forget(off int64) {
 	if k := off - l.bufStart; k > 0 && k <= int64(len(l.buf)) {
 		l.buf = append(l.buf[:0], l.buf[k:]...)
 		l.bufStart = off
@@ -51,9 +60,9 @@ func (l *lineReader) forget(off int64) {
 	l.nl = append(l.nl[:0], l.nl[i:]...)
 }
 
-// lineCol returns the 1-based line and column of byte offset off, or 0, 0
+// LineCol returns the 1-based line and column of byte offset off, or 0, 0
 // when off lies before forgotten data.
-func (l *lineReader) lineCol(off int64) (line, col int) {
+func (l *LineReader) LineCol(off int64) (line, col int) {
 	if off < 0 || off <= l.lastNL {
 		return 0, 0
 	}
@@ -65,8 +74,8 @@ func (l *lineReader) lineCol(off int64) (line, col int) {
 	return l.dropped + i + 1, int(off - prev)
 }
 
-// from returns the bytes read from offset off on (nil if forgotten).
-func (l *lineReader) from(off int64) []byte {
+// From returns the bytes read from offset off on (nil if forgotten).
+func (l *LineReader) From(off int64) []byte {
 	k := off - l.bufStart
 	if k < 0 || k > int64(len(l.buf)) {
 		return nil

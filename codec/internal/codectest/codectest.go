@@ -1,0 +1,330 @@
+// Package codectest holds test helpers shared by the codec test suites
+// (jaeger, zipkin): decoding fixtures and strings, counting and finding
+// spans, checking attributes and errors, golden files and fuzz bodies.
+//
+// Importing it registers the -update flag, which makes Golden rewrite
+// testdata/*.golden instead of comparing with it.
+package codectest
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// DecodeFixture decodes a shared fixture with dec and returns the emitted
+// batches.
+func DecodeFixture(t *testing.T, rel string, dec codec.Decoder) ([]codec.Batch, error) {
+	t.Helper()
+	f, err := os.Open(fixtures.Path(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []codec.Batch
+	err = dec(rel, f, func(b codec.Batch) error {
+		out = append(out, b)
+		return nil
+	})
+	return out, err
+}
+
+// DecodeString decodes in, named "in.json", with dec and returns the
+// emitted batches.
+func DecodeString(dec codec.Decoder, in string) ([]codec.Batch, error) {
+	var out []codec.Batch
+	err := dec("in.json", strings.NewReader(in), func(b codec.Batch) error {
+		out = append(out, b)
+		return nil
+	})
+	return out, err
+}
+
+// Stats counts what a decoder emitted.
+type Stats struct {
+	Traces, Spans, Errors int      // distinct trace IDs, spans, spans with error status
+	Services              []string // distinct resource service names, sorted
+}
+
+// StatsOf counts the traces, spans, error spans and services in bs.
+func StatsOf(bs []codec.Batch) Stats {
+	traces := map[model.TraceID]bool{}
+	svcs := map[string]bool{}
+	var st Stats
+	for _, b := range bs {
+		for _, rs := range b {
+			if n := rs.Resource.ServiceName(); n != "" {
+				svcs[n] = true
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					traces[s.TraceID] = true
+					st.Spans++
+					if s.Status.Code == model.StatusError {
+						st.Errors++
+					}
+				}
+			}
+		}
+	}
+	st.Traces = len(traces)
+	for s := range svcs {
+		st.Services = append(st.Services, s)
+	}
+	sort.Strings(st.Services)
+	return st
+}
+
+// CheckCounts checks that bs holds the given numbers of distinct traces,
+// spans and error spans and the given (sorted) resource service names, and
+// that no span has a zero trace or span ID.
+func CheckCounts(t *testing.T, bs []codec.Batch, traces, spans, errs int, services []string) {
+	t.Helper()
+	st := StatsOf(bs)
+	if st.Traces != traces || st.Spans != spans || st.Errors != errs {
+		t.Errorf("traces/spans/errors = %d/%d/%d, want %d/%d/%d", st.Traces, st.Spans, st.Errors, traces, spans, errs)
+	}
+	if !slices.Equal(st.Services, services) {
+		t.Errorf("services = %q, want %q", st.Services, services)
+	}
+	for _, r := range AllSpans(bs) {
+		if r.Span.TraceID.IsZero() || r.Span.SpanID.IsZero() {
+			t.Errorf("span %q has a zero ID", r.Span.Name)
+		}
+	}
+}
+
+// AllSpans returns every span with its resource and scope, in emitted order.
+func AllSpans(bs []codec.Batch) []model.SpanRef {
+	var out []model.SpanRef
+	for _, b := range bs {
+		for i := range b {
+			rs := &b[i]
+			for j := range rs.ScopeSpans {
+				ss := &rs.ScopeSpans[j]
+				for k := range ss.Spans {
+					out = append(out, model.SpanRef{Resource: &rs.Resource, Scope: &ss.Scope, Span: &ss.Spans[k]})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func spansWhere(bs []codec.Batch, keep func(*model.Span) bool) []model.SpanRef {
+	var out []model.SpanRef
+	for _, r := range AllSpans(bs) {
+		if keep(r.Span) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// SpansWithID returns the spans with the given hex span ID, in emitted
+// order.
+func SpansWithID(t *testing.T, bs []codec.Batch, spanID string) []model.SpanRef {
+	t.Helper()
+	id := SpanID(t, spanID)
+	return spansWhere(bs, func(s *model.Span) bool { return s.SpanID == id })
+}
+
+// FindSpan returns the span with the given hex span ID; it fails the test
+// when there is not exactly one.
+func FindSpan(t *testing.T, bs []codec.Batch, spanID string) model.SpanRef {
+	t.Helper()
+	found := SpansWithID(t, bs, spanID)
+	if len(found) != 1 {
+		t.Fatalf("span %s: found %d spans, want 1", spanID, len(found))
+	}
+	return found[0]
+}
+
+// SpanNamed returns the span with the given name; it fails the test when
+// there is not exactly one.
+func SpanNamed(t *testing.T, bs []codec.Batch, name string) model.SpanRef {
+	t.Helper()
+	found := spansWhere(bs, func(s *model.Span) bool { return s.Name == name })
+	if len(found) != 1 {
+		t.Fatalf("span %q: found %d, want 1", name, len(found))
+	}
+	return found[0]
+}
+
+// SpanID parses a hex span ID, failing the test if it is malformed.
+func SpanID(t *testing.T, s string) model.SpanID {
+	t.Helper()
+	id, err := model.ParseSpanID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TraceID parses a hex trace ID, failing the test if it is malformed.
+func TraceID(t *testing.T, s string) model.TraceID {
+	t.Helper()
+	id, err := model.ParseTraceID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// WantAttr checks that attrs holds key with the value want.
+func WantAttr(t *testing.T, attrs []model.Attribute, key string, want model.Value) {
+	t.Helper()
+	got, ok := model.Find(attrs, key)
+	if !ok {
+		t.Errorf("attribute %q missing", key)
+		return
+	}
+	if !got.Equal(want) {
+		t.Errorf("attribute %q = %s %q, want %s %q", key, got.Type, got.AsString(), want.Type, want.AsString())
+	}
+}
+
+// WantDecodeError checks that err is a *codec.DecodeError whose text holds
+// every string in want.
+func WantDecodeError(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	t.Log(err)
+	var de *codec.DecodeError
+	if !errors.As(err, &de) {
+		t.Errorf("error is %T, want *codec.DecodeError", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+}
+
+// FuzzDecoder fuzzes dec: decoded spans must have non-zero IDs and errors
+// must be DecodeErrors naming the file.
+func FuzzDecoder(f *testing.F, dec codec.Decoder) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		err := dec("fuzz.json", strings.NewReader(string(in)), func(b codec.Batch) error {
+			for _, rs := range b {
+				for _, ss := range rs.ScopeSpans {
+					for _, s := range ss.Spans {
+						if s.TraceID.IsZero() || s.SpanID.IsZero() {
+							t.Fatalf("zero ID in decoded span %+v", s)
+						}
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			var de *codec.DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %T is not a DecodeError: %v", err, err)
+			}
+			if !strings.HasPrefix(err.Error(), "fuzz.json") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+		}
+	})
+}
+
+// Dump renders batches as stable text for golden files.
+func Dump(bs []codec.Batch) string {
+	var b strings.Builder
+	for i, batch := range bs {
+		fmt.Fprintf(&b, "batch %d\n", i)
+		for _, rs := range batch {
+			fmt.Fprintf(&b, "  resource%s\n", attrsText(rs.Resource.Attributes))
+			for _, ss := range rs.ScopeSpans {
+				fmt.Fprintf(&b, "    scope %q %q%s\n", ss.Scope.Name, ss.Scope.Version, attrsText(ss.Scope.Attributes))
+				for _, s := range ss.Spans {
+					fmt.Fprintf(&b, "      span %s %s parent=%s kind=%s name=%q\n", s.TraceID, s.SpanID, s.ParentSpanID, s.Kind, s.Name)
+					fmt.Fprintf(&b, "        time %d..%d status=%s %q", s.StartTimeUnixNano, s.EndTimeUnixNano, s.Status.Code, s.Status.Message)
+					if s.TraceState != "" {
+						fmt.Fprintf(&b, " tracestate=%q", s.TraceState)
+					}
+					b.WriteString("\n")
+					for _, a := range s.Attributes {
+						fmt.Fprintf(&b, "        attr %s\n", attrText(a))
+					}
+					for _, e := range s.Events {
+						fmt.Fprintf(&b, "        event %d %q%s\n", e.TimeUnixNano, e.Name, attrsText(e.Attributes))
+					}
+					for _, l := range s.Links {
+						fmt.Fprintf(&b, "        link %s %s%s\n", l.TraceID, l.SpanID, attrsText(l.Attributes))
+					}
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+func attrText(a model.Attribute) string {
+	return fmt.Sprintf("%s=%s:%q", a.Key, a.Value.Type, a.Value.AsString())
+}
+
+func attrsText(as []model.Attribute) string {
+	var b strings.Builder
+	for _, a := range as {
+		b.WriteString(" ")
+		b.WriteString(attrText(a))
+	}
+	return b.String()
+}
+
+// Golden compares got with testdata/name.golden (relative to the test's
+// package directory), rewriting it with -update.
+func Golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from decoded output; diff:\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff shows the first differing lines.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, wl, gl)
+		}
+	}
+	return ""
+}

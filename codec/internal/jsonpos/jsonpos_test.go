@@ -1,0 +1,70 @@
+package jsonpos
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/tracectl/tracectl/codec"
+)
+
+func TestLineReaderForget(t *testing.T) {
+	lr := NewLineReader(strings.NewReader("ab\ncd\nef"))
+	if _, err := io.ReadAll(lr); err != nil {
+		t.Fatal(err)
+	}
+	if lr.Pos() != 8 {
+		t.Fatalf("pos = %d", lr.Pos())
+	}
+	for off, want := range map[int64][2]int{0: {1, 1}, 2: {1, 3}, 3: {2, 1}, 7: {3, 2}} {
+		if l, c := lr.LineCol(off); l != want[0] || c != want[1] {
+			t.Errorf("LineCol(%d) = %d:%d, want %d:%d", off, l, c, want[0], want[1])
+		}
+	}
+	lr.Forget(4)
+	if l, c := lr.LineCol(7); l != 3 || c != 2 {
+		t.Errorf("after Forget, LineCol(7) = %d:%d, want 3:2", l, c)
+	}
+	if l, c := lr.LineCol(2); l != 0 || c != 0 {
+		t.Errorf("LineCol of forgotten offset = %d:%d, want 0:0", l, c)
+	}
+	if got := string(lr.From(4)); got != "d\nef" || lr.Buffered() != 4 {
+		t.Errorf("From(4) = %q, Buffered = %d", got, lr.Buffered())
+	}
+	if lr.From(1) != nil {
+		t.Error("From of forgotten offset is not nil")
+	}
+}
+
+// ValueErr keeps a conversion error's text and puts it at the value's start
+// (it does not take io.EOF inside it for the end of the input); syntax
+// errors are located by scanning the value again.
+func TestValueErr(t *testing.T) {
+	s := NewStream("in.json", strings.NewReader("[\n  {\"a\": 1}]"))
+	raw, start, err := s.Raw("$") // the whole array
+	if err != nil || start != 0 {
+		t.Fatal(raw, start, err)
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("bad: %w", io.ErrUnexpectedEOF), "in.json:1:1: $: bad: unexpected EOF"},
+		{Under("[0]", FieldErr(".a", "want a string")), "in.json:1:1: $[0].a: want a string"},
+	} {
+		got := s.ValueErr(tc.err, start, "$")
+		var de *codec.DecodeError
+		if !errors.As(got, &de) || got.Error() != tc.want {
+			t.Errorf("ValueErr(%v) = %v, want %s", tc.err, got, tc.want)
+		}
+	}
+	var v struct {
+		A string `json:"a"`
+	}
+	err = s.Unmarshal(raw[4:len(raw)-1], 4, "$[0]", &v)
+	if want := "in.json:2:9: $[0].a: cannot use JSON number as string"; err == nil || err.Error() != want {
+		t.Errorf("Unmarshal type error = %v, want %s", err, want)
+	}
+}
