@@ -169,18 +169,6 @@ var operators = []struct {
 	{"*", itemMul}, {"/", itemDiv}, {"%", itemMod}, {"^", itemPow}, {"!", itemNot}, {"~", itemTilde},
 }
 
-// itemText is the canonical lexeme of each operator and keyword item.
-var itemText = func() map[ItemType]string {
-	m := map[ItemType]string{}
-	for _, o := range operators {
-		m[o.typ] = o.text
-	}
-	for k, v := range keywords {
-		m[v] = k
-	}
-	return m
-}()
-
 // attribute scope words that, followed by '.', start an attribute.
 var attrScopes = map[string]bool{
 	"span": true, "resource": true, "event": true, "link": true, "instrumentation": true, "parent": true,
