@@ -67,7 +67,9 @@ func compile(root *traceql.RootExpr) (*evaluator, error) {
 				e.filters[x.Expr] = needs(x.Expr)
 			}
 		case *traceql.Static:
-			e.statics[x] = fromStatic(x)
+			if _, done := e.statics[x]; !done { // trace ID literals are set by their parent
+				e.statics[x] = fromStatic(x)
+			}
 		case *traceql.BinaryExpr:
 			if x.Op.IsRegex() {
 				s, ok := x.RHS.(*traceql.Static)
