@@ -11,7 +11,8 @@ import (
 )
 
 // Values the typed attribute lists cannot hold (key/value lists, bytes,
-// arrays mixing types or holding non-scalars) are stored in ValueDropped as
+// arrays mixing types or holding non-scalars, empty values) are stored in
+// ValueUnsupported (ValueDropped in the legacy layout) as
 // OTLP JSON AnyValue: {"kvlistValue":{"values":[{"key":..,"value":{..}}]}},
 // {"bytesValue":"<base64>"}, {"arrayValue":{"values":[..]}}, with int64 as a
 // decimal string as the OTLP JSON mapping requires.

@@ -31,8 +31,9 @@ func (b *Block) key(name string) string { return joinKey(b.prefix, name) }
 
 // pfile is an opened data.parquet backed by ranged reads.
 type pfile struct {
-	r    *blobReaderAt
-	file *parquet.File
+	r      *blobReaderAt
+	file   *parquet.File
+	layout layout // attribute layout, from the file's schema
 }
 
 // open reads only the parquet footer (one ranged read when meta.footerSize
@@ -67,7 +68,11 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return &pfile{r: r, file: f}, nil
+	l, err := detectLayout(f.Schema())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return &pfile{r: r, file: f, layout: l}, nil
 }
 
 // groupRange returns the byte range of row group i's column chunks.
@@ -95,14 +100,18 @@ func (p *pfile) groupRange(i int) (off, n int64) {
 const rowBatch = 64
 
 // groupRows streams the rows of one row group, loaded with one ranged read.
+// A documented-layout file is decoded into pqTrace directly; a legacy one
+// into pqLegacyTrace, each row then converted with fromLegacyRow.
 type groupRows struct {
-	p     *pfile
-	index int
-	rd    *parquet.GenericReader[pqTrace]
-	buf   []pqTrace
-	n     int
-	pos   int
-	done  bool
+	p      *pfile
+	index  int
+	rd     *parquet.GenericReader[pqTrace]       // documented layout
+	legacy *parquet.GenericReader[pqLegacyTrace] // legacy layout
+	buf    []pqTrace
+	lbuf   []pqLegacyTrace
+	n      int
+	pos    int
+	done   bool
 }
 
 // openGroup prefetches row group i's byte range and starts decoding it.
@@ -111,8 +120,15 @@ func (p *pfile) openGroup(i int) (*groupRows, error) {
 	if err := p.r.prefetch(off, n); err != nil {
 		return nil, err
 	}
-	rd := parquet.NewGenericRowGroupReader[pqTrace](p.file.RowGroups()[i])
-	return &groupRows{p: p, index: i, rd: rd, buf: make([]pqTrace, rowBatch)}, nil
+	g := &groupRows{p: p, index: i, buf: make([]pqTrace, rowBatch)}
+	rg := p.file.RowGroups()[i]
+	if p.layout == layoutLegacy {
+		g.legacy = parquet.NewGenericRowGroupReader[pqLegacyTrace](rg, legacyTraceSchema)
+		g.lbuf = make([]pqLegacyTrace, rowBatch)
+	} else {
+		g.rd = parquet.NewGenericRowGroupReader[pqTrace](rg, traceSchema)
+	}
+	return g, nil
 }
 
 // next returns the next row, or nil at the end of the group. The row is
@@ -123,7 +139,7 @@ func (g *groupRows) next() (*pqTrace, error) {
 			return nil, nil
 		}
 		clear(g.buf)
-		n, err := g.rd.Read(g.buf)
+		n, err := g.read()
 		g.n, g.pos = n, 0
 		if err == io.EOF || (err == nil && n == 0) {
 			g.done = true
@@ -135,10 +151,31 @@ func (g *groupRows) next() (*pqTrace, error) {
 	return &g.buf[g.pos-1], nil
 }
 
+// read decodes the next batch into g.buf.
+func (g *groupRows) read() (int, error) {
+	if g.legacy == nil {
+		return g.rd.Read(g.buf)
+	}
+	clear(g.lbuf)
+	n, err := g.legacy.Read(g.lbuf)
+	for i := 0; i < n; i++ {
+		row, cerr := fromLegacyRow(&g.lbuf[i])
+		if cerr != nil {
+			return i, cerr
+		}
+		g.buf[i] = row
+	}
+	return n, err
+}
+
 func (g *groupRows) close() {
-	g.rd.Close()
+	if g.legacy != nil {
+		g.legacy.Close()
+	} else {
+		g.rd.Close()
+	}
 	g.p.r.win = nil
-	g.buf = nil
+	g.buf, g.lbuf = nil, nil
 }
 
 // readGroup decodes every row of row group i (tests and small groups).
@@ -275,19 +312,41 @@ func (p *pfile) findInGroup(g int, id model.TraceID) (pqTrace, bool, error) {
 	if idx < 0 {
 		return pqTrace{}, false, nil
 	}
-	rd := parquet.NewGenericRowGroupReader[pqTrace](rg)
-	defer rd.Close()
-	if err := rd.SeekToRow(idx); err != nil {
-		return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
-	}
 	rows := make([]pqTrace, 1)
-	if k, err := rd.Read(rows); k != 1 {
-		return pqTrace{}, false, fmt.Errorf("%s: row group %d: reading row %d: %v", p.r.key, g, idx, err)
+	if p.layout == layoutLegacy {
+		row, err := readRowAt[pqLegacyTrace](rg, legacyTraceSchema, idx)
+		if err != nil {
+			return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+		}
+		if rows[0], err = fromLegacyRow(&row); err != nil {
+			return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+		}
+	} else {
+		row, err := readRowAt[pqTrace](rg, traceSchema, idx)
+		if err != nil {
+			return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+		}
+		rows[0] = row
 	}
 	if rid, ok := model.TraceIDFromBytes(rows[0].TraceID); !ok || rid != id {
 		return pqTrace{}, false, fmt.Errorf("%s: row group %d: row %d has trace %x, want %s", p.r.key, g, idx, rows[0].TraceID, id)
 	}
 	return rows[0], true, nil
+}
+
+// readRowAt decodes row idx of rg as a T of the given schema.
+func readRowAt[T any](rg parquet.RowGroup, schema *parquet.Schema, idx int64) (T, error) {
+	var zero T
+	rd := parquet.NewGenericRowGroupReader[T](rg, schema)
+	defer rd.Close()
+	if err := rd.SeekToRow(idx); err != nil {
+		return zero, err
+	}
+	rows := make([]T, 1)
+	if k, err := rd.Read(rows); k != 1 {
+		return zero, fmt.Errorf("reading row %d: %v", idx, err)
+	}
+	return rows[0], nil
 }
 
 // findRowIndex returns the index of id's row in the TraceID column (the

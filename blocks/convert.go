@@ -8,25 +8,6 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// ValueType codes of the generic attribute columns. Tempo's block uses 1
-// (string) and 4 (bool), matching the order of the typed lists
-// Value/ValueInt/ValueDouble/ValueBool; the codes above 4 are tracectl's
-// convention for values Tempo's block does not show: 5 = ValueDropped holds
-// an OTLP JSON AnyValue, 6..9 = homogeneous arrays in the typed list (an
-// empty array is 6 with no values).
-const (
-	attrEmpty       int32 = 0
-	attrString      int32 = 1
-	attrInt         int32 = 2
-	attrDouble      int32 = 3
-	attrBool        int32 = 4
-	attrDropped     int32 = 5
-	attrStringArray int32 = 6
-	attrIntArray    int32 = 7
-	attrDoubleArray int32 = 8
-	attrBoolArray   int32 = 9
-)
-
 // Well-known attributes with static columns. The value leaves the generic
 // Attrs only when it has the column's type (string; int for
 // http.status_code); the first such occurrence wins.
@@ -286,37 +267,37 @@ func encodeAttrs(attrs []model.Attribute, taken []bool) []pqAttribute {
 	return out
 }
 
+// encodeAttr encodes a in the documented layout (see pqAttribute).
 func encodeAttr(a *model.Attribute) pqAttribute {
 	p := pqAttribute{Key: a.Key}
 	v := &a.Value
 	switch v.Type {
-	case model.ValueEmpty:
-		p.ValueType = attrEmpty
 	case model.ValueString:
-		p.ValueType, p.Value = attrString, []string{v.Str}
+		p.Value = []string{v.Str}
 	case model.ValueInt:
-		p.ValueType, p.ValueInt = attrInt, []int64{v.Int}
+		p.ValueInt = []int64{v.Int}
 	case model.ValueDouble:
-		p.ValueType, p.ValueDouble = attrDouble, []float64{v.Double}
+		p.ValueDouble = []float64{v.Double}
 	case model.ValueBool:
-		p.ValueType, p.ValueBool = attrBool, []bool{v.Bool}
+		p.ValueBool = []bool{v.Bool}
 	case model.ValueArray:
 		if encodeArray(v.Array, &p) {
 			break
 		}
 		fallthrough
-	default:
+	default: // empty, bytes, kvlist, mixed or nested array
 		s := marshalAnyValue(*v)
-		p.ValueType, p.ValueDropped = attrDropped, &s
+		p.ValueUnsupported = &s
 	}
 	return p
 }
 
-// encodeArray stores a homogeneous scalar array in the typed list; it
-// reports false for mixed or nested arrays.
+// encodeArray stores an array of one scalar type (or an empty array) in
+// the typed list with IsArray set; it reports false for mixed or nested
+// arrays, leaving p unchanged.
 func encodeArray(vs []model.Value, p *pqAttribute) bool {
 	if len(vs) == 0 {
-		p.ValueType = attrStringArray
+		p.IsArray = true
 		return true
 	}
 	t := vs[0].Type
@@ -327,28 +308,25 @@ func encodeArray(vs []model.Value, p *pqAttribute) bool {
 	}
 	switch t {
 	case model.ValueString:
-		p.ValueType = attrStringArray
 		for i := range vs {
 			p.Value = append(p.Value, vs[i].Str)
 		}
 	case model.ValueInt:
-		p.ValueType = attrIntArray
 		for i := range vs {
 			p.ValueInt = append(p.ValueInt, vs[i].Int)
 		}
 	case model.ValueDouble:
-		p.ValueType = attrDoubleArray
 		for i := range vs {
 			p.ValueDouble = append(p.ValueDouble, vs[i].Double)
 		}
 	case model.ValueBool:
-		p.ValueType = attrBoolArray
 		for i := range vs {
 			p.ValueBool = append(p.ValueBool, vs[i].Bool)
 		}
 	default:
 		return false
 	}
+	p.IsArray = true
 	return true
 }
 
@@ -511,62 +489,43 @@ func decodeAttrs(ps []pqAttribute) ([]model.Attribute, error) {
 	return out, nil
 }
 
+// decodeValue decodes a documented-layout attribute value.
 func decodeValue(p *pqAttribute) (model.Value, error) {
-	switch p.ValueType {
-	case attrString:
-		if len(p.Value) == 1 {
-			return model.StringValue(p.Value[0]), nil
-		}
-	case attrInt:
-		if len(p.ValueInt) == 1 {
-			return model.IntValue(p.ValueInt[0]), nil
-		}
-	case attrDouble:
-		if len(p.ValueDouble) == 1 {
-			return model.DoubleValue(p.ValueDouble[0]), nil
-		}
-	case attrBool:
-		if len(p.ValueBool) == 1 {
-			return model.BoolValue(p.ValueBool[0]), nil
-		}
-	case attrStringArray, attrIntArray, attrDoubleArray, attrBoolArray:
-		return decodeArray(p), nil
-	case attrEmpty:
-		if p.ValueDropped == nil && len(p.Value)+len(p.ValueInt)+len(p.ValueDouble)+len(p.ValueBool) == 0 {
-			return model.Value{}, nil
-		}
+	if p.ValueUnsupported != nil {
+		return unmarshalAnyValue(*p.ValueUnsupported)
 	}
-	if p.ValueDropped != nil {
-		return unmarshalAnyValue(*p.ValueDropped)
+	n := len(p.Value) + len(p.ValueInt) + len(p.ValueDouble) + len(p.ValueBool)
+	if p.IsArray || n > 1 {
+		// n > 1 without IsArray is not written by anyone we know; keep
+		// every value rather than drop some.
+		return typedArray(p.Value, p.ValueInt, p.ValueDouble, p.ValueBool), nil
 	}
-	// Unknown code or list length: keep what the lists hold.
-	switch n := len(p.Value) + len(p.ValueInt) + len(p.ValueDouble) + len(p.ValueBool); {
-	case n == 1 && len(p.Value) == 1:
+	switch {
+	case len(p.Value) == 1:
 		return model.StringValue(p.Value[0]), nil
-	case n == 1 && len(p.ValueInt) == 1:
+	case len(p.ValueInt) == 1:
 		return model.IntValue(p.ValueInt[0]), nil
-	case n == 1 && len(p.ValueDouble) == 1:
+	case len(p.ValueDouble) == 1:
 		return model.DoubleValue(p.ValueDouble[0]), nil
-	case n == 1 && len(p.ValueBool) == 1:
+	case len(p.ValueBool) == 1:
 		return model.BoolValue(p.ValueBool[0]), nil
-	case n == 0:
-		return model.Value{}, nil
 	}
-	return decodeArray(p), nil
+	return model.Value{}, nil
 }
 
-func decodeArray(p *pqAttribute) model.Value {
+// typedArray is the array value of the typed lists, in list order.
+func typedArray(strs []string, ints []int64, doubles []float64, bools []bool) model.Value {
 	v := model.Value{Type: model.ValueArray}
-	for _, s := range p.Value {
+	for _, s := range strs {
 		v.Array = append(v.Array, model.StringValue(s))
 	}
-	for _, i := range p.ValueInt {
+	for _, i := range ints {
 		v.Array = append(v.Array, model.IntValue(i))
 	}
-	for _, d := range p.ValueDouble {
+	for _, d := range doubles {
 		v.Array = append(v.Array, model.DoubleValue(d))
 	}
-	for _, b := range p.ValueBool {
+	for _, b := range bools {
 		v.Array = append(v.Array, model.BoolValue(b))
 	}
 	return v

@@ -40,15 +40,37 @@
 //
 // # Format notes
 //
-// The parquet schema is taken from a block written by Tempo (see
-// TestSchemaMatchesTempo), not from the prose spec: attributes carry an
-// int32 ValueType and an optional ValueDropped string instead of IsArray
-// and ValueUnsupported. ValueType 1..4 select the typed list Value,
-// ValueInt, ValueDouble, ValueBool (Tempo's block uses 1 and 4); tracectl
-// uses 5 for a value stored as OTLP JSON AnyValue in ValueDropped (bytes,
-// key/value lists, mixed or nested arrays), 6..9 for homogeneous arrays in
-// the typed list (an empty array is 6 with no values) and 0 for an empty
-// value.
+// Two vParquet4 layouts exist; they differ only in the generic attribute
+// group (resource, scope, span, event and link Attrs) and in ServiceStats
+// being optional (see schema.go):
+//
+//   - Documented (written): the "vParquet4 block schema example" of Tempo's
+//     documentation (docs/sources/tempo/operations/schema.md) and spec
+//     §4.3, which Tempo 2.5+ writes and reads: Key, IsArray (required
+//     boolean), Value, ValueInt, ValueDouble, ValueBool (lists of string,
+//     int64, double, boolean) and ValueUnsupported (optional string).
+//     A scalar string/int/double/bool is the one element of its typed list
+//     with IsArray false; an array of one scalar type is that list with
+//     IsArray true (an empty array: IsArray true, every list empty);
+//     bytes, key/value lists, mixed or nested arrays and empty values are
+//     OTLP JSON AnyValue in ValueUnsupported. The schema is recorded in
+//     testdata/vparquet4-documented.schema, and TestWrittenSchemaIsDocumented
+//     and TestDocumentedColumnsExist hold every file we write to it. We
+//     write this layout because it is what current Tempo reads.
+//   - Legacy (read only): the layout of the block in Tempo's own test data
+//     (an older vParquet4 revision), which tracectl also wrote before:
+//     Key, ValueType (int32), the same four typed lists, and ValueDropped
+//     (optional string) instead of IsArray and ValueUnsupported; and a
+//     required ServiceStats. ValueType 1..4 select the typed list (Tempo's
+//     block uses 1 and 4); 0 (empty value), 5 (AnyValue JSON in
+//     ValueDropped) and 6..9 (homogeneous arrays, empty array = 6) were
+//     tracectl's own codes and are still decoded.
+//
+// Readers tell the layouts apart from the file's schema (IsArray and
+// ValueUnsupported versus ValueType and ValueDropped in the resource
+// attribute group; anything else is an error) and decode a legacy file
+// with its own row type (pqLegacyTrace), converting each row to the
+// documented one (pqTrace) before it becomes a model trace.
 //
 // # Round trip and attribute order
 //

@@ -8,28 +8,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/model"
 )
-
-// TestSchemaMatchesTempo checks that the schema we write is the schema of
-// Tempo's own vParquet4 data.parquet, column for column.
-func TestSchemaMatchesTempo(t *testing.T) {
-	f, err := os.Open(filepath.Join(tempoBlockDir(t), dataObject))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(pf.Schema().String(), traceSchema.String()); diff != "" {
-		t.Fatalf("schema differs from Tempo's (-tempo +ours):\n%s", diff)
-	}
-}
 
 func readTempoTraces(t *testing.T, s *Store) []*model.Trace {
 	t.Helper()

@@ -52,8 +52,8 @@ func flatten(t *model.Trace) []flatSpan {
 	return out
 }
 
-// TestRewriteTempoBlock writes the traces read from Tempo's block into a
-// new block and checks that (1) they read back span by span as read from
+// TestRewriteTempoBlock writes the traces read from Tempo's block (legacy
+// layout) into a new block (documented layout) and checks that (1) they read back span by span as read from
 // Tempo and (2) our derived trace columns equal Tempo's.
 func TestRewriteTempoBlock(t *testing.T) {
 	ctx := context.Background()
@@ -64,6 +64,9 @@ func TestRewriteTempoBlock(t *testing.T) {
 	}
 	tempoTraces := readTempoTraces(t, src)
 	tempoRows := rawRows(t, tempoBlock)
+	if p, err := tempoBlock.open(ctx); err != nil || p.layout != layoutLegacy {
+		t.Fatalf("Tempo block: layout %v, %v; want legacy", p, err)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -89,6 +92,9 @@ func TestRewriteTempoBlock(t *testing.T) {
 			b, err := dst.OpenBlock(ctx, m.BlockID)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if p, err := b.open(ctx); err != nil || p.layout != layoutDocumented {
+				t.Fatalf("rewritten block: layout %v, %v; want documented", p, err)
 			}
 			it, _ := b.Traces(ctx)
 			got := readAllTraces(t, it)

@@ -38,8 +38,6 @@ type WriteOptions struct {
 	ReplicationFactor uint32
 }
 
-var traceSchema = parquet.NewSchema("Trace", parquet.SchemaOf(new(pqTrace)))
-
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
 // Rows go to data.parquet as they are added; only parquet-go's row-group
 // buffer and the list of trace IDs (16 bytes each, for the bloom filter
