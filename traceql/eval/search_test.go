@@ -224,7 +224,7 @@ func TestValidCorpusDoesNotPanic(t *testing.T) {
 	}
 }
 
-func readCorpus(t *testing.T, path string) []string {
+func readCorpus(t testing.TB, path string) []string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

@@ -41,8 +41,11 @@ type Script struct {
 
 // Step is a data set and the cases run against it.
 type Step struct {
-	Loads []string // absolute paths
-	Cases []*Case
+	Loads []string // absolute paths of trace files
+	// Blocks are absolute paths of block directories (loaded with
+	// Options.LoadBlock).
+	Blocks []string
+	Cases  []*Case
 }
 
 // Case is one eval command with its expectations.
@@ -52,12 +55,11 @@ type Case struct {
 	Opts    eval.SearchOptions
 	Ordered bool
 
-	Count     int // -1: not given
-	None      bool
-	Error     string // expect error substring
-	HasError  bool
-	Traces    []ExpectedTrace
-	listOrder []string
+	Count    int // -1: not given
+	None     bool
+	Error    string // expect error substring
+	HasError bool
+	Traces   []ExpectedTrace
 }
 
 // ExpectedTrace is an expected matching trace.
@@ -124,7 +126,7 @@ func ParseFile(path string, fixtureRoot string) (*Script, error) {
 		cmd, rest, _ := strings.Cut(line, " ")
 		rest = strings.TrimSpace(rest)
 		switch cmd {
-		case "load":
+		case "load", "load-block":
 			if step == nil || len(step.Cases) > 0 {
 				sc.Steps = append(sc.Steps, Step{})
 				step = &sc.Steps[len(sc.Steps)-1]
@@ -135,7 +137,11 @@ func ParseFile(path string, fixtureRoot string) (*Script, error) {
 			} else {
 				p = filepath.Join(fixtureRoot, filepath.FromSlash(p))
 			}
-			step.Loads = append(step.Loads, p)
+			if cmd == "load-block" {
+				step.Blocks = append(step.Blocks, p)
+			} else {
+				step.Loads = append(step.Loads, p)
+			}
 		case "eval":
 			if step == nil {
 				return nil, errf("eval before any load")
@@ -289,8 +295,25 @@ func LoadTraces(paths []string) ([]*model.Trace, error) {
 	return b.Traces(), nil
 }
 
+// Options configures RunWithOptions.
+type Options struct {
+	// Open builds the Source a data set is queried through.
+	Open OpenFunc
+	// LoadBlock reads a block directory (`load-block` lines, for example
+	// the vParquet4 block written by Tempo) into traces. Data sets that
+	// load a block are skipped when it is nil: only a block reader can
+	// decode them.
+	LoadBlock func(t *testing.T, dir string) []*model.Trace
+}
+
 // Run executes every *.test script in dir against sources built by open.
 func Run(t *testing.T, dir string, open OpenFunc) {
+	t.Helper()
+	RunWithOptions(t, dir, Options{Open: open})
+}
+
+// RunWithOptions executes every *.test script in dir.
+func RunWithOptions(t *testing.T, dir string, opts Options) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.test"))
 	if err != nil {
@@ -306,19 +329,26 @@ func Run(t *testing.T, dir string, open OpenFunc) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			RunScript(t, sc, open)
+			RunScript(t, sc, opts)
 		})
 	}
 }
 
 // RunScript runs one parsed script.
-func RunScript(t *testing.T, sc *Script, open OpenFunc) {
-	for _, st := range sc.Steps {
+func RunScript(t *testing.T, sc *Script, opts Options) {
+	for i, st := range sc.Steps {
+		if len(st.Blocks) > 0 && opts.LoadBlock == nil {
+			t.Logf("%s: data set %d loads a block and no block loader is configured: skipped", filepath.Base(sc.Path), i+1)
+			continue
+		}
 		traces, err := LoadTraces(st.Loads)
 		if err != nil {
 			t.Fatalf("%s: load: %v", sc.Path, err)
 		}
-		src := open(t, traces)
+		for _, b := range st.Blocks {
+			traces = append(traces, opts.LoadBlock(t, b)...)
+		}
+		src := opts.Open(t, traces)
 		for _, c := range st.Cases {
 			name := fmt.Sprintf("line%d", c.Line)
 			t.Run(name, func(t *testing.T) {
