@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store/storetest"
 	"github.com/tracectl/tracectl/traceql/eval"
@@ -196,10 +196,14 @@ func TestTopK(t *testing.T) {
 // traceql/testdata/valid.txt over a few fixtures: each either runs or fails
 // with an ordinary error (metrics queries with ErrMetricsQuery).
 func TestValidCorpusDoesNotPanic(t *testing.T) {
+	root, err := traceqltest.FixtureRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	traces, err := traceqltest.LoadTraces([]string{
-		fixtures.Path(t, "jaeger/skills/sibling_errors.json"),
-		fixtures.Path(t, "jaeger/skills/n_plus_one_positive.json"),
-		fixtures.Path(t, "zipkin/v2/ascend.json"),
+		filepath.Join(root, "jaeger/skills/sibling_errors.json"),
+		filepath.Join(root, "jaeger/skills/n_plus_one_positive.json"),
+		filepath.Join(root, "zipkin/v2/ascend.json"),
 		"../testdata/search/structural.json",
 	})
 	if err != nil {

@@ -24,7 +24,6 @@ import (
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
-	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/traceql/eval"
@@ -322,7 +321,10 @@ func RunWithOptions(t *testing.T, dir string, opts Options) {
 	if len(files) == 0 {
 		t.Fatalf("no *.test scripts in %s", dir)
 	}
-	root := fixtures.Root(t)
+	root, err := FixtureRoot()
+	if err != nil {
+		t.Fatalf("shared fixtures: %v", err)
+	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			sc, err := ParseFile(f, root)
