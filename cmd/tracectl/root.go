@@ -118,6 +118,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newBlocksCmd(g),
 		newTraceCmd(g, nil),
 		newTraceQLCmd(g),
+		newQueryCmd(g, nil),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root

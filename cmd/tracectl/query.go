@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracectl/tracectl/internal/traceview"
+	"github.com/tracectl/tracectl/internal/ui"
+	"github.com/tracectl/tracectl/traceql"
+	"github.com/tracectl/tracectl/traceql/eval"
+)
+
+type queryOptions struct {
+	query       string
+	since       time.Duration
+	start, end  string
+	limit       int
+	spss        int
+	spans       bool
+	count       bool
+	failIfEmpty bool
+	explain     bool
+	output      *outputFlag
+}
+
+func newQueryCmd(g *globals, runF func(*queryOptions) error) *cobra.Command {
+	o := &queryOptions{output: newOutputFlag("table", "table", "json", "jsonl")}
+	cmd := &cobra.Command{
+		Use:   "query QUERY",
+		Short: "Search traces with TraceQL",
+		Long: `Evaluate a TraceQL search query over the tenant's blocks and print the
+matching traces, most recent first. "-" reads the query from stdin.
+
+Output formats:
+  table  one row per trace: trace ID, root service, root span, start,
+         duration, matched spans (--spans adds the matched spans under it)
+  json   the JSON of Tempo's GET /api/search response
+  jsonl  one trace per line, in the same shape as json's traces[]
+
+Exit status:
+  0    the query ran (and matched, with --fail-if-empty)
+  1    nothing matched and --fail-if-empty was given
+  2    error: bad query (shown with a caret), bad flags, bucket or I/O failure`,
+		Example: `  tracectl query '{ resource.service.name = "api" && status = error }'
+  tracectl query '{ span.http.status_code >= 500 } | count() > 2' --since 1h -o json | jq '.traces[].traceID'
+  tracectl query '{ name = "db_query" } >> { duration > 100ms }' --spans
+  tracectl query --count '{ status = error }'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q, err := queryArg(g, args[0])
+			if err != nil {
+				return err
+			}
+			o.query = q
+			if runF != nil {
+				return runF(o)
+			}
+			return runQuery(cmd, g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.since, "since", 0, "search traces of the last DURATION (e.g. 1h, 30m)")
+	f.StringVar(&o.start, "start", "", "search traces from this time (RFC 3339 or Unix seconds)")
+	f.StringVar(&o.end, "end", "", "search traces up to this time (RFC 3339 or Unix seconds)")
+	f.IntVar(&o.limit, "limit", eval.DefaultLimit, "maximum number of traces")
+	f.IntVar(&o.spss, "spss", 3, "spans shown per spanset (matched counts them all)")
+	f.BoolVar(&o.spans, "spans", false, "table output: list the matched spans under each trace")
+	f.BoolVar(&o.count, "count", false, "print only the number of matching traces")
+	f.BoolVar(&o.failIfEmpty, "fail-if-empty", false, "exit with status 1 when nothing matches")
+	f.BoolVar(&o.explain, "explain", false, "print the canonical query and its syntax tree instead of running it")
+	addOutputFlag(f, o.output)
+	return cmd
+}
+
+// timeRange resolves --since/--start/--end.
+func (o *queryOptions) timeRange(now time.Time) (start, end time.Time, err error) {
+	if o.since > 0 && o.start != "" {
+		return start, end, fmt.Errorf("--since and --start cannot be used together")
+	}
+	if o.since > 0 {
+		start = now.Add(-o.since)
+	}
+	if o.start != "" {
+		if start, err = parseTimeFlag("--start", o.start); err != nil {
+			return
+		}
+	}
+	if o.end != "" {
+		if end, err = parseTimeFlag("--end", o.end); err != nil {
+			return
+		}
+	}
+	if !start.IsZero() && !end.IsZero() && end.Before(start) {
+		err = fmt.Errorf("--end %s is before --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
+	}
+	return
+}
+
+// parseTimeFlag accepts RFC 3339 or Unix seconds (with a fraction).
+func parseTimeFlag(name, s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%s %q: want RFC 3339 (2024-05-01T10:00:00Z) or Unix seconds", name, s)
+}
+
+func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
+	if o.explain {
+		out, err := traceql.Explain(o.query)
+		if out != "" {
+			fmt.Fprint(g.io.Out, out)
+		}
+		if err != nil {
+			return queryError(o.query, err)
+		}
+		return nil
+	}
+	root, err := traceql.Parse(o.query)
+	if err != nil {
+		return queryError(o.query, err)
+	}
+	start, end, err := o.timeRange(time.Now())
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	st, closeFn, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	limit := o.limit
+	if o.count {
+		limit = math.MaxInt32
+	}
+	res, err := eval.SearchExpr(ctx, st, root, eval.SearchOptions{Limit: limit, SpansPerSpanSet: o.spss, Start: start, End: end})
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.count:
+		fmt.Fprintln(g.io.Out, len(res.Traces))
+	case o.output.value == "json":
+		resp := res.TempoResponse()
+		if err := blockMetrics(cmd, g, resp, start, end); err != nil {
+			return err
+		}
+		if err := ui.JSON(g.io.Out, resp); err != nil {
+			return err
+		}
+	case o.output.value == "jsonl":
+		for _, t := range res.TempoResponse().Traces {
+			if err := ui.JSONLine(g.io.Out, t); err != nil {
+				return err
+			}
+		}
+	default:
+		if err := renderQueryTable(g, res, o.spans); err != nil {
+			return err
+		}
+	}
+	if o.failIfEmpty && len(res.Traces) == 0 {
+		return &checkFailedError{msg: "query: no traces matched"}
+	}
+	return nil
+}
+
+// blockMetrics fills the block counts of Tempo's search metrics: the blocks
+// whose time range overlaps the search, and their bytes.
+func blockMetrics(cmd *cobra.Command, g *globals, resp *eval.TempoSearchResponse, start, end time.Time) error {
+	st, closeFn, err := g.openStore(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	metas, err := st.Blocks(cmd.Context())
+	if err != nil {
+		return err
+	}
+	var blocks, bytes uint64
+	for _, m := range metas {
+		if (!start.IsZero() && m.EndTime.Add(time.Second).Before(start)) || (!end.IsZero() && m.StartTime.After(end)) {
+			continue
+		}
+		blocks++
+		bytes += m.Size
+	}
+	resp.Metrics.TotalBlocks = uint32(blocks)
+	resp.Metrics.TotalBlockBytes = strconv.FormatUint(bytes, 10)
+	resp.Metrics.InspectedBytes = strconv.FormatUint(bytes, 10)
+	return nil
+}
+
+func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
+	var rows [][]string
+	for _, t := range res.Traces {
+		matched := 0
+		for _, ss := range t.SpanSets {
+			matched += ss.Matched
+		}
+		rows = append(rows, []string{
+			t.TraceID.String(), t.RootServiceName, t.RootTraceName,
+			time.Unix(0, int64(t.StartUnixNano)).UTC().Format(time.RFC3339Nano),
+			traceview.FmtDuration(uint64(t.Duration)), strconv.Itoa(matched),
+		})
+		if !spans {
+			continue
+		}
+		for _, ss := range t.SpanSets {
+			for _, sp := range ss.Spans {
+				var attrs []string
+				for _, a := range sp.Attributes {
+					attrs = append(attrs, a.Key+"="+a.Value.AsString())
+				}
+				rows = append(rows, []string{
+					"  " + sp.SpanID.String(), "", sp.Name,
+					time.Unix(0, int64(sp.StartUnixNano)).UTC().Format(time.RFC3339Nano),
+					traceview.FmtDuration(uint64(sp.Duration)), strings.Join(attrs, " "),
+				})
+			}
+		}
+	}
+	return ui.Table(g.io.Out, g.io.OutTTY, []string{"trace id", "root service", "root name", "start", "duration", "matched"}, rows)
+}
+
