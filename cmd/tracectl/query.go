@@ -231,4 +231,3 @@ func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
 	}
 	return ui.Table(g.io.Out, g.io.OutTTY, []string{"trace id", "root service", "root name", "start", "duration", "matched"}, rows)
 }
-
