@@ -165,7 +165,8 @@ func (e *evaluator) addOut(key string, x traceql.Expr) {
 }
 
 // selectKey is the output name of a selected attribute or intrinsic: the
-// attribute name without its scope, or the intrinsic's name.
+// attribute name without its scope, the span intrinsic's name (`status`,
+// `kind`), or scope:name for event, link and instrumentation intrinsics.
 func selectKey(x traceql.Expr) string {
 	switch a := x.(type) {
 	case *traceql.Attribute:
@@ -175,8 +176,14 @@ func selectKey(x traceql.Expr) string {
 		if info == nil {
 			return a.String()
 		}
-		if a.Scope == traceql.IntrinsicScopeNone && info.Legacy != "" {
-			return info.Legacy
+		switch a.Scope {
+		case traceql.IntrinsicScopeNone:
+			if info.Legacy != "" {
+				return info.Legacy
+			}
+		case traceql.IntrinsicScopeEvent, traceql.IntrinsicScopeLink, traceql.IntrinsicScopeInstrumentation:
+			// event:name is not the span's name: keep the scope.
+			return a.Scope.String() + ":" + info.Local
 		}
 		if info.Local != "" {
 			return info.Local

@@ -59,6 +59,15 @@ type Case struct {
 	Error    string // expect error substring
 	HasError bool
 	Traces   []ExpectedTrace
+	// SpanAttrs are `attr` lines: span ID -> key -> value text.
+	SpanAttrs []ExpectedAttrs
+}
+
+// ExpectedAttrs is an `attr <spanID> key=value ...` line: the span is in
+// the result and carries these attributes (values compared as text).
+type ExpectedAttrs struct {
+	SpanID string
+	Attrs  [][2]string
 }
 
 // ExpectedTrace is an expected matching trace.
@@ -161,7 +170,7 @@ func ParseFile(path string, fixtureRoot string) (*Script, error) {
 	}
 	for _, st := range sc.Steps {
 		for _, c := range st.Cases {
-			if !c.HasError && !c.None && c.Count < 0 && len(c.Traces) == 0 {
+			if !c.HasError && !c.None && c.Count < 0 && len(c.Traces) == 0 && len(c.SpanAttrs) == 0 {
 				return nil, fmt.Errorf("%s:%d: eval without expectation", path, c.Line)
 			}
 		}
@@ -223,6 +232,24 @@ func (c *Case) parseExpect(line string) error {
 	case strings.HasPrefix(line, "expect error"):
 		c.HasError = true
 		c.Error = strings.TrimSpace(strings.TrimPrefix(line, "expect error"))
+		return nil
+	case strings.HasPrefix(line, "attr "):
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			return fmt.Errorf("attr needs a span ID and key=value pairs")
+		}
+		if _, err := model.ParseSpanID(f[1]); err != nil {
+			return fmt.Errorf("bad span ID %q: %v", f[1], err)
+		}
+		ea := ExpectedAttrs{SpanID: normID(f[1])}
+		for _, kv := range f[2:] {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return fmt.Errorf("bad attribute %q, want key=value", kv)
+			}
+			ea.Attrs = append(ea.Attrs, [2]string{k, v})
+		}
+		c.SpanAttrs = append(c.SpanAttrs, ea)
 		return nil
 	case line == "none":
 		c.None = true
@@ -418,7 +445,31 @@ func (c *Case) Check(res *eval.SearchResult, err error) string {
 			fmt.Fprintf(&b, "trace %s spansets:\n  got  %v\n  want %v\n", et.ID, gs, et.SpanSets)
 		}
 	}
-	if c.Count < 0 && !c.None {
+	spans := map[string]*eval.SpanResult{}
+	for _, tr := range res.Traces {
+		for _, ss := range tr.SpanSets {
+			for _, sp := range ss.Spans {
+				spans[normID(sp.SpanID.String())] = sp
+			}
+		}
+	}
+	for _, ea := range c.SpanAttrs {
+		sp := spans[ea.SpanID]
+		if sp == nil {
+			fmt.Fprintf(&b, "attr: span %s is not in the result\n", ea.SpanID)
+			continue
+		}
+		for _, kv := range ea.Attrs {
+			v, ok := model.Find(sp.Attributes, kv[0])
+			switch {
+			case !ok && kv[1] != "<absent>":
+				fmt.Fprintf(&b, "attr: span %s has no %s (has %v)\n", ea.SpanID, kv[0], sp.Attributes)
+			case ok && v.AsString() != kv[1]:
+				fmt.Fprintf(&b, "attr: span %s %s = %q, want %q\n", ea.SpanID, kv[0], v.AsString(), kv[1])
+			}
+		}
+	}
+	if c.Count < 0 && !c.None && len(c.Traces) > 0 {
 		extra := []string{}
 		for _, id := range gotOrder {
 			if !slices.Contains(wantOrder, id) {
