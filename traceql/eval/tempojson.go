@@ -78,6 +78,8 @@ type TempoSearchMetrics struct {
 	InspectedBytes  string `json:"inspectedBytes,omitempty"`
 	InspectedSpans  string `json:"inspectedSpans,omitempty"`
 	TotalBlocks     uint32 `json:"totalBlocks,omitempty"`
+	CompletedJobs   uint32 `json:"completedJobs,omitempty"`
+	TotalJobs       uint32 `json:"totalJobs,omitempty"`
 	TotalBlockBytes string `json:"totalBlockBytes,omitempty"`
 }
 
