@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store/storetest"
 	"github.com/tracectl/tracectl/traceql/eval"
@@ -196,7 +197,7 @@ func TestTopK(t *testing.T) {
 // traceql/testdata/valid.txt over a few fixtures: each either runs or fails
 // with an ordinary error (metrics queries with ErrMetricsQuery).
 func TestValidCorpusDoesNotPanic(t *testing.T) {
-	root, err := traceqltest.FixtureRoot()
+	root, err := fixtures.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/traceql/eval"
@@ -348,7 +349,7 @@ func RunWithOptions(t *testing.T, dir string, opts Options) {
 	if len(files) == 0 {
 		t.Fatalf("no *.test scripts in %s", dir)
 	}
-	root, err := FixtureRoot()
+	root, err := fixtures.Dir()
 	if err != nil {
 		t.Fatalf("shared fixtures: %v", err)
 	}
