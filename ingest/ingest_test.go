@@ -36,12 +36,8 @@ func readAll(t *testing.T, st *blocks.Store) []*model.Trace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer it.Close()
-	var out []*model.Trace
-	for it.Next() {
-		out = append(out, it.At())
-	}
-	if err := it.Err(); err != nil {
+	out, err := store.Collect(it)
+	if err != nil {
 		t.Fatal(err)
 	}
 	model.SortTraces(out)

@@ -72,3 +72,16 @@ func (it *SliceIterator) Err() error { return nil }
 
 // Close does nothing.
 func (it *SliceIterator) Close() error { return nil }
+
+// Collect drains it into a slice and closes it.
+func Collect(it TraceIterator) ([]*model.Trace, error) {
+	var out []*model.Trace
+	for it.Next() {
+		out = append(out, it.At())
+	}
+	err := it.Err()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	return out, err
+}

@@ -75,12 +75,8 @@ func readTempoBlock(t *testing.T, rel string) []*model.Trace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer it.Close()
-	var out []*model.Trace
-	for it.Next() {
-		out = append(out, it.At())
-	}
-	if err := it.Err(); err != nil {
+	out, err := store.Collect(it)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return out
