@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ var ErrBlockNotFound = errors.New("block not found")
 type Store struct {
 	bucket *blob.Bucket
 	tenant string
+	// concurrency bounds the row groups decoded at once by a scan; 0 means
+	// runtime.GOMAXPROCS(0). See SetConcurrency.
+	concurrency int
 }
 
 var _ store.Source = (*Store)(nil)
@@ -34,6 +38,20 @@ var _ store.Source = (*Store)(nil)
 // NewStore returns the store of tenant in b.
 func NewStore(b *blob.Bucket, tenant string) *Store {
 	return &Store{bucket: b, tenant: tenant}
+}
+
+// SetConcurrency sets how many row groups a scan (Traces without TraceIDs)
+// decodes at once, across all blocks; n <= 0 restores the default,
+// runtime.GOMAXPROCS(0), and 1 decodes on the caller's goroutine only. Call
+// it before sharing the store between goroutines.
+func (s *Store) SetConcurrency(n int) { s.concurrency = n }
+
+// Concurrency returns the effective scan concurrency (see SetConcurrency).
+func (s *Store) Concurrency() int {
+	if s.concurrency > 0 {
+		return s.concurrency
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Tenant returns the tenant name.
