@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/parquet-go/parquet-go"
@@ -34,6 +36,9 @@ type pfile struct {
 	r      *blobReaderAt
 	file   *parquet.File
 	layout layout // attribute layout, from the file's schema
+	// startCol and endCol are the leaf indexes of StartTimeUnixNano and
+	// EndTimeUnixNano (-1 when absent), for row-group skipping.
+	startCol, endCol int
 }
 
 // open reads only the parquet footer (one ranged read when meta.footerSize
@@ -72,7 +77,14 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return &pfile{r: r, file: f, layout: l}, nil
+	pf := &pfile{r: r, file: f, layout: l, startCol: -1, endCol: -1}
+	if c, ok := f.Schema().Lookup("StartTimeUnixNano"); ok {
+		pf.startCol = c.ColumnIndex
+	}
+	if c, ok := f.Schema().Lookup("EndTimeUnixNano"); ok {
+		pf.endCol = c.ColumnIndex
+	}
+	return pf, nil
 }
 
 // groupRange returns the byte range of row group i's column chunks.
@@ -210,6 +222,45 @@ func (p *pfile) groupMinID(i int) []byte {
 		return st.MinValue
 	}
 	return st.Min
+}
+
+// groupTimeRange returns row group i's [min start, max end] (Unix ns) from
+// the StartTimeUnixNano and EndTimeUnixNano column statistics of the
+// footer; ok is false when either is missing.
+func (p *pfile) groupTimeRange(i int) (start, end uint64, ok bool) {
+	if p.startCol < 0 || p.endCol < 0 {
+		return 0, 0, false
+	}
+	cols := p.file.Metadata().RowGroups[i].Columns
+	if p.startCol >= len(cols) || p.endCol >= len(cols) {
+		return 0, 0, false
+	}
+	lo, okLo := statUint64(cols[p.startCol].MetaData.Statistics.MinValue, cols[p.startCol].MetaData.Statistics.Min)
+	hi, okHi := statUint64(cols[p.endCol].MetaData.Statistics.MaxValue, cols[p.endCol].MetaData.Statistics.Max)
+	return lo, hi, okLo && okHi
+}
+
+// statUint64 decodes a plain-encoded INT64 statistic (8 bytes, little
+// endian), preferring the current field over the deprecated one.
+func statUint64(v, deprecated []byte) (uint64, bool) {
+	if len(v) == 0 {
+		v = deprecated
+	}
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(v), true
+}
+
+// skipGroup reports whether row group i cannot hold a trace of req: its
+// time statistics do not overlap the request range. Without statistics
+// nothing is skipped.
+func (p *pfile) skipGroup(i int, req *store.Request) bool {
+	if req == nil || (req.Start.IsZero() && req.End.IsZero()) {
+		return false
+	}
+	start, end, ok := p.groupTimeRange(i)
+	return ok && !req.Overlaps(start, end)
 }
 
 // bloomCache keeps bloom shards read during one multi-ID lookup.
@@ -411,12 +462,42 @@ type blockIterator struct {
 	cur   *model.Trace
 	err   error
 	done  bool
+
+	// Parallel mode (sem != nil): a producer goroutine decodes the block
+	// and sends traces in batches on ch; decoding a batch holds a slot of
+	// sem, shared by every block of the scan.
+	sem     chan struct{}
+	ch      chan traceBatch
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	batch   []*model.Trace
+	bpos    int
+	started bool
 }
+
+// traceBatch is a run of decoded traces (or the error that ended the
+// block) sent by a parallel block iterator's producer.
+type traceBatch struct {
+	traces []*model.Trace
+	err    error
+}
+
+// parallelBatch is how many rows a producer decodes per semaphore slot and
+// per batch sent; producerQueue is how many batches may wait in the
+// channel. Memory per block is at most one compressed row group plus
+// (producerQueue+2) batches of decoded traces, whatever the row-group size.
+const (
+	parallelBatch = rowBatch
+	producerQueue = 1
+)
 
 // Next decodes the next trace; it returns false at the end or on error.
 func (it *blockIterator) Next() bool {
 	if it.err != nil || it.done {
 		return false
+	}
+	if it.sem != nil {
+		return it.nextParallel()
 	}
 	for {
 		if err := it.ctx.Err(); err != nil {
@@ -458,6 +539,9 @@ func (it *blockIterator) Next() bool {
 			it.Close()
 			return false
 		}
+		if it.file.skipGroup(it.group, it.req) {
+			continue
+		}
 		rows, err := it.file.openGroup(it.group)
 		if err != nil {
 			it.fail(err)
@@ -465,6 +549,132 @@ func (it *blockIterator) Next() bool {
 		}
 		it.rows = rows
 	}
+}
+
+// nextParallel takes the next trace from the producer, starting it on the
+// first call.
+func (it *blockIterator) nextParallel() bool {
+	if !it.started {
+		it.started = true
+		ctx, cancel := context.WithCancel(it.ctx)
+		it.cancel = cancel
+		it.ch = make(chan traceBatch, producerQueue)
+		it.wg.Add(1)
+		go it.produce(ctx)
+	}
+	for it.bpos >= len(it.batch) {
+		b, ok := <-it.ch
+		if !ok {
+			if err := it.ctx.Err(); err != nil {
+				it.fail(err)
+				return false
+			}
+			it.Close()
+			return false
+		}
+		if b.err != nil {
+			it.fail(b.err)
+			return false
+		}
+		it.batch, it.bpos = b.traces, 0
+	}
+	it.cur = it.batch[it.bpos]
+	it.batch[it.bpos] = nil
+	it.bpos++
+	return true
+}
+
+// produce decodes the block's row groups in order (skipping those the
+// request's time range rules out by statistics) and sends the traces in
+// batches. It stops at the end, on error, or when ctx is cancelled.
+func (it *blockIterator) produce(ctx context.Context) {
+	defer it.wg.Done()
+	defer close(it.ch)
+	send := func(b traceBatch) bool {
+		select {
+		case it.ch <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	acquire := func() bool {
+		select {
+		case it.sem <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	release := func() { <-it.sem }
+	if !acquire() {
+		return
+	}
+	f, err := it.block.open(ctx)
+	release()
+	if err != nil {
+		send(traceBatch{err: err})
+		return
+	}
+	for g := 0; g < len(f.file.RowGroups()); g++ {
+		if f.skipGroup(g, it.req) {
+			continue
+		}
+		if !acquire() {
+			return
+		}
+		rows, err := f.openGroup(g)
+		release()
+		if err != nil {
+			send(traceBatch{err: err})
+			return
+		}
+		for {
+			if !acquire() {
+				rows.close()
+				return
+			}
+			out, end, err := it.decodeBatch(rows)
+			release()
+			if err != nil {
+				rows.close()
+				send(traceBatch{err: err})
+				return
+			}
+			if len(out) > 0 && !send(traceBatch{traces: out}) {
+				rows.close()
+				return
+			}
+			if end {
+				break
+			}
+		}
+		rows.close()
+	}
+}
+
+// decodeBatch converts up to parallelBatch rows of g into traces, dropping
+// those outside the request's time range; end reports the group's end.
+func (it *blockIterator) decodeBatch(g *groupRows) (out []*model.Trace, end bool, err error) {
+	out = make([]*model.Trace, 0, parallelBatch)
+	for len(out) < parallelBatch {
+		row, err := g.next()
+		if err != nil {
+			return nil, false, err
+		}
+		if row == nil {
+			return out, true, nil
+		}
+		if it.req != nil && !it.req.Overlaps(row.StartTimeUnixNano, row.EndTimeUnixNano) {
+			continue
+		}
+		t, err := it.block.codec.fromRow(row)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", it.block.key(dataObject), err)
+		}
+		out = append(out, t)
+	}
+	return out, false, nil
 }
 
 func (it *blockIterator) fail(err error) {
@@ -478,8 +688,15 @@ func (it *blockIterator) At() *model.Trace { return it.cur }
 // Err returns the error that stopped the iteration.
 func (it *blockIterator) Err() error { return it.err }
 
-// Close releases the row group being read.
+// Close releases the row group being read, stopping the producer (and
+// waiting for it) in parallel mode.
 func (it *blockIterator) Close() error {
+	if it.cancel != nil {
+		it.cancel()
+		it.wg.Wait()
+		it.cancel = nil
+	}
+	it.batch = nil
 	if it.rows != nil {
 		it.rows.close()
 		it.rows = nil

@@ -316,8 +316,12 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 // Traces implements store.Source. Blocks whose meta time range misses the
 // request are skipped; with TraceIDs each ID is looked up through the bloom
 // filters. Copies of a trace in several blocks are merged, and traces come
-// out in ascending ID order. A scan keeps one row group (compressed) of
-// every candidate block in memory, since the blocks are merged by ID.
+// out in ascending ID order. Row groups whose StartTimeUnixNano /
+// EndTimeUnixNano statistics miss the request range are skipped unread.
+// A scan keeps one row group of every candidate block in memory, since the
+// blocks are merged by ID. With Concurrency() > 1 each block is decoded
+// ahead by its own goroutine (a few batches of traces queued per block),
+// at most Concurrency() decoding at once; the output is the same.
 func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceIterator, error) {
 	metas, err := s.Blocks(ctx)
 	if err != nil {
@@ -352,10 +356,17 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 		}
 		return store.NewSliceIterator(out), nil
 	}
+	// With concurrency > 1 every block gets a producer goroutine that
+	// decodes ahead; sem bounds how many decode at once across the blocks.
+	var sem chan struct{}
+	if n := s.Concurrency(); n > 1 && len(cand) > 0 {
+		sem = make(chan struct{}, n)
+	}
 	its := make([]*blockIterator, 0, len(cand))
 	for _, m := range cand {
 		it := s.block(m).iterator(ctx)
 		it.req = &req
+		it.sem = sem
 		its = append(its, it)
 	}
 	return newMergeIterator(its), nil

@@ -25,6 +25,7 @@ type queryOptions struct {
 	count       bool
 	failIfEmpty bool
 	explain     bool
+	concurrency int
 	output      *outputFlag
 }
 
@@ -73,6 +74,7 @@ Exit status:
 	f.BoolVar(&o.count, "count", false, "print only the number of matching traces")
 	f.BoolVar(&o.failIfEmpty, "fail-if-empty", false, "exit with status 1 when nothing matches")
 	f.BoolVar(&o.explain, "explain", false, "print the canonical query and its syntax tree instead of running it")
+	f.IntVar(&o.concurrency, "concurrency", 0, "row groups decoded in parallel across blocks (0 = one per core)")
 	addOutputFlag(f, o.output)
 	return cmd
 }
@@ -138,6 +140,7 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 		return err
 	}
 	defer closeFn()
+	st.SetConcurrency(o.concurrency)
 	limit := o.limit
 	if o.count {
 		limit = math.MaxInt32
