@@ -246,6 +246,29 @@ func BenchmarkQuery(b *testing.B) {
 			})
 		})
 	}
+	// timerange: the service query over the first 30 minutes of the data
+	// (what --since does), so block and row-group skipping can act.
+	b.Run("timerange", func(b *testing.B) {
+		st := openStore(b, d)
+		metas, err := st.Blocks(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := metas[0].StartTime
+		for _, m := range metas {
+			if m.StartTime.Before(start) {
+				start = m.StartTime
+			}
+		}
+		opts := eval.SearchOptions{Limit: 20, Start: start, End: start.Add(30 * time.Minute)}
+		measure(b, d, func() int {
+			res, err := eval.Search(ctx, st, queries[0].q, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return len(res.Traces)
+		})
+	})
 	// fullscan: every trace decoded (all columns), nothing evaluated.
 	b.Run("fullscan", func(b *testing.B) {
 		st := openStore(b, d)
