@@ -16,6 +16,9 @@ import (
 // Defaults for Options.
 const (
 	DefaultMaxBlockBytes = 256 << 20
+	DefaultMemoryBudget  = 128 << 20
+	// runRowGroupBytes is the row-group size of spilled runs.
+	runRowGroupBytes = 4 << 20
 )
 
 // Options control an ingest.
@@ -30,8 +33,8 @@ type Options struct {
 	MaxBlockBytes int64
 	// MaxBlockTraces bounds the traces per block; 0 means no bound.
 	MaxBlockTraces int
-	// MemoryBudget is how many estimated span bytes are held before spilling
-	// a sorted run to TempDir; default MaxBlockBytes.
+	// MemoryBudget is roughly how much heap decoded spans may take before
+	// they are spilled as a sorted run to TempDir (default 128 MiB).
 	MemoryBudget int64
 	// TempDir holds spilled runs; default os.TempDir().
 	TempDir string
@@ -68,7 +71,8 @@ type Result struct {
 	Spans      int
 	Duplicates int
 	Traces     int
-	Runs       int
+	// Runs counts the sorted runs spilled to disk (0: all fit in memory).
+	Runs int
 }
 
 // Run decodes paths and writes their traces as blocks to st. Nothing is
@@ -80,7 +84,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 		opts.MaxBlockBytes = DefaultMaxBlockBytes
 	}
 	if opts.MemoryBudget <= 0 {
-		opts.MemoryBudget = opts.MaxBlockBytes
+		opts.MemoryBudget = DefaultMemoryBudget
 	}
 	in := &ingester{ctx: ctx, opts: opts, main: model.NewTraceBuilder()}
 	defer in.removeRuns()
@@ -108,7 +112,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	if err := in.write(st, res); err != nil {
 		return nil, err
 	}
-	res.Runs = len(in.runs)
+	res.Runs = in.spilled
 	res.Duplicates = res.SpansRead - res.Spans
 	return res, nil
 }
@@ -137,6 +141,8 @@ type ingester struct {
 
 	// err is a spill failure met in fileDone, which cannot return it.
 	err error
+	// spilled counts runs written (before any merging of runs).
+	spilled int
 }
 
 // run is a spilled, sorted temporary block.
@@ -154,11 +160,11 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 		rs := &b[i]
 		for j := range rs.ScopeSpans {
 			for k := range rs.ScopeSpans[j].Spans {
-				n += int64(spanBytes(&rs.ScopeSpans[j].Spans[k]))
+				n += int64(spanHeapBytes(&rs.ScopeSpans[j].Spans[k]))
 				in.spansRead++
 			}
 		}
-		n += int64(attrsBytes(rs.Resource.Attributes))
+		n += int64(attrsHeapBytes(rs.Resource.Attributes))
 	}
 	if in.opts.SkipBad {
 		// Hold the file's batches as they came, so committing them later
@@ -285,8 +291,11 @@ func (in *ingester) spill(b *model.TraceBuilder) (*run, error) {
 		}
 		in.runDir, in.runStore = dir, blocks.NewStore(bucket, "runs")
 	}
+	in.spilled++
 	spans := b.Spans + b.Duplicates
-	meta, err := in.runStore.WriteBlock(in.ctx, b.Traces(), blocks.WriteOptions{})
+	// Small row groups keep the merge phase bounded: it holds one group
+	// of every run at a time.
+	meta, err := in.runStore.WriteBlock(in.ctx, b.Traces(), blocks.WriteOptions{RowGroupBytes: runRowGroupBytes})
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
@@ -310,7 +319,8 @@ func (in *ingester) removeRuns() {
 func (in *ingester) write(st *blocks.Store, res *Result) error {
 	var it store.TraceIterator
 	if len(in.runs) == 0 {
-		it = store.NewSliceIterator(in.main.Traces())
+		it = &releasingIterator{traces: in.main.Traces()}
+		in.main = model.NewTraceBuilder()
 	} else {
 		if in.main.Len() > 0 {
 			r, err := in.spill(in.main)
@@ -319,19 +329,20 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 			}
 			in.runs = append(in.runs, r)
 		}
-		var its []store.TraceIterator
-		for _, r := range in.runs {
-			blk, err := in.runStore.OpenBlock(in.ctx, r.meta.BlockID)
+		// Merge at most maxFanIn runs at a time, so the merge holds a
+		// bounded number of row groups however many runs there are.
+		for len(in.runs) > maxFanIn {
+			r, err := in.mergeRuns(in.runs[:maxFanIn])
 			if err != nil {
 				return err
 			}
-			bi, err := blk.Traces(in.ctx)
-			if err != nil {
-				return err
-			}
-			its = append(its, bi)
+			in.runs = append([]*run{r}, in.runs[maxFanIn:]...)
 		}
-		it = store.Merge(its...)
+		merged, err := in.openRuns(in.runs)
+		if err != nil {
+			return err
+		}
+		it = merged
 	}
 	defer it.Close()
 
@@ -346,23 +357,86 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 	return err
 }
 
-// writeChunks cuts the sorted stream into blocks bounded by MaxBlockBytes
-// and MaxBlockTraces.
+// maxFanIn bounds how many runs are merged at once.
+const maxFanIn = 8
+
+// openRuns returns the k-way merge of runs, in run order (so of two
+// different spans with one key, the one read first wins).
+func (in *ingester) openRuns(runs []*run) (store.TraceIterator, error) {
+	its := make([]store.TraceIterator, 0, len(runs))
+	for _, r := range runs {
+		blk, err := in.runStore.OpenBlock(in.ctx, r.meta.BlockID)
+		if err == nil {
+			var bi store.TraceIterator
+			if bi, err = blk.Traces(in.ctx); err == nil {
+				its = append(its, bi)
+				continue
+			}
+		}
+		for _, o := range its {
+			o.Close()
+		}
+		return nil, err
+	}
+	return store.Merge(its...), nil
+}
+
+// mergeRuns merges runs into one new run, streaming, and removes them.
+func (in *ingester) mergeRuns(runs []*run) (*run, error) {
+	it, err := in.openRuns(runs)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	w, err := blocks.NewBlockWriter(in.ctx, in.runStore, blocks.WriteOptions{RowGroupBytes: runRowGroupBytes})
+	if err != nil {
+		return nil, err
+	}
+	out := &run{}
+	for it.Next() {
+		if err := w.Add(it.At()); err != nil {
+			w.Abort()
+			return nil, err
+		}
+	}
+	if err := it.Err(); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	if out.meta, err = w.Finish(); err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		out.spans += r.spans
+		in.removeRun(r)
+	}
+	return out, nil
+}
+
+// writeChunks streams the sorted traces into blocks with blocks.BlockWriter,
+// starting a new block before one would pass MaxBlockBytes (estimated) or
+// MaxBlockTraces. Only the writer's current row group is held in memory.
 func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *Result) error {
-	var chunk []*model.Trace
-	var chunkBytes int64
-	flush := func() error {
-		if len(chunk) == 0 {
+	var w *blocks.BlockWriter
+	var blockBytes int64
+	var blockTraces int
+	finish := func() error {
+		if w == nil {
 			return nil
 		}
-		meta, err := st.WriteBlock(in.ctx, chunk, in.opts.Write)
+		meta, err := w.Finish()
+		w = nil
 		if err != nil {
 			return err
 		}
 		res.Blocks = append(res.Blocks, meta)
-		chunk, chunkBytes = nil, 0
 		return nil
 	}
+	defer func() {
+		if w != nil {
+			w.Abort()
+		}
+	}()
 	for it.Next() {
 		t := it.At()
 		if in.opts.Transform != nil {
@@ -371,20 +445,50 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 			}
 		}
 		tb := int64(traceBytes(t))
-		full := len(chunk) > 0 && (chunkBytes+tb > in.opts.MaxBlockBytes ||
-			(in.opts.MaxBlockTraces > 0 && len(chunk) >= in.opts.MaxBlockTraces))
+		full := w != nil && (blockBytes+tb > in.opts.MaxBlockBytes ||
+			(in.opts.MaxBlockTraces > 0 && blockTraces >= in.opts.MaxBlockTraces))
 		if full {
-			if err := flush(); err != nil {
+			if err := finish(); err != nil {
 				return err
 			}
 		}
-		chunk = append(chunk, t)
-		chunkBytes += tb
+		if w == nil {
+			nw, err := blocks.NewBlockWriter(in.ctx, st, in.opts.Write)
+			if err != nil {
+				return err
+			}
+			w, blockBytes, blockTraces = nw, 0, 0
+		}
+		if err := w.Add(t); err != nil {
+			return err
+		}
+		blockBytes += tb
+		blockTraces++
 		res.Traces++
 		res.Spans += t.SpanCount()
 	}
 	if err := it.Err(); err != nil {
 		return err
 	}
-	return flush()
+	return finish()
 }
+
+// releasingIterator hands out traces held in memory and drops its own
+// reference to each as it goes, so written traces can be collected.
+type releasingIterator struct {
+	traces []*model.Trace
+	cur    *model.Trace
+}
+
+func (r *releasingIterator) Next() bool {
+	if len(r.traces) == 0 {
+		r.cur = nil
+		return false
+	}
+	r.cur, r.traces[0] = r.traces[0], nil
+	r.traces = r.traces[1:]
+	return true
+}
+func (r *releasingIterator) At() *model.Trace { return r.cur }
+func (r *releasingIterator) Err() error       { return nil }
+func (r *releasingIterator) Close() error     { r.traces = nil; return nil }

@@ -1,6 +1,10 @@
 package ingest
 
-import "github.com/tracectl/tracectl/model"
+import (
+	"unsafe"
+
+	"github.com/tracectl/tracectl/model"
+)
 
 // Estimates of the encoded size of spans, used to bound memory and blocks.
 // They approximate the uncompressed column bytes, which are never smaller
@@ -64,6 +68,36 @@ func traceBytes(t *model.Trace) int {
 				n += spanBytes(&ss.Spans[k])
 			}
 		}
+	}
+	return n
+}
+
+// Heap estimates: what a decoded span costs while it waits in memory (its
+// struct, attribute structs and strings, and its entry in the builder's
+// de-duplication set). They drive the memory budget.
+var (
+	spanStructBytes  = int(unsafe.Sizeof(model.Span{})) + 64
+	attrStructBytes  = int(unsafe.Sizeof(model.Attribute{}))
+	eventStructBytes = int(unsafe.Sizeof(model.Event{}))
+	linkStructBytes  = int(unsafe.Sizeof(model.Link{}))
+)
+
+func attrsHeapBytes(attrs []model.Attribute) int {
+	n := 0
+	for i := range attrs {
+		n += attrStructBytes + len(attrs[i].Key) + valueBytes(&attrs[i].Value)
+	}
+	return n
+}
+
+// spanHeapBytes estimates the heap a decoded span holds.
+func spanHeapBytes(s *model.Span) int {
+	n := spanStructBytes + len(s.Name) + len(s.TraceState) + len(s.Status.Message) + attrsHeapBytes(s.Attributes)
+	for i := range s.Events {
+		n += eventStructBytes + len(s.Events[i].Name) + attrsHeapBytes(s.Events[i].Attributes)
+	}
+	for i := range s.Links {
+		n += linkStructBytes + len(s.Links[i].TraceState) + attrsHeapBytes(s.Links[i].Attributes)
 	}
 	return n
 }

@@ -61,7 +61,7 @@ Traces are sorted by ID and cut into blocks of at most --max-block-bytes
 	f.BoolVar(&o.skipBad, "skip-bad", false, "skip files that fail to decode and report them, instead of stopping")
 	f.Int64Var(&o.maxBlockBytes, "max-block-bytes", ingest.DefaultMaxBlockBytes, "cut blocks at this estimated encoded size")
 	f.IntVar(&o.maxBlockTraces, "max-block-traces", 0, "cut blocks at this many traces (0: no limit)")
-	f.Int64Var(&o.memoryBudget, "memory-budget", 0, "span bytes held in memory before spilling sorted runs to disk (default: --max-block-bytes)")
+	f.Int64Var(&o.memoryBudget, "memory-budget", ingest.DefaultMemoryBudget, "approximate heap bytes of decoded spans held before sorted runs are spilled to disk")
 	addOutputFlag(f, o.output)
 	return cmd
 }
