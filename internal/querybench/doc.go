@@ -11,5 +11,6 @@
 // second of query time) and peak-heap-MB (the largest live heap sampled
 // while the query ran). TRACECTL_BENCH_CONCURRENCY sets
 // blocks.Store.SetConcurrency (default: the store's default).
-// It is a test-only package: it has no exported API.
+// Results and the exact commands are in RESULTS.md. It is a test-only
+// package: it has no exported API.
 package querybench
