@@ -157,7 +157,7 @@ func parseRow(rec []string, str func(string) string) (row, error) {
 		return rw, fmt.Errorf("EndTimeUnixNano %d is before StartTimeUnixNano %d", s.EndTimeUnixNano, s.StartTimeUnixNano)
 	}
 	if _, err = strconv.ParseUint(rec[7], 10, 64); err != nil {
-		return rw, fmt.Errorf("Duration %q: not an unsigned integer", rec[7])
+		return rw, fmt.Errorf("column Duration %q: not an unsigned integer", rec[7])
 	}
 	return rw, nil
 }

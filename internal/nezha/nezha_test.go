@@ -175,7 +175,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"parent", Header + "\n" + strings.Replace(good, "root", "ROOT", 1), "x.csv:2: parent: span ID \"ROOT\""},
 		{"start", Header + "\n" + strings.Replace(good, ",100,", ",1e2,", 1), `x.csv:2: StartTimeUnixNano "1e2"`},
 		{"end before start", Header + "\n" + strings.Replace(good, ",100,300,", ",300,100,", 1), "x.csv:2: EndTimeUnixNano 100 is before"},
-		{"duration", Header + "\n" + strings.Replace(good, ",0\n", ",-1\n", 1), `x.csv:2: Duration "-1"`},
+		{"duration", Header + "\n" + strings.Replace(good, ",0\n", ",-1\n", 1), `x.csv:2: column Duration "-1"`},
 		{"no pod", Header + "\n" + strings.Replace(good, "frontend-579b9bff58-t2dbm", "", 1), "x.csv:2: PodName is empty"},
 		{"repeat", Header + "\n" + good + good, "x.csv:3: span ab872b6a0755789d of trace 01db723f5de73f1e8954a6d76d02e140 repeats line 2"},
 	}
