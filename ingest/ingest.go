@@ -160,11 +160,11 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 		rs := &b[i]
 		for j := range rs.ScopeSpans {
 			for k := range rs.ScopeSpans[j].Spans {
-				n += int64(spanHeapBytes(&rs.ScopeSpans[j].Spans[k]))
+				n += int64(heap.spanSize(&rs.ScopeSpans[j].Spans[k]))
 				in.spansRead++
 			}
 		}
-		n += int64(attrsHeapBytes(rs.Resource.Attributes))
+		n += int64(heap.attrs(rs.Resource.Attributes))
 	}
 	if in.opts.SkipBad {
 		// Hold the file's batches as they came, so committing them later

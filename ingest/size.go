@@ -6,18 +6,33 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// Estimates of the encoded size of spans, used to bound memory and blocks.
-// They approximate the uncompressed column bytes, which are never smaller
-// than the compressed data.parquet, so a block cut at N estimated bytes is
-// at most N bytes on disk.
-const (
-	spanFixedBytes  = 80 // IDs, times, kind, status, nested set numbers
-	attrFixedBytes  = 12
-	eventFixedBytes = 16
-	linkFixedBytes  = 32
-)
+// sizeModel gives the fixed cost of each kind of item; variable-length
+// content (names, keys, string values) is added on top.
+type sizeModel struct {
+	span, attr, event, link int
+}
 
-func valueBytes(v *model.Value) int {
+// encoded estimates the uncompressed column bytes of spans, which are never
+// smaller than the compressed data.parquet, so a block cut at N estimated
+// bytes is at most N bytes on disk. It bounds blocks.
+var encoded = sizeModel{
+	span:  80, // IDs, times, kind, status, nested set numbers
+	attr:  12,
+	event: 16,
+	link:  32,
+}
+
+// heap estimates what a decoded span holds in memory while it waits: its
+// struct, attribute structs and strings, and its entry in the builder's
+// de-duplication set. It drives the memory budget.
+var heap = sizeModel{
+	span:  int(unsafe.Sizeof(model.Span{})) + 64,
+	attr:  int(unsafe.Sizeof(model.Attribute{})),
+	event: int(unsafe.Sizeof(model.Event{})),
+	link:  int(unsafe.Sizeof(model.Link{})),
+}
+
+func (m sizeModel) value(v *model.Value) int {
 	switch v.Type {
 	case model.ValueString:
 		return len(v.Str)
@@ -26,31 +41,31 @@ func valueBytes(v *model.Value) int {
 	case model.ValueArray:
 		n := 0
 		for i := range v.Array {
-			n += 4 + valueBytes(&v.Array[i])
+			n += 4 + m.value(&v.Array[i])
 		}
 		return n
 	case model.ValueMap:
-		return attrsBytes(v.Map)
+		return m.attrs(v.Map)
 	}
 	return 8
 }
 
-func attrsBytes(attrs []model.Attribute) int {
+func (m sizeModel) attrs(attrs []model.Attribute) int {
 	n := 0
 	for i := range attrs {
-		n += attrFixedBytes + len(attrs[i].Key) + valueBytes(&attrs[i].Value)
+		n += m.attr + len(attrs[i].Key) + m.value(&attrs[i].Value)
 	}
 	return n
 }
 
-// spanBytes estimates the encoded size of one span.
-func spanBytes(s *model.Span) int {
-	n := spanFixedBytes + len(s.Name) + len(s.TraceState) + len(s.Status.Message) + attrsBytes(s.Attributes)
+// spanSize estimates one span.
+func (m sizeModel) spanSize(s *model.Span) int {
+	n := m.span + len(s.Name) + len(s.TraceState) + len(s.Status.Message) + m.attrs(s.Attributes)
 	for i := range s.Events {
-		n += eventFixedBytes + len(s.Events[i].Name) + attrsBytes(s.Events[i].Attributes)
+		n += m.event + len(s.Events[i].Name) + m.attrs(s.Events[i].Attributes)
 	}
 	for i := range s.Links {
-		n += linkFixedBytes + len(s.Links[i].TraceState) + attrsBytes(s.Links[i].Attributes)
+		n += m.link + len(s.Links[i].TraceState) + m.attrs(s.Links[i].Attributes)
 	}
 	return n
 }
@@ -60,44 +75,14 @@ func traceBytes(t *model.Trace) int {
 	n := 64
 	for i := range t.ResourceSpans {
 		rs := &t.ResourceSpans[i]
-		n += attrsBytes(rs.Resource.Attributes)
+		n += encoded.attrs(rs.Resource.Attributes)
 		for j := range rs.ScopeSpans {
 			ss := &rs.ScopeSpans[j]
-			n += len(ss.Scope.Name) + len(ss.Scope.Version) + attrsBytes(ss.Scope.Attributes)
+			n += len(ss.Scope.Name) + len(ss.Scope.Version) + encoded.attrs(ss.Scope.Attributes)
 			for k := range ss.Spans {
-				n += spanBytes(&ss.Spans[k])
+				n += encoded.spanSize(&ss.Spans[k])
 			}
 		}
-	}
-	return n
-}
-
-// Heap estimates: what a decoded span costs while it waits in memory (its
-// struct, attribute structs and strings, and its entry in the builder's
-// de-duplication set). They drive the memory budget.
-var (
-	spanStructBytes  = int(unsafe.Sizeof(model.Span{})) + 64
-	attrStructBytes  = int(unsafe.Sizeof(model.Attribute{}))
-	eventStructBytes = int(unsafe.Sizeof(model.Event{}))
-	linkStructBytes  = int(unsafe.Sizeof(model.Link{}))
-)
-
-func attrsHeapBytes(attrs []model.Attribute) int {
-	n := 0
-	for i := range attrs {
-		n += attrStructBytes + len(attrs[i].Key) + valueBytes(&attrs[i].Value)
-	}
-	return n
-}
-
-// spanHeapBytes estimates the heap a decoded span holds.
-func spanHeapBytes(s *model.Span) int {
-	n := spanStructBytes + len(s.Name) + len(s.TraceState) + len(s.Status.Message) + attrsHeapBytes(s.Attributes)
-	for i := range s.Events {
-		n += eventStructBytes + len(s.Events[i].Name) + attrsHeapBytes(s.Events[i].Attributes)
-	}
-	for i := range s.Links {
-		n += linkStructBytes + len(s.Links[i].TraceState) + attrsHeapBytes(s.Links[i].Attributes)
 	}
 	return n
 }

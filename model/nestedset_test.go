@@ -41,7 +41,7 @@ func TestComputeNestedSets(t *testing.T) {
 			want:  []lrp{{1, 2, -1}, {0, 0, 0}},
 		},
 		{
-			name: "zipkin shared span: server under client, children under server",
+			name:  "zipkin shared span: server under client, children under server",
 			spans: []Span{sp(1, 0, KindServer), sp(2, 1, KindClient), sp(2, 1, KindServer), sp(3, 2, KindClient)},
 			want:  []lrp{{1, 8, -1}, {2, 7, 1}, {3, 6, 2}, {4, 5, 3}},
 		},
