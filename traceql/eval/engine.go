@@ -206,66 +206,49 @@ type spanCtx struct {
 // the expression reads event (link) fields it is tried on each event (link)
 // in turn, so several event conditions in one filter hold on the same event.
 func (e *evaluator) matchSpan(x traceql.Expr, td *traceData, sp *span) (bool, error) {
-	fi := e.filters[x]
-	c := spanCtx{td: td, sp: sp}
-	evs := sp.ref.Span.Events
-	lns := sp.ref.Span.Links
-	nev, nln := 1, 1
-	if fi.events && len(evs) > 0 {
-		nev = len(evs)
-	}
-	if fi.links && len(lns) > 0 {
-		nln = len(lns)
-	}
-	for i := 0; i < nev; i++ {
-		c.ev = nil
-		if fi.events && len(evs) > 0 {
-			c.ev = &evs[i]
-		}
-		for j := 0; j < nln; j++ {
-			c.ln = nil
-			if fi.links && len(lns) > 0 {
-				c.ln = &lns[j]
-			}
-			v, err := e.field(x, &c)
-			if err != nil {
-				return false, err
-			}
-			if v.isTrue() {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	v, err := e.eachContext(x, td, sp, value.isTrue)
+	return err == nil && v.isTrue(), err
 }
 
 // firstValue evaluates x on the span; when x reads event or link fields the
 // first event/link giving a non-nil value wins (used by by() and aggregates).
 func (e *evaluator) firstValue(x traceql.Expr, td *traceData, sp *span) (value, error) {
+	return e.eachContext(x, td, sp, func(v value) bool { return v.k != kNil })
+}
+
+// eachContext evaluates x on the span once per event and link it reads
+// (once if it reads neither, or the span has none) and returns the first
+// value for which done holds, or nil.
+func (e *evaluator) eachContext(x traceql.Expr, td *traceData, sp *span, done func(value) bool) (value, error) {
 	fi := e.filters[x]
 	c := spanCtx{td: td, sp: sp}
 	evs := sp.ref.Span.Events
 	lns := sp.ref.Span.Links
+	useEvents := fi.events && len(evs) > 0
+	useLinks := fi.links && len(lns) > 0
 	nev, nln := 1, 1
-	if fi.events && len(evs) > 0 {
+	if useEvents {
 		nev = len(evs)
 	}
-	if fi.links && len(lns) > 0 {
+	if useLinks {
 		nln = len(lns)
 	}
 	for i := 0; i < nev; i++ {
 		c.ev = nil
-		if fi.events && len(evs) > 0 {
+		if useEvents {
 			c.ev = &evs[i]
 		}
 		for j := 0; j < nln; j++ {
 			c.ln = nil
-			if fi.links && len(lns) > 0 {
+			if useLinks {
 				c.ln = &lns[j]
 			}
 			v, err := e.field(x, &c)
-			if err != nil || v.k != kNil {
-				return v, err
+			if err != nil {
+				return nilValue, err
+			}
+			if done(v) {
+				return v, nil
 			}
 		}
 	}
