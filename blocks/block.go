@@ -39,6 +39,8 @@ type pfile struct {
 	// startCol and endCol are the leaf indexes of StartTimeUnixNano and
 	// EndTimeUnixNano (-1 when absent), for row-group skipping.
 	startCol, endCol int
+	// cols caches columnsOf per projected schema.
+	cols map[*parquet.Schema][]int
 }
 
 // open reads only the parquet footer (one ranged read when meta.footerSize
@@ -69,7 +71,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
 	)
-	r.win = nil
+	r.release()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
@@ -107,6 +109,58 @@ func (p *pfile) groupRange(i int) (off, n int64) {
 	return lo, hi - lo
 }
 
+// chunkRange is the byte range of one column chunk of row group i.
+func (p *pfile) chunkRange(i, col int) byteRange {
+	c := p.file.Metadata().RowGroups[i].Columns[col]
+	start := c.MetaData.DataPageOffset
+	if c.MetaData.DictionaryPageOffset > 0 && c.MetaData.DictionaryPageOffset < start {
+		start = c.MetaData.DictionaryPageOffset
+	}
+	return byteRange{start, c.MetaData.TotalCompressedSize}
+}
+
+// maxChunkGap is the largest gap between two needed column chunks that is
+// read rather than skipped with a second request (a variable for tests).
+var maxChunkGap int64 = 256 << 10
+
+// groupRanges returns the byte ranges of the column chunks of row group i
+// that schema s reads (all of them for the file's own schema), coalesced.
+func (p *pfile) groupRanges(i int, s *parquet.Schema) []byteRange {
+	cols := p.columnsOf(s)
+	if cols == nil {
+		off, n := p.groupRange(i)
+		return []byteRange{{off, n}}
+	}
+	rs := make([]byteRange, 0, len(cols))
+	for _, c := range cols {
+		rs = append(rs, p.chunkRange(i, c))
+	}
+	sort.Slice(rs, func(a, b int) bool { return rs[a].off < rs[b].off })
+	return coalesce(rs, maxChunkGap)
+}
+
+// columnsOf returns the file's column indexes of the leaves of a projected
+// schema, or nil when s reads every column.
+func (p *pfile) columnsOf(s *parquet.Schema) []int {
+	if cols, ok := p.cols[s]; ok {
+		return cols
+	}
+	paths := s.Columns()
+	var cols []int
+	if len(paths) < len(p.file.Schema().Columns()) {
+		for _, path := range paths {
+			if c, ok := p.file.Schema().Lookup(path...); ok {
+				cols = append(cols, c.ColumnIndex)
+			}
+		}
+	}
+	if p.cols == nil {
+		p.cols = map[*parquet.Schema][]int{}
+	}
+	p.cols[s] = cols
+	return cols
+}
+
 // rowBatch is how many rows are decoded at a time: a scan holds one row
 // group's compressed bytes plus this many decoded rows.
 const rowBatch = 64
@@ -126,19 +180,21 @@ type groupRows struct {
 	done   bool
 }
 
-// openGroup prefetches row group i's byte range and starts decoding it.
-func (p *pfile) openGroup(i int) (*groupRows, error) {
-	off, n := p.groupRange(i)
-	if err := p.r.prefetch(off, n); err != nil {
+// openGroup prefetches the column chunks of row group i that fields need
+// (nil: all) and starts decoding it. Rows decoded with a projection have
+// the other fields zero.
+func (p *pfile) openGroup(i int, fields *store.Fields) (*groupRows, error) {
+	schema := projectedSchema(p.layout, fields)
+	if err := p.r.prefetchRanges(p.groupRanges(i, schema)); err != nil {
 		return nil, err
 	}
 	g := &groupRows{p: p, index: i, buf: make([]pqTrace, rowBatch)}
 	rg := p.file.RowGroups()[i]
 	if p.layout == layoutLegacy {
-		g.legacy = parquet.NewGenericRowGroupReader[pqLegacyTrace](rg, legacyTraceSchema)
+		g.legacy = parquet.NewGenericRowGroupReader[pqLegacyTrace](rg, schema)
 		g.lbuf = make([]pqLegacyTrace, rowBatch)
 	} else {
-		g.rd = parquet.NewGenericRowGroupReader[pqTrace](rg, traceSchema)
+		g.rd = parquet.NewGenericRowGroupReader[pqTrace](rg, schema)
 	}
 	return g, nil
 }
@@ -186,13 +242,13 @@ func (g *groupRows) close() {
 	} else {
 		g.rd.Close()
 	}
-	g.p.r.win = nil
+	g.p.r.release()
 	g.buf, g.lbuf = nil, nil
 }
 
 // readGroup decodes every row of row group i (tests and small groups).
 func (p *pfile) readGroup(i int) ([]pqTrace, error) {
-	g, err := p.openGroup(i)
+	g, err := p.openGroup(i, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +410,7 @@ func (p *pfile) findInGroup(g int, id model.TraceID) (pqTrace, bool, error) {
 	if err := p.r.prefetch(off, n); err != nil {
 		return pqTrace{}, false, err
 	}
-	defer func() { p.r.win = nil }()
+	defer p.r.release()
 	rg := p.file.RowGroups()[g]
 	idx, err := findRowIndex(rg, id)
 	if err != nil {
@@ -542,7 +598,7 @@ func (it *blockIterator) Next() bool {
 		if it.file.skipGroup(it.group, it.req) {
 			continue
 		}
-		rows, err := it.file.openGroup(it.group)
+		rows, err := it.file.openGroup(it.group, it.fields())
 		if err != nil {
 			it.fail(err)
 			return false
@@ -623,7 +679,7 @@ func (it *blockIterator) produce(ctx context.Context) {
 		if !acquire() {
 			return
 		}
-		rows, err := f.openGroup(g)
+		rows, err := f.openGroup(g, it.fields())
 		release()
 		if err != nil {
 			send(traceBatch{err: err})
@@ -675,6 +731,14 @@ func (it *blockIterator) decodeBatch(g *groupRows) (out []*model.Trace, end bool
 		out = append(out, t)
 	}
 	return out, false, nil
+}
+
+// fields is the projection the request asks for (nil: everything).
+func (it *blockIterator) fields() *store.Fields {
+	if it.req == nil {
+		return nil
+	}
+	return it.req.Fields
 }
 
 func (it *blockIterator) fail(err error) {

@@ -122,7 +122,8 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	if err != nil {
 		return nil, err
 	}
-	req := store.Request{Start: opts.Start, End: opts.End}
+	fields := FieldsOf(root)
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields}
 	it, err := src.Traces(ctx, req)
 	if err != nil {
 		return nil, err
