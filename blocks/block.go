@@ -184,7 +184,11 @@ type groupRows struct {
 // (nil: all) and starts decoding it. Rows decoded with a projection have
 // the other fields zero.
 func (p *pfile) openGroup(i int, fields *store.Fields) (*groupRows, error) {
-	schema := projectedSchema(p.layout, fields)
+	return p.openGroupSchema(i, projectedSchema(p.layout, fields))
+}
+
+// openGroupSchema is openGroup for a schema of the file's layout.
+func (p *pfile) openGroupSchema(i int, schema *parquet.Schema) (*groupRows, error) {
 	if err := p.r.prefetchRanges(p.groupRanges(i, schema)); err != nil {
 		return nil, err
 	}
@@ -510,7 +514,10 @@ func (b *Block) iterator(ctx context.Context) *blockIterator {
 type blockIterator struct {
 	ctx   context.Context
 	block *Block
-	req   *store.Request // optional time filter
+	req   *store.Request // optional time filter and projection
+	// idsOnly decodes only trace IDs and times: the traces have no spans.
+	idsOnly bool
+	pos     int // position of the block in the scan's block list
 
 	file  *pfile
 	group int
@@ -598,7 +605,7 @@ func (it *blockIterator) Next() bool {
 		if it.file.skipGroup(it.group, it.req) {
 			continue
 		}
-		rows, err := it.file.openGroup(it.group, it.fields())
+		rows, err := it.file.openGroupSchema(it.group, it.schema(it.file))
 		if err != nil {
 			it.fail(err)
 			return false
@@ -679,7 +686,7 @@ func (it *blockIterator) produce(ctx context.Context) {
 		if !acquire() {
 			return
 		}
-		rows, err := f.openGroup(g, it.fields())
+		rows, err := f.openGroupSchema(g, it.schema(f))
 		release()
 		if err != nil {
 			send(traceBatch{err: err})
@@ -733,12 +740,17 @@ func (it *blockIterator) decodeBatch(g *groupRows) (out []*model.Trace, end bool
 	return out, false, nil
 }
 
-// fields is the projection the request asks for (nil: everything).
-func (it *blockIterator) fields() *store.Fields {
-	if it.req == nil {
-		return nil
+// schema is the schema the iterator decodes f with: the IDs only, or the
+// projection the request asks for (everything without one).
+func (it *blockIterator) schema(f *pfile) *parquet.Schema {
+	if it.idsOnly {
+		return idSchemas[f.layout]
 	}
-	return it.req.Fields
+	var fields *store.Fields
+	if it.req != nil {
+		fields = it.req.Fields
+	}
+	return projectedSchema(f.layout, fields)
 }
 
 func (it *blockIterator) fail(err error) {
@@ -776,6 +788,8 @@ type mergeIterator struct {
 	h      iterHeap
 	primed bool
 	cur    *model.Trace
+	copies int           // blocks the current trace was found in
+	id     model.TraceID // its ID (MergeTraces of span-less copies has none)
 	err    error
 }
 
@@ -824,22 +838,40 @@ func (m *mergeIterator) Next() bool {
 		return false
 	}
 	first := heap.Pop(&m.h).(*blockIterator)
-	copies := []*model.Trace{first.cur}
+	copies := []blockCopy{{first.pos, first.cur}}
 	m.advance(first)
-	for m.err == nil && m.h.Len() > 0 && m.h[0].cur.TraceID == copies[0].TraceID {
+	for m.err == nil && m.h.Len() > 0 && m.h[0].cur.TraceID == copies[0].t.TraceID {
 		it := heap.Pop(&m.h).(*blockIterator)
-		copies = append(copies, it.cur)
+		copies = append(copies, blockCopy{it.pos, it.cur})
 		m.advance(it)
 	}
 	if m.err != nil {
 		return false
 	}
-	if len(copies) == 1 {
-		m.cur = copies[0]
-	} else {
-		m.cur = model.MergeTraces(copies...)
-	}
+	m.copies, m.id = len(copies), copies[0].t.TraceID
+	m.cur = mergeCopies(copies)
 	return true
+}
+
+// blockCopy is the part of a trace stored in the block at position pos of
+// a scan's block list.
+type blockCopy struct {
+	pos int
+	t   *model.Trace
+}
+
+// mergeCopies merges the parts of one trace in block order, so that the
+// result does not depend on which block was decoded first.
+func mergeCopies(cs []blockCopy) *model.Trace {
+	if len(cs) == 1 {
+		return cs[0].t
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].pos < cs[j].pos })
+	ts := make([]*model.Trace, len(cs))
+	for i, c := range cs {
+		ts[i] = c.t
+	}
+	return model.MergeTraces(ts...)
 }
 
 func (m *mergeIterator) At() *model.Trace { return m.cur }

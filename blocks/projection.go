@@ -91,17 +91,32 @@ func projectedSchema(l layout, f *store.Fields) *parquet.Schema {
 	if s, ok := projections.Load(key); ok {
 		return s.(*parquet.Schema)
 	}
-	root, _, _ := prune(full, nil, f)
+	root, _, _ := prune(full, nil, func(path []string) bool { return keepColumn(path, f) })
 	s := parquet.NewSchema(full.Name(), root)
 	projections.Store(key, s)
 	return s
 }
 
-// prune returns n without the leaves keepColumn rejects; ok is false when
-// nothing under n is kept, changed when something was left out.
-func prune(n parquet.Node, path []string, f *store.Fields) (out parquet.Node, ok, changed bool) {
+// idColumns are the columns of idSchema: enough to list a block's traces
+// and their time ranges.
+var idColumns = map[string]bool{"TraceID": true, "StartTimeUnixNano": true, "EndTimeUnixNano": true}
+
+// idSchemas are the schemas of both layouts pruned to idColumns.
+var idSchemas = func() map[layout]*parquet.Schema {
+	keep := func(path []string) bool { return len(path) == 1 && idColumns[path[0]] }
+	m := map[layout]*parquet.Schema{}
+	for l, full := range map[layout]*parquet.Schema{layoutDocumented: traceSchema, layoutLegacy: legacyTraceSchema} {
+		root, _, _ := prune(full, nil, keep)
+		m[l] = parquet.NewSchema(full.Name(), root)
+	}
+	return m
+}()
+
+// prune returns n without the leaves whose logical path keep rejects; ok is
+// false when nothing under n is kept, changed when something was left out.
+func prune(n parquet.Node, path []string, keep func(path []string) bool) (out parquet.Node, ok, changed bool) {
 	if n.Leaf() {
-		return n, keepColumn(path, f), false
+		return n, keep(path), false
 	}
 	var kept []parquet.Field
 	for _, fld := range n.Fields() {
@@ -109,7 +124,7 @@ func prune(n parquet.Node, path []string, f *store.Fields) (out parquet.Node, ok
 		if name := fld.Name(); name != "list" && name != "element" && name != "key_value" {
 			p = append(path[:len(path):len(path)], name)
 		}
-		child, ok, ch := prune(fld, p, f)
+		child, ok, ch := prune(fld, p, keep)
 		if !ok {
 			changed = true
 			continue

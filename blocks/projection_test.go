@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -103,13 +101,13 @@ func TestProjection(t *testing.T) {
 					continue
 				}
 				got := scanAll(t, s, n, store.Request{Fields: &f})
-				if diff := cmp.Diff(want, got, traceOpts); diff != "" {
+				if diff := diffTraces(want, got); diff != "" {
 					t.Errorf("%s, %+v, concurrency %d (-want +got):\n%s", name, f, n, diff)
 				}
 			}
 		}
 		all := store.AllFields
-		if diff := cmp.Diff(full, scanAll(t, s, 1, store.Request{Fields: &all}), traceOpts); diff != "" {
+		if diff := diffTraces(full, scanAll(t, s, 1, store.Request{Fields: &all})); diff != "" {
 			t.Errorf("%s: AllFields differs from a full read:\n%s", name, diff)
 		}
 	}
@@ -183,4 +181,3 @@ func splitPath(s string) []string {
 	}
 	return out
 }
-

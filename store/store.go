@@ -28,6 +28,11 @@ type Request struct {
 	// a source may leave the others out of the traces it returns (column
 	// projection) or return them anyway. Nil means everything.
 	Fields *Fields
+	// Unordered says the reader does not need traces in ascending ID
+	// order: a source may return them in any order (each trace still once
+	// and whole), which lets it bound its memory independently of how
+	// many blocks it reads.
+	Unordered bool
 }
 
 // Fields names the optional parts of spans. Span and trace IDs, parent

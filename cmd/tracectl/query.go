@@ -141,17 +141,15 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 	}
 	defer closeFn()
 	st.SetConcurrency(o.concurrency)
-	limit := o.limit
-	if o.count {
-		limit = math.MaxInt32
-	}
-	res, err := eval.SearchExpr(ctx, st, root, eval.SearchOptions{Limit: limit, SpansPerSpanSet: o.spss, Start: start, End: end})
+	res, err := eval.SearchExpr(ctx, st, root, eval.SearchOptions{
+		Limit: o.limit, SpansPerSpanSet: o.spss, Start: start, End: end, CountOnly: o.count,
+	})
 	if err != nil {
 		return err
 	}
 	switch {
 	case o.count:
-		fmt.Fprintln(g.io.Out, len(res.Traces))
+		fmt.Fprintln(g.io.Out, res.Metrics.MatchedTraces)
 	case o.output.value == "json":
 		resp := res.TempoResponse()
 		if err := blockMetrics(cmd, g, resp, start, end); err != nil {
@@ -171,7 +169,7 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 			return err
 		}
 	}
-	if o.failIfEmpty && len(res.Traces) == 0 {
+	if o.failIfEmpty && len(res.Traces) == 0 && res.Metrics.MatchedTraces == 0 {
 		return &checkFailedError{msg: "query: no traces matched"}
 	}
 	return nil
