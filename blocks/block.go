@@ -518,6 +518,10 @@ type blockIterator struct {
 	// idsOnly decodes only trace IDs and times: the traces have no spans.
 	idsOnly bool
 	pos     int // position of the block in the scan's block list
+	// split, when not nil, holds the IDs of the scan's traces stored in
+	// several blocks; only then may row groups be skipped by req.Services
+	// (a group without those services may hold part of a split trace).
+	split map[model.TraceID]bool
 
 	file  *pfile
 	group int
@@ -602,7 +606,7 @@ func (it *blockIterator) Next() bool {
 			it.Close()
 			return false
 		}
-		if it.file.skipGroup(it.group, it.req) {
+		if it.skipGroup(it.file, it.group) {
 			continue
 		}
 		rows, err := it.file.openGroupSchema(it.group, it.schema(it.file))
@@ -680,7 +684,7 @@ func (it *blockIterator) produce(ctx context.Context) {
 		return
 	}
 	for g := 0; g < len(f.file.RowGroups()); g++ {
-		if f.skipGroup(g, it.req) {
+		if it.skipGroup(f, g) {
 			continue
 		}
 		if !acquire() {
@@ -738,6 +742,20 @@ func (it *blockIterator) decodeBatch(g *groupRows) (out []*model.Trace, end bool
 		out = append(out, t)
 	}
 	return out, false, nil
+}
+
+// skipGroup reports whether row group g of f can be left unread: its time
+// statistics miss the request range, or (for a scan that knows its split
+// traces) none of its spans can have a service of req.Services and none
+// of its traces is split.
+func (it *blockIterator) skipGroup(f *pfile, g int) bool {
+	if f.skipGroup(g, it.req) {
+		return true
+	}
+	if it.split == nil || it.req == nil || len(it.req.Services) == 0 {
+		return false
+	}
+	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
 }
 
 // schema is the schema the iterator decodes f with: the IDs only, or the

@@ -128,7 +128,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan int, req 
 	}
 	for pos := range work {
 		bi := s.block(cand[pos]).iterator(it.ctx)
-		bi.req = &req
+		bi.req, bi.split = &req, it.split
 		out := make([]*model.Trace, 0, parallelBatch)
 		for bi.Next() {
 			t := bi.At()

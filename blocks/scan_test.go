@@ -249,3 +249,92 @@ func TestScanSkipsRowGroupsByTime(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipRowGroupsByService writes a block whose row groups each hold one
+// service, plus a block with the rest of a trace whose first part sits in
+// a group without the wanted service. An unordered scan for that service
+// must skip the other groups, yet return the split trace whole.
+func TestSkipRowGroupsByService(t *testing.T) {
+	ctx := context.Background()
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	a := syntheticTraces(100, 0, 1e18) // svc-a, IDs 00..
+	b := syntheticTraces(100, 1, 2e18) // svc-b
+	for _, tr := range b {
+		tr.TraceID[0] = 0x80 // after every svc-a trace
+		setTraceID(tr, tr.TraceID)
+	}
+	if _, err := s.WriteBlock(ctx, append(append([]*model.Trace{}, a...), b...), WriteOptions{RowGroupBytes: 4 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	// The other part of a[3]: a svc-b span in a second block.
+	rest := syntheticTraces(1, 1, 3e18)[0]
+	setTraceID(rest, a[3].TraceID)
+	if _, err := s.WriteBlock(ctx, []*model.Trace{rest}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	hasB := func(tr *model.Trace) bool {
+		_, ok := tr.Services()["svc-b"]
+		return ok
+	}
+	var want []*model.Trace
+	for _, tr := range scanAll(t, s, 1, store.Request{}) {
+		if hasB(tr) {
+			want = append(want, tr)
+		}
+	}
+	if len(want) != len(b)+1 {
+		t.Fatalf("ordered scan: %d traces with svc-b, want %d", len(want), len(b)+1)
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := map[string]int64{}
+	for _, m := range metas {
+		size[s.block(m).key(dataObject)] = int64(m.Size)
+	}
+	// dataBytes counts the bytes of data.parquet read, footers excluded.
+	dataBytes := func() (n int64) {
+		for _, r := range wb.log() {
+			if sz, ok := size[r.key]; ok && r.off+r.n != sz {
+				n += r.n
+			}
+		}
+		return n
+	}
+	wb.resetLog()
+	scanAll(t, s, 1, store.Request{Unordered: true})
+	all := dataBytes()
+	for _, n := range []int{1, 2} {
+		wb.resetLog()
+		got := scanAll(t, s, n, store.Request{Unordered: true, Services: []string{"svc-b"}})
+		read := dataBytes()
+		var kept []*model.Trace
+		for _, tr := range got {
+			if hasB(tr) {
+				kept = append(kept, tr)
+			}
+		}
+		sort.Slice(kept, func(i, j int) bool { return model.CompareTraceIDs(kept[i].TraceID, kept[j].TraceID) < 0 })
+		if diff := diffTraces(want, kept); diff != "" {
+			t.Errorf("concurrency %d: svc-b traces differ from the ordered scan (-want +got):\n%s", n, diff)
+		}
+		if len(got) >= len(a)+len(b) || read >= all*2/3 {
+			t.Errorf("concurrency %d: %d traces, %d of %d bytes read: svc-a row groups were not skipped", n, len(got), read, all)
+		}
+	}
+}
+
+// setTraceID gives t and all its spans the ID id.
+func setTraceID(t *model.Trace, id model.TraceID) {
+	t.TraceID = id
+	for i := range t.ResourceSpans {
+		for j := range t.ResourceSpans[i].ScopeSpans {
+			for k := range t.ResourceSpans[i].ScopeSpans[j].Spans {
+				t.ResourceSpans[i].ScopeSpans[j].Spans[k].TraceID = id
+			}
+		}
+	}
+}

@@ -33,6 +33,10 @@ type Request struct {
 	// and whole), which lets it bound its memory independently of how
 	// many blocks it reads.
 	Unordered bool
+	// Services, when not empty, says the reader wants only traces with a
+	// span whose resource service.name is one of these: a source may leave
+	// out other traces (and skip data that cannot hold such spans).
+	Services []string
 }
 
 // Fields names the optional parts of spans. Span and trace IDs, parent

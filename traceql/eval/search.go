@@ -129,7 +129,8 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	fields := FieldsOf(root)
 	// Results are ranked by start time, so the source may stream traces in
 	// any order (which bounds a block store's memory).
-	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true}
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true,
+		Services: RequiredServices(root)}
 	it, err := src.Traces(ctx, req)
 	if err != nil {
 		return nil, err
