@@ -74,7 +74,7 @@ Exit status:
 	f.BoolVar(&o.count, "count", false, "print only the number of matching traces")
 	f.BoolVar(&o.failIfEmpty, "fail-if-empty", false, "exit with status 1 when nothing matches")
 	f.BoolVar(&o.explain, "explain", false, "print the canonical query and its syntax tree instead of running it")
-	f.IntVar(&o.concurrency, "concurrency", 0, "row groups decoded in parallel across blocks (0 = one per core)")
+	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
 	addOutputFlag(f, o.output)
 	return cmd
 }
