@@ -462,6 +462,61 @@ func readRowAt[T any](rg parquet.RowGroup, schema *parquet.Schema, idx int64) (T
 
 // findRowIndex returns the index of id's row in the TraceID column (the
 // first leaf column), or -1.
+// groupIDs reads the TraceID column chunk of row group g (one ranged
+// read) and decodes only it.
+func (p *pfile) groupIDs(g int) ([]model.TraceID, error) {
+	if err := p.r.prefetchRanges([]byteRange{p.chunkRange(g, 0)}); err != nil {
+		return nil, err
+	}
+	defer p.r.release()
+	rg := p.file.RowGroups()[g]
+	ids := make([]model.TraceID, 0, rg.NumRows())
+	err := eachTraceID(rg, func(id model.TraceID) bool {
+		ids = append(ids, id)
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+	}
+	return ids, nil
+}
+
+// eachTraceID calls f with the IDs of the TraceID column (the first leaf
+// column) of rg in order, until f returns false.
+func eachTraceID(rg parquet.RowGroup, f func(model.TraceID) bool) error {
+	pages := rg.ColumnChunks()[0].Pages()
+	defer pages.Close()
+	buf := make([]parquet.Value, 256)
+	for {
+		page, err := pages.ReadPage()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		vr := page.Values()
+		for {
+			n, err := vr.ReadValues(buf)
+			for _, v := range buf[:n] {
+				id, _ := model.TraceIDFromBytes(v.ByteArray())
+				if !f(id) {
+					parquet.Release(page)
+					return nil
+				}
+			}
+			if err == io.EOF || n == 0 {
+				break
+			}
+			if err != nil {
+				parquet.Release(page)
+				return err
+			}
+		}
+		parquet.Release(page)
+	}
+}
+
 func findRowIndex(rg parquet.RowGroup, id model.TraceID) (int64, error) {
 	pages := rg.ColumnChunks()[0].Pages()
 	defer pages.Close()
@@ -515,9 +570,7 @@ type blockIterator struct {
 	ctx   context.Context
 	block *Block
 	req   *store.Request // optional time filter and projection
-	// idsOnly decodes only trace IDs and times: the traces have no spans.
-	idsOnly bool
-	pos     int // position of the block in the scan's block list
+	pos   int            // position of the block in the scan's block list
 	// split, when not nil, holds the IDs of the scan's traces stored in
 	// several blocks; only then may row groups be skipped by req.Services
 	// (a group without those services may hold part of a split trace).
@@ -758,12 +811,9 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
 }
 
-// schema is the schema the iterator decodes f with: the IDs only, or the
-// projection the request asks for (everything without one).
+// schema is the schema the iterator decodes f with: the projection the
+// request asks for (everything without one).
 func (it *blockIterator) schema(f *pfile) *parquet.Schema {
-	if it.idsOnly {
-		return idSchemas[f.layout]
-	}
 	var fields *store.Fields
 	if it.req != nil {
 		fields = it.req.Fields
@@ -806,8 +856,6 @@ type mergeIterator struct {
 	h      iterHeap
 	primed bool
 	cur    *model.Trace
-	copies int           // blocks the current trace was found in
-	id     model.TraceID // its ID (MergeTraces of span-less copies has none)
 	err    error
 }
 
@@ -866,7 +914,6 @@ func (m *mergeIterator) Next() bool {
 	if m.err != nil {
 		return false
 	}
-	m.copies, m.id = len(copies), copies[0].t.TraceID
 	m.cur = mergeCopies(copies)
 	return true
 }

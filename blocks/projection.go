@@ -97,21 +97,6 @@ func projectedSchema(l layout, f *store.Fields) *parquet.Schema {
 	return s
 }
 
-// idColumns are the columns of idSchema: enough to list a block's traces
-// and their time ranges.
-var idColumns = map[string]bool{"TraceID": true, "StartTimeUnixNano": true, "EndTimeUnixNano": true}
-
-// idSchemas are the schemas of both layouts pruned to idColumns.
-var idSchemas = func() map[layout]*parquet.Schema {
-	keep := func(path []string) bool { return len(path) == 1 && idColumns[path[0]] }
-	m := map[layout]*parquet.Schema{}
-	for l, full := range map[layout]*parquet.Schema{layoutDocumented: traceSchema, layoutLegacy: legacyTraceSchema} {
-		root, _, _ := prune(full, nil, keep)
-		m[l] = parquet.NewSchema(full.Name(), root)
-	}
-	return m
-}()
-
 // prune returns n without the leaves whose logical path keep rejects; ok is
 // false when nothing under n is kept, changed when something was left out.
 func prune(n parquet.Node, path []string, keep func(path []string) bool) (out parquet.Node, ok, changed bool) {

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"sort"
 	"sync"
@@ -70,30 +71,109 @@ func idRangesDisjoint(ms []Meta) bool {
 }
 
 // splitTraces returns the IDs of traces found in more than one block of
-// cand (within req's time range); ok is false when there are more than
-// maxSplitTraces.
+// cand; ok is false when there are more than maxSplitTraces. It reads only
+// the TraceID column chunks (one row group of each block at a time) of the
+// row groups the time range does not rule out, and merges them.
 func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request) (ids map[model.TraceID]bool, ok bool, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil
 	}
-	its := make([]*blockIterator, 0, len(cand))
+	h := make(idHeap, 0, len(cand))
 	for _, m := range cand {
-		it := s.block(m).iterator(ctx)
-		it.req, it.idsOnly = req, true
-		its = append(its, it)
+		st := &idStream{ctx: ctx, block: s.block(m), req: req, group: -1}
+		if err := st.next(); err != nil {
+			return nil, false, err
+		}
+		if !st.done {
+			h = append(h, st)
+		}
 	}
-	m := newMergeIterator(its)
-	defer m.Close()
-	for m.Next() {
-		if m.copies > 1 {
+	heap.Init(&h)
+	for h.Len() > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		id, copies := h[0].cur(), 0
+		for h.Len() > 0 && h[0].cur() == id {
+			copies++
+			st := h[0]
+			if err := st.next(); err != nil {
+				return nil, false, err
+			}
+			if st.done {
+				heap.Pop(&h)
+			} else {
+				heap.Fix(&h, 0)
+			}
+		}
+		if copies > 1 {
 			if len(ids) == maxSplitTraces {
 				return nil, false, nil
 			}
-			ids[m.id] = true
+			ids[id] = true
 		}
 	}
-	return ids, true, m.Err()
+	return ids, true, nil
+}
+
+// idStream walks the trace IDs of one block in order, holding the TraceID
+// column of one row group.
+type idStream struct {
+	ctx   context.Context
+	block *Block
+	req   *store.Request
+	file  *pfile
+	group int
+	ids   []model.TraceID
+	pos   int
+	done  bool
+}
+
+func (st *idStream) cur() model.TraceID { return st.ids[st.pos] }
+
+// next advances to the next ID (loading row groups as needed) or sets done.
+func (st *idStream) next() error {
+	st.pos++
+	for st.pos >= len(st.ids) {
+		if st.file == nil {
+			f, err := st.block.open(st.ctx)
+			if err != nil {
+				return err
+			}
+			st.file = f
+		}
+		st.group++
+		if st.group >= len(st.file.file.RowGroups()) {
+			st.done, st.ids, st.file = true, nil, nil
+			return nil
+		}
+		if st.file.skipGroup(st.group, st.req) {
+			continue
+		}
+		ids, err := st.file.groupIDs(st.group)
+		if err != nil {
+			return err
+		}
+		st.ids, st.pos = ids, 0
+	}
+	return nil
+}
+
+// idHeap orders streams by their current ID.
+type idHeap []*idStream
+
+func (h idHeap) Len() int { return len(h) }
+func (h idHeap) Less(i, j int) bool {
+	return model.CompareTraceIDs(h[i].cur(), h[j].cur()) < 0
+}
+func (h idHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *idHeap) Push(x any)   { *h = append(*h, x.(*idStream)) }
+func (h *idHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // unorderedIterator collects the traces decoded by the workers.
