@@ -3,6 +3,7 @@ package redact
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -16,11 +17,17 @@ func (r *rule) applyActions(attrs *[]model.Attribute, st *RuleStats, where strin
 		a := &r.actions[i]
 		switch a.kind {
 		case actDelete:
-			n := len(*attrs)
-			*attrs = deleteAttrs(*attrs, func(k string) bool { return k == a.key || a.re != nil && a.re.MatchString(k) })
-			if d := n - len(*attrs); d > 0 {
-				st.Deleted += d
-				st.sample(where, a.key, "(deleted)")
+			var gone []string
+			*attrs = deleteAttrs(*attrs, func(k string) bool {
+				if k == a.key || a.re != nil && a.re.MatchString(k) {
+					gone = append(gone, k)
+					return true
+				}
+				return false
+			})
+			if len(gone) > 0 {
+				st.Deleted += len(gone)
+				st.sample(where, strings.Join(gone, ","), "(deleted)")
 				changed = true
 			}
 		case actHash:

@@ -1,0 +1,2 @@
+// Package attributes checks tracectl's redact hash against the Collector.
+package attributes
