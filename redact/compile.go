@@ -337,6 +337,7 @@ type redaction struct {
 	redactAllTypes bool
 	mask           func(match string) string
 	summary        string
+	keyCache       map[string]uint8
 }
 
 // Summary levels of the redaction processor.

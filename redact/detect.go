@@ -136,6 +136,9 @@ func findEmails(s string) []span {
 var cardRe = regexp.MustCompile(`[0-9](?:[ \-]?[0-9]){12,18}`)
 
 func findCards(s string) []span {
+	if countDigits(s) < 13 {
+		return nil
+	}
 	var out []span
 	for _, m := range cardRe.FindAllStringIndex(s, -1) {
 		// A card number stands alone: not inside a longer run of digits,
@@ -211,6 +214,9 @@ func luhn(d string) bool {
 var ipv4Re = regexp.MustCompile(`[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}`)
 
 func findIPv4(s string) []span {
+	if len(s) < 7 || strings.Count(s, ".") < 3 {
+		return nil
+	}
 	var out []span
 	for _, m := range ipv4Re.FindAllStringIndex(s, -1) {
 		b, a := before(s, m[0]), after(s, m[1])
@@ -318,6 +324,9 @@ func jwtPayloadOK(part string) bool {
 var bearerRe = regexp.MustCompile(`(?i)\bbearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)`)
 
 func findBearer(s string) []span {
+	if len(s) < 23 || !containsFold(s, "bearer") {
+		return nil
+	}
 	var out []span
 	for _, m := range bearerRe.FindAllStringSubmatchIndex(s, -1) {
 		if isWord(after(s, m[3])) {
@@ -331,6 +340,9 @@ func findBearer(s string) []span {
 var awsKeyRe = regexp.MustCompile(`(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z2-7]{16}`)
 
 func findAWSKeys(s string) []span {
+	if len(s) < 20 || !hasAWSPrefix(s) {
+		return nil
+	}
 	var out []span
 	for _, m := range awsKeyRe.FindAllStringIndex(s, -1) {
 		if isWord(before(s, m[0])) || isWord(after(s, m[1])) {
@@ -382,4 +394,46 @@ func replaceSpans(s string, spans []span, mask func(string) string) string {
 	}
 	b.WriteString(s[prev:])
 	return b.String()
+}
+
+// Cheap tests that rule out most strings before a regexp runs.
+
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w in
+// any case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) && (s[i+j]|0x20) == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAWSPrefix(s string) bool {
+	for i := strings.IndexByte(s, 'A'); i >= 0 && i+4 <= len(s); {
+		switch s[i : i+4] {
+		case "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA":
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], 'A')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }

@@ -43,7 +43,7 @@ func (rd *redaction) applyMap(attrs *[]model.Attribute, st *RuleStats, where str
 			allowed = append(allowed, a.Key)
 			continue
 		}
-		if anyRe(rd.blockedKeyRe, a.Key) {
+		if rd.isBlockedKey(a.Key) {
 			// The whole value, whatever its type: a blocked key's
 			// array or map would leak as much as its string.
 			nv := model.StringValue(rd.mask(a.Value.AsString()))
@@ -84,7 +84,40 @@ func (rd *redaction) applyMap(attrs *[]model.Attribute, st *RuleStats, where str
 }
 
 func (rd *redaction) isIgnored(key string) bool {
-	return rd.ignored[key] || anyRe(rd.ignoredRe, key)
+	return rd.ignored[key] || rd.keyClass(key)&keyIgnored != 0
+}
+
+func (rd *redaction) isBlockedKey(key string) bool { return rd.keyClass(key)&keyBlocked != 0 }
+
+// Key classes, cached per key: attribute keys repeat across spans, and
+// running the key regexps on every attribute dominates otherwise.
+const (
+	keyKnown uint8 = 1 << iota
+	keyIgnored
+	keyBlocked
+)
+
+// maxKeyCache bounds the cache; keys past it are matched every time.
+const maxKeyCache = 1 << 14
+
+func (rd *redaction) keyClass(key string) uint8 {
+	if c, ok := rd.keyCache[key]; ok {
+		return c
+	}
+	c := keyKnown
+	if anyRe(rd.ignoredRe, key) {
+		c |= keyIgnored
+	}
+	if anyRe(rd.blockedKeyRe, key) {
+		c |= keyBlocked
+	}
+	if rd.keyCache == nil {
+		rd.keyCache = map[string]uint8{}
+	}
+	if len(rd.keyCache) < maxKeyCache {
+		rd.keyCache[key] = c
+	}
+	return c
 }
 
 func anyRe(res []*regexp.Regexp, s string) bool {

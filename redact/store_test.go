@@ -36,7 +36,7 @@ const (
 	rulesFile  = "testdata/rules.good.yaml"
 )
 
-func newStore(t *testing.T) *blocks.Store {
+func newStore(t testing.TB) *blocks.Store {
 	t.Helper()
 	b, err := blocks.OpenBucket(context.Background(), "mem://")
 	if err != nil {
@@ -48,7 +48,7 @@ func newStore(t *testing.T) *blocks.Store {
 
 // loadFixtures ingests each input into its own block and copies Tempo's
 // block in.
-func loadFixtures(t *testing.T, st *blocks.Store, opts ingest.Options) {
+func loadFixtures(t testing.TB, st *blocks.Store, opts ingest.Options) {
 	t.Helper()
 	ctx := context.Background()
 	paths := []string{piiFile}
@@ -76,7 +76,7 @@ func loadFixtures(t *testing.T, st *blocks.Store, opts ingest.Options) {
 	}
 }
 
-func readAll(t *testing.T, st *blocks.Store) []*model.Trace {
+func readAll(t testing.TB, st *blocks.Store) []*model.Trace {
 	t.Helper()
 	it, err := st.Traces(context.Background(), store.Request{})
 	if err != nil {
@@ -93,7 +93,7 @@ func readAll(t *testing.T, st *blocks.Store) []*model.Trace {
 	return out
 }
 
-func scan(t *testing.T, st *blocks.Store) redact.ScanReport {
+func scan(t testing.TB, st *blocks.Store) redact.ScanReport {
 	t.Helper()
 	dets, _ := redact.LookupDetectors([]string{"all"})
 	sc := redact.NewScanner(dets)
@@ -190,7 +190,7 @@ func TestRedactStoredBlocks(t *testing.T) {
 
 // copyStore writes traces to a fresh store so they can be read back as
 // independent copies.
-func copyStore(t *testing.T, traces []*model.Trace) *blocks.Store {
+func copyStore(t testing.TB, traces []*model.Trace) *blocks.Store {
 	t.Helper()
 	st := newStore(t)
 	if _, err := st.WriteBlock(context.Background(), traces, blocks.WriteOptions{}); err != nil {
