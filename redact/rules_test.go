@@ -71,3 +71,29 @@ func TestGoodRules(t *testing.T) {
 		t.Error("the key does not change the digest")
 	}
 }
+
+// TestREADMEExample compiles the rules example of the README's redact
+// section, so the documentation cannot drift into invalid rules.
+func TestREADMEExample(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## redact\n")
+	if !ok {
+		t.Fatal("README has no redact section")
+	}
+	_, block, ok := strings.Cut(sec, "```yaml\n")
+	if !ok {
+		t.Fatal("no yaml block in the redact section")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	e, err := Compile("README.md", []byte(block), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := Load("testdata/rules.good.yaml", Options{})
+	if strings.Join(e.Rules(), ",") != strings.Join(good.Rules(), ",") {
+		t.Errorf("README rules %v, testdata rules %v", e.Rules(), good.Rules())
+	}
+}
