@@ -227,6 +227,9 @@ func runScan(cmd *cobra.Command, g *globals, o *scanOptions) error {
 	if orphans, err := st.Orphans(ctx); err == nil && len(orphans) > 0 {
 		fmt.Fprintf(g.io.Err, "scan: %d orphan folders (interrupted writes or deletes) were not scanned; see blocks verify\n", len(orphans))
 	}
+	if comp, err := st.CompactedBlocks(ctx); err == nil && len(comp) > 0 {
+		fmt.Fprintf(g.io.Err, "scan: %d compacted blocks (meta.compacted.json) still hold data and were not scanned\n", len(comp))
+	}
 	if len(rep.Findings) > 0 {
 		spans := 0
 		for _, f := range rep.Findings {
