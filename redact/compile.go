@@ -340,6 +340,11 @@ type redaction struct {
 	keyCache       map[string]uint8
 }
 
+// summaryKeys are always allowed, as in the Collector, so a summary left
+// by an earlier processor survives fail-closed allow lists (the allowed.*
+// keys are not among them there either).
+var summaryKeys = []string{attrRedactedKeys, attrRedactedCount, attrMaskedKeys, attrMaskedCount, attrIgnoredCount}
+
 // Summary levels of the redaction processor.
 const (
 	summaryDebug  = "debug"
@@ -350,7 +355,7 @@ const (
 func (c *compiler) redaction(rule string, rc *RedactionConfig) *redaction {
 	r := &redaction{
 		allowAll:       rc.AllowAllKeys,
-		allowed:        set(rc.AllowedKeys),
+		allowed:        set(append(rc.AllowedKeys, summaryKeys...)),
 		ignored:        set(rc.IgnoredKeys),
 		ignoredRe:      c.regexps(rc.Pos, rule, rc.IgnoredKeyPatterns),
 		blockedKeyRe:   c.regexps(rc.Pos, rule, rc.BlockedKeyPatterns),

@@ -28,6 +28,7 @@ const (
 // Collector leaves non-string values alone, which would leak them).
 func (rd *redaction) applyMap(attrs *[]model.Attribute, st *RuleStats, where string) bool {
 	var redacted, masked, allowed []string
+	maskedChanged := false
 	ignored := 0
 	for i := range *attrs {
 		a := &(*attrs)[i]
@@ -44,22 +45,31 @@ func (rd *redaction) applyMap(attrs *[]model.Attribute, st *RuleStats, where str
 			continue
 		}
 		if rd.isBlockedKey(a.Key) {
-			// The whole value, whatever its type: a blocked key's
-			// array or map would leak as much as its string.
-			nv := model.StringValue(rd.mask(a.Value.AsString()))
-			if !nv.Equal(a.Value) {
+			// The whole value, whatever its type, becomes the mask of its
+			// text: the string itself, or with redact_all_types any value
+			// as text, else "" (as the Collector reads Str() of a
+			// non-string). Counted as masked even when already masked.
+			text := ""
+			if a.Value.Type == model.ValueString {
+				text = a.Value.Str
+			} else if rd.redactAllTypes {
+				text = collectorString(a.Value)
+			}
+			masked = append(masked, a.Key)
+			if nv := model.StringValue(rd.mask(text)); !nv.Equal(a.Value) {
 				a.Value = nv
-				masked = append(masked, a.Key)
+				maskedChanged = true
 				st.sample(where, a.Key, nv.Str)
 			}
 			continue
 		}
 		if rd.maskValue(&a.Value) {
 			masked = append(masked, a.Key)
+			maskedChanged = true
 			st.sample(where, a.Key, a.Value.AsString())
 		}
 	}
-	changed := len(masked) > 0
+	changed := maskedChanged
 	if len(redacted) > 0 {
 		drop := set(redacted)
 		*attrs = deleteAttrs(*attrs, func(k string) bool { return drop[k] })
@@ -161,7 +171,7 @@ func (rd *redaction) maskValue(v *model.Value) bool {
 		if !rd.redactAllTypes {
 			return false
 		}
-		if s, ok := rd.maskString(v.AsString()); ok {
+		if s, ok := rd.maskString(collectorString(*v)); ok {
 			*v = model.StringValue(s)
 			return true
 		}
