@@ -18,6 +18,7 @@ const (
 	metaObject          = "meta.json"
 	compactedMetaObject = "meta.compacted.json"
 	bloomPrefix         = "bloom-"
+	markObject          = "rewrite.json"
 )
 
 // Meta is a block's meta.json (and, with CompactedTime set, its

@@ -24,6 +24,22 @@ type wrapBucket struct {
 	reads     []readRec
 	writes    int
 	failWrite int // 1-based index of the object write to fail; 0 = never
+
+	// crashAt simulates a process dying: the crashAt-th mutation (object
+	// write or delete, 1-based) and every one after it fail, so no
+	// cleanup happens either. 0 = never.
+	crashAt   int
+	mutations int
+}
+
+var errCrashed = errors.New("injected crash")
+
+// mutate counts a mutation and reports whether it must fail.
+func (w *wrapBucket) mutate() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.mutations++
+	return w.crashAt > 0 && w.mutations >= w.crashAt
 }
 
 type readRec struct {
@@ -111,6 +127,9 @@ func (w *wrapBucket) NewTypedWriter(ctx context.Context, key, contentType string
 	w.writes++
 	fail := w.writes == w.failWrite
 	w.mu.Unlock()
+	if w.mutate() {
+		return nil, errCrashed
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	inner, err := w.inner.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType, Metadata: opts.Metadata})
 	if err != nil {
@@ -157,6 +176,9 @@ func (w *wrapBucket) Copy(ctx context.Context, dst, src string, _ *driver.CopyOp
 }
 
 func (w *wrapBucket) Delete(ctx context.Context, key string, _ *driver.DeleteOptions) error {
+	if w.mutate() {
+		return errCrashed
+	}
 	return w.inner.Delete(ctx, key)
 }
 

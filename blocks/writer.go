@@ -36,6 +36,13 @@ type WriteOptions struct {
 	BlockID uuid.UUID
 	// ReplicationFactor is recorded in meta.json (default 1).
 	ReplicationFactor uint32
+	// Mark, when set, is recorded in the block (object rewrite.json,
+	// written before meta.json) as the transform that produced it;
+	// Rewrite skips blocks that carry its own Mark. Tempo ignores the
+	// object.
+	Mark string
+	// RewrittenFrom is recorded next to Mark: the block this one replaces.
+	RewrittenFrom uuid.UUID
 }
 
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
@@ -272,6 +279,12 @@ func (w *BlockWriter) finish() (Meta, error) {
 	idx, _ := json.Marshal(indexFile{RowGroups: w.groupMax})
 	if err := w.put(indexObject, idx); err != nil {
 		return Meta{}, err
+	}
+	if w.opts.Mark != "" {
+		mk, _ := json.Marshal(rewriteMark{Mark: w.opts.Mark, From: w.opts.RewrittenFrom})
+		if err := w.put(markObject, mk); err != nil {
+			return Meta{}, err
+		}
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {

@@ -39,8 +39,12 @@ type Options struct {
 	// TempDir holds spilled runs; default os.TempDir().
 	TempDir string
 	// Transform, when set, is applied to every complete trace before it is
-	// written (redaction at ingest).
+	// written.
 	Transform func(*model.Trace) error
+	// Redact, when set, is applied to every decoded resource and its spans
+	// as soon as they are decoded, before they are buffered, spilled to a
+	// temporary run or written: nothing it removes ever reaches a disk.
+	Redact func(*model.ResourceSpans)
 	// Write configures the blocks written.
 	Write blocks.WriteOptions
 	// Progress, when set, is called as input is read.
@@ -154,6 +158,11 @@ type run struct {
 func (in *ingester) emit(file string, b codec.Batch) error {
 	if err := in.ctx.Err(); err != nil {
 		return err
+	}
+	if in.opts.Redact != nil {
+		for i := range b {
+			in.opts.Redact(&b[i])
+		}
 	}
 	var n int64
 	for i := range b {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/ingest"
 	"github.com/tracectl/tracectl/internal/ui"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/redact"
 )
 
 type ingestOptions struct {
@@ -18,6 +21,8 @@ type ingestOptions struct {
 	maxBlockBytes  int64
 	maxBlockTraces int
 	memoryBudget   int64
+	redactRules    string
+	hashKeyFile    string
 	output         *outputFlag
 	paths          []string
 }
@@ -37,6 +42,11 @@ the bucket untouched (with --skip-bad it is reported and skipped whole).
 Spans repeated in the input (same trace, span ID and kind) are stored once.
 Traces are sorted by ID and cut into blocks of at most --max-block-bytes
 (estimated encoded size) and --max-block-traces.
+
+--redact RULES.yaml applies a redaction rules file (see "tracectl redact")
+to every span as it is decoded, before anything is buffered, spilled or
+written; blocks written so are marked, and "tracectl redact" with the same
+rules and key skips them.
 
 ` + exitCodesHelp,
 		Example: `  tracectl ingest traces.json otlp-dump.jsonl.gz jaeger-export.json
@@ -62,33 +72,53 @@ Traces are sorted by ID and cut into blocks of at most --max-block-bytes
 	f.Int64Var(&o.maxBlockBytes, "max-block-bytes", ingest.DefaultMaxBlockBytes, "cut blocks at this estimated encoded size")
 	f.IntVar(&o.maxBlockTraces, "max-block-traces", 0, "cut blocks at this many traces (0: no limit)")
 	f.Int64Var(&o.memoryBudget, "memory-budget", ingest.DefaultMemoryBudget, "approximate heap bytes of decoded spans held before sorted runs are spilled to disk")
+	f.StringVar(&o.redactRules, "redact", "", "apply this redaction rules file before anything is written")
+	f.StringVar(&o.hashKeyFile, "hash-key-file", "", "key for keyed hashing in --redact rules (HMAC-SHA-256)")
 	addOutputFlag(f, o.output)
 	return cmd
 }
 
 func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	ctx := cmd.Context()
-	st, closeFn, err := g.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	progress := ui.NewProgress(g.io.Err, g.io.ErrTTY)
-	start := time.Now()
-	res, err := ingest.Run(ctx, st, o.paths, ingest.Options{
+	opts := ingest.Options{
 		Format:         codec.Format(o.format),
 		SkipBad:        o.skipBad,
 		Stdin:          g.io.In,
 		MaxBlockBytes:  o.maxBlockBytes,
 		MaxBlockTraces: o.maxBlockTraces,
 		MemoryBudget:   o.memoryBudget,
-		Progress: func(s ingest.Stats) {
-			progress.Update("ingest: %d files, %d spans, %s buffered", s.Files, s.Spans, ui.Bytes(s.Bytes))
-		},
-	})
+	}
+	var eng *redact.Engine
+	if o.redactRules != "" {
+		var err error
+		if eng, err = loadRules(o.redactRules, o.hashKeyFile); err != nil {
+			return err
+		}
+		opts.Redact = func(rs *model.ResourceSpans) { eng.ApplyResourceSpans(rs) }
+		opts.Write.Mark = eng.Digest()
+	} else if o.hashKeyFile != "" {
+		return errors.New("ingest: --hash-key-file needs --redact")
+	}
+	st, closeFn, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	progress := ui.NewProgress(g.io.Err, g.io.ErrTTY)
+	opts.Progress = func(s ingest.Stats) {
+		progress.Update("ingest: %d files, %d spans, %s buffered", s.Files, s.Spans, ui.Bytes(s.Bytes))
+	}
+	start := time.Now()
+	res, err := ingest.Run(ctx, st, o.paths, opts)
 	progress.Done()
 	if err != nil {
 		return err
+	}
+	if eng != nil {
+		for _, s := range eng.Stats() {
+			fmt.Fprintf(g.io.Err, "redact: rule %s: %d spans, %d resources changed (%d deleted, %d hashed, %d masked)\n",
+				s.Rule, s.Spans, s.Resources+s.Scopes, s.Deleted, s.Hashed, s.Masked)
+		}
 	}
 	for _, b := range res.Bad {
 		fmt.Fprintf(g.io.Err, "skipped bad file: %v\n", b.Err)

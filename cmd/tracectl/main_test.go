@@ -83,3 +83,31 @@ func TestNoFlagClashes(t *testing.T) {
 	}
 	walk(root)
 }
+
+// TestRedactFlags checks redact and redact scan flag parsing without work.
+func TestRedactFlags(t *testing.T) {
+	var got *redactOptions
+	g := &globals{io: &ui.IO{}}
+	cmd := newRedactCmd(g, func(o *redactOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--rules", "r.yaml", "--dry-run", "--hash-key-file", "k", "-o", "json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.rules != "r.yaml" || !got.dryRun || got.hashKeyFile != "k" || got.output.value != "json" {
+		t.Fatalf("options = %+v", got)
+	}
+	var sc *scanOptions
+	scan := newRedactScanCmd(g, func(o *scanOptions) error { sc = o; return nil })
+	scan.SetArgs([]string{"--detectors", "email,ipv4"})
+	if err := scan.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(sc.detectors, "|") != "email|ipv4" {
+		t.Fatalf("detectors = %v", sc.detectors)
+	}
+	scan = newRedactScanCmd(g, func(*scanOptions) error { t.Fatal("ran with a bad detector"); return nil })
+	scan.SetArgs([]string{"--detectors", "email,ssn"})
+	if err := scan.Execute(); err == nil || !strings.Contains(err.Error(), `unknown detector "ssn"`) {
+		t.Fatalf("bad detector: %v", err)
+	}
+}

@@ -120,6 +120,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newTraceQLCmd(g),
 		newQueryCmd(g, nil),
 		newMetricsCmd(g),
+		newRedactCmd(g, nil),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root

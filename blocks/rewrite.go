@@ -1,0 +1,296 @@
+package blocks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// RewriteFunc changes a trace in place and reports whether it changed.
+// Rewrite calls it exactly once per trace of each block it reads.
+type RewriteFunc func(*model.Trace) (changed bool, err error)
+
+// RewriteOptions control Rewrite.
+type RewriteOptions struct {
+	// Mark identifies the transform (redact uses a digest of its rules
+	// and key). Blocks written with the same Mark are skipped, since a
+	// transform such as hashing is not idempotent, and the new block's ID
+	// is derived from the old ID and Mark, so that a run after a crash
+	// finds the work already done instead of writing it twice.
+	Mark string
+	// DryRun applies the function to every trace and reports which
+	// blocks would be rewritten, writing and deleting nothing.
+	DryRun bool
+	// RowGroupBytes of the new blocks (default DefaultRowGroupBytes).
+	RowGroupBytes int64
+}
+
+// BlockRewrite is one block Rewrite replaced (or would replace).
+type BlockRewrite struct {
+	Old Meta `json:"old"`
+	// New is the replacement's meta (zero in a dry run).
+	New Meta `json:"new"`
+	// Traces were read; Changed of them were changed by the function.
+	Traces  int `json:"traces"`
+	Changed int `json:"changed"`
+	// Resumed is set when a previous, interrupted run had already
+	// written the replacement: only the old block was removed.
+	Resumed bool `json:"resumed"`
+}
+
+// RewriteResult says what Rewrite did.
+type RewriteResult struct {
+	// Blocks is the number of live blocks examined.
+	Blocks int `json:"blocks"`
+	// Skipped counts blocks already carrying the Mark.
+	Skipped   int            `json:"skipped"`
+	Rewritten []BlockRewrite `json:"rewritten"`
+	// Recovered lists leftovers of blocks an interrupted run had started
+	// to delete after replacing them; they were deleted now.
+	Recovered []uuid.UUID `json:"recovered"`
+}
+
+type rewriteMark struct {
+	Mark string    `json:"mark"`
+	From uuid.UUID `json:"from"`
+}
+
+// ReplacementID is the ID Rewrite gives the block replacing old under mark.
+func ReplacementID(old uuid.UUID, mark string) uuid.UUID {
+	return uuid.NewSHA1(old, []byte("tracectl-rewrite:"+mark))
+}
+
+// Rewrite applies fn to every trace of every live block and replaces each
+// block in which fn changed something, never in place: the new block is
+// written completely (meta.json last, so it appears whole), then the old
+// block is deleted (meta.json first, so it disappears whole). Blocks where
+// nothing changed are left alone. Whatever step a crash interrupts, no
+// trace is lost: before the new meta.json lands readers see the old block;
+// after it and before the old meta.json is removed they see both and merge
+// the copies (as for any trace in two blocks); after that only the new.
+// Running Rewrite again with the same Mark completes the work: it finds
+// the replacement by its derived ID, deletes the old block (or the
+// leftovers of its deletion), and does not transform a trace twice.
+func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions) (*RewriteResult, error) {
+	res := &RewriteResult{}
+	if !opts.DryRun && opts.Mark != "" {
+		if err := s.recoverRetired(ctx, opts.Mark, res); err != nil {
+			return res, err
+		}
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		return res, err
+	}
+	live := map[uuid.UUID]bool{}
+	for _, m := range metas {
+		live[m.BlockID] = true
+	}
+	for _, m := range metas {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		res.Blocks++
+		b := s.block(m)
+		if opts.Mark != "" {
+			mk, err := b.readMark(ctx)
+			if err != nil {
+				return res, err
+			}
+			if mk.Mark == opts.Mark {
+				res.Skipped++
+				continue
+			}
+			if newID := ReplacementID(m.BlockID, opts.Mark); live[newID] {
+				// An earlier run wrote the replacement and stopped
+				// before the old block was gone.
+				if !opts.DryRun {
+					if err := s.DeleteBlock(ctx, m.BlockID); err != nil {
+						return res, err
+					}
+				}
+				nm, _ := s.readMeta(ctx, newID, metaObject)
+				res.Rewritten = append(res.Rewritten, BlockRewrite{Old: m, New: nm, Resumed: true})
+				continue
+			}
+		}
+		br, err := s.rewriteBlock(ctx, b, fn, opts)
+		if err != nil {
+			return res, err
+		}
+		if br != nil {
+			res.Rewritten = append(res.Rewritten, *br)
+		}
+	}
+	return res, nil
+}
+
+// recoverRetired deletes orphan folders (no meta.json) whose replacement
+// under mark is live: an earlier run crashed while deleting them.
+func (s *Store) recoverRetired(ctx context.Context, mark string, res *RewriteResult) error {
+	orphans, err := s.Orphans(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range orphans {
+		id, err := uuid.Parse(strings.TrimPrefix(o, s.tenant+"/"))
+		if err != nil {
+			continue
+		}
+		if _, err := s.readMeta(ctx, ReplacementID(id, mark), metaObject); err != nil {
+			if isNotFound(err) {
+				continue // an unrelated orphan: not ours to delete
+			}
+			return err
+		}
+		if err := s.DeleteBlock(ctx, id); err != nil {
+			return err
+		}
+		res.Recovered = append(res.Recovered, id)
+	}
+	return nil
+}
+
+func (b *Block) readMark(ctx context.Context) (rewriteMark, error) {
+	var mk rewriteMark
+	data, err := readAll(ctx, b.store.bucket, b.key(markObject))
+	if isNotFound(err) {
+		return mk, nil
+	}
+	if err != nil {
+		return mk, err
+	}
+	if err := json.Unmarshal(data, &mk); err != nil {
+		return mk, fmt.Errorf("%s: %w", b.key(markObject), err)
+	}
+	return mk, nil
+}
+
+// rewriteBlock replaces one block if fn changes any of its traces; it
+// returns nil when nothing changed. A first pass stops at the first
+// changed trace; the second pass copies the traces before it unchanged,
+// writes the changed one, and transforms the rest, so fn sees each trace
+// once and unchanged blocks cost one read and no write.
+func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts RewriteOptions) (*BlockRewrite, error) {
+	br := &BlockRewrite{Old: b.meta}
+	first := -1
+	var firstTrace *model.Trace
+	err := b.each(ctx, func(i int, t *model.Trace) (bool, error) {
+		br.Traces++
+		changed, err := fn(t)
+		if err != nil {
+			return false, fmt.Errorf("%s: trace %s: %w", b.prefix, t.TraceID, err)
+		}
+		if changed {
+			br.Changed++
+			if first < 0 {
+				first, firstTrace = i, t
+			}
+		}
+		// A dry run reads everything to count; a real run stops here.
+		return opts.DryRun || first < 0, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if first < 0 {
+		return nil, nil
+	}
+	if opts.DryRun {
+		return br, nil
+	}
+	newID := uuid.New()
+	if opts.Mark != "" {
+		newID = ReplacementID(b.meta.BlockID, opts.Mark)
+		// Leftovers of an interrupted write of the same replacement.
+		if err := s.DeleteBlock(ctx, newID); err != nil {
+			return nil, err
+		}
+	}
+	w, err := NewBlockWriter(ctx, s, WriteOptions{
+		RowGroupBytes:     opts.RowGroupBytes,
+		CompactionLevel:   b.meta.CompactionLevel,
+		DedicatedColumns:  b.meta.DedicatedColumns,
+		BlockID:           newID,
+		ReplicationFactor: b.meta.ReplicationFactor,
+		Mark:              opts.Mark,
+		RewrittenFrom:     b.meta.BlockID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	br.Traces, br.Changed = 0, 0
+	err = b.each(ctx, func(i int, t *model.Trace) (bool, error) {
+		br.Traces++
+		switch {
+		case i == first:
+			t = firstTrace
+			br.Changed++
+		case i > first:
+			changed, err := fn(t)
+			if err != nil {
+				return false, fmt.Errorf("%s: trace %s: %w", b.prefix, t.TraceID, err)
+			}
+			if changed {
+				br.Changed++
+			}
+		}
+		return true, w.Add(t)
+	})
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	nm, err := w.Finish()
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	br.New = nm
+	if err := s.DeleteBlock(ctx, b.meta.BlockID); err != nil {
+		return br, fmt.Errorf("%s replaced by %s, but deleting it failed (run again to finish): %w", b.prefix, nm.BlockID, err)
+	}
+	return br, nil
+}
+
+// each calls fn with every trace of the block and its index, until fn
+// returns false.
+func (b *Block) each(ctx context.Context, fn func(int, *model.Trace) (bool, error)) error {
+	it := b.iterator(ctx)
+	defer it.Close()
+	for i := 0; it.Next(); i++ {
+		more, err := fn(i, it.At())
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+	return it.Err()
+}
+
+// Walk calls fn with every trace of every live block, block by block and
+// without merging copies of a trace held by several blocks (a scan for
+// data that must not be there has to see every copy).
+func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) error {
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range metas {
+		b := s.block(m)
+		err := b.each(ctx, func(_ int, t *model.Trace) (bool, error) {
+			return true, fn(m, t)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
