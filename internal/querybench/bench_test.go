@@ -299,6 +299,29 @@ func BenchmarkQuery(b *testing.B) {
 			return spans
 		})
 	})
+	// fullscan-unordered: every trace decoded (all columns) the way queries
+	// scan: blocks independently, memory bounded by the concurrency.
+	b.Run("fullscan-unordered", func(b *testing.B) {
+		st := openStore(b, d)
+		measure(b, d, func() int {
+			it, err := st.Traces(ctx, store.Request{Unordered: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer it.Close()
+			spans := 0
+			for it.Next() {
+				spans += it.At().SpanCount()
+			}
+			if err := it.Err(); err != nil {
+				b.Fatal(err)
+			}
+			if spans != d.spans {
+				b.Fatalf("scanned %d spans, want %d", spans, d.spans)
+			}
+			return spans
+		})
+	})
 	// fullscan-query: the match-all query, with a limit that keeps every trace.
 	b.Run("fullscan-query", func(b *testing.B) {
 		st := openStore(b, d)
@@ -310,4 +333,46 @@ func BenchmarkQuery(b *testing.B) {
 			return len(res.Traces)
 		})
 	})
+}
+
+// BenchmarkMetrics runs TraceQL metrics queries over the whole dataset at
+// the default step.
+func BenchmarkMetrics(b *testing.B) {
+	d := getDataset(b)
+	ctx := context.Background()
+	st := openStore(b, d)
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start, end := metas[0].StartTime, metas[0].EndTime
+	for _, m := range metas {
+		start = minTime(start, m.StartTime)
+		if m.EndTime.After(end) {
+			end = m.EndTime
+		}
+	}
+	opts := eval.MetricsOptions{Start: start.Add(-time.Second), End: end.Add(time.Second)}
+	for _, q := range []struct{ name, q string }{
+		{"rate-by-service", `{ } | rate() by (resource.service.name)`},
+		{"quantile-p99", `{ } | quantile_over_time(duration, .99)`},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			st := openStore(b, d)
+			measure(b, d, func() int {
+				res, err := eval.Metrics(ctx, st, q.q, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return len(res.Series)
+			})
+		})
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
