@@ -157,4 +157,3 @@ func TestRedactionMatchesCollector(t *testing.T) {
 		}
 	}
 }
-
