@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,9 +43,24 @@ type MetricsResult struct {
 
 // Series is one time series.
 type Series struct {
-	Labels  []model.Attribute
-	Samples []Sample
+	Labels    []model.Attribute
+	Samples   []Sample
+	Exemplars []Exemplar
 }
+
+// Exemplar is a real span behind a series: its IDs, start time and value
+// (the measured attribute, or the span's duration in seconds for rate and
+// count_over_time).
+type Exemplar struct {
+	TraceID     model.TraceID
+	SpanID      model.SpanID
+	TimestampMs int64
+	Value       float64
+}
+
+// DefaultExemplars is how many exemplars a series carries unless the query
+// says otherwise with(exemplars=N), as in Tempo.
+const DefaultExemplars = 100
 
 // Sample is one point of a series.
 type Sample struct {
@@ -168,6 +184,9 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 		return nil, err
 	}
 	agg := newAggregator(plan.fn, iv, opts.Approx)
+	if agg.exemplars, err = exemplarHint(root); err != nil {
+		return nil, err
+	}
 	fields := FieldsOf(root)
 	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: requiredServicesOf(plan.pipeline)}
 	it, err := src.Traces(ctx, req)
@@ -273,9 +292,52 @@ func (e *evaluator) observeTrace(plan *metricsPlan, td *traceData, agg *aggregat
 				}
 			}
 			agg.add(labels, slot, x)
+			if agg.exemplars > 0 {
+				v := float64(sp.ref.Span.Duration()) / 1e9
+				if plan.fn.Attr != nil {
+					v = metricValue(x)
+				}
+				agg.acc(labels).addExemplar(slot, exemplarCand{
+					rank: spanRank(sp.ref.Span.TraceID, sp.ref.Span.SpanID), traceID: sp.ref.Span.TraceID,
+					spanID: sp.ref.Span.SpanID, startNs: sp.ref.Span.StartTimeUnixNano, value: v,
+				})
+			}
 		}
 	}
 	return nil
+}
+
+// exemplarHint reads with(exemplars=N): N >= 0 exemplars per series,
+// true for the default (DefaultExemplars), false for none.
+func exemplarHint(root *traceql.RootExpr) (int, error) {
+	if root.Hints == nil {
+		return DefaultExemplars, nil
+	}
+	for _, h := range root.Hints.Hints {
+		if h.Name != "exemplars" {
+			continue
+		}
+		s, ok := h.Value.(*traceql.Static)
+		switch {
+		case ok && s.Type == traceql.TypeBool && s.Bool:
+			return DefaultExemplars, nil
+		case ok && s.Type == traceql.TypeBool:
+			return 0, nil
+		case ok && s.Type == traceql.TypeInt && s.Int >= 0:
+			return int(min(s.Int, 10_000)), nil
+		}
+		return 0, fmt.Errorf("with(exemplars=%s): want true, false or a non-negative integer", h.Value)
+	}
+	return DefaultExemplars, nil
+}
+
+// spanRank is a pseudo-random rank of a span (FNV-1a of its IDs), so the
+// exemplars chosen do not depend on the order spans are read in.
+func spanRank(t model.TraceID, s model.SpanID) uint64 {
+	h := fnv.New64a()
+	h.Write(t[:])
+	h.Write(s[:])
+	return h.Sum64()
 }
 
 // metricValue is a numeric value as a metric: durations in seconds.

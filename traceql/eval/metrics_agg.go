@@ -15,8 +15,10 @@ type aggregator struct {
 	fn     *traceql.MetricsFunc
 	iv     intervals
 	approx bool
-	byKey  map[string]*seriesAcc
-	order  []*seriesAcc
+	// exemplars is the most exemplars a series keeps (0: none).
+	exemplars int
+	byKey     map[string]*seriesAcc
+	order     []*seriesAcc
 }
 
 // seriesAcc is the state of one by() group.
@@ -28,6 +30,21 @@ type seriesAcc struct {
 	max    []float64
 	values [][]float64          // exact quantiles: every value, per interval
 	pow2   []map[float64]uint64 // approx quantiles and histograms: bucket → count
+	ex     [][]exemplarCand     // up to exemplarsPerInterval per interval
+}
+
+// exemplarsPerInterval is how many exemplars an interval of a series keeps,
+// as Tempo does.
+const exemplarsPerInterval = 2
+
+// exemplarCand is a span that may become an exemplar; rank orders the
+// candidates pseudo-randomly but independently of the scan order.
+type exemplarCand struct {
+	rank    uint64
+	traceID model.TraceID
+	spanID  model.SpanID
+	startNs uint64
+	value   float64
 }
 
 // bucketed reports whether values go to power-of-two buckets.
@@ -61,9 +78,31 @@ func (a *aggregator) acc(labels []model.Attribute) *seriesAcc {
 	case traceql.MetricsHistogramOverTime:
 		s.pow2 = make([]map[float64]uint64, n)
 	}
+	if a.exemplars > 0 {
+		s.ex = make([][]exemplarCand, n)
+	}
 	a.byKey[k] = s
 	a.order = append(a.order, s)
 	return s
+}
+
+// addExemplar offers a span as an exemplar of interval slot: the
+// exemplarsPerInterval candidates of lowest rank are kept.
+func (s *seriesAcc) addExemplar(slot int, c exemplarCand) {
+	ex := s.ex[slot]
+	if len(ex) < exemplarsPerInterval {
+		s.ex[slot] = append(ex, c)
+		return
+	}
+	worst := 0
+	for i := range ex {
+		if ex[i].rank > ex[worst].rank {
+			worst = i
+		}
+	}
+	if c.rank < ex[worst].rank {
+		ex[worst] = c
+	}
 }
 
 // add records one span; x is the measured value (nil for functions
@@ -109,7 +148,9 @@ func (a *aggregator) series() []*Series {
 		case traceql.MetricsQuantileOverTime:
 			for _, q := range a.fn.Quantiles {
 				ls := append(append([]model.Attribute(nil), base...), model.Double("p", q))
-				out = appendSeries(out, a.quantileSeries(s, ls, q))
+				qs := a.quantileSeries(s, ls, q)
+				qs.Exemplars = a.exemplarsOf(s)
+				out = appendSeries(out, qs)
 			}
 			continue
 		case traceql.MetricsHistogramOverTime:
@@ -127,6 +168,7 @@ func (a *aggregator) series() []*Series {
 			}
 			sr.Samples = append(sr.Samples, Sample{TimestampMs: a.iv.timestampMs(i), Value: v})
 		}
+		sr.Exemplars = a.exemplarsOf(s)
 		out = appendSeries(out, sr)
 	}
 	sortSeries(out)
@@ -138,6 +180,32 @@ func appendSeries(out []*Series, s *Series) []*Series {
 		return out
 	}
 	return append(out, s)
+}
+
+// exemplarsOf returns a series' exemplars in time order, at most
+// a.exemplars of them (spread over the intervals).
+func (a *aggregator) exemplarsOf(s *seriesAcc) []Exemplar {
+	if s.ex == nil {
+		return nil
+	}
+	var all []Exemplar
+	for i := range s.ex {
+		cs := append([]exemplarCand(nil), s.ex[i]...)
+		sort.Slice(cs, func(x, y int) bool { return cs[x].startNs < cs[y].startNs })
+		for _, c := range cs {
+			all = append(all, Exemplar{TraceID: c.traceID, SpanID: c.spanID,
+				TimestampMs: int64(c.startNs / 1e6), Value: c.value}) //nolint:gosec // ns since 1970 fit
+		}
+	}
+	if len(all) <= a.exemplars {
+		return all
+	}
+	// Thin evenly over time.
+	out := make([]Exemplar, 0, a.exemplars)
+	for i := 0; i < a.exemplars; i++ {
+		out = append(out, all[i*len(all)/a.exemplars])
+	}
+	return out
 }
 
 // value is the function's value of interval i (NaN when it has none).
@@ -271,7 +339,7 @@ func applySecondStage(op *traceql.SecondStageOp, in []*Series) ([]*Series, error
 			}
 		}
 		if len(keep) > 0 {
-			out = append(out, &Series{Labels: s.Labels, Samples: keep})
+			out = append(out, &Series{Labels: s.Labels, Samples: keep, Exemplars: s.Exemplars})
 		}
 	}
 	return out, nil
@@ -338,7 +406,7 @@ func rankPerTimestamp(in []*Series, k int, top bool) []*Series {
 			}
 		}
 		if len(keep) > 0 {
-			out = append(out, &Series{Labels: s.Labels, Samples: keep})
+			out = append(out, &Series{Labels: s.Labels, Samples: keep, Exemplars: s.Exemplars})
 		}
 	}
 	return out

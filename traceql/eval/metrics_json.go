@@ -3,6 +3,8 @@ package eval
 import (
 	"strconv"
 	"strings"
+
+	"github.com/tracectl/tracectl/model"
 )
 
 // TempoMetricsResponse is the JSON shape of Tempo's
@@ -18,6 +20,14 @@ type TempoSeries struct {
 	Labels     []TempoAttribute `json:"labels"`
 	Samples    []TempoSample    `json:"samples"`
 	PromLabels string           `json:"promLabels"`
+	Exemplars  []TempoExemplar  `json:"exemplars,omitempty"`
+}
+
+// TempoExemplar is a span behind a series, labelled trace:id and span:id.
+type TempoExemplar struct {
+	Labels      []TempoAttribute `json:"labels"`
+	Value       float64          `json:"value"`
+	TimestampMs string           `json:"timestampMs"`
 }
 
 // TempoSample is one point.
@@ -42,6 +52,14 @@ func (r *MetricsResult) TempoResponse() *TempoMetricsResponse {
 		}
 		for _, p := range s.Samples {
 			ts.Samples = append(ts.Samples, TempoSample{TimestampMs: strconv.FormatInt(p.TimestampMs, 10), Value: p.Value})
+		}
+		for _, e := range s.Exemplars {
+			ts.Exemplars = append(ts.Exemplars, TempoExemplar{
+				Labels: tempoAttrs([]model.Attribute{
+					model.Str("trace:id", e.TraceID.String()), model.Str("span:id", e.SpanID.String()),
+				}),
+				Value: e.Value, TimestampMs: strconv.FormatInt(e.TimestampMs, 10),
+			})
 		}
 		out.Series = append(out.Series, ts)
 	}

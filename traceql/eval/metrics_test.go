@@ -274,3 +274,61 @@ func TestMetricsCorpus(t *testing.T) {
 		t.Errorf("only %d metrics queries ran", ran)
 	}
 }
+
+// TestMetricsExemplars checks that exemplars are real spans of their
+// series (service label, duration value), at most two per interval and at
+// most with(exemplars=N) per series.
+func TestMetricsExemplars(t *testing.T) {
+	src, spans, start, end := metricsFixture(t)
+	type key struct {
+		trace model.TraceID
+		span  model.SpanID
+	}
+	byID := map[key]model.SpanRef{}
+	for _, r := range spans {
+		byID[key{r.Span.TraceID, r.Span.SpanID}] = r
+	}
+	step := (end.Sub(start) / 50).Truncate(time.Millisecond)
+	for _, tc := range []struct {
+		q   string
+		max int
+	}{
+		{`{ } | rate() by (resource.service.name)`, eval.DefaultExemplars},
+		{`{ } | quantile_over_time(duration, .9) by (resource.service.name) with (exemplars=3)`, 3},
+		{`{ } | count_over_time() by (resource.service.name) with (exemplars=0)`, 0},
+	} {
+		res, err := eval.Metrics(context.Background(), src, tc.q, eval.MetricsOptions{Start: start, End: end, Step: step})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, s := range res.Series {
+			if len(s.Exemplars) > tc.max {
+				t.Errorf("%s: %d exemplars, want at most %d", tc.q, len(s.Exemplars), tc.max)
+			}
+			perTS := map[int64]int{}
+			for _, e := range s.Exemplars {
+				r, ok := byID[key{e.TraceID, e.SpanID}]
+				if !ok {
+					t.Fatalf("%s: exemplar %s/%s is not a span of the source", tc.q, e.TraceID, e.SpanID)
+				}
+				if svc := r.Resource.ServiceName(); svc != s.Labels[0].Value.Str {
+					t.Errorf("%s: exemplar of %s in the series of %s", tc.q, svc, s.Labels[0].Value.Str)
+				}
+				if want := float64(r.Span.Duration()) / 1e9; e.Value != want {
+					t.Errorf("%s: exemplar value %v, want the span's duration %v", tc.q, e.Value, want)
+				}
+				perTS[int64(r.Span.StartTimeUnixNano)/int64(step)]++
+			}
+			for _, n := range perTS {
+				if n > 2 {
+					t.Errorf("%s: %d exemplars in one interval", tc.q, n)
+				}
+			}
+			total += len(s.Exemplars)
+		}
+		if (total == 0) != (tc.max == 0) {
+			t.Errorf("%s: %d exemplars in all", tc.q, total)
+		}
+	}
+}
