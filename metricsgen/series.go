@@ -1,0 +1,268 @@
+package metricsgen
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// Metric types.
+const (
+	Counter   = "counter"
+	Histogram = "histogram"
+)
+
+// Label is one name="value" pair of a series.
+type Label struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Exemplar points a sample at the span that last contributed to it.
+type Exemplar struct {
+	TraceID model.TraceID
+	SpanID  model.SpanID
+	// Value is the observed value (duration in the family's unit; 1 for a
+	// counter increment).
+	Value float64
+	// TimeUnixNano is the span's end time.
+	TimeUnixNano uint64
+}
+
+// Point is a series' cumulative value at one time.
+type Point struct {
+	// Time is the sample timestamp; zero means none.
+	Time time.Time
+	// Value is a counter's total.
+	Value float64
+	// Count, Sum and Buckets (cumulative, one per bound; +Inf is Count)
+	// are a histogram's.
+	Count   uint64
+	Sum     float64
+	Buckets []uint64
+	// Exemplars: one for a counter, len(Bounds)+1 for a histogram (the
+	// last for +Inf); nil entries have none. Only spans of this point's
+	// step are used.
+	Exemplars []*Exemplar
+}
+
+// Series is a label set and its points in time order.
+type Series struct {
+	Labels []Label
+	Points []Point
+}
+
+// Label returns the value of the label name ("" if absent).
+func (s *Series) Label(name string) string {
+	for _, l := range s.Labels {
+		if l.Name == name {
+			return l.Value
+		}
+	}
+	return ""
+}
+
+// Family is one metric: its name without sample suffixes (a counter's
+// samples add _total, a histogram's _bucket, _sum and _count).
+type Family struct {
+	Name   string
+	Type   string
+	Help   string
+	Unit   string
+	Bounds []float64
+	Series []*Series
+}
+
+// delta is what one step added to a series.
+type delta struct {
+	value   float64
+	count   uint64
+	sum     float64
+	buckets []uint64 // per bucket, not cumulative, len(bounds)+1
+	ex      []*Exemplar
+}
+
+type seriesAcc struct {
+	labels []Label
+	steps  map[int64]*delta
+}
+
+// familyAcc accumulates one family while spans stream in.
+type familyAcc struct {
+	Family
+	series map[string]*seriesAcc
+}
+
+func newFamily(name, typ, help, unit string, bounds []float64) *familyAcc {
+	return &familyAcc{
+		Family: Family{Name: name, Type: typ, Help: help, Unit: unit, Bounds: bounds},
+		series: map[string]*seriesAcc{},
+	}
+}
+
+// seriesKey joins label names and values with separators that cannot occur
+// in label names.
+func seriesKey(labels []Label) string {
+	var b strings.Builder
+	for _, l := range labels {
+		b.WriteString(l.Name)
+		b.WriteByte(0)
+		b.WriteString(l.Value)
+		b.WriteByte(1)
+	}
+	return b.String()
+}
+
+func (f *familyAcc) delta(key string, labels []Label, step int64) *delta {
+	s := f.series[key]
+	if s == nil {
+		s = &seriesAcc{labels: slices.Clone(labels), steps: map[int64]*delta{}}
+		f.series[key] = s
+	}
+	d := s.steps[step]
+	if d == nil {
+		d = &delta{}
+		if f.Type == Histogram {
+			d.buckets = make([]uint64, len(f.Bounds)+1)
+			d.ex = make([]*Exemplar, len(f.Bounds)+1)
+		} else {
+			d.ex = make([]*Exemplar, 1)
+		}
+		s.steps[step] = d
+	}
+	return d
+}
+
+// add counts v on a counter.
+func (f *familyAcc) add(key string, labels []Label, step int64, v float64, ex Exemplar) {
+	d := f.delta(key, labels, step)
+	d.value += v
+	keepLatest(&d.ex[0], ex)
+}
+
+// observe records v in a histogram.
+func (f *familyAcc) observe(key string, labels []Label, step int64, v float64, ex Exemplar) {
+	d := f.delta(key, labels, step)
+	// Upper bounds are inclusive: v == bound falls in that bound's bucket.
+	i := sort.SearchFloat64s(f.Bounds, v)
+	d.buckets[i]++
+	d.count++
+	d.sum += v
+	keepLatest(&d.ex[i], ex)
+}
+
+// keepLatest keeps the exemplar of the span that ended last (the first one
+// on ties), so the choice does not depend on trace order.
+func keepLatest(slot **Exemplar, ex Exemplar) {
+	if ex.TraceID.IsZero() {
+		return
+	}
+	cur := *slot
+	if cur == nil || ex.TimeUnixNano > cur.TimeUnixNano ||
+		(ex.TimeUnixNano == cur.TimeUnixNano && exemplarLess(ex, *cur)) {
+		e := ex
+		*slot = &e
+	}
+}
+
+func exemplarLess(a, b Exemplar) bool {
+	if c := model.CompareTraceIDs(a.TraceID, b.TraceID); c != 0 {
+		return c < 0
+	}
+	return string(a.SpanID[:]) < string(b.SpanID[:])
+}
+
+// timeline says how steps become timestamps.
+type timeline struct {
+	at       time.Time
+	step     time.Duration
+	lastStep int64
+}
+
+// stepOf returns the step a span ending at endNs falls into: the first
+// step boundary at or after its end (boundaries are multiples of step since
+// the Unix epoch). Without a step everything is step 0.
+func (tl *timeline) stepOf(endNs uint64) int64 {
+	if tl.step <= 0 {
+		return 0
+	}
+	s := int64(tl.step)
+	idx := (int64(endNs) + s - 1) / s
+	if idx > tl.lastStep {
+		tl.lastStep = idx
+	}
+	return idx
+}
+
+func (tl *timeline) timeOf(step int64) time.Time {
+	if tl.step <= 0 {
+		return tl.at
+	}
+	return time.Unix(0, step*int64(tl.step)).UTC()
+}
+
+// finish turns the accumulated deltas into cumulative points, series
+// sorted by label values.
+func (f *familyAcc) finish(tl *timeline) *Family {
+	out := f.Family
+	out.Series = make([]*Series, 0, len(f.series))
+	for _, s := range f.series {
+		steps := make([]int64, 0, len(s.steps))
+		for st := range s.steps {
+			steps = append(steps, st)
+		}
+		slices.Sort(steps)
+		last := steps[len(steps)-1]
+		if tl.step > 0 {
+			last = tl.lastStep
+		}
+		ser := &Series{Labels: s.labels}
+		var cum Point
+		if f.Type == Histogram {
+			cum.Buckets = make([]uint64, len(f.Bounds))
+		}
+		for st := steps[0]; st <= last; st++ {
+			d := s.steps[st]
+			p := Point{Time: tl.timeOf(st)}
+			if d != nil {
+				cum.Value += d.value
+				cum.Count += d.count
+				cum.Sum += d.sum
+				var run uint64
+				for i := range cum.Buckets {
+					run += d.buckets[i]
+					cum.Buckets[i] += run
+				}
+				p.Exemplars = d.ex
+			}
+			p.Value, p.Count, p.Sum = cum.Value, cum.Count, cum.Sum
+			if cum.Buckets != nil {
+				p.Buckets = slices.Clone(cum.Buckets)
+			}
+			ser.Points = append(ser.Points, p)
+			if tl.step <= 0 {
+				break
+			}
+		}
+		out.Series = append(out.Series, ser)
+	}
+	sort.Slice(out.Series, func(i, j int) bool {
+		return compareLabels(out.Series[i].Labels, out.Series[j].Labels) < 0
+	})
+	return &out
+}
+
+func compareLabels(a, b []Label) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if c := strings.Compare(a[i].Name, b[i].Name); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a[i].Value, b[i].Value); c != 0 {
+			return c
+		}
+	}
+	return len(a) - len(b)
+}
