@@ -254,4 +254,3 @@ func TestLabelName(t *testing.T) {
 		}
 	}
 }
-

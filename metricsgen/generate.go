@@ -102,6 +102,10 @@ func NewGenerator(opts Options) (*Generator, error) {
 
 func newGenerator(o *Options) (*Generator, error) {
 	g := &Generator{o: o, tl: &timeline{at: o.At, step: o.Step}}
+	if o.Step > 0 && !o.End.IsZero() {
+		// Sample up to --end, not just to the last span.
+		g.tl.stepOf(uint64(o.End.UnixNano()))
+	}
 	var err error
 	if o.SpanMetrics {
 		if g.sm, err = newSpanMetrics(o); err != nil {

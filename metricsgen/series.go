@@ -204,27 +204,57 @@ func (tl *timeline) timeOf(step int64) time.Time {
 	return time.Unix(0, step*int64(tl.step)).UTC()
 }
 
+// idleSteps is how long a series keeps being sampled after its last change
+// (at least ten steps and ten minutes), so rate() over the usual windows
+// sees the flat tail; a longer idle gap has no samples until the step
+// before the next change.
+func (tl *timeline) idleSteps() int64 {
+	n := int64((10*time.Minute + tl.step - 1) / tl.step)
+	return max(n, 10)
+}
+
+// emitSteps lists the steps a series is sampled at: every step with a
+// change, idleSteps after each, and the step before each change.
+func (tl *timeline) emitSteps(changed []int64) []int64 {
+	if tl.step <= 0 {
+		return changed[:1]
+	}
+	h := tl.idleSteps()
+	var out []int64
+	for i, st := range changed {
+		from := st
+		if i > 0 {
+			from = max(st-1, out[len(out)-1]+1)
+		}
+		to := st + h
+		if i+1 < len(changed) {
+			to = min(to, changed[i+1]-1)
+		}
+		to = min(to, tl.lastStep)
+		for s := from; s <= to; s++ {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // finish turns the accumulated deltas into cumulative points, series
 // sorted by label values.
 func (f *familyAcc) finish(tl *timeline) *Family {
 	out := f.Family
 	out.Series = make([]*Series, 0, len(f.series))
 	for _, s := range f.series {
-		steps := make([]int64, 0, len(s.steps))
+		changed := make([]int64, 0, len(s.steps))
 		for st := range s.steps {
-			steps = append(steps, st)
+			changed = append(changed, st)
 		}
-		slices.Sort(steps)
-		last := steps[len(steps)-1]
-		if tl.step > 0 {
-			last = tl.lastStep
-		}
+		slices.Sort(changed)
 		ser := &Series{Labels: s.labels}
 		var cum Point
 		if f.Type == Histogram {
 			cum.Buckets = make([]uint64, len(f.Bounds))
 		}
-		for st := steps[0]; st <= last; st++ {
+		for _, st := range tl.emitSteps(changed) {
 			d := s.steps[st]
 			p := Point{Time: tl.timeOf(st)}
 			if d != nil {
@@ -243,9 +273,6 @@ func (f *familyAcc) finish(tl *timeline) *Family {
 				p.Buckets = slices.Clone(cum.Buckets)
 			}
 			ser.Points = append(ser.Points, p)
-			if tl.step <= 0 {
-				break
-			}
 		}
 		out.Series = append(out.Series, ser)
 	}

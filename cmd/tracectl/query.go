@@ -17,8 +17,7 @@ import (
 
 type queryOptions struct {
 	query       string
-	since       time.Duration
-	start, end  string
+	timeRangeFlags
 	limit       int
 	spss        int
 	spans       bool
@@ -65,9 +64,7 @@ Exit status:
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.since, "since", 0, "search traces of the last DURATION (e.g. 1h, 30m)")
-	f.StringVar(&o.start, "start", "", "search traces from this time (RFC 3339 or Unix seconds)")
-	f.StringVar(&o.end, "end", "", "search traces up to this time (RFC 3339 or Unix seconds)")
+	o.timeRangeFlags.add(f, "search traces")
 	f.IntVar(&o.limit, "limit", eval.DefaultLimit, "maximum number of traces")
 	f.IntVar(&o.spss, "spss", 3, "spans shown per spanset (matched counts them all)")
 	f.BoolVar(&o.spans, "spans", false, "table output: list the matched spans under each trace")
@@ -77,42 +74,6 @@ Exit status:
 	f.IntVar(&o.concurrency, "concurrency", 0, "row groups decoded in parallel across blocks (0 = one per core)")
 	addOutputFlag(f, o.output)
 	return cmd
-}
-
-// timeRange resolves --since/--start/--end.
-func (o *queryOptions) timeRange(now time.Time) (start, end time.Time, err error) {
-	if o.since > 0 && o.start != "" {
-		return start, end, fmt.Errorf("--since and --start cannot be used together")
-	}
-	if o.since > 0 {
-		start = now.Add(-o.since)
-	}
-	if o.start != "" {
-		if start, err = parseTimeFlag("--start", o.start); err != nil {
-			return
-		}
-	}
-	if o.end != "" {
-		if end, err = parseTimeFlag("--end", o.end); err != nil {
-			return
-		}
-	}
-	if !start.IsZero() && !end.IsZero() && end.Before(start) {
-		err = fmt.Errorf("--end %s is before --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
-	}
-	return
-}
-
-// parseTimeFlag accepts RFC 3339 or Unix seconds (with a fraction).
-func parseTimeFlag(name, s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("%s %q: want RFC 3339 (2024-05-01T10:00:00Z) or Unix seconds", name, s)
 }
 
 func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {

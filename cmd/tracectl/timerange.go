@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// timeRangeFlags are the --since/--start/--end flags shared by the commands
+// that read traces from the bucket.
+type timeRangeFlags struct {
+	since      time.Duration
+	start, end string
+}
+
+// add registers the flags; what says what the range applies to ("search
+// traces").
+func (o *timeRangeFlags) add(f *pflag.FlagSet, what string) {
+	f.DurationVar(&o.since, "since", 0, what+" of the last DURATION (e.g. 1h, 30m)")
+	f.StringVar(&o.start, "start", "", what+" from this time (RFC 3339 or Unix seconds)")
+	f.StringVar(&o.end, "end", "", what+" up to this time (RFC 3339 or Unix seconds)")
+}
+
+// timeRange resolves --since/--start/--end.
+func (o *timeRangeFlags) timeRange(now time.Time) (start, end time.Time, err error) {
+	if o.since > 0 && o.start != "" {
+		return start, end, fmt.Errorf("--since and --start cannot be used together")
+	}
+	if o.since > 0 {
+		start = now.Add(-o.since)
+	}
+	if o.start != "" {
+		if start, err = parseTimeFlag("--start", o.start); err != nil {
+			return
+		}
+	}
+	if o.end != "" {
+		if end, err = parseTimeFlag("--end", o.end); err != nil {
+			return
+		}
+	}
+	if !start.IsZero() && !end.IsZero() && end.Before(start) {
+		err = fmt.Errorf("--end %s is before --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
+	}
+	return
+}
+
+// parseTimeFlag accepts RFC 3339 or Unix seconds (with a fraction).
+func parseTimeFlag(name, s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%s %q: want RFC 3339 (2024-05-01T10:00:00Z) or Unix seconds", name, s)
+}
