@@ -16,7 +16,7 @@ import (
 )
 
 type queryOptions struct {
-	query       string
+	query string
 	timeRangeFlags
 	limit       int
 	spss        int
