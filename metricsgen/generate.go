@@ -2,7 +2,6 @@ package metricsgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -190,9 +189,6 @@ func (g *Generator) Result() *Result {
 	}
 	return res
 }
-
-// ErrNoGraph is returned when the graph is asked for without the service graph.
-var ErrNoGraph = errors.New("the dependency graph needs the service graph generator")
 
 // String summarises the stats for a stderr line.
 func (s Stats) String() string {

@@ -47,7 +47,6 @@ type serviceGraph struct {
 	o         *Options
 	tl        *timeline
 	tempo     bool
-	prefixed  []string // dimension label names per side: client_<dim> (otel) or <dim>
 	total     *familyAcc
 	failed    *familyAcc
 	server    *familyAcc
