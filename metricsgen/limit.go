@@ -29,24 +29,27 @@ func newLimiter(what string, max int) *limiter {
 	return &limiter{what: what, max: max, admitted: map[string]struct{}{}, distinct: map[string]map[string]struct{}{}}
 }
 
-var overflowLabels = []Label{{Name: OverflowLabel, Value: "true"}}
+var (
+	overflowLabels = []Label{{Name: OverflowLabel, Value: "true"}}
+	overflowKey    = appendKey(nil, overflowLabels)
+)
 
 // admit returns the key and labels to record under: the given ones, or the
 // overflow series once max label sets are held.
-func (l *limiter) admit(key string, labels []Label) (string, []Label) {
+func (l *limiter) admit(key []byte, labels []Label) ([]byte, []Label) {
 	if l.max <= 0 {
 		return key, labels
 	}
-	if _, ok := l.admitted[key]; ok {
+	if _, ok := l.admitted[string(key)]; ok {
 		return key, labels
 	}
 	l.track(labels)
 	if len(l.admitted) < l.max {
-		l.admitted[key] = struct{}{}
+		l.admitted[string(key)] = struct{}{}
 		return key, labels
 	}
 	l.refused++
-	return seriesKey(overflowLabels), overflowLabels
+	return overflowKey, overflowLabels
 }
 
 func (l *limiter) track(labels []Label) {

@@ -103,24 +103,24 @@ func newFamily(name, typ, help, unit string, bounds []float64) *familyAcc {
 	}
 }
 
-// seriesKey joins label names and values with separators that cannot occur
-// in label names.
-func seriesKey(labels []Label) string {
-	var b strings.Builder
+// appendKey appends the series key of labels to buf: names and values
+// joined with bytes that cannot occur in label names. Keys are built in a
+// reused buffer and looked up as string(buf), which does not allocate.
+func appendKey(buf []byte, labels []Label) []byte {
 	for _, l := range labels {
-		b.WriteString(l.Name)
-		b.WriteByte(0)
-		b.WriteString(l.Value)
-		b.WriteByte(1)
+		buf = append(buf, l.Name...)
+		buf = append(buf, 0)
+		buf = append(buf, l.Value...)
+		buf = append(buf, 1)
 	}
-	return b.String()
+	return buf
 }
 
-func (f *familyAcc) delta(key string, labels []Label, step int64) *delta {
-	s := f.series[key]
+func (f *familyAcc) delta(key []byte, labels []Label, step int64) *delta {
+	s := f.series[string(key)]
 	if s == nil {
 		s = &seriesAcc{labels: slices.Clone(labels), steps: map[int64]*delta{}}
-		f.series[key] = s
+		f.series[string(key)] = s
 	}
 	d := s.steps[step]
 	if d == nil {
@@ -137,14 +137,14 @@ func (f *familyAcc) delta(key string, labels []Label, step int64) *delta {
 }
 
 // add counts v on a counter.
-func (f *familyAcc) add(key string, labels []Label, step int64, v float64, ex Exemplar) {
+func (f *familyAcc) add(key []byte, labels []Label, step int64, v float64, ex Exemplar) {
 	d := f.delta(key, labels, step)
 	d.value += v
 	keepLatest(&d.ex[0], ex)
 }
 
 // observe records v in a histogram.
-func (f *familyAcc) observe(key string, labels []Label, step int64, v float64, ex Exemplar) {
+func (f *familyAcc) observe(key []byte, labels []Label, step int64, v float64, ex Exemplar) {
 	d := f.delta(key, labels, step)
 	// Upper bounds are inclusive: v == bound falls in that bound's bucket.
 	i := sort.SearchFloat64s(f.Bounds, v)

@@ -58,6 +58,7 @@ type serviceGraph struct {
 	// whose parent is set (dropped, as the Collector does on expiry).
 	unpaired int
 	scratch  []Label
+	keyBuf   []byte
 }
 
 func newServiceGraph(o *Options, tl *timeline, onEdge func(Edge, uint64)) (*serviceGraph, error) {
@@ -237,7 +238,8 @@ func (g *serviceGraph) complete(e *edge, inRange func(uint64) bool) {
 		lb = append(lb, Label{"virtual_node", e.virtual})
 	}
 	g.scratch = lb
-	key, lb := g.lim.admit(seriesKey(lb), lb)
+	g.keyBuf = appendKey(g.keyBuf[:0], lb)
+	key, lb := g.lim.admit(g.keyBuf, lb)
 	ex.Value = 1
 	g.total.add(key, lb, step, 1, ex)
 	if e.failed {

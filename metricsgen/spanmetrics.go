@@ -15,6 +15,7 @@ type spanMetrics struct {
 	latency *familyAcc
 	lim     *limiter
 	scratch []Label
+	keyBuf  []byte
 }
 
 func newSpanMetrics(o *Options) (*spanMetrics, error) {
@@ -66,7 +67,8 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 		lb = append(lb, Label{m.labels[4+i], v})
 	}
 	m.scratch = lb
-	key, lb := m.lim.admit(seriesKey(lb), lb)
+	m.keyBuf = appendKey(m.keyBuf[:0], lb)
+	key, lb := m.lim.admit(m.keyBuf, lb)
 	v := float64(sp.Duration()) / m.divisor
 	ex := Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano}
 	ex.Value = 1
