@@ -167,8 +167,10 @@ func (g *Generator) Result() *Result {
 	res := &Result{Stats: g.stats}
 	if g.sm != nil {
 		res.Families = append(res.Families, g.sm.families(g.tl)...)
-		if w := g.sm.lim.warning(); w != "" {
-			res.Warnings = append(res.Warnings, w)
+		for _, l := range []*limiter{g.sm.lim, g.sm.eventLim} {
+			if w := l.warning(); w != "" {
+				res.Warnings = append(res.Warnings, w)
+			}
 		}
 	}
 	if g.sg != nil {

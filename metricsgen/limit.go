@@ -68,7 +68,7 @@ func (l *limiter) track(labels []Label) {
 
 // warning describes the overflow, or is "" when nothing overflowed.
 func (l *limiter) warning() string {
-	if l.refused == 0 {
+	if l == nil || l.refused == 0 {
 		return ""
 	}
 	names := append([]string(nil), l.order...)

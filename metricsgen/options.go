@@ -105,6 +105,11 @@ type Options struct {
 	SpanMetrics, ServiceGraph bool
 	// Dimensions are extra span-metrics labels.
 	Dimensions []Dimension
+	// Events adds a counter of span events (the Collector's events metric)
+	// labelled like the calls plus EventDimensions, which are looked up on
+	// the span, then the event, then the resource (as are Dimensions there).
+	Events          bool
+	EventDimensions []Dimension
 	// GraphDimensions are extra service-graph labels, read from each side.
 	GraphDimensions []string
 	// Buckets are the span-metrics histogram bounds in seconds (nil: the

@@ -16,6 +16,11 @@ type spanMetrics struct {
 	lim     *limiter
 	scratch []Label
 	keyBuf  []byte
+
+	// events counts span events when enabled (nil otherwise).
+	events    *familyAcc
+	eventDims []Dimension
+	eventLim  *limiter
 }
 
 func newSpanMetrics(o *Options) (*spanMetrics, error) {
@@ -37,7 +42,7 @@ func newSpanMetrics(o *Options) (*spanMetrics, error) {
 	for _, l := range m.labels {
 		seen[l] = l
 	}
-	for _, d := range o.Dimensions {
+	for _, d := range append(append([]Dimension{}, o.Dimensions...), o.EventDimensions...) {
 		name := LabelName(d.Name)
 		if prev, ok := seen[name]; ok {
 			return nil, fmt.Errorf("dimension %q: label %q is already taken by %q", d.Name, name, prev)
@@ -45,7 +50,34 @@ func newSpanMetrics(o *Options) (*spanMetrics, error) {
 		seen[name] = d.Name
 		m.labels = append(m.labels, name)
 	}
+	if o.Events {
+		name := "traces_spanmetrics_events"
+		if o.Naming == NamingOTel {
+			name = "traces_span_metrics_events"
+		}
+		m.events = newFamily(name, Counter, "Span events counted by service, span name, kind, status and event dimensions.", "", nil)
+		m.eventDims = o.EventDimensions
+		m.eventLim = newLimiter("span events", o.MaxSeries)
+	}
 	return m, nil
+}
+
+// dimLabels appends the labels of dims (label names from names), looked up
+// in the given attribute lists in order.
+func dimLabels(lb []Label, dims []Dimension, names []string, lists ...[]model.Attribute) []Label {
+next:
+	for i, d := range dims {
+		for _, attrs := range lists {
+			if v, ok := model.Find(attrs, d.Name); ok {
+				lb = append(lb, Label{names[i], attrString(v)})
+				continue next
+			}
+		}
+		if d.Default != nil { // else the Collector omits the label
+			lb = append(lb, Label{names[i], *d.Default})
+		}
+	}
+	return lb
 }
 
 // span records one span of a resource that has a service name.
@@ -56,16 +88,7 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 		Label{m.labels[2], kindName(sp.Kind)},
 		Label{m.labels[3], statusName(sp.Status.Code)},
 	)
-	for i, d := range m.dims {
-		v, ok := lookup(d.Name, sp.Attributes, res.Attributes)
-		if !ok {
-			if d.Default == nil {
-				continue // the Collector omits a missing dimension
-			}
-			v = *d.Default
-		}
-		lb = append(lb, Label{m.labels[4+i], v})
-	}
+	lb = dimLabels(lb, m.dims, m.labels[4:], sp.Attributes, res.Attributes)
 	m.scratch = lb
 	m.keyBuf = appendKey(m.keyBuf[:0], lb)
 	key, lb := m.lim.admit(m.keyBuf, lb)
@@ -75,8 +98,35 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 	m.calls.add(key, lb, step, 1, ex)
 	ex.Value = v
 	m.latency.observe(key, lb, step, v, ex)
+	if m.events != nil {
+		m.spanEvents(service, res, sp, step)
+	}
+}
+
+// spanEvents counts the span's events; dimensions are looked up on the
+// span, then the event, then the resource.
+func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.Span, step int64) {
+	for i := range sp.Events {
+		ev := &sp.Events[i]
+		lb := append(m.scratch[:0],
+			Label{m.labels[0], service},
+			Label{m.labels[1], sp.Name},
+			Label{m.labels[2], kindName(sp.Kind)},
+			Label{m.labels[3], statusName(sp.Status.Code)},
+		)
+		lb = dimLabels(lb, m.dims, m.labels[4:], sp.Attributes, ev.Attributes, res.Attributes)
+		lb = dimLabels(lb, m.eventDims, m.labels[4+len(m.dims):], sp.Attributes, ev.Attributes, res.Attributes)
+		m.scratch = lb
+		m.keyBuf = appendKey(m.keyBuf[:0], lb)
+		key, lb := m.eventLim.admit(m.keyBuf, lb)
+		m.events.add(key, lb, step, 1, Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1})
+	}
 }
 
 func (m *spanMetrics) families(tl *timeline) []*Family {
-	return []*Family{m.calls.finish(tl), m.latency.finish(tl)}
+	out := []*Family{m.calls.finish(tl), m.latency.finish(tl)}
+	if m.events != nil {
+		out = append(out, m.events.finish(tl))
+	}
+	return out
 }

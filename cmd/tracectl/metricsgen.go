@@ -18,6 +18,8 @@ type metricsgenOptions struct {
 	naming           string
 	generators       []string
 	dimensions       []string
+	events           bool
+	eventDimensions  []string
 	graphDimensions  []string
 	buckets          string
 	graphBuckets     string
@@ -93,6 +95,8 @@ Output formats:
 	f.StringVar(&o.naming, "naming", "tempo", "metric and label names: tempo or otel")
 	f.StringSliceVar(&o.generators, "generators", []string{"span-metrics", "service-graph"}, "what to generate: span-metrics, service-graph")
 	f.StringSliceVar(&o.dimensions, "dimensions", nil, "extra span-metrics labels from span or resource attributes (KEY or KEY=DEFAULT)")
+	f.BoolVar(&o.events, "events", false, "also count span events (traces_spanmetrics_events_total / traces_span_metrics_events_total)")
+	f.StringSliceVar(&o.eventDimensions, "event-dimensions", nil, "extra labels of the events counter, from span, event or resource attributes (KEY or KEY=DEFAULT); implies --events")
 	f.StringSliceVar(&o.graphDimensions, "graph-dimensions", nil, "extra service-graph labels from resource or span attributes of each side")
 	f.StringVar(&o.buckets, "buckets", "", "span-metrics histogram bounds, e.g. 5ms,10ms,100ms,1s (default: the naming's)")
 	f.StringVar(&o.graphBuckets, "graph-buckets", "", "service-graph histogram bounds (default: the naming's)")
@@ -143,6 +147,14 @@ func (o *metricsgenOptions) libOptions(now time.Time) (metricsgen.Options, error
 			return opts, fmt.Errorf("--dimensions: %w", err)
 		}
 		opts.Dimensions = append(opts.Dimensions, dim)
+	}
+	opts.Events = o.events || len(o.eventDimensions) > 0
+	for _, d := range o.eventDimensions {
+		dim, err := metricsgen.ParseDimension(d)
+		if err != nil {
+			return opts, fmt.Errorf("--event-dimensions: %w", err)
+		}
+		opts.EventDimensions = append(opts.EventDimensions, dim)
 	}
 	for _, d := range o.graphDimensions {
 		if d = strings.TrimSpace(d); d == "" {

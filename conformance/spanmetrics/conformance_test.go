@@ -197,10 +197,13 @@ func ourFlat(res *metricsgen.Result) flat {
 // runConnector feeds traces through the Collector's spanmetrics connector
 // and returns the cumulative metrics of the first flush after they were
 // all consumed.
-func runConnector(t *testing.T, traces []*model.Trace, dims []spanmetricsconnector.Dimension) pmetric.Metrics {
+func runConnector(t *testing.T, traces []*model.Trace, dims, eventDims []spanmetricsconnector.Dimension) pmetric.Metrics {
 	factory := spanmetricsconnector.NewFactory()
 	cfg := factory.CreateDefaultConfig().(*spanmetricsconnector.Config)
 	cfg.Dimensions = dims
+	if eventDims != nil {
+		cfg.Events = spanmetricsconnector.EventsConfig{Enabled: true, Dimensions: eventDims}
+	}
 	cfg.MetricsFlushInterval = 5 * time.Millisecond
 	sink := &consumertest.MetricsSink{}
 	conn, err := factory.CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(factory.Type()), cfg, sink)
@@ -236,21 +239,26 @@ func (componentHost) GetExtensions() map[component.ID]component.Component { retu
 // service-graph inputs and the Online Boutique block written by Tempo.
 func TestSpanMetricsMatchCollector(t *testing.T) {
 	fx := fixturesDir(t)
-	def := "none"
+	const def = "none"
 	tests := []struct {
-		name   string
-		traces func(t *testing.T) []*model.Trace
-		dims   []string
+		name      string
+		traces    func(t *testing.T) []*model.Trace
+		dims      []string
+		eventDims []string // non-nil: the events counter too
 	}{
 		{"otel-demo-and-hotrod", func(t *testing.T) []*model.Trace {
 			paths, _ := filepath.Glob(filepath.Join(fx, "jaeger", "skills", "*[^t].json"))
 			return decodeFiles(t, paths...)
-		}, []string{"http.method", "rpc.method"}},
+		}, []string{"http.method", "rpc.method"}, nil},
+		{"events-otel-demo-and-jaeger", func(t *testing.T) []*model.Trace {
+			paths, _ := filepath.Glob(filepath.Join(fx, "jaeger", "skills", "*[^t].json"))
+			return decodeFiles(t, append(paths, filepath.Join(fx, "jaeger", "otlp", "otel_traces_01.json"))...)
+		}, []string{"http.method"}, []string{"level", "exception.type=none"}},
 		{"tempo-servicegraph-inputs", func(t *testing.T) []*model.Trace {
 			paths, _ := filepath.Glob(filepath.Join(fx, "tempo", "servicegraphs", "*.json"))
 			return decodeFiles(t, paths...)
-		}, []string{"db.system=" + def}},
-		{"tempo-block-online-boutique", tempoBlock, []string{"http.status_code"}},
+		}, []string{"db.system=" + def}, nil},
+		{"tempo-block-online-boutique", tempoBlock, []string{"http.status_code"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,19 +266,28 @@ func TestSpanMetricsMatchCollector(t *testing.T) {
 			if len(traces) == 0 {
 				t.Fatal("no traces")
 			}
-			var cdims []spanmetricsconnector.Dimension
-			var odims []metricsgen.Dimension
-			for _, d := range tc.dims {
-				od, err := metricsgen.ParseDimension(d)
-				if err != nil {
-					t.Fatal(err)
+			convert := func(ds []string) ([]spanmetricsconnector.Dimension, []metricsgen.Dimension) {
+				var cdims []spanmetricsconnector.Dimension
+				var odims []metricsgen.Dimension
+				for _, d := range ds {
+					od, err := metricsgen.ParseDimension(d)
+					if err != nil {
+						t.Fatal(err)
+					}
+					odims = append(odims, od)
+					cdims = append(cdims, spanmetricsconnector.Dimension{Name: od.Name, Default: od.Default})
 				}
-				odims = append(odims, od)
-				cdims = append(cdims, spanmetricsconnector.Dimension{Name: od.Name, Default: od.Default})
+				return cdims, odims
 			}
-			want := collectorFlat(runConnector(t, traces, cdims))
+			cdims, odims := convert(tc.dims)
+			cedims, oedims := convert(tc.eventDims)
+			if tc.eventDims != nil && cedims == nil {
+				cedims = []spanmetricsconnector.Dimension{}
+			}
+			want := collectorFlat(runConnector(t, traces, cdims, cedims))
 			res, err := metricsgen.Generate(context.Background(), storetest.New(traces), metricsgen.Options{
 				Naming: metricsgen.NamingOTel, SpanMetrics: true, Dimensions: odims,
+				Events: tc.eventDims != nil, EventDimensions: oedims,
 			})
 			if err != nil {
 				t.Fatal(err)
