@@ -80,7 +80,7 @@ func ParseBuckets(s string) ([]float64, error) {
 		}
 		var v float64
 		if d, err := time.ParseDuration(part); err == nil {
-			v = d.Seconds()
+			v = float64(d) / 1e9 // as the Collector converts its duration buckets
 		} else if f, err := strconv.ParseFloat(part, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			v = f
 		} else {
@@ -115,6 +115,10 @@ type Options struct {
 	// Buckets are the span-metrics histogram bounds in seconds (nil: the
 	// naming's defaults); GraphBuckets the service-graph ones (seconds).
 	Buckets, GraphBuckets []float64
+	// Seconds makes --naming otel's duration histogram seconds
+	// (traces_span_metrics_duration_seconds), the Collector's
+	// histogram.unit: s; the default is milliseconds.
+	Seconds bool
 	// MaxSeries caps the series of each generator (0: no cap).
 	MaxSeries int
 	// PeerAttributes name the uninstrumented callee of a client span that
@@ -164,6 +168,9 @@ func (o *Options) Validate() error {
 	if o.Step < 0 {
 		return fmt.Errorf("step %s: must be positive", o.Step)
 	}
+	if o.Seconds && o.Naming != NamingOTel {
+		return errors.New("the seconds unit is for --naming otel (Tempo's histogram is in seconds already)")
+	}
 	if o.Step > 0 && !o.At.IsZero() {
 		return errors.New("--at and --step cannot be used together")
 	}
@@ -181,13 +188,21 @@ func (o *Options) Validate() error {
 // spanBounds returns the span-metrics bounds in the naming's unit
 // (milliseconds for otel, seconds for tempo).
 func (o *Options) spanBounds() []float64 {
+	otelMs := o.Naming == NamingOTel && !o.Seconds
 	if o.Buckets == nil {
-		if o.Naming == NamingOTel {
+		switch {
+		case otelMs:
 			return OTelSpanBuckets
+		case o.Naming == NamingOTel:
+			out := make([]float64, len(OTelSpanBuckets))
+			for i, ms := range OTelSpanBuckets {
+				out[i] = ms / 1000
+			}
+			return out
 		}
 		return TempoSpanBuckets
 	}
-	if o.Naming != NamingOTel {
+	if !otelMs {
 		return o.Buckets
 	}
 	out := make([]float64, len(o.Buckets))

@@ -29,9 +29,14 @@ func newSpanMetrics(o *Options) (*spanMetrics, error) {
 	switch o.Naming {
 	case NamingOTel:
 		m.labels = []string{"service_name", "span_name", "span_kind", "status_code"}
-		m.divisor = 1e6
 		m.calls = newFamily("traces_span_metrics_calls", Counter, "Spans counted by service, span name, kind and status.", "", nil)
-		m.latency = newFamily("traces_span_metrics_duration_milliseconds", Histogram, "Span durations in milliseconds.", "milliseconds", bounds)
+		if o.Seconds {
+			m.divisor = 1e9
+			m.latency = newFamily("traces_span_metrics_duration_seconds", Histogram, "Span durations in seconds.", "seconds", bounds)
+		} else {
+			m.divisor = 1e6
+			m.latency = newFamily("traces_span_metrics_duration_milliseconds", Histogram, "Span durations in milliseconds.", "milliseconds", bounds)
+		}
 	default:
 		m.labels = []string{"service", "span_name", "span_kind", "status_code"}
 		m.divisor = 1e9

@@ -22,6 +22,7 @@ type metricsgenOptions struct {
 	eventDimensions  []string
 	graphDimensions  []string
 	buckets          string
+	durationUnit     string
 	graphBuckets     string
 	maxSeries        int
 	peerAttributes   []string
@@ -99,6 +100,7 @@ Output formats:
 	f.StringSliceVar(&o.eventDimensions, "event-dimensions", nil, "extra labels of the events counter, from span, event or resource attributes (KEY or KEY=DEFAULT); implies --events")
 	f.StringSliceVar(&o.graphDimensions, "graph-dimensions", nil, "extra service-graph labels from resource or span attributes of each side")
 	f.StringVar(&o.buckets, "buckets", "", "span-metrics histogram bounds, e.g. 5ms,10ms,100ms,1s (default: the naming's)")
+	f.StringVar(&o.durationUnit, "duration-unit", "ms", "--naming otel: unit of the duration histogram, ms or s (the Collector's histogram.unit)")
 	f.StringVar(&o.graphBuckets, "graph-buckets", "", "service-graph histogram bounds (default: the naming's)")
 	f.IntVar(&o.maxSeries, "max-series", 0, "cap on label sets per generator; more go to one otel_metric_overflow=\"true\" series (0: no cap)")
 	f.StringSliceVar(&o.peerAttributes, "peer-attributes", []string{"peer.service", "db.name", "db.system"}, "client span attributes naming an uninstrumented server (first present wins)")
@@ -171,6 +173,13 @@ func (o *metricsgenOptions) libOptions(now time.Time) (metricsgen.Options, error
 		if opts.GraphBuckets, err = metricsgen.ParseBuckets(o.graphBuckets); err != nil {
 			return opts, fmt.Errorf("--graph-buckets: %w", err)
 		}
+	}
+	switch o.durationUnit {
+	case "ms":
+	case "s":
+		opts.Seconds = true
+	default:
+		return opts, fmt.Errorf("--duration-unit %q: want ms or s", o.durationUnit)
 	}
 	opts.MaxSeries = o.maxSeries
 	opts.PeerAttributes = o.peerAttributes

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -135,8 +136,11 @@ func collectorFlat(md pmetric.Metrics) flat {
 			for k := 0; k < ms.Len(); k++ {
 				m := ms.At(k)
 				name := strings.ReplaceAll(m.Name(), ".", "_")
-				if m.Unit() == "ms" {
+				switch m.Unit() {
+				case "ms":
 					name += "_milliseconds"
+				case "s":
+					name += "_seconds"
 				}
 				switch m.Type() {
 				case pmetric.MetricTypeSum:
@@ -197,10 +201,16 @@ func ourFlat(res *metricsgen.Result) flat {
 // runConnector feeds traces through the Collector's spanmetrics connector
 // and returns the cumulative metrics of the first flush after they were
 // all consumed.
-func runConnector(t *testing.T, traces []*model.Trace, dims, eventDims []spanmetricsconnector.Dimension) pmetric.Metrics {
+func runConnector(t *testing.T, traces []*model.Trace, dims, eventDims []spanmetricsconnector.Dimension, buckets []time.Duration, seconds bool) pmetric.Metrics {
 	factory := spanmetricsconnector.NewFactory()
 	cfg := factory.CreateDefaultConfig().(*spanmetricsconnector.Config)
 	cfg.Dimensions = dims
+	if buckets != nil {
+		cfg.Histogram.Explicit = configoptional.Some(spanmetricsconnector.ExplicitHistogramConfig{Buckets: buckets})
+	}
+	if seconds {
+		cfg.Histogram.Unit = 1 // the connector's internal metrics.Seconds
+	}
 	if eventDims != nil {
 		cfg.Events = spanmetricsconnector.EventsConfig{Enabled: true, Dimensions: eventDims}
 	}
@@ -245,20 +255,28 @@ func TestSpanMetricsMatchCollector(t *testing.T) {
 		traces    func(t *testing.T) []*model.Trace
 		dims      []string
 		eventDims []string // non-nil: the events counter too
+		buckets   []time.Duration
+		seconds   bool
 	}{
 		{"otel-demo-and-hotrod", func(t *testing.T) []*model.Trace {
 			paths, _ := filepath.Glob(filepath.Join(fx, "jaeger", "skills", "*[^t].json"))
 			return decodeFiles(t, paths...)
-		}, []string{"http.method", "rpc.method"}, nil},
+		}, []string{"http.method", "rpc.method"}, nil, nil, false},
+		{"buckets-ms", func(t *testing.T) []*model.Trace {
+			paths, _ := filepath.Glob(filepath.Join(fx, "jaeger", "skills", "*[^t].json"))
+			return decodeFiles(t, paths...)
+		}, nil, nil, []time.Duration{1400 * time.Microsecond, 7 * time.Millisecond, 300 * time.Millisecond, 1400 * time.Millisecond, 2 * time.Second}, false},
+		{"seconds-default-buckets", tempoBlock, nil, nil, nil, true},
+		{"seconds-buckets", tempoBlock, nil, nil, []time.Duration{3 * time.Millisecond, 140 * time.Millisecond, 1400 * time.Millisecond}, true},
 		{"events-otel-demo-and-jaeger", func(t *testing.T) []*model.Trace {
 			paths, _ := filepath.Glob(filepath.Join(fx, "jaeger", "skills", "*[^t].json"))
 			return decodeFiles(t, append(paths, filepath.Join(fx, "jaeger", "otlp", "otel_traces_01.json"))...)
-		}, []string{"http.method"}, []string{"level", "exception.type=none"}},
+		}, []string{"http.method"}, []string{"level", "exception.type=none"}, nil, false},
 		{"tempo-servicegraph-inputs", func(t *testing.T) []*model.Trace {
 			paths, _ := filepath.Glob(filepath.Join(fx, "tempo", "servicegraphs", "*.json"))
 			return decodeFiles(t, paths...)
-		}, []string{"db.system=" + def}, nil},
-		{"tempo-block-online-boutique", tempoBlock, []string{"http.status_code"}, nil},
+		}, []string{"db.system=" + def}, nil, nil, false},
+		{"tempo-block-online-boutique", tempoBlock, []string{"http.status_code"}, nil, nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -284,10 +302,23 @@ func TestSpanMetricsMatchCollector(t *testing.T) {
 			if tc.eventDims != nil && cedims == nil {
 				cedims = []spanmetricsconnector.Dimension{}
 			}
-			want := collectorFlat(runConnector(t, traces, cdims, cedims))
+			want := collectorFlat(runConnector(t, traces, cdims, cedims, tc.buckets, tc.seconds))
+			// The bounds go through --buckets' parser, as on the command line.
+			var bounds []float64
+			if tc.buckets != nil {
+				texts := make([]string, len(tc.buckets))
+				for i, b := range tc.buckets {
+					texts[i] = b.String()
+				}
+				var err error
+				if bounds, err = metricsgen.ParseBuckets(strings.Join(texts, ",")); err != nil {
+					t.Fatal(err)
+				}
+			}
 			res, err := metricsgen.Generate(context.Background(), storetest.New(traces), metricsgen.Options{
 				Naming: metricsgen.NamingOTel, SpanMetrics: true, Dimensions: odims,
 				Events: tc.eventDims != nil, EventDimensions: oedims,
+				Buckets: bounds, Seconds: tc.seconds,
 			})
 			if err != nil {
 				t.Fatal(err)
