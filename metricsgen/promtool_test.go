@@ -2,6 +2,7 @@ package metricsgen
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
 )
 
 // promtool returns the promtool binary, skipping the test when it is not
@@ -76,6 +82,39 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPromtoolAllFixtures renders every shared fixture (odd service and
+// span names, every attribute type, broken timestamps) in both formats:
+// promtool must parse the text, and backfill the OpenMetrics with exemplars.
+func TestPromtoolAllFixtures(t *testing.T) {
+	promtool(t)
+	b := model.NewTraceBuilder()
+	_, err := input.Decode(context.Background(), []string{fixtures.Root(t)}, input.Options{SkipBad: true}, func(_ string, batch codec.Batch) error {
+		for i := range batch {
+			b.AddResourceSpans(&batch[i])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces := b.Traces()
+	res := generate(t, traces, Options{Dimensions: []Dimension{{Name: "http.method"}, {Name: "peer.service"}}, GraphDimensions: []string{"host.name"}, At: t0})
+	if res.Stats.Spans < 1000 {
+		t.Fatalf("only %d spans from the fixtures", res.Stats.Spans)
+	}
+	if out, err := runPromtool(t, render(t, res, FormatProm), "check", "metrics"); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "all.om")
+	if err := os.WriteFile(file, render(t, res, FormatOpenMetrics), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runPromtool(t, nil, "tsdb", "create-blocks-from", "openmetrics", file, filepath.Join(dir, "tsdb")); err != nil {
+		t.Fatalf("backfill: %v\n%s", err, out)
 	}
 }
 
