@@ -39,6 +39,8 @@ type pfile struct {
 	// startCol and endCol are the leaf indexes of StartTimeUnixNano and
 	// EndTimeUnixNano (-1 when absent), for row-group skipping.
 	startCol, endCol int
+	// cols caches columnsOf per projected schema.
+	cols map[*parquet.Schema][]int
 }
 
 // open reads only the parquet footer (one ranged read when meta.footerSize
@@ -69,7 +71,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
 	)
-	r.win = nil
+	r.release()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
@@ -107,6 +109,58 @@ func (p *pfile) groupRange(i int) (off, n int64) {
 	return lo, hi - lo
 }
 
+// chunkRange is the byte range of one column chunk of row group i.
+func (p *pfile) chunkRange(i, col int) byteRange {
+	c := p.file.Metadata().RowGroups[i].Columns[col]
+	start := c.MetaData.DataPageOffset
+	if c.MetaData.DictionaryPageOffset > 0 && c.MetaData.DictionaryPageOffset < start {
+		start = c.MetaData.DictionaryPageOffset
+	}
+	return byteRange{start, c.MetaData.TotalCompressedSize}
+}
+
+// maxChunkGap is the largest gap between two needed column chunks that is
+// read rather than skipped with a second request (a variable for tests).
+var maxChunkGap int64 = 256 << 10
+
+// groupRanges returns the byte ranges of the column chunks of row group i
+// that schema s reads (all of them for the file's own schema), coalesced.
+func (p *pfile) groupRanges(i int, s *parquet.Schema) []byteRange {
+	cols := p.columnsOf(s)
+	if cols == nil {
+		off, n := p.groupRange(i)
+		return []byteRange{{off, n}}
+	}
+	rs := make([]byteRange, 0, len(cols))
+	for _, c := range cols {
+		rs = append(rs, p.chunkRange(i, c))
+	}
+	sort.Slice(rs, func(a, b int) bool { return rs[a].off < rs[b].off })
+	return coalesce(rs, maxChunkGap)
+}
+
+// columnsOf returns the file's column indexes of the leaves of a projected
+// schema, or nil when s reads every column.
+func (p *pfile) columnsOf(s *parquet.Schema) []int {
+	if cols, ok := p.cols[s]; ok {
+		return cols
+	}
+	paths := s.Columns()
+	var cols []int
+	if len(paths) < len(p.file.Schema().Columns()) {
+		for _, path := range paths {
+			if c, ok := p.file.Schema().Lookup(path...); ok {
+				cols = append(cols, c.ColumnIndex)
+			}
+		}
+	}
+	if p.cols == nil {
+		p.cols = map[*parquet.Schema][]int{}
+	}
+	p.cols[s] = cols
+	return cols
+}
+
 // rowBatch is how many rows are decoded at a time: a scan holds one row
 // group's compressed bytes plus this many decoded rows.
 const rowBatch = 64
@@ -126,19 +180,25 @@ type groupRows struct {
 	done   bool
 }
 
-// openGroup prefetches row group i's byte range and starts decoding it.
-func (p *pfile) openGroup(i int) (*groupRows, error) {
-	off, n := p.groupRange(i)
-	if err := p.r.prefetch(off, n); err != nil {
+// openGroup prefetches the column chunks of row group i that fields need
+// (nil: all) and starts decoding it. Rows decoded with a projection have
+// the other fields zero.
+func (p *pfile) openGroup(i int, fields *store.Fields) (*groupRows, error) {
+	return p.openGroupSchema(i, projectedSchema(p.layout, fields))
+}
+
+// openGroupSchema is openGroup for a schema of the file's layout.
+func (p *pfile) openGroupSchema(i int, schema *parquet.Schema) (*groupRows, error) {
+	if err := p.r.prefetchRanges(p.groupRanges(i, schema)); err != nil {
 		return nil, err
 	}
 	g := &groupRows{p: p, index: i, buf: make([]pqTrace, rowBatch)}
 	rg := p.file.RowGroups()[i]
 	if p.layout == layoutLegacy {
-		g.legacy = parquet.NewGenericRowGroupReader[pqLegacyTrace](rg, legacyTraceSchema)
+		g.legacy = parquet.NewGenericRowGroupReader[pqLegacyTrace](rg, schema)
 		g.lbuf = make([]pqLegacyTrace, rowBatch)
 	} else {
-		g.rd = parquet.NewGenericRowGroupReader[pqTrace](rg, traceSchema)
+		g.rd = parquet.NewGenericRowGroupReader[pqTrace](rg, schema)
 	}
 	return g, nil
 }
@@ -186,13 +246,13 @@ func (g *groupRows) close() {
 	} else {
 		g.rd.Close()
 	}
-	g.p.r.win = nil
+	g.p.r.release()
 	g.buf, g.lbuf = nil, nil
 }
 
 // readGroup decodes every row of row group i (tests and small groups).
 func (p *pfile) readGroup(i int) ([]pqTrace, error) {
-	g, err := p.openGroup(i)
+	g, err := p.openGroup(i, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +414,7 @@ func (p *pfile) findInGroup(g int, id model.TraceID) (pqTrace, bool, error) {
 	if err := p.r.prefetch(off, n); err != nil {
 		return pqTrace{}, false, err
 	}
-	defer func() { p.r.win = nil }()
+	defer p.r.release()
 	rg := p.file.RowGroups()[g]
 	idx, err := findRowIndex(rg, id)
 	if err != nil {
@@ -454,7 +514,14 @@ func (b *Block) iterator(ctx context.Context) *blockIterator {
 type blockIterator struct {
 	ctx   context.Context
 	block *Block
-	req   *store.Request // optional time filter
+	req   *store.Request // optional time filter and projection
+	// idsOnly decodes only trace IDs and times: the traces have no spans.
+	idsOnly bool
+	pos     int // position of the block in the scan's block list
+	// split, when not nil, holds the IDs of the scan's traces stored in
+	// several blocks; only then may row groups be skipped by req.Services
+	// (a group without those services may hold part of a split trace).
+	split map[model.TraceID]bool
 
 	file  *pfile
 	group int
@@ -539,10 +606,10 @@ func (it *blockIterator) Next() bool {
 			it.Close()
 			return false
 		}
-		if it.file.skipGroup(it.group, it.req) {
+		if it.skipGroup(it.file, it.group) {
 			continue
 		}
-		rows, err := it.file.openGroup(it.group)
+		rows, err := it.file.openGroupSchema(it.group, it.schema(it.file))
 		if err != nil {
 			it.fail(err)
 			return false
@@ -617,13 +684,13 @@ func (it *blockIterator) produce(ctx context.Context) {
 		return
 	}
 	for g := 0; g < len(f.file.RowGroups()); g++ {
-		if f.skipGroup(g, it.req) {
+		if it.skipGroup(f, g) {
 			continue
 		}
 		if !acquire() {
 			return
 		}
-		rows, err := f.openGroup(g)
+		rows, err := f.openGroupSchema(g, it.schema(f))
 		release()
 		if err != nil {
 			send(traceBatch{err: err})
@@ -677,6 +744,33 @@ func (it *blockIterator) decodeBatch(g *groupRows) (out []*model.Trace, end bool
 	return out, false, nil
 }
 
+// skipGroup reports whether row group g of f can be left unread: its time
+// statistics miss the request range, or (for a scan that knows its split
+// traces) none of its spans can have a service of req.Services and none
+// of its traces is split.
+func (it *blockIterator) skipGroup(f *pfile, g int) bool {
+	if f.skipGroup(g, it.req) {
+		return true
+	}
+	if it.split == nil || it.req == nil || len(it.req.Services) == 0 {
+		return false
+	}
+	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
+}
+
+// schema is the schema the iterator decodes f with: the IDs only, or the
+// projection the request asks for (everything without one).
+func (it *blockIterator) schema(f *pfile) *parquet.Schema {
+	if it.idsOnly {
+		return idSchemas[f.layout]
+	}
+	var fields *store.Fields
+	if it.req != nil {
+		fields = it.req.Fields
+	}
+	return projectedSchema(f.layout, fields)
+}
+
 func (it *blockIterator) fail(err error) {
 	it.err = err
 	it.Close()
@@ -712,6 +806,8 @@ type mergeIterator struct {
 	h      iterHeap
 	primed bool
 	cur    *model.Trace
+	copies int           // blocks the current trace was found in
+	id     model.TraceID // its ID (MergeTraces of span-less copies has none)
 	err    error
 }
 
@@ -760,22 +856,40 @@ func (m *mergeIterator) Next() bool {
 		return false
 	}
 	first := heap.Pop(&m.h).(*blockIterator)
-	copies := []*model.Trace{first.cur}
+	copies := []blockCopy{{first.pos, first.cur}}
 	m.advance(first)
-	for m.err == nil && m.h.Len() > 0 && m.h[0].cur.TraceID == copies[0].TraceID {
+	for m.err == nil && m.h.Len() > 0 && m.h[0].cur.TraceID == copies[0].t.TraceID {
 		it := heap.Pop(&m.h).(*blockIterator)
-		copies = append(copies, it.cur)
+		copies = append(copies, blockCopy{it.pos, it.cur})
 		m.advance(it)
 	}
 	if m.err != nil {
 		return false
 	}
-	if len(copies) == 1 {
-		m.cur = copies[0]
-	} else {
-		m.cur = model.MergeTraces(copies...)
-	}
+	m.copies, m.id = len(copies), copies[0].t.TraceID
+	m.cur = mergeCopies(copies)
 	return true
+}
+
+// blockCopy is the part of a trace stored in the block at position pos of
+// a scan's block list.
+type blockCopy struct {
+	pos int
+	t   *model.Trace
+}
+
+// mergeCopies merges the parts of one trace in block order, so that the
+// result does not depend on which block was decoded first.
+func mergeCopies(cs []blockCopy) *model.Trace {
+	if len(cs) == 1 {
+		return cs[0].t
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].pos < cs[j].pos })
+	ts := make([]*model.Trace, len(cs))
+	for i, c := range cs {
+		ts[i] = c.t
+	}
+	return model.MergeTraces(ts...)
 }
 
 func (m *mergeIterator) At() *model.Trace { return m.cur }

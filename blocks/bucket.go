@@ -76,10 +76,19 @@ type blobReaderAt struct {
 	key    string
 	size   int64
 
-	// window holds a prefetched byte range (one row group's column chunks).
-	winOff int64
-	win    []byte
+	// wins hold prefetched byte ranges (the column chunks of the row group
+	// being decoded), sorted by offset.
+	wins []window
 }
+
+// window is a prefetched byte range of the object.
+type window struct {
+	off int64
+	buf []byte
+}
+
+// byteRange is [off, off+n) of an object.
+type byteRange struct{ off, n int64 }
 
 func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -88,8 +97,10 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.size {
 		return 0, io.EOF
 	}
-	if r.win != nil && off >= r.winOff && off+int64(len(p)) <= r.winOff+int64(len(r.win)) {
-		return copy(p, r.win[off-r.winOff:]), nil
+	for _, w := range r.wins {
+		if off >= w.off && off+int64(len(p)) <= w.off+int64(len(w.buf)) {
+			return copy(p, w.buf[off-w.off:]), nil
+		}
 	}
 	n := int64(len(p))
 	if off+n > r.size {
@@ -120,18 +131,46 @@ func (r *blobReaderAt) readRange(off, n int64) ([]byte, error) {
 }
 
 // prefetch loads [off, off+n) with one ranged read and serves later reads
-// inside it from memory.
+// inside it from memory, replacing earlier windows.
 func (r *blobReaderAt) prefetch(off, n int64) error {
-	if n <= 0 {
-		r.win = nil
-		return nil
+	return r.prefetchRanges([]byteRange{{off, n}})
+}
+
+// prefetchRanges loads each range with one ranged read (ranges must be
+// sorted and disjoint) and serves later reads inside them from memory,
+// replacing earlier windows.
+func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
+	r.wins = r.wins[:0]
+	for _, br := range rs {
+		if br.n <= 0 {
+			continue
+		}
+		buf, err := r.readRange(br.off, br.n)
+		if err != nil {
+			r.wins = nil
+			return err
+		}
+		r.wins = append(r.wins, window{off: br.off, buf: buf})
 	}
-	buf, err := r.readRange(off, n)
-	if err != nil {
-		return err
-	}
-	r.winOff, r.win = off, buf
 	return nil
+}
+
+// release drops the prefetched windows.
+func (r *blobReaderAt) release() { r.wins = nil }
+
+// coalesce merges sorted ranges whose gap is at most gap bytes, so that
+// neighbouring column chunks are fetched with one request.
+func coalesce(rs []byteRange, gap int64) []byteRange {
+	var out []byteRange
+	for _, r := range rs {
+		if n := len(out); n > 0 && r.off <= out[n-1].off+out[n-1].n+gap {
+			last := &out[n-1]
+			last.n = max(last.off+last.n, r.off+r.n) - last.off
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // readAll reads a whole (small) object.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -92,6 +93,15 @@ func readAllTraces(t testing.TB, it interface {
 var traceOpts = cmp.Options{
 	cmpopts.EquateEmpty(),
 	cmp.Comparer(func(a, b model.Value) bool { return a.Equal(b) }),
+}
+
+// diffTraces is cmp.Diff(want, got, traceOpts), fast when the traces are
+// deeply equal (cmp with options is slow on hundreds of traces).
+func diffTraces(want, got []*model.Trace) string {
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	return cmp.Diff(want, got, traceOpts)
 }
 
 // ignoreNestedSets drops the nested-set fields from a comparison.

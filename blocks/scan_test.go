@@ -1,14 +1,14 @@
 package blocks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -30,6 +30,27 @@ func scanAll(t *testing.T, s *Store, n int, req store.Request) []*model.Trace {
 // parallel changes neither the traces nor their order, with and without a
 // time range, including a trace present in two blocks.
 func TestParallelScanMatchesSequential(t *testing.T) {
+	s := splitTraceStore(t)
+	for _, req := range []store.Request{
+		{},
+		{Start: time.Unix(0, 2e18+20e6), End: time.Unix(0, 4e18+50e6)},
+	} {
+		want := scanAll(t, s, 1, req)
+		if len(want) == 0 {
+			t.Fatalf("%+v: sequential scan found nothing", req)
+		}
+		for _, n := range []int{2, 3, 16} {
+			got := scanAll(t, s, n, req)
+			if diff := diffTraces(want, got); diff != "" {
+				t.Errorf("concurrency %d, %+v: differs from sequential (-want +got):\n%s", n, req, diff)
+			}
+		}
+	}
+}
+
+// splitTraceStore writes manyBlocks plus a block holding more spans of a
+// trace of the first block.
+func splitTraceStore(t *testing.T) *Store {
 	s := memStore(t)
 	all := manyBlocks(t, s)
 	extra := syntheticTraces(1, 9, 9e18)[0]
@@ -46,19 +67,68 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 	if _, err := s.WriteBlock(context.Background(), []*model.Trace{extra}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestUnorderedScan checks that an unordered scan returns the traces of
+// the ordered one (the split trace merged), with and without a time range
+// and a projection, at several concurrencies, and through the fallback to
+// the ordered merge when too many traces are split.
+func TestUnorderedScan(t *testing.T) {
+	s := splitTraceStore(t)
+	byID := func(ts []*model.Trace) []*model.Trace {
+		sort.Slice(ts, func(i, j int) bool { return model.CompareTraceIDs(ts[i].TraceID, ts[j].TraceID) < 0 })
+		return ts
+	}
+	none := store.Fields{}
 	for _, req := range []store.Request{
 		{},
 		{Start: time.Unix(0, 2e18+20e6), End: time.Unix(0, 4e18+50e6)},
+		{Fields: &none},
 	} {
 		want := scanAll(t, s, 1, req)
-		if len(want) == 0 {
-			t.Fatalf("%+v: sequential scan found nothing", req)
-		}
-		for _, n := range []int{2, 3, 16} {
-			got := scanAll(t, s, n, req)
-			if diff := cmp.Diff(want, got, traceOpts); diff != "" {
-				t.Errorf("concurrency %d, %+v: differs from sequential (-want +got):\n%s", n, req, diff)
+		split := 0
+		for _, tr := range want {
+			if tr.SpanCount() > 2 {
+				split++
 			}
+		}
+		if req.Start.IsZero() && split != 1 {
+			t.Fatalf("%+v: %d merged traces in the ordered scan, want 1", req, split)
+		}
+		for _, limit := range []int{maxSplitTraces, 0} {
+			for _, n := range []int{1, 3} {
+				func() {
+					defer func(m int) { maxSplitTraces = m }(maxSplitTraces)
+					maxSplitTraces = limit
+					u := req
+					u.Unordered = true
+					got := byID(scanAll(t, s, n, u))
+					if diff := diffTraces(want, got); diff != "" {
+						t.Errorf("split limit %d, concurrency %d, %+v: differs from the ordered scan (-want +got):\n%s", limit, n, req, diff)
+					}
+				}()
+			}
+		}
+	}
+}
+
+func TestIDRangesDisjoint(t *testing.T) {
+	m := func(lo, hi byte) Meta {
+		return Meta{MinID: bytes.Repeat([]byte{lo}, 16), MaxID: bytes.Repeat([]byte{hi}, 16)}
+	}
+	for _, tc := range []struct {
+		ms   []Meta
+		want bool
+	}{
+		{[]Meta{m(1, 2), m(3, 4)}, true},
+		{[]Meta{m(3, 4), m(1, 2)}, true},
+		{[]Meta{m(1, 3), m(3, 4)}, false},
+		{[]Meta{m(1, 9), m(3, 4)}, false},
+		{[]Meta{m(1, 2), {}}, false},
+	} {
+		if got := idRangesDisjoint(tc.ms); got != tc.want {
+			t.Errorf("idRangesDisjoint(%v) = %v, want %v", tc.ms, got, tc.want)
 		}
 	}
 }
@@ -175,6 +245,95 @@ func TestScanSkipsRowGroupsByTime(t *testing.T) {
 		for _, r := range wb.log() {
 			if strings.HasSuffix(r.key, "/data.parquet") && r.off < int64(m.Size)-int64(m.FooterSize)-8 {
 				t.Errorf("gap between groups: read a row group: %+v", r)
+			}
+		}
+	}
+}
+
+// TestSkipRowGroupsByService writes a block whose row groups each hold one
+// service, plus a block with the rest of a trace whose first part sits in
+// a group without the wanted service. An unordered scan for that service
+// must skip the other groups, yet return the split trace whole.
+func TestSkipRowGroupsByService(t *testing.T) {
+	ctx := context.Background()
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	a := syntheticTraces(100, 0, 1e18) // svc-a, IDs 00..
+	b := syntheticTraces(100, 1, 2e18) // svc-b
+	for _, tr := range b {
+		tr.TraceID[0] = 0x80 // after every svc-a trace
+		setTraceID(tr, tr.TraceID)
+	}
+	if _, err := s.WriteBlock(ctx, append(append([]*model.Trace{}, a...), b...), WriteOptions{RowGroupBytes: 4 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	// The other part of a[3]: a svc-b span in a second block.
+	rest := syntheticTraces(1, 1, 3e18)[0]
+	setTraceID(rest, a[3].TraceID)
+	if _, err := s.WriteBlock(ctx, []*model.Trace{rest}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	hasB := func(tr *model.Trace) bool {
+		_, ok := tr.Services()["svc-b"]
+		return ok
+	}
+	var want []*model.Trace
+	for _, tr := range scanAll(t, s, 1, store.Request{}) {
+		if hasB(tr) {
+			want = append(want, tr)
+		}
+	}
+	if len(want) != len(b)+1 {
+		t.Fatalf("ordered scan: %d traces with svc-b, want %d", len(want), len(b)+1)
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := map[string]int64{}
+	for _, m := range metas {
+		size[s.block(m).key(dataObject)] = int64(m.Size)
+	}
+	// dataBytes counts the bytes of data.parquet read, footers excluded.
+	dataBytes := func() (n int64) {
+		for _, r := range wb.log() {
+			if sz, ok := size[r.key]; ok && r.off+r.n != sz {
+				n += r.n
+			}
+		}
+		return n
+	}
+	wb.resetLog()
+	scanAll(t, s, 1, store.Request{Unordered: true})
+	all := dataBytes()
+	for _, n := range []int{1, 2} {
+		wb.resetLog()
+		got := scanAll(t, s, n, store.Request{Unordered: true, Services: []string{"svc-b"}})
+		read := dataBytes()
+		var kept []*model.Trace
+		for _, tr := range got {
+			if hasB(tr) {
+				kept = append(kept, tr)
+			}
+		}
+		sort.Slice(kept, func(i, j int) bool { return model.CompareTraceIDs(kept[i].TraceID, kept[j].TraceID) < 0 })
+		if diff := diffTraces(want, kept); diff != "" {
+			t.Errorf("concurrency %d: svc-b traces differ from the ordered scan (-want +got):\n%s", n, diff)
+		}
+		if len(got) >= len(a)+len(b) || read >= all*2/3 {
+			t.Errorf("concurrency %d: %d traces, %d of %d bytes read: svc-a row groups were not skipped", n, len(got), read, all)
+		}
+	}
+}
+
+// setTraceID gives t and all its spans the ID id.
+func setTraceID(t *model.Trace, id model.TraceID) {
+	t.TraceID = id
+	for i := range t.ResourceSpans {
+		for j := range t.ResourceSpans[i].ScopeSpans {
+			for k := range t.ResourceSpans[i].ScopeSpans[j].Spans {
+				t.ResourceSpans[i].ScopeSpans[j].Spans[k].TraceID = id
 			}
 		}
 	}

@@ -322,6 +322,9 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 // blocks are merged by ID. With Concurrency() > 1 each block is decoded
 // ahead by its own goroutine (a few batches of traces queued per block),
 // at most Concurrency() decoding at once; the output is the same.
+// req.Fields projects columns; req.Unordered scans blocks independently
+// (see scan.go), holding about Concurrency() row groups whatever the
+// number of blocks.
 func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceIterator, error) {
 	metas, err := s.Blocks(ctx)
 	if err != nil {
@@ -356,6 +359,14 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 		}
 		return store.NewSliceIterator(out), nil
 	}
+	if req.Unordered {
+		return s.scanUnordered(ctx, cand, req)
+	}
+	return s.scanOrdered(ctx, cand, req), nil
+}
+
+// scanOrdered merges the blocks of cand by trace ID.
+func (s *Store) scanOrdered(ctx context.Context, cand []Meta, req store.Request) store.TraceIterator {
 	// With concurrency > 1 every block gets a producer goroutine that
 	// decodes ahead; sem bounds how many decode at once across the blocks.
 	var sem chan struct{}
@@ -363,11 +374,11 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 		sem = make(chan struct{}, n)
 	}
 	its := make([]*blockIterator, 0, len(cand))
-	for _, m := range cand {
+	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
-		it.req = &req
+		it.req, it.pos = &req, i
 		it.sem = sem
 		its = append(its, it)
 	}
-	return newMergeIterator(its), nil
+	return newMergeIterator(its)
 }

@@ -147,7 +147,7 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 	start, end := m.timeRange()
 	metaEnd := end
 	for g := 0; g < groups; g++ {
-		rows, err := p.openGroup(g)
+		rows, err := p.openGroup(g, nil)
 		if err != nil {
 			br.addf("%v", err)
 			return br

@@ -24,7 +24,36 @@ type Request struct {
 	Start, End time.Time
 	// TraceIDs, when not empty, restricts the result to these traces.
 	TraceIDs []model.TraceID
+	// Fields, when not nil, names the parts of spans the reader needs;
+	// a source may leave the others out of the traces it returns (column
+	// projection) or return them anyway. Nil means everything.
+	Fields *Fields
+	// Unordered says the reader does not need traces in ascending ID
+	// order: a source may return them in any order (each trace still once
+	// and whole), which lets it bound its memory independently of how
+	// many blocks it reads.
+	Unordered bool
+	// Services, when not empty, says the reader wants only traces with a
+	// span whose resource service.name is one of these: a source may leave
+	// out other traces (and skip data that cannot hold such spans).
+	Services []string
 }
+
+// Fields names the optional parts of spans. Span and trace IDs, parent
+// links, nested sets, name, kind, times, status, resource service.name (as
+// a string) and scope name and version are always returned; a part that is
+// left out comes with its dropped count, and span trace state may be left
+// out of any projection.
+type Fields struct {
+	SpanAttributes     bool // span attributes (incl. those in dedicated columns)
+	ResourceAttributes bool // resource attributes other than service.name
+	ScopeAttributes    bool // instrumentation scope attributes
+	Events             bool // span events with their attributes
+	Links              bool // span links with their attributes
+}
+
+// AllFields asks for every part of the spans.
+var AllFields = Fields{SpanAttributes: true, ResourceAttributes: true, ScopeAttributes: true, Events: true, Links: true}
 
 // Source streams traces.
 type Source interface {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +70,7 @@ Exit status:
 	f.BoolVar(&o.count, "count", false, "print only the number of matching traces")
 	f.BoolVar(&o.failIfEmpty, "fail-if-empty", false, "exit with status 1 when nothing matches")
 	f.BoolVar(&o.explain, "explain", false, "print the canonical query and its syntax tree instead of running it")
-	f.IntVar(&o.concurrency, "concurrency", 0, "row groups decoded in parallel across blocks (0 = one per core)")
+	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
 	addOutputFlag(f, o.output)
 	return cmd
 }
@@ -102,17 +101,15 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 	}
 	defer closeFn()
 	st.SetConcurrency(o.concurrency)
-	limit := o.limit
-	if o.count {
-		limit = math.MaxInt32
-	}
-	res, err := eval.SearchExpr(ctx, st, root, eval.SearchOptions{Limit: limit, SpansPerSpanSet: o.spss, Start: start, End: end})
+	res, err := eval.SearchExpr(ctx, st, root, eval.SearchOptions{
+		Limit: o.limit, SpansPerSpanSet: o.spss, Start: start, End: end, CountOnly: o.count,
+	})
 	if err != nil {
 		return err
 	}
 	switch {
 	case o.count:
-		fmt.Fprintln(g.io.Out, len(res.Traces))
+		fmt.Fprintln(g.io.Out, res.Metrics.MatchedTraces)
 	case o.output.value == "json":
 		resp := res.TempoResponse()
 		if err := blockMetrics(cmd, g, resp, start, end); err != nil {
@@ -132,7 +129,7 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 			return err
 		}
 	}
-	if o.failIfEmpty && len(res.Traces) == 0 {
+	if o.failIfEmpty && len(res.Traces) == 0 && res.Metrics.MatchedTraces == 0 {
 		return &checkFailedError{msg: "query: no traces matched"}
 	}
 	return nil

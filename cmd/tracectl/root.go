@@ -119,6 +119,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newTraceCmd(g, nil),
 		newTraceQLCmd(g),
 		newQueryCmd(g, nil),
+		newMetricsCmd(g),
 		newMetricsgenCmd(g, nil),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })

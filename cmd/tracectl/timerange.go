@@ -9,15 +9,13 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// timeRangeFlags are the --since/--start/--end flags shared by the commands
-// that read traces from the bucket.
+// timeRangeFlags are --since, --start and --end.
 type timeRangeFlags struct {
 	since      time.Duration
 	start, end string
 }
 
-// add registers the flags; what says what the range applies to ("search
-// traces").
+// add registers the flags; what says what the range selects.
 func (o *timeRangeFlags) add(f *pflag.FlagSet, what string) {
 	f.DurationVar(&o.since, "since", 0, what+" of the last DURATION (e.g. 1h, 30m)")
 	f.StringVar(&o.start, "start", "", what+" from this time (RFC 3339 or Unix seconds)")

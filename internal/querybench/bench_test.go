@@ -91,7 +91,12 @@ func getDataset(tb testing.TB) dataset {
 
 func buildDataset(tb testing.TB) (dataset, error) {
 	want := envInt("TRACECTL_BENCH_SPANS", defaultSpans)
-	root := filepath.Join(os.TempDir(), fmt.Sprintf("tracectl-querybench-%s-%d", datasetFormat, want))
+	wantBlocks := envInt("TRACECTL_BENCH_BLOCKS", 0)
+	name := fmt.Sprintf("tracectl-querybench-%s-%d", datasetFormat, want)
+	if wantBlocks > 0 {
+		name += fmt.Sprintf("-%dblocks", wantBlocks)
+	}
+	root := filepath.Join(os.TempDir(), name)
 	done := filepath.Join(root, "DONE")
 	if b, err := os.ReadFile(done); err == nil {
 		var d dataset
@@ -114,6 +119,9 @@ func buildDataset(tb testing.TB) (dataset, error) {
 	perCopy := nezha.SpanCount(rss)
 	copies := (want + perCopy - 1) / perCopy
 	nblocks := max(8, min(copies, 16))
+	if wantBlocks > 0 {
+		nblocks = wantBlocks
+	}
 	ctx := context.Background()
 	bkt, err := blocks.OpenBucket(ctx, "file://"+root)
 	if err != nil {

@@ -66,6 +66,13 @@ func compile(root *traceql.RootExpr) (*evaluator, error) {
 			if x.Expr != nil {
 				e.filters[x.Expr] = needs(x.Expr)
 			}
+		case *traceql.MetricsFunc:
+			if x.Attr != nil {
+				e.filters[x.Attr] = needs(x.Attr)
+			}
+			for _, b := range x.By {
+				e.filters[b] = needs(b)
+			}
 		case *traceql.Static:
 			if _, done := e.statics[x]; !done { // trace ID literals are set by their parent
 				e.statics[x] = fromStatic(x)

@@ -35,6 +35,9 @@ type SearchOptions struct {
 	// Now is the clock used when only Start is set (End defaults to now).
 	// Nil means time.Now.
 	Now func() time.Time
+	// CountOnly evaluates every trace and only counts the matches
+	// (Metrics.MatchedTraces); Traces stays empty.
+	CountOnly bool
 }
 
 // SearchResult is the answer to a search.
@@ -49,9 +52,10 @@ type SearchResult struct {
 type SearchMetrics struct {
 	InspectedTraces int
 	InspectedSpans  int
-	// MatchedTraces counts every trace that matched, including those cut
-	// by Limit (traces older than the Limit-th match are not evaluated and
-	// therefore not counted).
+	// MatchedTraces counts the traces that matched. It is exact with
+	// CountOnly; otherwise traces that could not rank in the top Limit are
+	// not evaluated, and which those are depends on the order the source
+	// streams traces in.
 	MatchedTraces int
 }
 
@@ -122,7 +126,11 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	if err != nil {
 		return nil, err
 	}
-	req := store.Request{Start: opts.Start, End: opts.End}
+	fields := FieldsOf(root)
+	// Results are ranked by start time, so the source may stream traces in
+	// any order (which bounds a block store's memory).
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true,
+		Services: RequiredServices(root)}
 	it, err := src.Traces(ctx, req)
 	if err != nil {
 		return nil, err
@@ -142,7 +150,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		if !req.Overlaps(td.start, td.end) {
 			continue // the source ignored the range: re-check
 		}
-		if h.Len() == opts.Limit && !better(td.start, t.TraceID, (*h)[0].StartUnixNano, (*h)[0].TraceID) {
+		if !opts.CountOnly && h.Len() == opts.Limit && !better(td.start, t.TraceID, (*h)[0].StartUnixNano, (*h)[0].TraceID) {
 			continue // could not enter the top Limit
 		}
 		sets, err := e.evalTrace(td)
@@ -153,6 +161,9 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 			continue
 		}
 		res.Metrics.MatchedTraces++
+		if opts.CountOnly {
+			continue
+		}
 		heap.Push(h, e.traceResult(td, sets, opts.SpansPerSpanSet))
 		if h.Len() > opts.Limit {
 			heap.Pop(h)

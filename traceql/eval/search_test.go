@@ -191,6 +191,13 @@ func TestTopK(t *testing.T) {
 			t.Errorf("inspected %d traces, want %d", res.Metrics.InspectedTraces, len(traces))
 		}
 	}
+	// CountOnly counts every match, whatever the limit, and keeps none.
+	for _, limit := range []int{0, 1, 20} {
+		res := search(t, traces, `{ span.i % 3 = 0 }`, eval.SearchOptions{Limit: limit, CountOnly: true})
+		if res.Metrics.MatchedTraces != len(all) || len(res.Traces) != 0 {
+			t.Errorf("CountOnly, limit %d: %d matched, %d traces kept; want %d and 0", limit, res.Metrics.MatchedTraces, len(res.Traces), len(all))
+		}
+	}
 }
 
 // TestValidCorpusDoesNotPanic evaluates every query of

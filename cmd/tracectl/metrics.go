@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracectl/tracectl/internal/ui"
+	"github.com/tracectl/tracectl/traceql"
+	"github.com/tracectl/tracectl/traceql/eval"
+)
+
+type metricsOptions struct {
+	query string
+	timeRangeFlags
+	step        time.Duration
+	instant     bool
+	approx      bool
+	allSteps    bool
+	concurrency int
+	output      *outputFlag
+}
+
+func newMetricsCmd(g *globals) *cobra.Command {
+	o := &metricsOptions{output: newOutputFlag("table", "table", "json", "prom")}
+	cmd := &cobra.Command{
+		Use:   "metrics QUERY",
+		Short: "Evaluate a TraceQL metrics query into time series",
+		Long: `Evaluate a TraceQL metrics query (rate, count_over_time, min/max/sum/avg_over_time,
+quantile_over_time, histogram_over_time, by(), topk/bottomk and value filters)
+over the tenant's blocks. Spans count by their start time; interval i covers
+(edge-step, edge] and is stamped at its right edge. "-" reads the query from
+stdin. The range defaults to the last hour (--since/--start/--end).
+
+Quantiles are exact by default (every value of a series and interval is kept;
+linear interpolation between closest ranks); --approx uses Tempo's
+power-of-two buckets instead, dropping values below 2 and float attributes.
+
+Output formats:
+  table  one row per series: labels, then a column per step (or min, avg,
+         max and last value when there are more than 8 steps)
+  json   the JSON of Tempo's GET /api/metrics/query_range response
+  prom   Prometheus text exposition: the last sample of each series, or every
+         sample with its timestamp (--all-steps)
+
+Exit status:
+  0    the query ran
+  2    error: bad query (shown with a caret), bad flags, bucket or I/O failure`,
+		Example: `  tracectl metrics '{ } | rate() by (resource.service.name)' --since 6h --step 5m
+  tracectl metrics '{ status = error } | count_over_time()' --start 2024-05-01T00:00:00Z --end 2024-05-02T00:00:00Z
+  tracectl metrics '{ span.http.route = "/api" } | quantile_over_time(duration, .5, .99)' --instant -o json
+  tracectl metrics '{ } | rate() by (resource.service.name) | topk(3)' -o prom --all-steps`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q, err := queryArg(g, args[0])
+			if err != nil {
+				return err
+			}
+			o.query = q
+			return runMetrics(cmd, g, o)
+		},
+	}
+	f := cmd.Flags()
+	o.timeRangeFlags.add(f, "count spans")
+	f.DurationVar(&o.step, "step", 0, "interval width (default: about range/240, as Tempo picks it)")
+	f.BoolVar(&o.instant, "instant", false, "one value per series over the whole range")
+	f.BoolVar(&o.approx, "approx", false, "quantiles from Tempo's power-of-two buckets instead of exact values")
+	f.BoolVar(&o.allSteps, "all-steps", false, "prom output: every sample with its timestamp, not only the last")
+	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
+	addOutputFlag(f, o.output)
+	return cmd
+}
+
+func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
+	root, err := traceql.Parse(o.query)
+	if err != nil {
+		return queryError(o.query, err)
+	}
+	if !root.IsMetrics() {
+		return queryError(o.query, eval.ErrNotMetricsQuery)
+	}
+	start, end, err := o.timeRange(time.Now())
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	st, closeFn, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	st.SetConcurrency(o.concurrency)
+	res, err := eval.MetricsExpr(ctx, st, root, eval.MetricsOptions{
+		Start: start, End: end, Step: o.step, Instant: o.instant, Approx: o.approx,
+	})
+	if err != nil {
+		return err
+	}
+	switch o.output.value {
+	case "json":
+		return ui.JSON(g.io.Out, res.TempoResponse())
+	case "prom":
+		_, err := fmt.Fprint(g.io.Out, eval.PromText(res, metricName(root), o.allSteps))
+		return err
+	}
+	return renderMetricsTable(g, res)
+}
+
+// metricName is the metric name of -o prom: the metrics function.
+func metricName(root *traceql.RootExpr) string {
+	var name string
+	traceql.Inspect(root, func(n traceql.Node) bool {
+		if f, ok := n.(*traceql.MetricsFunc); ok && name == "" {
+			name = f.Op.String()
+		}
+		return true
+	})
+	return name
+}
+
+// maxStepColumns is the most steps the table shows one column each.
+const maxStepColumns = 8
+
+func renderMetricsTable(g *globals, res *eval.MetricsResult) error {
+	steps := map[int64]bool{}
+	for _, s := range res.Series {
+		for _, p := range s.Samples {
+			steps[p.TimestampMs] = true
+		}
+	}
+	var stamps []int64
+	for ts := range steps {
+		stamps = append(stamps, ts)
+	}
+	slices.Sort(stamps)
+	header := []string{"series"}
+	wide := len(stamps) <= maxStepColumns
+	if wide {
+		for _, ts := range stamps {
+			header = append(header, time.UnixMilli(ts).UTC().Format(time.RFC3339Nano))
+		}
+	} else {
+		header = append(header, "samples", "min", "avg", "max", "last")
+	}
+	var rows [][]string
+	for _, s := range res.Series {
+		row := []string{eval.PromLabels(s)}
+		if wide {
+			at := map[int64]float64{}
+			for _, p := range s.Samples {
+				at[p.TimestampMs] = p.Value
+			}
+			for _, ts := range stamps {
+				if v, ok := at[ts]; ok {
+					row = append(row, fmtValue(v))
+				} else {
+					row = append(row, "")
+				}
+			}
+		} else {
+			lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
+			for _, p := range s.Samples {
+				lo, hi, sum = math.Min(lo, p.Value), math.Max(hi, p.Value), sum+p.Value
+			}
+			row = append(row, strconv.Itoa(len(s.Samples)), fmtValue(lo), fmtValue(sum/float64(len(s.Samples))),
+				fmtValue(hi), fmtValue(s.Samples[len(s.Samples)-1].Value))
+		}
+		rows = append(rows, row)
+	}
+	return ui.Table(g.io.Out, g.io.OutTTY, header, rows)
+}
+
+func fmtValue(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -1,0 +1,53 @@
+package eval
+
+import (
+	"testing"
+
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/traceql"
+)
+
+func TestFieldsOf(t *testing.T) {
+	var (
+		none     = store.Fields{}
+		span     = store.Fields{SpanAttributes: true}
+		resource = store.Fields{ResourceAttributes: true}
+		events   = store.Fields{Events: true}
+		links    = store.Fields{Links: true}
+		scope    = store.Fields{ScopeAttributes: true}
+	)
+	for _, tc := range []struct {
+		q    string
+		want store.Fields
+	}{
+		{`{ }`, none},
+		{`{ duration > 1s && status = error && name =~ "GET.*" && kind = server }`, none},
+		{`{ trace:rootService = "a" } >> { span:childCount > 2 }`, none},
+		{`{ instrumentation:name = "x" }`, none},
+		{`{ resource.service.name = "frontend" }`, none},
+		{`{ "frontend" != resource.service.name }`, none},
+		{`{ resource.service.name =~ "front.*" } >> { resource.service.name = "cart" }`, none},
+		{`{ resource.service.name = 3 }`, resource},
+		{`{ } | by(resource.service.name)`, resource},
+		{`{ resource.service.name = "a" } | select(resource.service.name)`, resource},
+		{`{ resource.k8s.pod.name = "p" }`, resource},
+		{`{ span.http.method = "GET" }`, span},
+		{`{ } | avg(span.http.response_content_length) > 10`, span},
+		{`{ } | select(span.db.statement)`, span},
+		{`{ event:name = "exception" }`, events},
+		{`{ event.exception.type = "E" }`, events},
+		{`{ link:traceID = "0102" }`, links},
+		{`{ link.foo = 1 }`, links},
+		{`{ instrumentation.foo = "x" }`, scope},
+		{`{ .foo = "x" }`, store.AllFields},
+		{`{ span.a = 1 } && { event:name = "x" }`, store.Fields{SpanAttributes: true, Events: true}},
+	} {
+		root, err := traceql.Parse(tc.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		if got := FieldsOf(root); got != tc.want {
+			t.Errorf("FieldsOf(%s) = %+v, want %+v", tc.q, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,347 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/traceql"
+)
+
+// MetricsOptions controls Metrics.
+type MetricsOptions struct {
+	// Start and End bound the spans counted, by span start time:
+	// Start < start <= End. End zero means now; Start zero means End-1h.
+	Start, End time.Time
+	// Step is the interval width of a range query; zero picks DefaultStep.
+	Step time.Duration
+	// Instant evaluates one interval [Start, End] stamped at End.
+	Instant bool
+	// Approx estimates quantiles from power-of-two buckets, as Tempo does
+	// (values below 2 and float attributes dropped). By default quantiles
+	// are exact.
+	Approx bool
+	// Now is the clock for a zero End (nil: time.Now).
+	Now func() time.Time
+}
+
+// MetricsResult is the answer to a metrics query.
+type MetricsResult struct {
+	Series []*Series
+	// Start, End and Step are the aligned range the samples cover.
+	Start, End time.Time
+	Step       time.Duration
+	Metrics    SearchMetrics
+}
+
+// Series is one time series.
+type Series struct {
+	Labels  []model.Attribute
+	Samples []Sample
+}
+
+// Sample is one point of a series.
+type Sample struct {
+	TimestampMs int64
+	Value       float64
+}
+
+// DefaultStep is the step Tempo picks for a range: about range/240 rounded
+// down to 1h, 5m, 1m, 15s, 5s or 1s (at least 1s); ranges under a minute
+// use multiples of 50ms.
+func DefaultStep(rng time.Duration) time.Duration {
+	raw := rng / 240
+	if rng < time.Minute {
+		return max(50*time.Millisecond, raw/(50*time.Millisecond)*(50*time.Millisecond))
+	}
+	for _, s := range []time.Duration{time.Hour, 5 * time.Minute, time.Minute, 15 * time.Second, 5 * time.Second} {
+		if raw >= s {
+			return s
+		}
+	}
+	return time.Second
+}
+
+// intervals maps span start times to sample slots.
+type intervals struct {
+	start, end int64 // query bounds (ns): start < t <= end counts
+	first      int64 // right edge of interval 0 (ns)
+	step       int64
+	n          int
+	instant    bool
+}
+
+// newIntervals aligns a range query: the first right edge is the start
+// rounded down to the step (an extra leading interval), the last is the end
+// rounded up; interval i is (first+(i-1)·step, first+i·step].
+func newIntervals(start, end time.Time, step time.Duration, instant bool) intervals {
+	s, e := start.UnixNano(), end.UnixNano()
+	if instant {
+		return intervals{start: s, end: e, first: e, step: max(e-s, 1), n: 1, instant: true}
+	}
+	st := int64(step)
+	first := floorDiv(s, st) * st
+	last := -floorDiv(-e, st) * st
+	return intervals{start: s, end: e, first: first, step: st, n: int((last-first)/st) + 1}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// slot returns the interval of a span starting at t, or -1.
+func (iv intervals) slot(t int64) int {
+	if iv.instant {
+		if t < iv.start || t > iv.end {
+			return -1
+		}
+		return 0
+	}
+	if t <= iv.start || t > iv.end {
+		return -1
+	}
+	i := int(-floorDiv(-(t - iv.first), iv.step)) // ceil((t-first)/step)
+	if i < 0 || i >= iv.n {
+		return -1
+	}
+	return i
+}
+
+// timestampMs is the stamp of interval i: its right edge.
+func (iv intervals) timestampMs(i int) int64 {
+	return (iv.first + int64(i)*iv.step) / int64(time.Millisecond)
+}
+
+// ErrNotMetricsQuery is returned by Metrics for search queries.
+var ErrNotMetricsQuery = errors.New("not a metrics query: add a metrics function such as `| rate()`")
+
+// Metrics parses query and evaluates it over src.
+func Metrics(ctx context.Context, src store.Source, query string, opts MetricsOptions) (*MetricsResult, error) {
+	root, err := traceql.Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	return MetricsExpr(ctx, src, root, opts)
+}
+
+// MetricsExpr evaluates a parsed metrics query over src.
+func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, opts MetricsOptions) (*MetricsResult, error) {
+	if !root.IsMetrics() {
+		return nil, ErrNotMetricsQuery
+	}
+	if opts.End.IsZero() {
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		opts.End = now()
+	}
+	if opts.Start.IsZero() {
+		opts.Start = opts.End.Add(-time.Hour)
+	}
+	if !opts.End.After(opts.Start) {
+		return nil, fmt.Errorf("end %s is not after start %s", opts.End.Format(time.RFC3339Nano), opts.Start.Format(time.RFC3339Nano))
+	}
+	if opts.Step <= 0 {
+		opts.Step = DefaultStep(opts.End.Sub(opts.Start))
+	}
+	iv := newIntervals(opts.Start, opts.End, opts.Step, opts.Instant)
+	if iv.n > 100_000 {
+		return nil, fmt.Errorf("%d intervals: use a larger --step", iv.n)
+	}
+	plan, err := planMetrics(root.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	e, err := compile(root)
+	if err != nil {
+		return nil, err
+	}
+	agg := newAggregator(plan.fn, iv, opts.Approx)
+	fields := FieldsOf(root)
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: requiredServicesOf(plan.pipeline)}
+	it, err := src.Traces(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	res := &MetricsResult{Step: opts.Step}
+	for it.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		td := newTraceData(it.At())
+		res.Metrics.InspectedTraces++
+		res.Metrics.InspectedSpans += len(td.spans)
+		if err := e.observeTrace(plan, td, agg); err != nil {
+			return nil, err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	series := agg.series()
+	for _, op := range plan.second {
+		if series, err = applySecondStage(op, series); err != nil {
+			return nil, err
+		}
+	}
+	res.Series = series
+	res.Start = time.Unix(0, iv.first)
+	res.End = time.Unix(0, iv.first+int64(iv.n-1)*iv.step)
+	if opts.Instant {
+		res.Start, res.End = opts.Start, opts.End
+	}
+	return res, nil
+}
+
+// metricsPlan is a metrics query taken apart.
+type metricsPlan struct {
+	pipeline *traceql.Pipeline
+	fn       *traceql.MetricsFunc
+	second   []*traceql.SecondStageOp
+}
+
+// planMetrics accepts a metrics pipeline with optional second stages.
+func planMetrics(x traceql.Expr) (*metricsPlan, error) {
+	p := &metricsPlan{}
+	if ss, ok := x.(*traceql.MetricsSecondStage); ok {
+		p.second = ss.Ops
+		x = ss.Expr
+	}
+	mp, ok := x.(*traceql.MetricsPipeline)
+	if !ok {
+		return nil, errors.New("math between metrics pipelines is not yet supported by tracectl metrics")
+	}
+	p.pipeline, p.fn = mp.Pipeline, mp.Func
+	if p.fn.Op == traceql.MetricsCompare {
+		return nil, errors.New("compare() is not yet supported by tracectl metrics")
+	}
+	return p, nil
+}
+
+// requiredServicesOf is RequiredServices for a metrics pipeline.
+func requiredServicesOf(p *traceql.Pipeline) []string {
+	return RequiredServices(&traceql.RootExpr{Pipeline: p})
+}
+
+// observeTrace evaluates the pipeline on a trace and feeds every span of
+// the resulting spansets (each once) to the aggregator.
+func (e *evaluator) observeTrace(plan *metricsPlan, td *traceData, agg *aggregator) error {
+	if len(td.spans) == 0 {
+		return nil
+	}
+	sets, err := e.pipeline(plan.pipeline, []*spanset{{spans: td.spans}}, td)
+	if err != nil {
+		return err
+	}
+	seen := map[int]bool{}
+	for _, ss := range sets {
+		for _, sp := range ss.spans {
+			if seen[sp.idx] {
+				continue
+			}
+			seen[sp.idx] = true
+			slot := agg.iv.slot(int64(sp.ref.Span.StartTimeUnixNano))
+			if slot < 0 {
+				continue
+			}
+			labels, err := e.groupLabels(plan.fn, td, sp)
+			if err != nil {
+				return err
+			}
+			x := nilValue
+			if plan.fn.Attr != nil {
+				if x, err = e.firstValue(plan.fn.Attr, td, sp); err != nil {
+					return err
+				}
+				if !x.isNumeric() {
+					continue // no value to aggregate
+				}
+				if agg.bucketed() && !approxValue(x) {
+					continue // Tempo's buckets drop floats and values below 2
+				}
+			}
+			agg.add(labels, slot, x)
+		}
+	}
+	return nil
+}
+
+// metricValue is a numeric value as a metric: durations in seconds.
+func metricValue(x value) float64 {
+	if x.k == kDuration {
+		return float64(x.i) / 1e9
+	}
+	return x.float()
+}
+
+// approxValue reports whether Tempo's bucketing keeps x: integers and
+// durations of at least 2 (nanoseconds for durations), no floats.
+func approxValue(x value) bool {
+	return (x.k == kInt || x.k == kDuration) && x.i >= 2
+}
+
+// groupLabels returns the by() labels of a span: attribute text = value,
+// nil values left out, and if every value is nil the first label as "nil".
+func (e *evaluator) groupLabels(fn *traceql.MetricsFunc, td *traceData, sp *span) ([]model.Attribute, error) {
+	if len(fn.By) == 0 {
+		return nil, nil
+	}
+	var out []model.Attribute
+	for _, b := range fn.By {
+		v, err := e.firstValue(b, td, sp)
+		if err != nil {
+			return nil, err
+		}
+		if v.k == kNil {
+			continue
+		}
+		out = append(out, model.Attribute{Key: b.String(), Value: labelValue(v)})
+	}
+	if len(out) == 0 {
+		out = append(out, model.Str(fn.By[0].String(), "nil"))
+	}
+	return out, nil
+}
+
+// labelValue converts a group value: durations as seconds, status and kind
+// as their names.
+func labelValue(v value) model.Value {
+	switch v.k {
+	case kDuration:
+		return model.DoubleValue(float64(v.i) / 1e9)
+	case kStatus, kKind:
+		return model.StringValue(v.String())
+	}
+	return toModel(v)
+}
+
+// labelsKey is a map key for a label set.
+func labelsKey(ls []model.Attribute) string {
+	var b strings.Builder
+	for _, l := range ls {
+		b.WriteString(l.Key)
+		b.WriteByte(0)
+		b.WriteString(strconv.Itoa(int(l.Value.Type)))
+		b.WriteByte(0)
+		b.WriteString(fromModel(l.Value).String())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// sortSeries orders series by their labels, for deterministic output.
+func sortSeries(ss []*Series) {
+	sort.SliceStable(ss, func(i, j int) bool { return labelsKey(ss[i].Labels) < labelsKey(ss[j].Labels) })
+}

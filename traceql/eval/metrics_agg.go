@@ -1,0 +1,345 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sort"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/traceql"
+)
+
+// aggregator accumulates one metrics function per series and interval.
+type aggregator struct {
+	fn     *traceql.MetricsFunc
+	iv     intervals
+	approx bool
+	byKey  map[string]*seriesAcc
+	order  []*seriesAcc
+}
+
+// seriesAcc is the state of one by() group.
+type seriesAcc struct {
+	labels []model.Attribute
+	count  []float64
+	sum    []float64
+	min    []float64
+	max    []float64
+	values [][]float64          // exact quantiles: every value, per interval
+	pow2   []map[float64]uint64 // approx quantiles and histograms: bucket → count
+}
+
+// bucketed reports whether values go to power-of-two buckets.
+func (a *aggregator) bucketed() bool {
+	return a.fn.Op == traceql.MetricsHistogramOverTime || (a.fn.Op == traceql.MetricsQuantileOverTime && a.approx)
+}
+
+func newAggregator(fn *traceql.MetricsFunc, iv intervals, approx bool) *aggregator {
+	return &aggregator{fn: fn, iv: iv, approx: approx, byKey: map[string]*seriesAcc{}}
+}
+
+func (a *aggregator) acc(labels []model.Attribute) *seriesAcc {
+	k := labelsKey(labels)
+	if s, ok := a.byKey[k]; ok {
+		return s
+	}
+	n := a.iv.n
+	s := &seriesAcc{labels: labels, count: make([]float64, n)}
+	switch a.fn.Op {
+	case traceql.MetricsMinOverTime, traceql.MetricsMaxOverTime, traceql.MetricsSumOverTime, traceql.MetricsAvgOverTime:
+		s.sum, s.min, s.max = make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range s.min {
+			s.min[i], s.max[i] = math.Inf(1), math.Inf(-1)
+		}
+	case traceql.MetricsQuantileOverTime:
+		if a.approx {
+			s.pow2 = make([]map[float64]uint64, n)
+		} else {
+			s.values = make([][]float64, n)
+		}
+	case traceql.MetricsHistogramOverTime:
+		s.pow2 = make([]map[float64]uint64, n)
+	}
+	a.byKey[k] = s
+	a.order = append(a.order, s)
+	return s
+}
+
+// add records one span; x is the measured value (nil for functions
+// without an attribute).
+func (a *aggregator) add(labels []model.Attribute, slot int, x value) {
+	s := a.acc(labels)
+	s.count[slot]++
+	switch {
+	case s.sum != nil:
+		v := metricValue(x)
+		s.sum[slot] += v
+		s.min[slot] = math.Min(s.min[slot], v)
+		s.max[slot] = math.Max(s.max[slot], v)
+	case s.values != nil:
+		s.values[slot] = append(s.values[slot], metricValue(x))
+	case s.pow2 != nil:
+		if s.pow2[slot] == nil {
+			s.pow2[slot] = map[float64]uint64{}
+		}
+		s.pow2[slot][pow2Bucket(x)]++
+	}
+}
+
+// pow2Bucket is Tempo's histogram bucket of an integer or duration of at
+// least 2 (see approxValue): the next power of two at or above the raw
+// integer (nanoseconds for durations), reported in the value's unit
+// (seconds for durations).
+func pow2Bucket(x value) float64 {
+	b := float64(uint64(1) << bits.Len64(uint64(x.i)-1))
+	if x.k == kDuration {
+		return b / 1e9
+	}
+	return b
+}
+
+// series renders the accumulated groups.
+func (a *aggregator) series() []*Series {
+	var out []*Series
+	name := a.fn.Op.String()
+	for _, s := range a.order {
+		base := s.labels
+		switch a.fn.Op {
+		case traceql.MetricsQuantileOverTime:
+			for _, q := range a.fn.Quantiles {
+				ls := append(append([]model.Attribute(nil), base...), model.Double("p", q))
+				out = appendSeries(out, a.quantileSeries(s, ls, q))
+			}
+			continue
+		case traceql.MetricsHistogramOverTime:
+			out = append(out, a.histogramSeries(s, base)...)
+			continue
+		}
+		if len(base) == 0 {
+			base = []model.Attribute{model.Str("__name__", name)}
+		}
+		sr := &Series{Labels: base}
+		for i := 0; i < a.iv.n; i++ {
+			v := a.value(s, i)
+			if math.IsNaN(v) {
+				continue
+			}
+			sr.Samples = append(sr.Samples, Sample{TimestampMs: a.iv.timestampMs(i), Value: v})
+		}
+		out = appendSeries(out, sr)
+	}
+	sortSeries(out)
+	return out
+}
+
+func appendSeries(out []*Series, s *Series) []*Series {
+	if len(s.Samples) == 0 {
+		return out
+	}
+	return append(out, s)
+}
+
+// value is the function's value of interval i (NaN when it has none).
+func (a *aggregator) value(s *seriesAcc, i int) float64 {
+	switch a.fn.Op {
+	case traceql.MetricsRate:
+		return s.count[i] / (float64(a.iv.step) / 1e9)
+	case traceql.MetricsCountOverTime:
+		return s.count[i]
+	}
+	if s.count[i] == 0 {
+		return math.NaN()
+	}
+	switch a.fn.Op {
+	case traceql.MetricsMinOverTime:
+		return s.min[i]
+	case traceql.MetricsMaxOverTime:
+		return s.max[i]
+	case traceql.MetricsSumOverTime:
+		return s.sum[i]
+	case traceql.MetricsAvgOverTime:
+		return s.sum[i] / s.count[i]
+	}
+	return math.NaN()
+}
+
+func (a *aggregator) quantileSeries(s *seriesAcc, labels []model.Attribute, q float64) *Series {
+	sr := &Series{Labels: labels}
+	for i := 0; i < a.iv.n; i++ {
+		var v float64
+		if s.values != nil {
+			if len(s.values[i]) == 0 {
+				continue
+			}
+			v = exactQuantile(s.values[i], q)
+		} else {
+			if len(s.pow2[i]) == 0 {
+				continue
+			}
+			v = log2Quantile(s.pow2[i], q)
+		}
+		sr.Samples = append(sr.Samples, Sample{TimestampMs: a.iv.timestampMs(i), Value: v})
+	}
+	return sr
+}
+
+// exactQuantile is the q-quantile of vs with linear interpolation between
+// the closest ranks (rank q·(n-1)), as Prometheus' quantile_over_time
+// computes it. vs is sorted in place.
+func exactQuantile(vs []float64, q float64) float64 {
+	sort.Float64s(vs)
+	if q <= 0 {
+		return vs[0]
+	}
+	if q >= 1 {
+		return vs[len(vs)-1]
+	}
+	rank := q * float64(len(vs)-1)
+	lo := int(math.Floor(rank))
+	hi := min(lo+1, len(vs)-1)
+	frac := rank - float64(lo)
+	return vs[lo] + (vs[hi]-vs[lo])*frac
+}
+
+// log2Quantile estimates the q-quantile from power-of-two buckets: find the
+// bucket holding the q·total-th value and interpolate inside it on a log
+// scale between its lower bound (half the upper bound) and upper bound.
+func log2Quantile(buckets map[float64]uint64, q float64) float64 {
+	bounds := make([]float64, 0, len(buckets))
+	var total uint64
+	for b, c := range buckets {
+		bounds = append(bounds, b)
+		total += c
+	}
+	sort.Float64s(bounds)
+	target := q * float64(total)
+	var cum float64
+	for _, b := range bounds {
+		c := float64(buckets[b])
+		if cum+c >= target {
+			frac := 0.0
+			if c > 0 {
+				frac = (target - cum) / c
+			}
+			return b / 2 * math.Pow(2, frac)
+		}
+		cum += c
+	}
+	return bounds[len(bounds)-1]
+}
+
+func (a *aggregator) histogramSeries(s *seriesAcc, base []model.Attribute) []*Series {
+	byBucket := map[float64]*Series{}
+	var bounds []float64
+	for i := 0; i < a.iv.n; i++ {
+		for b, c := range s.pow2[i] {
+			sr, ok := byBucket[b]
+			if !ok {
+				ls := append(append([]model.Attribute(nil), base...), model.Double("__bucket", b))
+				sr = &Series{Labels: ls}
+				byBucket[b] = sr
+				bounds = append(bounds, b)
+			}
+			sr.Samples = append(sr.Samples, Sample{TimestampMs: a.iv.timestampMs(i), Value: float64(c)})
+		}
+	}
+	sort.Float64s(bounds)
+	out := make([]*Series, 0, len(bounds))
+	for _, b := range bounds {
+		out = append(out, byBucket[b])
+	}
+	return out
+}
+
+// apply runs a second stage (topk, bottomk, value filter) on series.
+func applySecondStage(op *traceql.SecondStageOp, in []*Series) ([]*Series, error) {
+	switch op.Kind {
+	case traceql.SecondStageTopK, traceql.SecondStageBottomK:
+		return rankPerTimestamp(in, int(op.K), op.Kind == traceql.SecondStageTopK), nil
+	}
+	limit, err := constantValue(op.Value)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Series
+	for _, s := range in {
+		var keep []Sample
+		for _, p := range s.Samples {
+			if compare(op.Op, floatV(p.Value), floatV(limit)) {
+				keep = append(keep, p)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, &Series{Labels: s.Labels, Samples: keep})
+		}
+	}
+	return out, nil
+}
+
+// constantValue evaluates a second-stage filter operand: a number or a
+// duration (in seconds), optionally negated.
+func constantValue(x traceql.Expr) (float64, error) {
+	switch v := x.(type) {
+	case *traceql.Static:
+		sv := fromStatic(v)
+		if sv.isNumeric() {
+			return metricValue(sv), nil
+		}
+	case *traceql.UnaryExpr:
+		if v.Op == traceql.OpSub {
+			f, err := constantValue(v.Expr)
+			return -f, err
+		}
+	}
+	return 0, fmt.Errorf("metrics filter: %s is not a number", x)
+}
+
+// rankPerTimestamp keeps, at every timestamp, the k series with the
+// largest (top) or smallest values; ties go to the smaller label set.
+func rankPerTimestamp(in []*Series, k int, top bool) []*Series {
+	type point struct {
+		s   int
+		v   float64
+		key string
+	}
+	byTS := map[int64][]point{}
+	keys := make([]string, len(in))
+	for i, s := range in {
+		keys[i] = labelsKey(s.Labels)
+		for _, p := range s.Samples {
+			byTS[p.TimestampMs] = append(byTS[p.TimestampMs], point{i, p.Value, keys[i]})
+		}
+	}
+	kept := make([]map[int64]bool, len(in))
+	for ts, ps := range byTS {
+		sort.Slice(ps, func(i, j int) bool {
+			if ps[i].v != ps[j].v {
+				if top {
+					return ps[i].v > ps[j].v
+				}
+				return ps[i].v < ps[j].v
+			}
+			return ps[i].key < ps[j].key
+		})
+		for _, p := range ps[:min(k, len(ps))] {
+			if kept[p.s] == nil {
+				kept[p.s] = map[int64]bool{}
+			}
+			kept[p.s][ts] = true
+		}
+	}
+	var out []*Series
+	for i, s := range in {
+		var keep []Sample
+		for _, p := range s.Samples {
+			if kept[i][p.TimestampMs] {
+				keep = append(keep, p)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, &Series{Labels: s.Labels, Samples: keep})
+		}
+	}
+	return out
+}

@@ -1,0 +1,276 @@
+package eval_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
+	"github.com/tracectl/tracectl/traceql/eval"
+	"github.com/tracectl/tracectl/traceql/traceqltest"
+)
+
+// metricsFixture is the HotROD captures: traces, their spans and the range
+// (1s before the first span start to 1s after the last).
+func metricsFixture(t *testing.T) (store.Source, []model.SpanRef, time.Time, time.Time) {
+	t.Helper()
+	root, err := fixtures.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := filepath.Glob(filepath.Join(root, "jaeger/skills/*[^t].json")) // not *.manifest.json
+	if err != nil || len(paths) < 5 {
+		t.Fatalf("fixtures: %v %v", paths, err)
+	}
+	traces, err := traceqltest.LoadTraces(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := storetest.New(traces)
+	it, err := src.Traces(context.Background(), store.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.Collect(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spans []model.SpanRef
+	lo, hi := uint64(math.MaxUint64), uint64(0)
+	for _, tr := range all {
+		tr.Spans(func(r model.SpanRef) bool {
+			spans = append(spans, r)
+			lo, hi = min(lo, r.Span.StartTimeUnixNano), max(hi, r.Span.StartTimeUnixNano)
+			return true
+		})
+	}
+	return src, spans, time.Unix(0, int64(lo)).Add(-time.Second), time.Unix(0, int64(hi)).Add(time.Second)
+}
+
+// bruteSlot is the interval of a span start t (ns) by the documented rule:
+// right edges first, first+step, ...; interval (edge-step, edge].
+func bruteSlot(t, first, step int64) int64 {
+	return (t - first + step - 1) / step
+}
+
+type seriesKey struct {
+	service string
+	ts      int64
+}
+
+// TestMetricsAgainstBruteForce evaluates metrics queries over the HotROD
+// captures and checks every sample against a direct computation over the
+// same spans.
+func TestMetricsAgainstBruteForce(t *testing.T) {
+	src, spans, start, end := metricsFixture(t)
+	step := (end.Sub(start) / 50).Truncate(time.Millisecond) // the captures are days apart
+	first := start.UnixNano() / int64(step) * int64(step)
+	group := map[seriesKey][]float64{} // durations in seconds by service and stamp
+	errors := map[int64]float64{}
+	for _, r := range spans {
+		ts := first + bruteSlot(int64(r.Span.StartTimeUnixNano), first, int64(step))*int64(step)
+		k := seriesKey{r.Resource.ServiceName(), ts / 1e6}
+		group[k] = append(group[k], float64(r.Span.Duration())/1e9)
+		if r.Span.Status.Code == model.StatusError {
+			errors[ts/1e6]++
+		}
+	}
+	run := func(q string) *eval.MetricsResult {
+		t.Helper()
+		res, err := eval.Metrics(context.Background(), src, q, eval.MetricsOptions{Start: start, End: end, Step: step})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if len(res.Series) == 0 {
+			t.Fatalf("%s: no series", q)
+		}
+		return res
+	}
+	type agg func(vs []float64) float64
+	sum := func(vs []float64) (s float64) {
+		for _, v := range vs {
+			s += v
+		}
+		return s
+	}
+	quantile := func(q float64) agg {
+		return func(vs []float64) float64 {
+			s := append([]float64(nil), vs...)
+			sort.Float64s(s)
+			r := q * float64(len(s)-1)
+			lo := int(r)
+			hi := min(lo+1, len(s)-1)
+			return s[lo] + (s[hi]-s[lo])*(r-float64(lo))
+		}
+	}
+	cases := []struct {
+		q    string
+		f    agg
+		fill bool // empty intervals are 0 rather than absent
+	}{
+		{`{ } | count_over_time() by (resource.service.name)`, func(vs []float64) float64 { return float64(len(vs)) }, true},
+		{`{ } | rate() by (resource.service.name)`, func(vs []float64) float64 { return float64(len(vs)) / step.Seconds() }, true},
+		{`{ } | sum_over_time(duration) by (resource.service.name)`, sum, false},
+		{`{ } | avg_over_time(duration) by (resource.service.name)`, func(vs []float64) float64 { return sum(vs) / float64(len(vs)) }, false},
+		{`{ } | min_over_time(duration) by (resource.service.name)`, func(vs []float64) float64 { s := append([]float64(nil), vs...); sort.Float64s(s); return s[0] }, false},
+		{`{ } | max_over_time(duration) by (resource.service.name)`, func(vs []float64) float64 { s := append([]float64(nil), vs...); sort.Float64s(s); return s[len(s)-1] }, false},
+		{`{ } | quantile_over_time(duration, .9) by (resource.service.name)`, quantile(0.9), false},
+	}
+	for _, tc := range cases {
+		res := run(tc.q)
+		samples := 0
+		for _, s := range res.Series {
+			svc := s.Labels[0].Value.Str
+			if s.Labels[0].Key != "resource.service.name" {
+				t.Fatalf("%s: labels %v", tc.q, s.Labels)
+			}
+			for _, p := range s.Samples {
+				vs := group[seriesKey{svc, p.TimestampMs}]
+				var want float64
+				switch {
+				case len(vs) > 0:
+					want = tc.f(vs)
+				case tc.fill:
+					want = 0
+				default:
+					t.Errorf("%s: %s at %d: sample %v for an empty interval", tc.q, svc, p.TimestampMs, p.Value)
+					continue
+				}
+				if math.Abs(p.Value-want) > 1e-9*math.Max(1, math.Abs(want)) {
+					t.Errorf("%s: %s at %d = %v, want %v", tc.q, svc, p.TimestampMs, p.Value, want)
+				}
+				samples++
+			}
+		}
+		// Every non-empty (service, interval) has its sample.
+		want := 0
+		for range group {
+			want++
+		}
+		if !tc.fill && samples != want {
+			t.Errorf("%s: %d samples, want %d", tc.q, samples, want)
+		}
+	}
+	// Without by(): one series named after the function.
+	res := run(`{ status = error } | count_over_time()`)
+	if len(res.Series) != 1 || res.Series[0].Labels[0].Key != "__name__" || res.Series[0].Labels[0].Value.Str != "count_over_time" {
+		t.Fatalf("unlabelled series: %+v", res.Series)
+	}
+	var total float64
+	for _, p := range res.Series[0].Samples {
+		if p.Value != errors[p.TimestampMs] {
+			t.Errorf("errors at %d = %v, want %v", p.TimestampMs, p.Value, errors[p.TimestampMs])
+		}
+		total += p.Value
+	}
+	if total == 0 {
+		t.Error("no error spans counted")
+	}
+	// Instant: one sample per series holding the whole range.
+	inst, err := eval.Metrics(context.Background(), src, `{ } | count_over_time()`, eval.MetricsOptions{Start: start, End: end, Instant: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inst.Series) != 1 || len(inst.Series[0].Samples) != 1 || inst.Series[0].Samples[0].Value != float64(len(spans)) {
+		t.Errorf("instant count: %+v, want one sample of %d", inst.Series, len(spans))
+	}
+}
+
+// TestMetricsSecondStage checks topk/bottomk per timestamp and value
+// filters against the unfiltered series.
+func TestMetricsSecondStage(t *testing.T) {
+	src, _, start, end := metricsFixture(t)
+	opts := eval.MetricsOptions{Start: start, End: end, Step: (end.Sub(start) / 20).Truncate(time.Millisecond)}
+	all, err := eval.Metrics(context.Background(), src, `{ } | count_over_time() by (resource.service.name)`, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[int64][]float64{}
+	for _, s := range all.Series {
+		for _, p := range s.Samples {
+			at[p.TimestampMs] = append(at[p.TimestampMs], p.Value)
+		}
+	}
+	top, err := eval.Metrics(context.Background(), src, `{ } | count_over_time() by (resource.service.name) | topk(2)`, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[int64][]float64{}
+	for _, s := range top.Series {
+		for _, p := range s.Samples {
+			kept[p.TimestampMs] = append(kept[p.TimestampMs], p.Value)
+		}
+	}
+	for ts, vs := range at {
+		sort.Sort(sort.Reverse(sort.Float64Slice(vs)))
+		got := kept[ts]
+		sort.Sort(sort.Reverse(sort.Float64Slice(got)))
+		want := vs[:min(2, len(vs))]
+		if len(got) != len(want) {
+			t.Errorf("topk(2) at %d: %v, want %v", ts, got, want)
+			continue
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("topk(2) at %d: %v, want %v", ts, got, want)
+			}
+		}
+	}
+	filtered, err := eval.Metrics(context.Background(), src, `{ } | count_over_time() by (resource.service.name) | > 5`, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, want := 0, 0
+	for _, s := range filtered.Series {
+		for _, p := range s.Samples {
+			if p.Value <= 5 {
+				t.Errorf("filter > 5 kept %v", p.Value)
+			}
+			n++
+		}
+	}
+	for _, vs := range at {
+		for _, v := range vs {
+			if v > 5 {
+				want++
+			}
+		}
+	}
+	if n != want || n == 0 {
+		t.Errorf("filter > 5 kept %d points, want %d", n, want)
+	}
+}
+
+// TestMetricsCorpus runs every metrics query of traceql/testdata/valid.txt:
+// each gives series or says what is not yet supported.
+func TestMetricsCorpus(t *testing.T) {
+	src, _, start, end := metricsFixture(t)
+	ran := 0
+	for _, q := range readCorpus(t, "../testdata/valid.txt") {
+		if !strings.Contains(q, "rate()") && !strings.Contains(q, "_over_time") && !strings.Contains(q, "compare(") {
+			continue
+		}
+		res, err := eval.Metrics(context.Background(), src, q, eval.MetricsOptions{Start: start, End: end, Step: time.Hour})
+		if err != nil {
+			if !strings.Contains(err.Error(), "not yet supported") {
+				t.Errorf("%s: %v", q, err)
+			}
+			continue
+		}
+		if _, err := json.Marshal(res.TempoResponse()); err != nil {
+			t.Errorf("%s: JSON: %v", q, err)
+		}
+		ran++
+	}
+	if ran < 20 {
+		t.Errorf("only %d metrics queries ran", ran)
+	}
+}
