@@ -57,7 +57,7 @@ func Generate(ctx context.Context, src store.Source, opts Options) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	it, err := src.Traces(ctx, store.Request{Start: opts.Start, End: opts.End})
+	it, err := src.Traces(ctx, opts.request())
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +76,25 @@ func Generate(ctx context.Context, src store.Source, opts Options) (*Result, err
 		return nil, err
 	}
 	return g.Result(), nil
+}
+
+// request asks the source for what the options read: attributes only when
+// a dimension, peer or database attribute can be looked up in them, events
+// only for the events counter. Order does not matter, except for which
+// label sets --max-series admits first, so the scan is unordered without it.
+func (o *Options) request() store.Request {
+	sg := o.ServiceGraph && (len(o.PeerAttributes) > 0 || len(o.DatabaseAttributes) > 0 || len(o.GraphDimensions) > 0)
+	sm := o.SpanMetrics && (len(o.Dimensions) > 0 || (o.Events && len(o.EventDimensions) > 0))
+	dbOrDims := o.ServiceGraph && (len(o.DatabaseAttributes) > 0 || len(o.GraphDimensions) > 0)
+	return store.Request{
+		Start: o.Start, End: o.End,
+		Fields: &store.Fields{
+			SpanAttributes:     sg || sm,
+			ResourceAttributes: sm || dbOrDims,
+			Events:             o.SpanMetrics && o.Events,
+		},
+		Unordered: o.MaxSeries == 0,
+	}
 }
 
 // Generator aggregates traces one at a time; Generate drives it over a

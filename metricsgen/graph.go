@@ -45,7 +45,7 @@ type edgeKey struct{ client, server, conn string }
 
 type edgeAcc struct {
 	requests, failed uint64
-	serverSec        float64
+	serverNs         uint64
 }
 
 // graphAcc collects edges for the graph while the metrics are recorded.
@@ -73,7 +73,7 @@ func (a *graphAcc) add(e Edge, _ uint64) {
 	if e.Failed {
 		x.failed++
 	}
-	x.serverSec += e.ServerSeconds
+	x.serverNs += e.ServerNs
 }
 
 func ratio(a, b uint64) float64 {
@@ -102,7 +102,7 @@ func (a *graphAcc) finish(start, end time.Time) *Graph {
 		g.Edges = append(g.Edges, GraphEdge{
 			Client: k.client, Server: k.server, ConnectionType: k.conn,
 			Requests: x.requests, Failed: x.failed, ErrorRate: ratio(x.failed, x.requests),
-			AvgServerSeconds: x.serverSec / float64(x.requests),
+			AvgServerSeconds: float64(x.serverNs) / 1e9 / float64(x.requests),
 		})
 		node(k.client)
 		s := node(k.server)

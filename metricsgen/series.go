@@ -80,7 +80,7 @@ type Family struct {
 type delta struct {
 	value   float64
 	count   uint64
-	sum     float64
+	sumNs   uint64 // durations are summed as integers, so the order of spans does not matter
 	buckets []uint64 // per bucket, not cumulative, len(bounds)+1
 	ex      []*Exemplar
 }
@@ -94,12 +94,15 @@ type seriesAcc struct {
 type familyAcc struct {
 	Family
 	series map[string]*seriesAcc
+	// divisor converts nanoseconds to the histogram's unit.
+	divisor float64
 }
 
 func newFamily(name, typ, help, unit string, bounds []float64) *familyAcc {
 	return &familyAcc{
-		Family: Family{Name: name, Type: typ, Help: help, Unit: unit, Bounds: bounds},
-		series: map[string]*seriesAcc{},
+		Family:  Family{Name: name, Type: typ, Help: help, Unit: unit, Bounds: bounds},
+		series:  map[string]*seriesAcc{},
+		divisor: 1e9,
 	}
 }
 
@@ -143,14 +146,17 @@ func (f *familyAcc) add(key []byte, labels []Label, step int64, v float64, ex Ex
 	keepLatest(&d.ex[0], ex)
 }
 
-// observe records v in a histogram.
-func (f *familyAcc) observe(key []byte, labels []Label, step int64, v float64, ex Exemplar) {
+// observe records a duration of ns nanoseconds in a histogram; the
+// exemplar gets the value in the histogram's unit.
+func (f *familyAcc) observe(key []byte, labels []Label, step int64, ns uint64, ex Exemplar) {
 	d := f.delta(key, labels, step)
+	v := float64(ns) / f.divisor
 	// Upper bounds are inclusive: v == bound falls in that bound's bucket.
 	i := sort.SearchFloat64s(f.Bounds, v)
 	d.buckets[i]++
 	d.count++
-	d.sum += v
+	d.sumNs += ns
+	ex.Value = v
 	keepLatest(&d.ex[i], ex)
 }
 
@@ -251,6 +257,7 @@ func (f *familyAcc) finish(tl *timeline) *Family {
 		slices.Sort(changed)
 		ser := &Series{Labels: s.labels}
 		var cum Point
+		var cumNs uint64
 		if f.Type == Histogram {
 			cum.Buckets = make([]uint64, len(f.Bounds))
 		}
@@ -260,7 +267,8 @@ func (f *familyAcc) finish(tl *timeline) *Family {
 			if d != nil {
 				cum.Value += d.value
 				cum.Count += d.count
-				cum.Sum += d.sum
+				cumNs += d.sumNs
+				cum.Sum = float64(cumNs) / f.divisor
 				var run uint64
 				for i := range cum.Buckets {
 					run += d.buckets[i]

@@ -31,15 +31,16 @@ type edge struct {
 	// rootServer: the server span has no parent (a caller that is not traced).
 	rootServer bool
 	virtual    string // "client" or "server" for virtual nodes
-	serverSec  float64
-	clientSec  float64
+	serverNs   uint64
+	clientNs   uint64
 }
 
 // Edge is a completed edge as the graph sees it.
 type Edge struct {
 	Client, Server, ConnectionType string
 	Failed                         bool
-	ServerSeconds, ClientSeconds   float64
+	// ServerNs and ClientNs are the two sides' request times.
+	ServerNs, ClientNs uint64
 }
 
 // serviceGraph pairs client and server spans into edges and records them.
@@ -118,7 +119,7 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 		case model.KindClient, model.KindProducer:
 			e := get(sp.SpanID)
 			e.client = &side{service: svc, span: sp, dims: g.dims("client", r)}
-			e.clientSec = seconds(sp)
+			e.clientNs = sp.Duration()
 			e.failed = e.failed || sp.Status.Code == model.StatusError
 			if sp.Kind == model.KindProducer {
 				e.connType = ConnMessaging
@@ -133,7 +134,7 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 				if db, ok := lookup(k, r.Resource.Attributes, sp.Attributes); ok {
 					e.connType = ConnDatabase
 					e.server = &side{service: db}
-					e.serverSec = e.clientSec
+					e.serverNs = e.clientNs
 					break
 				}
 			}
@@ -144,7 +145,7 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 		case model.KindServer, model.KindConsumer:
 			e := get(sp.ParentSpanID)
 			e.server = &side{service: svc, span: sp, dims: g.dims("server", r)}
-			e.serverSec = seconds(sp)
+			e.serverNs = sp.Duration()
 			e.failed = e.failed || sp.Status.Code == model.StatusError
 			e.rootServer = sp.ParentSpanID.IsZero()
 			if sp.Kind == model.KindConsumer {
@@ -190,8 +191,6 @@ func (g *serviceGraph) expire(e *edge, inRange func(uint64) bool) {
 	e.connType = ConnVirtual
 	g.complete(e, inRange)
 }
-
-func seconds(sp *model.Span) float64 { return float64(sp.Duration()) / 1e9 }
 
 // dims returns the side's dimension labels; resource attributes first, as
 // the Collector's service graph looks them up.
@@ -245,21 +244,18 @@ func (g *serviceGraph) complete(e *edge, inRange func(uint64) bool) {
 	if e.failed {
 		g.failed.add(key, lb, step, 1, ex)
 	}
-	ex.Value = e.serverSec
-	g.server.observe(key, lb, step, e.serverSec, ex)
-	ex.Value = e.clientSec
-	g.client.observe(key, lb, step, e.clientSec, ex)
+	g.server.observe(key, lb, step, e.serverNs, ex)
+	g.client.observe(key, lb, step, e.clientNs, ex)
 	if e.connType == ConnMessaging && e.client.span != nil && e.server.span != nil {
-		var gap float64
+		var gap uint64
 		if s, c := e.server.span.StartTimeUnixNano, e.client.span.EndTimeUnixNano; s > c {
-			gap = float64(s-c) / 1e9
+			gap = s - c
 		}
-		ex.Value = gap
 		g.messaging.observe(key, lb, step, gap, ex)
 	}
 	if g.onEdge != nil {
 		g.onEdge(Edge{Client: e.client.service, Server: e.server.service, ConnectionType: e.connType,
-			Failed: e.failed, ServerSeconds: e.serverSec, ClientSeconds: e.clientSec}, end)
+			Failed: e.failed, ServerNs: e.serverNs, ClientNs: e.clientNs}, end)
 	}
 }
 

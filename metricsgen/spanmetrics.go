@@ -10,7 +10,6 @@ import (
 type spanMetrics struct {
 	dims    []Dimension
 	labels  []string // label names: service, span_name, span_kind, status_code, dimensions...
-	divisor float64  // nanoseconds per unit of the duration histogram
 	calls   *familyAcc
 	latency *familyAcc
 	lim     *limiter
@@ -31,15 +30,13 @@ func newSpanMetrics(o *Options) (*spanMetrics, error) {
 		m.labels = []string{"service_name", "span_name", "span_kind", "status_code"}
 		m.calls = newFamily("traces_span_metrics_calls", Counter, "Spans counted by service, span name, kind and status.", "", nil)
 		if o.Seconds {
-			m.divisor = 1e9
 			m.latency = newFamily("traces_span_metrics_duration_seconds", Histogram, "Span durations in seconds.", "seconds", bounds)
 		} else {
-			m.divisor = 1e6
 			m.latency = newFamily("traces_span_metrics_duration_milliseconds", Histogram, "Span durations in milliseconds.", "milliseconds", bounds)
+			m.latency.divisor = 1e6
 		}
 	default:
 		m.labels = []string{"service", "span_name", "span_kind", "status_code"}
-		m.divisor = 1e9
 		m.calls = newFamily("traces_spanmetrics_calls", Counter, "Spans counted by service, span name, kind and status.", "", nil)
 		m.latency = newFamily("traces_spanmetrics_latency", Histogram, "Span durations in seconds.", "", bounds)
 	}
@@ -97,12 +94,9 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 	m.scratch = lb
 	m.keyBuf = appendKey(m.keyBuf[:0], lb)
 	key, lb := m.lim.admit(m.keyBuf, lb)
-	v := float64(sp.Duration()) / m.divisor
-	ex := Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano}
-	ex.Value = 1
+	ex := Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
 	m.calls.add(key, lb, step, 1, ex)
-	ex.Value = v
-	m.latency.observe(key, lb, step, v, ex)
+	m.latency.observe(key, lb, step, sp.Duration(), ex)
 	if m.events != nil {
 		m.spanEvents(service, res, sp, step)
 	}
