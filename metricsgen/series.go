@@ -80,7 +80,7 @@ type Family struct {
 type delta struct {
 	value   float64
 	count   uint64
-	sumNs   uint64 // durations are summed as integers, so the order of spans does not matter
+	sumNs   uint64   // durations are summed as integers, so the order of spans does not matter
 	buckets []uint64 // per bucket, not cumulative, len(bounds)+1
 	ex      []*Exemplar
 }
