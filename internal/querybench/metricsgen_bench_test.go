@@ -37,6 +37,18 @@ func BenchmarkMetricsgen(b *testing.B) {
 			return check(res)
 		})
 	})
+	// blocks-spanmetrics: span metrics without dimensions read no
+	// attribute columns at all.
+	b.Run("blocks-spanmetrics", func(b *testing.B) {
+		st := openStore(b, d)
+		measure(b, d, func() int {
+			res, err := metricsgen.Generate(ctx, st, metricsgen.Options{SpanMetrics: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return check(res)
+		})
+	})
 	b.Run("blocks-step", func(b *testing.B) {
 		st := openStore(b, d)
 		o := opts
