@@ -121,6 +121,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newQueryCmd(g, nil),
 		newMetricsCmd(g),
 		newRedactCmd(g, nil),
+		newMetricsgenCmd(g, nil),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root

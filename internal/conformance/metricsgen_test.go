@@ -1,0 +1,74 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/metricsgen"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
+)
+
+// TestMetricsgenOnBlocks checks that metricsgen over the block reader —
+// which it asks for an unordered scan of only the columns the options read
+// — prints exactly what it prints over the same traces in memory, for
+// option sets that need different columns.
+func TestMetricsgenOnBlocks(t *testing.T) {
+	b := model.NewTraceBuilder()
+	paths := []string{fixtures.Path(t, "jaeger/skills"), fixtures.Path(t, "tempo/servicegraphs"), fixtures.Path(t, "jaeger/otlp")}
+	_, err := input.Decode(context.Background(), paths, input.Options{SkipBad: true}, func(_ string, batch codec.Batch) error {
+		for i := range batch {
+			b.AddResourceSpans(&batch[i])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces := b.Traces()
+	blocksSrc := writeBlocks(t, traces, 2)
+	memSrc := storetest.New(traces)
+	ptr := func(s string) *string { return &s }
+	tests := []struct {
+		name string
+		opts metricsgen.Options
+	}{
+		{"defaults", metricsgen.Options{}},
+		{"span-metrics-no-attributes", metricsgen.Options{SpanMetrics: true}},
+		{"graph-no-peer-attributes", metricsgen.Options{ServiceGraph: true, PeerAttributes: []string{}, DatabaseAttributes: []string{}}},
+		{"dimensions", metricsgen.Options{Naming: metricsgen.NamingOTel, Dimensions: []metricsgen.Dimension{{Name: "http.method"}, {Name: "service.namespace", Default: ptr("none")}},
+			GraphDimensions: []string{"host.name"}, VirtualNodeLabel: true}},
+		{"events", metricsgen.Options{SpanMetrics: true, Events: true, EventDimensions: []metricsgen.Dimension{{Name: "level"}}}},
+		{"steps-and-cap", metricsgen.Options{Step: time.Minute, MaxSeries: 20}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			render := func(src store.Source) string {
+				res, err := metricsgen.Generate(context.Background(), src, tc.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				if err := metricsgen.WriteText(&buf, res, metricsgen.FormatOpenMetrics); err != nil {
+					t.Fatal(err)
+				}
+				return buf.String()
+			}
+			want := render(memSrc)
+			if len(want) < 1000 {
+				t.Fatalf("only %d bytes of output", len(want))
+			}
+			if diff := cmp.Diff(want, render(blocksSrc)); diff != "" {
+				t.Errorf("blocks differ from memory (-memory +blocks):\n%s", diff)
+			}
+		})
+	}
+}
