@@ -175,7 +175,7 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	if iv.n > 100_000 {
 		return nil, fmt.Errorf("%d intervals: use a larger --step", iv.n)
 	}
-	plan, err := planMetrics(root.Metrics)
+	plans, err := planMetrics(root.Metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -183,12 +183,26 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	if err != nil {
 		return nil, err
 	}
-	agg := newAggregator(plan.fn, iv, opts.Approx)
-	if agg.exemplars, err = exemplarHint(root); err != nil {
+	exemplars, err := exemplarHint(root)
+	if err != nil {
 		return nil, err
 	}
+	aggs := map[*traceql.MetricsPipeline]*aggregator{}
+	var services []string // a hint only when every pipeline requires services
+	allRequire := true
+	for _, mp := range plans {
+		agg := newAggregator(mp.Func, iv, opts.Approx)
+		agg.exemplars = exemplars
+		aggs[mp] = agg
+		svc := requiredServicesOf(mp.Pipeline)
+		allRequire = allRequire && svc != nil
+		services = unionStrings(services, svc)
+	}
+	if !allRequire {
+		services = nil
+	}
 	fields := FieldsOf(root)
-	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: requiredServicesOf(plan.pipeline)}
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: services}
 	it, err := src.Traces(ctx, req)
 	if err != nil {
 		return nil, err
@@ -202,20 +216,23 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 		td := newTraceData(it.At())
 		res.Metrics.InspectedTraces++
 		res.Metrics.InspectedSpans += len(td.spans)
-		if err := e.observeTrace(plan, td, agg); err != nil {
-			return nil, err
+		for _, mp := range plans {
+			if err := e.observeTrace(mp, td, aggs[mp]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := it.Err(); err != nil {
 		return nil, err
 	}
-	series := agg.series()
-	for _, op := range plan.second {
-		if series, err = applySecondStage(op, series); err != nil {
-			return nil, err
-		}
+	v, err := evalMetrics(root.Metrics, aggs)
+	if err != nil {
+		return nil, err
 	}
-	res.Series = series
+	if v.series == nil && v.isScalar {
+		return nil, errors.New("the query has no metrics pipeline")
+	}
+	res.Series = v.series
 	res.Start = time.Unix(0, iv.first)
 	res.End = time.Unix(0, iv.first+int64(iv.n-1)*iv.step)
 	if opts.Instant {
@@ -224,29 +241,42 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	return res, nil
 }
 
-// metricsPlan is a metrics query taken apart.
-type metricsPlan struct {
-	pipeline *traceql.Pipeline
-	fn       *traceql.MetricsFunc
-	second   []*traceql.SecondStageOp
+// planMetrics returns the metrics pipelines of a metrics expression (one,
+// or several combined by arithmetic), rejecting what is not supported.
+func planMetrics(x traceql.Expr) ([]*traceql.MetricsPipeline, error) {
+	var out []*traceql.MetricsPipeline
+	var err error
+	traceql.Inspect(x, func(n traceql.Node) bool {
+		mp, ok := n.(*traceql.MetricsPipeline)
+		if !ok {
+			return true
+		}
+		if mp.Func.Op == traceql.MetricsCompare {
+			err = errors.New("compare() is not yet supported by tracectl metrics")
+		}
+		out = append(out, mp)
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrNotMetricsQuery
+	}
+	return out, nil
 }
 
-// planMetrics accepts a metrics pipeline with optional second stages.
-func planMetrics(x traceql.Expr) (*metricsPlan, error) {
-	p := &metricsPlan{}
-	if ss, ok := x.(*traceql.MetricsSecondStage); ok {
-		p.second = ss.Ops
-		x = ss.Expr
+func unionStrings(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
 	}
-	mp, ok := x.(*traceql.MetricsPipeline)
-	if !ok {
-		return nil, errors.New("math between metrics pipelines is not yet supported by tracectl metrics")
-	}
-	p.pipeline, p.fn = mp.Pipeline, mp.Func
-	if p.fn.Op == traceql.MetricsCompare {
-		return nil, errors.New("compare() is not yet supported by tracectl metrics")
-	}
-	return p, nil
+	sort.Strings(out)
+	return out
 }
 
 // requiredServicesOf is RequiredServices for a metrics pipeline.
@@ -256,11 +286,11 @@ func requiredServicesOf(p *traceql.Pipeline) []string {
 
 // observeTrace evaluates the pipeline on a trace and feeds every span of
 // the resulting spansets (each once) to the aggregator.
-func (e *evaluator) observeTrace(plan *metricsPlan, td *traceData, agg *aggregator) error {
+func (e *evaluator) observeTrace(plan *traceql.MetricsPipeline, td *traceData, agg *aggregator) error {
 	if len(td.spans) == 0 {
 		return nil
 	}
-	sets, err := e.pipeline(plan.pipeline, []*spanset{{spans: td.spans}}, td)
+	sets, err := e.pipeline(plan.Pipeline, []*spanset{{spans: td.spans}}, td)
 	if err != nil {
 		return err
 	}
@@ -275,13 +305,13 @@ func (e *evaluator) observeTrace(plan *metricsPlan, td *traceData, agg *aggregat
 			if slot < 0 {
 				continue
 			}
-			labels, err := e.groupLabels(plan.fn, td, sp)
+			labels, err := e.groupLabels(plan.Func, td, sp)
 			if err != nil {
 				return err
 			}
 			x := nilValue
-			if plan.fn.Attr != nil {
-				if x, err = e.firstValue(plan.fn.Attr, td, sp); err != nil {
+			if plan.Func.Attr != nil {
+				if x, err = e.firstValue(plan.Func.Attr, td, sp); err != nil {
 					return err
 				}
 				if !x.isNumeric() {
@@ -294,7 +324,7 @@ func (e *evaluator) observeTrace(plan *metricsPlan, td *traceData, agg *aggregat
 			agg.add(labels, slot, x)
 			if agg.exemplars > 0 {
 				v := float64(sp.ref.Span.Duration()) / 1e9
-				if plan.fn.Attr != nil {
+				if plan.Func.Attr != nil {
 					v = metricValue(x)
 				}
 				agg.acc(labels).addExemplar(slot, exemplarCand{

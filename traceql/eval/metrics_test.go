@@ -332,3 +332,85 @@ func TestMetricsExemplars(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsMath checks arithmetic between metrics pipelines and numbers
+// against the operands evaluated on their own.
+func TestMetricsMath(t *testing.T) {
+	src, _, start, end := metricsFixture(t)
+	opts := eval.MetricsOptions{Start: start, End: end, Step: (end.Sub(start) / 20).Truncate(time.Millisecond)}
+	run := func(q string) map[string]map[int64]float64 {
+		t.Helper()
+		res, err := eval.Metrics(context.Background(), src, q, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out := map[string]map[int64]float64{}
+		for _, s := range res.Series {
+			k := eval.PromLabels(s)
+			out[k] = map[int64]float64{}
+			for _, p := range s.Samples {
+				out[k][p.TimestampMs] = p.Value
+			}
+		}
+		return out
+	}
+	total := run(`{ } | count_over_time()`)[`{__name__="count_over_time"}`]
+	errs := run(`{ status = error } | count_over_time()`)[`{__name__="count_over_time"}`]
+	bySvc := run(`{ } | count_over_time() by (resource.service.name)`)
+	errBySvc := run(`{ status = error } | count_over_time() by (resource.service.name)`)
+	if len(total) == 0 || len(errs) == 0 || len(bySvc) < 3 || len(errBySvc) == 0 {
+		t.Fatalf("operands: %d %d %d %d", len(total), len(errs), len(bySvc), len(errBySvc))
+	}
+	check := func(q string, want map[string]map[int64]float64) {
+		t.Helper()
+		got := run(q)
+		if len(got) != len(want) {
+			t.Errorf("%s: %d series, want %d", q, len(got), len(want))
+		}
+		for k, ws := range want {
+			gs := got[k]
+			if len(gs) != len(ws) {
+				t.Errorf("%s: %s has %d samples, want %d", q, k, len(gs), len(ws))
+			}
+			for ts, w := range ws {
+				if g, ok := gs[ts]; !ok || math.Abs(g-w) > 1e-12 {
+					t.Errorf("%s: %s at %d = %v (present %v), want %v", q, k, ts, g, ok, w)
+				}
+			}
+		}
+	}
+	// Unlabelled / unlabelled: the error ratio; 0/0 intervals have no sample.
+	ratio := map[int64]float64{}
+	for ts, n := range total {
+		if n > 0 {
+			ratio[ts] = errs[ts] / n
+		}
+	}
+	check(`({ status = error } | count_over_time()) / ({ } | count_over_time())`,
+		map[string]map[int64]float64{`{__name__="count_over_time"}`: ratio})
+	// Series and constants (folded).
+	scaled, share, diff := map[string]map[int64]float64{}, map[string]map[int64]float64{}, map[string]map[int64]float64{}
+	for k, s := range bySvc {
+		scaled[k], share[k] = map[int64]float64{}, map[int64]float64{}
+		for ts, v := range s {
+			scaled[k][ts] = v*6 + 1
+			if total[ts] > 0 {
+				share[k][ts] = v / total[ts]
+			}
+		}
+		if len(share[k]) == 0 {
+			delete(share, k)
+		}
+		if e, ok := errBySvc[k]; ok {
+			diff[k] = map[int64]float64{}
+			for ts, v := range e {
+				diff[k][ts] = s[ts] - v
+			}
+		}
+	}
+	check(`({ } | count_over_time() by (resource.service.name)) * (2 * 3) + 1`, scaled)
+	// Labelled / unlabelled: every service's share of all spans.
+	check(`({ } | count_over_time() by (resource.service.name)) / ({ } | count_over_time())`, share)
+	// Labelled - labelled: matched by label set; services without errors drop out.
+	check(`({ } | count_over_time() by (resource.service.name)) - ({ status = error } | count_over_time() by (resource.service.name))`, diff)
+}
