@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracectl/tracectl/internal/chart"
 	"github.com/tracectl/tracectl/internal/ui"
 	"github.com/tracectl/tracectl/traceql"
 	"github.com/tracectl/tracectl/traceql/eval"
@@ -21,6 +22,7 @@ type metricsOptions struct {
 	instant     bool
 	approx      bool
 	allSteps    bool
+	plot        bool
 	concurrency int
 	output      *outputFlag
 }
@@ -42,7 +44,8 @@ power-of-two buckets instead, dropping values below 2 and float attributes.
 
 Output formats:
   table  one row per series: labels, then a column per step (or min, avg,
-         max and last value when there are more than 8 steps)
+         max and last value when there are more than 8 steps); --plot draws
+         a text chart of each series instead
   json   the JSON of Tempo's GET /api/metrics/query_range response
   prom   Prometheus text exposition: the last sample of each series, or every
          sample with its timestamp (--all-steps)
@@ -70,6 +73,7 @@ Exit status:
 	f.BoolVar(&o.instant, "instant", false, "one value per series over the whole range")
 	f.BoolVar(&o.approx, "approx", false, "quantiles from Tempo's power-of-two buckets instead of exact values")
 	f.BoolVar(&o.allSteps, "all-steps", false, "prom output: every sample with its timestamp, not only the last")
+	f.BoolVar(&o.plot, "plot", false, "table output: draw a text chart of each series")
 	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
 	addOutputFlag(f, o.output)
 	return cmd
@@ -107,7 +111,34 @@ func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
 		_, err := fmt.Fprint(g.io.Out, eval.PromText(res, metricName(root), o.allSteps))
 		return err
 	}
+	if o.plot {
+		return plotMetrics(g, res)
+	}
 	return renderMetricsTable(g, res)
+}
+
+// plotMetrics draws every series as a text chart, as wide as the terminal
+// (80 columns when stdout is not one).
+func plotMetrics(g *globals, res *eval.MetricsResult) error {
+	width := 80
+	if w := g.io.OutWidth(); w > 0 {
+		width = w
+	}
+	for _, s := range res.Series {
+		ps := make([]chart.Point, len(s.Samples))
+		for i, p := range s.Samples {
+			ps[i] = chart.Point{Time: time.UnixMilli(p.TimestampMs), Value: p.Value}
+		}
+		steps := 1
+		if res.Step > 0 {
+			steps = int(res.End.Sub(res.Start)/res.Step) + 1
+		}
+		cols := min(max(10, width-12), steps)
+		if _, err := fmt.Fprintln(g.io.Out, chart.Render(eval.PromLabels(s), ps, res.Start, res.End, cols, 8)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // metricName is the metric name of -o prom: the metrics function.

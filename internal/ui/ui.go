@@ -39,6 +39,19 @@ func System() *IO {
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
+// OutWidth is the width of the terminal stdout is, or 0 when it is not one.
+func (s *IO) OutWidth() int {
+	f, ok := s.Out.(*os.File)
+	if !ok || !s.OutTTY {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
 // Table writes rows under header: an aligned table when tty is true, else
 // tab-separated lines with a header line (so `cut`/`awk` scripts can name
 // columns by the first line).
