@@ -34,6 +34,10 @@ func FieldsOf(root *traceql.RootExpr) store.Fields {
 			default: // unscoped: span, resource, event, link, instrumentation
 				f = store.AllFields
 			}
+		case *traceql.MetricsFunc:
+			if x.Op == traceql.MetricsCompare { // counts every attribute
+				f.SpanAttributes, f.ResourceAttributes = true, true
+			}
 		case *traceql.Intrinsic:
 			switch x.Intrinsic {
 			case traceql.IntrinsicEventName, traceql.IntrinsicEventTimeSinceStart:

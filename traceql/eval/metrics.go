@@ -187,13 +187,17 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	if err != nil {
 		return nil, err
 	}
-	aggs := map[*traceql.MetricsPipeline]*aggregator{}
+	aggs := map[*traceql.MetricsPipeline]seriesSource{}
 	var services []string // a hint only when every pipeline requires services
 	allRequire := true
 	for _, mp := range plans {
-		agg := newAggregator(mp.Func, iv, opts.Approx)
-		agg.exemplars = exemplars
-		aggs[mp] = agg
+		if mp.Func.Op == traceql.MetricsCompare {
+			aggs[mp] = newCompareAgg(mp.Func, iv)
+		} else {
+			agg := newAggregator(mp.Func, iv, opts.Approx)
+			agg.exemplars = exemplars
+			aggs[mp] = agg
+		}
 		svc := requiredServicesOf(mp.Pipeline)
 		allRequire = allRequire && svc != nil
 		services = unionStrings(services, svc)
@@ -217,7 +221,14 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 		res.Metrics.InspectedTraces++
 		res.Metrics.InspectedSpans += len(td.spans)
 		for _, mp := range plans {
-			if err := e.observeTrace(mp, td, aggs[mp]); err != nil {
+			var err error
+			switch agg := aggs[mp].(type) {
+			case *aggregator:
+				err = e.observeTrace(mp, td, agg)
+			case *compareAgg:
+				err = e.observeCompare(mp, td, agg)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -241,6 +252,9 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	return res, nil
 }
 
+// seriesSource is an aggregator that renders series.
+type seriesSource interface{ series() []*Series }
+
 // planMetrics returns the metrics pipelines of a metrics expression (one,
 // or several combined by arithmetic), rejecting what is not supported.
 func planMetrics(x traceql.Expr) ([]*traceql.MetricsPipeline, error) {
@@ -250,9 +264,6 @@ func planMetrics(x traceql.Expr) ([]*traceql.MetricsPipeline, error) {
 		mp, ok := n.(*traceql.MetricsPipeline)
 		if !ok {
 			return true
-		}
-		if mp.Func.Op == traceql.MetricsCompare {
-			err = errors.New("compare() is not yet supported by tracectl metrics")
 		}
 		out = append(out, mp)
 		return false

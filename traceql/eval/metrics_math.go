@@ -19,7 +19,7 @@ type metricsValue struct {
 // aggregated: pipelines give their series, second stages filter them, and
 // arithmetic combines series with series (matched by label set, an
 // unlabelled side applying to every series of the other) or numbers.
-func evalMetrics(x traceql.Expr, aggs map[*traceql.MetricsPipeline]*aggregator) (metricsValue, error) {
+func evalMetrics(x traceql.Expr, aggs map[*traceql.MetricsPipeline]seriesSource) (metricsValue, error) {
 	switch x := x.(type) {
 	case *traceql.MetricsPipeline:
 		return metricsValue{series: aggs[x].series()}, nil

@@ -414,3 +414,106 @@ func TestMetricsMath(t *testing.T) {
 	// Labelled - labelled: matched by label set; services without errors drop out.
 	check(`({ } | count_over_time() by (resource.service.name)) - ({ status = error } | count_over_time() by (resource.service.name))`, diff)
 }
+
+// TestMetricsCompare checks compare() against counts over the same spans:
+// group totals, per-value counts of the selection and baseline, and the
+// topN cut.
+func TestMetricsCompare(t *testing.T) {
+	src, spans, start, end := metricsFixture(t)
+	opts := eval.MetricsOptions{Start: start, End: end, Instant: true}
+	errBySvc, okBySvc := map[string]float64{}, map[string]float64{}
+	var errs, oks float64
+	for _, r := range spans {
+		svc := r.Resource.ServiceName()
+		if r.Span.Status.Code == model.StatusError {
+			errs++
+			errBySvc[svc]++
+		} else {
+			oks++
+			okBySvc[svc]++
+		}
+	}
+	value := func(res *eval.MetricsResult, labels string) (float64, bool) {
+		for _, s := range res.Series {
+			if eval.PromLabels(s) == labels {
+				return s.Samples[0].Value, true
+			}
+		}
+		return 0, false
+	}
+	res, err := eval.Metrics(context.Background(), src, `{ } | compare({ status = error }, 1000)`, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		labels string
+		want   float64
+	}{
+		{`{__meta_type="selection_total", name="nil"}`, errs},
+		{`{__meta_type="baseline_total", name="nil"}`, oks},
+		{`{__meta_type="selection", status="error"}`, errs},
+	} {
+		if got, ok := value(res, tc.labels); !ok || got != tc.want {
+			t.Errorf("%s = %v (present %v), want %v", tc.labels, got, ok, tc.want)
+		}
+	}
+	for svc, n := range errBySvc {
+		l := `{__meta_type="selection", resource.service.name="` + svc + `"}`
+		if got, _ := value(res, l); got != n {
+			t.Errorf("%s = %v, want %v", l, got, n)
+		}
+	}
+	for svc, n := range okBySvc {
+		l := `{__meta_type="baseline", resource.service.name="` + svc + `"}`
+		if got, _ := value(res, l); got != n {
+			t.Errorf("%s = %v, want %v", l, got, n)
+		}
+	}
+	// topN = 2: two values per attribute, the rest counted as too many.
+	res, err = eval.Metrics(context.Background(), src, `{ } | compare({ status = error }, 2)`, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept float64
+	n := 0
+	for _, s := range res.Series {
+		l := eval.PromLabels(s)
+		if strings.HasPrefix(l, `{__meta_type="baseline", resource.service.name=`) {
+			kept += s.Samples[0].Value
+			n++
+		}
+	}
+	cut, ok := value(res, `{__meta_type="baseline", __meta_error="__too_many_values__", resource.service.name="nil"}`)
+	if n != 2 || !ok || kept+cut != oks {
+		t.Errorf("topN 2: %d service series holding %v, %v cut (present %v); want 2 holding all %v with the cut", n, kept, cut, ok, oks)
+	}
+}
+
+// TestMetricsNilLabels: nil group values are left out of the label set;
+// when every value is nil the first label is kept with value "nil".
+func TestMetricsNilLabels(t *testing.T) {
+	src, spans, start, end := metricsFixture(t)
+	opts := eval.MetricsOptions{Start: start, End: end, Instant: true}
+	for _, tc := range []struct {
+		q    string
+		want map[string]float64
+	}{
+		{`{ } | count_over_time() by (span.nope)`, map[string]float64{`{span.nope="nil"}`: float64(len(spans))}},
+		{`{ resource.service.name = "mysql" } | count_over_time() by (span.nope, resource.service.name)`,
+			map[string]float64{`{resource.service.name="mysql"}`: 0}},
+	} {
+		res, err := eval.Metrics(context.Background(), src, tc.q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Series) != len(tc.want) {
+			t.Fatalf("%s: %d series, want %d", tc.q, len(res.Series), len(tc.want))
+		}
+		for _, s := range res.Series {
+			w, ok := tc.want[eval.PromLabels(s)]
+			if !ok || (w > 0 && s.Samples[0].Value != w) {
+				t.Errorf("%s: series %s = %v, want one of %v", tc.q, eval.PromLabels(s), s.Samples[0].Value, tc.want)
+			}
+		}
+	}
+}
