@@ -338,3 +338,41 @@ func setTraceID(t *model.Trace, id model.TraceID) {
 		}
 	}
 }
+
+// TestUnorderedCloseAndCancel stops unordered scans early: Close after one
+// trace and a cancelled context both end every worker goroutine.
+func TestUnorderedCloseAndCancel(t *testing.T) {
+	s := splitTraceStore(t)
+	s.SetConcurrency(3)
+	before := runtime.NumGoroutine()
+	it, err := s.Traces(context.Background(), store.Request{Unordered: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !it.Next() {
+		t.Fatalf("no trace: %v", it.Err())
+	}
+	if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	it, err = s.Traces(ctx, store.Request{Unordered: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for it.Next() {
+		if n++; n == 10 {
+			cancel()
+		}
+	}
+	if !errors.Is(it.Err(), context.Canceled) {
+		t.Errorf("after cancel: Err = %v, want context.Canceled", it.Err())
+	}
+	it.Close()
+	time.Sleep(10 * time.Millisecond) // the closer goroutine returns right after closing the channel
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines before the scans, %d after", before, after)
+	}
+}
