@@ -1,0 +1,128 @@
+package gen
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tracectl/tracectl/codec/otlp"
+	"github.com/tracectl/tracectl/model"
+)
+
+// FileOptions say what WriteFiles writes.
+type FileOptions struct {
+	Dir       string // created if missing
+	Spans     int    // total spans (the last trace may overshoot by < 60)
+	FileSpans int    // spans per file (default 100,000)
+	JSON      bool   // OTLP JSON (.json) instead of protobuf (.pb)
+	// Progress, when set, is called after each file with the spans so far.
+	Progress func(spans int)
+}
+
+// Summary is what WriteFiles wrote.
+type Summary struct {
+	Files, Traces, Spans int
+	Bytes                int64
+}
+
+// WriteFiles generates traces until opts.Spans spans are written, as OTLP
+// export requests of about FileSpans spans (one ResourceSpans per service,
+// as an exporter batches them), one per file named traces-000001.pb (or
+// .json).
+func (g *Generator) WriteFiles(ctx context.Context, opts FileOptions) (Summary, error) {
+	if opts.FileSpans <= 0 {
+		opts.FileSpans = 100_000
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return Summary{}, err
+	}
+	var sum Summary
+	for sum.Spans < opts.Spans {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		var batch []*model.Trace
+		n := 0
+		for n < opts.FileSpans && sum.Spans+n < opts.Spans {
+			t := g.Trace()
+			batch = append(batch, t)
+			n += t.SpanCount()
+		}
+		sum.Files++
+		ext := ".pb"
+		if opts.JSON {
+			ext = ".json"
+		}
+		path := filepath.Join(opts.Dir, fmt.Sprintf("traces-%06d%s", sum.Files, ext))
+		size, err := writeFile(path, exportBatch(batch), opts.JSON)
+		if err != nil {
+			return sum, err
+		}
+		sum.Traces += len(batch)
+		sum.Spans += n
+		sum.Bytes += size
+		if opts.Progress != nil {
+			opts.Progress(sum.Spans)
+		}
+	}
+	return sum, nil
+}
+
+// exportBatch regroups traces the way an SDK exporter batches them: one
+// ResourceSpans per service, holding the spans of every trace.
+func exportBatch(traces []*model.Trace) []*model.Trace {
+	var out model.Trace
+	index := map[string]int{}
+	for _, t := range traces {
+		for i := range t.ResourceSpans {
+			rs := &t.ResourceSpans[i]
+			svc := rs.Resource.ServiceName()
+			k, ok := index[svc]
+			if !ok {
+				k = len(out.ResourceSpans)
+				index[svc] = k
+				out.ResourceSpans = append(out.ResourceSpans, model.ResourceSpans{
+					Resource: rs.Resource, ScopeSpans: []model.ScopeSpans{{Scope: rs.ScopeSpans[0].Scope}},
+				})
+			}
+			dst := &out.ResourceSpans[k].ScopeSpans[0]
+			for j := range rs.ScopeSpans {
+				dst.Spans = append(dst.Spans, rs.ScopeSpans[j].Spans...)
+			}
+		}
+	}
+	return []*model.Trace{&out}
+}
+
+// writeFile writes one OTLP file (to a temporary name first, so a reader
+// never sees half a file) and returns its size.
+func writeFile(path string, traces []*model.Trace, json bool) (int64, error) {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if json {
+		err = otlp.EncodeJSON(w, traces)
+	} else {
+		err = otlp.EncodeProto(w, traces)
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	st, err := os.Stat(tmp)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), os.Rename(tmp, path)
+}
