@@ -1,0 +1,56 @@
+package sampler
+
+import "github.com/tracectl/tracectl/model"
+
+// PolicyVote is one policy's vote on a trace, with the reason.
+type PolicyVote struct {
+	Policy string `json:"policy"`
+	Type   string `json:"type"`
+	Vote   Vote   `json:"-"`
+	Reason string `json:"reason"`
+	// Skipped is true for policies not evaluated because an earlier one
+	// decided (a drop, or a sample with sample_on_first_match).
+	Skipped bool `json:"skipped,omitempty"`
+}
+
+// Decision is the final verdict on one trace.
+type Decision struct {
+	TraceID model.TraceID
+	// Final is Sampled, NotSampled or Dropped.
+	Final Vote
+	// Policy is the policy that decided: the first that sampled, or the
+	// drop policy; "" when nothing sampled.
+	Policy string
+	Votes  []PolicyVote
+}
+
+// Kept reports whether the trace is forwarded.
+func (d *Decision) Kept() bool { return d.Final == Sampled }
+
+// Decide runs the policies over t as the Collector does at decision
+// time: drop policies first (the first that votes Dropped ends it), then
+// the rest in order (ending at the first Sampled with
+// sample_on_first_match); dropped beats sampled beats not sampled.
+func (c *Config) Decide(t *model.Trace) Decision {
+	d := Decision{TraceID: t.TraceID, Final: NotSampled, Votes: make([]PolicyVote, 0, len(c.Policies))}
+	stop := false
+	for _, p := range c.Policies {
+		pv := PolicyVote{Policy: p.Name, Type: p.Type}
+		if stop {
+			pv.Skipped = true
+			pv.Reason = "not evaluated"
+			d.Votes = append(d.Votes, pv)
+			continue
+		}
+		pv.Vote, pv.Reason = p.eval.evaluate(t)
+		d.Votes = append(d.Votes, pv)
+		switch {
+		case pv.Vote == Dropped:
+			d.Final, d.Policy, stop = Dropped, p.Name, true
+		case pv.Vote == Sampled && d.Final != Sampled:
+			d.Final, d.Policy = Sampled, p.Name
+			stop = c.SampleOnFirstMatch
+		}
+	}
+	return d
+}
