@@ -2,9 +2,9 @@ package sampler
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/big"
-	"hash/fnv"
 	"regexp"
 	"slices"
 	"strconv"
@@ -60,7 +60,7 @@ func voteOf(b bool) Vote {
 	return NotSampled
 }
 
-func shortID(id model.SpanID) string { return id.String()[:8] }
+func shortID(id model.SpanID) string { return id.String() }
 
 type alwaysSample struct{}
 

@@ -33,10 +33,10 @@ type PolicyStats struct {
 
 // Report is what a replay kept and dropped.
 type Report struct {
-	Traces      int64 `json:"traces"`
-	Spans       int64 `json:"spans"`
-	KeptTraces  int64 `json:"kept_traces"`
-	KeptSpans   int64 `json:"kept_spans"`
+	Traces     int64 `json:"traces"`
+	Spans      int64 `json:"spans"`
+	KeptTraces int64 `json:"kept_traces"`
+	KeptSpans  int64 `json:"kept_spans"`
 	// DroppedTraces counts traces not kept; DroppedByPolicy those of them
 	// a drop policy removed.
 	DroppedTraces   int64         `json:"dropped_traces"`
