@@ -122,6 +122,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newMetricsCmd(g),
 		newRedactCmd(g, nil),
 		newMetricsgenCmd(g, nil),
+		newSampleCmd(g),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root
