@@ -41,6 +41,7 @@ type TestCase struct {
 	Policy   *string           `yaml:"policy"`
 	Policies map[string]string `yaml:"policies"`
 	Line     int               `yaml:"-"`
+	Col      int               `yaml:"-"`
 }
 
 // ParseTestFile reads a test file; unknown fields are errors.
@@ -57,7 +58,7 @@ func ParseTestFile(file string, data []byte) (*TestFile, error) {
 		if tests := lookup(doc.Content[0], "tests"); tests != nil {
 			for i, n := range tests.Content {
 				if i < len(tf.Tests) {
-					tf.Tests[i].Line = n.Line
+					tf.Tests[i].Line, tf.Tests[i].Col = n.Line, n.Column
 				}
 			}
 		}
@@ -71,7 +72,7 @@ func ParseTestFile(file string, data []byte) (*TestFile, error) {
 	}
 	for _, tc := range tf.Tests {
 		at := func(msg string, args ...any) {
-			errs = append(errs, &Error{File: file, Line: tc.Line, Col: 1, Msg: fmt.Sprintf(msg, args...)})
+			errs = append(errs, &Error{File: file, Line: tc.Line, Col: tc.Col, Msg: fmt.Sprintf(msg, args...)})
 		}
 		if _, err := model.ParseTraceID(tc.TraceID); err != nil {
 			at("%v", err)
