@@ -35,9 +35,12 @@ type Policy struct {
 	Name string
 	Type string
 	Line int
-	// Subs are the sub-policies of and, not and drop.
+	// Subs are the sub-policies of and, not, drop and composite.
 	Subs []*Policy
 	eval evaluator
+	// rate and comp are set for the stateful types (eval is nil).
+	rate *rateSpec
+	comp *compositeSpec
 }
 
 // Error is a config error at a position.
@@ -99,7 +102,7 @@ var leafTypes = []string{
 	TypeTraceFlags, TypeBooleanAttribute, TypeOTTLCondition,
 }
 
-var unsupportedTypes = []string{TypeRateLimiting, TypeBytesLimiting, TypeComposite, TypeOTTLCondition, TypeTraceFlags}
+var unsupportedTypes = []string{TypeBytesLimiting, TypeOTTLCondition, TypeTraceFlags}
 
 var processorKeys = []string{
 	"decision_wait", "num_traces", "expected_new_traces_per_sec", "decision_cache", "policies",
@@ -292,7 +295,7 @@ func (p *parser) processor(n *yaml.Node) *Config {
 	seen := map[string]bool{}
 	var drops, rest []*Policy
 	for _, item := range pol.Content {
-		pl := p.policy(item, "", true)
+		pl := p.policy(item, "", levelTop)
 		if pl == nil {
 			continue
 		}
@@ -315,9 +318,17 @@ func (p *parser) processor(n *yaml.Node) *Config {
 // policyKeys are the keys a policy mapping may have.
 var policyKeys = append([]string{"name", "type", "and", "not", "drop", "composite"}, leafTypes...)
 
+// Where a policy sits: and, not, drop and composite only at the top
+// level, and also inside composite; stateful types only at the top level.
+const (
+	levelTop = iota
+	levelComposite
+	levelSub
+)
+
 // policy decodes one policy; parent names the enclosing policy for
 // messages ("" at the top level).
-func (p *parser) policy(n *yaml.Node, parent string, top bool) *Policy {
+func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "policy: want a mapping, got %s", kindName(n))
 		return nil
@@ -342,7 +353,8 @@ func (p *parser) policy(n *yaml.Node, parent string, top bool) *Policy {
 	pl.Type, _ = p.str(tn, "type")
 	switch {
 	case slices.Contains(leafTypes, pl.Type):
-	case top && (pl.Type == TypeAnd || pl.Type == TypeNot || pl.Type == TypeDrop || pl.Type == TypeComposite):
+	case level == levelTop && (pl.Type == TypeAnd || pl.Type == TypeNot || pl.Type == TypeDrop || pl.Type == TypeComposite):
+	case level == levelComposite && pl.Type == TypeAnd:
 	case slices.Contains([]string{TypeAnd, TypeNot, TypeDrop, TypeComposite}, pl.Type):
 		p.errorf(tn, "%s: type %s is not allowed inside %s", where, pl.Type, parent)
 		return nil
@@ -352,6 +364,10 @@ func (p *parser) policy(n *yaml.Node, parent string, top bool) *Policy {
 	}
 	if slices.Contains(unsupportedTypes, pl.Type) {
 		p.errorf(tn, "%s: type %s is %s", where, pl.Type, Unsupported)
+		return nil
+	}
+	if level != levelTop && pl.Type == TypeRateLimiting {
+		p.errorf(tn, "%s: type %s inside %s is %s", where, pl.Type, parent, Unsupported)
 		return nil
 	}
 	body := f[pl.Type]
@@ -535,7 +551,7 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			return nil
 		}
 		for _, s := range subs.Content {
-			if sp := p.policy(s, pl.Name, false); sp != nil {
+			if sp := p.policy(s, pl.Name, levelSub); sp != nil {
 				pl.Subs = append(pl.Subs, sp)
 			}
 		}
@@ -543,6 +559,84 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			return drop{subs: pl.Subs}
 		}
 		return and{subs: pl.Subs}
+	case TypeRateLimiting:
+		f := p.fields(n, ctx, []string{"spans_per_second", "burst_capacity"})
+		var sps, burst int64
+		if v := f["spans_per_second"]; v != nil {
+			sps, _ = p.int(v, ctx+".spans_per_second")
+		}
+		if v := f["burst_capacity"]; v != nil {
+			burst, _ = p.int(v, ctx+".burst_capacity")
+		}
+		if sps <= 0 {
+			p.errorf(n, "%s.spans_per_second: must be above 0", ctx)
+		}
+		if burst <= 0 {
+			burst = 2 * sps
+		}
+		pl.rate = &rateSpec{sps: sps, burst: burst}
+		return nil
+	case TypeComposite:
+		f := p.fields(n, ctx, []string{"max_total_spans_per_second", "policy_order", "composite_sub_policy", "rate_allocation"})
+		c := &compositeSpec{}
+		if v := f["max_total_spans_per_second"]; v != nil {
+			c.maxTotal, _ = p.int(v, ctx+".max_total_spans_per_second")
+		}
+		if c.maxTotal <= 0 {
+			p.errorf(n, "%s.max_total_spans_per_second: must be above 0", ctx)
+		}
+		if v := f["policy_order"]; v != nil {
+			p.strings(v, ctx+".policy_order") // read but ignored, as by the Collector
+		}
+		subs := f["composite_sub_policy"]
+		if subs == nil || subs.Kind != yaml.SequenceNode || len(subs.Content) == 0 {
+			at := n
+			if subs != nil {
+				at = subs
+			}
+			p.errorf(at, "%s.composite_sub_policy: want a non-empty list of policies", ctx)
+			return nil
+		}
+		for _, s := range subs.Content {
+			if sp := p.policy(s, pl.Name, levelComposite); sp != nil {
+				pl.Subs = append(pl.Subs, sp)
+			}
+		}
+		percent := map[string]int64{}
+		if v := f["rate_allocation"]; v != nil {
+			if v.Kind != yaml.SequenceNode {
+				p.errorf(v, "%s.rate_allocation: want a list, got %s", ctx, kindName(v))
+			} else {
+				for _, a := range v.Content {
+					af := p.fields(a, ctx+".rate_allocation", []string{"policy", "percent"})
+					var name string
+					var pct int64
+					if x := af["policy"]; x != nil {
+						name, _ = p.str(x, ctx+".rate_allocation.policy")
+					}
+					if x := af["percent"]; x != nil {
+						if pct, _ = p.int(x, ctx+".rate_allocation.percent"); pct < 0 || pct > 100 {
+							p.errorf(x, "%s.rate_allocation.percent: %d is out of range [0, 100]", ctx, pct)
+						}
+					}
+					if !slices.ContainsFunc(pl.Subs, func(s *Policy) bool { return s.Name == name }) {
+						p.errorf(a, "%s.rate_allocation: no sub-policy %q", ctx, name)
+					}
+					percent[name] = pct
+				}
+			}
+		}
+		// Allocation per sub-policy: percent% of the total, or an equal
+		// share when the percent is missing or 0 (truncated to whole spans).
+		for _, s := range pl.Subs {
+			alloc := float64(c.maxTotal) / float64(len(subs.Content))
+			if pct := percent[s.Name]; pct > 0 {
+				alloc = float64(pct) / 100 * float64(c.maxTotal)
+			}
+			c.alloc = append(c.alloc, int64(alloc))
+		}
+		pl.comp = c
+		return nil
 	case TypeNot:
 		f := p.fields(n, ctx, []string{"not_sub_policy"})
 		sub := f["not_sub_policy"]
@@ -550,7 +644,7 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			p.errorf(n, "%s.not_sub_policy: required", ctx)
 			return nil
 		}
-		if sp := p.policy(sub, pl.Name, false); sp != nil {
+		if sp := p.policy(sub, pl.Name, levelSub); sp != nil {
 			pl.Subs = []*Policy{sp}
 			return not{sub: sp}
 		}

@@ -1,6 +1,10 @@
 package sampler
 
-import "github.com/tracectl/tracectl/model"
+import (
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+)
 
 // PolicyVote is one policy's vote on a trace, with the reason.
 type PolicyVote struct {
@@ -31,26 +35,14 @@ func (d *Decision) Kept() bool { return d.Final == Sampled }
 // time: drop policies first (the first that votes Dropped ends it), then
 // the rest in order (ending at the first Sampled with
 // sample_on_first_match); dropped beats sampled beats not sampled.
+// Stateful policies (rate_limiting, composite) see t alone, with full
+// budgets, at its simulated decision time; Replay runs them over all
+// traces in decision-time order.
 func (c *Config) Decide(t *model.Trace) Decision {
-	d := Decision{TraceID: t.TraceID, Final: NotSampled, Votes: make([]PolicyVote, 0, len(c.Policies))}
-	stop := false
-	for _, p := range c.Policies {
-		pv := PolicyVote{Policy: p.Name, Type: p.Type}
-		if stop {
-			pv.Skipped = true
-			pv.Reason = "not evaluated"
-			d.Votes = append(d.Votes, pv)
-			continue
-		}
-		pv.Vote, pv.Reason = p.eval.evaluate(t)
-		d.Votes = append(d.Votes, pv)
-		switch {
-		case pv.Vote == Dropped:
-			d.Final, d.Policy, stop = Dropped, p.Name, true
-		case pv.Vote == Sampled && d.Final != Sampled:
-			d.Final, d.Policy = Sampled, p.Name
-			stop = c.SampleOnFirstMatch
-		}
+	var st *state
+	now := time.Time{}
+	if c.Stateful() {
+		st, now = c.newState(), c.DecisionTime(t)
 	}
-	return d
+	return c.decide(t.TraceID, int64(t.SpanCount()), now, liveVoter{c, t}, st)
 }

@@ -19,7 +19,7 @@
 // plain vote), and the final decision is dropped > sampled > not sampled.
 // Policies are evaluated on the whole stored trace, which is what the
 // Collector sees when every span of a trace arrives within decision_wait.
-// Policies that depend on arrival rate (rate_limiting, bytes_limiting,
-// composite) and ottl_condition and trace_flags are not supported yet:
-// Parse reports them as errors.
+// rate_limiting and composite depend on arrival: they run on a simulated
+// clock (see clock.go). bytes_limiting, ottl_condition and trace_flags are
+// not supported yet: Parse reports them as errors.
 package sampler

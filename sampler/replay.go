@@ -1,7 +1,9 @@
 package sampler
 
 import (
+	"bytes"
 	"context"
+	"sort"
 	"time"
 
 	"github.com/tracectl/tracectl/model"
@@ -70,8 +72,11 @@ func NewReport(cfg *Config, slow time.Duration) *Report {
 
 // Add counts one trace and its decision.
 func (r *Report) Add(t *model.Trace, d *Decision) {
-	spans := int64(t.SpanCount())
-	size := EstimateBytes(t)
+	start, end := t.TimeRange()
+	r.add(int64(t.SpanCount()), EstimateBytes(t), hasError(t), end-start, d)
+}
+
+func (r *Report) add(spans, size int64, isErr bool, dur uint64, d *Decision) {
 	r.Traces++
 	r.Spans += spans
 	r.BytesIn += size
@@ -86,14 +91,13 @@ func (r *Report) Add(t *model.Trace, d *Decision) {
 			r.DroppedByPolicy++
 		}
 	}
-	if hasError(t) {
+	if isErr {
 		r.ErrorTraces++
 		if kept {
 			r.ErrorTracesKept++
 		}
 	}
-	start, end := t.TimeRange()
-	if end-start >= uint64(r.Slow) {
+	if dur >= uint64(r.Slow) {
 		r.SlowTraces++
 		if kept {
 			r.SlowTracesKept++
@@ -130,8 +134,14 @@ func hasError(t *model.Trace) bool {
 
 // Replay decides every trace of src in the time range and returns the
 // totals. Traces are read unordered with every field (policies may look
-// at any attribute).
+// at any attribute). A config with stateful policies is replayed on the
+// simulated clock: every trace's stateless votes are recorded first, then
+// traces are decided in decision-time order (OnDecision then sees traces
+// in that order, with votes but no reasons and a nil trace).
 func Replay(ctx context.Context, src store.Source, cfg *Config, opts Options) (*Report, error) {
+	if cfg.Stateful() {
+		return replayClocked(ctx, src, cfg, opts)
+	}
 	it, err := src.Traces(ctx, store.Request{Start: opts.Start, End: opts.End, Unordered: true})
 	if err != nil {
 		return nil, err
@@ -217,4 +227,49 @@ func valueBytes(v model.Value) int64 {
 		return attrBytes(v.Map)
 	}
 	return 8
+}
+
+func replayClocked(ctx context.Context, src store.Source, cfg *Config, opts Options) (*Report, error) {
+	it, err := src.Traces(ctx, store.Request{Start: opts.Start, End: opts.End, Unordered: true})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	off, nvotes := cfg.voteOffsets()
+	var recs []record
+	for it.Next() {
+		if len(recs)%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		recs = append(recs, cfg.newRecord(it.At(), off, nvotes))
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		a, b := &recs[i], &recs[j]
+		if !a.now.Equal(b.now) {
+			return a.now.Before(b.now)
+		}
+		return bytes.Compare(a.id[:], b.id[:]) < 0
+	})
+	r := NewReport(cfg, opts.Slow)
+	st := cfg.newState()
+	for i := range recs {
+		rec := &recs[i]
+		d := cfg.decide(rec.id, rec.spans, rec.now, recordVoter{rec}, st)
+		r.add(rec.spans, rec.size, rec.err, rec.dur, &d)
+		if opts.OnDecision != nil {
+			if err := opts.OnDecision(nil, &d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.finish()
+	return r, nil
 }

@@ -29,8 +29,10 @@ Each trace is decided on all its stored spans.
 
 Supported policy types: always_sample, latency, numeric_attribute,
 probabilistic, status_code, string_attribute, span_count, trace_state,
-boolean_attribute, and, not, drop. Not yet supported: rate_limiting,
-bytes_limiting, composite, ottl_condition, trace_flags (check reports them).
+boolean_attribute, and, not, drop, and on a simulated clock rate_limiting
+and composite: a trace is decided decision_wait after its first span ends,
+traces in that order. Not yet supported: bytes_limiting, ottl_condition,
+trace_flags (check reports them).
 
 In sample subcommands --config is the Collector config; tracectl's own
 settings file comes from TRACECTL_CONFIG or ./tracectl.yaml.`

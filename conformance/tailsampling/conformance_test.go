@@ -281,9 +281,10 @@ var policyConfigs = map[string]string{
 }
 
 // exampleConfigs are the Collector's own example config
-// (tail_sampling_config.yaml) without the policy types sampler does not
-// evaluate yet, and the same without always_sample (which would keep
-// everything and hide the rest).
+// (tail_sampling_config.yaml) without ottl_condition (not evaluated by
+// sampler yet): without the clock-dependent policies (rate_limiting,
+// composite), with and without always_sample (which keeps everything and
+// hides the rest), and with them (always_sample keeps everything).
 func exampleConfigs(t *testing.T) map[string]string {
 	data, err := os.ReadFile(filepath.Join(fixturesDir(t), "opentelemetry-collector-contrib", "tailsampling", "tail_sampling_config.yaml"))
 	if err != nil {
@@ -298,6 +299,9 @@ func exampleConfigs(t *testing.T) map[string]string {
 	for name, skip := range map[string][]string{
 		"example":                {"rate_limiting", "ottl_condition", "composite"},
 		"example_without_always": {"rate_limiting", "ottl_condition", "composite", "always_sample"},
+		// With always_sample every trace is kept whatever the clock, so the
+		// stateful policies can stay in.
+		"example_stateful": {"ottl_condition"},
 	} {
 		var pols []any
 		for _, p := range block["policies"].([]any) {
