@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/tracectl/tracectl/internal/ui"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/sampler"
+	"github.com/tracectl/tracectl/store"
 )
 
 const sampleLong = `Replay OpenTelemetry Collector tail_sampling configs over stored traces.
@@ -75,8 +77,9 @@ func joinErrors(list sampler.ErrorList) string {
 type sampleReplayOptions struct {
 	sampleConfigFlags
 	timeRangeFlags
-	slow   time.Duration
-	output *outputFlag
+	slow        time.Duration
+	writeBucket string
+	output      *outputFlag
 }
 
 func newSampleCmd(g *globals) *cobra.Command {
@@ -99,7 +102,8 @@ traces (--slow) kept / total, and the estimated storage saved.
 
 ` + exitCodesHelp,
 		Example: `  tracectl sample replay --config otelcol.yaml --since 24h
-  tracectl sample replay --config otelcol.yaml --processor tail_sampling/prod -o json`,
+  tracectl sample replay --config otelcol.yaml --processor tail_sampling/prod -o json
+  tracectl sample replay --config otelcol.yaml --write-bucket file://./sampled`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -112,6 +116,7 @@ traces (--slow) kept / total, and the estimated storage saved.
 	o.sampleConfigFlags.add(f)
 	o.timeRangeFlags.add(f, "replay traces")
 	f.DurationVar(&o.slow, "slow", time.Second, "a trace this long or longer counts as slow in the report")
+	f.StringVar(&o.writeBucket, "write-bucket", "", "also write the kept traces as one block to this bucket URL (same --tenant)")
 	addOutputFlag(f, o.output)
 	return cmd
 }
@@ -131,14 +136,74 @@ func runSampleReplay(cmd *cobra.Command, g *globals, o *sampleReplayOptions) err
 		return err
 	}
 	defer closeFn()
-	rep, err := sampler.Replay(ctx, st, cfg, sampler.Options{Start: start, End: end, Slow: o.slow})
+	opts := sampler.Options{Start: start, End: end, Slow: o.slow}
+	kept := map[model.TraceID]bool{}
+	if o.writeBucket != "" && o.writeBucket == g.bucketURL {
+		return errors.New("--write-bucket: the source bucket itself (the kept traces would be stored twice)")
+	}
+	if o.writeBucket != "" {
+		opts.OnDecision = func(_ *model.Trace, d *sampler.Decision) error {
+			if d.Kept() {
+				kept[d.TraceID] = true
+			}
+			return nil
+		}
+	}
+	rep, err := sampler.Replay(ctx, st, cfg, opts)
 	if err != nil {
 		return err
+	}
+	if o.writeBucket != "" {
+		if err := writeKeptTraces(ctx, g, st, o.writeBucket, start, end, kept); err != nil {
+			return fmt.Errorf("--write-bucket: %w", err)
+		}
 	}
 	if o.output.value == "json" {
 		return ui.JSON(g.io.Out, rep)
 	}
 	return renderSampleReport(g, rep)
+}
+
+// writeKeptTraces copies the kept traces, read again in ID order, into one
+// new block in the bucket at url.
+func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url string, start, end time.Time, kept map[model.TraceID]bool) error {
+	if len(kept) == 0 {
+		fmt.Fprintln(g.io.Err, "sample: no trace kept, no block written")
+		return nil
+	}
+	b, err := blocks.OpenBucket(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	w, err := blocks.NewBlockWriter(ctx, blocks.NewStore(b, g.tenant), blocks.WriteOptions{})
+	if err != nil {
+		return err
+	}
+	it, err := src.Traces(ctx, store.Request{Start: start, End: end})
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	defer it.Close()
+	for it.Next() {
+		if t := it.At(); kept[t.TraceID] {
+			if err := w.Add(t); err != nil {
+				w.Abort()
+				return err
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		w.Abort()
+		return err
+	}
+	meta, err := w.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.io.Err, "sample: wrote %d kept traces to block %s in %s\n", len(kept), meta.BlockID, url)
+	return nil
 }
 
 func renderSampleReport(g *globals, r *sampler.Report) error {
