@@ -123,6 +123,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newRedactCmd(g, nil),
 		newMetricsgenCmd(g, nil),
 		newGenCmd(g),
+		newSampleCmd(g),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root

@@ -1,0 +1,447 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/ui"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/sampler"
+	"github.com/tracectl/tracectl/store"
+)
+
+const sampleLong = `Replay OpenTelemetry Collector tail_sampling configs over stored traces.
+
+--config names a Collector config file (otelcol.yaml: the tail_sampling
+processor is picked, or the one named by --processor, e.g.
+tail_sampling/errors) or a bare processor block (a mapping with policies).
+Semantics follow collector-contrib v0.161 with default feature gates.
+Each trace is decided on all its stored spans.
+
+Supported policy types: always_sample, latency, numeric_attribute,
+probabilistic, status_code, string_attribute, span_count, trace_state,
+boolean_attribute, and, not, drop, and on a simulated clock rate_limiting
+and composite: a trace is decided decision_wait after its first span ends,
+traces in that order. Not yet supported: bytes_limiting, ottl_condition,
+trace_flags (check reports them).
+
+In sample subcommands --config is the Collector config; tracectl's own
+settings file comes from TRACECTL_CONFIG or ./tracectl.yaml.`
+
+type sampleConfigFlags struct {
+	config    string
+	processor string
+}
+
+func (o *sampleConfigFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&o.config, "config", "", "Collector config or tail_sampling processor block (YAML)")
+	f.StringVar(&o.processor, "processor", "", "processor ID in a Collector config (default: the only tail_sampling one)")
+}
+
+// load parses the config; errors are printed whole.
+func (o *sampleConfigFlags) load() (*sampler.Config, error) {
+	if o.config == "" {
+		return nil, errors.New("--config: required")
+	}
+	data, err := os.ReadFile(o.config)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := sampler.Parse(o.config, data, o.processor)
+	var list sampler.ErrorList
+	if errors.As(err, &list) {
+		return nil, errors.New(joinErrors(list))
+	}
+	return cfg, err
+}
+
+func joinErrors(list sampler.ErrorList) string {
+	lines := make([]string, len(list))
+	for i, e := range list {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+type sampleReplayOptions struct {
+	sampleConfigFlags
+	timeRangeFlags
+	slow        time.Duration
+	writeBucket string
+	output      *outputFlag
+}
+
+func newSampleCmd(g *globals) *cobra.Command {
+	cmd := newGroupCmd("sample", "Replay and test Collector tail-sampling configs over stored traces",
+		newSampleReplayCmd(g, nil), newSampleExplainCmd(g), newSampleCheckCmd(g), newSampleTestCmd(g))
+	cmd.Long = sampleLong
+	return cmd
+}
+
+func newSampleReplayCmd(g *globals, runF func(*sampleReplayOptions) error) *cobra.Command {
+	o := &sampleReplayOptions{output: newOutputFlag("table", "table", "json")}
+	cmd := &cobra.Command{
+		Use:   "replay --config otelcol.yaml",
+		Short: "Report what a tail-sampling config would keep of the stored traces",
+		Long: sampleLong + `
+
+The report: traces and spans in and kept, dropped traces, keep ratio, per
+policy the traces it matched and decided, error traces kept / total, slow
+traces (--slow) kept / total, and the estimated storage saved.
+
+` + exitCodesHelp,
+		Example: `  tracectl sample replay --config otelcol.yaml --since 24h
+  tracectl sample replay --config otelcol.yaml --processor tail_sampling/prod -o json
+  tracectl sample replay --config otelcol.yaml --write-bucket file://./sampled`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return runSampleReplay(cmd, g, o)
+		},
+	}
+	f := cmd.Flags()
+	o.sampleConfigFlags.add(f)
+	o.timeRangeFlags.add(f, "replay traces")
+	f.DurationVar(&o.slow, "slow", time.Second, "a trace this long or longer counts as slow in the report")
+	f.StringVar(&o.writeBucket, "write-bucket", "", "also write the kept traces as one block to this bucket URL (same --tenant)")
+	addOutputFlag(f, o.output)
+	return cmd
+}
+
+func runSampleReplay(cmd *cobra.Command, g *globals, o *sampleReplayOptions) error {
+	cfg, err := o.load()
+	if err != nil {
+		return err
+	}
+	start, end, err := o.timeRange(time.Now())
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	st, closeFn, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	opts := sampler.Options{Start: start, End: end, Slow: o.slow}
+	kept := map[model.TraceID]bool{}
+	if o.writeBucket != "" && o.writeBucket == g.bucketURL {
+		return errors.New("--write-bucket: the source bucket itself (the kept traces would be stored twice)")
+	}
+	if o.writeBucket != "" {
+		opts.OnDecision = func(_ *model.Trace, d *sampler.Decision) error {
+			if d.Kept() {
+				kept[d.TraceID] = true
+			}
+			return nil
+		}
+	}
+	rep, err := sampler.Replay(ctx, st, cfg, opts)
+	if err != nil {
+		return err
+	}
+	if o.writeBucket != "" {
+		if err := writeKeptTraces(ctx, g, st, o.writeBucket, start, end, kept); err != nil {
+			return fmt.Errorf("--write-bucket: %w", err)
+		}
+	}
+	if o.output.value == "json" {
+		return ui.JSON(g.io.Out, rep)
+	}
+	return renderSampleReport(g, rep)
+}
+
+// writeKeptTraces copies the kept traces, read again in ID order, into one
+// new block in the bucket at url.
+func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url string, start, end time.Time, kept map[model.TraceID]bool) error {
+	if len(kept) == 0 {
+		fmt.Fprintln(g.io.Err, "sample: no trace kept, no block written")
+		return nil
+	}
+	b, err := blocks.OpenBucket(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	w, err := blocks.NewBlockWriter(ctx, blocks.NewStore(b, g.tenant), blocks.WriteOptions{})
+	if err != nil {
+		return err
+	}
+	it, err := src.Traces(ctx, store.Request{Start: start, End: end})
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	defer it.Close()
+	for it.Next() {
+		if t := it.At(); kept[t.TraceID] {
+			if err := w.Add(t); err != nil {
+				w.Abort()
+				return err
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		w.Abort()
+		return err
+	}
+	meta, err := w.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.io.Err, "sample: wrote %d kept traces to block %s in %s\n", len(kept), meta.BlockID, url)
+	return nil
+}
+
+func renderSampleReport(g *globals, r *sampler.Report) error {
+	pct := func(a, b int64) string {
+		if b == 0 {
+			return "-"
+		}
+		return strconv.FormatFloat(100*float64(a)/float64(b), 'f', 1, 64) + "%"
+	}
+	n := strconv.FormatInt
+	rows := [][]string{
+		{"traces", n(r.Traces, 10), n(r.KeptTraces, 10), pct(r.KeptTraces, r.Traces)},
+		{"spans", n(r.Spans, 10), n(r.KeptSpans, 10), pct(r.KeptSpans, r.Spans)},
+		{"error traces", n(r.ErrorTraces, 10), n(r.ErrorTracesKept, 10), pct(r.ErrorTracesKept, r.ErrorTraces)},
+		{"slow traces (>= " + r.Slow.String() + ")", n(r.SlowTraces, 10), n(r.SlowTracesKept, 10), pct(r.SlowTracesKept, r.SlowTraces)},
+		{"estimated bytes", ui.Bytes(r.BytesIn), ui.Bytes(r.BytesKept), pct(r.BytesKept, r.BytesIn)},
+	}
+	if err := ui.Table(g.io.Out, g.io.OutTTY, []string{"", "in", "kept", "kept %"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(g.io.Out)
+	prows := make([][]string, len(r.Policies))
+	for i, p := range r.Policies {
+		prows[i] = []string{p.Name, p.Type, n(p.Matched, 10), n(p.Decided, 10)}
+	}
+	if err := ui.Table(g.io.Out, g.io.OutTTY, []string{"policy", "type", "matched", "decided"}, prows); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.io.Out, "\nkept %d of %d traces (keep ratio %.4f), dropped %d (%d by drop policies); estimated storage saved %s (%.1f%%)\n",
+		r.KeptTraces, r.Traces, r.KeepRatio, r.DroppedTraces, r.DroppedByPolicy, ui.Bytes(r.BytesIn-r.BytesKept), 100*r.SavedRatio)
+	return nil
+}
+
+func newSampleExplainCmd(g *globals) *cobra.Command {
+	var o sampleConfigFlags
+	output := newOutputFlag("text", "text", "json")
+	cmd := &cobra.Command{
+		Use:   "explain --config otelcol.yaml TRACEID",
+		Short: "Show each policy's vote on one stored trace, with the reason",
+		Long: sampleLong + `
+
+` + exitCodesHelp + `
+  (1: no block holds the trace)`,
+		Example: `  tracectl sample explain --config otelcol.yaml 4bf92f3577b34da6a3ce929d0e0e4736`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := model.ParseTraceID(args[0])
+			if err != nil {
+				return err
+			}
+			cfg, err := o.load()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, closeFn, err := g.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			t, err := st.FindTrace(ctx, id)
+			if errors.Is(err, blocks.ErrTraceNotFound) {
+				return &checkFailedError{msg: fmt.Sprintf("trace %s not found", id)}
+			}
+			if err != nil {
+				return err
+			}
+			d := cfg.Decide(t)
+			if output.value == "json" {
+				return ui.JSON(g.io.Out, decisionJSON(&d))
+			}
+			_, err = fmt.Fprint(g.io.Out, sampler.Explain(&d))
+			return err
+		},
+	}
+	o.add(cmd.Flags())
+	addOutputFlag(cmd.Flags(), output)
+	return cmd
+}
+
+type voteJSON struct {
+	Policy string `json:"policy"`
+	Type   string `json:"type"`
+	Vote   string `json:"vote"`
+	Reason string `json:"reason"`
+}
+
+func decisionJSON(d *sampler.Decision) any {
+	votes := make([]voteJSON, len(d.Votes))
+	for i, v := range d.Votes {
+		vote := v.Vote.String()
+		if v.Skipped {
+			vote = "skipped"
+		}
+		votes[i] = voteJSON{v.Policy, v.Type, vote, v.Reason}
+	}
+	return struct {
+		TraceID  string     `json:"trace_id"`
+		Kept     bool       `json:"kept"`
+		Decision string     `json:"decision"`
+		Policy   string     `json:"policy,omitempty"`
+		Votes    []voteJSON `json:"votes"`
+	}{d.TraceID.String(), d.Kept(), d.Final.String(), d.Policy, votes}
+}
+
+func newSampleCheckCmd(g *globals) *cobra.Command {
+	var o sampleConfigFlags
+	cmd := &cobra.Command{
+		Use:   "check --config otelcol.yaml",
+		Short: "Validate a tail-sampling config (file:line:col errors)",
+		Long: sampleLong + `
+
+Reports unknown policy types and fields, bad values, regex errors,
+percentages out of range, duplicate names and policy types tracectl does
+not evaluate yet, each as file:line:col.
+
+` + exitCodesHelp + `
+  (1: the config has errors)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.config == "" {
+				return errors.New("--config: required")
+			}
+			data, err := os.ReadFile(o.config)
+			if err != nil {
+				return err
+			}
+			cfg, err := sampler.Parse(o.config, data, o.processor)
+			var list sampler.ErrorList
+			if errors.As(err, &list) {
+				return &checkFailedError{msg: joinErrors(list)}
+			}
+			if err != nil {
+				return err
+			}
+			name := cfg.Processor
+			if name == "" {
+				name = "processor block"
+			}
+			fmt.Fprintf(g.io.Out, "%s: %s OK: %d policies, decision_wait %s\n", o.config, name, len(cfg.Policies), cfg.DecisionWait)
+			return nil
+		},
+	}
+	o.add(cmd.Flags())
+	return cmd
+}
+
+func newSampleTestCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "test TESTFILE.yaml...",
+		Short: "Check expected sampling decisions for traces in files (like promtool test rules)",
+		Long: `Run tail-sampling policy tests. A test file names a Collector config, input
+trace files (OTLP, Jaeger or Zipkin; paths relative to the test file) and
+the expected decision per trace ID, optionally the deciding policy and
+single policies' votes:
+
+  config: otelcol.yaml
+  processor: tail_sampling        # optional
+  input_files: [traces.json]
+  tests:
+    - trace_id: 4bf92f3577b34da6a3ce929d0e0e4736
+      decision: sampled           # sampled | not_sampled | dropped
+      policy: errors              # optional
+      policies: {slow: not_sampled}
+
+Mismatches are printed one per line as a diff.
+
+` + exitCodesHelp + `
+  (1: a test failed)`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			failed := 0
+			for _, file := range args {
+				n, err := runSampleTestFile(cmd, g, file)
+				if err != nil {
+					return err
+				}
+				failed += n
+			}
+			if failed > 0 {
+				return &checkFailedError{msg: fmt.Sprintf("FAILED: %d mismatches", failed)}
+			}
+			return nil
+		},
+	}
+	return cmd
+}
+
+func runSampleTestFile(cmd *cobra.Command, g *globals, file string) (int, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	tf, err := sampler.ParseTestFile(file, data)
+	var list sampler.ErrorList
+	if errors.As(err, &list) {
+		return 0, errors.New(joinErrors(list))
+	}
+	if err != nil {
+		return 0, err
+	}
+	cf := sampleConfigFlags{config: tf.Path(tf.Config), processor: tf.Processor}
+	cfg, err := cf.load()
+	if err != nil {
+		return 0, err
+	}
+	paths := make([]string, len(tf.InputFiles))
+	for i, p := range tf.InputFiles {
+		paths[i] = tf.Path(p)
+	}
+	b := model.NewTraceBuilder()
+	if _, err := input.Decode(cmd.Context(), paths, input.Options{}, func(_ string, batch codec.Batch) error {
+		for i := range batch {
+			b.AddResourceSpans(&batch[i])
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	res := sampler.RunTests(cfg, b.Traces(), tf)
+	if len(res.Mismatches) == 0 {
+		fmt.Fprintf(g.io.Out, "%s: SUCCESS (%d traces)\n", file, res.Cases)
+		return 0, nil
+	}
+	fmt.Fprintf(g.io.Out, "%s: FAILED (%d of %d traces)\n", file, countTraces(res.Mismatches), res.Cases)
+	for _, m := range res.Mismatches {
+		fmt.Fprintf(g.io.Out, "  trace %s (%s:%d) %s:\n    - want: %s\n    + got:  %s\n", m.TraceID, file, m.Line, m.What, m.Want, m.Got)
+		if m.Reason != "" {
+			fmt.Fprintf(g.io.Out, "      why:  %s\n", m.Reason)
+		}
+	}
+	return len(res.Mismatches), nil
+}
+
+func countTraces(ms []sampler.Mismatch) int {
+	seen := map[string]bool{}
+	for _, m := range ms {
+		seen[m.TraceID] = true
+	}
+	return len(seen)
+}

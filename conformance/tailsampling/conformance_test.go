@@ -1,0 +1,383 @@
+// Package tailsampling checks tracectl's sampler against the OpenTelemetry
+// Collector's tail_sampling processor itself: the same traces go through
+// both and the kept trace IDs must be identical. It is a separate module
+// so the Collector's dependencies stay out of tracectl's go.mod.
+//
+// The processor is driven by Shutdown: every trace is sent whole, then
+// Shutdown decides all pending traces on the data received, which is the
+// complete trace — what sampler assumes. num_traces is raised so no trace
+// is evicted (eviction depends on arrival, not on the policies).
+package tailsampling
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/codec/otlp"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/sampler"
+	"github.com/tracectl/tracectl/store"
+)
+
+// fixturesDir is shared/testdata/external beside the repository.
+func fixturesDir(t *testing.T) string {
+	if d := os.Getenv("TRACECTL_FIXTURES"); d != "" {
+		return d
+	}
+	d, err := filepath.Abs("../../../shared/testdata/external")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Fatalf("shared fixtures: %v", err)
+	}
+	return d
+}
+
+// sharedTraces decodes the real trace files of the shared fixtures (every
+// file the input package can read) and Tempo's vParquet4 block.
+func sharedTraces(t *testing.T) []*model.Trace {
+	dir := fixturesDir(t)
+	var paths []string
+	for _, sub := range []string{"jaeger/skills", "opentelemetry-proto", "opentelemetry-collector", "opentelemetry-collector-contrib/zipkin-v2", "zipkin", "nezha", "crisp"} {
+		_ = filepath.WalkDir(filepath.Join(dir, sub), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".protobuf-bin")) {
+				paths = append(paths, p)
+			}
+			return nil
+		})
+	}
+	b := model.NewTraceBuilder()
+	_, err := input.Decode(context.Background(), paths, input.Options{SkipBad: true}, func(_ string, batch codec.Batch) error {
+		for i := range batch {
+			b.AddResourceSpans(&batch[i])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces := b.Traces()
+
+	ctx := context.Background()
+	bk, err := blocks.OpenBucket(ctx, "file://"+filepath.Join(dir, "tempo", "vparquet4-block"))
+	if err == nil {
+		defer bk.Close()
+		if it, err := blocks.NewStore(bk, "single-tenant").Traces(ctx, store.Request{}); err == nil {
+			if more, err := store.Collect(it); err == nil {
+				traces = append(traces, more...)
+			}
+		}
+	}
+	// One trace per ID: the same trace can be in several files.
+	seen := map[model.TraceID]bool{}
+	out := traces[:0]
+	for _, tr := range traces {
+		if !seen[tr.TraceID] {
+			seen[tr.TraceID] = true
+			out = append(out, tr)
+		}
+	}
+	if len(out) < 20 {
+		t.Fatalf("only %d shared traces", len(out))
+	}
+	return out
+}
+
+// generated builds n traces whose attributes, statuses, durations, span
+// counts and tracestates straddle every policy's edges.
+func generated(n int) []*model.Trace {
+	r := rand.New(rand.NewPCG(7, 161))
+	base := uint64(time.Date(2026, 8, 19, 9, 0, 0, 0, time.UTC).UnixNano())
+	pick := func(vs ...model.Value) model.Value { return vs[r.IntN(len(vs))] }
+	attrs := func() []model.Attribute {
+		var as []model.Attribute
+		if r.IntN(3) == 0 {
+			as = append(as, model.Attribute{Key: "key1", Value: pick(model.IntValue(50), model.IntValue(100), model.IntValue(49), model.IntValue(101),
+				model.IntValue(75), model.IntValue(0), model.IntValue(-5), model.StringValue("75"), model.DoubleValue(75.5))})
+		}
+		if r.IntN(3) == 0 {
+			as = append(as, model.Attribute{Key: "key2", Value: pick(model.StringValue("value1"), model.StringValue("value2"), model.StringValue("value3"),
+				model.StringValue(""), model.StringValue("prefix-value1"), model.IntValue(1))})
+		}
+		if r.IntN(4) == 0 {
+			as = append(as, model.Attribute{Key: "key4", Value: pick(model.BoolValue(true), model.BoolValue(false), model.StringValue("true"))})
+		}
+		if r.IntN(4) == 0 {
+			as = append(as, model.Attribute{Key: "http.url", Value: pick(model.StringValue("https://shop/api/cart"), model.StringValue("http://shop/healthz"),
+				model.StringValue("https://shop/admin/users"), model.StringValue("/api/v2/items"))})
+		}
+		return as
+	}
+	states := []string{"", "key3=value1", "key3=value2", "a=1,key3=value1", "key3=value3", "Key3=value1", "key3=value1,key3=value2", "k=v, key3=value2"}
+	out := make([]*model.Trace, n)
+	for i := range out {
+		var tid model.TraceID
+		for j := range tid {
+			tid[j] = byte(r.Uint32())
+		}
+		start := base + uint64(i)*uint64(time.Millisecond)
+		nspans := 1 + r.IntN(8)
+		nres := 1 + r.IntN(2)
+		tr := &model.Trace{TraceID: tid}
+		for ri := 0; ri < nres; ri++ {
+			rs := model.ResourceSpans{Resource: model.Resource{Attributes: append([]model.Attribute{model.Str("service.name", fmt.Sprintf("svc-%d", ri))}, attrs()...)}}
+			rs.ScopeSpans = []model.ScopeSpans{{Scope: model.Scope{Name: "gen"}}}
+			tr.ResourceSpans = append(tr.ResourceSpans, rs)
+		}
+		for s := 0; s < nspans; s++ {
+			var sid model.SpanID
+			sid[0], sid[7] = byte(i), byte(s+1)
+			off := uint64(r.IntN(3000)) * uint64(time.Millisecond) / 3
+			dur := uint64(r.ExpFloat64() * float64(150*time.Millisecond))
+			if r.IntN(50) == 0 {
+				dur += uint64(6 * time.Second)
+			}
+			sp := model.Span{
+				TraceID: tid, SpanID: sid, Name: fmt.Sprintf("op-%d", s%3),
+				StartTimeUnixNano: start + off, EndTimeUnixNano: start + off + dur,
+				Attributes: attrs(), TraceState: states[r.IntN(len(states))],
+				Status: model.Status{Code: model.StatusCode(r.IntN(3))},
+			}
+			if r.IntN(3) > 0 {
+				sp.Status.Code = model.StatusUnset
+			}
+			rs := &tr.ResourceSpans[r.IntN(nres)]
+			rs.ScopeSpans[0].Spans = append(rs.ScopeSpans[0].Spans, sp)
+		}
+		keep := tr.ResourceSpans[:0]
+		for _, rs := range tr.ResourceSpans {
+			if len(rs.ScopeSpans[0].Spans) > 0 {
+				keep = append(keep, rs)
+			}
+		}
+		tr.ResourceSpans = keep
+		out[i] = tr
+	}
+	return out
+}
+
+// collectorKept runs the real processor with the processor block cfgYAML
+// over traces and returns the kept trace IDs, sorted.
+func collectorKept(t *testing.T, cfgYAML string, traces []*model.Trace) []string {
+	t.Helper()
+	var raw map[string]any
+	if err := yaml.Unmarshal([]byte(cfgYAML), &raw); err != nil {
+		t.Fatal(err)
+	}
+	f := tailsamplingprocessor.NewFactory()
+	cfg := f.CreateDefaultConfig().(*tailsamplingprocessor.Config)
+	if err := confmap.NewFromStringMap(raw).Unmarshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.NumTraces = uint64(len(traces)) + 1
+	cfg.DecisionWait = time.Hour // Shutdown decides, never the ticker
+	sink := new(consumertest.TracesSink)
+	ctx := context.Background()
+	p, err := f.CreateTraces(ctx, processortest.NewNopSettings(f.Type()), cfg, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(ctx, componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range traces {
+		if err := p.ConsumeTraces(ctx, otlp.ToPdata([]*model.Trace{tr})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]bool{}
+	for _, td := range sink.AllTraces() {
+		for _, rs := range td.ResourceSpans().All() {
+			for _, ss := range rs.ScopeSpans().All() {
+				for _, sp := range ss.Spans().All() {
+					id := sp.TraceID()
+					kept[model.TraceID(id).String()] = true
+				}
+			}
+		}
+	}
+	return sortedKeys(kept)
+}
+
+// tracectlKept decides the traces with sampler.
+func tracectlKept(t *testing.T, cfgYAML string, traces []*model.Trace) ([]string, map[string]*sampler.Decision) {
+	t.Helper()
+	cfg, err := sampler.Parse("config.yaml", []byte(cfgYAML), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]bool{}
+	ds := map[string]*sampler.Decision{}
+	for _, tr := range traces {
+		d := cfg.Decide(tr)
+		ds[tr.TraceID.String()] = &d
+		if d.Kept() {
+			kept[tr.TraceID.String()] = true
+		}
+	}
+	return sortedKeys(kept), ds
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// policyConfigs exercise each time-independent policy type, alone so no
+// other policy masks it.
+var policyConfigs = map[string]string{
+	"always_sample":         `policies: [{name: p, type: always_sample}]`,
+	"latency":               `policies: [{name: p, type: latency, latency: {threshold_ms: 300}}]`,
+	"latency_upper":         `policies: [{name: p, type: latency, latency: {threshold_ms: 100, upper_threshold_ms: 400}}]`,
+	"numeric_attribute":     `policies: [{name: p, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 50, max_value: 100}}]`,
+	"numeric_min_only":      `policies: [{name: p, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 50}}]`,
+	"numeric_zero_min":      `policies: [{name: p, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 0, max_value: 60}}]`,
+	"numeric_invert":        `policies: [{name: p, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 50, max_value: 100, invert_match: true}}]`,
+	"probabilistic":         `policies: [{name: p, type: probabilistic, probabilistic: {sampling_percentage: 10}}]`,
+	"probabilistic_salt":    `policies: [{name: p, type: probabilistic, probabilistic: {hash_salt: custom-salt, sampling_percentage: 33.3}}]`,
+	"status_code":           `policies: [{name: p, type: status_code, status_code: {status_codes: [ERROR]}}]`,
+	"status_code_ok_unset":  `policies: [{name: p, type: status_code, status_code: {status_codes: [OK, UNSET]}}]`,
+	"string_attribute":      `policies: [{name: p, type: string_attribute, string_attribute: {key: key2, values: [value1, value2, ""]}}]`,
+	"string_regex":          `policies: [{name: p, type: string_attribute, string_attribute: {key: http.url, values: ["/admin/", "^https://.*/cart$"], enabled_regex_matching: true}}]`,
+	"string_invert":         `policies: [{name: p, type: string_attribute, string_attribute: {key: http.url, values: [healthz], enabled_regex_matching: true, invert_match: true}}]`,
+	"string_invert_exact":   `policies: [{name: p, type: string_attribute, string_attribute: {key: key2, values: [value1], invert_match: true}}]`,
+	"span_count":            `policies: [{name: p, type: span_count, span_count: {min_spans: 2, max_spans: 5}}]`,
+	"span_count_min":        `policies: [{name: p, type: span_count, span_count: {min_spans: 4}}]`,
+	"trace_state":           `policies: [{name: p, type: trace_state, trace_state: {key: key3, values: [value1, value2]}}]`,
+	"boolean_attribute":     `policies: [{name: p, type: boolean_attribute, boolean_attribute: {key: key4, value: true}}]`,
+	"boolean_false":         `policies: [{name: p, type: boolean_attribute, boolean_attribute: {key: key4, value: false}}]`,
+	"boolean_invert":        `policies: [{name: p, type: boolean_attribute, boolean_attribute: {key: key4, value: true, invert_match: true}}]`,
+	"and":                   `policies: [{name: p, type: and, and: {and_sub_policy: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}}, {name: b, type: span_count, span_count: {min_spans: 3}}]}}]`,
+	"not":                   `policies: [{name: p, type: not, not: {not_sub_policy: {name: a, type: status_code, status_code: {status_codes: [UNSET]}}}}]`,
+	"drop":                  `policies: [{name: keep, type: always_sample}, {name: d, type: drop, drop: {drop_sub_policy: [{name: h, type: string_attribute, string_attribute: {key: http.url, values: [healthz], enabled_regex_matching: true}}, {name: u, type: status_code, status_code: {status_codes: [UNSET, OK]}}]}}]`,
+	"mixed_with_invert":     `policies: [{name: e, type: status_code, status_code: {status_codes: [ERROR]}}, {name: i, type: string_attribute, string_attribute: {key: key2, values: [value1], invert_match: true}}, {name: s, type: latency, latency: {threshold_ms: 2000}}]`,
+	"sample_on_first_match": `{sample_on_first_match: true, policies: [{name: pr, type: probabilistic, probabilistic: {sampling_percentage: 20}}, {name: e, type: status_code, status_code: {status_codes: [ERROR]}}]}`,
+}
+
+// exampleConfigs are the Collector's own example config
+// (tail_sampling_config.yaml) without ottl_condition (not evaluated by
+// sampler yet): without the clock-dependent policies (rate_limiting,
+// composite), with and without always_sample (which keeps everything and
+// hides the rest), and with them (always_sample keeps everything).
+func exampleConfigs(t *testing.T) map[string]string {
+	data, err := os.ReadFile(filepath.Join(fixturesDir(t), "opentelemetry-collector-contrib", "tailsampling", "tail_sampling_config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	block := doc["tail_sampling"]
+	out := map[string]string{}
+	for name, skip := range map[string][]string{
+		"example":                {"rate_limiting", "ottl_condition", "composite"},
+		"example_without_always": {"rate_limiting", "ottl_condition", "composite", "always_sample"},
+		// With always_sample every trace is kept whatever the clock, so the
+		// stateful policies can stay in.
+		"example_stateful": {"ottl_condition"},
+	} {
+		var pols []any
+		for _, p := range block["policies"].([]any) {
+			if !slices.Contains(skip, p.(map[string]any)["type"].(string)) {
+				pols = append(pols, p)
+			}
+		}
+		b := map[string]any{}
+		for k, v := range block {
+			b[k] = v
+		}
+		b["policies"] = pols
+		y, err := yaml.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = string(y)
+	}
+	return out
+}
+
+func TestKeptTraceIDsMatchCollector(t *testing.T) {
+	n := 10000
+	if testing.Short() {
+		n = 1000
+	}
+	sets := map[string][]*model.Trace{
+		"shared":    sharedTraces(t),
+		"generated": generated(n),
+	}
+	configs := exampleConfigs(t)
+	for k, v := range policyConfigs {
+		configs[k] = v
+	}
+	var names []string
+	for k := range configs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, set := range []string{"shared", "generated"} {
+		traces := sets[set]
+		for _, name := range names {
+			t.Run(set+"/"+name, func(t *testing.T) {
+				want := collectorKept(t, configs[name], traces)
+				got, ds := tracectlKept(t, configs[name], traces)
+				if slices.Equal(got, want) {
+					t.Logf("%d of %d traces kept by both", len(got), len(traces))
+					return
+				}
+				onlyC, onlyT := diff(want, got)
+				t.Errorf("kept trace IDs differ: collector %d, tracectl %d of %d; only collector %d, only tracectl %d",
+					len(want), len(got), len(traces), len(onlyC), len(onlyT))
+				for _, id := range append(onlyC[:min(3, len(onlyC))], onlyT[:min(3, len(onlyT))]...) {
+					t.Logf("%s", sampler.Explain(ds[id]))
+				}
+			})
+		}
+	}
+}
+
+func diff(a, b []string) (onlyA, onlyB []string) {
+	inB := map[string]bool{}
+	for _, x := range b {
+		inB[x] = true
+	}
+	inA := map[string]bool{}
+	for _, x := range a {
+		inA[x] = true
+		if !inB[x] {
+			onlyA = append(onlyA, x)
+		}
+	}
+	for _, x := range b {
+		if !inA[x] {
+			onlyB = append(onlyB, x)
+		}
+	}
+	return
+}

@@ -1,0 +1,92 @@
+package sampler
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store/storetest"
+)
+
+// clockTraces makes one trace per offset (ms after t0) with n spans, the
+// first ending at the offset; attr is set on the root span.
+func clockTraces(n int, offsets []int, attr func(i int) []model.Attribute) []*model.Trace {
+	var specs []storetest.TraceSpec
+	for i, off := range offsets {
+		ts := storetest.TraceSpec{ID: fmt.Sprintf("%x", 0x100+i), Start: t0.Add(time.Duration(off) * time.Millisecond)}
+		for s := 0; s < n; s++ {
+			ts.Spans = append(ts.Spans, storetest.SpanSpec{ID: fmt.Sprintf("%x", s+1), Service: "svc", Name: "op", Attrs: attr(i), Duration: time.Duration(s) * time.Millisecond})
+		}
+		specs = append(specs, ts)
+	}
+	return storetest.Build(specs...)
+}
+
+func kept(t *testing.T, cfg *Config, traces []*model.Trace) string {
+	t.Helper()
+	var b strings.Builder
+	_, err := Replay(context.Background(), storetest.New(traces), cfg, Options{OnDecision: func(_ *model.Trace, d *Decision) error {
+		fmt.Fprintf(&b, "%x:%s ", d.TraceID[14:], d.Final)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func TestRateLimitingClock(t *testing.T) {
+	cfg, err := Parse("x.yaml", []byte(`{decision_wait: 5s, policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 10}}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Five-span traces: the bucket starts with 20 (burst = 2 × 10), so four
+	// pass at once; 1 s later 10 tokens are back: two more; input order
+	// does not matter, decision time does.
+	traces := clockTraces(5, []int{1000, 0, 0, 0, 0, 0, 1000, 1000}, func(int) []model.Attribute { return nil })
+	got := kept(t, cfg, traces)
+	want := "0101:sampled 0102:sampled 0103:sampled 0104:sampled 0105:not_sampled 0100:sampled 0106:sampled 0107:not_sampled"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// A trace bigger than the burst never passes.
+	if got := kept(t, cfg, clockTraces(21, []int{0}, func(int) []model.Attribute { return nil })); got != "0100:not_sampled" {
+		t.Errorf("big trace: %s", got)
+	}
+}
+
+func TestCompositeClock(t *testing.T) {
+	cfg, err := Parse("x.yaml", []byte(`
+decision_wait: 1s
+policies:
+  - name: c
+    type: composite
+    composite:
+      max_total_spans_per_second: 10
+      policy_order: [a, b]
+      composite_sub_policy:
+        - {name: a, type: string_attribute, string_attribute: {key: k, values: [a]}}
+        - {name: b, type: always_sample}
+      rate_allocation: [{policy: a, percent: 40}]
+`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two-span traces. a gets 4 spans a second, b (no allocation) 10 / 2 =
+	// 5; a trace matching a that does not fit is not sampled (no fall
+	// through to b). A new second resets the counters.
+	attrs := []string{"a", "a", "a", "x", "x", "x", "a"}
+	traces := clockTraces(2, []int{0, 10, 20, 30, 40, 50, 1000}, func(i int) []model.Attribute { return []model.Attribute{model.Str("k", attrs[i])} })
+	got := kept(t, cfg, traces)
+	want := "0100:sampled 0101:sampled 0102:not_sampled 0103:sampled 0104:sampled 0105:not_sampled 0106:sampled"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	d := cfg.Decide(traces[2])
+	if !strings.Contains(Explain(&d), `"a" (span 0000000000000001 k="a"); 2 of 4 spans in second`) {
+		t.Errorf("explain alone:\n%s", Explain(&d))
+	}
+}

@@ -1,0 +1,406 @@
+package sampler
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/big"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// Vote is what one policy says about one trace.
+type Vote int8
+
+// Votes. The Collector's inverted votes are gone at v0.161 (invert_match
+// gives a plain Sampled or NotSampled), so they do not appear here.
+const (
+	NotSampled Vote = iota
+	Sampled
+	Dropped
+)
+
+var voteNames = [...]string{"not_sampled", "sampled", "dropped"}
+
+func (v Vote) String() string {
+	if int(v) < len(voteNames) && v >= 0 {
+		return voteNames[v]
+	}
+	return "Vote(" + strconv.Itoa(int(v)) + ")"
+}
+
+// ParseVote reads a vote name; "keep"/"kept" and "drop" are accepted as
+// sampled and not_sampled.
+func ParseVote(s string) (Vote, error) {
+	switch strings.ToLower(s) {
+	case "sampled", "keep", "kept":
+		return Sampled, nil
+	case "not_sampled", "notsampled", "not sampled":
+		return NotSampled, nil
+	case "dropped", "drop":
+		return Dropped, nil
+	}
+	return 0, fmt.Errorf("unknown decision %q (want sampled, not_sampled or dropped)", s)
+}
+
+// evaluator is one policy's rule: its vote on a trace and why.
+type evaluator interface {
+	evaluate(t *model.Trace) (Vote, string)
+}
+
+func voteOf(b bool) Vote {
+	if b {
+		return Sampled
+	}
+	return NotSampled
+}
+
+func shortID(id model.SpanID) string { return id.String() }
+
+type alwaysSample struct{}
+
+func (alwaysSample) evaluate(*model.Trace) (Vote, string) { return Sampled, "always" }
+
+// latency measures the trace's window span by span in storage order and
+// stops at the first span after which the window is within bounds; with
+// an upper bound a partial window can match (the Collector does the same).
+type latency struct{ threshold, upper int64 }
+
+func (l latency) evaluate(t *model.Trace) (Vote, string) {
+	var lo, hi uint64
+	hit := false
+	t.Spans(func(r model.SpanRef) bool {
+		s := r.Span
+		if lo == 0 || s.StartTimeUnixNano < lo {
+			lo = s.StartTimeUnixNano
+		}
+		if hi == 0 || s.EndTimeUnixNano > hi {
+			hi = s.EndTimeUnixNano
+		}
+		ms := time.Unix(0, int64(hi)).Sub(time.Unix(0, int64(lo))).Milliseconds()
+		if l.upper == 0 {
+			hit = ms > l.threshold
+		} else {
+			hit = l.threshold < ms && ms <= l.upper
+		}
+		return !hit
+	})
+	start, end := t.TimeRange()
+	full := time.Unix(0, int64(end)).Sub(time.Unix(0, int64(start))).Milliseconds()
+	bounds := fmt.Sprintf("> %dms", l.threshold)
+	if l.upper != 0 {
+		bounds = fmt.Sprintf("in (%dms, %dms]", l.threshold, l.upper)
+	}
+	if hit {
+		return Sampled, fmt.Sprintf("duration %dms %s", full, bounds)
+	}
+	return NotSampled, fmt.Sprintf("duration %dms not %s", full, bounds)
+}
+
+// anyResourceOrSpan reports the first resource or span (in storage order)
+// for which match holds, as a description, or "".
+func anyResourceOrSpan(t *model.Trace, key string, match func(model.Value) bool) string {
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		if v, ok := model.Find(rs.Resource.Attributes, key); ok && match(v) {
+			return fmt.Sprintf("resource %s=%s", key, show(v))
+		}
+		for j := range rs.ScopeSpans {
+			for k := range rs.ScopeSpans[j].Spans {
+				s := &rs.ScopeSpans[j].Spans[k]
+				if v, ok := model.Find(s.Attributes, key); ok && match(v) {
+					return fmt.Sprintf("span %s %s=%s", shortID(s.SpanID), key, show(v))
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func show(v model.Value) string {
+	if v.Type == model.ValueString {
+		return strconv.Quote(v.Str)
+	}
+	return v.AsString()
+}
+
+// The Collector reads attribute values with pdata's typed getters, which
+// return the zero value for another type: no coercion.
+func asInt(v model.Value) int64 {
+	if v.Type == model.ValueInt {
+		return v.Int
+	}
+	return 0
+}
+
+func asStr(v model.Value) string {
+	if v.Type == model.ValueString {
+		return v.Str
+	}
+	return ""
+}
+
+func asBool(v model.Value) bool { return v.Type == model.ValueBool && v.Bool }
+
+// attrVote turns a match description into a vote, honouring invert:
+// inverted, the policy samples when no resource and no span matches.
+func attrVote(found string, invert bool, what string) (Vote, string) {
+	switch {
+	case !invert && found != "":
+		return Sampled, found
+	case !invert:
+		return NotSampled, "no resource or span has " + what
+	case found != "":
+		return NotSampled, "invert_match: " + found
+	}
+	return Sampled, "invert_match: no resource or span has " + what
+}
+
+type numericAttribute struct {
+	key      string
+	min, max int64
+	invert   bool
+}
+
+func (e numericAttribute) evaluate(t *model.Trace) (Vote, string) {
+	found := anyResourceOrSpan(t, e.key, func(v model.Value) bool {
+		i := asInt(v)
+		return i >= e.min && i <= e.max
+	})
+	return attrVote(found, e.invert, fmt.Sprintf("%s in [%s, %s]", e.key, bound(e.min), bound(e.max)))
+}
+
+func bound(i int64) string {
+	switch i {
+	case math.MinInt64:
+		return "-inf"
+	case math.MaxInt64:
+		return "+inf"
+	}
+	return strconv.FormatInt(i, 10)
+}
+
+type stringAttribute struct {
+	key      string
+	values   map[string]bool
+	patterns []*regexp.Regexp
+	regex    bool
+	invert   bool
+	display  []string
+}
+
+func (e *stringAttribute) match(s string) bool {
+	if !e.regex {
+		return e.values[s]
+	}
+	for _, re := range e.patterns {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *stringAttribute) evaluate(t *model.Trace) (Vote, string) {
+	// Resource values are matched as they are; span values only when not
+	// empty (the Collector's rule).
+	var found string
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		if v, ok := model.Find(rs.Resource.Attributes, e.key); ok && e.match(asStr(v)) {
+			found = fmt.Sprintf("resource %s=%s", e.key, show(v))
+			break
+		}
+		for j := range rs.ScopeSpans {
+			for k := range rs.ScopeSpans[j].Spans {
+				s := &rs.ScopeSpans[j].Spans[k]
+				if v, ok := model.Find(s.Attributes, e.key); ok {
+					if str := asStr(v); str != "" && e.match(str) {
+						found = fmt.Sprintf("span %s %s=%s", shortID(s.SpanID), e.key, show(v))
+						break
+					}
+				}
+			}
+			if found != "" {
+				break
+			}
+		}
+		if found != "" {
+			break
+		}
+	}
+	op := "in"
+	if e.regex {
+		op = "matching"
+	}
+	return attrVote(found, e.invert, fmt.Sprintf("%s %s [%s]", e.key, op, strings.Join(e.display, ", ")))
+}
+
+type booleanAttribute struct {
+	key           string
+	value, invert bool
+}
+
+func (e booleanAttribute) evaluate(t *model.Trace) (Vote, string) {
+	found := anyResourceOrSpan(t, e.key, func(v model.Value) bool { return asBool(v) == e.value })
+	return attrVote(found, e.invert, fmt.Sprintf("%s=%t", e.key, e.value))
+}
+
+type statusCode struct{ codes []model.StatusCode }
+
+func (e statusCode) evaluate(t *model.Trace) (Vote, string) {
+	reason := ""
+	t.Spans(func(r model.SpanRef) bool {
+		if slices.Contains(e.codes, r.Span.Status.Code) {
+			reason = fmt.Sprintf("span %s status %s", shortID(r.Span.SpanID), strings.ToUpper(r.Span.Status.Code.String()))
+			return false
+		}
+		return true
+	})
+	if reason != "" {
+		return Sampled, reason
+	}
+	names := make([]string, len(e.codes))
+	for i, c := range e.codes {
+		names[i] = strings.ToUpper(c.String())
+	}
+	return NotSampled, "no span with status " + strings.Join(names, " or ")
+}
+
+type spanCount struct{ min, max int64 }
+
+func (e spanCount) evaluate(t *model.Trace) (Vote, string) {
+	n := int64(t.SpanCount())
+	hi := "+inf"
+	ok := n >= e.min
+	if e.max != 0 {
+		hi = strconv.FormatInt(e.max, 10)
+		ok = ok && n <= e.max
+	}
+	if ok {
+		return Sampled, fmt.Sprintf("%d spans in [%d, %s]", n, e.min, hi)
+	}
+	return NotSampled, fmt.Sprintf("%d spans not in [%d, %s]", n, e.min, hi)
+}
+
+type traceState struct {
+	key     string
+	values  map[string]bool
+	display []string
+}
+
+func (e traceState) evaluate(t *model.Trace) (Vote, string) {
+	reason := ""
+	t.Spans(func(r model.SpanRef) bool {
+		v, ok := traceStateGet(r.Span.TraceState, e.key)
+		if ok && e.values[v] {
+			reason = fmt.Sprintf("span %s tracestate %s=%s", shortID(r.Span.SpanID), e.key, v)
+			return false
+		}
+		return true
+	})
+	if reason != "" {
+		return Sampled, reason
+	}
+	return NotSampled, fmt.Sprintf("no span with tracestate %s in [%s]", e.key, strings.Join(e.display, ", "))
+}
+
+// and samples when every sub-policy samples.
+type and struct{ subs []*Policy }
+
+func (e and) evaluate(t *model.Trace) (Vote, string) {
+	for _, s := range e.subs {
+		if v, why := s.eval.evaluate(t); v != Sampled {
+			return NotSampled, fmt.Sprintf("%q no (%s)", s.Name, why)
+		}
+	}
+	return Sampled, "all of " + subNames(e.subs) + " matched"
+}
+
+// drop votes Dropped when every sub-policy samples.
+type drop struct{ subs []*Policy }
+
+func (e drop) evaluate(t *model.Trace) (Vote, string) {
+	for _, s := range e.subs {
+		if v, why := s.eval.evaluate(t); v != Sampled {
+			return NotSampled, fmt.Sprintf("%q no (%s)", s.Name, why)
+		}
+	}
+	return Dropped, "all of " + subNames(e.subs) + " matched"
+}
+
+// not flips its sub-policy's vote.
+type not struct{ sub *Policy }
+
+func (e not) evaluate(t *model.Trace) (Vote, string) {
+	v, why := e.sub.eval.evaluate(t)
+	if v == Sampled {
+		return NotSampled, fmt.Sprintf("%q matched (%s)", e.sub.Name, why)
+	}
+	return Sampled, fmt.Sprintf("%q did not match (%s)", e.sub.Name, why)
+}
+
+func subNames(ps []*Policy) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = strconv.Quote(p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// DefaultHashSalt is the salt of a probabilistic policy without hash_salt.
+const DefaultHashSalt = "default-hash-seed"
+
+// probabilistic samples when FNV-1a-64(salt ‖ trace ID) is at most a
+// threshold derived from the percentage, as the Collector does.
+type probabilistic struct {
+	salt      string
+	pct       float64
+	threshold uint64
+}
+
+func newProbabilistic(salt string, pct float64) probabilistic {
+	if salt == "" {
+		salt = DefaultHashSalt
+	}
+	return probabilistic{salt: salt, pct: pct, threshold: Threshold(pct / 100)}
+}
+
+// Threshold is the largest hash sampled at ratio (0..1): MaxUint64 ×
+// ratio computed in big.Float at 64 bits of precision, then truncated;
+// ratios at or above 1 give MaxUint64.
+func Threshold(ratio float64) uint64 {
+	if ratio >= 1 {
+		return math.MaxUint64
+	}
+	if ratio <= 0 || math.IsNaN(ratio) {
+		return 0
+	}
+	max := new(big.Float).SetPrec(64).SetUint64(math.MaxUint64)
+	r := new(big.Float).SetFloat64(ratio)
+	prod := new(big.Float).SetPrec(64).Mul(max, r)
+	u, _ := prod.Uint64()
+	return u
+}
+
+// HashTraceID is FNV-1a-64 over the salt's bytes followed by the 16
+// trace ID bytes.
+func HashTraceID(salt string, id model.TraceID) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(salt))
+	h.Write(id[:])
+	return h.Sum64()
+}
+
+func (e probabilistic) evaluate(t *model.Trace) (Vote, string) {
+	h := HashTraceID(e.salt, t.TraceID)
+	if h <= e.threshold {
+		return Sampled, fmt.Sprintf("hash %#016x <= threshold %#016x (%v%%)", h, e.threshold, e.pct)
+	}
+	return NotSampled, fmt.Sprintf("hash %#016x > threshold %#016x (%v%%)", h, e.threshold, e.pct)
+}
