@@ -23,7 +23,7 @@ import (
 
 const sampleLong = `Replay OpenTelemetry Collector tail_sampling configs over stored traces.
 
---config names a Collector config file (otelcol.yaml: the tail_sampling
+--collector-config names a Collector config file (otelcol.yaml: the tail_sampling
 processor is picked, or the one named by --processor, e.g.
 tail_sampling/errors) or a bare processor block (a mapping with policies).
 Semantics follow collector-contrib v0.161 with default feature gates.
@@ -36,8 +36,7 @@ and composite: a trace is decided decision_wait after its first span ends,
 traces in that order. Not yet supported: bytes_limiting, ottl_condition,
 trace_flags (check reports them).
 
-In sample subcommands --config is the Collector config; tracectl's own
-settings file comes from TRACECTL_CONFIG or ./tracectl.yaml.`
+--config stays tracectl's own settings file, as for every command.`
 
 type sampleConfigFlags struct {
 	config    string
@@ -45,14 +44,14 @@ type sampleConfigFlags struct {
 }
 
 func (o *sampleConfigFlags) add(f *pflag.FlagSet) {
-	f.StringVar(&o.config, "config", "", "Collector config or tail_sampling processor block (YAML)")
+	f.StringVar(&o.config, "collector-config", "", "Collector config or tail_sampling processor block (YAML)")
 	f.StringVar(&o.processor, "processor", "", "processor ID in a Collector config (default: the only tail_sampling one)")
 }
 
 // load parses the config; errors are printed whole.
 func (o *sampleConfigFlags) load() (*sampler.Config, error) {
 	if o.config == "" {
-		return nil, errors.New("--config: required")
+		return nil, errors.New("--collector-config: required")
 	}
 	data, err := os.ReadFile(o.config)
 	if err != nil {
@@ -92,7 +91,7 @@ func newSampleCmd(g *globals) *cobra.Command {
 func newSampleReplayCmd(g *globals, runF func(*sampleReplayOptions) error) *cobra.Command {
 	o := &sampleReplayOptions{output: newOutputFlag("table", "table", "json")}
 	cmd := &cobra.Command{
-		Use:   "replay --config otelcol.yaml",
+		Use:   "replay --collector-config otelcol.yaml",
 		Short: "Report what a tail-sampling config would keep of the stored traces",
 		Long: sampleLong + `
 
@@ -101,9 +100,9 @@ policy the traces it matched and decided, error traces kept / total, slow
 traces (--slow) kept / total, and the estimated storage saved.
 
 ` + exitCodesHelp,
-		Example: `  tracectl sample replay --config otelcol.yaml --since 24h
-  tracectl sample replay --config otelcol.yaml --processor tail_sampling/prod -o json
-  tracectl sample replay --config otelcol.yaml --write-bucket file://./sampled`,
+		Example: `  tracectl sample replay --collector-config otelcol.yaml --since 24h
+  tracectl sample replay --collector-config otelcol.yaml --processor tail_sampling/prod -o json
+  tracectl sample replay --collector-config otelcol.yaml --write-bucket file://./sampled`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -241,13 +240,13 @@ func newSampleExplainCmd(g *globals) *cobra.Command {
 	var o sampleConfigFlags
 	output := newOutputFlag("text", "text", "json")
 	cmd := &cobra.Command{
-		Use:   "explain --config otelcol.yaml TRACEID",
+		Use:   "explain --collector-config otelcol.yaml TRACEID",
 		Short: "Show each policy's vote on one stored trace, with the reason",
 		Long: sampleLong + `
 
 ` + exitCodesHelp + `
   (1: no block holds the trace)`,
-		Example: `  tracectl sample explain --config otelcol.yaml 4bf92f3577b34da6a3ce929d0e0e4736`,
+		Example: `  tracectl sample explain --collector-config otelcol.yaml 4bf92f3577b34da6a3ce929d0e0e4736`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := model.ParseTraceID(args[0])
@@ -312,7 +311,7 @@ func decisionJSON(d *sampler.Decision) any {
 func newSampleCheckCmd(g *globals) *cobra.Command {
 	var o sampleConfigFlags
 	cmd := &cobra.Command{
-		Use:   "check --config otelcol.yaml",
+		Use:   "check --collector-config otelcol.yaml",
 		Short: "Validate a tail-sampling config (file:line:col errors)",
 		Long: sampleLong + `
 
@@ -325,7 +324,7 @@ not evaluate yet, each as file:line:col.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.config == "" {
-				return errors.New("--config: required")
+				return errors.New("--collector-config: required")
 			}
 			data, err := os.ReadFile(o.config)
 			if err != nil {
