@@ -191,17 +191,22 @@ func TestOverlappingRuns(t *testing.T) {
 			want := writeBlocks(t, st, 8)
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
+			outputs := make([]int, 2)
 			for i := range errs {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, errs[i] = Run(ctx, st, Options{})
+					res, err := Run(ctx, st, Options{})
+					errs[i], outputs[i] = err, len(res.Outputs)
 				}()
 			}
 			wg.Wait()
 			if err := errors.Join(errs...); err != nil {
 				t.Fatal(err)
 			}
+			// 8 blocks make 2 groups: more than 2 outputs means both runs
+			// merged the same inputs.
+			t.Logf("outputs of the two runs: %v", outputs)
 			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
 				t.Fatalf("after two overlapping runs: %v", err)
 			}
