@@ -122,6 +122,8 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newMetricsCmd(g),
 		newRedactCmd(g, nil),
 		newMetricsgenCmd(g, nil),
+		newCompactCmd(g, nil),
+		newRetainCmd(g, nil),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root
