@@ -25,7 +25,10 @@ import (
 // slice of the trace IDs, some traces split over two blocks). When the
 // query benchmark's cached dataset for that span count exists
 // ($TMPDIR/tracectl-querybench-v1-<spans>, see internal/querybench), a copy
-// of it is compacted instead (its block count wins). For the figure:
+// of it is compacted instead (its block count wins) unless
+// TRACECTL_BENCH_SYNTHETIC is set.
+// TRACECTL_BENCH_CONCURRENCY sets the store's scan concurrency (blocks
+// decoded ahead at once; default GOMAXPROCS). For the figure:
 //
 //	TRACECTL_BENCH_SPANS=5000000 go test ./compact -run '^$' -bench Compact -benchtime 1x -timeout 60m
 func BenchmarkCompact(b *testing.B) {
@@ -37,7 +40,7 @@ func BenchmarkCompact(b *testing.B) {
 		root := b.TempDir()
 		tenant := "bench"
 		cached := filepath.Join(os.TempDir(), fmt.Sprintf("tracectl-querybench-v1-%d", spans))
-		if _, err := os.Stat(filepath.Join(cached, "DONE")); err == nil {
+		if _, err := os.Stat(filepath.Join(cached, "DONE")); err == nil && os.Getenv("TRACECTL_BENCH_SYNTHETIC") == "" {
 			// Copy, never touch the cache in place.
 			if out, err := exec.Command("cp", "-a", cached+"/.", root).CombinedOutput(); err != nil {
 				b.Fatalf("copy %s: %v: %s", cached, err, out)
@@ -50,6 +53,7 @@ func BenchmarkCompact(b *testing.B) {
 			b.Fatal(err)
 		}
 		st := blocks.NewStore(bkt, tenant)
+		st.SetConcurrency(envInt("TRACECTL_BENCH_CONCURRENCY", 0))
 		infos, err := st.List(ctx)
 		if err != nil {
 			b.Fatal(err)
