@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"gocloud.dev/blob"
@@ -151,7 +152,8 @@ func exactlyOnce(want map[spanKey]bool, got map[spanKey]int) error {
 }
 
 // backends opens a fresh bucket of each kind the block-level tests run
-// against: mem://, file:// and S3 (gofakes3 in process).
+// against: mem://, file://, S3 (gofakes3 in process) and GCS
+// (fake-gcs-server in process).
 func backends(t *testing.T) map[string]func(t *testing.T) *blob.Bucket {
 	return map[string]func(t *testing.T) *blob.Bucket{
 		"mem":  func(t *testing.T) *blob.Bucket { return openBucket(t, "mem://") },
@@ -166,6 +168,20 @@ func backends(t *testing.T) map[string]func(t *testing.T) *blob.Bucket {
 			t.Setenv("AWS_ACCESS_KEY_ID", "test")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 			return openBucket(t, "s3://tracectl-test?endpoint="+srv.URL+"&use_path_style=true&region=us-east-1&response_checksum_validation=when_required")
+		},
+		"gcs": func(t *testing.T) *blob.Bucket {
+			// PublicHost is required: without it every read is NotFound.
+			srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
+				Scheme: "http", Host: "127.0.0.1", Port: 0, PublicHost: "127.0.0.1", NoListener: false,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(srv.Stop)
+			srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "tracectl-test"})
+			// host:port without the scheme; gocloud then uses no credentials.
+			t.Setenv("STORAGE_EMULATOR_HOST", strings.TrimPrefix(srv.URL(), "http://"))
+			return openBucket(t, "gs://tracectl-test")
 		},
 	}
 }
