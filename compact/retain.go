@@ -51,7 +51,8 @@ func Retain(ctx context.Context, st *blocks.Store, opts RetainOptions) (*RetainR
 		opts.Now = time.Now
 	}
 	now := opts.Now()
-	res := &RetainResult{DryRun: opts.DryRun, Cutoff: now.Add(-opts.OlderThan).UTC(), Marked: []blocks.Meta{}, Deleted: []blocks.Meta{}}
+	res := &RetainResult{DryRun: opts.DryRun, Cutoff: now.Add(-opts.OlderThan).UTC(), Marked: []blocks.Meta{},
+		Finished: []uuid.UUID{}, Deleted: []blocks.Meta{}}
 	metas, err := st.Blocks(ctx)
 	if err != nil {
 		return res, err

@@ -54,7 +54,8 @@ type Result struct {
 // got, also on error.
 func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
-	res := &Result{DryRun: opts.DryRun, Groups: []Group{}, Outputs: []Output{}}
+	res := &Result{DryRun: opts.DryRun, Groups: []Group{}, Outputs: []Output{},
+		Recovered: []Retired{}, Finished: []uuid.UUID{}, Deleted: []blocks.Meta{}, Orphans: []uuid.UUID{}}
 	metas, err := st.Blocks(ctx)
 	if err != nil {
 		return res, err

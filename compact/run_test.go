@@ -13,6 +13,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/model"
 )
 
 // TestRun compacts on every storage backend: 6 blocks in one window with
@@ -223,5 +224,43 @@ func TestOverlappingRuns(t *testing.T) {
 				t.Fatalf("stored after more runs (%d blocks): %v", len(metas), err)
 			}
 		})
+	}
+}
+
+// TestMarkKept merges blocks a redaction rewrote and keeps its mark on the
+// output, so redact with the same rules skips it instead of hashing twice;
+// an unmarked block of the same window is not merged with them.
+func TestMarkKept(t *testing.T) {
+	ctx := context.Background()
+	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	for b := 0; b < 3; b++ {
+		mark := "redact-digest"
+		if b == 2 {
+			mark = ""
+		}
+		if _, err := st.WriteBlock(ctx, blockTraces(b, 5), blocks.WriteOptions{Mark: mark}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Run(ctx, st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 2 {
+		t.Fatalf("outputs: %d", len(res.Outputs))
+	}
+	p, err := st.Provenance(ctx, res.Outputs[0].Meta.BlockID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Mark != "redact-digest" || len(p.CompactedFrom) != 2 {
+		t.Fatalf("output provenance %+v", p)
+	}
+	rw, err := st.Rewrite(ctx, func(*model.Trace) (bool, error) { return true, nil }, blocks.RewriteOptions{Mark: "redact-digest", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw.Skipped != 1 || len(rw.Rewritten) != 1 {
+		t.Fatalf("redact would skip %d and rewrite %d blocks, want 1 and 1 (the unmarked one)", rw.Skipped, len(rw.Rewritten))
 	}
 }
