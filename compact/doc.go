@@ -32,8 +32,9 @@
 // rewrite.json names inputs that are still live gets those inputs retired
 // (step 2 again, instead of merging the same spans twice), a block with
 // both meta.json and meta.compacted.json has its retirement finished, and
-// an orphan output (rewrite.json with inputs but no meta.json) untouched
-// for CompactedRetention is deleted.
+// an orphan output (rewrite.json with inputs but no meta.json) is deleted
+// once none of its inputs is live (they were merged again) and it has been
+// untouched for CompactedRetention.
 //
 // # Overlapping runs
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -228,13 +229,23 @@ func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid
 }
 
 // deleteOrphans removes outputs of interrupted runs: folders without
-// meta.json whose rewrite.json lists inputs, untouched for
-// CompactedRetention (a younger one may be an overlapping run's output
-// being written).
+// meta.json whose rewrite.json lists inputs none of which is live any
+// more, untouched for CompactedRetention. An output still being written by
+// an overlapping run has live inputs (it retires them only after its
+// meta.json), unless yet another run merged them meanwhile; the age limit
+// covers that case for runs shorter than CompactedRetention.
 func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Result) error {
 	orphans, err := st.OrphanBlocks(ctx)
+	if err != nil || len(orphans) == 0 {
+		return err
+	}
+	metas, err := st.Blocks(ctx)
 	if err != nil {
 		return err
+	}
+	live := map[uuid.UUID]bool{}
+	for _, m := range metas {
+		live[m.BlockID] = true
 	}
 	cutoff := opts.Now().Add(-opts.CompactedRetention)
 	for _, o := range orphans {
@@ -247,6 +258,9 @@ func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Res
 		}
 		if len(p.CompactedFrom) == 0 {
 			continue // not ours: blocks verify reports it
+		}
+		if slices.ContainsFunc(p.CompactedFrom, func(id uuid.UUID) bool { return live[id] }) {
+			continue // maybe still being written; else merged again, then deleted
 		}
 		if err := st.DeleteBlock(ctx, o.BlockID); err != nil {
 			return err

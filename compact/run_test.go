@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/blocks"
@@ -262,5 +263,33 @@ func TestMarkKept(t *testing.T) {
 	}
 	if rw.Skipped != 1 || len(rw.Rewritten) != 1 {
 		t.Fatalf("redact would skip %d and rewrite %d blocks, want 1 and 1 (the unmarked one)", rw.Skipped, len(rw.Rewritten))
+	}
+}
+
+// TestInProgressOutputKept: an overlapping run's output still being
+// written (no meta.json yet, its inputs live) is not taken for an
+// abandoned one, even with no retention delay.
+func TestInProgressOutputKept(t *testing.T) {
+	ctx := context.Background()
+	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	writeBlocks(t, st, 1)
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{CompactedFrom: []uuid.UUID{metas[0].BlockID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	res, err := Run(ctx, st, Options{CompactedRetention: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Orphans) != 0 {
+		t.Fatalf("deleted %v", res.Orphans)
+	}
+	if p, err := st.Provenance(ctx, w.BlockID()); err != nil || len(p.CompactedFrom) != 1 {
+		t.Fatalf("in-progress output damaged: %+v %v", p, err)
 	}
 }
