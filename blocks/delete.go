@@ -37,3 +37,39 @@ func (s *Store) DeleteBlock(ctx context.Context, id uuid.UUID) error {
 	}
 	return errors.Join(errs...)
 }
+
+// DeleteCompactedBlock removes a block retired by MarkCompacted, in the
+// reverse order of DeleteBlock: every other object first and
+// meta.compacted.json last, so that a deletion cut short leaves a compacted
+// block (deleted again by the next retention pass), not an orphan folder.
+// It refuses a block that still has meta.json: that block is live, or its
+// MarkCompacted was cut short and must be finished first. A block that is
+// already gone is not an error.
+func (s *Store) DeleteCompactedBlock(ctx context.Context, id uuid.UUID) error {
+	prefix := joinKey(s.tenant, id.String()) + "/"
+	if ok, err := s.bucket.Exists(ctx, prefix+metaObject); err != nil {
+		return fmt.Errorf("%s%s: %w", prefix, metaObject, err)
+	} else if ok {
+		return fmt.Errorf("delete %s: the block still has %s", prefix, metaObject)
+	}
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	var keys []string
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("list %s: %w", prefix, err)
+		}
+		if obj.Key != prefix+compactedMetaObject {
+			keys = append(keys, obj.Key)
+		}
+	}
+	for _, k := range append(keys, prefix+compactedMetaObject) {
+		if err := s.bucket.Delete(ctx, k); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return fmt.Errorf("delete %s: %w", k, err)
+		}
+	}
+	return nil
+}

@@ -56,8 +56,31 @@ type RewriteResult struct {
 }
 
 type rewriteMark struct {
-	Mark string    `json:"mark"`
-	From uuid.UUID `json:"from"`
+	Mark          string      `json:"mark"`
+	From          uuid.UUID   `json:"from"`
+	CompactedFrom []uuid.UUID `json:"compactedFrom,omitempty"`
+}
+
+// Provenance is what a block's rewrite.json records about how the block
+// was made; zero for a block written by ingest or by Tempo.
+type Provenance struct {
+	// Mark is the transform that produced the block (see RewriteOptions).
+	Mark string
+	// RewrittenFrom is the block Rewrite replaced with this one.
+	RewrittenFrom uuid.UUID
+	// CompactedFrom are the blocks a compaction merged into this one.
+	CompactedFrom []uuid.UUID
+}
+
+// Provenance reads the rewrite.json of block folder id (live, compacted
+// or orphaned); a folder without one has the zero Provenance.
+func (s *Store) Provenance(ctx context.Context, id uuid.UUID) (Provenance, error) {
+	b := &Block{store: s, prefix: joinKey(s.tenant, id.String())}
+	mk, err := b.readMark(ctx)
+	if err != nil {
+		return Provenance{}, err
+	}
+	return Provenance{Mark: mk.Mark, RewrittenFrom: mk.From, CompactedFrom: mk.CompactedFrom}, nil
 }
 
 // ReplacementID is the ID Rewrite gives the block replacing old under mark.

@@ -179,10 +179,50 @@ func sortMetas(ms []Meta) {
 // objects but neither meta.json nor meta.compacted.json: leftovers of
 // interrupted writes, or blocks still being written.
 func (s *Store) Orphans(ctx context.Context) ([]string, error) {
+	dirs, err := s.orphanDirs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = s.tenant + "/" + d.name
+	}
+	return out, nil
+}
+
+// Orphan is a block folder without meta.json or meta.compacted.json.
+type Orphan struct {
+	BlockID uuid.UUID
+	// Modified is the newest modification time of its objects.
+	Modified time.Time
+}
+
+// OrphanBlocks is Orphans for folders named by a block ID, with the time
+// they were last written to.
+func (s *Store) OrphanBlocks(ctx context.Context) ([]Orphan, error) {
+	dirs, err := s.orphanDirs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Orphan
+	for _, d := range dirs {
+		if id, err := uuid.Parse(d.name); err == nil {
+			out = append(out, Orphan{BlockID: id, Modified: d.mod})
+		}
+	}
+	return out, nil
+}
+
+type orphanDir struct {
+	name string
+	mod  time.Time
+}
+
+func (s *Store) orphanDirs(ctx context.Context) ([]orphanDir, error) {
 	prefix := s.tenant + "/"
 	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	hasMeta := map[string]bool{}
-	var order []string
+	mod := map[string]time.Time{}
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
@@ -198,19 +238,21 @@ func (s *Store) Orphans(ctx context.Context) ([]string, error) {
 		}
 		if _, seen := hasMeta[dir]; !seen {
 			hasMeta[dir] = false
-			order = append(order, dir)
+		}
+		if obj.ModTime.After(mod[dir]) {
+			mod[dir] = obj.ModTime
 		}
 		if name == metaObject || name == compactedMetaObject {
 			hasMeta[dir] = true
 		}
 	}
-	var out []string
-	for _, d := range order {
-		if !hasMeta[d] {
-			out = append(out, prefix+d)
+	var out []orphanDir
+	for d, has := range hasMeta {
+		if !has {
+			out = append(out, orphanDir{name: d, mod: mod[d]})
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
 }
 
@@ -233,9 +275,14 @@ func (s *Store) block(m Meta) *Block {
 
 // MarkCompacted retires a block: it writes meta.compacted.json (the meta
 // plus compactedTime) and then deletes meta.json, so readers stop seeing
-// the block. Deleting the objects is left to retention.
+// the block. Deleting the objects is left to retention. It returns
+// ErrBlockNotFound when the block has no meta.json (never written, already
+// compacted or deleted).
 func (s *Store) MarkCompacted(ctx context.Context, id uuid.UUID) error {
 	m, err := s.readMeta(ctx, id, metaObject)
+	if isNotFound(err) {
+		return fmt.Errorf("%s/%s: %w", s.tenant, id, ErrBlockNotFound)
+	}
 	if err != nil {
 		return err
 	}
@@ -363,6 +410,14 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 		return s.scanUnordered(ctx, cand, req)
 	}
 	return s.scanOrdered(ctx, cand, req), nil
+}
+
+// TracesOf merges the given blocks by trace ID, like Traces does with all
+// live blocks (copies of a trace combined by model.MergeTraces, ascending
+// ID order), keeping one row group of each block in memory. The metas
+// usually come from Blocks; they are not re-read.
+func (s *Store) TracesOf(ctx context.Context, metas []Meta) store.TraceIterator {
+	return s.scanOrdered(ctx, metas, store.Request{})
 }
 
 // scanOrdered merges the blocks of cand by trace ID.

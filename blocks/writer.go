@@ -43,6 +43,12 @@ type WriteOptions struct {
 	Mark string
 	// RewrittenFrom is recorded next to Mark: the block this one replaces.
 	RewrittenFrom uuid.UUID
+	// CompactedFrom, when set, is recorded next to Mark: the blocks whose
+	// traces this one holds (a compaction's inputs), so that a run after a
+	// crash can retire inputs whose output is already live. With Mark or
+	// CompactedFrom set, rewrite.json is the block's first object, so even
+	// an interrupted write (an orphan) tells where it came from.
+	CompactedFrom []uuid.UUID
 }
 
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
@@ -109,10 +115,18 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 			ReplicationFactor: opts.ReplicationFactor,
 		},
 	}
+	if opts.Mark != "" || len(opts.CompactedFrom) > 0 {
+		mk, _ := json.Marshal(rewriteMark{Mark: opts.Mark, From: opts.RewrittenFrom, CompactedFrom: opts.CompactedFrom})
+		if err := w.put(markObject, mk); err != nil {
+			w.cleanup()
+			cancel()
+			return nil, err
+		}
+	}
 	key := w.key(dataObject)
 	bw, err := s.newWriter(ctx, key)
 	if err != nil {
-		cancel()
+		w.cleanup()
 		return nil, err
 	}
 	w.written = append(w.written, key)
@@ -279,12 +293,6 @@ func (w *BlockWriter) finish() (Meta, error) {
 	idx, _ := json.Marshal(indexFile{RowGroups: w.groupMax})
 	if err := w.put(indexObject, idx); err != nil {
 		return Meta{}, err
-	}
-	if w.opts.Mark != "" {
-		mk, _ := json.Marshal(rewriteMark{Mark: w.opts.Mark, From: w.opts.RewrittenFrom})
-		if err := w.put(markObject, mk); err != nil {
-			return Meta{}, err
-		}
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {

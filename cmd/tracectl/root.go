@@ -124,6 +124,8 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newMetricsgenCmd(g, nil),
 		newGenCmd(g),
 		newSampleCmd(g),
+		newCompactCmd(g, nil),
+		newRetainCmd(g, nil),
 	)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root

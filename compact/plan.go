@@ -1,0 +1,184 @@
+package compact
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tracectl/tracectl/blocks"
+)
+
+// Defaults of Options.
+const (
+	DefaultWindow             = time.Hour
+	DefaultMaxInputs          = 4
+	DefaultMaxBlockBytes      = 100 << 30
+	DefaultCompactedRetention = time.Hour
+)
+
+// Options control Plan and Run.
+type Options struct {
+	// Window is the time window blocks are grouped by (default 1h).
+	Window time.Duration
+	// MaxInputs is the most blocks merged into one (default 4, at least 2).
+	MaxInputs int
+	// MaxBlockBytes caps the summed input size of one merge (default 100 GiB).
+	MaxBlockBytes uint64
+	// CompactedRetention is how long compacted blocks (and abandoned
+	// outputs of interrupted runs) are kept before deletion (0: the
+	// default, 1h; negative: no delay).
+	CompactedRetention time.Duration
+	// DryRun plans and writes nothing.
+	DryRun bool
+	// RowGroupBytes of the outputs (default blocks.DefaultRowGroupBytes).
+	RowGroupBytes int64
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.MaxInputs <= 0 {
+		o.MaxInputs = DefaultMaxInputs
+	}
+	if o.MaxInputs < 2 {
+		o.MaxInputs = 2
+	}
+	if o.MaxBlockBytes == 0 {
+		o.MaxBlockBytes = DefaultMaxBlockBytes
+	}
+	switch {
+	case o.CompactedRetention == 0:
+		o.CompactedRetention = DefaultCompactedRetention
+	case o.CompactedRetention < 0:
+		o.CompactedRetention = 0
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Input is one input block of a Group, as printed by a dry run.
+type Input struct {
+	BlockID   uuid.UUID `json:"blockID"`
+	StartTime time.Time `json:"startTime"`
+	EndTime   time.Time `json:"endTime"`
+	Objects   int       `json:"totalObjects"`
+	Size      uint64    `json:"size"`
+}
+
+// Group is one planned merge.
+type Group struct {
+	// Window is the start of the time window of the inputs' end times.
+	Window time.Time `json:"window"`
+	// Level is the inputs' compaction level; the output gets Level+1.
+	Level  uint32  `json:"level"`
+	Format string  `json:"format"`
+	Mark   string  `json:"mark,omitempty"`
+	Inputs []Input `json:"inputs"`
+	// EstimatedObjects and EstimatedBytes are the sums over the inputs:
+	// upper bounds, since traces split across inputs are merged.
+	EstimatedObjects int    `json:"estimatedObjects"`
+	EstimatedBytes   uint64 `json:"estimatedBytes"`
+
+	metas []blocks.Meta
+}
+
+// Metas returns the input metas.
+func (g Group) Metas() []blocks.Meta { return g.metas }
+
+type groupKey struct {
+	window    int64
+	level     uint32
+	format    string
+	dedicated string
+	rf        uint32
+	mark      string
+}
+
+// Plan groups live blocks into merges (see the package doc). marks gives
+// each block's rewrite mark (blocks.Provenance.Mark; absent means none):
+// only blocks with the same mark merge, and the output keeps it, so a
+// redacted block is never redacted twice. Groups come out by window, then
+// level, then start time.
+func Plan(metas []blocks.Meta, marks map[uuid.UUID]string, opts Options) []Group {
+	opts = opts.withDefaults()
+	byKey := map[groupKey][]blocks.Meta{}
+	var keys []groupKey
+	for _, m := range metas {
+		dc, _ := json.Marshal(m.DedicatedColumns)
+		k := groupKey{
+			window:    m.EndTime.UnixNano() / int64(opts.Window),
+			level:     m.CompactionLevel,
+			format:    m.Format,
+			dedicated: string(dc),
+			rf:        m.ReplicationFactor,
+			mark:      marks[m.BlockID],
+		}
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], m)
+	}
+	var out []Group
+	for _, k := range keys {
+		ms := byKey[k]
+		sort.Slice(ms, func(i, j int) bool {
+			if !ms[i].StartTime.Equal(ms[j].StartTime) {
+				return ms[i].StartTime.Before(ms[j].StartTime)
+			}
+			return ms[i].BlockID.String() < ms[j].BlockID.String()
+		})
+		var cur []blocks.Meta
+		var size uint64
+		flush := func() {
+			if len(cur) >= 2 {
+				out = append(out, newGroup(k, opts.Window, cur))
+			}
+			cur, size = nil, 0
+		}
+		for _, m := range ms {
+			if m.Size > opts.MaxBlockBytes {
+				continue // too big to merge with anything
+			}
+			if len(cur) == opts.MaxInputs || size+m.Size > opts.MaxBlockBytes {
+				flush()
+			}
+			cur = append(cur, m)
+			size += m.Size
+		}
+		flush()
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Window.Equal(b.Window) {
+			return a.Window.Before(b.Window)
+		}
+		if a.Level != b.Level {
+			return a.Level < b.Level
+		}
+		return a.Inputs[0].StartTime.Before(b.Inputs[0].StartTime)
+	})
+	return out
+}
+
+func newGroup(k groupKey, window time.Duration, ms []blocks.Meta) Group {
+	g := Group{
+		Window: time.Unix(0, k.window*int64(window)).UTC(),
+		Level:  k.level,
+		Format: k.format,
+		Mark:   k.mark,
+		metas:  append([]blocks.Meta(nil), ms...),
+	}
+	for _, m := range ms {
+		g.Inputs = append(g.Inputs, Input{BlockID: m.BlockID, StartTime: m.StartTime, EndTime: m.EndTime, Objects: m.TotalObjects, Size: m.Size})
+		g.EstimatedObjects += m.TotalObjects
+		g.EstimatedBytes += m.Size
+	}
+	return g
+}

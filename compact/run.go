@@ -1,0 +1,271 @@
+package compact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/tracectl/tracectl/blocks"
+)
+
+// Output is one merge Run carried out.
+type Output struct {
+	Group Group       `json:"group"`
+	Meta  blocks.Meta `json:"output"`
+	// Traces and Spans were written (after merging copies).
+	Traces int `json:"traces"`
+	Spans  int `json:"spans"`
+}
+
+// Retired is an input an interrupted run had merged but not retired.
+type Retired struct {
+	Input  uuid.UUID `json:"input"`
+	Output uuid.UUID `json:"output"`
+}
+
+// Result says what Run did (or, in a dry run, would do).
+type Result struct {
+	DryRun bool `json:"dryRun"`
+	// Blocks is the number of live blocks planned from.
+	Blocks int     `json:"blocks"`
+	Groups []Group `json:"groups"`
+	// Outputs are the merges done (empty in a dry run).
+	Outputs []Output `json:"outputs"`
+	// Recovered are inputs retired now because an earlier, interrupted
+	// run had already written their output.
+	Recovered []Retired `json:"recovered"`
+	// Finished are blocks whose retirement (MarkCompacted) an
+	// interrupted run had started: they had meta.json and
+	// meta.compacted.json.
+	Finished []uuid.UUID `json:"finished"`
+	// Deleted are compacted blocks removed after CompactedRetention.
+	Deleted []blocks.Meta `json:"deleted"`
+	// Orphans are abandoned outputs of interrupted runs, removed.
+	Orphans []uuid.UUID `json:"orphans"`
+}
+
+// Run compacts the store's live blocks once: it repairs what an
+// interrupted run left, plans (Plan), merges every group, then deletes
+// compacted blocks and abandoned outputs older than CompactedRetention.
+// See the package doc for the protocol and why it loses and duplicates no
+// span whatever step is interrupted. The result is filled as far as Run
+// got, also on error.
+func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	res := &Result{DryRun: opts.DryRun, Groups: []Group{}, Outputs: []Output{},
+		Recovered: []Retired{}, Finished: []uuid.UUID{}, Deleted: []blocks.Meta{}, Orphans: []uuid.UUID{}}
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		return res, err
+	}
+	prov := make(map[uuid.UUID]blocks.Provenance, len(metas))
+	for _, m := range metas {
+		p, err := st.Provenance(ctx, m.BlockID)
+		if err != nil {
+			return res, err
+		}
+		prov[m.BlockID] = p
+	}
+	if !opts.DryRun {
+		if metas, err = recoverOutputs(ctx, st, metas, prov, res); err != nil {
+			return res, err
+		}
+	}
+	res.Blocks = len(metas)
+	marks := map[uuid.UUID]string{}
+	for id, p := range prov {
+		if p.Mark != "" {
+			marks[id] = p.Mark
+		}
+	}
+	res.Groups = Plan(metas, marks, opts)
+	if opts.DryRun {
+		return res, nil
+	}
+	for _, g := range res.Groups {
+		out, err := merge(ctx, st, g, opts)
+		if err != nil {
+			return res, err
+		}
+		res.Outputs = append(res.Outputs, out)
+	}
+	if err := sweep(ctx, st, opts, &res.Finished, &res.Deleted); err != nil {
+		return res, err
+	}
+	return res, deleteOrphans(ctx, st, opts, res)
+}
+
+// recoverOutputs retires live blocks that a live output already holds
+// (its CompactedFrom) and returns the live blocks left.
+func recoverOutputs(ctx context.Context, st *blocks.Store, metas []blocks.Meta, prov map[uuid.UUID]blocks.Provenance, res *Result) ([]blocks.Meta, error) {
+	live := map[uuid.UUID]bool{}
+	for _, m := range metas {
+		live[m.BlockID] = true
+	}
+	retired := map[uuid.UUID]bool{}
+	for _, m := range metas {
+		if retired[m.BlockID] {
+			continue // its own output holds it: not a source of truth
+		}
+		for _, in := range prov[m.BlockID].CompactedFrom {
+			if !live[in] || retired[in] || in == m.BlockID {
+				continue
+			}
+			if err := retire(ctx, st, in); err != nil {
+				return nil, err
+			}
+			retired[in] = true
+			res.Recovered = append(res.Recovered, Retired{Input: in, Output: m.BlockID})
+		}
+	}
+	var left []blocks.Meta
+	for _, m := range metas {
+		if !retired[m.BlockID] {
+			left = append(left, m)
+		}
+	}
+	return left, nil
+}
+
+// retire marks a block compacted; one already retired (by an overlapping
+// run) is not an error.
+func retire(ctx context.Context, st *blocks.Store, id uuid.UUID) error {
+	if err := st.MarkCompacted(ctx, id); err != nil && !errors.Is(err, blocks.ErrBlockNotFound) {
+		return err
+	}
+	return nil
+}
+
+// merge writes one group's output completely, then retires its inputs.
+func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output, error) {
+	out := Output{Group: g}
+	ids := make([]uuid.UUID, len(g.metas))
+	level := uint32(0)
+	for i, m := range g.metas {
+		ids[i] = m.BlockID
+		level = max(level, m.CompactionLevel)
+	}
+	w, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{
+		RowGroupBytes:     opts.RowGroupBytes,
+		CompactionLevel:   level + 1,
+		DedicatedColumns:  g.metas[0].DedicatedColumns,
+		ReplicationFactor: g.metas[0].ReplicationFactor,
+		Mark:              g.Mark,
+		CompactedFrom:     ids,
+	})
+	if err != nil {
+		return out, err
+	}
+	it := st.TracesOf(ctx, g.metas)
+	for it.Next() {
+		t := it.At()
+		out.Traces++
+		out.Spans += t.SpanCount()
+		if err := w.Add(t); err != nil {
+			it.Close()
+			w.Abort()
+			return out, err
+		}
+	}
+	err = it.Err()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		w.Abort()
+		return out, err
+	}
+	m, err := w.Finish()
+	if err != nil {
+		w.Abort()
+		return out, err
+	}
+	out.Meta = m
+	for _, id := range ids {
+		if err := retire(ctx, st, id); err != nil {
+			return out, fmt.Errorf("%s written, but retiring input %s failed (the next run finishes it): %w", m.BlockID, id, err)
+		}
+	}
+	return out, nil
+}
+
+// sweep finishes interrupted retirements and deletes compacted blocks
+// whose compactedTime is older than CompactedRetention.
+func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid.UUID, deleted *[]blocks.Meta) error {
+	comp, err := st.CompactedBlocks(ctx)
+	if err != nil {
+		return err
+	}
+	live, err := st.Blocks(ctx)
+	if err != nil {
+		return err
+	}
+	isLive := map[uuid.UUID]bool{}
+	for _, m := range live {
+		isLive[m.BlockID] = true
+	}
+	cutoff := opts.Now().Add(-opts.CompactedRetention)
+	for _, m := range comp {
+		if isLive[m.BlockID] {
+			// MarkCompacted was cut short after meta.compacted.json.
+			if err := retire(ctx, st, m.BlockID); err != nil {
+				return err
+			}
+			*finished = append(*finished, m.BlockID)
+			continue
+		}
+		if m.CompactedTime.After(cutoff) {
+			continue
+		}
+		if err := st.DeleteCompactedBlock(ctx, m.BlockID); err != nil {
+			return err
+		}
+		*deleted = append(*deleted, m)
+	}
+	return nil
+}
+
+// deleteOrphans removes outputs of interrupted runs: folders without
+// meta.json whose rewrite.json lists inputs none of which is live any
+// more, untouched for CompactedRetention. An output still being written by
+// an overlapping run has live inputs (it retires them only after its
+// meta.json), unless yet another run merged them meanwhile; the age limit
+// covers that case for runs shorter than CompactedRetention.
+func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Result) error {
+	orphans, err := st.OrphanBlocks(ctx)
+	if err != nil || len(orphans) == 0 {
+		return err
+	}
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		return err
+	}
+	live := map[uuid.UUID]bool{}
+	for _, m := range metas {
+		live[m.BlockID] = true
+	}
+	cutoff := opts.Now().Add(-opts.CompactedRetention)
+	for _, o := range orphans {
+		if o.Modified.After(cutoff) {
+			continue
+		}
+		p, err := st.Provenance(ctx, o.BlockID)
+		if err != nil {
+			return err
+		}
+		if len(p.CompactedFrom) == 0 {
+			continue // not ours: blocks verify reports it
+		}
+		if slices.ContainsFunc(p.CompactedFrom, func(id uuid.UUID) bool { return live[id] }) {
+			continue // maybe still being written; else merged again, then deleted
+		}
+		if err := st.DeleteBlock(ctx, o.BlockID); err != nil {
+			return err
+		}
+		res.Orphans = append(res.Orphans, o.BlockID)
+	}
+	return nil
+}

@@ -1,0 +1,295 @@
+package compact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gocloud.dev/blob"
+
+	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/model"
+)
+
+// TestRun compacts on every storage backend: 6 blocks in one window with
+// MaxInputs 4 give one level-1 block of 4 inputs, the next run merges the
+// rest, and every span is stored and read exactly once.
+func TestRun(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := blocks.NewStore(open(t), "tenant-a")
+			want := writeBlocks(t, st, 6)
+
+			dry, err := Run(ctx, st, Options{DryRun: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dry.Groups) != 2 || len(dry.Groups[0].Inputs) != 4 || len(dry.Groups[1].Inputs) != 2 || len(dry.Outputs) != 0 {
+				t.Fatalf("dry run: %d groups, %d outputs", len(dry.Groups), len(dry.Outputs))
+			}
+			if metas, _ := st.Blocks(ctx); len(metas) != 6 {
+				t.Fatalf("dry run changed the bucket: %d blocks", len(metas))
+			}
+
+			res, err := Run(ctx, st, Options{CompactedRetention: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Outputs) != 2 || res.Outputs[0].Meta.CompactionLevel != 1 || res.Outputs[1].Meta.CompactionLevel != 1 {
+				t.Fatalf("first run: %d outputs", len(res.Outputs))
+			}
+			if len(res.Deleted) != 6 {
+				t.Errorf("deleted %d compacted blocks, want 6", len(res.Deleted))
+			}
+			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+				t.Fatal(err)
+			}
+			// The shared traces are in both level-1 blocks; the next run
+			// merges them into one level-2 block.
+			res, err = Run(ctx, st, Options{CompactedRetention: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Outputs) != 1 || res.Outputs[0].Meta.CompactionLevel != 2 {
+				t.Fatalf("second run: %d outputs", len(res.Outputs))
+			}
+			if got, want := res.Outputs[0].Traces, 6*20+5; got != want {
+				t.Errorf("output has %d traces, want %d", got, want)
+			}
+			if metas, _ := st.Blocks(ctx); len(metas) != 1 {
+				t.Fatalf("%d live blocks, want 1", len(metas))
+			}
+			if err := exactlyOnce(want, diskSpans(t, st)); err != nil {
+				t.Fatalf("on disk: %v", err)
+			}
+			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := st.Verify(ctx)
+			if err != nil || !rep.OK() {
+				t.Fatalf("verify: %+v %v", rep, err)
+			}
+			if comp, _ := st.CompactedBlocks(ctx); len(comp) != 0 {
+				t.Errorf("%d compacted blocks left", len(comp))
+			}
+		})
+	}
+}
+
+// TestRetentionDelay keeps compacted blocks until CompactedRetention has
+// passed.
+func TestRetentionDelay(t *testing.T) {
+	ctx := context.Background()
+	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	writeBlocks(t, st, 2)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	if _, err := Run(ctx, st, Options{Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	if comp, _ := st.CompactedBlocks(ctx); len(comp) != 2 {
+		t.Fatalf("%d compacted blocks, want 2 kept for an hour", len(comp))
+	}
+	now = now.Add(2 * time.Hour)
+	res, err := Run(ctx, st, Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Deleted) != 2 {
+		t.Fatalf("deleted %d, want 2", len(res.Deleted))
+	}
+	if keys := listAll(t, st.Bucket()); len(keys) != 5 { // one block: rewrite.json, data, bloom-0, index, meta.json
+		t.Fatalf("objects left: %v", keys)
+	}
+}
+
+func listAll(t *testing.T, b *blob.Bucket) []string {
+	t.Helper()
+	var keys []string
+	it := b.List(nil)
+	for {
+		o, err := it.Next(context.Background())
+		if err != nil {
+			break
+		}
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+// TestCrashAtEveryStep kills a compaction at each of its bucket mutations
+// in turn (the output's rewrite.json, data, bloom, index and meta.json;
+// each input's meta.compacted.json and meta.json delete; the deletion of
+// the compacted inputs) and checks that every span is readable exactly
+// once right after the crash, and, after the next run, also stored
+// exactly once, with no compacted block or orphan left.
+func TestCrashAtEveryStep(t *testing.T) {
+	const inputs = 3
+	// A clean run counts the mutations.
+	clean := &crashBucket{inner: openBucket(t, "mem://")}
+	cst := blocks.NewStore(blob.NewBucket(clean), "tenant-a")
+	writeBlocks(t, cst, inputs)
+	before := clean.mutations
+	if _, err := Run(context.Background(), cst, Options{CompactedRetention: -1}); err != nil {
+		t.Fatal(err)
+	}
+	steps := clean.log[before:]
+	if len(steps) < 10 {
+		t.Fatalf("only %d mutations: %v", len(steps), steps)
+	}
+	for i, step := range steps {
+		op, key, _ := strings.Cut(step, " ")
+		t.Run(fmt.Sprintf("%02d %s %s", i+1, op, path.Base(key)), func(t *testing.T) {
+			ctx := context.Background()
+			inner := openBucket(t, "mem://")
+			st := blocks.NewStore(inner, "tenant-a")
+			want := writeBlocks(t, st, inputs)
+			cb := &crashBucket{inner: inner, crashAt: i + 1}
+			crashed := blocks.NewStore(blob.NewBucket(cb), "tenant-a")
+			if _, err := Run(ctx, crashed, Options{CompactedRetention: -1}); !errors.Is(err, errCrashed) {
+				t.Fatalf("run = %v, want the injected crash", err)
+			}
+			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+				t.Fatalf("after the crash: %v", err)
+			}
+			res, err := Run(ctx, st, Options{CompactedRetention: -1})
+			if err != nil {
+				t.Fatalf("next run: %v", err)
+			}
+			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+				t.Fatalf("after the next run: %v", err)
+			}
+			if err := exactlyOnce(want, diskSpans(t, st)); err != nil {
+				t.Fatalf("stored after the next run (%+v): %v", res, err)
+			}
+			if comp, _ := st.CompactedBlocks(ctx); len(comp) != 0 {
+				t.Errorf("%d compacted blocks left", len(comp))
+			}
+			if orphans, _ := st.Orphans(ctx); len(orphans) != 0 {
+				t.Errorf("orphans left: %v", orphans)
+			}
+			if metas, _ := st.Blocks(ctx); len(metas) != 1 {
+				t.Errorf("%d live blocks, want 1", len(metas))
+			}
+		})
+	}
+}
+
+// TestOverlappingRuns runs two compactions at once on the same blocks, a
+// few times: every span stays readable exactly once, and later runs leave
+// it stored exactly once.
+func TestOverlappingRuns(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			ctx := context.Background()
+			st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+			want := writeBlocks(t, st, 8)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			outputs := make([]int, 2)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := Run(ctx, st, Options{})
+					errs[i], outputs[i] = err, len(res.Outputs)
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			// 8 blocks make 2 groups: more than 2 outputs means both runs
+			// merged the same inputs.
+			t.Logf("outputs of the two runs: %v", outputs)
+			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+				t.Fatalf("after two overlapping runs: %v", err)
+			}
+			for i := 0; i < 4; i++ {
+				if _, err := Run(ctx, st, Options{MaxInputs: 8}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+				t.Fatalf("after more runs: %v", err)
+			}
+			if err := exactlyOnce(want, diskSpans(t, st)); err != nil {
+				metas, _ := st.Blocks(ctx)
+				t.Fatalf("stored after more runs (%d blocks): %v", len(metas), err)
+			}
+		})
+	}
+}
+
+// TestMarkKept merges blocks a redaction rewrote and keeps its mark on the
+// output, so redact with the same rules skips it instead of hashing twice;
+// an unmarked block of the same window is not merged with them.
+func TestMarkKept(t *testing.T) {
+	ctx := context.Background()
+	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	for b := 0; b < 3; b++ {
+		mark := "redact-digest"
+		if b == 2 {
+			mark = ""
+		}
+		if _, err := st.WriteBlock(ctx, blockTraces(b, 5), blocks.WriteOptions{Mark: mark}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Run(ctx, st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 2 {
+		t.Fatalf("outputs: %d", len(res.Outputs))
+	}
+	p, err := st.Provenance(ctx, res.Outputs[0].Meta.BlockID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Mark != "redact-digest" || len(p.CompactedFrom) != 2 {
+		t.Fatalf("output provenance %+v", p)
+	}
+	rw, err := st.Rewrite(ctx, func(*model.Trace) (bool, error) { return true, nil }, blocks.RewriteOptions{Mark: "redact-digest", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw.Skipped != 1 || len(rw.Rewritten) != 1 {
+		t.Fatalf("redact would skip %d and rewrite %d blocks, want 1 and 1 (the unmarked one)", rw.Skipped, len(rw.Rewritten))
+	}
+}
+
+// TestInProgressOutputKept: an overlapping run's output still being
+// written (no meta.json yet, its inputs live) is not taken for an
+// abandoned one, even with no retention delay.
+func TestInProgressOutputKept(t *testing.T) {
+	ctx := context.Background()
+	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	writeBlocks(t, st, 1)
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{CompactedFrom: []uuid.UUID{metas[0].BlockID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	res, err := Run(ctx, st, Options{CompactedRetention: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Orphans) != 0 {
+		t.Fatalf("deleted %v", res.Orphans)
+	}
+	if p, err := st.Provenance(ctx, w.BlockID()); err != nil || len(p.CompactedFrom) != 1 {
+		t.Fatalf("in-progress output damaged: %+v %v", p, err)
+	}
+}
