@@ -102,7 +102,7 @@ var leafTypes = []string{
 	TypeTraceFlags, TypeBooleanAttribute, TypeOTTLCondition,
 }
 
-var unsupportedTypes = []string{TypeBytesLimiting, TypeOTTLCondition, TypeTraceFlags}
+var unsupportedTypes = []string{TypeBytesLimiting, TypeTraceFlags}
 
 var processorKeys = []string{
 	"decision_wait", "num_traces", "expected_new_traces_per_sec", "decision_cache", "policies",
@@ -444,6 +444,40 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			}
 		}
 		return newProbabilistic(salt, pct)
+	case TypeOTTLCondition:
+		f := p.fields(n, ctx, []string{"error_mode", "span", "spanevent"})
+		if v := f["error_mode"]; v != nil {
+			if m, ok := p.str(v, ctx+".error_mode"); ok && m != "ignore" && m != "propagate" && m != "silent" {
+				p.errorf(v, "%s.error_mode: %q, want ignore, propagate or silent", ctx, m)
+			}
+		}
+		var e ottlCondition
+		for _, part := range []struct {
+			key   string
+			event bool
+		}{{"span", false}, {"spanevent", true}} {
+			v := f[part.key]
+			if v == nil {
+				continue
+			}
+			srcs, _ := p.strings(v, ctx+"."+part.key)
+			for i, src := range srcs {
+				c, err := parseOTTL(src, part.event)
+				if err != nil {
+					p.errorf(v.Content[i], "%s.%s: %q: %v", ctx, part.key, src, err)
+					continue
+				}
+				if part.event {
+					e.event, e.eventSrc = append(e.event, c), append(e.eventSrc, src)
+				} else {
+					e.span, e.spanSrc = append(e.span, c), append(e.spanSrc, src)
+				}
+			}
+		}
+		if len(e.span)+len(e.event) == 0 && len(p.errs) == 0 {
+			p.errorf(n, "%s: set span or spanevent conditions", ctx)
+		}
+		return e
 	case TypeStatusCode:
 		f := p.fields(n, ctx, []string{"status_codes"})
 		var e statusCode

@@ -20,6 +20,7 @@
 // Policies are evaluated on the whole stored trace, which is what the
 // Collector sees when every span of a trace arrives within decision_wait.
 // rate_limiting and composite depend on arrival: they run on a simulated
-// clock (see clock.go). bytes_limiting, ottl_condition and trace_flags are
-// not supported yet: Parse reports them as errors.
+// clock (see clock.go). ottl_condition evaluates the common OTTL subset
+// (see ottl.go). bytes_limiting and trace_flags are not supported yet:
+// Parse reports them as errors.
 package sampler

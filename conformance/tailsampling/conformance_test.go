@@ -278,13 +278,19 @@ var policyConfigs = map[string]string{
 	"drop":                  `policies: [{name: keep, type: always_sample}, {name: d, type: drop, drop: {drop_sub_policy: [{name: h, type: string_attribute, string_attribute: {key: http.url, values: [healthz], enabled_regex_matching: true}}, {name: u, type: status_code, status_code: {status_codes: [UNSET, OK]}}]}}]`,
 	"mixed_with_invert":     `policies: [{name: e, type: status_code, status_code: {status_codes: [ERROR]}}, {name: i, type: string_attribute, string_attribute: {key: key2, values: [value1], invert_match: true}}, {name: s, type: latency, latency: {threshold_ms: 2000}}]`,
 	"sample_on_first_match": `{sample_on_first_match: true, policies: [{name: pr, type: probabilistic, probabilistic: {sampling_percentage: 20}}, {name: e, type: status_code, status_code: {status_codes: [ERROR]}}]}`,
+	"ottl_span":             `policies: [{name: p, type: ottl_condition, ottl_condition: {error_mode: ignore, span: ['attributes["key2"] == "value1"', 'attributes["key1"] > 75']}}]`,
+	"ottl_status_name":      `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['status.code == STATUS_CODE_ERROR and name != "op-1"']}}]`,
+	"ottl_ismatch":          `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['IsMatch(attributes["http.url"], "^https://.*/(api|admin)/")']}}]`,
+	"ottl_types":            `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['attributes["key1"] == "75" or attributes["key4"] == true or attributes["key1"] >= 100.5']}}]`,
+	"ottl_nil_not":          `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['not (attributes["key2"] != nil) and resource.attributes["service.name"] == "svc-1"']}}]`,
+	"ottl_kind_event":       `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['kind == SPAN_KIND_CLIENT and status.code != STATUS_CODE_UNSET'], spanevent: ['name == "exception"', 'IsMatch(attributes["exception.type"], "Error")']}}]`,
 }
 
 // exampleConfigs are the Collector's own example config
-// (tail_sampling_config.yaml) without ottl_condition (not evaluated by
-// sampler yet): without the clock-dependent policies (rate_limiting,
-// composite), with and without always_sample (which keeps everything and
-// hides the rest), and with them (always_sample keeps everything).
+// (tail_sampling_config.yaml): without the clock-dependent policies
+// (rate_limiting, composite), with and without always_sample (which keeps
+// everything and hides the rest), and with them (always_sample keeps
+// everything).
 func exampleConfigs(t *testing.T) map[string]string {
 	data, err := os.ReadFile(filepath.Join(fixturesDir(t), "opentelemetry-collector-contrib", "tailsampling", "tail_sampling_config.yaml"))
 	if err != nil {
@@ -297,11 +303,11 @@ func exampleConfigs(t *testing.T) map[string]string {
 	block := doc["tail_sampling"]
 	out := map[string]string{}
 	for name, skip := range map[string][]string{
-		"example":                {"rate_limiting", "ottl_condition", "composite"},
-		"example_without_always": {"rate_limiting", "ottl_condition", "composite", "always_sample"},
+		"example":                {"rate_limiting", "composite"},
+		"example_without_always": {"rate_limiting", "composite", "always_sample"},
 		// With always_sample every trace is kept whatever the clock, so the
 		// stateful policies can stay in.
-		"example_stateful": {"ottl_condition"},
+		"example_stateful": {},
 	} {
 		var pols []any
 		for _, p := range block["policies"].([]any) {
