@@ -24,3 +24,32 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseOTTL feeds arbitrary text to the OTTL condition parser: it must
+// return a condition or an error, never panic, and a condition must
+// evaluate on any span or event. Run with go test -fuzz=FuzzParseOTTL.
+func FuzzParseOTTL(f *testing.F) {
+	for _, s := range []string{
+		`name == "GET /cart"`,
+		`attributes["http.status_code"] >= 500 and not (kind == SPAN_KIND_CLIENT)`,
+		`IsMatch(resource.attributes["service.name"], "^cart.*") or status.code != STATUS_CODE_OK`,
+		`attributes["x"] == nil or attributes["y"] < -1.5`,
+		`(((name == "a")))`,
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, src string, event bool) {
+		c, err := parseOTTL(src, event)
+		if err != nil {
+			return
+		}
+		for _, tr := range fixtureTraces() {
+			cond := ottlCondition{span: []ottlCond{c}, spanSrc: []string{src}}
+			if event {
+				cond = ottlCondition{event: []ottlCond{c}, eventSrc: []string{src}}
+			}
+			cond.evaluate(tr)
+		}
+	})
+}
