@@ -5,8 +5,19 @@ import (
 	"math"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/model"
 )
+
+// protoSizeIf is ProtoSize(t) when needed, else 0.
+func protoSizeIf(need bool, t *model.Trace) int64 {
+	if !need {
+		return 0
+	}
+	return ProtoSize(t)
+}
 
 // The simulated clock. rate_limiting and composite depend on when the
 // Collector decides each trace, which a replay cannot observe. tracectl
@@ -87,6 +98,8 @@ func (c *Config) newState() *state {
 		switch {
 		case p.rate != nil:
 			s.buckets[i] = newTokenBucket(*p.rate)
+		case p.bytes != nil:
+			s.buckets[i] = newTokenBucket(*p.bytes)
 		case p.comp != nil:
 			s.comps[i] = &compositeState{used: make([]int64, len(p.Subs))}
 		}
@@ -98,7 +111,7 @@ func (c *Config) newState() *state {
 // simulated clock.
 func (c *Config) Stateful() bool {
 	for _, p := range c.Policies {
-		if p.rate != nil || p.comp != nil {
+		if p.rate != nil || p.bytes != nil || p.comp != nil {
 			return true
 		}
 	}
@@ -136,9 +149,29 @@ func (v liveVoter) sub(i, j int) (Vote, string) {
 	return v.c.Policies[i].Subs[j].eval.evaluate(v.t)
 }
 
+// limitsBytes reports whether the config has a bytes_limiting policy (so
+// traces need their OTLP size).
+func (c *Config) limitsBytes() bool {
+	for _, p := range c.Policies {
+		if p.bytes != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ProtoSize is the size of t marshaled as an OTLP protobuf TracesData,
+// which bytes_limiting charges. The Collector measures the batches a trace
+// arrived in; a stored trace has its resources and scopes merged, so the
+// size can differ from the original batches' by their repeated resources.
+func ProtoSize(t *model.Trace) int64 {
+	return int64((&ptrace.ProtoMarshaler{}).TracesSize(otlp.ToPdata([]*model.Trace{t})))
+}
+
 // decide combines the votes in policy order, running stateful policies
-// against st at now.
-func (c *Config) decide(id model.TraceID, spans int64, now time.Time, v voter, st *state) Decision {
+// against st at now; spans and bytes are the trace's span count and OTLP
+// size (bytes only needed with bytes_limiting).
+func (c *Config) decide(id model.TraceID, spans, bytes int64, now time.Time, v voter, st *state) Decision {
 	d := Decision{TraceID: id, Final: NotSampled, Votes: make([]PolicyVote, 0, len(c.Policies))}
 	stop := false
 	for i, p := range c.Policies {
@@ -158,6 +191,15 @@ func (c *Config) decide(id model.TraceID, spans int64, now time.Time, v voter, s
 				pv.Reason += fmt.Sprintf("within %d spans/s (burst %d)", p.rate.sps, p.rate.burst)
 			} else {
 				pv.Reason += fmt.Sprintf("over %d spans/s (burst %d)", p.rate.sps, p.rate.burst)
+			}
+		case p.bytes != nil:
+			ok := st.buckets[i].allowN(now, bytes)
+			pv.Vote = voteOf(ok)
+			pv.Reason = fmt.Sprintf("%d bytes at %s: ", bytes, now.Format(time.RFC3339Nano))
+			if ok {
+				pv.Reason += fmt.Sprintf("within %d bytes/s (burst %d)", p.bytes.sps, p.bytes.burst)
+			} else {
+				pv.Reason += fmt.Sprintf("over %d bytes/s (burst %d)", p.bytes.sps, p.bytes.burst)
 			}
 		case p.comp != nil:
 			pv.Vote, pv.Reason = c.composite(i, spans, now, v, st.comps[i])
@@ -203,7 +245,8 @@ type record struct {
 	id     model.TraceID
 	now    time.Time
 	spans  int64
-	size   int64
+	size   int64 // estimated stored bytes (for the report)
+	bytes  int64 // OTLP protobuf size, with bytes_limiting only
 	err    bool
 	dur    uint64
 	votes  []Vote // per policy, then per composite sub-policy (see offsets)
@@ -221,7 +264,8 @@ func (v recordVoter) sub(i, j int) (Vote, string) {
 func (c *Config) newRecord(t *model.Trace, offset []int, nvotes int) record {
 	start, end := t.TimeRange()
 	r := record{id: t.TraceID, now: c.DecisionTime(t), spans: int64(t.SpanCount()), size: EstimateBytes(t),
-		err: hasError(t), dur: end - start, votes: make([]Vote, nvotes), offset: offset}
+		bytes: protoSizeIf(c.limitsBytes(), t),
+		err:   hasError(t), dur: end - start, votes: make([]Vote, nvotes), offset: offset}
 	for i, p := range c.Policies {
 		switch {
 		case p.comp != nil:

@@ -90,3 +90,41 @@ policies:
 		t.Errorf("explain alone:\n%s", Explain(&d))
 	}
 }
+
+// TestBytesLimitingClock runs the rate-limiting schedule with bytes: the
+// traces have the same OTLP size S, bytes_per_second is 2S, so the bucket
+// (burst 4S) lets four through at once and two more a second later.
+func TestBytesLimitingClock(t *testing.T) {
+	traces := clockTraces(5, []int{1000, 0, 0, 0, 0, 0, 1000, 1000}, func(int) []model.Attribute { return nil })
+	size := ProtoSize(traces[0])
+	for _, tr := range traces {
+		if s := ProtoSize(tr); s != size {
+			t.Fatalf("trace %s is %d bytes, want every trace %d", tr.TraceID, s, size)
+		}
+	}
+	if size < 100 {
+		t.Fatalf("OTLP size %d bytes: implausibly small", size)
+	}
+	cfg, err := Parse("x.yaml", fmt.Appendf(nil, `{decision_wait: 5s, policies: [{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: %d}}]}`, 2*size), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := kept(t, cfg, traces)
+	want := "0101:sampled 0102:sampled 0103:sampled 0104:sampled 0105:not_sampled 0100:sampled 0106:sampled 0107:not_sampled"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// An explicit burst below one trace's size lets nothing through.
+	cfg, err = Parse("x.yaml", fmt.Appendf(nil, `{policies: [{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: %d, burst_capacity: %d}}]}`, 10*size, size-1), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kept(t, cfg, traces[:2]); got != "0101:not_sampled 0100:not_sampled" && got != "0100:not_sampled 0101:not_sampled" {
+		t.Errorf("burst below the trace size: %s", got)
+	}
+	// Decide explains the vote in bytes.
+	d := cfg.Decide(traces[0])
+	if !strings.Contains(d.Votes[0].Reason, fmt.Sprintf("%d bytes", size)) {
+		t.Errorf("reason %q does not give the trace size", d.Votes[0].Reason)
+	}
+}

@@ -38,9 +38,10 @@ type Policy struct {
 	// Subs are the sub-policies of and, not, drop and composite.
 	Subs []*Policy
 	eval evaluator
-	// rate and comp are set for the stateful types (eval is nil).
-	rate *rateSpec
-	comp *compositeSpec
+	// rate, bytes and comp are set for the stateful types (eval is nil).
+	rate  *rateSpec // rate_limiting: spans per second
+	bytes *rateSpec // bytes_limiting: bytes per second
+	comp  *compositeSpec
 }
 
 // Error is a config error at a position.
@@ -102,7 +103,7 @@ var leafTypes = []string{
 	TypeTraceFlags, TypeBooleanAttribute, TypeOTTLCondition,
 }
 
-var unsupportedTypes = []string{TypeBytesLimiting, TypeTraceFlags}
+var unsupportedTypes = []string{TypeTraceFlags}
 
 var processorKeys = []string{
 	"decision_wait", "num_traces", "expected_new_traces_per_sec", "decision_cache", "policies",
@@ -366,7 +367,7 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 		p.errorf(tn, "%s: type %s is %s", where, pl.Type, Unsupported)
 		return nil
 	}
-	if level != levelTop && pl.Type == TypeRateLimiting {
+	if level != levelTop && (pl.Type == TypeRateLimiting || pl.Type == TypeBytesLimiting) {
 		p.errorf(tn, "%s: type %s inside %s is %s", where, pl.Type, parent, Unsupported)
 		return nil
 	}
@@ -593,6 +594,23 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			return drop{subs: pl.Subs}
 		}
 		return and{subs: pl.Subs}
+	case TypeBytesLimiting:
+		f := p.fields(n, ctx, []string{"bytes_per_second", "burst_capacity"})
+		var bps, burst int64
+		if v := f["bytes_per_second"]; v != nil {
+			bps, _ = p.int(v, ctx+".bytes_per_second")
+		}
+		if v := f["burst_capacity"]; v != nil {
+			burst, _ = p.int(v, ctx+".burst_capacity")
+		}
+		if bps <= 0 {
+			p.errorf(n, "%s.bytes_per_second: must be above 0", ctx)
+		}
+		if burst <= 0 {
+			burst = 2 * bps
+		}
+		pl.bytes = &rateSpec{sps: bps, burst: burst}
+		return nil
 	case TypeRateLimiting:
 		f := p.fields(n, ctx, []string{"spans_per_second", "burst_capacity"})
 		var sps, burst int64

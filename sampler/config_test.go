@@ -51,7 +51,7 @@ func TestParseErrors(t *testing.T) {
 		`bad.yaml:13:47: policy "re": string_attribute.values: invalid regex "(unclosed": error parsing regexp: missing closing ): ` + "`(unclosed`",
 		`bad.yaml:16:46: policy "pct": probabilistic.sampling_percentage: 150 is out of range [0, 100]`,
 		`bad.yaml:18:15: policy "what": unknown policy type "bogus"`,
-		`bad.yaml:20:15: policy "limit": type bytes_limiting is not yet supported by tracectl`,
+		`bad.yaml:20:15: policy "limit": type trace_flags is not yet supported by tracectl`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -80,7 +80,7 @@ func TestParseSmall(t *testing.T) {
 		{name: "composite", yaml: "policies: [{name: c, type: composite}]", err: "composite.max_total_spans_per_second: must be above 0"},
 		{name: "composite alloc", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 10, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: b, percent: 120}]}}]", err: "x.yaml:1:157: policy \"c\": composite.rate_allocation: no sub-policy \"b\" (and 1 more errors)"},
 		{name: "rate in and", yaml: "policies: [{name: a, type: and, and: {and_sub_policy: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 1}}]}}]", err: "type rate_limiting inside a is not yet supported"},
-		{name: "bytes", yaml: "policies: [{name: b, type: bytes_limiting}]", err: "type bytes_limiting is not yet supported"},
+		{name: "bytes", yaml: "policies: [{name: b, type: bytes_limiting}]", err: "bytes_limiting.bytes_per_second: must be above 0"},
 		{name: "status empty", yaml: "policies: [{name: s, type: status_code, status_code: {status_codes: []}}]", err: "at least one of OK, ERROR, UNSET"},
 		{name: "upper below", yaml: "policies: [{name: l, type: latency, latency: {threshold_ms: 10, upper_threshold_ms: 5}}]", err: "must be above threshold_ms"},
 		{name: "unknown top", yaml: "policies: [{name: a, type: always_sample}]\nfoo: 1\n", err: `x.yaml:2:1: processor: unknown field "foo"`},

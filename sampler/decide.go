@@ -35,7 +35,7 @@ func (d *Decision) Kept() bool { return d.Final == Sampled }
 // time: drop policies first (the first that votes Dropped ends it), then
 // the rest in order (ending at the first Sampled with
 // sample_on_first_match); dropped beats sampled beats not sampled.
-// Stateful policies (rate_limiting, composite) see t alone, with full
+// Stateful policies (rate_limiting, bytes_limiting, composite) see t alone, with full
 // budgets, at its simulated decision time; Replay runs them over all
 // traces in decision-time order.
 func (c *Config) Decide(t *model.Trace) Decision {
@@ -44,5 +44,5 @@ func (c *Config) Decide(t *model.Trace) Decision {
 	if c.Stateful() {
 		st, now = c.newState(), c.DecisionTime(t)
 	}
-	return c.decide(t.TraceID, int64(t.SpanCount()), now, liveVoter{c, t}, st)
+	return c.decide(t.TraceID, int64(t.SpanCount()), protoSizeIf(c.limitsBytes(), t), now, liveVoter{c, t}, st)
 }

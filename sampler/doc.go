@@ -19,8 +19,8 @@
 // plain vote), and the final decision is dropped > sampled > not sampled.
 // Policies are evaluated on the whole stored trace, which is what the
 // Collector sees when every span of a trace arrives within decision_wait.
-// rate_limiting and composite depend on arrival: they run on a simulated
+// rate_limiting, bytes_limiting and composite depend on arrival: they run on a simulated
 // clock (see clock.go). ottl_condition evaluates the common OTTL subset
-// (see ottl.go). bytes_limiting and trace_flags are not supported yet:
-// Parse reports them as errors.
+// (see ottl.go). trace_flags is not supported yet (the stored model has
+// no span flags): Parse reports it as an error.
 package sampler

@@ -262,7 +262,7 @@ func replayClocked(ctx context.Context, src store.Source, cfg *Config, opts Opti
 	st := cfg.newState()
 	for i := range recs {
 		rec := &recs[i]
-		d := cfg.decide(rec.id, rec.spans, rec.now, recordVoter{rec}, st)
+		d := cfg.decide(rec.id, rec.spans, rec.bytes, rec.now, recordVoter{rec}, st)
 		r.add(rec.spans, rec.size, rec.err, rec.dur, &d)
 		if opts.OnDecision != nil {
 			if err := opts.OnDecision(nil, &d); err != nil {

@@ -33,9 +33,9 @@ Supported policy types: always_sample, latency, numeric_attribute,
 probabilistic, status_code, string_attribute, span_count, trace_state,
 boolean_attribute, ottl_condition (comparisons, IsMatch, and/or/not over
 span and span-event paths), and, not, drop, and on a simulated clock
-rate_limiting and composite: a trace is decided decision_wait after its
-first span ends, traces in that order. Not yet supported: bytes_limiting,
-trace_flags, other OTTL (check reports them).
+rate_limiting, bytes_limiting and composite: a trace is decided
+decision_wait after its first span ends, traces in that order. Not yet
+supported: trace_flags, other OTTL (check reports them).
 
 --config stays tracectl's own settings file, as for every command.`
 
