@@ -91,17 +91,13 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 
 // groupRange returns the byte range of row group i's column chunks.
 func (p *pfile) groupRange(i int) (off, n int64) {
-	rg := p.file.Metadata().RowGroups[i]
 	lo, hi := int64(-1), int64(0)
-	for _, c := range rg.Columns {
-		start := c.MetaData.DataPageOffset
-		if c.MetaData.DictionaryPageOffset > 0 && c.MetaData.DictionaryPageOffset < start {
-			start = c.MetaData.DictionaryPageOffset
+	for c := range p.file.Metadata().RowGroups[i].Columns {
+		r := p.chunkRange(i, c)
+		if lo < 0 || r.off < lo {
+			lo = r.off
 		}
-		if lo < 0 || start < lo {
-			lo = start
-		}
-		hi = max(hi, start+c.MetaData.TotalCompressedSize)
+		hi = max(hi, r.off+r.n)
 	}
 	if lo < 0 {
 		return 0, 0
@@ -471,7 +467,7 @@ func (p *pfile) groupIDs(g int) ([]model.TraceID, error) {
 	defer p.r.release()
 	rg := p.file.RowGroups()[g]
 	ids := make([]model.TraceID, 0, rg.NumRows())
-	err := eachTraceID(rg, func(id model.TraceID) bool {
+	err := eachTraceID(rg, func(id model.TraceID, _ bool) bool {
 		ids = append(ids, id)
 		return true
 	})
@@ -482,8 +478,9 @@ func (p *pfile) groupIDs(g int) ([]model.TraceID, error) {
 }
 
 // eachTraceID calls f with the IDs of the TraceID column (the first leaf
-// column) of rg in order, until f returns false.
-func eachTraceID(rg parquet.RowGroup, f func(model.TraceID) bool) error {
+// column) of rg in order, until f returns false; ok is false for a value
+// longer than 16 bytes (id is then zero).
+func eachTraceID(rg parquet.RowGroup, f func(id model.TraceID, ok bool) bool) error {
 	pages := rg.ColumnChunks()[0].Pages()
 	defer pages.Close()
 	buf := make([]parquet.Value, 256)
@@ -499,53 +496,17 @@ func eachTraceID(rg parquet.RowGroup, f func(model.TraceID) bool) error {
 		for {
 			n, err := vr.ReadValues(buf)
 			for _, v := range buf[:n] {
-				id, _ := model.TraceIDFromBytes(v.ByteArray())
-				if !f(id) {
+				if !f(model.TraceIDFromBytes(v.ByteArray())) {
 					parquet.Release(page)
 					return nil
 				}
-			}
-			if err == io.EOF || n == 0 {
-				break
-			}
-			if err != nil {
-				parquet.Release(page)
-				return err
-			}
-		}
-		parquet.Release(page)
-	}
-}
-
-func findRowIndex(rg parquet.RowGroup, id model.TraceID) (int64, error) {
-	pages := rg.ColumnChunks()[0].Pages()
-	defer pages.Close()
-	var row int64
-	buf := make([]parquet.Value, 256)
-	for {
-		page, err := pages.ReadPage()
-		if err == io.EOF {
-			return -1, nil
-		}
-		if err != nil {
-			return -1, err
-		}
-		vr := page.Values()
-		for {
-			n, err := vr.ReadValues(buf)
-			for _, v := range buf[:n] {
-				if rid, ok := model.TraceIDFromBytes(v.ByteArray()); ok && rid == id {
-					parquet.Release(page)
-					return row, nil
-				}
-				row++
 			}
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
 				parquet.Release(page)
-				return -1, err
+				return err
 			}
 			if n == 0 {
 				break
@@ -553,6 +514,21 @@ func findRowIndex(rg parquet.RowGroup, id model.TraceID) (int64, error) {
 		}
 		parquet.Release(page)
 	}
+}
+
+func findRowIndex(rg parquet.RowGroup, id model.TraceID) (int64, error) {
+	row, found := int64(0), false
+	err := eachTraceID(rg, func(rid model.TraceID, ok bool) bool {
+		if found = ok && rid == id; found {
+			return false
+		}
+		row++
+		return true
+	})
+	if err != nil || !found {
+		return -1, err
+	}
+	return row, nil
 }
 
 // Traces streams every trace of the block in file order, one row group in

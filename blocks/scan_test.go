@@ -133,15 +133,22 @@ func TestIDRangesDisjoint(t *testing.T) {
 	}
 }
 
-// TestParallelScanCloseAndCancel stops scans early: Close after one trace
-// and a cancelled context both end every producer goroutine.
+// TestParallelScanCloseAndCancel stops ordered scans early: Close after
+// one trace and a cancelled context both end every producer goroutine.
 func TestParallelScanCloseAndCancel(t *testing.T) {
 	s := memStore(t)
 	manyBlocks(t, s)
 	s.SetConcurrency(2)
-	before := runtime.NumGoroutine()
+	checkCloseAndCancel(t, s, store.Request{})
+}
 
-	it, err := s.Traces(context.Background(), store.Request{})
+// checkCloseAndCancel runs a scan of req that is closed after one trace
+// and one whose context is cancelled after ten, and checks that each
+// stops with context.Canceled and leaves no goroutine behind.
+func checkCloseAndCancel(t *testing.T, s *Store, req store.Request) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	it, err := s.Traces(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,10 +158,9 @@ func TestParallelScanCloseAndCancel(t *testing.T) {
 	if err := it.Close(); err != nil {
 		t.Fatal(err)
 	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	it, err = s.Traces(ctx, store.Request{})
+	it, err = s.Traces(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +174,9 @@ func TestParallelScanCloseAndCancel(t *testing.T) {
 		t.Errorf("after cancel: Err = %v, want context.Canceled", it.Err())
 	}
 	it.Close()
-	// Close waits for the producers, so they are gone now.
+	// Close waits for the producers and workers; an unordered scan's
+	// closer goroutine returns right after closing its channel.
+	time.Sleep(10 * time.Millisecond)
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("%d goroutines before the scans, %d after", before, after)
 	}
@@ -344,35 +352,5 @@ func setTraceID(t *model.Trace, id model.TraceID) {
 func TestUnorderedCloseAndCancel(t *testing.T) {
 	s := splitTraceStore(t)
 	s.SetConcurrency(3)
-	before := runtime.NumGoroutine()
-	it, err := s.Traces(context.Background(), store.Request{Unordered: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !it.Next() {
-		t.Fatalf("no trace: %v", it.Err())
-	}
-	if err := it.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	it, err = s.Traces(ctx, store.Request{Unordered: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for it.Next() {
-		if n++; n == 10 {
-			cancel()
-		}
-	}
-	if !errors.Is(it.Err(), context.Canceled) {
-		t.Errorf("after cancel: Err = %v, want context.Canceled", it.Err())
-	}
-	it.Close()
-	time.Sleep(10 * time.Millisecond) // the closer goroutine returns right after closing the channel
-	if after := runtime.NumGoroutine(); after > before {
-		t.Errorf("%d goroutines before the scans, %d after", before, after)
-	}
+	checkCloseAndCancel(t, s, store.Request{Unordered: true})
 }
