@@ -295,13 +295,48 @@ func requiredServicesOf(p *traceql.Pipeline) []string {
 	return RequiredServices(&traceql.RootExpr{Pipeline: p})
 }
 
-// observeTrace evaluates the pipeline on a trace and feeds every span of
-// the resulting spansets (each once) to the aggregator.
+// observeTrace feeds every span of the pipeline's spansets on a trace
+// (each once) to the aggregator.
 func (e *evaluator) observeTrace(plan *traceql.MetricsPipeline, td *traceData, agg *aggregator) error {
+	return e.eachMetricSpan(plan.Pipeline, td, agg.iv, func(sp *span, slot int) error {
+		labels, err := e.groupLabels(plan.Func, td, sp)
+		if err != nil {
+			return err
+		}
+		x := nilValue
+		if plan.Func.Attr != nil {
+			if x, err = e.firstValue(plan.Func.Attr, td, sp); err != nil {
+				return err
+			}
+			if !x.isNumeric() {
+				return nil // no value to aggregate
+			}
+			if agg.bucketed() && !approxValue(x) {
+				return nil // Tempo's buckets drop floats and values below 2
+			}
+		}
+		agg.add(labels, slot, x)
+		if agg.exemplars > 0 {
+			v := float64(sp.ref.Span.Duration()) / 1e9
+			if plan.Func.Attr != nil {
+				v = metricValue(x)
+			}
+			agg.acc(labels).addExemplar(slot, exemplarCand{
+				rank: spanRank(sp.ref.Span.TraceID, sp.ref.Span.SpanID), traceID: sp.ref.Span.TraceID,
+				spanID: sp.ref.Span.SpanID, startNs: sp.ref.Span.StartTimeUnixNano, value: v,
+			})
+		}
+		return nil
+	})
+}
+
+// eachMetricSpan evaluates the pipeline p on td and calls f once for every
+// span of the resulting spansets that starts inside an interval of iv.
+func (e *evaluator) eachMetricSpan(p *traceql.Pipeline, td *traceData, iv intervals, f func(sp *span, slot int) error) error {
 	if len(td.spans) == 0 {
 		return nil
 	}
-	sets, err := e.pipeline(plan.Pipeline, []*spanset{{spans: td.spans}}, td)
+	sets, err := e.pipeline(p, []*spanset{{spans: td.spans}}, td)
 	if err != nil {
 		return err
 	}
@@ -312,36 +347,12 @@ func (e *evaluator) observeTrace(plan *traceql.MetricsPipeline, td *traceData, a
 				continue
 			}
 			seen[sp.idx] = true
-			slot := agg.iv.slot(int64(sp.ref.Span.StartTimeUnixNano))
+			slot := iv.slot(int64(sp.ref.Span.StartTimeUnixNano)) //nolint:gosec // ns since 1970 fit
 			if slot < 0 {
 				continue
 			}
-			labels, err := e.groupLabels(plan.Func, td, sp)
-			if err != nil {
+			if err := f(sp, slot); err != nil {
 				return err
-			}
-			x := nilValue
-			if plan.Func.Attr != nil {
-				if x, err = e.firstValue(plan.Func.Attr, td, sp); err != nil {
-					return err
-				}
-				if !x.isNumeric() {
-					continue // no value to aggregate
-				}
-				if agg.bucketed() && !approxValue(x) {
-					continue // Tempo's buckets drop floats and values below 2
-				}
-			}
-			agg.add(labels, slot, x)
-			if agg.exemplars > 0 {
-				v := float64(sp.ref.Span.Duration()) / 1e9
-				if plan.Func.Attr != nil {
-					v = metricValue(x)
-				}
-				agg.acc(labels).addExemplar(slot, exemplarCand{
-					rank: spanRank(sp.ref.Span.TraceID, sp.ref.Span.SpanID), traceID: sp.ref.Span.TraceID,
-					spanID: sp.ref.Span.SpanID, startNs: sp.ref.Span.StartTimeUnixNano, value: v,
-				})
 			}
 		}
 	}

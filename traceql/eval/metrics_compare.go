@@ -67,46 +67,28 @@ func (a *compareAgg) add(g int, key string, v model.Value, slot int) {
 // observeCompare classifies the spans of the pipeline's spansets and counts
 // their attributes.
 func (e *evaluator) observeCompare(plan *traceql.MetricsPipeline, td *traceData, agg *compareAgg) error {
-	if len(td.spans) == 0 {
-		return nil
-	}
-	sets, err := e.pipeline(plan.Pipeline, []*spanset{{spans: td.spans}}, td)
-	if err != nil {
-		return err
-	}
 	fn := plan.Func
-	seen := map[int]bool{}
-	for _, ss := range sets {
-		for _, sp := range ss.spans {
-			if seen[sp.idx] {
-				continue
-			}
-			seen[sp.idx] = true
-			start := sp.ref.Span.StartTimeUnixNano
-			slot := agg.iv.slot(int64(start)) //nolint:gosec // ns since 1970 fit
-			if slot < 0 {
-				continue
-			}
-			g := 0
-			if fn.Filter != nil {
-				ok := true
-				if fn.Filter.Expr != nil {
-					if ok, err = e.matchSpan(fn.Filter.Expr, td, sp); err != nil {
-						return err
-					}
-				}
-				inWindow := fn.Start == 0 && fn.End == 0 ||
-					(int64(start) >= fn.Start && int64(start) <= fn.End) //nolint:gosec // ns since 1970 fit
-				if ok && inWindow {
-					g = 1
+	return e.eachMetricSpan(plan.Pipeline, td, agg.iv, func(sp *span, slot int) error {
+		start := int64(sp.ref.Span.StartTimeUnixNano) //nolint:gosec // ns since 1970 fit
+		g := 0
+		if fn.Filter != nil {
+			ok := true
+			if fn.Filter.Expr != nil {
+				var err error
+				if ok, err = e.matchSpan(fn.Filter.Expr, td, sp); err != nil {
+					return err
 				}
 			}
-			for _, kv := range compareAttributes(sp) {
-				agg.add(g, kv.Key, kv.Value, slot)
+			inWindow := fn.Start == 0 && fn.End == 0 || (start >= fn.Start && start <= fn.End)
+			if ok && inWindow {
+				g = 1
 			}
 		}
-	}
-	return nil
+		for _, kv := range compareAttributes(sp) {
+			agg.add(g, kv.Key, kv.Value, slot)
+		}
+		return nil
+	})
 }
 
 // compareAttributes are the labels compare() counts for a span: its
