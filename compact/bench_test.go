@@ -8,12 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/heapwatch"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -65,7 +65,7 @@ func BenchmarkCompact(b *testing.B) {
 			inSpans += bi.Spans
 		}
 		runtime.GC()
-		stop := peakHeap()
+		stop := heapwatch.Start()
 		b.StartTimer()
 		start := time.Now()
 		res, err := Run(ctx, st, Options{Window: 1 << 62, MaxInputs: len(infos), CompactedRetention: -1, RowGroupBytes: 16 << 20})
@@ -162,32 +162,5 @@ func writeSynthetic(b *testing.B, root, tenant string, spans, nblocks int) {
 		if _, err := st.WriteBlock(ctx, tb.Traces(), blocks.WriteOptions{RowGroupBytes: 16 << 20}); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// peakHeap samples the live heap every millisecond until stop is called
-// and returns the maximum.
-func peakHeap() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	peak := read()
-	quit, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				peak = max(peak, read())
-			}
-		}
-	}()
-	return func() uint64 {
-		close(quit)
-		<-finished
-		return max(peak, read())
 	}
 }

@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/heapwatch"
 	"github.com/tracectl/tracectl/internal/nezha"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -172,34 +172,6 @@ func buildDataset(tb testing.TB) (dataset, error) {
 	return d, nil
 }
 
-// peakHeap samples the live heap (runtime/metrics, no stop-the-world)
-// every millisecond until stop is called, and returns the maximum.
-func peakHeap() (stop func() uint64) {
-	const name = "/memory/classes/heap/objects:bytes"
-	sample := []metrics.Sample{{Name: name}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	var peak uint64 = read()
-	quit, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				peak = max(peak, read())
-			}
-		}
-	}()
-	return func() uint64 {
-		close(quit)
-		<-finished
-		return max(peak, read())
-	}
-}
-
 var queries = []struct{ name, q string }{
 	{"service", `{ resource.service.name = "frontend" }`},
 	{"attribute", `{ resource.k8s.pod.name = "cartservice-579f59597d-wc2lz" }`},
@@ -226,7 +198,7 @@ func openStore(b *testing.B, d dataset) *blocks.Store {
 func measure(b *testing.B, d dataset, f func() int) {
 	runtime.GC()
 	b.ResetTimer()
-	stop := peakHeap()
+	stop := heapwatch.Start()
 	n := 0
 	for i := 0; i < b.N; i++ {
 		n = f()
