@@ -30,7 +30,7 @@ func appendPdata(out []model.ResourceSpans, td ptrace.Traces, dropEmpty bool) []
 		rs := rss.At(i)
 		mrs := model.ResourceSpans{
 			Resource: model.Resource{
-				Attributes:             fromMap(rs.Resource().Attributes()),
+				Attributes:             FromMap(rs.Resource().Attributes()),
 				DroppedAttributesCount: rs.Resource().DroppedAttributesCount(),
 			},
 		}
@@ -46,7 +46,7 @@ func appendPdata(out []model.ResourceSpans, td ptrace.Traces, dropEmpty bool) []
 			mss := model.ScopeSpans{Scope: model.Scope{
 				Name:                   sc.Name(),
 				Version:                sc.Version(),
-				Attributes:             fromMap(sc.Attributes()),
+				Attributes:             FromMap(sc.Attributes()),
 				DroppedAttributesCount: sc.DroppedAttributesCount(),
 			}}
 			mss.Spans = make([]model.Span, 0, spans.Len())
@@ -73,7 +73,7 @@ func fromSpan(s ptrace.Span) model.Span {
 		Kind:                   model.SpanKind(s.Kind()),
 		StartTimeUnixNano:      uint64(s.StartTimestamp()),
 		EndTimeUnixNano:        uint64(s.EndTimestamp()),
-		Attributes:             fromMap(s.Attributes()),
+		Attributes:             FromMap(s.Attributes()),
 		DroppedAttributesCount: s.DroppedAttributesCount(),
 		DroppedEventsCount:     s.DroppedEventsCount(),
 		DroppedLinksCount:      s.DroppedLinksCount(),
@@ -89,7 +89,7 @@ func fromSpan(s ptrace.Span) model.Span {
 			ms.Events[i] = model.Event{
 				TimeUnixNano:           uint64(e.Timestamp()),
 				Name:                   e.Name(),
-				Attributes:             fromMap(e.Attributes()),
+				Attributes:             FromMap(e.Attributes()),
 				DroppedAttributesCount: e.DroppedAttributesCount(),
 			}
 		}
@@ -102,7 +102,7 @@ func fromSpan(s ptrace.Span) model.Span {
 				TraceID:                model.TraceID(l.TraceID()),
 				SpanID:                 model.SpanID(l.SpanID()),
 				TraceState:             l.TraceState().AsRaw(),
-				Attributes:             fromMap(l.Attributes()),
+				Attributes:             FromMap(l.Attributes()),
 				DroppedAttributesCount: l.DroppedAttributesCount(),
 			}
 		}
@@ -110,8 +110,9 @@ func fromSpan(s ptrace.Span) model.Span {
 	return ms
 }
 
-// fromMap keeps pdata's attribute order; nil for an empty map.
-func fromMap(m pcommon.Map) []model.Attribute {
+// FromMap converts pdata attributes, keeping their order; nil for an
+// empty map.
+func FromMap(m pcommon.Map) []model.Attribute {
 	if m.Len() == 0 {
 		return nil
 	}
@@ -143,7 +144,7 @@ func fromValue(v pcommon.Value) model.Value {
 		}
 		return model.Value{Type: model.ValueArray, Array: arr}
 	case pcommon.ValueTypeMap:
-		return model.Value{Type: model.ValueMap, Map: fromMap(v.Map())}
+		return model.Value{Type: model.ValueMap, Map: FromMap(v.Map())}
 	}
 	return model.Value{}
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/redact"
 )
@@ -103,40 +104,9 @@ func ours(t *testing.T, actions []any, attrs pcommon.Map, key []byte) []model.At
 	return tr.ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes
 }
 
-func toModel(m pcommon.Map) []model.Attribute {
-	var out []model.Attribute
-	for k, v := range m.All() {
-		out = append(out, model.Attribute{Key: k, Value: toValue(v)})
-	}
-	return out
-}
+// toModel converts pdata attributes as tracectl's OTLP decoder does.
+func toModel(m pcommon.Map) []model.Attribute { return otlp.FromMap(m) }
 
-func toValue(v pcommon.Value) model.Value {
-	switch v.Type() {
-	case pcommon.ValueTypeStr:
-		return model.StringValue(v.Str())
-	case pcommon.ValueTypeInt:
-		return model.IntValue(v.Int())
-	case pcommon.ValueTypeDouble:
-		return model.DoubleValue(v.Double())
-	case pcommon.ValueTypeBool:
-		return model.BoolValue(v.Bool())
-	case pcommon.ValueTypeBytes:
-		return model.BytesValue(v.Bytes().AsRaw())
-	case pcommon.ValueTypeSlice:
-		out := model.Value{Type: model.ValueArray}
-		for i := 0; i < v.Slice().Len(); i++ {
-			out.Array = append(out.Array, toValue(v.Slice().At(i)))
-		}
-		return out
-	case pcommon.ValueTypeMap:
-		return model.Value{Type: model.ValueMap, Map: toModel(v.Map())}
-	}
-	return model.Value{}
-}
-
-// compare checks that both results hold the same keys with equal values
-// (doubles bit for bit).
 func compare(t *testing.T, name string, want pcommon.Map, got []model.Attribute) {
 	t.Helper()
 	w := toModel(want)
