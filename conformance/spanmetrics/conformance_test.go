@@ -7,7 +7,6 @@ package spanmetrics
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -28,26 +27,12 @@ import (
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/codec/otlp"
+	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/metricsgen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
 )
-
-// fixturesDir is shared/testdata/external beside the repository.
-func fixturesDir(t *testing.T) string {
-	if d := os.Getenv("TRACECTL_FIXTURES"); d != "" {
-		return d
-	}
-	d, err := filepath.Abs("../../../shared/testdata/external")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared fixtures: %v", err)
-	}
-	return d
-}
 
 func decodeFiles(t *testing.T, paths ...string) []*model.Trace {
 	b := model.NewTraceBuilder()
@@ -66,7 +51,7 @@ func decodeFiles(t *testing.T, paths ...string) []*model.Trace {
 // tempoBlock reads the vParquet4 block written by Grafana Tempo.
 func tempoBlock(t *testing.T) []*model.Trace {
 	ctx := context.Background()
-	b, err := blocks.OpenBucket(ctx, "file://"+filepath.Join(fixturesDir(t), "tempo", "vparquet4-block"))
+	b, err := blocks.OpenBucket(ctx, "file://"+filepath.Join(fixtures.Root(t), "tempo", "vparquet4-block"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +233,7 @@ func (componentHost) GetExtensions() map[component.ID]component.Component { retu
 // on real traces: the OpenTelemetry demo and HotROD captures, Tempo's
 // service-graph inputs and the Online Boutique block written by Tempo.
 func TestSpanMetricsMatchCollector(t *testing.T) {
-	fx := fixturesDir(t)
+	fx := fixtures.Root(t)
 	const def = "none"
 	tests := []struct {
 		name      string

@@ -32,30 +32,16 @@ import (
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/codec/otlp"
+	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/sampler"
 	"github.com/tracectl/tracectl/store"
 )
 
-// fixturesDir is shared/testdata/external beside the repository.
-func fixturesDir(t *testing.T) string {
-	if d := os.Getenv("TRACECTL_FIXTURES"); d != "" {
-		return d
-	}
-	d, err := filepath.Abs("../../../shared/testdata/external")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared fixtures: %v", err)
-	}
-	return d
-}
-
 // sharedTraces decodes the real trace files of the shared fixtures (every
 // file the input package can read) and Tempo's vParquet4 block.
 func sharedTraces(t *testing.T) []*model.Trace {
-	dir := fixturesDir(t)
+	dir := fixtures.Root(t)
 	var paths []string
 	for _, sub := range []string{"jaeger/skills", "opentelemetry-proto", "opentelemetry-collector", "opentelemetry-collector-contrib/zipkin-v2", "zipkin", "nezha", "crisp"} {
 		_ = filepath.WalkDir(filepath.Join(dir, sub), func(p string, d os.DirEntry, err error) error {
@@ -292,7 +278,7 @@ var policyConfigs = map[string]string{
 // everything and hides the rest), and with them (always_sample keeps
 // everything).
 func exampleConfigs(t *testing.T) map[string]string {
-	data, err := os.ReadFile(filepath.Join(fixturesDir(t), "opentelemetry-collector-contrib", "tailsampling", "tail_sampling_config.yaml"))
+	data, err := os.ReadFile(filepath.Join(fixtures.Root(t), "opentelemetry-collector-contrib", "tailsampling", "tail_sampling_config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
