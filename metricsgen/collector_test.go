@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
@@ -28,17 +27,11 @@ func loadTraces(t testing.TB, rels ...string) []*model.Trace {
 	for i, r := range rels {
 		paths[i] = fixtures.Path(t, r)
 	}
-	b := model.NewTraceBuilder()
-	_, err := input.Decode(context.Background(), paths, input.Options{}, func(_ string, batch codec.Batch) error {
-		for i := range batch {
-			b.AddResourceSpans(&batch[i])
-		}
-		return nil
-	})
+	traces, err := input.DecodeTraces(context.Background(), paths, input.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b.Traces()
+	return traces
 }
 
 func generate(t testing.TB, traces []*model.Trace, o Options) *Result {

@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
-	"github.com/tracectl/tracectl/model"
 )
 
 // promtool returns the promtool binary, skipping the test when it is not
@@ -90,17 +88,10 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 // promtool must parse the text, and backfill the OpenMetrics with exemplars.
 func TestPromtoolAllFixtures(t *testing.T) {
 	promtool(t)
-	b := model.NewTraceBuilder()
-	_, err := input.Decode(context.Background(), []string{fixtures.Root(t)}, input.Options{SkipBad: true}, func(_ string, batch codec.Batch) error {
-		for i := range batch {
-			b.AddResourceSpans(&batch[i])
-		}
-		return nil
-	})
+	traces, err := input.DecodeTraces(context.Background(), []string{fixtures.Root(t)}, input.Options{SkipBad: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	traces := b.Traces()
 	res := generate(t, traces, Options{Dimensions: []Dimension{{Name: "http.method"}, {Name: "peer.service"}}, GraphDimensions: []string{"host.name"}, At: t0})
 	if res.Stats.Spans < 1000 {
 		t.Fatalf("only %d spans from the fixtures", res.Stats.Spans)

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tracectl/tracectl/blocks"
-	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/ui"
 	"github.com/tracectl/tracectl/model"
@@ -414,16 +413,11 @@ func runSampleTestFile(cmd *cobra.Command, g *globals, file string) (int, error)
 	for i, p := range tf.InputFiles {
 		paths[i] = tf.Path(p)
 	}
-	b := model.NewTraceBuilder()
-	if _, err := input.Decode(cmd.Context(), paths, input.Options{}, func(_ string, batch codec.Batch) error {
-		for i := range batch {
-			b.AddResourceSpans(&batch[i])
-		}
-		return nil
-	}); err != nil {
+	traces, err := input.DecodeTraces(cmd.Context(), paths, input.Options{})
+	if err != nil {
 		return 0, err
 	}
-	res := sampler.RunTests(cfg, b.Traces(), tf)
+	res := sampler.RunTests(cfg, traces, tf)
 	if len(res.Mismatches) == 0 {
 		fmt.Fprintf(g.io.Out, "%s: SUCCESS (%d traces)\n", file, res.Cases)
 		return 0, nil

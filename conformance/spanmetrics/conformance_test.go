@@ -24,7 +24,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/tracectl/tracectl/blocks"
-	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/internal/fixtures"
@@ -35,17 +34,11 @@ import (
 )
 
 func decodeFiles(t *testing.T, paths ...string) []*model.Trace {
-	b := model.NewTraceBuilder()
-	_, err := input.Decode(context.Background(), paths, input.Options{}, func(_ string, batch codec.Batch) error {
-		for i := range batch {
-			b.AddResourceSpans(&batch[i])
-		}
-		return nil
-	})
+	traces, err := input.DecodeTraces(context.Background(), paths, input.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b.Traces()
+	return traces
 }
 
 // tempoBlock reads the vParquet4 block written by Grafana Tempo.

@@ -29,7 +29,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tracectl/tracectl/blocks"
-	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/internal/fixtures"
@@ -51,17 +50,10 @@ func sharedTraces(t *testing.T) []*model.Trace {
 			return nil
 		})
 	}
-	b := model.NewTraceBuilder()
-	_, err := input.Decode(context.Background(), paths, input.Options{SkipBad: true}, func(_ string, batch codec.Batch) error {
-		for i := range batch {
-			b.AddResourceSpans(&batch[i])
-		}
-		return nil
-	})
+	traces, err := input.DecodeTraces(context.Background(), paths, input.Options{SkipBad: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	traces := b.Traces()
 
 	ctx := context.Background()
 	bk, err := blocks.OpenBucket(ctx, "file://"+filepath.Join(dir, "tempo", "vparquet4-block"))

@@ -8,11 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/metricsgen"
-	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
 )
@@ -22,18 +20,11 @@ import (
 // — prints exactly what it prints over the same traces in memory, for
 // option sets that need different columns.
 func TestMetricsgenOnBlocks(t *testing.T) {
-	b := model.NewTraceBuilder()
 	paths := []string{fixtures.Path(t, "jaeger/skills"), fixtures.Path(t, "tempo/servicegraphs"), fixtures.Path(t, "jaeger/otlp")}
-	_, err := input.Decode(context.Background(), paths, input.Options{SkipBad: true}, func(_ string, batch codec.Batch) error {
-		for i := range batch {
-			b.AddResourceSpans(&batch[i])
-		}
-		return nil
-	})
+	traces, err := input.DecodeTraces(context.Background(), paths, input.Options{SkipBad: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	traces := b.Traces()
 	blocksSrc := writeBlocks(t, traces, 2)
 	memSrc := storetest.New(traces)
 	ptr := func(s string) *string { return &s }

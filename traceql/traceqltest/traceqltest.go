@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
@@ -309,17 +308,7 @@ func sortSets(s []ExpectedSpanSet) {
 
 // LoadTraces decodes files into traces with nested sets computed.
 func LoadTraces(paths []string) ([]*model.Trace, error) {
-	b := model.NewTraceBuilder()
-	_, err := input.Decode(context.Background(), paths, input.Options{}, func(_ string, batch codec.Batch) error {
-		for i := range batch {
-			b.AddResourceSpans(&batch[i])
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return b.Traces(), nil
+	return input.DecodeTraces(context.Background(), paths, input.Options{})
 }
 
 // Options configures RunWithOptions.

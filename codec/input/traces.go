@@ -1,0 +1,26 @@
+package input
+
+import (
+	"context"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/model"
+)
+
+// DecodeTraces decodes paths (as Decode does) and assembles the spans into
+// whole traces: duplicates dropped, resources and scopes merged, nested
+// sets computed (model.TraceBuilder). It holds every trace in memory, so it
+// suits test inputs and small files, not bulk ingest.
+func DecodeTraces(ctx context.Context, paths []string, opts Options) ([]*model.Trace, error) {
+	b := model.NewTraceBuilder()
+	_, err := Decode(ctx, paths, opts, func(_ string, batch codec.Batch) error {
+		for i := range batch {
+			b.AddResourceSpans(&batch[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Traces(), nil
+}
