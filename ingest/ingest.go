@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/spill"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -17,8 +19,6 @@ import (
 const (
 	DefaultMaxBlockBytes = 256 << 20
 	DefaultMemoryBudget  = 128 << 20
-	// runRowGroupBytes is the row-group size of spilled runs.
-	runRowGroupBytes = 4 << 20
 )
 
 // Options control an ingest.
@@ -139,9 +139,8 @@ type ingester struct {
 	stageRuns  []*run
 	stageFile  string
 
-	runStore *blocks.Store
-	runDir   string
-	runs     []*run
+	runDir string
+	runs   []*run
 
 	// err is a spill failure met in fileDone, which cannot return it.
 	err error
@@ -149,9 +148,9 @@ type ingester struct {
 	spilled int
 }
 
-// run is a spilled, sorted temporary block.
+// run is a spilled, sorted temporary file of traces.
 type run struct {
-	meta  blocks.Meta
+	path  string
 	spans int // spans read into the run, duplicates included
 }
 
@@ -288,33 +287,33 @@ func (in *ingester) progress() {
 
 // spill writes the builder's traces as a sorted run on local disk.
 func (in *ingester) spill(b *model.TraceBuilder) (*run, error) {
-	if in.runStore == nil {
+	r, err := in.newRun()
+	if err != nil {
+		return nil, err
+	}
+	r.spans = b.Spans + b.Duplicates
+	if err := spill.Write(r.path, b.Traces()); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	return r, nil
+}
+
+// newRun names the file of the next run, creating the runs' temporary
+// directory on first use.
+func (in *ingester) newRun() (*run, error) {
+	if in.runDir == "" {
 		dir, err := os.MkdirTemp(in.opts.TempDir, "tracectl-ingest-")
 		if err != nil {
 			return nil, fmt.Errorf("spill: %w", err)
 		}
-		bucket, err := blocks.OpenBucket(in.ctx, "file://"+dir)
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("spill: %w", err)
-		}
-		in.runDir, in.runStore = dir, blocks.NewStore(bucket, "runs")
+		in.runDir = dir
 	}
 	in.spilled++
-	spans := b.Spans + b.Duplicates
-	// Small row groups keep the merge phase bounded: it holds one group
-	// of every run at a time.
-	meta, err := in.runStore.WriteBlock(in.ctx, b.Traces(), blocks.WriteOptions{RowGroupBytes: runRowGroupBytes})
-	if err != nil {
-		return nil, fmt.Errorf("spill: %w", err)
-	}
-	return &run{meta: meta, spans: spans}, nil
+	return &run{path: filepath.Join(in.runDir, fmt.Sprintf("run-%06d", in.spilled))}, nil
 }
 
 func (in *ingester) removeRun(r *run) {
-	if in.runStore != nil {
-		_ = in.runStore.DeleteBlock(context.Background(), r.meta.BlockID)
-	}
+	_ = os.Remove(r.path)
 }
 
 func (in *ingester) removeRuns() {
@@ -339,7 +338,7 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 			in.runs = append(in.runs, r)
 		}
 		// Merge at most maxFanIn runs at a time, so the merge holds a
-		// bounded number of row groups however many runs there are.
+		// bounded number of read buffers however many runs there are.
 		for len(in.runs) > maxFanIn {
 			r, err := in.mergeRuns(in.runs[:maxFanIn])
 			if err != nil {
@@ -366,26 +365,23 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 	return err
 }
 
-// maxFanIn bounds how many runs are merged at once.
-const maxFanIn = 8
+// maxFanIn bounds how many runs are merged at once (each open run holds
+// about 1 MiB of buffers and one decoded trace).
+const maxFanIn = 32
 
 // openRuns returns the k-way merge of runs, in run order (so of two
 // different spans with one key, the one read first wins).
 func (in *ingester) openRuns(runs []*run) (store.TraceIterator, error) {
 	its := make([]store.TraceIterator, 0, len(runs))
 	for _, r := range runs {
-		blk, err := in.runStore.OpenBlock(in.ctx, r.meta.BlockID)
-		if err == nil {
-			var bi store.TraceIterator
-			if bi, err = blk.Traces(in.ctx); err == nil {
-				its = append(its, bi)
-				continue
+		rd, err := spill.Open(r.path)
+		if err != nil {
+			for _, o := range its {
+				o.Close()
 			}
+			return nil, fmt.Errorf("spill: %w", err)
 		}
-		for _, o := range its {
-			o.Close()
-		}
-		return nil, err
+		its = append(its, rd)
 	}
 	return store.Merge(its...), nil
 }
@@ -397,23 +393,25 @@ func (in *ingester) mergeRuns(runs []*run) (*run, error) {
 		return nil, err
 	}
 	defer it.Close()
-	w, err := blocks.NewBlockWriter(in.ctx, in.runStore, blocks.WriteOptions{RowGroupBytes: runRowGroupBytes})
+	out, err := in.newRun()
 	if err != nil {
 		return nil, err
 	}
-	out := &run{}
+	w, err := spill.Create(out.path)
+	if err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
 	for it.Next() {
 		if err := w.Add(it.At()); err != nil {
-			w.Abort()
-			return nil, err
+			return nil, fmt.Errorf("spill: %w", err)
 		}
 	}
 	if err := it.Err(); err != nil {
-		w.Abort()
+		w.Close()
 		return nil, err
 	}
-	if out.meta, err = w.Finish(); err != nil {
-		return nil, err
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
 	}
 	for _, r := range runs {
 		out.spans += r.spans

@@ -238,7 +238,7 @@ func TestSpillMatchesInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	spill := memStore(t)
-	spillRes, err := Run(context.Background(), spill, paths, Options{SkipBad: true, MemoryBudget: 16 << 10, TempDir: t.TempDir()})
+	spillRes, err := Run(context.Background(), spill, paths, Options{SkipBad: true, MemoryBudget: 8 << 10, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,379 @@
+package spill
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// The record of a trace: its ID, then its resource spans, each field in
+// declaration order. Integers are varints, IDs raw bytes, strings and
+// byte slices length-prefixed, slices count-prefixed.
+
+func appendTrace(b []byte, t *model.Trace) []byte {
+	b = append(b, t.TraceID[:]...)
+	b = binary.AppendUvarint(b, uint64(len(t.ResourceSpans)))
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		b = appendAttrs(b, rs.Resource.Attributes)
+		b = binary.AppendUvarint(b, uint64(rs.Resource.DroppedAttributesCount))
+		b = binary.AppendUvarint(b, uint64(len(rs.ScopeSpans)))
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			b = appendString(b, ss.Scope.Name)
+			b = appendString(b, ss.Scope.Version)
+			b = appendAttrs(b, ss.Scope.Attributes)
+			b = binary.AppendUvarint(b, uint64(ss.Scope.DroppedAttributesCount))
+			b = binary.AppendUvarint(b, uint64(len(ss.Spans)))
+			for k := range ss.Spans {
+				b = appendSpan(b, &ss.Spans[k])
+			}
+		}
+	}
+	return b
+}
+
+func appendSpan(b []byte, s *model.Span) []byte {
+	b = append(b, s.TraceID[:]...)
+	b = append(b, s.SpanID[:]...)
+	b = append(b, s.ParentSpanID[:]...)
+	b = appendString(b, s.TraceState)
+	b = appendString(b, s.Name)
+	b = binary.AppendVarint(b, int64(s.Kind))
+	b = binary.AppendUvarint(b, s.StartTimeUnixNano)
+	b = binary.AppendUvarint(b, s.EndTimeUnixNano)
+	b = appendAttrs(b, s.Attributes)
+	b = binary.AppendUvarint(b, uint64(s.DroppedAttributesCount))
+	b = binary.AppendUvarint(b, uint64(len(s.Events)))
+	for i := range s.Events {
+		e := &s.Events[i]
+		b = binary.AppendUvarint(b, e.TimeUnixNano)
+		b = appendString(b, e.Name)
+		b = appendAttrs(b, e.Attributes)
+		b = binary.AppendUvarint(b, uint64(e.DroppedAttributesCount))
+	}
+	b = binary.AppendUvarint(b, uint64(s.DroppedEventsCount))
+	b = binary.AppendUvarint(b, uint64(len(s.Links)))
+	for i := range s.Links {
+		l := &s.Links[i]
+		b = append(b, l.TraceID[:]...)
+		b = append(b, l.SpanID[:]...)
+		b = appendString(b, l.TraceState)
+		b = appendAttrs(b, l.Attributes)
+		b = binary.AppendUvarint(b, uint64(l.DroppedAttributesCount))
+	}
+	b = binary.AppendUvarint(b, uint64(s.DroppedLinksCount))
+	b = binary.AppendVarint(b, int64(s.Status.Code))
+	b = appendString(b, s.Status.Message)
+	b = binary.AppendVarint(b, int64(s.NestedSetLeft))
+	b = binary.AppendVarint(b, int64(s.NestedSetRight))
+	return binary.AppendVarint(b, int64(s.ParentIndex))
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendAttrs(b []byte, attrs []model.Attribute) []byte {
+	b = binary.AppendUvarint(b, uint64(len(attrs)))
+	for i := range attrs {
+		b = appendString(b, attrs[i].Key)
+		b = appendValue(b, &attrs[i].Value)
+	}
+	return b
+}
+
+func appendValue(b []byte, v *model.Value) []byte {
+	b = append(b, byte(v.Type))
+	switch v.Type {
+	case model.ValueString:
+		b = appendString(b, v.Str)
+	case model.ValueInt:
+		b = binary.AppendVarint(b, v.Int)
+	case model.ValueDouble:
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.Double))
+	case model.ValueBool:
+		if v.Bool {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	case model.ValueBytes:
+		b = binary.AppendUvarint(b, uint64(len(v.Bytes)))
+		b = append(b, v.Bytes...)
+	case model.ValueArray:
+		b = binary.AppendUvarint(b, uint64(len(v.Array)))
+		for i := range v.Array {
+			b = appendValue(b, &v.Array[i])
+		}
+	case model.ValueMap:
+		b = appendAttrs(b, v.Map)
+	}
+	return b
+}
+
+var errCorrupt = errors.New("corrupt spill record")
+
+// decoder reads one record; the first malformed field sets err and every
+// later read returns zero values.
+type decoder struct {
+	b      []byte
+	err    error
+	intern *interner
+}
+
+func decodeTrace(data []byte, in *interner) (*model.Trace, error) {
+	d := &decoder{b: data, intern: in}
+	t := &model.Trace{}
+	d.id(t.TraceID[:])
+	t.ResourceSpans = make([]model.ResourceSpans, d.count())
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		rs.Resource.Attributes = d.attrs()
+		rs.Resource.DroppedAttributesCount = d.uint32()
+		rs.ScopeSpans = make([]model.ScopeSpans, d.count())
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			ss.Scope.Name = d.str(true)
+			ss.Scope.Version = d.str(true)
+			ss.Scope.Attributes = d.attrs()
+			ss.Scope.DroppedAttributesCount = d.uint32()
+			ss.Spans = make([]model.Span, d.count())
+			for k := range ss.Spans {
+				d.span(&ss.Spans[k])
+			}
+		}
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errCorrupt
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return t, nil
+}
+
+func (d *decoder) span(s *model.Span) {
+	d.id(s.TraceID[:])
+	d.id(s.SpanID[:])
+	d.id(s.ParentSpanID[:])
+	s.TraceState = d.str(false)
+	s.Name = d.str(true)
+	s.Kind = model.SpanKind(d.int32())
+	s.StartTimeUnixNano = d.uvarint()
+	s.EndTimeUnixNano = d.uvarint()
+	s.Attributes = d.attrs()
+	s.DroppedAttributesCount = d.uint32()
+	if n := d.count(); n > 0 {
+		s.Events = make([]model.Event, n)
+		for i := range s.Events {
+			e := &s.Events[i]
+			e.TimeUnixNano = d.uvarint()
+			e.Name = d.str(true)
+			e.Attributes = d.attrs()
+			e.DroppedAttributesCount = d.uint32()
+		}
+	}
+	s.DroppedEventsCount = d.uint32()
+	if n := d.count(); n > 0 {
+		s.Links = make([]model.Link, n)
+		for i := range s.Links {
+			l := &s.Links[i]
+			d.id(l.TraceID[:])
+			d.id(l.SpanID[:])
+			l.TraceState = d.str(false)
+			l.Attributes = d.attrs()
+			l.DroppedAttributesCount = d.uint32()
+		}
+	}
+	s.DroppedLinksCount = d.uint32()
+	s.Status.Code = model.StatusCode(d.int32())
+	s.Status.Message = d.str(false)
+	s.NestedSetLeft = d.int32()
+	s.NestedSetRight = d.int32()
+	s.ParentIndex = d.int32()
+}
+
+func (d *decoder) attrs() []model.Attribute {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	attrs := make([]model.Attribute, n)
+	for i := range attrs {
+		attrs[i].Key = d.str(true)
+		d.value(&attrs[i].Value, 0)
+	}
+	return attrs
+}
+
+// maxDepth bounds nested arrays and maps, so a corrupt record cannot
+// recurse without end.
+const maxDepth = 64
+
+func (d *decoder) value(v *model.Value, depth int) {
+	if depth > maxDepth {
+		d.fail()
+		return
+	}
+	if len(d.b) == 0 {
+		d.fail()
+		return
+	}
+	v.Type = model.ValueType(d.b[0])
+	d.b = d.b[1:]
+	switch v.Type {
+	case model.ValueEmpty:
+	case model.ValueString:
+		v.Str = d.str(true)
+	case model.ValueInt:
+		v.Int = d.varint()
+	case model.ValueDouble:
+		if len(d.b) < 8 {
+			d.fail()
+			return
+		}
+		v.Double = math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+		d.b = d.b[8:]
+	case model.ValueBool:
+		if len(d.b) == 0 || d.b[0] > 1 {
+			d.fail()
+			return
+		}
+		v.Bool = d.b[0] == 1
+		d.b = d.b[1:]
+	case model.ValueBytes:
+		n := d.count()
+		if d.err == nil {
+			v.Bytes = append([]byte(nil), d.b[:n]...)
+			d.b = d.b[n:]
+		}
+	case model.ValueArray:
+		v.Array = make([]model.Value, d.count())
+		for i := range v.Array {
+			d.value(&v.Array[i], depth+1)
+		}
+	case model.ValueMap:
+		n := d.count()
+		if n > 0 {
+			v.Map = make([]model.Attribute, n)
+			for i := range v.Map {
+				v.Map[i].Key = d.str(true)
+				d.value(&v.Map[i].Value, depth+1)
+			}
+		}
+	default:
+		d.fail()
+	}
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errCorrupt
+	}
+	d.b = nil
+}
+
+func (d *decoder) id(dst []byte) {
+	if len(d.b) < len(dst) {
+		d.fail()
+		return
+	}
+	copy(dst, d.b)
+	d.b = d.b[len(dst):]
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) uint32() uint32 {
+	v := d.uvarint()
+	if v > math.MaxUint32 {
+		d.fail()
+		return 0
+	}
+	return uint32(v)
+}
+
+func (d *decoder) int32() int32 {
+	v := d.varint()
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		d.fail()
+		return 0
+	}
+	return int32(v)
+}
+
+// count reads a length or element count; it cannot exceed the bytes left
+// (every element takes at least one byte), which bounds allocations.
+func (d *decoder) count() int {
+	v := d.uvarint()
+	if v > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return int(v)
+}
+
+// str reads a string; intern shares repeated ones (keys, names).
+func (d *decoder) str(intern bool) string {
+	n := d.count()
+	if n == 0 {
+		return ""
+	}
+	raw := d.b[:n]
+	d.b = d.b[n:]
+	if intern {
+		return d.intern.get(raw)
+	}
+	return string(raw)
+}
+
+// interner shares the strings a run repeats (attribute keys, service,
+// span and scope names, short values), so reading a run back allocates
+// each once. It stops adding once full.
+type interner struct {
+	m map[string]string
+}
+
+const (
+	maxInterned   = 1 << 16
+	maxInternSize = 64
+)
+
+func (in *interner) get(b []byte) string {
+	if len(b) > maxInternSize {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in.m == nil {
+		in.m = make(map[string]string, 1024)
+	}
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	return s
+}

@@ -1,0 +1,152 @@
+// Package spill writes traces to a local temporary file and reads them
+// back, for external sorting (ingest's sorted runs). The file is an s2
+// stream of length-prefixed records, one per trace, in a compact binary
+// encoding of model.Trace that round-trips every field. It is private to
+// one process: no versioning, no compatibility promise.
+package spill
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/s2"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// Writer appends traces to a spill file.
+type Writer struct {
+	f   *os.File
+	zw  *s2.Writer
+	buf []byte
+	n   int
+}
+
+// Create starts a spill file at path.
+func Create(path string) (*Writer, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{f: f, zw: s2.NewWriter(f, s2.WriterConcurrency(1))}, nil
+}
+
+// Add appends one trace.
+func (w *Writer) Add(t *model.Trace) error {
+	w.buf = appendTrace(w.buf[:0], t)
+	var hdr [binary.MaxVarintLen64]byte
+	if _, err := w.zw.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(w.buf)))]); err != nil {
+		return w.fail(err)
+	}
+	if _, err := w.zw.Write(w.buf); err != nil {
+		return w.fail(err)
+	}
+	w.n++
+	return nil
+}
+
+// Traces is how many traces were added.
+func (w *Writer) Traces() int { return w.n }
+
+// Close flushes and closes the file.
+func (w *Writer) Close() error {
+	err := w.zw.Close()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", w.f.Name(), err)
+	}
+	return nil
+}
+
+func (w *Writer) fail(err error) error {
+	w.zw.Close()
+	w.f.Close()
+	return fmt.Errorf("%s: %w", w.f.Name(), err)
+}
+
+// Write writes traces to a new spill file at path.
+func Write(path string, traces []*model.Trace) error {
+	w, err := Create(path)
+	if err != nil {
+		return err
+	}
+	for _, t := range traces {
+		if err := w.Add(t); err != nil {
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// Reader reads a spill file back, trace by trace, in the order written. It
+// implements store.TraceIterator.
+type Reader struct {
+	f      *os.File
+	r      *bufio.Reader
+	buf    []byte
+	cur    *model.Trace
+	err    error
+	intern interner
+}
+
+// Open opens a spill file for reading.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), 64<<10)}, nil
+}
+
+// Next decodes the next trace.
+func (r *Reader) Next() bool {
+	if r.err != nil || r.f == nil {
+		return false
+	}
+	n, err := binary.ReadUvarint(r.r)
+	if err == io.EOF {
+		r.cur = nil
+		return false
+	}
+	if err == nil && n > 1<<31 {
+		err = errors.New("record too large")
+	}
+	if err == nil {
+		if uint64(cap(r.buf)) < n {
+			r.buf = make([]byte, n)
+		}
+		r.buf = r.buf[:n]
+		_, err = io.ReadFull(r.r, r.buf)
+	}
+	if err == nil {
+		r.cur, err = decodeTrace(r.buf, &r.intern)
+	}
+	if err != nil {
+		r.err = fmt.Errorf("%s: %w", r.f.Name(), err)
+		r.cur = nil
+		return false
+	}
+	return true
+}
+
+// At returns the current trace; it stays valid after Next.
+func (r *Reader) At() *model.Trace { return r.cur }
+
+// Err returns the error that stopped the reader.
+func (r *Reader) Err() error { return r.err }
+
+// Close closes the file.
+func (r *Reader) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	return err
+}

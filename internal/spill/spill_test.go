@@ -1,0 +1,142 @@
+package spill
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
+)
+
+var equal = cmp.Options{cmpopts.EquateEmpty(), cmpopts.EquateNaNs()}
+
+// everyField is a trace that sets every field of the model, with every
+// value type, nesting and edge values.
+func everyField() *model.Trace {
+	values := []model.Attribute{
+		model.Str("str", "v"), model.Str("empty.str", ""), model.Int("int", math.MinInt64),
+		model.Double("double", -3.25), model.Double("nan", math.NaN()), model.Double("inf", math.Inf(1)),
+		model.Bool("true", true), model.Bool("false", false),
+		{Key: "bytes", Value: model.BytesValue([]byte{0, 1, 0xff})},
+		{Key: "empty", Value: model.Value{}},
+		{Key: "arr", Value: model.ArrayValue(model.StringValue("a"), model.IntValue(7), model.ArrayValue(model.BoolValue(true)))},
+		{Key: "arr.empty", Value: model.ArrayValue()},
+		{Key: "map", Value: model.MapValue(model.Str("k", "v"), model.Attribute{Key: "inner", Value: model.MapValue(model.Int("i", 1))})},
+		model.Str("long", string(bytes.Repeat([]byte("x"), 300))),
+	}
+	tid := model.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	return &model.Trace{TraceID: tid, ResourceSpans: []model.ResourceSpans{{
+		Resource: model.Resource{Attributes: append([]model.Attribute{model.Str("service.name", "svc")}, values...), DroppedAttributesCount: 3},
+		ScopeSpans: []model.ScopeSpans{{
+			Scope: model.Scope{Name: "lib", Version: "1.2", Attributes: values, DroppedAttributesCount: 1},
+			Spans: []model.Span{{
+				TraceID: tid, SpanID: model.SpanID{1}, ParentSpanID: model.SpanID{2}, TraceState: "a=b",
+				Name: "op", Kind: model.KindClient, StartTimeUnixNano: 1, EndTimeUnixNano: math.MaxUint64,
+				Attributes: values, DroppedAttributesCount: 4,
+				Events:     []model.Event{{TimeUnixNano: 5, Name: "exception", Attributes: values, DroppedAttributesCount: 2}},
+				DroppedEventsCount: 6,
+				Links:              []model.Link{{TraceID: model.TraceID{9}, SpanID: model.SpanID{8}, TraceState: "x=y", Attributes: values, DroppedAttributesCount: 7}},
+				DroppedLinksCount:  8,
+				Status:             model.Status{Code: model.StatusError, Message: "boom"},
+				NestedSetLeft:      1, NestedSetRight: 2, ParentIndex: -1,
+			}, {TraceID: tid, SpanID: model.SpanID{2}, Name: "root"}},
+		}, {Scope: model.Scope{}}},
+	}, {}}}
+}
+
+// TestRoundTrip writes traces to a spill file and reads them back equal:
+// a trace setting every field, and every trace of the shared fixtures.
+func TestRoundTrip(t *testing.T) {
+	fixtureTraces, err := input.DecodeTraces(context.Background(), []string{fixtures.Root(t)}, input.Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fixtureTraces) < 50 {
+		t.Fatalf("only %d fixture traces", len(fixtureTraces))
+	}
+	for _, tc := range []struct {
+		name   string
+		traces []*model.Trace
+	}{
+		{"every field", []*model.Trace{everyField()}},
+		{"fixtures", fixtureTraces},
+		{"none", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "run")
+			if err := Write(path, tc.traces); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var got []*model.Trace
+			for r.Next() {
+				got = append(got, r.At())
+			}
+			if err := r.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.traces, got, equal); diff != "" {
+				t.Fatalf("read back differs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCorruptFile reports a damaged spill file as an error naming it.
+func TestCorruptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run")
+	if err := Write(path, []*model.Trace{everyField(), everyField()}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+	}
+	if r.Err() == nil || !bytes.Contains([]byte(r.Err().Error()), []byte(path)) {
+		t.Fatalf("truncated file: err %v, want an error naming %s", r.Err(), path)
+	}
+}
+
+// FuzzDecode checks that no record makes the decoder panic or allocate
+// without bound, and that what it accepts encodes back to the same bytes.
+func FuzzDecode(f *testing.F) {
+	f.Add(appendTrace(nil, everyField()))
+	f.Add(appendTrace(nil, &model.Trace{}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in interner
+		tr, err := decodeTrace(data, &in)
+		if err != nil {
+			return
+		}
+		again, err := decodeTrace(appendTrace(nil, tr), &in)
+		if err != nil {
+			t.Fatalf("re-encoded record does not decode: %v", err)
+		}
+		if diff := cmp.Diff(tr, again, equal); diff != "" {
+			t.Fatalf("re-encoded record differs:\n%s", diff)
+		}
+	})
+}
