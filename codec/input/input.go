@@ -11,7 +11,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -47,6 +49,9 @@ type Options struct {
 	Decoders map[codec.Format]codec.Decoder
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// Workers is how many files are decoded at once (default
+	// GOMAXPROCS, at most 4).
+	Workers int
 	// OnFileDone, when set, is called after each file with nil or the
 	// error that made it bad (the batches it emitted before failing are
 	// then to be discarded). Files skipped as unknown are not reported.
@@ -108,20 +113,25 @@ func (e *emitError) Unwrap() error { return e.err }
 // and zstd input is decompressed, recognised by its magic bytes. Decode
 // errors are *codec.DecodeError naming the file; an error from emit or a
 // cancelled ctx stops Decode and is returned as is.
+//
+// Up to Options.Workers files are decoded at once, ahead of the one being
+// emitted; emit still sees every batch in input order, from one goroutine.
 func Decode(ctx context.Context, paths []string, opts Options, emit func(file string, b codec.Batch) error) (Report, error) {
 	if opts.Decoders == nil {
 		opts.Decoders = DefaultDecoders()
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = min(runtime.GOMAXPROCS(0), 4)
 	}
 	d := &decoder{ctx: ctx, opts: opts, emit: emit, rep: Report{
 		Spans:   map[codec.Format]int{},
 		Batches: map[codec.Format]int{},
 	}}
+	var inputs []inputFile
 	for _, p := range paths {
-		if err := d.path(p); err != nil {
-			return d.rep, err
-		}
+		inputs = d.collect(p, inputs)
 	}
-	return d.rep, nil
+	return d.rep, d.decodeAll(inputs)
 }
 
 type decoder struct {
@@ -131,24 +141,31 @@ type decoder struct {
 	rep  Report
 }
 
-func (d *decoder) path(p string) error {
+// inputFile is one input to decode: a file, stdin, or a path that could
+// not be read (err set).
+type inputFile struct {
+	path   string
+	walked bool // found in a directory walk
+	stdin  bool
+	err    error
+}
+
+// collect appends the inputs path stands for.
+func (d *decoder) collect(p string, out []inputFile) []inputFile {
 	if p == "-" {
-		in := d.opts.Stdin
-		if in == nil {
-			in = os.Stdin
-		}
-		return d.result(StdinName, d.decodeStream(StdinName, in, false))
+		return append(out, inputFile{path: StdinName, stdin: true})
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return d.result(p, &codec.DecodeError{File: p, Offset: -1, Err: err})
+		return append(out, inputFile{path: p, err: &codec.DecodeError{File: p, Offset: -1, Err: err}})
 	}
 	if !fi.IsDir() {
-		return d.result(p, d.file(p, false))
+		return append(out, inputFile{path: p})
 	}
-	return filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
+	filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
-			return d.result(path, &codec.DecodeError{File: path, Offset: -1, Err: err})
+			out = append(out, inputFile{path: path, err: &codec.DecodeError{File: path, Offset: -1, Err: err}})
+			return nil
 		}
 		if path != p && strings.HasPrefix(e.Name(), ".") {
 			if e.IsDir() {
@@ -156,16 +173,115 @@ func (d *decoder) path(p string) error {
 			}
 			return nil
 		}
-		if !e.Type().IsRegular() {
-			return nil
+		if e.Type().IsRegular() {
+			out = append(out, inputFile{path: path, walked: true})
 		}
-		return d.result(path, d.file(path, true))
+		return nil
 	})
+	return out
 }
 
-// result files err under the report and decides whether to go on.
-func (d *decoder) result(file string, err error) error {
+// decodeJob decodes one input on its own goroutine, handing its batches
+// over on ch; stat and err are set before ch is closed.
+type decodeJob struct {
+	in   inputFile
+	ch   chan codec.Batch
+	stat FileStat
+	err  error
+}
+
+// jobQueue is how many batches a file decoded ahead may hold.
+const jobQueue = 4
+
+// decodeAll decodes the inputs, Workers at a time, and emits their batches
+// in input order.
+func (d *decoder) decodeAll(inputs []inputFile) error {
+	ctx, cancel := context.WithCancel(d.ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	jobs := make([]*decodeJob, len(inputs))
+	started := 0
+	startUpTo := func(n int) {
+		for ; started < min(n, len(inputs)); started++ {
+			j := &decodeJob{in: inputs[started], ch: make(chan codec.Batch, jobQueue)}
+			jobs[started] = j
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer close(j.ch)
+				j.stat, j.err = d.decodeInput(ctx, j)
+			}()
+		}
+	}
+	for i := range inputs {
+		startUpTo(i + d.opts.Workers)
+		j := jobs[i]
+		var emitErr error
+		for b := range j.ch {
+			if emitErr != nil {
+				continue // drain, so the job can finish
+			}
+			if err := d.ctx.Err(); err != nil {
+				emitErr = err
+			} else if err := d.emit(j.in.path, b); err != nil {
+				emitErr = err
+			}
+			if emitErr != nil {
+				cancel()
+			}
+		}
+		jobs[i] = nil
+		if emitErr != nil {
+			return emitErr
+		}
+		if err := d.result(j.in.path, j.stat, j.err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeInput opens and decodes one input, sending its batches on j.ch.
+func (d *decoder) decodeInput(ctx context.Context, j *decodeJob) (FileStat, error) {
+	if j.in.err != nil {
+		return FileStat{}, j.in.err
+	}
+	send := func(b codec.Batch) error {
+		select {
+		case j.ch <- b:
+			return nil
+		case <-ctx.Done():
+			return &emitError{err: ctx.Err()}
+		}
+	}
+	if j.in.stdin {
+		in := d.opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		return d.decodeStream(ctx, StdinName, in, false, send)
+	}
+	if err := ctx.Err(); err != nil {
+		return FileStat{}, err
+	}
+	f, err := os.Open(j.in.path)
+	if err != nil {
+		return FileStat{}, &codec.DecodeError{File: j.in.path, Offset: -1, Err: err}
+	}
+	defer f.Close()
+	return d.decodeStream(ctx, j.in.path, f, j.in.walked, send)
+}
+
+// result files one input's outcome under the report and decides whether
+// to go on.
+func (d *decoder) result(file string, stat FileStat, err error) error {
 	if err == nil {
+		d.rep.Files = append(d.rep.Files, stat)
+		d.rep.Spans[stat.Format] += stat.Spans
+		d.rep.Batches[stat.Format] += stat.Batches
 		if d.opts.OnFileDone != nil {
 			d.opts.OnFileDone(file, nil)
 		}
@@ -199,24 +315,13 @@ type skipError struct{ err error }
 func (e *skipError) Error() string { return e.err.Error() }
 func (e *skipError) Unwrap() error { return e.err }
 
-func (d *decoder) file(path string, walked bool) error {
-	if err := d.ctx.Err(); err != nil {
-		return err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return &codec.DecodeError{File: path, Offset: -1, Err: err}
-	}
-	defer f.Close()
-	return d.decodeStream(path, f, walked)
-}
-
-// decodeStream decompresses, sniffs and decodes one input.
-func (d *decoder) decodeStream(name string, r io.Reader, walked bool) error {
+// decodeStream decompresses, sniffs and decodes one input, passing its
+// batches to emit.
+func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, walked bool, emit func(codec.Batch) error) (FileStat, error) {
 	br := bufio.NewReaderSize(r, SniffLen)
 	rd, comp, closeFn, err := decompress(br)
 	if err != nil {
-		return &codec.DecodeError{File: name, Offset: 0, Err: err}
+		return FileStat{}, &codec.DecodeError{File: name, Offset: 0, Err: err}
 	}
 	defer closeFn()
 	// Decoders need not know about a UTF-8 byte order mark.
@@ -229,32 +334,29 @@ func (d *decoder) decodeStream(name string, r io.Reader, walked bool) error {
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 			// A read error (e.g. corrupt compressed data) before any decoding.
 			if len(head) == 0 {
-				return &codec.DecodeError{File: name, Offset: 0, Err: err}
+				return FileStat{}, &codec.DecodeError{File: name, Offset: 0, Err: err}
 			}
 		}
 		format, err = Sniff(head)
 		if err != nil {
 			if walked {
-				return &skipError{err: err}
+				return FileStat{}, &skipError{err: err}
 			}
-			return &codec.DecodeError{File: name, Offset: -1, Err: err}
+			return FileStat{}, &codec.DecodeError{File: name, Offset: -1, Err: err}
 		}
 	}
 	dec := d.opts.Decoders[format]
 	if dec == nil {
-		return &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("%w: no decoder for format %s", ErrUnknownFormat, format)}
+		return FileStat{}, &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("%w: no decoder for format %s", ErrUnknownFormat, format)}
 	}
 	stat := FileStat{File: name, Format: format, Compression: comp}
 	err = dec(name, rd, func(b codec.Batch) error {
-		if err := d.ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return &emitError{err: err}
 		}
 		stat.Batches++
 		stat.Spans += spanCount(b)
-		if err := d.emit(name, b); err != nil {
-			return &emitError{err: err}
-		}
-		return nil
+		return emit(b)
 	})
 	if err != nil {
 		var ee *emitError
@@ -262,12 +364,9 @@ func (d *decoder) decodeStream(name string, r io.Reader, walked bool) error {
 		if !errors.As(err, &ee) && !errors.As(err, &de) {
 			err = &codec.DecodeError{File: name, Offset: -1, Err: err}
 		}
-		return err
+		return FileStat{}, err
 	}
-	d.rep.Files = append(d.rep.Files, stat)
-	d.rep.Spans[format] += stat.Spans
-	d.rep.Batches[format] += stat.Batches
-	return nil
+	return stat, nil
 }
 
 func spanCount(b codec.Batch) int {

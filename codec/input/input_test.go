@@ -295,3 +295,50 @@ func TestBOM(t *testing.T) {
 		t.Fatalf("err = %v, spans = %v", err, rep.Spans)
 	}
 }
+
+// Decoding files ahead on several workers emits exactly what one worker
+// does, in the same order, reports the same files, and stops emitting at
+// the first emit error.
+func TestWorkersKeepInputOrder(t *testing.T) {
+	type emitted struct {
+		file  string
+		spans int
+	}
+	run := func(workers, stopAfter int) ([]emitted, Report, error) {
+		var got []emitted
+		stop := errors.New("stop")
+		rep, err := Decode(context.Background(), []string{fixtures.Root(t)}, Options{SkipBad: true, Workers: workers},
+			func(file string, b codec.Batch) error {
+				if stopAfter > 0 && len(got) == stopAfter {
+					return stop
+				}
+				got = append(got, emitted{file, spanCount(b)})
+				return nil
+			})
+		return got, rep, err
+	}
+	want, wantRep, err := run(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wantRep.Files) < 50 || len(want) < 50 {
+		t.Fatalf("only %d files / %d batches decoded", len(wantRep.Files), len(want))
+	}
+	for _, workers := range []int{2, 4, 16} {
+		got, rep, err := run(workers, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(emitted{})); diff != "" {
+			t.Fatalf("%d workers: batches differ (-1 worker +%d):\n%s", workers, workers, diff)
+		}
+		if len(rep.Files) != len(wantRep.Files) || len(rep.Bad) != len(wantRep.Bad) || len(rep.Skipped) != len(wantRep.Skipped) {
+			t.Fatalf("%d workers: report %d/%d/%d files/bad/skipped, want %d/%d/%d", workers,
+				len(rep.Files), len(rep.Bad), len(rep.Skipped), len(wantRep.Files), len(wantRep.Bad), len(wantRep.Skipped))
+		}
+		got, _, err = run(workers, 10)
+		if err == nil || err.Error() != "stop" || len(got) != 10 {
+			t.Fatalf("%d workers, emit error after 10 batches: err %v, %d batches emitted", workers, err, len(got))
+		}
+	}
+}
