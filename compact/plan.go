@@ -2,6 +2,7 @@ package compact
 
 import (
 	"encoding/json"
+	"runtime"
 	"sort"
 	"time"
 
@@ -30,6 +31,9 @@ type Options struct {
 	// outputs of interrupted runs) are kept before deletion (0: the
 	// default, 1h; negative: no delay).
 	CompactedRetention time.Duration
+	// Concurrency is how many merges run at once (default GOMAXPROCS);
+	// each holds one output row group and one row group per input.
+	Concurrency int
 	// DryRun plans and writes nothing.
 	DryRun bool
 	// RowGroupBytes of the outputs (default blocks.DefaultRowGroupBytes).
@@ -59,6 +63,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = runtime.GOMAXPROCS(0)
 	}
 	return o
 }

@@ -20,8 +20,9 @@ func TestRetain(t *testing.T) {
 			st := blocks.NewStore(open(t), "tenant-a")
 			writeBlocks(t, st, 4) // blocks end at 10:00, 10:05, 10:10, 10:15
 			// meta.compacted.json records the real time: the clock is
-			// real time plus later, and the cutoff 10:10 on the data's day.
-			older := time.Since(base.Add(10 * time.Minute))
+			// real time plus later, and the cutoff 10:07:30 on the data's
+			// day (minutes away from any block's end, however slow the run).
+			older := time.Since(base.Add(7*time.Minute + 30*time.Second))
 			tests := []struct {
 				name              string
 				dryRun            bool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -85,12 +86,10 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 	if opts.DryRun {
 		return res, nil
 	}
-	for _, g := range res.Groups {
-		out, err := merge(ctx, st, g, opts)
-		if err != nil {
-			return res, err
-		}
-		res.Outputs = append(res.Outputs, out)
+	outs, err := mergeAll(ctx, st, res.Groups, opts)
+	res.Outputs = append(res.Outputs, outs...)
+	if err != nil {
+		return res, err
 	}
 	if err := sweep(ctx, st, opts, &res.Finished, &res.Deleted); err != nil {
 		return res, err
@@ -137,6 +136,49 @@ func retire(ctx context.Context, st *blocks.Store, id uuid.UUID) error {
 		return err
 	}
 	return nil
+}
+
+// mergeAll merges the groups, opts.Concurrency at a time. It returns the
+// outputs done, in group order, and the first error (which cancels the
+// merges still running: their outputs are never made live).
+func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Options) ([]Output, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	outs := make([]Output, len(groups))
+	errs := make([]error, len(groups))
+	sem := make(chan struct{}, opts.Concurrency)
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			outs[i], errs[i] = merge(ctx, st, g, opts)
+			if errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	var done []Output
+	var first error
+	for i := range groups {
+		switch {
+		case errs[i] == nil && outs[i].Meta.BlockID != uuid.Nil:
+			done = append(done, outs[i])
+		case errs[i] != nil && (first == nil || errors.Is(first, context.Canceled)):
+			first = errs[i]
+		}
+	}
+	return done, first
 }
 
 // merge writes one group's output completely, then retires its inputs.

@@ -38,7 +38,8 @@ func TestRun(t *testing.T) {
 				t.Fatalf("dry run changed the bucket: %d blocks", len(metas))
 			}
 
-			res, err := Run(ctx, st, Options{CompactedRetention: -1})
+			// Both groups merge at once.
+			res, err := Run(ctx, st, Options{CompactedRetention: -1, Concurrency: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

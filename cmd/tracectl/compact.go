@@ -17,6 +17,7 @@ type compactOptions struct {
 	maxBlockBytes      int64
 	compactedRetention time.Duration
 	dryRun             bool
+	concurrency        int
 	output             *outputFlag
 }
 
@@ -66,6 +67,7 @@ sums).
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", compact.DefaultMaxBlockBytes, "most input bytes merged into one block (bytes, or with a unit: 1GiB)")
 	f.DurationVar(&o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep compacted blocks this long before deleting them")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan, write nothing")
+	f.IntVar(&o.concurrency, "concurrency", 0, "merges run at once, each holding a row group per input (0 = one per core)")
 	addOutputFlag(f, o.output)
 	return cmd
 }
@@ -92,6 +94,7 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 		MaxBlockBytes:      uint64(o.maxBlockBytes),
 		CompactedRetention: retention(o.compactedRetention),
 		DryRun:             o.dryRun,
+		Concurrency:        o.concurrency,
 	})
 	if err != nil {
 		if res != nil && len(res.Outputs) > 0 {
