@@ -297,23 +297,3 @@ func (b *Block) each(ctx context.Context, fn func(int, *model.Trace) (bool, erro
 	}
 	return it.Err()
 }
-
-// Walk calls fn with every trace of every live block, block by block and
-// without merging copies of a trace held by several blocks (a scan for
-// data that must not be there has to see every copy).
-func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) error {
-	metas, err := s.Blocks(ctx)
-	if err != nil {
-		return err
-	}
-	for _, m := range metas {
-		b := s.block(m)
-		err := b.each(ctx, func(_ int, t *model.Trace) (bool, error) {
-			return true, fn(m, t)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
