@@ -48,6 +48,7 @@ type globals struct {
 	tenant     string
 	configFile string
 	io         *ui.IO
+	prof       profiler
 }
 
 // openStore opens the bucket and tenant named by the persistent flags.
@@ -70,6 +71,9 @@ func Main(args []string, io *ui.IO) int {
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	err := root.ExecuteContext(ctx)
+	if perr := g.prof.stop(); err == nil {
+		err = perr
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -105,13 +109,18 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return resolveSettings(cmd, g)
+			if err := resolveSettings(cmd, g); err != nil {
+				return err
+			}
+			return g.prof.start()
 		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.bucketURL, "bucket", defaultBucket, "bucket URL (file://, mem://, s3://, gs://, azblob://)")
 	pf.StringVar(&g.tenant, "tenant", defaultTenant, "tenant (folder under the bucket)")
 	pf.StringVar(&g.configFile, "config", "", "config file (default ./tracectl.yaml if it exists)")
+	pf.StringVar(&g.prof.cpuFile, "cpuprofile", "", "write a CPU profile to this file (for go tool pprof)")
+	pf.StringVar(&g.prof.memFile, "memprofile", "", "write a heap (allocations) profile to this file on exit")
 
 	root.AddCommand(
 		newIngestCmd(g, nil),
