@@ -41,7 +41,7 @@ func everyField() *model.Trace {
 				TraceID: tid, SpanID: model.SpanID{1}, ParentSpanID: model.SpanID{2}, TraceState: "a=b",
 				Name: "op", Kind: model.KindClient, StartTimeUnixNano: 1, EndTimeUnixNano: math.MaxUint64,
 				Attributes: values, DroppedAttributesCount: 4,
-				Events:     []model.Event{{TimeUnixNano: 5, Name: "exception", Attributes: values, DroppedAttributesCount: 2}},
+				Events:             []model.Event{{TimeUnixNano: 5, Name: "exception", Attributes: values, DroppedAttributesCount: 2}},
 				DroppedEventsCount: 6,
 				Links:              []model.Link{{TraceID: model.TraceID{9}, SpanID: model.SpanID{8}, TraceState: "x=y", Attributes: values, DroppedAttributesCount: 7}},
 				DroppedLinksCount:  8,
