@@ -39,6 +39,8 @@ type Decision struct {
 	Evicted   bool
 	EvictedBy model.TraceID
 	Table     uint64
+	// Due is when an evicted trace would have been decided.
+	Due time.Time
 }
 
 // Kept reports whether the trace is forwarded.

@@ -41,9 +41,11 @@ type Report struct {
 	Spans      int64 `json:"spans"`
 	KeptTraces int64 `json:"kept_traces"`
 	KeptSpans  int64 `json:"kept_spans"`
-	// DroppedTraces counts traces not kept; DroppedByPolicy those of them
+	// DroppedTraces and DroppedSpans count what is not kept; DroppedByPolicy
+	// the traces of them
 	// a drop policy removed.
 	DroppedTraces   int64 `json:"dropped_traces"`
+	DroppedSpans    int64 `json:"dropped_spans"`
 	DroppedByPolicy int64 `json:"dropped_by_drop_policy"`
 	// EvictedTraces counts dropped traces that left the num_traces table
 	// before their decision (the Collector discards them undecided).
@@ -93,6 +95,7 @@ func (r *Report) add(spans, size int64, isErr bool, dur uint64, d *Decision) {
 		r.BytesKept += size
 	} else {
 		r.DroppedTraces++
+		r.DroppedSpans += spans
 		if d.Final == Dropped {
 			r.DroppedByPolicy++
 		}

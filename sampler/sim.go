@@ -271,7 +271,7 @@ func (c *Config) simulate(recs []record, slab []Vote, live map[model.TraceID]*mo
 				if status[head] == pending {
 					old := &recs[head]
 					d := Decision{TraceID: old.id, Final: NotSampled, At: time.Unix(0, r.arrival).UTC(),
-						Evicted: true, EvictedBy: r.id, Table: c.NumTraces}
+						Evicted: true, EvictedBy: r.id, Table: c.NumTraces, Due: time.Unix(0, old.arrival+wait).UTC()}
 					if err := emit(old, &d); err != nil {
 						return err
 					}

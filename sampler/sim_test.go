@@ -100,7 +100,7 @@ func TestEvictedExplain(t *testing.T) {
 		t.Fatal(err, got)
 	}
 	want := "trace 00000000000000000000000000000100: drop (not_sampled, evicted before decision)\n" +
-		"  evicted from the num_traces table (1 traces) at 2026-08-19T09:00:01Z when trace 00000000000000000000000000000101 arrived, before its decision: the Collector discards its spans undecided\n"
+		"  evicted from the num_traces table (1 traces) at 2026-08-19T09:00:01Z when trace 00000000000000000000000000000101 arrived, before its decision due at 2026-08-19T09:00:10Z: the Collector discards its spans undecided\n"
 	if s := Explain(got); s != want {
 		t.Errorf("got\n%swant\n%s", s, want)
 	}
@@ -123,7 +123,9 @@ func TestEvictedExplain(t *testing.T) {
 // and nothing when an earlier one said no; composite stops at the first
 // sub-policy that samples; not flips its limiter's vote.
 func TestStatefulInside(t *testing.T) {
-	sub := func(s string) string { return "{name: k, type: string_attribute, string_attribute: {key: k, values: [" + s + "]}}" }
+	sub := func(s string) string {
+		return "{name: k, type: string_attribute, string_attribute: {key: k, values: [" + s + "]}}"
+	}
 	rate := func(sps int) string {
 		return fmt.Sprintf("{name: r, type: rate_limiting, rate_limiting: {spans_per_second: %d}}", sps)
 	}

@@ -228,8 +228,8 @@ func summary(d *Decision) string {
 
 // evictedReason says why an evicted trace has no decision.
 func evictedReason(d *Decision) string {
-	return fmt.Sprintf("evicted from the num_traces table (%d traces) at %s when trace %s arrived, before its decision: the Collector discards its spans undecided",
-		d.Table, d.At.Format(time.RFC3339Nano), d.EvictedBy)
+	return fmt.Sprintf("evicted from the num_traces table (%d traces) at %s when trace %s arrived, before its decision due at %s: the Collector discards its spans undecided",
+		d.Table, d.At.Format(time.RFC3339Nano), d.EvictedBy, d.Due.Format(time.RFC3339Nano))
 }
 
 // Explain renders a decision as a tree: the verdict, then one line per
