@@ -276,13 +276,25 @@ func (p *parser) processor(n *yaml.Node) *Config {
 	if v := f["block_on_overflow"]; v != nil {
 		cfg.BlockOnOverflow, _ = p.bool(v, "block_on_overflow")
 	}
-	for _, k := range []string{"expected_new_traces_per_sec", "maximum_trace_size_bytes", "num_shards"} {
-		if v := f[k]; v != nil {
-			p.int(v, k)
+	if v := f["expected_new_traces_per_sec"]; v != nil {
+		p.int(v, "expected_new_traces_per_sec")
+	}
+	// These change which spans a decision sees or split the table and the
+	// limits; replaying without them would be silently wrong.
+	if v := f["num_shards"]; v != nil {
+		if i, ok := p.int(v, "num_shards"); ok && i > 1 {
+			p.errorf(v, "num_shards: %d shards are %s (1 is)", i, Unsupported)
+		}
+	}
+	if v := f["maximum_trace_size_bytes"]; v != nil {
+		if i, ok := p.int(v, "maximum_trace_size_bytes"); ok && i > 0 {
+			p.errorf(v, "maximum_trace_size_bytes: a limit is %s", Unsupported)
 		}
 	}
 	if v := f["decision_wait_after_root_received"]; v != nil {
-		p.duration(v, "decision_wait_after_root_received")
+		if d, ok := p.duration(v, "decision_wait_after_root_received"); ok && d > 0 {
+			p.errorf(v, "decision_wait_after_root_received: is %s", Unsupported)
+		}
 	}
 	if v := f["sampling_strategy"]; v != nil {
 		if s, ok := p.str(v, "sampling_strategy"); ok && s != "trace-complete" && s != "span-ingest" {

@@ -96,6 +96,11 @@ func TestParseSmall(t *testing.T) {
 		{name: "bytes", yaml: "policies: [{name: b, type: bytes_limiting}]", err: "bytes_limiting.bytes_per_second: must be above 0"},
 		{name: "status empty", yaml: "policies: [{name: s, type: status_code, status_code: {status_codes: []}}]", err: "at least one of OK, ERROR, UNSET"},
 		{name: "upper below", yaml: "policies: [{name: l, type: latency, latency: {threshold_ms: 10, upper_threshold_ms: 5}}]", err: "must be above threshold_ms"},
+		{name: "shards", yaml: "{num_shards: 4, policies: [{name: a, type: always_sample}]}", err: "x.yaml:1:14: num_shards: 4 shards are not yet supported by tracectl"},
+		{name: "one shard", yaml: "{num_shards: 1, policies: [{name: a, type: always_sample}]}"},
+		{name: "max size", yaml: "{maximum_trace_size_bytes: 100, policies: [{name: a, type: always_sample}]}", err: "maximum_trace_size_bytes: a limit is not yet supported"},
+		{name: "after root", yaml: "{decision_wait_after_root_received: 1s, policies: [{name: a, type: always_sample}]}", err: "decision_wait_after_root_received: is not yet supported"},
+		{name: "caches", yaml: "{block_on_overflow: true, decision_cache: {sampled_cache_size: 10, non_sampled_cache_size: x}, policies: [{name: a, type: always_sample}]}", err: `decision_cache.non_sampled_cache_size: want an integer, got "x"`},
 		{name: "unknown top", yaml: "policies: [{name: a, type: always_sample}]\nfoo: 1\n", err: `x.yaml:2:1: processor: unknown field "foo"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
