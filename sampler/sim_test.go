@@ -1,6 +1,7 @@
 package sampler
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"strings"
@@ -169,4 +170,118 @@ func TestStatefulInside(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzNumTracesTable compares the replay's num_traces simulation with a
+// direct transcription of the Collector's bookkeeping (processor.go:
+// idToTrace map, deleteTraceQueue list, waitForSpace evicting the list's
+// front, releaseSampledTrace/releaseNotSampledTrace removing a decided
+// trace only when its decision cache is on) over arbitrary schedules. The
+// input's first bytes choose num_traces, the caches and block_on_overflow;
+// each further byte is one trace: its arrival gap (0–3 s) and whether it
+// has k=a (sampled) or not.
+func FuzzNumTracesTable(f *testing.F) {
+	f.Add([]byte{2, 0, 1, 2, 3, 4, 5, 6, 7})
+	f.Add([]byte{3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{1, 1, 12, 12, 1, 2, 13, 0})
+	f.Add([]byte{0, 2, 5, 9, 200, 7})
+	f.Add([]byte{4, 4, 1, 1, 1, 1, 1, 1})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < 3 || len(in) > 200 {
+			return
+		}
+		numTraces, flags, sched := int(in[0]%6), in[1], in[2:]
+		settings := fmt.Sprintf("num_traces: %d\nblock_on_overflow: %t\ndecision_cache: {sampled_cache_size: %d, non_sampled_cache_size: %d}",
+			numTraces, flags&4 != 0, flags&1, (flags>>1)&1)
+		cfg, err := Parse("x.yaml", []byte("decision_wait: 5s\n"+settings+"\npolicies: [{name: k, type: string_attribute, string_attribute: {key: k, values: [a]}}]\n"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		offsets := make([]int, len(sched))
+		at := 0
+		for i, b := range sched {
+			at += int(b&3) * 1000
+			offsets[i] = at
+		}
+		traces := clockTraces(1, offsets, func(i int) []model.Attribute {
+			if sched[i]&4 != 0 {
+				return []model.Attribute{model.Str("k", "a")}
+			}
+			return nil
+		})
+		got := map[string]string{}
+		if _, err := Replay(context.Background(), storetest.New(traces), cfg, Options{OnDecision: func(_ *model.Trace, d *Decision) error {
+			got[d.TraceID.String()] = outcome(d)
+			return nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		want := collectorTable(cfg, traces, offsets, func(i int) bool { return sched[i]&4 != 0 })
+		for id, w := range want {
+			if got[id] != w {
+				t.Errorf("trace %s: got %q, want %q (settings %s, offsets %v)", id, got[id], w, settings, offsets)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%d outcomes, want %d", len(got), len(want))
+		}
+	})
+}
+
+func outcome(d *Decision) string {
+	if d.Evicted {
+		return "evicted"
+	}
+	return d.Final.String()
+}
+
+// collectorTable is the reference for FuzzNumTracesTable, written after
+// the Collector's data structures rather than simulate's. Traces arrive in
+// offset order (offsets ascending, ties in index order, which is trace ID
+// order here); a tick decides every trace whose decision_wait has passed
+// before the next arrival is handled.
+func collectorTable(cfg *Config, traces []*model.Trace, offsets []int, sampled func(int) bool) map[string]string {
+	type entry struct {
+		decided bool
+		elem    *list.Element
+	}
+	idToTrace := map[int]*entry{}
+	queue := list.New()
+	out := map[string]string{}
+	var batches []int // trace indices waiting for their tick, in arrival order
+	wait := int(cfg.DecisionWait.Milliseconds())
+	tick := func(now int, all bool) {
+		for len(batches) > 0 && (all || offsets[batches[0]]+wait <= now) {
+			i := batches[0]
+			batches = batches[1:]
+			e, ok := idToTrace[i]
+			if !ok {
+				continue // sampling_trace_dropped_too_early
+			}
+			e.decided = true
+			kept := sampled(i)
+			out[traces[i].TraceID.String()] = voteOf(kept).String()
+			if kept && cfg.SampledCacheSize > 0 || !kept && cfg.NonSampledCacheSize > 0 {
+				delete(idToTrace, i)
+				queue.Remove(e.elem)
+			}
+		}
+	}
+	for i := range traces {
+		tick(offsets[i], false)
+		if !cfg.BlockOnOverflow && uint64(len(idToTrace)) >= cfg.NumTraces {
+			if front := queue.Front(); front != nil {
+				j := front.Value.(int)
+				if !idToTrace[j].decided {
+					out[traces[j].TraceID.String()] = "evicted"
+				}
+				delete(idToTrace, j)
+				queue.Remove(front)
+			}
+		}
+		idToTrace[i] = &entry{elem: queue.PushBack(i)}
+		batches = append(batches, i)
+	}
+	tick(0, true)
+	return out
 }
