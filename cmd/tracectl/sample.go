@@ -436,7 +436,9 @@ single policies' votes:
       policy: errors              # optional
       policies: {slow: not_sampled}
 
-Mismatches are printed one per line as a diff.
+The input traces are replayed together on the simulated clock, as by
+replay, so limiters and num_traces act on all of them. Mismatches are
+printed as a diff (- want / + got) with the deciding policy's reason.
 
 ` + exitCodesHelp + `
   (1: a test failed)`,
