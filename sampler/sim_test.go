@@ -116,6 +116,32 @@ func TestEvictedExplain(t *testing.T) {
 	}
 }
 
+// TestRunTestsSubPolicies: test files name sub-policies too, and the
+// traces are replayed together, so a limiter inside and has the budget
+// the earlier traces left.
+func TestRunTestsSubPolicies(t *testing.T) {
+	cfg, err := Parse("x.yaml", []byte("{decision_wait: 1s, policies: [{name: p, type: and, and: {and_sub_policy: [{name: k, type: string_attribute, string_attribute: {key: k, values: [a]}}, {name: r, type: rate_limiting, rate_limiting: {spans_per_second: 5}}]}}]}"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Five-span traces decided together: 100 and 101 take the 10 tokens,
+	// 102 (k=b) never reaches the limiter, 103 finds it empty.
+	traces := clockTraces(5, []int{0, 0, 0, 0}, func(i int) []model.Attribute { return []model.Attribute{model.Str("k", "aaba"[i:i+1])} })
+	tf := &TestFile{Tests: []TestCase{
+		{TraceID: "101", Decision: "sampled", Policies: map[string]string{"r": "sampled"}},
+		{TraceID: "102", Decision: "not_sampled", Policies: map[string]string{"k": "not_sampled", "r": "sampled"}},
+		{TraceID: "103", Decision: "sampled", Policies: map[string]string{"k": "sampled"}},
+	}}
+	var ms []string
+	for _, m := range RunTests(cfg, traces, tf).Mismatches {
+		ms = append(ms, fmt.Sprintf("%s %s: want %s, got %s", m.TraceID[29:], m.What, m.Want, m.Got))
+	}
+	want := "102 policies.r: want sampled, got not evaluated; 103 decision: want sampled, got not_sampled"
+	if s := strings.Join(ms, "; "); s != want {
+		t.Errorf("mismatches:\n%s\nwant\n%s", s, want)
+	}
+}
+
 // TestStatefulInside runs limiters inside and, drop, not and composite.
 // Five-span traces all decided at the same instant, in trace ID order. The
 // Collector's and/drop (internal/sampling/and.go, drop.go) evaluate

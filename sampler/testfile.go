@@ -25,7 +25,7 @@ import (
 //	  - trace_id: 4bf92f3577b34da6a3ce929d0e0e4736
 //	    decision: sampled           # sampled | not_sampled | dropped
 //	    policy: errors              # optional: the deciding policy
-//	    policies:                   # optional: votes of single policies
+//	    policies:                   # optional: votes of single policies or sub-policies
 //	      slow: not_sampled
 type TestFile struct {
 	Config     string     `yaml:"config"`
@@ -180,12 +180,7 @@ func RunTests(cfg *Config, traces []*model.Trace, tf *TestFile) TestResult {
 		sort.Strings(names)
 		for _, p := range names {
 			w, _ := ParseVote(tc.Policies[p])
-			var got *PolicyVote
-			for i := range d.Votes {
-				if d.Votes[i].Policy == p {
-					got = &d.Votes[i]
-				}
-			}
+			got := findVote(d.Votes, p)
 			switch {
 			case got == nil && d.Evicted:
 				miss("policies."+p, w.String(), "not evaluated (evicted before decision)", "")
@@ -199,6 +194,22 @@ func RunTests(cfg *Config, traces []*model.Trace, tf *TestFile) TestResult {
 		}
 	}
 	return res
+}
+
+// findVote finds a policy's vote by name, top-level policies first, then
+// sub-policies depth first (sub-policy names need not be unique).
+func findVote(vs []PolicyVote, name string) *PolicyVote {
+	for i := range vs {
+		if vs[i].Policy == name {
+			return &vs[i]
+		}
+	}
+	for i := range vs {
+		if v := findVote(vs[i].Subs, name); v != nil {
+			return v
+		}
+	}
+	return nil
 }
 
 func quoteOrNone(s string) string {
