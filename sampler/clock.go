@@ -1,7 +1,6 @@
 package sampler
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -11,20 +10,12 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// protoSizeIf is ProtoSize(t) when needed, else 0.
-func protoSizeIf(need bool, t *model.Trace) int64 {
-	if !need {
-		return 0
-	}
-	return ProtoSize(t)
-}
-
-// The simulated clock. rate_limiting and composite depend on when the
-// Collector decides each trace, which a replay cannot observe. tracectl
-// takes the first span of a trace to arrive at its end time (spans are
-// exported when they end), decides the trace decision_wait later, and
-// decides traces in that order (ties by trace ID); the limiters read that
-// decision time as "now".
+// The simulated clock. rate_limiting, bytes_limiting, composite and the
+// num_traces table depend on when the Collector receives and decides each
+// trace, which a replay cannot observe. tracectl takes a trace to arrive
+// when its first span ends (spans are exported when they end), all its
+// spans with it, and decides it decision_wait later; the limiters read
+// that decision time as "now". sim.go runs the timeline.
 
 // rateSpec is a rate_limiting policy: a token bucket of spans refilled at
 // sps per second holding at most burst (default 2 × sps), full at the
@@ -86,41 +77,64 @@ type compositeState struct {
 	used    []int64
 }
 
-// state is the mutable state of a config's stateful policies.
+// state is the mutable state of a config's stateful policies, at any
+// depth, created on first use.
 type state struct {
-	buckets map[int]*tokenBucket
-	comps   map[int]*compositeState
+	buckets map[*Policy]*tokenBucket
+	comps   map[*Policy]*compositeState
 }
 
-func (c *Config) newState() *state {
-	s := &state{buckets: map[int]*tokenBucket{}, comps: map[int]*compositeState{}}
-	for i, p := range c.Policies {
-		switch {
-		case p.rate != nil:
-			s.buckets[i] = newTokenBucket(*p.rate)
-		case p.bytes != nil:
-			s.buckets[i] = newTokenBucket(*p.bytes)
-		case p.comp != nil:
-			s.comps[i] = &compositeState{used: make([]int64, len(p.Subs))}
-		}
+func newState() *state {
+	return &state{buckets: map[*Policy]*tokenBucket{}, comps: map[*Policy]*compositeState{}}
+}
+
+func (s *state) bucket(p *Policy, r rateSpec) *tokenBucket {
+	b := s.buckets[p]
+	if b == nil {
+		b = newTokenBucket(r)
+		s.buckets[p] = b
 	}
-	return s
+	return b
 }
 
-// Stateful reports whether the config has policies that depend on the
-// simulated clock.
+func (s *state) composite(p *Policy) *compositeState {
+	cs := s.comps[p]
+	if cs == nil {
+		cs = &compositeState{used: make([]int64, len(p.Subs))}
+		s.comps[p] = cs
+	}
+	return cs
+}
+
+// anyPolicy reports whether f holds for a policy of c at any depth.
+func (c *Config) anyPolicy(f func(*Policy) bool) bool {
+	var walk func(ps []*Policy) bool
+	walk = func(ps []*Policy) bool {
+		for _, p := range ps {
+			if f(p) || walk(p.Subs) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(c.Policies)
+}
+
+// Stateful reports whether the config has policies, at any depth, that
+// depend on the simulated clock.
 func (c *Config) Stateful() bool {
-	for _, p := range c.Policies {
-		if p.rate != nil || p.bytes != nil || p.comp != nil {
-			return true
-		}
-	}
-	return false
+	return c.anyPolicy(func(p *Policy) bool { return p.rate != nil || p.bytes != nil || p.comp != nil })
 }
 
-// DecisionTime is when the simulated Collector decides t: its earliest
-// span end plus decision_wait.
-func (c *Config) DecisionTime(t *model.Trace) time.Time {
+// limitsBytes reports whether the config has a bytes_limiting policy (so
+// traces need their OTLP size).
+func (c *Config) limitsBytes() bool {
+	return c.anyPolicy(func(p *Policy) bool { return p.bytes != nil })
+}
+
+// Arrival is when the simulated Collector receives t: its earliest span
+// end (or start, if later).
+func Arrival(t *model.Trace) time.Time {
 	var first uint64
 	seen := false
 	t.Spans(func(r model.SpanRef) bool {
@@ -129,35 +143,21 @@ func (c *Config) DecisionTime(t *model.Trace) time.Time {
 		}
 		return true
 	})
-	return time.Unix(0, int64(first)).Add(c.DecisionWait).UTC()
+	return time.Unix(0, int64(first)).UTC()
 }
 
-// voter gives the votes of stateless policies: evaluated on the spot
-// (Decide) or read back from a replay record.
-type voter interface {
-	top(i int) (Vote, string)
-	sub(i, j int) (Vote, string)
+// DecisionTime is when the simulated Collector decides t: its arrival
+// plus decision_wait.
+func (c *Config) DecisionTime(t *model.Trace) time.Time {
+	return Arrival(t).Add(c.DecisionWait)
 }
 
-type liveVoter struct {
-	c *Config
-	t *model.Trace
-}
-
-func (v liveVoter) top(i int) (Vote, string) { return v.c.Policies[i].eval.evaluate(v.t) }
-func (v liveVoter) sub(i, j int) (Vote, string) {
-	return v.c.Policies[i].Subs[j].eval.evaluate(v.t)
-}
-
-// limitsBytes reports whether the config has a bytes_limiting policy (so
-// traces need their OTLP size).
-func (c *Config) limitsBytes() bool {
-	for _, p := range c.Policies {
-		if p.bytes != nil {
-			return true
-		}
+// protoSizeIf is ProtoSize(t) when needed, else 0.
+func protoSizeIf(need bool, t *model.Trace) int64 {
+	if !need {
+		return 0
 	}
-	return false
+	return ProtoSize(t)
 }
 
 // ProtoSize is the size of t marshaled as an OTLP protobuf TracesData,
@@ -166,130 +166,4 @@ func (c *Config) limitsBytes() bool {
 // size can differ from the original batches' by their repeated resources.
 func ProtoSize(t *model.Trace) int64 {
 	return int64((&ptrace.ProtoMarshaler{}).TracesSize(otlp.ToPdata([]*model.Trace{t})))
-}
-
-// decide combines the votes in policy order, running stateful policies
-// against st at now; spans and bytes are the trace's span count and OTLP
-// size (bytes only needed with bytes_limiting).
-func (c *Config) decide(id model.TraceID, spans, bytes int64, now time.Time, v voter, st *state) Decision {
-	d := Decision{TraceID: id, Final: NotSampled, Votes: make([]PolicyVote, 0, len(c.Policies))}
-	stop := false
-	for i, p := range c.Policies {
-		pv := PolicyVote{Policy: p.Name, Type: p.Type}
-		if stop {
-			pv.Skipped = true
-			pv.Reason = "not evaluated"
-			d.Votes = append(d.Votes, pv)
-			continue
-		}
-		switch {
-		case p.rate != nil:
-			ok := st.buckets[i].allowN(now, spans)
-			pv.Vote = voteOf(ok)
-			pv.Reason = fmt.Sprintf("%d spans at %s: ", spans, now.Format(time.RFC3339Nano))
-			if ok {
-				pv.Reason += fmt.Sprintf("within %d spans/s (burst %d)", p.rate.sps, p.rate.burst)
-			} else {
-				pv.Reason += fmt.Sprintf("over %d spans/s (burst %d)", p.rate.sps, p.rate.burst)
-			}
-		case p.bytes != nil:
-			ok := st.buckets[i].allowN(now, bytes)
-			pv.Vote = voteOf(ok)
-			pv.Reason = fmt.Sprintf("%d bytes at %s: ", bytes, now.Format(time.RFC3339Nano))
-			if ok {
-				pv.Reason += fmt.Sprintf("within %d bytes/s (burst %d)", p.bytes.sps, p.bytes.burst)
-			} else {
-				pv.Reason += fmt.Sprintf("over %d bytes/s (burst %d)", p.bytes.sps, p.bytes.burst)
-			}
-		case p.comp != nil:
-			pv.Vote, pv.Reason = c.composite(i, spans, now, v, st.comps[i])
-		default:
-			pv.Vote, pv.Reason = v.top(i)
-		}
-		d.Votes = append(d.Votes, pv)
-		switch {
-		case pv.Vote == Dropped:
-			d.Final, d.Policy, stop = Dropped, p.Name, true
-		case pv.Vote == Sampled && d.Final != Sampled:
-			d.Final, d.Policy = Sampled, p.Name
-			stop = c.SampleOnFirstMatch
-		}
-	}
-	return d
-}
-
-func (c *Config) composite(i int, spans int64, now time.Time, v voter, cs *compositeState) (Vote, string) {
-	p := c.Policies[i]
-	sec := now.Unix()
-	if !cs.started || cs.second != sec {
-		cs.second, cs.started = sec, true
-		clear(cs.used)
-	}
-	for j, s := range p.Subs {
-		vote, why := v.sub(i, j)
-		if vote != Sampled {
-			continue
-		}
-		n := cs.used[j] + spans
-		if n <= p.comp.alloc[j] && n <= p.comp.maxTotal {
-			cs.used[j] = n
-			return Sampled, fmt.Sprintf("%q (%s); %d of %d spans in second %d", s.Name, why, n, p.comp.alloc[j], sec)
-		}
-		return NotSampled, fmt.Sprintf("%q (%s) but %d spans would exceed its %d in second %d", s.Name, why, n, min(p.comp.alloc[j], p.comp.maxTotal), sec)
-	}
-	return NotSampled, "no sub-policy matched"
-}
-
-// record is what a stateful replay keeps of a trace until its turn.
-type record struct {
-	id     model.TraceID
-	now    time.Time
-	spans  int64
-	size   int64 // estimated stored bytes (for the report)
-	bytes  int64 // OTLP protobuf size, with bytes_limiting only
-	err    bool
-	dur    uint64
-	votes  []Vote // per policy, then per composite sub-policy (see offsets)
-	offset []int  // shared: where each policy's votes start
-}
-
-type recordVoter struct{ r *record }
-
-func (v recordVoter) top(i int) (Vote, string) { return v.r.votes[v.r.offset[i]], "" }
-func (v recordVoter) sub(i, j int) (Vote, string) {
-	return v.r.votes[v.r.offset[i]+1+j], ""
-}
-
-// newRecord evaluates every stateless vote of t once.
-func (c *Config) newRecord(t *model.Trace, offset []int, nvotes int) record {
-	start, end := t.TimeRange()
-	r := record{id: t.TraceID, now: c.DecisionTime(t), spans: int64(t.SpanCount()), size: EstimateBytes(t),
-		bytes: protoSizeIf(c.limitsBytes(), t),
-		err:   hasError(t), dur: end - start, votes: make([]Vote, nvotes), offset: offset}
-	for i, p := range c.Policies {
-		switch {
-		case p.comp != nil:
-			for j, s := range p.Subs {
-				r.votes[offset[i]+1+j], _ = s.eval.evaluate(t)
-			}
-		case p.eval != nil:
-			r.votes[offset[i]], _ = p.eval.evaluate(t)
-		}
-	}
-	return r
-}
-
-// voteOffsets lays out a record's votes: one per policy plus one per
-// composite sub-policy.
-func (c *Config) voteOffsets() ([]int, int) {
-	off := make([]int, len(c.Policies))
-	n := 0
-	for i, p := range c.Policies {
-		off[i] = n
-		n++
-		if p.comp != nil {
-			n += len(p.Subs)
-		}
-	}
-	return off, n
 }

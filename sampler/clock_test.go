@@ -29,7 +29,11 @@ func kept(t *testing.T, cfg *Config, traces []*model.Trace) string {
 	t.Helper()
 	var b strings.Builder
 	_, err := Replay(context.Background(), storetest.New(traces), cfg, Options{OnDecision: func(_ *model.Trace, d *Decision) error {
-		fmt.Fprintf(&b, "%x:%s ", d.TraceID[14:], d.Final)
+		if d.Evicted {
+			fmt.Fprintf(&b, "%x:evicted ", d.TraceID[14:])
+		} else {
+			fmt.Fprintf(&b, "%x:%s ", d.TraceID[14:], d.Final)
+		}
 		return nil
 	}})
 	if err != nil {

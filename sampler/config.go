@@ -25,9 +25,16 @@ type Config struct {
 	DecisionWait       time.Duration
 	NumTraces          uint64
 	SampleOnFirstMatch bool
+	// BlockOnOverflow turns num_traces eviction off (the Collector then
+	// delays intake instead, which a replay does not model).
+	BlockOnOverflow bool
+	// SampledCacheSize and NonSampledCacheSize are decision_cache's sizes;
+	// above 0, a decided trace leaves the num_traces table at once.
+	SampledCacheSize, NonSampledCacheSize int64
 	// Policies in evaluation order: drop policies first, then the rest in
 	// file order (what the Collector does when it loads them).
 	Policies []*Policy
+	leaves   int // policies with an evaluator, at any depth
 }
 
 // Policy is one named policy of the config.
@@ -37,8 +44,13 @@ type Policy struct {
 	Line int
 	// Subs are the sub-policies of and, not, drop and composite.
 	Subs []*Policy
+	// eval is set for the leaf types that need no clock; and, not, drop
+	// and the stateful types are evaluated by a walker (see sim.go).
 	eval evaluator
-	// rate, bytes and comp are set for the stateful types (eval is nil).
+	// leaf indexes the policy among its config's evaluator leaves (-1 if
+	// eval is nil): a replay records one vote per leaf.
+	leaf int
+	// rate, bytes and comp are set for the stateful types.
 	rate  *rateSpec // rate_limiting: spans per second
 	bytes *rateSpec // bytes_limiting: bytes per second
 	comp  *compositeSpec
@@ -258,18 +270,31 @@ func (p *parser) processor(n *yaml.Node) *Config {
 	if v := f["sample_on_first_match"]; v != nil {
 		cfg.SampleOnFirstMatch, _ = p.bool(v, "sample_on_first_match")
 	}
-	for _, k := range []string{"drop_pending_traces_on_shutdown", "block_on_overflow"} {
-		if v := f[k]; v != nil {
-			p.bool(v, k)
+	if v := f["drop_pending_traces_on_shutdown"]; v != nil {
+		p.bool(v, "drop_pending_traces_on_shutdown")
+	}
+	if v := f["block_on_overflow"]; v != nil {
+		cfg.BlockOnOverflow, _ = p.bool(v, "block_on_overflow")
+	}
+	if v := f["expected_new_traces_per_sec"]; v != nil {
+		p.int(v, "expected_new_traces_per_sec")
+	}
+	// These change which spans a decision sees or split the table and the
+	// limits; replaying without them would be silently wrong.
+	if v := f["num_shards"]; v != nil {
+		if i, ok := p.int(v, "num_shards"); ok && i > 1 {
+			p.errorf(v, "num_shards: %d shards are %s (1 is)", i, Unsupported)
 		}
 	}
-	for _, k := range []string{"expected_new_traces_per_sec", "maximum_trace_size_bytes", "num_shards"} {
-		if v := f[k]; v != nil {
-			p.int(v, k)
+	if v := f["maximum_trace_size_bytes"]; v != nil {
+		if i, ok := p.int(v, "maximum_trace_size_bytes"); ok && i > 0 {
+			p.errorf(v, "maximum_trace_size_bytes: a limit is %s", Unsupported)
 		}
 	}
 	if v := f["decision_wait_after_root_received"]; v != nil {
-		p.duration(v, "decision_wait_after_root_received")
+		if d, ok := p.duration(v, "decision_wait_after_root_received"); ok && d > 0 {
+			p.errorf(v, "decision_wait_after_root_received: is %s", Unsupported)
+		}
 	}
 	if v := f["sampling_strategy"]; v != nil {
 		if s, ok := p.str(v, "sampling_strategy"); ok && s != "trace-complete" && s != "span-ingest" {
@@ -279,7 +304,13 @@ func (p *parser) processor(n *yaml.Node) *Config {
 		}
 	}
 	if v := f["decision_cache"]; v != nil {
-		p.fields(v, "decision_cache", []string{"sampled_cache_size", "non_sampled_cache_size"})
+		dc := p.fields(v, "decision_cache", []string{"sampled_cache_size", "non_sampled_cache_size"})
+		if x := dc["sampled_cache_size"]; x != nil {
+			cfg.SampledCacheSize, _ = p.int(x, "decision_cache.sampled_cache_size")
+		}
+		if x := dc["non_sampled_cache_size"]; x != nil {
+			cfg.NonSampledCacheSize, _ = p.int(x, "decision_cache.non_sampled_cache_size")
+		}
 	}
 	pol := f["policies"]
 	if pol == nil {
@@ -313,18 +344,42 @@ func (p *parser) processor(n *yaml.Node) *Config {
 		}
 	}
 	cfg.Policies = append(drops, rest...)
+	cfg.indexLeaves()
 	return cfg
+}
+
+// indexLeaves numbers the policies that have an evaluator, depth first.
+func (c *Config) indexLeaves() {
+	c.leaves = 0
+	var walk func(p *Policy)
+	walk = func(p *Policy) {
+		p.leaf = -1
+		if p.eval != nil {
+			p.leaf = c.leaves
+			c.leaves++
+		}
+		for _, s := range p.Subs {
+			walk(s)
+		}
+	}
+	for _, p := range c.Policies {
+		walk(p)
+	}
 }
 
 // policyKeys are the keys a policy mapping may have.
 var policyKeys = append([]string{"name", "type", "and", "not", "drop", "composite"}, leafTypes...)
 
-// Where a policy sits: and, not, drop and composite only at the top
-// level, and also inside composite; stateful types only at the top level.
+// Where a policy sits, as the Collector's config structs allow: every
+// type at the top level; leaf types and and inside composite
+// (CompositeSubPolicyCfg); leaf types and not inside and and drop
+// (AndSubPolicyCfg); leaf types only inside not (NotSubPolicyCfg). Leaf
+// types include rate_limiting and bytes_limiting everywhere.
 const (
 	levelTop = iota
 	levelComposite
-	levelSub
+	levelAndSub
+	levelNotSub
 )
 
 // policy decodes one policy; parent names the enclosing policy for
@@ -356,6 +411,7 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	case slices.Contains(leafTypes, pl.Type):
 	case level == levelTop && (pl.Type == TypeAnd || pl.Type == TypeNot || pl.Type == TypeDrop || pl.Type == TypeComposite):
 	case level == levelComposite && pl.Type == TypeAnd:
+	case level == levelAndSub && pl.Type == TypeNot:
 	case slices.Contains([]string{TypeAnd, TypeNot, TypeDrop, TypeComposite}, pl.Type):
 		p.errorf(tn, "%s: type %s is not allowed inside %s", where, pl.Type, parent)
 		return nil
@@ -365,10 +421,6 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	}
 	if slices.Contains(unsupportedTypes, pl.Type) {
 		p.errorf(tn, "%s: type %s is %s", where, pl.Type, Unsupported)
-		return nil
-	}
-	if level != levelTop && (pl.Type == TypeRateLimiting || pl.Type == TypeBytesLimiting) {
-		p.errorf(tn, "%s: type %s inside %s is %s", where, pl.Type, parent, Unsupported)
 		return nil
 	}
 	body := f[pl.Type]
@@ -586,14 +638,11 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			return nil
 		}
 		for _, s := range subs.Content {
-			if sp := p.policy(s, pl.Name, levelSub); sp != nil {
+			if sp := p.policy(s, pl.Name, levelAndSub); sp != nil {
 				pl.Subs = append(pl.Subs, sp)
 			}
 		}
-		if pl.Type == TypeDrop {
-			return drop{subs: pl.Subs}
-		}
-		return and{subs: pl.Subs}
+		return nil
 	case TypeBytesLimiting:
 		f := p.fields(n, ctx, []string{"bytes_per_second", "burst_capacity"})
 		var bps, burst int64
@@ -696,9 +745,8 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			p.errorf(n, "%s.not_sub_policy: required", ctx)
 			return nil
 		}
-		if sp := p.policy(sub, pl.Name, levelSub); sp != nil {
+		if sp := p.policy(sub, pl.Name, levelNotSub); sp != nil {
 			pl.Subs = []*Policy{sp}
-			return not{sub: sp}
 		}
 		return nil
 	}

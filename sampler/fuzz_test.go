@@ -1,8 +1,11 @@
 package sampler
 
 import (
+	"context"
 	"os"
 	"testing"
+
+	"github.com/tracectl/tracectl/store/storetest"
 )
 
 // FuzzParseConfig feeds arbitrary YAML to Parse: it must return a config
@@ -15,11 +18,17 @@ func FuzzParseConfig(f *testing.F) {
 	}
 	f.Add([]byte(policiesYAML))
 	f.Add([]byte("policies: [{name: a, type: not, not: {not_sub_policy: {name: b, type: always_sample}}}]"))
+	f.Add([]byte("{num_traces: 1, decision_cache: {sampled_cache_size: 1}, policies: [{name: a, type: and, and: {and_sub_policy: [{name: n, type: not, not: {not_sub_policy: {name: r, type: rate_limiting, rate_limiting: {spans_per_second: 1}}}}]}}]}"))
+	f.Add([]byte("policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 5, composite_sub_policy: [{name: a, type: and, and: {and_sub_policy: [{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: 9}}]}}]}}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.yaml", data, "")
 		if err == nil {
 			for _, tr := range fixtureTraces() {
 				cfg.Decide(tr)
+			}
+			// The replay's recorded leaf votes must line up with the tree.
+			if _, err := Replay(context.Background(), storetest.New(fixtureTraces()), cfg, Options{}); err != nil {
+				t.Fatal(err)
 			}
 		}
 	})

@@ -310,41 +310,6 @@ func (e traceState) evaluate(t *model.Trace) (Vote, string) {
 	return NotSampled, fmt.Sprintf("no span with tracestate %s in [%s]", e.key, strings.Join(e.display, ", "))
 }
 
-// and samples when every sub-policy samples.
-type and struct{ subs []*Policy }
-
-func (e and) evaluate(t *model.Trace) (Vote, string) {
-	for _, s := range e.subs {
-		if v, why := s.eval.evaluate(t); v != Sampled {
-			return NotSampled, fmt.Sprintf("%q no (%s)", s.Name, why)
-		}
-	}
-	return Sampled, "all of " + subNames(e.subs) + " matched"
-}
-
-// drop votes Dropped when every sub-policy samples.
-type drop struct{ subs []*Policy }
-
-func (e drop) evaluate(t *model.Trace) (Vote, string) {
-	for _, s := range e.subs {
-		if v, why := s.eval.evaluate(t); v != Sampled {
-			return NotSampled, fmt.Sprintf("%q no (%s)", s.Name, why)
-		}
-	}
-	return Dropped, "all of " + subNames(e.subs) + " matched"
-}
-
-// not flips its sub-policy's vote.
-type not struct{ sub *Policy }
-
-func (e not) evaluate(t *model.Trace) (Vote, string) {
-	v, why := e.sub.eval.evaluate(t)
-	if v == Sampled {
-		return NotSampled, fmt.Sprintf("%q matched (%s)", e.sub.Name, why)
-	}
-	return Sampled, fmt.Sprintf("%q did not match (%s)", e.sub.Name, why)
-}
-
 func subNames(ps []*Policy) string {
 	names := make([]string, len(ps))
 	for i, p := range ps {

@@ -1,9 +1,7 @@
 package sampler
 
 import (
-	"bytes"
 	"context"
-	"sort"
 	"time"
 
 	"github.com/tracectl/tracectl/model"
@@ -17,9 +15,13 @@ type Options struct {
 	// Slow is the duration from which a trace counts as slow in the
 	// report (default 1s).
 	Slow time.Duration
-	// OnDecision, when set, sees every trace with its decision (the trace
-	// is only valid during the call).
+	// OnDecision, when set, sees every decision in simulated time order
+	// (evictions when they happen); t is always nil, as traces are not
+	// kept, and d only valid during the call.
 	OnDecision func(t *model.Trace, d *Decision) error
+	// Explain names traces to decide with reasons and sub-policy votes
+	// (Decision.Votes of the others have votes only).
+	Explain map[model.TraceID]*model.Trace
 }
 
 // PolicyStats counts one top-level policy's votes over a replay.
@@ -39,10 +41,16 @@ type Report struct {
 	Spans      int64 `json:"spans"`
 	KeptTraces int64 `json:"kept_traces"`
 	KeptSpans  int64 `json:"kept_spans"`
-	// DroppedTraces counts traces not kept; DroppedByPolicy those of them
+	// DroppedTraces and DroppedSpans count what is not kept; DroppedByPolicy
+	// the traces of them
 	// a drop policy removed.
-	DroppedTraces   int64         `json:"dropped_traces"`
-	DroppedByPolicy int64         `json:"dropped_by_drop_policy"`
+	DroppedTraces   int64 `json:"dropped_traces"`
+	DroppedSpans    int64 `json:"dropped_spans"`
+	DroppedByPolicy int64 `json:"dropped_by_drop_policy"`
+	// EvictedTraces counts dropped traces that left the num_traces table
+	// before their decision (the Collector discards them undecided).
+	EvictedTraces   int64         `json:"evicted_traces"`
+	EvictedSpans    int64         `json:"evicted_spans"`
 	KeepRatio       float64       `json:"keep_ratio"`
 	ErrorTraces     int64         `json:"error_traces"`
 	ErrorTracesKept int64         `json:"error_traces_kept"`
@@ -87,8 +95,13 @@ func (r *Report) add(spans, size int64, isErr bool, dur uint64, d *Decision) {
 		r.BytesKept += size
 	} else {
 		r.DroppedTraces++
+		r.DroppedSpans += spans
 		if d.Final == Dropped {
 			r.DroppedByPolicy++
+		}
+		if d.Evicted {
+			r.EvictedTraces++
+			r.EvictedSpans += spans
 		}
 	}
 	if isErr {
@@ -132,46 +145,16 @@ func hasError(t *model.Trace) bool {
 	return found
 }
 
-// Replay decides every trace of src in the time range and returns the
-// totals. Traces are read unordered with every field (policies may look
-// at any attribute). A config with stateful policies is replayed on the
-// simulated clock: every trace's stateless votes are recorded first, then
-// traces are decided in decision-time order (OnDecision then sees traces
-// in that order, with votes but no reasons and a nil trace).
+// Replay decides every trace of src in the time range on the simulated
+// clock (see simulate) and returns the totals. Traces are read unordered
+// with every field (policies may look at any attribute); each trace's leaf
+// votes are recorded, then traces are decided in arrival order.
 func Replay(ctx context.Context, src store.Source, cfg *Config, opts Options) (*Report, error) {
-	if cfg.Stateful() {
-		return replayClocked(ctx, src, cfg, opts)
-	}
 	it, err := src.Traces(ctx, store.Request{Start: opts.Start, End: opts.End, Unordered: true})
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	r := NewReport(cfg, opts.Slow)
-	n := 0
-	for it.Next() {
-		if n++; n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		t := it.At()
-		d := cfg.Decide(t)
-		r.Add(t, &d)
-		if opts.OnDecision != nil {
-			if err := opts.OnDecision(t, &d); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := it.Err(); err != nil {
-		return nil, err
-	}
-	if err := it.Close(); err != nil {
-		return nil, err
-	}
-	r.finish()
-	return r, nil
+	return replay(ctx, it, cfg, opts)
 }
 
 // Finish computes the report's ratios after the last Add.
@@ -227,49 +210,4 @@ func valueBytes(v model.Value) int64 {
 		return attrBytes(v.Map)
 	}
 	return 8
-}
-
-func replayClocked(ctx context.Context, src store.Source, cfg *Config, opts Options) (*Report, error) {
-	it, err := src.Traces(ctx, store.Request{Start: opts.Start, End: opts.End, Unordered: true})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	off, nvotes := cfg.voteOffsets()
-	var recs []record
-	for it.Next() {
-		if len(recs)%1024 == 1023 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		recs = append(recs, cfg.newRecord(it.At(), off, nvotes))
-	}
-	if err := it.Err(); err != nil {
-		return nil, err
-	}
-	if err := it.Close(); err != nil {
-		return nil, err
-	}
-	sort.Slice(recs, func(i, j int) bool {
-		a, b := &recs[i], &recs[j]
-		if !a.now.Equal(b.now) {
-			return a.now.Before(b.now)
-		}
-		return bytes.Compare(a.id[:], b.id[:]) < 0
-	})
-	r := NewReport(cfg, opts.Slow)
-	st := cfg.newState()
-	for i := range recs {
-		rec := &recs[i]
-		d := cfg.decide(rec.id, rec.spans, rec.bytes, rec.now, recordVoter{rec}, st)
-		r.add(rec.spans, rec.size, rec.err, rec.dur, &d)
-		if opts.OnDecision != nil {
-			if err := opts.OnDecision(nil, &d); err != nil {
-				return nil, err
-			}
-		}
-	}
-	r.finish()
-	return r, nil
 }

@@ -2,14 +2,17 @@ package sampler
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 )
 
 // TestFile is a policy test file (promtool's "test rules" model): a
@@ -22,7 +25,7 @@ import (
 //	  - trace_id: 4bf92f3577b34da6a3ce929d0e0e4736
 //	    decision: sampled           # sampled | not_sampled | dropped
 //	    policy: errors              # optional: the deciding policy
-//	    policies:                   # optional: votes of single policies
+//	    policies:                   # optional: votes of single policies or sub-policies
 //	      slow: not_sampled
 type TestFile struct {
 	Config     string     `yaml:"config"`
@@ -125,12 +128,28 @@ type TestResult struct {
 	Mismatches []Mismatch
 }
 
-// RunTests decides every trace named by the test cases and compares.
+// RunTests replays all traces on the simulated clock, as Replay does (so
+// limiters and num_traces see every input trace), and compares the
+// decisions of the traces named by the test cases.
 func RunTests(cfg *Config, traces []*model.Trace, tf *TestFile) TestResult {
 	byID := make(map[model.TraceID]*model.Trace, len(traces))
 	for _, t := range traces {
 		byID[t.TraceID] = t
 	}
+	live := map[model.TraceID]*model.Trace{}
+	for _, tc := range tf.Tests {
+		if id, err := model.ParseTraceID(tc.TraceID); err == nil && byID[id] != nil {
+			live[id] = byID[id]
+		}
+	}
+	decisions := map[model.TraceID]Decision{}
+	_, _ = replay(context.Background(), store.NewSliceIterator(traces), cfg, Options{Explain: live,
+		OnDecision: func(_ *model.Trace, d *Decision) error {
+			if live[d.TraceID] != nil {
+				decisions[d.TraceID] = *d
+			}
+			return nil
+		}})
 	res := TestResult{Cases: len(tf.Tests)}
 	for _, tc := range tf.Tests {
 		id, _ := model.ParseTraceID(tc.TraceID)
@@ -142,10 +161,14 @@ func RunTests(cfg *Config, traces []*model.Trace, tf *TestFile) TestResult {
 			miss("trace", "present", "not in the input files", "")
 			continue
 		}
-		d := cfg.Decide(t)
+		d := decisions[id]
 		want, _ := ParseVote(tc.Decision)
 		if d.Final != want {
-			miss("decision", want.String(), d.Final.String(), summary(&d))
+			got := d.Final.String()
+			if d.Evicted {
+				got += " (evicted before decision)"
+			}
+			miss("decision", want.String(), got, summary(&d))
 		}
 		if tc.Policy != nil && *tc.Policy != d.Policy {
 			miss("policy", quoteOrNone(*tc.Policy), quoteOrNone(d.Policy), summary(&d))
@@ -157,13 +180,10 @@ func RunTests(cfg *Config, traces []*model.Trace, tf *TestFile) TestResult {
 		sort.Strings(names)
 		for _, p := range names {
 			w, _ := ParseVote(tc.Policies[p])
-			var got *PolicyVote
-			for i := range d.Votes {
-				if d.Votes[i].Policy == p {
-					got = &d.Votes[i]
-				}
-			}
+			got := findVote(d.Votes, p)
 			switch {
+			case got == nil && d.Evicted:
+				miss("policies."+p, w.String(), "not evaluated (evicted before decision)", "")
 			case got == nil:
 				miss("policies."+p, w.String(), "no such policy", "")
 			case got.Skipped:
@@ -176,6 +196,22 @@ func RunTests(cfg *Config, traces []*model.Trace, tf *TestFile) TestResult {
 	return res
 }
 
+// findVote finds a policy's vote by name, top-level policies first, then
+// sub-policies depth first (sub-policy names need not be unique).
+func findVote(vs []PolicyVote, name string) *PolicyVote {
+	for i := range vs {
+		if vs[i].Policy == name {
+			return &vs[i]
+		}
+	}
+	for i := range vs {
+		if v := findVote(vs[i].Subs, name); v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
 func quoteOrNone(s string) string {
 	if s == "" {
 		return "none"
@@ -186,6 +222,9 @@ func quoteOrNone(s string) string {
 // summary is a one-line account of a decision: the deciding policy's
 // reason, or every policy's.
 func summary(d *Decision) string {
+	if d.Evicted {
+		return evictedReason(d)
+	}
 	var parts []string
 	for _, v := range d.Votes {
 		if v.Skipped {
@@ -198,8 +237,14 @@ func summary(d *Decision) string {
 	return strings.Join(parts, "; ")
 }
 
-// Explain renders a decision as text: the verdict, then one line per
-// policy with its vote and reason.
+// evictedReason says why an evicted trace has no decision.
+func evictedReason(d *Decision) string {
+	return fmt.Sprintf("evicted from the num_traces table (%d traces) at %s when trace %s arrived, before its decision due at %s: the Collector discards its spans undecided",
+		d.Table, d.At.Format(time.RFC3339Nano), d.EvictedBy, d.Due.Format(time.RFC3339Nano))
+}
+
+// Explain renders a decision as a tree: the verdict, then one line per
+// policy with its vote and reason, sub-policies indented under theirs.
 func Explain(d *Decision) string {
 	var b strings.Builder
 	verdict := "keep"
@@ -207,16 +252,27 @@ func Explain(d *Decision) string {
 		verdict = "drop"
 	}
 	fmt.Fprintf(&b, "trace %s: %s (%s", d.TraceID, verdict, d.Final)
-	if d.Policy != "" {
+	switch {
+	case d.Evicted:
+		b.WriteString(", evicted before decision)\n  ")
+		b.WriteString(evictedReason(d))
+		b.WriteString("\n")
+		return b.String()
+	case d.Policy != "":
 		fmt.Fprintf(&b, " by policy %q", d.Policy)
 	}
 	b.WriteString(")\n")
-	for _, v := range d.Votes {
-		mark := v.Vote.String()
-		if v.Skipped {
-			mark = "skipped"
+	var tree func(vs []PolicyVote, indent string)
+	tree = func(vs []PolicyVote, indent string) {
+		for _, v := range vs {
+			mark := v.Vote.String()
+			if v.Skipped {
+				mark = "skipped"
+			}
+			fmt.Fprintf(&b, "%s%-12s %q (%s): %s\n", indent, mark, v.Policy, v.Type, v.Reason)
+			tree(v.Subs, indent+"  ")
 		}
-		fmt.Fprintf(&b, "  %-12s %q (%s): %s\n", mark, v.Policy, v.Type, v.Reason)
 	}
+	tree(d.Votes, "  ")
 	return b.String()
 }

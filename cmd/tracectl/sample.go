@@ -32,9 +32,12 @@ Supported policy types: always_sample, latency, numeric_attribute,
 probabilistic, status_code, string_attribute, span_count, trace_state,
 boolean_attribute, ottl_condition (comparisons, IsMatch, and/or/not over
 span and span-event paths), and, not, drop, and on a simulated clock
-rate_limiting, bytes_limiting and composite: a trace is decided
-decision_wait after its first span ends, traces in that order. Not yet
-supported: trace_flags, other OTTL (check reports them).
+rate_limiting, bytes_limiting and composite (also inside and, not, drop
+and composite): a trace arrives when its first span ends and is decided
+decision_wait later, traces in that order; a trace arriving when
+num_traces traces are held evicts the oldest, and one evicted before its
+decision is dropped, as by the Collector. Not yet supported: trace_flags,
+other OTTL (check reports them).
 
 --config stays tracectl's own settings file, as for every command.`
 
@@ -95,9 +98,10 @@ func newSampleReplayCmd(g *globals, runF func(*sampleReplayOptions) error) *cobr
 		Short: "Report what a tail-sampling config would keep of the stored traces",
 		Long: sampleLong + `
 
-The report: traces and spans in and kept, dropped traces, keep ratio, per
-policy the traces it matched and decided, error traces kept / total, slow
-traces (--slow) kept / total, and the estimated storage saved.
+The report: traces and spans in and kept, dropped traces (by drop
+policies, evicted from the num_traces table before their decision), keep
+ratio, per policy the traces it matched and decided, error traces kept /
+total, slow traces (--slow) kept / total, and the estimated storage saved.
 
 ` + exitCodesHelp,
 		Example: `  tracectl sample replay --collector-config otelcol.yaml --since 24h
@@ -213,14 +217,17 @@ func renderSampleReport(g *globals, r *sampler.Report) error {
 		return strconv.FormatFloat(100*float64(a)/float64(b), 'f', 1, 64) + "%"
 	}
 	n := strconv.FormatInt
-	rows := [][]string{
-		{"traces", n(r.Traces, 10), n(r.KeptTraces, 10), pct(r.KeptTraces, r.Traces)},
-		{"spans", n(r.Spans, 10), n(r.KeptSpans, 10), pct(r.KeptSpans, r.Spans)},
-		{"error traces", n(r.ErrorTraces, 10), n(r.ErrorTracesKept, 10), pct(r.ErrorTracesKept, r.ErrorTraces)},
-		{"slow traces (>= " + r.Slow.String() + ")", n(r.SlowTraces, 10), n(r.SlowTracesKept, 10), pct(r.SlowTracesKept, r.SlowTraces)},
-		{"estimated bytes", ui.Bytes(r.BytesIn), ui.Bytes(r.BytesKept), pct(r.BytesKept, r.BytesIn)},
+	row := func(name string, in, kept int64) []string {
+		return []string{name, n(in, 10), n(kept, 10), n(in-kept, 10), pct(kept, in)}
 	}
-	if err := ui.Table(g.io.Out, g.io.OutTTY, []string{"", "in", "kept", "kept %"}, rows); err != nil {
+	rows := [][]string{
+		row("traces", r.Traces, r.KeptTraces),
+		row("spans", r.Spans, r.KeptSpans),
+		row("error traces", r.ErrorTraces, r.ErrorTracesKept),
+		row("slow traces (>= "+r.Slow.String()+")", r.SlowTraces, r.SlowTracesKept),
+		{"estimated bytes", ui.Bytes(r.BytesIn), ui.Bytes(r.BytesKept), ui.Bytes(r.BytesIn - r.BytesKept), pct(r.BytesKept, r.BytesIn)},
+	}
+	if err := ui.Table(g.io.Out, g.io.OutTTY, []string{"", "in", "kept", "dropped", "kept %"}, rows); err != nil {
 		return err
 	}
 	fmt.Fprintln(g.io.Out)
@@ -231,23 +238,30 @@ func renderSampleReport(g *globals, r *sampler.Report) error {
 	if err := ui.Table(g.io.Out, g.io.OutTTY, []string{"policy", "type", "matched", "decided"}, prows); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.io.Out, "\nkept %d of %d traces (keep ratio %.4f), dropped %d (%d by drop policies); estimated storage saved %s (%.1f%%)\n",
-		r.KeptTraces, r.Traces, r.KeepRatio, r.DroppedTraces, r.DroppedByPolicy, ui.Bytes(r.BytesIn-r.BytesKept), 100*r.SavedRatio)
+	fmt.Fprintf(g.io.Out, "\nkept %d of %d traces (keep ratio %.4f), dropped %d (%d by drop policies, %d evicted before decision); estimated storage saved %s (%.1f%%)\n",
+		r.KeptTraces, r.Traces, r.KeepRatio, r.DroppedTraces, r.DroppedByPolicy, r.EvictedTraces, ui.Bytes(r.BytesIn-r.BytesKept), 100*r.SavedRatio)
 	return nil
 }
 
 func newSampleExplainCmd(g *globals) *cobra.Command {
 	var o sampleConfigFlags
+	alone := false
 	output := newOutputFlag("text", "text", "json")
 	cmd := &cobra.Command{
 		Use:   "explain --collector-config otelcol.yaml TRACEID",
-		Short: "Show each policy's vote on one stored trace, with the reason",
+		Short: "Show the decision tree for one stored trace: each policy's vote with the reason",
 		Long: sampleLong + `
+
+The trace is decided in context: every stored trace is replayed on the
+simulated clock, so limiters have the budget they would have had and a
+trace evicted from the num_traces table before its decision says so.
+--alone decides the trace by itself (full budgets, no eviction, no scan).
 
 ` + exitCodesHelp + `
   (1: no block holds the trace)`,
-		Example: `  tracectl sample explain --collector-config otelcol.yaml 4bf92f3577b34da6a3ce929d0e0e4736`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  tracectl sample explain --collector-config otelcol.yaml 4bf92f3577b34da6a3ce929d0e0e4736
+  tracectl sample explain --collector-config otelcol.yaml --alone -o json 4bf92f3577b34da6a3ce929d0e0e4736`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := model.ParseTraceID(args[0])
 			if err != nil {
@@ -270,7 +284,10 @@ func newSampleExplainCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := cfg.Decide(t)
+			d, err := explainDecision(ctx, st, cfg, t, alone)
+			if err != nil {
+				return err
+			}
 			if output.value == "json" {
 				return ui.JSON(g.io.Out, decisionJSON(&d))
 			}
@@ -279,33 +296,84 @@ func newSampleExplainCmd(g *globals) *cobra.Command {
 		},
 	}
 	o.add(cmd.Flags())
+	cmd.Flags().BoolVar(&alone, "alone", false, "decide the trace by itself (full limiter budgets, never evicted) instead of replaying the bucket")
 	addOutputFlag(cmd.Flags(), output)
 	return cmd
 }
 
-type voteJSON struct {
-	Policy string `json:"policy"`
-	Type   string `json:"type"`
-	Vote   string `json:"vote"`
-	Reason string `json:"reason"`
+// explainDecision decides t alone, or within a replay of src.
+func explainDecision(ctx context.Context, src store.Source, cfg *sampler.Config, t *model.Trace, alone bool) (sampler.Decision, error) {
+	if alone {
+		return cfg.Decide(t), nil
+	}
+	var d *sampler.Decision
+	_, err := sampler.Replay(ctx, src, cfg, sampler.Options{
+		Explain: map[model.TraceID]*model.Trace{t.TraceID: t},
+		OnDecision: func(_ *model.Trace, got *sampler.Decision) error {
+			if got.TraceID == t.TraceID {
+				c := *got
+				d = &c
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return sampler.Decision{}, err
+	}
+	if d == nil {
+		return cfg.Decide(t), nil
+	}
+	return *d, nil
 }
 
-func decisionJSON(d *sampler.Decision) any {
-	votes := make([]voteJSON, len(d.Votes))
-	for i, v := range d.Votes {
+type voteJSON struct {
+	Policy string     `json:"policy"`
+	Type   string     `json:"type"`
+	Vote   string     `json:"vote"`
+	Reason string     `json:"reason"`
+	Subs   []voteJSON `json:"subs,omitempty"`
+}
+
+func votesJSON(vs []sampler.PolicyVote) []voteJSON {
+	if len(vs) == 0 {
+		return nil
+	}
+	out := make([]voteJSON, len(vs))
+	for i, v := range vs {
 		vote := v.Vote.String()
 		if v.Skipped {
 			vote = "skipped"
 		}
-		votes[i] = voteJSON{v.Policy, v.Type, vote, v.Reason}
+		out[i] = voteJSON{v.Policy, v.Type, vote, v.Reason, votesJSON(v.Subs)}
 	}
-	return struct {
+	return out
+}
+
+func decisionJSON(d *sampler.Decision) any {
+	type evicted struct {
+		At        time.Time `json:"at"`
+		By        string    `json:"by_trace_id"`
+		NumTraces uint64    `json:"num_traces"`
+		Due       time.Time `json:"decision_due"`
+	}
+	out := struct {
 		TraceID  string     `json:"trace_id"`
 		Kept     bool       `json:"kept"`
 		Decision string     `json:"decision"`
 		Policy   string     `json:"policy,omitempty"`
+		At       *time.Time `json:"decided_at,omitempty"`
+		Evicted  *evicted   `json:"evicted,omitempty"`
 		Votes    []voteJSON `json:"votes"`
-	}{d.TraceID.String(), d.Kept(), d.Final.String(), d.Policy, votes}
+	}{TraceID: d.TraceID.String(), Kept: d.Kept(), Decision: d.Final.String(), Policy: d.Policy, Votes: votesJSON(d.Votes)}
+	if d.Evicted {
+		out.Evicted = &evicted{d.At, d.EvictedBy.String(), d.Table, d.Due}
+	} else {
+		out.At = &d.At
+	}
+	if out.Votes == nil {
+		out.Votes = []voteJSON{}
+	}
+	return out
 }
 
 func newSampleCheckCmd(g *globals) *cobra.Command {
@@ -368,7 +436,9 @@ single policies' votes:
       policy: errors              # optional
       policies: {slow: not_sampled}
 
-Mismatches are printed one per line as a diff.
+The input traces are replayed together on the simulated clock, as by
+replay, so limiters and num_traces act on all of them. Mismatches are
+printed as a diff (- want / + got) with the deciding policy's reason.
 
 ` + exitCodesHelp + `
   (1: a test failed)`,

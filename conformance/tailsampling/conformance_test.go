@@ -6,7 +6,8 @@
 // The processor is driven by Shutdown: every trace is sent whole, then
 // Shutdown decides all pending traces on the data received, which is the
 // complete trace — what sampler assumes. num_traces is raised so no trace
-// is evicted (eviction depends on arrival, not on the policies).
+// is evicted, except in TestNumTracesEvictionMatchesCollector, which feeds
+// the traces in tracectl's arrival order.
 package tailsampling
 
 import (
@@ -35,6 +36,7 @@ import (
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/sampler"
 	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
 )
 
 // sharedTraces decodes the real trace files of the shared fixtures (every
@@ -154,8 +156,17 @@ func generated(n int) []*model.Trace {
 }
 
 // collectorKept runs the real processor with the processor block cfgYAML
-// over traces and returns the kept trace IDs, sorted.
+// over traces and returns the kept trace IDs, sorted. The table is made
+// big enough that no trace is evicted.
 func collectorKept(t *testing.T, cfgYAML string, traces []*model.Trace) []string {
+	t.Helper()
+	return collectorKeptTable(t, cfgYAML, traces, uint64(len(traces))+1)
+}
+
+// collectorKeptTable is collectorKept with num_traces numTraces: traces
+// are fed in order and no tick decides anything before Shutdown, so the
+// first len(traces) - numTraces are evicted undecided.
+func collectorKeptTable(t *testing.T, cfgYAML string, traces []*model.Trace, numTraces uint64) []string {
 	t.Helper()
 	var raw map[string]any
 	if err := yaml.Unmarshal([]byte(cfgYAML), &raw); err != nil {
@@ -166,7 +177,7 @@ func collectorKept(t *testing.T, cfgYAML string, traces []*model.Trace) []string
 	if err := confmap.NewFromStringMap(raw).Unmarshal(cfg); err != nil {
 		t.Fatal(err)
 	}
-	cfg.NumTraces = uint64(len(traces)) + 1
+	cfg.NumTraces = numTraces
 	cfg.DecisionWait = time.Hour // Shutdown decides, never the ticker
 	sink := new(consumertest.TracesSink)
 	ctx := context.Background()
@@ -262,6 +273,27 @@ var policyConfigs = map[string]string{
 	"ottl_types":            `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['attributes["key1"] == "75" or attributes["key4"] == true or attributes["key1"] >= 100.5']}}]`,
 	"ottl_nil_not":          `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['not (attributes["key2"] != nil) and resource.attributes["service.name"] == "svc-1"']}}]`,
 	"ottl_kind_event":       `policies: [{name: p, type: ottl_condition, ottl_condition: {span: ['kind == SPAN_KIND_CLIENT and status.code != STATUS_CODE_UNSET'], spanevent: ['name == "exception"', 'IsMatch(attributes["exception.type"], "Error")']}}]`,
+	// Numeric bounds: 0 means unset, so these are [-5, +inf], [-inf, 50]
+	// and a single value.
+	"numeric_negative_min": `policies: [{name: p, type: numeric_attribute, numeric_attribute: {key: key1, min_value: -5, max_value: 0}}]`,
+	"numeric_max_only":     `policies: [{name: p, type: numeric_attribute, numeric_attribute: {key: key1, max_value: 50}}]`,
+	"numeric_single":       `policies: [{name: p, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 100, max_value: 100, invert_match: true}}]`,
+	// invert_match inside and/drop is a plain vote there too.
+	"and_invert":  `policies: [{name: p, type: and, and: {and_sub_policy: [{name: a, type: string_attribute, string_attribute: {key: key2, values: [value1], invert_match: true}}, {name: b, type: boolean_attribute, boolean_attribute: {key: key4, value: true, invert_match: true}}]}}]`,
+	"drop_invert": `policies: [{name: keep, type: always_sample}, {name: d, type: drop, drop: {drop_sub_policy: [{name: a, type: numeric_attribute, numeric_attribute: {key: key1, min_value: 50, max_value: 100, invert_match: true}}]}}]`,
+	// not inside and and drop (AndSubPolicyCfg allows it).
+	"and_not":  `policies: [{name: p, type: and, and: {and_sub_policy: [{name: n, type: not, not: {not_sub_policy: {name: e, type: status_code, status_code: {status_codes: [ERROR]}}}}, {name: c, type: span_count, span_count: {min_spans: 3}}]}}]`,
+	"drop_not": `policies: [{name: keep, type: always_sample}, {name: d, type: drop, drop: {drop_sub_policy: [{name: n, type: not, not: {not_sub_policy: {name: t, type: trace_state, trace_state: {key: key3, values: [value1]}}}}]}}]`,
+	// Precedence: drop policies move to the front, so a drop beats an
+	// earlier always_sample even with sample_on_first_match; an and that
+	// fails does not stop later policies.
+	"precedence":          `{sample_on_first_match: true, policies: [{name: all, type: always_sample}, {name: a, type: and, and: {and_sub_policy: [{name: e, type: status_code, status_code: {status_codes: [ERROR]}}, {name: s, type: span_count, span_count: {min_spans: 4}}]}}, {name: d, type: drop, drop: {drop_sub_policy: [{name: v, type: string_attribute, string_attribute: {key: key2, values: [value2]}}]}}]}`,
+	"precedence_and_drop": `policies: [{name: a, type: and, and: {and_sub_policy: [{name: e, type: status_code, status_code: {status_codes: [ERROR, OK]}}, {name: n, type: not, not: {not_sub_policy: {name: b, type: boolean_attribute, boolean_attribute: {key: key4, value: true}}}}]}}, {name: d, type: drop, drop: {drop_sub_policy: [{name: l, type: latency, latency: {threshold_ms: 1000}}, {name: e2, type: status_code, status_code: {status_codes: [ERROR]}}]}}]`,
+	// Limiters inside and/not/drop/composite with budgets no run can
+	// spend, so the outcome does not depend on the clock: they always
+	// pass (and not of one never does).
+	"limiters_inside":   `policies: [{name: a, type: and, and: {and_sub_policy: [{name: e, type: status_code, status_code: {status_codes: [ERROR]}}, {name: r, type: rate_limiting, rate_limiting: {spans_per_second: 1000000000}}]}}, {name: n, type: not, not: {not_sub_policy: {name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: 1000000000000}}}}, {name: d, type: drop, drop: {drop_sub_policy: [{name: h, type: string_attribute, string_attribute: {key: http.url, values: [healthz], enabled_regex_matching: true}}, {name: r2, type: rate_limiting, rate_limiting: {spans_per_second: 1000000000}}]}}]`,
+	"composite_and_not": `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 1000000000, composite_sub_policy: [{name: a, type: and, and: {and_sub_policy: [{name: n, type: not, not: {not_sub_policy: {name: e, type: status_code, status_code: {status_codes: [ERROR]}}}}, {name: s, type: span_count, span_count: {min_spans: 5}}]}}, {name: r, type: rate_limiting, rate_limiting: {spans_per_second: 1000000000}}, {name: k, type: string_attribute, string_attribute: {key: key2, values: [value3]}}]}}]`,
 }
 
 // exampleConfigs are the Collector's own example config
@@ -342,6 +374,78 @@ func TestKeptTraceIDsMatchCollector(t *testing.T) {
 					t.Logf("%s", sampler.Explain(ds[id]))
 				}
 			})
+		}
+	}
+}
+
+// TestNumTracesEvictionMatchesCollector feeds the traces to the
+// Collector in tracectl's arrival order (first span end, then trace ID)
+// with a num_traces table smaller than the set and a decision_wait no test
+// run reaches, so every decision happens at Shutdown and a trace survives
+// only if fewer than num_traces traces arrived after it. tracectl replays
+// the same traces with a decision_wait longer than their time spread: the
+// same traces must be kept, which checks which trace a new arrival evicts
+// (the oldest), that an evicted trace is lost, and num_traces 0.
+func TestNumTracesEvictionMatchesCollector(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	sets := map[string][]*model.Trace{"shared": sharedTraces(t), "generated": generated(n)}
+	configs := map[string]string{
+		"always_sample": policyConfigs["always_sample"],
+		"status_code":   policyConfigs["status_code"],
+		"and_not":       policyConfigs["and_not"],
+	}
+	for _, set := range []string{"shared", "generated"} {
+		traces := slices.Clone(sets[set])
+		sort.SliceStable(traces, func(i, j int) bool {
+			a, b := sampler.Arrival(traces[i]), sampler.Arrival(traces[j])
+			if !a.Equal(b) {
+				return a.Before(b)
+			}
+			return traces[i].TraceID.String() < traces[j].TraceID.String()
+		})
+		for name, cfgYAML := range configs {
+			for _, table := range []uint64{0, 1, 7, uint64(len(traces) / 3), uint64(len(traces) - 1)} {
+				t.Run(fmt.Sprintf("%s/%s/num_traces=%d", set, name, table), func(t *testing.T) {
+					want := collectorKeptTable(t, cfgYAML, traces, table)
+					var raw map[string]any
+					if err := yaml.Unmarshal([]byte(cfgYAML), &raw); err != nil {
+						t.Fatal(err)
+					}
+					raw["num_traces"] = table
+					raw["decision_wait"] = "1000000h"
+					y, err := yaml.Marshal(raw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cfg, err := sampler.Parse("config.yaml", y, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					kept := map[string]bool{}
+					rep, err := sampler.Replay(context.Background(), storetest.New(traces), cfg, sampler.Options{OnDecision: func(_ *model.Trace, d *sampler.Decision) error {
+						if d.Kept() {
+							kept[d.TraceID.String()] = true
+						}
+						return nil
+					}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if wantEvicted := int64(len(traces)) - int64(max(table, 1)); rep.EvictedTraces != wantEvicted {
+						t.Errorf("tracectl evicted %d traces, want %d", rep.EvictedTraces, wantEvicted)
+					}
+					got := sortedKeys(kept)
+					if !slices.Equal(got, want) {
+						onlyC, onlyT := diff(want, got)
+						t.Errorf("kept trace IDs differ: collector %d, tracectl %d; only collector %v, only tracectl %v",
+							len(want), len(got), onlyC[:min(3, len(onlyC))], onlyT[:min(3, len(onlyT))])
+					}
+					t.Logf("%d of %d traces kept by both, %d evicted", len(got), len(traces), rep.EvictedTraces)
+				})
+			}
 		}
 	}
 }

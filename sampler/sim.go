@@ -1,0 +1,328 @@
+package sampler
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// walker evaluates a config's policies for one trace at one instant:
+// leaves from the live trace (with reasons) or from a replay record's
+// votes, and/not/drop/composite and the limiters itself, so stateful
+// policies work at any depth.
+type walker struct {
+	c     *Config
+	t     *model.Trace // live trace, or nil
+	votes []Vote       // a record's leaf votes when t is nil
+	now   time.Time
+	spans int64
+	bytes int64
+	st    *state
+	tree  bool // keep sub-policy votes
+}
+
+// decide combines the top-level votes: drop policies come first and the
+// first Dropped ends it; then the first Sampled decides (and ends it with
+// sample_on_first_match); otherwise not sampled. Policies after the end
+// are not evaluated, so their limiters spend nothing.
+func (w *walker) decide(id model.TraceID) Decision {
+	d := Decision{TraceID: id, Final: NotSampled, At: w.now, Votes: make([]PolicyVote, 0, len(w.c.Policies))}
+	stop := false
+	for _, p := range w.c.Policies {
+		if stop {
+			d.Votes = append(d.Votes, skipped(p))
+			continue
+		}
+		pv := w.vote(p)
+		d.Votes = append(d.Votes, pv)
+		switch {
+		case pv.Vote == Dropped:
+			d.Final, d.Policy, stop = Dropped, p.Name, true
+		case pv.Vote == Sampled && d.Final != Sampled:
+			d.Final, d.Policy = Sampled, p.Name
+			stop = w.c.SampleOnFirstMatch
+		}
+	}
+	return d
+}
+
+func skipped(p *Policy) PolicyVote {
+	return PolicyVote{Policy: p.Name, Type: p.Type, Skipped: true, Reason: "not evaluated"}
+}
+
+// vote evaluates one policy.
+func (w *walker) vote(p *Policy) PolicyVote {
+	pv := PolicyVote{Policy: p.Name, Type: p.Type}
+	switch {
+	case p.eval != nil:
+		if w.t != nil {
+			pv.Vote, pv.Reason = p.eval.evaluate(w.t)
+		} else {
+			pv.Vote = w.votes[p.leaf]
+		}
+	case p.rate != nil:
+		pv.Vote, pv.Reason = w.limit(p, *p.rate, w.spans, "spans")
+	case p.bytes != nil:
+		pv.Vote, pv.Reason = w.limit(p, *p.bytes, w.bytes, "bytes")
+	case p.comp != nil:
+		w.composite(p, &pv)
+	case p.Type == TypeNot:
+		sub := w.vote(p.Subs[0])
+		w.keep(&pv, sub)
+		// Sampled and NotSampled swap; the Collector passes anything else
+		// through, which a sub-policy here never returns.
+		switch {
+		case sub.Vote == Sampled:
+			pv.Vote = NotSampled
+			pv.Reason = w.why("%q matched (%s)", sub.Policy, sub.Reason)
+		default:
+			pv.Vote = Sampled
+			pv.Reason = w.why("%q did not match (%s)", sub.Policy, sub.Reason)
+		}
+	case p.Type == TypeAnd || p.Type == TypeDrop:
+		w.all(p, &pv)
+	}
+	return pv
+}
+
+// why formats a reason for a live trace (replays of recorded votes skip it).
+func (w *walker) why(format string, args ...any) string {
+	if w.t == nil {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+func (w *walker) keep(pv *PolicyVote, sub PolicyVote) {
+	if w.tree {
+		pv.Subs = append(pv.Subs, sub)
+	}
+}
+
+// all is and/drop: sub-policies in order, stopping at the first that does
+// not sample (later ones are not evaluated, so a later limiter spends
+// nothing, while an earlier one has already spent its tokens).
+func (w *walker) all(p *Policy, pv *PolicyVote) {
+	yes := Sampled
+	if p.Type == TypeDrop {
+		yes = Dropped
+	}
+	pv.Vote = yes
+	if w.t != nil {
+		pv.Reason = "all of " + subNames(p.Subs) + " matched"
+	}
+	for i, s := range p.Subs {
+		sub := w.vote(s)
+		w.keep(pv, sub)
+		if sub.Vote != Sampled {
+			pv.Vote, pv.Reason = NotSampled, w.why("%q no (%s)", s.Name, sub.Reason)
+			if w.tree {
+				for _, rest := range p.Subs[i+1:] {
+					pv.Subs = append(pv.Subs, skipped(rest))
+				}
+			}
+			return
+		}
+	}
+}
+
+// limit is rate_limiting and bytes_limiting: n units from p's bucket.
+func (w *walker) limit(p *Policy, r rateSpec, n int64, unit string) (Vote, string) {
+	ok := w.st.bucket(p, r).allowN(w.now, n)
+	if w.t == nil {
+		return voteOf(ok), ""
+	}
+	why := fmt.Sprintf("%d %s at %s: ", n, unit, w.now.Format(time.RFC3339Nano))
+	if ok {
+		return Sampled, why + fmt.Sprintf("within %d %s/s (burst %d)", r.sps, unit, r.burst)
+	}
+	return NotSampled, why + fmt.Sprintf("over %d %s/s (burst %d)", r.sps, unit, r.burst)
+}
+
+// composite: the first sub-policy that samples decides, within its
+// allocation for the current second (no fall-through).
+func (w *walker) composite(p *Policy, pv *PolicyVote) {
+	cs := w.st.composite(p)
+	sec := w.now.Unix()
+	if !cs.started || cs.second != sec {
+		cs.second, cs.started = sec, true
+		clear(cs.used)
+	}
+	pv.Vote, pv.Reason = NotSampled, w.why("no sub-policy matched")
+	for j, s := range p.Subs {
+		sub := w.vote(s)
+		w.keep(pv, sub)
+		if sub.Vote != Sampled {
+			continue
+		}
+		n, alloc := cs.used[j]+w.spans, p.comp.alloc[j]
+		if n <= alloc && n <= p.comp.maxTotal {
+			cs.used[j] = n
+			pv.Vote, pv.Reason = Sampled, w.why("%q (%s); %d of %d spans in second %d", s.Name, sub.Reason, n, alloc, sec)
+		} else {
+			pv.Reason = w.why("%q (%s) but %d spans would exceed its %d in second %d", s.Name, sub.Reason, n, min(alloc, p.comp.maxTotal), sec)
+		}
+		if w.tree {
+			for _, rest := range p.Subs[j+1:] {
+				pv.Subs = append(pv.Subs, skipped(rest))
+			}
+		}
+		return
+	}
+}
+
+// record is what a replay keeps of a trace until its decision.
+type record struct {
+	id      model.TraceID
+	arrival int64 // Unix ns
+	spans   int64
+	size    int64 // estimated stored bytes (for the report)
+	bytes   int64 // OTLP protobuf size, with bytes_limiting only
+	err     bool
+	dur     uint64
+	votes   int // offset of its leaf votes in the replay's vote slab
+}
+
+// newRecord evaluates every leaf of t once, appending the votes to slab.
+func (c *Config) newRecord(t *model.Trace, slab *[]Vote) record {
+	start, end := t.TimeRange()
+	r := record{id: t.TraceID, arrival: Arrival(t).UnixNano(), spans: int64(t.SpanCount()), size: EstimateBytes(t),
+		bytes: protoSizeIf(c.limitsBytes(), t), err: hasError(t), dur: end - start, votes: len(*slab)}
+	var walk func(ps []*Policy)
+	walk = func(ps []*Policy) {
+		for _, p := range ps {
+			if p.eval != nil {
+				v, _ := p.eval.evaluate(t)
+				*slab = append(*slab, v)
+			}
+			walk(p.Subs)
+		}
+	}
+	walk(c.Policies)
+	return r
+}
+
+// Record states in the num_traces table.
+const (
+	pending  = iota // arrived, waiting for its decision
+	decided         // decided, still in the table (no decision cache for its outcome)
+	gone            // left the table: evicted, or decided and cached
+	notThere        // not arrived yet
+)
+
+// simulate runs the Collector's timeline over recs (sorted by arrival,
+// then trace ID) and emits every trace's decision.
+//
+// Arrivals and decisions interleave by time; at equal times decisions go
+// first. A new trace enters the num_traces table; when the table is full
+// the oldest entry by arrival is removed first — decided or not, as the
+// Collector's deleteTraceQueue does. An entry removed before its decision
+// is evicted: the Collector discards its spans undecided. A decided trace
+// stays in the table unless the decision cache for its outcome is on
+// (sampled_cache_size, non_sampled_cache_size > 0). block_on_overflow
+// turns eviction off. Decisions come in arrival order, as decision_wait is
+// the same for every trace. Traces in live are decided with reasons.
+func (c *Config) simulate(recs []record, slab []Vote, live map[model.TraceID]*model.Trace, emit func(r *record, d *Decision) error) error {
+	st := newState()
+	wait := int64(c.DecisionWait)
+	status := make([]uint8, len(recs))
+	for i := range status {
+		status[i] = notThere
+	}
+	var inTable uint64
+	next, head := 0, 0
+	decideUntil := func(limit int, t int64, all bool) error {
+		for ; next < limit && (all || recs[next].arrival+wait <= t); next++ {
+			r := &recs[next]
+			if status[next] == gone {
+				continue
+			}
+			w := walker{c: c, votes: slab[r.votes:], now: time.Unix(0, r.arrival+wait).UTC(), spans: r.spans, bytes: r.bytes, st: st}
+			if t := live[r.id]; t != nil {
+				w.t, w.tree = t, true
+			}
+			d := w.decide(r.id)
+			status[next] = decided
+			if d.Kept() && c.SampledCacheSize > 0 || !d.Kept() && c.NonSampledCacheSize > 0 {
+				status[next] = gone
+				inTable--
+			}
+			if err := emit(r, &d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := range recs {
+		r := &recs[i]
+		if err := decideUntil(i, r.arrival, false); err != nil {
+			return err
+		}
+		if !c.BlockOnOverflow && inTable >= c.NumTraces {
+			for head < i && status[head] == gone {
+				head++
+			}
+			if head < i {
+				if status[head] == pending {
+					old := &recs[head]
+					d := Decision{TraceID: old.id, Final: NotSampled, At: time.Unix(0, r.arrival).UTC(),
+						Evicted: true, EvictedBy: r.id, Table: c.NumTraces, Due: time.Unix(0, old.arrival+wait).UTC()}
+					if err := emit(old, &d); err != nil {
+						return err
+					}
+				}
+				status[head] = gone
+				inTable--
+			}
+		}
+		status[i] = pending
+		inTable++
+	}
+	return decideUntil(len(recs), 0, true)
+}
+
+// replay decides the traces of it on the simulated clock.
+func replay(ctx context.Context, it store.TraceIterator, cfg *Config, opts Options) (*Report, error) {
+	defer it.Close()
+	var recs []record
+	var slab []Vote
+	for it.Next() {
+		if len(recs)%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		recs = append(recs, cfg.newRecord(it.At(), &slab))
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		a, b := &recs[i], &recs[j]
+		if a.arrival != b.arrival {
+			return a.arrival < b.arrival
+		}
+		return bytes.Compare(a.id[:], b.id[:]) < 0
+	})
+	r := NewReport(cfg, opts.Slow)
+	err := cfg.simulate(recs, slab, opts.Explain, func(rec *record, d *Decision) error {
+		r.add(rec.spans, rec.size, rec.err, rec.dur, d)
+		if opts.OnDecision != nil {
+			return opts.OnDecision(nil, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.finish()
+	return r, nil
+}
