@@ -91,12 +91,15 @@ func Table(w io.Writer, tty bool, header []string, rows [][]string) error {
 func JSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // a query's ">" stays ">"
 	return enc.Encode(v)
 }
 
 // JSONLine writes v as one line of JSON.
 func JSONLine(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // Progress prints a one-line, self-overwriting status on a terminal, at
