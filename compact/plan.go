@@ -31,6 +31,11 @@ type Options struct {
 	// outputs of interrupted runs) are kept before deletion (0: the
 	// default, 1h; negative: no delay).
 	CompactedRetention time.Duration
+	// MaxTraceBytes, when positive, caps each merged trace at this many
+	// bytes of OTLP protobuf (like Tempo's max_bytes_per_trace): spans
+	// beyond it are dropped, roots and earliest spans kept, and the cut
+	// traces are reported in Output.Cut.
+	MaxTraceBytes int64
 	// Concurrency is how many merges run at once (default GOMAXPROCS);
 	// each holds one output row group and one row group per input.
 	Concurrency int

@@ -19,6 +19,9 @@ type Output struct {
 	// Traces and Spans were written (after merging copies).
 	Traces int `json:"traces"`
 	Spans  int `json:"spans"`
+	// Cut are the traces MaxTraceBytes cut (a trace with no span left is
+	// not written).
+	Cut []CutTrace `json:"cut"`
 }
 
 // Retired is an input an interrupted run had merged but not retired.
@@ -183,7 +186,7 @@ func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Option
 
 // merge writes one group's output completely, then retires its inputs.
 func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output, error) {
-	out := Output{Group: g}
+	out := Output{Group: g, Cut: []CutTrace{}}
 	ids := make([]uuid.UUID, len(g.metas))
 	level := uint32(0)
 	for i, m := range g.metas {
@@ -204,6 +207,15 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	it := st.TracesOf(ctx, g.metas)
 	for it.Next() {
 		t := it.At()
+		if opts.MaxTraceBytes > 0 {
+			var cut *CutTrace
+			if t, cut = capTrace(t, opts.MaxTraceBytes); cut != nil {
+				out.Cut = append(out.Cut, *cut)
+				if cut.Kept == 0 {
+					continue
+				}
+			}
+		}
 		out.Traces++
 		out.Spans += t.SpanCount()
 		if err := w.Add(t); err != nil {
@@ -215,6 +227,9 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	err = it.Err()
 	if cerr := it.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && out.Traces == 0 {
+		err = fmt.Errorf("group of %d blocks: no trace left under the trace size cap (%d bytes); nothing written, inputs kept", len(ids), opts.MaxTraceBytes)
 	}
 	if err != nil {
 		w.Abort()

@@ -4,8 +4,6 @@ import (
 	"math"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
 	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/model"
 )
@@ -164,6 +162,4 @@ func protoSizeIf(need bool, t *model.Trace) int64 {
 // which bytes_limiting charges. The Collector measures the batches a trace
 // arrived in; a stored trace has its resources and scopes merged, so the
 // size can differ from the original batches' by their repeated resources.
-func ProtoSize(t *model.Trace) int64 {
-	return int64((&ptrace.ProtoMarshaler{}).TracesSize(otlp.ToPdata([]*model.Trace{t})))
-}
+func ProtoSize(t *model.Trace) int64 { return otlp.ProtoSize(t) }

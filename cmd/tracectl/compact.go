@@ -15,6 +15,7 @@ type compactOptions struct {
 	window             time.Duration
 	maxInputs          int
 	maxBlockBytes      int64
+	maxTraceBytes      int64
 	compactedRetention time.Duration
 	dryRun             bool
 	concurrency        int
@@ -52,8 +53,8 @@ sums).
 			if o.maxInputs < 2 {
 				return fmt.Errorf("compact: --max-inputs must be at least 2, got %d", o.maxInputs)
 			}
-			if o.window <= 0 || o.maxBlockBytes <= 0 || o.compactedRetention < 0 {
-				return fmt.Errorf("compact: --window and --max-block-bytes must be positive, --compacted-retention not negative")
+			if o.window <= 0 || o.maxBlockBytes <= 0 || o.compactedRetention < 0 || o.maxTraceBytes < 0 {
+				return fmt.Errorf("compact: --window and --max-block-bytes must be positive, --compacted-retention and --max-trace-bytes not negative")
 			}
 			if runF != nil {
 				return runF(o)
@@ -65,6 +66,7 @@ sums).
 	f.DurationVar(&o.window, "window", compact.DefaultWindow, "group blocks by this window of their end time")
 	f.IntVar(&o.maxInputs, "max-inputs", compact.DefaultMaxInputs, "most blocks merged into one")
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", compact.DefaultMaxBlockBytes, "most input bytes merged into one block (bytes, or with a unit: 1GiB)")
+	byteSizeVar(f, &o.maxTraceBytes, "max-trace-bytes", 0, "cap each merged trace at this size as OTLP protobuf, keeping roots and earliest spans; cut traces are reported (0 = no cap)")
 	f.DurationVar(&o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep compacted blocks this long before deleting them")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan, write nothing")
 	f.IntVar(&o.concurrency, "concurrency", 0, "merges run at once, each holding a row group per input (0 = one per core)")
@@ -95,6 +97,7 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 		CompactedRetention: retention(o.compactedRetention),
 		DryRun:             o.dryRun,
 		Concurrency:        o.concurrency,
+		MaxTraceBytes:      o.maxTraceBytes,
 	})
 	if err != nil {
 		if res != nil && len(res.Outputs) > 0 {
@@ -137,9 +140,34 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 		fmt.Fprintf(g.io.Err, "compact: finished an interrupted run: retired %d inputs already merged, completed %d retirements\n",
 			len(res.Recovered), len(res.Finished))
 	}
+	printCuts(g, res.Outputs, o.maxTraceBytes)
 	fmt.Fprintf(g.io.Err, "compact: %d live blocks, merged %d blocks into %d; deleted %d compacted blocks and %d abandoned outputs in %s\n",
 		res.Blocks, inputs, len(res.Outputs), len(res.Deleted), len(res.Orphans), time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// printCuts reports on stderr the traces --max-trace-bytes cut (the first
+// few; -o json lists all).
+func printCuts(g *globals, outs []compact.Output, limit int64) {
+	var cuts []compact.CutTrace
+	for _, o := range outs {
+		cuts = append(cuts, o.Cut...)
+	}
+	if len(cuts) == 0 {
+		return
+	}
+	dropped := 0
+	for _, c := range cuts {
+		dropped += c.Spans - c.Kept
+	}
+	fmt.Fprintf(g.io.Err, "compact: %d traces over --max-trace-bytes %s cut, %d spans dropped\n", len(cuts), ui.Bytes(limit), dropped)
+	for i, c := range cuts {
+		if i == 5 {
+			fmt.Fprintf(g.io.Err, "  … %d more (-o json lists every one)\n", len(cuts)-i)
+			break
+		}
+		fmt.Fprintf(g.io.Err, "  trace %s: %s, kept %d of %d spans\n", c.TraceID, ui.Bytes(c.Bytes), c.Kept, c.Spans)
+	}
 }
 
 type retainOptions struct {

@@ -30,3 +30,10 @@ func EncodeProto(w io.Writer, traces []*model.Trace) error {
 	_, err = w.Write(b)
 	return err
 }
+
+// ProtoSize is the size of t marshaled as an OTLP protobuf TracesData: what
+// the Collector's bytes_limiting charges and Tempo's max_bytes_per_trace
+// limits.
+func ProtoSize(t *model.Trace) int64 {
+	return int64((&ptrace.ProtoMarshaler{}).TracesSize(ToPdata([]*model.Trace{t})))
+}
