@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -157,25 +158,25 @@ func (s *Scanner) text(where, key, text string, sp *model.Span, spans int) {
 		}
 		f.Matches += len(ms)
 		for _, m := range ms {
-			if len(f.Examples) >= maxSamples {
-				break
-			}
-			ex := MaskExample(text[m.start:m.end])
-			if !contains(f.Examples, ex) {
-				f.Examples = append(f.Examples, ex)
-			}
+			f.Examples = addExample(f.Examples, MaskExample(text[m.start:m.end]))
 		}
 	}
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
+// addExample keeps the maxSamples smallest distinct examples, sorted, so
+// a report does not depend on the order traces were scanned in.
+func addExample(xs []string, x string) []string {
+	i := sort.SearchStrings(xs, x)
+	if i < len(xs) && xs[i] == x || i >= maxSamples {
+		return xs
 	}
-	return false
+	xs = slices.Insert(xs, i, x)
+	if len(xs) > maxSamples {
+		xs = xs[:maxSamples]
+	}
+	return xs
 }
+
 
 // MaskExample hides a match for reports: matches of 10 or more bytes keep
 // their first and last two characters, shorter ones are all stars.
