@@ -4,12 +4,16 @@
 //
 // # Planning
 //
-// Plan works from meta.json (and rewrite.json) alone: blocks are grouped
-// by time window (floor(EndTime / Window)), compaction level, format,
-// dedicated columns, replication factor and rewrite mark; within a group,
-// runs of 2..MaxInputs blocks ordered by start time are merged as long as
-// their sizes add up to at most MaxBlockBytes. The output's level is the
-// inputs' level plus one.
+// Plan works from meta.json (and rewrite.json) alone, like Tempo's
+// time-window block selector: blocks are grouped by time window
+// (floor(EndTime / Window)), format, dedicated columns, replication factor
+// and rewrite mark, and — for active windows, those ending within
+// ActiveWindow (24h) of now — by compaction level too; older windows merge
+// blocks of any level, and the window at the boundary is left alone for
+// the hour. Within a group, runs of 2..MaxInputs blocks ordered by start
+// time are merged as long as their sizes add up to at most MaxBlockBytes
+// and their traces to at most MaxObjects. The output's level is the
+// highest input level plus one.
 //
 // # Protocol
 //

@@ -17,6 +17,8 @@ const (
 	DefaultMaxInputs          = 4
 	DefaultMaxBlockBytes      = 100 << 30
 	DefaultCompactedRetention = time.Hour
+	DefaultMaxObjects         = 6_000_000
+	DefaultActiveWindow       = 24 * time.Hour
 )
 
 // Options control Plan and Run.
@@ -27,6 +29,12 @@ type Options struct {
 	MaxInputs int
 	// MaxBlockBytes caps the summed input size of one merge (default 100 GiB).
 	MaxBlockBytes uint64
+	// MaxObjects caps the summed traces (meta totalObjects) of one merge
+	// (default 6,000,000, Tempo's max_compaction_objects).
+	MaxObjects int
+	// ActiveWindow: windows ending within it of Now group blocks by level
+	// too (default 24h, as Tempo).
+	ActiveWindow time.Duration
 	// CompactedRetention is how long compacted blocks (and abandoned
 	// outputs of interrupted runs) are kept before deletion (0: the
 	// default, 1h; negative: no delay).
@@ -60,6 +68,12 @@ func (o Options) withDefaults() Options {
 	if o.MaxBlockBytes == 0 {
 		o.MaxBlockBytes = DefaultMaxBlockBytes
 	}
+	if o.MaxObjects <= 0 {
+		o.MaxObjects = DefaultMaxObjects
+	}
+	if o.ActiveWindow <= 0 {
+		o.ActiveWindow = DefaultActiveWindow
+	}
 	switch {
 	case o.CompactedRetention == 0:
 		o.CompactedRetention = DefaultCompactedRetention
@@ -88,7 +102,8 @@ type Input struct {
 type Group struct {
 	// Window is the start of the time window of the inputs' end times.
 	Window time.Time `json:"window"`
-	// Level is the inputs' compaction level; the output gets Level+1.
+	// Level is the inputs' highest compaction level; the output gets
+	// Level+1.
 	Level  uint32  `json:"level"`
 	Format string  `json:"format"`
 	Mark   string  `json:"mark,omitempty"`
@@ -122,11 +137,23 @@ func Plan(metas []blocks.Meta, marks map[uuid.UUID]string, opts Options) []Group
 	opts = opts.withDefaults()
 	byKey := map[groupKey][]blocks.Meta{}
 	var keys []groupKey
+	// Windows after boundary are active; the boundary window itself is
+	// skipped (its blocks change from one grouping to the other), unless
+	// windows are so long that it is the current one.
+	boundary := opts.Now().Add(-opts.ActiveWindow).UnixNano() / int64(opts.Window)
 	for _, m := range metas {
+		window := m.EndTime.UnixNano() / int64(opts.Window)
+		if window == boundary && opts.Window < opts.ActiveWindow {
+			continue
+		}
+		level := m.CompactionLevel
+		if window < boundary {
+			level = 0 // inactive: any level merges
+		}
 		dc, _ := json.Marshal(m.DedicatedColumns)
 		k := groupKey{
-			window:    m.EndTime.UnixNano() / int64(opts.Window),
-			level:     m.CompactionLevel,
+			window:    window,
+			level:     level,
 			format:    m.Format,
 			dedicated: string(dc),
 			rf:        m.ReplicationFactor,
@@ -148,21 +175,23 @@ func Plan(metas []blocks.Meta, marks map[uuid.UUID]string, opts Options) []Group
 		})
 		var cur []blocks.Meta
 		var size uint64
+		var objects int
 		flush := func() {
 			if len(cur) >= 2 {
 				out = append(out, newGroup(k, opts.Window, cur))
 			}
-			cur, size = nil, 0
+			cur, size, objects = nil, 0, 0
 		}
 		for _, m := range ms {
-			if m.Size > opts.MaxBlockBytes {
+			if m.Size > opts.MaxBlockBytes || m.TotalObjects > opts.MaxObjects {
 				continue // too big to merge with anything
 			}
-			if len(cur) == opts.MaxInputs || size+m.Size > opts.MaxBlockBytes {
+			if len(cur) == opts.MaxInputs || size+m.Size > opts.MaxBlockBytes || objects+m.TotalObjects > opts.MaxObjects {
 				flush()
 			}
 			cur = append(cur, m)
 			size += m.Size
+			objects += m.TotalObjects
 		}
 		flush()
 	}
@@ -188,6 +217,7 @@ func newGroup(k groupKey, window time.Duration, ms []blocks.Meta) Group {
 		metas:  append([]blocks.Meta(nil), ms...),
 	}
 	for _, m := range ms {
+		g.Level = max(g.Level, m.CompactionLevel)
 		g.Inputs = append(g.Inputs, Input{BlockID: m.BlockID, StartTime: m.StartTime, EndTime: m.EndTime, Objects: m.TotalObjects, Size: m.Size})
 		g.EstimatedObjects += m.TotalObjects
 		g.EstimatedBytes += m.Size

@@ -34,11 +34,30 @@ func TestPlan(t *testing.T) {
 			nil, Options{MaxBlockBytes: 100}, [][]byte{{2, 3}}},
 		{"marks kept apart", []blocks.Meta{meta(1, t10, 0, 1), meta(2, t10, 0, 1), meta(3, t10, 0, 1)},
 			map[uuid.UUID]string{id(1): "redact-x"}, Options{}, [][]byte{{2, 3}}},
+		{"max objects", []blocks.Meta{meta(1, t10, 0, 1), meta(2, t10, 0, 1), meta(3, t10, 0, 1)},
+			nil, Options{MaxObjects: 25}, [][]byte{{1, 2}}},
+		// A day later the window is inactive: levels merge.
+		{"inactive: levels merge", []blocks.Meta{meta(1, t10, 0, 1), meta(2, t10, 1, 1), meta(3, t10, 2, 1)},
+			nil, Options{Now: func() time.Time { return t10.Add(48 * time.Hour) }}, [][]byte{{1, 2, 3}}},
+		// The window holding now-24h is left alone; the one before is
+		// inactive, the one after active.
+		{"boundary window skipped", []blocks.Meta{
+			meta(1, t10, 0, 1), meta(2, t10, 1, 1), // boundary
+			meta(3, t10.Add(-time.Hour), 0, 1), meta(4, t10.Add(-time.Hour), 1, 1), // inactive
+			meta(5, t10.Add(time.Hour), 0, 1), meta(6, t10.Add(time.Hour), 1, 1), meta(7, t10.Add(time.Hour), 1, 1), // active
+		}, nil, Options{Now: func() time.Time { return t10.Add(24*time.Hour + time.Minute) }}, [][]byte{{3, 4}, {6, 7}}},
+		// Windows as long as the active period: the boundary is the
+		// current window, grouped by level.
+		{"long windows", []blocks.Meta{meta(1, t10, 0, 1), meta(2, t10, 1, 1), meta(3, t10, 1, 1)},
+			nil, Options{Window: 1_000_000 * time.Hour}, [][]byte{{2, 3}}},
 		{"windows in order", []blocks.Meta{meta(3, t10.Add(time.Hour), 0, 1), meta(4, t10.Add(time.Hour), 0, 1), meta(1, t10, 0, 1), meta(2, t10, 0, 1)},
 			nil, Options{}, [][]byte{{1, 2}, {3, 4}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.opts.Now == nil { // within a day: the windows are active
+				tc.opts.Now = func() time.Time { return t10.Add(2 * time.Hour) }
+			}
 			got := Plan(tc.metas, tc.marks, tc.opts)
 			if len(got) != len(tc.want) {
 				t.Fatalf("got %d groups %+v, want %d", len(got), got, len(tc.want))

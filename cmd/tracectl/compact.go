@@ -14,6 +14,7 @@ import (
 type compactOptions struct {
 	window             time.Duration
 	maxInputs          int
+	maxObjects         int
 	maxBlockBytes      int64
 	maxTraceBytes      int64
 	compactedRetention time.Duration
@@ -27,10 +28,13 @@ func newCompactCmd(g *globals, runF func(*compactOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "compact",
 		Short: "Merge small blocks into larger ones; delete retired blocks",
-		Long: `Plan from the blocks' meta.json alone: group blocks by time window of their
-end time (--window), compaction level, format and dedicated columns, and
-merge runs of 2..--max-inputs blocks whose sizes add up to at most
---max-block-bytes into one block of the next level. Traces present in
+		Long: `Plan from the blocks' meta.json alone, as Tempo's compactor does: group
+blocks by time window of their end time (--window), format and dedicated
+columns, and by compaction level while the window is within the last 24h
+(older windows merge blocks of any level; the window at the 24h boundary
+waits), and merge runs of 2..--max-inputs blocks whose sizes add up to at
+most --max-block-bytes and traces to at most --max-objects into one block
+of the next level. Traces present in
 several inputs are merged (spans deduplicated by span ID and kind).
 
 Safe to run from cron while ingest writes and while another compact runs:
@@ -50,6 +54,9 @@ sums).
   tracectl --bucket s3://traces compact -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.maxObjects < 1 {
+				return fmt.Errorf("compact: --max-objects must be positive, got %d", o.maxObjects)
+			}
 			if o.maxInputs < 2 {
 				return fmt.Errorf("compact: --max-inputs must be at least 2, got %d", o.maxInputs)
 			}
@@ -65,6 +72,7 @@ sums).
 	f := cmd.Flags()
 	f.DurationVar(&o.window, "window", compact.DefaultWindow, "group blocks by this window of their end time")
 	f.IntVar(&o.maxInputs, "max-inputs", compact.DefaultMaxInputs, "most blocks merged into one")
+	f.IntVar(&o.maxObjects, "max-objects", compact.DefaultMaxObjects, "most traces (summed meta totalObjects) merged into one block")
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", compact.DefaultMaxBlockBytes, "most input bytes merged into one block (bytes, or with a unit: 1GiB)")
 	byteSizeVar(f, &o.maxTraceBytes, "max-trace-bytes", 0, "cap each merged trace at this size as OTLP protobuf, keeping roots and earliest spans; cut traces are reported (0 = no cap)")
 	f.DurationVar(&o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep compacted blocks this long before deleting them")
@@ -93,6 +101,7 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 	res, err := compact.Run(ctx, st, compact.Options{
 		Window:             o.window,
 		MaxInputs:          o.maxInputs,
+		MaxObjects:         o.maxObjects,
 		MaxBlockBytes:      uint64(o.maxBlockBytes),
 		CompactedRetention: retention(o.compactedRetention),
 		DryRun:             o.dryRun,
