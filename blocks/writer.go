@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,9 +53,10 @@ type WriteOptions struct {
 }
 
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
-// Rows go to data.parquet as they are added; only parquet-go's row-group
-// buffer and the list of trace IDs (16 bytes each, for the bloom filter
-// sized at Finish) stay in memory. Nothing is visible to readers until
+// Add encodes each trace as a row and a writer goroutine writes the rows to
+// data.parquet (a few batches may wait in between); only parquet-go's
+// row-group buffer and the list of trace IDs (16 bytes each, for the bloom
+// filter sized at Finish) stay in memory. Nothing is visible to readers until
 // Finish writes meta.json.
 type BlockWriter struct {
 	ctx    context.Context
@@ -71,12 +73,39 @@ type BlockWriter struct {
 	written []string // object keys created so far
 
 	ids        []model.TraceID
-	groupMax   [][]byte // max trace ID of each flushed row group
-	groupRows  int
 	start, end uint64
 	err        error
 	done       bool
+
+	// Rows are encoded by Add and written to pw by a writer goroutine,
+	// so encoding and parquet's column writing overlap. pending collects
+	// rows until a batch is full.
+	pending    []pqTrace
+	pendingIDs []model.TraceID
+	rows       chan encodedRows
+	stopRows   sync.Once
+	writerDone chan struct{}
+	writeMu    sync.Mutex
+	writeErr   error // the writer goroutine's first error
+	// Owned by the writer goroutine until writerDone is closed:
+	groupMax  [][]byte // max trace ID of each flushed row group
+	groupRows int
+	lastID    model.TraceID
 }
+
+// encodedRows is a run of encoded rows, with their trace IDs, for the writer
+// goroutine.
+type encodedRows struct {
+	rows []pqTrace
+	ids  []model.TraceID
+}
+
+// writeBatch is how many encoded rows Add hands over at a time;
+// writeQueue is how many batches may wait for the writer goroutine.
+const (
+	writeBatch = 32
+	writeQueue = 2
+)
 
 // NewBlockWriter starts a block in s. Call Add for each trace, then Finish,
 // or Abort to give up (Abort is safe after Finish).
@@ -133,7 +162,77 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.bw = bw
 	w.counter = &countingWriter{w: bw}
 	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema)
+	w.rows = make(chan encodedRows, writeQueue)
+	w.writerDone = make(chan struct{})
+	go w.writeRows()
 	return w, nil
+}
+
+// writeRows is the writer goroutine: it writes rows to the parquet writer,
+// one at a time, cutting a row group once the buffered rows pass
+// RowGroupBytes. After an error it records it, cancels the block's context
+// and only drains.
+func (w *BlockWriter) writeRows() {
+	defer close(w.writerDone)
+	failed := false
+	for b := range w.rows {
+		if failed {
+			continue
+		}
+		for i := range b.rows {
+			if err := w.writeRow(&b.rows[i], b.ids[i]); err != nil {
+				w.writeMu.Lock()
+				w.writeErr = err
+				w.writeMu.Unlock()
+				w.cancel()
+				failed = true
+				break
+			}
+		}
+	}
+}
+
+func (w *BlockWriter) writeRow(row *pqTrace, id model.TraceID) error {
+	if _, err := w.pw.Write([]pqTrace{*row}); err != nil {
+		return fmt.Errorf("%s: %w", w.key(dataObject), err)
+	}
+	w.groupRows++
+	w.lastID = id
+	if w.pw.Size()-w.counter.n >= w.opts.RowGroupBytes {
+		return w.flushGroup()
+	}
+	return nil
+}
+
+// sendRows hands the pending rows to the writer goroutine.
+func (w *BlockWriter) sendRows() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	select {
+	case w.rows <- encodedRows{w.pending, w.pendingIDs}:
+	case <-w.ctx.Done():
+		return w.ctxErr()
+	}
+	w.pending = make([]pqTrace, 0, writeBatch)
+	w.pendingIDs = make([]model.TraceID, 0, writeBatch)
+	return nil
+}
+
+// stopWriter ends the writer goroutine and waits for it.
+func (w *BlockWriter) stopWriter() {
+	w.stopRows.Do(func() { close(w.rows) })
+	<-w.writerDone
+}
+
+// ctxErr is the writer goroutine's error if it failed, else the context's.
+func (w *BlockWriter) ctxErr() error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if w.writeErr != nil {
+		return w.writeErr
+	}
+	return w.ctx.Err()
 }
 
 func (w *BlockWriter) key(name string) string { return joinKey(w.prefix, name) }
@@ -153,8 +252,8 @@ func (w *BlockWriter) Add(t *model.Trace) error {
 	if w.done {
 		return errors.New("blocks: Add after Finish")
 	}
-	if err := w.ctx.Err(); err != nil {
-		return w.fail(err)
+	if w.ctx.Err() != nil {
+		return w.fail(w.ctxErr())
 	}
 	if n := len(w.ids); n > 0 && model.CompareTraceIDs(w.ids[n-1], t.TraceID) >= 0 {
 		return w.fail(fmt.Errorf("%s: trace %s added after %s: traces must be in ascending ID order without duplicates",
@@ -162,17 +261,15 @@ func (w *BlockWriter) Add(t *model.Trace) error {
 	}
 	rt := rebatch(t)
 	row := w.codec.toRow(rt)
-	if _, err := w.pw.Write([]pqTrace{row}); err != nil {
-		return w.fail(fmt.Errorf("%s: %w", w.key(dataObject), err))
-	}
 	w.ids = append(w.ids, t.TraceID)
-	w.groupRows++
 	if rt.SpanCount() > 0 {
 		w.start = min(w.start, row.StartTimeUnixNano)
 		w.end = max(w.end, row.EndTimeUnixNano)
 	}
-	if w.pw.Size()-w.counter.n >= w.opts.RowGroupBytes {
-		if err := w.flushGroup(); err != nil {
+	w.pending = append(w.pending, row)
+	w.pendingIDs = append(w.pendingIDs, t.TraceID)
+	if len(w.pending) >= writeBatch {
+		if err := w.sendRows(); err != nil {
 			return w.fail(err)
 		}
 	}
@@ -186,8 +283,7 @@ func (w *BlockWriter) flushGroup() error {
 	if err := w.pw.Flush(); err != nil {
 		return fmt.Errorf("%s: %w", w.key(dataObject), err)
 	}
-	last := w.ids[len(w.ids)-1]
-	w.groupMax = append(w.groupMax, append([]byte(nil), last[:]...))
+	w.groupMax = append(w.groupMax, append([]byte(nil), w.lastID[:]...))
 	w.groupRows = 0
 	return nil
 }
@@ -203,6 +299,9 @@ func (w *BlockWriter) fail(err error) error {
 // cleanup cancels the in-flight object and deletes the objects written.
 func (w *BlockWriter) cleanup() {
 	w.cancel()
+	if w.rows != nil {
+		w.stopWriter()
+	}
 	if w.bw != nil {
 		_ = w.bw.Close() // canceled: the object is not created
 		w.bw = nil
@@ -249,6 +348,13 @@ func (w *BlockWriter) finish() (Meta, error) {
 	dataKey := w.key(dataObject)
 	if len(w.ids) == 0 {
 		return Meta{}, fmt.Errorf("%s: %w", dataKey, ErrEmptyBlock)
+	}
+	if err := w.sendRows(); err != nil {
+		return Meta{}, err
+	}
+	w.stopWriter()
+	if err := w.ctxErr(); err != nil {
+		return Meta{}, err
 	}
 	if err := w.flushGroup(); err != nil {
 		return Meta{}, err
