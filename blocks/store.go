@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -60,27 +61,76 @@ func (s *Store) Tenant() string { return s.tenant }
 // Bucket returns the underlying bucket.
 func (s *Store) Bucket() *blob.Bucket { return s.bucket }
 
-func (s *Store) newWriter(ctx context.Context, key string) (*blob.Writer, error) {
-	w, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/octet-stream"})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	return w, nil
-}
+// contentType of every object tracectl writes.
+const contentType = "application/octet-stream"
 
+// put writes a small object with one Bucket.Upload.
 func (s *Store) put(ctx context.Context, key string, data []byte) error {
-	w, err := s.newWriter(ctx, key)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Close()
-		return fmt.Errorf("%s: %w", key, err)
-	}
-	if err := w.Close(); err != nil {
+	if err := upload(ctx, s.bucket, key, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
 	return nil
+}
+
+// upload is Bucket.Upload with a recover: a driver panic becomes an error
+// naming the object instead of killing the process.
+func upload(ctx context.Context, b *blob.Bucket, key string, r io.Reader) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("upload of %s failed in the storage driver: %v", key, p)
+		}
+	}()
+	return b.Upload(ctx, key, r, &blob.WriterOptions{ContentType: contentType})
+}
+
+// objectWriter streams one object into a bucket. Its bytes go through a
+// pipe to Bucket.Upload on another goroutine rather than through
+// Bucket.NewWriter: gocloud v0.47.0's azureblob writer panics (a nil
+// *io.PipeReader in Close) whenever a streamed upload fails, for example
+// on a wrong account key or a missing container, while Upload returns the
+// error. The object is created only by a successful Close.
+type objectWriter struct {
+	pw     *io.PipeWriter
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error // the upload's result, set before done closes
+}
+
+func (s *Store) newObjectWriter(ctx context.Context, key string) *objectWriter {
+	ctx, cancel := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	w := &objectWriter{pw: pw, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		w.err = upload(ctx, s.bucket, key, pr)
+		// A failed or finished upload stops reading: fail later Writes
+		// instead of blocking them.
+		if w.err != nil {
+			pr.CloseWithError(w.err)
+		} else {
+			pr.CloseWithError(errors.New("upload already finished"))
+		}
+	}()
+	return w
+}
+
+// Write sends p to the upload; after the upload failed it returns its error.
+func (w *objectWriter) Write(p []byte) (int, error) { return w.pw.Write(p) }
+
+// Close ends the object and waits for the upload: nil means the object
+// was created.
+func (w *objectWriter) Close() error {
+	_ = w.pw.Close()
+	<-w.done
+	w.cancel()
+	return w.err
+}
+
+// Abort cancels the upload, so the object is not created, and waits for it.
+func (w *objectWriter) Abort() {
+	w.cancel() // before the reader sees the end: a canceled upload commits nothing
+	_ = w.pw.CloseWithError(context.Canceled)
+	<-w.done
 }
 
 // blockDirs lists the block folders of the tenant (IDs that parse as UUIDs).

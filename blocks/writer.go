@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
-	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -67,7 +66,7 @@ type BlockWriter struct {
 	codec  *codec
 	prefix string
 
-	bw      *blob.Writer
+	bw      *objectWriter
 	counter *countingWriter
 	pw      *parquet.GenericWriter[pqTrace]
 	written []string // object keys created so far
@@ -153,11 +152,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 		}
 	}
 	key := w.key(dataObject)
-	bw, err := s.newWriter(ctx, key)
-	if err != nil {
-		w.cleanup()
-		return nil, err
-	}
+	bw := s.newObjectWriter(ctx, key)
 	w.written = append(w.written, key)
 	w.bw = bw
 	w.counter = &countingWriter{w: bw}
@@ -303,7 +298,7 @@ func (w *BlockWriter) cleanup() {
 		w.stopWriter()
 	}
 	if w.bw != nil {
-		_ = w.bw.Close() // canceled: the object is not created
+		w.bw.Abort() // canceled: the object is not created
 		w.bw = nil
 	}
 	// Deleting uses a fresh context: the caller's may be the one canceled.

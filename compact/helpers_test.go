@@ -4,21 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/fsouza/fake-gcs-server/fakestorage"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"gocloud.dev/blob"
-	"gocloud.dev/blob/driver"
-	"gocloud.dev/gcerrors"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/blobtest"
+	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -152,38 +145,14 @@ func exactlyOnce(want map[spanKey]bool, got map[spanKey]int) error {
 }
 
 // backends opens a fresh bucket of each kind the block-level tests run
-// against: mem://, file://, S3 (gofakes3 in process) and GCS
-// (fake-gcs-server in process).
+// against (testbuckets.All: file, mem, S3, GCS, Azure and, when enabled,
+// SeaweedFS); unavailable ones skip.
 func backends(t *testing.T) map[string]func(t *testing.T) *blob.Bucket {
-	return map[string]func(t *testing.T) *blob.Bucket{
-		"mem":  func(t *testing.T) *blob.Bucket { return openBucket(t, "mem://") },
-		"file": func(t *testing.T) *blob.Bucket { return openBucket(t, "file://"+t.TempDir()) },
-		"s3": func(t *testing.T) *blob.Bucket {
-			backend := s3mem.New()
-			srv := httptest.NewServer(gofakes3.New(backend).Server())
-			t.Cleanup(srv.Close)
-			if err := backend.CreateBucket("tracectl-test"); err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv("AWS_ACCESS_KEY_ID", "test")
-			t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-			return openBucket(t, "s3://tracectl-test?endpoint="+srv.URL+"&use_path_style=true&region=us-east-1&response_checksum_validation=when_required")
-		},
-		"gcs": func(t *testing.T) *blob.Bucket {
-			// PublicHost is required: without it every read is NotFound.
-			srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-				Scheme: "http", Host: "127.0.0.1", Port: 0, PublicHost: "127.0.0.1", NoListener: false,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(srv.Stop)
-			srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "tracectl-test"})
-			// host:port without the scheme; gocloud then uses no credentials.
-			t.Setenv("STORAGE_EMULATOR_HOST", strings.TrimPrefix(srv.URL(), "http://"))
-			return openBucket(t, "gs://tracectl-test")
-		},
+	m := map[string]func(t *testing.T) *blob.Bucket{}
+	for _, name := range testbuckets.All {
+		m[name] = func(t *testing.T) *blob.Bucket { return testbuckets.Open(t, name).Bucket(t) }
 	}
+	return m
 }
 
 func openBucket(t *testing.T, url string) *blob.Bucket {
@@ -196,124 +165,14 @@ func openBucket(t *testing.T, url string) *blob.Bucket {
 	return b
 }
 
-// crashBucket is a blob driver over another bucket that simulates the
-// process dying: the crashAt-th mutation (object write or delete, 1-based)
-// and every one after it fail, so no cleanup happens either. Reads go on
-// working, as they would for the next run.
-type crashBucket struct {
-	inner *blob.Bucket
+var errCrashed = blobtest.ErrCrashed
 
-	mu        sync.Mutex
-	crashAt   int // 0 = never
-	mutations int
-	log       []string // the mutations, in order
-}
-
-var errCrashed = errors.New("injected crash")
-
-func (c *crashBucket) mutate(op, key string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.mutations++
-	c.log = append(c.log, op+" "+key)
-	if c.crashAt > 0 && c.mutations >= c.crashAt {
-		return errCrashed
-	}
-	return nil
-}
-
-func (c *crashBucket) ErrorCode(err error) gcerrors.ErrorCode { return gcerrors.Code(err) }
-func (c *crashBucket) As(any) bool                            { return false }
-func (c *crashBucket) ErrorAs(err error, target any) bool     { return errors.As(err, target) }
-func (c *crashBucket) Close() error                           { return nil }
-
-func (c *crashBucket) Attributes(ctx context.Context, key string) (*driver.Attributes, error) {
-	a, err := c.inner.Attributes(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return &driver.Attributes{ContentType: a.ContentType, Metadata: a.Metadata, ModTime: a.ModTime,
-		Size: a.Size, MD5: a.MD5, ETag: a.ETag}, nil
-}
-
-func (c *crashBucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driver.ListPage, error) {
-	size := opts.PageSize
-	if size <= 0 {
-		size = 1000
-	}
-	token := opts.PageToken
-	if len(token) == 0 {
-		token = blob.FirstPageToken
-	}
-	objs, next, err := c.inner.ListPage(ctx, token, size, &blob.ListOptions{Prefix: opts.Prefix, Delimiter: opts.Delimiter})
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	page := &driver.ListPage{NextPageToken: next}
-	for _, o := range objs {
-		page.Objects = append(page.Objects, &driver.ListObject{Key: o.Key, ModTime: o.ModTime, Size: o.Size, MD5: o.MD5, IsDir: o.IsDir})
-	}
-	return page, nil
-}
-
-func (c *crashBucket) NewRangeReader(ctx context.Context, key string, off, n int64, _ *driver.ReaderOptions) (driver.Reader, error) {
-	r, err := c.inner.NewRangeReader(ctx, key, off, n, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &crashReader{r}, nil
-}
-
-type crashReader struct{ r *blob.Reader }
-
-func (r *crashReader) Read(p []byte) (int, error) { return r.r.Read(p) }
-func (r *crashReader) Close() error               { return r.r.Close() }
-func (r *crashReader) As(any) bool                { return false }
-func (r *crashReader) Download(w io.Writer) error { _, err := io.Copy(w, r.r); return err }
-func (r *crashReader) Attributes() *driver.ReaderAttributes {
-	return &driver.ReaderAttributes{ContentType: r.r.ContentType(), ModTime: r.r.ModTime(), Size: r.r.Size()}
-}
-
-// NewTypedWriter buffers the object and creates it on Close (as object
-// stores do), counting the creation as the mutation.
-func (c *crashBucket) NewTypedWriter(ctx context.Context, key, contentType string, opts *driver.WriterOptions) (driver.Writer, error) {
-	return &crashWriter{c: c, ctx: ctx, key: key, contentType: contentType}, nil
-}
-
-type crashWriter struct {
-	c           *crashBucket
-	ctx         context.Context
-	key         string
-	contentType string
-	buf         strings.Builder
-}
-
-func (w *crashWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
-func (w *crashWriter) Upload(r io.Reader) error    { _, err := io.Copy(&w.buf, r); return err }
-func (w *crashWriter) Close() error {
-	if err := w.ctx.Err(); err != nil {
-		return err // canceled: the object is not created
-	}
-	if err := w.c.mutate("put", w.key); err != nil {
-		return err
-	}
-	return w.c.inner.WriteAll(w.ctx, w.key, []byte(w.buf.String()), &blob.WriterOptions{ContentType: w.contentType})
-}
-
-func (c *crashBucket) Copy(ctx context.Context, dst, src string, _ *driver.CopyOptions) error {
-	if err := c.mutate("copy", dst); err != nil {
-		return err
-	}
-	return c.inner.Copy(ctx, dst, src, nil)
-}
-
-func (c *crashBucket) Delete(ctx context.Context, key string, _ *driver.DeleteOptions) error {
-	if err := c.mutate("delete", key); err != nil {
-		return err
-	}
-	return c.inner.Delete(ctx, key)
-}
-
-func (c *crashBucket) SignedURL(context.Context, string, *driver.SignedURLOptions) (string, error) {
-	return "", errors.New("not supported")
+// crashBucket wraps inner so that its crashAt-th mutation (object write,
+// delete or copy, 1-based) and every later one fail, as if the process
+// died there: no cleanup happens either. Reads go on working, as they
+// would for the next run. 0 never crashes. The Crash logs the mutations.
+func crashBucket(inner *blob.Bucket, crashAt int) (*blob.Bucket, *blobtest.Crash) {
+	c := &blobtest.Crash{}
+	c.At(crashAt)
+	return blobtest.Wrap(inner, blobtest.Hooks{Before: c.Before}), c
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"gocloud.dev/blob"
-
 	"github.com/tracectl/tracectl/blocks"
 )
 
@@ -62,20 +60,21 @@ func TestRetain(t *testing.T) {
 // completes the work and leaves no orphan.
 func TestRetainCrash(t *testing.T) {
 	opts := RetainOptions{CompactedRetention: -1, OlderThan: time.Since(base.Add(time.Hour))}
-	clean := &crashBucket{inner: openBucket(t, "mem://")}
-	cst := blocks.NewStore(blob.NewBucket(clean), "tenant-a")
+	cb, clean := crashBucket(openBucket(t, "mem://"), 0)
+	cst := blocks.NewStore(cb, "tenant-a")
 	writeBlocks(t, cst, 2)
-	before := clean.mutations
+	before := clean.Mutations()
 	if _, err := Retain(context.Background(), cst, opts); err != nil {
 		t.Fatal(err)
 	}
-	steps := len(clean.log) - before
+	steps := clean.Mutations() - before
 	for i := 0; i < steps; i++ {
 		ctx := context.Background()
 		inner := openBucket(t, "mem://")
 		st := blocks.NewStore(inner, "tenant-a")
 		writeBlocks(t, st, 2)
-		crashed := blocks.NewStore(blob.NewBucket(&crashBucket{inner: inner, crashAt: i + 1}), "tenant-a")
+		cb, _ := crashBucket(inner, i+1)
+		crashed := blocks.NewStore(cb, "tenant-a")
 		if _, err := Retain(ctx, crashed, opts); !errors.Is(err, errCrashed) {
 			t.Fatalf("step %d: %v, want the crash", i+1, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -134,26 +133,25 @@ func listAll(t *testing.T, b *blob.Bucket) []string {
 func TestCrashAtEveryStep(t *testing.T) {
 	const inputs = 3
 	// A clean run counts the mutations.
-	clean := &crashBucket{inner: openBucket(t, "mem://")}
-	cst := blocks.NewStore(blob.NewBucket(clean), "tenant-a")
+	cb, clean := crashBucket(openBucket(t, "mem://"), 0)
+	cst := blocks.NewStore(cb, "tenant-a")
 	writeBlocks(t, cst, inputs)
-	before := clean.mutations
+	before := clean.Mutations()
 	if _, err := Run(context.Background(), cst, Options{CompactedRetention: -1}); err != nil {
 		t.Fatal(err)
 	}
-	steps := clean.log[before:]
+	steps := clean.Log()[before:]
 	if len(steps) < 10 {
 		t.Fatalf("only %d mutations: %v", len(steps), steps)
 	}
 	for i, step := range steps {
-		op, key, _ := strings.Cut(step, " ")
-		t.Run(fmt.Sprintf("%02d %s %s", i+1, op, path.Base(key)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%02d %s %s", i+1, step.Kind, path.Base(step.Key)), func(t *testing.T) {
 			ctx := context.Background()
 			inner := openBucket(t, "mem://")
 			st := blocks.NewStore(inner, "tenant-a")
 			want := writeBlocks(t, st, inputs)
-			cb := &crashBucket{inner: inner, crashAt: i + 1}
-			crashed := blocks.NewStore(blob.NewBucket(cb), "tenant-a")
+			cb, _ := crashBucket(inner, i+1)
+			crashed := blocks.NewStore(cb, "tenant-a")
 			if _, err := Run(ctx, crashed, Options{CompactedRetention: -1}); !errors.Is(err, errCrashed) {
 				t.Fatalf("run = %v, want the injected crash", err)
 			}

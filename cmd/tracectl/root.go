@@ -86,9 +86,32 @@ func Main(args []string, io *ui.IO) int {
 		fmt.Fprintln(io.Err, "tracectl: interrupted")
 		return exitInterrupted
 	default:
-		fmt.Fprintf(io.Err, "tracectl: %v\n", err)
+		fmt.Fprintf(io.Err, "tracectl: %s\n", condenseError(err.Error()))
+		if hint := blocks.BucketHint(g.bucketURL, err); hint != "" {
+			fmt.Fprintf(io.Err, "tracectl: %s\n", hint)
+		}
 		return exitError
 	}
+}
+
+// sdkRule separates the parts of the Azure SDK's multi-line error dumps.
+const sdkRule = "\n--------------------------------------------------------------------------------\n"
+
+// condenseError shortens an Azure SDK error dump (request, status, error
+// code, then the response body as XML) to one line: the request, the
+// status and the code.
+func condenseError(msg string) string {
+	if !strings.Contains(msg, sdkRule) {
+		return msg
+	}
+	lines := strings.Split(msg, "\n")
+	parts := []string{lines[0]}
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "RESPONSE ") || strings.HasPrefix(l, "ERROR CODE: ") {
+			parts = append(parts, strings.TrimSpace(l))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func newRootCmd(g *globals) *cobra.Command {

@@ -1,0 +1,34 @@
+package blocks
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestBucketHint covers the cases without a server; internal/backendsuite
+// checks the hints for real errors from S3, GCS and Azure emulators.
+func TestBucketHint(t *testing.T) {
+	tests := []struct {
+		url  string
+		err  error
+		want string // substring; "" = no hint
+	}{
+		{"s3://b?region=x", errors.New("api error SignatureDoesNotMatch: nope"), "AWS_SECRET_ACCESS_KEY"},
+		{"s3://b", errors.New("api error NoSuchBucket: The specified bucket does not exist"), "bucket s3://b does not exist"},
+		{"s3://b", errors.New("api error NoSuchKey"), ""},
+		{"gs://b", errors.New("googleapi: Error 403: denied"), "GOOGLE_APPLICATION_CREDENTIALS"},
+		{"azblob://c?domain=x", errors.New("RESPONSE 403: AuthenticationFailed"), "AZURE_STORAGE_KEY"},
+		{"azblob://c", errors.New("ERROR CODE: ContainerNotFound"), "container azblob://c does not exist"},
+		{"file:///tmp/x", errors.New("RESPONSE 403"), ""},
+		{"s3://b", fmt.Errorf("wrapped: %w", ErrTraceNotFound), ""},
+		{"s3://b", nil, ""},
+	}
+	for _, tc := range tests {
+		got := BucketHint(tc.url, tc.err)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("BucketHint(%q, %v) = %q, want %q", tc.url, tc.err, got, tc.want)
+		}
+	}
+}
