@@ -155,15 +155,6 @@ func backends(t *testing.T) map[string]func(t *testing.T) *blob.Bucket {
 	return m
 }
 
-func openBucket(t *testing.T, url string) *blob.Bucket {
-	t.Helper()
-	b, err := blocks.OpenBucket(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
 
 var errCrashed = blobtest.ErrCrashed
 

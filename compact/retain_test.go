@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/testbuckets"
 )
 
 // TestRetain retires blocks ending before the cutoff at once and deletes
@@ -60,7 +61,7 @@ func TestRetain(t *testing.T) {
 // completes the work and leaves no orphan.
 func TestRetainCrash(t *testing.T) {
 	opts := RetainOptions{CompactedRetention: -1, OlderThan: time.Since(base.Add(time.Hour))}
-	cb, clean := crashBucket(openBucket(t, "mem://"), 0)
+	cb, clean := crashBucket(testbuckets.OpenURL(t, "mem://"), 0)
 	cst := blocks.NewStore(cb, "tenant-a")
 	writeBlocks(t, cst, 2)
 	before := clean.Mutations()
@@ -70,7 +71,7 @@ func TestRetainCrash(t *testing.T) {
 	steps := clean.Mutations() - before
 	for i := 0; i < steps; i++ {
 		ctx := context.Background()
-		inner := openBucket(t, "mem://")
+		inner := testbuckets.OpenURL(t, "mem://")
 		st := blocks.NewStore(inner, "tenant-a")
 		writeBlocks(t, st, 2)
 		cb, _ := crashBucket(inner, i+1)

@@ -13,6 +13,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -87,7 +88,7 @@ func TestRun(t *testing.T) {
 // passed.
 func TestRetentionDelay(t *testing.T) {
 	ctx := context.Background()
-	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	st := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
 	writeBlocks(t, st, 2)
 	now := time.Now()
 	clock := func() time.Time { return now }
@@ -133,7 +134,7 @@ func listAll(t *testing.T, b *blob.Bucket) []string {
 func TestCrashAtEveryStep(t *testing.T) {
 	const inputs = 3
 	// A clean run counts the mutations.
-	cb, clean := crashBucket(openBucket(t, "mem://"), 0)
+	cb, clean := crashBucket(testbuckets.OpenURL(t, "mem://"), 0)
 	cst := blocks.NewStore(cb, "tenant-a")
 	writeBlocks(t, cst, inputs)
 	before := clean.Mutations()
@@ -147,7 +148,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 	for i, step := range steps {
 		t.Run(fmt.Sprintf("%02d %s %s", i+1, step.Kind, path.Base(step.Key)), func(t *testing.T) {
 			ctx := context.Background()
-			inner := openBucket(t, "mem://")
+			inner := testbuckets.OpenURL(t, "mem://")
 			st := blocks.NewStore(inner, "tenant-a")
 			want := writeBlocks(t, st, inputs)
 			cb, _ := crashBucket(inner, i+1)
@@ -188,7 +189,7 @@ func TestOverlappingRuns(t *testing.T) {
 	for round := 0; round < 5; round++ {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			ctx := context.Background()
-			st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+			st := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
 			want := writeBlocks(t, st, 8)
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
@@ -232,7 +233,7 @@ func TestOverlappingRuns(t *testing.T) {
 // an unmarked block of the same window is not merged with them.
 func TestMarkKept(t *testing.T) {
 	ctx := context.Background()
-	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	st := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
 	for b := 0; b < 3; b++ {
 		mark := "redact-digest"
 		if b == 2 {
@@ -270,7 +271,7 @@ func TestMarkKept(t *testing.T) {
 // abandoned one, even with no retention delay.
 func TestInProgressOutputKept(t *testing.T) {
 	ctx := context.Background()
-	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	st := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
 	writeBlocks(t, st, 1)
 	metas, err := st.Blocks(ctx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/internal/fixtures"
@@ -88,7 +89,7 @@ func TestKeepOrder(t *testing.T) {
 // over the cap, reports them, and stores what it reports.
 func TestRunMaxTraceBytes(t *testing.T) {
 	ctx := context.Background()
-	st := blocks.NewStore(openBucket(t, "mem://"), "tenant-a")
+	st := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
 	writeBlocks(t, st, 4)
 	// The 5 shared traces gather 1+4 spans when merged; each block's own
 	// traces have 2. Cap between the two.
@@ -136,16 +137,12 @@ func TestRunMaxTraceBytes(t *testing.T) {
 func readTraces(t *testing.T, st *blocks.Store) []*model.Trace {
 	t.Helper()
 	it, err := st.Traces(context.Background(), store.Request{})
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		var out []*model.Trace
+		if out, err = store.Collect(it); err == nil {
+			return out
+		}
 	}
-	defer it.Close()
-	var out []*model.Trace
-	for it.Next() {
-		out = append(out, it.At())
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	t.Fatal(err)
+	return nil
 }

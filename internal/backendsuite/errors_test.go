@@ -41,7 +41,7 @@ func TestBucketErrors(t *testing.T) {
 			switch {
 			case tc.kind == "missing":
 				url = be.MissingURL()
-				bucket = testbucketsOpen(t, url)
+				bucket = testbuckets.OpenURL(t, url)
 			case tc.backend == testbuckets.Azure:
 				// The azblob:// opener reads the environment once per
 				// process, so the wrong key goes in through the SDK client.
@@ -56,7 +56,7 @@ func TestBucketErrors(t *testing.T) {
 					k, v, _ := strings.Cut(kv, "=")
 					t.Setenv(k, v)
 				}
-				bucket = testbucketsOpen(t, url)
+				bucket = testbuckets.OpenURL(t, url)
 			}
 			st := blocks.NewStore(bucket, "tenant-a")
 			_, err := ingest.Run(ctx, st, fixturePaths(t), ingest.Options{})
@@ -77,12 +77,3 @@ func TestBucketErrors(t *testing.T) {
 	}
 }
 
-func testbucketsOpen(t *testing.T, url string) *blob.Bucket {
-	t.Helper()
-	b, err := blocks.OpenBucket(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}

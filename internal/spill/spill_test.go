@@ -14,6 +14,7 @@ import (
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 )
 
 var equal = cmp.Options{cmpopts.EquateEmpty(), cmpopts.EquateNaNs()}
@@ -79,12 +80,8 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
-			var got []*model.Trace
-			for r.Next() {
-				got = append(got, r.At())
-			}
-			if err := r.Err(); err != nil {
+			got, err := store.Collect(r)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.traces, got, equal); diff != "" {

@@ -58,15 +58,7 @@ func startAzurite(t *testing.T) *Backend {
 	// node itself, not npx or a shell, so cmd.Process is node's own PID.
 	cmd := exec.Command(node, main, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
 		"--inMemoryPersistence", "--disableTelemetry", "--silent")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	setDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start Azurite: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { stop(cmd, exited) })
+	out, exited := startServer(t, "Azurite", cmd)
 
 	host := "127.0.0.1:" + strconv.Itoa(port)
 	name := uniqueName("tracectl")
@@ -153,6 +145,27 @@ func parseAzblob(raw string) (azblobURL, error) {
 var WrongAzureKey = wrongKey(AzuriteKey)
 
 // stop ends a server started for a test: SIGTERM, then SIGKILL after 10s.
+// startServer starts a test server process, which dies with the test
+// process, and stops it at cleanup (printing its output if the test
+// failed). exited closes when the process ends.
+func startServer(t *testing.T, what string, cmd *exec.Cmd) (out *bytes.Buffer, exited <-chan struct{}) {
+	out = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	setDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", what, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		stop(cmd, done)
+		if t.Failed() {
+			t.Logf("%s output:\n%s", what, out.String())
+		}
+	})
+	return out, done
+}
+
 func stop(cmd *exec.Cmd, exited <-chan struct{}) {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {

@@ -43,20 +43,7 @@ func startSeaweedFS(t *testing.T) *Backend {
 		"-s3.port="+strconv.Itoa(port), "-s3.port.iceberg=0", "-s3.port.lance=0",
 		"-bucket="+BucketName)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+seaweedKey, "AWS_SECRET_ACCESS_KEY="+seaweedSecret)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	setDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start weed mini: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		stop(cmd, exited)
-		if t.Failed() {
-			t.Logf("weed mini output:\n%s", out.String())
-		}
-	})
+	out, exited := startServer(t, "weed mini", cmd)
 
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 	b := &Backend{
@@ -75,7 +62,7 @@ func startSeaweedFS(t *testing.T) *Backend {
 	// before that.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	bk := openBucket(t, b.URL)
+	bk := OpenURL(t, b.URL)
 	for {
 		err := bk.Upload(ctx, "ready", bytes.NewReader([]byte("ok")), &blob.WriterOptions{ContentType: "text/plain"})
 		if err == nil {

@@ -114,7 +114,7 @@ func Open(t *testing.T, name string) *Backend {
 // cleanup.
 func (b *Backend) Bucket(t testing.TB) *blob.Bucket {
 	t.Helper()
-	return openBucket(t, b.URL)
+	return OpenURL(t, b.URL)
 }
 
 // MissingURL returns a URL on the same server whose bucket (container)
@@ -125,7 +125,8 @@ func (b *Backend) MissingURL() string { return b.missingURL }
 // key), or nil for backends without credentials.
 func (b *Backend) BadCredentialsEnv() []string { return b.badEnv }
 
-func openBucket(t testing.TB, url string) *blob.Bucket {
+// OpenURL opens a bucket URL for a test and closes it at cleanup.
+func OpenURL(t testing.TB, url string) *blob.Bucket {
 	t.Helper()
 	bk, err := blocks.OpenBucket(context.Background(), url)
 	if err != nil {
