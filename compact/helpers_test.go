@@ -155,7 +155,6 @@ func backends(t *testing.T) map[string]func(t *testing.T) *blob.Bucket {
 	return m
 }
 
-
 var errCrashed = blobtest.ErrCrashed
 
 // crashBucket wraps inner so that its crashAt-th mutation (object write,

@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/tracectl/tracectl/blocks"
-	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )

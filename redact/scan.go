@@ -177,7 +177,6 @@ func addExample(xs []string, x string) []string {
 	return xs
 }
 
-
 // MaskExample hides a match for reports: matches of 10 or more bytes keep
 // their first and last two characters, shorter ones are all stars.
 func MaskExample(s string) string {

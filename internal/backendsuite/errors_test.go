@@ -76,4 +76,3 @@ func TestBucketErrors(t *testing.T) {
 		})
 	}
 }
-
