@@ -156,7 +156,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.written = append(w.written, key)
 	w.bw = bw
 	w.counter = &countingWriter{w: bw}
-	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema)
+	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema, parquet.PageBufferSize(pageBufferSize))
 	w.rows = make(chan encodedRows, writeQueue)
 	w.writerDone = make(chan struct{})
 	go w.writeRows()
@@ -470,3 +470,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// pageBufferSize bounds a column's page before compression. Readers hold
+// one decoded page per column of every block they merge, so smaller pages
+// keep a many-input compaction's memory down.
+var pageBufferSize = 64 << 10
