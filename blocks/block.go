@@ -188,6 +188,30 @@ func (p *pfile) openGroupSchema(i int, schema *parquet.Schema) (*groupRows, erro
 	if err := p.r.prefetchRanges(p.groupRanges(i, schema)); err != nil {
 		return nil, err
 	}
+	return p.newGroupRows(i, schema), nil
+}
+
+// streamGroup is openGroupSchema without the prefetch: column chunks are
+// read a window at a time as decoding reaches them (blobReaderAt.stream),
+// for readers that hold a row group of many blocks at once.
+func (p *pfile) streamGroup(i int, schema *parquet.Schema) *groupRows {
+	cols := p.columnsOf(schema)
+	if cols == nil {
+		cols = make([]int, len(p.file.Metadata().RowGroups[i].Columns))
+		for c := range cols {
+			cols[c] = c
+		}
+	}
+	chunks := make([]byteRange, 0, len(cols))
+	for _, c := range cols {
+		chunks = append(chunks, p.chunkRange(i, c))
+	}
+	sort.Slice(chunks, func(a, b int) bool { return chunks[a].off < chunks[b].off })
+	p.r.stream(chunks)
+	return p.newGroupRows(i, schema)
+}
+
+func (p *pfile) newGroupRows(i int, schema *parquet.Schema) *groupRows {
 	g := &groupRows{p: p, index: i, buf: make([]pqTrace, rowBatch)}
 	rg := p.file.RowGroups()[i]
 	if p.layout == layoutLegacy {
@@ -196,7 +220,7 @@ func (p *pfile) openGroupSchema(i int, schema *parquet.Schema) (*groupRows, erro
 	} else {
 		g.rd = parquet.NewGenericRowGroupReader[pqTrace](rg, schema)
 	}
-	return g, nil
+	return g
 }
 
 // next returns the next row, or nil at the end of the group. The row is
@@ -551,6 +575,9 @@ type blockIterator struct {
 	// several blocks; only then may row groups be skipped by req.Services
 	// (a group without those services may hold part of a split trace).
 	split map[model.TraceID]bool
+	// stream reads row groups a window of each column chunk at a time
+	// (pfile.streamGroup) instead of prefetching them whole.
+	stream bool
 
 	file  *pfile
 	group int
@@ -638,7 +665,7 @@ func (it *blockIterator) Next() bool {
 		if it.skipGroup(it.file, it.group) {
 			continue
 		}
-		rows, err := it.file.openGroupSchema(it.group, it.schema(it.file))
+		rows, err := it.openGroup(it.file, it.group)
 		if err != nil {
 			it.fail(err)
 			return false
@@ -719,7 +746,7 @@ func (it *blockIterator) produce(ctx context.Context) {
 		if !acquire() {
 			return
 		}
-		rows, err := f.openGroupSchema(g, it.schema(f))
+		rows, err := it.openGroup(f, g)
 		release()
 		if err != nil {
 			send(traceBatch{err: err})
@@ -786,6 +813,20 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	}
 	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
 }
+
+// openGroup starts decoding row group g of f, prefetched whole (one
+// request) or, for a streaming iterator and a row group larger than
+// streamAbove, a window of each column chunk at a time.
+func (it *blockIterator) openGroup(f *pfile, g int) (*groupRows, error) {
+	if _, n := f.groupRange(g); it.stream && n > streamAbove {
+		return f.streamGroup(g, it.schema(f)), nil
+	}
+	return f.openGroupSchema(g, it.schema(f))
+}
+
+// streamAbove is the row-group size above which a streaming iterator
+// reads column chunks a window at a time (a variable for tests).
+var streamAbove int64 = 8 << 20
 
 // schema is the schema the iterator decodes f with: the projection the
 // request asks for (everything without one).

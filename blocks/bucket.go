@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -79,7 +80,16 @@ type blobReaderAt struct {
 	// wins hold prefetched byte ranges (the column chunks of the row group
 	// being decoded), sorted by offset.
 	wins []window
+	// In streaming mode chunks are the column chunks of the row group
+	// being decoded (sorted, not coalesced) and cwins[i] a window of at
+	// most streamWindow bytes of chunk i, read when a read misses it.
+	chunks []byteRange
+	cwins  []window
 }
+
+// streamWindow is how much of a column chunk a streaming read fetches at
+// a time (a variable for tests).
+var streamWindow int64 = 256 << 10
 
 // window is a prefetched byte range of the object.
 type window struct {
@@ -101,6 +111,19 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		if off >= w.off && off+int64(len(p)) <= w.off+int64(len(w.buf)) {
 			return copy(p, w.buf[off-w.off:]), nil
 		}
+	}
+	if i, ok := r.chunkAt(off, int64(len(p))); ok {
+		w := &r.cwins[i]
+		if w.buf == nil || off < w.off || off+int64(len(p)) > w.off+int64(len(w.buf)) {
+			c := r.chunks[i]
+			n := min(max(int64(len(p)), streamWindow), c.off+c.n-off)
+			buf, err := r.readRange(off, n)
+			if err != nil {
+				return 0, err
+			}
+			*w = window{off: off, buf: buf}
+		}
+		return copy(p, w.buf[off-w.off:]), nil
 	}
 	n := int64(len(p))
 	if off+n > r.size {
@@ -155,8 +178,27 @@ func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
 	return nil
 }
 
-// release drops the prefetched windows.
-func (r *blobReaderAt) release() { r.wins = nil }
+// stream switches to streaming mode for the given column chunks: reads
+// inside a chunk fetch a window of it at a time instead of the whole
+// ranges up front, so memory is bounded by streamWindow per column rather
+// than by the row group's size.
+func (r *blobReaderAt) stream(chunks []byteRange) {
+	r.wins = r.wins[:0]
+	r.chunks = chunks
+	r.cwins = make([]window, len(chunks))
+}
+
+// chunkAt returns the streaming chunk holding [off, off+n).
+func (r *blobReaderAt) chunkAt(off, n int64) (int, bool) {
+	i := sort.Search(len(r.chunks), func(i int) bool { return r.chunks[i].off+r.chunks[i].n > off })
+	if i < len(r.chunks) && off >= r.chunks[i].off && off+n <= r.chunks[i].off+r.chunks[i].n {
+		return i, true
+	}
+	return 0, false
+}
+
+// release drops the prefetched and streamed windows.
+func (r *blobReaderAt) release() { r.wins, r.chunks, r.cwins = nil, nil, nil }
 
 // coalesce merges sorted ranges whose gap is at most gap bytes, so that
 // neighbouring column chunks are fetched with one request.

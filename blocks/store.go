@@ -464,14 +464,24 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 
 // TracesOf merges the given blocks by trace ID, like Traces does with all
 // live blocks (copies of a trace combined by model.MergeTraces, ascending
-// ID order), keeping one row group of each block in memory. The metas
+// ID order). It streams each block's row groups (a window of at most
+// streamWindow bytes per column chunk, one decoded page per column), so
+// memory does not grow with the size of the blocks' row groups. The metas
 // usually come from Blocks; they are not re-read.
 func (s *Store) TracesOf(ctx context.Context, metas []Meta) store.TraceIterator {
-	return s.scanOrdered(ctx, metas, store.Request{})
+	it := s.mergeBlocks(ctx, metas, store.Request{})
+	for _, bi := range it.its {
+		bi.stream = true
+	}
+	return it
 }
 
 // scanOrdered merges the blocks of cand by trace ID.
 func (s *Store) scanOrdered(ctx context.Context, cand []Meta, req store.Request) store.TraceIterator {
+	return s.mergeBlocks(ctx, cand, req)
+}
+
+func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request) *mergeIterator {
 	// With concurrency > 1 every block gets a producer goroutine that
 	// decodes ahead; sem bounds how many decode at once across the blocks.
 	var sem chan struct{}

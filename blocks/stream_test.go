@@ -1,0 +1,71 @@
+package blocks
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tracectl/tracectl/store"
+)
+
+// TestStreamedMerge: TracesOf, which reads large row groups a window of
+// each column chunk at a time, returns exactly what the prefetching merge
+// returns, at several window sizes (down to windows smaller than a page)
+// and concurrencies, on our blocks and Tempo's legacy-layout block, and
+// holds no window larger than streamWindow.
+func TestStreamedMerge(t *testing.T) {
+	ctx := context.Background()
+	oldWindow, oldAbove := streamWindow, streamAbove
+	defer func() { streamWindow, streamAbove = oldWindow, oldAbove }()
+	streamAbove = 0 // stream every row group
+	for name, s := range map[string]*Store{"ours": splitTraceStore(t), "tempo": tempoStore(t)} {
+		metas, err := s.Blocks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := scanAll(t, s, 1, store.Request{})
+		for _, window := range []int64{100, 4 << 10, 1 << 20} {
+			for _, n := range []int{1, 3} {
+				streamWindow = window
+				s.SetConcurrency(n)
+				got := readAllTraces(t, s.TracesOf(ctx, metas))
+				if diff := diffTraces(want, got); diff != "" {
+					t.Fatalf("%s, window %d, concurrency %d: streamed merge differs (-prefetched +streamed):\n%s", name, window, n, diff)
+				}
+			}
+		}
+		s.SetConcurrency(0)
+	}
+
+	// The reader keeps at most one window per column chunk, each at most
+	// streamWindow bytes (reads longer than a window excepted).
+	streamWindow = 4 << 10
+	s := splitTraceStore(t)
+	metas, _ := s.Blocks(ctx)
+	b := s.block(metas[0])
+	f, err := b.open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := f.streamGroup(0, projectedSchema(f.layout, nil))
+	defer rows.close()
+	maxWin, n := 0, 0
+	for {
+		row, err := rows.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row == nil {
+			break
+		}
+		n++
+		for _, w := range f.r.cwins {
+			maxWin = max(maxWin, len(w.buf))
+		}
+		if len(f.r.wins) != 0 {
+			t.Fatal("streaming read prefetched a whole range")
+		}
+	}
+	if n == 0 || maxWin == 0 || int64(maxWin) > 64<<10 {
+		t.Fatalf("%d rows read, largest window %d bytes (window size %d)", n, maxWin, streamWindow)
+	}
+}
