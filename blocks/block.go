@@ -578,6 +578,10 @@ type blockIterator struct {
 	// stream reads row groups a window of each column chunk at a time
 	// (pfile.streamGroup) instead of prefetching them whole.
 	stream bool
+	// endGroup, when positive, ends the iteration before that row group
+	// (with group set to the one before the first, the iterator covers a
+	// range of row groups).
+	endGroup int
 
 	file  *pfile
 	group int
@@ -658,7 +662,7 @@ func (it *blockIterator) Next() bool {
 			it.file = f
 		}
 		it.group++
-		if it.group >= len(it.file.file.RowGroups()) {
+		if it.group >= len(it.file.file.RowGroups()) || (it.endGroup > 0 && it.group >= it.endGroup) {
 			it.Close()
 			return false
 		}

@@ -38,12 +38,22 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, s.Concurrency()),
 		split: split, copies: map[model.TraceID][]blockCopy{}}
-	work := make(chan int, len(cand))
-	for i := range cand {
-		work <- i
+	var tasks []scanTask
+	for i, m := range cand {
+		// A block of several row groups (meta totalRecords) is scanned by
+		// several workers; the last task runs to the end whatever the
+		// meta says.
+		for g := 0; g < m.TotalRecords-1; g++ {
+			tasks = append(tasks, scanTask{pos: i, from: g, to: g + 1})
+		}
+		tasks = append(tasks, scanTask{pos: i, from: max(m.TotalRecords-1, 0)})
+	}
+	work := make(chan scanTask, len(tasks))
+	for _, t := range tasks {
+		work <- t
 	}
 	close(work)
-	for i := 0; i < min(s.Concurrency(), len(cand)); i++ {
+	for i := 0; i < min(s.Concurrency(), len(tasks)); i++ {
 		it.wg.Add(1)
 		go it.worker(s, cand, work, req)
 	}
@@ -194,9 +204,13 @@ type unorderedIterator struct {
 	err   error
 }
 
-// worker scans the blocks of cand whose positions it takes from work, one
-// at a time.
-func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan int, req store.Request) {
+// scanTask is a range of row groups of one block of an unordered scan:
+// [from, to), or from to the end when to is 0.
+type scanTask struct{ pos, from, to int }
+
+// worker scans the row-group ranges it takes from work, one at a time,
+// reusing the opened footer while they are of the same block.
+func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask, req store.Request) {
 	defer it.wg.Done()
 	send := func(b traceBatch) bool {
 		select {
@@ -206,9 +220,22 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan int, req 
 			return false
 		}
 	}
-	for pos := range work {
-		bi := s.block(cand[pos]).iterator(it.ctx)
+	var file *pfile
+	filePos := -1
+	for task := range work {
+		pos := task.pos
+		b := s.block(cand[pos])
+		if filePos != pos {
+			f, err := b.open(it.ctx)
+			if err != nil {
+				send(traceBatch{err: err})
+				return
+			}
+			file, filePos = f, pos
+		}
+		bi := b.iterator(it.ctx)
 		bi.req, bi.split = &req, it.split
+		bi.file, bi.group, bi.endGroup = file, task.from-1, task.to
 		out := make([]*model.Trace, 0, parallelBatch)
 		for bi.Next() {
 			t := bi.At()
