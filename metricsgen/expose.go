@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tracectl/tracectl/internal/promtext"
 )
 
 // Format is a text exposition format.
@@ -49,7 +50,7 @@ func (e *expoWriter) family(f *Family) {
 	if f.Type == Counter && !e.om {
 		name += "_total" // the classic format names a counter by its sample
 	}
-	fmt.Fprintf(e.w, "# HELP %s %s\n", name, escapeHelp(f.Help))
+	fmt.Fprintf(e.w, "# HELP %s %s\n", name, promtext.EscapeHelp(f.Help))
 	fmt.Fprintf(e.w, "# TYPE %s %s\n", name, f.Type)
 	if e.om && f.Unit != "" {
 		fmt.Fprintf(e.w, "# UNIT %s %s\n", name, f.Unit)
@@ -59,14 +60,14 @@ func (e *expoWriter) family(f *Family) {
 		for _, p := range s.Points {
 			ts := e.timestamp(p.Time)
 			if f.Type == Counter {
-				e.sample(f.Name+"_total", labels, "", formatFloat(p.Value), ts, exemplarAt(p.Exemplars, 0))
+				e.sample(f.Name+"_total", labels, "", promtext.Float(p.Value), ts, exemplarAt(p.Exemplars, 0))
 				continue
 			}
 			for i, bound := range f.Bounds {
-				e.sample(f.Name+"_bucket", labels, `le="`+formatFloat(bound)+`"`, strconv.FormatUint(p.Buckets[i], 10), ts, exemplarAt(p.Exemplars, i))
+				e.sample(f.Name+"_bucket", labels, `le="`+promtext.Float(bound)+`"`, strconv.FormatUint(p.Buckets[i], 10), ts, exemplarAt(p.Exemplars, i))
 			}
 			e.sample(f.Name+"_bucket", labels, `le="+Inf"`, strconv.FormatUint(p.Count, 10), ts, exemplarAt(p.Exemplars, len(f.Bounds)))
-			e.sample(f.Name+"_sum", labels, "", formatFloat(p.Sum), ts, nil)
+			e.sample(f.Name+"_sum", labels, "", promtext.Float(p.Sum), ts, nil)
 			e.sample(f.Name+"_count", labels, "", strconv.FormatUint(p.Count, 10), ts, nil)
 		}
 	}
@@ -98,7 +99,7 @@ func (e *expoWriter) sample(name, labels, extra, value, ts string, ex *Exemplar)
 		w.WriteString(ts)
 	}
 	if e.om && ex != nil {
-		fmt.Fprintf(w, ` # {trace_id="%s",span_id="%s"} %s %s`, ex.TraceID, ex.SpanID, formatFloat(ex.Value), omTime(time.Unix(0, int64(ex.TimeUnixNano))))
+		fmt.Fprintf(w, ` # {trace_id="%s",span_id="%s"} %s %s`, ex.TraceID, ex.SpanID, promtext.Float(ex.Value), omTime(time.Unix(0, int64(ex.TimeUnixNano))))
 	}
 	w.WriteByte('\n')
 }
@@ -124,18 +125,6 @@ func omTime(t time.Time) string {
 	return strings.TrimRight(fmt.Sprintf("%d.%09d", sec, frac), "0")
 }
 
-func formatFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	case math.IsNaN(f):
-		return "NaN"
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
-
 func formatLabels(labels []Label) string {
 	var b strings.Builder
 	for i, l := range labels {
@@ -144,18 +133,8 @@ func formatLabels(labels []Label) string {
 		}
 		b.WriteString(l.Name)
 		b.WriteString(`="`)
-		b.WriteString(escapeLabel(l.Value))
+		b.WriteString(promtext.EscapeLabel(l.Value))
 		b.WriteByte('"')
 	}
 	return b.String()
 }
-
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-// escapeLabel escapes a label value; invalid UTF-8 (which the text formats
-// forbid) becomes U+FFFD.
-func escapeLabel(s string) string { return labelEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD")) }
-
-var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-
-func escapeHelp(s string) string { return helpEscaper.Replace(s) }

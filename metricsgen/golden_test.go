@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tracectl/tracectl/internal/promtext"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -124,7 +125,7 @@ func TestExemplarsPointAtRealSpans(t *testing.T) {
 		}
 		for _, want := range []string{
 			`service="` + r.Resource.ServiceName() + `"`,
-			`span_name="` + escapeLabel(r.Span.Name) + `"`,
+			`span_name="` + promtext.EscapeLabel(r.Span.Name) + `"`,
 			`span_kind="` + kindName(r.Span.Kind) + `"`,
 			`status_code="` + statusName(r.Span.Status.Code) + `"`,
 		} {
@@ -132,7 +133,7 @@ func TestExemplarsPointAtRealSpans(t *testing.T) {
 				t.Errorf("exemplar span %s/%s does not belong to the series (%s missing): %s", m[4], m[5], want, line)
 			}
 		}
-		wantValue := formatFloat(float64(r.Span.Duration()) / 1e9)
+		wantValue := promtext.Float(float64(r.Span.Duration()) / 1e9)
 		if m[1] == "traces_spanmetrics_calls_total" {
 			wantValue = "1"
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tracectl/tracectl/internal/promtext"
 )
 
 var t0 = time.Unix(1800000000, 0).UTC() // a whole minute
@@ -58,7 +60,7 @@ func TestStepsAreCumulativeWithIdleTail(t *testing.T) {
 	s := series(t, res, "traces_spanmetrics_calls", "service", "api", "span_name", "GET /checkout")
 	var got []string
 	for _, p := range s.Points {
-		got = append(got, p.Time.Sub(t0).String()+"="+formatFloat(p.Value))
+		got = append(got, p.Time.Sub(t0).String()+"="+promtext.Float(p.Value))
 	}
 	// Spans end within each minute, so they count at the next whole minute;
 	// the total then stays flat for ten idle steps and stops.

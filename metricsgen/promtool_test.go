@@ -16,6 +16,7 @@ import (
 
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/promtext"
 )
 
 // promtool returns the promtool binary, skipping the test when it is not
@@ -244,7 +245,7 @@ func inputSeries(res *Result, step time.Duration) string {
 			labels := formatLabels(s.Labels)
 			for _, p := range s.Points {
 				if f.Type == Counter {
-					put(f.Name+"_total", labels, p.Time, formatFloat(p.Value))
+					put(f.Name+"_total", labels, p.Time, promtext.Float(p.Value))
 					continue
 				}
 				sep := ","
@@ -252,10 +253,10 @@ func inputSeries(res *Result, step time.Duration) string {
 					sep = ""
 				}
 				for i, b := range f.Bounds {
-					put(f.Name+"_bucket", labels+sep+`le="`+formatFloat(b)+`"`, p.Time, strconv.FormatUint(p.Buckets[i], 10))
+					put(f.Name+"_bucket", labels+sep+`le="`+promtext.Float(b)+`"`, p.Time, strconv.FormatUint(p.Buckets[i], 10))
 				}
 				put(f.Name+"_bucket", labels+sep+`le="+Inf"`, p.Time, strconv.FormatUint(p.Count, 10))
-				put(f.Name+"_sum", labels, p.Time, formatFloat(p.Sum))
+				put(f.Name+"_sum", labels, p.Time, promtext.Float(p.Sum))
 				put(f.Name+"_count", labels, p.Time, strconv.FormatUint(p.Count, 10))
 			}
 		}

@@ -1,9 +1,10 @@
 package eval
 
 import (
-	"math"
 	"strconv"
 	"strings"
+
+	"github.com/tracectl/tracectl/internal/promtext"
 )
 
 // PromText renders r in the Prometheus text exposition format as gauge
@@ -23,7 +24,7 @@ func PromText(r *MetricsResult, name string, allSteps bool) string {
 				continue
 			}
 			key := promName(strings.TrimPrefix(l.Key, "__"))
-			labels = append(labels, key+"="+strconv.Quote(fromModel(l.Value).String()))
+			labels = append(labels, key+`="`+promtext.EscapeLabel(fromModel(l.Value).String())+`"`)
 		}
 		series := name
 		if len(labels) > 0 {
@@ -34,7 +35,7 @@ func PromText(r *MetricsResult, name string, allSteps bool) string {
 			samples = samples[len(samples)-1:]
 		}
 		for _, p := range samples {
-			b.WriteString(series + " " + promFloat(p.Value))
+			b.WriteString(series + " " + promtext.Float(p.Value))
 			if allSteps {
 				b.WriteString(" " + strconv.FormatInt(p.TimestampMs, 10))
 			}
@@ -59,16 +60,4 @@ func promName(s string) string {
 		return "_"
 	}
 	return b.String()
-}
-
-func promFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }

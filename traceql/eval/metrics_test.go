@@ -517,3 +517,25 @@ func TestMetricsNilLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestPromTextEscaping: label values are escaped with the exposition
+// format's only three escapes (a tab or é stays as it is, where Go quoting
+// would write \t and be rejected by Prometheus), label names are made
+// valid, values use +Inf/NaN spelling.
+func TestPromTextEscaping(t *testing.T) {
+	r := &eval.MetricsResult{Series: []*eval.Series{{
+		Labels:  []model.Attribute{model.Str("resource.service.name", "a\"b\\c\nd\te é"), model.Str("__name__", "x")},
+		Samples: []eval.Sample{{TimestampMs: 1000, Value: math.Inf(1)}, {TimestampMs: 2000, Value: 2.5}},
+	}}}
+	want := "# HELP rate TraceQL metrics function rate.\n# TYPE rate gauge\n" +
+		"rate{resource_service_name=\"a\\\"b\\\\c\\nd\te é\"} 2.5\n"
+	if got := eval.PromText(r, "rate", false); got != want {
+		t.Errorf("last sample:\n got %q\nwant %q", got, want)
+	}
+	wantAll := "# HELP rate TraceQL metrics function rate.\n# TYPE rate gauge\n" +
+		"rate{resource_service_name=\"a\\\"b\\\\c\\nd\te é\"} +Inf 1000\n" +
+		"rate{resource_service_name=\"a\\\"b\\\\c\\nd\te é\"} 2.5 2000\n"
+	if got := eval.PromText(r, "rate", true); got != wantAll {
+		t.Errorf("all steps:\n got %q\nwant %q", got, wantAll)
+	}
+}
