@@ -224,6 +224,21 @@ func readAll(ctx context.Context, b *blob.Bucket, key string) ([]byte, error) {
 	return data, nil
 }
 
+// eachObject calls fn with every object whose key starts with prefix.
+func (s *Store) eachObject(ctx context.Context, prefix string, fn func(*blob.ListObject)) error {
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list %s: %w", prefix, err)
+		}
+		fn(obj)
+	}
+}
+
 func isNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
 
 func joinKey(parts ...string) string { return strings.Join(parts, "/") }

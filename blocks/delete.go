@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/google/uuid"
 	"gocloud.dev/blob"
-	"gocloud.dev/gcerrors"
 )
 
 // DeleteBlock removes a block: meta.json (or meta.compacted.json) first, so
@@ -17,25 +15,17 @@ import (
 func (s *Store) DeleteBlock(ctx context.Context, id uuid.UUID) error {
 	prefix := joinKey(s.tenant, id.String()) + "/"
 	for _, name := range []string{metaObject, compactedMetaObject} {
-		if err := s.bucket.Delete(ctx, prefix+name); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		if err := s.bucket.Delete(ctx, prefix+name); err != nil && !isNotFound(err) {
 			return fmt.Errorf("delete %s%s: %w", prefix, name, err)
 		}
 	}
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	var errs []error
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("list %s: %w", prefix, err)
-		}
-		if err := s.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+	err := s.eachObject(ctx, prefix, func(obj *blob.ListObject) {
+		if err := s.bucket.Delete(ctx, obj.Key); err != nil && !isNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete %s: %w", obj.Key, err))
 		}
-	}
-	return errors.Join(errs...)
+	})
+	return errors.Join(append(errs, err)...)
 }
 
 // DeleteCompactedBlock removes a block retired by MarkCompacted, in the
@@ -52,22 +42,16 @@ func (s *Store) DeleteCompactedBlock(ctx context.Context, id uuid.UUID) error {
 	} else if ok {
 		return fmt.Errorf("delete %s: the block still has %s", prefix, metaObject)
 	}
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	var keys []string
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("list %s: %w", prefix, err)
-		}
+	if err := s.eachObject(ctx, prefix, func(obj *blob.ListObject) {
 		if obj.Key != prefix+compactedMetaObject {
 			keys = append(keys, obj.Key)
 		}
+	}); err != nil {
+		return err
 	}
 	for _, k := range append(keys, prefix+compactedMetaObject) {
-		if err := s.bucket.Delete(ctx, k); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		if err := s.bucket.Delete(ctx, k); err != nil && !isNotFound(err) {
 			return fmt.Errorf("delete %s: %w", k, err)
 		}
 	}

@@ -270,21 +270,13 @@ type orphanDir struct {
 
 func (s *Store) orphanDirs(ctx context.Context) ([]orphanDir, error) {
 	prefix := s.tenant + "/"
-	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	hasMeta := map[string]bool{}
 	mod := map[string]time.Time{}
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
-		}
+	err := s.eachObject(ctx, prefix, func(obj *blob.ListObject) {
 		rest := strings.TrimPrefix(obj.Key, prefix)
 		dir, name, ok := strings.Cut(rest, "/")
 		if !ok {
-			continue // tenant-level object such as index.json.gz
+			return // tenant-level object such as index.json.gz
 		}
 		if _, seen := hasMeta[dir]; !seen {
 			hasMeta[dir] = false
@@ -295,6 +287,9 @@ func (s *Store) orphanDirs(ctx context.Context) ([]orphanDir, error) {
 		if name == metaObject || name == compactedMetaObject {
 			hasMeta[dir] = true
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []orphanDir
 	for d, has := range hasMeta {
