@@ -38,16 +38,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, s.Concurrency()),
 		split: split, copies: map[model.TraceID][]blockCopy{}}
-	var tasks []scanTask
-	for i, m := range cand {
-		// A block of several row groups (meta totalRecords) is scanned by
-		// several workers; the last task runs to the end whatever the
-		// meta says.
-		for g := 0; g < m.TotalRecords-1; g++ {
-			tasks = append(tasks, scanTask{pos: i, from: g, to: g + 1})
-		}
-		tasks = append(tasks, scanTask{pos: i, from: max(m.TotalRecords-1, 0)})
-	}
+	tasks := rowGroupTasks(cand)
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
 		work <- t
@@ -208,6 +199,28 @@ type unorderedIterator struct {
 // [from, to), or from to the end when to is 0.
 type scanTask struct{ pos, from, to int }
 
+// rowGroupTasks splits the blocks into one task per row group, as their
+// metas count them (totalRecords), without reading a footer; the last task
+// of a block runs to its end whatever the meta says.
+func rowGroupTasks(metas []Meta) []scanTask {
+	var tasks []scanTask
+	for i, m := range metas {
+		for g := 0; g < m.TotalRecords-1; g++ {
+			tasks = append(tasks, scanTask{pos: i, from: g, to: g + 1})
+		}
+		tasks = append(tasks, scanTask{pos: i, from: max(m.TotalRecords-1, 0)})
+	}
+	return tasks
+}
+
+// iterator returns an iterator over the task's row groups of b, decoding
+// with file (a footer the caller opened and reads one row group at a time).
+func (t scanTask) iterator(ctx context.Context, b *Block, file *pfile) *blockIterator {
+	bi := b.iterator(ctx)
+	bi.file, bi.group, bi.endGroup = file, t.from-1, t.to
+	return bi
+}
+
 // worker scans the row-group ranges it takes from work, one at a time,
 // reusing the opened footer while they are of the same block.
 func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask, req store.Request) {
@@ -233,9 +246,8 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			}
 			file, filePos = f, pos
 		}
-		bi := b.iterator(it.ctx)
+		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split = &req, it.split
-		bi.file, bi.group, bi.endGroup = file, task.from-1, task.to
 		out := make([]*model.Trace, 0, parallelBatch)
 		for bi.Next() {
 			t := bi.At()

@@ -2,7 +2,6 @@ package blocks
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/tracectl/tracectl/model"
@@ -20,11 +19,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type task struct {
-		block *Block
-		group int
-	}
-	tasks := make(chan task)
+	tasks := make(chan scanTask, len(metas))
 	var (
 		mu    sync.Mutex
 		first error
@@ -44,47 +39,45 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 			defer wg.Done()
 			// Each worker opens its own copy of a block's footer: an
 			// opened file reads one row group at a time.
-			var cur *Block
-			var f *pfile
+			var file *pfile
+			filePos := -1
 			for t := range tasks {
-				if t.block != cur {
-					cur, f = t.block, nil
-					var err error
-					if f, err = t.block.open(ctx); err != nil {
+				b := s.block(metas[t.pos])
+				if filePos != t.pos {
+					f, err := b.open(ctx)
+					if err != nil {
 						fail(err)
-						continue
+						return
 					}
+					file, filePos = f, t.pos
 				}
-				if f == nil {
-					continue
-				}
-				if err := walkGroup(t.block, f, t.group, func(tr *model.Trace) error {
+				it := t.iterator(ctx, b, file)
+				for it.Next() {
 					mu.Lock()
-					defer mu.Unlock()
-					if first != nil {
-						return first
+					err := first
+					if err == nil {
+						err = fn(b.meta, it.At())
 					}
-					return fn(t.block.meta, tr)
-				}); err != nil {
+					mu.Unlock()
+					if err != nil {
+						it.Close()
+						fail(err)
+						return
+					}
+				}
+				if err := it.Err(); err != nil {
 					fail(err)
+					return
 				}
 			}
 		}()
 	}
 feed:
-	for _, m := range metas {
-		b := s.block(m)
-		f, err := b.open(ctx)
-		if err != nil {
-			fail(err)
-			break
-		}
-		for g := range f.file.RowGroups() {
-			select {
-			case tasks <- task{b, g}:
-			case <-ctx.Done():
-				break feed
-			}
+	for _, t := range rowGroupTasks(metas) {
+		select {
+		case tasks <- t:
+		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(tasks)
@@ -93,26 +86,4 @@ feed:
 		first = ctx.Err() // the caller's cancellation
 	}
 	return first
-}
-
-// walkGroup decodes row group g of b and calls fn with each trace.
-func walkGroup(b *Block, f *pfile, g int, fn func(*model.Trace) error) error {
-	rows, err := f.openGroupSchema(g, projectedSchema(f.layout, nil))
-	if err != nil {
-		return err
-	}
-	defer rows.close()
-	for {
-		row, err := rows.next()
-		if err != nil || row == nil {
-			return err
-		}
-		t, err := b.codec.fromRow(row)
-		if err != nil {
-			return fmt.Errorf("%s: %w", b.key(dataObject), err)
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
 }
