@@ -150,16 +150,13 @@ func (c *Config) DecisionTime(t *model.Trace) time.Time {
 	return Arrival(t).Add(c.DecisionWait)
 }
 
-// protoSizeIf is ProtoSize(t) when needed, else 0.
+// protoSizeIf is the trace's size as OTLP protobuf, which bytes_limiting
+// charges, when needed, else 0. The Collector measures the batches a trace
+// arrived in; a stored trace has its resources and scopes merged, so the
+// size can differ from the original batches' by their repeated resources.
 func protoSizeIf(need bool, t *model.Trace) int64 {
 	if !need {
 		return 0
 	}
-	return ProtoSize(t)
+	return otlp.ProtoSize(t)
 }
-
-// ProtoSize is the size of t marshaled as an OTLP protobuf TracesData,
-// which bytes_limiting charges. The Collector measures the batches a trace
-// arrived in; a stored trace has its resources and scopes merged, so the
-// size can differ from the original batches' by their repeated resources.
-func ProtoSize(t *model.Trace) int64 { return otlp.ProtoSize(t) }

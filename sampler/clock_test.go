@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store/storetest"
 )
@@ -100,9 +101,9 @@ policies:
 // (burst 4S) lets four through at once and two more a second later.
 func TestBytesLimitingClock(t *testing.T) {
 	traces := clockTraces(5, []int{1000, 0, 0, 0, 0, 0, 1000, 1000}, func(int) []model.Attribute { return nil })
-	size := ProtoSize(traces[0])
+	size := otlp.ProtoSize(traces[0])
 	for _, tr := range traces {
-		if s := ProtoSize(tr); s != size {
+		if s := otlp.ProtoSize(tr); s != size {
 			t.Fatalf("trace %s is %d bytes, want every trace %d", tr.TraceID, s, size)
 		}
 	}
