@@ -14,6 +14,7 @@ import (
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -36,6 +37,7 @@ type pfile struct {
 	r      *blobReaderAt
 	file   *parquet.File
 	layout layout // attribute layout, from the file's schema
+	leaves *fileLeaves
 	// startCol and endCol are the leaf indexes of StartTimeUnixNano and
 	// EndTimeUnixNano (-1 when absent), for row-group skipping.
 	startCol, endCol int
@@ -66,7 +68,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	if err := r.prefetch(size-tail, tail); err != nil {
 		return nil, err
 	}
-	f, err := parquet.OpenFile(r, size,
+	f, err := column.OpenFile(r, size,
 		parquet.SkipMagicBytes(true),
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
@@ -79,7 +81,11 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	pf := &pfile{r: r, file: f, layout: l, startCol: -1, endCol: -1}
+	leaves, err := resolveLeaves(f.Schema(), l)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	pf := &pfile{r: r, file: f, layout: l, leaves: leaves, startCol: -1, endCol: -1}
 	if c, ok := f.Schema().Lookup("StartTimeUnixNano"); ok {
 		pf.startCol = c.ColumnIndex
 	}
@@ -407,77 +413,46 @@ func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCach
 			candidates = append(candidates, i)
 		}
 	}
-	var row pqTrace
-	found := false
 	for _, g := range candidates {
-		if row, found, err = p.findInGroup(g, id); err != nil {
+		t, found, err := p.findInGroup(g, id, b.codec)
+		if err != nil {
 			return nil, false, err
 		}
 		if found {
-			break
+			return t, true, nil
 		}
 	}
-	if !found {
-		return nil, false, nil
-	}
-	t, err := b.codec.fromRow(&row)
-	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", b.key(dataObject), err)
-	}
-	return t, true, nil
+	return nil, false, nil
 }
 
 // findInGroup loads row group g with one ranged read, scans its TraceID
-// column for id and decodes only the matching row.
-func (p *pfile) findInGroup(g int, id model.TraceID) (pqTrace, bool, error) {
+// column for id and assembles only the matching row.
+func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bool, error) {
 	off, n := p.groupRange(g)
 	if err := p.r.prefetch(off, n); err != nil {
-		return pqTrace{}, false, err
+		return nil, false, err
 	}
 	defer p.r.release()
 	rg := p.file.RowGroups()[g]
 	idx, err := findRowIndex(rg, id)
 	if err != nil {
-		return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+		return nil, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
 	}
 	if idx < 0 {
-		return pqTrace{}, false, nil
+		return nil, false, nil
 	}
-	rows := make([]pqTrace, 1)
-	if p.layout == layoutLegacy {
-		row, err := readRowAt[pqLegacyTrace](rg, legacyTraceSchema, idx)
-		if err != nil {
-			return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
-		}
-		if rows[0], err = fromLegacyRow(&row); err != nil {
-			return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
-		}
-	} else {
-		row, err := readRowAt[pqTrace](rg, traceSchema, idx)
-		if err != nil {
-			return pqTrace{}, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
-		}
-		rows[0] = row
+	sel := make([]bool, idx+1)
+	sel[idx] = true
+	a := newGroupAssembler(p, g, c, nil)
+	defer a.close()
+	ts, err := a.read(int(idx)+1, sel)
+	if err != nil {
+		return nil, false, err
 	}
-	if rid, ok := model.TraceIDFromBytes(rows[0].TraceID); !ok || rid != id {
-		return pqTrace{}, false, fmt.Errorf("%s: row group %d: row %d has trace %x, want %s", p.r.key, g, idx, rows[0].TraceID, id)
+	if len(ts) != 1 || ts[0].TraceID != id {
+		return nil, false, fmt.Errorf("%s: row group %d: row %d is not trace %s", p.r.key, g, idx, id)
 	}
-	return rows[0], true, nil
-}
-
-// readRowAt decodes row idx of rg as a T of the given schema.
-func readRowAt[T any](rg parquet.RowGroup, schema *parquet.Schema, idx int64) (T, error) {
-	var zero T
-	rd := parquet.NewGenericRowGroupReader[T](rg, schema)
-	defer rd.Close()
-	if err := rd.SeekToRow(idx); err != nil {
-		return zero, err
-	}
-	rows := make([]T, 1)
-	if k, err := rd.Read(rows); k != 1 {
-		return zero, fmt.Errorf("reading row %d: %v", idx, err)
-	}
-	return rows[0], nil
+	return ts[0], true, nil
 }
 
 // findRowIndex returns the index of id's row in the TraceID column (the
@@ -585,7 +560,7 @@ type blockIterator struct {
 
 	file  *pfile
 	group int
-	rows  *groupRows
+	rows  *groupTraces
 	cur   *model.Trace
 	err   error
 	done  bool
@@ -632,23 +607,15 @@ func (it *blockIterator) Next() bool {
 			return false
 		}
 		if it.rows != nil {
-			row, err := it.rows.next()
+			t, err := it.rows.next()
 			if err != nil {
 				it.fail(err)
 				return false
 			}
-			if row == nil {
+			if t == nil {
 				it.rows.close()
 				it.rows = nil
 				continue
-			}
-			if it.req != nil && !it.req.Overlaps(row.StartTimeUnixNano, row.EndTimeUnixNano) {
-				continue
-			}
-			t, err := it.block.codec.fromRow(row)
-			if err != nil {
-				it.fail(fmt.Errorf("%s: %w", it.block.key(dataObject), err))
-				return false
 			}
 			it.cur = t
 			return true
@@ -780,24 +747,17 @@ func (it *blockIterator) produce(ctx context.Context) {
 	}
 }
 
-// decodeBatch converts up to parallelBatch rows of g into traces, dropping
-// those outside the request's time range; end reports the group's end.
-func (it *blockIterator) decodeBatch(g *groupRows) (out []*model.Trace, end bool, err error) {
+// decodeBatch takes up to parallelBatch traces of g (those in the
+// request's time range); end reports the group's end.
+func (it *blockIterator) decodeBatch(g *groupTraces) (out []*model.Trace, end bool, err error) {
 	out = make([]*model.Trace, 0, parallelBatch)
 	for len(out) < parallelBatch {
-		row, err := g.next()
+		t, err := g.next()
 		if err != nil {
 			return nil, false, err
 		}
-		if row == nil {
+		if t == nil {
 			return out, true, nil
-		}
-		if it.req != nil && !it.req.Overlaps(row.StartTimeUnixNano, row.EndTimeUnixNano) {
-			continue
-		}
-		t, err := it.block.codec.fromRow(row)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", it.block.key(dataObject), err)
 		}
 		out = append(out, t)
 	}
@@ -818,29 +778,16 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
 }
 
-// openGroup starts decoding row group g of f, prefetched whole (one
-// request) or, for a streaming iterator and a row group larger than
+// openGroup starts reading row group g of f: its needed column chunks
+// fetched at once or, for a streaming iterator and a row group larger than
 // streamAbove, a window of each column chunk at a time.
-func (it *blockIterator) openGroup(f *pfile, g int) (*groupRows, error) {
-	if _, n := f.groupRange(g); it.stream && n > streamAbove {
-		return f.streamGroup(g, it.schema(f)), nil
-	}
-	return f.openGroupSchema(g, it.schema(f))
+func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
+	return f.openTraces(g, it.block.codec, it.req, it.stream, nil)
 }
 
 // streamAbove is the row-group size above which a streaming iterator
 // reads column chunks a window at a time (a variable for tests).
 var streamAbove int64 = 8 << 20
-
-// schema is the schema the iterator decodes f with: the projection the
-// request asks for (everything without one).
-func (it *blockIterator) schema(f *pfile) *parquet.Schema {
-	var fields *store.Fields
-	if it.req != nil {
-		fields = it.req.Fields
-	}
-	return projectedSchema(f.layout, fields)
-}
 
 func (it *blockIterator) fail(err error) {
 	it.err = err

@@ -19,7 +19,10 @@ const (
 
 // resourceStatic lists the optional static resource columns in schema order
 // (service.name has its own required column and comes before these).
-var resourceStatic = []string{
+// numResourceStatic is the number of optional static resource columns.
+const numResourceStatic = 8
+
+var resourceStatic = [numResourceStatic]string{
 	"cluster", "namespace", "pod", "container",
 	"k8s.cluster.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name",
 }

@@ -442,10 +442,10 @@ func toLegacyAttrs(t *testing.T) func([]pqAttribute) ([]pqLegacyAttribute, error
 	}
 }
 
-// TestReadLegacyLayout writes the round-trip traces as a block, replaces
-// its data.parquet with the same rows in the legacy layout, and checks
-// that scans, lookups and verification read it as before.
-func TestReadLegacyLayout(t *testing.T) {
+// legacyBlock writes the round-trip traces as a block and replaces its
+// data.parquet with the same rows in the legacy layout.
+func legacyBlock(t *testing.T) (*Store, Meta, []*model.Trace) {
+	t.Helper()
 	ctx := context.Background()
 	in := roundTripTraces()
 	opts := WriteOptions{DedicatedColumns: []DedicatedColumn{{Scope: ScopeResource, Name: "ip"}, {Name: "instance"}}}
@@ -491,9 +491,22 @@ func TestReadLegacyLayout(t *testing.T) {
 	m.Size = uint64(len(data))
 	m.FooterSize = uint32(data[len(data)-8]) | uint32(data[len(data)-7])<<8 | uint32(data[len(data)-6])<<16 | uint32(data[len(data)-5])<<24
 	putMeta(t, s, m)
+	return s, m, in
+}
 
+// legacyStore is legacyBlock's store.
+func legacyStore(t *testing.T) *Store {
+	s, _, _ := legacyBlock(t)
+	return s
+}
+
+// TestReadLegacyLayout checks that scans, lookups and verification read a
+// legacy-layout block as the documented one.
+func TestReadLegacyLayout(t *testing.T) {
+	ctx := context.Background()
+	s, m, in := legacyBlock(t)
 	want := canonical(in, m.DedicatedColumns)
-	b, err = s.OpenBlock(ctx, m.BlockID)
+	b, err := s.OpenBlock(ctx, m.BlockID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,7 @@ func canonical(ts []*model.Trace, ded []DedicatedColumn) []*model.Trace {
 	for k, i := range spanSlots {
 		spanDed[i] = k
 	}
-	resKeys := append(append([]string{model.ServiceNameKey}, resourceStatic...), resDed...)
+	resKeys := append(append([]string{model.ServiceNameKey}, resourceStatic[:]...), resDed...)
 	spanKeys := append([]string{keyHTTPMethod, keyHTTPURL, keyHTTPStatusCode}, spanDed...)
 	var out []*model.Trace
 	for _, t := range ts {

@@ -1,0 +1,298 @@
+package blocks
+
+import (
+	"fmt"
+
+	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// groupAssembler builds model traces from one row group's columns, a batch
+// of rows at a time, reading only the columns its projection needs and
+// building only the selected rows: each column is walked once per batch
+// and its values land in per-element arrays (batch), from which the traces
+// are built. The result equals codec.fromRow of the same rows (TestAssemble
+// holds it to that on every fixture, both layouts and every projection).
+type groupAssembler struct {
+	file   *pfile
+	group  int
+	codec  *codec
+	leaves *fileLeaves
+	layout layout
+	fields store.Fields
+	full   bool // no projection: TraceState too
+
+	// req, when it has a time range, drops rows whose trace start and
+	// end (the row's StartTimeUnixNano and EndTimeUnixNano) miss it.
+	req *store.Request
+
+	readers []*column.Reader // every reader but the trace times
+	rd      assemblerReaders
+	rows    int64 // rows consumed
+	nrows   int64
+	b       batch
+	sel     []bool
+	tstart  []uint64
+	tend    []uint64
+}
+
+// assemblerReaders are the open column readers (nil when not read).
+type assemblerReaders struct {
+	traceID, traceStart, traceEnd *column.Reader
+
+	serviceName, resDropped *column.Reader
+	resStatic               [numResourceStatic]*column.Reader
+	resDedicated            [maxDedicated]*column.Reader
+	resAttrs                *attrReaders
+
+	scopeName, scopeVersion, scopeDropped *column.Reader
+	scopeAttrs                            *attrReaders
+
+	spanID, parentSpanID, parentID, nestedLeft, nestedRight *column.Reader
+	name, kind, traceState, start, duration                 *column.Reader
+	statusCode, statusMessage                               *column.Reader
+	spanDropped, eventsDropped, linksDropped                *column.Reader
+	httpMethod, httpURL, httpStatus                         *column.Reader
+	spanDedicated                                           [maxDedicated]*column.Reader
+	spanAttrs                                               *attrReaders
+
+	eventTime, eventName, eventDropped *column.Reader
+	eventAttrs                         *attrReaders
+
+	linkTraceID, linkSpanID, linkTraceState, linkDropped *column.Reader
+	linkAttrs                                            *attrReaders
+}
+
+type attrReaders struct {
+	key, isArray, valueType   *column.Reader
+	str, ints, doubles, bools *column.Reader
+	unsupported               *column.Reader
+	depth                     int
+}
+
+// assemblerColumns lists the file columns a projection reads.
+func assemblerColumns(l *fileLeaves, f *store.Fields) []int {
+	var cols []int
+	add := func(ls ...leaf) {
+		for _, x := range ls {
+			if x.ok {
+				cols = append(cols, x.Index)
+			}
+		}
+	}
+	addAttrs := func(a attrLeaves) {
+		add(a.key, a.isArray, a.valueType, a.str, a.ints, a.doubles, a.bools, a.unsupported)
+	}
+	full := f == nil || *f == store.AllFields
+	fields := store.AllFields
+	if f != nil {
+		fields = *f
+	}
+	add(l.traceID, l.traceStart, l.traceEnd, l.serviceName, l.scopeName, l.scopeVersion,
+		l.spanID, l.parentSpanID, l.parentID, l.nestedLeft, l.nestedRight, l.name, l.kind,
+		l.start, l.duration, l.statusCode, l.statusMessage)
+	if full {
+		add(l.traceState)
+	}
+	if fields.ResourceAttributes {
+		add(l.resDropped)
+		add(l.resStatic[:]...)
+		add(l.resDedicated[:]...)
+		addAttrs(l.resAttrs)
+	}
+	if fields.ScopeAttributes {
+		add(l.scopeDropped)
+		addAttrs(l.scopeAttrs)
+	}
+	if fields.SpanAttributes {
+		add(l.spanDropped, l.httpMethod, l.httpURL, l.httpStatus)
+		add(l.spanDedicated[:]...)
+		addAttrs(l.spanAttrs)
+	}
+	if fields.Events {
+		add(l.eventsDropped, l.eventTime, l.eventName, l.eventDropped)
+		addAttrs(l.eventAttrs)
+	}
+	if fields.Links {
+		add(l.linksDropped, l.linkTraceID, l.linkSpanID, l.linkTraceState, l.linkDropped)
+		addAttrs(l.linkAttrs)
+	}
+	return cols
+}
+
+// newGroupAssembler opens readers on row group g of p for the projection
+// f (nil: everything). The column chunks must already be readable through
+// p.r (prefetched or streamed).
+func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembler {
+	a := &groupAssembler{file: p, group: g, codec: c, leaves: p.leaves, layout: p.layout,
+		full: f == nil || *f == store.AllFields, fields: store.AllFields}
+	if f != nil {
+		a.fields = *f
+	}
+	a.nrows = p.file.RowGroups()[g].NumRows()
+	l := p.leaves
+	open := func(x leaf) *column.Reader {
+		if !x.ok {
+			return nil
+		}
+		r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[x.Index], x.Leaf)
+		a.readers = append(a.readers, r)
+		return r
+	}
+	openAttrs := func(x attrLeaves) *attrReaders {
+		if !x.key.ok {
+			return nil
+		}
+		return &attrReaders{key: open(x.key), isArray: open(x.isArray), valueType: open(x.valueType),
+			str: open(x.str), ints: open(x.ints), doubles: open(x.doubles), bools: open(x.bools),
+			unsupported: open(x.unsupported), depth: x.depth}
+	}
+	r := &a.rd
+	r.traceID = open(l.traceID)
+	if l.traceStart.ok && l.traceEnd.ok {
+		r.traceStart = column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.traceStart.Index], l.traceStart.Leaf)
+		r.traceEnd = column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.traceEnd.Index], l.traceEnd.Leaf)
+	}
+	r.serviceName, r.scopeName, r.scopeVersion = open(l.serviceName), open(l.scopeName), open(l.scopeVersion)
+	r.spanID, r.parentSpanID, r.parentID = open(l.spanID), open(l.parentSpanID), open(l.parentID)
+	r.nestedLeft, r.nestedRight, r.name, r.kind = open(l.nestedLeft), open(l.nestedRight), open(l.name), open(l.kind)
+	r.start, r.duration, r.statusCode, r.statusMessage = open(l.start), open(l.duration), open(l.statusCode), open(l.statusMessage)
+	if a.full {
+		r.traceState = open(l.traceState)
+	}
+	if a.fields.ResourceAttributes {
+		r.resDropped = open(l.resDropped)
+		for i := range l.resStatic {
+			r.resStatic[i] = open(l.resStatic[i])
+		}
+		for i := range l.resDedicated {
+			if c.resNames[i] != "" {
+				r.resDedicated[i] = open(l.resDedicated[i])
+			}
+		}
+		r.resAttrs = openAttrs(l.resAttrs)
+	}
+	if a.fields.ScopeAttributes {
+		r.scopeDropped = open(l.scopeDropped)
+		r.scopeAttrs = openAttrs(l.scopeAttrs)
+	}
+	if a.fields.SpanAttributes {
+		r.spanDropped, r.httpMethod, r.httpURL, r.httpStatus = open(l.spanDropped), open(l.httpMethod), open(l.httpURL), open(l.httpStatus)
+		for i := range l.spanDedicated {
+			if c.spanNames[i] != "" {
+				r.spanDedicated[i] = open(l.spanDedicated[i])
+			}
+		}
+		r.spanAttrs = openAttrs(l.spanAttrs)
+	}
+	if a.fields.Events {
+		r.eventsDropped, r.eventTime, r.eventName, r.eventDropped = open(l.eventsDropped), open(l.eventTime), open(l.eventName), open(l.eventDropped)
+		r.eventAttrs = openAttrs(l.eventAttrs)
+	}
+	if a.fields.Links {
+		r.linksDropped, r.linkTraceID, r.linkSpanID = open(l.linksDropped), open(l.linkTraceID), open(l.linkSpanID)
+		r.linkTraceState, r.linkDropped = open(l.linkTraceState), open(l.linkDropped)
+		r.linkAttrs = openAttrs(l.linkAttrs)
+	}
+	return a
+}
+
+// close releases every reader.
+func (a *groupAssembler) close() {
+	for _, r := range a.readers {
+		r.Close()
+	}
+	if a.rd.traceStart != nil {
+		a.rd.traceStart.Close()
+		a.rd.traceEnd.Close()
+	}
+	a.readers = nil
+}
+
+// remaining returns the rows not yet consumed.
+func (a *groupAssembler) remaining() int64 { return a.nrows - a.rows }
+
+// skip consumes the next n rows of every column but the trace times
+// without building them.
+func (a *groupAssembler) skip(n int) error {
+	for _, r := range a.readers {
+		if got := r.SkipRows(n); got != n {
+			if err := r.Err(); err != nil {
+				return a.wrap(err)
+			}
+			return a.wrap(fmt.Errorf("%w: column %v ends %d rows early", column.ErrCorrupt, r.Leaf().Path, n-got))
+		}
+	}
+	a.rows += int64(n)
+	return nil
+}
+
+func (a *groupAssembler) wrap(err error) error {
+	return fmt.Errorf("%s: row group %d: %w", a.file.r.key, a.group, err)
+}
+
+// times reads the trace start and end of the next n rows.
+func (a *groupAssembler) times(n int) error {
+	a.tstart, a.tend = a.tstart[:0], a.tend[:0]
+	for _, c := range []struct {
+		r   *column.Reader
+		dst *[]uint64
+	}{{a.rd.traceStart, &a.tstart}, {a.rd.traceEnd, &a.tend}} {
+		for i := 0; i < n; i++ {
+			if !c.r.More() {
+				if err := c.r.Err(); err != nil {
+					return err
+				}
+				return fmt.Errorf("%w: column %v ends early", column.ErrCorrupt, c.r.Leaf().Path)
+			}
+			if c.r.Rep() != 0 || !c.r.Present() {
+				return fmt.Errorf("%w: column %v is not one value per row", column.ErrCorrupt, c.r.Leaf().Path)
+			}
+			*c.dst = append(*c.dst, uint64(c.r.Int64()))
+			c.r.Advance()
+		}
+	}
+	return nil
+}
+
+// read consumes the next n rows and builds those sel marks (nil: all)
+// whose trace time range overlaps the request's.
+func (a *groupAssembler) read(n int, sel []bool) ([]*model.Trace, error) {
+	if a.req != nil && (!a.req.Start.IsZero() || !a.req.End.IsZero()) && a.rd.traceStart != nil {
+		if err := a.times(n); err != nil {
+			return nil, a.wrap(err)
+		}
+		a.sel = sized(a.sel, n)
+		for i := range n {
+			a.sel[i] = (sel == nil || sel[i]) && a.req.Overlaps(a.tstart[i], a.tend[i])
+		}
+		sel = a.sel
+	} else if a.rd.traceStart != nil {
+		a.rd.traceStart.SkipRows(n)
+		a.rd.traceEnd.SkipRows(n)
+	}
+	if sel != nil {
+		any := false
+		for _, s := range sel[:n] {
+			any = any || s
+		}
+		if !any {
+			return nil, a.skip(n)
+		}
+	}
+	b := &a.b
+	b.reset()
+	if err := a.readStructure(n, sel); err != nil {
+		return nil, a.wrap(err)
+	}
+	if err := a.readColumns(n, sel); err != nil {
+		return nil, a.wrap(err)
+	}
+	a.rows += int64(n)
+	out, err := a.build()
+	if err != nil {
+		return nil, a.wrap(err)
+	}
+	return out, nil
+}

@@ -1,0 +1,97 @@
+// Package column reads the leaf columns of a parquet row group as streams
+// of entries — (repetition level, definition level, value) — page by page,
+// through parquet-go's page API. No row is reconstructed and no reflection
+// is used: callers walk the levels of the columns they need and join them
+// by position, the way a columnar engine does.
+//
+// Glossary (Dremel's record shredding, as parquet stores nested data):
+//
+//   - Leaf: one leaf column of a file's schema (Lookup).
+//   - Entry: one position of a column chunk. A leaf under k repeated
+//     ancestors (lists) has an entry per element of its innermost list
+//     and one per empty or absent list above it.
+//   - Repetition level (rep): 0 starts a new row; r > 0 adds an element to
+//     the list at depth r (the r-th repeated ancestor from the root) and
+//     starts new lists below it.
+//   - Definition level (def): how deep the entry's path is defined. The
+//     list at depth j has an element in this entry when def >= DefAt[j-1];
+//     the entry holds a value only when def == MaxDef.
+//   - Dictionary: the distinct values of a column chunk; dictionary-encoded
+//     pages hold indexes into it, which lets predicates be tested once per
+//     distinct value (Reader.DictIndex, Dict).
+package column
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Leaf describes a leaf column of a file's schema.
+type Leaf struct {
+	// Index is the column index in the file (the order of the leaves).
+	Index int
+	// Path is the column path, every level included.
+	Path []string
+	// MaxRep and MaxDef are the largest repetition and definition levels.
+	MaxRep, MaxDef byte
+	// DefAt[j] is the definition level at which the (j+1)-th repeated
+	// ancestor of the leaf, from the root, holds an element.
+	DefAt []byte
+	// Kind is the physical type.
+	Kind parquet.Kind
+}
+
+// Lookup returns the leaf at path in s. It walks the path to find the
+// definition level of every repeated ancestor.
+func Lookup(s *parquet.Schema, path ...string) (Leaf, bool) {
+	lc, ok := s.Lookup(path...)
+	if !ok || !lc.Node.Leaf() {
+		return Leaf{}, false
+	}
+	l := Leaf{
+		Index:  lc.ColumnIndex,
+		Path:   append([]string(nil), path...),
+		MaxRep: byte(lc.MaxRepetitionLevel),
+		MaxDef: byte(lc.MaxDefinitionLevel),
+		Kind:   lc.Node.Type().Kind(),
+	}
+	var n parquet.Node = s
+	def := byte(0)
+	for _, name := range path {
+		var next parquet.Node
+		for _, f := range n.Fields() {
+			if f.Name() == name {
+				next = f
+				break
+			}
+		}
+		if next == nil {
+			return Leaf{}, false
+		}
+		n = next
+		switch {
+		case n.Repeated():
+			def++
+			l.DefAt = append(l.DefAt, def)
+		case n.Optional():
+			def++
+		}
+	}
+	if def != l.MaxDef || len(l.DefAt) != int(l.MaxRep) {
+		return Leaf{}, false
+	}
+	return l, true
+}
+
+// OpenFile is parquet.OpenFile with a recover: parquet-go may panic on a
+// damaged footer, which becomes an ErrCorrupt error instead.
+func OpenFile(r io.ReaderAt, size int64, opts ...parquet.FileOption) (f *parquet.File, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			f, err = nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, x)
+		}
+	}()
+	return parquet.OpenFile(r, size, opts...)
+}

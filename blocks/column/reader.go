@@ -1,0 +1,520 @@
+package column
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
+)
+
+// ErrCorrupt wraps every inconsistency found in a column chunk: level
+// counts that do not match the values, levels above their maximum,
+// dictionary indexes out of range, or a page parquet-go failed to decode.
+var ErrCorrupt = errors.New("corrupt column chunk")
+
+// Reader walks the entries of one column chunk in order. The current entry
+// is the next one not yet consumed:
+//
+//	for r.More() {
+//		if r.Def() == leaf.MaxDef { v := r.Int64() ... }
+//		r.Advance()
+//	}
+//
+// Rep, Def and the value accessors are only valid after More returned
+// true; value accessors only when Def() == MaxDef. Byte slices returned by
+// Bytes are valid until the next call to More that loads a page.
+type Reader struct {
+	leaf  Leaf
+	pages parquet.Pages
+	page  parquet.Page
+
+	rep, def []byte
+	n        int // entries in the page
+	pos      int // the current entry
+	val      int // the current entry's value among the page's values
+
+	i64  []int64
+	i32  []int32
+	f64  []float64
+	bits []byte
+	data []byte
+	offs []uint32
+	size int     // fixed-length byte array size
+	idx  []int32 // dictionary indexes, when the page is dictionary-encoded
+	dict *Dict
+
+	dicts map[parquet.Dictionary]*Dict
+	err   error
+	done  bool
+
+	// levels synthesized for pages without stored levels
+	zeros, maxes []byte
+}
+
+// NewReader reads chunk, a column chunk of the leaf column l.
+func NewReader(chunk parquet.ColumnChunk, l Leaf) *Reader {
+	return &Reader{leaf: l, pages: chunk.Pages()}
+}
+
+// Leaf returns the column the reader walks.
+func (r *Reader) Leaf() Leaf { return r.leaf }
+
+// More reports whether there is a current entry, loading the next page
+// when the current one is exhausted. It returns false at the end of the
+// chunk and on error (see Err).
+func (r *Reader) More() bool { return r.pos < r.n || r.load() }
+
+// Rep returns the repetition level of the current entry.
+func (r *Reader) Rep() byte { return r.rep[r.pos] }
+
+// Def returns the definition level of the current entry.
+func (r *Reader) Def() byte { return r.def[r.pos] }
+
+// Present reports whether the current entry holds a value.
+func (r *Reader) Present() bool { return r.def[r.pos] == r.leaf.MaxDef }
+
+// Advance consumes the current entry.
+func (r *Reader) Advance() {
+	if r.def[r.pos] == r.leaf.MaxDef {
+		r.val++
+	}
+	r.pos++
+}
+
+// Err returns the error that ended the walk, if any.
+func (r *Reader) Err() error { return r.err }
+
+// Close releases the page being read and the chunk's page reader.
+func (r *Reader) Close() {
+	if r.page != nil {
+		parquet.Release(r.page)
+		r.page = nil
+	}
+	if r.pages != nil {
+		r.pages.Close()
+		r.pages = nil
+	}
+	r.n, r.pos = 0, 0
+	r.done = true
+}
+
+// Int64 returns the current value of an INT64 column.
+func (r *Reader) Int64() int64 {
+	if r.idx != nil {
+		return r.dict.i64[r.idx[r.val]]
+	}
+	return r.i64[r.val]
+}
+
+// Int32 returns the current value of an INT32 column.
+func (r *Reader) Int32() int32 {
+	if r.idx != nil {
+		return r.dict.i32[r.idx[r.val]]
+	}
+	return r.i32[r.val]
+}
+
+// Float64 returns the current value of a DOUBLE column.
+func (r *Reader) Float64() float64 {
+	if r.idx != nil {
+		return r.dict.f64[r.idx[r.val]]
+	}
+	return r.f64[r.val]
+}
+
+// Bool returns the current value of a BOOLEAN column.
+func (r *Reader) Bool() bool {
+	return r.bits[r.val>>3]>>(r.val&7)&1 == 1
+}
+
+// Bytes returns the current value of a BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY
+// column, valid until the next page is loaded.
+func (r *Reader) Bytes() []byte {
+	if r.idx != nil {
+		return r.dict.bytes(r.idx[r.val])
+	}
+	if r.size > 0 {
+		return r.data[r.val*r.size : (r.val+1)*r.size]
+	}
+	return r.data[r.offs[r.val]:r.offs[r.val+1]]
+}
+
+// String returns the current value of a BYTE_ARRAY column as a string.
+// Values of a dictionary share one string per distinct value.
+func (r *Reader) String() string {
+	if r.idx != nil {
+		return r.dict.String(r.idx[r.val])
+	}
+	return string(r.Bytes())
+}
+
+// DictIndex returns the dictionary index of the current value and the
+// page's dictionary; ok is false when the page is not dictionary-encoded.
+func (r *Reader) DictIndex() (i int32, d *Dict, ok bool) {
+	if r.idx == nil {
+		return 0, nil, false
+	}
+	return r.idx[r.val], r.dict, true
+}
+
+// Dictionary reads the chunk's dictionary (before any page, or from the
+// page being read); it returns nil when the chunk has none.
+func (r *Reader) Dictionary() (d *Dict, err error) {
+	fp, ok := r.pages.(*parquet.FilePages)
+	if !ok {
+		return nil, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			d, err = nil, fmt.Errorf("%w: reading dictionary: %v", ErrCorrupt, p)
+		}
+	}()
+	pd, err := fp.ReadDictionary()
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading dictionary: %v", ErrCorrupt, err)
+	}
+	if pd == nil {
+		return nil, nil
+	}
+	return r.dictFor(pd)
+}
+
+// SkipRows consumes the entries of the next n rows; the current entry must
+// start a row (or the chunk be at its end). It returns how many rows were
+// skipped (fewer at the end of the chunk).
+func (r *Reader) SkipRows(n int) int {
+	skipped := 0
+	for r.More() {
+		rep, def := r.rep[r.pos:r.n], r.def[r.pos:r.n]
+		i := 0
+		for ; i < len(rep); i++ {
+			if rep[i] == 0 {
+				if skipped == n {
+					break
+				}
+				skipped++
+			}
+			if def[i] == r.leaf.MaxDef {
+				r.val++
+			}
+		}
+		r.pos += i
+		if i < len(rep) {
+			return skipped
+		}
+	}
+	return skipped
+}
+
+// load reads the next non-empty page and checks it.
+func (r *Reader) load() bool {
+	if r.done || r.err != nil {
+		return false
+	}
+	if r.page != nil {
+		parquet.Release(r.page)
+		r.page = nil
+	}
+	for {
+		p, err := r.readPage()
+		if err == io.EOF {
+			r.done, r.n, r.pos = true, 0, 0
+			return false
+		}
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		if p.NumValues() == 0 {
+			parquet.Release(p)
+			continue
+		}
+		r.page = p
+		if err := r.setPage(p); err != nil {
+			r.fail(err)
+			return false
+		}
+		return true
+	}
+}
+
+func (r *Reader) fail(err error) {
+	if !errors.Is(err, ErrCorrupt) {
+		err = fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	r.err = fmt.Errorf("column %s: %w", pathString(r.leaf.Path), err)
+	r.n, r.pos = 0, 0
+	if r.page != nil {
+		parquet.Release(r.page)
+		r.page = nil
+	}
+}
+
+// readPage is pages.ReadPage with a recover: parquet-go may panic on
+// damaged bytes.
+func (r *Reader) readPage() (p parquet.Page, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			p, err = nil, fmt.Errorf("%w: decoding page: %v", ErrCorrupt, x)
+		}
+	}()
+	return r.pages.ReadPage()
+}
+
+// setPage points the reader at p's levels and values after checking that
+// they agree: as many values as entries at MaxDef, levels within range,
+// dictionary indexes within the dictionary.
+func (r *Reader) setPage(p parquet.Page) (err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("%w: page data: %v", ErrCorrupt, x)
+		}
+	}()
+	n := int(p.NumValues())
+	r.rep, r.def = p.RepetitionLevels(), p.DefinitionLevels()
+	if r.leaf.MaxRep == 0 {
+		r.rep = r.levels(&r.zeros, n, 0)
+	}
+	if r.leaf.MaxDef == 0 {
+		r.def = r.levels(&r.maxes, n, 0)
+	}
+	if len(r.rep) != n || len(r.def) != n {
+		return fmt.Errorf("%w: %d entries but %d repetition and %d definition levels", ErrCorrupt, n, len(r.rep), len(r.def))
+	}
+	present := 0
+	for i := 0; i < n; i++ {
+		if r.rep[i] > r.leaf.MaxRep || r.def[i] > r.leaf.MaxDef {
+			return fmt.Errorf("%w: level above its maximum", ErrCorrupt)
+		}
+		if r.def[i] == r.leaf.MaxDef {
+			present++
+		}
+	}
+	r.i64, r.i32, r.f64, r.bits, r.data, r.offs, r.idx, r.dict, r.size = nil, nil, nil, nil, nil, nil, nil, nil, 0
+	values := p.Data()
+	count := 0
+	if pd := p.Dictionary(); pd != nil {
+		if values.Kind() != encoding.Int32 {
+			return fmt.Errorf("%w: dictionary page without indexes", ErrCorrupt)
+		}
+		d, err := r.dictFor(pd)
+		if err != nil {
+			return err
+		}
+		r.dict, r.idx = d, values.Int32()
+		count = len(r.idx)
+		for _, i := range r.idx {
+			if i < 0 || int(i) >= d.Len() {
+				return fmt.Errorf("%w: dictionary index %d of %d", ErrCorrupt, i, d.Len())
+			}
+		}
+	} else {
+		if values.Kind() != kindOf(r.leaf.Kind) {
+			return fmt.Errorf("%w: page of %s values in a %s column", ErrCorrupt, values.Kind(), r.leaf.Kind)
+		}
+		switch values.Kind() {
+		case encoding.Int64:
+			r.i64 = values.Int64()
+			count = len(r.i64)
+		case encoding.Int32:
+			r.i32 = values.Int32()
+			count = len(r.i32)
+		case encoding.Double:
+			r.f64 = values.Double()
+			count = len(r.f64)
+		case encoding.Boolean:
+			r.bits = values.Boolean()
+			count = present
+			if len(r.bits)*8 < present {
+				return fmt.Errorf("%w: %d boolean bits for %d values", ErrCorrupt, len(r.bits)*8, present)
+			}
+		case encoding.ByteArray:
+			r.data, r.offs = values.ByteArray()
+			count = len(r.offs) - 1
+			if err := checkOffsets(r.offs, len(r.data)); err != nil {
+				return err
+			}
+		case encoding.FixedLenByteArray:
+			r.data, r.size = values.FixedLenByteArray()
+			if r.size <= 0 {
+				return fmt.Errorf("%w: fixed-length values of size %d", ErrCorrupt, r.size)
+			}
+			count = len(r.data) / r.size
+		default:
+			return fmt.Errorf("%w: unsupported physical type %s", ErrCorrupt, values.Kind())
+		}
+	}
+	if count != present {
+		return fmt.Errorf("%w: %d values for %d defined entries", ErrCorrupt, count, present)
+	}
+	r.n, r.pos, r.val = n, 0, 0
+	return nil
+}
+
+// levels returns a slice of n copies of v, reusing *buf.
+func (r *Reader) levels(buf *[]byte, n int, v byte) []byte {
+	if cap(*buf) < n {
+		*buf = make([]byte, n)
+		if v != 0 {
+			for i := range *buf {
+				(*buf)[i] = v
+			}
+		}
+	}
+	return (*buf)[:n]
+}
+
+func checkOffsets(offs []uint32, size int) error {
+	if len(offs) == 0 {
+		return fmt.Errorf("%w: byte array page without offsets", ErrCorrupt)
+	}
+	prev := uint32(0)
+	for _, o := range offs {
+		if o < prev || int64(o) > int64(size) {
+			return fmt.Errorf("%w: byte array offsets out of order", ErrCorrupt)
+		}
+		prev = o
+	}
+	return nil
+}
+
+// kindOf maps a parquet physical type to the encoding kind of its values.
+func kindOf(k parquet.Kind) encoding.Kind {
+	switch k {
+	case parquet.Boolean:
+		return encoding.Boolean
+	case parquet.Int32:
+		return encoding.Int32
+	case parquet.Int64:
+		return encoding.Int64
+	case parquet.Int96:
+		return encoding.Int96
+	case parquet.Float:
+		return encoding.Float
+	case parquet.Double:
+		return encoding.Double
+	case parquet.ByteArray:
+		return encoding.ByteArray
+	case parquet.FixedLenByteArray:
+		return encoding.FixedLenByteArray
+	}
+	return encoding.Undefined
+}
+
+func pathString(p []string) string {
+	s := ""
+	for i, e := range p {
+		if i > 0 {
+			s += "."
+		}
+		s += e
+	}
+	return s
+}
+
+// dictFor converts a parquet dictionary once per chunk.
+func (r *Reader) dictFor(pd parquet.Dictionary) (*Dict, error) {
+	if d, ok := r.dicts[pd]; ok {
+		return d, nil
+	}
+	d, err := newDict(pd, r.leaf.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if r.dicts == nil {
+		r.dicts = map[parquet.Dictionary]*Dict{}
+	}
+	r.dicts[pd] = d
+	return d, nil
+}
+
+// Dict is a column chunk's dictionary, its values copied out of
+// parquet-go's buffers.
+type Dict struct {
+	n    int
+	i64  []int64
+	i32  []int32
+	f64  []float64
+	data []byte
+	offs []uint32
+	strs []string // converted lazily, one string per value
+	made []bool
+}
+
+func newDict(pd parquet.Dictionary, kind parquet.Kind) (*Dict, error) {
+	d := &Dict{n: pd.Len()}
+	if d.n < 0 || d.n > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: dictionary of %d values", ErrCorrupt, d.n)
+	}
+	if d.n == 0 {
+		return d, nil
+	}
+	values := pd.Page().Data()
+	switch values.Kind() {
+	case encoding.Int64:
+		d.i64 = append([]int64(nil), values.Int64()...)
+		if len(d.i64) != d.n {
+			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
+		}
+	case encoding.Int32:
+		d.i32 = append([]int32(nil), values.Int32()...)
+		if len(d.i32) != d.n {
+			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
+		}
+	case encoding.Double:
+		d.f64 = append([]float64(nil), values.Double()...)
+		if len(d.f64) != d.n {
+			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
+		}
+	case encoding.ByteArray:
+		data, offs := values.ByteArray()
+		if len(offs) != d.n+1 {
+			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
+		}
+		if err := checkOffsets(offs, len(data)); err != nil {
+			return nil, err
+		}
+		d.data = append([]byte(nil), data...)
+		d.offs = append([]uint32(nil), offs...)
+		d.strs = make([]string, d.n)
+		d.made = make([]bool, d.n)
+	case encoding.FixedLenByteArray:
+		data, size := values.FixedLenByteArray()
+		if size <= 0 || len(data) != size*d.n {
+			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
+		}
+		d.data = append([]byte(nil), data...)
+		d.offs = make([]uint32, d.n+1)
+		for i := range d.offs {
+			d.offs[i] = uint32(i * size)
+		}
+		d.strs = make([]string, d.n)
+		d.made = make([]bool, d.n)
+	default:
+		return nil, fmt.Errorf("%w: dictionary of %s values", ErrCorrupt, values.Kind())
+	}
+	if kindOf(kind) != values.Kind() {
+		return nil, fmt.Errorf("%w: dictionary of %s values in a %s column", ErrCorrupt, values.Kind(), kind)
+	}
+	return d, nil
+}
+
+// Len returns the number of values.
+func (d *Dict) Len() int { return d.n }
+
+func (d *Dict) bytes(i int32) []byte { return d.data[d.offs[i]:d.offs[i+1]] }
+
+// String returns value i of a byte-array dictionary.
+func (d *Dict) String(i int32) string {
+	if !d.made[i] {
+		d.strs[i] = string(d.bytes(i))
+		d.made[i] = true
+	}
+	return d.strs[i]
+}
+
+// Int64 returns value i of an INT64 dictionary.
+func (d *Dict) Int64(i int32) int64 { return d.i64[i] }

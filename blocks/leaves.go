@@ -1,0 +1,192 @@
+package blocks
+
+import (
+	"fmt"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tracectl/tracectl/blocks/column"
+)
+
+// The leaf columns of data.parquet that the column readers use, resolved
+// by path against each file's own schema (a file written by another
+// vParquet4 writer may order its columns differently or lack optional
+// ones). Element depths (the number of repeated ancestors): trace 0,
+// resource spans 1, scope spans 2, spans 3, span events and links 4;
+// attributes sit one level below their owner and attribute value lists one
+// level below the attribute.
+
+// Depths of the nested elements.
+const (
+	depthRS    = 1
+	depthSS    = 2
+	depthSpan  = 3
+	depthEvent = 4 // also links
+)
+
+func path(parts ...[]string) []string {
+	var p []string
+	for _, x := range parts {
+		p = append(p, x...)
+	}
+	return p
+}
+
+var (
+	pathRS       = []string{"rs", "list", "element"}
+	pathResource = path(pathRS, []string{"Resource"})
+	pathSS       = path(pathRS, []string{"ss", "list", "element"})
+	pathScope    = path(pathSS, []string{"Scope"})
+	pathSpan     = path(pathSS, []string{"Spans", "list", "element"})
+	pathEvent    = path(pathSpan, []string{"Events", "list", "element"})
+	pathLink     = path(pathSpan, []string{"Links", "list", "element"})
+)
+
+// leaf is a resolved column; ok is false when the file has no such column.
+type leaf struct {
+	column.Leaf
+	ok bool
+}
+
+func lookupLeaf(s *parquet.Schema, p []string) leaf {
+	l, ok := column.Lookup(s, p...)
+	return leaf{l, ok}
+}
+
+// attrLeaves are the columns of one generic attribute group (resource,
+// scope, span, event or link Attrs) in either layout.
+type attrLeaves struct {
+	key, isArray, valueType   leaf
+	str, ints, doubles, bools leaf
+	unsupported               leaf // ValueUnsupported, or ValueDropped in the legacy layout
+	depth                     int  // depth of the attribute element
+}
+
+func lookupAttrs(s *parquet.Schema, owner []string, l layout) attrLeaves {
+	base := path(owner, []string{"Attrs", "list", "element"})
+	list := func(name string) leaf { return lookupLeaf(s, path(base, []string{name, "list", "element"})) }
+	a := attrLeaves{
+		key:     lookupLeaf(s, path(base, []string{"Key"})),
+		str:     list("Value"),
+		ints:    list("ValueInt"),
+		doubles: list("ValueDouble"),
+		bools:   list("ValueBool"),
+	}
+	if l == layoutLegacy {
+		a.valueType = lookupLeaf(s, path(base, []string{"ValueType"}))
+		a.unsupported = lookupLeaf(s, path(base, []string{"ValueDropped"}))
+	} else {
+		a.isArray = lookupLeaf(s, path(base, []string{"IsArray"}))
+		a.unsupported = lookupLeaf(s, path(base, []string{"ValueUnsupported"}))
+	}
+	a.depth = int(a.key.MaxRep)
+	return a
+}
+
+// fileLeaves are the columns of one file the readers know.
+type fileLeaves struct {
+	traceID, traceStart, traceEnd leaf
+
+	serviceName, resDropped leaf
+	resStatic               [numResourceStatic]leaf
+	resDedicated            [maxDedicated]leaf
+	resAttrs                attrLeaves
+
+	scopeName, scopeVersion, scopeDropped leaf
+	scopeAttrs                            attrLeaves
+
+	spanID, parentSpanID, parentID, nestedLeft, nestedRight leaf
+	name, kind, traceState, start, duration                 leaf
+	statusCode, statusMessage                               leaf
+	spanDropped, eventsDropped, linksDropped                leaf
+	httpMethod, httpURL, httpStatus                         leaf
+	spanDedicated                                           [maxDedicated]leaf
+	spanAttrs                                               attrLeaves
+
+	eventTime, eventName, eventDropped leaf
+	eventAttrs                         attrLeaves
+
+	linkTraceID, linkSpanID, linkTraceState, linkDropped leaf
+	linkAttrs                                            attrLeaves
+}
+
+var resourceStaticColumns = [numResourceStatic]string{
+	"Cluster", "Namespace", "Pod", "Container",
+	"K8sClusterName", "K8sNamespaceName", "K8sPodName", "K8sContainerName",
+}
+
+func dedicatedColumn(i int) string { return fmt.Sprintf("String%02d", i+1) }
+
+// resolveLeaves looks every known column up in s. The columns that give a
+// trace its structure must exist and sit at their depth.
+func resolveLeaves(s *parquet.Schema, l layout) (*fileLeaves, error) {
+	at := func(base []string, name ...string) leaf { return lookupLeaf(s, path(base, name)) }
+	f := &fileLeaves{
+		traceID:    at(nil, "TraceID"),
+		traceStart: at(nil, "StartTimeUnixNano"),
+		traceEnd:   at(nil, "EndTimeUnixNano"),
+
+		serviceName: at(pathResource, "ServiceName"),
+		resDropped:  at(pathResource, "DroppedAttributesCount"),
+		resAttrs:    lookupAttrs(s, pathResource, l),
+
+		scopeName:    at(pathScope, "Name"),
+		scopeVersion: at(pathScope, "Version"),
+		scopeDropped: at(pathScope, "DroppedAttributesCount"),
+		scopeAttrs:   lookupAttrs(s, pathScope, l),
+
+		spanID:        at(pathSpan, "SpanID"),
+		parentSpanID:  at(pathSpan, "ParentSpanID"),
+		parentID:      at(pathSpan, "ParentID"),
+		nestedLeft:    at(pathSpan, "NestedSetLeft"),
+		nestedRight:   at(pathSpan, "NestedSetRight"),
+		name:          at(pathSpan, "Name"),
+		kind:          at(pathSpan, "Kind"),
+		traceState:    at(pathSpan, "TraceState"),
+		start:         at(pathSpan, "StartTimeUnixNano"),
+		duration:      at(pathSpan, "DurationNano"),
+		statusCode:    at(pathSpan, "StatusCode"),
+		statusMessage: at(pathSpan, "StatusMessage"),
+		spanDropped:   at(pathSpan, "DroppedAttributesCount"),
+		eventsDropped: at(pathSpan, "DroppedEventsCount"),
+		linksDropped:  at(pathSpan, "DroppedLinksCount"),
+		httpMethod:    at(pathSpan, "HttpMethod"),
+		httpURL:       at(pathSpan, "HttpUrl"),
+		httpStatus:    at(pathSpan, "HttpStatusCode"),
+		spanAttrs:     lookupAttrs(s, pathSpan, l),
+
+		eventTime:    at(pathEvent, "TimeSinceStartNano"),
+		eventName:    at(pathEvent, "Name"),
+		eventDropped: at(pathEvent, "DroppedAttributesCount"),
+		eventAttrs:   lookupAttrs(s, pathEvent, l),
+
+		linkTraceID:    at(pathLink, "TraceID"),
+		linkSpanID:     at(pathLink, "SpanID"),
+		linkTraceState: at(pathLink, "TraceState"),
+		linkDropped:    at(pathLink, "DroppedAttributesCount"),
+		linkAttrs:      lookupAttrs(s, pathLink, l),
+	}
+	for i, name := range resourceStaticColumns {
+		f.resStatic[i] = at(pathResource, name)
+	}
+	for i := range maxDedicated {
+		f.resDedicated[i] = at(pathResource, "DedicatedAttributes", dedicatedColumn(i))
+		f.spanDedicated[i] = at(pathSpan, "DedicatedAttributes", dedicatedColumn(i))
+	}
+	need := []struct {
+		name  string
+		l     leaf
+		depth int
+	}{
+		{"TraceID", f.traceID, 0},
+		{"span StartTimeUnixNano", f.start, depthSpan},
+		{"Resource ServiceName", f.serviceName, depthRS},
+		{"Scope Name", f.scopeName, depthSS},
+	}
+	for _, n := range need {
+		if !n.l.ok || int(n.l.MaxRep) != n.depth {
+			return nil, fmt.Errorf("%w: column %s missing or not at depth %d", column.ErrCorrupt, n.name, n.depth)
+		}
+	}
+	return f, nil
+}
