@@ -551,8 +551,11 @@ type blockIterator struct {
 	// (a group without those services may hold part of a split trace).
 	split map[model.TraceID]bool
 	// stream reads row groups a window of each column chunk at a time
-	// (pfile.streamGroup) instead of prefetching them whole.
+	// instead of prefetching them whole.
 	stream bool
+	// filter applies req.Filter to rows (only where no copy of a trace in
+	// another block can change its outcome: see split).
+	filter bool
 	// endGroup, when positive, ends the iteration before that row group
 	// (with group set to the one before the first, the iterator covers a
 	// range of row groups).
@@ -723,6 +726,9 @@ func (it *blockIterator) produce(ctx context.Context) {
 			send(traceBatch{err: err})
 			return
 		}
+		if rows == nil {
+			continue // no row passes the filter
+		}
 		for {
 			if !acquire() {
 				rows.close()
@@ -782,7 +788,7 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 // fetched at once or, for a streaming iterator and a row group larger than
 // streamAbove, a window of each column chunk at a time.
 func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
-	return f.openTraces(g, it.block.codec, it.req, it.stream, nil)
+	return f.openTraces(g, it.block.codec, it.req, it.stream, it.filter, it.split)
 }
 
 // streamAbove is the row-group size above which a streaming iterator

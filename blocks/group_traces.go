@@ -35,25 +35,84 @@ func (p *pfile) columnsFor(g int, fields *store.Fields) []byteRange {
 	return rs
 }
 
-// openTraces starts reading row group g for req (its projection and time
-// range; nil: everything). The needed column chunks are fetched at once
-// (coalesced ranged reads), or, with stream and a row group larger than
-// streamAbove, a window of each chunk at a time. sel, when not nil, says
-// which rows of the group to build.
-func (p *pfile) openTraces(g int, c *codec, req *store.Request, stream bool, sel []bool) (*groupTraces, error) {
+// openTraces starts reading row group g for req (its projection, time
+// range and, with filter, its Filter; nil req: everything). The needed
+// column chunks are fetched with coalesced ranged reads, the filter's
+// first: when no row passes it, nothing else is read and the result is
+// nil. With stream and a row group larger than streamAbove, chunks are
+// read a window at a time instead (no filter then). Rows of traces in
+// split are built whatever the filter says: their copies must be merged
+// before anything is decided.
+func (p *pfile) openTraces(g int, c *codec, req *store.Request, stream, filter bool, split map[model.TraceID]bool) (*groupTraces, error) {
 	var fields *store.Fields
+	var cond *store.TraceCond
 	if req != nil {
 		fields = req.Fields
+		if filter && req.Filter != nil && req.Filter.Cond != nil {
+			cond = req.Filter.Cond
+		}
 	}
 	chunks := p.columnsFor(g, fields)
-	if _, n := p.groupRange(g); stream && n > streamAbove {
+	if _, n := p.groupRange(g); stream && n > streamAbove && cond == nil {
 		p.r.stream(chunks)
-	} else if err := p.r.prefetchRanges(coalesce(chunks, maxChunkGap)); err != nil {
+		a := newGroupAssembler(p, g, c, fields)
+		a.req = req
+		return &groupTraces{p: p, a: a}, nil
+	}
+	var sel []bool
+	if cond != nil {
+		var fc []byteRange
+		for _, col := range filterColumns(p.leaves, c, cond) {
+			fc = append(fc, p.chunkRange(g, col))
+		}
+		if len(split) > 0 {
+			fc = append(fc, p.chunkRange(g, p.leaves.traceID.Index))
+		}
+		if err := p.r.prefetchRanges(coalesce(sortRanges(fc), maxChunkGap)); err != nil {
+			return nil, err
+		}
+		rows, err := p.filterRows(g, c, cond)
+		if err == nil && len(split) > 0 && p.mayHoldAny(g, split) {
+			err = p.markSplit(g, rows, split)
+		}
+		if err != nil {
+			p.r.release()
+			return nil, err
+		}
+		any := false
+		for _, ok := range rows {
+			any = any || ok
+		}
+		if !any {
+			p.r.release()
+			return nil, nil
+		}
+		sel = rows
+	}
+	if err := p.r.fetchMore(coalesce(chunks, maxChunkGap)); err != nil {
+		p.r.release()
 		return nil, err
 	}
 	a := newGroupAssembler(p, g, c, fields)
 	a.req = req
 	return &groupTraces{p: p, a: a, sel: sel}, nil
+}
+
+func sortRanges(rs []byteRange) []byteRange {
+	sort.Slice(rs, func(a, b int) bool { return rs[a].off < rs[b].off })
+	return rs
+}
+
+// markSplit sets the rows of traces in split.
+func (p *pfile) markSplit(g int, rows []bool, split map[model.TraceID]bool) error {
+	i := 0
+	return eachTraceID(p.file.RowGroups()[g], func(id model.TraceID, ok bool) bool {
+		if ok && i < len(rows) && split[id] {
+			rows[i] = true
+		}
+		i++
+		return true
+	})
 }
 
 // next returns the next trace, or nil at the end of the group.

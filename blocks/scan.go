@@ -247,7 +247,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			file, filePos = f, pos
 		}
 		bi := task.iterator(it.ctx, b, file)
-		bi.req, bi.split = &req, it.split
+		bi.req, bi.split, bi.filter = &req, it.split, true
 		out := make([]*model.Trace, 0, parallelBatch)
 		for bi.Next() {
 			t := bi.At()

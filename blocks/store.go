@@ -483,10 +483,13 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request)
 	if n := s.Concurrency(); n > 1 && len(cand) > 0 {
 		sem = make(chan struct{}, n)
 	}
+	// A filter may drop a block's copy of a trace only when no other
+	// block holds part of it.
+	filter := len(cand) <= 1 || idRangesDisjoint(cand)
 	its := make([]*blockIterator, 0, len(cand))
 	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
-		it.req, it.pos = &req, i
+		it.req, it.pos, it.filter = &req, i, filter
 		it.sem = sem
 		its = append(its, it)
 	}

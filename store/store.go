@@ -37,6 +37,9 @@ type Request struct {
 	// span whose resource service.name is one of these: a source may leave
 	// out other traces (and skip data that cannot hold such spans).
 	Services []string
+	// Filter, when not nil, is a condition every trace the reader wants
+	// passes: a source may leave out the others (see Filter).
+	Filter *Filter
 }
 
 // Fields names the optional parts of spans. Span and trace IDs, parent

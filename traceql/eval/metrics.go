@@ -206,7 +206,8 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 		services = nil
 	}
 	fields := FieldsOf(root)
-	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: services}
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: services,
+		Filter: FilterOf(root)}
 	it, err := src.Traces(ctx, req)
 	if err != nil {
 		return nil, err

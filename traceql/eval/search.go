@@ -130,7 +130,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	// Results are ranked by start time, so the source may stream traces in
 	// any order (which bounds a block store's memory).
 	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true,
-		Services: RequiredServices(root)}
+		Services: RequiredServices(root), Filter: FilterOf(root)}
 	it, err := src.Traces(ctx, req)
 	if err != nil {
 		return nil, err

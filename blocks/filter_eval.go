@@ -1,0 +1,713 @@
+package blocks
+
+import (
+	"fmt"
+
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// groupFilter evaluates a store.Filter on the columns of one row group,
+// without building any trace: span conditions become one boolean per span
+// of the group, computed a column at a time (string tests once per
+// dictionary value), then folded into one boolean per row. Its results
+// agree with store.TraceCond.Match on the traces the assembler builds
+// (TestFilterRows holds it to that).
+type groupFilter struct {
+	p     *pfile
+	g     int
+	codec *codec
+	nrows int
+
+	// The group's spans, from the span start column: row, resource spans
+	// and scope spans of each span, and its start and duration.
+	spanRow, spanRS, spanSS []int32
+	start                   []uint64
+	dur                     []uint64 // read on demand
+	nrs, nss                int
+}
+
+// filterColumns lists the file columns evaluating c reads.
+func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
+	seen := map[int]bool{}
+	var cols []int
+	add := func(ls ...leaf) {
+		for _, x := range ls {
+			if x.ok && !seen[x.Index] {
+				seen[x.Index] = true
+				cols = append(cols, x.Index)
+			}
+		}
+	}
+	addAttrs := func(a attrLeaves) {
+		add(a.key, a.isArray, a.valueType, a.str, a.ints, a.doubles, a.bools, a.unsupported)
+	}
+	add(l.start)
+	var span func(s *store.SpanCond)
+	span = func(s *store.SpanCond) {
+		for _, a := range s.Args {
+			span(a)
+		}
+		if s.Op != store.OpTest {
+			return
+		}
+		switch s.Field.Kind {
+		case store.FieldSpanName:
+			add(l.name)
+		case store.FieldSpanStatus:
+			add(l.statusCode)
+		case store.FieldSpanStatusMessage:
+			add(l.statusMessage)
+		case store.FieldSpanKind:
+			add(l.kind)
+		case store.FieldSpanDuration, store.FieldTraceDuration:
+			add(l.duration)
+		case store.FieldSpanAttr:
+			addAttrs(l.spanAttrs)
+			for _, x := range spanSpecial(l, c, s.Field.Name) {
+				add(x.leaf)
+			}
+		case store.FieldResourceAttr:
+			addAttrs(l.resAttrs)
+			for _, x := range resourceSpecial(l, c, s.Field.Name) {
+				add(x.leaf)
+			}
+		case store.FieldScopeAttr:
+			addAttrs(l.scopeAttrs)
+		case store.FieldEventAttr:
+			addAttrs(l.eventAttrs)
+		case store.FieldLinkAttr:
+			addAttrs(l.linkAttrs)
+		}
+	}
+	var trace func(t *store.TraceCond)
+	trace = func(t *store.TraceCond) {
+		if t.Span != nil {
+			span(t.Span)
+		}
+		for _, a := range t.Args {
+			trace(a)
+		}
+	}
+	trace(cond)
+	return cols
+}
+
+// special is a column that holds some values of one attribute outside the
+// generic list (a static or dedicated column), read when the generic list
+// has none.
+type special struct {
+	leaf leaf
+	// nonEmpty: an empty string means no value (ServiceName).
+	nonEmpty bool
+	isInt    bool
+}
+
+func spanSpecial(l *fileLeaves, c *codec, name string) []special {
+	var out []special
+	switch name {
+	case keyHTTPMethod:
+		out = append(out, special{leaf: l.httpMethod})
+	case keyHTTPURL:
+		out = append(out, special{leaf: l.httpURL})
+	case keyHTTPStatusCode:
+		out = append(out, special{leaf: l.httpStatus, isInt: true})
+	}
+	if slot, ok := c.spanSlots[name]; ok {
+		out = append(out, special{leaf: l.spanDedicated[slot]})
+	}
+	return out
+}
+
+func resourceSpecial(l *fileLeaves, c *codec, name string) []special {
+	var out []special
+	if name == model.ServiceNameKey {
+		out = append(out, special{leaf: l.serviceName, nonEmpty: true})
+	}
+	for i, key := range resourceStatic {
+		if key == name {
+			out = append(out, special{leaf: l.resStatic[i]})
+		}
+	}
+	if slot, ok := c.resSlots[name]; ok {
+		out = append(out, special{leaf: l.resDedicated[slot]})
+	}
+	return out
+}
+
+// filterRows evaluates cond on row group g: one boolean per row.
+func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond) ([]bool, error) {
+	gf := &groupFilter{p: p, g: g, codec: c, nrows: int(p.file.RowGroups()[g].NumRows())}
+	if err := gf.structure(); err != nil {
+		return nil, gf.wrap(err)
+	}
+	rows, err := gf.trace(cond)
+	if err != nil {
+		return nil, gf.wrap(err)
+	}
+	return rows, nil
+}
+
+func (gf *groupFilter) wrap(err error) error {
+	return fmt.Errorf("%s: row group %d: %w", gf.p.r.key, gf.g, err)
+}
+
+func (gf *groupFilter) reader(l leaf) *column.Reader {
+	return column.NewReader(gf.p.file.RowGroups()[gf.g].ColumnChunks()[l.Index], l.Leaf)
+}
+
+// structure walks the span start column of every row.
+func (gf *groupFilter) structure() error {
+	r := gf.reader(gf.p.leaves.start)
+	defer r.Close()
+	w := walker(r, gf.nrows, nil)
+	for w.step() {
+		if w.has(depthSpan) {
+			gf.spanRow = append(gf.spanRow, w.cur[0])
+			gf.spanRS = append(gf.spanRS, w.cur[depthRS])
+			gf.spanSS = append(gf.spanSS, w.cur[depthSS])
+			gf.start = append(gf.start, uint64(r.Int64()))
+		}
+		r.Advance()
+	}
+	if err := w.finish(gf.nrows, depthSpan, int32(len(gf.spanRow))); err != nil {
+		return err
+	}
+	gf.nrs, gf.nss = int(w.made[depthRS]), int(w.made[depthSS])
+	return nil
+}
+
+func (gf *groupFilter) trace(c *store.TraceCond) ([]bool, error) {
+	out := make([]bool, gf.nrows)
+	switch c.Op {
+	case store.OpTrue:
+		fillBools(out, true)
+	case store.OpAny:
+		spans, err := gf.span(c.Span)
+		if err != nil {
+			return nil, err
+		}
+		for s, ok := range spans {
+			if ok {
+				out[gf.spanRow[s]] = true
+			}
+		}
+	case store.OpAnd, store.OpOr:
+		and := c.Op == store.OpAnd
+		fillBools(out, and)
+		for _, a := range c.Args {
+			rows, err := gf.trace(a)
+			if err != nil {
+				return nil, err
+			}
+			combine(out, rows, and)
+		}
+	default:
+		return nil, fmt.Errorf("unknown trace condition %d", c.Op)
+	}
+	return out, nil
+}
+
+func fillBools(b []bool, v bool) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// combine folds src into dst with and (or or).
+func combine(dst, src []bool, and bool) {
+	if and {
+		for i := range dst {
+			dst[i] = dst[i] && src[i]
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = dst[i] || src[i]
+	}
+}
+
+// span evaluates c on every span of the group.
+func (gf *groupFilter) span(c *store.SpanCond) ([]bool, error) {
+	n := len(gf.spanRow)
+	switch c.Op {
+	case store.OpTrue:
+		out := make([]bool, n)
+		fillBools(out, true)
+		return out, nil
+	case store.OpAnd, store.OpOr:
+		and := c.Op == store.OpAnd
+		out := make([]bool, n)
+		fillBools(out, and)
+		for _, a := range c.Args {
+			x, err := gf.span(a)
+			if err != nil {
+				return nil, err
+			}
+			combine(out, x, and)
+		}
+		return out, nil
+	case store.OpNot:
+		x, err := gf.span(c.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		for i := range x {
+			x[i] = !x[i]
+		}
+		return x, nil
+	case store.OpTest:
+		return gf.test(c)
+	}
+	return nil, fmt.Errorf("unknown span condition %d", c.Op)
+}
+
+func (gf *groupFilter) test(c *store.SpanCond) ([]bool, error) {
+	l := gf.p.leaves
+	switch c.Field.Kind {
+	case store.FieldSpanName:
+		return gf.spanStrings(l.name, c.Test)
+	case store.FieldSpanStatusMessage:
+		return gf.spanStrings(l.statusMessage, c.Test)
+	case store.FieldSpanStatus:
+		return gf.spanInts(l.statusCode, c.Test)
+	case store.FieldSpanKind:
+		return gf.spanInts(l.kind, c.Test)
+	case store.FieldSpanDuration:
+		if err := gf.durations(); err != nil {
+			return nil, err
+		}
+		out := make([]bool, len(gf.spanRow))
+		for s := range out {
+			out[s] = c.Test(model.IntValue(int64(spanDuration(gf.start[s], gf.dur[s]))), true)
+		}
+		return out, nil
+	case store.FieldTraceDuration:
+		if err := gf.durations(); err != nil {
+			return nil, err
+		}
+		start, end := gf.traceRanges()
+		out := make([]bool, len(gf.spanRow))
+		memo := map[int32]bool{}
+		for s, row := range gf.spanRow {
+			v, ok := memo[row]
+			if !ok {
+				v = c.Test(model.IntValue(int64(end[row]-start[row])), true)
+				memo[row] = v
+			}
+			out[s] = v
+		}
+		return out, nil
+	case store.FieldSpanAttr:
+		owners, err := gf.attr(l.spanAttrs, depthSpan, len(gf.spanRow), c, spanSpecial(l, gf.codec, c.Field.Name))
+		return owners, err
+	case store.FieldResourceAttr:
+		owners, err := gf.attr(l.resAttrs, depthRS, gf.nrs, c, resourceSpecial(l, gf.codec, c.Field.Name))
+		if err != nil {
+			return nil, err
+		}
+		return broadcast(owners, gf.spanRS), nil
+	case store.FieldScopeAttr:
+		owners, err := gf.attr(l.scopeAttrs, depthSS, gf.nss, c, nil)
+		if err != nil {
+			return nil, err
+		}
+		return broadcast(owners, gf.spanSS), nil
+	case store.FieldEventAttr:
+		return gf.nestedAttr(l.eventAttrs, c)
+	case store.FieldLinkAttr:
+		return gf.nestedAttr(l.linkAttrs, c)
+	}
+	return nil, fmt.Errorf("unknown field %d", c.Field.Kind)
+}
+
+// spanDuration is model.Span.Duration of a stored span, whose end is
+// start + duration (wrapping as the assembler's does).
+func spanDuration(start, dur uint64) uint64 {
+	if start+dur < start {
+		return 0
+	}
+	return dur
+}
+
+func broadcast(owners []bool, ownerOf []int32) []bool {
+	out := make([]bool, len(ownerOf))
+	for s, o := range ownerOf {
+		out[s] = owners[o]
+	}
+	return out
+}
+
+// durations reads the span duration column once.
+func (gf *groupFilter) durations() error {
+	if gf.dur != nil {
+		return nil
+	}
+	gf.dur = make([]uint64, len(gf.spanRow))
+	l := gf.p.leaves.duration
+	if !l.ok {
+		return nil
+	}
+	r := gf.reader(l)
+	defer r.Close()
+	return fill(r, gf.nrows, nil, depthSpan, gf.dur, getUint64)
+}
+
+// traceRanges returns each row's earliest span start and latest span end
+// (model.Trace.TimeRange of the assembled trace).
+func (gf *groupFilter) traceRanges() (start, end []uint64) {
+	start, end = make([]uint64, gf.nrows), make([]uint64, gf.nrows)
+	seen := make([]bool, gf.nrows)
+	for s, row := range gf.spanRow {
+		st := gf.start[s]
+		e := st + gf.dur[s]
+		if e < st {
+			e = st
+		}
+		if !seen[row] || st < start[row] {
+			start[row] = st
+		}
+		if !seen[row] || e > end[row] {
+			end[row] = e
+		}
+		seen[row] = true
+	}
+	return start, end
+}
+
+// memoTest caches a test per dictionary value of a string column.
+type memoTest struct {
+	test  func(model.Value, bool) bool
+	dicts map[*column.Dict][]int8 // 0 unknown, 1 true, 2 false
+}
+
+func newMemo(test func(model.Value, bool) bool) *memoTest {
+	return &memoTest{test: test, dicts: map[*column.Dict][]int8{}}
+}
+
+// str tests the current string value of r.
+func (m *memoTest) str(r *column.Reader) bool {
+	i, d, ok := r.DictIndex()
+	if !ok {
+		return m.test(model.StringValue(r.String()), true)
+	}
+	memo := m.dicts[d]
+	if memo == nil {
+		memo = make([]int8, d.Len())
+		m.dicts[d] = memo
+	}
+	if memo[i] == 0 {
+		memo[i] = 2
+		if m.test(model.StringValue(d.String(i)), true) {
+			memo[i] = 1
+		}
+	}
+	return memo[i] == 1
+}
+
+func (gf *groupFilter) spanStrings(l leaf, test func(model.Value, bool) bool) ([]bool, error) {
+	out := make([]bool, len(gf.spanRow))
+	if !l.ok {
+		for s := range out {
+			out[s] = test(model.StringValue(""), true)
+		}
+		return out, nil
+	}
+	r := gf.reader(l)
+	defer r.Close()
+	m := newMemo(test)
+	err := fill(r, gf.nrows, nil, depthSpan, out, m.str)
+	return out, err
+}
+
+func (gf *groupFilter) spanInts(l leaf, test func(model.Value, bool) bool) ([]bool, error) {
+	out := make([]bool, len(gf.spanRow))
+	memo := map[int64]bool{}
+	get := func(v int64) bool {
+		r, ok := memo[v]
+		if !ok {
+			r = test(model.IntValue(v), true)
+			memo[v] = r
+		}
+		return r
+	}
+	if !l.ok {
+		for s := range out {
+			out[s] = get(0)
+		}
+		return out, nil
+	}
+	r := gf.reader(l)
+	defer r.Close()
+	err := fill(r, gf.nrows, nil, depthSpan, out, func(r *column.Reader) bool { return get(r.Int64()) })
+	return out, err
+}
+
+// attrHit is the first generic attribute with the tested name of one owner.
+type attrHit struct {
+	owner int32 // owner element
+	attr  int32 // attribute element
+	span  int32 // span of the owner (events and links)
+}
+
+// attr evaluates c on the attribute of each owner at ownerDepth (owners
+// of them): the first generic attribute named c.Field.Name, else the
+// special columns in order, else absent.
+func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.SpanCond, specials []special) ([]bool, error) {
+	out := make([]bool, owners)
+	decided := make([]bool, owners)
+	hits, vals, err := gf.attrHits(al, ownerDepth, c.Field.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := gf.testHits(hits, vals, c.Test, func(h attrHit, ok bool) {
+		out[h.owner], decided[h.owner] = ok, true
+	}); err != nil {
+		return nil, err
+	}
+	for _, sp := range specials {
+		if !sp.leaf.ok {
+			continue
+		}
+		r := gf.reader(sp.leaf)
+		m := newMemo(c.Test)
+		w := walker(r, gf.nrows, nil)
+		maxDef := r.Leaf().MaxDef
+		for w.step() {
+			if w.has(ownerDepth) && w.def == maxDef {
+				o := w.cur[ownerDepth]
+				if !decided[o] {
+					switch {
+					case sp.isInt:
+						out[o], decided[o] = c.Test(model.IntValue(r.Int64()), true), true
+					case sp.nonEmpty && len(r.Bytes()) == 0:
+					default:
+						out[o], decided[o] = m.str(r), true
+					}
+				}
+			}
+			r.Advance()
+		}
+		err := w.finish(gf.nrows, ownerDepth, int32(owners))
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	absent := c.Test(model.Value{}, false)
+	for o := range out {
+		if !decided[o] {
+			out[o] = absent
+		}
+	}
+	return out, nil
+}
+
+// nestedAttr evaluates an event or link attribute test: a span passes when
+// one of its events (links) has the attribute with a passing value.
+func (gf *groupFilter) nestedAttr(al attrLeaves, c *store.SpanCond) ([]bool, error) {
+	out := make([]bool, len(gf.spanRow))
+	hits, vals, err := gf.attrHits(al, depthEvent, c.Field.Name)
+	if err != nil {
+		return nil, err
+	}
+	err = gf.testHits(hits, vals, c.Test, func(h attrHit, ok bool) {
+		if ok {
+			out[h.span] = true
+		}
+	})
+	return out, err
+}
+
+// keyAbsent reports whether the key column chunk cannot hold name: every
+// data page is dictionary-encoded and the dictionary lacks it.
+func (gf *groupFilter) keyAbsent(l leaf, name string) (bool, error) {
+	meta := gf.p.file.Metadata().RowGroups[gf.g].Columns[l.Index].MetaData
+	if len(meta.EncodingStats) == 0 {
+		return false, nil
+	}
+	for _, st := range meta.EncodingStats {
+		if (st.PageType == format.DataPage || st.PageType == format.DataPageV2) && st.Count > 0 &&
+			st.Encoding != format.RLEDictionary && st.Encoding != 2 /* PLAIN_DICTIONARY, deprecated but written by old writers */ {
+			return false, nil
+		}
+	}
+	r := gf.reader(l)
+	defer r.Close()
+	d, err := r.Dictionary()
+	if err != nil || d == nil {
+		return false, err
+	}
+	for i := 0; i < d.Len(); i++ {
+		if d.String(int32(i)) == name {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// attrHits finds the first attribute named name of every owner at
+// ownerDepth that has one, and reads those attributes' values.
+func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string) ([]attrHit, *attrBuf, error) {
+	if !al.key.ok {
+		return nil, nil, nil
+	}
+	d := al.depth
+	if d != ownerDepth+1 {
+		return nil, nil, fmt.Errorf("%w: attribute column %v at depth %d under depth %d", column.ErrCorrupt, al.key.Path, d, ownerDepth)
+	}
+	if absent, err := gf.keyAbsent(al.key, name); err != nil || absent {
+		return nil, nil, err
+	}
+	r := gf.reader(al.key)
+	m := newMemo(func(v model.Value, _ bool) bool { return v.Str == name })
+	var hits []attrHit
+	last := int32(-1)
+	w := walker(r, gf.nrows, nil)
+	for w.step() {
+		if w.has(d) && w.def == r.Leaf().MaxDef {
+			if o := w.cur[ownerDepth]; o != last && m.str(r) {
+				hits = append(hits, attrHit{owner: o, attr: w.cur[d], span: w.cur[min(depthSpan, ownerDepth)]})
+				last = o
+			}
+		}
+		r.Advance()
+	}
+	err := w.finish(gf.nrows, d, w.made[d])
+	r.Close()
+	if err != nil || len(hits) == 0 {
+		return nil, nil, err
+	}
+	vals, err := gf.hitValues(al, hits)
+	return hits, vals, err
+}
+
+// hitValues reads the values of the hit attributes into an attrBuf whose
+// attribute i is hits[i].
+func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error) {
+	ab := &attrBuf{read: true}
+	n := len(hits)
+	ab.key = make([]string, n)
+	ab.isArray = make([]bool, n)
+	ab.vtype = make([]int32, n)
+	ab.unsup.size(n)
+	ab.strs.size(n)
+	ab.ints.size(n)
+	ab.doubles.size(n)
+	ab.bools.size(n)
+	d := al.depth
+	// each walks column l and calls f(i) for the entries of hit i's
+	// attribute (at depth d for attribute leaves, d+1 for list elements).
+	each := func(l leaf, elemDepth int, f func(i int, r *column.Reader, w *levelWalker)) error {
+		if !l.ok {
+			return nil
+		}
+		r := gf.reader(l)
+		defer r.Close()
+		w := walker(r, gf.nrows, nil)
+		p := 0
+		for w.step() {
+			if w.has(elemDepth) {
+				a := w.cur[d]
+				for p < n && hits[p].attr < a {
+					p++
+				}
+				if p < n && hits[p].attr == a {
+					f(p, r, w)
+				}
+			}
+			r.Advance()
+		}
+		return w.finish(gf.nrows, d, w.made[d])
+	}
+	steps := []struct {
+		l     leaf
+		depth int
+		f     func(i int, r *column.Reader, w *levelWalker)
+	}{
+		{al.isArray, d, func(i int, r *column.Reader, w *levelWalker) {
+			if r.Present() {
+				ab.isArray[i] = r.Bool()
+			}
+		}},
+		{al.valueType, d, func(i int, r *column.Reader, w *levelWalker) {
+			if r.Present() {
+				ab.vtype[i] = r.Int32()
+			}
+		}},
+		{al.unsupported, d, func(i int, r *column.Reader, w *levelWalker) {
+			if r.Present() {
+				ab.unsup.v[i], ab.unsup.ok[i] = r.String(), true
+			}
+		}},
+		{al.str, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+			v := ""
+			if r.Present() {
+				v = r.String()
+			}
+			appendList(&ab.strs, int32(i), v)
+		}},
+		{al.ints, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+			var v int64
+			if r.Present() {
+				v = r.Int64()
+			}
+			appendList(&ab.ints, int32(i), v)
+		}},
+		{al.doubles, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+			var v float64
+			if r.Present() {
+				v = r.Float64()
+			}
+			appendList(&ab.doubles, int32(i), v)
+		}},
+		{al.bools, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+			var v bool
+			if r.Present() {
+				v = r.Bool()
+			}
+			appendList(&ab.bools, int32(i), v)
+		}},
+	}
+	for _, s := range steps {
+		if err := each(s.l, s.depth, s.f); err != nil {
+			return nil, err
+		}
+	}
+	return ab, nil
+}
+
+func appendList[T any](l *list[T], i int32, v T) {
+	if l.n[i] == 0 {
+		l.first[i] = int32(len(l.vals))
+	}
+	l.n[i]++
+	l.vals = append(l.vals, v)
+}
+
+// testHits tests each hit's value and reports the result.
+func (gf *groupFilter) testHits(hits []attrHit, vals *attrBuf, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
+	memo := map[string]bool{}
+	for i, h := range hits {
+		v, err := vals.value(int32(i), gf.p.layout)
+		if err != nil {
+			return fmt.Errorf("attribute %q: %w", vals.key[i], err)
+		}
+		var ok bool
+		if v.Type == model.ValueString {
+			r, seen := memo[v.Str]
+			if !seen {
+				r = test(v, true)
+				memo[v.Str] = r
+			}
+			ok = r
+		} else {
+			ok = test(v, true)
+		}
+		report(h, ok)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package blocks
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"sort"
+	"testing"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// condGen builds random filters over the names and values of a corpus.
+type condGen struct {
+	rng    *rand.Rand
+	names  map[store.FieldKind][]string // attribute names by scope
+	values []model.Value
+	strs   []string
+	ints   []int64
+}
+
+func newCondGen(seed int64, traces []*model.Trace) *condGen {
+	g := &condGen{rng: rand.New(rand.NewSource(seed)), names: map[store.FieldKind][]string{}}
+	seen := map[string]bool{}
+	addAttrs := func(k store.FieldKind, as []model.Attribute) {
+		for _, a := range as {
+			key := fmt.Sprint(k, a.Key)
+			if !seen[key] {
+				seen[key] = true
+				g.names[k] = append(g.names[k], a.Key)
+			}
+			if len(g.values) < 5000 && g.rng.Intn(10) == 0 {
+				g.values = append(g.values, a.Value)
+			}
+			if a.Value.Type == model.ValueString && len(g.strs) < 5000 {
+				g.strs = append(g.strs, a.Value.Str)
+			}
+		}
+	}
+	for _, t := range traces {
+		t.Spans(func(r model.SpanRef) bool {
+			addAttrs(store.FieldResourceAttr, r.Resource.Attributes)
+			addAttrs(store.FieldScopeAttr, r.Scope.Attributes)
+			addAttrs(store.FieldSpanAttr, r.Span.Attributes)
+			for _, e := range r.Span.Events {
+				addAttrs(store.FieldEventAttr, e.Attributes)
+			}
+			for _, l := range r.Span.Links {
+				addAttrs(store.FieldLinkAttr, l.Attributes)
+			}
+			g.strs = append(g.strs, r.Span.Name, r.Span.Status.Message)
+			g.ints = append(g.ints, int64(r.Span.Duration()), int64(r.Span.Status.Code), int64(r.Span.Kind))
+			return true
+		})
+	}
+	for k := range g.names {
+		sort.Strings(g.names[k])
+		g.names[k] = append(g.names[k], "no.such.attribute")
+	}
+	return g
+}
+
+func (g *condGen) pick(n int) int { return g.rng.Intn(n) }
+
+// test returns a random pure predicate on a value.
+func (g *condGen) test() func(model.Value, bool) bool {
+	switch g.pick(7) {
+	case 0:
+		return func(_ model.Value, ok bool) bool { return !ok }
+	case 1:
+		return func(_ model.Value, ok bool) bool { return ok }
+	case 2:
+		s := g.strs[g.pick(len(g.strs))]
+		return func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == s }
+	case 3:
+		s := g.strs[g.pick(len(g.strs))]
+		return func(v model.Value, ok bool) bool { return v.Type == model.ValueString && v.Str < s }
+	case 4:
+		i := g.ints[g.pick(len(g.ints))]
+		return func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueInt && v.Int >= i }
+	case 5:
+		if len(g.values) > 0 {
+			x := g.values[g.pick(len(g.values))]
+			return func(v model.Value, ok bool) bool { return ok && v.Equal(x) }
+		}
+	}
+	t := model.ValueType(g.pick(8))
+	return func(v model.Value, ok bool) bool { return ok && v.Type == t }
+}
+
+func (g *condGen) span(depth int) *store.SpanCond {
+	if depth > 0 && g.pick(3) == 0 {
+		op := []store.LogicOp{store.OpAnd, store.OpOr, store.OpNot}[g.pick(3)]
+		n := 1
+		if op != store.OpNot {
+			n = g.pick(3) + 1
+		}
+		c := &store.SpanCond{Op: op}
+		for range n {
+			c.Args = append(c.Args, g.span(depth-1))
+		}
+		return c
+	}
+	kinds := []store.FieldKind{store.FieldSpanName, store.FieldSpanStatus, store.FieldSpanStatusMessage,
+		store.FieldSpanKind, store.FieldSpanDuration, store.FieldTraceDuration,
+		store.FieldSpanAttr, store.FieldSpanAttr, store.FieldResourceAttr, store.FieldResourceAttr,
+		store.FieldScopeAttr, store.FieldEventAttr, store.FieldLinkAttr}
+	k := kinds[g.pick(len(kinds))]
+	f := store.Field{Kind: k}
+	if names := g.names[k]; len(names) > 0 {
+		f.Name = names[g.pick(len(names))]
+	} else if k >= store.FieldSpanAttr {
+		f.Name = "absent"
+	}
+	test := g.test()
+	if k == store.FieldEventAttr || k == store.FieldLinkAttr {
+		inner := test
+		test = func(v model.Value, ok bool) bool { return ok && inner(v, ok) }
+	}
+	return &store.SpanCond{Op: store.OpTest, Field: f, Test: test}
+}
+
+func (g *condGen) trace(depth int) *store.TraceCond {
+	if depth > 0 && g.pick(3) == 0 {
+		c := &store.TraceCond{Op: []store.LogicOp{store.OpAnd, store.OpOr}[g.pick(2)]}
+		for range g.pick(3) + 1 {
+			c.Args = append(c.Args, g.trace(depth-1))
+		}
+		return c
+	}
+	return &store.TraceCond{Op: store.OpAny, Span: g.span(3)}
+}
+
+// TestFilterRows holds the columnar evaluation of random filters to
+// store.TraceCond.Match on the traces the assembler builds, on every case
+// of TestAssemble (both layouts, dedicated and static columns, every
+// attribute type, events and links).
+func TestFilterRows(t *testing.T) {
+	ctx := context.Background()
+	n := 400
+	if testing.Short() {
+		n = 60
+	}
+	for _, c := range assembleCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			metas, err := c.store.Blocks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type group struct {
+				b      *Block
+				p      *pfile
+				g      int
+				traces []*model.Trace
+			}
+			var groups []group
+			var all []*model.Trace
+			for _, m := range metas {
+				b := c.store.block(m)
+				p, err := b.open(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for g := range p.file.RowGroups() {
+					ts := assembleGroup(t, b, p, g, nil, 1000, nil)
+					groups = append(groups, group{b, p, g, ts})
+					all = append(all, ts...)
+				}
+			}
+			gen := newCondGen(int64(len(c.name)), all)
+			passed := 0
+			for i := range n {
+				cond := gen.trace(2)
+				for _, gr := range groups {
+					off, size := gr.p.groupRange(gr.g)
+					if err := gr.p.r.prefetch(off, size); err != nil {
+						t.Fatal(err)
+					}
+					rows, err := gr.p.filterRows(gr.g, gr.b.codec, cond)
+					gr.p.r.release()
+					if err != nil {
+						t.Fatal(err)
+					}
+					for r, tr := range gr.traces {
+						if want := cond.Match(tr); rows[r] != want {
+							t.Fatalf("filter %d, trace %s: columns say %v, Match says %v\n%s", i, tr.TraceID, rows[r], want, describe(cond))
+						}
+						if rows[r] {
+							passed++
+						}
+					}
+				}
+			}
+			t.Logf("%d filters on %d traces: %d passes", n, len(all), passed)
+		})
+	}
+}
+
+func describe(c *store.TraceCond) string {
+	var span func(s *store.SpanCond) string
+	span = func(s *store.SpanCond) string {
+		switch s.Op {
+		case store.OpTest:
+			return fmt.Sprintf("test(%d %q)", s.Field.Kind, s.Field.Name)
+		case store.OpTrue:
+			return "true"
+		}
+		out := fmt.Sprintf("op%d(", s.Op)
+		for _, a := range s.Args {
+			out += span(a) + " "
+		}
+		return out + ")"
+	}
+	if c.Op == store.OpAny {
+		return "any(" + span(c.Span) + ")"
+	}
+	out := fmt.Sprintf("op%d(", c.Op)
+	for _, a := range c.Args {
+		out += describe(a) + " "
+	}
+	return out + ")"
+}

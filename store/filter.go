@@ -1,0 +1,219 @@
+package store
+
+import (
+	"github.com/tracectl/tracectl/model"
+)
+
+// Filter is a condition on traces, given to a source as a hint
+// (Request.Filter): a source may leave out traces that fail it, and skip
+// reading data that cannot pass it. Readers re-check their query on what
+// they get, so a source that ignores the filter is still correct; a filter
+// must therefore never be stricter than the reader's query (a reader
+// builds it as a superset of what it wants). Trace.Match is the reference
+// semantics that a source's own evaluation must agree with.
+type Filter struct {
+	Cond *TraceCond
+	// Exact says that the reader's query matches a trace exactly when the
+	// trace passes Cond, so a source able to evaluate Cond may count
+	// matches without building traces.
+	Exact bool
+}
+
+// LogicOp combines conditions.
+type LogicOp uint8
+
+// Operators of TraceCond and SpanCond.
+const (
+	OpTrue LogicOp = iota // every trace / span (no test)
+	OpAnd                 // all of Args (an empty And is true)
+	OpOr                  // any of Args (an empty Or is false)
+	OpNot                 // not Args[0] (SpanCond only)
+	OpAny                 // some span of the trace passes Span (TraceCond only)
+	OpTest                // the value of Field passes Test (SpanCond only)
+)
+
+// TraceCond is a condition on a whole trace.
+type TraceCond struct {
+	Op   LogicOp
+	Args []*TraceCond
+	Span *SpanCond // for OpAny
+}
+
+// SpanCond is a condition on one span, with its resource and scope.
+type SpanCond struct {
+	Op    LogicOp
+	Args  []*SpanCond
+	Field Field
+	// Test decides OpTest on the field's value; ok is false when the span
+	// has no such value (attributes only). It must be a pure function of
+	// its arguments: sources may call it once per distinct value.
+	Test func(v model.Value, ok bool) bool
+}
+
+// FieldKind says what a Field reads.
+type FieldKind uint8
+
+// Fields a SpanCond can test, with the model.Value type Test receives.
+const (
+	FieldSpanName          FieldKind = iota + 1 // string
+	FieldSpanStatus                             // int: model.StatusCode
+	FieldSpanStatusMessage                      // string
+	FieldSpanKind                               // int: model.SpanKind
+	FieldSpanDuration                           // int: nanoseconds, Span.Duration
+	FieldTraceDuration                          // int: nanoseconds, end − start of Trace.TimeRange
+	// Attributes: the value of the first attribute named Name in the
+	// span's (resource's, scope's) attribute list, in the order a source
+	// returns them; ok false when there is none.
+	FieldSpanAttr
+	FieldResourceAttr
+	FieldScopeAttr
+	// Event and link attributes: the span passes when some event (link) of
+	// it has an attribute named Name whose value passes Test; Test is
+	// never called with ok false.
+	FieldEventAttr
+	FieldLinkAttr
+)
+
+// Field names what a SpanCond tests.
+type Field struct {
+	Kind FieldKind
+	Name string // attribute name
+}
+
+// True is the condition every trace passes.
+var True = &TraceCond{Op: OpTrue}
+
+// Match reports whether t passes the condition.
+func (c *TraceCond) Match(t *model.Trace) bool {
+	switch c.Op {
+	case OpTrue:
+		return true
+	case OpAnd:
+		for _, a := range c.Args {
+			if !a.Match(t) {
+				return false
+			}
+		}
+		return true
+	case OpOr:
+		for _, a := range c.Args {
+			if a.Match(t) {
+				return true
+			}
+		}
+		return false
+	case OpAny:
+		found := false
+		t.Spans(func(r model.SpanRef) bool {
+			found = c.Span.Match(t, r)
+			return !found
+		})
+		return found
+	}
+	return false
+}
+
+// Match reports whether span r of trace t passes the condition.
+func (c *SpanCond) Match(t *model.Trace, r model.SpanRef) bool {
+	switch c.Op {
+	case OpTrue:
+		return true
+	case OpAnd:
+		for _, a := range c.Args {
+			if !a.Match(t, r) {
+				return false
+			}
+		}
+		return true
+	case OpOr:
+		for _, a := range c.Args {
+			if a.Match(t, r) {
+				return true
+			}
+		}
+		return false
+	case OpNot:
+		return !c.Args[0].Match(t, r)
+	case OpTest:
+		return c.test(t, r)
+	}
+	return false
+}
+
+func (c *SpanCond) test(t *model.Trace, r model.SpanRef) bool {
+	s := r.Span
+	switch c.Field.Kind {
+	case FieldSpanName:
+		return c.Test(model.StringValue(s.Name), true)
+	case FieldSpanStatus:
+		return c.Test(model.IntValue(int64(s.Status.Code)), true)
+	case FieldSpanStatusMessage:
+		return c.Test(model.StringValue(s.Status.Message), true)
+	case FieldSpanKind:
+		return c.Test(model.IntValue(int64(s.Kind)), true)
+	case FieldSpanDuration:
+		return c.Test(model.IntValue(int64(s.Duration())), true)
+	case FieldTraceDuration:
+		start, end := t.TimeRange()
+		return c.Test(model.IntValue(int64(end-start)), true)
+	case FieldSpanAttr:
+		v, ok := model.Find(s.Attributes, c.Field.Name)
+		return c.Test(v, ok)
+	case FieldResourceAttr:
+		v, ok := model.Find(r.Resource.Attributes, c.Field.Name)
+		return c.Test(v, ok)
+	case FieldScopeAttr:
+		v, ok := model.Find(r.Scope.Attributes, c.Field.Name)
+		return c.Test(v, ok)
+	case FieldEventAttr:
+		for i := range s.Events {
+			if v, ok := model.Find(s.Events[i].Attributes, c.Field.Name); ok && c.Test(v, true) {
+				return true
+			}
+		}
+		return false
+	case FieldLinkAttr:
+		for i := range s.Links {
+			if v, ok := model.Find(s.Links[i].Attributes, c.Field.Name); ok && c.Test(v, true) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+// Fields returns the parts of spans a source needs to evaluate c.
+func (c *TraceCond) Fields() Fields {
+	var f Fields
+	var walk func(s *SpanCond)
+	walk = func(s *SpanCond) {
+		if s == nil {
+			return
+		}
+		switch s.Field.Kind {
+		case FieldSpanAttr:
+			f.SpanAttributes = true
+		case FieldResourceAttr:
+			f.ResourceAttributes = true
+		case FieldScopeAttr:
+			f.ScopeAttributes = true
+		case FieldEventAttr:
+			f.Events = true
+		case FieldLinkAttr:
+			f.Links = true
+		}
+		for _, a := range s.Args {
+			walk(a)
+		}
+	}
+	var trace func(t *TraceCond)
+	trace = func(t *TraceCond) {
+		walk(t.Span)
+		for _, a := range t.Args {
+			trace(a)
+		}
+	}
+	trace(c)
+	return f
+}

@@ -1,0 +1,404 @@
+package eval
+
+import (
+	"regexp"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/traceql"
+)
+
+// FilterOf returns the condition every trace matching root satisfies, for a
+// source to skip data with (store.Request.Filter), or nil when the query
+// allows no useful filter. The filter is a superset of the query: the
+// engine still evaluates the query on every trace it gets. Field tests
+// call this package's own comparison code, so a source evaluates them
+// with the engine's semantics.
+//
+// A query whose evaluation can fail on some data (integer arithmetic on
+// attributes, spanset operators on grouped spansets) gets no filter, so
+// that skipping data never hides an error the full scan would report.
+func FilterOf(root *traceql.RootExpr) *store.Filter {
+	if root == nil || mayFailOnData(root) {
+		return nil
+	}
+	c := &filterCompiler{}
+	var cond *store.TraceCond
+	exact := false
+	switch {
+	case root.Pipeline != nil && !root.IsMetrics():
+		st := c.pipeline(root.Pipeline, pstate{spans: spanTrue, trace: store.True, exact: true})
+		cond = andTrace(st.trace, anySpan(st.spans))
+		exact = st.exact
+	case root.IsMetrics():
+		var alts []*store.TraceCond
+		traceql.Inspect(root.Metrics, func(n traceql.Node) bool {
+			mp, ok := n.(*traceql.MetricsPipeline)
+			if !ok {
+				return true
+			}
+			st := c.pipeline(mp.Pipeline, pstate{spans: spanTrue, trace: store.True})
+			alts = append(alts, andTrace(st.trace, anySpan(st.spans)))
+			return false
+		})
+		cond = orTrace(alts...)
+	default:
+		return nil
+	}
+	if c.failed || cond == nil || cond.Op == store.OpTrue {
+		return nil
+	}
+	return &store.Filter{Cond: cond, Exact: exact && !c.inexact}
+}
+
+// mayFailOnData reports whether evaluating root can return an error that
+// depends on the data: arithmetic with a non-literal operand (overflow,
+// division by zero), negation of a non-literal, or a spanset operator
+// whose operand groups spansets with by().
+func mayFailOnData(root *traceql.RootExpr) bool {
+	fail := false
+	traceql.Inspect(root, func(n traceql.Node) bool {
+		switch x := n.(type) {
+		case *traceql.BinaryExpr:
+			if x.Op.IsArithmetic() && (!isStatic(x.LHS) || !isStatic(x.RHS)) {
+				fail = true
+			}
+		case *traceql.UnaryExpr:
+			if x.Op == traceql.OpSub && !isStatic(x.Expr) {
+				fail = true
+			}
+		case *traceql.SpansetOp:
+			for _, side := range []traceql.Stage{x.LHS, x.RHS} {
+				traceql.Inspect(side, func(m traceql.Node) bool {
+					if _, ok := m.(*traceql.GroupOp); ok {
+						fail = true
+					}
+					return !fail
+				})
+			}
+		}
+		return !fail
+	})
+	return fail
+}
+
+func isStatic(x traceql.Expr) bool {
+	_, ok := x.(*traceql.Static)
+	return ok
+}
+
+// filterCompiler translates a query into store conditions.
+type filterCompiler struct {
+	failed  bool // a regex did not compile: no filter (the engine reports it)
+	inexact bool // some test is only a superset of the query's
+}
+
+// pstate is what holds after a pipeline stage: every span of the
+// resulting spansets passes spans, the trace passes trace, and exact says
+// that a trace gives a non-empty result exactly when it passes
+// trace ∧ ∃ span passing spans.
+type pstate struct {
+	spans *store.SpanCond
+	trace *store.TraceCond
+	exact bool
+}
+
+var spanTrue = &store.SpanCond{Op: store.OpTrue}
+
+func (c *filterCompiler) pipeline(p *traceql.Pipeline, in pstate) pstate {
+	for i, st := range p.Stages {
+		in = c.stage(st, in)
+		if i > 0 {
+			in.exact = false // later stages filter spansets in ways a filter does not follow
+		}
+	}
+	return in
+}
+
+func (c *filterCompiler) stage(st traceql.Stage, in pstate) pstate {
+	switch x := st.(type) {
+	case *traceql.Pipeline:
+		return c.pipeline(x, in)
+	case *traceql.SpansetFilter:
+		if x.Expr == nil {
+			return in
+		}
+		cond, exact := c.spanCond(x.Expr)
+		return pstate{spans: andSpan(in.spans, cond), trace: in.trace, exact: in.exact && exact}
+	case *traceql.SpansetOp:
+		l, r := c.stage(x.LHS, in), c.stage(x.RHS, in)
+		both := andTrace(l.trace, anySpan(l.spans), r.trace, anySpan(r.spans))
+		switch {
+		case x.Op == traceql.OpSpansetAnd:
+			return pstate{spans: orSpan(l.spans, r.spans), trace: both}
+		case x.Op == traceql.OpSpansetOr:
+			return pstate{spans: orSpan(l.spans, r.spans), trace: andTrace(in.trace, orTrace(
+				andTrace(l.trace, anySpan(l.spans)), andTrace(r.trace, anySpan(r.spans))))}
+		case isNegatedStructural(x.Op):
+			return pstate{spans: r.spans, trace: andTrace(in.trace, r.trace)}
+		case isUnionStructural(x.Op):
+			return pstate{spans: orSpan(l.spans, r.spans), trace: both}
+		case x.Op.IsStructural():
+			return pstate{spans: r.spans, trace: both}
+		}
+		return pstate{spans: spanTrue, trace: store.True}
+	case *traceql.ScalarFilter, *traceql.GroupOp, *traceql.CoalesceOp, *traceql.SelectOp:
+		return pstate{spans: in.spans, trace: in.trace} // only narrows or regroups spansets
+	}
+	return pstate{spans: spanTrue, trace: store.True}
+}
+
+func isNegatedStructural(op traceql.Operator) bool {
+	switch op {
+	case traceql.OpNotChild, traceql.OpNotParent, traceql.OpNotDescendant, traceql.OpNotAncestor, traceql.OpNotSibling:
+		return true
+	}
+	return false
+}
+
+func isUnionStructural(op traceql.Operator) bool {
+	switch op {
+	case traceql.OpUnionChild, traceql.OpUnionParent, traceql.OpUnionDescendant, traceql.OpUnionAncestor, traceql.OpUnionSibling:
+		return true
+	}
+	return false
+}
+
+// spanCond translates a spanset filter expression. exact says the
+// condition is true of a span exactly when the expression is; otherwise it
+// is true at least then (nil: true of every span).
+func (c *filterCompiler) spanCond(x traceql.Expr) (*store.SpanCond, bool) {
+	switch x := x.(type) {
+	case *traceql.BinaryExpr:
+		switch x.Op {
+		case traceql.OpAnd:
+			l, le := c.spanCond(x.LHS)
+			r, re := c.spanCond(x.RHS)
+			return andSpan(l, r), le && re
+		case traceql.OpOr:
+			l, le := c.spanCond(x.LHS)
+			r, re := c.spanCond(x.RHS)
+			return orSpan(l, r), le && re
+		}
+		if x.Op.IsComparison() || x.Op.IsRegex() {
+			return c.comparison(x)
+		}
+	case *traceql.UnaryExpr:
+		if x.Op == traceql.OpNot {
+			switch y := x.Expr.(type) {
+			case *traceql.Attribute, *traceql.Intrinsic:
+				// ! of a non-boolean is nil, which matches nothing.
+				return c.fieldTest(y, func(v value) bool { return v.k == kBool && !v.b })
+			case *traceql.Static:
+				if y.Type == traceql.TypeBool && !y.Bool {
+					return nil, true
+				}
+				return &store.SpanCond{Op: store.OpOr}, true
+			}
+			// Comparisons and logic always give a boolean: ! negates it.
+			inner, exact := c.spanCond(x.Expr)
+			if !exact {
+				return nil, false
+			}
+			if inner == nil {
+				return &store.SpanCond{Op: store.OpOr}, true // not true: no span
+			}
+			return &store.SpanCond{Op: store.OpNot, Args: []*store.SpanCond{inner}}, true
+		}
+	case *traceql.Static:
+		if x.Type == traceql.TypeBool && x.Bool {
+			return nil, true
+		}
+		if x.Type == traceql.TypeBool || x.Type == traceql.TypeNil || x.Type == traceql.TypeInt ||
+			x.Type == traceql.TypeFloat || x.Type == traceql.TypeString || x.Type == traceql.TypeDuration ||
+			x.Type == traceql.TypeStatus || x.Type == traceql.TypeKind {
+			return &store.SpanCond{Op: store.OpOr}, true // a non-true literal matches no span
+		}
+	case *traceql.Attribute, *traceql.Intrinsic:
+		// A bare field matches when it is the boolean true.
+		return c.fieldTest(x, func(v value) bool { return v.isTrue() })
+	}
+	c.inexact = true
+	return nil, false
+}
+
+// comparison translates `field op literal` (either way round).
+func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, bool) {
+	field, lit, fieldLeft := x.LHS, x.RHS, true
+	if _, ok := x.LHS.(*traceql.Static); ok {
+		field, lit, fieldLeft = x.RHS, x.LHS, false
+	}
+	s, ok := lit.(*traceql.Static)
+	if !ok {
+		c.inexact = true
+		return nil, false
+	}
+	if _, ok := field.(*traceql.Static); ok {
+		c.inexact = true // literal vs literal: folded by validation normally
+		return nil, false
+	}
+	if (x.Op == traceql.OpEq || x.Op == traceql.OpNeq) && s.Type == traceql.TypeNil {
+		want := x.Op == traceql.OpEq
+		return c.fieldTest(field, func(v value) bool { return (v.k == kNil) == want })
+	}
+	if x.Op.IsRegex() {
+		if !fieldLeft || s.Type != traceql.TypeString {
+			c.inexact = true
+			return nil, false
+		}
+		re, err := regexp.Compile("^(?s:" + s.Str + ")$")
+		if err != nil {
+			c.failed = true
+			return nil, false
+		}
+		neg := x.Op == traceql.OpNotRegex
+		return c.fieldTest(field, func(v value) bool { return matchRegex(re, neg, v) })
+	}
+	sv := fromStatic(s)
+	op := x.Op
+	if fieldLeft {
+		return c.fieldTest(field, func(v value) bool { return compare(op, v, sv) })
+	}
+	return c.fieldTest(field, func(v value) bool { return compare(op, sv, v) })
+}
+
+// fieldTest builds the test of one field with pred on its engine value.
+func (c *filterCompiler) fieldTest(x traceql.Expr, pred func(value) bool) (*store.SpanCond, bool) {
+	switch f := x.(type) {
+	case *traceql.Intrinsic:
+		kind, conv := intrinsicField(f.Intrinsic)
+		if kind == 0 {
+			c.inexact = true
+			return nil, false
+		}
+		return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: kind},
+			Test: func(v model.Value, _ bool) bool { return pred(conv(v)) }}, true
+	case *traceql.Attribute:
+		if f.Parent {
+			c.inexact = true
+			return nil, false
+		}
+		test := func(v model.Value, ok bool) bool {
+			if !ok {
+				return pred(nilValue)
+			}
+			return pred(fromModel(v))
+		}
+		attr := func(k store.FieldKind) *store.SpanCond {
+			return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: k, Name: f.Name}, Test: test}
+		}
+		switch f.Scope {
+		case traceql.AttributeScopeSpan:
+			return attr(store.FieldSpanAttr), true
+		case traceql.AttributeScopeResource:
+			return attr(store.FieldResourceAttr), true
+		case traceql.AttributeScopeInstrumentation:
+			return attr(store.FieldScopeAttr), true
+		}
+		// Event, link and unscoped attributes depend on the event and link
+		// a filter is evaluated on: the condition is only a superset, and
+		// none at all when an absent value passes.
+		c.inexact = true
+		if test(model.Value{}, false) {
+			return nil, false
+		}
+		switch f.Scope {
+		case traceql.AttributeScopeEvent:
+			return attr(store.FieldEventAttr), false
+		case traceql.AttributeScopeLink:
+			return attr(store.FieldLinkAttr), false
+		case traceql.AttributeScopeNone:
+			return orSpan(attr(store.FieldSpanAttr), attr(store.FieldResourceAttr), attr(store.FieldEventAttr),
+				attr(store.FieldLinkAttr), attr(store.FieldScopeAttr)), false
+		}
+	}
+	c.inexact = true
+	return nil, false
+}
+
+// intrinsicField maps an intrinsic to a store field and converts the
+// store's value back to the engine's; kind 0 when there is none.
+func intrinsicField(in traceql.IntrinsicField) (store.FieldKind, func(model.Value) value) {
+	switch in {
+	case traceql.IntrinsicName:
+		return store.FieldSpanName, func(v model.Value) value { return strV(v.Str) }
+	case traceql.IntrinsicStatusMessage:
+		return store.FieldSpanStatusMessage, func(v model.Value) value { return strV(v.Str) }
+	case traceql.IntrinsicStatus:
+		return store.FieldSpanStatus, func(v model.Value) value { return statusV(model.StatusCode(v.Int)) }
+	case traceql.IntrinsicKind:
+		return store.FieldSpanKind, func(v model.Value) value { return kindV(model.SpanKind(v.Int)) }
+	case traceql.IntrinsicDuration:
+		return store.FieldSpanDuration, func(v model.Value) value { return durV(v.Int) }
+	case traceql.IntrinsicTraceDuration:
+		return store.FieldTraceDuration, func(v model.Value) value { return durV(v.Int) }
+	}
+	return 0, nil
+}
+
+func andSpan(cs ...*store.SpanCond) *store.SpanCond {
+	var args []*store.SpanCond
+	for _, c := range cs {
+		if c != nil && c.Op != store.OpTrue {
+			args = append(args, c)
+		}
+	}
+	switch len(args) {
+	case 0:
+		return spanTrue
+	case 1:
+		return args[0]
+	}
+	return &store.SpanCond{Op: store.OpAnd, Args: args}
+}
+
+func orSpan(cs ...*store.SpanCond) *store.SpanCond {
+	var args []*store.SpanCond
+	for _, c := range cs {
+		if c == nil || c.Op == store.OpTrue {
+			return spanTrue
+		}
+		args = append(args, c)
+	}
+	if len(args) == 1 {
+		return args[0]
+	}
+	return &store.SpanCond{Op: store.OpOr, Args: args}
+}
+
+func anySpan(s *store.SpanCond) *store.TraceCond {
+	if s == nil {
+		s = spanTrue
+	}
+	return &store.TraceCond{Op: store.OpAny, Span: s}
+}
+
+func andTrace(cs ...*store.TraceCond) *store.TraceCond {
+	var args []*store.TraceCond
+	for _, c := range cs {
+		if c != nil && c.Op != store.OpTrue {
+			args = append(args, c)
+		}
+	}
+	switch len(args) {
+	case 0:
+		return store.True
+	case 1:
+		return args[0]
+	}
+	return &store.TraceCond{Op: store.OpAnd, Args: args}
+}
+
+func orTrace(cs ...*store.TraceCond) *store.TraceCond {
+	var args []*store.TraceCond
+	for _, c := range cs {
+		if c == nil || c.Op == store.OpTrue {
+			return store.True
+		}
+		args = append(args, c)
+	}
+	if len(args) == 1 {
+		return args[0]
+	}
+	return &store.TraceCond{Op: store.OpOr, Args: args}
+}

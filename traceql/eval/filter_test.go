@@ -1,0 +1,179 @@
+package eval
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/gen"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/traceql"
+)
+
+// filterCorpus is every shared fixture trace plus generated traces with
+// errors, PII attributes and slow outliers.
+func filterCorpus(t *testing.T) []*model.Trace {
+	t.Helper()
+	ts, err := input.DecodeTraces(context.Background(), []string{fixtures.Path(t, "")}, input.Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gen.New(gen.Options{Seed: 3, ErrorRate: 0.2, PIIRate: 0.3, SlowRate: 0.1})
+	for range 300 {
+		ts = append(ts, g.Trace())
+	}
+	return ts
+}
+
+// corpusQueries returns the search queries of traceql/testdata/valid.txt
+// (one per line; blocks between "---" lines are one query).
+func corpusQueries(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", "valid.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out, block []string
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "---":
+			if in {
+				out = append(out, strings.Join(block, "\n"))
+				block = nil
+			}
+			in = !in
+		case in:
+			block = append(block, line)
+		case strings.TrimSpace(line) != "" && !strings.HasPrefix(strings.TrimSpace(line), "#"):
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// filterQueries are hand-picked cases on the corpus's real names.
+var filterQueries = []string{
+	`{ }`,
+	`{ status = error }`, `{ status != error }`, `{ !(status = error) }`, `{ status = ok || status = unset }`,
+	`{ kind = server }`, `{ kind != client && kind != server }`,
+	`{ duration > 100ms }`, `{ duration <= 1ms }`, `{ 1s < duration }`, `{ traceDuration > 1s }`, `{ trace:duration < 2ms }`,
+	`{ name = "HTTP GET" }`, `{ name =~ ".*order.*" }`, `{ name !~ "GET.*" }`, `{ statusMessage != "" }`,
+	`{ resource.service.name = "frontend" }`, `{ resource.service.name != "frontend" }`, `{ resource.service.name =~ "f.*" }`,
+	`{ resource.service.name = nil }`, `{ resource.service.name != nil }`, `{ resource.host.name != nil }`,
+	`{ span.http.status_code >= 500 }`, `{ span.http.status_code = "500" }`, `{ span.http.status_code = 200.0 }`,
+	`{ span.http.method = "GET" }`, `{ span.http.method = nil }`, `{ span.http.route = "/orders/{id}" }`,
+	`{ span.error = true }`, `{ span.error }`, `{ !span.error }`, `{ !true }`, `{ !1 }`, `{ !(span.error) && status = error }`, `{ span.http.url =~ ".*api.*" }`,
+	`{ instrumentation.version != nil }`, `{ instrumentation.foo = "bar" }`,
+	`{ .http.method = "GET" }`, `{ .service.name = "frontend" }`, `{ .x = nil }`, `{ .user.email != nil }`,
+	`{ event.name = "exception" }`, `{ event.exception.type != nil }`, `{ event.x = nil }`,
+	`{ link.traceID != nil }`, `{ link.opentracing.ref_type = "follows_from" }`,
+	`{ true }`, `{ false }`, `{ 1 = 1 }`, `{ nil }`,
+	`{ status = error } && { kind = server }`, `{ status = error } || { duration > 1s }`,
+	`{ resource.service.name = "frontend" } >> { status = error }`, `{ kind = server } > { kind = client }`,
+	`{ kind = server } !>> { status = error }`, `{ status = error } &>> { kind = server }`, `{ } ~ { status = error }`,
+	`{ status = error } | count() > 1`, `{ } | count() > 40`, `{ duration > 1ms } | avg(duration) > 10ms`,
+	`{ status = error } | by(resource.service.name)`, `{ } | select(span.http.method)`, `{ status = error } | coalesce()`,
+	`({ status = error } | count() > 1) && { kind = client }`, `{ status = error } | { kind = server }`,
+	`{ span.http.status_code * 2 > 1000 }`, `{ -span.x < 0 }`,
+}
+
+// TestFilterIsSuperset checks FilterOf on every corpus and hand-picked
+// query against the evaluator on every corpus trace: a trace the query
+// matches always passes the filter, and with Filter.Exact exactly those
+// do. It also checks that the filter's fields are what FieldsOf asks for
+// (a source may read the filter's columns whatever the projection).
+func TestFilterIsSuperset(t *testing.T) {
+	traces := filterCorpus(t)
+	queries := append(corpusQueries(t), filterQueries...)
+	var filters, exact, checked int
+	for _, q := range queries {
+		root, err := traceql.Parse(q)
+		if err != nil || root.IsMetrics() || root.Pipeline == nil {
+			continue
+		}
+		e, err := compile(root)
+		if err != nil {
+			continue
+		}
+		f := FilterOf(root)
+		if f == nil {
+			continue
+		}
+		filters++
+		if f.Exact {
+			exact++
+		}
+		for _, tr := range traces {
+			sets, err := e.evalTrace(newTraceData(tr))
+			if err != nil {
+				continue
+			}
+			matched, passed := len(sets) > 0, f.Cond.Match(tr)
+			checked++
+			if matched && !passed {
+				t.Fatalf("%s: trace %s matches but fails the filter", q, tr.TraceID)
+			}
+			if f.Exact && passed && !matched {
+				t.Fatalf("%s: exact filter passes trace %s, which does not match", q, tr.TraceID)
+			}
+		}
+	}
+	t.Logf("%d queries, %d with a filter (%d exact), %d trace checks", len(queries), filters, exact, checked)
+	if filters < 100 || exact < 40 {
+		t.Fatalf("only %d filters (%d exact): the test is not exercising FilterOf", filters, exact)
+	}
+}
+
+func TestFilterOfShape(t *testing.T) {
+	for _, tc := range []struct {
+		q      string
+		filter bool
+		exact  bool
+	}{
+		{`{ }`, true, true},
+		{`{ status = error }`, true, true},
+		{`{ !(status = error) }`, true, true},
+		{`{ resource.service.name = "a" && span.x > 1 }`, true, true},
+		{`{ traceDuration > 1s }`, true, true},
+		{`{ .x = "a" }`, true, false},
+		{`{ .x = nil }`, true, false}, // only: the trace has a span
+		{`{ event.x = 1 }`, true, false},
+		{`{ status = error } | count() > 1`, true, false},
+		{`{ span.a = 1 } >> { status = error }`, true, false},
+		{`{ span.x * 2 > 1 }`, false, false},
+		{`({ } | by(name)) && ({ })`, false, false},
+		{`{ span:id = "00" }`, true, false}, // only: the trace has a span
+		{`{ } | rate()`, true, false},
+	} {
+		root, err := traceql.Parse(tc.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		f := FilterOf(root)
+		if (f != nil) != tc.filter || (f != nil && f.Exact != tc.exact) {
+			t.Errorf("FilterOf(%s) = %+v, want filter %v exact %v", tc.q, f, tc.filter, tc.exact)
+		}
+	}
+	if f := FilterOf(mustParse(t, `{ resource.service.name = "a" }`)); f.Cond.Fields() != (store.Fields{ResourceAttributes: true}) {
+		t.Errorf("fields of a resource filter: %+v", f.Cond.Fields())
+	}
+}
+
+func mustParse(t *testing.T, q string) *traceql.RootExpr {
+	t.Helper()
+	root, err := traceql.Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
