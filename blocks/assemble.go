@@ -24,8 +24,11 @@ type groupAssembler struct {
 	full   bool // no projection: TraceState too
 
 	// req, when it has a time range, drops rows whose trace start and
-	// end (the row's StartTimeUnixNano and EndTimeUnixNano) miss it.
-	req *store.Request
+	// end (the row's StartTimeUnixNano and EndTimeUnixNano) miss it,
+	// except the rows always marks (parts of traces held by several
+	// blocks, which only the merged trace decides).
+	req    *store.Request
+	always []bool
 
 	readers []*column.Reader // every reader but the trace times
 	rd      assemblerReaders
@@ -144,6 +147,7 @@ func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembl
 		if !x.key.ok {
 			return nil
 		}
+		x = p.readable(g, x)
 		return &attrReaders{key: open(x.key), isArray: open(x.isArray), valueType: open(x.valueType),
 			str: open(x.str), ints: open(x.ints), doubles: open(x.doubles), bools: open(x.bools),
 			unsupported: open(x.unsupported), depth: x.depth}
@@ -265,7 +269,8 @@ func (a *groupAssembler) read(n int, sel []bool) ([]*model.Trace, error) {
 		}
 		a.sel = sized(a.sel, n)
 		for i := range n {
-			a.sel[i] = (sel == nil || sel[i]) && a.req.Overlaps(a.tstart[i], a.tend[i])
+			keep := a.always != nil && a.always[a.rows+int64(i)]
+			a.sel[i] = (sel == nil || sel[i]) && (keep || a.req.Overlaps(a.tstart[i], a.tend[i]))
 		}
 		sel = a.sel
 	} else if a.rd.traceStart != nil {

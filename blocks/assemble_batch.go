@@ -121,123 +121,200 @@ func (b *batch) reset() {
 func (a *groupAssembler) readStructure(n int, sel []bool) error {
 	b := &a.b
 	r := a.rd.start
-	w := walker(r, n, sel)
-	for w.step() {
-		if w.selected {
-			if r.Rep() == 0 {
+	l := r.Leaf()
+	d1, d2, d3, maxDef := l.DefAt[0], l.DefAt[1], l.DefAt[2], l.MaxDef
+	w := segments(r, n, sel)
+	for w.next() {
+		if !w.selected {
+			continue
+		}
+		vi := w.vi
+		for i, def := range w.defs {
+			rep := w.reps[i]
+			if rep == 0 {
 				b.nTraces++
 			}
-			for d := w.fresh; d <= depthSpan; d++ {
-				switch d {
-				case depthRS:
-					b.rsTrace = append(b.rsTrace, b.nTraces-1)
-				case depthSS:
-					b.ssRS = append(b.ssRS, w.cur[depthRS])
-				case depthSpan:
-					b.spanSS = append(b.spanSS, w.cur[depthSS])
-					b.start = append(b.start, uint64(r.Int64()))
+			if rep <= depthRS && def >= d1 {
+				b.rsTrace = append(b.rsTrace, b.nTraces-1)
+			}
+			if rep <= depthSS && def >= d2 {
+				b.ssRS = append(b.ssRS, int32(len(b.rsTrace)-1))
+			}
+			if def >= d3 {
+				b.spanSS = append(b.spanSS, int32(len(b.ssRS)-1))
+				var v uint64
+				if def == maxDef {
+					v = uint64(r.Int64At(vi))
 				}
+				b.start = append(b.start, v)
+			}
+			if def == maxDef {
+				vi++
 			}
 		}
-		r.Advance()
 	}
-	return w.finish(n, depthSpan, int32(len(b.spanSS)))
+	return w.finish(n)
 }
 
-// fill walks r and stores get(r) at dst[i] for every value of element i
-// at depth d of the selected rows; want is the number of such elements.
-func fill[T any](r *column.Reader, n int, sel []bool, d int, dst []T, get func(*column.Reader) T) error {
+// fill walks r, a leaf at depth d, and stores get(r, value) at dst[k] for
+// the value of element k at depth d of the selected rows; dst has one
+// entry per element.
+func fill[T any](r *column.Reader, n int, sel []bool, d int, dst []T, get func(*column.Reader, int) T) error {
 	if r == nil {
 		return nil
 	}
-	w := walker(r, n, sel)
-	maxDef := r.Leaf().MaxDef
-	for w.step() {
-		if w.selected && w.def == maxDef {
-			dst[w.cur[d]] = get(r)
+	l := r.Leaf()
+	ed, maxDef := elementDef(l, d), l.MaxDef
+	w := segments(r, n, sel)
+	k := 0
+	for w.next() {
+		if !w.selected {
+			continue
 		}
-		r.Advance()
+		vi := w.vi
+		for _, def := range w.defs {
+			if def >= ed {
+				if def == maxDef && k < len(dst) {
+					dst[k] = get(r, vi)
+				}
+				k++
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
 	}
-	return w.finish(n, d, int32(len(dst)))
+	if err := w.finish(n); err != nil {
+		return err
+	}
+	return countCheck(r, d, k, len(dst))
 }
 
 // fillOptional is fill for an optional column: o.ok marks the set values.
-func fillOptional[T any](r *column.Reader, n int, sel []bool, d int, count int, o *optional[T], get func(*column.Reader) T) error {
+func fillOptional[T any](r *column.Reader, n int, sel []bool, d int, count int, o *optional[T], get func(*column.Reader, int) T) error {
 	o.size(count)
 	if r == nil {
 		return nil
 	}
-	w := walker(r, n, sel)
-	maxDef := r.Leaf().MaxDef
-	for w.step() {
-		if w.selected && w.def == maxDef {
-			i := w.cur[d]
-			o.v[i], o.ok[i] = get(r), true
+	l := r.Leaf()
+	ed, maxDef := elementDef(l, d), l.MaxDef
+	w := segments(r, n, sel)
+	k := 0
+	for w.next() {
+		if !w.selected {
+			continue
 		}
-		r.Advance()
+		vi := w.vi
+		for _, def := range w.defs {
+			if def >= ed {
+				if def == maxDef && k < count {
+					o.v[k], o.ok[k] = get(r, vi), true
+				}
+				k++
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
 	}
-	return w.finish(n, d, int32(count))
+	if err := w.finish(n); err != nil {
+		return err
+	}
+	return countCheck(r, d, k, count)
 }
 
 // children walks the first column of nested elements (events, links) at
-// depth d under elements at depth d-1: it appends each element's parent to
-// parent and calls value for each of its values in order.
-func children(r *column.Reader, n int, sel []bool, d int, parent []int32, value func(*column.Reader)) ([]int32, error) {
-	w := walker(r, n, sel)
-	maxDef := r.Leaf().MaxDef
-	for w.step() {
-		if w.selected && w.has(d) {
-			parent = append(parent, w.cur[d-1])
-			if w.def == maxDef {
-				value(r)
+// depth d under the parents elements at depth d-1: it appends each
+// element's parent to parent and calls value for each of its values.
+func children(r *column.Reader, n int, sel []bool, d, parents int, parent []int32, value func(*column.Reader, int)) ([]int32, error) {
+	l := r.Leaf()
+	pd, ed, maxDef := elementDef(l, d-1), elementDef(l, d), l.MaxDef
+	w := segments(r, n, sel)
+	p := int32(-1)
+	for w.next() {
+		if !w.selected {
+			continue
+		}
+		vi := w.vi
+		for i, def := range w.defs {
+			if int(w.reps[i]) <= d-1 && def >= pd {
+				p++
+			}
+			if def >= ed {
+				parent = append(parent, p)
+				if def == maxDef {
+					value(r, vi)
+				}
+			}
+			if def == maxDef {
+				vi++
 			}
 		}
-		r.Advance()
 	}
-	return parent, w.finish(n, d, int32(len(parent)))
+	if err := w.finish(n); err != nil {
+		return nil, err
+	}
+	return parent, countCheck(r, d-1, int(p+1), parents)
 }
 
-func getString(r *column.Reader) string { return r.String() }
-func getInt64(r *column.Reader) int64   { return r.Int64() }
-func getUint64(r *column.Reader) uint64 { return uint64(r.Int64()) }
-func getInt32(r *column.Reader) int32   { return r.Int32() }
-func getBool(r *column.Reader) bool     { return r.Bool() }
-func getFloat(r *column.Reader) float64 { return r.Float64() }
+// Value getters for fill: value i of the reader's current page.
+func getString(r *column.Reader, i int) string { return r.StringAt(i) }
+func getInt64(r *column.Reader, i int) int64   { return r.Int64At(i) }
+func getUint64(r *column.Reader, i int) uint64 { return uint64(r.Int64At(i)) }
+func getInt32(r *column.Reader, i int) int32   { return r.Int32At(i) }
+func getBool(r *column.Reader, i int) bool     { return r.BoolAt(i) }
+func getFloat(r *column.Reader, i int) float64 { return r.Float64At(i) }
 
-func getSpanID(r *column.Reader) (model.SpanID, error) {
-	id, ok := model.SpanIDFromBytes(r.Bytes())
+func getSpanID(r *column.Reader, i int) (model.SpanID, error) {
+	id, ok := model.SpanIDFromBytes(r.BytesAt(i))
 	if !ok {
-		return id, fmt.Errorf("%w: span ID %x longer than 8 bytes", column.ErrCorrupt, r.Bytes())
+		return id, fmt.Errorf("%w: span ID %x longer than 8 bytes", column.ErrCorrupt, r.BytesAt(i))
 	}
 	return id, nil
 }
 
-func getTraceID(r *column.Reader) (model.TraceID, error) {
-	id, ok := model.TraceIDFromBytes(r.Bytes())
+func getTraceID(r *column.Reader, i int) (model.TraceID, error) {
+	id, ok := model.TraceIDFromBytes(r.BytesAt(i))
 	if !ok {
-		return id, fmt.Errorf("%w: trace ID %x longer than 16 bytes", column.ErrCorrupt, r.Bytes())
+		return id, fmt.Errorf("%w: trace ID %x longer than 16 bytes", column.ErrCorrupt, r.BytesAt(i))
 	}
 	return id, nil
 }
 
 // fillChecked is fill for values that may be invalid (IDs).
-func fillChecked[T any](r *column.Reader, n int, sel []bool, d int, dst []T, get func(*column.Reader) (T, error)) error {
+func fillChecked[T any](r *column.Reader, n int, sel []bool, d int, dst []T, get func(*column.Reader, int) (T, error)) error {
 	if r == nil {
 		return nil
 	}
-	w := walker(r, n, sel)
-	maxDef := r.Leaf().MaxDef
-	for w.step() {
-		if w.selected && w.def == maxDef {
-			v, err := get(r)
-			if err != nil {
-				return err
-			}
-			dst[w.cur[d]] = v
+	l := r.Leaf()
+	ed, maxDef := elementDef(l, d), l.MaxDef
+	w := segments(r, n, sel)
+	k := 0
+	for w.next() {
+		if !w.selected {
+			continue
 		}
-		r.Advance()
+		vi := w.vi
+		for _, def := range w.defs {
+			if def >= ed {
+				if def == maxDef && k < len(dst) {
+					v, err := get(r, vi)
+					if err != nil {
+						return err
+					}
+					dst[k] = v
+				}
+				k++
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
 	}
-	return w.finish(n, d, int32(len(dst)))
+	if err := w.finish(n); err != nil {
+		return err
+	}
+	return countCheck(r, d, k, len(dst))
 }
 
 // readColumns fills the batch from every open column but the structure.
@@ -337,8 +414,8 @@ func (a *groupAssembler) readEvents(n int, sel []bool) error {
 		return nil
 	}
 	var err error
-	b.eventSpan, err = children(r.eventTime, n, sel, depthEvent, b.eventSpan, func(r *column.Reader) {
-		b.eventTime = append(b.eventTime, uint64(r.Int64()))
+	b.eventSpan, err = children(r.eventTime, n, sel, depthEvent, len(b.spanSS), b.eventSpan, func(r *column.Reader, i int) {
+		b.eventTime = append(b.eventTime, uint64(r.Int64At(i)))
 	})
 	if err != nil {
 		return err
@@ -366,8 +443,8 @@ func (a *groupAssembler) readLinks(n int, sel []bool) error {
 	}
 	var err error
 	var idErr error
-	b.linkSpan, err = children(r.linkTraceID, n, sel, depthEvent, b.linkSpan, func(r *column.Reader) {
-		id, err := getTraceID(r)
+	b.linkSpan, err = children(r.linkTraceID, n, sel, depthEvent, len(b.spanSS), b.linkSpan, func(r *column.Reader, i int) {
+		id, err := getTraceID(r, i)
 		if err != nil && idErr == nil {
 			idErr = err
 		}

@@ -19,23 +19,40 @@ func (a *groupAssembler) readAttrs(ar *attrReaders, n int, sel []bool, ownerDept
 		return fmt.Errorf("%w: attribute column %v at depth %d under depth %d", column.ErrCorrupt, ar.key.Leaf().Path, d, ownerDepth)
 	}
 	out.owner, out.key = out.owner[:0], out.key[:0]
-	w := walker(ar.key, n, sel)
-	maxDef := ar.key.Leaf().MaxDef
-	for w.step() {
-		if w.selected && w.has(d) {
-			out.owner = append(out.owner, w.cur[ownerDepth])
-			k := ""
-			if w.def == maxDef {
-				k = ar.key.String()
-			}
-			out.key = append(out.key, k)
+	r := ar.key
+	l := r.Leaf()
+	od, ed, maxDef := elementDef(l, ownerDepth), elementDef(l, d), l.MaxDef
+	w := segments(r, n, sel)
+	o := int32(-1)
+	for w.next() {
+		if !w.selected {
+			continue
 		}
-		ar.key.Advance()
+		vi := w.vi
+		for i, def := range w.defs {
+			if int(w.reps[i]) <= ownerDepth && def >= od {
+				o++
+			}
+			if def >= ed {
+				out.owner = append(out.owner, o)
+				k := ""
+				if def == maxDef {
+					k = r.StringAt(vi)
+				}
+				out.key = append(out.key, k)
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
 	}
-	nattrs := len(out.owner)
-	if err := w.finish(n, d, int32(nattrs)); err != nil {
+	if err := w.finish(n); err != nil {
 		return err
 	}
+	if err := countCheck(r, ownerDepth, int(o+1), owners); err != nil {
+		return err
+	}
+	nattrs := len(out.owner)
 	out.start = sized(out.start, owners+1)
 	for i, o := range out.owner {
 		if int(o) >= owners || (i > 0 && o < out.owner[i-1]) {
@@ -70,29 +87,44 @@ func (a *groupAssembler) readAttrs(ar *attrReaders, n int, sel []bool, ownerDept
 }
 
 // readList reads one typed value list of attributes at depth d.
-func readList[T any](r *column.Reader, n int, sel []bool, d, nattrs int, l *list[T], get func(*column.Reader) T) error {
+func readList[T any](r *column.Reader, n int, sel []bool, d, nattrs int, l *list[T], get func(*column.Reader, int) T) error {
 	l.size(nattrs)
 	if r == nil {
 		return nil
 	}
-	w := walker(r, n, sel)
-	maxDef := r.Leaf().MaxDef
-	for w.step() {
-		if w.selected && w.has(d+1) {
-			i := w.cur[d]
-			if l.n[i] == 0 {
-				l.first[i] = int32(len(l.vals))
-			}
-			l.n[i]++
-			var v T
-			if w.def == maxDef {
-				v = get(r)
-			}
-			l.vals = append(l.vals, v)
+	leaf := r.Leaf()
+	ad, ed, maxDef := elementDef(leaf, d), elementDef(leaf, d+1), leaf.MaxDef
+	w := segments(r, n, sel)
+	a := int32(-1)
+	for w.next() {
+		if !w.selected {
+			continue
 		}
-		r.Advance()
+		vi := w.vi
+		for i, def := range w.defs {
+			if int(w.reps[i]) <= d && def >= ad {
+				a++
+			}
+			if def >= ed && int(a) < nattrs && a >= 0 {
+				if l.n[a] == 0 {
+					l.first[a] = int32(len(l.vals))
+				}
+				l.n[a]++
+				var v T
+				if def == maxDef {
+					v = get(r, vi)
+				}
+				l.vals = append(l.vals, v)
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
 	}
-	return w.finish(n, d, int32(nattrs))
+	if err := w.finish(n); err != nil {
+		return err
+	}
+	return countCheck(r, d, int(a+1), nattrs)
 }
 
 // count returns the number of generic attributes of owner o.

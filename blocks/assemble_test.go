@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
@@ -32,6 +34,7 @@ func assembleCases(t *testing.T) []assembleCase {
 	cases = append(cases, assembleCase{"round trip", s})
 	cases = append(cases, assembleCase{"legacy round trip", legacyStore(t)})
 	cases = append(cases, assembleCase{"tempo", tempoStore(t)})
+	cases = append(cases, assembleCase{"data page v1", v1PageStore(t)})
 
 	fx, err := input.DecodeTraces(ctx, []string{fixtures.Path(t, "")}, input.Options{SkipBad: true})
 	if err != nil {
@@ -186,4 +189,34 @@ func strictDiff(want, got []*model.Trace) string {
 		}
 	}
 	return ""
+}
+
+// v1PageStore rewrites the round-trip block with data page v1 and tiny
+// pages, where rows continue from one page to the next.
+func v1PageStore(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	ded := []DedicatedColumn{{Scope: ScopeResource, Name: "ip"}, {Name: "instance"}}
+	s, m, _ := writtenParquet(t, roundTripTraces(), WriteOptions{DedicatedColumns: ded})
+	b, err := s.OpenBlock(ctx, m.BlockID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rawRows(t, b)
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[pqTrace](&buf, traceSchema, parquet.DataPageVersion(1), parquet.PageBufferSize(64))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	if err := s.put(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject), data); err != nil {
+		t.Fatal(err)
+	}
+	m.Size = uint64(len(data))
+	m.FooterSize = uint32(data[len(data)-8]) | uint32(data[len(data)-7])<<8 | uint32(data[len(data)-6])<<16 | uint32(data[len(data)-5])<<24
+	putMeta(t, s, m)
+	return s
 }

@@ -556,6 +556,9 @@ type blockIterator struct {
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
 	filter bool
+	// mergedTime leaves the time range to the merge iterator, which tests
+	// merged traces (blocks whose ID ranges overlap may split traces).
+	mergedTime bool
 	// endGroup, when positive, ends the iteration before that row group
 	// (with group set to the one before the first, the iterator covers a
 	// range of row groups).
@@ -788,7 +791,7 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 // fetched at once or, for a streaming iterator and a row group larger than
 // streamAbove, a window of each column chunk at a time.
 func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
-	return f.openTraces(g, it.block.codec, it.req, it.stream, it.filter, it.split)
+	return f.openTraces(g, it.block.codec, groupRead{req: it.req, stream: it.stream, filter: it.filter, rowTime: !it.mergedTime, split: it.split})
 }
 
 // streamAbove is the row-group size above which a streaming iterator
@@ -831,6 +834,9 @@ type mergeIterator struct {
 	primed bool
 	cur    *model.Trace
 	err    error
+	// req, when set, drops merged traces outside its time range (its
+	// iterators then leave rows unchecked).
+	req *store.Request
 }
 
 func newMergeIterator(its []*blockIterator) *mergeIterator { return &mergeIterator{its: its} }
@@ -874,6 +880,18 @@ func (m *mergeIterator) Next() bool {
 			}
 		}
 	}
+	for {
+		if !m.merge() {
+			return false
+		}
+		if m.req == nil || m.req.Overlaps(m.cur.TimeRange()) {
+			return true
+		}
+	}
+}
+
+// merge takes the next trace from the heap, combining its copies.
+func (m *mergeIterator) merge() bool {
 	if m.h.Len() == 0 {
 		return false
 	}

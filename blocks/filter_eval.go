@@ -163,20 +163,42 @@ func (gf *groupFilter) reader(l leaf) *column.Reader {
 func (gf *groupFilter) structure() error {
 	r := gf.reader(gf.p.leaves.start)
 	defer r.Close()
-	w := walker(r, gf.nrows, nil)
-	for w.step() {
-		if w.has(depthSpan) {
-			gf.spanRow = append(gf.spanRow, w.cur[0])
-			gf.spanRS = append(gf.spanRS, w.cur[depthRS])
-			gf.spanSS = append(gf.spanSS, w.cur[depthSS])
-			gf.start = append(gf.start, uint64(r.Int64()))
+	l := r.Leaf()
+	d1, d2, d3, maxDef := l.DefAt[0], l.DefAt[1], l.DefAt[2], l.MaxDef
+	w := segments(r, gf.nrows, nil)
+	row, rs, ss := int32(-1), int32(-1), int32(-1)
+	for w.next() {
+		vi := w.vi
+		for i, def := range w.defs {
+			rep := w.reps[i]
+			if rep == 0 {
+				row++
+			}
+			if rep <= depthRS && def >= d1 {
+				rs++
+			}
+			if rep <= depthSS && def >= d2 {
+				ss++
+			}
+			if def >= d3 {
+				gf.spanRow = append(gf.spanRow, row)
+				gf.spanRS = append(gf.spanRS, rs)
+				gf.spanSS = append(gf.spanSS, ss)
+				var v uint64
+				if def == maxDef {
+					v = uint64(r.Int64At(vi))
+				}
+				gf.start = append(gf.start, v)
+			}
+			if def == maxDef {
+				vi++
+			}
 		}
-		r.Advance()
 	}
-	if err := w.finish(gf.nrows, depthSpan, int32(len(gf.spanRow))); err != nil {
+	if err := w.finish(gf.nrows); err != nil {
 		return err
 	}
-	gf.nrs, gf.nss = int(w.made[depthRS]), int(w.made[depthSS])
+	gf.nrs, gf.nss = int(rs+1), int(ss+1)
 	return nil
 }
 
@@ -388,11 +410,11 @@ func newMemo(test func(model.Value, bool) bool) *memoTest {
 	return &memoTest{test: test, dicts: map[*column.Dict][]int8{}}
 }
 
-// str tests the current string value of r.
-func (m *memoTest) str(r *column.Reader) bool {
-	i, d, ok := r.DictIndex()
+// str tests string value vi of r's current page.
+func (m *memoTest) str(r *column.Reader, vi int) bool {
+	i, d, ok := r.DictIndexAt(vi)
 	if !ok {
-		return m.test(model.StringValue(r.String()), true)
+		return m.test(model.StringValue(r.StringAt(vi)), true)
 	}
 	memo := m.dicts[d]
 	if memo == nil {
@@ -442,7 +464,7 @@ func (gf *groupFilter) spanInts(l leaf, test func(model.Value, bool) bool) ([]bo
 	}
 	r := gf.reader(l)
 	defer r.Close()
-	err := fill(r, gf.nrows, nil, depthSpan, out, func(r *column.Reader) bool { return get(r.Int64()) })
+	err := fill(r, gf.nrows, nil, depthSpan, out, func(r *column.Reader, i int) bool { return get(r.Int64At(i)) })
 	return out, err
 }
 
@@ -474,24 +496,34 @@ func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.Span
 		}
 		r := gf.reader(sp.leaf)
 		m := newMemo(c.Test)
-		w := walker(r, gf.nrows, nil)
-		maxDef := r.Leaf().MaxDef
-		for w.step() {
-			if w.has(ownerDepth) && w.def == maxDef {
-				o := w.cur[ownerDepth]
-				if !decided[o] {
-					switch {
-					case sp.isInt:
-						out[o], decided[o] = c.Test(model.IntValue(r.Int64()), true), true
-					case sp.nonEmpty && len(r.Bytes()) == 0:
-					default:
-						out[o], decided[o] = m.str(r), true
+		l := r.Leaf()
+		ed, maxDef := elementDef(l, ownerDepth), l.MaxDef
+		w := segments(r, gf.nrows, nil)
+		o := -1
+		for w.next() {
+			vi := w.vi
+			for _, def := range w.defs {
+				if def >= ed {
+					o++
+					if def == maxDef && o < owners && !decided[o] {
+						switch {
+						case sp.isInt:
+							out[o], decided[o] = c.Test(model.IntValue(r.Int64At(vi)), true), true
+						case sp.nonEmpty && len(r.BytesAt(vi)) == 0:
+						default:
+							out[o], decided[o] = m.str(r, vi), true
+						}
 					}
 				}
+				if def == maxDef {
+					vi++
+				}
 			}
-			r.Advance()
 		}
-		err := w.finish(gf.nrows, ownerDepth, int32(owners))
+		err := w.finish(gf.nrows)
+		if err == nil {
+			err = countCheck(r, ownerDepth, o+1, owners)
+		}
 		r.Close()
 		if err != nil {
 			return nil, err
@@ -565,23 +597,39 @@ func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string) ([]a
 	r := gf.reader(al.key)
 	m := newMemo(func(v model.Value, _ bool) bool { return v.Str == name })
 	var hits []attrHit
-	last := int32(-1)
-	w := walker(r, gf.nrows, nil)
-	for w.step() {
-		if w.has(d) && w.def == r.Leaf().MaxDef {
-			if o := w.cur[ownerDepth]; o != last && m.str(r) {
-				hits = append(hits, attrHit{owner: o, attr: w.cur[d], span: w.cur[min(depthSpan, ownerDepth)]})
-				last = o
+	l := r.Leaf()
+	od, ed, maxDef := elementDef(l, ownerDepth), elementDef(l, d), l.MaxDef
+	sd := elementDef(l, min(depthSpan, ownerDepth))
+	span, owner, attr, last := int32(-1), int32(-1), int32(-1), int32(-1)
+	w := segments(r, gf.nrows, nil)
+	for w.next() {
+		vi := w.vi
+		for i, def := range w.defs {
+			rep := int(w.reps[i])
+			if rep <= depthSpan && def >= sd {
+				span++
+			}
+			if rep <= ownerDepth && def >= od {
+				owner++
+			}
+			if def >= ed {
+				attr++
+				if def == maxDef && owner != last && m.str(r, vi) {
+					hits = append(hits, attrHit{owner: owner, attr: attr, span: span})
+					last = owner
+				}
+			}
+			if def == maxDef {
+				vi++
 			}
 		}
-		r.Advance()
 	}
-	err := w.finish(gf.nrows, d, w.made[d])
+	err := w.finish(gf.nrows)
 	r.Close()
 	if err != nil || len(hits) == 0 {
 		return nil, nil, err
 	}
-	vals, err := gf.hitValues(al, hits)
+	vals, err := gf.hitValues(gf.p.readable(gf.g, al), hits)
 	return hits, vals, err
 }
 
@@ -599,75 +647,84 @@ func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error
 	ab.doubles.size(n)
 	ab.bools.size(n)
 	d := al.depth
-	// each walks column l and calls f(i) for the entries of hit i's
-	// attribute (at depth d for attribute leaves, d+1 for list elements).
-	each := func(l leaf, elemDepth int, f func(i int, r *column.Reader, w *levelWalker)) error {
+	// each walks column l and calls f(i, value, present) for the entries
+	// of hit i's attribute (at depth d for attribute leaves, d+1 for list
+	// elements).
+	each := func(l leaf, elemDepth int, f func(i int, r *column.Reader, vi int, present bool)) error {
 		if !l.ok {
 			return nil
 		}
 		r := gf.reader(l)
 		defer r.Close()
-		w := walker(r, gf.nrows, nil)
-		p := 0
-		for w.step() {
-			if w.has(elemDepth) {
-				a := w.cur[d]
-				for p < n && hits[p].attr < a {
-					p++
+		ad, ed, maxDef := elementDef(l.Leaf, d), elementDef(l.Leaf, elemDepth), l.MaxDef
+		w := segments(r, gf.nrows, nil)
+		p, a := 0, int32(-1)
+		for w.next() {
+			vi := w.vi
+			for i, def := range w.defs {
+				if int(w.reps[i]) <= d && def >= ad {
+					a++
 				}
-				if p < n && hits[p].attr == a {
-					f(p, r, w)
+				if def >= ed && p < n {
+					for p < n && hits[p].attr < a {
+						p++
+					}
+					if p < n && hits[p].attr == a {
+						f(p, r, vi, def == maxDef)
+					}
+				}
+				if def == maxDef {
+					vi++
 				}
 			}
-			r.Advance()
 		}
-		return w.finish(gf.nrows, d, w.made[d])
+		return w.finish(gf.nrows)
 	}
 	steps := []struct {
 		l     leaf
 		depth int
-		f     func(i int, r *column.Reader, w *levelWalker)
+		f     func(i int, r *column.Reader, vi int, present bool)
 	}{
-		{al.isArray, d, func(i int, r *column.Reader, w *levelWalker) {
-			if r.Present() {
-				ab.isArray[i] = r.Bool()
+		{al.isArray, d, func(i int, r *column.Reader, vi int, present bool) {
+			if present {
+				ab.isArray[i] = r.BoolAt(vi)
 			}
 		}},
-		{al.valueType, d, func(i int, r *column.Reader, w *levelWalker) {
-			if r.Present() {
-				ab.vtype[i] = r.Int32()
+		{al.valueType, d, func(i int, r *column.Reader, vi int, present bool) {
+			if present {
+				ab.vtype[i] = r.Int32At(vi)
 			}
 		}},
-		{al.unsupported, d, func(i int, r *column.Reader, w *levelWalker) {
-			if r.Present() {
-				ab.unsup.v[i], ab.unsup.ok[i] = r.String(), true
+		{al.unsupported, d, func(i int, r *column.Reader, vi int, present bool) {
+			if present {
+				ab.unsup.v[i], ab.unsup.ok[i] = r.StringAt(vi), true
 			}
 		}},
-		{al.str, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+		{al.str, d + 1, func(i int, r *column.Reader, vi int, present bool) {
 			v := ""
-			if r.Present() {
-				v = r.String()
+			if present {
+				v = r.StringAt(vi)
 			}
 			appendList(&ab.strs, int32(i), v)
 		}},
-		{al.ints, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+		{al.ints, d + 1, func(i int, r *column.Reader, vi int, present bool) {
 			var v int64
-			if r.Present() {
-				v = r.Int64()
+			if present {
+				v = r.Int64At(vi)
 			}
 			appendList(&ab.ints, int32(i), v)
 		}},
-		{al.doubles, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+		{al.doubles, d + 1, func(i int, r *column.Reader, vi int, present bool) {
 			var v float64
-			if r.Present() {
-				v = r.Float64()
+			if present {
+				v = r.Float64At(vi)
 			}
 			appendList(&ab.doubles, int32(i), v)
 		}},
-		{al.bools, d + 1, func(i int, r *column.Reader, w *levelWalker) {
+		{al.bools, d + 1, func(i int, r *column.Reader, vi int, present bool) {
 			var v bool
-			if r.Present() {
-				v = r.Bool()
+			if present {
+				v = r.BoolAt(vi)
 			}
 			appendList(&ab.bools, int32(i), v)
 		}},

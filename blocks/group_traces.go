@@ -35,66 +35,92 @@ func (p *pfile) columnsFor(g int, fields *store.Fields) []byteRange {
 	return rs
 }
 
-// openTraces starts reading row group g for req (its projection, time
-// range and, with filter, its Filter; nil req: everything). The needed
-// column chunks are fetched with coalesced ranged reads, the filter's
-// first: when no row passes it, nothing else is read and the result is
-// nil. With stream and a row group larger than streamAbove, chunks are
-// read a window at a time instead (no filter then). Rows of traces in
-// split are built whatever the filter says: their copies must be merged
-// before anything is decided.
-func (p *pfile) openTraces(g int, c *codec, req *store.Request, stream, filter bool, split map[model.TraceID]bool) (*groupTraces, error) {
+// groupRead says how a row group is read.
+type groupRead struct {
+	req    *store.Request // projection, time range, filter (nil: everything)
+	stream bool           // large row groups a window at a time (no filter then)
+	filter bool           // apply req.Filter to rows
+	// rowTime applies req's time range to each row's stored trace times;
+	// a reader merging overlapping blocks checks merged traces instead.
+	rowTime bool
+	// split holds the IDs of traces with parts in other blocks: their rows
+	// are built whatever the filter and time range say, since only the
+	// merged trace decides.
+	split map[model.TraceID]bool
+}
+
+// openTraces starts reading row group g. The needed column chunks are
+// fetched with coalesced ranged reads, the filter's first: when no row
+// passes it, nothing else is read and the result is nil. With stream and
+// a row group larger than streamAbove, chunks are read a window at a time
+// instead.
+func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) {
 	var fields *store.Fields
 	var cond *store.TraceCond
-	if req != nil {
-		fields = req.Fields
-		if filter && req.Filter != nil && req.Filter.Cond != nil {
-			cond = req.Filter.Cond
+	if rd.req != nil {
+		fields = rd.req.Fields
+		if rd.filter && rd.req.Filter != nil && rd.req.Filter.Cond != nil {
+			cond = rd.req.Filter.Cond
 		}
+	}
+	timeReq := rd.req
+	if !rd.rowTime {
+		timeReq = nil
 	}
 	chunks := p.columnsFor(g, fields)
-	if _, n := p.groupRange(g); stream && n > streamAbove && cond == nil {
+	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
+	if _, n := p.groupRange(g); rd.stream && n > streamAbove && cond == nil && !hasSplit {
 		p.r.stream(chunks)
 		a := newGroupAssembler(p, g, c, fields)
-		a.req = req
+		a.req = timeReq
 		return &groupTraces{p: p, a: a}, nil
 	}
-	var sel []bool
-	if cond != nil {
+	var sel, always []bool
+	if cond != nil || hasSplit {
 		var fc []byteRange
-		for _, col := range filterColumns(p.leaves, c, cond) {
-			fc = append(fc, p.chunkRange(g, col))
+		if cond != nil {
+			for _, col := range filterColumns(p.leaves, c, cond) {
+				fc = append(fc, p.chunkRange(g, col))
+			}
 		}
-		if len(split) > 0 {
+		if hasSplit {
 			fc = append(fc, p.chunkRange(g, p.leaves.traceID.Index))
 		}
 		if err := p.r.prefetchRanges(coalesce(sortRanges(fc), maxChunkGap)); err != nil {
 			return nil, err
 		}
-		rows, err := p.filterRows(g, c, cond)
-		if err == nil && len(split) > 0 && p.mayHoldAny(g, split) {
-			err = p.markSplit(g, rows, split)
+		var err error
+		if cond != nil {
+			sel, err = p.filterRows(g, c, cond)
+		}
+		if err == nil && hasSplit {
+			always = make([]bool, p.file.RowGroups()[g].NumRows())
+			err = p.markSplit(g, always, rd.split)
 		}
 		if err != nil {
 			p.r.release()
 			return nil, err
 		}
-		any := false
-		for _, ok := range rows {
-			any = any || ok
+		if sel != nil {
+			any := false
+			for i := range sel {
+				sel[i] = sel[i] || (always != nil && always[i])
+				any = any || sel[i]
+			}
+			if !any {
+				p.r.release()
+				return nil, nil
+			}
 		}
-		if !any {
+		if err := p.r.fetchMore(coalesce(chunks, maxChunkGap)); err != nil {
 			p.r.release()
-			return nil, nil
+			return nil, err
 		}
-		sel = rows
-	}
-	if err := p.r.fetchMore(coalesce(chunks, maxChunkGap)); err != nil {
-		p.r.release()
+	} else if err := p.r.prefetchRanges(coalesce(chunks, maxChunkGap)); err != nil {
 		return nil, err
 	}
 	a := newGroupAssembler(p, g, c, fields)
-	a.req = req
+	a.req, a.always = timeReq, always
 	return &groupTraces{p: p, a: a, sel: sel}, nil
 }
 

@@ -190,3 +190,36 @@ func resolveLeaves(s *parquet.Schema, l layout) (*fileLeaves, error) {
 	}
 	return f, nil
 }
+
+// chunkEmpty reports whether leaf l holds no value in row group g: its
+// statistics count every entry as null (an empty list or absent value).
+func (p *pfile) chunkEmpty(g int, l leaf) bool {
+	m := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData
+	return m.NumValues > 0 && m.Statistics.NullCount == m.NumValues
+}
+
+// chunkAllFalse reports whether boolean leaf l is false in every entry of
+// row group g, from its statistics.
+func (p *pfile) chunkAllFalse(g int, l leaf) bool {
+	st := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData.Statistics
+	hi := st.MaxValue
+	if len(hi) == 0 {
+		hi = st.Max
+	}
+	return st.NullCount == 0 && len(hi) == 1 && hi[0] == 0
+}
+
+// readable returns the attribute leaves worth reading in row group g:
+// value columns without any value and an IsArray that is never true are
+// left out (ok false), which reads them as absent and false.
+func (p *pfile) readable(g int, a attrLeaves) attrLeaves {
+	for _, l := range []*leaf{&a.str, &a.ints, &a.doubles, &a.bools, &a.unsupported} {
+		if l.ok && p.chunkEmpty(g, *l) {
+			l.ok = false
+		}
+	}
+	if a.isArray.ok && p.chunkAllFalse(g, a.isArray) {
+		a.isArray.ok = false
+	}
+	return a
+}

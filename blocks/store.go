@@ -485,13 +485,17 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request)
 	}
 	// A filter may drop a block's copy of a trace only when no other
 	// block holds part of it.
-	filter := len(cand) <= 1 || idRangesDisjoint(cand)
+	disjoint := len(cand) <= 1 || idRangesDisjoint(cand)
 	its := make([]*blockIterator, 0, len(cand))
 	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
-		it.req, it.pos, it.filter = &req, i, filter
+		it.req, it.pos, it.filter, it.mergedTime = &req, i, disjoint, !disjoint
 		it.sem = sem
 		its = append(its, it)
 	}
-	return newMergeIterator(its)
+	m := newMergeIterator(its)
+	if !disjoint {
+		m.req = &req
+	}
+	return m
 }

@@ -6,109 +6,166 @@ import (
 	"github.com/tracectl/tracectl/blocks/column"
 )
 
-// maxDepth bounds the depth of the elements a walker tracks (link and
-// event attribute value lists sit at depth 6).
-const maxDepth = 7
-
-// levelWalker walks one column over a batch of rows and numbers the
-// nested elements its entries create, the same way for every column: the
-// k-th span of the batch's selected rows is element k at depth 3 whichever
-// span column counts it. That shared numbering is how the columns of one
-// span, resource or attribute are joined without rebuilding rows.
+// segWalker walks one column over a batch of rows, handing out segments:
+// runs of entries within one page whose rows are all selected or all not.
+// Consumers loop over a segment's level slices themselves and number the
+// nested elements the same way for every column: an entry creates an
+// element at depth j when rep <= j and def >= DefAt[j-1], and the k-th
+// element at depth j of the batch's selected rows is element k whichever
+// column counts it. That shared numbering is how the columns of one span,
+// resource or attribute are joined without rebuilding rows.
 //
-// Usage: for w.step() { ...; w.r.Advance() }. After step, cur[d] is the
-// index (batch-wide, selected rows only) of the current element at depth
-// d, made[d] how many exist so far, selected whether the entry's row is
-// selected, def its definition level.
-type levelWalker struct {
-	r     *column.Reader
-	defAt []byte
-	depth int
-	sel   []bool
-	nrows int
+// Usage:
+//
+//	w := segments(r, rows, sel)
+//	for w.next() {
+//		if !w.selected { continue }
+//		for i, def := range w.defs { ... w.reps[i] ...; value index w.vi+k ... }
+//	}
+//	err := w.finish(rows)
+//
+// Values: the k-th entry with def == MaxDef in the segment has value index
+// w.vi+k in the reader's current page. finish leaves the reader at the
+// first entry after the batch.
+type segWalker struct {
+	r      *column.Reader
+	maxDef byte
+	sel    []bool
+	nrows  int
 
-	row      int // batch row of the current entry
-	selected bool
-	def      byte
-	// fresh is the shallowest depth at which the entry created an element
-	// (depth+1 when it created none, or its row is not selected).
-	fresh int
-	// cur[0] and made[0] count the selected rows.
-	cur  [maxDepth + 1]int32
-	made [maxDepth + 1]int32
-	err  error
+	page       []byte // levels of the current page
+	pageDefs   []byte
+	pos, pvi   int // first entry of the current segment, its value index
+	rows       int // rows started so far in the batch
+	started    bool
+	reps, defs []byte // the current segment
+	vi         int
+	selected   bool
+	done       bool
+	err        error
 }
 
-// walker starts walking r over the next nrows rows; sel (nil: all) says
-// which are selected.
-func walker(r *column.Reader, nrows int, sel []bool) *levelWalker {
-	l := r.Leaf()
-	w := &levelWalker{r: r, defAt: l.DefAt, depth: int(l.MaxRep), sel: sel, nrows: nrows, row: -1}
-	for i := range w.cur {
-		w.cur[i] = -1
+// segments starts walking r over the next nrows rows; sel (nil: all) says
+// which rows are selected.
+func segments(r *column.Reader, nrows int, sel []bool) *segWalker {
+	w := &segWalker{r: r, maxDef: r.Leaf().MaxDef, sel: sel, nrows: nrows}
+	if r.More() {
+		w.page, w.pageDefs = r.PageLevels()
+		w.pos, w.pvi = r.Position()
+	} else {
+		w.done = true
 	}
 	return w
 }
 
-// step moves to the next entry of the batch; it returns false at the end
-// of the batch (the entry starting the next row stays unconsumed) or of
-// the chunk.
-func (w *levelWalker) step() bool {
-	r := w.r
-	if !r.More() {
+// next moves to the next segment; false at the end of the batch or chunk.
+func (w *segWalker) next() bool {
+	if w.started { // consume the previous segment
+		w.pos += len(w.reps)
+		w.pvi += presentCount(w.defs, w.maxDef)
+		w.reps, w.defs = nil, nil
+	}
+	w.started = true
+	if w.done {
 		return false
 	}
-	rep, def := r.Rep(), r.Def()
-	if w.row < 0 && rep != 0 {
-		w.err = fmt.Errorf("%w: column %v: a row starts with repetition level %d", column.ErrCorrupt, r.Leaf().Path, rep)
-		return false
-	}
-	if rep == 0 {
-		if w.row+1 >= w.nrows {
+	if w.pos >= len(w.page) {
+		if !w.r.NextPage() {
+			w.done, w.page, w.pageDefs = true, nil, nil
 			return false
 		}
-		w.row++
-		w.selected = w.sel == nil || w.sel[w.row]
-		if w.selected {
-			w.cur[0] = w.made[0]
-			w.made[0]++
+		w.page, w.pageDefs = w.r.PageLevels()
+		w.pos, w.pvi = 0, 0
+	}
+	reps := w.page
+	i := w.pos
+	if reps[i] == 0 {
+		if w.rows == w.nrows {
+			w.done = true // the next batch's first row: leave it unconsumed
+			return false
+		}
+		w.rows++
+	} else if w.rows == 0 {
+		w.err = fmt.Errorf("%w: column %v: a row starts with repetition level %d", column.ErrCorrupt, w.r.Leaf().Path, reps[i])
+		w.done = true
+		return false
+	}
+	w.selected = w.sel == nil || w.sel[w.rows-1]
+	j := i + 1
+	if w.sel == nil && w.rows+countZeros(reps[j:]) <= w.nrows {
+		j = len(reps) // every row of the rest of the page belongs to the batch
+		w.rows += countZeros(reps[i+1:])
+	} else {
+		for ; j < len(reps); j++ {
+			if reps[j] == 0 {
+				if w.rows == w.nrows || (w.sel != nil && w.sel[w.rows] != w.selected) {
+					break
+				}
+				w.rows++
+			}
 		}
 	}
-	w.def = def
-	w.fresh = w.depth + 1
-	if w.selected {
-		j := int(rep)
-		if j < 1 {
-			j = 1
-		}
-		if j <= w.depth && def >= w.defAt[j-1] {
-			w.fresh = j
-		}
-		for ; j <= w.depth && def >= w.defAt[j-1]; j++ {
-			w.cur[j] = w.made[j]
-			w.made[j]++
-		}
-	}
+	w.reps, w.defs, w.vi = reps[i:j], w.pageDefs[i:j], w.pvi
 	return true
 }
 
-// has reports whether the current entry holds an element at depth d.
-func (w *levelWalker) has(d int) bool { return d == 0 || w.def >= w.defAt[d-1] }
+func countZeros(b []byte) int {
+	n := 0
+	for _, x := range b {
+		if x == 0 {
+			n++
+		}
+	}
+	return n
+}
 
-// finish checks that the walk ended where the batch ends and that it
-// counted want elements at depth d, as the structure column did.
-func (w *levelWalker) finish(rows int, d int, want int32) error {
+func presentCount(defs []byte, maxDef byte) int {
+	n := 0
+	for _, d := range defs {
+		if d == maxDef {
+			n++
+		}
+	}
+	return n
+}
+
+// finish leaves the reader at the entry after the batch and checks that
+// the walk covered the batch's rows.
+func (w *segWalker) finish(rows int) error {
+	if w.started && w.reps != nil { // stopped early: consume the segment
+		w.pos += len(w.reps)
+		w.pvi += presentCount(w.defs, w.maxDef)
+		w.reps, w.defs = nil, nil
+	}
+	if w.page != nil {
+		w.r.Seek(w.pos, w.pvi)
+	}
 	if w.err != nil {
 		return w.err
 	}
 	if err := w.r.Err(); err != nil {
 		return err
 	}
-	if w.row+1 != rows {
-		return fmt.Errorf("%w: column %v has %d rows in a batch of %d", column.ErrCorrupt, w.r.Leaf().Path, w.row+1, rows)
+	if w.rows != rows {
+		return fmt.Errorf("%w: column %v has %d rows in a batch of %d", column.ErrCorrupt, w.r.Leaf().Path, w.rows, rows)
 	}
-	if w.made[d] != want {
-		return fmt.Errorf("%w: column %v has %d elements at depth %d, want %d", column.ErrCorrupt, w.r.Leaf().Path, w.made[d], d, want)
+	return nil
+}
+
+// elementDef returns the definition level at which an entry of leaf l
+// holds an element at depth d (0 for rows).
+func elementDef(l column.Leaf, d int) byte {
+	if d == 0 {
+		return 0
+	}
+	return l.DefAt[d-1]
+}
+
+// countCheck reports a column whose element count disagrees with the
+// structure column's.
+func countCheck(r *column.Reader, d int, got, want int) error {
+	if got != want {
+		return fmt.Errorf("%w: column %v has %d elements at depth %d, want %d", column.ErrCorrupt, r.Leaf().Path, got, d, want)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -216,4 +218,22 @@ func (c *TraceCond) Fields() Fields {
 	}
 	trace(c)
 	return f
+}
+
+// Counter is implemented by sources that can count the traces passing an
+// exact filter without building them.
+type Counter interface {
+	// CountTraces counts the traces of req (time range as for Traces)
+	// that pass req.Filter.Cond, which must be set; each trace counts once
+	// however many blocks hold parts of it. A trace is in the time range
+	// when its Trace.TimeRange overlaps it.
+	CountTraces(ctx context.Context, req Request) (Count, error)
+}
+
+// Count is the answer of Counter.
+type Count struct {
+	Traces int // traces passing the filter
+	// InspectedTraces and InspectedSpans count what was looked at: traces
+	// in the time range and their spans.
+	InspectedTraces, InspectedSpans int
 }

@@ -102,62 +102,107 @@ func (r *Reader) Close() {
 }
 
 // Int64 returns the current value of an INT64 column.
-func (r *Reader) Int64() int64 {
-	if r.idx != nil {
-		return r.dict.i64[r.idx[r.val]]
-	}
-	return r.i64[r.val]
-}
+func (r *Reader) Int64() int64 { return r.Int64At(r.val) }
 
 // Int32 returns the current value of an INT32 column.
-func (r *Reader) Int32() int32 {
-	if r.idx != nil {
-		return r.dict.i32[r.idx[r.val]]
-	}
-	return r.i32[r.val]
-}
+func (r *Reader) Int32() int32 { return r.Int32At(r.val) }
 
 // Float64 returns the current value of a DOUBLE column.
-func (r *Reader) Float64() float64 {
-	if r.idx != nil {
-		return r.dict.f64[r.idx[r.val]]
-	}
-	return r.f64[r.val]
-}
+func (r *Reader) Float64() float64 { return r.Float64At(r.val) }
 
 // Bool returns the current value of a BOOLEAN column.
-func (r *Reader) Bool() bool {
-	return r.bits[r.val>>3]>>(r.val&7)&1 == 1
-}
+func (r *Reader) Bool() bool { return r.BoolAt(r.val) }
 
 // Bytes returns the current value of a BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY
 // column, valid until the next page is loaded.
-func (r *Reader) Bytes() []byte {
-	if r.idx != nil {
-		return r.dict.bytes(r.idx[r.val])
-	}
-	if r.size > 0 {
-		return r.data[r.val*r.size : (r.val+1)*r.size]
-	}
-	return r.data[r.offs[r.val]:r.offs[r.val+1]]
-}
+func (r *Reader) Bytes() []byte { return r.BytesAt(r.val) }
 
 // String returns the current value of a BYTE_ARRAY column as a string.
 // Values of a dictionary share one string per distinct value.
-func (r *Reader) String() string {
-	if r.idx != nil {
-		return r.dict.String(r.idx[r.val])
-	}
-	return string(r.Bytes())
-}
+func (r *Reader) String() string { return r.StringAt(r.val) }
 
 // DictIndex returns the dictionary index of the current value and the
 // page's dictionary; ok is false when the page is not dictionary-encoded.
-func (r *Reader) DictIndex() (i int32, d *Dict, ok bool) {
+func (r *Reader) DictIndex() (i int32, d *Dict, ok bool) { return r.DictIndexAt(r.val) }
+
+// Page access for tight loops: PageLevels returns the levels of every
+// entry of the current page, Position the current entry's index in them
+// and its value's index among the page's values, Seek moves within the
+// page and NextPage drops it for the next one. The ...At accessors take a
+// value index of the current page.
+
+// PageLevels returns the repetition and definition levels of the current
+// page (valid after More returned true).
+func (r *Reader) PageLevels() (rep, def []byte) { return r.rep[:r.n], r.def[:r.n] }
+
+// Position returns the current entry's index in the page and its value's
+// index among the page's values.
+func (r *Reader) Position() (entry, value int) { return r.pos, r.val }
+
+// Seek moves to entry of the current page, whose value index is value.
+func (r *Reader) Seek(entry, value int) { r.pos, r.val = entry, value }
+
+// NextPage drops the rest of the current page and loads the next one; it
+// returns false at the end of the chunk or on error.
+func (r *Reader) NextPage() bool {
+	r.pos = r.n
+	return r.load()
+}
+
+// Int64At returns value i of the current page of an INT64 column.
+func (r *Reader) Int64At(i int) int64 {
+	if r.idx != nil {
+		return r.dict.i64[r.idx[i]]
+	}
+	return r.i64[i]
+}
+
+// Int32At returns value i of the current page of an INT32 column.
+func (r *Reader) Int32At(i int) int32 {
+	if r.idx != nil {
+		return r.dict.i32[r.idx[i]]
+	}
+	return r.i32[i]
+}
+
+// Float64At returns value i of the current page of a DOUBLE column.
+func (r *Reader) Float64At(i int) float64 {
+	if r.idx != nil {
+		return r.dict.f64[r.idx[i]]
+	}
+	return r.f64[i]
+}
+
+// BoolAt returns value i of the current page of a BOOLEAN column.
+func (r *Reader) BoolAt(i int) bool { return r.bits[i>>3]>>(i&7)&1 == 1 }
+
+// BytesAt returns value i of the current page of a byte-array column,
+// valid until the next page is loaded.
+func (r *Reader) BytesAt(i int) []byte {
+	if r.idx != nil {
+		return r.dict.bytes(r.idx[i])
+	}
+	if r.size > 0 {
+		return r.data[i*r.size : (i+1)*r.size]
+	}
+	return r.data[r.offs[i]:r.offs[i+1]]
+}
+
+// StringAt returns value i of the current page of a byte-array column.
+func (r *Reader) StringAt(i int) string {
+	if r.idx != nil {
+		return r.dict.String(r.idx[i])
+	}
+	return string(r.BytesAt(i))
+}
+
+// DictIndexAt returns the dictionary index of value i of the current page
+// and the dictionary; ok is false when the page is not dictionary-encoded.
+func (r *Reader) DictIndexAt(i int) (int32, *Dict, bool) {
 	if r.idx == nil {
 		return 0, nil, false
 	}
-	return r.idx[r.val], r.dict, true
+	return r.idx[i], r.dict, true
 }
 
 // Dictionary reads the chunk's dictionary (before any page, or from the

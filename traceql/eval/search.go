@@ -131,6 +131,15 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	// any order (which bounds a block store's memory).
 	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true,
 		Services: RequiredServices(root), Filter: FilterOf(root)}
+	if c, ok := src.(store.Counter); ok && opts.CountOnly && req.Filter != nil && req.Filter.Exact {
+		// The filter is the query: the source counts without building traces.
+		n, err := c.CountTraces(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return &SearchResult{Metrics: SearchMetrics{MatchedTraces: n.Traces,
+			InspectedTraces: n.InspectedTraces, InspectedSpans: n.InspectedSpans}}, nil
+	}
 	it, err := src.Traces(ctx, req)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,228 @@
+package blocks
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+var _ store.Counter = (*Store)(nil)
+
+// CountTraces implements store.Counter: it evaluates req.Filter on the
+// columns of every row group in the time range and counts the rows that
+// pass, without building a trace. Traces split across blocks are built,
+// merged and tested whole (store.TraceCond.Match). Row groups are counted
+// Concurrency() at a time.
+func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count, error) {
+	if req.Filter == nil || req.Filter.Cond == nil {
+		return store.Count{}, errors.New("CountTraces needs a filter")
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		return store.Count{}, err
+	}
+	var cand []Meta
+	for _, m := range metas {
+		if req.Overlaps(m.timeRange()) {
+			cand = append(cand, m)
+		}
+	}
+	split, ok, err := s.splitTraces(ctx, cand, &req)
+	if err != nil {
+		return store.Count{}, err
+	}
+	if !ok { // too many split traces: merge everything
+		return countMerged(s.scanOrdered(ctx, cand, req), req)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu     sync.Mutex
+		total  store.Count
+		first  error
+		wg     sync.WaitGroup
+		copies = map[model.TraceID][]blockCopy{}
+	)
+	tasks := make(chan scanTask, len(cand))
+	for range min(s.Concurrency(), max(len(cand), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var file *pfile
+			filePos := -1
+			for t := range tasks {
+				b := s.block(cand[t.pos])
+				if filePos != t.pos {
+					f, err := b.open(ctx)
+					if err != nil {
+						mu.Lock()
+						first = errors.Join(first, err)
+						mu.Unlock()
+						cancel()
+						return
+					}
+					file, filePos = f, t.pos
+				}
+				c, parts, err := countTask(ctx, file, b.codec, t, &req, split)
+				mu.Lock()
+				for _, p := range parts {
+					copies[p.TraceID] = append(copies[p.TraceID], blockCopy{t.pos, p})
+				}
+				if err != nil {
+					if first == nil {
+						first = err
+					}
+					cancel()
+				}
+				total.Traces += c.Traces
+				total.InspectedTraces += c.InspectedTraces
+				total.InspectedSpans += c.InspectedSpans
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, t := range rowGroupTasks(cand) {
+		select {
+		case tasks <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(tasks)
+	wg.Wait()
+	if first != nil {
+		return store.Count{}, first
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Count{}, err
+	}
+	merged := make([]*model.Trace, 0, len(copies))
+	for _, cs := range copies {
+		merged = append(merged, mergeCopies(cs))
+	}
+	c, err := countMerged(store.NewSliceIterator(merged), req)
+	if err != nil {
+		return store.Count{}, err
+	}
+	total.Traces += c.Traces
+	total.InspectedTraces += c.InspectedTraces
+	total.InspectedSpans += c.InspectedSpans
+	return total, nil
+}
+
+// countMerged counts whole traces with the filter's reference semantics.
+func countMerged(it store.TraceIterator, req store.Request) (store.Count, error) {
+	defer it.Close()
+	var c store.Count
+	for it.Next() {
+		t := it.At()
+		if !req.Overlaps(t.TimeRange()) {
+			continue
+		}
+		c.InspectedTraces++
+		c.InspectedSpans += t.SpanCount()
+		if req.Filter.Cond.Match(t) {
+			c.Traces++
+		}
+	}
+	return c, it.Err()
+}
+
+// countTask counts the rows of a task's row groups that pass the filter
+// and overlap the time range; the rows of split traces are built and
+// returned instead.
+func countTask(ctx context.Context, p *pfile, c *codec, t scanTask, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
+	var total store.Count
+	var parts []*model.Trace
+	end := len(p.file.RowGroups())
+	if t.to > 0 {
+		end = min(t.to, end)
+	}
+	for g := t.from; g < end; g++ {
+		if err := ctx.Err(); err != nil {
+			return total, nil, err
+		}
+		if p.skipGroup(g, req) {
+			continue
+		}
+		n, ps, err := p.countGroup(g, c, req, split)
+		if err != nil {
+			return total, nil, err
+		}
+		total.Traces += n.Traces
+		total.InspectedTraces += n.InspectedTraces
+		total.InspectedSpans += n.InspectedSpans
+		parts = append(parts, ps...)
+	}
+	return total, parts, nil
+}
+
+// countGroup counts the passing rows of row group g and builds the rows
+// of split traces.
+func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
+	cond := req.Filter.Cond
+	var rs []byteRange
+	for _, col := range filterColumns(p.leaves, c, cond) {
+		rs = append(rs, p.chunkRange(g, col))
+	}
+	rs = append(rs, p.chunkRange(g, p.leaves.duration.Index))
+	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	if hasSplit {
+		rs = append(rs, p.chunkRange(g, p.leaves.traceID.Index))
+	}
+	if err := p.r.prefetchRanges(coalesce(sortRanges(rs), maxChunkGap)); err != nil {
+		return store.Count{}, nil, err
+	}
+	defer p.r.release()
+	gf := &groupFilter{p: p, g: g, codec: c, nrows: int(p.file.RowGroups()[g].NumRows())}
+	if err := gf.structure(); err != nil {
+		return store.Count{}, nil, gf.wrap(err)
+	}
+	rows, err := gf.trace(cond)
+	if err == nil {
+		err = gf.durations()
+	}
+	if err != nil {
+		return store.Count{}, nil, gf.wrap(err)
+	}
+	isSplit := make([]bool, gf.nrows)
+	var parts []*model.Trace
+	if hasSplit {
+		if err := p.markSplit(g, isSplit, split); err != nil {
+			return store.Count{}, nil, gf.wrap(err)
+		}
+		if err := p.r.fetchMore(coalesce(p.columnsFor(g, nil), maxChunkGap)); err != nil {
+			return store.Count{}, nil, err
+		}
+		a := newGroupAssembler(p, g, c, nil)
+		parts, err = a.read(gf.nrows, isSplit)
+		a.close()
+		if err != nil {
+			return store.Count{}, nil, err
+		}
+	}
+	start, end := gf.traceRanges()
+	spans := make([]int, gf.nrows)
+	for _, row := range gf.spanRow {
+		spans[row]++
+	}
+	var n store.Count
+	for r := range rows {
+		if isSplit[r] || spans[r] == 0 || !req.Overlaps(start[r], end[r]) {
+			continue
+		}
+		n.InspectedTraces++
+		n.InspectedSpans += spans[r]
+		if rows[r] {
+			n.Traces++
+		}
+	}
+	return n, parts, nil
+}

@@ -1,0 +1,159 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/gen"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
+	"github.com/tracectl/tracectl/traceql"
+	"github.com/tracectl/tracectl/traceql/eval"
+)
+
+// splitCorpus returns the fixture traces plus generated ones, and a store
+// of blocks holding them where every third trace is split: its first
+// resource spans in one block, the rest in another.
+func splitCorpus(t *testing.T) ([]*model.Trace, *blocks.Store) {
+	t.Helper()
+	ctx := context.Background()
+	ts, err := input.DecodeTraces(ctx, []string{fixtures.Path(t, "")}, input.Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gen.New(gen.Options{Seed: 11, ErrorRate: 0.2, SlowRate: 0.1, PIIRate: 0.2})
+	for range 150 {
+		ts = append(ts, g.Trace())
+	}
+	model.SortTraces(ts)
+	var a, b []*model.Trace
+	for i, tr := range ts {
+		if i%3 == 0 && len(tr.ResourceSpans) > 1 {
+			h := len(tr.ResourceSpans) / 2
+			a = append(a, &model.Trace{TraceID: tr.TraceID, ResourceSpans: tr.ResourceSpans[:h]})
+			b = append(b, &model.Trace{TraceID: tr.TraceID, ResourceSpans: tr.ResourceSpans[h:]})
+			continue
+		}
+		if i%2 == 0 {
+			a = append(a, tr)
+		} else {
+			b = append(b, tr)
+		}
+	}
+	bk, err := blocks.OpenBucket(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bk.Close() })
+	st := blocks.NewStore(bk, "single-tenant")
+	for _, part := range [][]*model.Trace{a, b} {
+		if _, err := st.WriteBlock(ctx, part, blocks.WriteOptions{RowGroupBytes: 256 << 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the blocks give back (merged, canonical attribute order) is what
+	// the in-memory source must hold for the answers to be comparable.
+	it, err := st.Traces(ctx, store.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := store.Collect(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back, st
+}
+
+func searchQueries(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "traceql", "testdata", "valid.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out, block []string
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "---":
+			if in {
+				out = append(out, strings.Join(block, "\n"))
+				block = nil
+			}
+			in = !in
+		case in:
+			block = append(block, line)
+		case strings.TrimSpace(line) != "" && !strings.HasPrefix(strings.TrimSpace(line), "#"):
+			out = append(out, line)
+		}
+	}
+	return append(out,
+		`{ }`, `{ status = error }`, `{ !(status = error) }`, `{ duration > 50ms }`, `{ traceDuration > 500ms }`,
+		`{ resource.service.name = "payments" }`, `{ resource.service.name != "gateway" && kind = server }`,
+		`{ span.http.route =~ "/orders.*" }`, `{ span.http.status_code >= 500 }`, `{ span.db.system = "postgresql" }`,
+		`{ span.http.method = "GET" || span.http.method = nil }`, `{ name =~ ".*GET.*" }`,
+	)
+}
+
+// TestCountOnBlocks checks that `query --count` on blocks — the source
+// counting on columns where the filter is exact (store.Counter), traces
+// split across blocks included — gives the in-memory evaluator's count,
+// with and without a time range.
+func TestCountOnBlocks(t *testing.T) {
+	ctx := context.Background()
+	traces, st := splitCorpus(t)
+	mem := storetest.New(traces)
+	exact := 0
+	for _, q := range searchQueries(t) {
+		root, err := traceql.Parse(q)
+		if err != nil || root.IsMetrics() || root.Pipeline == nil {
+			continue
+		}
+		if f := eval.FilterOf(root); f != nil && f.Exact {
+			exact++
+		}
+		for _, opts := range []eval.SearchOptions{
+			{CountOnly: true},
+			{CountOnly: true, Start: traceTime(traces, 1, 3), End: traceTime(traces, 2, 3)},
+		} {
+			want, werr := eval.SearchExpr(ctx, mem, root, opts)
+			got, gerr := eval.SearchExpr(ctx, st, root, opts)
+			if (werr != nil) != (gerr != nil) {
+				t.Fatalf("%s: in memory: %v, blocks: %v", q, werr, gerr)
+			}
+			if werr != nil {
+				continue
+			}
+			if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces {
+				t.Fatalf("%s %v..%v: blocks count %d, in memory %d", q, opts.Start, opts.End, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
+			}
+		}
+	}
+	if exact < 40 {
+		t.Fatalf("only %d queries with exact filters: the count path is not exercised", exact)
+	}
+}
+
+// traceTime returns the start of the trace num/den of the way through the
+// corpus sorted by start time.
+func traceTime(ts []*model.Trace, num, den int) time.Time {
+	starts := make([]uint64, 0, len(ts))
+	for _, t := range ts {
+		s, _ := t.TimeRange()
+		starts = append(starts, s)
+	}
+	slices.Sort(starts)
+	return time.Unix(0, int64(starts[len(starts)*num/den]))
+}
