@@ -326,6 +326,16 @@ func (p *pfile) groupTimeRange(i int) (start, end uint64, ok bool) {
 	return lo, hi, okLo && okHi
 }
 
+// groupMaxSpanStart returns the latest span start of row group g from the
+// span StartTimeUnixNano statistics.
+func (p *pfile) groupMaxSpanStart(g int) (uint64, bool) {
+	if !p.leaves.start.ok {
+		return 0, false
+	}
+	st := p.file.Metadata().RowGroups[g].Columns[p.leaves.start.Index].MetaData.Statistics
+	return statUint64(st.MaxValue, st.Max)
+}
+
 // statUint64 decodes a plain-encoded INT64 statistic (8 bytes, little
 // endian), preferring the current field over the deprecated one.
 func statUint64(v, deprecated []byte) (uint64, bool) {
@@ -780,6 +790,12 @@ func (it *blockIterator) decodeBatch(g *groupTraces) (out []*model.Trace, end bo
 func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	if f.skipGroup(g, it.req) {
 		return true
+	}
+	if it.filter && it.req != nil && it.req.Newest != nil && !f.mayHoldAny(g, it.split) {
+		// No trace of the group starts after its latest span start.
+		if hi, ok := f.groupMaxSpanStart(g); ok && hi < it.req.Newest.Load() {
+			return true
+		}
 	}
 	if it.split == nil || it.req == nil || len(it.req.Services) == 0 {
 		return false

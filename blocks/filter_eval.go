@@ -138,17 +138,25 @@ func resourceSpecial(l *fileLeaves, c *codec, name string) []special {
 	return out
 }
 
-// filterRows evaluates cond on row group g: one boolean per row.
-func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond) ([]bool, error) {
+// filterRows evaluates cond on row group g: one boolean per row, and each
+// row's earliest span start (0 for a row without spans).
+func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond) (rows []bool, starts []uint64, err error) {
 	gf := &groupFilter{p: p, g: g, codec: c, nrows: int(p.file.RowGroups()[g].NumRows())}
 	if err := gf.structure(); err != nil {
-		return nil, gf.wrap(err)
+		return nil, nil, gf.wrap(err)
 	}
-	rows, err := gf.trace(cond)
+	rows, err = gf.trace(cond)
 	if err != nil {
-		return nil, gf.wrap(err)
+		return nil, nil, gf.wrap(err)
 	}
-	return rows, nil
+	starts = make([]uint64, gf.nrows)
+	seen := make([]bool, gf.nrows)
+	for s, row := range gf.spanRow {
+		if st := gf.start[s]; !seen[row] || st < starts[row] {
+			starts[row], seen[row] = st, true
+		}
+	}
+	return rows, starts, nil
 }
 
 func (gf *groupFilter) wrap(err error) error {

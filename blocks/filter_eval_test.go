@@ -177,7 +177,7 @@ func TestFilterRows(t *testing.T) {
 					if err := gr.p.r.prefetch(off, size); err != nil {
 						t.Fatal(err)
 					}
-					rows, err := gr.p.filterRows(gr.g, gr.b.codec, cond)
+					rows, _, err := gr.p.filterRows(gr.g, gr.b.codec, cond)
 					gr.p.r.release()
 					if err != nil {
 						t.Fatal(err)

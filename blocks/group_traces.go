@@ -21,6 +21,11 @@ type groupTraces struct {
 	buf  []*model.Trace
 	pos  int
 	done bool
+	// With newest set, rows whose start is below its threshold are not
+	// built, unless always marks them (split traces).
+	newest *store.Threshold
+	starts []uint64
+	always []bool
 }
 
 // columnsFor returns the sorted byte ranges of the column chunks of row
@@ -76,6 +81,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 		return &groupTraces{p: p, a: a}, nil
 	}
 	var sel, always []bool
+	var newestStarts []uint64
 	if cond != nil || hasSplit {
 		var fc []byteRange
 		if cond != nil {
@@ -90,8 +96,12 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 			return nil, err
 		}
 		var err error
+		var starts []uint64
 		if cond != nil {
-			sel, err = p.filterRows(g, c, cond)
+			sel, starts, err = p.filterRows(g, c, cond)
+		}
+		if rd.req.Newest != nil && starts != nil {
+			newestStarts = starts
 		}
 		if err == nil && hasSplit {
 			always = make([]bool, p.file.RowGroups()[g].NumRows())
@@ -121,7 +131,11 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	}
 	a := newGroupAssembler(p, g, c, fields)
 	a.req, a.always = timeReq, always
-	return &groupTraces{p: p, a: a, sel: sel}, nil
+	gt := &groupTraces{p: p, a: a, sel: sel, always: always}
+	if newestStarts != nil {
+		gt.newest, gt.starts = rd.req.Newest, newestStarts
+	}
+	return gt, nil
 }
 
 func sortRanges(rs []byteRange) []byteRange {
@@ -152,6 +166,14 @@ func (g *groupTraces) next() (*model.Trace, error) {
 		var sel []bool
 		if g.sel != nil {
 			sel = g.sel[g.row : g.row+n]
+			if g.newest != nil {
+				min := g.newest.Load()
+				for i := range sel {
+					if sel[i] && g.starts[g.row+i] < min && (g.always == nil || !g.always[g.row+i]) {
+						sel[i] = false
+					}
+				}
+			}
 		}
 		ts, err := g.a.read(n, sel)
 		if err != nil {

@@ -39,6 +39,10 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, s.Concurrency()),
 		split: split, copies: map[model.TraceID][]blockCopy{}}
 	tasks := rowGroupTasks(cand)
+	if req.Newest != nil {
+		// Newest blocks first: the reader's threshold rises sooner.
+		sort.SliceStable(tasks, func(i, j int) bool { return cand[tasks[i].pos].EndTime.After(cand[tasks[j].pos].EndTime) })
+	}
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
 		work <- t

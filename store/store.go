@@ -12,6 +12,7 @@ package store
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/tracectl/tracectl/model"
@@ -40,6 +41,28 @@ type Request struct {
 	// Filter, when not nil, is a condition every trace the reader wants
 	// passes: a source may leave out the others (see Filter).
 	Filter *Filter
+	// Newest, when not nil, says the reader keeps only the traces that
+	// start latest: a source should read its newest data first and may
+	// leave out traces that start before the threshold (Trace.TimeRange's
+	// start), which the reader raises as it finds results.
+	Newest *Threshold
+}
+
+// Threshold is a start time (Unix ns) that only rises, shared by a reader
+// and a source's goroutines.
+type Threshold struct{ v atomic.Uint64 }
+
+// Load returns the threshold.
+func (t *Threshold) Load() uint64 { return t.v.Load() }
+
+// Raise sets the threshold to ns if that is higher.
+func (t *Threshold) Raise(ns uint64) {
+	for {
+		old := t.v.Load()
+		if ns <= old || t.v.CompareAndSwap(old, ns) {
+			return
+		}
+	}
 }
 
 // Fields names the optional parts of spans. Span and trace IDs, parent

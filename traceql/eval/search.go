@@ -131,6 +131,9 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	// any order (which bounds a block store's memory).
 	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true,
 		Services: RequiredServices(root), Filter: FilterOf(root)}
+	if !opts.CountOnly {
+		req.Newest = &store.Threshold{}
+	}
 	if c, ok := src.(store.Counter); ok && opts.CountOnly && req.Filter != nil && req.Filter.Exact {
 		// The filter is the query: the source counts without building traces.
 		n, err := c.CountTraces(ctx, req)
@@ -176,6 +179,9 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		heap.Push(h, e.traceResult(td, sets, opts.SpansPerSpanSet))
 		if h.Len() > opts.Limit {
 			heap.Pop(h)
+		}
+		if h.Len() == opts.Limit {
+			req.Newest.Raise((*h)[0].StartUnixNano) // traces starting earlier cannot enter
 		}
 	}
 	if err := it.Err(); err != nil {
