@@ -260,9 +260,9 @@ const nOptionSets = 7
 // window draws a window for sh that does not cut a split trace (a known
 // divergence, see shard.cutsSplit); it gives up after a few draws and
 // returns the shard's whole time range.
-func (d *differ) window(r *rand.Rand, sh *shard, draw func(*rand.Rand, []uint64) (time.Time, time.Time)) (time.Time, time.Time) {
+func (d *differ) window(r *rand.Rand, sh *shard, draw func(*rand.Rand, *shard) (time.Time, time.Time)) (time.Time, time.Time) {
 	for try := 0; try < 20; try++ {
-		s, e := draw(r, sh.starts)
+		s, e := draw(r, sh)
 		if !sh.cutsSplit(s, e) {
 			return s, e
 		}
@@ -271,14 +271,16 @@ func (d *differ) window(r *rand.Rand, sh *shard, draw func(*rand.Rand, []uint64)
 	return time.Unix(0, int64(sh.h.start)).Add(-time.Second), time.Unix(0, int64(sh.h.end)).Add(time.Second)
 }
 
-// randomWindow is a time window around a trace start (possibly cutting
-// traces and blocks in two) or a slice of the generated hour.
-func randomWindow(r *rand.Rand, starts []uint64) (time.Time, time.Time) {
-	if r.Intn(3) == 0 || len(starts) == 0 {
-		s := genStart.Add(time.Duration(r.Int63n(int64(time.Hour))))
-		return s, s.Add(time.Duration(r.Int63n(int64(30 * time.Minute))))
+// randomWindow is a time window around a trace start of sh (from a
+// millisecond to two hours wide, cutting traces and blocks) or a slice of
+// the shard's whole range when that is shorter than two days.
+func randomWindow(r *rand.Rand, sh *shard) (time.Time, time.Time) {
+	lo, hi := int64(sh.h.start), int64(sh.h.end)
+	if r.Intn(3) == 0 && hi-lo < int64(48*time.Hour) {
+		s := lo + r.Int63n(hi-lo+1)
+		return time.Unix(0, s), time.Unix(0, s+r.Int63n(hi-s+1))
 	}
-	t := time.Unix(0, int64(starts[r.Intn(len(starts))]))
+	t := time.Unix(0, int64(sh.starts[r.Intn(len(sh.starts))]))
 	ds := []time.Duration{0, time.Millisecond, time.Second, time.Minute, 10 * time.Minute, time.Hour}
 	return t.Add(-ds[r.Intn(len(ds))]), t.Add(ds[r.Intn(len(ds))])
 }
@@ -414,23 +416,23 @@ func diffSearch(a, b *eval.SearchResult, countOnly bool) string {
 
 // ---- metrics ----
 
-// metricsOptions picks a range (the generated hour, a slice of it, or a
-// window around one trace), a step, sometimes an instant query, and
-// sometimes approximate quantiles.
+// metricsOptions picks a range — the shard's whole range (when shorter
+// than two days) or a window around one of its traces — a step, sometimes
+// an instant query, and sometimes approximate quantiles.
 func (d *differ) metricsOptions(r *rand.Rand, sh *shard) (eval.MetricsOptions, string) {
 	var o eval.MetricsOptions
 	var steps []time.Duration
-	o.Start, o.End = d.window(r, sh, func(r *rand.Rand, starts []uint64) (time.Time, time.Time) {
+	o.Start, o.End = d.window(r, sh, func(r *rand.Rand, sh *shard) (time.Time, time.Time) {
 		steps = []time.Duration{0}
-		switch r.Intn(4) {
-		case 0:
-			return genStart.Add(-time.Minute), genStart.Add(61 * time.Minute)
-		case 1:
-			s := genStart.Add(time.Duration(r.Int63n(int64(55 * time.Minute))))
-			steps = []time.Duration{0, time.Second, 10 * time.Second, time.Minute}
-			return s, s.Add([]time.Duration{30 * time.Second, 5 * time.Minute, 20 * time.Minute}[r.Intn(3)])
+		lo, hi := time.Unix(0, int64(sh.h.start)), time.Unix(0, int64(sh.h.end))
+		if r.Intn(4) == 0 && hi.Sub(lo) < 48*time.Hour {
+			return lo.Add(-time.Minute), hi.Add(time.Minute)
 		}
-		t := time.Unix(0, int64(starts[r.Intn(len(starts))]))
+		t := time.Unix(0, int64(sh.starts[r.Intn(len(sh.starts))]))
+		if r.Intn(3) == 0 {
+			steps = []time.Duration{0, time.Second, 10 * time.Second, time.Minute}
+			return t.Add(-time.Duration(r.Int63n(int64(10 * time.Minute)))), t.Add(time.Duration(r.Int63n(int64(20 * time.Minute))))
+		}
 		d := []time.Duration{time.Second, time.Minute, time.Hour}[r.Intn(3)]
 		return t.Add(-d), t.Add(d)
 	})

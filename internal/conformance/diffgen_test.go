@@ -39,6 +39,7 @@ type harvest struct {
 	// instrumentation); AttributeScopeNone holds the union.
 	attrs    [6]map[string]*attrInfo
 	keys     [6][]string // sorted keys of attrs, for reproducible picks
+	cumCount [6][]int    // running sum of the keys' occurrence counts
 	numeric  [6][]string // keys with int or double values
 	strs     map[string][]string
 	durs     []int64 // span durations, sorted
@@ -184,6 +185,11 @@ func harvestCorpus(traces []*model.Trace) *harvest {
 		}
 		sort.Strings(h.keys[sc])
 		sort.Strings(h.numeric[sc])
+		total := 0
+		for _, k := range h.keys[sc] {
+			total += h.attrs[sc][k].count
+			h.cumCount[sc] = append(h.cumCount[sc], total)
+		}
 	}
 	for k := range h.strs {
 		sort.Strings(h.strs[k])
@@ -419,6 +425,11 @@ func (g *qgen) attribute(numeric bool) (*traceql.Attribute, *attrInfo) {
 		}
 	}
 	k := keys[g.pick(len(keys))]
+	if !numeric && g.chance(0.5) {
+		// As often as it occurs: common keys are where matches are.
+		cum := g.h.cumCount[scope]
+		k = keys[sort.SearchInts(cum, 1+g.pick(cum[len(cum)-1]))]
+	}
 	return &traceql.Attribute{Scope: scope, Name: k}, g.h.attrs[scope][k]
 }
 
@@ -1023,6 +1034,11 @@ func (g *qgen) metricsAttr() traceql.Expr {
 	switch g.weighted(60, 30, 10) {
 	case 1:
 		a, _ := g.attribute(true)
+		if g.chance(0.6) && len(g.h.numeric[traceql.AttributeScopeSpan]) > 0 {
+			// Span attributes are where numbers usually are.
+			keys := g.h.numeric[traceql.AttributeScopeSpan]
+			a = &traceql.Attribute{Scope: traceql.AttributeScopeSpan, Name: keys[g.pick(len(keys))]}
+		}
 		return a
 	case 2:
 		return g.intrinsicExpr([]traceql.IntrinsicField{traceql.IntrinsicTraceDuration, traceql.IntrinsicEventTimeSinceStart, traceql.IntrinsicChildCount}[g.pick(3)])
@@ -1034,7 +1050,7 @@ func (g *qgen) metricsAttr() traceql.Expr {
 func (g *qgen) metrics() *traceql.RootExpr {
 	mp := func() *traceql.MetricsPipeline {
 		var first traceql.Stage
-		switch g.weighted(25, 40, 35) {
+		switch g.weighted(40, 35, 25) {
 		case 0:
 			g.feat("filter:empty")
 			first = &traceql.SpansetFilter{}
