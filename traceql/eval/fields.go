@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"regexp"
+
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/traceql"
@@ -9,9 +11,15 @@ import (
 // FieldsOf returns the parts of spans that evaluating root reads, so a
 // source can decode only those columns (store.Request.Fields). Intrinsics
 // other than event and link fields are always available, and so is
-// resource.service.name as a string: where the query only compares it with
-// a string, a non-string value (which a source may leave out) would compare
-// false anyway, so the resource attributes are not needed for it.
+// resource.service.name as a non-empty string: where the query only
+// compares it with a string in a way that is false for the empty string, a
+// non-string or empty value (which a source may leave out) would compare
+// false anyway, so the resource attributes are not needed for it — unless
+// a search could return the value: the attributes a search's filters
+// reference are returned on every result span (Tempo does so), so a span
+// whose service.name is not a string could show it while matching through
+// another condition (`||`, `!`, another filter). See
+// stringComparedServiceNames.
 func FieldsOf(root *traceql.RootExpr) store.Fields {
 	var f store.Fields
 	serviceOnly := stringComparedServiceNames(root)
@@ -52,32 +60,94 @@ func FieldsOf(root *traceql.RootExpr) store.Fields {
 }
 
 // stringComparedServiceNames returns the resource.service.name references
-// that are an operand of a comparison or regex match with a string literal.
+// whose value does not matter unless it is a non-empty string: operands
+// of a comparison or regex match with a string literal that is false for
+// the empty string (a source may leave out an empty service.name as well
+// as a non-string one; the block reader keeps only a non-empty string in
+// its service name column). A search returns the attributes its filters
+// reference on every result span, so there the references count only when
+// every result span must have passed such a comparison itself (its
+// service.name is then a non-empty string): see stringServiceStage.
 func stringComparedServiceNames(root *traceql.RootExpr) map[*traceql.Attribute]bool {
 	out := map[*traceql.Attribute]bool{}
-	isService := func(e traceql.Expr) *traceql.Attribute {
-		a, ok := e.(*traceql.Attribute)
-		if ok && a.Scope == traceql.AttributeScopeResource && !a.Parent && a.Name == model.ServiceNameKey {
-			return a
-		}
-		return nil
-	}
-	isString := func(e traceql.Expr) bool {
-		s, ok := e.(*traceql.Static)
-		return ok && s.Type == traceql.TypeString
+	if root.Pipeline != nil && !stringServiceStage(root.Pipeline) {
+		return out
 	}
 	traceql.Inspect(root, func(n traceql.Node) bool {
-		b, ok := n.(*traceql.BinaryExpr)
-		if !ok || !(b.Op.IsComparison() || b.Op.IsRegex()) {
-			return true
-		}
-		if a := isService(b.LHS); a != nil && isString(b.RHS) {
-			out[a] = true
-		}
-		if a := isService(b.RHS); a != nil && isString(b.LHS) {
-			out[a] = true
+		if b, ok := n.(*traceql.BinaryExpr); ok {
+			if a := serviceComparison(b); a != nil {
+				out[a] = true
+			}
 		}
 		return true
 	})
 	return out
+}
+
+// serviceComparison returns the resource.service.name operand of b when b
+// compares it with a string literal and is false for an empty string (and
+// so true only for a non-empty string); otherwise nil.
+func serviceComparison(b *traceql.BinaryExpr) *traceql.Attribute {
+	if !b.Op.IsComparison() && !b.Op.IsRegex() {
+		return nil
+	}
+	for i, pair := range [][2]traceql.Expr{{b.LHS, b.RHS}, {b.RHS, b.LHS}} {
+		a, ok1 := pair[0].(*traceql.Attribute)
+		s, ok2 := pair[1].(*traceql.Static)
+		if !ok1 || !ok2 || a.Scope != traceql.AttributeScopeResource || a.Parent || a.Name != model.ServiceNameKey || s.Type != traceql.TypeString {
+			continue
+		}
+		var trueForEmpty bool
+		switch {
+		case b.Op.IsRegex():
+			if i == 1 { // the pattern must be on the right
+				return nil
+			}
+			re, err := regexp.Compile("^(?s:" + s.Str + ")$")
+			if err != nil {
+				return nil
+			}
+			trueForEmpty = re.MatchString("") != (b.Op == traceql.OpNotRegex)
+		case i == 0:
+			trueForEmpty = compareScalar(b.Op, strV(""), strV(s.Str))
+		default:
+			trueForEmpty = compareScalar(b.Op, strV(s.Str), strV(""))
+		}
+		if trueForEmpty {
+			return nil
+		}
+		return a
+	}
+	return nil
+}
+
+// stringServiceStage reports whether every span a search stage returns has
+// passed a comparison of resource.service.name with a string literal that
+// is true only for a non-empty string (serviceComparison): a filter whose
+// expression requires one (through `&&` only), a spanset operator both of
+// whose sides do, or a pipeline whose first stage does (later stages only
+// narrow its spansets).
+func stringServiceStage(s traceql.Stage) bool {
+	switch x := s.(type) {
+	case *traceql.Pipeline:
+		return len(x.Stages) > 0 && stringServiceStage(x.Stages[0])
+	case *traceql.SpansetOp:
+		return stringServiceStage(x.LHS) && stringServiceStage(x.RHS)
+	case *traceql.SpansetFilter:
+		return x.Expr != nil && requiresStringService(x.Expr)
+	}
+	return false
+}
+
+// requiresStringService reports whether x can be true only for a span
+// whose resource.service.name is a non-empty string.
+func requiresStringService(x traceql.Expr) bool {
+	b, ok := x.(*traceql.BinaryExpr)
+	if !ok {
+		return false
+	}
+	if b.Op == traceql.OpAnd {
+		return requiresStringService(b.LHS) || requiresStringService(b.RHS)
+	}
+	return serviceComparison(b) != nil
 }

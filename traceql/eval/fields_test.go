@@ -25,9 +25,27 @@ func TestFieldsOf(t *testing.T) {
 		{`{ trace:rootService = "a" } >> { span:childCount > 2 }`, none},
 		{`{ instrumentation:name = "x" }`, none},
 		{`{ resource.service.name = "frontend" }`, none},
-		{`{ "frontend" != resource.service.name }`, none},
+		{`{ "frontend" < resource.service.name }`, none},
+		// True for an empty service.name, which a source may leave out.
+		{`{ "frontend" != resource.service.name }`, resource},
+		{`{ resource.service.name = "" }`, resource},
+		{`{ resource.service.name !~ "c.*" }`, resource},
+		{`{ resource.service.name =~ ".*" }`, resource},
+		{`{ resource.service.name =~ "c.*" }`, none},
+		{`{ resource.service.name < "b" }`, resource},
 		{`{ resource.service.name =~ "front.*" } >> { resource.service.name = "cart" }`, none},
 		{`{ resource.service.name = 3 }`, resource},
+		// A search returns the attributes its filters reference: a span
+		// whose service.name is not a string can match these and show it.
+		{`{ resource.service.name = "a" || status = error }`, resource},
+		{`{ !(resource.service.name = "a") }`, resource},
+		{`{ resource.service.name = "a" } >> { status = error }`, resource},
+		{`{ resource.service.name = "a" } || { name = "x" }`, resource},
+		{`{ status = error && resource.service.name = "a" } | { resource.service.name > "b" || kind = server }`, none},
+		{`{ resource.service.name = "a" } | { resource.service.name != "b" }`, resource},
+		{`({ resource.service.name = "a" } | count() > 1) && ({ resource.service.name = "b" })`, none},
+		// Metrics return no spans.
+		{`{ resource.service.name = "a" || status = error } | rate()`, none},
 		{`{ } | by(resource.service.name)`, resource},
 		{`{ resource.service.name = "a" } | select(resource.service.name)`, resource},
 		{`{ resource.k8s.pod.name = "p" }`, resource},

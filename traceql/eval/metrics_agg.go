@@ -191,7 +191,21 @@ func (a *aggregator) exemplarsOf(s *seriesAcc) []Exemplar {
 	var all []Exemplar
 	for i := range s.ex {
 		cs := append([]exemplarCand(nil), s.ex[i]...)
-		sort.Slice(cs, func(x, y int) bool { return cs[x].startNs < cs[y].startNs })
+		// Spans may start at the same instant: ties go by rank (and IDs),
+		// never by the order the source returned the traces in.
+		sort.Slice(cs, func(x, y int) bool {
+			a, b := cs[x], cs[y]
+			if a.startNs != b.startNs {
+				return a.startNs < b.startNs
+			}
+			if a.rank != b.rank {
+				return a.rank < b.rank
+			}
+			if c := model.CompareTraceIDs(a.traceID, b.traceID); c != 0 {
+				return c < 0
+			}
+			return string(a.spanID[:]) < string(b.spanID[:])
+		})
 		for _, c := range cs {
 			all = append(all, Exemplar{TraceID: c.traceID, SpanID: c.spanID,
 				TimestampMs: int64(c.startNs / 1e6), Value: c.value}) //nolint:gosec // ns since 1970 fit

@@ -333,6 +333,36 @@ func TestMetricsExemplars(t *testing.T) {
 	}
 }
 
+// TestMetricsExemplarsOrder checks that exemplars of spans that start at
+// the same instant come in the same order whatever order the source
+// returns the traces in.
+func TestMetricsExemplarsOrder(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	var traces []*model.Trace
+	for _, id := range []string{"a1", "b2", "c3", "d4"} {
+		traces = append(traces, storetest.TraceSpec{ID: id, Start: t0, Spans: []storetest.SpanSpec{
+			{ID: id, Service: "s", Name: "op", Duration: time.Duration(len(traces)+1) * time.Millisecond},
+		}}.Build())
+	}
+	var want []eval.Exemplar
+	for i := range traces {
+		order := append(append([]*model.Trace(nil), traces[i:]...), traces[:i]...)
+		res, err := eval.Metrics(context.Background(), storetest.New(order), `{ } | rate()`,
+			eval.MetricsOptions{Start: t0.Add(-time.Minute), End: t0.Add(time.Minute), Instant: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Series) != 1 || len(res.Series[0].Exemplars) != 2 {
+			t.Fatalf("series %+v: want one with two exemplars", res.Series)
+		}
+		if got := res.Series[0].Exemplars; i == 0 {
+			want = got
+		} else if got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("rotation %d: exemplars %+v, want %+v", i, got, want)
+		}
+	}
+}
+
 // TestMetricsMath checks arithmetic between metrics pipelines and numbers
 // against the operands evaluated on their own.
 func TestMetricsMath(t *testing.T) {
