@@ -140,7 +140,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		if err != nil {
 			return nil, err
 		}
-		return &SearchResult{Metrics: SearchMetrics{MatchedTraces: n.Traces,
+		return &SearchResult{Traces: []*TraceResult{}, Metrics: SearchMetrics{MatchedTraces: n.Traces,
 			InspectedTraces: n.InspectedTraces, InspectedSpans: n.InspectedSpans}}, nil
 	}
 	it, err := src.Traces(ctx, req)
