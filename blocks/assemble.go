@@ -190,14 +190,21 @@ func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembl
 		}
 		r.spanAttrs = openAttrs(l.spanAttrs)
 	}
+	// Events and links are read only where the row group has some.
 	if a.fields.Events {
-		r.eventsDropped, r.eventTime, r.eventName, r.eventDropped = open(l.eventsDropped), open(l.eventTime), open(l.eventName), open(l.eventDropped)
-		r.eventAttrs = openAttrs(l.eventAttrs)
+		r.eventsDropped = open(l.eventsDropped)
+		if l.eventTime.ok && !p.chunkEmpty(g, l.eventTime) {
+			r.eventTime, r.eventName, r.eventDropped = open(l.eventTime), open(l.eventName), open(l.eventDropped)
+			r.eventAttrs = openAttrs(l.eventAttrs)
+		}
 	}
 	if a.fields.Links {
-		r.linksDropped, r.linkTraceID, r.linkSpanID = open(l.linksDropped), open(l.linkTraceID), open(l.linkSpanID)
-		r.linkTraceState, r.linkDropped = open(l.linkTraceState), open(l.linkDropped)
-		r.linkAttrs = openAttrs(l.linkAttrs)
+		r.linksDropped = open(l.linksDropped)
+		if l.linkTraceID.ok && !p.chunkEmpty(g, l.linkTraceID) {
+			r.linkTraceID, r.linkSpanID = open(l.linkTraceID), open(l.linkSpanID)
+			r.linkTraceState, r.linkDropped = open(l.linkTraceState), open(l.linkDropped)
+			r.linkAttrs = openAttrs(l.linkAttrs)
+		}
 	}
 	return a
 }

@@ -27,20 +27,6 @@ func TestDifferentialKnownDivergences(t *testing.T) {
 		parts            bool // traces are parts of one trace, one block each
 	}{
 		{
-			name: "root-hidden-by-child_of-link",
-			bug: "a parentless span with a child_of link to its own trace is not the root (model.Trace.Root), " +
-				"but the block reader drops links unless the query reads link fields (store.Fields.Links), so over " +
-				"blocks the span becomes the root: rootServiceName/rootName differ for every query that does not " +
-				"mention links (and for trace:rootName / trace:rootService filters)",
-			query: `{ }`,
-			traces: storetest.Build(storetest.TraceSpec{ID: "c0ffee", Start: t0, Spans: []storetest.SpanSpec{
-				{ID: "1", Service: "front", Name: "GET /", Duration: time.Second,
-					Links: []model.Link{{TraceID: mustTraceID("c0ffee"), SpanID: mustSpanID("9"),
-						Attributes: []model.Attribute{model.Str("opentracing.ref_type", "child_of")}}}},
-				{ID: "2", Parent: "1", Service: "back", Name: "query", Offset: time.Millisecond, Duration: time.Millisecond},
-			}}),
-		},
-		{
 			name: "duplicate-attribute-keys",
 			bug: "with a key twice in one attribute list (invalid OTLP, but Jaeger tags allow it), the block writer " +
 				"moves the first string copy of a static or dedicated column (http.method, service.name, k8s.*, " +
@@ -102,20 +88,4 @@ func splitAcrossTime(t0 time.Time) []*model.Trace {
 	}})[0]
 	a, b := splitHalves(whole)
 	return []*model.Trace{a, b}
-}
-
-func mustTraceID(s string) model.TraceID {
-	id, err := model.ParseTraceID(s)
-	if err != nil {
-		panic(err)
-	}
-	return id
-}
-
-func mustSpanID(s string) model.SpanID {
-	id, err := model.ParseSpanID(s)
-	if err != nil {
-		panic(err)
-	}
-	return id
 }

@@ -50,12 +50,16 @@ func FieldsOf(root *traceql.RootExpr) store.Fields {
 			switch x.Intrinsic {
 			case traceql.IntrinsicEventName, traceql.IntrinsicEventTimeSinceStart:
 				f.Events = true
-			case traceql.IntrinsicLinkTraceID, traceql.IntrinsicLinkSpanID:
-				f.Links = true
+			case traceql.IntrinsicLinkTraceID, traceql.IntrinsicLinkSpanID,
+				traceql.IntrinsicTraceRootName, traceql.IntrinsicTraceRootService:
+				f.Links = true // the root is the parentless span without a child_of link
 			}
 		}
 		return true
 	})
+	if !root.IsMetrics() {
+		f.Links = true // search results name the root span and service
+	}
 	return f
 }
 

@@ -46,6 +46,7 @@ func TestFieldsOf(t *testing.T) {
 		{`({ resource.service.name = "a" } | count() > 1) && ({ resource.service.name = "b" })`, none},
 		// Metrics return no spans.
 		{`{ resource.service.name = "a" || status = error } | rate()`, none},
+		{`{ trace:rootName = "x" } | rate()`, links},
 		{`{ } | by(resource.service.name)`, resource},
 		{`{ resource.service.name = "a" } | select(resource.service.name)`, resource},
 		{`{ resource.k8s.pod.name = "p" }`, resource},
@@ -63,6 +64,9 @@ func TestFieldsOf(t *testing.T) {
 		root, err := traceql.Parse(tc.q)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.q, err)
+		}
+		if !root.IsMetrics() {
+			tc.want.Links = true // a search names each result's root, which links can rule out
 		}
 		if got := FieldsOf(root); got != tc.want {
 			t.Errorf("FieldsOf(%s) = %+v, want %+v", tc.q, got, tc.want)
