@@ -179,17 +179,26 @@ func (ab *attrBuf) value(i int32, l layout) (model.Value, error) {
 	return model.Value{}, nil
 }
 
-// appendGeneric appends owner o's generic attributes to dst.
+// appendGeneric appends owner o's generic attributes to dst, decoding
+// each value in place (dst must have the capacity: see build).
 func (ab *attrBuf) appendGeneric(dst []model.Attribute, o int32, l layout) ([]model.Attribute, error) {
 	if !ab.read {
 		return dst, nil
 	}
 	for i := ab.start[o]; i < ab.start[o+1]; i++ {
+		dst = append(dst, model.Attribute{})
+		a := &dst[len(dst)-1]
+		a.Key = ab.key[i]
+		if l == layoutDocumented && !ab.unsup.ok[i] && !ab.isArray[i] &&
+			ab.strs.n[i] == 1 && ab.ints.n[i]+ab.doubles.n[i]+ab.bools.n[i] == 0 {
+			a.Value.Type, a.Value.Str = model.ValueString, ab.strs.vals[ab.strs.first[i]] // the common case
+			continue
+		}
 		v, err := ab.value(i, l)
 		if err != nil {
 			return dst, fmt.Errorf("attribute %q: %w", ab.key[i], err)
 		}
-		dst = append(dst, model.Attribute{Key: ab.key[i], Value: v})
+		a.Value = v
 	}
 	return dst, nil
 }
@@ -387,20 +396,12 @@ func (a *groupAssembler) buildTrace(bd *builder, t int32) (*model.Trace, error) 
 func (a *groupAssembler) buildSpan(bd *builder, s *model.Span, k int32, id model.TraceID, attrs *[]model.Attribute,
 	cut func(int) []model.Attribute, events []model.Event, links []model.Link) error {
 	b, c, l := &a.b, a.codec, a.layout
-	*s = model.Span{
-		TraceID:           id,
-		SpanID:            b.spanID[k],
-		ParentSpanID:      b.parentSpanID[k],
-		ParentIndex:       b.parentID[k],
-		NestedSetLeft:     b.nestedLeft[k],
-		NestedSetRight:    b.nestedRight[k],
-		Name:              b.name[k],
-		Kind:              model.SpanKind(b.kind[k]),
-		TraceState:        b.traceState[k],
-		StartTimeUnixNano: b.start[k],
-		EndTimeUnixNano:   b.start[k] + b.duration[k],
-		Status:            model.Status{Code: model.StatusCode(b.statusCode[k]), Message: b.statusMessage[k]},
-	}
+	s.TraceID = id
+	s.SpanID, s.ParentSpanID = b.spanID[k], b.parentSpanID[k]
+	s.ParentIndex, s.NestedSetLeft, s.NestedSetRight = b.parentID[k], b.nestedLeft[k], b.nestedRight[k]
+	s.Name, s.Kind, s.TraceState = b.name[k], model.SpanKind(b.kind[k]), b.traceState[k]
+	s.StartTimeUnixNano, s.EndTimeUnixNano = b.start[k], b.start[k]+b.duration[k]
+	s.Status.Code, s.Status.Message = model.StatusCode(b.statusCode[k]), b.statusMessage[k]
 	if a.fields.SpanAttributes {
 		start := len(*attrs)
 		var err error

@@ -92,13 +92,21 @@ func (w *segWalker) next() bool {
 	}
 	w.selected = w.sel == nil || w.sel[w.rows-1]
 	j := i + 1
-	if w.sel == nil && w.rows+countZeros(reps[j:]) <= w.nrows {
-		j = len(reps) // every row of the rest of the page belongs to the batch
-		w.rows += countZeros(reps[i+1:])
+	if w.sel == nil {
+		left := w.nrows - w.rows // rows the batch may still start
+		for ; j < len(reps); j++ {
+			if reps[j] == 0 {
+				if left == 0 {
+					break
+				}
+				left--
+			}
+		}
+		w.rows = w.nrows - left
 	} else {
 		for ; j < len(reps); j++ {
 			if reps[j] == 0 {
-				if w.rows == w.nrows || (w.sel != nil && w.sel[w.rows] != w.selected) {
+				if w.rows == w.nrows || w.sel[w.rows] != w.selected {
 					break
 				}
 				w.rows++
@@ -107,16 +115,6 @@ func (w *segWalker) next() bool {
 	}
 	w.reps, w.defs, w.vi = reps[i:j], w.pageDefs[i:j], w.pvi
 	return true
-}
-
-func countZeros(b []byte) int {
-	n := 0
-	for _, x := range b {
-		if x == 0 {
-			n++
-		}
-	}
-	return n
 }
 
 func presentCount(defs []byte, maxDef byte) int {
