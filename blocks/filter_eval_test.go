@@ -7,6 +7,9 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -220,4 +223,113 @@ func describe(c *store.TraceCond) string {
 		out += describe(a) + " "
 	}
 	return out + ")"
+}
+
+// TestAggregateSpans holds the columnar aggregation to the reference
+// (store.GroupSet.AddTrace on the merged traces) for random span
+// conditions, group-by fields and interval functions, on every case of
+// TestAssemble plus a store whose traces are split across blocks.
+func TestAggregateSpans(t *testing.T) {
+	ctx := context.Background()
+	cases := assembleCases(t)
+	cases = append(cases, assembleCase{"split", splitStore(t)})
+	n := 120
+	if testing.Short() {
+		n = 20
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			it, err := c.store.Traces(ctx, store.Request{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := readAllTraces(t, it)
+			gen := newCondGen(int64(len(c.name))+99, all)
+			fields := []store.FieldKind{store.FieldSpanName, store.FieldSpanStatus, store.FieldSpanStatusMessage,
+				store.FieldSpanKind, store.FieldSpanDuration, store.FieldSpanAttr, store.FieldResourceAttr, store.FieldScopeAttr}
+			for i := range n {
+				spec := &store.AggregateSpec{Slots: 1 + gen.pick(5), Rank: func(t model.TraceID, s model.SpanID) uint64 {
+					return uint64(t[15])<<8 | uint64(s[7]) | uint64(s[6])<<16
+				}}
+				mod := uint64(1 + gen.pick(7))
+				spec.Slot = func(ns uint64) int {
+					v := int(ns/1000%mod) - 1
+					if v >= spec.Slots {
+						return -1
+					}
+					return v
+				}
+				if gen.pick(4) > 0 {
+					spec.Spans = gen.span(2)
+				}
+				for range gen.pick(3) {
+					k := fields[gen.pick(len(fields))]
+					f := store.Field{Kind: k}
+					if names := gen.names[k]; len(names) > 0 {
+						f.Name = names[gen.pick(len(names))]
+					} else if k >= store.FieldSpanAttr {
+						f.Name = "absent"
+					}
+					spec.GroupBy = append(spec.GroupBy, f)
+				}
+				if gen.pick(2) == 0 {
+					spec.Exemplars = 1 + gen.pick(2)
+				}
+				ref := store.NewGroupSet(spec)
+				for _, tr := range all {
+					ref.AddTrace(tr)
+				}
+				want := ref.Result()
+				got, err := c.store.AggregateSpans(ctx, store.Request{}, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := cmp.Diff(normalizeAggregate(want), normalizeAggregate(got), cmp.Comparer(func(a, b model.Value) bool { return a.Equal(b) })); d != "" {
+					t.Fatalf("spec %d (group by %+v): (-reference +columns)\n%s", i, spec.GroupBy, d)
+				}
+			}
+		})
+	}
+}
+
+// normalizeAggregate sorts exemplars, which a set keeps in no order.
+func normalizeAggregate(a *store.Aggregate) *store.Aggregate {
+	for _, g := range a.Groups {
+		for _, ex := range g.Exemplars {
+			sort.Slice(ex, func(i, j int) bool {
+				return ex[i].Rank < ex[j].Rank || ex[i].Rank == ex[j].Rank && string(ex[i].SpanID[:]) < string(ex[j].SpanID[:])
+			})
+		}
+	}
+	return a
+}
+
+// splitStore writes the generated traces into two blocks, every third one
+// split between them (its first resource spans in one, the rest in the
+// other).
+func splitStore(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	g := gen.New(gen.Options{Seed: 5, ErrorRate: 0.3})
+	var a, b []*model.Trace
+	for i := range 200 {
+		tr := g.Trace()
+		if i%3 == 0 && len(tr.ResourceSpans) > 1 {
+			h := len(tr.ResourceSpans) / 2
+			a = append(a, &model.Trace{TraceID: tr.TraceID, ResourceSpans: tr.ResourceSpans[:h]})
+			b = append(b, &model.Trace{TraceID: tr.TraceID, ResourceSpans: tr.ResourceSpans[h:]})
+		} else if i%2 == 0 {
+			a = append(a, tr)
+		} else {
+			b = append(b, tr)
+		}
+	}
+	s := memStore(t)
+	for _, part := range [][]*model.Trace{a, b} {
+		model.SortTraces(part)
+		if _, err := s.WriteBlock(ctx, part, WriteOptions{RowGroupBytes: 64 << 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
 }

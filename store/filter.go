@@ -145,28 +145,6 @@ func (c *SpanCond) Match(t *model.Trace, r model.SpanRef) bool {
 func (c *SpanCond) test(t *model.Trace, r model.SpanRef) bool {
 	s := r.Span
 	switch c.Field.Kind {
-	case FieldSpanName:
-		return c.Test(model.StringValue(s.Name), true)
-	case FieldSpanStatus:
-		return c.Test(model.IntValue(int64(s.Status.Code)), true)
-	case FieldSpanStatusMessage:
-		return c.Test(model.StringValue(s.Status.Message), true)
-	case FieldSpanKind:
-		return c.Test(model.IntValue(int64(s.Kind)), true)
-	case FieldSpanDuration:
-		return c.Test(model.IntValue(int64(s.Duration())), true)
-	case FieldTraceDuration:
-		start, end := t.TimeRange()
-		return c.Test(model.IntValue(int64(end-start)), true)
-	case FieldSpanAttr:
-		v, ok := model.Find(s.Attributes, c.Field.Name)
-		return c.Test(v, ok)
-	case FieldResourceAttr:
-		v, ok := model.Find(r.Resource.Attributes, c.Field.Name)
-		return c.Test(v, ok)
-	case FieldScopeAttr:
-		v, ok := model.Find(r.Scope.Attributes, c.Field.Name)
-		return c.Test(v, ok)
 	case FieldEventAttr:
 		for i := range s.Events {
 			if v, ok := model.Find(s.Events[i].Attributes, c.Field.Name); ok && c.Test(v, true) {
@@ -182,7 +160,8 @@ func (c *SpanCond) test(t *model.Trace, r model.SpanRef) bool {
 		}
 		return false
 	}
-	return false
+	v, ok := FieldValue(t, r, c.Field)
+	return c.Test(v, ok)
 }
 
 // Fields returns the parts of spans a source needs to evaluate c.

@@ -208,36 +208,21 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	fields := FieldsOf(root)
 	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: services,
 		Filter: FilterOf(root)}
-	it, err := src.Traces(ctx, req)
+	res := &MetricsResult{Step: opts.Step}
+	done, err := aggregateAll(ctx, src, req, root, plans, aggs, iv, exemplars, res)
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	res := &MetricsResult{Step: opts.Step}
-	for it.Next() {
-		if err := ctx.Err(); err != nil {
+	if !done {
+		if err := e.scanMetrics(ctx, src, req, plans, aggs, res); err != nil {
 			return nil, err
 		}
-		td := newTraceData(it.At())
-		res.Metrics.InspectedTraces++
-		res.Metrics.InspectedSpans += len(td.spans)
-		for _, mp := range plans {
-			var err error
-			switch agg := aggs[mp].(type) {
-			case *aggregator:
-				err = e.observeTrace(mp, td, agg)
-			case *compareAgg:
-				err = e.observeCompare(mp, td, agg)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := it.Err(); err != nil {
-		return nil, err
 	}
 	v, err := evalMetrics(root.Metrics, aggs)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
 	if err != nil {
 		return nil, err
 	}
@@ -459,4 +444,64 @@ func labelsKey(ls []model.Attribute) string {
 // sortSeries orders series by their labels, for deterministic output.
 func sortSeries(ss []*Series) {
 	sort.SliceStable(ss, func(i, j int) bool { return labelsKey(ss[i].Labels) < labelsKey(ss[j].Labels) })
+}
+
+// scanMetrics feeds every trace of src to the pipelines' aggregators.
+func (e *evaluator) scanMetrics(ctx context.Context, src store.Source, req store.Request, plans []*traceql.MetricsPipeline,
+	aggs map[*traceql.MetricsPipeline]seriesSource, res *MetricsResult) error {
+	it, err := src.Traces(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		td := newTraceData(it.At())
+		res.Metrics.InspectedTraces++
+		res.Metrics.InspectedSpans += len(td.spans)
+		for _, mp := range plans {
+			var err error
+			switch agg := aggs[mp].(type) {
+			case *aggregator:
+				err = e.observeTrace(mp, td, agg)
+			case *compareAgg:
+				err = e.observeCompare(mp, td, agg)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return it.Err()
+}
+
+// aggregateAll lets src aggregate every pipeline when it can
+// (store.SpanAggregator) and every pipeline has a shape it can aggregate;
+// done is false otherwise, and nothing was aggregated.
+func aggregateAll(ctx context.Context, src store.Source, req store.Request, root *traceql.RootExpr, plans []*traceql.MetricsPipeline,
+	aggs map[*traceql.MetricsPipeline]seriesSource, iv intervals, exemplars int, res *MetricsResult) (done bool, err error) {
+	sa, ok := src.(store.SpanAggregator)
+	if !ok {
+		return false, nil
+	}
+	ap := make([]*aggregatePlan, len(plans))
+	for i, mp := range plans {
+		if _, isAgg := aggs[mp].(*aggregator); !isAgg {
+			return false, nil
+		}
+		if ap[i] = planAggregate(root, mp, iv, exemplars); ap[i] == nil {
+			return false, nil
+		}
+	}
+	for i, mp := range plans {
+		a, err := aggregateInto(ctx, sa, req, mp, ap[i], aggs[mp].(*aggregator))
+		if err != nil {
+			return false, err
+		}
+		res.Metrics.InspectedTraces = max(res.Metrics.InspectedTraces, a.InspectedTraces)
+		res.Metrics.InspectedSpans = max(res.Metrics.InspectedSpans, a.InspectedSpans)
+	}
+	return true, nil
 }

@@ -1,0 +1,495 @@
+package blocks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+var _ store.SpanAggregator = (*Store)(nil)
+
+// AggregateSpans implements store.SpanAggregator on columns: for every row
+// group it evaluates the span condition, reads the group-by values once
+// per distinct owner (resource, scope or span) and counts spans per group
+// and interval, without building traces. Traces split across blocks are
+// built, merged and aggregated whole (store.GroupSet.AddTrace). Row groups
+// are aggregated Concurrency() at a time, each worker into its own set.
+func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *store.AggregateSpec) (*store.Aggregate, error) {
+	for _, f := range spec.GroupBy {
+		if !groupable(f) {
+			return nil, fmt.Errorf("cannot group by field kind %d", f.Kind)
+		}
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cand []Meta
+	for _, m := range metas {
+		if req.Overlaps(m.timeRange()) {
+			cand = append(cand, m)
+		}
+	}
+	total := store.NewGroupSet(spec)
+	split, ok, err := s.splitTraces(ctx, cand, &req)
+	if err != nil {
+		return nil, err
+	}
+	if !ok { // too many split traces: merge everything
+		it := s.scanOrdered(ctx, cand, req)
+		defer it.Close()
+		for it.Next() {
+			total.AddTrace(it.At())
+		}
+		return total.Result(), it.Err()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu     sync.Mutex
+		first  error
+		wg     sync.WaitGroup
+		copies = map[model.TraceID][]blockCopy{}
+	)
+	tasks := make(chan scanTask, len(cand))
+	for range min(s.Concurrency(), max(len(cand), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := store.NewGroupSet(spec)
+			var parts []blockCopy
+			var err error
+			var file *pfile
+			filePos := -1
+			for t := range tasks {
+				b := s.block(cand[t.pos])
+				if filePos != t.pos {
+					if file, err = b.open(ctx); err != nil {
+						break
+					}
+					filePos = t.pos
+				}
+				var ps []*model.Trace
+				if ps, err = aggregateTask(ctx, file, b.codec, t, &req, spec, split, local); err != nil {
+					break
+				}
+				for _, p := range ps {
+					parts = append(parts, blockCopy{t.pos, p})
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				first = errors.Join(first, err)
+				cancel()
+				return
+			}
+			total.Merge(local)
+			for _, p := range parts {
+				copies[p.t.TraceID] = append(copies[p.t.TraceID], p)
+			}
+		}()
+	}
+feed:
+	for _, t := range rowGroupTasks(cand) {
+		select {
+		case tasks <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(tasks)
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, cs := range copies {
+		total.AddTrace(mergeCopies(cs))
+	}
+	return total.Result(), nil
+}
+
+// groupable reports whether the columns can give a field's value per span.
+func groupable(f store.Field) bool {
+	switch f.Kind {
+	case store.FieldSpanName, store.FieldSpanStatus, store.FieldSpanStatusMessage, store.FieldSpanKind,
+		store.FieldSpanDuration, store.FieldSpanAttr, store.FieldResourceAttr, store.FieldScopeAttr:
+		return true
+	}
+	return false
+}
+
+func aggregateTask(ctx context.Context, p *pfile, c *codec, t scanTask, req *store.Request, spec *store.AggregateSpec,
+	split map[model.TraceID]bool, gs *store.GroupSet) ([]*model.Trace, error) {
+	var parts []*model.Trace
+	end := len(p.file.RowGroups())
+	if t.to > 0 {
+		end = min(t.to, end)
+	}
+	for g := t.from; g < end; g++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if p.skipGroup(g, req) {
+			continue
+		}
+		ps, err := p.aggregateGroup(g, c, spec, split, gs)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, ps...)
+	}
+	return parts, nil
+}
+
+// aggregateGroup aggregates row group g into gs and returns the built rows
+// of split traces.
+func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split map[model.TraceID]bool, gs *store.GroupSet) ([]*model.Trace, error) {
+	spans := spec.Spans
+	if spans == nil {
+		spans = &store.SpanCond{Op: store.OpTrue}
+	}
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpAnd,
+		Args: append([]*store.SpanCond{spans}, groupTests(spec.GroupBy)...)}}
+	cols := filterColumns(p.leaves, c, cond)
+	cols = append(cols, p.leaves.duration.Index, p.leaves.traceID.Index, p.leaves.spanID.Index)
+	var rs []byteRange
+	for _, col := range cols {
+		rs = append(rs, p.chunkRange(g, col))
+	}
+	if err := p.r.prefetchRanges(coalesce(sortRanges(dedupeRanges(rs)), maxChunkGap)); err != nil {
+		return nil, err
+	}
+	defer p.r.release()
+	gf := &groupFilter{p: p, g: g, codec: c, nrows: int(p.file.RowGroups()[g].NumRows())}
+	if err := gf.structure(); err != nil {
+		return nil, gf.wrap(err)
+	}
+	sel, err := gf.span(spans)
+	if err == nil {
+		err = gf.durations()
+	}
+	if err != nil {
+		return nil, gf.wrap(err)
+	}
+	isSplit := make([]bool, gf.nrows)
+	var parts []*model.Trace
+	if len(split) > 0 && p.mayHoldAny(g, split) {
+		if err := p.markSplit(g, isSplit, split); err != nil {
+			return nil, gf.wrap(err)
+		}
+		if err := p.r.fetchMore(coalesce(p.columnsFor(g, nil), maxChunkGap)); err != nil {
+			return nil, err
+		}
+		a := newGroupAssembler(p, g, c, nil)
+		parts, err = a.read(gf.nrows, isSplit)
+		a.close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	// One value table per group-by field: the value id of every span.
+	ids := make([][]int32, len(spec.GroupBy))
+	tables := make([]*valueTable, len(spec.GroupBy))
+	for i, f := range spec.GroupBy {
+		if ids[i], tables[i], err = gf.spanValueIDs(f); err != nil {
+			return nil, gf.wrap(err)
+		}
+	}
+	var traceIDs []model.TraceID
+	var spanIDs []model.SpanID
+	if spec.Exemplars > 0 {
+		if traceIDs, spanIDs, err = gf.ids(); err != nil {
+			return nil, gf.wrap(err)
+		}
+	}
+	groups := map[[4]int32]*store.SpanGroup{}
+	var wide map[string]*store.SpanGroup
+	if len(spec.GroupBy) > 4 {
+		wide = map[string]*store.SpanGroup{}
+	}
+	rowSelected := make([]bool, gf.nrows)
+	for sp, ok := range sel {
+		row := gf.spanRow[sp]
+		if !ok || isSplit[row] {
+			continue
+		}
+		rowSelected[row] = true
+		slot := spec.Slot(gf.start[sp])
+		if slot < 0 {
+			continue
+		}
+		var grp *store.SpanGroup
+		if wide == nil {
+			var key [4]int32
+			for i := range ids {
+				key[i] = ids[i][sp]
+			}
+			if grp = groups[key]; grp == nil {
+				grp = gs.Group(groupValues(tables, ids, sp))
+				groups[key] = grp
+			}
+		} else {
+			vals, present := groupValues(tables, ids, sp)
+			k := store.GroupKey(vals, present)
+			if grp = wide[k]; grp == nil {
+				grp = gs.Group(vals, present)
+				wide[k] = grp
+			}
+		}
+		grp.Count[slot]++
+		if spec.Exemplars > 0 {
+			tid, sid := traceIDs[row], spanIDs[sp]
+			gs.AddExemplar(grp, slot, store.ExemplarSpan{TraceID: tid, SpanID: sid, StartUnixNano: gf.start[sp],
+				DurationNano: spanDuration(gf.start[sp], gf.dur[sp]), Rank: spec.Rank(tid, sid)})
+		}
+	}
+	spansOf := make([]int, gf.nrows)
+	for _, row := range gf.spanRow {
+		spansOf[row]++
+	}
+	for row, ok := range rowSelected {
+		if ok {
+			gs.AddInspected(1, spansOf[row])
+		}
+	}
+	return parts, nil
+}
+
+// groupTests lists the group-by fields as tests, only so that
+// filterColumns fetches their columns.
+func groupTests(fields []store.Field) []*store.SpanCond {
+	out := make([]*store.SpanCond, len(fields))
+	for i, f := range fields {
+		out[i] = &store.SpanCond{Op: store.OpTest, Field: f}
+	}
+	return out
+}
+
+func dedupeRanges(rs []byteRange) []byteRange {
+	seen := map[byteRange]bool{}
+	out := rs[:0]
+	for _, r := range rs {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func groupValues(tables []*valueTable, ids [][]int32, sp int) ([]model.Value, []bool) {
+	vals := make([]model.Value, len(tables))
+	present := make([]bool, len(tables))
+	for i, t := range tables {
+		if id := ids[i][sp]; id >= 0 {
+			vals[i], present[i] = t.values[id], true
+		}
+	}
+	return vals, present
+}
+
+// valueTable interns the values of one field: id → value (-1: absent).
+type valueTable struct {
+	values []model.Value
+	strs   map[string]int32
+	ints   map[int64]int32
+	other  map[string]int32
+	dicts  map[*column.Dict][]int32 // string values by dictionary index (0: unknown, else id+1)
+}
+
+func newValueTable() *valueTable {
+	return &valueTable{strs: map[string]int32{}, ints: map[int64]int32{}, other: map[string]int32{},
+		dicts: map[*column.Dict][]int32{}}
+}
+
+func (t *valueTable) id(v model.Value) int32 {
+	switch v.Type {
+	case model.ValueString:
+		if id, ok := t.strs[v.Str]; ok {
+			return id
+		}
+		t.strs[v.Str] = int32(len(t.values))
+	case model.ValueInt:
+		if id, ok := t.ints[v.Int]; ok {
+			return id
+		}
+		t.ints[v.Int] = int32(len(t.values))
+	default:
+		k := store.GroupKey([]model.Value{v}, []bool{true})
+		if id, ok := t.other[k]; ok {
+			return id
+		}
+		t.other[k] = int32(len(t.values))
+	}
+	t.values = append(t.values, v)
+	return int32(len(t.values) - 1)
+}
+
+// str interns string value vi of r's current page.
+func (t *valueTable) str(r *column.Reader, vi int) int32 {
+	i, d, ok := r.DictIndexAt(vi)
+	if !ok {
+		return t.id(model.StringValue(r.StringAt(vi)))
+	}
+	memo := t.dicts[d]
+	if memo == nil {
+		memo = make([]int32, d.Len())
+		t.dicts[d] = memo
+	}
+	if memo[i] == 0 {
+		memo[i] = t.id(model.StringValue(d.String(i))) + 1
+	}
+	return memo[i] - 1
+}
+
+// spanValueIDs returns the value id of field f for every span of the group.
+func (gf *groupFilter) spanValueIDs(f store.Field) ([]int32, *valueTable, error) {
+	t := newValueTable()
+	n := len(gf.spanRow)
+	l := gf.p.leaves
+	perSpan := func(leaf leaf, get func(r *column.Reader, vi int) int32, missing model.Value) ([]int32, *valueTable, error) {
+		out := make([]int32, n)
+		if !leaf.ok {
+			id := t.id(missing)
+			for i := range out {
+				out[i] = id
+			}
+			return out, t, nil
+		}
+		r := gf.reader(leaf)
+		defer r.Close()
+		return out, t, fill(r, gf.nrows, nil, depthSpan, out, get)
+	}
+	switch f.Kind {
+	case store.FieldSpanName:
+		return perSpan(l.name, t.str, model.StringValue(""))
+	case store.FieldSpanStatusMessage:
+		return perSpan(l.statusMessage, t.str, model.StringValue(""))
+	case store.FieldSpanStatus:
+		return perSpan(l.statusCode, func(r *column.Reader, vi int) int32 { return t.id(model.IntValue(r.Int64At(vi))) }, model.IntValue(0))
+	case store.FieldSpanKind:
+		return perSpan(l.kind, func(r *column.Reader, vi int) int32 { return t.id(model.IntValue(r.Int64At(vi))) }, model.IntValue(0))
+	case store.FieldSpanDuration:
+		if err := gf.durations(); err != nil {
+			return nil, nil, err
+		}
+		out := make([]int32, n)
+		for i := range out {
+			out[i] = t.id(model.IntValue(int64(spanDuration(gf.start[i], gf.dur[i]))))
+		}
+		return out, t, nil
+	case store.FieldSpanAttr:
+		ids, err := gf.ownerValueIDs(l.spanAttrs, depthSpan, n, f.Name, spanSpecial(l, gf.codec, f.Name), t)
+		return ids, t, err
+	case store.FieldResourceAttr:
+		ids, err := gf.ownerValueIDs(l.resAttrs, depthRS, gf.nrs, f.Name, resourceSpecial(l, gf.codec, f.Name), t)
+		if err != nil {
+			return nil, nil, err
+		}
+		return spread(ids, gf.spanRS), t, nil
+	case store.FieldScopeAttr:
+		ids, err := gf.ownerValueIDs(l.scopeAttrs, depthSS, gf.nss, f.Name, nil, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		return spread(ids, gf.spanSS), t, nil
+	}
+	return nil, nil, fmt.Errorf("cannot group by field kind %d", f.Kind)
+}
+
+func spread(owners []int32, ownerOf []int32) []int32 {
+	out := make([]int32, len(ownerOf))
+	for s, o := range ownerOf {
+		out[s] = owners[o]
+	}
+	return out
+}
+
+// ownerValueIDs returns, for each owner at ownerDepth, the value id of its
+// attribute name (as attr finds it: first generic one, else the special
+// columns), or -1 when it has none.
+func (gf *groupFilter) ownerValueIDs(al attrLeaves, ownerDepth, owners int, name string, specials []special, t *valueTable) ([]int32, error) {
+	out := make([]int32, owners)
+	decided := make([]bool, owners)
+	hits, vals, err := gf.attrHits(al, ownerDepth, name)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range hits {
+		v, err := vals.value(int32(i), gf.p.layout)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", name, err)
+		}
+		out[h.owner], decided[h.owner] = t.id(v), true
+	}
+	for _, sp := range specials {
+		if !sp.leaf.ok {
+			continue
+		}
+		r := gf.reader(sp.leaf)
+		l := r.Leaf()
+		ed, maxDef := elementDef(l, ownerDepth), l.MaxDef
+		w := segments(r, gf.nrows, nil)
+		o := -1
+		for w.next() {
+			vi := w.vi
+			for _, def := range w.defs {
+				if def >= ed {
+					o++
+					if def == maxDef && o < owners && !decided[o] {
+						switch {
+						case sp.isInt:
+							out[o], decided[o] = t.id(model.IntValue(r.Int64At(vi))), true
+						case sp.nonEmpty && len(r.BytesAt(vi)) == 0:
+						default:
+							out[o], decided[o] = t.str(r, vi), true
+						}
+					}
+				}
+				if def == maxDef {
+					vi++
+				}
+			}
+		}
+		err := w.finish(gf.nrows)
+		if err == nil {
+			err = countCheck(r, ownerDepth, o+1, owners)
+		}
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	for o := range out {
+		if !decided[o] {
+			out[o] = -1
+		}
+	}
+	return out, nil
+}
+
+// ids reads the trace ID of every row and the span ID of every span.
+func (gf *groupFilter) ids() ([]model.TraceID, []model.SpanID, error) {
+	traceIDs := make([]model.TraceID, gf.nrows)
+	spanIDs := make([]model.SpanID, len(gf.spanRow))
+	l := gf.p.leaves
+	r := gf.reader(l.traceID)
+	err := fillChecked(r, gf.nrows, nil, 0, traceIDs, getTraceID)
+	r.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	r = gf.reader(l.spanID)
+	err = fillChecked(r, gf.nrows, nil, depthSpan, spanIDs, getSpanID)
+	r.Close()
+	return traceIDs, spanIDs, err
+}
