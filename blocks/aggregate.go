@@ -161,11 +161,13 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 		Args: append([]*store.SpanCond{spans}, groupTests(spec.GroupBy)...)}}
 	cols := filterColumns(p.leaves, c, cond)
 	cols = append(cols, p.leaves.duration.Index, p.leaves.traceID.Index, p.leaves.spanID.Index)
-	var rs []byteRange
-	for _, col := range cols {
-		rs = append(rs, p.chunkRange(g, col))
+	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	var later []int
+	if hasSplit {
+		later = assemblerColumns(p.leaves, nil)
 	}
-	if err := p.r.prefetchRanges(coalesce(sortRanges(dedupeRanges(rs)), maxChunkGap)); err != nil {
+	more, err := p.loadChunks(g, cols, later)
+	if err != nil {
 		return nil, err
 	}
 	defer p.r.release()
@@ -182,11 +184,11 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	}
 	isSplit := make([]bool, gf.nrows)
 	var parts []*model.Trace
-	if len(split) > 0 && p.mayHoldAny(g, split) {
+	if hasSplit {
 		if err := p.markSplit(g, isSplit, split); err != nil {
 			return nil, gf.wrap(err)
 		}
-		if err := p.r.fetchMore(coalesce(p.columnsFor(g, nil), maxChunkGap)); err != nil {
+		if err := more(); err != nil {
 			return nil, err
 		}
 		a := newGroupAssembler(p, g, c, nil)
@@ -270,18 +272,6 @@ func groupTests(fields []store.Field) []*store.SpanCond {
 	out := make([]*store.SpanCond, len(fields))
 	for i, f := range fields {
 		out[i] = &store.SpanCond{Op: store.OpTest, Field: f}
-	}
-	return out
-}
-
-func dedupeRanges(rs []byteRange) []byteRange {
-	seen := map[byteRange]bool{}
-	out := rs[:0]
-	for _, r := range rs {
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
-		}
 	}
 	return out
 }

@@ -560,9 +560,6 @@ type blockIterator struct {
 	// several blocks; only then may row groups be skipped by req.Services
 	// (a group without those services may hold part of a split trace).
 	split map[model.TraceID]bool
-	// stream reads row groups a window of each column chunk at a time
-	// instead of prefetching them whole.
-	stream bool
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
 	filter bool
@@ -803,11 +800,9 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
 }
 
-// openGroup starts reading row group g of f: its needed column chunks
-// fetched at once or, for a streaming iterator and a row group larger than
-// streamAbove, a window of each column chunk at a time.
+// openGroup starts reading row group g of f (see openTraces).
 func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
-	return f.openTraces(g, it.block.codec, groupRead{req: it.req, stream: it.stream, filter: it.filter, rowTime: !it.mergedTime, split: it.split})
+	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, split: it.split})
 }
 
 // streamAbove is the row-group size above which a streaming iterator

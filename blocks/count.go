@@ -168,16 +168,15 @@ func countTask(ctx context.Context, p *pfile, c *codec, t scanTask, req *store.R
 // of split traces.
 func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
-	var rs []byteRange
-	for _, col := range filterColumns(p.leaves, c, cond) {
-		rs = append(rs, p.chunkRange(g, col))
-	}
-	rs = append(rs, p.chunkRange(g, p.leaves.duration.Index))
+	cols := append(filterColumns(p.leaves, c, cond), p.leaves.duration.Index)
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	var later []int
 	if hasSplit {
-		rs = append(rs, p.chunkRange(g, p.leaves.traceID.Index))
+		cols = append(cols, p.leaves.traceID.Index)
+		later = assemblerColumns(p.leaves, nil)
 	}
-	if err := p.r.prefetchRanges(coalesce(sortRanges(rs), maxChunkGap)); err != nil {
+	more, err := p.loadChunks(g, cols, later)
+	if err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
@@ -198,7 +197,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		if err := p.markSplit(g, isSplit, split); err != nil {
 			return store.Count{}, nil, gf.wrap(err)
 		}
-		if err := p.r.fetchMore(coalesce(p.columnsFor(g, nil), maxChunkGap)); err != nil {
+		if err := more(); err != nil {
 			return store.Count{}, nil, err
 		}
 		a := newGroupAssembler(p, g, c, nil)

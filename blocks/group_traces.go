@@ -28,22 +28,9 @@ type groupTraces struct {
 	always []bool
 }
 
-// columnsFor returns the sorted byte ranges of the column chunks of row
-// group g that a read with fields needs.
-func (p *pfile) columnsFor(g int, fields *store.Fields) []byteRange {
-	cols := assemblerColumns(p.leaves, fields)
-	rs := make([]byteRange, 0, len(cols))
-	for _, c := range cols {
-		rs = append(rs, p.chunkRange(g, c))
-	}
-	sort.Slice(rs, func(a, b int) bool { return rs[a].off < rs[b].off })
-	return rs
-}
-
 // groupRead says how a row group is read.
 type groupRead struct {
 	req    *store.Request // projection, time range, filter (nil: everything)
-	stream bool           // large row groups a window at a time (no filter then)
 	filter bool           // apply req.Filter to rows
 	// rowTime applies req's time range to each row's stored trace times;
 	// a reader merging overlapping blocks checks merged traces instead.
@@ -54,11 +41,9 @@ type groupRead struct {
 	split map[model.TraceID]bool
 }
 
-// openTraces starts reading row group g. The needed column chunks are
-// fetched with coalesced ranged reads, the filter's first: when no row
-// passes it, nothing else is read and the result is nil. With stream and
-// a row group larger than streamAbove, chunks are read a window at a time
-// instead.
+// openTraces starts reading row group g. The filter's column chunks are
+// made readable first (loadChunks): when no row passes it, nothing else is
+// read and the result is nil.
 func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) {
 	var fields *store.Fields
 	var cond *store.TraceCond
@@ -72,30 +57,22 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	if !rd.rowTime {
 		timeReq = nil
 	}
-	chunks := p.columnsFor(g, fields)
+	cols := assemblerColumns(p.leaves, fields)
 	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
-	if _, n := p.groupRange(g); rd.stream && n > streamAbove && cond == nil && !hasSplit {
-		p.r.stream(chunks)
-		a := newGroupAssembler(p, g, c, fields)
-		a.req = timeReq
-		return &groupTraces{p: p, a: a}, nil
+	var first []int
+	if cond != nil {
+		first = filterColumns(p.leaves, c, cond)
+	}
+	if hasSplit {
+		first = append(first, p.leaves.traceID.Index)
+	}
+	more, err := p.loadChunks(g, first, cols)
+	if err != nil {
+		return nil, err
 	}
 	var sel, always []bool
 	var newestStarts []uint64
 	if cond != nil || hasSplit {
-		var fc []byteRange
-		if cond != nil {
-			for _, col := range filterColumns(p.leaves, c, cond) {
-				fc = append(fc, p.chunkRange(g, col))
-			}
-		}
-		if hasSplit {
-			fc = append(fc, p.chunkRange(g, p.leaves.traceID.Index))
-		}
-		if err := p.r.prefetchRanges(coalesce(sortRanges(fc), maxChunkGap)); err != nil {
-			return nil, err
-		}
-		var err error
 		var starts []uint64
 		if cond != nil {
 			sel, starts, err = p.filterRows(g, c, cond)
@@ -122,11 +99,9 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 				return nil, nil
 			}
 		}
-		if err := p.r.fetchMore(coalesce(chunks, maxChunkGap)); err != nil {
-			p.r.release()
-			return nil, err
-		}
-	} else if err := p.r.prefetchRanges(coalesce(chunks, maxChunkGap)); err != nil {
+	}
+	if err := more(); err != nil {
+		p.r.release()
 		return nil, err
 	}
 	a := newGroupAssembler(p, g, c, fields)
@@ -194,4 +169,37 @@ func (g *groupTraces) close() {
 	g.a.close()
 	g.p.r.release()
 	g.buf = nil
+}
+
+// loadChunks makes the column chunks first of row group g readable, and
+// returns a function that makes the chunks then readable too (for a
+// reader that may stop after the first ones). A row group whose chunks
+// total more than streamAbove bytes is streamed a window of each chunk at
+// a time, so memory does not grow with it; smaller ones are fetched with
+// coalesced ranged reads.
+func (p *pfile) loadChunks(g int, first, then []int) (more func() error, err error) {
+	seen := map[int]bool{}
+	ranges := func(cols []int) []byteRange {
+		var rs []byteRange
+		for _, c := range cols {
+			if !seen[c] {
+				seen[c] = true
+				rs = append(rs, p.chunkRange(g, c))
+			}
+		}
+		return sortRanges(rs)
+	}
+	a, b := ranges(first), ranges(then)
+	var total int64
+	for _, r := range append(append([]byteRange(nil), a...), b...) {
+		total += r.n
+	}
+	if total > streamAbove {
+		p.r.stream(sortRanges(append(append([]byteRange(nil), a...), b...)))
+		return func() error { return nil }, nil
+	}
+	if err := p.r.prefetchRanges(coalesce(a, maxChunkGap)); err != nil {
+		return nil, err
+	}
+	return func() error { return p.r.fetchMore(coalesce(b, maxChunkGap)) }, nil
 }

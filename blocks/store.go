@@ -459,16 +459,13 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 
 // TracesOf merges the given blocks by trace ID, like Traces does with all
 // live blocks (copies of a trace combined by model.MergeTraces, ascending
-// ID order). It streams each block's row groups (a window of at most
-// streamWindow bytes per column chunk, one decoded page per column), so
-// memory does not grow with the size of the blocks' row groups. The metas
-// usually come from Blocks; they are not re-read.
+// ID order). Like every read, it streams row groups larger than
+// streamAbove (a window of at most streamWindow bytes per column chunk,
+// one decoded page per column), so memory does not grow with the size of
+// the blocks' row groups. The metas usually come from Blocks; they are not
+// re-read.
 func (s *Store) TracesOf(ctx context.Context, metas []Meta) store.TraceIterator {
-	it := s.mergeBlocks(ctx, metas, store.Request{})
-	for _, bi := range it.its {
-		bi.stream = true
-	}
-	return it
+	return s.mergeBlocks(ctx, metas, store.Request{})
 }
 
 // scanOrdered merges the blocks of cand by trace ID.
