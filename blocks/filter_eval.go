@@ -27,6 +27,7 @@ type groupFilter struct {
 	spanRow, spanRS, spanSS []int32
 	start                   []uint64
 	dur                     []uint64 // read on demand
+	left, right, parent     []int32  // nested sets, read on demand
 	nrs, nss                int
 }
 
@@ -83,11 +84,26 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 			addAttrs(l.linkAttrs)
 		}
 	}
+	var set func(e *store.SpansetExpr)
+	set = func(e *store.SpansetExpr) {
+		if e == nil {
+			return
+		}
+		if e.Cond != nil {
+			span(e.Cond)
+		}
+		if e.Op == store.SpansRelation {
+			add(l.nestedLeft, l.nestedRight, l.parentID)
+		}
+		set(e.L)
+		set(e.R)
+	}
 	var trace func(t *store.TraceCond)
 	trace = func(t *store.TraceCond) {
 		if t.Span != nil {
 			span(t.Span)
 		}
+		set(t.Spans)
 		for _, a := range t.Args {
 			trace(a)
 		}
@@ -235,10 +251,122 @@ func (gf *groupFilter) trace(c *store.TraceCond) ([]bool, error) {
 			}
 			combine(out, rows, and)
 		}
+	case store.OpSpanset:
+		spans, err := gf.spanset(c.Spans)
+		if err != nil {
+			return nil, err
+		}
+		for s, ok := range spans {
+			if ok {
+				out[gf.spanRow[s]] = true
+			}
+		}
 	default:
 		return nil, fmt.Errorf("unknown trace condition %d", c.Op)
 	}
 	return out, nil
+}
+
+// spanset evaluates e on every span of the group: the spans it selects in
+// their trace (store.SpansetExpr.SelectSpans's semantics).
+func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
+	switch e.Op {
+	case store.SpansFilter:
+		if e.Cond == nil {
+			return gf.span(spanTrue)
+		}
+		return gf.span(e.Cond)
+	case store.SpansAnd, store.SpansOr:
+		l, err := gf.spanset(e.L)
+		if err != nil {
+			return nil, err
+		}
+		r, err := gf.spanset(e.R)
+		if err != nil {
+			return nil, err
+		}
+		if e.Op == store.SpansAnd {
+			lrow, rrow := make([]bool, gf.nrows), make([]bool, gf.nrows)
+			for s, row := range gf.spanRow {
+				lrow[row] = lrow[row] || l[s]
+				rrow[row] = rrow[row] || r[s]
+			}
+			for s, row := range gf.spanRow {
+				l[s] = lrow[row] && rrow[row] && (l[s] || r[s])
+			}
+			return l, nil
+		}
+		for s := range l {
+			l[s] = l[s] || r[s]
+		}
+		return l, nil
+	case store.SpansRelation:
+		l, err := gf.spanset(e.L)
+		if err != nil {
+			return nil, err
+		}
+		r, err := gf.spanset(e.R)
+		if err != nil {
+			return nil, err
+		}
+		if err := gf.nesting(); err != nil {
+			return nil, err
+		}
+		out := make([]bool, len(gf.spanRow))
+		var nested []store.NestedSpan
+		for a := 0; a < len(gf.spanRow); {
+			b := a + 1
+			for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
+				b++
+			}
+			if anyIn(l[a:b]) || anyIn(r[a:b]) { // a row's spans are consecutive
+				nested = nested[:0]
+				for s := a; s < b; s++ {
+					nested = append(nested, store.NestedSpan{Left: gf.left[s], Right: gf.right[s], Parent: gf.parent[s], Idx: s - a})
+				}
+				copy(out[a:b], store.Relate(e.Rel, e.Mode, nested, l[a:b], r[a:b]))
+			}
+			a = b
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown spanset operator %d", e.Op)
+}
+
+func anyIn(b []bool) bool {
+	for _, x := range b {
+		if x {
+			return true
+		}
+	}
+	return false
+}
+
+var spanTrue = &store.SpanCond{Op: store.OpTrue}
+
+// nesting reads the nested-set columns once.
+func (gf *groupFilter) nesting() error {
+	if gf.left != nil {
+		return nil
+	}
+	n := len(gf.spanRow)
+	gf.left, gf.right, gf.parent = make([]int32, n), make([]int32, n), make([]int32, n)
+	l := gf.p.leaves
+	for _, c := range []struct {
+		leaf leaf
+		dst  []int32
+	}{{l.nestedLeft, gf.left}, {l.nestedRight, gf.right}, {l.parentID, gf.parent}} {
+		if !c.leaf.ok {
+			continue
+		}
+		r := gf.reader(c.leaf)
+		err := fill(r, gf.nrows, nil, depthSpan, c.dst, getInt32)
+		r.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func fillBools(b []bool, v bool) {

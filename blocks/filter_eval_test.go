@@ -124,7 +124,28 @@ func (g *condGen) span(depth int) *store.SpanCond {
 	return &store.SpanCond{Op: store.OpTest, Field: f, Test: test}
 }
 
+// spanset returns a random spanset expression.
+func (g *condGen) spanset(depth int) *store.SpansetExpr {
+	if depth == 0 || g.pick(3) == 0 {
+		e := &store.SpansetExpr{Op: store.SpansFilter}
+		if g.pick(4) > 0 {
+			e.Cond = g.span(2)
+		}
+		return e
+	}
+	e := &store.SpansetExpr{Op: []store.SpansetOp{store.SpansAnd, store.SpansOr, store.SpansRelation, store.SpansRelation}[g.pick(4)],
+		L: g.spanset(depth - 1), R: g.spanset(depth - 1)}
+	if e.Op == store.SpansRelation {
+		e.Rel = store.Relation(1 + g.pick(5))
+		e.Mode = store.RelationMode(g.pick(3))
+	}
+	return e
+}
+
 func (g *condGen) trace(depth int) *store.TraceCond {
+	if g.pick(4) == 0 {
+		return &store.TraceCond{Op: store.OpSpanset, Spans: g.spanset(2)}
+	}
 	if depth > 0 && g.pick(3) == 0 {
 		c := &store.TraceCond{Op: []store.LogicOp{store.OpAnd, store.OpOr}[g.pick(2)]}
 		for range g.pick(3) + 1 {
@@ -217,6 +238,9 @@ func describe(c *store.TraceCond) string {
 	}
 	if c.Op == store.OpAny {
 		return "any(" + span(c.Span) + ")"
+	}
+	if c.Op == store.OpSpanset {
+		return "spanset"
 	}
 	out := fmt.Sprintf("op%d(", c.Op)
 	for _, a := range c.Args {

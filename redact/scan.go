@@ -47,13 +47,19 @@ type Scanner struct {
 	rep   ScanReport
 	index map[findingKey]int
 	seen  map[findingKey]*model.Span // last span counted, per finding
+	// found caches every detector's matches per distinct text: attribute
+	// values repeat across spans, detectors are regular expressions.
+	found map[string][][]span
 }
+
+// maxFoundCache bounds the texts whose matches a Scanner remembers.
+const maxFoundCache = 1 << 18
 
 type findingKey struct{ where, key, detector string }
 
 // NewScanner returns a scanner with the given detectors.
 func NewScanner(dets []*Detector) *Scanner {
-	return &Scanner{dets: dets, index: map[findingKey]int{}, seen: map[findingKey]*model.Span{}}
+	return &Scanner{dets: dets, index: map[findingKey]int{}, seen: map[findingKey]*model.Span{}, found: map[string][][]span{}}
 }
 
 // Scan reads every trace of it and returns the findings.
@@ -137,8 +143,18 @@ func (s *Scanner) text(where, key, text string, sp *model.Span, spans int) {
 	if text == "" {
 		return
 	}
-	for _, d := range s.dets {
-		ms := d.find(text)
+	found, ok := s.found[text]
+	if !ok {
+		found = make([][]span, len(s.dets))
+		for i, d := range s.dets {
+			found[i] = d.find(text)
+		}
+		if len(s.found) < maxFoundCache {
+			s.found[text] = found
+		}
+	}
+	for di, d := range s.dets {
+		ms := found[di]
 		if len(ms) == 0 {
 			continue
 		}

@@ -32,13 +32,15 @@ const (
 	OpNot                 // not Args[0] (SpanCond only)
 	OpAny                 // some span of the trace passes Span (TraceCond only)
 	OpTest                // the value of Field passes Test (SpanCond only)
+	OpSpanset             // Spans selects some span of the trace (TraceCond only)
 )
 
 // TraceCond is a condition on a whole trace.
 type TraceCond struct {
-	Op   LogicOp
-	Args []*TraceCond
-	Span *SpanCond // for OpAny
+	Op    LogicOp
+	Args  []*TraceCond
+	Span  *SpanCond    // for OpAny
+	Spans *SpansetExpr // for OpSpanset
 }
 
 // SpanCond is a condition on one span, with its resource and scope.
@@ -111,6 +113,8 @@ func (c *TraceCond) Match(t *model.Trace) bool {
 			return !found
 		})
 		return found
+	case OpSpanset:
+		return anyTrue(c.Spans.Select(t))
 	}
 	return false
 }
@@ -188,9 +192,19 @@ func (c *TraceCond) Fields() Fields {
 			walk(a)
 		}
 	}
+	var set func(e *SpansetExpr)
+	set = func(e *SpansetExpr) {
+		if e == nil {
+			return
+		}
+		walk(e.Cond)
+		set(e.L)
+		set(e.R)
+	}
 	var trace func(t *TraceCond)
 	trace = func(t *TraceCond) {
 		walk(t.Span)
+		set(t.Spans)
 		for _, a := range t.Args {
 			trace(a)
 		}

@@ -27,9 +27,11 @@ func FilterOf(root *traceql.RootExpr) *store.Filter {
 	exact := false
 	switch {
 	case root.Pipeline != nil && !root.IsMetrics():
-		st := c.pipeline(root.Pipeline, pstate{spans: spanTrue, trace: store.True, exact: true})
+		st := c.pipeline(root.Pipeline, pstate{spans: spanTrue, trace: store.True, set: allSpans})
 		cond = andTrace(st.trace, anySpan(st.spans))
-		exact = st.exact
+		if st.set != nil {
+			cond, exact = spansetCond(st.set), true
+		}
 	case root.IsMetrics():
 		var alts []*store.TraceCond
 		traceql.Inspect(root.Metrics, func(n traceql.Node) bool {
@@ -37,7 +39,7 @@ func FilterOf(root *traceql.RootExpr) *store.Filter {
 			if !ok {
 				return true
 			}
-			st := c.pipeline(mp.Pipeline, pstate{spans: spanTrue, trace: store.True})
+			st := c.pipeline(mp.Pipeline, pstate{spans: spanTrue, trace: store.True, set: allSpans})
 			alts = append(alts, andTrace(st.trace, anySpan(st.spans)))
 			return false
 		})
@@ -48,7 +50,15 @@ func FilterOf(root *traceql.RootExpr) *store.Filter {
 	if c.failed || cond == nil || cond.Op == store.OpTrue {
 		return nil
 	}
-	return &store.Filter{Cond: cond, Exact: exact && !c.inexact}
+	return &store.Filter{Cond: cond, Exact: exact}
+}
+
+// spansetCond is the trace condition that set selects a span.
+func spansetCond(set *store.SpansetExpr) *store.TraceCond {
+	if set.Op == store.SpansFilter {
+		return anySpan(set.Cond)
+	}
+	return &store.TraceCond{Op: store.OpSpanset, Spans: set}
 }
 
 // mayFailOnData reports whether evaluating root can return an error that
@@ -94,23 +104,23 @@ type filterCompiler struct {
 }
 
 // pstate is what holds after a pipeline stage: every span of the
-// resulting spansets passes spans, the trace passes trace, and exact says
-// that a trace gives a non-empty result exactly when it passes
-// trace ∧ ∃ span passing spans.
+// resulting spansets passes spans, and the trace passes trace. set, when
+// not nil, is exactly the union of the resulting spansets' spans: a trace
+// gives a non-empty result exactly when set selects a span.
 type pstate struct {
 	spans *store.SpanCond
 	trace *store.TraceCond
-	exact bool
+	set   *store.SpansetExpr
 }
 
 var spanTrue = &store.SpanCond{Op: store.OpTrue}
 
+// allSpans is the set every pipeline starts from.
+var allSpans = &store.SpansetExpr{Op: store.SpansFilter}
+
 func (c *filterCompiler) pipeline(p *traceql.Pipeline, in pstate) pstate {
-	for i, st := range p.Stages {
+	for _, st := range p.Stages {
 		in = c.stage(st, in)
-		if i > 0 {
-			in.exact = false // later stages filter spansets in ways a filter does not follow
-		}
 	}
 	return in
 }
@@ -124,26 +134,49 @@ func (c *filterCompiler) stage(st traceql.Stage, in pstate) pstate {
 			return in
 		}
 		cond, exact := c.spanCond(x.Expr)
-		return pstate{spans: andSpan(in.spans, cond), trace: in.trace, exact: in.exact && exact}
+		out := pstate{spans: andSpan(in.spans, cond), trace: in.trace}
+		if exact && in.set != nil && in.set.Op == store.SpansFilter {
+			out.set = &store.SpansetExpr{Op: store.SpansFilter, Cond: andSpan(in.set.Cond, cond)}
+		}
+		return out
 	case *traceql.SpansetOp:
 		l, r := c.stage(x.LHS, in), c.stage(x.RHS, in)
 		both := andTrace(l.trace, anySpan(l.spans), r.trace, anySpan(r.spans))
+		var out pstate
 		switch {
 		case x.Op == traceql.OpSpansetAnd:
-			return pstate{spans: orSpan(l.spans, r.spans), trace: both}
+			out = pstate{spans: orSpan(l.spans, r.spans), trace: both}
 		case x.Op == traceql.OpSpansetOr:
-			return pstate{spans: orSpan(l.spans, r.spans), trace: andTrace(in.trace, orTrace(
+			out = pstate{spans: orSpan(l.spans, r.spans), trace: andTrace(in.trace, orTrace(
 				andTrace(l.trace, anySpan(l.spans)), andTrace(r.trace, anySpan(r.spans))))}
 		case isNegatedStructural(x.Op):
-			return pstate{spans: r.spans, trace: andTrace(in.trace, r.trace)}
+			out = pstate{spans: r.spans, trace: andTrace(in.trace, r.trace)}
 		case isUnionStructural(x.Op):
-			return pstate{spans: orSpan(l.spans, r.spans), trace: both}
+			out = pstate{spans: orSpan(l.spans, r.spans), trace: both}
 		case x.Op.IsStructural():
-			return pstate{spans: r.spans, trace: both}
+			out = pstate{spans: r.spans, trace: both}
+		default:
+			return pstate{spans: spanTrue, trace: store.True}
 		}
-		return pstate{spans: spanTrue, trace: store.True}
-	case *traceql.ScalarFilter, *traceql.GroupOp, *traceql.CoalesceOp, *traceql.SelectOp:
-		return pstate{spans: in.spans, trace: in.trace} // only narrows or regroups spansets
+		if l.set != nil && r.set != nil {
+			out.set = &store.SpansetExpr{L: l.set, R: r.set}
+			switch x.Op {
+			case traceql.OpSpansetAnd:
+				out.set.Op = store.SpansAnd
+			case traceql.OpSpansetOr:
+				out.set.Op = store.SpansOr
+			default:
+				out.set.Op = store.SpansRelation
+				out.set.Rel, out.set.Mode = relationOf(x.Op)
+			}
+		}
+		return out
+	case *traceql.GroupOp, *traceql.CoalesceOp, *traceql.SelectOp:
+		// Regroup or annotate spansets: the result is non-empty exactly
+		// when the input is (the spans themselves may be regrouped).
+		return in
+	case *traceql.ScalarFilter:
+		return pstate{spans: in.spans, trace: in.trace} // drops spansets
 	}
 	return pstate{spans: spanTrue, trace: store.True}
 }

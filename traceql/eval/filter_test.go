@@ -149,7 +149,9 @@ func TestFilterOfShape(t *testing.T) {
 		{`{ .x = nil }`, true, false}, // only: the trace has a span
 		{`{ event.x = 1 }`, true, false},
 		{`{ status = error } | count() > 1`, true, false},
-		{`{ span.a = 1 } >> { status = error }`, true, false},
+		{`{ span.a = 1 } >> { status = error }`, true, true},
+		{`{ span.a = 1 } >> { status = error } | count() > 1`, true, false},
+		{`{ status = error } | by(name) | { kind = server }`, true, true},
 		{`{ span.x * 2 > 1 }`, false, false},
 		{`({ } | by(name)) && ({ })`, false, false},
 		{`{ span:id = "00" }`, true, false}, // only: the trace has a span

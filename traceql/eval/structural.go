@@ -1,9 +1,7 @@
 package eval
 
 import (
-	"slices"
-	"sort"
-
+	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/traceql"
 )
 
@@ -22,41 +20,49 @@ import (
 // (intervals are nested or disjoint), which the descendant/ancestor tests
 // below rely on to run in O(n log n) instead of comparing every pair.
 
-// structural evaluates op on L and R (both ordered by idx).
+// structural evaluates op on L and R (both ordered by idx) with the
+// nested-set relations of package store.
 func structural(op traceql.Operator, l, r []*span) []*span {
+	rel, mode := relationOf(op)
+	nested := func(ss []*span) []store.NestedSpan {
+		out := make([]store.NestedSpan, len(ss))
+		for i, s := range ss {
+			out[i] = store.NestedSpan{Left: s.left(), Right: s.right(), Parent: s.parent(), Idx: s.idx}
+		}
+		return out
+	}
+	ln, rn := nested(l), nested(r)
 	var rSel, lSel []bool
-	switch op {
-	case traceql.OpDescendant, traceql.OpNotDescendant, traceql.OpUnionDescendant:
-		rSel = hasAncestorIn(r, l)
-		if op == traceql.OpUnionDescendant {
-			lSel = hasDescendantIn(l, r)
+	switch rel {
+	case store.RelDescendant:
+		rSel = store.HasAncestorIn(rn, ln)
+		if mode == store.RelUnion {
+			lSel = store.HasDescendantIn(ln, rn)
 		}
-	case traceql.OpAncestor, traceql.OpNotAncestor, traceql.OpUnionAncestor:
-		rSel = hasDescendantIn(r, l)
-		if op == traceql.OpUnionAncestor {
-			lSel = hasAncestorIn(l, r)
+	case store.RelAncestor:
+		rSel = store.HasDescendantIn(rn, ln)
+		if mode == store.RelUnion {
+			lSel = store.HasAncestorIn(ln, rn)
 		}
-	case traceql.OpChild, traceql.OpNotChild, traceql.OpUnionChild:
-		rSel = parentIn(r, l)
-		if op == traceql.OpUnionChild {
-			lSel = isParentOf(l, r)
+	case store.RelChild:
+		rSel = store.ParentIn(rn, ln)
+		if mode == store.RelUnion {
+			lSel = store.IsParentOf(ln, rn)
 		}
-	case traceql.OpParent, traceql.OpNotParent, traceql.OpUnionParent:
-		rSel = isParentOf(r, l)
-		if op == traceql.OpUnionParent {
-			lSel = parentIn(l, r)
+	case store.RelParent:
+		rSel = store.IsParentOf(rn, ln)
+		if mode == store.RelUnion {
+			lSel = store.ParentIn(ln, rn)
 		}
-	case traceql.OpSibling, traceql.OpNotSibling, traceql.OpUnionSibling:
-		rSel = siblingIn(r, l)
-		if op == traceql.OpUnionSibling {
-			lSel = siblingIn(l, r)
+	case store.RelSibling:
+		rSel = store.SiblingIn(rn, ln)
+		if mode == store.RelUnion {
+			lSel = store.SiblingIn(ln, rn)
 		}
 	}
-	negated := op == traceql.OpNotChild || op == traceql.OpNotParent || op == traceql.OpNotDescendant ||
-		op == traceql.OpNotAncestor || op == traceql.OpNotSibling
 	var out []*span
 	for i, s := range r {
-		if rSel[i] != negated {
+		if rSel[i] != (mode == store.RelNot) {
 			out = append(out, s)
 		}
 	}
@@ -72,107 +78,39 @@ func structural(op traceql.Operator, l, r []*span) []*span {
 	return out
 }
 
-// hasAncestorIn marks the xs that have a proper ancestor in ys. Among the ys
-// starting left of x, the one reaching furthest right contains x if any does.
-func hasAncestorIn(xs, ys []*span) []bool {
-	type iv struct{ left, right int32 }
-	var sorted []iv
-	for _, y := range ys {
-		if y.hasNesting() {
-			sorted = append(sorted, iv{y.left(), y.right()})
-		}
+// relationOf maps a structural operator to its relation and mode.
+func relationOf(op traceql.Operator) (store.Relation, store.RelationMode) {
+	switch op {
+	case traceql.OpDescendant:
+		return store.RelDescendant, store.RelPlain
+	case traceql.OpNotDescendant:
+		return store.RelDescendant, store.RelNot
+	case traceql.OpUnionDescendant:
+		return store.RelDescendant, store.RelUnion
+	case traceql.OpAncestor:
+		return store.RelAncestor, store.RelPlain
+	case traceql.OpNotAncestor:
+		return store.RelAncestor, store.RelNot
+	case traceql.OpUnionAncestor:
+		return store.RelAncestor, store.RelUnion
+	case traceql.OpChild:
+		return store.RelChild, store.RelPlain
+	case traceql.OpNotChild:
+		return store.RelChild, store.RelNot
+	case traceql.OpUnionChild:
+		return store.RelChild, store.RelUnion
+	case traceql.OpParent:
+		return store.RelParent, store.RelPlain
+	case traceql.OpNotParent:
+		return store.RelParent, store.RelNot
+	case traceql.OpUnionParent:
+		return store.RelParent, store.RelUnion
+	case traceql.OpSibling:
+		return store.RelSibling, store.RelPlain
+	case traceql.OpNotSibling:
+		return store.RelSibling, store.RelNot
+	case traceql.OpUnionSibling:
+		return store.RelSibling, store.RelUnion
 	}
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].left < sorted[j].left })
-	maxRight := make([]int32, len(sorted))
-	for i, v := range sorted {
-		maxRight[i] = v.right
-		if i > 0 && maxRight[i-1] > v.right {
-			maxRight[i] = maxRight[i-1]
-		}
-	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		if !x.hasNesting() {
-			continue
-		}
-		n := sort.Search(len(sorted), func(k int) bool { return sorted[k].left >= x.left() })
-		out[i] = n > 0 && maxRight[n-1] > x.right()
-	}
-	return out
-}
-
-// hasDescendantIn marks the xs that have a proper descendant in ys: some y
-// starting strictly inside x.
-func hasDescendantIn(xs, ys []*span) []bool {
-	var lefts []int32
-	for _, y := range ys {
-		if y.hasNesting() {
-			lefts = append(lefts, y.left())
-		}
-	}
-	slices.Sort(lefts)
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		if !x.hasNesting() {
-			continue
-		}
-		n := sort.Search(len(lefts), func(k int) bool { return lefts[k] > x.left() })
-		out[i] = n < len(lefts) && lefts[n] < x.right()
-	}
-	return out
-}
-
-// parentIn marks the xs whose parent is one of ys.
-func parentIn(xs, ys []*span) []bool {
-	lefts := map[int32]bool{}
-	for _, y := range ys {
-		if y.hasNesting() {
-			lefts[y.left()] = true
-		}
-	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		out[i] = x.hasNesting() && x.parent() > 0 && lefts[x.parent()]
-	}
-	return out
-}
-
-// isParentOf marks the xs that are the parent of one of ys.
-func isParentOf(xs, ys []*span) []bool {
-	parents := map[int32]bool{}
-	for _, y := range ys {
-		if y.hasNesting() && y.parent() > 0 {
-			parents[y.parent()] = true
-		}
-	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		out[i] = x.hasNesting() && parents[x.left()]
-	}
-	return out
-}
-
-// siblingIn marks the xs that share a non-zero parent with a different span
-// of ys. Roots (parent -1) of a multi-root trace count as siblings, as the
-// reference's "equal non-zero parent" rule says.
-func siblingIn(xs, ys []*span) []bool {
-	byParent := map[int32][]int{} // parent -> idx of ys spans
-	for _, y := range ys {
-		if y.hasNesting() && y.parent() != 0 {
-			byParent[y.parent()] = append(byParent[y.parent()], y.idx)
-		}
-	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		if !x.hasNesting() || x.parent() == 0 {
-			continue
-		}
-		for _, idx := range byParent[x.parent()] {
-			if idx != x.idx {
-				out[i] = true
-				break
-			}
-		}
-	}
-	return out
+	return 0, 0
 }
