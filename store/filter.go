@@ -26,13 +26,13 @@ type LogicOp uint8
 
 // Operators of TraceCond and SpanCond.
 const (
-	OpTrue LogicOp = iota // every trace / span (no test)
-	OpAnd                 // all of Args (an empty And is true)
-	OpOr                  // any of Args (an empty Or is false)
-	OpNot                 // not Args[0] (SpanCond only)
-	OpAny                 // some span of the trace passes Span (TraceCond only)
-	OpTest                // the value of Field passes Test (SpanCond only)
-	OpSpanset             // Spans selects some span of the trace (TraceCond only)
+	OpTrue    LogicOp = iota // every trace / span (no test)
+	OpAnd                    // all of Args (an empty And is true)
+	OpOr                     // any of Args (an empty Or is false)
+	OpNot                    // not Args[0] (SpanCond only)
+	OpAny                    // some span of the trace passes Span (TraceCond only)
+	OpTest                   // the value of Field passes Test (SpanCond only)
+	OpSpanset                // Spans selects some span of the trace (TraceCond only)
 )
 
 // TraceCond is a condition on a whole trace.
