@@ -300,6 +300,25 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 			l[s] = l[s] || r[s]
 		}
 		return l, nil
+	case store.SpansCount:
+		l, err := gf.spanset(e.L)
+		if err != nil {
+			return nil, err
+		}
+		n := make([]int64, gf.nrows)
+		for s, row := range gf.spanRow {
+			if l[s] {
+				n[row]++
+			}
+		}
+		pass := make([]bool, gf.nrows)
+		for row := range pass {
+			pass[row] = e.Count(n[row])
+		}
+		for s, row := range gf.spanRow {
+			l[s] = l[s] && pass[row]
+		}
+		return l, nil
 	case store.SpansRelation:
 		l, err := gf.spanset(e.L)
 		if err != nil {

@@ -133,6 +133,10 @@ func (g *condGen) spanset(depth int) *store.SpansetExpr {
 		}
 		return e
 	}
+	if g.pick(5) == 0 {
+		k := int64(g.pick(6))
+		return &store.SpansetExpr{Op: store.SpansCount, L: g.spanset(depth - 1), Count: func(n int64) bool { return n > k }}
+	}
 	e := &store.SpansetExpr{Op: []store.SpansetOp{store.SpansAnd, store.SpansOr, store.SpansRelation, store.SpansRelation}[g.pick(4)],
 		L: g.spanset(depth - 1), R: g.spanset(depth - 1)}
 	if e.Op == store.SpansRelation {

@@ -15,6 +15,8 @@ type SpansetExpr struct {
 	L, R *SpansetExpr // the operands of the other operators
 	Rel  Relation     // SpansRelation
 	Mode RelationMode // SpansRelation
+	// Count decides SpansCount on the number of spans L selects.
+	Count func(n int64) bool
 }
 
 // SpansetOp combines spansets.
@@ -26,6 +28,7 @@ const (
 	SpansAnd                           // L && R: both non-empty, their union
 	SpansOr                            // L || R: their union
 	SpansRelation                      // L >> R and the other structural operators
+	SpansCount                         // L | count() > n: L's spans when Count holds of their number
 )
 
 // Relation is a structural relation between two spans of a trace, by their
@@ -90,8 +93,24 @@ func (e *SpansetExpr) selectSpans(spans []NestedSpan, cond func(*SpanCond) []boo
 		return l
 	case SpansRelation:
 		return Relate(e.Rel, e.Mode, spans, e.L.selectSpans(spans, cond), e.R.selectSpans(spans, cond))
+	case SpansCount:
+		l := e.L.selectSpans(spans, cond)
+		if !e.Count(int64(countTrue(l))) {
+			return make([]bool, len(spans))
+		}
+		return l
 	}
 	return make([]bool, len(spans))
+}
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, x := range b {
+		if x {
+			n++
+		}
+	}
+	return n
 }
 
 // SelectSpans is Select for a source that evaluates span conditions

@@ -111,6 +111,9 @@ type pstate struct {
 	spans *store.SpanCond
 	trace *store.TraceCond
 	set   *store.SpansetExpr
+	// grouped says by() may have split the spans into several spansets
+	// (set is then only their union).
+	grouped bool
 }
 
 var spanTrue = &store.SpanCond{Op: store.OpTrue}
@@ -171,14 +174,53 @@ func (c *filterCompiler) stage(st traceql.Stage, in pstate) pstate {
 			}
 		}
 		return out
-	case *traceql.GroupOp, *traceql.CoalesceOp, *traceql.SelectOp:
-		// Regroup or annotate spansets: the result is non-empty exactly
-		// when the input is (the spans themselves may be regrouped).
+	case *traceql.GroupOp:
+		// Regroups spansets: the result is non-empty exactly when the
+		// input is.
+		in.grouped = true
+		return in
+	case *traceql.CoalesceOp:
+		in.grouped = false // one spanset again
+		return in
+	case *traceql.SelectOp:
 		return in
 	case *traceql.ScalarFilter:
-		return pstate{spans: in.spans, trace: in.trace} // drops spansets
+		out := pstate{spans: in.spans, trace: in.trace} // drops spansets
+		if in.set != nil && !in.grouped {
+			if test := countTest(x); test != nil {
+				out.set = &store.SpansetExpr{Op: store.SpansCount, L: in.set, Count: test}
+			}
+		}
+		return out
 	}
 	return pstate{spans: spanTrue, trace: store.True}
+}
+
+// countTest returns the test of a scalar filter comparing count() with a
+// number, on the span count, or nil for any other scalar filter.
+func countTest(x *traceql.ScalarFilter) func(int64) bool {
+	isCount := func(e traceql.Expr) bool {
+		a, ok := e.(*traceql.Aggregate)
+		return ok && a.Op == traceql.AggregateCount
+	}
+	lit := func(e traceql.Expr) (value, bool) {
+		s, ok := e.(*traceql.Static)
+		if !ok {
+			return nilValue, false
+		}
+		return fromStatic(s), true
+	}
+	op := x.Op
+	if !op.IsComparison() {
+		return nil
+	}
+	if v, ok := lit(x.RHS); ok && isCount(x.LHS) {
+		return func(n int64) bool { return compare(op, intV(n), v) }
+	}
+	if v, ok := lit(x.LHS); ok && isCount(x.RHS) {
+		return func(n int64) bool { return compare(op, v, intV(n)) }
+	}
+	return nil
 }
 
 func isNegatedStructural(op traceql.Operator) bool {
