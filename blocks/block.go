@@ -38,6 +38,8 @@ type pfile struct {
 	file   *parquet.File
 	layout layout // attribute layout, from the file's schema
 	leaves *fileLeaves
+	// exactTimes says the trace-level time columns are exact (traceTimesKey).
+	exactTimes bool
 	// startCol and endCol are the leaf indexes of StartTimeUnixNano and
 	// EndTimeUnixNano (-1 when absent), for row-group skipping.
 	startCol, endCol int
@@ -86,6 +88,9 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	pf := &pfile{r: r, file: f, layout: l, leaves: leaves, startCol: -1, endCol: -1}
+	if v, ok := f.Lookup(traceTimesKey); ok && v == traceTimesSpanRange {
+		pf.exactTimes = leaves.traceStart.ok && leaves.traceEnd.ok && leaves.traceDuration.ok
+	}
 	if c, ok := f.Schema().Lookup("StartTimeUnixNano"); ok {
 		pf.startCol = c.ColumnIndex
 	}

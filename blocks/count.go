@@ -3,8 +3,10 @@ package blocks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
+	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -168,8 +170,11 @@ func countTask(ctx context.Context, p *pfile, c *codec, t scanTask, req *store.R
 // of split traces.
 func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
-	cols := append(filterColumns(p.leaves, c, cond), p.leaves.duration.Index)
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	if p.exactTimes && traceLevel(cond) && !hasSplit {
+		return p.countTraceLevel(g, req)
+	}
+	cols := append(filterColumns(p.leaves, c, cond), p.leaves.duration.Index)
 	var later []int
 	if hasSplit {
 		cols = append(cols, p.leaves.traceID.Index)
@@ -224,4 +229,126 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		}
 	}
 	return n, parts, nil
+}
+
+// traceLevel reports whether c tests trace-level fields only (the trace's
+// duration), for some span of the trace.
+func traceLevel(c *store.TraceCond) bool {
+	var span func(s *store.SpanCond) bool
+	span = func(s *store.SpanCond) bool {
+		if s.Op == store.OpTest && s.Field.Kind != store.FieldTraceDuration {
+			return false
+		}
+		for _, a := range s.Args {
+			if !span(a) {
+				return false
+			}
+		}
+		return true
+	}
+	switch c.Op {
+	case store.OpAny:
+		return span(c.Span)
+	case store.OpAnd, store.OpOr:
+		for _, a := range c.Args {
+			if !traceLevel(a) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// passTraceLevel decides a traceLevel condition for a trace with spans
+// and the given duration.
+func passTraceLevel(c *store.TraceCond, dur uint64) bool {
+	var span func(s *store.SpanCond) bool
+	span = func(s *store.SpanCond) bool {
+		switch s.Op {
+		case store.OpTrue:
+			return true
+		case store.OpTest:
+			return s.Test(model.IntValue(int64(dur)), true)
+		case store.OpNot:
+			return !span(s.Args[0])
+		case store.OpAnd, store.OpOr:
+			and := s.Op == store.OpAnd
+			for _, a := range s.Args {
+				if span(a) != and {
+					return !and
+				}
+			}
+			return and
+		}
+		return false
+	}
+	switch c.Op {
+	case store.OpAny:
+		return span(c.Span)
+	case store.OpAnd, store.OpOr:
+		and := c.Op == store.OpAnd
+		for _, a := range c.Args {
+			if passTraceLevel(a, dur) != and {
+				return !and
+			}
+		}
+		return and
+	}
+	return false
+}
+
+// countTraceLevel counts a trace-level condition from the trace columns
+// of a file whose trace times are exact (traceTimesKey), reading the span
+// levels only to find rows without spans.
+func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*model.Trace, error) {
+	l := p.leaves
+	if _, err := p.loadChunks(g, []int{l.start.Index, l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}, nil); err != nil {
+		return store.Count{}, nil, err
+	}
+	defer p.r.release()
+	nrows := int(p.file.RowGroups()[g].NumRows())
+	wrap := func(err error) error { return fmt.Errorf("%s: row group %d: %w", p.r.key, g, err) }
+	spans := make([]int, nrows)
+	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.start.Index], l.start.Leaf)
+	d3 := l.start.DefAt[depthSpan-1]
+	w := segments(r, nrows, nil)
+	row := -1
+	for w.next() {
+		for i, def := range w.defs {
+			if w.reps[i] == 0 {
+				row++
+			}
+			if def >= d3 && row < nrows {
+				spans[row]++
+			}
+		}
+	}
+	err := w.finish(nrows)
+	r.Close()
+	if err != nil {
+		return store.Count{}, nil, wrap(err)
+	}
+	cols := make([][]uint64, 3)
+	for i, leaf := range []leaf{l.traceStart, l.traceEnd, l.traceDuration} {
+		cols[i] = make([]uint64, nrows)
+		r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[leaf.Index], leaf.Leaf)
+		err := fill(r, nrows, nil, 0, cols[i], getUint64)
+		r.Close()
+		if err != nil {
+			return store.Count{}, nil, wrap(err)
+		}
+	}
+	var n store.Count
+	for row := range nrows {
+		if spans[row] == 0 || !req.Overlaps(cols[0][row], cols[1][row]) {
+			continue
+		}
+		n.InspectedTraces++
+		n.InspectedSpans += spans[row]
+		if passTraceLevel(req.Filter.Cond, cols[2][row]) {
+			n.Traces++
+		}
+	}
+	return n, nil, nil
 }

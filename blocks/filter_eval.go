@@ -189,6 +189,12 @@ func (gf *groupFilter) structure() error {
 	defer r.Close()
 	l := r.Leaf()
 	d1, d2, d3, maxDef := l.DefAt[0], l.DefAt[1], l.DefAt[2], l.MaxDef
+	// The chunk's entry count bounds the number of spans.
+	n := gf.p.file.Metadata().RowGroups[gf.g].Columns[l.Index].MetaData.NumValues
+	if n > 0 && n < 1<<28 {
+		gf.spanRow, gf.spanRS, gf.spanSS = make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
+		gf.start = make([]uint64, 0, n)
+	}
 	w := segments(r, gf.nrows, nil)
 	row, rs, ss := int32(-1), int32(-1), int32(-1)
 	for w.next() {
@@ -467,17 +473,11 @@ func (gf *groupFilter) test(c *store.SpanCond) ([]bool, error) {
 			return nil, err
 		}
 		start, end := gf.traceRanges()
-		out := make([]bool, len(gf.spanRow))
-		memo := map[int32]bool{}
-		for s, row := range gf.spanRow {
-			v, ok := memo[row]
-			if !ok {
-				v = c.Test(model.IntValue(int64(end[row]-start[row])), true)
-				memo[row] = v
-			}
-			out[s] = v
+		pass := make([]bool, gf.nrows)
+		for row := range pass {
+			pass[row] = c.Test(model.IntValue(int64(end[row]-start[row])), true)
 		}
-		return out, nil
+		return broadcast(pass, gf.spanRow), nil
 	case store.FieldSpanAttr:
 		owners, err := gf.attr(l.spanAttrs, depthSpan, len(gf.spanRow), c, spanSpecial(l, gf.codec, c.Field.Name))
 		return owners, err

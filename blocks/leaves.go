@@ -16,6 +16,17 @@ import (
 // attributes sit one level below their owner and attribute value lists one
 // level below the attribute.
 
+// traceTimesKey is the footer key-value entry by which tracectl marks the
+// files whose trace-level StartTimeUnixNano, EndTimeUnixNano and
+// DurationNano it computed from the row's spans exactly as
+// model.Trace.TimeRange does (traceTimesSpanRange), so that readers may
+// use those columns instead of the span columns. Files of other writers
+// lack it and are read from their spans.
+const (
+	traceTimesKey       = "tracectl.traceTimes"
+	traceTimesSpanRange = "span-range-v1"
+)
+
 // Depths of the nested elements.
 const (
 	depthRS    = 1
@@ -85,7 +96,7 @@ func lookupAttrs(s *parquet.Schema, owner []string, l layout) attrLeaves {
 
 // fileLeaves are the columns of one file the readers know.
 type fileLeaves struct {
-	traceID, traceStart, traceEnd leaf
+	traceID, traceStart, traceEnd, traceDuration leaf
 
 	serviceName, resDropped leaf
 	resStatic               [numResourceStatic]leaf
@@ -125,6 +136,8 @@ func resolveLeaves(s *parquet.Schema, l layout) (*fileLeaves, error) {
 		traceID:    at(nil, "TraceID"),
 		traceStart: at(nil, "StartTimeUnixNano"),
 		traceEnd:   at(nil, "EndTimeUnixNano"),
+
+		traceDuration: at(nil, "DurationNano"),
 
 		serviceName: at(pathResource, "ServiceName"),
 		resDropped:  at(pathResource, "DroppedAttributesCount"),
