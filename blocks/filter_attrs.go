@@ -1,0 +1,358 @@
+package blocks
+
+import (
+	"fmt"
+
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// Attribute tests on columns: the first generic attribute of a name per
+// owner (resource, scope, span, event, link), then the static and
+// dedicated columns that hold some of its values.
+
+// special is a column that holds some values of one attribute outside the
+// generic list (a static or dedicated column), read when the generic list
+// has none.
+type special struct {
+	leaf leaf
+	// nonEmpty: an empty string means no value (ServiceName).
+	nonEmpty bool
+	isInt    bool
+}
+
+func spanSpecial(l *fileLeaves, c *codec, name string) []special {
+	var out []special
+	switch name {
+	case keyHTTPMethod:
+		out = append(out, special{leaf: l.httpMethod})
+	case keyHTTPURL:
+		out = append(out, special{leaf: l.httpURL})
+	case keyHTTPStatusCode:
+		out = append(out, special{leaf: l.httpStatus, isInt: true})
+	}
+	if slot, ok := c.spanSlots[name]; ok {
+		out = append(out, special{leaf: l.spanDedicated[slot]})
+	}
+	return out
+}
+
+func resourceSpecial(l *fileLeaves, c *codec, name string) []special {
+	var out []special
+	if name == model.ServiceNameKey {
+		out = append(out, special{leaf: l.serviceName, nonEmpty: true})
+	}
+	for i, key := range resourceStatic {
+		if key == name {
+			out = append(out, special{leaf: l.resStatic[i]})
+		}
+	}
+	if slot, ok := c.resSlots[name]; ok {
+		out = append(out, special{leaf: l.resDedicated[slot]})
+	}
+	return out
+}
+
+// attrHit is the first generic attribute with the tested name of one owner.
+type attrHit struct {
+	owner int32 // owner element
+	attr  int32 // attribute element
+	span  int32 // span of the owner (events and links)
+}
+
+// attr evaluates c on the attribute of each owner at ownerDepth (owners
+// of them): the first generic attribute named c.Field.Name, else the
+// special columns in order, else absent.
+func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.SpanCond, specials []special) ([]bool, error) {
+	out := make([]bool, owners)
+	decided := make([]bool, owners)
+	hits, vals, err := gf.attrHits(al, ownerDepth, c.Field.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := gf.testHits(hits, vals, c.Test, func(h attrHit, ok bool) {
+		out[h.owner], decided[h.owner] = ok, true
+	}); err != nil {
+		return nil, err
+	}
+	for _, sp := range specials {
+		if !sp.leaf.ok {
+			continue
+		}
+		r := gf.reader(sp.leaf)
+		m := newMemo(c.Test)
+		l := r.Leaf()
+		ed, maxDef := elementDef(l, ownerDepth), l.MaxDef
+		w := segments(r, gf.nrows, nil)
+		o := -1
+		for w.next() {
+			vi := w.vi
+			for _, def := range w.defs {
+				if def >= ed {
+					o++
+					if def == maxDef && o < owners && !decided[o] {
+						switch {
+						case sp.isInt:
+							out[o], decided[o] = c.Test(model.IntValue(r.Int64At(vi)), true), true
+						case sp.nonEmpty && len(r.BytesAt(vi)) == 0:
+						default:
+							out[o], decided[o] = m.str(r, vi), true
+						}
+					}
+				}
+				if def == maxDef {
+					vi++
+				}
+			}
+		}
+		err := w.finish(gf.nrows)
+		if err == nil {
+			err = countCheck(r, ownerDepth, o+1, owners)
+		}
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	absent := c.Test(model.Value{}, false)
+	for o := range out {
+		if !decided[o] {
+			out[o] = absent
+		}
+	}
+	return out, nil
+}
+
+// nestedAttr evaluates an event or link attribute test: a span passes when
+// one of its events (links) has the attribute with a passing value.
+func (gf *groupFilter) nestedAttr(al attrLeaves, c *store.SpanCond) ([]bool, error) {
+	out := make([]bool, len(gf.spanRow))
+	hits, vals, err := gf.attrHits(al, depthEvent, c.Field.Name)
+	if err != nil {
+		return nil, err
+	}
+	err = gf.testHits(hits, vals, c.Test, func(h attrHit, ok bool) {
+		if ok {
+			out[h.span] = true
+		}
+	})
+	return out, err
+}
+
+// keyAbsent reports whether the key column chunk cannot hold name: every
+// data page is dictionary-encoded and the dictionary lacks it.
+func (gf *groupFilter) keyAbsent(l leaf, name string) (bool, error) {
+	meta := gf.p.file.Metadata().RowGroups[gf.g].Columns[l.Index].MetaData
+	if len(meta.EncodingStats) == 0 {
+		return false, nil
+	}
+	for _, st := range meta.EncodingStats {
+		if (st.PageType == format.DataPage || st.PageType == format.DataPageV2) && st.Count > 0 &&
+			st.Encoding != format.RLEDictionary && st.Encoding != 2 /* PLAIN_DICTIONARY, deprecated but written by old writers */ {
+			return false, nil
+		}
+	}
+	r := gf.reader(l)
+	defer r.Close()
+	d, err := r.Dictionary()
+	if err != nil || d == nil {
+		return false, err
+	}
+	for i := 0; i < d.Len(); i++ {
+		if d.String(int32(i)) == name {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// attrHits finds the first attribute named name of every owner at
+// ownerDepth that has one, and reads those attributes' values.
+func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string) ([]attrHit, *attrBuf, error) {
+	if !al.key.ok {
+		return nil, nil, nil
+	}
+	d := al.depth
+	if d != ownerDepth+1 {
+		return nil, nil, fmt.Errorf("%w: attribute column %v at depth %d under depth %d", column.ErrCorrupt, al.key.Path, d, ownerDepth)
+	}
+	if absent, err := gf.keyAbsent(al.key, name); err != nil || absent {
+		return nil, nil, err
+	}
+	r := gf.reader(al.key)
+	m := newMemo(func(v model.Value, _ bool) bool { return v.Str == name })
+	var hits []attrHit
+	l := r.Leaf()
+	od, ed, maxDef := elementDef(l, ownerDepth), elementDef(l, d), l.MaxDef
+	sd := elementDef(l, min(depthSpan, ownerDepth))
+	span, owner, attr, last := int32(-1), int32(-1), int32(-1), int32(-1)
+	w := segments(r, gf.nrows, nil)
+	for w.next() {
+		vi := w.vi
+		for i, def := range w.defs {
+			rep := int(w.reps[i])
+			if rep <= depthSpan && def >= sd {
+				span++
+			}
+			if rep <= ownerDepth && def >= od {
+				owner++
+			}
+			if def >= ed {
+				attr++
+				if def == maxDef && owner != last && m.str(r, vi) {
+					hits = append(hits, attrHit{owner: owner, attr: attr, span: span})
+					last = owner
+				}
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
+	}
+	err := w.finish(gf.nrows)
+	r.Close()
+	if err != nil || len(hits) == 0 {
+		return nil, nil, err
+	}
+	vals, err := gf.hitValues(gf.p.readable(gf.g, al), hits)
+	return hits, vals, err
+}
+
+// hitValues reads the values of the hit attributes into an attrBuf whose
+// attribute i is hits[i].
+func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error) {
+	ab := &attrBuf{read: true}
+	n := len(hits)
+	ab.key = make([]string, n)
+	ab.isArray = make([]bool, n)
+	ab.vtype = make([]int32, n)
+	ab.unsup.size(n)
+	ab.strs.size(n)
+	ab.ints.size(n)
+	ab.doubles.size(n)
+	ab.bools.size(n)
+	d := al.depth
+	// each walks column l and calls f(i, value, present) for the entries
+	// of hit i's attribute (at depth d for attribute leaves, d+1 for list
+	// elements).
+	each := func(l leaf, elemDepth int, f func(i int, r *column.Reader, vi int, present bool)) error {
+		if !l.ok {
+			return nil
+		}
+		r := gf.reader(l)
+		defer r.Close()
+		ad, ed, maxDef := elementDef(l.Leaf, d), elementDef(l.Leaf, elemDepth), l.MaxDef
+		w := segments(r, gf.nrows, nil)
+		p, a := 0, int32(-1)
+		for w.next() {
+			vi := w.vi
+			for i, def := range w.defs {
+				if int(w.reps[i]) <= d && def >= ad {
+					a++
+				}
+				if def >= ed && p < n {
+					for p < n && hits[p].attr < a {
+						p++
+					}
+					if p < n && hits[p].attr == a {
+						f(p, r, vi, def == maxDef)
+					}
+				}
+				if def == maxDef {
+					vi++
+				}
+			}
+		}
+		return w.finish(gf.nrows)
+	}
+	steps := []struct {
+		l     leaf
+		depth int
+		f     func(i int, r *column.Reader, vi int, present bool)
+	}{
+		{al.isArray, d, func(i int, r *column.Reader, vi int, present bool) {
+			if present {
+				ab.isArray[i] = r.BoolAt(vi)
+			}
+		}},
+		{al.valueType, d, func(i int, r *column.Reader, vi int, present bool) {
+			if present {
+				ab.vtype[i] = r.Int32At(vi)
+			}
+		}},
+		{al.unsupported, d, func(i int, r *column.Reader, vi int, present bool) {
+			if present {
+				ab.unsup.v[i], ab.unsup.ok[i] = r.StringAt(vi), true
+			}
+		}},
+		{al.str, d + 1, func(i int, r *column.Reader, vi int, present bool) {
+			v := ""
+			if present {
+				v = r.StringAt(vi)
+			}
+			appendList(&ab.strs, int32(i), v)
+		}},
+		{al.ints, d + 1, func(i int, r *column.Reader, vi int, present bool) {
+			var v int64
+			if present {
+				v = r.Int64At(vi)
+			}
+			appendList(&ab.ints, int32(i), v)
+		}},
+		{al.doubles, d + 1, func(i int, r *column.Reader, vi int, present bool) {
+			var v float64
+			if present {
+				v = r.Float64At(vi)
+			}
+			appendList(&ab.doubles, int32(i), v)
+		}},
+		{al.bools, d + 1, func(i int, r *column.Reader, vi int, present bool) {
+			var v bool
+			if present {
+				v = r.BoolAt(vi)
+			}
+			appendList(&ab.bools, int32(i), v)
+		}},
+	}
+	for _, s := range steps {
+		if err := each(s.l, s.depth, s.f); err != nil {
+			return nil, err
+		}
+	}
+	return ab, nil
+}
+
+func appendList[T any](l *list[T], i int32, v T) {
+	if l.n[i] == 0 {
+		l.first[i] = int32(len(l.vals))
+	}
+	l.n[i]++
+	l.vals = append(l.vals, v)
+}
+
+// testHits tests each hit's value and reports the result.
+func (gf *groupFilter) testHits(hits []attrHit, vals *attrBuf, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
+	memo := map[string]bool{}
+	for i, h := range hits {
+		v, err := vals.value(int32(i), gf.p.layout)
+		if err != nil {
+			return fmt.Errorf("attribute %q: %w", vals.key[i], err)
+		}
+		var ok bool
+		if v.Type == model.ValueString {
+			r, seen := memo[v.Str]
+			if !seen {
+				r = test(v, true)
+				memo[v.Str] = r
+			}
+			ok = r
+		} else {
+			ok = test(v, true)
+		}
+		report(h, ok)
+	}
+	return nil
+}

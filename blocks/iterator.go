@@ -1,0 +1,424 @@
+package blocks
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"sort"
+	"sync"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// Traces streams every trace of the block in file order, one row group in
+// memory at a time.
+func (b *Block) Traces(ctx context.Context) (store.TraceIterator, error) {
+	return b.iterator(ctx), nil
+}
+
+func (b *Block) iterator(ctx context.Context) *blockIterator {
+	return &blockIterator{ctx: ctx, block: b, group: -1}
+}
+
+// blockIterator walks a block's row groups, decoding a few rows at a time.
+type blockIterator struct {
+	ctx   context.Context
+	block *Block
+	req   *store.Request // optional time filter and projection
+	pos   int            // position of the block in the scan's block list
+	// split, when not nil, holds the IDs of the scan's traces stored in
+	// several blocks; only then may row groups be skipped by req.Services
+	// (a group without those services may hold part of a split trace).
+	split map[model.TraceID]bool
+	// filter applies req.Filter to rows (only where no copy of a trace in
+	// another block can change its outcome: see split).
+	filter bool
+	// mergedTime leaves the time range to the merge iterator, which tests
+	// merged traces (blocks whose ID ranges overlap may split traces).
+	mergedTime bool
+	// endGroup, when positive, ends the iteration before that row group
+	// (with group set to the one before the first, the iterator covers a
+	// range of row groups).
+	endGroup int
+
+	file  *pfile
+	group int
+	rows  *groupTraces
+	cur   *model.Trace
+	err   error
+	done  bool
+
+	// Parallel mode (sem != nil): a producer goroutine decodes the block
+	// and sends traces in batches on ch; decoding a batch holds a slot of
+	// sem, shared by every block of the scan.
+	sem     chan struct{}
+	ch      chan traceBatch
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	batch   []*model.Trace
+	bpos    int
+	started bool
+}
+
+// traceBatch is a run of decoded traces (or the error that ended the
+// block) sent by a parallel block iterator's producer.
+type traceBatch struct {
+	traces []*model.Trace
+	err    error
+}
+
+// parallelBatch is how many rows a producer decodes per semaphore slot and
+// per batch sent; producerQueue is how many batches may wait in the
+// channel. Memory per block is at most one compressed row group plus
+// (producerQueue+2) batches of decoded traces, whatever the row-group size.
+const (
+	parallelBatch = rowBatch
+	producerQueue = 1
+)
+
+// Next decodes the next trace; it returns false at the end or on error.
+func (it *blockIterator) Next() bool {
+	if it.err != nil || it.done {
+		return false
+	}
+	if it.sem != nil {
+		return it.nextParallel()
+	}
+	for {
+		if err := it.ctx.Err(); err != nil {
+			it.fail(err)
+			return false
+		}
+		if it.rows != nil {
+			t, err := it.rows.next()
+			if err != nil {
+				it.fail(err)
+				return false
+			}
+			if t == nil {
+				it.rows.close()
+				it.rows = nil
+				continue
+			}
+			it.cur = t
+			return true
+		}
+		if it.file == nil {
+			f, err := it.block.open(it.ctx)
+			if err != nil {
+				it.fail(err)
+				return false
+			}
+			it.file = f
+		}
+		it.group++
+		if it.group >= len(it.file.file.RowGroups()) || (it.endGroup > 0 && it.group >= it.endGroup) {
+			it.Close()
+			return false
+		}
+		if it.skipGroup(it.file, it.group) {
+			continue
+		}
+		rows, err := it.openGroup(it.file, it.group)
+		if err != nil {
+			it.fail(err)
+			return false
+		}
+		it.rows = rows
+	}
+}
+
+// nextParallel takes the next trace from the producer, starting it on the
+// first call.
+func (it *blockIterator) nextParallel() bool {
+	if !it.started {
+		it.started = true
+		ctx, cancel := context.WithCancel(it.ctx)
+		it.cancel = cancel
+		it.ch = make(chan traceBatch, producerQueue)
+		it.wg.Add(1)
+		go it.produce(ctx)
+	}
+	for it.bpos >= len(it.batch) {
+		b, ok := <-it.ch
+		if !ok {
+			if err := it.ctx.Err(); err != nil {
+				it.fail(err)
+				return false
+			}
+			it.Close()
+			return false
+		}
+		if b.err != nil {
+			it.fail(b.err)
+			return false
+		}
+		it.batch, it.bpos = b.traces, 0
+	}
+	it.cur = it.batch[it.bpos]
+	it.batch[it.bpos] = nil
+	it.bpos++
+	return true
+}
+
+// produce decodes the block's row groups in order (skipping those the
+// request's time range rules out by statistics) and sends the traces in
+// batches. It stops at the end, on error, or when ctx is cancelled.
+func (it *blockIterator) produce(ctx context.Context) {
+	defer it.wg.Done()
+	defer close(it.ch)
+	send := func(b traceBatch) bool {
+		select {
+		case it.ch <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	acquire := func() bool {
+		select {
+		case it.sem <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	release := func() { <-it.sem }
+	if !acquire() {
+		return
+	}
+	f, err := it.block.open(ctx)
+	release()
+	if err != nil {
+		send(traceBatch{err: err})
+		return
+	}
+	for g := 0; g < len(f.file.RowGroups()); g++ {
+		if it.skipGroup(f, g) {
+			continue
+		}
+		if !acquire() {
+			return
+		}
+		rows, err := it.openGroup(f, g)
+		release()
+		if err != nil {
+			send(traceBatch{err: err})
+			return
+		}
+		if rows == nil {
+			continue // no row passes the filter
+		}
+		for {
+			if !acquire() {
+				rows.close()
+				return
+			}
+			out, end, err := it.decodeBatch(rows)
+			release()
+			if err != nil {
+				rows.close()
+				send(traceBatch{err: err})
+				return
+			}
+			if len(out) > 0 && !send(traceBatch{traces: out}) {
+				rows.close()
+				return
+			}
+			if end {
+				break
+			}
+		}
+		rows.close()
+	}
+}
+
+// decodeBatch takes up to parallelBatch traces of g (those in the
+// request's time range); end reports the group's end.
+func (it *blockIterator) decodeBatch(g *groupTraces) (out []*model.Trace, end bool, err error) {
+	out = make([]*model.Trace, 0, parallelBatch)
+	for len(out) < parallelBatch {
+		t, err := g.next()
+		if err != nil {
+			return nil, false, err
+		}
+		if t == nil {
+			return out, true, nil
+		}
+		out = append(out, t)
+	}
+	return out, false, nil
+}
+
+// skipGroup reports whether row group g of f can be left unread: its time
+// statistics miss the request range, or (for a scan that knows its split
+// traces) none of its spans can have a service of req.Services and none
+// of its traces is split.
+func (it *blockIterator) skipGroup(f *pfile, g int) bool {
+	if f.skipGroup(g, it.req) {
+		return true
+	}
+	if it.filter && it.req != nil && it.req.Newest != nil && !f.mayHoldAny(g, it.split) {
+		// No trace of the group starts after its latest span start.
+		if hi, ok := f.groupMaxSpanStart(g); ok && hi < it.req.Newest.Load() {
+			return true
+		}
+	}
+	if it.split == nil || it.req == nil || len(it.req.Services) == 0 {
+		return false
+	}
+	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
+}
+
+// openGroup starts reading row group g of f (see openTraces).
+func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
+	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, split: it.split})
+}
+
+// streamAbove is the row-group size above which a streaming iterator
+// reads column chunks a window at a time (a variable for tests).
+var streamAbove int64 = 8 << 20
+
+func (it *blockIterator) fail(err error) {
+	it.err = err
+	it.Close()
+}
+
+// At returns the current trace.
+func (it *blockIterator) At() *model.Trace { return it.cur }
+
+// Err returns the error that stopped the iteration.
+func (it *blockIterator) Err() error { return it.err }
+
+// Close releases the row group being read, stopping the producer (and
+// waiting for it) in parallel mode.
+func (it *blockIterator) Close() error {
+	if it.cancel != nil {
+		it.cancel()
+		it.wg.Wait()
+		it.cancel = nil
+	}
+	it.batch = nil
+	if it.rows != nil {
+		it.rows.close()
+		it.rows = nil
+	}
+	it.done, it.file = true, nil
+	return nil
+}
+
+// mergeIterator merges block iterators by trace ID, combining copies of
+// the same trace found in several blocks.
+type mergeIterator struct {
+	its    []*blockIterator
+	h      iterHeap
+	primed bool
+	cur    *model.Trace
+	err    error
+	// req, when set, drops merged traces outside its time range (its
+	// iterators then leave rows unchecked).
+	req *store.Request
+}
+
+func newMergeIterator(its []*blockIterator) *mergeIterator { return &mergeIterator{its: its} }
+
+type iterHeap []*blockIterator
+
+func (h iterHeap) Len() int { return len(h) }
+func (h iterHeap) Less(i, j int) bool {
+	return model.CompareTraceIDs(h[i].cur.TraceID, h[j].cur.TraceID) < 0
+}
+func (h iterHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *iterHeap) Push(x any)   { *h = append(*h, x.(*blockIterator)) }
+func (h *iterHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (m *mergeIterator) advance(it *blockIterator) bool {
+	if it.Next() {
+		heap.Push(&m.h, it)
+		return true
+	}
+	if err := it.Err(); err != nil {
+		m.err = err
+	}
+	return false
+}
+
+func (m *mergeIterator) Next() bool {
+	if m.err != nil {
+		return false
+	}
+	if !m.primed {
+		m.primed = true
+		for _, it := range m.its {
+			m.advance(it)
+			if m.err != nil {
+				return false
+			}
+		}
+	}
+	for {
+		if !m.merge() {
+			return false
+		}
+		if m.req == nil || m.req.Overlaps(m.cur.TimeRange()) {
+			return true
+		}
+	}
+}
+
+// merge takes the next trace from the heap, combining its copies.
+func (m *mergeIterator) merge() bool {
+	if m.h.Len() == 0 {
+		return false
+	}
+	first := heap.Pop(&m.h).(*blockIterator)
+	copies := []blockCopy{{first.pos, first.cur}}
+	m.advance(first)
+	for m.err == nil && m.h.Len() > 0 && m.h[0].cur.TraceID == copies[0].t.TraceID {
+		it := heap.Pop(&m.h).(*blockIterator)
+		copies = append(copies, blockCopy{it.pos, it.cur})
+		m.advance(it)
+	}
+	if m.err != nil {
+		return false
+	}
+	m.cur = mergeCopies(copies)
+	return true
+}
+
+// blockCopy is the part of a trace stored in the block at position pos of
+// a scan's block list.
+type blockCopy struct {
+	pos int
+	t   *model.Trace
+}
+
+// mergeCopies merges the parts of one trace in block order, so that the
+// result does not depend on which block was decoded first.
+func mergeCopies(cs []blockCopy) *model.Trace {
+	if len(cs) == 1 {
+		return cs[0].t
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].pos < cs[j].pos })
+	ts := make([]*model.Trace, len(cs))
+	for i, c := range cs {
+		ts[i] = c.t
+	}
+	return model.MergeTraces(ts...)
+}
+
+func (m *mergeIterator) At() *model.Trace { return m.cur }
+func (m *mergeIterator) Err() error       { return m.err }
+func (m *mergeIterator) Close() error {
+	var errs []error
+	for _, it := range m.its {
+		errs = append(errs, it.Close())
+	}
+	return errors.Join(errs...)
+}
