@@ -162,12 +162,14 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	cols := filterColumns(p.leaves, c, cond)
 	cols = append(cols, p.leaves.duration.Index, p.leaves.traceID.Index, p.leaves.spanID.Index)
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	if !hasSplit && !p.mayPass(g, c, &store.TraceCond{Op: store.OpAny, Span: spans}) {
+		return nil, nil
+	}
 	var later []int
 	if hasSplit {
 		later = assemblerColumns(p.leaves, nil)
 	}
-	more, err := p.loadChunks(g, cols, later)
-	if err != nil {
+	if err := p.loadChunks(g, cols, later); err != nil {
 		return nil, err
 	}
 	defer p.r.release()
@@ -187,9 +189,6 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	if hasSplit {
 		if err := p.markSplit(g, isSplit, split); err != nil {
 			return nil, gf.wrap(err)
-		}
-		if err := more(); err != nil {
-			return nil, err
 		}
 		a := newGroupAssembler(p, g, c, nil)
 		parts, err = a.read(gf.nrows, isSplit)

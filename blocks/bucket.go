@@ -178,33 +178,6 @@ func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
 	return nil
 }
 
-// fetchMore loads the ranges not already held (sorted, disjoint) and
-// serves later reads inside any held window from memory.
-func (r *blobReaderAt) fetchMore(rs []byteRange) error {
-	held := r.wins
-	for _, br := range rs {
-		if br.n <= 0 || covered(held, br) {
-			continue
-		}
-		buf, err := r.readRange(br.off, br.n)
-		if err != nil {
-			return err
-		}
-		r.wins = append(r.wins, window{off: br.off, buf: buf})
-	}
-	return nil
-}
-
-// covered reports whether br lies inside one of ws.
-func covered(ws []window, br byteRange) bool {
-	for _, w := range ws {
-		if br.off >= w.off && br.off+br.n <= w.off+int64(len(w.buf)) {
-			return true
-		}
-	}
-	return false
-}
-
 // stream switches to streaming mode for the given column chunks: reads
 // inside a chunk fetch a window of it at a time instead of the whole
 // ranges up front, so memory is bounded by streamWindow per column rather

@@ -171,6 +171,9 @@ func countTask(ctx context.Context, p *pfile, c *codec, t scanTask, req *store.R
 func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	if !hasSplit && !p.mayPass(g, c, cond) {
+		return store.Count{}, nil, nil
+	}
 	if p.exactTimes && traceLevel(cond) && !hasSplit {
 		return p.countTraceLevel(g, req)
 	}
@@ -180,8 +183,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		cols = append(cols, p.leaves.traceID.Index)
 		later = assemblerColumns(p.leaves, nil)
 	}
-	more, err := p.loadChunks(g, cols, later)
-	if err != nil {
+	if err := p.loadChunks(g, cols, later); err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
@@ -201,9 +203,6 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	if hasSplit {
 		if err := p.markSplit(g, isSplit, split); err != nil {
 			return store.Count{}, nil, gf.wrap(err)
-		}
-		if err := more(); err != nil {
-			return store.Count{}, nil, err
 		}
 		a := newGroupAssembler(p, g, c, nil)
 		parts, err = a.read(gf.nrows, isSplit)
@@ -303,7 +302,7 @@ func passTraceLevel(c *store.TraceCond, dur uint64) bool {
 // levels only to find rows without spans.
 func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*model.Trace, error) {
 	l := p.leaves
-	if _, err := p.loadChunks(g, []int{l.start.Index, l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}, nil); err != nil {
+	if err := p.loadChunks(g, []int{l.start.Index, l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}); err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()

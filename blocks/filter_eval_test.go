@@ -197,7 +197,7 @@ func TestFilterRows(t *testing.T) {
 				}
 			}
 			gen := newCondGen(int64(len(c.name)), all)
-			passed := 0
+			passed, pruned := 0, 0
 			for i := range n {
 				cond := gen.trace(2)
 				for _, gr := range groups {
@@ -210,6 +210,15 @@ func TestFilterRows(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					// Pruning from dictionaries must never rule out a passing row.
+					if !gr.p.mayPass(gr.g, gr.b.codec, cond) {
+						pruned++
+						for r := range rows {
+							if rows[r] {
+								t.Fatalf("filter %d: row group pruned but trace %s passes\n%s", i, gr.traces[r].TraceID, describe(cond))
+							}
+						}
+					}
 					for r, tr := range gr.traces {
 						if want := cond.Match(tr); rows[r] != want {
 							t.Fatalf("filter %d, trace %s: columns say %v, Match says %v\n%s", i, tr.TraceID, rows[r], want, describe(cond))
@@ -220,7 +229,10 @@ func TestFilterRows(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d filters on %d traces: %d passes", n, len(all), passed)
+			t.Logf("%d filters on %d traces: %d passes, %d row groups pruned", n, len(all), passed, pruned)
+			if pruned == 0 {
+				t.Error("no row group was pruned: the pruning is not exercised")
+			}
 		})
 	}
 }

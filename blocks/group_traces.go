@@ -41,9 +41,9 @@ type groupRead struct {
 	split map[model.TraceID]bool
 }
 
-// openTraces starts reading row group g. The filter's column chunks are
-// made readable first (loadChunks): when no row passes it, nothing else is
-// read and the result is nil.
+// openTraces starts reading row group g: nil when the filter rules out
+// every row (from dictionaries without reading values, or from the filter
+// columns).
 func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) {
 	var fields *store.Fields
 	var cond *store.TraceCond
@@ -59,6 +59,9 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	}
 	cols := assemblerColumns(p.leaves, fields)
 	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
+	if cond != nil && !hasSplit && !p.mayPass(g, c, cond) {
+		return nil, nil // no row can pass: nothing is read
+	}
 	var first []int
 	if cond != nil {
 		first = filterColumns(p.leaves, c, cond)
@@ -66,14 +69,14 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	if hasSplit {
 		first = append(first, p.leaves.traceID.Index)
 	}
-	more, err := p.loadChunks(g, first, cols)
-	if err != nil {
+	if err := p.loadChunks(g, first, cols); err != nil {
 		return nil, err
 	}
 	var sel, always []bool
 	var newestStarts []uint64
 	if cond != nil || hasSplit {
 		var starts []uint64
+		var err error
 		if cond != nil {
 			sel, starts, err = p.filterRows(g, c, cond)
 		}
@@ -99,10 +102,6 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 				return nil, nil
 			}
 		}
-	}
-	if err := more(); err != nil {
-		p.r.release()
-		return nil, err
 	}
 	a := newGroupAssembler(p, g, c, fields)
 	a.req, a.always = timeReq, always
@@ -171,35 +170,29 @@ func (g *groupTraces) close() {
 	g.buf = nil
 }
 
-// loadChunks makes the column chunks first of row group g readable, and
-// returns a function that makes the chunks then readable too (for a
-// reader that may stop after the first ones). A row group whose chunks
-// total more than streamAbove bytes is streamed a window of each chunk at
-// a time, so memory does not grow with it; smaller ones are fetched with
-// coalesced ranged reads.
-func (p *pfile) loadChunks(g int, first, then []int) (more func() error, err error) {
+// loadChunks makes the column chunks cols of row group g readable. A row
+// group whose chunks total more than streamAbove bytes is streamed a
+// window of each chunk at a time, so memory does not grow with it; smaller
+// ones are fetched at once with coalesced ranged reads (one request for
+// neighbouring chunks).
+func (p *pfile) loadChunks(g int, cols ...[]int) error {
 	seen := map[int]bool{}
-	ranges := func(cols []int) []byteRange {
-		var rs []byteRange
-		for _, c := range cols {
+	var rs []byteRange
+	var total int64
+	for _, cs := range cols {
+		for _, c := range cs {
 			if !seen[c] {
 				seen[c] = true
-				rs = append(rs, p.chunkRange(g, c))
+				r := p.chunkRange(g, c)
+				rs = append(rs, r)
+				total += r.n
 			}
 		}
-		return sortRanges(rs)
 	}
-	a, b := ranges(first), ranges(then)
-	var total int64
-	for _, r := range append(append([]byteRange(nil), a...), b...) {
-		total += r.n
-	}
+	rs = sortRanges(rs)
 	if total > streamAbove {
-		p.r.stream(sortRanges(append(append([]byteRange(nil), a...), b...)))
-		return func() error { return nil }, nil
+		p.r.stream(rs)
+		return nil
 	}
-	if err := p.r.prefetchRanges(coalesce(a, maxChunkGap)); err != nil {
-		return nil, err
-	}
-	return func() error { return p.r.fetchMore(coalesce(b, maxChunkGap)) }, nil
+	return p.r.prefetchRanges(coalesce(rs, maxChunkGap))
 }

@@ -28,8 +28,7 @@ type blockIterator struct {
 	req   *store.Request // optional time filter and projection
 	pos   int            // position of the block in the scan's block list
 	// split, when not nil, holds the IDs of the scan's traces stored in
-	// several blocks; only then may row groups be skipped by req.Services
-	// (a group without those services may hold part of a split trace).
+	// several blocks; their rows are built whatever the filter says.
 	split map[model.TraceID]bool
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
@@ -252,9 +251,9 @@ func (it *blockIterator) decodeBatch(g *groupTraces) (out []*model.Trace, end bo
 }
 
 // skipGroup reports whether row group g of f can be left unread: its time
-// statistics miss the request range, or (for a scan that knows its split
-// traces) none of its spans can have a service of req.Services and none
-// of its traces is split.
+// statistics miss the request range, or (for a search keeping its newest
+// traces, where filtering is allowed) none of its traces can start late
+// enough and none is split.
 func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	if f.skipGroup(g, it.req) {
 		return true
@@ -265,10 +264,7 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 			return true
 		}
 	}
-	if it.split == nil || it.req == nil || len(it.req.Services) == 0 {
-		return false
-	}
-	return f.lacksServices(g, it.req.Services) && !f.mayHoldAny(g, it.split)
+	return false
 }
 
 // openGroup starts reading row group g of f (see openTraces).

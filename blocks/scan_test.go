@@ -317,7 +317,10 @@ func TestSkipRowGroupsByService(t *testing.T) {
 	all := dataBytes()
 	for _, n := range []int{1, 2} {
 		wb.resetLog()
-		got := scanAll(t, s, n, store.Request{Unordered: true, Services: []string{"svc-b"}})
+		svcB := &store.Filter{Cond: &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+			Field: store.Field{Kind: store.FieldResourceAttr, Name: model.ServiceNameKey},
+			Test:  func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == "svc-b" }}}}
+		got := scanAll(t, s, n, store.Request{Unordered: true, Filter: svcB})
 		read := dataBytes()
 		var kept []*model.Trace
 		for _, tr := range got {

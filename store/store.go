@@ -34,10 +34,6 @@ type Request struct {
 	// and whole), which lets it bound its memory independently of how
 	// many blocks it reads.
 	Unordered bool
-	// Services, when not empty, says the reader wants only traces with a
-	// span whose resource service.name is one of these: a source may leave
-	// out other traces (and skip data that cannot hold such spans).
-	Services []string
 	// Filter, when not nil, is a condition every trace the reader wants
 	// passes: a source may leave out the others (see Filter).
 	Filter *Filter

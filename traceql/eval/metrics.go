@@ -188,8 +188,6 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 		return nil, err
 	}
 	aggs := map[*traceql.MetricsPipeline]seriesSource{}
-	var services []string // a hint only when every pipeline requires services
-	allRequire := true
 	for _, mp := range plans {
 		if mp.Func.Op == traceql.MetricsCompare {
 			aggs[mp] = newCompareAgg(mp.Func, iv)
@@ -198,16 +196,9 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 			agg.exemplars = exemplars
 			aggs[mp] = agg
 		}
-		svc := requiredServicesOf(mp.Pipeline)
-		allRequire = allRequire && svc != nil
-		services = unionStrings(services, svc)
-	}
-	if !allRequire {
-		services = nil
 	}
 	fields := FieldsOf(root)
-	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Services: services,
-		Filter: FilterOf(root)}
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Filter: FilterOf(root)}
 	res := &MetricsResult{Step: opts.Step}
 	done, err := aggregateAll(ctx, src, req, root, plans, aggs, iv, exemplars, res)
 	if err != nil {
@@ -263,23 +254,6 @@ func planMetrics(x traceql.Expr) ([]*traceql.MetricsPipeline, error) {
 	return out, nil
 }
 
-func unionStrings(a, b []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range append(append([]string(nil), a...), b...) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// requiredServicesOf is RequiredServices for a metrics pipeline.
-func requiredServicesOf(p *traceql.Pipeline) []string {
-	return RequiredServices(&traceql.RootExpr{Pipeline: p})
-}
 
 // observeTrace feeds every span of the pipeline's spansets on a trace
 // (each once) to the aggregator.

@@ -1,0 +1,304 @@
+package blocks
+
+import (
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// Row-group pruning: before any value is read, a filter's tests are tried
+// on the dictionaries of the columns they read (one small read each) and
+// on the absence of attribute keys from the key dictionaries. A test no
+// dictionary value passes is false for every span of the group; when the
+// whole condition is then false, the group is skipped unread.
+
+// truth is a three-valued result for every span (or trace) of a group.
+type truth uint8
+
+const (
+	unknown truth = iota
+	allFalse
+	allTrue
+)
+
+func (t truth) not() truth {
+	switch t {
+	case allFalse:
+		return allTrue
+	case allTrue:
+		return allFalse
+	}
+	return unknown
+}
+
+// mayPass reports whether some row of row group g may pass cond; false
+// means none can and the group need not be read.
+func (p *pfile) mayPass(g int, c *codec, cond *store.TraceCond) bool {
+	pr := &pruner{p: p, g: g, codec: c}
+	return pr.trace(cond) != allFalse
+}
+
+type pruner struct {
+	p     *pfile
+	g     int
+	codec *codec
+	dicts map[int]*column.Dict // per column; nil: not fully dictionary-encoded
+	read  map[int]bool
+}
+
+func (pr *pruner) trace(c *store.TraceCond) truth {
+	switch c.Op {
+	case store.OpTrue:
+		return allTrue
+	case store.OpAny:
+		if pr.span(c.Span) == allFalse {
+			return allFalse
+		}
+	case store.OpSpanset:
+		if pr.spanset(c.Spans) {
+			return allFalse
+		}
+	case store.OpAnd, store.OpOr:
+		and := c.Op == store.OpAnd
+		all := true
+		for _, a := range c.Args {
+			t := pr.trace(a)
+			if and && t == allFalse {
+				return allFalse
+			}
+			if !and && t != allFalse {
+				all = false
+			}
+		}
+		if !and && all {
+			return allFalse
+		}
+	}
+	return unknown
+}
+
+// spanset reports whether e selects no span in the group.
+func (pr *pruner) spanset(e *store.SpansetExpr) bool {
+	switch e.Op {
+	case store.SpansFilter:
+		return e.Cond != nil && pr.span(e.Cond) == allFalse
+	case store.SpansAnd:
+		return pr.spanset(e.L) || pr.spanset(e.R)
+	case store.SpansOr:
+		return pr.spanset(e.L) && pr.spanset(e.R)
+	case store.SpansRelation:
+		if e.Mode == store.RelUnion {
+			return pr.spanset(e.L) || pr.spanset(e.R) // a relation needs both sides
+		}
+		return pr.spanset(e.R) || (e.Mode == store.RelPlain && pr.spanset(e.L))
+	case store.SpansCount:
+		return pr.spanset(e.L)
+	}
+	return false
+}
+
+func (pr *pruner) span(c *store.SpanCond) truth {
+	switch c.Op {
+	case store.OpTrue:
+		return allTrue
+	case store.OpNot:
+		return pr.span(c.Args[0]).not()
+	case store.OpAnd, store.OpOr:
+		and := c.Op == store.OpAnd
+		out := allTrue
+		if !and {
+			out = allFalse
+		}
+		for _, a := range c.Args {
+			t := pr.span(a)
+			switch {
+			case and && t == allFalse, !and && t == allTrue:
+				return t
+			case t == unknown:
+				out = unknown
+			}
+		}
+		return out
+	case store.OpTest:
+		return pr.test(c)
+	}
+	return unknown
+}
+
+// test decides a field test from dictionaries: the values a column can
+// hold are its dictionary's when every data page is dictionary-encoded.
+func (pr *pruner) test(c *store.SpanCond) truth {
+	l := pr.p.leaves
+	switch c.Field.Kind {
+	case store.FieldSpanName:
+		return pr.strings(l.name, c.Test, false)
+	case store.FieldSpanStatusMessage:
+		return pr.strings(l.statusMessage, c.Test, false)
+	case store.FieldSpanAttr:
+		return pr.attr(l.spanAttrs, spanSpecial(l, pr.codec, c.Field.Name), c)
+	case store.FieldResourceAttr:
+		return pr.attr(l.resAttrs, resourceSpecial(l, pr.codec, c.Field.Name), c)
+	case store.FieldScopeAttr:
+		return pr.attr(l.scopeAttrs, nil, c)
+	case store.FieldEventAttr:
+		if pr.keyAbsent(l.eventAttrs, c.Field.Name) {
+			return allFalse
+		}
+	case store.FieldLinkAttr:
+		if pr.keyAbsent(l.linkAttrs, c.Field.Name) {
+			return allFalse
+		}
+	}
+	return unknown
+}
+
+// attr decides an attribute test when no generic attribute of the group
+// has the name: the value is then a special column's or absent.
+func (pr *pruner) attr(al attrLeaves, specials []special, c *store.SpanCond) truth {
+	if !pr.keyAbsent(al, c.Field.Name) {
+		return unknown
+	}
+	absent := c.Test(model.Value{}, false)
+	out := allFalse
+	if absent {
+		out = allTrue
+	}
+	for _, sp := range specials {
+		if !sp.leaf.ok || pr.p.chunkEmpty(pr.g, sp.leaf) {
+			continue
+		}
+		if sp.isInt {
+			return unknown
+		}
+		t := pr.strings(sp.leaf, c.Test, sp.nonEmpty)
+		// Owners without a value in the column are absent.
+		if t == unknown || (t == allTrue) != absent {
+			return unknown
+		}
+	}
+	return out
+}
+
+// keyAbsent reports whether no generic attribute of the group has name
+// (an attribute group that does not exist has none).
+func (pr *pruner) keyAbsent(al attrLeaves, name string) bool {
+	if !al.key.ok {
+		return true
+	}
+	if pr.p.chunkEmpty(pr.g, al.key) {
+		return true
+	}
+	d := pr.dict(al.key)
+	if d == nil {
+		return false
+	}
+	for i := 0; i < d.Len(); i++ {
+		if d.String(int32(i)) == name {
+			return false
+		}
+	}
+	return true
+}
+
+// strings tests every value of a string column's dictionary; nonEmpty
+// leaves out the empty string (a column where it means absent).
+func (pr *pruner) strings(l leaf, test func(model.Value, bool) bool, nonEmpty bool) truth {
+	if !l.ok {
+		return unknown
+	}
+	if v, ok := pr.p.singleValue(pr.g, l); ok {
+		if nonEmpty && v == "" {
+			return allFalse // every value means absent
+		}
+		if test(model.StringValue(v), true) {
+			return allTrue
+		}
+		return allFalse
+	}
+	d := pr.dict(l)
+	if d == nil {
+		return unknown
+	}
+	seenTrue, seenFalse := false, false
+	for i := 0; i < d.Len(); i++ {
+		s := d.String(int32(i))
+		if nonEmpty && s == "" {
+			continue
+		}
+		if test(model.StringValue(s), true) {
+			seenTrue = true
+		} else {
+			seenFalse = true
+		}
+	}
+	switch {
+	case seenTrue && !seenFalse:
+		return allTrue
+	case seenFalse && !seenTrue:
+		return allFalse
+	case !seenTrue && !seenFalse:
+		return allFalse // no value at all
+	}
+	return unknown
+}
+
+// dict returns the dictionary of leaf l in the group when every data page
+// of the chunk is dictionary-encoded, else nil.
+func (pr *pruner) dict(l leaf) *column.Dict {
+	if pr.read[l.Index] {
+		return pr.dicts[l.Index]
+	}
+	if pr.read == nil {
+		pr.read, pr.dicts = map[int]bool{}, map[int]*column.Dict{}
+	}
+	pr.read[l.Index] = true
+	if !pr.p.allDictionary(pr.g, l) {
+		return nil
+	}
+	r := column.NewReader(pr.p.file.RowGroups()[pr.g].ColumnChunks()[l.Index], l.Leaf)
+	defer r.Close()
+	d, err := r.Dictionary()
+	if err != nil {
+		return nil // pruning is an optimization: the read reports the damage
+	}
+	pr.dicts[l.Index] = d
+	return d
+}
+
+// allDictionary reports whether every data page of leaf l in row group g
+// is dictionary-encoded, from the chunk's page encoding statistics.
+func (p *pfile) allDictionary(g int, l leaf) bool {
+	meta := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData
+	if len(meta.EncodingStats) == 0 {
+		return false
+	}
+	for _, st := range meta.EncodingStats {
+		if (st.PageType == format.DataPage || st.PageType == format.DataPageV2) && st.Count > 0 &&
+			st.Encoding != format.RLEDictionary && st.Encoding != 2 /* PLAIN_DICTIONARY, deprecated but written by old writers */ {
+			return false
+		}
+	}
+	return true
+}
+
+// singleValue returns the one value of string leaf l in row group g when
+// its statistics say min equals max and nothing is null. Only files
+// tracectl wrote are trusted here (their statistics are whole values;
+// other writers may truncate them).
+func (p *pfile) singleValue(g int, l leaf) (string, bool) {
+	if !p.exactTimes {
+		return "", false
+	}
+	m := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData
+	st := m.Statistics
+	lo, hi := st.MinValue, st.MaxValue
+	if len(lo) == 0 && len(hi) == 0 {
+		lo, hi = st.Min, st.Max
+	}
+	if st.NullCount != 0 || m.NumValues == 0 || string(lo) != string(hi) || (len(lo) == 0 && len(st.MinValue) == 0 && len(st.Min) == 0) {
+		return "", false
+	}
+	return string(lo), true
+}
