@@ -254,7 +254,6 @@ func planMetrics(x traceql.Expr) ([]*traceql.MetricsPipeline, error) {
 	return out, nil
 }
 
-
 // observeTrace feeds every span of the pipeline's spansets on a trace
 // (each once) to the aggregator.
 func (e *evaluator) observeTrace(plan *traceql.MetricsPipeline, td *traceData, agg *aggregator) error {
