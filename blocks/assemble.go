@@ -227,15 +227,42 @@ func (a *groupAssembler) remaining() int64 { return a.nrows - a.rows }
 // skip consumes the next n rows of every column but the trace times
 // without building them.
 func (a *groupAssembler) skip(n int) error {
-	for _, r := range a.readers {
-		if got := r.SkipRows(n); got != n {
-			if err := r.Err(); err != nil {
-				return a.wrap(err)
-			}
-			return a.wrap(fmt.Errorf("%w: column %v ends %d rows early", column.ErrCorrupt, r.Leaf().Path, n-got))
-		}
+	if err := skipRows(a.readers, a.rows, n); err != nil {
+		return a.wrap(err)
 	}
 	a.rows += int64(n)
+	return nil
+}
+
+// skipAll is skip for every column, the trace times included (before a
+// batch is read).
+func (a *groupAssembler) skipAll(n int) error {
+	if a.rd.traceStart != nil {
+		if err := skipRows([]*column.Reader{a.rd.traceStart, a.rd.traceEnd}, a.rows, n); err != nil {
+			return a.wrap(err)
+		}
+	}
+	return a.skip(n)
+}
+
+// skipRows moves readers at row cur on by n rows: through the offset index
+// when that passes whole pages, else entry by entry.
+func skipRows(readers []*column.Reader, cur int64, n int) error {
+	for _, r := range readers {
+		jumped, err := r.JumpToRow(cur, cur+int64(n))
+		if err != nil {
+			return err
+		}
+		if jumped {
+			continue
+		}
+		if got := r.SkipRows(n); got != n {
+			if err := r.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: column %v ends %d rows early", column.ErrCorrupt, r.Leaf().Path, n-got)
+		}
+	}
 	return nil
 }
 

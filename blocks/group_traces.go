@@ -136,17 +136,30 @@ func (g *groupTraces) next() (*model.Trace, error) {
 			g.done = true
 			return nil, nil
 		}
+		if g.sel != nil {
+			// Rows up to the next selected one are passed over at once, so
+			// that whole pages of them are never decoded.
+			next := g.row
+			for next < len(g.sel) && !g.keep(next) {
+				next++
+			}
+			if next > g.row {
+				if err := g.a.skipAll(next - g.row); err != nil {
+					g.done = true
+					return nil, err
+				}
+				g.row = next
+				if g.a.remaining() == 0 {
+					continue
+				}
+			}
+		}
 		n := int(min(int64(assembleRows), g.a.remaining()))
 		var sel []bool
 		if g.sel != nil {
 			sel = g.sel[g.row : g.row+n]
-			if g.newest != nil {
-				min := g.newest.Load()
-				for i := range sel {
-					if sel[i] && g.starts[g.row+i] < min && (g.always == nil || !g.always[g.row+i]) {
-						sel[i] = false
-					}
-				}
+			for i := range sel {
+				sel[i] = g.keep(g.row + i)
 			}
 		}
 		ts, err := g.a.read(n, sel)
@@ -195,4 +208,17 @@ func (p *pfile) loadChunks(g int, cols ...[]int) error {
 		return nil
 	}
 	return p.r.prefetchRanges(coalesce(rs, maxChunkGap))
+}
+
+// keep reports whether row must be built: it passed the filter and, when
+// the reader keeps only its newest traces, may still enter them (split
+// traces always).
+func (g *groupTraces) keep(row int) bool {
+	if !g.sel[row] {
+		return false
+	}
+	if g.newest == nil || (g.always != nil && g.always[row]) {
+		return true
+	}
+	return g.starts[row] >= g.newest.Load()
 }

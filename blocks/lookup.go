@@ -89,11 +89,22 @@ func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCach
 	return nil, false, nil
 }
 
-// findInGroup loads row group g with one ranged read, scans its TraceID
-// column for id and assembles only the matching row.
+// findInGroup scans the TraceID column of row group g for id and
+// assembles only the matching row.
 func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bool, error) {
-	off, n := p.groupRange(g)
-	if err := p.r.prefetch(off, n); err != nil {
+	// A small row group is fetched whole, in one request. In a large one
+	// the TraceID column is read first, then every column from the page
+	// holding the row (offset index), a window at a time.
+	_, size := p.groupRange(g)
+	small := size <= streamAbove
+	var err error
+	if small {
+		off, n := p.groupRange(g)
+		err = p.r.prefetch(off, n)
+	} else {
+		err = p.loadChunks(g, []int{p.leaves.traceID.Index})
+	}
+	if err != nil {
 		return nil, false, err
 	}
 	defer p.r.release()
@@ -105,11 +116,17 @@ func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bo
 	if idx < 0 {
 		return nil, false, nil
 	}
-	sel := make([]bool, idx+1)
-	sel[idx] = true
+	if !small {
+		if err := p.loadChunks(g, assemblerColumns(p.leaves, nil)); err != nil {
+			return nil, false, err
+		}
+	}
 	a := newGroupAssembler(p, g, c, nil)
 	defer a.close()
-	ts, err := a.read(int(idx)+1, sel)
+	if err := a.skipAll(int(idx)); err != nil {
+		return nil, false, err
+	}
+	ts, err := a.read(1, nil)
 	if err != nil {
 		return nil, false, err
 	}

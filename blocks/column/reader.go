@@ -28,8 +28,13 @@ var ErrCorrupt = errors.New("corrupt column chunk")
 // Bytes are valid until the next call to More that loads a page.
 type Reader struct {
 	leaf  Leaf
+	chunk parquet.ColumnChunk
 	pages parquet.Pages
 	page  parquet.Page
+	// index is the chunk's offset index (first row of every page), loaded
+	// by the first JumpToRow; noIndex when there is none.
+	index   *parquet.FileOffsetIndex
+	noIndex bool
 
 	rep, def []byte
 	n        int // entries in the page
@@ -56,7 +61,7 @@ type Reader struct {
 
 // NewReader reads chunk, a column chunk of the leaf column l.
 func NewReader(chunk parquet.ColumnChunk, l Leaf) *Reader {
-	return &Reader{leaf: l, pages: chunk.Pages()}
+	return &Reader{leaf: l, chunk: chunk, pages: chunk.Pages()}
 }
 
 // Leaf returns the column the reader walks.
@@ -252,6 +257,77 @@ func (r *Reader) SkipRows(n int) int {
 		}
 	}
 	return skipped
+}
+
+// JumpToRow moves to the first entry of row target (rows counted from the
+// chunk's start) without decoding the pages before it, when the chunk has
+// an offset index and target lies beyond the page of row cur, the row of
+// the current entry. It reports whether it moved; when it did not, the
+// caller skips rows instead (SkipRows).
+func (r *Reader) JumpToRow(cur, target int64) (bool, error) {
+	if r.err != nil || r.noIndex || target <= cur {
+		return false, r.err
+	}
+	if r.index == nil {
+		fc, ok := r.chunk.(*parquet.FileColumnChunk)
+		if !ok {
+			r.noIndex = true
+			return false, nil
+		}
+		oi, err := offsetIndex(fc)
+		if err != nil || oi == nil || oi.NumPages() == 0 {
+			r.noIndex = true
+			return false, nil // no index: skipping is the fallback
+		}
+		r.index = oi
+	}
+	// The page holding target: the last one starting at or before it.
+	lo, hi := 0, r.index.NumPages()
+	for lo+1 < hi {
+		m := (lo + hi) / 2
+		if r.index.FirstRowIndex(m) <= target {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	first := r.index.FirstRowIndex(lo)
+	if first <= cur {
+		return false, nil // target is in the current page (or cur's page is later)
+	}
+	if r.page != nil {
+		parquet.Release(r.page)
+		r.page = nil
+	}
+	r.n, r.pos, r.val = 0, 0, 0
+	if err := r.pages.SeekToRow(first); err != nil {
+		r.fail(err)
+		return false, r.err
+	}
+	r.done = false
+	if n := target - first; n > 0 && r.SkipRows(int(n)) != int(n) {
+		if r.err == nil {
+			r.fail(fmt.Errorf("%w: row %d beyond the chunk", ErrCorrupt, target))
+		}
+		return false, r.err
+	}
+	return true, r.err
+}
+
+// offsetIndex reads a chunk's offset index; parquet-go may panic on a
+// damaged one, which reads as none.
+func offsetIndex(fc *parquet.FileColumnChunk) (oi *parquet.FileOffsetIndex, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			oi, err = nil, fmt.Errorf("%w: offset index: %v", ErrCorrupt, x)
+		}
+	}()
+	idx, err := fc.OffsetIndex()
+	if err != nil {
+		return nil, err
+	}
+	foi, _ := idx.(*parquet.FileOffsetIndex)
+	return foi, nil
 }
 
 // load reads the next non-empty page and checks it.

@@ -432,3 +432,45 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// TestJumpToRow jumps to rows through the offset index and checks that the
+// entry reached is the one a full walk finds at that row, then that the
+// rest of the chunk reads on from there.
+func TestJumpToRow(t *testing.T) {
+	f := writeTestFile(t, testRows(1000))
+	jumped := 0
+	for _, path := range testPaths {
+		l, _ := Lookup(f.Schema(), path...)
+		rg := f.RowGroups()[0]
+		full := readAll(t, NewReader(rg.ColumnChunks()[l.Index], l))
+		var rowStarts []int
+		for i, e := range full {
+			if e.rep == 0 {
+				rowStarts = append(rowStarts, i)
+			}
+		}
+		for _, target := range []int{1, 17, 50, 51, 77, 99} {
+			r := NewReader(rg.ColumnChunks()[l.Index], l)
+			if !r.More() {
+				t.Fatal("empty chunk")
+			}
+			ok, err := r.JumpToRow(0, int64(target))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				r.SkipRows(target)
+			} else {
+				jumped++
+			}
+			rest := readAll(t, r)
+			if want := full[rowStarts[target]:]; len(rest) != len(want) || rest[0] != want[0] || rest[len(rest)-1] != want[len(want)-1] {
+				t.Fatalf("%v: jump to row %d: %d entries from %+v, want %d from %+v", path, target, len(rest), rest[0], len(want), want[0])
+			}
+			r.Close()
+		}
+	}
+	if jumped == 0 {
+		t.Fatal("no jump used the offset index")
+	}
+}
