@@ -13,7 +13,8 @@ import (
 // the allocation of a full scan), so their size is memory traffic and GC
 // work on every read. Scalars are inline; bytes, arrays and maps, which are
 // rare, sit behind one pointer. Growing these types is a deliberate choice:
-// measure a full scan (see BENCHMARKS.md) before changing the numbers.
+// measure a full scan ("Compact attribute values" in BENCHMARKS.md) before
+// changing the numbers.
 func TestValueSize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("sizes are pinned for 64-bit platforms")
