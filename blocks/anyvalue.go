@@ -63,17 +63,17 @@ func toAnyJSON(v model.Value) anyValueJSON {
 			a.DoubleValue = json.RawMessage(strconv.FormatFloat(v.Double, 'g', -1, 64))
 		}
 	case model.ValueBytes:
-		s := base64.StdEncoding.EncodeToString(v.Bytes)
+		s := base64.StdEncoding.EncodeToString(v.Bytes())
 		a.BytesValue = &s
 	case model.ValueArray:
-		a.ArrayValue = &arrayJSON{Values: make([]anyValueJSON, len(v.Array))}
-		for i := range v.Array {
-			a.ArrayValue.Values[i] = toAnyJSON(v.Array[i])
+		a.ArrayValue = &arrayJSON{Values: make([]anyValueJSON, len(v.Array()))}
+		for i, e := range v.Array() {
+			a.ArrayValue.Values[i] = toAnyJSON(e)
 		}
 	case model.ValueMap:
-		a.KvlistValue = &kvlistJSON{Values: make([]kvJSON, len(v.Map))}
-		for i := range v.Map {
-			a.KvlistValue.Values[i] = kvJSON{Key: v.Map[i].Key, Value: toAnyJSON(v.Map[i].Value)}
+		a.KvlistValue = &kvlistJSON{Values: make([]kvJSON, len(v.Map()))}
+		for i, kv := range v.Map() {
+			a.KvlistValue.Values[i] = kvJSON{Key: kv.Key, Value: toAnyJSON(kv.Value)}
 		}
 	}
 	return a
@@ -122,25 +122,25 @@ func fromAnyJSON(a anyValueJSON) (model.Value, error) {
 		}
 		return model.BytesValue(b), nil
 	case a.ArrayValue != nil:
-		out := model.Value{Type: model.ValueArray}
+		var out []model.Value
 		for _, e := range a.ArrayValue.Values {
 			v, err := fromAnyJSON(e)
 			if err != nil {
 				return model.Value{}, err
 			}
-			out.Array = append(out.Array, v)
+			out = append(out, v)
 		}
-		return out, nil
+		return model.ArrayValue(out...), nil
 	case a.KvlistValue != nil:
-		out := model.Value{Type: model.ValueMap}
+		var out []model.Attribute
 		for _, kv := range a.KvlistValue.Values {
 			v, err := fromAnyJSON(kv.Value)
 			if err != nil {
 				return model.Value{}, err
 			}
-			out.Map = append(out.Map, model.Attribute{Key: kv.Key, Value: v})
+			out = append(out, model.Attribute{Key: kv.Key, Value: v})
 		}
-		return out, nil
+		return model.MapValue(out...), nil
 	}
 	return model.Value{}, nil
 }

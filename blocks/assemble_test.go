@@ -178,7 +178,7 @@ func strictDiff(want, got []*model.Trace) string {
 		return ""
 	}
 	opt := cmp.Comparer(func(a, b model.Value) bool {
-		return a.Equal(b) && (a.Array == nil) == (b.Array == nil) && (a.Map == nil) == (b.Map == nil) && (a.Bytes == nil) == (b.Bytes == nil)
+		return a.Equal(b) && (a.Array() == nil) == (b.Array() == nil) && (a.Map() == nil) == (b.Map() == nil) && (a.Bytes() == nil) == (b.Bytes() == nil)
 	})
 	if len(want) != len(got) {
 		return fmt.Sprintf("%d traces, want %d", len(got), len(want))

@@ -284,7 +284,7 @@ func encodeAttr(a *model.Attribute) pqAttribute {
 	case model.ValueBool:
 		p.ValueBool = []bool{v.Bool}
 	case model.ValueArray:
-		if encodeArray(v.Array, &p) {
+		if encodeArray(v.Array(), &p) {
 			break
 		}
 		fallthrough
@@ -518,18 +518,18 @@ func decodeValue(p *pqAttribute) (model.Value, error) {
 
 // typedArray is the array value of the typed lists, in list order.
 func typedArray(strs []string, ints []int64, doubles []float64, bools []bool) model.Value {
-	v := model.Value{Type: model.ValueArray}
+	var arr []model.Value
 	for _, s := range strs {
-		v.Array = append(v.Array, model.StringValue(s))
+		arr = append(arr, model.StringValue(s))
 	}
 	for _, i := range ints {
-		v.Array = append(v.Array, model.IntValue(i))
+		arr = append(arr, model.IntValue(i))
 	}
 	for _, d := range doubles {
-		v.Array = append(v.Array, model.DoubleValue(d))
+		arr = append(arr, model.DoubleValue(d))
 	}
 	for _, b := range bools {
-		v.Array = append(v.Array, model.BoolValue(b))
+		arr = append(arr, model.BoolValue(b))
 	}
-	return v
+	return model.ArrayValue(arr...)
 }

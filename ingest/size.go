@@ -37,15 +37,16 @@ func (m sizeModel) value(v *model.Value) int {
 	case model.ValueString:
 		return len(v.Str)
 	case model.ValueBytes:
-		return len(v.Bytes)
+		return len(v.Bytes())
 	case model.ValueArray:
 		n := 0
-		for i := range v.Array {
-			n += 4 + m.value(&v.Array[i])
+		arr := v.Array()
+		for i := range arr {
+			n += 4 + m.value(&arr[i])
 		}
 		return n
 	case model.ValueMap:
-		return m.attrs(v.Map)
+		return m.attrs(v.Map())
 	}
 	return 8
 }

@@ -178,14 +178,15 @@ func writeValueKey(sb *strings.Builder, v *Value) {
 			sb.WriteByte(0)
 		}
 	case ValueBytes:
-		writeString(sb, string(v.Bytes))
+		writeString(sb, string(v.Bytes()))
 	case ValueArray:
-		writeUint(sb, uint64(len(v.Array)))
-		for i := range v.Array {
-			writeValueKey(sb, &v.Array[i])
+		arr := v.Array()
+		writeUint(sb, uint64(len(arr)))
+		for i := range arr {
+			writeValueKey(sb, &arr[i])
 		}
 	case ValueMap:
-		writeAttrsKey(sb, v.Map)
+		writeAttrsKey(sb, v.Map())
 	}
 }
 

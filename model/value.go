@@ -34,15 +34,32 @@ func (t ValueType) String() string {
 }
 
 // Value is a typed attribute value. Only the field matching Type is used.
+//
+// Scalars (the common case) live inline; the payloads of bytes, arrays and
+// maps (rare) sit behind one pointer, read with Bytes, Array and Map and
+// built with BytesValue, ArrayValue and MapValue. This keeps a Value at 48
+// bytes and an Attribute at 64 (see TestValueSize). The payload is never
+// modified after the Value is built, so copies of a Value may share it, as
+// copies shared the slices when they were fields; elements of an array or
+// map may still be modified in place through the returned slice.
+//
+// A zero Value is the empty value. Values do not compare with ==; use Equal.
 type Value struct {
+	_      [0]func() // not comparable, as when the slices were fields
 	Type   ValueType
+	Bool   bool
 	Str    string
 	Int    int64
 	Double float64
-	Bool   bool
-	Bytes  []byte
-	Array  []Value
-	Map    []Attribute
+	ext    *composite // nil unless a bytes, array or map payload is non-nil
+}
+
+// composite is the payload of a bytes, array or map Value; only the field
+// matching the Value's type is set.
+type composite struct {
+	bytes []byte
+	array []Value
+	attrs []Attribute
 }
 
 // Attribute is a key with a typed value.
@@ -63,14 +80,60 @@ func DoubleValue(f float64) Value { return Value{Type: ValueDouble, Double: f} }
 // BoolValue returns a bool Value.
 func BoolValue(b bool) Value { return Value{Type: ValueBool, Bool: b} }
 
-// BytesValue returns a bytes Value.
-func BytesValue(b []byte) Value { return Value{Type: ValueBytes, Bytes: b} }
+// BytesValue returns a bytes Value holding b (not a copy).
+func BytesValue(b []byte) Value {
+	v := Value{Type: ValueBytes}
+	if b != nil {
+		v.ext = &composite{bytes: b}
+	}
+	return v
+}
 
-// ArrayValue returns an array Value.
-func ArrayValue(vs ...Value) Value { return Value{Type: ValueArray, Array: vs} }
+// ArrayValue returns an array Value holding vs (not a copy: ArrayValue(s...)
+// keeps s, nil or not).
+func ArrayValue(vs ...Value) Value {
+	v := Value{Type: ValueArray}
+	if vs != nil {
+		v.ext = &composite{array: vs}
+	}
+	return v
+}
 
-// MapValue returns a key/value list Value.
-func MapValue(attrs ...Attribute) Value { return Value{Type: ValueMap, Map: attrs} }
+// MapValue returns a key/value list Value holding attrs (not a copy:
+// MapValue(s...) keeps s, nil or not).
+func MapValue(attrs ...Attribute) Value {
+	v := Value{Type: ValueMap}
+	if attrs != nil {
+		v.ext = &composite{attrs: attrs}
+	}
+	return v
+}
+
+// Bytes returns the payload of a bytes value, nil for other types.
+func (v Value) Bytes() []byte {
+	if v.Type != ValueBytes || v.ext == nil {
+		return nil
+	}
+	return v.ext.bytes
+}
+
+// Array returns the elements of an array value, nil for other types. The
+// slice is shared with the value (and its copies).
+func (v Value) Array() []Value {
+	if v.Type != ValueArray || v.ext == nil {
+		return nil
+	}
+	return v.ext.array
+}
+
+// Map returns the entries of a map value, nil for other types. The slice is
+// shared with the value (and its copies).
+func (v Value) Map() []Attribute {
+	if v.Type != ValueMap || v.ext == nil {
+		return nil
+	}
+	return v.ext.attrs
+}
 
 // Str returns a string attribute.
 func Str(k, v string) Attribute { return Attribute{Key: k, Value: StringValue(v)} }
@@ -100,19 +163,20 @@ func (v Value) Equal(o Value) bool {
 	case ValueBool:
 		return v.Bool == o.Bool
 	case ValueBytes:
-		return bytes.Equal(v.Bytes, o.Bytes)
+		return bytes.Equal(v.Bytes(), o.Bytes())
 	case ValueArray:
-		if len(v.Array) != len(o.Array) {
+		a, b := v.Array(), o.Array()
+		if len(a) != len(b) {
 			return false
 		}
-		for i := range v.Array {
-			if !v.Array[i].Equal(o.Array[i]) {
+		for i := range a {
+			if !a[i].Equal(b[i]) {
 				return false
 			}
 		}
 		return true
 	case ValueMap:
-		return AttributesEqual(v.Map, o.Map)
+		return AttributesEqual(v.Map(), o.Map())
 	}
 	return true
 }
@@ -143,7 +207,7 @@ func (v Value) AsString() string {
 	case ValueBool:
 		return strconv.FormatBool(v.Bool)
 	case ValueBytes:
-		return base64.StdEncoding.EncodeToString(v.Bytes)
+		return base64.StdEncoding.EncodeToString(v.Bytes())
 	case ValueArray, ValueMap:
 		b, _ := json.Marshal(v.plain())
 		return string(b)
@@ -166,16 +230,18 @@ func (v Value) plain() any {
 	case ValueBool:
 		return v.Bool
 	case ValueBytes:
-		return v.Bytes
+		return v.Bytes()
 	case ValueArray:
-		out := make([]any, len(v.Array))
-		for i, e := range v.Array {
+		arr := v.Array()
+		out := make([]any, len(arr))
+		for i, e := range arr {
 			out[i] = e.plain()
 		}
 		return out
 	case ValueMap:
-		out := make(map[string]any, len(v.Map))
-		for _, a := range v.Map {
+		m := v.Map()
+		out := make(map[string]any, len(m))
+		for _, a := range m {
 			out[a.Key] = a.Value.plain()
 		}
 		return out

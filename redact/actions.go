@@ -150,19 +150,19 @@ func deleteAttrs(attrs []model.Attribute, drop func(string) bool) []model.Attrib
 func cloneValue(v model.Value) model.Value {
 	switch v.Type {
 	case model.ValueArray:
-		arr := make([]model.Value, len(v.Array))
-		for i := range v.Array {
-			arr[i] = cloneValue(v.Array[i])
+		arr := make([]model.Value, len(v.Array()))
+		for i, e := range v.Array() {
+			arr[i] = cloneValue(e)
 		}
-		v.Array = arr
+		v = model.ArrayValue(arr...)
 	case model.ValueMap:
-		m := make([]model.Attribute, len(v.Map))
-		for i := range v.Map {
-			m[i] = model.Attribute{Key: v.Map[i].Key, Value: cloneValue(v.Map[i].Value)}
+		m := make([]model.Attribute, len(v.Map()))
+		for i, a := range v.Map() {
+			m[i] = model.Attribute{Key: a.Key, Value: cloneValue(a.Value)}
 		}
-		v.Map = m
+		v = model.MapValue(m...)
 	case model.ValueBytes:
-		v.Bytes = append([]byte(nil), v.Bytes...)
+		v = model.BytesValue(append([]byte(nil), v.Bytes()...))
 	}
 	return v
 }

@@ -300,26 +300,26 @@ func rawValue(x any) (model.Value, error) {
 	case bool:
 		return model.BoolValue(v), nil
 	case []any:
-		out := model.Value{Type: model.ValueArray, Array: []model.Value{}}
+		arr := []model.Value{}
 		for _, e := range v {
 			ev, err := rawValue(e)
 			if err != nil {
 				return model.Value{}, err
 			}
-			out.Array = append(out.Array, ev)
+			arr = append(arr, ev)
 		}
-		return out, nil
+		return model.ArrayValue(arr...), nil
 	case map[string]any:
-		out := model.Value{Type: model.ValueMap, Map: []model.Attribute{}}
+		m := []model.Attribute{}
 		for k, e := range v {
 			ev, err := rawValue(e)
 			if err != nil {
 				return model.Value{}, err
 			}
-			out.Map = append(out.Map, model.Attribute{Key: k, Value: ev})
+			m = append(m, model.Attribute{Key: k, Value: ev})
 		}
-		sort.Slice(out.Map, func(i, j int) bool { return out.Map[i].Key < out.Map[j].Key })
-		return out, nil
+		sort.Slice(m, func(i, j int) bool { return m[i].Key < m[j].Key })
+		return model.MapValue(m...), nil
 	}
 	return model.Value{}, fmt.Errorf("unsupported value %v (%T)", x, x)
 }

@@ -153,16 +153,18 @@ func (rd *redaction) maskValue(v *model.Value) bool {
 		return ok
 	case model.ValueArray:
 		changed := false
-		for i := range v.Array {
-			if rd.maskValue(&v.Array[i]) {
+		arr := v.Array()
+		for i := range arr {
+			if rd.maskValue(&arr[i]) {
 				changed = true
 			}
 		}
 		return changed
 	case model.ValueMap:
 		changed := false
-		for i := range v.Map {
-			if rd.maskValue(&v.Map[i].Value) {
+		m := v.Map()
+		for i := range m {
+			if rd.maskValue(&m[i].Value) {
 				changed = true
 			}
 		}

@@ -131,11 +131,11 @@ func (s *Scanner) value(where, key string, v model.Value, sp *model.Span, spans 
 	case model.ValueString:
 		s.text(where, key, v.Str, sp, spans)
 	case model.ValueArray:
-		for i := range v.Array {
-			s.value(where, key, v.Array[i], sp, spans)
+		for _, e := range v.Array() {
+			s.value(where, key, e, sp, spans)
 		}
 	case model.ValueMap:
-		s.attrs(where, key+".", v.Map, sp, spans)
+		s.attrs(where, key+".", v.Map(), sp, spans)
 	}
 }
 

@@ -199,15 +199,15 @@ func valueBytes(v model.Value) int64 {
 	case model.ValueString:
 		return int64(len(v.Str))
 	case model.ValueBytes:
-		return int64(len(v.Bytes))
+		return int64(len(v.Bytes()))
 	case model.ValueArray:
 		var n int64
-		for _, e := range v.Array {
+		for _, e := range v.Array() {
 			n += 1 + valueBytes(e)
 		}
 		return n
 	case model.ValueMap:
-		return attrBytes(v.Map)
+		return attrBytes(v.Map())
 	}
 	return 8
 }

@@ -214,19 +214,19 @@ func writeValueKey(b *strings.Builder, v model.Value) {
 			b.WriteByte(0)
 		}
 	case model.ValueBytes:
-		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Bytes)))
+		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Bytes())))
 		b.Write(n[:])
-		b.Write(v.Bytes)
+		b.Write(v.Bytes())
 	case model.ValueArray:
-		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Array)))
+		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Array())))
 		b.Write(n[:])
-		for _, e := range v.Array {
+		for _, e := range v.Array() {
 			writeValueKey(b, e)
 		}
 	case model.ValueMap:
-		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Map)))
+		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Map())))
 		b.Write(n[:])
-		for _, a := range v.Map {
+		for _, a := range v.Map() {
 			binary.LittleEndian.PutUint64(n[:], uint64(len(a.Key)))
 			b.Write(n[:])
 			b.WriteString(a.Key)

@@ -142,9 +142,9 @@ func fromValue(v pcommon.Value) model.Value {
 		for i := range arr {
 			arr[i] = fromValue(sl.At(i))
 		}
-		return model.Value{Type: model.ValueArray, Array: arr}
+		return model.ArrayValue(arr...)
 	case pcommon.ValueTypeMap:
-		return model.Value{Type: model.ValueMap, Map: FromMap(v.Map())}
+		return model.MapValue(FromMap(v.Map())...)
 	}
 	return model.Value{}
 }
@@ -234,14 +234,15 @@ func toValue(v pcommon.Value, mv *model.Value) {
 	case model.ValueBool:
 		v.SetBool(mv.Bool)
 	case model.ValueBytes:
-		v.SetEmptyBytes().FromRaw(mv.Bytes)
+		v.SetEmptyBytes().FromRaw(mv.Bytes())
 	case model.ValueArray:
+		arr := mv.Array()
 		sl := v.SetEmptySlice()
-		sl.EnsureCapacity(len(mv.Array))
-		for i := range mv.Array {
-			toValue(sl.AppendEmpty(), &mv.Array[i])
+		sl.EnsureCapacity(len(arr))
+		for i := range arr {
+			toValue(sl.AppendEmpty(), &arr[i])
 		}
 	case model.ValueMap:
-		toMap(v.SetEmptyMap(), mv.Map)
+		toMap(v.SetEmptyMap(), mv.Map())
 	}
 }

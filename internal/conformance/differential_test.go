@@ -800,8 +800,8 @@ func logCorpus(t *testing.T, c *corpus, h *harvest, shards []*shard) {
 				have[ty] = true
 			}
 			for _, v := range ai.values {
-				if v.Type == model.ValueArray && len(v.Array) > 0 {
-					arrays[v.Array[0].Type] = true
+				if v.Type == model.ValueArray && len(v.Array()) > 0 {
+					arrays[v.Array()[0].Type] = true
 				}
 			}
 		}

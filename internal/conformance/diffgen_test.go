@@ -460,11 +460,12 @@ func (g *qgen) literalOf(v model.Value) *traceql.Static {
 	case model.ValueBool:
 		return &traceql.Static{Type: traceql.TypeBool, Bool: v.Bool}
 	case model.ValueArray:
-		if len(v.Array) == 0 {
+		arr := v.Array()
+		if len(arr) == 0 {
 			return nil
 		}
 		g.feat("value:array-element")
-		return g.literalOf(v.Array[g.pick(len(v.Array))])
+		return g.literalOf(arr[g.pick(len(arr))])
 	}
 	return nil
 }
@@ -721,8 +722,8 @@ func (g *qgen) regex() traceql.Expr {
 		if ai != nil {
 			for try := 0; try < 4; try++ {
 				v := ai.values[g.pick(len(ai.values))]
-				if v.Type == model.ValueArray && len(v.Array) > 0 {
-					v = v.Array[0]
+				if v.Type == model.ValueArray && len(v.Array()) > 0 {
+					v = v.Array()[0]
 				}
 				if v.Type == model.ValueString {
 					sample = v.Str

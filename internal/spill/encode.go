@@ -102,15 +102,17 @@ func appendValue(b []byte, v *model.Value) []byte {
 			b = append(b, 0)
 		}
 	case model.ValueBytes:
-		b = binary.AppendUvarint(b, uint64(len(v.Bytes)))
-		b = append(b, v.Bytes...)
+		bs := v.Bytes()
+		b = binary.AppendUvarint(b, uint64(len(bs)))
+		b = append(b, bs...)
 	case model.ValueArray:
-		b = binary.AppendUvarint(b, uint64(len(v.Array)))
-		for i := range v.Array {
-			b = appendValue(b, &v.Array[i])
+		arr := v.Array()
+		b = binary.AppendUvarint(b, uint64(len(arr)))
+		for i := range arr {
+			b = appendValue(b, &arr[i])
 		}
 	case model.ValueMap:
-		b = appendAttrs(b, v.Map)
+		b = appendAttrs(b, v.Map())
 	}
 	return b
 }
@@ -248,22 +250,24 @@ func (d *decoder) value(v *model.Value, depth int) {
 	case model.ValueBytes:
 		n := d.count()
 		if d.err == nil {
-			v.Bytes = append([]byte(nil), d.b[:n]...)
+			*v = model.BytesValue(append([]byte(nil), d.b[:n]...))
 			d.b = d.b[n:]
 		}
 	case model.ValueArray:
-		v.Array = make([]model.Value, d.count())
-		for i := range v.Array {
-			d.value(&v.Array[i], depth+1)
+		arr := make([]model.Value, d.count())
+		for i := range arr {
+			d.value(&arr[i], depth+1)
 		}
+		*v = model.ArrayValue(arr...)
 	case model.ValueMap:
 		n := d.count()
 		if n > 0 {
-			v.Map = make([]model.Attribute, n)
-			for i := range v.Map {
-				v.Map[i].Key = d.str(true)
-				d.value(&v.Map[i].Value, depth+1)
+			m := make([]model.Attribute, n)
+			for i := range m {
+				m[i].Key = d.str(true)
+				d.value(&m[i].Value, depth+1)
 			}
+			*v = model.MapValue(m...)
 		}
 	default:
 		d.fail()

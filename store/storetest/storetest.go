@@ -126,14 +126,19 @@ func cloneAttrs(a []model.Attribute) []model.Attribute {
 }
 
 func cloneValue(v model.Value) model.Value {
-	v.Bytes = slices.Clone(v.Bytes)
-	if v.Array != nil {
-		arr := make([]model.Value, len(v.Array))
-		for i, e := range v.Array {
-			arr[i] = cloneValue(e)
+	switch v.Type {
+	case model.ValueBytes:
+		v = model.BytesValue(slices.Clone(v.Bytes()))
+	case model.ValueArray:
+		if v.Array() != nil {
+			arr := make([]model.Value, len(v.Array()))
+			for i, e := range v.Array() {
+				arr[i] = cloneValue(e)
+			}
+			v = model.ArrayValue(arr...)
 		}
-		v.Array = arr
+	case model.ValueMap:
+		v = model.MapValue(cloneAttrs(v.Map())...)
 	}
-	v.Map = cloneAttrs(v.Map)
 	return v
 }

@@ -163,7 +163,7 @@ func tempoValue(v model.Value) TempoAnyValue {
 		return TempoAnyValue{BoolValue: &b}
 	case model.ValueArray:
 		arr := &TempoArrayValue{Values: []TempoAnyValue{}}
-		for _, e := range v.Array {
+		for _, e := range v.Array() {
 			arr.Values = append(arr.Values, tempoValue(e))
 		}
 		return TempoAnyValue{ArrayValue: arr}

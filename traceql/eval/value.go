@@ -68,8 +68,8 @@ func fromModel(m model.Value) value {
 	case model.ValueBool:
 		return boolV(m.Bool)
 	case model.ValueArray:
-		arr := make([]value, len(m.Array))
-		for i, e := range m.Array {
+		arr := make([]value, len(m.Array()))
+		for i, e := range m.Array() {
 			arr[i] = fromModel(e)
 			if arr[i].k == kArray {
 				arr[i] = value{k: kOther}
