@@ -231,7 +231,7 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func putMeta(t *testing.T, s *Store, m Meta) {
+func putMeta(t testing.TB, s *Store, m Meta) {
 	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -43,7 +43,7 @@ func tempoParquet(t *testing.T) *parquet.File {
 }
 
 // writtenParquet writes traces as a block and returns its data.parquet.
-func writtenParquet(t *testing.T, traces []*model.Trace, opts WriteOptions) (*Store, Meta, []byte) {
+func writtenParquet(t testing.TB, traces []*model.Trace, opts WriteOptions) (*Store, Meta, []byte) {
 	t.Helper()
 	ctx := context.Background()
 	s := memStore(t)

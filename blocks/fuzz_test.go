@@ -1,0 +1,118 @@
+package blocks
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// pagePayloads returns the byte ranges of the page payloads (levels and
+// values, after each page header) of every column chunk of a file.
+func pagePayloads(t testing.TB, data []byte) [][2]int {
+	t.Helper()
+	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]int
+	for _, rg := range pf.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			off := c.MetaData.DataPageOffset
+			if d := c.MetaData.DictionaryPageOffset; d > 0 && d < off {
+				off = d
+			}
+			end := off + c.MetaData.TotalCompressedSize
+			for off < end {
+				br := bytes.NewReader(data[off:end])
+				var h format.PageHeader
+				var proto thrift.CompactProtocol
+				if err := thrift.NewDecoder(proto.NewReader(br)).Decode(&h); err != nil {
+					t.Fatal(err)
+				}
+				start := int(end) - br.Len()
+				out = append(out, [2]int{start, start + int(h.CompressedPageSize)})
+				off = int64(start) + int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return out
+}
+
+// FuzzReadDamagedBlock damages the page payloads (levels, values,
+// dictionaries) of a real block's data.parquet and reads it every way a
+// command does: a full scan, a filtered scan with a limit threshold, a
+// count, an aggregation and a lookup. Every read must end in traces or in
+// an error naming the block's data.parquet, never a panic. (Page headers
+// and the footer are left intact: parquet-go's thrift decoder can take
+// seconds to skip a damaged header's giant list; see blocks/column.)
+func FuzzReadDamagedBlock(f *testing.F) {
+	ctx := context.Background()
+	s0, m, data := writtenParquet(f, roundTripTraces(), WriteOptions{DedicatedColumns: []DedicatedColumn{{Name: "instance"}}})
+	_ = s0
+	regions := pagePayloads(f, data)
+	payload := 0
+	for _, r := range regions {
+		payload += r[1] - r[0]
+	}
+	f.Add(0, byte(0xff), 3)
+	f.Add(payload/3, byte(0x10), 1)
+	f.Add(payload-5, byte(0x80), 7)
+	cond := &store.TraceCond{Op: store.OpSpanset, Spans: &store.SpansetExpr{Op: store.SpansRelation, Rel: store.RelDescendant,
+		L: &store.SpansetExpr{Op: store.SpansFilter},
+		R: &store.SpansetExpr{Op: store.SpansFilter, Cond: &store.SpanCond{Op: store.OpTest,
+			Field: store.Field{Kind: store.FieldSpanAttr, Name: "http.method"},
+			Test:  func(v model.Value, ok bool) bool { return ok }}}}}
+	f.Fuzz(func(t *testing.T, at int, x byte, n int) {
+		b := append([]byte(nil), data...)
+		at = ((at % payload) + payload) % payload
+		n = 1 + ((n%16)+16)%16
+		for _, r := range regions {
+			if at >= r[1]-r[0] {
+				at -= r[1] - r[0]
+				continue
+			}
+			for i := r[0] + at; i < r[1] && i < r[0]+at+n; i++ {
+				b[i] ^= x
+			}
+			break
+		}
+		s := memStore(t)
+		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+		if err := s.put(ctx, key, b); err != nil {
+			t.Fatal(err)
+		}
+		putMeta(t, s, m)
+		check := func(what string, err error) {
+			if err != nil && !strings.Contains(err.Error(), key) {
+				t.Fatalf("%s: error does not name the block: %v", what, err)
+			}
+		}
+		for _, req := range []store.Request{
+			{},
+			{Unordered: true, Filter: &store.Filter{Cond: cond}, Newest: &store.Threshold{}},
+		} {
+			it, err := s.Traces(ctx, req)
+			if err == nil {
+				_, err = store.Collect(it)
+			}
+			check("scan", err)
+		}
+		_, err := s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond}})
+		check("count", err)
+		_, err = s.AggregateSpans(ctx, store.Request{}, &store.AggregateSpec{Slots: 1, Slot: func(uint64) int { return 0 },
+			GroupBy: []store.Field{{Kind: store.FieldResourceAttr, Name: "service.name"}}})
+		check("aggregate", err)
+		_, err = s.FindTrace(ctx, roundTripTraces()[0].TraceID)
+		if err != nil && !strings.Contains(err.Error(), "not found") {
+			check("lookup", err)
+		}
+	})
+}
