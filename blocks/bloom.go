@@ -49,9 +49,32 @@ func newShardedBloom(n int) *shardedBloom {
 	shards, k := bloomShape(n)
 	s := &shardedBloom{filters: make([]*bloom.BloomFilter, shards)}
 	for i := range s.filters {
-		s.filters[i] = bloom.New(bloomShardBytes*8, k)
+		s.filters[i] = bloom.New(shardBits(n, shards), k)
 	}
 	return s
+}
+
+// Sizing a lone shard: a block small enough for one shard gets
+// smallShardBitsPerID bits per trace ID (a false positive rate of about
+// 1e-7 with k = 7), rounded up to smallShardUnit bytes and at most
+// Tempo's 100 KiB, instead of always 100 KiB. A lookup across 1,000 blocks
+// of 100 traces then reads 1 KiB of filter from each instead of 100 KiB
+// (Tempo's shards are fixed at bloom_filter_shard_size_bytes, but its
+// readers, like ours, take the size from the shard).
+const (
+	smallShardBitsPerID = 64
+	smallShardUnit      = 1024
+)
+
+// shardBits is the bit count of each of the shards of a block of n IDs.
+func shardBits(n, shards int) uint {
+	full := uint(bloomShardBytes * 8)
+	if shards > 1 {
+		return full
+	}
+	unit := uint(smallShardUnit * 8)
+	bits := (uint(max(n, 1))*smallShardBitsPerID + unit - 1) / unit * unit
+	return min(bits, full)
 }
 
 func (s *shardedBloom) add(id model.TraceID) {

@@ -66,6 +66,9 @@ func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %q: %w", rawURL, err)
 	}
+	if q := u.Query(); u.Scheme == "file" && !q.Has("prefix") && !q.Has("key") {
+		registerLocalDir(b, filepath.FromSlash(u.Path)) // see listFolders
+	}
 	return b, nil
 }
 

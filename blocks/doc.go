@@ -21,8 +21,9 @@
 //     one row group at a time. meta.totalRecords counts them.
 //   - Bloom shard: bloom-<i>, a bits-and-blooms/bloom/v3 filter of 100 KiB
 //     of bits; a trace ID lives in shard FNV-1-32(ID) mod bloomShards.
-//     Shards are sized for n = totalObjects at fp 0.01 (k = 7); readers take
-//     k from the file (Tempo's own test block has k = 5).
+//     Shards are sized for n = totalObjects at fp 0.01 (k = 7); a lone
+//     shard gets 64 bits per ID, 1 to 100 KiB (shardBits). Readers take m
+//     and k from the file (Tempo's own test block has k = 5).
 //   - Index: the "index" object, {"rowGroups":[base64 max ID per group]}.
 //     Written for Tempo; lookups use the row groups' TraceID statistics.
 //   - Static column: a well-known attribute (service.name, k8s.*, cluster,
@@ -37,6 +38,9 @@
 //   - Compacted block: a block whose meta.json was replaced by
 //     meta.compacted.json (MarkCompacted); invisible to Blocks and readers,
 //     deleted later by retention.
+//   - Tenant index: <tenant>/index.json.gz, Tempo's blocklist of every
+//     live and compacted meta (WriteIndex). A cache that saves reading each
+//     meta; it never changes what Blocks returns (see tenantindex.go).
 //
 // # Format notes
 //

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"gocloud.dev/blob"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -169,7 +168,8 @@ func (s *Store) readMeta(ctx context.Context, id uuid.UUID, name string) (Meta, 
 
 // Blocks returns the metas of the tenant's live blocks, sorted by start
 // time then ID. Folders without meta.json (being written, orphaned or
-// compacted) are skipped.
+// compacted) are skipped. The tenant index (index.json.gz) saves reading
+// each meta.json; the result is the same without it (see tenantindex.go).
 func (s *Store) Blocks(ctx context.Context) ([]Meta, error) {
 	return s.listMetas(ctx, metaObject)
 }
@@ -180,49 +180,17 @@ func (s *Store) CompactedBlocks(ctx context.Context) ([]Meta, error) {
 	return s.listMetas(ctx, compactedMetaObject)
 }
 
-func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
-	ids, err := s.blockDirs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// meta.json reads are independent small requests: overlap them.
-	metas := make([]Meta, len(ids))
-	found := make([]bool, len(ids))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	for i, id := range ids {
-		g.Go(func() error {
-			m, err := s.readMeta(gctx, id, name)
-			if isNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			metas[i], found[i] = m, true
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	var out []Meta
-	for i := range metas {
-		if found[i] {
-			out = append(out, metas[i])
-		}
-	}
-	sortMetas(out)
-	return out, nil
+func sortMetas(ms []Meta) {
+	sort.Slice(ms, func(i, j int) bool { return metaLess(&ms[i], &ms[j]) })
 }
 
-func sortMetas(ms []Meta) {
-	sort.Slice(ms, func(i, j int) bool {
-		if !ms[i].StartTime.Equal(ms[j].StartTime) {
-			return ms[i].StartTime.Before(ms[j].StartTime)
-		}
-		return ms[i].BlockID.String() < ms[j].BlockID.String()
-	})
+// metaLess orders metas by start time, then block ID (byte order is the
+// order of the IDs' strings).
+func metaLess(a, b *Meta) bool {
+	if !a.StartTime.Equal(b.StartTime) {
+		return a.StartTime.Before(b.StartTime)
+	}
+	return bytes.Compare(a.BlockID[:], b.BlockID[:]) < 0
 }
 
 // Orphans returns the keys (tenant/blockID) of block folders that hold
@@ -381,30 +349,6 @@ func (s *Store) FindTraceBetween(ctx context.Context, id model.TraceID, start, e
 	return t, nil
 }
 
-func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cache bloomCache) (*model.Trace, error) {
-	var found []*model.Trace
-	for _, m := range metas {
-		if len(m.MinID) == 16 && len(m.MaxID) == 16 &&
-			(string(id[:]) < string(m.MinID) || string(id[:]) > string(m.MaxID)) {
-			continue
-		}
-		t, ok, err := s.block(m).findTrace(ctx, id, cache)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			found = append(found, t)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return nil, fmt.Errorf("%s: trace %s: %w", s.tenant, id, ErrTraceNotFound)
-	case 1:
-		return found[0], nil
-	}
-	return model.MergeTraces(found...), nil
-}
-
 // Traces implements store.Source. Blocks whose meta time range misses the
 // request are skipped; with TraceIDs each ID is looked up through the bloom
 // filters. Copies of a trace in several blocks are merged, and traces come
@@ -433,7 +377,7 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 		ids := append([]model.TraceID(nil), req.TraceIDs...)
 		sort.Slice(ids, func(i, j int) bool { return model.CompareTraceIDs(ids[i], ids[j]) < 0 })
 		var out []*model.Trace
-		cache := bloomCache{}
+		cache := shardCache{}
 		for i, id := range ids {
 			if i > 0 && ids[i-1] == id {
 				continue

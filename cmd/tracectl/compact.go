@@ -108,6 +108,9 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 		Concurrency:        o.concurrency,
 		MaxTraceBytes:      o.maxTraceBytes,
 	})
+	if !o.dryRun {
+		updateIndex(ctx, g, st)
+	}
 	if err != nil {
 		if res != nil && len(res.Outputs) > 0 {
 			fmt.Fprintf(g.io.Err, "compact: %d blocks written before the error; run again to continue\n", len(res.Outputs))
@@ -232,6 +235,9 @@ func runRetain(cmd *cobra.Command, g *globals, o *retainOptions) error {
 		CompactedRetention: retention(o.compactedRetention),
 		DryRun:             o.dryRun,
 	})
+	if !o.dryRun {
+		updateIndex(ctx, g, st)
+	}
 	if err != nil {
 		return err
 	}

@@ -114,6 +114,9 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(res.Blocks) > 0 {
+		updateIndex(ctx, g, st)
+	}
 	if eng != nil {
 		for _, s := range eng.Stats() {
 			fmt.Fprintf(g.io.Err, "redact: rule %s: %d spans, %d resources changed (%d deleted, %d hashed, %d masked)\n",

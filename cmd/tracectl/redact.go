@@ -105,6 +105,9 @@ func runRedact(cmd *cobra.Command, g *globals, o *redactOptions) error {
 	defer closeFn()
 	res, err := st.Rewrite(ctx, func(t *model.Trace) (bool, error) { return eng.Apply(t), nil },
 		blocks.RewriteOptions{Mark: eng.Digest(), DryRun: o.dryRun})
+	if !o.dryRun {
+		updateIndex(ctx, g, st)
+	}
 	if err != nil {
 		return err
 	}

@@ -179,7 +179,8 @@ func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url str
 		return err
 	}
 	defer b.Close()
-	w, err := blocks.NewBlockWriter(ctx, blocks.NewStore(b, g.tenant), blocks.WriteOptions{})
+	dst := blocks.NewStore(b, g.tenant)
+	w, err := blocks.NewBlockWriter(ctx, dst, blocks.WriteOptions{})
 	if err != nil {
 		return err
 	}
@@ -205,6 +206,7 @@ func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url str
 	if err != nil {
 		return err
 	}
+	updateIndex(ctx, g, dst)
 	fmt.Fprintf(g.io.Err, "sample: wrote %d kept traces to block %s in %s\n", len(kept), meta.BlockID, url)
 	return nil
 }

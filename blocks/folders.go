@@ -1,0 +1,206 @@
+package blocks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"weak"
+
+	"github.com/google/uuid"
+	"gocloud.dev/blob"
+	"golang.org/x/sync/errgroup"
+)
+
+// folderSet is one listing of a tenant's block folders (those named by a
+// block ID): which exist, and whether each holds meta.json and
+// meta.compacted.json and since when. It is what the tenant index is
+// checked against (see tenantindex.go).
+type folderSet struct {
+	// ids are the folders, in listing order, each once.
+	ids []uuid.UUID
+	// objs holds the modification time of every "<id>/meta.json" and
+	// "<id>/meta.compacted.json" the listing returned.
+	objs map[string]time.Time
+	// dir, when set, is the tenant's directory on the local file system
+	// (a file:// bucket): objects are looked up there instead of in objs.
+	dir string
+	// slack is how coarse the modification times are: an object's time
+	// may be up to slack before the moment it was written.
+	slack time.Duration
+}
+
+// Granularity of modification times: object stores list them to the
+// second (S3, Azure); a local file system takes them from a clock that
+// ticks every 1 to 10 ms. Variables for tests.
+var (
+	storeTimeSlack = time.Second
+	localTimeSlack = 10 * time.Millisecond
+)
+
+// stat reports whether folder id holds the object name and when it was
+// last written.
+func (f *folderSet) stat(id uuid.UUID, name string) (time.Time, bool, error) {
+	if f.dir == "" {
+		mod, ok := f.objs[id.String()+"/"+name]
+		return mod, ok, nil
+	}
+	fi, err := os.Stat(filepath.Join(f.dir, id.String(), name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if fi.IsDir() {
+		return time.Time{}, false, nil
+	}
+	return fi.ModTime(), true, nil
+}
+
+// statAll is stat for every listed folder.
+func (f *folderSet) statAll(name string) (mods []time.Time, exists []bool, err error) {
+	mods, exists = make([]time.Time, len(f.ids)), make([]bool, len(f.ids))
+	for i, id := range f.ids {
+		if mods[i], exists[i], err = f.stat(id, name); err != nil {
+			return nil, nil, err
+		}
+	}
+	return mods, exists, nil
+}
+
+// listPageSize is the page size of listFolders' LIST requests; stores cap
+// it at what they allow (1,000 keys on S3), and a file:// bucket walks its
+// directory tree once per page.
+const listPageSize = 5000
+
+// listFolders lists the tenant's block folders and their meta objects.
+// On a file:// bucket opened by OpenBucket it reads the tenant directory
+// (meta objects are then stat'ed on demand). Elsewhere it lists every key
+// under the tenant, as 16 LISTs at once, one per first hex digit of the
+// block IDs: 1,000 blocks (some 4,000 keys) take one round trip instead
+// of four pages in a row. Only folders named by a block ID in canonical
+// form (lowercase, as Tempo and tracectl write them) count: the metas are
+// read under that name anyway.
+func (s *Store) listFolders(ctx context.Context) (*folderSet, error) {
+	if dir := s.localTenantDir(); dir != "" {
+		return listLocalFolders(dir)
+	}
+	const digits = "0123456789abcdef"
+	parts := make([]*folderSet, len(digits))
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range digits {
+		g.Go(func() (err error) {
+			parts[i], err = s.listFoldersFrom(gctx, s.tenant+"/"+digits[i:i+1])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	set := &folderSet{objs: map[string]time.Time{}, slack: storeTimeSlack}
+	for _, p := range parts {
+		set.ids = append(set.ids, p.ids...)
+		maps.Copy(set.objs, p.objs)
+	}
+	return set, nil
+}
+
+// listFoldersFrom lists the block folders whose keys start with prefix.
+func (s *Store) listFoldersFrom(ctx context.Context, prefix string) (*folderSet, error) {
+	tenant := s.tenant + "/"
+	set := &folderSet{objs: map[string]time.Time{}}
+	seen := map[uuid.UUID]bool{}
+	token := blob.FirstPageToken
+	for len(token) > 0 {
+		objs, next, err := s.bucket.ListPage(ctx, token, listPageSize, &blob.ListOptions{Prefix: prefix})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, o := range objs {
+			dir, name, ok := strings.Cut(strings.TrimPrefix(o.Key, tenant), "/")
+			if !ok {
+				continue // a tenant-level object such as index.json.gz
+			}
+			id, err := uuid.Parse(dir)
+			if err != nil || dir != id.String() {
+				continue
+			}
+			if !seen[id] {
+				seen[id] = true
+				set.ids = append(set.ids, id)
+			}
+			if name == metaObject || name == compactedMetaObject {
+				set.objs[dir+"/"+name] = o.ModTime
+			}
+		}
+		token = next
+	}
+	return set, nil
+}
+
+// listLocalFolders is listFolders for a tenant directory on the local file
+// system. Subdirectories stand for the folders; an empty one, which a
+// bucket listing would not show, is harmless since its meta objects do not
+// exist.
+func listLocalFolders(dir string) (*folderSet, error) {
+	set := &folderSet{dir: dir, slack: localTimeSlack}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return set, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen := map[uuid.UUID]bool{}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		id, err := uuid.Parse(e.Name())
+		if err != nil || seen[id] {
+			continue
+		}
+		seen[id] = true
+		set.ids = append(set.ids, id)
+	}
+	return set, nil
+}
+
+// localDirs maps each bucket OpenBucket opened from a file:// URL to its
+// directory, for listFolders' fast path: gocloud's fileblob answers a LIST
+// by walking every block folder and reading an attributes file per
+// object, about 45 ms for 1,000 blocks, while reading the tenant
+// directory takes well under 1 ms. Keys are weak, so that the map keeps
+// no bucket alive.
+var localDirs sync.Map // weak.Pointer[blob.Bucket] → string
+
+// registerLocalDir records that b is the local directory dir, until b is
+// garbage.
+func registerLocalDir(b *blob.Bucket, dir string) {
+	key := weak.Make(b)
+	localDirs.Store(key, dir)
+	runtime.AddCleanup(b, func(k weak.Pointer[blob.Bucket]) { localDirs.Delete(k) }, key)
+}
+
+// plainTenant matches tenant names that fileblob stores unescaped on
+// every OS, so that the tenant's key prefix is its directory name.
+var plainTenant = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
+
+// localTenantDir returns the tenant's directory when the store's bucket is
+// a local directory opened by OpenBucket, else "".
+func (s *Store) localTenantDir() string {
+	d, ok := localDirs.Load(weak.Make(s.bucket))
+	if !ok || !plainTenant.MatchString(s.tenant) {
+		return ""
+	}
+	return filepath.Join(d.(string), s.tenant)
+}

@@ -1,0 +1,385 @@
+package blocks
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
+)
+
+// The tenant index
+//
+// <tenant>/index.json.gz is Grafana Tempo's per-tenant blocklist: one
+// gzip member named "index.json" holding
+//
+//	{"created_at": "2026-11-25T10:00:00.123456789Z",
+//	 "meta":      [<meta.json of each live block>, ...],
+//	 "compacted": [<meta.compacted.json of each compacted block>, ...]}
+//
+// Each entry is the block's meta object as in its folder (a compacted
+// entry carries "compactedTime"). Tempo's index builders write it every
+// poll and its queriers read it instead of listing the bucket; tracectl
+// reads one written by Tempo and writes the same format. (Tempo 2.7+ also
+// writes index.pb.zst, which its own readers prefer; tracectl neither
+// reads nor touches that file.)
+//
+// # Invariant: the index never changes an answer
+//
+// Blocks and CompactedBlocks (and so FindTrace, Traces, List, compaction
+// and retention) return exactly what listing the tenant's block folders
+// and reading every meta.json / meta.compacted.json returns, whatever
+// index.json.gz holds: missing, truncated, garbage, another tenant's,
+// written by Tempo, left behind by a crash, or overwritten by a concurrent
+// writer with an older view. A stale index costs reads, never answers.
+//
+// This holds because the index is used only as a cache of meta contents,
+// never as the word on which blocks exist or what state they are in.
+// Every read lists the tenant once (listFolders: one recursive LIST of the
+// tenant prefix; on a file:// bucket a read of the tenant directory and a
+// stat per block folder), which tells for each block folder whether
+// meta.json and meta.compacted.json exist and when each was last written.
+// An index entry stands in for reading such an object only if
+//
+//   - the index decodes (gzip, JSON) and has a created_at;
+//   - the entry decodes as a vParquet4 meta of this tenant, no other entry
+//     of its list has the same block ID, and it has a compactedTime exactly
+//     when it is in "compacted";
+//   - the object it describes exists now in the folder named by the
+//     entry's block ID: meta.json for a "meta" entry, meta.compacted.json
+//     for a "compacted" one;
+//   - that object's modification time is before created_at by more than
+//     the store's time granularity (folderSet.slack: 1 s for object
+//     stores, whose listings give seconds; 10 ms on a local disk).
+//
+// Every other folder whose listing shows the object has it read, as
+// without an index, and folders that are gone are not looked at. So:
+//
+//   - a block written after the index is not in it: its meta.json is read;
+//   - a deleted block's folder is not listed, or has no meta object left;
+//   - a block retired in place (Store.MarkCompacted, retention, Tempo's
+//     compactor) has no meta.json any more, so its live entry is ignored
+//     whenever the retiring writer updates the index, or if it crashed
+//     before doing so; its meta.compacted.json is newer than the index or
+//     not in it, so it is read;
+//   - a meta object rewritten in place (MarkCompacted run again after a
+//     crash writes a new compactedTime) is newer than the index, so it is
+//     read. Only this last case depends on clocks: the writer's (which
+//     sets created_at) and the store's (which stamps objects) must agree
+//     to within that granularity. Tempo and tracectl never rewrite a
+//     meta.json: a changed block gets a new ID.
+//
+// # Writers
+//
+// Since readers check every entry, writers need no ordering and no lock
+// for correctness: a crash at any point, a writer that never updates the
+// index (an older tracectl, Tempo's ingesters), or two writers racing can
+// leave an index that misses blocks, lists deleted ones or calls a retired
+// block live, and readers still answer right. The commands that change a
+// tenant (ingest, compact, retain, redact, sample replay's write bucket)
+// call WriteIndex when they are done, so that the next reads hit the
+// cache. WriteIndex takes created_at before it lists, so no object written
+// while it runs is covered by an entry.
+
+// tenantIndexObject is the index's name under the tenant folder.
+const tenantIndexObject = "index.json.gz"
+
+// tenantIndexMember is the file name in the gzip header, as Tempo writes.
+const tenantIndexMember = "index.json"
+
+// tenantIndexJSON is the index's JSON. Entries stay raw until used, so
+// that an entry that does not decode costs only itself and so that
+// WriteIndex copies entries byte for byte (fields tracectl does not model
+// survive a rewrite).
+type tenantIndexJSON struct {
+	CreatedAt time.Time         `json:"created_at"`
+	Meta      []json.RawMessage `json:"meta"`
+	Compacted []json.RawMessage `json:"compacted"`
+}
+
+// tenantIndex is a decoded index: the usable entries of each list by block
+// ID (see entries).
+type tenantIndex struct {
+	createdAt time.Time
+	live      map[uuid.UUID]metaEntry
+	compacted map[uuid.UUID]metaEntry
+}
+
+// metaEntry is a block's meta and its JSON as stored. The meta is shared,
+// not copied, until a caller needs its own.
+type metaEntry struct {
+	meta *Meta
+	raw  json.RawMessage
+}
+
+// entries returns the entries that stand for name's objects.
+func (x *tenantIndex) entries(name string) map[uuid.UUID]metaEntry {
+	if x == nil {
+		return nil
+	}
+	if name == compactedMetaObject {
+		return x.compacted
+	}
+	return x.live
+}
+
+// encodeTenantIndex renders an index in Tempo's format.
+func encodeTenantIndex(createdAt time.Time, live, compacted []metaEntry) ([]byte, error) {
+	ix := tenantIndexJSON{CreatedAt: createdAt, Meta: []json.RawMessage{}, Compacted: []json.RawMessage{}}
+	for _, e := range live {
+		ix.Meta = append(ix.Meta, e.raw)
+	}
+	for _, e := range compacted {
+		ix.Compacted = append(ix.Compacted, e.raw)
+	}
+	js, err := json.Marshal(ix)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Name = tenantIndexMember
+	if _, err := zw.Write(js); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// maxTenantIndexBytes bounds the decompressed index (about 400 bytes an
+// entry: room for over two million blocks), so a damaged object cannot
+// exhaust memory.
+const maxTenantIndexBytes = 1 << 30
+
+// decodeTenantIndex parses an index for tenant. Entries that are not
+// usable (see the invariant at the top of this file) are left out; an
+// error means the whole index is unusable.
+func decodeTenantIndex(data []byte, tenant string) (*tenantIndex, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	// The gzip trailer gives the size (mod 4 GiB): read into one buffer.
+	var buf bytes.Buffer
+	if len(data) >= 4 {
+		buf.Grow(int(min(binary.LittleEndian.Uint32(data[len(data)-4:]), 64<<20)) + 1)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(zr, maxTenantIndexBytes+1)); err != nil {
+		return nil, err
+	}
+	js := buf.Bytes()
+	if len(js) > maxTenantIndexBytes {
+		return nil, errors.New("index larger than 1 GiB")
+	}
+	ix, metas, ok, err := decodeIndexJSON(js, tenant)
+	if err != nil {
+		return nil, err
+	}
+	if ix.CreatedAt.IsZero() {
+		return nil, errors.New("index without created_at")
+	}
+	n := len(ix.Meta)
+	return &tenantIndex{
+		createdAt: ix.CreatedAt,
+		live:      indexEntries(ix.Meta, metas[:n], ok[:n], tenant, false),
+		compacted: indexEntries(ix.Compacted, metas[n:], ok[n:], tenant, true),
+	}, nil
+}
+
+// indexEntries keeps the entries that decoded (ok) as a vParquet4 meta of
+// tenant, with compactedTime set exactly when compacted, and whose block
+// ID no other entry of the list has.
+func indexEntries(raws []json.RawMessage, metas []Meta, ok []bool, tenant string, compacted bool) map[uuid.UUID]metaEntry {
+	out := make(map[uuid.UUID]metaEntry, len(raws))
+	dup := map[uuid.UUID]bool{}
+	for i, raw := range raws {
+		m := &metas[i]
+		if !ok[i] || m.Format != FormatVParquet4 || m.TenantID != tenant || m.BlockID == uuid.Nil ||
+			m.CompactedTime.IsZero() == compacted {
+			continue
+		}
+		if _, seen := out[m.BlockID]; seen || dup[m.BlockID] {
+			delete(out, m.BlockID)
+			dup[m.BlockID] = true
+			continue
+		}
+		out[m.BlockID] = metaEntry{meta: m, raw: raw}
+	}
+	return out
+}
+
+// readTenantIndex reads and decodes the tenant's index. It returns nil
+// when there is none or it cannot be read or used: readers then read every
+// meta, as without an index (a bucket that cannot be reached fails the
+// listing that goes with it).
+func (s *Store) readTenantIndex(ctx context.Context) *tenantIndex {
+	data, err := readAll(ctx, s.bucket, joinKey(s.tenant, tenantIndexObject))
+	if err != nil {
+		return nil
+	}
+	ix, err := decodeTenantIndex(data, s.tenant)
+	if err != nil {
+		return nil
+	}
+	return ix
+}
+
+// indexAndFolders reads the tenant index and lists the block folders, at
+// once (two requests in flight instead of one after the other).
+func (s *Store) indexAndFolders(ctx context.Context) (*tenantIndex, *folderSet, error) {
+	var ix *tenantIndex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ix = s.readTenantIndex(ctx)
+	}()
+	fs, err := s.listFolders(ctx)
+	<-done
+	return ix, fs, err
+}
+
+// listMetas returns the metas in the tenant's block folders that hold name
+// (metaObject: live blocks; compactedMetaObject: compacted ones), sorted
+// by start time then ID. The index supplies the metas it may (see the
+// invariant above); the others are read.
+func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
+	ix, fs, err := s.indexAndFolders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	es, err := s.metaEntries(ctx, fs, ix, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(es) == 0 {
+		return nil, nil // as before the index
+	}
+	out := make([]Meta, len(es))
+	for i, e := range es {
+		out[i] = *e.meta
+	}
+	return out, nil
+}
+
+// metaEntries resolves name's object in every listed folder: from ix when
+// it may stand for the object, else by reading it. Folders without the
+// object are skipped. The result is sorted like Blocks.
+func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantIndex, name string) ([]metaEntry, error) {
+	cached := ix.entries(name)
+	mods, exists, err := fs.statAll(name)
+	if err != nil {
+		return nil, err
+	}
+	es := make([]metaEntry, 0, len(fs.ids))
+	var toRead []uuid.UUID
+	for i, id := range fs.ids {
+		if !exists[i] {
+			continue
+		}
+		if e, ok := cached[id]; ok && mods[i].Before(ix.createdAt.Add(-fs.slack)) {
+			es = append(es, e)
+			continue
+		}
+		toRead = append(toRead, id)
+	}
+	// The reads are independent small requests: overlap them.
+	read := make([]metaEntry, len(toRead))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, id := range toRead {
+		g.Go(func() error {
+			key := joinKey(s.tenant, id.String(), name)
+			raw, err := readAll(gctx, s.bucket, key)
+			if isNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			m, err := decodeMeta(raw, key)
+			if err != nil {
+				return err
+			}
+			read[i] = metaEntry{meta: &m, raw: raw}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, e := range read {
+		if e.meta != nil {
+			es = append(es, e)
+		}
+	}
+	sortEntries(es)
+	return es, nil
+}
+
+// sortEntries sorts like sortMetas: by start time, then block ID.
+func sortEntries(es []metaEntry) {
+	sort.Slice(es, func(i, j int) bool { return metaLess(es[i].meta, es[j].meta) })
+}
+
+// WriteIndex writes the tenant index (<tenant>/index.json.gz, Tempo's
+// format) from the tenant's current blocks, or deletes it when the tenant
+// has no block left. An index that is already exactly up to date is left
+// alone. Readers never depend on the index for correctness (see the
+// invariant above); it saves them reading every meta. The commands that
+// change a tenant call it when they are done.
+func (s *Store) WriteIndex(ctx context.Context) error {
+	// created_at is taken before listing: an object written from now on
+	// is newer than the index, so no entry stands for it.
+	createdAt := time.Now().UTC()
+	old, fs, err := s.indexAndFolders(ctx)
+	if err != nil {
+		return err
+	}
+	live, err := s.metaEntries(ctx, fs, old, metaObject)
+	if err != nil {
+		return err
+	}
+	compacted, err := s.metaEntries(ctx, fs, old, compactedMetaObject)
+	if err != nil {
+		return err
+	}
+	key := joinKey(s.tenant, tenantIndexObject)
+	if len(live) == 0 && len(compacted) == 0 {
+		if err := s.bucket.Delete(ctx, key); err != nil && !isNotFound(err) {
+			return fmt.Errorf("delete %s: %w", key, err)
+		}
+		return nil
+	}
+	if old != nil && sameEntries(live, old.live) && sameEntries(compacted, old.compacted) {
+		return nil
+	}
+	data, err := encodeTenantIndex(createdAt, live, compacted)
+	if err != nil {
+		return err
+	}
+	return s.put(ctx, key, data)
+}
+
+// sameEntries reports whether es are exactly the index entries of cached:
+// each came from it, and it has no other.
+func sameEntries(es []metaEntry, cached map[uuid.UUID]metaEntry) bool {
+	if len(es) != len(cached) {
+		return false
+	}
+	for _, e := range es {
+		if c, ok := cached[e.meta.BlockID]; !ok || c.meta != e.meta {
+			return false
+		}
+	}
+	return true
+}
