@@ -247,6 +247,9 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 			}
 		}
 		grp.Count[slot]++
+		if spec.Durations {
+			grp.Durations[slot] = append(grp.Durations[slot], spanDuration(gf.start[sp], gf.dur[sp]))
+		}
 		if spec.Exemplars > 0 {
 			tid, sid := traceIDs[row], spanIDs[sp]
 			gs.AddExemplar(grp, slot, store.ExemplarSpan{TraceID: tid, SpanID: sid, StartUnixNano: gf.start[sp],

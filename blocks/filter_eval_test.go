@@ -315,6 +315,7 @@ func TestAggregateSpans(t *testing.T) {
 				if gen.pick(2) == 0 {
 					spec.Exemplars = 1 + gen.pick(2)
 				}
+				spec.Durations = gen.pick(2) == 0
 				ref := store.NewGroupSet(spec)
 				for _, tr := range all {
 					ref.AddTrace(tr)
@@ -332,9 +333,13 @@ func TestAggregateSpans(t *testing.T) {
 	}
 }
 
-// normalizeAggregate sorts exemplars, which a set keeps in no order.
+// normalizeAggregate sorts exemplars and durations, which a set keeps in
+// no order.
 func normalizeAggregate(a *store.Aggregate) *store.Aggregate {
 	for _, g := range a.Groups {
+		for _, ds := range g.Durations {
+			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		}
 		for _, ex := range g.Exemplars {
 			sort.Slice(ex, func(i, j int) bool {
 				return ex[i].Rank < ex[j].Rank || ex[i].Rank == ex[j].Rank && string(ex[i].SpanID[:]) < string(ex[j].SpanID[:])

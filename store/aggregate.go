@@ -36,6 +36,9 @@ type AggregateSpec struct {
 	// exemplars: those of lowest Rank (0: none).
 	Exemplars int
 	Rank      func(model.TraceID, model.SpanID) uint64
+	// Durations keeps every counted span's duration (Span.Duration) per
+	// group and interval, for functions of the duration.
+	Durations bool
 }
 
 // Aggregate is the answer of SpanAggregator.
@@ -54,6 +57,8 @@ type SpanGroup struct {
 	// Exemplars per interval: the spans of lowest rank, at most
 	// AggregateSpec.Exemplars, in no particular order.
 	Exemplars [][]ExemplarSpan
+	// Durations per interval, in no particular order (AggregateSpec.Durations).
+	Durations [][]uint64
 }
 
 // ExemplarSpan is a span kept as an exemplar.
@@ -89,6 +94,9 @@ func (gs *GroupSet) Group(values []model.Value, present []bool) *SpanGroup {
 	if gs.spec.Exemplars > 0 {
 		g.Exemplars = make([][]ExemplarSpan, gs.spec.Slots)
 	}
+	if gs.spec.Durations {
+		g.Durations = make([][]uint64, gs.spec.Slots)
+	}
 	gs.byKey[k] = g
 	return g
 }
@@ -121,6 +129,9 @@ func (gs *GroupSet) Merge(o *GroupSet) {
 		for i, n := range og.Count {
 			g.Count[i] += n
 		}
+		for i, ds := range og.Durations {
+			g.Durations[i] = append(g.Durations[i], ds...)
+		}
 		for slot, ex := range og.Exemplars {
 			for _, e := range ex {
 				gs.AddExemplar(g, slot, e)
@@ -151,6 +162,9 @@ func (gs *GroupSet) AddTrace(t *model.Trace) {
 		}
 		g := gs.Group(values, present)
 		g.Count[slot]++
+		if spec.Durations {
+			g.Durations[slot] = append(g.Durations[slot], r.Span.Duration())
+		}
 		if spec.Exemplars > 0 {
 			gs.AddExemplar(g, slot, ExemplarSpan{TraceID: t.TraceID, SpanID: r.Span.SpanID,
 				StartUnixNano: r.Span.StartTimeUnixNano, DurationNano: r.Span.Duration(),

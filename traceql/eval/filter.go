@@ -61,34 +61,54 @@ func spansetCond(set *store.SpansetExpr) *store.TraceCond {
 	return &store.TraceCond{Op: store.OpSpanset, Spans: set}
 }
 
-// mayFailOnData reports whether evaluating root can return an error that
-// depends on the data: arithmetic with a non-literal operand (overflow,
-// division by zero), negation of a non-literal, or a spanset operator
-// whose operand groups spansets with by().
+// mayFailOnData reports whether evaluating root's pipelines can return an
+// error that depends on the data: arithmetic with a non-literal operand
+// (overflow, division by zero), negation of a non-literal, or a spanset
+// operator whose operand groups spansets with by(). (Arithmetic between
+// metrics pipelines works on series and cannot fail on data.)
 func mayFailOnData(root *traceql.RootExpr) bool {
+	var pipes []traceql.Node
+	if root.Pipeline != nil {
+		pipes = append(pipes, root.Pipeline)
+	}
+	if root.Metrics != nil {
+		traceql.Inspect(root.Metrics, func(n traceql.Node) bool {
+			mp, ok := n.(*traceql.MetricsPipeline)
+			if !ok {
+				return true
+			}
+			pipes = append(pipes, mp.Pipeline)
+			if mp.Func != nil && mp.Func.Filter != nil {
+				pipes = append(pipes, mp.Func.Filter)
+			}
+			return false
+		})
+	}
 	fail := false
-	traceql.Inspect(root, func(n traceql.Node) bool {
-		switch x := n.(type) {
-		case *traceql.BinaryExpr:
-			if x.Op.IsArithmetic() && (!isStatic(x.LHS) || !isStatic(x.RHS)) {
-				fail = true
+	for _, p := range pipes {
+		traceql.Inspect(p, func(n traceql.Node) bool {
+			switch x := n.(type) {
+			case *traceql.BinaryExpr:
+				if x.Op.IsArithmetic() && (!isStatic(x.LHS) || !isStatic(x.RHS)) {
+					fail = true
+				}
+			case *traceql.UnaryExpr:
+				if x.Op == traceql.OpSub && !isStatic(x.Expr) {
+					fail = true
+				}
+			case *traceql.SpansetOp:
+				for _, side := range []traceql.Stage{x.LHS, x.RHS} {
+					traceql.Inspect(side, func(m traceql.Node) bool {
+						if _, ok := m.(*traceql.GroupOp); ok {
+							fail = true
+						}
+						return !fail
+					})
+				}
 			}
-		case *traceql.UnaryExpr:
-			if x.Op == traceql.OpSub && !isStatic(x.Expr) {
-				fail = true
-			}
-		case *traceql.SpansetOp:
-			for _, side := range []traceql.Stage{x.LHS, x.RHS} {
-				traceql.Inspect(side, func(m traceql.Node) bool {
-					if _, ok := m.(*traceql.GroupOp); ok {
-						fail = true
-					}
-					return !fail
-				})
-			}
-		}
-		return !fail
-	})
+			return !fail
+		})
+	}
 	return fail
 }
 

@@ -464,7 +464,7 @@ func aggregateAll(ctx context.Context, src store.Source, req store.Request, root
 		if _, isAgg := aggs[mp].(*aggregator); !isAgg {
 			return false, nil
 		}
-		if ap[i] = planAggregate(root, mp, iv, exemplars); ap[i] == nil {
+		if ap[i] = planAggregate(root, mp, aggs[mp].(*aggregator), iv, exemplars); ap[i] == nil {
 			return false, nil
 		}
 	}

@@ -108,7 +108,11 @@ func (s *seriesAcc) addExemplar(slot int, c exemplarCand) {
 // add records one span; x is the measured value (nil for functions
 // without an attribute).
 func (a *aggregator) add(labels []model.Attribute, slot int, x value) {
-	s := a.acc(labels)
+	a.addTo(a.acc(labels), slot, x)
+}
+
+// addTo records one span in series s.
+func (a *aggregator) addTo(s *seriesAcc, slot int, x value) {
 	s.count[slot]++
 	switch {
 	case s.sum != nil:

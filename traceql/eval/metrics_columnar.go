@@ -23,10 +23,27 @@ type aggregatePlan struct {
 	label []func(model.Value) value
 }
 
-// planAggregate returns the plan of mp, or nil when it has another shape.
-func planAggregate(root *traceql.RootExpr, mp *traceql.MetricsPipeline, iv intervals, exemplars int) *aggregatePlan {
+// planAggregate returns the plan of mp for agg, or nil when it has
+// another shape.
+func planAggregate(root *traceql.RootExpr, mp *traceql.MetricsPipeline, agg *aggregator, iv intervals, exemplars int) *aggregatePlan {
 	fn := mp.Func
-	if (fn.Op != traceql.MetricsRate && fn.Op != traceql.MetricsCountOverTime) || fn.Attr != nil || mayFailOnData(root) {
+	durations := false
+	switch fn.Op {
+	case traceql.MetricsRate, traceql.MetricsCountOverTime:
+		if fn.Attr != nil {
+			return nil
+		}
+	case traceql.MetricsMinOverTime, traceql.MetricsMaxOverTime, traceql.MetricsSumOverTime, traceql.MetricsAvgOverTime,
+		traceql.MetricsQuantileOverTime, traceql.MetricsHistogramOverTime:
+		in, ok := fn.Attr.(*traceql.Intrinsic)
+		if !ok || in.Intrinsic != traceql.IntrinsicDuration {
+			return nil // the span's duration only
+		}
+		durations = true
+	default:
+		return nil
+	}
+	if mayFailOnData(root) {
 		return nil
 	}
 	if len(mp.Pipeline.Stages) != 1 {
@@ -45,6 +62,14 @@ func planAggregate(root *traceql.RootExpr, mp *traceql.MetricsPipeline, iv inter
 		}
 		spec.Spans = cond
 	}
+	if durations && agg.bucketed() {
+		// Tempo's buckets drop durations below 2 ns: such spans count
+		// nowhere, exemplars included.
+		atLeast2 := &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanDuration},
+			Test: func(v model.Value, _ bool) bool { return approxValue(durV(v.Int)) }}
+		spec.Spans = andSpan(spec.Spans, atLeast2)
+	}
+	spec.Durations = durations
 	p := &aggregatePlan{spec: spec}
 	for _, b := range fn.By {
 		f, conv, ok := groupField(b)
@@ -114,8 +139,16 @@ func aggregateInto(ctx context.Context, src store.SpanAggregator, req store.Requ
 			labels = append(labels, model.Str(mp.Func.By[0].String(), "nil"))
 		}
 		s := agg.acc(labels)
-		for slot, n := range g.Count {
-			s.count[slot] += float64(n)
+		if p.spec.Durations {
+			for slot, ds := range g.Durations {
+				for _, d := range ds {
+					agg.addTo(s, slot, durV(int64(d))) //nolint:gosec // durations fit
+				}
+			}
+		} else {
+			for slot, n := range g.Count {
+				s.count[slot] += float64(n)
+			}
 		}
 		if agg.exemplars > 0 {
 			for slot, ex := range g.Exemplars {
