@@ -173,43 +173,65 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 		return nil, err
 	}
 	defer p.r.release()
-	gf := &groupFilter{p: p, g: g, codec: c, nrows: int(p.file.RowGroups()[g].NumRows())}
+	nrows := int(p.file.RowGroups()[g].NumRows())
+	isSplit := make([]bool, nrows)
+	var asm *groupAssembler
+	if hasSplit {
+		if err := p.markSplit(g, isSplit, split); err != nil {
+			return nil, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+		}
+		asm = newGroupAssembler(p, g, c, nil)
+		defer asm.close()
+	}
+	gr := newGroupReaders(p, g)
+	defer gr.close()
+	var parts []*model.Trace
+	err := gr.batches(c, func(gf *groupFilter) error {
+		split := isSplit[gf.row0 : gf.row0+int64(gf.nrows)]
+		if asm != nil {
+			ps, err := asm.read(gf.nrows, split)
+			if err != nil {
+				return err
+			}
+			parts = append(parts, ps...)
+		}
+		if err := gf.aggregate(spec, spans, split, gs); err != nil {
+			return gf.wrap(err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parts, nil
+}
+
+// aggregate adds the batch's spans that pass spans, except those of split
+// traces, to gs.
+func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCond, isSplit []bool, gs *store.GroupSet) error {
 	if err := gf.structure(); err != nil {
-		return nil, gf.wrap(err)
+		return err
 	}
 	sel, err := gf.span(spans)
 	if err == nil {
 		err = gf.durations()
 	}
 	if err != nil {
-		return nil, gf.wrap(err)
-	}
-	isSplit := make([]bool, gf.nrows)
-	var parts []*model.Trace
-	if hasSplit {
-		if err := p.markSplit(g, isSplit, split); err != nil {
-			return nil, gf.wrap(err)
-		}
-		a := newGroupAssembler(p, g, c, nil)
-		parts, err = a.read(gf.nrows, isSplit)
-		a.close()
-		if err != nil {
-			return nil, err
-		}
+		return err
 	}
 	// One value table per group-by field: the value id of every span.
 	ids := make([][]int32, len(spec.GroupBy))
 	tables := make([]*valueTable, len(spec.GroupBy))
 	for i, f := range spec.GroupBy {
 		if ids[i], tables[i], err = gf.spanValueIDs(f); err != nil {
-			return nil, gf.wrap(err)
+			return err
 		}
 	}
 	var traceIDs []model.TraceID
 	var spanIDs []model.SpanID
 	if spec.Exemplars > 0 {
 		if traceIDs, spanIDs, err = gf.ids(); err != nil {
-			return nil, gf.wrap(err)
+			return err
 		}
 	}
 	groups := map[[4]int32]*store.SpanGroup{}
@@ -265,7 +287,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 			gs.AddInspected(1, spansOf[row])
 		}
 	}
-	return parts, nil
+	return nil
 }
 
 // groupTests lists the group-by fields as tests, only so that
@@ -357,8 +379,10 @@ func (gf *groupFilter) spanValueIDs(f store.Field) ([]int32, *valueTable, error)
 			}
 			return out, t, nil
 		}
-		r := gf.reader(leaf)
-		defer r.Close()
+		r, err := gf.reader(leaf)
+		if err != nil {
+			return nil, nil, err
+		}
 		return out, t, fill(r, gf.nrows, nil, depthSpan, out, get)
 	}
 	switch f.Kind {
@@ -427,7 +451,10 @@ func (gf *groupFilter) ownerValueIDs(al attrLeaves, ownerDepth, owners int, name
 		if !sp.leaf.ok {
 			continue
 		}
-		r := gf.reader(sp.leaf)
+		r, err := gf.reader(sp.leaf)
+		if err != nil {
+			return nil, err
+		}
 		l := r.Leaf()
 		ed, maxDef := elementDef(l, ownerDepth), l.MaxDef
 		w := segments(r, gf.nrows, nil)
@@ -452,11 +479,10 @@ func (gf *groupFilter) ownerValueIDs(al attrLeaves, ownerDepth, owners int, name
 				}
 			}
 		}
-		err := w.finish(gf.nrows)
+		err = w.finish(gf.nrows)
 		if err == nil {
 			err = countCheck(r, ownerDepth, o+1, owners)
 		}
-		r.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -474,14 +500,16 @@ func (gf *groupFilter) ids() ([]model.TraceID, []model.SpanID, error) {
 	traceIDs := make([]model.TraceID, gf.nrows)
 	spanIDs := make([]model.SpanID, len(gf.spanRow))
 	l := gf.p.leaves
-	r := gf.reader(l.traceID)
-	err := fillChecked(r, gf.nrows, nil, 0, traceIDs, getTraceID)
-	r.Close()
+	r, err := gf.reader(l.traceID)
+	if err == nil {
+		err = fillChecked(r, gf.nrows, nil, 0, traceIDs, getTraceID)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	r = gf.reader(l.spanID)
+	if r, err = gf.reader(l.spanID); err != nil {
+		return nil, nil, err
+	}
 	err = fillChecked(r, gf.nrows, nil, depthSpan, spanIDs, getSpanID)
-	r.Close()
 	return traceIDs, spanIDs, err
 }

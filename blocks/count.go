@@ -187,45 +187,58 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
-	gf := &groupFilter{p: p, g: g, codec: c, nrows: int(p.file.RowGroups()[g].NumRows())}
-	if err := gf.structure(); err != nil {
-		return store.Count{}, nil, gf.wrap(err)
-	}
-	rows, err := gf.trace(cond)
-	if err == nil {
-		err = gf.durations()
-	}
-	if err != nil {
-		return store.Count{}, nil, gf.wrap(err)
-	}
-	isSplit := make([]bool, gf.nrows)
-	var parts []*model.Trace
+	nrows := int(p.file.RowGroups()[g].NumRows())
+	isSplit := make([]bool, nrows)
+	var asm *groupAssembler
 	if hasSplit {
 		if err := p.markSplit(g, isSplit, split); err != nil {
-			return store.Count{}, nil, gf.wrap(err)
+			return store.Count{}, nil, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
 		}
-		a := newGroupAssembler(p, g, c, nil)
-		parts, err = a.read(gf.nrows, isSplit)
-		a.close()
-		if err != nil {
-			return store.Count{}, nil, err
-		}
+		asm = newGroupAssembler(p, g, c, nil)
+		defer asm.close()
 	}
-	start, end := gf.traceRanges()
-	spans := make([]int, gf.nrows)
-	for _, row := range gf.spanRow {
-		spans[row]++
-	}
+	gr := newGroupReaders(p, g)
+	defer gr.close()
 	var n store.Count
-	for r := range rows {
-		if isSplit[r] || spans[r] == 0 || !req.Overlaps(start[r], end[r]) {
-			continue
+	var parts []*model.Trace
+	err := gr.batches(c, func(gf *groupFilter) error {
+		if err := gf.structure(); err != nil {
+			return gf.wrap(err)
 		}
-		n.InspectedTraces++
-		n.InspectedSpans += spans[r]
-		if rows[r] {
-			n.Traces++
+		rows, err := gf.trace(cond)
+		if err == nil {
+			err = gf.durations()
 		}
+		if err != nil {
+			return gf.wrap(err)
+		}
+		split := isSplit[gf.row0 : gf.row0+int64(gf.nrows)]
+		if asm != nil {
+			ps, err := asm.read(gf.nrows, split)
+			if err != nil {
+				return err
+			}
+			parts = append(parts, ps...)
+		}
+		start, end := gf.traceRanges()
+		spans := make([]int, gf.nrows)
+		for _, row := range gf.spanRow {
+			spans[row]++
+		}
+		for r := range rows {
+			if split[r] || spans[r] == 0 || !req.Overlaps(start[r], end[r]) {
+				continue
+			}
+			n.InspectedTraces++
+			n.InspectedSpans += spans[r]
+			if rows[r] {
+				n.Traces++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Count{}, nil, err
 	}
 	return n, parts, nil
 }

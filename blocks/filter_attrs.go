@@ -82,7 +82,10 @@ func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.Span
 		if !sp.leaf.ok {
 			continue
 		}
-		r := gf.reader(sp.leaf)
+		r, err := gf.reader(sp.leaf)
+		if err != nil {
+			return nil, err
+		}
 		m := newMemo(c.Test)
 		l := r.Leaf()
 		ed, maxDef := elementDef(l, ownerDepth), l.MaxDef
@@ -108,11 +111,10 @@ func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.Span
 				}
 			}
 		}
-		err := w.finish(gf.nrows)
+		err = w.finish(gf.nrows)
 		if err == nil {
 			err = countCheck(r, ownerDepth, o+1, owners)
 		}
-		r.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -143,8 +145,21 @@ func (gf *groupFilter) nestedAttr(al attrLeaves, c *store.SpanCond) ([]bool, err
 }
 
 // keyAbsent reports whether the key column chunk cannot hold name: every
-// data page is dictionary-encoded and the dictionary lacks it.
+// data page is dictionary-encoded and the dictionary lacks it (asked once
+// per row group).
 func (gf *groupFilter) keyAbsent(l leaf, name string) (bool, error) {
+	k := absentKey{l.Index, name}
+	if a, ok := gf.cols.absent[k]; ok {
+		return a, nil
+	}
+	a, err := gf.dictLacks(l, name)
+	if err == nil {
+		gf.cols.absent[k] = a
+	}
+	return a, err
+}
+
+func (gf *groupFilter) dictLacks(l leaf, name string) (bool, error) {
 	meta := gf.p.file.Metadata().RowGroups[gf.g].Columns[l.Index].MetaData
 	if len(meta.EncodingStats) == 0 {
 		return false, nil
@@ -155,7 +170,7 @@ func (gf *groupFilter) keyAbsent(l leaf, name string) (bool, error) {
 			return false, nil
 		}
 	}
-	r := gf.reader(l)
+	r := column.NewReader(gf.p.file.RowGroups()[gf.g].ColumnChunks()[l.Index], l.Leaf)
 	defer r.Close()
 	d, err := r.Dictionary()
 	if err != nil || d == nil {
@@ -182,7 +197,10 @@ func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string) ([]a
 	if absent, err := gf.keyAbsent(al.key, name); err != nil || absent {
 		return nil, nil, err
 	}
-	r := gf.reader(al.key)
+	r, err := gf.reader(al.key)
+	if err != nil {
+		return nil, nil, err
+	}
 	m := newMemo(func(v model.Value, _ bool) bool { return v.Str == name })
 	var hits []attrHit
 	l := r.Leaf()
@@ -212,13 +230,30 @@ func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string) ([]a
 			}
 		}
 	}
-	err := w.finish(gf.nrows)
-	r.Close()
+	err = w.finish(gf.nrows)
+	if err == nil {
+		err = gf.ownersCheck(r, ownerDepth, int(owner+1), int(span+1))
+	}
 	if err != nil || len(hits) == 0 {
 		return nil, nil, err
 	}
 	vals, err := gf.hitValues(gf.p.readable(gf.g, al), hits)
 	return hits, vals, err
+}
+
+// ownersCheck holds the owners (and spans) an attribute column counted to
+// those of the batch's structure, so that a damaged file is an error, not
+// an index out of range.
+func (gf *groupFilter) ownersCheck(r *column.Reader, ownerDepth, owners, spans int) error {
+	switch ownerDepth {
+	case depthRS:
+		return countCheck(r, ownerDepth, owners, gf.nrs)
+	case depthSS:
+		return countCheck(r, ownerDepth, owners, gf.nss)
+	case depthSpan:
+		return countCheck(r, ownerDepth, owners, len(gf.spanRow))
+	}
+	return countCheck(r, depthSpan, spans, len(gf.spanRow))
 }
 
 // hitValues reads the values of the hit attributes into an attrBuf whose
@@ -242,8 +277,10 @@ func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error
 		if !l.ok {
 			return nil
 		}
-		r := gf.reader(l)
-		defer r.Close()
+		r, err := gf.reader(l)
+		if err != nil {
+			return err
+		}
 		ad, ed, maxDef := elementDef(l.Leaf, d), elementDef(l.Leaf, elemDepth), l.MaxDef
 		w := segments(r, gf.nrows, nil)
 		p, a := 0, int32(-1)

@@ -8,9 +8,9 @@ import (
 	"github.com/tracectl/tracectl/store"
 )
 
-// groupFilter evaluates a store.Filter on the columns of one row group,
-// without building any trace: span conditions become one boolean per span
-// of the group, computed a column at a time (string tests once per
+// groupFilter evaluates a store.Filter on the columns of one batch of rows
+// of a row group (groupReaders.batches), without building any trace: span
+// conditions become one boolean per span of the batch, computed a column at a time (string tests once per
 // dictionary value), then folded into one boolean per row. Its results
 // agree with store.TraceCond.Match on the traces the assembler builds
 // (TestFilterRows holds it to that).
@@ -18,7 +18,9 @@ type groupFilter struct {
 	p     *pfile
 	g     int
 	codec *codec
-	nrows int
+	cols  *groupReaders
+	row0  int64 // the batch's first row in the group
+	nrows int   // rows in the batch
 
 	// The group's spans, from the span start column: row, resource spans
 	// and scope spans of each span, and its start and duration.
@@ -113,20 +115,30 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 // filterRows evaluates cond on row group g: one boolean per row, and each
 // row's earliest span start (0 for a row without spans).
 func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond) (rows []bool, starts []uint64, err error) {
-	gf := &groupFilter{p: p, g: g, codec: c, nrows: int(p.file.RowGroups()[g].NumRows())}
-	if err := gf.structure(); err != nil {
-		return nil, nil, gf.wrap(err)
-	}
-	rows, err = gf.trace(cond)
-	if err != nil {
-		return nil, nil, gf.wrap(err)
-	}
-	starts = make([]uint64, gf.nrows)
-	seen := make([]bool, gf.nrows)
-	for s, row := range gf.spanRow {
-		if st := gf.start[s]; !seen[row] || st < starts[row] {
-			starts[row], seen[row] = st, true
+	nrows := int(p.file.RowGroups()[g].NumRows())
+	rows, starts = make([]bool, 0, nrows), make([]uint64, nrows)
+	gr := newGroupReaders(p, g)
+	defer gr.close()
+	err = gr.batches(c, func(gf *groupFilter) error {
+		if err := gf.structure(); err != nil {
+			return gf.wrap(err)
 		}
+		pass, err := gf.trace(cond)
+		if err != nil {
+			return gf.wrap(err)
+		}
+		rows = append(rows, pass...)
+		starts := starts[gf.row0:]
+		seen := make([]bool, gf.nrows)
+		for s, row := range gf.spanRow {
+			if st := gf.start[s]; !seen[row] || st < starts[row] {
+				starts[row], seen[row] = st, true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return rows, starts, nil
 }
@@ -135,18 +147,25 @@ func (gf *groupFilter) wrap(err error) error {
 	return fmt.Errorf("%s: row group %d: %w", gf.p.r.key, gf.g, err)
 }
 
-func (gf *groupFilter) reader(l leaf) *column.Reader {
-	return column.NewReader(gf.p.file.RowGroups()[gf.g].ColumnChunks()[l.Index], l.Leaf)
+// reader returns a reader of column l at the batch's first row.
+func (gf *groupFilter) reader(l leaf) (*column.Reader, error) {
+	return gf.cols.at(l, gf.row0, gf.nrows)
 }
 
 // structure walks the span start column of every row.
 func (gf *groupFilter) structure() error {
-	r := gf.reader(gf.p.leaves.start)
-	defer r.Close()
+	r, err := gf.reader(gf.p.leaves.start)
+	if err != nil {
+		return err
+	}
 	l := r.Leaf()
 	d1, d2, d3, maxDef := l.DefAt[0], l.DefAt[1], l.DefAt[2], l.MaxDef
-	// The chunk's entry count bounds the number of spans.
+	// The chunk's entry count bounds the number of spans; a batch holds
+	// about its share.
 	n := gf.p.file.Metadata().RowGroups[gf.g].Columns[l.Index].MetaData.NumValues
+	if rows := gf.p.file.RowGroups()[gf.g].NumRows(); rows > 0 {
+		n = n*int64(gf.nrows)/rows + 16
+	}
 	if n > 0 && n < 1<<28 {
 		gf.spanRow, gf.spanRS, gf.spanSS = make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
 		gf.start = make([]uint64, 0, n)
@@ -340,9 +359,10 @@ func (gf *groupFilter) nesting() error {
 		if !c.leaf.ok {
 			continue
 		}
-		r := gf.reader(c.leaf)
-		err := fill(r, gf.nrows, nil, depthSpan, c.dst, getInt32)
-		r.Close()
+		r, err := gf.reader(c.leaf)
+		if err == nil {
+			err = fill(r, gf.nrows, nil, depthSpan, c.dst, getInt32)
+		}
 		if err != nil {
 			return err
 		}
@@ -484,8 +504,10 @@ func (gf *groupFilter) durations() error {
 	if !l.ok {
 		return nil
 	}
-	r := gf.reader(l)
-	defer r.Close()
+	r, err := gf.reader(l)
+	if err != nil {
+		return err
+	}
 	return fill(r, gf.nrows, nil, depthSpan, gf.dur, getUint64)
 }
 
@@ -549,10 +571,12 @@ func (gf *groupFilter) spanStrings(l leaf, test func(model.Value, bool) bool) ([
 		}
 		return out, nil
 	}
-	r := gf.reader(l)
-	defer r.Close()
+	r, err := gf.reader(l)
+	if err != nil {
+		return nil, err
+	}
 	m := newMemo(test)
-	err := fill(r, gf.nrows, nil, depthSpan, out, m.str)
+	err = fill(r, gf.nrows, nil, depthSpan, out, m.str)
 	return out, err
 }
 
@@ -573,8 +597,10 @@ func (gf *groupFilter) spanInts(l leaf, test func(model.Value, bool) bool) ([]bo
 		}
 		return out, nil
 	}
-	r := gf.reader(l)
-	defer r.Close()
-	err := fill(r, gf.nrows, nil, depthSpan, out, func(r *column.Reader, i int) bool { return get(r.Int64At(i)) })
+	r, err := gf.reader(l)
+	if err != nil {
+		return nil, err
+	}
+	err = fill(r, gf.nrows, nil, depthSpan, out, func(r *column.Reader, i int) bool { return get(r.Int64At(i)) })
 	return out, err
 }

@@ -198,8 +198,24 @@ func TestFilterRows(t *testing.T) {
 			}
 			gen := newCondGen(int64(len(c.name)), all)
 			passed, pruned := 0, 0
+			defer setBatchSpans(filterBatchSpans)
 			for i := range n {
 				cond := gen.trace(2)
+				// Whole groups and groups cut into batches of a few rows.
+				setBatchSpans(batchSizes[i%len(batchSizes)])
+				want := 0
+				for _, tr := range all {
+					if tr.SpanCount() > 0 && cond.Match(tr) {
+						want++
+					}
+				}
+				cnt, err := c.store.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cnt.Traces != want {
+					t.Fatalf("filter %d (batches of %d spans): CountTraces %d, Match %d\n%s", i, filterBatchSpans, cnt.Traces, want, describe(cond))
+				}
 				for _, gr := range groups {
 					off, size := gr.p.groupRange(gr.g)
 					if err := gr.p.r.prefetch(off, size); err != nil {
@@ -236,6 +252,11 @@ func TestFilterRows(t *testing.T) {
 		})
 	}
 }
+
+// batchSizes are the filterBatchSpans the tests cycle through.
+var batchSizes = []int64{1 << 16, 1, 7, 60}
+
+func setBatchSpans(n int64) { filterBatchSpans = n }
 
 func describe(c *store.TraceCond) string {
 	var span func(s *store.SpanCond) string
@@ -287,7 +308,25 @@ func TestAggregateSpans(t *testing.T) {
 			gen := newCondGen(int64(len(c.name))+99, all)
 			fields := []store.FieldKind{store.FieldSpanName, store.FieldSpanStatus, store.FieldSpanStatusMessage,
 				store.FieldSpanKind, store.FieldSpanDuration, store.FieldSpanAttr, store.FieldResourceAttr, store.FieldScopeAttr}
+			defer setBatchSpans(filterBatchSpans)
 			for i := range n {
+				setBatchSpans(batchSizes[i%len(batchSizes)])
+				if c.name == "split" { // counts with split traces, whose parts are built and merged
+					cond := gen.trace(2)
+					want := 0
+					for _, tr := range all {
+						if tr.SpanCount() > 0 && cond.Match(tr) {
+							want++
+						}
+					}
+					cnt, err := c.store.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if cnt.Traces != want {
+						t.Fatalf("filter %d (batches of %d spans): CountTraces %d, Match %d\n%s", i, filterBatchSpans, cnt.Traces, want, describe(cond))
+					}
+				}
 				spec := &store.AggregateSpec{Slots: 1 + gen.pick(5), Rank: func(t model.TraceID, s model.SpanID) uint64 {
 					return uint64(t[15])<<8 | uint64(s[7]) | uint64(s[6])<<16
 				}}

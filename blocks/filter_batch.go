@@ -1,0 +1,94 @@
+package blocks
+
+import (
+	"github.com/tracectl/tracectl/blocks/column"
+)
+
+// filterBatchSpans bounds the spans a groupFilter holds at once: a row
+// group is evaluated a batch of rows at a time, so memory does not grow
+// with the size of row groups (Tempo writes them up to 100 MB). Tests
+// lower it to cut their small groups into many batches.
+var filterBatchSpans int64 = 1 << 16
+
+// batchRows returns how many rows of row group g one filter batch takes:
+// about filterBatchSpans spans' worth, from the span count of the start
+// column chunk.
+func (p *pfile) batchRows(g int) int {
+	rows := int(p.file.RowGroups()[g].NumRows())
+	spans := p.file.Metadata().RowGroups[g].Columns[p.leaves.start.Index].MetaData.NumValues
+	if rows == 0 || spans <= filterBatchSpans {
+		return max(rows, 1)
+	}
+	batches := int((spans + filterBatchSpans - 1) / filterBatchSpans)
+	return (rows + batches - 1) / batches
+}
+
+// groupReaders keeps the column readers of one row group open across its
+// row batches, each at the next row it will read, so that every batch
+// continues where the previous one stopped.
+type groupReaders struct {
+	p      *pfile
+	g      int
+	open   map[int][]*rowReader // by column index
+	absent map[absentKey]bool   // keyAbsent's answers
+}
+
+type rowReader struct {
+	r   *column.Reader
+	row int64 // next row
+}
+
+type absentKey struct {
+	col  int
+	name string
+}
+
+func newGroupReaders(p *pfile, g int) *groupReaders {
+	return &groupReaders{p: p, g: g, open: map[int][]*rowReader{}, absent: map[absentKey]bool{}}
+}
+
+// at returns a reader of column l positioned at row, which the caller
+// reads n rows of: an open one not past row (moved on to it), else a new
+// one. Reading one column twice for the same batch opens a second reader.
+func (gr *groupReaders) at(l leaf, row int64, n int) (*column.Reader, error) {
+	var best *rowReader
+	for _, x := range gr.open[l.Index] {
+		if x.row <= row && (best == nil || x.row > best.row) {
+			best = x
+		}
+	}
+	if best == nil {
+		best = &rowReader{r: column.NewReader(gr.p.file.RowGroups()[gr.g].ColumnChunks()[l.Index], l.Leaf)}
+		gr.open[l.Index] = append(gr.open[l.Index], best)
+	}
+	if best.row < row {
+		if err := skipRows([]*column.Reader{best.r}, best.row, int(row-best.row)); err != nil {
+			return nil, err
+		}
+	}
+	best.row = row + int64(n)
+	return best.r, nil
+}
+
+// close releases every reader.
+func (gr *groupReaders) close() {
+	for _, rs := range gr.open {
+		for _, x := range rs {
+			x.r.Close()
+		}
+	}
+	gr.open = nil
+}
+
+// batches calls f with each batch of rows of the group, in order.
+func (gr *groupReaders) batches(c *codec, f func(gf *groupFilter) error) error {
+	rows := int(gr.p.file.RowGroups()[gr.g].NumRows())
+	size := gr.p.batchRows(gr.g)
+	for row := 0; row < rows; row += size {
+		gf := &groupFilter{p: gr.p, g: gr.g, codec: c, cols: gr, row0: int64(row), nrows: min(size, rows-row)}
+		if err := f(gf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
