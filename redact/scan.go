@@ -53,7 +53,7 @@ type Scanner struct {
 }
 
 // maxFoundCache bounds the texts whose matches a Scanner remembers.
-const maxFoundCache = 1 << 18
+const maxFoundCache = 1 << 17
 
 type findingKey struct{ where, key, detector string }
 
@@ -145,13 +145,23 @@ func (s *Scanner) text(where, key, text string, sp *model.Span, spans int) {
 	}
 	found, ok := s.found[text]
 	if !ok {
-		found = make([][]span, len(s.dets))
+		// nil when no detector matches, the common case, so that the
+		// cache costs little more than its keys.
 		for i, d := range s.dets {
-			found[i] = d.find(text)
+			if ms := d.find(text); len(ms) > 0 {
+				if found == nil {
+					found = make([][]span, len(s.dets))
+				}
+				found[i] = ms
+			}
 		}
 		if len(s.found) < maxFoundCache {
-			s.found[text] = found
+			// A copy: text may share memory with a whole decoded page.
+			s.found[strings.Clone(text)] = found
 		}
+	}
+	if found == nil {
+		return
 	}
 	for di, d := range s.dets {
 		ms := found[di]
