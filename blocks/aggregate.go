@@ -447,45 +447,15 @@ func (gf *groupFilter) ownerValueIDs(al attrLeaves, ownerDepth, owners int, name
 		}
 		out[h.owner], decided[h.owner] = t.id(v), true
 	}
-	for _, sp := range specials {
-		if !sp.leaf.ok {
-			continue
+	err = gf.specialValues(specials, ownerDepth, owners, decided, func(o int, sp special, r *column.Reader, vi int) {
+		if sp.isInt {
+			out[o] = t.id(model.IntValue(r.Int64At(vi)))
+		} else {
+			out[o] = t.str(r, vi)
 		}
-		r, err := gf.reader(sp.leaf)
-		if err != nil {
-			return nil, err
-		}
-		l := r.Leaf()
-		ed, maxDef := elementDef(l, ownerDepth), l.MaxDef
-		w := segments(r, gf.nrows, nil)
-		o := -1
-		for w.next() {
-			vi := w.vi
-			for _, def := range w.defs {
-				if def >= ed {
-					o++
-					if def == maxDef && o < owners && !decided[o] {
-						switch {
-						case sp.isInt:
-							out[o], decided[o] = t.id(model.IntValue(r.Int64At(vi))), true
-						case sp.nonEmpty && len(r.BytesAt(vi)) == 0:
-						default:
-							out[o], decided[o] = t.str(r, vi), true
-						}
-					}
-				}
-				if def == maxDef {
-					vi++
-				}
-			}
-		}
-		err = w.finish(gf.nrows)
-		if err == nil {
-			err = countCheck(r, ownerDepth, o+1, owners)
-		}
-		if err != nil {
-			return nil, err
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	for o := range out {
 		if !decided[o] {

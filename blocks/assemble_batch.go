@@ -163,31 +163,10 @@ func fill[T any](r *column.Reader, n int, sel []bool, d int, dst []T, get func(*
 	if r == nil {
 		return nil
 	}
-	l := r.Leaf()
-	ed, maxDef := elementDef(l, d), l.MaxDef
-	w := segments(r, n, sel)
-	k := 0
-	for w.next() {
-		if !w.selected {
-			continue
-		}
-		vi := w.vi
-		for _, def := range w.defs {
-			if def >= ed {
-				if def == maxDef && k < len(dst) {
-					dst[k] = get(r, vi)
-				}
-				k++
-			}
-			if def == maxDef {
-				vi++
-			}
-		}
-	}
-	if err := w.finish(n); err != nil {
-		return err
-	}
-	return countCheck(r, d, k, len(dst))
+	return eachValue(r, n, sel, d, len(dst), func(k, vi int) error {
+		dst[k] = get(r, vi)
+		return nil
+	})
 }
 
 // fillOptional is fill for an optional column: o.ok marks the set values.
@@ -196,31 +175,10 @@ func fillOptional[T any](r *column.Reader, n int, sel []bool, d int, count int, 
 	if r == nil {
 		return nil
 	}
-	l := r.Leaf()
-	ed, maxDef := elementDef(l, d), l.MaxDef
-	w := segments(r, n, sel)
-	k := 0
-	for w.next() {
-		if !w.selected {
-			continue
-		}
-		vi := w.vi
-		for _, def := range w.defs {
-			if def >= ed {
-				if def == maxDef && k < count {
-					o.v[k], o.ok[k] = get(r, vi), true
-				}
-				k++
-			}
-			if def == maxDef {
-				vi++
-			}
-		}
-	}
-	if err := w.finish(n); err != nil {
-		return err
-	}
-	return countCheck(r, d, k, count)
+	return eachValue(r, n, sel, d, count, func(k, vi int) error {
+		o.v[k], o.ok[k] = get(r, vi), true
+		return nil
+	})
 }
 
 // children walks the first column of nested elements (events, links) at
@@ -286,35 +244,10 @@ func fillChecked[T any](r *column.Reader, n int, sel []bool, d int, dst []T, get
 	if r == nil {
 		return nil
 	}
-	l := r.Leaf()
-	ed, maxDef := elementDef(l, d), l.MaxDef
-	w := segments(r, n, sel)
-	k := 0
-	for w.next() {
-		if !w.selected {
-			continue
-		}
-		vi := w.vi
-		for _, def := range w.defs {
-			if def >= ed {
-				if def == maxDef && k < len(dst) {
-					v, err := get(r, vi)
-					if err != nil {
-						return err
-					}
-					dst[k] = v
-				}
-				k++
-			}
-			if def == maxDef {
-				vi++
-			}
-		}
-	}
-	if err := w.finish(n); err != nil {
+	return eachValue(r, n, sel, d, len(dst), func(k, vi int) (err error) {
+		dst[k], err = get(r, vi)
 		return err
-	}
-	return countCheck(r, d, k, len(dst))
+	})
 }
 
 // readColumns fills the batch from every open column but the structure.

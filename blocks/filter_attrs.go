@@ -78,46 +78,16 @@ func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.Span
 	}); err != nil {
 		return nil, err
 	}
-	for _, sp := range specials {
-		if !sp.leaf.ok {
-			continue
+	m := newMemo(c.Test)
+	err = gf.specialValues(specials, ownerDepth, owners, decided, func(o int, sp special, r *column.Reader, vi int) {
+		if sp.isInt {
+			out[o] = c.Test(model.IntValue(r.Int64At(vi)), true)
+		} else {
+			out[o] = m.str(r, vi)
 		}
-		r, err := gf.reader(sp.leaf)
-		if err != nil {
-			return nil, err
-		}
-		m := newMemo(c.Test)
-		l := r.Leaf()
-		ed, maxDef := elementDef(l, ownerDepth), l.MaxDef
-		w := segments(r, gf.nrows, nil)
-		o := -1
-		for w.next() {
-			vi := w.vi
-			for _, def := range w.defs {
-				if def >= ed {
-					o++
-					if def == maxDef && o < owners && !decided[o] {
-						switch {
-						case sp.isInt:
-							out[o], decided[o] = c.Test(model.IntValue(r.Int64At(vi)), true), true
-						case sp.nonEmpty && len(r.BytesAt(vi)) == 0:
-						default:
-							out[o], decided[o] = m.str(r, vi), true
-						}
-					}
-				}
-				if def == maxDef {
-					vi++
-				}
-			}
-		}
-		err = w.finish(gf.nrows)
-		if err == nil {
-			err = countCheck(r, ownerDepth, o+1, owners)
-		}
-		if err != nil {
-			return nil, err
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	absent := c.Test(model.Value{}, false)
 	for o := range out {
@@ -126,6 +96,33 @@ func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.Span
 		}
 	}
 	return out, nil
+}
+
+// specialValues reads the special columns in order and calls set(o, sp,
+// r, vi) for each owner o at ownerDepth (owners of them) not yet decided
+// that has a value in sp, then marks it decided.
+func (gf *groupFilter) specialValues(specials []special, ownerDepth, owners int, decided []bool,
+	set func(o int, sp special, r *column.Reader, vi int)) error {
+	for _, sp := range specials {
+		if !sp.leaf.ok {
+			continue
+		}
+		r, err := gf.reader(sp.leaf)
+		if err != nil {
+			return err
+		}
+		err = eachValue(r, gf.nrows, nil, ownerDepth, owners, func(o, vi int) error {
+			if !decided[o] && (!sp.nonEmpty || len(r.BytesAt(vi)) > 0) {
+				set(o, sp, r, vi)
+				decided[o] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nestedAttr evaluates an event or link attribute test: a span passes when

@@ -167,3 +167,37 @@ func countCheck(r *column.Reader, d int, got, want int) error {
 	}
 	return nil
 }
+
+// eachValue walks r, a leaf at depth d, over the selected rows of the next
+// n and calls f(k, vi) for each element k at depth d below want that has a
+// value (vi: the value's index in the reader's current page). The column
+// must count want elements.
+func eachValue(r *column.Reader, n int, sel []bool, d, want int, f func(k, vi int) error) error {
+	l := r.Leaf()
+	ed, maxDef := elementDef(l, d), l.MaxDef
+	w := segments(r, n, sel)
+	k := 0
+	for w.next() {
+		if !w.selected {
+			continue
+		}
+		vi := w.vi
+		for _, def := range w.defs {
+			if def >= ed {
+				if def == maxDef && k < want {
+					if err := f(k, vi); err != nil {
+						return err
+					}
+				}
+				k++
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
+	}
+	if err := w.finish(n); err != nil {
+		return err
+	}
+	return countCheck(r, d, k, want)
+}
