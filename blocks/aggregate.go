@@ -2,9 +2,7 @@ package blocks
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
@@ -29,12 +27,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	if err != nil {
 		return nil, err
 	}
-	var cand []Meta
-	for _, m := range metas {
-		if req.Overlaps(m.timeRange()) {
-			cand = append(cand, m)
-		}
-	}
+	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
 	split, ok, err := s.splitTraces(ctx, cand, &req)
 	if err != nil {
@@ -48,67 +41,22 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 		}
 		return total.Result(), it.Err()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu     sync.Mutex
-		first  error
-		wg     sync.WaitGroup
-		copies = map[model.TraceID][]blockCopy{}
-	)
-	tasks := make(chan scanTask, len(cand))
-	for range min(s.Concurrency(), max(len(cand), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := store.NewGroupSet(spec)
-			var parts []blockCopy
-			var err error
-			var file *pfile
-			filePos := -1
-			for t := range tasks {
-				b := s.block(cand[t.pos])
-				if filePos != t.pos {
-					if file, err = b.open(ctx); err != nil {
-						break
-					}
-					filePos = t.pos
-				}
-				var ps []*model.Trace
-				if ps, err = aggregateTask(ctx, file, b.codec, t, &req, spec, split, local); err != nil {
-					break
-				}
-				for _, p := range ps {
-					parts = append(parts, blockCopy{t.pos, p})
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				first = errors.Join(first, err)
-				cancel()
-				return
-			}
-			total.Merge(local)
-			for _, p := range parts {
-				copies[p.t.TraceID] = append(copies[p.t.TraceID], p)
-			}
-		}()
-	}
-feed:
-	for _, t := range rowGroupTasks(cand) {
-		select {
-		case tasks <- t:
-		case <-ctx.Done():
-			break feed
+	copies, err := s.runGroupTasks(ctx, cand, func() groupWorker {
+		local := store.NewGroupSet(spec)
+		return groupWorker{
+			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
+				var parts []*model.Trace
+				err := t.eachGroup(ctx, file, &req, func(g int) error {
+					ps, err := file.aggregateGroup(g, b.codec, spec, split, local)
+					parts = append(parts, ps...)
+					return err
+				})
+				return parts, err
+			},
+			done: func() { total.Merge(local) },
 		}
-	}
-	close(tasks)
-	wg.Wait()
-	if first != nil {
-		return nil, first
-	}
-	if err := ctx.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	for _, cs := range copies {
@@ -125,29 +73,6 @@ func groupable(f store.Field) bool {
 		return true
 	}
 	return false
-}
-
-func aggregateTask(ctx context.Context, p *pfile, c *codec, t scanTask, req *store.Request, spec *store.AggregateSpec,
-	split map[model.TraceID]bool, gs *store.GroupSet) ([]*model.Trace, error) {
-	var parts []*model.Trace
-	end := len(p.file.RowGroups())
-	if t.to > 0 {
-		end = min(t.to, end)
-	}
-	for g := t.from; g < end; g++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if p.skipGroup(g, req) {
-			continue
-		}
-		ps, err := p.aggregateGroup(g, c, spec, split, gs)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, ps...)
-	}
-	return parts, nil
 }
 
 // aggregateGroup aggregates row group g into gs and returns the built rows

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
@@ -26,12 +25,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 	if err != nil {
 		return store.Count{}, err
 	}
-	var cand []Meta
-	for _, m := range metas {
-		if req.Overlaps(m.timeRange()) {
-			cand = append(cand, m)
-		}
-	}
+	cand := inRange(metas, &req)
 	split, ok, err := s.splitTraces(ctx, cand, &req)
 	if err != nil {
 		return store.Count{}, err
@@ -39,70 +33,24 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 	if !ok { // too many split traces: merge everything
 		return countMerged(s.scanOrdered(ctx, cand, req), req)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu     sync.Mutex
-		total  store.Count
-		first  error
-		wg     sync.WaitGroup
-		copies = map[model.TraceID][]blockCopy{}
-	)
-	tasks := make(chan scanTask, len(cand))
-	for range min(s.Concurrency(), max(len(cand), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var file *pfile
-			filePos := -1
-			for t := range tasks {
-				b := s.block(cand[t.pos])
-				if filePos != t.pos {
-					f, err := b.open(ctx)
-					if err != nil {
-						mu.Lock()
-						first = errors.Join(first, err)
-						mu.Unlock()
-						cancel()
-						return
-					}
-					file, filePos = f, t.pos
-				}
-				c, parts, err := countTask(ctx, file, b.codec, t, &req, split)
-				mu.Lock()
-				for _, p := range parts {
-					copies[p.TraceID] = append(copies[p.TraceID], blockCopy{t.pos, p})
-				}
-				if err != nil {
-					if first == nil {
-						first = err
-					}
-					cancel()
-				}
-				total.Traces += c.Traces
-				total.InspectedTraces += c.InspectedTraces
-				total.InspectedSpans += c.InspectedSpans
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, t := range rowGroupTasks(cand) {
-		select {
-		case tasks <- t:
-		case <-ctx.Done():
-			break feed
+	var total store.Count
+	copies, err := s.runGroupTasks(ctx, cand, func() groupWorker {
+		var local store.Count
+		return groupWorker{
+			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
+				var parts []*model.Trace
+				err := t.eachGroup(ctx, file, &req, func(g int) error {
+					n, ps, err := file.countGroup(g, b.codec, &req, split)
+					local.Add(n)
+					parts = append(parts, ps...)
+					return err
+				})
+				return parts, err
+			},
+			done: func() { total.Add(local) },
 		}
-	}
-	close(tasks)
-	wg.Wait()
-	if first != nil {
-		return store.Count{}, first
-	}
-	if err := ctx.Err(); err != nil {
+	})
+	if err != nil {
 		return store.Count{}, err
 	}
 	merged := make([]*model.Trace, 0, len(copies))
@@ -113,9 +61,7 @@ feed:
 	if err != nil {
 		return store.Count{}, err
 	}
-	total.Traces += c.Traces
-	total.InspectedTraces += c.InspectedTraces
-	total.InspectedSpans += c.InspectedSpans
+	total.Add(c)
 	return total, nil
 }
 
@@ -135,35 +81,6 @@ func countMerged(it store.TraceIterator, req store.Request) (store.Count, error)
 		}
 	}
 	return c, it.Err()
-}
-
-// countTask counts the rows of a task's row groups that pass the filter
-// and overlap the time range; the rows of split traces are built and
-// returned instead.
-func countTask(ctx context.Context, p *pfile, c *codec, t scanTask, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
-	var total store.Count
-	var parts []*model.Trace
-	end := len(p.file.RowGroups())
-	if t.to > 0 {
-		end = min(t.to, end)
-	}
-	for g := t.from; g < end; g++ {
-		if err := ctx.Err(); err != nil {
-			return total, nil, err
-		}
-		if p.skipGroup(g, req) {
-			continue
-		}
-		n, ps, err := p.countGroup(g, c, req, split)
-		if err != nil {
-			return total, nil, err
-		}
-		total.Traces += n.Traces
-		total.InspectedTraces += n.InspectedTraces
-		total.InspectedSpans += n.InspectedSpans
-		parts = append(parts, ps...)
-	}
-	return total, parts, nil
 }
 
 // countGroup counts the passing rows of row group g and builds the rows

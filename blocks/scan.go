@@ -237,18 +237,13 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			return false
 		}
 	}
-	var file *pfile
-	filePos := -1
+	opener := newBlockOpener()
 	for task := range work {
 		pos := task.pos
-		b := s.block(cand[pos])
-		if filePos != pos {
-			f, err := b.open(it.ctx)
-			if err != nil {
-				send(traceBatch{err: err})
-				return
-			}
-			file, filePos = f, pos
+		b, file, err := opener.open(it.ctx, s, cand, pos)
+		if err != nil {
+			send(traceBatch{err: err})
+			return
 		}
 		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split, bi.filter = &req, it.split, true

@@ -333,13 +333,7 @@ func (s *Store) FindTraceBetween(ctx context.Context, id model.TraceID, start, e
 	if err != nil {
 		return nil, err
 	}
-	var cand []Meta
-	for _, m := range metas {
-		if req.Overlaps(m.timeRange()) {
-			cand = append(cand, m)
-		}
-	}
-	t, err := s.findIn(ctx, cand, id, nil)
+	t, err := s.findIn(ctx, inRange(metas, &req), id, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -366,13 +360,7 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 	if err != nil {
 		return nil, err
 	}
-	var cand []Meta
-	for _, m := range metas {
-		start, end := m.timeRange()
-		if req.Overlaps(start, end) {
-			cand = append(cand, m)
-		}
-	}
+	cand := inRange(metas, &req)
 	if len(req.TraceIDs) > 0 {
 		ids := append([]model.TraceID(nil), req.TraceIDs...)
 		sort.Slice(ids, func(i, j int) bool { return model.CompareTraceIDs(ids[i], ids[j]) < 0 })

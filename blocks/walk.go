@@ -17,73 +17,24 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	tasks := make(chan scanTask, len(metas))
-	var (
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if first == nil {
-			first = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	for range s.Concurrency() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Each worker opens its own copy of a block's footer: an
-			// opened file reads one row group at a time.
-			var file *pfile
-			filePos := -1
-			for t := range tasks {
-				b := s.block(metas[t.pos])
-				if filePos != t.pos {
-					f, err := b.open(ctx)
-					if err != nil {
-						fail(err)
-						return
-					}
-					file, filePos = f, t.pos
+	var mu sync.Mutex // fn is called one trace at a time
+	_, err = s.runGroupTasks(ctx, metas, func() groupWorker {
+		return groupWorker{task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
+			it := t.iterator(ctx, b, file)
+			defer it.Close()
+			for it.Next() {
+				mu.Lock()
+				err := ctx.Err() // another worker failed
+				if err == nil {
+					err = fn(b.meta, it.At())
 				}
-				it := t.iterator(ctx, b, file)
-				for it.Next() {
-					mu.Lock()
-					err := first
-					if err == nil {
-						err = fn(b.meta, it.At())
-					}
-					mu.Unlock()
-					if err != nil {
-						it.Close()
-						fail(err)
-						return
-					}
-				}
-				if err := it.Err(); err != nil {
-					fail(err)
-					return
+				mu.Unlock()
+				if err != nil {
+					return nil, err
 				}
 			}
-		}()
-	}
-feed:
-	for _, t := range rowGroupTasks(metas) {
-		select {
-		case tasks <- t:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(tasks)
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err() // the caller's cancellation
-	}
-	return first
+			return nil, it.Err()
+		}}
+	})
+	return err
 }

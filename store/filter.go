@@ -230,3 +230,10 @@ type Count struct {
 	// in the time range and their spans.
 	InspectedTraces, InspectedSpans int
 }
+
+// Add adds o's counts to c.
+func (c *Count) Add(o Count) {
+	c.Traces += o.Traces
+	c.InspectedTraces += o.InspectedTraces
+	c.InspectedSpans += o.InspectedSpans
+}
