@@ -212,8 +212,14 @@ func (gf *groupFilter) trace(c *store.TraceCond) ([]bool, error) {
 	switch c.Op {
 	case store.OpTrue:
 		fillBools(out, true)
-	case store.OpAny:
-		spans, err := gf.span(c.Span)
+	case store.OpAny, store.OpSpanset:
+		var spans []bool
+		var err error
+		if c.Op == store.OpAny {
+			spans, err = gf.span(c.Span)
+		} else {
+			spans, err = gf.spanset(c.Spans)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -231,16 +237,6 @@ func (gf *groupFilter) trace(c *store.TraceCond) ([]bool, error) {
 				return nil, err
 			}
 			combine(out, rows, and)
-		}
-	case store.OpSpanset:
-		spans, err := gf.spanset(c.Spans)
-		if err != nil {
-			return nil, err
-		}
-		for s, ok := range spans {
-			if ok {
-				out[gf.spanRow[s]] = true
-			}
 		}
 	default:
 		return nil, fmt.Errorf("unknown trace condition %d", c.Op)

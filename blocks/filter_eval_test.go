@@ -203,19 +203,7 @@ func TestFilterRows(t *testing.T) {
 				cond := gen.trace(2)
 				// Whole groups and groups cut into batches of a few rows.
 				setBatchSpans(batchSizes[i%len(batchSizes)])
-				want := 0
-				for _, tr := range all {
-					if tr.SpanCount() > 0 && cond.Match(tr) {
-						want++
-					}
-				}
-				cnt, err := c.store.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if cnt.Traces != want {
-					t.Fatalf("filter %d (batches of %d spans): CountTraces %d, Match %d\n%s", i, filterBatchSpans, cnt.Traces, want, describe(cond))
-				}
+				checkCount(t, c.store, all, cond, i)
 				for _, gr := range groups {
 					off, size := gr.p.groupRange(gr.g)
 					if err := gr.p.r.prefetch(off, size); err != nil {
@@ -250,6 +238,25 @@ func TestFilterRows(t *testing.T) {
 				t.Error("no row group was pruned: the pruning is not exercised")
 			}
 		})
+	}
+}
+
+// checkCount holds CountTraces with filter i to the number of traces of
+// all (with spans) that cond.Match passes.
+func checkCount(t *testing.T, st *Store, all []*model.Trace, cond *store.TraceCond, i int) {
+	t.Helper()
+	want := 0
+	for _, tr := range all {
+		if tr.SpanCount() > 0 && cond.Match(tr) {
+			want++
+		}
+	}
+	cnt, err := st.CountTraces(context.Background(), store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cnt.Traces != want {
+		t.Fatalf("filter %d (batches of %d spans): CountTraces %d, Match %d\n%s", i, filterBatchSpans, cnt.Traces, want, describe(cond))
 	}
 }
 
@@ -312,20 +319,7 @@ func TestAggregateSpans(t *testing.T) {
 			for i := range n {
 				setBatchSpans(batchSizes[i%len(batchSizes)])
 				if c.name == "split" { // counts with split traces, whose parts are built and merged
-					cond := gen.trace(2)
-					want := 0
-					for _, tr := range all {
-						if tr.SpanCount() > 0 && cond.Match(tr) {
-							want++
-						}
-					}
-					cnt, err := c.store.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if cnt.Traces != want {
-						t.Fatalf("filter %d (batches of %d spans): CountTraces %d, Match %d\n%s", i, filterBatchSpans, cnt.Traces, want, describe(cond))
-					}
+					checkCount(t, c.store, all, gen.trace(2), i)
 				}
 				spec := &store.AggregateSpec{Slots: 1 + gen.pick(5), Rank: func(t model.TraceID, s model.SpanID) uint64 {
 					return uint64(t[15])<<8 | uint64(s[7]) | uint64(s[6])<<16
