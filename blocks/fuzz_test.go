@@ -1,50 +1,14 @@
 package blocks
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding/thrift"
-	"github.com/parquet-go/parquet-go/format"
-
+	"github.com/tracectl/tracectl/blocks/column/columntest"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
-
-// pagePayloads returns the byte ranges of the page payloads (levels and
-// values, after each page header) of every column chunk of a file.
-func pagePayloads(t testing.TB, data []byte) [][2]int {
-	t.Helper()
-	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][2]int
-	for _, rg := range pf.Metadata().RowGroups {
-		for _, c := range rg.Columns {
-			off := c.MetaData.DataPageOffset
-			if d := c.MetaData.DictionaryPageOffset; d > 0 && d < off {
-				off = d
-			}
-			end := off + c.MetaData.TotalCompressedSize
-			for off < end {
-				br := bytes.NewReader(data[off:end])
-				var h format.PageHeader
-				var proto thrift.CompactProtocol
-				if err := thrift.NewDecoder(proto.NewReader(br)).Decode(&h); err != nil {
-					t.Fatal(err)
-				}
-				start := int(end) - br.Len()
-				out = append(out, [2]int{start, start + int(h.CompressedPageSize)})
-				off = int64(start) + int64(h.CompressedPageSize)
-			}
-		}
-	}
-	return out
-}
 
 // FuzzReadDamagedBlock damages the page payloads (levels, values,
 // dictionaries) of a real block's data.parquet and reads it every way a
@@ -55,9 +19,8 @@ func pagePayloads(t testing.TB, data []byte) [][2]int {
 // seconds to skip a damaged header's giant list; see blocks/column.)
 func FuzzReadDamagedBlock(f *testing.F) {
 	ctx := context.Background()
-	s0, m, data := writtenParquet(f, roundTripTraces(), WriteOptions{DedicatedColumns: []DedicatedColumn{{Name: "instance"}}})
-	_ = s0
-	regions := pagePayloads(f, data)
+	_, m, data := writtenParquet(f, roundTripTraces(), WriteOptions{DedicatedColumns: []DedicatedColumn{{Name: "instance"}}})
+	regions := columntest.PagePayloads(f, data)
 	payload := 0
 	for _, r := range regions {
 		payload += r[1] - r[0]

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding/thrift"
-	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tracectl/tracectl/blocks/column/columntest"
 )
 
 // testRow nests lists two levels deep with required, optional and
@@ -329,37 +329,6 @@ func TestDictionary(t *testing.T) {
 	}
 }
 
-// payloadRegions returns the byte ranges of the page payloads (levels and
-// values, after each page header) of every column chunk of a clean file.
-func payloadRegions(t testing.TB, data []byte) [][2]int {
-	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][2]int
-	for _, rg := range pf.Metadata().RowGroups {
-		for _, c := range rg.Columns {
-			off := c.MetaData.DataPageOffset
-			if d := c.MetaData.DictionaryPageOffset; d > 0 && d < off {
-				off = d
-			}
-			end := off + c.MetaData.TotalCompressedSize
-			for off < end {
-				br := bytes.NewReader(data[off:end])
-				var h format.PageHeader
-				var proto thrift.CompactProtocol
-				if err := thrift.NewDecoder(proto.NewReader(br)).Decode(&h); err != nil {
-					t.Fatal(err)
-				}
-				start := int(end) - br.Len()
-				out = append(out, [2]int{start, start + int(h.CompressedPageSize)})
-				off = int64(start) + int64(h.CompressedPageSize)
-			}
-		}
-	}
-	return out
-}
-
 // FuzzReader damages the levels and values of a small file's pages (page
 // headers and the footer are left intact: parquet-go's thrift decoder can
 // take seconds to skip a damaged header's giant list, see the package
@@ -371,7 +340,7 @@ func FuzzReader(f *testing.F) {
 	_, _ = w.Write(testRows(60))
 	_ = w.Close()
 	data := clean.Bytes()
-	regions := payloadRegions(f, data)
+	regions := columntest.PagePayloads(f, data)
 	payload := 0
 	for _, r := range regions {
 		payload += r[1] - r[0]

@@ -1,0 +1,44 @@
+// Package columntest holds helpers for tests that damage parquet files.
+package columntest
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// PagePayloads returns the byte ranges of the page payloads (levels and
+// values, after each page header) of every column chunk of a clean file,
+// the parts a fuzz test may damage without touching page headers.
+func PagePayloads(t testing.TB, data []byte) [][2]int {
+	t.Helper()
+	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][2]int
+	for _, rg := range pf.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			off := c.MetaData.DataPageOffset
+			if d := c.MetaData.DictionaryPageOffset; d > 0 && d < off {
+				off = d
+			}
+			end := off + c.MetaData.TotalCompressedSize
+			for off < end {
+				br := bytes.NewReader(data[off:end])
+				var h format.PageHeader
+				var proto thrift.CompactProtocol
+				if err := thrift.NewDecoder(proto.NewReader(br)).Decode(&h); err != nil {
+					t.Fatal(err)
+				}
+				start := int(end) - br.Len()
+				out = append(out, [2]int{start, start + int(h.CompressedPageSize)})
+				off = int64(start) + int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return out
+}
