@@ -1,66 +1,21 @@
 package traceql
 
 import (
-	"bufio"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tracectl/tracectl/internal/querycorpus"
 )
 
-// corpusQuery is one query of a testdata corpus file.
-type corpusQuery struct {
-	line  int
-	query string
-}
-
-// readCorpus reads one query per line; "#" lines and blank lines are
-// skipped; lines between two "---" lines form one multi-line query.
-func readCorpus(t testing.TB, name string) []corpusQuery {
+// readCorpus reads a corpus file of testdata.
+func readCorpus(t testing.TB, name string) []querycorpus.Query {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []corpusQuery
-	sc := bufio.NewScanner(f)
-	n := 0
-	var block []string
-	blockStart, inBlock := 0, false
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if line == "---" {
-			if inBlock {
-				out = append(out, corpusQuery{blockStart, strings.Join(block, "\n")})
-				block = nil
-			}
-			inBlock = !inBlock
-			blockStart = n + 1
-			continue
-		}
-		if inBlock {
-			block = append(block, line)
-			continue
-		}
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		out = append(out, corpusQuery{n, line})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if inBlock {
-		t.Fatalf("%s: unterminated --- block", name)
-	}
-	return out
+	return querycorpus.Read(t, filepath.Join("testdata", name))
 }
 
 var ignorePos = cmpopts.IgnoreTypes(PosRange{})
@@ -83,29 +38,29 @@ func checkRoundTrip(t testing.TB, query string, root *RootExpr) {
 
 func TestCorpusValid(t *testing.T) {
 	for _, q := range readCorpus(t, "valid.txt") {
-		root, err := Parse(q.query)
+		root, err := Parse(q.Text)
 		if err != nil {
-			t.Errorf("valid.txt:%d: %q: %v", q.line, q.query, err)
+			t.Errorf("valid.txt:%d: %q: %v", q.Line, q.Text, err)
 			continue
 		}
-		checkRoundTrip(t, q.query, root)
+		checkRoundTrip(t, q.Text, root)
 	}
 }
 
 func TestCorpusCanonical(t *testing.T) {
 	for _, q := range readCorpus(t, "valid_canonical.txt") {
-		i := strings.LastIndex(q.query, " => ")
+		i := strings.LastIndex(q.Text, " => ")
 		if i < 0 {
-			t.Fatalf("valid_canonical.txt:%d: missing \" => \"", q.line)
+			t.Fatalf("valid_canonical.txt:%d: missing \" => \"", q.Line)
 		}
-		in, want := q.query[:i], q.query[i+4:]
+		in, want := q.Text[:i], q.Text[i+4:]
 		root, err := Parse(in)
 		if err != nil {
-			t.Errorf("valid_canonical.txt:%d: %q: %v", q.line, in, err)
+			t.Errorf("valid_canonical.txt:%d: %q: %v", q.Line, in, err)
 			continue
 		}
 		if got := root.String(); got != want {
-			t.Errorf("valid_canonical.txt:%d: %q printed as %q, want %q", q.line, in, got, want)
+			t.Errorf("valid_canonical.txt:%d: %q printed as %q, want %q", q.Line, in, got, want)
 		}
 		checkRoundTrip(t, in, root)
 	}
@@ -121,49 +76,49 @@ func firstError(err error) error {
 
 func TestCorpusParseFails(t *testing.T) {
 	for _, q := range readCorpus(t, "parse_fails.txt") {
-		_, err := ParseOnly(q.query)
+		_, err := ParseOnly(q.Text)
 		var pe *ParseError
 		if !errors.As(err, &pe) {
-			t.Errorf("parse_fails.txt:%d: %q: want *ParseError, got %v", q.line, q.query, err)
+			t.Errorf("parse_fails.txt:%d: %q: want *ParseError, got %v", q.Line, q.Text, err)
 			continue
 		}
-		if pe.Start < 0 || int(pe.Start) > len(q.query) {
-			t.Errorf("parse_fails.txt:%d: %q: error position %d outside the query", q.line, q.query, pe.Start)
+		if pe.Start < 0 || int(pe.Start) > len(q.Text) {
+			t.Errorf("parse_fails.txt:%d: %q: error position %d outside the query", q.Line, q.Text, pe.Start)
 		}
 		if !strings.HasPrefix(pe.Error(), "parse error at line ") {
-			t.Errorf("parse_fails.txt:%d: bad message %q", q.line, pe.Error())
+			t.Errorf("parse_fails.txt:%d: bad message %q", q.Line, pe.Error())
 		}
 	}
 }
 
 func TestCorpusValidateFails(t *testing.T) {
 	for _, q := range readCorpus(t, "validate_fails.txt") {
-		if _, err := ParseOnly(q.query); err != nil {
-			t.Errorf("validate_fails.txt:%d: %q: must parse, got %v", q.line, q.query, err)
+		if _, err := ParseOnly(q.Text); err != nil {
+			t.Errorf("validate_fails.txt:%d: %q: must parse, got %v", q.Line, q.Text, err)
 			continue
 		}
-		_, err := Parse(q.query)
+		_, err := Parse(q.Text)
 		var ve *ValidationError
 		if !errors.As(firstError(err), &ve) {
-			t.Errorf("validate_fails.txt:%d: %q: want *ValidationError, got %v", q.line, q.query, err)
+			t.Errorf("validate_fails.txt:%d: %q: want *ValidationError, got %v", q.Line, q.Text, err)
 		}
 	}
 }
 
 func TestCorpusUnsupported(t *testing.T) {
 	for _, q := range readCorpus(t, "unsupported.txt") {
-		if _, err := ParseOnly(q.query); err != nil {
-			t.Errorf("unsupported.txt:%d: %q: must parse, got %v", q.line, q.query, err)
+		if _, err := ParseOnly(q.Text); err != nil {
+			t.Errorf("unsupported.txt:%d: %q: must parse, got %v", q.Line, q.Text, err)
 			continue
 		}
-		_, err := Parse(q.query)
+		_, err := Parse(q.Text)
 		var ue *UnsupportedError
 		if !errors.As(firstError(err), &ue) {
-			t.Errorf("unsupported.txt:%d: %q: want *UnsupportedError, got %v", q.line, q.query, err)
+			t.Errorf("unsupported.txt:%d: %q: want *UnsupportedError, got %v", q.Line, q.Text, err)
 			continue
 		}
 		if !strings.Contains(err.Error(), "not yet supported") {
-			t.Errorf("unsupported.txt:%d: message %q", q.line, err)
+			t.Errorf("unsupported.txt:%d: message %q", q.Line, err)
 		}
 	}
 }

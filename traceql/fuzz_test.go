@@ -9,7 +9,7 @@ import (
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"valid.txt", "parse_fails.txt", "validate_fails.txt", "unsupported.txt"} {
 		for _, q := range readCorpus(f, name) {
-			f.Add(q.query)
+			f.Add(q.Text)
 		}
 	}
 	f.Fuzz(func(t *testing.T, query string) {

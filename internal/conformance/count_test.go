@@ -1,12 +1,9 @@
 package conformance
 
 import (
-	"bufio"
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +11,7 @@ import (
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/internal/gen"
+	"github.com/tracectl/tracectl/internal/querycorpus"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
@@ -76,29 +74,7 @@ func splitCorpus(t *testing.T) ([]*model.Trace, *blocks.Store) {
 
 func searchQueries(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "traceql", "testdata", "valid.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out, block []string
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "---":
-			if in {
-				out = append(out, strings.Join(block, "\n"))
-				block = nil
-			}
-			in = !in
-		case in:
-			block = append(block, line)
-		case strings.TrimSpace(line) != "" && !strings.HasPrefix(strings.TrimSpace(line), "#"):
-			out = append(out, line)
-		}
-	}
+	out := querycorpus.Texts(t, filepath.Join("..", "..", "traceql", "testdata", "valid.txt"))
 	return append(out,
 		`{ }`, `{ status = error }`, `{ !(status = error) }`, `{ duration > 50ms }`, `{ traceDuration > 500ms }`,
 		`{ resource.service.name = "payments" }`, `{ resource.service.name != "gateway" && kind = server }`,

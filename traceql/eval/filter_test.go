@@ -1,16 +1,14 @@
 package eval
 
 import (
-	"bufio"
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/internal/gen"
+	"github.com/tracectl/tracectl/internal/querycorpus"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/traceql"
@@ -29,36 +27,6 @@ func filterCorpus(t *testing.T) []*model.Trace {
 		ts = append(ts, g.Trace())
 	}
 	return ts
-}
-
-// corpusQueries returns the search queries of traceql/testdata/valid.txt
-// (one per line; blocks between "---" lines are one query).
-func corpusQueries(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "valid.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out, block []string
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "---":
-			if in {
-				out = append(out, strings.Join(block, "\n"))
-				block = nil
-			}
-			in = !in
-		case in:
-			block = append(block, line)
-		case strings.TrimSpace(line) != "" && !strings.HasPrefix(strings.TrimSpace(line), "#"):
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 // filterQueries are hand-picked cases on the corpus's real names.
@@ -94,7 +62,7 @@ var filterQueries = []string{
 // (a source may read the filter's columns whatever the projection).
 func TestFilterIsSuperset(t *testing.T) {
 	traces := filterCorpus(t)
-	queries := append(corpusQueries(t), filterQueries...)
+	queries := append(querycorpus.Texts(t, filepath.Join("..", "testdata", "valid.txt")), filterQueries...)
 	var filters, exact, checked int
 	for _, q := range queries {
 		root, err := traceql.Parse(q)

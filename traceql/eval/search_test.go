@@ -1,13 +1,11 @@
 package eval_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/querycorpus"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store/storetest"
 	"github.com/tracectl/tracectl/traceql/eval"
@@ -238,32 +237,5 @@ func TestValidCorpusDoesNotPanic(t *testing.T) {
 
 func readCorpus(t testing.TB, path string) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out, block []string
-	inBlock := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "---":
-			if inBlock {
-				out = append(out, strings.Join(block, "\n"))
-				block = nil
-			}
-			inBlock = !inBlock
-		case inBlock:
-			block = append(block, line)
-		case strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#"):
-		default:
-			out = append(out, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return querycorpus.Texts(t, path)
 }
