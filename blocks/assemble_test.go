@@ -120,7 +120,6 @@ func assembleGroup(t *testing.T, b *Block, p *pfile, g int, f *store.Fields, bat
 // group of every case, for every projection, batch size and a random
 // selection of rows. Equality is strict: nil and empty slices differ.
 func TestAssemble(t *testing.T) {
-	ctx := context.Background()
 	projections := []*store.Fields{nil}
 	for _, f := range everyFields() {
 		projections = append(projections, &f)
@@ -128,47 +127,58 @@ func TestAssemble(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	for _, c := range assembleCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			metas, err := c.store.Blocks(ctx)
-			if err != nil || len(metas) == 0 {
-				t.Fatalf("blocks: %v %v", metas, err)
-			}
 			groups := 0
-			for _, m := range metas {
-				b := c.store.block(m)
-				p, err := b.open(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for g := range p.file.RowGroups() {
-					groups++
-					for _, f := range projections {
-						want := referenceGroup(t, b, p, g, f)
-						for _, size := range []int{1, 3, 1000} {
-							got := assembleGroup(t, b, p, g, f, size, nil)
-							if d := strictDiff(want, got); d != "" {
-								t.Fatalf("block %s group %d fields %+v batch %d:\n%s", m.BlockID, g, f, size, d)
-							}
-						}
-						sel := make([]bool, len(want))
-						var picked []*model.Trace
-						for i := range sel {
-							if sel[i] = rng.Intn(3) == 0; sel[i] {
-								picked = append(picked, want[i])
-							}
-						}
-						got := assembleGroup(t, b, p, g, f, 4, sel)
-						if len(picked) == 0 && len(got) == 0 {
-							continue
-						}
-						if d := strictDiff(picked, got); d != "" {
-							t.Fatalf("block %s group %d fields %+v, selected rows:\n%s", m.BlockID, g, f, d)
+			blocks := eachRowGroup(t, c.store, func(m Meta, b *Block, p *pfile, g int) {
+				groups++
+				for _, f := range projections {
+					want := referenceGroup(t, b, p, g, f)
+					for _, size := range []int{1, 3, 1000} {
+						got := assembleGroup(t, b, p, g, f, size, nil)
+						if d := strictDiff(want, got); d != "" {
+							t.Fatalf("block %s group %d fields %+v batch %d:\n%s", m.BlockID, g, f, size, d)
 						}
 					}
+					sel := make([]bool, len(want))
+					var picked []*model.Trace
+					for i := range sel {
+						if sel[i] = rng.Intn(3) == 0; sel[i] {
+							picked = append(picked, want[i])
+						}
+					}
+					got := assembleGroup(t, b, p, g, f, 4, sel)
+					if len(picked) == 0 && len(got) == 0 {
+						continue
+					}
+					if d := strictDiff(picked, got); d != "" {
+						t.Fatalf("block %s group %d fields %+v, selected rows:\n%s", m.BlockID, g, f, d)
+					}
 				}
-			}
-			t.Logf("%d blocks, %d row groups", len(metas), groups)
+			})
+			t.Logf("%d blocks, %d row groups", blocks, groups)
 		})
 	}
+}
+
+// eachRowGroup calls f with every row group of every block of st, each
+// block opened once, and returns the number of blocks (at least one).
+func eachRowGroup(t *testing.T, st *Store, f func(m Meta, b *Block, p *pfile, g int)) int {
+	t.Helper()
+	ctx := context.Background()
+	metas, err := st.Blocks(ctx)
+	if err != nil || len(metas) == 0 {
+		t.Fatalf("blocks: %v %v", metas, err)
+	}
+	for _, m := range metas {
+		b := st.block(m)
+		p, err := b.open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for g := range p.file.RowGroups() {
+			f(m, b, p, g)
+		}
+	}
+	return len(metas)
 }
 
 // strictDiff compares traces telling nil from empty slices; doubles compare

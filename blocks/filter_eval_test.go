@@ -165,17 +165,12 @@ func (g *condGen) trace(depth int) *store.TraceCond {
 // of TestAssemble (both layouts, dedicated and static columns, every
 // attribute type, events and links).
 func TestFilterRows(t *testing.T) {
-	ctx := context.Background()
 	n := 400
 	if testing.Short() {
 		n = 60
 	}
 	for _, c := range assembleCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			metas, err := c.store.Blocks(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
 			type group struct {
 				b      *Block
 				p      *pfile
@@ -184,18 +179,11 @@ func TestFilterRows(t *testing.T) {
 			}
 			var groups []group
 			var all []*model.Trace
-			for _, m := range metas {
-				b := c.store.block(m)
-				p, err := b.open(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for g := range p.file.RowGroups() {
-					ts := assembleGroup(t, b, p, g, nil, 1000, nil)
-					groups = append(groups, group{b, p, g, ts})
-					all = append(all, ts...)
-				}
-			}
+			eachRowGroup(t, c.store, func(_ Meta, b *Block, p *pfile, g int) {
+				ts := assembleGroup(t, b, p, g, nil, 1000, nil)
+				groups = append(groups, group{b, p, g, ts})
+				all = append(all, ts...)
+			})
 			gen := newCondGen(int64(len(c.name)), all)
 			passed, pruned := 0, 0
 			defer setBatchSpans(filterBatchSpans)
