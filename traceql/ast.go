@@ -249,6 +249,22 @@ func (o Operator) String() string { return opText[o] }
 // IsComparison reports whether o is = != < <= > >=.
 func (o Operator) IsComparison() bool { return o >= OpEq && o <= OpGTE }
 
+// Mirror returns the comparison that holds with the operands swapped
+// (a < b is b > a); other operators are their own mirror.
+func (o Operator) Mirror() Operator {
+	switch o {
+	case OpLT:
+		return OpGT
+	case OpLTE:
+		return OpGTE
+	case OpGT:
+		return OpLT
+	case OpGTE:
+		return OpLTE
+	}
+	return o
+}
+
 // IsArithmetic reports whether o is + - * / % ^.
 func (o Operator) IsArithmetic() bool { return o >= OpAdd && o <= OpPow }
 

@@ -585,23 +585,9 @@ func (g *qgen) comparison() traceql.Expr {
 	}
 	if g.chance(0.1) {
 		g.feat("literal-left")
-		return bin(mirrorOp(op), lit, lhs)
+		return bin(op.Mirror(), lit, lhs)
 	}
 	return bin(op, lhs, lit)
-}
-
-func mirrorOp(op traceql.Operator) traceql.Operator {
-	switch op {
-	case traceql.OpLT:
-		return traceql.OpGT
-	case traceql.OpLTE:
-		return traceql.OpGTE
-	case traceql.OpGT:
-		return traceql.OpLT
-	case traceql.OpGTE:
-		return traceql.OpLTE
-	}
-	return op
 }
 
 // arith puts arithmetic on the operand and adjusts the literal so that the
@@ -877,7 +863,7 @@ func (g *qgen) scalarFilter() traceql.Stage {
 	}
 	op := []traceql.Operator{traceql.OpEq, traceql.OpNeq, traceql.OpLT, traceql.OpLTE, traceql.OpGT, traceql.OpGTE}[g.weighted(8, 4, 10, 8, 15, 10)]
 	if g.chance(0.1) {
-		return &traceql.ScalarFilter{Op: mirrorOp(op), LHS: lit, RHS: agg}
+		return &traceql.ScalarFilter{Op: op.Mirror(), LHS: lit, RHS: agg}
 	}
 	return &traceql.ScalarFilter{Op: op, LHS: agg, RHS: lit}
 }

@@ -224,7 +224,7 @@ func compare(op traceql.Operator, l, r value) bool {
 	if r.k == kArray && l.k != kArray {
 		// Put the array on the left; mirror ordering operators.
 		l, r = r, l
-		op = mirror(op)
+		op = op.Mirror()
 	}
 	if r.k == kArray {
 		// array vs array (attribute compared with attribute): any pair.
@@ -254,20 +254,6 @@ func compare(op traceql.Operator, l, r value) bool {
 		}
 	}
 	return false
-}
-
-func mirror(op traceql.Operator) traceql.Operator {
-	switch op {
-	case traceql.OpLT:
-		return traceql.OpGT
-	case traceql.OpLTE:
-		return traceql.OpGTE
-	case traceql.OpGT:
-		return traceql.OpLT
-	case traceql.OpGTE:
-		return traceql.OpLTE
-	}
-	return op
 }
 
 // arith applies an arithmetic operator. Non-numeric operands give nil. Int
