@@ -141,34 +141,7 @@ func Relate(rel Relation, mode RelationMode, spans []NestedSpan, l, r []bool) []
 			rs = append(rs, s)
 		}
 	}
-	var rSel, lSel []bool
-	switch rel {
-	case RelDescendant:
-		rSel = HasAncestorIn(rs, ls)
-		if mode == RelUnion {
-			lSel = HasDescendantIn(ls, rs)
-		}
-	case RelAncestor:
-		rSel = HasDescendantIn(rs, ls)
-		if mode == RelUnion {
-			lSel = HasAncestorIn(ls, rs)
-		}
-	case RelChild:
-		rSel = ParentIn(rs, ls)
-		if mode == RelUnion {
-			lSel = IsParentOf(ls, rs)
-		}
-	case RelParent:
-		rSel = IsParentOf(rs, ls)
-		if mode == RelUnion {
-			lSel = ParentIn(ls, rs)
-		}
-	case RelSibling:
-		rSel = SiblingIn(rs, ls)
-		if mode == RelUnion {
-			lSel = SiblingIn(ls, rs)
-		}
-	}
+	rSel, lSel := RelationSelect(rel, mode, ls, rs)
 	out := make([]bool, len(spans))
 	for i, s := range rs {
 		if rSel[i] != (mode == RelNot) {
@@ -181,6 +154,43 @@ func Relate(rel Relation, mode RelationMode, spans []NestedSpan, l, r []bool) []
 		}
 	}
 	return out
+}
+
+// RelationSelect applies a relation between the spans ls (left operand)
+// and rs (right operand) of one trace: rSel says which of rs stand in the
+// relation to some span of ls; with RelUnion, lSel says which of ls stand
+// in it to some span of rs (nil otherwise). RelNot is left to the caller
+// (it keeps the rs that rSel rejects).
+func RelationSelect(rel Relation, mode RelationMode, ls, rs []NestedSpan) (rSel, lSel []bool) {
+	union := mode == RelUnion
+	switch rel {
+	case RelDescendant:
+		rSel = HasAncestorIn(rs, ls)
+		if union {
+			lSel = HasDescendantIn(ls, rs)
+		}
+	case RelAncestor:
+		rSel = HasDescendantIn(rs, ls)
+		if union {
+			lSel = HasAncestorIn(ls, rs)
+		}
+	case RelChild:
+		rSel = ParentIn(rs, ls)
+		if union {
+			lSel = IsParentOf(ls, rs)
+		}
+	case RelParent:
+		rSel = IsParentOf(rs, ls)
+		if union {
+			lSel = ParentIn(ls, rs)
+		}
+	case RelSibling:
+		rSel = SiblingIn(rs, ls)
+		if union {
+			lSel = SiblingIn(ls, rs)
+		}
+	}
+	return rSel, lSel
 }
 
 // NestedSpan is a span's place in its trace's nested set: Left and Right

@@ -31,35 +31,7 @@ func structural(op traceql.Operator, l, r []*span) []*span {
 		}
 		return out
 	}
-	ln, rn := nested(l), nested(r)
-	var rSel, lSel []bool
-	switch rel {
-	case store.RelDescendant:
-		rSel = store.HasAncestorIn(rn, ln)
-		if mode == store.RelUnion {
-			lSel = store.HasDescendantIn(ln, rn)
-		}
-	case store.RelAncestor:
-		rSel = store.HasDescendantIn(rn, ln)
-		if mode == store.RelUnion {
-			lSel = store.HasAncestorIn(ln, rn)
-		}
-	case store.RelChild:
-		rSel = store.ParentIn(rn, ln)
-		if mode == store.RelUnion {
-			lSel = store.IsParentOf(ln, rn)
-		}
-	case store.RelParent:
-		rSel = store.IsParentOf(rn, ln)
-		if mode == store.RelUnion {
-			lSel = store.ParentIn(ln, rn)
-		}
-	case store.RelSibling:
-		rSel = store.SiblingIn(rn, ln)
-		if mode == store.RelUnion {
-			lSel = store.SiblingIn(ln, rn)
-		}
-	}
+	rSel, lSel := store.RelationSelect(rel, mode, nested(l), nested(r))
 	var out []*span
 	for i, s := range r {
 		if rSel[i] != (mode == store.RelNot) {
