@@ -47,11 +47,7 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 		add(a.key, a.isArray, a.valueType, a.str, a.ints, a.doubles, a.bools, a.unsupported)
 	}
 	add(l.start)
-	var span func(s *store.SpanCond)
-	span = func(s *store.SpanCond) {
-		for _, a := range s.Args {
-			span(a)
-		}
+	cond.Visit(func(s *store.SpanCond) {
 		if s.Op != store.OpTest {
 			return
 		}
@@ -83,32 +79,11 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 		case store.FieldLinkAttr:
 			addAttrs(l.linkAttrs)
 		}
-	}
-	var set func(e *store.SpansetExpr)
-	set = func(e *store.SpansetExpr) {
-		if e == nil {
-			return
-		}
-		if e.Cond != nil {
-			span(e.Cond)
-		}
+	}, func(e *store.SpansetExpr) {
 		if e.Op == store.SpansRelation {
 			add(l.nestedLeft, l.nestedRight, l.parentID)
 		}
-		set(e.L)
-		set(e.R)
-	}
-	var trace func(t *store.TraceCond)
-	trace = func(t *store.TraceCond) {
-		if t.Span != nil {
-			span(t.Span)
-		}
-		set(t.Spans)
-		for _, a := range t.Args {
-			trace(a)
-		}
-	}
-	trace(cond)
+	})
 	return cols
 }
 

@@ -168,14 +168,40 @@ func (c *SpanCond) test(t *model.Trace, r model.SpanRef) bool {
 	return c.Test(v, ok)
 }
 
-// Fields returns the parts of spans a source needs to evaluate c.
-func (c *TraceCond) Fields() Fields {
-	var f Fields
+// Visit calls span with every span condition in c (the arguments of
+// And, Or and Not included) and spanset with every spanset expression.
+func (c *TraceCond) Visit(span func(*SpanCond), spanset func(*SpansetExpr)) {
 	var walk func(s *SpanCond)
 	walk = func(s *SpanCond) {
 		if s == nil {
 			return
 		}
+		span(s)
+		for _, a := range s.Args {
+			walk(a)
+		}
+	}
+	var set func(e *SpansetExpr)
+	set = func(e *SpansetExpr) {
+		if e == nil {
+			return
+		}
+		spanset(e)
+		walk(e.Cond)
+		set(e.L)
+		set(e.R)
+	}
+	walk(c.Span)
+	set(c.Spans)
+	for _, a := range c.Args {
+		a.Visit(span, spanset)
+	}
+}
+
+// Fields returns the parts of spans a source needs to evaluate c.
+func (c *TraceCond) Fields() Fields {
+	var f Fields
+	c.Visit(func(s *SpanCond) {
 		switch s.Field.Kind {
 		case FieldSpanAttr:
 			f.SpanAttributes = true
@@ -188,28 +214,7 @@ func (c *TraceCond) Fields() Fields {
 		case FieldLinkAttr:
 			f.Links = true
 		}
-		for _, a := range s.Args {
-			walk(a)
-		}
-	}
-	var set func(e *SpansetExpr)
-	set = func(e *SpansetExpr) {
-		if e == nil {
-			return
-		}
-		walk(e.Cond)
-		set(e.L)
-		set(e.R)
-	}
-	var trace func(t *TraceCond)
-	trace = func(t *TraceCond) {
-		walk(t.Span)
-		set(t.Spans)
-		for _, a := range t.Args {
-			trace(a)
-		}
-	}
-	trace(c)
+	}, func(*SpansetExpr) {})
 	return f
 }
 
