@@ -103,7 +103,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	var asm *groupAssembler
 	if hasSplit {
 		if err := p.markSplit(g, isSplit, split); err != nil {
-			return nil, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+			return nil, p.groupErr(g, err)
 		}
 		asm = newGroupAssembler(p, g, c, nil)
 		defer asm.close()

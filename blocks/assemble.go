@@ -267,7 +267,7 @@ func skipRows(readers []*column.Reader, cur int64, n int) error {
 }
 
 func (a *groupAssembler) wrap(err error) error {
-	return fmt.Errorf("%s: row group %d: %w", a.file.r.key, a.group, err)
+	return a.file.groupErr(a.group, err)
 }
 
 // times reads the trace start and end of the next n rows.

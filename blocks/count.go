@@ -3,7 +3,6 @@ package blocks
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
@@ -109,7 +108,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	var asm *groupAssembler
 	if hasSplit {
 		if err := p.markSplit(g, isSplit, split); err != nil {
-			return store.Count{}, nil, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+			return store.Count{}, nil, p.groupErr(g, err)
 		}
 		asm = newGroupAssembler(p, g, c, nil)
 		defer asm.close()
@@ -120,14 +119,14 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	var parts []*model.Trace
 	err := gr.batches(c, func(gf *groupFilter) error {
 		if err := gf.structure(); err != nil {
-			return gf.wrap(err)
+			return gf.p.groupErr(g, err)
 		}
 		rows, err := gf.trace(cond)
 		if err == nil {
 			err = gf.durations()
 		}
 		if err != nil {
-			return gf.wrap(err)
+			return gf.p.groupErr(g, err)
 		}
 		split := isSplit[gf.row0 : gf.row0+int64(gf.nrows)]
 		if asm != nil {
@@ -237,7 +236,6 @@ func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*mode
 	}
 	defer p.r.release()
 	nrows := int(p.file.RowGroups()[g].NumRows())
-	wrap := func(err error) error { return fmt.Errorf("%s: row group %d: %w", p.r.key, g, err) }
 	spans := make([]int, nrows)
 	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.start.Index], l.start.Leaf)
 	d3 := l.start.DefAt[depthSpan-1]
@@ -256,7 +254,7 @@ func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*mode
 	err := w.finish(nrows)
 	r.Close()
 	if err != nil {
-		return store.Count{}, nil, wrap(err)
+		return store.Count{}, nil, p.groupErr(g, err)
 	}
 	cols := make([][]uint64, 3)
 	for i, leaf := range []leaf{l.traceStart, l.traceEnd, l.traceDuration} {
@@ -265,7 +263,7 @@ func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*mode
 		err := fill(r, nrows, nil, 0, cols[i], getUint64)
 		r.Close()
 		if err != nil {
-			return store.Count{}, nil, wrap(err)
+			return store.Count{}, nil, p.groupErr(g, err)
 		}
 	}
 	var n store.Count

@@ -119,7 +119,7 @@ func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond) (rows []bool,
 }
 
 func (gf *groupFilter) wrap(err error) error {
-	return fmt.Errorf("%s: row group %d: %w", gf.p.r.key, gf.g, err)
+	return gf.p.groupErr(gf.g, err)
 }
 
 // reader returns a reader of column l at the batch's first row.

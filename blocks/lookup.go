@@ -114,7 +114,7 @@ func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bo
 	rg := p.file.RowGroups()[g]
 	idx, err := findRowIndex(rg, id)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+		return nil, false, p.groupErr(g, err)
 	}
 	if idx < 0 {
 		return nil, false, nil
@@ -155,7 +155,7 @@ func (p *pfile) groupIDs(g int) ([]model.TraceID, error) {
 		return true
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+		return nil, p.groupErr(g, err)
 	}
 	return ids, nil
 }

@@ -1,7 +1,6 @@
 package blocks
 
 import (
-	"fmt"
 	"io"
 	"sort"
 
@@ -94,7 +93,7 @@ func (g *groupRows) next() (*pqTrace, error) {
 		if err == io.EOF || (err == nil && n == 0) {
 			g.done = true
 		} else if err != nil {
-			return nil, fmt.Errorf("%s: row group %d: %w", g.p.r.key, g.index, err)
+			return nil, g.p.groupErr(g.index, err)
 		}
 	}
 	g.pos++
