@@ -122,3 +122,23 @@ func listKeys(t testing.TB, b *blob.Bucket, prefix string) []string {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// readGroup decodes every row of row group i with the row reader.
+func (p *pfile) readGroup(i int) ([]pqTrace, error) {
+	g, err := p.openGroup(i, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer g.close()
+	var rows []pqTrace
+	for {
+		r, err := g.next()
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return rows, nil
+		}
+		rows = append(rows, *r)
+	}
+}

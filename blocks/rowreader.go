@@ -2,7 +2,6 @@ package blocks
 
 import (
 	"io"
-	"sort"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -46,26 +45,6 @@ func (p *pfile) openGroupSchema(i int, schema *parquet.Schema) (*groupRows, erro
 		return nil, err
 	}
 	return p.newGroupRows(i, schema), nil
-}
-
-// streamGroup is openGroupSchema without the prefetch: column chunks are
-// read a window at a time as decoding reaches them (blobReaderAt.stream),
-// for readers that hold a row group of many blocks at once.
-func (p *pfile) streamGroup(i int, schema *parquet.Schema) *groupRows {
-	cols := p.columnsOf(schema)
-	if cols == nil {
-		cols = make([]int, len(p.file.Metadata().RowGroups[i].Columns))
-		for c := range cols {
-			cols[c] = c
-		}
-	}
-	chunks := make([]byteRange, 0, len(cols))
-	for _, c := range cols {
-		chunks = append(chunks, p.chunkRange(i, c))
-	}
-	sort.Slice(chunks, func(a, b int) bool { return chunks[a].off < chunks[b].off })
-	p.r.stream(chunks)
-	return p.newGroupRows(i, schema)
 }
 
 func (p *pfile) newGroupRows(i int, schema *parquet.Schema) *groupRows {
@@ -125,24 +104,4 @@ func (g *groupRows) close() {
 	}
 	g.p.r.release()
 	g.buf, g.lbuf = nil, nil
-}
-
-// readGroup decodes every row of row group i (tests and small groups).
-func (p *pfile) readGroup(i int) ([]pqTrace, error) {
-	g, err := p.openGroup(i, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer g.close()
-	var rows []pqTrace
-	for {
-		r, err := g.next()
-		if err != nil {
-			return nil, err
-		}
-		if r == nil {
-			return rows, nil
-		}
-		rows = append(rows, *r)
-	}
 }

@@ -36,8 +36,9 @@ func TestStreamedMerge(t *testing.T) {
 		s.SetConcurrency(0)
 	}
 
-	// The reader keeps at most one window per column chunk, each at most
-	// streamWindow bytes (reads longer than a window excepted).
+	// The column assembler's reader keeps at most one window per column
+	// chunk, each at most streamWindow bytes (reads longer than a window
+	// excepted).
 	streamWindow = 4 << 10
 	s := splitTraceStore(t)
 	metas, _ := s.Blocks(ctx)
@@ -46,18 +47,19 @@ func TestStreamedMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := f.streamGroup(0, projectedSchema(f.layout, nil))
-	defer rows.close()
+	if err := f.loadChunks(0, assemblerColumns(f.leaves, nil)); err != nil {
+		t.Fatal(err)
+	}
+	defer f.r.release()
+	a := newGroupAssembler(f, 0, b.codec, nil)
+	defer a.close()
 	maxWin, n := 0, 0
-	for {
-		row, err := rows.next()
+	for a.remaining() > 0 {
+		ts, err := a.read(1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if row == nil {
-			break
-		}
-		n++
+		n += len(ts)
 		for _, w := range f.r.cwins {
 			maxWin = max(maxWin, len(w.buf))
 		}
