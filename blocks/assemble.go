@@ -135,23 +135,7 @@ func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembl
 	}
 	a.nrows = p.file.RowGroups()[g].NumRows()
 	l := p.leaves
-	open := func(x leaf) *column.Reader {
-		if !x.ok {
-			return nil
-		}
-		r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[x.Index], x.Leaf)
-		a.readers = append(a.readers, r)
-		return r
-	}
-	openAttrs := func(x attrLeaves) *attrReaders {
-		if !x.key.ok {
-			return nil
-		}
-		x = p.readable(g, x)
-		return &attrReaders{key: open(x.key), isArray: open(x.isArray), valueType: open(x.valueType),
-			str: open(x.str), ints: open(x.ints), doubles: open(x.doubles), bools: open(x.bools),
-			unsupported: open(x.unsupported), depth: x.depth}
-	}
+	open, openAttrs := a.open, a.openAttrs
 	r := &a.rd
 	r.traceID = open(l.traceID)
 	if l.traceStart.ok && l.traceEnd.ok {
@@ -207,6 +191,29 @@ func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembl
 		}
 	}
 	return a
+}
+
+// open returns a reader on leaf x of the assembler's row group, nil when
+// the file lacks it.
+func (a *groupAssembler) open(x leaf) *column.Reader {
+	if !x.ok {
+		return nil
+	}
+	r := column.NewReader(a.file.file.RowGroups()[a.group].ColumnChunks()[x.Index], x.Leaf)
+	a.readers = append(a.readers, r)
+	return r
+}
+
+// openAttrs returns readers on an attribute group's columns (those the
+// row group holds values in), nil when the file lacks the group.
+func (a *groupAssembler) openAttrs(x attrLeaves) *attrReaders {
+	if !x.key.ok {
+		return nil
+	}
+	x = a.file.readable(a.group, x)
+	return &attrReaders{key: a.open(x.key), isArray: a.open(x.isArray), valueType: a.open(x.valueType),
+		str: a.open(x.str), ints: a.open(x.ints), doubles: a.open(x.doubles), bools: a.open(x.bools),
+		unsupported: a.open(x.unsupported), depth: x.depth}
 }
 
 // close releases every reader.

@@ -73,9 +73,17 @@ func FuzzReadDamagedBlock(f *testing.F) {
 		_, err = s.AggregateSpans(ctx, store.Request{}, &store.AggregateSpec{Slots: 1, Slot: func(uint64) int { return 0 },
 			GroupBy: []store.Field{{Kind: store.FieldResourceAttr, Name: "service.name"}}})
 		check("aggregate", err)
+		_, err = s.ScanTexts(ctx, func() TextSink { return everySink{} })
+		check("texts", err)
 		_, err = s.FindTrace(ctx, roundTripTraces()[0].TraceID)
 		if err != nil && !strings.Contains(err.Error(), "not found") {
 			check("lookup", err)
 		}
 	})
 }
+
+// everySink is a TextSink that wants every value and keeps none.
+type everySink struct{}
+
+func (everySink) Group(int, int)                                   {}
+func (everySink) Value(string, string, model.Value, int, int) bool { return true }

@@ -8,14 +8,6 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// TraceIterator is the iterator Scan reads (store.TraceIterator has this
-// shape; redact does not import store).
-type TraceIterator interface {
-	Next() bool
-	At() *model.Trace
-	Err() error
-}
-
 // Finding is personal data one detector found in one place.
 type Finding struct {
 	// Where is resource, scope, span, event, link (attributes), or
@@ -41,40 +33,41 @@ type ScanReport struct {
 	Findings []Finding `json:"findings"`
 }
 
-// Scanner runs detectors over traces and collects findings.
+// Scanner runs detectors over traces and collects findings. It takes
+// whole traces (Add) or values read from columns (Group and Value, the
+// blocks.TextSink methods); scanners of disjoint data combine with Merge.
 type Scanner struct {
 	dets  []*Detector
 	rep   ScanReport
 	index map[findingKey]int
-	seen  map[findingKey]*model.Span // last span counted, per finding
+	// seen marks the spans counted per finding in the current group: a
+	// span counts once per finding however many of its values match.
+	seen  map[spanFinding]uint64
+	group uint64
 	// found caches every detector's matches per distinct text: attribute
 	// values repeat across spans, detectors are regular expressions.
 	found map[string][][]span
 }
 
 // maxFoundCache bounds the texts whose matches a Scanner remembers.
-const maxFoundCache = 1 << 17
+const maxFoundCache = 1 << 14
 
 type findingKey struct{ where, key, detector string }
 
+type spanFinding struct{ finding, span int }
+
 // NewScanner returns a scanner with the given detectors.
 func NewScanner(dets []*Detector) *Scanner {
-	return &Scanner{dets: dets, index: map[findingKey]int{}, seen: map[findingKey]*model.Span{}, found: map[string][][]span{}}
-}
-
-// Scan reads every trace of it and returns the findings.
-func Scan(it TraceIterator, dets []*Detector) (ScanReport, error) {
-	s := NewScanner(dets)
-	for it.Next() {
-		s.Add(it.At())
-	}
-	return s.Report(), it.Err()
+	return &Scanner{dets: dets, index: map[findingKey]int{}, seen: map[spanFinding]uint64{}, found: map[string][][]span{}}
 }
 
 // Report returns the findings so far, sorted by where, key and detector.
 func (s *Scanner) Report() ScanReport {
 	r := s.rep
 	r.Findings = append([]Finding(nil), s.rep.Findings...)
+	for i := range r.Findings {
+		r.Findings[i].Examples = slices.Clone(r.Findings[i].Examples)
+	}
 	sort.Slice(r.Findings, func(i, j int) bool {
 		a, b := r.Findings[i], r.Findings[j]
 		if a.Where != b.Where {
@@ -88,60 +81,97 @@ func (s *Scanner) Report() ScanReport {
 	return r
 }
 
+// Merge adds what o found to s (o scanned other data).
+func (s *Scanner) Merge(o *Scanner) {
+	s.rep.Traces += o.rep.Traces
+	s.rep.Spans += o.rep.Spans
+	for _, of := range o.rep.Findings {
+		f := s.finding(findingKey{of.Where, of.Key, of.Detector})
+		f.Spans += of.Spans
+		f.Matches += of.Matches
+		for _, x := range of.Examples {
+			f.Examples = addExample(f.Examples, x)
+		}
+	}
+}
+
 // Add scans one trace: every attribute (nested values too), span and
 // event names and status messages.
 func (s *Scanner) Add(t *model.Trace) {
-	s.rep.Traces++
+	spans := 0
+	for i := range t.ResourceSpans {
+		for j := range t.ResourceSpans[i].ScopeSpans {
+			spans += len(t.ResourceSpans[i].ScopeSpans[j].Spans)
+		}
+	}
+	s.Group(1, spans)
+	k := 0 // the span's number in the trace
 	for i := range t.ResourceSpans {
 		rs := &t.ResourceSpans[i]
 		n := 0
 		for j := range rs.ScopeSpans {
 			n += len(rs.ScopeSpans[j].Spans)
 		}
-		s.attrs("resource", "", rs.Resource.Attributes, nil, n)
+		s.attrs("resource", "", rs.Resource.Attributes, -1, n)
 		for j := range rs.ScopeSpans {
 			ss := &rs.ScopeSpans[j]
-			s.attrs("scope", "", ss.Scope.Attributes, nil, len(ss.Spans))
-			for k := range ss.Spans {
-				sp := &ss.Spans[k]
-				s.rep.Spans++
-				s.attrs("span", "", sp.Attributes, sp, 1)
-				s.text("span_name", "", sp.Name, sp, 1)
-				s.text("status_message", "", sp.Status.Message, sp, 1)
+			s.attrs("scope", "", ss.Scope.Attributes, -1, len(ss.Spans))
+			for _, sp := range ss.Spans {
+				s.attrs("span", "", sp.Attributes, k, 1)
+				s.text("span_name", "", sp.Name, k, 1)
+				s.text("status_message", "", sp.Status.Message, k, 1)
 				for e := range sp.Events {
-					s.attrs("event", "", sp.Events[e].Attributes, sp, 1)
-					s.text("event_name", "", sp.Events[e].Name, sp, 1)
+					s.attrs("event", "", sp.Events[e].Attributes, k, 1)
+					s.text("event_name", "", sp.Events[e].Name, k, 1)
 				}
 				for l := range sp.Links {
-					s.attrs("link", "", sp.Links[l].Attributes, sp, 1)
+					s.attrs("link", "", sp.Links[l].Attributes, k, 1)
 				}
+				k++
 			}
 		}
 	}
 }
 
-func (s *Scanner) attrs(where, prefix string, attrs []model.Attribute, sp *model.Span, spans int) {
-	for i := range attrs {
-		s.value(where, prefix+attrs[i].Key, attrs[i].Value, sp, spans)
-	}
+// Group starts the next traces and spans of the data: the span numbers
+// Value gets count from 0 again.
+func (s *Scanner) Group(traces, spans int) {
+	s.rep.Traces += traces
+	s.rep.Spans += spans
+	s.group++
 }
 
-func (s *Scanner) value(where, key string, v model.Value, sp *model.Span, spans int) {
+// Value scans v, found at where under key (see Finding). span numbers
+// its span in the current group; -1 (resource and scope values) stands
+// for spans spans, counted for every value that matches. It reports
+// whether a detector matched v.
+func (s *Scanner) Value(where, key string, v model.Value, span, spans int) bool {
 	switch v.Type {
 	case model.ValueString:
-		s.text(where, key, v.Str, sp, spans)
+		return s.text(where, key, v.Str, span, spans)
 	case model.ValueArray:
+		found := false
 		for _, e := range v.Array() {
-			s.value(where, key, e, sp, spans)
+			found = s.Value(where, key, e, span, spans) || found
 		}
+		return found
 	case model.ValueMap:
-		s.attrs(where, key+".", v.Map(), sp, spans)
+		return s.attrs(where, key+".", v.Map(), span, spans)
 	}
+	return false
 }
 
-func (s *Scanner) text(where, key, text string, sp *model.Span, spans int) {
+func (s *Scanner) attrs(where, prefix string, attrs []model.Attribute, span, spans int) bool {
+	found := false
+	for i := range attrs {
+		found = s.Value(where, prefix+attrs[i].Key, attrs[i].Value, span, spans) || found
+	}
+	return found
+}
+
+func (s *Scanner) text(where, key, text string, at, spans int) bool {
 	if text == "" {
-		return
+		return false
 	}
 	found, ok := s.found[text]
 	if !ok {
@@ -161,32 +191,42 @@ func (s *Scanner) text(where, key, text string, sp *model.Span, spans int) {
 		}
 	}
 	if found == nil {
-		return
+		return false
 	}
 	for di, d := range s.dets {
 		ms := found[di]
 		if len(ms) == 0 {
 			continue
 		}
-		fk := findingKey{where, key, d.Name}
-		i, ok := s.index[fk]
-		if !ok {
-			i = len(s.rep.Findings)
-			s.index[fk] = i
-			s.rep.Findings = append(s.rep.Findings, Finding{Where: where, Key: key, Detector: d.Name})
-		}
-		f := &s.rep.Findings[i]
-		// Count a span once per finding even if several of its values
-		// (array elements, events) match.
-		if sp == nil || s.seen[fk] != sp {
+		fi := s.findingIndex(findingKey{where, key, d.Name})
+		f := &s.rep.Findings[fi]
+		if at < 0 {
 			f.Spans += spans
-			s.seen[fk] = sp
+		} else if sf := (spanFinding{fi, at}); s.seen[sf] != s.group {
+			f.Spans += spans
+			s.seen[sf] = s.group
 		}
 		f.Matches += len(ms)
 		for _, m := range ms {
 			f.Examples = addExample(f.Examples, MaskExample(text[m.start:m.end]))
 		}
 	}
+	return true
+}
+
+// finding returns the finding of k, added if new.
+func (s *Scanner) finding(k findingKey) *Finding {
+	return &s.rep.Findings[s.findingIndex(k)]
+}
+
+func (s *Scanner) findingIndex(k findingKey) int {
+	i, ok := s.index[k]
+	if !ok {
+		i = len(s.rep.Findings)
+		s.index[k] = i
+		s.rep.Findings = append(s.rep.Findings, Finding{Where: k.where, Key: k.key, Detector: k.detector})
+	}
+	return i
 }
 
 // addExample keeps the maxSamples smallest distinct examples, sorted, so

@@ -198,14 +198,18 @@ func runScan(cmd *cobra.Command, g *globals, o *scanOptions) error {
 		return err
 	}
 	defer closeFn()
-	sc := redact.NewScanner(dets)
-	nblocks := map[string]bool{}
-	if err := st.Walk(ctx, func(m blocks.Meta, t *model.Trace) error {
-		nblocks[m.BlockID.String()] = true
-		sc.Add(t)
-		return ctx.Err()
-	}); err != nil {
+	var scanners []*redact.Scanner
+	nblocks, err := st.ScanTexts(ctx, func() blocks.TextSink {
+		sc := redact.NewScanner(dets)
+		scanners = append(scanners, sc)
+		return sc
+	})
+	if err != nil {
 		return err
+	}
+	sc := redact.NewScanner(dets)
+	for _, o := range scanners {
+		sc.Merge(o)
 	}
 	rep := sc.Report()
 	if o.output.value == "json" {
@@ -226,7 +230,7 @@ func runScan(cmd *cobra.Command, g *globals, o *scanOptions) error {
 			}
 		}
 	}
-	fmt.Fprintf(g.io.Err, "scan: %d blocks, %d traces, %d spans checked with %d detectors\n", len(nblocks), rep.Traces, rep.Spans, len(dets))
+	fmt.Fprintf(g.io.Err, "scan: %d blocks, %d traces, %d spans checked with %d detectors\n", nblocks, rep.Traces, rep.Spans, len(dets))
 	if orphans, err := st.Orphans(ctx); err == nil && len(orphans) > 0 {
 		fmt.Fprintf(g.io.Err, "scan: %d orphan folders (interrupted writes or deletes) were not scanned; see blocks verify\n", len(orphans))
 	}
