@@ -92,7 +92,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	}
 	var later []int
 	if hasSplit {
-		later = assemblerColumns(p.leaves, nil)
+		later = assemblerColumns(p.leaves, c, projection{})
 	}
 	if err := p.loadChunks(g, cols, later); err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 		if err := p.markSplit(g, isSplit, split); err != nil {
 			return nil, p.groupErr(g, err)
 		}
-		asm = newGroupAssembler(p, g, c, nil)
+		asm = newGroupAssembler(p, g, c, projection{})
 		defer asm.close()
 	}
 	gr := newGroupReaders(p, g)

@@ -22,6 +22,8 @@ type groupAssembler struct {
 	layout layout
 	fields store.Fields
 	full   bool // no projection: TraceState too
+	// keys, when not nil, are the only attribute keys built.
+	keys map[string]bool
 
 	// req, when it has a time range, drops rows whose trace start and
 	// end (the row's StartTimeUnixNano and EndTimeUnixNano) miss it,
@@ -74,8 +76,35 @@ type attrReaders struct {
 	depth                     int
 }
 
+// projection says what an assembler builds: the parts of spans (fields,
+// nil: all) and, when keys is not nil, only the attributes with those keys.
+type projection struct {
+	fields *store.Fields
+	keys   map[string]bool
+}
+
+// projectionOf returns the projection req asks for (nil: everything);
+// service.name is always among the keys.
+func projectionOf(req *store.Request) projection {
+	if req == nil {
+		return projection{}
+	}
+	pr := projection{fields: req.Fields}
+	if req.AttributeKeys != nil {
+		pr.keys = map[string]bool{model.ServiceNameKey: true}
+		for _, k := range req.AttributeKeys {
+			pr.keys[k] = true
+		}
+	}
+	return pr
+}
+
+// wants reports whether the projection builds attributes keyed key.
+func (pr projection) wants(key string) bool { return pr.keys == nil || pr.keys[key] }
+
 // assemblerColumns lists the file columns a projection reads.
-func assemblerColumns(l *fileLeaves, f *store.Fields) []int {
+func assemblerColumns(l *fileLeaves, c *codec, pr projection) []int {
+	f := pr.fields
 	var cols []int
 	add := func(ls ...leaf) {
 		for _, x := range ls {
@@ -98,10 +127,19 @@ func assemblerColumns(l *fileLeaves, f *store.Fields) []int {
 	if full {
 		add(l.traceState)
 	}
+	// addIf adds the columns holding one attribute each (static and
+	// dedicated columns) whose key the projection wants.
+	addIf := func(ls []leaf, keys []string) {
+		for i, x := range ls {
+			if keys[i] != "" && pr.wants(keys[i]) {
+				add(x)
+			}
+		}
+	}
 	if fields.ResourceAttributes {
 		add(l.resDropped)
-		add(l.resStatic[:]...)
-		add(l.resDedicated[:]...)
+		addIf(l.resStatic[:], resourceStatic[:])
+		addIf(l.resDedicated[:], c.resNames[:])
 		addAttrs(l.resAttrs)
 	}
 	if fields.ScopeAttributes {
@@ -109,8 +147,9 @@ func assemblerColumns(l *fileLeaves, f *store.Fields) []int {
 		addAttrs(l.scopeAttrs)
 	}
 	if fields.SpanAttributes {
-		add(l.spanDropped, l.httpMethod, l.httpURL, l.httpStatus)
-		add(l.spanDedicated[:]...)
+		add(l.spanDropped)
+		addIf([]leaf{l.httpMethod, l.httpURL, l.httpStatus}, []string{keyHTTPMethod, keyHTTPURL, keyHTTPStatusCode})
+		addIf(l.spanDedicated[:], c.spanNames[:])
 		addAttrs(l.spanAttrs)
 	}
 	if fields.Events {
@@ -125,11 +164,12 @@ func assemblerColumns(l *fileLeaves, f *store.Fields) []int {
 }
 
 // newGroupAssembler opens readers on row group g of p for the projection
-// f (nil: everything). The column chunks must already be readable through
-// p.r (prefetched or streamed).
-func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembler {
+// pr. The column chunks must already be readable through p.r (prefetched
+// or streamed).
+func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler {
+	f := pr.fields
 	a := &groupAssembler{file: p, group: g, codec: c, leaves: p.leaves, layout: p.layout,
-		full: f == nil || *f == store.AllFields, fields: store.AllFields}
+		full: f == nil || *f == store.AllFields, fields: store.AllFields, keys: pr.keys}
 	if f != nil {
 		a.fields = *f
 	}
@@ -151,11 +191,13 @@ func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembl
 	}
 	if a.fields.ResourceAttributes {
 		r.resDropped = open(l.resDropped)
-		for i := range l.resStatic {
-			r.resStatic[i] = open(l.resStatic[i])
+		for i, key := range resourceStatic {
+			if pr.wants(key) {
+				r.resStatic[i] = open(l.resStatic[i])
+			}
 		}
-		for i := range l.resDedicated {
-			if c.resNames[i] != "" {
+		for i, key := range c.resNames {
+			if key != "" && pr.wants(key) {
 				r.resDedicated[i] = open(l.resDedicated[i])
 			}
 		}
@@ -166,9 +208,18 @@ func newGroupAssembler(p *pfile, g int, c *codec, f *store.Fields) *groupAssembl
 		r.scopeAttrs = openAttrs(l.scopeAttrs)
 	}
 	if a.fields.SpanAttributes {
-		r.spanDropped, r.httpMethod, r.httpURL, r.httpStatus = open(l.spanDropped), open(l.httpMethod), open(l.httpURL), open(l.httpStatus)
-		for i := range l.spanDedicated {
-			if c.spanNames[i] != "" {
+		r.spanDropped = open(l.spanDropped)
+		if pr.wants(keyHTTPMethod) {
+			r.httpMethod = open(l.httpMethod)
+		}
+		if pr.wants(keyHTTPURL) {
+			r.httpURL = open(l.httpURL)
+		}
+		if pr.wants(keyHTTPStatusCode) {
+			r.httpStatus = open(l.httpStatus)
+		}
+		for i, key := range c.spanNames {
+			if key != "" && pr.wants(key) {
 				r.spanDedicated[i] = open(l.spanDedicated[i])
 			}
 		}

@@ -82,6 +82,7 @@ type attrBuf struct {
 	owner   []int32 // owner element of each attribute (nondecreasing)
 	start   []int32 // per owner: first attribute (len owners+1)
 	key     []string
+	keep    []bool // per attribute: built (nil: every attribute)
 	isArray []bool
 	vtype   []int32
 	unsup   optional[string]

@@ -18,7 +18,10 @@ func (a *groupAssembler) readAttrs(ar *attrReaders, n int, sel []bool, ownerDept
 	if d != ownerDepth+1 {
 		return fmt.Errorf("%w: attribute column %v at depth %d under depth %d", column.ErrCorrupt, ar.key.Leaf().Path, d, ownerDepth)
 	}
-	out.owner, out.key = out.owner[:0], out.key[:0]
+	out.owner, out.key, out.keep = out.owner[:0], out.key[:0], out.keep[:0]
+	if a.keys == nil {
+		out.keep = nil
+	}
 	r := ar.key
 	l := r.Leaf()
 	od, ed, maxDef := elementDef(l, ownerDepth), elementDef(l, d), l.MaxDef
@@ -40,6 +43,9 @@ func (a *groupAssembler) readAttrs(ar *attrReaders, n int, sel []bool, ownerDept
 					k = r.StringAt(vi)
 				}
 				out.key = append(out.key, k)
+				if a.keys != nil {
+					out.keep = append(out.keep, a.keys[k])
+				}
 			}
 			if def == maxDef {
 				vi++
@@ -74,20 +80,21 @@ func (a *groupAssembler) readAttrs(ar *attrReaders, n int, sel []bool, ownerDept
 	if err := fillOptional(ar.unsupported, n, sel, d, nattrs, &out.unsup, getString); err != nil {
 		return err
 	}
-	if err := readList(ar.str, n, sel, d, nattrs, &out.strs, getString); err != nil {
+	if err := readList(ar.str, n, sel, d, out.keep, nattrs, &out.strs, getString); err != nil {
 		return err
 	}
-	if err := readList(ar.ints, n, sel, d, nattrs, &out.ints, getInt64); err != nil {
+	if err := readList(ar.ints, n, sel, d, out.keep, nattrs, &out.ints, getInt64); err != nil {
 		return err
 	}
-	if err := readList(ar.doubles, n, sel, d, nattrs, &out.doubles, getFloat); err != nil {
+	if err := readList(ar.doubles, n, sel, d, out.keep, nattrs, &out.doubles, getFloat); err != nil {
 		return err
 	}
-	return readList(ar.bools, n, sel, d, nattrs, &out.bools, getBool)
+	return readList(ar.bools, n, sel, d, out.keep, nattrs, &out.bools, getBool)
 }
 
-// readList reads one typed value list of attributes at depth d.
-func readList[T any](r *column.Reader, n int, sel []bool, d, nattrs int, l *list[T], get func(*column.Reader, int) T) error {
+// readList reads one typed value list of attributes at depth d (only
+// those keep marks, when it is not nil).
+func readList[T any](r *column.Reader, n int, sel []bool, d int, keep []bool, nattrs int, l *list[T], get func(*column.Reader, int) T) error {
 	l.size(nattrs)
 	if r == nil {
 		return nil
@@ -105,7 +112,7 @@ func readList[T any](r *column.Reader, n int, sel []bool, d, nattrs int, l *list
 			if int(w.reps[i]) <= d && def >= ad {
 				a++
 			}
-			if def >= ed && int(a) < nattrs && a >= 0 {
+			if def >= ed && int(a) < nattrs && a >= 0 && (keep == nil || keep[a]) {
 				if l.n[a] == 0 {
 					l.first[a] = int32(len(l.vals))
 				}
@@ -186,6 +193,9 @@ func (ab *attrBuf) appendGeneric(dst []model.Attribute, o int32, l layout) ([]mo
 		return dst, nil
 	}
 	for i := ab.start[o]; i < ab.start[o+1]; i++ {
+		if ab.keep != nil && !ab.keep[i] {
+			continue
+		}
 		dst = append(dst, model.Attribute{})
 		a := &dst[len(dst)-1]
 		a.Key = ab.key[i]

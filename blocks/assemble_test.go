@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -90,14 +92,14 @@ func referenceGroup(t *testing.T, b *Block, p *pfile, g int, f *store.Fields) []
 
 // assembleGroup reads row group g with the assembler in batches of the
 // given size, building the rows sel marks (nil: all).
-func assembleGroup(t *testing.T, b *Block, p *pfile, g int, f *store.Fields, batch int, sel []bool) []*model.Trace {
+func assembleGroup(t *testing.T, b *Block, p *pfile, g int, pr projection, batch int, sel []bool) []*model.Trace {
 	t.Helper()
 	off, n := p.groupRange(g)
 	if err := p.r.prefetch(off, n); err != nil {
 		t.Fatal(err)
 	}
 	defer p.r.release()
-	a := newGroupAssembler(p, g, b.codec, f)
+	a := newGroupAssembler(p, g, b.codec, pr)
 	defer a.close()
 	var out []*model.Trace
 	for row := 0; a.remaining() > 0; {
@@ -133,7 +135,7 @@ func TestAssemble(t *testing.T) {
 				for _, f := range projections {
 					want := referenceGroup(t, b, p, g, f)
 					for _, size := range []int{1, 3, 1000} {
-						got := assembleGroup(t, b, p, g, f, size, nil)
+						got := assembleGroup(t, b, p, g, projection{fields: f}, size, nil)
 						if d := strictDiff(want, got); d != "" {
 							t.Fatalf("block %s group %d fields %+v batch %d:\n%s", m.BlockID, g, f, size, d)
 						}
@@ -145,7 +147,7 @@ func TestAssemble(t *testing.T) {
 							picked = append(picked, want[i])
 						}
 					}
-					got := assembleGroup(t, b, p, g, f, 4, sel)
+					got := assembleGroup(t, b, p, g, projection{fields: f}, 4, sel)
 					if len(picked) == 0 && len(got) == 0 {
 						continue
 					}
@@ -156,6 +158,75 @@ func TestAssemble(t *testing.T) {
 			})
 			t.Logf("%d blocks, %d row groups", blocks, groups)
 		})
+	}
+}
+
+// TestAssembleKeys: with attribute keys asked for, the assembler builds
+// the full traces with every other attribute left out, whether the keys
+// are generic, static or dedicated columns.
+func TestAssembleKeys(t *testing.T) {
+	for _, c := range assembleCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			eachRowGroup(t, c.store, func(m Meta, b *Block, p *pfile, g int) {
+				want := referenceGroup(t, b, p, g, nil)
+				// Every other key of the data, plus static and dedicated ones.
+				seen := map[string]bool{}
+				for _, tr := range want {
+					eachAttrList(tr, func(as *[]model.Attribute) {
+						for _, a := range *as {
+							seen[a.Key] = true
+						}
+					})
+				}
+				all := slices.Sorted(maps.Keys(seen))
+				keys := map[string]bool{model.ServiceNameKey: true, keyHTTPMethod: true, "k8s.pod.name": true, "instance": true, "http.route": true}
+				for i := 0; i < len(all); i += 2 {
+					keys[all[i]] = true
+				}
+				kept := 0
+				for _, tr := range want {
+					eachAttrList(tr, func(as *[]model.Attribute) {
+						var out []model.Attribute
+						for _, a := range *as {
+							if keys[a.Key] {
+								out = append(out, a)
+							}
+						}
+						*as = out
+						kept += len(out)
+					})
+				}
+				if kept == 0 && len(want) > 0 {
+					t.Fatalf("block %s group %d: no attribute kept: the test proves nothing", m.BlockID, g)
+				}
+				got := assembleGroup(t, b, p, g, projection{keys: keys}, 3, nil)
+				if d := strictDiff(want, got); d != "" {
+					t.Fatalf("block %s group %d keys %v:\n%s", m.BlockID, g, slices.Sorted(maps.Keys(keys)), d)
+				}
+			})
+		})
+	}
+}
+
+// eachAttrList calls f with every attribute list of tr.
+func eachAttrList(tr *model.Trace, f func(as *[]model.Attribute)) {
+	for i := range tr.ResourceSpans {
+		rs := &tr.ResourceSpans[i]
+		f(&rs.Resource.Attributes)
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			f(&ss.Scope.Attributes)
+			for k := range ss.Spans {
+				sp := &ss.Spans[k]
+				f(&sp.Attributes)
+				for e := range sp.Events {
+					f(&sp.Events[e].Attributes)
+				}
+				for l := range sp.Links {
+					f(&sp.Links[l].Attributes)
+				}
+			}
+		}
 	}
 }
 

@@ -97,7 +97,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	var later []int
 	if hasSplit {
 		cols = append(cols, p.leaves.traceID.Index)
-		later = assemblerColumns(p.leaves, nil)
+		later = assemblerColumns(p.leaves, c, projection{})
 	}
 	if err := p.loadChunks(g, cols, later); err != nil {
 		return store.Count{}, nil, err
@@ -110,7 +110,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		if err := p.markSplit(g, isSplit, split); err != nil {
 			return store.Count{}, nil, p.groupErr(g, err)
 		}
-		asm = newGroupAssembler(p, g, c, nil)
+		asm = newGroupAssembler(p, g, c, projection{})
 		defer asm.close()
 	}
 	gr := newGroupReaders(p, g)

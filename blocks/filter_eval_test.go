@@ -180,7 +180,7 @@ func TestFilterRows(t *testing.T) {
 			var groups []group
 			var all []*model.Trace
 			eachRowGroup(t, c.store, func(_ Meta, b *Block, p *pfile, g int) {
-				ts := assembleGroup(t, b, p, g, nil, 1000, nil)
+				ts := assembleGroup(t, b, p, g, projection{}, 1000, nil)
 				groups = append(groups, group{b, p, g, ts})
 				all = append(all, ts...)
 			})

@@ -45,10 +45,8 @@ type groupRead struct {
 // every row (from dictionaries without reading values, or from the filter
 // columns).
 func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) {
-	var fields *store.Fields
 	var cond *store.TraceCond
 	if rd.req != nil {
-		fields = rd.req.Fields
 		if rd.filter && rd.req.Filter != nil && rd.req.Filter.Cond != nil {
 			cond = rd.req.Filter.Cond
 		}
@@ -57,7 +55,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	if !rd.rowTime {
 		timeReq = nil
 	}
-	cols := assemblerColumns(p.leaves, fields)
+	cols := assemblerColumns(p.leaves, c, projectionOf(rd.req))
 	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
 	if cond != nil && !hasSplit && !p.mayPass(g, c, cond) {
 		return nil, nil // no row can pass: nothing is read
@@ -103,7 +101,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 			}
 		}
 	}
-	a := newGroupAssembler(p, g, c, fields)
+	a := newGroupAssembler(p, g, c, projectionOf(rd.req))
 	a.req, a.always = timeReq, always
 	gt := &groupTraces{p: p, a: a, sel: sel, always: always}
 	if newestStarts != nil {

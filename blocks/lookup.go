@@ -120,11 +120,11 @@ func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bo
 		return nil, false, nil
 	}
 	if !small {
-		if err := p.loadChunks(g, assemblerColumns(p.leaves, nil)); err != nil {
+		if err := p.loadChunks(g, assemblerColumns(p.leaves, c, projection{})); err != nil {
 			return nil, false, err
 		}
 	}
-	a := newGroupAssembler(p, g, c, nil)
+	a := newGroupAssembler(p, g, c, projection{})
 	defer a.close()
 	if err := a.skipAll(int(idx)); err != nil {
 		return nil, false, err

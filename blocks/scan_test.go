@@ -237,8 +237,8 @@ func TestScanSkipsRowGroupsByTime(t *testing.T) {
 		if len(data) != 2 {
 			t.Fatalf("concurrency %d: data.parquet reads %v, want footer + one row group", n, data)
 		}
-		if data[1].off != lastOff || data[1].n != lastN {
-			t.Errorf("concurrency %d: read %+v, want only the last row group [%d, +%d)", n, data[1], lastOff, lastN)
+		if data[1].off < lastOff || data[1].off+data[1].n > lastOff+lastN {
+			t.Errorf("concurrency %d: read %+v, want only (columns of) the last row group [%d, +%d)", n, data[1], lastOff, lastN)
 		}
 	}
 	// A range between two blocks' worth of data reads no row group at all.

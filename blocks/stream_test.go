@@ -47,11 +47,11 @@ func TestStreamedMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.loadChunks(0, assemblerColumns(f.leaves, nil)); err != nil {
+	if err := f.loadChunks(0, assemblerColumns(f.leaves, b.codec, projection{})); err != nil {
 		t.Fatal(err)
 	}
 	defer f.r.release()
-	a := newGroupAssembler(f, 0, b.codec, nil)
+	a := newGroupAssembler(f, 0, b.codec, projection{})
 	defer a.close()
 	maxWin, n := 0, 0
 	for a.remaining() > 0 {

@@ -79,10 +79,18 @@ func Generate(ctx context.Context, src store.Source, opts Options) (*Result, err
 }
 
 // request asks the source for what the options read: attributes only when
-// a dimension, peer or database attribute can be looked up in them, events
-// only for the events counter. Order does not matter, except for which
-// label sets --max-series admits first, so the scan is unordered without it.
+// a dimension, peer or database attribute can be looked up in them, and
+// then only those keys; events only for the events counter. Order does not
+// matter, except for which label sets --max-series admits first, so the
+// scan is unordered without it.
 func (o *Options) request() store.Request {
+	keys := []string{}
+	for _, d := range append(append([]Dimension{}, o.Dimensions...), o.EventDimensions...) {
+		keys = append(keys, d.Name)
+	}
+	keys = append(keys, o.GraphDimensions...)
+	keys = append(keys, o.PeerAttributes...)
+	keys = append(keys, o.DatabaseAttributes...)
 	sg := o.ServiceGraph && (len(o.PeerAttributes) > 0 || len(o.DatabaseAttributes) > 0 || len(o.GraphDimensions) > 0)
 	sm := o.SpanMetrics && (len(o.Dimensions) > 0 || (o.Events && len(o.EventDimensions) > 0))
 	dbOrDims := o.ServiceGraph && (len(o.DatabaseAttributes) > 0 || len(o.GraphDimensions) > 0)
@@ -93,7 +101,8 @@ func (o *Options) request() store.Request {
 			ResourceAttributes: sm || dbOrDims,
 			Events:             o.SpanMetrics && o.Events,
 		},
-		Unordered: o.MaxSeries == 0,
+		AttributeKeys: keys,
+		Unordered:     o.MaxSeries == 0,
 	}
 }
 

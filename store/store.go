@@ -29,6 +29,10 @@ type Request struct {
 	// a source may leave the others out of the traces it returns (column
 	// projection) or return them anyway. Nil means everything.
 	Fields *Fields
+	// AttributeKeys, when not nil, are the only attribute keys the reader
+	// looks up in the parts Fields asks for: a source may leave other
+	// attributes out. Resource service.name is always returned.
+	AttributeKeys []string
 	// Unordered says the reader does not need traces in ascending ID
 	// order: a source may return them in any order (each trace still once
 	// and whole), which lets it bound its memory independently of how
