@@ -256,10 +256,17 @@ func (a *groupAssembler) open(x leaf) *column.Reader {
 }
 
 // openAttrs returns readers on an attribute group's columns (those the
-// row group holds values in), nil when the file lacks the group.
+// row group holds values in), nil when the file lacks the group or, with
+// keys, when the key column's dictionary holds none of them (a damaged
+// dictionary is left to the readers to report).
 func (a *groupAssembler) openAttrs(x attrLeaves) *attrReaders {
 	if !x.key.ok {
 		return nil
+	}
+	if a.keys != nil {
+		if none, err := a.file.dictLacks(a.group, x.key, func(k string) bool { return a.keys[k] }); err == nil && none {
+			return nil
+		}
 	}
 	x = a.file.readable(a.group, x)
 	return &attrReaders{key: a.open(x.key), isArray: a.open(x.isArray), valueType: a.open(x.valueType),

@@ -82,7 +82,8 @@ type attrBuf struct {
 	owner   []int32 // owner element of each attribute (nondecreasing)
 	start   []int32 // per owner: first attribute (len owners+1)
 	key     []string
-	keep    []bool // per attribute: built (nil: every attribute)
+	keep    []bool  // per attribute: built (nil: every attribute)
+	kept    []int32 // per owner: attributes built (with keep)
 	isArray []bool
 	vtype   []int32
 	unsup   optional[string]

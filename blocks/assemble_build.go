@@ -69,6 +69,14 @@ func (a *groupAssembler) readAttrs(ar *attrReaders, n int, sel []bool, ownerDept
 	for o := 1; o <= owners; o++ {
 		out.start[o] += out.start[o-1]
 	}
+	if out.keep != nil {
+		out.kept = sized(out.kept, owners)
+		for i, o := range out.owner {
+			if out.keep[i] {
+				out.kept[o]++
+			}
+		}
+	}
 	out.isArray = sized(out.isArray, nattrs)
 	if err := fill(ar.isArray, n, sel, d, out.isArray, getBool); err != nil {
 		return err
@@ -134,10 +142,13 @@ func readList[T any](r *column.Reader, n int, sel []bool, d int, keep []bool, na
 	return countCheck(r, d, int(a+1), nattrs)
 }
 
-// count returns the number of generic attributes of owner o.
+// count returns the number of generic attributes of owner o that are built.
 func (ab *attrBuf) count(o int32) int {
 	if !ab.read {
 		return 0
+	}
+	if ab.keep != nil {
+		return int(ab.kept[o])
 	}
 	return int(ab.start[o+1] - ab.start[o])
 }

@@ -157,7 +157,14 @@ func (gf *groupFilter) keyAbsent(l leaf, name string) (bool, error) {
 }
 
 func (gf *groupFilter) dictLacks(l leaf, name string) (bool, error) {
-	meta := gf.p.file.Metadata().RowGroups[gf.g].Columns[l.Index].MetaData
+	return gf.p.dictLacks(gf.g, l, func(s string) bool { return s == name })
+}
+
+// dictLacks reports whether string column l of row group g holds no value
+// that want accepts, from its dictionary: every data page must be
+// dictionary-encoded (else it may hold anything).
+func (p *pfile) dictLacks(g int, l leaf, want func(string) bool) (bool, error) {
+	meta := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData
 	if len(meta.EncodingStats) == 0 {
 		return false, nil
 	}
@@ -167,14 +174,14 @@ func (gf *groupFilter) dictLacks(l leaf, name string) (bool, error) {
 			return false, nil
 		}
 	}
-	r := column.NewReader(gf.p.file.RowGroups()[gf.g].ColumnChunks()[l.Index], l.Leaf)
+	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.Index], l.Leaf)
 	defer r.Close()
 	d, err := r.Dictionary()
 	if err != nil || d == nil {
 		return false, err
 	}
 	for i := 0; i < d.Len(); i++ {
-		if d.String(int32(i)) == name {
+		if want(d.String(int32(i))) {
 			return false, nil
 		}
 	}

@@ -167,10 +167,12 @@ func keepLatest(slot **Exemplar, ex Exemplar) {
 		return
 	}
 	cur := *slot
-	if cur == nil || ex.TimeUnixNano > cur.TimeUnixNano ||
-		(ex.TimeUnixNano == cur.TimeUnixNano && exemplarLess(ex, *cur)) {
+	switch {
+	case cur == nil:
 		e := ex
 		*slot = &e
+	case ex.TimeUnixNano > cur.TimeUnixNano || (ex.TimeUnixNano == cur.TimeUnixNano && exemplarLess(ex, *cur)):
+		*cur = ex // the slot's own copy: nothing else points at it before finish
 	}
 }
 

@@ -23,7 +23,8 @@ type side struct {
 
 // edge is a request between two services, built while a trace is read.
 type edge struct {
-	client, server *side
+	client, server *side // nil, or the sides below (or a virtual side)
+	cside, sside   side
 	connType       string
 	failed         bool
 	// peer is the first virtual-node peer attribute on the client span.
@@ -60,6 +61,11 @@ type serviceGraph struct {
 	unpaired int
 	scratch  []Label
 	keyBuf   []byte
+	// Reused from trace to trace: the half edges waiting for their other
+	// side (empty between traces), the order they came in, and the edges.
+	pending map[model.SpanID]*edge
+	order   []model.SpanID
+	edges   []edge
 }
 
 func newServiceGraph(o *Options, tl *timeline, onEdge func(Edge, uint64)) (*serviceGraph, error) {
@@ -98,12 +104,28 @@ func by(s string) string {
 // span ID, a server span under its parent's; the first pair completes the
 // edge. What is still waiting at the end of the trace expires.
 func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
-	pending := map[model.SpanID]*edge{}
-	var order []model.SpanID
+	if g.pending == nil {
+		g.pending = map[model.SpanID]*edge{}
+	}
+	pending := g.pending
+	order := g.order[:0]
+	// Each span starts at most one edge: with room for every span, edges
+	// never moves while pointers into it are held.
+	n := 0
+	for i := range t.ResourceSpans {
+		for j := range t.ResourceSpans[i].ScopeSpans {
+			n += len(t.ResourceSpans[i].ScopeSpans[j].Spans)
+		}
+	}
+	if cap(g.edges) < n {
+		g.edges = make([]edge, 0, n)
+	}
+	edges := g.edges[:0]
 	get := func(k model.SpanID) *edge {
 		e := pending[k]
 		if e == nil {
-			e = &edge{}
+			edges = append(edges, edge{})
+			e = &edges[len(edges)-1]
 			pending[k] = e
 			order = append(order, k)
 		}
@@ -118,7 +140,8 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 		switch sp.Kind {
 		case model.KindClient, model.KindProducer:
 			e := get(sp.SpanID)
-			e.client = &side{service: svc, span: sp, dims: g.dims("client", r)}
+			e.cside = side{service: svc, span: sp, dims: g.dims("client", r)}
+			e.client = &e.cside
 			e.clientNs = sp.Duration()
 			e.failed = e.failed || sp.Status.Code == model.StatusError
 			if sp.Kind == model.KindProducer {
@@ -133,7 +156,8 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 			for _, k := range g.o.DatabaseAttributes {
 				if db, ok := lookup(k, r.Resource.Attributes, sp.Attributes); ok {
 					e.connType = ConnDatabase
-					e.server = &side{service: db}
+					e.sside = side{service: db}
+					e.server = &e.sside
 					e.serverNs = e.clientNs
 					break
 				}
@@ -144,7 +168,8 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 			}
 		case model.KindServer, model.KindConsumer:
 			e := get(sp.ParentSpanID)
-			e.server = &side{service: svc, span: sp, dims: g.dims("server", r)}
+			e.sside = side{service: svc, span: sp, dims: g.dims("server", r)}
+			e.server = &e.sside
 			e.serverNs = sp.Duration()
 			e.failed = e.failed || sp.Status.Code == model.StatusError
 			e.rootServer = sp.ParentSpanID.IsZero()
@@ -166,6 +191,8 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 		delete(pending, k)
 		g.expire(e, inRange)
 	}
+	g.order = order
+	clear(edges) // drop the span pointers
 }
 
 // expire turns a half edge into a virtual-node edge: a root server span
@@ -175,14 +202,16 @@ func (g *serviceGraph) trace(t *model.Trace, inRange func(uint64) bool) {
 func (g *serviceGraph) expire(e *edge, inRange func(uint64) bool) {
 	switch {
 	case e.client == nil && e.rootServer:
-		e.client = &side{service: "user"}
+		e.cside = side{service: "user"}
+		e.client = &e.cside
 		e.virtual = "client"
 	case e.server == nil && e.client != nil:
 		srv := e.peer
 		if srv == "" {
 			srv = "unknown"
 		}
-		e.server = &side{service: srv}
+		e.sside = side{service: srv}
+		e.server = &e.sside
 		e.virtual = "server"
 	default:
 		g.unpaired++
