@@ -1,7 +1,6 @@
 package sampler
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -227,18 +226,18 @@ const (
 // (sampled_cache_size, non_sampled_cache_size > 0). block_on_overflow
 // turns eviction off. Decisions come in arrival order, as decision_wait is
 // the same for every trace. Traces in live are decided with reasons.
-func (c *Config) simulate(recs []record, slab []Vote, live map[model.TraceID]*model.Trace, emit func(r *record, d *Decision) error) error {
+func (c *Config) simulate(recs *records, slab []Vote, live map[model.TraceID]*model.Trace, emit func(r *record, d *Decision) error) error {
 	st := newState()
 	wait := int64(c.DecisionWait)
-	status := make([]uint8, len(recs))
+	status := make([]uint8, recs.Len())
 	for i := range status {
 		status[i] = notThere
 	}
 	var inTable uint64
 	next, head := 0, 0
 	decideUntil := func(limit int, t int64, all bool) error {
-		for ; next < limit && (all || recs[next].arrival+wait <= t); next++ {
-			r := &recs[next]
+		for ; next < limit && (all || recs.at(next).arrival+wait <= t); next++ {
+			r := recs.at(next)
 			if status[next] == gone {
 				continue
 			}
@@ -258,8 +257,8 @@ func (c *Config) simulate(recs []record, slab []Vote, live map[model.TraceID]*mo
 		}
 		return nil
 	}
-	for i := range recs {
-		r := &recs[i]
+	for i := range recs.Len() {
+		r := recs.at(i)
 		if err := decideUntil(i, r.arrival, false); err != nil {
 			return err
 		}
@@ -269,7 +268,7 @@ func (c *Config) simulate(recs []record, slab []Vote, live map[model.TraceID]*mo
 			}
 			if head < i {
 				if status[head] == pending {
-					old := &recs[head]
+					old := recs.at(head)
 					d := Decision{TraceID: old.id, Final: NotSampled, At: time.Unix(0, r.arrival).UTC(),
 						Evicted: true, EvictedBy: r.id, Table: c.NumTraces, Due: time.Unix(0, old.arrival+wait).UTC()}
 					if err := emit(old, &d); err != nil {
@@ -283,21 +282,21 @@ func (c *Config) simulate(recs []record, slab []Vote, live map[model.TraceID]*mo
 		status[i] = pending
 		inTable++
 	}
-	return decideUntil(len(recs), 0, true)
+	return decideUntil(recs.Len(), 0, true)
 }
 
 // replay decides the traces of it on the simulated clock.
 func replay(ctx context.Context, it store.TraceIterator, cfg *Config, opts Options) (*Report, error) {
 	defer it.Close()
-	var recs []record
+	recs := &records{}
 	var slab []Vote
 	for it.Next() {
-		if len(recs)%1024 == 1023 {
+		if recs.Len()%1024 == 1023 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		recs = append(recs, cfg.newRecord(it.At(), &slab))
+		recs.add(cfg.newRecord(it.At(), &slab))
 	}
 	if err := it.Err(); err != nil {
 		return nil, err
@@ -305,13 +304,7 @@ func replay(ctx context.Context, it store.TraceIterator, cfg *Config, opts Optio
 	if err := it.Close(); err != nil {
 		return nil, err
 	}
-	sort.Slice(recs, func(i, j int) bool {
-		a, b := &recs[i], &recs[j]
-		if a.arrival != b.arrival {
-			return a.arrival < b.arrival
-		}
-		return bytes.Compare(a.id[:], b.id[:]) < 0
-	})
+	sort.Sort(recs)
 	r := NewReport(cfg, opts.Slow)
 	err := cfg.simulate(recs, slab, opts.Explain, func(rec *record, d *Decision) error {
 		r.add(rec.spans, rec.size, rec.err, rec.dur, d)

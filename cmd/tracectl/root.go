@@ -135,6 +135,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 			if err := resolveSettings(cmd, g); err != nil {
 				return err
 			}
+			setMemoryLimit(cmd)
 			return g.prof.start()
 		},
 	}
