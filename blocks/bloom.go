@@ -99,7 +99,11 @@ func shardCount(m Meta) int {
 	return m.BloomShards
 }
 
+// decodeBloom decodes a bloom-<i> object, checking its header first.
 func decodeBloom(b []byte) (*bloom.BloomFilter, error) {
+	if _, _, _, err := bloomHeader(b); err != nil {
+		return nil, err
+	}
 	f := &bloom.BloomFilter{}
 	if _, err := f.ReadFrom(bytes.NewReader(b)); err != nil {
 		return nil, err

@@ -327,28 +327,42 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 // the bit words), reading only the k words it needs instead of decoding
 // the whole filter (100 KiB for Tempo's shard size).
 func bloomTest(data []byte, id model.TraceID) (bool, error) {
-	const header = 24
-	if len(data) < header {
-		return false, errors.New("bloom filter truncated")
-	}
-	m := binary.BigEndian.Uint64(data[0:])
-	k := binary.BigEndian.Uint64(data[8:])
-	n := binary.BigEndian.Uint64(data[16:])
-	if words := uint64(len(data)-header) / 8; n > words*64 {
-		return false, errors.New("bloom filter truncated")
-	}
-	if m == 0 || k == 0 || k > 1024 {
-		return false, fmt.Errorf("bloom filter with m=%d, k=%d", m, k)
+	m, k, n, err := bloomHeader(data)
+	if err != nil {
+		return false, err
 	}
 	for _, loc := range bloom.Locations(id[:], uint(k)) {
 		bit := loc % m
 		if bit >= n {
 			return false, nil
 		}
-		w := binary.BigEndian.Uint64(data[header+8*(bit/64):])
+		w := binary.BigEndian.Uint64(data[bloomHeaderBytes+8*(bit/64):])
 		if w&(1<<(bit%64)) == 0 {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// bloomHeaderBytes is the size of a serialized filter's header: m, k and
+// the bit set's length, big-endian uint64s (bits-and-blooms' WriteTo).
+const bloomHeaderBytes = 24
+
+// bloomHeader reads and checks a serialized filter's header against the
+// data that follows, so that a damaged shard is an error, never a huge
+// allocation.
+func bloomHeader(data []byte) (m, k, n uint64, err error) {
+	if len(data) < bloomHeaderBytes {
+		return 0, 0, 0, errors.New("bloom filter truncated")
+	}
+	m = binary.BigEndian.Uint64(data[0:])
+	k = binary.BigEndian.Uint64(data[8:])
+	n = binary.BigEndian.Uint64(data[16:])
+	if words := uint64(len(data)-bloomHeaderBytes) / 8; n > words*64 {
+		return 0, 0, 0, errors.New("bloom filter truncated")
+	}
+	if m == 0 || k == 0 || k > 1024 {
+		return 0, 0, 0, fmt.Errorf("bloom filter with m=%d, k=%d", m, k)
+	}
+	return m, k, n, nil
 }

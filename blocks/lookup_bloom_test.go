@@ -154,3 +154,27 @@ func TestSmallBlockBloomShards(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeBloom: any bytes as a bloom shard decode to a filter or give
+// an error, never a panic or a huge allocation; decodeBloom and bloomTest
+// accept the same shards.
+func FuzzDecodeBloom(f *testing.F) {
+	s := newShardedBloom(100)
+	s.add(model.TraceID{1, 2, 3})
+	good, err := s.marshal(0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	garbage := append([]byte(nil), good...)
+	copy(garbage[16:], []byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) // bit set length 2^63-1
+	f.Add(garbage)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, derr := decodeBloom(data)
+		_, terr := bloomTest(data, model.TraceID{1})
+		if (derr == nil) != (terr == nil) {
+			t.Fatalf("decode error %v, bloomTest error %v", derr, terr)
+		}
+	})
+}
