@@ -23,7 +23,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 			return nil, fmt.Errorf("cannot group by field kind %d", f.Kind)
 		}
 	}
-	metas, err := s.Blocks(ctx)
+	metas, err := s.readBlocks(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 	if req.Filter == nil || req.Filter.Cond == nil {
 		return store.Count{}, errors.New("CountTraces needs a filter")
 	}
-	metas, err := s.Blocks(ctx)
+	metas, err := s.readBlocks(ctx)
 	if err != nil {
 		return store.Count{}, err
 	}

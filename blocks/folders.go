@@ -38,6 +38,11 @@ type folderSet struct {
 	slack time.Duration
 }
 
+// listFoldersHook, when set (tests), runs between listing the block
+// folders and resolving their metas: where a concurrent compaction may
+// retire blocks.
+var listFoldersHook func()
+
 // Granularity of modification times: object stores list them to the
 // second (S3, Azure); a local file system takes them from a clock that
 // ticks every 1 to 10 ms. Variables for tests.

@@ -318,7 +318,7 @@ func (s *Store) MarkCompacted(ctx context.Context, id uuid.UUID) error {
 // FindTrace looks a trace up in every block and merges the copies found
 // (model.MergeTraces). It returns ErrTraceNotFound when no block has it.
 func (s *Store) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, error) {
-	metas, err := s.Blocks(ctx)
+	metas, err := s.readBlocks(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (s *Store) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, 
 // [start, end] (zero times are unbounded); the trace itself must overlap too.
 func (s *Store) FindTraceBetween(ctx context.Context, id model.TraceID, start, end time.Time) (*model.Trace, error) {
 	req := store.Request{Start: start, End: end}
-	metas, err := s.Blocks(ctx)
+	metas, err := s.readBlocks(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +356,7 @@ func (s *Store) FindTraceBetween(ctx context.Context, id model.TraceID, start, e
 // (see scan.go), holding about Concurrency() row groups whatever the
 // number of blocks.
 func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceIterator, error) {
-	metas, err := s.Blocks(ctx)
+	metas, err := s.readBlocks(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -253,13 +253,68 @@ func (s *Store) indexAndFolders(ctx context.Context) (*tenantIndex, *folderSet, 
 // by start time then ID. The index supplies the metas it may (see the
 // invariant above); the others are read.
 func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
+	return s.listMetasSince(ctx, name, false)
+}
+
+// retiredMargin widens "retired since the listing began" (readBlocks) for
+// clocks that disagree: the bucket's modification times, the compactor's
+// compactedTime and ours.
+const retiredMargin = 10 * time.Second
+
+// readBlocks returns the blocks a reader reads: the live ones and those
+// retired (meta.json replaced by meta.compacted.json) since just before
+// the listing began. A compaction or redact running meanwhile writes the
+// replacement, then retires the originals; a reader that listed before
+// the replacement was complete and looked at an original after it was
+// retired would see neither, so it reads the original. Readers merge the
+// copies of a trace held by several blocks, so an original read next to
+// its replacement adds nothing.
+func (s *Store) readBlocks(ctx context.Context) ([]Meta, error) {
+	return s.listMetasSince(ctx, metaObject, true)
+}
+
+// dropDeleted leaves out the retired blocks of es whose data is already
+// gone: deleting a retired block (after compacted-retention) starts with
+// its data, and what it held is in its replacement.
+func (s *Store) dropDeleted(ctx context.Context, es []metaEntry) ([]metaEntry, error) {
+	out := es[:0]
+	for _, e := range es {
+		if !e.meta.CompactedTime.IsZero() {
+			ok, err := s.bucket.Exists(ctx, joinKey(s.tenant, e.meta.BlockID.String(), dataObject))
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// listMetasSince is listMetas; with retired, folders that lost their
+// meta.json since the listing began are read from meta.compacted.json.
+func (s *Store) listMetasSince(ctx context.Context, name string, retired bool) ([]Meta, error) {
+	var since time.Time
+	if retired {
+		since = time.Now().Add(-retiredMargin)
+	}
 	ix, fs, err := s.indexAndFolders(ctx)
 	if err != nil {
 		return nil, err
 	}
-	es, err := s.metaEntries(ctx, fs, ix, name)
+	if listFoldersHook != nil {
+		listFoldersHook()
+	}
+	es, err := s.metaEntriesSince(ctx, fs, ix, name, since)
 	if err != nil {
 		return nil, err
+	}
+	if retired {
+		if es, err = s.dropDeleted(ctx, es); err != nil {
+			return nil, err
+		}
 	}
 	if len(es) == 0 {
 		return nil, nil // as before the index
@@ -275,22 +330,49 @@ func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
 // it may stand for the object, else by reading it. Folders without the
 // object are skipped. The result is sorted like Blocks.
 func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantIndex, name string) ([]metaEntry, error) {
+	return s.metaEntriesSince(ctx, fs, ix, name, time.Time{})
+}
+
+// metaEntriesSince is metaEntries; with since set (name is metaObject),
+// a folder whose meta.json is gone but whose meta.compacted.json was
+// written at or after since, or whose meta.json vanished between the
+// listing and its read, is resolved from meta.compacted.json.
+func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantIndex, name string, since time.Time) ([]metaEntry, error) {
 	cached := ix.entries(name)
+	var cachedRetired map[uuid.UUID]metaEntry
+	if !since.IsZero() {
+		cachedRetired = ix.entries(compactedMetaObject)
+	}
 	mods, exists, err := fs.statAll(name)
 	if err != nil {
 		return nil, err
 	}
 	es := make([]metaEntry, 0, len(fs.ids))
 	var toRead []uuid.UUID
+	var retired []bool // per toRead: read meta.compacted.json
 	for i, id := range fs.ids {
 		if !exists[i] {
+			if !since.IsZero() {
+				mod, ok, err := fs.stat(id, compactedMetaObject)
+				if err != nil {
+					return nil, err
+				}
+				if !ok || mod.Before(since.Add(-fs.slack)) {
+					continue
+				}
+				if e, ok := cachedRetired[id]; ok && mod.Before(ix.createdAt.Add(-fs.slack)) {
+					es = append(es, e)
+					continue
+				}
+				toRead, retired = append(toRead, id), append(retired, true)
+			}
 			continue
 		}
 		if e, ok := cached[id]; ok && mods[i].Before(ix.createdAt.Add(-fs.slack)) {
 			es = append(es, e)
 			continue
 		}
-		toRead = append(toRead, id)
+		toRead, retired = append(toRead, id), append(retired, false)
 	}
 	// The reads are independent small requests: overlap them.
 	read := make([]metaEntry, len(toRead))
@@ -298,8 +380,17 @@ func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantIndex,
 	g.SetLimit(16)
 	for i, id := range toRead {
 		g.Go(func() error {
-			key := joinKey(s.tenant, id.String(), name)
+			obj := name
+			if retired[i] {
+				obj = compactedMetaObject
+			}
+			key := joinKey(s.tenant, id.String(), obj)
 			raw, err := readAll(gctx, s.bucket, key)
+			if isNotFound(err) && !since.IsZero() && !retired[i] {
+				// Retired after the listing: read what replaced it.
+				key = joinKey(s.tenant, id.String(), compactedMetaObject)
+				raw, err = readAll(gctx, s.bucket, key)
+			}
 			if isNotFound(err) {
 				return nil
 			}
