@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/binary"
+	"hash/fnv"
 	"math"
 	"sort"
 	"strings"
@@ -9,9 +10,33 @@ import (
 
 // SpanKey identifies a span inside a trace for de-duplication. Kind is part
 // of the key because Zipkin client and server halves share a SpanID.
+// Spans without a span ID (OTLP allows an empty one; the Collector's own
+// test data has some) are told apart by their content instead, so that
+// only true copies merge.
 type SpanKey struct {
 	SpanID SpanID
 	Kind   SpanKind
+	// Content hashes the span when SpanID is zero (0 otherwise).
+	Content uint64
+}
+
+// KeyOf returns s's de-duplication key.
+func KeyOf(s *Span) SpanKey {
+	k := SpanKey{SpanID: s.SpanID, Kind: s.Kind}
+	if s.SpanID.IsZero() {
+		var sb strings.Builder
+		writeString(&sb, s.Name)
+		sb.Write(s.ParentSpanID[:])
+		writeUint(&sb, s.StartTimeUnixNano)
+		writeUint(&sb, s.EndTimeUnixNano)
+		writeUint(&sb, uint64(s.Status.Code))
+		writeString(&sb, s.Status.Message)
+		writeAttrsKey(&sb, s.Attributes)
+		h := fnv.New64a()
+		h.Write([]byte(sb.String()))
+		k.Content = h.Sum64()
+	}
+	return k
 }
 
 // TraceBuilder assembles traces from spans that arrive in any order and
@@ -78,7 +103,7 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 		}
 		b.traces[s.TraceID] = bt
 	}
-	key := SpanKey{s.SpanID, s.Kind}
+	key := KeyOf(&s)
 	if _, dup := bt.seen[key]; dup {
 		b.Duplicates++
 		return

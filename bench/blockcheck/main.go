@@ -66,7 +66,7 @@ func run(ctx context.Context, url, tenant string, wantSpans, wantTraces int) err
 			home[t.TraceID] = id
 			seen := map[model.SpanKey]bool{}
 			t.Spans(func(r model.SpanRef) bool {
-				k := model.SpanKey{SpanID: r.Span.SpanID, Kind: r.Span.Kind}
+				k := model.KeyOf(r.Span)
 				if seen[k] {
 					err = fmt.Errorf("block %s, trace %s: span %s twice", id, t.TraceID, r.Span.SpanID)
 					return false
