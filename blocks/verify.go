@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/google/uuid"
@@ -92,6 +94,10 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 	dataKey := b.key(dataObject)
 	if m.TenantID != s.tenant {
 		br.addf("meta.json tenantID %q, folder tenant %q", m.TenantID, s.tenant)
+	}
+	if m.EndTime.Before(m.StartTime) {
+		br.addf("meta.json endTime %s is before startTime %s (a time past 2262 read as 1969?)",
+			m.EndTime.Format(time.RFC3339), m.StartTime.Format(time.RFC3339))
 	}
 
 	attrs, err := s.bucket.Attributes(ctx, dataKey)
@@ -189,7 +195,10 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 				continue
 			}
 			br.Spans += t.SpanCount()
-			if row.StartTimeUnixNano < start || row.EndTimeUnixNano > metaEnd {
+			if row.StartTimeUnixNano > math.MaxInt64 || row.EndTimeUnixNano > math.MaxInt64 {
+				limited(4, "trace %s [%d, %d] ends after 2262: its times do not fit Unix nanoseconds", id,
+					row.StartTimeUnixNano, row.EndTimeUnixNano)
+			} else if row.StartTimeUnixNano < start || row.EndTimeUnixNano > metaEnd {
 				limited(4, "trace %s [%d, %d] outside meta range [%s, %s]", id,
 					row.StartTimeUnixNano, row.EndTimeUnixNano, m.StartTime, m.EndTime)
 			}

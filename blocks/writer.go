@@ -418,10 +418,14 @@ func (w *BlockWriter) put(name string, data []byte) error {
 // metaTimes converts a span time range to meta.json's second precision.
 // Both ends are truncated to the second, as Tempo does (its own block has
 // spans ending up to a second after endTime); readers widen the end by a
-// second (Meta.timeRange).
+// second (Meta.timeRange). Times past what Unix nanoseconds in an int64
+// hold (ingest rejects them; a block written elsewhere may have them) are
+// taken as that last time, never wrapped to 1969.
 func metaTimes(start, end uint64) (time.Time, time.Time) {
-	return time.Unix(0, int64(start)).UTC().Truncate(time.Second),
-		time.Unix(0, int64(end)).UTC().Truncate(time.Second)
+	at := func(ns uint64) time.Time {
+		return time.Unix(0, int64(min(ns, math.MaxInt64))).UTC().Truncate(time.Second)
+	}
+	return at(start), at(end)
 }
 
 // indexFile is the block's "index" object: the max trace ID of every row

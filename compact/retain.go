@@ -36,6 +36,10 @@ type RetainResult struct {
 	Finished []uuid.UUID `json:"finished"`
 	// Deleted are retired blocks removed after CompactedRetention.
 	Deleted []blocks.Meta `json:"deleted"`
+	// Kept are live blocks whose meta.json ends before it starts (a span
+	// time past 2262 read back as 1969): their age is unknown, so they
+	// are not retired; blocks verify reports them.
+	Kept []blocks.Meta `json:"keptInconsistent"`
 }
 
 // Retain retires the live blocks whose end time is older than OlderThan
@@ -52,12 +56,16 @@ func Retain(ctx context.Context, st *blocks.Store, opts RetainOptions) (*RetainR
 	}
 	now := opts.Now()
 	res := &RetainResult{DryRun: opts.DryRun, Cutoff: now.Add(-opts.OlderThan).UTC(), Marked: []blocks.Meta{},
-		Finished: []uuid.UUID{}, Deleted: []blocks.Meta{}}
+		Finished: []uuid.UUID{}, Deleted: []blocks.Meta{}, Kept: []blocks.Meta{}}
 	metas, err := st.Blocks(ctx)
 	if err != nil {
 		return res, err
 	}
 	for _, m := range metas {
+		if m.EndTime.Before(m.StartTime) {
+			res.Kept = append(res.Kept, m)
+			continue
+		}
 		// meta.json's EndTime is truncated to the second: the block may
 		// hold spans ending up to a second later.
 		if !m.EndTime.Add(time.Second).Before(res.Cutoff) {

@@ -241,6 +241,10 @@ func runRetain(cmd *cobra.Command, g *globals, o *retainOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, m := range res.Kept {
+		fmt.Fprintf(g.io.Err, "retain: warning: block %s ends (%s) before it starts (%s): not retired; see blocks verify\n",
+			m.BlockID, fmtTime(m.EndTime, false), fmtTime(m.StartTime, false))
+	}
 	if o.output.value == "json" {
 		return ui.JSON(g.io.Out, res)
 	}

@@ -342,3 +342,31 @@ func TestWorkersKeepInputOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTimesPast2262: a span time past what Unix nanoseconds in an int64
+// hold is an error naming the file and the field, in every JSON format (it
+// would be stored as 1969).
+func TestTimesPast2262(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]struct{ body, want string }{
+		"zipkin.json": {`[{"traceId":"0102030405060708090a0b0c0d0e0f10","id":"0102030405060708","name":"a","timestamp":9300000000000000,"duration":5,"localEndpoint":{"serviceName":"s"}}]`,
+			"$[0].timestamp: 9300000000000000 out of range"},
+		"otlp.json": {`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","startTimeUnixNano":"1","endTimeUnixNano":"9300000000000000000"}]}]}]}`,
+			"endTimeUnixNano: bad time 9300000000000000000: after 2262-04-11T23:47:16Z"},
+		// Jaeger: microseconds that overflow as nanoseconds.
+		"jaeger.json": {`{"data":[{"traceID":"0102030405060708090a0b0c0d0e0f10","spans":[{"traceID":"0102030405060708090a0b0c0d0e0f10","spanID":"0102030405060708","operationName":"a","startTime":9300000000000000,"duration":1,"processID":"p1"}],"processes":{"p1":{"serviceName":"s"}}}]}`,
+			"$.data[0].spans[0].startTime: startTime 9300000000000000 out of range"},
+	}
+	for name, f := range files {
+		body := f.body
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Decode(context.Background(), []string{path}, Options{}, func(string, codec.Batch) error { return nil })
+		var de *codec.DecodeError
+		if !errors.As(err, &de) || de.File != path || !strings.Contains(err.Error(), f.want) {
+			t.Errorf("%s: err = %v, want a decode error naming the file and %q", name, err, f.want)
+		}
+	}
+}

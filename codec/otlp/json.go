@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -590,8 +592,12 @@ func checkScalar(ctx, key string, tok json.Token) error {
 	}
 	switch key {
 	case "startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "timeUnixNano", "time_unix_nano":
-		if _, err := strconv.ParseUint(text, 10, 64); err != nil {
+		ns, err := strconv.ParseUint(text, 10, 64)
+		if err != nil {
 			return fmt.Errorf("bad time %q: want Unix nanoseconds", text)
+		}
+		if ns > math.MaxInt64 {
+			return fmt.Errorf("bad time %s: after %s, the last time Unix nanoseconds hold", text, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))
 		}
 	case "droppedAttributesCount", "dropped_attributes_count", "droppedEventsCount", "dropped_events_count", "droppedLinksCount", "dropped_links_count":
 		if _, err := strconv.ParseUint(text, 10, 32); err != nil {

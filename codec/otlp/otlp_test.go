@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/internal/fixtures"
@@ -197,6 +200,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"bad enum", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":"SPAN_KIND_NOPE"`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: bad span kind "SPAN_KIND_NOPE": want a number or one of SPAN_KIND_UNSPECIFIED`},
 		{"bad status", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","status":{"code":"ERROR"}`), `f.json:2:64: $.resourceSpans[0].scopeSpans[0].spans[1].status.code: bad status code "ERROR"`},
 		{"bad time", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","startTimeUnixNano":"soon"`), `f.json:2:67: $.resourceSpans[0].scopeSpans[0].spans[1].startTimeUnixNano: bad time "soon": want Unix nanoseconds`},
+		{"time past 2262", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","endTimeUnixNano":"18446744073709551615"`), `f.json:2:65: $.resourceSpans[0].scopeSpans[0].spans[1].endTimeUnixNano: bad time 18446744073709551615: after 2262-04-11T23:47:16Z`},
 		{"bad int", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":{"intValue":"x"}}]`), `f.json:2:92: $.resourceSpans[0].scopeSpans[0].spans[1].attributes[0].value.intValue: bad intValue "x"`},
 		{"object time", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","endTimeUnixNano":{}`), `f.json:2:65: $.resourceSpans[0].scopeSpans[0].spans[1].endTimeUnixNano: want a number or string, got an object`},
 		{"number kind", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":true`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: want a number or string, got a boolean`},
@@ -413,5 +417,25 @@ func TestFastPathMatchesNormaliser(t *testing.T) {
 		if diff := cmp.Diff(slow, fast); diff != "" {
 			t.Errorf("%s: fast and slow differ (-slow +fast):\n%s", tc.rel, diff)
 		}
+	}
+}
+
+// TestDecodeProtoTimePast2262: a protobuf span ending past what Unix
+// nanoseconds in an int64 hold is an error naming its path.
+func TestDecodeProtoTimePast2262(t *testing.T) {
+	td := ptrace.NewTraces()
+	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID(pcommon.TraceID{1})
+	sp.SetSpanID(pcommon.SpanID{2})
+	sp.SetStartTimestamp(1)
+	sp.SetEndTimestamp(pcommon.Timestamp(math.MaxUint64))
+	pb, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = DecodeProto("f.pb", bytes.NewReader(pb), func(codec.Batch) error { return nil })
+	want := "f.pb: $.resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: bad time 18446744073709551615: after 2262-04-11T23:47:16Z"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v\nwant  %s", err, want)
 	}
 }

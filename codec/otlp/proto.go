@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -87,8 +89,9 @@ func checkFraming(data []byte) (int64, error) {
 	return 0, nil
 }
 
-// checkSpanIDs rejects spans with an all-zero trace ID, naming
-// the span by its path in the OTLP message.
+// checkSpanIDs rejects spans with an all-zero trace ID or a time past
+// what Unix nanoseconds in an int64 hold, naming the span by its path in
+// the OTLP message.
 func checkSpanIDs(name string, b codec.Batch) *codec.DecodeError {
 	for i := range b {
 		for j := range b[i].ScopeSpans {
@@ -97,6 +100,15 @@ func checkSpanIDs(name string, b codec.Batch) *codec.DecodeError {
 				path := fmt.Sprintf("$.resourceSpans[%d].scopeSpans[%d].spans[%d]", i, j, k)
 				if s.TraceID.IsZero() {
 					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".traceId", Err: errors.New("trace ID is empty or all zeros")}
+				}
+				for _, t := range []struct {
+					field string
+					ns    uint64
+				}{{".startTimeUnixNano", s.StartTimeUnixNano}, {".endTimeUnixNano", s.EndTimeUnixNano}} {
+					if t.ns > math.MaxInt64 {
+						return &codec.DecodeError{File: name, Offset: -1, Path: path + t.field,
+							Err: fmt.Errorf("bad time %d: after %s, the last time Unix nanoseconds hold", t.ns, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))}
+					}
 				}
 			}
 		}
