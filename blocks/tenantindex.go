@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -245,6 +246,9 @@ func (s *Store) indexAndFolders(ctx context.Context) (*tenantIndex, *folderSet, 
 	}()
 	fs, err := s.listFolders(ctx)
 	<-done
+	if listFoldersHook != nil && err == nil {
+		listFoldersHook()
+	}
 	return ix, fs, err
 }
 
@@ -253,68 +257,13 @@ func (s *Store) indexAndFolders(ctx context.Context) (*tenantIndex, *folderSet, 
 // by start time then ID. The index supplies the metas it may (see the
 // invariant above); the others are read.
 func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
-	return s.listMetasSince(ctx, name, false)
-}
-
-// retiredMargin widens "retired since the listing began" (readBlocks) for
-// clocks that disagree: the bucket's modification times, the compactor's
-// compactedTime and ours.
-const retiredMargin = 10 * time.Second
-
-// readBlocks returns the blocks a reader reads: the live ones and those
-// retired (meta.json replaced by meta.compacted.json) since just before
-// the listing began. A compaction or redact running meanwhile writes the
-// replacement, then retires the originals; a reader that listed before
-// the replacement was complete and looked at an original after it was
-// retired would see neither, so it reads the original. Readers merge the
-// copies of a trace held by several blocks, so an original read next to
-// its replacement adds nothing.
-func (s *Store) readBlocks(ctx context.Context) ([]Meta, error) {
-	return s.listMetasSince(ctx, metaObject, true)
-}
-
-// dropDeleted leaves out the retired blocks of es whose data is already
-// gone: deleting a retired block (after compacted-retention) starts with
-// its data, and what it held is in its replacement.
-func (s *Store) dropDeleted(ctx context.Context, es []metaEntry) ([]metaEntry, error) {
-	out := es[:0]
-	for _, e := range es {
-		if !e.meta.CompactedTime.IsZero() {
-			ok, err := s.bucket.Exists(ctx, joinKey(s.tenant, e.meta.BlockID.String(), dataObject))
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
-// listMetasSince is listMetas; with retired, folders that lost their
-// meta.json since the listing began are read from meta.compacted.json.
-func (s *Store) listMetasSince(ctx context.Context, name string, retired bool) ([]Meta, error) {
-	var since time.Time
-	if retired {
-		since = time.Now().Add(-retiredMargin)
-	}
 	ix, fs, err := s.indexAndFolders(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if listFoldersHook != nil {
-		listFoldersHook()
-	}
-	es, err := s.metaEntriesSince(ctx, fs, ix, name, since)
+	es, err := s.metaEntries(ctx, fs, ix, name)
 	if err != nil {
 		return nil, err
-	}
-	if retired {
-		if es, err = s.dropDeleted(ctx, es); err != nil {
-			return nil, err
-		}
 	}
 	if len(es) == 0 {
 		return nil, nil // as before the index
@@ -324,6 +273,75 @@ func (s *Store) listMetasSince(ctx context.Context, name string, retired bool) (
 		out[i] = *e.meta
 	}
 	return out, nil
+}
+
+// readBlocks returns the blocks a reader reads: the live blocks of a
+// listing that no retirement overlapped. A compaction or redact writes its
+// replacement block, then retires the originals (meta.json replaced by
+// meta.compacted.json); a reader that listed before the replacement was
+// complete and looked at an original after it was retired would see
+// neither. So when a listing shows a block retired while it ran (a
+// meta.compacted.json no older than the listing, give or take the
+// bucket's time granularity, or a meta.json gone between list and read),
+// readBlocks waits that granularity out and lists again: the replacement,
+// complete before the retirement, is then in the listing. While blocks
+// keep being retired, after maxRelists listings it also reads the
+// retired blocks whose data is still there; readers merge the copies of
+// a trace held by several blocks, so that adds nothing.
+func (s *Store) readBlocks(ctx context.Context) ([]Meta, error) {
+	for attempt := 1; ; attempt++ {
+		live, retired, settle, err := s.listForRead(ctx)
+		if err != nil || len(retired) == 0 {
+			return live, err
+		}
+		if attempt == maxRelists {
+			out := live
+			for _, m := range retired {
+				ok, err := s.bucket.Exists(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject))
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					out = append(out, m)
+				}
+			}
+			sortMetas(out)
+			return out, nil
+		}
+		select {
+		case <-time.After(settle):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// maxRelists bounds the listings of readBlocks.
+const maxRelists = 4
+
+// listForRead lists the live blocks and the blocks retired while the
+// listing ran; settle is how long to wait before a listing that will not
+// count those retirements as concurrent (twice the granularity of the
+// bucket's modification times).
+func (s *Store) listForRead(ctx context.Context) (live, retired []Meta, settle time.Duration, err error) {
+	start := time.Now()
+	ix, fs, err := s.indexAndFolders(ctx)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	settle = 2 * fs.slack
+	es, err := s.metaEntriesSince(ctx, fs, ix, metaObject, start.Add(-settle))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for _, e := range es {
+		if e.meta.CompactedTime.IsZero() {
+			live = append(live, *e.meta)
+		} else {
+			retired = append(retired, *e.meta)
+		}
+	}
+	return live, retired, settle, nil
 }
 
 // metaEntries resolves name's object in every listed folder: from ix when
@@ -336,7 +354,8 @@ func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantIndex,
 // metaEntriesSince is metaEntries; with since set (name is metaObject),
 // a folder whose meta.json is gone but whose meta.compacted.json was
 // written at or after since, or whose meta.json vanished between the
-// listing and its read, is resolved from meta.compacted.json.
+// listing and its read, is resolved from meta.compacted.json (an entry
+// with CompactedTime set).
 func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantIndex, name string, since time.Time) ([]metaEntry, error) {
 	cached := ix.entries(name)
 	var cachedRetired map[uuid.UUID]metaEntry
@@ -357,7 +376,7 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 				if err != nil {
 					return nil, err
 				}
-				if !ok || mod.Before(since.Add(-fs.slack)) {
+				if !ok || mod.Before(since) {
 					continue
 				}
 				if e, ok := cachedRetired[id]; ok && mod.Before(ix.createdAt.Add(-fs.slack)) {
@@ -400,6 +419,9 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 			m, err := decodeMeta(raw, key)
 			if err != nil {
 				return err
+			}
+			if strings.HasSuffix(key, compactedMetaObject) && m.CompactedTime.IsZero() {
+				m.CompactedTime = time.Now().UTC() // retired all the same
 			}
 			read[i] = metaEntry{meta: &m, raw: raw}
 			return nil

@@ -169,7 +169,8 @@ Exit status:
   0    nothing found
   1    personal data found (listed on stdout)
   2    error: bad flags, the bucket could not be read
-  130  interrupted`,
+  130  interrupted (SIGINT)
+  143  terminated (SIGTERM)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := redact.LookupDetectors(o.detectors); err != nil {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -19,16 +21,18 @@ import (
 // Exit codes, documented in the root command's help.
 const (
 	exitOK          = 0
-	exitCheckFailed = 1 // the command ran and its check failed (damage found, nothing matched with --fail-if-empty)
-	exitError       = 2 // bad usage, bad input, storage errors
-	exitInterrupted = 130
+	exitCheckFailed = 1   // the command ran and its check failed (damage found, nothing matched with --fail-if-empty)
+	exitError       = 2   // bad usage, bad input, storage errors
+	exitInterrupted = 130 // SIGINT (Ctrl-C)
+	exitTerminated  = 143 // SIGTERM (timeout, systemd, Kubernetes)
 )
 
 const exitCodesHelp = `Exit status:
   0    success
   1    the command ran and its check failed (e.g. blocks verify found damage)
   2    error: bad flags or arguments, bad input, bucket or I/O failure
-  130  interrupted`
+  130  interrupted (SIGINT, Ctrl-C)
+  143  terminated (SIGTERM)`
 
 // Defaults of the persistent flags.
 const (
@@ -62,8 +66,27 @@ func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) 
 
 // Main runs tracectl with args and returns the exit status.
 func Main(args []string, io *ui.IO) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	return runWithSignals(args, io, sigs)
+}
+
+// runWithSignals is Main with the signals it stops on (SIGINT and SIGTERM) coming in
+// on sigs: the first cancels the command, which cleans up as on any error
+// (no partial block, no spill directory left), and sets the exit status.
+func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got atomic.Value // the signal received
+	go func() {
+		select {
+		case s := <-sigs:
+			got.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	g := &globals{io: io}
 	root := newRootCmd(g)
 	root.SetArgs(args)
@@ -83,6 +106,10 @@ func Main(args []string, io *ui.IO) int {
 		fmt.Fprintln(io.Err, cf.msg)
 		return exitCheckFailed
 	case ctx.Err() != nil:
+		if got.Load() == syscall.SIGTERM {
+			fmt.Fprintln(io.Err, "tracectl: terminated")
+			return exitTerminated
+		}
 		fmt.Fprintln(io.Err, "tracectl: interrupted")
 		return exitInterrupted
 	default:
