@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -229,16 +230,41 @@ func readAll(ctx context.Context, b *blob.Bucket, key string) ([]byte, error) {
 
 // eachObject calls fn with every object whose key starts with prefix.
 func (s *Store) eachObject(ctx context.Context, prefix string, fn func(*blob.ListObject)) error {
+	var objs []*blob.ListObject
+	var err error
+	for attempt := 1; ; attempt++ {
+		if objs, err = s.listAll(ctx, prefix); err == nil {
+			break
+		}
+		// A file:// listing walks the directory tree and stats each file:
+		// a temporary file renamed by a concurrent writer between the two
+		// fails it. That is no error of the listing's: list again.
+		if !errors.Is(err, fs.ErrNotExist) && !isNotFound(err) || attempt == listAttempts {
+			return err
+		}
+	}
+	for _, o := range objs {
+		fn(o)
+	}
+	return nil
+}
+
+// listAttempts bounds eachObject's listings.
+const listAttempts = 5
+
+// listAll lists every object under prefix.
+func (s *Store) listAll(ctx context.Context, prefix string) ([]*blob.ListObject, error) {
+	var out []*blob.ListObject
 	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
-			return nil
+			return out, nil
 		}
 		if err != nil {
-			return fmt.Errorf("list %s: %w", prefix, err)
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
-		fn(obj)
+		out = append(out, obj)
 	}
 }
 

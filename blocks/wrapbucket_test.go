@@ -1,8 +1,11 @@
 package blocks
 
 import (
+	"context"
 	"errors"
+	"io/fs"
 	"sync"
+	"syscall"
 	"testing"
 
 	"gocloud.dev/blob"
@@ -87,3 +90,43 @@ func (w *wrapBucket) log() []readRec {
 }
 
 func (w *wrapBucket) resetLog() { w.mu.Lock(); w.reads = nil; w.mu.Unlock() }
+
+// TestListingRetriesVanishedFile: a listing that fails because a file it
+// walked vanished (a concurrent writer's temporary file renamed; file://)
+// is made again instead of failing the command; other errors still fail.
+func TestListingRetriesVanishedFile(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		err   error
+		fails int
+		ok    bool
+	}{
+		{"vanished once", &fs.PathError{Op: "lstat", Path: "tenant-a/x/data.parquet.1a2b.tmp", Err: syscall.ENOENT}, 1, true},
+		{"vanished every time", &fs.PathError{Op: "lstat", Path: "tenant-a/x/data.parquet.1a2b.tmp", Err: syscall.ENOENT}, 100, false},
+		{"other error", errors.New("permission denied"), 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inner := memblob.OpenBucket(nil)
+			lists := 0
+			b := blobtest.Wrap(inner, blobtest.Hooks{Before: func(op blobtest.Op) error {
+				if op.Kind == blobtest.List {
+					lists++
+					if lists <= tc.fails {
+						return tc.err
+					}
+				}
+				return nil
+			}})
+			t.Cleanup(func() { b.Close(); inner.Close() })
+			s := NewStore(b, "tenant-a")
+			if err := s.put(ctx, "tenant-a/0b7e5d3c-0000-4000-8000-000000000001/data.parquet", []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			orphans, err := s.Orphans(ctx)
+			if (err == nil) != tc.ok || tc.ok && len(orphans) != 1 {
+				t.Errorf("orphans %v, err %v; want success %v with one orphan", orphans, err, tc.ok)
+			}
+		})
+	}
+}
