@@ -373,6 +373,15 @@ func (gf *groupFilter) span(c *store.SpanCond) ([]bool, error) {
 		out := make([]bool, n)
 		fillBools(out, and)
 		for _, a := range c.Args {
+			if v, ok, err := gf.constant(a); err != nil {
+				return nil, err
+			} else if ok {
+				if v != and { // false under AND, true under OR: decided
+					fillBools(out, v)
+					return out, nil
+				}
+				continue // true under AND, false under OR: no effect
+			}
 			x, err := gf.span(a)
 			if err != nil {
 				return nil, err
@@ -393,6 +402,50 @@ func (gf *groupFilter) span(c *store.SpanCond) ([]bool, error) {
 		return gf.test(c)
 	}
 	return nil, fmt.Errorf("unknown span condition %d", c.Op)
+}
+
+// constant reports the value c has on every span of the group when that
+// is known without reading values: an attribute test whose key the
+// group's key dictionary lacks and that no static or dedicated column
+// holds is the test of an absent value everywhere. (A query listing
+// thousands of alternatives over keys mostly absent evaluates each in no
+// time.)
+func (gf *groupFilter) constant(c *store.SpanCond) (value, ok bool, err error) {
+	if c.Op != store.OpTest {
+		return false, false, nil
+	}
+	l := gf.p.leaves
+	var al attrLeaves
+	var specials []special
+	switch c.Field.Kind {
+	case store.FieldSpanAttr:
+		al, specials = l.spanAttrs, spanSpecial(l, gf.codec, c.Field.Name)
+	case store.FieldResourceAttr:
+		al, specials = l.resAttrs, resourceSpecial(l, gf.codec, c.Field.Name)
+	case store.FieldScopeAttr:
+		al = l.scopeAttrs
+	case store.FieldEventAttr:
+		al = l.eventAttrs
+	case store.FieldLinkAttr:
+		al = l.linkAttrs
+	default:
+		return false, false, nil
+	}
+	for _, sp := range specials {
+		if sp.leaf.ok {
+			return false, false, nil
+		}
+	}
+	if al.key.ok {
+		absent, err := gf.keyAbsent(al.key, c.Field.Name)
+		if err != nil || !absent {
+			return false, false, err
+		}
+	}
+	if c.Field.Kind == store.FieldEventAttr || c.Field.Kind == store.FieldLinkAttr {
+		return false, true, nil // a span passes through some event's (link's) value
+	}
+	return c.Test(model.Value{}, false), true, nil
 }
 
 func (gf *groupFilter) test(c *store.SpanCond) ([]bool, error) {

@@ -2,6 +2,7 @@ package traceql
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -27,6 +28,9 @@ func Parse(query string) (*RootExpr, error) {
 
 // ParseOnly parses query without validating types and structure.
 func ParseOnly(query string) (root *RootExpr, err error) {
+	if len(query) > MaxQueryBytes {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d a query may have", ErrQueryTooLarge, len(query), MaxQueryBytes)
+	}
 	p := &parser{lex: newLexer(query), query: query}
 	defer func() {
 		if r := recover(); r != nil {
@@ -74,6 +78,13 @@ type parser struct {
 	operandExp string
 	depth      int // nesting of parentheses and unary operators
 }
+
+// MaxQueryBytes bounds a query's size: evaluation cost grows with it
+// (a query listing 20,000 alternatives is about 500 KB).
+const MaxQueryBytes = 128 << 10
+
+// ErrQueryTooLarge is the error for a query over MaxQueryBytes.
+var ErrQueryTooLarge = errors.New("query too large")
 
 // maxDepth bounds nesting so hostile input cannot exhaust the stack.
 const maxDepth = 500

@@ -317,3 +317,17 @@ func TestFunctionsTable(t *testing.T) {
 		}
 	}
 }
+
+// TestQuerySizeLimit: a query over MaxQueryBytes is refused before it is
+// parsed; one just under it parses.
+func TestQuerySizeLimit(t *testing.T) {
+	alt := `span.k = "v" || `
+	big := "{ " + strings.Repeat(alt, MaxQueryBytes/len(alt)+1) + `span.k = "v" }`
+	if _, err := Parse(big); !errors.Is(err, ErrQueryTooLarge) {
+		t.Errorf("%d bytes: err = %v, want ErrQueryTooLarge", len(big), err)
+	}
+	ok := "{ " + strings.Repeat(alt, (MaxQueryBytes-100)/len(alt)) + `span.k = "v" }`
+	if _, err := Parse(ok); err != nil {
+		t.Errorf("%d bytes: %v", len(ok), err)
+	}
+}

@@ -32,6 +32,10 @@ type filterInfo struct {
 type evaluator struct {
 	root    *traceql.RootExpr
 	regexes map[*traceql.BinaryExpr]*regexp.Regexp
+	// orSets holds, for the top of each chain of ORs, the string literals
+	// it compares one field with when every alternative is `field =
+	// "literal"` (nil for other chains and for the inner ORs of a chain).
+	orSets  map[*traceql.BinaryExpr]*orSet
 	filters map[traceql.Expr]filterInfo
 	// statics caches converted literals; trace:id / link:traceID literals
 	// have leading zeros trimmed.
@@ -45,11 +49,17 @@ func compile(root *traceql.RootExpr) (*evaluator, error) {
 	e := &evaluator{
 		root:    root,
 		regexes: map[*traceql.BinaryExpr]*regexp.Regexp{},
+		orSets:  map[*traceql.BinaryExpr]*orSet{},
 		filters: map[traceql.Expr]filterInfo{},
 		statics: map[*traceql.Static]value{},
 	}
 	var err error
 	traceql.Inspect(root, func(n traceql.Node) bool {
+		if x, ok := n.(*traceql.BinaryExpr); ok && x.Op == traceql.OpOr {
+			if _, seen := e.orSets[x]; !seen { // the top of a chain (Inspect goes top down)
+				e.orSets[x] = orSetOf(x, e.orSets)
+			}
+		}
 		switch x := n.(type) {
 		case *traceql.SpansetFilter:
 			if x.Expr != nil {
@@ -322,6 +332,13 @@ func isNilLiteral(x traceql.Expr) bool {
 }
 
 func (e *evaluator) binary(x *traceql.BinaryExpr, c *spanCtx) (value, error) {
+	if set := e.orSets[x]; set != nil {
+		v, err := e.field(set.field, c)
+		if err != nil {
+			return nilValue, err
+		}
+		return boolV(set.has(v)), nil
+	}
 	switch x.Op {
 	case traceql.OpAnd, traceql.OpOr:
 		l, err := e.field(x.LHS, c)
@@ -466,4 +483,88 @@ func trimZeros(s string) string {
 		return "0"
 	}
 	return t
+}
+
+// orSet is a chain of ORs that compares one field with string literals:
+// it is true exactly when the field's value equals one of them (see has),
+// which a set answers at once however long the chain (a query listing
+// thousands of values would otherwise compare each span with each).
+type orSet struct {
+	field  traceql.Expr
+	values map[string]bool
+}
+
+// has reports whether v equals one of the literals as `=` compares: a
+// string is looked up, an array has some string element in the set, any
+// other value (nil included) equals no string.
+func (s *orSet) has(v value) bool {
+	switch v.k {
+	case kString:
+		return s.values[v.s]
+	case kArray:
+		for _, e := range v.arr {
+			if e.k == kString && s.values[e.s] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// orSetMin is the number of alternatives from which a chain gets a set.
+var orSetMin = 8 // a variable for tests
+
+// orSetOf returns the set of the OR chain topped by x, or nil when it does
+// not qualify; every inner OR of the chain is entered in seen (as nil), so
+// that only the top is looked at.
+func orSetOf(x *traceql.BinaryExpr, seen map[*traceql.BinaryExpr]*orSet) *orSet {
+	var leaves []traceql.Expr
+	var walk func(n traceql.Expr)
+	walk = func(n traceql.Expr) {
+		if b, ok := n.(*traceql.BinaryExpr); ok && b.Op == traceql.OpOr {
+			if b != x {
+				seen[b] = nil
+			}
+			walk(b.LHS)
+			walk(b.RHS)
+			return
+		}
+		leaves = append(leaves, n)
+	}
+	walk(x)
+	if len(leaves) < orSetMin {
+		return nil
+	}
+	set := &orSet{values: map[string]bool{}}
+	key := ""
+	for _, l := range leaves {
+		b, ok := l.(*traceql.BinaryExpr)
+		if !ok || b.Op != traceql.OpEq {
+			return nil
+		}
+		field, lit := b.LHS, b.RHS
+		if _, ok := field.(*traceql.Static); ok {
+			field, lit = lit, field
+		}
+		s, ok := lit.(*traceql.Static)
+		if !ok || s.Type != traceql.TypeString {
+			return nil
+		}
+		switch f := field.(type) {
+		case *traceql.Attribute:
+		case *traceql.Intrinsic:
+			if isTraceIDIntrinsic(f.Intrinsic) { // compared with leading zeros trimmed
+				return nil
+			}
+		default:
+			return nil
+		}
+		if set.field == nil {
+			set.field, key = field, field.String()
+		} else if field.String() != key {
+			return nil
+		}
+		set.values[s.Str] = true
+	}
+	return set
 }

@@ -50,7 +50,7 @@ func FilterOf(root *traceql.RootExpr) *store.Filter {
 	if c.failed || cond == nil || cond.Op == store.OpTrue {
 		return nil
 	}
-	return &store.Filter{Cond: cond, Exact: exact}
+	return &store.Filter{Cond: cond.Simplified(), Exact: exact}
 }
 
 // spansetCond is the trace condition that set selects a span.

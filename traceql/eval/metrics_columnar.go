@@ -60,7 +60,7 @@ func planAggregate(root *traceql.RootExpr, mp *traceql.MetricsPipeline, agg *agg
 		if !exact || c.inexact || c.failed {
 			return nil
 		}
-		spec.Spans = cond
+		spec.Spans = cond.Simplified()
 	}
 	if durations && agg.bucketed() {
 		// Tempo's buckets drop durations below 2 ns: such spans count

@@ -1,0 +1,75 @@
+package store_test
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
+)
+
+// TestSimplifiedMatchesTheSame: flattening and merging the tests of one
+// field under an OR (with and without the memo of many alternatives)
+// changes no span's answer, on random conditions.
+func TestSimplifiedMatchesTheSame(t *testing.T) {
+	t0 := time.Unix(1754500000, 0)
+	var specs []storetest.TraceSpec
+	for i := 0; i < 30; i++ {
+		attrs := []model.Attribute{model.Str("a", fmt.Sprintf("v%d", i%7))}
+		if i%3 == 0 {
+			attrs = append(attrs, model.Int("b", int64(i)))
+		}
+		specs = append(specs, storetest.TraceSpec{ID: fmt.Sprintf("%032x", i+1), Start: t0,
+			Spans: []storetest.SpanSpec{
+				{ID: "1", Service: "s", Name: fmt.Sprintf("n%d", i%5), Duration: time.Duration(i) * time.Millisecond, Attrs: attrs},
+				{ID: "2", Parent: "1", Service: "s", Name: "child", Duration: time.Millisecond},
+			}})
+	}
+	traces := storetest.Build(specs...)
+	rng := rand.New(rand.NewSource(1))
+	fields := []store.Field{{Kind: store.FieldSpanAttr, Name: "a"}, {Kind: store.FieldSpanAttr, Name: "b"}, {Kind: store.FieldSpanName}}
+	test := func() *store.SpanCond {
+		f := fields[rng.Intn(len(fields))]
+		want := fmt.Sprintf("%c%d", "vn"[rng.Intn(2)], rng.Intn(8))
+		n := int64(rng.Intn(30))
+		return &store.SpanCond{Op: store.OpTest, Field: f, Test: func(v model.Value, ok bool) bool {
+			if !ok {
+				return false
+			}
+			return v.Str == want || v.Type == model.ValueInt && v.Int == n
+		}}
+	}
+	var gen func(depth int) *store.SpanCond
+	gen = func(depth int) *store.SpanCond {
+		if depth == 0 || rng.Intn(4) == 0 {
+			return test()
+		}
+		switch rng.Intn(4) {
+		case 0:
+			return &store.SpanCond{Op: store.OpNot, Args: []*store.SpanCond{gen(depth - 1)}}
+		case 1:
+			return &store.SpanCond{Op: store.OpAnd, Args: []*store.SpanCond{gen(depth - 1), gen(depth - 1)}}
+		}
+		// ORs, sometimes long (the memo starts above 16 alternatives).
+		var args []*store.SpanCond
+		for range 2 + rng.Intn(30) {
+			args = append(args, gen(depth-1))
+		}
+		return &store.SpanCond{Op: store.OpOr, Args: args}
+	}
+	for i := 0; i < 300; i++ {
+		c := gen(4)
+		s := c.Simplified()
+		for _, tr := range traces {
+			tr.Spans(func(r model.SpanRef) bool {
+				if got, want := s.Match(tr, r), c.Match(tr, r); got != want {
+					t.Fatalf("condition %d, trace %s span %s: simplified %v, original %v", i, tr.TraceID, r.Span.SpanID, got, want)
+				}
+				return true
+			})
+		}
+	}
+}
