@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -162,6 +164,9 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 			if err := resolveSettings(cmd, g); err != nil {
 				return err
 			}
+			if err := checkCounts(cmd); err != nil {
+				return err
+			}
 			setMemoryLimit(cmd)
 			return g.prof.start()
 		},
@@ -298,4 +303,30 @@ func (o *outputFlag) Set(s string) error {
 // addOutputFlag registers -o/--output with the allowed values.
 func addOutputFlag(fs *pflag.FlagSet, o *outputFlag) {
 	fs.VarP(o, "output", "o", "output format: "+strings.Join(o.allowed, "|"))
+}
+
+// checkCounts rejects negative values of integer flags (counts, limits,
+// concurrency: 0 means "default" or "no limit" where it means anything)
+// and of --since, which would otherwise be taken as their defaults or
+// as a range in the future.
+func checkCounts(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil {
+			return
+		}
+		switch f.Value.Type() {
+		case "int":
+			if n, perr := strconv.Atoi(f.Value.String()); perr == nil && n < 0 {
+				err = fmt.Errorf("--%s %d: must not be negative", f.Name, n)
+			}
+		case "duration":
+			if f.Name == "since" {
+				if d, perr := time.ParseDuration(f.Value.String()); perr == nil && d < 0 {
+					err = fmt.Errorf("--since %s: must not be negative", f.Value.String())
+				}
+			}
+		}
+	})
+	return err
 }

@@ -635,7 +635,10 @@ func isScalarKey(ctx, key string) bool {
 }
 
 func checkEnum(text string, names []string, what string) error {
-	if _, err := strconv.ParseInt(text, 10, 32); err == nil {
+	if n, err := strconv.ParseInt(text, 10, 32); err == nil {
+		if n < 0 || int(n) >= len(names) {
+			return fmt.Errorf("bad %s %d: want 0 to %d or one of %s", what, n, len(names)-1, strings.Join(names, ", "))
+		}
 		return nil
 	}
 	for _, n := range names {

@@ -203,6 +203,8 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"time past 2262", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","endTimeUnixNano":"18446744073709551615"`), `f.json:2:65: $.resourceSpans[0].scopeSpans[0].spans[1].endTimeUnixNano: bad time 18446744073709551615: after 2262-04-11T23:47:16Z`},
 		{"bad int", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":{"intValue":"x"}}]`), `f.json:2:92: $.resourceSpans[0].scopeSpans[0].spans[1].attributes[0].value.intValue: bad intValue "x"`},
 		{"object time", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","endTimeUnixNano":{}`), `f.json:2:65: $.resourceSpans[0].scopeSpans[0].spans[1].endTimeUnixNano: want a number or string, got an object`},
+		{"kind 99", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":99`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: bad span kind 99: want 0 to 5`},
+		{"status code 7", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","status":{"code":7}`), `f.json:2:64: $.resourceSpans[0].scopeSpans[0].spans[1].status.code: bad status code 7: want 0 to 2`},
 		{"number kind", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":true`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: want a number or string, got a boolean`},
 		{"wrong shape", `{"resourceSpans":{}}`, "f.json:1:1: invalid OTLP request: ReadArray"},
 	}
@@ -420,22 +422,37 @@ func TestFastPathMatchesNormaliser(t *testing.T) {
 	}
 }
 
-// TestDecodeProtoTimePast2262: a protobuf span ending past what Unix
-// nanoseconds in an int64 hold is an error naming its path.
-func TestDecodeProtoTimePast2262(t *testing.T) {
-	td := ptrace.NewTraces()
-	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	sp.SetTraceID(pcommon.TraceID{1})
-	sp.SetSpanID(pcommon.SpanID{2})
-	sp.SetStartTimestamp(1)
-	sp.SetEndTimestamp(pcommon.Timestamp(math.MaxUint64))
-	pb, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-	if err != nil {
-		t.Fatal(err)
+// TestDecodeProtoBadScalars: a protobuf span ending past what Unix
+// nanoseconds in an int64 hold, or with a kind or status code outside the
+// enum, is an error naming its path.
+func TestDecodeProtoBadScalars(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(sp ptrace.Span)
+		want string
+	}{
+		{"end past 2262", func(sp ptrace.Span) { sp.SetEndTimestamp(pcommon.Timestamp(math.MaxUint64)) },
+			"$.resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: bad time 18446744073709551615: after 2262-04-11T23:47:16Z"},
+		{"kind 99", func(sp ptrace.Span) { sp.SetKind(ptrace.SpanKind(99)) },
+			"$.resourceSpans[0].scopeSpans[0].spans[0].kind: bad span kind 99: want 0 to 5"},
+		{"status 7", func(sp ptrace.Span) { sp.Status().SetCode(ptrace.StatusCode(7)) },
+			"$.resourceSpans[0].scopeSpans[0].spans[0].status.code: bad status code 7: want 0 to 2"},
 	}
-	err = DecodeProto("f.pb", bytes.NewReader(pb), func(codec.Batch) error { return nil })
-	want := "f.pb: $.resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: bad time 18446744073709551615: after 2262-04-11T23:47:16Z"
-	if err == nil || !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("err = %v\nwant  %s", err, want)
+	for _, tc := range tests {
+		td := ptrace.NewTraces()
+		sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		sp.SetTraceID(pcommon.TraceID{1})
+		sp.SetSpanID(pcommon.SpanID{2})
+		sp.SetStartTimestamp(1)
+		sp.SetEndTimestamp(2)
+		tc.set(sp)
+		pb, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = DecodeProto("f.pb", bytes.NewReader(pb), func(codec.Batch) error { return nil })
+		if err == nil || !strings.HasPrefix(err.Error(), "f.pb: "+tc.want) {
+			t.Errorf("%s: err = %v\nwant  f.pb: %s", tc.name, err, tc.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/model"
 )
 
 // DecodeProto decodes one OTLP protobuf message (ExportTraceServiceRequest
@@ -100,6 +101,12 @@ func checkSpanIDs(name string, b codec.Batch) *codec.DecodeError {
 				path := fmt.Sprintf("$.resourceSpans[%d].scopeSpans[%d].spans[%d]", i, j, k)
 				if s.TraceID.IsZero() {
 					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".traceId", Err: errors.New("trace ID is empty or all zeros")}
+				}
+				if s.Kind < 0 || s.Kind > model.KindConsumer {
+					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".kind", Err: fmt.Errorf("bad span kind %d: want 0 to 5", s.Kind)}
+				}
+				if s.Status.Code < 0 || s.Status.Code > model.StatusError {
+					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".status.code", Err: fmt.Errorf("bad status code %d: want 0 to 2", s.Status.Code)}
 				}
 				for _, t := range []struct {
 					field string
