@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,6 +32,36 @@ type Store struct {
 	// concurrency bounds the row groups decoded at once by a scan; 0 means
 	// runtime.GOMAXPROCS(0). See SetConcurrency.
 	concurrency int
+
+	mu      sync.Mutex
+	damaged map[string]error // by object key: metas left out of listings
+}
+
+// Damaged returns the damaged objects listings have left out so far (a
+// meta.json that does not decode), one error naming each, sorted.
+func (s *Store) Damaged() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.damaged))
+	for k := range s.damaged {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]error, len(keys))
+	for i, k := range keys {
+		out[i] = s.damaged[k]
+	}
+	return out
+}
+
+// skipDamaged records that the object key was left out for err.
+func (s *Store) skipDamaged(key string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.damaged == nil {
+		s.damaged = map[string]error{}
+	}
+	s.damaged[key] = err
 }
 
 var _ store.Source = (*Store)(nil)

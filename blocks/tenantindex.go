@@ -418,7 +418,10 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 			}
 			m, err := decodeMeta(raw, key)
 			if err != nil {
-				return err
+				// One damaged block must not stop the tenant: it is left
+				// out, and the command reports it (Store.Damaged).
+				s.skipDamaged(key, err)
+				return nil
 			}
 			if strings.HasSuffix(key, compactedMetaObject) && m.CompactedTime.IsZero() {
 				m.CompactedTime = time.Now().UTC() // retired all the same

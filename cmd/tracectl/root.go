@@ -31,7 +31,8 @@ const (
 
 const exitCodesHelp = `Exit status:
   0    success
-  1    the command ran and its check failed (e.g. blocks verify found damage)
+  1    the command ran and its check failed (e.g. blocks verify found damage),
+       or it left out a damaged block (named on stderr; 2 with --strict)
   2    error: bad flags or arguments, bad input, bucket or I/O failure
   130  interrupted (SIGINT, Ctrl-C)
   143  terminated (SIGTERM)`
@@ -55,6 +56,8 @@ type globals struct {
 	configFile string
 	io         *ui.IO
 	prof       profiler
+	strict     bool            // --strict: a damaged block left out is an error
+	stores     []*blocks.Store // opened by the command, for their damaged blocks
 }
 
 // openStore opens the bucket and tenant named by the persistent flags.
@@ -63,7 +66,22 @@ func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return blocks.NewStore(b, g.tenant), func() { b.Close() }, nil
+	st := blocks.NewStore(b, g.tenant)
+	g.stores = append(g.stores, st)
+	return st, func() { b.Close() }, nil
+}
+
+// damaged prints a warning for every damaged block the command's stores
+// left out and returns how many there were.
+func (g *globals) damaged() int {
+	n := 0
+	for _, st := range g.stores {
+		for _, err := range st.Damaged() {
+			fmt.Fprintf(g.io.Err, "tracectl: warning: damaged block left out: %v\n", err)
+			n++
+		}
+	}
+	return n
 }
 
 // Main runs tracectl with args and returns the exit status.
@@ -98,6 +116,13 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 	err := root.ExecuteContext(ctx)
 	if perr := g.prof.stop(); err == nil {
 		err = perr
+	}
+	if n := g.damaged(); n > 0 && err == nil {
+		if g.strict {
+			fmt.Fprintf(io.Err, "tracectl: %d damaged blocks left out (--strict)\n", n)
+			return exitError
+		}
+		return exitCheckFailed
 	}
 	if err == nil {
 		return exitOK
@@ -175,6 +200,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 	pf.StringVar(&g.bucketURL, "bucket", defaultBucket, "bucket URL (file://, mem://, s3://, gs://, azblob://)")
 	pf.StringVar(&g.tenant, "tenant", defaultTenant, "tenant (folder under the bucket)")
 	pf.StringVar(&g.configFile, "config", "", "config file (default ./tracectl.yaml if it exists)")
+	pf.BoolVar(&g.strict, "strict", false, "exit 2 instead of 1 when a damaged block was left out")
 	pf.StringVar(&g.prof.cpuFile, "cpuprofile", "", "write a CPU profile to this file (for go tool pprof)")
 	pf.StringVar(&g.prof.memFile, "memprofile", "", "write a heap (allocations) profile to this file on exit")
 
