@@ -12,6 +12,7 @@ package store
 
 import (
 	"context"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -98,13 +99,26 @@ type TraceIterator interface {
 
 // Overlaps reports whether [start, end] (Unix ns) overlaps the request range.
 func (r Request) Overlaps(start, end uint64) bool {
-	if !r.Start.IsZero() && end < uint64(r.Start.UnixNano()) {
+	if !r.Start.IsZero() && end < unixNano(r.Start) {
 		return false
 	}
-	if !r.End.IsZero() && start > uint64(r.End.UnixNano()) {
+	if !r.End.IsZero() && start > unixNano(r.End) {
 		return false
 	}
 	return true
+}
+
+// unixNano is t in Unix nanoseconds as stored spans hold them: a time
+// before 1970 is 0 (it wrapped to the far future, so a range starting
+// then matched nothing), one after 2262 the largest.
+func unixNano(t time.Time) uint64 {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		return 0
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return uint64(t.UnixNano())
 }
 
 // SliceIterator iterates over traces held in memory.

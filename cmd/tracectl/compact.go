@@ -70,12 +70,12 @@ sums).
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.window, "window", compact.DefaultWindow, "group blocks by this window of their end time")
+	durationVar(f, &o.window, "window", compact.DefaultWindow, "group blocks by this window of their end time")
 	f.IntVar(&o.maxInputs, "max-inputs", compact.DefaultMaxInputs, "most blocks merged into one")
 	f.IntVar(&o.maxObjects, "max-objects", compact.DefaultMaxObjects, "most traces (summed meta totalObjects) merged into one block")
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", compact.DefaultMaxBlockBytes, "most input bytes merged into one block (bytes, or with a unit: 1GiB)")
 	byteSizeVar(f, &o.maxTraceBytes, "max-trace-bytes", 0, "cap each merged trace at this size as OTLP protobuf, keeping roots and earliest spans; cut traces are reported (0 = no cap)")
-	f.DurationVar(&o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep compacted blocks this long before deleting them")
+	durationVar(f, &o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep compacted blocks this long before deleting them")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan, write nothing")
 	f.IntVar(&o.concurrency, "concurrency", 0, "merges run at once, each holding a row group per input (0 = one per core)")
 	addOutputFlag(f, o.output)
@@ -216,8 +216,8 @@ deleted. With --dry-run nothing changes.
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.olderThan, "older-than", compact.DefaultOlderThan, "retire blocks whose end time is older than this")
-	f.DurationVar(&o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep retired blocks this long before deleting them")
+	durationVar(f, &o.olderThan, "older-than", compact.DefaultOlderThan, "retire blocks whose end time is older than this")
+	durationVar(f, &o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep retired blocks this long before deleting them")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be marked and deleted, change nothing")
 	addOutputFlag(f, o.output)
 	return cmd

@@ -69,7 +69,7 @@ Exit status:
 	}
 	f := cmd.Flags()
 	o.timeRangeFlags.add(f, "count spans")
-	f.DurationVar(&o.step, "step", 0, "interval width (default: about range/240, as Tempo picks it)")
+	durationVar(f, &o.step, "step", 0, "interval width (default: about range/240, as Tempo picks it)")
 	f.BoolVar(&o.instant, "instant", false, "one value per series over the whole range")
 	f.BoolVar(&o.approx, "approx", false, "quantiles from Tempo's power-of-two buckets instead of exact values")
 	f.BoolVar(&o.allSteps, "all-steps", false, "prom output: every sample with its timestamp, not only the last")

@@ -107,7 +107,7 @@ Output formats:
 	f.StringSliceVar(&o.dbAttributes, "database-attributes", []string{"db.name"}, "attributes that make a client span a database edge")
 	f.BoolVar(&o.virtualNodeLabel, "virtual-node-label", false, "add virtual_node=\"client\"|\"server\" to edges with a virtual node")
 	f.StringVar(&o.at, "at", "", "stamp every sample with this time (RFC 3339 or Unix seconds)")
-	f.DurationVar(&o.step, "step", 0, "emit running totals every STEP (e.g. 15s) with timestamps")
+	durationVar(f, &o.step, "step", 0, "emit running totals every STEP (e.g. 15s) with timestamps")
 	f.BoolVar(&o.graph, "graph", false, "print the service dependency graph instead of metrics (-o table|dot|mermaid|json)")
 	addOutputFlag(f, o.output)
 	return cmd

@@ -118,7 +118,7 @@ total, slow traces (--slow) kept / total, and the estimated storage saved.
 	f := cmd.Flags()
 	o.sampleConfigFlags.add(f)
 	o.timeRangeFlags.add(f, "replay traces")
-	f.DurationVar(&o.slow, "slow", time.Second, "a trace this long or longer counts as slow in the report")
+	durationVar(f, &o.slow, "slow", time.Second, "a trace this long or longer counts as slow in the report")
 	f.StringVar(&o.writeBucket, "write-bucket", "", "also write the kept traces as one block to this bucket URL (same --tenant)")
 	addOutputFlag(f, o.output)
 	return cmd
