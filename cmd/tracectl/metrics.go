@@ -25,6 +25,8 @@ type metricsOptions struct {
 	plot        bool
 	concurrency int
 	output      *outputFlag
+	// failAbove, failBelow: --fail-if-above / --fail-if-below, when set.
+	failAbove, failBelow *float64
 }
 
 func newMetricsCmd(g *globals) *cobra.Command {
@@ -51,7 +53,8 @@ Output formats:
          sample with its timestamp (--all-steps)
 
 Exit status:
-  0    the query ran
+  0    the query ran (and no sample crossed --fail-if-above/--fail-if-below)
+  1    a sample is above --fail-if-above or below --fail-if-below
   2    error: bad query (shown with a caret), bad flags, bucket or I/O failure`,
 		Example: `  tracectl metrics '{ } | rate() by (resource.service.name)' --since 6h --step 5m
   tracectl metrics '{ status = error } | count_over_time()' --start 2024-05-01T00:00:00Z --end 2024-05-02T00:00:00Z
@@ -75,8 +78,48 @@ Exit status:
 	f.BoolVar(&o.allSteps, "all-steps", false, "prom output: every sample with its timestamp, not only the last")
 	f.BoolVar(&o.plot, "plot", false, "table output: draw a text chart of each series")
 	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
+	var above, below float64
+	f.Float64Var(&above, "fail-if-above", 0, "exit with status 1 when a sample of any series is above this value")
+	f.Float64Var(&below, "fail-if-below", 0, "exit with status 1 when a sample of any series is below this value")
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) {
+		if cmd.Flags().Changed("fail-if-above") {
+			o.failAbove = &above
+		}
+		if cmd.Flags().Changed("fail-if-below") {
+			o.failBelow = &below
+		}
+	}
 	addOutputFlag(f, o.output)
 	return cmd
+}
+
+// gate reports the first sample that crosses --fail-if-above or
+// --fail-if-below, and how many do.
+func (o *metricsOptions) gate(res *eval.MetricsResult) error {
+	var first string
+	n := 0
+	for _, s := range res.Series {
+		for _, p := range s.Samples {
+			var what string
+			switch {
+			case o.failAbove != nil && p.Value > *o.failAbove:
+				what = fmt.Sprintf("above %g (--fail-if-above)", *o.failAbove)
+			case o.failBelow != nil && p.Value < *o.failBelow:
+				what = fmt.Sprintf("below %g (--fail-if-below)", *o.failBelow)
+			default:
+				continue
+			}
+			if n == 0 {
+				first = fmt.Sprintf("%s = %g at %s, %s", eval.PromLabels(s), p.Value,
+					time.UnixMilli(p.TimestampMs).UTC().Format(time.RFC3339), what)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &checkFailedError{msg: fmt.Sprintf("metrics: %s; %d samples in all", first, n)}
 }
 
 func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
@@ -104,17 +147,20 @@ func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
 	if err != nil {
 		return err
 	}
-	switch o.output.value {
-	case "json":
-		return ui.JSON(g.io.Out, res.TempoResponse())
-	case "prom":
-		_, err := fmt.Fprint(g.io.Out, eval.PromText(res, metricName(root), o.allSteps))
+	switch {
+	case o.output.value == "json":
+		err = ui.JSON(g.io.Out, res.TempoResponse())
+	case o.output.value == "prom":
+		_, err = fmt.Fprint(g.io.Out, eval.PromText(res, metricName(root), o.allSteps))
+	case o.plot:
+		err = plotMetrics(g, res)
+	default:
+		err = renderMetricsTable(g, res)
+	}
+	if err != nil {
 		return err
 	}
-	if o.plot {
-		return plotMetrics(g, res)
-	}
-	return renderMetricsTable(g, res)
+	return o.gate(res)
 }
 
 // plotMetrics draws every series as a text chart, as wide as the terminal

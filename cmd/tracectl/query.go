@@ -22,6 +22,7 @@ type queryOptions struct {
 	spans       bool
 	count       bool
 	failIfEmpty bool
+	failIfFound bool
 	explain     bool
 	concurrency int
 	output      *outputFlag
@@ -42,8 +43,10 @@ Output formats:
   jsonl  one trace per line, in the same shape as json's traces[]
 
 Exit status:
-  0    the query ran (and matched, with --fail-if-empty)
-  1    nothing matched and --fail-if-empty was given
+  0    the query ran (and matched, with --fail-if-empty; matched nothing,
+       with --fail-if-found)
+  1    nothing matched and --fail-if-empty was given, or something matched
+       and --fail-if-found was given
   2    error: bad query (shown with a caret), bad flags, bucket or I/O failure`,
 		Example: `  tracectl query '{ resource.service.name = "api" && status = error }'
   tracectl query '{ span.http.status_code >= 500 } | count() > 2' --since 1h -o json | jq '.traces[].traceID'
@@ -69,6 +72,8 @@ Exit status:
 	f.BoolVar(&o.spans, "spans", false, "table output: list the matched spans under each trace")
 	f.BoolVar(&o.count, "count", false, "print only the number of matching traces")
 	f.BoolVar(&o.failIfEmpty, "fail-if-empty", false, "exit with status 1 when nothing matches")
+	f.BoolVar(&o.failIfFound, "fail-if-found", false, "exit with status 1 when anything matches (a CI gate: no error traces)")
+	cmd.MarkFlagsMutuallyExclusive("fail-if-empty", "fail-if-found")
 	f.BoolVar(&o.explain, "explain", false, "print the canonical query and its syntax tree instead of running it")
 	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
 	addOutputFlag(f, o.output)
@@ -129,8 +134,12 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 			return err
 		}
 	}
-	if o.failIfEmpty && len(res.Traces) == 0 && res.Metrics.MatchedTraces == 0 {
+	matched := len(res.Traces) > 0 || res.Metrics.MatchedTraces > 0
+	if o.failIfEmpty && !matched {
 		return &checkFailedError{msg: "query: no traces matched"}
+	}
+	if o.failIfFound && matched {
+		return &checkFailedError{msg: fmt.Sprintf("query: %d traces matched (--fail-if-found)", max(len(res.Traces), res.Metrics.MatchedTraces))}
 	}
 	return nil
 }
