@@ -459,3 +459,21 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request)
 	}
 	return m
 }
+
+// ValidateTenant checks a tenant ID as Tempo (and Mimir, Loki) do: 1 to
+// 150 characters of A–Z, a–z, 0–9 and ! - _ . * ' ( ), and not "." or
+// "..". Anything else would put blocks where readers do not look (the
+// bucket root for "", nested folders for "a/b").
+func ValidateTenant(id string) error {
+	ok := id != "" && len(id) <= 150 && id != "." && id != ".."
+	for _, r := range id {
+		if !ok {
+			break
+		}
+		ok = 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("!-_.*'()", r)
+	}
+	if !ok {
+		return fmt.Errorf("tenant %q: a tenant ID is 1 to 150 characters of A-Z, a-z, 0-9 and ! - _ . * ' ( ) (not \".\" or \"..\")", id)
+	}
+	return nil
+}

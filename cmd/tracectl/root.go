@@ -62,6 +62,9 @@ type globals struct {
 
 // openStore opens the bucket and tenant named by the persistent flags.
 func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) {
+	if err := blocks.ValidateTenant(g.tenant); err != nil {
+		return nil, nil, fmt.Errorf("--tenant: %w", err)
+	}
 	b, err := blocks.OpenBucket(ctx, g.bucketURL)
 	if err != nil {
 		return nil, nil, err
