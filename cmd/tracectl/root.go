@@ -249,6 +249,12 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 		if err := v.ReadInConfig(); err != nil {
 			return fmt.Errorf("config %s: %w", cfg, err)
 		}
+		if err := checkConfigKeys(cmd.Root(), cfg); err != nil {
+			return err
+		}
+	}
+	if err := checkEnv(cmd.Root(), os.Environ()); err != nil {
+		return err
 	}
 
 	prefix := commandKey(cmd)

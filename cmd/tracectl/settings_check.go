@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// settingKeys returns every config-file key tracectl reads: the persistent
+// flags by name, every command's own flags as "<command path>.<flag>"
+// (e.g. ingest.max-block-traces, redact.scan.detectors).
+func settingKeys(root *cobra.Command) map[string]bool {
+	keys := map[string]bool{}
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) { keys[f.Name] = true })
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if prefix := commandKey(c); prefix != "" {
+			c.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+				if f.Name != "help" {
+					keys[prefix+"."+f.Name] = true
+				}
+			})
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	delete(keys, "config")
+	return keys
+}
+
+// checkConfigKeys rejects a config file key that names no setting, with
+// its file:line:col and the closest key at the same level, as Prometheus,
+// Tempo and the Collector do: a misspelt key would otherwise be ignored.
+func checkConfigKeys(root *cobra.Command, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return nil // viper reports syntax errors; an empty file sets nothing
+	}
+	keys := settingKeys(root)
+	var check func(n *yaml.Node, prefix string) error
+	check = func(n *yaml.Node, prefix string) error {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := prefix + k.Value
+			if keys[key] {
+				continue
+			}
+			if hasPrefixKey(keys, key+".") {
+				if v.Kind != yaml.MappingNode {
+					return fmt.Errorf("config %s:%d:%d: %q holds the settings of a command: want a mapping of its flags (%s: {flag: value})",
+						path, k.Line, k.Column, key, k.Value)
+				}
+				if err := check(v, key+"."); err != nil {
+					return err
+				}
+				continue
+			}
+			msg := fmt.Sprintf("config %s:%d:%d: unknown key %q", path, k.Line, k.Column, key)
+			if near := closest(key, siblings(keys, prefix)); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", near)
+			}
+			return fmt.Errorf("%s", msg)
+		}
+		return nil
+	}
+	return check(doc.Content[0], "")
+}
+
+// checkEnv rejects TRACECTL_* environment variables that name no setting
+// (the development ones the tests and benchmarks read are left alone).
+func checkEnv(root *cobra.Command, environ []string) error {
+	known := map[string]string{"TRACECTL_CONFIG": "config"}
+	for k := range settingKeys(root) {
+		known[envName(k)] = k
+	}
+	var names []string
+	for k := range known {
+		names = append(names, k)
+	}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "TRACECTL_") || known[name] != "" || devEnv(name) {
+			continue
+		}
+		msg := fmt.Sprintf("environment variable %s names no setting", name)
+		if near := closest(name, names); near != "" {
+			msg += fmt.Sprintf("; did you mean %s?", near)
+		}
+		return fmt.Errorf("%s", msg)
+	}
+	return nil
+}
+
+// envName is the environment variable of a config key.
+func envName(key string) string {
+	return "TRACECTL_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(key))
+}
+
+// devEnv reports the variables of tracectl's own tests and benchmarks.
+func devEnv(name string) bool {
+	for _, p := range []string{"TRACECTL_TEST_", "TRACECTL_BENCH_", "TRACECTL_DIFF_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return name == "TRACECTL_FIXTURES" || name == "TRACECTL_AZURITE_DIR"
+}
+
+func hasPrefixKey(keys map[string]bool, prefix string) bool {
+	for k := range keys {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// siblings returns the names valid right after prefix (keys and command
+// names), each with the prefix.
+func siblings(keys map[string]bool, prefix string) []string {
+	seen := map[string]bool{}
+	for k := range keys {
+		if rest, ok := strings.CutPrefix(k, prefix); ok {
+			first, _, _ := strings.Cut(rest, ".")
+			seen[prefix+first] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// closest returns the candidate nearest to s by edit distance, if that
+// is at most a third of s's length (at least 1); the first on ties.
+func closest(s string, candidates []string) string {
+	sort.Strings(candidates)
+	best, bestD := "", max(len(s)/3, 1)+1
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

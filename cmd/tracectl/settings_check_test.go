@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tracectl/tracectl/internal/ui"
+)
+
+// TestConfigKeys: a config key or TRACECTL_ variable that names no setting
+// is an error with its position and the nearest valid name; valid ones
+// (persistent, a command's, a subcommand's) pass.
+func TestConfigKeys(t *testing.T) {
+	root := newRootCmd(&globals{io: &ui.IO{}})
+	dir := t.TempDir()
+	tests := []struct {
+		yaml, want string
+	}{
+		{"bucket: mem://\ntenant: a\nquery:\n  limit: 3\nredact:\n  scan:\n    detectors: [email]\ningest:\n  max-block-traces: 5\n", ""},
+		{"bucket: mem://\nquerry:\n  limit: 3\n", `c.yaml:2:1: unknown key "querry"; did you mean "query"?`},
+		{"query:\n  limt: 3\n", `c.yaml:2:3: unknown key "query.limt"; did you mean "query.limit"?`},
+		{"redact:\n  scan:\n    detector: email\n", `c.yaml:3:5: unknown key "redact.scan.detector"; did you mean "redact.scan.detectors"?`},
+		{"zzzzzz: 1\n", `c.yaml:1:1: unknown key "zzzzzz"`},
+		{"query: 3\n", `c.yaml:1:1: "query" holds the settings of a command: want a mapping of its flags (query: {flag: value})`},
+	}
+	for _, tc := range tests {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := checkConfigKeys(root, p)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.yaml, err)
+			}
+			continue
+		}
+		if err == nil || !strings.HasSuffix(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want it to end with %s", tc.yaml, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"PATH=/bin", "TRACECTL_BUCKET=mem://", "TRACECTL_QUERY_LIMIT=3", "TRACECTL_INGEST_SKIP_BAD=true", "TRACECTL_REDACT_SCAN_DETECTORS=email", "TRACECTL_TEST_SEAWEEDFS=x"}, ""},
+		{[]string{"TRACECTL_QUERRY_LIMIT=3"}, "environment variable TRACECTL_QUERRY_LIMIT names no setting; did you mean TRACECTL_QUERY_LIMIT?"},
+		{[]string{"TRACECTL_NOPE=1"}, "environment variable TRACECTL_NOPE names no setting"},
+	} {
+		err := checkEnv(root, tc.env)
+		if (err == nil) != (tc.want == "") || err != nil && err.Error() != tc.want {
+			t.Errorf("%v: err = %v, want %q", tc.env, err, tc.want)
+		}
+	}
+}
