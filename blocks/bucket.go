@@ -26,6 +26,21 @@ import (
 // resolved against the working directory, and a missing directory is
 // created.
 func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
+	return openBucket(ctx, rawURL, true)
+}
+
+// ErrNoBucket is the error of OpenExistingBucket for a file:// bucket
+// whose directory does not exist.
+var ErrNoBucket = errors.New("bucket does not exist")
+
+// OpenExistingBucket is OpenBucket for readers: a file:// directory that
+// does not exist is an error (ErrNoBucket), not created; a mistyped path
+// must not look like an empty bucket.
+func OpenExistingBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
+	return openBucket(ctx, rawURL, false)
+}
+
+func openBucket(ctx context.Context, rawURL string, create bool) (*blob.Bucket, error) {
 	if rawURL == "" {
 		return nil, errors.New("bucket URL is empty")
 	}
@@ -47,6 +62,11 @@ func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 		if !filepath.IsAbs(path) {
 			if path, err = filepath.Abs(path); err != nil {
 				return nil, fmt.Errorf("bucket URL %q: %w", rawURL, err)
+			}
+		}
+		if !create {
+			if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+				return nil, fmt.Errorf("bucket %q: %w: no directory %s (read commands do not create it)", rawURL, ErrNoBucket, path)
 			}
 		}
 		if err := os.MkdirAll(path, 0o755); err != nil {

@@ -35,6 +35,56 @@ type Store struct {
 
 	mu      sync.Mutex
 	damaged map[string]error // by object key: metas left out of listings
+	listed  bool             // a listing of live blocks ran
+	found   bool             // and some listing found one
+}
+
+// Empty reports whether a listing of the store's live blocks found none
+// while the tenant held no object at all (no retired or unfinished block
+// either): a mistyped tenant or bucket looks like this.
+func (s *Store) Empty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listed && !s.found
+}
+
+// noteListing records a listing that found n live blocks; with none, it
+// looks whether the tenant holds any object (at that moment: a command
+// that then deletes the last block did not run on an empty tenant).
+func (s *Store) noteListing(ctx context.Context, n int) {
+	s.mu.Lock()
+	done := s.found
+	s.listed = true
+	s.found = s.found || n > 0
+	s.mu.Unlock()
+	if done || n > 0 {
+		return
+	}
+	objs, _, err := s.bucket.ListPage(ctx, blob.FirstPageToken, 1, &blob.ListOptions{Prefix: s.tenant + "/"})
+	if err != nil || len(objs) > 0 {
+		s.mu.Lock()
+		s.found = true // not known to be empty
+		s.mu.Unlock()
+	}
+}
+
+// Tenants returns the tenant folders of the bucket, sorted.
+func (s *Store) Tenants(ctx context.Context) ([]string, error) {
+	it := s.bucket.List(&blob.ListOptions{Delimiter: "/"})
+	var out []string
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			sort.Strings(out)
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list tenants: %w", err)
+		}
+		if name, ok := strings.CutSuffix(obj.Key, "/"); ok && obj.IsDir && ValidateTenant(name) == nil {
+			out = append(out, name)
+		}
+	}
 }
 
 // Damaged returns the damaged objects listings have left out so far (a

@@ -265,6 +265,9 @@ func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	if name == metaObject {
+		s.noteListing(ctx, len(es))
+	}
 	if len(es) == 0 {
 		return nil, nil // as before the index
 	}
@@ -341,6 +344,7 @@ func (s *Store) listForRead(ctx context.Context) (live, retired []Meta, settle t
 			retired = append(retired, *e.meta)
 		}
 	}
+	s.noteListing(ctx, len(live))
 	return live, retired, settle, nil
 }
 

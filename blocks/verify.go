@@ -76,6 +76,7 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 		metas = append(metas, m)
 	}
 	sortMetas(metas)
+	s.noteListing(ctx, len(metas))
 	for _, m := range metas {
 		if err := ctx.Err(); err != nil {
 			return rep, err

@@ -89,7 +89,10 @@ func TestBackendsCLI(t *testing.T) {
 				t.Fatalf("after retain: %d blocks, want 0", n)
 			}
 			run(exitCheckFailed, "trace", "get", "a03ee8fff1dcd9b9")
-			if _, stderr := run(exitOK, "blocks", "verify"); !strings.Contains(stderr, "0 blocks checked") {
+			if _, stderr := run(exitError, "blocks", "verify"); !strings.Contains(stderr, `no blocks in tenant "single-tenant"`) {
+				t.Fatalf("verify of an empty tenant: %s", stderr)
+			}
+			if _, stderr := run(exitOK, "blocks", "verify", "--allow-empty"); !strings.Contains(stderr, "0 blocks checked") {
 				t.Fatalf("verify after retain: %s", stderr)
 			}
 		})

@@ -143,6 +143,7 @@ Exit status:
 		},
 	}
 	addOutputFlag(cmd.Flags(), output)
+	requireBlocks(g, cmd)
 	return cmd
 }
 

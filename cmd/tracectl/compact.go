@@ -79,6 +79,7 @@ sums).
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan, write nothing")
 	f.IntVar(&o.concurrency, "concurrency", 0, "merges run at once, each holding a row group per input (0 = one per core)")
 	addOutputFlag(f, o.output)
+	requireBlocks(g, cmd)
 	return cmd
 }
 
@@ -220,6 +221,7 @@ deleted. With --dry-run nothing changes.
 	durationVar(f, &o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep retired blocks this long before deleting them")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be marked and deleted, change nothing")
 	addOutputFlag(f, o.output)
+	requireBlocks(g, cmd)
 	return cmd
 }
 

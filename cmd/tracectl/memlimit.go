@@ -22,14 +22,18 @@ var readCommands = []string{"query", "metrics", "metricsgen", "sample", "redact 
 
 // setMemoryLimit applies readMemoryLimit to the read commands.
 func setMemoryLimit(cmd *cobra.Command) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
+	if os.Getenv("GOMEMLIMIT") == "" && isReadCommand(cmd) {
+		debug.SetMemoryLimit(readMemoryLimit)
 	}
+}
+
+// isReadCommand reports whether cmd is one of readCommands.
+func isReadCommand(cmd *cobra.Command) bool {
 	path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 	for _, c := range readCommands {
 		if path == c || strings.HasPrefix(path, c+" ") {
-			debug.SetMemoryLimit(readMemoryLimit)
-			return
+			return true
 		}
 	}
+	return false
 }

@@ -58,6 +58,11 @@ type globals struct {
 	prof       profiler
 	strict     bool            // --strict: a damaged block left out is an error
 	stores     []*blocks.Store // opened by the command, for their damaged blocks
+	readOnly   bool            // the command only reads: it creates no bucket
+	// allowEmpty: --allow-empty of verify, compact and retain; requireBlocks
+	// says the command fails on a tenant without blocks unless it is set.
+	allowEmpty, requireBlocks bool
+	empty                     string // what noteEmpty found: "" when there were blocks
 }
 
 // openStore opens the bucket and tenant named by the persistent flags.
@@ -65,13 +70,49 @@ func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) 
 	if err := blocks.ValidateTenant(g.tenant); err != nil {
 		return nil, nil, fmt.Errorf("--tenant: %w", err)
 	}
-	b, err := blocks.OpenBucket(ctx, g.bucketURL)
+	open := blocks.OpenBucket
+	if g.readOnly {
+		open = blocks.OpenExistingBucket
+	}
+	b, err := open(ctx, g.bucketURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	st := blocks.NewStore(b, g.tenant)
 	g.stores = append(g.stores, st)
-	return st, func() { b.Close() }, nil
+	return st, func() {
+		g.noteEmpty(ctx, st) // while the bucket is open
+		b.Close()
+	}, nil
+}
+
+// noteEmpty remembers, for emptyTenant, that st found no block: which
+// tenants the bucket has instead.
+func (g *globals) noteEmpty(ctx context.Context, st *blocks.Store) {
+	if g.empty != "" || !st.Empty() {
+		return
+	}
+	g.empty = fmt.Sprintf("no blocks in tenant %q of %s", g.tenant, g.bucketURL)
+	if ts, err := st.Tenants(ctx); err == nil && len(ts) > 0 {
+		g.empty += "; tenants in the bucket: " + strings.Join(ts, ", ")
+	} else if err == nil {
+		g.empty += "; the bucket has no tenants"
+	}
+}
+
+// emptyTenant reports a tenant in which the command found no block:
+// a warning naming the tenants the bucket has, or an error for a command
+// that requires blocks (verify, compact, retain) without --allow-empty
+// (a warning too when the command failed already).
+func (g *globals) emptyTenant(failed bool) error {
+	if g.empty == "" {
+		return nil
+	}
+	if g.requireBlocks && !g.allowEmpty && !failed {
+		return fmt.Errorf("%s (--allow-empty accepts it)", g.empty)
+	}
+	fmt.Fprintf(g.io.Err, "tracectl: warning: %s\n", g.empty)
+	return nil
 }
 
 // damaged prints a warning for every damaged block the command's stores
@@ -119,6 +160,9 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 	err := root.ExecuteContext(ctx)
 	if perr := g.prof.stop(); err == nil {
 		err = perr
+	}
+	if e := g.emptyTenant(err != nil); e != nil {
+		err = e
 	}
 	if n := g.damaged(); n > 0 && err == nil {
 		if g.strict {
@@ -195,6 +239,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 			if err := checkCounts(cmd); err != nil {
 				return err
 			}
+			g.readOnly = isReadCommand(cmd)
 			setMemoryLimit(cmd)
 			return g.prof.start()
 		},
@@ -364,4 +409,12 @@ func checkCounts(cmd *cobra.Command) error {
 		}
 	})
 	return err
+}
+
+// requireBlocks makes cmd fail on a tenant without blocks unless its
+// --allow-empty is given (verify, compact, retain: a mistyped tenant in a
+// cron job must not pass as "nothing to do").
+func requireBlocks(g *globals, cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&g.allowEmpty, "allow-empty", false, "succeed on a tenant without blocks (default: exit 2, as for a mistyped tenant)")
+	cmd.PreRun = func(*cobra.Command, []string) { g.requireBlocks = true }
 }
