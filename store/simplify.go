@@ -20,20 +20,7 @@ func (c *SpanCond) Simplified() *SpanCond {
 	}
 	switch c.Op {
 	case OpAnd, OpOr:
-		var args []*SpanCond
-		var collect func(x *SpanCond)
-		collect = func(x *SpanCond) {
-			if x.Op == c.Op {
-				for _, a := range x.Args {
-					collect(a)
-				}
-				return
-			}
-			args = append(args, x.Simplified())
-		}
-		for _, a := range c.Args {
-			collect(a)
-		}
+		args := flatten(c.Op, c.Args, func(x *SpanCond) (LogicOp, []*SpanCond) { return x.Op, x.Args }, (*SpanCond).Simplified)
 		if c.Op == OpOr {
 			args = mergeTests(args)
 		}
@@ -120,20 +107,7 @@ func (c *TraceCond) Simplified() *TraceCond {
 	}
 	switch c.Op {
 	case OpAnd, OpOr:
-		var args []*TraceCond
-		var collect func(x *TraceCond)
-		collect = func(x *TraceCond) {
-			if x.Op == c.Op {
-				for _, a := range x.Args {
-					collect(a)
-				}
-				return
-			}
-			args = append(args, x.Simplified())
-		}
-		for _, a := range c.Args {
-			collect(a)
-		}
+		args := flatten(c.Op, c.Args, func(x *TraceCond) (LogicOp, []*TraceCond) { return x.Op, x.Args }, (*TraceCond).Simplified)
 		if len(args) == 1 {
 			return args[0]
 		}
@@ -154,4 +128,25 @@ func (e *SpansetExpr) simplified() *SpansetExpr {
 	out.Cond = e.Cond.Simplified()
 	out.L, out.R = e.L.simplified(), e.R.simplified()
 	return &out
+}
+
+// flatten returns the operands of an op (AND or OR) whose operands are
+// args, with nested ops of the same kind spliced in and every operand
+// simplified.
+func flatten[C any](op LogicOp, args []C, parts func(C) (LogicOp, []C), simplify func(C) C) []C {
+	var out []C
+	var collect func(x C)
+	collect = func(x C) {
+		if xop, xargs := parts(x); xop == op {
+			for _, a := range xargs {
+				collect(a)
+			}
+			return
+		}
+		out = append(out, simplify(x))
+	}
+	for _, a := range args {
+		collect(a)
+	}
+	return out
 }
