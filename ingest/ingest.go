@@ -27,6 +27,9 @@ type Options struct {
 	Format codec.Format
 	// SkipBad continues past bad files, reporting them, instead of stopping.
 	SkipBad bool
+	// MaxInputBytes bounds one input once decompressed (see
+	// input.Options.MaxInputBytes; 0: input.DefaultMaxInputBytes).
+	MaxInputBytes int64
 	// Stdin is read for the path "-".
 	Stdin io.Reader
 	// MaxBlockBytes bounds a block's estimated encoded size (default 256 MiB).
@@ -94,11 +97,12 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	defer in.removeRuns()
 
 	rep, err := input.Decode(ctx, paths, input.Options{
-		Format:     opts.Format,
-		SkipBad:    opts.SkipBad,
-		Stdin:      opts.Stdin,
-		Decoders:   input.DefaultDecoders(),
-		OnFileDone: in.fileDone,
+		Format:        opts.Format,
+		SkipBad:       opts.SkipBad,
+		MaxInputBytes: opts.MaxInputBytes,
+		Stdin:         opts.Stdin,
+		Decoders:      input.DefaultDecoders(),
+		OnFileDone:    in.fileDone,
 	}, in.emit)
 	if err == nil {
 		err = in.err

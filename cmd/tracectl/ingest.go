@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/ingest"
 	"github.com/tracectl/tracectl/internal/ui"
 	"github.com/tracectl/tracectl/model"
@@ -21,6 +22,7 @@ type ingestOptions struct {
 	maxBlockBytes  int64
 	maxBlockTraces int
 	memoryBudget   int64
+	maxInputBytes  int64
 	redactRules    string
 	hashKeyFile    string
 	output         *outputFlag
@@ -71,6 +73,7 @@ rules and key skips them.
 	f.BoolVar(&o.skipBad, "skip-bad", false, "skip files that fail to decode and report them, instead of stopping")
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", ingest.DefaultMaxBlockBytes, "cut blocks at this estimated encoded size (bytes, or with a unit: 256MiB)")
 	f.IntVar(&o.maxBlockTraces, "max-block-traces", 0, "cut blocks at this many traces (0: no limit)")
+	byteSizeVar(f, &o.maxInputBytes, "max-input-bytes", input.DefaultMaxInputBytes, "largest input file once decompressed; a compressed file may also not expand more than 200 times past 64MiB (each a clear error for that file)")
 	byteSizeVar(f, &o.memoryBudget, "memory-budget", ingest.DefaultMemoryBudget, "approximate heap bytes of decoded spans held before sorted runs are spilled to disk (512MiB, 2GiB, ...)")
 	f.StringVar(&o.redactRules, "redact", "", "apply this redaction rules file before anything is written")
 	f.StringVar(&o.hashKeyFile, "hash-key-file", "", "key for keyed hashing in --redact rules (HMAC-SHA-256)")
@@ -87,6 +90,7 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 		MaxBlockBytes:  o.maxBlockBytes,
 		MaxBlockTraces: o.maxBlockTraces,
 		MemoryBudget:   o.memoryBudget,
+		MaxInputBytes:  o.maxInputBytes,
 	}
 	var eng *redact.Engine
 	if o.redactRules != "" {

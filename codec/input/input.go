@@ -52,6 +52,10 @@ type Options struct {
 	// Workers is how many files are decoded at once (default
 	// GOMAXPROCS, at most 4).
 	Workers int
+	// MaxInputBytes bounds what one input may hold once decompressed
+	// (0: DefaultMaxInputBytes; negative: no bound). A compressed input
+	// past 64 MiB may also not expand more than MaxExpansion times.
+	MaxInputBytes int64
 	// OnFileDone, when set, is called after each file with nil or the
 	// error that made it bad (the batches it emitted before failing are
 	// then to be discarded). Files skipped as unknown are not reported.
@@ -319,9 +323,17 @@ func (e *skipError) Unwrap() error { return e.err }
 // batches to emit.
 func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, walked bool, emit func(codec.Batch) error) (FileStat, error) {
 	br := bufio.NewReaderSize(r, SniffLen)
-	rd, comp, closeFn, err := decompress(br)
+	raw := &countingReader{r: br}
+	rd, comp, closeFn, err := decompress(bufio.NewReaderSize(raw, SniffLen))
 	if err != nil {
 		return FileStat{}, &codec.DecodeError{File: name, Offset: 0, Err: err}
+	}
+	if limit := d.opts.MaxInputBytes; limit >= 0 {
+		if limit == 0 {
+			limit = DefaultMaxInputBytes
+		}
+		lr := &limitedReader{r: rd, raw: raw, limit: limit, compressed: comp != ""}
+		rd = bufio.NewReaderSize(lr, SniffLen)
 	}
 	defer closeFn()
 	// Decoders need not know about a UTF-8 byte order mark.
@@ -383,6 +395,54 @@ var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
+
+// Input limits: an input larger than this once decompressed is an error
+// for that file, as is a compressed one that expands more than
+// MaxExpansion times past expansionFloor bytes (a 2 MB gzip of 2 GiB of
+// spaces would otherwise exhaust memory and take the other files with it).
+const (
+	DefaultMaxInputBytes = 4 << 30
+	MaxExpansion         = 200
+	expansionFloor       = 64 << 20
+)
+
+// ErrInputTooLarge is the error of an input past the limits above.
+var ErrInputTooLarge = errors.New("input too large")
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// limitedReader fails once more than limit bytes were read through it,
+// or, for a compressed input, once the bytes read pass expansionFloor and
+// MaxExpansion times the compressed bytes read (raw).
+type limitedReader struct {
+	r          io.Reader
+	raw        *countingReader
+	limit, n   int64
+	compressed bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	switch {
+	case l.n > l.limit:
+		return n, fmt.Errorf("%w: more than %d bytes (--max-input-bytes)", ErrInputTooLarge, l.limit)
+	case l.compressed && l.n > expansionFloor && l.n > MaxExpansion*l.raw.n:
+		return n, fmt.Errorf("%w: %d compressed bytes expand to more than %d (over %d times: a compression bomb?)",
+			ErrInputTooLarge, l.raw.n, l.n, MaxExpansion)
+	}
+	return n, err
+}
 
 // decompress wraps br in a gzip or zstd reader when its first bytes are
 // that format's magic number. The returned reader can be peeked for

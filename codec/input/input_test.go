@@ -370,3 +370,53 @@ func TestTimesPast2262(t *testing.T) {
 		}
 	}
 }
+
+// TestInputLimits: an input past --max-input-bytes once decompressed, or a
+// compressed one that expands more than MaxExpansion times, is an error
+// for that file only (with SkipBad the others are decoded).
+func TestInputLimits(t *testing.T) {
+	dir := t.TempDir()
+	spaces := func(n int) []byte {
+		return append(append([]byte(`{"resourceSpans":[`), bytes.Repeat([]byte(" "), n)...), []byte("]}")...)
+	}
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, spaces(2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(spaces(80 << 20)); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	bomb := filepath.Join(dir, "bomb.json.gz")
+	if err := os.WriteFile(bomb, gz.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.json")
+	if err := os.WriteFile(good, []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708"}]}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path  string
+		limit int64
+		want  string
+	}{
+		{big, 1 << 20, "more than 1048576 bytes (--max-input-bytes)"},
+		{bomb, 0, "over 200 times: a compression bomb?"},
+	} {
+		_, err := Decode(context.Background(), []string{tc.path}, Options{MaxInputBytes: tc.limit}, func(string, codec.Batch) error { return nil })
+		var de *codec.DecodeError
+		if !errors.Is(err, ErrInputTooLarge) || !errors.As(err, &de) || de.File != tc.path || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want ErrInputTooLarge naming the file and %q", tc.path, err, tc.want)
+		}
+	}
+	spans := 0
+	rep, err := Decode(context.Background(), []string{bomb, good}, Options{SkipBad: true}, func(_ string, b codec.Batch) error {
+		spans += spanCount(b)
+		return nil
+	})
+	if err != nil || spans != 1 || len(rep.Bad) != 1 || rep.Bad[0].File != bomb {
+		t.Errorf("skip bad: %d spans, bad %v, err %v; want the good file's span and the bomb in Bad", spans, rep.Bad, err)
+	}
+}
