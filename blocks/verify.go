@@ -256,11 +256,12 @@ func (s *Store) verifyBlooms(ctx context.Context, b *Block, br *BlockReport) []*
 	return filters
 }
 
-// verifyIndex checks the optional index object against the row groups.
+// verifyIndex checks the index object against the row groups.
 func (s *Store) verifyIndex(ctx context.Context, b *Block, groupMax [][]byte, br *BlockReport) {
 	key := b.key(indexObject)
 	data, err := readAll(ctx, s.bucket, key)
 	if isNotFound(err) {
+		br.addf("%s missing (every vParquet4 block has its row groups' largest trace IDs there)", key)
 		return
 	}
 	if err != nil {
