@@ -103,10 +103,11 @@ func newBlocksVerifyCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Re-read every block and check meta, data and bloom filters agree",
-		Long: `Re-read every block of the tenant and check that meta.json, data.parquet and
-the bloom shards agree: row and row-group counts, sizes, footer, trace IDs
-sorted and unique and all present in their bloom shard, time range, and the
-derived columns (root service and span, service stats, nested sets).
+		Long: `Re-read every block of the tenant and check that meta.json, data.parquet,
+the index and the bloom shards agree: row and row-group counts, sizes, footer,
+trace IDs sorted and unique and all present in their bloom shard, each row
+group's largest ID in the index, time range, and the derived columns (root
+service and span, service stats, nested sets).
 Folders with data but no meta.json (a write that never finished) are
 reported as orphans.
 
