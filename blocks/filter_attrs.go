@@ -329,34 +329,10 @@ func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error
 				ab.unsup.v[i], ab.unsup.ok[i] = r.StringAt(vi), true
 			}
 		}},
-		{al.str, d + 1, func(i int, r *column.Reader, vi int, present bool) {
-			v := ""
-			if present {
-				v = r.StringAt(vi)
-			}
-			appendList(&ab.strs, int32(i), v)
-		}},
-		{al.ints, d + 1, func(i int, r *column.Reader, vi int, present bool) {
-			var v int64
-			if present {
-				v = r.Int64At(vi)
-			}
-			appendList(&ab.ints, int32(i), v)
-		}},
-		{al.doubles, d + 1, func(i int, r *column.Reader, vi int, present bool) {
-			var v float64
-			if present {
-				v = r.Float64At(vi)
-			}
-			appendList(&ab.doubles, int32(i), v)
-		}},
-		{al.bools, d + 1, func(i int, r *column.Reader, vi int, present bool) {
-			var v bool
-			if present {
-				v = r.BoolAt(vi)
-			}
-			appendList(&ab.bools, int32(i), v)
-		}},
+		{al.str, d + 1, appendTo(&ab.strs, getString)},
+		{al.ints, d + 1, appendTo(&ab.ints, getInt64)},
+		{al.doubles, d + 1, appendTo(&ab.doubles, getFloat)},
+		{al.bools, d + 1, appendTo(&ab.bools, getBool)},
 	}
 	for _, s := range steps {
 		if err := each(s.l, s.depth, s.f); err != nil {
@@ -364,6 +340,18 @@ func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error
 		}
 	}
 	return ab, nil
+}
+
+// appendTo returns the step that appends each entry of a typed value list
+// to l (the zero value for an empty entry).
+func appendTo[T any](l *list[T], get func(*column.Reader, int) T) func(i int, r *column.Reader, vi int, present bool) {
+	return func(i int, r *column.Reader, vi int, present bool) {
+		var v T
+		if present {
+			v = get(r, vi)
+		}
+		appendList(l, int32(i), v)
+	}
 }
 
 func appendList[T any](l *list[T], i int32, v T) {
