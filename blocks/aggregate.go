@@ -98,27 +98,17 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 		return nil, err
 	}
 	defer p.r.release()
-	nrows := int(p.file.RowGroups()[g].NumRows())
-	isSplit := make([]bool, nrows)
-	var asm *groupAssembler
-	if hasSplit {
-		if err := p.markSplit(g, isSplit, split); err != nil {
-			return nil, p.groupErr(g, err)
-		}
-		asm = newGroupAssembler(p, g, c, projection{})
-		defer asm.close()
+	sp, err := p.openSplitParts(g, c, split, hasSplit)
+	if err != nil {
+		return nil, err
 	}
+	defer sp.close()
 	gr := newGroupReaders(p, g)
 	defer gr.close()
-	var parts []*model.Trace
-	err := gr.batches(c, func(gf *groupFilter) error {
-		split := isSplit[gf.row0 : gf.row0+int64(gf.nrows)]
-		if asm != nil {
-			ps, err := asm.read(gf.nrows, split)
-			if err != nil {
-				return err
-			}
-			parts = append(parts, ps...)
+	err = gr.batches(c, func(gf *groupFilter) error {
+		split, err := sp.batch(gf)
+		if err != nil {
+			return err
 		}
 		if err := gf.aggregate(spec, spans, split, gs); err != nil {
 			return gf.wrap(err)
@@ -128,7 +118,50 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	if err != nil {
 		return nil, err
 	}
-	return parts, nil
+	return sp.parts, nil
+}
+
+// splitParts builds, a batch at a time, the rows of one row group that
+// hold parts of traces split across blocks: only the merged trace decides
+// them, so column counts and aggregations leave them out.
+type splitParts struct {
+	rows  []bool          // per row of the group: part of a split trace
+	asm   *groupAssembler // nil when the group holds none
+	parts []*model.Trace
+}
+
+// openSplitParts marks the rows of row group g whose trace is in split
+// (when has says the group may hold some); its chunks must be loaded.
+func (p *pfile) openSplitParts(g int, c *codec, split map[model.TraceID]bool, has bool) (*splitParts, error) {
+	sp := &splitParts{rows: make([]bool, p.file.RowGroups()[g].NumRows())}
+	if !has {
+		return sp, nil
+	}
+	if err := p.markSplit(g, sp.rows, split); err != nil {
+		return nil, p.groupErr(g, err)
+	}
+	sp.asm = newGroupAssembler(p, g, c, projection{})
+	return sp, nil
+}
+
+// batch builds the split rows of gf's batch and returns which rows of
+// the batch are split.
+func (sp *splitParts) batch(gf *groupFilter) ([]bool, error) {
+	rows := sp.rows[gf.row0 : gf.row0+int64(gf.nrows)]
+	if sp.asm != nil {
+		ps, err := sp.asm.read(gf.nrows, rows)
+		if err != nil {
+			return nil, err
+		}
+		sp.parts = append(sp.parts, ps...)
+	}
+	return rows, nil
+}
+
+func (sp *splitParts) close() {
+	if sp.asm != nil {
+		sp.asm.close()
+	}
 }
 
 // aggregate adds the batch's spans that pass spans, except those of split

@@ -103,21 +103,15 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
-	nrows := int(p.file.RowGroups()[g].NumRows())
-	isSplit := make([]bool, nrows)
-	var asm *groupAssembler
-	if hasSplit {
-		if err := p.markSplit(g, isSplit, split); err != nil {
-			return store.Count{}, nil, p.groupErr(g, err)
-		}
-		asm = newGroupAssembler(p, g, c, projection{})
-		defer asm.close()
+	sp, err := p.openSplitParts(g, c, split, hasSplit)
+	if err != nil {
+		return store.Count{}, nil, err
 	}
+	defer sp.close()
 	gr := newGroupReaders(p, g)
 	defer gr.close()
 	var n store.Count
-	var parts []*model.Trace
-	err := gr.batches(c, func(gf *groupFilter) error {
+	err = gr.batches(c, func(gf *groupFilter) error {
 		if err := gf.structure(); err != nil {
 			return gf.p.groupErr(g, err)
 		}
@@ -128,13 +122,9 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		if err != nil {
 			return gf.p.groupErr(g, err)
 		}
-		split := isSplit[gf.row0 : gf.row0+int64(gf.nrows)]
-		if asm != nil {
-			ps, err := asm.read(gf.nrows, split)
-			if err != nil {
-				return err
-			}
-			parts = append(parts, ps...)
+		split, err := sp.batch(gf)
+		if err != nil {
+			return err
 		}
 		start, end := gf.traceRanges()
 		spans := make([]int, gf.nrows)
@@ -156,7 +146,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	if err != nil {
 		return store.Count{}, nil, err
 	}
-	return n, parts, nil
+	return n, sp.parts, nil
 }
 
 // traceLevel reports whether c tests trace-level fields only (the trace's
