@@ -229,11 +229,7 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 		}
 		return gf.span(e.Cond)
 	case store.SpansAnd, store.SpansOr:
-		l, err := gf.spanset(e.L)
-		if err != nil {
-			return nil, err
-		}
-		r, err := gf.spanset(e.R)
+		l, r, err := gf.operands(e)
 		if err != nil {
 			return nil, err
 		}
@@ -272,11 +268,7 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 		}
 		return l, nil
 	case store.SpansRelation:
-		l, err := gf.spanset(e.L)
-		if err != nil {
-			return nil, err
-		}
-		r, err := gf.spanset(e.R)
+		l, r, err := gf.operands(e)
 		if err != nil {
 			return nil, err
 		}
@@ -627,4 +619,13 @@ func (gf *groupFilter) spanInts(l leaf, test func(model.Value, bool) bool) ([]bo
 	}
 	err = fill(r, gf.nrows, nil, depthSpan, out, func(r *column.Reader, i int) bool { return get(r.Int64At(i)) })
 	return out, err
+}
+
+// operands evaluates the two spansets a binary spanset operator combines.
+func (gf *groupFilter) operands(e *store.SpansetExpr) (l, r []bool, err error) {
+	if l, err = gf.spanset(e.L); err != nil {
+		return nil, nil, err
+	}
+	r, err = gf.spanset(e.R)
+	return l, r, err
 }
