@@ -285,6 +285,7 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 		cfg = os.Getenv("TRACECTL_CONFIG")
 	}
 	explicit := cfg != ""
+	keys := settingKeys(cmd.Root()) // what the file and the environment may set
 	if cfg == "" {
 		cfg = defaultConfig
 	}
@@ -294,11 +295,11 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 		if err := v.ReadInConfig(); err != nil {
 			return fmt.Errorf("config %s: %w", cfg, err)
 		}
-		if err := checkConfigKeys(cmd.Root(), cfg); err != nil {
+		if err := checkConfigKeys(keys, cfg); err != nil {
 			return err
 		}
 	}
-	if err := checkEnv(cmd.Root(), os.Environ()); err != nil {
+	if err := checkEnv(keys, os.Environ()); err != nil {
 		return err
 	}
 

@@ -35,10 +35,11 @@ func settingKeys(root *cobra.Command) map[string]bool {
 	return keys
 }
 
-// checkConfigKeys rejects a config file key that names no setting, with
+// checkConfigKeys rejects a config file key that names no setting (keys:
+// settingKeys), with
 // its file:line:col and the closest key at the same level, as Prometheus,
 // Tempo and the Collector do: a misspelt key would otherwise be ignored.
-func checkConfigKeys(root *cobra.Command, path string) error {
+func checkConfigKeys(keys map[string]bool, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
@@ -47,7 +48,6 @@ func checkConfigKeys(root *cobra.Command, path string) error {
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
 		return nil // viper reports syntax errors; an empty file sets nothing
 	}
-	keys := settingKeys(root)
 	var check func(n *yaml.Node, prefix string) error
 	check = func(n *yaml.Node, prefix string) error {
 		if n.Kind != yaml.MappingNode {
@@ -82,9 +82,9 @@ func checkConfigKeys(root *cobra.Command, path string) error {
 
 // checkEnv rejects TRACECTL_* environment variables that name no setting
 // (the development ones the tests and benchmarks read are left alone).
-func checkEnv(root *cobra.Command, environ []string) error {
+func checkEnv(keys map[string]bool, environ []string) error {
 	known := map[string]string{"TRACECTL_CONFIG": "config"}
-	for k := range settingKeys(root) {
+	for k := range keys {
 		known[envName(k)] = k
 	}
 	var names []string

@@ -30,7 +30,7 @@ func TestConfigKeys(t *testing.T) {
 		if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		err := checkConfigKeys(root, p)
+		err := checkConfigKeys(settingKeys(root), p)
 		if tc.want == "" {
 			if err != nil {
 				t.Errorf("%q: %v", tc.yaml, err)
@@ -49,7 +49,7 @@ func TestConfigKeys(t *testing.T) {
 		{[]string{"TRACECTL_QUERRY_LIMIT=3"}, "environment variable TRACECTL_QUERRY_LIMIT names no setting; did you mean TRACECTL_QUERY_LIMIT?"},
 		{[]string{"TRACECTL_NOPE=1"}, "environment variable TRACECTL_NOPE names no setting"},
 	} {
-		err := checkEnv(root, tc.env)
+		err := checkEnv(settingKeys(root), tc.env)
 		if (err == nil) != (tc.want == "") || err != nil && err.Error() != tc.want {
 			t.Errorf("%v: err = %v, want %q", tc.env, err, tc.want)
 		}
