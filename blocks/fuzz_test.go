@@ -34,19 +34,7 @@ func FuzzReadDamagedBlock(f *testing.F) {
 			Field: store.Field{Kind: store.FieldSpanAttr, Name: "http.method"},
 			Test:  func(v model.Value, ok bool) bool { return ok }}}}}
 	f.Fuzz(func(t *testing.T, at int, x byte, n int) {
-		b := append([]byte(nil), data...)
-		at = ((at % payload) + payload) % payload
-		n = 1 + ((n%16)+16)%16
-		for _, r := range regions {
-			if at >= r[1]-r[0] {
-				at -= r[1] - r[0]
-				continue
-			}
-			for i := r[0] + at; i < r[1] && i < r[0]+at+n; i++ {
-				b[i] ^= x
-			}
-			break
-		}
+		b := columntest.Damage(data, regions, at, x, 1+((n%16)+16)%16)
 		s := memStore(t)
 		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
 		if err := s.put(ctx, key, b); err != nil {

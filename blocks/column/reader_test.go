@@ -349,19 +349,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(40, byte(0x01), 3)
 	f.Add(payload/2, byte(0x80), 17)
 	f.Fuzz(func(t *testing.T, at int, x byte, n int) {
-		b := append([]byte(nil), data...)
-		at = ((at % payload) + payload) % payload
-		n = 1 + ((n%32)+32)%32
-		for _, r := range regions {
-			if at >= r[1]-r[0] {
-				at -= r[1] - r[0]
-				continue
-			}
-			for i := r[0] + at; i < r[1] && i < r[0]+at+n; i++ {
-				b[i] ^= x
-			}
-			break
-		}
+		b := columntest.Damage(data, regions, at, x, 1+((n%32)+32)%32)
 		pf, err := OpenFile(bytes.NewReader(b), int64(len(b)), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 		if err != nil {
 			return

@@ -42,3 +42,29 @@ func PagePayloads(t testing.TB, data []byte) [][2]int {
 	}
 	return out
 }
+
+// Damage returns a copy of data with n bytes XORed with x from offset at
+// of the page payloads (the regions of PagePayloads taken end to end; at
+// wraps around their total), stopping at the end of the region it falls in.
+func Damage(data []byte, regions [][2]int, at int, x byte, n int) []byte {
+	b := append([]byte(nil), data...)
+	total := 0
+	for _, r := range regions {
+		total += r[1] - r[0]
+	}
+	if total == 0 {
+		return b
+	}
+	at = ((at % total) + total) % total
+	for _, r := range regions {
+		if at >= r[1]-r[0] {
+			at -= r[1] - r[0]
+			continue
+		}
+		for i := r[0] + at; i < r[1] && i < r[0]+at+n; i++ {
+			b[i] ^= x
+		}
+		break
+	}
+	return b
+}
