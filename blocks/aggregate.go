@@ -394,7 +394,7 @@ func spread(owners []int32, ownerOf []int32) []int32 {
 func (gf *groupFilter) ownerValueIDs(al attrLeaves, ownerDepth, owners int, name string, specials []special, t *valueTable) ([]int32, error) {
 	out := make([]int32, owners)
 	decided := make([]bool, owners)
-	hits, vals, err := gf.attrHits(al, ownerDepth, name)
+	hits, vals, err := gf.attrHits(al, ownerDepth, name, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ type attrHit struct {
 func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.SpanCond, specials []special) ([]bool, error) {
 	out := make([]bool, owners)
 	decided := make([]bool, owners)
-	hits, vals, err := gf.attrHits(al, ownerDepth, c.Field.Name)
+	hits, vals, err := gf.attrHits(al, ownerDepth, c.Field.Name, c.Types)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (gf *groupFilter) specialValues(specials []special, ownerDepth, owners int,
 // one of its events (links) has the attribute with a passing value.
 func (gf *groupFilter) nestedAttr(al attrLeaves, c *store.SpanCond) ([]bool, error) {
 	out := make([]bool, len(gf.spanRow))
-	hits, vals, err := gf.attrHits(al, depthEvent, c.Field.Name)
+	hits, vals, err := gf.attrHits(al, depthEvent, c.Field.Name, c.Types)
 	if err != nil {
 		return nil, err
 	}
@@ -189,8 +189,10 @@ func (p *pfile) dictLacks(g int, l leaf, want func(string) bool) (bool, error) {
 }
 
 // attrHits finds the first attribute named name of every owner at
-// ownerDepth that has one, and reads those attributes' values.
-func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string) ([]attrHit, *attrBuf, error) {
+// ownerDepth that has one, and reads those attributes' values of the
+// given types (store.SpanCond.Types; values of other types read as
+// empty).
+func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string, types store.ValueTypes) ([]attrHit, *attrBuf, error) {
 	if !al.key.ok {
 		return nil, nil, nil
 	}
@@ -240,6 +242,9 @@ func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string) ([]a
 	}
 	if err != nil || len(hits) == 0 {
 		return nil, nil, err
+	}
+	if gf.p.layout == layoutDocumented {
+		al = al.ofTypes(types)
 	}
 	vals, err := gf.hitValues(gf.p.readable(gf.g, al), hits)
 	return hits, vals, err

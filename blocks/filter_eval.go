@@ -553,6 +553,10 @@ func (gf *groupFilter) traceRanges() (start, end []uint64) {
 type memoTest struct {
 	test  func(model.Value, bool) bool
 	dicts map[*column.Dict][]int8 // 0 unknown, 1 true, 2 false
+	// the dictionary of the last value and its memo (pages of one
+	// chunk share a dictionary)
+	last     *column.Dict
+	lastMemo []int8
 }
 
 func newMemo(test func(model.Value, bool) bool) *memoTest {
@@ -565,10 +569,14 @@ func (m *memoTest) str(r *column.Reader, vi int) bool {
 	if !ok {
 		return m.test(model.StringValue(r.StringAt(vi)), true)
 	}
-	memo := m.dicts[d]
-	if memo == nil {
-		memo = make([]int8, d.Len())
-		m.dicts[d] = memo
+	memo := m.lastMemo
+	if d != m.last {
+		memo = m.dicts[d]
+		if memo == nil {
+			memo = make([]int8, d.Len())
+			m.dicts[d] = memo
+		}
+		m.last, m.lastMemo = d, memo
 	}
 	if memo[i] == 0 {
 		memo[i] = 2

@@ -6,6 +6,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 )
 
 // The leaf columns of data.parquet that the column readers use, resolved
@@ -71,6 +73,28 @@ type attrLeaves struct {
 	str, ints, doubles, bools leaf
 	unsupported               leaf // ValueUnsupported, or ValueDropped in the legacy layout
 	depth                     int  // depth of the attribute element
+}
+
+// ofTypes leaves out (ok false) the value columns of the documented
+// layout that hold no value of the given types (zero: every type):
+// ValueUnsupported stays unless only presence is asked, since it holds
+// arrays and maps of any type.
+func (a attrLeaves) ofTypes(types store.ValueTypes) attrLeaves {
+	if types == 0 {
+		return a
+	}
+	for _, c := range []struct {
+		l *leaf
+		t model.ValueType
+	}{{&a.str, model.ValueString}, {&a.ints, model.ValueInt}, {&a.doubles, model.ValueDouble}, {&a.bools, model.ValueBool}} {
+		if !types.Has(c.t) {
+			c.l.ok = false
+		}
+	}
+	if types == store.TypesOf(model.ValueEmpty) {
+		a.isArray.ok, a.unsupported.ok = false, false
+	}
+	return a
 }
 
 func lookupAttrs(s *parquet.Schema, owner []string, l layout) attrLeaves {

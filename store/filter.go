@@ -52,6 +52,35 @@ type SpanCond struct {
 	// has no such value (attributes only). It must be a pure function of
 	// its arguments: sources may call it once per distinct value.
 	Test func(v model.Value, ok bool) bool
+	// Types, when not zero, are the attribute value types Test tells
+	// apart: a present value of another type gets the answer of
+	// Test(model.Value{}, true), and leaving out an array's elements of
+	// other types does not change its answer. A source may then read only
+	// values of these types. Zero: every type matters.
+	Types ValueTypes
+}
+
+// ValueTypes is a set of model.ValueType (bit 1<<type).
+type ValueTypes uint16
+
+// TypesOf returns the set of ts.
+func TypesOf(ts ...model.ValueType) ValueTypes {
+	var s ValueTypes
+	for _, t := range ts {
+		s |= 1 << t
+	}
+	return s
+}
+
+// Has reports whether s holds t; the zero set (every type) holds all.
+func (s ValueTypes) Has(t model.ValueType) bool { return s == 0 || s&(1<<t) != 0 }
+
+// union returns the types either set tells apart (zero when one is zero).
+func (s ValueTypes) union(o ValueTypes) ValueTypes {
+	if s == 0 || o == 0 {
+		return 0
+	}
+	return s | o
 }
 
 // FieldKind says what a Field reads.

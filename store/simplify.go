@@ -38,8 +38,14 @@ func (c *SpanCond) Simplified() *SpanCond {
 // alternatives of an OR by one, where the first of them was.
 func mergeTests(args []*SpanCond) []*SpanCond {
 	byField := map[Field][]func(v model.Value, ok bool) bool{}
+	types := map[Field]ValueTypes{}
 	for _, a := range args {
 		if a.Op == OpTest {
+			if t, seen := types[a.Field]; seen {
+				types[a.Field] = t.union(a.Types)
+			} else {
+				types[a.Field] = a.Types
+			}
 			byField[a.Field] = append(byField[a.Field], a.Test)
 		}
 	}
@@ -54,7 +60,7 @@ func mergeTests(args []*SpanCond) []*SpanCond {
 			continue
 		}
 		done[a.Field] = true
-		out = append(out, &SpanCond{Op: OpTest, Field: a.Field, Test: anyOf(byField[a.Field])})
+		out = append(out, &SpanCond{Op: OpTest, Field: a.Field, Test: anyOf(byField[a.Field]), Types: types[a.Field]})
 	}
 	return out
 }

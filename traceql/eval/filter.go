@@ -283,7 +283,7 @@ func (c *filterCompiler) spanCond(x traceql.Expr) (*store.SpanCond, bool) {
 			switch y := x.Expr.(type) {
 			case *traceql.Attribute, *traceql.Intrinsic:
 				// ! of a non-boolean is nil, which matches nothing.
-				return c.fieldTest(y, func(v value) bool { return v.k == kBool && !v.b })
+				return c.fieldTest(y, store.TypesOf(model.ValueBool), func(v value) bool { return v.k == kBool && !v.b })
 			case *traceql.Static:
 				if y.Type == traceql.TypeBool && !y.Bool {
 					return nil, true
@@ -311,7 +311,7 @@ func (c *filterCompiler) spanCond(x traceql.Expr) (*store.SpanCond, bool) {
 		}
 	case *traceql.Attribute, *traceql.Intrinsic:
 		// A bare field matches when it is the boolean true.
-		return c.fieldTest(x, func(v value) bool { return v.isTrue() })
+		return c.fieldTest(x, store.TypesOf(model.ValueBool), func(v value) bool { return v.isTrue() })
 	}
 	c.inexact = true
 	return nil, false
@@ -334,7 +334,7 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 	}
 	if (x.Op == traceql.OpEq || x.Op == traceql.OpNeq) && s.Type == traceql.TypeNil {
 		want := x.Op == traceql.OpEq
-		return c.fieldTest(field, func(v value) bool { return (v.k == kNil) == want })
+		return c.fieldTest(field, presenceOnly, func(v value) bool { return (v.k == kNil) == want })
 	}
 	if x.Op.IsRegex() {
 		if !fieldLeft || s.Type != traceql.TypeString {
@@ -347,18 +347,41 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 			return nil, false
 		}
 		neg := x.Op == traceql.OpNotRegex
-		return c.fieldTest(field, func(v value) bool { return matchRegex(re, neg, v) })
+		return c.fieldTest(field, store.TypesOf(model.ValueString), func(v value) bool { return matchRegex(re, neg, v) })
 	}
 	sv := fromStatic(s)
 	op := x.Op
+	types := comparedTypes(sv)
 	if fieldLeft {
-		return c.fieldTest(field, func(v value) bool { return compare(op, v, sv) })
+		return c.fieldTest(field, types, func(v value) bool { return compare(op, v, sv) })
 	}
-	return c.fieldTest(field, func(v value) bool { return compare(op, sv, v) })
+	return c.fieldTest(field, types, func(v value) bool { return compare(op, sv, v) })
 }
 
-// fieldTest builds the test of one field with pred on its engine value.
-func (c *filterCompiler) fieldTest(x traceql.Expr, pred func(value) bool) (*store.SpanCond, bool) {
+// presenceOnly: a test that only asks whether an attribute is there.
+var presenceOnly = store.TypesOf(model.ValueEmpty)
+
+// comparedTypes returns the attribute value types a comparison with
+// literal lit tells apart (store.SpanCond.Types): values of other types,
+// and array elements of other types, are not comparable with it (see
+// compare), so they answer as an unsupported value does. Zero when
+// unsure.
+func comparedTypes(lit value) store.ValueTypes {
+	switch lit.k {
+	case kString:
+		return store.TypesOf(model.ValueString)
+	case kInt, kFloat, kDuration:
+		return store.TypesOf(model.ValueInt, model.ValueDouble)
+	case kBool:
+		return store.TypesOf(model.ValueBool)
+	}
+	return 0
+}
+
+// fieldTest builds the test of one field with pred on its engine value;
+// types are the attribute value types pred tells apart
+// (store.SpanCond.Types).
+func (c *filterCompiler) fieldTest(x traceql.Expr, types store.ValueTypes, pred func(value) bool) (*store.SpanCond, bool) {
 	switch f := x.(type) {
 	case *traceql.Intrinsic:
 		kind, conv := intrinsicField(f.Intrinsic)
@@ -380,7 +403,7 @@ func (c *filterCompiler) fieldTest(x traceql.Expr, pred func(value) bool) (*stor
 			return pred(fromModel(v))
 		}
 		attr := func(k store.FieldKind) *store.SpanCond {
-			return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: k, Name: f.Name}, Test: test}
+			return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: k, Name: f.Name}, Test: test, Types: types}
 		}
 		switch f.Scope {
 		case traceql.AttributeScopeSpan:
