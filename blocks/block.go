@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/parquet-go/parquet-go"
@@ -48,7 +49,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	if size == 0 {
 		attrs, err := b.store.bucket.Attributes(ctx, key)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
+			return nil, damaged(key, &readError{fmt.Errorf("%s: %w", key, err)})
 		}
 		size = attrs.Size
 	}
@@ -61,7 +62,11 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	}
 	tail = min(tail, size)
 	if err := r.prefetch(size-tail, tail); err != nil {
-		return nil, err
+		return nil, damaged(key, err)
+	}
+	if err := checkFooter(r, size); err != nil {
+		r.release()
+		return nil, damaged(key, fmt.Errorf("%s: %w", key, err))
 	}
 	f, err := column.OpenFile(r, size,
 		parquet.SkipMagicBytes(true),
@@ -70,15 +75,15 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	)
 	r.release()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, damaged(key, err)
 	}
 	l, err := detectLayout(f.Schema())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, damaged(key, err)
 	}
 	leaves, err := resolveLeaves(f.Schema(), l)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, damaged(key, err)
 	}
 	pf := &pfile{r: r, file: f, layout: l, leaves: leaves, startCol: -1, endCol: -1}
 	if v, ok := f.Lookup(traceTimesKey); ok && v == traceTimesSpanRange {
@@ -91,6 +96,27 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		pf.endCol = c.ColumnIndex
 	}
 	return pf, nil
+}
+
+// checkFooter checks the end of a parquet file of size bytes: the magic
+// and a footer length that fits in the file. (The parquet library
+// allocates the length it reads before comparing it with the file: a
+// flipped bit would cost gigabytes.)
+func checkFooter(r io.ReaderAt, size int64) error {
+	if size < 12 {
+		return fmt.Errorf("%d bytes: too short for a parquet file", size)
+	}
+	var end [8]byte
+	if _, err := r.ReadAt(end[:], size-8); err != nil {
+		return err
+	}
+	if string(end[4:]) != "PAR1" {
+		return fmt.Errorf("no parquet magic at the end")
+	}
+	if n := int64(binary.LittleEndian.Uint32(end[:4])); n > size-12 {
+		return fmt.Errorf("parquet footer of %d bytes in a file of %d", n, size)
+	}
+	return nil
 }
 
 // groupRange returns the byte range of row group i's column chunks.

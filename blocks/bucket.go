@@ -167,12 +167,12 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 func (r *blobReaderAt) readRange(off, n int64) ([]byte, error) {
 	rr, err := r.bucket.NewRangeReader(r.ctx, r.key, off, n, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", r.key, err)
+		return nil, &readError{fmt.Errorf("%s: %w", r.key, err)}
 	}
 	defer rr.Close()
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(rr, buf); err != nil {
-		return nil, fmt.Errorf("%s: read %d bytes at %d: %w", r.key, n, off, err)
+		return nil, &readError{fmt.Errorf("%s: read %d bytes at %d: %w", r.key, n, off, err)}
 	}
 	return buf, nil
 }

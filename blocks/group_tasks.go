@@ -29,11 +29,12 @@ type blockOpener struct {
 
 func newBlockOpener() *blockOpener { return &blockOpener{pos: -1} }
 
-// open returns block cand[pos] and its opened footer.
+// open returns block cand[pos] and its opened footer; a nil footer when
+// the block is damaged and left out (Store.Damaged).
 func (o *blockOpener) open(ctx context.Context, s *Store, cand []Meta, pos int) (*Block, *pfile, error) {
 	b := s.block(cand[pos])
 	if o.pos != pos {
-		f, err := b.open(ctx)
+		f, err := s.openOrSkip(ctx, b)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -87,6 +88,9 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 				var file *pfile
 				if b, file, err = opener.open(ctx, s, cand, t.pos); err != nil {
 					break
+				}
+				if file == nil {
+					continue // damaged, left out
 				}
 				var ps []*model.Trace
 				if ps, err = w.task(ctx, b, file, t); err != nil {

@@ -40,6 +40,9 @@ type blockIterator struct {
 	// (with group set to the one before the first, the iterator covers a
 	// range of row groups).
 	endGroup int
+	// skipDamaged leaves a damaged block out (recorded for Store.Damaged)
+	// instead of failing: reads may, compaction may not.
+	skipDamaged bool
 
 	file  *pfile
 	group int
@@ -104,9 +107,13 @@ func (it *blockIterator) Next() bool {
 			return true
 		}
 		if it.file == nil {
-			f, err := it.block.open(it.ctx)
+			f, err := it.openFile(it.ctx)
 			if err != nil {
 				it.fail(err)
+				return false
+			}
+			if f == nil {
+				it.Close() // damaged, left out
 				return false
 			}
 			it.file = f
@@ -187,11 +194,14 @@ func (it *blockIterator) produce(ctx context.Context) {
 	if !acquire() {
 		return
 	}
-	f, err := it.block.open(ctx)
+	f, err := it.openFile(ctx)
 	release()
 	if err != nil {
 		send(traceBatch{err: err})
 		return
+	}
+	if f == nil {
+		return // damaged, left out
 	}
 	for g := 0; g < len(f.file.RowGroups()); g++ {
 		if it.skipGroup(f, g) {
@@ -265,6 +275,15 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 		}
 	}
 	return false
+}
+
+// openFile opens the block's footer; nil when it is damaged and
+// skipDamaged leaves it out.
+func (it *blockIterator) openFile(ctx context.Context) (*pfile, error) {
+	if it.skipDamaged {
+		return it.block.store.openOrSkip(ctx, it.block)
+	}
+	return it.block.open(ctx)
 }
 
 // openGroup starts reading row group g of f (see openTraces).

@@ -46,9 +46,9 @@ func (s *Store) List(ctx context.Context) ([]BlockInfo, error) {
 
 // spanCount sums the SpanID column's non-null values over all row groups.
 func (b *Block) spanCount(ctx context.Context) (int64, error) {
-	p, err := b.open(ctx)
-	if err != nil {
-		return 0, err
+	p, err := b.store.openOrSkip(ctx, b)
+	if err != nil || p == nil {
+		return 0, err // a damaged block counts no spans (Store.Damaged)
 	}
 	var n int64
 	for _, rg := range p.file.Metadata().RowGroups {

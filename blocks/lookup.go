@@ -56,9 +56,9 @@ func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCach
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	p, err := b.open(ctx)
-	if err != nil {
-		return nil, false, err
+	p, err := b.store.openOrSkip(ctx, b)
+	if err != nil || p == nil {
+		return nil, false, err // a damaged block is left out (Store.Damaged)
 	}
 	groups := len(p.file.RowGroups())
 	candidates := []int{}

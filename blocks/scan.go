@@ -142,9 +142,13 @@ func (st *idStream) next() error {
 	st.pos++
 	for st.pos >= len(st.ids) {
 		if st.file == nil {
-			f, err := st.block.open(st.ctx)
+			f, err := st.block.store.openOrSkip(st.ctx, st.block)
 			if err != nil {
 				return err
+			}
+			if f == nil { // damaged, left out
+				st.done, st.ids = true, nil
+				return nil
 			}
 			st.file = f
 		}
@@ -244,6 +248,9 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		if err != nil {
 			send(traceBatch{err: err})
 			return
+		}
+		if file == nil {
+			continue // damaged, left out
 		}
 		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split, bi.filter = &req, it.split, true

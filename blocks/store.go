@@ -478,15 +478,18 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 // the blocks' row groups. The metas usually come from Blocks; they are not
 // re-read.
 func (s *Store) TracesOf(ctx context.Context, metas []Meta) store.TraceIterator {
-	return s.mergeBlocks(ctx, metas, store.Request{})
+	return s.mergeBlocks(ctx, metas, store.Request{}, false)
 }
 
-// scanOrdered merges the blocks of cand by trace ID.
+// scanOrdered merges the blocks of cand by trace ID, leaving damaged
+// blocks out.
 func (s *Store) scanOrdered(ctx context.Context, cand []Meta, req store.Request) store.TraceIterator {
-	return s.mergeBlocks(ctx, cand, req)
+	return s.mergeBlocks(ctx, cand, req, true)
 }
 
-func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request) *mergeIterator {
+// mergeBlocks merges the blocks of cand by trace ID; skipDamaged leaves a
+// damaged block out (Store.Damaged) instead of failing.
+func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request, skipDamaged bool) *mergeIterator {
 	// With concurrency > 1 every block gets a producer goroutine that
 	// decodes ahead; sem bounds how many decode at once across the blocks.
 	var sem chan struct{}
@@ -500,6 +503,7 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request)
 	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
 		it.req, it.pos, it.filter, it.mergedTime = &req, i, disjoint, !disjoint
+		it.skipDamaged = skipDamaged
 		it.sem = sem
 		its = append(its, it)
 	}

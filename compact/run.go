@@ -85,7 +85,9 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 			marks[id] = p.Mark
 		}
 	}
-	res.Groups = Plan(metas, marks, opts)
+	if res.Groups, err = readablePlan(ctx, st, metas, marks, opts); err != nil {
+		return res, err
+	}
 	if opts.DryRun {
 		return res, nil
 	}
@@ -98,6 +100,38 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 		return res, err
 	}
 	return res, deleteOrphans(ctx, st, opts, res)
+}
+
+// readablePlan plans the compaction of metas, leaving out every block
+// whose data.parquet does not open (st.Damaged names it): a damaged block
+// is neither merged nor retired, and the other blocks are planned without
+// it.
+func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, marks map[uuid.UUID]string, opts Options) ([]Group, error) {
+	checked := map[uuid.UUID]bool{}
+	for {
+		groups := Plan(metas, marks, opts)
+		bad := map[uuid.UUID]bool{}
+		for _, g := range groups {
+			for _, m := range g.metas {
+				if checked[m.BlockID] {
+					continue
+				}
+				checked[m.BlockID] = true
+				err := st.CheckReadable(ctx, m)
+				var d *blocks.DamagedError
+				switch {
+				case errors.As(err, &d):
+					bad[m.BlockID] = true
+				case err != nil:
+					return nil, err
+				}
+			}
+		}
+		if len(bad) == 0 {
+			return groups, nil
+		}
+		metas = slices.DeleteFunc(slices.Clone(metas), func(m blocks.Meta) bool { return bad[m.BlockID] })
+	}
 }
 
 // recoverOutputs retires live blocks that a live output already holds

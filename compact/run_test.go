@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -291,5 +292,66 @@ func TestInProgressOutputKept(t *testing.T) {
 	}
 	if p, err := st.Provenance(ctx, w.BlockID()); err != nil || len(p.CompactedFrom) != 1 {
 		t.Fatalf("in-progress output damaged: %+v %v", p, err)
+	}
+}
+
+// TestDamagedBlockLeftOut damages one input of a planned group: the run
+// merges the others, leaves the damaged block live and unread, names it,
+// and loses no span of the good blocks.
+func TestDamagedBlockLeftOut(t *testing.T) {
+	ctx := context.Background()
+	b, err := blocks.OpenBucket(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	st := blocks.NewStore(b, "tenant-a")
+	writeBlocks(t, st, 4)
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := metas[2]
+	key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
+	if err := b.WriteAll(ctx, key, []byte("not parquet"), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The spans of the good blocks, as readers see them before the run.
+	want := map[spanKey]bool{}
+	for k := range readSpans(t, st) {
+		want[k] = true
+	}
+
+	res, err := Run(ctx, st, Options{CompactedRetention: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 3 {
+		t.Fatalf("%d outputs, want one merge of the 3 good blocks", len(res.Outputs))
+	}
+	for _, in := range res.Outputs[0].Group.Inputs {
+		if in.BlockID == bad.BlockID {
+			t.Fatal("the damaged block was merged")
+		}
+	}
+	live, err := st.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := false
+	for _, m := range live {
+		kept = kept || m.BlockID == bad.BlockID
+	}
+	if len(live) != 2 || !kept {
+		t.Fatalf("%d live blocks (damaged one kept: %v), want the output and the damaged block", len(live), kept)
+	}
+	if data, err := b.ReadAll(ctx, key); err != nil || string(data) != "not parquet" {
+		t.Fatalf("the damaged object changed: %q %v", data, err)
+	}
+	if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+		t.Fatal(err)
+	}
+	if d := st.Damaged(); len(d) == 0 || !strings.Contains(d[0].Error(), bad.BlockID.String()) {
+		t.Fatalf("damaged: %v", d)
 	}
 }
