@@ -147,7 +147,10 @@ func Parse(file string, data []byte, processor string) (*Config, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, ErrorList{{File: file, Msg: "empty config"}}
 	}
-	root := doc.Content[0]
+	root := p.expand(doc.Content[0])
+	if root == nil {
+		return nil, p.sorted()
+	}
 	if root.Kind != yaml.MappingNode {
 		p.errorf(root, "want a mapping, got %s", kindName(root))
 		return nil, p.errs
@@ -161,13 +164,27 @@ func Parse(file string, data []byte, processor string) (*Config, error) {
 		cfg.File, cfg.Processor = file, id
 	}
 	if len(p.errs) > 0 {
-		sort.SliceStable(p.errs, func(i, j int) bool {
-			a, b := p.errs[i], p.errs[j]
-			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
-		})
-		return nil, p.errs
+		return nil, p.sorted()
+	}
+	if errs := collectorDecodeErrors(file, data); errs != nil {
+		return nil, errs
 	}
 	return cfg, nil
+}
+
+// sorted returns p's errors by position, each once: a node reached
+// through several aliases is checked once per use.
+func (p *parser) sorted() ErrorList {
+	sort.SliceStable(p.errs, func(i, j int) bool {
+		a, b := p.errs[i], p.errs[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	seen := map[Error]bool{}
+	return slices.DeleteFunc(p.errs, func(e *Error) bool {
+		dup := seen[*e]
+		seen[*e] = true
+		return dup
+	})
 }
 
 // yamlError turns a YAML syntax error ("yaml: line 3: ...") into an Error.
@@ -483,8 +500,6 @@ func kindName(n *yaml.Node) string {
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
 	}
 	if n.Tag == "!!null" {
 		return "nothing"
@@ -493,9 +508,6 @@ func kindName(n *yaml.Node) string {
 }
 
 func (p *parser) scalar(n *yaml.Node, name string) bool {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		*n = *n.Alias
-	}
 	if n.Kind != yaml.ScalarNode {
 		p.errorf(n, "%s: want a value, got %s", name, kindName(n))
 		return false
