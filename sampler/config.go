@@ -113,6 +113,9 @@ var leafTypes = []string{
 
 var unsupportedTypes = []string{TypeTraceFlags}
 
+// tailStorageGate is the feature gate the Collector wants for tail_storage.
+const tailStorageGate = "processor.tailsamplingprocessor.tailstorageextension"
+
 var processorKeys = []string{
 	"decision_wait", "num_traces", "expected_new_traces_per_sec", "decision_cache", "policies",
 	"sample_on_first_match", "drop_pending_traces_on_shutdown", "block_on_overflow",
@@ -204,7 +207,7 @@ func yamlError(file string, err error) error {
 
 // locate finds the processor block in root and returns it with its ID.
 func (p *parser) locate(root *yaml.Node, want string) (*yaml.Node, string) {
-	if lookup(root, "policies") != nil {
+	if isProcessorBlock(root) {
 		if want != "" {
 			p.errorf(root, "--processor %s given, but this is a bare processor block", want)
 			return nil, ""
@@ -245,6 +248,18 @@ func (p *parser) locate(root *yaml.Node, want string) (*yaml.Node, string) {
 		p.errorf(procs, "several tail_sampling processors (%s): choose one with --processor", strings.Join(ids, ", "))
 	}
 	return nil, ""
+}
+
+// isProcessorBlock tells whether the mapping n is a bare processor block
+// rather than a Collector config: it has a processor key (policies are
+// optional for the Collector).
+func isProcessorBlock(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if slices.Contains(processorKeys, n.Content[i].Value) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) block(n *yaml.Node, id string) (*yaml.Node, string) {
@@ -316,6 +331,11 @@ func (p *parser) processor(n *yaml.Node) *Config {
 			p.errorf(v, "sampling_strategy: span-ingest is %s", Unsupported)
 		}
 	}
+	if v := f["tail_storage"]; v != nil && !(v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
+		// The Collector refuses it unless the gate is on; tracectl follows
+		// the default gates.
+		p.errorf(v, "tail_storage: needs the Collector feature gate %s, which is off by default (--feature-gates=+%s)", tailStorageGate, tailStorageGate)
+	}
 	if v := f["decision_cache"]; v != nil {
 		dc := p.fields(v, "decision_cache", []string{"sampled_cache_size", "non_sampled_cache_size"})
 		if x := dc["sampled_cache_size"]; x != nil {
@@ -325,17 +345,14 @@ func (p *parser) processor(n *yaml.Node) *Config {
 			cfg.NonSampledCacheSize, _ = p.int(x, "decision_cache.non_sampled_cache_size")
 		}
 	}
+	// The Collector accepts a processor without policies: it keeps nothing.
 	pol := f["policies"]
-	if pol == nil {
-		p.errorf(n, "policies: required")
+	if pol == nil || pol.Kind == yaml.ScalarNode && pol.Tag == "!!null" {
 		return cfg
 	}
 	if pol.Kind != yaml.SequenceNode {
 		p.errorf(pol, "policies: want a list, got %s", kindName(pol))
 		return cfg
-	}
-	if len(pol.Content) == 0 {
-		p.errorf(pol, "policies: empty list")
 	}
 	seen := map[string]bool{}
 	var drops, rest []*Policy
@@ -447,17 +464,14 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	return pl
 }
 
-// key returns the required key field.
-func (p *parser) key(n *yaml.Node, f map[string]*yaml.Node, ctx string) string {
+// key returns the key field. The Collector accepts it missing or empty:
+// such a policy looks for an attribute named "".
+func (p *parser) key(f map[string]*yaml.Node, ctx string) string {
 	v := f["key"]
 	if v == nil {
-		p.errorf(n, "%s.key: required", ctx)
 		return ""
 	}
 	s, _ := p.str(v, ctx+".key")
-	if s == "" {
-		p.errorf(v, "%s.key: empty", ctx)
-	}
 	return s
 }
 

@@ -65,17 +65,14 @@ func (p *parser) latency(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	if v := f["upper_threshold_ms"]; v != nil {
 		e.upper, _ = p.int(v, ctx+".upper_threshold_ms")
 	}
-	if e.threshold < 0 || e.upper < 0 {
-		p.errorf(n, "%s: thresholds must not be negative", ctx)
-	} else if e.upper != 0 && e.upper <= e.threshold {
-		p.errorf(n, "%s: upper_threshold_ms (%d) must be above threshold_ms (%d)", ctx, e.upper, e.threshold)
-	}
+	// Any bounds are accepted, as by the Collector; with upper_threshold_ms
+	// at or below threshold_ms nothing matches.
 	return e
 }
 
 func (p *parser) numericAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"key", "min_value", "max_value", "invert_match"})
-	e := numericAttribute{key: p.key(n, f, ctx), min: math.MinInt64, max: math.MaxInt64}
+	e := numericAttribute{key: p.key(f, ctx), min: math.MinInt64, max: math.MaxInt64}
 	// The Collector reads 0 as "not set" for both bounds.
 	var lo, hi int64
 	if v := f["min_value"]; v != nil {
@@ -85,16 +82,15 @@ func (p *parser) numericAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator
 		hi, _ = p.int(v, ctx+".max_value")
 	}
 	if lo == 0 && hi == 0 {
-		p.errorf(n, "%s: set min_value or max_value (0 means not set)", ctx)
+		// The Collector starts with this but has no evaluator for it, so
+		// it panics on the first trace.
+		p.errorf(n, "%s: set min_value or max_value (0 means not set; the Collector fails on every trace without)", ctx)
 	}
 	if lo != 0 {
 		e.min = lo
 	}
 	if hi != 0 {
 		e.max = hi
-	}
-	if e.min > e.max {
-		p.errorf(n, "%s: min_value %d is above max_value %d", ctx, e.min, e.max)
 	}
 	if v := f["invert_match"]; v != nil {
 		e.invert, _ = p.bool(v, ctx+".invert_match")
@@ -108,11 +104,13 @@ func (p *parser) probabilistic(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	if v := f["hash_salt"]; v != nil {
 		salt, _ = p.str(v, ctx+".hash_salt")
 	}
+	// Any number is accepted, as by the Collector: below 0 samples
+	// nothing, above 100 everything. NaN makes the Collector panic.
 	var pct float64
 	if v := f["sampling_percentage"]; v != nil {
 		var ok bool
-		if pct, ok = p.float(v, ctx+".sampling_percentage"); ok && (pct < 0 || pct > 100 || math.IsNaN(pct)) {
-			p.errorf(v, "%s.sampling_percentage: %v is out of range [0, 100]", ctx, pct)
+		if pct, ok = p.float(v, ctx+".sampling_percentage"); ok && math.IsNaN(pct) {
+			p.errorf(v, "%s.sampling_percentage: NaN is not a percentage (the Collector panics on it)", ctx)
 		}
 	}
 	return newProbabilistic(salt, pct)
@@ -177,7 +175,7 @@ func (p *parser) statusCode(_ *Policy, n *yaml.Node, ctx string) evaluator {
 
 func (p *parser) stringAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"key", "values", "enabled_regex_matching", "cache_max_size", "invert_match"})
-	e := &stringAttribute{key: p.key(n, f, ctx)}
+	e := &stringAttribute{key: p.key(f, ctx)}
 	vn := f["values"]
 	values, _ := p.strings(vn, ctx+".values")
 	if v := f["enabled_regex_matching"]; v != nil {
@@ -222,15 +220,12 @@ func (p *parser) spanCount(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	if e.min > math.MaxInt32 || e.max > math.MaxInt32 || e.min < math.MinInt32 || e.max < math.MinInt32 {
 		p.errorf(n, "%s: min_spans and max_spans must fit in 32 bits", ctx)
 	}
-	if e.max != 0 && e.max < e.min {
-		p.errorf(n, "%s: max_spans %d is below min_spans %d", ctx, e.max, e.min)
-	}
 	return e
 }
 
 func (p *parser) traceState(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"key", "values"})
-	e := traceState{key: p.key(n, f, ctx), values: map[string]bool{}}
+	e := traceState{key: p.key(f, ctx), values: map[string]bool{}}
 	values, _ := p.strings(f["values"], ctx+".values")
 	for _, v := range values {
 		if v != "" && len(e.key)+len(v) < 256 {
@@ -243,7 +238,7 @@ func (p *parser) traceState(_ *Policy, n *yaml.Node, ctx string) evaluator {
 
 func (p *parser) booleanAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"key", "value", "invert_match"})
-	e := booleanAttribute{key: p.key(n, f, ctx)}
+	e := booleanAttribute{key: p.key(f, ctx)}
 	if v := f["value"]; v != nil {
 		e.value, _ = p.bool(v, ctx+".value")
 	}
@@ -253,34 +248,29 @@ func (p *parser) booleanAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator
 	return e
 }
 
-// and is and and drop: a list of sub-policies that must all sample.
+// and is and and drop: a list of sub-policies that must all sample. The
+// Collector accepts an empty or missing list; such an and samples every
+// trace, such a drop drops every trace.
 func (p *parser) and(pl *Policy, n *yaml.Node, ctx string) evaluator {
 	key := "and_sub_policy"
 	if pl.Type == TypeDrop {
 		key = "drop_sub_policy"
 	}
 	f := p.fields(n, ctx, []string{key})
-	pl.Subs, _ = p.subPolicies(pl, n, f[key], ctx+"."+key, levelAndSub)
-	return nil
-}
-
-// subPolicies decodes list, the sub-policies of pl in its block n (list
-// is nil if absent); ok is false if list is not a non-empty list.
-func (p *parser) subPolicies(pl *Policy, n, list *yaml.Node, ctx string, level int) (subs []*Policy, ok bool) {
-	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
-		at := n
-		if list != nil {
-			at = list
-		}
-		p.errorf(at, "%s: want a non-empty list of policies", ctx)
-		return nil, false
+	list := f[key]
+	if list == nil || list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+		return nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		p.errorf(list, "%s.%s: want a list of policies, got %s", ctx, key, kindName(list))
+		return nil
 	}
 	for _, s := range list.Content {
-		if sp := p.policy(s, pl.Name, level); sp != nil {
-			subs = append(subs, sp)
+		if sp := p.policy(s, pl.Name, levelAndSub); sp != nil {
+			pl.Subs = append(pl.Subs, sp)
 		}
 	}
-	return subs, true
+	return nil
 }
 
 func (p *parser) not(pl *Policy, n *yaml.Node, ctx string) evaluator {
@@ -339,9 +329,18 @@ func (p *parser) composite(pl *Policy, n *yaml.Node, ctx string) evaluator {
 		p.strings(v, ctx+".policy_order") // read but ignored, as by the Collector
 	}
 	subs := f["composite_sub_policy"]
-	var ok bool
-	if pl.Subs, ok = p.subPolicies(pl, n, subs, ctx+".composite_sub_policy", levelComposite); !ok {
+	if subs == nil || subs.Kind != yaml.SequenceNode || len(subs.Content) == 0 {
+		at := n
+		if subs != nil {
+			at = subs
+		}
+		p.errorf(at, "%s.composite_sub_policy: want a non-empty list of policies", ctx)
 		return nil
+	}
+	for _, s := range subs.Content {
+		if sp := p.policy(s, pl.Name, levelComposite); sp != nil {
+			pl.Subs = append(pl.Subs, sp)
+		}
 	}
 	percent := p.rateAllocation(pl, f["rate_allocation"], ctx+".rate_allocation")
 	// Allocation per sub-policy: percent% of the total, or an equal
