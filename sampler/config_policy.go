@@ -217,9 +217,9 @@ func (p *parser) spanCount(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	if v := f["max_spans"]; v != nil {
 		e.max, _ = p.int(v, ctx+".max_spans")
 	}
-	if e.min > math.MaxInt32 || e.max > math.MaxInt32 || e.min < math.MinInt32 || e.max < math.MinInt32 {
-		p.errorf(n, "%s: min_spans and max_spans must fit in 32 bits", ctx)
-	}
+	// The Collector's fields are int32, and its decoder keeps the low 32
+	// bits of a bigger number without a word.
+	e.min, e.max = int64(int32(e.min)), int64(int32(e.max))
 	return e
 }
 
