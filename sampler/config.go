@@ -2,8 +2,6 @@ package sampler
 
 import (
 	"fmt"
-	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -11,8 +9,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/tracectl/tracectl/model"
 )
 
 // Config is one tail_sampling processor block.
@@ -117,6 +113,9 @@ var leafTypes = []string{
 
 var unsupportedTypes = []string{TypeTraceFlags}
 
+// tailStorageGate is the feature gate the Collector wants for tail_storage.
+const tailStorageGate = "processor.tailsamplingprocessor.tailstorageextension"
+
 var processorKeys = []string{
 	"decision_wait", "num_traces", "expected_new_traces_per_sec", "decision_cache", "policies",
 	"sample_on_first_match", "drop_pending_traces_on_shutdown", "block_on_overflow",
@@ -151,7 +150,10 @@ func Parse(file string, data []byte, processor string) (*Config, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, ErrorList{{File: file, Msg: "empty config"}}
 	}
-	root := doc.Content[0]
+	root := p.expand(doc.Content[0])
+	if root == nil {
+		return nil, p.sorted()
+	}
 	if root.Kind != yaml.MappingNode {
 		p.errorf(root, "want a mapping, got %s", kindName(root))
 		return nil, p.errs
@@ -165,13 +167,27 @@ func Parse(file string, data []byte, processor string) (*Config, error) {
 		cfg.File, cfg.Processor = file, id
 	}
 	if len(p.errs) > 0 {
-		sort.SliceStable(p.errs, func(i, j int) bool {
-			a, b := p.errs[i], p.errs[j]
-			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
-		})
-		return nil, p.errs
+		return nil, p.sorted()
+	}
+	if errs := collectorDecodeErrors(file, data); errs != nil {
+		return nil, errs
 	}
 	return cfg, nil
+}
+
+// sorted returns p's errors by position, each once: a node reached
+// through several aliases is checked once per use.
+func (p *parser) sorted() ErrorList {
+	sort.SliceStable(p.errs, func(i, j int) bool {
+		a, b := p.errs[i], p.errs[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	seen := map[Error]bool{}
+	return slices.DeleteFunc(p.errs, func(e *Error) bool {
+		dup := seen[*e]
+		seen[*e] = true
+		return dup
+	})
 }
 
 // yamlError turns a YAML syntax error ("yaml: line 3: ...") into an Error.
@@ -191,7 +207,7 @@ func yamlError(file string, err error) error {
 
 // locate finds the processor block in root and returns it with its ID.
 func (p *parser) locate(root *yaml.Node, want string) (*yaml.Node, string) {
-	if lookup(root, "policies") != nil {
+	if isProcessorBlock(root) {
 		if want != "" {
 			p.errorf(root, "--processor %s given, but this is a bare processor block", want)
 			return nil, ""
@@ -232,6 +248,18 @@ func (p *parser) locate(root *yaml.Node, want string) (*yaml.Node, string) {
 		p.errorf(procs, "several tail_sampling processors (%s): choose one with --processor", strings.Join(ids, ", "))
 	}
 	return nil, ""
+}
+
+// isProcessorBlock tells whether the mapping n is a bare processor block
+// rather than a Collector config: it has a processor key (policies are
+// optional for the Collector).
+func isProcessorBlock(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if slices.Contains(processorKeys, n.Content[i].Value) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parser) block(n *yaml.Node, id string) (*yaml.Node, string) {
@@ -303,6 +331,11 @@ func (p *parser) processor(n *yaml.Node) *Config {
 			p.errorf(v, "sampling_strategy: span-ingest is %s", Unsupported)
 		}
 	}
+	if v := f["tail_storage"]; v != nil && !(v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
+		// The Collector refuses it unless the gate is on; tracectl follows
+		// the default gates.
+		p.errorf(v, "tail_storage: needs the Collector feature gate %s, which is off by default (--feature-gates=+%s)", tailStorageGate, tailStorageGate)
+	}
 	if v := f["decision_cache"]; v != nil {
 		dc := p.fields(v, "decision_cache", []string{"sampled_cache_size", "non_sampled_cache_size"})
 		if x := dc["sampled_cache_size"]; x != nil {
@@ -312,17 +345,14 @@ func (p *parser) processor(n *yaml.Node) *Config {
 			cfg.NonSampledCacheSize, _ = p.int(x, "decision_cache.non_sampled_cache_size")
 		}
 	}
+	// The Collector accepts a processor without policies: it keeps nothing.
 	pol := f["policies"]
-	if pol == nil {
-		p.errorf(n, "policies: required")
+	if pol == nil || pol.Kind == yaml.ScalarNode && pol.Tag == "!!null" {
 		return cfg
 	}
 	if pol.Kind != yaml.SequenceNode {
 		p.errorf(pol, "policies: want a list, got %s", kindName(pol))
 		return cfg
-	}
-	if len(pol.Content) == 0 {
-		p.errorf(pol, "policies: empty list")
 	}
 	seen := map[string]bool{}
 	var drops, rest []*Policy
@@ -434,336 +464,14 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	return pl
 }
 
-// evaluator decodes the type-specific block of pl.
-func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
-	ctx := where + ": " + pl.Type
-	switch pl.Type {
-	case TypeAlwaysSample:
-		p.fields(n, ctx, nil)
-		return alwaysSample{}
-	case TypeLatency:
-		f := p.fields(n, ctx, []string{"threshold_ms", "upper_threshold_ms"})
-		var e latency
-		if v := f["threshold_ms"]; v != nil {
-			e.threshold, _ = p.int(v, ctx+".threshold_ms")
-		}
-		if v := f["upper_threshold_ms"]; v != nil {
-			e.upper, _ = p.int(v, ctx+".upper_threshold_ms")
-		}
-		if e.threshold < 0 || e.upper < 0 {
-			p.errorf(n, "%s: thresholds must not be negative", ctx)
-		} else if e.upper != 0 && e.upper <= e.threshold {
-			p.errorf(n, "%s: upper_threshold_ms (%d) must be above threshold_ms (%d)", ctx, e.upper, e.threshold)
-		}
-		return e
-	case TypeNumericAttribute:
-		f := p.fields(n, ctx, []string{"key", "min_value", "max_value", "invert_match"})
-		e := numericAttribute{key: p.key(n, f, ctx), min: math.MinInt64, max: math.MaxInt64}
-		// The Collector reads 0 as "not set" for both bounds.
-		var lo, hi int64
-		if v := f["min_value"]; v != nil {
-			lo, _ = p.int(v, ctx+".min_value")
-		}
-		if v := f["max_value"]; v != nil {
-			hi, _ = p.int(v, ctx+".max_value")
-		}
-		if lo == 0 && hi == 0 {
-			p.errorf(n, "%s: set min_value or max_value (0 means not set)", ctx)
-		}
-		if lo != 0 {
-			e.min = lo
-		}
-		if hi != 0 {
-			e.max = hi
-		}
-		if e.min > e.max {
-			p.errorf(n, "%s: min_value %d is above max_value %d", ctx, e.min, e.max)
-		}
-		if v := f["invert_match"]; v != nil {
-			e.invert, _ = p.bool(v, ctx+".invert_match")
-		}
-		return e
-	case TypeProbabilistic:
-		f := p.fields(n, ctx, []string{"hash_salt", "sampling_percentage"})
-		salt := ""
-		if v := f["hash_salt"]; v != nil {
-			salt, _ = p.str(v, ctx+".hash_salt")
-		}
-		var pct float64
-		if v := f["sampling_percentage"]; v != nil {
-			var ok bool
-			if pct, ok = p.float(v, ctx+".sampling_percentage"); ok && (pct < 0 || pct > 100 || math.IsNaN(pct)) {
-				p.errorf(v, "%s.sampling_percentage: %v is out of range [0, 100]", ctx, pct)
-			}
-		}
-		return newProbabilistic(salt, pct)
-	case TypeOTTLCondition:
-		f := p.fields(n, ctx, []string{"error_mode", "span", "spanevent"})
-		if v := f["error_mode"]; v != nil {
-			if m, ok := p.str(v, ctx+".error_mode"); ok && m != "ignore" && m != "propagate" && m != "silent" {
-				p.errorf(v, "%s.error_mode: %q, want ignore, propagate or silent", ctx, m)
-			}
-		}
-		var e ottlCondition
-		for _, part := range []struct {
-			key   string
-			event bool
-		}{{"span", false}, {"spanevent", true}} {
-			v := f[part.key]
-			if v == nil {
-				continue
-			}
-			srcs, _ := p.strings(v, ctx+"."+part.key)
-			for i, src := range srcs {
-				c, err := parseOTTL(src, part.event)
-				if err != nil {
-					p.errorf(v.Content[i], "%s.%s: %q: %v", ctx, part.key, src, err)
-					continue
-				}
-				if part.event {
-					e.event, e.eventSrc = append(e.event, c), append(e.eventSrc, src)
-				} else {
-					e.span, e.spanSrc = append(e.span, c), append(e.spanSrc, src)
-				}
-			}
-		}
-		if len(e.span)+len(e.event) == 0 && len(p.errs) == 0 {
-			p.errorf(n, "%s: set span or spanevent conditions", ctx)
-		}
-		return e
-	case TypeStatusCode:
-		f := p.fields(n, ctx, []string{"status_codes"})
-		var e statusCode
-		v := f["status_codes"]
-		codes, _ := p.strings(v, ctx+".status_codes")
-		if len(codes) == 0 {
-			p.errorf(n, "%s.status_codes: at least one of OK, ERROR, UNSET", ctx)
-		}
-		for i, c := range codes {
-			switch c {
-			case "OK":
-				e.codes = append(e.codes, model.StatusOK)
-			case "ERROR":
-				e.codes = append(e.codes, model.StatusError)
-			case "UNSET":
-				e.codes = append(e.codes, model.StatusUnset)
-			default:
-				p.errorf(v.Content[i], "%s.status_codes: unknown status code %q, want OK, ERROR or UNSET", ctx, c)
-			}
-		}
-		return e
-	case TypeStringAttribute:
-		f := p.fields(n, ctx, []string{"key", "values", "enabled_regex_matching", "cache_max_size", "invert_match"})
-		e := &stringAttribute{key: p.key(n, f, ctx)}
-		vn := f["values"]
-		values, _ := p.strings(vn, ctx+".values")
-		if v := f["enabled_regex_matching"]; v != nil {
-			e.regex, _ = p.bool(v, ctx+".enabled_regex_matching")
-		}
-		if v := f["cache_max_size"]; v != nil {
-			p.int(v, ctx+".cache_max_size")
-		}
-		if v := f["invert_match"]; v != nil {
-			e.invert, _ = p.bool(v, ctx+".invert_match")
-		}
-		if e.regex {
-			for i, s := range values {
-				re, err := regexp.Compile(s)
-				if err != nil {
-					p.errorf(vn.Content[i], "%s.values: invalid regex %q: %v", ctx, s, err)
-					continue
-				}
-				e.patterns = append(e.patterns, re)
-			}
-		} else {
-			e.values = map[string]bool{}
-			for _, s := range values {
-				if s != "" {
-					e.values[s] = true
-				}
-			}
-		}
-		e.display = values
-		return e
-	case TypeSpanCount:
-		f := p.fields(n, ctx, []string{"min_spans", "max_spans"})
-		var e spanCount
-		if v := f["min_spans"]; v != nil {
-			e.min, _ = p.int(v, ctx+".min_spans")
-		}
-		if v := f["max_spans"]; v != nil {
-			e.max, _ = p.int(v, ctx+".max_spans")
-		}
-		if e.min > math.MaxInt32 || e.max > math.MaxInt32 || e.min < math.MinInt32 || e.max < math.MinInt32 {
-			p.errorf(n, "%s: min_spans and max_spans must fit in 32 bits", ctx)
-		}
-		if e.max != 0 && e.max < e.min {
-			p.errorf(n, "%s: max_spans %d is below min_spans %d", ctx, e.max, e.min)
-		}
-		return e
-	case TypeTraceState:
-		f := p.fields(n, ctx, []string{"key", "values"})
-		e := traceState{key: p.key(n, f, ctx), values: map[string]bool{}}
-		values, _ := p.strings(f["values"], ctx+".values")
-		for _, v := range values {
-			if v != "" && len(e.key)+len(v) < 256 {
-				e.values[v] = true
-			}
-		}
-		e.display = values
-		return e
-	case TypeBooleanAttribute:
-		f := p.fields(n, ctx, []string{"key", "value", "invert_match"})
-		e := booleanAttribute{key: p.key(n, f, ctx)}
-		if v := f["value"]; v != nil {
-			e.value, _ = p.bool(v, ctx+".value")
-		}
-		if v := f["invert_match"]; v != nil {
-			e.invert, _ = p.bool(v, ctx+".invert_match")
-		}
-		return e
-	case TypeAnd, TypeDrop:
-		key := "and_sub_policy"
-		if pl.Type == TypeDrop {
-			key = "drop_sub_policy"
-		}
-		f := p.fields(n, ctx, []string{key})
-		subs := f[key]
-		if subs == nil || subs.Kind != yaml.SequenceNode || len(subs.Content) == 0 {
-			at := n
-			if subs != nil {
-				at = subs
-			}
-			p.errorf(at, "%s.%s: want a non-empty list of policies", ctx, key)
-			return nil
-		}
-		for _, s := range subs.Content {
-			if sp := p.policy(s, pl.Name, levelAndSub); sp != nil {
-				pl.Subs = append(pl.Subs, sp)
-			}
-		}
-		return nil
-	case TypeBytesLimiting:
-		f := p.fields(n, ctx, []string{"bytes_per_second", "burst_capacity"})
-		var bps, burst int64
-		if v := f["bytes_per_second"]; v != nil {
-			bps, _ = p.int(v, ctx+".bytes_per_second")
-		}
-		if v := f["burst_capacity"]; v != nil {
-			burst, _ = p.int(v, ctx+".burst_capacity")
-		}
-		if bps <= 0 {
-			p.errorf(n, "%s.bytes_per_second: must be above 0", ctx)
-		}
-		if burst <= 0 {
-			burst = 2 * bps
-		}
-		pl.bytes = &rateSpec{sps: bps, burst: burst}
-		return nil
-	case TypeRateLimiting:
-		f := p.fields(n, ctx, []string{"spans_per_second", "burst_capacity"})
-		var sps, burst int64
-		if v := f["spans_per_second"]; v != nil {
-			sps, _ = p.int(v, ctx+".spans_per_second")
-		}
-		if v := f["burst_capacity"]; v != nil {
-			burst, _ = p.int(v, ctx+".burst_capacity")
-		}
-		if sps <= 0 {
-			p.errorf(n, "%s.spans_per_second: must be above 0", ctx)
-		}
-		if burst <= 0 {
-			burst = 2 * sps
-		}
-		pl.rate = &rateSpec{sps: sps, burst: burst}
-		return nil
-	case TypeComposite:
-		f := p.fields(n, ctx, []string{"max_total_spans_per_second", "policy_order", "composite_sub_policy", "rate_allocation"})
-		c := &compositeSpec{}
-		if v := f["max_total_spans_per_second"]; v != nil {
-			c.maxTotal, _ = p.int(v, ctx+".max_total_spans_per_second")
-		}
-		if c.maxTotal <= 0 {
-			p.errorf(n, "%s.max_total_spans_per_second: must be above 0", ctx)
-		}
-		if v := f["policy_order"]; v != nil {
-			p.strings(v, ctx+".policy_order") // read but ignored, as by the Collector
-		}
-		subs := f["composite_sub_policy"]
-		if subs == nil || subs.Kind != yaml.SequenceNode || len(subs.Content) == 0 {
-			at := n
-			if subs != nil {
-				at = subs
-			}
-			p.errorf(at, "%s.composite_sub_policy: want a non-empty list of policies", ctx)
-			return nil
-		}
-		for _, s := range subs.Content {
-			if sp := p.policy(s, pl.Name, levelComposite); sp != nil {
-				pl.Subs = append(pl.Subs, sp)
-			}
-		}
-		percent := map[string]int64{}
-		if v := f["rate_allocation"]; v != nil {
-			if v.Kind != yaml.SequenceNode {
-				p.errorf(v, "%s.rate_allocation: want a list, got %s", ctx, kindName(v))
-			} else {
-				for _, a := range v.Content {
-					af := p.fields(a, ctx+".rate_allocation", []string{"policy", "percent"})
-					var name string
-					var pct int64
-					if x := af["policy"]; x != nil {
-						name, _ = p.str(x, ctx+".rate_allocation.policy")
-					}
-					if x := af["percent"]; x != nil {
-						if pct, _ = p.int(x, ctx+".rate_allocation.percent"); pct < 0 || pct > 100 {
-							p.errorf(x, "%s.rate_allocation.percent: %d is out of range [0, 100]", ctx, pct)
-						}
-					}
-					if !slices.ContainsFunc(pl.Subs, func(s *Policy) bool { return s.Name == name }) {
-						p.errorf(a, "%s.rate_allocation: no sub-policy %q", ctx, name)
-					}
-					percent[name] = pct
-				}
-			}
-		}
-		// Allocation per sub-policy: percent% of the total, or an equal
-		// share when the percent is missing or 0 (truncated to whole spans).
-		for _, s := range pl.Subs {
-			alloc := float64(c.maxTotal) / float64(len(subs.Content))
-			if pct := percent[s.Name]; pct > 0 {
-				alloc = float64(pct) / 100 * float64(c.maxTotal)
-			}
-			c.alloc = append(c.alloc, int64(alloc))
-		}
-		pl.comp = c
-		return nil
-	case TypeNot:
-		f := p.fields(n, ctx, []string{"not_sub_policy"})
-		sub := f["not_sub_policy"]
-		if sub == nil {
-			p.errorf(n, "%s.not_sub_policy: required", ctx)
-			return nil
-		}
-		if sp := p.policy(sub, pl.Name, levelNotSub); sp != nil {
-			pl.Subs = []*Policy{sp}
-		}
-		return nil
-	}
-	return nil
-}
-
-// key returns the required key field.
-func (p *parser) key(n *yaml.Node, f map[string]*yaml.Node, ctx string) string {
+// key returns the key field. The Collector accepts it missing or empty:
+// such a policy looks for an attribute named "".
+func (p *parser) key(f map[string]*yaml.Node, ctx string) string {
 	v := f["key"]
 	if v == nil {
-		p.errorf(n, "%s.key: required", ctx)
 		return ""
 	}
 	s, _ := p.str(v, ctx+".key")
-	if s == "" {
-		p.errorf(v, "%s.key: empty", ctx)
-	}
 	return s
 }
 
@@ -806,8 +514,6 @@ func kindName(n *yaml.Node) string {
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
 	}
 	if n.Tag == "!!null" {
 		return "nothing"
@@ -816,9 +522,6 @@ func kindName(n *yaml.Node) string {
 }
 
 func (p *parser) scalar(n *yaml.Node, name string) bool {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		*n = *n.Alias
-	}
 	if n.Kind != yaml.ScalarNode {
 		p.errorf(n, "%s: want a value, got %s", name, kindName(n))
 		return false

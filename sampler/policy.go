@@ -311,6 +311,9 @@ func (e traceState) evaluate(t *model.Trace) (Vote, string) {
 }
 
 func subNames(ps []*Policy) string {
+	if len(ps) == 0 {
+		return "its 0 sub-policies" // an empty and/drop: the Collector accepts it
+	}
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = strconv.Quote(p.Name)

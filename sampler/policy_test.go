@@ -127,6 +127,20 @@ func TestPrecedence(t *testing.T) {
 			[]Vote{Sampled, NotSampled, Sampled, Sampled}},
 		{"nothing matches", `policies: [{name: c, type: span_count, span_count: {min_spans: 10}}]`,
 			[]Vote{NotSampled, NotSampled, NotSampled, NotSampled}},
+		// The Collector accepts and and drop without sub-policies: every
+		// trace passes all of none.
+		{"no policies keeps nothing", `policies: []`,
+			[]Vote{NotSampled, NotSampled, NotSampled, NotSampled}},
+		{"upper threshold below threshold matches nothing", `policies: [{name: l, type: latency, latency: {threshold_ms: 10, upper_threshold_ms: 5}}]`,
+			[]Vote{NotSampled, NotSampled, NotSampled, NotSampled}},
+		{"empty and samples all", `policies: [{name: a, type: and, and: {and_sub_policy: []}}]`,
+			[]Vote{Sampled, Sampled, Sampled, Sampled}},
+		{"empty drop drops all", `policies: [{name: a, type: always_sample}, {name: d, type: drop}]`,
+			[]Vote{Dropped, Dropped, Dropped, Dropped}},
+		{"percentage above 100 samples all", `policies: [{name: p, type: probabilistic, probabilistic: {sampling_percentage: 250}}]`,
+			[]Vote{Sampled, Sampled, Sampled, Sampled}},
+		{"negative percentage samples none", `policies: [{name: p, type: probabilistic, probabilistic: {sampling_percentage: -.inf}}]`,
+			[]Vote{NotSampled, NotSampled, NotSampled, NotSampled}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("x.yaml", []byte(tc.yaml), "")

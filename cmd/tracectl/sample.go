@@ -41,6 +41,52 @@ other OTTL (check reports them).
 
 --config stays tracectl's own settings file, as for every command.`
 
+const sampleCheckLong = `Check a Collector tail_sampling config without replaying anything.
+
+--collector-config names a Collector config file (the tail_sampling
+processor is picked, or the one named by --processor) or a bare processor
+block. The file is read as the Collector reads it (collector-contrib
+v0.161, default feature gates): YAML anchors, aliases and merge keys (<<)
+are expanded first, so they work anywhere, whole processor blocks
+included.
+
+check refuses what the Collector refuses:
+  - unknown fields and policy types, types not allowed where nested
+    (composite > and > not > leaf types)
+  - missing or repeated policy names, repeated YAML keys
+  - bad values: durations, numbers, status codes, regular expressions,
+    OTTL conditions
+  - tail_storage (it needs a feature gate that is off by default)
+  - a merge key on something other than mappings, an alias inside its
+    own value, aliases that expand past 100000 YAML nodes
+and accepts what it accepts: no policies (nothing is kept), and and drop
+without sub-policies (every trace matches: an empty drop drops all),
+any sampling_percentage (below 0 keeps nothing, above 100 everything),
+latency and span_count bounds that match nothing, missing attribute keys.
+
+Where the Collector would start but then panic, check reports an error
+instead: sampling_percentage NaN, numeric_attribute without min_value
+and max_value. It is also stricter where tracectl cannot replay the
+config yet: trace_flags policies, num_shards above 1,
+maximum_trace_size_bytes, decision_wait_after_root_received,
+sampling_strategy span-ingest, OTTL functions other than IsMatch;
+and for rate_limiting / bytes_limiting rates and composite
+max_total_spans_per_second of 0 or less, and a composite without
+sub-policies, which the Collector accepts.
+
+Each error is printed on stderr as file:line:col: message; an error
+inside an anchored node is reported at the anchor, where it is fixed.
+A valid config prints: FILE: PROCESSOR OK: N policies, decision_wait D.
+
+Exit status:
+  0    the config is valid
+  1    the config has errors
+  2    error: bad flags, unreadable file`
+
+const sampleCheckExample = `  tracectl sample check --collector-config otelcol.yaml
+  tracectl sample check --collector-config otelcol.yaml --processor tail_sampling/prod
+  tracectl sample check --collector-config tail-sampling-block.yaml`
+
 type sampleConfigFlags struct {
 	config    string
 	processor string
@@ -381,17 +427,11 @@ func decisionJSON(d *sampler.Decision) any {
 func newSampleCheckCmd(g *globals) *cobra.Command {
 	var o sampleConfigFlags
 	cmd := &cobra.Command{
-		Use:   "check --collector-config otelcol.yaml",
-		Short: "Validate a tail-sampling config (file:line:col errors)",
-		Long: sampleLong + `
-
-Reports unknown policy types and fields, bad values, regex errors,
-percentages out of range, duplicate names and policy types tracectl does
-not evaluate yet, each as file:line:col.
-
-` + exitCodesHelp + `
-  (1: the config has errors)`,
-		Args: cobra.NoArgs,
+		Use:     "check --collector-config otelcol.yaml",
+		Short:   "Validate a tail-sampling config as the Collector loads it (file:line:col errors)",
+		Long:    sampleCheckLong,
+		Example: sampleCheckExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.config == "" {
 				return errors.New("--collector-config: required")

@@ -352,6 +352,9 @@ func TestKeptTraceIDsMatchCollector(t *testing.T) {
 	for k, v := range policyConfigs {
 		configs[k] = v
 	}
+	for k, v := range yamlConfigs {
+		configs[k] = v
+	}
 	var names []string
 	for k := range configs {
 		names = append(names, k)
