@@ -505,6 +505,9 @@ func (p *parser) evaluator(pl *Policy, n *yaml.Node, where string) evaluator {
 			}
 		}
 		var e ottlCondition
+		if v := f["error_mode"]; v != nil {
+			e.errorMode = v.Value
+		}
 		for _, part := range []struct {
 			key   string
 			event bool

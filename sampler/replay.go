@@ -117,7 +117,7 @@ func (r *Report) add(spans, size int64, isErr bool, dur uint64, d *Decision) {
 		}
 	}
 	for i, v := range d.Votes {
-		if !v.Skipped && v.Vote != NotSampled {
+		if !v.Skipped && (v.Vote == Sampled || v.Vote == Dropped) {
 			r.Policies[i].Matched++
 		}
 		if v.Policy == d.Policy && d.Final != NotSampled {

@@ -76,6 +76,8 @@ func (w *walker) vote(p *Policy) PolicyVote {
 		// Sampled and NotSampled swap; the Collector passes anything else
 		// through, which a sub-policy here never returns.
 		switch {
+		case sub.Vote == Errored:
+			pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", sub.Policy, sub.Reason)
 		case sub.Vote == Sampled:
 			pv.Vote = NotSampled
 			pv.Reason = w.why("%q matched (%s)", sub.Policy, sub.Reason)
@@ -120,6 +122,9 @@ func (w *walker) all(p *Policy, pv *PolicyVote) {
 		w.keep(pv, sub)
 		if sub.Vote != Sampled {
 			pv.Vote, pv.Reason = NotSampled, w.why("%q no (%s)", s.Name, sub.Reason)
+			if sub.Vote == Errored {
+				pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", s.Name, sub.Reason)
+			}
 			if w.tree {
 				for _, rest := range p.Subs[i+1:] {
 					pv.Subs = append(pv.Subs, skipped(rest))
@@ -156,6 +161,15 @@ func (w *walker) composite(p *Policy, pv *PolicyVote) {
 	for j, s := range p.Subs {
 		sub := w.vote(s)
 		w.keep(pv, sub)
+		if sub.Vote == Errored {
+			pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", s.Name, sub.Reason)
+			if w.tree {
+				for _, rest := range p.Subs[j+1:] {
+					pv.Subs = append(pv.Subs, skipped(rest))
+				}
+			}
+			return
+		}
 		if sub.Vote != Sampled {
 			continue
 		}
