@@ -124,6 +124,9 @@ func (p *parser) ottlCondition(_ *Policy, n *yaml.Node, ctx string) evaluator {
 		}
 	}
 	var e ottlCondition
+	if v := f["error_mode"]; v != nil {
+		e.errorMode = v.Value
+	}
 	e.span, e.spanSrc = p.ottlConditions(f["span"], ctx+".span", false)
 	e.event, e.eventSrc = p.ottlConditions(f["spanevent"], ctx+".spanevent", true)
 	if len(e.span)+len(e.event) == 0 && len(p.errs) == 0 {

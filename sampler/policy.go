@@ -19,13 +19,18 @@ type Vote int8
 
 // Votes. The Collector's inverted votes are gone at v0.161 (invert_match
 // gives a plain Sampled or NotSampled), so they do not appear here.
+// Errored is a policy that failed (an ottl_condition with error_mode
+// propagate): it passes through and, not, drop and composite unchanged,
+// and a top-level policy that failed decides nothing, as in the
+// Collector, so it counts as not sampled.
 const (
 	NotSampled Vote = iota
 	Sampled
 	Dropped
+	Errored
 )
 
-var voteNames = [...]string{"not_sampled", "sampled", "dropped"}
+var voteNames = [...]string{"not_sampled", "sampled", "dropped", "error"}
 
 func (v Vote) String() string {
 	if int(v) < len(voteNames) && v >= 0 {

@@ -22,6 +22,12 @@ type Options struct {
 	// Explain names traces to decide with reasons and sub-policy votes
 	// (Decision.Votes of the others have votes only).
 	Explain map[model.TraceID]*model.Trace
+	// OnOutcome, when set, sees every trace's Outcome, after OnDecision
+	// sees its Decision. The replay then keeps every leaf policy's reason and the
+	// OTLP size of every trace until its decision, which costs memory.
+	OnOutcome func(o *Outcome) error
+
+	noReasons bool // with OnOutcome: leave Outcome.Reason empty (Diff)
 }
 
 // PolicyStats counts one top-level policy's votes over a replay.
@@ -117,7 +123,7 @@ func (r *Report) add(spans, size int64, isErr bool, dur uint64, d *Decision) {
 		}
 	}
 	for i, v := range d.Votes {
-		if !v.Skipped && v.Vote != NotSampled {
+		if !v.Skipped && (v.Vote == Sampled || v.Vote == Dropped) {
 			r.Policies[i].Matched++
 		}
 		if v.Policy == d.Policy && d.Final != NotSampled {

@@ -18,6 +18,7 @@ type walker struct {
 	c     *Config
 	t     *model.Trace // live trace, or nil
 	votes []Vote       // a record's leaf votes when t is nil
+	whys  []string     // and their reasons, when recorded (Options.OnOutcome)
 	now   time.Time
 	spans int64
 	bytes int64
@@ -59,9 +60,12 @@ func (w *walker) vote(p *Policy) PolicyVote {
 	pv := PolicyVote{Policy: p.Name, Type: p.Type}
 	switch {
 	case p.eval != nil:
-		if w.t != nil {
+		switch {
+		case w.t != nil:
 			pv.Vote, pv.Reason = p.eval.evaluate(w.t)
-		} else {
+		case w.whys != nil:
+			pv.Vote, pv.Reason = w.votes[p.leaf], w.whys[p.leaf]
+		default:
 			pv.Vote = w.votes[p.leaf]
 		}
 	case p.rate != nil:
@@ -76,6 +80,8 @@ func (w *walker) vote(p *Policy) PolicyVote {
 		// Sampled and NotSampled swap; the Collector passes anything else
 		// through, which a sub-policy here never returns.
 		switch {
+		case sub.Vote == Errored:
+			pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", sub.Policy, sub.Reason)
 		case sub.Vote == Sampled:
 			pv.Vote = NotSampled
 			pv.Reason = w.why("%q matched (%s)", sub.Policy, sub.Reason)
@@ -89,9 +95,14 @@ func (w *walker) vote(p *Policy) PolicyVote {
 	return pv
 }
 
-// why formats a reason for a live trace (replays of recorded votes skip it).
+// explains reports whether reasons are wanted: for a live trace, or a
+// record whose leaf reasons were kept.
+func (w *walker) explains() bool { return w.t != nil || w.whys != nil }
+
+// why formats a reason when the walker explains (replays of recorded
+// votes alone skip it).
 func (w *walker) why(format string, args ...any) string {
-	if w.t == nil {
+	if !w.explains() {
 		return ""
 	}
 	return fmt.Sprintf(format, args...)
@@ -112,7 +123,7 @@ func (w *walker) all(p *Policy, pv *PolicyVote) {
 		yes = Dropped
 	}
 	pv.Vote = yes
-	if w.t != nil {
+	if w.explains() {
 		pv.Reason = "all of " + subNames(p.Subs) + " matched"
 	}
 	for i, s := range p.Subs {
@@ -120,6 +131,9 @@ func (w *walker) all(p *Policy, pv *PolicyVote) {
 		w.keep(pv, sub)
 		if sub.Vote != Sampled {
 			pv.Vote, pv.Reason = NotSampled, w.why("%q no (%s)", s.Name, sub.Reason)
+			if sub.Vote == Errored {
+				pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", s.Name, sub.Reason)
+			}
 			if w.tree {
 				for _, rest := range p.Subs[i+1:] {
 					pv.Subs = append(pv.Subs, skipped(rest))
@@ -133,7 +147,7 @@ func (w *walker) all(p *Policy, pv *PolicyVote) {
 // limit is rate_limiting and bytes_limiting: n units from p's bucket.
 func (w *walker) limit(p *Policy, r rateSpec, n int64, unit string) (Vote, string) {
 	ok := w.st.bucket(p, r).allowN(w.now, n)
-	if w.t == nil {
+	if !w.explains() {
 		return voteOf(ok), ""
 	}
 	why := fmt.Sprintf("%d %s at %s: ", n, unit, w.now.Format(time.RFC3339Nano))
@@ -156,6 +170,15 @@ func (w *walker) composite(p *Policy, pv *PolicyVote) {
 	for j, s := range p.Subs {
 		sub := w.vote(s)
 		w.keep(pv, sub)
+		if sub.Vote == Errored {
+			pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", s.Name, sub.Reason)
+			if w.tree {
+				for _, rest := range p.Subs[j+1:] {
+					pv.Subs = append(pv.Subs, skipped(rest))
+				}
+			}
+			return
+		}
 		if sub.Vote != Sampled {
 			continue
 		}
@@ -181,23 +204,28 @@ type record struct {
 	arrival int64 // Unix ns
 	spans   int64
 	size    int64 // estimated stored bytes (for the report)
-	bytes   int64 // OTLP protobuf size, with bytes_limiting only
+	bytes   int64 // OTLP protobuf size, with bytes_limiting or Options.OnOutcome only
 	err     bool
 	dur     uint64
 	votes   int // offset of its leaf votes in the replay's vote slab
 }
 
-// newRecord evaluates every leaf of t once, appending the votes to slab.
-func (c *Config) newRecord(t *model.Trace, slab *[]Vote) record {
+// newRecord evaluates every leaf of t once, appending the votes to slab
+// and, if whys is not nil, their reasons to whys; size asks for the OTLP
+// size whatever the policies.
+func (c *Config) newRecord(t *model.Trace, slab *[]Vote, whys *[]string, size bool) record {
 	start, end := t.TimeRange()
 	r := record{id: t.TraceID, arrival: Arrival(t).UnixNano(), spans: int64(t.SpanCount()), size: EstimateBytes(t),
-		bytes: protoSizeIf(c.limitsBytes(), t), err: hasError(t), dur: end - start, votes: len(*slab)}
+		bytes: protoSizeIf(size || c.limitsBytes(), t), err: hasError(t), dur: end - start, votes: len(*slab)}
 	var walk func(ps []*Policy)
 	walk = func(ps []*Policy) {
 		for _, p := range ps {
 			if p.eval != nil {
-				v, _ := p.eval.evaluate(t)
+				v, why := p.eval.evaluate(t)
 				*slab = append(*slab, v)
+				if whys != nil {
+					*whys = append(*whys, why)
+				}
 			}
 			walk(p.Subs)
 		}
@@ -226,7 +254,7 @@ const (
 // (sampled_cache_size, non_sampled_cache_size > 0). block_on_overflow
 // turns eviction off. Decisions come in arrival order, as decision_wait is
 // the same for every trace. Traces in live are decided with reasons.
-func (c *Config) simulate(recs *records, slab []Vote, live map[model.TraceID]*model.Trace, emit func(r *record, d *Decision) error) error {
+func (c *Config) simulate(recs *records, slab []Vote, whys []string, live map[model.TraceID]*model.Trace, emit func(r *record, d *Decision) error) error {
 	st := newState()
 	wait := int64(c.DecisionWait)
 	status := make([]uint8, recs.Len())
@@ -242,6 +270,9 @@ func (c *Config) simulate(recs *records, slab []Vote, live map[model.TraceID]*mo
 				continue
 			}
 			w := walker{c: c, votes: slab[r.votes:], now: time.Unix(0, r.arrival+wait).UTC(), spans: r.spans, bytes: r.bytes, st: st}
+			if whys != nil {
+				w.whys = whys[r.votes:]
+			}
 			if t := live[r.id]; t != nil {
 				w.t, w.tree = t, true
 			}
@@ -290,13 +321,17 @@ func replay(ctx context.Context, it store.TraceIterator, cfg *Config, opts Optio
 	defer it.Close()
 	recs := &records{}
 	var slab []Vote
+	var whys *[]string
+	if opts.OnOutcome != nil && !opts.noReasons {
+		whys = new([]string)
+	}
 	for it.Next() {
 		if recs.Len()%1024 == 1023 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		recs.add(cfg.newRecord(it.At(), &slab))
+		recs.add(cfg.newRecord(it.At(), &slab, whys, opts.OnOutcome != nil))
 	}
 	if err := it.Err(); err != nil {
 		return nil, err
@@ -306,10 +341,19 @@ func replay(ctx context.Context, it store.TraceIterator, cfg *Config, opts Optio
 	}
 	sort.Sort(recs)
 	r := NewReport(cfg, opts.Slow)
-	err := cfg.simulate(recs, slab, opts.Explain, func(rec *record, d *Decision) error {
+	var reasons []string
+	if whys != nil {
+		reasons = *whys
+	}
+	err := cfg.simulate(recs, slab, reasons, opts.Explain, func(rec *record, d *Decision) error {
 		r.add(rec.spans, rec.size, rec.err, rec.dur, d)
 		if opts.OnDecision != nil {
-			return opts.OnDecision(nil, d)
+			if err := opts.OnDecision(nil, d); err != nil {
+				return err
+			}
+		}
+		if opts.OnOutcome != nil {
+			return opts.OnOutcome(outcomeOf(rec, d))
 		}
 		return nil
 	})

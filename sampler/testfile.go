@@ -107,6 +107,7 @@ func (tf *TestFile) Path(p string) string {
 // Mismatch is one expectation that did not hold.
 type Mismatch struct {
 	TraceID string
+	Case    int // index in TestFile.Tests
 	Line    int
 	What    string // "decision", "policy" or "policies.NAME"
 	Want    string
@@ -151,10 +152,10 @@ func RunTests(cfg *Config, traces []*model.Trace, tf *TestFile) TestResult {
 			return nil
 		}})
 	res := TestResult{Cases: len(tf.Tests)}
-	for _, tc := range tf.Tests {
+	for i, tc := range tf.Tests {
 		id, _ := model.ParseTraceID(tc.TraceID)
 		miss := func(what, want, got, reason string) {
-			res.Mismatches = append(res.Mismatches, Mismatch{TraceID: id.String(), Line: tc.Line, What: what, Want: want, Got: got, Reason: reason})
+			res.Mismatches = append(res.Mismatches, Mismatch{TraceID: id.String(), Case: i, Line: tc.Line, What: what, Want: want, Got: got, Reason: reason})
 		}
 		t := byID[id]
 		if t == nil {

@@ -7,8 +7,19 @@ import "strings"
 // no duplicate keys, empty members skipped) and returns key's value. A
 // header that does not parse has no values.
 func traceStateGet(ts, key string) (string, bool) {
-	var val string
-	found := false
+	v, found, _ := traceStateLookup(ts, key)
+	return v, found
+}
+
+// traceStateValid reports whether ts parses.
+func traceStateValid(ts string) bool {
+	_, _, valid := traceStateLookup(ts, "")
+	return valid
+}
+
+// traceStateLookup parses ts (see traceStateGet) and returns key's value,
+// whether it is there, and whether ts parses at all.
+func traceStateLookup(ts, key string) (val string, found, valid bool) {
 	seen := 0
 	keys := map[string]bool{}
 	for ts != "" {
@@ -19,22 +30,22 @@ func traceStateGet(ts, key string) (string, bool) {
 		}
 		k, v, ok := strings.Cut(m, "=")
 		if !ok {
-			return "", false
+			return "", false, false
 		}
 		k = strings.TrimLeft(k, " \t")
 		v = strings.TrimRight(v, " \t")
 		if !tsKey(k) || !tsValue(v) || keys[k] {
-			return "", false
+			return "", false, false
 		}
 		keys[k] = true
 		if seen++; seen > 32 {
-			return "", false
+			return "", false, false
 		}
 		if k == key {
 			val, found = v, true
 		}
 	}
-	return val, found
+	return val, found, true
 }
 
 func tsKey(k string) bool {

@@ -127,18 +127,19 @@ type sampleReplayOptions struct {
 	timeRangeFlags
 	slow        time.Duration
 	writeBucket string
+	keptIDs     string
 	output      *outputFlag
 }
 
 func newSampleCmd(g *globals) *cobra.Command {
 	cmd := newGroupCmd("sample", "Replay and test Collector tail-sampling configs over stored traces",
-		newSampleReplayCmd(g, nil), newSampleExplainCmd(g), newSampleCheckCmd(g), newSampleTestCmd(g))
+		newSampleReplayCmd(g, nil), newSampleDiffCmd(g, nil), newSampleExplainCmd(g), newSampleCheckCmd(g), newSampleTestCmd(g))
 	cmd.Long = sampleLong
 	return cmd
 }
 
 func newSampleReplayCmd(g *globals, runF func(*sampleReplayOptions) error) *cobra.Command {
-	o := &sampleReplayOptions{output: newOutputFlag("table", "table", "json")}
+	o := &sampleReplayOptions{output: newOutputFlag("table", "table", "json", "jsonl")}
 	cmd := &cobra.Command{
 		Use:   "replay --collector-config otelcol.yaml",
 		Short: "Report what a tail-sampling config would keep of the stored traces",
@@ -149,10 +150,19 @@ policies, evicted from the num_traces table before their decision), keep
 ratio, per policy the traces it matched and decided, error traces kept /
 total, slow traces (--slow) kept / total, and the estimated storage saved.
 
+-o jsonl lists the decisions instead: one JSON object per trace, in
+decision order, with traceID (hex), decision (sampled, not_sampled or
+dropped, as the Collector's metrics name them), policy (the deciding
+policy, "" when none), reason, spans and bytes (the trace's OTLP protobuf
+size). --kept-ids FILE writes the kept trace IDs, sorted, one hex ID per
+line, with any -o: diff two such files to compare configs in CI.
+
 ` + exitCodesHelp,
 		Example: `  tracectl sample replay --collector-config otelcol.yaml --since 24h
   tracectl sample replay --collector-config otelcol.yaml --processor tail_sampling/prod -o json
-  tracectl sample replay --collector-config otelcol.yaml --write-bucket file://./sampled`,
+  tracectl sample replay --collector-config otelcol.yaml --write-bucket file://./sampled
+  tracectl sample replay --collector-config otelcol.yaml -o jsonl | jq -c 'select(.decision == "sampled")'
+  tracectl sample replay --collector-config new.yaml --kept-ids new.ids -o json > report.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -166,6 +176,7 @@ total, slow traces (--slow) kept / total, and the estimated storage saved.
 	o.timeRangeFlags.add(f, "replay traces")
 	durationVar(f, &o.slow, "slow", time.Second, "a trace this long or longer counts as slow in the report")
 	f.StringVar(&o.writeBucket, "write-bucket", "", "also write the kept traces as one block to this bucket URL (same --tenant)")
+	f.StringVar(&o.keptIDs, "kept-ids", "", "also write the kept trace IDs, sorted, one hex ID per line, to this file")
 	addOutputFlag(f, o.output)
 	return cmd
 }
@@ -198,8 +209,13 @@ func runSampleReplay(cmd *cobra.Command, g *globals, o *sampleReplayOptions) err
 			return nil
 		}
 	}
+	list := newOutcomeListing(g, o.output.value == "jsonl", o.keptIDs)
+	opts.OnOutcome = list.onOutcome()
 	rep, err := sampler.Replay(ctx, st, cfg, opts)
 	if err != nil {
+		return err
+	}
+	if err := list.finish(); err != nil {
 		return err
 	}
 	if o.writeBucket != "" {
@@ -207,8 +223,11 @@ func runSampleReplay(cmd *cobra.Command, g *globals, o *sampleReplayOptions) err
 			return fmt.Errorf("--write-bucket: %w", err)
 		}
 	}
-	if o.output.value == "json" {
+	switch o.output.value {
+	case "json":
 		return ui.JSON(g.io.Out, rep)
+	case "jsonl":
+		return nil
 	}
 	return renderSampleReport(g, rep)
 }
@@ -461,6 +480,7 @@ func newSampleCheckCmd(g *globals) *cobra.Command {
 }
 
 func newSampleTestCmd(g *globals) *cobra.Command {
+	junit := ""
 	cmd := &cobra.Command{
 		Use:   "test TESTFILE.yaml...",
 		Short: "Check expected sampling decisions for traces in files (like promtool test rules)",
@@ -482,17 +502,29 @@ The input traces are replayed together on the simulated clock, as by
 replay, so limiters and num_traces act on all of them. Mismatches are
 printed as a diff (- want / + got) with the deciding policy's reason.
 
+--junit FILE also writes the results as JUnit XML for CI systems: one
+testsuite per test file, one testcase per expected decision, failing
+with the mismatches (written when every test file loaded, whether the
+tests passed or not).
+
 ` + exitCodesHelp + `
   (1: a test failed)`,
-		Args: cobra.MinimumNArgs(1),
+		Example: `  tracectl sample test policies/*.test.yaml --junit sample-tests.xml`,
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := 0
+			var report sampler.JUnitSuites
 			for _, file := range args {
-				n, err := runSampleTestFile(cmd, g, file)
+				n, err := runSampleTestFile(cmd, g, file, &report)
 				if err != nil {
 					return err
 				}
 				failed += n
+			}
+			if junit != "" {
+				if err := writeFileWith(junit, report.Write); err != nil {
+					return fmt.Errorf("--junit: %w", err)
+				}
 			}
 			if failed > 0 {
 				return &checkFailedError{msg: fmt.Sprintf("FAILED: %d mismatches", failed)}
@@ -500,10 +532,11 @@ printed as a diff (- want / + got) with the deciding policy's reason.
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&junit, "junit", "", "also write the results as JUnit XML to this file")
 	return cmd
 }
 
-func runSampleTestFile(cmd *cobra.Command, g *globals, file string) (int, error) {
+func runSampleTestFile(cmd *cobra.Command, g *globals, file string, report *sampler.JUnitSuites) (int, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return 0, err
@@ -530,6 +563,7 @@ func runSampleTestFile(cmd *cobra.Command, g *globals, file string) (int, error)
 		return 0, err
 	}
 	res := sampler.RunTests(cfg, traces, tf)
+	report.Add(file, tf, res)
 	if len(res.Mismatches) == 0 {
 		fmt.Fprintf(g.io.Out, "%s: SUCCESS (%d traces)\n", file, res.Cases)
 		return 0, nil
