@@ -74,11 +74,14 @@ func traceIDText(id model.TraceID) string {
 	return strings.TrimLeft(hex.EncodeToString(id[:]), "0")
 }
 
-// rebatch returns t with identical resources and scopes merged, duplicate
-// spans dropped and nested sets computed (the form Tempo writes).
+// rebatch returns t with duplicate spans dropped, adjacent identical
+// resources and scopes merged and nested sets computed. Identical entries
+// that are not adjacent stay apart, so the spans keep their order (the
+// order the Collector's tail_sampling policies walk them in); vParquet4
+// allows any number of resource-spans entries with the same resource.
 func rebatch(t *model.Trace) *model.Trace {
 	t = withTraceID(t)
-	b := model.NewTraceBuilder()
+	b := model.NewOrderedTraceBuilder()
 	b.AddTrace(t)
 	out := b.Traces()
 	if len(out) != 1 {

@@ -78,9 +78,12 @@
 //
 // # Round trip and attribute order
 //
-// Writing rebatches each trace (identical resources and scopes merged,
-// duplicate spans dropped, nested sets recomputed with
-// model.ComputeNestedSets). Reading restores every attribute, but in a
+// Writing rebatches each trace (duplicate spans dropped, a resource or
+// scope merged only into an identical entry just before it, nested sets
+// recomputed with model.ComputeNestedSets): the spans are stored in the
+// order they were ingested, which tail-sampling replays depend on. Parts
+// of a trace held by several blocks are merged in block order (start
+// time, then block ID) when read or compacted. Reading restores every attribute, but in a
 // canonical order: the generic attributes in their original order, then
 // the static columns in schema order (service.name, cluster, namespace,
 // pod, container, k8s.cluster.name, k8s.namespace.name, k8s.pod.name,

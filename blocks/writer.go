@@ -237,8 +237,9 @@ func (w *BlockWriter) key(name string) string { return joinKey(w.prefix, name) }
 func (w *BlockWriter) BlockID() uuid.UUID { return w.opts.BlockID }
 
 // Add appends a trace. IDs must be strictly ascending. The trace is
-// rebatched (identical resources and scopes merged, duplicate spans
-// dropped) and its nested sets recomputed before it is written. Any error
+// rebatched (duplicate spans dropped, adjacent identical resources and
+// scopes merged, span order kept) and its nested sets recomputed before
+// it is written. Any error
 // (including an out-of-order ID or a canceled context) aborts the block:
 // the objects written so far are deleted and later calls fail.
 func (w *BlockWriter) Add(t *model.Trace) error {

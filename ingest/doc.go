@@ -1,7 +1,10 @@
 // Package ingest turns trace files into blocks: it decodes inputs with
-// codec/input, assembles traces with model.TraceBuilder (identical resources
-// and scopes merged, duplicate spans dropped), optionally transforms each
-// trace (redaction), and writes sorted, size-bounded blocks with blocks.Store.
+// codec/input, assembles traces with an ordered model.TraceBuilder (spans in
+// input order, a resource or scope merged only into an identical entry just
+// before it, duplicate spans dropped), optionally transforms each trace
+// (redaction), and writes sorted, size-bounded blocks with blocks.Store.
+// Runs are merged in input order, so a trace's spans keep the order they
+// were read in whether or not it was spilled.
 //
 // Glossary:
 //   - Budget: how many estimated bytes of spans are held in memory before

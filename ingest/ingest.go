@@ -93,7 +93,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	if opts.MemoryBudget <= 0 {
 		opts.MemoryBudget = DefaultMemoryBudget
 	}
-	in := &ingester{ctx: ctx, opts: opts, main: model.NewTraceBuilder()}
+	in := &ingester{ctx: ctx, opts: opts, main: model.NewOrderedTraceBuilder()}
 	defer in.removeRuns()
 
 	rep, err := input.Decode(ctx, paths, input.Options{
@@ -188,7 +188,7 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 		in.stageBytes += n
 		if in.stageBytes+in.mainBytes > in.opts.MemoryBudget && in.stageBytes > in.opts.MemoryBudget/2 {
 			// A big file: spill what it has so far as its own run.
-			sb := model.NewTraceBuilder()
+			sb := model.NewOrderedTraceBuilder()
 			for _, sbatch := range in.stage {
 				addBatch(sb, sbatch)
 			}
@@ -332,7 +332,7 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 	var it store.TraceIterator
 	if len(in.runs) == 0 {
 		it = &releasingIterator{traces: in.main.Traces()}
-		in.main = model.NewTraceBuilder()
+		in.main = model.NewOrderedTraceBuilder()
 	} else {
 		if in.main.Len() > 0 {
 			r, err := in.spill(in.main)

@@ -40,10 +40,22 @@ func KeyOf(s *Span) SpanKey {
 }
 
 // TraceBuilder assembles traces from spans that arrive in any order and
-// grouping. It merges identical resources and scopes and drops duplicate
-// spans (same SpanKey within a trace).
+// grouping, dropping duplicate spans (same SpanKey within a trace; the
+// first one added stays).
+//
+// How spans are grouped depends on the constructor. NewTraceBuilder merges
+// identical resources and scopes wherever they occur: a span joins the
+// first entry of its resource and scope, so spans that came after another
+// resource's may move ahead of them. NewOrderedTraceBuilder keeps the
+// order spans are added in: a span joins the trace's last resource-spans
+// entry only when that entry's resource is identical (and that entry's
+// last scope-spans entry only when the scope is), otherwise it opens a new
+// entry. Walking an ordered trace (Trace.Spans) visits its spans in the
+// order they were added, which is the order the Collector's
+// tail_sampling processor evaluates them in.
 type TraceBuilder struct {
-	traces map[TraceID]*builderTrace
+	traces  map[TraceID]*builderTrace
+	ordered bool
 	// Duplicates counts spans dropped as duplicates.
 	Duplicates int
 	// Spans counts spans kept.
@@ -55,11 +67,22 @@ type builderTrace struct {
 	resources map[string]int   // resource key -> index in ResourceSpans
 	scopes    []map[string]int // per resource: scope key -> index in ScopeSpans
 	seen      map[SpanKey]struct{}
+	// lastRes and lastScope are the keys of the last resource-spans entry
+	// and of its last scope-spans entry (ordered builders only).
+	lastRes, lastScope string
 }
 
-// NewTraceBuilder returns an empty builder.
+// NewTraceBuilder returns an empty builder that merges identical resources
+// and scopes wherever they occur.
 func NewTraceBuilder() *TraceBuilder {
 	return &TraceBuilder{traces: map[TraceID]*builderTrace{}}
+}
+
+// NewOrderedTraceBuilder returns an empty builder that keeps the order
+// spans are added in, merging a resource or scope only into the entry
+// just before it.
+func NewOrderedTraceBuilder() *TraceBuilder {
+	return &TraceBuilder{traces: map[TraceID]*builderTrace{}, ordered: true}
 }
 
 // Len returns the number of traces held.
@@ -97,9 +120,11 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 	bt := b.traces[s.TraceID]
 	if bt == nil {
 		bt = &builderTrace{
-			trace:     &Trace{TraceID: s.TraceID},
-			resources: map[string]int{},
-			seen:      map[SpanKey]struct{}{},
+			trace: &Trace{TraceID: s.TraceID},
+			seen:  map[SpanKey]struct{}{},
+		}
+		if !b.ordered {
+			bt.resources = map[string]int{}
 		}
 		b.traces[s.TraceID] = bt
 	}
@@ -111,6 +136,10 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 	bt.seen[key] = struct{}{}
 	b.Spans++
 
+	if b.ordered {
+		bt.addOrdered(res, rkey, sc, skey, s)
+		return
+	}
 	ri, ok := bt.resources[rkey]
 	if !ok {
 		ri = len(bt.trace.ResourceSpans)
@@ -126,6 +155,23 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 		rs.ScopeSpans = append(rs.ScopeSpans, ScopeSpans{Scope: *sc})
 	}
 	rs.ScopeSpans[si].Spans = append(rs.ScopeSpans[si].Spans, s)
+}
+
+// addOrdered appends s to the last resource-spans entry and its last
+// scope-spans entry when they are res and sc, opening new entries if not.
+func (bt *builderTrace) addOrdered(res *Resource, rkey string, sc *Scope, skey string, s Span) {
+	t := bt.trace
+	if len(t.ResourceSpans) == 0 || bt.lastRes != rkey {
+		t.ResourceSpans = append(t.ResourceSpans, ResourceSpans{Resource: *res})
+		bt.lastRes, bt.lastScope = rkey, ""
+	}
+	rs := &t.ResourceSpans[len(t.ResourceSpans)-1]
+	if len(rs.ScopeSpans) == 0 || bt.lastScope != skey {
+		rs.ScopeSpans = append(rs.ScopeSpans, ScopeSpans{Scope: *sc})
+		bt.lastScope = skey
+	}
+	ss := &rs.ScopeSpans[len(rs.ScopeSpans)-1]
+	ss.Spans = append(ss.Spans, s)
 }
 
 // Traces returns the assembled traces sorted by TraceID and empties the
@@ -149,10 +195,14 @@ func SortTraces(ts []*Trace) {
 // CompareTraceIDs orders trace IDs bytewise.
 func CompareTraceIDs(a, b TraceID) int { return strings.Compare(string(a[:]), string(b[:])) }
 
-// MergeTraces combines copies of the same trace into one, dropping
-// duplicate spans by SpanKey; the result has nested sets recomputed.
+// MergeTraces combines parts or copies of the same trace into one, in
+// argument order, dropping duplicate spans by SpanKey (the first copy
+// stays). Resource-spans and scope-spans entries keep their order (see
+// NewOrderedTraceBuilder): the spans of ts[1] follow those of ts[0], and
+// an entry is merged only into an identical one just before it. The
+// result has nested sets recomputed.
 func MergeTraces(ts ...*Trace) *Trace {
-	b := NewTraceBuilder()
+	b := NewOrderedTraceBuilder()
 	for _, t := range ts {
 		b.AddTrace(t)
 	}

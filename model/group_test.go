@@ -40,3 +40,73 @@ func TestTraceBuilderSpansWithoutID(t *testing.T) {
 		})
 	}
 }
+
+// layout renders a trace's entries as "service{scope:spans ...} ...", the
+// spans by the first byte of their ID.
+func layout(t *Trace) string {
+	out := ""
+	for i, rs := range t.ResourceSpans {
+		if i > 0 {
+			out += " "
+		}
+		out += rs.Resource.ServiceName() + "{"
+		for j, ss := range rs.ScopeSpans {
+			if j > 0 {
+				out += " "
+			}
+			out += ss.Scope.Name + ":"
+			for _, s := range ss.Spans {
+				out += string('0' + rune(s.SpanID[0]))
+			}
+		}
+		out += "}"
+	}
+	return out
+}
+
+// TestTraceBuilderOrder: the merging builder moves spans of a repeated
+// resource or scope to its first entry; the ordered one (and MergeTraces)
+// merges only into the entry just before, so walking the trace visits the
+// spans in the order they were added.
+func TestTraceBuilderOrder(t *testing.T) {
+	tid := TraceID{1}
+	entry := func(svc string, scopes ...any) ResourceSpans {
+		rs := ResourceSpans{Resource: Resource{Attributes: []Attribute{Str(ServiceNameKey, svc)}}}
+		for i := 0; i < len(scopes); i += 2 {
+			ss := ScopeSpans{Scope: Scope{Name: scopes[i].(string)}}
+			for _, id := range scopes[i+1].([]byte) {
+				ss.Spans = append(ss.Spans, Span{TraceID: tid, SpanID: SpanID{id}})
+			}
+			rs.ScopeSpans = append(rs.ScopeSpans, ss)
+		}
+		return rs
+	}
+	batches := []ResourceSpans{
+		entry("a", "x", []byte{1}),
+		entry("b", "x", []byte{2}),
+		entry("a", "x", []byte{3}, "y", []byte{4}, "x", []byte{5}),
+		entry("a", "x", []byte{6, 3}), // 3 is a duplicate
+	}
+	build := func(b *TraceBuilder) *Trace {
+		for i := range batches {
+			b.AddResourceSpans(&batches[i])
+		}
+		return b.Traces()[0]
+	}
+	if got, want := layout(build(NewTraceBuilder())), "a{x:1356 y:4} b{x:2}"; got != want {
+		t.Errorf("merging builder: %s, want %s", got, want)
+	}
+	ordered := build(NewOrderedTraceBuilder())
+	if got, want := layout(ordered), "a{x:1} b{x:2} a{x:3 y:4 x:56}"; got != want {
+		t.Errorf("ordered builder: %s, want %s", got, want)
+	}
+	// MergeTraces appends in argument order; duplicates stay where first seen.
+	first := &Trace{TraceID: tid, ResourceSpans: []ResourceSpans{entry("a", "x", []byte{1}), entry("b", "x", []byte{2})}}
+	second := &Trace{TraceID: tid, ResourceSpans: []ResourceSpans{entry("b", "x", []byte{7}), entry("a", "x", []byte{1, 8})}}
+	if got, want := layout(MergeTraces(first, second)), "a{x:1} b{x:27} a{x:8}"; got != want {
+		t.Errorf("MergeTraces: %s, want %s", got, want)
+	}
+	if got, want := layout(MergeTraces(second, first)), "b{x:7} a{x:18} b{x:2}"; got != want {
+		t.Errorf("MergeTraces reversed: %s, want %s", got, want)
+	}
+}

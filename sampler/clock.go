@@ -152,8 +152,9 @@ func (c *Config) DecisionTime(t *model.Trace) time.Time {
 
 // protoSizeIf is the trace's size as OTLP protobuf, which bytes_limiting
 // charges, when needed, else 0. The Collector measures the batches a trace
-// arrived in; a stored trace has its resources and scopes merged, so the
-// size can differ from the original batches' by their repeated resources.
+// arrived in; a stored trace has adjacent identical resources and scopes
+// merged, so the size can differ from the original batches' by their
+// repeated resources.
 func protoSizeIf(need bool, t *model.Trace) int64 {
 	if !need {
 		return 0

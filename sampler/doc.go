@@ -22,7 +22,14 @@
 // policies run first, inverted decisions are gone (invert_match yields a
 // plain vote), and the final decision is dropped > sampled > not sampled.
 // Policies are evaluated on the whole stored trace, which is what the
-// Collector sees when every span of a trace arrives within decision_wait.
+// Collector sees when every span of a trace arrives within decision_wait,
+// walking its spans in storage order (resource-spans, then scope-spans
+// entries), which ingest keeps as the spans were read: the Collector
+// walks them in the order they arrived. Only latency with an upper bound
+// depends on that order for its vote (it stops at the first span after
+// which the window is in the band, so a prefix can meet a band the whole
+// trace misses); the reasons of the first-match policies name the first
+// matching span in that order.
 //
 // The simulated clock (clock.go, sim.go): a trace arrives when its first
 // span ends, with all its spans, and is decided decision_wait later;

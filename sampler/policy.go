@@ -73,39 +73,59 @@ func (alwaysSample) evaluate(*model.Trace) (Vote, string) { return Sampled, "alw
 
 // latency measures the trace's window span by span in storage order and
 // stops at the first span after which the window is within bounds; with
-// an upper bound a partial window can match (the Collector does the same).
+// an upper bound a partial window can match (the Collector does the same),
+// and the reason then names that window and how many spans it took, not
+// the whole trace.
 type latency struct{ threshold, upper int64 }
 
 func (l latency) evaluate(t *model.Trace) (Vote, string) {
 	var lo, hi uint64
+	var ms int64
+	var last model.SpanID
+	seen := 0
 	hit := false
 	t.Spans(func(r model.SpanRef) bool {
 		s := r.Span
+		seen++
 		if lo == 0 || s.StartTimeUnixNano < lo {
 			lo = s.StartTimeUnixNano
 		}
 		if hi == 0 || s.EndTimeUnixNano > hi {
 			hi = s.EndTimeUnixNano
 		}
-		ms := time.Unix(0, int64(hi)).Sub(time.Unix(0, int64(lo))).Milliseconds()
+		ms = millisBetween(lo, hi)
 		if l.upper == 0 {
 			hit = ms > l.threshold
 		} else {
 			hit = l.threshold < ms && ms <= l.upper
 		}
+		last = s.SpanID
 		return !hit
 	})
 	start, end := t.TimeRange()
-	full := time.Unix(0, int64(end)).Sub(time.Unix(0, int64(start))).Milliseconds()
+	full := millisBetween(start, end)
 	bounds := fmt.Sprintf("> %dms", l.threshold)
 	if l.upper != 0 {
 		bounds = fmt.Sprintf("in (%dms, %dms]", l.threshold, l.upper)
 	}
-	if hit {
+	switch {
+	case hit && l.upper != 0 && (lo != start || hi != end):
+		// Met by a prefix whose window is not the whole trace's.
+		return Sampled, fmt.Sprintf("window of the first %d of %d spans (to span %s, in storage order) %dms %s: %s to %s; whole trace %dms",
+			seen, t.SpanCount(), shortID(last), ms, bounds, nanoTime(lo), nanoTime(hi), full)
+	case hit:
 		return Sampled, fmt.Sprintf("duration %dms %s", full, bounds)
 	}
 	return NotSampled, fmt.Sprintf("duration %dms not %s", full, bounds)
 }
+
+// millisBetween is end - start in whole milliseconds (truncated, negative
+// when end is earlier), as the Collector measures latency.
+func millisBetween(start, end uint64) int64 {
+	return time.Unix(0, int64(end)).Sub(time.Unix(0, int64(start))).Milliseconds()
+}
+
+func nanoTime(ns uint64) string { return time.Unix(0, int64(ns)).UTC().Format(time.RFC3339Nano) }
 
 // anyResourceOrSpan reports the first resource or span (in storage order)
 // for which match holds, as a description, or "".

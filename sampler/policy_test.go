@@ -187,3 +187,53 @@ func TestTraceState(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencyPrefixReason: the latency policy walks the spans in storage
+// order and stops at the first window within bounds, as the Collector
+// does; with an upper bound that window can be a prefix's, and the reason
+// then states it (its spans, times and span count), not the whole trace.
+func TestLatencyPrefixReason(t *testing.T) {
+	ms := uint64(time.Millisecond)
+	base := uint64(t0.UnixNano())
+	span := func(id byte, from, to uint64) model.Span {
+		return model.Span{TraceID: model.TraceID{9}, SpanID: model.SpanID{7: id}, StartTimeUnixNano: base + from*ms, EndTimeUnixNano: base + to*ms}
+	}
+	entry := func(svc string, spans ...model.Span) model.ResourceSpans {
+		return model.ResourceSpans{Resource: model.Resource{Attributes: []model.Attribute{model.Str("service.name", svc)}},
+			ScopeSpans: []model.ScopeSpans{{Spans: spans}}}
+	}
+	s1, s2, s3 := span(1, 0, 50), span(2, 0, 200), span(3, 0, 900)
+	band := `policies: [{name: band, type: latency, latency: {threshold_ms: 100, upper_threshold_ms: 400}}]`
+	for _, tc := range []struct {
+		name, cfg string
+		entries   []model.ResourceSpans
+		want      Vote
+		reason    string
+	}{
+		{"prefix meets the band", band, []model.ResourceSpans{entry("a", s1), entry("b", s2), entry("a", s3)}, Sampled,
+			"window of the first 2 of 3 spans (to span 0000000000000002, in storage order) 200ms in (100ms, 400ms]: " +
+				"2026-08-19T09:00:00Z to 2026-08-19T09:00:00.2Z; whole trace 900ms"},
+		{"same spans, resources merged", band, []model.ResourceSpans{entry("a", s1, s3), entry("b", s2)}, NotSampled,
+			"duration 900ms not in (100ms, 400ms]"},
+		{"whole trace in the band", band, []model.ResourceSpans{entry("a", s1), entry("b", s2)}, Sampled,
+			"duration 200ms in (100ms, 400ms]"},
+		{"first span is the whole window", band, []model.ResourceSpans{entry("a", span(1, 0, 300)), entry("b", span(2, 10, 20))}, Sampled,
+			"duration 300ms in (100ms, 400ms]"},
+		{"no upper bound: the whole trace", `policies: [{name: slow, type: latency, latency: {threshold_ms: 100}}]`,
+			[]model.ResourceSpans{entry("a", s1), entry("b", s2), entry("a", s3)}, Sampled, "duration 900ms > 100ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("x.yaml", []byte(tc.cfg), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Decide(&model.Trace{TraceID: model.TraceID{9}, ResourceSpans: tc.entries})
+			if d.Final != tc.want || d.Votes[0].Reason != tc.reason {
+				t.Errorf("got %s: %s\nwant %s: %s", d.Final, d.Votes[0].Reason, tc.want, tc.reason)
+			}
+			if !strings.Contains(Explain(&d), tc.reason) {
+				t.Errorf("explain does not state the reason:\n%s", Explain(&d))
+			}
+		})
+	}
+}

@@ -10,8 +10,9 @@ import (
 
 // Merge combines iterators that each yield traces in ascending TraceID order
 // into one ascending stream. Copies of the same trace from several inputs are
-// combined with model.MergeTraces (duplicate spans dropped). Memory holds one
-// trace per input plus the trace being merged.
+// combined with model.MergeTraces in input order (the spans of its[1] after
+// those of its[0]; duplicate spans dropped). Memory holds one trace per input
+// plus the trace being merged.
 func Merge(its ...TraceIterator) TraceIterator {
 	m := &mergeIter{its: its}
 	return m

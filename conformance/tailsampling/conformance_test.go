@@ -3,9 +3,11 @@
 // both and the kept trace IDs must be identical. It is a separate module
 // so the Collector's dependencies stay out of tracectl's go.mod.
 //
-// The processor is driven by Shutdown: every trace is sent whole, then
-// Shutdown decides all pending traces on the data received, which is the
-// complete trace — what sampler assumes. num_traces is raised so no trace
+// The processor is driven by Shutdown: every trace is sent whole (or, in
+// split_test.go, in several resource-spans entries over several exports,
+// in the order tracectl stored them), then Shutdown decides all pending
+// traces on the data received, which is the complete trace — what sampler
+// assumes. num_traces is raised so no trace
 // is evicted, except in TestNumTracesEvictionMatchesCollector, which feeds
 // the traces in tracectl's arrival order.
 package tailsampling
@@ -26,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.yaml.in/yaml/v3"
 
@@ -168,17 +171,37 @@ func collectorKept(t *testing.T, cfgYAML string, traces []*model.Trace) []string
 // first len(traces) - numTraces are evicted undecided.
 func collectorKeptTable(t *testing.T, cfgYAML string, traces []*model.Trace, numTraces uint64) []string {
 	t.Helper()
+	feed := make([]ptrace.Traces, len(traces))
+	for i, tr := range traces {
+		feed[i] = otlp.ToPdata([]*model.Trace{tr})
+	}
+	return runCollector(t, collectorConfig(t, cfgYAML, numTraces), feed)
+}
+
+// collectorConfig reads the processor block cfgYAML into the processor's
+// own config, with num_traces numTraces and a decision_wait no test run
+// reaches (Shutdown decides, never the ticker).
+func collectorConfig(t *testing.T, cfgYAML string, numTraces uint64) *tailsamplingprocessor.Config {
+	t.Helper()
 	var raw map[string]any
 	if err := yaml.Unmarshal([]byte(cfgYAML), &raw); err != nil {
 		t.Fatal(err)
 	}
-	f := tailsamplingprocessor.NewFactory()
-	cfg := f.CreateDefaultConfig().(*tailsamplingprocessor.Config)
+	cfg := tailsamplingprocessor.NewFactory().CreateDefaultConfig().(*tailsamplingprocessor.Config)
 	if err := confmap.NewFromStringMap(raw).Unmarshal(cfg); err != nil {
 		t.Fatal(err)
 	}
 	cfg.NumTraces = numTraces
-	cfg.DecisionWait = time.Hour // Shutdown decides, never the ticker
+	cfg.DecisionWait = time.Hour
+	return cfg
+}
+
+// runCollector runs the real processor configured by cfg, feeds it each
+// export of feed in order (one ConsumeTraces each), shuts it down and
+// returns the kept trace IDs, sorted.
+func runCollector(t *testing.T, cfg *tailsamplingprocessor.Config, feed []ptrace.Traces) []string {
+	t.Helper()
+	f := tailsamplingprocessor.NewFactory()
 	sink := new(consumertest.TracesSink)
 	ctx := context.Background()
 	p, err := f.CreateTraces(ctx, processortest.NewNopSettings(f.Type()), cfg, sink)
@@ -188,8 +211,8 @@ func collectorKeptTable(t *testing.T, cfgYAML string, traces []*model.Trace, num
 	if err := p.Start(ctx, componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
-	for _, tr := range traces {
-		if err := p.ConsumeTraces(ctx, otlp.ToPdata([]*model.Trace{tr})); err != nil {
+	for _, td := range feed {
+		if err := p.ConsumeTraces(ctx, td); err != nil {
 			t.Fatal(err)
 		}
 	}
