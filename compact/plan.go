@@ -17,6 +17,7 @@ const (
 	DefaultMaxInputs          = 4
 	DefaultMaxBlockBytes      = 100 << 30
 	DefaultCompactedRetention = time.Hour
+	DefaultOrphanGrace        = time.Hour
 	DefaultMaxObjects         = 6_000_000
 	DefaultActiveWindow       = 24 * time.Hour
 )
@@ -39,6 +40,12 @@ type Options struct {
 	// outputs of interrupted runs) are kept before deletion (0: the
 	// default, 1h; negative: no delay).
 	CompactedRetention time.Duration
+	// OrphanGrace is how long a block folder without meta.json (what a
+	// killed ingest, redact or another writer leaves: a temporary
+	// data.parquet, a bloom without its meta) may sit untouched before Run
+	// deletes it (0: the default, 1h; negative: no delay). Abandoned
+	// outputs of interrupted compactions follow CompactedRetention.
+	OrphanGrace time.Duration
 	// MaxTraceBytes, when positive, caps each merged trace at this many
 	// bytes of OTLP protobuf (like Tempo's max_bytes_per_trace): spans
 	// beyond it are dropped, roots and earliest spans kept, and the cut
@@ -79,6 +86,12 @@ func (o Options) withDefaults() Options {
 		o.CompactedRetention = DefaultCompactedRetention
 	case o.CompactedRetention < 0:
 		o.CompactedRetention = 0
+	}
+	switch {
+	case o.OrphanGrace == 0:
+		o.OrphanGrace = DefaultOrphanGrace
+	case o.OrphanGrace < 0:
+		o.OrphanGrace = 0
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -319,12 +319,16 @@ func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid
 	return nil
 }
 
-// deleteOrphans removes outputs of interrupted runs: folders without
-// meta.json whose rewrite.json lists inputs none of which is live any
-// more, untouched for CompactedRetention. An output still being written by
-// an overlapping run has live inputs (it retires them only after its
-// meta.json), unless yet another run merged them meanwhile; the age limit
-// covers that case for runs shorter than CompactedRetention.
+// deleteOrphans removes block folders without meta.json. Outputs of
+// interrupted runs whose rewrite.json lists inputs none of which is live
+// any more go after CompactedRetention untouched. Every other folder (a
+// killed ingest's temporary data.parquet, a redact's or a compaction's
+// output whose inputs are live, another writer's) goes after OrphanGrace
+// untouched: a writer still at work keeps touching its folder, and
+// publishes meta.json seconds after data.parquet is complete. An output
+// still being written by an overlapping run has live inputs (it retires
+// them only after its meta.json), unless yet another run merged them
+// meanwhile; the age limits cover that case for runs shorter than them.
 func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Result) error {
 	orphans, err := st.OrphanBlocks(ctx)
 	if err != nil || len(orphans) == 0 {
@@ -338,20 +342,25 @@ func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Res
 	for _, m := range metas {
 		live[m.BlockID] = true
 	}
-	cutoff := opts.Now().Add(-opts.CompactedRetention)
+	retained := opts.Now().Add(-opts.CompactedRetention)
+	grace := opts.Now().Add(-opts.OrphanGrace)
 	for _, o := range orphans {
-		if o.Modified.After(cutoff) {
-			continue
-		}
 		p, err := st.Provenance(ctx, o.BlockID)
 		if err != nil {
 			return err
 		}
-		if len(p.CompactedFrom) == 0 {
-			continue // not ours: blocks verify reports it
-		}
-		if slices.ContainsFunc(p.CompactedFrom, func(id uuid.UUID) bool { return live[id] }) {
-			continue // maybe still being written; else merged again, then deleted
+		fromLive := slices.ContainsFunc(p.CompactedFrom, func(id uuid.UUID) bool { return live[id] })
+		switch {
+		case len(p.CompactedFrom) > 0 && !fromLive:
+			// An output whose inputs are retired: kept as long as
+			// compacted blocks are.
+			if o.Modified.After(retained) {
+				continue
+			}
+		case o.Modified.After(grace):
+			// Maybe still being written: an ingest, a redact, another
+			// writer (Tempo), or a compaction whose inputs are live.
+			continue
 		}
 		if err := st.DeleteBlock(ctx, o.BlockID); err != nil {
 			return err

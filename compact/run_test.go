@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -353,5 +355,75 @@ func TestDamagedBlockLeftOut(t *testing.T) {
 	}
 	if d := st.Damaged(); len(d) == 0 || !strings.Contains(d[0].Error(), bad.BlockID.String()) {
 		t.Fatalf("damaged: %v", d)
+	}
+}
+
+// TestLeftoversDeletedAfterGrace leaves in the bucket what killed writers
+// leave (a temporary data.parquet of an ingest, a data.parquet and bloom
+// without meta.json, an output of a compaction whose input is still
+// live), and checks that Run keeps them while they are younger than
+// OrphanGrace and deletes them, and nothing else, after it.
+func TestLeftoversDeletedAfterGrace(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := testbuckets.OpenURL(t, "file://"+dir)
+	st := blocks.NewStore(b, "tenant-a")
+	want := writeBlocks(t, st, 1)
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killedIngest := uuid.New()
+	if err := os.MkdirAll(filepath.Join(dir, "tenant-a", killedIngest.String()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tenant-a", killedIngest.String(), "data.parquet.18edbc4efcdcb687.tmp"), []byte("PAR1 half a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noMeta := uuid.New()
+	for _, name := range []string{"data.parquet", "bloom-0"} {
+		if err := b.WriteAll(ctx, "tenant-a/"+noMeta.String()+"/"+name, []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{CompactedFrom: []uuid.UUID{metas[0].BlockID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	abandoned := w.BlockID()
+	_ = b.WriteAll(ctx, "tenant-a/"+abandoned.String()+"/data.parquet", []byte("x"), nil)
+
+	for _, tc := range []struct {
+		after time.Duration
+		want  int
+	}{{30 * time.Minute, 0}, {2 * time.Hour, 3}} {
+		now := func() time.Time { return time.Now().Add(tc.after) }
+		res, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Orphans) != tc.want {
+			t.Fatalf("%v later: deleted %v, want %d leftovers", tc.after, res.Orphans, tc.want)
+		}
+	}
+	orphans, err := st.Orphans(ctx)
+	if err != nil || len(orphans) != 0 {
+		t.Fatalf("left: %v %v", orphans, err)
+	}
+	for _, id := range []uuid.UUID{killedIngest, noMeta, abandoned} {
+		_ = filepath.WalkDir(filepath.Join(dir, "tenant-a", id.String()), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				t.Errorf("file %s left on disk", p)
+			}
+			return nil
+		})
+	}
+	if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.Verify(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }

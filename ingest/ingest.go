@@ -80,6 +80,9 @@ type Result struct {
 	Traces     int
 	// Runs counts the sorted runs spilled to disk (0: all fit in memory).
 	Runs int
+	// RemovedSpills are the spill directories of killed ingests that this
+	// run removed from TempDir.
+	RemovedSpills []string
 }
 
 // Run decodes paths and writes their traces as blocks to st. Nothing is
@@ -95,6 +98,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	}
 	in := &ingester{ctx: ctx, opts: opts, main: model.NewOrderedTraceBuilder()}
 	defer in.removeRuns()
+	leftovers := removeDeadRuns(opts.TempDir)
 
 	rep, err := input.Decode(ctx, paths, input.Options{
 		Format:        opts.Format,
@@ -110,7 +114,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Files: rep.FilesRead(), SpansRead: in.spansRead}
+	res := &Result{Files: rep.FilesRead(), SpansRead: in.spansRead, RemovedSpills: leftovers}
 	for _, b := range rep.Bad {
 		res.Bad = append(res.Bad, BadFile{File: b.File, Err: b.Err})
 	}
@@ -306,7 +310,7 @@ func (in *ingester) spill(b *model.TraceBuilder) (*run, error) {
 // directory on first use.
 func (in *ingester) newRun() (*run, error) {
 	if in.runDir == "" {
-		dir, err := os.MkdirTemp(in.opts.TempDir, "tracectl-ingest-")
+		dir, err := os.MkdirTemp(in.opts.TempDir, runDirPattern())
 		if err != nil {
 			return nil, fmt.Errorf("spill: %w", err)
 		}

@@ -18,6 +18,7 @@ type compactOptions struct {
 	maxBlockBytes      int64
 	maxTraceBytes      int64
 	compactedRetention time.Duration
+	orphanGrace        time.Duration
 	dryRun             bool
 	concurrency        int
 	output             *outputFlag
@@ -60,8 +61,8 @@ sums).
 			if o.maxInputs < 2 {
 				return fmt.Errorf("compact: --max-inputs must be at least 2, got %d", o.maxInputs)
 			}
-			if o.window <= 0 || o.maxBlockBytes <= 0 || o.compactedRetention < 0 || o.maxTraceBytes < 0 {
-				return fmt.Errorf("compact: --window and --max-block-bytes must be positive, --compacted-retention and --max-trace-bytes not negative")
+			if o.window <= 0 || o.maxBlockBytes <= 0 || o.compactedRetention < 0 || o.orphanGrace < 0 || o.maxTraceBytes < 0 {
+				return fmt.Errorf("compact: --window and --max-block-bytes must be positive, --compacted-retention, --orphan-grace and --max-trace-bytes not negative")
 			}
 			if runF != nil {
 				return runF(o)
@@ -76,6 +77,7 @@ sums).
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", compact.DefaultMaxBlockBytes, "most input bytes merged into one block (bytes, or with a unit: 1GiB)")
 	byteSizeVar(f, &o.maxTraceBytes, "max-trace-bytes", 0, "cap each merged trace at this size as OTLP protobuf, keeping roots and earliest spans; cut traces are reported (0 = no cap)")
 	durationVar(f, &o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep compacted blocks this long before deleting them")
+	durationVar(f, &o.orphanGrace, "orphan-grace", compact.DefaultOrphanGrace, "delete block folders without meta.json (a killed ingest's leftovers) untouched this long")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan, write nothing")
 	f.IntVar(&o.concurrency, "concurrency", 0, "merges run at once, each holding a row group per input (0 = one per core)")
 	addOutputFlag(f, o.output)
@@ -105,6 +107,7 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 		MaxObjects:         o.maxObjects,
 		MaxBlockBytes:      uint64(o.maxBlockBytes),
 		CompactedRetention: retention(o.compactedRetention),
+		OrphanGrace:        retention(o.orphanGrace),
 		DryRun:             o.dryRun,
 		Concurrency:        o.concurrency,
 		MaxTraceBytes:      o.maxTraceBytes,

@@ -121,6 +121,9 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	if len(res.Blocks) > 0 {
 		updateIndex(ctx, g, st)
 	}
+	for _, p := range res.RemovedSpills {
+		fmt.Fprintf(g.io.Err, "ingest: removed %s, spilled runs of an ingest that was killed\n", p)
+	}
 	if eng != nil {
 		for _, s := range eng.Stats() {
 			fmt.Fprintf(g.io.Err, "redact: rule %s: %d spans, %d resources changed (%d deleted, %d hashed, %d masked)\n",
