@@ -49,6 +49,11 @@ type WriteOptions struct {
 	// CompactedFrom set, rewrite.json is the block's first object, so even
 	// an interrupted write (an orphan) tells where it came from.
 	CompactedFrom []uuid.UUID
+	// Unpublished makes Finish stop before meta.json: the block stays
+	// invisible to readers (an orphan folder) until Store.Publish writes
+	// its meta. A writer of several blocks that must appear together
+	// publishes them all at the end.
+	Unpublished bool
 }
 
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
@@ -324,7 +329,7 @@ func (w *BlockWriter) Abort() {
 }
 
 // Finish completes data.parquet, writes the bloom shards and the index,
-// then meta.json last, and returns the meta.
+// then meta.json last (unless Unpublished), and returns the meta.
 func (w *BlockWriter) Finish() (Meta, error) {
 	if w.err != nil {
 		return Meta{}, w.err
@@ -397,6 +402,9 @@ func (w *BlockWriter) finish() (Meta, error) {
 	if err := w.put(indexObject, idx); err != nil {
 		return Meta{}, err
 	}
+	if w.opts.Unpublished {
+		return m, nil
+	}
 	mb, err := json.Marshal(m)
 	if err != nil {
 		return Meta{}, err
@@ -405,6 +413,16 @@ func (w *BlockWriter) finish() (Meta, error) {
 		return Meta{}, err
 	}
 	return m, nil
+}
+
+// Publish writes the meta.json of a block a BlockWriter finished with
+// Unpublished, which makes it visible to readers.
+func (s *Store) Publish(ctx context.Context, m Meta) error {
+	mb, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.put(ctx, joinKey(s.tenant, m.BlockID.String(), metaObject), mb)
 }
 
 func (w *BlockWriter) put(name string, data []byte) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"testing"
 
 	"github.com/tracectl/tracectl/blocks"
@@ -38,9 +39,10 @@ func readSpans(t *testing.T, st *blocks.Store) map[spanKey]int {
 // bucket writes in turn (every later write fails too, and no clean-up
 // runs) into a tenant that already holds a block, and checks at every
 // step: readers see the earlier block and whole new blocks only, each
-// span once; blocks verify finds no damaged block; compaction with no
-// grace removes what the killed run left; a rerun then stores every
-// span, readable exactly once.
+// span once, and nothing new at all before the run publishes its metas;
+// blocks verify finds no damaged block; compaction with no grace removes
+// what the killed run left; a rerun then stores every span, readable
+// exactly once.
 func TestCrashAtEveryStep(t *testing.T) {
 	ctx := context.Background()
 	earlier := []string{fixtures.Path(t, "zipkin/v2/yelp.json")}
@@ -64,6 +66,10 @@ func TestCrashAtEveryStep(t *testing.T) {
 	}
 	want := readSpans(t, cst)
 	steps := clean.Log()[start:]
+	firstMeta := slices.IndexFunc(steps, func(op blobtest.Op) bool { return path.Base(op.Key) == "meta.json" })
+	if firstMeta < 3*len(res.Blocks) {
+		t.Fatalf("a meta.json is written at step %d, before the other blocks' data: %v", firstMeta+1, steps)
+	}
 	for i, step := range steps {
 		t.Run(fmt.Sprintf("%02d %s %s", i+1, step.Kind, path.Base(step.Key)), func(t *testing.T) {
 			st := memStore(t)
@@ -78,6 +84,9 @@ func TestCrashAtEveryStep(t *testing.T) {
 			}
 
 			got := readSpans(t, st)
+			if i <= firstMeta && len(got) != len(before) {
+				t.Fatalf("a crash before the first meta.json: %d spans visible, want the earlier block's %d", len(got), len(before))
+			}
 			for k, n := range got {
 				if n != 1 {
 					t.Fatalf("after the crash: span %v read %d times", k, n)

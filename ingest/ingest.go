@@ -430,7 +430,8 @@ func (in *ingester) mergeRuns(runs []*run) (*run, error) {
 
 // writeChunks streams the sorted traces into blocks with blocks.BlockWriter,
 // starting a new block before one would pass MaxBlockBytes (estimated) or
-// MaxBlockTraces. Only the writer's current row group is held in memory.
+// MaxBlockTraces, then publishes them all (their meta.json) at the end.
+// Only the writer's current row group is held in memory.
 func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *Result) error {
 	var w *blocks.BlockWriter
 	var blockBytes int64
@@ -468,7 +469,9 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 			}
 		}
 		if w == nil {
-			nw, err := blocks.NewBlockWriter(in.ctx, st, in.opts.Write)
+			wo := in.opts.Write
+			wo.Unpublished = true // published together at the end
+			nw, err := blocks.NewBlockWriter(in.ctx, st, wo)
 			if err != nil {
 				return err
 			}
@@ -485,7 +488,18 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 	if err := it.Err(); err != nil {
 		return err
 	}
-	return finish()
+	if err := finish(); err != nil {
+		return err
+	}
+	// Every block is complete: make them visible, one meta.json each.
+	// Until here a crash leaves only orphan folders (compact deletes
+	// them), so a rerun stores nothing twice.
+	for _, m := range res.Blocks {
+		if err := st.Publish(in.ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // releasingIterator hands out traces held in memory and drops its own
