@@ -134,4 +134,3 @@ func TestCrashAtEveryStep(t *testing.T) {
 		})
 	}
 }
-
