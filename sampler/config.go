@@ -113,6 +113,9 @@ var leafTypes = []string{
 
 var unsupportedTypes = []string{TypeTraceFlags}
 
+// maxNumShards is the most num_shards the Collector accepts.
+const maxNumShards = 256
+
 // tailStorageGate is the feature gate the Collector wants for tail_storage.
 const tailStorageGate = "processor.tailsamplingprocessor.tailstorageextension"
 
@@ -287,13 +290,7 @@ func (p *parser) processor(n *yaml.Node) *Config {
 		}
 	}
 	if v := f["num_traces"]; v != nil {
-		if i, ok := p.int(v, "num_traces"); ok {
-			if i < 0 {
-				p.errorf(v, "num_traces: must not be negative")
-			} else {
-				cfg.NumTraces = uint64(i)
-			}
-		}
+		cfg.NumTraces, _ = p.uint(v, "num_traces", 64)
 	}
 	if v := f["sample_on_first_match"]; v != nil {
 		cfg.SampleOnFirstMatch, _ = p.bool(v, "sample_on_first_match")
@@ -305,17 +302,20 @@ func (p *parser) processor(n *yaml.Node) *Config {
 		cfg.BlockOnOverflow, _ = p.bool(v, "block_on_overflow")
 	}
 	if v := f["expected_new_traces_per_sec"]; v != nil {
-		p.int(v, "expected_new_traces_per_sec")
+		p.uint(v, "expected_new_traces_per_sec", 64)
 	}
 	// These change which spans a decision sees or split the table and the
 	// limits; replaying without them would be silently wrong.
 	if v := f["num_shards"]; v != nil {
-		if i, ok := p.int(v, "num_shards"); ok && i > 1 {
+		// 0 means 1 to the Collector, which refuses more than 256.
+		if i, ok := p.uint(v, "num_shards", 32); ok && i > maxNumShards {
+			p.errorf(v, "num_shards: %d is more than the Collector's maximum of %d", i, maxNumShards)
+		} else if i > 1 {
 			p.errorf(v, "num_shards: %d shards are %s (1 is)", i, Unsupported)
 		}
 	}
 	if v := f["maximum_trace_size_bytes"]; v != nil {
-		if i, ok := p.int(v, "maximum_trace_size_bytes"); ok && i > 0 {
+		if i, ok := p.uint(v, "maximum_trace_size_bytes", 64); ok && i > 0 {
 			p.errorf(v, "maximum_trace_size_bytes: a limit is %s", Unsupported)
 		}
 	}
@@ -428,7 +428,9 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	if parent != "" {
 		where = fmt.Sprintf("policy %q: sub-policy %q", parent, pl.Name)
 	}
-	if pl.Name == "" {
+	// The Collector wants a name on top-level policies only; sub-policies
+	// may have none (or share one).
+	if pl.Name == "" && level == levelTop {
 		p.errorf(n, "%s: name: required", where)
 	}
 	tn := f["type"]
@@ -549,6 +551,29 @@ func (p *parser) int(n *yaml.Node, name string) (int64, bool) {
 		return 0, false
 	}
 	return i, true
+}
+
+// uint reads an unsigned field of the given bit size as the Collector's
+// decoder does: a negative number is an error, a bigger one keeps its low
+// bits (4294967297 is 1 in 32 bits).
+func (p *parser) uint(n *yaml.Node, name string, bits int) (uint64, bool) {
+	if !p.scalar(n, name) {
+		return 0, false
+	}
+	var u uint64
+	if err := n.Decode(&u); err != nil {
+		var i int64
+		if n.Decode(&i) == nil && i < 0 {
+			p.errorf(n, "%s: %d is negative, want 0 or more", name, i)
+		} else {
+			p.errorf(n, "%s: want a non-negative integer, got %q", name, n.Value)
+		}
+		return 0, false
+	}
+	if bits < 64 {
+		u &= 1<<bits - 1
+	}
+	return u, true
 }
 
 func (p *parser) float(n *yaml.Node, name string) (float64, bool) {

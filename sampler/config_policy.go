@@ -3,7 +3,7 @@ package sampler
 import (
 	"math"
 	"regexp"
-	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -118,14 +118,16 @@ func (p *parser) probabilistic(_ *Policy, n *yaml.Node, ctx string) evaluator {
 
 func (p *parser) ottlCondition(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"error_mode", "span", "spanevent"})
-	if v := f["error_mode"]; v != nil {
-		if m, ok := p.str(v, ctx+".error_mode"); ok && m != "ignore" && m != "propagate" && m != "silent" {
-			p.errorf(v, "%s.error_mode: %q, want ignore, propagate or silent", ctx, m)
-		}
-	}
 	var e ottlCondition
 	if v := f["error_mode"]; v != nil {
-		e.errorMode = v.Value
+		// OTTL reads the mode in any case (PROPAGATE is propagate); null
+		// and "" are errors to it.
+		if m, ok := p.str(v, ctx+".error_mode"); ok {
+			e.errorMode = strings.ToLower(m)
+			if e.errorMode != "ignore" && e.errorMode != "propagate" && e.errorMode != "silent" {
+				p.errorf(v, "%s.error_mode: %q, want ignore, propagate or silent", ctx, m)
+			}
+		}
 	}
 	e.span, e.spanSrc = p.ottlConditions(f["span"], ctx+".span", false)
 	e.event, e.eventSrc = p.ottlConditions(f["spanevent"], ctx+".spanevent", true)
@@ -310,9 +312,9 @@ func (p *parser) rateSpec(n *yaml.Node, ctx, rateKey string) *rateSpec {
 	if v := f["burst_capacity"]; v != nil {
 		burst, _ = p.int(v, ctx+".burst_capacity")
 	}
-	if rate <= 0 {
-		p.errorf(n, "%s.%s: must be above 0", ctx, rateKey)
-	}
+	// Any rate is accepted, as by the Collector: at 0 or below the bucket
+	// never refills, so it passes what its burst_capacity holds once
+	// (nothing without one: the default, twice the rate, is not above 0).
 	if burst <= 0 {
 		burst = 2 * rate
 	}
@@ -325,43 +327,43 @@ func (p *parser) composite(pl *Policy, n *yaml.Node, ctx string) evaluator {
 	if v := f["max_total_spans_per_second"]; v != nil {
 		c.maxTotal, _ = p.int(v, ctx+".max_total_spans_per_second")
 	}
-	if c.maxTotal <= 0 {
-		p.errorf(n, "%s.max_total_spans_per_second: must be above 0", ctx)
-	}
+	// As by the Collector, any total is accepted (at 0 or below nothing
+	// passes) and so is a composite without sub-policies (nothing matches).
 	if v := f["policy_order"]; v != nil {
 		p.strings(v, ctx+".policy_order") // read but ignored, as by the Collector
 	}
+	pl.comp = c
 	subs := f["composite_sub_policy"]
-	if subs == nil || subs.Kind != yaml.SequenceNode || len(subs.Content) == 0 {
-		at := n
-		if subs != nil {
-			at = subs
+	if subs != nil && !(subs.Kind == yaml.ScalarNode && subs.Tag == "!!null") {
+		if subs.Kind != yaml.SequenceNode {
+			p.errorf(subs, "%s.composite_sub_policy: want a list of policies, got %s", ctx, kindName(subs))
+			return nil
 		}
-		p.errorf(at, "%s.composite_sub_policy: want a non-empty list of policies", ctx)
-		return nil
-	}
-	for _, s := range subs.Content {
-		if sp := p.policy(s, pl.Name, levelComposite); sp != nil {
-			pl.Subs = append(pl.Subs, sp)
+		for _, s := range subs.Content {
+			if sp := p.policy(s, pl.Name, levelComposite); sp != nil {
+				pl.Subs = append(pl.Subs, sp)
+			}
 		}
 	}
-	percent := p.rateAllocation(pl, f["rate_allocation"], ctx+".rate_allocation")
-	// Allocation per sub-policy: percent% of the total, or an equal
-	// share when the percent is missing or 0 (truncated to whole spans).
+	percent := p.rateAllocation(f["rate_allocation"], ctx+".rate_allocation")
+	// Allocation per sub-policy, as the Collector computes it: percent% of
+	// the total when the percent is above 0 (above 100 the total still
+	// caps it), else an equal share; truncated to whole spans. Entries
+	// naming no sub-policy are ignored, and the percentages need not add
+	// up to 100.
 	for _, s := range pl.Subs {
-		alloc := float64(c.maxTotal) / float64(len(subs.Content))
+		alloc := float64(c.maxTotal) / float64(len(pl.Subs))
 		if pct := percent[s.Name]; pct > 0 {
 			alloc = float64(pct) / 100 * float64(c.maxTotal)
 		}
 		c.alloc = append(c.alloc, int64(alloc))
 	}
-	pl.comp = c
 	return nil
 }
 
 // rateAllocation decodes composite's rate_allocation list n (nil if
-// absent) into percent by sub-policy name.
-func (p *parser) rateAllocation(pl *Policy, n *yaml.Node, ctx string) map[string]int64 {
+// absent) into percent by sub-policy name; a later entry for a name wins.
+func (p *parser) rateAllocation(n *yaml.Node, ctx string) map[string]int64 {
 	percent := map[string]int64{}
 	if n == nil {
 		return percent
@@ -378,12 +380,7 @@ func (p *parser) rateAllocation(pl *Policy, n *yaml.Node, ctx string) map[string
 			name, _ = p.str(x, ctx+".policy")
 		}
 		if x := af["percent"]; x != nil {
-			if pct, _ = p.int(x, ctx+".percent"); pct < 0 || pct > 100 {
-				p.errorf(x, "%s.percent: %d is out of range [0, 100]", ctx, pct)
-			}
-		}
-		if !slices.ContainsFunc(pl.Subs, func(s *Policy) bool { return s.Name == name }) {
-			p.errorf(a, "%s: no sub-policy %q", ctx, name)
+			pct, _ = p.int(x, ctx+".percent")
 		}
 		percent[name] = pct
 	}
