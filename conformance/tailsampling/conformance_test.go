@@ -233,7 +233,9 @@ func runCollector(t *testing.T, cfg *tailsamplingprocessor.Config, feed []ptrace
 	return sortedKeys(kept)
 }
 
-// tracectlKept decides the traces with sampler.
+// tracectlKept decides the traces with sampler: each alone, or, when the
+// config has limiters, all together on the simulated clock (as replay
+// does) with a table that evicts nothing, as collectorKept's.
 func tracectlKept(t *testing.T, cfgYAML string, traces []*model.Trace) ([]string, map[string]*sampler.Decision) {
 	t.Helper()
 	cfg, err := sampler.Parse("config.yaml", []byte(cfgYAML), "")
@@ -242,6 +244,20 @@ func tracectlKept(t *testing.T, cfgYAML string, traces []*model.Trace) ([]string
 	}
 	kept := map[string]bool{}
 	ds := map[string]*sampler.Decision{}
+	if cfg.Stateful() {
+		cfg.NumTraces = uint64(len(traces)) + 1
+		_, err := sampler.Replay(context.Background(), storetest.New(traces), cfg, sampler.Options{OnDecision: func(_ *model.Trace, d *sampler.Decision) error {
+			ds[d.TraceID.String()] = d
+			if d.Kept() {
+				kept[d.TraceID.String()] = true
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sortedKeys(kept), ds
+	}
 	for _, tr := range traces {
 		d := cfg.Decide(tr)
 		ds[tr.TraceID.String()] = &d
