@@ -130,6 +130,19 @@ var processorKeys = []string{
 type parser struct {
 	file string
 	errs ErrorList
+	// decodeOnly is set while reading a policy body the Collector decodes
+	// but never builds a policy from (the latency: block of a status_code
+	// policy): wrong fields and value types are errors, as in its
+	// decoder; what only building the policy refuses is not.
+	decodeOnly bool
+}
+
+// semanticf reports an error the Collector raises when it builds a
+// policy, not when it decodes the config: none in a decode-only body.
+func (p *parser) semanticf(n *yaml.Node, format string, args ...any) {
+	if !p.decodeOnly {
+		p.errorf(n, format, args...)
+	}
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -397,9 +410,6 @@ func (c *Config) indexLeaves() {
 	}
 }
 
-// policyKeys are the keys a policy mapping may have.
-var policyKeys = append([]string{"name", "type", "and", "not", "drop", "composite"}, leafTypes...)
-
 // Where a policy sits, as the Collector's config structs allow: every
 // type at the top level; leaf types and and inside composite
 // (CompositeSubPolicyCfg); leaf types and not inside and and drop
@@ -412,14 +422,77 @@ const (
 	levelNotSub
 )
 
+// sharedBodies are the policy body keys of the Collector's
+// sharedPolicyCfg: always_sample and trace_flags have no body there.
+var sharedBodies = []string{
+	TypeLatency, TypeNumericAttribute, TypeProbabilistic, TypeStatusCode, TypeStringAttribute,
+	TypeRateLimiting, TypeBytesLimiting, TypeSpanCount, TypeTraceState, TypeBooleanAttribute, TypeOTTLCondition,
+}
+
+// levelBodies are the body keys the Collector's policy struct has at each
+// level. It keeps any other key, as a mapping, for a policy extension
+// (its ",remain" field) and ignores it unless the type names the
+// extension.
+var levelBodies = [...][]string{
+	levelTop:       append([]string{TypeAnd, TypeNot, TypeDrop, TypeComposite}, sharedBodies...),
+	levelComposite: append([]string{TypeAnd}, sharedBodies...),
+	levelAndSub:    append([]string{TypeNot}, sharedBodies...),
+	levelNotSub:    sharedBodies,
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// policyFields returns the fields of policy mapping n by key, reporting
+// repeated keys and extension keys whose value is not a mapping.
+func (p *parser) policyFields(n *yaml.Node, level int) map[string]*yaml.Node {
+	f := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := f[k.Value]; dup {
+			p.errorf(k, "policy: field %q repeated", k.Value)
+		}
+		f[k.Value] = v
+		if k.Value == "name" || k.Value == "type" || slices.Contains(levelBodies[level], k.Value) {
+			continue
+		}
+		if v.Kind != yaml.MappingNode && !isNull(v) {
+			p.errorf(k, "policy: unknown field %q (the Collector reads other fields as policy extension configs, which must be mappings; got %s)", k.Value, kindName(v))
+		}
+	}
+	return f
+}
+
+// decodeBodies decodes the bodies in f that no policy is built from (all
+// of them when p.decodeOnly, else those not of type own), as the
+// Collector's decoder checks them.
+func (p *parser) decodeBodies(f map[string]*yaml.Node, level int, name, own, where string) {
+	saved := p.decodeOnly
+	defer func() { p.decodeOnly = saved }()
+	for _, typ := range levelBodies[level] {
+		v := f[typ]
+		if v == nil || typ == own && !saved || isNull(v) {
+			continue
+		}
+		p.decodeOnly = true
+		if v.Kind != yaml.MappingNode {
+			p.errorf(v, "%s: %s: want a mapping, got %s", where, typ, kindName(v))
+			continue
+		}
+		policyParsers[typ](p, &Policy{Name: name, Type: typ}, v, where+": "+typ)
+	}
+}
+
 // policy decodes one policy; parent names the enclosing policy for
 // messages ("" at the top level).
 func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
+	if p.decodeOnly && isNull(n) {
+		return nil
+	}
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "policy: want a mapping, got %s", kindName(n))
 		return nil
 	}
-	f := p.fields(n, "policy", policyKeys)
+	f := p.policyFields(n, level)
 	pl := &Policy{Line: n.Line}
 	if v := f["name"]; v != nil {
 		pl.Name, _ = p.str(v, "name")
@@ -428,17 +501,23 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	if parent != "" {
 		where = fmt.Sprintf("policy %q: sub-policy %q", parent, pl.Name)
 	}
+	tn := f["type"]
+	if tn != nil {
+		pl.Type, _ = p.str(tn, "type")
+	}
+	p.decodeBodies(f, level, pl.Name, pl.Type, where)
+	if p.decodeOnly {
+		return nil
+	}
 	// The Collector wants a name on top-level policies only; sub-policies
 	// may have none (or share one).
 	if pl.Name == "" && level == levelTop {
 		p.errorf(n, "%s: name: required", where)
 	}
-	tn := f["type"]
 	if tn == nil {
 		p.errorf(n, "%s: type: required", where)
 		return nil
 	}
-	pl.Type, _ = p.str(tn, "type")
 	switch {
 	case slices.Contains(leafTypes, pl.Type):
 	case level == levelTop && (pl.Type == TypeAnd || pl.Type == TypeNot || pl.Type == TypeDrop || pl.Type == TypeComposite):
@@ -456,7 +535,9 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 		return nil
 	}
 	body := f[pl.Type]
-	if body == nil {
+	if body == nil || isNull(body) || !slices.Contains(levelBodies[level], pl.Type) {
+		// always_sample has no body: an always_sample mapping is an
+		// extension config to the Collector, never read.
 		body = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	} else if body.Kind != yaml.MappingNode {
 		p.errorf(body, "%s: %s: want a mapping, got %s", where, pl.Type, kindName(body))
@@ -600,25 +681,36 @@ func (p *parser) bool(n *yaml.Node, name string) (bool, bool) {
 	return b, true
 }
 
+// duration reads a duration as the Collector's decoder does: a string
+// in time.ParseDuration's form; a bare number is nanoseconds (a fraction
+// truncated); null is 0.
 func (p *parser) duration(n *yaml.Node, name string) (time.Duration, bool) {
-	s, ok := p.str(n, name)
-	if !ok {
+	if !p.scalar(n, name) {
 		return 0, false
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		if i, err2 := strconv.ParseInt(s, 10, 64); err2 == nil {
-			return time.Duration(i), true // mapstructure reads a bare number as nanoseconds
+	switch n.ShortTag() {
+	case "!!null":
+		return 0, true
+	case "!!int", "!!float":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return time.Duration(i), true
 		}
-		p.errorf(n, "%s: want a duration like 10s, got %q", name, s)
-		return 0, false
+	case "!!str":
+		if d, err := time.ParseDuration(n.Value); err == nil {
+			return d, true
+		}
 	}
-	return d, true
+	p.errorf(n, "%s: want a duration like 10s, got %q", name, n.Value)
+	return 0, false
 }
 
 func (p *parser) strings(n *yaml.Node, name string) ([]string, bool) {
 	if n == nil {
 		return nil, false
+	}
+	if isNull(n) {
+		return nil, true // an empty list to the Collector
 	}
 	if n.Kind != yaml.SequenceNode {
 		p.errorf(n, "%s: want a list, got %s", name, kindName(n))

@@ -84,7 +84,7 @@ func (p *parser) numericAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator
 	if lo == 0 && hi == 0 {
 		// The Collector starts with this but has no evaluator for it, so
 		// it panics on the first trace.
-		p.errorf(n, "%s: set min_value or max_value (0 means not set; the Collector fails on every trace without)", ctx)
+		p.semanticf(n, "%s: set min_value or max_value (0 means not set; the Collector fails on every trace without)", ctx)
 	}
 	if lo != 0 {
 		e.min = lo
@@ -110,7 +110,7 @@ func (p *parser) probabilistic(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	if v := f["sampling_percentage"]; v != nil {
 		var ok bool
 		if pct, ok = p.float(v, ctx+".sampling_percentage"); ok && math.IsNaN(pct) {
-			p.errorf(v, "%s.sampling_percentage: NaN is not a percentage (the Collector panics on it)", ctx)
+			p.semanticf(v, "%s.sampling_percentage: NaN is not a percentage (the Collector panics on it)", ctx)
 		}
 	}
 	return newProbabilistic(salt, pct)
@@ -132,7 +132,7 @@ func (p *parser) ottlCondition(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	e.span, e.spanSrc = p.ottlConditions(f["span"], ctx+".span", false)
 	e.event, e.eventSrc = p.ottlConditions(f["spanevent"], ctx+".spanevent", true)
 	if len(e.span)+len(e.event) == 0 && len(p.errs) == 0 {
-		p.errorf(n, "%s: set span or spanevent conditions", ctx)
+		p.semanticf(n, "%s: set span or spanevent conditions", ctx)
 	}
 	return e
 }
@@ -144,6 +144,9 @@ func (p *parser) ottlConditions(n *yaml.Node, ctx string, event bool) (conds []o
 		return nil, nil
 	}
 	all, _ := p.strings(n, ctx)
+	if p.decodeOnly {
+		return nil, nil // conditions are parsed when the policy is built
+	}
 	for i, src := range all {
 		c, err := parseOTTL(src, event)
 		if err != nil {
@@ -161,7 +164,7 @@ func (p *parser) statusCode(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	v := f["status_codes"]
 	codes, _ := p.strings(v, ctx+".status_codes")
 	if len(codes) == 0 {
-		p.errorf(n, "%s.status_codes: at least one of OK, ERROR, UNSET", ctx)
+		p.semanticf(n, "%s.status_codes: at least one of OK, ERROR, UNSET", ctx)
 	}
 	for i, c := range codes {
 		switch c {
@@ -172,7 +175,7 @@ func (p *parser) statusCode(_ *Policy, n *yaml.Node, ctx string) evaluator {
 		case "UNSET":
 			e.codes = append(e.codes, model.StatusUnset)
 		default:
-			p.errorf(v.Content[i], "%s.status_codes: unknown status code %q, want OK, ERROR or UNSET", ctx, c)
+			p.semanticf(v.Content[i], "%s.status_codes: unknown status code %q, want OK, ERROR or UNSET", ctx, c)
 		}
 	}
 	return e
@@ -205,7 +208,7 @@ func (p *parser) stringAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator 
 	for i, s := range values {
 		re, err := regexp.Compile(s)
 		if err != nil {
-			p.errorf(vn.Content[i], "%s.values: invalid regex %q: %v", ctx, s, err)
+			p.semanticf(vn.Content[i], "%s.values: invalid regex %q: %v", ctx, s, err)
 			continue
 		}
 		e.patterns = append(e.patterns, re)
@@ -281,8 +284,8 @@ func (p *parser) and(pl *Policy, n *yaml.Node, ctx string) evaluator {
 func (p *parser) not(pl *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"not_sub_policy"})
 	sub := f["not_sub_policy"]
-	if sub == nil {
-		p.errorf(n, "%s.not_sub_policy: required", ctx)
+	if sub == nil || isNull(sub) {
+		p.semanticf(n, "%s.not_sub_policy: required", ctx)
 		return nil
 	}
 	if sp := p.policy(sub, pl.Name, levelNotSub); sp != nil {
@@ -365,7 +368,7 @@ func (p *parser) composite(pl *Policy, n *yaml.Node, ctx string) evaluator {
 // absent) into percent by sub-policy name; a later entry for a name wins.
 func (p *parser) rateAllocation(n *yaml.Node, ctx string) map[string]int64 {
 	percent := map[string]int64{}
-	if n == nil {
+	if n == nil || isNull(n) {
 		return percent
 	}
 	if n.Kind != yaml.SequenceNode {

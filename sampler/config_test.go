@@ -123,6 +123,20 @@ func TestParseSmall(t *testing.T) {
 		{name: "shards over the maximum", yaml: "{num_shards: 257}", err: "num_shards: 257 is more than the Collector's maximum of 256"},
 		{name: "shards wrap to 1", yaml: "{num_shards: 4294967297}"},
 		{name: "shards wrap to 0", yaml: "{num_shards: 4294967296}"},
+		// Other keys are policy extension configs to the Collector (any
+		// mapping, never read); bodies of other types are only decoded.
+		{name: "extension key", yaml: "policies: [{name: a, type: always_sample, foo: {x: 1}, bar: null, always_sample: {y: 2}}]"},
+		{name: "extension key scalar", yaml: "policies: [{name: a, type: always_sample, foo: 1}]", err: `x.yaml:1:43: policy: unknown field "foo" (the Collector reads other fields as policy extension configs, which must be mappings; got "1")`},
+		{name: "composite key in and", yaml: "policies: [{name: a, type: and, and: {and_sub_policy: [{name: b, type: always_sample, composite: {x: 1}}]}}]"},
+		{name: "other body decoded", yaml: "policies: [{name: a, type: always_sample, latency: {threshold: 1}}]", err: `x.yaml:1:53: policy "a": latency: unknown field "threshold"`},
+		{name: "other body not built", yaml: `policies: [{name: a, type: always_sample, status_code: {status_codes: []}, string_attribute: {values: ["("], enabled_regex_matching: true}, ottl_condition: {span: ["Len(x)"]}, not: {not_sub_policy: {type: nope}}}]`},
+		{name: "other body and", yaml: "policies: [{name: a, type: always_sample, and: {and_sub_policy: [{type: drop, span_count: {min_spans: x}}]}}]", err: `policy "a": sub-policy "": span_count.min_spans: want an integer, got "x"`},
+		{name: "other body not a mapping", yaml: "policies: [{name: a, type: always_sample, latency: 5}]", err: `policy "a": latency: want a mapping, got "5"`},
+		{name: "null body", yaml: "policies: [{name: l, type: latency, latency: null}]"},
+		{name: "null lists", yaml: `policies: [{name: s, type: string_attribute, string_attribute: {values: null}}, {name: o, type: ottl_condition, ottl_condition: {span: null, spanevent: ["name == \"x\""]}}]`},
+		{name: "null status codes", yaml: "policies: [{name: s, type: status_code, status_code: {status_codes: null}}]", err: "at least one of OK, ERROR, UNSET"},
+		{name: "null not", yaml: "policies: [{name: n, type: not, not: {not_sub_policy: null}}]", err: "not.not_sub_policy: required"},
+		{name: "decision_wait quoted number", yaml: `{decision_wait: "10"}`, err: `decision_wait: want a duration like 10s, got "10"`},
 		// Nesting as the Collector's config structs allow it: leaf types
 		// (limiters included) anywhere; not inside and/drop; and inside
 		// composite; nothing but leaves inside not.
@@ -349,4 +363,18 @@ func errorMessages(err error) string {
 		out = append(out, e.Msg)
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestDurations reads decision_wait as the Collector's decoder does.
+func TestDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{"10s": 10 * time.Second, "1500ms": 1500 * time.Millisecond, "5000000000": 5 * time.Second, "1.5": 1, "null": 0, "-5s": -5 * time.Second} {
+		cfg, err := Parse("x.yaml", []byte("{decision_wait: "+in+"}"), "")
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if cfg.DecisionWait != want {
+			t.Errorf("%s: got %v, want %v", in, cfg.DecisionWait, want)
+		}
+	}
 }
