@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -108,6 +109,34 @@ func collectorLoad(cfgYAML string, tr *model.Trace) (v verdict, err error) {
 		}
 	}
 	return accepted, p.Shutdown(ctx)
+}
+
+// settings are the processor settings the simulated clock reads.
+type settings struct {
+	DecisionWait               time.Duration
+	NumTraces                  uint64
+	SampleOnFirstMatch         bool
+	BlockOnOverflow            bool
+	SampledCache, NotSampCache int64
+}
+
+func settingsOf(c *sampler.Config) settings {
+	return settings{c.DecisionWait, c.NumTraces, c.SampleOnFirstMatch, c.BlockOnOverflow, c.SampledCacheSize, c.NonSampledCacheSize}
+}
+
+// collectorSettings decodes cfgYAML into the processor's Config.
+func collectorSettings(t *testing.T, cfgYAML string) settings {
+	t.Helper()
+	var raw map[string]any
+	if err := yaml.Unmarshal([]byte(cfgYAML), &raw); err != nil {
+		t.Fatal(err)
+	}
+	c := tailsamplingprocessor.NewFactory().CreateDefaultConfig().(*tailsamplingprocessor.Config)
+	if err := confmap.NewFromStringMap(raw).Unmarshal(c); err != nil {
+		t.Fatal(err)
+	}
+	return settings{c.DecisionWait, c.NumTraces, c.SampleOnFirstMatch, c.BlockOnOverflow,
+		int64(c.DecisionCache.SampledCacheSize), int64(c.DecisionCache.NonSampledCacheSize)}
 }
 
 // TestConfigAcceptedLikeCollector loads each config into the real
@@ -225,6 +254,41 @@ func TestConfigAcceptedLikeCollector(t *testing.T) {
 		{"decision_wait_negative", `{decision_wait: -5s, policies: [{name: a, type: always_sample}]}`, accepted},
 		{"latency_fraction", `policies: [{name: l, type: latency, latency: {threshold_ms: 300.7}}]`, accepted},
 		{"latency_exponent", `policies: [{name: l, type: latency, latency: {threshold_ms: 3e2}}]`, accepted},
+		// Policy keys the Collector's policy struct does not have go to a
+		// policy extension's config (a mapping), which it then ignores;
+		// always_sample has no body of its own, so its block is one too.
+		// Bodies of other types are decoded (strictly) but not used.
+		{"extension_key", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, foo: {x: 1}, bar: null}]`, accepted},
+		{"extension_key_scalar", `policies: [{name: a, type: always_sample, foo: 1}]`, rejected},
+		{"extension_key_list", `policies: [{name: a, type: always_sample, foo: [1]}]`, rejected},
+		{"always_sample_body", `policies: [{name: a, type: always_sample, always_sample: {anything: 1}}]`, accepted},
+		{"latency_typo", `policies: [{name: l, type: latency, latancy: {threshold_ms: 5000}}]`, accepted},
+		{"composite_key_in_and_sub", `policies: [{name: a, type: and, and: {and_sub_policy: [{name: x, type: status_code, status_code: {status_codes: [ERROR]}, composite: {bogus: 1}}]}}]`, accepted},
+		{"and_key_in_not_sub", `policies: [{name: n, type: not, not: {not_sub_policy: {name: x, type: status_code, status_code: {status_codes: [ERROR]}, and: {bogus: 1}}}}]`, accepted},
+		{"other_type_body", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, latency: {threshold_ms: 5}, string_attribute: {values: ["("], enabled_regex_matching: true}, numeric_attribute: {key: k}, ottl_condition: {span: ['Len(name) > 1']}}]`, accepted},
+		{"other_type_body_unknown_field", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, latency: {bogus: 5}}]`, rejected},
+		{"other_type_body_bad_value", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, span_count: {min_spans: x}}]`, rejected},
+		{"other_type_body_bad_error_mode", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, ottl_condition: {error_mode: loud}}]`, rejected},
+		{"other_type_body_status_codes", `policies: [{name: a, type: always_sample, status_code: {status_codes: [WRONG]}}]`, accepted},
+		{"other_type_and_body", `policies: [{name: a, type: always_sample, and: {and_sub_policy: [{type: drop, latency: {threshold_ms: 1}}, null]}, not: {not_sub_policy: null}}]`, accepted},
+		{"other_type_and_body_bad", `policies: [{name: a, type: always_sample, and: {and_sub_policy: [{name: x, type: latency, latency: {bogus: 1}}]}}]`, rejected},
+		// null is the zero value: no body, an empty list, a zero duration.
+		{"body_null", `policies: [{name: l, type: latency, latency: null}]`, accepted},
+		{"values_null", `policies: [{name: s, type: string_attribute, string_attribute: {key: key2, values: null}}]`, accepted},
+		{"rate_allocation_null", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 1000000000, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: null, policy_order: null}}]`, accepted},
+		{"span_null", `policies: [{name: o, type: ottl_condition, ottl_condition: {span: null, spanevent: ['name == "exception"']}}]`, accepted},
+		{"status_codes_null", `policies: [{name: s, type: status_code, status_code: {status_codes: null}}]`, rejected},
+		{"not_sub_policy_null", `policies: [{name: n, type: not, not: {not_sub_policy: null}}]`, rejected},
+		{"decision_wait_null", `{decision_wait: null, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"sampling_strategy_null", `{sampling_strategy: null, policies: [{name: a, type: always_sample}]}`, rejected},
+		{"decision_cache_null", `{decision_cache: null, num_traces: null, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"policy_null", `policies: [null]`, rejected},
+		// Numbers: a quoted one is a string, not a number; a bare number
+		// is a duration in nanoseconds, a fraction truncated.
+		{"threshold_quoted", `policies: [{name: l, type: latency, latency: {threshold_ms: "300"}}]`, rejected},
+		{"decision_wait_number", `{decision_wait: 5000000000, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"decision_wait_fraction", `{decision_wait: 1.5, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"decision_wait_quoted_number", `{decision_wait: "10", policies: [{name: a, type: always_sample}]}`, rejected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := traces[0]
@@ -239,7 +303,7 @@ func TestConfigAcceptedLikeCollector(t *testing.T) {
 				t.Fatalf("the Collector: %s (%v), the case says %s", got, err, tc.want)
 			}
 			t.Logf("the Collector: %s (%v)", got, err)
-			_, terr := sampler.Parse("config.yaml", []byte(tc.yaml), "")
+			tcfg, terr := sampler.Parse("config.yaml", []byte(tc.yaml), "")
 			switch {
 			case got == accepted && terr != nil:
 				t.Fatalf("the Collector accepts it, tracectl refuses it: %v", terr)
@@ -248,6 +312,9 @@ func TestConfigAcceptedLikeCollector(t *testing.T) {
 			case terr != nil:
 				t.Logf("tracectl: %v", terr)
 				return
+			}
+			if got, want := settingsOf(tcfg), collectorSettings(t, tc.yaml); got != want {
+				t.Errorf("settings: tracectl %+v, the Collector %+v", got, want)
 			}
 			want := collectorKept(t, tc.yaml, traces)
 			kept, _ := tracectlKept(t, tc.yaml, traces)
