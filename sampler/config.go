@@ -445,18 +445,22 @@ func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!
 // policyFields returns the fields of policy mapping n by key, reporting
 // repeated keys and extension keys whose value is not a mapping.
 func (p *parser) policyFields(n *yaml.Node, level int) map[string]*yaml.Node {
+	ctx := "policy"
+	if v := lookup(n, "name"); v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
+		ctx = fmt.Sprintf("policy %q", v.Value)
+	}
 	f := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if _, dup := f[k.Value]; dup {
-			p.errorf(k, "policy: field %q repeated", k.Value)
+			p.errorf(k, "%s: field %q repeated", ctx, k.Value)
 		}
 		f[k.Value] = v
 		if k.Value == "name" || k.Value == "type" || slices.Contains(levelBodies[level], k.Value) {
 			continue
 		}
 		if v.Kind != yaml.MappingNode && !isNull(v) {
-			p.errorf(k, "policy: unknown field %q (the Collector reads other fields as policy extension configs, which must be mappings; got %s)", k.Value, kindName(v))
+			p.errorf(k, "%s: unknown field %q (the Collector reads other fields as policy extension configs, which must be mappings; got %s)", ctx, k.Value, kindName(v))
 		}
 	}
 	return f

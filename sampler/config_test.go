@@ -126,7 +126,7 @@ func TestParseSmall(t *testing.T) {
 		// Other keys are policy extension configs to the Collector (any
 		// mapping, never read); bodies of other types are only decoded.
 		{name: "extension key", yaml: "policies: [{name: a, type: always_sample, foo: {x: 1}, bar: null, always_sample: {y: 2}}]"},
-		{name: "extension key scalar", yaml: "policies: [{name: a, type: always_sample, foo: 1}]", err: `x.yaml:1:43: policy: unknown field "foo" (the Collector reads other fields as policy extension configs, which must be mappings; got "1")`},
+		{name: "extension key scalar", yaml: "policies: [{name: a, type: always_sample, foo: 1}]", err: `x.yaml:1:43: policy "a": unknown field "foo" (the Collector reads other fields as policy extension configs, which must be mappings; got "1")`},
 		{name: "composite key in and", yaml: "policies: [{name: a, type: and, and: {and_sub_policy: [{name: b, type: always_sample, composite: {x: 1}}]}}]"},
 		{name: "other body decoded", yaml: "policies: [{name: a, type: always_sample, latency: {threshold: 1}}]", err: `x.yaml:1:53: policy "a": latency: unknown field "threshold"`},
 		{name: "other body not built", yaml: `policies: [{name: a, type: always_sample, status_code: {status_codes: []}, string_attribute: {values: ["("], enabled_regex_matching: true}, ottl_condition: {span: ["Len(x)"]}, not: {not_sub_policy: {type: nope}}}]`},
