@@ -17,7 +17,9 @@ import (
 
 // rateSpec is a rate_limiting policy: a token bucket of spans refilled at
 // sps per second holding at most burst (default 2 × sps), full at the
-// start; a trace passes when the bucket holds its span count.
+// start; a trace passes when the bucket holds its span count. At sps 0 or
+// below it never refills: burst tokens pass once, and a burst of 0 or
+// below (the default then) passes nothing.
 type rateSpec struct{ sps, burst int64 }
 
 // compositeSpec is a composite policy: the first sub-policy that samples
@@ -54,12 +56,15 @@ func (b *tokenBucket) allowN(now time.Time, n int64) bool {
 		tokens = burst
 	}
 	tokens -= float64(n)
+	// A rate of 0 or less never refills and makes any shortfall an
+	// infinite wait; so does a wait past the int64 range (x/time/rate caps
+	// it rather than converting it).
 	var wait time.Duration
 	if tokens < 0 {
-		if b.limit <= 0 {
+		if d := -tokens / b.limit * 1e9; b.limit <= 0 || d > math.MaxInt64 {
 			wait = math.MaxInt64
 		} else {
-			wait = time.Duration(1e9 * (-tokens / b.limit))
+			wait = time.Duration(d)
 		}
 	}
 	if n > b.burst || wait > 0 {

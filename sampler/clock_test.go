@@ -133,3 +133,71 @@ func TestBytesLimitingClock(t *testing.T) {
 		t.Errorf("reason %q does not give the trace size", d.Votes[0].Reason)
 	}
 }
+
+// TestLimitersWithoutRate replays configs the Collector accepts with a
+// rate or total of 0 or less. x/time/rate never refills a bucket whose
+// limit is not above 0 and makes any shortfall an infinite wait, so the
+// burst passes once, whatever the schedule; without a burst (the default
+// is twice the rate) nothing passes. A composite whose total is not above
+// 0, or that has no sub-policies, keeps nothing.
+func TestLimitersWithoutRate(t *testing.T) {
+	none := func(int) []model.Attribute { return nil }
+	// Two-span traces an hour apart: time brings no tokens back.
+	hours := []int{0, 3600e3, 7200e3, 10800e3, 14400e3}
+	for _, tc := range []struct{ name, policy, want string }{
+		{"rate 0", `{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0}}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		{"rate missing", `{name: r, type: rate_limiting}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		{"rate 0 burst 5", `{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0, burst_capacity: 5}}`,
+			"0100:sampled 0101:sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		{"rate negative burst 6", `{name: r, type: rate_limiting, rate_limiting: {spans_per_second: -4, burst_capacity: 6}}`,
+			"0100:sampled 0101:sampled 0102:sampled 0103:not_sampled 0104:not_sampled"},
+		{"rate negative", `{name: r, type: rate_limiting, rate_limiting: {spans_per_second: -4}}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		{"bytes 0", `{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: 0}}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		{"composite 0", `{name: c, type: composite, composite: {max_total_spans_per_second: 0, composite_sub_policy: [{name: a, type: always_sample}]}}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		{"composite negative", `{name: c, type: composite, composite: {max_total_spans_per_second: -10, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: a, percent: 50}]}}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		{"composite without sub-policies", `{name: c, type: composite, composite: {max_total_spans_per_second: 100}}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		// 1% of 99 is 0.99 spans, truncated to 0; no fall-through to b.
+		{"composite allocation truncated to 0", `{name: c, type: composite, composite: {max_total_spans_per_second: 99, composite_sub_policy: [{name: a, type: always_sample}, {name: b, type: always_sample}], rate_allocation: [{policy: a, percent: 1}]}}`,
+			"0100:not_sampled 0101:not_sampled 0102:not_sampled 0103:not_sampled 0104:not_sampled"},
+		// An allocation above 100% is capped by the total (4 spans a
+		// second here); one below 0 or naming nobody leaves the equal share.
+		{"composite allocation over 100", `{name: c, type: composite, composite: {max_total_spans_per_second: 4, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: a, percent: 500}, {policy: x, percent: 90}]}}`,
+			"0100:sampled 0101:sampled 0102:sampled 0103:sampled 0104:sampled"},
+		{"composite allocation negative", `{name: c, type: composite, composite: {max_total_spans_per_second: 2, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: a, percent: -50}]}}`,
+			"0100:sampled 0101:sampled 0102:sampled 0103:sampled 0104:sampled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("x.yaml", []byte(`{decision_wait: 1s, policies: [`+tc.policy+`]}`), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := kept(t, cfg, clockTraces(2, hours, none)); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	// Four two-span traces in one second against a composite of 4 spans
+	// a second with a 500% allocation: the total still caps it at two.
+	cfg, err := Parse("x.yaml", []byte(`{policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 4, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: a, percent: 500}]}}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kept(t, cfg, clockTraces(2, []int{0, 100, 200, 300}, none)), "0100:sampled 0101:sampled 0102:not_sampled 0103:not_sampled"; got != want {
+		t.Errorf("composite capped by the total: got %s, want %s", got, want)
+	}
+	cfg, err = Parse("x.yaml", []byte(`{policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0, burst_capacity: 3}}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Decide(clockTraces(2, []int{0}, none)[0])
+	if !strings.Contains(d.Votes[0].Reason, "within 0 spans/s (burst 3), a bucket that never refills") {
+		t.Errorf("reason %q", d.Votes[0].Reason)
+	}
+}

@@ -113,6 +113,9 @@ var leafTypes = []string{
 
 var unsupportedTypes = []string{TypeTraceFlags}
 
+// maxNumShards is the most num_shards the Collector accepts.
+const maxNumShards = 256
+
 // tailStorageGate is the feature gate the Collector wants for tail_storage.
 const tailStorageGate = "processor.tailsamplingprocessor.tailstorageextension"
 
@@ -127,6 +130,19 @@ var processorKeys = []string{
 type parser struct {
 	file string
 	errs ErrorList
+	// decodeOnly is set while reading a policy body the Collector decodes
+	// but never builds a policy from (the latency: block of a status_code
+	// policy): wrong fields and value types are errors, as in its
+	// decoder; what only building the policy refuses is not.
+	decodeOnly bool
+}
+
+// semanticf reports an error the Collector raises when it builds a
+// policy, not when it decodes the config: none in a decode-only body.
+func (p *parser) semanticf(n *yaml.Node, format string, args ...any) {
+	if !p.decodeOnly {
+		p.errorf(n, format, args...)
+	}
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
@@ -287,13 +303,7 @@ func (p *parser) processor(n *yaml.Node) *Config {
 		}
 	}
 	if v := f["num_traces"]; v != nil {
-		if i, ok := p.int(v, "num_traces"); ok {
-			if i < 0 {
-				p.errorf(v, "num_traces: must not be negative")
-			} else {
-				cfg.NumTraces = uint64(i)
-			}
-		}
+		cfg.NumTraces, _ = p.uint(v, "num_traces", 64)
 	}
 	if v := f["sample_on_first_match"]; v != nil {
 		cfg.SampleOnFirstMatch, _ = p.bool(v, "sample_on_first_match")
@@ -305,17 +315,20 @@ func (p *parser) processor(n *yaml.Node) *Config {
 		cfg.BlockOnOverflow, _ = p.bool(v, "block_on_overflow")
 	}
 	if v := f["expected_new_traces_per_sec"]; v != nil {
-		p.int(v, "expected_new_traces_per_sec")
+		p.uint(v, "expected_new_traces_per_sec", 64)
 	}
 	// These change which spans a decision sees or split the table and the
 	// limits; replaying without them would be silently wrong.
 	if v := f["num_shards"]; v != nil {
-		if i, ok := p.int(v, "num_shards"); ok && i > 1 {
+		// 0 means 1 to the Collector, which refuses more than 256.
+		if i, ok := p.uint(v, "num_shards", 32); ok && i > maxNumShards {
+			p.errorf(v, "num_shards: %d is more than the Collector's maximum of %d", i, maxNumShards)
+		} else if i > 1 {
 			p.errorf(v, "num_shards: %d shards are %s (1 is)", i, Unsupported)
 		}
 	}
 	if v := f["maximum_trace_size_bytes"]; v != nil {
-		if i, ok := p.int(v, "maximum_trace_size_bytes"); ok && i > 0 {
+		if i, ok := p.uint(v, "maximum_trace_size_bytes", 64); ok && i > 0 {
 			p.errorf(v, "maximum_trace_size_bytes: a limit is %s", Unsupported)
 		}
 	}
@@ -397,9 +410,6 @@ func (c *Config) indexLeaves() {
 	}
 }
 
-// policyKeys are the keys a policy mapping may have.
-var policyKeys = append([]string{"name", "type", "and", "not", "drop", "composite"}, leafTypes...)
-
 // Where a policy sits, as the Collector's config structs allow: every
 // type at the top level; leaf types and and inside composite
 // (CompositeSubPolicyCfg); leaf types and not inside and and drop
@@ -412,14 +422,81 @@ const (
 	levelNotSub
 )
 
+// sharedBodies are the policy body keys of the Collector's
+// sharedPolicyCfg: always_sample and trace_flags have no body there.
+var sharedBodies = []string{
+	TypeLatency, TypeNumericAttribute, TypeProbabilistic, TypeStatusCode, TypeStringAttribute,
+	TypeRateLimiting, TypeBytesLimiting, TypeSpanCount, TypeTraceState, TypeBooleanAttribute, TypeOTTLCondition,
+}
+
+// levelBodies are the body keys the Collector's policy struct has at each
+// level. It keeps any other key, as a mapping, for a policy extension
+// (its ",remain" field) and ignores it unless the type names the
+// extension.
+var levelBodies = [...][]string{
+	levelTop:       append([]string{TypeAnd, TypeNot, TypeDrop, TypeComposite}, sharedBodies...),
+	levelComposite: append([]string{TypeAnd}, sharedBodies...),
+	levelAndSub:    append([]string{TypeNot}, sharedBodies...),
+	levelNotSub:    sharedBodies,
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// policyFields returns the fields of policy mapping n by key, reporting
+// repeated keys and extension keys whose value is not a mapping.
+func (p *parser) policyFields(n *yaml.Node, level int) map[string]*yaml.Node {
+	ctx := "policy"
+	if v := lookup(n, "name"); v != nil && v.Kind == yaml.ScalarNode && !isNull(v) {
+		ctx = fmt.Sprintf("policy %q", v.Value)
+	}
+	f := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := f[k.Value]; dup {
+			p.errorf(k, "%s: field %q repeated", ctx, k.Value)
+		}
+		f[k.Value] = v
+		if k.Value == "name" || k.Value == "type" || slices.Contains(levelBodies[level], k.Value) {
+			continue
+		}
+		if v.Kind != yaml.MappingNode && !isNull(v) {
+			p.errorf(k, "%s: unknown field %q (the Collector reads other fields as policy extension configs, which must be mappings; got %s)", ctx, k.Value, kindName(v))
+		}
+	}
+	return f
+}
+
+// decodeBodies decodes the bodies in f that no policy is built from (all
+// of them when p.decodeOnly, else those not of type own), as the
+// Collector's decoder checks them.
+func (p *parser) decodeBodies(f map[string]*yaml.Node, level int, name, own, where string) {
+	saved := p.decodeOnly
+	defer func() { p.decodeOnly = saved }()
+	for _, typ := range levelBodies[level] {
+		v := f[typ]
+		if v == nil || typ == own && !saved || isNull(v) {
+			continue
+		}
+		p.decodeOnly = true
+		if v.Kind != yaml.MappingNode {
+			p.errorf(v, "%s: %s: want a mapping, got %s", where, typ, kindName(v))
+			continue
+		}
+		policyParsers[typ](p, &Policy{Name: name, Type: typ}, v, where+": "+typ)
+	}
+}
+
 // policy decodes one policy; parent names the enclosing policy for
 // messages ("" at the top level).
 func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
+	if p.decodeOnly && isNull(n) {
+		return nil
+	}
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "policy: want a mapping, got %s", kindName(n))
 		return nil
 	}
-	f := p.fields(n, "policy", policyKeys)
+	f := p.policyFields(n, level)
 	pl := &Policy{Line: n.Line}
 	if v := f["name"]; v != nil {
 		pl.Name, _ = p.str(v, "name")
@@ -428,15 +505,23 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	if parent != "" {
 		where = fmt.Sprintf("policy %q: sub-policy %q", parent, pl.Name)
 	}
-	if pl.Name == "" {
+	tn := f["type"]
+	if tn != nil {
+		pl.Type, _ = p.str(tn, "type")
+	}
+	p.decodeBodies(f, level, pl.Name, pl.Type, where)
+	if p.decodeOnly {
+		return nil
+	}
+	// The Collector wants a name on top-level policies only; sub-policies
+	// may have none (or share one).
+	if pl.Name == "" && level == levelTop {
 		p.errorf(n, "%s: name: required", where)
 	}
-	tn := f["type"]
 	if tn == nil {
 		p.errorf(n, "%s: type: required", where)
 		return nil
 	}
-	pl.Type, _ = p.str(tn, "type")
 	switch {
 	case slices.Contains(leafTypes, pl.Type):
 	case level == levelTop && (pl.Type == TypeAnd || pl.Type == TypeNot || pl.Type == TypeDrop || pl.Type == TypeComposite):
@@ -454,7 +539,9 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 		return nil
 	}
 	body := f[pl.Type]
-	if body == nil {
+	if body == nil || isNull(body) || !slices.Contains(levelBodies[level], pl.Type) {
+		// always_sample has no body: an always_sample mapping is an
+		// extension config to the Collector, never read.
 		body = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	} else if body.Kind != yaml.MappingNode {
 		p.errorf(body, "%s: %s: want a mapping, got %s", where, pl.Type, kindName(body))
@@ -551,6 +638,29 @@ func (p *parser) int(n *yaml.Node, name string) (int64, bool) {
 	return i, true
 }
 
+// uint reads an unsigned field of the given bit size as the Collector's
+// decoder does: a negative number is an error, a bigger one keeps its low
+// bits (4294967297 is 1 in 32 bits).
+func (p *parser) uint(n *yaml.Node, name string, bits int) (uint64, bool) {
+	if !p.scalar(n, name) {
+		return 0, false
+	}
+	var u uint64
+	if err := n.Decode(&u); err != nil {
+		var i int64
+		if n.Decode(&i) == nil && i < 0 {
+			p.errorf(n, "%s: %d is negative, want 0 or more", name, i)
+		} else {
+			p.errorf(n, "%s: want a non-negative integer, got %q", name, n.Value)
+		}
+		return 0, false
+	}
+	if bits < 64 {
+		u &= 1<<bits - 1
+	}
+	return u, true
+}
+
 func (p *parser) float(n *yaml.Node, name string) (float64, bool) {
 	if !p.scalar(n, name) {
 		return 0, false
@@ -575,25 +685,36 @@ func (p *parser) bool(n *yaml.Node, name string) (bool, bool) {
 	return b, true
 }
 
+// duration reads a duration as the Collector's decoder does: a string
+// in time.ParseDuration's form; a bare number is nanoseconds (a fraction
+// truncated); null is 0.
 func (p *parser) duration(n *yaml.Node, name string) (time.Duration, bool) {
-	s, ok := p.str(n, name)
-	if !ok {
+	if !p.scalar(n, name) {
 		return 0, false
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		if i, err2 := strconv.ParseInt(s, 10, 64); err2 == nil {
-			return time.Duration(i), true // mapstructure reads a bare number as nanoseconds
+	switch n.ShortTag() {
+	case "!!null":
+		return 0, true
+	case "!!int", "!!float":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return time.Duration(i), true
 		}
-		p.errorf(n, "%s: want a duration like 10s, got %q", name, s)
-		return 0, false
+	case "!!str":
+		if d, err := time.ParseDuration(n.Value); err == nil {
+			return d, true
+		}
 	}
-	return d, true
+	p.errorf(n, "%s: want a duration like 10s, got %q", name, n.Value)
+	return 0, false
 }
 
 func (p *parser) strings(n *yaml.Node, name string) ([]string, bool) {
 	if n == nil {
 		return nil, false
+	}
+	if isNull(n) {
+		return nil, true // an empty list to the Collector
 	}
 	if n.Kind != yaml.SequenceNode {
 		p.errorf(n, "%s: want a list, got %s", name, kindName(n))

@@ -3,7 +3,7 @@ package sampler
 import (
 	"math"
 	"regexp"
-	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -84,7 +84,7 @@ func (p *parser) numericAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator
 	if lo == 0 && hi == 0 {
 		// The Collector starts with this but has no evaluator for it, so
 		// it panics on the first trace.
-		p.errorf(n, "%s: set min_value or max_value (0 means not set; the Collector fails on every trace without)", ctx)
+		p.semanticf(n, "%s: set min_value or max_value (0 means not set; the Collector fails on every trace without)", ctx)
 	}
 	if lo != 0 {
 		e.min = lo
@@ -110,7 +110,7 @@ func (p *parser) probabilistic(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	if v := f["sampling_percentage"]; v != nil {
 		var ok bool
 		if pct, ok = p.float(v, ctx+".sampling_percentage"); ok && math.IsNaN(pct) {
-			p.errorf(v, "%s.sampling_percentage: NaN is not a percentage (the Collector panics on it)", ctx)
+			p.semanticf(v, "%s.sampling_percentage: NaN is not a percentage (the Collector panics on it)", ctx)
 		}
 	}
 	return newProbabilistic(salt, pct)
@@ -118,19 +118,21 @@ func (p *parser) probabilistic(_ *Policy, n *yaml.Node, ctx string) evaluator {
 
 func (p *parser) ottlCondition(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"error_mode", "span", "spanevent"})
-	if v := f["error_mode"]; v != nil {
-		if m, ok := p.str(v, ctx+".error_mode"); ok && m != "ignore" && m != "propagate" && m != "silent" {
-			p.errorf(v, "%s.error_mode: %q, want ignore, propagate or silent", ctx, m)
-		}
-	}
 	var e ottlCondition
 	if v := f["error_mode"]; v != nil {
-		e.errorMode = v.Value
+		// OTTL reads the mode in any case (PROPAGATE is propagate); null
+		// and "" are errors to it.
+		if m, ok := p.str(v, ctx+".error_mode"); ok {
+			e.errorMode = strings.ToLower(m)
+			if e.errorMode != "ignore" && e.errorMode != "propagate" && e.errorMode != "silent" {
+				p.errorf(v, "%s.error_mode: %q, want ignore, propagate or silent", ctx, m)
+			}
+		}
 	}
 	e.span, e.spanSrc = p.ottlConditions(f["span"], ctx+".span", false)
 	e.event, e.eventSrc = p.ottlConditions(f["spanevent"], ctx+".spanevent", true)
 	if len(e.span)+len(e.event) == 0 && len(p.errs) == 0 {
-		p.errorf(n, "%s: set span or spanevent conditions", ctx)
+		p.semanticf(n, "%s: set span or spanevent conditions", ctx)
 	}
 	return e
 }
@@ -142,6 +144,9 @@ func (p *parser) ottlConditions(n *yaml.Node, ctx string, event bool) (conds []o
 		return nil, nil
 	}
 	all, _ := p.strings(n, ctx)
+	if p.decodeOnly {
+		return nil, nil // conditions are parsed when the policy is built
+	}
 	for i, src := range all {
 		c, err := parseOTTL(src, event)
 		if err != nil {
@@ -159,7 +164,7 @@ func (p *parser) statusCode(_ *Policy, n *yaml.Node, ctx string) evaluator {
 	v := f["status_codes"]
 	codes, _ := p.strings(v, ctx+".status_codes")
 	if len(codes) == 0 {
-		p.errorf(n, "%s.status_codes: at least one of OK, ERROR, UNSET", ctx)
+		p.semanticf(n, "%s.status_codes: at least one of OK, ERROR, UNSET", ctx)
 	}
 	for i, c := range codes {
 		switch c {
@@ -170,7 +175,7 @@ func (p *parser) statusCode(_ *Policy, n *yaml.Node, ctx string) evaluator {
 		case "UNSET":
 			e.codes = append(e.codes, model.StatusUnset)
 		default:
-			p.errorf(v.Content[i], "%s.status_codes: unknown status code %q, want OK, ERROR or UNSET", ctx, c)
+			p.semanticf(v.Content[i], "%s.status_codes: unknown status code %q, want OK, ERROR or UNSET", ctx, c)
 		}
 	}
 	return e
@@ -203,7 +208,7 @@ func (p *parser) stringAttribute(_ *Policy, n *yaml.Node, ctx string) evaluator 
 	for i, s := range values {
 		re, err := regexp.Compile(s)
 		if err != nil {
-			p.errorf(vn.Content[i], "%s.values: invalid regex %q: %v", ctx, s, err)
+			p.semanticf(vn.Content[i], "%s.values: invalid regex %q: %v", ctx, s, err)
 			continue
 		}
 		e.patterns = append(e.patterns, re)
@@ -279,8 +284,8 @@ func (p *parser) and(pl *Policy, n *yaml.Node, ctx string) evaluator {
 func (p *parser) not(pl *Policy, n *yaml.Node, ctx string) evaluator {
 	f := p.fields(n, ctx, []string{"not_sub_policy"})
 	sub := f["not_sub_policy"]
-	if sub == nil {
-		p.errorf(n, "%s.not_sub_policy: required", ctx)
+	if sub == nil || isNull(sub) {
+		p.semanticf(n, "%s.not_sub_policy: required", ctx)
 		return nil
 	}
 	if sp := p.policy(sub, pl.Name, levelNotSub); sp != nil {
@@ -310,9 +315,9 @@ func (p *parser) rateSpec(n *yaml.Node, ctx, rateKey string) *rateSpec {
 	if v := f["burst_capacity"]; v != nil {
 		burst, _ = p.int(v, ctx+".burst_capacity")
 	}
-	if rate <= 0 {
-		p.errorf(n, "%s.%s: must be above 0", ctx, rateKey)
-	}
+	// Any rate is accepted, as by the Collector: at 0 or below the bucket
+	// never refills, so it passes what its burst_capacity holds once
+	// (nothing without one: the default, twice the rate, is not above 0).
 	if burst <= 0 {
 		burst = 2 * rate
 	}
@@ -325,45 +330,45 @@ func (p *parser) composite(pl *Policy, n *yaml.Node, ctx string) evaluator {
 	if v := f["max_total_spans_per_second"]; v != nil {
 		c.maxTotal, _ = p.int(v, ctx+".max_total_spans_per_second")
 	}
-	if c.maxTotal <= 0 {
-		p.errorf(n, "%s.max_total_spans_per_second: must be above 0", ctx)
-	}
+	// As by the Collector, any total is accepted (at 0 or below nothing
+	// passes) and so is a composite without sub-policies (nothing matches).
 	if v := f["policy_order"]; v != nil {
 		p.strings(v, ctx+".policy_order") // read but ignored, as by the Collector
 	}
+	pl.comp = c
 	subs := f["composite_sub_policy"]
-	if subs == nil || subs.Kind != yaml.SequenceNode || len(subs.Content) == 0 {
-		at := n
-		if subs != nil {
-			at = subs
+	if subs != nil && !(subs.Kind == yaml.ScalarNode && subs.Tag == "!!null") {
+		if subs.Kind != yaml.SequenceNode {
+			p.errorf(subs, "%s.composite_sub_policy: want a list of policies, got %s", ctx, kindName(subs))
+			return nil
 		}
-		p.errorf(at, "%s.composite_sub_policy: want a non-empty list of policies", ctx)
-		return nil
-	}
-	for _, s := range subs.Content {
-		if sp := p.policy(s, pl.Name, levelComposite); sp != nil {
-			pl.Subs = append(pl.Subs, sp)
+		for _, s := range subs.Content {
+			if sp := p.policy(s, pl.Name, levelComposite); sp != nil {
+				pl.Subs = append(pl.Subs, sp)
+			}
 		}
 	}
-	percent := p.rateAllocation(pl, f["rate_allocation"], ctx+".rate_allocation")
-	// Allocation per sub-policy: percent% of the total, or an equal
-	// share when the percent is missing or 0 (truncated to whole spans).
+	percent := p.rateAllocation(f["rate_allocation"], ctx+".rate_allocation")
+	// Allocation per sub-policy, as the Collector computes it: percent% of
+	// the total when the percent is above 0 (above 100 the total still
+	// caps it), else an equal share; truncated to whole spans. Entries
+	// naming no sub-policy are ignored, and the percentages need not add
+	// up to 100.
 	for _, s := range pl.Subs {
-		alloc := float64(c.maxTotal) / float64(len(subs.Content))
+		alloc := float64(c.maxTotal) / float64(len(pl.Subs))
 		if pct := percent[s.Name]; pct > 0 {
 			alloc = float64(pct) / 100 * float64(c.maxTotal)
 		}
 		c.alloc = append(c.alloc, int64(alloc))
 	}
-	pl.comp = c
 	return nil
 }
 
 // rateAllocation decodes composite's rate_allocation list n (nil if
-// absent) into percent by sub-policy name.
-func (p *parser) rateAllocation(pl *Policy, n *yaml.Node, ctx string) map[string]int64 {
+// absent) into percent by sub-policy name; a later entry for a name wins.
+func (p *parser) rateAllocation(n *yaml.Node, ctx string) map[string]int64 {
 	percent := map[string]int64{}
-	if n == nil {
+	if n == nil || isNull(n) {
 		return percent
 	}
 	if n.Kind != yaml.SequenceNode {
@@ -378,12 +383,7 @@ func (p *parser) rateAllocation(pl *Policy, n *yaml.Node, ctx string) map[string
 			name, _ = p.str(x, ctx+".policy")
 		}
 		if x := af["percent"]; x != nil {
-			if pct, _ = p.int(x, ctx+".percent"); pct < 0 || pct > 100 {
-				p.errorf(x, "%s.percent: %d is out of range [0, 100]", ctx, pct)
-			}
-		}
-		if !slices.ContainsFunc(pl.Subs, func(s *Policy) bool { return s.Name == name }) {
-			p.errorf(a, "%s: no sub-policy %q", ctx, name)
+			pct, _ = p.int(x, ctx+".percent")
 		}
 		percent[name] = pct
 	}

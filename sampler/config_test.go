@@ -100,8 +100,43 @@ func TestParseSmall(t *testing.T) {
 		{name: "ottl", yaml: "policies: [{name: o, type: ottl_condition}]", err: "set span or spanevent conditions"},
 		{name: "ottl bad", yaml: `policies: [{name: o, type: ottl_condition, ottl_condition: {span: ["attributes[\"a\"] =="]}}]`, err: "expected a value at the end"},
 		{name: "ottl function", yaml: `policies: [{name: o, type: ottl_condition, ottl_condition: {span: ["Len(name) > 3"]}}]`, err: "function Len is not yet supported by tracectl (only IsMatch is)"},
-		{name: "composite", yaml: "policies: [{name: c, type: composite}]", err: "composite.max_total_spans_per_second: must be above 0"},
-		{name: "composite alloc", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 10, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: b, percent: 120}]}}]", err: "x.yaml:1:157: policy \"c\": composite.rate_allocation: no sub-policy \"b\" (and 1 more errors)"},
+		// Limiters with rates of 0 or less, composites without total or
+		// sub-policies, allocations naming nobody or out of 0–100.
+		{name: "composite", yaml: "policies: [{name: c, type: composite}]"},
+		{name: "composite negative", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: -1, composite_sub_policy: [{name: a, type: always_sample}]}}]"},
+		{name: "composite empty", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 10, composite_sub_policy: []}}]"},
+		{name: "composite null", yaml: "policies: [{name: c, type: composite, composite: {composite_sub_policy: null}}]"},
+		{name: "composite not a list", yaml: "policies: [{name: c, type: composite, composite: {composite_sub_policy: x}}]", err: `x.yaml:1:73: policy "c": composite.composite_sub_policy: want a list of policies, got "x"`},
+		{name: "composite alloc", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 10, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: b, percent: 120}, {policy: a, percent: -5}, {policy: a, percent: 101}]}}]"},
+		{name: "composite alloc type", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 10, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: a, percent: x}]}}]", err: `composite.rate_allocation.percent: want an integer, got "x"`},
+		{name: "rate zero", yaml: "policies: [{name: r, type: rate_limiting}]"},
+		{name: "rate negative", yaml: "policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: -3, burst_capacity: -1}}]"},
+		{name: "sub-policy without name", yaml: "policies: [{name: a, type: and, and: {and_sub_policy: [{type: always_sample}, {type: always_sample}]}}]"},
+		{name: "not sub-policy without name", yaml: "policies: [{name: a, type: not, not: {not_sub_policy: {type: always_sample}}}]"},
+		{name: "sub-policy without type", yaml: "policies: [{name: a, type: and, and: {and_sub_policy: [{name: b}]}}]", err: `policy "a": sub-policy "b": type: required`},
+		{name: "error_mode in capitals", yaml: `policies: [{name: o, type: ottl_condition, ottl_condition: {error_mode: Propagate, span: ["name == \"x\""]}}]`},
+		{name: "error_mode null", yaml: `policies: [{name: o, type: ottl_condition, ottl_condition: {error_mode: null, span: ["name == \"x\""]}}]`, err: `ottl_condition.error_mode: "", want ignore, propagate or silent`},
+		{name: "num_traces negative", yaml: "{num_traces: -1, policies: [{name: a, type: always_sample}]}", err: "x.yaml:1:14: num_traces: -1 is negative, want 0 or more"},
+		{name: "expected traces negative", yaml: "{expected_new_traces_per_sec: -1}", err: "expected_new_traces_per_sec: -1 is negative"},
+		{name: "max size negative", yaml: "{maximum_trace_size_bytes: -1}", err: "maximum_trace_size_bytes: -1 is negative"},
+		{name: "shards negative", yaml: "{num_shards: -1}", err: "num_shards: -1 is negative"},
+		{name: "shards over the maximum", yaml: "{num_shards: 257}", err: "num_shards: 257 is more than the Collector's maximum of 256"},
+		{name: "shards wrap to 1", yaml: "{num_shards: 4294967297}"},
+		{name: "shards wrap to 0", yaml: "{num_shards: 4294967296}"},
+		// Other keys are policy extension configs to the Collector (any
+		// mapping, never read); bodies of other types are only decoded.
+		{name: "extension key", yaml: "policies: [{name: a, type: always_sample, foo: {x: 1}, bar: null, always_sample: {y: 2}}]"},
+		{name: "extension key scalar", yaml: "policies: [{name: a, type: always_sample, foo: 1}]", err: `x.yaml:1:43: policy "a": unknown field "foo" (the Collector reads other fields as policy extension configs, which must be mappings; got "1")`},
+		{name: "composite key in and", yaml: "policies: [{name: a, type: and, and: {and_sub_policy: [{name: b, type: always_sample, composite: {x: 1}}]}}]"},
+		{name: "other body decoded", yaml: "policies: [{name: a, type: always_sample, latency: {threshold: 1}}]", err: `x.yaml:1:53: policy "a": latency: unknown field "threshold"`},
+		{name: "other body not built", yaml: `policies: [{name: a, type: always_sample, status_code: {status_codes: []}, string_attribute: {values: ["("], enabled_regex_matching: true}, ottl_condition: {span: ["Len(x)"]}, not: {not_sub_policy: {type: nope}}}]`},
+		{name: "other body and", yaml: "policies: [{name: a, type: always_sample, and: {and_sub_policy: [{type: drop, span_count: {min_spans: x}}]}}]", err: `policy "a": sub-policy "": span_count.min_spans: want an integer, got "x"`},
+		{name: "other body not a mapping", yaml: "policies: [{name: a, type: always_sample, latency: 5}]", err: `policy "a": latency: want a mapping, got "5"`},
+		{name: "null body", yaml: "policies: [{name: l, type: latency, latency: null}]"},
+		{name: "null lists", yaml: `policies: [{name: s, type: string_attribute, string_attribute: {values: null}}, {name: o, type: ottl_condition, ottl_condition: {span: null, spanevent: ["name == \"x\""]}}]`},
+		{name: "null status codes", yaml: "policies: [{name: s, type: status_code, status_code: {status_codes: null}}]", err: "at least one of OK, ERROR, UNSET"},
+		{name: "null not", yaml: "policies: [{name: n, type: not, not: {not_sub_policy: null}}]", err: "not.not_sub_policy: required"},
+		{name: "decision_wait quoted number", yaml: `{decision_wait: "10"}`, err: `decision_wait: want a duration like 10s, got "10"`},
 		// Nesting as the Collector's config structs allow it: leaf types
 		// (limiters included) anywhere; not inside and/drop; and inside
 		// composite; nothing but leaves inside not.
@@ -116,7 +151,7 @@ func TestParseSmall(t *testing.T) {
 		{name: "not in composite", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 10, composite_sub_policy: [{name: n, type: not, not: {not_sub_policy: {name: s, type: always_sample}}}]}}]", err: "type not is not allowed inside c"},
 		{name: "and in and", yaml: "policies: [{name: a, type: and, and: {and_sub_policy: [{name: b, type: and, and: {and_sub_policy: [{name: s, type: always_sample}]}}]}}]", err: "type and is not allowed inside a"},
 		{name: "composite in composite", yaml: "policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 10, composite_sub_policy: [{name: d, type: composite}]}}]", err: "type composite is not allowed inside c"},
-		{name: "bytes", yaml: "policies: [{name: b, type: bytes_limiting}]", err: "bytes_limiting.bytes_per_second: must be above 0"},
+		{name: "bytes", yaml: "policies: [{name: b, type: bytes_limiting}]"},
 		{name: "status empty", yaml: "policies: [{name: s, type: status_code, status_code: {status_codes: []}}]", err: "at least one of OK, ERROR, UNSET"},
 		{name: "upper below", yaml: "policies: [{name: l, type: latency, latency: {threshold_ms: 10, upper_threshold_ms: 5}}]"},
 		{name: "latency negative", yaml: "policies: [{name: l, type: latency, latency: {threshold_ms: -10}}]"},
@@ -328,4 +363,18 @@ func errorMessages(err error) string {
 		out = append(out, e.Msg)
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestDurations reads decision_wait as the Collector's decoder does.
+func TestDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{"10s": 10 * time.Second, "1500ms": 1500 * time.Millisecond, "5000000000": 5 * time.Second, "1.5": 1, "null": 0, "-5s": -5 * time.Second} {
+		cfg, err := Parse("x.yaml", []byte("{decision_wait: "+in+"}"), "")
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if cfg.DecisionWait != want {
+			t.Errorf("%s: got %v, want %v", in, cfg.DecisionWait, want)
+		}
+	}
 }

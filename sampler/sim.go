@@ -151,10 +151,14 @@ func (w *walker) limit(p *Policy, r rateSpec, n int64, unit string) (Vote, strin
 		return voteOf(ok), ""
 	}
 	why := fmt.Sprintf("%d %s at %s: ", n, unit, w.now.Format(time.RFC3339Nano))
-	if ok {
-		return Sampled, why + fmt.Sprintf("within %d %s/s (burst %d)", r.sps, unit, r.burst)
+	rate := fmt.Sprintf("%d %s/s (burst %d)", r.sps, unit, r.burst)
+	if r.sps <= 0 {
+		rate += ", a bucket that never refills"
 	}
-	return NotSampled, why + fmt.Sprintf("over %d %s/s (burst %d)", r.sps, unit, r.burst)
+	if ok {
+		return Sampled, why + "within " + rate
+	}
+	return NotSampled, why + "over " + rate
 }
 
 // composite: the first sub-policy that samples decides, within its

@@ -53,26 +53,31 @@ included.
 check refuses what the Collector refuses:
   - unknown fields and policy types, types not allowed where nested
     (composite > and > not > leaf types)
-  - missing or repeated policy names, repeated YAML keys
+  - missing or repeated top-level policy names, repeated YAML keys
   - bad values: durations, numbers, status codes, regular expressions,
-    OTTL conditions
+    OTTL conditions; negative num_traces, expected_new_traces_per_sec,
+    maximum_trace_size_bytes and num_shards; more than 256 shards
   - tail_storage (it needs a feature gate that is off by default)
   - a merge key on something other than mappings, an alias inside its
     own value, aliases that expand past 100000 YAML nodes
 and accepts what it accepts: no policies (nothing is kept), and and drop
 without sub-policies (every trace matches: an empty drop drops all),
 any sampling_percentage (below 0 keeps nothing, above 100 everything),
-latency and span_count bounds that match nothing, missing attribute keys.
+latency and span_count bounds that match nothing, missing attribute keys,
+rate_limiting / bytes_limiting rates of 0 or less (the bucket never
+refills: burst_capacity passes once, nothing without one), composite
+totals of 0 or less or no sub-policies (nothing is kept), rate_allocation
+entries naming no sub-policy or outside 0-100, unnamed sub-policies,
+error_mode in any case, policy keys the Collector keeps as extension
+configs (any mapping, ignored), bodies of other policy types (decoded,
+not used), null values (zero).
 
 Where the Collector would start but then panic, check reports an error
 instead: sampling_percentage NaN, numeric_attribute without min_value
-and max_value. It is also stricter where tracectl cannot replay the
+and max_value. It is stricter only where tracectl cannot replay the
 config yet: trace_flags policies, num_shards above 1,
 maximum_trace_size_bytes, decision_wait_after_root_received,
-sampling_strategy span-ingest, OTTL functions other than IsMatch;
-and for rate_limiting / bytes_limiting rates and composite
-max_total_spans_per_second of 0 or less, and a composite without
-sub-policies, which the Collector accepts.
+sampling_strategy span-ingest, OTTL functions other than IsMatch.
 
 Each error is printed on stderr as file:line:col: message; an error
 inside an anchored node is reported at the anchor, where it is fixed.

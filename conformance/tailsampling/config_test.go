@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.yaml.in/yaml/v3"
 
@@ -109,6 +111,34 @@ func collectorLoad(cfgYAML string, tr *model.Trace) (v verdict, err error) {
 	return accepted, p.Shutdown(ctx)
 }
 
+// settings are the processor settings the simulated clock reads.
+type settings struct {
+	DecisionWait               time.Duration
+	NumTraces                  uint64
+	SampleOnFirstMatch         bool
+	BlockOnOverflow            bool
+	SampledCache, NotSampCache int64
+}
+
+func settingsOf(c *sampler.Config) settings {
+	return settings{c.DecisionWait, c.NumTraces, c.SampleOnFirstMatch, c.BlockOnOverflow, c.SampledCacheSize, c.NonSampledCacheSize}
+}
+
+// collectorSettings decodes cfgYAML into the processor's Config.
+func collectorSettings(t *testing.T, cfgYAML string) settings {
+	t.Helper()
+	var raw map[string]any
+	if err := yaml.Unmarshal([]byte(cfgYAML), &raw); err != nil {
+		t.Fatal(err)
+	}
+	c := tailsamplingprocessor.NewFactory().CreateDefaultConfig().(*tailsamplingprocessor.Config)
+	if err := confmap.NewFromStringMap(raw).Unmarshal(c); err != nil {
+		t.Fatal(err)
+	}
+	return settings{c.DecisionWait, c.NumTraces, c.SampleOnFirstMatch, c.BlockOnOverflow,
+		int64(c.DecisionCache.SampledCacheSize), int64(c.DecisionCache.NonSampledCacheSize)}
+}
+
 // TestConfigAcceptedLikeCollector loads each config into the real
 // processor and into tracectl's sampler: the Collector must do what the
 // case says (so the case records its behaviour), tracectl must accept
@@ -168,6 +198,97 @@ func TestConfigAcceptedLikeCollector(t *testing.T) {
 		{"merge_key_not_a_mapping", "policies: [{<<: [x], name: a, type: always_sample}]\n", rejected},
 		{"alias_inside_itself", "policies: &x\n  - {name: a, type: and, and: {and_sub_policy: *x}}\n", rejected},
 		{"repeated_key", "policies: [{name: a, type: always_sample, name: b}]\n", rejected},
+		// Limiters with rates of 0 or less: x/time/rate never refills such
+		// a bucket, so it passes its burst_capacity once, and nothing
+		// without one (the default burst, twice the rate, is not above 0).
+		// Budgets here are all or nothing, so the clock does not matter.
+		{"rate_zero", `policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0}}]`, accepted},
+		{"rate_negative", `policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: -5}}]`, accepted},
+		{"rate_without_body", `policies: [{name: r, type: rate_limiting}, {name: e, type: status_code, status_code: {status_codes: [ERROR]}}]`, accepted},
+		{"rate_zero_burst", `policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0, burst_capacity: 1000000000}}]`, accepted},
+		{"rate_negative_burst", `policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: -3, burst_capacity: 1000000000}}]`, accepted},
+		{"rate_burst_negative", `policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 1000000000, burst_capacity: -7}}]`, accepted},
+		// 0.9 truncates to 0 (and its default burst to 0): nothing passes.
+		{"rate_fraction", `policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0.9}}]`, accepted},
+		{"rate_in_and", `policies: [{name: a, type: and, and: {and_sub_policy: [{name: e, type: status_code, status_code: {status_codes: [ERROR]}}, {name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0}}]}}, {name: n, type: not, not: {not_sub_policy: {name: r, type: rate_limiting}}}]`, accepted},
+		{"bytes_zero", `policies: [{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: 0}}]`, accepted},
+		{"bytes_negative", `policies: [{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: -1}}]`, accepted},
+		{"bytes_zero_burst", `policies: [{name: b, type: bytes_limiting, bytes_limiting: {burst_capacity: 1000000000000}}]`, accepted},
+		{"bytes_negative_burst_negative", `policies: [{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: -1, burst_capacity: -1}}, {name: s, type: span_count, span_count: {min_spans: 4}}]`, accepted},
+		// composite: a total of 0 or less passes nothing, nor do no
+		// sub-policies; rate_allocation entries naming nobody are ignored,
+		// percentages above 100 are capped by the total, below 1 give the
+		// equal share, and need not add up to 100.
+		{"composite_zero", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 0, composite_sub_policy: [{name: a, type: always_sample}]}}]`, accepted},
+		{"composite_negative", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: -10, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: a, percent: 50}]}}]`, accepted},
+		{"composite_without_subs", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 100}}]`, accepted},
+		{"composite_empty_subs", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 100, composite_sub_policy: []}}]`, accepted},
+		{"composite_without_body", `policies: [{name: c, type: composite}, {name: e, type: status_code, status_code: {status_codes: [ERROR]}}]`, accepted},
+		{"composite_subs_not_a_list", `policies: [{name: c, type: composite, composite: {composite_sub_policy: x}}]`, rejected},
+		{"composite_alloc_unknown", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 1000000000, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: nope, percent: 50}]}}]`, accepted},
+		{"composite_alloc_over_100", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 1000000000, composite_sub_policy: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}}, {name: b, type: always_sample}], rate_allocation: [{policy: a, percent: 150}, {policy: b, percent: 80}]}}]`, accepted},
+		{"composite_alloc_negative", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 1000000000, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: [{policy: a, percent: -10}]}}]`, accepted},
+		// 1% of 99 truncates to 0 spans: a never samples, b is not asked.
+		{"composite_alloc_truncated", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 99, composite_sub_policy: [{name: a, type: always_sample}, {name: b, type: always_sample}], rate_allocation: [{policy: a, percent: 1}]}}]`, accepted},
+		// Only top-level policies need a (unique) name.
+		{"sub_without_name_and", `policies: [{name: a, type: and, and: {and_sub_policy: [{type: status_code, status_code: {status_codes: [ERROR]}}]}}]`, accepted},
+		{"sub_without_name_not", `policies: [{name: n, type: not, not: {not_sub_policy: {type: status_code, status_code: {status_codes: [ERROR]}}}}]`, accepted},
+		{"sub_without_name_composite", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 1000000000, composite_sub_policy: [{type: always_sample}]}}]`, accepted},
+		{"sub_names_repeated", `policies: [{name: a, type: and, and: {and_sub_policy: [{name: x, type: status_code, status_code: {status_codes: [ERROR]}}, {name: x, type: span_count, span_count: {min_spans: 2}}]}}]`, accepted},
+		// OTTL reads error_mode in any case; null and "" are unknown modes.
+		{"error_mode_upper", `policies: [{name: o, type: ottl_condition, ottl_condition: {error_mode: PROPAGATE, span: ['attributes["key2"] == "value1"']}}]`, accepted},
+		{"error_mode_null", `policies: [{name: o, type: ottl_condition, ottl_condition: {error_mode: null, span: ['attributes["key2"] == "value1"']}}]`, rejected},
+		{"error_mode_empty", `policies: [{name: o, type: ottl_condition, ottl_condition: {error_mode: "", span: ['attributes["key2"] == "value1"']}}]`, rejected},
+		// Unsigned fields refuse negative numbers and keep the low bits of
+		// big ones; num_shards is at most 256 (and 0 means 1).
+		{"num_traces_negative", `{num_traces: -1, policies: [{name: a, type: always_sample}]}`, rejected},
+		{"expected_new_traces_negative", `{expected_new_traces_per_sec: -1, policies: [{name: a, type: always_sample}]}`, rejected},
+		{"maximum_trace_size_negative", `{maximum_trace_size_bytes: -1, policies: [{name: a, type: always_sample}]}`, rejected},
+		{"num_shards_negative", `{num_shards: -1, policies: [{name: a, type: always_sample}]}`, rejected},
+		{"num_shards_zero", `{num_shards: 0, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"num_shards_257", `{num_shards: 257, policies: [{name: a, type: always_sample}]}`, rejected},
+		{"num_shards_wraps_to_1", `{num_shards: 4294967297, policies: [{name: a, type: always_sample}]}`, accepted},
+		// Bounds the Collector does not check either.
+		{"decision_cache_negative", `{decision_cache: {sampled_cache_size: -1, non_sampled_cache_size: -5}, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"cache_max_size_negative", `policies: [{name: s, type: string_attribute, string_attribute: {key: http.url, values: [healthz], enabled_regex_matching: true, cache_max_size: -1}}]`, accepted},
+		{"decision_wait_negative", `{decision_wait: -5s, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"latency_fraction", `policies: [{name: l, type: latency, latency: {threshold_ms: 300.7}}]`, accepted},
+		{"latency_exponent", `policies: [{name: l, type: latency, latency: {threshold_ms: 3e2}}]`, accepted},
+		// Policy keys the Collector's policy struct does not have go to a
+		// policy extension's config (a mapping), which it then ignores;
+		// always_sample has no body of its own, so its block is one too.
+		// Bodies of other types are decoded (strictly) but not used.
+		{"extension_key", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, foo: {x: 1}, bar: null}]`, accepted},
+		{"extension_key_scalar", `policies: [{name: a, type: always_sample, foo: 1}]`, rejected},
+		{"extension_key_list", `policies: [{name: a, type: always_sample, foo: [1]}]`, rejected},
+		{"always_sample_body", `policies: [{name: a, type: always_sample, always_sample: {anything: 1}}]`, accepted},
+		{"latency_typo", `policies: [{name: l, type: latency, latancy: {threshold_ms: 5000}}]`, accepted},
+		{"composite_key_in_and_sub", `policies: [{name: a, type: and, and: {and_sub_policy: [{name: x, type: status_code, status_code: {status_codes: [ERROR]}, composite: {bogus: 1}}]}}]`, accepted},
+		{"and_key_in_not_sub", `policies: [{name: n, type: not, not: {not_sub_policy: {name: x, type: status_code, status_code: {status_codes: [ERROR]}, and: {bogus: 1}}}}]`, accepted},
+		{"other_type_body", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, latency: {threshold_ms: 5}, string_attribute: {values: ["("], enabled_regex_matching: true}, numeric_attribute: {key: k}, ottl_condition: {span: ['Len(name) > 1']}}]`, accepted},
+		{"other_type_body_unknown_field", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, latency: {bogus: 5}}]`, rejected},
+		{"other_type_body_bad_value", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, span_count: {min_spans: x}}]`, rejected},
+		{"other_type_body_bad_error_mode", `policies: [{name: a, type: status_code, status_code: {status_codes: [ERROR]}, ottl_condition: {error_mode: loud}}]`, rejected},
+		{"other_type_body_status_codes", `policies: [{name: a, type: always_sample, status_code: {status_codes: [WRONG]}}]`, accepted},
+		{"other_type_and_body", `policies: [{name: a, type: always_sample, and: {and_sub_policy: [{type: drop, latency: {threshold_ms: 1}}, null]}, not: {not_sub_policy: null}}]`, accepted},
+		{"other_type_and_body_bad", `policies: [{name: a, type: always_sample, and: {and_sub_policy: [{name: x, type: latency, latency: {bogus: 1}}]}}]`, rejected},
+		// null is the zero value: no body, an empty list, a zero duration.
+		{"body_null", `policies: [{name: l, type: latency, latency: null}]`, accepted},
+		{"values_null", `policies: [{name: s, type: string_attribute, string_attribute: {key: key2, values: null}}]`, accepted},
+		{"rate_allocation_null", `policies: [{name: c, type: composite, composite: {max_total_spans_per_second: 1000000000, composite_sub_policy: [{name: a, type: always_sample}], rate_allocation: null, policy_order: null}}]`, accepted},
+		{"span_null", `policies: [{name: o, type: ottl_condition, ottl_condition: {span: null, spanevent: ['name == "exception"']}}]`, accepted},
+		{"status_codes_null", `policies: [{name: s, type: status_code, status_code: {status_codes: null}}]`, rejected},
+		{"not_sub_policy_null", `policies: [{name: n, type: not, not: {not_sub_policy: null}}]`, rejected},
+		{"decision_wait_null", `{decision_wait: null, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"sampling_strategy_null", `{sampling_strategy: null, policies: [{name: a, type: always_sample}]}`, rejected},
+		{"decision_cache_null", `{decision_cache: null, num_traces: null, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"policy_null", `policies: [null]`, rejected},
+		// Numbers: a quoted one is a string, not a number; a bare number
+		// is a duration in nanoseconds, a fraction truncated.
+		{"threshold_quoted", `policies: [{name: l, type: latency, latency: {threshold_ms: "300"}}]`, rejected},
+		{"decision_wait_number", `{decision_wait: 5000000000, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"decision_wait_fraction", `{decision_wait: 1.5, policies: [{name: a, type: always_sample}]}`, accepted},
+		{"decision_wait_quoted_number", `{decision_wait: "10", policies: [{name: a, type: always_sample}]}`, rejected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := traces[0]
@@ -182,7 +303,7 @@ func TestConfigAcceptedLikeCollector(t *testing.T) {
 				t.Fatalf("the Collector: %s (%v), the case says %s", got, err, tc.want)
 			}
 			t.Logf("the Collector: %s (%v)", got, err)
-			_, terr := sampler.Parse("config.yaml", []byte(tc.yaml), "")
+			tcfg, terr := sampler.Parse("config.yaml", []byte(tc.yaml), "")
 			switch {
 			case got == accepted && terr != nil:
 				t.Fatalf("the Collector accepts it, tracectl refuses it: %v", terr)
@@ -192,6 +313,9 @@ func TestConfigAcceptedLikeCollector(t *testing.T) {
 				t.Logf("tracectl: %v", terr)
 				return
 			}
+			if got, want := settingsOf(tcfg), collectorSettings(t, tc.yaml); got != want {
+				t.Errorf("settings: tracectl %+v, the Collector %+v", got, want)
+			}
 			want := collectorKept(t, tc.yaml, traces)
 			kept, _ := tracectlKept(t, tc.yaml, traces)
 			if !slices.Equal(kept, want) {
@@ -200,6 +324,47 @@ func TestConfigAcceptedLikeCollector(t *testing.T) {
 					len(want), len(kept), strings.Join(onlyC[:min(3, len(onlyC))], " "), strings.Join(onlyT[:min(3, len(onlyT))], " "))
 			}
 			t.Logf("%d of %d traces kept by both", len(kept), len(traces))
+		})
+	}
+}
+
+// TestNonRefillingBucketsMatchCollector runs rate_limiting and
+// bytes_limiting at a rate of 0 (a bucket that never refills, so the
+// clock does not matter) with a burst of exactly the traces' total spans
+// or OTLP bytes: every trace fits, with nothing to spare, in any order.
+// One span or byte less and some trace cannot fit, which both must show
+// (which traces then depends on the order: the Collector decides a batch
+// in map order, so only the counts are compared).
+func TestNonRefillingBucketsMatchCollector(t *testing.T) {
+	traces := generated(500)
+	var spans, bytes int64
+	for _, tr := range traces {
+		spans += int64(tr.SpanCount())
+		// What the Collector charges: the batch it received, marshalled.
+		bytes += int64(new(ptrace.ProtoMarshaler).TracesSize(otlp.ToPdata([]*model.Trace{tr})))
+	}
+	for _, tc := range []struct {
+		name  string
+		total int64
+		cfg   string
+	}{
+		{"rate_limiting", spans, `policies: [{name: r, type: rate_limiting, rate_limiting: {spans_per_second: 0, burst_capacity: %d}}]`},
+		{"bytes_limiting", bytes, `policies: [{name: b, type: bytes_limiting, bytes_limiting: {bytes_per_second: 0, burst_capacity: %d}}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exact := fmt.Sprintf(tc.cfg, tc.total)
+			want := collectorKept(t, exact, traces)
+			got, _ := tracectlKept(t, exact, traces)
+			if len(want) != len(traces) || !slices.Equal(got, want) {
+				t.Errorf("burst %d (the total): collector kept %d, tracectl %d of %d", tc.total, len(want), len(got), len(traces))
+			}
+			short := fmt.Sprintf(tc.cfg, tc.total-1)
+			want = collectorKept(t, short, traces)
+			got, _ = tracectlKept(t, short, traces)
+			if len(want) == len(traces) || len(got) == len(traces) {
+				t.Errorf("burst %d (one less than the total): collector kept %d, tracectl %d of %d; want fewer", tc.total-1, len(want), len(got), len(traces))
+			}
+			t.Logf("burst %d: all %d traces kept by both; burst %d: collector kept %d, tracectl %d", tc.total, len(traces), tc.total-1, len(want), len(got))
 		})
 	}
 }

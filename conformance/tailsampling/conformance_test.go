@@ -85,8 +85,21 @@ func sharedTraces(t *testing.T) []*model.Trace {
 	return out
 }
 
+// latencyEdges are the latency thresholds of the configs here (ms) and
+// windows around each: exactly T, T plus just under 1ms (still T to the
+// Collector, which compares whole milliseconds), 1ns short of T (T-1) and
+// T+1ms.
+var (
+	latencyEdges = []uint64{100, 300, 400, 1000, 2000}
+	latencyDelta = []int64{0, int64(time.Millisecond) - 1, -1, int64(time.Millisecond)}
+)
+
 // generated builds n traces whose attributes, statuses, durations, span
-// counts and tracestates straddle every policy's edges.
+// counts and tracestates straddle every policy's edges. Every 7th trace
+// has a 64-bit ID (the upper 8 bytes zero, as Zipkin and Jaeger 64-bit IDs
+// are stored), which probabilistic sampling hashes like any other; every
+// 5th trace's window (earliest start to latest end) is one of
+// latencyEdges' thresholds exactly or just around it.
 func generated(n int) []*model.Trace {
 	r := rand.New(rand.NewPCG(7, 161))
 	base := uint64(time.Date(2026, 8, 19, 9, 0, 0, 0, time.UTC).UnixNano())
@@ -94,8 +107,11 @@ func generated(n int) []*model.Trace {
 	attrs := func() []model.Attribute {
 		var as []model.Attribute
 		if r.IntN(3) == 0 {
+			// The numeric bounds of the configs (50, 100, 60, -5, 75, 100.5)
+			// exactly and around them.
 			as = append(as, model.Attribute{Key: "key1", Value: pick(model.IntValue(50), model.IntValue(100), model.IntValue(49), model.IntValue(101),
-				model.IntValue(75), model.IntValue(0), model.IntValue(-5), model.StringValue("75"), model.DoubleValue(75.5))})
+				model.IntValue(75), model.IntValue(0), model.IntValue(-5), model.StringValue("75"), model.DoubleValue(75.5),
+				model.IntValue(60), model.IntValue(61), model.IntValue(-6), model.IntValue(76), model.DoubleValue(100.5))})
 		}
 		if r.IntN(3) == 0 {
 			as = append(as, model.Attribute{Key: "key2", Value: pick(model.StringValue("value1"), model.StringValue("value2"), model.StringValue("value3"),
@@ -116,6 +132,9 @@ func generated(n int) []*model.Trace {
 		var tid model.TraceID
 		for j := range tid {
 			tid[j] = byte(r.Uint32())
+		}
+		if i%7 == 3 {
+			clear(tid[:8])
 		}
 		start := base + uint64(i)*uint64(time.Millisecond)
 		nspans := 1 + r.IntN(8)
@@ -146,6 +165,11 @@ func generated(n int) []*model.Trace {
 			rs := &tr.ResourceSpans[r.IntN(nres)]
 			rs.ScopeSpans[0].Spans = append(rs.ScopeSpans[0].Spans, sp)
 		}
+		if i%5 == 2 {
+			k := i / 5
+			w := latencyEdges[k%len(latencyEdges)]*uint64(time.Millisecond) + uint64(latencyDelta[k/len(latencyEdges)%len(latencyDelta)])
+			clampWindow(tr, start, start+w)
+		}
 		keep := tr.ResourceSpans[:0]
 		for _, rs := range tr.ResourceSpans {
 			if len(rs.ScopeSpans[0].Spans) > 0 {
@@ -156,6 +180,24 @@ func generated(n int) []*model.Trace {
 		out[i] = tr
 	}
 	return out
+}
+
+// clampWindow makes the window of tr exactly [from, to]: its first span
+// (in storage order) spans it, the others are cut to fit inside.
+func clampWindow(tr *model.Trace, from, to uint64) {
+	first := true
+	for ri := range tr.ResourceSpans {
+		spans := tr.ResourceSpans[ri].ScopeSpans[0].Spans
+		for si := range spans {
+			sp := &spans[si]
+			if first {
+				sp.StartTimeUnixNano, sp.EndTimeUnixNano, first = from, to, false
+				continue
+			}
+			sp.StartTimeUnixNano = min(max(sp.StartTimeUnixNano, from), to)
+			sp.EndTimeUnixNano = min(max(sp.EndTimeUnixNano, sp.StartTimeUnixNano), to)
+		}
+	}
 }
 
 // collectorKept runs the real processor with the processor block cfgYAML
@@ -233,7 +275,9 @@ func runCollector(t *testing.T, cfg *tailsamplingprocessor.Config, feed []ptrace
 	return sortedKeys(kept)
 }
 
-// tracectlKept decides the traces with sampler.
+// tracectlKept decides the traces with sampler: each alone, or, when the
+// config has limiters, all together on the simulated clock (as replay
+// does) with a table that evicts nothing, as collectorKept's.
 func tracectlKept(t *testing.T, cfgYAML string, traces []*model.Trace) ([]string, map[string]*sampler.Decision) {
 	t.Helper()
 	cfg, err := sampler.Parse("config.yaml", []byte(cfgYAML), "")
@@ -242,6 +286,20 @@ func tracectlKept(t *testing.T, cfgYAML string, traces []*model.Trace) ([]string
 	}
 	kept := map[string]bool{}
 	ds := map[string]*sampler.Decision{}
+	if cfg.Stateful() {
+		cfg.NumTraces = uint64(len(traces)) + 1
+		_, err := sampler.Replay(context.Background(), storetest.New(traces), cfg, sampler.Options{OnDecision: func(_ *model.Trace, d *sampler.Decision) error {
+			ds[d.TraceID.String()] = d
+			if d.Kept() {
+				kept[d.TraceID.String()] = true
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sortedKeys(kept), ds
+	}
 	for _, tr := range traces {
 		d := cfg.Decide(tr)
 		ds[tr.TraceID.String()] = &d
@@ -494,4 +552,64 @@ func diff(a, b []string) (onlyA, onlyB []string) {
 		}
 	}
 	return
+}
+
+// TestGeneratedCorpusHasEdges checks that generated() holds what the
+// agreement tests rely on: 64-bit trace IDs, some kept and some not by
+// each probabilistic config; windows of exactly each latency threshold
+// (and around it); numeric values equal to each config's bounds.
+func TestGeneratedCorpusHasEdges(t *testing.T) {
+	traces := generated(1000)
+	short := map[model.TraceID]bool{}
+	windows := map[uint64]int{}
+	values := map[string]int{}
+	for _, tr := range traces {
+		var zero [8]byte
+		if [8]byte(tr.TraceID[:8]) == zero {
+			short[tr.TraceID] = true
+		}
+		start, end := tr.TimeRange()
+		windows[end-start]++
+		for _, rs := range tr.ResourceSpans {
+			for _, a := range rs.Resource.Attributes {
+				if a.Key == "key1" {
+					values[a.Value.AsString()]++
+				}
+			}
+			for _, sp := range rs.ScopeSpans[0].Spans {
+				for _, a := range sp.Attributes {
+					if a.Key == "key1" {
+						values[a.Value.AsString()]++
+					}
+				}
+			}
+		}
+	}
+	if len(short) < len(traces)/8 {
+		t.Errorf("%d of %d trace IDs are 64-bit, want about 1 in 7", len(short), len(traces))
+	}
+	for _, name := range []string{"probabilistic", "probabilistic_salt", "sample_on_first_match"} {
+		kept, _ := tracectlKept(t, policyConfigs[name], traces)
+		n := 0
+		for _, id := range kept {
+			if tid, err := model.ParseTraceID(id); err == nil && short[tid] {
+				n++
+			}
+		}
+		if n == 0 || n == len(short) {
+			t.Errorf("%s keeps %d of the %d 64-bit IDs: want some kept and some not", name, n, len(short))
+		}
+	}
+	for _, ms := range latencyEdges {
+		for _, d := range latencyDelta {
+			if w := uint64(int64(ms*uint64(time.Millisecond)) + d); windows[w] == 0 {
+				t.Errorf("no trace has a window of exactly %v", time.Duration(w))
+			}
+		}
+	}
+	for _, v := range []string{"50", "100", "60", "-5", "75", "100.5"} {
+		if values[v] == 0 {
+			t.Errorf("no key1 = %s", v)
+		}
+	}
 }
