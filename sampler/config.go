@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tracectl/tracectl/internal/suggest"
 )
 
 // Config is one tail_sampling processor block.
@@ -30,6 +32,10 @@ type Config struct {
 	// Policies in evaluation order: drop policies first, then the rest in
 	// file order (what the Collector does when it loads them).
 	Policies []*Policy
+	// Warnings are what the Collector accepts but ignores (a policy field
+	// it keeps as an extension config, settings of another policy type),
+	// by position: most likely mistakes.
+	Warnings ErrorList
 	leaves   int // policies with an evaluator, at any depth
 }
 
@@ -128,8 +134,9 @@ var processorKeys = []string{
 
 // parser collects errors while walking one file.
 type parser struct {
-	file string
-	errs ErrorList
+	file  string
+	errs  ErrorList
+	warns ErrorList // what the Collector accepts but ignores
 	// decodeOnly is set while reading a policy body the Collector decodes
 	// but never builds a policy from (the latency: block of a status_code
 	// policy): wrong fields and value types are errors, as in its
@@ -151,6 +158,20 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 		e.Line, e.Col = n.Line, n.Column
 	}
 	p.errs = append(p.errs, e)
+}
+
+// warnf reports what the Collector accepts but never reads (a misspelt
+// policy field): not an error, since the config loads, but likely a
+// mistake.
+func (p *parser) warnf(n *yaml.Node, format string, args ...any) {
+	if p.decodeOnly {
+		return
+	}
+	e := &Error{File: p.file, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Col = n.Line, n.Column
+	}
+	p.warns = append(p.warns, e)
 }
 
 // Parse reads a Collector config (the whole file, picking the
@@ -188,18 +209,22 @@ func Parse(file string, data []byte, processor string) (*Config, error) {
 	if errs := collectorDecodeErrors(file, data); errs != nil {
 		return nil, errs
 	}
+	cfg.Warnings = byPosition(p.warns)
 	return cfg, nil
 }
 
 // sorted returns p's errors by position, each once: a node reached
 // through several aliases is checked once per use.
-func (p *parser) sorted() ErrorList {
-	sort.SliceStable(p.errs, func(i, j int) bool {
-		a, b := p.errs[i], p.errs[j]
+func (p *parser) sorted() ErrorList { return byPosition(p.errs) }
+
+// byPosition sorts l by position and drops repeats (in place).
+func byPosition(l ErrorList) ErrorList {
+	sort.SliceStable(l, func(i, j int) bool {
+		a, b := l[i], l[j]
 		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 	})
 	seen := map[Error]bool{}
-	return slices.DeleteFunc(p.errs, func(e *Error) bool {
+	return slices.DeleteFunc(l, func(e *Error) bool {
 		dup := seen[*e]
 		seen[*e] = true
 		return dup
@@ -461,7 +486,13 @@ func (p *parser) policyFields(n *yaml.Node, level int) map[string]*yaml.Node {
 		}
 		if v.Kind != yaml.MappingNode && !isNull(v) {
 			p.errorf(k, "%s: unknown field %q (the Collector reads other fields as policy extension configs, which must be mappings; got %s)", ctx, k.Value, kindName(v))
+			continue
 		}
+		hint := ""
+		if c := suggest.Closest(k.Value, append([]string{"name", "type"}, levelBodies[level]...)); c != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", c)
+		}
+		p.warnf(k, "%s: field %q is ignored: the Collector keeps it as a policy extension config%s", ctx, k.Value, hint)
 	}
 	return f
 }
@@ -512,6 +543,11 @@ func (p *parser) policy(n *yaml.Node, parent string, level int) *Policy {
 	p.decodeBodies(f, level, pl.Name, pl.Type, where)
 	if p.decodeOnly {
 		return nil
+	}
+	for _, typ := range levelBodies[level] {
+		if v := f[typ]; v != nil && typ != pl.Type && !isNull(v) {
+			p.warnf(v, "%s: the %s settings are ignored by a policy of type %s", where, typ, pl.Type)
+		}
 	}
 	// The Collector wants a name on top-level policies only; sub-policies
 	// may have none (or share one).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -376,5 +377,38 @@ func TestDurations(t *testing.T) {
 		if cfg.DecisionWait != want {
 			t.Errorf("%s: got %v, want %v", in, cfg.DecisionWait, want)
 		}
+	}
+}
+
+// TestParseWarnings: what the Collector loads but never reads is a
+// warning at its position, with the field meant where one is near.
+func TestParseWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"clean", "policies: [{name: a, type: latency, latency: {threshold_ms: 5}}]", nil},
+		{"misspelt body", "policies:\n  - name: slow\n    type: latency\n    latancy: {threshold_ms: 500}\n",
+			[]string{`x.yaml:4:5: policy "slow": field "latancy" is ignored: the Collector keeps it as a policy extension config (did you mean "latency"?)`}},
+		{"extension key", "policies: [{name: a, type: always_sample, my_extension: {x: 1}}]",
+			[]string{`x.yaml:1:43: policy "a": field "my_extension" is ignored: the Collector keeps it as a policy extension config`}},
+		{"another type's settings", "policies: [{name: e, type: status_code, status_code: {status_codes: [ERROR]}, latency: {threshold_ms: 1}}]",
+			[]string{`x.yaml:1:88: policy "e": the latency settings are ignored by a policy of type status_code`}},
+		{"inside and", "policies: [{name: a, type: and, and: {and_sub_policy: [{name: s, type: span_count, span_cout: {min_spans: 2}}]}}]",
+			[]string{`x.yaml:1:84: policy "s": field "span_cout" is ignored: the Collector keeps it as a policy extension config (did you mean "span_count"?)`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("x.yaml", []byte(tc.yaml), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range cfg.Warnings {
+				got = append(got, w.Error())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -81,16 +82,20 @@ sampling_strategy span-ingest, OTTL functions other than IsMatch.
 
 Each error is printed on stderr as file:line:col: message; an error
 inside an anchored node is reported at the anchor, where it is fixed.
+What the Collector accepts but ignores (an extension-config key such as
+a misspelt "latancy:", another type's settings on a policy) is printed
+as "warning: file:line:col: ..." with the field meant where one is near.
 A valid config prints: FILE: PROCESSOR OK: N policies, decision_wait D.
 
 Exit status:
-  0    the config is valid
-  1    the config has errors
+  0    the config is valid (warnings allowed unless --lint-fatal)
+  1    the config has errors, or warnings with --lint-fatal
   2    error: bad flags, unreadable file`
 
 const sampleCheckExample = `  tracectl sample check --collector-config otelcol.yaml
   tracectl sample check --collector-config otelcol.yaml --processor tail_sampling/prod
-  tracectl sample check --collector-config tail-sampling-block.yaml`
+  tracectl sample check --collector-config tail-sampling-block.yaml
+  tracectl sample check --collector-config otelcol.yaml --lint-fatal   # CI: warnings fail too`
 
 type sampleConfigFlags struct {
 	config    string
@@ -103,7 +108,9 @@ func (o *sampleConfigFlags) add(f *pflag.FlagSet) {
 }
 
 // load parses the config; errors are printed whole.
-func (o *sampleConfigFlags) load() (*sampler.Config, error) {
+// load parses the config and prints its warnings (what the Collector
+// accepts but ignores) to warn.
+func (o *sampleConfigFlags) load(warn io.Writer) (*sampler.Config, error) {
 	if o.config == "" {
 		return nil, errors.New("--collector-config: required")
 	}
@@ -116,7 +123,17 @@ func (o *sampleConfigFlags) load() (*sampler.Config, error) {
 	if errors.As(err, &list) {
 		return nil, errors.New(joinErrors(list))
 	}
+	if err == nil {
+		printWarnings(warn, cfg.Warnings)
+	}
 	return cfg, err
+}
+
+// printWarnings prints a config's warnings, one per line.
+func printWarnings(w io.Writer, list sampler.ErrorList) {
+	for _, e := range list {
+		fmt.Fprintf(w, "warning: %v\n", e)
+	}
 }
 
 func joinErrors(list sampler.ErrorList) string {
@@ -187,7 +204,7 @@ line, with any -o: diff two such files to compare configs in CI.
 }
 
 func runSampleReplay(cmd *cobra.Command, g *globals, o *sampleReplayOptions) error {
-	cfg, err := o.load()
+	cfg, err := o.load(g.io.Err)
 	if err != nil {
 		return err
 	}
@@ -339,7 +356,7 @@ trace evicted from the num_traces table before its decision says so.
 			if err != nil {
 				return err
 			}
-			cfg, err := o.load()
+			cfg, err := o.load(g.io.Err)
 			if err != nil {
 				return err
 			}
@@ -450,6 +467,7 @@ func decisionJSON(d *sampler.Decision) any {
 
 func newSampleCheckCmd(g *globals) *cobra.Command {
 	var o sampleConfigFlags
+	lintFatal := false
 	cmd := &cobra.Command{
 		Use:     "check --collector-config otelcol.yaml",
 		Short:   "Validate a tail-sampling config as the Collector loads it (file:line:col errors)",
@@ -476,11 +494,16 @@ func newSampleCheckCmd(g *globals) *cobra.Command {
 			if name == "" {
 				name = "processor block"
 			}
+			printWarnings(g.io.Err, cfg.Warnings)
+			if lintFatal && len(cfg.Warnings) > 0 {
+				return &checkFailedError{msg: fmt.Sprintf("%s: %s: %d warnings (--lint-fatal)", o.config, name, len(cfg.Warnings))}
+			}
 			fmt.Fprintf(g.io.Out, "%s: %s OK: %d policies, decision_wait %s\n", o.config, name, len(cfg.Policies), cfg.DecisionWait)
 			return nil
 		},
 	}
 	o.add(cmd.Flags())
+	cmd.Flags().BoolVar(&lintFatal, "lint-fatal", false, "exit 1 on warnings too (fields the Collector accepts but ignores, e.g. a misspelt policy type key)")
 	return cmd
 }
 
@@ -555,7 +578,7 @@ func runSampleTestFile(cmd *cobra.Command, g *globals, file string, report *samp
 		return 0, err
 	}
 	cf := sampleConfigFlags{config: tf.Path(tf.Config), processor: tf.Processor}
-	cfg, err := cf.load()
+	cfg, err := cf.load(g.io.Err)
 	if err != nil {
 		return 0, err
 	}

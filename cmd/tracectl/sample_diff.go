@@ -150,7 +150,7 @@ func runSampleDiff(cmd *cobra.Command, g *globals, o *sampleDiffOptions) error {
 		if len(o.processors) > 0 {
 			proc = o.processors[min(i, len(o.processors)-1)]
 		}
-		cfg, err := (&sampleConfigFlags{config: path, processor: proc}).load()
+		cfg, err := (&sampleConfigFlags{config: path, processor: proc}).load(g.io.Err)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tracectl/tracectl/internal/suggest"
 )
 
 // settingKeys returns every config-file key tracectl reads: the persistent
@@ -70,7 +72,7 @@ func checkConfigKeys(keys map[string]bool, path string) error {
 				continue
 			}
 			msg := fmt.Sprintf("config %s:%d:%d: unknown key %q", path, k.Line, k.Column, key)
-			if near := closest(key, siblings(keys, prefix)); near != "" {
+			if near := suggest.Closest(key, siblings(keys, prefix)); near != "" {
 				msg += fmt.Sprintf("; did you mean %q?", near)
 			}
 			return fmt.Errorf("%s", msg)
@@ -97,7 +99,7 @@ func checkEnv(keys map[string]bool, environ []string) error {
 			continue
 		}
 		msg := fmt.Sprintf("environment variable %s names no setting", name)
-		if near := closest(name, names); near != "" {
+		if near := suggest.Closest(name, names); near != "" {
 			msg += fmt.Sprintf("; did you mean %s?", near)
 		}
 		return fmt.Errorf("%s", msg)
@@ -145,38 +147,4 @@ func siblings(keys map[string]bool, prefix string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// closest returns the candidate nearest to s by edit distance, if that
-// is at most a third of s's length (at least 1); the first on ties.
-func closest(s string, candidates []string) string {
-	sort.Strings(candidates)
-	best, bestD := "", max(len(s)/3, 1)+1
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
