@@ -76,7 +76,8 @@ type attrLeaves struct {
 }
 
 // ofTypes leaves out (ok false) the value columns of the documented
-// layout that hold no value of the given types (zero: every type):
+// layout that hold no value of the given types (zero: every type), and
+// IsArray unless booleans are asked (see store.SpanCond.Types):
 // ValueUnsupported stays unless only presence is asked, since it holds
 // arrays and maps of any type.
 func (a attrLeaves) ofTypes(types store.ValueTypes) attrLeaves {
@@ -91,8 +92,13 @@ func (a attrLeaves) ofTypes(types store.ValueTypes) attrLeaves {
 			c.l.ok = false
 		}
 	}
+	if !types.Has(model.ValueBool) {
+		// A one-element array answers as its element, and longer ones
+		// are arrays whatever IsArray says.
+		a.isArray.ok = false
+	}
 	if types == store.TypesOf(model.ValueEmpty) {
-		a.isArray.ok, a.unsupported.ok = false, false
+		a.unsupported.ok = false
 	}
 	return a
 }

@@ -55,8 +55,10 @@ type SpanCond struct {
 	// Types, when not zero, are the attribute value types Test tells
 	// apart: a present value of another type gets the answer of
 	// Test(model.Value{}, true), and leaving out an array's elements of
-	// other types does not change its answer. A source may then read only
-	// values of these types. Zero: every type matters.
+	// other types does not change its answer; unless Types holds
+	// ValueBool, an array of one element also answers as that element.
+	// A source may then read only values of these types (and need not
+	// tell one-element arrays from scalars). Zero: every type matters.
 	Types ValueTypes
 }
 

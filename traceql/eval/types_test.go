@@ -12,8 +12,10 @@ import (
 
 // TestAttrTypesContract holds every attribute test the compiler marks
 // with store.SpanCond.Types to that field's promise, on values of every
-// type: a value of another type answers as the empty value does, and an
-// array answers the same without its elements of other types. Readers
+// type: a value of another type answers as the empty value does, an
+// array answers the same without its elements of other types, and
+// (unless booleans are among the types) a one-element array answers as
+// its element. Readers
 // skip the other types' columns on that promise.
 func TestAttrTypesContract(t *testing.T) {
 	scalars := []model.Value{
@@ -63,6 +65,9 @@ func TestAttrTypesContract(t *testing.T) {
 				}
 				if !hasType(v, c.Types) && want != empty {
 					t.Errorf("%s: %v (no value of types %b): answer %v, the empty value's %v", q, v, c.Types, want, empty)
+				}
+				if one := model.ArrayValue(v); v.Type != model.ValueArray && !c.Types.Has(model.ValueBool) && c.Test(one, true) != want {
+					t.Errorf("%s: [%v] answers %v, %v alone %v", q, v, c.Test(one, true), v, want)
 				}
 			}
 		}
