@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,14 +100,14 @@ func (o *metricsOptions) gate(res *eval.MetricsResult) error {
 			var what string
 			switch {
 			case o.failAbove != nil && p.Value > *o.failAbove:
-				what = fmt.Sprintf("above %g (--fail-if-above)", *o.failAbove)
+				what = "above " + eval.FormatValue(*o.failAbove) + " (--fail-if-above)"
 			case o.failBelow != nil && p.Value < *o.failBelow:
-				what = fmt.Sprintf("below %g (--fail-if-below)", *o.failBelow)
+				what = "below " + eval.FormatValue(*o.failBelow) + " (--fail-if-below)"
 			default:
 				continue
 			}
 			if n == 0 {
-				first = fmt.Sprintf("%s = %g at %s, %s", eval.PromLabels(s), p.Value,
+				first = fmt.Sprintf("%s = %s at %s, %s", eval.PromLabels(s), eval.FormatValue(p.Value),
 					time.UnixMilli(p.TimestampMs).UTC().Format(time.RFC3339), what)
 			}
 			n++
@@ -199,56 +196,7 @@ func metricName(root *traceql.RootExpr) string {
 	return name
 }
 
-// maxStepColumns is the most steps the table shows one column each.
-const maxStepColumns = 8
-
 func renderMetricsTable(g *globals, res *eval.MetricsResult) error {
-	steps := map[int64]bool{}
-	for _, s := range res.Series {
-		for _, p := range s.Samples {
-			steps[p.TimestampMs] = true
-		}
-	}
-	var stamps []int64
-	for ts := range steps {
-		stamps = append(stamps, ts)
-	}
-	slices.Sort(stamps)
-	header := []string{"series"}
-	wide := len(stamps) <= maxStepColumns
-	if wide {
-		for _, ts := range stamps {
-			header = append(header, time.UnixMilli(ts).UTC().Format(time.RFC3339Nano))
-		}
-	} else {
-		header = append(header, "samples", "min", "avg", "max", "last")
-	}
-	var rows [][]string
-	for _, s := range res.Series {
-		row := []string{eval.PromLabels(s)}
-		if wide {
-			at := map[int64]float64{}
-			for _, p := range s.Samples {
-				at[p.TimestampMs] = p.Value
-			}
-			for _, ts := range stamps {
-				if v, ok := at[ts]; ok {
-					row = append(row, fmtValue(v))
-				} else {
-					row = append(row, "")
-				}
-			}
-		} else {
-			lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
-			for _, p := range s.Samples {
-				lo, hi, sum = math.Min(lo, p.Value), math.Max(hi, p.Value), sum+p.Value
-			}
-			row = append(row, strconv.Itoa(len(s.Samples)), fmtValue(lo), fmtValue(sum/float64(len(s.Samples))),
-				fmtValue(hi), fmtValue(s.Samples[len(s.Samples)-1].Value))
-		}
-		rows = append(rows, row)
-	}
+	header, rows := eval.MetricsTable(res)
 	return ui.Table(g.io.Out, g.io.OutTTY, header, rows)
 }
-
-func fmtValue(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
