@@ -27,7 +27,7 @@ type metricsOptions struct {
 }
 
 func newMetricsCmd(g *globals) *cobra.Command {
-	o := &metricsOptions{output: newOutputFlag("table", "table", "json", "prom")}
+	o := &metricsOptions{output: newOutputFlag("table", "table", "json", "prom", "openmetrics")}
 	cmd := &cobra.Command{
 		Use:   "metrics QUERY",
 		Short: "Evaluate a TraceQL metrics query into time series",
@@ -47,7 +47,12 @@ Output formats:
          a text chart of each series instead
   json   the JSON of Tempo's GET /api/metrics/query_range response
   prom   Prometheus text exposition: the last sample of each series, or every
-         sample with its timestamp (--all-steps)
+         sample with its timestamp (--all-steps); histogram_over_time is a
+         histogram (cumulative _bucket{le}, _sum, _count) for histogram_quantile
+  openmetrics
+         OpenMetrics text for promtool tsdb create-blocks-from openmetrics:
+         every sample with its timestamp, histogram_over_time as a
+         gaugehistogram with exemplars on its buckets, "# EOF" at the end
 
 Exit status:
   0    the query ran (and no sample crossed --fail-if-above/--fail-if-below)
@@ -56,7 +61,8 @@ Exit status:
 		Example: `  tracectl metrics '{ } | rate() by (resource.service.name)' --since 6h --step 5m
   tracectl metrics '{ status = error } | count_over_time()' --start 2024-05-01T00:00:00Z --end 2024-05-02T00:00:00Z
   tracectl metrics '{ span.http.route = "/api" } | quantile_over_time(duration, .5, .99)' --instant -o json
-  tracectl metrics '{ } | rate() by (resource.service.name) | topk(3)' -o prom --all-steps`,
+  tracectl metrics '{ } | rate() by (resource.service.name) | topk(3)' -o prom --all-steps
+  tracectl metrics '{ } | histogram_over_time(duration)' -o openmetrics > m.om && promtool tsdb create-blocks-from openmetrics m.om data/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := queryArg(g, args[0])
@@ -147,8 +153,10 @@ func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
 	switch {
 	case o.output.value == "json":
 		err = ui.JSON(g.io.Out, res.TempoResponse())
-	case o.output.value == "prom":
-		_, err = fmt.Fprint(g.io.Out, eval.PromText(res, metricName(root), o.allSteps))
+	case o.output.value == "prom" || o.output.value == "openmetrics":
+		err = eval.WriteExposition(g.io.Out, res, eval.ExpositionOptions{
+			Name: metricName(root), OpenMetrics: o.output.value == "openmetrics", AllSteps: o.allSteps,
+		})
 	case o.plot:
 		err = plotMetrics(g, res)
 	default:

@@ -47,6 +47,10 @@ type Series struct {
 	Labels    []model.Attribute
 	Samples   []Sample
 	Exemplars []Exemplar
+	// Sums, on the bucket series of histogram_over_time, is the sum of the
+	// values each sample counted (seconds for durations), one per sample:
+	// the _sum of -o prom's histograms. Arithmetic between series drops it.
+	Sums []float64
 }
 
 // Exemplar is a real span behind a series: its IDs, start time and value
