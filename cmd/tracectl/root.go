@@ -265,7 +265,12 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newSampleCmd(g),
 		newCompactCmd(g, nil),
 		newRetainCmd(g, nil),
+		newVersionCmd(g),
 	)
+	info := buildInfo()
+	root.Version = info.Version
+	root.Flags().Bool("version", false, "print the version, commit, Go version and block format (as tracectl version)")
+	root.SetVersionTemplate(strings.ReplaceAll(info.String(), "{{", `{{"{{"}}`))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root
 }
