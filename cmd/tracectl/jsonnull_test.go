@@ -93,6 +93,7 @@ func TestJSONNoNull(t *testing.T) {
 		{name: "blocks verify empty", args: c(eNoAllow, "blocks", "verify", "--allow-empty", "-o", "json")},
 		{name: "trace get", args: c(b, "trace", "get", traceID, "-o", "json")},
 		{name: "trace get otlp-json", args: c(b, "trace", "get", traceID, "-o", "otlp-json")},
+		{name: "trace get tempo-json", args: c(b, "trace", "get", traceID, "-o", "tempo-json")},
 		{name: "redact scan", args: c(b, "redact", "scan", "-o", "json")},
 		{name: "redact dry-run", args: c(b, "redact", "--rules", cfg("rules.yaml"), "--dry-run", "-o", "json")},
 		{name: "redact nothing", args: c(b, "redact", "--rules", cfg("none.yaml"), "--dry-run", "-o", "json")},
