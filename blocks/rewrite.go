@@ -100,7 +100,7 @@ func ReplacementID(old uuid.UUID, mark string) uuid.UUID {
 // the replacement by its derived ID, deletes the old block (or the
 // leftovers of its deletion), and does not transform a trace twice.
 func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions) (*RewriteResult, error) {
-	res := &RewriteResult{}
+	res := &RewriteResult{Rewritten: []BlockRewrite{}, Recovered: []uuid.UUID{}} // [] in JSON, never null
 	if !opts.DryRun && opts.Mark != "" {
 		if err := s.recoverRetired(ctx, opts.Mark, res); err != nil {
 			return res, err

@@ -53,7 +53,7 @@ const maxProblemsPerCheck = 5
 // write time; it also lists orphan folders. A block that cannot be read is
 // reported as a problem, not an error; the error is for listing failures.
 func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
-	var rep VerifyReport
+	rep := VerifyReport{Blocks: []BlockReport{}, Orphans: []string{}} // [] in JSON, never null
 	ids, err := s.blockDirs(ctx)
 	if err != nil {
 		return rep, err
@@ -90,7 +90,7 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 }
 
 func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
-	br := BlockReport{BlockID: m.BlockID}
+	br := BlockReport{BlockID: m.BlockID, Problems: []string{}} // [] in JSON when sound
 	b := s.block(m)
 	dataKey := b.key(dataObject)
 	if m.TenantID != s.tenant {

@@ -88,6 +88,9 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 	if res.Groups, err = readablePlan(ctx, st, metas, marks, opts); err != nil {
 		return res, err
 	}
+	if res.Groups == nil {
+		res.Groups = []Group{} // [] in JSON, never null
+	}
 	if opts.DryRun {
 		return res, nil
 	}

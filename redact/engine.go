@@ -69,7 +69,7 @@ func (e *Engine) Stats() []RuleStats {
 	out := make([]RuleStats, len(e.stats))
 	for i, s := range e.stats {
 		out[i] = s
-		out[i].Samples = append([]Sample(nil), s.Samples...)
+		out[i].Samples = append([]Sample{}, s.Samples...) // [] in JSON, never null
 	}
 	return out
 }

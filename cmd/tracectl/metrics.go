@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,7 +27,7 @@ type metricsOptions struct {
 }
 
 func newMetricsCmd(g *globals) *cobra.Command {
-	o := &metricsOptions{output: newOutputFlag("table", "table", "json", "prom")}
+	o := &metricsOptions{output: newOutputFlag("table", "table", "json", "prom", "openmetrics")}
 	cmd := &cobra.Command{
 		Use:   "metrics QUERY",
 		Short: "Evaluate a TraceQL metrics query into time series",
@@ -50,7 +47,12 @@ Output formats:
          a text chart of each series instead
   json   the JSON of Tempo's GET /api/metrics/query_range response
   prom   Prometheus text exposition: the last sample of each series, or every
-         sample with its timestamp (--all-steps)
+         sample with its timestamp (--all-steps); histogram_over_time is a
+         histogram (cumulative _bucket{le}, _sum, _count) for histogram_quantile
+  openmetrics
+         OpenMetrics text for promtool tsdb create-blocks-from openmetrics:
+         every sample with its timestamp, histogram_over_time as a
+         gaugehistogram with exemplars on its buckets, "# EOF" at the end
 
 Exit status:
   0    the query ran (and no sample crossed --fail-if-above/--fail-if-below)
@@ -59,7 +61,8 @@ Exit status:
 		Example: `  tracectl metrics '{ } | rate() by (resource.service.name)' --since 6h --step 5m
   tracectl metrics '{ status = error } | count_over_time()' --start 2024-05-01T00:00:00Z --end 2024-05-02T00:00:00Z
   tracectl metrics '{ span.http.route = "/api" } | quantile_over_time(duration, .5, .99)' --instant -o json
-  tracectl metrics '{ } | rate() by (resource.service.name) | topk(3)' -o prom --all-steps`,
+  tracectl metrics '{ } | rate() by (resource.service.name) | topk(3)' -o prom --all-steps
+  tracectl metrics '{ } | histogram_over_time(duration)' -o openmetrics > m.om && promtool tsdb create-blocks-from openmetrics m.om data/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := queryArg(g, args[0])
@@ -103,14 +106,14 @@ func (o *metricsOptions) gate(res *eval.MetricsResult) error {
 			var what string
 			switch {
 			case o.failAbove != nil && p.Value > *o.failAbove:
-				what = fmt.Sprintf("above %g (--fail-if-above)", *o.failAbove)
+				what = "above " + eval.FormatValue(*o.failAbove) + " (--fail-if-above)"
 			case o.failBelow != nil && p.Value < *o.failBelow:
-				what = fmt.Sprintf("below %g (--fail-if-below)", *o.failBelow)
+				what = "below " + eval.FormatValue(*o.failBelow) + " (--fail-if-below)"
 			default:
 				continue
 			}
 			if n == 0 {
-				first = fmt.Sprintf("%s = %g at %s, %s", eval.PromLabels(s), p.Value,
+				first = fmt.Sprintf("%s = %s at %s, %s", eval.PromLabels(s), eval.FormatValue(p.Value),
 					time.UnixMilli(p.TimestampMs).UTC().Format(time.RFC3339), what)
 			}
 			n++
@@ -150,8 +153,10 @@ func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
 	switch {
 	case o.output.value == "json":
 		err = ui.JSON(g.io.Out, res.TempoResponse())
-	case o.output.value == "prom":
-		_, err = fmt.Fprint(g.io.Out, eval.PromText(res, metricName(root), o.allSteps))
+	case o.output.value == "prom" || o.output.value == "openmetrics":
+		err = eval.WriteExposition(g.io.Out, res, eval.ExpositionOptions{
+			Name: metricName(root), OpenMetrics: o.output.value == "openmetrics", AllSteps: o.allSteps,
+		})
 	case o.plot:
 		err = plotMetrics(g, res)
 	default:
@@ -199,56 +204,7 @@ func metricName(root *traceql.RootExpr) string {
 	return name
 }
 
-// maxStepColumns is the most steps the table shows one column each.
-const maxStepColumns = 8
-
 func renderMetricsTable(g *globals, res *eval.MetricsResult) error {
-	steps := map[int64]bool{}
-	for _, s := range res.Series {
-		for _, p := range s.Samples {
-			steps[p.TimestampMs] = true
-		}
-	}
-	var stamps []int64
-	for ts := range steps {
-		stamps = append(stamps, ts)
-	}
-	slices.Sort(stamps)
-	header := []string{"series"}
-	wide := len(stamps) <= maxStepColumns
-	if wide {
-		for _, ts := range stamps {
-			header = append(header, time.UnixMilli(ts).UTC().Format(time.RFC3339Nano))
-		}
-	} else {
-		header = append(header, "samples", "min", "avg", "max", "last")
-	}
-	var rows [][]string
-	for _, s := range res.Series {
-		row := []string{eval.PromLabels(s)}
-		if wide {
-			at := map[int64]float64{}
-			for _, p := range s.Samples {
-				at[p.TimestampMs] = p.Value
-			}
-			for _, ts := range stamps {
-				if v, ok := at[ts]; ok {
-					row = append(row, fmtValue(v))
-				} else {
-					row = append(row, "")
-				}
-			}
-		} else {
-			lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
-			for _, p := range s.Samples {
-				lo, hi, sum = math.Min(lo, p.Value), math.Max(hi, p.Value), sum+p.Value
-			}
-			row = append(row, strconv.Itoa(len(s.Samples)), fmtValue(lo), fmtValue(sum/float64(len(s.Samples))),
-				fmtValue(hi), fmtValue(s.Samples[len(s.Samples)-1].Value))
-		}
-		rows = append(rows, row)
-	}
+	header, rows := eval.MetricsTable(res)
 	return ui.Table(g.io.Out, g.io.OutTTY, header, rows)
 }
-
-func fmtValue(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -35,7 +35,9 @@ const exitCodesHelp = `Exit status:
        or it left out a damaged block (named on stderr; 2 with --strict)
   2    error: bad flags or arguments, bad input, bucket or I/O failure
   130  interrupted (SIGINT, Ctrl-C)
-  143  terminated (SIGTERM)`
+  143  terminated (SIGTERM)
+A closed stdout pipe (| head has read enough) stops the command with 0 and
+no message.`
 
 // Defaults of the persistent flags.
 const (
@@ -133,6 +135,13 @@ func Main(args []string, io *ui.IO) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	// Unless SIGPIPE is notified, Go kills the process when a write to
+	// stdout or stderr (fd 1 or 2) hits a closed pipe (exit 141 under
+	// `set -o pipefail`); notified, the write fails with EPIPE instead,
+	// which runWithSignals treats as the reader having had enough.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
 	return runWithSignals(args, io, sigs)
 }
 
@@ -151,6 +160,12 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 		case <-ctx.Done():
 		}
 	}()
+	// A write to stdout failing with EPIPE (`| head` has read enough)
+	// stops the command; it then ends with success and says nothing.
+	out := ui.NewBrokenPipe(io.Out, cancel)
+	sio := *io
+	sio.Out = out
+	io = &sio
 	g := &globals{io: io}
 	root := newRootCmd(g)
 	root.SetArgs(args)
@@ -160,6 +175,9 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 	err := root.ExecuteContext(ctx)
 	if perr := g.prof.stop(); err == nil {
 		err = perr
+	}
+	if out.Broken() {
+		return exitOK
 	}
 	if e := g.emptyTenant(err != nil); e != nil {
 		err = e
@@ -265,7 +283,12 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		newSampleCmd(g),
 		newCompactCmd(g, nil),
 		newRetainCmd(g, nil),
+		newVersionCmd(g),
 	)
+	info := buildInfo()
+	root.Version = info.Version
+	root.Flags().Bool("version", false, "print the version, commit, Go version and block format (as tracectl version)")
+	root.SetVersionTemplate(strings.ReplaceAll(info.String(), "{{", `{{"{{"}}`))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	return root
 }

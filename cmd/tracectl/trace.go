@@ -20,7 +20,7 @@ type traceGetOptions struct {
 }
 
 func newTraceCmd(g *globals, runF func(*traceGetOptions) error) *cobra.Command {
-	o := &traceGetOptions{output: newOutputFlag("table", "table", "tree", "json", "otlp-json")}
+	o := &traceGetOptions{output: newOutputFlag("table", "table", "tree", "json", "tempo-json", "otlp-json")}
 	get := &cobra.Command{
 		Use:   "get TRACEID",
 		Short: "Find a trace by ID and print it",
@@ -32,8 +32,14 @@ found in several blocks are merged (duplicate spans dropped).
 Output formats:
   table      one row per span in tree order (default)
   tree       a timeline waterfall; error spans are marked with "!"
-  json       Tempo's GET /api/traces/<id> response: {"batches":[...]}
+  json       {"batches":[...]} with OTLP/JSON inside (hex IDs, numeric kind
+             and status), as pdata writes it
+  tempo-json exactly what Tempo's GET /api/traces/<id> returns for
+             Accept: application/json: {"batches":[...]} in protobuf's JSON
+             mapping (base64 IDs, SPAN_KIND_SERVER, STATUS_CODE_ERROR,
+             64-bit integers as strings), for tools written against Tempo
   otlp-json  OTLP JSON ({"resourceSpans":[...]}), which tracectl ingest reads back
+All JSON forms are read back by tracectl ingest.
 
 Exit status:
   0    the trace was found
@@ -75,6 +81,8 @@ func runTraceGet(cmd *cobra.Command, g *globals, o *traceGetOptions) error {
 		return otlp.EncodeJSON(g.io.Out, []*model.Trace{t})
 	case "json":
 		return otlp.EncodeTempoJSON(g.io.Out, t)
+	case "tempo-json":
+		return otlp.EncodeTempoAPIJSON(g.io.Out, t)
 	case "tree":
 		return traceview.Waterfall(g.io.Out, t, 60)
 	}

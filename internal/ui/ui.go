@@ -4,11 +4,14 @@ package ui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -41,7 +44,11 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // OutWidth is the width of the terminal stdout is, or 0 when it is not one.
 func (s *IO) OutWidth() int {
-	f, ok := s.Out.(*os.File)
+	out := s.Out
+	if u, ok := out.(interface{ Unwrap() io.Writer }); ok {
+		out = u.Unwrap()
+	}
+	f, ok := out.(*os.File)
 	if !ok || !s.OutTTY {
 		return 0
 	}
@@ -165,3 +172,36 @@ func Bytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// BrokenPipe wraps a command's stdout: the first write that fails with
+// EPIPE (the reader, such as head, has gone) calls stop once, so the
+// command stops its work, and Broken reports it from then on, so the
+// command can end quietly with success, as Unix tools do under
+// `set -o pipefail`. Other errors pass through untouched.
+type BrokenPipe struct {
+	w      io.Writer
+	stop   func()
+	once   sync.Once
+	broken atomic.Bool
+}
+
+// NewBrokenPipe wraps w; stop is called on the first EPIPE.
+func NewBrokenPipe(w io.Writer, stop func()) *BrokenPipe {
+	return &BrokenPipe{w: w, stop: stop}
+}
+
+// Write writes p to the wrapped writer.
+func (b *BrokenPipe) Write(p []byte) (int, error) {
+	n, err := b.w.Write(p)
+	if err != nil && errors.Is(err, syscall.EPIPE) {
+		b.broken.Store(true)
+		b.once.Do(b.stop)
+	}
+	return n, err
+}
+
+// Broken reports whether a write failed with EPIPE.
+func (b *BrokenPipe) Broken() bool { return b.broken.Load() }
+
+// Unwrap returns the wrapped writer.
+func (b *BrokenPipe) Unwrap() io.Writer { return b.w }

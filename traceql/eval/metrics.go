@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,10 @@ type Series struct {
 	Labels    []model.Attribute
 	Samples   []Sample
 	Exemplars []Exemplar
+	// Sums, on the bucket series of histogram_over_time, is the sum of the
+	// values each sample counted (seconds for durations), one per sample:
+	// the _sum of -o prom's histograms. Arithmetic between series drops it.
+	Sums []float64
 }
 
 // Exemplar is a real span behind a series: its IDs, start time and value
@@ -414,9 +419,39 @@ func labelsKey(ls []model.Attribute) string {
 	return b.String()
 }
 
-// sortSeries orders series by their labels, for deterministic output.
+// sortSeries orders series by their labels, for deterministic output
+// (compareLabels: numbers such as histogram buckets in numeric order).
 func sortSeries(ss []*Series) {
-	sort.SliceStable(ss, func(i, j int) bool { return labelsKey(ss[i].Labels) < labelsKey(ss[j].Labels) })
+	sort.SliceStable(ss, func(i, j int) bool { return compareLabels(ss[i].Labels, ss[j].Labels) < 0 })
+}
+
+// compareLabels orders label sets label by label: by key, then by value
+// type, then by value — numerically for ints and doubles (so a __bucket of
+// 2.1 comes before 17.2, and 3.3e-05 before both), as text otherwise. A set
+// that is a prefix of the other comes first.
+func compareLabels(a, b []model.Attribute) int {
+	for i := range min(len(a), len(b)) {
+		if c := strings.Compare(a[i].Key, b[i].Key); c != 0 {
+			return c
+		}
+		va, vb := a[i].Value, b[i].Value
+		if va.Type != vb.Type {
+			return cmp.Compare(va.Type, vb.Type)
+		}
+		var c int
+		switch va.Type {
+		case model.ValueInt:
+			c = cmp.Compare(va.Int, vb.Int)
+		case model.ValueDouble:
+			c = cmp.Compare(va.Double, vb.Double)
+		default:
+			c = strings.Compare(fromModel(va).String(), fromModel(vb).String())
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // scanMetrics feeds every trace of src to the pipelines' aggregators.

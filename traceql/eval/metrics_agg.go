@@ -30,7 +30,12 @@ type seriesAcc struct {
 	max    []float64
 	values [][]float64          // exact quantiles: every value, per interval
 	pow2   []map[float64]uint64 // approx quantiles and histograms: bucket → count
-	ex     [][]exemplarCand     // up to exemplarsPerInterval per interval
+	// psum, for histograms: bucket → sum of the raw integers counted
+	// (nanoseconds for durations), exact whatever the order spans come in.
+	psum []map[float64]sum128
+	// nsSums: the values summed in psum are durations (nanoseconds).
+	nsSums bool
+	ex     [][]exemplarCand // up to exemplarsPerInterval per interval
 }
 
 // exemplarsPerInterval is how many exemplars an interval of a series keeps,
@@ -77,6 +82,7 @@ func (a *aggregator) acc(labels []model.Attribute) *seriesAcc {
 		}
 	case traceql.MetricsHistogramOverTime:
 		s.pow2 = make([]map[float64]uint64, n)
+		s.psum = make([]map[float64]sum128, n)
 	}
 	if a.exemplars > 0 {
 		s.ex = make([][]exemplarCand, n)
@@ -126,9 +132,29 @@ func (a *aggregator) addTo(s *seriesAcc, slot int, x value) {
 		if s.pow2[slot] == nil {
 			s.pow2[slot] = map[float64]uint64{}
 		}
-		s.pow2[slot][pow2Bucket(x)]++
+		b := pow2Bucket(x)
+		s.pow2[slot][b]++
+		if s.psum != nil {
+			if s.psum[slot] == nil {
+				s.psum[slot] = map[float64]sum128{}
+			}
+			s.psum[slot][b] = s.psum[slot][b].add(uint64(x.i)) //nolint:gosec // bucketed values are at least 2
+			s.nsSums = x.k == kDuration
+		}
 	}
 }
+
+// sum128 is an unsigned 128-bit sum: integer sums of durations do not
+// depend on the order they are added in (float sums would), and do not
+// overflow where 64 bits would.
+type sum128 struct{ hi, lo uint64 }
+
+func (s sum128) add(v uint64) sum128 {
+	lo, carry := bits.Add64(s.lo, v, 0)
+	return sum128{hi: s.hi + carry, lo: lo}
+}
+
+func (s sum128) float() float64 { return float64(s.hi)*0x1p64 + float64(s.lo) }
 
 // pow2Bucket is Tempo's histogram bucket of an integer or duration of at
 // least 2 (see approxValue): the next power of two at or above the raw
@@ -158,7 +184,7 @@ func (a *aggregator) series() []*Series {
 			}
 			continue
 		case traceql.MetricsHistogramOverTime:
-			out = append(out, a.histogramSeries(s, base)...)
+			out = append(out, a.histogramSeries(s, base, a.exemplarsOf(s))...)
 			continue
 		}
 		if len(base) == 0 {
@@ -315,10 +341,18 @@ func log2Quantile(buckets map[float64]uint64, q float64) float64 {
 	return bounds[len(bounds)-1]
 }
 
-func (a *aggregator) histogramSeries(s *seriesAcc, base []model.Attribute) []*Series {
+// histogramSeries renders a group's buckets, one series each with the
+// count of every interval, the sum of the values counted (Sums, seconds for
+// durations) and the group's exemplars that fall in the bucket.
+func (a *aggregator) histogramSeries(s *seriesAcc, base []model.Attribute, ex []Exemplar) []*Series {
 	byBucket := map[float64]*Series{}
 	var bounds []float64
+	unit := 1.0
+	if s.nsSums {
+		unit = 1e9
+	}
 	for i := 0; i < a.iv.n; i++ {
+		// Map order varies: samples are appended per interval, in time order.
 		for b, c := range s.pow2[i] {
 			sr, ok := byBucket[b]
 			if !ok {
@@ -328,12 +362,19 @@ func (a *aggregator) histogramSeries(s *seriesAcc, base []model.Attribute) []*Se
 				bounds = append(bounds, b)
 			}
 			sr.Samples = append(sr.Samples, Sample{TimestampMs: a.iv.timestampMs(i), Value: float64(c)})
+			sr.Sums = append(sr.Sums, s.psum[i][b].float()/unit)
 		}
 	}
 	sort.Float64s(bounds)
 	out := make([]*Series, 0, len(bounds))
 	for _, b := range bounds {
 		out = append(out, byBucket[b])
+	}
+	for _, e := range ex {
+		// The bucket of a value is the least bound at or above it.
+		if i := sort.SearchFloat64s(bounds, e.Value); i < len(bounds) {
+			out[i].Exemplars = append(out[i].Exemplars, e)
+		}
 	}
 	return out
 }
@@ -350,14 +391,14 @@ func applySecondStage(op *traceql.SecondStageOp, in []*Series) ([]*Series, error
 	}
 	var out []*Series
 	for _, s := range in {
-		var keep []Sample
-		for _, p := range s.Samples {
+		ns := &Series{Labels: s.Labels, Exemplars: s.Exemplars}
+		for i, p := range s.Samples {
 			if compare(op.Op, floatV(p.Value), floatV(limit)) {
-				keep = append(keep, p)
+				ns.keep(s, i)
 			}
 		}
-		if len(keep) > 0 {
-			out = append(out, &Series{Labels: s.Labels, Samples: keep, Exemplars: s.Exemplars})
+		if len(ns.Samples) > 0 {
+			out = append(out, ns)
 		}
 	}
 	return out, nil
@@ -417,15 +458,23 @@ func rankPerTimestamp(in []*Series, k int, top bool) []*Series {
 	}
 	var out []*Series
 	for i, s := range in {
-		var keep []Sample
-		for _, p := range s.Samples {
+		ns := &Series{Labels: s.Labels, Exemplars: s.Exemplars}
+		for j, p := range s.Samples {
 			if kept[i][p.TimestampMs] {
-				keep = append(keep, p)
+				ns.keep(s, j)
 			}
 		}
-		if len(keep) > 0 {
-			out = append(out, &Series{Labels: s.Labels, Samples: keep, Exemplars: s.Exemplars})
+		if len(ns.Samples) > 0 {
+			out = append(out, ns)
 		}
 	}
 	return out
+}
+
+// keep appends sample i of from (and its sum, when from has sums).
+func (s *Series) keep(from *Series, i int) {
+	s.Samples = append(s.Samples, from.Samples[i])
+	if from.Sums != nil {
+		s.Sums = append(s.Sums, from.Sums[i])
+	}
 }

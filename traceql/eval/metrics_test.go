@@ -569,3 +569,43 @@ func TestPromTextEscaping(t *testing.T) {
 		t.Errorf("all steps:\n got %q\nwant %q", got, wantAll)
 	}
 }
+
+// TestMetricsHistogramBucketOrder: histogram_over_time's buckets (and any
+// numeric label) come in numeric order within a group, not as text
+// ("1.07, 17.2, 2.1, 3.3e-05" was the order before).
+func TestMetricsHistogramBucketOrder(t *testing.T) {
+	src, _, start, end := metricsFixture(t)
+	for _, q := range []string{
+		`{ } | histogram_over_time(duration)`,
+		`{ } | histogram_over_time(duration) by (resource.service.name)`,
+	} {
+		res, err := eval.Metrics(context.Background(), src, q, eval.MetricsOptions{Start: start, End: end, Instant: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Series) < 5 {
+			t.Fatalf("%s: %d series, want several buckets", q, len(res.Series))
+		}
+		prevGroup, prev := "", math.Inf(-1)
+		for _, s := range res.Series {
+			group, bucket := "", math.NaN()
+			for _, l := range s.Labels {
+				if l.Key == "__bucket" {
+					bucket = l.Value.Double
+				} else {
+					group += l.Key + "=" + l.Value.AsString() + ","
+				}
+			}
+			if group != prevGroup {
+				if group < prevGroup {
+					t.Errorf("%s: group %s after %s", q, group, prevGroup)
+				}
+				prevGroup, prev = group, math.Inf(-1)
+			}
+			if !(bucket > prev) {
+				t.Errorf("%s: %s: bucket %g after %g", q, group, bucket, prev)
+			}
+			prev = bucket
+		}
+	}
+}
