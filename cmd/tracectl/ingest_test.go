@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,5 +84,29 @@ func TestIngestSkippedFiles(t *testing.T) {
 				t.Errorf("%d blocks in the bucket, want %d:\n%s", n, tc.blocks, out)
 			}
 		})
+	}
+}
+
+// TestIngestUntimedZipkinSpan: a Zipkin span that nothing in its file
+// places in time is bad input (exit 2, nothing written), never a span at
+// 1970; --skip-bad drops its file and ingests the rest (exit 0).
+func TestIngestUntimedZipkinSpan(t *testing.T) {
+	dir := t.TempDir()
+	lonely := filepath.Join(dir, "lonely.json")
+	if err := os.WriteFile(lonely, []byte(`[{"traceId":"0b01","id":"b2","parentId":"ff","name":"orphan","localEndpoint":{"serviceName":"api"}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
+	bucket := "file://" + t.TempDir()
+	code, _, stderr := run(t, "--bucket", bucket, "ingest", yelp, lonely)
+	if code != exitError || !strings.Contains(stderr, "lonely.json:1:2: $[0].timestamp: missing") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, out, _ := run(t, "--bucket", bucket, "blocks", "ls"); strings.Count(out, "\n") > 1 {
+		t.Fatalf("blocks written:\n%s", out)
+	}
+	code, _, stderr = run(t, "--bucket", bucket, "ingest", "--skip-bad", yelp, lonely)
+	if code != exitOK || !strings.Contains(stderr, "ingest: skipped bad file: "+lonely+":1:2: $[0].timestamp") {
+		t.Fatalf("--skip-bad: exit %d, stderr:\n%s", code, stderr)
 	}
 }
