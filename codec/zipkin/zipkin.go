@@ -183,7 +183,9 @@ func (d *decoder) span(raw json.RawMessage, start int64, path string) error {
 			d.times.add(key, svc, s.StartTimeUnixNano, s.EndTimeUnixNano)
 		})
 	}
-	if d.chunk.spans >= chunkSize {
+	// Spans carried over, waiting to be placed, do not count: a file with
+	// more of them than a chunk holds would otherwise flush at every span.
+	if d.chunk.spans-len(d.pending) >= chunkSize {
 		return d.flush(false)
 	}
 	return nil

@@ -612,3 +612,38 @@ func TestV2Links(t *testing.T) {
 		t.Error("otlp.link.0 kept as an attribute")
 	}
 }
+
+// Many spans waiting for a span far later in the file neither make every
+// later span flush a batch nor get lost: 3,000 pieces come before the
+// spans that place them.
+func TestManyMissingTimestamps(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	const n = 3000
+	for i := range n {
+		fmt.Fprintf(&b, `{"traceId":"00000000000000aa","id":"%016x","localEndpoint":{"serviceName":"a"}},`, i+1)
+	}
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"traceId":"00000000000000aa","id":"%016x","kind":"SERVER","timestamp":%d,"duration":2,"localEndpoint":{"serviceName":"a"}}`, i+1, 5000+i)
+	}
+	b.WriteString("]")
+	bs, err := codectest.DecodeString(DecodeV2, b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) > 2*n/chunkSize+1 {
+		t.Errorf("%d batches for %d spans", len(bs), 2*n)
+	}
+	all := codectest.AllSpans(bs)
+	if len(all) != 2*n {
+		t.Fatalf("%d spans, want %d", len(all), 2*n)
+	}
+	for _, r := range all {
+		if r.Span.StartTimeUnixNano < 5000_000 {
+			t.Fatalf("span %s %s at %d", r.Span.SpanID, r.Span.Kind, r.Span.StartTimeUnixNano)
+		}
+	}
+}
