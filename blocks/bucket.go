@@ -83,7 +83,12 @@ func openBucket(ctx context.Context, rawURL string, create bool) (*blob.Bucket, 
 		u.RawQuery = q.Encode()
 		rawURL = u.String()
 	}
-	b, err := blob.OpenBucket(ctx, rawURL)
+	var b *blob.Bucket
+	if u.Scheme == "gs" {
+		b, err = openGCS(ctx, u)
+	} else {
+		b, err = blob.OpenBucket(ctx, rawURL)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %q: %w", rawURL, err)
 	}

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/google/uuid"
 	"gocloud.dev/blob"
@@ -25,7 +29,10 @@ func (s *Store) DeleteBlock(ctx context.Context, id uuid.UUID) error {
 			errs = append(errs, fmt.Errorf("delete %s: %w", obj.Key, err))
 		}
 	})
-	return errors.Join(append(errs, err)...)
+	if err = errors.Join(append(errs, err)...); err == nil {
+		s.removeLocalFolder(id)
+	}
+	return err
 }
 
 // DeleteCompactedBlock removes a block retired by MarkCompacted, in the
@@ -55,5 +62,39 @@ func (s *Store) DeleteCompactedBlock(ctx context.Context, id uuid.UUID) error {
 			return fmt.Errorf("delete %s: %w", k, err)
 		}
 	}
+	s.removeLocalFolder(id)
 	return nil
 }
+
+// removeLocalFolder removes the directory of a deleted block on a file://
+// bucket. gocloud's fileblob deletes an object and its attributes sidecar
+// (<object>.attrs) but not the directories it made for them, and never an
+// .attrs file whose object is already gone (a write or delete cut short
+// between the two files): its listings skip .attrs files, so nothing else
+// would. Such orphan sidecars are removed, then the directory if it is
+// empty; anything else in it is left alone. Failures are ignored: the
+// block is deleted either way.
+func (s *Store) removeLocalFolder(id uuid.UUID) {
+	tenantDir := s.localTenantDir()
+	if tenantDir == "" {
+		return
+	}
+	dir := filepath.Join(tenantDir, id.String())
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		obj, ok := strings.CutSuffix(e.Name(), attrsSuffix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(dir, obj)); errors.Is(err, fs.ErrNotExist) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	_ = os.Remove(dir) // fails unless empty
+}
+
+// attrsSuffix ends the name of fileblob's attributes sidecar of an object.
+const attrsSuffix = ".attrs"

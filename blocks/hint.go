@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 
@@ -48,6 +49,8 @@ func BucketHint(rawURL string, err error) string {
 		}
 	case "gs":
 		switch {
+		case errors.Is(err, ErrNoCredentials):
+			return gcsCredentialsHint(name)
 		// A missing object reads as "object doesn't exist"; any other
 		// NotFound (an upload's 404, a listing) is the bucket's.
 		case missing || code == gcerrors.NotFound && !strings.Contains(msg, "object doesn't exist"):
@@ -56,6 +59,11 @@ func BucketHint(rawURL string, err error) string {
 			return "bucket " + name + ": credentials rejected or missing; check GOOGLE_APPLICATION_CREDENTIALS (Application Default Credentials, `gcloud auth application-default login`) or STORAGE_EMULATOR_HOST for an emulator"
 		}
 	case "azblob":
+		if strings.Contains(msg, "AccountName is required") || strings.Contains(msg, "DefaultAzureCredential") {
+			if h := azureCredentialsHint(name, msg); h != "" {
+				return h
+			}
+		}
 		switch {
 		case missing:
 			return "container " + name + " does not exist: create it first (tracectl does not create containers), or check the container name and AZURE_STORAGE_ACCOUNT"

@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -271,5 +274,81 @@ func TestBadFile(t *testing.T) {
 	}
 	if res.SpansRead != 1 || res.Duplicates != 0 {
 		t.Fatalf("spans read %d, duplicates %d; the bad file's span must not count", res.SpansRead, res.Duplicates)
+	}
+}
+
+// TestSkipBadMidway: a file that fails after yielding spans — held in
+// memory or already spilled to sorted runs — is dropped whole with
+// SkipBad, even where it shares a trace with a good file, and blocks
+// already in the bucket stay exactly as they were.
+func TestSkipBadMidway(t *testing.T) {
+	dir := t.TempDir()
+	line := func(trace string, i int, name string) string {
+		return fmt.Sprintf(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"%s","spanId":"%016x","name":"%s","startTimeUnixNano":"1000","endTimeUnixNano":"2000"}]}]}]}`, trace, i+1, name)
+	}
+	const shared = "0102030405060708090a0b0c0d0e0f10"
+	write := func(name string, lines []string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var badLines []string
+	for i := 0; i < 400; i++ {
+		badLines = append(badLines, line(shared, 1000+i, "from-bad-file"))
+	}
+	bad := write("bad.jsonl", append(badLines, `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}`))
+	good := write("good.jsonl", []string{line(shared, 1, "good"), line("ff02030405060708090a0b0c0d0e0f10", 2, "good")})
+	old := write("old.jsonl", []string{line(shared, 500, "stored-before")})
+
+	for _, tc := range []struct {
+		name   string
+		budget int64
+		paths  []string
+	}{
+		{"in memory, bad first", 0, []string{bad, good}},
+		{"in memory, bad last", 0, []string{good, bad}},
+		{"spilled, bad first", 4 << 10, []string{bad, good}},
+		{"spilled, bad last", 4 << 10, []string{good, bad}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := memStore(t)
+			before, err := Run(context.Background(), st, []string{old}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(context.Background(), st, tc.paths, Options{SkipBad: true, MemoryBudget: tc.budget, TempDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.budget > 0 && res.Runs == 0 {
+				t.Fatal("nothing was spilled; the test does not cover spilled runs")
+			}
+			if len(res.Bad) != 1 || res.Bad[0].File != bad || res.Files != 1 || res.Spans != 2 || res.SpansRead != 2 {
+				t.Fatalf("result: bad %v, files %d, spans %d, read %d", res.Bad, res.Files, res.Spans, res.SpansRead)
+			}
+			names := map[string]int{}
+			for _, tr := range readAll(t, st) {
+				tr.Spans(func(r model.SpanRef) bool { names[r.Span.Name]++; return true })
+			}
+			if want := map[string]int{"good": 2, "stored-before": 1}; !maps.Equal(names, want) {
+				t.Fatalf("spans stored by name: %v, want %v", names, want)
+			}
+			// The earlier block is untouched: same ID, same meta.
+			metas, err := st.Blocks(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, m := range metas {
+				if m.BlockID == before.Blocks[0].BlockID {
+					found = m.TotalObjects == before.Blocks[0].TotalObjects && m.Size == before.Blocks[0].Size
+				}
+			}
+			if !found || len(metas) != 2 {
+				t.Fatalf("blocks after: %d (earlier block kept unchanged: %v)", len(metas), found)
+			}
+		})
 	}
 }

@@ -41,6 +41,9 @@ vParquet4 blocks. The format is detected per file (--format forces one);
 
 Nothing is written until every input has been read, so a bad file leaves
 the bucket untouched (with --skip-bad it is reported and skipped whole).
+Files in a directory that are not trace files (CSV, READMEs, Jaeger
+Thrift) are skipped and listed on stderr, and the exit status is 1 —
+the rest is ingested; --skip-bad accepts skipped files (exit 0).
 Spans repeated in the input (same trace, span ID and kind) are stored once.
 Traces are sorted by ID and cut into blocks of at most --max-block-bytes
 (estimated encoded size) and --max-block-traces.
@@ -70,7 +73,7 @@ rules and key skips them.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "", "force the input format (otlp-json, otlp-proto, jaeger-json, zipkin-v1, zipkin-v2)")
-	f.BoolVar(&o.skipBad, "skip-bad", false, "skip files that fail to decode and report them, instead of stopping")
+	f.BoolVar(&o.skipBad, "skip-bad", false, "skip files that fail to decode (whole) and files that are not trace files, report them and exit 0")
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", ingest.DefaultMaxBlockBytes, "cut blocks at this estimated encoded size (bytes, or with a unit: 256MiB)")
 	f.IntVar(&o.maxBlockTraces, "max-block-traces", 0, "cut blocks at this many traces (0: no limit)")
 	byteSizeVar(f, &o.maxInputBytes, "max-input-bytes", input.DefaultMaxInputBytes, "largest input file once decompressed; a compressed file may also not expand more than 200 times past 64MiB (each a clear error for that file)")
@@ -130,11 +133,17 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 				s.Rule, s.Spans, s.Resources+s.Scopes, s.Deleted, s.Hashed, s.Masked)
 		}
 	}
+	for _, sk := range res.Skipped {
+		fmt.Fprintf(g.io.Err, "ingest: skipped %s: %v\n", sk.File, sk.Err)
+	}
 	for _, b := range res.Bad {
-		fmt.Fprintf(g.io.Err, "skipped bad file: %v\n", b.Err)
+		fmt.Fprintf(g.io.Err, "ingest: skipped bad file: %v\n", b.Err)
 	}
 	if o.output.value == "json" {
-		return ui.JSON(g.io.Out, ingestJSON(res, time.Since(start)))
+		if err := ui.JSON(g.io.Out, ingestJSON(res, time.Since(start))); err != nil {
+			return err
+		}
+		return skippedError(res, o.skipBad)
 	}
 	rows := make([][]string, 0, len(res.Blocks))
 	for _, m := range res.Blocks {
@@ -143,9 +152,38 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	if err := ui.Table(g.io.Out, g.io.OutTTY, []string{"block id", "traces", "start", "end", "size"}, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.io.Err, "ingested %d files: %d traces, %d spans (%d duplicates dropped) into %d blocks in %s\n",
-		res.Files, res.Traces, res.Spans, res.Duplicates, len(res.Blocks), time.Since(start).Round(time.Millisecond))
-	return nil
+	fmt.Fprintf(g.io.Err, "ingested %d files: %d traces, %d spans (%d duplicates dropped) into %d blocks in %s%s\n",
+		res.Files, res.Traces, res.Spans, res.Duplicates, len(res.Blocks), time.Since(start).Round(time.Millisecond),
+		skippedSummary(res, o.skipBad))
+	return skippedError(res, o.skipBad)
+}
+
+// skippedSummary ends the summary line with the files left out, if any.
+func skippedSummary(res *ingest.Result, skipBad bool) string {
+	n := len(res.Skipped) + len(res.Bad)
+	switch {
+	case n == 0:
+		return ""
+	case skipBad:
+		return fmt.Sprintf("; %d files skipped (--skip-bad)", n)
+	}
+	return fmt.Sprintf("; %d files skipped", n)
+}
+
+// skippedError makes an ingest that left files out exit 1, unless
+// --skip-bad accepted that: a cron job pointed at the wrong folder (or
+// at files in a format tracectl cannot read) must not pass in silence.
+func skippedError(res *ingest.Result, skipBad bool) error {
+	n := len(res.Skipped) + len(res.Bad)
+	if n == 0 || skipBad {
+		return nil
+	}
+	done := "the others were ingested"
+	if res.Files == 0 {
+		done = "nothing was ingested"
+	}
+	return &checkFailedError{msg: fmt.Sprintf("tracectl: %d of %d files skipped (named above), %s; --skip-bad accepts skipped files",
+		n, n+res.Files, done)}
 }
 
 type ingestReport struct {

@@ -219,15 +219,21 @@ const sdkRule = "\n-------------------------------------------------------------
 // condenseError shortens an Azure SDK error dump (request, status, error
 // code, then the response body as XML) to one line: the request, the
 // status and the code.
+//
+// A DefaultAzureCredential error (one indented line per credential tried,
+// each with its own HTTP dump) keeps the credentials' lines and statuses.
 func condenseError(msg string) string {
-	if !strings.Contains(msg, sdkRule) {
+	azIdentity := strings.Contains(msg, "DefaultAzureCredential") && strings.Contains(msg, "\n\t")
+	if !strings.Contains(msg, sdkRule) && !azIdentity {
 		return msg
 	}
 	lines := strings.Split(msg, "\n")
 	parts := []string{lines[0]}
 	for _, l := range lines[1:] {
-		if strings.HasPrefix(l, "RESPONSE ") || strings.HasPrefix(l, "ERROR CODE: ") {
-			parts = append(parts, strings.TrimSpace(l))
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "RESPONSE ") || strings.HasPrefix(t, "ERROR CODE: ") ||
+			azIdentity && strings.HasPrefix(l, "\t") && !strings.HasPrefix(l, "\t\t") {
+			parts = append(parts, t)
 		}
 	}
 	return strings.Join(parts, "; ")

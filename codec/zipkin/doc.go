@@ -21,8 +21,10 @@
 //     decimal instead of failing the span;
 //   - otel.status_code "OK"/"ERROR" (the OpenTelemetry Zipkin mapping) sets
 //     the status, which the translators only do for other spellings;
-//   - v1 spans without any timestamp start at the Unix epoch (end =
-//     duration), as v2 ones do, instead of at the wall clock;
+//   - spans without a timestamp (v1 without annotations, v2) are not put at
+//     the Unix epoch (v2) or the wall clock (v1): they take their time from
+//     their annotations, another span with their ID, or their parent, as
+//     Zipkin does, or are an error (times.go);
 //   - v2 attributes are sorted by key: the translator fills them from Go
 //     maps in random order.
 package zipkin

@@ -96,8 +96,8 @@ func v1Span(raw json.RawMessage) ([]model.ResourceSpans, error) {
 	}
 	rss := otlp.AppendNonEmpty(nil, td)
 	// With no timestamp anywhere the translator uses the wall clock; use
-	// the Unix epoch plus the duration instead, as its v2 twin does, so
-	// decoding is repeatable.
+	// the Unix epoch plus the duration instead, as its v2 twin does: the
+	// decoder then places the span from other spans (times.go) or fails.
 	for i := range rss {
 		for j := range rss[i].ScopeSpans {
 			for k := range rss[i].ScopeSpans[j].Spans {

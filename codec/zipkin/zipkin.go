@@ -39,6 +39,12 @@ type decoder struct {
 	emit    codec.EmitFunc
 	convert spanFunc
 	chunk   grouper
+
+	// times holds the start and end of the spans placed so far; pending
+	// lists the spans of the current chunk without a start time (see
+	// times.go).
+	times   timeIndex
+	pending []pendingSpan
 }
 
 func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) error {
@@ -46,7 +52,7 @@ func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) err
 	if err := d.run(); err != nil {
 		return err
 	}
-	return d.flush()
+	return d.finish()
 }
 
 func (d *decoder) run() error {
@@ -163,20 +169,118 @@ func (d *decoder) span(raw json.RawMessage, start int64, path string) error {
 		return d.ValueErr(err, start, path)
 	}
 	for i := range rss {
-		d.chunk.add(&rss[i])
+		rs := &rss[i]
+		svc := serviceHash(&rs.Resource)
+		d.chunk.add(rs, func(ri, si, k int, s *model.Span) {
+			key := spanKey{s.TraceID, s.SpanID}
+			if untimed(s) && !fromEvents(s) {
+				p := pendingSpan{key: key, parent: s.ParentSpanID, svc: svc,
+					duration: s.EndTimeUnixNano - s.StartTimeUnixNano, ri: ri, si: si, k: k}
+				p.err = d.ErrAt(start, path+".timestamp", errNoTime(&p))
+				d.pending = append(d.pending, p)
+				return
+			}
+			d.times.add(key, svc, s.StartTimeUnixNano, s.EndTimeUnixNano)
+		})
 	}
-	if d.chunk.spans >= chunkSize {
-		return d.flush()
+	// Spans carried over, waiting to be placed, do not count: a file with
+	// more of them than a chunk holds would otherwise flush at every span.
+	if d.chunk.spans-len(d.pending) >= chunkSize {
+		return d.flush(false)
 	}
 	return nil
 }
 
-func (d *decoder) flush() error {
+// finish places the last pending spans and emits the last chunk.
+func (d *decoder) finish() error { return d.flush(true) }
+
+// flush emits the current chunk. Its spans without a start time are placed
+// first (see times.go); those that cannot be placed yet are an error at the
+// end of the input, and otherwise carried over to the next chunk (ahead of
+// the spans that follow them in the input), for a span read later may
+// place them.
+func (d *decoder) flush(final bool) error {
+	carry, err := d.place(final)
+	if err != nil {
+		return err
+	}
 	b := d.chunk.take()
+	if len(carry) > 0 {
+		b = d.carryOver(b, carry)
+	}
 	if len(b) == 0 {
 		return nil
 	}
 	return d.emit(b)
+}
+
+// place gives the chunk's pending spans a time where the spans seen so far
+// allow, and returns the others (or, when final, the first one's error).
+func (d *decoder) place(final bool) ([]pendingSpan, error) {
+	for progress := true; progress && len(d.pending) > 0; {
+		progress = false
+		left := d.pending[:0]
+		for _, p := range d.pending {
+			start, end, ok := d.times.resolve(&p)
+			if !ok {
+				left = append(left, p)
+				continue
+			}
+			s := &d.chunk.out[p.ri].ScopeSpans[p.si].Spans[p.k]
+			s.StartTimeUnixNano, s.EndTimeUnixNano = start, end
+			d.times.add(p.key, p.svc, start, end)
+			progress = true
+		}
+		d.pending = left
+	}
+	if len(d.pending) == 0 {
+		return nil, nil
+	}
+	if final {
+		return nil, d.pending[0].err
+	}
+	carry := d.pending
+	d.pending = nil
+	return carry, nil
+}
+
+// carryOver takes the carried spans out of batch b (dropping scopes and
+// resources left empty) and adds them to the next chunk as pending again.
+func (d *decoder) carryOver(b codec.Batch, carry []pendingSpan) codec.Batch {
+	type loc struct{ ri, si, k int }
+	out := make(map[loc]bool, len(carry))
+	for _, p := range carry {
+		out[loc{p.ri, p.si, p.k}] = true
+	}
+	for _, p := range carry {
+		rs := &b[p.ri]
+		one := model.ResourceSpans{Resource: rs.Resource, ScopeSpans: []model.ScopeSpans{{
+			Scope: rs.ScopeSpans[p.si].Scope, Spans: []model.Span{rs.ScopeSpans[p.si].Spans[p.k]}}}}
+		d.chunk.add(&one, func(ri, si, k int, _ *model.Span) {
+			p.ri, p.si, p.k = ri, si, k
+			d.pending = append(d.pending, p)
+		})
+	}
+	kept := b[:0]
+	for ri := range b {
+		rs := b[ri]
+		scopes := rs.ScopeSpans[:0]
+		for si, ss := range rs.ScopeSpans {
+			spans := ss.Spans[:0]
+			for k, s := range ss.Spans {
+				if !out[loc{ri, si, k}] {
+					spans = append(spans, s)
+				}
+			}
+			if ss.Spans = spans; len(spans) > 0 {
+				scopes = append(scopes, ss)
+			}
+		}
+		if rs.ScopeSpans = scopes; len(scopes) > 0 {
+			kept = append(kept, rs)
+		}
+	}
+	return kept
 }
 
 // grouper merges single-span resource spans into one Batch, keeping the
@@ -188,7 +292,9 @@ type grouper struct {
 	spans  int
 }
 
-func (g *grouper) add(rs *model.ResourceSpans) {
+// add appends the spans of rs, calling at (if not nil) with the position
+// of each span in the chunk and the span there.
+func (g *grouper) add(rs *model.ResourceSpans, at func(ri, si, k int, s *model.Span)) {
 	if g.res == nil {
 		g.res = map[string]int{}
 	}
@@ -209,8 +315,14 @@ func (g *grouper) add(rs *model.ResourceSpans) {
 			g.scopes[ri][sk] = si
 			dst.ScopeSpans = append(dst.ScopeSpans, model.ScopeSpans{Scope: ss.Scope})
 		}
+		first := len(dst.ScopeSpans[si].Spans)
 		dst.ScopeSpans[si].Spans = append(dst.ScopeSpans[si].Spans, ss.Spans...)
 		g.spans += len(ss.Spans)
+		if at != nil {
+			for k := first; k < len(dst.ScopeSpans[si].Spans); k++ {
+				at(ri, si, k, &dst.ScopeSpans[si].Spans[k])
+			}
+		}
 	}
 }
 

@@ -3,10 +3,13 @@ package zipkin
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/internal/codectest"
@@ -224,26 +227,180 @@ func TestV1SharedRPCSpan(t *testing.T) {
 	}
 }
 
-func TestV1NoTimestamps(t *testing.T) {
-	// zipkin_v2_notimestamp.json: start and end come from sr/ss.
-	bs, err := codectest.DecodeFixture(t, "opentelemetry-collector/zipkin_v2_notimestamp.json", DecodeV1)
+// TestMissingTimestamps: a span without "timestamp" takes its time from
+// its annotations, from another span with its ID (a piece of it, or the
+// other side of a shared span), or from its parent, as Zipkin does; a span
+// none of these place is an error naming file, line:col and JSON path,
+// never a span at 1970.
+func TestMissingTimestamps(t *testing.T) {
+	const (
+		tr   = `"traceId":"00000000000000aa"`
+		svcA = `"localEndpoint":{"serviceName":"a"}`
+		svcB = `"localEndpoint":{"serviceName":"b"}`
+	)
+	// times lists start..end (µs) per span, by span ID and kind.
+	type times map[string][2]uint64
+	tests := []struct {
+		name    string
+		dec     codec.Decoder
+		in      string
+		want    times
+		wantErr string
+	}{
+		{name: "v2 piece before its timed piece", dec: DecodeV2,
+			in: `[{` + tr + `,"id":"1","name":"x",` + svcA + `},
+			      {` + tr + `,"id":"1","kind":"SERVER","timestamp":5000,"duration":30,` + svcA + `}]`,
+			want: times{"0000000000000001/unspecified": {5000, 5030}, "0000000000000001/server": {5000, 5030}}},
+		{name: "v2 keeps its own duration", dec: DecodeV2,
+			in: `[{` + tr + `,"id":"1","kind":"SERVER","timestamp":5000,"duration":30,` + svcA + `},
+			      {` + tr + `,"id":"1","duration":7,` + svcA + `}]`,
+			want: times{"0000000000000001/server": {5000, 5030}, "0000000000000001/unspecified": {5000, 5007}}},
+		{name: "v2 same service first", dec: DecodeV2,
+			in: `[{` + tr + `,"id":"1","kind":"CLIENT","timestamp":4000,"duration":90,` + svcA + `},
+			      {` + tr + `,"id":"1","kind":"SERVER","shared":true,"timestamp":4010,"duration":50,` + svcB + `},
+			      {` + tr + `,"id":"1",` + svcB + `}]`,
+			want: times{"0000000000000001/client": {4000, 4090}, "0000000000000001/server": {4010, 4060}, "0000000000000001/unspecified": {4010, 4060}}},
+		{name: "v2 other side of a shared span", dec: DecodeV2,
+			in: `[{` + tr + `,"id":"1","kind":"SERVER","shared":true,` + svcB + `},
+			      {` + tr + `,"id":"1","kind":"CLIENT","timestamp":4000,"duration":90,` + svcA + `}]`,
+			want: times{"0000000000000001/server": {4000, 4090}, "0000000000000001/client": {4000, 4090}}},
+		{name: "v2 parent, chained", dec: DecodeV2,
+			in: `[{` + tr + `,"id":"3","parentId":"2","duration":4,` + svcA + `},
+			      {` + tr + `,"id":"2","parentId":"1",` + svcA + `},
+			      {` + tr + `,"id":"1","timestamp":9000,"duration":100,` + svcA + `}]`,
+			want: times{"0000000000000003/unspecified": {9000, 9004}, "0000000000000002/unspecified": {9000, 9000}, "0000000000000001/unspecified": {9000, 9100}}},
+		{name: "v2 annotations", dec: DecodeV2,
+			in:   `{` + tr + `,"id":"1",` + svcA + `,"annotations":[{"timestamp":7000,"value":"b"},{"timestamp":6000,"value":"a"}]}`,
+			want: times{"0000000000000001/unspecified": {6000, 7000}}},
+		{name: "v2 annotation and duration", dec: DecodeV2,
+			in:   `{` + tr + `,"id":"1","duration":50,` + svcA + `,"annotations":[{"timestamp":6000,"value":"a"}]}`,
+			want: times{"0000000000000001/unspecified": {6000, 6050}}},
+		{name: "v2 nothing to go by", dec: DecodeV2,
+			in:      "[\n{" + tr + `,"id":"1","timestamp":1000,` + svcA + "},\n  {" + tr + `,"id":"2","parentId":"9",` + svcA + "}]",
+			wantErr: "in.json:3:3: $[1].timestamp: missing, no annotation has a time, and no span of this file with ID 0000000000000002 or its parent 0000000000000009 has one"},
+		{name: "v2 root with nothing to go by", dec: DecodeV2,
+			in:      `{` + tr + `,"id":"1",` + svcA + `}`,
+			wantErr: "in.json:1:1: $.timestamp: missing, no annotation has a time, and no span of this file with ID 0000000000000001 has one: cannot tell when the span ran"},
+		{name: "v1 cs/cr and sr/ss", dec: DecodeV1,
+			in: `[{` + tr + `,"id":"0000000000000001","annotations":[{"timestamp":100,"value":"cs","endpoint":{"serviceName":"a"}},{"timestamp":190,"value":"cr","endpoint":{"serviceName":"a"}}]},
+			      {` + tr + `,"id":"0000000000000002","annotations":[{"timestamp":110,"value":"sr","endpoint":{"serviceName":"b"}},{"timestamp":150,"value":"ss","endpoint":{"serviceName":"b"}}]}]`,
+			want: times{"0000000000000001/client": {100, 190}, "0000000000000002/server": {110, 150}}},
+		{name: "v1 binary annotations only, parent", dec: DecodeV1,
+			in: `[{` + tr + `,"id":"0000000000000001","timestamp":3000,"duration":80,"annotations":[{"timestamp":3000,"value":"sr","endpoint":{"serviceName":"a"}}]},
+			      {` + tr + `,"id":"0000000000000002","parentId":"0000000000000001","duration":15,"binaryAnnotations":[{"key":"lc","value":"jdbc","endpoint":{"serviceName":"a"}}]}]`,
+			want: times{"0000000000000001/server": {3000, 3080}, "0000000000000002/unspecified": {3000, 3015}}},
+		{name: "v1 nothing to go by", dec: DecodeV1,
+			in:      `[{` + tr + `,"id":"0000000000000002","duration":7}]`,
+			wantErr: "in.json:1:2: $[0].timestamp: missing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bs, err := codectest.DecodeString(tc.dec, tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v\nwant %s...", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := times{}
+			for _, r := range codectest.AllSpans(bs) {
+				got[r.Span.SpanID.String()+"/"+r.Span.Kind.String()] = [2]uint64{r.Span.StartTimeUnixNano / 1000, r.Span.EndTimeUnixNano / 1000}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("times (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMissingTimestampFixtures: real files with spans without a timestamp.
+// SmartThings' trace has 84 pieces of server spans that carry only a name
+// and an endpoint; each takes the time of its server span, so the trace
+// spans 2018 only, not 1970 to 2018. The Collector's v1 files take the
+// time from sr/ss annotations.
+func TestMissingTimestampFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		file       string
+		dec        codec.Decoder
+		spans      int
+		start, end uint64 // the trace's time range, µs
+	}{
+		{"zipkin/v2/smartthings-mobile-web-install.json", DecodeV2, 1041, 1543549524565942, 1543549830583187},
+		{"opentelemetry-collector/zipkin_v2_notimestamp.json", DecodeV1, 1, 1615821510040000, 1615821510041000},
+		{"opentelemetry-collector/zipkin_v1_single_batch.json", DecodeV1, 5, 1544805927446743, 1544805927460102},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			bs, err := codectest.DecodeFixture(t, tc.file, tc.dec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spans := codectest.AllSpans(bs)
+			if len(spans) != tc.spans {
+				t.Fatalf("%d spans, want %d", len(spans), tc.spans)
+			}
+			start, end := uint64(math.MaxUint64), uint64(0)
+			placed := 0
+			byID := map[model.SpanID][]*model.Span{}
+			for _, r := range spans {
+				byID[r.Span.SpanID] = append(byID[r.Span.SpanID], r.Span)
+			}
+			for _, r := range spans {
+				start, end = min(start, r.Span.StartTimeUnixNano), max(end, r.Span.EndTimeUnixNano)
+				if _, ok := model.Find(r.Span.Attributes, absentStart); !ok {
+					continue
+				}
+				// A piece of a span starts with the span it belongs to.
+				placed++
+				found := false
+				for _, o := range byID[r.Span.SpanID] {
+					found = found || (o != r.Span && o.StartTimeUnixNano == r.Span.StartTimeUnixNano)
+				}
+				if !found {
+					t.Errorf("span %s starts at %d, with no other span of its ID", r.Span.SpanID, r.Span.StartTimeUnixNano)
+				}
+			}
+			if start/1000 != tc.start || end/1000 != tc.end {
+				t.Errorf("trace time range %d..%d µs, want %d..%d", start/1000, end/1000, tc.start, tc.end)
+			}
+			if strings.Contains(tc.file, "smartthings") && placed != 84 {
+				t.Errorf("%d spans placed by their ID, want 84", placed)
+			}
+		})
+	}
+}
+
+// A span whose time comes from a span more than one batch later is carried
+// over to the next batch and still placed; the batches stay under
+// chunkSize plus the carried spans.
+func TestMissingTimestampCarriedOver(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`[{"traceId":"00000000000000aa","id":"ff00000000000001","localEndpoint":{"serviceName":"a"}}`)
+	for i := range 1500 {
+		fmt.Fprintf(&b, `,{"traceId":"%016x","id":"%016x","timestamp":%d,"duration":3,"localEndpoint":{"serviceName":"a"}}`, i+1, i+1, 1000+i)
+	}
+	b.WriteString(`,{"traceId":"00000000000000aa","id":"ff00000000000001","kind":"SERVER","timestamp":77000,"duration":5,"localEndpoint":{"serviceName":"a"}}]`)
+	bs, err := codectest.DecodeString(DecodeV2, b.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := codectest.AllSpans(bs)[0].Span
-	if s.Kind != model.KindServer || s.StartTimeUnixNano != 1615821510040000000 || s.EndTimeUnixNano != 1615821510041000000 {
-		t.Errorf("kind %s time %d..%d", s.Kind, s.StartTimeUnixNano, s.EndTimeUnixNano)
+	if len(bs) != 2 {
+		t.Fatalf("%d batches, want 2", len(bs))
 	}
-	// No time anywhere: epoch + duration, not the wall clock.
-	bs, err = codectest.DecodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","duration":7}]`)
-	if err != nil {
-		t.Fatal(err)
+	n := 0
+	for _, r := range codectest.AllSpans(bs) {
+		if r.Span.SpanID.String() == "ff00000000000001" {
+			n++
+			if r.Span.StartTimeUnixNano != 77000_000 || r.Span.EndTimeUnixNano != 77005_000 {
+				t.Errorf("%s span at %d..%d", r.Span.Kind, r.Span.StartTimeUnixNano, r.Span.EndTimeUnixNano)
+			}
+		}
 	}
-	s = codectest.AllSpans(bs)[0].Span
-	if s.StartTimeUnixNano != 0 || s.EndTimeUnixNano != 7000 {
-		t.Errorf("time %d..%d, want 0..7000", s.StartTimeUnixNano, s.EndTimeUnixNano)
+	if n != 2 || codectest.StatsOf(bs).Spans != 1502 {
+		t.Fatalf("%d spans with the ID, %d in all", n, codectest.StatsOf(bs).Spans)
 	}
-	codectest.WantAttr(t, s.Attributes, absentStart, model.BoolValue(true))
 }
 
 func TestV1BadParentID(t *testing.T) {
@@ -299,8 +456,8 @@ func TestForms(t *testing.T) {
 		{"v2 null element", DecodeV2, "[null," + v2a + "]", 1},
 		{"v1 array of arrays", DecodeV1, "[[" + v1a + "],[" + v1a + "," + v1a + "]]", 3},
 		{"v1 object", DecodeV1, v1a, 1},
-		{"v1 numeric binary annotation", DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","binaryAnnotations":[{"key":"n","value":42},{"key":"b","value":false}]}]`, 1},
-		{"v2 leading-zero ipv4", DecodeV2, `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`, 1},
+		{"v1 numeric binary annotation", DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","timestamp":1000,"binaryAnnotations":[{"key":"n","value":42},{"key":"b","value":false}]}]`, 1},
+		{"v2 leading-zero ipv4", DecodeV2, `{"traceId":"1","id":"2","timestamp":1000,"localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bs, err := codectest.DecodeString(tc.dec, tc.in)
@@ -312,9 +469,9 @@ func TestForms(t *testing.T) {
 			}
 		})
 	}
-	bs, _ := codectest.DecodeString(DecodeV2, `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`)
+	bs, _ := codectest.DecodeString(DecodeV2, `{"traceId":"1","id":"2","timestamp":1000,"localEndpoint":{"serviceName":"s","ipv4":"10.0.0.01"}}`)
 	codectest.WantAttr(t, codectest.AllSpans(bs)[0].Span.Attributes, "network.local.address", model.StringValue("10.0.0.1"))
-	bs, _ = codectest.DecodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","binaryAnnotations":[{"key":"n","value":42}]}]`)
+	bs, _ = codectest.DecodeString(DecodeV1, `[{"traceId":"0000000000000001","id":"0000000000000002","timestamp":1000,"binaryAnnotations":[{"key":"n","value":42}]}]`)
 	codectest.WantAttr(t, codectest.AllSpans(bs)[0].Span.Attributes, "n", model.StringValue("42"))
 }
 
@@ -390,7 +547,7 @@ func TestChunksAndMemory(t *testing.T) {
 	if err := d.run(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.flush(); err != nil {
+	if err := d.finish(); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(sizes, []int{1000, 1000, 500}) {
@@ -436,7 +593,7 @@ func FuzzDecodeV2(f *testing.F) {
 // ("traceID|spanID|tracestate|attributes JSON|dropped"); the translator
 // turns them back into links.
 func TestV2Links(t *testing.T) {
-	in := `{"traceId":"1","id":"2","localEndpoint":{"serviceName":"s"},"tags":{"otlp.link.0":"0102030405060708090a0b0c0d0e0f10|1112131415161718|k=v|{\"a\":\"b\",\"n\":3}|2"}}`
+	in := `{"traceId":"1","id":"2","timestamp":1000,"localEndpoint":{"serviceName":"s"},"tags":{"otlp.link.0":"0102030405060708090a0b0c0d0e0f10|1112131415161718|k=v|{\"a\":\"b\",\"n\":3}|2"}}`
 	bs, err := codectest.DecodeString(DecodeV2, in)
 	if err != nil {
 		t.Fatal(err)
@@ -453,5 +610,40 @@ func TestV2Links(t *testing.T) {
 	codectest.WantAttr(t, l.Attributes, "n", model.IntValue(3))
 	if _, ok := model.Find(s.Attributes, "otlp.link.0"); ok {
 		t.Error("otlp.link.0 kept as an attribute")
+	}
+}
+
+// Many spans waiting for a span far later in the file neither make every
+// later span flush a batch nor get lost: 3,000 pieces come before the
+// spans that place them.
+func TestManyMissingTimestamps(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[")
+	const n = 3000
+	for i := range n {
+		fmt.Fprintf(&b, `{"traceId":"00000000000000aa","id":"%016x","localEndpoint":{"serviceName":"a"}},`, i+1)
+	}
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"traceId":"00000000000000aa","id":"%016x","kind":"SERVER","timestamp":%d,"duration":2,"localEndpoint":{"serviceName":"a"}}`, i+1, 5000+i)
+	}
+	b.WriteString("]")
+	bs, err := codectest.DecodeString(DecodeV2, b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) > 2*n/chunkSize+1 {
+		t.Errorf("%d batches for %d spans", len(bs), 2*n)
+	}
+	all := codectest.AllSpans(bs)
+	if len(all) != 2*n {
+		t.Fatalf("%d spans, want %d", len(all), 2*n)
+	}
+	for _, r := range all {
+		if r.Span.StartTimeUnixNano < 5000_000 {
+			t.Fatalf("span %s %s at %d", r.Span.SpanID, r.Span.Kind, r.Span.StartTimeUnixNano)
+		}
 	}
 }
