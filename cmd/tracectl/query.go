@@ -124,10 +124,14 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 			return err
 		}
 	case o.output.value == "jsonl":
-		for _, t := range res.TempoResponse().Traces {
-			if err := ui.JSONLine(g.io.Out, t); err != nil {
+		jl := ui.NewJSONLines(g.io.Out)
+		for _, t := range res.Traces {
+			if err := jl.Write(t.Tempo()); err != nil {
 				return err
 			}
+		}
+		if err := jl.Flush(); err != nil {
+			return err
 		}
 	default:
 		if err := renderQueryTable(g, res, o.spans); err != nil {

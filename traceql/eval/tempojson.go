@@ -87,43 +87,49 @@ type TempoSearchMetrics struct {
 // block counts are not known to the evaluator; callers that know them (the
 // CLI over blocks) set them on the returned value.
 func (r *SearchResult) TempoResponse() *TempoSearchResponse {
-	out := &TempoSearchResponse{Traces: []TempoTrace{}}
+	out := &TempoSearchResponse{Traces: make([]TempoTrace, 0, len(r.Traces))}
 	for _, t := range r.Traces {
-		tt := TempoTrace{
-			TraceID:           TempoTraceID(t.TraceID),
-			RootServiceName:   t.RootServiceName,
-			RootTraceName:     t.RootTraceName,
-			StartTimeUnixNano: u64(t.StartUnixNano),
-			DurationMs:        uint32(t.Duration.Milliseconds()), //nolint:gosec // a trace is shorter than 49 days
-		}
-		if len(t.ServiceStats) > 0 {
-			tt.ServiceStats = map[string]TempoServiceStats{}
-			for k, v := range t.ServiceStats {
-				tt.ServiceStats[k] = TempoServiceStats{SpanCount: v.SpanCount, ErrorCount: v.ErrorCount}
-			}
-		}
-		for _, ss := range t.SpanSets {
-			ts := TempoSpanSet{Matched: uint32(ss.Matched), Attributes: tempoAttrs(ss.Attributes)} //nolint:gosec // span counts fit
-			for _, sp := range ss.Spans {
-				ts.Spans = append(ts.Spans, TempoSpan{
-					SpanID:            sp.SpanID.String(),
-					Name:              sp.Name,
-					StartTimeUnixNano: u64(sp.StartUnixNano),
-					DurationNanos:     u64(uint64(sp.Duration)), //nolint:gosec // durations are not negative
-					Attributes:        tempoAttrs(sp.Attributes),
-				})
-			}
-			tt.SpanSets = append(tt.SpanSets, ts)
-		}
-		if len(tt.SpanSets) > 0 {
-			first := tt.SpanSets[0]
-			tt.SpanSet = &first
-		}
-		out.Traces = append(out.Traces, tt)
+		out.Traces = append(out.Traces, t.Tempo())
 	}
 	out.Metrics.InspectedTraces = uint32(r.Metrics.InspectedTraces)    //nolint:gosec // counts fit
 	out.Metrics.InspectedSpans = u64(uint64(r.Metrics.InspectedSpans)) //nolint:gosec // counts are not negative
 	return out
+}
+
+// Tempo converts one trace to its shape in Tempo's /api/search response.
+func (t *TraceResult) Tempo() TempoTrace {
+	tt := TempoTrace{
+		TraceID:           TempoTraceID(t.TraceID),
+		RootServiceName:   t.RootServiceName,
+		RootTraceName:     t.RootTraceName,
+		StartTimeUnixNano: u64(t.StartUnixNano),
+		DurationMs:        uint32(t.Duration.Milliseconds()), //nolint:gosec // a trace is shorter than 49 days
+	}
+	if len(t.ServiceStats) > 0 {
+		tt.ServiceStats = map[string]TempoServiceStats{}
+		for k, v := range t.ServiceStats {
+			tt.ServiceStats[k] = TempoServiceStats{SpanCount: v.SpanCount, ErrorCount: v.ErrorCount}
+		}
+	}
+	for _, ss := range t.SpanSets {
+		ts := TempoSpanSet{Matched: uint32(ss.Matched), Attributes: tempoAttrs(ss.Attributes)} //nolint:gosec // span counts fit
+		ts.Spans = make([]TempoSpan, 0, len(ss.Spans))
+		for _, sp := range ss.Spans {
+			ts.Spans = append(ts.Spans, TempoSpan{
+				SpanID:            sp.SpanID.String(),
+				Name:              sp.Name,
+				StartTimeUnixNano: u64(sp.StartUnixNano),
+				DurationNanos:     u64(uint64(sp.Duration)), //nolint:gosec // durations are not negative
+				Attributes:        tempoAttrs(sp.Attributes),
+			})
+		}
+		tt.SpanSets = append(tt.SpanSets, ts)
+	}
+	if len(tt.SpanSets) > 0 {
+		first := tt.SpanSets[0]
+		tt.SpanSet = &first
+	}
+	return tt
 }
 
 // TempoJSON renders the result as Tempo's /api/search JSON.
