@@ -232,15 +232,12 @@ func (e *evaluator) traceResult(td *traceData, sets []*spanset, spss int) *Trace
 		tr.RootServiceName = RootSpanNotYetReceived
 	}
 	for _, ss := range sets {
-		spans := append([]*span(nil), ss.spans...)
-		sort.Slice(spans, func(i, j int) bool { return spanLess(spans[i], spans[j]) })
-		sr := &SpanSetResult{Matched: len(spans)}
+		sr := &SpanSetResult{Matched: len(ss.spans)}
 		for _, a := range ss.attrs {
 			sr.Attributes = append(sr.Attributes, model.Attribute{Key: a.name, Value: toModel(a.v)})
 		}
-		if len(spans) > spss {
-			spans = spans[:spss]
-		}
+		spans := firstSpans(ss.spans, spss)
+		sr.Spans = make([]*SpanResult, 0, len(spans))
 		for _, sp := range spans {
 			sr.Spans = append(sr.Spans, e.spanResult(td, sp, ss.selects))
 		}
@@ -254,6 +251,35 @@ func (e *evaluator) traceResult(td *traceData, sets []*spanset, spss int) *Trace
 		return string(a.SpanID[:]) < string(b.SpanID[:])
 	})
 	return tr
+}
+
+// firstSpans returns the first k of spans in spanLess order, sorted (a
+// new slice: spans is not changed). With k much below len(spans) it
+// keeps only the k best while it goes, instead of sorting them all.
+func firstSpans(spans []*span, k int) []*span {
+	if k <= 0 {
+		return nil
+	}
+	if k >= len(spans) {
+		out := append([]*span(nil), spans...)
+		sort.Slice(out, func(i, j int) bool { return spanLess(out[i], out[j]) })
+		return out
+	}
+	out := make([]*span, 0, k)
+	for _, sp := range spans {
+		if len(out) == k && !spanLess(sp, out[k-1]) {
+			continue
+		}
+		if len(out) < k {
+			out = append(out, nil)
+		}
+		i := len(out) - 1
+		for ; i > 0 && spanLess(sp, out[i-1]); i-- {
+			out[i] = out[i-1]
+		}
+		out[i] = sp
+	}
+	return out
 }
 
 // spanLess orders spans by start time, then span ID, so results do not
@@ -277,6 +303,9 @@ func (e *evaluator) spanResult(td *traceData, sp *span, selects []selectAttr) *S
 		Name:          s.Name,
 		StartUnixNano: s.StartTimeUnixNano,
 		Duration:      time.Duration(s.Duration()),
+	}
+	if len(e.outAttrs) == 0 && len(selects) == 0 {
+		return r
 	}
 	seen := map[string]bool{}
 	add := func(list []selectAttr) {

@@ -33,9 +33,12 @@ type traceData struct {
 }
 
 func newTraceData(t *model.Trace) *traceData {
-	td := &traceData{t: t}
+	n := t.SpanCount()
+	td := &traceData{t: t, spans: make([]*span, 0, n)}
+	all := make([]span, 0, n) // one allocation for the trace's spans
 	t.Spans(func(r model.SpanRef) bool {
-		td.spans = append(td.spans, &span{ref: r, idx: len(td.spans)})
+		all = append(all, span{ref: r, idx: len(all)})
+		td.spans = append(td.spans, &all[len(all)-1])
 		return true
 	})
 	if root, ok := t.Root(); ok {
