@@ -37,6 +37,10 @@ type groupAssembler struct {
 	rows    int64 // rows consumed
 	nrows   int64
 	b       batch
+	// pool, when not nil, recycles the memory of built traces (see
+	// arena.go); cur is the arena of the last read's traces.
+	pool    *arenaPool
+	cur     *arena
 	sel     []bool
 	tstart  []uint64
 	tend    []uint64
@@ -276,6 +280,8 @@ func (a *groupAssembler) openAttrs(x attrLeaves) *attrReaders {
 
 // close releases every reader.
 func (a *groupAssembler) close() {
+	a.cur.release()
+	a.cur = nil
 	for _, r := range a.readers {
 		r.Close()
 	}
@@ -394,6 +400,8 @@ func (a *groupAssembler) read(n int, sel []bool) ([]*model.Trace, error) {
 		return nil, a.wrap(err)
 	}
 	a.rows += int64(n)
+	a.cur.release() // the assembler's hold on the last read's traces
+	a.cur = a.pool.get()
 	out, err := a.build()
 	if err != nil {
 		return nil, a.wrap(err)

@@ -345,7 +345,9 @@ func (a *groupAssembler) buildTrace(bd *builder, t int32) (*model.Trace, error) 
 	for i := lkA; i < lkB; i++ {
 		nattrs += b.linkAttrs.count(i)
 	}
-	attrs := make([]model.Attribute, 0, nattrs)
+	ar := a.cur
+	reuse := ar.reuse()
+	attrs := ar.attrs.take(nattrs, reuse)[:0]
 	// cut returns the attributes appended since start, or nil.
 	cut := func(start int) []model.Attribute {
 		if len(attrs) == start {
@@ -355,17 +357,12 @@ func (a *groupAssembler) buildTrace(bd *builder, t int32) (*model.Trace, error) 
 	}
 
 	id := b.traceID[t]
-	tr := &model.Trace{TraceID: id, ResourceSpans: make([]model.ResourceSpans, rsB-rsA)}
-	scopes := make([]model.ScopeSpans, ssB-ssA)
-	spans := make([]model.Span, spB-spA)
-	var events []model.Event
-	if evB > evA {
-		events = make([]model.Event, evB-evA)
-	}
-	var links []model.Link
-	if lkB > lkA {
-		links = make([]model.Link, lkB-lkA)
-	}
+	tr := ar.newTrace()
+	tr.TraceID, tr.ResourceSpans = id, ar.rs.take(int(rsB-rsA), reuse)
+	scopes := ar.scopes.take(int(ssB-ssA), reuse)
+	spans := ar.spans.take(int(spB-spA), reuse)
+	events := ar.events.take(int(evB-evA), reuse)
+	links := ar.links.take(int(lkB-lkA), reuse)
 	var err error
 	for i := rsA; i < rsB; i++ {
 		rs := &tr.ResourceSpans[i-rsA]

@@ -39,6 +39,8 @@ type groupRead struct {
 	// are built whatever the filter and time range say, since only the
 	// merged trace decides.
 	split map[model.TraceID]bool
+	// pool, when not nil, recycles built traces' memory (see arena.go).
+	pool *arenaPool
 }
 
 // openTraces starts reading row group g: nil when the filter rules out
@@ -102,7 +104,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 		}
 	}
 	a := newGroupAssembler(p, g, c, projectionOf(rd.req))
-	a.req, a.always = timeReq, always
+	a.req, a.always, a.pool = timeReq, always, rd.pool
 	gt := &groupTraces{p: p, a: a, sel: sel, always: always}
 	if newestStarts != nil {
 		gt.newest, gt.starts = rd.req.Newest, newestStarts

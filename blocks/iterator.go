@@ -43,6 +43,9 @@ type blockIterator struct {
 	// skipDamaged leaves a damaged block out (recorded for Store.Damaged)
 	// instead of failing: reads may, compaction may not.
 	skipDamaged bool
+	// pool, when not nil, recycles the memory of built traces: a trace
+	// is valid until its arena is released (see arena.go).
+	pool *arenaPool
 
 	file  *pfile
 	group int
@@ -67,6 +70,7 @@ type blockIterator struct {
 // block) sent by a parallel block iterator's producer.
 type traceBatch struct {
 	traces []*model.Trace
+	arenas []*arena // with a pool: each trace's arena, held for the consumer
 	err    error
 }
 
@@ -277,6 +281,14 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	return false
 }
 
+// arena returns the arena of the trace Next returned last.
+func (it *blockIterator) arena() *arena {
+	if it.rows == nil {
+		return nil
+	}
+	return it.rows.a.cur
+}
+
 // openFile opens the block's footer; nil when it is damaged and
 // skipDamaged leaves it out.
 func (it *blockIterator) openFile(ctx context.Context) (*pfile, error) {
@@ -288,7 +300,7 @@ func (it *blockIterator) openFile(ctx context.Context) (*pfile, error) {
 
 // openGroup starts reading row group g of f (see openTraces).
 func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
-	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, split: it.split})
+	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, split: it.split, pool: it.pool})
 }
 
 // streamAbove is the row-group size above which a streaming iterator

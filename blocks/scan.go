@@ -38,6 +38,11 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, s.Concurrency()),
 		split: split, copies: map[model.TraceID][]blockCopy{}}
+	if req.Reuse {
+		// Each worker holds an arena in its assembler and one per batch
+		// queued or being consumed.
+		it.pool = newArenaPool(4*s.Concurrency() + 4)
+	}
 	tasks := rowGroupTasks(cand)
 	if req.Newest != nil {
 		// Newest blocks first: the reader's threshold rises sooner.
@@ -196,11 +201,14 @@ type unorderedIterator struct {
 	mu     sync.Mutex
 	copies map[model.TraceID][]blockCopy // parts of split traces
 
-	batch []*model.Trace
-	bpos  int
-	tail  bool // the merged split traces are in batch
-	cur   *model.Trace
-	err   error
+	batch  []*model.Trace
+	arenas []*arena // of batch's traces, with a pool
+	bpos   int
+	tail   bool // the merged split traces are in batch
+	cur    *model.Trace
+	curAr  *arena // cur's arena, held until Next moves on
+	pool   *arenaPool
+	err    error
 }
 
 // scanTask is a range of row groups of one block of an unordered scan:
@@ -253,29 +261,36 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			continue // damaged, left out
 		}
 		bi := task.iterator(it.ctx, b, file)
-		bi.req, bi.split, bi.filter = &req, it.split, true
-		out := make([]*model.Trace, 0, parallelBatch)
+		bi.req, bi.split, bi.filter, bi.pool = &req, it.split, true, it.pool
+		out := traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
 		for bi.Next() {
 			t := bi.At()
 			if it.split[t.TraceID] {
+				bi.arena().pin() // kept until the end, merged with its other parts
 				it.mu.Lock()
 				it.copies[t.TraceID] = append(it.copies[t.TraceID], blockCopy{pos, t})
 				it.mu.Unlock()
 				continue
 			}
-			if out = append(out, t); len(out) == parallelBatch {
-				if !send(traceBatch{traces: out}) {
+			out.traces = append(out.traces, t)
+			if it.pool != nil {
+				ar := bi.arena()
+				ar.hold()
+				out.arenas = append(out.arenas, ar)
+			}
+			if len(out.traces) == parallelBatch {
+				if !send(out) {
 					bi.Close()
 					return
 				}
-				out = make([]*model.Trace, 0, parallelBatch)
+				out = traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
 			}
 		}
 		if err := bi.Err(); err != nil {
 			send(traceBatch{err: err})
 			return
 		}
-		if len(out) > 0 && !send(traceBatch{traces: out}) {
+		if len(out.traces) > 0 && !send(out) {
 			return
 		}
 	}
@@ -297,7 +312,7 @@ func (it *unorderedIterator) Next() bool {
 				it.err = err
 				return false
 			}
-			it.batch, it.bpos, it.tail = it.mergeCopies(), 0, true
+			it.batch, it.arenas, it.bpos, it.tail = it.mergeCopies(), nil, 0, true
 			continue
 		}
 		if b.err != nil {
@@ -305,10 +320,15 @@ func (it *unorderedIterator) Next() bool {
 			it.Close()
 			return false
 		}
-		it.batch, it.bpos = b.traces, 0
+		it.batch, it.arenas, it.bpos = b.traces, b.arenas, 0
 	}
+	it.curAr.release() // the consumer is done with the previous trace
+	it.curAr = nil
 	it.cur = it.batch[it.bpos]
 	it.batch[it.bpos] = nil
+	if it.bpos < len(it.arenas) {
+		it.curAr = it.arenas[it.bpos]
+	}
 	it.bpos++
 	return true
 }

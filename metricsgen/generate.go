@@ -103,6 +103,9 @@ func (o *Options) request() store.Request {
 		},
 		AttributeKeys: keys,
 		Unordered:     o.MaxSeries == 0,
+		// The generator keeps strings and numbers of a trace, never the
+		// trace: the source may reuse its memory.
+		Reuse: true,
 	}
 }
 

@@ -156,7 +156,9 @@ func hasError(t *model.Trace) bool {
 // with every field (policies may look at any attribute); each trace's leaf
 // votes are recorded, then traces are decided in arrival order.
 func Replay(ctx context.Context, src store.Source, cfg *Config, opts Options) (*Report, error) {
-	it, err := src.Traces(ctx, store.Request{Start: opts.Start, End: opts.End, Unordered: true})
+	// A record keeps numbers and votes of its trace, never the trace:
+	// the source may reuse its memory.
+	it, err := src.Traces(ctx, store.Request{Start: opts.Start, End: opts.End, Unordered: true, Reuse: true})
 	if err != nil {
 		return nil, err
 	}

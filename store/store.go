@@ -39,6 +39,11 @@ type Request struct {
 	// and whole), which lets it bound its memory independently of how
 	// many blocks it reads.
 	Unordered bool
+	// Reuse says the reader keeps no trace, nor anything in one (spans,
+	// attribute slices), past its next call of Next or Close: a source
+	// may then build the next traces in the same memory. Strings may be
+	// kept: they are never reused.
+	Reuse bool
 	// Filter, when not nil, is a condition every trace the reader wants
 	// passes: a source may leave out the others (see Filter).
 	Filter *Filter

@@ -1,0 +1,176 @@
+package blocks
+
+import (
+	"os"
+	"sync/atomic"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// Reusing the memory of built traces (store.Request.Reuse). An assembler
+// builds the traces of one read into an arena: slabs of spans, scopes,
+// attributes and so on, each trace a window of them. With a pool the
+// arena returns to it once nothing holds its traces any more, and the
+// next read builds into the same memory: a scan whose consumer drops each
+// trace before asking for the next one allocates almost nothing per span.
+//
+// Holds are counted: the assembler holds its current arena until its next
+// read or close; every trace handed to the consumer holds its arena until
+// the consumer moves past it; a trace kept longer (a part of a trace
+// split across blocks, merged at the end) pins its arena, which then
+// never returns to the pool.
+
+// arena holds the traces of one read.
+type arena struct {
+	pool   *arenaPool // nil: every take allocates, nothing is reused
+	holds  atomic.Int32
+	pinned atomic.Bool
+
+	traces slab[model.Trace]
+	rs     slab[model.ResourceSpans]
+	scopes slab[model.ScopeSpans]
+	spans  slab[model.Span]
+	events slab[model.Event]
+	links  slab[model.Link]
+	attrs  slab[model.Attribute]
+}
+
+// slab hands out consecutive windows of one backing array.
+type slab[T any] struct{ buf []T }
+
+// take returns n zero values: a window of the slab when reusing (three-
+// index, so appends cannot run into the next window), else new memory.
+func (s *slab[T]) take(n int, reuse bool) []T {
+	if !reuse || n == 0 {
+		if n == 0 {
+			return nil
+		}
+		return make([]T, n)
+	}
+	if len(s.buf)+n > cap(s.buf) {
+		// Windows already handed out keep the old array alive.
+		s.buf = make([]T, 0, max(2*cap(s.buf), n, 256))
+	}
+	p := len(s.buf)
+	s.buf = s.buf[:p+n]
+	out := s.buf[p : p+n : p+n]
+	clear(out)
+	return out
+}
+
+func (s *slab[T]) reset() { s.buf = s.buf[:0] }
+
+// used is the part of the slab handed out since the last reset.
+func (s *slab[T]) used() []T { return s.buf }
+
+func (ar *arena) reuse() bool { return ar.pool != nil }
+
+// newTrace returns a zero trace in the arena.
+func (ar *arena) newTrace() *model.Trace {
+	if !ar.reuse() {
+		return &model.Trace{}
+	}
+	return &ar.traces.take(1, true)[0]
+}
+
+// hold adds a holder of the arena's traces.
+func (ar *arena) hold() {
+	if ar != nil && ar.pool != nil {
+		ar.holds.Add(1)
+	}
+}
+
+// release drops a hold; the last one returns the arena to its pool
+// unless it is pinned.
+func (ar *arena) release() {
+	if ar == nil || ar.pool == nil {
+		return
+	}
+	if ar.holds.Add(-1) == 0 && !ar.pinned.Load() {
+		ar.pool.put(ar)
+	}
+}
+
+// pin keeps the arena's traces valid for good: it is never reused.
+func (ar *arena) pin() {
+	if ar != nil {
+		ar.pinned.Store(true)
+	}
+}
+
+// arenaPool keeps free arenas for a scan's assemblers.
+type arenaPool struct {
+	free   chan *arena
+	poison bool
+}
+
+// poisonEnv names the environment variable that makes released arenas
+// overwrite their traces with garbage before reuse: a test run with it
+// set fails wherever a consumer keeps a trace it was told it may not.
+const poisonEnv = "TRACECTL_TEST_POISON_REUSED"
+
+func newArenaPool(size int) *arenaPool {
+	return &arenaPool{free: make(chan *arena, size), poison: os.Getenv(poisonEnv) != ""}
+}
+
+// get returns an empty arena with one hold (its assembler's).
+func (p *arenaPool) get() *arena {
+	if p == nil {
+		ar := &arena{}
+		return ar
+	}
+	var ar *arena
+	select {
+	case ar = <-p.free:
+	default:
+		ar = &arena{pool: p}
+	}
+	ar.pinned.Store(false)
+	ar.holds.Store(1)
+	return ar
+}
+
+func (p *arenaPool) put(ar *arena) {
+	if p.poison {
+		ar.poisonAll()
+	}
+	for _, reset := range []func(){ar.traces.reset, ar.rs.reset, ar.scopes.reset, ar.spans.reset,
+		ar.events.reset, ar.links.reset, ar.attrs.reset} {
+		reset()
+	}
+	select {
+	case p.free <- ar:
+	default: // enough free arenas: let this one go
+	}
+}
+
+// poisonAll overwrites everything the arena handed out, so that a trace
+// used after its release shows it.
+func (ar *arena) poisonAll() {
+	bad := "poisoned: used after release"
+	var id model.SpanID
+	for i := range id {
+		id[i] = 0xee
+	}
+	for i := range ar.spans.used() {
+		ar.spans.buf[i] = model.Span{Name: bad, SpanID: id, ParentSpanID: id, StartTimeUnixNano: 1, EndTimeUnixNano: 1 << 62}
+	}
+	for i := range ar.attrs.used() {
+		ar.attrs.buf[i] = model.Str(bad, bad)
+	}
+	for i := range ar.events.used() {
+		ar.events.buf[i] = model.Event{Name: bad}
+	}
+	for i := range ar.links.used() {
+		ar.links.buf[i] = model.Link{TraceState: bad}
+	}
+	for i := range ar.traces.used() {
+		ar.traces.buf[i].TraceID[0] ^= 0xee
+	}
+	for i := range ar.rs.used() {
+		ar.rs.buf[i].Resource = model.Resource{Attributes: []model.Attribute{model.Str(model.ServiceNameKey, bad)}}
+	}
+	for i := range ar.scopes.used() {
+		ar.scopes.buf[i].Scope = model.Scope{Name: bad}
+	}
+}
