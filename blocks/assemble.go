@@ -39,11 +39,11 @@ type groupAssembler struct {
 	b       batch
 	// pool, when not nil, recycles the memory of built traces (see
 	// arena.go); cur is the arena of the last read's traces.
-	pool    *arenaPool
-	cur     *arena
-	sel     []bool
-	tstart  []uint64
-	tend    []uint64
+	pool   *arenaPool
+	cur    *arena
+	sel    []bool
+	tstart []uint64
+	tend   []uint64
 }
 
 // assemblerReaders are the open column readers (nil when not read).
