@@ -35,7 +35,8 @@ func newMetricsCmd(g *globals) *cobra.Command {
 quantile_over_time, histogram_over_time, by(), topk/bottomk and value filters)
 over the tenant's blocks. Spans count by their start time; interval i covers
 (edge-step, edge] and is stamped at its right edge. "-" reads the query from
-stdin. The range defaults to the last hour (--since/--start/--end).
+stdin. The range defaults to all stored data (from the blocks' metas;
+--since/--start/--end narrow it); with none stored, the last hour.
 
 Quantiles are exact by default (every value of a series and interval is kept;
 linear interpolation between closest ranks); --approx uses Tempo's
@@ -144,11 +145,22 @@ func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
 	}
 	defer closeFn()
 	st.SetConcurrency(o.concurrency)
+	if !o.given() {
+		// Like every read command, all stored data by default.
+		if lo, hi, ok, err := storedRange(ctx, st); err != nil {
+			return err
+		} else if ok {
+			start, end = lo.Add(-time.Second), hi
+		}
+	}
 	res, err := eval.MetricsExpr(ctx, st, root, eval.MetricsOptions{
 		Start: start, End: end, Step: o.step, Instant: o.instant, Approx: o.approx,
 	})
 	if err != nil {
 		return err
+	}
+	if len(res.Series) == 0 {
+		g.noteOutside(ctx, st, &o.timeRangeFlags, res.Start, res.End)
 	}
 	switch {
 	case o.output.value == "json":

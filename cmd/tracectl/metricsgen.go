@@ -215,6 +215,9 @@ func runMetricsgen(cmd *cobra.Command, g *globals, o *metricsgenOptions) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(g.io.Err, "warning: %s\n", w)
 	}
+	if res.Stats.Spans == 0 {
+		g.noteOutside(ctx, st, &o.timeRangeFlags, opts.Start, opts.End)
+	}
 	if g.io.ErrTTY {
 		fmt.Fprintf(g.io.Err, "metricsgen: %s\n", res.Stats)
 	}

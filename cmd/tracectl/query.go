@@ -139,6 +139,9 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 		}
 	}
 	matched := len(res.Traces) > 0 || res.Metrics.MatchedTraces > 0
+	if !matched {
+		g.noteOutside(ctx, st, &o.timeRangeFlags, start, end)
+	}
 	if o.failIfEmpty && !matched {
 		return &checkFailedError{msg: "query: no traces matched"}
 	}

@@ -237,6 +237,9 @@ func runSampleReplay(cmd *cobra.Command, g *globals, o *sampleReplayOptions) err
 	if err != nil {
 		return err
 	}
+	if rep.Traces == 0 {
+		g.noteOutside(ctx, st, &o.timeRangeFlags, start, end)
+	}
 	if err := list.finish(); err != nil {
 		return err
 	}

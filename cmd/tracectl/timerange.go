@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/tracectl/tracectl/blocks"
 )
 
 // timeRangeFlags are --since, --start and --end.
@@ -81,4 +84,79 @@ func parseTimeAt(name, s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%s %q: want RFC 3339 (2024-05-01T10:00:00Z), a date (2024-05-01), Unix seconds, now or now-DURATION (now-2h, now-7d)", name, s)
+}
+
+// given reports whether --since, --start or --end was set.
+func (o *timeRangeFlags) given() bool { return o.since > 0 || o.start != "" || o.end != "" }
+
+// describe names a resolved range after "no data": "in the last 1h",
+// "from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z", "from … on",
+// "up to …".
+func (o *timeRangeFlags) describe(start, end time.Time) string {
+	f := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	switch {
+	case o.since > 0 && o.end == "":
+		return "in the last " + formatDuration(o.since)
+	case !start.IsZero() && !end.IsZero():
+		return "from " + f(start) + " to " + f(end)
+	case !start.IsZero():
+		return "from " + f(start) + " on"
+	case !end.IsZero():
+		return "up to " + f(end)
+	}
+	return "stored"
+}
+
+// storedRange returns the time the tenant's live blocks cover, from their
+// metas (ok false without blocks). The end is widened by the second that
+// meta times are truncated to.
+func storedRange(ctx context.Context, st *blocks.Store) (start, end time.Time, ok bool, err error) {
+	metas, err := st.Blocks(ctx)
+	if err != nil || len(metas) == 0 {
+		return start, end, false, err
+	}
+	for i, m := range metas {
+		if i == 0 || m.StartTime.Before(start) {
+			start = m.StartTime
+		}
+		if i == 0 || m.EndTime.After(end) {
+			end = m.EndTime
+		}
+	}
+	return start.UTC(), end.Add(time.Second).UTC(), true, nil
+}
+
+// noteOutside says on stderr, for an empty answer, that the range asked
+// for misses every stored block: "tracectl: no data in the last 1h;
+// blocks cover … to …". Nothing when the range overlaps some block (the query just
+// matched nothing) or the tenant has no block (noted elsewhere).
+func (g *globals) noteOutside(ctx context.Context, st *blocks.Store, o *timeRangeFlags, start, end time.Time) {
+	if start.IsZero() && end.IsZero() {
+		return
+	}
+	lo, hi, ok, err := storedRange(ctx, st)
+	if err != nil || !ok {
+		return
+	}
+	if (end.IsZero() || !lo.After(end)) && (start.IsZero() || hi.After(start)) {
+		return // the range overlaps the stored data
+	}
+	fmt.Fprintf(g.io.Err, "tracectl: no data %s; blocks cover %s to %s\n", o.describe(start, end),
+		lo.Format(time.RFC3339), hi.Format(time.RFC3339))
+}
+
+// formatDuration prints whole days as "7d" and the rest as Go does
+// ("1h0m0s" as "1h").
+func formatDuration(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
