@@ -60,6 +60,7 @@ type groupWorker struct {
 func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	prog := s.trackScan(cand)
 	tasks := rowGroupTasks(cand)
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
@@ -90,12 +91,14 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 					break
 				}
 				if file == nil {
+					prog.block(t.pos)
 					continue // damaged, left out
 				}
 				var ps []*model.Trace
 				if ps, err = w.task(ctx, b, file, t); err != nil {
 					break
 				}
+				t.done(prog, file)
 				for _, p := range ps {
 					parts = append(parts, blockCopy{t.pos, p})
 				}
@@ -125,6 +128,16 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 		return nil, first
 	}
 	return copies, nil
+}
+
+// done counts the task's row groups done, and its block when the task
+// ran to the block's end.
+func (t scanTask) done(prog *scanProgress, p *pfile) {
+	if t.to == 0 {
+		prog.block(t.pos)
+		return
+	}
+	prog.groups(t.pos, min(t.to, len(p.file.RowGroups()))-t.from)
 }
 
 // eachGroup calls f with each row group of the task that the request's

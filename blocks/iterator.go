@@ -46,6 +46,8 @@ type blockIterator struct {
 	// pool, when not nil, recycles the memory of built traces: a trace
 	// is valid until its arena is released (see arena.go).
 	pool *arenaPool
+	// prog counts the row groups done, the block's as number pos.
+	prog *scanProgress
 
 	file  *pfile
 	group int
@@ -105,6 +107,7 @@ func (it *blockIterator) Next() bool {
 			if t == nil {
 				it.rows.close()
 				it.rows = nil
+				it.prog.group(it.pos)
 				continue
 			}
 			it.cur = t
@@ -117,23 +120,33 @@ func (it *blockIterator) Next() bool {
 				return false
 			}
 			if f == nil {
+				it.prog.block(it.pos)
 				it.Close() // damaged, left out
 				return false
 			}
 			it.file = f
 		}
 		it.group++
-		if it.group >= len(it.file.file.RowGroups()) || (it.endGroup > 0 && it.group >= it.endGroup) {
+		if it.group >= len(it.file.file.RowGroups()) {
+			it.prog.block(it.pos)
+			it.Close()
+			return false
+		}
+		if it.endGroup > 0 && it.group >= it.endGroup {
 			it.Close()
 			return false
 		}
 		if it.skipGroup(it.file, it.group) {
+			it.prog.group(it.pos)
 			continue
 		}
 		rows, err := it.openGroup(it.file, it.group)
 		if err != nil {
 			it.fail(err)
 			return false
+		}
+		if rows == nil { // no row passes the filter
+			it.prog.group(it.pos)
 		}
 		it.rows = rows
 	}
@@ -205,10 +218,12 @@ func (it *blockIterator) produce(ctx context.Context) {
 		return
 	}
 	if f == nil {
+		it.prog.block(it.pos)
 		return // damaged, left out
 	}
 	for g := 0; g < len(f.file.RowGroups()); g++ {
 		if it.skipGroup(f, g) {
+			it.prog.group(it.pos)
 			continue
 		}
 		if !acquire() {
@@ -221,6 +236,7 @@ func (it *blockIterator) produce(ctx context.Context) {
 			return
 		}
 		if rows == nil {
+			it.prog.group(it.pos)
 			continue // no row passes the filter
 		}
 		for {
@@ -244,7 +260,9 @@ func (it *blockIterator) produce(ctx context.Context) {
 			}
 		}
 		rows.close()
+		it.prog.group(it.pos)
 	}
+	it.prog.block(it.pos)
 }
 
 // decodeBatch takes up to parallelBatch traces of g (those in the

@@ -114,9 +114,13 @@ func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions
 	for _, m := range metas {
 		live[m.BlockID] = true
 	}
-	for _, m := range metas {
+	prog := s.trackScan(metas)
+	for i, m := range metas {
 		if err := ctx.Err(); err != nil {
 			return res, err
+		}
+		if i > 0 {
+			prog.block(i - 1) // skipped, resumed or rewritten
 		}
 		res.Blocks++
 		b := s.block(m)
@@ -149,6 +153,9 @@ func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions
 		if br != nil {
 			res.Rewritten = append(res.Rewritten, *br)
 		}
+	}
+	if len(metas) > 0 {
+		prog.block(len(metas) - 1)
 	}
 	return res, nil
 }

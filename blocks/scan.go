@@ -43,6 +43,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		// queued or being consumed.
 		it.pool = newArenaPool(4*s.Concurrency() + 4)
 	}
+	it.prog = s.trackScan(cand)
 	tasks := rowGroupTasks(cand)
 	if req.Newest != nil {
 		// Newest blocks first: the reader's threshold rises sooner.
@@ -198,6 +199,7 @@ type unorderedIterator struct {
 	ch     chan traceBatch
 
 	split  map[model.TraceID]bool
+	prog   *scanProgress
 	mu     sync.Mutex
 	copies map[model.TraceID][]blockCopy // parts of split traces
 
@@ -258,10 +260,12 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			return
 		}
 		if file == nil {
+			it.prog.block(pos)
 			continue // damaged, left out
 		}
 		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split, bi.filter, bi.pool = &req, it.split, true, it.pool
+		bi.pos, bi.prog = pos, it.prog
 		out := traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
 		for bi.Next() {
 			t := bi.At()

@@ -32,6 +32,8 @@ type Store struct {
 	// concurrency bounds the row groups decoded at once by a scan; 0 means
 	// runtime.GOMAXPROCS(0). See SetConcurrency.
 	concurrency int
+	// prog reports how far reads have come (SetProgress).
+	prog progressSum
 
 	mu      sync.Mutex
 	damaged map[string]error // by object key: metas left out of listings
@@ -499,12 +501,13 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request,
 	// A filter may drop a block's copy of a trace only when no other
 	// block holds part of it.
 	disjoint := len(cand) <= 1 || idRangesDisjoint(cand)
+	prog := s.trackScan(cand)
 	its := make([]*blockIterator, 0, len(cand))
 	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
 		it.req, it.pos, it.filter, it.mergedTime = &req, i, disjoint, !disjoint
 		it.skipDamaged = skipDamaged
-		it.sem = sem
+		it.sem, it.prog = sem, prog
 		its = append(its, it)
 	}
 	m := newMergeIterator(its)

@@ -77,11 +77,13 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	}
 	sortMetas(metas)
 	s.noteListing(ctx, len(metas))
-	for _, m := range metas {
+	prog := s.trackScan(metas)
+	for i, m := range metas {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
 		rep.Blocks = append(rep.Blocks, s.verifyBlock(ctx, m))
+		prog.block(i)
 	}
 	if rep.Orphans, err = s.Orphans(ctx); err != nil {
 		return rep, err
