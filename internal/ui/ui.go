@@ -45,19 +45,39 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // OutWidth is the width of the terminal stdout is, or 0 when it is not one.
 func (s *IO) OutWidth() int {
-	out := s.Out
-	if u, ok := out.(interface{ Unwrap() io.Writer }); ok {
-		out = u.Unwrap()
-	}
-	f, ok := out.(*os.File)
-	if !ok || !s.OutTTY {
+	if !s.OutTTY {
 		return 0
 	}
-	w, _, err := term.GetSize(int(f.Fd()))
+	return width(s.Out)
+}
+
+// ErrWidth is the width of the terminal stderr is, or 0 when it is not one.
+func (s *IO) ErrWidth() int {
+	if !s.ErrTTY {
+		return 0
+	}
+	return width(s.Err)
+}
+
+// width is the width of the terminal w writes to (through wrappers with
+// an Unwrap method), or 0.
+func width(w io.Writer) int {
+	for {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	n, _, err := term.GetSize(int(f.Fd()))
 	if err != nil {
 		return 0
 	}
-	return w
+	return n
 }
 
 // Table writes rows under header: an aligned table when tty is true, else
