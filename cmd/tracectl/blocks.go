@@ -123,9 +123,7 @@ Exit status:
 				return err
 			}
 			defer closeFn()
-			progress := ui.NewProgress(g.io.Err, g.io.ErrTTY)
 			rep, err := st.Verify(ctx)
-			progress.Done()
 			if err != nil {
 				return err
 			}

@@ -56,13 +56,12 @@ Exit status:
 				}
 				opts.Start = t
 			}
-			prog := ui.NewProgress(g.io.Err, g.io.ErrTTY)
 			began := time.Now()
 			sum, err := gen.New(opts).WriteFiles(cmd.Context(), gen.FileOptions{
 				Dir: o.out, Spans: o.spans, FileSpans: o.fileSpans, JSON: o.json,
-				Progress: func(n int) { prog.Update("generated %d of %d spans", n, o.spans) },
+				Progress: func(n int) { g.bar.Count("gen: ", "spans", int64(n), int64(o.spans)) },
 			})
-			prog.Done()
+			g.bar.Clear()
 			if err != nil {
 				return err
 			}

@@ -111,13 +111,12 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 		return err
 	}
 	defer closeFn()
-	progress := ui.NewProgress(g.io.Err, g.io.ErrTTY)
 	opts.Progress = func(s ingest.Stats) {
-		progress.Update("ingest: %d files, %d spans, %s buffered", s.Files, s.Spans, ui.Bytes(s.Bytes))
+		g.bar.Count(fmt.Sprintf("ingest: %d files, %s buffered ", s.Files, ui.Bytes(s.Bytes)), "spans", int64(s.Spans), 0)
 	}
 	start := time.Now()
 	res, err := ingest.Run(ctx, st, o.paths, opts)
-	progress.Done()
+	g.bar.Clear()
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,37 @@ type globals struct {
 	// allowEmpty: --allow-empty of verify, compact and retain; requireBlocks
 	// says the command fails on a tenant without blocks unless it is set.
 	allowEmpty, requireBlocks bool
-	empty                     string // what noteEmpty found: "" when there were blocks
+	empty                     string      // what noteEmpty found: "" when there were blocks
+	progress                  *outputFlag // --progress: auto, always or never
+	// bar shows progress on stderr (nil before the flags are resolved);
+	// command names the command in it ("blocks verify").
+	bar     *ui.Bar
+	command string
+}
+
+// startProgress sets up the progress bar --progress asks for: drawn on
+// stderr when it is a terminal (auto) or always. While it is drawn,
+// everything written to stderr (and to stdout on a terminal) erases it
+// first; stdout's bytes are the same with or without it.
+func (g *globals) startProgress(cmd *cobra.Command) {
+	on := g.progress.value == "always" || g.progress.value == "auto" && g.io.ErrTTY
+	g.bar = ui.NewBar(g.io.Err, on, g.io.ErrWidth())
+	g.command = strings.ReplaceAll(commandKey(cmd), ".", " ")
+	g.io.Err = g.bar.Writer(g.io.Err)
+	if g.io.OutTTY {
+		g.io.Out = g.bar.Writer(g.io.Out)
+	}
+}
+
+// showProgress draws the bar for what st has read.
+func (g *globals) showProgress(st *blocks.Store) {
+	if !g.bar.On() {
+		return
+	}
+	st.SetProgress(func(p blocks.Progress) {
+		g.bar.Bytes(fmt.Sprintf("%s: %d/%d blocks, %d/%d row groups ", g.command,
+			p.Blocks, p.BlocksTotal, p.RowGroups, p.RowGroupsTotal), p.Bytes, p.BytesTotal)
+	})
 }
 
 // openStore opens the bucket and tenant named by the persistent flags.
@@ -81,6 +111,7 @@ func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) 
 		return nil, nil, err
 	}
 	st := blocks.NewStore(b, g.tenant)
+	g.showProgress(st)
 	g.stores = append(g.stores, st)
 	return st, func() {
 		g.noteEmpty(ctx, st) // while the bucket is open
@@ -173,6 +204,7 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	err := root.ExecuteContext(ctx)
+	g.bar.Done()
 	if perr := g.prof.stop(); err == nil {
 		err = perr
 	}
@@ -260,6 +292,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 			if err := resolveSettings(cmd, g); err != nil {
 				return err
 			}
+			g.startProgress(cmd)
 			if err := checkCounts(cmd); err != nil {
 				return err
 			}
@@ -269,12 +302,16 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 		},
 	}
 	pf := root.PersistentFlags()
+	if g.progress == nil {
+		g.progress = newEnumFlag("mode", "auto", "auto", "always", "never")
+	}
 	pf.StringVar(&g.bucketURL, "bucket", defaultBucket, "bucket URL (file://, mem://, s3://, gs://, azblob://)")
 	pf.StringVar(&g.tenant, "tenant", defaultTenant, "tenant (folder under the bucket)")
 	pf.StringVar(&g.configFile, "config", "", "config file (default ./tracectl.yaml if it exists)")
 	pf.BoolVar(&g.strict, "strict", false, "exit 2 instead of 1 when a damaged block was left out")
 	pf.StringVar(&g.prof.cpuFile, "cpuprofile", "", "write a CPU profile to this file (for go tool pprof)")
 	pf.StringVar(&g.prof.memFile, "memprofile", "", "write a heap (allocations) profile to this file on exit")
+	pf.Var(g.progress, "progress", "progress bar on stderr: auto (when stderr is a terminal), always, never")
 
 	root.AddCommand(
 		newIngestCmd(g, nil),
@@ -388,18 +425,29 @@ func newGroupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
 	return cmd
 }
 
-// outputFlag is an enum flag for -o.
+// outputFlag is an enum flag for -o (and, made by newEnumFlag, others).
 type outputFlag struct {
 	value   string
 	allowed []string
+	kind    string // shown in help as the value's type; "format" if empty
 }
 
 func newOutputFlag(def string, allowed ...string) *outputFlag {
 	return &outputFlag{value: def, allowed: allowed}
 }
 
+// newEnumFlag is an enum flag whose help names its value kind.
+func newEnumFlag(kind, def string, allowed ...string) *outputFlag {
+	return &outputFlag{value: def, allowed: allowed, kind: kind}
+}
+
 func (o *outputFlag) String() string { return o.value }
-func (o *outputFlag) Type() string   { return "format" }
+func (o *outputFlag) Type() string {
+	if o.kind != "" {
+		return o.kind
+	}
+	return "format"
+}
 func (o *outputFlag) Set(s string) error {
 	for _, a := range o.allowed {
 		if s == a {

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -150,56 +149,6 @@ func (l *JSONLines) Write(v any) error { return l.enc.Encode(v) }
 
 // Flush writes the buffered lines.
 func (l *JSONLines) Flush() error { return l.bw.Flush() }
-
-// Progress prints a one-line, self-overwriting status on a terminal, at
-// most a few times a second. It prints nothing when disabled, so stderr of
-// scripts stays clean.
-type Progress struct {
-	mu      sync.Mutex
-	w       io.Writer
-	enabled bool
-	last    time.Time
-	width   int
-}
-
-// NewProgress returns a progress line on w, active only when enabled.
-func NewProgress(w io.Writer, enabled bool) *Progress {
-	return &Progress{w: w, enabled: enabled}
-}
-
-// Update replaces the status line (rate-limited to 10 per second).
-func (p *Progress) Update(format string, args ...any) {
-	if p == nil || !p.enabled {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if now.Sub(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = now
-	line := fmt.Sprintf(format, args...)
-	pad := ""
-	if n := p.width - len(line); n > 0 {
-		pad = strings.Repeat(" ", n)
-	}
-	p.width = len(line)
-	fmt.Fprintf(p.w, "\r%s%s", line, pad)
-}
-
-// Done clears the status line.
-func (p *Progress) Done() {
-	if p == nil || !p.enabled {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.width > 0 {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
-	}
-	p.width = 0
-}
 
 // Bytes formats a byte count with a binary unit (B, KiB, MiB, GiB).
 func Bytes(n int64) string {

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tracectl/tracectl/internal/fixtures"
+)
+
+// barPart matches what the progress bar writes on stderr: a drawing
+// ("\r...", ended by erase-to-end-of-line) or the erasing of its line.
+var barPart = regexp.MustCompile("\r[^\r\n]*\x1b\\[0K|\x1b\\[2K\r")
+
+// checkBarErased fails when stderr has text written while the bar was on
+// the line (not erased first).
+func checkBarErased(t *testing.T, name, stderr string) {
+	t.Helper()
+	drawn, last := false, 0
+	for _, loc := range barPart.FindAllStringIndex(stderr, -1) {
+		if drawn && loc[0] > last {
+			t.Errorf("%s: %q written over the progress bar", name, stderr[last:loc[0]])
+		}
+		drawn, last = strings.HasSuffix(stderr[loc[0]:loc[1]], "[0K"), loc[1]
+	}
+	if drawn {
+		t.Errorf("%s: the progress bar is left on stderr: %q", name, stderr)
+	}
+}
+
+// TestProgress runs read commands with --progress=always: stderr shows
+// the bar (blocks and row groups done, bytes, percentage) and erases it
+// before the command's own lines; stdout is the same as with never, and
+// auto on a stderr that is not a terminal prints no bar.
+func TestProgress(t *testing.T) {
+	bucket := "file://" + t.TempDir()
+	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
+	if code, _, stderr := run(t, "--bucket", bucket, "ingest", yelp); code != exitOK {
+		t.Fatalf("ingest: exit %d: %s", code, stderr)
+	}
+	for _, tc := range []struct {
+		label string // the command's name in the bar
+		args  []string
+	}{
+		{"query", []string{"query", "{}"}},
+		{"metrics", []string{"metrics", "{} | rate()"}},
+		{"metricsgen", []string{"metricsgen"}},
+		{"blocks verify", []string{"blocks", "verify"}},
+		{"redact scan", []string{"redact", "scan"}},
+	} {
+		name := strings.Join(tc.args, " ")
+		args := append([]string{"--bucket", bucket}, tc.args...)
+		never := func(extra ...string) (int, string, string) { return run(t, append(args, extra...)...) }
+		code, wantOut, wantErr := never("--progress=never")
+		if code != exitOK && code != exitCheckFailed {
+			t.Fatalf("%s: exit %d: %s", name, code, wantErr)
+		}
+		if strings.Contains(wantErr, "\r") {
+			t.Errorf("%s --progress=never: stderr has a bar: %q", name, wantErr)
+		}
+		c, out, stderr := never("--progress=always")
+		if c != code || out != wantOut {
+			t.Errorf("%s --progress=always: exit %d and stdout\n%s\nwant exit %d and\n%s", name, c, out, code, wantOut)
+		}
+		if !strings.Contains(stderr, "\r"+tc.label+": 0/1 blocks, 0/1 row groups ") || !strings.Contains(stderr, "%") {
+			t.Errorf("%s --progress=always: no progress bar on stderr: %q", name, stderr)
+		}
+		checkBarErased(t, name, stderr)
+		if got := barPart.ReplaceAllString(stderr, ""); got != wantErr {
+			t.Errorf("%s --progress=always: stderr without the bar\n%q\nwant\n%q", name, got, wantErr)
+		}
+		if _, out, stderr := never("--progress=auto"); out != wantOut || stderr != wantErr {
+			t.Errorf("%s --progress=auto, stderr not a terminal: stdout %q, stderr %q; want %q, %q", name, out, stderr, wantOut, wantErr)
+		}
+	}
+
+	// The environment sets it like any persistent flag; a flag beats it.
+	t.Setenv("TRACECTL_PROGRESS", "always")
+	if _, _, stderr := run(t, "--bucket", bucket, "query", "{}"); !strings.Contains(stderr, "\rquery: ") {
+		t.Errorf("TRACECTL_PROGRESS=always: no progress bar: %q", stderr)
+	}
+	if _, _, stderr := run(t, "--bucket", bucket, "query", "{}", "--progress", "never"); strings.Contains(stderr, "\r") {
+		t.Errorf("TRACECTL_PROGRESS=always --progress never: bar on stderr: %q", stderr)
+	}
+	t.Setenv("TRACECTL_PROGRESS", "sometimes")
+	if code, _, stderr := run(t, "--bucket", bucket, "query", "{}"); code != exitError ||
+		!strings.Contains(stderr, "progress") || !strings.Contains(stderr, "auto|always|never") {
+		t.Errorf("TRACECTL_PROGRESS=sometimes: exit %d, stderr %q; want 2 naming the values", code, stderr)
+	}
+}
+
+func TestProgressBadValue(t *testing.T) {
+	code, out, stderr := run(t, "--progress=sometimes", "blocks", "ls")
+	if code != exitError || out != "" || !strings.Contains(stderr, `"sometimes"`) ||
+		!strings.Contains(stderr, "--progress") || !strings.Contains(stderr, "auto|always|never") {
+		t.Errorf("--progress=sometimes: exit %d, stdout %q, stderr %q; want exit 2 and a message naming the values", code, out, stderr)
+	}
+}
