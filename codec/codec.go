@@ -48,6 +48,15 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown format %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
+// MaxJSONDepth is how deeply JSON (and YAML) input may nest arrays and
+// objects, counted from the top of the document. The 77 JSON trace files
+// under shared/testdata/external nest at most 15 levels; the limit leaves
+// room for over 300 nested OTLP AnyValue lists (3 levels each) while
+// keeping a crafted file (200 KB of brackets) from costing gigabytes. encoding/json
+// and jsoniter (which pdata uses) stop at 10,000 levels; the Collector's
+// OTLP protobuf decoder at 100 nested AnyValue messages.
+const MaxJSONDepth = 1000
+
 // Batch is a group of decoded spans. Every Span has its TraceID set.
 type Batch []model.ResourceSpans
 

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 )
 
 // DecodeJSON decodes OTLP/JSON: one request object
@@ -40,7 +41,7 @@ func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, fast bool) error 
 	if bom, _ := br.Peek(3); bytes.Equal(bom, utf8BOM) {
 		br.Discard(3) // offsets count from after the BOM
 	}
-	pr := &posReader{r: br, line: 1, col: 1}
+	pr := &posReader{r: jsonpos.NewDepthReader(br, codec.MaxJSONDepth), line: 1, col: 1}
 	var requests int
 	var err error
 	if fast {
@@ -69,13 +70,19 @@ func decodeFast(name string, pr *posReader, emit codec.EmitFunc) (int, error) {
 				return requests, nil
 			}
 			var se *json.SyntaxError
-			if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			var depth *jsonpos.DepthError
+			isDepth := errors.As(err, &depth)
+			if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) && !isDepth {
 				// A read error, e.g. a corrupt compressed stream.
 				return requests, &codec.DecodeError{File: name, Offset: pr.base + int64(len(pr.buf)), Err: err}
 			}
 			// Re-read the rest (still held by pr) with the normaliser for
 			// an error with line, column and path.
-			rest := &posReader{r: bytes.NewReader(pr.buf), base: pr.base, line: pr.line, col: pr.col}
+			var r io.Reader = bytes.NewReader(pr.buf)
+			if isDepth {
+				r = io.MultiReader(r, errReader{err})
+			}
+			rest := &posReader{r: r, base: pr.base, line: pr.line, col: pr.col}
 			if _, serr := decodeSlow(name, rest, func(codec.Batch) error { return nil }); serr != nil {
 				return requests, serr
 			}
@@ -163,6 +170,11 @@ func decodeSlow(name string, pr *posReader, emit codec.EmitFunc) (int, error) {
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // posReader remembers the bytes read since the start of the current request
 // so that a byte offset can be turned into a line and column.
@@ -314,11 +326,20 @@ func describe(tok json.Token) string {
 
 func (n *normaliser) top() *frame { return &n.stack[len(n.stack)-1] }
 
+// maxPathSegs bounds the segments a path names; deeper ones are counted.
+const maxPathSegs = 24
+
 // path renders the JSON path of the current value (with extra appended).
+// A path deeper than maxPathSegs (only input near codec.MaxJSONDepth has
+// one) ends in "…(+N levels)".
 func (n *normaliser) path(extra string) string {
 	var b bytes.Buffer
 	b.WriteByte('$')
 	for i := range n.stack {
+		if i > maxPathSegs {
+			fmt.Fprintf(&b, "…(+%d levels)", len(n.stack)-i)
+			return b.String()
+		}
 		if i > 0 {
 			b.WriteString(n.stack[i].seg)
 		}
@@ -510,7 +531,10 @@ func isLiteralByte(c byte) bool {
 func (n *normaliser) tokenErr(err error) error {
 	off := n.in()
 	var se *json.SyntaxError
+	var depth *jsonpos.DepthError
 	switch {
+	case errors.As(err, &depth):
+		return n.errAt(depth.Offset, n.pathOrEmpty(), depth)
 	case errors.As(err, &se):
 		return n.errAt(off, "", fmt.Errorf("invalid JSON: %s", se.Error()))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

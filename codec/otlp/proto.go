@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -31,6 +32,12 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	}
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(data)
 	if err != nil {
+		if strings.Contains(err.Error(), "exceeded max recursion depth") {
+			// pdata's internal proto.ErrRecursionDepth, not exported.
+			err = fmt.Errorf("attribute values nested deeper than the OpenTelemetry Collector accepts "+
+				"(%d nested AnyValue, ArrayValue, KeyValueList and KeyValue messages: about %d nested arrays or %d nested maps): %w",
+				pdataRecursionLimit, pdataRecursionLimit/2, pdataRecursionLimit/3, err)
+		}
 		return &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
 	}
 	b := codec.Batch(FromPdata(td))
@@ -42,6 +49,10 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	}
 	return emit(b)
 }
+
+// pdataRecursionLimit is pdata's proto.RecursionLimit (v1.71.0): how many
+// AnyValue-family messages its protobuf decoder (the Collector's) nests.
+const pdataRecursionLimit = 100
 
 // checkFraming walks the top-level fields of a protobuf message and checks
 // that every field is well formed and fits in data. It returns the offset

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/tracectl/tracectl/codec"
 )
@@ -66,5 +67,32 @@ func TestValueErr(t *testing.T) {
 	err = s.Unmarshal(raw[4:len(raw)-1], 4, "$[0]", &v)
 	if want := "in.json:2:9: $[0].a: cannot use JSON number as string"; err == nil || err.Error() != want {
 		t.Errorf("Unmarshal type error = %v, want %s", err, want)
+	}
+}
+
+// DepthReader counts brackets outside strings only, fails at the bracket
+// past the limit with its offset, and hands over the bytes before it.
+func TestDepthReader(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		wantOff int64 // -1: no error
+	}{
+		{`[[[]]]`, -1},
+		{`[[[[]]]]`, 3},
+		{`["[[[[", "\"[[[["]`, -1},
+		{`{"a":{"b":[{}]}}`, 11},
+		{`[]]]]][[[]]]`, -1}, // stray closers do not lend depth
+		{`"\\"[[[[`, 7},
+	} {
+		// One byte per Read, so string and escape state must carry over.
+		dr := NewDepthReader(iotest.OneByteReader(strings.NewReader(tc.in)), 3)
+		got, err := io.ReadAll(dr)
+		var de *DepthError
+		switch {
+		case tc.wantOff < 0 && err != nil:
+			t.Errorf("%s: err = %v", tc.in, err)
+		case tc.wantOff >= 0 && (!errors.As(err, &de) || de.Offset != tc.wantOff || string(got) != tc.in[:tc.wantOff]):
+			t.Errorf("%s: read %q, err = %v; want the bytes before offset %d and a DepthError there", tc.in, got, err, tc.wantOff)
+		}
 	}
 }

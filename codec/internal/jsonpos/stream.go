@@ -20,9 +20,10 @@ type Stream struct {
 }
 
 // NewStream returns a Stream reading r; name is the file name put in
-// errors. Numbers are decoded as json.Number.
+// errors. Numbers are decoded as json.Number. Input nested deeper than
+// codec.MaxJSONDepth fails at the bracket that goes past it.
 func NewStream(name string, r io.Reader) *Stream {
-	lr := NewLineReader(r)
+	lr := NewLineReader(NewDepthReader(r, codec.MaxJSONDepth))
 	dec := json.NewDecoder(lr)
 	dec.UseNumber()
 	return &Stream{name: name, lr: lr, dec: dec}
@@ -62,11 +63,15 @@ func (s *Stream) ValueStart() int64 {
 // Wrap converts an encoding/json error met while reading the value that
 // starts at start into a positioned DecodeError. A DecodeError is returned
 // as it is; io.EOF and io.ErrUnexpectedEOF become "unexpected end of input"
-// at the end of what was read.
+// at the end of what was read; a *DepthError is put at its bracket.
 func (s *Stream) Wrap(err error, start int64, path string) error {
 	var de *codec.DecodeError
 	if errors.As(err, &de) {
 		return err
+	}
+	var depth *DepthError
+	if errors.As(err, &depth) {
+		return s.ErrAt(depth.Offset, path, depth)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return s.ErrAt(s.lr.pos, path, errors.New("unexpected end of input"))
