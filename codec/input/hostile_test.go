@@ -27,10 +27,10 @@ var hostileInputs = []struct {
 	name string
 	data func() []byte
 }{
-	{"otlp-json-nested-attribute.json", func() []byte {
-		return []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[` + otlpSpan + `,"attributes":[{"key":"a","value":` + codectest.Nested(hostileDepth) + `}]}]}]}]}`)
+	{"otlp-json-nested-unknown-field.json", func() []byte {
+		return []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[` + otlpSpan + `,"extra":` + codectest.Nested(hostileDepth) + `}]}]}]}`)
 	}},
-	{"otlp-json-nested-top.json", func() []byte { return []byte(`{"resourceSpans":` + codectest.Nested(hostileDepth) + `}`) }},
+	{"otlp-json-nested-top.json", func() []byte { return []byte(`{"x":` + codectest.Nested(hostileDepth) + `,"resourceSpans":[]}`) }},
 	{"otlp-json-nested-anyvalue.json", func() []byte {
 		const d = 400 // 1200 levels: deeper than the limit, shallower than encoding/json's
 		return []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[` + otlpSpan + `,"attributes":[{"key":"a","value":` +
@@ -50,6 +50,14 @@ var hostileInputs = []struct {
 	}},
 	{"otlp-yaml-alias-bomb.yaml", codectest.YAMLAliasBomb},
 	{"otlp-proto-nested.pb", func() []byte { return codectest.ProtoNested(hostileDepth) }},
+	// 2 MiB of spaces: encoding/json rescans a run of whitespace on every
+	// read, so 64 MiB took two minutes.
+	{"otlp-json-whitespace.json", func() []byte {
+		return []byte(`{"resourceSpans":[` + strings.Repeat(" ", 2<<20) + `]}`)
+	}},
+	{"jaeger-whitespace.json", func() []byte {
+		return []byte(`{"data":[{"traceID":"1","spans":[` + strings.Repeat("\n", 2<<20) + `]}]}`)
+	}},
 }
 
 // TestHostileInputs decodes each hostile input alone (its message goes to

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -78,6 +79,23 @@ func FuzzDecodeJSON(f *testing.F) {
 			if diff := cmp.Diff(slow, fast, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()); diff != "" {
 				t.Fatalf("fast and slow paths differ (-slow +fast):\n%s", diff)
 			}
+		}
+		// Reference: pdata on each whole request. Where it reads the same
+		// input (valid UTF-8, which pdata keeps as is; current key names),
+		// streaming must give the same traces.
+		if fastErr != nil || !utf8.Valid(data) || bytes.Contains(data, []byte(`"batches"`)) || bytes.Contains(data, []byte(`"instrumentation`)) {
+			return
+		}
+		want, err := pdataTraces(data)
+		if err != nil {
+			return
+		}
+		got, _, err := streamTraces(data, true)
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		if !cmp.Equal(want, got, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()) {
+			t.Fatalf("streamed traces differ from pdata's (-pdata +stream):\n%s", cmp.Diff(want, got, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()))
 		}
 	})
 }

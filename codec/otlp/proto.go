@@ -101,35 +101,40 @@ func checkFraming(data []byte) (int64, error) {
 	return 0, nil
 }
 
-// checkSpanIDs rejects spans with an all-zero trace ID or a time past
-// what Unix nanoseconds in an int64 hold, naming the span by its path in
-// the OTLP message.
+// checkSpanIDs rejects spans with an all-zero trace ID, a kind or status
+// code outside the enum, or a time past what Unix nanoseconds in an int64
+// hold, naming the span by its path in the OTLP message.
 func checkSpanIDs(name string, b codec.Batch) *codec.DecodeError {
 	for i := range b {
 		for j := range b[i].ScopeSpans {
-			for k := range b[i].ScopeSpans[j].Spans {
-				s := &b[i].ScopeSpans[j].Spans[k]
-				path := fmt.Sprintf("$.resourceSpans[%d].scopeSpans[%d].spans[%d]", i, j, k)
-				if s.TraceID.IsZero() {
-					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".traceId", Err: errors.New("trace ID is empty or all zeros")}
-				}
-				if s.Kind < 0 || s.Kind > model.KindConsumer {
-					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".kind", Err: fmt.Errorf("bad span kind %d: want 0 to 5", s.Kind)}
-				}
-				if s.Status.Code < 0 || s.Status.Code > model.StatusError {
-					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".status.code", Err: fmt.Errorf("bad status code %d: want 0 to 2", s.Status.Code)}
-				}
-				for _, t := range []struct {
-					field string
-					ns    uint64
-				}{{".startTimeUnixNano", s.StartTimeUnixNano}, {".endTimeUnixNano", s.EndTimeUnixNano}} {
-					if t.ns > math.MaxInt64 {
-						return &codec.DecodeError{File: name, Offset: -1, Path: path + t.field,
-							Err: fmt.Errorf("bad time %d: after %s, the last time Unix nanoseconds hold", t.ns, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))}
-					}
-				}
+			if k, field, err := badSpan(b[i].ScopeSpans[j].Spans); k >= 0 {
+				path := fmt.Sprintf("$.resourceSpans[%d].scopeSpans[%d].spans[%d]%s", i, j, k, field)
+				return &codec.DecodeError{File: name, Offset: -1, Path: path, Err: err}
 			}
 		}
 	}
 	return nil
+}
+
+// checkSpan returns the field of s the model cannot take (".traceId") and
+// why.
+func checkSpan(s *model.Span) (string, error) {
+	if s.TraceID.IsZero() {
+		return ".traceId", errors.New("trace ID is empty or all zeros")
+	}
+	if s.Kind < 0 || s.Kind > model.KindConsumer {
+		return ".kind", fmt.Errorf("bad span kind %d: want 0 to 5", s.Kind)
+	}
+	if s.Status.Code < 0 || s.Status.Code > model.StatusError {
+		return ".status.code", fmt.Errorf("bad status code %d: want 0 to 2", s.Status.Code)
+	}
+	for _, t := range []struct {
+		field string
+		ns    uint64
+	}{{".startTimeUnixNano", s.StartTimeUnixNano}, {".endTimeUnixNano", s.EndTimeUnixNano}} {
+		if t.ns > math.MaxInt64 {
+			return t.field, fmt.Errorf("bad time %d: after %s, the last time Unix nanoseconds hold", t.ns, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))
+		}
+	}
+	return "", nil
 }

@@ -156,6 +156,14 @@ func (yc *yamlConv) render(buf *bytes.Buffer, n *yaml.Node, path string, depth i
 			}
 			writeString(buf, n.Content[i].Value)
 			buf.WriteByte(':')
+			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && isIDKey(n.Content[i].Value) && (v.ShortTag() == "!!int" || v.ShortTag() == "!!float") {
+				// An ID made only of digits is still a hex string.
+				if !inAlias {
+					yc.pos[path+"."+n.Content[i].Value] = [2]int{v.Line, v.Column}
+				}
+				writeString(buf, v.Value)
+				continue
+			}
 			if err := yc.render(buf, n.Content[i+1], path+"."+n.Content[i].Value, depth+1, inAlias); err != nil {
 				return err
 			}

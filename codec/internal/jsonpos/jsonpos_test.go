@@ -70,9 +70,9 @@ func TestValueErr(t *testing.T) {
 	}
 }
 
-// DepthReader counts brackets outside strings only, fails at the bracket
+// GuardReader counts brackets outside strings only, fails at the bracket
 // past the limit with its offset, and hands over the bytes before it.
-func TestDepthReader(t *testing.T) {
+func TestGuardReader(t *testing.T) {
 	for _, tc := range []struct {
 		in      string
 		wantOff int64 // -1: no error
@@ -83,16 +83,23 @@ func TestDepthReader(t *testing.T) {
 		{`{"a":{"b":[{}]}}`, 11},
 		{`[]]]]][[[]]]`, -1}, // stray closers do not lend depth
 		{`"\\"[[[[`, 7},
+		{"[" + strings.Repeat(" ", MaxSpace) + "]", -1},
+		{"[" + strings.Repeat(" ", MaxSpace+1) + "]", 1 + MaxSpace},
+		{`["` + strings.Repeat(" ", MaxSpace+1) + `"]`, -1},
 	} {
 		// One byte per Read, so string and escape state must carry over.
-		dr := NewDepthReader(iotest.OneByteReader(strings.NewReader(tc.in)), 3)
+		var r io.Reader = strings.NewReader(tc.in)
+		if len(tc.in) < 100 {
+			r = iotest.OneByteReader(r)
+		}
+		dr := NewGuardReader(r, 3)
 		got, err := io.ReadAll(dr)
-		var de *DepthError
+		var de *LimitError
 		switch {
 		case tc.wantOff < 0 && err != nil:
 			t.Errorf("%s: err = %v", tc.in, err)
 		case tc.wantOff >= 0 && (!errors.As(err, &de) || de.Offset != tc.wantOff || string(got) != tc.in[:tc.wantOff]):
-			t.Errorf("%s: read %q, err = %v; want the bytes before offset %d and a DepthError there", tc.in, got, err, tc.wantOff)
+			t.Errorf("%.20s: read %.20q, err = %v; want the bytes before offset %d and a LimitError there", tc.in, got, err, tc.wantOff)
 		}
 	}
 }

@@ -23,7 +23,7 @@ type Stream struct {
 // errors. Numbers are decoded as json.Number. Input nested deeper than
 // codec.MaxJSONDepth fails at the bracket that goes past it.
 func NewStream(name string, r io.Reader) *Stream {
-	lr := NewLineReader(NewDepthReader(r, codec.MaxJSONDepth))
+	lr := NewLineReader(NewGuardReader(r, codec.MaxJSONDepth))
 	dec := json.NewDecoder(lr)
 	dec.UseNumber()
 	return &Stream{name: name, lr: lr, dec: dec}
@@ -63,13 +63,13 @@ func (s *Stream) ValueStart() int64 {
 // Wrap converts an encoding/json error met while reading the value that
 // starts at start into a positioned DecodeError. A DecodeError is returned
 // as it is; io.EOF and io.ErrUnexpectedEOF become "unexpected end of input"
-// at the end of what was read; a *DepthError is put at its bracket.
+// at the end of what was read; a *LimitError is put at its byte.
 func (s *Stream) Wrap(err error, start int64, path string) error {
 	var de *codec.DecodeError
 	if errors.As(err, &de) {
 		return err
 	}
-	var depth *DepthError
+	var depth *LimitError
 	if errors.As(err, &depth) {
 		return s.ErrAt(depth.Offset, path, depth)
 	}
