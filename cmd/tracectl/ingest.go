@@ -130,6 +130,9 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	for _, b := range res.Bad {
 		fmt.Fprintf(g.io.Err, "skipped bad file: %v\n", b.Err)
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(g.io.Err, "tracectl: warning: %v\n", w.Err)
+	}
 	if o.output.value == "json" {
 		return ui.JSON(g.io.Out, ingestJSON(res, time.Since(start)))
 	}
@@ -149,6 +152,7 @@ type ingestReport struct {
 	Files      int          `json:"files"`
 	BadFiles   []badFileOut `json:"badFiles"`
 	Skipped    []badFileOut `json:"skipped"`
+	Warnings   []badFileOut `json:"warnings"`
 	Traces     int          `json:"traces"`
 	Spans      int          `json:"spans"`
 	Duplicates int          `json:"duplicates"`
@@ -163,7 +167,10 @@ type badFileOut struct {
 
 func ingestJSON(res *ingest.Result, d time.Duration) ingestReport {
 	r := ingestReport{Files: res.Files, Traces: res.Traces, Spans: res.Spans, Duplicates: res.Duplicates,
-		Seconds: d.Seconds(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Blocks: []any{}}
+		Seconds: d.Seconds(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Warnings: []badFileOut{}, Blocks: []any{}}
+	for _, w := range res.Warnings {
+		r.Warnings = append(r.Warnings, badFileOut{File: w.File, Error: w.Err.Error()})
+	}
 	for _, b := range res.Skipped {
 		r.Skipped = append(r.Skipped, badFileOut{File: b.File, Error: b.Err.Error()})
 	}

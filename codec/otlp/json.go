@@ -39,16 +39,25 @@ func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
 // the same batches and the same positioned errors.
 func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, fast bool) error {
 	br := bufio.NewReader(r)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, utf8BOM) {
+	head, _ := br.Peek(3)
+	bom := bytes.Equal(head, utf8BOM)
+	if bom {
 		br.Discard(3) // offsets count from after the BOM
 	}
-	pr := &posReader{r: jsonpos.NewGuardReader(br, codec.MaxJSONDepth), line: 1, col: 1}
+	g := jsonpos.NewGuardReader(br, codec.MaxJSONDepth)
+	pr := &posReader{r: g, line: 1, col: 1}
 	s := newStreamer(name, pr, emit, fast)
 	if err := s.run(); err != nil {
 		return err
 	}
 	if s.requests == 0 {
 		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP JSON object")}
+	}
+	if w := jsonpos.UTF8Warning(name, g); w != nil {
+		if bom {
+			w.Offset += 3
+		}
+		codec.Warn(r, w)
 	}
 	return nil
 }

@@ -44,6 +44,12 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	if err := checkSpanIDs(name, b); err != nil {
 		return err
 	}
+	// Protobuf strings must be UTF-8; pdata (like the Collector) does not
+	// check. Replace bad bytes as encoding/json does for JSON, and say so.
+	if n, path := codec.FixBatchUTF8(b); n > 0 {
+		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: path,
+			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(n, "byte", "bytes"))})
+	}
 	if len(b) == 0 {
 		return nil
 	}

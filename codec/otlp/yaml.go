@@ -49,7 +49,7 @@ func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 			continue // an empty document
 		}
 		docs++
-		if err := DecodeJSON(name, &buf, emit); err != nil {
+		if err := DecodeJSON(name, &warnTo{Reader: &buf, to: r}, emit); err != nil {
 			var de *codec.DecodeError
 			if errors.As(err, &de) && de.File == name {
 				// Line/col refer to the JSON rendering: use the YAML
@@ -69,6 +69,18 @@ func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP YAML document")}
 	}
 	return nil
+}
+
+// warnTo passes warnings on to the reader to, without the positions in
+// the JSON rendering (they are not the YAML's).
+type warnTo struct {
+	io.Reader
+	to io.Reader
+}
+
+func (w *warnTo) Warn(d *codec.DecodeError) {
+	d.Line, d.Col, d.Offset = 0, 0, -1
+	codec.Warn(w.to, d)
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+):`)

@@ -46,7 +46,11 @@ func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) err
 	if err := d.run(); err != nil {
 		return err
 	}
-	return d.flush()
+	if err := d.flush(); err != nil {
+		return err
+	}
+	d.Finish()
+	return nil
 }
 
 func (d *decoder) run() error {

@@ -3,6 +3,7 @@ package jsonpos
 import (
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // LimitError is the error of JSON input past a GuardReader's limits.
@@ -31,20 +32,58 @@ const MaxSpace = 1 << 20
 // encoding/json and jsoniter stop at 10,000 levels, but what a decoder
 // builds per level (paths, stacks, copies) can still grow with the square
 // of the depth; the depth limit keeps every level cheap.
+//
+// It also counts the bytes inside strings that are not valid UTF-8, which
+// encoding/json replaces with U+FFFD without a word (InvalidUTF8).
 type GuardReader struct {
-	r        io.Reader
-	maxDepth int
-	off      int64 // offset of the next byte read
-	depth    int
-	space    int  // length of the current run of whitespace
-	str      bool // inside a string
-	esc      bool // after a backslash inside a string
-	err      error
+	r         io.Reader
+	maxDepth  int
+	off       int64 // offset of the next byte read
+	line, col int   // its line and column
+	depth     int
+	space     int  // length of the current run of whitespace
+	str       bool // inside a string
+	esc       bool // after a backslash inside a string
+	err       error
+
+	pend              []byte // bytes of a multi-byte sequence inside a string
+	pendOff           int64  // offset of pend[0]
+	pendLine, pendCol int
+	bad               int // invalid UTF-8 bytes in strings
+	badOff            int64
+	badLine, badCol   int
 }
 
 // NewGuardReader returns a GuardReader over r allowing maxDepth levels.
 func NewGuardReader(r io.Reader, maxDepth int) *GuardReader {
-	return &GuardReader{r: r, maxDepth: maxDepth}
+	return &GuardReader{r: r, maxDepth: maxDepth, line: 1, col: 1}
+}
+
+// InvalidUTF8 returns how many bytes inside strings were not valid UTF-8
+// and where the first one was.
+func (g *GuardReader) InvalidUTF8() (n int, off int64, line, col int) {
+	g.flush(true)
+	return g.bad, g.badOff, g.badLine, g.badCol
+}
+
+// flush checks the pending bytes of a multi-byte sequence; with final set
+// (an ASCII byte or the end came) an incomplete one is invalid.
+func (g *GuardReader) flush(final bool) {
+	for len(g.pend) > 0 {
+		if !final && !utf8.FullRune(g.pend) {
+			return
+		}
+		r, size := utf8.DecodeRune(g.pend)
+		if r == utf8.RuneError && size == 1 {
+			if g.bad == 0 {
+				g.badOff, g.badLine, g.badCol = g.pendOff, g.pendLine, g.pendCol
+			}
+			g.bad++
+		}
+		g.pend = g.pend[size:]
+		g.pendOff += int64(size)
+		g.pendCol += size
+	}
 }
 
 func (g *GuardReader) Read(p []byte) (int, error) {
@@ -53,7 +92,22 @@ func (g *GuardReader) Read(p []byte) (int, error) {
 	}
 	n, err := g.r.Read(p)
 	for i, c := range p[:n] {
+		line, col := g.line, g.col
+		if c == '\n' {
+			g.line, g.col = g.line+1, 1
+		} else {
+			g.col++
+		}
 		if g.str {
+			if c >= utf8.RuneSelf {
+				if len(g.pend) == 0 {
+					g.pendOff, g.pendLine, g.pendCol = g.off+int64(i), line, col
+				}
+				g.pend = append(g.pend, c)
+				g.flush(false)
+				continue
+			}
+			g.flush(true)
 			switch {
 			case g.esc:
 				g.esc = false

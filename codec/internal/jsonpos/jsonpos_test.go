@@ -103,3 +103,27 @@ func TestGuardReader(t *testing.T) {
 		}
 	}
 }
+
+// GuardReader counts the invalid UTF-8 bytes inside strings, across reads,
+// and says where the first one is.
+func TestGuardReaderUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		in        string
+		n         int
+		line, col int
+	}{
+		{`["ok", "é€😀"]`, 0, 0, 0},
+		{"[\n\"a\xffb\"]", 1, 2, 3},
+		{"[\"\xc3\"]", 1, 1, 3},               // cut by the closing quote
+		{"[\"\xe2\x82\"]", 2, 1, 3},           // two bytes of a three-byte rune
+		{"[\"ok\",\n \"\xc0\xaf\"]", 2, 2, 3}, // overlong
+		{"[\"\xf0\x9f\x98\"", 3, 1, 3},        // cut by the end of input
+	} {
+		g := NewGuardReader(iotest.OneByteReader(strings.NewReader(tc.in)), 10)
+		io.ReadAll(g)
+		n, _, line, col := g.InvalidUTF8()
+		if n != tc.n || line != tc.line || col != tc.col {
+			t.Errorf("%q: %d bad bytes, first at %d:%d; want %d at %d:%d", tc.in, n, line, col, tc.n, tc.line, tc.col)
+		}
+	}
+}
