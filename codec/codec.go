@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -47,6 +48,15 @@ func ParseFormat(s string) (Format, error) {
 	}
 	return "", fmt.Errorf("unknown format %q (want one of %s)", s, strings.Join(names, ", "))
 }
+
+// MaxJSONDepth is how deeply JSON (and YAML) input may nest arrays and
+// objects, counted from the top of the document. The 77 JSON trace files
+// under shared/testdata/external nest at most 15 levels; the limit leaves
+// room for over 300 nested OTLP AnyValue lists (3 levels each) while
+// keeping a crafted file (200 KB of brackets) from costing gigabytes. encoding/json
+// and jsoniter (which pdata uses) stop at 10,000 levels; the Collector's
+// OTLP protobuf decoder at 100 nested AnyValue messages.
+const MaxJSONDepth = 1000
 
 // Batch is a group of decoded spans. Every Span has its TraceID set.
 type Batch []model.ResourceSpans
@@ -114,4 +124,136 @@ func LineCol(data []byte, offset int64) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+// Warner is implemented by readers that collect warnings: problems a
+// decoder worked around without failing the input (strings that were not
+// UTF-8, Jaeger IDs that were not hex). codec/input hands decoders such a
+// reader; a decoder reports through Warn, which drops warnings when its
+// reader is not a Warner.
+type Warner interface {
+	Warn(w *DecodeError)
+}
+
+// Warn reports w to r if r is a Warner.
+func Warn(r io.Reader, w *DecodeError) {
+	if wr, ok := r.(Warner); ok {
+		wr.Warn(w)
+	}
+}
+
+// WarnReader is an io.Reader that collects warnings (see Warner).
+type WarnReader struct {
+	io.Reader
+	Warnings []*DecodeError
+}
+
+// Warn records w.
+func (r *WarnReader) Warn(w *DecodeError) { r.Warnings = append(r.Warnings, w) }
+
+// Plural renders n with the singular or plural noun: "1 byte", "3 bytes".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// FixUTF8 replaces every byte of s that is not part of valid UTF-8 with
+// U+FFFD, as encoding/json does, and says how many it replaced.
+func FixUTF8(s string) (string, int) {
+	if utf8.ValidString(s) {
+		return s, 0
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+			n++
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String(), n
+}
+
+// FixBatchUTF8 applies FixUTF8 to every string of b: names, attribute keys
+// and string values (inside arrays and maps too), trace states, status
+// messages, scope names and versions. It returns how many bytes it
+// replaced and the JSON path of the first string it changed.
+func FixBatchUTF8(b Batch) (int, string) {
+	var f utf8Fixer
+	for i := range b {
+		rs := &b[i]
+		p := func() string { return fmt.Sprintf("$.resourceSpans[%d]", i) }
+		f.attrs(rs.Resource.Attributes, func() string { return p() + ".resource.attributes" })
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			p := func() string { return fmt.Sprintf("%s.scopeSpans[%d]", p(), j) }
+			f.str(&ss.Scope.Name, func() string { return p() + ".scope.name" })
+			f.str(&ss.Scope.Version, func() string { return p() + ".scope.version" })
+			f.attrs(ss.Scope.Attributes, func() string { return p() + ".scope.attributes" })
+			for k := range ss.Spans {
+				s := &ss.Spans[k]
+				p := func() string { return fmt.Sprintf("%s.spans[%d]", p(), k) }
+				f.str(&s.Name, func() string { return p() + ".name" })
+				f.str(&s.TraceState, func() string { return p() + ".traceState" })
+				f.str(&s.Status.Message, func() string { return p() + ".status.message" })
+				f.attrs(s.Attributes, func() string { return p() + ".attributes" })
+				for e := range s.Events {
+					f.str(&s.Events[e].Name, func() string { return fmt.Sprintf("%s.events[%d].name", p(), e) })
+					f.attrs(s.Events[e].Attributes, func() string { return fmt.Sprintf("%s.events[%d].attributes", p(), e) })
+				}
+				for l := range s.Links {
+					f.str(&s.Links[l].TraceState, func() string { return fmt.Sprintf("%s.links[%d].traceState", p(), l) })
+					f.attrs(s.Links[l].Attributes, func() string { return fmt.Sprintf("%s.links[%d].attributes", p(), l) })
+				}
+			}
+		}
+	}
+	return f.n, f.first
+}
+
+// utf8Fixer counts the bytes FixBatchUTF8 replaced; paths are made only
+// for the first string it changes.
+type utf8Fixer struct {
+	n     int
+	first string
+}
+
+func (f *utf8Fixer) str(s *string, path func() string) {
+	if utf8.ValidString(*s) {
+		return
+	}
+	fixed, n := FixUTF8(*s)
+	*s = fixed
+	if f.n == 0 {
+		f.first = path()
+	}
+	f.n += n
+}
+
+func (f *utf8Fixer) attrs(as []model.Attribute, path func() string) {
+	for i := range as {
+		p := func() string { return fmt.Sprintf("%s[%d]", path(), i) }
+		f.str(&as[i].Key, func() string { return p() + ".key" })
+		f.value(&as[i].Value, func() string { return p() + ".value" })
+	}
+}
+
+func (f *utf8Fixer) value(v *model.Value, path func() string) {
+	switch v.Type {
+	case model.ValueString:
+		f.str(&v.Str, func() string { return path() + ".stringValue" })
+	case model.ValueArray:
+		arr := v.Array() // shared with v: fixed in place
+		for i := range arr {
+			f.value(&arr[i], func() string { return fmt.Sprintf("%s.arrayValue.values[%d]", path(), i) })
+		}
+	case model.ValueMap:
+		f.attrs(v.Map(), func() string { return path() + ".kvlistValue.values" })
+	}
 }

@@ -70,10 +70,13 @@ type BadFile struct {
 
 // Result says what an ingest read and wrote.
 type Result struct {
-	Blocks     []blocks.Meta
-	Files      int
-	Bad        []BadFile
-	Skipped    []BadFile
+	Blocks  []blocks.Meta
+	Files   int
+	Bad     []BadFile
+	Skipped []BadFile
+	// Warnings are what the decoders worked around in files that were
+	// ingested (see input.Report.Warnings), in the BadFile form.
+	Warnings   []BadFile
 	SpansRead  int
 	Spans      int
 	Duplicates int
@@ -120,6 +123,9 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	}
 	for _, sk := range rep.Skipped {
 		res.Skipped = append(res.Skipped, BadFile{File: sk.File, Err: sk.Err})
+	}
+	for _, w := range rep.Warnings {
+		res.Warnings = append(res.Warnings, BadFile{File: w.File, Err: w.Err})
 	}
 	if err := in.write(st, res); err != nil {
 		return nil, err

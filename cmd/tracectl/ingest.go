@@ -138,6 +138,9 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	for _, b := range res.Bad {
 		fmt.Fprintf(g.io.Err, "ingest: skipped bad file: %v\n", b.Err)
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(g.io.Err, "tracectl: warning: %v\n", w.Err)
+	}
 	if o.output.value == "json" {
 		if err := ui.JSON(g.io.Out, ingestJSON(res, time.Since(start))); err != nil {
 			return err
@@ -189,6 +192,7 @@ type ingestReport struct {
 	Files      int          `json:"files"`
 	BadFiles   []badFileOut `json:"badFiles"`
 	Skipped    []badFileOut `json:"skipped"`
+	Warnings   []badFileOut `json:"warnings"`
 	Traces     int          `json:"traces"`
 	Spans      int          `json:"spans"`
 	Duplicates int          `json:"duplicates"`
@@ -203,7 +207,10 @@ type badFileOut struct {
 
 func ingestJSON(res *ingest.Result, d time.Duration) ingestReport {
 	r := ingestReport{Files: res.Files, Traces: res.Traces, Spans: res.Spans, Duplicates: res.Duplicates,
-		Seconds: d.Seconds(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Blocks: []any{}}
+		Seconds: d.Seconds(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Warnings: []badFileOut{}, Blocks: []any{}}
+	for _, w := range res.Warnings {
+		r.Warnings = append(r.Warnings, badFileOut{File: w.File, Error: w.Err.Error()})
+	}
 	for _, b := range res.Skipped {
 		r.Skipped = append(r.Skipped, badFileOut{File: b.File, Error: b.Err.Error()})
 	}

@@ -75,6 +75,8 @@ type FileStat struct {
 	Compression string // "", "gzip" or "zstd"
 	Batches     int
 	Spans       int
+	// Warnings are problems the decoder worked around (see codec.Warner).
+	Warnings []*codec.DecodeError
 }
 
 // Report summarises a Decode call.
@@ -86,6 +88,10 @@ type Report struct {
 	Skipped []FileIssue
 	// Bad lists files that failed to decode (only with SkipBad).
 	Bad []FileIssue
+	// Warnings lists what the decoders worked around in the files decoded
+	// (strings that were not UTF-8, Jaeger IDs that were not hex), one per
+	// kind and file.
+	Warnings []FileIssue
 	// Spans and Batches count what was emitted, per format.
 	Spans   map[codec.Format]int
 	Batches map[codec.Format]int
@@ -284,6 +290,9 @@ func (d *decoder) decodeInput(ctx context.Context, j *decodeJob) (FileStat, erro
 func (d *decoder) result(file string, stat FileStat, err error) error {
 	if err == nil {
 		d.rep.Files = append(d.rep.Files, stat)
+		for _, w := range stat.Warnings {
+			d.rep.Warnings = append(d.rep.Warnings, FileIssue{File: file, Err: w})
+		}
 		d.rep.Spans[stat.Format] += stat.Spans
 		d.rep.Batches[stat.Format] += stat.Batches
 		if d.opts.OnFileDone != nil {
@@ -362,10 +371,14 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, wa
 		return FileStat{}, &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("%w: no decoder for format %s", ErrUnknownFormat, format)}
 	}
 	stat := FileStat{File: name, Format: format, Compression: comp}
-	err = dec(name, rd, func(b codec.Batch) error {
+	wr := &codec.WarnReader{Reader: rd}
+	err = dec(name, wr, func(b codec.Batch) error {
 		if err := ctx.Err(); err != nil {
 			return &emitError{err: err}
 		}
+		// Decoders replace bytes that are not UTF-8 and warn; this catches
+		// any left (a Jaeger tag holding a JSON object keeps its text).
+		codec.FixBatchUTF8(b)
 		stat.Batches++
 		stat.Spans += spanCount(b)
 		return emit(b)
@@ -378,6 +391,7 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, wa
 		}
 		return FileStat{}, err
 	}
+	stat.Warnings = wr.Warnings
 	return stat, nil
 }
 

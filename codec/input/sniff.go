@@ -299,9 +299,15 @@ func jsonKeys(head []byte) (keys map[string]bool, synErr, err error) {
 			case '}', ']':
 				stack = pop(stack)
 			default:
-				child := f.path + "[]"
-				if f.obj {
-					child = f.path + "." + f.key
+				// Paths stop growing past maxKeyDepth (no key is recorded
+				// there), so a head of nested brackets costs linear, not
+				// quadratic, memory.
+				child := f.path
+				if len(stack) < maxKeyDepth {
+					child += "[]"
+					if f.obj {
+						child = f.path + "." + f.key
+					}
 				}
 				stack = append(stack, sniffFrame{obj: d == '{', path: child, expectKey: d == '{'})
 			}

@@ -26,12 +26,25 @@ import (
 // been read, so memory is bounded by the largest trace, not the input.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
 	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit}
-	return d.run()
+	if err := d.run(); err != nil {
+		return err
+	}
+	d.Finish()
+	if d.hashed > 0 {
+		w := *d.firstHashed
+		w.Err = fmt.Errorf("%s not hex (the first: %s): each mapped to the FNV-1a hash of its text, as the Jaeger UI takes IDs as text",
+			codec.Plural(d.hashed, "trace or span ID", "trace and span IDs"), w.Err)
+		d.Warn(&w)
+	}
+	return nil
 }
 
 type decoder struct {
 	*jsonpos.Stream
 	emit codec.EmitFunc
+
+	hashed      int                // non-hex IDs mapped to hashes
+	firstHashed *codec.DecodeError // where the first one was, its text in Err
 }
 
 // rawAt is a raw JSON value with its input offset and JSON path.
@@ -374,7 +387,11 @@ func (d *decoder) emitUI(p *parts) error {
 		if err := d.Unmarshal(s.raw, s.start, s.path, &us); err != nil {
 			return err
 		}
-		span, err := us.toModel(traceID)
+		span, err := us.toModel(traceID, func(field, text string) {
+			if d.hashed++; d.hashed == 1 {
+				d.firstHashed = d.ErrAt(s.start, s.path+field, fmt.Errorf("%q", text))
+			}
+		})
 		if err != nil {
 			return d.spanErr(s, err)
 		}

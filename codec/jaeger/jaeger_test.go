@@ -466,5 +466,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","references":[{"spanID":"1"}]}],"processes":{"p":{}}}]}`))
 	f.Add([]byte(`{"batch":{"spans":[{"traceId":"AAAAAAAAAAE=","spanId":"AAAAAAAAAAI=","duration":"1s"}]}}`))
+	// A nesting bomb.
+	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","tags":[{"key":"a","value":` + codectest.Nested(100_000) + `}]}]}]}`))
 	codectest.FuzzDecoder(f, DecodeJSON)
 }

@@ -130,8 +130,9 @@ func (p *uiProcess) toModel() (*jmodel.Process, error) {
 }
 
 // toModel converts a UI span; traceID is the enclosing trace's ID, used
-// when the span has none.
-func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
+// when the span has none. hashed is told of every ID that is not hex (and
+// so is mapped to a hash, see uiTraceID): its field and text.
+func (s *uiSpan) toModel(traceID string, hashed func(field, text string)) (*jmodel.Span, error) {
 	tid := s.TraceID
 	if tid == "" {
 		tid = traceID
@@ -144,6 +145,9 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 	if out.TraceID, err = uiTraceID(tid); err != nil {
 		return nil, jsonpos.Under(".traceID", err)
 	}
+	if isHashed(tid, 32) {
+		hashed(".traceID", tid)
+	}
 	if out.TraceID == (jmodel.TraceID{}) {
 		return nil, jsonpos.FieldErr(".traceID", "trace ID is zero")
 	}
@@ -152,6 +156,9 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 	}
 	if out.SpanID, err = uiSpanID(s.SpanID); err != nil {
 		return nil, jsonpos.Under(".spanID", err)
+	}
+	if isHashed(s.SpanID, 16) {
+		hashed(".spanID", s.SpanID)
 	}
 	if out.SpanID == 0 {
 		return nil, jsonpos.FieldErr(".spanID", "span ID is zero")
@@ -181,9 +188,15 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 			if ref.TraceID, err = uiTraceID(r.TraceID); err != nil {
 				return nil, jsonpos.Under(fmt.Sprintf(".references[%d].traceID", i), err)
 			}
+			if isHashed(r.TraceID, 32) {
+				hashed(fmt.Sprintf(".references[%d].traceID", i), r.TraceID)
+			}
 		}
 		if ref.SpanID, err = uiSpanID(r.SpanID); err != nil {
 			return nil, jsonpos.Under(fmt.Sprintf(".references[%d].spanID", i), err)
+		}
+		if isHashed(r.SpanID, 16) {
+			hashed(fmt.Sprintf(".references[%d].spanID", i), r.SpanID)
 		}
 		out.References = append(out.References, ref)
 	}
@@ -191,6 +204,9 @@ func (s *uiSpan) toModel(traceID string) (*jmodel.Span, error) {
 		pid, err := uiSpanID(s.ParentSpanID)
 		if err != nil {
 			return nil, jsonpos.Under(".parentSpanID", err)
+		}
+		if isHashed(s.ParentSpanID, 16) {
+			hashed(".parentSpanID", s.ParentSpanID)
 		}
 		if pid != 0 {
 			out.References = []jmodel.SpanRef{{TraceID: out.TraceID, SpanID: pid, RefType: jmodel.ChildOf}}

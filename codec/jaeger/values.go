@@ -119,7 +119,7 @@ func isHex(s string, max int) bool {
 // UI only compares them as strings, so any other non-empty string maps to
 // a stable 128-bit FNV-1a hash of its text.
 func uiTraceID(s string) (jmodel.TraceID, error) {
-	if s != "" && !isHex(s, 32) && len(s) <= 256 {
+	if isHashed(s, 32) {
 		h := fnv.New128a()
 		h.Write([]byte(s))
 		sum := h.Sum(nil)
@@ -128,9 +128,15 @@ func uiTraceID(s string) (jmodel.TraceID, error) {
 	return hexTraceID(s)
 }
 
+// isHashed reports whether uiTraceID (max 32) or uiSpanID (max 16) maps
+// the ID s to a hash.
+func isHashed(s string, max int) bool {
+	return s != "" && !isHex(s, max) && len(s) <= 256
+}
+
 // uiSpanID is uiTraceID for span IDs (64-bit FNV-1a of non-hex text).
 func uiSpanID(s string) (jmodel.SpanID, error) {
-	if s != "" && !isHex(s, 16) && len(s) <= 256 {
+	if isHashed(s, 16) {
 		h := fnv.New64a()
 		h.Write([]byte(s))
 		return jmodel.SpanID(h.Sum64()), nil

@@ -6,11 +6,16 @@
 //     ({"resourceSpans": [...]}) or Tempo's tempopb form ({"batches": [...]});
 //     each decoded request becomes one codec.Batch.
 //   - JSON lines: the Collector file exporter's output, one request per line.
-//     Requests are decoded one at a time, so memory is bounded by a request.
-//   - Normalising: the pre-pass over OTLP JSON that rewrites protojson base64
-//     IDs as hex, renames legacy keys (batches, instrumentationLibrarySpans)
-//     and checks every span's IDs, naming the JSON path of a bad one, before
-//     pdata's unmarshaler sees the request.
+//   - Chunk: up to 1000 spans of one scope, decoded by pdata together with
+//     their resource and scope. OTLP JSON is read as a stream (stream.go),
+//     a chunk at a time, so memory is bounded by a chunk, not by a request
+//     or a file.
+//   - Normalising: the pass over OTLP JSON that checks every known field
+//     against the OTLP schema (schema.go), rewrites protojson base64 IDs as
+//     hex and legacy keys (batches, instrumentationLibrarySpans) as current
+//     ones, naming the line:col and JSON path of anything wrong. It runs
+//     over the structure of every request, and over a chunk's spans when
+//     pdata cannot take them as they are.
 //   - pdata: go.opentelemetry.io/collector/pdata, the Collector's in-memory
 //     OTLP representation, used for parsing and marshalling.
 package otlp

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"os"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/codectest"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 )
@@ -18,6 +22,9 @@ import (
 // fuzzCheck decodes data and asserts the decoder contract: errors are
 // positioned DecodeErrors, and every emitted span has a non-zero trace ID.
 func fuzzCheck(t *testing.T, dec codec.Decoder, data []byte) {
+	if len(data) > codectest.MaxFuzzInput {
+		t.Skip("input past MaxFuzzInput")
+	}
 	// A hang is a bug too: crash so the fuzzer keeps the input.
 	timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
 	defer timer.Stop()
@@ -48,7 +55,12 @@ func FuzzDecodeJSON(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"AQIDBAUGBwg=","kind":"SPAN_KIND_CLIENT","links":[{"traceId":"","spanId":""}]}]}]}]}` + "\n" + `{"batches":[]}`))
+	// Nesting bombs: in an attribute value, and as AnyValue lists.
+	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":` + codectest.Nested(100_000) + `}]}]}]}]}`))
+	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":` +
+		strings.Repeat(`{"arrayValue":{"values":[`, 400) + strings.Repeat(`]}}`, 400) + `}]}]}]}]}`))
 	f.Add([]byte(`{"resourceSpans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"x"},"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","attributes":[{"key":"a","value":{"kvlistValue":{"values":[{"key":"b","value":{"arrayValue":{"values":[{"bytesValue":"AAE="}]}}}]}}}]}]}]}]}`))
+	codectest.BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, DecodeJSON, data)
 		// Differential: the fast path must agree with the normaliser.
@@ -67,6 +79,23 @@ func FuzzDecodeJSON(f *testing.F) {
 			if diff := cmp.Diff(slow, fast, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()); diff != "" {
 				t.Fatalf("fast and slow paths differ (-slow +fast):\n%s", diff)
 			}
+		}
+		// Reference: pdata on each whole request. Where it reads the same
+		// input (valid UTF-8, which pdata keeps as is; current key names),
+		// streaming must give the same traces.
+		if fastErr != nil || !utf8.Valid(data) || bytes.Contains(data, []byte(`"batches"`)) || bytes.Contains(data, []byte(`"instrumentation`)) {
+			return
+		}
+		want, err := pdataTraces(data)
+		if err != nil {
+			return
+		}
+		got, _, err := streamTraces(data, true)
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		if !cmp.Equal(want, got, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()) {
+			t.Fatalf("streamed traces differ from pdata's (-pdata +stream):\n%s", cmp.Diff(want, got, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()))
 		}
 	})
 }
@@ -108,6 +137,8 @@ func FuzzDecodeProto(f *testing.F) {
 		}
 		f.Add(pb.Bytes())
 	}
+	f.Add(codectest.ProtoNested(100_000)) // a nesting bomb
+	codectest.BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, DecodeProto, data)
 	})
@@ -121,6 +152,9 @@ func FuzzDecodeYAML(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	f.Add([]byte("resourceSpans:\n  - scopeSpans: " + codectest.Nested(5000) + "\n")) // a nesting bomb
+	f.Add(codectest.YAMLAliasBomb())
+	codectest.BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, DecodeYAML, data)
 	})

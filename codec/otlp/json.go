@@ -12,157 +12,62 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 )
 
 // DecodeJSON decodes OTLP/JSON: one request object
 // ({"resourceSpans": [...]} or Tempo's {"batches": [...]}) or a stream of
-// them such as the file exporter's JSON lines. Each request is emitted as
-// one batch as soon as it is read. IDs may be hex or base64, enums names or
-// numbers. Errors are *codec.DecodeError with line and column; a span whose
-// trace ID is missing, all zeros or of the wrong length is an error naming
-// its JSON path.
+// them such as the file exporter's JSON lines. IDs may be hex or base64,
+// enums names or numbers.
+//
+// A request is read as a stream (see streamer): its spans are decoded a
+// chunk at a time, so memory is bounded by a chunk of spans, not by the
+// request or the file. A small request is emitted as one batch; a large
+// one as several, each ending at a chunk. Errors are *codec.DecodeError
+// with line, column and the JSON path of the offending value; a span whose
+// trace ID is missing, all zeros or of the wrong length is an error.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
 	return decodeJSON(name, r, emit, true)
 }
 
-// decodeJSON reads requests with the fast path (pdata straight on the
-// request's bytes) or, when fast is false, only with the normaliser. The
-// fast path falls back to the normaliser for any request it cannot take as
-// is (base64 IDs, legacy keys, anything pdata or the ID check rejects), so
-// both give the same batches and the same positioned errors.
+// decodeJSON reads requests with the fast path (pdata straight on a
+// chunk's bytes) or, when fast is false, only with the normaliser. The
+// fast path falls back to the normaliser for any chunk it cannot take as
+// is (base64 IDs, anything pdata or the ID check rejects), so both give
+// the same batches and the same positioned errors.
 func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, fast bool) error {
 	br := bufio.NewReader(r)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, utf8BOM) {
+	head, _ := br.Peek(3)
+	bom := bytes.Equal(head, utf8BOM)
+	if bom {
 		br.Discard(3) // offsets count from after the BOM
 	}
-	pr := &posReader{r: br, line: 1, col: 1}
-	var requests int
-	var err error
-	if fast {
-		requests, err = decodeFast(name, pr, emit)
-	} else {
-		requests, err = decodeSlow(name, pr, emit)
-	}
-	if err != nil {
+	g := jsonpos.NewGuardReader(br, codec.MaxJSONDepth)
+	pr := &posReader{r: g, line: 1, col: 1}
+	s := newStreamer(name, pr, emit, fast)
+	if err := s.run(); err != nil {
 		return err
 	}
-	if requests == 0 {
+	if s.requests == 0 {
 		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP JSON object")}
+	}
+	if w := jsonpos.UTF8Warning(name, g); w != nil {
+		if bom {
+			w.Offset += 3
+		}
+		codec.Warn(r, w)
 	}
 	return nil
 }
 
-// decodeFast splits the input into top-level values with json.Decoder
-// (a scan, no tokens) and hands each to pdata directly.
-func decodeFast(name string, pr *posReader, emit codec.EmitFunc) (int, error) {
-	dec := json.NewDecoder(pr)
-	requests := 0
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if err == io.EOF {
-				return requests, nil
-			}
-			var se *json.SyntaxError
-			if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) {
-				// A read error, e.g. a corrupt compressed stream.
-				return requests, &codec.DecodeError{File: name, Offset: pr.base + int64(len(pr.buf)), Err: err}
-			}
-			// Re-read the rest (still held by pr) with the normaliser for
-			// an error with line, column and path.
-			rest := &posReader{r: bytes.NewReader(pr.buf), base: pr.base, line: pr.line, col: pr.col}
-			if _, serr := decodeSlow(name, rest, func(codec.Batch) error { return nil }); serr != nil {
-				return requests, serr
-			}
-			line, col := pr.pos(pr.base)
-			return requests, &codec.DecodeError{File: name, Line: line, Col: col, Offset: pr.base, Err: fmt.Errorf("invalid JSON: %w", err)}
-		}
-		requests++
-		start := dec.InputOffset() - int64(len(raw))
-		if b, ok := fastBatch(raw); ok {
-			if len(b) > 0 {
-				if err := emit(b); err != nil {
-					return requests, err
-				}
-			}
-		} else {
-			line, col := pr.pos(start)
-			one := &posReader{r: bytes.NewReader(raw), base: start, line: line, col: col}
-			if _, err := decodeSlow(name, one, emit); err != nil {
-				return requests, err
-			}
-		}
-		pr.release(dec.InputOffset())
-	}
-}
-
-var (
-	legacyBatches = []byte(`"batches"`)
-	legacyInstLib = []byte(`"instrumentation`)
-)
-
-// fastBatch decodes one request with pdata as it is. It reports false when
-// the request needs the normaliser: not an object, not valid UTF-8 (the
-// normaliser replaces bad bytes as encoding/json does), legacy or Tempo
-// keys, or anything pdata or the trace ID check rejects.
-func fastBatch(raw []byte) (codec.Batch, bool) {
-	if len(raw) == 0 || raw[0] != '{' || !utf8.Valid(raw) ||
-		bytes.Contains(raw, legacyBatches) || bytes.Contains(raw, legacyInstLib) {
-		return nil, false
-	}
-	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(raw)
-	if err != nil {
-		return nil, false
-	}
-	b := codec.Batch(FromPdata(td))
-	if checkSpanIDs("", b) != nil {
-		return nil, false
-	}
-	return b, true
-}
-
-// decodeSlow normalises and decodes every request read from pr, whose
-// base is the absolute offset of its first byte.
-func decodeSlow(name string, pr *posReader, emit codec.EmitFunc) (int, error) {
-	dec := json.NewDecoder(pr)
-	dec.UseNumber()
-	n := &normaliser{name: name, pr: pr, dec: dec, off0: pr.base}
-	requests := 0
-	for {
-		ok, err := n.next()
-		if err != nil {
-			return requests, err
-		}
-		if !ok {
-			return requests, nil
-		}
-		requests++
-		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(n.out.Bytes())
-		if err != nil {
-			return requests, n.errAt(n.start, "", fmt.Errorf("invalid OTLP request: %w", err))
-		}
-		b := codec.Batch(FromPdata(td))
-		if err := checkSpanIDs(name, b); err != nil {
-			// The normaliser checks every span first; this is a backstop.
-			line, col := pr.pos(n.start)
-			err.Line, err.Col, err.Offset = line, col, n.start
-			return requests, err
-		}
-		if len(b) > 0 {
-			if err := emit(b); err != nil {
-				return requests, err
-			}
-		}
-		pr.release(n.in())
-	}
-}
-
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // posReader remembers the bytes read since the start of the current request
 // so that a byte offset can be turned into a line and column.
@@ -171,6 +76,9 @@ type posReader struct {
 	base      int64 // absolute offset of buf[0]
 	line, col int   // position of buf[0]
 	buf       []byte
+
+	memo              int64 // offset pos last returned a position for
+	memoLine, memoCol int
 }
 
 func (p *posReader) Read(b []byte) (int, error) {
@@ -179,18 +87,29 @@ func (p *posReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// release forgets the bytes before absolute offset off.
+// release forgets the bytes before absolute offset off. It does so only
+// once they are many (32 KiB), so that releasing after every token costs
+// no copying of the bytes read ahead.
 func (p *posReader) release(off int64) {
 	k := off - p.base
-	if k <= 0 {
+	if k < 32<<10 {
 		return
 	}
 	if k > int64(len(p.buf)) {
 		k = int64(len(p.buf))
 	}
 	p.line, p.col = p.advance(p.buf[:k])
-	p.buf = append([]byte(nil), p.buf[k:]...)
+	p.buf = p.buf[:copy(p.buf, p.buf[k:])]
 	p.base += k
+}
+
+// from returns a copy of the bytes read from absolute offset off on.
+func (p *posReader) from(off int64) []byte {
+	k := off - p.base
+	if k < 0 || k > int64(len(p.buf)) {
+		return nil
+	}
+	return append([]byte(nil), p.buf[k:]...)
 }
 
 func (p *posReader) advance(b []byte) (line, col int) {
@@ -206,7 +125,9 @@ func (p *posReader) advance(b []byte) (line, col int) {
 	return line, col
 }
 
-// pos returns the 1-based line and column of absolute offset off.
+// pos returns the 1-based line and column of absolute offset off. It
+// goes on from the offset last asked about when it can, so asking about
+// every span of a long line costs one pass over it.
 func (p *posReader) pos(off int64) (line, col int) {
 	k := off - p.base
 	if k < 0 {
@@ -214,8 +135,22 @@ func (p *posReader) pos(off int64) (line, col int) {
 	}
 	if k > int64(len(p.buf)) {
 		k = int64(len(p.buf))
+		off = p.base + k
 	}
-	return p.advance(p.buf[:k])
+	from, line, col := p.base, p.line, p.col
+	if p.memoLine > 0 && p.memo >= p.base && p.memo <= off {
+		from, line, col = p.memo, p.memoLine, p.memoCol
+	}
+	for _, c := range p.buf[from-p.base : k] {
+		if c == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	p.memo, p.memoLine, p.memoCol = off, line, col
+	return line, col
 }
 
 // byteAt returns the byte at absolute offset off, or 0.
@@ -231,64 +166,31 @@ func (p *posReader) byteAt(off int64) byte {
 type frame struct {
 	obj     bool
 	seg     string // path segment leading to this container, e.g. ".spans" or "[3]"
-	ctx     string // key of the member holding this container, + "[]" per array level (a span is "spans[]")
-	key     string // current member key (objects)
+	msg     msg    // object: its OTLP message type; array: its elements'; mNone when unknown
+	key     string // current member key (objects), as written
 	expect  bool   // object: expecting a key
 	n       int    // members or elements written
 	traceID bool   // span object: saw a non-empty trace ID
 }
 
-// normaliser copies one request at a time from the token stream into out,
-// rewriting IDs to hex and legacy keys to current ones.
+// normaliser copies JSON values from a token stream into out, rewriting
+// IDs to hex and legacy keys to current ones, and checks every known field
+// against the OTLP schema so that a wrong value is reported where it is,
+// with its JSON path. The streamer runs one over the structure of the
+// input, and one over each value it hands to pdata when pdata cannot take
+// the value as it is (see streamer.normalise).
 type normaliser struct {
 	name  string
 	pr    *posReader
 	dec   *json.Decoder
 	out   bytes.Buffer
 	stack []frame
-	start int64 // offset of the current request's '{'
+	base  int   // frames below the value being normalised (streamer.normalise)
 	off0  int64 // absolute offset of the decoder's first byte
 }
 
 // in is the absolute input offset of the decoder.
 func (n *normaliser) in() int64 { return n.off0 + n.dec.InputOffset() }
-
-// renames maps legacy or Tempo keys to the names pdata understands.
-var renames = map[string]string{
-	"batches":                       "resourceSpans",
-	"instrumentationLibrarySpans":   "scopeSpans",
-	"instrumentation_library_spans": "scopeSpans",
-	"instrumentationLibrary":        "scope",
-	"instrumentation_library":       "scope",
-}
-
-// next reads the next top-level request into n.out; it returns false at a
-// clean end of input.
-func (n *normaliser) next() (bool, error) {
-	n.out.Reset()
-	n.stack = n.stack[:0]
-	for {
-		tok, err := n.dec.Token()
-		if err != nil {
-			if err == io.EOF && len(n.stack) == 0 {
-				return false, nil
-			}
-			return false, n.tokenErr(err)
-		}
-		if len(n.stack) == 0 {
-			if d, ok := tok.(json.Delim); !ok || d != '{' {
-				return false, n.errAt(n.tokStart(), "$", fmt.Errorf("want an OTLP request object ({\"resourceSpans\": [...]}), got %s", describe(tok)))
-			}
-			n.start = n.in() - 1
-		}
-		if err := n.token(tok); err != nil {
-			return false, err
-		}
-		if len(n.stack) == 0 {
-			return true, nil
-		}
-	}
-}
 
 func describe(tok json.Token) string {
 	switch v := tok.(type) {
@@ -314,11 +216,20 @@ func describe(tok json.Token) string {
 
 func (n *normaliser) top() *frame { return &n.stack[len(n.stack)-1] }
 
+// maxPathSegs bounds the segments a path names; deeper ones are counted.
+const maxPathSegs = 24
+
 // path renders the JSON path of the current value (with extra appended).
+// A path deeper than maxPathSegs (only input near codec.MaxJSONDepth has
+// one) ends in "…(+N levels)".
 func (n *normaliser) path(extra string) string {
 	var b bytes.Buffer
 	b.WriteByte('$')
 	for i := range n.stack {
+		if i > maxPathSegs {
+			fmt.Fprintf(&b, "…(+%d levels)", len(n.stack)-i)
+			return b.String()
+		}
 		if i > 0 {
 			b.WriteString(n.stack[i].seg)
 		}
@@ -352,8 +263,12 @@ func (n *normaliser) token(tok json.Token) error {
 			n.out.WriteByte(',')
 		}
 		out := key
-		if r, ok := renames[key]; ok && (key != "batches" || len(n.stack) == 1) {
-			out = r
+		if name, _, ok := fieldOf(f.msg, key); ok {
+			out = name
+		} else if key == "" {
+			// pdata (jsoniter) takes an empty key for the end of the
+			// object and misreads the rest; any unknown key is skipped.
+			out = "_"
 		}
 		writeString(&n.out, out)
 		n.out.WriteByte(':')
@@ -363,35 +278,39 @@ func (n *normaliser) token(tok json.Token) error {
 		return n.close(f)
 	}
 	// A value: an element of an array, a member value, or the top level.
-	if f != nil && !f.obj && f.n > 0 {
+	if f != nil && !f.obj && f.n > 0 && len(n.stack) > n.base {
 		n.out.WriteByte(',')
 	}
-	seg, ctx := "", ""
+	seg, child := "", mNone
+	var fld field
+	known := false
 	if f != nil {
 		seg = f.memberSeg()
 		if f.obj {
-			ctx = f.key
-		} else {
-			ctx = f.ctx + "[]"
-		}
-	}
-	if f != nil && !f.obj && f.ctx == "spans" {
-		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return n.errAt(n.in(), n.path(seg), fmt.Errorf("want a span object, got %s", describe(tok)))
-		}
-	}
-	if f != nil && f.obj {
-		if err := checkScalar(f.ctx, f.key, tok); err != nil {
-			return n.errAt(n.tokStart(), n.path(seg), err)
+			var name string
+			if name, fld, known = fieldOf(f.msg, f.key); known {
+				if err := checkField(f.msg, name, fld, tok); err != nil {
+					return n.errAt(n.tokStart(), n.path(seg), err)
+				}
+				child = fld.msg
+			}
+		} else if child = f.msg; child == mSpan {
+			if d, ok := tok.(json.Delim); !ok || d != '{' {
+				return n.errAt(n.in(), n.path(seg), fmt.Errorf("want a span object, got %s", describe(tok)))
+			}
+		} else if child != mNone {
+			if d, ok := tok.(json.Delim); tok != nil && (!ok || d != '{') {
+				return n.errAt(n.tokStart(), n.path(seg), fmt.Errorf("want an object, got %s", describe(tok)))
+			}
 		}
 	}
 	switch v := tok.(type) {
 	case json.Delim:
 		n.out.WriteByte(byte(v))
-		n.stack = append(n.stack, frame{obj: v == '{', seg: seg, ctx: ctx, expect: v == '{'})
+		n.stack = append(n.stack, frame{obj: v == '{', seg: seg, msg: child, expect: v == '{'})
 		return nil
 	case string:
-		if f != nil && f.obj {
+		if known && fld.kind == kID {
 			if err := n.idValue(f, v); err != nil {
 				return err
 			}
@@ -399,14 +318,7 @@ func (n *normaliser) token(tok json.Token) error {
 			writeString(&n.out, v)
 		}
 	case json.Number:
-		if f != nil && f.obj && isIDKey(f.key) {
-			// A YAML-converted ID of only digits arrives as a number.
-			if err := n.idValue(f, v.String()); err != nil {
-				return err
-			}
-		} else {
-			n.out.WriteString(v.String())
-		}
+		n.out.WriteString(v.String())
 	case bool:
 		n.out.WriteString(strconv.FormatBool(v))
 	case nil:
@@ -429,10 +341,8 @@ func (n *normaliser) endValue(f *frame) {
 func (n *normaliser) close(f *frame) error {
 	if f.obj {
 		n.out.WriteByte('}')
-		if f.ctx == "spans[]" {
-			if !f.traceID {
-				return n.errAt(n.in()-1, n.path(".traceId"), errors.New("span has no trace ID"))
-			}
+		if f.msg == mSpan && !f.traceID {
+			return n.errAt(n.in()-1, n.path(".traceId"), errors.New("span has no trace ID"))
 		}
 	} else {
 		n.out.WriteByte(']')
@@ -452,13 +362,8 @@ func isIDKey(k string) bool {
 	return false
 }
 
-// idValue writes a string member value, normalising it when it is an ID
-// of a span or link.
+// idValue writes the ID member value v of the span or link f, as hex.
 func (n *normaliser) idValue(f *frame, v string) error {
-	if (f.ctx != "spans[]" && f.ctx != "links[]") || !isIDKey(f.key) {
-		writeString(&n.out, v)
-		return nil
-	}
 	size, what := 8, "span ID"
 	if f.key == "traceId" || f.key == "trace_id" {
 		size, what = 16, "trace ID"
@@ -469,7 +374,7 @@ func (n *normaliser) idValue(f *frame, v string) error {
 	}
 	// Only the trace ID is required: the Collector's own golden files hold
 	// spans with an empty span ID.
-	if f.ctx == "spans[]" && (f.key == "traceId" || f.key == "trace_id") {
+	if f.msg == mSpan && size == 16 {
 		if b == nil || allZero(b) {
 			return n.errAt(n.tokStart(), n.path("."+f.key), errors.New("trace ID is empty or all zeros"))
 		}
@@ -510,7 +415,10 @@ func isLiteralByte(c byte) bool {
 func (n *normaliser) tokenErr(err error) error {
 	off := n.in()
 	var se *json.SyntaxError
+	var depth *jsonpos.LimitError
 	switch {
+	case errors.As(err, &depth):
+		return n.errAt(depth.Offset, n.pathOrEmpty(), depth)
 	case errors.As(err, &se):
 		return n.errAt(off, "", fmt.Errorf("invalid JSON: %s", se.Error()))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -572,72 +480,26 @@ var (
 	statusCodes = []string{"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"}
 )
 
-// checkScalar checks the scalar fields pdata would reject, so that the
-// error names the exact position instead of the request: times, counts,
-// integers and enums. ctx is the key holding the enclosing object.
-func checkScalar(ctx, key string, tok json.Token) error {
-	var text string
-	switch v := tok.(type) {
-	case string:
-		text = v
-	case json.Number:
-		text = v.String()
-	case json.Delim, bool:
-		if isScalarKey(ctx, key) {
-			return fmt.Errorf("want a number or string, got %s", describe(tok))
-		}
-		return nil
-	default: // null: the default value, as in protojson
-		return nil
+// checkTime checks Unix nanoseconds: decimal, and not past what an int64
+// of nanoseconds holds.
+func checkTime(text string) error {
+	ns, err := strconv.ParseUint(text, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad time %s: want Unix nanoseconds", clipQuote(text))
 	}
-	switch key {
-	case "startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "timeUnixNano", "time_unix_nano":
-		ns, err := strconv.ParseUint(text, 10, 64)
-		if err != nil {
-			return fmt.Errorf("bad time %q: want Unix nanoseconds", text)
-		}
-		if ns > math.MaxInt64 {
-			return fmt.Errorf("bad time %s: after %s, the last time Unix nanoseconds hold", text, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))
-		}
-	case "droppedAttributesCount", "dropped_attributes_count", "droppedEventsCount", "dropped_events_count", "droppedLinksCount", "dropped_links_count":
-		if _, err := strconv.ParseUint(text, 10, 32); err != nil {
-			return fmt.Errorf("bad count %q", text)
-		}
-	case "intValue", "int_value":
-		if _, err := strconv.ParseInt(text, 10, 64); err != nil {
-			return fmt.Errorf("bad intValue %q", text)
-		}
-	case "kind":
-		if ctx == "spans[]" {
-			return checkEnum(text, spanKinds, "span kind")
-		}
-	case "code":
-		if ctx == "status" {
-			return checkEnum(text, statusCodes, "status code")
-		}
+	if ns > math.MaxInt64 {
+		return fmt.Errorf("bad time %s: after %s, the last time Unix nanoseconds hold", text, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))
 	}
 	return nil
 }
 
-// isScalarKey reports whether key must hold a number or string.
-func isScalarKey(ctx, key string) bool {
-	switch key {
-	case "startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "timeUnixNano", "time_unix_nano",
-		"droppedAttributesCount", "dropped_attributes_count", "droppedEventsCount", "dropped_events_count", "droppedLinksCount", "dropped_links_count",
-		"intValue", "int_value":
-		return true
-	case "kind":
-		return ctx == "spans[]"
-	case "code":
-		return ctx == "status"
-	}
-	return false
-}
-
-func checkEnum(text string, names []string, what string) error {
-	if n, err := strconv.ParseInt(text, 10, 32); err == nil {
-		if n < 0 || int(n) >= len(names) {
-			return fmt.Errorf("bad %s %d: want 0 to %d or one of %s", what, n, len(names)-1, strings.Join(names, ", "))
+// checkEnum checks an enum value: a JSON number in range, or one of the
+// names (pdata refuses a number written as a string).
+func checkEnum(tok json.Token, text string, names []string, what string) error {
+	if _, isNum := tok.(json.Number); isNum {
+		n, err := strconv.ParseInt(text, 10, 32)
+		if err != nil || n < 0 || int(n) >= len(names) {
+			return fmt.Errorf("bad %s %s: want 0 to %d or one of %s", what, text, len(names)-1, strings.Join(names, ", "))
 		}
 		return nil
 	}
@@ -646,5 +508,5 @@ func checkEnum(text string, names []string, what string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("bad %s %q: want a number or one of %s", what, text, strings.Join(names, ", "))
+	return fmt.Errorf("bad %s %s: want a number or one of %s", what, clipQuote(text), strings.Join(names, ", "))
 }

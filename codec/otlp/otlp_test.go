@@ -206,7 +206,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"kind 99", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":99`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: bad span kind 99: want 0 to 5`},
 		{"status code 7", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","status":{"code":7}`), `f.json:2:64: $.resourceSpans[0].scopeSpans[0].spans[1].status.code: bad status code 7: want 0 to 2`},
 		{"number kind", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":true`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: want a number or string, got a boolean`},
-		{"wrong shape", `{"resourceSpans":{}}`, "f.json:1:1: invalid OTLP request: ReadArray"},
+		{"wrong shape", `{"resourceSpans":{}}`, "f.json:1:18: $.resourceSpans: want an array, got an object"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

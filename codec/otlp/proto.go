@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -31,17 +32,33 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	}
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(data)
 	if err != nil {
+		if strings.Contains(err.Error(), "exceeded max recursion depth") {
+			// pdata's internal proto.ErrRecursionDepth, not exported.
+			err = fmt.Errorf("attribute values nested deeper than the OpenTelemetry Collector accepts "+
+				"(%d nested AnyValue, ArrayValue, KeyValueList and KeyValue messages: about %d nested arrays or %d nested maps): %w",
+				pdataRecursionLimit, pdataRecursionLimit/2, pdataRecursionLimit/3, err)
+		}
 		return &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
 	}
 	b := codec.Batch(FromPdata(td))
 	if err := checkSpanIDs(name, b); err != nil {
 		return err
 	}
+	// Protobuf strings must be UTF-8; pdata (like the Collector) does not
+	// check. Replace bad bytes as encoding/json does for JSON, and say so.
+	if n, path := codec.FixBatchUTF8(b); n > 0 {
+		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: path,
+			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(n, "byte", "bytes"))})
+	}
 	if len(b) == 0 {
 		return nil
 	}
 	return emit(b)
 }
+
+// pdataRecursionLimit is pdata's proto.RecursionLimit (v1.71.0): how many
+// AnyValue-family messages its protobuf decoder (the Collector's) nests.
+const pdataRecursionLimit = 100
 
 // checkFraming walks the top-level fields of a protobuf message and checks
 // that every field is well formed and fits in data. It returns the offset
@@ -90,35 +107,40 @@ func checkFraming(data []byte) (int64, error) {
 	return 0, nil
 }
 
-// checkSpanIDs rejects spans with an all-zero trace ID or a time past
-// what Unix nanoseconds in an int64 hold, naming the span by its path in
-// the OTLP message.
+// checkSpanIDs rejects spans with an all-zero trace ID, a kind or status
+// code outside the enum, or a time past what Unix nanoseconds in an int64
+// hold, naming the span by its path in the OTLP message.
 func checkSpanIDs(name string, b codec.Batch) *codec.DecodeError {
 	for i := range b {
 		for j := range b[i].ScopeSpans {
-			for k := range b[i].ScopeSpans[j].Spans {
-				s := &b[i].ScopeSpans[j].Spans[k]
-				path := fmt.Sprintf("$.resourceSpans[%d].scopeSpans[%d].spans[%d]", i, j, k)
-				if s.TraceID.IsZero() {
-					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".traceId", Err: errors.New("trace ID is empty or all zeros")}
-				}
-				if s.Kind < 0 || s.Kind > model.KindConsumer {
-					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".kind", Err: fmt.Errorf("bad span kind %d: want 0 to 5", s.Kind)}
-				}
-				if s.Status.Code < 0 || s.Status.Code > model.StatusError {
-					return &codec.DecodeError{File: name, Offset: -1, Path: path + ".status.code", Err: fmt.Errorf("bad status code %d: want 0 to 2", s.Status.Code)}
-				}
-				for _, t := range []struct {
-					field string
-					ns    uint64
-				}{{".startTimeUnixNano", s.StartTimeUnixNano}, {".endTimeUnixNano", s.EndTimeUnixNano}} {
-					if t.ns > math.MaxInt64 {
-						return &codec.DecodeError{File: name, Offset: -1, Path: path + t.field,
-							Err: fmt.Errorf("bad time %d: after %s, the last time Unix nanoseconds hold", t.ns, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))}
-					}
-				}
+			if k, field, err := badSpan(b[i].ScopeSpans[j].Spans); k >= 0 {
+				path := fmt.Sprintf("$.resourceSpans[%d].scopeSpans[%d].spans[%d]%s", i, j, k, field)
+				return &codec.DecodeError{File: name, Offset: -1, Path: path, Err: err}
 			}
 		}
 	}
 	return nil
+}
+
+// checkSpan returns the field of s the model cannot take (".traceId") and
+// why.
+func checkSpan(s *model.Span) (string, error) {
+	if s.TraceID.IsZero() {
+		return ".traceId", errors.New("trace ID is empty or all zeros")
+	}
+	if s.Kind < 0 || s.Kind > model.KindConsumer {
+		return ".kind", fmt.Errorf("bad span kind %d: want 0 to 5", s.Kind)
+	}
+	if s.Status.Code < 0 || s.Status.Code > model.StatusError {
+		return ".status.code", fmt.Errorf("bad status code %d: want 0 to 2", s.Status.Code)
+	}
+	for _, t := range []struct {
+		field string
+		ns    uint64
+	}{{".startTimeUnixNano", s.StartTimeUnixNano}, {".endTimeUnixNano", s.EndTimeUnixNano}} {
+		if t.ns > math.MaxInt64 {
+			return t.field, fmt.Errorf("bad time %d: after %s, the last time Unix nanoseconds hold", t.ns, time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339))
+		}
+	}
+	return "", nil
 }

@@ -36,14 +36,20 @@ func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 		}
 		var buf bytes.Buffer
 		pos := map[string][2]int{}
-		if err := yamlToJSON(&buf, &doc, "$", pos); err != nil {
+		yc := &yamlConv{pos: pos}
+		if err := yc.render(&buf, &doc, "$", 0, false); err != nil {
+			var de *codec.DecodeError
+			if errors.As(err, &de) {
+				de.File = name
+				return de
+			}
 			return &codec.DecodeError{File: name, Offset: -1, Err: err}
 		}
 		if bytes.Equal(buf.Bytes(), []byte("null")) {
 			continue // an empty document
 		}
 		docs++
-		if err := DecodeJSON(name, &buf, emit); err != nil {
+		if err := DecodeJSON(name, &warnTo{Reader: &buf, to: r}, emit); err != nil {
 			var de *codec.DecodeError
 			if errors.As(err, &de) && de.File == name {
 				// Line/col refer to the JSON rendering: use the YAML
@@ -63,6 +69,18 @@ func DecodeYAML(name string, r io.Reader, emit codec.EmitFunc) error {
 		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP YAML document")}
 	}
 	return nil
+}
+
+// warnTo passes warnings on to the reader to, without the positions in
+// the JSON rendering (they are not the YAML's).
+type warnTo struct {
+	io.Reader
+	to io.Reader
+}
+
+func (w *warnTo) Warn(d *codec.DecodeError) {
+	d.Line, d.Col, d.Offset = 0, 0, -1
+	codec.Warn(w.to, d)
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+):`)
@@ -85,14 +103,53 @@ func parentPath(p string) string {
 	return p[:i]
 }
 
-// yamlToJSON renders a YAML node as JSON. Scalars keep their source text:
+// clipPath keeps the first segs segments of a JSON path and counts the
+// others, as normaliser.path does.
+func clipPath(p string, segs int) string {
+	n := 0
+	for i := 1; i < len(p); i++ {
+		if p[i] == '.' || p[i] == '[' {
+			if n++; n > segs {
+				return fmt.Sprintf("%s…(+%d levels)", p[:i], strings.Count(p[i:], "[")+strings.Count(p[i:], "."))
+			}
+		}
+	}
+	return p
+}
+
+// maxAliasNodes bounds the nodes rendered through aliases in one YAML
+// document: a few aliases can stand for billions of nodes ("billion
+// laughs"; 200 bytes of them took 21 GB before this bound).
+const maxAliasNodes = 1_000_000
+
+// yamlConv renders YAML nodes as JSON. Scalars keep their source text:
 // numbers stay numbers when they are valid JSON numbers, everything else
 // becomes a string, so IDs made only of digits are not mangled.
 //
-// pos receives the line and column of every node by its JSON path.
-func yamlToJSON(buf *bytes.Buffer, n *yaml.Node, path string, pos map[string][2]int) error {
-	if n.Kind != yaml.DocumentNode {
-		pos[path] = [2]int{n.Line, n.Column}
+// pos receives the line and column of every node by its JSON path, except
+// below an alias.
+type yamlConv struct {
+	pos     map[string][2]int
+	aliased int // nodes rendered through aliases
+}
+
+// render writes n as JSON. depth counts the mappings and sequences around
+// n: past codec.MaxJSONDepth the document is refused (yaml.v3 allows 10,000
+// levels, and the paths kept here would grow with the square of that).
+func (yc *yamlConv) render(buf *bytes.Buffer, n *yaml.Node, path string, depth int, inAlias bool) error {
+	if n.Kind != yaml.DocumentNode && !inAlias {
+		// Nodes reached through an alias are placed at the alias.
+		yc.pos[path] = [2]int{n.Line, n.Column}
+	}
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && depth >= codec.MaxJSONDepth {
+		return &codec.DecodeError{Line: n.Line, Col: n.Column, Offset: -1, Path: clipPath(path, maxPathSegs),
+			Err: fmt.Errorf("YAML nested deeper than %d levels of mappings and sequences, tracectl's limit", codec.MaxJSONDepth)}
+	}
+	if inAlias {
+		if yc.aliased++; yc.aliased > maxAliasNodes {
+			return &codec.DecodeError{Line: n.Line, Col: n.Column, Offset: -1, Path: path,
+				Err: fmt.Errorf("YAML aliases expand to more than %d nodes (an alias bomb?)", maxAliasNodes)}
+		}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -100,9 +157,9 @@ func yamlToJSON(buf *bytes.Buffer, n *yaml.Node, path string, pos map[string][2]
 			buf.WriteString("null")
 			return nil
 		}
-		return yamlToJSON(buf, n.Content[0], path, pos)
+		return yc.render(buf, n.Content[0], path, depth, inAlias)
 	case yaml.AliasNode:
-		return yamlToJSON(buf, n.Alias, path, pos)
+		return yc.render(buf, n.Alias, path, depth, true)
 	case yaml.MappingNode:
 		buf.WriteByte('{')
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -111,7 +168,15 @@ func yamlToJSON(buf *bytes.Buffer, n *yaml.Node, path string, pos map[string][2]
 			}
 			writeString(buf, n.Content[i].Value)
 			buf.WriteByte(':')
-			if err := yamlToJSON(buf, n.Content[i+1], path+"."+n.Content[i].Value, pos); err != nil {
+			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && isIDKey(n.Content[i].Value) && (v.ShortTag() == "!!int" || v.ShortTag() == "!!float") {
+				// An ID made only of digits is still a hex string.
+				if !inAlias {
+					yc.pos[path+"."+n.Content[i].Value] = [2]int{v.Line, v.Column}
+				}
+				writeString(buf, v.Value)
+				continue
+			}
+			if err := yc.render(buf, n.Content[i+1], path+"."+n.Content[i].Value, depth+1, inAlias); err != nil {
 				return err
 			}
 		}
@@ -122,7 +187,7 @@ func yamlToJSON(buf *bytes.Buffer, n *yaml.Node, path string, pos map[string][2]
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			if err := yamlToJSON(buf, c, path+"["+strconv.Itoa(i)+"]", pos); err != nil {
+			if err := yc.render(buf, c, path+"["+strconv.Itoa(i)+"]", depth+1, inAlias); err != nil {
 				return err
 			}
 		}

@@ -52,7 +52,11 @@ func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) err
 	if err := d.run(); err != nil {
 		return err
 	}
-	return d.finish()
+	if err := d.finish(); err != nil {
+		return err
+	}
+	d.Finish()
+	return nil
 }
 
 func (d *decoder) run() error {

@@ -577,6 +577,9 @@ func fuzzSeeds(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add([]byte("[" + v2a + "," + v1a + "]"))
+	// Nesting bombs.
+	f.Add([]byte(`[{"traceId":"1","id":"1","tags":{"a":` + codectest.Nested(100_000) + `}}]`))
+	f.Add([]byte(`[{"traceId":"0000000000000001","id":"0000000000000001","binaryAnnotations":[{"key":"a","value":` + codectest.Nested(100_000) + `}]}]`))
 }
 
 func FuzzDecodeV1(f *testing.F) {

@@ -7,11 +7,13 @@
 package codectest
 
 import (
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -215,10 +217,76 @@ func WantDecodeError(t *testing.T, err error, want []string) {
 	}
 }
 
+// MaxFuzzInput bounds the inputs the fuzz targets decode: the fuzzer's
+// own inputs are far smaller, and the hostile seeds (a nesting bomb is
+// 200 KB) fit.
+const MaxFuzzInput = 1 << 20
+
+// FuzzMemoryLimit is the soft memory limit the fuzz targets set: a decoder
+// that blows up on an input makes the worker collect hard and slow down
+// instead of taking the machine's memory, and the input's time shows it.
+const FuzzMemoryLimit = 1 << 30
+
+// BoundFuzz sets FuzzMemoryLimit for the fuzz run.
+func BoundFuzz(f *testing.F) {
+	old := debug.SetMemoryLimit(FuzzMemoryLimit)
+	f.Cleanup(func() { debug.SetMemoryLimit(old) })
+}
+
+// Nested returns depth '['s then depth ']'s: a nesting bomb at
+// depth 100,000 (200 KB).
+func Nested(depth int) string {
+	return strings.Repeat("[", depth) + strings.Repeat("]", depth)
+}
+
+// ProtoNested returns an OTLP protobuf request with one span whose
+// attribute value is depth arrays deep. Each level only adds two field
+// headers in front, so they are made inside out and written in reverse.
+func ProtoNested(depth int) []byte {
+	hdr := func(field, size int) []byte {
+		return binary.AppendUvarint(binary.AppendUvarint(nil, uint64(field<<3|2)), uint64(size))
+	}
+	ld := func(field int, b []byte) []byte { return append(hdr(field, len(b)), b...) }
+	core := ld(1, []byte("x")) // AnyValue{string_value: "x"}
+	size := len(core)
+	var hdrs [][]byte
+	for range depth { // AnyValue{array_value: ArrayValue{values: [v]}}
+		for _, field := range []int{1, 5} {
+			h := hdr(field, size)
+			size += len(h)
+			hdrs = append(hdrs, h)
+		}
+	}
+	var v []byte
+	for i := len(hdrs) - 1; i >= 0; i-- {
+		v = append(v, hdrs[i]...)
+	}
+	v = append(v, core...)
+	kv := append(ld(1, []byte("a")), ld(2, v)...)
+	span := append(ld(1, []byte("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01")), ld(9, kv)...)
+	return ld(1, ld(2, ld(2, span)))
+}
+
+// YAMLAliasBomb returns an OTLP YAML document whose aliases stand for
+// 10^8 nodes in 400 bytes ("billion laughs").
+func YAMLAliasBomb() []byte {
+	var b strings.Builder
+	b.WriteString("resourceSpans: []\nx:\n  l0: &l0 [x,x,x,x,x,x,x,x,x,x]\n")
+	for i := 1; i < 8; i++ {
+		fmt.Fprintf(&b, "  l%d: &l%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d,", i-1), 10), ","))
+	}
+	return []byte(b.String())
+}
+
 // FuzzDecoder fuzzes dec: decoded spans must have non-zero IDs and errors
-// must be DecodeErrors naming the file.
+// must be DecodeErrors naming the file. Inputs past MaxFuzzInput are
+// skipped, and the run has a FuzzMemoryLimit.
 func FuzzDecoder(f *testing.F, dec codec.Decoder) {
+	BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) > MaxFuzzInput {
+			t.Skip("input past MaxFuzzInput")
+		}
 		err := dec("fuzz.json", strings.NewReader(string(in)), func(b codec.Batch) error {
 			for _, rs := range b {
 				for _, ss := range rs.ScopeSpans {

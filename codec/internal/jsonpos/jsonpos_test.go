@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/tracectl/tracectl/codec"
 )
@@ -66,5 +67,63 @@ func TestValueErr(t *testing.T) {
 	err = s.Unmarshal(raw[4:len(raw)-1], 4, "$[0]", &v)
 	if want := "in.json:2:9: $[0].a: cannot use JSON number as string"; err == nil || err.Error() != want {
 		t.Errorf("Unmarshal type error = %v, want %s", err, want)
+	}
+}
+
+// GuardReader counts brackets outside strings only, fails at the bracket
+// past the limit with its offset, and hands over the bytes before it.
+func TestGuardReader(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		wantOff int64 // -1: no error
+	}{
+		{`[[[]]]`, -1},
+		{`[[[[]]]]`, 3},
+		{`["[[[[", "\"[[[["]`, -1},
+		{`{"a":{"b":[{}]}}`, 11},
+		{`[]]]]][[[]]]`, -1}, // stray closers do not lend depth
+		{`"\\"[[[[`, 7},
+		{"[" + strings.Repeat(" ", MaxSpace) + "]", -1},
+		{"[" + strings.Repeat(" ", MaxSpace+1) + "]", 1 + MaxSpace},
+		{`["` + strings.Repeat(" ", MaxSpace+1) + `"]`, -1},
+	} {
+		// One byte per Read, so string and escape state must carry over.
+		var r io.Reader = strings.NewReader(tc.in)
+		if len(tc.in) < 100 {
+			r = iotest.OneByteReader(r)
+		}
+		dr := NewGuardReader(r, 3)
+		got, err := io.ReadAll(dr)
+		var de *LimitError
+		switch {
+		case tc.wantOff < 0 && err != nil:
+			t.Errorf("%s: err = %v", tc.in, err)
+		case tc.wantOff >= 0 && (!errors.As(err, &de) || de.Offset != tc.wantOff || string(got) != tc.in[:tc.wantOff]):
+			t.Errorf("%.20s: read %.20q, err = %v; want the bytes before offset %d and a LimitError there", tc.in, got, err, tc.wantOff)
+		}
+	}
+}
+
+// GuardReader counts the invalid UTF-8 bytes inside strings, across reads,
+// and says where the first one is.
+func TestGuardReaderUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		in        string
+		n         int
+		line, col int
+	}{
+		{`["ok", "é€😀"]`, 0, 0, 0},
+		{"[\n\"a\xffb\"]", 1, 2, 3},
+		{"[\"\xc3\"]", 1, 1, 3},               // cut by the closing quote
+		{"[\"\xe2\x82\"]", 2, 1, 3},           // two bytes of a three-byte rune
+		{"[\"ok\",\n \"\xc0\xaf\"]", 2, 2, 3}, // overlong
+		{"[\"\xf0\x9f\x98\"", 3, 1, 3},        // cut by the end of input
+	} {
+		g := NewGuardReader(iotest.OneByteReader(strings.NewReader(tc.in)), 10)
+		io.ReadAll(g)
+		n, _, line, col := g.InvalidUTF8()
+		if n != tc.n || line != tc.line || col != tc.col {
+			t.Errorf("%q: %d bad bytes, first at %d:%d; want %d at %d:%d", tc.in, n, line, col, tc.n, tc.line, tc.col)
+		}
 	}
 }

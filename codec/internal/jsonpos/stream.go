@@ -14,18 +14,44 @@ import (
 // embed it and drive the tokenizer themselves (Decoder) where they need to
 // see io.EOF between documents.
 type Stream struct {
-	name string
-	lr   *LineReader
-	dec  *json.Decoder
+	name  string
+	in    io.Reader // as given, for codec.Warn
+	guard *GuardReader
+	lr    *LineReader
+	dec   *json.Decoder
 }
 
 // NewStream returns a Stream reading r; name is the file name put in
-// errors. Numbers are decoded as json.Number.
+// errors. Numbers are decoded as json.Number. Input nested deeper than
+// codec.MaxJSONDepth fails at the bracket that goes past it.
 func NewStream(name string, r io.Reader) *Stream {
-	lr := NewLineReader(r)
+	g := NewGuardReader(r, codec.MaxJSONDepth)
+	lr := NewLineReader(g)
 	dec := json.NewDecoder(lr)
 	dec.UseNumber()
-	return &Stream{name: name, lr: lr, dec: dec}
+	return &Stream{name: name, in: r, guard: g, lr: lr, dec: dec}
+}
+
+// Warn reports w to the input reader (see codec.Warn).
+func (s *Stream) Warn(w *codec.DecodeError) { codec.Warn(s.in, w) }
+
+// Finish reports, once the input decoded, the bytes of invalid UTF-8 in
+// its strings (see UTF8Warning).
+func (s *Stream) Finish() {
+	if w := UTF8Warning(s.name, s.guard); w != nil {
+		s.Warn(w)
+	}
+}
+
+// UTF8Warning is the warning for the invalid UTF-8 bytes g met in
+// strings, which encoding/json replaced with U+FFFD; nil when none.
+func UTF8Warning(name string, g *GuardReader) *codec.DecodeError {
+	n, off, line, col := g.InvalidUTF8()
+	if n == 0 {
+		return nil
+	}
+	return &codec.DecodeError{File: name, Line: line, Col: col, Offset: off,
+		Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first is here)", codec.Plural(n, "byte", "bytes"))}
 }
 
 // Decoder returns the underlying tokenizer.
@@ -62,11 +88,15 @@ func (s *Stream) ValueStart() int64 {
 // Wrap converts an encoding/json error met while reading the value that
 // starts at start into a positioned DecodeError. A DecodeError is returned
 // as it is; io.EOF and io.ErrUnexpectedEOF become "unexpected end of input"
-// at the end of what was read.
+// at the end of what was read; a *LimitError is put at its byte.
 func (s *Stream) Wrap(err error, start int64, path string) error {
 	var de *codec.DecodeError
 	if errors.As(err, &de) {
 		return err
+	}
+	var depth *LimitError
+	if errors.As(err, &depth) {
+		return s.ErrAt(depth.Offset, path, depth)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return s.ErrAt(s.lr.pos, path, errors.New("unexpected end of input"))

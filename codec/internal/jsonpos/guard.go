@@ -1,0 +1,150 @@
+package jsonpos
+
+import (
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// LimitError is the error of JSON input past a GuardReader's limits.
+// Offset is the byte offset of the byte that went past.
+type LimitError struct {
+	Offset int64
+	Msg    string
+}
+
+func (e *LimitError) Error() string { return e.Msg }
+
+// MaxSpace bounds a run of whitespace between JSON tokens. encoding/json's
+// Decoder scans the whitespace before a token again on every read, which
+// makes a run quadratic: 64 MiB of spaces took two minutes. No trace file
+// has a megabyte of whitespace in a row.
+const MaxSpace = 1 << 20
+
+// GuardReader passes JSON through and fails at the first '[' or '{' that
+// opens more than maxDepth containers at once, or at the byte that makes a
+// run of whitespace outside strings longer than MaxSpace (brackets and
+// spaces inside strings do not count). It hands over the bytes before
+// that byte with the error, so a json.Decoder reading from it fails only
+// once it needs the byte: the value it is reading then is the one that
+// holds it.
+//
+// encoding/json and jsoniter stop at 10,000 levels, but what a decoder
+// builds per level (paths, stacks, copies) can still grow with the square
+// of the depth; the depth limit keeps every level cheap.
+//
+// It also counts the bytes inside strings that are not valid UTF-8, which
+// encoding/json replaces with U+FFFD without a word (InvalidUTF8).
+type GuardReader struct {
+	r         io.Reader
+	maxDepth  int
+	off       int64 // offset of the next byte read
+	line, col int   // its line and column
+	depth     int
+	space     int  // length of the current run of whitespace
+	str       bool // inside a string
+	esc       bool // after a backslash inside a string
+	err       error
+
+	pend              []byte // bytes of a multi-byte sequence inside a string
+	pendOff           int64  // offset of pend[0]
+	pendLine, pendCol int
+	bad               int // invalid UTF-8 bytes in strings
+	badOff            int64
+	badLine, badCol   int
+}
+
+// NewGuardReader returns a GuardReader over r allowing maxDepth levels.
+func NewGuardReader(r io.Reader, maxDepth int) *GuardReader {
+	return &GuardReader{r: r, maxDepth: maxDepth, line: 1, col: 1}
+}
+
+// InvalidUTF8 returns how many bytes inside strings were not valid UTF-8
+// and where the first one was.
+func (g *GuardReader) InvalidUTF8() (n int, off int64, line, col int) {
+	g.flush(true)
+	return g.bad, g.badOff, g.badLine, g.badCol
+}
+
+// flush checks the pending bytes of a multi-byte sequence; with final set
+// (an ASCII byte or the end came) an incomplete one is invalid.
+func (g *GuardReader) flush(final bool) {
+	for len(g.pend) > 0 {
+		if !final && !utf8.FullRune(g.pend) {
+			return
+		}
+		r, size := utf8.DecodeRune(g.pend)
+		if r == utf8.RuneError && size == 1 {
+			if g.bad == 0 {
+				g.badOff, g.badLine, g.badCol = g.pendOff, g.pendLine, g.pendCol
+			}
+			g.bad++
+		}
+		g.pend = g.pend[size:]
+		g.pendOff += int64(size)
+		g.pendCol += size
+	}
+}
+
+func (g *GuardReader) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.r.Read(p)
+	for i, c := range p[:n] {
+		line, col := g.line, g.col
+		if c == '\n' {
+			g.line, g.col = g.line+1, 1
+		} else {
+			g.col++
+		}
+		if g.str {
+			if c >= utf8.RuneSelf {
+				if len(g.pend) == 0 {
+					g.pendOff, g.pendLine, g.pendCol = g.off+int64(i), line, col
+				}
+				g.pend = append(g.pend, c)
+				g.flush(false)
+				continue
+			}
+			g.flush(true)
+			switch {
+			case g.esc:
+				g.esc = false
+			case c == '\\':
+				g.esc = true
+			case c == '"':
+				g.str = false
+			}
+			continue
+		}
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+			if g.space++; g.space > MaxSpace {
+				return g.fail(i, fmt.Sprintf("more than %d bytes of whitespace in a row, tracectl's limit", MaxSpace))
+			}
+			continue
+		}
+		g.space = 0
+		switch c {
+		case '"':
+			g.str = true
+		case '[', '{':
+			if g.depth++; g.depth > g.maxDepth {
+				return g.fail(i, fmt.Sprintf("JSON nested deeper than %d levels of arrays and objects, tracectl's limit", g.maxDepth))
+			}
+		case ']', '}':
+			if g.depth > 0 {
+				g.depth--
+			}
+		}
+	}
+	g.off += int64(n)
+	return n, err
+}
+
+// fail stops at the i-th byte of the current read.
+func (g *GuardReader) fail(i int, msg string) (int, error) {
+	g.err = &LimitError{Offset: g.off + int64(i), Msg: msg}
+	g.off += int64(i)
+	return i, g.err
+}
