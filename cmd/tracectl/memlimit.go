@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -20,10 +23,41 @@ const readMemoryLimit = 200 << 20
 // budgets.
 var readCommands = []string{"query", "metrics", "metricsgen", "sample", "redact scan", "trace", "blocks"}
 
-// setMemoryLimit applies readMemoryLimit to the read commands.
-func setMemoryLimit(cmd *cobra.Command) {
+// setMemoryLimit applies readMemoryLimit to the read commands, raised
+// with their live heap until ctx ends (see followLiveHeap).
+func setMemoryLimit(ctx context.Context, cmd *cobra.Command) {
 	if os.Getenv("GOMEMLIMIT") == "" && isReadCommand(cmd) {
 		debug.SetMemoryLimit(readMemoryLimit)
+		go followLiveHeap(ctx, readMemoryLimit, 25*time.Millisecond)
+	}
+}
+
+// followLiveHeap keeps the soft memory limit at least twice the live heap,
+// checked every period. What an answer keeps (every trace of a large
+// tenant, exact quantiles' durations) can outgrow the limit; past it the
+// runtime collects garbage back to back, up to half the CPU (a search
+// returning 810k traces took 2.6 times as long). Twice the live heap is
+// where the collector would start on its own (GOGC=100), so the limit
+// then only stops mattering; below it, it keeps a streaming command's
+// heap from doubling.
+func followLiveHeap(ctx context.Context, limit int64, period time.Duration) {
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		metrics.Read(live)
+		if live[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		if n := int64(live[0].Value.Uint64()); 2*n > limit { //nolint:gosec // heap sizes fit
+			limit = 2 * n
+			debug.SetMemoryLimit(limit)
+		}
 	}
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracectl/tracectl/internal/ui"
 )
@@ -36,7 +39,7 @@ func TestReadMemoryLimit(t *testing.T) {
 			t.Fatalf("%v: %v %v", c.args, cmd.CommandPath(), err)
 		}
 		debug.SetMemoryLimit(math.MaxInt64)
-		setMemoryLimit(cmd)
+		setMemoryLimit(t.Context(), cmd)
 		if got := debug.SetMemoryLimit(-1) == readMemoryLimit; got != c.want {
 			t.Errorf("%s: limit set %v, want %v", cmd.CommandPath(), got, c.want)
 		}
@@ -44,8 +47,33 @@ func TestReadMemoryLimit(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	cmd, _, _ := root.Find([]string{"query"})
 	debug.SetMemoryLimit(math.MaxInt64)
-	setMemoryLimit(cmd)
+	setMemoryLimit(t.Context(), cmd)
 	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		t.Error("GOMEMLIMIT set: the limit must be left to it")
 	}
+}
+
+// TestLimitFollowsLiveHeap: with more live heap than the soft limit, the
+// limit rises to twice the live heap (no back-to-back collections).
+func TestLimitFollowsLiveHeap(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	keep := make([][]byte, 64)
+	for i := range keep {
+		keep[i] = make([]byte, 1<<20) // 64 MiB live
+	}
+	debug.SetMemoryLimit(16 << 20)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { followLiveHeap(ctx, 16<<20, time.Millisecond); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for debug.SetMemoryLimit(-1) < 2*64<<20 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if got := debug.SetMemoryLimit(-1); got < 2*64<<20 {
+		t.Fatalf("limit %d MiB with 64 MiB live, want at least 128", got>>20)
+	}
+	runtime.KeepAlive(keep)
 }

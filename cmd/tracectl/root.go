@@ -297,7 +297,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 				return err
 			}
 			g.readOnly = isReadCommand(cmd)
-			setMemoryLimit(cmd)
+			setMemoryLimit(cmd.Context(), cmd)
 			return g.prof.start()
 		},
 	}
