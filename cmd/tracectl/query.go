@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
@@ -124,13 +125,17 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 			return err
 		}
 	case o.output.value == "jsonl":
-		jl := ui.NewJSONLines(g.io.Out)
+		bw := bufio.NewWriterSize(g.io.Out, 64<<10)
+		var line []byte
 		for _, t := range res.Traces {
-			if err := jl.Write(t.Tempo()); err != nil {
+			if line, err = t.AppendTempoJSON(line[:0]); err != nil {
+				return err
+			}
+			if _, err := bw.Write(line); err != nil {
 				return err
 			}
 		}
-		if err := jl.Flush(); err != nil {
+		if err := bw.Flush(); err != nil {
 			return err
 		}
 	default:

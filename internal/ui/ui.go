@@ -3,7 +3,6 @@
 package ui
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,27 +127,6 @@ func JSONLine(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
-
-// JSONLines writes values as JSON Lines (as JSONLine does) through a
-// buffer: many lines cost a few writes. Flush writes what is left.
-type JSONLines struct {
-	bw  *bufio.Writer
-	enc *json.Encoder
-}
-
-// NewJSONLines returns a JSON Lines writer to w.
-func NewJSONLines(w io.Writer) *JSONLines {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &JSONLines{bw: bw, enc: enc}
-}
-
-// Write writes v as one line.
-func (l *JSONLines) Write(v any) error { return l.enc.Encode(v) }
-
-// Flush writes the buffered lines.
-func (l *JSONLines) Flush() error { return l.bw.Flush() }
 
 // Bytes formats a byte count with a binary unit (B, KiB, MiB, GiB).
 func Bytes(n int64) string {
