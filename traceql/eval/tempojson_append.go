@@ -27,9 +27,8 @@ func (t *TraceResult) AppendTempoJSON(dst []byte) ([]byte, error) {
 		dst = appendJSONString(dst, t.RootTraceName)
 	}
 	if t.StartUnixNano != 0 {
-		dst = append(dst, `,"startTimeUnixNano":"`...)
-		dst = strconv.AppendUint(dst, t.StartUnixNano, 10)
-		dst = append(dst, '"')
+		dst = append(dst, `,"startTimeUnixNano":`...)
+		dst = appendQuotedUint(dst, t.StartUnixNano)
 	}
 	if ms := uint32(t.Duration.Milliseconds()); ms != 0 { //nolint:gosec // a trace is shorter than 49 days
 		dst = append(dst, `,"durationMs":`...)
@@ -86,83 +85,83 @@ func (t *TraceResult) AppendTempoJSON(dst []byte) ([]byte, error) {
 	return append(dst, '}', '\n'), nil
 }
 
-func appendSpanSet(dst []byte, ss *SpanSetResult) ([]byte, error) {
-	dst = append(dst, '{')
-	comma := false
-	field := func(name string) {
-		if comma {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '"')
-		dst = append(dst, name...)
-		dst = append(dst, '"', ':')
-		comma = true
+// fields writes the keys of one JSON object, commas between.
+type fields struct {
+	dst   []byte
+	comma bool
+}
+
+// key starts the value of field name.
+func (f *fields) key(name string) {
+	if f.comma {
+		f.dst = append(f.dst, ',')
 	}
+	f.dst = append(f.dst, '"')
+	f.dst = append(f.dst, name...)
+	f.dst = append(f.dst, '"', ':')
+	f.comma = true
+}
+
+func appendSpanSet(dst []byte, ss *SpanSetResult) ([]byte, error) {
+	f := fields{dst: append(dst, '{')}
 	var err error
 	if len(ss.Spans) > 0 {
-		field("spans")
-		dst = append(dst, '[')
+		f.key("spans")
+		f.dst = append(f.dst, '[')
 		for i, sp := range ss.Spans {
 			if i > 0 {
-				dst = append(dst, ',')
+				f.dst = append(f.dst, ',')
 			}
-			if dst, err = appendSpan(dst, sp); err != nil {
-				return dst, err
+			if f.dst, err = appendSpan(f.dst, sp); err != nil {
+				return f.dst, err
 			}
 		}
-		dst = append(dst, ']')
+		f.dst = append(f.dst, ']')
 	}
 	if m := uint32(ss.Matched); m != 0 { //nolint:gosec // span counts fit
-		field("matched")
-		dst = strconv.AppendUint(dst, uint64(m), 10)
+		f.key("matched")
+		f.dst = strconv.AppendUint(f.dst, uint64(m), 10)
 	}
 	if len(ss.Attributes) > 0 {
-		field("attributes")
-		if dst, err = appendAttrs(dst, ss.Attributes); err != nil {
-			return dst, err
+		f.key("attributes")
+		if f.dst, err = appendAttrs(f.dst, ss.Attributes); err != nil {
+			return f.dst, err
 		}
 	}
-	return append(dst, '}'), nil
+	return append(f.dst, '}'), nil
 }
 
 func appendSpan(dst []byte, sp *SpanResult) ([]byte, error) {
-	dst = append(dst, '{')
-	comma := false
-	field := func(name string) {
-		if comma {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '"')
-		dst = append(dst, name...)
-		dst = append(dst, '"', ':')
-		comma = true
-	}
-	field("spanID")
-	dst = appendJSONString(dst, sp.SpanID.String())
+	f := fields{dst: append(dst, '{')}
+	f.key("spanID")
+	f.dst = appendJSONString(f.dst, sp.SpanID.String())
 	if sp.Name != "" {
-		field("name")
-		dst = appendJSONString(dst, sp.Name)
+		f.key("name")
+		f.dst = appendJSONString(f.dst, sp.Name)
 	}
 	if sp.StartUnixNano != 0 {
-		field("startTimeUnixNano")
-		dst = append(dst, '"')
-		dst = strconv.AppendUint(dst, sp.StartUnixNano, 10)
-		dst = append(dst, '"')
+		f.key("startTimeUnixNano")
+		f.dst = appendQuotedUint(f.dst, sp.StartUnixNano)
 	}
 	if sp.Duration > 0 {
-		field("durationNanos")
-		dst = append(dst, '"')
-		dst = strconv.AppendUint(dst, uint64(sp.Duration), 10)
-		dst = append(dst, '"')
+		f.key("durationNanos")
+		f.dst = appendQuotedUint(f.dst, uint64(sp.Duration))
 	}
 	var err error
 	if len(sp.Attributes) > 0 {
-		field("attributes")
-		if dst, err = appendAttrs(dst, sp.Attributes); err != nil {
-			return dst, err
+		f.key("attributes")
+		if f.dst, err = appendAttrs(f.dst, sp.Attributes); err != nil {
+			return f.dst, err
 		}
 	}
-	return append(dst, '}'), nil
+	return append(f.dst, '}'), nil
+}
+
+// appendQuotedUint writes v as a JSON string (protobuf JSON's 64-bit form).
+func appendQuotedUint(dst []byte, v uint64) []byte {
+	dst = append(dst, '"')
+	dst = strconv.AppendUint(dst, v, 10)
+	return append(dst, '"')
 }
 
 // appendAttrs writes attributes as TempoAttribute JSON through
