@@ -3,6 +3,7 @@ package blocks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -48,7 +49,10 @@ type RewriteResult struct {
 	// Blocks is the number of live blocks examined.
 	Blocks int `json:"blocks"`
 	// Skipped counts blocks already carrying the Mark.
-	Skipped   int            `json:"skipped"`
+	Skipped int `json:"skipped"`
+	// Damaged counts blocks left as they are because their data.parquet
+	// does not open (named by Store.Damaged).
+	Damaged   int            `json:"damaged"`
 	Rewritten []BlockRewrite `json:"rewritten"`
 	// Recovered lists leftovers of blocks an interrupted run had started
 	// to delete after replacing them; they were deleted now.
@@ -145,6 +149,16 @@ func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions
 				res.Rewritten = append(res.Rewritten, BlockRewrite{Old: m, New: nm, Resumed: true})
 				continue
 			}
+		}
+		// A block whose data.parquet does not open is left as it is and
+		// named (Store.Damaged): never rewritten from what could be read.
+		if err := s.CheckReadable(ctx, m); err != nil {
+			var d *DamagedError
+			if errors.As(err, &d) {
+				res.Damaged++
+				continue
+			}
+			return res, err
 		}
 		br, err := s.rewriteBlock(ctx, b, fn, opts)
 		if err != nil {

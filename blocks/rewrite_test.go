@@ -289,3 +289,41 @@ func sortAttrs(traces []*model.Trace) []*model.Trace {
 	}
 	return traces
 }
+
+// TestRewriteLeavesDamagedBlock: a block whose data.parquet does not open
+// is neither rewritten nor deleted, and is named; the others are rewritten.
+func TestRewriteLeavesDamagedBlock(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	rewriteFixture(t, s)
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := metas[0] // the earliest (seed 1): a block with emails to rewrite
+	for _, m := range metas {
+		if m.StartTime.Before(bad.StartTime) {
+			bad = m
+		}
+	}
+	key := joinKey(s.tenant, bad.BlockID.String(), dataObject)
+	if err := s.bucket.WriteAll(ctx, key, []byte("not parquet"), nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Rewrite(ctx, tagEmails, RewriteOptions{Mark: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Damaged != 1 || len(res.Rewritten) != 1 {
+		t.Fatalf("damaged %d, rewritten %d; want 1 and the other block with emails", res.Damaged, len(res.Rewritten))
+	}
+	if data, err := s.bucket.ReadAll(ctx, key); err != nil || string(data) != "not parquet" {
+		t.Fatalf("the damaged block changed: %q %v", data, err)
+	}
+	if _, err := s.readMeta(ctx, bad.BlockID, metaObject); err != nil {
+		t.Fatalf("the damaged block is no longer live: %v", err)
+	}
+	if d := s.Damaged(); len(d) != 1 {
+		t.Fatalf("damaged: %v", d)
+	}
+}
