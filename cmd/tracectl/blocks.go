@@ -66,13 +66,20 @@ Span counts are read from each block's ServiceStats column.
 func newBlocksInspectCmd(g *globals) *cobra.Command {
 	output := newOutputFlag("table", "table", "json")
 	cmd := &cobra.Command{
-		Use:   "inspect BLOCKID",
-		Short: "Show a block's meta, row groups, and columns with their sizes",
-		Args:  cobra.ExactArgs(1),
+		Use:               "inspect BLOCKID",
+		Short:             "Show a block's meta, row groups, and columns with their sizes (a unique prefix of the ID will do)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBlockIDs(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := uuid.Parse(args[0])
 			if err != nil {
-				return fmt.Errorf("block ID %q: %w", args[0], err)
+				ids, lerr := listBlockIDs(cmd.Context(), g)
+				if lerr != nil {
+					return lerr
+				}
+				if id, err = resolveBlockID(args[0], ids); err != nil {
+					return err
+				}
 			}
 			ctx := cmd.Context()
 			st, closeFn, err := g.openStore(ctx)

@@ -333,6 +333,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 	root.Flags().Bool("version", false, "print the version, commit, Go version and block format (as tracectl version)")
 	root.SetVersionTemplate(strings.ReplaceAll(info.String(), "{{", `{{"{{"}}`))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	registerCompletions(root, g)
 	return root
 }
 
