@@ -88,3 +88,31 @@ func TestResolveBlockID(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceGetPrefix: trace get takes a unique prefix of a 32-digit trace
+// ID when no trace has the ID as typed (a 64-bit ID still wins).
+func TestTraceGetPrefix(t *testing.T) {
+	bucket := "file://" + t.TempDir()
+	for _, f := range []string{"zipkin/v2", "opentelemetry-proto/trace.json"} {
+		if code, _, stderr := run(t, "--bucket", bucket, "ingest", "--skip-bad", fixtures.Path(t, f)); code != exitOK {
+			t.Fatalf("ingest %s: %s", f, stderr)
+		}
+	}
+	for _, tc := range []struct {
+		arg    string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"5b8eff", exitOK, "5b8efff798038103d269b633813fc60c", ""},     // unique prefix
+		{"a03ee8fff1dcd9b9", exitOK, "routing", ""},                    // a 64-bit ID, as before
+		{"0000000000000000", exitError, "", "several traces start so"}, // every 64-bit ID
+		{"5b8e", exitCheckFailed, "", "not found"},                     // too short to search
+		{"abcdef", exitCheckFailed, "", "trace 00000000000000000000000000abcdef not found"},
+	} {
+		code, out, stderr := run(t, "--bucket", bucket, "trace", "get", tc.arg, "-o", "otlp-json")
+		if code != tc.code || !strings.Contains(out, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("trace get %s: exit %d, stdout %.80q, stderr %q", tc.arg, code, out, stderr)
+		}
+	}
+}

@@ -14,7 +14,12 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
+// minPrefixDigits is the shortest trace ID prefix trace get looks up
+// (shorter ones would read every block's IDs for little).
+const minPrefixDigits = 6
+
 type traceGetOptions struct {
+	arg    string // the ID as typed
 	id     model.TraceID
 	output *outputFlag
 }
@@ -27,7 +32,10 @@ func newTraceCmd(g *globals, runF func(*traceGetOptions) error) *cobra.Command {
 		Long: `Find a trace by ID across the tenant's blocks and print it. Each block's
 bloom filter is checked first, so only blocks that may hold the trace are
 opened, and only the row group that holds it is read. Copies of the trace
-found in several blocks are merged (duplicate spans dropped).
+found in several blocks are merged (duplicate spans dropped). An ID shorter
+than 32 digits is a 64-bit (Jaeger, Zipkin) ID first; when no trace has it,
+6 or more digits are also taken as a prefix of one trace's 32-digit ID
+(several matches are an error listing them).
 
 Output formats:
   table      one row per span in tree order (default)
@@ -51,7 +59,7 @@ Exit status:
 			if err != nil {
 				return err
 			}
-			o.id = id
+			o.id, o.arg = id, args[0]
 			if runF != nil {
 				return runF(o)
 			}
@@ -70,6 +78,28 @@ func runTraceGet(cmd *cobra.Command, g *globals, o *traceGetOptions) error {
 	}
 	defer closeFn()
 	t, err := st.FindTrace(ctx, o.id)
+	if errors.Is(err, blocks.ErrTraceNotFound) && len(o.arg) >= minPrefixDigits && len(o.arg) < 32 {
+		// Not a (64-bit or full) ID of a stored trace: a unique prefix?
+		var ids []model.TraceID
+		if ids, err = st.TraceIDsWithPrefix(ctx, o.arg, 6); err == nil {
+			switch len(ids) {
+			case 0:
+				err = blocks.ErrTraceNotFound
+			case 1:
+				o.id = ids[0]
+				t, err = st.FindTrace(ctx, o.id)
+			default:
+				names := make([]string, len(ids))
+				for i, id := range ids {
+					names[i] = id.String()
+				}
+				if len(ids) == 6 {
+					names[5] = "…"
+				}
+				return fmt.Errorf("trace ID prefix %q: several traces start so (%s); give more of it", o.arg, strings.Join(names, ", "))
+			}
+		}
+	}
 	if errors.Is(err, blocks.ErrTraceNotFound) {
 		return &checkFailedError{msg: fmt.Sprintf("trace %s not found", o.id)}
 	}
