@@ -60,9 +60,6 @@ func (s *slab[T]) take(n int, reuse bool) []T {
 
 func (s *slab[T]) reset() { s.buf = s.buf[:0] }
 
-// used is the part of the slab handed out since the last reset.
-func (s *slab[T]) used() []T { return s.buf }
-
 func (ar *arena) reuse() bool { return ar.pool != nil }
 
 // newTrace returns a zero trace in the arena.
@@ -116,8 +113,7 @@ func newArenaPool(size int) *arenaPool {
 // get returns an empty arena with one hold (its assembler's).
 func (p *arenaPool) get() *arena {
 	if p == nil {
-		ar := &arena{}
-		return ar
+		return &arena{}
 	}
 	var ar *arena
 	select {
@@ -152,25 +148,25 @@ func (ar *arena) poisonAll() {
 	for i := range id {
 		id[i] = 0xee
 	}
-	for i := range ar.spans.used() {
+	for i := range ar.spans.buf {
 		ar.spans.buf[i] = model.Span{Name: bad, SpanID: id, ParentSpanID: id, StartTimeUnixNano: 1, EndTimeUnixNano: 1 << 62}
 	}
-	for i := range ar.attrs.used() {
+	for i := range ar.attrs.buf {
 		ar.attrs.buf[i] = model.Str(bad, bad)
 	}
-	for i := range ar.events.used() {
+	for i := range ar.events.buf {
 		ar.events.buf[i] = model.Event{Name: bad}
 	}
-	for i := range ar.links.used() {
+	for i := range ar.links.buf {
 		ar.links.buf[i] = model.Link{TraceState: bad}
 	}
-	for i := range ar.traces.used() {
+	for i := range ar.traces.buf {
 		ar.traces.buf[i].TraceID[0] ^= 0xee
 	}
-	for i := range ar.rs.used() {
+	for i := range ar.rs.buf {
 		ar.rs.buf[i].Resource = model.Resource{Attributes: []model.Attribute{model.Str(model.ServiceNameKey, bad)}}
 	}
-	for i := range ar.scopes.used() {
+	for i := range ar.scopes.buf {
 		ar.scopes.buf[i].Scope = model.Scope{Name: bad}
 	}
 }

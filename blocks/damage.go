@@ -55,10 +55,8 @@ func damaged(key string, err error) error {
 // openOrSkip opens block b's footer for a read that may leave a damaged
 // block out: it then records the damage (Store.Damaged) and returns nil.
 func (s *Store) openOrSkip(ctx context.Context, b *Block) (*pfile, error) {
-	f, err := b.open(ctx)
-	var d *DamagedError
-	if errors.As(err, &d) {
-		s.skipDamaged(d.Key, d)
+	f, err := s.openRecorded(ctx, b)
+	if errors.As(err, new(*DamagedError)) {
 		return nil, nil
 	}
 	return f, err
@@ -68,10 +66,16 @@ func (s *Store) openOrSkip(ctx context.Context, b *Block) (*pfile, error) {
 // for Store.Damaged) when the block cannot be read, another error when the
 // bucket failed.
 func (s *Store) CheckReadable(ctx context.Context, m Meta) error {
-	_, err := s.block(m).open(ctx)
+	_, err := s.openRecorded(ctx, s.block(m))
+	return err
+}
+
+// openRecorded opens block b's footer, recording damage for Store.Damaged.
+func (s *Store) openRecorded(ctx context.Context, b *Block) (*pfile, error) {
+	f, err := b.open(ctx)
 	var d *DamagedError
 	if errors.As(err, &d) {
 		s.skipDamaged(d.Key, d)
 	}
-	return err
+	return f, err
 }

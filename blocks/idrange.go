@@ -24,3 +24,12 @@ func (p *pfile) mayHoldAny(g int, ids map[model.TraceID]bool) bool {
 	}
 	return false
 }
+
+// mayHoldIDs reports whether the block's [MinID, MaxID] (when its meta
+// records them) meets the trace IDs [lo, hi].
+func (m Meta) mayHoldIDs(lo, hi model.TraceID) bool {
+	if len(m.MinID) != 16 || len(m.MaxID) != 16 {
+		return true
+	}
+	return bytes.Compare(m.MaxID, lo[:]) >= 0 && bytes.Compare(m.MinID, hi[:]) <= 0
+}

@@ -232,8 +232,7 @@ type shardCache map[string][]byte
 func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cache shardCache) (*model.Trace, error) {
 	var cand []Meta
 	for _, m := range metas {
-		if len(m.MinID) == 16 && len(m.MaxID) == 16 &&
-			(string(id[:]) < string(m.MinID) || string(id[:]) > string(m.MaxID)) {
+		if !m.mayHoldIDs(id, id) {
 			continue
 		}
 		cand = append(cand, m)

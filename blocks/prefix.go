@@ -31,7 +31,7 @@ func (s *Store) TraceIDsWithPrefix(ctx context.Context, prefix string, limit int
 	}
 	seen := map[model.TraceID]bool{}
 	for _, m := range metas {
-		if len(m.MinID) == 16 && len(m.MaxID) == 16 && (bytes.Compare(m.MaxID, lo[:]) < 0 || bytes.Compare(m.MinID, hi[:]) > 0) {
+		if !m.mayHoldIDs(lo, hi) {
 			continue
 		}
 		p, err := s.openOrSkip(ctx, s.block(m))

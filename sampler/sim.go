@@ -55,6 +55,17 @@ func skipped(p *Policy) PolicyVote {
 	return PolicyVote{Policy: p.Name, Type: p.Type, Skipped: true, Reason: "not evaluated"}
 }
 
+// skipRest records, in a decision tree, the sub-policies left
+// unevaluated after one decided.
+func (w *walker) skipRest(pv *PolicyVote, rest []*Policy) {
+	if !w.tree {
+		return
+	}
+	for _, r := range rest {
+		pv.Subs = append(pv.Subs, skipped(r))
+	}
+}
+
 // vote evaluates one policy.
 func (w *walker) vote(p *Policy) PolicyVote {
 	pv := PolicyVote{Policy: p.Name, Type: p.Type}
@@ -134,11 +145,7 @@ func (w *walker) all(p *Policy, pv *PolicyVote) {
 			if sub.Vote == Errored {
 				pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", s.Name, sub.Reason)
 			}
-			if w.tree {
-				for _, rest := range p.Subs[i+1:] {
-					pv.Subs = append(pv.Subs, skipped(rest))
-				}
-			}
+			w.skipRest(pv, p.Subs[i+1:])
 			return
 		}
 	}
@@ -176,11 +183,7 @@ func (w *walker) composite(p *Policy, pv *PolicyVote) {
 		w.keep(pv, sub)
 		if sub.Vote == Errored {
 			pv.Vote, pv.Reason = Errored, w.why("%q failed (%s)", s.Name, sub.Reason)
-			if w.tree {
-				for _, rest := range p.Subs[j+1:] {
-					pv.Subs = append(pv.Subs, skipped(rest))
-				}
-			}
+			w.skipRest(pv, p.Subs[j+1:])
 			return
 		}
 		if sub.Vote != Sampled {
@@ -193,11 +196,7 @@ func (w *walker) composite(p *Policy, pv *PolicyVote) {
 		} else {
 			pv.Reason = w.why("%q (%s) but %d spans would exceed its %d in second %d", s.Name, sub.Reason, n, min(alloc, p.comp.maxTotal), sec)
 		}
-		if w.tree {
-			for _, rest := range p.Subs[j+1:] {
-				pv.Subs = append(pv.Subs, skipped(rest))
-			}
-		}
+		w.skipRest(pv, p.Subs[j+1:])
 		return
 	}
 }

@@ -74,18 +74,17 @@ func completeBlockIDs(g *globals) func(*cobra.Command, []string, string) ([]stri
 
 // listTenants lists the bucket's tenants (none when it cannot be read).
 func listTenants(ctx context.Context, g *globals) []string {
-	b, err := blocks.OpenExistingBucket(contextOr(ctx), g.bucketURL)
+	b, err := blocks.OpenExistingBucket(ctx, g.bucketURL)
 	if err != nil {
 		return nil
 	}
 	defer b.Close()
-	ts, _ := blocks.NewStore(b, g.tenant).Tenants(contextOr(ctx))
+	ts, _ := blocks.NewStore(b, g.tenant).Tenants(ctx)
 	return ts
 }
 
 // listBlockIDs lists the tenant's live block IDs, sorted.
 func listBlockIDs(ctx context.Context, g *globals) ([]string, error) {
-	ctx = contextOr(ctx)
 	b, err := blocks.OpenExistingBucket(ctx, g.bucketURL)
 	if err != nil {
 		return nil, err
@@ -109,14 +108,14 @@ func resolveBlockID(arg string, ids []string) (uuid.UUID, error) {
 		return id, nil
 	}
 	match := withPrefix(ids, strings.ToLower(arg))
-	switch {
-	case arg == "" || len(match) == 0:
+	switch n := len(match); {
+	case arg == "" || n == 0:
 		return uuid.Nil, fmt.Errorf("block ID %q: no block of the tenant has an ID starting so", arg)
-	case len(match) > 1:
-		if len(match) > 5 {
+	case n > 1:
+		if n > 5 {
 			match = append(match[:5], "…")
 		}
-		return uuid.Nil, fmt.Errorf("block ID %q: %d blocks start so (%s); give more of it", arg, len(withPrefix(ids, strings.ToLower(arg))), strings.Join(match, ", "))
+		return uuid.Nil, fmt.Errorf("block ID %q: %d blocks start so (%s); give more of it", arg, n, strings.Join(match, ", "))
 	}
 	return uuid.Parse(match[0])
 }
@@ -129,11 +128,4 @@ func withPrefix(values []string, prefix string) []string {
 		}
 	}
 	return out
-}
-
-func contextOr(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
 }
