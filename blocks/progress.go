@@ -118,3 +118,21 @@ func (sp *scanProgress) add(b *blockProgress, done int) {
 	}
 	sp.sum.f(*s)
 }
+
+// BlockWork counts whole blocks of a maintenance step (retain's
+// retirements and deletions) into the store's Progress, as scans count
+// theirs. A nil *BlockWork counts nothing.
+type BlockWork struct{ sp *scanProgress }
+
+// TrackBlocks adds metas to the Progress totals; call Done(i) when the
+// work on metas[i] is finished (or skipped).
+func (s *Store) TrackBlocks(metas []Meta) *BlockWork {
+	return &BlockWork{sp: s.trackScan(metas)}
+}
+
+// Done counts metas[i] of TrackBlocks done; counting it again does nothing.
+func (w *BlockWork) Done(i int) {
+	if w != nil {
+		w.sp.block(i)
+	}
+}

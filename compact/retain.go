@@ -61,6 +61,7 @@ func Retain(ctx context.Context, st *blocks.Store, opts RetainOptions) (*RetainR
 	if err != nil {
 		return res, err
 	}
+	var expired []blocks.Meta
 	for _, m := range metas {
 		if m.EndTime.Before(m.StartTime) {
 			res.Kept = append(res.Kept, m)
@@ -68,15 +69,19 @@ func Retain(ctx context.Context, st *blocks.Store, opts RetainOptions) (*RetainR
 		}
 		// meta.json's EndTime is truncated to the second: the block may
 		// hold spans ending up to a second later.
-		if !m.EndTime.Add(time.Second).Before(res.Cutoff) {
-			continue
+		if m.EndTime.Add(time.Second).Before(res.Cutoff) {
+			expired = append(expired, m)
 		}
+	}
+	work := st.TrackBlocks(expired)
+	for i, m := range expired {
 		if !opts.DryRun {
 			if err := retire(ctx, st, m.BlockID); err != nil {
 				return res, err
 			}
 		}
 		res.Marked = append(res.Marked, m)
+		work.Done(i)
 	}
 	copts := Options{CompactedRetention: opts.CompactedRetention, Now: opts.Now}.withDefaults()
 	if opts.DryRun {

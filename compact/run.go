@@ -302,22 +302,27 @@ func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid
 		isLive[m.BlockID] = true
 	}
 	cutoff := opts.Now().Add(-opts.CompactedRetention)
+	var due []blocks.Meta
 	for _, m := range comp {
+		if isLive[m.BlockID] || !m.CompactedTime.After(cutoff) {
+			due = append(due, m)
+		}
+	}
+	work := st.TrackBlocks(due)
+	for i, m := range due {
 		if isLive[m.BlockID] {
 			// MarkCompacted was cut short after meta.compacted.json.
 			if err := retire(ctx, st, m.BlockID); err != nil {
 				return err
 			}
 			*finished = append(*finished, m.BlockID)
-			continue
+		} else {
+			if err := st.DeleteCompactedBlock(ctx, m.BlockID); err != nil {
+				return err
+			}
+			*deleted = append(*deleted, m)
 		}
-		if m.CompactedTime.After(cutoff) {
-			continue
-		}
-		if err := st.DeleteCompactedBlock(ctx, m.BlockID); err != nil {
-			return err
-		}
-		*deleted = append(*deleted, m)
+		work.Done(i)
 	}
 	return nil
 }

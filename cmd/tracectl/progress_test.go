@@ -96,3 +96,42 @@ func TestProgressBadValue(t *testing.T) {
 		t.Errorf("--progress=sometimes: exit %d, stdout %q, stderr %q; want exit 2 and a message naming the values", code, out, stderr)
 	}
 }
+
+// TestProgressRetain: retain draws the bar for the blocks it retires
+// and then for the retired blocks it deletes (the totals grow from 1 to
+// 2); with the bar or without, it does the same.
+func TestProgressRetain(t *testing.T) {
+	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
+	stderrs := map[string]string{}
+	for _, mode := range []string{"never", "always"} {
+		bucket := "file://" + t.TempDir()
+		if code, _, stderr := run(t, "--bucket", bucket, "ingest", yelp); code != exitOK {
+			t.Fatalf("ingest: exit %d: %s", code, stderr)
+		}
+		code, _, stderr := run(t, "--bucket", bucket, "retain", "--older-than", "1h",
+			"--compacted-retention", "0s", "--progress="+mode)
+		if code != exitOK {
+			t.Fatalf("retain --progress=%s: exit %d: %s", mode, code, stderr)
+		}
+		if got := barPart.ReplaceAllString(stderr, ""); !strings.Contains(got, "1 blocks ending before") ||
+			!strings.Contains(got, "marked, 1 retired blocks deleted") {
+			t.Errorf("retain --progress=%s: stderr %q, want 1 block marked and deleted", mode, got)
+		}
+		stderrs[mode] = stderr
+	}
+	never, always := stderrs["never"], stderrs["always"]
+	for _, want := range []string{"\rretain: 0/1 blocks, ", "\rretain: 1/1 blocks, ", "\rretain: 2/2 blocks, "} {
+		if !strings.Contains(always, want) {
+			t.Errorf("retain --progress=always: no %q on stderr: %q", want, always)
+		}
+	}
+	checkBarErased(t, "retain", always)
+	if strings.Contains(never, "\r") {
+		t.Errorf("retain --progress=never: bar on stderr: %q", never)
+	}
+	// Only the cutoff time may differ between the two runs.
+	cutoff := regexp.MustCompile(`before \S+ marked`)
+	if got, want := cutoff.ReplaceAllString(barPart.ReplaceAllString(always, ""), ""), cutoff.ReplaceAllString(never, ""); got != want {
+		t.Errorf("retain: stderr without the bar %q, want %q", got, want)
+	}
+}
