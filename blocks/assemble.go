@@ -22,8 +22,10 @@ type groupAssembler struct {
 	layout layout
 	fields store.Fields
 	full   bool // no projection: TraceState too
-	// keys, when not nil, are the only attribute keys built.
-	keys map[string]bool
+	// keys, when not nil, are the only attribute keys built; keyMemo
+	// looks them up by dictionary index.
+	keys    map[string]bool
+	keyMemo keyMemo
 
 	// req, when it has a time range, drops rows whose trace start and
 	// end (the row's StartTimeUnixNano and EndTimeUnixNano) miss it,

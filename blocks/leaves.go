@@ -241,15 +241,17 @@ func (p *pfile) chunkEmpty(g int, l leaf) bool {
 	return m.NumValues > 0 && m.Statistics.NullCount == m.NumValues
 }
 
-// chunkAllFalse reports whether boolean leaf l is false in every entry of
-// row group g, from its statistics.
+// chunkAllFalse reports whether boolean leaf l is false or null in every
+// entry of row group g, from its statistics: the largest value is false
+// (nulls, such as the IsArray entry of a span without attributes, are
+// not counted in it and read as false).
 func (p *pfile) chunkAllFalse(g int, l leaf) bool {
 	st := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData.Statistics
 	hi := st.MaxValue
 	if len(hi) == 0 {
 		hi = st.Max
 	}
-	return st.NullCount == 0 && len(hi) == 1 && hi[0] == 0
+	return len(hi) == 1 && hi[0] == 0
 }
 
 // readable returns the attribute leaves worth reading in row group g:

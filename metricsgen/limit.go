@@ -34,22 +34,23 @@ var (
 	overflowKey    = appendKey(nil, overflowLabels)
 )
 
-// admit returns the key and labels to record under: the given ones, or the
-// overflow series once max label sets are held.
-func (l *limiter) admit(key []byte, labels []Label) ([]byte, []Label) {
+// allows reports whether labels (whose key is key) get their own series:
+// they already have one, or fewer than max label sets are held. A refused
+// observation is counted for the warning.
+func (l *limiter) allows(key []byte, labels []Label) bool {
 	if l.max <= 0 {
-		return key, labels
+		return true
 	}
 	if _, ok := l.admitted[string(key)]; ok {
-		return key, labels
+		return true
 	}
 	l.track(labels)
 	if len(l.admitted) < l.max {
 		l.admitted[string(key)] = struct{}{}
-		return key, labels
+		return true
 	}
 	l.refused++
-	return overflowKey, overflowLabels
+	return false
 }
 
 func (l *limiter) track(labels []Label) {

@@ -88,6 +88,10 @@ type delta struct {
 type seriesAcc struct {
 	labels []Label
 	steps  map[int64]*delta
+	// last is the delta of lastStep, the step recorded last: spans of
+	// one series mostly fall in the same step.
+	last     *delta
+	lastStep int64
 }
 
 // familyAcc accumulates one family while spans stream in.
@@ -119,11 +123,20 @@ func appendKey(buf []byte, labels []Label) []byte {
 	return buf
 }
 
-func (f *familyAcc) delta(key []byte, labels []Label, step int64) *delta {
+// seriesOf returns the series of key (labels), adding it when new.
+func (f *familyAcc) seriesOf(key []byte, labels []Label) *seriesAcc {
 	s := f.series[string(key)]
 	if s == nil {
 		s = &seriesAcc{labels: slices.Clone(labels), steps: map[int64]*delta{}}
 		f.series[string(key)] = s
+	}
+	return s
+}
+
+// delta returns what step adds to series s, adding it when new.
+func (f *familyAcc) delta(s *seriesAcc, step int64) *delta {
+	if s.last != nil && s.lastStep == step {
+		return s.last
 	}
 	d := s.steps[step]
 	if d == nil {
@@ -136,20 +149,21 @@ func (f *familyAcc) delta(key []byte, labels []Label, step int64) *delta {
 		}
 		s.steps[step] = d
 	}
+	s.last, s.lastStep = d, step
 	return d
 }
 
-// add counts v on a counter.
-func (f *familyAcc) add(key []byte, labels []Label, step int64, v float64, ex Exemplar) {
-	d := f.delta(key, labels, step)
+// add counts v on a counter's series s.
+func (f *familyAcc) add(s *seriesAcc, step int64, v float64, ex Exemplar) {
+	d := f.delta(s, step)
 	d.value += v
 	keepLatest(&d.ex[0], ex)
 }
 
-// observe records a duration of ns nanoseconds in a histogram; the
-// exemplar gets the value in the histogram's unit.
-func (f *familyAcc) observe(key []byte, labels []Label, step int64, ns uint64, ex Exemplar) {
-	d := f.delta(key, labels, step)
+// observe records a duration of ns nanoseconds in a histogram's series s;
+// the exemplar gets the value in the histogram's unit.
+func (f *familyAcc) observe(s *seriesAcc, step int64, ns uint64, ex Exemplar) {
+	d := f.delta(s, step)
 	v := float64(ns) / f.divisor
 	// Upper bounds are inclusive: v == bound falls in that bound's bucket.
 	i := sort.SearchFloat64s(f.Bounds, v)

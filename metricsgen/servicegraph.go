@@ -55,6 +55,7 @@ type serviceGraph struct {
 	client    *familyAcc
 	messaging *familyAcc
 	lim       *limiter
+	rows      *seriesRows // total, failed, server, client, messaging by label set
 	onEdge    func(Edge, uint64)
 	// Unpaired counts server spans whose client never showed up and
 	// whose parent is set (dropped, as the Collector does on expiry).
@@ -76,6 +77,7 @@ func newServiceGraph(o *Options, tl *timeline, onEdge func(Edge, uint64)) (*serv
 	g.server = newFamily("traces_service_graph_request_server_seconds", Histogram, "Request time seen by the server.", "seconds", b)
 	g.client = newFamily("traces_service_graph_request_client_seconds", Histogram, "Request time seen by the client.", "seconds", b)
 	g.messaging = newFamily("traces_service_graph_request_messaging_system_seconds", Histogram, "Time between a producer span's end and its consumer span's start.", "seconds", b)
+	g.rows = newSeriesRows(g.lim, g.total, g.failed, g.server, g.client, g.messaging)
 	seen := map[string]string{"client": "", "server": "", "connection_type": "", "failed": "", "virtual_node": ""}
 	for _, d := range o.GraphDimensions {
 		names := []string{"client_" + LabelName(d), "server_" + LabelName(d)}
@@ -267,20 +269,20 @@ func (g *serviceGraph) complete(e *edge, inRange func(uint64) bool) {
 	}
 	g.scratch = lb
 	g.keyBuf = appendKey(g.keyBuf[:0], lb)
-	key, lb := g.lim.admit(g.keyBuf, lb)
+	row := g.rows.row(g.keyBuf, lb)
 	ex.Value = 1
-	g.total.add(key, lb, step, 1, ex)
+	g.rows.add(row, 0, step, 1, ex)
 	if e.failed {
-		g.failed.add(key, lb, step, 1, ex)
+		g.rows.add(row, 1, step, 1, ex)
 	}
-	g.server.observe(key, lb, step, e.serverNs, ex)
-	g.client.observe(key, lb, step, e.clientNs, ex)
+	g.rows.observe(row, 2, step, e.serverNs, ex)
+	g.rows.observe(row, 3, step, e.clientNs, ex)
 	if e.connType == ConnMessaging && e.client.span != nil && e.server.span != nil {
 		var gap uint64
 		if s, c := e.server.span.StartTimeUnixNano, e.client.span.EndTimeUnixNano; s > c {
 			gap = s - c
 		}
-		g.messaging.observe(key, lb, step, gap, ex)
+		g.rows.observe(row, 4, step, gap, ex)
 	}
 	if g.onEdge != nil {
 		g.onEdge(Edge{Client: e.client.service, Server: e.server.service, ConnectionType: e.connType,

@@ -13,6 +13,7 @@ type spanMetrics struct {
 	calls   *familyAcc
 	latency *familyAcc
 	lim     *limiter
+	rows    *seriesRows // calls (0) and latency (1) by label set
 	scratch []Label
 	keyBuf  []byte
 
@@ -20,6 +21,7 @@ type spanMetrics struct {
 	events    *familyAcc
 	eventDims []Dimension
 	eventLim  *limiter
+	eventRows *seriesRows
 }
 
 func newSpanMetrics(o *Options) (*spanMetrics, error) {
@@ -60,7 +62,9 @@ func newSpanMetrics(o *Options) (*spanMetrics, error) {
 		m.events = newFamily(name, Counter, "Span events counted by service, span name, kind, status and event dimensions.", "", nil)
 		m.eventDims = o.EventDimensions
 		m.eventLim = newLimiter("span events", o.MaxSeries)
+		m.eventRows = newSeriesRows(m.eventLim, m.events)
 	}
+	m.rows = newSeriesRows(m.lim, m.calls, m.latency)
 	return m, nil
 }
 
@@ -93,10 +97,10 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 	lb = dimLabels(lb, m.dims, m.labels[4:], sp.Attributes, res.Attributes)
 	m.scratch = lb
 	m.keyBuf = appendKey(m.keyBuf[:0], lb)
-	key, lb := m.lim.admit(m.keyBuf, lb)
+	row := m.rows.row(m.keyBuf, lb)
 	ex := Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
-	m.calls.add(key, lb, step, 1, ex)
-	m.latency.observe(key, lb, step, sp.Duration(), ex)
+	m.rows.add(row, 0, step, 1, ex)
+	m.rows.observe(row, 1, step, sp.Duration(), ex)
 	if m.events != nil {
 		m.spanEvents(service, res, sp, step)
 	}
@@ -117,8 +121,8 @@ func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.
 		lb = dimLabels(lb, m.eventDims, m.labels[4+len(m.dims):], sp.Attributes, ev.Attributes, res.Attributes)
 		m.scratch = lb
 		m.keyBuf = appendKey(m.keyBuf[:0], lb)
-		key, lb := m.eventLim.admit(m.keyBuf, lb)
-		m.events.add(key, lb, step, 1, Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1})
+		row := m.eventRows.row(m.keyBuf, lb)
+		m.eventRows.add(row, 0, step, 1, Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1})
 	}
 }
 
