@@ -146,7 +146,7 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		if w.buf == nil || off < w.off || off+int64(len(p)) > w.off+int64(len(w.buf)) {
 			c := r.chunks[i]
 			n := min(max(int64(len(p)), streamWindow), c.off+c.n-off)
-			buf, err := r.readRange(off, n)
+			buf, err := r.readRangeInto(w.buf, off, n)
 			if err != nil {
 				return 0, err
 			}
@@ -158,24 +158,33 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if off+n > r.size {
 		n = r.size - off
 	}
-	buf, err := r.readRange(off, n)
-	if err != nil {
+	if _, err := r.readRangeInto(p[:0], off, n); err != nil {
 		return 0, err
 	}
-	c := copy(p, buf)
-	if int64(c) < int64(len(p)) {
-		return c, io.EOF
+	if n < int64(len(p)) {
+		return int(n), io.EOF
 	}
-	return c, nil
+	return int(n), nil
 }
 
 func (r *blobReaderAt) readRange(off, n int64) ([]byte, error) {
+	return r.readRangeInto(nil, off, n)
+}
+
+// readRangeInto is readRange into buf when it has room for n bytes, else
+// into a buffer of the window pool; buf (or a pooled buffer it replaces)
+// goes back to the pool.
+func (r *blobReaderAt) readRangeInto(buf []byte, off, n int64) ([]byte, error) {
+	if int64(cap(buf)) < n {
+		putWindow(buf)
+		buf = getWindow(n)
+	}
+	buf = buf[:n]
 	rr, err := r.bucket.NewRangeReader(r.ctx, r.key, off, n, nil)
 	if err != nil {
 		return nil, &readError{fmt.Errorf("%s: %w", r.key, err)}
 	}
 	defer rr.Close()
-	buf := make([]byte, n)
 	if _, err := io.ReadFull(rr, buf); err != nil {
 		return nil, &readError{fmt.Errorf("%s: read %d bytes at %d: %w", r.key, n, off, err)}
 	}
@@ -192,7 +201,7 @@ func (r *blobReaderAt) prefetch(off, n int64) error {
 // sorted and disjoint) and serves later reads inside them from memory,
 // replacing earlier windows.
 func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
-	r.wins = r.wins[:0]
+	r.putWindows()
 	for _, br := range rs {
 		if br.n <= 0 {
 			continue
@@ -212,7 +221,7 @@ func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
 // ranges up front, so memory is bounded by streamWindow per column rather
 // than by the row group's size.
 func (r *blobReaderAt) stream(chunks []byteRange) {
-	r.wins = r.wins[:0]
+	r.putWindows()
 	r.chunks = chunks
 	r.cwins = make([]window, len(chunks))
 }
@@ -227,7 +236,23 @@ func (r *blobReaderAt) chunkAt(off, n int64) (int, bool) {
 }
 
 // release drops the prefetched and streamed windows.
-func (r *blobReaderAt) release() { r.wins, r.chunks, r.cwins = nil, nil, nil }
+func (r *blobReaderAt) release() {
+	r.putWindows()
+	r.wins, r.chunks, r.cwins = nil, nil, nil
+}
+
+// putWindows returns the windows' buffers to the pool and empties the
+// lists: nothing else holds them (ReadAt copies out of them).
+func (r *blobReaderAt) putWindows() {
+	for i := range r.wins {
+		putWindow(r.wins[i].buf)
+	}
+	for i := range r.cwins {
+		putWindow(r.cwins[i].buf)
+		r.cwins[i] = window{}
+	}
+	r.wins = r.wins[:0]
+}
 
 // coalesce merges sorted ranges whose gap is at most gap bytes, so that
 // neighbouring column chunks are fetched with one request.

@@ -107,8 +107,8 @@ func (t *TraceResult) Tempo() TempoTrace {
 	}
 	if len(t.ServiceStats) > 0 {
 		tt.ServiceStats = map[string]TempoServiceStats{}
-		for k, v := range t.ServiceStats {
-			tt.ServiceStats[k] = TempoServiceStats{SpanCount: v.SpanCount, ErrorCount: v.ErrorCount}
+		for _, v := range t.ServiceStats {
+			tt.ServiceStats[v.Service] = TempoServiceStats{SpanCount: v.SpanCount, ErrorCount: v.ErrorCount}
 		}
 	}
 	for _, ss := range t.SpanSets {

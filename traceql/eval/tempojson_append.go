@@ -2,7 +2,6 @@ package eval
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -53,16 +52,11 @@ func (t *TraceResult) AppendTempoJSON(dst []byte) ([]byte, error) {
 	}
 	if len(t.ServiceStats) > 0 {
 		dst = append(dst, `,"serviceStats":{`...)
-		names := make([]string, 0, len(t.ServiceStats))
-		for name := range t.ServiceStats {
-			names = append(names, name)
-		}
-		slices.Sort(names) // encoding/json sorts map keys
-		for i, name := range names {
+		for i, svc := range t.ServiceStats { // sorted by name, as encoding/json sorts map keys
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			st := t.ServiceStats[name]
+			st, name := svc.ServiceStats, svc.Service
 			dst = appendJSONString(dst, name)
 			dst = append(dst, ':', '{')
 			comma := false

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +38,7 @@ func TestAppendTempoJSONMatchesEncoder(t *testing.T) {
 		results = append(results, &TraceResult{
 			TraceID: model.TraceID{0, 0, byte(i)}, RootServiceName: s, RootTraceName: s, StartUnixNano: uint64(i),
 			Duration:     time.Duration(i) * time.Millisecond,
-			ServiceStats: map[string]model.ServiceStats{s: {SpanCount: uint32(i)}, "z" + s: {ErrorCount: 1}},
+			ServiceStats: sortedStats(ServiceStat{s, model.ServiceStats{SpanCount: uint32(i)}}, ServiceStat{"z" + s, model.ServiceStats{ErrorCount: 1}}),
 			SpanSets: []*SpanSetResult{{Matched: i, Spans: []*SpanResult{{Name: s, Duration: time.Duration(i),
 				Attributes: []model.Attribute{model.Str(s, s), model.Double("d", math.Copysign(1e-7, -1)), model.Int("i", -1)}}}}},
 		})
@@ -75,4 +77,10 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("%q: got %s want %s", s, got, want)
 		}
 	})
+}
+
+// sortedStats sorts stats by service name, as TraceResult keeps them.
+func sortedStats(stats ...ServiceStat) []ServiceStat {
+	slices.SortFunc(stats, func(a, b ServiceStat) int { return strings.Compare(a.Service, b.Service) })
+	return stats
 }
