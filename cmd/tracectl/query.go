@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,10 @@ Exit status:
 	return cmd
 }
 
+// querySpillAfter is eval.SearchOptions.SpillAfter (0: its default); tests
+// lower it.
+var querySpillAfter = 0
+
 func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 	if o.explain {
 		out, err := traceql.Explain(o.query)
@@ -107,33 +112,40 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 	}
 	defer closeFn()
 	st.SetConcurrency(o.concurrency)
+	// A search keeping many traces (a high --limit) writes them to a
+	// temporary file past eval.DefaultSpillAfter, so memory stays bounded.
 	res, err := eval.SearchExpr(ctx, st, root, eval.SearchOptions{
 		Limit: o.limit, SpansPerSpanSet: o.spss, Start: start, End: end, CountOnly: o.count,
+		SpillDir: os.TempDir(), SpillAfter: querySpillAfter,
 	})
 	if err != nil {
 		return err
 	}
+	defer res.Close()
 	switch {
 	case o.count:
 		fmt.Fprintln(g.io.Out, res.Metrics.MatchedTraces)
 	case o.output.value == "json":
-		resp := res.TempoResponse()
-		if err := blockMetrics(cmd, g, resp, start, end); err != nil {
+		m := res.TempoMetrics()
+		if err := blockMetrics(cmd, g, &m, start, end); err != nil {
 			return err
 		}
-		if err := ui.JSON(g.io.Out, resp); err != nil {
+		if err := res.WriteTempoJSON(g.io.Out, m); err != nil {
 			return err
 		}
 	case o.output.value == "jsonl":
 		bw := bufio.NewWriterSize(g.io.Out, 64<<10)
 		var line []byte
-		for _, t := range res.Traces {
+		err := res.Each(func(t *eval.TraceResult) error {
+			var err error
 			if line, err = t.AppendTempoJSON(line[:0]); err != nil {
 				return err
 			}
-			if _, err := bw.Write(line); err != nil {
-				return err
-			}
+			_, err = bw.Write(line)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		if err := bw.Flush(); err != nil {
 			return err
@@ -143,7 +155,7 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 			return err
 		}
 	}
-	matched := len(res.Traces) > 0 || res.Metrics.MatchedTraces > 0
+	matched := res.Len() > 0 || res.Metrics.MatchedTraces > 0
 	if !matched {
 		g.noteOutside(ctx, st, &o.timeRangeFlags, start, end)
 	}
@@ -151,14 +163,14 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 		return &checkFailedError{msg: "query: no traces matched"}
 	}
 	if o.failIfFound && matched {
-		return &checkFailedError{msg: fmt.Sprintf("query: %d traces matched (--fail-if-found)", max(len(res.Traces), res.Metrics.MatchedTraces))}
+		return &checkFailedError{msg: fmt.Sprintf("query: %d traces matched (--fail-if-found)", max(res.Len(), res.Metrics.MatchedTraces))}
 	}
 	return nil
 }
 
 // blockMetrics fills the block counts of Tempo's search metrics: the blocks
 // whose time range overlaps the search, and their bytes.
-func blockMetrics(cmd *cobra.Command, g *globals, resp *eval.TempoSearchResponse, start, end time.Time) error {
+func blockMetrics(cmd *cobra.Command, g *globals, m *eval.TempoSearchMetrics, start, end time.Time) error {
 	st, closeFn, err := g.openStore(cmd.Context())
 	if err != nil {
 		return err
@@ -176,15 +188,15 @@ func blockMetrics(cmd *cobra.Command, g *globals, resp *eval.TempoSearchResponse
 		blocks++
 		bytes += m.Size
 	}
-	resp.Metrics.TotalBlocks = uint32(blocks)
-	resp.Metrics.TotalBlockBytes = strconv.FormatUint(bytes, 10)
-	resp.Metrics.InspectedBytes = strconv.FormatUint(bytes, 10)
+	m.TotalBlocks = uint32(blocks)
+	m.TotalBlockBytes = strconv.FormatUint(bytes, 10)
+	m.InspectedBytes = strconv.FormatUint(bytes, 10)
 	return nil
 }
 
 func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
 	var rows [][]string
-	for _, t := range res.Traces {
+	err := res.Each(func(t *eval.TraceResult) error {
 		matched := 0
 		for _, ss := range t.SpanSets {
 			matched += ss.Matched
@@ -195,7 +207,7 @@ func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
 			traceview.FmtDuration(uint64(t.Duration)), strconv.Itoa(matched),
 		})
 		if !spans {
-			continue
+			return nil
 		}
 		for _, ss := range t.SpanSets {
 			for _, sp := range ss.Spans {
@@ -210,6 +222,10 @@ func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
 				})
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return ui.Table(g.io.Out, g.io.OutTTY, []string{"trace id", "root service", "root name", "start", "duration", "matched"}, rows)
 }

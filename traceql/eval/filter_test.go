@@ -16,7 +16,7 @@ import (
 
 // filterCorpus is every shared fixture trace plus generated traces with
 // errors, PII attributes and slow outliers.
-func filterCorpus(t *testing.T) []*model.Trace {
+func filterCorpus(t testing.TB) []*model.Trace {
 	t.Helper()
 	ts, err := input.DecodeTraces(context.Background(), []string{fixtures.Path(t, "")}, input.Options{SkipBad: true})
 	if err != nil {

@@ -40,14 +40,70 @@ type SearchOptions struct {
 	// CountOnly evaluates every trace and only counts the matches
 	// (Metrics.MatchedTraces); Traces stays empty.
 	CountOnly bool
+	// SpillDir, when set, bounds the memory of searches that keep many
+	// traces (a Limit above SpillAfter): past SpillAfter results, the
+	// next ones are written to a temporary file in SpillDir and read back
+	// one at a time by SearchResult.Each. Empty: all stay in memory.
+	SpillDir string
+	// SpillAfter is the number of results kept in memory before spilling
+	// (default DefaultSpillAfter).
+	SpillAfter int
 }
 
 // SearchResult is the answer to a search.
 type SearchResult struct {
 	// Traces are the matching traces, most recent start first (ties by
-	// trace ID), at most Limit of them.
+	// trace ID), at most Limit of them; nil when some were spilled
+	// (SearchOptions.SpillDir): Each reads every result either way.
 	Traces  []*TraceResult
 	Metrics SearchMetrics
+	// spilled, when not nil, are the results in rank order, some in file.
+	spilled []resultRef
+	file    *resultFile
+}
+
+// Len is the number of traces found.
+func (r *SearchResult) Len() int {
+	if r.file != nil {
+		return len(r.spilled)
+	}
+	return len(r.Traces)
+}
+
+// Each calls f with every trace found, in rank order, reading spilled
+// ones back one at a time; it stops at f's first error.
+func (r *SearchResult) Each(f func(*TraceResult) error) error {
+	if r.file == nil {
+		for _, t := range r.Traces {
+			if err := f(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, ref := range r.spilled {
+		t := ref.tr
+		if t == nil {
+			var err error
+			if t, err = r.file.read(ref.off, ref.size); err != nil {
+				return err
+			}
+		}
+		if err := f(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close removes the file of spilled results, if any.
+func (r *SearchResult) Close() error {
+	if r.file == nil {
+		return nil
+	}
+	err := r.file.close()
+	r.file, r.spilled = nil, nil
+	return err
 }
 
 // SearchMetrics counts the work a search did.
@@ -188,9 +244,20 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 
 	res := &SearchResult{}
 	h := &resultHeap{}
+	spillAfter := opts.SpillAfter
+	if spillAfter <= 0 {
+		spillAfter = DefaultSpillAfter
+	}
+	var file *resultFile
+	fail := func(err error) (*SearchResult, error) {
+		if file != nil {
+			err = errors.Join(err, file.close())
+		}
+		return nil, err
+	}
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return fail(err)
 		}
 		t := it.At()
 		res.Metrics.InspectedTraces++
@@ -199,12 +266,12 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		if !req.Overlaps(td.start, td.end) {
 			continue // the source ignored the range: re-check
 		}
-		if !opts.CountOnly && h.Len() == opts.Limit && !better(td.start, t.TraceID, (*h)[0].StartUnixNano, (*h)[0].TraceID) {
+		if !opts.CountOnly && h.Len() == opts.Limit && !better(td.start, t.TraceID, (*h)[0].start, (*h)[0].id) {
 			continue // could not enter the top Limit
 		}
 		sets, err := e.evalTrace(td)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		if len(sets) == 0 {
 			continue
@@ -213,20 +280,40 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		if opts.CountOnly {
 			continue
 		}
-		heap.Push(h, e.traceResult(td, sets, opts.SpansPerSpanSet))
+		ref := resultRef{start: td.start, id: t.TraceID, tr: e.traceResult(td, sets, opts.SpansPerSpanSet)}
+		if file == nil && opts.SpillDir != "" && h.Len() >= spillAfter && opts.Limit > spillAfter {
+			if file, err = newResultFile(opts.SpillDir); err != nil {
+				return nil, err
+			}
+		}
+		if file != nil {
+			if ref.off, ref.size, err = file.write(ref.tr); err != nil {
+				return fail(err)
+			}
+			ref.tr = nil
+		}
+		heap.Push(h, ref)
 		if h.Len() > opts.Limit {
 			heap.Pop(h)
 		}
 		if h.Len() == opts.Limit {
-			req.Newest.Raise((*h)[0].StartUnixNano) // traces starting earlier cannot enter
+			req.Newest.Raise((*h)[0].start) // traces starting earlier cannot enter
 		}
 	}
 	if err := it.Err(); err != nil {
-		return nil, err
+		return fail(err)
 	}
-	res.Traces = make([]*TraceResult, h.Len())
-	for i := len(res.Traces) - 1; i >= 0; i-- {
-		res.Traces[i] = heap.Pop(h).(*TraceResult)
+	refs := make([]resultRef, h.Len())
+	for i := len(refs) - 1; i >= 0; i-- {
+		refs[i] = heap.Pop(h).(resultRef)
+	}
+	if file != nil {
+		res.spilled, res.file = refs, file
+		return res, nil
+	}
+	res.Traces = make([]*TraceResult, len(refs))
+	for i, ref := range refs {
+		res.Traces[i] = ref.tr
 	}
 	return res, nil
 }
@@ -241,14 +328,14 @@ func better(aStart uint64, aID model.TraceID, bStart uint64, bID model.TraceID) 
 }
 
 // resultHeap is a min-heap by rank: the worst kept trace is at the top.
-type resultHeap []*TraceResult
+type resultHeap []resultRef
 
 func (h resultHeap) Len() int { return len(h) }
 func (h resultHeap) Less(i, j int) bool {
-	return better(h[j].StartUnixNano, h[j].TraceID, h[i].StartUnixNano, h[i].TraceID)
+	return better(h[j].start, h[j].id, h[i].start, h[i].id)
 }
 func (h resultHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *resultHeap) Push(x any)   { *h = append(*h, x.(*TraceResult)) }
+func (h *resultHeap) Push(x any)   { *h = append(*h, x.(resultRef)) }
 func (h *resultHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]

@@ -1,7 +1,11 @@
 package eval
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 
@@ -86,14 +90,76 @@ type TempoSearchMetrics struct {
 // TempoResponse converts the result to Tempo's response shape. Byte and
 // block counts are not known to the evaluator; callers that know them (the
 // CLI over blocks) set them on the returned value.
+// Spilled results (SearchOptions.SpillDir) are not included: use
+// WriteTempoJSON.
 func (r *SearchResult) TempoResponse() *TempoSearchResponse {
-	out := &TempoSearchResponse{Traces: make([]TempoTrace, 0, len(r.Traces))}
+	out := &TempoSearchResponse{Traces: make([]TempoTrace, 0, len(r.Traces)), Metrics: r.TempoMetrics()}
 	for _, t := range r.Traces {
 		out.Traces = append(out.Traces, t.Tempo())
 	}
-	out.Metrics.InspectedTraces = uint32(r.Metrics.InspectedTraces)    //nolint:gosec // counts fit
-	out.Metrics.InspectedSpans = u64(uint64(r.Metrics.InspectedSpans)) //nolint:gosec // counts are not negative
 	return out
+}
+
+// TempoMetrics returns the search metrics the evaluator knows, in
+// Tempo's shape.
+func (r *SearchResult) TempoMetrics() TempoSearchMetrics {
+	return TempoSearchMetrics{
+		InspectedTraces: uint32(r.Metrics.InspectedTraces),     //nolint:gosec // counts fit
+		InspectedSpans:  u64(uint64(r.Metrics.InspectedSpans)), //nolint:gosec // counts are not negative
+	}
+}
+
+// WriteTempoJSON writes the response, with metrics m, as a json.Encoder
+// with two-space indentation and HTML escaping off writes
+// TempoSearchResponse, byte for byte, but one trace at a time: spilled
+// results are read back as they are written, never all at once.
+func (r *SearchResult) WriteTempoJSON(w io.Writer, m TempoSearchMetrics) error {
+	var frame bytes.Buffer
+	enc := json.NewEncoder(&frame)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(TempoSearchResponse{Traces: []TempoTrace{}, Metrics: m}); err != nil {
+		return err
+	}
+	const empty = `"traces": []`
+	head, tail, ok := bytes.Cut(frame.Bytes(), []byte(empty))
+	if !ok {
+		return errors.New("tempo JSON: no traces field")
+	}
+	if r.Len() == 0 {
+		_, err := w.Write(frame.Bytes())
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head)
+	bw.WriteString(`"traces": [`)
+	var line []byte
+	var ind bytes.Buffer
+	first := true
+	err := r.Each(func(t *TraceResult) error {
+		var err error
+		if line, err = t.AppendTempoJSON(line[:0]); err != nil {
+			return err
+		}
+		ind.Reset()
+		if err := json.Indent(&ind, bytes.TrimSuffix(line, []byte("\n")), "    ", "  "); err != nil {
+			return err
+		}
+		if first {
+			bw.WriteString("\n    ")
+		} else {
+			bw.WriteString(",\n    ")
+		}
+		first = false
+		_, err = bw.Write(ind.Bytes())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n  ]")
+	bw.Write(tail)
+	return bw.Flush()
 }
 
 // Tempo converts one trace to its shape in Tempo's /api/search response.

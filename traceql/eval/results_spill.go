@@ -1,0 +1,153 @@
+package eval
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/tracectl/tracectl/internal/spill"
+	"github.com/tracectl/tracectl/model"
+)
+
+// DefaultSpillAfter is how many results a search keeps in memory before it
+// writes the next ones to SearchOptions.SpillDir (about 20 MiB of results).
+const DefaultSpillAfter = 32 << 10
+
+// resultRef is a kept result: in memory (tr), or at [off, off+size) of
+// the results file. The heap compares start and id only, so a spilled
+// result costs its 48 bytes here.
+type resultRef struct {
+	start uint64
+	id    model.TraceID
+	tr    *TraceResult
+	off   int64
+	size  int64
+}
+
+// resultFile holds the results a search spilled: records appended as they
+// are found (some later dropped from the top Limit, leaving dead bytes),
+// read back in rank order by Each. The file is removed as soon as it is
+// created where the system allows (its name is gone while it is open), so
+// a killed search leaves nothing behind; Close removes it otherwise.
+type resultFile struct {
+	f       *os.File
+	name    string
+	removed bool
+	size    int64
+	buf     []byte
+	strs    spill.Strings
+}
+
+func newResultFile(dir string) (*resultFile, error) {
+	f, err := os.CreateTemp(dir, "tracectl-results-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("search results: %w", err)
+	}
+	rf := &resultFile{f: f, name: f.Name()}
+	rf.removed = os.Remove(rf.name) == nil
+	return rf, nil
+}
+
+// write appends t and returns where its record is.
+func (rf *resultFile) write(t *TraceResult) (off, size int64, err error) {
+	rf.buf = appendResult(rf.buf[:0], t)
+	if _, err := rf.f.WriteAt(rf.buf, rf.size); err != nil {
+		return 0, 0, fmt.Errorf("search results: %w", err)
+	}
+	off, size = rf.size, int64(len(rf.buf))
+	rf.size += size
+	return off, size, nil
+}
+
+// read returns the result at [off, off+size).
+func (rf *resultFile) read(off, size int64) (*TraceResult, error) {
+	rf.buf = append(rf.buf[:0], make([]byte, size)...)
+	if _, err := rf.f.ReadAt(rf.buf, off); err != nil {
+		return nil, fmt.Errorf("search results: %w", err)
+	}
+	t, err := decodeResult(rf.buf, &rf.strs)
+	if err != nil {
+		return nil, fmt.Errorf("search results: record at %d: %w", off, err)
+	}
+	return t, nil
+}
+
+func (rf *resultFile) close() error {
+	err := rf.f.Close()
+	if !rf.removed {
+		err = errors.Join(err, os.Remove(rf.name))
+	}
+	return err
+}
+
+// appendResult encodes a result: every field of TraceResult, in order.
+func appendResult(b []byte, t *TraceResult) []byte {
+	b = append(b, t.TraceID[:]...)
+	b = spill.AppendString(b, t.RootServiceName)
+	b = spill.AppendString(b, t.RootTraceName)
+	b = spill.AppendUvarint(b, t.StartUnixNano)
+	b = spill.AppendUvarint(b, uint64(t.Duration)) //nolint:gosec // durations are not negative
+	b = spill.AppendUvarint(b, uint64(len(t.ServiceStats)))
+	for _, s := range t.ServiceStats {
+		b = spill.AppendString(b, s.Service)
+		b = spill.AppendUvarint(b, uint64(s.SpanCount))
+		b = spill.AppendUvarint(b, uint64(s.ErrorCount))
+	}
+	b = spill.AppendUvarint(b, uint64(len(t.SpanSets)))
+	for _, ss := range t.SpanSets {
+		b = spill.AppendUvarint(b, uint64(ss.Matched)) //nolint:gosec // counts are not negative
+		b = spill.AppendAttributes(b, ss.Attributes)
+		b = spill.AppendUvarint(b, uint64(len(ss.Spans)))
+		for _, sp := range ss.Spans {
+			b = append(b, sp.SpanID[:]...)
+			b = spill.AppendString(b, sp.Name)
+			b = spill.AppendUvarint(b, sp.StartUnixNano)
+			b = spill.AppendUvarint(b, uint64(sp.Duration)) //nolint:gosec // durations are not negative
+			b = spill.AppendAttributes(b, sp.Attributes)
+		}
+	}
+	return b
+}
+
+// decodeResult reads a record of appendResult.
+func decodeResult(data []byte, strs *spill.Strings) (*TraceResult, error) {
+	d := spill.NewDecoder(data, strs)
+	t := &TraceResult{}
+	d.Bytes(t.TraceID[:])
+	t.RootServiceName = d.String()
+	t.RootTraceName = d.String()
+	t.StartUnixNano = d.Uvarint()
+	t.Duration = time.Duration(d.Uvarint()) //nolint:gosec // written from a Duration
+	if n := d.Count(); n > 0 {
+		t.ServiceStats = make([]ServiceStat, n)
+		for i := range t.ServiceStats {
+			s := &t.ServiceStats[i]
+			s.Service = d.String()
+			s.SpanCount = uint32(d.Uvarint())  //nolint:gosec // written from a uint32
+			s.ErrorCount = uint32(d.Uvarint()) //nolint:gosec // written from a uint32
+		}
+	}
+	if n := d.Count(); n > 0 {
+		t.SpanSets = make([]*SpanSetResult, n)
+		for i := range t.SpanSets {
+			ss := &SpanSetResult{Matched: int(d.Uvarint())} //nolint:gosec // written from an int
+			ss.Attributes = d.Attributes()
+			ss.Spans = make([]*SpanResult, d.Count())
+			for j := range ss.Spans {
+				sp := &SpanResult{}
+				d.Bytes(sp.SpanID[:])
+				sp.Name = d.String()
+				sp.StartUnixNano = d.Uvarint()
+				sp.Duration = time.Duration(d.Uvarint()) //nolint:gosec // written from a Duration
+				sp.Attributes = d.Attributes()
+				ss.Spans[j] = sp
+			}
+			t.SpanSets[i] = ss
+		}
+	}
+	if err := d.End(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
