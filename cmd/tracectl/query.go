@@ -195,19 +195,21 @@ func blockMetrics(cmd *cobra.Command, g *globals, m *eval.TempoSearchMetrics, st
 }
 
 func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
-	var rows [][]string
+	// Rows go out as they are read back: a terminal's aligned table keeps
+	// them, tab-separated lines (a pipe) do not.
+	table := ui.NewRows(g.io.Out, g.io.OutTTY, []string{"trace id", "root service", "root name", "start", "duration", "matched"})
 	err := res.Each(func(t *eval.TraceResult) error {
 		matched := 0
 		for _, ss := range t.SpanSets {
 			matched += ss.Matched
 		}
-		rows = append(rows, []string{
+		err := table.Add([]string{
 			t.TraceID.String(), t.RootServiceName, t.RootTraceName,
 			time.Unix(0, int64(t.StartUnixNano)).UTC().Format(time.RFC3339Nano),
 			traceview.FmtDuration(uint64(t.Duration)), strconv.Itoa(matched),
 		})
-		if !spans {
-			return nil
+		if err != nil || !spans {
+			return err
 		}
 		for _, ss := range t.SpanSets {
 			for _, sp := range ss.Spans {
@@ -215,11 +217,14 @@ func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
 				for _, a := range sp.Attributes {
 					attrs = append(attrs, a.Key+"="+a.Value.AsString())
 				}
-				rows = append(rows, []string{
+				err := table.Add([]string{
 					"  " + sp.SpanID.String(), "", sp.Name,
 					time.Unix(0, int64(sp.StartUnixNano)).UTC().Format(time.RFC3339Nano),
 					traceview.FmtDuration(uint64(sp.Duration)), strings.Join(attrs, " "),
 				})
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -227,5 +232,5 @@ func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
 	if err != nil {
 		return err
 	}
-	return ui.Table(g.io.Out, g.io.OutTTY, []string{"trace id", "root service", "root name", "start", "duration", "matched"}, rows)
+	return table.Flush()
 }

@@ -3,12 +3,12 @@
 package ui
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -83,16 +83,68 @@ func width(w io.Writer) int {
 // columns by the first line).
 func Table(w io.Writer, tty bool, header []string, rows [][]string) error {
 	if !tty {
-		var b strings.Builder
-		b.WriteString(strings.Join(header, "\t"))
-		b.WriteByte('\n')
+		t := NewRows(w, false, header)
 		for _, r := range rows {
-			b.WriteString(strings.Join(r, "\t"))
-			b.WriteByte('\n')
+			if err := t.Add(r); err != nil {
+				return err
+			}
 		}
-		_, err := io.WriteString(w, b.String())
-		return err
+		return t.Flush()
 	}
+	return alignedTable(w, header, rows)
+}
+
+// Rows writes a table a row at a time, as Table does: tab-separated lines
+// written as they come when tty is false (so a table of a million rows
+// is never held), an aligned table at Flush when it is true (sizing the
+// columns needs every row).
+type Rows struct {
+	out    io.Writer
+	bw     *bufio.Writer
+	header []string
+	rows   [][]string
+}
+
+// NewRows starts a table under header.
+func NewRows(w io.Writer, tty bool, header []string) *Rows {
+	r := &Rows{out: w, header: header}
+	if !tty {
+		r.bw = bufio.NewWriterSize(w, 64<<10)
+		r.line(header)
+	}
+	return r
+}
+
+func (r *Rows) line(cells []string) {
+	for i, c := range cells {
+		if i > 0 {
+			r.bw.WriteByte('\t')
+		}
+		r.bw.WriteString(c)
+	}
+	r.bw.WriteByte('\n')
+}
+
+// Add writes (or, for an aligned table, keeps) one row.
+func (r *Rows) Add(row []string) error {
+	if r.bw == nil {
+		r.rows = append(r.rows, row)
+		return nil
+	}
+	r.line(row)
+	return nil
+}
+
+// Flush writes what is left: the buffered lines, or the aligned table.
+func (r *Rows) Flush() error {
+	if r.bw == nil {
+		return alignedTable(r.out, r.header, r.rows)
+	}
+	return r.bw.Flush()
+}
+
+// alignedTable renders rows under header with aligned columns.
+func alignedTable(w io.Writer, header []string, rows [][]string) error {
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
