@@ -154,10 +154,19 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	if err := ui.Table(g.io.Out, g.io.OutTTY, []string{"block id", "traces", "start", "end", "size"}, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.io.Err, "ingested %d files: %d traces, %d spans (%d duplicates dropped) into %d blocks in %s%s\n",
+	fmt.Fprintf(g.io.Err, "ingested %d files: %d traces, %d spans (%d duplicates dropped) into %d blocks in %s%s%s\n",
 		res.Files, res.Traces, res.Spans, res.Duplicates, len(res.Blocks), time.Since(start).Round(time.Millisecond),
-		skippedSummary(res, o.skipBad))
+		peakSummary(), skippedSummary(res, o.skipBad))
 	return skippedError(res, o.skipBad)
+}
+
+// peakSummary states the peak memory (resident set) of the ingest, which
+// --memory-budget bounds only in part (see the README).
+func peakSummary() string {
+	if p := peakRSS(); p > 0 {
+		return ", peak memory " + ui.Bytes(p)
+	}
+	return ""
 }
 
 // skippedSummary ends the summary line with the files left out, if any.
@@ -198,6 +207,8 @@ type ingestReport struct {
 	Duplicates int          `json:"duplicates"`
 	Blocks     []any        `json:"blocks"`
 	Seconds    float64      `json:"seconds"`
+	// PeakRSSBytes is the process's peak resident set (0: unknown).
+	PeakRSSBytes int64 `json:"peakRSSBytes"`
 }
 
 type badFileOut struct {
@@ -207,7 +218,7 @@ type badFileOut struct {
 
 func ingestJSON(res *ingest.Result, d time.Duration) ingestReport {
 	r := ingestReport{Files: res.Files, Traces: res.Traces, Spans: res.Spans, Duplicates: res.Duplicates,
-		Seconds: d.Seconds(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Warnings: []badFileOut{}, Blocks: []any{}}
+		Seconds: d.Seconds(), PeakRSSBytes: peakRSS(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Warnings: []badFileOut{}, Blocks: []any{}}
 	for _, w := range res.Warnings {
 		r.Warnings = append(r.Warnings, badFileOut{File: w.File, Error: w.Err.Error()})
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -108,5 +110,25 @@ func TestIngestUntimedZipkinSpan(t *testing.T) {
 	code, _, stderr = run(t, "--bucket", bucket, "ingest", "--skip-bad", yelp, lonely)
 	if code != exitOK || !strings.Contains(stderr, "ingest: skipped bad file: "+lonely+":1:2: $[0].timestamp") {
 		t.Fatalf("--skip-bad: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestIngestPeakMemory: the summary line and -o json state the peak
+// memory of the ingest.
+func TestIngestPeakMemory(t *testing.T) {
+	if peakRSS() == 0 {
+		t.Skip("the system does not report peak memory")
+	}
+	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
+	code, _, stderr := run(t, "--bucket", "file://"+t.TempDir(), "ingest", yelp)
+	if code != exitOK || !regexp.MustCompile(`blocks in \S+, peak memory \d+(\.\d)? MiB\n$`).MatchString(stderr) {
+		t.Errorf("ingest: exit %d, summary %q; want the peak memory in MiB", code, stderr)
+	}
+	code, out, stderr := run(t, "--bucket", "file://"+t.TempDir(), "ingest", "-o", "json", yelp)
+	var rep struct {
+		PeakRSSBytes int64 `json:"peakRSSBytes"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); code != exitOK || err != nil || rep.PeakRSSBytes < 1<<20 {
+		t.Errorf("ingest -o json: exit %d, %v, peakRSSBytes %d: %s", code, err, rep.PeakRSSBytes, stderr)
 	}
 }
