@@ -15,7 +15,7 @@ import (
 
 func newBlocksCmd(g *globals) *cobra.Command {
 	return newGroupCmd("blocks", "List, inspect and verify the blocks in a bucket",
-		newBlocksLsCmd(g), newBlocksInspectCmd(g), newBlocksVerifyCmd(g))
+		newBlocksLsCmd(g), newBlocksInspectCmd(g), newBlocksVerifyCmd(g), newBlocksAnalyseCmd(g))
 }
 
 func newBlocksLsCmd(g *globals) *cobra.Command {
