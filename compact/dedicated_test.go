@@ -24,7 +24,9 @@ func TestMergedDedicated(t *testing.T) {
 		}
 		return out
 	}
-	res := func(n string) blocks.DedicatedColumn { return blocks.DedicatedColumn{Scope: blocks.ScopeResource, Name: n} }
+	res := func(n string) blocks.DedicatedColumn {
+		return blocks.DedicatedColumn{Scope: blocks.ScopeResource, Name: n}
+	}
 	meta := func(id byte, objects int, end int, cols []blocks.DedicatedColumn) blocks.Meta {
 		return blocks.Meta{BlockID: uuid.UUID{15: id}, TotalObjects: objects, EndTime: base.Add(time.Duration(end) * time.Minute), DedicatedColumns: cols}
 	}
