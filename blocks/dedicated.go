@@ -99,7 +99,7 @@ func DecodeDedicatedColumns(data []byte) ([]DedicatedColumn, error) {
 	}
 	cols := make([]DedicatedColumn, 0, len(list))
 	for _, c := range list {
-		cols = append(cols, DedicatedColumn{Scope: c.Scope, Name: c.Name, Type: c.Type, Options: c.Options})
+		cols = append(cols, DedicatedColumn(c))
 	}
 	return CheckDedicatedColumns(cols)
 }
