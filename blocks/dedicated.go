@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -215,6 +216,49 @@ func DedicatedColumnsOf(m Meta) []DedicatedColumnInfo {
 		}
 		seen[c.scope()+"."+c.Name] = true
 		out = append(out, DedicatedColumnInfo{Scope: c.scope(), Name: c.Name, Type: "string", Column: dedicatedColumn(i)})
+	}
+	return out
+}
+
+// UnionDedicatedColumns chooses the dedicated columns of a block made from
+// the traces of the blocks ms (a compaction's output, a copy of sampled
+// traces). Readers put every attribute back where it came from and the
+// writer puts it where the new set says, so any set is correct; this one
+// keeps every input's columns dedicated while the slots last: the union
+// of the sets, the columns of the block holding the most traces first, in
+// its order (ties: the later EndTime, then the block ID), then the
+// others' in the same order of blocks, at most MaxDedicatedPerScope per
+// scope. A column dropped by the cap stays readable from the generic
+// attribute list.
+func UnionDedicatedColumns(ms []Meta) []DedicatedColumn {
+	order := append([]Meta(nil), ms...)
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a.TotalObjects != b.TotalObjects {
+			return a.TotalObjects > b.TotalObjects
+		}
+		if !a.EndTime.Equal(b.EndTime) {
+			return a.EndTime.After(b.EndTime)
+		}
+		return a.BlockID.String() < b.BlockID.String()
+	})
+	out := []DedicatedColumn{}
+	seen := map[string]bool{}
+	per := map[string]int{}
+	for _, m := range order {
+		for _, c := range DedicatedColumnsOf(m) {
+			k := c.Scope + "." + c.Name
+			if seen[k] || per[c.Scope] >= MaxDedicatedPerScope {
+				continue
+			}
+			seen[k] = true
+			per[c.Scope]++
+			d := DedicatedColumn{Name: c.Name}
+			if c.Scope == ScopeResource {
+				d.Scope = ScopeResource
+			}
+			out = append(out, d)
+		}
 	}
 	return out
 }

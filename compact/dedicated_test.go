@@ -16,7 +16,7 @@ import (
 	"github.com/tracectl/tracectl/traceql/eval"
 )
 
-func TestMergedDedicated(t *testing.T) {
+func TestUnionDedicatedColumns(t *testing.T) {
 	span := func(names ...string) []blocks.DedicatedColumn {
 		var out []blocks.DedicatedColumn
 		for _, n := range names {
@@ -54,7 +54,7 @@ func TestMergedDedicated(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := mergedDedicated(tc.metas); !reflect.DeepEqual(got, tc.want) {
+			if got := blocks.UnionDedicatedColumns(tc.metas); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})

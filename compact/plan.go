@@ -121,7 +121,7 @@ type Group struct {
 	Mark   string  `json:"mark,omitempty"`
 	Inputs []Input `json:"inputs"`
 	// DedicatedColumns of the output: the union of the inputs' sets (see
-	// mergedDedicated).
+	// blocks.UnionDedicatedColumns).
 	DedicatedColumns []blocks.DedicatedColumn `json:"dedicatedColumns"`
 	// EstimatedObjects and EstimatedBytes are the sums over the inputs:
 	// upper bounds, since traces split across inputs are merged.
@@ -228,7 +228,7 @@ func newGroup(k groupKey, window time.Duration, ms []blocks.Meta) Group {
 		Mark:   k.mark,
 		metas:  append([]blocks.Meta(nil), ms...),
 	}
-	g.DedicatedColumns = mergedDedicated(g.metas)
+	g.DedicatedColumns = blocks.UnionDedicatedColumns(g.metas)
 	for _, m := range ms {
 		g.Level = max(g.Level, m.CompactionLevel)
 		g.Inputs = append(g.Inputs, Input{BlockID: m.BlockID, StartTime: m.StartTime, EndTime: m.EndTime, Objects: m.TotalObjects, Size: m.Size})
