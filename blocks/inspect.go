@@ -9,10 +9,13 @@ import (
 // Inspection describes a block's data.parquet as stored: row groups and
 // column chunks, from the parquet footer only.
 type Inspection struct {
-	Meta      Meta           `json:"meta"`
-	Rows      int64          `json:"rows"`
-	RowGroups []RowGroupInfo `json:"rowGroups"`
-	Columns   []ColumnInfo   `json:"columns"`
+	Meta Meta  `json:"meta"`
+	Rows int64 `json:"rows"`
+	// DedicatedColumns are the attributes the block keeps in dedicated
+	// columns, with the column of each.
+	DedicatedColumns []DedicatedColumnInfo `json:"dedicatedColumns"`
+	RowGroups        []RowGroupInfo        `json:"rowGroups"`
+	Columns          []ColumnInfo          `json:"columns"`
 }
 
 // RowGroupInfo is one parquet row group.
@@ -43,7 +46,7 @@ func (b *Block) Inspect(ctx context.Context) (Inspection, error) {
 		return Inspection{}, err
 	}
 	md := p.file.Metadata()
-	ins := Inspection{Meta: b.meta, Rows: md.NumRows}
+	ins := Inspection{Meta: b.meta, Rows: md.NumRows, DedicatedColumns: DedicatedColumnsOf(b.meta)}
 	byPath := map[string]int{}
 	for i, rg := range md.RowGroups {
 		info := RowGroupInfo{Index: i, Rows: rg.NumRows, UncompressedBytes: rg.TotalByteSize}

@@ -6,14 +6,18 @@
 //
 // Plan works from meta.json (and rewrite.json) alone, like Tempo's
 // time-window block selector: blocks are grouped by time window
-// (floor(EndTime / Window)), format, dedicated columns, replication factor
-// and rewrite mark, and — for active windows, those ending within
+// (floor(EndTime / Window)), format, replication factor and rewrite mark,
+// and — for active windows, those ending within
 // ActiveWindow (24h) of now — by compaction level too; older windows merge
 // blocks of any level, and the window at the boundary is left alone for
 // the hour. Within a group, runs of 2..MaxInputs blocks ordered by start
 // time are merged as long as their sizes add up to at most MaxBlockBytes
 // and their traces to at most MaxObjects. The output's level is the
-// highest input level plus one.
+// highest input level plus one. Unlike Tempo, blocks with different
+// dedicated columns merge: every trace is decoded and written again, and
+// the output keeps the union of the inputs' dedicated columns (at most ten
+// per scope; the largest input's first), so no attribute is lost or stored
+// twice and every dedicated column stays dedicated while the cap allows.
 //
 // # Protocol
 //

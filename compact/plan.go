@@ -1,7 +1,6 @@
 package compact
 
 import (
-	"encoding/json"
 	"runtime"
 	"sort"
 	"time"
@@ -121,6 +120,9 @@ type Group struct {
 	Format string  `json:"format"`
 	Mark   string  `json:"mark,omitempty"`
 	Inputs []Input `json:"inputs"`
+	// DedicatedColumns of the output: the union of the inputs' sets (see
+	// blocks.UnionDedicatedColumns).
+	DedicatedColumns []blocks.DedicatedColumn `json:"dedicatedColumns"`
 	// EstimatedObjects and EstimatedBytes are the sums over the inputs:
 	// upper bounds, since traces split across inputs are merged.
 	EstimatedObjects int    `json:"estimatedObjects"`
@@ -133,12 +135,11 @@ type Group struct {
 func (g Group) Metas() []blocks.Meta { return g.metas }
 
 type groupKey struct {
-	window    int64
-	level     uint32
-	format    string
-	dedicated string
-	rf        uint32
-	mark      string
+	window int64
+	level  uint32
+	format string
+	rf     uint32
+	mark   string
 }
 
 // Plan groups live blocks into merges (see the package doc). marks gives
@@ -163,14 +164,12 @@ func Plan(metas []blocks.Meta, marks map[uuid.UUID]string, opts Options) []Group
 		if window < boundary {
 			level = 0 // inactive: any level merges
 		}
-		dc, _ := json.Marshal(m.DedicatedColumns)
 		k := groupKey{
-			window:    window,
-			level:     level,
-			format:    m.Format,
-			dedicated: string(dc),
-			rf:        m.ReplicationFactor,
-			mark:      marks[m.BlockID],
+			window: window,
+			level:  level,
+			format: m.Format,
+			rf:     m.ReplicationFactor,
+			mark:   marks[m.BlockID],
 		}
 		if _, ok := byKey[k]; !ok {
 			keys = append(keys, k)
@@ -229,6 +228,7 @@ func newGroup(k groupKey, window time.Duration, ms []blocks.Meta) Group {
 		Mark:   k.mark,
 		metas:  append([]blocks.Meta(nil), ms...),
 	}
+	g.DedicatedColumns = blocks.UnionDedicatedColumns(g.metas)
 	for _, m := range ms {
 		g.Level = max(g.Level, m.CompactionLevel)
 		g.Inputs = append(g.Inputs, Input{BlockID: m.BlockID, StartTime: m.StartTime, EndTime: m.EndTime, Objects: m.TotalObjects, Size: m.Size})

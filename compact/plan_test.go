@@ -34,6 +34,10 @@ func TestPlan(t *testing.T) {
 			nil, Options{MaxBlockBytes: 100}, [][]byte{{2, 3}}},
 		{"marks kept apart", []blocks.Meta{meta(1, t10, 0, 1), meta(2, t10, 0, 1), meta(3, t10, 0, 1)},
 			map[uuid.UUID]string{id(1): "redact-x"}, Options{}, [][]byte{{2, 3}}},
+		{"different dedicated columns merge", []blocks.Meta{meta(1, t10, 0, 1),
+			withDedicated(meta(2, t10, 0, 1), blocks.DedicatedColumn{Name: "http.route"}),
+			withDedicated(meta(3, t10, 0, 1), blocks.DedicatedColumn{Scope: blocks.ScopeResource, Name: "team"})},
+			nil, Options{}, [][]byte{{1, 2, 3}}},
 		{"max objects", []blocks.Meta{meta(1, t10, 0, 1), meta(2, t10, 0, 1), meta(3, t10, 0, 1)},
 			nil, Options{MaxObjects: 25}, [][]byte{{1, 2}}},
 		// A day later the window is inactive: levels merge.
@@ -77,4 +81,9 @@ func TestPlan(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withDedicated(m blocks.Meta, cols ...blocks.DedicatedColumn) blocks.Meta {
+	m.DedicatedColumns = cols
+	return m
 }

@@ -233,7 +233,7 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	w, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{
 		RowGroupBytes:     opts.RowGroupBytes,
 		CompactionLevel:   level + 1,
-		DedicatedColumns:  g.metas[0].DedicatedColumns,
+		DedicatedColumns:  g.DedicatedColumns,
 		ReplicationFactor: g.metas[0].ReplicationFactor,
 		Mark:              g.Mark,
 		CompactedFrom:     ids,

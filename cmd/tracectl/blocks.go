@@ -15,7 +15,7 @@ import (
 
 func newBlocksCmd(g *globals) *cobra.Command {
 	return newGroupCmd("blocks", "List, inspect and verify the blocks in a bucket",
-		newBlocksLsCmd(g), newBlocksInspectCmd(g), newBlocksVerifyCmd(g))
+		newBlocksLsCmd(g), newBlocksInspectCmd(g), newBlocksVerifyCmd(g), newBlocksAnalyseCmd(g))
 }
 
 func newBlocksLsCmd(g *globals) *cobra.Command {
@@ -160,17 +160,15 @@ func renderInspection(g *globals, ins blocks.Inspection) error {
 	fmt.Fprintf(w, "  time     %s .. %s\n", fmtTime(m.StartTime, g.io.OutTTY), fmtTime(m.EndTime, g.io.OutTTY))
 	fmt.Fprintf(w, "  traces   %d (rows %d), row groups %d, bloom shards %d\n", m.TotalObjects, ins.Rows, m.TotalRecords, m.BloomShards)
 	fmt.Fprintf(w, "  size     %d bytes (footer %d), replication factor %d\n", m.Size, m.FooterSize, m.ReplicationFactor)
-	if len(m.DedicatedColumns) > 0 {
-		var cols []string
-		for _, d := range m.DedicatedColumns {
-			scope := d.Scope
-			if scope == "" {
-				scope = "span"
-			}
-			cols = append(cols, scope+"."+d.Name)
+	dc := "none"
+	if len(ins.DedicatedColumns) > 0 {
+		cols := make([]string, len(ins.DedicatedColumns))
+		for i, d := range ins.DedicatedColumns {
+			cols[i] = fmt.Sprintf("%s.%s (%s)", d.Scope, d.Name, d.Column)
 		}
-		fmt.Fprintf(w, "  dedicated columns  %s\n", strings.Join(cols, ", "))
+		dc = strings.Join(cols, ", ")
 	}
+	fmt.Fprintf(w, "  dedicated %s\n", dc)
 	fmt.Fprintln(w)
 	rows := make([][]string, 0, len(ins.RowGroups))
 	for _, rg := range ins.RowGroups {

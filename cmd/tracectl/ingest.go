@@ -25,12 +25,13 @@ type ingestOptions struct {
 	maxInputBytes  int64
 	redactRules    string
 	hashKeyFile    string
+	dedicated      *dedicatedFlag
 	output         *outputFlag
 	paths          []string
 }
 
 func newIngestCmd(g *globals, runF func(*ingestOptions) error) *cobra.Command {
-	o := &ingestOptions{output: newOutputFlag("table", "table", "json")}
+	o := &ingestOptions{output: newOutputFlag("table", "table", "json"), dedicated: newDedicatedFlag()}
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
 		Short: "Decode trace files and write them as blocks",
@@ -52,6 +53,19 @@ Traces are sorted by ID and cut into blocks of at most --max-block-bytes
 to every span as it is decoded, before anything is buffered, spilled or
 written; blocks written so are marked, and "tracectl redact" with the same
 rules and key skips them.
+
+--dedicated-columns puts string attributes in vParquet4's spare
+dedicated columns (ten per scope), as Tempo's parquet_dedicated_columns
+does, and lists them in meta.json; queries on them read one column
+instead of the generic attribute lists. The value is "none", a list such
+as span.http.route,resource.deployment.environment, or a .yaml/.json file
+holding Tempo's list of {scope: span|resource, name, type: string}
+(optionally under parquet_dedicated_columns). In tracectl.yaml the key
+ingest.dedicated-columns takes either form. The default is span
+http.request.method, url.path, url.route, server.address and http.route
+(the HTTP attributes of current semantic conventions, which vParquet4's
+static http.method/http.url columns miss); "tracectl blocks analyse"
+suggests columns for your data.
 
 ` + exitCodesHelp,
 		Example: `  tracectl ingest traces.json otlp-dump.jsonl.gz jaeger-export.json
@@ -80,6 +94,7 @@ rules and key skips them.
 	byteSizeVar(f, &o.memoryBudget, "memory-budget", ingest.DefaultMemoryBudget, "approximate heap bytes of decoded spans held before sorted runs are spilled to disk (512MiB, 2GiB, ...)")
 	f.StringVar(&o.redactRules, "redact", "", "apply this redaction rules file before anything is written")
 	f.StringVar(&o.hashKeyFile, "hash-key-file", "", "key for keyed hashing in --redact rules (HMAC-SHA-256)")
+	f.Var(o.dedicated, "dedicated-columns", "attributes written to dedicated columns: none, span.NAME,resource.NAME,... or a .yaml/.json file of Tempo's {scope, name, type} list")
 	addOutputFlag(f, o.output)
 	return cmd
 }
@@ -95,6 +110,7 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 		MemoryBudget:   o.memoryBudget,
 		MaxInputBytes:  o.maxInputBytes,
 	}
+	opts.Write.DedicatedColumns = o.dedicated.cols
 	var eng *redact.Engine
 	if o.redactRules != "" {
 		var err error

@@ -90,6 +90,8 @@ func TestJSONNoNull(t *testing.T) {
 		{name: "blocks ls empty", args: c(eNoAllow, "blocks", "ls", "-o", "json")},
 		{name: "blocks inspect", args: c(b, "blocks", "inspect", blocks[0].BlockID, "-o", "json")},
 		{name: "blocks verify", args: c(b, "blocks", "verify", "-o", "json")},
+		{name: "blocks analyse", args: c(b, "blocks", "analyse", "-o", "json")},
+		{name: "blocks analyse empty", args: c(eNoAllow, "blocks", "analyse", "-o", "json")},
 		{name: "blocks verify empty", args: c(eNoAllow, "blocks", "verify", "--allow-empty", "-o", "json")},
 		{name: "trace get", args: c(b, "trace", "get", traceID, "-o", "json")},
 		{name: "trace get otlp-json", args: c(b, "trace", "get", traceID, "-o", "otlp-json")},

@@ -385,6 +385,12 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 			return
 		}
 		val := v.Get(key)
+		if cs, ok := f.Value.(configSetter); ok {
+			if err := cs.SetConfig(val); err != nil {
+				firstErr = fmt.Errorf("setting %s from environment/config: %w", key, err)
+			}
+			return
+		}
 		var s string
 		switch x := val.(type) {
 		case []any:
@@ -402,6 +408,10 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 	})
 	return firstErr
 }
+
+// configSetter is a flag value that takes a structured config value (a
+// list of mappings) as well as the string a flag or variable gives.
+type configSetter interface{ SetConfig(any) error }
 
 // commandKey returns the config key prefix of cmd: its path below the root
 // joined by dots ("blocks.verify").

@@ -270,7 +270,11 @@ func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url str
 	}
 	defer b.Close()
 	dst := blocks.NewStore(b, g.tenant)
-	w, err := blocks.NewBlockWriter(ctx, dst, blocks.WriteOptions{})
+	metas, err := src.Blocks(ctx)
+	if err != nil {
+		return err
+	}
+	w, err := blocks.NewBlockWriter(ctx, dst, blocks.WriteOptions{DedicatedColumns: blocks.UnionDedicatedColumns(metas)})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -28,5 +29,26 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FIXTURES", fx)
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"blockid": blockIDCmd},
 	})
+}
+
+// blockIDCmd is "blockid TENANT VAR": it sets VAR to the ID of the one
+// live block of TENANT in the default bucket (./tracectl-data).
+func blockIDCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: blockid TENANT VAR")
+	}
+	dirs, err := os.ReadDir(ts.MkAbs(filepath.Join("tracectl-data", args[0])))
+	ts.Check(err)
+	var ids []string
+	for _, d := range dirs {
+		if _, err := os.Stat(ts.MkAbs(filepath.Join("tracectl-data", args[0], d.Name(), "meta.json"))); err == nil {
+			ids = append(ids, d.Name())
+		}
+	}
+	if len(ids) != 1 {
+		ts.Fatalf("tenant %s has %d live blocks, want 1", args[0], len(ids))
+	}
+	ts.Setenv(args[1], ids[0])
 }
