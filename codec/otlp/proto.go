@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,85 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	if off, err := checkFraming(data); err != nil {
 		return &codec.DecodeError{File: name, Offset: off, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
 	}
+	// The message is decoded a few MiB of whole top-level fields at a time
+	// (a run of fields is itself a valid message), so a large file never
+	// becomes one pdata tree and one batch: memory follows the chunk.
+	var fixed int
+	var fixedPath string
+	base := 0 // resource spans emitted before the chunk
+	for start := 0; start < len(data); {
+		end := chunkEnd(data, start, protoChunkBytes)
+		b, err := decodeProtoChunk(name, data[start:end])
+		if err != nil {
+			return rebaseError(err, base)
+		}
+		if err := checkSpanIDs(name, b); err != nil {
+			return rebaseError(err, base)
+		}
+		// Protobuf strings must be UTF-8; pdata (like the Collector) does
+		// not check. Replace bad bytes as encoding/json does for JSON, and
+		// say so once per file.
+		if n, path := codec.FixBatchUTF8(b); n > 0 {
+			if fixed == 0 {
+				fixedPath = rebasePath(path, base)
+			}
+			fixed += n
+		}
+		base += len(b)
+		start = end
+		if len(b) == 0 {
+			continue
+		}
+		if err := emit(b); err != nil {
+			return err
+		}
+	}
+	if fixed > 0 {
+		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: fixedPath,
+			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(fixed, "byte", "bytes"))})
+	}
+	return nil
+}
+
+// protoChunkBytes is about how much of a protobuf message is decoded at a
+// time (a variable for tests).
+var protoChunkBytes = 4 << 20
+
+// chunkEnd returns where the run of whole top-level fields starting at
+// start ends: past at least one field and at most max bytes, unless one
+// field is larger. The framing must have been checked.
+func chunkEnd(data []byte, start, max int) int {
+	off := start
+	for off < len(data) {
+		next := fieldEnd(data, off)
+		if off > start && next-start > max {
+			break
+		}
+		off = next
+	}
+	return off
+}
+
+// fieldEnd returns the end of the top-level field at off (framing checked).
+func fieldEnd(data []byte, off int) int {
+	tag, n := binary.Uvarint(data[off:])
+	off += n
+	switch tag & 7 {
+	case 0:
+		_, n := binary.Uvarint(data[off:])
+		return off + n
+	case 1:
+		return off + 8
+	case 5:
+		return off + 4
+	default: // 2, length-delimited
+		l, n := binary.Uvarint(data[off:])
+		return off + n + int(l)
+	}
+}
+
+// decodeProtoChunk decodes a run of whole top-level fields.
+func decodeProtoChunk(name string, data []byte) (codec.Batch, error) {
 	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(data)
 	if err != nil {
 		if strings.Contains(err.Error(), "exceeded max recursion depth") {
@@ -38,22 +118,36 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 				"(%d nested AnyValue, ArrayValue, KeyValueList and KeyValue messages: about %d nested arrays or %d nested maps): %w",
 				pdataRecursionLimit, pdataRecursionLimit/2, pdataRecursionLimit/3, err)
 		}
-		return &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
+		return nil, &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
 	}
-	b := codec.Batch(FromPdata(td))
-	if err := checkSpanIDs(name, b); err != nil {
-		return err
+	return codec.Batch(FromPdata(td)), nil
+}
+
+// rebaseError shifts the resource index of a decode error's JSON path by
+// base, the resource spans of the chunks before.
+func rebaseError(err error, base int) error {
+	var de *codec.DecodeError
+	if base > 0 && errors.As(err, &de) && de.Path != "" {
+		c := *de
+		c.Path = rebasePath(de.Path, base)
+		return &c
 	}
-	// Protobuf strings must be UTF-8; pdata (like the Collector) does not
-	// check. Replace bad bytes as encoding/json does for JSON, and say so.
-	if n, path := codec.FixBatchUTF8(b); n > 0 {
-		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: path,
-			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(n, "byte", "bytes"))})
+	return err
+}
+
+// rebasePath turns "$.resourceSpans[i]…" into "$.resourceSpans[i+base]…".
+func rebasePath(path string, base int) string {
+	const prefix = "$.resourceSpans["
+	rest, ok := strings.CutPrefix(path, prefix)
+	if !ok || base == 0 {
+		return path
 	}
-	if len(b) == 0 {
-		return nil
+	num, tail, ok := strings.Cut(rest, "]")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return path
 	}
-	return emit(b)
+	return prefix + strconv.Itoa(i+base) + "]" + tail
 }
 
 // pdataRecursionLimit is pdata's proto.RecursionLimit (v1.71.0): how many
