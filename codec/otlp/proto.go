@@ -21,7 +21,7 @@ import (
 // The top-level framing is checked first, so a file cut inside a
 // resource_spans field is reported with its byte offset.
 func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
-	data, err := io.ReadAll(r)
+	data, err := codec.ReadAll(r)
 	if err != nil {
 		return &codec.DecodeError{File: name, Offset: int64(len(data)), Err: err}
 	}

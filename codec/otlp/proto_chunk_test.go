@@ -105,3 +105,18 @@ func TestRebasePath(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAllSize: with the size known, the input is read into one buffer
+// of that size; without it, or with a wrong size, the bytes are the same.
+func TestReadAllSize(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 100_000)
+	for _, size := range []int64{0, int64(len(data)), 10, int64(len(data)) * 2} {
+		got, err := codec.ReadAll(&codec.WarnReader{Reader: bytes.NewReader(data), Size: size})
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("size %d: %d bytes, %v", size, len(got), err)
+		}
+		if size == int64(len(data)) && cap(got) > len(data)+bytes.MinRead {
+			t.Errorf("size %d: buffer of %d bytes, want one allocation of the size", size, cap(got))
+		}
+	}
+}
