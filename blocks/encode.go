@@ -464,8 +464,15 @@ func (e *encoder) takenFor(n int) []bool {
 	return e.taken
 }
 
+// put appends v at levels r, d to column col. The levels are set in place
+// (Value.Level is not inlined); the value's column index is left unset:
+// column buffers do not read it.
 func (e *encoder) put(col int, v parquet.Value, r, d int) {
-	e.cols[col] = append(e.cols[col], v.Level(r, d, col))
+	vs := append(e.cols[col], v)
+	p := &vs[len(vs)-1]
+	p.SetRepetitionLevel(r)
+	p.SetDefinitionLevel(d)
+	e.cols[col] = vs
 	e.nvals++
 }
 

@@ -223,3 +223,32 @@ func enrich(rng *rand.Rand, tr *model.Trace) {
 		model.ResourceSpans{ScopeSpans: []model.ScopeSpans{{Spans: []model.Span{moved}}}},
 		model.ResourceSpans{Resource: model.Resource{Attributes: []model.Attribute{model.Str("service.name", "idle")}}})
 }
+
+// TestRebatcherMatchesRebatch: the rebatcher's copy of an ordered trace
+// equals what rebatch builds, and other traces go through rebatch.
+func TestRebatcherMatchesRebatch(t *testing.T) {
+	fx, err := input.DecodeTraces(context.Background(), []string{fixtures.Path(t, "")}, input.Options{SkipBad: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces := append(append(fx, roundTripTraces()...), newGeneratedTraces().next(3000)...)
+	var r rebatcher
+	fast := 0
+	for _, tr := range traces {
+		want := rebatch(tr)
+		ordered, _ := model.IsOrdered(tr, nil)
+		got := r.rebatch(tr)
+		if ordered {
+			fast++
+			if got == tr || got == want {
+				t.Fatalf("trace %s: ordered, but not copied", tr.TraceID)
+			}
+		}
+		if diff := diffTraces([]*model.Trace{want}, []*model.Trace{got}); diff != "" {
+			t.Fatalf("trace %s (ordered %v) differs (-rebatch +rebatcher):\n%s", tr.TraceID, ordered, diff)
+		}
+	}
+	if fast < len(traces)/2 || fast == len(traces) {
+		t.Fatalf("%d of %d traces ordered: the cases do not test both paths", fast, len(traces))
+	}
+}

@@ -85,6 +85,7 @@ type BlockWriter struct {
 	// goroutine hands them to pw's column writers, so encoding and
 	// parquet's page writing overlap. pending collects traces until a
 	// batch is full; written batches come back through free.
+	rebatch    rebatcher
 	pending    *encoder
 	batches    chan *encoder
 	free       chan *encoder
@@ -102,7 +103,7 @@ type BlockWriter struct {
 // or batchValues column values; writeQueue batches may wait for it.
 const (
 	writeBatch  = 32
-	batchValues = 1 << 16
+	batchValues = 1 << 13
 	writeQueue  = 2
 )
 
@@ -268,7 +269,7 @@ func (w *BlockWriter) Add(t *model.Trace) error {
 		return w.fail(fmt.Errorf("%s: trace %s added after %s: traces must be in ascending ID order without duplicates",
 			w.key(dataObject), t.TraceID, w.ids[n-1]))
 	}
-	rt := rebatch(t)
+	rt := w.rebatch.rebatch(t)
 	b := w.batch()
 	start, end := b.add(rt)
 	w.ids = append(w.ids, t.TraceID)
