@@ -89,7 +89,8 @@ func (e *encoder) write(key string, cws []*parquet.ColumnWriter, after func(mode
 // returns its time range (zero without spans).
 func (e *encoder) add(t *model.Trace) (start, end uint64) {
 	l := e.lay
-	start, end = t.TimeRange()
+	var rootService, rootSpan string
+	start, end, rootService, rootSpan = summary(t)
 	e.putBytes(l.traceID, t.TraceID[:], 0, 0)
 	off := len(e.bytes)
 	e.bytes = appendTraceIDText(e.bytes, t.TraceID)
@@ -97,10 +98,6 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 	e.put(l.start, parquet.Int64Value(int64(start)), 0, 0)
 	e.put(l.end, parquet.Int64Value(int64(end)), 0, 0)
 	e.put(l.duration, parquet.Int64Value(int64(end-start)), 0, 0)
-	var rootService, rootSpan string
-	if root, ok := t.Root(); ok {
-		rootService, rootSpan = root.Resource.ServiceName(), root.Span.Name
-	}
 	e.put(l.rootService, strValue(rootService), 0, 0)
 	e.put(l.rootSpan, strValue(rootSpan), 0, 0)
 	e.serviceStats(t)
@@ -123,6 +120,38 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 		e.ends = append(e.ends, int32(len(e.cols[c])))
 	}
 	return start, end
+}
+
+// summary is t.TimeRange() and the service and span name of t.Root() (empty
+// without a root), in one walk.
+func summary(t *model.Trace) (start, end uint64, rootService, rootSpan string) {
+	first := true
+	var rootRes *model.Resource
+	var root *model.Span
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		for j := range rs.ScopeSpans {
+			spans := rs.ScopeSpans[j].Spans
+			for k := range spans {
+				sp := &spans[k]
+				s, e := sp.StartTimeUnixNano, max(sp.EndTimeUnixNano, sp.StartTimeUnixNano)
+				if first || s < start {
+					start = s
+				}
+				if first || e > end {
+					end = e
+				}
+				first = false
+				if sp.IsRoot() {
+					rootRes, root = &rs.Resource, sp
+				}
+			}
+		}
+	}
+	if root != nil {
+		rootService, rootSpan = rootRes.ServiceName(), root.Name
+	}
+	return start, end, rootService, rootSpan
 }
 
 // serviceStats writes the ServiceStats map: span and error counts per
@@ -177,22 +206,38 @@ func (e *encoder) resource(res *model.Resource, r int) {
 	attrs := res.Attributes
 	taken := e.takenFor(len(attrs))
 	service := -1
+	var static [numResourceStatic]int
+	var dedicated [maxDedicated]int
+	for i := range static {
+		static[i] = -1
+	}
+	for i := range dedicated {
+		dedicated[i] = -1
+	}
+	// One pass: each column takes the first string attribute of its name
+	// (service.name the first non-empty one); a dedicated column never has
+	// a static column's name (DedicatedColumn.usable).
 	for i := range attrs {
 		a := &attrs[i]
-		if a.Key == model.ServiceNameKey && a.Value.Type == model.ValueString && a.Value.Str != "" {
-			service, taken[i] = i, true
-			break
+		if a.Value.Type != model.ValueString {
+			continue
 		}
-	}
-	var static [numResourceStatic]int
-	for si, key := range resourceStatic {
-		static[si] = takeStringAt(attrs, taken, key)
-	}
-	var dedicated [maxDedicated]int
-	for i, key := range e.codec.resNames {
-		dedicated[i] = -1
-		if key != "" {
-			dedicated[i] = takeStringAt(attrs, taken, key)
+		if a.Key == model.ServiceNameKey {
+			if service < 0 && a.Value.Str != "" {
+				service, taken[i] = i, true
+			}
+			continue
+		}
+		if si := resourceStaticIndex(a.Key); si >= 0 {
+			if static[si] < 0 {
+				static[si], taken[i] = i, true
+			}
+			continue
+		}
+		if len(e.codec.resSlots) > 0 {
+			if slot, ok := e.codec.resSlots[a.Key]; ok && dedicated[slot] < 0 {
+				dedicated[slot], taken[i] = i, true
+			}
 		}
 	}
 	e.attrs(&l.resAttrs, attrs, taken, r)
@@ -266,20 +311,38 @@ func (e *encoder) span(s *model.Span, r int) {
 
 	attrs := s.Attributes
 	taken := e.takenFor(len(attrs))
-	method := takeStringAt(attrs, taken, keyHTTPMethod)
-	url := takeStringAt(attrs, taken, keyHTTPURL)
-	status := -1
-	for i := range attrs {
-		if attrs[i].Key == keyHTTPStatusCode && attrs[i].Value.Type == model.ValueInt {
-			status, taken[i] = i, true
-			break
-		}
-	}
+	method, url, status := -1, -1, -1
 	var dedicated [maxDedicated]int
-	for i, key := range e.codec.spanNames {
+	for i := range dedicated {
 		dedicated[i] = -1
-		if key != "" {
-			dedicated[i] = takeStringAt(attrs, taken, key)
+	}
+	// One pass, as in resource: http.method and http.url take the first
+	// string, http.status_code the first int attribute of their name.
+	for i := range attrs {
+		a := &attrs[i]
+		switch a.Value.Type {
+		case model.ValueInt:
+			if status < 0 && a.Key == keyHTTPStatusCode {
+				status, taken[i] = i, true
+			}
+		case model.ValueString:
+			switch a.Key {
+			case keyHTTPMethod:
+				if method < 0 {
+					method, taken[i] = i, true
+				}
+				continue
+			case keyHTTPURL:
+				if url < 0 {
+					url, taken[i] = i, true
+				}
+				continue
+			}
+			if len(e.codec.spanSlots) > 0 {
+				if slot, ok := e.codec.spanSlots[a.Key]; ok && dedicated[slot] < 0 {
+					dedicated[slot], taken[i] = i, true
+				}
+			}
 		}
 	}
 	e.attrs(&l.spanAttrs, attrs, taken, r)
@@ -442,14 +505,25 @@ func (e *encoder) optionalString(col int, attrs []model.Attribute, i, r, d int) 
 	e.put(col, strValue(attrs[i].Value.Str), r, d+1)
 }
 
-// takeStringAt marks the first untaken string attribute named key as taken
-// and returns its index, or -1.
-func takeStringAt(attrs []model.Attribute, taken []bool, key string) int {
-	for i := range attrs {
-		if !taken[i] && attrs[i].Key == key && attrs[i].Value.Type == model.ValueString {
-			taken[i] = true
-			return i
-		}
+// resourceStaticIndex is the index of key in resourceStatic, or -1.
+func resourceStaticIndex(key string) int {
+	switch key {
+	case "cluster":
+		return 0
+	case "namespace":
+		return 1
+	case "pod":
+		return 2
+	case "container":
+		return 3
+	case "k8s.cluster.name":
+		return 4
+	case "k8s.namespace.name":
+		return 5
+	case "k8s.pod.name":
+		return 6
+	case "k8s.container.name":
+		return 7
 	}
 	return -1
 }
@@ -465,13 +539,14 @@ func (e *encoder) takenFor(n int) []bool {
 }
 
 // put appends v at levels r, d to column col. The levels are set in place
-// (Value.Level is not inlined); the value's column index is left unset:
-// column buffers do not read it.
+// through uint8 (provably in range, so the setters inline without their
+// range checks); the value's column index is left unset: column buffers do
+// not read it.
 func (e *encoder) put(col int, v parquet.Value, r, d int) {
 	vs := append(e.cols[col], v)
 	p := &vs[len(vs)-1]
-	p.SetRepetitionLevel(r)
-	p.SetDefinitionLevel(d)
+	p.SetRepetitionLevel(int(uint8(r)))
+	p.SetDefinitionLevel(int(uint8(d)))
 	e.cols[col] = vs
 	e.nvals++
 }

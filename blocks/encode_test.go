@@ -252,3 +252,14 @@ func TestRebatcherMatchesRebatch(t *testing.T) {
 		t.Fatalf("%d of %d traces ordered: the cases do not test both paths", fast, len(traces))
 	}
 }
+
+func TestResourceStaticIndex(t *testing.T) {
+	for i, k := range resourceStatic {
+		if got := resourceStaticIndex(k); got != i {
+			t.Errorf("resourceStaticIndex(%q) = %d, want %d", k, got, i)
+		}
+	}
+	if got := resourceStaticIndex("service.name"); got != -1 {
+		t.Errorf("resourceStaticIndex(service.name) = %d", got)
+	}
+}
