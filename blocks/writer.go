@@ -57,7 +57,8 @@ type WriteOptions struct {
 }
 
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
-// Add encodes each trace as a row and a writer goroutine writes the rows to
+// Add encodes each trace into column values (encode.go) and a writer
+// goroutine hands them, row by row, to parquet-go's column writers for
 // data.parquet (a few batches may wait in between); only parquet-go's
 // row-group buffer and the list of trace IDs (16 bytes each, for the bloom
 // filter sized at Finish) stay in memory. Nothing is visible to readers until
