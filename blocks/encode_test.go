@@ -263,3 +263,20 @@ func TestResourceStaticIndex(t *testing.T) {
 		t.Errorf("resourceStaticIndex(service.name) = %d", got)
 	}
 }
+
+// TestDedicatedNeverStatic: the encoder takes static and dedicated columns
+// in one pass over the attributes, which is what taking the static ones
+// first does only because no usable dedicated column has a static column's
+// name.
+func TestDedicatedNeverStatic(t *testing.T) {
+	for _, k := range append([]string{model.ServiceNameKey}, resourceStatic[:]...) {
+		if c := (DedicatedColumn{Scope: ScopeResource, Name: k}); c.usable() {
+			t.Errorf("%+v is usable", c)
+		}
+	}
+	for _, k := range []string{keyHTTPMethod, keyHTTPURL, keyHTTPStatusCode} {
+		if c := (DedicatedColumn{Scope: ScopeSpan, Name: k}); c.usable() {
+			t.Errorf("%+v is usable", c)
+		}
+	}
+}
