@@ -28,7 +28,7 @@ type encoder struct {
 	codec *codec
 
 	cols  [][]parquet.Value // per leaf column, the values of the batch
-	ends  []int32           // per trace and column, the end of its run in cols
+	ends  []int             // per trace and column, the end of its run in cols
 	ids   []model.TraceID
 	bytes []byte // copies of IDs and the hex trace IDs
 	nvals int    // values in cols
@@ -69,7 +69,7 @@ func (e *encoder) reset() {
 // column errors are prefixed with key (the object's).
 func (e *encoder) write(key string, cws []*parquet.ColumnWriter, after func(model.TraceID) error) error {
 	n := len(e.cols)
-	pos := make([]int32, n)
+	pos := make([]int, n)
 	for r := range e.ids {
 		ends := e.ends[r*n : (r+1)*n]
 		for c, end := range ends {
@@ -117,7 +117,7 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 
 	e.ids = append(e.ids, t.TraceID)
 	for c := range e.cols {
-		e.ends = append(e.ends, int32(len(e.cols[c])))
+		e.ends = append(e.ends, len(e.cols[c]))
 	}
 	return start, end
 }

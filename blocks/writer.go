@@ -184,10 +184,15 @@ func (w *BlockWriter) writeRows() {
 				failed = true
 			}
 		}
+		// A batch grown by a very large trace is left to the collector
+		// rather than kept for reuse.
+		large := b.nvals > 4*batchValues
 		b.reset()
-		select {
-		case w.free <- b:
-		default:
+		if !large {
+			select {
+			case w.free <- b:
+			default:
+			}
 		}
 	}
 }
