@@ -18,7 +18,7 @@ import (
 // what parquet-go's reflection over a pqTrace row would produce, without
 // building the row: the values of a batch of traces are collected per
 // column and the BlockWriter hands each trace's run of each column to the
-// parquet column writer (encodedBatch.write).
+// parquet column writer (write).
 //
 // Strings are referenced, not copied: the traces' strings must stay
 // unchanged until the batch is written (Go strings are). Trace, span and
