@@ -91,6 +91,17 @@
 // dedicated columns in meta order. A service.name that is empty stays in
 // the generic list so that it round-trips.
 //
+// # Writing
+//
+// BlockWriter does not build pqTrace rows: its encoder (encode.go) turns
+// each rebatched trace straight into the values of the leaf columns with
+// their repetition and definition levels and hands them to parquet-go's
+// column writers, one row at a time, so pages and row groups are cut where
+// GenericWriter[pqTrace] cut them. The file is byte for byte what that
+// writer made (TestEncoderMatchesRowWriter keeps the row path as its
+// reference, in a test file only). Traces already in rebatched form are
+// copied rather than rebuilt (model.IsOrdered, rebatcher).
+//
 // # Consistency
 //
 // Writers put data.parquet, then the bloom shards, then index, then

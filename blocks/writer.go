@@ -57,7 +57,8 @@ type WriteOptions struct {
 }
 
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
-// Add encodes each trace as a row and a writer goroutine writes the rows to
+// Add encodes each trace into column values (encode.go) and a writer
+// goroutine hands them, row by row, to parquet-go's column writers for
 // data.parquet (a few batches may wait in between); only parquet-go's
 // row-group buffer and the list of trace IDs (16 bytes each, for the bloom
 // filter sized at Finish) stay in memory. Nothing is visible to readers until
@@ -81,12 +82,14 @@ type BlockWriter struct {
 	err        error
 	done       bool
 
-	// Rows are encoded by Add and written to pw by a writer goroutine,
-	// so encoding and parquet's column writing overlap. pending collects
-	// rows until a batch is full.
-	pending    []pqTrace
-	pendingIDs []model.TraceID
-	rows       chan encodedRows
+	// Add encodes traces into column values (encoder) and a writer
+	// goroutine hands them to pw's column writers, so encoding and
+	// parquet's page writing overlap. pending collects traces until a
+	// batch is full; written batches come back through free.
+	rebatch    rebatcher
+	pending    *encoder
+	batches    chan *encoder
+	free       chan *encoder
 	stopRows   sync.Once
 	writerDone chan struct{}
 	writeMu    sync.Mutex
@@ -97,18 +100,12 @@ type BlockWriter struct {
 	lastID    model.TraceID
 }
 
-// encodedRows is a run of encoded rows, with their trace IDs, for the writer
-// goroutine.
-type encodedRows struct {
-	rows []pqTrace
-	ids  []model.TraceID
-}
-
-// writeBatch is how many encoded rows Add hands over at a time;
-// writeQueue is how many batches may wait for the writer goroutine.
+// A batch is sent to the writer goroutine once it holds writeBatch traces
+// or batchValues column values; writeQueue batches may wait for it.
 const (
-	writeBatch = 32
-	writeQueue = 2
+	writeBatch  = 32
+	batchValues = 1 << 13
+	writeQueue  = 2
 )
 
 // NewBlockWriter starts a block in s. Call Add for each trace, then Finish,
@@ -163,40 +160,45 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.counter = &countingWriter{w: bw}
 	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema, parquet.PageBufferSize(pageBufferSize),
 		parquet.KeyValueMetadata(traceTimesKey, traceTimesSpanRange))
-	w.rows = make(chan encodedRows, writeQueue)
+	w.batches = make(chan *encoder, writeQueue)
+	w.free = make(chan *encoder, writeQueue+2)
 	w.writerDone = make(chan struct{})
 	go w.writeRows()
 	return w, nil
 }
 
-// writeRows is the writer goroutine: it writes rows to the parquet writer,
-// one at a time, cutting a row group once the buffered rows pass
-// RowGroupBytes. After an error it records it, cancels the block's context
-// and only drains.
+// writeRows is the writer goroutine: it writes each batch to the parquet
+// writer, one row at a time, cutting a row group once the buffered rows
+// pass RowGroupBytes. After an error it records it, cancels the block's
+// context and only drains.
 func (w *BlockWriter) writeRows() {
 	defer close(w.writerDone)
 	failed := false
-	for b := range w.rows {
-		if failed {
-			continue
-		}
-		for i := range b.rows {
-			if err := w.writeRow(&b.rows[i], b.ids[i]); err != nil {
+	for b := range w.batches {
+		if !failed {
+			if err := b.write(w.key(dataObject), w.pw.ColumnWriters(), w.rowWritten); err != nil {
 				w.writeMu.Lock()
 				w.writeErr = err
 				w.writeMu.Unlock()
 				w.cancel()
 				failed = true
-				break
+			}
+		}
+		// A batch grown by a very large trace is left to the collector
+		// rather than kept for reuse.
+		large := b.nvals > 4*batchValues
+		b.reset()
+		if !large {
+			select {
+			case w.free <- b:
+			default:
 			}
 		}
 	}
 }
 
-func (w *BlockWriter) writeRow(row *pqTrace, id model.TraceID) error {
-	if _, err := w.pw.Write([]pqTrace{*row}); err != nil {
-		return fmt.Errorf("%s: %w", w.key(dataObject), err)
-	}
+// rowWritten counts a written row and cuts the row group when it is full.
+func (w *BlockWriter) rowWritten(id model.TraceID) error {
 	w.groupRows++
 	w.lastID = id
 	if w.pw.Size()-w.counter.n >= w.opts.RowGroupBytes {
@@ -205,24 +207,36 @@ func (w *BlockWriter) writeRow(row *pqTrace, id model.TraceID) error {
 	return nil
 }
 
-// sendRows hands the pending rows to the writer goroutine.
+// sendRows hands the pending batch to the writer goroutine.
 func (w *BlockWriter) sendRows() error {
-	if len(w.pending) == 0 {
+	if w.pending == nil || w.pending.rows() == 0 {
 		return nil
 	}
 	select {
-	case w.rows <- encodedRows{w.pending, w.pendingIDs}:
+	case w.batches <- w.pending:
 	case <-w.ctx.Done():
 		return w.ctxErr()
 	}
-	w.pending = make([]pqTrace, 0, writeBatch)
-	w.pendingIDs = make([]model.TraceID, 0, writeBatch)
+	w.pending = nil
 	return nil
+}
+
+// batch returns the batch to encode into: the pending one, a written one
+// or a new one.
+func (w *BlockWriter) batch() *encoder {
+	if w.pending == nil {
+		select {
+		case w.pending = <-w.free:
+		default:
+			w.pending = newEncoder(w.codec)
+		}
+	}
+	return w.pending
 }
 
 // stopWriter ends the writer goroutine and waits for it.
 func (w *BlockWriter) stopWriter() {
-	w.stopRows.Do(func() { close(w.rows) })
+	w.stopRows.Do(func() { close(w.batches) })
 	<-w.writerDone
 }
 
@@ -261,16 +275,15 @@ func (w *BlockWriter) Add(t *model.Trace) error {
 		return w.fail(fmt.Errorf("%s: trace %s added after %s: traces must be in ascending ID order without duplicates",
 			w.key(dataObject), t.TraceID, w.ids[n-1]))
 	}
-	rt := rebatch(t)
-	row := w.codec.toRow(rt)
+	rt := w.rebatch.rebatch(t)
+	b := w.batch()
+	start, end := b.add(rt)
 	w.ids = append(w.ids, t.TraceID)
 	if rt.SpanCount() > 0 {
-		w.start = min(w.start, row.StartTimeUnixNano)
-		w.end = max(w.end, row.EndTimeUnixNano)
+		w.start = min(w.start, start)
+		w.end = max(w.end, end)
 	}
-	w.pending = append(w.pending, row)
-	w.pendingIDs = append(w.pendingIDs, t.TraceID)
-	if len(w.pending) >= writeBatch {
+	if b.rows() >= writeBatch || b.nvals >= batchValues {
 		if err := w.sendRows(); err != nil {
 			return w.fail(err)
 		}
@@ -301,7 +314,7 @@ func (w *BlockWriter) fail(err error) error {
 // cleanup cancels the in-flight object and deletes the objects written.
 func (w *BlockWriter) cleanup() {
 	w.cancel()
-	if w.rows != nil {
+	if w.batches != nil {
 		w.stopWriter()
 	}
 	if w.bw != nil {

@@ -202,6 +202,11 @@ func FixUTF8(s string) (string, int) {
 // messages, scope names and versions. It returns how many bytes it
 // replaced and the JSON path of the first string it changed.
 func FixBatchUTF8(b Batch) (int, string) {
+	if validBatchUTF8(b) {
+		// The usual case, checked without the fixer's path closures
+		// (several heap allocations per span).
+		return 0, ""
+	}
 	var f utf8Fixer
 	for i := range b {
 		rs := &b[i]
@@ -232,6 +237,66 @@ func FixBatchUTF8(b Batch) (int, string) {
 		}
 	}
 	return f.n, f.first
+}
+
+// validBatchUTF8 reports whether every string FixBatchUTF8 looks at is
+// valid UTF-8.
+func validBatchUTF8(b Batch) bool {
+	for i := range b {
+		rs := &b[i]
+		if !validAttrsUTF8(rs.Resource.Attributes) {
+			return false
+		}
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			if !utf8.ValidString(ss.Scope.Name) || !utf8.ValidString(ss.Scope.Version) || !validAttrsUTF8(ss.Scope.Attributes) {
+				return false
+			}
+			for k := range ss.Spans {
+				s := &ss.Spans[k]
+				if !utf8.ValidString(s.Name) || !utf8.ValidString(s.TraceState) || !utf8.ValidString(s.Status.Message) ||
+					!validAttrsUTF8(s.Attributes) {
+					return false
+				}
+				for e := range s.Events {
+					if !utf8.ValidString(s.Events[e].Name) || !validAttrsUTF8(s.Events[e].Attributes) {
+						return false
+					}
+				}
+				for l := range s.Links {
+					if !utf8.ValidString(s.Links[l].TraceState) || !validAttrsUTF8(s.Links[l].Attributes) {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+func validAttrsUTF8(as []model.Attribute) bool {
+	for i := range as {
+		if !utf8.ValidString(as[i].Key) || !validValueUTF8(&as[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+func validValueUTF8(v *model.Value) bool {
+	switch v.Type {
+	case model.ValueString:
+		return utf8.ValidString(v.Str)
+	case model.ValueArray:
+		for _, x := range v.Array() {
+			if !validValueUTF8(&x) {
+				return false
+			}
+		}
+	case model.ValueMap:
+		return validAttrsUTF8(v.Map())
+	}
+	return true
 }
 
 // utf8Fixer counts the bytes FixBatchUTF8 replaced; paths are made only

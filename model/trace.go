@@ -202,13 +202,17 @@ func (t *Trace) TimeRange() (start, end uint64) {
 // trace has no root (a partial trace).
 func (t *Trace) Root() (ref SpanRef, ok bool) {
 	t.Spans(func(r SpanRef) bool {
-		if r.Span.ParentSpanID.IsZero() && !hasChildOfLink(r.Span) {
+		if r.Span.IsRoot() {
 			ref, ok = r, true
 		}
 		return true
 	})
 	return ref, ok
 }
+
+// IsRoot reports whether s may be its trace's root (see Trace.Root): it
+// has no parent and no child_of link.
+func (s *Span) IsRoot() bool { return s.ParentSpanID.IsZero() && !hasChildOfLink(s) }
 
 func hasChildOfLink(s *Span) bool {
 	for i := range s.Links {

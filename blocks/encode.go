@@ -1,0 +1,583 @@
+package blocks
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// encoder turns traces straight into the leaf column values of
+// data.parquet, with their repetition and definition levels, in the
+// documented layout (pqTrace; see encode_layout.go for the levels). It is
+// what parquet-go's reflection over a pqTrace row would produce, without
+// building the row: the values of a batch of traces are collected per
+// column and the BlockWriter hands each trace's run of each column to the
+// parquet column writer (write).
+//
+// Strings are referenced, not copied: the traces' strings must stay
+// unchanged until the batch is written (Go strings are). Trace, span and
+// link IDs, which live in the traces' structs, are copied into the batch.
+type encoder struct {
+	lay   *traceLayout
+	codec *codec
+
+	cols  [][]parquet.Value // per leaf column, the values of the batch
+	ends  []int             // per trace and column, the end of its run in cols
+	ids   []model.TraceID
+	bytes []byte // copies of IDs and the hex trace IDs
+	nvals int    // values in cols
+
+	taken []bool      // scratch: attributes moved to a static or dedicated column
+	svc   []svcCounts // scratch: ServiceStats of one trace
+}
+
+// svcCounts is one ServiceStats entry.
+type svcCounts struct {
+	name          string
+	spans, errors uint32
+}
+
+func newEncoder(c *codec) *encoder {
+	l := docLayout
+	return &encoder{lay: l, codec: c, cols: make([][]parquet.Value, l.numLeaves)}
+}
+
+// rows is the number of traces encoded since the last reset.
+func (e *encoder) rows() int { return len(e.ids) }
+
+// reset empties the batch, dropping its references to the traces.
+func (e *encoder) reset() {
+	for i := range e.cols {
+		clear(e.cols[i])
+		e.cols[i] = e.cols[i][:0]
+	}
+	e.ends = e.ends[:0]
+	e.ids = e.ids[:0]
+	e.bytes = e.bytes[:0]
+	e.nvals = 0
+}
+
+// write hands each trace's values to the column writers, one trace (row)
+// at a time, as parquet-go's GenericWriter does, so pages are cut at the
+// same rows. after is called once per trace, after its row is complete;
+// column errors are prefixed with key (the object's).
+func (e *encoder) write(key string, cws []*parquet.ColumnWriter, after func(model.TraceID) error) error {
+	n := len(e.cols)
+	pos := make([]int, n)
+	for r := range e.ids {
+		ends := e.ends[r*n : (r+1)*n]
+		for c, end := range ends {
+			if _, err := cws[c].WriteRowValues(e.cols[c][pos[c]:end]); err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			pos[c] = end
+		}
+		if err := after(e.ids[r]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add encodes t, which must be rebatched (rebatch), as the next row and
+// returns its time range (zero without spans).
+func (e *encoder) add(t *model.Trace) (start, end uint64) {
+	l := e.lay
+	var rootService, rootSpan string
+	start, end, rootService, rootSpan = summary(t)
+	e.putBytes(l.traceID, t.TraceID[:], 0, 0)
+	off := len(e.bytes)
+	e.bytes = appendTraceIDText(e.bytes, t.TraceID)
+	e.put(l.traceIDText, parquet.ByteArrayValue(e.bytes[off:len(e.bytes):len(e.bytes)]), 0, 0)
+	e.put(l.start, parquet.Int64Value(int64(start)), 0, 0)
+	e.put(l.end, parquet.Int64Value(int64(end)), 0, 0)
+	e.put(l.duration, parquet.Int64Value(int64(end-start)), 0, 0)
+	e.put(l.rootService, strValue(rootService), 0, 0)
+	e.put(l.rootSpan, strValue(rootSpan), 0, 0)
+	e.serviceStats(t)
+
+	if len(t.ResourceSpans) == 0 {
+		e.nulls(l.rsFirst, l.numLeaves-1, 0, 0)
+	}
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		r := 0
+		if i > 0 {
+			r = depthRS
+		}
+		e.resource(&rs.Resource, r)
+		e.scopeSpans(rs.ScopeSpans, r)
+	}
+
+	e.ids = append(e.ids, t.TraceID)
+	for c := range e.cols {
+		e.ends = append(e.ends, len(e.cols[c]))
+	}
+	return start, end
+}
+
+// summary is t.TimeRange() and the service and span name of t.Root() (empty
+// without a root), in one walk.
+func summary(t *model.Trace) (start, end uint64, rootService, rootSpan string) {
+	first := true
+	var rootRes *model.Resource
+	var root *model.Span
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		for j := range rs.ScopeSpans {
+			spans := rs.ScopeSpans[j].Spans
+			for k := range spans {
+				sp := &spans[k]
+				s, e := sp.StartTimeUnixNano, max(sp.EndTimeUnixNano, sp.StartTimeUnixNano)
+				if first || s < start {
+					start = s
+				}
+				if first || e > end {
+					end = e
+				}
+				first = false
+				if sp.IsRoot() {
+					rootRes, root = &rs.Resource, sp
+				}
+			}
+		}
+	}
+	if root != nil {
+		rootService, rootSpan = rootRes.ServiceName(), root.Name
+	}
+	return start, end, rootService, rootSpan
+}
+
+// serviceStats writes the ServiceStats map: span and error counts per
+// resource service.name (resources without spans count too), keys in
+// ascending order as parquet-go writes a Go map; absent without resources.
+func (e *encoder) serviceStats(t *model.Trace) {
+	l := e.lay
+	if len(t.ResourceSpans) == 0 {
+		e.nulls(l.statsKey, l.statsErrors, 0, 0)
+		return
+	}
+	e.svc = e.svc[:0]
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		name := rs.Resource.ServiceName()
+		k := 0
+		for k < len(e.svc) && e.svc[k].name != name {
+			k++
+		}
+		if k == len(e.svc) {
+			k = len(e.svc)
+			e.svc = append(e.svc, svcCounts{name: name})
+		}
+		st := &e.svc[k]
+		for j := range rs.ScopeSpans {
+			for s := range rs.ScopeSpans[j].Spans {
+				st.spans++
+				if rs.ScopeSpans[j].Spans[s].Status.Code == model.StatusError {
+					st.errors++
+				}
+			}
+		}
+	}
+	slices.SortFunc(e.svc, func(a, b svcCounts) int { return strings.Compare(a.name, b.name) })
+	for i, s := range e.svc {
+		r := 0
+		if i > 0 {
+			r = 1
+		}
+		e.put(l.statsKey, strValue(s.name), r, 2)
+		e.put(l.statsSpans, parquet.Int32Value(int32(s.spans)), r, 2)
+		e.put(l.statsErrors, parquet.Int32Value(int32(s.errors)), r, 2)
+	}
+}
+
+// resource writes one resource at repetition level r: service.name (the
+// first non-empty string), the static and the dedicated columns take the
+// first string attribute of their name; the rest are generic attributes.
+func (e *encoder) resource(res *model.Resource, r int) {
+	l := e.lay
+	const d = depthRS
+	attrs := res.Attributes
+	taken := e.takenFor(len(attrs))
+	service := -1
+	var static [numResourceStatic]int
+	var dedicated [maxDedicated]int
+	for i := range static {
+		static[i] = -1
+	}
+	for i := range dedicated {
+		dedicated[i] = -1
+	}
+	// One pass: each column takes the first string attribute of its name
+	// (service.name the first non-empty one); a dedicated column never has
+	// a static column's name (DedicatedColumn.usable).
+	for i := range attrs {
+		a := &attrs[i]
+		if a.Value.Type != model.ValueString {
+			continue
+		}
+		if a.Key == model.ServiceNameKey {
+			if service < 0 && a.Value.Str != "" {
+				service, taken[i] = i, true
+			}
+			continue
+		}
+		if si := resourceStaticIndex(a.Key); si >= 0 {
+			if static[si] < 0 {
+				static[si], taken[i] = i, true
+			}
+			continue
+		}
+		if len(e.codec.resSlots) > 0 {
+			if slot, ok := e.codec.resSlots[a.Key]; ok && dedicated[slot] < 0 {
+				dedicated[slot], taken[i] = i, true
+			}
+		}
+	}
+	e.attrs(&l.resAttrs, attrs, taken, r)
+	e.put(l.resDropped, parquet.Int32Value(int32(res.DroppedAttributesCount)), r, d)
+	if service >= 0 {
+		e.put(l.resService, strValue(attrs[service].Value.Str), r, d)
+	} else {
+		e.put(l.resService, strValue(""), r, d)
+	}
+	for i, c := range l.resStatic {
+		e.optionalString(c, attrs, static[i], r, d)
+	}
+	for i, c := range l.resDedicated {
+		e.optionalString(c, attrs, dedicated[i], r, d)
+	}
+}
+
+// scopeSpans writes the scope-spans list of a resource at repetition
+// level r.
+func (e *encoder) scopeSpans(sss []model.ScopeSpans, r int) {
+	l := e.lay
+	if len(sss) == 0 {
+		e.nulls(l.ssFirst, l.numLeaves-1, r, depthSS-1)
+		return
+	}
+	const d = depthSS
+	for j := range sss {
+		ss := &sss[j]
+		rj := r
+		if j > 0 {
+			rj = d
+		}
+		e.put(l.scopeName, strValue(ss.Scope.Name), rj, d)
+		e.put(l.scopeVersion, strValue(ss.Scope.Version), rj, d)
+		e.attrs(&l.scopeAttrs, ss.Scope.Attributes, nil, rj)
+		e.put(l.scopeDropped, parquet.Int32Value(int32(ss.Scope.DroppedAttributesCount)), rj, d)
+		if len(ss.Spans) == 0 {
+			e.nulls(l.spansFirst, l.numLeaves-1, rj, d)
+			continue
+		}
+		for k := range ss.Spans {
+			rk := rj
+			if k > 0 {
+				rk = depthSpan
+			}
+			e.span(&ss.Spans[k], rk)
+		}
+	}
+}
+
+// span writes one span at repetition level r.
+func (e *encoder) span(s *model.Span, r int) {
+	l := e.lay
+	const d = depthSpan
+	e.putBytes(l.spanID, s.SpanID[:], r, d)
+	if s.ParentSpanID.IsZero() {
+		e.put(l.parentSpanID, parquet.ByteArrayValue(nil), r, d)
+	} else {
+		e.putBytes(l.parentSpanID, s.ParentSpanID[:], r, d)
+	}
+	e.put(l.parentID, parquet.Int32Value(s.ParentIndex), r, d)
+	e.put(l.nsLeft, parquet.Int32Value(s.NestedSetLeft), r, d)
+	e.put(l.nsRight, parquet.Int32Value(s.NestedSetRight), r, d)
+	e.put(l.name, strValue(s.Name), r, d)
+	e.put(l.kind, parquet.Int64Value(int64(s.Kind)), r, d)
+	e.put(l.traceState, strValue(s.TraceState), r, d)
+	e.put(l.spanStart, parquet.Int64Value(int64(s.StartTimeUnixNano)), r, d)
+	e.put(l.spanDur, parquet.Int64Value(int64(s.Duration())), r, d)
+	e.put(l.statusCode, parquet.Int64Value(int64(s.Status.Code)), r, d)
+	e.put(l.statusMessage, strValue(s.Status.Message), r, d)
+
+	attrs := s.Attributes
+	taken := e.takenFor(len(attrs))
+	method, url, status := -1, -1, -1
+	var dedicated [maxDedicated]int
+	for i := range dedicated {
+		dedicated[i] = -1
+	}
+	// One pass, as in resource: http.method and http.url take the first
+	// string, http.status_code the first int attribute of their name.
+	for i := range attrs {
+		a := &attrs[i]
+		switch a.Value.Type {
+		case model.ValueInt:
+			if status < 0 && a.Key == keyHTTPStatusCode {
+				status, taken[i] = i, true
+			}
+		case model.ValueString:
+			switch a.Key {
+			case keyHTTPMethod:
+				if method < 0 {
+					method, taken[i] = i, true
+				}
+				continue
+			case keyHTTPURL:
+				if url < 0 {
+					url, taken[i] = i, true
+				}
+				continue
+			}
+			if len(e.codec.spanSlots) > 0 {
+				if slot, ok := e.codec.spanSlots[a.Key]; ok && dedicated[slot] < 0 {
+					dedicated[slot], taken[i] = i, true
+				}
+			}
+		}
+	}
+	e.attrs(&l.spanAttrs, attrs, taken, r)
+	e.put(l.spanDropped, parquet.Int32Value(int32(s.DroppedAttributesCount)), r, d)
+
+	if len(s.Events) == 0 {
+		e.nulls(l.eventTime, l.eventDropped, r, d)
+	}
+	for i := range s.Events {
+		ev := &s.Events[i]
+		ri := r
+		if i > 0 {
+			ri = depthEvent
+		}
+		// Wraps for events before the span start; the reader adds it
+		// back with the same wrap, so the time round-trips.
+		e.put(l.eventTime, parquet.Int64Value(int64(ev.TimeUnixNano-s.StartTimeUnixNano)), ri, depthEvent)
+		e.put(l.eventName, strValue(ev.Name), ri, depthEvent)
+		e.attrs(&l.eventAttrs, ev.Attributes, nil, ri)
+		e.put(l.eventDropped, parquet.Int32Value(int32(ev.DroppedAttributesCount)), ri, depthEvent)
+	}
+	e.put(l.droppedEvents, parquet.Int32Value(int32(s.DroppedEventsCount)), r, d)
+
+	if len(s.Links) == 0 {
+		e.nulls(l.linkTraceID, l.linkDropped, r, d)
+	}
+	for i := range s.Links {
+		lk := &s.Links[i]
+		ri := r
+		if i > 0 {
+			ri = depthEvent
+		}
+		e.putBytes(l.linkTraceID, lk.TraceID[:], ri, depthEvent)
+		e.putBytes(l.linkSpanID, lk.SpanID[:], ri, depthEvent)
+		e.put(l.linkTraceState, strValue(lk.TraceState), ri, depthEvent)
+		e.attrs(&l.linkAttrs, lk.Attributes, nil, ri)
+		e.put(l.linkDropped, parquet.Int32Value(int32(lk.DroppedAttributesCount)), ri, depthEvent)
+	}
+	e.put(l.droppedLinks, parquet.Int32Value(int32(s.DroppedLinksCount)), r, d)
+
+	e.optionalString(l.httpMethod, attrs, method, r, d)
+	e.optionalString(l.httpURL, attrs, url, r, d)
+	if status >= 0 {
+		e.put(l.httpStatus, parquet.Int64Value(attrs[status].Value.Int), r, d+1)
+	} else {
+		e.put(l.httpStatus, parquet.Value{}, r, d)
+	}
+	for i, c := range l.spanDedicated {
+		e.optionalString(c, attrs, dedicated[i], r, d)
+	}
+}
+
+// attrs writes an attribute list (skipping the taken ones) at repetition
+// level r; an empty list is a null one level up.
+func (e *encoder) attrs(a *attrCols, attrs []model.Attribute, taken []bool, r int) {
+	n := 0
+	for i := range attrs {
+		if taken != nil && taken[i] {
+			continue
+		}
+		ri := r
+		if n > 0 {
+			ri = a.depth
+		}
+		e.attr(a, &attrs[i], ri)
+		n++
+	}
+	if n == 0 {
+		e.nulls(a.key, a.unsupported, r, a.depth-1)
+	}
+}
+
+// attr writes one attribute element as encodeAttr lays it out: a scalar
+// string, int, double or bool is the single element of its typed list; an
+// array of one scalar type (or an empty array) is that list with IsArray
+// set; anything else is OTLP JSON in ValueUnsupported.
+func (e *encoder) attr(a *attrCols, at *model.Attribute, r int) {
+	d := a.depth
+	e.put(a.key, strValue(at.Key), r, d)
+	v := &at.Value
+	var one [1]model.Value
+	var list []model.Value
+	typ := model.ValueEmpty
+	isArray := false
+	switch v.Type {
+	case model.ValueString, model.ValueInt, model.ValueDouble, model.ValueBool:
+		one[0] = *v
+		list, typ = one[:], v.Type
+	case model.ValueArray:
+		vs := v.Array()
+		if t, ok := arrayType(vs); ok {
+			list, typ, isArray = vs, t, true
+		}
+	}
+	if list == nil && !isArray { // empty, bytes, kvlist, mixed or nested array
+		e.put(a.isArray, parquet.BooleanValue(false), r, d)
+		e.nulls(a.str, a.bools, r, d)
+		// The JSON string lives as long as the value refers to it.
+		e.put(a.unsupported, strValue(marshalAnyValue(*v)), r, d+1)
+		return
+	}
+	e.put(a.isArray, parquet.BooleanValue(isArray), r, d)
+	for c, t := range [4]model.ValueType{model.ValueString, model.ValueInt, model.ValueDouble, model.ValueBool} {
+		col := a.str + c
+		if t != typ || len(list) == 0 {
+			e.put(col, parquet.Value{}, r, d)
+			continue
+		}
+		for j := range list {
+			rj := r
+			if j > 0 {
+				rj = d + 1
+			}
+			e.put(col, scalarValue(&list[j]), rj, d+1)
+		}
+	}
+	e.put(a.unsupported, parquet.Value{}, r, d)
+}
+
+// arrayType is the element type of an array of one scalar type (empty for
+// an empty array); ok is false for mixed or nested arrays.
+func arrayType(vs []model.Value) (t model.ValueType, ok bool) {
+	if len(vs) == 0 {
+		return model.ValueEmpty, true
+	}
+	t = vs[0].Type
+	switch t {
+	case model.ValueString, model.ValueInt, model.ValueDouble, model.ValueBool:
+	default:
+		return 0, false
+	}
+	for i := range vs {
+		if vs[i].Type != t {
+			return 0, false
+		}
+	}
+	return t, true
+}
+
+func scalarValue(v *model.Value) parquet.Value {
+	switch v.Type {
+	case model.ValueString:
+		return strValue(v.Str)
+	case model.ValueInt:
+		return parquet.Int64Value(v.Int)
+	case model.ValueDouble:
+		return parquet.DoubleValue(v.Double)
+	default:
+		return parquet.BooleanValue(v.Bool)
+	}
+}
+
+// optionalString writes attrs[i]'s string to an optional column, or a
+// null when i is negative.
+func (e *encoder) optionalString(col int, attrs []model.Attribute, i, r, d int) {
+	if i < 0 {
+		e.put(col, parquet.Value{}, r, d)
+		return
+	}
+	e.put(col, strValue(attrs[i].Value.Str), r, d+1)
+}
+
+// resourceStaticIndex is the index of key in resourceStatic, or -1.
+func resourceStaticIndex(key string) int {
+	switch key {
+	case "cluster":
+		return 0
+	case "namespace":
+		return 1
+	case "pod":
+		return 2
+	case "container":
+		return 3
+	case "k8s.cluster.name":
+		return 4
+	case "k8s.namespace.name":
+		return 5
+	case "k8s.pod.name":
+		return 6
+	case "k8s.container.name":
+		return 7
+	}
+	return -1
+}
+
+// takenFor returns n cleared flags (scratch, valid until the next call).
+func (e *encoder) takenFor(n int) []bool {
+	if cap(e.taken) < n {
+		e.taken = make([]bool, n)
+	}
+	e.taken = e.taken[:n]
+	clear(e.taken)
+	return e.taken
+}
+
+// put appends v at levels r, d to column col. The levels are set in place
+// through uint8 (provably in range, so the setters inline without their
+// range checks); the value's column index is left unset: column buffers do
+// not read it.
+func (e *encoder) put(col int, v parquet.Value, r, d int) {
+	vs := append(e.cols[col], v)
+	p := &vs[len(vs)-1]
+	p.SetRepetitionLevel(int(uint8(r)))
+	p.SetDefinitionLevel(int(uint8(d)))
+	e.cols[col] = vs
+	e.nvals++
+}
+
+// nulls writes a null at levels r, d to the leaves first..last (the
+// leaves of an empty list or an absent group).
+func (e *encoder) nulls(first, last, r, d int) {
+	for c := first; c <= last; c++ {
+		e.put(c, parquet.Value{}, r, d)
+	}
+}
+
+// putBytes writes a copy of b (an ID inside a trace's struct).
+func (e *encoder) putBytes(col int, b []byte, r, d int) {
+	off := len(e.bytes)
+	e.bytes = append(e.bytes, b...)
+	e.put(col, parquet.ByteArrayValue(e.bytes[off:len(e.bytes):len(e.bytes)]), r, d)
+}
+
+// strValue is a BYTE_ARRAY value over s's bytes, without a copy.
+func strValue(s string) parquet.Value {
+	return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// appendTraceIDText appends traceIDText(id) to dst.
+func appendTraceIDText(dst []byte, id model.TraceID) []byte {
+	var buf [32]byte
+	hex.Encode(buf[:], id[:])
+	i := 0
+	for i < len(buf) && buf[i] == '0' {
+		i++
+	}
+	return append(dst, buf[i:]...)
+}

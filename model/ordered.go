@@ -1,0 +1,117 @@
+package model
+
+import (
+	"bytes"
+	"math"
+	"slices"
+)
+
+// IsOrdered reports whether an ordered builder (NewOrderedTraceBuilder)
+// given t would return it unchanged but for the nested sets: every span
+// carries t.TraceID and a span ID (spans without one are keyed by content),
+// no two spans share a SpanKey, no resource-spans or scope-spans entry is
+// empty, and no entry's resource (scope) has the key of the entry before
+// it. The traces of an ordered builder are; a caller that would rebuild
+// every trace can skip those. scratch is reused between calls (may be nil)
+// and returned.
+func IsOrdered(t *Trace, scratch []SpanKey) (bool, []SpanKey) {
+	keys := scratch[:0]
+	for i := range t.ResourceSpans {
+		rs := &t.ResourceSpans[i]
+		if len(rs.ScopeSpans) == 0 {
+			return false, keys
+		}
+		if i > 0 && sameResource(&t.ResourceSpans[i-1].Resource, &rs.Resource) {
+			return false, keys
+		}
+		for j := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[j]
+			if len(ss.Spans) == 0 {
+				return false, keys
+			}
+			if j > 0 && sameScope(&rs.ScopeSpans[j-1].Scope, &ss.Scope) {
+				return false, keys
+			}
+			for k := range ss.Spans {
+				s := &ss.Spans[k]
+				if s.TraceID != t.TraceID || s.SpanID.IsZero() {
+					return false, keys
+				}
+				keys = append(keys, SpanKey{SpanID: s.SpanID, Kind: s.Kind})
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b SpanKey) int {
+		if c := bytes.Compare(a.SpanID[:], b.SpanID[:]); c != 0 {
+			return c
+		}
+		return int(a.Kind) - int(b.Kind)
+	})
+	for i := 1; i < len(keys); i++ {
+		if keys[i] == keys[i-1] {
+			return false, keys
+		}
+	}
+	return true, keys
+}
+
+// sameResource reports whether resourceKey(a) == resourceKey(b), without
+// building the keys.
+func sameResource(a, b *Resource) bool {
+	return a.DroppedAttributesCount == b.DroppedAttributesCount && sameAttrsKey(a.Attributes, b.Attributes)
+}
+
+// sameScope reports whether scopeKey(a) == scopeKey(b).
+func sameScope(a, b *Scope) bool {
+	return a.Name == b.Name && a.Version == b.Version &&
+		a.DroppedAttributesCount == b.DroppedAttributesCount && sameAttrsKey(a.Attributes, b.Attributes)
+}
+
+// sameAttrsKey reports whether writeAttrsKey writes the same bytes for a
+// and b: the key encoding is prefix-free, so that is field by field
+// equality of what it writes.
+func sameAttrsKey(a, b []Attribute) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || !sameValueKey(&a[i].Value, &b[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameValueKey reports whether writeValueKey writes the same bytes for a
+// and b.
+func sameValueKey(a, b *Value) bool {
+	if a.Type != b.Type {
+		return false
+	}
+	switch a.Type {
+	case ValueString:
+		return a.Str == b.Str
+	case ValueInt:
+		return a.Int == b.Int
+	case ValueDouble:
+		return math.Float64bits(a.Double) == math.Float64bits(b.Double)
+	case ValueBool:
+		return a.Bool == b.Bool
+	case ValueBytes:
+		return bytes.Equal(a.Bytes(), b.Bytes())
+	case ValueArray:
+		x, y := a.Array(), b.Array()
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameValueKey(&x[i], &y[i]) {
+				return false
+			}
+		}
+		return true
+	case ValueMap:
+		return sameAttrsKey(a.Map(), b.Map())
+	}
+	return true
+}

@@ -1,0 +1,133 @@
+package model
+
+import (
+	"math"
+	"math/rand"
+	"reflect"
+	"testing"
+)
+
+// randomAttrs draws attributes from a small pool, so that equal and
+// nearly equal lists (same keys, other type; -0 and +0; NaN) come up often.
+func randomAttrs(rng *rand.Rand) []Attribute {
+	pool := []Attribute{
+		Str("a", "x"), Str("a", "y"), Str("a", ""), Int("a", 0), Double("a", 0), Double("a", math.Copysign(0, -1)),
+		Double("a", math.NaN()), Bool("a", false), {Key: "a"}, {Key: "a", Value: BytesValue([]byte("x"))},
+		{Key: "b", Value: ArrayValue(StringValue("x"))}, {Key: "b", Value: ArrayValue(StringValue("x"), IntValue(1))},
+		{Key: "b", Value: ArrayValue()}, {Key: "b", Value: MapValue(Str("a", "x"))}, {Key: "b", Value: MapValue()},
+		Str("b", "x"),
+	}
+	n := rng.Intn(3)
+	out := make([]Attribute, n)
+	for i := range out {
+		out[i] = pool[rng.Intn(len(pool))]
+	}
+	return out
+}
+
+// TestSameKeyIsKeyEquality: sameResource and sameScope agree with
+// comparing resourceKey and scopeKey.
+func TestSameKeyIsKeyEquality(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	equal := 0
+	for range 20000 {
+		r1 := Resource{Attributes: randomAttrs(rng), DroppedAttributesCount: uint32(rng.Intn(2))}
+		r2 := Resource{Attributes: randomAttrs(rng), DroppedAttributesCount: uint32(rng.Intn(2))}
+		if got, want := sameResource(&r1, &r2), resourceKey(&r1) == resourceKey(&r2); got != want {
+			t.Fatalf("sameResource(%+v, %+v) = %v, keys equal: %v", r1, r2, got, want)
+		}
+		s1 := Scope{Name: []string{"", "n"}[rng.Intn(2)], Attributes: r1.Attributes}
+		s2 := Scope{Name: []string{"", "n"}[rng.Intn(2)], Attributes: r2.Attributes}
+		if got, want := sameScope(&s1, &s2), scopeKey(&s1) == scopeKey(&s2); got != want {
+			t.Fatalf("sameScope(%+v, %+v) = %v, keys equal: %v", s1, s2, got, want)
+		}
+		if resourceKey(&r1) == resourceKey(&r2) {
+			equal++
+		}
+	}
+	if equal < 1000 {
+		t.Fatalf("only %d equal pairs: the pool does not test equality", equal)
+	}
+}
+
+// TestIsOrdered: IsOrdered holds exactly when an ordered builder returns
+// the trace unchanged (nested sets aside), for spans with IDs; a span
+// without one makes it false.
+func TestIsOrdered(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	tid := TraceID{9}
+	ordered, not := 0, 0
+	var scratch []SpanKey
+	for range 5000 {
+		tr := &Trace{TraceID: tid}
+		for range rng.Intn(3) {
+			rs := ResourceSpans{Resource: Resource{Attributes: randomAttrs(rng)}}
+			for range rng.Intn(3) {
+				ss := ScopeSpans{Scope: Scope{Attributes: randomAttrs(rng)}}
+				for range rng.Intn(3) {
+					s := Span{TraceID: tid, SpanID: SpanID{byte(rng.Intn(6))}, Kind: SpanKind(rng.Intn(2))}
+					if rng.Intn(20) == 0 {
+						s.TraceID = TraceID{8}
+					}
+					ss.Spans = append(ss.Spans, s)
+				}
+				rs.ScopeSpans = append(rs.ScopeSpans, ss)
+			}
+			tr.ResourceSpans = append(tr.ResourceSpans, rs)
+		}
+		b := NewOrderedTraceBuilder()
+		b.AddTrace(tr)
+		var want bool
+		switch out := b.Traces(); {
+		case len(out) == 1:
+			want = sameShape(out[0], tr)
+		case len(out) == 0:
+			want = len(tr.ResourceSpans) == 0
+		}
+		tr.Spans(func(r SpanRef) bool {
+			want = want && !r.Span.SpanID.IsZero()
+			return true
+		})
+		var got bool
+		got, scratch = IsOrdered(tr, scratch)
+		if got != want {
+			t.Fatalf("IsOrdered = %v, want %v for %+v", got, want, tr)
+		}
+		if got {
+			ordered++
+		} else {
+			not++
+		}
+	}
+	if ordered < 500 || not < 500 {
+		t.Fatalf("%d ordered, %d not: the cases do not test both", ordered, not)
+	}
+}
+
+// sameShape reports whether a and b have the same entries holding the
+// same spans (the builder copies resources and scopes from its input, so
+// that is equality but for nested sets; reflect.DeepEqual would fail on
+// NaN attributes).
+func sameShape(a, b *Trace) bool {
+	if a.TraceID != b.TraceID || len(a.ResourceSpans) != len(b.ResourceSpans) {
+		return false
+	}
+	for i := range a.ResourceSpans {
+		x, y := &a.ResourceSpans[i], &b.ResourceSpans[i]
+		if len(x.ScopeSpans) != len(y.ScopeSpans) || !reflect.DeepEqual(&x.Resource.Attributes, &y.Resource.Attributes) {
+			return false
+		}
+		for j := range x.ScopeSpans {
+			p, q := &x.ScopeSpans[j], &y.ScopeSpans[j]
+			if len(p.Spans) != len(q.Spans) || !reflect.DeepEqual(&p.Scope.Attributes, &q.Scope.Attributes) {
+				return false
+			}
+			for k := range p.Spans {
+				if p.Spans[k].SpanID != q.Spans[k].SpanID || p.Spans[k].Kind != q.Spans[k].Kind || p.Spans[k].TraceID != q.Spans[k].TraceID {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
