@@ -46,6 +46,7 @@ func stepName(i int, op blobtest.Op) string {
 func TestKillAtEveryStep(t *testing.T) {
 	for _, j := range jobs {
 		t.Run(j.name, func(t *testing.T) {
+			t.Parallel()
 			steps := mutations(t, j)
 			for i, step := range steps {
 				if !sample(i, len(steps), 3) {

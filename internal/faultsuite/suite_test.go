@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -289,24 +291,13 @@ var jobs = []job{
 	{
 		name: "ingest",
 		setup: func(t testing.TB, st *blocks.Store) (expect, expect) {
+			fixtures.Root(t)
 			earlier := writeBlock(t, st, 0, base, true)
-			// What the inputs hold: an ingest into a tenant of its own.
-			ref := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), tenant)
-			if _, err := ingest.Run(context.Background(), ref, ingestInputs(t), ingestOptions); err != nil {
-				t.Fatal(err)
-			}
-			got, err := readSpans(context.Background(), ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in := spanSet{}
-			for k := range got {
-				in[k] = true
-			}
+			in := ingested(t)
 			return expect{must: earlier, may: in}, expect{must: union(earlier, in)}
 		},
 		run: func(ctx context.Context, st *blocks.Store) error {
-			_, err := ingest.Run(ctx, st, ingestInputs(nil), ingestOptions)
+			_, err := ingest.Run(ctx, st, ingestInputs(), ingestOptions)
 			return err
 		},
 	},
@@ -342,18 +333,42 @@ func retireLongAgo(t testing.TB, st *blocks.Store, b int) {
 	}
 }
 
+var (
+	ingestedMu    sync.Mutex
+	ingestedSpans spanSet
+)
+
+// ingested returns the spans of the ingest job's inputs: what their
+// ingest into a tenant of its own stores (once).
+func ingested(t testing.TB) spanSet {
+	ingestedMu.Lock()
+	defer ingestedMu.Unlock()
+	if ingestedSpans != nil {
+		return ingestedSpans
+	}
+	ref := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), tenant)
+	if _, err := ingest.Run(context.Background(), ref, ingestInputs(), ingestOptions); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readSpans(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingestedSpans = spanSet{}
+	for k := range got {
+		ingestedSpans[k] = true
+	}
+	return ingestedSpans
+}
+
 // ingestOptions make the ingest job write several blocks.
 var ingestOptions = ingest.Options{SkipBad: true, MaxBlockTraces: 3}
 
-var ingestFiles []string
-
-// ingestInputs are shared fixtures of every format (resolved once, by
-// setup's t).
-func ingestInputs(t testing.TB) []string {
-	if ingestFiles == nil {
-		ingestFiles = []string{fixtures.Path(t, "opentelemetry-proto"), fixtures.Path(t, "jaeger")}
-	}
-	return ingestFiles
+// ingestInputs are shared fixtures of several formats, in several blocks
+// (the job's setup has checked that they are there).
+func ingestInputs() []string {
+	dir, _ := fixtures.Dir()
+	return []string{filepath.Join(dir, "opentelemetry-proto"), filepath.Join(dir, "jaeger")}
 }
 
 // redactBlocks12 is the redact job's transform: it counts, on each span
