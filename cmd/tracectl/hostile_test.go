@@ -30,7 +30,7 @@ const (
 type hostileFile struct {
 	name string
 	make func(path string) error
-	// full: only in the long form (TRACECTL_FAULTS=full): big files.
+	// full: only in the long form (TRACECTL_TEST_FAULTS=full): big files.
 	full bool
 	// msg matches what the error for this file says.
 	msg string
@@ -164,7 +164,7 @@ func cappedRun(t *testing.T, args ...string) (string, int, int64) {
 
 // TestHostileCorpusMemory ingests the hostile corpus (a gzip bomb, a
 // nesting bomb, a YAML alias bomb, runs of whitespace; with
-// TRACECTL_FAULTS=full also a 2 GiB gzip bomb and a 200 MB OTLP JSON file)
+// TRACECTL_TEST_FAULTS=full also a 2 GiB gzip bomb and a 200 MB OTLP JSON file)
 // in tracectl processes under a soft memory limit and an address-space
 // cap: each hostile file alone fails with exit 2 and a message naming the
 // file and what is wrong; all of them with --skip-bad next to a good file
@@ -173,7 +173,7 @@ func TestHostileCorpusMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs tracectl processes")
 	}
-	full := os.Getenv("TRACECTL_FAULTS") == "full"
+	full := os.Getenv("TRACECTL_TEST_FAULTS") == "full"
 	dir := t.TempDir()
 	var bad []string
 	for _, h := range hostileCorpus {

@@ -34,10 +34,13 @@ func TestReadAtEveryStep(t *testing.T) {
 					continue
 				}
 				t.Run(stepName(k-1, steps[k-1]), func(t *testing.T) {
+					reads := 0
+					defer func() { t.Logf("%d reads checked", reads) }()
 					for _, rest := range []bool{false, true} {
 						// The read all before mutation k tells how many
 						// requests it makes.
 						n, err := interleave(t, j, k, 0, rest)
+						reads++
 						if err != nil {
 							t.Fatalf("a read before mutation %d: %v", k, err)
 						}
@@ -45,6 +48,7 @@ func TestReadAtEveryStep(t *testing.T) {
 							if !full() && r != n && r%max(1, n/3) != 1 {
 								continue
 							}
+							reads++
 							if _, err := interleave(t, j, k, r, rest); err != nil {
 								t.Fatalf("request %d of %d of the read sees mutation %d (and the later ones: %v): %v", r, n, k, rest, err)
 							}

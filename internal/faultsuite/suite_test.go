@@ -2,7 +2,7 @@
 // commands (issue 19): ingest, compact, redact and retain killed at every
 // bucket mutation, a reader run at every interleaving with each of their
 // mutations, every object of a block damaged. ./scripts/test runs its
-// short form; TRACECTL_FAULTS=full (scripts/test --faults) runs every case.
+// short form; TRACECTL_TEST_FAULTS=full (scripts/test --faults) runs every case.
 package faultsuite
 
 import (
@@ -27,8 +27,8 @@ import (
 )
 
 // full reports whether the long form of the suite runs
-// (TRACECTL_FAULTS=full): every case instead of a fixed sample.
-func full() bool { return os.Getenv("TRACECTL_FAULTS") == "full" }
+// (TRACECTL_TEST_FAULTS=full): every case instead of a fixed sample.
+func full() bool { return os.Getenv("TRACECTL_TEST_FAULTS") == "full" }
 
 // sample reports whether case i of n runs: all of them in the full form,
 // otherwise the first, the last and every stride-th.

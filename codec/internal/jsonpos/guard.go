@@ -23,9 +23,9 @@ const MaxSpace = 1 << 20
 
 // MaxString bounds one JSON string (its bytes as written, escapes
 // included). A decoder holds a string whole, and growing its buffer costs
-// several times its size: a 1 GiB span name needed gigabytes, a 64 MiB
-// one 480 MB. The Collector's OTLP gRPC receiver takes no message over
-// 4 MiB by default; no trace attribute needs 16.
+// several times its size: a 64 MiB attribute value took 480 MB. The
+// Collector's OTLP gRPC receiver takes no message over 4 MiB by default;
+// no trace attribute needs 16.
 const MaxString = 16 << 20
 
 // GuardReader passes JSON through and fails at the first '[' or '{' that
