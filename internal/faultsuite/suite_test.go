@@ -398,7 +398,11 @@ func setInt(attrs []model.Attribute, key string, v int64) []model.Attribute {
 	return append(attrs, model.Int(key, v))
 }
 
-// newStore is a fresh mem:// tenant.
+// newStore is a fresh tenant on mem://, or with TRACECTL_TEST_FAULTS_BUCKET=file on a
+// local directory (whose listings readers take from the file system).
 func newStore(t testing.TB) *blocks.Store {
+	if os.Getenv("TRACECTL_TEST_FAULTS_BUCKET") == "file" {
+		return blocks.NewStore(testbuckets.OpenURL(t, "file://"+t.TempDir()), tenant)
+	}
 	return blocks.NewStore(testbuckets.OpenURL(t, "mem://"), tenant)
 }
