@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,6 +76,9 @@ func TestSignals(t *testing.T) {
 func TestSIGTERMProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a tracectl process")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on Windows")
 	}
 	dir, tmp := t.TempDir(), t.TempDir()
 	cmd := exec.Command(tracectlPath(t), "--bucket", "file://"+dir, "ingest", "--memory-budget", "1MiB", "-")
