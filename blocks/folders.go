@@ -120,7 +120,21 @@ func (s *Store) listFolders(ctx context.Context) (*folderSet, error) {
 }
 
 // listFoldersFrom lists the block folders whose keys start with prefix.
+// A file:// bucket not opened by OpenBucket (so listed through gocloud's
+// file driver, which reads a directory and then stats each file) fails a
+// listing when a concurrent writer removes a file between the two: that
+// is no error of the listing's, so it lists again (as eachObject does).
 func (s *Store) listFoldersFrom(ctx context.Context, prefix string) (*folderSet, error) {
+	for attempt := 1; ; attempt++ {
+		set, err := s.listFoldersOnce(ctx, prefix)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) && !isNotFound(err) || attempt == listAttempts {
+			return set, err
+		}
+	}
+}
+
+// listFoldersOnce is one listing of listFoldersFrom.
+func (s *Store) listFoldersOnce(ctx context.Context, prefix string) (*folderSet, error) {
 	tenant := s.tenant + "/"
 	set := &folderSet{objs: map[string]time.Time{}}
 	seen := map[uuid.UUID]bool{}

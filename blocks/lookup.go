@@ -36,7 +36,9 @@ func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCac
 	}
 	f, err := decodeBloom(data)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", key, err)
+		// A damaged shard (blocks verify reports it) only loses its
+		// shortcut: search the parquet.
+		return true, nil
 	}
 	if cache != nil {
 		cache[key] = f
@@ -272,7 +274,9 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 		if shards[i] != nil {
 			var err error
 			if ok, err = bloomTest(shards[i], id); err != nil {
-				return nil, fmt.Errorf("%s: %w", keys[i], err)
+				// A damaged shard (blocks verify reports it): search
+				// the block as if it had none.
+				ok, shards[i] = true, nil
 			}
 		}
 		if ok {
@@ -288,11 +292,9 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 		// Hand findTrace the shard, so that it does not read it again.
 		var own bloomCache
 		if shards[i] != nil {
-			f, err := decodeBloom(shards[i])
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", keys[i], err)
+			if f, err := decodeBloom(shards[i]); err == nil {
+				own = bloomCache{keys[i]: f}
 			}
-			own = bloomCache{keys[i]: f}
 		}
 		g.Go(func() error {
 			t, ok, err := s.block(cand[i]).findTrace(gctx, id, own)

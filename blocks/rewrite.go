@@ -95,14 +95,19 @@ func ReplacementID(old uuid.UUID, mark string) uuid.UUID {
 // Rewrite applies fn to every trace of every live block and replaces each
 // block in which fn changed something, never in place: the new block is
 // written completely (meta.json last, so it appears whole), then the old
-// block is deleted (meta.json first, so it disappears whole). Blocks where
-// nothing changed are left alone. Whatever step a crash interrupts, no
-// trace is lost: before the new meta.json lands readers see the old block;
-// after it and before the old meta.json is removed they see both and merge
-// the copies (as for any trace in two blocks); after that only the new.
-// Running Rewrite again with the same Mark completes the work: it finds
-// the replacement by its derived ID, deletes the old block (or the
-// leftovers of its deletion), and does not transform a trace twice.
+// block is retired as a compaction retires its inputs (MarkCompacted:
+// meta.compacted.json, then meta.json removed); compact and retain delete
+// it after their compacted retention. A reader that listed the old block
+// before it was retired can still read it (deleting it at once lost its
+// traces for such a reader, or left the block out as damaged). Blocks
+// where nothing changed are left alone. Whatever step a crash interrupts,
+// no trace is lost: before the new meta.json lands readers see the old
+// block; after it and before the old meta.json is removed they see both
+// and merge the copies (as for any trace in two blocks); after that only
+// the new. Running Rewrite again with the same Mark completes the work:
+// it finds the replacement by its derived ID, retires the old block (or
+// deletes the leftovers of an older version's deletion), and does not
+// transform a trace twice.
 func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions) (*RewriteResult, error) {
 	res := &RewriteResult{Rewritten: []BlockRewrite{}, Recovered: []uuid.UUID{}} // [] in JSON, never null
 	if !opts.DryRun && opts.Mark != "" {
@@ -139,9 +144,9 @@ func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions
 			}
 			if newID := ReplacementID(m.BlockID, opts.Mark); live[newID] {
 				// An earlier run wrote the replacement and stopped
-				// before the old block was gone.
+				// before the old block was retired.
 				if !opts.DryRun {
-					if err := s.DeleteBlock(ctx, m.BlockID); err != nil {
+					if err := s.MarkCompacted(ctx, m.BlockID); err != nil {
 						return res, err
 					}
 				}
@@ -296,8 +301,8 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 		return nil, err
 	}
 	br.New = nm
-	if err := s.DeleteBlock(ctx, b.meta.BlockID); err != nil {
-		return br, fmt.Errorf("%s replaced by %s, but deleting it failed (run again to finish): %w", b.prefix, nm.BlockID, err)
+	if err := s.MarkCompacted(ctx, b.meta.BlockID); err != nil {
+		return br, fmt.Errorf("%s replaced by %s, but retiring it failed (run again to finish): %w", b.prefix, nm.BlockID, err)
 	}
 	return br, nil
 }

@@ -30,7 +30,9 @@ func newRedactCmd(g *globals, runF func(*redactOptions) error) *cobra.Command {
 		Short: "Remove personal data from stored blocks by rules; scan for what is left",
 		Long: `Apply a rules file to every stored trace and replace each block in which a
 rule changed something: the new block is written completely, then the old
-one is deleted, never in place. A crash at any point loses nothing (at
+one is retired (compact and retain delete it after --compacted-retention,
+so a query reading it meanwhile finishes), never in place. A crash at any
+point loses nothing (at
 worst a trace is briefly in two blocks, which readers merge); run the same
 command again to finish. Blocks already rewritten with the same rules and
 key are skipped, since hashing twice would change the result.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,5 +66,92 @@ func TestSignals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSIGTERMProcess sends a real SIGTERM to a tracectl process in the
+// middle of an ingest that has spilled sorted runs to disk (an endless
+// OTLP JSON stream on stdin, a 1 MiB memory budget): it exits 143 with
+// "terminated", and neither the bucket nor TMPDIR keeps anything.
+func TestSIGTERMProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a tracectl process")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on Windows")
+	}
+	dir, tmp := t.TempDir(), t.TempDir()
+	cmd := exec.Command(tracectlPath(t), "--bucket", "file://"+dir, "ingest", "--memory-budget", "1MiB", "-")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		// One export request per line, each with 200 new spans.
+		for i := 0; ; i++ {
+			var b strings.Builder
+			b.WriteString(`{"resourceSpans":[{"scopeSpans":[{"spans":[`)
+			for j := range 200 {
+				if j > 0 {
+					b.WriteString(",")
+				}
+				fmt.Fprintf(&b, `{"traceId":"%032x","spanId":"%016x","name":"s","startTimeUnixNano":"1767225600000000000","endTimeUnixNano":"1767225601000000000"}`, i*200+j+1, j+1)
+			}
+			b.WriteString("]}]}]}\n")
+			if _, err := io.WriteString(stdin, b.String()); err != nil {
+				return
+			}
+		}
+	}()
+	// Wait until a sorted run was spilled.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var files int
+		_ = filepath.WalkDir(tmp, func(_ string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				files++
+			}
+			return nil
+		})
+		if files > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no spill file after 20 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("tracectl did not stop within 20 s of SIGTERM")
+	}
+	stdin.Close()
+	if code := cmd.ProcessState.ExitCode(); code != exitTerminated || !strings.Contains(stderr.String(), "tracectl: terminated") {
+		t.Errorf("exit %d, stderr %q; want %d and \"tracectl: terminated\"", code, stderr.String(), exitTerminated)
+	}
+	for _, d := range []string{dir, tmp} {
+		var left []string
+		_ = filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && p != d {
+				left = append(left, p)
+			}
+			return nil
+		})
+		if len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
 	}
 }

@@ -376,10 +376,11 @@ func TestTimesPast2262(t *testing.T) {
 // for that file only (with SkipBad the others are decoded).
 func TestInputLimits(t *testing.T) {
 	dir := t.TempDir()
-	// One long string: whitespace runs past 1 MiB are refused sooner
-	// (jsonpos.MaxSpace).
+	// Strings of 1 KiB: whitespace runs past 1 MiB and strings past 64
+	// MiB are refused sooner (jsonpos.MaxSpace, MaxString).
 	spaces := func(n int) []byte {
-		return append(append([]byte(`{"resourceSpans":[{"x":"`), bytes.Repeat([]byte("a"), n)...), []byte(`"}]}`)...)
+		s := `"` + strings.Repeat("a", 1<<10) + `",`
+		return append(append([]byte(`{"resourceSpans":[{"x":[`), bytes.Repeat([]byte(s), n/len(s))...), []byte(`""]}]}`)...)
 	}
 	big := filepath.Join(dir, "big.json")
 	if err := os.WriteFile(big, spaces(2<<20), 0o600); err != nil {

@@ -21,10 +21,18 @@ func (e *LimitError) Error() string { return e.Msg }
 // has a megabyte of whitespace in a row.
 const MaxSpace = 1 << 20
 
+// MaxString bounds one JSON string (its bytes as written, escapes
+// included). A decoder holds a string whole, and growing its buffer costs
+// several times its size: a 64 MiB attribute value took 480 MB. The
+// Collector's OTLP gRPC receiver takes no message over 4 MiB by default;
+// no trace attribute needs 16.
+const MaxString = 16 << 20
+
 // GuardReader passes JSON through and fails at the first '[' or '{' that
-// opens more than maxDepth containers at once, or at the byte that makes a
+// opens more than maxDepth containers at once, at the byte that makes a
 // run of whitespace outside strings longer than MaxSpace (brackets and
-// spaces inside strings do not count). It hands over the bytes before
+// spaces inside strings do not count), or at the byte that makes a string
+// longer than MaxString. It hands over the bytes before
 // that byte with the error, so a json.Decoder reading from it fails only
 // once it needs the byte: the value it is reading then is the one that
 // holds it.
@@ -43,6 +51,7 @@ type GuardReader struct {
 	depth     int
 	space     int  // length of the current run of whitespace
 	str       bool // inside a string
+	strLen    int  // bytes of the current string so far
 	esc       bool // after a backslash inside a string
 	err       error
 
@@ -99,6 +108,14 @@ func (g *GuardReader) Read(p []byte) (int, error) {
 			g.col++
 		}
 		if g.str {
+			if c == '"' && !g.esc {
+				g.flush(true)
+				g.str = false
+				continue
+			}
+			if g.strLen++; g.strLen > MaxString {
+				return g.fail(i, fmt.Sprintf("a string longer than %d bytes, tracectl's limit", MaxString))
+			}
 			if c >= utf8.RuneSelf {
 				if len(g.pend) == 0 {
 					g.pendOff, g.pendLine, g.pendCol = g.off+int64(i), line, col
@@ -113,8 +130,6 @@ func (g *GuardReader) Read(p []byte) (int, error) {
 				g.esc = false
 			case c == '\\':
 				g.esc = true
-			case c == '"':
-				g.str = false
 			}
 			continue
 		}
@@ -127,7 +142,7 @@ func (g *GuardReader) Read(p []byte) (int, error) {
 		g.space = 0
 		switch c {
 		case '"':
-			g.str = true
+			g.str, g.strLen = true, 0
 		case '[', '{':
 			if g.depth++; g.depth > g.maxDepth {
 				return g.fail(i, fmt.Sprintf("JSON nested deeper than %d levels of arrays and objects, tracectl's limit", g.maxDepth))

@@ -86,6 +86,9 @@ func TestGuardReader(t *testing.T) {
 		{"[" + strings.Repeat(" ", MaxSpace) + "]", -1},
 		{"[" + strings.Repeat(" ", MaxSpace+1) + "]", 1 + MaxSpace},
 		{`["` + strings.Repeat(" ", MaxSpace+1) + `"]`, -1},
+		{`["` + strings.Repeat("a", MaxString) + `"]`, -1},
+		{`["` + strings.Repeat(`\"`, MaxString/2) + `"]`, -1},
+		{`["` + strings.Repeat("a", MaxString+1) + `"]`, 2 + MaxString},
 	} {
 		// One byte per Read, so string and escape state must carry over.
 		var r io.Reader = strings.NewReader(tc.in)

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package main
+
+import "os"
+
+// peakRSS is unknown off Linux (units and meaning of maxrss differ).
+func childPeakRSS(*os.ProcessState) int64 { return -1 }
