@@ -4,5 +4,5 @@ package main
 
 import "os"
 
-// peakRSS is unknown off Linux (units and meaning of maxrss differ).
+// childPeakRSS is unknown off Linux (units and meaning of maxrss differ).
 func childPeakRSS(*os.ProcessState) int64 { return -1 }
