@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -100,7 +101,9 @@ suggests columns for your data.
 }
 
 func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
-	ctx := cmd.Context()
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	setIngestMemoryLimit(ctx, o.memoryBudget)
 	opts := ingest.Options{
 		Format:         codec.Format(o.format),
 		SkipBad:        o.skipBad,

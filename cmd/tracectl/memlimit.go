@@ -28,19 +28,39 @@ var readCommands = []string{"query", "metrics", "metricsgen", "sample", "redact 
 func setMemoryLimit(ctx context.Context, cmd *cobra.Command) {
 	if os.Getenv("GOMEMLIMIT") == "" && isReadCommand(cmd) {
 		debug.SetMemoryLimit(readMemoryLimit)
-		go followLiveHeap(ctx, readMemoryLimit, 25*time.Millisecond)
+		go followLiveHeap(ctx, readMemoryLimit, 2, 25*time.Millisecond)
 	}
 }
 
-// followLiveHeap keeps the soft memory limit at least twice the live heap,
-// checked every period. What an answer keeps (every trace of a large
+// ingestMemoryLimit is the soft memory limit of an ingest with the given
+// --memory-budget: twice the budget (what the decoded spans held really
+// take, with the files decoded ahead) and 144 MiB for the block writer
+// and spill buffers. 400 MiB at the default budget.
+func ingestMemoryLimit(budget int64) int64 { return 2*budget + 144<<20 }
+
+// setIngestMemoryLimit applies ingestMemoryLimit, unless GOMEMLIMIT is
+// set, raised to 1.25 times the live heap while ctx lasts: without it the
+// collector lets the heap reach twice the live heap (745 MiB peak RSS
+// ingesting 1M spans at the default budget; 457 MiB with it, for 7 % more
+// CPU).
+func setIngestMemoryLimit(ctx context.Context, budget int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := ingestMemoryLimit(budget)
+	debug.SetMemoryLimit(limit)
+	go followLiveHeap(ctx, limit, 1.25, 25*time.Millisecond)
+}
+
+// followLiveHeap keeps the soft memory limit at least factor times the
+// live heap, checked every period. What an answer keeps (every trace of a large
 // tenant, exact quantiles' durations) can outgrow the limit; past it the
 // runtime collects garbage back to back, up to half the CPU (a search
 // returning 810k traces took 2.6 times as long). Twice the live heap is
 // where the collector would start on its own (GOGC=100), so the limit
 // then only stops mattering; below it, it keeps a streaming command's
 // heap from doubling.
-func followLiveHeap(ctx context.Context, limit int64, period time.Duration) {
+func followLiveHeap(ctx context.Context, limit int64, factor float64, period time.Duration) {
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	t := time.NewTicker(period)
 	defer t.Stop()
@@ -54,8 +74,8 @@ func followLiveHeap(ctx context.Context, limit int64, period time.Duration) {
 		if live[0].Value.Kind() != metrics.KindUint64 {
 			return
 		}
-		if n := int64(live[0].Value.Uint64()); 2*n > limit { //nolint:gosec // heap sizes fit
-			limit = 2 * n
+		if n := int64(factor * float64(live[0].Value.Uint64())); n > limit {
+			limit = n
 			debug.SetMemoryLimit(limit)
 		}
 	}

@@ -54,26 +54,52 @@ func TestReadMemoryLimit(t *testing.T) {
 }
 
 // TestLimitFollowsLiveHeap: with more live heap than the soft limit, the
-// limit rises to twice the live heap (no back-to-back collections).
+// limit rises to the factor times the live heap (twice for reads, 1.25
+// times for ingest), so collections never run back to back.
 func TestLimitFollowsLiveHeap(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	keep := make([][]byte, 64)
 	for i := range keep {
 		keep[i] = make([]byte, 1<<20) // 64 MiB live
 	}
-	debug.SetMemoryLimit(16 << 20)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { followLiveHeap(ctx, 16<<20, time.Millisecond); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for debug.SetMemoryLimit(-1) < 2*64<<20 && time.Now().Before(deadline) {
-		runtime.GC()
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	if got := debug.SetMemoryLimit(-1); got < 2*64<<20 {
-		t.Fatalf("limit %d MiB with 64 MiB live, want at least 128", got>>20)
+	for _, factor := range []float64{2, 1.25} {
+		want := int64(factor * (64 << 20))
+		debug.SetMemoryLimit(16 << 20)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { followLiveHeap(ctx, 16<<20, factor, time.Millisecond); close(done) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for debug.SetMemoryLimit(-1) < want && time.Now().Before(deadline) {
+			runtime.GC()
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if got := debug.SetMemoryLimit(-1); got < want || got > 2*want {
+			t.Fatalf("factor %v: limit %d MiB with 64 MiB live, want %d", factor, got>>20, want>>20)
+		}
 	}
 	runtime.KeepAlive(keep)
+}
+
+// TestIngestMemoryLimit: ingest's soft limit follows --memory-budget, and
+// GOMEMLIMIT, when set, is left alone.
+func TestIngestMemoryLimit(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	if got := ingestMemoryLimit(128 << 20); got != 400<<20 {
+		t.Errorf("default budget: limit %d MiB, want 400", got>>20)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	t.Setenv("GOMEMLIMIT", "")
+	setIngestMemoryLimit(ctx, 64<<20)
+	if got := debug.SetMemoryLimit(-1); got < 272<<20 {
+		t.Errorf("64 MiB budget: limit %d MiB, want at least 272", got>>20)
+	}
+	debug.SetMemoryLimit(1 << 40)
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	setIngestMemoryLimit(ctx, 64<<20)
+	if got := debug.SetMemoryLimit(-1); got != 1<<40 {
+		t.Errorf("with GOMEMLIMIT: limit changed to %d", got)
+	}
 }
