@@ -23,9 +23,9 @@ type groupAssembler struct {
 	fields store.Fields
 	full   bool // no projection: TraceState too
 	// keys, when not nil, are the only attribute keys built; keyMemo
-	// looks them up by dictionary index.
+	// tests a key against them once per dictionary entry.
 	keys    map[string]bool
-	keyMemo keyMemo
+	keyMemo *memoTest
 
 	// req, when it has a time range, drops rows whose trace start and
 	// end (the row's StartTimeUnixNano and EndTimeUnixNano) miss it,
@@ -178,6 +178,9 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 		full: f == nil || *f == store.AllFields, fields: store.AllFields, keys: pr.keys}
 	if f != nil {
 		a.fields = *f
+	}
+	if pr.keys != nil {
+		a.keyMemo = newMemo(func(v model.Value, _ bool) bool { return pr.keys[v.Str] })
 	}
 	a.nrows = p.file.RowGroups()[g].NumRows()
 	l := p.leaves

@@ -44,7 +44,7 @@ func (a *groupAssembler) readAttrs(ar *attrReaders, n int, sel []bool, ownerDept
 				}
 				out.key = append(out.key, k)
 				if a.keys != nil {
-					out.keep = append(out.keep, def == maxDef && a.keyMemo.wants(r, vi, k, a.keys))
+					out.keep = append(out.keep, def == maxDef && a.keyMemo.str(r, vi))
 				}
 			}
 			if def == maxDef {
@@ -483,36 +483,4 @@ func (a *groupAssembler) buildSpan(bd *builder, s *model.Span, k int32, id model
 		}
 	}
 	return nil
-}
-
-// keyMemo remembers, per dictionary index of an attribute key column,
-// whether the projection wants the key, so that a key is looked up in
-// the projection's map once per dictionary rather than once per
-// attribute.
-type keyMemo struct {
-	dict *column.Dict
-	want []int8 // 0 not yet looked up, 1 wanted, -1 not
-}
-
-// wants reports whether keys holds k, value vi of r's current page.
-func (m *keyMemo) wants(r *column.Reader, vi int, k string, keys map[string]bool) bool {
-	i, d, ok := r.DictIndexAt(vi)
-	if !ok {
-		return keys[k]
-	}
-	if d != m.dict {
-		m.dict, m.want = d, sized(m.want, d.Len())
-	}
-	switch m.want[i] {
-	case 1:
-		return true
-	case -1:
-		return false
-	}
-	w := keys[k]
-	m.want[i] = -1
-	if w {
-		m.want[i] = 1
-	}
-	return w
 }
