@@ -26,10 +26,20 @@ var readCommands = []string{"query", "metrics", "metricsgen", "sample", "redact 
 // setMemoryLimit applies readMemoryLimit to the read commands, raised
 // with their live heap until ctx ends (see followLiveHeap).
 func setMemoryLimit(ctx context.Context, cmd *cobra.Command) {
-	if os.Getenv("GOMEMLIMIT") == "" && isReadCommand(cmd) {
-		debug.SetMemoryLimit(readMemoryLimit)
-		go followLiveHeap(ctx, readMemoryLimit, 2, 25*time.Millisecond)
+	if isReadCommand(cmd) {
+		applyMemoryLimit(ctx, readMemoryLimit, 2)
 	}
+}
+
+// applyMemoryLimit sets the soft memory limit to limit, raised to factor
+// times the live heap while ctx lasts (see followLiveHeap); GOMEMLIMIT,
+// when set, wins.
+func applyMemoryLimit(ctx context.Context, limit int64, factor float64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(limit)
+	go followLiveHeap(ctx, limit, factor, 25*time.Millisecond)
 }
 
 // ingestMemoryLimit is the soft memory limit of an ingest with the given
@@ -44,12 +54,7 @@ func ingestMemoryLimit(budget int64) int64 { return 2*budget + 144<<20 }
 // ingesting 1M spans at the default budget; 457 MiB with it, for 7 % more
 // CPU).
 func setIngestMemoryLimit(ctx context.Context, budget int64) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	limit := ingestMemoryLimit(budget)
-	debug.SetMemoryLimit(limit)
-	go followLiveHeap(ctx, limit, 1.25, 25*time.Millisecond)
+	applyMemoryLimit(ctx, ingestMemoryLimit(budget), 1.25)
 }
 
 // followLiveHeap keeps the soft memory limit at least factor times the

@@ -14,6 +14,11 @@ func peakRSS() int64 {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
+	return maxrssBytes(&ru)
+}
+
+// maxrssBytes is ru's peak resident set in bytes.
+func maxrssBytes(ru *syscall.Rusage) int64 {
 	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
 		return int64(ru.Maxrss) // bytes there
 	}
