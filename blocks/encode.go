@@ -3,8 +3,6 @@ package blocks
 import (
 	"encoding/hex"
 	"fmt"
-	"slices"
-	"strings"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -33,14 +31,8 @@ type encoder struct {
 	bytes []byte // copies of IDs and the hex trace IDs
 	nvals int    // values in cols
 
-	taken []bool      // scratch: attributes moved to a static or dedicated column
-	svc   []svcCounts // scratch: ServiceStats of one trace
-}
-
-// svcCounts is one ServiceStats entry.
-type svcCounts struct {
-	name          string
-	spans, errors uint32
+	taken []bool              // scratch: attributes moved to a static or dedicated column
+	svc   []model.ServiceStat // scratch: ServiceStats of one trace
 }
 
 func newEncoder(c *codec) *encoder {
@@ -163,37 +155,15 @@ func (e *encoder) serviceStats(t *model.Trace) {
 		e.nulls(l.statsKey, l.statsErrors, 0, 0)
 		return
 	}
-	e.svc = e.svc[:0]
-	for i := range t.ResourceSpans {
-		rs := &t.ResourceSpans[i]
-		name := rs.Resource.ServiceName()
-		k := 0
-		for k < len(e.svc) && e.svc[k].name != name {
-			k++
-		}
-		if k == len(e.svc) {
-			k = len(e.svc)
-			e.svc = append(e.svc, svcCounts{name: name})
-		}
-		st := &e.svc[k]
-		for j := range rs.ScopeSpans {
-			for s := range rs.ScopeSpans[j].Spans {
-				st.spans++
-				if rs.ScopeSpans[j].Spans[s].Status.Code == model.StatusError {
-					st.errors++
-				}
-			}
-		}
-	}
-	slices.SortFunc(e.svc, func(a, b svcCounts) int { return strings.Compare(a.name, b.name) })
+	e.svc = t.AppendServiceStats(e.svc[:0])
 	for i, s := range e.svc {
 		r := 0
 		if i > 0 {
 			r = 1
 		}
-		e.put(l.statsKey, strValue(s.name), r, 2)
-		e.put(l.statsSpans, parquet.Int32Value(int32(s.spans)), r, 2)
-		e.put(l.statsErrors, parquet.Int32Value(int32(s.errors)), r, 2)
+		e.put(l.statsKey, strValue(s.Service), r, 2)
+		e.put(l.statsSpans, parquet.Int32Value(int32(s.SpanCount)), r, 2)
+		e.put(l.statsErrors, parquet.Int32Value(int32(s.ErrorCount)), r, 2)
 	}
 }
 

@@ -1,6 +1,10 @@
 package model
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Trace holds the spans of one trace, grouped by resource and scope.
 type Trace struct {
@@ -231,22 +235,46 @@ type ServiceStats struct {
 	ErrorCount uint32
 }
 
-// Services returns span and error counts per resource service.name.
-func (t *Trace) Services() map[string]ServiceStats {
-	out := map[string]ServiceStats{}
+// ServiceStat is the ServiceStats of one service of a trace.
+type ServiceStat struct {
+	Service string
+	ServiceStats
+}
+
+// AppendServiceStats appends to dst the span and error counts per
+// resource service.name (a resource without spans counts too), sorted by
+// name, and returns the extended slice.
+func (t *Trace) AppendServiceStats(dst []ServiceStat) []ServiceStat {
+	first := len(dst)
 	for i := range t.ResourceSpans {
 		rs := &t.ResourceSpans[i]
 		name := rs.Resource.ServiceName()
-		st := out[name]
+		k := first
+		for k < len(dst) && dst[k].Service != name {
+			k++
+		}
+		if k == len(dst) {
+			dst = append(dst, ServiceStat{Service: name})
+		}
+		st := &dst[k].ServiceStats
 		for j := range rs.ScopeSpans {
-			for k := range rs.ScopeSpans[j].Spans {
+			for s := range rs.ScopeSpans[j].Spans {
 				st.SpanCount++
-				if rs.ScopeSpans[j].Spans[k].Status.Code == StatusError {
+				if rs.ScopeSpans[j].Spans[s].Status.Code == StatusError {
 					st.ErrorCount++
 				}
 			}
 		}
-		out[name] = st
+	}
+	slices.SortFunc(dst[first:], func(a, b ServiceStat) int { return strings.Compare(a.Service, b.Service) })
+	return dst
+}
+
+// Services returns span and error counts per resource service.name.
+func (t *Trace) Services() map[string]ServiceStats {
+	out := map[string]ServiceStats{}
+	for _, s := range t.AppendServiceStats(nil) {
+		out[s.Service] = s.ServiceStats
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tracectl/tracectl/model"
@@ -132,36 +131,7 @@ type TraceResult struct {
 }
 
 // ServiceStat is one service's span and error counts in a trace.
-type ServiceStat struct {
-	Service string
-	model.ServiceStats
-}
-
-// serviceStats returns t's span and error counts per resource
-// service.name, sorted by name.
-func serviceStats(t *model.Trace) []ServiceStat {
-	var out []ServiceStat
-	for i := range t.ResourceSpans {
-		rs := &t.ResourceSpans[i]
-		name := rs.Resource.ServiceName()
-		k := slices.IndexFunc(out, func(s ServiceStat) bool { return s.Service == name })
-		if k < 0 {
-			out = append(out, ServiceStat{Service: name})
-			k = len(out) - 1
-		}
-		st := &out[k].ServiceStats
-		for j := range rs.ScopeSpans {
-			for _, sp := range rs.ScopeSpans[j].Spans {
-				st.SpanCount++
-				if sp.Status.Code == model.StatusError {
-					st.ErrorCount++
-				}
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b ServiceStat) int { return strings.Compare(a.Service, b.Service) })
-	return slices.Clip(out)
-}
+type ServiceStat = model.ServiceStat
 
 // SpanSetResult is one spanset of a matching trace.
 type SpanSetResult struct {
@@ -351,7 +321,7 @@ func (e *evaluator) traceResult(td *traceData, sets []*spanset, spss int) *Trace
 		RootTraceName:   td.rootName,
 		StartUnixNano:   td.start,
 		Duration:        time.Duration(td.end - td.start),
-		ServiceStats:    serviceStats(td.t),
+		ServiceStats:    slices.Clip(td.t.AppendServiceStats(nil)),
 	}
 	if !td.hasRoot {
 		tr.RootServiceName = RootSpanNotYetReceived

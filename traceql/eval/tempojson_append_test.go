@@ -38,7 +38,7 @@ func TestAppendTempoJSONMatchesEncoder(t *testing.T) {
 		results = append(results, &TraceResult{
 			TraceID: model.TraceID{0, 0, byte(i)}, RootServiceName: s, RootTraceName: s, StartUnixNano: uint64(i),
 			Duration:     time.Duration(i) * time.Millisecond,
-			ServiceStats: sortedStats(ServiceStat{s, model.ServiceStats{SpanCount: uint32(i)}}, ServiceStat{"z" + s, model.ServiceStats{ErrorCount: 1}}),
+			ServiceStats: sortedStats(ServiceStat{Service: s, ServiceStats: model.ServiceStats{SpanCount: uint32(i)}}, ServiceStat{Service: "z" + s, ServiceStats: model.ServiceStats{ErrorCount: 1}}),
 			SpanSets: []*SpanSetResult{{Matched: i, Spans: []*SpanResult{{Name: s, Duration: time.Duration(i),
 				Attributes: []model.Attribute{model.Str(s, s), model.Double("d", math.Copysign(1e-7, -1)), model.Int("i", -1)}}}}},
 		})
