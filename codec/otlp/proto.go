@@ -81,31 +81,13 @@ var protoChunkBytes = 4 << 20
 func chunkEnd(data []byte, start, max int) int {
 	off := start
 	for off < len(data) {
-		next := fieldEnd(data, off)
+		next, _ := fieldEnd(data, off) // checked by checkFraming
 		if off > start && next-start > max {
 			break
 		}
 		off = next
 	}
 	return off
-}
-
-// fieldEnd returns the end of the top-level field at off (framing checked).
-func fieldEnd(data []byte, off int) int {
-	tag, n := binary.Uvarint(data[off:])
-	off += n
-	switch tag & 7 {
-	case 0:
-		_, n := binary.Uvarint(data[off:])
-		return off + n
-	case 1:
-		return off + 8
-	case 5:
-		return off + 4
-	default: // 2, length-delimited
-		l, n := binary.Uvarint(data[off:])
-		return off + n + int(l)
-	}
 }
 
 // decodeProtoChunk decodes a run of whole top-level fields.
@@ -158,47 +140,56 @@ const pdataRecursionLimit = 100
 // that every field is well formed and fits in data. It returns the offset
 // of the first bad field.
 func checkFraming(data []byte) (int64, error) {
-	off := 0
-	for off < len(data) {
-		start := off
-		tag, n := binary.Uvarint(data[off:])
-		if n <= 0 {
-			return int64(start), errors.New("bad field tag (truncated?)")
+	for off := 0; off < len(data); {
+		end, err := fieldEnd(data, off)
+		if err != nil {
+			return int64(off), err
 		}
-		off += n
-		field, wire := tag>>3, tag&7
-		if field == 0 {
-			return int64(start), errors.New("field number 0")
-		}
-		switch wire {
-		case 0:
-			_, n := binary.Uvarint(data[off:])
-			if n <= 0 {
-				return int64(start), fmt.Errorf("field %d: bad varint (truncated?)", field)
-			}
-			off += n
-		case 1:
-			off += 8
-		case 5:
-			off += 4
-		case 2:
-			l, n := binary.Uvarint(data[off:])
-			if n <= 0 {
-				return int64(start), fmt.Errorf("field %d: bad length (truncated?)", field)
-			}
-			off += n
-			if l > uint64(len(data)-off) {
-				return int64(start), fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)", field, l, len(data)-off)
-			}
-			off += int(l)
-		default:
-			return int64(start), fmt.Errorf("field %d: unsupported wire type %d", field, wire)
-		}
-		if off > len(data) {
-			return int64(start), fmt.Errorf("field %d runs past the end of the input (truncated?)", field)
-		}
+		off = end
 	}
 	return 0, nil
+}
+
+// fieldEnd returns where the top-level field starting at off ends, or
+// why it is malformed.
+func fieldEnd(data []byte, off int) (int, error) {
+	tag, n := binary.Uvarint(data[off:])
+	if n <= 0 {
+		return 0, errors.New("bad field tag (truncated?)")
+	}
+	off += n
+	field, wire := tag>>3, tag&7
+	if field == 0 {
+		return 0, errors.New("field number 0")
+	}
+	switch wire {
+	case 0:
+		_, n := binary.Uvarint(data[off:])
+		if n <= 0 {
+			return 0, fmt.Errorf("field %d: bad varint (truncated?)", field)
+		}
+		off += n
+	case 1:
+		off += 8
+	case 5:
+		off += 4
+	case 2:
+		l, n := binary.Uvarint(data[off:])
+		if n <= 0 {
+			return 0, fmt.Errorf("field %d: bad length (truncated?)", field)
+		}
+		off += n
+		if l > uint64(len(data)-off) {
+			return 0, fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)", field, l, len(data)-off)
+		}
+		off += int(l)
+	default:
+		return 0, fmt.Errorf("field %d: unsupported wire type %d", field, wire)
+	}
+	if off > len(data) {
+		return 0, fmt.Errorf("field %d runs past the end of the input (truncated?)", field)
+	}
+	return off, nil
 }
 
 // checkSpanIDs rejects spans with an all-zero trace ID, a kind or status
