@@ -62,7 +62,10 @@ func (rf *resultFile) write(t *TraceResult) (off, size int64, err error) {
 
 // read returns the result at [off, off+size).
 func (rf *resultFile) read(off, size int64) (*TraceResult, error) {
-	rf.buf = append(rf.buf[:0], make([]byte, size)...)
+	if int64(cap(rf.buf)) < size {
+		rf.buf = make([]byte, size)
+	}
+	rf.buf = rf.buf[:size]
 	if _, err := rf.f.ReadAt(rf.buf, off); err != nil {
 		return nil, fmt.Errorf("search results: %w", err)
 	}
