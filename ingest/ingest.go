@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,14 @@ type Options struct {
 	Redact func(*model.ResourceSpans)
 	// Write configures the blocks written.
 	Write blocks.WriteOptions
+	// NoResume gives the blocks random IDs. By default a block's ID is
+	// derived from the inputs' bytes, the options that shape the blocks
+	// and its place in the run, so that running an ingest again on the
+	// same inputs (after a kill, or by mistake) stores no trace twice:
+	// blocks an earlier run published are found and counted in
+	// Result.Stored instead (see resume.go). Set it when Transform
+	// changes traces in a way the options do not describe.
+	NoResume bool
 	// Progress, when set, is called as input is read.
 	Progress func(Stats)
 }
@@ -70,10 +79,15 @@ type BadFile struct {
 
 // Result says what an ingest read and wrote.
 type Result struct {
-	Blocks  []blocks.Meta
-	Files   int
-	Bad     []BadFile
-	Skipped []BadFile
+	Blocks []blocks.Meta
+	// Stored are blocks an earlier run of the same ingest (same input
+	// bytes and options) had published: their traces were not written
+	// again. StoredSpans counts their spans (also counted in Spans).
+	Stored      []blocks.Meta
+	StoredSpans int
+	Files       int
+	Bad         []BadFile
+	Skipped     []BadFile
 	// Warnings are what the decoders worked around in files that were
 	// ingested (see input.Report.Warnings), in the BadFile form.
 	Warnings   []BadFile
@@ -127,6 +141,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	for _, w := range rep.Warnings {
 		res.Warnings = append(res.Warnings, BadFile{File: w.File, Err: w.Err})
 	}
+	in.digest = runDigest(rep.Files, &in.opts)
 	if err := in.write(st, res); err != nil {
 		return nil, err
 	}
@@ -155,6 +170,9 @@ type ingester struct {
 
 	runDir string
 	runs   []*run
+
+	// digest names the run's blocks (see resume.go).
+	digest [sha256.Size]byte
 
 	// err is a spill failure met in fileDone, which cannot return it.
 	err error
@@ -439,9 +457,14 @@ func (in *ingester) mergeRuns(runs []*run) (*run, error) {
 // MaxBlockTraces, then publishes them all (their meta.json) at the end.
 // Only the writer's current row group is held in memory.
 func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *Result) error {
+	namer, err := newBlockNamer(in.ctx, st, in.digest, in.opts.NoResume)
+	if err != nil {
+		return err
+	}
 	var w *blocks.BlockWriter
+	var stored *blocks.Meta // what block k may repeat (see resume.go)
 	var blockBytes int64
-	var blockTraces int
+	var blockTraces, blockSpans int
 	finish := func() error {
 		if w == nil {
 			return nil
@@ -450,6 +473,12 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 		w = nil
 		if err != nil {
 			return err
+		}
+		if stored != nil && sameTraces(&meta, stored) {
+			// An earlier run of this ingest published these traces.
+			res.Stored = append(res.Stored, *stored)
+			res.StoredSpans += blockSpans
+			return st.DeleteBlock(in.ctx, meta.BlockID)
 		}
 		res.Blocks = append(res.Blocks, meta)
 		return nil
@@ -477,19 +506,24 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 		if w == nil {
 			wo := in.opts.Write
 			wo.Unpublished = true // published together at the end
+			if wo.BlockID, stored, err = namer.name(in.ctx, len(res.Blocks)+len(res.Stored)); err != nil {
+				return err
+			}
 			nw, err := blocks.NewBlockWriter(in.ctx, st, wo)
 			if err != nil {
 				return err
 			}
-			w, blockBytes, blockTraces = nw, 0, 0
+			w, blockBytes, blockTraces, blockSpans = nw, 0, 0, 0
 		}
 		if err := w.Add(t); err != nil {
 			return err
 		}
+		n := t.SpanCount()
 		blockBytes += tb
 		blockTraces++
+		blockSpans += n
 		res.Traces++
-		res.Spans += t.SpanCount()
+		res.Spans += n
 	}
 	if err := it.Err(); err != nil {
 		return err
@@ -499,7 +533,8 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 	}
 	// Every block is complete: make them visible, one meta.json each.
 	// Until here a crash leaves only orphan folders (compact deletes
-	// them), so a rerun stores nothing twice.
+	// them); a crash among these writes leaves some published, which a
+	// rerun finds under the same names (resume.go).
 	for _, m := range res.Blocks {
 		if err := st.Publish(in.ctx, m); err != nil {
 			return err

@@ -101,7 +101,7 @@ func TestBackendsCLI(t *testing.T) {
 
 // TestBucketErrorsCLI: a missing bucket or container and wrong
 // credentials make ingest exit 2 with a readable message that names the
-// bucket and what to check, never a panic.
+// bucket, what failed and what to check, never a panic.
 func TestBucketErrorsCLI(t *testing.T) {
 	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
 	tests := []struct {
@@ -136,10 +136,15 @@ func TestBucketErrorsCLI(t *testing.T) {
 			if n := strings.Count(stderr, "\n"); n > 3 {
 				t.Errorf("%d lines of error, want a short message:\n%s", n, stderr)
 			}
-			for _, w := range append(tc.want, "data.parquet") {
+			for _, w := range tc.want {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr lacks %q:\n%s", w, stderr)
 				}
+			}
+			// The message names what failed: the tenant's listing (which
+			// ingest reads to name its blocks) or the object written.
+			if !strings.Contains(stderr, "list single-tenant/") && !strings.Contains(stderr, "data.parquet") {
+				t.Errorf("stderr names neither the listing nor the object:\n%s", stderr)
 			}
 			t.Logf("stderr:\n%s", stderr)
 		})

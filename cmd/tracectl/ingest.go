@@ -160,6 +160,10 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(g.io.Err, "tracectl: warning: %v\n", w.Err)
 	}
+	if n := len(res.Stored); n > 0 {
+		fmt.Fprintf(g.io.Err, "ingest: %d of %d blocks (%d spans) were already stored by an earlier run on the same input and options: not written again\n",
+			n, n+len(res.Blocks), res.StoredSpans)
+	}
 	if o.output.value == "json" {
 		if err := ui.JSON(g.io.Out, ingestJSON(res, time.Since(start))); err != nil {
 			return err
@@ -225,7 +229,10 @@ type ingestReport struct {
 	Spans      int          `json:"spans"`
 	Duplicates int          `json:"duplicates"`
 	Blocks     []any        `json:"blocks"`
-	Seconds    float64      `json:"seconds"`
+	// StoredBlocks are the blocks an earlier run on the same input and
+	// options had stored (ingest.Result.Stored).
+	StoredBlocks []any   `json:"storedBlocks"`
+	Seconds      float64 `json:"seconds"`
 	// PeakRSSBytes is the process's peak resident set (0: unknown).
 	PeakRSSBytes int64 `json:"peakRSSBytes"`
 }
@@ -237,7 +244,7 @@ type badFileOut struct {
 
 func ingestJSON(res *ingest.Result, d time.Duration) ingestReport {
 	r := ingestReport{Files: res.Files, Traces: res.Traces, Spans: res.Spans, Duplicates: res.Duplicates,
-		Seconds: d.Seconds(), PeakRSSBytes: peakRSS(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Warnings: []badFileOut{}, Blocks: []any{}}
+		Seconds: d.Seconds(), PeakRSSBytes: peakRSS(), BadFiles: []badFileOut{}, Skipped: []badFileOut{}, Warnings: []badFileOut{}, Blocks: []any{}, StoredBlocks: []any{}}
 	for _, w := range res.Warnings {
 		r.Warnings = append(r.Warnings, badFileOut{File: w.File, Error: w.Err.Error()})
 	}
@@ -249,6 +256,9 @@ func ingestJSON(res *ingest.Result, d time.Duration) ingestReport {
 	}
 	for _, m := range res.Blocks {
 		r.Blocks = append(r.Blocks, m)
+	}
+	for _, m := range res.Stored {
+		r.StoredBlocks = append(r.StoredBlocks, m)
 	}
 	return r
 }

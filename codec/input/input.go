@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -73,8 +75,12 @@ type FileStat struct {
 	File        string
 	Format      codec.Format
 	Compression string // "", "gzip" or "zstd"
-	Batches     int
-	Spans       int
+	// Digest is the SHA-256 of the file's bytes as stored (compressed
+	// or not): what tells one input from another when an ingest is run
+	// again (see ingest.Options.NoResume).
+	Digest  [sha256.Size]byte
+	Batches int
+	Spans   int
 	// Warnings are problems the decoder worked around (see codec.Warner).
 	Warnings []*codec.DecodeError
 }
@@ -339,7 +345,7 @@ func (e *skipError) Unwrap() error { return e.err }
 // batches to emit.
 func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, size int64, walked bool, emit func(codec.Batch) error) (FileStat, error) {
 	br := bufio.NewReaderSize(r, SniffLen)
-	raw := &countingReader{r: br}
+	raw := &countingReader{r: br, h: sha256.New()}
 	rd, comp, closeFn, err := decompress(bufio.NewReaderSize(raw, SniffLen))
 	if err != nil {
 		return FileStat{}, &codec.DecodeError{File: name, Offset: 0, Err: err}
@@ -403,6 +409,12 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, si
 		return FileStat{}, err
 	}
 	stat.Warnings = wr.Warnings
+	// The digest covers the whole input, also what follows the data a
+	// decoder stops at.
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		return FileStat{}, &codec.DecodeError{File: name, Offset: raw.n, Err: err}
+	}
+	raw.h.Sum(stat.Digest[:0])
 	return stat, nil
 }
 
@@ -434,15 +446,17 @@ const (
 // ErrInputTooLarge is the error of an input past the limits above.
 var ErrInputTooLarge = errors.New("input too large")
 
-// countingReader counts the bytes read through it.
+// countingReader counts and hashes the bytes read through it.
 type countingReader struct {
 	r io.Reader
 	n int64
+	h hash.Hash
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.h.Write(p[:n])
 	return n, err
 }
 

@@ -91,6 +91,15 @@ func killAt(t *testing.T, j job, k int) {
 	if err := j.run(ctx, st); err != nil {
 		t.Fatalf("run again: %v", err)
 	}
+	if j.rerunStoresOnce {
+		stored, err := storedSpans(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := done.check(stored); err != nil {
+			t.Fatalf("stored after the second run, before compaction:\n%v", err)
+		}
+	}
 	if _, err := compact.Run(ctx, st, compact.Options{CompactedRetention: -1, OrphanGrace: -1, Concurrency: 1, MaxInputs: 2}); err != nil {
 		t.Fatalf("compact after: %v", err)
 	}

@@ -212,9 +212,12 @@ type job struct {
 	// run again, beyond the span sets (redact: no trace hashed twice).
 	stored func(ctx context.Context, st *blocks.Store) error
 	// onceStored: after a killed run and a complete one, every span is
-	// stored in one live block (ingest: not when killed among its final
-	// meta.json writes).
+	// stored in one live block.
 	onceStored bool
+	// rerunStoresOnce: the run again stores every span once by itself,
+	// before any compaction (an ingest resumed finds the blocks the
+	// killed run published).
+	rerunStoresOnce bool
 }
 
 // redactMark counts the times the redact job changed a span.
@@ -300,6 +303,8 @@ var jobs = []job{
 			_, err := ingest.Run(ctx, st, ingestInputs(), ingestOptions)
 			return err
 		},
+		onceStored:      true,
+		rerunStoresOnce: true,
 	},
 }
 
