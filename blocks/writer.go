@@ -85,11 +85,10 @@ type BlockWriter struct {
 	// Add encodes traces into column values (encoder) and a writer
 	// goroutine hands them to pw's column writers, so encoding and
 	// parquet's page writing overlap. pending collects traces until a
-	// batch is full; written batches come back through free.
+	// batch is full; written batches go back to encoderPool.
 	rebatch    rebatcher
 	pending    *encoder
 	batches    chan *encoder
-	free       chan *encoder
 	stopRows   sync.Once
 	writerDone chan struct{}
 	writeMu    sync.Mutex
@@ -161,7 +160,6 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema, parquet.PageBufferSize(pageBufferSize),
 		parquet.KeyValueMetadata(traceTimesKey, traceTimesSpanRange))
 	w.batches = make(chan *encoder, writeQueue)
-	w.free = make(chan *encoder, writeQueue+2)
 	w.writerDone = make(chan struct{})
 	go w.writeRows()
 	return w, nil
@@ -189,10 +187,7 @@ func (w *BlockWriter) writeRows() {
 		large := b.nvals > 4*batchValues
 		b.reset()
 		if !large {
-			select {
-			case w.free <- b:
-			default:
-			}
+			encoderPool.Put(b)
 		}
 	}
 }
@@ -221,15 +216,11 @@ func (w *BlockWriter) sendRows() error {
 	return nil
 }
 
-// batch returns the batch to encode into: the pending one, a written one
-// or a new one.
+// batch returns the batch to encode into: the pending one or one from
+// encoderPool.
 func (w *BlockWriter) batch() *encoder {
 	if w.pending == nil {
-		select {
-		case w.pending = <-w.free:
-		default:
-			w.pending = newEncoder(w.codec)
-		}
+		w.pending = getEncoder(w.codec)
 	}
 	return w.pending
 }
