@@ -221,14 +221,15 @@ func passTraceLevel(c *store.TraceCond, dur uint64) bool {
 // levels only to find rows without spans.
 func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*model.Trace, error) {
 	l := p.leaves
-	if err := p.loadChunks(g, []int{l.start.Index, l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}); err != nil {
+	lv := p.smallestSpanLeaf(g)
+	if err := p.loadChunks(g, []int{lv.Index, l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}); err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	spans := make([]int, nrows)
-	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.start.Index], l.start.Leaf)
-	d3 := l.start.DefAt[depthSpan-1]
+	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[lv.Index], lv.Leaf)
+	d3 := lv.DefAt[depthSpan-1]
 	w := segments(r, nrows, nil)
 	row := -1
 	for w.next() {
@@ -268,4 +269,24 @@ func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*mode
 		}
 	}
 	return n, nil, nil
+}
+
+// smallestSpanLeaf returns, of the required span-level columns that
+// always have one entry per span, the one whose chunk in row group g is
+// smallest: what counting the spans of each trace by its levels reads
+// and decodes least of (a start time column of large deltas decodes
+// several times slower than a kind or dropped-count column).
+func (p *pfile) smallestSpanLeaf(g int) leaf {
+	l := p.leaves
+	best, size := l.start, int64(-1)
+	for _, c := range []leaf{l.start, l.kind, l.statusCode, l.spanDropped} {
+		if !c.ok {
+			continue
+		}
+		md := p.file.Metadata().RowGroups[g].Columns[c.Index].MetaData
+		if size < 0 || md.TotalCompressedSize < size {
+			best, size = c, md.TotalCompressedSize
+		}
+	}
+	return best
 }
