@@ -352,10 +352,43 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 	sv := fromStatic(s)
 	op := x.Op
 	types := comparedTypes(sv)
+	if !fieldLeft {
+		op = op.Mirror()
+	}
+	if pred := intComparison(op, sv); pred != nil {
+		return c.fieldTest(field, types, pred)
+	}
 	if fieldLeft {
 		return c.fieldTest(field, types, func(v value) bool { return compare(op, v, sv) })
 	}
-	return c.fieldTest(field, types, func(v value) bool { return compare(op, sv, v) })
+	return c.fieldTest(field, types, func(v value) bool { return compare(op.Mirror(), sv, v) })
+}
+
+// intComparison returns `v op lit` for an int or duration literal, which
+// compares a value of the literal's kind (durations, counts: the usual
+// case, millions of times in a scan) as two int64s and leaves every other
+// value to compare; nil for other literals and operators.
+func intComparison(op traceql.Operator, lit value) func(value) bool {
+	if lit.k != kInt && lit.k != kDuration {
+		return nil
+	}
+	k, n := lit.k, lit.i
+	slow := func(v value) bool { return compare(op, v, lit) }
+	switch op {
+	case traceql.OpEq:
+		return func(v value) bool { return v.k == k && v.i == n || v.k != k && slow(v) }
+	case traceql.OpNeq:
+		return func(v value) bool { return v.k == k && v.i != n || v.k != k && slow(v) }
+	case traceql.OpLT:
+		return func(v value) bool { return v.k == k && v.i < n || v.k != k && slow(v) }
+	case traceql.OpLTE:
+		return func(v value) bool { return v.k == k && v.i <= n || v.k != k && slow(v) }
+	case traceql.OpGT:
+		return func(v value) bool { return v.k == k && v.i > n || v.k != k && slow(v) }
+	case traceql.OpGTE:
+		return func(v value) bool { return v.k == k && v.i >= n || v.k != k && slow(v) }
+	}
+	return nil
 }
 
 // presenceOnly: a test that only asks whether an attribute is there.
