@@ -355,6 +355,13 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 	if !fieldLeft {
 		op = op.Mirror()
 	}
+	if in, ok := field.(*traceql.Intrinsic); ok {
+		if kind, _ := intrinsicField(in.Intrinsic); kind == store.FieldSpanDuration || kind == store.FieldTraceDuration {
+			if test := durationTest(op, sv); test != nil {
+				return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: kind}, Test: test}, true
+			}
+		}
+	}
 	if pred := intComparison(op, sv); pred != nil {
 		return c.fieldTest(field, types, pred)
 	}
@@ -362,6 +369,32 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 		return c.fieldTest(field, types, func(v value) bool { return compare(op, v, sv) })
 	}
 	return c.fieldTest(field, types, func(v value) bool { return compare(op.Mirror(), sv, v) })
+}
+
+// durationTest returns the test of `duration op lit` (or traceDuration)
+// for an int or duration literal: the field is always a duration, which
+// compare orders against either as two int64s; nil for other literals
+// and operators.
+func durationTest(op traceql.Operator, lit value) func(model.Value, bool) bool {
+	if lit.k != kInt && lit.k != kDuration {
+		return nil
+	}
+	n := lit.i
+	switch op {
+	case traceql.OpEq:
+		return func(v model.Value, _ bool) bool { return v.Int == n }
+	case traceql.OpNeq:
+		return func(v model.Value, _ bool) bool { return v.Int != n }
+	case traceql.OpLT:
+		return func(v model.Value, _ bool) bool { return v.Int < n }
+	case traceql.OpLTE:
+		return func(v model.Value, _ bool) bool { return v.Int <= n }
+	case traceql.OpGT:
+		return func(v model.Value, _ bool) bool { return v.Int > n }
+	case traceql.OpGTE:
+		return func(v model.Value, _ bool) bool { return v.Int >= n }
+	}
+	return nil
 }
 
 // intComparison returns `v op lit` for an int or duration literal, which
