@@ -156,13 +156,18 @@ func (s *Store) put(ctx context.Context, key string, data []byte) error {
 
 // upload is Bucket.Upload with a recover: a driver panic becomes an error
 // naming the object instead of killing the process.
-func upload(ctx context.Context, b *blob.Bucket, key string, r io.Reader) (err error) {
+func upload(ctx context.Context, b *blob.Bucket, key string, r io.Reader) error {
+	return uploadWith(ctx, b, key, r, &blob.WriterOptions{ContentType: contentType})
+}
+
+// uploadWith is upload with the writer options given.
+func uploadWith(ctx context.Context, b *blob.Bucket, key string, r io.Reader, opts *blob.WriterOptions) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("upload of %s failed in the storage driver: %v", key, p)
 		}
 	}()
-	return b.Upload(ctx, key, r, &blob.WriterOptions{ContentType: contentType})
+	return b.Upload(ctx, key, r, opts)
 }
 
 // objectWriter streams one object into a bucket. Its bytes go through a

@@ -49,6 +49,12 @@ type WriteOptions struct {
 	// CompactedFrom set, rewrite.json is the block's first object, so even
 	// an interrupted write (an orphan) tells where it came from.
 	CompactedFrom []uuid.UUID
+	// Claim makes the block's first object a claim on its folder
+	// (claim.json, written only if the folder has none): NewBlockWriter
+	// fails with ErrBlockClaimed when another writer holds a claim there,
+	// so two writers given one BlockID (an ingest and a rerun of it at
+	// the same time) never write into, or clean up, each other's block.
+	Claim bool
 	// Unpublished makes Finish stop before meta.json: the block stays
 	// invisible to readers (an orphan folder) until Store.Publish writes
 	// its meta. A writer of several blocks that must appear together
@@ -143,6 +149,12 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 			DedicatedColumns:  cols,
 			ReplicationFactor: opts.ReplicationFactor,
 		},
+	}
+	if opts.Claim {
+		if err := w.claim(); err != nil {
+			cancel()
+			return nil, err
+		}
 	}
 	if opts.Mark != "" || len(opts.CompactedFrom) > 0 {
 		mk, _ := json.Marshal(rewriteMark{Mark: opts.Mark, From: opts.RewrittenFrom, CompactedFrom: opts.CompactedFrom})

@@ -506,11 +506,8 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 		if w == nil {
 			wo := in.opts.Write
 			wo.Unpublished = true // published together at the end
-			if wo.BlockID, stored, err = namer.name(in.ctx, len(res.Blocks)+len(res.Stored)); err != nil {
-				return err
-			}
-			nw, err := blocks.NewBlockWriter(in.ctx, st, wo)
-			if err != nil {
+			var nw *blocks.BlockWriter
+			if nw, stored, err = namer.writer(in.ctx, len(res.Blocks)+len(res.Stored), wo); err != nil {
 				return err
 			}
 			w, blockBytes, blockTraces, blockSpans = nw, 0, 0, 0

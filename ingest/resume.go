@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 
 	"github.com/google/uuid"
 
@@ -21,9 +22,13 @@ import (
 // them, and does not publish their traces a second time.
 //
 // Names are tried in turn for block k (attempt 0, 1, …):
-//   - no folder of that name: the block is written there;
+//   - no folder of that name: the block is written there, after a claim
+//     on the folder (blocks.WriteOptions.Claim) that fails when the same
+//     ingest runs at the same time and took the name first: the next
+//     name is tried;
 //   - a folder with no meta (an orphan of a killed run, whose objects a
-//     compaction may be deleting): the next name is tried;
+//     compaction may be deleting, or a block being written): the next
+//     name is tried;
 //   - a stored block (live, or retired by a compaction or redact that
 //     holds its traces): this run's block k is still written, under a
 //     random ID, and compared with it; when they hold the same traces
@@ -77,32 +82,44 @@ func newBlockNamer(ctx context.Context, st *blocks.Store, digest [sha256.Size]by
 	return n, err
 }
 
-// name returns the ID for block k: a free derived name, or uuid.Nil (a
-// random one) with the meta of a stored block that may already hold the
-// same traces.
-func (n *blockNamer) name(ctx context.Context, k int) (uuid.UUID, *blocks.Meta, error) {
-	if n.folders == nil {
-		return uuid.Nil, nil, nil
-	}
-	for a := range maxAttempts {
-		var key [sha256.Size + 16]byte
-		copy(key[:], n.digest[:])
-		binary.BigEndian.PutUint64(key[sha256.Size:], uint64(k))
-		binary.BigEndian.PutUint64(key[sha256.Size+8:], uint64(a))
-		id := uuid.NewSHA1(resumeNamespace, key[:])
-		if !n.folders[id] {
+// writer starts block k of the run: under the first free derived name
+// it can claim (WriteOptions.Claim), or under a random one with the meta
+// of a stored block that may already hold the same traces.
+func (n *blockNamer) writer(ctx context.Context, k int, wo blocks.WriteOptions) (*blocks.BlockWriter, *blocks.Meta, error) {
+	if n.folders != nil {
+		for a := range maxAttempts {
+			id := derivedID(n.digest, k, a)
+			if n.folders[id] {
+				m, ok, err := n.st.StoredMeta(ctx, id)
+				if err != nil {
+					return nil, nil, err
+				}
+				if ok {
+					w, err := blocks.NewBlockWriter(ctx, n.st, wo)
+					return w, &m, err
+				}
+				continue // an orphan, or a block being written
+			}
 			n.folders[id] = true
-			return id, nil, nil
-		}
-		m, ok, err := n.st.StoredMeta(ctx, id)
-		if err != nil {
-			return uuid.Nil, nil, err
-		}
-		if ok {
-			return uuid.Nil, &m, nil
+			wo.BlockID, wo.Claim = id, true
+			w, err := blocks.NewBlockWriter(ctx, n.st, wo)
+			if errors.Is(err, blocks.ErrBlockClaimed) {
+				continue // another run of this ingest writes it now
+			}
+			return w, nil, err
 		}
 	}
-	return uuid.Nil, nil, nil
+	w, err := blocks.NewBlockWriter(ctx, n.st, wo)
+	return w, nil, err
+}
+
+// derivedID is the name of attempt a for block k of the run with digest.
+func derivedID(digest [sha256.Size]byte, k, a int) uuid.UUID {
+	var key [sha256.Size + 16]byte
+	copy(key[:], digest[:])
+	binary.BigEndian.PutUint64(key[sha256.Size:], uint64(k))
+	binary.BigEndian.PutUint64(key[sha256.Size+8:], uint64(a))
+	return uuid.NewSHA1(resumeNamespace, key[:])
 }
 
 // sameTraces reports whether two blocks of sorted, distinct traces hold

@@ -2,12 +2,14 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/blobtest"
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 )
@@ -232,6 +234,61 @@ func TestResumeNeverLosesTraces(t *testing.T) {
 	}
 	if len(res.Stored) != 0 || len(res.Blocks) != len(first.Blocks) {
 		t.Fatalf("%d stored, %d written; want 0 and %d", len(res.Stored), len(res.Blocks), len(first.Blocks))
+	}
+	onceEach(t, st, want)
+}
+
+// TestSameIngestAtOnce: a second run of the same ingest that starts while
+// the first is writing (a cron job overlapping itself) never writes into
+// the first run's blocks, so the first run giving up and cleaning up what
+// it wrote leaves the second run's blocks whole.
+func TestSameIngestAtOnce(t *testing.T) {
+	ctx := context.Background()
+	st := memStore(t)
+	opts := Options{SkipBad: true, MaxBlockTraces: 3}
+	var want map[spanKey]int
+	{
+		ref := memStore(t)
+		if _, err := Run(ctx, ref, resumePaths(t), opts); err != nil {
+			t.Fatal(err)
+		}
+		want = storedCopies(t, ref)
+	}
+
+	// The first run: right before its first write, the second run starts
+	// and completes; at its tenth write the first run fails.
+	writes := 0
+	var second *Result
+	first := blocks.NewStore(blobtest.Wrap(st.Bucket(), blobtest.Hooks{Before: func(op blobtest.Op) error {
+		if !op.Kind.Mutation() {
+			return nil
+		}
+		writes++
+		switch writes {
+		case 1:
+			var err error
+			if second, err = Run(ctx, st, resumePaths(t), opts); err != nil {
+				t.Errorf("second run: %v", err)
+			}
+		case 10:
+			return errors.New("injected: the first run fails")
+		}
+		return nil
+	}}), st.Tenant())
+	if _, err := Run(ctx, first, resumePaths(t), opts); err == nil {
+		t.Fatal("the first run did not fail")
+	}
+	if second == nil || len(second.Blocks) == 0 {
+		t.Fatalf("the second run stored nothing: %+v", second)
+	}
+	rep, err := st.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range rep.Blocks {
+		if len(b.Problems) > 0 {
+			t.Fatalf("block %s of the second run: %v", b.BlockID, b.Problems)
+		}
 	}
 	onceEach(t, st, want)
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/compact"
@@ -122,6 +124,28 @@ func runSuite(t *testing.T, be *testbuckets.Backend, want expected) {
 	if err := exactlyOnce(want.spans, storedSpans(t, st)); err != nil {
 		t.Fatalf("after ingest: %v", err)
 	}
+
+	// The same ingest again stores nothing twice, and a block's folder
+	// can be claimed once (the backend honours conditional writes).
+	again, err := ingest.Run(ctx, st, fixturePaths(t), ingest.Options{MaxBlockTraces: 4})
+	if err != nil {
+		t.Fatalf("ingest again: %v", err)
+	}
+	if len(again.Blocks) != 0 || len(again.Stored) != len(res.Blocks) {
+		t.Fatalf("ingest again: wrote %d blocks, found %d of %d", len(again.Blocks), len(again.Stored), len(res.Blocks))
+	}
+	if err := exactlyOnce(want.spans, storedSpans(t, st)); err != nil {
+		t.Fatalf("after ingesting again: %v", err)
+	}
+	claimID := uuid.New()
+	w, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{BlockID: claimID, Claim: true})
+	if err != nil {
+		t.Fatalf("claim: %v", err)
+	}
+	if _, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{BlockID: claimID, Claim: true}); !errors.Is(err, blocks.ErrBlockClaimed) {
+		t.Fatalf("second claim of one folder: %v, want ErrBlockClaimed", err)
+	}
+	w.Abort()
 
 	// Lookup: every trace by ID, with exactly its spans.
 	for id, spans := range want.traces {

@@ -181,7 +181,7 @@ func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 	}
 	ictx, cancel := context.WithCancel(ctx)
 	w, err := b.inner.NewWriter(ictx, key, &blob.WriterOptions{ContentType: contentType, Metadata: opts.Metadata,
-		CacheControl: opts.CacheControl, ContentEncoding: opts.ContentEncoding})
+		CacheControl: opts.CacheControl, ContentEncoding: opts.ContentEncoding, IfNotExist: opts.IfNotExist})
 	if err != nil {
 		cancel()
 		return nil, err
