@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/tracectl/tracectl/model"
@@ -30,9 +31,13 @@ type blockOpener struct {
 func newBlockOpener() *blockOpener { return &blockOpener{pos: -1} }
 
 // open returns block cand[pos] and its opened footer; a nil footer when
-// the block is damaged and left out (Store.Damaged).
+// the block is damaged and left out (Store.Damaged), also when a task
+// met damage in its pages after the footer was opened.
 func (o *blockOpener) open(ctx context.Context, s *Store, cand []Meta, pos int) (*Block, *pfile, error) {
 	b := s.block(cand[pos])
+	if o.pos == pos && o.file != nil && s.leftOut(b.key(dataObject)) {
+		o.file = nil
+	}
 	if o.pos != pos {
 		f, err := s.openOrSkip(ctx, b)
 		if err != nil {
@@ -55,8 +60,11 @@ type groupWorker struct {
 
 // runGroupTasks runs the row-group tasks of cand on Concurrency() workers,
 // each made by newWorker, and returns the parts of split traces they
-// built, by trace ID. The first error cancels the others and is returned,
-// as is the caller's cancellation.
+// built, by trace ID. A task that meets damage in its block's pages leaves
+// the block out: it is recorded for Store.Damaged, as partly read (the
+// workers may have passed on rows of it), the block's other tasks are
+// skipped and its parts of split traces dropped. Any other error cancels
+// the others and is returned, as is the caller's cancellation.
 func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -72,6 +80,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 		first  error
 		wg     sync.WaitGroup
 		copies = map[model.TraceID][]blockCopy{}
+		bad    = map[int]bool{} // blocks left out for damage in their pages
 	)
 	for range min(s.Concurrency(), max(len(cand), 1)) {
 		wg.Add(1)
@@ -95,7 +104,17 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 					continue // damaged, left out
 				}
 				var ps []*model.Trace
-				if ps, err = w.task(ctx, b, file, t); err != nil {
+				ps, err = w.task(ctx, b, file, t)
+				if d, ok := pageDamage(ctx, err); ok {
+					s.leaveOut(d, true)
+					prog.block(t.pos)
+					mu.Lock()
+					bad[t.pos] = true
+					mu.Unlock()
+					err = nil
+					continue
+				}
+				if err != nil {
 					break
 				}
 				t.done(prog, file)
@@ -126,6 +145,14 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 	}
 	if first != nil {
 		return nil, first
+	}
+	for id, cs := range copies {
+		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return bad[c.pos] })
+		if len(cs) == 0 {
+			delete(copies, id)
+		} else {
+			copies[id] = cs
+		}
 	}
 	return copies, nil
 }

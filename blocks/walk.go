@@ -11,7 +11,9 @@ import (
 // copies of a trace held by several blocks (a scan for data that must not
 // be there has to see every copy). Row groups are decoded Concurrency() at
 // a time, in no particular order; fn is called from one goroutine at a
-// time. The first error from fn or from reading stops the walk.
+// time. The first error from fn or from reading stops the walk; a damaged
+// block is left out instead (Store.Damaged), from where the damage is met
+// when it is inside its pages.
 func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) error {
 	metas, err := s.Blocks(ctx)
 	if err != nil {
