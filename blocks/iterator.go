@@ -118,7 +118,7 @@ func (it *blockIterator) Next() bool {
 		if it.file == nil {
 			f, err := it.openFile(it.ctx)
 			if err != nil {
-				it.fail(err)
+				it.stop(err)
 				return false
 			}
 			if f == nil {
