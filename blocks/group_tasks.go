@@ -56,15 +56,51 @@ type groupWorker struct {
 	// done, when not nil, is called once after the worker's last task if
 	// no worker failed, one worker at a time.
 	done func()
+	// passed, when not nil, counts what the worker's tasks have passed on
+	// so far (traces handed to a callback, rows counted or aggregated), so
+	// that a task failing on damage can tell whether it passed anything
+	// on; without it, every task is taken to have.
+	passed func() int64
+}
+
+// taskDamage is what one runGroupTasks knows of the blocks it leaves out
+// for damage in their pages: which, and how many tasks of each began.
+type taskDamage struct {
+	mu      sync.Mutex
+	bad     map[int]bool
+	started map[int]int
+}
+
+// begin reports whether a task of block pos may run (the block is not
+// left out) and counts it as begun.
+func (d *taskDamage) begin(pos int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.bad[pos] {
+		return false
+	}
+	d.started[pos]++
+	return true
+}
+
+// leaveOut leaves block pos out and reports whether rows of it may have
+// been passed on: by the task that met the damage (passed) or by another
+// task of the block that began before.
+func (d *taskDamage) leaveOut(pos int, passed bool) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.bad[pos] = true
+	return passed || d.started[pos] > 1
 }
 
 // runGroupTasks runs the row-group tasks of cand on Concurrency() workers,
 // each made by newWorker, and returns the parts of split traces they
 // built, by trace ID. A task that meets damage in its block's pages leaves
-// the block out: it is recorded for Store.Damaged, as partly read (the
-// workers may have passed on rows of it), the block's other tasks are
-// skipped and its parts of split traces dropped. Any other error cancels
-// the others and is returned, as is the caller's cancellation.
+// the block out: it is recorded for Store.Damaged (partly read when the
+// task or another of the block may have passed rows of it on), the
+// block's tasks not begun are skipped and its parts of split traces
+// dropped. Any other error cancels the others and is returned, as is the
+// caller's cancellation.
 func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -80,7 +116,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 		first  error
 		wg     sync.WaitGroup
 		copies = map[model.TraceID][]blockCopy{}
-		bad    = map[int]bool{} // blocks left out for damage in their pages
+		dmg    = &taskDamage{bad: map[int]bool{}, started: map[int]int{}}
 	)
 	for range min(s.Concurrency(), max(len(cand), 1)) {
 		wg.Add(1)
@@ -99,18 +135,20 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 				if b, file, err = opener.open(ctx, s, cand, t.pos); err != nil {
 					break
 				}
-				if file == nil {
+				if file == nil || !dmg.begin(t.pos) {
 					prog.block(t.pos)
 					continue // damaged, left out
+				}
+				var mark int64
+				if w.passed != nil {
+					mark = w.passed()
 				}
 				var ps []*model.Trace
 				ps, err = w.task(ctx, b, file, t)
 				if d, ok := pageDamage(ctx, err); ok {
-					s.leaveOut(d, true)
+					passed := w.passed == nil || w.passed() != mark
+					s.leaveOut(d, dmg.leaveOut(t.pos, passed))
 					prog.block(t.pos)
-					mu.Lock()
-					bad[t.pos] = true
-					mu.Unlock()
 					err = nil
 					continue
 				}
@@ -147,7 +185,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 		return nil, first
 	}
 	for id, cs := range copies {
-		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return bad[c.pos] })
+		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return dmg.bad[c.pos] })
 		if len(cs) == 0 {
 			delete(copies, id)
 		} else {

@@ -21,6 +21,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 	}
 	var mu sync.Mutex // fn is called one trace at a time
 	_, err = s.runGroupTasks(ctx, metas, func() groupWorker {
+		var calls int64 // this worker's calls of fn
 		return groupWorker{task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 			it := t.iterator(ctx, b, file)
 			defer it.Close()
@@ -29,6 +30,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 				err := ctx.Err() // another worker failed
 				if err == nil {
 					err = fn(b.meta, it.At())
+					calls++
 				}
 				mu.Unlock()
 				if err != nil {
@@ -36,7 +38,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 				}
 			}
 			return nil, it.Err()
-		}}
+		}, passed: func() int64 { return calls }}
 	})
 	return err
 }
