@@ -54,6 +54,10 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 				return parts, err
 			},
 			done: func() { total.Merge(local) },
+			passed: func() int64 {
+				traces, _ := local.Inspected()
+				return int64(traces)
+			},
 		}
 	})
 	if err != nil {

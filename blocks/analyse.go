@@ -131,7 +131,8 @@ func (s *Store) Analyse(ctx context.Context, ids []uuid.UUID) (Analysis, error) 
 					return file.analyseGroup(ctx, g, b.codec, an)
 				})
 			},
-			done: func() { total.merge(an) }, // under runGroupTasks' lock
+			done:   func() { total.merge(an) }, // under runGroupTasks' lock
+			passed: func() int64 { return an.traces },
 		}
 	})
 	if err != nil {

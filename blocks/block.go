@@ -239,9 +239,10 @@ func statUint64(v, deprecated []byte) (uint64, bool) {
 	return binary.LittleEndian.Uint64(v), true
 }
 
-// groupErr names the file and row group g in a read error.
+// groupErr names the file and row group g in a read error; corrupt data
+// (column.ErrCorrupt) becomes a DamagedError (see decodeErr).
 func (p *pfile) groupErr(g int, err error) error {
-	return fmt.Errorf("%s: row group %d: %w", p.r.key, g, err)
+	return decodeErr(p.r.key, fmt.Errorf("%s: row group %d: %w", p.r.key, g, err))
 }
 
 // skipGroup reports whether row group i cannot hold a trace of req: its

@@ -46,7 +46,8 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 				})
 				return parts, err
 			},
-			done: func() { total.Add(local) },
+			done:   func() { total.Add(local) },
+			passed: func() int64 { return int64(local.InspectedTraces) },
 		}
 	})
 	if err != nil {

@@ -6,17 +6,24 @@ import (
 	"io"
 	"strings"
 
+	"github.com/google/uuid"
 	"gocloud.dev/gcerrors"
+
+	"github.com/tracectl/tracectl/blocks/column"
 )
 
 // DamagedError says that a block object was read but does not decode: a
-// data.parquet shorter than its meta says, or whose footer or schema is
-// not a vParquet4 file's. Read commands leave such a block out (Store.
-// Damaged names it); compaction leaves it out of its plans; nothing
-// deletes it.
+// data.parquet shorter than its meta says, whose footer or schema is not a
+// vParquet4 file's, or one of whose pages (a page header, compressed page
+// data, levels, values) does not decode. Read commands leave such a block
+// out (Store.Damaged names it); compaction leaves it out of its plans;
+// nothing deletes it.
 type DamagedError struct {
 	Key string // object key
 	Err error
+	// Partial says that rows of the block read before the damage was met
+	// may have been passed on: the answer holds part of the block.
+	Partial bool
 }
 
 func (e *DamagedError) Error() string {
@@ -24,10 +31,24 @@ func (e *DamagedError) Error() string {
 	if !strings.HasPrefix(msg, e.Key) {
 		msg = e.Key + ": " + msg
 	}
+	if e.Partial {
+		msg += "; partly read: rows of the block read before the damage may be in the answer"
+	}
 	return "damaged block object " + msg
 }
 
 func (e *DamagedError) Unwrap() error { return e.Err }
+
+// BlockID returns the ID of the block whose object is damaged (the folder
+// of Key); ok is false when Key is not in a block folder.
+func (e *DamagedError) BlockID() (id uuid.UUID, ok bool) {
+	parts := strings.Split(e.Key, "/")
+	if len(parts) < 2 {
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(parts[len(parts)-2])
+	return id, err == nil
+}
 
 // readError is a failed read of a bucket object (not its content).
 type readError struct{ err error }
@@ -52,9 +73,61 @@ func damaged(key string, err error) error {
 	return &DamagedError{Key: key, Err: err}
 }
 
+// pageDamage returns the DamagedError in err, met reading a block's pages
+// under ctx, when the read may leave the block out for it: not when ctx is
+// done (a cancelled read fails in ways that are no damage) nor for a failed
+// bucket read (damaged keeps those as they are).
+func pageDamage(ctx context.Context, err error) (*DamagedError, bool) {
+	var d *DamagedError
+	if err == nil || ctx.Err() != nil || !errors.As(err, &d) {
+		return nil, false
+	}
+	return d, true
+}
+
+// decodeErr wraps err, met decoding the pages of object key, as a
+// DamagedError when it is corrupt data (column.ErrCorrupt), not a failed
+// bucket read or a cancellation.
+func decodeErr(key string, err error) error {
+	if err == nil || !errors.Is(err, column.ErrCorrupt) {
+		return err
+	}
+	return damaged(key, err)
+}
+
+// leaveOut records the damaged block object of d for Store.Damaged;
+// partial says that rows of it may have been passed on before. A block
+// once recorded stays partial.
+func (s *Store) leaveOut(d *DamagedError, partial bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.damaged[d.Key].(*DamagedError); ok && old.Partial {
+		partial = true
+	}
+	c := *d
+	c.Partial = c.Partial || partial
+	if s.damaged == nil {
+		s.damaged = map[string]error{}
+	}
+	s.damaged[d.Key] = &c
+}
+
+// leftOut reports whether the read of object key was left out as damaged
+// before: later reads leave the whole block out.
+func (s *Store) leftOut(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.damaged[key]
+	return ok
+}
+
 // openOrSkip opens block b's footer for a read that may leave a damaged
-// block out: it then records the damage (Store.Damaged) and returns nil.
+// block out: it then records the damage (Store.Damaged) and returns nil. A
+// block an earlier read left out is not opened again.
 func (s *Store) openOrSkip(ctx context.Context, b *Block) (*pfile, error) {
+	if s.leftOut(b.key(dataObject)) {
+		return nil, nil
+	}
 	f, err := s.openRecorded(ctx, b)
 	if errors.As(err, new(*DamagedError)) {
 		return nil, nil
@@ -75,7 +148,7 @@ func (s *Store) openRecorded(ctx context.Context, b *Block) (*pfile, error) {
 	f, err := b.open(ctx)
 	var d *DamagedError
 	if errors.As(err, &d) {
-		s.skipDamaged(d.Key, d)
+		s.leaveOut(d, false)
 	}
 	return f, err
 }

@@ -14,9 +14,10 @@ import (
 // dictionaries) of a real block's data.parquet and reads it every way a
 // command does: a full scan, a filtered scan with a limit threshold, a
 // count, an aggregation and a lookup. Every read must end in traces or in
-// an error naming the block's data.parquet, never a panic. (Page headers
-// and the footer are left intact: parquet-go's thrift decoder can take
-// seconds to skip a damaged header's giant list; see blocks/column.)
+// an error naming the block's data.parquet, never a panic; a block left
+// out as damaged is named too. (Page headers and the footer are left
+// intact: parquet-go's thrift decoder can take seconds to skip a damaged
+// header's giant list; see blocks/column.)
 func FuzzReadDamagedBlock(f *testing.F) {
 	ctx := context.Background()
 	_, m, data := writtenParquet(f, roundTripTraces(), WriteOptions{DedicatedColumns: []DedicatedColumn{{Name: "instance"}}})
@@ -66,6 +67,10 @@ func FuzzReadDamagedBlock(f *testing.F) {
 		_, err = s.FindTrace(ctx, roundTripTraces()[0].TraceID)
 		if err != nil && !strings.Contains(err.Error(), "not found") {
 			check("lookup", err)
+		}
+		// A read that met the damage left the block out and names it.
+		for _, err := range s.Damaged() {
+			check("left out", err)
 		}
 	})
 }

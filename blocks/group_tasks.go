@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/tracectl/tracectl/model"
@@ -30,9 +31,13 @@ type blockOpener struct {
 func newBlockOpener() *blockOpener { return &blockOpener{pos: -1} }
 
 // open returns block cand[pos] and its opened footer; a nil footer when
-// the block is damaged and left out (Store.Damaged).
+// the block is damaged and left out (Store.Damaged), also when a task
+// met damage in its pages after the footer was opened.
 func (o *blockOpener) open(ctx context.Context, s *Store, cand []Meta, pos int) (*Block, *pfile, error) {
 	b := s.block(cand[pos])
+	if o.pos == pos && o.file != nil && s.leftOut(b.key(dataObject)) {
+		o.file = nil
+	}
 	if o.pos != pos {
 		f, err := s.openOrSkip(ctx, b)
 		if err != nil {
@@ -51,12 +56,51 @@ type groupWorker struct {
 	// done, when not nil, is called once after the worker's last task if
 	// no worker failed, one worker at a time.
 	done func()
+	// passed, when not nil, counts what the worker's tasks have passed on
+	// so far (traces handed to a callback, rows counted or aggregated), so
+	// that a task failing on damage can tell whether it passed anything
+	// on; without it, every task is taken to have.
+	passed func() int64
+}
+
+// taskDamage is what one runGroupTasks knows of the blocks it leaves out
+// for damage in their pages: which, and how many tasks of each began.
+type taskDamage struct {
+	mu      sync.Mutex
+	bad     map[int]bool
+	started map[int]int
+}
+
+// begin reports whether a task of block pos may run (the block is not
+// left out) and counts it as begun.
+func (d *taskDamage) begin(pos int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.bad[pos] {
+		return false
+	}
+	d.started[pos]++
+	return true
+}
+
+// leaveOut leaves block pos out and reports whether rows of it may have
+// been passed on: by the task that met the damage (passed) or by another
+// task of the block that began before.
+func (d *taskDamage) leaveOut(pos int, passed bool) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.bad[pos] = true
+	return passed || d.started[pos] > 1
 }
 
 // runGroupTasks runs the row-group tasks of cand on Concurrency() workers,
 // each made by newWorker, and returns the parts of split traces they
-// built, by trace ID. The first error cancels the others and is returned,
-// as is the caller's cancellation.
+// built, by trace ID. A task that meets damage in its block's pages leaves
+// the block out: it is recorded for Store.Damaged (partly read when the
+// task or another of the block may have passed rows of it on), the
+// block's tasks not begun are skipped and its parts of split traces
+// dropped. Any other error cancels the others and is returned, as is the
+// caller's cancellation.
 func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
@@ -72,6 +116,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 		first  error
 		wg     sync.WaitGroup
 		copies = map[model.TraceID][]blockCopy{}
+		dmg    = &taskDamage{bad: map[int]bool{}, started: map[int]int{}}
 	)
 	for range min(s.Concurrency(), max(len(cand), 1)) {
 		wg.Add(1)
@@ -90,12 +135,24 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 				if b, file, err = opener.open(ctx, s, cand, t.pos); err != nil {
 					break
 				}
-				if file == nil {
+				if file == nil || !dmg.begin(t.pos) {
 					prog.block(t.pos)
 					continue // damaged, left out
 				}
+				var mark int64
+				if w.passed != nil {
+					mark = w.passed()
+				}
 				var ps []*model.Trace
-				if ps, err = w.task(ctx, b, file, t); err != nil {
+				ps, err = w.task(ctx, b, file, t)
+				if d, ok := pageDamage(ctx, err); ok {
+					passed := w.passed == nil || w.passed() != mark
+					s.leaveOut(d, dmg.leaveOut(t.pos, passed))
+					prog.block(t.pos)
+					err = nil
+					continue
+				}
+				if err != nil {
 					break
 				}
 				t.done(prog, file)
@@ -126,6 +183,14 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 	}
 	if first != nil {
 		return nil, first
+	}
+	for id, cs := range copies {
+		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return dmg.bad[c.pos] })
+		if len(cs) == 0 {
+			delete(copies, id)
+		} else {
+			copies[id] = cs
+		}
 	}
 	return copies, nil
 }

@@ -207,7 +207,9 @@ func (p *pfile) loadChunks(g int, cols ...[]int) error {
 		p.r.stream(rs)
 		return nil
 	}
-	return p.r.prefetchRanges(coalesce(rs, maxChunkGap))
+	// A chunk beyond the object's end is damage; other failed reads stay
+	// errors (see damaged).
+	return damaged(p.r.key, p.r.prefetchRanges(coalesce(rs, maxChunkGap)))
 }
 
 // keep reports whether row must be built: it passed the filter and, when

@@ -41,7 +41,9 @@ type blockIterator struct {
 	// range of row groups).
 	endGroup int
 	// skipDamaged leaves a damaged block out (recorded for Store.Damaged)
-	// instead of failing: reads may, compaction may not.
+	// instead of failing: reads may, compaction may not. Damage inside a
+	// page ends the block where it is met: the traces returned before
+	// stay returned (the record says the block was partly read).
 	skipDamaged bool
 	// pool, when not nil, recycles the memory of built traces: a trace
 	// is valid until its arena is released (see arena.go).
@@ -101,7 +103,7 @@ func (it *blockIterator) Next() bool {
 		if it.rows != nil {
 			t, err := it.rows.next()
 			if err != nil {
-				it.fail(err)
+				it.stop(err)
 				return false
 			}
 			if t == nil {
@@ -116,7 +118,7 @@ func (it *blockIterator) Next() bool {
 		if it.file == nil {
 			f, err := it.openFile(it.ctx)
 			if err != nil {
-				it.fail(err)
+				it.stop(err)
 				return false
 			}
 			if f == nil {
@@ -142,7 +144,7 @@ func (it *blockIterator) Next() bool {
 		}
 		rows, err := it.openGroup(it.file, it.group)
 		if err != nil {
-			it.fail(err)
+			it.stop(err)
 			return false
 		}
 		if rows == nil { // no row passes the filter
@@ -174,7 +176,7 @@ func (it *blockIterator) nextParallel() bool {
 			return false
 		}
 		if b.err != nil {
-			it.fail(b.err)
+			it.stop(b.err)
 			return false
 		}
 		it.batch, it.bpos = b.traces, 0
@@ -328,6 +330,21 @@ var streamAbove int64 = 8 << 20
 func (it *blockIterator) fail(err error) {
 	it.err = err
 	it.Close()
+}
+
+// stop ends the iteration on a read error. Damage inside the block's pages
+// is recorded for Store.Damaged (partly read when a trace was returned
+// before); with skipDamaged the block then just ends, without an error.
+func (it *blockIterator) stop(err error) {
+	if d, ok := pageDamage(it.ctx, err); ok {
+		it.block.store.leaveOut(d, it.skipDamaged && it.cur != nil)
+		if it.skipDamaged {
+			it.prog.block(it.pos)
+			it.Close()
+			return
+		}
+	}
+	it.fail(err)
 }
 
 // At returns the current trace.

@@ -13,6 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -48,7 +49,9 @@ func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCac
 
 // FindTrace returns the trace with the given ID. It reads the bloom shard
 // of the ID, then the parquet footer, then only the row group whose first
-// trace ID is the largest not above id.
+// trace ID is the largest not above id. A damaged block (footer or pages)
+// is left out, as if it did not hold the trace, and recorded for
+// Store.Damaged.
 func (b *Block) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, bool, error) {
 	return b.findTrace(ctx, id, nil)
 }
@@ -84,6 +87,10 @@ func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCach
 	}
 	for _, g := range candidates {
 		t, found, err := p.findInGroup(g, id, b.codec)
+		if d, ok := pageDamage(ctx, err); ok {
+			b.store.leaveOut(d, false) // nothing of it was returned
+			return nil, false, nil
+		}
 		if err != nil {
 			return nil, false, err
 		}
@@ -105,7 +112,7 @@ func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bo
 	var err error
 	if small {
 		off, n := p.groupRange(g)
-		err = p.r.prefetch(off, n)
+		err = damaged(p.r.key, p.r.prefetch(off, n))
 	} else {
 		err = p.loadChunks(g, []int{p.leaves.traceID.Index})
 	}
@@ -136,7 +143,7 @@ func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bo
 		return nil, false, err
 	}
 	if len(ts) != 1 || ts[0].TraceID != id {
-		return nil, false, fmt.Errorf("%s: row group %d: row %d is not trace %s", p.r.key, g, idx, id)
+		return nil, false, p.groupErr(g, fmt.Errorf("%w: row %d is not trace %s", column.ErrCorrupt, idx, id))
 	}
 	return ts[0], true, nil
 }
@@ -147,7 +154,7 @@ func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bo
 // read) and decodes only it.
 func (p *pfile) groupIDs(g int) ([]model.TraceID, error) {
 	if err := p.r.prefetchRanges([]byteRange{p.chunkRange(g, 0)}); err != nil {
-		return nil, err
+		return nil, damaged(p.r.key, err)
 	}
 	defer p.r.release()
 	rg := p.file.RowGroups()[g]
@@ -164,7 +171,8 @@ func (p *pfile) groupIDs(g int) ([]model.TraceID, error) {
 
 // eachTraceID calls f with the IDs of the TraceID column (the first leaf
 // column) of rg in order, until f returns false; ok is false for a value
-// longer than 16 bytes (id is then zero).
+// longer than 16 bytes (id is then zero). A page that does not decode is a
+// column.ErrCorrupt error.
 func eachTraceID(rg parquet.RowGroup, f func(id model.TraceID, ok bool) bool) error {
 	pages := rg.ColumnChunks()[0].Pages()
 	defer pages.Close()
@@ -175,7 +183,7 @@ func eachTraceID(rg parquet.RowGroup, f func(id model.TraceID, ok bool) bool) er
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: column TraceID: %w", column.ErrCorrupt, err)
 		}
 		vr := page.Values()
 		for {
@@ -191,7 +199,7 @@ func eachTraceID(rg parquet.RowGroup, f func(id model.TraceID, ok bool) bool) er
 			}
 			if err != nil {
 				parquet.Release(page)
-				return err
+				return fmt.Errorf("%w: column TraceID: %w", column.ErrCorrupt, err)
 			}
 			if n == 0 {
 				break

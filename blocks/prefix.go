@@ -15,7 +15,8 @@ import (
 // form starts with prefix (hex digits, any case), at most limit of them
 // (sorted, distinct). It reads the TraceID column of each live block's row
 // groups whose ID statistics may hold such an ID; damaged blocks are left
-// out (Store.Damaged).
+// out (Store.Damaged), those whose pages are damaged from where the damage
+// is met.
 func (s *Store) TraceIDsWithPrefix(ctx context.Context, prefix string, limit int) ([]model.TraceID, error) {
 	prefix = strings.ToLower(prefix)
 	if len(prefix) == 0 || len(prefix) > 32 {
@@ -41,6 +42,7 @@ func (s *Store) TraceIDsWithPrefix(ctx context.Context, prefix string, limit int
 		if p == nil {
 			continue
 		}
+		before := len(seen)
 		for g, rg := range p.file.RowGroups() {
 			if min := p.groupMinID(g); len(min) == 16 && bytes.Compare(min, hi[:]) > 0 {
 				break // row groups are in trace ID order
@@ -52,7 +54,14 @@ func (s *Store) TraceIDsWithPrefix(ctx context.Context, prefix string, limit int
 				return len(seen) <= limit
 			})
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", s.block(m).key(dataObject), err)
+				err = p.groupErr(g, err)
+			}
+			if d, ok := pageDamage(ctx, err); ok {
+				s.leaveOut(d, len(seen) > before)
+				break
+			}
+			if err != nil {
+				return nil, err
 			}
 			if len(seen) > limit {
 				break

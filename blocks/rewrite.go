@@ -51,7 +51,8 @@ type RewriteResult struct {
 	// Skipped counts blocks already carrying the Mark.
 	Skipped int `json:"skipped"`
 	// Damaged counts blocks left as they are because their data.parquet
-	// does not open (named by Store.Damaged).
+	// does not open or one of its pages does not decode (named by
+	// Store.Damaged).
 	Damaged   int            `json:"damaged"`
 	Rewritten []BlockRewrite `json:"rewritten"`
 	// Recovered lists leftovers of blocks an interrupted run had started
@@ -166,6 +167,13 @@ func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions
 			return res, err
 		}
 		br, err := s.rewriteBlock(ctx, b, fn, opts)
+		if d, ok := pageDamage(ctx, err); ok {
+			// Damage inside a page: the replacement was aborted, the
+			// block stays as it is and is named.
+			s.leaveOut(d, false)
+			res.Damaged++
+			continue
+		}
 		if err != nil {
 			return res, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
+	"slices"
 	"sort"
 	"sync"
 
@@ -37,7 +38,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, s.Concurrency()),
-		split: split, copies: map[model.TraceID][]blockCopy{}}
+		split: split, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
@@ -143,7 +144,8 @@ type idStream struct {
 
 func (st *idStream) cur() model.TraceID { return st.ids[st.pos] }
 
-// next advances to the next ID (loading row groups as needed) or sets done.
+// next advances to the next ID (loading row groups as needed) or sets done;
+// damage in the block's TraceID pages leaves the block out and ends it.
 func (st *idStream) next() error {
 	st.pos++
 	for st.pos >= len(st.ids) {
@@ -167,6 +169,13 @@ func (st *idStream) next() error {
 			continue
 		}
 		ids, err := st.file.groupIDs(st.group)
+		if d, ok := pageDamage(st.ctx, err); ok {
+			// Left out whole: the scan that follows skips it
+			// (Store.leftOut), and nothing of it was passed on.
+			st.block.store.leaveOut(d, false)
+			st.done, st.ids, st.file = true, nil, nil
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -202,6 +211,9 @@ type unorderedIterator struct {
 	prog   *scanProgress
 	mu     sync.Mutex
 	copies map[model.TraceID][]blockCopy // parts of split traces
+	// bad holds the blocks (by position) left out for damage in their
+	// pages, sent those of which traces were sent (see pass).
+	bad, sent map[int]bool
 
 	batch  []*model.Trace
 	arenas []*arena // of batch's traces, with a pool
@@ -283,6 +295,11 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 				out.arenas = append(out.arenas, ar)
 			}
 			if len(out.traces) == parallelBatch {
+				if !it.pass(pos, out) {
+					bi.Close() // its block was left out as damaged
+					out = traceBatch{}
+					break
+				}
 				if !send(out) {
 					bi.Close()
 					return
@@ -290,14 +307,50 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 				out = traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
 			}
 		}
+		if d, ok := pageDamage(it.ctx, bi.Err()); ok {
+			it.leaveOut(s, pos, d, out)
+			continue
+		}
 		if err := bi.Err(); err != nil {
 			send(traceBatch{err: err})
 			return
 		}
-		if len(out.traces) > 0 && !send(out) {
+		if len(out.traces) > 0 && it.pass(pos, out) && !send(out) {
 			return
 		}
 	}
+}
+
+// pass reports whether a batch of block pos may be sent, and notes that
+// the block had traces sent; a batch of a block left out as damaged is
+// dropped (its arenas released) instead.
+func (it *unorderedIterator) pass(pos int, b traceBatch) bool {
+	it.mu.Lock()
+	ok := !it.bad[pos]
+	it.sent[pos] = it.sent[pos] || ok
+	it.mu.Unlock()
+	if !ok {
+		for _, ar := range b.arenas {
+			ar.release()
+		}
+	}
+	return ok
+}
+
+// leaveOut leaves block pos out for damage d met in its pages: the batch
+// not yet sent is dropped, so are its parts of split traces, and the
+// block's later tasks are skipped (Store.leftOut). It is recorded as
+// partly read when a batch of it was sent.
+func (it *unorderedIterator) leaveOut(s *Store, pos int, d *DamagedError, unsent traceBatch) {
+	for _, ar := range unsent.arenas {
+		ar.release()
+	}
+	it.mu.Lock()
+	it.bad[pos] = true
+	partial := it.sent[pos]
+	it.mu.Unlock()
+	s.leaveOut(d, partial)
+	it.prog.block(pos)
 }
 
 // Next returns the next trace: the workers' traces as they come, then the
@@ -337,11 +390,15 @@ func (it *unorderedIterator) Next() bool {
 	return true
 }
 
-// mergeCopies merges the copies of every split trace, in ID order.
+// mergeCopies merges the copies of every split trace, in ID order,
+// leaving out those of blocks left out as damaged.
 func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	out := make([]*model.Trace, 0, len(it.copies))
 	for _, cs := range it.copies {
-		out = append(out, mergeCopies(cs))
+		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
+		if len(cs) > 0 {
+			out = append(out, mergeCopies(cs))
+		}
 	}
 	it.copies = nil
 	sort.Slice(out, func(i, j int) bool { return model.CompareTraceIDs(out[i].TraceID, out[j].TraceID) < 0 })

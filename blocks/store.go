@@ -89,8 +89,10 @@ func (s *Store) Tenants(ctx context.Context) ([]string, error) {
 	}
 }
 
-// Damaged returns the damaged objects listings have left out so far (a
-// meta.json that does not decode), one error naming each, sorted.
+// Damaged returns the damaged objects reads have left out so far (a
+// meta.json that does not decode, a data.parquet whose footer or a page
+// does not), one error naming each, sorted by key; a *DamagedError says
+// whether rows of its block were passed on before (Partial).
 func (s *Store) Damaged() []error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

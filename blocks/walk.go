@@ -11,7 +11,9 @@ import (
 // copies of a trace held by several blocks (a scan for data that must not
 // be there has to see every copy). Row groups are decoded Concurrency() at
 // a time, in no particular order; fn is called from one goroutine at a
-// time. The first error from fn or from reading stops the walk.
+// time. The first error from fn or from reading stops the walk; a damaged
+// block is left out instead (Store.Damaged), from where the damage is met
+// when it is inside its pages.
 func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) error {
 	metas, err := s.Blocks(ctx)
 	if err != nil {
@@ -19,6 +21,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 	}
 	var mu sync.Mutex // fn is called one trace at a time
 	_, err = s.runGroupTasks(ctx, metas, func() groupWorker {
+		var calls int64 // this worker's calls of fn
 		return groupWorker{task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 			it := t.iterator(ctx, b, file)
 			defer it.Close()
@@ -27,6 +30,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 				err := ctx.Err() // another worker failed
 				if err == nil {
 					err = fn(b.meta, it.At())
+					calls++
 				}
 				mu.Unlock()
 				if err != nil {
@@ -34,7 +38,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 				}
 			}
 			return nil, it.Err()
-		}}
+		}, passed: func() int64 { return calls }}
 	})
 	return err
 }

@@ -44,6 +44,15 @@
 // once none of its inputs is live (they were merged again) and it has been
 // untouched for CompactedRetention.
 //
+// # Damaged blocks
+//
+// A block whose data.parquet footer does not open is left out of the plan
+// (the other blocks are planned without it). Damage inside a page is only
+// met while merging: that merge aborts its output and retires nothing, its
+// group is planned again without the damaged block and merged, and the
+// other merges go on. The damaged block stays live and untouched;
+// blocks.Store.Damaged names it.
+//
 // # Overlapping runs
 //
 // There is no lease. Output block IDs are random, so two runs never write

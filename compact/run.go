@@ -94,11 +94,12 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 	if opts.DryRun {
 		return res, nil
 	}
-	outs, err := mergeAll(ctx, st, res.Groups, opts)
+	groups, outs, err := mergeReplanning(ctx, st, res.Groups, marks, opts)
 	res.Outputs = append(res.Outputs, outs...)
 	if err != nil {
 		return res, err
 	}
+	res.Groups = append([]Group{}, groups...) // [] in JSON, never null
 	if err := sweep(ctx, st, opts, &res.Finished, &res.Deleted); err != nil {
 		return res, err
 	}
@@ -178,10 +179,65 @@ func retire(ctx context.Context, st *blocks.Store, id uuid.UUID) error {
 	return nil
 }
 
-// mergeAll merges the groups, opts.Concurrency at a time. It returns the
-// outputs done, in group order, and the first error (which cancels the
-// merges still running: their outputs are never made live).
-func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Options) ([]Output, error) {
+// mergeReplanning merges the groups (mergeAll). A merge that meets a
+// damaged input (a page of its data.parquet that does not decode) wrote
+// nothing live and retired nothing: its group is planned again without
+// that block (st.Damaged names it) and merged, while the other groups go
+// on. It returns the groups merged, the damaged ones replaced by their new
+// plans, with their outputs in the same order, and the first other error.
+func mergeReplanning(ctx context.Context, st *blocks.Store, groups []Group, marks map[uuid.UUID]string, opts Options) ([]Group, []Output, error) {
+	var doneGroups []Group
+	var done []Output
+	for len(groups) > 0 {
+		outs, errs := mergeAll(ctx, st, groups, opts)
+		var again []Group
+		var first error
+		for i, g := range groups {
+			var d *blocks.DamagedError
+			switch {
+			case errs[i] == nil:
+				if outs[i].Meta.BlockID != uuid.Nil {
+					doneGroups, done = append(doneGroups, g), append(done, outs[i])
+				}
+			case errors.As(errs[i], &d) && ctx.Err() == nil:
+				bad, ok := d.BlockID()
+				if !ok || !slices.ContainsFunc(g.metas, func(m blocks.Meta) bool { return m.BlockID == bad }) {
+					first = cmpFirst(first, errs[i])
+					continue
+				}
+				rest := slices.DeleteFunc(slices.Clone(g.metas), func(m blocks.Meta) bool { return m.BlockID == bad })
+				sub, err := readablePlan(ctx, st, rest, marks, opts)
+				if err != nil {
+					first = cmpFirst(first, err)
+					continue
+				}
+				again = append(again, sub...)
+			default:
+				first = cmpFirst(first, errs[i])
+			}
+		}
+		if first != nil {
+			return doneGroups, done, first
+		}
+		groups = again
+	}
+	return doneGroups, done, nil
+}
+
+// cmpFirst returns the error to report of first and err: the earlier,
+// unless it is a cancellation (which another error caused).
+func cmpFirst(first, err error) error {
+	if first == nil || errors.Is(first, context.Canceled) {
+		return err
+	}
+	return first
+}
+
+// mergeAll merges the groups, opts.Concurrency at a time. It returns each
+// group's output and error, in group order. An error cancels the merges
+// still running (their outputs are never made live), unless it is a
+// damaged input, which concerns that group alone.
+func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Options) ([]Output, []error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	outs := make([]Output, len(groups))
@@ -202,23 +258,13 @@ func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Option
 			defer wg.Done()
 			defer func() { <-sem }()
 			outs[i], errs[i] = merge(ctx, st, g, opts)
-			if errs[i] != nil {
+			if errs[i] != nil && !errors.As(errs[i], new(*blocks.DamagedError)) {
 				cancel()
 			}
 		}()
 	}
 	wg.Wait()
-	var done []Output
-	var first error
-	for i := range groups {
-		switch {
-		case errs[i] == nil && outs[i].Meta.BlockID != uuid.Nil:
-			done = append(done, outs[i])
-		case errs[i] != nil && (first == nil || errors.Is(first, context.Canceled)):
-			first = errs[i]
-		}
-	}
-	return done, first
+	return outs, errs
 }
 
 // merge writes one group's output completely, then retires its inputs.

@@ -1,6 +1,7 @@
 package compact
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/blocks/column/columntest"
 	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/model"
 )
@@ -297,65 +299,124 @@ func TestInProgressOutputKept(t *testing.T) {
 	}
 }
 
-// TestDamagedBlockLeftOut damages one input of a planned group: the run
-// merges the others, leaves the damaged block live and unread, names it,
+// TestDamagedBlockLeftOut damages one input of a planned group, in its
+// footer (found when planning) or inside a page (found by the merge): the
+// run merges the others, leaves the damaged block live, unchanged and
+// unread, names it, finishes the other groups, leaves no partial output
 // and loses no span of the good blocks.
 func TestDamagedBlockLeftOut(t *testing.T) {
-	ctx := context.Background()
-	b, err := blocks.OpenBucket(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	st := blocks.NewStore(b, "tenant-a")
-	writeBlocks(t, st, 4)
-	metas, err := st.Blocks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := metas[2]
-	key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
-	if err := b.WriteAll(ctx, key, []byte("not parquet"), nil); err != nil {
-		t.Fatal(err)
-	}
-	// The spans of the good blocks, as readers see them before the run.
-	want := map[spanKey]bool{}
-	for k := range readSpans(t, st) {
-		want[k] = true
-	}
+	for _, tc := range []struct {
+		name      string
+		damage    func(t *testing.T, data []byte) []byte
+		maxInputs int
+		// the good inputs merged, and the blocks left live besides the
+		// output (the damaged one included)
+		merged, live int
+	}{
+		{"footer", notParquet, 4, 3, 1},
+		{"page", flipPage, 4, 3, 1},
+		{"footer, two groups", notParquet, 2, 2, 2},
+		{"page, two groups", flipPage, 2, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			b, err := blocks.OpenBucket(ctx, "mem://")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			st := blocks.NewStore(b, "tenant-a")
+			writeBlocks(t, st, 4)
+			metas, err := st.Blocks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := metas[2]
+			badN := int(bad.MinID[1]) // test block badN (blockTraces)
+			key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
+			data, err := b.ReadAll(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			damaged := tc.damage(t, data)
+			if err := b.WriteAll(ctx, key, damaged, nil); err != nil {
+				t.Fatal(err)
+			}
+			// The spans of the good blocks; the damaged block's own may be
+			// read up to its damage.
+			want, partial := map[spanKey]bool{}, map[spanKey]bool{}
+			for b := range 4 {
+				for _, tr := range blockTraces(b, 20) {
+					tr.Spans(func(r model.SpanRef) bool {
+						k := spanKey{tr.TraceID, r.Span.SpanID, r.Span.Kind}
+						if b == badN && !want[k] {
+							partial[k] = true
+						} else {
+							want[k] = true
+							delete(partial, k)
+						}
+						return true
+					})
+				}
+			}
 
-	res, err := Run(ctx, st, Options{CompactedRetention: -1})
-	if err != nil {
-		t.Fatal(err)
+			res, err := Run(ctx, st, Options{CompactedRetention: -1, OrphanGrace: time.Hour, MaxInputs: tc.maxInputs, Concurrency: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != tc.merged {
+				t.Fatalf("%d outputs, want one merge of %d good blocks", len(res.Outputs), tc.merged)
+			}
+			if len(res.Groups) != 1 || res.Groups[0].Inputs[0].BlockID != res.Outputs[0].Group.Inputs[0].BlockID {
+				t.Fatalf("groups %+v: want the one merged", res.Groups)
+			}
+			for _, in := range res.Outputs[0].Group.Inputs {
+				if in.BlockID == bad.BlockID {
+					t.Fatal("the damaged block was merged")
+				}
+			}
+			live, err := st.Blocks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept := false
+			for _, m := range live {
+				kept = kept || m.BlockID == bad.BlockID
+			}
+			if len(live) != 1+tc.live || !kept {
+				t.Fatalf("%d live blocks (damaged one kept: %v), want the output and %d others", len(live), kept, tc.live)
+			}
+			if data, err := b.ReadAll(ctx, key); err != nil || !bytes.Equal(data, damaged) {
+				t.Fatalf("the damaged object changed: %v", err)
+			}
+			if orphans, err := st.Orphans(ctx); err != nil || len(orphans) > 0 {
+				t.Fatalf("an aborted output was left: %v %v", orphans, err)
+			}
+			got := readSpans(t, blocks.NewStore(b, "tenant-a"))
+			for k, n := range got {
+				if partial[k] && n == 1 {
+					delete(got, k)
+				}
+			}
+			if err := exactlyOnce(want, got); err != nil {
+				t.Fatal(err)
+			}
+			if d := st.Damaged(); len(d) != 1 || !strings.Contains(d[0].Error(), bad.BlockID.String()) {
+				t.Fatalf("damaged: %v", d)
+			}
+		})
 	}
-	if len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 3 {
-		t.Fatalf("%d outputs, want one merge of the 3 good blocks", len(res.Outputs))
-	}
-	for _, in := range res.Outputs[0].Group.Inputs {
-		if in.BlockID == bad.BlockID {
-			t.Fatal("the damaged block was merged")
-		}
-	}
-	live, err := st.Blocks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept := false
-	for _, m := range live {
-		kept = kept || m.BlockID == bad.BlockID
-	}
-	if len(live) != 2 || !kept {
-		t.Fatalf("%d live blocks (damaged one kept: %v), want the output and the damaged block", len(live), kept)
-	}
-	if data, err := b.ReadAll(ctx, key); err != nil || string(data) != "not parquet" {
-		t.Fatalf("the damaged object changed: %q %v", data, err)
-	}
-	if err := exactlyOnce(want, readSpans(t, st)); err != nil {
-		t.Fatal(err)
-	}
-	if d := st.Damaged(); len(d) == 0 || !strings.Contains(d[0].Error(), bad.BlockID.String()) {
-		t.Fatalf("damaged: %v", d)
-	}
+}
+
+// notParquet replaces a data.parquet.
+func notParquet(*testing.T, []byte) []byte { return []byte("not parquet") }
+
+// flipPage damages the payload of a page in the middle of a data.parquet
+// (its footer intact: only reading the page finds it).
+func flipPage(t *testing.T, data []byte) []byte {
+	regions := columntest.PagePayloads(t, data)
+	r := regions[len(regions)/2]
+	return columntest.Damage(data, [][2]int{r}, 0, 0x5a, r[1]-r[0])
 }
 
 // TestLeftoversDeletedAfterGrace leaves in the bucket what killed writers

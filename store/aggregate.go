@@ -122,6 +122,9 @@ func (gs *GroupSet) AddExemplar(g *SpanGroup, slot int, e ExemplarSpan) {
 // AddInspected adds to the inspected counts.
 func (gs *GroupSet) AddInspected(traces, spans int) { gs.traces += traces; gs.spans += spans }
 
+// Inspected returns the traces and spans counted inspected so far.
+func (gs *GroupSet) Inspected() (traces, spans int) { return gs.traces, gs.spans }
+
 // Merge adds the groups of o (built for the same spec).
 func (gs *GroupSet) Merge(o *GroupSet) {
 	for _, og := range o.byKey {

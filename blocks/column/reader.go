@@ -224,7 +224,7 @@ func (r *Reader) Dictionary() (d *Dict, err error) {
 	}()
 	pd, err := fp.ReadDictionary()
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading dictionary: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: reading dictionary: %w", ErrCorrupt, err)
 	}
 	if pd == nil {
 		return nil, nil
@@ -364,7 +364,9 @@ func (r *Reader) load() bool {
 
 func (r *Reader) fail(err error) {
 	if !errors.Is(err, ErrCorrupt) {
-		err = fmt.Errorf("%w: %v", ErrCorrupt, err)
+		// Both wrapped: a failed read of the underlying file (and a
+		// cancellation) stays recognizable under ErrCorrupt.
+		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	r.err = fmt.Errorf("column %s: %w", pathString(r.leaf.Path), err)
 	r.n, r.pos = 0, 0
