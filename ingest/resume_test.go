@@ -58,6 +58,20 @@ func onceEach(t *testing.T, st *blocks.Store, want map[spanKey]int) {
 
 var resumeInputs = []string{"opentelemetry-proto", "jaeger"}
 
+// resumeOptions make the resume tests' ingest write several blocks.
+var resumeOptions = Options{SkipBad: true, MaxBlockTraces: 3}
+
+// firstRun ingests the resume inputs into a fresh store.
+func firstRun(t *testing.T) (*blocks.Store, Options, *Result) {
+	t.Helper()
+	st := memStore(t)
+	first, err := Run(context.Background(), st, resumePaths(t), resumeOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, resumeOptions, first
+}
+
 func resumePaths(t *testing.T) []string {
 	var ps []string
 	for _, p := range resumeInputs {
@@ -70,12 +84,7 @@ func resumePaths(t *testing.T) []string {
 // and options finds every block the first run stored and writes none.
 func TestRunAgainStoresNothingTwice(t *testing.T) {
 	ctx := context.Background()
-	st := memStore(t)
-	opts := Options{SkipBad: true, MaxBlockTraces: 3}
-	first, err := Run(ctx, st, resumePaths(t), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, opts, first := firstRun(t)
 	if len(first.Blocks) < 3 {
 		t.Fatalf("only %d blocks: the test wants several", len(first.Blocks))
 	}
@@ -109,12 +118,7 @@ func TestRunAgainStoresNothingTwice(t *testing.T) {
 // but unpublished) is finished by a rerun with each span stored once.
 func TestResumeAfterPartialPublish(t *testing.T) {
 	ctx := context.Background()
-	st := memStore(t)
-	opts := Options{SkipBad: true, MaxBlockTraces: 3}
-	first, err := Run(ctx, st, resumePaths(t), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, opts, first := firstRun(t)
 	want := storedCopies(t, st)
 	unpublished := first.Blocks[len(first.Blocks)/2:]
 	for _, m := range unpublished {
@@ -152,12 +156,7 @@ func TestResumeAfterPartialPublish(t *testing.T) {
 // compaction retired (its traces are in the output) is not written again.
 func TestResumeFindsRetiredBlocks(t *testing.T) {
 	ctx := context.Background()
-	st := memStore(t)
-	opts := Options{SkipBad: true, MaxBlockTraces: 3}
-	first, err := Run(ctx, st, resumePaths(t), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, opts, first := firstRun(t)
 	if err := st.MarkCompacted(ctx, first.Blocks[0].BlockID); err != nil {
 		t.Fatal(err)
 	}
