@@ -3,7 +3,6 @@ package blocks
 import (
 	"encoding/hex"
 	"fmt"
-	"sync"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -39,21 +38,6 @@ type encoder struct {
 func newEncoder(c *codec) *encoder {
 	l := docLayout
 	return &encoder{lay: l, codec: c, cols: make([][]parquet.Value, l.numLeaves)}
-}
-
-// encoderPool holds written, reset batches for any writer: a compaction
-// writes hundreds of small blocks, whose batches then start with column
-// slices grown by the blocks before instead of growing them again.
-var encoderPool sync.Pool
-
-// getEncoder returns a reset batch for codec c, from encoderPool if it
-// holds one.
-func getEncoder(c *codec) *encoder {
-	if e, ok := encoderPool.Get().(*encoder); ok {
-		e.codec = c
-		return e
-	}
-	return newEncoder(c)
 }
 
 // rows is the number of traces encoded since the last reset.

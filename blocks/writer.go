@@ -91,10 +91,11 @@ type BlockWriter struct {
 	// Add encodes traces into column values (encoder) and a writer
 	// goroutine hands them to pw's column writers, so encoding and
 	// parquet's page writing overlap. pending collects traces until a
-	// batch is full; written batches go back to encoderPool.
+	// batch is full; written batches come back through free.
 	rebatch    rebatcher
 	pending    *encoder
 	batches    chan *encoder
+	free       chan *encoder
 	stopRows   sync.Once
 	writerDone chan struct{}
 	writeMu    sync.Mutex
@@ -172,6 +173,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema, parquet.PageBufferSize(pageBufferSize),
 		parquet.KeyValueMetadata(traceTimesKey, traceTimesSpanRange))
 	w.batches = make(chan *encoder, writeQueue)
+	w.free = make(chan *encoder, writeQueue+2)
 	w.writerDone = make(chan struct{})
 	go w.writeRows()
 	return w, nil
@@ -199,7 +201,10 @@ func (w *BlockWriter) writeRows() {
 		large := b.nvals > 4*batchValues
 		b.reset()
 		if !large {
-			encoderPool.Put(b)
+			select {
+			case w.free <- b:
+			default:
+			}
 		}
 	}
 }
@@ -228,11 +233,15 @@ func (w *BlockWriter) sendRows() error {
 	return nil
 }
 
-// batch returns the batch to encode into: the pending one or one from
-// encoderPool.
+// batch returns the batch to encode into: the pending one, a written one
+// or a new one.
 func (w *BlockWriter) batch() *encoder {
 	if w.pending == nil {
-		w.pending = getEncoder(w.codec)
+		select {
+		case w.pending = <-w.free:
+		default:
+			w.pending = newEncoder(w.codec)
+		}
 	}
 	return w.pending
 }
