@@ -55,3 +55,29 @@ func TestCountTraceLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestNthLatest: the start a limited search may raise its threshold to
+// counts only selected rows that are not parts of split traces.
+func TestNthLatest(t *testing.T) {
+	sel := []bool{true, true, false, true, true, true}
+	split := []bool{false, false, false, true, false, false}
+	starts := []uint64{50, 10, 99, 90, 30, 50}
+	for _, tc := range []struct {
+		n     int
+		split []bool
+		want  uint64
+		ok    bool
+	}{
+		{1, nil, 90, true},
+		{2, split, 50, true}, // 90 is a split part; 50 twice
+		{3, split, 50, true},
+		{4, split, 10, true},
+		{5, split, 0, false}, // four rows count
+		{5, nil, 10, true},
+	} {
+		got, ok := nthLatest(sel, tc.split, starts, tc.n)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("n=%d split=%v: %d %v, want %d %v", tc.n, tc.split != nil, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 
 	"github.com/tracectl/tracectl/model"
@@ -35,6 +37,9 @@ type groupRead struct {
 	// rowTime applies req's time range to each row's stored trace times;
 	// a reader merging overlapping blocks checks merged traces instead.
 	rowTime bool
+	// covered says the block lies inside req's time range: every row
+	// overlaps it.
+	covered bool
 	// split holds the IDs of traces with parts in other blocks: their rows
 	// are built whatever the filter and time range say, since only the
 	// merged trace decides.
@@ -87,6 +92,13 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 			always = make([]bool, p.file.RowGroups()[g].NumRows())
 			err = p.markSplit(g, always, rd.split)
 		}
+		if err == nil && newestStarts != nil && rd.covered && rd.req.NewestCount > 0 && rd.req.Filter.Exact {
+			// These rows are results for certain: none starting before
+			// the NewestCount-th latest of them can be kept.
+			if v, ok := nthLatest(sel, always, starts, rd.req.NewestCount); ok {
+				rd.req.Newest.Raise(v)
+			}
+		}
 		if err != nil {
 			p.r.release()
 			return nil, err
@@ -110,6 +122,23 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 		gt.newest, gt.starts = rd.req.Newest, newestStarts
 	}
 	return gt, nil
+}
+
+// nthLatest returns the n-th latest start of the selected rows that are
+// not parts of split traces (whose whole trace may start earlier), when
+// there are n of them.
+func nthLatest(sel, split []bool, starts []uint64, n int) (uint64, bool) {
+	var ss []uint64
+	for i, ok := range sel {
+		if ok && (split == nil || !split[i]) {
+			ss = append(ss, starts[i])
+		}
+	}
+	if len(ss) < n {
+		return 0, false
+	}
+	slices.SortFunc(ss, func(a, b uint64) int { return cmp.Compare(b, a) })
+	return ss[n-1], true
 }
 
 func sortRanges(rs []byteRange) []byteRange {

@@ -320,7 +320,9 @@ func (it *blockIterator) openFile(ctx context.Context) (*pfile, error) {
 
 // openGroup starts reading row group g of f (see openTraces).
 func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
-	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, split: it.split, pool: it.pool})
+	covered := it.req != nil && it.req.Covers(it.block.meta.timeRange())
+	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, covered: covered,
+		split: it.split, pool: it.pool})
 }
 
 // streamAbove is the row-group size above which a streaming iterator

@@ -52,6 +52,12 @@ type Request struct {
 	// leave out traces that start before the threshold (Trace.TimeRange's
 	// start), which the reader raises as it finds results.
 	Newest *Threshold
+	// NewestCount, with Newest, is how many traces the reader keeps. A
+	// source may then raise Newest itself to the start of the
+	// NewestCount-th latest of traces it will return that are certain to
+	// be kept (they pass an exact Filter, lie inside the time range and
+	// are whole in what it reads): no trace starting earlier can be kept.
+	NewestCount int
 }
 
 // Threshold is a start time (Unix ns) that only rises, shared by a reader
@@ -111,6 +117,12 @@ func (r Request) Overlaps(start, end uint64) bool {
 		return false
 	}
 	return true
+}
+
+// Covers reports whether [start, end] lies inside the requested range,
+// so that every trace within it overlaps the range.
+func (r Request) Covers(start, end uint64) bool {
+	return (r.Start.IsZero() || start >= unixNano(r.Start)) && (r.End.IsZero() || end <= unixNano(r.End))
 }
 
 // unixNano is t in Unix nanoseconds as stored spans hold them: a time

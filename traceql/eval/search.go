@@ -195,7 +195,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	// Results copy what they keep of a trace: the source may reuse it.
 	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Reuse: true, Filter: FilterOf(root)}
 	if !opts.CountOnly {
-		req.Newest = &store.Threshold{}
+		req.Newest, req.NewestCount = &store.Threshold{}, opts.Limit
 	}
 	if c, ok := src.(store.Counter); ok && opts.CountOnly && req.Filter != nil && req.Filter.Exact {
 		// The filter is the query: the source counts without building traces.
