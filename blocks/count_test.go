@@ -70,7 +70,7 @@ func TestNthLatest(t *testing.T) {
 	}{
 		{1, nil, 90, true},
 		{2, split, 50, true}, // 90 is a split part; 50 twice
-		{3, split, 50, true},
+		{3, split, 30, true},
 		{4, split, 10, true},
 		{5, split, 0, false}, // four rows count
 		{5, nil, 10, true},
