@@ -262,21 +262,29 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 			}
 			ref.tr = nil
 		}
-		heap.Push(h, ref)
-		if h.Len() > opts.Limit {
-			heap.Pop(h)
+		switch {
+		case h.Len() < opts.Limit-1:
+			*h = append(*h, ref) // a heap only once full: most searches never fill it
+			continue
+		case h.Len() == opts.Limit-1:
+			*h = append(*h, ref)
+			heap.Init(h)
+		default:
+			(*h)[0] = ref // better than the worst kept (checked above)
+			heap.Fix(h, 0)
 		}
-		if h.Len() == opts.Limit {
-			req.Newest.Raise((*h)[0].start) // traces starting earlier cannot enter
-		}
+		req.Newest.Raise((*h)[0].start) // traces starting earlier cannot enter
 	}
 	if err := it.Err(); err != nil {
 		return fail(err)
 	}
-	refs := make([]resultRef, h.Len())
-	for i := len(refs) - 1; i >= 0; i-- {
-		refs[i] = heap.Pop(h).(resultRef)
-	}
+	refs := []resultRef(*h)
+	slices.SortFunc(refs, func(a, b resultRef) int {
+		if better(a.start, a.id, b.start, b.id) {
+			return -1
+		}
+		return 1
+	})
 	if file != nil {
 		res.spilled, res.file = refs, file
 		return res, nil
