@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -221,51 +220,22 @@ func passTraceLevel(c *store.TraceCond, dur uint64) bool {
 // of a file whose trace times are exact (traceTimesKey), reading the span
 // levels only to find rows without spans.
 func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*model.Trace, error) {
-	l := p.leaves
-	lv := p.smallestSpanLeaf(g)
-	if err := p.loadChunks(g, []int{lv.Index, l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}); err != nil {
+	if err := p.loadChunks(g, p.traceLevelColumns(g)); err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
-	nrows := int(p.file.RowGroups()[g].NumRows())
-	spans := make([]int, nrows)
-	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[lv.Index], lv.Leaf)
-	d3 := lv.DefAt[depthSpan-1]
-	w := segments(r, nrows, nil)
-	row := -1
-	for w.next() {
-		for i, def := range w.defs {
-			if w.reps[i] == 0 {
-				row++
-			}
-			if def >= d3 && row < nrows {
-				spans[row]++
-			}
-		}
-	}
-	err := w.finish(nrows)
-	r.Close()
+	tr, err := p.readTraceRows(g)
 	if err != nil {
-		return store.Count{}, nil, p.groupErr(g, err)
-	}
-	cols := make([][]uint64, 3)
-	for i, leaf := range []leaf{l.traceStart, l.traceEnd, l.traceDuration} {
-		cols[i] = make([]uint64, nrows)
-		r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[leaf.Index], leaf.Leaf)
-		err := fill(r, nrows, nil, 0, cols[i], getUint64)
-		r.Close()
-		if err != nil {
-			return store.Count{}, nil, p.groupErr(g, err)
-		}
+		return store.Count{}, nil, err
 	}
 	var n store.Count
-	for row := range nrows {
-		if spans[row] == 0 || !req.Overlaps(cols[0][row], cols[1][row]) {
+	for row, spans := range tr.spans {
+		if spans == 0 || !req.Overlaps(tr.start[row], tr.end[row]) {
 			continue
 		}
 		n.InspectedTraces++
-		n.InspectedSpans += spans[row]
-		if passTraceLevel(req.Filter.Cond, cols[2][row]) {
+		n.InspectedSpans += spans
+		if passTraceLevel(req.Filter.Cond, tr.dur[row]) {
 			n.Traces++
 		}
 	}

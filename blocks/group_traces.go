@@ -67,8 +67,14 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	if cond != nil && !hasSplit && !p.mayPass(g, c, cond) {
 		return nil, nil // no row can pass: nothing is read
 	}
+	// A trace-level condition (`{ }`, traceDuration) is decided from the
+	// trace columns when the file's trace times are exact.
+	byTrace := cond != nil && !hasSplit && p.exactTimes && traceLevel(cond)
 	var first []int
-	if cond != nil {
+	switch {
+	case byTrace:
+		first = p.traceLevelColumns(g)
+	case cond != nil:
 		first = filterColumns(p.leaves, c, cond)
 	}
 	if hasSplit {
@@ -82,7 +88,10 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	if cond != nil || hasSplit {
 		var starts []uint64
 		var err error
-		if cond != nil {
+		switch {
+		case byTrace:
+			sel, starts, err = p.traceLevelFilter(g, cond)
+		case cond != nil:
 			sel, starts, err = p.filterRows(g, c, cond)
 		}
 		if rd.req.Newest != nil && starts != nil {

@@ -140,3 +140,46 @@ func traceTime(ts []*model.Trace, num, den int) time.Time {
 	slices.Sort(starts)
 	return time.Unix(0, int64(starts[len(starts)*num/den]))
 }
+
+// TestLimitedSearchOnBlocks checks that a search keeping its newest N
+// traces on blocks — the source raising the threshold from each row
+// group's own certain results, trace-level conditions decided from the
+// trace columns — returns the in-memory evaluator's traces, in its order,
+// for several limits, with and without a time range.
+func TestLimitedSearchOnBlocks(t *testing.T) {
+	ctx := context.Background()
+	traces, st := splitCorpus(t)
+	mem := storetest.New(traces)
+	whole := writeBlocks(t, traces, 100)
+	ids := func(r *eval.SearchResult) []model.TraceID {
+		var out []model.TraceID
+		for _, tr := range r.Traces {
+			out = append(out, tr.TraceID)
+		}
+		return out
+	}
+	for _, q := range searchQueries(t) {
+		root, err := traceql.Parse(q)
+		if err != nil || root.IsMetrics() || root.Pipeline == nil {
+			continue
+		}
+		for _, opts := range []eval.SearchOptions{
+			{Limit: 1}, {Limit: 3}, {Limit: 20},
+			{Limit: 3, Start: traceTime(traces, 1, 3), End: traceTime(traces, 2, 3)},
+		} {
+			want, werr := eval.SearchExpr(ctx, mem, root, opts)
+			for name, src := range map[string]store.Source{"split blocks": st, "whole blocks": whole} {
+				got, gerr := eval.SearchExpr(ctx, src, root, opts)
+				if (werr != nil) != (gerr != nil) {
+					t.Fatalf("%s: in memory: %v, %s: %v", q, werr, name, gerr)
+				}
+				if werr != nil {
+					continue
+				}
+				if g, w := ids(got), ids(want); !slices.Equal(g, w) {
+					t.Fatalf("%s limit %d %v..%v: %s returned %v, in memory %v", q, opts.Limit, opts.Start, opts.End, name, g, w)
+				}
+			}
+		}
+	}
+}
