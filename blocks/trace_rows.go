@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"fmt"
+
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/store"
 )
@@ -28,20 +30,7 @@ func (p *pfile) readTraceRows(g int) (traceRows, error) {
 	tr := traceRows{spans: make([]int, nrows)}
 	lv := p.smallestSpanLeaf(g)
 	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[lv.Index], lv.Leaf)
-	d3 := lv.DefAt[depthSpan-1]
-	w := segments(r, nrows, nil)
-	row := -1
-	for w.next() {
-		for i, def := range w.defs {
-			if w.reps[i] == 0 {
-				row++
-			}
-			if def >= d3 && row < nrows {
-				tr.spans[row]++
-			}
-		}
-	}
-	err := w.finish(nrows)
+	err := countSpans(r, lv.DefAt[depthSpan-1], tr.spans)
 	r.Close()
 	if err != nil {
 		return traceRows{}, p.groupErr(g, err)
@@ -59,6 +48,35 @@ func (p *pfile) readTraceRows(g int) (traceRows, error) {
 		}
 	}
 	return tr, nil
+}
+
+// countSpans counts, per row of the whole chunk r reads, the entries of
+// a span-level column defined at spanDef or deeper (its spans), page by
+// page from the levels alone; the chunk must hold len(spans) rows.
+func countSpans(r *column.Reader, spanDef byte, spans []int) error {
+	row := -1
+	for more := r.More(); more; more = r.NextPage() {
+		reps, defs := r.PageLevels()
+		for i, rep := range reps {
+			if rep == 0 {
+				if row++; row == len(spans) {
+					return fmt.Errorf("%w: column %v has more than %d rows", column.ErrCorrupt, r.Leaf().Path, len(spans))
+				}
+			} else if row < 0 {
+				return fmt.Errorf("%w: column %v: a row starts with repetition level %d", column.ErrCorrupt, r.Leaf().Path, rep)
+			}
+			if defs[i] >= spanDef {
+				spans[row]++
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if row+1 != len(spans) {
+		return fmt.Errorf("%w: column %v has %d rows, the row group %d", column.ErrCorrupt, r.Leaf().Path, row+1, len(spans))
+	}
+	return nil
 }
 
 // traceLevelFilter is filterRows for a trace-level condition in a file
