@@ -376,25 +376,11 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 // compare orders against either as two int64s; nil for other literals
 // and operators.
 func durationTest(op traceql.Operator, lit value) func(model.Value, bool) bool {
-	if lit.k != kInt && lit.k != kDuration {
+	if lit.k != kInt && lit.k != kDuration || !op.IsComparison() {
 		return nil
 	}
 	n := lit.i
-	switch op {
-	case traceql.OpEq:
-		return func(v model.Value, _ bool) bool { return v.Int == n }
-	case traceql.OpNeq:
-		return func(v model.Value, _ bool) bool { return v.Int != n }
-	case traceql.OpLT:
-		return func(v model.Value, _ bool) bool { return v.Int < n }
-	case traceql.OpLTE:
-		return func(v model.Value, _ bool) bool { return v.Int <= n }
-	case traceql.OpGT:
-		return func(v model.Value, _ bool) bool { return v.Int > n }
-	case traceql.OpGTE:
-		return func(v model.Value, _ bool) bool { return v.Int >= n }
-	}
-	return nil
+	return func(v model.Value, _ bool) bool { return holds(op, cmpOrdered(v.Int, n)) }
 }
 
 // intComparison returns `v op lit` for an int or duration literal, which
@@ -402,26 +388,16 @@ func durationTest(op traceql.Operator, lit value) func(model.Value, bool) bool {
 // case, millions of times in a scan) as two int64s and leaves every other
 // value to compare; nil for other literals and operators.
 func intComparison(op traceql.Operator, lit value) func(value) bool {
-	if lit.k != kInt && lit.k != kDuration {
+	if lit.k != kInt && lit.k != kDuration || !op.IsComparison() {
 		return nil
 	}
 	k, n := lit.k, lit.i
-	slow := func(v value) bool { return compare(op, v, lit) }
-	switch op {
-	case traceql.OpEq:
-		return func(v value) bool { return v.k == k && v.i == n || v.k != k && slow(v) }
-	case traceql.OpNeq:
-		return func(v value) bool { return v.k == k && v.i != n || v.k != k && slow(v) }
-	case traceql.OpLT:
-		return func(v value) bool { return v.k == k && v.i < n || v.k != k && slow(v) }
-	case traceql.OpLTE:
-		return func(v value) bool { return v.k == k && v.i <= n || v.k != k && slow(v) }
-	case traceql.OpGT:
-		return func(v value) bool { return v.k == k && v.i > n || v.k != k && slow(v) }
-	case traceql.OpGTE:
-		return func(v value) bool { return v.k == k && v.i >= n || v.k != k && slow(v) }
+	return func(v value) bool {
+		if v.k == k {
+			return holds(op, cmpOrdered(v.i, n))
+		}
+		return compare(op, v, lit)
 	}
-	return nil
 }
 
 // presenceOnly: a test that only asks whether an attribute is there.

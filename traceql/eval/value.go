@@ -186,6 +186,12 @@ func compareScalar(op traceql.Operator, l, r value) bool {
 	default:
 		return false
 	}
+	return holds(op, c)
+}
+
+// holds reports whether comparison operator op holds between two values
+// that compare as c (negative, zero, positive); false for other operators.
+func holds(op traceql.Operator, c int) bool {
 	switch op {
 	case traceql.OpEq:
 		return c == 0
