@@ -90,12 +90,12 @@ func searchQueries(t *testing.T) []string {
 // split across blocks included — gives the in-memory evaluator's count,
 // with and without a time range.
 func TestCountOnBlocks(t *testing.T) {
-	ctx := context.Background()
 	traces, st := splitCorpus(t)
 	mem := storetest.New(traces)
 	// The same traces in blocks without splits: counts there take the
 	// trace-level column path where they can.
 	whole := writeBlocks(t, traces, 100)
+	blockSources := map[string]store.Source{"split blocks": st, "whole blocks": whole}
 	exact := 0
 	for _, q := range searchQueries(t) {
 		root, err := traceql.Parse(q)
@@ -109,23 +109,34 @@ func TestCountOnBlocks(t *testing.T) {
 			{CountOnly: true},
 			{CountOnly: true, Start: traceTime(traces, 1, 3), End: traceTime(traces, 2, 3)},
 		} {
-			want, werr := eval.SearchExpr(ctx, mem, root, opts)
-			for name, src := range map[string]store.Source{"split blocks": st, "whole blocks": whole} {
-				got, gerr := eval.SearchExpr(ctx, src, root, opts)
-				if (werr != nil) != (gerr != nil) {
-					t.Fatalf("%s: in memory: %v, %s: %v", q, werr, name, gerr)
-				}
-				if werr != nil {
-					continue
-				}
+			againstMemory(t, q, root, opts, mem, blockSources, func(name string, got, want *eval.SearchResult) {
 				if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces {
 					t.Fatalf("%s %v..%v: %s count %d, in memory %d", q, opts.Start, opts.End, name, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
 				}
-			}
+			})
 		}
 	}
 	if exact < 40 {
 		t.Fatalf("only %d queries with exact filters: the count path is not exercised", exact)
+	}
+}
+
+// againstMemory runs query q with opts in memory and on each of srcs and
+// hands check every source's answer with the in-memory one; both must
+// fail alike or not at all.
+func againstMemory(t *testing.T, q string, root *traceql.RootExpr, opts eval.SearchOptions, mem store.Source,
+	srcs map[string]store.Source, check func(name string, got, want *eval.SearchResult)) {
+	t.Helper()
+	ctx := context.Background()
+	want, werr := eval.SearchExpr(ctx, mem, root, opts)
+	for name, src := range srcs {
+		got, gerr := eval.SearchExpr(ctx, src, root, opts)
+		if (werr != nil) != (gerr != nil) {
+			t.Fatalf("%s: in memory: %v, %s: %v", q, werr, name, gerr)
+		}
+		if werr == nil {
+			check(name, got, want)
+		}
 	}
 }
 
@@ -147,10 +158,9 @@ func traceTime(ts []*model.Trace, num, den int) time.Time {
 // trace columns — returns the in-memory evaluator's traces, in its order,
 // for several limits, with and without a time range.
 func TestLimitedSearchOnBlocks(t *testing.T) {
-	ctx := context.Background()
 	traces, st := splitCorpus(t)
 	mem := storetest.New(traces)
-	whole := writeBlocks(t, traces, 100)
+	blockSources := map[string]store.Source{"split blocks": st, "whole blocks": writeBlocks(t, traces, 100)}
 	ids := func(r *eval.SearchResult) []model.TraceID {
 		var out []model.TraceID
 		for _, tr := range r.Traces {
@@ -170,19 +180,11 @@ func TestLimitedSearchOnBlocks(t *testing.T) {
 			{Limit: 1}, {Limit: 3}, {Limit: 20},
 			{Limit: 3, Start: traceTime(traces, 1, 3), End: traceTime(traces, 2, 3)},
 		} {
-			want, werr := eval.SearchExpr(ctx, mem, root, opts)
-			for name, src := range map[string]store.Source{"split blocks": st, "whole blocks": whole} {
-				got, gerr := eval.SearchExpr(ctx, src, root, opts)
-				if (werr != nil) != (gerr != nil) {
-					t.Fatalf("%s: in memory: %v, %s: %v", q, werr, name, gerr)
-				}
-				if werr != nil {
-					continue
-				}
+			againstMemory(t, q, root, opts, mem, blockSources, func(name string, got, want *eval.SearchResult) {
 				if g, w := ids(got), ids(want); !slices.Equal(g, w) {
 					t.Fatalf("%s limit %d %v..%v: %s returned %v, in memory %v", q, opts.Limit, opts.Start, opts.End, name, g, w)
 				}
-			}
+			})
 		}
 	}
 }
