@@ -26,7 +26,7 @@ func (s *Store) BlockFolders(ctx context.Context) (map[uuid.UUID]bool, error) {
 // compaction or redact has retired it. ok is false for a folder with
 // neither (an orphan, a block being written) and for a meta that does not
 // decode (readers leave that block out); err is a failed bucket read.
-func (s *Store) StoredMeta(ctx context.Context, id uuid.UUID) (m Meta, ok bool, err error) {
+func (s *Store) StoredMeta(ctx context.Context, id uuid.UUID) (Meta, bool, error) {
 	for _, name := range []string{metaObject, compactedMetaObject} {
 		m, err := s.readMeta(ctx, id, name)
 		switch {

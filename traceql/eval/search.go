@@ -264,7 +264,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		}
 		switch {
 		case h.Len() < opts.Limit-1:
-			*h = append(*h, ref) // a heap only once full: most searches never fill it
+			*h = append(*h, ref) // a plain slice until Limit are kept, then a heap
 			continue
 		case h.Len() == opts.Limit-1:
 			*h = append(*h, ref)
