@@ -178,12 +178,8 @@ func (e *encoder) resource(res *model.Resource, r int) {
 	service := -1
 	var static [numResourceStatic]int
 	var dedicated [maxDedicated]int
-	for i := range static {
-		static[i] = -1
-	}
-	for i := range dedicated {
-		dedicated[i] = -1
-	}
+	noPicks(static[:])
+	noPicks(dedicated[:])
 	// One pass: each column takes the first string attribute of its name
 	// (service.name the first non-empty one); a dedicated column never has
 	// a static column's name (DedicatedColumn.usable).
@@ -204,11 +200,7 @@ func (e *encoder) resource(res *model.Resource, r int) {
 			}
 			continue
 		}
-		if len(e.codec.resSlots) > 0 {
-			if slot, ok := e.codec.resSlots[a.Key]; ok && dedicated[slot] < 0 {
-				dedicated[slot], taken[i] = i, true
-			}
-		}
+		pickDedicated(e.codec.resSlots, a.Key, i, dedicated[:], taken)
 	}
 	e.attrs(&l.resAttrs, attrs, taken, r)
 	e.put(l.resDropped, parquet.Int32Value(int32(res.DroppedAttributesCount)), r, d)
@@ -217,12 +209,8 @@ func (e *encoder) resource(res *model.Resource, r int) {
 	} else {
 		e.put(l.resService, strValue(""), r, d)
 	}
-	for i, c := range l.resStatic {
-		e.optionalString(c, attrs, static[i], r, d)
-	}
-	for i, c := range l.resDedicated {
-		e.optionalString(c, attrs, dedicated[i], r, d)
-	}
+	e.optionalStrings(l.resStatic[:], static[:], attrs, r, d)
+	e.optionalStrings(l.resDedicated[:], dedicated[:], attrs, r, d)
 }
 
 // scopeSpans writes the scope-spans list of a resource at repetition
@@ -283,9 +271,7 @@ func (e *encoder) span(s *model.Span, r int) {
 	taken := e.takenFor(len(attrs))
 	method, url, status := -1, -1, -1
 	var dedicated [maxDedicated]int
-	for i := range dedicated {
-		dedicated[i] = -1
-	}
+	noPicks(dedicated[:])
 	// One pass, as in resource: http.method and http.url take the first
 	// string, http.status_code the first int attribute of their name.
 	for i := range attrs {
@@ -308,11 +294,7 @@ func (e *encoder) span(s *model.Span, r int) {
 				}
 				continue
 			}
-			if len(e.codec.spanSlots) > 0 {
-				if slot, ok := e.codec.spanSlots[a.Key]; ok && dedicated[slot] < 0 {
-					dedicated[slot], taken[i] = i, true
-				}
-			}
+			pickDedicated(e.codec.spanSlots, a.Key, i, dedicated[:], taken)
 		}
 	}
 	e.attrs(&l.spanAttrs, attrs, taken, r)
@@ -360,9 +342,7 @@ func (e *encoder) span(s *model.Span, r int) {
 	} else {
 		e.put(l.httpStatus, parquet.Value{}, r, d)
 	}
-	for i, c := range l.spanDedicated {
-		e.optionalString(c, attrs, dedicated[i], r, d)
-	}
+	e.optionalStrings(l.spanDedicated[:], dedicated[:], attrs, r, d)
 }
 
 // attrs writes an attribute list (skipping the taken ones) at repetition
@@ -496,6 +476,32 @@ func resourceStaticIndex(key string) int {
 		return 7
 	}
 	return -1
+}
+
+// noPicks marks every column of picks as taking no attribute (-1).
+func noPicks(picks []int) {
+	for i := range picks {
+		picks[i] = -1
+	}
+}
+
+// pickDedicated gives attribute i, named key, to its dedicated column in
+// slots (key: slot) when that column has none yet, and marks it taken.
+func pickDedicated(slots map[string]int, key string, i int, picks []int, taken []bool) {
+	if len(slots) == 0 {
+		return
+	}
+	if slot, ok := slots[key]; ok && picks[slot] < 0 {
+		picks[slot], taken[i] = i, true
+	}
+}
+
+// optionalStrings writes each column cols[k] with attribute picks[k] of
+// attrs, or null where that is -1 (optionalString).
+func (e *encoder) optionalStrings(cols, picks []int, attrs []model.Attribute, r, d int) {
+	for k, c := range cols {
+		e.optionalString(c, attrs, picks[k], r, d)
+	}
 }
 
 // takenFor returns n cleared flags (scratch, valid until the next call).
