@@ -135,13 +135,10 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 		}
 	case o.output.value == "jsonl":
 		bw := bufio.NewWriterSize(g.io.Out, 64<<10)
-		var line []byte
-		err := res.Each(func(t *eval.TraceResult) error {
-			var err error
-			if line, err = t.AppendTempoJSON(line[:0]); err != nil {
-				return err
-			}
-			_, err = bw.Write(line)
+		err := res.Render(func(_ int, t *eval.TraceResult, dst []byte) ([]byte, error) {
+			return t.AppendTempoJSON(dst)
+		}, func(b []byte) error {
+			_, err := bw.Write(b)
 			return err
 		})
 		if err != nil {
@@ -196,41 +193,60 @@ func blockMetrics(cmd *cobra.Command, g *globals, m *eval.TempoSearchMetrics, st
 
 func renderQueryTable(g *globals, res *eval.SearchResult, spans bool) error {
 	// Rows go out as they are read back: a terminal's aligned table keeps
-	// them, tab-separated lines (a pipe) do not.
+	// them, tab-separated lines (a pipe) do not, and are made on several
+	// goroutines.
 	table := ui.NewRows(g.io.Out, g.io.OutTTY, []string{"trace id", "root service", "root name", "start", "duration", "matched"})
-	err := res.Each(func(t *eval.TraceResult) error {
-		matched := 0
-		for _, ss := range t.SpanSets {
-			matched += ss.Matched
-		}
-		err := table.Add([]string{
-			t.TraceID.String(), t.RootServiceName, t.RootTraceName,
-			time.Unix(0, int64(t.StartUnixNano)).UTC().Format(time.RFC3339Nano),
-			traceview.FmtDuration(uint64(t.Duration)), strconv.Itoa(matched),
-		})
-		if err != nil || !spans {
-			return err
-		}
-		for _, ss := range t.SpanSets {
-			for _, sp := range ss.Spans {
-				var attrs []string
-				for _, a := range sp.Attributes {
-					attrs = append(attrs, a.Key+"="+a.Value.AsString())
-				}
-				err := table.Add([]string{
-					"  " + sp.SpanID.String(), "", sp.Name,
-					time.Unix(0, int64(sp.StartUnixNano)).UTC().Format(time.RFC3339Nano),
-					traceview.FmtDuration(uint64(sp.Duration)), strings.Join(attrs, " "),
-				})
-				if err != nil {
+	var err error
+	if table.Aligned() {
+		err = res.Each(func(t *eval.TraceResult) error {
+			for _, row := range queryTableRows(t, spans) {
+				if err := table.Add(row); err != nil {
 					return err
 				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	} else {
+		err = res.Render(func(_ int, t *eval.TraceResult, dst []byte) ([]byte, error) {
+			for _, row := range queryTableRows(t, spans) {
+				dst = ui.AppendLine(dst, row)
+			}
+			return dst, nil
+		}, table.WriteLines)
+	}
 	if err != nil {
 		return err
 	}
 	return table.Flush()
+}
+
+// queryTableRows are the table rows of one trace: the trace, then with
+// spans its spansets' spans.
+func queryTableRows(t *eval.TraceResult, spans bool) [][]string {
+	matched := 0
+	for _, ss := range t.SpanSets {
+		matched += ss.Matched
+	}
+	rows := [][]string{{
+		t.TraceID.String(), t.RootServiceName, t.RootTraceName,
+		time.Unix(0, int64(t.StartUnixNano)).UTC().Format(time.RFC3339Nano),
+		traceview.FmtDuration(uint64(t.Duration)), strconv.Itoa(matched),
+	}}
+	if !spans {
+		return rows
+	}
+	for _, ss := range t.SpanSets {
+		for _, sp := range ss.Spans {
+			var attrs []string
+			for _, a := range sp.Attributes {
+				attrs = append(attrs, a.Key+"="+a.Value.AsString())
+			}
+			rows = append(rows, []string{
+				"  " + sp.SpanID.String(), "", sp.Name,
+				time.Unix(0, int64(sp.StartUnixNano)).UTC().Format(time.RFC3339Nano),
+				traceview.FmtDuration(uint64(sp.Duration)), strings.Join(attrs, " "),
+			})
+		}
+	}
+	return rows
 }

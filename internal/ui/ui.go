@@ -99,10 +99,11 @@ func Table(w io.Writer, tty bool, header []string, rows [][]string) error {
 // is never held), an aligned table at Flush when it is true (sizing the
 // columns needs every row).
 type Rows struct {
-	out    io.Writer
-	bw     *bufio.Writer
-	header []string
-	rows   [][]string
+	out     io.Writer
+	bw      *bufio.Writer
+	header  []string
+	rows    [][]string
+	scratch []byte // scratch of line
 }
 
 // NewRows starts a table under header.
@@ -116,13 +117,29 @@ func NewRows(w io.Writer, tty bool, header []string) *Rows {
 }
 
 func (r *Rows) line(cells []string) {
+	r.scratch = AppendLine(r.scratch[:0], cells)
+	r.bw.Write(r.scratch)
+}
+
+// AppendLine appends the tab-separated line of cells that Rows writes when
+// it is not aligning.
+func AppendLine(dst []byte, cells []string) []byte {
 	for i, c := range cells {
 		if i > 0 {
-			r.bw.WriteByte('\t')
+			dst = append(dst, '\t')
 		}
-		r.bw.WriteString(c)
+		dst = append(dst, c...)
 	}
-	r.bw.WriteByte('\n')
+	return append(dst, '\n')
+}
+
+// Aligned reports whether the rows are kept for an aligned table.
+func (r *Rows) Aligned() bool { return r.bw == nil }
+
+// WriteLines writes lines made with AppendLine (only when not Aligned).
+func (r *Rows) WriteLines(b []byte) error {
+	_, err := r.bw.Write(b)
+	return err
 }
 
 // Add writes (or, for an aligned table, keeps) one row.

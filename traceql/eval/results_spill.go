@@ -34,7 +34,8 @@ type resultFile struct {
 	f       *os.File
 	name    string
 	removed bool
-	size    int64
+	size    int64  // bytes written, pending ones included
+	pending []byte // records not yet written (write)
 	buf     []byte
 	strs    spill.Strings
 }
@@ -49,15 +50,32 @@ func newResultFile(dir string) (*resultFile, error) {
 	return rf, nil
 }
 
-// write appends t and returns where its record is.
+// write appends t and returns where its record is. Records are buffered
+// (resultWriteBuffer bytes): call flush before reading.
 func (rf *resultFile) write(t *TraceResult) (off, size int64, err error) {
-	rf.buf = appendResult(rf.buf[:0], t)
-	if _, err := rf.f.WriteAt(rf.buf, rf.size); err != nil {
-		return 0, 0, fmt.Errorf("search results: %w", err)
-	}
-	off, size = rf.size, int64(len(rf.buf))
+	n := len(rf.pending)
+	rf.pending = appendResult(rf.pending, t)
+	off, size = rf.size, int64(len(rf.pending)-n)
 	rf.size += size
-	return off, size, nil
+	if len(rf.pending) >= resultWriteBuffer {
+		err = rf.flush()
+	}
+	return off, size, err
+}
+
+// resultWriteBuffer is how many bytes of records are written at once.
+const resultWriteBuffer = 1 << 20
+
+// flush writes the buffered records.
+func (rf *resultFile) flush() error {
+	if len(rf.pending) == 0 {
+		return nil
+	}
+	if _, err := rf.f.WriteAt(rf.pending, rf.size-int64(len(rf.pending))); err != nil {
+		return fmt.Errorf("search results: %w", err)
+	}
+	rf.pending = rf.pending[:0]
+	return nil
 }
 
 // read returns the result at [off, off+size).

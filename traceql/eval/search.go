@@ -286,6 +286,9 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		return 1
 	})
 	if file != nil {
+		if err := file.flush(); err != nil {
+			return fail(err)
+		}
 		res.spilled, res.file = refs, file
 		return res, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -133,25 +134,31 @@ func (r *SearchResult) WriteTempoJSON(w io.Writer, m TempoSearchMetrics) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(head)
 	bw.WriteString(`"traces": [`)
-	var line []byte
-	var ind bytes.Buffer
-	first := true
-	err := r.Each(func(t *TraceResult) error {
+	// Traces are rendered on several goroutines (Render); each indents
+	// through a buffer of its own.
+	var scratch sync.Pool
+	err := r.Render(func(rank int, t *TraceResult, dst []byte) ([]byte, error) {
+		sc, _ := scratch.Get().(*indentScratch)
+		if sc == nil {
+			sc = &indentScratch{}
+		}
+		defer scratch.Put(sc)
 		var err error
-		if line, err = t.AppendTempoJSON(line[:0]); err != nil {
-			return err
+		if sc.line, err = t.AppendTempoJSON(sc.line[:0]); err != nil {
+			return dst, err
 		}
-		ind.Reset()
-		if err := json.Indent(&ind, bytes.TrimSuffix(line, []byte("\n")), "    ", "  "); err != nil {
-			return err
+		sc.ind.Reset()
+		if err := json.Indent(&sc.ind, bytes.TrimSuffix(sc.line, []byte("\n")), "    ", "  "); err != nil {
+			return dst, err
 		}
-		if first {
-			bw.WriteString("\n    ")
+		if rank == 0 {
+			dst = append(dst, "\n    "...)
 		} else {
-			bw.WriteString(",\n    ")
+			dst = append(dst, ",\n    "...)
 		}
-		first = false
-		_, err = bw.Write(ind.Bytes())
+		return append(dst, sc.ind.Bytes()...), nil
+	}, func(b []byte) error {
+		_, err := bw.Write(b)
 		return err
 	})
 	if err != nil {
@@ -160,6 +167,12 @@ func (r *SearchResult) WriteTempoJSON(w io.Writer, m TempoSearchMetrics) error {
 	bw.WriteString("\n  ]")
 	bw.Write(tail)
 	return bw.Flush()
+}
+
+// indentScratch is one goroutine's buffers in WriteTempoJSON.
+type indentScratch struct {
+	line []byte
+	ind  bytes.Buffer
 }
 
 // Tempo converts one trace to its shape in Tempo's /api/search response.
