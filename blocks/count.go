@@ -220,21 +220,28 @@ func passTraceLevel(c *store.TraceCond, dur uint64) bool {
 // of a file whose trace times are exact (traceTimesKey), reading the span
 // levels only to find rows without spans.
 func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*model.Trace, error) {
-	if err := p.loadChunks(g, p.traceLevelColumns(g)); err != nil {
+	// Each row's span count is read only when some rows may fall outside
+	// the request's time range (the spans counted as inspected are those
+	// of the rows inside).
+	start, end, ok := p.groupTimeRange(g)
+	perRow := !ok || !req.Covers(start, end)
+	if err := p.loadChunks(g, p.traceLevelColumns(g, perRow)); err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
-	tr, err := p.readTraceRows(g)
+	tr, err := p.readTraceRows(g, perRow)
 	if err != nil {
 		return store.Count{}, nil, err
 	}
-	var n store.Count
-	for row, spans := range tr.spans {
-		if spans == 0 || !req.Overlaps(tr.start[row], tr.end[row]) {
+	n := store.Count{InspectedSpans: tr.allSpans}
+	for row := range tr.dur {
+		if !tr.has(row) || !req.Overlaps(tr.start[row], tr.end[row]) {
 			continue
 		}
 		n.InspectedTraces++
-		n.InspectedSpans += spans
+		if tr.spans != nil {
+			n.InspectedSpans += tr.spans[row]
+		}
 		if passTraceLevel(req.Filter.Cond, tr.dur[row]) {
 			n.Traces++
 		}

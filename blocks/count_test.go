@@ -4,7 +4,9 @@ import (
 	"context"
 	"sort"
 	"testing"
+	"time"
 
+	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -52,6 +54,83 @@ func TestCountTraceLevel(t *testing.T) {
 		if got.Traces != wantPass || got.InspectedTraces != wantTraces || got.InspectedSpans != wantSpans {
 			t.Errorf("traceDuration > %d: %d of %d traces (%d spans), want %d of %d (%d spans)",
 				limit, got.Traces, got.InspectedTraces, got.InspectedSpans, wantPass, wantTraces, wantSpans)
+		}
+
+		// A time range that cuts through the traces counts the spans of
+		// the traces inside it only.
+		from, to := all[len(all)/3].TimeRange()
+		wantTraces, wantSpans, wantPass = 0, 0, 0
+		for _, tr := range all {
+			if s, e := tr.TimeRange(); tr.SpanCount() > 0 && s <= to && e >= from {
+				wantTraces++
+				wantSpans += tr.SpanCount()
+				if int64(e-s) > limit {
+					wantPass++
+				}
+			}
+		}
+		req := store.Request{Filter: &store.Filter{Cond: cond, Exact: true},
+			Start: time.Unix(0, int64(from)), End: time.Unix(0, int64(to))}
+		if got, err = s.CountTraces(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		if got.Traces != wantPass || got.InspectedTraces != wantTraces || got.InspectedSpans != wantSpans || wantTraces == len(all)-1 {
+			t.Errorf("traceDuration > %d in a range: %d of %d traces (%d spans), want %d of %d (%d spans), fewer than %d",
+				limit, got.Traces, got.InspectedTraces, got.InspectedSpans, wantPass, wantTraces, wantSpans, len(all)-1)
+		}
+	}
+}
+
+// TestEveryRowHasSpans: the footer's definition level histogram tells
+// the row groups whose rows all have spans, with their total, in blocks
+// tracectl writes; in the row group holding a trace without spans, and in
+// Tempo's block (written without histograms), the spans are counted from
+// the levels instead.
+func TestEveryRowHasSpans(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	g := gen.New(gen.Options{Seed: 4})
+	var all []*model.Trace
+	for range 300 {
+		all = append(all, g.Trace())
+	}
+	all = append(all, &model.Trace{TraceID: model.TraceID{0x80, 1}}) // no spans
+	sort.Slice(all, func(i, j int) bool { return model.CompareTraceIDs(all[i].TraceID, all[j].TraceID) < 0 })
+	if _, err := s.WriteBlock(ctx, all, WriteOptions{RowGroupBytes: 16 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		store    *Store
+		wantSome bool // some row groups are known to have spans in every row
+	}{{"tracectl", s, true}, {"tempo", tempoStore(t), false}} {
+		known, groups := 0, 0
+		eachRowGroup(t, c.store, func(_ Meta, _ *Block, p *pfile, g int) {
+			groups++
+			lv := p.smallestSpanLeaf(g)
+			spans := make([]int, p.file.RowGroups()[g].NumRows())
+			r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[lv.Index], lv.Leaf)
+			defer r.Close()
+			if err := countSpans(r, lv.DefAt[depthSpan-1], spans); err != nil {
+				t.Fatal(err)
+			}
+			total, empty := 0, false
+			for _, n := range spans {
+				total += n
+				empty = empty || n == 0
+			}
+			got, ok := p.everyRowHasSpans(g)
+			if ok {
+				known++
+				if empty || got != total {
+					t.Errorf("%s row group %d: every row has spans, %d in all, but the levels count %d (a row without spans: %v)", c.name, g, got, total, empty)
+				}
+			} else if c.wantSome && !empty {
+				t.Errorf("%s row group %d: every row has spans, but the histogram did not say so", c.name, g)
+			}
+		})
+		if (known > 0) != c.wantSome || (c.wantSome && known == groups) {
+			t.Errorf("%s: %d of %d row groups known to have spans in every row", c.name, known, groups)
 		}
 	}
 }

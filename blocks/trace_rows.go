@@ -10,30 +10,46 @@ import (
 // traceRows are the trace-level times of a row group's rows and the
 // number of spans of each, read without any span value: what decides a
 // trace-level condition (traceLevel) in a file whose trace times are
-// exact (pfile.exactTimes).
+// exact (pfile.exactTimes). When the footer shows that every row has
+// spans (everyRowHasSpans), spans is nil and allSpans their total.
 type traceRows struct {
 	spans           []int
+	allSpans        int
 	start, end, dur []uint64
 }
 
-// traceLevelColumns are the column chunks readTraceRows reads.
-func (p *pfile) traceLevelColumns(g int) []int {
+// has reports whether row r has spans.
+func (tr *traceRows) has(r int) bool { return tr.spans == nil || tr.spans[r] > 0 }
+
+// traceLevelColumns are the column chunks readTraceRows reads; with
+// perRow, a span column is read for the span count of each row even when
+// the footer says every row has spans.
+func (p *pfile) traceLevelColumns(g int, perRow bool) []int {
 	l := p.leaves
-	return []int{p.smallestSpanLeaf(g).Index, l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}
+	cols := []int{l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}
+	if _, ok := p.everyRowHasSpans(g); perRow || !ok {
+		cols = append(cols, p.smallestSpanLeaf(g).Index)
+	}
+	return cols
 }
 
 // readTraceRows reads the traceRows of row group g, whose
-// traceLevelColumns are loaded.
-func (p *pfile) readTraceRows(g int) (traceRows, error) {
+// traceLevelColumns(g, perRow) are loaded.
+func (p *pfile) readTraceRows(g int, perRow bool) (traceRows, error) {
 	l := p.leaves
 	nrows := int(p.file.RowGroups()[g].NumRows())
-	tr := traceRows{spans: make([]int, nrows)}
-	lv := p.smallestSpanLeaf(g)
-	r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[lv.Index], lv.Leaf)
-	err := countSpans(r, lv.DefAt[depthSpan-1], tr.spans)
-	r.Close()
-	if err != nil {
-		return traceRows{}, p.groupErr(g, err)
+	var tr traceRows
+	if total, ok := p.everyRowHasSpans(g); ok && !perRow {
+		tr.allSpans = total
+	} else {
+		tr.spans = make([]int, nrows)
+		lv := p.smallestSpanLeaf(g)
+		r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[lv.Index], lv.Leaf)
+		err := countSpans(r, lv.DefAt[depthSpan-1], tr.spans)
+		r.Close()
+		if err != nil {
+			return traceRows{}, p.groupErr(g, err)
+		}
 	}
 	for _, c := range []struct {
 		leaf leaf
@@ -48,6 +64,32 @@ func (p *pfile) readTraceRows(g int) (traceRows, error) {
 		}
 	}
 	return tr, nil
+}
+
+// everyRowHasSpans reports, from the footer alone, whether every row of
+// row group g has at least one span, and returns their total: the
+// definition level histogram of the smallest span column (parquet's size
+// statistics, which tracectl writes and older writers may not) counts no
+// entry above the span level, an empty list of resources, scopes or spans.
+func (p *pfile) everyRowHasSpans(g int) (total int, ok bool) {
+	lv := p.smallestSpanLeaf(g)
+	md := p.file.Metadata().RowGroups[g].Columns[lv.Index].MetaData
+	hist := md.SizeStatistics.DefinitionLevelHistogram
+	spanDef := int(lv.DefAt[depthSpan-1])
+	if len(hist) != int(lv.MaxDef)+1 || spanDef >= len(hist) {
+		return 0, false
+	}
+	var entries int64
+	for d, n := range hist {
+		if n < 0 || (d < spanDef && n > 0) {
+			return 0, false
+		}
+		entries += n
+	}
+	if entries != md.NumValues {
+		return 0, false
+	}
+	return int(entries), true
 }
 
 // countSpans counts, per row of the whole chunk r reads, the entries of
@@ -83,13 +125,13 @@ func countSpans(r *column.Reader, spanDef byte, spans []int) error {
 // with exact trace times: the rows with spans that pass, and each row's
 // start, from the trace columns.
 func (p *pfile) traceLevelFilter(g int, cond *store.TraceCond) (rows []bool, starts []uint64, err error) {
-	tr, err := p.readTraceRows(g)
+	tr, err := p.readTraceRows(g, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	rows = make([]bool, len(tr.spans))
-	for r, n := range tr.spans {
-		rows[r] = n > 0 && passTraceLevel(cond, tr.dur[r])
+	rows = make([]bool, len(tr.dur))
+	for r := range rows {
+		rows[r] = tr.has(r) && passTraceLevel(cond, tr.dur[r])
 	}
 	return rows, tr.start, nil
 }
