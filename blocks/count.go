@@ -220,22 +220,23 @@ func passTraceLevel(c *store.TraceCond, dur uint64) bool {
 // of a file whose trace times are exact (traceTimesKey), reading the span
 // levels only to find rows without spans.
 func (p *pfile) countTraceLevel(g int, req *store.Request) (store.Count, []*model.Trace, error) {
-	// Each row's span count is read only when some rows may fall outside
-	// the request's time range (the spans counted as inspected are those
-	// of the rows inside).
+	// Each row's times and span count are read only when some rows may
+	// fall outside the request's time range (the spans counted as
+	// inspected are those of the rows inside).
 	start, end, ok := p.groupTimeRange(g)
-	perRow := !ok || !req.Covers(start, end)
-	if err := p.loadChunks(g, p.traceLevelColumns(g, perRow)); err != nil {
+	inside := ok && req.Covers(start, end)
+	need := traceRowsNeed{times: !inside, spansPerRow: !inside}
+	if err := p.loadChunks(g, p.traceLevelColumns(g, need)); err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
-	tr, err := p.readTraceRows(g, perRow)
+	tr, err := p.readTraceRows(g, need)
 	if err != nil {
 		return store.Count{}, nil, err
 	}
 	n := store.Count{InspectedSpans: tr.allSpans}
 	for row := range tr.dur {
-		if !tr.has(row) || !req.Overlaps(tr.start[row], tr.end[row]) {
+		if !tr.has(row) || (!inside && !req.Overlaps(tr.start[row], tr.end[row])) {
 			continue
 		}
 		n.InspectedTraces++

@@ -73,7 +73,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	var first []int
 	switch {
 	case byTrace:
-		first = p.traceLevelColumns(g, false)
+		first = p.traceLevelColumns(g, traceRowsNeed{times: true})
 	case cond != nil:
 		first = filterColumns(p.leaves, c, cond)
 	}

@@ -11,7 +11,8 @@ import (
 // number of spans of each, read without any span value: what decides a
 // trace-level condition (traceLevel) in a file whose trace times are
 // exact (pfile.exactTimes). When the footer shows that every row has
-// spans (everyRowHasSpans), spans is nil and allSpans their total.
+// spans (everyRowHasSpans), spans is nil and allSpans their total; start
+// and end are nil unless asked for (traceRowsNeed).
 type traceRows struct {
 	spans           []int
 	allSpans        int
@@ -21,25 +22,33 @@ type traceRows struct {
 // has reports whether row r has spans.
 func (tr *traceRows) has(r int) bool { return tr.spans == nil || tr.spans[r] > 0 }
 
-// traceLevelColumns are the column chunks readTraceRows reads; with
-// perRow, a span column is read for the span count of each row even when
-// the footer says every row has spans.
-func (p *pfile) traceLevelColumns(g int, perRow bool) []int {
+// traceRowsNeed says what readTraceRows reads besides each row's
+// duration.
+type traceRowsNeed struct {
+	times       bool // each row's start and end
+	spansPerRow bool // each row's span count, even when every row has spans
+}
+
+// traceLevelColumns are the column chunks readTraceRows reads.
+func (p *pfile) traceLevelColumns(g int, need traceRowsNeed) []int {
 	l := p.leaves
-	cols := []int{l.traceStart.Index, l.traceEnd.Index, l.traceDuration.Index}
-	if _, ok := p.everyRowHasSpans(g); perRow || !ok {
+	cols := []int{l.traceDuration.Index}
+	if need.times {
+		cols = append(cols, l.traceStart.Index, l.traceEnd.Index)
+	}
+	if _, ok := p.everyRowHasSpans(g); need.spansPerRow || !ok {
 		cols = append(cols, p.smallestSpanLeaf(g).Index)
 	}
 	return cols
 }
 
 // readTraceRows reads the traceRows of row group g, whose
-// traceLevelColumns(g, perRow) are loaded.
-func (p *pfile) readTraceRows(g int, perRow bool) (traceRows, error) {
+// traceLevelColumns(g, need) are loaded.
+func (p *pfile) readTraceRows(g int, need traceRowsNeed) (traceRows, error) {
 	l := p.leaves
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	var tr traceRows
-	if total, ok := p.everyRowHasSpans(g); ok && !perRow {
+	if total, ok := p.everyRowHasSpans(g); ok && !need.spansPerRow {
 		tr.allSpans = total
 	} else {
 		tr.spans = make([]int, nrows)
@@ -51,10 +60,15 @@ func (p *pfile) readTraceRows(g int, perRow bool) (traceRows, error) {
 			return traceRows{}, p.groupErr(g, err)
 		}
 	}
-	for _, c := range []struct {
+	type timeColumn struct {
 		leaf leaf
 		dst  *[]uint64
-	}{{l.traceStart, &tr.start}, {l.traceEnd, &tr.end}, {l.traceDuration, &tr.dur}} {
+	}
+	cols := []timeColumn{{l.traceDuration, &tr.dur}}
+	if need.times {
+		cols = append(cols, timeColumn{l.traceStart, &tr.start}, timeColumn{l.traceEnd, &tr.end})
+	}
+	for _, c := range cols {
 		*c.dst = make([]uint64, nrows)
 		r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[c.leaf.Index], c.leaf.Leaf)
 		err := fill(r, nrows, nil, 0, *c.dst, getUint64)
@@ -125,7 +139,7 @@ func countSpans(r *column.Reader, spanDef byte, spans []int) error {
 // with exact trace times: the rows with spans that pass, and each row's
 // start, from the trace columns.
 func (p *pfile) traceLevelFilter(g int, cond *store.TraceCond) (rows []bool, starts []uint64, err error) {
-	tr, err := p.readTraceRows(g, false)
+	tr, err := p.readTraceRows(g, traceRowsNeed{times: true})
 	if err != nil {
 		return nil, nil, err
 	}
