@@ -195,6 +195,15 @@ func (g *groupTraces) next() (*model.Trace, error) {
 		n := int(min(int64(assembleRows), g.a.remaining()))
 		var sel []bool
 		if g.sel != nil {
+			// The batch ends at its last kept row: the rows after it are
+			// passed over with the next skip, a page at a time.
+			last := 0
+			for i := range n {
+				if g.keep(g.row + i) {
+					last = i
+				}
+			}
+			n = last + 1
 			sel = g.sel[g.row : g.row+n]
 			for i := range sel {
 				sel[i] = g.keep(g.row + i)
