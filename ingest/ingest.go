@@ -324,7 +324,8 @@ func (in *ingester) spill(b *model.TraceBuilder) (*run, error) {
 		return nil, err
 	}
 	r.spans = b.Spans + b.Duplicates
-	if err := spill.Write(r.path, b.Traces()); err != nil {
+	// Nested sets are computed by the block writer, after the merge.
+	if err := spill.Write(r.path, b.SortedTraces()); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	return r, nil
@@ -359,7 +360,7 @@ func (in *ingester) removeRuns() {
 func (in *ingester) write(st *blocks.Store, res *Result) error {
 	var it store.TraceIterator
 	if len(in.runs) == 0 {
-		it = &releasingIterator{traces: in.main.Traces()}
+		it = &releasingIterator{traces: in.main.SortedTraces()}
 		in.main = model.NewOrderedTraceBuilder()
 	} else {
 		if in.main.Len() > 0 {
@@ -382,7 +383,9 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 		if err != nil {
 			return err
 		}
-		it = merged
+		// The runs are read and merged on a goroutine of their own, ahead
+		// of the block writer's encoding.
+		it = store.Prefetch(merged, prefetchTraces)
 	}
 	defer it.Close()
 
@@ -396,6 +399,10 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 	}
 	return err
 }
+
+// prefetchTraces is how many merged traces are handed to the block writer
+// at a time (two such batches may wait).
+const prefetchTraces = 64
 
 // maxFanIn bounds how many runs are merged at once (each open run holds
 // about 1 MiB of buffers and one decoded trace).
@@ -491,6 +498,7 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 	for it.Next() {
 		t := it.At()
 		if in.opts.Transform != nil {
+			model.ComputeNestedSets(t)
 			if err := in.opts.Transform(t); err != nil {
 				return fmt.Errorf("trace %s: %w", t.TraceID, err)
 			}

@@ -177,9 +177,19 @@ func (bt *builderTrace) addOrdered(res *Resource, rkey string, sc *Scope, skey s
 // Traces returns the assembled traces sorted by TraceID and empties the
 // builder. Nested sets are computed for each trace.
 func (b *TraceBuilder) Traces() []*Trace {
+	out := b.SortedTraces()
+	for _, t := range out {
+		ComputeNestedSets(t)
+	}
+	return out
+}
+
+// SortedTraces is Traces without computing nested sets (spans keep the
+// NestedSetLeft, NestedSetRight and ParentIndex they were added with):
+// for callers that compute them later anyway, as blocks.BlockWriter does.
+func (b *TraceBuilder) SortedTraces() []*Trace {
 	out := make([]*Trace, 0, len(b.traces))
 	for _, bt := range b.traces {
-		ComputeNestedSets(bt.trace)
 		out = append(out, bt.trace)
 	}
 	SortTraces(out)
