@@ -150,6 +150,9 @@ func FuzzDecodeProtoMatchesPdata(f *testing.F) {
 	for _, data := range protoInputs(f) {
 		f.Add(data)
 	}
+	for _, tc := range protoEdgeCases() {
+		f.Add(tc.in)
+	}
 	codectest.BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > codectest.MaxFuzzInput {

@@ -194,16 +194,12 @@ func attrReq(v pb) []byte {
 	return spanReq(pb(nil).bytes(1, tid).bytes(9, pb(nil).str(1, "k").bytes(2, v)))
 }
 
-// TestDecodeProtoEdgeCases: malformed and unusual messages are accepted
-// or rejected as pdata accepts or rejects them, and decode the same.
-func TestDecodeProtoEdgeCases(t *testing.T) {
+// protoEdgeCases are malformed and unusual messages, and whether pdata
+// accepts them.
+func protoEdgeCases() []protoEdgeCase {
 	span := pb(nil).bytes(1, tid).str(5, "op")
 	span = span[:len(span):len(span)] // each case appends its own copy
-	for _, tc := range []struct {
-		name string
-		in   []byte
-		ok   bool
-	}{
+	return []protoEdgeCase{
 		{"plain", spanReq(span), true},
 		{"trace ID of 15 bytes", spanReq(pb(nil).bytes(1, tid[:15])), false},
 		{"trace ID of 17 bytes", spanReq(pb(nil).bytes(1, append(tid, 1))), false},
@@ -282,7 +278,19 @@ func TestDecodeProtoEdgeCases(t *testing.T) {
 		{"key as varint", spanReq(pb(nil).bytes(1, tid).bytes(9, pb(nil).varint(1, 1))), false},
 		{"duplicate keys", spanReq(pb(nil).bytes(1, tid).bytes(9, pb(nil).str(1, "k")).bytes(9, pb(nil).str(1, "k").bytes(2, pb(nil).varint(3, 1)))), true},
 		{"invalid UTF-8", spanReq(pb(nil).bytes(1, tid).str(5, "a\xffb")), true},
-	} {
+	}
+}
+
+type protoEdgeCase struct {
+	name string
+	in   []byte
+	ok   bool
+}
+
+// TestDecodeProtoEdgeCases: malformed and unusual messages are accepted
+// or rejected as pdata accepts or rejects them, and decode the same.
+func TestDecodeProtoEdgeCases(t *testing.T) {
+	for _, tc := range protoEdgeCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := diffPdata(tc.in); diff != "" {
 				t.Fatal(diff)
