@@ -93,13 +93,18 @@ func chunkEnd(data []byte, start, max int) int {
 func decodeProtoChunk(name string, d *protoDecoder, data []byte) (codec.Batch, error) {
 	rss, err := d.traces(data)
 	if err != nil {
-		if errors.Is(err, errRecursionDepth) {
+		var path string
+		var pe *pathError
+		switch {
+		case errors.Is(err, errRecursionDepth):
 			// Worded as before, when pdata decoded: the limit is pdata's.
 			err = fmt.Errorf("attribute values nested deeper than the OpenTelemetry Collector accepts "+
 				"(%d nested AnyValue, ArrayValue, KeyValueList and KeyValue messages: about %d nested arrays or %d nested maps): %w",
 				pdataRecursionLimit, pdataRecursionLimit/2, pdataRecursionLimit/3, errRecursionDepth)
+		case errors.As(err, &pe):
+			path, err = "$"+pe.path, pe.err
 		}
-		return nil, &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
+		return nil, &codec.DecodeError{File: name, Offset: -1, Path: path, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
 	}
 	return codec.Batch(rss), nil
 }

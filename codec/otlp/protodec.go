@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -63,19 +65,17 @@ func (d *protoDecoder) traces(b []byte) ([]model.ResourceSpans, error) {
 		if err != nil {
 			return nil, err
 		}
-		if num != 1 {
-			if err := r.skip(typ); err != nil {
-				return nil, err
+		if num == 1 { // resource_spans
+			var m []byte
+			if m, err = r.message(typ, num); err == nil {
+				out = append(out, model.ResourceSpans{})
+				err = at(d.resourceSpans(m, &out[len(out)-1]), "resourceSpans", len(out)-1)
 			}
-			continue
+		} else {
+			err = r.skip(typ)
 		}
-		m, err := r.message(typ, num)
 		if err != nil {
 			return nil, err
-		}
-		out = append(out, model.ResourceSpans{})
-		if err := d.resourceSpans(m, &out[len(out)-1]); err != nil {
-			return nil, fmt.Errorf("resource spans %d: %w", len(out)-1, err)
 		}
 	}
 	return out, nil
@@ -83,40 +83,31 @@ func (d *protoDecoder) traces(b []byte) ([]model.ResourceSpans, error) {
 
 func (d *protoDecoder) resourceSpans(b []byte, rs *model.ResourceSpans) error {
 	rs.ScopeSpans = make([]model.ScopeSpans, 0, countField(b, 2))
+	deprecated := 0
 	r := wireReader{b: b}
 	for !r.done() {
 		num, typ, err := r.tag()
 		if err != nil {
 			return err
 		}
+		var m []byte
 		switch num {
 		case 1: // resource
-			m, err := r.message(typ, num)
-			if err != nil {
-				return err
-			}
-			if err := d.resource(m, &rs.Resource); err != nil {
-				return fmt.Errorf("resource: %w", err)
+			if m, err = r.message(typ, num); err == nil {
+				err = at(d.resource(m, &rs.Resource), "resource", -1)
 			}
 		case 2: // scope_spans
-			m, err := r.message(typ, num)
-			if err != nil {
-				return err
-			}
-			rs.ScopeSpans = append(rs.ScopeSpans, model.ScopeSpans{})
-			if err := d.scopeSpans(m, &rs.ScopeSpans[len(rs.ScopeSpans)-1]); err != nil {
-				return fmt.Errorf("scope spans %d: %w", len(rs.ScopeSpans)-1, err)
+			if m, err = r.message(typ, num); err == nil {
+				rs.ScopeSpans = append(rs.ScopeSpans, model.ScopeSpans{})
+				err = at(d.scopeSpans(m, &rs.ScopeSpans[len(rs.ScopeSpans)-1]), "scopeSpans", len(rs.ScopeSpans)-1)
 			}
 		case 3: // schema_url
 			_, err = r.bytes(typ, num)
 		case 1000: // instrumentation_library_spans: checked, then dropped as pdata's ProtoUnmarshaler does
-			m, err := r.message(typ, num)
-			if err != nil {
-				return err
-			}
-			var ss model.ScopeSpans
-			if err := d.scopeSpans(m, &ss); err != nil {
-				return fmt.Errorf("instrumentation library spans: %w", err)
+			if m, err = r.message(typ, num); err == nil {
+				var ss model.ScopeSpans
+				err = at(d.scopeSpans(m, &ss), "instrumentationLibrarySpans", deprecated)
+				deprecated++
 			}
 		default:
 			err = r.skip(typ)
@@ -131,7 +122,7 @@ func (d *protoDecoder) resourceSpans(b []byte, rs *model.ResourceSpans) error {
 // resource decodes a Resource into res, adding to what an earlier
 // resource field of the same ResourceSpans set.
 func (d *protoDecoder) resource(b []byte, res *model.Resource) error {
-	start := len(d.attrs)
+	start, refs := len(d.attrs), 0
 	r := wireReader{b: b}
 	for !r.done() {
 		num, typ, err := r.tag()
@@ -140,7 +131,7 @@ func (d *protoDecoder) resource(b []byte, res *model.Resource) error {
 		}
 		switch num {
 		case 1: // attributes
-			err = d.attribute(&r, typ, num)
+			err = d.attribute(&r, typ, num, len(res.Attributes)+len(d.attrs)-start)
 		case 2: // dropped_attributes_count
 			var v uint64
 			v, err = r.varint(typ, num)
@@ -148,7 +139,8 @@ func (d *protoDecoder) resource(b []byte, res *model.Resource) error {
 		case 3: // entity_refs
 			var m []byte
 			if m, err = r.message(typ, num); err == nil {
-				err = entityRef(m)
+				err = at(entityRef(m), "entityRefs", refs)
+				refs++
 			}
 		default:
 			err = r.skip(typ)
@@ -176,7 +168,7 @@ func entityRef(b []byte) error {
 			err = r.skip(typ)
 		}
 		if err != nil {
-			return fmt.Errorf("entity ref: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -194,17 +186,13 @@ func (d *protoDecoder) scopeSpans(b []byte, ss *model.ScopeSpans) error {
 		case 1: // scope
 			var m []byte
 			if m, err = r.message(typ, num); err == nil {
-				if err = d.scope(m, &ss.Scope); err != nil {
-					err = fmt.Errorf("scope: %w", err)
-				}
+				err = at(d.scope(m, &ss.Scope), "scope", -1)
 			}
 		case 2: // spans
 			var m []byte
 			if m, err = r.message(typ, num); err == nil {
 				ss.Spans = append(ss.Spans, model.Span{})
-				if err = d.span(m, &ss.Spans[len(ss.Spans)-1]); err != nil {
-					err = fmt.Errorf("span %d: %w", len(ss.Spans)-1, err)
-				}
+				err = at(d.span(m, &ss.Spans[len(ss.Spans)-1]), "spans", len(ss.Spans)-1)
 			}
 		case 3: // schema_url
 			_, err = r.bytes(typ, num)
@@ -237,7 +225,7 @@ func (d *protoDecoder) scope(b []byte, sc *model.Scope) error {
 			s, err = r.bytes(typ, num)
 			sc.Version = d.str(s)
 		case 3: // attributes
-			err = d.attribute(&r, typ, num)
+			err = d.attribute(&r, typ, num, len(sc.Attributes)+len(d.attrs)-start)
 		case 4: // dropped_attributes_count
 			var v uint64
 			v, err = r.varint(typ, num)
@@ -289,16 +277,14 @@ func (d *protoDecoder) span(b []byte, s *model.Span) error {
 		case 8: // end_time_unix_nano
 			s.EndTimeUnixNano, err = r.fixed64(typ, num)
 		case 9: // attributes
-			err = d.attribute(&r, typ, num)
+			err = d.attribute(&r, typ, num, len(d.attrs)-start)
 		case 10: // dropped_attributes_count
 			v, err = r.varint(typ, num)
 			s.DroppedAttributesCount = uint32(v)
 		case 11: // events
 			if m, err = r.message(typ, num); err == nil {
 				d.events = append(d.events, model.Event{})
-				if err = d.event(m, &d.events[len(d.events)-1]); err != nil {
-					err = fmt.Errorf("event %d: %w", len(d.events)-1-evStart, err)
-				}
+				err = at(d.event(m, &d.events[len(d.events)-1]), "events", len(d.events)-1-evStart)
 			}
 		case 12: // dropped_events_count
 			v, err = r.varint(typ, num)
@@ -306,16 +292,14 @@ func (d *protoDecoder) span(b []byte, s *model.Span) error {
 		case 13: // links
 			if m, err = r.message(typ, num); err == nil {
 				d.links = append(d.links, model.Link{})
-				if err = d.link(m, &d.links[len(d.links)-1]); err != nil {
-					err = fmt.Errorf("link %d: %w", len(d.links)-1-lnStart, err)
-				}
+				err = at(d.link(m, &d.links[len(d.links)-1]), "links", len(d.links)-1-lnStart)
 			}
 		case 14: // dropped_links_count
 			v, err = r.varint(typ, num)
 			s.DroppedLinksCount = uint32(v)
 		case 15: // status
 			if m, err = r.message(typ, num); err == nil {
-				err = d.status(m, &s.Status)
+				err = at(d.status(m, &s.Status), "status", -1)
 			}
 		case 16: // flags
 			_, err = r.fixed32(typ, num)
@@ -360,7 +344,7 @@ func (d *protoDecoder) status(b []byte, st *model.Status) error {
 			err = r.skip(typ)
 		}
 		if err != nil {
-			return fmt.Errorf("status: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -382,7 +366,7 @@ func (d *protoDecoder) event(b []byte, e *model.Event) error {
 			m, err = r.bytes(typ, num)
 			e.Name = d.str(m)
 		case 3: // attributes
-			err = d.attribute(&r, typ, num)
+			err = d.attribute(&r, typ, num, len(d.attrs)-start)
 		case 4: // dropped_attributes_count
 			var v uint64
 			v, err = r.varint(typ, num)
@@ -418,7 +402,7 @@ func (d *protoDecoder) link(b []byte, l *model.Link) error {
 			m, err = r.bytes(typ, num)
 			l.TraceState = d.str(m)
 		case 4: // attributes
-			err = d.attribute(&r, typ, num)
+			err = d.attribute(&r, typ, num, len(d.attrs)-start)
 		case 5: // dropped_attributes_count
 			var v uint64
 			v, err = r.varint(typ, num)
@@ -447,20 +431,47 @@ func setID(id, b []byte, err error, what string) error {
 		return nil
 	}
 	if len(b) != len(id) {
-		return fmt.Errorf("%s of %d bytes, want %d", what, len(b), len(id))
+		return fmt.Errorf("%s of %s, want %d", what, codec.Plural(len(b), "byte", "bytes"), len(id))
 	}
 	copy(id, b)
 	return nil
 }
 
-// attribute decodes one KeyValue field (at depth 0) onto the attribute
-// stack.
-func (d *protoDecoder) attribute(r *wireReader, typ protowire.Type, num int32) error {
+// attribute decodes one KeyValue field (at depth 0), the i-th attribute
+// of its message, onto the attribute stack.
+func (d *protoDecoder) attribute(r *wireReader, typ protowire.Type, num int32, i int) error {
 	m, err := r.message(typ, num)
 	if err != nil {
 		return err
 	}
-	return d.keyValue(m, 0)
+	return at(d.keyValue(m, 0), "attributes", i)
+}
+
+// pathError is a decoding error and where it is, as a JSON path from the
+// request ($), so that rebaseError can shift its resource index.
+type pathError struct {
+	path string
+	err  error
+}
+
+func (e *pathError) Error() string { return "$" + e.path + ": " + e.err.Error() }
+func (e *pathError) Unwrap() error { return e.err }
+
+// at puts ".name[i]" (".name" if i < 0) in front of err's path; nil
+// stays nil.
+func at(err error, name string, i int) error {
+	if err == nil {
+		return nil
+	}
+	seg := "." + name
+	if i >= 0 {
+		seg += "[" + strconv.Itoa(i) + "]"
+	}
+	if pe, ok := err.(*pathError); ok {
+		pe.path = seg + pe.path
+		return pe
+	}
+	return &pathError{path: seg, err: err}
 }
 
 // popAttrs returns the attributes stacked since start appended to prev

@@ -302,14 +302,40 @@ func TestDecodeProtoEdgeCases(t *testing.T) {
 	}
 }
 
-// The nesting-depth error reads as it did when pdata decoded.
-func TestDecodeProtoDepthError(t *testing.T) {
-	err := DecodeProto("deep.pb", bytes.NewReader(codectest.ProtoNested(50)), func(codec.Batch) error { return nil })
-	want := "deep.pb: invalid OTLP protobuf: attribute values nested deeper than the OpenTelemetry Collector accepts (100 nested AnyValue, ArrayValue, KeyValueList and KeyValue messages: about 50 nested arrays or 33 nested maps): proto: exceeded max recursion depth"
-	if err == nil || err.Error() != want {
-		t.Errorf("err = %v\nwant  %s", err, want)
+// Errors say where in the message they are; the nesting-depth error
+// reads as it did when pdata decoded.
+func TestDecodeProtoErrorWording(t *testing.T) {
+	for _, tc := range []struct {
+		in   []byte
+		want string
+	}{
+		{codectest.ProtoNested(50), "f.pb: invalid OTLP protobuf: attribute values nested deeper than the OpenTelemetry Collector accepts " +
+			"(100 nested AnyValue, ArrayValue, KeyValueList and KeyValue messages: about 50 nested arrays or 33 nested maps): proto: exceeded max recursion depth"},
+		{spanReq(pb(nil).bytes(1, tid[:15])), "f.pb: $.resourceSpans[0].scopeSpans[0].spans[0]: invalid OTLP protobuf: trace ID of 15 bytes, want 16"},
+		{attrReq(pb(nil).varint(4, 1)), "f.pb: $.resourceSpans[0].scopeSpans[0].spans[0].attributes[0]: invalid OTLP protobuf: field 4 has wire type 0, want 1"},
+		{pb(nil).bytes(1, pb(nil).bytes(2, pb(nil).bytes(1, pb(nil).varint(2, 1)))), "f.pb: $.resourceSpans[0].scopeSpans[0].scope: invalid OTLP protobuf: field 2 has wire type 0, want 2"},
+	} {
+		err := DecodeProto("f.pb", bytes.NewReader(tc.in), func(codec.Batch) error { return nil })
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("err = %v\nwant  %s", err, tc.want)
+		}
 	}
 	if err := DecodeProto("ok.pb", bytes.NewReader(codectest.ProtoNested(49)), func(codec.Batch) error { return nil }); err != nil {
 		t.Errorf("49 nested arrays: %v", err)
+	}
+
+	// Decoded a resource at a time, the path still counts from the
+	// start of the message.
+	good := pb(nil).bytes(1, pb(nil).bytes(2, pb(nil).bytes(2, pb(nil).bytes(1, tid))))
+	bad := pb(nil).bytes(1, pb(nil).bytes(2, pb(nil).bytes(2, pb(nil).bytes(1, tid).bytes(13, pb(nil).bytes(2, []byte{1})))))
+	in := append(bytes.Repeat(good, 5), bad...)
+	defer func(old int) { protoChunkBytes = old }(protoChunkBytes)
+	for _, chunk := range []int{len(in), 1} {
+		protoChunkBytes = chunk
+		err := DecodeProto("f.pb", bytes.NewReader(in), func(codec.Batch) error { return nil })
+		want := "f.pb: $.resourceSpans[5].scopeSpans[0].spans[0].links[0]: invalid OTLP protobuf: span ID of 1 byte, want 8"
+		if err == nil || err.Error() != want {
+			t.Errorf("chunk %d: err = %v\nwant  %s", chunk, err, want)
+		}
 	}
 }
