@@ -339,3 +339,24 @@ func TestDecodeProtoErrorWording(t *testing.T) {
 		}
 	}
 }
+
+// The decoded spans share no memory with the input, which may be reused.
+func TestDecodeProtoCopies(t *testing.T) {
+	in := spanReq(pb(nil).bytes(1, tid).str(5, "name").str(3, "state").
+		bytes(9, pb(nil).str(1, "key").bytes(2, pb(nil).bytes(7, []byte("bytes")))).
+		bytes(9, pb(nil).str(1, "long").bytes(2, pb(nil).str(1, strings.Repeat("x", maxInternLen+1)))))
+	got, err := newProtoDecoder().traces(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := pdataChunk(bytes.Clone(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in {
+		in[i] = 0
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(strictValue)); diff != "" {
+		t.Errorf("decoded spans changed with the input (-want +got):\n%s", diff)
+	}
+}
