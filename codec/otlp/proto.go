@@ -46,8 +46,8 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 			return rebaseError(err, base)
 		}
 		// Protobuf strings must be UTF-8; the decoder (like pdata and the
-		// Collector) does not check. Replace bad bytes as encoding/json does for JSON, and
-		// say so once per file.
+		// Collector) does not check. Replace bad bytes as encoding/json
+		// does for JSON, and say so once per file.
 		if n, path := codec.FixBatchUTF8(b); n > 0 {
 			if fixed == 0 {
 				fixedPath = rebasePath(path, base)
