@@ -16,6 +16,10 @@
 //     ones, naming the line:col and JSON path of anything wrong. It runs
 //     over the structure of every request, and over a chunk's spans when
 //     pdata cannot take them as they are.
+//   - Protobuf: decoded a few MiB of whole top-level fields at a time
+//     straight into the model (protodec.go), accepting, rejecting and
+//     decoding exactly what pdata's ProtoUnmarshaler and FromPdata do.
 //   - pdata: go.opentelemetry.io/collector/pdata, the Collector's in-memory
-//     OTLP representation, used for parsing and marshalling.
+//     OTLP representation, used for parsing JSON and for marshalling, and
+//     as the reference the protobuf decoder is tested against.
 package otlp

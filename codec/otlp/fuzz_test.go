@@ -144,6 +144,28 @@ func FuzzDecodeProto(f *testing.F) {
 	})
 }
 
+// FuzzDecodeProtoMatchesPdata: the direct protobuf decoder accepts what
+// pdata accepts, and decodes it to what pdata and FromPdata give.
+func FuzzDecodeProtoMatchesPdata(f *testing.F) {
+	for _, data := range protoInputs(f) {
+		f.Add(data)
+	}
+	for _, tc := range protoEdgeCases() {
+		f.Add(tc.in)
+	}
+	codectest.BoundFuzz(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > codectest.MaxFuzzInput {
+			t.Skip("input past MaxFuzzInput")
+		}
+		timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
+		defer timer.Stop()
+		if diff := diffPdata(data); diff != "" {
+			t.Fatal(diff)
+		}
+	})
+}
+
 func FuzzDecodeYAML(f *testing.F) {
 	for _, tc := range yamlFixtures {
 		data, err := os.ReadFile(fixtures.Path(f, tc.rel))

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/model"
 )
@@ -33,22 +31,23 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	}
 	// The message is decoded a few MiB of whole top-level fields at a time
 	// (a run of fields is itself a valid message), so a large file never
-	// becomes one pdata tree and one batch: memory follows the chunk.
+	// becomes one batch: memory follows the chunk.
+	d := newProtoDecoder()
 	var fixed int
 	var fixedPath string
 	base := 0 // resource spans emitted before the chunk
 	for start := 0; start < len(data); {
 		end := chunkEnd(data, start, protoChunkBytes)
-		b, err := decodeProtoChunk(name, data[start:end])
+		b, err := decodeProtoChunk(name, d, data[start:end])
 		if err != nil {
 			return rebaseError(err, base)
 		}
 		if err := checkSpanIDs(name, b); err != nil {
 			return rebaseError(err, base)
 		}
-		// Protobuf strings must be UTF-8; pdata (like the Collector) does
-		// not check. Replace bad bytes as encoding/json does for JSON, and
-		// say so once per file.
+		// Protobuf strings must be UTF-8; the decoder (like pdata and the
+		// Collector) does not check. Replace bad bytes as encoding/json
+		// does for JSON, and say so once per file.
 		if n, path := codec.FixBatchUTF8(b); n > 0 {
 			if fixed == 0 {
 				fixedPath = rebasePath(path, base)
@@ -90,19 +89,24 @@ func chunkEnd(data []byte, start, max int) int {
 	return off
 }
 
-// decodeProtoChunk decodes a run of whole top-level fields.
-func decodeProtoChunk(name string, data []byte) (codec.Batch, error) {
-	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(data)
+// decodeProtoChunk decodes a run of whole top-level fields with d.
+func decodeProtoChunk(name string, d *protoDecoder, data []byte) (codec.Batch, error) {
+	rss, err := d.traces(data)
 	if err != nil {
-		if strings.Contains(err.Error(), "exceeded max recursion depth") {
-			// pdata's internal proto.ErrRecursionDepth, not exported.
+		var path string
+		var pe *pathError
+		switch {
+		case errors.Is(err, errRecursionDepth):
+			// Worded as before, when pdata decoded: the limit is pdata's.
 			err = fmt.Errorf("attribute values nested deeper than the OpenTelemetry Collector accepts "+
 				"(%d nested AnyValue, ArrayValue, KeyValueList and KeyValue messages: about %d nested arrays or %d nested maps): %w",
-				pdataRecursionLimit, pdataRecursionLimit/2, pdataRecursionLimit/3, err)
+				pdataRecursionLimit, pdataRecursionLimit/2, pdataRecursionLimit/3, errRecursionDepth)
+		case errors.As(err, &pe):
+			path, err = "$"+pe.path, pe.err
 		}
-		return nil, &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
+		return nil, &codec.DecodeError{File: name, Offset: -1, Path: path, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
 	}
-	return codec.Batch(FromPdata(td)), nil
+	return codec.Batch(rss), nil
 }
 
 // rebaseError shifts the resource index of a decode error's JSON path by
