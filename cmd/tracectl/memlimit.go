@@ -44,9 +44,9 @@ func applyMemoryLimit(ctx context.Context, limit int64, factor float64) {
 
 // ingestMemoryLimit is the soft memory limit of an ingest with the given
 // --memory-budget: twice the budget (what the decoded spans held really
-// take, with the files decoded ahead) and 144 MiB for the block writer
-// and spill buffers. 400 MiB at the default budget.
-func ingestMemoryLimit(budget int64) int64 { return 2*budget + 144<<20 }
+// take, with the files decoded ahead) and 80 MiB for the block writer
+// and spill buffers. 336 MiB at the default budget.
+func ingestMemoryLimit(budget int64) int64 { return 2*budget + 80<<20 }
 
 // setIngestMemoryLimit applies ingestMemoryLimit, unless GOMEMLIMIT is
 // set, raised to 1.25 times the live heap while ctx lasts: without it the
