@@ -11,7 +11,6 @@
 package codec
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -147,22 +146,6 @@ func Warn(r io.Reader, w *DecodeError) {
 type WarnReader struct {
 	io.Reader
 	Warnings []*DecodeError
-	// Size, when above zero, is how many bytes the reader holds (an
-	// uncompressed file's size), so a decoder that reads everything can
-	// allocate once.
-	Size int64
-}
-
-// ReadAll reads r to its end like io.ReadAll, in one allocation when r
-// is a WarnReader that knows its size.
-func ReadAll(r io.Reader) ([]byte, error) {
-	wr, ok := r.(*WarnReader)
-	if !ok || wr.Size <= 0 {
-		return io.ReadAll(r)
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, wr.Size+bytes.MinRead))
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
 }
 
 // Warn records w.

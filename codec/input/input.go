@@ -281,7 +281,7 @@ func (d *decoder) decodeInput(ctx context.Context, j *decodeJob) (FileStat, erro
 		if in == nil {
 			in = os.Stdin
 		}
-		return d.decodeStream(ctx, StdinName, in, 0, false, send)
+		return d.decodeStream(ctx, StdinName, in, false, send)
 	}
 	if err := ctx.Err(); err != nil {
 		return FileStat{}, err
@@ -291,11 +291,7 @@ func (d *decoder) decodeInput(ctx context.Context, j *decodeJob) (FileStat, erro
 		return FileStat{}, &codec.DecodeError{File: j.in.path, Offset: -1, Err: err}
 	}
 	defer f.Close()
-	var size int64
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
-	}
-	return d.decodeStream(ctx, j.in.path, f, size, j.in.walked, send)
+	return d.decodeStream(ctx, j.in.path, f, j.in.walked, send)
 }
 
 // result files one input's outcome under the report and decides whether
@@ -343,21 +339,17 @@ func (e *skipError) Unwrap() error { return e.err }
 
 // decodeStream decompresses, sniffs and decodes one input, passing its
 // batches to emit.
-func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, size int64, walked bool, emit func(codec.Batch) error) (FileStat, error) {
+func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, walked bool, emit func(codec.Batch) error) (FileStat, error) {
 	br := bufio.NewReaderSize(r, SniffLen)
 	raw := &countingReader{r: br, h: sha256.New()}
 	rd, comp, closeFn, err := decompress(bufio.NewReaderSize(raw, SniffLen))
 	if err != nil {
 		return FileStat{}, &codec.DecodeError{File: name, Offset: 0, Err: err}
 	}
-	if comp != "" {
-		size = 0 // the decompressed size is not known
-	}
 	if limit := d.opts.MaxInputBytes; limit >= 0 {
 		if limit == 0 {
 			limit = DefaultMaxInputBytes
 		}
-		size = min(size, limit)
 		lr := &limitedReader{r: rd, raw: raw, limit: limit, compressed: comp != ""}
 		rd = bufio.NewReaderSize(lr, SniffLen)
 	}
@@ -388,7 +380,7 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, si
 		return FileStat{}, &codec.DecodeError{File: name, Offset: -1, Err: fmt.Errorf("%w: no decoder for format %s", ErrUnknownFormat, format)}
 	}
 	stat := FileStat{File: name, Format: format, Compression: comp}
-	wr := &codec.WarnReader{Reader: rd, Size: size}
+	wr := &codec.WarnReader{Reader: rd}
 	err = dec(name, wr, func(b codec.Batch) error {
 		if err := ctx.Err(); err != nil {
 			return &emitError{err: err}

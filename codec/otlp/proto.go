@@ -1,11 +1,13 @@
 package otlp
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,30 +17,22 @@ import (
 )
 
 // DecodeProto decodes one OTLP protobuf message (ExportTraceServiceRequest
-// or TracesData, which share their wire form) and emits it as one batch.
-// The top-level framing is checked first, so a file cut inside a
-// resource_spans field is reported with its byte offset.
+// or TracesData, which share their wire form) and emits it in batches. The
+// message is read a run of whole top-level fields at a time, a few MiB
+// (a run of fields is itself a valid message), so neither the file nor
+// its spans are ever held whole: memory follows the chunk. A file cut
+// inside a field is reported with the byte offset of that field; what came
+// before it has been emitted.
 func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
-	data, err := codec.ReadAll(r)
-	if err != nil {
-		return &codec.DecodeError{File: name, Offset: int64(len(data)), Err: err}
-	}
-	if len(data) == 0 {
-		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP protobuf message")}
-	}
-	if off, err := checkFraming(data); err != nil {
-		return &codec.DecodeError{File: name, Offset: off, Err: fmt.Errorf("invalid OTLP protobuf: %w", err)}
-	}
-	// The message is decoded a few MiB of whole top-level fields at a time
-	// (a run of fields is itself a valid message), so a large file never
-	// becomes one batch: memory follows the chunk.
 	d := newProtoDecoder()
+	fr := fieldReader{r: bufio.NewReaderSize(r, 64<<10)}
 	var fixed int
 	var fixedPath string
 	base := 0 // resource spans emitted before the chunk
-	for start := 0; start < len(data); {
-		end := chunkEnd(data, start, protoChunkBytes)
-		b, err := decodeProtoChunk(name, d, data[start:end])
+	var chunk []byte
+	flush := func() error {
+		b, err := decodeProtoChunk(name, d, chunk)
+		chunk = chunk[:0]
 		if err != nil {
 			return rebaseError(err, base)
 		}
@@ -55,11 +49,42 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 			fixed += n
 		}
 		base += len(b)
-		start = end
 		if len(b) == 0 {
-			continue
+			return nil
 		}
-		if err := emit(b); err != nil {
+		return emit(b)
+	}
+	for {
+		// The chunk ends before the field that would take it past
+		// protoChunkBytes (it holds at least one field).
+		off := fr.off
+		h, err := fr.header()
+		if err == io.EOF {
+			break
+		}
+		if err == nil && len(chunk) > 0 && int64(len(chunk)) > int64(protoChunkBytes)-h.size() {
+			err = flush()
+		}
+		if err == nil {
+			chunk, err = fr.payload(append(chunk, h.bytes...), h)
+		}
+		if err != nil {
+			var fe *framingError
+			switch {
+			case errors.As(err, &fe):
+				return &codec.DecodeError{File: name, Offset: off, Err: fmt.Errorf("invalid OTLP protobuf: %w", fe.err)}
+			case errors.As(err, new(*codec.DecodeError)):
+				return err
+			default: // reading the input failed
+				return &codec.DecodeError{File: name, Offset: fr.off, Err: err}
+			}
+		}
+	}
+	if fr.off == 0 {
+		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP protobuf message")}
+	}
+	if len(chunk) > 0 {
+		if err := flush(); err != nil {
 			return err
 		}
 	}
@@ -70,24 +95,134 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	return nil
 }
 
+// fieldReader reads the top-level fields of a protobuf message from a
+// stream; off counts the bytes read.
+type fieldReader struct {
+	r   *bufio.Reader
+	off int64
+	buf [2 * binary.MaxVarintLen64]byte
+}
+
+// framingError is a malformed top-level field.
+type framingError struct{ err error }
+
+func (e *framingError) Error() string { return e.err.Error() }
+
+// fieldHead is a top-level field's tag and length bytes, its number, wire
+// type and payload length (declared for a length-delimited field).
+type fieldHead struct {
+	bytes   []byte
+	field   uint64
+	wire    uint64
+	payload uint64
+}
+
+// header reads the next field's tag and, for a length-delimited field, its
+// length (a varint field is read whole). io.EOF means the message ended
+// before the field.
+func (fr *fieldReader) header() (fieldHead, error) {
+	tag, head, err := fr.uvarint(fr.buf[:0])
+	if err == io.EOF && len(head) == 0 {
+		return fieldHead{}, io.EOF
+	}
+	if err != nil {
+		return fieldHead{}, fr.bad(err, errors.New("bad field tag (truncated?)"))
+	}
+	h := fieldHead{field: tag >> 3, wire: tag & 7}
+	if h.field == 0 {
+		return fieldHead{}, &framingError{errors.New("field number 0")}
+	}
+	switch h.wire {
+	case 0:
+		if _, head, err = fr.uvarint(head); err != nil {
+			return fieldHead{}, fr.bad(err, fmt.Errorf("field %d: bad varint (truncated?)", h.field))
+		}
+	case 1:
+		h.payload = 8
+	case 5:
+		h.payload = 4
+	case 2:
+		if h.payload, head, err = fr.uvarint(head); err != nil {
+			return fieldHead{}, fr.bad(err, fmt.Errorf("field %d: bad length (truncated?)", h.field))
+		}
+	default:
+		return fieldHead{}, &framingError{fmt.Errorf("field %d: unsupported wire type %d", h.field, h.wire)}
+	}
+	h.bytes = head
+	return h, nil
+}
+
+// size is the whole field's size in bytes (at most math.MaxInt64).
+func (h fieldHead) size() int64 {
+	if h.payload > uint64(math.MaxInt64-len(h.bytes)) {
+		return math.MaxInt64
+	}
+	return int64(len(h.bytes)) + int64(h.payload)
+}
+
+// uvarint reads a varint, appending its bytes to head.
+func (fr *fieldReader) uvarint(head []byte) (uint64, []byte, error) {
+	start := len(head)
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		c, err := fr.r.ReadByte()
+		if err != nil {
+			if err == io.EOF && len(head) > start {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, head, err
+		}
+		fr.off++
+		head = append(head, c)
+		if c < 0x80 {
+			v, n := binary.Uvarint(head[start:])
+			if n <= 0 {
+				return 0, head, errBadVarint
+			}
+			return v, head, nil
+		}
+	}
+	return 0, head, errBadVarint
+}
+
+var errBadVarint = errors.New("varint overflows 64 bits")
+
+// bad turns a truncated or overlong varint into the framing error msg;
+// other read errors pass through.
+func (fr *fieldReader) bad(err, msg error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF || err == errBadVarint {
+		return &framingError{msg}
+	}
+	return err
+}
+
+// payload appends h's payload to dst, growing dst as the bytes arrive (a
+// hostile length is not allocated ahead).
+func (fr *fieldReader) payload(dst []byte, h fieldHead) ([]byte, error) {
+	start := len(dst)
+	n := h.size() - int64(len(h.bytes))
+	for n > 0 {
+		step := int(min(n, 1<<20))
+		dst = slices.Grow(dst, step)
+		got, err := io.ReadFull(fr.r, dst[len(dst):len(dst)+step])
+		dst = dst[:len(dst)+got]
+		fr.off += int64(got)
+		n -= int64(got)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if h.wire == 2 {
+				return dst, &framingError{fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)", h.field, h.payload, len(dst)-start)}
+			}
+			return dst, &framingError{fmt.Errorf("field %d runs past the end of the input (truncated?)", h.field)}
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
 // protoChunkBytes is about how much of a protobuf message is decoded at a
 // time (a variable for tests).
 var protoChunkBytes = 4 << 20
-
-// chunkEnd returns where the run of whole top-level fields starting at
-// start ends: past at least one field and at most max bytes, unless one
-// field is larger. The framing must have been checked.
-func chunkEnd(data []byte, start, max int) int {
-	off := start
-	for off < len(data) {
-		next, _ := fieldEnd(data, off) // checked by checkFraming
-		if off > start && next-start > max {
-			break
-		}
-		off = next
-	}
-	return off
-}
 
 // decodeProtoChunk decodes a run of whole top-level fields with d.
 func decodeProtoChunk(name string, d *protoDecoder, data []byte) (codec.Batch, error) {
@@ -139,62 +274,6 @@ func rebasePath(path string, base int) string {
 // pdataRecursionLimit is pdata's proto.RecursionLimit (v1.71.0): how many
 // AnyValue-family messages its protobuf decoder (the Collector's) nests.
 const pdataRecursionLimit = 100
-
-// checkFraming walks the top-level fields of a protobuf message and checks
-// that every field is well formed and fits in data. It returns the offset
-// of the first bad field.
-func checkFraming(data []byte) (int64, error) {
-	for off := 0; off < len(data); {
-		end, err := fieldEnd(data, off)
-		if err != nil {
-			return int64(off), err
-		}
-		off = end
-	}
-	return 0, nil
-}
-
-// fieldEnd returns where the top-level field starting at off ends, or
-// why it is malformed.
-func fieldEnd(data []byte, off int) (int, error) {
-	tag, n := binary.Uvarint(data[off:])
-	if n <= 0 {
-		return 0, errors.New("bad field tag (truncated?)")
-	}
-	off += n
-	field, wire := tag>>3, tag&7
-	if field == 0 {
-		return 0, errors.New("field number 0")
-	}
-	switch wire {
-	case 0:
-		_, n := binary.Uvarint(data[off:])
-		if n <= 0 {
-			return 0, fmt.Errorf("field %d: bad varint (truncated?)", field)
-		}
-		off += n
-	case 1:
-		off += 8
-	case 5:
-		off += 4
-	case 2:
-		l, n := binary.Uvarint(data[off:])
-		if n <= 0 {
-			return 0, fmt.Errorf("field %d: bad length (truncated?)", field)
-		}
-		off += n
-		if l > uint64(len(data)-off) {
-			return 0, fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)", field, l, len(data)-off)
-		}
-		off += int(l)
-	default:
-		return 0, fmt.Errorf("field %d: unsupported wire type %d", field, wire)
-	}
-	if off > len(data) {
-		return 0, fmt.Errorf("field %d runs past the end of the input (truncated?)", field)
-	}
-	return off, nil
-}
 
 // checkSpanIDs rejects spans with an all-zero trace ID, a kind or status
 // code outside the enum, or a time past what Unix nanoseconds in an int64

@@ -1,8 +1,10 @@
 package otlp
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -87,6 +89,60 @@ func TestDecodeProtoChunks(t *testing.T) {
 		}
 	}
 	protoChunkBytes = 4 << 20
+
+	// The message is read as it is decoded: the first batch goes out
+	// before the input is read to its end (memory follows the chunk, not
+	// the file), and a file cut in its last field emits what came before
+	// it, then names the cut field's offset.
+	td.ResourceSpans().At(120).ScopeSpans().At(0).Spans().At(0).SetTraceID(pcommon.TraceID{120, 0, 1})
+	if pb, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); err != nil {
+		t.Fatal(err)
+	}
+	defer func(old int) { protoChunkBytes = old }(protoChunkBytes)
+	protoChunkBytes = 4 << 10
+	in := &countingReader{r: bytes.NewReader(pb)}
+	readAtFirst := -1
+	_ = DecodeProto("f.pb", in, func(codec.Batch) error {
+		if readAtFirst < 0 {
+			readAtFirst = in.n
+		}
+		return nil
+	})
+	if readAtFirst < 0 || readAtFirst > len(pb)/4 {
+		t.Errorf("first batch emitted after %d of %d bytes were read, want early", readAtFirst, len(pb))
+	}
+	fr := fieldReader{r: bufio.NewReader(bytes.NewReader(pb))}
+	lastField := int64(0) // the offset of the last top-level field
+	for {
+		off := fr.off
+		h, err := fr.header()
+		if err != nil {
+			break
+		}
+		lastField = off
+		if _, err := fr.payload(nil, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emitted := 0
+	err = DecodeProto("f.pb", bytes.NewReader(pb[:len(pb)-1]), func(b codec.Batch) error { emitted += len(b); return nil })
+	want := fmt.Sprintf("f.pb: byte %d: invalid OTLP protobuf: field 1: length", lastField)
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "bytes left; truncated?)") || emitted == 0 {
+		t.Errorf("cut file: %v after %d resources emitted, want %q… after some", err, emitted, want)
+	}
+}
+
+// countingReader counts the bytes read through it, handing out at most
+// 1 KiB per read.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p[:min(len(p), 1<<10)]) // as a pipe would, a little at a time
+	c.n += n
+	return n, err
 }
 
 func TestRebasePath(t *testing.T) {
@@ -102,21 +158,6 @@ func TestRebasePath(t *testing.T) {
 	} {
 		if got := rebasePath(tc.path, tc.base); got != tc.want {
 			t.Errorf("rebasePath(%q, %d) = %q, want %q", tc.path, tc.base, got, tc.want)
-		}
-	}
-}
-
-// TestReadAllSize: with the size known, the input is read into one buffer
-// of that size; without it, or with a wrong size, the bytes are the same.
-func TestReadAllSize(t *testing.T) {
-	data := bytes.Repeat([]byte("0123456789"), 100_000)
-	for _, size := range []int64{0, int64(len(data)), 10, int64(len(data)) * 2} {
-		got, err := codec.ReadAll(&codec.WarnReader{Reader: bytes.NewReader(data), Size: size})
-		if err != nil || !bytes.Equal(got, data) {
-			t.Errorf("size %d: %d bytes, %v", size, len(got), err)
-		}
-		if size == int64(len(data)) && cap(got) > len(data)+bytes.MinRead {
-			t.Errorf("size %d: buffer of %d bytes, want one allocation of the size", size, cap(got))
 		}
 	}
 }
