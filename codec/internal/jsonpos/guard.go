@@ -100,7 +100,26 @@ func (g *GuardReader) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	n, err := g.r.Read(p)
-	for i, c := range p[:n] {
+	for i := 0; i < n; i++ {
+		if g.str && !g.esc && len(g.pend) == 0 {
+			// Inside a string, a run of plain ASCII bytes only counts.
+			j := i
+			for j < n {
+				if c := p[j]; c == '"' || c == '\\' || c == '\n' || c >= utf8.RuneSelf {
+					break
+				}
+				j++
+			}
+			if g.strLen+(j-i) > MaxString {
+				return g.fail(i+MaxString-g.strLen, fmt.Sprintf("a string longer than %d bytes, tracectl's limit", MaxString))
+			}
+			g.strLen += j - i
+			g.col += j - i
+			if i = j; i == n {
+				break
+			}
+		}
+		c := p[i]
 		line, col := g.line, g.col
 		if c == '\n' {
 			g.line, g.col = g.line+1, 1

@@ -121,12 +121,17 @@ func TestGuardReaderUTF8(t *testing.T) {
 		{"[\"\xe2\x82\"]", 2, 1, 3},           // two bytes of a three-byte rune
 		{"[\"ok\",\n \"\xc0\xaf\"]", 2, 2, 3}, // overlong
 		{"[\"\xf0\x9f\x98\"", 3, 1, 3},        // cut by the end of input
+		{"[\"" + strings.Repeat("a", 100) + "\xff\",\n\"" + strings.Repeat("b\\\"", 30) + "\xfe\"]", 2, 1, 103}, // after runs of plain bytes
+		{"[\"" + strings.Repeat("a", 100) + "\",\n \"" + strings.Repeat("b\\\"", 30) + "\xfe\"]", 1, 2, 93},
 	} {
-		g := NewGuardReader(iotest.OneByteReader(strings.NewReader(tc.in)), 10)
-		io.ReadAll(g)
-		n, _, line, col := g.InvalidUTF8()
-		if n != tc.n || line != tc.line || col != tc.col {
-			t.Errorf("%q: %d bad bytes, first at %d:%d; want %d at %d:%d", tc.in, n, line, col, tc.n, tc.line, tc.col)
+		// One byte per read, and the whole input in one.
+		for _, r := range []io.Reader{iotest.OneByteReader(strings.NewReader(tc.in)), strings.NewReader(tc.in)} {
+			g := NewGuardReader(r, 10)
+			io.ReadAll(g)
+			n, _, line, col := g.InvalidUTF8()
+			if n != tc.n || line != tc.line || col != tc.col {
+				t.Errorf("%q: %d bad bytes, first at %d:%d; want %d at %d:%d", tc.in, n, line, col, tc.n, tc.line, tc.col)
+			}
 		}
 	}
 }
