@@ -13,24 +13,11 @@ var renderChunk = 256 // a variable for tests
 // to dst, one chunk of results at a time, in rank order. Spilled results
 // are read back by the goroutine that renders them; at most a few chunks
 // are held at once. render must not keep t or dst; it stops at the first
-// error of either function. Each is the one-goroutine form.
+// error of either function. Each is the one-trace-at-a-time form.
 func (r *SearchResult) Render(render func(rank int, t *TraceResult, dst []byte) ([]byte, error), write func([]byte) error) error {
 	n := r.Len()
 	chunks := (n + renderChunk - 1) / renderChunk
 	workers := min(runtime.GOMAXPROCS(0), chunks)
-	if workers <= 1 {
-		var buf []byte
-		rank := 0
-		return r.Each(func(t *TraceResult) error {
-			var err error
-			buf, err = render(rank, t, buf[:0])
-			rank++
-			if err != nil {
-				return err
-			}
-			return write(buf)
-		})
-	}
 	// Workers render chunks in any order, each into its own slot; the
 	// writer takes the slots in order. At most 2×workers chunks are
 	// rendered and not yet written (inFlight).
