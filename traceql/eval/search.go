@@ -72,21 +72,11 @@ func (r *SearchResult) Len() int {
 // Each calls f with every trace found, in rank order, reading spilled
 // ones back one at a time; it stops at f's first error.
 func (r *SearchResult) Each(f func(*TraceResult) error) error {
-	if r.file == nil {
-		for _, t := range r.Traces {
-			if err := f(t); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for _, ref := range r.spilled {
-		t := ref.tr
-		if t == nil {
-			var err error
-			if t, err = r.file.read(ref.off, ref.size); err != nil {
-				return err
-			}
+	rd := r.reader()
+	for i := range r.Len() {
+		t, err := rd.result(i)
+		if err != nil {
+			return err
 		}
 		if err := f(t); err != nil {
 			return err
