@@ -3,6 +3,7 @@ package otlp
 import (
 	"bufio"
 	"bytes"
+	"slices"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -24,22 +25,10 @@ func NewDirectChunk() func([]byte) ([]model.ResourceSpans, error) {
 // decodes.
 func ProtoChunks(data []byte) [][]byte {
 	var out [][]byte
-	var chunk []byte
 	fr := fieldReader{r: bufio.NewReader(bytes.NewReader(data))}
-	for {
-		h, err := fr.header()
-		if err != nil {
-			break
-		}
-		if len(chunk) > 0 && int64(len(chunk)) > int64(protoChunkBytes)-h.size() {
-			out, chunk = append(out, chunk), nil
-		}
-		if chunk, err = fr.payload(append(chunk, h.bytes...), h); err != nil {
-			break
-		}
-	}
-	if len(chunk) > 0 {
-		out = append(out, chunk)
-	}
+	_ = fr.chunks("", protoChunkBytes, func(chunk []byte) error {
+		out = append(out, slices.Clone(chunk))
+		return nil
+	})
 	return out
 }

@@ -29,10 +29,8 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 	var fixed int
 	var fixedPath string
 	base := 0 // resource spans emitted before the chunk
-	var chunk []byte
-	flush := func() error {
+	err := fr.chunks(name, protoChunkBytes, func(chunk []byte) error {
 		b, err := decodeProtoChunk(name, d, chunk)
-		chunk = chunk[:0]
 		if err != nil {
 			return rebaseError(err, base)
 		}
@@ -53,44 +51,52 @@ func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
 			return nil
 		}
 		return emit(b)
+	})
+	if err != nil {
+		return err
 	}
+	if fr.off == 0 {
+		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP protobuf message")}
+	}
+	if fixed > 0 {
+		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: fixedPath,
+			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(fixed, "byte", "bytes"))})
+	}
+	return nil
+}
+
+// chunks reads the message a run of whole top-level fields at a time, up to
+// max bytes (at least one field), and calls f with each run (its bytes
+// are reused once f returns). f's first error is returned as it is; a
+// malformed field or a failed read is a DecodeError of file name at the
+// offset of the field, or of the read.
+func (fr *fieldReader) chunks(name string, max int, f func([]byte) error) error {
+	var chunk []byte
 	for {
-		// The chunk ends before the field that would take it past
-		// protoChunkBytes (it holds at least one field).
 		off := fr.off
 		h, err := fr.header()
 		if err == io.EOF {
 			break
 		}
-		if err == nil && len(chunk) > 0 && int64(len(chunk)) > int64(protoChunkBytes)-h.size() {
-			err = flush()
+		if err == nil && len(chunk) > 0 && int64(len(chunk)) > int64(max)-h.size() {
+			if err := f(chunk); err != nil {
+				return err
+			}
+			chunk = chunk[:0]
 		}
 		if err == nil {
 			chunk, err = fr.payload(append(chunk, h.bytes...), h)
 		}
-		if err != nil {
-			var fe *framingError
-			switch {
-			case errors.As(err, &fe):
-				return &codec.DecodeError{File: name, Offset: off, Err: fmt.Errorf("invalid OTLP protobuf: %w", fe.err)}
-			case errors.As(err, new(*codec.DecodeError)):
-				return err
-			default: // reading the input failed
-				return &codec.DecodeError{File: name, Offset: fr.off, Err: err}
-			}
+		var fe *framingError
+		switch {
+		case errors.As(err, &fe):
+			return &codec.DecodeError{File: name, Offset: off, Err: fmt.Errorf("invalid OTLP protobuf: %w", fe.err)}
+		case err != nil:
+			return &codec.DecodeError{File: name, Offset: fr.off, Err: err}
 		}
-	}
-	if fr.off == 0 {
-		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP protobuf message")}
 	}
 	if len(chunk) > 0 {
-		if err := flush(); err != nil {
-			return err
-		}
-	}
-	if fixed > 0 {
-		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: fixedPath,
-			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(fixed, "byte", "bytes"))})
+		return f(chunk)
 	}
 	return nil
 }
