@@ -36,10 +36,18 @@ func (p *pfile) traceLevelColumns(g int, need traceRowsNeed) []int {
 	if need.times {
 		cols = append(cols, l.traceStart.Index, l.traceEnd.Index)
 	}
-	if _, ok := p.everyRowHasSpans(g); need.spansPerRow || !ok {
+	if p.readsSpanCounts(g, need) {
 		cols = append(cols, p.smallestSpanLeaf(g).Index)
 	}
 	return cols
+}
+
+// readsSpanCounts reports whether readTraceRows reads each row's span
+// count: when asked to, or when the footer cannot tell that every row has
+// spans.
+func (p *pfile) readsSpanCounts(g int, need traceRowsNeed) bool {
+	_, ok := p.everyRowHasSpans(g)
+	return need.spansPerRow || !ok
 }
 
 // readTraceRows reads the traceRows of row group g, whose
@@ -48,8 +56,8 @@ func (p *pfile) readTraceRows(g int, need traceRowsNeed) (traceRows, error) {
 	l := p.leaves
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	var tr traceRows
-	if total, ok := p.everyRowHasSpans(g); ok && !need.spansPerRow {
-		tr.allSpans = total
+	if !p.readsSpanCounts(g, need) {
+		tr.allSpans, _ = p.everyRowHasSpans(g)
 	} else {
 		tr.spans = make([]int, nrows)
 		lv := p.smallestSpanLeaf(g)
