@@ -11,6 +11,7 @@ import (
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/internal/spill"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -122,7 +123,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 		SkipBad:       opts.SkipBad,
 		MaxInputBytes: opts.MaxInputBytes,
 		Stdin:         opts.Stdin,
-		Decoders:      input.DefaultDecoders(),
+		Decoders:      input.DecodersWithBatch(decodeBatchBytes(opts.MemoryBudget)),
 		OnFileDone:    in.fileDone,
 	}, in.emit)
 	if err == nil {
@@ -237,6 +238,16 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 	}
 	in.progress()
 	return nil
+}
+
+// decodeBatchBytes is how much protobuf input is decoded into one batch
+// under a memory budget. The decoders run ahead of the builder by a few
+// batches (one queued and one being decoded per file in flight), each
+// some four times its input once decoded: at 4 MiB they would take as
+// much as a 64 MiB budget. A 64th of the budget, within 1 to 4 MiB (2 MiB
+// at the default budget).
+func decodeBatchBytes(budget int64) int {
+	return int(min(max(budget/64, 1<<20), otlp.DefaultProtoChunkBytes))
 }
 
 func addBatch(tb *model.TraceBuilder, b codec.Batch) {

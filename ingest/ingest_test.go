@@ -352,3 +352,22 @@ func TestSkipBadMidway(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeBatchBytes: protobuf is decoded in smaller batches under a
+// smaller budget, within 1 to 4 MiB.
+func TestDecodeBatchBytes(t *testing.T) {
+	for _, tc := range []struct {
+		budget int64
+		want   int
+	}{
+		{16 << 20, 1 << 20},
+		{64 << 20, 1 << 20},
+		{DefaultMemoryBudget, 2 << 20},
+		{256 << 20, 4 << 20},
+		{8 << 30, 4 << 20},
+	} {
+		if got := decodeBatchBytes(tc.budget); got != tc.want {
+			t.Errorf("budget %d MiB: %d KiB, want %d", tc.budget>>20, got>>10, tc.want>>10)
+		}
+	}
+}

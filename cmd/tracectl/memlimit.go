@@ -43,10 +43,13 @@ func applyMemoryLimit(ctx context.Context, limit int64, factor float64) {
 }
 
 // ingestMemoryLimit is the soft memory limit of an ingest with the given
-// --memory-budget: twice the budget (what the decoded spans held really
-// take, with the files decoded ahead) and 80 MiB for the block writer
-// and spill buffers. 336 MiB at the default budget.
-func ingestMemoryLimit(budget int64) int64 { return 2*budget + 80<<20 }
+// --memory-budget: two and a half times the budget. While input is read,
+// the decoded spans held take some 1.5 times their estimate, and the
+// batches decoded ahead, which shrink with the budget (see
+// ingest.decodeBatchBytes), the rest; while blocks are written, the
+// writer's buffers and the spill merge take the room the spans left.
+// 320 MiB at the default budget, 160 MiB at 64 MiB.
+func ingestMemoryLimit(budget int64) int64 { return budget * 5 / 2 }
 
 // setIngestMemoryLimit applies ingestMemoryLimit, unless GOMEMLIMIT is
 // set, raised to 1.25 times the live heap while ctx lasts: without it the

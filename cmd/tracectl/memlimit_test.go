@@ -86,15 +86,15 @@ func TestLimitFollowsLiveHeap(t *testing.T) {
 // GOMEMLIMIT, when set, is left alone.
 func TestIngestMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	if got := ingestMemoryLimit(128 << 20); got != 336<<20 {
-		t.Errorf("default budget: limit %d MiB, want 336", got>>20)
+	if got := ingestMemoryLimit(128 << 20); got != 320<<20 {
+		t.Errorf("default budget: limit %d MiB, want 320", got>>20)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	t.Setenv("GOMEMLIMIT", "")
 	setIngestMemoryLimit(ctx, 64<<20)
-	if got := debug.SetMemoryLimit(-1); got < 208<<20 {
-		t.Errorf("64 MiB budget: limit %d MiB, want at least 208", got>>20)
+	if got := debug.SetMemoryLimit(-1); got < 160<<20 {
+		t.Errorf("64 MiB budget: limit %d MiB, want at least 160", got>>20)
 	}
 	debug.SetMemoryLimit(1 << 40)
 	t.Setenv("GOMEMLIMIT", "1GiB")

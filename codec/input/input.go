@@ -30,9 +30,16 @@ const StdinName = "<stdin>"
 
 // DefaultDecoders returns a decoder for every format tracectl supports.
 func DefaultDecoders() map[codec.Format]codec.Decoder {
+	return DecodersWithBatch(otlp.DefaultProtoChunkBytes)
+}
+
+// DecodersWithBatch is DefaultDecoders with OTLP protobuf decoded about
+// batchBytes of input at a time (see otlp.ProtoDecoder), so that a caller
+// short of memory holds fewer decoded spans ahead.
+func DecodersWithBatch(batchBytes int) map[codec.Format]codec.Decoder {
 	return map[codec.Format]codec.Decoder{
 		codec.FormatOTLPJSON:   otlp.DecodeJSON,
-		codec.FormatOTLPProto:  otlp.DecodeProto,
+		codec.FormatOTLPProto:  otlp.ProtoDecoder(batchBytes),
 		codec.FormatOTLPYAML:   otlp.DecodeYAML,
 		codec.FormatJaegerJSON: jaeger.DecodeJSON,
 		codec.FormatZipkinV1:   zipkin.DecodeV1,

@@ -24,12 +24,25 @@ import (
 // inside a field is reported with the byte offset of that field; what came
 // before it has been emitted.
 func DecodeProto(name string, r io.Reader, emit codec.EmitFunc) error {
+	return decodeProto(name, r, emit, DefaultProtoChunkBytes)
+}
+
+// ProtoDecoder is DecodeProto reading about chunkBytes of the message at a
+// time (at least one top-level field) instead of DefaultProtoChunkBytes:
+// a smaller chunk holds fewer decoded spans ahead of their consumer.
+func ProtoDecoder(chunkBytes int) codec.Decoder {
+	return func(name string, r io.Reader, emit codec.EmitFunc) error {
+		return decodeProto(name, r, emit, chunkBytes)
+	}
+}
+
+func decodeProto(name string, r io.Reader, emit codec.EmitFunc, chunkBytes int) error {
 	d := newProtoDecoder()
 	fr := fieldReader{r: bufio.NewReaderSize(r, 64<<10)}
 	var fixed int
 	var fixedPath string
 	base := 0 // resource spans emitted before the chunk
-	err := fr.chunks(name, protoChunkBytes, func(chunk []byte) error {
+	err := fr.chunks(name, chunkBytes, func(chunk []byte) error {
 		b, err := decodeProtoChunk(name, d, chunk)
 		if err != nil {
 			return rebaseError(err, base)
@@ -226,9 +239,9 @@ func (fr *fieldReader) payload(dst []byte, h fieldHead) ([]byte, error) {
 	return dst, nil
 }
 
-// protoChunkBytes is about how much of a protobuf message is decoded at a
-// time (a variable for tests).
-var protoChunkBytes = 4 << 20
+// DefaultProtoChunkBytes is about how much of a protobuf message
+// DecodeProto decodes at a time: some 15 MB of decoded spans.
+const DefaultProtoChunkBytes = 4 << 20
 
 // decodeProtoChunk decodes a run of whole top-level fields with d.
 func decodeProtoChunk(name string, d *protoDecoder, data []byte) (codec.Batch, error) {

@@ -44,12 +44,10 @@ func TestDecodeProtoChunks(t *testing.T) {
 	}
 	decode := func(chunk int) (codec.Batch, int) {
 		t.Helper()
-		defer func(old int) { protoChunkBytes = old }(protoChunkBytes)
-		protoChunkBytes = chunk
 		var all codec.Batch
 		batches := 0
 		wr := &codec.WarnReader{Reader: bytes.NewReader(pb)}
-		if err := DecodeProto("f.pb", wr, func(b codec.Batch) error {
+		if err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
 			all = append(all, b...)
 			batches++
 			return nil
@@ -82,13 +80,11 @@ func TestDecodeProtoChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, chunk := range []int{len(pb), 1, 4 << 10} {
-		protoChunkBytes = chunk
-		err := DecodeProto("f.pb", bytes.NewReader(pb), func(codec.Batch) error { return nil })
+		err := ProtoDecoder(chunk)("f.pb", bytes.NewReader(pb), func(codec.Batch) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), "$.resourceSpans[120].scopeSpans[0].spans[0].traceId") {
 			t.Errorf("chunk %d: err = %v, want the path of resource 120", chunk, err)
 		}
 	}
-	protoChunkBytes = 4 << 20
 
 	// The message is read as it is decoded: the first batch goes out
 	// before the input is read to its end (memory follows the chunk, not
@@ -98,11 +94,10 @@ func TestDecodeProtoChunks(t *testing.T) {
 	if pb, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); err != nil {
 		t.Fatal(err)
 	}
-	defer func(old int) { protoChunkBytes = old }(protoChunkBytes)
-	protoChunkBytes = 4 << 10
+	decode4k := ProtoDecoder(4 << 10)
 	in := &countingReader{r: bytes.NewReader(pb)}
 	readAtFirst := -1
-	_ = DecodeProto("f.pb", in, func(codec.Batch) error {
+	_ = decode4k("f.pb", in, func(codec.Batch) error {
 		if readAtFirst < 0 {
 			readAtFirst = in.n
 		}
@@ -125,7 +120,7 @@ func TestDecodeProtoChunks(t *testing.T) {
 		}
 	}
 	emitted := 0
-	err = DecodeProto("f.pb", bytes.NewReader(pb[:len(pb)-1]), func(b codec.Batch) error { emitted += len(b); return nil })
+	err = decode4k("f.pb", bytes.NewReader(pb[:len(pb)-1]), func(b codec.Batch) error { emitted += len(b); return nil })
 	want := fmt.Sprintf("f.pb: byte %d: invalid OTLP protobuf: field 1: length", lastField)
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "bytes left; truncated?)") || emitted == 0 {
 		t.Errorf("cut file: %v after %d resources emitted, want %q… after some", err, emitted, want)

@@ -329,10 +329,8 @@ func TestDecodeProtoErrorWording(t *testing.T) {
 	good := pb(nil).bytes(1, pb(nil).bytes(2, pb(nil).bytes(2, pb(nil).bytes(1, tid))))
 	bad := pb(nil).bytes(1, pb(nil).bytes(2, pb(nil).bytes(2, pb(nil).bytes(1, tid).bytes(13, pb(nil).bytes(2, []byte{1})))))
 	in := append(bytes.Repeat(good, 5), bad...)
-	defer func(old int) { protoChunkBytes = old }(protoChunkBytes)
 	for _, chunk := range []int{len(in), 1} {
-		protoChunkBytes = chunk
-		err := DecodeProto("f.pb", bytes.NewReader(in), func(codec.Batch) error { return nil })
+		err := ProtoDecoder(chunk)("f.pb", bytes.NewReader(in), func(codec.Batch) error { return nil })
 		want := "f.pb: $.resourceSpans[5].scopeSpans[0].spans[0].links[0]: invalid OTLP protobuf: span ID of 1 byte, want 8"
 		if err == nil || err.Error() != want {
 			t.Errorf("chunk %d: err = %v\nwant  %s", chunk, err, want)

@@ -18,6 +18,12 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
+// blockSize is the size of the compressed blocks of a spill file. A merge
+// holds one reader per run, each with a compressed and a decoded block:
+// at s2's default of 1 MiB that is 2.2 MiB a run, more than the run's
+// traces in hand; at 256 KiB it is 0.6 MiB, for about the same ratio.
+const blockSize = 256 << 10
+
 // Writer appends traces to a spill file.
 type Writer struct {
 	f   *os.File
@@ -32,7 +38,7 @@ func Create(path string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{f: f, zw: s2.NewWriter(f, s2.WriterConcurrency(1))}, nil
+	return &Writer{f: f, zw: s2.NewWriter(f, s2.WriterConcurrency(1), s2.WriterBlockSize(blockSize))}, nil
 }
 
 // Add appends one trace.
@@ -101,7 +107,7 @@ func Open(path string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), 64<<10)}, nil
+	return &Reader{f: f, r: bufio.NewReaderSize(s2.NewReader(f, s2.ReaderMaxBlockSize(blockSize)), 64<<10)}, nil
 }
 
 // Next decodes the next trace.
