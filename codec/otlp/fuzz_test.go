@@ -181,3 +181,51 @@ func FuzzDecodeYAML(f *testing.F) {
 		fuzzCheck(t, DecodeYAML, data)
 	})
 }
+
+// FuzzDecodeProtoSplitMatchesWhole: decoded a span at a time (every
+// resource spans split into groups, see spanGroups), a message is
+// accepted or rejected as decoded whole, and builds the same traces with
+// the same UTF-8 warnings.
+func FuzzDecodeProtoSplitMatchesWhole(f *testing.F) {
+	for _, data := range protoInputs(f) {
+		if len(data) <= 64<<10 { // larger seeds stall the fuzz engine
+			f.Add(data)
+		}
+	}
+	for _, tc := range protoEdgeCases() {
+		f.Add(tc.in)
+	}
+	codectest.BoundFuzz(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > codectest.MaxFuzzInput {
+			t.Skip("input past MaxFuzzInput")
+		}
+		timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
+		defer timer.Stop()
+		decode := func(chunk int) ([]*model.Trace, string, error) {
+			b := model.NewOrderedTraceBuilder()
+			wr := &codec.WarnReader{Reader: bytes.NewReader(data)}
+			err := ProtoDecoder(chunk)("f.pb", wr, func(batch codec.Batch) error {
+				for i := range batch {
+					b.AddResourceSpans(&batch[i])
+				}
+				return nil
+			})
+			return b.SortedTraces(), fmt.Sprint(wr.Warnings), err
+		}
+		whole, wholeWarn, wholeErr := decode(len(data) + 1)
+		split, splitWarn, splitErr := decode(1)
+		if (wholeErr == nil) != (splitErr == nil) {
+			t.Fatalf("whole: %v\nsplit: %v", wholeErr, splitErr)
+		}
+		if wholeErr != nil {
+			return
+		}
+		if diff := cmp.Diff(whole, split); diff != "" {
+			t.Fatalf("traces differ (-whole +split):\n%s", diff)
+		}
+		if wholeWarn != splitWarn {
+			t.Fatalf("warnings: whole %s, split %s", wholeWarn, splitWarn)
+		}
+	})
+}

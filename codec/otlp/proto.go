@@ -8,9 +8,9 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/model"
@@ -37,33 +37,23 @@ func ProtoDecoder(chunkBytes int) codec.Decoder {
 }
 
 func decodeProto(name string, r io.Reader, emit codec.EmitFunc, chunkBytes int) error {
-	d := newProtoDecoder()
+	s := &protoStream{name: name, d: newProtoDecoder(), emit: emit}
 	fr := fieldReader{r: bufio.NewReaderSize(r, 64<<10)}
-	var fixed int
-	var fixedPath string
-	base := 0 // resource spans emitted before the chunk
 	err := fr.chunks(name, chunkBytes, func(chunk []byte) error {
-		b, err := decodeProtoChunk(name, d, chunk)
-		if err != nil {
-			return rebaseError(err, base)
-		}
-		if err := checkSpanIDs(name, b); err != nil {
-			return rebaseError(err, base)
-		}
-		// Protobuf strings must be UTF-8; the decoder (like pdata and the
-		// Collector) does not check. Replace bad bytes as encoding/json
-		// does for JSON, and say so once per file.
-		if n, path := codec.FixBatchUTF8(b); n > 0 {
-			if fixed == 0 {
-				fixedPath = rebasePath(path, base)
+		if len(chunk) > chunkBytes {
+			if res, ok := cutResourceSpansField(chunk); ok {
+				return s.split(res, chunkBytes)
 			}
-			fixed += n
 		}
-		base += len(b)
-		if len(b) == 0 {
-			return nil
+		b, err := decodeProtoChunk(name, s.d, chunk)
+		if err != nil {
+			return rebaseError(err, s.base, 0, 0)
 		}
-		return emit(b)
+		if err := s.emitBatch(b, s.base, 0, 0, noHeaders); err != nil {
+			return err
+		}
+		s.base += len(b)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -71,11 +61,106 @@ func decodeProto(name string, r io.Reader, emit codec.EmitFunc, chunkBytes int) 
 	if fr.off == 0 {
 		return &codec.DecodeError{File: name, Offset: -1, Err: errors.New("empty input: no OTLP protobuf message")}
 	}
-	if fixed > 0 {
-		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: fixedPath,
-			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(fixed, "byte", "bytes"))})
+	if s.fixed > 0 {
+		codec.Warn(r, &codec.DecodeError{File: name, Offset: -1, Path: s.fixedPath,
+			Err: fmt.Errorf("%s of invalid UTF-8 in strings, each replaced with U+FFFD (the first in this string)", codec.Plural(s.fixed, "byte", "bytes"))})
 	}
 	return nil
+}
+
+// protoStream decodes the chunks of one protobuf message and emits them.
+type protoStream struct {
+	name      string
+	d         *protoDecoder
+	emit      codec.EmitFunc
+	base      int // resource spans emitted before the chunk
+	fixed     int // bytes of invalid UTF-8 replaced
+	fixedPath string
+}
+
+// repeatedHeaders says which of a batch's one resource and one scope
+// were already emitted in an earlier group of the same resource spans.
+type repeatedHeaders int
+
+const (
+	noHeaders repeatedHeaders = iota
+	repeatedResource
+	repeatedResourceAndScope
+)
+
+// emitBatch checks and emits a decoded batch whose paths are to be
+// shifted by rs, ss and span (see shiftPath).
+func (s *protoStream) emitBatch(b codec.Batch, rs, ss, span int, repeated repeatedHeaders) error {
+	if err := checkSpanIDs(s.name, b); err != nil {
+		return rebaseError(err, rs, ss, span)
+	}
+	// Protobuf strings must be UTF-8; the decoder (like pdata and the
+	// Collector) does not check. Replace bad bytes as encoding/json
+	// does for JSON, and say so once per file, counting each byte once.
+	fixRepeatedHeaders(b, repeated)
+	if n, path := codec.FixBatchUTF8(b); n > 0 {
+		if s.fixed == 0 {
+			s.fixedPath = shiftPath(path, rs, ss, span)
+		}
+		s.fixed += n
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return s.emit(b)
+}
+
+// fixRepeatedHeaders replaces invalid UTF-8 in the resource (and first
+// scope) of a one-resource batch without counting it: it was counted
+// with the group that first held them.
+func fixRepeatedHeaders(b codec.Batch, repeated repeatedHeaders) {
+	if repeated == noHeaders || len(b) != 1 {
+		return
+	}
+	hdr := codec.Batch{{Resource: b[0].Resource}}
+	if repeated == repeatedResourceAndScope && len(b[0].ScopeSpans) > 0 {
+		hdr[0].ScopeSpans = []model.ScopeSpans{{Scope: b[0].ScopeSpans[0].Scope}}
+	}
+	codec.FixBatchUTF8(hdr)
+	b[0].Resource = hdr[0].Resource
+	if len(hdr[0].ScopeSpans) > 0 {
+		b[0].ScopeSpans[0].Scope = hdr[0].ScopeSpans[0].Scope
+	}
+}
+
+// split decodes and emits a large resource spans a group of spans at a
+// time (see spanGroups).
+func (s *protoStream) split(res messageParts, maxBytes int) error {
+	err := spanGroups(res, maxBytes, func(g spanGroup) error {
+		b, err := decodeProtoChunk(s.name, s.d, g.msg)
+		if err != nil {
+			return rebaseError(err, s.base, g.scope, g.firstSpan)
+		}
+		repeated := noHeaders
+		switch {
+		case g.firstSpan > 0:
+			repeated = repeatedResourceAndScope
+		case g.scope > 0:
+			repeated = repeatedResource
+		}
+		return s.emitBatch(b, s.base, g.scope, g.firstSpan, repeated)
+	})
+	s.base++
+	return err
+}
+
+// cutResourceSpansField cuts a chunk that is one resource_spans field
+// at its scope spans (see cutMessage).
+func cutResourceSpansField(chunk []byte) (messageParts, bool) {
+	num, typ, n := protowire.ConsumeTag(chunk)
+	if n < 0 || num != 1 || typ != protowire.BytesType {
+		return messageParts{}, false
+	}
+	payload, m := protowire.ConsumeBytes(chunk[n:])
+	if m < 0 || n+m != len(chunk) {
+		return messageParts{}, false
+	}
+	return cutMessage(payload, 2, false)
 }
 
 // chunks reads the message a run of whole top-level fields at a time, up to
@@ -263,31 +348,17 @@ func decodeProtoChunk(name string, d *protoDecoder, data []byte) (codec.Batch, e
 	return codec.Batch(rss), nil
 }
 
-// rebaseError shifts the resource index of a decode error's JSON path by
-// base, the resource spans of the chunks before.
-func rebaseError(err error, base int) error {
+// rebaseError shifts the indexes of a decode error's JSON path by rs, ss
+// and span (see shiftPath): the resource spans of the chunks before, and
+// for a group of a large resource spans, where the group sits in it.
+func rebaseError(err error, rs, ss, span int) error {
 	var de *codec.DecodeError
-	if base > 0 && errors.As(err, &de) && de.Path != "" {
+	if rs+ss+span > 0 && errors.As(err, &de) && de.Path != "" {
 		c := *de
-		c.Path = rebasePath(de.Path, base)
+		c.Path = shiftPath(de.Path, rs, ss, span)
 		return &c
 	}
 	return err
-}
-
-// rebasePath turns "$.resourceSpans[i]…" into "$.resourceSpans[i+base]…".
-func rebasePath(path string, base int) string {
-	const prefix = "$.resourceSpans["
-	rest, ok := strings.CutPrefix(path, prefix)
-	if !ok || base == 0 {
-		return path
-	}
-	num, tail, ok := strings.Cut(rest, "]")
-	i, err := strconv.Atoi(num)
-	if !ok || err != nil {
-		return path
-	}
-	return prefix + strconv.Itoa(i+base) + "]" + tail
 }
 
 // pdataRecursionLimit is pdata's proto.RecursionLimit (v1.71.0): how many

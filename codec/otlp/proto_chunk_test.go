@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/model"
 )
 
 // TestDecodeProtoChunks: a message decoded a few fields at a time emits
@@ -68,7 +70,8 @@ func TestDecodeProtoChunks(t *testing.T) {
 		if n < 2 {
 			t.Errorf("chunk %d: %d batches, want several", chunk, n)
 		}
-		if diff := cmp.Diff(whole, got); diff != "" {
+		// A chunk of 1 byte splits every resource spans into groups.
+		if diff := cmp.Diff(joinSplit(whole), joinSplit(got)); diff != "" {
 			t.Errorf("chunk %d: differs from the whole message:\n%s", chunk, diff)
 		}
 	}
@@ -140,19 +143,124 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func TestRebasePath(t *testing.T) {
+func TestShiftPath(t *testing.T) {
 	for _, tc := range []struct {
-		path string
-		base int
-		want string
+		path         string
+		rs, ss, span int
+		want         string
 	}{
-		{"$.resourceSpans[3].scopeSpans[0].spans[1].name", 10, "$.resourceSpans[13].scopeSpans[0].spans[1].name"},
-		{"$.resourceSpans[0]", 0, "$.resourceSpans[0]"},
-		{"$.other[1]", 5, "$.other[1]"},
-		{"$.resourceSpans[x]", 5, "$.resourceSpans[x]"},
+		{"$.resourceSpans[3].scopeSpans[0].spans[1].name", 10, 0, 0, "$.resourceSpans[13].scopeSpans[0].spans[1].name"},
+		{"$.resourceSpans[0].scopeSpans[0].spans[1].links[2]", 4, 2, 100, "$.resourceSpans[4].scopeSpans[2].spans[101].links[2]"},
+		{"$.resourceSpans[0].scopeSpans[0].scope.name", 1, 3, 7, "$.resourceSpans[1].scopeSpans[3].scope.name"},
+		{"$.resourceSpans[0].resource.attributes[2]", 5, 3, 7, "$.resourceSpans[5].resource.attributes[2]"},
+		{"$.resourceSpans[0]", 0, 0, 0, "$.resourceSpans[0]"},
+		{"$.other[1]", 5, 1, 1, "$.other[1]"},
+		{"$.resourceSpans[x]", 5, 0, 0, "$.resourceSpans[x]"},
 	} {
-		if got := rebasePath(tc.path, tc.base); got != tc.want {
-			t.Errorf("rebasePath(%q, %d) = %q, want %q", tc.path, tc.base, got, tc.want)
+		if got := shiftPath(tc.path, tc.rs, tc.ss, tc.span); got != tc.want {
+			t.Errorf("shiftPath(%q, %d, %d, %d) = %q, want %q", tc.path, tc.rs, tc.ss, tc.span, got, tc.want)
 		}
 	}
+}
+
+// TestDecodeProtoSplitsLargeResource: a resource spans larger than the
+// chunk is decoded a group of spans at a time, each group a batch of its
+// own, and gives the traces, warnings and errors of the whole decode.
+func TestDecodeProtoSplitsLargeResource(t *testing.T) {
+	td := ptrace.NewTraces()
+	small := td.ResourceSpans().AppendEmpty()
+	small.Resource().Attributes().PutStr("service.name", "before")
+	sp := small.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID(pcommon.TraceID{9, 9})
+	sp.SetSpanID(pcommon.SpanID{9})
+	big := td.ResourceSpans().AppendEmpty()
+	big.Resource().Attributes().PutStr("service.name", "big \xff one")
+	big.Resource().Attributes().PutInt("n", 7)
+	big.ScopeSpans().AppendEmpty() // a scope without spans stays
+	for j := range 3 {
+		ss := big.ScopeSpans().AppendEmpty()
+		ss.Scope().SetName(fmt.Sprintf("lib-%d \xfe", j))
+		for k := range 300 {
+			sp := ss.Spans().AppendEmpty()
+			sp.SetTraceID(pcommon.TraceID{byte(k % 17), 1})
+			sp.SetSpanID(pcommon.SpanID{byte(j + 1), byte(k), byte(k >> 8)})
+			sp.SetName(fmt.Sprintf("op-%d", k%5))
+			sp.SetStartTimestamp(pcommon.Timestamp(1e18 + k))
+			sp.SetEndTimestamp(pcommon.Timestamp(1e18 + k + 500))
+			sp.Attributes().PutStr("http.route", strings.Repeat("/x", k%7))
+		}
+	}
+	pb, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func(chunk int, in []byte) (*model.TraceBuilder, []*model.Trace, int, []*codec.DecodeError, error) {
+		b := model.NewTraceBuilder()
+		batches := 0
+		wr := &codec.WarnReader{Reader: bytes.NewReader(in)}
+		err := ProtoDecoder(chunk)("f.pb", wr, func(batch codec.Batch) error {
+			batches++
+			for i := range batch {
+				b.AddResourceSpans(&batch[i])
+			}
+			return nil
+		})
+		return b, b.Traces(), batches, wr.Warnings, err
+	}
+	_, whole, n, wholeWarn, err := decode(len(pb), pb)
+	if err != nil || n != 1 {
+		t.Fatalf("whole: %d batches, %v", n, err)
+	}
+	_, split, n, splitWarn, err := decode(4<<10, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Errorf("split: %d batches, want the big resource in many", n)
+	}
+	if diff := cmp.Diff(whole, split); diff != "" {
+		t.Errorf("traces differ (-whole +split):\n%s", diff)
+	}
+	if fmt.Sprint(wholeWarn) != fmt.Sprint(splitWarn) || len(wholeWarn) != 1 {
+		t.Errorf("warnings: whole %v, split %v", wholeWarn, splitWarn)
+	}
+
+	// A bad span deep in the big resource is named by its place in it.
+	big.ScopeSpans().At(2).Spans().At(250).SetTraceID(pcommon.TraceID{})
+	if pb, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td); err != nil {
+		t.Fatal(err)
+	}
+	want := "f.pb: $.resourceSpans[1].scopeSpans[2].spans[250].traceId: trace ID is empty or all zeros"
+	for _, chunk := range []int{len(pb), 4 << 10, 1} {
+		if _, _, _, _, err := decode(chunk, pb); err == nil || err.Error() != want {
+			t.Errorf("chunk %d: err = %v\nwant  %s", chunk, err, want)
+		}
+	}
+}
+
+// joinSplit joins consecutive entries of the same resource, and their
+// consecutive entries of the same scope, as a resource spans decoded in
+// groups comes in several.
+func joinSplit(b codec.Batch) codec.Batch {
+	var out codec.Batch
+	for _, rs := range b {
+		if n := len(out); n > 0 && cmp.Equal(out[n-1].Resource, rs.Resource) {
+			last := &out[n-1]
+			for _, ss := range rs.ScopeSpans {
+				if m := len(last.ScopeSpans); m > 0 && cmp.Equal(last.ScopeSpans[m-1].Scope, ss.Scope) {
+					last.ScopeSpans[m-1].Spans = append(last.ScopeSpans[m-1].Spans, ss.Spans...)
+				} else {
+					last.ScopeSpans = append(last.ScopeSpans, ss)
+				}
+			}
+			continue
+		}
+		// Appends go to copies, not to b's slices.
+		rs.ScopeSpans = slices.Clone(rs.ScopeSpans)
+		for i := range rs.ScopeSpans {
+			rs.ScopeSpans[i].Spans = slices.Clip(rs.ScopeSpans[i].Spans)
+		}
+		out = append(out, rs)
+	}
+	return out
 }

@@ -1,0 +1,141 @@
+package otlp
+
+import (
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// A chunk holds whole top-level fields, so at least one resource's spans.
+// Exporters that write one ResourceSpans per service per file make that
+// field tens of megabytes: decoded whole, several times that, past any
+// --memory-budget. Such a field (one larger than the chunk) is instead
+// cut, without decoding, into its scope spans and their spans, and
+// decoded a group of spans at a time, each group in a message of its own
+// that repeats the resource and scope fields (see spanGroups). The groups
+// give the spans in order, as consecutive entries of the same resource
+// and scope: what the JSON decoder gives for a large request, and what a
+// trace builder merges back into one.
+//
+// The field is read whole first: the Collector's encoder (pdata) writes a
+// message's fields last to first, so a resource comes after its spans,
+// and nothing of them can be decoded before the field's end.
+
+// messageParts is a message cut in two: head, every field but the
+// repeated one, as written and in order, and parts, the payloads of the
+// repeated field (for a ResourceSpans its scope spans, for a ScopeSpans
+// its spans, then with their tags kept: see cutMessage).
+type messageParts struct {
+	head  []byte
+	parts [][]byte
+}
+
+// cutMessage cuts message b at its length-delimited field num; with
+// keepTags each part keeps its tag and length. ok is false when b is
+// malformed, or has no such field: it is then decoded whole, which says
+// what is wrong.
+func cutMessage(b []byte, num protowire.Number, keepTags bool) (m messageParts, ok bool) {
+	for len(b) > 0 {
+		n, typ, tagLen := protowire.ConsumeTag(b)
+		if tagLen < 0 {
+			return m, false
+		}
+		valLen := protowire.ConsumeFieldValue(n, typ, b[tagLen:])
+		if valLen < 0 {
+			return m, false
+		}
+		field := b[:tagLen+valLen]
+		switch {
+		case n != num || typ != protowire.BytesType:
+			m.head = append(m.head, field...)
+		case keepTags:
+			m.parts = append(m.parts, field)
+		default:
+			v, _ := protowire.ConsumeBytes(b[tagLen:])
+			m.parts = append(m.parts, v)
+		}
+		b = b[len(field):]
+	}
+	return m, len(m.parts) > 0
+}
+
+// spanGroup is a message holding one resource's spans, or some of them,
+// and where they sit in the message they were cut from.
+type spanGroup struct {
+	msg       []byte // a TracesData with one resource_spans of one scope_spans
+	scope     int    // index of the scope spans in the resource spans
+	firstSpan int    // index of the group's first span in the scope spans
+}
+
+// spanGroups calls f with a resource spans, cut by cutMessage at its
+// scope spans, as messages of about maxBytes of spans each. A scope spans
+// that cannot be cut is one group, decoded whole.
+func spanGroups(res messageParts, maxBytes int, f func(g spanGroup) error) error {
+	for j, ss := range res.parts {
+		scope, ok := cutMessage(ss, 2, true)
+		if !ok {
+			if err := f(spanGroup{msg: groupMessage(res.head, ss, nil), scope: j}); err != nil {
+				return err
+			}
+			continue
+		}
+		for k := 0; k < len(scope.parts); {
+			first, size := k, 0
+			for ; k < len(scope.parts) && (k == first || size+len(scope.parts[k]) <= maxBytes); k++ {
+				size += len(scope.parts[k])
+			}
+			if err := f(spanGroup{msg: groupMessage(res.head, scope.head, scope.parts[first:k]), scope: j, firstSpan: first}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// groupMessage writes a TracesData of one resource_spans made of
+// resHead and one scope_spans made of scopeHead and spans.
+func groupMessage(resHead, scopeHead []byte, spans [][]byte) []byte {
+	ssLen := len(scopeHead)
+	for _, s := range spans {
+		ssLen += len(s)
+	}
+	ss := make([]byte, 0, ssLen)
+	ss = append(ss, scopeHead...)
+	for _, s := range spans {
+		ss = append(ss, s...)
+	}
+	rs := make([]byte, 0, len(resHead)+len(ss)+1+protowire.SizeVarint(uint64(len(ss))))
+	rs = protowire.AppendBytes(protowire.AppendTag(append(rs, resHead...), 2, protowire.BytesType), ss)
+	msg := make([]byte, 0, len(rs)+1+protowire.SizeVarint(uint64(len(rs))))
+	return protowire.AppendBytes(protowire.AppendTag(msg, 1, protowire.BytesType), rs)
+}
+
+// shiftPath adds rs, ss and span to the indexes of a JSON path's
+// "$.resourceSpans[i].scopeSpans[j].spans[k]" segments, as far as the
+// path has them.
+func shiftPath(path string, rs, ss, span int) string {
+	out, rest, ok := shiftSegment("", path, "$.resourceSpans[", rs)
+	if ok {
+		out, rest, ok = shiftSegment(out, rest, ".scopeSpans[", ss)
+	}
+	if ok {
+		out, rest, _ = shiftSegment(out, rest, ".spans[", span)
+	}
+	return out + rest
+}
+
+// shiftSegment moves a leading segment prefix+"i]" of rest to out as
+// prefix+"(i+off)]".
+func shiftSegment(out, rest, prefix string, off int) (string, string, bool) {
+	after, ok := strings.CutPrefix(rest, prefix)
+	if !ok {
+		return out, rest, false
+	}
+	num, tail, ok := strings.Cut(after, "]")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return out, rest, false
+	}
+	return out + prefix + strconv.Itoa(i+off) + "]", tail, true
+}
