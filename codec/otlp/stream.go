@@ -8,6 +8,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tracectl/tracectl/codec"
@@ -81,7 +82,7 @@ type ssState struct {
 // leaf is a value read whole, with where it starts and the normaliser
 // stack it is read in (for the normaliser and for error paths).
 type leaf struct {
-	raw       json.RawMessage
+	raw       []byte
 	start     int64
 	line, col int
 	ctx       []frame
@@ -95,9 +96,7 @@ type chunk struct {
 }
 
 func newStreamer(name string, pr *posReader, emit codec.EmitFunc, fast bool) *streamer {
-	dec := json.NewDecoder(pr)
-	dec.UseNumber()
-	return &streamer{sn: &normaliser{name: name, pr: pr, dec: dec}, emit: emit, fast: fast}
+	return &streamer{sn: &normaliser{name: name, pr: pr, dec: newTokenizer(pr)}, emit: emit, fast: fast}
 }
 
 // run reads every request. An input error is reported after any error in
@@ -150,7 +149,7 @@ func (s *streamer) read() error {
 		if depth > 0 {
 			closing = *sn.top()
 		}
-		tok, err := sn.dec.Token()
+		tok, err := sn.readToken()
 		if err != nil {
 			if err == io.EOF && depth == 0 {
 				return nil
@@ -199,7 +198,7 @@ func (s *streamer) leafNext() (string, bool) {
 	}
 	f := sn.top()
 	if !f.obj {
-		return "", f.msg == mSpan && sn.dec.More()
+		return "", f.msg == mSpan && sn.more()
 	}
 	if f.expect {
 		return "", false
@@ -225,9 +224,11 @@ func (s *streamer) readLeaf(name string) error {
 	f := sn.top()
 	l := leaf{ctx: append([]frame(nil), sn.stack...)}
 	before := sn.in()
-	if err := sn.dec.Decode(&l.raw); err != nil {
+	raw, err := sn.dec.ReadValue()
+	if err != nil {
 		return s.leafErr(err, before, l.ctx)
 	}
+	l.raw = append([]byte(nil), raw...) // raw is the tokenizer's buffer
 	l.start = sn.in() - int64(len(l.raw))
 	l.line, l.col = sn.pr.pos(l.start)
 	sn.endValue(f)
@@ -265,31 +266,35 @@ func (s *streamer) readLeaf(name string) error {
 	return nil
 }
 
-// leafErr positions an error met reading a leaf: the bytes read from the
-// leaf's start are normalised again, which finds the syntax error, the cut
-// or the nesting past the limit with its line, column and path.
+// leafErr positions an error met reading a leaf: the leaf is normalised
+// again from its start, which finds the syntax error, the cut or the
+// nesting past the limit with its line, column and path. It reads the
+// bytes kept and then on from the input, so that where the tokenizer
+// happened to stop reading ahead does not matter.
 func (s *streamer) leafErr(err error, from int64, ctx []frame) error {
 	sn := s.sn
-	var se *json.SyntaxError
+	var se *jsontext.SyntacticError
 	var depth *jsonpos.LimitError
 	if !errors.As(err, &se) && !errors.As(err, &depth) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		// A read error, e.g. a corrupt compressed stream.
-		return &codec.DecodeError{File: sn.name, Offset: sn.pr.base + int64(len(sn.pr.buf)), Err: err}
+		return sn.tokenErr(err)
 	}
 	start := from
-	for c := sn.pr.byteAt(start); c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ':'; c = sn.pr.byteAt(start) {
+	for c, ok := sn.pr.readAt(start); ok && (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ':'); c, ok = sn.pr.readAt(start) {
 		start++
 	}
 	l := leaf{raw: sn.pr.from(start), start: start, ctx: ctx}
 	l.line, l.col = sn.pr.pos(start)
-	var r io.Reader = bytes.NewReader(l.raw)
-	if depth != nil {
-		r = io.MultiReader(r, errReader{depth})
-	}
+	r := io.MultiReader(bytes.NewReader(l.raw), sn.pr)
 	if _, nerr := s.normaliseFrom(&l, r); nerr != nil {
 		return nerr
 	}
-	return sn.errAt(start, sn.path(sn.top().memberSeg()), fmt.Errorf("invalid JSON: %w", err))
+	// The value read whole where it was cut: a stray ',' or ':' before it.
+	msg := err.Error()
+	if se != nil {
+		msg = sn.syntaxMsg(se, start)
+	}
+	return sn.errAt(start, sn.path(sn.top().memberSeg()), fmt.Errorf("invalid JSON: %s", msg))
 }
 
 // normalise checks a leaf and rewrites it for pdata (see normaliser).
@@ -299,11 +304,9 @@ func (s *streamer) normalise(l *leaf) ([]byte, error) {
 
 func (s *streamer) normaliseFrom(l *leaf, r io.Reader) ([]byte, error) {
 	pr := &posReader{r: r, base: l.start, line: l.line, col: l.col}
-	dec := json.NewDecoder(pr)
-	dec.UseNumber()
-	n := &normaliser{name: s.sn.name, pr: pr, dec: dec, stack: append([]frame(nil), l.ctx...), base: len(l.ctx), off0: l.start}
+	n := &normaliser{name: s.sn.name, pr: pr, dec: newTokenizer(pr), stack: append([]frame(nil), l.ctx...), base: len(l.ctx), off0: l.start}
 	for {
-		tok, err := dec.Token()
+		tok, err := n.readToken()
 		if err != nil {
 			return nil, n.tokenErr(err)
 		}
