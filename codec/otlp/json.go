@@ -110,16 +110,7 @@ func (p *posReader) from(off int64) []byte {
 }
 
 func (p *posReader) advance(b []byte) (line, col int) {
-	line, col = p.line, p.col
-	for _, c := range b {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
+	return lineCol(b, p.line, p.col)
 }
 
 // pos returns the 1-based line and column of absolute offset off. It
@@ -138,16 +129,19 @@ func (p *posReader) pos(off int64) (line, col int) {
 	if p.memoLine > 0 && p.memo >= p.base && p.memo <= off {
 		from, line, col = p.memo, p.memoLine, p.memoCol
 	}
-	for _, c := range p.buf[from-p.base : k] {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
+	line, col = lineCol(p.buf[from-p.base:k], line, col)
 	p.memo, p.memoLine, p.memoCol = off, line, col
 	return line, col
+}
+
+// lineCol returns the line and column after b, which starts at line:col.
+// bytes.Count and LastIndexByte run in wide words, not byte by byte.
+func lineCol(b []byte, line, col int) (int, int) {
+	nl := bytes.Count(b, []byte{'\n'})
+	if nl == 0 {
+		return line, col + len(b)
+	}
+	return line + nl, len(b) - bytes.LastIndexByte(b, '\n')
 }
 
 // skipSpace returns the offset of the first byte from off on that is not
@@ -489,6 +483,9 @@ func (n *normaliser) tokenErr(err error) error {
 	case errors.As(err, &depth):
 		return n.errAt(depth.Offset, n.pathOrEmpty(), depth)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		if off, ok := n.nonStringName(); ok {
+			return n.errAt(off, "", errors.New("invalid JSON: object member name must be a string"))
+		}
 		// jsontext reports a value cut short as a syntax error wrapping
 		// io.ErrUnexpectedEOF.
 		return n.errAt(n.pr.base+int64(len(n.pr.buf)), n.pathOrEmpty(), errors.New("unexpected end of input (truncated?)"))
@@ -515,6 +512,23 @@ func (n *normaliser) syntaxErrOff() int64 {
 		off = n.pr.skipSpace(off + 1)
 	}
 	return off
+}
+
+// nonStringName reports where a member name is due and something else
+// than a string (or the object's end) starts. jsontext reads that token
+// before it checks it, so one cut by the end of the input (`{-`) fails
+// as a cut; encoding/json failed at its first byte, as this does.
+func (n *normaliser) nonStringName() (int64, bool) {
+	depth := n.dec.StackDepth()
+	if depth == 0 {
+		return 0, false
+	}
+	if kind, length := n.dec.StackIndex(depth); kind != '{' || length%2 == 1 {
+		return 0, false
+	}
+	off := n.syntaxErrOff()
+	c, ok := n.pr.next(off)
+	return off, ok && c != '"' && c != '}'
 }
 
 // separator is the ',' or ':' the tokenizer expects before the next

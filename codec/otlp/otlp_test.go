@@ -217,6 +217,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"bad number", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":1.x`), "f.json:2:54: invalid JSON: invalid character 'x' in number (expecting digit)"},
 		{"trailing comma", `{"resourceSpans":[{"scopeSpans":[{"spans":[]},]}]}`, "f.json:1:47: invalid JSON: trailing comma before ']'"},
 		{"missing colon", `{"resourceSpans":[{"resource"` + pad + `,{}}]}`, "f.json:1:131: $.resourceSpans[0].resource: invalid JSON: invalid character ',' after object name (expecting ':')"},
+		{"cut name", `{"resourceSpans":[{"scopeSpans":[{-`, "f.json:1:35: invalid JSON: object member name must be a string"},
 		// Past the bytes the tokenizer had read when it failed.
 		{"cut after stray commas", `{"resourceSpans":[{"resource"` + pad + `,` + pad + `,`, "f.json:1:232: $.resourceSpans[0]: unexpected end of input (truncated?)"},
 	}

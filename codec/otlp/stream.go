@@ -50,6 +50,8 @@ type streamer struct {
 	cur   *chunk   // spans of ss not yet in the queue
 	queue []*chunk // chunks waiting for their resource or scope
 
+	spanCtx []frame // ctx of the spans read since the last structure token
+
 	dry      bool        // decode without adding to out (pendingErr)
 	out      codec.Batch // decoded, not yet emitted
 	outSpans int
@@ -80,12 +82,23 @@ type ssState struct {
 }
 
 // leaf is a value read whole, with where it starts and the normaliser
-// stack it is read in (for the normaliser and for error paths).
+// stack it is read in (for the normaliser and for error paths; see
+// stack).
 type leaf struct {
 	raw       []byte
 	start     int64
 	line, col int
-	ctx       []frame
+	ctx       []frame // shared by the spans of an array (see streamer.spanCtx)
+	index     int     // the n of ctx's last frame when the leaf was read
+}
+
+// stack returns the normaliser stack the leaf was read in. The spans of
+// an array share ctx, whose frames differ only in the array's n; a copy
+// per span cost as much as reading the span.
+func (l *leaf) stack() []frame {
+	st := append([]frame(nil), l.ctx...)
+	st[len(st)-1].n = l.index
+	return st
 }
 
 type chunk struct {
@@ -166,6 +179,7 @@ func (s *streamer) read() error {
 			return err
 		}
 		sn.out.Reset()
+		s.spanCtx = nil
 		switch {
 		case depth == 0: // a request opened: the root frame
 			sn.top().msg = mRequest
@@ -222,11 +236,17 @@ func (s *streamer) leafNext() (string, bool) {
 func (s *streamer) readLeaf(name string) error {
 	sn := s.sn
 	f := sn.top()
-	l := leaf{ctx: append([]frame(nil), sn.stack...)}
+	l := leaf{ctx: s.spanCtx, index: f.n}
+	if l.ctx == nil || f.obj {
+		l.ctx = append([]frame(nil), sn.stack...)
+	}
+	if !f.obj {
+		s.spanCtx = l.ctx
+	}
 	before := sn.in()
 	raw, err := sn.dec.ReadValue()
 	if err != nil {
-		return s.leafErr(err, before, l.ctx)
+		return s.leafErr(err, before, &l)
 	}
 	l.raw = append([]byte(nil), raw...) // raw is the tokenizer's buffer
 	l.start = sn.in() - int64(len(l.raw))
@@ -271,7 +291,7 @@ func (s *streamer) readLeaf(name string) error {
 // nesting past the limit with its line, column and path. It reads the
 // bytes kept and then on from the input, so that where the tokenizer
 // happened to stop reading ahead does not matter.
-func (s *streamer) leafErr(err error, from int64, ctx []frame) error {
+func (s *streamer) leafErr(err error, from int64, at *leaf) error {
 	sn := s.sn
 	var se *jsontext.SyntacticError
 	var depth *jsonpos.LimitError
@@ -283,7 +303,7 @@ func (s *streamer) leafErr(err error, from int64, ctx []frame) error {
 	for c, ok := sn.pr.readAt(start); ok && (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ':'); c, ok = sn.pr.readAt(start) {
 		start++
 	}
-	l := leaf{raw: sn.pr.from(start), start: start, ctx: ctx}
+	l := leaf{raw: sn.pr.from(start), start: start, ctx: at.ctx, index: at.index}
 	l.line, l.col = sn.pr.pos(start)
 	r := io.MultiReader(bytes.NewReader(l.raw), sn.pr)
 	if _, nerr := s.normaliseFrom(&l, r); nerr != nil {
@@ -304,7 +324,7 @@ func (s *streamer) normalise(l *leaf) ([]byte, error) {
 
 func (s *streamer) normaliseFrom(l *leaf, r io.Reader) ([]byte, error) {
 	pr := &posReader{r: r, base: l.start, line: l.line, col: l.col}
-	n := &normaliser{name: s.sn.name, pr: pr, dec: newTokenizer(pr), stack: append([]frame(nil), l.ctx...), base: len(l.ctx), off0: l.start}
+	n := &normaliser{name: s.sn.name, pr: pr, dec: newTokenizer(pr), stack: l.stack(), base: len(l.ctx), off0: l.start}
 	for {
 		tok, err := n.readToken()
 		if err != nil {
@@ -415,7 +435,7 @@ func (s *streamer) decode(c *chunk) error {
 // leafErrAt is an error at the start of leaf l, with field appended to
 // its path.
 func (s *streamer) leafErrAt(l *leaf, field string, err error) error {
-	n := &normaliser{stack: l.ctx}
+	n := &normaliser{stack: l.stack()}
 	path := n.path(n.top().memberSeg() + field)
 	return &codec.DecodeError{File: s.sn.name, Line: l.line, Col: l.col, Offset: l.start, Path: path, Err: err}
 }
