@@ -236,6 +236,7 @@ func (s *streamer) leafNext() (string, bool) {
 func (s *streamer) readLeaf(name string) error {
 	sn := s.sn
 	f := sn.top()
+	// The spans of an array share one copy of the stack (see leaf.stack).
 	l := leaf{ctx: s.spanCtx, index: f.n}
 	if l.ctx == nil || f.obj {
 		l.ctx = append([]frame(nil), sn.stack...)
