@@ -236,7 +236,7 @@ func TestSkipBad(t *testing.T) {
 	if len(rep.Files) != 2 || len(rep.Bad) != 1 || len(rep.Skipped) != 1 {
 		t.Fatalf("report = %+v", rep)
 	}
-	wantBad := filepath.Join(dir, "2-bad.json") + ":1:20: invalid JSON: invalid character ']'"
+	wantBad := filepath.Join(dir, "2-bad.json") + ":1:20: invalid JSON: invalid character ']' at start of value"
 	if rep.Bad[0].Err.Error() != wantBad {
 		t.Errorf("bad = %v\nwant  %s", rep.Bad[0].Err, wantBad)
 	}

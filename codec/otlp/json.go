@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/internal/jsonpos"
 )
@@ -64,11 +66,6 @@ func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, fast bool) error 
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// errReader fails every read with err.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
 // posReader remembers the bytes read since the start of the current request
 // so that a byte offset can be turned into a line and column.
 type posReader struct {
@@ -113,16 +110,7 @@ func (p *posReader) from(off int64) []byte {
 }
 
 func (p *posReader) advance(b []byte) (line, col int) {
-	line, col = p.line, p.col
-	for _, c := range b {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
+	return lineCol(b, p.line, p.col)
 }
 
 // pos returns the 1-based line and column of absolute offset off. It
@@ -141,16 +129,54 @@ func (p *posReader) pos(off int64) (line, col int) {
 	if p.memoLine > 0 && p.memo >= p.base && p.memo <= off {
 		from, line, col = p.memo, p.memoLine, p.memoCol
 	}
-	for _, c := range p.buf[from-p.base : k] {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
+	line, col = lineCol(p.buf[from-p.base:k], line, col)
 	p.memo, p.memoLine, p.memoCol = off, line, col
 	return line, col
+}
+
+// lineCol returns the line and column after b, which starts at line:col.
+// bytes.Count and LastIndexByte run in wide words, not byte by byte.
+func lineCol(b []byte, line, col int) (int, int) {
+	nl := bytes.Count(b, []byte{'\n'})
+	if nl == 0 {
+		return line, col + len(b)
+	}
+	return line + nl, len(b) - bytes.LastIndexByte(b, '\n')
+}
+
+// skipSpace returns the offset of the first byte from off on that is not
+// JSON whitespace (or the end of the bytes kept).
+func (p *posReader) skipSpace(off int64) int64 {
+	for c := p.byteAt(off); c == ' ' || c == '\t' || c == '\r' || c == '\n'; c = p.byteAt(off) {
+		off++
+	}
+	return off
+}
+
+// next returns the first byte from absolute offset off on that is not
+// JSON whitespace; ok is false when the bytes kept end before one.
+func (p *posReader) next(off int64) (c byte, ok bool) {
+	k := p.skipSpace(off) - p.base
+	if k < 0 || k >= int64(len(p.buf)) {
+		return 0, false
+	}
+	return p.buf[k], true
+}
+
+// readAt returns the byte at absolute offset off, reading on from the
+// input when it is past the bytes kept; ok is false at the end of the
+// input or at a read error.
+func (p *posReader) readAt(off int64) (c byte, ok bool) {
+	var chunk [512]byte
+	for off-p.base >= int64(len(p.buf)) {
+		if n, err := p.Read(chunk[:]); n == 0 && err != nil {
+			return 0, false
+		}
+	}
+	if off < p.base {
+		return 0, false
+	}
+	return p.buf[off-p.base], true
 }
 
 // byteAt returns the byte at absolute offset off, or 0.
@@ -173,6 +199,14 @@ type frame struct {
 	traceID bool   // span object: saw a non-empty trace ID
 }
 
+// newTokenizer returns the JSON tokenizer the streamer and the normaliser
+// read with. Like encoding/json, it takes repeated keys and invalid UTF-8
+// (replaced with U+FFFD in strings; the guard counts it for the warning);
+// unlike encoding/json's Decoder, it reads a value whole in one pass.
+func newTokenizer(r io.Reader) *jsontext.Decoder {
+	return jsontext.NewDecoder(r, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+}
+
 // normaliser copies JSON values from a token stream into out, rewriting
 // IDs to hex and legacy keys to current ones, and checks every known field
 // against the OTLP schema so that a wrong value is reported where it is,
@@ -182,7 +216,7 @@ type frame struct {
 type normaliser struct {
 	name  string
 	pr    *posReader
-	dec   *json.Decoder
+	dec   *jsontext.Decoder
 	out   bytes.Buffer
 	stack []frame
 	base  int   // frames below the value being normalised (streamer.normalise)
@@ -191,6 +225,36 @@ type normaliser struct {
 
 // in is the absolute input offset of the decoder.
 func (n *normaliser) in() int64 { return n.off0 + n.dec.InputOffset() }
+
+// readToken reads the next token as encoding/json's Decoder.Token gave it
+// (json.Delim, string, json.Number, bool or nil), which the schema checks
+// and describe take.
+func (n *normaliser) readToken() (json.Token, error) {
+	t, err := n.dec.ReadToken()
+	if err != nil {
+		return nil, err
+	}
+	switch k := t.Kind(); k {
+	case '{', '}', '[', ']':
+		return json.Delim(k), nil
+	case '"':
+		return t.String(), nil
+	case '0':
+		return json.Number(t.String()), nil
+	case 't', 'f':
+		return t.Bool(), nil
+	}
+	return nil, nil // null
+}
+
+// more reports whether the current array has another element, as
+// encoding/json's Decoder.More did: the next byte that is not whitespace
+// is there and closes nothing (a ',' counts, and so does a bad byte).
+func (n *normaliser) more() bool {
+	n.dec.PeekKind() // reads on to the next token; an error waits for the next read
+	c, ok := n.pr.next(n.in())
+	return ok && c != ']' && c != '}'
+}
 
 func describe(tok json.Token) string {
 	switch v := tok.(type) {
@@ -256,7 +320,7 @@ func (n *normaliser) token(tok json.Token) error {
 		if d, ok := tok.(json.Delim); ok && d == '}' {
 			return n.close(f)
 		}
-		key := tok.(string) // json.Decoder guarantees keys are strings
+		key := tok.(string) // the tokenizer guarantees keys are strings
 		f.key = key
 		f.expect = false
 		if f.n > 0 {
@@ -413,20 +477,90 @@ func isLiteralByte(c byte) bool {
 }
 
 func (n *normaliser) tokenErr(err error) error {
-	off := n.in()
-	var se *json.SyntaxError
+	var se *jsontext.SyntacticError
 	var depth *jsonpos.LimitError
 	switch {
 	case errors.As(err, &depth):
 		return n.errAt(depth.Offset, n.pathOrEmpty(), depth)
-	case errors.As(err, &se):
-		return n.errAt(off, "", fmt.Errorf("invalid JSON: %s", se.Error()))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		// json.Decoder.Token reports a value cut short as a plain EOF.
+		if off, ok := n.nonStringName(); ok {
+			return n.errAt(off, "", errors.New("invalid JSON: object member name must be a string"))
+		}
+		// jsontext reports a value cut short as a syntax error wrapping
+		// io.ErrUnexpectedEOF.
 		return n.errAt(n.pr.base+int64(len(n.pr.buf)), n.pathOrEmpty(), errors.New("unexpected end of input (truncated?)"))
+	case errors.As(err, &se):
+		off := n.syntaxErrOff()
+		return n.errAt(off, "", fmt.Errorf("invalid JSON: %s", n.syntaxMsg(se, off)))
 	}
-	// A read error (e.g. a corrupt compressed stream).
+	// A read error (e.g. a corrupt compressed stream), which jsontext
+	// wraps in its own.
+	if inner := errors.Unwrap(err); inner != nil {
+		err = inner
+	}
 	return &codec.DecodeError{File: n.name, Offset: n.pr.base + int64(len(n.pr.buf)), Err: err}
+}
+
+// syntaxErrOff is where a syntax error is reported: at the start of the
+// token that could not be read, which is the first byte after the last
+// token read, its whitespace and the ',' or ':' expected after it (where
+// encoding/json reported it; jsontext points at the bad byte inside the
+// token).
+func (n *normaliser) syntaxErrOff() int64 {
+	off := n.pr.skipSpace(n.in())
+	if sep := n.separator(); sep != 0 && n.pr.byteAt(off) == sep {
+		off = n.pr.skipSpace(off + 1)
+	}
+	return off
+}
+
+// nonStringName reports where a member name is due and something else
+// than a string (or the object's end) starts. jsontext reads that token
+// before it checks it, so one cut by the end of the input (`{-`) fails
+// as a cut; encoding/json failed at its first byte, as this does.
+func (n *normaliser) nonStringName() (int64, bool) {
+	depth := n.dec.StackDepth()
+	if depth == 0 {
+		return 0, false
+	}
+	if kind, length := n.dec.StackIndex(depth); kind != '{' || length%2 == 1 {
+		return 0, false
+	}
+	off := n.syntaxErrOff()
+	c, ok := n.pr.next(off)
+	return off, ok && c != '"' && c != '}'
+}
+
+// separator is the ',' or ':' the tokenizer expects before the next
+// token, or 0.
+func (n *normaliser) separator() byte {
+	depth := n.dec.StackDepth()
+	if depth == 0 {
+		return 0
+	}
+	kind, length := n.dec.StackIndex(depth)
+	switch {
+	case length == 0:
+		return 0
+	case kind == '{' && length%2 == 1:
+		return ':'
+	}
+	return ','
+}
+
+// syntaxMsg words a syntax error reported at off: jsontext's text without
+// its prefix and its own offset and pointer (the error has both), or, for
+// a ',' before a closing bracket (jsontext points at the comma), what
+// follows it.
+func (n *normaliser) syntaxMsg(se *jsontext.SyntacticError, off int64) string {
+	closer := n.pr.byteAt(off)
+	if at := n.off0 + se.ByteOffset; at < off && n.pr.byteAt(at) == ',' && (closer == ']' || closer == '}') {
+		return fmt.Sprintf("trailing comma before %q", closer)
+	}
+	if se.Err == nil {
+		return "syntax error"
+	}
+	return se.Err.Error()
 }
 
 func (n *normaliser) pathOrEmpty() string {
@@ -441,7 +575,7 @@ func (n *normaliser) errAt(off int64, path string, err error) *codec.DecodeError
 	return &codec.DecodeError{File: n.name, Line: line, Col: col, Offset: off, Path: path, Err: err}
 }
 
-// writeString writes s as a JSON string. s comes from json.Decoder, so it
+// writeString writes s as a JSON string. s comes from the tokenizer, so it
 // is valid UTF-8; only quotes, backslashes and control characters need
 // escaping.
 func writeString(b *bytes.Buffer, s string) {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -180,15 +182,16 @@ func TestDecodeJSONErrors(t *testing.T) {
 	span := func(fields string) string {
 		return `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10"},` + "\n" + `{` + fields + `}]}]}]}`
 	}
+	pad := strings.Repeat(" ", 100)
 	tests := []struct {
 		name, in, want string
 	}{
-		{"syntax", "{\"resourceSpans\":\n  [x]}", "f.json:2:4: invalid JSON: invalid character 'x' looking for beginning of value"},
+		{"syntax", "{\"resourceSpans\":\n  [x]}", "f.json:2:4: invalid JSON: invalid character 'x' at start of value"},
 		{"truncated", "{\"resourceSpans\":[{\"scopeSpans\":[", "f.json:1:34: $.resourceSpans[0].scopeSpans: unexpected end of input (truncated?)"},
 		{"truncated in string", "{\"resourceSpans\":[{\"sco", "f.json:1:24: $.resourceSpans[0]: unexpected end of input (truncated?)"},
 		{"empty", " \n", "f.json: empty input: no OTLP JSON object"},
 		{"array", "[1]", "f.json:1:1: $: want an OTLP request object ({\"resourceSpans\": [...]}), got an array"},
-		{"trailing garbage", "{} x", "f.json:1:4: invalid JSON: invalid character 'x' looking for beginning of value"},
+		{"trailing garbage", "{} x", "f.json:1:4: invalid JSON: invalid character 'x' at start of value"},
 		{"missing trace id", span(`"spanId":"0102030405060708"`), "f.json:2:29: $.resourceSpans[0].scopeSpans[0].spans[1].traceId: span has no trace ID"},
 		{"zero trace id", span(`"traceId":"00000000000000000000000000000000"`), "f.json:2:12: $.resourceSpans[0].scopeSpans[0].spans[1].traceId: trace ID is empty or all zeros"},
 		{"short trace id", span(`"traceId":"0102"`), `f.json:2:12: $.resourceSpans[0].scopeSpans[0].spans[1].traceId: bad trace ID: "0102" is 4 hex digits, want 32`},
@@ -207,6 +210,16 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"status code 7", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","status":{"code":7}`), `f.json:2:64: $.resourceSpans[0].scopeSpans[0].spans[1].status.code: bad status code 7: want 0 to 2`},
 		{"number kind", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":true`), `f.json:2:54: $.resourceSpans[0].scopeSpans[0].spans[1].kind: want a number or string, got a boolean`},
 		{"wrong shape", `{"resourceSpans":{}}`, "f.json:1:18: $.resourceSpans: want an array, got an object"},
+		// Syntax errors are put at the start of the token that could not
+		// be read, even when the bad byte is further in.
+		{"bad literal", `{"resourceSpans":[{"scopeSpans":[{"spans":[tru]}]}]}`, "f.json:1:44: invalid JSON: invalid character ']' in literal true (expecting 'e')"},
+		{"bad escape", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","name":"a\qb"`), "f.json:2:54: invalid JSON: invalid escape sequence `\\q` in string"},
+		{"bad number", span(`"traceId":"0102030405060708090a0b0c0d0e0f10","kind":1.x`), "f.json:2:54: invalid JSON: invalid character 'x' in number (expecting digit)"},
+		{"trailing comma", `{"resourceSpans":[{"scopeSpans":[{"spans":[]},]}]}`, "f.json:1:47: invalid JSON: trailing comma before ']'"},
+		{"missing colon", `{"resourceSpans":[{"resource"` + pad + `,{}}]}`, "f.json:1:131: $.resourceSpans[0].resource: invalid JSON: invalid character ',' after object name (expecting ':')"},
+		{"cut name", `{"resourceSpans":[{"scopeSpans":[{-`, "f.json:1:35: invalid JSON: object member name must be a string"},
+		// Past the bytes the tokenizer had read when it failed.
+		{"cut after stray commas", `{"resourceSpans":[{"resource"` + pad + `,` + pad + `,`, "f.json:1:232: $.resourceSpans[0]: unexpected end of input (truncated?)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -453,6 +466,19 @@ func TestDecodeProtoBadScalars(t *testing.T) {
 		err = DecodeProto("f.pb", bytes.NewReader(pb), func(codec.Batch) error { return nil })
 		if err == nil || !strings.HasPrefix(err.Error(), "f.pb: "+tc.want) {
 			t.Errorf("%s: err = %v\nwant  f.pb: %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+// A read error (a corrupt compressed file, say) is returned as it is,
+// where the input stopped, whether the structure or a span was being read.
+func TestDecodeJSONReadError(t *testing.T) {
+	boom := errors.New("boom")
+	for _, head := range []string{`{"resourceSpans":[`, `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"01`} {
+		err := DecodeJSON("f.json", io.MultiReader(strings.NewReader(head), iotest.ErrReader(boom)), func(codec.Batch) error { return nil })
+		var de *codec.DecodeError
+		if !errors.As(err, &de) || !errors.Is(err, boom) || de.Offset != int64(len(head)) || de.Err != boom {
+			t.Errorf("%s: err = %v, want boom at byte %d", head, err, len(head))
 		}
 	}
 }

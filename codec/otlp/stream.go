@@ -8,6 +8,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/tracectl/tracectl/codec"
@@ -49,6 +50,8 @@ type streamer struct {
 	cur   *chunk   // spans of ss not yet in the queue
 	queue []*chunk // chunks waiting for their resource or scope
 
+	spanCtx []frame // ctx of the spans read since the last structure token
+
 	dry      bool        // decode without adding to out (pendingErr)
 	out      codec.Batch // decoded, not yet emitted
 	outSpans int
@@ -79,12 +82,23 @@ type ssState struct {
 }
 
 // leaf is a value read whole, with where it starts and the normaliser
-// stack it is read in (for the normaliser and for error paths).
+// stack it is read in (for the normaliser and for error paths; see
+// stack).
 type leaf struct {
-	raw       json.RawMessage
+	raw       []byte
 	start     int64
 	line, col int
-	ctx       []frame
+	ctx       []frame // shared by the spans of an array (see streamer.spanCtx)
+	index     int     // the n of ctx's last frame when the leaf was read
+}
+
+// stack returns the normaliser stack the leaf was read in. The spans of
+// an array share ctx, whose frames differ only in the array's n; a copy
+// per span cost as much as reading the span.
+func (l *leaf) stack() []frame {
+	st := append([]frame(nil), l.ctx...)
+	st[len(st)-1].n = l.index
+	return st
 }
 
 type chunk struct {
@@ -95,9 +109,7 @@ type chunk struct {
 }
 
 func newStreamer(name string, pr *posReader, emit codec.EmitFunc, fast bool) *streamer {
-	dec := json.NewDecoder(pr)
-	dec.UseNumber()
-	return &streamer{sn: &normaliser{name: name, pr: pr, dec: dec}, emit: emit, fast: fast}
+	return &streamer{sn: &normaliser{name: name, pr: pr, dec: newTokenizer(pr)}, emit: emit, fast: fast}
 }
 
 // run reads every request. An input error is reported after any error in
@@ -150,7 +162,7 @@ func (s *streamer) read() error {
 		if depth > 0 {
 			closing = *sn.top()
 		}
-		tok, err := sn.dec.Token()
+		tok, err := sn.readToken()
 		if err != nil {
 			if err == io.EOF && depth == 0 {
 				return nil
@@ -167,6 +179,7 @@ func (s *streamer) read() error {
 			return err
 		}
 		sn.out.Reset()
+		s.spanCtx = nil
 		switch {
 		case depth == 0: // a request opened: the root frame
 			sn.top().msg = mRequest
@@ -199,7 +212,7 @@ func (s *streamer) leafNext() (string, bool) {
 	}
 	f := sn.top()
 	if !f.obj {
-		return "", f.msg == mSpan && sn.dec.More()
+		return "", f.msg == mSpan && sn.more()
 	}
 	if f.expect {
 		return "", false
@@ -223,11 +236,20 @@ func (s *streamer) leafNext() (string, bool) {
 func (s *streamer) readLeaf(name string) error {
 	sn := s.sn
 	f := sn.top()
-	l := leaf{ctx: append([]frame(nil), sn.stack...)}
-	before := sn.in()
-	if err := sn.dec.Decode(&l.raw); err != nil {
-		return s.leafErr(err, before, l.ctx)
+	// The spans of an array share one copy of the stack (see leaf.stack).
+	l := leaf{ctx: s.spanCtx, index: f.n}
+	if l.ctx == nil || f.obj {
+		l.ctx = append([]frame(nil), sn.stack...)
 	}
+	if !f.obj {
+		s.spanCtx = l.ctx
+	}
+	before := sn.in()
+	raw, err := sn.dec.ReadValue()
+	if err != nil {
+		return s.leafErr(err, before, &l)
+	}
+	l.raw = append([]byte(nil), raw...) // raw is the tokenizer's buffer
 	l.start = sn.in() - int64(len(l.raw))
 	l.line, l.col = sn.pr.pos(l.start)
 	sn.endValue(f)
@@ -265,31 +287,35 @@ func (s *streamer) readLeaf(name string) error {
 	return nil
 }
 
-// leafErr positions an error met reading a leaf: the bytes read from the
-// leaf's start are normalised again, which finds the syntax error, the cut
-// or the nesting past the limit with its line, column and path.
-func (s *streamer) leafErr(err error, from int64, ctx []frame) error {
+// leafErr positions an error met reading a leaf: the leaf is normalised
+// again from its start, which finds the syntax error, the cut or the
+// nesting past the limit with its line, column and path. It reads the
+// bytes kept and then on from the input, so that where the tokenizer
+// happened to stop reading ahead does not matter.
+func (s *streamer) leafErr(err error, from int64, at *leaf) error {
 	sn := s.sn
-	var se *json.SyntaxError
+	var se *jsontext.SyntacticError
 	var depth *jsonpos.LimitError
 	if !errors.As(err, &se) && !errors.As(err, &depth) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		// A read error, e.g. a corrupt compressed stream.
-		return &codec.DecodeError{File: sn.name, Offset: sn.pr.base + int64(len(sn.pr.buf)), Err: err}
+		return sn.tokenErr(err)
 	}
 	start := from
-	for c := sn.pr.byteAt(start); c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ':'; c = sn.pr.byteAt(start) {
+	for c, ok := sn.pr.readAt(start); ok && (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ':'); c, ok = sn.pr.readAt(start) {
 		start++
 	}
-	l := leaf{raw: sn.pr.from(start), start: start, ctx: ctx}
+	l := leaf{raw: sn.pr.from(start), start: start, ctx: at.ctx, index: at.index}
 	l.line, l.col = sn.pr.pos(start)
-	var r io.Reader = bytes.NewReader(l.raw)
-	if depth != nil {
-		r = io.MultiReader(r, errReader{depth})
-	}
+	r := io.MultiReader(bytes.NewReader(l.raw), sn.pr)
 	if _, nerr := s.normaliseFrom(&l, r); nerr != nil {
 		return nerr
 	}
-	return sn.errAt(start, sn.path(sn.top().memberSeg()), fmt.Errorf("invalid JSON: %w", err))
+	// The value read whole where it was cut: a stray ',' or ':' before it.
+	msg := err.Error()
+	if se != nil {
+		msg = sn.syntaxMsg(se, start)
+	}
+	return sn.errAt(start, sn.path(sn.top().memberSeg()), fmt.Errorf("invalid JSON: %s", msg))
 }
 
 // normalise checks a leaf and rewrites it for pdata (see normaliser).
@@ -299,11 +325,9 @@ func (s *streamer) normalise(l *leaf) ([]byte, error) {
 
 func (s *streamer) normaliseFrom(l *leaf, r io.Reader) ([]byte, error) {
 	pr := &posReader{r: r, base: l.start, line: l.line, col: l.col}
-	dec := json.NewDecoder(pr)
-	dec.UseNumber()
-	n := &normaliser{name: s.sn.name, pr: pr, dec: dec, stack: append([]frame(nil), l.ctx...), base: len(l.ctx), off0: l.start}
+	n := &normaliser{name: s.sn.name, pr: pr, dec: newTokenizer(pr), stack: l.stack(), base: len(l.ctx), off0: l.start}
 	for {
-		tok, err := dec.Token()
+		tok, err := n.readToken()
 		if err != nil {
 			return nil, n.tokenErr(err)
 		}
@@ -412,7 +436,7 @@ func (s *streamer) decode(c *chunk) error {
 // leafErrAt is an error at the start of leaf l, with field appended to
 // its path.
 func (s *streamer) leafErrAt(l *leaf, field string, err error) error {
-	n := &normaliser{stack: l.ctx}
+	n := &normaliser{stack: l.stack()}
 	path := n.path(n.top().memberSeg() + field)
 	return &codec.DecodeError{File: s.sn.name, Line: l.line, Col: l.col, Offset: l.start, Path: path, Err: err}
 }

@@ -95,19 +95,39 @@ func (g *GuardReader) flush(final bool) {
 	}
 }
 
+// plainInString and plainOutside tell the bytes Read passes in runs:
+// inside a string, those that are not a quote, a backslash, a newline or
+// part of a multi-byte rune (they only count towards MaxString); outside,
+// those that are not whitespace, a quote or a bracket (digits, literals,
+// ',' and ':': they only end a run of whitespace).
+var plainInString, plainOutside = plainBytes()
+
+func plainBytes() (in, out [256]bool) {
+	for c := range 256 {
+		in[c] = c != '"' && c != '\\' && c != '\n' && c < utf8.RuneSelf
+		switch c {
+		case ' ', '\n', '\t', '\r', '"', '[', '{', ']', '}':
+		default:
+			out[c] = true
+		}
+	}
+	return in, out
+}
+
 func (g *GuardReader) Read(p []byte) (int, error) {
 	if g.err != nil {
 		return 0, g.err
 	}
 	n, err := g.r.Read(p)
+	p = p[:n]
+scan:
 	for i := 0; i < n; i++ {
-		if g.str && !g.esc && len(g.pend) == 0 {
-			// Inside a string, a run of plain ASCII bytes only counts.
+		// Runs of plain bytes, and the quotes that end them, at once; the
+		// rest byte by byte below.
+		switch {
+		case g.str && !g.esc && len(g.pend) == 0:
 			j := i
-			for j < n {
-				if c := p[j]; c == '"' || c == '\\' || c == '\n' || c >= utf8.RuneSelf {
-					break
-				}
+			for j < n && plainInString[p[j]] {
 				j++
 			}
 			if g.strLen+(j-i) > MaxString {
@@ -116,7 +136,30 @@ func (g *GuardReader) Read(p []byte) (int, error) {
 			g.strLen += j - i
 			g.col += j - i
 			if i = j; i == n {
-				break
+				break scan
+			}
+			if p[i] == '"' { // the closing quote, with no rune pending
+				g.str = false
+				g.col++
+				continue
+			}
+		case !g.str:
+			j := i
+			for j < n && plainOutside[p[j]] {
+				j++
+			}
+			if j > i {
+				g.space = 0
+				g.col += j - i
+			}
+			if i = j; i == n {
+				break scan
+			}
+			if p[i] == '"' { // an opening quote
+				g.space = 0
+				g.col++
+				g.str, g.strLen = true, 0
+				continue
 			}
 		}
 		c := p[i]

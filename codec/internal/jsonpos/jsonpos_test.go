@@ -1,6 +1,7 @@
 package jsonpos
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -89,20 +90,29 @@ func TestGuardReader(t *testing.T) {
 		{`["` + strings.Repeat("a", MaxString) + `"]`, -1},
 		{`["` + strings.Repeat(`\"`, MaxString/2) + `"]`, -1},
 		{`["` + strings.Repeat("a", MaxString+1) + `"]`, 2 + MaxString},
+		// Runs of numbers, literals, ',' and ':' outside strings.
+		{`[12,-3.5e+7,[true,[null,{"k":false}]]]`, 24},
+		{`{"a":1,"b":[2,{"c":[3]}]}`, 19},
+		{"[1," + strings.Repeat(" ", MaxSpace) + "2]", -1},
+		{"[1" + strings.Repeat(" ", MaxSpace) + "," + strings.Repeat("\n", MaxSpace) + "2]", -1},
+		{"[1," + strings.Repeat(" ", MaxSpace+1) + "2]", 3 + MaxSpace},
 	} {
-		// One byte per Read, so string and escape state must carry over.
-		var r io.Reader = strings.NewReader(tc.in)
+		// One byte per Read, so string and escape state must carry over,
+		// and the whole input in one, so runs are passed at once.
+		readers := []io.Reader{strings.NewReader(tc.in)}
 		if len(tc.in) < 100 {
-			r = iotest.OneByteReader(r)
+			readers = append(readers, iotest.OneByteReader(strings.NewReader(tc.in)))
 		}
-		dr := NewGuardReader(r, 3)
-		got, err := io.ReadAll(dr)
-		var de *LimitError
-		switch {
-		case tc.wantOff < 0 && err != nil:
-			t.Errorf("%s: err = %v", tc.in, err)
-		case tc.wantOff >= 0 && (!errors.As(err, &de) || de.Offset != tc.wantOff || string(got) != tc.in[:tc.wantOff]):
-			t.Errorf("%.20s: read %.20q, err = %v; want the bytes before offset %d and a LimitError there", tc.in, got, err, tc.wantOff)
+		for _, r := range readers {
+			dr := NewGuardReader(r, 3)
+			got, err := io.ReadAll(dr)
+			var de *LimitError
+			switch {
+			case tc.wantOff < 0 && err != nil:
+				t.Errorf("%.20s: err = %v", tc.in, err)
+			case tc.wantOff >= 0 && (!errors.As(err, &de) || de.Offset != tc.wantOff || string(got) != tc.in[:tc.wantOff]):
+				t.Errorf("%.20s: read %.20q, err = %v; want the bytes before offset %d and a LimitError there", tc.in, got, err, tc.wantOff)
+			}
 		}
 	}
 }
@@ -123,6 +133,9 @@ func TestGuardReaderUTF8(t *testing.T) {
 		{"[\"\xf0\x9f\x98\"", 3, 1, 3},        // cut by the end of input
 		{"[\"" + strings.Repeat("a", 100) + "\xff\",\n\"" + strings.Repeat("b\\\"", 30) + "\xfe\"]", 2, 1, 103}, // after runs of plain bytes
 		{"[\"" + strings.Repeat("a", 100) + "\",\n \"" + strings.Repeat("b\\\"", 30) + "\xfe\"]", 1, 2, 93},
+		{"[123456, true, null,\n  -1.5e3, \"a\xffb\"]", 1, 2, 13}, // after runs outside strings
+		{"{\"k\":12,\"v\":[false,0]}\n{\"k\":\"\xc3\x28\"}", 1, 2, 7},
+		{"[1,\xff,\"\xff\"]", 1, 1, 7}, // bytes outside strings are not counted
 	} {
 		// One byte per read, and the whole input in one.
 		for _, r := range []io.Reader{iotest.OneByteReader(strings.NewReader(tc.in)), strings.NewReader(tc.in)} {
@@ -131,6 +144,56 @@ func TestGuardReaderUTF8(t *testing.T) {
 			n, _, line, col := g.InvalidUTF8()
 			if n != tc.n || line != tc.line || col != tc.col {
 				t.Errorf("%q: %d bad bytes, first at %d:%d; want %d at %d:%d", tc.in, n, line, col, tc.n, tc.line, tc.col)
+			}
+		}
+	}
+}
+
+// FuzzGuardReader: reading an input whole (runs of plain bytes passed at
+// once) and one byte per Read give the same bytes, limit error and
+// invalid UTF-8 count and position.
+func FuzzGuardReader(f *testing.F) {
+	f.Add([]byte(`{"a":[1,-2.5e3,true,null,{"b":"c\"d\\"}]}`))
+	f.Add([]byte("[\"a\xffb\",\n 12, \"\xe2\x82\"] [[[[ ]]]]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		type result struct {
+			got       string
+			err       string
+			bad       int
+			off       int64
+			line, col int
+		}
+		read := func(r io.Reader) result {
+			g := NewGuardReader(r, 3)
+			got, err := io.ReadAll(g)
+			var res result
+			res.got = string(got)
+			if err != nil {
+				res.err = err.Error()
+			}
+			res.bad, res.off, res.line, res.col = g.InvalidUTF8()
+			return res
+		}
+		whole := read(bytes.NewReader(data))
+		if one := read(iotest.OneByteReader(bytes.NewReader(data))); whole != one {
+			t.Fatalf("whole %+v\none byte at a time %+v", whole, one)
+		}
+	})
+}
+
+// BenchmarkGuardReader passes OTLP-like JSON (short keys, IDs, numbers)
+// through the guard in 4 KiB reads, as the JSON decoders read it.
+func BenchmarkGuardReader(b *testing.B) {
+	span := `{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"GET /api/v1/users","kind":2,` +
+		`"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000","attributes":[{"key":"http.status_code","value":{"intValue":"200"}}],"status":{}}`
+	data := []byte("[" + strings.Repeat(span+",\n", 10_000) + "{}]")
+	buf := make([]byte, 4<<10)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		g := NewGuardReader(bytes.NewReader(data), 1000)
+		for {
+			if _, err := g.Read(buf); err != nil {
+				break
 			}
 		}
 	}
