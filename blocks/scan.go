@@ -405,6 +405,56 @@ func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	return out
 }
 
+// NextBatch returns the workers' batches as they come, then the split
+// traces merged; it may be called from several goroutines at once.
+func (it *unorderedIterator) NextBatch() ([]*model.Trace, func(), bool) {
+	for {
+		it.mu.Lock()
+		failed := it.err != nil
+		it.mu.Unlock()
+		if failed {
+			return nil, nil, false
+		}
+		b, ok := <-it.ch
+		if !ok {
+			return it.tailBatch()
+		}
+		if b.err != nil {
+			it.mu.Lock()
+			if it.err == nil {
+				it.err = b.err
+			}
+			it.mu.Unlock()
+			it.cancel()
+			return nil, nil, false
+		}
+		if len(b.traces) > 0 {
+			return b.traces, func() {
+				for _, ar := range b.arenas {
+					ar.release()
+				}
+			}, true
+		}
+	}
+}
+
+// tailBatch hands the merged split traces to the first NextBatch that
+// finds the workers done; the others end.
+func (it *unorderedIterator) tailBatch() ([]*model.Trace, func(), bool) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.err != nil || it.tail {
+		return nil, nil, false
+	}
+	it.tail = true
+	if err := it.ctx.Err(); err != nil {
+		it.err = err
+		return nil, nil, false
+	}
+	out := it.mergeCopies()
+	return out, func() {}, len(out) > 0
+}
+
 func (it *unorderedIterator) At() *model.Trace { return it.cur }
 func (it *unorderedIterator) Err() error       { return it.err }
 

@@ -61,14 +61,19 @@ func Generate(ctx context.Context, src store.Source, opts Options) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	for it.Next() {
-		if err := ctx.Err(); err != nil {
-			it.Close()
-			return nil, err
+	if bi, ok := it.(store.BatchIterator); ok && parallelWorkers(&opts) > 1 {
+		err = generateParallel(ctx, g, bi, parallelWorkers(&opts))
+	} else {
+		for it.Next() {
+			if err = ctx.Err(); err != nil {
+				break
+			}
+			g.Add(it.At())
 		}
-		g.Add(it.At())
 	}
-	err = it.Err()
+	if err == nil {
+		err = it.Err()
+	}
 	if cerr := it.Close(); err == nil {
 		err = cerr
 	}

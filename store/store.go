@@ -108,6 +108,18 @@ type TraceIterator interface {
 	Close() error
 }
 
+// BatchIterator is a TraceIterator whose traces may instead be taken a
+// batch at a time, by several goroutines at once: for consumers whose
+// result does not depend on the order of traces, so that they work on
+// every core. An iterator is read with Next or with NextBatch, not both.
+type BatchIterator interface {
+	TraceIterator
+	// NextBatch returns the next batch of traces, or false at the end or
+	// after an error (Err). With Request.Reuse the batch's traces stay
+	// valid until release is called, which it must be, once.
+	NextBatch() (traces []*model.Trace, release func(), ok bool)
+}
+
 // Overlaps reports whether [start, end] (Unix ns) overlaps the request range.
 func (r Request) Overlaps(start, end uint64) bool {
 	if !r.Start.IsZero() && end < unixNano(r.Start) {
