@@ -147,8 +147,21 @@ func FuzzDecodeProto(f *testing.F) {
 // FuzzDecodeProtoMatchesPdata: the direct protobuf decoder accepts what
 // pdata accepts, and decodes it to what pdata and FromPdata give.
 func FuzzDecodeProtoMatchesPdata(f *testing.F) {
+	fuzzProto(f, codectest.MaxFuzzInput, func(t *testing.T, data []byte) {
+		if diff := diffPdata(data); diff != "" {
+			t.Fatal(diff)
+		}
+	})
+}
+
+// fuzzProto fuzzes check with the protobuf inputs of protoInputs (those
+// of at most maxSeed bytes) and protoEdgeCases as seeds; an input that
+// takes check ten seconds fails as hung.
+func fuzzProto(f *testing.F, maxSeed int, check func(t *testing.T, data []byte)) {
 	for _, data := range protoInputs(f) {
-		f.Add(data)
+		if len(data) <= maxSeed {
+			f.Add(data)
+		}
 	}
 	for _, tc := range protoEdgeCases() {
 		f.Add(tc.in)
@@ -160,9 +173,7 @@ func FuzzDecodeProtoMatchesPdata(f *testing.F) {
 		}
 		timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
 		defer timer.Stop()
-		if diff := diffPdata(data); diff != "" {
-			t.Fatal(diff)
-		}
+		check(t, data)
 	})
 }
 
@@ -187,21 +198,8 @@ func FuzzDecodeYAML(f *testing.F) {
 // accepted or rejected as decoded whole, and builds the same traces with
 // the same UTF-8 warnings.
 func FuzzDecodeProtoSplitMatchesWhole(f *testing.F) {
-	for _, data := range protoInputs(f) {
-		if len(data) <= 64<<10 { // larger seeds stall the fuzz engine
-			f.Add(data)
-		}
-	}
-	for _, tc := range protoEdgeCases() {
-		f.Add(tc.in)
-	}
-	codectest.BoundFuzz(f)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > codectest.MaxFuzzInput {
-			t.Skip("input past MaxFuzzInput")
-		}
-		timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
-		defer timer.Stop()
+	// Larger seeds, decoded a span at a time, stall the fuzz engine.
+	fuzzProto(f, 64<<10, func(t *testing.T, data []byte) {
 		decode := func(chunk int) ([]*model.Trace, string, error) {
 			b := model.NewOrderedTraceBuilder()
 			wr := &codec.WarnReader{Reader: bytes.NewReader(data)}
