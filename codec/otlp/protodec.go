@@ -27,12 +27,8 @@ import (
 // popped (they are overwritten soon), so a decoder should not outlive
 // the message.
 type protoDecoder struct {
-	strs   map[string]string // interned strings
-	attrs  []model.Attribute // stack of attribute lists being decoded
-	values []model.Value     // stack of array elements being decoded
-	events []model.Event     // events of the span being decoded
-	links  []model.Link      // links of the span being decoded
-	block  []model.Attribute // free part of the current attribute block
+	strs map[string]string // interned strings
+	stacks
 }
 
 const (
@@ -41,9 +37,6 @@ const (
 	// URLs) would only grow the map.
 	maxInterned  = 1 << 14
 	maxInternLen = 64
-	// attrBlock is how many attributes are allocated at a time (32 KiB,
-	// kept alive by any attribute list cut from it).
-	attrBlock = 512
 )
 
 // errRecursionDepth is what pdata says when values nest too deep (its
@@ -57,7 +50,7 @@ func newProtoDecoder() *protoDecoder {
 // traces decodes an ExportTraceServiceRequest (or TracesData). After an
 // error the decoder's stacks hold leftovers, which the next call drops.
 func (d *protoDecoder) traces(b []byte) ([]model.ResourceSpans, error) {
-	d.attrs, d.values, d.events, d.links = d.attrs[:0], d.values[:0], d.events[:0], d.links[:0]
+	d.reset()
 	out := make([]model.ResourceSpans, 0, countField(b, 1))
 	r := wireReader{b: b}
 	err := r.fields(func(num int32, typ protowire.Type) error {
@@ -287,16 +280,8 @@ func (d *protoDecoder) span(b []byte, s *model.Span) error {
 		return err
 	}
 	s.Attributes = d.popAttrs(nil, start)
-	if n := len(d.events) - evStart; n > 0 {
-		s.Events = make([]model.Event, n)
-		copy(s.Events, d.events[evStart:])
-		d.events = d.events[:evStart]
-	}
-	if n := len(d.links) - lnStart; n > 0 {
-		s.Links = make([]model.Link, n)
-		copy(s.Links, d.links[lnStart:])
-		d.links = d.links[:lnStart]
-	}
+	s.Events = d.popEvents(evStart)
+	s.Links = d.popLinks(lnStart)
 	return nil
 }
 
@@ -442,28 +427,6 @@ func at(err error, name string, i int) error {
 	return &pathError{path: seg, err: err}
 }
 
-// popAttrs returns the attributes stacked since start appended to prev
-// (nil if there are none and prev is nil) and takes them off the stack.
-func (d *protoDecoder) popAttrs(prev []model.Attribute, start int) []model.Attribute {
-	n := len(d.attrs) - start
-	if n == 0 {
-		return prev
-	}
-	var out []model.Attribute
-	if prev != nil {
-		out = append(prev[:len(prev):len(prev)], d.attrs[start:]...)
-	} else {
-		if n > len(d.block) {
-			d.block = make([]model.Attribute, max(n, attrBlock))
-		}
-		out = d.block[:n:n]
-		d.block = d.block[n:]
-		copy(out, d.attrs[start:])
-	}
-	d.attrs = d.attrs[:start]
-	return out
-}
-
 // keyValue decodes a KeyValue at the given nesting depth and pushes it
 // on the attribute stack.
 func (d *protoDecoder) keyValue(b []byte, depth int) error {
@@ -591,10 +554,7 @@ func (d *protoDecoder) arrayValue(b []byte, depth int) ([]model.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Value, len(d.values)-start)
-	copy(out, d.values[start:])
-	d.values = d.values[:start]
-	return out, nil
+	return d.popValues(start), nil
 }
 
 // kvList decodes a KeyValueList's entries onto the attribute stack.

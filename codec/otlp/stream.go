@@ -42,6 +42,7 @@ type streamer struct {
 	sn       *normaliser
 	emit     codec.EmitFunc
 	fast     bool
+	direct   *jsonDecoder // the fast path's decoder, made on first use
 	requests int
 
 	rs    *rsState // the resourceSpans element being read
@@ -367,25 +368,16 @@ func (s *streamer) drain() error {
 	return nil
 }
 
-// decode decodes a chunk with pdata: its spans as they are (the fast
-// path), or normalised when pdata or the span checks refuse them.
+// decode decodes a chunk: its spans as they are (the fast path), or
+// normalised, with pdata, when the fast path or the span checks refuse
+// them.
 func (s *streamer) decode(c *chunk) error {
-	spans := make([][]byte, len(c.spans))
-	for i := range c.spans {
-		spans[i] = c.spans[i].raw
-	}
 	if s.fast {
-		doc := chunkRequest(c, spans)
-		if utf8.Valid(doc) {
-			if td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(doc); err == nil {
-				if b := FromPdata(td); len(b) == 1 && len(b[0].ScopeSpans) == 1 && len(b[0].ScopeSpans[0].Spans) == len(c.spans) {
-					if k, _, _ := badSpan(b[0].ScopeSpans[0].Spans); k < 0 {
-						return s.add(c, b[0])
-					}
-				}
-			}
+		if rs, ok := s.decodeAsIs(c); ok {
+			return s.add(c, rs)
 		}
 	}
+	spans := make([][]byte, len(c.spans))
 	for i := range c.spans {
 		b, err := s.normalise(&c.spans[i])
 		if err != nil {
@@ -407,6 +399,47 @@ func (s *streamer) decode(c *chunk) error {
 		return s.leafErrAt(&c.spans[k], field, err)
 	}
 	return s.add(c, b[0])
+}
+
+// decodeAsIs decodes a chunk's spans as they are, with the direct
+// decoder or, where it declines, with pdata; ok is false when neither
+// takes them or a span fails the span checks.
+func (s *streamer) decodeAsIs(c *chunk) (model.ResourceSpans, bool) {
+	if s.direct == nil {
+		s.direct = newJSONDecoder()
+	}
+	rs, ok := s.direct.chunk(c)
+	if !ok {
+		rs, ok = pdataAsIs(c)
+	}
+	if !ok {
+		return rs, false
+	}
+	k, _, _ := badSpan(rs.ScopeSpans[0].Spans)
+	return rs, k < 0
+}
+
+// pdataAsIs decodes a chunk's spans as they are with pdata (and
+// FromPdata); ok is false when pdata refuses them or their bytes are not
+// valid UTF-8 (which pdata keeps and the normaliser replaces).
+func pdataAsIs(c *chunk) (model.ResourceSpans, bool) {
+	spans := make([][]byte, len(c.spans))
+	for i := range c.spans {
+		spans[i] = c.spans[i].raw
+	}
+	doc := chunkRequest(c, spans)
+	if !utf8.Valid(doc) {
+		return model.ResourceSpans{}, false
+	}
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(doc)
+	if err != nil {
+		return model.ResourceSpans{}, false
+	}
+	b := FromPdata(td)
+	if len(b) != 1 || len(b[0].ScopeSpans) != 1 || len(b[0].ScopeSpans[0].Spans) != len(c.spans) {
+		return model.ResourceSpans{}, false
+	}
+	return b[0], true
 }
 
 // leafErrAt is an error at the start of leaf l, with field appended to
