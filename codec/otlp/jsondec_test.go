@@ -275,6 +275,14 @@ func jsonEdgeCases() []jsonEdgeCase {
 		span("float time, zero fraction", `,"startTimeUnixNano":1.0`, true),
 		span("exponent time", `,"startTimeUnixNano":1e3`, true),
 		span("time string with spaces", `,"startTimeUnixNano":" 1"`, true),
+		span("unknown number past float32 starting with 0", `,"x":0.5e99`, true),
+		span("unknown number past float32", `,"x":5e99,"y":-0.5e99,"z":[0.5]`, false),
+		span("unknown big number", `,"x":123456789012345678901234567890`, false),
+		span("time with leading zeros", `,"startTimeUnixNano":"0001","endTimeUnixNano":"00000000000000000000002"`, false),
+		span("time upper-case exponent", `,"startTimeUnixNano":1E3`, true),
+		span("time escaped", `,"startTimeUnixNano":"\u0031\u0032"`, false),
+		span("kind name escaped", `,"kind":"SPAN_KIND_\u0053ERVER"`, false),
+		span("count with plus", `,"droppedAttributesCount":"+1"`, true),
 		span("kind number", `,"kind":5`, false),
 		span("kind name", `,"kind":"SPAN_KIND_CONSUMER"`, false),
 		span("kind name lower case", `,"kind":"span_kind_consumer"`, true),
@@ -326,7 +334,7 @@ func jsonEdgeCases() []jsonEdgeCase {
 		span("empty key in an attribute", `,"attributes":[{"":1,"key":"a"}]`, true),
 		span("empty key in an unknown object", `,"x":{"":1}`, false),
 		span("whitespace", " , \"name\" : \"op\" \n\t,\r\"kind\" : 1 ", false),
-		{"not an object", testChunk("", "", `null`), true},
+		{"null", testChunk("", "", `null`), false},
 		{"a number", testChunk("", "", `1`), true},
 		{"an array", testChunk("", "", `[]`), true},
 		{"empty span", testChunk("", "", `{}`), false},
@@ -346,6 +354,12 @@ func jsonEdgeCases() []jsonEdgeCase {
 		attr("int min number", `{"intValue":-9223372036854775808}`, false),
 		attr("int past int64", `{"intValue":9223372036854775808}`, true),
 		attr("int string past int64", `{"intValue":"9223372036854775808"}`, true),
+		attr("int string with plus", `{"intValue":"+5"}`, false),
+		attr("int string negative zero", `{"intValue":"-0"}`, false),
+		attr("int string escaped", `{"intValue":"\u0037"}`, false),
+		attr("int upper-case exponent", `{"intValue":1E2}`, true),
+		attr("bytes escaped", `{"bytesValue":"AA\u003d\u003d"}`, true),
+		attr("double string escaped", `{"doubleValue":"1\u002e5"}`, false),
 		attr("int float", `{"intValue":1.5}`, true),
 		attr("int float string", `{"intValue":"1.5"}`, true),
 		attr("int exponent", `{"intValue":1e2}`, true),
@@ -480,4 +494,37 @@ func FuzzDecodeJSONChunksMatchPdata(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The decoded spans share no memory with the input, which the streamer
+// reuses.
+func TestDecodeJSONChunkCopies(t *testing.T) {
+	long := strings.Repeat("x", maxInternLen+1)
+	in := `{` + edgeSpan + `,"name":"name","traceState":"st\u00e9","attributes":[` +
+		`{"key":"b","value":{"bytesValue":"Ynl0ZXM="}},{"key":"long","value":{"stringValue":"` + long + `"}}]}`
+	c := testChunk(`{"attributes":[{"key":"r","value":{"stringValue":"res"}}]}`, `{"name":"scope"}`, in)
+	got, ok := newJSONDecoder().chunk(c)
+	if !ok {
+		t.Fatal("declined")
+	}
+	ref := FromPdata(mustPdata(t, c))
+	for _, b := range [][]byte{c.spans[0].raw, c.rs.members[0].json, c.ss.members[0].json} {
+		clear(b)
+	}
+	if diff := cmp.Diff(ref, []model.ResourceSpans{got}, cmp.Comparer(strictValue)); diff != "" {
+		t.Errorf("decoded spans changed with the input (-want +got):\n%s", diff)
+	}
+}
+
+func mustPdata(t *testing.T, c *chunk) ptrace.Traces {
+	t.Helper()
+	spans := make([][]byte, len(c.spans))
+	for i := range c.spans {
+		spans[i] = c.spans[i].raw
+	}
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(chunkRequest(c, spans))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return td
 }

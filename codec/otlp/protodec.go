@@ -21,30 +21,19 @@ import (
 // earlier one, and known fields of the wrong wire type, IDs of the wrong
 // length and values nested past pdataRecursionLimit are errors.
 //
-// The decoder is reused across the chunks of one message: attribute
-// lists are cut from shared blocks, and short strings (keys, names,
-// common values) are allocated once. Its stacks are not cleared when
-// popped (they are overwritten soon), so a decoder should not outlive
-// the message.
+// The decoder is reused across the chunks of one message, so that its
+// builder's attribute blocks and interned strings serve them all; it
+// should not outlive the message.
 type protoDecoder struct {
-	strs map[string]string // interned strings
-	stacks
+	builder
 }
-
-const (
-	// maxInterned is how many strings a decoder interns before it starts
-	// afresh, and maxInternLen how long they may be: unique strings (IDs,
-	// URLs) would only grow the map.
-	maxInterned  = 1 << 14
-	maxInternLen = 64
-)
 
 // errRecursionDepth is what pdata says when values nest too deep (its
 // proto.ErrRecursionDepth); decodeProtoChunk explains it.
 var errRecursionDepth = errors.New("proto: exceeded max recursion depth")
 
 func newProtoDecoder() *protoDecoder {
-	return &protoDecoder{strs: make(map[string]string)}
+	return &protoDecoder{builder: newBuilder()}
 }
 
 // traces decodes an ExportTraceServiceRequest (or TracesData). After an
@@ -574,25 +563,6 @@ func (d *protoDecoder) kvList(b []byte, depth int) error {
 		}
 		return d.keyValue(m, depth)
 	})
-}
-
-// str returns b as a string, interning short ones.
-func (d *protoDecoder) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > maxInternLen {
-		return string(b)
-	}
-	if s, ok := d.strs[string(b)]; ok {
-		return s
-	}
-	if len(d.strs) >= maxInterned {
-		clear(d.strs) // start afresh: the strings that repeat come back soon
-	}
-	s := string(b)
-	d.strs[s] = s
-	return s
 }
 
 // countField counts the fields numbered num in the message b, stopping
