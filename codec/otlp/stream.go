@@ -15,7 +15,7 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// Chunks: pdata decodes the spans of one scope this many at a time, or
+// Chunks: the spans of one scope are decoded this many at a time, or
 // fewer once their JSON passes chunkBytes. A batch is emitted once it
 // holds chunkSpans spans, and at the end of each request.
 const (
@@ -29,8 +29,9 @@ const (
 // schema and keeping the JSON path; the values below it are read whole
 // ("leaves"): a resource, a scope or a schema URL is normalised at once
 // (they are small), and spans are gathered into chunks. A chunk is decoded
-// by pdata in a request made of the chunk's resource, scope and spans, as
-// pdata would have decoded them in the whole request.
+// as pdata would decode a request made of the chunk's resource, scope and
+// spans, as pdata would have decoded them in the whole request: by
+// jsonDecoder, or by pdata on such a request where jsonDecoder declines.
 //
 // A chunk waits until its resource and scope are known: until their key
 // has been read, or their object has ended without one. Every exporter
