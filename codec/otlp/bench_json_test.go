@@ -2,30 +2,24 @@ package otlp_test
 
 import (
 	"bytes"
-	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/otlp"
-	"github.com/tracectl/tracectl/internal/gen"
 )
 
 // genJSON returns one OTLP/JSON file of about spans spans from
 // internal/gen (seed 1), as tracectl gen --json writes them.
-func genJSON(tb testing.TB, spans int) []byte {
-	tb.Helper()
-	dir := tb.TempDir()
-	opts := gen.FileOptions{Dir: dir, Spans: spans, FileSpans: spans, JSON: true}
-	if _, err := gen.New(gen.Options{Seed: 1}).WriteFiles(context.Background(), opts); err != nil {
-		tb.Fatal(err)
+func genJSON(tb testing.TB, spans int) []byte { return genFile(tb, spans, true) }
+
+// TestDecodeJSONChunksMatchPdataGenerated: on generated data, chunk by
+// chunk, the direct JSON decoder gives what pdata gives and declines
+// nothing.
+func TestDecodeJSONChunksMatchPdataGenerated(t *testing.T) {
+	chunks, declined := otlp.CheckJSONChunks(t, "generated", genJSON(t, 20_000))
+	if chunks < 20 || declined > 0 {
+		t.Errorf("%d chunks, %d declined; want 20 or more, none declined", chunks, declined)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "traces-000001.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return data
 }
 
 // BenchmarkDecodeJSONGenerated decodes 100,000 generated spans (one file,

@@ -15,13 +15,22 @@ import (
 
 // genProto returns one OTLP protobuf file of about spans spans from
 // internal/gen (seed 1), as tracectl gen writes them.
-func genProto(tb testing.TB, spans int) []byte {
+func genProto(tb testing.TB, spans int) []byte { return genFile(tb, spans, false) }
+
+// genFile returns the one file internal/gen (seed 1) writes for spans
+// spans, OTLP/JSON or protobuf.
+func genFile(tb testing.TB, spans int, json bool) []byte {
 	tb.Helper()
 	dir := tb.TempDir()
-	if _, err := gen.New(gen.Options{Seed: 1}).WriteFiles(context.Background(), gen.FileOptions{Dir: dir, Spans: spans, FileSpans: spans}); err != nil {
+	opts := gen.FileOptions{Dir: dir, Spans: spans, FileSpans: spans, JSON: json}
+	if _, err := gen.New(gen.Options{Seed: 1}).WriteFiles(context.Background(), opts); err != nil {
 		tb.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "traces-000001.pb"))
+	name := "traces-000001.pb"
+	if json {
+		name = "traces-000001.json"
+	}
+	data, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -32,3 +32,7 @@ func ProtoChunks(data []byte) [][]byte {
 	})
 	return out
 }
+
+// CheckJSONChunks compares the direct JSON decoder with pdata on every
+// chunk of data (see checkJSONChunks).
+var CheckJSONChunks = checkJSONChunks

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -81,9 +82,11 @@ func FuzzDecodeJSON(f *testing.F) {
 			}
 		}
 		// Reference: pdata on each whole request. Where it reads the same
-		// input (valid UTF-8, which pdata keeps as is; current key names),
+		// input (valid UTF-8, which pdata keeps as is; current key names;
+		// no empty key, which pdata takes for the end of its object),
 		// streaming must give the same traces.
-		if fastErr != nil || !utf8.Valid(data) || bytes.Contains(data, []byte(`"batches"`)) || bytes.Contains(data, []byte(`"instrumentation`)) {
+		if fastErr != nil || !utf8.Valid(data) || bytes.Contains(data, []byte(`"batches"`)) || bytes.Contains(data, []byte(`"instrumentation`)) ||
+			emptyKey.Match(data) {
 			return
 		}
 		want, err := pdataTraces(data)
@@ -99,6 +102,10 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+// emptyKey finds an empty key (or, rarely, a key ending in an escaped
+// quote).
+var emptyKey = regexp.MustCompile(`""\s*:`)
 
 // decodeBatches decodes data with the fast path or only the normaliser.
 func decodeBatches(data []byte, fast bool) ([]codec.Batch, error) {

@@ -34,8 +34,9 @@ func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
 	return decodeJSON(name, r, emit, true)
 }
 
-// decodeJSON reads requests with the fast path (pdata straight on a
-// chunk's bytes) or, when fast is false, only with the normaliser. The
+// decodeJSON reads requests with the fast path (jsonDecoder, or pdata,
+// straight on a chunk's bytes) or, when fast is false, only with the
+// normaliser. The
 // fast path falls back to the normaliser for any chunk it cannot take as
 // is (base64 IDs, anything pdata or the ID check rejects), so both give
 // the same batches and the same positioned errors.

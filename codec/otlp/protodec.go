@@ -21,43 +21,25 @@ import (
 // earlier one, and known fields of the wrong wire type, IDs of the wrong
 // length and values nested past pdataRecursionLimit are errors.
 //
-// The decoder is reused across the chunks of one message: attribute
-// lists are cut from shared blocks, and short strings (keys, names,
-// common values) are allocated once. Its stacks are not cleared when
-// popped (they are overwritten soon), so a decoder should not outlive
-// the message.
+// The decoder is reused across the chunks of one message, so that its
+// builder's attribute blocks and interned strings serve them all; it
+// should not outlive the message.
 type protoDecoder struct {
-	strs   map[string]string // interned strings
-	attrs  []model.Attribute // stack of attribute lists being decoded
-	values []model.Value     // stack of array elements being decoded
-	events []model.Event     // events of the span being decoded
-	links  []model.Link      // links of the span being decoded
-	block  []model.Attribute // free part of the current attribute block
+	builder
 }
-
-const (
-	// maxInterned is how many strings a decoder interns before it starts
-	// afresh, and maxInternLen how long they may be: unique strings (IDs,
-	// URLs) would only grow the map.
-	maxInterned  = 1 << 14
-	maxInternLen = 64
-	// attrBlock is how many attributes are allocated at a time (32 KiB,
-	// kept alive by any attribute list cut from it).
-	attrBlock = 512
-)
 
 // errRecursionDepth is what pdata says when values nest too deep (its
 // proto.ErrRecursionDepth); decodeProtoChunk explains it.
 var errRecursionDepth = errors.New("proto: exceeded max recursion depth")
 
 func newProtoDecoder() *protoDecoder {
-	return &protoDecoder{strs: make(map[string]string)}
+	return &protoDecoder{builder: newBuilder()}
 }
 
 // traces decodes an ExportTraceServiceRequest (or TracesData). After an
 // error the decoder's stacks hold leftovers, which the next call drops.
 func (d *protoDecoder) traces(b []byte) ([]model.ResourceSpans, error) {
-	d.attrs, d.values, d.events, d.links = d.attrs[:0], d.values[:0], d.events[:0], d.links[:0]
+	d.reset()
 	out := make([]model.ResourceSpans, 0, countField(b, 1))
 	r := wireReader{b: b}
 	err := r.fields(func(num int32, typ protowire.Type) error {
@@ -287,16 +269,8 @@ func (d *protoDecoder) span(b []byte, s *model.Span) error {
 		return err
 	}
 	s.Attributes = d.popAttrs(nil, start)
-	if n := len(d.events) - evStart; n > 0 {
-		s.Events = make([]model.Event, n)
-		copy(s.Events, d.events[evStart:])
-		d.events = d.events[:evStart]
-	}
-	if n := len(d.links) - lnStart; n > 0 {
-		s.Links = make([]model.Link, n)
-		copy(s.Links, d.links[lnStart:])
-		d.links = d.links[:lnStart]
-	}
+	s.Events = d.popEvents(evStart)
+	s.Links = d.popLinks(lnStart)
 	return nil
 }
 
@@ -442,28 +416,6 @@ func at(err error, name string, i int) error {
 	return &pathError{path: seg, err: err}
 }
 
-// popAttrs returns the attributes stacked since start appended to prev
-// (nil if there are none and prev is nil) and takes them off the stack.
-func (d *protoDecoder) popAttrs(prev []model.Attribute, start int) []model.Attribute {
-	n := len(d.attrs) - start
-	if n == 0 {
-		return prev
-	}
-	var out []model.Attribute
-	if prev != nil {
-		out = append(prev[:len(prev):len(prev)], d.attrs[start:]...)
-	} else {
-		if n > len(d.block) {
-			d.block = make([]model.Attribute, max(n, attrBlock))
-		}
-		out = d.block[:n:n]
-		d.block = d.block[n:]
-		copy(out, d.attrs[start:])
-	}
-	d.attrs = d.attrs[:start]
-	return out
-}
-
 // keyValue decodes a KeyValue at the given nesting depth and pushes it
 // on the attribute stack.
 func (d *protoDecoder) keyValue(b []byte, depth int) error {
@@ -591,10 +543,7 @@ func (d *protoDecoder) arrayValue(b []byte, depth int) ([]model.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Value, len(d.values)-start)
-	copy(out, d.values[start:])
-	d.values = d.values[:start]
-	return out, nil
+	return d.popValues(start), nil
 }
 
 // kvList decodes a KeyValueList's entries onto the attribute stack.
@@ -614,25 +563,6 @@ func (d *protoDecoder) kvList(b []byte, depth int) error {
 		}
 		return d.keyValue(m, depth)
 	})
-}
-
-// str returns b as a string, interning short ones.
-func (d *protoDecoder) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > maxInternLen {
-		return string(b)
-	}
-	if s, ok := d.strs[string(b)]; ok {
-		return s
-	}
-	if len(d.strs) >= maxInterned {
-		clear(d.strs) // start afresh: the strings that repeat come back soon
-	}
-	s := string(b)
-	d.strs[s] = s
-	return s
 }
 
 // countField counts the fields numbered num in the message b, stopping

@@ -16,7 +16,7 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// Chunks: pdata decodes the spans of one scope this many at a time, or
+// Chunks: the spans of one scope are decoded this many at a time, or
 // fewer once their JSON passes chunkBytes. A batch is emitted once it
 // holds chunkSpans spans, and at the end of each request.
 const (
@@ -30,8 +30,9 @@ const (
 // schema and keeping the JSON path; the values below it are read whole
 // ("leaves"): a resource, a scope or a schema URL is normalised at once
 // (they are small), and spans are gathered into chunks. A chunk is decoded
-// by pdata in a request made of the chunk's resource, scope and spans, as
-// pdata would have decoded them in the whole request.
+// as pdata would decode a request made of the chunk's resource, scope and
+// spans, as pdata would have decoded them in the whole request: by
+// jsonDecoder, or by pdata on such a request where jsonDecoder declines.
 //
 // A chunk waits until its resource and scope are known: until their key
 // has been read, or their object has ended without one. Every exporter
@@ -43,6 +44,7 @@ type streamer struct {
 	sn       *normaliser
 	emit     codec.EmitFunc
 	fast     bool
+	direct   *jsonDecoder // the fast path's decoder, made on first use
 	requests int
 
 	rs    *rsState // the resourceSpans element being read
@@ -391,25 +393,16 @@ func (s *streamer) drain() error {
 	return nil
 }
 
-// decode decodes a chunk with pdata: its spans as they are (the fast
-// path), or normalised when pdata or the span checks refuse them.
+// decode decodes a chunk: its spans as they are (the fast path), or
+// normalised, with pdata, when the fast path or the span checks refuse
+// them.
 func (s *streamer) decode(c *chunk) error {
-	spans := make([][]byte, len(c.spans))
-	for i := range c.spans {
-		spans[i] = c.spans[i].raw
-	}
 	if s.fast {
-		doc := chunkRequest(c, spans)
-		if utf8.Valid(doc) {
-			if td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(doc); err == nil {
-				if b := FromPdata(td); len(b) == 1 && len(b[0].ScopeSpans) == 1 && len(b[0].ScopeSpans[0].Spans) == len(c.spans) {
-					if k, _, _ := badSpan(b[0].ScopeSpans[0].Spans); k < 0 {
-						return s.add(c, b[0])
-					}
-				}
-			}
+		if rs, ok := s.decodeAsIs(c); ok {
+			return s.add(c, rs)
 		}
 	}
+	spans := make([][]byte, len(c.spans))
 	for i := range c.spans {
 		b, err := s.normalise(&c.spans[i])
 		if err != nil {
@@ -431,6 +424,47 @@ func (s *streamer) decode(c *chunk) error {
 		return s.leafErrAt(&c.spans[k], field, err)
 	}
 	return s.add(c, b[0])
+}
+
+// decodeAsIs decodes a chunk's spans as they are, with the direct
+// decoder or, where it declines, with pdata; ok is false when neither
+// takes them or a span fails the span checks.
+func (s *streamer) decodeAsIs(c *chunk) (model.ResourceSpans, bool) {
+	if s.direct == nil {
+		s.direct = newJSONDecoder()
+	}
+	rs, ok := s.direct.chunk(c)
+	if !ok {
+		rs, ok = pdataAsIs(c)
+	}
+	if !ok {
+		return rs, false
+	}
+	k, _, _ := badSpan(rs.ScopeSpans[0].Spans)
+	return rs, k < 0
+}
+
+// pdataAsIs decodes a chunk's spans as they are with pdata (and
+// FromPdata); ok is false when pdata refuses them or their bytes are not
+// valid UTF-8 (which pdata keeps and the normaliser replaces).
+func pdataAsIs(c *chunk) (model.ResourceSpans, bool) {
+	spans := make([][]byte, len(c.spans))
+	for i := range c.spans {
+		spans[i] = c.spans[i].raw
+	}
+	doc := chunkRequest(c, spans)
+	if !utf8.Valid(doc) {
+		return model.ResourceSpans{}, false
+	}
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(doc)
+	if err != nil {
+		return model.ResourceSpans{}, false
+	}
+	b := FromPdata(td)
+	if len(b) != 1 || len(b[0].ScopeSpans) != 1 || len(b[0].ScopeSpans[0].Spans) != len(c.spans) {
+		return model.ResourceSpans{}, false
+	}
+	return b[0], true
 }
 
 // leafErrAt is an error at the start of leaf l, with field appended to

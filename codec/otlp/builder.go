@@ -1,0 +1,111 @@
+package otlp
+
+import "github.com/tracectl/tracectl/model"
+
+const (
+	// attrBlock is how many attributes are allocated at a time (32 KiB,
+	// kept alive by any attribute list cut from it).
+	attrBlock = 512
+	// maxInterned is how many strings a builder interns before it starts
+	// afresh, and maxInternLen how long they may be: unique strings (IDs,
+	// URLs) would only grow the map.
+	maxInterned  = 1 << 14
+	maxInternLen = 64
+)
+
+// builder is what the direct decoders (protoDecoder, jsonDecoder) share
+// to build the model cheaply. Its stacks hold what has been decoded of
+// the lists still open: the attributes, array elements, events and links
+// of the values and spans being decoded. A list is pushed element by
+// element and popped into a slice of its own length once it ends, so
+// each list costs one allocation (attribute lists are cut from shared
+// blocks) instead of one per growth. Short strings (keys, names, common
+// values) are allocated once. Popped entries are not cleared (they are
+// overwritten soon), so a decoder should not outlive its input.
+type builder struct {
+	strs   map[string]string // interned strings
+	attrs  []model.Attribute // attribute lists being decoded
+	values []model.Value     // array elements being decoded
+	events []model.Event     // events of the span being decoded
+	links  []model.Link      // links of the span being decoded
+	block  []model.Attribute // free part of the current attribute block
+}
+
+func newBuilder() builder {
+	return builder{strs: make(map[string]string)}
+}
+
+// reset empties the stacks, dropping what a failed decode left.
+func (d *builder) reset() {
+	d.attrs, d.values, d.events, d.links = d.attrs[:0], d.values[:0], d.events[:0], d.links[:0]
+}
+
+// popAttrs returns the attributes stacked since start appended to prev
+// (nil if there are none and prev is nil) and takes them off the stack.
+func (d *builder) popAttrs(prev []model.Attribute, start int) []model.Attribute {
+	n := len(d.attrs) - start
+	if n == 0 {
+		return prev
+	}
+	var out []model.Attribute
+	if prev != nil {
+		out = append(prev[:len(prev):len(prev)], d.attrs[start:]...)
+	} else {
+		if n > len(d.block) {
+			d.block = make([]model.Attribute, max(n, attrBlock))
+		}
+		out = d.block[:n:n]
+		d.block = d.block[n:]
+		copy(out, d.attrs[start:])
+	}
+	d.attrs = d.attrs[:start]
+	return out
+}
+
+// popValues returns the array elements stacked since start, as a
+// non-nil slice (empty for an empty array, as FromPdata makes it).
+func (d *builder) popValues(start int) []model.Value {
+	out := make([]model.Value, len(d.values)-start)
+	copy(out, d.values[start:])
+	d.values = d.values[:start]
+	return out
+}
+
+// popEvents returns the events stacked since start, nil if none.
+func (d *builder) popEvents(start int) []model.Event {
+	if len(d.events) == start {
+		return nil
+	}
+	out := append([]model.Event(nil), d.events[start:]...)
+	d.events = d.events[:start]
+	return out
+}
+
+// popLinks returns the links stacked since start, nil if none.
+func (d *builder) popLinks(start int) []model.Link {
+	if len(d.links) == start {
+		return nil
+	}
+	out := append([]model.Link(nil), d.links[start:]...)
+	d.links = d.links[:start]
+	return out
+}
+
+// str returns b as a string, interning short ones.
+func (d *builder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > maxInternLen {
+		return string(b)
+	}
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	if len(d.strs) >= maxInterned {
+		clear(d.strs) // start afresh: the strings that repeat come back soon
+	}
+	s := string(b)
+	d.strs[s] = s
+	return s
+}
