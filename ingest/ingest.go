@@ -244,10 +244,10 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 // under a memory budget. The decoders run ahead of the builder by a few
 // batches (one queued and one being decoded per file in flight), each
 // some four times its input once decoded: at 4 MiB they would take as
-// much as a 64 MiB budget. A 64th of the budget, within 1 to 4 MiB (2 MiB
-// at the default budget).
+// much as a 64 MiB budget. A 32nd of the budget, within 1 to 4 MiB (4 MiB
+// at the default budget, 2 MiB at 64 MiB).
 func decodeBatchBytes(budget int64) int {
-	return int(min(max(budget/64, 1<<20), otlp.DefaultProtoChunkBytes))
+	return int(min(max(budget/32, 1<<20), otlp.DefaultProtoChunkBytes))
 }
 
 func addBatch(tb *model.TraceBuilder, b codec.Batch) {

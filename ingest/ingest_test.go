@@ -361,8 +361,8 @@ func TestDecodeBatchBytes(t *testing.T) {
 		want   int
 	}{
 		{16 << 20, 1 << 20},
-		{64 << 20, 1 << 20},
-		{DefaultMemoryBudget, 2 << 20},
+		{64 << 20, 2 << 20},
+		{DefaultMemoryBudget, 4 << 20},
 		{256 << 20, 4 << 20},
 		{8 << 30, 4 << 20},
 	} {

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,19 +64,22 @@ func cutMessage(b []byte, num protowire.Number, keepTags bool) (m messageParts, 
 // spanGroup is a message holding one resource's spans, or some of them,
 // and where they sit in the message they were cut from.
 type spanGroup struct {
-	msg       []byte // a TracesData with one resource_spans of one scope_spans
+	msg       []byte // a TracesData with one resource_spans of one scope_spans (reused)
 	scope     int    // index of the scope spans in the resource spans
 	firstSpan int    // index of the group's first span in the scope spans
 }
 
 // spanGroups calls f with a resource spans, cut by cutMessage at its
 // scope spans, as messages of about maxBytes of spans each. A scope spans
-// that cannot be cut is one group, decoded whole.
+// that cannot be cut is one group, decoded whole. A group's message is
+// overwritten by the next one.
 func spanGroups(res messageParts, maxBytes int, f func(g spanGroup) error) error {
+	var buf []byte
 	for j, ss := range res.parts {
 		scope, ok := cutMessage(ss, 2, true)
 		if !ok {
-			if err := f(spanGroup{msg: groupMessage(res.head, ss, nil), scope: j}); err != nil {
+			buf = groupMessage(buf[:0], res.head, ss, nil)
+			if err := f(spanGroup{msg: buf, scope: j}); err != nil {
 				return err
 			}
 			continue
@@ -85,7 +89,8 @@ func spanGroups(res messageParts, maxBytes int, f func(g spanGroup) error) error
 			for ; k < len(scope.parts) && (k == first || size+len(scope.parts[k]) <= maxBytes); k++ {
 				size += len(scope.parts[k])
 			}
-			if err := f(spanGroup{msg: groupMessage(res.head, scope.head, scope.parts[first:k]), scope: j, firstSpan: first}); err != nil {
+			buf = groupMessage(buf[:0], res.head, scope.head, scope.parts[first:k])
+			if err := f(spanGroup{msg: buf, scope: j, firstSpan: first}); err != nil {
 				return err
 			}
 		}
@@ -93,22 +98,25 @@ func spanGroups(res messageParts, maxBytes int, f func(g spanGroup) error) error
 	return nil
 }
 
-// groupMessage writes a TracesData of one resource_spans made of
-// resHead and one scope_spans made of scopeHead and spans.
-func groupMessage(resHead, scopeHead []byte, spans [][]byte) []byte {
+// groupMessage appends to dst a TracesData of one resource_spans made of
+// resHead and one scope_spans made of scopeHead and spans, copying each
+// byte once.
+func groupMessage(dst, resHead, scopeHead []byte, spans [][]byte) []byte {
 	ssLen := len(scopeHead)
 	for _, s := range spans {
 		ssLen += len(s)
 	}
-	ss := make([]byte, 0, ssLen)
-	ss = append(ss, scopeHead...)
+	ssField := protowire.SizeTag(2) + protowire.SizeBytes(ssLen)
+	rsLen := len(resHead) + ssField
+	dst = slices.Grow(dst, protowire.SizeTag(1)+protowire.SizeBytes(rsLen))
+	dst = protowire.AppendVarint(protowire.AppendTag(dst, 1, protowire.BytesType), uint64(rsLen))
+	dst = append(dst, resHead...)
+	dst = protowire.AppendVarint(protowire.AppendTag(dst, 2, protowire.BytesType), uint64(ssLen))
+	dst = append(dst, scopeHead...)
 	for _, s := range spans {
-		ss = append(ss, s...)
+		dst = append(dst, s...)
 	}
-	rs := make([]byte, 0, len(resHead)+len(ss)+1+protowire.SizeVarint(uint64(len(ss))))
-	rs = protowire.AppendBytes(protowire.AppendTag(append(rs, resHead...), 2, protowire.BytesType), ss)
-	msg := make([]byte, 0, len(rs)+1+protowire.SizeVarint(uint64(len(rs))))
-	return protowire.AppendBytes(protowire.AppendTag(msg, 1, protowire.BytesType), rs)
+	return dst
 }
 
 // shiftPath adds rs, ss and span to the indexes of a JSON path's
