@@ -10,8 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/model"
 )
@@ -78,16 +76,6 @@ type protoStream struct {
 	fixedPath string
 }
 
-// repeatedHeaders says which of a batch's one resource and one scope
-// were already emitted in an earlier group of the same resource spans.
-type repeatedHeaders int
-
-const (
-	noHeaders repeatedHeaders = iota
-	repeatedResource
-	repeatedResourceAndScope
-)
-
 // emitBatch checks and emits a decoded batch whose paths are to be
 // shifted by rs, ss and span (see shiftPath).
 func (s *protoStream) emitBatch(b codec.Batch, rs, ss, span int, repeated repeatedHeaders) error {
@@ -108,59 +96,6 @@ func (s *protoStream) emitBatch(b codec.Batch, rs, ss, span int, repeated repeat
 		return nil
 	}
 	return s.emit(b)
-}
-
-// fixRepeatedHeaders replaces invalid UTF-8 in the resource (and first
-// scope) of a one-resource batch without counting it: it was counted
-// with the group that first held them.
-func fixRepeatedHeaders(b codec.Batch, repeated repeatedHeaders) {
-	if repeated == noHeaders || len(b) != 1 {
-		return
-	}
-	hdr := codec.Batch{{Resource: b[0].Resource}}
-	if repeated == repeatedResourceAndScope && len(b[0].ScopeSpans) > 0 {
-		hdr[0].ScopeSpans = []model.ScopeSpans{{Scope: b[0].ScopeSpans[0].Scope}}
-	}
-	codec.FixBatchUTF8(hdr)
-	b[0].Resource = hdr[0].Resource
-	if len(hdr[0].ScopeSpans) > 0 {
-		b[0].ScopeSpans[0].Scope = hdr[0].ScopeSpans[0].Scope
-	}
-}
-
-// split decodes and emits a large resource spans a group of spans at a
-// time (see spanGroups).
-func (s *protoStream) split(res messageParts, maxBytes int) error {
-	err := spanGroups(res, maxBytes, func(g spanGroup) error {
-		b, err := decodeProtoChunk(s.name, s.d, g.msg)
-		if err != nil {
-			return rebaseError(err, s.base, g.scope, g.firstSpan)
-		}
-		repeated := noHeaders
-		switch {
-		case g.firstSpan > 0:
-			repeated = repeatedResourceAndScope
-		case g.scope > 0:
-			repeated = repeatedResource
-		}
-		return s.emitBatch(b, s.base, g.scope, g.firstSpan, repeated)
-	})
-	s.base++
-	return err
-}
-
-// cutResourceSpansField cuts a chunk that is one resource_spans field
-// at its scope spans (see cutMessage).
-func cutResourceSpansField(chunk []byte) (messageParts, bool) {
-	num, typ, n := protowire.ConsumeTag(chunk)
-	if n < 0 || num != 1 || typ != protowire.BytesType {
-		return messageParts{}, false
-	}
-	payload, m := protowire.ConsumeBytes(chunk[n:])
-	if m < 0 || n+m != len(chunk) {
-		return messageParts{}, false
-	}
-	return cutMessage(payload, 2, false)
 }
 
 // chunks reads the message a run of whole top-level fields at a time, up to

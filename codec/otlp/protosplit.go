@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/model"
 )
 
 // A chunk holds whole top-level fields, so at least one resource's spans.
@@ -22,6 +25,69 @@ import (
 // The field is read whole first: the Collector's encoder (pdata) writes a
 // message's fields last to first, so a resource comes after its spans,
 // and nothing of them can be decoded before the field's end.
+
+// split decodes and emits a large resource spans a group of spans at a
+// time (see spanGroups).
+func (s *protoStream) split(res messageParts, maxBytes int) error {
+	err := spanGroups(res, maxBytes, func(g spanGroup) error {
+		b, err := decodeProtoChunk(s.name, s.d, g.msg)
+		if err != nil {
+			return rebaseError(err, s.base, g.scope, g.firstSpan)
+		}
+		repeated := noHeaders
+		switch {
+		case g.firstSpan > 0:
+			repeated = repeatedResourceAndScope
+		case g.scope > 0:
+			repeated = repeatedResource
+		}
+		return s.emitBatch(b, s.base, g.scope, g.firstSpan, repeated)
+	})
+	s.base++
+	return err
+}
+
+// cutResourceSpansField cuts a chunk that is one resource_spans field
+// at its scope spans (see cutMessage).
+func cutResourceSpansField(chunk []byte) (messageParts, bool) {
+	num, typ, n := protowire.ConsumeTag(chunk)
+	if n < 0 || num != 1 || typ != protowire.BytesType {
+		return messageParts{}, false
+	}
+	payload, m := protowire.ConsumeBytes(chunk[n:])
+	if m < 0 || n+m != len(chunk) {
+		return messageParts{}, false
+	}
+	return cutMessage(payload, 2, false)
+}
+
+// repeatedHeaders says which of a batch's one resource and one scope
+// were already emitted in an earlier group of the same resource spans.
+type repeatedHeaders int
+
+const (
+	noHeaders repeatedHeaders = iota
+	repeatedResource
+	repeatedResourceAndScope
+)
+
+// fixRepeatedHeaders replaces invalid UTF-8 in the resource (and first
+// scope) of a one-resource batch without counting it: it was counted
+// with the group that first held them.
+func fixRepeatedHeaders(b codec.Batch, repeated repeatedHeaders) {
+	if repeated == noHeaders || len(b) != 1 {
+		return
+	}
+	hdr := codec.Batch{{Resource: b[0].Resource}}
+	if repeated == repeatedResourceAndScope && len(b[0].ScopeSpans) > 0 {
+		hdr[0].ScopeSpans = []model.ScopeSpans{{Scope: b[0].ScopeSpans[0].Scope}}
+	}
+	codec.FixBatchUTF8(hdr)
+	b[0].Resource = hdr[0].Resource
+	if len(hdr[0].ScopeSpans) > 0 {
+		b[0].ScopeSpans[0].Scope = hdr[0].ScopeSpans[0].Scope
+	}
+}
 
 // messageParts is a message cut in two: head, every field but the
 // repeated one, as written and in order, and parts, the payloads of the
