@@ -23,12 +23,7 @@ import (
 // fuzzCheck decodes data and asserts the decoder contract: errors are
 // positioned DecodeErrors, and every emitted span has a non-zero trace ID.
 func fuzzCheck(t *testing.T, dec codec.Decoder, data []byte) {
-	if len(data) > codectest.MaxFuzzInput {
-		t.Skip("input past MaxFuzzInput")
-	}
-	// A hang is a bug too: crash so the fuzzer keeps the input.
-	timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
-	defer timer.Stop()
+	defer boundInput(t, data)()
 	err := dec("fuzz", bytes.NewReader(data), func(b codec.Batch) error {
 		for i := range b {
 			for j := range b[i].ScopeSpans {
@@ -162,8 +157,8 @@ func FuzzDecodeProtoMatchesPdata(f *testing.F) {
 }
 
 // fuzzProto fuzzes check with the protobuf inputs of protoInputs (those
-// of at most maxSeed bytes) and protoEdgeCases as seeds; an input that
-// takes check ten seconds fails as hung.
+// of at most maxSeed bytes) and protoEdgeCases as seeds, each input
+// bounded by boundInput.
 func fuzzProto(f *testing.F, maxSeed int, check func(t *testing.T, data []byte)) {
 	for _, data := range protoInputs(f) {
 		if len(data) <= maxSeed {
@@ -175,13 +170,20 @@ func fuzzProto(f *testing.F, maxSeed int, check func(t *testing.T, data []byte))
 	}
 	codectest.BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > codectest.MaxFuzzInput {
-			t.Skip("input past MaxFuzzInput")
-		}
-		timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
-		defer timer.Stop()
+		defer boundInput(t, data)()
 		check(t, data)
 	})
+}
+
+// boundInput skips an input past MaxFuzzInput and arms a timer that
+// crashes the run, as hung, if the input is still being decoded ten
+// seconds later (a hang is a bug too: the fuzzer keeps the input); the
+// returned function disarms it.
+func boundInput(t *testing.T, data []byte) (disarm func() bool) {
+	if len(data) > codectest.MaxFuzzInput {
+		t.Skip("input past MaxFuzzInput")
+	}
+	return time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) }).Stop
 }
 
 func FuzzDecodeYAML(f *testing.F) {

@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -466,28 +465,15 @@ func FuzzDecodeJSONChunksMatchPdata(f *testing.F) {
 		f.Add(data)
 	}
 	for _, tc := range jsonEdgeCases() {
-		var req bytes.Buffer
-		req.WriteString(`{"resourceSpans":[{`)
-		writeMembers(&req, tc.c.rs.members)
-		req.WriteString(`"scopeSpans":[{`)
-		writeMembers(&req, tc.c.ss.members)
-		req.WriteString(`"spans":[`)
+		spans := make([][]byte, len(tc.c.spans))
 		for i, l := range tc.c.spans {
-			if i > 0 {
-				req.WriteByte(',')
-			}
-			req.Write(l.raw)
+			spans[i] = l.raw
 		}
-		req.WriteString(`]}]}]}`)
-		f.Add(req.Bytes())
+		f.Add(chunkRequest(tc.c, spans))
 	}
 	codectest.BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > codectest.MaxFuzzInput {
-			t.Skip("input past MaxFuzzInput")
-		}
-		timer := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("decode hung on %q", data)) })
-		defer timer.Stop()
+		defer boundInput(t, data)()
 		for i, c := range requestChunks(data) {
 			if res := diffJSONChunk(c); res.diff != "" {
 				t.Fatalf("chunk %d: %s", i, res.diff)
