@@ -71,23 +71,14 @@ func (d *builder) popValues(start int) []model.Value {
 	return out
 }
 
-// popEvents returns the events stacked since start, nil if none.
-func (d *builder) popEvents(start int) []model.Event {
-	if len(d.events) == start {
+// pop returns a copy of what was stacked on stack since start (a span's
+// events or links), nil if nothing, and takes it off the stack.
+func pop[T any](stack *[]T, start int) []T {
+	if len(*stack) == start {
 		return nil
 	}
-	out := append([]model.Event(nil), d.events[start:]...)
-	d.events = d.events[:start]
-	return out
-}
-
-// popLinks returns the links stacked since start, nil if none.
-func (d *builder) popLinks(start int) []model.Link {
-	if len(d.links) == start {
-		return nil
-	}
-	out := append([]model.Link(nil), d.links[start:]...)
-	d.links = d.links[:start]
+	out := append([]T(nil), (*stack)[start:]...)
+	*stack = (*stack)[:start]
 	return out
 }
 

@@ -222,8 +222,8 @@ func (d *jsonDecoder) span(s *model.Span) {
 		}
 	}
 	s.Attributes = d.popAttrs(nil, start)
-	s.Events = d.popEvents(evStart)
-	s.Links = d.popLinks(lnStart)
+	s.Events = pop(&d.events, evStart)
+	s.Links = pop(&d.links, lnStart)
 }
 
 func (d *jsonDecoder) status(st *model.Status) {

@@ -269,8 +269,8 @@ func (d *protoDecoder) span(b []byte, s *model.Span) error {
 		return err
 	}
 	s.Attributes = d.popAttrs(nil, start)
-	s.Events = d.popEvents(evStart)
-	s.Links = d.popLinks(lnStart)
+	s.Events = pop(&d.events, evStart)
+	s.Links = pop(&d.links, lnStart)
 	return nil
 }
 
