@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"unsafe"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -120,15 +121,29 @@ func appendValue(b []byte, v *model.Value) []byte {
 var errCorrupt = errors.New("corrupt spill record")
 
 // decoder reads one record; the first malformed field sets err and every
-// later read returns zero values.
+// later read returns zero values. With an interner, strings are copies
+// (repeated ones shared); without, they point into the record's bytes,
+// which must then stay unchanged, and attribute lists are cut from one
+// slab per record.
 type decoder struct {
 	b      []byte
 	err    error
 	intern *interner
+	slab   []model.Attribute
 }
 
+// decodeTrace decodes a trace record, its strings copied through in.
 func decodeTrace(data []byte, in *interner) (*model.Trace, error) {
-	d := &decoder{b: data, intern: in}
+	return decodeRecord(&decoder{b: data, intern: in})
+}
+
+// decodeOwnedTrace decodes a trace record whose bytes the trace keeps: its
+// strings point into data, which the caller must not change or reuse.
+func decodeOwnedTrace(data []byte) (*model.Trace, error) {
+	return decodeRecord(&decoder{b: data})
+}
+
+func decodeRecord(d *decoder) (*model.Trace, error) {
 	t := &model.Trace{}
 	d.id(t.TraceID[:])
 	t.ResourceSpans = make([]model.ResourceSpans, d.count())
@@ -204,12 +219,28 @@ func (d *decoder) attrs() []model.Attribute {
 	if n == 0 {
 		return nil
 	}
-	attrs := make([]model.Attribute, n)
+	attrs := d.attrSlice(n)
 	for i := range attrs {
 		attrs[i].Key = d.str(true)
 		d.value(&attrs[i].Value, 0)
 	}
 	return attrs
+}
+
+// attrSlice returns a zeroed list of n attributes: without an interner,
+// cut from the record's slab (capped, so an append copies it), which is
+// refilled 64 attributes or n at a time; with one, allocated alone, as a
+// search result keeps only some of its lists.
+func (d *decoder) attrSlice(n int) []model.Attribute {
+	if d.intern != nil {
+		return make([]model.Attribute, n)
+	}
+	if len(d.slab) < n {
+		d.slab = make([]model.Attribute, max(n, 64))
+	}
+	a := d.slab[:n:n]
+	d.slab = d.slab[n:]
+	return a
 }
 
 // maxDepth bounds nested arrays and maps, so a corrupt record cannot
@@ -347,6 +378,9 @@ func (d *decoder) str(intern bool) string {
 	}
 	raw := d.b[:n]
 	d.b = d.b[n:]
+	if d.intern == nil {
+		return unsafe.String(&raw[0], n)
+	}
 	if intern {
 		return d.intern.get(raw)
 	}

@@ -93,12 +93,10 @@ func Write(path string, traces []*model.Trace) error {
 // Reader reads a spill file back, trace by trace, in the order written. It
 // implements store.TraceIterator.
 type Reader struct {
-	f      *os.File
-	r      *bufio.Reader
-	buf    []byte
-	cur    *model.Trace
-	err    error
-	intern interner
+	f   *os.File
+	r   *bufio.Reader
+	cur *model.Trace
+	err error
 }
 
 // Open opens a spill file for reading.
@@ -123,15 +121,16 @@ func (r *Reader) Next() bool {
 	if err == nil && n > 1<<31 {
 		err = errors.New("record too large")
 	}
+	var rec []byte
 	if err == nil {
-		if uint64(cap(r.buf)) < n {
-			r.buf = make([]byte, n)
-		}
-		r.buf = r.buf[:n]
-		_, err = io.ReadFull(r.r, r.buf)
+		// Each record gets a buffer of its own, which the decoded trace's
+		// strings point into: one allocation per trace instead of one per
+		// string, and no lookups to share them.
+		rec = make([]byte, n)
+		_, err = io.ReadFull(r.r, rec)
 	}
 	if err == nil {
-		r.cur, err = decodeTrace(r.buf, &r.intern)
+		r.cur, err = decodeOwnedTrace(rec)
 	}
 	if err != nil {
 		r.err = fmt.Errorf("%s: %w", r.f.Name(), err)

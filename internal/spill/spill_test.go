@@ -139,7 +139,10 @@ func TestFormatStable(t *testing.T) {
 }
 
 // FuzzDecode checks that no record makes the decoder panic or allocate
-// without bound, and that what it accepts encodes back to the same bytes.
+// without bound, that what it accepts encodes back to the same bytes, and
+// that the spill reader's decoding (strings pointing into the record,
+// attribute lists from a slab) accepts the same records and gives the same
+// traces as the copying one.
 func FuzzDecode(f *testing.F) {
 	f.Add(appendTrace(nil, everyField()))
 	f.Add(appendTrace(nil, &model.Trace{}))
@@ -147,8 +150,15 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var in interner
 		tr, err := decodeTrace(data, &in)
+		owned, oerr := decodeOwnedTrace(bytes.Clone(data))
+		if (err == nil) != (oerr == nil) {
+			t.Fatalf("copying decoder: %v, owning decoder: %v", err, oerr)
+		}
 		if err != nil {
 			return
+		}
+		if diff := cmp.Diff(tr, owned, equal); diff != "" {
+			t.Fatalf("owning decoder differs (-copying +owning):\n%s", diff)
 		}
 		again, err := decodeTrace(appendTrace(nil, tr), &in)
 		if err != nil {
