@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -232,6 +233,52 @@ func TestSpillMatchesInMemory(t *testing.T) {
 	normalise(got)
 	if diff := cmp.Diff(want, got, cmpTraces...); diff != "" {
 		t.Fatalf("spilled ingest differs from in-memory ingest:\n%s", diff)
+	}
+}
+
+// TestSpilledRunBeforeMemory: the spans still in memory at the end join
+// the merge after the spilled runs, so of two different spans with one
+// trace and span ID, the one read first wins, as in an in-memory ingest.
+func TestSpilledRunBeforeMemory(t *testing.T) {
+	dir := t.TempDir()
+	span := func(trace, span, name string) string {
+		return `{"traceId":"` + trace + `","spanId":"` + span + `","name":"` + name + `","startTimeUnixNano":"1","endTimeUnixNano":"2"}`
+	}
+	const dup, dupSpan = "0102030405060708090a0b0c0d0e0f10", "0102030405060708"
+	first := []string{span(dup, dupSpan, "read-first")}
+	for i := range 300 { // enough to pass the budget, so this file is spilled
+		first = append(first, span(fmt.Sprintf("%032x", 0xf000+i), dupSpan, "filler"))
+	}
+	write := func(name string, spans []string) string {
+		p := filepath.Join(dir, name)
+		doc := `{"resourceSpans":[{"scopeSpans":[{"spans":[` + strings.Join(spans, ",") + `]}]}]}`
+		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	paths := []string{write("a.json", first), write("b.json", []string{span(dup, dupSpan, "read-second")})}
+
+	for _, budget := range []int64{0, 8 << 10} {
+		st := memStore(t)
+		res, err := Run(context.Background(), st, paths, Options{MemoryBudget: budget, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (res.Runs > 0) != (budget > 0) {
+			t.Fatalf("budget %d: %d runs spilled", budget, res.Runs)
+		}
+		got := readAll(t, st)
+		if len(got) != len(first) {
+			t.Fatalf("budget %d: %d traces, want %d", budget, len(got), len(first))
+		}
+		i := slices.IndexFunc(got, func(tr *model.Trace) bool { return tr.TraceID.String() == dup })
+		if i < 0 {
+			t.Fatalf("budget %d: trace %s missing", budget, dup)
+		}
+		if name := got[i].ResourceSpans[0].ScopeSpans[0].Spans[0].Name; name != "read-first" || got[i].SpanCount() != 1 {
+			t.Fatalf("budget %d: trace %s has %d spans, the first named %q; want the one span read first", budget, dup, got[i].SpanCount(), name)
+		}
 	}
 }
 
