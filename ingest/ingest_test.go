@@ -236,9 +236,10 @@ func TestSpillMatchesInMemory(t *testing.T) {
 	}
 }
 
-// TestSpilledRunBeforeMemory: the spans still in memory at the end join
-// the merge after the spilled runs, so of two different spans with one
-// trace and span ID, the one read first wins, as in an in-memory ingest.
+// TestSpilledRunBeforeMemory: the spans still in memory at the end are
+// merged after the runs spilled before them, so of two different spans
+// with one trace and span ID, the one read first wins, as in an in-memory
+// ingest.
 func TestSpilledRunBeforeMemory(t *testing.T) {
 	dir := t.TempDir()
 	span := func(trace, span, name string) string {
