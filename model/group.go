@@ -1,10 +1,11 @@
 package model
 
 import (
+	"cmp"
 	"encoding/binary"
 	"hash/fnv"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -199,11 +200,18 @@ func (b *TraceBuilder) SortedTraces() []*Trace {
 
 // SortTraces sorts traces by TraceID ascending (the block row order).
 func SortTraces(ts []*Trace) {
-	sort.Slice(ts, func(i, j int) bool { return CompareTraceIDs(ts[i].TraceID, ts[j].TraceID) < 0 })
+	slices.SortFunc(ts, func(a, b *Trace) int { return CompareTraceIDs(a.TraceID, b.TraceID) })
 }
 
-// CompareTraceIDs orders trace IDs bytewise.
-func CompareTraceIDs(a, b TraceID) int { return strings.Compare(string(a[:]), string(b[:])) }
+// CompareTraceIDs orders trace IDs bytewise, as two big-endian halves
+// (converting the arrays to strings made the arguments escape: one
+// allocation per comparison).
+func CompareTraceIDs(a, b TraceID) int {
+	if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
+		return c
+	}
+	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+}
 
 // MergeTraces combines parts or copies of the same trace into one, in
 // argument order, dropping duplicate spans by SpanKey (the first copy

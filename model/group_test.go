@@ -1,6 +1,10 @@
 package model
 
-import "testing"
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
 
 // TestTraceBuilderSpansWithoutID: spans without a span ID are kept apart
 // unless they are copies of each other; spans with an ID merge by ID and
@@ -108,5 +112,26 @@ func TestTraceBuilderOrder(t *testing.T) {
 	}
 	if got, want := layout(MergeTraces(second, first)), "b{x:7} a{x:18} b{x:2}"; got != want {
 		t.Errorf("MergeTraces reversed: %s, want %s", got, want)
+	}
+}
+
+// TestCompareTraceIDs: the order is bytes.Compare's, on IDs that differ in
+// either half, in the sign bit of a byte, or not at all.
+func TestCompareTraceIDs(t *testing.T) {
+	ids := []TraceID{{}, {0xff}, {0x7f}, {15: 1}, {15: 0xff}, {7: 0x80}, {8: 0x80}, {0: 1, 15: 0}, {0: 1, 15: 2}}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		var id TraceID
+		for i := range id {
+			id[i] = byte(r.IntN(3)) * 0x7f // few values, so halves often tie
+		}
+		ids = append(ids, id)
+	}
+	for _, a := range ids {
+		for _, b := range ids {
+			if got, want := CompareTraceIDs(a, b), bytes.Compare(a[:], b[:]); got != want {
+				t.Fatalf("CompareTraceIDs(%s, %s) = %d, want %d", a, b, got, want)
+			}
+		}
 	}
 }

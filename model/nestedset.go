@@ -12,67 +12,104 @@ package model
 //   - spans not reachable from a root keep 0/0/0, and if any SpanID occurs
 //     more than twice every span gets zeros.
 func ComputeNestedSets(t *Trace) {
-	var spans []*Span
+	var ns nestedSets
+	ns.compute(t)
+}
+
+// nestedSets is ComputeNestedSets' working memory: a few slices and one
+// map per trace, instead of a list per span ID and per parent.
+type nestedSets struct {
+	spans []*Span
+	// byID holds the first two indexes (in file order) of the spans with
+	// each SpanID; the second is -1 when there is one.
+	byID map[SpanID][2]int32
+	// The children of span i, in file order, are kids[first[i]:first[i+1]].
+	first, kids []int32
+	visited     []bool
+	counter     int32
+}
+
+func (ns *nestedSets) compute(t *Trace) {
+	n := t.SpanCount()
+	ns.spans = make([]*Span, 0, n)
 	t.Spans(func(r SpanRef) bool {
 		r.Span.NestedSetLeft, r.Span.NestedSetRight, r.Span.ParentIndex = 0, 0, 0
-		spans = append(spans, r.Span)
+		ns.spans = append(ns.spans, r.Span)
 		return true
 	})
-	byID := make(map[SpanID][]int, len(spans))
-	for i, s := range spans {
-		byID[s.SpanID] = append(byID[s.SpanID], i)
-		if len(byID[s.SpanID]) > 2 {
-			return
+	ns.byID = make(map[SpanID][2]int32, n)
+	for i, s := range ns.spans {
+		ids, ok := ns.byID[s.SpanID]
+		switch {
+		case !ok:
+			ids = [2]int32{int32(i), -1}
+		case ids[1] < 0:
+			ids[1] = int32(i)
+		default:
+			return // a SpanID more than twice: every span keeps zeros
 		}
+		ns.byID[s.SpanID] = ids
 	}
 
-	// parent[i] is the index of span i's parent, -1 for a root, -2 when the
-	// parent is missing (an orphan: not numbered).
-	parent := make([]int, len(spans))
-	for i, s := range spans {
-		parent[i] = findParent(spans, byID, i, s)
+	// One slab for the index lists: parent[i] is the index of span i's
+	// parent, -1 for a root, -2 when the parent is missing (an orphan: not
+	// numbered); next[p] is where p's next child goes in kids.
+	buf := make([]int32, 4*n+1)
+	parent, next := buf[:n], buf[n:2*n]
+	ns.first = buf[2*n : 3*n+1]
+	for i, s := range ns.spans {
+		p := ns.findParent(i, s)
+		parent[i] = p
+		if p >= 0 {
+			ns.first[p+1]++
+		}
 	}
-	children := make([][]int, len(spans))
-	var roots []int
+	for i := 1; i <= n; i++ {
+		ns.first[i] += ns.first[i-1]
+	}
+	ns.kids = buf[3*n+1 : 3*n+1+int(ns.first[n])]
+	copy(next, ns.first[:n])
+	ns.visited = make([]bool, n)
+	var roots []int32
 	for i, p := range parent {
 		switch {
 		case p == -1:
-			roots = append(roots, i)
+			roots = append(roots, int32(i))
 		case p >= 0:
-			children[p] = append(children[p], i)
+			ns.kids[next[p]] = int32(i)
+			next[p]++
 		}
-	}
-
-	counter := int32(0)
-	visited := make([]bool, len(spans))
-	var walk func(i int, parentLeft int32)
-	walk = func(i int, parentLeft int32) {
-		visited[i] = true
-		counter++
-		spans[i].NestedSetLeft = counter
-		spans[i].ParentIndex = parentLeft
-		for _, c := range children[i] {
-			if !visited[c] {
-				walk(c, spans[i].NestedSetLeft)
-			}
-		}
-		counter++
-		spans[i].NestedSetRight = counter
 	}
 	for _, r := range roots {
-		if !visited[r] {
-			walk(r, -1)
+		if !ns.visited[r] {
+			ns.walk(r, -1)
 		}
 	}
 }
 
+// walk numbers span i and, depth first in file order, its children.
+func (ns *nestedSets) walk(i int32, parentLeft int32) {
+	s := ns.spans[i]
+	ns.visited[i] = true
+	ns.counter++
+	s.NestedSetLeft = ns.counter
+	s.ParentIndex = parentLeft
+	for _, c := range ns.kids[ns.first[i]:ns.first[i+1]] {
+		if !ns.visited[c] {
+			ns.walk(c, s.NestedSetLeft)
+		}
+	}
+	ns.counter++
+	s.NestedSetRight = ns.counter
+}
+
 // findParent returns the index of span i's parent, -1 for a root and -2 for
 // a span whose parent is not in the trace.
-func findParent(spans []*Span, byID map[SpanID][]int, i int, s *Span) int {
+func (ns *nestedSets) findParent(i int, s *Span) int32 {
 	// The server half of a shared client/server span hangs under its client half.
 	if s.Kind == KindServer {
-		for _, j := range byID[s.SpanID] {
-			if j != i && spans[j].Kind == KindClient {
+		for _, j := range ns.byID[s.SpanID] {
+			if j >= 0 && int(j) != i && ns.spans[j].Kind == KindClient {
 				return j
 			}
 		}
@@ -80,13 +117,16 @@ func findParent(spans []*Span, byID map[SpanID][]int, i int, s *Span) int {
 	if s.ParentSpanID.IsZero() {
 		return -1
 	}
-	cands := byID[s.ParentSpanID]
-	best := -2
+	cands, ok := ns.byID[s.ParentSpanID]
+	best := int32(-2)
+	if !ok {
+		return best
+	}
 	for _, j := range cands {
-		if j == i {
+		if j < 0 || int(j) == i {
 			continue
 		}
-		if best < 0 || spans[j].Kind == KindServer {
+		if best < 0 || ns.spans[j].Kind == KindServer {
 			best = j
 		}
 	}

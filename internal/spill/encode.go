@@ -138,9 +138,14 @@ func decodeTrace(data []byte, in *interner) (*model.Trace, error) {
 }
 
 // decodeOwnedTrace decodes a trace record whose bytes the trace keeps: its
-// strings point into data, which the caller must not change or reuse.
-func decodeOwnedTrace(data []byte) (*model.Trace, error) {
-	return decodeRecord(&decoder{b: data})
+// strings point into data, which the caller must not change or reuse. Its
+// attribute lists are cut from *slab, which is refilled as it runs out
+// and handed back for the next record.
+func decodeOwnedTrace(data []byte, slab *[]model.Attribute) (*model.Trace, error) {
+	d := &decoder{b: data, slab: *slab}
+	t, err := decodeRecord(d)
+	*slab = d.slab
+	return t, err
 }
 
 func decodeRecord(d *decoder) (*model.Trace, error) {
@@ -227,16 +232,19 @@ func (d *decoder) attrs() []model.Attribute {
 	return attrs
 }
 
+// slabAttrs is how many attributes a slab holds (16 KiB).
+const slabAttrs = 256
+
 // attrSlice returns a zeroed list of n attributes: without an interner,
-// cut from the record's slab (capped, so an append copies it), which is
-// refilled 64 attributes or n at a time; with one, allocated alone, as a
-// search result keeps only some of its lists.
+// cut from the slab (capped, so an append copies it), which is refilled
+// slabAttrs or n at a time; with one, allocated alone, as a search result
+// keeps only some of its lists.
 func (d *decoder) attrSlice(n int) []model.Attribute {
 	if d.intern != nil {
 		return make([]model.Attribute, n)
 	}
 	if len(d.slab) < n {
-		d.slab = make([]model.Attribute, max(n, 64))
+		d.slab = make([]model.Attribute, max(n, slabAttrs))
 	}
 	a := d.slab[:n:n]
 	d.slab = d.slab[n:]

@@ -97,6 +97,8 @@ type Reader struct {
 	r   *bufio.Reader
 	cur *model.Trace
 	err error
+	// slab is where the attribute lists of the next traces are cut from.
+	slab []model.Attribute
 }
 
 // Open opens a spill file for reading.
@@ -130,7 +132,7 @@ func (r *Reader) Next() bool {
 		_, err = io.ReadFull(r.r, rec)
 	}
 	if err == nil {
-		r.cur, err = decodeOwnedTrace(rec)
+		r.cur, err = decodeOwnedTrace(rec, &r.slab)
 	}
 	if err != nil {
 		r.err = fmt.Errorf("%s: %w", r.f.Name(), err)
