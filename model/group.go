@@ -96,10 +96,61 @@ func (b *TraceBuilder) AddResourceSpans(rs *ResourceSpans) {
 	for i := range rs.ScopeSpans {
 		ss := &rs.ScopeSpans[i]
 		skey := scopeKey(&ss.Scope)
-		for k := range ss.Spans {
-			b.AddSpan(&rs.Resource, rkey, &ss.Scope, skey, ss.Spans[k])
+		spans := ss.Spans
+		if !b.ordered {
+			for k := range spans {
+				b.AddSpan(&rs.Resource, rkey, &ss.Scope, skey, spans[k])
+			}
+			continue
+		}
+		// Spans of one trace usually come one after another: each run
+		// is added with one lookup of its trace and one grow of its list.
+		for len(spans) > 0 {
+			n := 1
+			for n < len(spans) && spans[n].TraceID == spans[0].TraceID {
+				n++
+			}
+			b.addRun(&rs.Resource, rkey, &ss.Scope, skey, spans[:n])
+			spans = spans[n:]
 		}
 	}
+}
+
+// addRun is AddSpan for spans of one trace, in an ordered builder.
+func (b *TraceBuilder) addRun(res *Resource, rkey string, sc *Scope, skey string, spans []Span) {
+	bt := b.trace(spans[0].TraceID)
+	var dst *ScopeSpans
+	for k := range spans {
+		s := &spans[k]
+		key := KeyOf(s)
+		if _, dup := bt.seen[key]; dup {
+			b.Duplicates++
+			continue
+		}
+		bt.seen[key] = struct{}{}
+		b.Spans++
+		if dst == nil {
+			dst = bt.orderedScope(res, rkey, sc, skey)
+			dst.Spans = slices.Grow(dst.Spans, len(spans)-k)
+		}
+		dst.Spans = append(dst.Spans, *s)
+	}
+}
+
+// trace returns the trace being built for id, starting it if new.
+func (b *TraceBuilder) trace(id TraceID) *builderTrace {
+	bt := b.traces[id]
+	if bt == nil {
+		bt = &builderTrace{
+			trace: &Trace{TraceID: id},
+			seen:  map[SpanKey]struct{}{},
+		}
+		if !b.ordered {
+			bt.resources = map[string]int{}
+		}
+		b.traces[id] = bt
+	}
+	return bt
 }
 
 // AddTrace adds every span of t.
@@ -118,17 +169,7 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 	if skey == "" {
 		skey = scopeKey(sc)
 	}
-	bt := b.traces[s.TraceID]
-	if bt == nil {
-		bt = &builderTrace{
-			trace: &Trace{TraceID: s.TraceID},
-			seen:  map[SpanKey]struct{}{},
-		}
-		if !b.ordered {
-			bt.resources = map[string]int{}
-		}
-		b.traces[s.TraceID] = bt
-	}
+	bt := b.trace(s.TraceID)
 	key := KeyOf(&s)
 	if _, dup := bt.seen[key]; dup {
 		b.Duplicates++
@@ -138,7 +179,8 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 	b.Spans++
 
 	if b.ordered {
-		bt.addOrdered(res, rkey, sc, skey, s)
+		ss := bt.orderedScope(res, rkey, sc, skey)
+		ss.Spans = append(ss.Spans, s)
 		return
 	}
 	ri, ok := bt.resources[rkey]
@@ -158,9 +200,11 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 	rs.ScopeSpans[si].Spans = append(rs.ScopeSpans[si].Spans, s)
 }
 
-// addOrdered appends s to the last resource-spans entry and its last
-// scope-spans entry when they are res and sc, opening new entries if not.
-func (bt *builderTrace) addOrdered(res *Resource, rkey string, sc *Scope, skey string, s Span) {
+// orderedScope returns the scope-spans entry an ordered builder adds a
+// span of res and sc to: the last one when it and its resource-spans entry
+// are res and sc, else a new one (in a new resource-spans entry when the
+// last is not res).
+func (bt *builderTrace) orderedScope(res *Resource, rkey string, sc *Scope, skey string) *ScopeSpans {
 	t := bt.trace
 	if len(t.ResourceSpans) == 0 || bt.lastRes != rkey {
 		t.ResourceSpans = append(t.ResourceSpans, ResourceSpans{Resource: *res})
@@ -171,8 +215,7 @@ func (bt *builderTrace) addOrdered(res *Resource, rkey string, sc *Scope, skey s
 		rs.ScopeSpans = append(rs.ScopeSpans, ScopeSpans{Scope: *sc})
 		bt.lastScope = skey
 	}
-	ss := &rs.ScopeSpans[len(rs.ScopeSpans)-1]
-	ss.Spans = append(ss.Spans, s)
+	return &rs.ScopeSpans[len(rs.ScopeSpans)-1]
 }
 
 // Traces returns the assembled traces sorted by TraceID and empties the

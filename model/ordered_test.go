@@ -131,3 +131,41 @@ func sameShape(a, b *Trace) bool {
 	}
 	return true
 }
+
+// TestAddResourceSpansIsAddSpan: an ordered builder given whole resource
+// spans (runs of one trace added at once) builds the traces, and counts
+// the spans and duplicates, that adding the same spans one by one does, on
+// random batches where one trace's spans come in runs or interleaved, with
+// duplicates inside a run, across runs and across batches.
+func TestAddResourceSpansIsAddSpan(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for round := range 300 {
+		whole, single := NewOrderedTraceBuilder(), NewOrderedTraceBuilder()
+		for range 1 + rng.Intn(4) {
+			rs := ResourceSpans{Resource: Resource{Attributes: randomAttrs(rng)}}
+			for range 1 + rng.Intn(3) {
+				ss := ScopeSpans{Scope: Scope{Name: []string{"", "a", "b"}[rng.Intn(3)]}}
+				for range rng.Intn(30) {
+					tid := TraceID{byte(rng.Intn(4))}
+					for range 1 + rng.Intn(4) { // a run of one trace
+						ss.Spans = append(ss.Spans, Span{TraceID: tid, SpanID: SpanID{byte(1 + rng.Intn(12))},
+							Kind: SpanKind(rng.Intn(3)), Name: []string{"x", "y"}[rng.Intn(2)]})
+					}
+				}
+				rs.ScopeSpans = append(rs.ScopeSpans, ss)
+			}
+			whole.AddResourceSpans(&rs)
+			for i := range rs.ScopeSpans {
+				for _, s := range rs.ScopeSpans[i].Spans {
+					single.AddSpan(&rs.Resource, "", &rs.ScopeSpans[i].Scope, "", s)
+				}
+			}
+		}
+		if whole.Spans != single.Spans || whole.Duplicates != single.Duplicates {
+			t.Fatalf("round %d: %d spans, %d duplicates; one by one %d, %d", round, whole.Spans, whole.Duplicates, single.Spans, single.Duplicates)
+		}
+		if got, want := whole.SortedTraces(), single.SortedTraces(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: traces differ from adding the spans one by one", round)
+		}
+	}
+}
