@@ -64,11 +64,20 @@ type Options struct {
 	Progress func(Stats)
 }
 
-// Stats are running counts during an ingest.
+// Stats are running counts during an ingest: while input is read (Files,
+// Spans, Bytes), then while blocks are written (Writing set, Written and
+// Blocks counting up; Spans, the spans read, is the total to write,
+// duplicates included).
 type Stats struct {
 	Files int
 	Spans int
 	Bytes int64
+	// Writing is set once every input is read and blocks are written.
+	Writing bool
+	// Written counts the spans written to blocks so far.
+	Written int
+	// Blocks counts the blocks finished so far.
+	Blocks int
 }
 
 // BadFile is an input that failed to decode (or, in Skipped, whose format
@@ -506,7 +515,17 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 			w.Abort()
 		}
 	}()
+	progress := func() {
+		if in.opts.Progress != nil {
+			in.opts.Progress(Stats{Files: in.files, Spans: in.spansRead, Writing: true,
+				Written: res.Spans, Blocks: len(res.Blocks) + len(res.Stored)})
+		}
+	}
+	progress()
 	for it.Next() {
+		if res.Traces%progressTraces == 0 {
+			progress()
+		}
 		t := it.At()
 		if in.opts.Transform != nil {
 			model.ComputeNestedSets(t)
@@ -558,6 +577,10 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 	}
 	return nil
 }
+
+// progressTraces is how often (in traces) the writing of blocks reports
+// progress.
+const progressTraces = 256
 
 // releasingIterator hands out traces held in memory and drops its own
 // reference to each as it goes, so written traces can be collected.

@@ -131,6 +131,10 @@ func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	}
 	defer closeFn()
 	opts.Progress = func(s ingest.Stats) {
+		if s.Writing {
+			g.bar.Count(fmt.Sprintf("ingest: %d files read, writing block %d ", s.Files, s.Blocks+1), "spans", int64(s.Written), int64(s.Spans))
+			return
+		}
 		g.bar.Count(fmt.Sprintf("ingest: %d files, %s buffered ", s.Files, ui.Bytes(s.Bytes)), "spans", int64(s.Spans), 0)
 	}
 	start := time.Now()

@@ -135,3 +135,28 @@ func TestProgressRetain(t *testing.T) {
 		t.Errorf("retain: stderr without the bar %q, want %q", got, want)
 	}
 }
+
+// TestProgressIngest: ingest draws the bar while it reads its inputs and,
+// with the spans read as the total, while it writes the blocks; it erases
+// the bar before its own lines, and draws nothing with --progress=never.
+func TestProgressIngest(t *testing.T) {
+	yelp := fixtures.Path(t, "zipkin/v2/yelp.json")
+	for _, mode := range []string{"never", "always"} {
+		code, _, stderr := run(t, "--bucket", "file://"+t.TempDir(), "ingest", yelp, "--progress="+mode)
+		if code != exitOK {
+			t.Fatalf("ingest --progress=%s: exit %d: %s", mode, code, stderr)
+		}
+		if mode == "never" {
+			if strings.Contains(stderr, "\r") {
+				t.Errorf("ingest --progress=never: bar on stderr: %q", stderr)
+			}
+			continue
+		}
+		for _, want := range []string{" ingest: 0 files, ", "\ringest: 1 files read, writing block 1 "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("ingest --progress=always: no %q on stderr: %q", want, stderr)
+			}
+		}
+		checkBarErased(t, "ingest", stderr)
+	}
+}

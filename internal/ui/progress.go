@@ -69,8 +69,9 @@ func (b *Bar) set(kind barKind, desc string, done, total int64) {
 		done = min(done, total)
 	}
 	// A finished bar has erased itself and draws no more: a scan that
-	// starts after it gets a new one (and a new rate).
-	fresh := b.pb == nil || b.kind != kind || b.pb.IsFinished() && done < total
+	// starts after it gets a new one (and a new rate), as does a count
+	// whose total becomes known (the next phase of a command).
+	fresh := b.pb == nil || b.kind != kind || b.pb.IsFinished() && done < total || b.total < 0 && total > 0
 	if fresh {
 		b.newBar(kind, total)
 	}

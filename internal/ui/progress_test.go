@@ -67,3 +67,19 @@ func TestBarOff(t *testing.T) {
 		t.Errorf("a bar that is off wrote %q", buf.String())
 	}
 }
+
+// TestBarTotalBecomesKnown: a count without a total followed by one with
+// a total (a command's next phase) starts a new bar, counting from the
+// new numbers, instead of rescaling the old one.
+func TestBarTotalBecomesKnown(t *testing.T) {
+	defer func(d time.Duration) { barEvery = d }(barEvery)
+	barEvery = 0
+	var buf bytes.Buffer
+	b := NewBar(&buf, true, 0)
+	b.Count("read: ", "spans", 500, 0)
+	buf.Reset()
+	b.Count("write: ", "spans", 100, 1000)
+	if got := buf.String(); !strings.Contains(got, "write:   10%") || !strings.Contains(got, "(100/1000") {
+		t.Errorf("bar = %q, want a new bar at 10%% of 1000", got)
+	}
+}
