@@ -71,6 +71,16 @@ func (f *folderSet) stat(id uuid.UUID, name string) (time.Time, bool, error) {
 	return fi.ModTime(), true, nil
 }
 
+// hasMeta reports whether folder id holds meta.json or meta.compacted.json.
+func (f *folderSet) hasMeta(id uuid.UUID) (bool, error) {
+	for _, name := range []string{metaObject, compactedMetaObject} {
+		if _, ok, err := f.stat(id, name); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
 // statAll is stat for every listed folder.
 func (f *folderSet) statAll(name string) (mods []time.Time, exists []bool, err error) {
 	mods, exists = make([]time.Time, len(f.ids)), make([]bool, len(f.ids))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 func TestListSpanCounts(t *testing.T) {
@@ -41,5 +43,48 @@ func TestListSpanCounts(t *testing.T) {
 	}
 	if err := s.DeleteBlock(ctx, m.BlockID); err != nil {
 		t.Errorf("deleting a deleted block: %v", err)
+	}
+}
+
+// TestOrphanBlocks: on a mem:// and a file:// bucket, the folders with
+// objects but neither meta.json nor meta.compacted.json are the orphans,
+// with the newest time of their objects; live and retired blocks, and
+// folders not named by a block ID, are not.
+func TestOrphanBlocks(t *testing.T) {
+	ctx := context.Background()
+	for _, url := range []string{"mem://", "file://" + t.TempDir()} {
+		b, err := OpenBucket(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		s := NewStore(b, "tenant-a")
+		if _, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		retired, orphan, later := uuid.New(), uuid.New(), uuid.New()
+		put := func(key string) {
+			if err := b.WriteAll(ctx, "tenant-a/"+key, []byte("x"), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put(retired.String() + "/" + compactedMetaObject)
+		put(retired.String() + "/data.parquet")
+		put(orphan.String() + "/data.parquet")
+		put(orphan.String() + "/bloom-0")
+		put("not-a-block/data.parquet")
+		put(later.String() + "/data.parquet")
+		put(later.String() + "/" + metaObject)
+		got, err := s.OrphanBlocks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs, err := b.Attributes(ctx, "tenant-a/"+orphan.String()+"/bloom-0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].BlockID != orphan || got[0].Modified.Before(attrs.ModTime) {
+			t.Errorf("%s: OrphanBlocks = %+v, want only %s, modified at %s or later", url, got, orphan, attrs.ModTime)
+		}
 	}
 }

@@ -305,19 +305,47 @@ type Orphan struct {
 	Modified time.Time
 }
 
-// OrphanBlocks is Orphans for folders named by a block ID, with the time
-// they were last written to.
+// OrphanBlocks is Orphans for folders named by a block ID (in canonical
+// form, as blocks are written), with the time they were last written to.
+// It lists the folders and their metas as a listing of blocks does (on a
+// file:// bucket, one read of the tenant directory), and lists the
+// objects of only the folders found without a meta, instead of every
+// object of the tenant.
 func (s *Store) OrphanBlocks(ctx context.Context) ([]Orphan, error) {
-	dirs, err := s.orphanDirs(ctx)
+	fs, err := s.listFolders(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []Orphan
-	for _, d := range dirs {
-		if id, err := uuid.Parse(d.name); err == nil {
-			out = append(out, Orphan{BlockID: id, Modified: d.mod})
+	for _, id := range fs.ids {
+		if has, err := fs.hasMeta(id); err != nil || has {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// A meta may have been written since the folders were listed: the
+		// folder's own listing has the last word.
+		var mod time.Time
+		has, any := false, false
+		prefix := joinKey(s.tenant, id.String()) + "/"
+		err := s.eachObject(ctx, prefix, func(o *blob.ListObject) {
+			any = true
+			if name := strings.TrimPrefix(o.Key, prefix); name == metaObject || name == compactedMetaObject {
+				has = true
+			}
+			if o.ModTime.After(mod) {
+				mod = o.ModTime
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if any && !has {
+			out = append(out, Orphan{BlockID: id, Modified: mod})
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].BlockID.String() < out[j].BlockID.String() })
 	return out, nil
 }
 
