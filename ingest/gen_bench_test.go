@@ -30,7 +30,7 @@ func benchIngestGenerated(b *testing.B, json bool) {
 	}
 	ctx := context.Background()
 	dir := b.TempDir()
-	sum, err := gen.New(gen.Options{Seed: 1}).WriteFiles(ctx, gen.FileOptions{Dir: dir, Spans: want, JSON: json})
+	sum, err := gen.New(gen.Options{Seed: 1}).WriteFiles(ctx, gen.FileOptions{Dir: dir, Spans: want, Format: gen.OTLPFormat(json)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,3 +59,4 @@ func benchIngestGenerated(b *testing.B, json bool) {
 	b.ReportMetric(float64(spans)/b.Elapsed().Seconds(), "spans/s")
 	b.ReportMetric(float64(dataBytes)/float64(spans), "bytes/span")
 }
+

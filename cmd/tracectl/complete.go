@@ -19,8 +19,12 @@ import (
 // --tenant the bucket's tenants, and block ID arguments the tenant's
 // block IDs.
 
-// inputFormats are the values of ingest --format.
-var inputFormats = []string{"otlp-json", "otlp-proto", "jaeger-json", "zipkin-v1", "zipkin-v2"}
+// inputFormats are the values of ingest --format; genFormats those of gen
+// --format.
+var (
+	inputFormats = []string{"otlp-json", "otlp-proto", "jaeger-json", "zipkin-v1", "zipkin-v2"}
+	genFormats   = []string{"otlp-proto", "otlp-json", "zipkin-v2"}
+)
 
 // registerCompletions adds the value completions to every command of root.
 func registerCompletions(root *cobra.Command, g *globals) {
@@ -41,15 +45,18 @@ func registerCompletions(root *cobra.Command, g *globals) {
 }
 
 // registerValues completes an enum flag with its values, --format with
-// the input formats.
+// the formats the command reads or writes.
 func registerValues(c *cobra.Command, f *pflag.Flag) {
 	var values []string
 	switch v := f.Value.(type) {
 	case *outputFlag:
 		values = v.allowed
 	default:
-		if f.Name == "format" && c.Name() == "ingest" {
+		switch {
+		case f.Name == "format" && c.Name() == "ingest":
 			values = inputFormats
+		case f.Name == "format" && c.Name() == "gen":
+			values = genFormats
 		}
 	}
 	if values == nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -109,5 +111,36 @@ func TestRedactFlags(t *testing.T) {
 	scan.SetArgs([]string{"--detectors", "email,ssn"})
 	if err := scan.Execute(); err == nil || !strings.Contains(err.Error(), `unknown detector "ssn"`) {
 		t.Fatalf("bad detector: %v", err)
+	}
+}
+
+// TestGenFormat: gen --format zipkin-v2 writes files that ingest reads as
+// Zipkin v2 (the same traces and spans as the protobuf files of the same
+// seed); a format gen cannot write, or --json with another format, is a
+// usage error.
+func TestGenFormat(t *testing.T) {
+	dir := t.TempDir()
+	counts := map[string]string{}
+	for _, format := range []string{"otlp-proto", "zipkin-v2"} {
+		if code, _, stderr := run(t, "gen", "--out", dir+"/"+format, "--spans", "2000", "--format", format); code != exitOK {
+			t.Fatalf("gen --format %s: exit %d: %s", format, code, stderr)
+		}
+		code, out, stderr := run(t, "--bucket", "file://"+dir+"/b-"+format, "ingest", "--format", format, dir+"/"+format, "-o", "json")
+		if code != exitOK {
+			t.Fatalf("ingest --format %s: exit %d: %s", format, code, stderr)
+		}
+		var res struct{ Traces, Spans int }
+		if err := json.Unmarshal([]byte(out), &res); err != nil || res.Spans < 2000 {
+			t.Fatalf("ingest --format %s: %v, %+v", format, err, res)
+		}
+		counts[format] = fmt.Sprint(res)
+	}
+	if counts["otlp-proto"] != counts["zipkin-v2"] {
+		t.Errorf("traces and spans: %v", counts)
+	}
+	for _, args := range [][]string{{"--format", "jaeger-json"}, {"--format", "zipkin-v2", "--json"}} {
+		if code, _, stderr := run(t, append([]string{"gen", "--out", dir + "/bad"}, args...)...); code != exitError || !strings.Contains(stderr, "--format") {
+			t.Errorf("gen %v: exit %d, stderr %q; want exit %d naming --format", args, code, stderr, exitError)
+		}
 	}
 }

@@ -22,7 +22,7 @@ func genProto(tb testing.TB, spans int) []byte { return genFile(tb, spans, false
 func genFile(tb testing.TB, spans int, json bool) []byte {
 	tb.Helper()
 	dir := tb.TempDir()
-	opts := gen.FileOptions{Dir: dir, Spans: spans, FileSpans: spans, JSON: json}
+	opts := gen.FileOptions{Dir: dir, Spans: spans, FileSpans: spans, Format: gen.OTLPFormat(json)}
 	if _, err := gen.New(gen.Options{Seed: 1}).WriteFiles(context.Background(), opts); err != nil {
 		tb.Fatal(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/otlp"
+	"github.com/tracectl/tracectl/codec/zipkin"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -16,9 +18,20 @@ type FileOptions struct {
 	Dir       string // created if missing
 	Spans     int    // total spans (the last trace may overshoot by < 60)
 	FileSpans int    // spans per file (default 100,000)
-	JSON      bool   // OTLP JSON (.json) instead of protobuf (.pb)
+	// Format is what the files hold: codec.FormatOTLPProto (the default,
+	// .pb), codec.FormatOTLPJSON or codec.FormatZipkinV2 (.json).
+	Format codec.Format
 	// Progress, when set, is called after each file with the spans so far.
 	Progress func(spans int)
+}
+
+// OTLPFormat is codec.FormatOTLPJSON when json is set, else
+// codec.FormatOTLPProto.
+func OTLPFormat(json bool) codec.Format {
+	if json {
+		return codec.FormatOTLPJSON
+	}
+	return codec.FormatOTLPProto
 }
 
 // Summary is what WriteFiles wrote.
@@ -34,6 +47,13 @@ type Summary struct {
 func (g *Generator) WriteFiles(ctx context.Context, opts FileOptions) (Summary, error) {
 	if opts.FileSpans <= 0 {
 		opts.FileSpans = 100_000
+	}
+	switch opts.Format {
+	case "":
+		opts.Format = codec.FormatOTLPProto
+	case codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2:
+	default:
+		return Summary{}, fmt.Errorf("format %q: want %s, %s or %s", opts.Format, codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2)
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return Summary{}, err
@@ -51,12 +71,12 @@ func (g *Generator) WriteFiles(ctx context.Context, opts FileOptions) (Summary, 
 			n += t.SpanCount()
 		}
 		sum.Files++
-		ext := ".pb"
-		if opts.JSON {
-			ext = ".json"
+		ext := ".json"
+		if opts.Format == codec.FormatOTLPProto {
+			ext = ".pb"
 		}
 		path := filepath.Join(opts.Dir, fmt.Sprintf("traces-%06d%s", sum.Files, ext))
-		size, err := writeFile(path, exportBatch(batch), opts.JSON)
+		size, err := writeFile(path, exportBatch(batch), opts.Format)
 		if err != nil {
 			return sum, err
 		}
@@ -96,18 +116,21 @@ func exportBatch(traces []*model.Trace) []*model.Trace {
 	return []*model.Trace{&out}
 }
 
-// writeFile writes one OTLP file (to a temporary name first, so a reader
-// never sees half a file) and returns its size.
-func writeFile(path string, traces []*model.Trace, json bool) (int64, error) {
+// writeFile writes one file in format (to a temporary name first, so a
+// reader never sees half a file) and returns its size.
+func writeFile(path string, traces []*model.Trace, format codec.Format) (int64, error) {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return 0, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	if json {
+	switch format {
+	case codec.FormatOTLPJSON:
 		err = otlp.EncodeJSON(w, traces)
-	} else {
+	case codec.FormatZipkinV2:
+		err = zipkin.EncodeV2(w, traces)
+	default:
 		err = otlp.EncodeProto(w, traces)
 	}
 	if err == nil {

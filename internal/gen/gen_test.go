@@ -3,12 +3,15 @@ package gen
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/otlp"
+	"github.com/tracectl/tracectl/codec/zipkin"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -137,25 +140,36 @@ func TestLuhn(t *testing.T) {
 	}
 }
 
-// TestWriteFiles writes OTLP files and decodes them back: the spans of
-// the generated traces, batched per service.
+// TestWriteFiles writes OTLP protobuf, OTLP JSON and Zipkin v2 files and
+// decodes them back: the spans of the generated traces (IDs, parents,
+// names, times), batched per service in OTLP.
 func TestWriteFiles(t *testing.T) {
-	for _, json := range []bool{false, true} {
+	type spanFacts struct {
+		parent     model.SpanID
+		name       string
+		start, end uint64
+	}
+	for _, format := range []codec.Format{codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2} {
 		dir := t.TempDir()
-		sum, err := New(Options{Seed: 2}).WriteFiles(context.Background(), FileOptions{Dir: dir, Spans: 3000, FileSpans: 1000, JSON: json})
+		sum, err := New(Options{Seed: 2}).WriteFiles(context.Background(), FileOptions{Dir: dir, Spans: 3000, FileSpans: 1000, Format: format})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if sum.Files < 3 || sum.Spans < 3000 || sum.Spans >= 3060 {
-			t.Fatalf("json %v: %+v", json, sum)
+			t.Fatalf("%s: %+v", format, sum)
 		}
-		want := map[model.TraceID]int{}
+		want := map[model.TraceID]map[model.SpanID]spanFacts{}
 		g := New(Options{Seed: 2})
 		for n := 0; n < sum.Traces; n++ {
 			tr := g.Trace()
-			want[tr.TraceID] = tr.SpanCount()
+			want[tr.TraceID] = map[model.SpanID]spanFacts{}
+			tr.Spans(func(r model.SpanRef) bool {
+				s := r.Span
+				want[tr.TraceID][s.SpanID] = spanFacts{s.ParentSpanID, s.Name, s.StartTimeUnixNano, s.EndTimeUnixNano}
+				return true
+			})
 		}
-		got := map[model.TraceID]int{}
+		got := map[model.TraceID]map[model.SpanID]spanFacts{}
 		files, _ := filepath.Glob(filepath.Join(dir, "traces-*"))
 		for _, f := range files {
 			data, err := os.ReadFile(f)
@@ -164,9 +178,12 @@ func TestWriteFiles(t *testing.T) {
 			}
 			var batch codec.Batch
 			emit := func(b codec.Batch) error { batch = append(batch, b...); return nil }
-			if json {
+			switch format {
+			case codec.FormatOTLPJSON:
 				err = otlp.DecodeJSON(f, bytes.NewReader(data), emit)
-			} else {
+			case codec.FormatZipkinV2:
+				err = zipkin.DecodeV2(f, bytes.NewReader(data), emit)
+			default:
 				err = otlp.DecodeProto(f, bytes.NewReader(data), emit)
 			}
 			if err != nil {
@@ -175,23 +192,34 @@ func TestWriteFiles(t *testing.T) {
 			services := map[string]bool{}
 			for _, rs := range batch {
 				svc := rs.Resource.ServiceName()
-				if services[svc] {
+				if services[svc] && format != codec.FormatZipkinV2 {
 					t.Errorf("%s: service %s has two ResourceSpans", f, svc)
 				}
 				services[svc] = true
 				for _, ss := range rs.ScopeSpans {
-					for _, sp := range ss.Spans {
-						got[sp.TraceID]++
+					for _, s := range ss.Spans {
+						if got[s.TraceID] == nil {
+							got[s.TraceID] = map[model.SpanID]spanFacts{}
+						}
+						got[s.TraceID][s.SpanID] = spanFacts{s.ParentSpanID, s.Name, s.StartTimeUnixNano, s.EndTimeUnixNano}
 					}
 				}
 			}
 		}
 		if len(got) != len(want) {
-			t.Fatalf("json %v: %d traces in the files, want %d", json, len(got), len(want))
+			t.Fatalf("%s: %d traces in the files, want %d", format, len(got), len(want))
 		}
-		for id, n := range want {
-			if got[id] != n {
-				t.Errorf("json %v: trace %s has %d spans in the files, want %d", json, id, got[id], n)
+		same := func(a, b spanFacts) bool { return a == b }
+		if format == codec.FormatZipkinV2 {
+			// Zipkin has microseconds and lowercase span names.
+			near := func(a, b uint64) bool { return max(a, b)-min(a, b) <= 2000 }
+			same = func(a, b spanFacts) bool {
+				return a.parent == b.parent && a.name == strings.ToLower(b.name) && near(a.start, b.start) && near(a.end, b.end)
+			}
+		}
+		for id, spans := range want {
+			if !maps.EqualFunc(got[id], spans, same) {
+				t.Errorf("%s: trace %s has spans %v in the files, want %v", format, id, got[id], spans)
 			}
 		}
 	}
