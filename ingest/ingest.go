@@ -523,7 +523,7 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 	}
 	progress()
 	for it.Next() {
-		if res.Traces%progressTraces == 0 {
+		if res.Traces > 0 && res.Traces%progressTraces == 0 {
 			progress()
 		}
 		t := it.At()

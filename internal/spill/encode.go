@@ -123,8 +123,8 @@ var errCorrupt = errors.New("corrupt spill record")
 // decoder reads one record; the first malformed field sets err and every
 // later read returns zero values. With an interner, strings are copies
 // (repeated ones shared); without, they point into the record's bytes,
-// which must then stay unchanged, and attribute lists are cut from one
-// slab per record.
+// which must then stay unchanged, and attribute lists are cut from a slab
+// that the records of one reader share.
 type decoder struct {
 	b      []byte
 	err    error
