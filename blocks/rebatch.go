@@ -9,11 +9,12 @@ import "github.com/tracectl/tracectl/model"
 // of being rebuilt span by span; others go through rebatch. The copy is
 // valid until the next call.
 type rebatcher struct {
-	keys  []model.SpanKey
-	t     model.Trace
-	rs    []model.ResourceSpans
-	ss    []model.ScopeSpans
-	spans []model.Span
+	nested model.NestedSets
+	keys   []model.SpanKey
+	t      model.Trace
+	rs     []model.ResourceSpans
+	ss     []model.ScopeSpans
+	spans  []model.Span
 }
 
 func (r *rebatcher) rebatch(t *model.Trace) *model.Trace {
@@ -45,7 +46,7 @@ func (r *rebatcher) rebatch(t *model.Trace) *model.Trace {
 		ss = ss[n:]
 	}
 	r.t = model.Trace{TraceID: t.TraceID, ResourceSpans: r.rs[:len(t.ResourceSpans):len(t.ResourceSpans)]}
-	model.ComputeNestedSets(&r.t)
+	r.nested.Compute(&r.t)
 	return &r.t
 }
 

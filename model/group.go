@@ -276,6 +276,7 @@ func MergeTraces(ts ...*Trace) *Trace {
 
 func resourceKey(r *Resource) string {
 	var sb strings.Builder
+	sb.Grow(attrsKeySize(r.Attributes) + 2*binary.MaxVarintLen64)
 	writeAttrsKey(&sb, r.Attributes)
 	writeUint(&sb, uint64(r.DroppedAttributesCount))
 	return sb.String()
@@ -283,11 +284,26 @@ func resourceKey(r *Resource) string {
 
 func scopeKey(s *Scope) string {
 	var sb strings.Builder
+	sb.Grow(len(s.Name) + len(s.Version) + attrsKeySize(s.Attributes) + 4*binary.MaxVarintLen64)
 	writeString(&sb, s.Name)
 	writeString(&sb, s.Version)
 	writeAttrsKey(&sb, s.Attributes)
 	writeUint(&sb, uint64(s.DroppedAttributesCount))
 	return sb.String()
+}
+
+// attrsKeySize is about the bytes writeAttrsKey writes for attrs (at
+// least as many for strings and numbers), so that a key is built in one
+// allocation.
+func attrsKeySize(attrs []Attribute) int {
+	n := binary.MaxVarintLen64
+	for i := range attrs {
+		n += len(attrs[i].Key) + 2 + binary.MaxVarintLen64
+		if attrs[i].Value.Type == ValueString {
+			n += len(attrs[i].Value.Str)
+		}
+	}
+	return n
 }
 
 func writeAttrsKey(sb *strings.Builder, attrs []Attribute) {

@@ -175,11 +175,12 @@ func referenceNestedSets(t *Trace) {
 
 // TestComputeNestedSetsMatchesReference: on 20,000 random traces (span IDs
 // from a small set, so shared client/server spans, orphans, cycles and IDs
-// seen three times all occur; several resources and scopes) the numbers
-// are the reference's.
+// seen three times all occur; several resources and scopes), numbered one
+// after another by one NestedSets, the numbers are the reference's.
 func TestComputeNestedSetsMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	kinds := []SpanKind{KindUnspecified, KindInternal, KindServer, KindClient, KindProducer, KindConsumer}
+	var ns NestedSets
 	for n := range 20000 {
 		tr := &Trace{TraceID: TraceID{1}}
 		ids := 1 + r.IntN(40)
@@ -208,7 +209,7 @@ func TestComputeNestedSetsMatchesReference(t *testing.T) {
 			want.ResourceSpans = append(want.ResourceSpans, c)
 		}
 		referenceNestedSets(want)
-		ComputeNestedSets(tr)
+		ns.Compute(tr) // one NestedSets for every trace: nothing of one may leak into the next
 		var got, exp [][3]int32
 		tr.Spans(func(r SpanRef) bool {
 			got = append(got, [3]int32{r.Span.NestedSetLeft, r.Span.NestedSetRight, r.Span.ParentIndex})
