@@ -29,9 +29,9 @@ func newGenCmd(g *globals) *cobra.Command {
 	o := &genOptions{}
 	cmd := &cobra.Command{
 		Use:   "gen --out DIR",
-		Short: "Generate realistic synthetic traces as OTLP files",
-		Long: `Write reproducible synthetic traces as OTLP protobuf files (or OTLP JSON, or Zipkin v2 JSON), for
-benchmarks and demos: a gateway in front of 10–50 microservices, 5–60 spans per
+		Short: "Generate realistic synthetic traces as OTLP (or Zipkin) files",
+		Long: `Write reproducible synthetic traces as OTLP protobuf files (or OTLP JSON, or
+Zipkin v2 JSON), for benchmarks and demos: a gateway in front of 10–50 microservices, 5–60 spans per
 trace, HTTP, database, cache and Kafka spans with OpenTelemetry semantic
 convention attributes, log-normal durations, about 2% error traces, 0.5% slow
 outliers and 1% of traces with PII-like attributes (e-mails, card numbers) for
