@@ -53,7 +53,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		}
 		size = attrs.Size
 	}
-	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size}
+	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, local: b.store.isLocal()}
 	// One ranged read for the footer: meta.footerSize when known, else a
 	// guess that covers most footers (parquet-go reads the rest if not).
 	tail := int64(64 << 10)

@@ -105,6 +105,8 @@ type blobReaderAt struct {
 	bucket *blob.Bucket
 	key    string
 	size   int64
+	// local is set for an object of a file:// bucket (see streamAbove).
+	local bool
 
 	// wins hold prefetched byte ranges (the column chunks of the row group
 	// being decoded), sorted by offset.
@@ -124,6 +126,15 @@ var streamWindow int64 = 256 << 10
 type window struct {
 	off int64
 	buf []byte
+}
+
+// streamAbove is the size of the column chunks a row group read needs
+// above which they are read a window at a time (see streamAbove).
+func (r *blobReaderAt) streamAbove() int64 {
+	if r.local {
+		return min(streamAbove, localStreamAbove)
+	}
+	return streamAbove
 }
 
 // byteRange is [off, off+n) of an object.

@@ -224,6 +224,12 @@ func registerLocalDir(b *blob.Bucket, dir string) {
 // every OS, so that the tenant's key prefix is its directory name.
 var plainTenant = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
 
+// isLocal reports whether s's bucket is a file:// bucket OpenBucket opened.
+func (s *Store) isLocal() bool {
+	_, ok := localDirs.Load(weak.Make(s.bucket))
+	return ok
+}
+
 // localTenantDir returns the tenant's directory when the store's bucket is
 // a local directory opened by OpenBucket, else "".
 func (s *Store) localTenantDir() string {

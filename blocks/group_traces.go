@@ -231,10 +231,10 @@ func (g *groupTraces) close() {
 }
 
 // loadChunks makes the column chunks cols of row group g readable. A row
-// group whose chunks total more than streamAbove bytes is streamed a
-// window of each chunk at a time, so memory does not grow with it; smaller
-// ones are fetched at once with coalesced ranged reads (one request for
-// neighbouring chunks).
+// group whose chunks total more than streamAbove bytes (localStreamAbove
+// on a file:// bucket) is streamed a window of each chunk at a time, so
+// memory does not grow with it; smaller ones are fetched at once with
+// coalesced ranged reads (one request for neighbouring chunks).
 func (p *pfile) loadChunks(g int, cols ...[]int) error {
 	seen := map[int]bool{}
 	var rs []byteRange
@@ -250,7 +250,7 @@ func (p *pfile) loadChunks(g int, cols ...[]int) error {
 		}
 	}
 	rs = sortRanges(rs)
-	if total > streamAbove {
+	if total > p.r.streamAbove() {
 		p.r.stream(rs)
 		return nil
 	}

@@ -326,8 +326,15 @@ func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
 }
 
 // streamAbove is the row-group size above which a streaming iterator
-// reads column chunks a window at a time (a variable for tests).
-var streamAbove int64 = 8 << 20
+// reads column chunks a window at a time (a variable for tests);
+// localStreamAbove is that size for a file:// bucket, where a read costs
+// a system call rather than a request, and filling fresh buffers with
+// whole chunks costs more than reading windows again (page faults: on a
+// 114k-span block, limit-20 searches take 20–25% less time).
+var (
+	streamAbove      int64 = 8 << 20
+	localStreamAbove int64 = 1 << 20
+)
 
 func (it *blockIterator) fail(err error) {
 	it.err = err

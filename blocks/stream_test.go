@@ -71,3 +71,31 @@ func TestStreamedMerge(t *testing.T) {
 		t.Fatalf("%d rows read, largest window %d bytes (window size %d)", n, maxWin, streamWindow)
 	}
 }
+
+// TestLocalStreamAbove: a block of a file:// bucket streams row groups
+// above localStreamAbove, one of another bucket above streamAbove.
+func TestLocalStreamAbove(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		url  string
+		want int64
+	}{{"mem://", streamAbove}, {"file://" + t.TempDir(), localStreamAbove}} {
+		b, err := OpenBucket(ctx, tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		s := NewStore(b, "tenant-a")
+		m, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := s.block(m).open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.r.streamAbove(); got != tc.want || localStreamAbove >= streamAbove {
+			t.Errorf("%s: streams above %d bytes, want %d", tc.url, got, tc.want)
+		}
+	}
+}
