@@ -59,4 +59,3 @@ func benchIngestGenerated(b *testing.B, json bool) {
 	b.ReportMetric(float64(spans)/b.Elapsed().Seconds(), "spans/s")
 	b.ReportMetric(float64(dataBytes)/float64(spans), "bytes/span")
 }
-
