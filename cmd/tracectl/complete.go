@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/gen"
 )
 
 // Shell completion of flag values and block IDs (`tracectl completion
@@ -19,12 +20,18 @@ import (
 // --tenant the bucket's tenants, and block ID arguments the tenant's
 // block IDs.
 
-// inputFormats are the values of ingest --format; genFormats those of gen
-// --format.
-var (
-	inputFormats = []string{"otlp-json", "otlp-proto", "jaeger-json", "zipkin-v1", "zipkin-v2"}
-	genFormats   = []string{"otlp-proto", "otlp-json", "zipkin-v2"}
-)
+// inputFormats are the values of ingest --format.
+var inputFormats = []string{"otlp-json", "otlp-proto", "jaeger-json", "zipkin-v1", "zipkin-v2"}
+
+// genFormats are the values of gen --format: the formats gen.WriteFiles
+// writes.
+func genFormats() []string {
+	out := make([]string, len(gen.Formats))
+	for i, f := range gen.Formats {
+		out[i] = string(f)
+	}
+	return out
+}
 
 // registerCompletions adds the value completions to every command of root.
 func registerCompletions(root *cobra.Command, g *globals) {
@@ -56,7 +63,7 @@ func registerValues(c *cobra.Command, f *pflag.Flag) {
 		case f.Name == "format" && c.Name() == "ingest":
 			values = inputFormats
 		case f.Name == "format" && c.Name() == "gen":
-			values = genFormats
+			values = genFormats()
 		}
 	}
 	if values == nil {

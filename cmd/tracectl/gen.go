@@ -60,8 +60,8 @@ Exit status:
 				}
 				format = codec.FormatOTLPJSON
 			}
-			if !slices.Contains(genFormats, string(format)) {
-				return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(genFormats, ", "))
+			if !slices.Contains(gen.Formats, format) {
+				return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(genFormats(), ", "))
 			}
 			opts := gen.Options{Seed: o.seed, Services: o.services, TracesPerSecond: o.rate}
 			if o.start != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/otlp"
@@ -24,6 +25,9 @@ type FileOptions struct {
 	// Progress, when set, is called after each file with the spans so far.
 	Progress func(spans int)
 }
+
+// Formats are the formats WriteFiles writes, the default first.
+var Formats = []codec.Format{codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2}
 
 // OTLPFormat is codec.FormatOTLPJSON when json is set, else
 // codec.FormatOTLPProto.
@@ -48,12 +52,11 @@ func (g *Generator) WriteFiles(ctx context.Context, opts FileOptions) (Summary, 
 	if opts.FileSpans <= 0 {
 		opts.FileSpans = 100_000
 	}
-	switch opts.Format {
-	case "":
+	if opts.Format == "" {
 		opts.Format = codec.FormatOTLPProto
-	case codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2:
-	default:
-		return Summary{}, fmt.Errorf("format %q: want %s, %s or %s", opts.Format, codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2)
+	}
+	if !slices.Contains(Formats, opts.Format) {
+		return Summary{}, fmt.Errorf("format %q: want one of %v", opts.Format, Formats)
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return Summary{}, err
