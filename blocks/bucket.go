@@ -128,9 +128,9 @@ type window struct {
 	buf []byte
 }
 
-// streamAbove is the size of the column chunks a row group read needs
+// streamThreshold is the size of the column chunks a row group read needs
 // above which they are read a window at a time (see streamAbove).
-func (r *blobReaderAt) streamAbove() int64 {
+func (r *blobReaderAt) streamThreshold() int64 {
 	if r.local {
 		return min(streamAbove, localStreamAbove)
 	}

@@ -250,7 +250,7 @@ func (p *pfile) loadChunks(g int, cols ...[]int) error {
 		}
 	}
 	rs = sortRanges(rs)
-	if total > p.r.streamAbove() {
+	if total > p.r.streamThreshold() {
 		p.r.stream(rs)
 		return nil
 	}

@@ -94,7 +94,7 @@ func TestLocalStreamAbove(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := f.r.streamAbove(); got != tc.want || localStreamAbove >= streamAbove {
+		if got := f.r.streamThreshold(); got != tc.want || localStreamAbove >= streamAbove {
 			t.Errorf("%s: streams above %d bytes, want %d", tc.url, got, tc.want)
 		}
 	}
