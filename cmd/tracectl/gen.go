@@ -44,6 +44,7 @@ Exit status:
 		Example: `  tracectl gen --out /tmp/traces --spans 1000000
   tracectl gen --out /tmp/traces-json --spans 100000 --json --seed 7 --services 30
   tracectl gen --out /tmp/traces-zipkin --spans 100000 --format zipkin-v2
+  tracectl gen --out /tmp/traces-jaeger --spans 100000 --format jaeger-json
   tracectl gen --out /tmp/t --spans 1000000 && tracectl ingest /tmp/t`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,7 +91,7 @@ Exit status:
 	f.IntVar(&o.spans, "spans", 100_000, "spans to generate")
 	f.IntVar(&o.fileSpans, "file-spans", 100_000, "spans per file")
 	f.BoolVar(&o.json, "json", false, "write OTLP JSON instead of protobuf (--format otlp-json)")
-	f.StringVar(&o.format, "format", string(codec.FormatOTLPProto), "file format: otlp-proto, otlp-json or zipkin-v2 (a JSON array of spans, as the Collector's zipkin exporter sends them)")
+	f.StringVar(&o.format, "format", string(codec.FormatOTLPProto), "file format: otlp-proto, otlp-json, zipkin-v2 (a JSON array of spans, as the Collector's zipkin exporter sends them) or jaeger-json (a Jaeger query-API response, as the UI exports traces)")
 	f.Int64Var(&o.seed, "seed", 1, "random seed; the same seed gives the same files")
 	f.IntVar(&o.services, "services", 12, "services in the topology (10–50)")
 	f.StringVar(&o.start, "start", "", "start of the first trace (RFC 3339 or Unix seconds; default 2026-01-01T00:00:00Z)")

@@ -114,14 +114,14 @@ func TestRedactFlags(t *testing.T) {
 	}
 }
 
-// TestGenFormat: gen --format zipkin-v2 writes files that ingest reads as
-// Zipkin v2 (the same traces and spans as the protobuf files of the same
-// seed); a format gen cannot write, or --json with another format, is a
-// usage error.
+// TestGenFormat: gen --format zipkin-v2 and jaeger-json write files that
+// ingest reads as such (the same traces and spans as the protobuf files of
+// the same seed); a format gen cannot write, or --json with another
+// format, is a usage error.
 func TestGenFormat(t *testing.T) {
 	dir := t.TempDir()
 	counts := map[string]string{}
-	for _, format := range []string{"otlp-proto", "zipkin-v2"} {
+	for _, format := range []string{"otlp-proto", "zipkin-v2", "jaeger-json"} {
 		if code, _, stderr := run(t, "gen", "--out", dir+"/"+format, "--spans", "2000", "--format", format); code != exitOK {
 			t.Fatalf("gen --format %s: exit %d: %s", format, code, stderr)
 		}
@@ -135,10 +135,10 @@ func TestGenFormat(t *testing.T) {
 		}
 		counts[format] = fmt.Sprint(res)
 	}
-	if counts["otlp-proto"] != counts["zipkin-v2"] {
+	if counts["otlp-proto"] != counts["zipkin-v2"] || counts["otlp-proto"] != counts["jaeger-json"] {
 		t.Errorf("traces and spans: %v", counts)
 	}
-	for _, args := range [][]string{{"--format", "jaeger-json"}, {"--format", "zipkin-v2", "--json"}} {
+	for _, args := range [][]string{{"--format", "zipkin-v1"}, {"--format", "zipkin-v2", "--json"}} {
 		if code, _, stderr := run(t, append([]string{"gen", "--out", dir + "/bad"}, args...)...); code != exitError || !strings.Contains(stderr, "--format") {
 			t.Errorf("gen %v: exit %d, stderr %q; want exit %d naming --format", args, code, stderr, exitError)
 		}

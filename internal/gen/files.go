@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/jaeger"
 	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/codec/zipkin"
 	"github.com/tracectl/tracectl/model"
@@ -27,7 +28,7 @@ type FileOptions struct {
 }
 
 // Formats are the formats WriteFiles writes, the default first.
-var Formats = []codec.Format{codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2}
+var Formats = []codec.Format{codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2, codec.FormatJaegerJSON}
 
 // OTLPFormat is codec.FormatOTLPJSON when json is set, else
 // codec.FormatOTLPProto.
@@ -133,6 +134,8 @@ func writeFile(path string, traces []*model.Trace, format codec.Format) (int64, 
 		err = otlp.EncodeJSON(w, traces)
 	case codec.FormatZipkinV2:
 		err = zipkin.EncodeV2(w, traces)
+	case codec.FormatJaegerJSON:
+		err = jaeger.EncodeUI(w, traces)
 	default:
 		err = otlp.EncodeProto(w, traces)
 	}

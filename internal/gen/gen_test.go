@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/jaeger"
 	"github.com/tracectl/tracectl/codec/otlp"
 	"github.com/tracectl/tracectl/codec/zipkin"
 	"github.com/tracectl/tracectl/model"
@@ -149,7 +150,7 @@ func TestWriteFiles(t *testing.T) {
 		name       string
 		start, end uint64
 	}
-	for _, format := range []codec.Format{codec.FormatOTLPProto, codec.FormatOTLPJSON, codec.FormatZipkinV2} {
+	for _, format := range Formats {
 		dir := t.TempDir()
 		sum, err := New(Options{Seed: 2}).WriteFiles(context.Background(), FileOptions{Dir: dir, Spans: 3000, FileSpans: 1000, Format: format})
 		if err != nil {
@@ -183,6 +184,8 @@ func TestWriteFiles(t *testing.T) {
 				err = otlp.DecodeJSON(f, bytes.NewReader(data), emit)
 			case codec.FormatZipkinV2:
 				err = zipkin.DecodeV2(f, bytes.NewReader(data), emit)
+			case codec.FormatJaegerJSON:
+				err = jaeger.DecodeJSON(f, bytes.NewReader(data), emit)
 			default:
 				err = otlp.DecodeProto(f, bytes.NewReader(data), emit)
 			}
@@ -192,7 +195,7 @@ func TestWriteFiles(t *testing.T) {
 			services := map[string]bool{}
 			for _, rs := range batch {
 				svc := rs.Resource.ServiceName()
-				if services[svc] && format != codec.FormatZipkinV2 {
+				if services[svc] && format != codec.FormatZipkinV2 && format != codec.FormatJaegerJSON {
 					t.Errorf("%s: service %s has two ResourceSpans", f, svc)
 				}
 				services[svc] = true
@@ -210,11 +213,17 @@ func TestWriteFiles(t *testing.T) {
 			t.Fatalf("%s: %d traces in the files, want %d", format, len(got), len(want))
 		}
 		same := func(a, b spanFacts) bool { return a == b }
-		if format == codec.FormatZipkinV2 {
+		near := func(a, b uint64) bool { return max(a, b)-min(a, b) <= 2000 }
+		switch format {
+		case codec.FormatZipkinV2:
 			// Zipkin has microseconds and lowercase span names.
-			near := func(a, b uint64) bool { return max(a, b)-min(a, b) <= 2000 }
 			same = func(a, b spanFacts) bool {
 				return a.parent == b.parent && a.name == strings.ToLower(b.name) && near(a.start, b.start) && near(a.end, b.end)
+			}
+		case codec.FormatJaegerJSON:
+			// Jaeger has microseconds.
+			same = func(a, b spanFacts) bool {
+				return a.parent == b.parent && a.name == b.name && near(a.start, b.start) && near(a.end, b.end)
 			}
 		}
 		for id, spans := range want {
