@@ -10,7 +10,11 @@
 //
 // Both decoders translate with the OpenTelemetry Collector's Zipkin
 // translators, span by span, so that what tracectl stores is what a
-// Collector (and Tempo's Zipkin receiver) would have produced. Spans are
+// Collector (and Tempo's Zipkin receiver) would have produced. For v2 the
+// translator is the reference rather than the road: fastStream and fastV2
+// (v2stream.go, v2fast.go) read the common form of a file and its spans
+// straight into the model, giving what the translator gives, and leave
+// the rest (and every error) to zipkin-go and the translator. Spans are
 // translated one at a time (the v2 translator's unstable sort would
 // otherwise reorder them) and regrouped by resource and scope in input
 // order. Where the translators reject or garble valid Zipkin, this package

@@ -2,6 +2,7 @@ package zipkin
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,8 +27,38 @@ func DecodeV1(name string, r io.Reader, emit codec.EmitFunc) error {
 
 // DecodeV2 decodes Zipkin v2 JSON from r: an array of spans, a single span
 // object, arrays of arrays, or several of these one after another.
+//
+// Most spans are read by fastV2; the others, and every error, go through
+// zipkin-go's model and the Collector's translator (v2Span).
 func DecodeV2(name string, r io.Reader, emit codec.EmitFunc) error {
-	return decode(name, r, emit, v2Span)
+	_, err := decodeV2(name, r, emit)
+	return err
+}
+
+// decodeV2 is DecodeV2, returning its fast stream for its counts. The
+// input is read by fastStream, and by the encoding/json walk from where
+// fastStream hands over, if it does.
+func decodeV2(name string, r io.Reader, emit codec.EmitFunc) (*fastStream, error) {
+	fast := newFastV2()
+	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit, convert: func(raw json.RawMessage) ([]model.ResourceSpans, error) {
+		if rss, ok := fast.span(raw); ok {
+			return rss, nil
+		}
+		return v2Span(raw)
+	}}
+	s := newFastStream(d, fast)
+	done, err := s.run()
+	if err == nil && !done {
+		err = s.handOver()
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := d.finish(); err != nil {
+		return s, err
+	}
+	d.Finish()
+	return s, nil
 }
 
 // spanFunc translates one raw span to model resource spans. A
@@ -59,8 +90,11 @@ func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) err
 	return nil
 }
 
-func (d *decoder) run() error {
-	for doc := 0; ; doc++ {
+func (d *decoder) run() error { return d.docs(0) }
+
+// docs reads the top-level values from the doc-th on.
+func (d *decoder) docs(first int) error {
+	for doc := first; ; doc++ {
 		if !d.Decoder().More() {
 			start := d.ValueStart()
 			tok, err := d.Decoder().Token()
@@ -76,7 +110,7 @@ func (d *decoder) run() error {
 		}
 		// Bytes before the tokenizer's position are done with; forget
 		// them so memory stays bounded by one span.
-		d.Lines().Forget(d.Decoder().InputOffset())
+		d.Lines().Forget(d.InputOffset())
 		if err := d.value("$", d.ValueStart()); err != nil {
 			return err
 		}
@@ -105,7 +139,7 @@ func (d *decoder) value(path string, start int64) error {
 		if _, _, err := d.Token(path); err != nil {
 			return err
 		}
-		return d.array(path)
+		return d.array(path, 0)
 	case 'n':
 		_, _, err := d.Raw(path) // null: nothing
 		return err
@@ -124,18 +158,19 @@ func (d *decoder) value(path string, start int64) error {
 		}
 		return d.span(raw, start, path)
 	case json.Delim('['):
-		return d.array(path)
+		return d.array(path, 0)
 	case nil:
 		return nil
 	}
 	return d.ErrAt(start, path, fmt.Errorf("want a span object or an array of spans, found %v", tok))
 }
 
-// array reads the elements of an array whose '[' has been consumed.
-func (d *decoder) array(path string) error {
-	for i := 0; d.Decoder().More(); i++ {
+// array reads the elements of an array whose '[' has been consumed, from
+// the first-th on (the elements before it have been read).
+func (d *decoder) array(path string, first int) error {
+	for i := first; d.Decoder().More(); i++ {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		d.Lines().Forget(d.Decoder().InputOffset())
+		d.Lines().Forget(d.InputOffset())
 		if err := d.value(p, d.ValueStart()); err != nil {
 			return err
 		}
@@ -159,7 +194,7 @@ func (d *decoder) rest(start int64, path string) (json.RawMessage, error) {
 			depth--
 		}
 	}
-	end := d.Decoder().InputOffset()
+	end := d.InputOffset()
 	b := d.Lines().From(start)
 	if int64(len(b)) < end-start {
 		return nil, d.ErrAt(start, path, errors.New("internal error: span bytes not buffered"))
@@ -172,6 +207,12 @@ func (d *decoder) span(raw json.RawMessage, start int64, path string) error {
 	if err != nil {
 		return d.ValueErr(err, start, path)
 	}
+	return d.add(rss, start, func() string { return path })
+}
+
+// add adds the resource spans of the span at offset start to the chunk,
+// and emits the chunk when full; path gives the span's JSON path.
+func (d *decoder) add(rss []model.ResourceSpans, start int64, path func() string) error {
 	for i := range rss {
 		rs := &rss[i]
 		svc := serviceHash(&rs.Resource)
@@ -180,7 +221,7 @@ func (d *decoder) span(raw json.RawMessage, start int64, path string) error {
 			if untimed(s) && !fromEvents(s) {
 				p := pendingSpan{key: key, parent: s.ParentSpanID, svc: svc,
 					duration: s.EndTimeUnixNano - s.StartTimeUnixNano, ri: ri, si: si, k: k}
-				p.err = d.ErrAt(start, path+".timestamp", errNoTime(&p))
+				p.err = d.ErrAt(start, path()+".timestamp", errNoTime(&p))
 				d.pending = append(d.pending, p)
 				return
 			}
@@ -294,6 +335,7 @@ type grouper struct {
 	res    map[string]int
 	scopes []map[string]int
 	spans  int
+	key    []byte // working memory for the keys
 }
 
 // add appends the spans of rs, calling at (if not nil) with the position
@@ -302,21 +344,22 @@ func (g *grouper) add(rs *model.ResourceSpans, at func(ri, si, k int, s *model.S
 	if g.res == nil {
 		g.res = map[string]int{}
 	}
-	rk := attrsKey(rs.Resource.Attributes)
-	ri, ok := g.res[rk]
+	g.key = appendAttrsKey(g.key[:0], rs.Resource.Attributes)
+	ri, ok := g.res[string(g.key)]
 	if !ok {
 		ri = len(g.out)
-		g.res[rk] = ri
+		g.res[string(g.key)] = ri
 		g.out = append(g.out, model.ResourceSpans{Resource: rs.Resource})
 		g.scopes = append(g.scopes, map[string]int{})
 	}
 	dst := &g.out[ri]
 	for _, ss := range rs.ScopeSpans {
-		sk := ss.Scope.Name + "\x00" + ss.Scope.Version + "\x00" + attrsKey(ss.Scope.Attributes)
-		si, ok := g.scopes[ri][sk]
+		g.key = appendString(appendString(g.key[:0], ss.Scope.Name), ss.Scope.Version)
+		g.key = appendAttrsKey(g.key, ss.Scope.Attributes)
+		si, ok := g.scopes[ri][string(g.key)]
 		if !ok {
 			si = len(dst.ScopeSpans)
-			g.scopes[ri][sk] = si
+			g.scopes[ri][string(g.key)] = si
 			dst.ScopeSpans = append(dst.ScopeSpans, model.ScopeSpans{Scope: ss.Scope})
 		}
 		first := len(dst.ScopeSpans[si].Spans)
@@ -332,16 +375,27 @@ func (g *grouper) add(rs *model.ResourceSpans, at func(ri, si, k int, s *model.S
 
 func (g *grouper) take() codec.Batch {
 	out := g.out
-	*g = grouper{}
+	*g = grouper{key: g.key}
 	return out
 }
 
-func attrsKey(as []model.Attribute) string {
-	var b strings.Builder
+// appendAttrsKey appends a key that tells attribute lists apart: each
+// key, type and value (as text), length-prefixed.
+func appendAttrsKey(dst []byte, as []model.Attribute) []byte {
 	for _, a := range as {
-		fmt.Fprintf(&b, "%q=%d:%q;", a.Key, a.Value.Type, a.Value.AsString())
+		dst = appendString(dst, a.Key)
+		dst = append(dst, byte(a.Value.Type))
+		if a.Value.Type == model.ValueString {
+			dst = appendString(dst, a.Value.Str)
+		} else {
+			dst = appendString(dst, a.Value.AsString())
+		}
 	}
-	return b.String()
+	return dst
+}
+
+func appendString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
 }
 
 // jsonKind returns the kind of a raw JSON value by its first byte: '"',
@@ -364,6 +418,17 @@ func jsonKind(raw json.RawMessage) byte {
 // translator only numbers, so a span exported as ERROR would otherwise
 // come back with an unset status.
 func fixStatus(rss []model.ResourceSpans, code, desc string) {
+	for i := range rss {
+		for j := range rss[i].ScopeSpans {
+			for k := range rss[i].ScopeSpans[j].Spans {
+				applyStatus(&rss[i].ScopeSpans[j].Spans[k].Status, code, desc)
+			}
+		}
+	}
+}
+
+// applyStatus is fixStatus for one span's status.
+func applyStatus(st *model.Status, code, desc string) {
 	var c model.StatusCode
 	switch strings.ToUpper(strings.TrimSpace(code)) {
 	case "ERROR", "STATUS_CODE_ERROR":
@@ -373,17 +438,10 @@ func fixStatus(rss []model.ResourceSpans, code, desc string) {
 	default:
 		return
 	}
-	for i := range rss {
-		for j := range rss[i].ScopeSpans {
-			for k := range rss[i].ScopeSpans[j].Spans {
-				st := &rss[i].ScopeSpans[j].Spans[k].Status
-				if st.Code == model.StatusUnset {
-					st.Code = c
-					if st.Message == "" && c == model.StatusError {
-						st.Message = desc
-					}
-				}
-			}
+	if st.Code == model.StatusUnset {
+		st.Code = c
+		if st.Message == "" && c == model.StatusError {
+			st.Message = desc
 		}
 	}
 }

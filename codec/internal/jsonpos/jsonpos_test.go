@@ -198,3 +198,15 @@ func BenchmarkGuardReader(b *testing.B) {
 		}
 	}
 }
+
+// A syntax error whose bad character is the last byte read so far is put
+// at that character, not after it, however the input arrives.
+func TestSyntaxErrorAtLastByte(t *testing.T) {
+	for _, r := range []io.Reader{strings.NewReader(`{"a" 1}`), iotest.OneByteReader(strings.NewReader(`{"a" 1}`))} {
+		s := NewStream("in.json", r)
+		_, _, err := s.Raw("$")
+		if err == nil || !strings.HasPrefix(err.Error(), "in.json:1:6: $: invalid character '1'") {
+			t.Errorf("error %v, want it at 1:6", err)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package jsonpos
 
 import (
+	"bytes"
 	"io"
+	"slices"
 	"sort"
 )
 
@@ -30,13 +32,31 @@ func NewLineReader(r io.Reader) *LineReader { return &LineReader{r: r, lastNL: -
 func (l *LineReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.buf = append(l.buf, p[:n]...)
-	for i, c := range p[:n] {
-		if c == '\n' {
-			l.nl = append(l.nl, l.pos+int64(i))
-		}
-	}
-	l.pos += int64(n)
+	l.lines(p[:n])
 	return n, err
+}
+
+// ReadMore reads up to n more bytes straight into the kept bytes, for a
+// reader that scans them with From instead of reading them itself.
+func (l *LineReader) ReadMore(n int) (int, error) {
+	l.buf = slices.Grow(l.buf, n)
+	got, err := l.r.Read(l.buf[len(l.buf) : len(l.buf)+n])
+	l.buf = l.buf[:len(l.buf)+got]
+	l.lines(l.buf[len(l.buf)-got:])
+	return got, err
+}
+
+// lines records the newlines of p, the bytes read next, and counts them.
+func (l *LineReader) lines(p []byte) {
+	for i := 0; ; {
+		j := bytes.IndexByte(p[i:], '\n')
+		if j < 0 {
+			break
+		}
+		l.nl = append(l.nl, l.pos+int64(i+j))
+		i += j + 1
+	}
+	l.pos += int64(len(p))
 }
 
 // Pos returns the number of bytes read so far.

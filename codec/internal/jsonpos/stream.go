@@ -1,10 +1,12 @@
 package jsonpos
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/tracectl/tracectl/codec"
 )
@@ -19,6 +21,7 @@ type Stream struct {
 	guard *GuardReader
 	lr    *LineReader
 	dec   *json.Decoder
+	base  int64 // the input offset of the tokenizer's first byte (see Resume)
 }
 
 // NewStream returns a Stream reading r; name is the file name put in
@@ -57,6 +60,37 @@ func UTF8Warning(name string, g *GuardReader) *codec.DecodeError {
 // Decoder returns the underlying tokenizer.
 func (s *Stream) Decoder() *json.Decoder { return s.dec }
 
+// InputOffset is the tokenizer's offset in the input.
+func (s *Stream) InputOffset() int64 { return s.base + s.dec.InputOffset() }
+
+// Resume gives the Stream a new tokenizer that takes over from a reader
+// of its own (which read through Lines up to some point) at input offset
+// at: it reads the bytes Lines has kept from at on, then the rest of the
+// input, or the error tail if the other reader met one (io.EOF included).
+// The tokenizer first reads prefix, a run of '[' and at most one "{}" that
+// puts it inside the arrays the other reader was in (after an element, if
+// the "{}" is there; a number would run on into the bytes after it);
+// Resume consumes those tokens, one per byte.
+func (s *Stream) Resume(at int64, prefix string, tail error) {
+	var rest io.Reader = s.lr
+	if tail != nil {
+		rest = errReader{tail}
+	}
+	kept := bytes.Clone(s.lr.From(at))
+	s.dec = json.NewDecoder(io.MultiReader(strings.NewReader(prefix), bytes.NewReader(kept), rest))
+	s.dec.UseNumber()
+	s.base = at - int64(len(prefix))
+	for range prefix {
+		if _, err := s.dec.Token(); err != nil {
+			panic("jsonpos: bad Resume prefix " + prefix)
+		}
+	}
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
 // Lines returns the line-counting reader under the tokenizer, for Forget
 // (once the bytes before an offset will not be reported on) and From.
 func (s *Stream) Lines() *LineReader { return s.lr }
@@ -73,7 +107,7 @@ func (s *Stream) ErrAt(off int64, path string, err error) *codec.DecodeError {
 // ValueStart returns the offset of the first byte of the next value: the
 // tokenizer's offset moved past whitespace, ',' and ':'.
 func (s *Stream) ValueStart() int64 {
-	off := s.dec.InputOffset()
+	off := s.InputOffset()
 	for _, c := range s.lr.From(off) {
 		switch c {
 		case ' ', '\t', '\r', '\n', ',', ':':
@@ -110,7 +144,9 @@ func (s *Stream) Wrap(err error, start int64, path string) error {
 			var se2 *json.SyntaxError
 			if errors.As(e2, &se2) {
 				off := start + se2.Offset - 1
-				if se2.Offset >= int64(len(s.lr.From(start))) {
+				if se2.Offset >= int64(len(s.lr.From(start))) && strings.HasPrefix(se2.Error(), "unexpected end") {
+					// Only the end of what was read: a bad last byte is
+					// still put at its place.
 					off = s.lr.pos
 				}
 				return s.ErrAt(off, path, errors.New(se2.Error()))
@@ -145,7 +181,7 @@ func (s *Stream) Key(path string) (key string, ok bool, err error) {
 	}
 	k, isStr := tok.(string)
 	if !isStr {
-		return "", false, s.ErrAt(s.dec.InputOffset(), path, fmt.Errorf("expected object key, found %v", tok))
+		return "", false, s.ErrAt(s.InputOffset(), path, fmt.Errorf("expected object key, found %v", tok))
 	}
 	return k, true, nil
 }

@@ -1,0 +1,877 @@
+package zipkin
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// fastV2 reads the common form of a Zipkin v2 span straight into the
+// model. For every span it accepts, it gives what v2Span gives (zipkin-go's
+// model, the Collector's translator, pdata, then sortAttrs and fixStatus),
+// which parsed each span twice with encoding/json and built two object
+// trees on the way: 77% of a Zipkin ingest's CPU time.
+//
+// It declines (ok false) whatever it does not read exactly as that path
+// does, and the decoder then takes that path, which also gives the
+// positioned errors:
+//   - a key that is not one of v2's fields in its exact spelling
+//     (encoding/json matches keys case-insensitively), a repeated key, and
+//     null anywhere but parentId, the endpoints, tags and annotations;
+//   - IDs that are not 1–32 (trace) or 1–16 (span) hex digits, a zero
+//     trace or span ID, times that are not plain integers up to maxMicros,
+//     ports above 65535, IPs net.ParseIP refuses;
+//   - the tags otlp.service.name.source and otlp.link.*, tags the
+//     translator turns into something other than a span or resource
+//     attribute (see tagClasses), and annotation values it cannot read.
+//
+// The input is one JSON object that the stream's tokenizer has checked.
+type fastV2 struct {
+	b   []byte
+	pos int
+
+	// classes caches the shared tag classes for this decoder, keyed by
+	// tag key; its keys are reused as attribute keys.
+	classes map[string]tagInfo
+	cur     v2Fields
+
+	// The span's resource, scope and span lists are reused: the decoder
+	// copies what it keeps. res is the last resource's attributes, which
+	// the spans after it share when they have the same ones.
+	out     [1]model.ResourceSpans
+	scopes  [1]model.ScopeSpans
+	spans   [1]model.Span
+	res     []model.Attribute
+	scratch []model.Attribute
+
+	accepted, declined int // spans, for tests and benchmarks
+}
+
+func newFastV2() *fastV2 { return &fastV2{classes: map[string]tagInfo{}} }
+
+// v2Fields are the fields of one span as read.
+type v2Fields struct {
+	seen             uint32 // one bit per field (see the field* constants)
+	traceHi, traceLo uint64
+	id, parent       uint64
+	hasParent        bool
+	name, kind       string
+	ts, dur          uint64
+	local, remote    endpoint
+	annotations      []annotation
+	tags             []tagValue
+}
+
+type endpoint struct {
+	service, ipv4, ipv6 string
+	port                uint64
+}
+
+type annotation struct {
+	ts    uint64
+	value string
+}
+
+type tagValue struct {
+	tag   string // the tag's key
+	key   string // the attribute's key: tag, or the translator's new name for it
+	class tagClass
+	value string
+}
+
+const (
+	fieldTraceID = 1 << iota
+	fieldID
+	fieldParentID
+	fieldName
+	fieldKind
+	fieldTimestamp
+	fieldDuration
+	fieldDebug
+	fieldShared
+	fieldLocal
+	fieldRemote
+	fieldAnnotations
+	fieldTags
+)
+
+// Tag keys the translator treats specially, besides the resource keys.
+const (
+	tagTraceState   = "w3c.tracestate"
+	tagStatusCode   = "otel.status_code"
+	tagStatusDesc   = "otel.status_description"
+	tagError        = "error"
+	tagSpanKind     = "span.kind"
+	tagScopeName    = "otel.scope.name"
+	tagScopeVersion = "otel.scope.version"
+	tagLibName      = "otel.library.name"
+	tagLibVersion   = "otel.library.version"
+	tagNameSource   = "otlp.service.name.source"
+	tagLinkPrefix   = "otlp.link."
+	noServiceName   = "OTLPResourceNoServiceName"
+)
+
+// span reads raw, one span object; ok is false when it declines.
+func (f *fastV2) span(raw []byte) (rss []model.ResourceSpans, ok bool) {
+	rss, n, ok := f.spanAt(raw)
+	if ok {
+		f.pos = n
+		ok = f.end()
+	}
+	f.count(ok)
+	return rss, ok
+}
+
+// spanAt reads the span object b starts with, and returns its length.
+// It does not count the span (see count): a caller may try again with
+// more bytes.
+func (f *fastV2) spanAt(b []byte) (rss []model.ResourceSpans, n int, ok bool) {
+	f.b, f.pos = b, 0
+	sp := &f.cur
+	*sp = v2Fields{annotations: sp.annotations[:0], tags: sp.tags[:0]}
+	if !f.object(f.field) {
+		return nil, 0, false
+	}
+	n = f.pos
+	rs, ok := f.build(sp)
+	if !ok {
+		return nil, 0, false
+	}
+	f.out[0] = rs
+	return f.out[:], n, true
+}
+
+// count counts a span read (ok) or declined.
+func (f *fastV2) count(ok bool) {
+	if ok {
+		f.accepted++
+	} else {
+		f.declined++
+	}
+}
+
+// field reads the value of one top-level key.
+func (f *fastV2) field(key []byte) bool {
+	sp := &f.cur
+	var bit uint32
+	ok := false
+	switch string(key) {
+	case "traceId":
+		bit = fieldTraceID
+		var h []byte
+		if h, ok = f.hex(32); ok {
+			sp.traceHi, sp.traceLo, ok = traceIDHex(h)
+		}
+	case "id":
+		bit = fieldID
+		var h []byte
+		if h, ok = f.hex(16); ok {
+			sp.id, ok = hexUint(h)
+		}
+	case "parentId":
+		bit = fieldParentID
+		if f.null() {
+			return f.mark(bit)
+		}
+		if f.peek() == '"' && f.pos+1 < len(f.b) && f.b[f.pos+1] == '"' {
+			// zipkin-go reads "" as a zero parent ID.
+			f.pos += 2
+			sp.hasParent, ok = true, true
+			break
+		}
+		var h []byte
+		if h, ok = f.hex(16); ok {
+			sp.parent, ok = hexUint(h)
+			sp.hasParent = true
+		}
+	case "name":
+		bit = fieldName
+		sp.name, ok = f.str()
+	case "kind":
+		bit = fieldKind
+		sp.kind, ok = f.str()
+	case "timestamp":
+		bit = fieldTimestamp
+		sp.ts, ok = f.micros()
+	case "duration":
+		bit = fieldDuration
+		sp.dur, ok = f.micros()
+	case "debug":
+		bit = fieldDebug
+		_, ok = f.boolean()
+	case "shared":
+		bit = fieldShared
+		_, ok = f.boolean()
+	case "localEndpoint":
+		bit = fieldLocal
+		ok = f.null() || f.endpoint(&sp.local)
+	case "remoteEndpoint":
+		bit = fieldRemote
+		ok = f.null() || f.endpoint(&sp.remote)
+	case "annotations":
+		bit = fieldAnnotations
+		ok = f.null() || f.array(f.annotation)
+	case "tags":
+		bit = fieldTags
+		ok = f.null() || f.object(f.tag)
+	}
+	return ok && f.mark(bit)
+}
+
+// mark records that a field was read; false if it was read before.
+func (f *fastV2) mark(bit uint32) bool {
+	if f.cur.seen&bit != 0 {
+		return false
+	}
+	f.cur.seen |= bit
+	return true
+}
+
+func (f *fastV2) endpoint(e *endpoint) bool {
+	var seen uint8
+	return f.object(func(key []byte) bool {
+		var bit uint8
+		ok := false
+		switch string(key) {
+		case "serviceName":
+			bit = 1
+			e.service, ok = f.str()
+		case "ipv4":
+			bit = 2
+			e.ipv4, ok = f.ip()
+		case "ipv6":
+			bit = 4
+			e.ipv6, ok = f.ip()
+		case "port":
+			bit = 8
+			e.port, ok = f.uint()
+			ok = ok && e.port <= math.MaxUint16
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	})
+}
+
+// ip reads an address as net.IP reads it and returns its String form.
+func (f *fastV2) ip() (string, bool) {
+	s, ok := f.str()
+	if !ok || s == "" {
+		return "", ok
+	}
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return "", false
+	}
+	return ip.String(), true
+}
+
+func (f *fastV2) annotation() bool {
+	var a annotation
+	var seen uint8
+	ok := f.object(func(key []byte) bool {
+		var bit uint8
+		ok := false
+		switch string(key) {
+		case "timestamp":
+			bit = 1
+			a.ts, ok = f.micros()
+		case "value":
+			bit = 2
+			a.value, ok = f.str()
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	})
+	if !ok || a.ts == 0 { // zipkin-go requires an annotation timestamp
+		return false
+	}
+	f.cur.annotations = append(f.cur.annotations, a)
+	return true
+}
+
+func (f *fastV2) tag(key []byte) bool {
+	info, ok := f.classes[string(key)]
+	if !ok {
+		k, ok := jsonString(key)
+		if !ok {
+			return false
+		}
+		if info, ok = classify(k); !ok {
+			return false
+		}
+		if len(f.classes) < maxTagClasses {
+			f.classes[k] = info
+		}
+	}
+	if info.class == tagDecline {
+		return false
+	}
+	v, ok := f.str()
+	if !ok {
+		return false
+	}
+	f.cur.tags = append(f.cur.tags, tagValue{tag: info.tag, key: info.key, class: info.class, value: v})
+	return true
+}
+
+// build makes the model span from the fields read, as the translator,
+// sortAttrs and fixStatus would.
+func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
+	if sp.traceHi == 0 && sp.traceLo == 0 || sp.id == 0 {
+		return model.ResourceSpans{}, false
+	}
+	slices.SortFunc(sp.tags, func(a, b tagValue) int { return strings.Compare(a.tag, b.tag) })
+	for i := 1; i < len(sp.tags); i++ {
+		if sp.tags[i].tag == sp.tags[i-1].tag {
+			return model.ResourceSpans{}, false // a repeated tag: the last one wins in zipkin-go's map
+		}
+	}
+	tag := func(key string) (string, bool) {
+		i, ok := slices.BinarySearchFunc(sp.tags, key, func(t tagValue, k string) int { return strings.Compare(t.tag, k) })
+		if !ok {
+			return "", false
+		}
+		return sp.tags[i].value, true
+	}
+
+	var rs model.ResourceSpans
+	if svc := sp.local.service; svc != "" && svc != noServiceName {
+		res := f.scratch[:0]
+		for _, t := range sp.tags {
+			if t.class == tagResource {
+				res = append(res, model.Str(t.key, t.value))
+			}
+		}
+		res, ok := sortUnique(res)
+		if !ok {
+			return model.ResourceSpans{}, false
+		}
+		// service.name comes first, and a service.name tag replaces it.
+		res = putAttr(res, "service.name", model.StringValue(svc), false)
+		sortByKey(res)
+		f.scratch = res
+		if !slices.EqualFunc(res, f.res, sameString) {
+			f.res = slices.Clone(res)
+		}
+		rs.Resource.Attributes = f.res
+	}
+
+	var scope model.Scope
+	lib, ok := tag(tagScopeName)
+	if !ok {
+		lib, _ = tag(tagLibName)
+	}
+	if lib != "" {
+		if v, ok := tag(tagLibName); ok {
+			scope.Name = v
+		}
+		if v, ok := tag(tagScopeName); ok {
+			scope.Name = v
+		}
+		if v, ok := tag(tagLibVersion); ok {
+			scope.Version = v
+		}
+		if v, ok := tag(tagScopeVersion); ok {
+			scope.Version = v
+		}
+	}
+
+	s := model.Span{Name: sp.name}
+	binary.BigEndian.PutUint64(s.TraceID[:8], sp.traceHi)
+	binary.BigEndian.PutUint64(s.TraceID[8:], sp.traceLo)
+	binary.BigEndian.PutUint64(s.SpanID[:], sp.id)
+	if sp.hasParent && sp.parent != sp.id {
+		binary.BigEndian.PutUint64(s.ParentSpanID[:], sp.parent)
+	}
+	s.TraceState, _ = tag(tagTraceState)
+
+	// consumed lists the special tags that do not become attributes.
+	var consumed [4]string
+	n := 0
+	consume := func(k string) { consumed[n] = k; n++ }
+	if _, ok := tag(tagTraceState); ok {
+		consume(tagTraceState)
+	}
+	switch sp.kind {
+	case "CLIENT":
+		s.Kind = model.KindClient
+	case "SERVER":
+		s.Kind = model.KindServer
+	case "PRODUCER":
+		s.Kind = model.KindProducer
+	case "CONSUMER":
+		s.Kind = model.KindConsumer
+	default:
+		if v, ok := tag(tagSpanKind); ok {
+			consume(tagSpanKind)
+			if v == "internal" {
+				s.Kind = model.KindInternal
+			}
+		}
+	}
+	code, hasCode := tag(tagStatusCode)
+	desc, hasDesc := tag(tagStatusDesc)
+	if hasCode {
+		s.Status.Code = translatorStatus(code)
+		consume(tagStatusCode)
+		if hasDesc {
+			s.Status.Message = desc
+			consume(tagStatusDesc)
+		}
+	}
+	if v, ok := tag(tagError); ok {
+		s.Status.Code = model.StatusError
+		if v == "true" {
+			consume(tagError)
+		}
+	}
+	if hasCode {
+		applyStatus(&s.Status, code, desc)
+	}
+
+	// The spans are held until their block is written: size the list
+	// to what it will hold.
+	size := 0
+	for _, t := range sp.tags {
+		if t.class == tagAttribute {
+			size++
+		}
+	}
+	for _, set := range []bool{sp.local.ipv4 != "" || sp.local.ipv6 != "", sp.local.port > 0, sp.remote.service != "",
+		sp.remote.ipv4 != "" || sp.remote.ipv6 != "", sp.remote.port > 0, sp.ts == 0} {
+		if set {
+			size++
+		}
+	}
+	attrs := make([]model.Attribute, 0, size)
+	for _, t := range sp.tags {
+		if t.class == tagAttribute && !slices.Contains(consumed[:n], t.tag) {
+			attrs = append(attrs, model.Attribute{Key: t.key, Value: model.StringValue(t.value)})
+		}
+	}
+	if attrs, ok = sortUnique(attrs); !ok {
+		return model.ResourceSpans{}, false
+	}
+	if sp.local.ipv4 != "" {
+		attrs = putAttr(attrs, "network.local.address", model.StringValue(sp.local.ipv4), true)
+	}
+	if sp.local.ipv6 != "" {
+		attrs = putAttr(attrs, "network.local.address", model.StringValue(sp.local.ipv6), true)
+	}
+	if sp.local.port > 0 {
+		attrs = putAttr(attrs, "net.host.port", model.IntValue(int64(sp.local.port)), true)
+	}
+	if sp.remote.service != "" {
+		attrs = putAttr(attrs, "service.peer.name", model.StringValue(sp.remote.service), true)
+	}
+	if sp.remote.ipv4 != "" {
+		attrs = putAttr(attrs, "network.peer.address", model.StringValue(sp.remote.ipv4), true)
+	}
+	if sp.remote.ipv6 != "" {
+		attrs = putAttr(attrs, "network.peer.address", model.StringValue(sp.remote.ipv6), true)
+	}
+	if sp.remote.port > 0 {
+		attrs = putAttr(attrs, "net.peer.port", model.IntValue(int64(sp.remote.port)), true)
+	}
+	dur := sp.dur * 1000
+	if sp.ts == 0 {
+		s.StartTimeUnixNano, s.EndTimeUnixNano = 0, dur
+		attrs = putAttr(attrs, "otel.zipkin.absentField.startTime", model.BoolValue(true), true)
+	} else {
+		s.StartTimeUnixNano = sp.ts * 1000
+		s.EndTimeUnixNano = s.StartTimeUnixNano + dur
+	}
+	if len(attrs) > 0 {
+		sortByKey(attrs)
+		s.Attributes = attrs
+	}
+
+	if len(sp.annotations) > 0 {
+		s.Events = make([]model.Event, len(sp.annotations))
+		for i, a := range sp.annotations {
+			if !annotationEvent(&s.Events[i], a) {
+				return model.ResourceSpans{}, false
+			}
+		}
+	}
+
+	f.spans[0] = s
+	f.scopes[0] = model.ScopeSpans{Scope: scope, Spans: f.spans[:]}
+	rs.ScopeSpans = f.scopes[:]
+	return rs, true
+}
+
+// translatorStatus is the code the translator reads from otel.status_code
+// (any other spelling is unset; applyStatus then reads more of them).
+func translatorStatus(code string) model.StatusCode {
+	switch code {
+	case "STATUS_CODE_OK", "Ok":
+		return model.StatusOK
+	case "STATUS_CODE_ERROR", "Error":
+		return model.StatusError
+	}
+	return model.StatusUnset
+}
+
+// annotationEvent makes an event of an annotation as the translator does:
+// a value "name|{attributes as JSON}|dropped count" carries attributes,
+// any other value is the name up to its first '|'.
+func annotationEvent(e *model.Event, a annotation) bool {
+	e.TimeUnixNano = a.ts * 1000
+	name, rest, found := strings.Cut(a.value, "|")
+	e.Name = name
+	if !found {
+		return true
+	}
+	last := strings.LastIndexByte(rest, '|')
+	if last < 0 {
+		return true // two parts: the name only
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(rest[:last]), &m) != nil {
+		return false
+	}
+	dropped, err := strconv.ParseUint(rest[last+1:], 10, 32)
+	if err != nil {
+		return false
+	}
+	e.DroppedAttributesCount = uint32(dropped)
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			e.Attributes = append(e.Attributes, model.Str(k, v))
+		case float64:
+			if math.Mod(v, 1.0) == 0.0 {
+				e.Attributes = append(e.Attributes, model.Attribute{Key: k, Value: model.IntValue(int64(v))})
+			} else {
+				e.Attributes = append(e.Attributes, model.Attribute{Key: k, Value: model.DoubleValue(v)})
+			}
+		case bool:
+			e.Attributes = append(e.Attributes, model.Attribute{Key: k, Value: model.BoolValue(v)})
+		}
+	}
+	sortByKey(e.Attributes)
+	return true
+}
+
+// putAttr sets key to v as a pdata map's Put does: an attribute with that
+// key keeps its place and takes v if replace is true, or keeps its own
+// value (it was put later) if not.
+func putAttr(attrs []model.Attribute, key string, v model.Value, replace bool) []model.Attribute {
+	for i := range attrs {
+		if attrs[i].Key == key {
+			if replace {
+				attrs[i].Value = v
+			}
+			return attrs
+		}
+	}
+	return append(attrs, model.Attribute{Key: key, Value: v})
+}
+
+// sortUnique sorts attrs by key and drops repeats of an attribute. Tags
+// the translator renames (http.status_code to http.response.status_code)
+// can meet a tag with the new name; ok is false when their values differ,
+// for then the one the translator keeps depends on Go's map order.
+func sortUnique(attrs []model.Attribute) (_ []model.Attribute, ok bool) {
+	sortByKey(attrs)
+	out := attrs[:0]
+	for i, a := range attrs {
+		if i > 0 && a.Key == attrs[i-1].Key {
+			if a.Value.Str != attrs[i-1].Value.Str {
+				return nil, false
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, true
+}
+
+// sameString compares two string attributes.
+func sameString(a, b model.Attribute) bool {
+	return a.Key == b.Key && a.Value.Type == b.Value.Type && a.Value.Str == b.Value.Str
+}
+
+func sortByKey(attrs []model.Attribute) {
+	slices.SortFunc(attrs, func(a, b model.Attribute) int { return strings.Compare(a.Key, b.Key) })
+}
+
+// The scanner. The input is valid JSON; each method checks what it reads
+// anyway and fails (declines) on anything else.
+
+func (f *fastV2) space() {
+	for f.pos < len(f.b) {
+		switch f.b[f.pos] {
+		case ' ', '\t', '\n', '\r':
+			f.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (f *fastV2) peek() byte {
+	f.space()
+	if f.pos < len(f.b) {
+		return f.b[f.pos]
+	}
+	return 0
+}
+
+// end reports whether only white space is left.
+func (f *fastV2) end() bool {
+	f.space()
+	return f.pos == len(f.b)
+}
+
+func (f *fastV2) consume(c byte) bool {
+	if f.peek() != c {
+		return false
+	}
+	f.pos++
+	return true
+}
+
+func (f *fastV2) null() bool {
+	if f.peek() == 'n' && strings.HasPrefix(string(f.b[f.pos:min(f.pos+4, len(f.b))]), "null") {
+		f.pos += 4
+		return true
+	}
+	return false
+}
+
+func (f *fastV2) boolean() (bool, bool) {
+	switch f.peek() {
+	case 't':
+		if string(f.b[f.pos:min(f.pos+4, len(f.b))]) == "true" {
+			f.pos += 4
+			return true, true
+		}
+	case 'f':
+		if string(f.b[f.pos:min(f.pos+5, len(f.b))]) == "false" {
+			f.pos += 5
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// object reads an object, calling member for each key (without quotes)
+// with the reader at the key's value.
+func (f *fastV2) object(member func(key []byte) bool) bool {
+	if !f.consume('{') {
+		return false
+	}
+	if f.consume('}') {
+		return true
+	}
+	for {
+		key, ok := f.rawString()
+		if !ok || bytes.IndexByte(key, '\\') >= 0 || !f.consume(':') || !member(key[1:len(key)-1]) {
+			return false // escaped keys are rare: left to encoding/json
+		}
+		if f.consume('}') {
+			return true
+		}
+		if !f.consume(',') {
+			return false
+		}
+	}
+}
+
+func (f *fastV2) array(element func() bool) bool {
+	if !f.consume('[') {
+		return false
+	}
+	if f.consume(']') {
+		return true
+	}
+	for {
+		if !element() {
+			return false
+		}
+		if f.consume(']') {
+			return true
+		}
+		if !f.consume(',') {
+			return false
+		}
+	}
+}
+
+// rawString returns a string's bytes with their quotes, unescaped or not.
+func (f *fastV2) rawString() ([]byte, bool) {
+	if f.peek() != '"' {
+		return nil, false
+	}
+	start := f.pos
+	for i := start + 1; i < len(f.b); i++ {
+		switch f.b[i] {
+		case '\\':
+			i++
+		case '"':
+			f.pos = i + 1
+			return f.b[start:f.pos], true
+		}
+	}
+	return nil, false
+}
+
+func (f *fastV2) str() (string, bool) {
+	raw, ok := f.rawString()
+	if !ok {
+		return "", false
+	}
+	return jsonString(raw[1 : len(raw)-1])
+}
+
+// jsonString is the string that the body of a JSON string (the bytes
+// between its quotes) stands for, as encoding/json reads it.
+func jsonString(body []byte) (string, bool) {
+	ascii := true
+	for _, c := range body {
+		if c == '\\' || c < 0x20 {
+			return unescape(body)
+		}
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	if !ascii && !utf8.Valid(body) {
+		return unquote(body)
+	}
+	return string(body), true
+}
+
+// unescape reads the one-letter escapes (a stack trace's \n and \t, an
+// embedded JSON's \") and leaves \u escapes, bad UTF-8 and control
+// characters to unquote.
+func unescape(body []byte) (string, bool) {
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c < 0x20 {
+			return unquote(body)
+		}
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		if i++; i == len(body) {
+			return "", false
+		}
+		switch c = body[i]; c {
+		case '"', '\\', '/':
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		default:
+			return unquote(body)
+		}
+		out = append(out, c)
+	}
+	if !utf8.Valid(out) {
+		return unquote(body)
+	}
+	return string(out), true
+}
+
+// unquote lets encoding/json unescape a string body and replace its bad
+// UTF-8.
+func unquote(body []byte) (string, bool) {
+	quoted := make([]byte, 0, len(body)+2)
+	quoted = append(append(append(quoted, '"'), body...), '"')
+	var s string
+	return s, json.Unmarshal(quoted, &s) == nil
+}
+
+// hex reads a string of 1 to max hex digits.
+func (f *fastV2) hex(max int) ([]byte, bool) {
+	raw, ok := f.rawString()
+	if !ok {
+		return nil, false
+	}
+	h := raw[1 : len(raw)-1]
+	if len(h) == 0 || len(h) > max {
+		return nil, false
+	}
+	for _, c := range h {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return nil, false
+		}
+	}
+	return h, true
+}
+
+func hexUint(h []byte) (uint64, bool) {
+	var v uint64
+	for _, c := range h {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, len(h) <= 16
+}
+
+// traceIDHex splits a trace ID as zipkin-go does: the last 16 digits are
+// the low half.
+func traceIDHex(h []byte) (hi, lo uint64, ok bool) {
+	if len(h) > 16 {
+		hi, _ = hexUint(h[:len(h)-16])
+		h = h[len(h)-16:]
+	}
+	lo, ok = hexUint(h)
+	return hi, lo, ok
+}
+
+// uint reads a plain non-negative integer.
+func (f *fastV2) uint() (uint64, bool) {
+	f.space()
+	start := f.pos
+	var v uint64
+	for f.pos < len(f.b) && '0' <= f.b[f.pos] && f.b[f.pos] <= '9' {
+		if f.pos-start >= 18 {
+			return 0, false
+		}
+		v = v*10 + uint64(f.b[f.pos]-'0')
+		f.pos++
+	}
+	if f.pos == start || f.b[start] == '0' && f.pos-start > 1 || // JSON has no leading zeros
+		f.pos < len(f.b) && (f.b[f.pos] == '.' || f.b[f.pos] == 'e' || f.b[f.pos] == 'E') {
+		return 0, false
+	}
+	return v, true
+}
+
+// micros reads a time or duration in microseconds, no more than
+// maxMicros (checkMicros rejects larger ones).
+func (f *fastV2) micros() (uint64, bool) {
+	v, ok := f.uint()
+	return v, ok && v <= maxMicros
+}
