@@ -312,22 +312,30 @@ func (d *decoder) data(path string) (int, error) {
 // group collects spans by process, in order of first appearance.
 type group struct {
 	keys    map[string]int
+	procs   map[*jmodel.Process]int // processes already keyed: the spans of a processID share one
 	batches []*jmodel.Batch
 }
 
 func (g *group) add(proc *jmodel.Process, span *jmodel.Span) {
 	if g.keys == nil {
 		g.keys = map[string]int{}
+		g.procs = map[*jmodel.Process]int{}
 	}
-	key := ""
-	if proc != nil {
-		key = proc.String()
-	}
-	i, ok := g.keys[key]
+	i, ok := g.procs[proc]
 	if !ok {
-		i = len(g.batches)
-		g.keys[key] = i
-		g.batches = append(g.batches, &jmodel.Batch{Process: proc})
+		// Processes are told apart by their text (two with the same
+		// service and tags are one), which takes a protobuf text marshal:
+		// once per process, not once per span.
+		key := ""
+		if proc != nil {
+			key = proc.String()
+		}
+		if i, ok = g.keys[key]; !ok {
+			i = len(g.batches)
+			g.keys[key] = i
+			g.batches = append(g.batches, &jmodel.Batch{Process: proc})
+		}
+		g.procs[proc] = i
 	}
 	g.batches[i].Spans = append(g.batches[i].Spans, span)
 }
