@@ -43,6 +43,7 @@ type decoder struct {
 	*jsonpos.Stream
 	emit codec.EmitFunc
 
+	ui          uiReader           // reads most UI spans without encoding/json
 	hashed      int                // non-hex IDs mapped to hashes
 	firstHashed *codec.DecodeError // where the first one was, its text in Err
 }
@@ -364,8 +365,12 @@ func (d *decoder) emitUI(p *parts) error {
 	}
 	var procRaw map[string]json.RawMessage
 	if p.processes != nil {
-		if err := d.Unmarshal(p.processes.raw, p.processes.start, p.processes.path, &procRaw); err != nil {
-			return err
+		var ok bool
+		if procRaw, ok = d.ui.rawObject(p.processes.raw); !ok {
+			procRaw = nil
+			if err := d.Unmarshal(p.processes.raw, p.processes.start, p.processes.path, &procRaw); err != nil {
+				return err
+			}
 		}
 	}
 	procs := map[string]*jmodel.Process{}
@@ -379,8 +384,11 @@ func (d *decoder) emitUI(p *parts) error {
 		}
 		path := p.processes.path + "." + id
 		var up uiProcess
-		if err := d.Unmarshal(raw, p.processes.start, path, &up); err != nil {
-			return nil, err
+		if !d.ui.processOf(raw, &up) {
+			up = uiProcess{}
+			if err := d.Unmarshal(raw, p.processes.start, path, &up); err != nil {
+				return nil, err
+			}
 		}
 		pr, err := up.toModel()
 		if err != nil {
@@ -392,8 +400,11 @@ func (d *decoder) emitUI(p *parts) error {
 	var g group
 	for _, s := range p.spans {
 		var us uiSpan
-		if err := d.Unmarshal(s.raw, s.start, s.path, &us); err != nil {
-			return err
+		if !d.ui.span(s.raw, &us) {
+			us = uiSpan{}
+			if err := d.Unmarshal(s.raw, s.start, s.path, &us); err != nil {
+				return err
+			}
 		}
 		span, err := us.toModel(traceID, func(field, text string) {
 			if d.hashed++; d.hashed == 1 {

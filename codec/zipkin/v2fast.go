@@ -1,7 +1,6 @@
 package zipkin
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
@@ -9,8 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/tracectl/tracectl/codec/internal/jsonscan"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -35,8 +34,7 @@ import (
 //
 // The input is one JSON object that the stream's tokenizer has checked.
 type fastV2 struct {
-	b   []byte
-	pos int
+	jsonscan.Scanner
 
 	// classes caches the shared tag classes for this decoder, keyed by
 	// tag key; its keys are reused as attribute keys.
@@ -123,8 +121,8 @@ const (
 func (f *fastV2) span(raw []byte) (rss []model.ResourceSpans, ok bool) {
 	rss, n, ok := f.spanAt(raw)
 	if ok {
-		f.pos = n
-		ok = f.end()
+		f.Pos = n
+		ok = f.End()
 	}
 	f.count(ok)
 	return rss, ok
@@ -134,13 +132,13 @@ func (f *fastV2) span(raw []byte) (rss []model.ResourceSpans, ok bool) {
 // It does not count the span (see count): a caller may try again with
 // more bytes.
 func (f *fastV2) spanAt(b []byte) (rss []model.ResourceSpans, n int, ok bool) {
-	f.b, f.pos = b, 0
+	f.Reset(b)
 	sp := &f.cur
 	*sp = v2Fields{annotations: sp.annotations[:0], tags: sp.tags[:0]}
-	if !f.object(f.field) {
+	if !f.Object(f.field) {
 		return nil, 0, false
 	}
-	n = f.pos
+	n = f.Pos
 	rs, ok := f.build(sp)
 	if !ok {
 		return nil, 0, false
@@ -167,37 +165,37 @@ func (f *fastV2) field(key []byte) bool {
 	case "traceId":
 		bit = fieldTraceID
 		var h []byte
-		if h, ok = f.hex(32); ok {
+		if h, ok = f.Hex(32); ok {
 			sp.traceHi, sp.traceLo, ok = traceIDHex(h)
 		}
 	case "id":
 		bit = fieldID
 		var h []byte
-		if h, ok = f.hex(16); ok {
+		if h, ok = f.Hex(16); ok {
 			sp.id, ok = hexUint(h)
 		}
 	case "parentId":
 		bit = fieldParentID
-		if f.null() {
+		if f.Null() {
 			return f.mark(bit)
 		}
-		if f.peek() == '"' && f.pos+1 < len(f.b) && f.b[f.pos+1] == '"' {
+		if f.Peek() == '"' && f.Pos+1 < len(f.B) && f.B[f.Pos+1] == '"' {
 			// zipkin-go reads "" as a zero parent ID.
-			f.pos += 2
+			f.Pos += 2
 			sp.hasParent, ok = true, true
 			break
 		}
 		var h []byte
-		if h, ok = f.hex(16); ok {
+		if h, ok = f.Hex(16); ok {
 			sp.parent, ok = hexUint(h)
 			sp.hasParent = true
 		}
 	case "name":
 		bit = fieldName
-		sp.name, ok = f.str()
+		sp.name, ok = f.Str()
 	case "kind":
 		bit = fieldKind
-		sp.kind, ok = f.str()
+		sp.kind, ok = f.Str()
 	case "timestamp":
 		bit = fieldTimestamp
 		sp.ts, ok = f.micros()
@@ -206,22 +204,22 @@ func (f *fastV2) field(key []byte) bool {
 		sp.dur, ok = f.micros()
 	case "debug":
 		bit = fieldDebug
-		_, ok = f.boolean()
+		_, ok = f.Bool()
 	case "shared":
 		bit = fieldShared
-		_, ok = f.boolean()
+		_, ok = f.Bool()
 	case "localEndpoint":
 		bit = fieldLocal
-		ok = f.null() || f.endpoint(&sp.local)
+		ok = f.Null() || f.endpoint(&sp.local)
 	case "remoteEndpoint":
 		bit = fieldRemote
-		ok = f.null() || f.endpoint(&sp.remote)
+		ok = f.Null() || f.endpoint(&sp.remote)
 	case "annotations":
 		bit = fieldAnnotations
-		ok = f.null() || f.array(f.annotation)
+		ok = f.Null() || f.Array(f.annotation)
 	case "tags":
 		bit = fieldTags
-		ok = f.null() || f.object(f.tag)
+		ok = f.Null() || f.Object(f.tag)
 	}
 	return ok && f.mark(bit)
 }
@@ -237,13 +235,13 @@ func (f *fastV2) mark(bit uint32) bool {
 
 func (f *fastV2) endpoint(e *endpoint) bool {
 	var seen uint8
-	return f.object(func(key []byte) bool {
+	return f.Object(func(key []byte) bool {
 		var bit uint8
 		ok := false
 		switch string(key) {
 		case "serviceName":
 			bit = 1
-			e.service, ok = f.str()
+			e.service, ok = f.Str()
 		case "ipv4":
 			bit = 2
 			e.ipv4, ok = f.ip()
@@ -252,7 +250,7 @@ func (f *fastV2) endpoint(e *endpoint) bool {
 			e.ipv6, ok = f.ip()
 		case "port":
 			bit = 8
-			e.port, ok = f.uint()
+			e.port, ok = f.Uint()
 			ok = ok && e.port <= math.MaxUint16
 		}
 		if !ok || seen&bit != 0 {
@@ -265,7 +263,7 @@ func (f *fastV2) endpoint(e *endpoint) bool {
 
 // ip reads an address as net.IP reads it and returns its String form.
 func (f *fastV2) ip() (string, bool) {
-	s, ok := f.str()
+	s, ok := f.Str()
 	if !ok || s == "" {
 		return "", ok
 	}
@@ -279,7 +277,7 @@ func (f *fastV2) ip() (string, bool) {
 func (f *fastV2) annotation() bool {
 	var a annotation
 	var seen uint8
-	ok := f.object(func(key []byte) bool {
+	ok := f.Object(func(key []byte) bool {
 		var bit uint8
 		ok := false
 		switch string(key) {
@@ -288,7 +286,7 @@ func (f *fastV2) annotation() bool {
 			a.ts, ok = f.micros()
 		case "value":
 			bit = 2
-			a.value, ok = f.str()
+			a.value, ok = f.Str()
 		}
 		if !ok || seen&bit != 0 {
 			return false
@@ -306,7 +304,7 @@ func (f *fastV2) annotation() bool {
 func (f *fastV2) tag(key []byte) bool {
 	info, ok := f.classes[string(key)]
 	if !ok {
-		k, ok := jsonString(key)
+		k, ok := jsonscan.String(key)
 		if !ok {
 			return false
 		}
@@ -320,7 +318,7 @@ func (f *fastV2) tag(key []byte) bool {
 	if info.class == tagDecline {
 		return false
 	}
-	v, ok := f.str()
+	v, ok := f.Str()
 	if !ok {
 		return false
 	}
@@ -611,218 +609,6 @@ func sortByKey(attrs []model.Attribute) {
 	slices.SortFunc(attrs, func(a, b model.Attribute) int { return strings.Compare(a.Key, b.Key) })
 }
 
-// The scanner. The input is valid JSON; each method checks what it reads
-// anyway and fails (declines) on anything else.
-
-func (f *fastV2) space() {
-	for f.pos < len(f.b) {
-		switch f.b[f.pos] {
-		case ' ', '\t', '\n', '\r':
-			f.pos++
-		default:
-			return
-		}
-	}
-}
-
-func (f *fastV2) peek() byte {
-	f.space()
-	if f.pos < len(f.b) {
-		return f.b[f.pos]
-	}
-	return 0
-}
-
-// end reports whether only white space is left.
-func (f *fastV2) end() bool {
-	f.space()
-	return f.pos == len(f.b)
-}
-
-func (f *fastV2) consume(c byte) bool {
-	if f.peek() != c {
-		return false
-	}
-	f.pos++
-	return true
-}
-
-func (f *fastV2) null() bool {
-	if f.peek() == 'n' && strings.HasPrefix(string(f.b[f.pos:min(f.pos+4, len(f.b))]), "null") {
-		f.pos += 4
-		return true
-	}
-	return false
-}
-
-func (f *fastV2) boolean() (bool, bool) {
-	switch f.peek() {
-	case 't':
-		if string(f.b[f.pos:min(f.pos+4, len(f.b))]) == "true" {
-			f.pos += 4
-			return true, true
-		}
-	case 'f':
-		if string(f.b[f.pos:min(f.pos+5, len(f.b))]) == "false" {
-			f.pos += 5
-			return false, true
-		}
-	}
-	return false, false
-}
-
-// object reads an object, calling member for each key (without quotes)
-// with the reader at the key's value.
-func (f *fastV2) object(member func(key []byte) bool) bool {
-	if !f.consume('{') {
-		return false
-	}
-	if f.consume('}') {
-		return true
-	}
-	for {
-		key, ok := f.rawString()
-		if !ok || bytes.IndexByte(key, '\\') >= 0 || !f.consume(':') || !member(key[1:len(key)-1]) {
-			return false // escaped keys are rare: left to encoding/json
-		}
-		if f.consume('}') {
-			return true
-		}
-		if !f.consume(',') {
-			return false
-		}
-	}
-}
-
-func (f *fastV2) array(element func() bool) bool {
-	if !f.consume('[') {
-		return false
-	}
-	if f.consume(']') {
-		return true
-	}
-	for {
-		if !element() {
-			return false
-		}
-		if f.consume(']') {
-			return true
-		}
-		if !f.consume(',') {
-			return false
-		}
-	}
-}
-
-// rawString returns a string's bytes with their quotes, unescaped or not.
-func (f *fastV2) rawString() ([]byte, bool) {
-	if f.peek() != '"' {
-		return nil, false
-	}
-	start := f.pos
-	for i := start + 1; i < len(f.b); i++ {
-		switch f.b[i] {
-		case '\\':
-			i++
-		case '"':
-			f.pos = i + 1
-			return f.b[start:f.pos], true
-		}
-	}
-	return nil, false
-}
-
-func (f *fastV2) str() (string, bool) {
-	raw, ok := f.rawString()
-	if !ok {
-		return "", false
-	}
-	return jsonString(raw[1 : len(raw)-1])
-}
-
-// jsonString is the string that the body of a JSON string (the bytes
-// between its quotes) stands for, as encoding/json reads it.
-func jsonString(body []byte) (string, bool) {
-	ascii := true
-	for _, c := range body {
-		if c == '\\' || c < 0x20 {
-			return unescape(body)
-		}
-		ascii = ascii && c < utf8.RuneSelf
-	}
-	if !ascii && !utf8.Valid(body) {
-		return unquote(body)
-	}
-	return string(body), true
-}
-
-// unescape reads the one-letter escapes (a stack trace's \n and \t, an
-// embedded JSON's \") and leaves \u escapes, bad UTF-8 and control
-// characters to unquote.
-func unescape(body []byte) (string, bool) {
-	out := make([]byte, 0, len(body))
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c < 0x20 {
-			return unquote(body)
-		}
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		if i++; i == len(body) {
-			return "", false
-		}
-		switch c = body[i]; c {
-		case '"', '\\', '/':
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		default:
-			return unquote(body)
-		}
-		out = append(out, c)
-	}
-	if !utf8.Valid(out) {
-		return unquote(body)
-	}
-	return string(out), true
-}
-
-// unquote lets encoding/json unescape a string body and replace its bad
-// UTF-8.
-func unquote(body []byte) (string, bool) {
-	quoted := make([]byte, 0, len(body)+2)
-	quoted = append(append(append(quoted, '"'), body...), '"')
-	var s string
-	return s, json.Unmarshal(quoted, &s) == nil
-}
-
-// hex reads a string of 1 to max hex digits.
-func (f *fastV2) hex(max int) ([]byte, bool) {
-	raw, ok := f.rawString()
-	if !ok {
-		return nil, false
-	}
-	h := raw[1 : len(raw)-1]
-	if len(h) == 0 || len(h) > max {
-		return nil, false
-	}
-	for _, c := range h {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return nil, false
-		}
-	}
-	return h, true
-}
-
 func hexUint(h []byte) (uint64, bool) {
 	var v uint64
 	for _, c := range h {
@@ -850,28 +636,9 @@ func traceIDHex(h []byte) (hi, lo uint64, ok bool) {
 	return hi, lo, ok
 }
 
-// uint reads a plain non-negative integer.
-func (f *fastV2) uint() (uint64, bool) {
-	f.space()
-	start := f.pos
-	var v uint64
-	for f.pos < len(f.b) && '0' <= f.b[f.pos] && f.b[f.pos] <= '9' {
-		if f.pos-start >= 18 {
-			return 0, false
-		}
-		v = v*10 + uint64(f.b[f.pos]-'0')
-		f.pos++
-	}
-	if f.pos == start || f.b[start] == '0' && f.pos-start > 1 || // JSON has no leading zeros
-		f.pos < len(f.b) && (f.b[f.pos] == '.' || f.b[f.pos] == 'e' || f.b[f.pos] == 'E') {
-		return 0, false
-	}
-	return v, true
-}
-
 // micros reads a time or duration in microseconds, no more than
 // maxMicros (checkMicros rejects larger ones).
 func (f *fastV2) micros() (uint64, bool) {
-	v, ok := f.uint()
+	v, ok := f.Uint()
 	return v, ok && v <= maxMicros
 }
