@@ -22,44 +22,37 @@ type uiReader struct {
 // span reads raw into s, which must be zero.
 func (r *uiReader) span(raw []byte, s *uiSpan) bool {
 	r.Reset(raw)
-	var seen uint16
-	ok := r.Object(func(key []byte) bool {
-		var bit uint16
-		ok := false
+	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "traceID":
-			bit, ok = 1<<0, r.str(&s.TraceID)
+			return 1 << 0, r.str(&s.TraceID)
 		case "spanID":
-			bit, ok = 1<<1, r.str(&s.SpanID)
+			return 1 << 1, r.str(&s.SpanID)
 		case "parentSpanID":
-			bit, ok = 1<<2, r.Null() || r.str(&s.ParentSpanID)
+			return 1 << 2, r.Null() || r.str(&s.ParentSpanID)
 		case "flags":
-			bit = 1 << 3
-			var f uint64
-			if f, ok = r.Uint(); ok && f <= math.MaxUint32 {
-				s.Flags = uint32(f)
-			} else {
-				ok = false
-			}
+			f, ok := r.Uint()
+			s.Flags = uint32(f)
+			return 1 << 3, ok && f <= math.MaxUint32
 		case "operationName":
-			bit, ok = 1<<4, r.str(&s.OperationName)
+			return 1 << 4, r.str(&s.OperationName)
 		case "references":
-			bit, ok = 1<<5, r.Null() || r.list(func() bool {
+			return 1 << 5, r.Null() || r.list(func() bool {
 				var ref uiRef
-				if !r.refObject(&ref) {
+				if !r.ref(&ref) {
 					return false
 				}
 				s.References = append(s.References, ref)
 				return true
 			}, func() { s.References = []uiRef{} })
 		case "startTime":
-			bit, ok = 1<<6, r.number(&s.StartTime)
+			return 1 << 6, r.number(&s.StartTime)
 		case "duration":
-			bit, ok = 1<<7, r.number(&s.Duration)
+			return 1 << 7, r.number(&s.Duration)
 		case "tags":
-			bit, ok = 1<<8, r.kvs(&s.Tags)
+			return 1 << 8, r.kvs(&s.Tags)
 		case "logs":
-			bit, ok = 1<<9, r.Null() || r.list(func() bool {
+			return 1 << 9, r.Null() || r.list(func() bool {
 				var l uiLog
 				if !r.log(&l) {
 					return false
@@ -68,25 +61,16 @@ func (r *uiReader) span(raw []byte, s *uiSpan) bool {
 				return true
 			}, func() { s.Logs = []uiLog{} })
 		case "processID":
-			bit, ok = 1<<10, r.str(&s.ProcessID)
+			return 1 << 10, r.str(&s.ProcessID)
 		case "process":
-			bit = 1 << 11
 			if r.Null() {
-				ok = true
-				break
+				return 1 << 11, true
 			}
 			s.Process = &uiProcess{}
-			ok = r.process(s.Process)
-		default:
-			return r.unknown(key, uiSpanKeys)
+			return 1 << 11, r.process(s.Process)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	})
-	return ok && r.End()
+		return 0, r.unknown(key, uiSpanKeys)
+	}) && r.End()
 }
 
 var (
@@ -130,26 +114,17 @@ func (r *uiReader) number(dst *json.Number) bool {
 	return ok
 }
 
-func (r *uiReader) refObject(ref *uiRef) bool {
-	var seen uint8
-	return r.Object(func(key []byte) bool {
-		var bit uint8
-		ok := false
+func (r *uiReader) ref(ref *uiRef) bool {
+	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "refType":
-			bit, ok = 1, r.str(&ref.RefType)
+			return 1, r.str(&ref.RefType)
 		case "traceID":
-			bit, ok = 2, r.str(&ref.TraceID)
+			return 2, r.str(&ref.TraceID)
 		case "spanID":
-			bit, ok = 4, r.str(&ref.SpanID)
-		default:
-			return r.unknown(key, uiRefKeys)
+			return 4, r.str(&ref.SpanID)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, r.unknown(key, uiRefKeys)
 	})
 }
 
@@ -160,76 +135,45 @@ func (r *uiReader) kvs(dst *[]uiKV) bool {
 	}
 	return r.list(func() bool {
 		var kv uiKV
-		var seen uint8
-		ok := r.Object(func(key []byte) bool {
-			var bit uint8
-			ok := false
+		ok := r.Fields(func(key []byte) (bit uint32, ok bool) {
 			switch string(key) {
 			case "key":
-				bit, ok = 1, r.str(&kv.Key)
+				return 1, r.str(&kv.Key)
 			case "type":
-				bit, ok = 2, r.str(&kv.Type)
+				return 2, r.str(&kv.Type)
 			case "value":
-				bit = 4
-				var v []byte
-				v, ok = r.Skip()
+				v, ok := r.Skip()
 				kv.Value = json.RawMessage(v)
-			default:
-				return r.unknown(key, uiKVKeys)
+				return 4, ok
 			}
-			if !ok || seen&bit != 0 {
-				return false
-			}
-			seen |= bit
-			return true
+			return 0, r.unknown(key, uiKVKeys)
 		})
-		if !ok {
-			return false
-		}
 		*dst = append(*dst, kv)
-		return true
+		return ok
 	}, func() { *dst = []uiKV{} })
 }
 
 func (r *uiReader) log(l *uiLog) bool {
-	var seen uint8
-	return r.Object(func(key []byte) bool {
-		var bit uint8
-		ok := false
+	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "timestamp":
-			bit, ok = 1, r.number(&l.Timestamp)
+			return 1, r.number(&l.Timestamp)
 		case "fields":
-			bit, ok = 2, r.kvs(&l.Fields)
-		default:
-			return r.unknown(key, uiLogKeys)
+			return 2, r.kvs(&l.Fields)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, r.unknown(key, uiLogKeys)
 	})
 }
 
 func (r *uiReader) process(p *uiProcess) bool {
-	var seen uint8
-	return r.Object(func(key []byte) bool {
-		var bit uint8
-		ok := false
+	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "serviceName":
-			bit, ok = 1, r.str(&p.ServiceName)
+			return 1, r.str(&p.ServiceName)
 		case "tags":
-			bit, ok = 2, r.kvs(&p.Tags)
-		default:
-			return r.unknown(key, uiProcessKeys)
+			return 2, r.kvs(&p.Tags)
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, r.unknown(key, uiProcessKeys)
 	})
 }
 

@@ -57,7 +57,6 @@ func newFastV2() *fastV2 { return &fastV2{classes: map[string]tagInfo{}} }
 
 // v2Fields are the fields of one span as read.
 type v2Fields struct {
-	seen             uint32 // one bit per field (see the field* constants)
 	traceHi, traceLo uint64
 	id, parent       uint64
 	hasParent        bool
@@ -135,7 +134,7 @@ func (f *fastV2) spanAt(b []byte) (rss []model.ResourceSpans, n int, ok bool) {
 	f.Reset(b)
 	sp := &f.cur
 	*sp = v2Fields{annotations: sp.annotations[:0], tags: sp.tags[:0]}
-	if !f.Object(f.field) {
+	if !f.Fields(f.field) {
 		return nil, 0, false
 	}
 	n = f.Pos
@@ -157,107 +156,81 @@ func (f *fastV2) count(ok bool) {
 }
 
 // field reads the value of one top-level key.
-func (f *fastV2) field(key []byte) bool {
+func (f *fastV2) field(key []byte) (bit uint32, ok bool) {
 	sp := &f.cur
-	var bit uint32
-	ok := false
 	switch string(key) {
 	case "traceId":
-		bit = fieldTraceID
-		var h []byte
-		if h, ok = f.Hex(32); ok {
+		if h, ok := f.Hex(32); ok {
 			sp.traceHi, sp.traceLo, ok = traceIDHex(h)
+			return fieldTraceID, ok
 		}
 	case "id":
-		bit = fieldID
-		var h []byte
-		if h, ok = f.Hex(16); ok {
+		if h, ok := f.Hex(16); ok {
 			sp.id, ok = hexUint(h)
+			return fieldID, ok
 		}
 	case "parentId":
-		bit = fieldParentID
 		if f.Null() {
-			return f.mark(bit)
+			return fieldParentID, true
 		}
 		if f.Peek() == '"' && f.Pos+1 < len(f.B) && f.B[f.Pos+1] == '"' {
 			// zipkin-go reads "" as a zero parent ID.
 			f.Pos += 2
-			sp.hasParent, ok = true, true
-			break
+			sp.hasParent = true
+			return fieldParentID, true
 		}
-		var h []byte
-		if h, ok = f.Hex(16); ok {
+		if h, ok := f.Hex(16); ok {
 			sp.parent, ok = hexUint(h)
 			sp.hasParent = true
+			return fieldParentID, ok
 		}
 	case "name":
-		bit = fieldName
 		sp.name, ok = f.Str()
+		return fieldName, ok
 	case "kind":
-		bit = fieldKind
 		sp.kind, ok = f.Str()
+		return fieldKind, ok
 	case "timestamp":
-		bit = fieldTimestamp
 		sp.ts, ok = f.micros()
+		return fieldTimestamp, ok
 	case "duration":
-		bit = fieldDuration
 		sp.dur, ok = f.micros()
+		return fieldDuration, ok
 	case "debug":
-		bit = fieldDebug
 		_, ok = f.Bool()
+		return fieldDebug, ok
 	case "shared":
-		bit = fieldShared
 		_, ok = f.Bool()
+		return fieldShared, ok
 	case "localEndpoint":
-		bit = fieldLocal
-		ok = f.Null() || f.endpoint(&sp.local)
+		return fieldLocal, f.Null() || f.endpoint(&sp.local)
 	case "remoteEndpoint":
-		bit = fieldRemote
-		ok = f.Null() || f.endpoint(&sp.remote)
+		return fieldRemote, f.Null() || f.endpoint(&sp.remote)
 	case "annotations":
-		bit = fieldAnnotations
-		ok = f.Null() || f.Array(f.annotation)
+		return fieldAnnotations, f.Null() || f.Array(f.annotation)
 	case "tags":
-		bit = fieldTags
-		ok = f.Null() || f.Object(f.tag)
+		return fieldTags, f.Null() || f.Object(f.tag)
 	}
-	return ok && f.mark(bit)
-}
-
-// mark records that a field was read; false if it was read before.
-func (f *fastV2) mark(bit uint32) bool {
-	if f.cur.seen&bit != 0 {
-		return false
-	}
-	f.cur.seen |= bit
-	return true
+	return 0, false
 }
 
 func (f *fastV2) endpoint(e *endpoint) bool {
-	var seen uint8
-	return f.Object(func(key []byte) bool {
-		var bit uint8
-		ok := false
+	return f.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "serviceName":
-			bit = 1
 			e.service, ok = f.Str()
+			return 1, ok
 		case "ipv4":
-			bit = 2
 			e.ipv4, ok = f.ip()
+			return 2, ok
 		case "ipv6":
-			bit = 4
 			e.ipv6, ok = f.ip()
+			return 4, ok
 		case "port":
-			bit = 8
 			e.port, ok = f.Uint()
-			ok = ok && e.port <= math.MaxUint16
+			return 8, ok && e.port <= math.MaxUint16
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 }
 
@@ -276,23 +249,16 @@ func (f *fastV2) ip() (string, bool) {
 
 func (f *fastV2) annotation() bool {
 	var a annotation
-	var seen uint8
-	ok := f.Object(func(key []byte) bool {
-		var bit uint8
-		ok := false
+	ok := f.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "timestamp":
-			bit = 1
 			a.ts, ok = f.micros()
+			return 1, ok
 		case "value":
-			bit = 2
 			a.value, ok = f.Str()
+			return 2, ok
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 	if !ok || a.ts == 0 { // zipkin-go requires an annotation timestamp
 		return false

@@ -107,6 +107,22 @@ func (s *Scanner) Object(member func(key []byte) bool) bool {
 	}
 }
 
+// Fields reads an object whose known keys may each come once: field reads
+// the value of a key and returns whether it could, with the key's bit (0
+// for a key it skipped, which may come again). A known key repeated
+// fails: encoding/json would keep the last value, or merge.
+func (s *Scanner) Fields(field func(key []byte) (bit uint32, ok bool)) bool {
+	var seen uint32
+	return s.Object(func(key []byte) bool {
+		bit, ok := field(key)
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	})
+}
+
 // Array reads an array, calling element at the start of each element.
 func (s *Scanner) Array(element func() bool) bool {
 	if !s.Consume('[') {
