@@ -32,10 +32,14 @@ type tagInfo struct {
 	class tagClass
 }
 
-// maxTagClasses bounds the classes remembered, per decoder and in all:
-// a file with a new tag key in every span would otherwise grow them
-// without end. Keys past the bound are left to the translator.
-const maxTagClasses = 10000
+// maxTagClasses bounds the classes remembered, per decoder and in all,
+// and maxTagKey the length of a key that is classed: a file with a new
+// tag key in every span, or with huge keys, would otherwise grow them
+// without end. Other keys are left to the translator.
+const (
+	maxTagClasses = 10000
+	maxTagKey     = 256
+)
 
 var (
 	tagClasses     sync.Map // key → tagInfo
@@ -46,12 +50,12 @@ var (
 // translator's list of resource semantic conventions, and its feature
 // gates can move keys: rather than keep a copy of that list, classify asks
 // the translator, once per key, what it makes of a span with only that
-// tag, and remembers the answer. ok is false when the bound is reached.
+// tag, and remembers the answer. ok is false for a key past the bounds.
 func classify(k string) (tagInfo, bool) {
 	if v, ok := tagClasses.Load(k); ok {
 		return v.(tagInfo), true
 	}
-	if tagClassesSize.Load() >= maxTagClasses {
+	if len(k) > maxTagKey || tagClassesSize.Load() >= maxTagClasses {
 		return tagInfo{}, false
 	}
 	info := tagInfo{tag: k, key: k, class: knownClass(k)}

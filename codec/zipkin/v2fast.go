@@ -32,7 +32,9 @@ import (
 //     translator turns into something other than a span or resource
 //     attribute (see tagClasses), and annotation values it cannot read.
 //
-// The input is one JSON object that the stream's tokenizer has checked.
+// Its input is not checked beforehand (fastStream gives it the bytes from
+// the span's '{' to the end of what was read): fastV2 checks all it reads,
+// so a span it accepts is valid JSON, whole.
 type fastV2 struct {
 	jsonscan.Scanner
 
@@ -329,7 +331,7 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 		sortByKey(res)
 		f.scratch = res
 		if !slices.EqualFunc(res, f.res, sameString) {
-			f.res = slices.Clone(res)
+			f.res = slices.Clip(slices.Clone(res))
 		}
 		rs.Resource.Attributes = f.res
 	}
@@ -364,7 +366,7 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 	s.TraceState, _ = tag(tagTraceState)
 
 	// consumed lists the special tags that do not become attributes.
-	var consumed [4]string
+	var consumed [5]string
 	n := 0
 	consume := func(k string) { consumed[n] = k; n++ }
 	if _, ok := tag(tagTraceState); ok {

@@ -185,6 +185,8 @@ var fastCases = []struct {
 	{"span.kind with a kind", `{` + fastBase + `,"kind":"CLIENT","tags":{"span.kind":"internal"}}`, true},
 	{"lower-case kind", `{` + fastBase + `,"kind":"client"}`, true},
 	{"trace state", `{` + fastBase + `,"tags":{"w3c.tracestate":"a=b"}}`, true},
+	{"every special tag", `{` + fastBase + `,"tags":{"w3c.tracestate":"a=b","span.kind":"internal","otel.status_code":"Ok","otel.status_description":"d","error":"true"}}`, true},
+	{"long tag key", `{` + fastBase + `,"tags":{"` + strings.Repeat("k", 300) + `":"v"}}`, false},
 	{"annotations", `{` + fastBase + `,"annotations":[{"timestamp":1556604172355740,"value":"ws"},{"value":"a|b","timestamp":2},{"timestamp":3,"value":"exception|{\"n\":3,\"f\":1.5,\"b\":true,\"s\":\"x\",\"z\":null,\"l\":[1]}|2"},{"timestamp":4,"value":"x|{\"a\":\"p|q\"}|0"}]}`, true},
 	{"escapes and UTF-8", `{` + fastBase + `,"name":"\u00e9t\u00e9 \"q\"","localEndpoint":{"serviceName":"订单"},"tags":{"ключ":"значение","e\u0073c":"v\n"}}`, false},
 	{"one-letter escapes", `{` + fastBase + `,"name":"a\"b\\c\/d\be\ff\ng\rh\ti","tags":{"stack":"at x\n\tat y","bad":"\q"}}`, false},

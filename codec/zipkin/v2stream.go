@@ -132,6 +132,7 @@ func (s *fastStream) closeArray() {
 	s.stack = s.stack[:len(s.stack)-1]
 	if len(s.stack) == 0 {
 		s.doc++
+		s.after = false
 	} else {
 		s.stack[len(s.stack)-1]++
 		s.after = true

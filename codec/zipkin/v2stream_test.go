@@ -10,6 +10,7 @@ import (
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/internal/codectest"
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/model"
 )
 
 // v2Span3 makes a span of trace t, ID id, with a tag of n bytes.
@@ -61,6 +62,7 @@ func TestFastStreamAsWalk(t *testing.T) {
 		{"span that cannot be placed", "[" + a + "," + orphan + "]", false},
 		{"v1 span", "[" + a + "," + v1a + "]", false},
 		{"bad trace ID", "[" + a + `,{"traceId":"xyz","id":"2"}]`, false},
+		{"every special tag", "[" + `{"traceId":"1","id":"2","timestamp":1,"tags":{"w3c.tracestate":"a=b","span.kind":"internal","otel.status_code":"Ok","otel.status_description":"d","error":"true"}}` + "]", false},
 		{"spans past a chunk", manySpans(2500, 10), false},
 		{"spans past a read", manySpans(40, 5000), false},
 		{"span past a read", manySpans(3, 200_000), false},
@@ -148,4 +150,30 @@ func FuzzDecodeV2AsWalk(f *testing.F) {
 		}
 		compareDecodersSyntax(t, "fuzz.json", in)
 	})
+}
+
+// Batches do not share resource attribute lists: whoever takes a batch
+// may change them (redact does, in place).
+func TestBatchesOwnResources(t *testing.T) {
+	var batches []codec.Batch
+	oneService := strings.NewReplacer(`"s1"`, `"s0"`, `"s2"`, `"s0"`).Replace(manySpans(2500, 10))
+	if err := DecodeV2("in.json", strings.NewReader(oneService), func(b codec.Batch) error { batches = append(batches, b); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	owner := map[*model.Attribute]int{}
+	for i, b := range batches {
+		for _, rs := range b {
+			if len(rs.Resource.Attributes) == 0 {
+				continue
+			}
+			p := &rs.Resource.Attributes[0]
+			if j, ok := owner[p]; ok && j != i {
+				t.Fatalf("batches %d and %d share a resource's attributes", j, i)
+			}
+			owner[p] = i
+		}
+	}
+	if len(batches) < 3 {
+		t.Fatalf("%d batches, want 3", len(batches))
+	}
 }

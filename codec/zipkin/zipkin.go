@@ -46,6 +46,9 @@ func decodeV2(name string, r io.Reader, emit codec.EmitFunc) (*fastStream, error
 		}
 		return v2Span(raw)
 	}}
+	// Spans of one batch may share their resource's attributes; the next
+	// batch gets its own, for whoever takes a batch may change them.
+	d.emitted = func() { fast.res = nil }
 	s := newFastStream(d, fast)
 	done, err := s.run()
 	if err == nil && !done {
@@ -76,6 +79,8 @@ type decoder struct {
 	// times.go).
 	times   timeIndex
 	pending []pendingSpan
+
+	emitted func() // called after each batch is emitted, if set
 }
 
 func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) error {
@@ -256,7 +261,11 @@ func (d *decoder) flush(final bool) error {
 	if len(b) == 0 {
 		return nil
 	}
-	return d.emit(b)
+	err = d.emit(b)
+	if d.emitted != nil {
+		d.emitted()
+	}
+	return err
 }
 
 // place gives the chunk's pending spans a time where the spans seen so far
