@@ -28,7 +28,7 @@ const (
 
 type tagInfo struct {
 	tag   string // the tag's key
-	key   string // the attribute's: tag, or the name the translator gives it
+	attr  string // the attribute's key: tag, or the name the translator gives it
 	class tagClass
 }
 
@@ -58,9 +58,9 @@ func classify(k string) (tagInfo, bool) {
 	if len(k) > maxTagKey || tagClassesSize.Load() >= maxTagClasses {
 		return tagInfo{}, false
 	}
-	info := tagInfo{tag: k, key: k, class: knownClass(k)}
+	info := tagInfo{tag: k, attr: k, class: knownClass(k)}
 	if info.class == tagAttribute && !isSpecial(k) {
-		info.class, info.key = probeClass(k)
+		info.class, info.attr = probeClass(k)
 	}
 	if _, loaded := tagClasses.LoadOrStore(k, info); !loaded {
 		tagClassesSize.Add(1)

@@ -81,7 +81,7 @@ type annotation struct {
 
 type tagValue struct {
 	tag   string // the tag's key
-	key   string // the attribute's key: tag, or the translator's new name for it
+	attr  string // the attribute's key: tag, or the translator's new name for it
 	class tagClass
 	value string
 }
@@ -163,13 +163,13 @@ func (f *fastV2) field(key []byte) (bit uint32, ok bool) {
 	switch string(key) {
 	case "traceId":
 		if h, ok := f.Hex(32); ok {
-			sp.traceHi, sp.traceLo, ok = traceIDHex(h)
-			return fieldTraceID, ok
+			sp.traceHi, sp.traceLo = traceIDHex(h)
+			return fieldTraceID, true
 		}
 	case "id":
 		if h, ok := f.Hex(16); ok {
-			sp.id, ok = hexUint(h)
-			return fieldID, ok
+			sp.id = hexUint(h)
+			return fieldID, true
 		}
 	case "parentId":
 		if f.Null() {
@@ -182,9 +182,9 @@ func (f *fastV2) field(key []byte) (bit uint32, ok bool) {
 			return fieldParentID, true
 		}
 		if h, ok := f.Hex(16); ok {
-			sp.parent, ok = hexUint(h)
+			sp.parent = hexUint(h)
 			sp.hasParent = true
-			return fieldParentID, ok
+			return fieldParentID, true
 		}
 	case "name":
 		sp.name, ok = f.Str()
@@ -290,7 +290,7 @@ func (f *fastV2) tag(key []byte) bool {
 	if !ok {
 		return false
 	}
-	f.cur.tags = append(f.cur.tags, tagValue{tag: info.tag, key: info.key, class: info.class, value: v})
+	f.cur.tags = append(f.cur.tags, tagValue{tag: info.tag, attr: info.attr, class: info.class, value: v})
 	return true
 }
 
@@ -319,7 +319,7 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 		res := f.scratch[:0]
 		for _, t := range sp.tags {
 			if t.class == tagResource {
-				res = append(res, model.Str(t.key, t.value))
+				res = append(res, model.Str(t.attr, t.value))
 			}
 		}
 		res, ok := sortUnique(res)
@@ -426,7 +426,7 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 	attrs := make([]model.Attribute, 0, size)
 	for _, t := range sp.tags {
 		if t.class == tagAttribute && !slices.Contains(consumed[:n], t.tag) {
-			attrs = append(attrs, model.Attribute{Key: t.key, Value: model.StringValue(t.value)})
+			attrs = append(attrs, model.Attribute{Key: t.attr, Value: model.StringValue(t.value)})
 		}
 	}
 	if attrs, ok = sortUnique(attrs); !ok {
@@ -577,7 +577,8 @@ func sortByKey(attrs []model.Attribute) {
 	slices.SortFunc(attrs, func(a, b model.Attribute) int { return strings.Compare(a.Key, b.Key) })
 }
 
-func hexUint(h []byte) (uint64, bool) {
+// hexUint reads 1 to 16 hex digits (as checked by Hex).
+func hexUint(h []byte) uint64 {
 	var v uint64
 	for _, c := range h {
 		switch {
@@ -590,18 +591,17 @@ func hexUint(h []byte) (uint64, bool) {
 		}
 		v = v<<4 | uint64(c)
 	}
-	return v, len(h) <= 16
+	return v
 }
 
-// traceIDHex splits a trace ID as zipkin-go does: the last 16 digits are
-// the low half.
-func traceIDHex(h []byte) (hi, lo uint64, ok bool) {
+// traceIDHex splits 1 to 32 hex digits as zipkin-go does: the last 16
+// digits are the low half.
+func traceIDHex(h []byte) (hi, lo uint64) {
 	if len(h) > 16 {
-		hi, _ = hexUint(h[:len(h)-16])
+		hi = hexUint(h[:len(h)-16])
 		h = h[len(h)-16:]
 	}
-	lo, ok = hexUint(h)
-	return hi, lo, ok
+	return hi, hexUint(h)
 }
 
 // micros reads a time or duration in microseconds, no more than

@@ -251,7 +251,7 @@ func TestTagClasses(t *testing.T) {
 		{"error", "error", tagAttribute},
 	} {
 		info, ok := classify(tc.tag)
-		if !ok || info.class != tc.want || info.tag != tc.tag || info.key != tc.key {
+		if !ok || info.class != tc.want || info.tag != tc.tag || info.attr != tc.key {
 			t.Errorf("classify(%q) = %+v, %v; want key %q, class %d", tc.tag, info, ok, tc.key, tc.want)
 		}
 	}

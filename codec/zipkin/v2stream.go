@@ -30,15 +30,15 @@ type fastStream struct {
 	fast *fastV2
 	lr   *jsonpos.LineReader
 
-	pos     int64 // the next byte to look at
-	readErr error // what the last read returned besides bytes (io.EOF too)
-	doc     int   // top-level values read
-	stack   []int // per array being read, outermost first: elements read
-	after   bool  // in an array, at least one element was read: a ',' or ']' comes next
-	commit  int64 // where the walk can take over (see handOver)
-	forgot  int64 // where Lines was last told to forget
-	pathFn  func() string
-	pathBuf []byte
+	pos          int64 // the next byte to look at
+	readErr      error // what the last read returned besides bytes (io.EOF too)
+	doc          int   // top-level values read
+	stack        []int // per array being read, outermost first: elements read
+	afterElement bool  // in an array, at least one element was read: a ',' or ']' comes next
+	commit       int64 // where the walk can take over (see handOver)
+	forgot       int64 // where Lines was last told to forget
+	pathFn       func() string
+	pathBuf      []byte
 
 	handedOver bool // for tests
 }
@@ -70,7 +70,7 @@ func (s *fastStream) run() (done bool, err error) {
 			case c == '[':
 				s.pos++
 				s.stack = append(s.stack, 0)
-				s.after = false
+				s.afterElement = false
 				s.commitHere()
 			case c == '{':
 				if ok, err := s.span(); !ok {
@@ -87,7 +87,7 @@ func (s *fastStream) run() (done bool, err error) {
 			return false, nil
 		}
 		top := len(s.stack) - 1
-		if s.after {
+		if s.afterElement {
 			switch c {
 			case ',':
 				s.pos++ // not a commit: the walk takes over before the comma
@@ -113,12 +113,12 @@ func (s *fastStream) run() (done bool, err error) {
 				return false, err
 			}
 			s.stack[top]++
-			s.after = true
+			s.afterElement = true
 			s.commitHere()
 		case '[':
 			s.pos++
 			s.stack = append(s.stack, 0)
-			s.after = false
+			s.afterElement = false
 			s.commitHere()
 		default:
 			return false, nil
@@ -132,10 +132,10 @@ func (s *fastStream) closeArray() {
 	s.stack = s.stack[:len(s.stack)-1]
 	if len(s.stack) == 0 {
 		s.doc++
-		s.after = false
+		s.afterElement = false
 	} else {
 		s.stack[len(s.stack)-1]++
-		s.after = true
+		s.afterElement = true
 	}
 	s.commitHere()
 }
@@ -156,7 +156,7 @@ func (s *fastStream) handOver() error {
 	d := s.d
 	s.handedOver = true
 	prefix := strings.Repeat("[", len(s.stack))
-	if s.after {
+	if s.afterElement {
 		prefix += "{}" // stands for the elements read: a ',' or ']' comes next
 	}
 	var tail error
