@@ -45,12 +45,14 @@ type fastV2 struct {
 
 	// The span's resource, scope and span lists are reused: the decoder
 	// copies what it keeps. res is the last resource's attributes, which
-	// the spans after it share when they have the same ones.
-	out     [1]model.ResourceSpans
-	scopes  [1]model.ScopeSpans
-	spans   [1]model.Span
-	res     []model.Attribute
-	scratch []model.Attribute
+	// the spans after it share when they have the same ones; resScratch
+	// and attrScratch are working memory for attribute lists.
+	out         [1]model.ResourceSpans
+	scopes      [1]model.ScopeSpans
+	spans       [1]model.Span
+	res         []model.Attribute
+	resScratch  []model.Attribute
+	attrScratch []model.Attribute
 
 	accepted, declined int // spans, for tests and benchmarks
 }
@@ -316,7 +318,7 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 
 	var rs model.ResourceSpans
 	if svc := sp.local.service; svc != "" && svc != noServiceName {
-		res := f.scratch[:0]
+		res := f.resScratch[:0]
 		for _, t := range sp.tags {
 			if t.class == tagResource {
 				res = append(res, model.Str(t.attr, t.value))
@@ -329,9 +331,9 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 		// service.name comes first, and a service.name tag replaces it.
 		res = putAttr(res, "service.name", model.StringValue(svc), false)
 		sortByKey(res)
-		f.scratch = res
+		f.resScratch = res
 		if !slices.EqualFunc(res, f.res, sameString) {
-			f.res = slices.Clip(slices.Clone(res))
+			f.res = slices.Clone(res)
 		}
 		rs.Resource.Attributes = f.res
 	}
@@ -409,21 +411,7 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 		applyStatus(&s.Status, code, desc)
 	}
 
-	// The spans are held until their block is written: size the list
-	// to what it will hold.
-	size := 0
-	for _, t := range sp.tags {
-		if t.class == tagAttribute {
-			size++
-		}
-	}
-	for _, set := range []bool{sp.local.ipv4 != "" || sp.local.ipv6 != "", sp.local.port > 0, sp.remote.service != "",
-		sp.remote.ipv4 != "" || sp.remote.ipv6 != "", sp.remote.port > 0, sp.ts == 0} {
-		if set {
-			size++
-		}
-	}
-	attrs := make([]model.Attribute, 0, size)
+	attrs := f.attrScratch[:0]
 	for _, t := range sp.tags {
 		if t.class == tagAttribute && !slices.Contains(consumed[:n], t.tag) {
 			attrs = append(attrs, model.Attribute{Key: t.attr, Value: model.StringValue(t.value)})
@@ -461,9 +449,12 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 		s.StartTimeUnixNano = sp.ts * 1000
 		s.EndTimeUnixNano = s.StartTimeUnixNano + dur
 	}
+	f.attrScratch = attrs
 	if len(attrs) > 0 {
 		sortByKey(attrs)
-		s.Attributes = attrs
+		// The spans are held until their block is written: a copy of
+		// the working list, sized to what it holds.
+		s.Attributes = slices.Clone(attrs)
 	}
 
 	if len(sp.annotations) > 0 {

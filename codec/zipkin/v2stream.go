@@ -30,15 +30,14 @@ type fastStream struct {
 	fast *fastV2
 	lr   *jsonpos.LineReader
 
-	pos          int64 // the next byte to look at
-	readErr      error // what the last read returned besides bytes (io.EOF too)
-	doc          int   // top-level values read
-	stack        []int // per array being read, outermost first: elements read
-	afterElement bool  // in an array, at least one element was read: a ',' or ']' comes next
-	commit       int64 // where the walk can take over (see handOver)
-	forgot       int64 // where Lines was last told to forget
-	pathFn       func() string
-	pathBuf      []byte
+	pos          int64         // the next byte to look at
+	readErr      error         // what the last read returned besides bytes (io.EOF too)
+	doc          int           // top-level values read
+	stack        []int         // per array being read, outermost first: elements read
+	afterElement bool          // in an array, at least one element was read: a ',' or ']' comes next
+	commit       int64         // where the walk can take over (see handOver)
+	forgot       int64         // where Lines was last told to forget
+	pathFn       func() string // path, made once (a method value allocates)
 
 	handedOver bool // for tests
 }
@@ -159,11 +158,7 @@ func (s *fastStream) handOver() error {
 	if s.afterElement {
 		prefix += "{}" // stands for the elements read: a ',' or ']' comes next
 	}
-	var tail error
-	if s.readErr != nil {
-		tail = s.readErr
-	}
-	d.Resume(s.commit, prefix, tail)
+	d.Resume(s.commit, prefix, s.readErr)
 	// Finish the arrays, innermost first: the innermost from its next
 	// element, each other one after the element that was the array inside.
 	for j := len(s.stack) - 1; j >= 0; j-- {
@@ -171,7 +166,7 @@ func (s *fastStream) handOver() error {
 		if j < len(s.stack)-1 {
 			next++
 		}
-		if err := d.array(s.arrayPath(j), next); err != nil {
+		if err := d.array(pathOf(s.stack[:j]), next); err != nil {
 			return err
 		}
 	}
@@ -287,18 +282,13 @@ func (s *fastStream) fill() bool {
 }
 
 // path is the JSON path of the span being read.
-func (s *fastStream) path() string {
-	s.pathBuf = append(s.pathBuf[:0], '$')
-	for _, n := range s.stack {
-		s.pathBuf = append(strconv.AppendInt(append(s.pathBuf, '['), int64(n), 10), ']')
-	}
-	return string(s.pathBuf)
-}
+func (s *fastStream) path() string { return pathOf(s.stack) }
 
-// arrayPath is the JSON path of the j-th array of the stack.
-func (s *fastStream) arrayPath(j int) string {
+// pathOf is the JSON path of the element at the given index in each
+// array, outermost first: "$[2][0]".
+func pathOf(indices []int) string {
 	p := []byte{'$'}
-	for _, n := range s.stack[:j] {
+	for _, n := range indices {
 		p = append(strconv.AppendInt(append(p, '['), int64(n), 10), ']')
 	}
 	return string(p)

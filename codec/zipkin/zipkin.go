@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tracectl/tracectl/codec"
@@ -46,22 +47,12 @@ func decodeV2(name string, r io.Reader, emit codec.EmitFunc) (*fastStream, error
 		}
 		return v2Span(raw)
 	}}
-	// Spans of one batch may share their resource's attributes; the next
-	// batch gets its own, for whoever takes a batch may change them.
-	d.emitted = func() { fast.res = nil }
 	s := newFastStream(d, fast)
 	done, err := s.run()
 	if err == nil && !done {
 		err = s.handOver()
 	}
-	if err != nil {
-		return s, err
-	}
-	if err := d.finish(); err != nil {
-		return s, err
-	}
-	d.Finish()
-	return s, nil
+	return s, d.end(err)
 }
 
 // spanFunc translates one raw span to model resource spans. A
@@ -79,13 +70,17 @@ type decoder struct {
 	// times.go).
 	times   timeIndex
 	pending []pendingSpan
-
-	emitted func() // called after each batch is emitted, if set
 }
 
 func decode(name string, r io.Reader, emit codec.EmitFunc, convert spanFunc) error {
 	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit, convert: convert}
-	if err := d.run(); err != nil {
+	return d.end(d.run())
+}
+
+// end ends a decode whose walk of the input returned err: it places the
+// last pending spans, emits the last chunk and reports invalid UTF-8.
+func (d *decoder) end(err error) error {
+	if err != nil {
 		return err
 	}
 	if err := d.finish(); err != nil {
@@ -261,11 +256,7 @@ func (d *decoder) flush(final bool) error {
 	if len(b) == 0 {
 		return nil
 	}
-	err = d.emit(b)
-	if d.emitted != nil {
-		d.emitted()
-	}
-	return err
+	return d.emit(b)
 }
 
 // place gives the chunk's pending spans a time where the spans seen so far
@@ -358,7 +349,11 @@ func (g *grouper) add(rs *model.ResourceSpans, at func(ri, si, k int, s *model.S
 	if !ok {
 		ri = len(g.out)
 		g.res[string(g.key)] = ri
-		g.out = append(g.out, model.ResourceSpans{Resource: rs.Resource})
+		// A batch owns its resources' attributes: spans may share them
+		// (fastV2's do), and whoever takes a batch may change them.
+		res := rs.Resource
+		res.Attributes = slices.Clone(res.Attributes)
+		g.out = append(g.out, model.ResourceSpans{Resource: res})
 		g.scopes = append(g.scopes, map[string]int{})
 	}
 	dst := &g.out[ri]
