@@ -3,6 +3,7 @@ package jaeger
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"strings"
 
 	"github.com/tracectl/tracectl/codec/internal/jsonscan"
@@ -37,29 +38,15 @@ func (r *uiReader) span(raw []byte, s *uiSpan) bool {
 		case "operationName":
 			return 1 << 4, r.str(&s.OperationName)
 		case "references":
-			return 1 << 5, r.Null() || r.list(func() bool {
-				var ref uiRef
-				if !r.ref(&ref) {
-					return false
-				}
-				s.References = append(s.References, ref)
-				return true
-			}, func() { s.References = []uiRef{} })
+			return 1 << 5, readList(r, &s.References, r.ref)
 		case "startTime":
 			return 1 << 6, r.number(&s.StartTime)
 		case "duration":
 			return 1 << 7, r.number(&s.Duration)
 		case "tags":
-			return 1 << 8, r.kvs(&s.Tags)
+			return 1 << 8, readList(r, &s.Tags, r.kv)
 		case "logs":
-			return 1 << 9, r.Null() || r.list(func() bool {
-				var l uiLog
-				if !r.log(&l) {
-					return false
-				}
-				s.Logs = append(s.Logs, l)
-				return true
-			}, func() { s.Logs = []uiLog{} })
+			return 1 << 9, readList(r, &s.Logs, r.log)
 		case "processID":
 			return 1 << 10, r.str(&s.ProcessID)
 		case "process":
@@ -73,13 +60,34 @@ func (r *uiReader) span(raw []byte, s *uiSpan) bool {
 	}) && r.End()
 }
 
+// The JSON keys of the structs, which encoding/json matches
+// case-insensitively: taken from their field tags, so that a field added
+// to a struct and not to its reader is declined, not skipped.
 var (
-	uiSpanKeys    = []string{"traceID", "spanID", "parentSpanID", "flags", "operationName", "references", "startTime", "duration", "tags", "logs", "processID", "process"}
-	uiRefKeys     = []string{"refType", "traceID", "spanID"}
-	uiKVKeys      = []string{"key", "type", "value"}
-	uiLogKeys     = []string{"timestamp", "fields"}
-	uiProcessKeys = []string{"serviceName", "tags"}
+	uiSpanKeys    = jsonKeys[uiSpan]()
+	uiRefKeys     = jsonKeys[uiRef]()
+	uiKVKeys      = jsonKeys[uiKV]()
+	uiLogKeys     = jsonKeys[uiLog]()
+	uiProcessKeys = jsonKeys[uiProcess]()
 )
+
+// jsonKeys returns the keys encoding/json reads into struct T's fields.
+func jsonKeys[T any]() []string {
+	t := reflect.TypeFor[T]()
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case !f.IsExported() || name == "-":
+			continue
+		case name == "":
+			name = f.Name
+		}
+		keys = append(keys, name)
+	}
+	return keys
+}
 
 // unknown skips the value of a key the struct has no field for, as
 // encoding/json does, unless the key matches one case-insensitively.
@@ -93,11 +101,21 @@ func (r *uiReader) unknown(key []byte, fields []string) bool {
 	return ok
 }
 
-// list reads an array, calling element for each element; empty makes the
-// list empty but not nil, as encoding/json does for [].
-func (r *uiReader) list(element func() bool, empty func()) bool {
-	empty()
-	return r.Array(element)
+// readList reads null (a nil list) or an array of elements, each read by
+// read; [] is an empty list, not nil, as encoding/json makes it.
+func readList[T any](r *uiReader, dst *[]T, read func(*T) bool) bool {
+	if r.Null() {
+		return true
+	}
+	*dst = []T{}
+	return r.Array(func() bool {
+		var v T
+		if !read(&v) {
+			return false
+		}
+		*dst = append(*dst, v)
+		return true
+	})
 }
 
 func (r *uiReader) str(dst *string) bool {
@@ -128,29 +146,21 @@ func (r *uiReader) ref(ref *uiRef) bool {
 	})
 }
 
-// kvs reads a list of typed key-values (or null).
-func (r *uiReader) kvs(dst *[]uiKV) bool {
-	if r.Null() {
-		return true
-	}
-	return r.list(func() bool {
-		var kv uiKV
-		ok := r.Fields(func(key []byte) (bit uint32, ok bool) {
-			switch string(key) {
-			case "key":
-				return 1, r.str(&kv.Key)
-			case "type":
-				return 2, r.str(&kv.Type)
-			case "value":
-				v, ok := r.Skip()
-				kv.Value = json.RawMessage(v)
-				return 4, ok
-			}
-			return 0, r.unknown(key, uiKVKeys)
-		})
-		*dst = append(*dst, kv)
-		return ok
-	}, func() { *dst = []uiKV{} })
+// kv reads a typed key-value.
+func (r *uiReader) kv(kv *uiKV) bool {
+	return r.Fields(func(key []byte) (bit uint32, ok bool) {
+		switch string(key) {
+		case "key":
+			return 1, r.str(&kv.Key)
+		case "type":
+			return 2, r.str(&kv.Type)
+		case "value":
+			v, ok := r.Skip()
+			kv.Value = json.RawMessage(v)
+			return 4, ok
+		}
+		return 0, r.unknown(key, uiKVKeys)
+	})
 }
 
 func (r *uiReader) log(l *uiLog) bool {
@@ -159,7 +169,7 @@ func (r *uiReader) log(l *uiLog) bool {
 		case "timestamp":
 			return 1, r.number(&l.Timestamp)
 		case "fields":
-			return 2, r.kvs(&l.Fields)
+			return 2, readList(r, &l.Fields, r.kv)
 		}
 		return 0, r.unknown(key, uiLogKeys)
 	})
@@ -171,7 +181,7 @@ func (r *uiReader) process(p *uiProcess) bool {
 		case "serviceName":
 			return 1, r.str(&p.ServiceName)
 		case "tags":
-			return 2, r.kvs(&p.Tags)
+			return 2, readList(r, &p.Tags, r.kv)
 		}
 		return 0, r.unknown(key, uiProcessKeys)
 	})
