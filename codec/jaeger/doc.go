@@ -18,7 +18,8 @@
 // Spans are translated with the OpenTelemetry Collector's Jaeger
 // translator (ProtoToTraces), so span.kind, error, otel.status_code,
 // otel.scope.name, logs and references map exactly as in a Collector or in
-// Tempo's Jaeger receiver. UI spans and processes in their common form
-// are read by uiReader (uifast.go) instead of encoding/json, into the same
-// structs; the rest go through encoding/json as before.
+// Tempo's Jaeger receiver. UI JSON in its common shapes is walked by
+// uiStream (uistream.go) and its spans and processes read by uiReader
+// (uifast.go) instead of encoding/json, into the same structs; the rest,
+// and every error, go through encoding/json as before.
 package jaeger

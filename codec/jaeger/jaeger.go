@@ -1,10 +1,12 @@
 package jaeger
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
@@ -25,9 +27,28 @@ import (
 // Collector's Jaeger translator and emitted as one Batch as soon as it has
 // been read, so memory is bounded by the largest trace, not the input.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
+	_, err := decodeJSON(name, r, emit, true)
+	return err
+}
+
+// decodeJSON is DecodeJSON; it returns the uiStream that read the input
+// (for tests). The input is read by uiStream, and by the encoding/json
+// walk from where uiStream hands over, if it does; without fast (a
+// reference for tests), by the walk alone.
+func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, fast bool) (*uiStream, error) {
 	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit}
-	if err := d.run(); err != nil {
-		return err
+	s := newUIStream(d)
+	var err error
+	if fast {
+		var done bool
+		if done, err = s.run(); err == nil && !done {
+			err = s.handOver()
+		}
+	} else {
+		err = d.docs(0)
+	}
+	if err != nil {
+		return s, err
 	}
 	d.Finish()
 	if d.hashed > 0 {
@@ -36,7 +57,7 @@ func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
 			codec.Plural(d.hashed, "trace or span ID", "trace and span IDs"), w.Err)
 		d.Warn(&w)
 	}
-	return nil
+	return s, nil
 }
 
 type decoder struct {
@@ -69,8 +90,10 @@ type parts struct {
 	dataSeen  bool // a "data" key was present
 }
 
-func (d *decoder) run() error {
-	for doc := 0; ; doc++ {
+// docs reads the top-level values from the first-th on (the encoding/json
+// walk, which reads what uiStream does not).
+func (d *decoder) docs(first int) error {
+	for doc := first; ; doc++ {
 		start := d.ValueStart()
 		d.Lines().Forget(start)
 		tok, err := d.Decoder().Token()
@@ -121,10 +144,24 @@ func (d *decoder) topArray(path string) error {
 // holds: the traces of a "data" key, a "batch", or the object itself as a
 // trace or batch.
 func (d *decoder) topObject(path string, start int64) error {
-	p, err := d.object(path, start, true)
-	if err != nil {
+	return d.topMembers(&parts{path: path, start: start})
+}
+
+// topMembers reads the rest of a top-level object's members into p, then
+// emits what it holds (endTop).
+func (d *decoder) topMembers(p *parts) error {
+	if err := d.members(p, true); err != nil {
 		return err
 	}
+	return d.endTop(p)
+}
+
+// endTop emits what a top-level object held once its members are read: the
+// object itself as a trace or batch, or nothing when its "data" or "batch"
+// members were emitted (or "data" was empty); an error when it held none of
+// these.
+func (d *decoder) endTop(p *parts) error {
+	path, start := p.path, p.start
 	switch {
 	case p.spansSeen && isProto(p):
 		return d.emitProto(p)
@@ -178,10 +215,19 @@ func isProto(p *parts) bool {
 // set, "data" and "batch" values are decoded and emitted as they stream by.
 func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 	p := &parts{path: path, start: start}
+	if err := d.members(p, top); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// members reads the rest of an object's members, up to its '}', into p.
+func (d *decoder) members(p *parts, top bool) error {
+	path := p.path
 	for {
 		key, ok, err := d.Key(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !ok {
 			break
@@ -190,38 +236,38 @@ func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 		switch lk := strings.ToLower(key); {
 		case lk == "spans":
 			if err := d.spans(p, kp); err != nil {
-				return nil, err
+				return err
 			}
 		case top && lk == "data":
 			n, err := d.data(kp)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			p.handled += n
 			p.dataSeen = true
 		case top && lk == "batch":
 			tok, bstart, err := d.Token(kp)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if tok == nil {
 				continue
 			}
 			if tok != json.Delim('{') {
-				return nil, d.ErrAt(bstart, kp, fmt.Errorf("want a batch object, found %v", tok))
+				return d.ErrAt(bstart, kp, fmt.Errorf("want a batch object, found %v", tok))
 			}
 			bp, err := d.object(kp, bstart, false)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if err := d.emitProto(bp); err != nil {
-				return nil, err
+				return err
 			}
 			p.handled++
 		default:
 			raw, vstart, err := d.Raw(kp)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			v := &rawAt{raw: raw, start: vstart, path: kp}
 			switch lk {
@@ -238,7 +284,7 @@ func (d *decoder) object(path string, start int64, top bool) (*parts, error) {
 			}
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func (d *decoder) spans(p *parts, path string) error {
@@ -285,8 +331,14 @@ func (d *decoder) data(path string) (int, error) {
 	default:
 		return 0, d.ErrAt(start, path, fmt.Errorf("want an array of traces, found %v", tok))
 	}
+	return d.traces(path, 0)
+}
+
+// traces reads the traces of a "data" array from the first-th on, up to
+// its ']', and emits them; it returns how many it emitted.
+func (d *decoder) traces(path string, first int) (int, error) {
 	n := 0
-	for i := 0; d.Decoder().More(); i++ {
+	for i := first; d.Decoder().More(); i++ {
 		tp := fmt.Sprintf("%s[%d]", path, i)
 		tok, tstart, err := d.Token(tp)
 		if err != nil {
@@ -306,7 +358,7 @@ func (d *decoder) data(path string) (int, error) {
 		}
 		n++
 	}
-	_, _, err = d.Token(path)
+	_, _, err := d.Token(path)
 	return n, err
 }
 
@@ -315,6 +367,45 @@ type group struct {
 	keys    map[string]int
 	procs   map[*jmodel.Process]int // processes already keyed: the spans of a processID share one
 	batches []*jmodel.Batch
+	key     []byte // scratch for appendProcessKey
+}
+
+// appendProcessKey appends to b a key that tells processes apart as their
+// protobuf text (proto.CompactTextString) does: the service name and every
+// field of every tag, each length-prefixed; NaNs, which the text prints
+// alike, are one, and so are 0 and -0, which it leaves out. A nil process
+// is one without service or tags (both print as "").
+func appendProcessKey(b []byte, p *jmodel.Process) []byte {
+	if p == nil {
+		return appendLenPrefixed(b, "")
+	}
+	b = appendLenPrefixed(b, p.ServiceName)
+	for i := range p.Tags {
+		t := &p.Tags[i]
+		b = appendLenPrefixed(b, t.Key)
+		b = binary.AppendUvarint(b, uint64(t.VType))
+		b = appendLenPrefixed(b, t.VStr)
+		if t.VBool {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = binary.AppendUvarint(b, uint64(t.VInt64))
+		f := t.VFloat64
+		switch {
+		case math.IsNaN(f):
+			f = math.NaN()
+		case f == 0: // -0 too: the text leaves both out
+			f = 0
+		}
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+		b = appendLenPrefixed(b, string(t.VBinary))
+	}
+	return b
+}
+
+func appendLenPrefixed(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
 func (g *group) add(proc *jmodel.Process, span *jmodel.Span) {
@@ -324,16 +415,11 @@ func (g *group) add(proc *jmodel.Process, span *jmodel.Span) {
 	}
 	i, ok := g.procs[proc]
 	if !ok {
-		// Processes are told apart by their text (two with the same
-		// service and tags are one), which takes a protobuf text marshal:
-		// once per process, not once per span.
-		key := ""
-		if proc != nil {
-			key = proc.String()
-		}
-		if i, ok = g.keys[key]; !ok {
+		// Two processes with the same service and tags are one.
+		g.key = appendProcessKey(g.key[:0], proc)
+		if i, ok = g.keys[string(g.key)]; !ok {
 			i = len(g.batches)
-			g.keys[key] = i
+			g.keys[string(g.key)] = i
 			g.batches = append(g.batches, &jmodel.Batch{Process: proc})
 		}
 		g.procs[proc] = i

@@ -433,21 +433,34 @@ func TestStreamingMemory(t *testing.T) {
 	}
 	b.WriteString("]}")
 	in := b.String()
-	var d *decoder
-	n, maxBuf := 0, 0
-	d = &decoder{Stream: jsonpos.NewStream("big.json", strings.NewReader(in)), emit: func(bt codec.Batch) error {
-		n++
-		maxBuf = max(maxBuf, d.Lines().Buffered())
-		return nil
-	}}
-	if err := d.run(); err != nil {
-		t.Fatal(err)
-	}
-	if n != traces {
-		t.Errorf("%d batches, want %d", n, traces)
-	}
-	if maxBuf > 16<<10 {
-		t.Errorf("kept %d bytes of a %d-byte input", maxBuf, len(in))
+	// The walk keeps about one trace; the stream reads ahead CursorChunk
+	// bytes at a time and forgets once it is that far past.
+	for _, fast := range []bool{false, true} {
+		var d *decoder
+		n, maxBuf := 0, 0
+		d = &decoder{Stream: jsonpos.NewStream("big.json", strings.NewReader(in)), emit: func(bt codec.Batch) error {
+			n++
+			maxBuf = max(maxBuf, d.Lines().Buffered())
+			return nil
+		}}
+		var err error
+		bound := 16 << 10
+		if fast {
+			s := newUIStream(d)
+			_, err = s.run()
+			bound = 3 * jsonpos.CursorChunk
+		} else {
+			err = d.docs(0)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != traces {
+			t.Errorf("fast %v: %d batches, want %d", fast, n, traces)
+		}
+		if maxBuf > bound {
+			t.Errorf("fast %v: kept %d bytes of a %d-byte input", fast, maxBuf, len(in))
+		}
 	}
 	// Errors late in the stream still have the right line.
 	_, err := codectest.DecodeString(DecodeJSON, in[:len(in)-2]+",{]}")

@@ -26,33 +26,25 @@ import (
 // error as before. A span fastV2 declines but that is valid JSON is read
 // by v2Span here, as the walk would have read it.
 type fastStream struct {
+	*jsonpos.Cursor
 	d    *decoder
 	fast *fastV2
-	lr   *jsonpos.LineReader
 
-	pos          int64         // the next byte to look at
-	readErr      error         // what the last read returned besides bytes (io.EOF too)
 	doc          int           // top-level values read
 	stack        []int         // per array being read, outermost first: elements read
 	afterElement bool          // in an array, at least one element was read: a ',' or ']' comes next
-	commit       int64         // where the walk can take over (see handOver)
-	forgot       int64         // where Lines was last told to forget
 	pathFn       func() string // path, made once (a method value allocates)
 
 	handedOver bool // for tests
 }
 
-// fastChunk is how much the stream reads at a time; a span larger than
-// maxFastSpan is left to the walk, which reads it whole with its syntax
-// checked as it goes (a bracket that never closes must not make the
-// stream read the whole input).
-const (
-	fastChunk   = 64 << 10
-	maxFastSpan = 8 << 20
-)
+// maxFastSpan: a span larger than this is left to the walk, which reads it
+// whole with its syntax checked as it goes (a bracket that never closes
+// must not make the stream read the whole input).
+const maxFastSpan = 8 << 20
 
 func newFastStream(d *decoder, fast *fastV2) *fastStream {
-	s := &fastStream{d: d, fast: fast, lr: d.Lines()}
+	s := &fastStream{Cursor: d.Cursor(), d: d, fast: fast}
 	s.pathFn = s.path
 	return s
 }
@@ -61,22 +53,22 @@ func newFastStream(d *decoder, fast *fastV2) *fastStream {
 // must go on (see handOver).
 func (s *fastStream) run() (done bool, err error) {
 	for {
-		c, ok := s.peek()
+		c, ok := s.Peek()
 		if len(s.stack) == 0 { // between top-level values
 			switch {
 			case !ok:
-				return s.doc > 0 && s.readErr == io.EOF, nil
+				return s.doc > 0 && s.ReadErr == io.EOF, nil
 			case c == '[':
-				s.pos++
+				s.Pos++
 				s.stack = append(s.stack, 0)
 				s.afterElement = false
-				s.commitHere()
+				s.CommitHere()
 			case c == '{':
 				if ok, err := s.span(); !ok {
 					return false, err
 				}
 				s.doc++
-				s.commitHere()
+				s.CommitHere()
 			default:
 				return false, nil
 			}
@@ -89,20 +81,20 @@ func (s *fastStream) run() (done bool, err error) {
 		if s.afterElement {
 			switch c {
 			case ',':
-				s.pos++ // not a commit: the walk takes over before the comma
-				c, ok = s.peek()
+				s.Pos++ // not a commit: the walk takes over before the comma
+				c, ok = s.Peek()
 				if !ok || c != '{' && c != '[' {
 					return false, nil
 				}
 			case ']':
-				s.pos++
+				s.Pos++
 				s.closeArray()
 				continue
 			default:
 				return false, nil
 			}
 		} else if c == ']' { // an empty array
-			s.pos++
+			s.Pos++
 			s.closeArray()
 			continue
 		}
@@ -113,12 +105,12 @@ func (s *fastStream) run() (done bool, err error) {
 			}
 			s.stack[top]++
 			s.afterElement = true
-			s.commitHere()
+			s.CommitHere()
 		case '[':
-			s.pos++
+			s.Pos++
 			s.stack = append(s.stack, 0)
 			s.afterElement = false
-			s.commitHere()
+			s.CommitHere()
 		default:
 			return false, nil
 		}
@@ -136,17 +128,7 @@ func (s *fastStream) closeArray() {
 		s.stack[len(s.stack)-1]++
 		s.afterElement = true
 	}
-	s.commitHere()
-}
-
-// commitHere marks the current position as one the walk can take over
-// at, and lets Lines forget what came before it now and then.
-func (s *fastStream) commitHere() {
-	s.commit = s.pos
-	if s.pos-s.forgot >= fastChunk {
-		s.lr.Forget(s.pos)
-		s.forgot = s.pos
-	}
+	s.CommitHere()
 }
 
 // handOver puts the decoder's walk where the stream last committed and
@@ -158,7 +140,7 @@ func (s *fastStream) handOver() error {
 	if s.afterElement {
 		prefix += "{}" // stands for the elements read: a ',' or ']' comes next
 	}
-	d.Resume(s.commit, prefix, s.readErr)
+	d.Resume(s.Commit, prefix, s.ReadErr)
 	// Finish the arrays, innermost first: the innermost from its next
 	// element, each other one after the element that was the array inside.
 	for j := len(s.stack) - 1; j >= 0; j-- {
@@ -180,16 +162,16 @@ func (s *fastStream) handOver() error {
 // span reads the span object at pos. ok is false when the walk must take
 // over (with err nil) or on error.
 func (s *fastStream) span() (ok bool, err error) {
-	start := s.pos
-	b := s.lr.From(start)
+	start := s.Pos
+	b := s.From(start)
 	rss, n, ok := s.fast.spanAt(b)
 	if !ok {
 		// Declined, or the span goes on past the bytes read: find its end.
-		end, found := s.objectEnd()
+		end, found := s.ValueEnd(maxFastSpan)
 		if !found {
 			return false, nil
 		}
-		raw := s.lr.From(start)[:end-start]
+		raw := s.From(start)[:end-start]
 		if len(raw) > len(b) {
 			rss, n, ok = s.fast.spanAt(raw)
 			ok = ok && n == len(raw)
@@ -206,79 +188,11 @@ func (s *fastStream) span() (ok bool, err error) {
 		}
 	}
 	s.fast.count(ok)
-	s.pos = start + int64(n)
+	s.Pos = start + int64(n)
 	if err := s.d.add(rss, start, s.pathFn); err != nil {
 		return false, err
 	}
 	return true, nil
-}
-
-// objectEnd finds the end of the object or array at pos by its brackets,
-// reading more as needed; ok is false at the end of the input or a read
-// error. The brackets need not match: what is between is checked later.
-func (s *fastStream) objectEnd() (end int64, ok bool) {
-	depth, inStr, esc := 0, false, false
-	i := 0
-	for {
-		b := s.lr.From(s.pos)
-		for ; i < len(b); i++ {
-			c := b[i]
-			switch {
-			case esc:
-				esc = false
-			case inStr:
-				switch c {
-				case '\\':
-					esc = true
-				case '"':
-					inStr = false
-				}
-			case c == '"':
-				inStr = true
-			case c == '{' || c == '[':
-				depth++
-			case c == '}' || c == ']':
-				if depth--; depth == 0 {
-					return s.pos + int64(i) + 1, true
-				}
-			}
-		}
-		if i > maxFastSpan || !s.fill() {
-			return 0, false
-		}
-	}
-}
-
-// peek skips white space and returns the next byte; ok is false at the end
-// of the input or a read error.
-func (s *fastStream) peek() (byte, bool) {
-	for {
-		b := s.lr.From(s.pos)
-		for i, c := range b {
-			switch c {
-			case ' ', '\t', '\n', '\r':
-				continue
-			}
-			s.pos += int64(i)
-			return c, true
-		}
-		s.pos += int64(len(b))
-		if !s.fill() {
-			return 0, false
-		}
-	}
-}
-
-// fill reads more input; false once there is no more.
-func (s *fastStream) fill() bool {
-	for s.readErr == nil {
-		n, err := s.lr.ReadMore(fastChunk)
-		s.readErr = err
-		if n > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // path is the JSON path of the span being read.

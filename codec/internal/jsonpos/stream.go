@@ -67,10 +67,12 @@ func (s *Stream) InputOffset() int64 { return s.base + s.dec.InputOffset() }
 // of its own (which read through Lines up to some point) at input offset
 // at: it reads the bytes Lines has kept from at on, then the rest of the
 // input, or the error tail if the other reader met one (io.EOF included).
-// The tokenizer first reads prefix, a run of '[' and at most one "{}" that
-// puts it inside the arrays the other reader was in (after an element, if
-// the "{}" is there; a number would run on into the bytes after it);
-// Resume consumes those tokens, one per byte.
+// The tokenizer first reads prefix, JSON that puts it inside the arrays
+// and objects the other reader was in: "[" or `{"":[` to be inside an
+// array, `{` inside an object, each followed by "{}" to stand for the
+// elements or members read (a "{}" member needs its key: `{"":{}`; a
+// number or literal would run on into the bytes after it). Resume consumes
+// the prefix's tokens.
 func (s *Stream) Resume(at int64, prefix string, tail error) {
 	var rest io.Reader = s.lr
 	if tail != nil {
@@ -80,7 +82,7 @@ func (s *Stream) Resume(at int64, prefix string, tail error) {
 	s.dec = json.NewDecoder(io.MultiReader(strings.NewReader(prefix), bytes.NewReader(kept), rest))
 	s.dec.UseNumber()
 	s.base = at - int64(len(prefix))
-	for range prefix {
+	for s.dec.InputOffset() < int64(len(prefix)) {
 		if _, err := s.dec.Token(); err != nil {
 			panic("jsonpos: bad Resume prefix " + prefix)
 		}
