@@ -1,6 +1,7 @@
 package jaeger
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -82,5 +83,22 @@ func TestProcessKeyIsText(t *testing.T) {
 	}
 	if same < 1000 || differ < 1000 {
 		t.Fatalf("%d equal pairs and %d unequal: the pool does not test both", same, differ)
+	}
+}
+
+// rawString reads a JSON string as encoding/json does, whatever its
+// escapes and bytes.
+func TestRawStringAsUnmarshal(t *testing.T) {
+	for _, raw := range []string{
+		`""`, `"plain"`, ` "spaced" `, `"a\"b"`, `"tab\tnew\nline"`, `"\u00e9\u4e2d"`, `"\ud83d\ude00"`,
+		`"\ud800"`, `"\/slash\\"`, "\"bad \xff utf-8\"", "\"caf\xc3\xa9\"", `"\u0000"`,
+	} {
+		var want string
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if got := rawString(json.RawMessage(raw)); got != want {
+			t.Errorf("rawString(%s) = %q, want %q", raw, got, want)
+		}
 	}
 }

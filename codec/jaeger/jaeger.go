@@ -27,19 +27,23 @@ import (
 // Collector's Jaeger translator and emitted as one Batch as soon as it has
 // been read, so memory is bounded by the largest trace, not the input.
 func DecodeJSON(name string, r io.Reader, emit codec.EmitFunc) error {
-	_, err := decodeJSON(name, r, emit, true)
+	_, err := decodeJSON(name, r, emit, reference{})
 	return err
 }
 
+// reference chooses the roads that tests take as references for the fast
+// ones: walk, the encoding/json walk alone, without uiStream; translated,
+// every batch through the Collector's translator, without direct.
+type reference struct{ walk, translated bool }
+
 // decodeJSON is DecodeJSON; it returns the uiStream that read the input
 // (for tests). The input is read by uiStream, and by the encoding/json
-// walk from where uiStream hands over, if it does; without fast (a
-// reference for tests), by the walk alone.
-func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, fast bool) (*uiStream, error) {
-	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit}
+// walk from where uiStream hands over, if it does.
+func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, ref reference) (*uiStream, error) {
+	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit, translated: ref.translated}
 	s := newUIStream(d)
 	var err error
-	if fast {
+	if !ref.walk {
 		var done bool
 		if done, err = s.run(); err == nil && !done {
 			err = s.handOver()
@@ -65,6 +69,7 @@ type decoder struct {
 	emit codec.EmitFunc
 
 	ui          uiReader           // reads most UI spans without encoding/json
+	translated  bool               // every batch through the translator (the reference for tests)
 	hashed      int                // non-hex IDs mapped to hashes
 	firstHashed *codec.DecodeError // where the first one was, its text in Err
 }
@@ -74,6 +79,7 @@ type rawAt struct {
 	raw   json.RawMessage
 	start int64
 	path  string
+	ui    int // a span read already: 1 + its index in parts.read; 0 if not
 }
 
 // parts collects the fields of a trace, batch or wrapper object.
@@ -82,6 +88,7 @@ type parts struct {
 	start     int64
 	traceID   *rawAt
 	spans     []rawAt
+	read      []uiSpan // spans read as the object was (uiStream)
 	spansSeen bool
 	processes *rawAt
 	process   *rawAt
@@ -486,7 +493,9 @@ func (d *decoder) emitUI(p *parts) error {
 	var g group
 	for _, s := range p.spans {
 		var us uiSpan
-		if !d.ui.span(s.raw, &us) {
+		if s.ui > 0 {
+			us = p.read[s.ui-1]
+		} else if !d.ui.span(s.raw, &us) {
 			us = uiSpan{}
 			if err := d.Unmarshal(s.raw, s.start, s.path, &us); err != nil {
 				return err
@@ -554,9 +563,18 @@ func (d *decoder) send(g *group, p *parts) error {
 	if len(g.batches) == 0 {
 		return nil
 	}
-	b, err := g.translate()
-	if err != nil {
-		return d.ErrAt(p.start, p.path, err)
+	var b codec.Batch
+	ok := false
+	if !d.translated {
+		var out []model.ResourceSpans
+		out, ok = g.direct()
+		b = codec.Batch(out)
+	}
+	if !ok {
+		var err error
+		if b, err = g.translate(); err != nil {
+			return d.ErrAt(p.start, p.path, err)
+		}
 	}
 	if len(b) == 0 {
 		return nil

@@ -23,6 +23,12 @@ type uiReader struct {
 // span reads raw into s, which must be zero.
 func (r *uiReader) span(raw []byte, s *uiSpan) bool {
 	r.Reset(raw)
+	return r.spanHere(s) && r.End()
+}
+
+// spanHere reads the span object at the reader's position into s, which
+// must be zero. What it accepts is valid JSON.
+func (r *uiReader) spanHere(s *uiSpan) bool {
 	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "traceID":
@@ -57,7 +63,7 @@ func (r *uiReader) span(raw []byte, s *uiSpan) bool {
 			return 1 << 11, r.process(s.Process)
 		}
 		return 0, r.unknown(key, uiSpanKeys)
-	}) && r.End()
+	})
 }
 
 // The JSON keys of the structs, which encoding/json matches
@@ -92,6 +98,11 @@ func jsonKeys[T any]() []string {
 // unknown skips the value of a key the struct has no field for, as
 // encoding/json does, unless the key matches one case-insensitively.
 func (r *uiReader) unknown(key []byte, fields []string) bool {
+	for _, c := range key {
+		if c < 0x20 {
+			return false // not valid JSON (escapes are declined before)
+		}
+	}
 	for _, f := range fields {
 		if strings.EqualFold(string(key), f) {
 			return false

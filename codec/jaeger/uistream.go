@@ -114,14 +114,15 @@ func (s *uiStream) members() (ok bool, err error) {
 			if !ok {
 				return false, nil
 			}
-			// A copy: the bytes may be forgotten before endTop reads them.
+			// A copy: the bytes may be forgotten before endTop reads them;
+			// read into a part of its own, kept only if read whole.
 			s.sc.Reset(bytes.Clone(raw))
-			spans, ok := s.spans(kp, start)
-			if !ok {
+			var q parts
+			if !s.spans(&q, kp, start) {
 				return false, nil
 			}
-			s.top.spans = append(s.top.spans, spans...)
 			s.top.spansSeen = true
+			s.top.addSpans(&q)
 		default:
 			raw, start, ok := s.value()
 			if !ok {
@@ -205,10 +206,7 @@ func (s *uiStream) trace() (ok bool, err error) {
 		kp := tp + "." + key
 		lk := strings.ToLower(key)
 		if lk == "spans" {
-			spans, ok := s.spans(kp, start)
-			p.spans = append(p.spans, spans...)
-			p.spansSeen = true
-			return ok
+			return s.spans(p, kp, start)
 		}
 		vstart := at()
 		v, ok := sc.Skip()
@@ -234,21 +232,49 @@ func (s *uiStream) trace() (ok bool, err error) {
 }
 
 // spans reads a "spans" value with the scanner, whose bytes start at
-// input offset base: null, or an array of values of any kind, each a raw
-// span (as decoder.spans reads it).
-func (s *uiStream) spans(path string, base int64) (spans []rawAt, ok bool) {
+// input offset base, into p: null, or an array of values of any kind,
+// each a raw span (as decoder.spans reads it), span objects in their
+// common form read (uiReader) as they go by.
+func (s *uiStream) spans(p *parts, path string, base int64) bool {
 	sc := &s.sc
+	p.spansSeen = true
 	if sc.Null() {
-		return nil, true
+		return true
 	}
-	ok = sc.Array(func() bool {
+	i := 0
+	return sc.Array(func() bool {
 		sc.Space()
-		start := base + int64(sc.Pos)
+		start := sc.Pos
+		at := rawAt{start: base + int64(start), path: path + "[" + strconv.Itoa(i) + "]"}
+		i++
+		if sc.Peek() == '{' {
+			r := &s.d.ui
+			r.B, r.Pos = sc.B, start
+			p.read = append(p.read, uiSpan{})
+			if r.spanHere(&p.read[len(p.read)-1]) {
+				sc.Pos = r.Pos
+				at.raw, at.ui = sc.B[start:sc.Pos], len(p.read)
+				p.spans = append(p.spans, at)
+				return true
+			}
+			p.read = p.read[:len(p.read)-1]
+		}
 		v, ok := sc.Skip()
-		spans = append(spans, rawAt{raw: v, start: start, path: path + "[" + strconv.Itoa(len(spans)) + "]"})
+		at.raw = v
+		p.spans = append(p.spans, at)
 		return ok
 	})
-	return spans, ok
+}
+
+// addSpans appends the spans of q to p.
+func (p *parts) addSpans(q *parts) {
+	for _, sp := range q.spans {
+		if sp.ui > 0 {
+			p.read = append(p.read, q.read[sp.ui-1])
+			sp.ui = len(p.read)
+		}
+		p.spans = append(p.spans, sp)
+	}
 }
 
 // key reads an object key and its ':'; escaped keys are left to the walk.

@@ -86,6 +86,8 @@ func TestUIStreamAsWalk(t *testing.T) {
 		{"number without comma", `{"total":1 2,"data":[]}`, true},
 		{"trailing comma in object", `{"data":[` + t1 + `],}`, true},
 		{"escaped key", `{"d\u0061ta":[` + t1 + `]}`, true},
+		{"control character in a span key", "{\"data\":[{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"k\x01\":1}]}]}", true},
+		{"span read in place, then one left to encoding/json", `{"data":[{"traceID":"7","spans":[{"spanID":"1","processID":"p"},{"spanID":"2","processID":"p","Flags":1}],"processes":{"p":{}}}]}`, false},
 		{"escaped key in trace", `{"data":[{"trace\u0049D":"7","spans":[]}]}`, true},
 		{"syntax error in a trace", "{\"data\":[\n" + t1 + ",\n{\"traceID\" \"1\"}]}", true},
 		{"syntax error in a span", "{\"data\": [\n  {\"traceID\": \"abc\",\n   \"spans\": [{\"spanID\": \"1\",, }]}]}", true},
@@ -102,7 +104,7 @@ func TestUIStreamAsWalk(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			compareUIDecoders(t, "in.json", []byte(tc.in), samePathErr)
-			s, _ := decodeJSON("in.json", strings.NewReader(tc.in), func(codec.Batch) error { return nil }, true)
+			s, _ := decodeJSON("in.json", strings.NewReader(tc.in), func(codec.Batch) error { return nil }, reference{})
 			if s.handedOver != tc.handedOver {
 				t.Errorf("handed over = %v, want %v", s.handedOver, tc.handedOver)
 			}
@@ -124,7 +126,7 @@ func TestUIStreamFixtures(t *testing.T) {
 			t.Fatal(err)
 		}
 		compareUIDecoders(t, tc.file, data, exactErr)
-		s, err := decodeJSON(tc.file, bytes.NewReader(data), func(codec.Batch) error { return nil }, true)
+		s, err := decodeJSON(tc.file, bytes.NewReader(data), func(codec.Batch) error { return nil }, reference{})
 		if err != nil || s.handedOver != walked[tc.file] {
 			t.Errorf("%s: handed over %v, error %v", tc.file, s.handedOver, err)
 		}
@@ -193,8 +195,8 @@ func isSyntax(e *codec.DecodeError) bool {
 func compareUIDecoders(tb testing.TB, name string, data []byte, sameErr func(got, want error) bool) {
 	tb.Helper()
 	var got, want []codec.Batch
-	_, gotErr := decodeJSON(name, bytes.NewReader(data), func(b codec.Batch) error { got = append(got, b); return nil }, true)
-	_, wantErr := decodeJSON(name, bytes.NewReader(data), func(b codec.Batch) error { want = append(want, b); return nil }, false)
+	_, gotErr := decodeJSON(name, bytes.NewReader(data), func(b codec.Batch) error { got = append(got, b); return nil }, reference{})
+	_, wantErr := decodeJSON(name, bytes.NewReader(data), func(b codec.Batch) error { want = append(want, b); return nil }, reference{walk: true})
 	if (gotErr == nil) != (wantErr == nil) || gotErr != nil && !sameErr(gotErr, wantErr) {
 		tb.Fatalf("%s: error %v, walk's %v", name, gotErr, wantErr)
 	}

@@ -15,6 +15,7 @@ import (
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
 
+	"github.com/tracectl/tracectl/codec/internal/jsonscan"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -35,6 +36,10 @@ func jsonKind(raw json.RawMessage) byte {
 // the JSON text of anything else.
 func rawString(raw json.RawMessage) string {
 	if jsonKind(raw) == '"' {
+		sc := jsonscan.Scanner{B: raw}
+		if s, ok := sc.Str(); ok && sc.End() {
+			return s // as encoding/json reads it, without its reflection
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s
