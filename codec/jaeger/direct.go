@@ -1,6 +1,7 @@
 package jaeger
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strconv"
 	"strings"
@@ -176,7 +177,9 @@ func tagValue(t *jmodel.KeyValue) model.Value {
 		if len(t.VBinary) == 0 {
 			return model.BytesValue(nil) // as pdata gives empty bytes back
 		}
-		return model.BytesValue(t.VBinary)
+		// A copy: processes are shared by the traces of a file, and
+		// whoever takes a batch may change its attributes.
+		return model.BytesValue(bytes.Clone(t.VBinary))
 	}
 	return model.StringValue(t.VStr)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,4 +129,39 @@ func FuzzDirectAsTranslator(f *testing.F) {
 			t.Fatalf("batches differ (-translated +direct):\n%s", d)
 		}
 	})
+}
+
+// Batches do not share resource attributes, nor the bytes of binary ones,
+// though their traces share processes: whoever takes a batch may change
+// them (redact does, in place).
+func TestBatchesOwnResources(t *testing.T) {
+	in := strings.ReplaceAll(manyTraces(50, 3), `"serviceName":"back"}`, `"serviceName":"back","tags":[{"key":"b","type":"binary","value":"AQI="}]}`)
+	var batches []codec.Batch
+	if err := DecodeJSON("in.json", strings.NewReader(in), func(b codec.Batch) error { batches = append(batches, b); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	attrOwner, bytesOwner := map[*model.Attribute]int{}, map[*byte]int{}
+	binary := 0
+	for i, b := range batches {
+		for _, rs := range b {
+			for k := range rs.Resource.Attributes {
+				a := &rs.Resource.Attributes[k]
+				if j, ok := attrOwner[a]; ok && j != i {
+					t.Fatalf("batches %d and %d share a resource's attributes", j, i)
+				}
+				attrOwner[a] = i
+				if a.Value.Type == model.ValueBytes {
+					binary++
+					p := &a.Value.Bytes()[0]
+					if j, ok := bytesOwner[p]; ok && j != i {
+						t.Fatalf("batches %d and %d share the bytes of %q", j, i, a.Key)
+					}
+					bytesOwner[p] = i
+				}
+			}
+		}
+	}
+	if len(batches) != 50 || binary != 50 {
+		t.Fatalf("%d batches, %d binary attributes; want 50 of each", len(batches), binary)
+	}
 }

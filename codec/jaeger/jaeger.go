@@ -68,11 +68,15 @@ type decoder struct {
 	*jsonpos.Stream
 	emit codec.EmitFunc
 
-	ui          uiReader           // reads most UI spans without encoding/json
-	translated  bool               // every batch through the translator (the reference for tests)
-	hashed      int                // non-hex IDs mapped to hashes
-	firstHashed *codec.DecodeError // where the first one was, its text in Err
+	ui          uiReader                   // reads most UI spans without encoding/json
+	translated  bool                       // every batch through the translator (the reference for tests)
+	processes   map[string]*jmodel.Process // UI processes read, by their JSON text (no more than maxProcesses)
+	hashed      int                        // non-hex IDs mapped to hashes
+	firstHashed *codec.DecodeError         // where the first one was, its text in Err
 }
+
+// maxProcesses bounds the processes a decoder remembers across traces.
+const maxProcesses = 4096
 
 // rawAt is a raw JSON value with its input offset and JSON path.
 type rawAt struct {
@@ -475,6 +479,11 @@ func (d *decoder) emitUI(p *parts) error {
 		if !ok {
 			return nil, nil
 		}
+		// The same process comes again in trace after trace: read once.
+		if pr, ok := d.processes[string(raw)]; ok {
+			procs[id] = pr
+			return pr, nil
+		}
 		path := p.processes.path + "." + id
 		var up uiProcess
 		if !d.ui.processOf(raw, &up) {
@@ -488,6 +497,10 @@ func (d *decoder) emitUI(p *parts) error {
 			return nil, d.spanErr(rawAt{start: p.processes.start, path: path}, err)
 		}
 		procs[id] = pr
+		if d.processes == nil || len(d.processes) >= maxProcesses {
+			d.processes = map[string]*jmodel.Process{}
+		}
+		d.processes[string(raw)] = pr
 		return pr, nil
 	}
 	var g group
