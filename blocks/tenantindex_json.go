@@ -3,11 +3,12 @@ package blocks
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tracectl/tracectl/internal/jsonscan"
 )
 
 // A one-pass decoder for the tenant index JSON. encoding/json needs about
@@ -19,18 +20,14 @@ import (
 // integer, a field of the wrong type, deep nesting — goes to
 // encoding/json, the whole document or the one entry.
 
-// errSlowPath asks for encoding/json.
-var errSlowPath = errors.New("not on the fast path")
-
 // decodeIndexJSON is json.Unmarshal(js, ix) plus json.Unmarshal of every
 // entry into a Meta. metas[i] is entry i of ix.Meta (then of
 // ix.Compacted) and ok[i] whether it decoded. Decoded strings equal to
 // tenant share its memory.
 func decodeIndexJSON(js []byte, tenant string) (ix tenantIndexJSON, metas []Meta, ok []bool, err error) {
 	common := []string{FormatVParquet4, tenant, "none", ""}
-	var fast [2][]fastEntry
-	ix, fast, err = scanIndexJSON(js, common)
-	if err != nil {
+	ix, fast, scanned := scanIndexJSON(js, common)
+	if !scanned {
 		ix, fast = tenantIndexJSON{}, [2][]fastEntry{}
 		if err := json.Unmarshal(js, &ix); err != nil {
 			return ix, nil, nil, err
@@ -44,8 +41,9 @@ func decodeIndexJSON(js []byte, tenant string) (ix tenantIndexJSON, metas []Meta
 				metas, ok = append(metas, fast[l][i].meta), append(ok, true)
 				continue
 			}
-			m, err := scanMetaJSON(raw, common)
-			if err != nil {
+			m, scanned := scanMetaJSON(raw, common)
+			var err error
+			if !scanned {
 				m = Meta{}
 				err = json.Unmarshal(raw, &m)
 			}
@@ -62,276 +60,66 @@ type fastEntry struct {
 	ok   bool
 }
 
-// jsonScanner walks a JSON document; every value it steps over is checked
-// as encoding/json's scanner checks it.
-type jsonScanner struct {
-	b   []byte
-	pos int
-}
-
-func (s *jsonScanner) ws() {
-	for s.pos < len(s.b) {
-		switch s.b[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next byte after whitespace, 0 at the end.
-func (s *jsonScanner) peek() byte {
-	s.ws()
-	if s.pos >= len(s.b) {
-		return 0
-	}
-	return s.b[s.pos]
-}
-
-func (s *jsonScanner) expect(c byte) error {
-	if s.peek() != c {
-		return errSlowPath
-	}
-	s.pos++
-	return nil
-}
+// indexScanner reads the tenant index with jsonscan, which checks every
+// value it steps over as encoding/json does; each method returns false
+// on what it leaves to encoding/json.
+type indexScanner struct{ jsonscan.Scanner }
 
 // plainString reads a string made of printable ASCII without escapes and
 // returns its contents.
-func (s *jsonScanner) plainString() ([]byte, error) {
-	if s.peek() != '"' {
-		return nil, errSlowPath
+func (s *indexScanner) plainString() ([]byte, bool) {
+	raw, ok := s.RawString()
+	if !ok {
+		return nil, false
 	}
-	start := s.pos + 1
-	for i := start; i < len(s.b); i++ {
-		switch c := s.b[i]; {
-		case c == '"':
-			s.pos = i + 1
-			return s.b[start:i], nil
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, errSlowPath
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			return nil, false
 		}
 	}
-	return nil, errSlowPath
+	return body, true
 }
 
-// maxSkipDepth bounds the nesting skip follows (encoding/json allows
-// 10,000); deeper documents take the slow path.
-const maxSkipDepth = 100
-
-// skip steps over one value and returns its bytes.
-func (s *jsonScanner) skip(depth int) ([]byte, error) {
-	if depth > maxSkipDepth {
-		return nil, errSlowPath
-	}
-	c := s.peek()
-	start := s.pos
-	switch {
-	case c == '{' || c == '[':
-		end := byte('}')
-		if c == '[' {
-			end = ']'
-		}
-		s.pos++
-		if s.peek() == end {
-			s.pos++
-			return s.b[start:s.pos], nil
-		}
-		for {
-			if c == '{' {
-				if err := s.anyString(); err != nil {
-					return nil, err
-				}
-				if err := s.expect(':'); err != nil {
-					return nil, err
-				}
-			}
-			if _, err := s.skip(depth + 1); err != nil {
-				return nil, err
-			}
-			switch s.peek() {
-			case ',':
-				s.pos++
-			case end:
-				s.pos++
-				return s.b[start:s.pos], nil
-			default:
-				return nil, errSlowPath
+// object calls field for each member of an object, with the scanner at the
+// member's value. Keys must be printable ASCII: encoding/json matches
+// field names under Unicode case folding, which is left to it.
+func (s *indexScanner) object(field func(key []byte) bool) bool {
+	return s.Object(func(key []byte) bool {
+		for _, c := range key {
+			if c < 0x20 || c >= 0x80 {
+				return false
 			}
 		}
-	case c == '"':
-		if err := s.anyString(); err != nil {
-			return nil, err
-		}
-	case c == '-' || (c >= '0' && c <= '9'):
-		if err := s.number(); err != nil {
-			return nil, err
-		}
-	default:
-		for _, lit := range []string{"true", "false", "null"} {
-			if strings.HasPrefix(string(s.b[s.pos:min(len(s.b), s.pos+5)]), lit) {
-				s.pos += len(lit)
-				return s.b[start:s.pos], nil
-			}
-		}
-		return nil, errSlowPath
-	}
-	return s.b[start:s.pos], nil
-}
-
-// anyString steps over a string, escapes and all.
-func (s *jsonScanner) anyString() error {
-	if s.peek() != '"' {
-		return errSlowPath
-	}
-	for i := s.pos + 1; i < len(s.b); i++ {
-		switch c := s.b[i]; {
-		case c == '"':
-			s.pos = i + 1
-			return nil
-		case c < 0x20:
-			return errSlowPath
-		case c == '\\':
-			i++
-			if i >= len(s.b) {
-				return errSlowPath
-			}
-			switch s.b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(s.b) {
-					return errSlowPath
-				}
-				for _, h := range s.b[i+1 : i+5] {
-					if !isHex(h) {
-						return errSlowPath
-					}
-				}
-				i += 4
-			default:
-				return errSlowPath
-			}
-		}
-	}
-	return errSlowPath
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-// number steps over a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *jsonScanner) number() error {
-	b, i := s.b, s.pos
-	digits := func() bool {
-		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i > j
-	}
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case !digits():
-		return errSlowPath
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if !digits() {
-			return errSlowPath
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return errSlowPath
-		}
-	}
-	s.pos = i
-	return nil
-}
-
-// object calls field for each member of an object. Keys must be plain
-// strings; field reads the value.
-func (s *jsonScanner) object(field func(key []byte) error) error {
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	if s.peek() == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		key, err := s.plainString()
-		if err != nil {
-			return err
-		}
-		if err := s.expect(':'); err != nil {
-			return err
-		}
-		if err := field(key); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return errSlowPath
-		}
-	}
+		return field(key)
+	})
 }
 
 // unknownKey steps over the value of a key that is no field name, unless
 // encoding/json would take it for one (it matches field names ignoring
 // case).
-func (s *jsonScanner) unknownKey(key []byte, fields []string) error {
+func (s *indexScanner) unknownKey(key []byte, fields []string) bool {
 	for _, f := range fields {
 		if strings.EqualFold(string(key), f) {
-			return errSlowPath
+			return false
 		}
 	}
-	_, err := s.skip(1)
-	return err
-}
-
-// isNull steps over a null.
-func (s *jsonScanner) isNull() bool {
-	if s.peek() == 'n' && strings.HasPrefix(string(s.b[s.pos:min(len(s.b), s.pos+4)]), "null") {
-		s.pos += 4
-		return true
-	}
-	return false
+	_, ok := s.Skip()
+	return ok
 }
 
 var indexFields = []string{"created_at", "meta", "compacted"}
 
 // scanIndexJSON decodes the index's top level and, on the way, the
 // entries it can; fast[0] goes with ix.Meta and fast[1] with ix.Compacted.
-func scanIndexJSON(js []byte, common []string) (ix tenantIndexJSON, fast [2][]fastEntry, err error) {
-	s := &jsonScanner{b: js}
-	err = s.object(func(key []byte) error {
+func scanIndexJSON(js []byte, common []string) (ix tenantIndexJSON, fast [2][]fastEntry, ok bool) {
+	s := &indexScanner{jsonscan.Scanner{B: js}}
+	ok = s.object(func(key []byte) bool {
 		l := 0
 		switch string(key) {
 		case "created_at":
-			v, err := s.skip(1)
-			if err != nil {
-				return err
-			}
-			if err := ix.CreatedAt.UnmarshalJSON(v); err != nil {
-				return errSlowPath
-			}
-			return nil
+			v, ok := s.Skip()
+			return ok && ix.CreatedAt.UnmarshalJSON(v) == nil
 		case "meta":
 		case "compacted":
 			l = 1
@@ -340,160 +128,138 @@ func scanIndexJSON(js []byte, common []string) (ix tenantIndexJSON, fast [2][]fa
 		}
 		var list []json.RawMessage
 		var entries []fastEntry
-		if !s.isNull() {
-			if err := s.expect('['); err != nil {
-				return err
-			}
+		if !s.Null() {
 			list = []json.RawMessage{}
-			for s.peek() != ']' {
-				if len(list) > 0 {
-					if err := s.expect(','); err != nil {
-						return err
+			ok := s.Array(func() bool {
+				s.Space()
+				start := s.Pos
+				m, ok := s.meta(common)
+				if !ok {
+					s.Pos = start
+					if _, ok := s.Skip(); !ok {
+						return false
 					}
 				}
-				s.ws()
-				start := s.pos
-				m, err := s.meta(common)
-				if err != nil {
-					s.pos = start
-					if _, err := s.skip(1); err != nil {
-						return err
-					}
-				}
-				list = append(list, s.b[start:s.pos])
-				entries = append(entries, fastEntry{meta: m, ok: err == nil})
+				list = append(list, s.B[start:s.Pos])
+				entries = append(entries, fastEntry{meta: m, ok: ok})
+				return true
+			})
+			if !ok {
+				return false
 			}
-			s.pos++
 		}
 		if l == 0 {
 			ix.Meta, fast[0] = list, entries
 		} else {
 			ix.Compacted, fast[1] = list, entries
 		}
-		return nil
+		return true
 	})
-	if err == nil && s.peek() != 0 {
-		err = errSlowPath
-	}
-	return ix, fast, err
+	return ix, fast, ok && s.End()
 }
 
 var metaFields = []string{"format", "blockID", "minID", "maxID", "tenantID", "startTime", "endTime",
 	"totalObjects", "size", "compactionLevel", "encoding", "indexPageSize", "totalRecords", "dataEncoding",
 	"bloomShards", "footerSize", "dedicatedColumns", "replicationFactor", "compactedTime"}
 
-// scanMetaJSON decodes one meta object as Meta.UnmarshalJSON does, or
-// returns errSlowPath.
-func scanMetaJSON(raw []byte, common []string) (Meta, error) {
-	s := &jsonScanner{b: raw}
-	m, err := s.meta(common)
-	if err == nil && s.peek() != 0 {
-		err = errSlowPath
-	}
-	return m, err
+// scanMetaJSON decodes one meta object as Meta.UnmarshalJSON does; ok is
+// false when it leaves it to encoding/json.
+func scanMetaJSON(raw []byte, common []string) (Meta, bool) {
+	s := &indexScanner{jsonscan.Scanner{B: raw}}
+	m, ok := s.meta(common)
+	return m, ok && s.End()
 }
 
 // meta decodes the meta object at the scanner's position as
-// Meta.UnmarshalJSON does, or returns errSlowPath. Strings equal to one
-// of common share its memory.
-func (s *jsonScanner) meta(common []string) (Meta, error) {
+// Meta.UnmarshalJSON does, or returns false. Strings equal to one of
+// common share its memory.
+func (s *indexScanner) meta(common []string) (Meta, bool) {
 	var m Meta
-	str := func(dst *string) error {
-		if s.isNull() {
-			return nil
+	str := func(dst *string) bool {
+		if s.Null() {
+			return true
 		}
-		v, err := s.plainString()
+		v, ok := s.plainString()
 		for _, c := range common {
 			if string(v) == c {
 				*dst = c
-				return err
+				return ok
 			}
 		}
 		*dst = string(v)
-		return err
+		return ok
 	}
 	var idBuf []byte // minID and maxID share an allocation
-	id := func(dst *[]byte) error {
-		if s.isNull() {
+	id := func(dst *[]byte) bool {
+		if s.Null() {
 			*dst = nil
-			return nil
+			return true
 		}
-		v, err := s.plainString()
-		if err != nil {
-			return err
+		v, ok := s.plainString()
+		if !ok {
+			return false
 		}
 		n := base64.StdEncoding.DecodedLen(len(v))
 		if n == 0 {
 			*dst = []byte{} // empty, not nil, as encoding/json decodes ""
-			return nil
+			return true
 		}
 		if cap(idBuf)-len(idBuf) < n {
 			idBuf = make([]byte, 0, max(n, 36))
 		}
 		b := idBuf[len(idBuf) : len(idBuf)+n]
-		if n, err = base64.StdEncoding.Decode(b, v); err != nil {
-			return errSlowPath
+		n, err := base64.StdEncoding.Decode(b, v)
+		if err != nil {
+			return false
 		}
 		*dst = b[:n:n]
 		idBuf = idBuf[:len(idBuf)+n]
-		return nil
+		return true
 	}
-	integer := func(bits int, unsigned bool, set func(int64, uint64)) error {
-		if s.isNull() {
-			return nil
+	integer := func(bits int, unsigned bool, set func(int64, uint64)) bool {
+		if s.Null() {
+			return true
 		}
-		start := s.pos
-		if err := s.number(); err != nil {
-			return err
+		num, ok := s.Number()
+		if !ok {
+			return false
 		}
-		lit := string(s.b[start:s.pos])
+		lit := string(num)
 		if unsigned {
 			u, err := strconv.ParseUint(lit, 10, 64)
 			if err != nil || (bits == 32 && u > math.MaxUint32) {
-				return errSlowPath
+				return false
 			}
 			set(0, u)
-			return nil
+			return true
 		}
 		i, err := strconv.ParseInt(lit, 10, 64)
 		if err != nil {
-			return errSlowPath
+			return false
 		}
 		set(i, 0)
-		return nil
+		return true
 	}
-	u32 := func(dst *uint32) error {
+	u32 := func(dst *uint32) bool {
 		return integer(32, true, func(_ int64, u uint64) { *dst = uint32(u) })
 	}
-	int64f := func(dst *int) error {
+	int64f := func(dst *int) bool {
 		return integer(64, false, func(i int64, _ uint64) { *dst = int(i) })
 	}
-	timeField := func(set func(v []byte) error) error {
-		v, err := s.skip(1)
-		if err != nil {
-			return err
-		}
-		if set(v) != nil {
-			return errSlowPath
-		}
-		return nil
+	timeField := func(set func(v []byte) error) bool {
+		v, ok := s.Skip()
+		return ok && set(v) == nil
 	}
-	err := s.object(func(key []byte) error {
+	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "format":
 			return str(&m.Format)
 		case "blockID":
-			if s.isNull() {
-				return nil
+			if s.Null() {
+				return true
 			}
-			v, err := s.plainString()
-			if err != nil {
-				return err
-			}
-			if m.BlockID.UnmarshalText(v) != nil {
-				return errSlowPath
-			}
-			return nil
+			v, ok := s.plainString()
+			return ok && m.BlockID.UnmarshalText(v) == nil
 		case "minID":
 			return id(&m.MinID)
 		case "maxID":
@@ -523,27 +289,21 @@ func (s *jsonScanner) meta(common []string) (Meta, error) {
 		case "footerSize":
 			return u32(&m.FooterSize)
 		case "dedicatedColumns":
-			v, err := s.skip(1)
-			if err != nil {
-				return err
-			}
-			if json.Unmarshal(v, &m.DedicatedColumns) != nil {
-				return errSlowPath
-			}
-			return nil
+			v, ok := s.Skip()
+			return ok && json.Unmarshal(v, &m.DedicatedColumns) == nil
 		case "replicationFactor":
 			return u32(&m.ReplicationFactor)
 		case "compactedTime":
-			if s.isNull() {
+			if s.Null() {
 				m.CompactedTime = time.Time{} // a null pointer
-				return nil
+				return true
 			}
 			return timeField(m.CompactedTime.UnmarshalJSON)
 		}
 		return s.unknownKey(key, metaFields)
 	})
-	if err != nil {
-		return Meta{}, err
+	if !ok {
+		return Meta{}, false
 	}
-	return m, nil
+	return m, true
 }

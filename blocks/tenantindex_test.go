@@ -691,26 +691,75 @@ func TestIndexDecoderMatchesEncodingJSON(t *testing.T) {
 		docs = append(docs, string(doc))
 	}
 	for i, doc := range docs {
-		var want tenantIndexJSON
-		wantErr := json.Unmarshal([]byte(doc), &want)
-		got, metas, ok, gotErr := decodeIndexJSON([]byte(doc), "single-tenant")
-		if (wantErr == nil) != (gotErr == nil) {
-			t.Errorf("doc %d: encoding/json error %v, fast decoder %v\n%s", i, wantErr, gotErr, doc)
-			continue
+		if err := compareIndexDecoders([]byte(doc)); err != nil {
+			t.Errorf("doc %d: %v\n%s", i, err, doc)
 		}
-		if wantErr != nil {
-			continue
+	}
+}
+
+// compareIndexDecoders decodes doc with decodeIndexJSON and with
+// encoding/json and tells how they differ.
+func compareIndexDecoders(doc []byte) error {
+	var want tenantIndexJSON
+	wantErr := json.Unmarshal(doc, &want)
+	got, metas, ok, gotErr := decodeIndexJSON(doc, "single-tenant")
+	if (wantErr == nil) != (gotErr == nil) {
+		return fmt.Errorf("encoding/json error %v, fast decoder %v", wantErr, gotErr)
+	}
+	if wantErr != nil {
+		return nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Errorf("top level differs:\n%s", cmp.Diff(want, got))
+	}
+	for j, raw := range append(append([]json.RawMessage(nil), want.Meta...), want.Compacted...) {
+		var m Meta
+		err := json.Unmarshal(raw, &m)
+		if (err == nil) != ok[j] || (err == nil && !reflect.DeepEqual(m, metas[j])) {
+			return fmt.Errorf("entry %d: encoding/json %v %+v, fast %v %+v", j, err, m, ok[j], metas[j])
 		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("doc %d: top level differs:\n%s\n%s", i, cmp.Diff(want, got), doc)
-			continue
+	}
+	return nil
+}
+
+// FuzzIndexDecoder: any document decodes as encoding/json decodes it.
+func FuzzIndexDecoder(f *testing.F) {
+	golden, err := os.ReadFile("testdata/tenantindex/tempo-index.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(golden)
+	f.Add([]byte(`{"created_at":"2024-01-01T00:00:00Z","meta":[{}],"compacted":[1,"x",null,[]]}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if err := compareIndexDecoders(doc); err != nil {
+			t.Fatal(err)
 		}
-		for j, raw := range append(append([]json.RawMessage(nil), want.Meta...), want.Compacted...) {
-			var m Meta
-			err := json.Unmarshal(raw, &m)
-			if (err == nil) != ok[j] || (err == nil && !reflect.DeepEqual(m, metas[j])) {
-				t.Errorf("doc %d entry %d: encoding/json %v %+v, fast %v %+v", i, j, err, m, ok[j], metas[j])
-			}
+	})
+}
+
+// BenchmarkDecodeIndexJSON decodes an index of 1,000 blocks in the shape
+// Tempo writes (its entries repeated).
+func BenchmarkDecodeIndexJSON(b *testing.B) {
+	golden, err := os.ReadFile("testdata/tenantindex/tempo-index.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ix tenantIndexJSON
+	if err := json.Unmarshal(golden, &ix); err != nil {
+		b.Fatal(err)
+	}
+	for len(ix.Meta) < 1000 {
+		ix.Meta = append(ix.Meta, ix.Meta...)
+	}
+	ix.Meta = ix.Meta[:1000]
+	doc, err := json.Marshal(ix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if _, _, _, err := decodeIndexJSON(doc, "single-tenant"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/tracectl/tracectl/codec/internal/jsonscan"
+	"github.com/tracectl/tracectl/internal/jsonscan"
 )
 
 // uiReader reads the common form of a UI span into a uiSpan, giving what

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/tracectl/tracectl/codec/internal/jsonpos"
-	"github.com/tracectl/tracectl/codec/internal/jsonscan"
+	"github.com/tracectl/tracectl/internal/jsonscan"
 )
 
 // uiStream reads the common shapes of UI JSON — top-level objects whose

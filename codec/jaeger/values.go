@@ -15,7 +15,7 @@ import (
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
 
-	"github.com/tracectl/tracectl/codec/internal/jsonscan"
+	"github.com/tracectl/tracectl/internal/jsonscan"
 	"github.com/tracectl/tracectl/model"
 )
 

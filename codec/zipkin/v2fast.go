@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tracectl/tracectl/codec/internal/jsonscan"
+	"github.com/tracectl/tracectl/internal/jsonscan"
 	"github.com/tracectl/tracectl/model"
 )
 
