@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/internal/codectest"
-	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -105,13 +103,7 @@ func TestDirectRandomAsTranslator(t *testing.T) {
 // Whatever the input, direct and the translator emit the same batches and
 // DecodeJSON fails as it did.
 func FuzzDirectAsTranslator(f *testing.F) {
-	for _, tc := range jaegerFixtures {
-		b, err := os.ReadFile(fixtures.Path(f, tc.file))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addFixtures(f)
 	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","tags":[{"key":"error","type":"bool","value":true},{"key":"http.status_code","type":"int64","value":404},{"key":"span.kind","value":"client"}],"logs":[{"timestamp":5,"fields":[{"key":"event","value":"x"}]}],"references":[{"refType":"FOLLOWS_FROM","spanID":"2"}],"processID":"p"}],"processes":{"p":{"serviceName":"s","tags":[{"key":"hostname","value":"h"},{"key":"jaeger.version","value":"1"}]}}}]}`))
 	codectest.BoundFuzz(f)
 	f.Fuzz(func(t *testing.T, in []byte) {

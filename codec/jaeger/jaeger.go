@@ -86,6 +86,24 @@ type rawAt struct {
 	ui    int // a span read already: 1 + its index in parts.read; 0 if not
 }
 
+// keep records the value of the member whose lower-cased key is lk when
+// it is one that parts holds: trace ID, processes, process, and errors at
+// the top level.
+func (p *parts) keep(lk string, v *rawAt, top bool) {
+	switch lk {
+	case "traceid", "trace_id":
+		p.traceID = v
+	case "processes":
+		p.processes = v
+	case "process":
+		p.process = v
+	case "errors":
+		if top {
+			p.errors = v
+		}
+	}
+}
+
 // parts collects the fields of a trace, batch or wrapper object.
 type parts struct {
 	path      string
@@ -280,19 +298,7 @@ func (d *decoder) members(p *parts, top bool) error {
 			if err != nil {
 				return err
 			}
-			v := &rawAt{raw: raw, start: vstart, path: kp}
-			switch lk {
-			case "traceid", "trace_id":
-				p.traceID = v
-			case "processes":
-				p.processes = v
-			case "process":
-				p.process = v
-			case "errors":
-				if top {
-					p.errors = v
-				}
-			}
+			p.keep(lk, &rawAt{raw: raw, start: vstart, path: kp}, top)
 		}
 	}
 	return nil

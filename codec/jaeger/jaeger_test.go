@@ -470,6 +470,16 @@ func TestStreamingMemory(t *testing.T) {
 }
 
 func FuzzDecodeJSON(f *testing.F) {
+	addFixtures(f)
+	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","references":[{"spanID":"1"}]}],"processes":{"p":{}}}]}`))
+	f.Add([]byte(`{"batch":{"spans":[{"traceId":"AAAAAAAAAAE=","spanId":"AAAAAAAAAAI=","duration":"1s"}]}}`))
+	// A nesting bomb.
+	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","tags":[{"key":"a","value":` + codectest.Nested(100_000) + `}]}]}]}`))
+	codectest.FuzzDecoder(f, DecodeJSON)
+}
+
+// addFixtures adds every Jaeger fixture to f's seed corpus.
+func addFixtures(f *testing.F) {
 	for _, tc := range jaegerFixtures {
 		b, err := os.ReadFile(fixtures.Path(f, tc.file))
 		if err != nil {
@@ -477,9 +487,4 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","references":[{"spanID":"1"}]}],"processes":{"p":{}}}]}`))
-	f.Add([]byte(`{"batch":{"spans":[{"traceId":"AAAAAAAAAAE=","spanId":"AAAAAAAAAAI=","duration":"1s"}]}}`))
-	// A nesting bomb.
-	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"spanID":"1","tags":[{"key":"a","value":` + codectest.Nested(100_000) + `}]}]}]}`))
-	codectest.FuzzDecoder(f, DecodeJSON)
 }

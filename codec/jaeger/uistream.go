@@ -129,17 +129,7 @@ func (s *uiStream) members() (ok bool, err error) {
 				return false, nil
 			}
 			// A copy: the bytes may be forgotten before endTop reads it.
-			v := &rawAt{raw: bytes.Clone(raw), start: start, path: kp}
-			switch lk {
-			case "traceid", "trace_id":
-				s.top.traceID = v
-			case "processes":
-				s.top.processes = v
-			case "process":
-				s.top.process = v
-			case "errors":
-				s.top.errors = v
-			}
+			s.top.keep(lk, &rawAt{raw: bytes.Clone(raw), start: start, path: kp}, true)
 		}
 		s.member = true
 		s.CommitKeeping()
@@ -210,15 +200,7 @@ func (s *uiStream) trace() (ok bool, err error) {
 		}
 		vstart := at()
 		v, ok := sc.Skip()
-		r := &rawAt{raw: v, start: vstart, path: kp}
-		switch lk {
-		case "traceid", "trace_id":
-			p.traceID = r
-		case "processes":
-			p.processes = r
-		case "process":
-			p.process = r
-		}
+		p.keep(lk, &rawAt{raw: v, start: vstart, path: kp}, false)
 		return ok
 	})
 	if !ok || sc.Pos != len(raw) {

@@ -2,7 +2,6 @@ package jaeger
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -103,7 +102,7 @@ func TestUIStreamAsWalk(t *testing.T) {
 		{"too deep in a trace", `{"data":[{"traceID":"1","spans":[{"spanID":"1","tags":` + strings.Repeat("[", codec.MaxJSONDepth) + `]}]}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			compareUIDecoders(t, "in.json", []byte(tc.in), samePathErr)
+			compareUIDecoders(t, "in.json", []byte(tc.in), codectest.SameErrorAtPath)
 			s, _ := decodeJSON("in.json", strings.NewReader(tc.in), func(codec.Batch) error { return nil }, reference{})
 			if s.handedOver != tc.handedOver {
 				t.Errorf("handed over = %v, want %v", s.handedOver, tc.handedOver)
@@ -147,13 +146,7 @@ func TestUIStreamErrorLine(t *testing.T) {
 // read when it met the error, and the stream has read more by the time it
 // hands over.
 func FuzzDecodeJSONAsWalk(f *testing.F) {
-	for _, tc := range jaegerFixtures {
-		b, err := os.ReadFile(fixtures.Path(f, tc.file))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addFixtures(f)
 	for _, s := range []string{manyTraces(2, 3), `{"total":1,"data":[{"traceID":"1","spans":[{"spanID":"1"}],"processes":{"p":{}}}],"errors":null}`, `{"data":[]} {"data":[{}]}`} {
 		f.Add([]byte(s))
 	}
@@ -162,33 +155,11 @@ func FuzzDecodeJSONAsWalk(f *testing.F) {
 		if len(in) > codectest.MaxFuzzInput {
 			t.Skip("input past MaxFuzzInput")
 		}
-		compareUIDecoders(t, "fuzz.json", in, samePathErr)
+		compareUIDecoders(t, "fuzz.json", in, codectest.SameErrorAtPath)
 	})
 }
 
 func exactErr(got, want error) bool { return got.Error() == want.Error() }
-
-// samePathErr lets two errors at the same JSON path differ in their
-// line:col, and two syntax errors there in their text.
-func samePathErr(got, want error) bool {
-	if got.Error() == want.Error() {
-		return true
-	}
-	var g, w *codec.DecodeError
-	return errors.As(got, &g) && errors.As(want, &w) && g.Path == w.Path &&
-		(g.Err.Error() == w.Err.Error() || isSyntax(g) && isSyntax(w))
-}
-
-// isSyntax tells encoding/json's syntax errors from the decoder's own.
-func isSyntax(e *codec.DecodeError) bool {
-	m := e.Err.Error()
-	for _, s := range []string{"invalid character", "unexpected end", "expected comma", "expected colon"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
-}
 
 // compareUIDecoders decodes data with the stream and with the walk alone
 // and fails unless they emit the same batches and the same error.

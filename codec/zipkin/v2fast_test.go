@@ -3,7 +3,6 @@ package zipkin
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tracectl/tracectl/codec"
+	"github.com/tracectl/tracectl/codec/internal/codectest"
 	"github.com/tracectl/tracectl/internal/fixtures"
 )
 
@@ -110,25 +110,7 @@ func compareDecoders(tb testing.TB, name string, data []byte) {
 // their text (see FuzzDecodeV2AsWalk).
 func compareDecodersSyntax(tb testing.TB, name string, data []byte) {
 	tb.Helper()
-	compareDecodersAs(tb, name, data, func(got, want error) bool {
-		if got.Error() == want.Error() {
-			return true
-		}
-		var g, w *codec.DecodeError
-		return errors.As(got, &g) && errors.As(want, &w) && g.Path == w.Path &&
-			(g.Err.Error() == w.Err.Error() || isSyntax(g) && isSyntax(w))
-	})
-}
-
-// isSyntax tells encoding/json's syntax errors from the decoder's own.
-func isSyntax(e *codec.DecodeError) bool {
-	m := e.Err.Error()
-	for _, s := range []string{"invalid character", "unexpected end", "expected comma", "expected colon"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
+	compareDecodersAs(tb, name, data, codectest.SameErrorAtPath)
 }
 
 func compareDecodersAs(tb testing.TB, name string, data []byte, sameErr func(got, want error) bool) {

@@ -396,3 +396,28 @@ func lineDiff(want, got string) string {
 	}
 	return ""
 }
+
+// SameErrorAtPath tells whether two decode errors are the same but for
+// their line:col, and for their text when both are encoding/json syntax
+// errors: what a streaming decoder and the encoding/json walk it hands
+// over to report for one input, the walk's position and wording depending
+// on how much of the input its tokenizer had read.
+func SameErrorAtPath(got, want error) bool {
+	if got.Error() == want.Error() {
+		return true
+	}
+	var g, w *codec.DecodeError
+	return errors.As(got, &g) && errors.As(want, &w) && g.Path == w.Path &&
+		(g.Err.Error() == w.Err.Error() || isSyntax(g) && isSyntax(w))
+}
+
+// isSyntax tells encoding/json's syntax errors from a decoder's own.
+func isSyntax(e *codec.DecodeError) bool {
+	m := e.Err.Error()
+	for _, s := range []string{"invalid character", "unexpected end", "expected comma", "expected colon"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
