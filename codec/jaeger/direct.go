@@ -58,10 +58,15 @@ func (g *group) direct() (out []model.ResourceSpans, ok bool) {
 			return nil, false
 		}
 	}
+	type scopeKey struct{ name, version string }
+	var scopeOf []int // per span of a batch, its scope's index
 	for _, b := range g.batches {
 		rs := model.ResourceSpans{Resource: model.Resource{Attributes: processAttrs(b.Process)}}
-		type scopeKey struct{ name, version string }
+		// The scopes in order of first appearance, then their spans in
+		// lists of their exact length.
 		scopes := map[scopeKey]int{}
+		var counts []int
+		scopeOf = scopeOf[:0]
 		for _, s := range b.Spans {
 			name, version := takeScope(s)
 			k := scopeKey{name, version}
@@ -70,8 +75,17 @@ func (g *group) direct() (out []model.ResourceSpans, ok bool) {
 				i = len(rs.ScopeSpans)
 				scopes[k] = i
 				rs.ScopeSpans = append(rs.ScopeSpans, model.ScopeSpans{Scope: model.Scope{Name: name, Version: version}})
+				counts = append(counts, 0)
 			}
-			rs.ScopeSpans[i].Spans = append(rs.ScopeSpans[i].Spans, directSpan(s))
+			counts[i]++
+			scopeOf = append(scopeOf, i)
+		}
+		for i := range rs.ScopeSpans {
+			rs.ScopeSpans[i].Spans = make([]model.Span, 0, counts[i])
+		}
+		for k, s := range b.Spans {
+			ss := &rs.ScopeSpans[scopeOf[k]]
+			ss.Spans = append(ss.Spans, directSpan(s))
 		}
 		if len(rs.ScopeSpans) > 0 {
 			out = append(out, rs)

@@ -18,6 +18,9 @@ import (
 // escaped keys.
 type uiReader struct {
 	jsonscan.Scanner
+	kvs  []uiKV // scratch of readList, by element type
+	refs []uiRef
+	logs []uiLog
 }
 
 // span reads raw into s, which must be zero.
@@ -44,15 +47,15 @@ func (r *uiReader) spanHere(s *uiSpan) bool {
 		case "operationName":
 			return 1 << 4, r.str(&s.OperationName)
 		case "references":
-			return 1 << 5, readList(r, &s.References, r.ref)
+			return 1 << 5, readList(r, &s.References, &r.refs, r.ref)
 		case "startTime":
 			return 1 << 6, r.number(&s.StartTime)
 		case "duration":
 			return 1 << 7, r.number(&s.Duration)
 		case "tags":
-			return 1 << 8, readList(r, &s.Tags, r.kv)
+			return 1 << 8, readList(r, &s.Tags, &r.kvs, r.kv)
 		case "logs":
-			return 1 << 9, readList(r, &s.Logs, r.log)
+			return 1 << 9, readList(r, &s.Logs, &r.logs, r.log)
 		case "processID":
 			return 1 << 10, r.str(&s.ProcessID)
 		case "process":
@@ -113,20 +116,26 @@ func (r *uiReader) unknown(key []byte, fields []string) bool {
 }
 
 // readList reads null (a nil list) or an array of elements, each read by
-// read; [] is an empty list, not nil, as encoding/json makes it.
-func readList[T any](r *uiReader, dst *[]T, read func(*T) bool) bool {
+// read, into a list of its exact length; [] is an empty list, not nil, as
+// encoding/json makes it. Elements are gathered in scratch first (lists
+// of one element type never nest).
+func readList[T any](r *uiReader, dst *[]T, scratch *[]T, read func(*T) bool) bool {
 	if r.Null() {
 		return true
 	}
-	*dst = []T{}
-	return r.Array(func() bool {
+	buf := (*scratch)[:0]
+	ok := r.Array(func() bool {
 		var v T
 		if !read(&v) {
 			return false
 		}
-		*dst = append(*dst, v)
+		buf = append(buf, v)
 		return true
 	})
+	*dst = append(make([]T, 0, len(buf)), buf...)
+	clear(buf) // let go of what the elements hold
+	*scratch = buf[:0]
+	return ok
 }
 
 func (r *uiReader) str(dst *string) bool {
@@ -180,7 +189,7 @@ func (r *uiReader) log(l *uiLog) bool {
 		case "timestamp":
 			return 1, r.number(&l.Timestamp)
 		case "fields":
-			return 2, readList(r, &l.Fields, r.kv)
+			return 2, readList(r, &l.Fields, &r.kvs, r.kv)
 		}
 		return 0, r.unknown(key, uiLogKeys)
 	})
@@ -192,7 +201,7 @@ func (r *uiReader) process(p *uiProcess) bool {
 		case "serviceName":
 			return 1, r.str(&p.ServiceName)
 		case "tags":
-			return 2, readList(r, &p.Tags, r.kv)
+			return 2, readList(r, &p.Tags, &r.kvs, r.kv)
 		}
 		return 0, r.unknown(key, uiProcessKeys)
 	})

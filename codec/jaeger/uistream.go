@@ -39,7 +39,17 @@ type uiStream struct {
 	data   string // in top: the path of the "data" array being read, "" outside it
 	traces int    // in data: the traces read from it
 
+	spanBuf []rawAt  // a trace's spans, reused from trace to trace
+	readBuf []uiSpan // and those read in place
+
 	handedOver bool // for tests
+}
+
+// keepBuffers keeps the span lists of p, done with, for the next trace.
+func (s *uiStream) keepBuffers(p *parts) {
+	clear(p.spans)
+	clear(p.read)
+	s.spanBuf, s.readBuf = p.spans[:0], p.read[:0]
 }
 
 // maxFastValue: a trace (or top-level member) larger than this is left to
@@ -184,7 +194,8 @@ func (s *uiStream) trace() (ok bool, err error) {
 	}
 	raw := s.From(start)[:end-start]
 	tp := s.data + "[" + strconv.Itoa(s.traces) + "]"
-	p := &parts{path: tp, start: start}
+	p := &parts{path: tp, start: start, spans: s.spanBuf[:0], read: s.readBuf[:0]}
+	defer s.keepBuffers(p)
 	sc := &s.sc
 	sc.Reset(raw)
 	at := func() int64 { sc.Space(); return start + int64(sc.Pos) }
