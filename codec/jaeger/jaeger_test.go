@@ -424,7 +424,7 @@ func TestEmitErrorStops(t *testing.T) {
 func TestStreamingMemory(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`{"data":[`)
-	const traces = 2000
+	const traces = 20000 // 2.4 MB
 	for i := range traces {
 		if i > 0 {
 			b.WriteString(",\n")
@@ -433,8 +433,8 @@ func TestStreamingMemory(t *testing.T) {
 	}
 	b.WriteString("]}")
 	in := b.String()
-	// The walk keeps about one trace; the stream reads ahead CursorChunk
-	// bytes at a time and forgets once it is that far past.
+	// The walk keeps about one trace; the stream reads traceAhead bytes
+	// ahead and forgets once it is that far past.
 	for _, fast := range []bool{false, true} {
 		var d *decoder
 		n, maxBuf := 0, 0
@@ -448,7 +448,7 @@ func TestStreamingMemory(t *testing.T) {
 		if fast {
 			s := newUIStream(d)
 			_, err = s.run()
-			bound = 3 * jsonpos.CursorChunk
+			bound = 3 * traceAhead
 		} else {
 			err = d.docs(0)
 		}

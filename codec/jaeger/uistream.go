@@ -56,7 +56,11 @@ func (s *uiStream) keepBuffers(p *parts) {
 // the walk, which reads a trace span by span instead of whole.
 const maxFastValue = 64 << 20
 
-func newUIStream(d *decoder) *uiStream { return &uiStream{Cursor: d.Cursor(), d: d} }
+func newUIStream(d *decoder) *uiStream {
+	s := &uiStream{Cursor: d.Cursor(), d: d}
+	s.ForgetEvery = traceAhead
+	return s
+}
 
 // run reads the input; done is false when it stopped early and the walk
 // must go on (see handOver).
@@ -185,19 +189,45 @@ func (s *uiStream) dataArray(path string) (ok bool, err error) {
 }
 
 // trace reads the trace object at Pos whole, as decoder.object would, and
-// emits it.
+// emits it. It reads the object from the bytes at hand (traceAhead of them
+// when the input has that many), and finds its end by its brackets,
+// reading on, only when they end inside it.
 func (s *uiStream) trace() (ok bool, err error) {
 	start := s.Pos
-	end, ok := s.ValueEnd(maxFastValue)
-	if !ok {
-		return false, nil
+	for len(s.Bytes()) < traceAhead && s.Fill() {
 	}
-	raw := s.From(start)[:end-start]
-	tp := s.data + "[" + strconv.Itoa(s.traces) + "]"
-	p := &parts{path: tp, start: start, spans: s.spanBuf[:0], read: s.readBuf[:0]}
+	b := s.Bytes()
+	p := &parts{path: s.data + "[" + strconv.Itoa(s.traces) + "]", start: start}
 	defer s.keepBuffers(p)
+	n, ok := s.traceObject(p, b)
+	if !ok {
+		end, found := s.ValueEnd(maxFastValue)
+		if !found || end-start <= int64(len(b)) { // it was all there
+			return false, nil
+		}
+		whole := s.From(start)[:end-start]
+		if n, ok = s.traceObject(p, whole); !ok || n != len(whole) {
+			return false, nil
+		}
+	}
+	s.Pos = start + int64(n)
+	if err := s.d.emitUI(p); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// traceAhead is how much of the input trace reads ahead: a trace that
+// ends past it is read twice.
+const traceAhead = 1 << 20
+
+// traceObject reads the trace object at the start of b into p (emptied
+// first) and returns its length.
+func (s *uiStream) traceObject(p *parts, b []byte) (n int, ok bool) {
+	*p = parts{path: p.path, start: p.start, spans: s.spanBuf[:0], read: s.readBuf[:0]}
+	tp, start := p.path, p.start
 	sc := &s.sc
-	sc.Reset(raw)
+	sc.Reset(b)
 	at := func() int64 { sc.Space(); return start + int64(sc.Pos) }
 	ok = sc.Object(func(rawKey []byte) bool {
 		key, ok := jsonscan.String(rawKey)
@@ -214,14 +244,7 @@ func (s *uiStream) trace() (ok bool, err error) {
 		p.keep(lk, &rawAt{raw: v, start: vstart, path: kp}, false)
 		return ok
 	})
-	if !ok || sc.Pos != len(raw) {
-		return false, nil
-	}
-	s.Pos = end
-	if err := s.d.emitUI(p); err != nil {
-		return false, err
-	}
-	return true, nil
+	return sc.Pos, ok
 }
 
 // spans reads a "spans" value with the scanner, whose bytes start at

@@ -65,6 +65,7 @@ func TestUIStreamAsWalk(t *testing.T) {
 		{"escaped strings", `{"data":[{"traceID":"7","spans":[{"spanID":"1","operationName":"a\"b\u00e9\n","processID":"p"}],"processes":{"p":{"serviceName":"\u0073"}}}]}`, false},
 		{"traces past a chunk", manyTraces(300, 300), false},
 		{"trace past a read", manyTraces(2, 200_000), false},
+		{"trace past the read-ahead", manyTraces(2, traceAhead+200_000), false},
 
 		{"empty", "", true},
 		{"white space only", " \n ", true},

@@ -10,7 +10,11 @@ type Cursor struct {
 	Pos     int64 // the next byte to look at
 	ReadErr error // what the last read returned besides bytes (io.EOF too)
 	Commit  int64 // where the tokenizer can take over (see CommitHere)
-	forgot  int64 // where Lines was last told to forget
+	// ForgetEvery is how far Pos moves between the times CommitHere lets
+	// Lines forget (CursorChunk when 0); forgetting moves the bytes kept
+	// after Pos, so a reader that keeps much ahead forgets less often.
+	ForgetEvery int64
+	forgot      int64 // where Lines was last told to forget
 }
 
 // CursorChunk is how much a Cursor reads at a time.
@@ -27,12 +31,16 @@ func (c *Cursor) Bytes() []byte { return c.lr.From(c.Pos) }
 func (c *Cursor) From(off int64) []byte { return c.lr.From(off) }
 
 // CommitHere marks Pos as a point the tokenizer can take over at, and
-// lets Lines forget the bytes before it once it has moved CursorChunk past
+// lets Lines forget the bytes before it once it has moved ForgetEvery past
 // the last time: slices of them are then no longer valid, and errors
 // before Pos lose their line numbers.
 func (c *Cursor) CommitHere() {
 	c.Commit = c.Pos
-	if c.Pos-c.forgot >= CursorChunk {
+	every := c.ForgetEvery
+	if every == 0 {
+		every = CursorChunk
+	}
+	if c.Pos-c.forgot >= every {
 		c.lr.Forget(c.Pos)
 		c.forgot = c.Pos
 	}
