@@ -308,54 +308,15 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 			return model.ResourceSpans{}, false // a repeated tag: the last one wins in zipkin-go's map
 		}
 	}
-	tag := func(key string) (string, bool) {
-		i, ok := slices.BinarySearchFunc(sp.tags, key, func(t tagValue, k string) int { return strings.Compare(t.tag, k) })
-		if !ok {
-			return "", false
-		}
-		return sp.tags[i].value, true
-	}
+	tags := sortedTags(sp.tags)
 
 	var rs model.ResourceSpans
 	if svc := sp.local.service; svc != "" && svc != noServiceName {
-		res := f.resScratch[:0]
-		for _, t := range sp.tags {
-			if t.class == tagResource {
-				res = append(res, model.Str(t.attr, t.value))
-			}
-		}
-		res, ok := sortUnique(res)
+		attrs, ok := f.resource(svc, tags)
 		if !ok {
 			return model.ResourceSpans{}, false
 		}
-		// service.name comes first, and a service.name tag replaces it.
-		res = putAttr(res, "service.name", model.StringValue(svc), false)
-		sortByKey(res)
-		f.resScratch = res
-		if !slices.EqualFunc(res, f.res, sameString) {
-			f.res = slices.Clone(res)
-		}
-		rs.Resource.Attributes = f.res
-	}
-
-	var scope model.Scope
-	lib, ok := tag(tagScopeName)
-	if !ok {
-		lib, _ = tag(tagLibName)
-	}
-	if lib != "" {
-		if v, ok := tag(tagLibName); ok {
-			scope.Name = v
-		}
-		if v, ok := tag(tagScopeName); ok {
-			scope.Name = v
-		}
-		if v, ok := tag(tagLibVersion); ok {
-			scope.Version = v
-		}
-		if v, ok := tag(tagScopeVersion); ok {
-			scope.Version = v
-		}
+		rs.Resource.Attributes = attrs
 	}
 
 	s := model.Span{Name: sp.name}
@@ -365,81 +326,10 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 	if sp.hasParent && sp.parent != sp.id {
 		binary.BigEndian.PutUint64(s.ParentSpanID[:], sp.parent)
 	}
-	s.TraceState, _ = tag(tagTraceState)
-
-	// consumed lists the special tags that do not become attributes.
-	var consumed [5]string
-	n := 0
-	consume := func(k string) { consumed[n] = k; n++ }
-	if _, ok := tag(tagTraceState); ok {
-		consume(tagTraceState)
-	}
-	switch sp.kind {
-	case "CLIENT":
-		s.Kind = model.KindClient
-	case "SERVER":
-		s.Kind = model.KindServer
-	case "PRODUCER":
-		s.Kind = model.KindProducer
-	case "CONSUMER":
-		s.Kind = model.KindConsumer
-	default:
-		if v, ok := tag(tagSpanKind); ok {
-			consume(tagSpanKind)
-			if v == "internal" {
-				s.Kind = model.KindInternal
-			}
-		}
-	}
-	code, hasCode := tag(tagStatusCode)
-	desc, hasDesc := tag(tagStatusDesc)
-	if hasCode {
-		s.Status.Code = translatorStatus(code)
-		consume(tagStatusCode)
-		if hasDesc {
-			s.Status.Message = desc
-			consume(tagStatusDesc)
-		}
-	}
-	if v, ok := tag(tagError); ok {
-		s.Status.Code = model.StatusError
-		if v == "true" {
-			consume(tagError)
-		}
-	}
-	if hasCode {
-		applyStatus(&s.Status, code, desc)
-	}
-
-	attrs := f.attrScratch[:0]
-	for _, t := range sp.tags {
-		if t.class == tagAttribute && !slices.Contains(consumed[:n], t.tag) {
-			attrs = append(attrs, model.Attribute{Key: t.attr, Value: model.StringValue(t.value)})
-		}
-	}
-	if attrs, ok = sortUnique(attrs); !ok {
+	consumed := kindAndStatus(&s, sp.kind, tags)
+	attrs, ok := f.spanAttrs(sp, consumed)
+	if !ok {
 		return model.ResourceSpans{}, false
-	}
-	if sp.local.ipv4 != "" {
-		attrs = putAttr(attrs, "network.local.address", model.StringValue(sp.local.ipv4), true)
-	}
-	if sp.local.ipv6 != "" {
-		attrs = putAttr(attrs, "network.local.address", model.StringValue(sp.local.ipv6), true)
-	}
-	if sp.local.port > 0 {
-		attrs = putAttr(attrs, "net.host.port", model.IntValue(int64(sp.local.port)), true)
-	}
-	if sp.remote.service != "" {
-		attrs = putAttr(attrs, "service.peer.name", model.StringValue(sp.remote.service), true)
-	}
-	if sp.remote.ipv4 != "" {
-		attrs = putAttr(attrs, "network.peer.address", model.StringValue(sp.remote.ipv4), true)
-	}
-	if sp.remote.ipv6 != "" {
-		attrs = putAttr(attrs, "network.peer.address", model.StringValue(sp.remote.ipv6), true)
-	}
-	if sp.remote.port > 0 {
-		attrs = putAttr(attrs, "net.peer.port", model.IntValue(int64(sp.remote.port)), true)
 	}
 	dur := sp.dur * 1000
 	if sp.ts == 0 {
@@ -467,9 +357,164 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 	}
 
 	f.spans[0] = s
-	f.scopes[0] = model.ScopeSpans{Scope: scope, Spans: f.spans[:]}
+	f.scopes[0] = model.ScopeSpans{Scope: scopeOf(tags), Spans: f.spans[:]}
 	rs.ScopeSpans = f.scopes[:]
 	return rs, true
+}
+
+// sortedTags are a span's tags sorted by name, without repeats.
+type sortedTags []tagValue
+
+// get returns the value of tag key.
+func (ts sortedTags) get(key string) (string, bool) {
+	i, ok := slices.BinarySearchFunc(ts, key, func(t tagValue, k string) int { return strings.Compare(t.tag, k) })
+	if !ok {
+		return "", false
+	}
+	return ts[i].value, true
+}
+
+// resource returns the resource attributes of a span of service svc:
+// service.name first (a service.name tag replaces it), then the resource
+// tags, sorted; consecutive spans of one resource share the list.
+func (f *fastV2) resource(svc string, tags sortedTags) ([]model.Attribute, bool) {
+	res := f.resScratch[:0]
+	for _, t := range tags {
+		if t.class == tagResource {
+			res = append(res, model.Str(t.attr, t.value))
+		}
+	}
+	res, ok := sortUnique(res)
+	if !ok {
+		return nil, false
+	}
+	res = putAttr(res, "service.name", model.StringValue(svc), false)
+	sortByKey(res)
+	f.resScratch = res
+	if !slices.EqualFunc(res, f.res, sameString) {
+		f.res = slices.Clone(res)
+	}
+	return f.res, true
+}
+
+// scopeOf is the instrumentation scope the translator takes from the
+// otel.scope.* and otel.library.* tags (the former win).
+func scopeOf(tags sortedTags) model.Scope {
+	var scope model.Scope
+	lib, ok := tags.get(tagScopeName)
+	if !ok {
+		lib, _ = tags.get(tagLibName)
+	}
+	if lib == "" {
+		return scope
+	}
+	if v, ok := tags.get(tagLibName); ok {
+		scope.Name = v
+	}
+	if v, ok := tags.get(tagScopeName); ok {
+		scope.Name = v
+	}
+	if v, ok := tags.get(tagLibVersion); ok {
+		scope.Version = v
+	}
+	if v, ok := tags.get(tagScopeVersion); ok {
+		scope.Version = v
+	}
+	return scope
+}
+
+// consumedTags lists the special tags that do not become attributes.
+type consumedTags struct {
+	keys [5]string
+	n    int
+}
+
+func (c *consumedTags) add(k string)      { c.keys[c.n] = k; c.n++ }
+func (c *consumedTags) has(k string) bool { return slices.Contains(c.keys[:c.n], k) }
+
+// kindAndStatus sets the span's kind, trace state and status from its
+// kind and special tags as the translator does, and returns the tags that
+// are then not attributes.
+func kindAndStatus(s *model.Span, kind string, tags sortedTags) consumedTags {
+	var consumed consumedTags
+	if ts, ok := tags.get(tagTraceState); ok {
+		s.TraceState = ts
+		consumed.add(tagTraceState)
+	}
+	switch kind {
+	case "CLIENT":
+		s.Kind = model.KindClient
+	case "SERVER":
+		s.Kind = model.KindServer
+	case "PRODUCER":
+		s.Kind = model.KindProducer
+	case "CONSUMER":
+		s.Kind = model.KindConsumer
+	default:
+		if v, ok := tags.get(tagSpanKind); ok {
+			consumed.add(tagSpanKind)
+			if v == "internal" {
+				s.Kind = model.KindInternal
+			}
+		}
+	}
+	code, hasCode := tags.get(tagStatusCode)
+	desc, hasDesc := tags.get(tagStatusDesc)
+	if hasCode {
+		s.Status.Code = translatorStatus(code)
+		consumed.add(tagStatusCode)
+		if hasDesc {
+			s.Status.Message = desc
+			consumed.add(tagStatusDesc)
+		}
+	}
+	if v, ok := tags.get(tagError); ok {
+		s.Status.Code = model.StatusError
+		if v == "true" {
+			consumed.add(tagError)
+		}
+	}
+	if hasCode {
+		applyStatus(&s.Status, code, desc)
+	}
+	return consumed
+}
+
+// spanAttrs returns the span's attributes in working memory: its
+// attribute tags but the consumed ones, then what its endpoints say.
+func (f *fastV2) spanAttrs(sp *v2Fields, consumed consumedTags) ([]model.Attribute, bool) {
+	attrs := f.attrScratch[:0]
+	for _, t := range sp.tags {
+		if t.class == tagAttribute && !consumed.has(t.tag) {
+			attrs = append(attrs, model.Attribute{Key: t.attr, Value: model.StringValue(t.value)})
+		}
+	}
+	attrs, ok := sortUnique(attrs)
+	if !ok {
+		return nil, false
+	}
+	if sp.local.ipv4 != "" {
+		attrs = putAttr(attrs, "network.local.address", model.StringValue(sp.local.ipv4), true)
+	}
+	if sp.local.ipv6 != "" {
+		attrs = putAttr(attrs, "network.local.address", model.StringValue(sp.local.ipv6), true)
+	}
+	if sp.local.port > 0 {
+		attrs = putAttr(attrs, "net.host.port", model.IntValue(int64(sp.local.port)), true)
+	}
+	if sp.remote.service != "" {
+		attrs = putAttr(attrs, "service.peer.name", model.StringValue(sp.remote.service), true)
+	}
+	if sp.remote.ipv4 != "" {
+		attrs = putAttr(attrs, "network.peer.address", model.StringValue(sp.remote.ipv4), true)
+	}
+	if sp.remote.ipv6 != "" {
+		attrs = putAttr(attrs, "network.peer.address", model.StringValue(sp.remote.ipv6), true)
+	}
+	if sp.remote.port > 0 {
+		attrs = putAttr(attrs, "net.peer.port", model.IntValue(int64(sp.remote.port)), true)
+	}
+	return attrs, true
 }
 
 // translatorStatus is the code the translator reads from otel.status_code
