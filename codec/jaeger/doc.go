@@ -15,11 +15,13 @@
 //     first CHILD_OF in the same trace is the parent; the others become
 //     links carrying opentracing.ref_type.
 //
-// Spans are translated with the OpenTelemetry Collector's Jaeger
-// translator (ProtoToTraces), so span.kind, error, otel.status_code,
-// otel.scope.name, logs and references map exactly as in a Collector or in
-// Tempo's Jaeger receiver. UI JSON in its common shapes is walked by
-// uiStream (uistream.go) and its spans and processes read by uiReader
-// (uifast.go) instead of encoding/json, into the same structs; the rest,
-// and every error, go through encoding/json as before.
+// Spans map as the OpenTelemetry Collector's Jaeger translator
+// (ProtoToTraces) maps them, so span.kind, error, otel.status_code,
+// otel.scope.name, logs and references come out exactly as in a Collector
+// or in Tempo's Jaeger receiver: direct (direct.go) follows its mapping
+// without pdata, and the translator itself is the reference in tests and
+// the road for tags of unknown type. UI JSON in its common shapes is
+// walked by uiStream (uistream.go) and its spans and processes read by
+// uiReader (uifast.go) instead of encoding/json, into the same structs;
+// the rest, and every error, go through encoding/json as before.
 package jaeger
