@@ -16,13 +16,14 @@ import (
 
 // The Collector's Jaeger translator (ProtoToTraces) turns each batch into
 // pdata, which otlp.AppendNonEmpty turns into the model: two copies of
-// every span, a third of the decoder's time. direct gives the same model
+// every span. direct gives the same model
 // straight from the Jaeger spans, following the translator's documented
 // mapping step by step, and pdata's map semantics where they show (a tag
 // repeated updates the first in place; a removed attribute's place is
 // taken by the last one). The translator stays the reference in tests
-// (TestDirectAsTranslator, FuzzDirectAsTranslator), and the road for what
-// direct declines: tags of unknown type, spans without IDs.
+// (TestDirectRandomAsTranslator, TestDirectGeneratedAsTranslator,
+// FuzzDirectAsTranslator), and the road for what direct declines: tags of
+// unknown type, spans without IDs.
 
 // Tag and attribute names the translator maps.
 const (
