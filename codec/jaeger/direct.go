@@ -16,11 +16,10 @@ import (
 
 // The Collector's Jaeger translator (ProtoToTraces) turns each batch into
 // pdata, which otlp.AppendNonEmpty turns into the model: two copies of
-// every span. direct gives the same model
-// straight from the Jaeger spans, following the translator's documented
-// mapping step by step, and pdata's map semantics where they show (a tag
-// repeated updates the first in place; a removed attribute's place is
-// taken by the last one). The translator stays the reference in tests
+// every span. direct gives the same model straight from the Jaeger spans,
+// following the translator's documented mapping step by step, and pdata's
+// map semantics where they show (a tag repeated updates the first in
+// place; a removed attribute's place is taken by the last one). The translator stays the reference in tests
 // (TestDirectRandomAsTranslator, TestDirectGeneratedAsTranslator,
 // FuzzDirectAsTranslator), and the road for what direct declines: tags of
 // unknown type, spans without IDs.
