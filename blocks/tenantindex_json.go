@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tracectl/tracectl/internal/jsonscan"
@@ -95,19 +94,6 @@ func (s *indexScanner) object(field func(key []byte) bool) bool {
 	})
 }
 
-// unknownKey steps over the value of a key that is no field name, unless
-// encoding/json would take it for one (it matches field names ignoring
-// case).
-func (s *indexScanner) unknownKey(key []byte, fields []string) bool {
-	for _, f := range fields {
-		if strings.EqualFold(string(key), f) {
-			return false
-		}
-	}
-	_, ok := s.Skip()
-	return ok
-}
-
 var indexFields = []string{"created_at", "meta", "compacted"}
 
 // scanIndexJSON decodes the index's top level and, on the way, the
@@ -124,7 +110,7 @@ func scanIndexJSON(js []byte, common []string) (ix tenantIndexJSON, fast [2][]fa
 		case "compacted":
 			l = 1
 		default:
-			return s.unknownKey(key, indexFields)
+			return s.SkipUnknown(key, indexFields)
 		}
 		var list []json.RawMessage
 		var entries []fastEntry
@@ -300,7 +286,7 @@ func (s *indexScanner) meta(common []string) (Meta, bool) {
 			}
 			return timeField(m.CompactedTime.UnmarshalJSON)
 		}
-		return s.unknownKey(key, metaFields)
+		return s.SkipUnknown(key, metaFields)
 	})
 	if !ok {
 		return Meta{}, false

@@ -65,7 +65,7 @@ func (r *uiReader) spanHere(s *uiSpan) bool {
 			s.Process = &uiProcess{}
 			return 1 << 11, r.process(s.Process)
 		}
-		return 0, r.unknown(key, uiSpanKeys)
+		return 0, r.SkipUnknown(key, uiSpanKeys)
 	})
 }
 
@@ -96,23 +96,6 @@ func jsonKeys[T any]() []string {
 		keys = append(keys, name)
 	}
 	return keys
-}
-
-// unknown skips the value of a key the struct has no field for, as
-// encoding/json does, unless the key matches one case-insensitively.
-func (r *uiReader) unknown(key []byte, fields []string) bool {
-	for _, c := range key {
-		if c < 0x20 {
-			return false // not valid JSON (escapes are declined before)
-		}
-	}
-	for _, f := range fields {
-		if strings.EqualFold(string(key), f) {
-			return false
-		}
-	}
-	_, ok := r.Skip()
-	return ok
 }
 
 // readList reads null (a nil list) or an array of elements, each read by
@@ -162,7 +145,7 @@ func (r *uiReader) ref(ref *uiRef) bool {
 		case "spanID":
 			return 4, r.str(&ref.SpanID)
 		}
-		return 0, r.unknown(key, uiRefKeys)
+		return 0, r.SkipUnknown(key, uiRefKeys)
 	})
 }
 
@@ -179,7 +162,7 @@ func (r *uiReader) kv(kv *uiKV) bool {
 			kv.Value = json.RawMessage(v)
 			return 4, ok
 		}
-		return 0, r.unknown(key, uiKVKeys)
+		return 0, r.SkipUnknown(key, uiKVKeys)
 	})
 }
 
@@ -191,7 +174,7 @@ func (r *uiReader) log(l *uiLog) bool {
 		case "fields":
 			return 2, readList(r, &l.Fields, &r.kvs, r.kv)
 		}
-		return 0, r.unknown(key, uiLogKeys)
+		return 0, r.SkipUnknown(key, uiLogKeys)
 	})
 }
 
@@ -203,7 +186,7 @@ func (r *uiReader) process(p *uiProcess) bool {
 		case "tags":
 			return 2, readList(r, &p.Tags, &r.kvs, r.kv)
 		}
-		return 0, r.unknown(key, uiProcessKeys)
+		return 0, r.SkipUnknown(key, uiProcessKeys)
 	})
 }
 

@@ -162,6 +162,25 @@ func (s *Scanner) RawString() ([]byte, bool) {
 	return nil, false
 }
 
+// SkipUnknown skips the value of an object member whose key (as Object
+// gives it) names no field of a struct with the given JSON field names, as
+// encoding/json skips it; false when encoding/json would take the key for
+// one of them (it matches names ignoring case) or the key is not valid.
+func (s *Scanner) SkipUnknown(key []byte, fields []string) bool {
+	for _, c := range key {
+		if c < 0x20 {
+			return false // not valid JSON (Object declines escapes)
+		}
+	}
+	for _, f := range fields {
+		if strings.EqualFold(string(key), f) {
+			return false
+		}
+	}
+	_, ok := s.Skip()
+	return ok
+}
+
 // Str reads a string.
 func (s *Scanner) Str() (string, bool) {
 	raw, ok := s.RawString()

@@ -33,3 +33,26 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// SkipUnknown skips what encoding/json skips and declines the rest.
+func TestSkipUnknown(t *testing.T) {
+	fields := []string{"traceID", "spans"}
+	for _, tc := range []struct {
+		key, value string
+		ok         bool
+		rest       string
+	}{
+		{"other", `{"a":[1,2]},`, true, ","},
+		{"TRACEID", `"1"`, false, ""},   // encoding/json reads it into traceID
+		{"Spans", `[]`, false, ""},      // and this into spans
+		{"k\x01", `1`, false, ""},       // not valid JSON
+		{"other", `{"a":}`, false, ""},  // nor is the value
+		{"traceIDs", `"1" `, true, " "}, // a longer name is another key
+		{"\u212aey", `true`, true, ""},  // Kelvin sign: folds to k, matches no field here
+	} {
+		s := Scanner{B: []byte(tc.value)}
+		if ok := s.SkipUnknown([]byte(tc.key), fields); ok != tc.ok || ok && string(s.B[s.Pos:]) != tc.rest {
+			t.Errorf("SkipUnknown(%q) on %q = %v, rest %q; want %v, rest %q", tc.key, tc.value, ok, s.B[s.Pos:], tc.ok, tc.rest)
+		}
+	}
+}
