@@ -71,6 +71,7 @@ type decoder struct {
 	ui          uiReader                   // reads most UI spans without encoding/json
 	translated  bool                       // every batch through the translator (the reference for tests)
 	processes   map[string]*jmodel.Process // UI processes read, by their JSON text (no more than maxProcesses)
+	kvs         kvSlab                     // the tag lists of the trace being converted
 	hashed      int                        // non-hex IDs mapped to hashes
 	firstHashed *codec.DecodeError         // where the first one was, its text in Err
 }
@@ -509,6 +510,7 @@ func (d *decoder) emitUI(p *parts) error {
 		d.processes[string(raw)] = pr
 		return pr, nil
 	}
+	defer d.kvs.reset() // the trace is sent, or failed, at return
 	var g group
 	for _, s := range p.spans {
 		var us uiSpan
@@ -524,7 +526,7 @@ func (d *decoder) emitUI(p *parts) error {
 			if d.hashed++; d.hashed == 1 {
 				d.firstHashed = d.ErrAt(s.start, s.path+field, fmt.Errorf("%q", text))
 			}
-		})
+		}, &d.kvs)
 		if err != nil {
 			return d.spanErr(s, err)
 		}

@@ -106,11 +106,13 @@ func (kv *uiKV) toModel() (jmodel.KeyValue, error) {
 	return inferKV(kv.Key, kv.Value), nil
 }
 
-func uiKVs(kvs []uiKV, what string) ([]jmodel.KeyValue, error) {
+// uiKVs converts a list of tags, into a list from slab (nil: a list of its
+// own).
+func uiKVs(kvs []uiKV, what string, slab *kvSlab) ([]jmodel.KeyValue, error) {
 	if len(kvs) == 0 {
 		return nil, nil
 	}
-	out := make([]jmodel.KeyValue, len(kvs))
+	out := slab.make(len(kvs))
 	for i := range kvs {
 		kv, err := kvs[i].toModel()
 		if err != nil {
@@ -122,17 +124,44 @@ func uiKVs(kvs []uiKV, what string) ([]jmodel.KeyValue, error) {
 }
 
 func (p *uiProcess) toModel() (*jmodel.Process, error) {
-	tags, err := uiKVs(p.Tags, "tags")
+	tags, err := uiKVs(p.Tags, "tags", nil) // processes outlive their trace
 	if err != nil {
 		return nil, err
 	}
 	return &jmodel.Process{ServiceName: p.ServiceName, Tags: tags}, nil
 }
 
+// kvSlab hands out the tag lists of one trace's spans from a shared
+// buffer, used again for the next trace (reset) once the trace is
+// converted: nothing keeps a list past that (direct and the translator
+// copy the values).
+type kvSlab struct{ buf []jmodel.KeyValue }
+
+// make returns a zeroed list of n tags.
+func (k *kvSlab) make(n int) []jmodel.KeyValue {
+	if k == nil {
+		return make([]jmodel.KeyValue, n)
+	}
+	if cap(k.buf)-len(k.buf) < n {
+		// Lists handed out stay in the old buffer until reset.
+		k.buf = make([]jmodel.KeyValue, 0, max(2*cap(k.buf), n, 256))
+	}
+	l := len(k.buf)
+	k.buf = k.buf[:l+n]
+	return k.buf[l : l+n : l+n]
+}
+
+// reset takes the lists back.
+func (k *kvSlab) reset() {
+	clear(k.buf)
+	k.buf = k.buf[:0]
+}
+
 // toModel converts a UI span; traceID is the enclosing trace's ID, used
 // when the span has none. hashed is told of every ID that is not hex (and
-// so is mapped to a hash, see uiTraceID): its field and text.
-func (s *uiSpan) toModel(traceID string, hashed func(field, text string)) (*jmodel.Span, error) {
+// so is mapped to a hash, see uiTraceID): its field and text. Its tag
+// lists come from slab.
+func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *kvSlab) (*jmodel.Span, error) {
 	tid := s.TraceID
 	if tid == "" {
 		tid = traceID
@@ -212,7 +241,7 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string)) (*jmod
 			out.References = []jmodel.SpanRef{{TraceID: out.TraceID, SpanID: pid, RefType: jmodel.ChildOf}}
 		}
 	}
-	if out.Tags, err = uiKVs(s.Tags, "tags"); err != nil {
+	if out.Tags, err = uiKVs(s.Tags, "tags", slab); err != nil {
 		return nil, err
 	}
 	for i, l := range s.Logs {
@@ -220,7 +249,7 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string)) (*jmod
 		if err != nil {
 			return nil, jsonpos.Under(fmt.Sprintf(".logs[%d]", i), err)
 		}
-		fields, err := uiKVs(l.Fields, "fields")
+		fields, err := uiKVs(l.Fields, "fields", slab)
 		if err != nil {
 			return nil, jsonpos.Under(fmt.Sprintf(".logs[%d]", i), err)
 		}
