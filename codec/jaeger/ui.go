@@ -151,11 +151,19 @@ func (k *kvSlab) make(n int) []jmodel.KeyValue {
 	return k.buf[l : l+n : l+n]
 }
 
-// reset takes the lists back.
+// reset takes the lists back; a buffer grown past maxKept by a large
+// trace is let go.
 func (k *kvSlab) reset() {
+	if cap(k.buf) > maxKept {
+		k.buf = nil
+		return
+	}
 	clear(k.buf)
 	k.buf = k.buf[:0]
 }
+
+// maxKept bounds the elements of a buffer a decoder keeps for reuse.
+const maxKept = 1 << 14
 
 // toModel converts a UI span; traceID is the enclosing trace's ID, used
 // when the span has none. hashed is told of every ID that is not hex (and

@@ -118,6 +118,9 @@ func readList[T any](r *uiReader, dst *[]T, scratch *[]T, read func(*T) bool) bo
 	*dst = append(make([]T, 0, len(buf)), buf...)
 	clear(buf) // let go of what the elements hold
 	*scratch = buf[:0]
+	if cap(buf) > maxKept {
+		*scratch = nil
+	}
 	return ok
 }
 

@@ -50,6 +50,9 @@ func (s *uiStream) keepBuffers(p *parts) {
 	clear(p.spans)
 	clear(p.read)
 	s.spanBuf, s.readBuf = p.spans[:0], p.read[:0]
+	if cap(s.readBuf) > maxKept { // a large trace's
+		s.spanBuf, s.readBuf = nil, nil
+	}
 }
 
 // maxFastValue: a trace (or top-level member) larger than this is left to
