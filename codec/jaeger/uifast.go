@@ -108,12 +108,9 @@ func readList[T any](r *uiReader, dst *[]T, scratch *[]T, read func(*T) bool) bo
 	}
 	buf := (*scratch)[:0]
 	ok := r.Array(func() bool {
-		var v T
-		if !read(&v) {
-			return false
-		}
-		buf = append(buf, v)
-		return true
+		var zero T
+		buf = append(buf, zero) // read in place: a variable read takes would escape
+		return read(&buf[len(buf)-1])
 	})
 	*dst = append(make([]T, 0, len(buf)), buf...)
 	clear(buf) // let go of what the elements hold
