@@ -145,6 +145,35 @@ func (p *pfile) chunkRange(i, col int) byteRange {
 	return byteRange{start, c.MetaData.TotalCompressedSize}
 }
 
+// offsetIndexRanges returns the byte ranges of the offset indexes of row
+// group i's chunks of cols (every column when cols is nil), coalesced:
+// parquet-go reads a chunk's offset index when a reader first jumps over
+// pages of it, and these ranges let one request serve all the columns.
+// Ranges outside the file are left out (parquet-go reports them).
+func (p *pfile) offsetIndexRanges(i int, cols []int) []byteRange {
+	chunks := p.file.Metadata().RowGroups[i].Columns
+	add := func(rs []byteRange, c int) []byteRange {
+		cc := chunks[c]
+		if cc.OffsetIndexOffset <= 0 || cc.OffsetIndexLength <= 0 || cc.OffsetIndexOffset+int64(cc.OffsetIndexLength) > p.r.size {
+			return rs
+		}
+		return append(rs, byteRange{cc.OffsetIndexOffset, int64(cc.OffsetIndexLength)})
+	}
+	var rs []byteRange
+	if cols == nil {
+		for c := range chunks {
+			rs = add(rs, c)
+		}
+	} else {
+		for _, c := range cols {
+			if c >= 0 && c < len(chunks) {
+				rs = add(rs, c)
+			}
+		}
+	}
+	return coalesce(sortRanges(rs), maxChunkGap)
+}
+
 // maxChunkGap is the largest gap between two needed column chunks that is
 // read rather than skipped with a second request (a variable for tests).
 var maxChunkGap int64 = 256 << 10

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -116,6 +117,10 @@ type blobReaderAt struct {
 	// most streamWindow bytes of chunk i, read when a read misses it.
 	chunks []byteRange
 	cwins  []window
+	// onDemand are byte ranges (the offset indexes of the chunks being
+	// read) each fetched whole by the first read that falls inside it, so
+	// that the page jumps of many columns cost one request, not one each.
+	onDemand []byteRange
 }
 
 // streamWindow is how much of a column chunk a streaming read fetches at
@@ -151,6 +156,16 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		if off >= w.off && off+int64(len(p)) <= w.off+int64(len(w.buf)) {
 			return copy(p, w.buf[off-w.off:]), nil
 		}
+	}
+	if i, ok := rangeAt(r.onDemand, off, int64(len(p))); ok {
+		br := r.onDemand[i]
+		buf, err := r.readRange(br.off, br.n)
+		if err != nil {
+			return 0, err
+		}
+		r.onDemand = slices.Delete(r.onDemand, i, i+1)
+		r.wins = append(r.wins, window{off: br.off, buf: buf})
+		return copy(p, buf[off-br.off:]), nil
 	}
 	if i, ok := r.chunkAt(off, int64(len(p))); ok {
 		w := &r.cwins[i]
@@ -239,17 +254,29 @@ func (r *blobReaderAt) stream(chunks []byteRange) {
 
 // chunkAt returns the streaming chunk holding [off, off+n).
 func (r *blobReaderAt) chunkAt(off, n int64) (int, bool) {
-	i := sort.Search(len(r.chunks), func(i int) bool { return r.chunks[i].off+r.chunks[i].n > off })
-	if i < len(r.chunks) && off >= r.chunks[i].off && off+n <= r.chunks[i].off+r.chunks[i].n {
+	return rangeAt(r.chunks, off, n)
+}
+
+// rangeAt returns the range of rs (sorted, disjoint) holding [off, off+n).
+func rangeAt(rs []byteRange, off, n int64) (int, bool) {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].off+rs[i].n > off })
+	if i < len(rs) && off >= rs[i].off && off+n <= rs[i].off+rs[i].n {
 		return i, true
 	}
 	return 0, false
 }
 
+// fetchOnDemand sets the ranges (sorted, disjoint) that the first read
+// inside each fetches whole; the next prefetch, stream or release forgets
+// them.
+func (r *blobReaderAt) fetchOnDemand(rs []byteRange) {
+	r.onDemand = rs
+}
+
 // release drops the prefetched and streamed windows.
 func (r *blobReaderAt) release() {
 	r.putWindows()
-	r.wins, r.chunks, r.cwins = nil, nil, nil
+	r.wins, r.chunks, r.cwins, r.onDemand = nil, nil, nil, nil
 }
 
 // putWindows returns the windows' buffers to the pool and empties the
@@ -263,6 +290,7 @@ func (r *blobReaderAt) putWindows() {
 		r.cwins[i] = window{}
 	}
 	r.wins = r.wins[:0]
+	r.onDemand = nil
 }
 
 // coalesce merges sorted ranges whose gap is at most gap bytes, so that

@@ -252,11 +252,17 @@ func (p *pfile) loadChunks(g int, cols ...[]int) error {
 	rs = sortRanges(rs)
 	if total > p.r.streamThreshold() {
 		p.r.stream(rs)
-		return nil
+	} else if err := p.r.prefetchRanges(coalesce(rs, maxChunkGap)); err != nil {
+		// A chunk beyond the object's end is damage; other failed reads
+		// stay errors (see damaged).
+		return damaged(p.r.key, err)
 	}
-	// A chunk beyond the object's end is damage; other failed reads stay
-	// errors (see damaged).
-	return damaged(p.r.key, p.r.prefetchRanges(coalesce(rs, maxChunkGap)))
+	cs := make([]int, 0, len(seen))
+	for c := range seen {
+		cs = append(cs, c)
+	}
+	p.r.fetchOnDemand(p.offsetIndexRanges(g, cs))
+	return nil
 }
 
 // keep reports whether row must be built: it passed the filter and, when

@@ -113,6 +113,7 @@ func (p *pfile) findInGroup(g int, id model.TraceID, c *codec) (*model.Trace, bo
 	if small {
 		off, n := p.groupRange(g)
 		err = damaged(p.r.key, p.r.prefetch(off, n))
+		p.r.fetchOnDemand(p.offsetIndexRanges(g, nil))
 	} else {
 		err = p.loadChunks(g, []int{p.leaves.traceID.Index})
 	}

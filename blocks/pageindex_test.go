@@ -1,0 +1,124 @@
+package blocks
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// offsetIndexReads counts the reads of log that fall in the offset indexes
+// of the block's data.parquet, and the reads of that object in all.
+func offsetIndexReads(t *testing.T, s *Store, m Meta, log []readRec) (index, all int) {
+	t.Helper()
+	p, err := s.block(m).open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := int64(-1), int64(0)
+	for _, rg := range p.file.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			if c.OffsetIndexLength == 0 {
+				continue
+			}
+			if lo < 0 || c.OffsetIndexOffset < lo {
+				lo = c.OffsetIndexOffset
+			}
+			hi = max(hi, c.OffsetIndexOffset+int64(c.OffsetIndexLength))
+		}
+	}
+	if lo < 0 {
+		t.Fatal("the block has no offset index")
+	}
+	key := "tenant-a/" + m.BlockID.String() + "/data.parquet"
+	for _, r := range log {
+		if r.key != key {
+			continue
+		}
+		all++
+		if r.off >= lo && r.off < hi {
+			index++
+		}
+	}
+	return index, all
+}
+
+// TestPageJumpsReadOffsetIndexesOnce: readers that jump over pages of many
+// columns (a lookup of a trace in the middle of a row group, a filtered
+// scan) read the offset indexes of a row group's chunks with one request,
+// not one per column (on an object store each is a round trip), and only
+// when they jump.
+func TestPageJumpsReadOffsetIndexesOnce(t *testing.T) {
+	ctx := context.Background()
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	traces := syntheticTraces(400, 1, 1e18)
+	if _, err := s.WriteBlock(ctx, traces, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil || len(metas) != 1 {
+		t.Fatalf("blocks: %v, %v", metas, err)
+	}
+	// The traces as the block returns them (attributes of dedicated
+	// columns come first).
+	it, err := s.Traces(ctx, store.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces = readAllTraces(t, it)
+	if len(traces) != 400 {
+		t.Fatalf("%d traces read back", len(traces))
+	}
+
+	for _, tc := range []struct {
+		row                int
+		wantIndex, wantAll int
+	}{
+		{0, 0, 2},   // first row: footer and row group, nothing to jump over
+		{200, 1, 3}, // footer, row group, the offset indexes
+		{399, 1, 3},
+	} {
+		wb.resetLog()
+		got, err := s.findIn(ctx, metas, traces[tc.row].TraceID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := strictDiff([]*model.Trace{traces[tc.row]}, []*model.Trace{got}); d != "" {
+			t.Fatalf("row %d: %s", tc.row, d)
+		}
+		index, all := offsetIndexReads(t, s, metas[0], wb.log())
+		if index != tc.wantIndex || all != tc.wantAll {
+			t.Errorf("lookup of row %d: %d reads of data.parquet, %d of them offset indexes; want %d and %d",
+				tc.row, all, index, tc.wantAll, tc.wantIndex)
+		}
+	}
+
+	// A filtered scan skips the rows between its matches: one request
+	// for the offset indexes, whatever the number of columns.
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
+		Test:  func(v model.Value, ok bool) bool { return ok && v.Int%100 == 50 }}}
+	var want []*model.Trace
+	for _, tr := range traces {
+		if cond.Match(tr) {
+			want = append(want, tr)
+		}
+	}
+	for _, unordered := range []bool{false, true} {
+		wb.resetLog()
+		it, err := s.Traces(ctx, store.Request{Unordered: unordered, Filter: &store.Filter{Cond: cond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readAllTraces(t, it)
+		model.SortTraces(got)
+		if d := strictDiff(want, got); d != "" || len(want) != 4 {
+			t.Fatalf("unordered %v: %d traces, want %d:\n%s", unordered, len(got), len(want), d)
+		}
+		if index, _ := offsetIndexReads(t, s, metas[0], wb.log()); index != 1 {
+			t.Errorf("unordered %v: %d reads of offset indexes, want 1", unordered, index)
+		}
+	}
+}
