@@ -230,6 +230,15 @@ func (s *Store) isLocal() bool {
 	return ok
 }
 
+// timeSlack is the granularity of the modification times that listings
+// of the store give (folderSet.slack), plus a millisecond.
+func (s *Store) timeSlack() time.Duration {
+	if s.localTenantDir() != "" {
+		return localTimeSlack + time.Millisecond
+	}
+	return storeTimeSlack + time.Millisecond
+}
+
 // localTenantDir returns the tenant's directory when the store's bucket is
 // a local directory opened by OpenBucket, else "".
 func (s *Store) localTenantDir() string {

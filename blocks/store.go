@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,6 +35,10 @@ type Store struct {
 	concurrency int
 	// prog reports how far reads have come (SetProgress).
 	prog progressSum
+
+	// metaWritten is when this store last wrote a meta object (Unix
+	// nanoseconds), for WriteIndex.
+	metaWritten atomic.Int64
 
 	mu      sync.Mutex
 	damaged map[string]error // by object key: metas left out of listings
@@ -152,6 +157,9 @@ const contentType = "application/octet-stream"
 func (s *Store) put(ctx context.Context, key string, data []byte) error {
 	if err := upload(ctx, s.bucket, key, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("%s: %w", key, err)
+	}
+	if strings.HasSuffix(key, "/"+metaObject) || strings.HasSuffix(key, "/"+compactedMetaObject) {
+		s.metaWritten.Store(time.Now().UnixNano())
 	}
 	return nil
 }

@@ -458,6 +458,19 @@ func sortEntries(es []metaEntry) {
 // invariant above); it saves them reading every meta. The commands that
 // change a tenant call it when they are done.
 func (s *Store) WriteIndex(ctx context.Context) error {
+	// An entry stands for an object only if the object is older than
+	// created_at by the store's time granularity. The commands that call
+	// this have just written metas (an ingest publishes all its blocks at
+	// its end): wait that granularity out, so that the index covers them
+	// (at most a second, on object stores; otherwise the next reads would
+	// read every one of those metas).
+	if wait := time.Until(time.Unix(0, s.metaWritten.Load()).Add(s.timeSlack())); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	// created_at is taken before listing: an object written from now on
 	// is newer than the index, so no entry stands for it.
 	createdAt := time.Now().UTC()

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -265,24 +266,89 @@ func TestTenantIndexRoundTrip(t *testing.T) {
 }
 
 // TestTenantIndexSlack: objects written within the store's time
-// granularity before created_at are read, not taken from the index.
+// granularity before created_at are read, not taken from the index. The
+// index is written by another Store than the blocks' (another process), so
+// WriteIndex does not wait for them.
 func TestTenantIndexSlack(t *testing.T) {
 	ctx := context.Background()
 	wb, b := newWrapBucket(t)
 	s := NewStore(b, "tenant-a")
-	live, _ := writeIndexFixture(t, s) // with the default 1 s slack
+	var live []Meta
+	for i := 0; i < 3; i++ {
+		m, err := s.WriteBlock(ctx, syntheticTraces(20, byte(i+1), uint64(i+1)*1e18), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = append(live, m)
+	}
+	start := time.Now()
+	if err := NewStore(b, "tenant-a").WriteIndex(ctx); err != nil { // with the default 1 s slack
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("WriteIndex of a store that wrote no meta took %v", d)
+	}
 	wb.resetLog()
 	if got, err := s.Blocks(ctx); err != nil || !reflect.DeepEqual(got, live) {
 		t.Fatalf("Blocks = %v, %v", got, err)
 	}
+	if reads := metaReads(wb); reads != len(live) {
+		t.Errorf("%d meta.json reads, want %d: the blocks are younger than a second", reads, len(live))
+	}
+}
+
+// metaReads counts the reads of meta.json objects in wb's log.
+func metaReads(wb *wrapBucket) int {
 	reads := 0
 	for _, r := range wb.log() {
 		if strings.HasSuffix(r.key, "/"+metaObject) {
 			reads++
 		}
 	}
-	if reads != len(live) {
-		t.Errorf("%d meta.json reads, want %d: the blocks are younger than a second", reads, len(live))
+	return reads
+}
+
+// TestWriteIndexCoversOwnBlocks: a store that has just written blocks (an
+// ingest publishes them all at its end) waits the time granularity out
+// before it writes the index, so that the next reads take those blocks
+// from the index instead of reading every meta.json.
+func TestWriteIndexCoversOwnBlocks(t *testing.T) {
+	ctx := context.Background()
+	const slack = 300 * time.Millisecond
+	withSlack(t, slack)
+	wb, b := newWrapBucket(t)
+	s := NewStore(b, "tenant-a")
+	var live []Meta
+	for i := 0; i < 3; i++ {
+		m, err := s.WriteBlock(ctx, syntheticTraces(20, byte(i+1), uint64(i+1)*1e18), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = append(live, m)
+	}
+	start := time.Now()
+	if err := s.WriteIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < slack-50*time.Millisecond {
+		t.Errorf("WriteIndex returned after %v, before the %v granularity passed", d, slack)
+	}
+	reader := NewStore(b, "tenant-a")
+	wb.resetLog()
+	if got, err := reader.Blocks(ctx); err != nil || !reflect.DeepEqual(got, live) {
+		t.Fatalf("Blocks = %v, %v", got, err)
+	}
+	if reads := metaReads(wb); reads != 0 {
+		t.Errorf("%d meta.json reads after the writer's index", reads)
+	}
+	// A cancelled wait returns at once.
+	if _, err := s.WriteBlock(ctx, syntheticTraces(20, 9, 9e18), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.WriteIndex(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("WriteIndex with a cancelled context: %v", err)
 	}
 }
 
