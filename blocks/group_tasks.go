@@ -93,7 +93,7 @@ func (d *taskDamage) leaveOut(pos int, passed bool) bool {
 	return passed || d.started[pos] > 1
 }
 
-// runGroupTasks runs the row-group tasks of cand on Concurrency() workers,
+// runGroupTasks runs the row-group tasks of cand on scanWorkers(cand) workers,
 // each made by newWorker, and returns the parts of split traces they
 // built, by trace ID. A task that meets damage in its block's pages leaves
 // the block out: it is recorded for Store.Damaged (partly read when the
@@ -118,7 +118,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 		copies = map[model.TraceID][]blockCopy{}
 		dmg    = &taskDamage{bad: map[int]bool{}, started: map[int]int{}}
 	)
-	for range min(s.Concurrency(), max(len(cand), 1)) {
+	for range min(s.scanWorkers(cand), max(len(cand), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

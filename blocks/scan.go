@@ -8,12 +8,14 @@ import (
 	"sort"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
 
 // An unordered scan (store.Request.Unordered) reads blocks independently,
-// so its memory does not grow with the number of blocks: Concurrency()
+// so its memory does not grow with the number of blocks: scanWorkers
 // workers each decode one row group of one block at a time. A trace stored
 // in several blocks must still be evaluated whole, so a first pass merges
 // only the blocks' TraceID columns (16 bytes a trace, skipped when the
@@ -37,12 +39,13 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		return s.scanOrdered(ctx, cand, req), nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, s.Concurrency()),
+	workers := s.scanWorkers(cand)
+	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, workers),
 		split: split, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
-		it.pool = newArenaPool(4*s.Concurrency() + 4)
+		it.pool = newArenaPool(4*workers + 4)
 	}
 	it.prog = s.trackScan(cand)
 	tasks := rowGroupTasks(cand)
@@ -55,7 +58,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		work <- t
 	}
 	close(work)
-	for i := 0; i < min(s.Concurrency(), len(tasks)); i++ {
+	for i := 0; i < min(workers, len(tasks)); i++ {
 		it.wg.Add(1)
 		go it.worker(s, cand, work, req)
 	}
@@ -91,12 +94,24 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil
 	}
-	h := make(idHeap, 0, len(cand))
-	for _, m := range cand {
+	// The first row group of every block is loaded scanWorkers at a time
+	// (a footer and a column chunk each: on an object store, round trips
+	// that overlap); the later ones of a block as the merge reaches them.
+	// (The streams keep ctx, not a group's context: their footers read
+	// later row groups with it.)
+	streams := make([]*idStream, len(cand))
+	var g errgroup.Group
+	g.SetLimit(s.scanWorkers(cand))
+	for i, m := range cand {
 		st := &idStream{ctx: ctx, block: s.block(m), req: req, group: -1}
-		if err := st.next(); err != nil {
-			return nil, false, err
-		}
+		streams[i] = st
+		g.Go(st.next)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, false, err
+	}
+	h := make(idHeap, 0, len(cand))
+	for _, st := range streams {
 		if !st.done {
 			h = append(h, st)
 		}

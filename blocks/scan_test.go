@@ -357,3 +357,44 @@ func TestUnorderedCloseAndCancel(t *testing.T) {
 	s.SetConcurrency(3)
 	checkCloseAndCancel(t, s, store.Request{Unordered: true})
 }
+
+// TestScanWorkers: scans of an object store whose row groups are small run
+// more workers than cores, to overlap their round trips; large row groups,
+// local directories and an explicit concurrency keep the usual count.
+func TestScanWorkers(t *testing.T) {
+	cores := runtime.GOMAXPROCS(0)
+	blocksOf := func(n int, size uint64, groups int) []Meta {
+		ms := make([]Meta, n)
+		for i := range ms {
+			ms[i].Size, ms[i].TotalRecords = size, groups
+		}
+		return ms
+	}
+	remote := memStore(t)
+	lb, err := OpenBucket(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lb.Close() })
+	local := NewStore(lb, "tenant-a")
+	for _, tc := range []struct {
+		name string
+		s    *Store
+		conc int
+		cand []Meta
+		want int
+	}{
+		{"object store, 100 KiB row groups", remote, 0, blocksOf(990, 100<<10, 1), remoteWorkers},
+		{"object store, 8 MiB row groups", remote, 0, blocksOf(10, 64<<20, 8), max(cores, 8)},
+		{"object store, 200 MiB row groups", remote, 0, blocksOf(2, 400<<20, 2), cores},
+		{"object store, no block", remote, 0, nil, cores},
+		{"object store, explicit concurrency", remote, 3, blocksOf(990, 100<<10, 1), 3},
+		{"local directory", local, 0, blocksOf(990, 100<<10, 1), cores},
+	} {
+		tc.s.SetConcurrency(tc.conc)
+		if got := tc.s.scanWorkers(tc.cand); got != tc.want {
+			t.Errorf("%s: %d workers, want %d", tc.name, got, tc.want)
+		}
+		tc.s.SetConcurrency(0)
+	}
+}

@@ -144,6 +144,36 @@ func (s *Store) Concurrency() int {
 	return runtime.GOMAXPROCS(0)
 }
 
+// On an object store, a row group of a small block costs more waiting
+// than work: a round trip for the footer, one for the column chunks and
+// one for the offset indexes, around a millisecond of decoding. Scans of
+// such blocks run more workers than cores, so that those requests overlap:
+// as many as fit an average row group each in remoteReadBytes, at most
+// remoteWorkers.
+const (
+	remoteWorkers   = 16
+	remoteReadBytes = 64 << 20
+)
+
+// scanWorkers returns how many row groups a scan of cand reads at once:
+// Concurrency(), or on an object store with the default concurrency more
+// when its row groups are small (see remoteWorkers).
+func (s *Store) scanWorkers(cand []Meta) int {
+	n := s.Concurrency()
+	if s.concurrency > 0 || s.isLocal() {
+		return n
+	}
+	var size, groups int64
+	for _, m := range cand {
+		size += int64(m.Size)
+		groups += int64(max(m.TotalRecords, 1))
+	}
+	if groups == 0 {
+		return n
+	}
+	return max(n, min(remoteWorkers, int(remoteReadBytes/max(size/groups, 1))))
+}
+
 // Tenant returns the tenant name.
 func (s *Store) Tenant() string { return s.tenant }
 

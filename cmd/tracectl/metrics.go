@@ -81,7 +81,7 @@ Exit status:
 	f.BoolVar(&o.approx, "approx", false, "quantiles from Tempo's power-of-two buckets instead of exact values")
 	f.BoolVar(&o.allSteps, "all-steps", false, "prom output: every sample with its timestamp, not only the last")
 	f.BoolVar(&o.plot, "plot", false, "table output: draw a text chart of each series")
-	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
+	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core; on an object store whose row groups are small, up to 16 to overlap requests)")
 	var above, below float64
 	f.Float64Var(&above, "fail-if-above", 0, "exit with status 1 when a sample of any series is above this value")
 	f.Float64Var(&below, "fail-if-below", 0, "exit with status 1 when a sample of any series is below this value")

@@ -77,7 +77,7 @@ Exit status:
 	f.BoolVar(&o.failIfFound, "fail-if-found", false, "exit with status 1 when anything matches (a CI gate: no error traces)")
 	cmd.MarkFlagsMutuallyExclusive("fail-if-empty", "fail-if-found")
 	f.BoolVar(&o.explain, "explain", false, "print the canonical query and its syntax tree instead of running it")
-	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core)")
+	f.IntVar(&o.concurrency, "concurrency", 0, "blocks decoded at once, one row group each; bounds memory (0 = one per core; on an object store whose row groups are small, up to 16 to overlap requests)")
 	addOutputFlag(f, o.output)
 	return cmd
 }
