@@ -566,9 +566,10 @@ func (s *Store) scanOrdered(ctx context.Context, cand []Meta, req store.Request)
 // damaged block out (Store.Damaged) instead of failing.
 func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request, skipDamaged bool) *mergeIterator {
 	// With concurrency > 1 every block gets a producer goroutine that
-	// decodes ahead; sem bounds how many decode at once across the blocks.
+	// decodes ahead; sem bounds how many read and decode at once across
+	// the blocks.
 	var sem chan struct{}
-	if n := s.Concurrency(); n > 1 && len(cand) > 0 {
+	if n := s.scanWorkers(cand); n > 1 && len(cand) > 0 {
 		sem = make(chan struct{}, n)
 	}
 	// A filter may drop a block's copy of a trace only when no other
