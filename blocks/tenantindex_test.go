@@ -273,14 +273,7 @@ func TestTenantIndexSlack(t *testing.T) {
 	ctx := context.Background()
 	wb, b := newWrapBucket(t)
 	s := NewStore(b, "tenant-a")
-	var live []Meta
-	for i := 0; i < 3; i++ {
-		m, err := s.WriteBlock(ctx, syntheticTraces(20, byte(i+1), uint64(i+1)*1e18), WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		live = append(live, m)
-	}
+	live := writeSyntheticBlocks(t, s, 3)
 	start := time.Now()
 	if err := NewStore(b, "tenant-a").WriteIndex(ctx); err != nil { // with the default 1 s slack
 		t.Fatal(err)
@@ -295,6 +288,20 @@ func TestTenantIndexSlack(t *testing.T) {
 	if reads := metaReads(wb); reads != len(live) {
 		t.Errorf("%d meta.json reads, want %d: the blocks are younger than a second", reads, len(live))
 	}
+}
+
+// writeSyntheticBlocks writes n blocks of 20 synthetic traces each.
+func writeSyntheticBlocks(t *testing.T, s *Store, n int) []Meta {
+	t.Helper()
+	var ms []Meta
+	for i := 0; i < n; i++ {
+		m, err := s.WriteBlock(context.Background(), syntheticTraces(20, byte(i+1), uint64(i+1)*1e18), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // metaReads counts the reads of meta.json objects in wb's log.
@@ -318,14 +325,7 @@ func TestWriteIndexCoversOwnBlocks(t *testing.T) {
 	withSlack(t, slack)
 	wb, b := newWrapBucket(t)
 	s := NewStore(b, "tenant-a")
-	var live []Meta
-	for i := 0; i < 3; i++ {
-		m, err := s.WriteBlock(ctx, syntheticTraces(20, byte(i+1), uint64(i+1)*1e18), WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		live = append(live, m)
-	}
+	live := writeSyntheticBlocks(t, s, 3)
 	start := time.Now()
 	if err := s.WriteIndex(ctx); err != nil {
 		t.Fatal(err)
