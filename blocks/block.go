@@ -41,8 +41,14 @@ type pfile struct {
 	cols map[*parquet.Schema][]int
 }
 
+// wholeObjectBytes is the size up to which a data.parquet on an object
+// store is read whole when opened (a variable for tests): a round trip
+// costs more than its bytes.
+var wholeObjectBytes int64 = 1 << 20
+
 // open reads only the parquet footer (one ranged read when meta.footerSize
-// is known): the magic header, page index and bloom filters are skipped.
+// is known), or the whole object when it is small and remote: the magic
+// header, page index and bloom filters are skipped.
 func (b *Block) open(ctx context.Context) (*pfile, error) {
 	key := b.key(dataObject)
 	size := int64(b.meta.Size)
@@ -54,15 +60,26 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		size = attrs.Size
 	}
 	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, local: b.store.isLocal()}
-	// One ranged read for the footer: meta.footerSize when known, else a
-	// guess that covers most footers (parquet-go reads the rest if not).
-	tail := int64(64 << 10)
-	if b.meta.FooterSize > 0 {
-		tail = int64(b.meta.FooterSize) + 8
-	}
-	tail = min(tail, size)
-	if err := r.prefetch(size-tail, tail); err != nil {
-		return nil, damaged(key, err)
+	if !r.local && size <= wholeObjectBytes {
+		// A small object on an object store is read whole by the
+		// footer's request: reading its row groups costs none more.
+		buf, err := r.readRange(0, size)
+		if err != nil {
+			return nil, damaged(key, err)
+		}
+		r.whole = buf
+	} else {
+		// One ranged read for the footer: meta.footerSize when known,
+		// else a guess that covers most footers (parquet-go reads the
+		// rest if not).
+		tail := int64(64 << 10)
+		if b.meta.FooterSize > 0 {
+			tail = int64(b.meta.FooterSize) + 8
+		}
+		tail = min(tail, size)
+		if err := r.prefetch(size-tail, tail); err != nil {
+			return nil, damaged(key, err)
+		}
 	}
 	if err := checkFooter(r, size); err != nil {
 		r.release()
@@ -73,7 +90,9 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		parquet.SkipPageIndex(true),
 		parquet.SkipBloomFilters(true),
 	)
-	r.release()
+	if r.whole == nil || err != nil {
+		r.release()
+	}
 	if err != nil {
 		return nil, damaged(key, err)
 	}

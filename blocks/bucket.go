@@ -117,6 +117,9 @@ type blobReaderAt struct {
 	// most streamWindow bytes of chunk i, read when a read misses it.
 	chunks []byteRange
 	cwins  []window
+	// whole is the entire object when it is small and remote (see
+	// wholeObjectBytes): it serves every read until the first release.
+	whole []byte
 	// onDemand are byte ranges (the offset indexes of the chunks being
 	// read) each fetched whole by the first read that falls inside it, so
 	// that the page jumps of many columns cost one request, not one each.
@@ -151,6 +154,13 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	}
 	if off >= r.size {
 		return 0, io.EOF
+	}
+	if r.whole != nil && off < int64(len(r.whole)) {
+		n := copy(p, r.whole[off:])
+		if n < len(p) {
+			return n, io.EOF
+		}
+		return n, nil
 	}
 	for _, w := range r.wins {
 		if off >= w.off && off+int64(len(p)) <= w.off+int64(len(w.buf)) {
@@ -227,6 +237,9 @@ func (r *blobReaderAt) prefetch(off, n int64) error {
 // sorted and disjoint) and serves later reads inside them from memory,
 // replacing earlier windows.
 func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
+	if r.whole != nil {
+		return nil // every read is served already
+	}
 	r.putWindows()
 	for _, br := range rs {
 		if br.n <= 0 {
@@ -247,6 +260,9 @@ func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
 // ranges up front, so memory is bounded by streamWindow per column rather
 // than by the row group's size.
 func (r *blobReaderAt) stream(chunks []byteRange) {
+	if r.whole != nil {
+		return // every read is served already
+	}
 	r.putWindows()
 	r.chunks = chunks
 	r.cwins = make([]window, len(chunks))
@@ -270,13 +286,16 @@ func rangeAt(rs []byteRange, off, n int64) (int, bool) {
 // inside each fetches whole; the next prefetch, stream or release forgets
 // them.
 func (r *blobReaderAt) fetchOnDemand(rs []byteRange) {
-	r.onDemand = rs
+	if r.whole == nil {
+		r.onDemand = rs
+	}
 }
 
 // release drops the prefetched and streamed windows.
 func (r *blobReaderAt) release() {
 	r.putWindows()
-	r.wins, r.chunks, r.cwins, r.onDemand = nil, nil, nil, nil
+	putWindow(r.whole)
+	r.wins, r.chunks, r.cwins, r.onDemand, r.whole = nil, nil, nil, nil, nil
 }
 
 // putWindows returns the windows' buffers to the pool and empties the

@@ -142,3 +142,12 @@ func (p *pfile) readGroup(i int) ([]pqTrace, error) {
 		rows = append(rows, *r)
 	}
 }
+
+// setWholeObjectBytes sets the size up to which remote data.parquet
+// objects are read whole, for one test (0: never, so that the test sees
+// the footer, row-group and offset-index reads of larger objects).
+func setWholeObjectBytes(t testing.TB, n int64) {
+	old := wholeObjectBytes
+	wholeObjectBytes = n
+	t.Cleanup(func() { wholeObjectBytes = old })
+}

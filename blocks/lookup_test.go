@@ -30,6 +30,7 @@ func manyBlocks(t *testing.T, s *Store) [][]*model.Trace {
 // footer and one row group of the block that holds the trace.
 func TestFindTraceReadsOnlyWhatItNeeds(t *testing.T) {
 	ctx := context.Background()
+	setWholeObjectBytes(t, 0)
 	wb, bucket := newWrapBucket(t)
 	s := NewStore(bucket, "tenant-a")
 	all := manyBlocks(t, s)

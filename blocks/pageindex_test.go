@@ -51,6 +51,7 @@ func offsetIndexReads(t *testing.T, s *Store, m Meta, log []readRec) (index, all
 // when they jump.
 func TestPageJumpsReadOffsetIndexesOnce(t *testing.T) {
 	ctx := context.Background()
+	setWholeObjectBytes(t, 0)
 	wb, bucket := newWrapBucket(t)
 	s := NewStore(bucket, "tenant-a")
 	traces := syntheticTraces(400, 1, 1e18)
@@ -119,6 +120,81 @@ func TestPageJumpsReadOffsetIndexesOnce(t *testing.T) {
 		}
 		if index, _ := offsetIndexReads(t, s, metas[0], wb.log()); index != 1 {
 			t.Errorf("unordered %v: %d reads of offset indexes, want 1", unordered, index)
+		}
+	}
+}
+
+// TestSmallRemoteObjectsReadWhole: on an object store a small data.parquet
+// is read whole when opened, so a lookup or a filtered scan of it costs one
+// request, with the same answers; a local directory reads the footer and
+// the chunks as before.
+func TestSmallRemoteObjectsReadWhole(t *testing.T) {
+	ctx := context.Background()
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	if _, err := s.WriteBlock(ctx, syntheticTraces(400, 1, 1e18), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil || len(metas) != 1 || int64(metas[0].Size) > wholeObjectBytes {
+		t.Fatalf("blocks: %v, %v", metas, err)
+	}
+	key := "tenant-a/" + metas[0].BlockID.String() + "/data.parquet"
+	dataReads := func() []readRec {
+		var rs []readRec
+		for _, r := range wb.log() {
+			if r.key == key {
+				rs = append(rs, r)
+			}
+		}
+		return rs
+	}
+	whole := readRec{key, 0, int64(metas[0].Size)}
+
+	// The answers of the reads below with every object read in parts.
+	setWholeObjectBytes(t, 0)
+	it, err := s.Traces(ctx, store.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces := readAllTraces(t, it)
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
+		Test:  func(v model.Value, ok bool) bool { return ok && v.Int%100 == 50 }}}
+	it, err = s.Traces(ctx, store.Request{Filter: &store.Filter{Cond: cond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	filtered := readAllTraces(t, it)
+	if len(traces) != 400 || len(filtered) != 4 {
+		t.Fatalf("%d traces, %d filtered", len(traces), len(filtered))
+	}
+
+	setWholeObjectBytes(t, 1<<20)
+	wb.resetLog()
+	got, err := s.findIn(ctx, metas, traces[200].TraceID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := strictDiff(traces[200:201], []*model.Trace{got}); d != "" {
+		t.Fatal(d)
+	}
+	if rs := dataReads(); len(rs) != 1 || rs[0] != whole {
+		t.Errorf("lookup: reads %+v, want only %+v", rs, whole)
+	}
+	for _, unordered := range []bool{false, true} {
+		wb.resetLog()
+		it, err := s.Traces(ctx, store.Request{Unordered: unordered, Filter: &store.Filter{Cond: cond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readAllTraces(t, it)
+		model.SortTraces(got)
+		if d := strictDiff(filtered, got); d != "" {
+			t.Fatalf("unordered %v: %s", unordered, d)
+		}
+		if rs := dataReads(); len(rs) != 1 || rs[0] != whole {
+			t.Errorf("unordered %v: reads %+v, want only %+v", unordered, rs, whole)
 		}
 	}
 }

@@ -117,6 +117,7 @@ func TestProjection(t *testing.T) {
 // needed column chunks: fewer data.parquet bytes than a full scan, and
 // fewer still with fewer parts.
 func TestProjectionReadsLess(t *testing.T) {
+	setWholeObjectBytes(t, 0) // the reads of the columns projected
 	ctx := context.Background()
 	wb, bucket := newWrapBucket(t)
 	s := NewStore(bucket, "tenant-a")
