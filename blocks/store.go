@@ -174,6 +174,10 @@ func (s *Store) scanWorkers(cand []Meta) int {
 	return max(n, min(remoteWorkers, int(remoteReadBytes/max(size/groups, 1))))
 }
 
+// Remote reports whether the store is an object store (every read a
+// request), not a local directory.
+func (s *Store) Remote() bool { return !s.isLocal() }
+
 // Tenant returns the tenant name.
 func (s *Store) Tenant() string { return s.tenant }
 

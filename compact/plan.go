@@ -1,7 +1,6 @@
 package compact
 
 import (
-	"runtime"
 	"sort"
 	"time"
 
@@ -50,8 +49,9 @@ type Options struct {
 	// beyond it are dropped, roots and earliest spans kept, and the cut
 	// traces are reported in Output.Cut.
 	MaxTraceBytes int64
-	// Concurrency is how many merges run at once (default GOMAXPROCS);
-	// each holds one output row group and one row group per input.
+	// Concurrency is how many merges run at once (default GOMAXPROCS, or
+	// remoteMerges on an object store when every group is small); each
+	// holds one output row group and one row group per input.
 	Concurrency int
 	// DryRun plans and writes nothing.
 	DryRun bool
@@ -95,8 +95,8 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = runtime.GOMAXPROCS(0)
+	if o.Concurrency < 0 {
+		o.Concurrency = 0 // the default, chosen by mergeAll
 	}
 	return o
 }

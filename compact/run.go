@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tracectl/tracectl/blocks"
 )
@@ -65,13 +67,9 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	prov := make(map[uuid.UUID]blocks.Provenance, len(metas))
-	for _, m := range metas {
-		p, err := st.Provenance(ctx, m.BlockID)
-		if err != nil {
-			return res, err
-		}
-		prov[m.BlockID] = p
+	prov, err := provenances(ctx, st, metas)
+	if err != nil {
+		return res, err
 	}
 	if !opts.DryRun {
 		if metas, err = recoverOutputs(ctx, st, metas, prov, res); err != nil {
@@ -114,21 +112,31 @@ func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, ma
 	checked := map[uuid.UUID]bool{}
 	for {
 		groups := Plan(metas, marks, opts)
-		bad := map[uuid.UUID]bool{}
+		var check []blocks.Meta
 		for _, g := range groups {
 			for _, m := range g.metas {
-				if checked[m.BlockID] {
-					continue
+				if !checked[m.BlockID] {
+					checked[m.BlockID] = true
+					check = append(check, m)
 				}
-				checked[m.BlockID] = true
-				err := st.CheckReadable(ctx, m)
-				var d *blocks.DamagedError
-				switch {
-				case errors.As(err, &d):
-					bad[m.BlockID] = true
-				case err != nil:
-					return nil, err
-				}
+			}
+		}
+		damaged := make([]bool, len(check))
+		err := eachAtOnce(ctx, check, func(ctx context.Context, i int, m blocks.Meta) error {
+			err := st.CheckReadable(ctx, m)
+			if errors.As(err, new(*blocks.DamagedError)) {
+				damaged[i] = true
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		bad := map[uuid.UUID]bool{}
+		for i, m := range check {
+			if damaged[i] {
+				bad[m.BlockID] = true
 			}
 		}
 		if len(bad) == 0 {
@@ -136,6 +144,40 @@ func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, ma
 		}
 		metas = slices.DeleteFunc(slices.Clone(metas), func(m blocks.Meta) bool { return bad[m.BlockID] })
 	}
+}
+
+// provenances reads the rewrite.json of every block of metas.
+func provenances(ctx context.Context, st *blocks.Store, metas []blocks.Meta) (map[uuid.UUID]blocks.Provenance, error) {
+	ps := make([]blocks.Provenance, len(metas))
+	err := eachAtOnce(ctx, metas, func(ctx context.Context, i int, m blocks.Meta) error {
+		var err error
+		ps[i], err = st.Provenance(ctx, m.BlockID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	prov := make(map[uuid.UUID]blocks.Provenance, len(metas))
+	for i, m := range metas {
+		prov[m.BlockID] = ps[i]
+	}
+	return prov, nil
+}
+
+// objectRequestsAtOnce bounds the small per-block requests (rewrite.json,
+// footers) that Run makes at once: on an object store each is a round
+// trip, made for every block.
+const objectRequestsAtOnce = 16
+
+// eachAtOnce calls fn for every block of metas, objectRequestsAtOnce at a
+// time, and returns the first error (which cancels the calls not begun).
+func eachAtOnce(ctx context.Context, metas []blocks.Meta, fn func(ctx context.Context, i int, m blocks.Meta) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(objectRequestsAtOnce)
+	for i, m := range metas {
+		g.Go(func() error { return fn(gctx, i, m) })
+	}
+	return g.Wait()
 }
 
 // recoverOutputs retires live blocks that a live output already holds
@@ -242,7 +284,11 @@ func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Option
 	defer cancel()
 	outs := make([]Output, len(groups))
 	errs := make([]error, len(groups))
-	sem := make(chan struct{}, opts.Concurrency)
+	n := opts.Concurrency
+	if n <= 0 {
+		n = defaultMerges(st, groups)
+	}
+	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
 	for i, g := range groups {
 		select {
@@ -265,6 +311,34 @@ func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Option
 	}
 	wg.Wait()
 	return outs, errs
+}
+
+// On an object store a merge of small blocks waits on its requests (an
+// object read per input, six writes, two requests to retire each input)
+// more than it works, so more merges run at once than there are cores:
+// remoteMerges when no group's inputs exceed smallGroupBytes in all (each
+// merge then holds about 10 MiB).
+const (
+	remoteMerges    = 8
+	smallGroupBytes = 8 << 20
+)
+
+// defaultMerges is how many merges run at once without Options.Concurrency.
+func defaultMerges(st *blocks.Store, groups []Group) int {
+	n := runtime.GOMAXPROCS(0)
+	if !st.Remote() {
+		return n
+	}
+	for _, g := range groups {
+		var size uint64
+		for _, m := range g.metas {
+			size += m.Size
+		}
+		if size > smallGroupBytes {
+			return n
+		}
+	}
+	return max(n, remoteMerges)
 }
 
 // merge writes one group's output completely, then retires its inputs.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -486,5 +488,37 @@ func TestLeftoversDeletedAfterGrace(t *testing.T) {
 	rep, err := st.Verify(ctx)
 	if err != nil || !rep.OK() {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+// TestDefaultMerges: without --concurrency, compaction runs more merges
+// than cores on an object store when every group is small (its merges wait
+// on requests), and one per core otherwise.
+func TestDefaultMerges(t *testing.T) {
+	cores := runtime.GOMAXPROCS(0)
+	group := func(sizes ...uint64) Group {
+		var g Group
+		for _, s := range sizes {
+			g.metas = append(g.metas, blocks.Meta{Size: s})
+		}
+		return g
+	}
+	small := []Group{group(100<<10, 200<<10), group(1 << 20)}
+	large := append(slices.Clone(small), group(6<<20, 6<<20))
+	remote := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
+	local := blocks.NewStore(testbuckets.OpenURL(t, "file://"+t.TempDir()), "tenant-a")
+	for _, tc := range []struct {
+		name   string
+		st     *blocks.Store
+		groups []Group
+		want   int
+	}{
+		{"object store, small groups", remote, small, max(cores, remoteMerges)},
+		{"object store, a large group", remote, large, cores},
+		{"local directory, small groups", local, small, cores},
+	} {
+		if got := defaultMerges(tc.st, tc.groups); got != tc.want {
+			t.Errorf("%s: %d merges, want %d", tc.name, got, tc.want)
+		}
 	}
 }

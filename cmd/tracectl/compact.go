@@ -79,7 +79,7 @@ sums).
 	durationVar(f, &o.compactedRetention, "compacted-retention", compact.DefaultCompactedRetention, "keep compacted blocks this long before deleting them")
 	durationVar(f, &o.orphanGrace, "orphan-grace", compact.DefaultOrphanGrace, "delete block folders without meta.json (a killed ingest's leftovers) untouched this long")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan, write nothing")
-	f.IntVar(&o.concurrency, "concurrency", 0, "merges run at once, each holding a row group per input (0 = one per core)")
+	f.IntVar(&o.concurrency, "concurrency", 0, "merges run at once, each holding a row group per input (0 = one per core; 8 on an object store when every merge is of small blocks)")
 	addOutputFlag(f, o.output)
 	requireBlocks(g, cmd)
 	return cmd
