@@ -22,6 +22,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:9444", "address to listen on")
 	target := flag.String("target", "http://127.0.0.1:9333", "the S3 server's URL")
 	latency := flag.Duration("latency", 10*time.Millisecond, "delay added to every request")
+	logRequests := flag.Bool("log", false, "log every request's method, path and query to stderr")
 	flag.Parse()
 	u, err := url.Parse(*target)
 	if err != nil {
@@ -34,6 +35,9 @@ func main() {
 			g, l, o := gets.Swap(0), lists.Swap(0), others.Swap(0)
 			fmt.Fprintf(w, "%d %d %d\n", g+l+o, g, l)
 			return
+		}
+		if *logRequests {
+			log.Printf("%s %s?%s", r.Method, r.URL.Path, r.URL.RawQuery)
 		}
 		q := r.URL.Query()
 		switch {
