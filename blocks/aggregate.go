@@ -29,7 +29,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	}
 	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
-	split, ok, err := s.splitTraces(ctx, cand, &req)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 		}
 		return total.Result(), it.Err()
 	}
-	copies, err := s.runGroupTasks(ctx, cand, func() groupWorker {
+	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
 		local := store.NewGroupSet(spec)
 		return groupWorker{
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {

@@ -24,7 +24,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return store.Count{}, err
 	}
 	cand := inRange(metas, &req)
-	split, ok, err := s.splitTraces(ctx, cand, &req)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req)
 	if err != nil {
 		return store.Count{}, err
 	}
@@ -32,7 +32,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return countMerged(s.scanOrdered(ctx, cand, req), req)
 	}
 	var total store.Count
-	copies, err := s.runGroupTasks(ctx, cand, func() groupWorker {
+	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
 		var local store.Count
 		return groupWorker{
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {

@@ -26,9 +26,11 @@ func inRange(metas []Meta, req *store.Request) []Meta {
 type blockOpener struct {
 	file *pfile
 	pos  int
+	// handed are footers opened before the scan (nil: none).
+	handed *footers
 }
 
-func newBlockOpener() *blockOpener { return &blockOpener{pos: -1} }
+func newBlockOpener(handed *footers) *blockOpener { return &blockOpener{pos: -1, handed: handed} }
 
 // open returns block cand[pos] and its opened footer; a nil footer when
 // the block is damaged and left out (Store.Damaged), also when a task
@@ -39,9 +41,12 @@ func (o *blockOpener) open(ctx context.Context, s *Store, cand []Meta, pos int) 
 		o.file = nil
 	}
 	if o.pos != pos {
-		f, err := s.openOrSkip(ctx, b)
-		if err != nil {
-			return nil, nil, err
+		f := o.handed.take(ctx, pos)
+		if f == nil || s.leftOut(b.key(dataObject)) {
+			var err error
+			if f, err = s.openOrSkip(ctx, b); err != nil {
+				return nil, nil, err
+			}
 		}
 		o.file, o.pos = f, pos
 	}
@@ -93,7 +98,8 @@ func (d *taskDamage) leaveOut(pos int, passed bool) bool {
 	return passed || d.started[pos] > 1
 }
 
-// runGroupTasks runs the row-group tasks of cand on scanWorkers(cand) workers,
+// runGroupTasks runs the row-group tasks of cand on scanWorkers(cand) workers
+// (opening the blocks, or taking the footers handed to it),
 // each made by newWorker, and returns the parts of split traces they
 // built, by trace ID. A task that meets damage in its block's pages leaves
 // the block out: it is recorded for Store.Damaged (partly read when the
@@ -101,7 +107,7 @@ func (d *taskDamage) leaveOut(pos int, passed bool) bool {
 // block's tasks not begun are skipped and its parts of split traces
 // dropped. Any other error cancels the others and is returned, as is the
 // caller's cancellation.
-func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
+func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *footers, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	prog := s.trackScan(cand)
@@ -123,7 +129,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, newWorker fun
 		go func() {
 			defer wg.Done()
 			w := newWorker()
-			opener := newBlockOpener()
+			opener := newBlockOpener(handed)
 			var parts []blockCopy
 			var err error
 			for t := range work {

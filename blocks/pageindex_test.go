@@ -198,3 +198,77 @@ func TestSmallRemoteObjectsReadWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestFootersReadOnce: when blocks' trace-ID ranges overlap, the pass that
+// finds traces split across blocks opens every block, and the scan after
+// it takes those footers instead of reading them again (blocks of one row
+// group, one task each: a worker that takes a later row group of a block
+// opens its own).
+func TestFootersReadOnce(t *testing.T) {
+	ctx := context.Background()
+	setWholeObjectBytes(t, 0)
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	writeSyntheticBlocks(t, s, 6)
+	metas, err := s.Blocks(ctx)
+	if err != nil || len(metas) != 6 || idRangesDisjoint(metas) {
+		t.Fatalf("blocks: %d, %v", len(metas), err)
+	}
+	footerReads := func() map[string]int {
+		reads := map[string]int{}
+		for _, m := range metas {
+			key := "tenant-a/" + m.BlockID.String() + "/data.parquet"
+			for _, r := range wb.log() {
+				if r.key == key && r.off == int64(m.Size)-int64(m.FooterSize)-8 {
+					reads[key]++
+				}
+			}
+		}
+		return reads
+	}
+	check := func(name string) {
+		t.Helper()
+		reads := footerReads()
+		if len(reads) != len(metas) {
+			t.Errorf("%s: footers of %d blocks read, want %d", name, len(reads), len(metas))
+		}
+		for k, n := range reads {
+			if n != 1 {
+				t.Errorf("%s: footer of %s read %d times", name, k, n)
+			}
+		}
+	}
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanStatus},
+		Test:  func(v model.Value, ok bool) bool { return ok && v.Int == int64(model.StatusError) }}}
+	var want []*model.Trace
+	it, err := s.Traces(ctx, store.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range readAllTraces(t, it) {
+		if cond.Match(tr) {
+			want = append(want, tr)
+		}
+	}
+	for _, n := range []int{1, 3} {
+		s.SetConcurrency(n)
+		wb.resetLog()
+		it, err := s.Traces(ctx, store.Request{Unordered: true, Filter: &store.Filter{Cond: cond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readAllTraces(t, it)
+		model.SortTraces(got)
+		if d := strictDiff(want, got); d != "" || len(want) == 0 {
+			t.Fatalf("concurrency %d: %d traces, want %d:\n%s", n, len(got), len(want), d)
+		}
+		check("unordered scan")
+		wb.resetLog()
+		c, err := s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
+		if err != nil || c.Traces != len(want) {
+			t.Fatalf("count %+v, %v; want %d traces", c, err, len(want))
+		}
+		check("count")
+	}
+}

@@ -31,7 +31,7 @@ var maxSplitTraces = 10_000
 // scanUnordered returns an iterator over the traces of cand in no
 // particular order.
 func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
-	split, ok, err := s.splitTraces(ctx, cand, &req)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	close(work)
 	for i := 0; i < min(workers, len(tasks)); i++ {
 		it.wg.Add(1)
-		go it.worker(s, cand, work, req)
+		go it.worker(s, cand, work, req, handed)
 	}
 	go func() { it.wg.Wait(); close(it.ch) }()
 	return it, nil
@@ -89,11 +89,13 @@ func idRangesDisjoint(ms []Meta) bool {
 // cand; ok is false when there are more than maxSplitTraces. It reads only
 // the TraceID column chunks (one row group of each block at a time) of the
 // row groups the time range does not rule out, and merges them.
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request) (ids map[model.TraceID]bool, ok bool, err error) {
+// The footers it opened are handed to the scan that follows (handed).
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
-		return ids, true, nil
+		return ids, true, nil, nil
 	}
+	handed = &footers{files: map[int]*pfile{}}
 	// The first row group of every block is loaded scanWorkers at a time
 	// (a footer and a column chunk each: on an object store, round trips
 	// that overlap); the later ones of a block as the merge reaches them.
@@ -103,12 +105,12 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	var g errgroup.Group
 	g.SetLimit(s.scanWorkers(cand))
 	for i, m := range cand {
-		st := &idStream{ctx: ctx, block: s.block(m), req: req, group: -1}
+		st := &idStream{ctx: ctx, block: s.block(m), req: req, group: -1, at: i, handed: handed}
 		streams[i] = st
 		g.Go(st.next)
 	}
 	if err := g.Wait(); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	h := make(idHeap, 0, len(cand))
 	for _, st := range streams {
@@ -119,14 +121,14 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	heap.Init(&h)
 	for h.Len() > 0 {
 		if err := ctx.Err(); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 		id, copies := h[0].cur(), 0
 		for h.Len() > 0 && h[0].cur() == id {
 			copies++
 			st := h[0]
 			if err := st.next(); err != nil {
-				return nil, false, err
+				return nil, false, nil, err
 			}
 			if st.done {
 				heap.Pop(&h)
@@ -136,12 +138,12 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 		}
 		if copies > 1 {
 			if len(ids) == maxSplitTraces {
-				return nil, false, nil
+				return nil, false, nil, nil
 			}
 			ids[id] = true
 		}
 	}
-	return ids, true, nil
+	return ids, true, handed, nil
 }
 
 // idStream walks the trace IDs of one block in order, holding the TraceID
@@ -155,6 +157,10 @@ type idStream struct {
 	ids   []model.TraceID
 	pos   int
 	done  bool
+	// at is the block's position in the scan's candidates; its footer
+	// goes to handed when the stream is done.
+	at     int
+	handed *footers
 }
 
 func (st *idStream) cur() model.TraceID { return st.ids[st.pos] }
@@ -177,6 +183,7 @@ func (st *idStream) next() error {
 		}
 		st.group++
 		if st.group >= len(st.file.file.RowGroups()) {
+			st.handed.put(st.at, st.file)
 			st.done, st.ids, st.file = true, nil, nil
 			return nil
 		}
@@ -197,6 +204,47 @@ func (st *idStream) next() error {
 		st.ids, st.pos = ids, 0
 	}
 	return nil
+}
+
+// footers hands the footers that the split-trace pass opened to the scan
+// that follows, so that it does not read them again (on an object store, a
+// request per block): each is taken once, by the first worker to reach a
+// task of its block. At most maxHandedFooters are kept.
+type footers struct {
+	mu    sync.Mutex
+	files map[int]*pfile // by position in the candidates
+}
+
+// maxHandedFooters bounds the footers a split-trace pass keeps for the
+// scan (each holds its block's parsed metadata).
+const maxHandedFooters = 1024
+
+func (f *footers) put(pos int, p *pfile) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.files) < maxHandedFooters {
+		p.r.release()
+		f.files[pos] = p
+	}
+}
+
+// take returns the footer of block pos, if one was handed, reading with
+// ctx from now on.
+func (f *footers) take(ctx context.Context, pos int) *pfile {
+	if f == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.files[pos]
+	delete(f.files, pos)
+	if p != nil {
+		p.r.ctx = ctx
+	}
+	return p
 }
 
 // idHeap orders streams by their current ID.
@@ -268,7 +316,7 @@ func (t scanTask) iterator(ctx context.Context, b *Block, file *pfile) *blockIte
 
 // worker scans the row-group ranges it takes from work, one at a time,
 // reusing the opened footer while they are of the same block.
-func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask, req store.Request) {
+func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask, req store.Request, handed *footers) {
 	defer it.wg.Done()
 	send := func(b traceBatch) bool {
 		select {
@@ -278,7 +326,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			return false
 		}
 	}
-	opener := newBlockOpener()
+	opener := newBlockOpener(handed)
 	for task := range work {
 		pos := task.pos
 		b, file, err := opener.open(it.ctx, s, cand, pos)

@@ -20,7 +20,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 		return err
 	}
 	var mu sync.Mutex // fn is called one trace at a time
-	_, err = s.runGroupTasks(ctx, metas, func() groupWorker {
+	_, err = s.runGroupTasks(ctx, metas, nil, func() groupWorker {
 		var calls int64 // this worker's calls of fn
 		return groupWorker{task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 			it := t.iterator(ctx, b, file)
