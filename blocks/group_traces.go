@@ -238,11 +238,13 @@ func (g *groupTraces) close() {
 func (p *pfile) loadChunks(g int, cols ...[]int) error {
 	seen := map[int]bool{}
 	var rs []byteRange
+	var distinct []int
 	var total int64
 	for _, cs := range cols {
 		for _, c := range cs {
 			if !seen[c] {
 				seen[c] = true
+				distinct = append(distinct, c)
 				r := p.chunkRange(g, c)
 				rs = append(rs, r)
 				total += r.n
@@ -257,11 +259,7 @@ func (p *pfile) loadChunks(g int, cols ...[]int) error {
 		// stay errors (see damaged).
 		return damaged(p.r.key, err)
 	}
-	cs := make([]int, 0, len(seen))
-	for c := range seen {
-		cs = append(cs, c)
-	}
-	p.r.fetchOnDemand(p.offsetIndexRanges(g, cs))
+	p.r.fetchOnDemand(p.offsetIndexRanges(g, distinct))
 	return nil
 }
 
