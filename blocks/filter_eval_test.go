@@ -424,18 +424,8 @@ func TestSparseRows(t *testing.T) {
 	for _, mod := range []int{1000, 97, 7} {
 		cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanDuration},
 			Test: func(v model.Value, _ bool) bool { return v.Int%int64(mod) == 3 }}}
-		var want []*model.Trace
-		for _, tr := range all {
-			if cond.Match(tr) {
-				want = append(want, tr)
-			}
-		}
-		it, err := s.Traces(ctx, store.Request{Unordered: true, Filter: &store.Filter{Cond: cond}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := readAllTraces(t, it)
-		model.SortTraces(got)
+		want := matching(all, cond)
+		got := readSorted(t, s, store.Request{Unordered: true, Filter: &store.Filter{Cond: cond}})
 		if d := strictDiff(want, got); d != "" || len(want) == 0 {
 			t.Fatalf("1 in %d: %d traces, want %d:\n%s", mod, len(got), len(want), d)
 		}

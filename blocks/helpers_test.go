@@ -15,6 +15,7 @@ import (
 
 	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 )
 
 const (
@@ -66,6 +67,30 @@ func memStore(t testing.TB) *Store {
 }
 
 func mustUUID(s string) uuid.UUID { return uuid.MustParse(s) }
+
+// matching returns the traces of ts that pass cond.
+func matching(ts []*model.Trace, cond *store.TraceCond) []*model.Trace {
+	var out []*model.Trace
+	for _, tr := range ts {
+		if cond.Match(tr) {
+			out = append(out, tr)
+		}
+	}
+	return out
+}
+
+// readSorted drains s.Traces(req) and returns its traces in ID order (an
+// unordered scan returns them in any).
+func readSorted(t testing.TB, s *Store, req store.Request) []*model.Trace {
+	t.Helper()
+	it, err := s.Traces(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAllTraces(t, it)
+	model.SortTraces(got)
+	return got
+}
 
 // readAllTraces drains a block or store iterator.
 func readAllTraces(t testing.TB, it interface {

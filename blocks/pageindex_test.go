@@ -44,6 +44,14 @@ func offsetIndexReads(t *testing.T, s *Store, m Meta, log []readRec) (index, all
 	return index, all
 }
 
+// everyHundredth passes the traces of syntheticTraces numbered 50, 150, …
+// (span attribute n).
+func everyHundredth() *store.TraceCond {
+	return &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
+		Test:  func(v model.Value, ok bool) bool { return ok && v.Int%100 == 50 }}}
+}
+
 // TestPageJumpsReadOffsetIndexesOnce: readers that jump over pages of many
 // columns (a lookup of a trace in the middle of a row group, a filtered
 // scan) read the offset indexes of a row group's chunks with one request,
@@ -64,11 +72,7 @@ func TestPageJumpsReadOffsetIndexesOnce(t *testing.T) {
 	}
 	// The traces as the block returns them (attributes of dedicated
 	// columns come first).
-	it, err := s.Traces(ctx, store.Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	traces = readAllTraces(t, it)
+	traces = readSorted(t, s, store.Request{})
 	if len(traces) != 400 {
 		t.Fatalf("%d traces read back", len(traces))
 	}
@@ -98,23 +102,11 @@ func TestPageJumpsReadOffsetIndexesOnce(t *testing.T) {
 
 	// A filtered scan skips the rows between its matches: one request
 	// for the offset indexes, whatever the number of columns.
-	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
-		Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
-		Test:  func(v model.Value, ok bool) bool { return ok && v.Int%100 == 50 }}}
-	var want []*model.Trace
-	for _, tr := range traces {
-		if cond.Match(tr) {
-			want = append(want, tr)
-		}
-	}
+	cond := everyHundredth()
+	want := matching(traces, cond)
 	for _, unordered := range []bool{false, true} {
 		wb.resetLog()
-		it, err := s.Traces(ctx, store.Request{Unordered: unordered, Filter: &store.Filter{Cond: cond}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := readAllTraces(t, it)
-		model.SortTraces(got)
+		got := readSorted(t, s, store.Request{Unordered: unordered, Filter: &store.Filter{Cond: cond}})
 		if d := strictDiff(want, got); d != "" || len(want) != 4 {
 			t.Fatalf("unordered %v: %d traces, want %d:\n%s", unordered, len(got), len(want), d)
 		}
@@ -153,19 +145,9 @@ func TestSmallRemoteObjectsReadWhole(t *testing.T) {
 
 	// The answers of the reads below with every object read in parts.
 	setWholeObjectBytes(t, 0)
-	it, err := s.Traces(ctx, store.Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	traces := readAllTraces(t, it)
-	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
-		Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
-		Test:  func(v model.Value, ok bool) bool { return ok && v.Int%100 == 50 }}}
-	it, err = s.Traces(ctx, store.Request{Filter: &store.Filter{Cond: cond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	filtered := readAllTraces(t, it)
+	traces := readSorted(t, s, store.Request{})
+	cond := everyHundredth()
+	filtered := readSorted(t, s, store.Request{Filter: &store.Filter{Cond: cond}})
 	if len(traces) != 400 || len(filtered) != 4 {
 		t.Fatalf("%d traces, %d filtered", len(traces), len(filtered))
 	}
@@ -184,12 +166,7 @@ func TestSmallRemoteObjectsReadWhole(t *testing.T) {
 	}
 	for _, unordered := range []bool{false, true} {
 		wb.resetLog()
-		it, err := s.Traces(ctx, store.Request{Unordered: unordered, Filter: &store.Filter{Cond: cond}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := readAllTraces(t, it)
-		model.SortTraces(got)
+		got := readSorted(t, s, store.Request{Unordered: unordered, Filter: &store.Filter{Cond: cond}})
 		if d := strictDiff(filtered, got); d != "" {
 			t.Fatalf("unordered %v: %s", unordered, d)
 		}
@@ -241,25 +218,11 @@ func TestFootersReadOnce(t *testing.T) {
 	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
 		Field: store.Field{Kind: store.FieldSpanStatus},
 		Test:  func(v model.Value, ok bool) bool { return ok && v.Int == int64(model.StatusError) }}}
-	var want []*model.Trace
-	it, err := s.Traces(ctx, store.Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range readAllTraces(t, it) {
-		if cond.Match(tr) {
-			want = append(want, tr)
-		}
-	}
+	want := matching(readSorted(t, s, store.Request{}), cond)
 	for _, n := range []int{1, 3} {
 		s.SetConcurrency(n)
 		wb.resetLog()
-		it, err := s.Traces(ctx, store.Request{Unordered: true, Filter: &store.Filter{Cond: cond}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := readAllTraces(t, it)
-		model.SortTraces(got)
+		got := readSorted(t, s, store.Request{Unordered: true, Filter: &store.Filter{Cond: cond}})
 		if d := strictDiff(want, got); d != "" || len(want) == 0 {
 			t.Fatalf("concurrency %d: %d traces, want %d:\n%s", n, len(got), len(want), d)
 		}
