@@ -19,6 +19,7 @@ import (
 func (s *Store) DeleteBlock(ctx context.Context, id uuid.UUID) error {
 	prefix := joinKey(s.tenant, id.String()) + "/"
 	for _, name := range []string{metaObject, compactedMetaObject} {
+		s.known.forget(prefix + name)
 		if err := s.bucket.Delete(ctx, prefix+name); err != nil && !isNotFound(err) {
 			return fmt.Errorf("delete %s%s: %w", prefix, name, err)
 		}
@@ -57,6 +58,7 @@ func (s *Store) DeleteCompactedBlock(ctx context.Context, id uuid.UUID) error {
 	}); err != nil {
 		return err
 	}
+	s.known.forget(prefix + compactedMetaObject)
 	for _, k := range append(keys, prefix+compactedMetaObject) {
 		if err := s.bucket.Delete(ctx, k); err != nil && !isNotFound(err) {
 			return fmt.Errorf("delete %s: %w", k, err)

@@ -27,15 +27,39 @@ import (
 type folderSet struct {
 	// ids are the folders, in listing order, each once.
 	ids []uuid.UUID
-	// objs holds the modification time of every "<id>/meta.json" and
-	// "<id>/meta.compacted.json" the listing returned.
-	objs map[string]time.Time
+	// objs holds what the listing said of every "<id>/meta.json" and
+	// "<id>/meta.compacted.json" it returned.
+	objs map[string]listedObject
 	// dir, when set, is the tenant's directory on the local file system
 	// (a file:// bucket): objects are looked up there instead of in objs.
 	dir string
 	// slack is how coarse the modification times are: an object's time
 	// may be up to slack before the moment it was written.
 	slack time.Duration
+	// noMark are the listed folders with a meta object and no
+	// rewrite.json (object stores only; see knownObjects).
+	noMark []uuid.UUID
+}
+
+// has reports whether the listing returned folder id's object name.
+func (f *folderSet) has(id uuid.UUID, name string) bool {
+	_, ok := f.objs[id.String()+"/"+name]
+	return ok
+}
+
+// listedObject is what a listing says of an object: when it was last
+// written, its size and, where the store lists it, its MD5.
+type listedObject struct {
+	mod  time.Time
+	size int64
+	md5  []byte
+}
+
+// listed returns what the listing said of folder id's object name; not
+// ok on a local file system, whose listing says nothing of the objects.
+func (f *folderSet) listed(id uuid.UUID, name string) (listedObject, bool) {
+	o, ok := f.objs[id.String()+"/"+name]
+	return o, ok && f.dir == ""
 }
 
 // listFoldersHook, when set (tests), runs between listing the block
@@ -55,8 +79,8 @@ var (
 // last written.
 func (f *folderSet) stat(id uuid.UUID, name string) (time.Time, bool, error) {
 	if f.dir == "" {
-		mod, ok := f.objs[id.String()+"/"+name]
-		return mod, ok, nil
+		o, ok := f.objs[id.String()+"/"+name]
+		return o.mod, ok, nil
 	}
 	fi, err := os.Stat(filepath.Join(f.dir, id.String(), name))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -121,10 +145,11 @@ func (s *Store) listFolders(ctx context.Context) (*folderSet, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	set := &folderSet{objs: map[string]time.Time{}, slack: storeTimeSlack}
+	set := &folderSet{objs: map[string]listedObject{}, slack: storeTimeSlack}
 	for _, p := range parts {
 		set.ids = append(set.ids, p.ids...)
 		maps.Copy(set.objs, p.objs)
+		s.known.setNoMark(p.noMark)
 	}
 	return set, nil
 }
@@ -146,8 +171,9 @@ func (s *Store) listFoldersFrom(ctx context.Context, prefix string) (*folderSet,
 // listFoldersOnce is one listing of listFoldersFrom.
 func (s *Store) listFoldersOnce(ctx context.Context, prefix string) (*folderSet, error) {
 	tenant := s.tenant + "/"
-	set := &folderSet{objs: map[string]time.Time{}}
+	set := &folderSet{objs: map[string]listedObject{}}
 	seen := map[uuid.UUID]bool{}
+	marked := map[uuid.UUID]bool{}
 	token := blob.FirstPageToken
 	for len(token) > 0 {
 		objs, next, err := s.bucket.ListPage(ctx, token, listPageSize, &blob.ListOptions{Prefix: prefix})
@@ -167,11 +193,19 @@ func (s *Store) listFoldersOnce(ctx context.Context, prefix string) (*folderSet,
 				seen[id] = true
 				set.ids = append(set.ids, id)
 			}
-			if name == metaObject || name == compactedMetaObject {
-				set.objs[dir+"/"+name] = o.ModTime
+			switch name {
+			case metaObject, compactedMetaObject:
+				set.objs[dir+"/"+name] = listedObject{mod: o.ModTime, size: o.Size, md5: o.MD5}
+			case markObject:
+				marked[id] = true
 			}
 		}
 		token = next
+	}
+	for _, id := range set.ids {
+		if !marked[id] && (set.has(id, metaObject) || set.has(id, compactedMetaObject)) {
+			set.noMark = append(set.noMark, id)
+		}
 	}
 	return set, nil
 }

@@ -80,6 +80,9 @@ type Provenance struct {
 // Provenance reads the rewrite.json of block folder id (live, compacted
 // or orphaned); a folder without one has the zero Provenance.
 func (s *Store) Provenance(ctx context.Context, id uuid.UUID) (Provenance, error) {
+	if s.known.markAbsent(id) {
+		return Provenance{}, nil // listed without one (see knownObjects)
+	}
 	b := &Block{store: s, prefix: joinKey(s.tenant, id.String())}
 	mk, err := b.readMark(ctx)
 	if err != nil {

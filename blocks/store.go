@@ -39,6 +39,9 @@ type Store struct {
 	// metaWritten is when this store last wrote a meta object (Unix
 	// nanoseconds), for WriteIndex.
 	metaWritten atomic.Int64
+	// known is what this store has read or written of the tenant's metas
+	// and rewrite marks, on object stores (see knownObjects).
+	known knownObjects
 
 	mu      sync.Mutex
 	damaged map[string]error // by object key: metas left out of listings
@@ -194,6 +197,9 @@ func (s *Store) put(ctx context.Context, key string, data []byte) error {
 	}
 	if strings.HasSuffix(key, "/"+metaObject) || strings.HasSuffix(key, "/"+compactedMetaObject) {
 		s.metaWritten.Store(time.Now().UnixNano())
+		if !s.isLocal() {
+			s.known.add(key, data, true)
+		}
 	}
 	return nil
 }
@@ -450,9 +456,20 @@ func (s *Store) block(m Meta) *Block {
 // plus compactedTime) and then deletes meta.json, so readers stop seeing
 // the block. Deleting the objects is left to retention. It returns
 // ErrBlockNotFound when the block has no meta.json (never written, already
-// compacted or deleted).
+// compacted or deleted). A meta.json this store has listed or written is
+// not read again (a block's meta.json never changes): a block retired
+// meanwhile by another writer is then retired again, which changes only
+// its compactedTime.
 func (s *Store) MarkCompacted(ctx context.Context, id uuid.UUID) error {
-	m, err := s.readMeta(ctx, id, metaObject)
+	mk := joinKey(s.tenant, id.String(), metaObject)
+	var m Meta
+	var err error
+	if raw, ok := s.known.get(mk); ok {
+		// Seen by this store: a block's meta.json never changes.
+		m, err = decodeMeta(raw, mk)
+	} else {
+		m, err = s.readMeta(ctx, id, metaObject)
+	}
 	if isNotFound(err) {
 		return fmt.Errorf("%s/%s: %w", s.tenant, id, ErrBlockNotFound)
 	}
@@ -468,7 +485,7 @@ func (s *Store) MarkCompacted(ctx context.Context, id uuid.UUID) error {
 	if err := s.put(ctx, key, b); err != nil {
 		return err
 	}
-	mk := joinKey(s.tenant, id.String(), metaObject)
+	s.known.forget(mk)
 	if err := s.bucket.Delete(ctx, mk); err != nil && !isNotFound(err) {
 		return fmt.Errorf("%s: %w", mk, err)
 	}

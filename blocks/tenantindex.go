@@ -392,6 +392,9 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 			continue
 		}
 		if e, ok := cached[id]; ok && mods[i].Before(ix.createdAt.Add(-fs.slack)) {
+			if fs.dir == "" {
+				s.known.add(joinKey(s.tenant, id.String(), name), e.raw, false)
+			}
 			es = append(es, e)
 			continue
 		}
@@ -408,11 +411,11 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 				obj = compactedMetaObject
 			}
 			key := joinKey(s.tenant, id.String(), obj)
-			raw, err := readAll(gctx, s.bucket, key)
+			raw, err := s.readListed(gctx, fs, id, obj)
 			if isNotFound(err) && !since.IsZero() && !retired[i] {
 				// Retired after the listing: read what replaced it.
 				key = joinKey(s.tenant, id.String(), compactedMetaObject)
-				raw, err = readAll(gctx, s.bucket, key)
+				raw, err = s.readListed(gctx, fs, id, compactedMetaObject)
 			}
 			if isNotFound(err) {
 				return nil
@@ -444,6 +447,25 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 	}
 	sortEntries(es)
 	return es, nil
+}
+
+// readListed reads folder id's meta object name, which fs listed. On an
+// object store, an object this store has read or written before with the
+// size and MD5 the listing shows is taken from memory, and what it reads
+// is remembered (knownObjects).
+func (s *Store) readListed(ctx context.Context, fs *folderSet, id uuid.UUID, name string) ([]byte, error) {
+	key := joinKey(s.tenant, id.String(), name)
+	lo, listed := fs.listed(id, name)
+	if listed {
+		if raw, ok := s.known.match(key, lo.size, lo.md5); ok {
+			return raw, nil
+		}
+	}
+	raw, err := readAll(ctx, s.bucket, key)
+	if err == nil && fs.dir == "" {
+		s.known.add(key, raw, true)
+	}
+	return raw, err
 }
 
 // sortEntries sorts like sortMetas: by start time, then block ID.

@@ -122,7 +122,7 @@ func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, ma
 			}
 		}
 		damaged := make([]bool, len(check))
-		err := eachAtOnce(ctx, check, func(ctx context.Context, i int, m blocks.Meta) error {
+		err := eachAtOnce(ctx, objectRequestsAtOnce, check, func(ctx context.Context, i int, m blocks.Meta) error {
 			err := st.CheckReadable(ctx, m)
 			if errors.As(err, new(*blocks.DamagedError)) {
 				damaged[i] = true
@@ -149,7 +149,7 @@ func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, ma
 // provenances reads the rewrite.json of every block of metas.
 func provenances(ctx context.Context, st *blocks.Store, metas []blocks.Meta) (map[uuid.UUID]blocks.Provenance, error) {
 	ps := make([]blocks.Provenance, len(metas))
-	err := eachAtOnce(ctx, metas, func(ctx context.Context, i int, m blocks.Meta) error {
+	err := eachAtOnce(ctx, objectRequestsAtOnce, metas, func(ctx context.Context, i int, m blocks.Meta) error {
 		var err error
 		ps[i], err = st.Provenance(ctx, m.BlockID)
 		return err
@@ -169,11 +169,11 @@ func provenances(ctx context.Context, st *blocks.Store, metas []blocks.Meta) (ma
 // trip, made for every block.
 const objectRequestsAtOnce = 16
 
-// eachAtOnce calls fn for every block of metas, objectRequestsAtOnce at a
-// time, and returns the first error (which cancels the calls not begun).
-func eachAtOnce(ctx context.Context, metas []blocks.Meta, fn func(ctx context.Context, i int, m blocks.Meta) error) error {
+// eachAtOnce calls fn for every block of metas, n at a time, and returns
+// the first error (which cancels the calls not begun).
+func eachAtOnce(ctx context.Context, n int, metas []blocks.Meta, fn func(ctx context.Context, i int, m blocks.Meta) error) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(objectRequestsAtOnce)
+	g.SetLimit(n)
 	for i, m := range metas {
 		g.Go(func() error { return fn(gctx, i, m) })
 	}
@@ -398,12 +398,20 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 		return out, err
 	}
 	out.Meta = m
-	for _, id := range ids {
-		if err := retire(ctx, st, id); err != nil {
-			return out, fmt.Errorf("%s written, but retiring input %s failed (the next run finishes it): %w", m.BlockID, id, err)
-		}
+	// The inputs are retired independently of one another (the output
+	// holds them all), so their requests overlap, unless one merge at a
+	// time was asked for.
+	atOnce := objectRequestsAtOnce
+	if opts.Concurrency == 1 {
+		atOnce = 1
 	}
-	return out, nil
+	err = eachAtOnce(ctx, atOnce, g.metas, func(ctx context.Context, _ int, in blocks.Meta) error {
+		if err := retire(ctx, st, in.BlockID); err != nil {
+			return fmt.Errorf("%s written, but retiring input %s failed (the next run finishes it): %w", m.BlockID, in.BlockID, err)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // sweep finishes interrupted retirements and deletes compacted blocks

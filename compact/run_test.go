@@ -20,6 +20,7 @@ import (
 
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/blocks/column/columntest"
+	"github.com/tracectl/tracectl/internal/blobtest"
 	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/model"
 )
@@ -519,6 +520,56 @@ func TestDefaultMerges(t *testing.T) {
 	} {
 		if got := defaultMerges(tc.st, tc.groups); got != tc.want {
 			t.Errorf("%s: %d merges, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestRetirementsOverlap: a merge's inputs are retired with their requests
+// overlapping (each is a round trip on an object store), or one after the
+// other with Concurrency 1; either way every span is read once after.
+func TestRetirementsOverlap(t *testing.T) {
+	ctx := context.Background()
+	defer blocks.SetTimeSlack(10 * time.Millisecond)()
+	for _, tc := range []struct {
+		concurrency int
+		overlap     bool
+	}{{0, true}, {1, false}} {
+		var mu sync.Mutex
+		var inFlight, most int
+		retiring := func(op blobtest.Op) bool {
+			return op.Kind == blobtest.Delete && strings.HasSuffix(op.Key, "/meta.json")
+		}
+		hooks := blobtest.Hooks{
+			Before: func(op blobtest.Op) error {
+				if retiring(op) {
+					mu.Lock()
+					inFlight++
+					most = max(most, inFlight)
+					mu.Unlock()
+					time.Sleep(20 * time.Millisecond) // a round trip
+				}
+				return nil
+			},
+			After: func(op blobtest.Op, err error) error {
+				if retiring(op) {
+					mu.Lock()
+					inFlight--
+					mu.Unlock()
+				}
+				return err
+			},
+		}
+		st := blocks.NewStore(blobtest.Wrap(testbuckets.OpenURL(t, "mem://"), hooks), "tenant-a")
+		want := writeBlocks(t, st, 4)
+		res, err := Run(ctx, st, Options{Concurrency: tc.concurrency, MaxInputs: 4})
+		if err != nil || len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 4 {
+			t.Fatalf("concurrency %d: %+v, %v", tc.concurrency, res, err)
+		}
+		if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+			t.Fatalf("concurrency %d: %v", tc.concurrency, err)
+		}
+		if tc.overlap && most < 2 || !tc.overlap && most != 1 {
+			t.Errorf("concurrency %d: at most %d retirements at once", tc.concurrency, most)
 		}
 	}
 }
