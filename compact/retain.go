@@ -73,17 +73,27 @@ func Retain(ctx context.Context, st *blocks.Store, opts RetainOptions) (*RetainR
 			expired = append(expired, m)
 		}
 	}
+	copts := Options{CompactedRetention: opts.CompactedRetention, Now: opts.Now}.withDefaults()
 	work := st.TrackBlocks(expired)
-	for i, m := range expired {
+	marked := make([]bool, len(expired))
+	err = eachAtOnce(ctx, requestsAtOnce(copts), expired, func(ctx context.Context, i int, m blocks.Meta) error {
 		if !opts.DryRun {
 			if err := retire(ctx, st, m.BlockID); err != nil {
-				return res, err
+				return err
 			}
 		}
-		res.Marked = append(res.Marked, m)
+		marked[i] = true
 		work.Done(i)
+		return nil
+	})
+	for i, m := range expired {
+		if marked[i] {
+			res.Marked = append(res.Marked, m)
+		}
 	}
-	copts := Options{CompactedRetention: opts.CompactedRetention, Now: opts.Now}.withDefaults()
+	if err != nil {
+		return res, err
+	}
 	if opts.DryRun {
 		comp, err := st.CompactedBlocks(ctx)
 		if err != nil {

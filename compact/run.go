@@ -165,9 +165,20 @@ func provenances(ctx context.Context, st *blocks.Store, metas []blocks.Meta) (ma
 }
 
 // objectRequestsAtOnce bounds the small per-block requests (rewrite.json,
-// footers) that Run makes at once: on an object store each is a round
+// footers, retirements, deletions) that Run and Retain make at once: on an object store each is a round
 // trip, made for every block.
 const objectRequestsAtOnce = 16
+
+// requestsAtOnce is how many blocks Run and Retain change at once (each
+// change is a few requests, round trips on an object store, independent
+// of the other blocks'): objectRequestsAtOnce, or one at a time when one
+// merge at a time was asked for.
+func requestsAtOnce(opts Options) int {
+	if opts.Concurrency == 1 {
+		return 1
+	}
+	return objectRequestsAtOnce
+}
 
 // eachAtOnce calls fn for every block of metas, n at a time, and returns
 // the first error (which cancels the calls not begun).
@@ -399,13 +410,8 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	}
 	out.Meta = m
 	// The inputs are retired independently of one another (the output
-	// holds them all), so their requests overlap, unless one merge at a
-	// time was asked for.
-	atOnce := objectRequestsAtOnce
-	if opts.Concurrency == 1 {
-		atOnce = 1
-	}
-	err = eachAtOnce(ctx, atOnce, g.metas, func(ctx context.Context, _ int, in blocks.Meta) error {
+	// holds them all), so their requests overlap.
+	err = eachAtOnce(ctx, requestsAtOnce(opts), g.metas, func(ctx context.Context, _ int, in blocks.Meta) error {
 		if err := retire(ctx, st, in.BlockID); err != nil {
 			return fmt.Errorf("%s written, but retiring input %s failed (the next run finishes it): %w", m.BlockID, in.BlockID, err)
 		}
@@ -437,22 +443,30 @@ func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid
 		}
 	}
 	work := st.TrackBlocks(due)
-	for i, m := range due {
+	done := make([]bool, len(due))
+	err = eachAtOnce(ctx, requestsAtOnce(opts), due, func(ctx context.Context, i int, m blocks.Meta) error {
 		if isLive[m.BlockID] {
 			// MarkCompacted was cut short after meta.compacted.json.
 			if err := retire(ctx, st, m.BlockID); err != nil {
 				return err
 			}
+		} else if err := st.DeleteCompactedBlock(ctx, m.BlockID); err != nil {
+			return err
+		}
+		done[i] = true
+		work.Done(i)
+		return nil
+	})
+	for i, m := range due {
+		switch {
+		case !done[i]:
+		case isLive[m.BlockID]:
 			*finished = append(*finished, m.BlockID)
-		} else {
-			if err := st.DeleteCompactedBlock(ctx, m.BlockID); err != nil {
-				return err
-			}
+		default:
 			*deleted = append(*deleted, m)
 		}
-		work.Done(i)
 	}
-	return nil
+	return err
 }
 
 // deleteOrphans removes block folders without meta.json. Outputs of

@@ -524,24 +524,58 @@ func TestDefaultMerges(t *testing.T) {
 	}
 }
 
-// TestRetirementsOverlap: a merge's inputs are retired with their requests
-// overlapping (each is a round trip on an object store), or one after the
-// other with Concurrency 1; either way every span is read once after.
-func TestRetirementsOverlap(t *testing.T) {
+// TestRequestsOverlap: the blocks compact and retain change are changed
+// with their requests overlapping (each is a round trip on an object
+// store): a merge's inputs retired, expired blocks retired, compacted
+// blocks deleted; one at a time with Concurrency 1. Either way every span
+// is read once after a compaction.
+func TestRequestsOverlap(t *testing.T) {
 	ctx := context.Background()
 	defer blocks.SetTimeSlack(10 * time.Millisecond)()
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
 	for _, tc := range []struct {
-		concurrency int
-		overlap     bool
-	}{{0, true}, {1, false}} {
+		name    string
+		deletes string // the object whose deletions are counted
+		run     func(st *blocks.Store) error
+		overlap bool
+	}{
+		{"compact", "meta.json", func(st *blocks.Store) error {
+			res, err := Run(ctx, st, Options{MaxInputs: 4})
+			if err == nil && len(res.Outputs) != 1 {
+				err = fmt.Errorf("%d outputs, want 1", len(res.Outputs))
+			}
+			return err
+		}, true},
+		{"compact, one merge at a time", "meta.json", func(st *blocks.Store) error {
+			_, err := Run(ctx, st, Options{MaxInputs: 4, Concurrency: 1})
+			return err
+		}, false},
+		{"retain", "meta.json", func(st *blocks.Store) error {
+			res, err := Retain(ctx, st, RetainOptions{OlderThan: time.Nanosecond})
+			if err == nil && len(res.Marked) != 4 {
+				err = fmt.Errorf("%d retired, want 4", len(res.Marked))
+			}
+			return err
+		}, true},
+		{"retain, deletions", "meta.compacted.json", func(st *blocks.Store) error {
+			if _, err := Retain(ctx, st, RetainOptions{OlderThan: time.Nanosecond}); err != nil {
+				return err
+			}
+			res, err := Retain(ctx, st, RetainOptions{OlderThan: time.Nanosecond, Now: later})
+			if err == nil && len(res.Deleted) != 4 {
+				err = fmt.Errorf("%d deleted, want 4", len(res.Deleted))
+			}
+			return err
+		}, true},
+	} {
 		var mu sync.Mutex
 		var inFlight, most int
-		retiring := func(op blobtest.Op) bool {
-			return op.Kind == blobtest.Delete && strings.HasSuffix(op.Key, "/meta.json")
+		counted := func(op blobtest.Op) bool {
+			return op.Kind == blobtest.Delete && path.Base(op.Key) == tc.deletes
 		}
 		hooks := blobtest.Hooks{
 			Before: func(op blobtest.Op) error {
-				if retiring(op) {
+				if counted(op) {
 					mu.Lock()
 					inFlight++
 					most = max(most, inFlight)
@@ -551,7 +585,7 @@ func TestRetirementsOverlap(t *testing.T) {
 				return nil
 			},
 			After: func(op blobtest.Op, err error) error {
-				if retiring(op) {
+				if counted(op) {
 					mu.Lock()
 					inFlight--
 					mu.Unlock()
@@ -561,15 +595,16 @@ func TestRetirementsOverlap(t *testing.T) {
 		}
 		st := blocks.NewStore(blobtest.Wrap(testbuckets.OpenURL(t, "mem://"), hooks), "tenant-a")
 		want := writeBlocks(t, st, 4)
-		res, err := Run(ctx, st, Options{Concurrency: tc.concurrency, MaxInputs: 4})
-		if err != nil || len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 4 {
-			t.Fatalf("concurrency %d: %+v, %v", tc.concurrency, res, err)
+		if err := tc.run(st); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if err := exactlyOnce(want, readSpans(t, st)); err != nil {
-			t.Fatalf("concurrency %d: %v", tc.concurrency, err)
+		if strings.HasPrefix(tc.name, "compact") {
+			if err := exactlyOnce(want, readSpans(t, st)); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
 		}
 		if tc.overlap && most < 2 || !tc.overlap && most != 1 {
-			t.Errorf("concurrency %d: at most %d retirements at once", tc.concurrency, most)
+			t.Errorf("%s: at most %d deletions of %s at once", tc.name, most, tc.deletes)
 		}
 	}
 }

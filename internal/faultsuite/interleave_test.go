@@ -73,11 +73,16 @@ func interleave(t *testing.T, j job, k, r int, rest bool) (int, error) {
 	var n int
 	var kOp blobtest.Op
 	var mu sync.Mutex
+	// Mutations the job makes at once (compact and retain change blocks
+	// concurrently) land one at a time, so that mutation k is the k-th to
+	// land whatever their order.
+	var one sync.Mutex
 	writer := blobtest.Hooks{
 		Before: func(op blobtest.Op) error {
 			if !op.Kind.Mutation() {
 				return nil
 			}
+			one.Lock()
 			mu.Lock()
 			n++
 			i := n
@@ -97,9 +102,13 @@ func interleave(t *testing.T, j job, k, r int, rest bool) (int, error) {
 			return nil
 		},
 		After: func(op blobtest.Op, err error) error {
+			if !op.Kind.Mutation() {
+				return err
+			}
 			mu.Lock()
 			last := n == k && op == kOp
 			mu.Unlock()
+			one.Unlock()
 			if last {
 				close(doneK)
 			}
