@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -29,6 +30,13 @@ type RewriteOptions struct {
 	DryRun bool
 	// RowGroupBytes of the new blocks (default DefaultRowGroupBytes).
 	RowGroupBytes int64
+	// Fork, when set, gives each block a transform of its own in place of
+	// Rewrite's fn, so that several blocks can be rewritten at once: on
+	// an object store whose blocks are all small, rewriteWorkers at a
+	// time (their requests overlap). Each block's done is called once its
+	// work is over, in block order, whatever order the blocks finished
+	// in (a transform that counts what it did adds up the same way).
+	Fork func() (fn RewriteFunc, done func())
 }
 
 // BlockRewrite is one block Rewrite replaced (or would replace).
@@ -128,66 +136,142 @@ func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions
 		live[m.BlockID] = true
 	}
 	prog := s.trackScan(metas)
+	outs := make([]rewriteOutcome, len(metas))
+	workers := 1
+	if opts.Fork != nil {
+		workers = s.rewriteWorkers(metas)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
 	for i, m := range metas {
-		if err := ctx.Err(); err != nil {
-			return res, err
+		if gctx.Err() != nil {
+			break
 		}
-		if i > 0 {
-			prog.block(i - 1) // skipped, resumed or rewritten
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil // another block failed
+			}
+			f := fn
+			if opts.Fork != nil {
+				f, outs[i].done = opts.Fork()
+			}
+			var err error
+			outs[i].kind, outs[i].br, err = s.rewriteOne(gctx, m, live, f, opts)
+			outs[i].started = true
+			prog.block(i) // skipped, resumed or rewritten
+			return err
+		})
+	}
+	err = g.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	for _, o := range outs {
+		if o.done != nil {
+			o.done()
 		}
-		res.Blocks++
-		b := s.block(m)
-		if opts.Mark != "" {
-			mk, err := b.readMark(ctx)
-			if err != nil {
-				return res, err
-			}
-			if mk.Mark == opts.Mark {
-				res.Skipped++
-				continue
-			}
-			if newID := ReplacementID(m.BlockID, opts.Mark); live[newID] {
-				// An earlier run wrote the replacement and stopped
-				// before the old block was retired.
-				if !opts.DryRun {
-					if err := s.MarkCompacted(ctx, m.BlockID); err != nil {
-						return res, err
-					}
-				}
-				nm, _ := s.readMeta(ctx, newID, metaObject)
-				res.Rewritten = append(res.Rewritten, BlockRewrite{Old: m, New: nm, Resumed: true})
-				continue
-			}
-		}
-		// A block whose data.parquet does not open is left as it is and
-		// named (Store.Damaged): never rewritten from what could be read.
-		if err := s.CheckReadable(ctx, m); err != nil {
-			var d *DamagedError
-			if errors.As(err, &d) {
-				res.Damaged++
-				continue
-			}
-			return res, err
-		}
-		br, err := s.rewriteBlock(ctx, b, fn, opts)
-		if d, ok := pageDamage(ctx, err); ok {
-			// Damage inside a page: the replacement was aborted, the
-			// block stays as it is and is named.
-			s.leaveOut(d, false)
-			res.Damaged++
+		if !o.started {
 			continue
 		}
-		if err != nil {
-			return res, err
-		}
-		if br != nil {
-			res.Rewritten = append(res.Rewritten, *br)
+		res.Blocks++
+		switch o.kind {
+		case blockSkipped:
+			res.Skipped++
+		case blockDamaged:
+			res.Damaged++
+		case blockRewritten:
+			res.Rewritten = append(res.Rewritten, *o.br)
 		}
 	}
-	if len(metas) > 0 {
-		prog.block(len(metas) - 1)
+	return res, err
+}
+
+// rewriteOutcome is what Rewrite did with one block.
+type rewriteOutcome struct {
+	started bool // rewriteOne ran (and maybe failed)
+	kind    int  // one of the block* constants
+	br      *BlockRewrite
+	done    func() // the block's Fork done
+}
+
+// What Rewrite did with a block.
+const (
+	blockUnchanged = iota
+	blockSkipped
+	blockDamaged
+	blockRewritten // or resumed
+)
+
+// rewriteRemoteWorkers is how many blocks Rewrite works on at once on an
+// object store whose blocks are all at most smallRewriteBytes: a small
+// block's rewrite mostly waits on its dozen requests.
+const (
+	rewriteRemoteWorkers = 8
+	smallRewriteBytes    = 8 << 20
+)
+
+// rewriteWorkers is how many blocks of metas Rewrite works on at once.
+func (s *Store) rewriteWorkers(metas []Meta) int {
+	if !s.Remote() {
+		return 1
 	}
-	return res, nil
+	for _, m := range metas {
+		if m.Size > smallRewriteBytes {
+			return 1
+		}
+	}
+	return rewriteRemoteWorkers
+}
+
+// rewriteOne is Rewrite's work on one live block m.
+func (s *Store) rewriteOne(ctx context.Context, m Meta, live map[uuid.UUID]bool, fn RewriteFunc, opts RewriteOptions) (int, *BlockRewrite, error) {
+	b := s.block(m)
+	if opts.Mark != "" {
+		var mk rewriteMark
+		if !s.known.markAbsent(m.BlockID) { // else listed without one
+			var err error
+			if mk, err = b.readMark(ctx); err != nil {
+				return 0, nil, err
+			}
+		}
+		if mk.Mark == opts.Mark {
+			return blockSkipped, nil, nil
+		}
+		if newID := ReplacementID(m.BlockID, opts.Mark); live[newID] {
+			// An earlier run wrote the replacement and stopped
+			// before the old block was retired.
+			if !opts.DryRun {
+				if err := s.MarkCompacted(ctx, m.BlockID); err != nil {
+					return 0, nil, err
+				}
+			}
+			nm, _ := s.readMeta(ctx, newID, metaObject)
+			return blockRewritten, &BlockRewrite{Old: m, New: nm, Resumed: true}, nil
+		}
+	}
+	// A block whose data.parquet does not open is left as it is and
+	// named (Store.Damaged): never rewritten from what could be read.
+	if err := s.CheckReadable(ctx, m); err != nil {
+		var d *DamagedError
+		if errors.As(err, &d) {
+			return blockDamaged, nil, nil
+		}
+		return 0, nil, err
+	}
+	br, err := s.rewriteBlock(ctx, b, fn, opts)
+	if d, ok := pageDamage(ctx, err); ok {
+		// Damage inside a page: the replacement was aborted, the
+		// block stays as it is and is named.
+		s.leaveOut(d, false)
+		return blockDamaged, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if br != nil {
+		return blockRewritten, br, nil
+	}
+	return blockUnchanged, nil, nil
 }
 
 // recoverRetired deletes orphan folders (no meta.json) whose replacement

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,5 +330,103 @@ func TestRewriteLeavesDamagedBlock(t *testing.T) {
 	}
 	if d := s.Damaged(); len(d) != 1 {
 		t.Fatalf("damaged: %v", d)
+	}
+}
+
+// TestRewriteForks: with Fork, an object store's small blocks are
+// rewritten several at once, each block's transform is done in block
+// order, and the result, the stored traces and what the transforms saw
+// are those of a rewrite one block after the other.
+func TestRewriteForks(t *testing.T) {
+	ctx := context.Background()
+	defer SetTimeSlack(10 * time.Millisecond)() // readStore right after retirements
+	type run struct {
+		res    *RewriteResult
+		stored []*model.Trace
+		seen   []model.TraceID // by the transforms, in the order done was called
+		most   int             // transforms at work at once
+	}
+	rewrite := func(withFork bool) run {
+		_, bucket := newWrapBucket(t)
+		s := NewStore(bucket, "tenant-a")
+		rewriteFixture(t, s)
+		var r run
+		var mu sync.Mutex
+		type span struct{ from, to time.Time }
+		var spans []span // of each transform's calls
+		fork := func() (RewriteFunc, func()) {
+			var seen []model.TraceID
+			var sp span
+			fn := func(tr *model.Trace) (bool, error) {
+				if sp.from.IsZero() {
+					sp.from = time.Now()
+					time.Sleep(20 * time.Millisecond) // requests
+				}
+				seen = append(seen, tr.TraceID)
+				sp.to = time.Now()
+				return tagEmails(tr)
+			}
+			return fn, func() {
+				mu.Lock()
+				defer mu.Unlock()
+				r.seen = append(r.seen, seen...)
+				if !sp.from.IsZero() {
+					spans = append(spans, sp)
+				}
+			}
+		}
+		opts := RewriteOptions{Mark: "tag"}
+		var err error
+		if withFork {
+			opts.Fork = fork
+			r.res, err = s.Rewrite(ctx, nil, opts)
+		} else {
+			fn, done := fork()
+			r.res, err = s.Rewrite(ctx, fn, opts)
+			done()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.stored = readStore(t, s)
+		for _, a := range spans {
+			at := 0 // transforms at work when a began
+			for _, b := range spans {
+				if !b.from.After(a.from) && !b.to.Before(a.from) {
+					at++
+				}
+			}
+			r.most = max(r.most, at)
+		}
+		return r
+	}
+	one, forked := rewrite(false), rewrite(true)
+	if forked.most < 2 {
+		t.Errorf("at most %d blocks rewritten at once", forked.most)
+	}
+	if len(one.res.Rewritten) != 2 || one.res.Blocks != 3 {
+		t.Fatalf("one at a time: %+v", one.res)
+	}
+	if d := cmp.Diff(one.seen, forked.seen); d != "" {
+		t.Errorf("traces seen by the transforms (-one at a time +forked):\n%s", d)
+	}
+	if d := strictDiff(one.stored, forked.stored); d != "" {
+		t.Errorf("stored traces:\n%s", d)
+	}
+	type summary struct {
+		Blocks, Skipped, Damaged int
+		Old                      [][]byte // the blocks' first trace IDs
+		Changed                  []int
+	}
+	sum := func(res *RewriteResult) summary {
+		s := summary{Blocks: res.Blocks, Skipped: res.Skipped, Damaged: res.Damaged}
+		for _, br := range res.Rewritten {
+			s.Old = append(s.Old, br.Old.MinID)
+			s.Changed = append(s.Changed, br.Changed)
+		}
+		return s
+	}
+	if d := cmp.Diff(sum(one.res), sum(forked.res)); d != "" {
+		t.Errorf("results (-one at a time +forked):\n%s", d)
 	}
 }

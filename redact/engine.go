@@ -8,7 +8,7 @@ import (
 )
 
 // Engine applies compiled rules to traces. It counts what each rule did.
-// An Engine is not safe for concurrent use.
+// An Engine is not safe for concurrent use: give each goroutine a Fork.
 type Engine struct {
 	rules  []*rule
 	stats  []RuleStats
@@ -53,6 +53,45 @@ func (st *RuleStats) sample(where, key, value string) {
 		value = value[:77] + "..."
 	}
 	st.Samples = append(st.Samples, Sample{Where: where, Key: key, Value: value})
+}
+
+// Fork returns an Engine with the same rules and counts of its own, to
+// apply them on another goroutine; Join adds its counts back.
+func (e *Engine) Fork() *Engine {
+	f := &Engine{rules: make([]*rule, len(e.rules)), stats: make([]RuleStats, len(e.stats)), digest: e.digest}
+	for i, r := range e.rules {
+		c := *r
+		if r.red != nil {
+			rd := *r.red
+			rd.keyCache = nil // the only state a rule keeps
+			c.red = &rd
+		}
+		f.rules[i] = &c
+		f.stats[i].Rule = e.stats[i].Rule
+	}
+	return f
+}
+
+// Join adds the counts of f, a Fork of e, to e's; samples are kept as if
+// f's traces had come after e's.
+func (e *Engine) Join(f *Engine) {
+	for i := range e.stats {
+		st, o := &e.stats[i], &f.stats[i]
+		st.Spans += o.Spans
+		st.Resources += o.Resources
+		st.Scopes += o.Scopes
+		st.Deleted += o.Deleted
+		st.Hashed += o.Hashed
+		st.Masked += o.Masked
+		st.Set += o.Set
+		st.Extracted += o.Extracted
+		st.Converted += o.Converted
+		for _, sm := range o.Samples {
+			if len(st.Samples) < maxSamples {
+				st.Samples = append(st.Samples, sm)
+			}
+		}
+	}
 }
 
 // Rules returns the rule names in file order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -439,5 +440,54 @@ func TestScanTextsEqualsScan(t *testing.T) {
 		if diff := cmp.Diff(want, scanColumns(t, st)); diff != "" {
 			t.Errorf("%d workers: column scan differs from the trace scan (-trace +columns):\n%s", workers, diff)
 		}
+	}
+}
+
+// TestForkJoinAsOneEngine: the fixtures' traces redacted by forks of an
+// engine, a few traces each, all at once, and joined in order, come out
+// as from one engine applied trace after trace, with the same counts and
+// the same samples.
+func TestForkJoinAsOneEngine(t *testing.T) {
+	st := newStore(t)
+	loadFixtures(t, st, ingest.Options{})
+	one, err := redact.Load(rulesFile, redact.Options{HashKey: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined, err := redact.Load(rulesFile, redact.Options{HashKey: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := readAll(t, st), readAll(t, st)
+	for _, tr := range want {
+		one.Apply(tr)
+	}
+	const per = 3
+	forks := make([]*redact.Engine, (len(got)+per-1)/per)
+	var wg sync.WaitGroup
+	for i := range forks {
+		forks[i] = joined.Fork()
+		wg.Go(func() {
+			for _, tr := range got[i*per : min((i+1)*per, len(got))] {
+				forks[i].Apply(tr)
+			}
+		})
+	}
+	wg.Wait()
+	for _, f := range forks {
+		joined.Join(f)
+	}
+	if d := cmp.Diff(one.Stats(), joined.Stats()); d != "" {
+		t.Errorf("stats (-one engine +forks joined):\n%s", d)
+	}
+	samples := 0
+	for _, s := range one.Stats() {
+		samples += len(s.Samples)
+	}
+	if samples == 0 || len(forks) < 3 {
+		t.Fatalf("%d samples, %d forks: the fixtures do not exercise Join", samples, len(forks))
+	}
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("traces (-one engine +forks):\n%s", d)
 	}
 }

@@ -105,8 +105,14 @@ func runRedact(cmd *cobra.Command, g *globals, o *redactOptions) error {
 		return err
 	}
 	defer closeFn()
-	res, err := st.Rewrite(ctx, func(t *model.Trace) (bool, error) { return eng.Apply(t), nil },
-		blocks.RewriteOptions{Mark: eng.Digest(), DryRun: o.dryRun})
+	apply := func(e *redact.Engine) blocks.RewriteFunc {
+		return func(t *model.Trace) (bool, error) { return e.Apply(t), nil }
+	}
+	fork := func() (blocks.RewriteFunc, func()) {
+		f := eng.Fork()
+		return apply(f), func() { eng.Join(f) }
+	}
+	res, err := st.Rewrite(ctx, apply(eng), blocks.RewriteOptions{Mark: eng.Digest(), DryRun: o.dryRun, Fork: fork})
 	if !o.dryRun {
 		updateIndex(ctx, g, st)
 	}
