@@ -20,6 +20,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 		return err
 	}
 	var mu sync.Mutex // fn is called one trace at a time
+	stopped := false  // fn returned an error: no more calls (its worker reports it)
 	_, err = s.runGroupTasks(ctx, metas, nil, func() groupWorker {
 		var calls int64 // this worker's calls of fn
 		return groupWorker{task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
@@ -27,10 +28,15 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 			defer it.Close()
 			for it.Next() {
 				mu.Lock()
+				if stopped {
+					mu.Unlock()
+					return nil, nil
+				}
 				err := ctx.Err() // another worker failed
 				if err == nil {
 					err = fn(b.meta, it.At())
 					calls++
+					stopped = err != nil
 				}
 				mu.Unlock()
 				if err != nil {
