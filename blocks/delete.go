@@ -8,14 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 	"gocloud.dev/blob"
 )
 
 // DeleteBlock removes a block: meta.json (or meta.compacted.json) first, so
-// readers stop seeing it at once, then every other object of its folder. A
-// block that is already gone is not an error.
+// readers stop seeing it at once, then every other object of its folder,
+// 16 at once. A block that is already gone is not an error.
 func (s *Store) DeleteBlock(ctx context.Context, id uuid.UUID) error {
 	prefix := joinKey(s.tenant, id.String()) + "/"
 	for _, name := range []string{metaObject, compactedMetaObject} {
@@ -24,45 +25,68 @@ func (s *Store) DeleteBlock(ctx context.Context, id uuid.UUID) error {
 			return fmt.Errorf("delete %s%s: %w", prefix, name, err)
 		}
 	}
-	var errs []error
-	err := s.eachObject(ctx, prefix, func(obj *blob.ListObject) {
-		if err := s.bucket.Delete(ctx, obj.Key); err != nil && !isNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete %s: %w", obj.Key, err))
-		}
-	})
-	if err = errors.Join(append(errs, err)...); err == nil {
+	var keys []string
+	err := s.eachObject(ctx, prefix, func(obj *blob.ListObject) { keys = append(keys, obj.Key) })
+	if err = errors.Join(s.deleteAll(ctx, keys), err); err == nil {
 		s.removeLocalFolder(id)
 	}
 	return err
 }
 
+// deleteAll deletes keys, 16 at a time (on an object store each is one
+// or two round trips), and returns every error but NotFound.
+func (s *Store) deleteAll(ctx context.Context, keys []string) error {
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, deletesAtOnce)
+	for i, k := range keys {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := s.bucket.Delete(ctx, k); err != nil && !isNotFound(err) {
+				errs[i] = fmt.Errorf("delete %s: %w", k, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// deletesAtOnce bounds deleteAll's requests in flight.
+const deletesAtOnce = 16
+
 // DeleteCompactedBlock removes a block retired by MarkCompacted, in the
 // reverse order of DeleteBlock: every other object first and
 // meta.compacted.json last, so that a deletion cut short leaves a compacted
 // block (deleted again by the next retention pass), not an orphan folder.
-// It refuses a block that still has meta.json: that block is live, or its
+// The other objects go 16 at once. It refuses a block whose listing shows
+// meta.json: that block is live, or its
 // MarkCompacted was cut short and must be finished first. A block that is
 // already gone is not an error.
 func (s *Store) DeleteCompactedBlock(ctx context.Context, id uuid.UUID) error {
 	prefix := joinKey(s.tenant, id.String()) + "/"
-	if ok, err := s.bucket.Exists(ctx, prefix+metaObject); err != nil {
-		return fmt.Errorf("%s%s: %w", prefix, metaObject, err)
-	} else if ok {
-		return fmt.Errorf("delete %s: the block still has %s", prefix, metaObject)
-	}
 	var keys []string
+	live := false
 	if err := s.eachObject(ctx, prefix, func(obj *blob.ListObject) {
-		if obj.Key != prefix+compactedMetaObject {
+		switch obj.Key {
+		case prefix + metaObject:
+			live = true
+		case prefix + compactedMetaObject:
+		default:
 			keys = append(keys, obj.Key)
 		}
 	}); err != nil {
 		return err
 	}
+	if live {
+		return fmt.Errorf("delete %s: the block still has %s", prefix, metaObject)
+	}
+	if err := s.deleteAll(ctx, keys); err != nil {
+		return err
+	}
 	s.known.forget(prefix + compactedMetaObject)
-	for _, k := range append(keys, prefix+compactedMetaObject) {
-		if err := s.bucket.Delete(ctx, k); err != nil && !isNotFound(err) {
-			return fmt.Errorf("delete %s: %w", k, err)
-		}
+	if err := s.bucket.Delete(ctx, prefix+compactedMetaObject); err != nil && !isNotFound(err) {
+		return fmt.Errorf("delete %s%s: %w", prefix, compactedMetaObject, err)
 	}
 	s.removeLocalFolder(id)
 	return nil
