@@ -165,8 +165,8 @@ func provenances(ctx context.Context, st *blocks.Store, metas []blocks.Meta) (ma
 }
 
 // objectRequestsAtOnce bounds the small per-block requests (rewrite.json,
-// footers, retirements, deletions) that Run and Retain make at once: on an object store each is a round
-// trip, made for every block.
+// footers, retirements, deletions) that Run and Retain make at once: on an
+// object store each is a round trip, made for every block.
 const objectRequestsAtOnce = 16
 
 // requestsAtOnce is how many blocks Run and Retain change at once (each
