@@ -32,8 +32,8 @@ type RewriteOptions struct {
 	RowGroupBytes int64
 	// Fork, when set, gives each block a transform of its own in place of
 	// Rewrite's fn, so that several blocks can be rewritten at once: on
-	// an object store whose blocks are all small, rewriteWorkers at a
-	// time (their requests overlap). Each block's done is called once its
+	// an object store whose blocks are all small, SmallRemoteWrites at a
+	// time (their requests overlap; see WritesAtOnce). Each block's done is called once its
 	// work is over, in block order, whatever order the blocks finished
 	// in (a transform that counts what it did adds up the same way).
 	Fork func() (fn RewriteFunc, done func())
@@ -202,25 +202,14 @@ const (
 	blockRewritten // or resumed
 )
 
-// rewriteRemoteWorkers is how many blocks Rewrite works on at once on an
-// object store whose blocks are all at most smallRewriteBytes: a small
-// block's rewrite mostly waits on its dozen requests.
-const (
-	rewriteRemoteWorkers = 8
-	smallRewriteBytes    = 8 << 20
-)
-
-// rewriteWorkers is how many blocks of metas Rewrite works on at once.
+// rewriteWorkers is how many blocks of metas Rewrite works on at once:
+// one, or more on an object store when they are small (WritesAtOnce).
 func (s *Store) rewriteWorkers(metas []Meta) int {
-	if !s.Remote() {
-		return 1
+	sizes := make([]uint64, len(metas))
+	for i, m := range metas {
+		sizes[i] = m.Size
 	}
-	for _, m := range metas {
-		if m.Size > smallRewriteBytes {
-			return 1
-		}
-	}
-	return rewriteRemoteWorkers
+	return s.WritesAtOnce(1, sizes)
 }
 
 // rewriteOne is Rewrite's work on one live block m.

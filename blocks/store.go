@@ -177,6 +177,32 @@ func (s *Store) scanWorkers(cand []Meta) int {
 	return max(n, min(remoteWorkers, int(remoteReadBytes/max(size/groups, 1))))
 }
 
+// On an object store, writing work on small blocks (a compaction merge, a
+// block rewrite) waits on its requests more than it computes: an object
+// read per input, half a dozen writes, a few requests to retire each
+// input. So more such units run at once than otherwise: SmallRemoteWrites
+// when no unit's inputs exceed smallRemoteWriteBytes in all (each unit then
+// holds about 10 MiB).
+const (
+	SmallRemoteWrites     = 8
+	smallRemoteWriteBytes = 8 << 20
+)
+
+// WritesAtOnce returns how many units of writing work, whose inputs are
+// inputBytes each, run at once: n, or at least SmallRemoteWrites on an
+// object store when every unit is small.
+func (s *Store) WritesAtOnce(n int, inputBytes []uint64) int {
+	if !s.Remote() {
+		return n
+	}
+	for _, b := range inputBytes {
+		if b > smallRemoteWriteBytes {
+			return n
+		}
+	}
+	return max(n, SmallRemoteWrites)
+}
+
 // Remote reports whether the store is an object store (every read a
 // request), not a local directory.
 func (s *Store) Remote() bool { return !s.isLocal() }

@@ -50,10 +50,10 @@ type Options struct {
 	// traces are reported in Output.Cut.
 	MaxTraceBytes int64
 	// Concurrency is how many merges run at once (default GOMAXPROCS, or
-	// remoteMerges on an object store when every group is small); each
-	// holds one output row group and one row group per input. With 1,
-	// the bucket is also changed one request at a time (a merge's inputs
-	// are retired one after the other).
+	// blocks.SmallRemoteWrites on an object store when every group is
+	// small); each holds one output row group and one row group per input.
+	// With 1, the bucket is also changed one request at a time (a merge's
+	// inputs are retired one after the other).
 	Concurrency int
 	// DryRun plans and writes nothing.
 	DryRun bool

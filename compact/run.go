@@ -324,32 +324,17 @@ func mergeAll(ctx context.Context, st *blocks.Store, groups []Group, opts Option
 	return outs, errs
 }
 
-// On an object store a merge of small blocks waits on its requests (an
-// object read per input, six writes, two requests to retire each input)
-// more than it works, so more merges run at once than there are cores:
-// remoteMerges when no group's inputs exceed smallGroupBytes in all (each
-// merge then holds about 10 MiB).
-const (
-	remoteMerges    = 8
-	smallGroupBytes = 8 << 20
-)
-
-// defaultMerges is how many merges run at once without Options.Concurrency.
+// defaultMerges is how many merges run at once without Options.Concurrency:
+// one per core, or more on an object store when every group is small
+// (blocks.Store.WritesAtOnce).
 func defaultMerges(st *blocks.Store, groups []Group) int {
-	n := runtime.GOMAXPROCS(0)
-	if !st.Remote() {
-		return n
-	}
-	for _, g := range groups {
-		var size uint64
+	sizes := make([]uint64, len(groups))
+	for i, g := range groups {
 		for _, m := range g.metas {
-			size += m.Size
-		}
-		if size > smallGroupBytes {
-			return n
+			sizes[i] += m.Size
 		}
 	}
-	return max(n, remoteMerges)
+	return st.WritesAtOnce(runtime.GOMAXPROCS(0), sizes)
 }
 
 // merge writes one group's output completely, then retires its inputs.

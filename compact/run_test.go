@@ -514,7 +514,7 @@ func TestDefaultMerges(t *testing.T) {
 		groups []Group
 		want   int
 	}{
-		{"object store, small groups", remote, small, max(cores, remoteMerges)},
+		{"object store, small groups", remote, small, max(cores, blocks.SmallRemoteWrites)},
 		{"object store, a large group", remote, large, cores},
 		{"local directory, small groups", local, small, cores},
 	} {
