@@ -2,7 +2,6 @@ package blocks
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,15 +20,7 @@ func TestKnownObjectsNotReadAgain(t *testing.T) {
 	writer := NewStore(bucket, "tenant-a")
 	metas := writeSyntheticBlocks(t, writer, 5)
 	s := NewStore(bucket, "tenant-a") // no index: every meta is read
-	reads := func(suffix string) int {
-		n := 0
-		for _, r := range wb.log() {
-			if strings.HasSuffix(r.key, "/"+suffix) {
-				n++
-			}
-		}
-		return n
-	}
+	reads := func(name string) int { return objectReads(wb, name) }
 	list := func(compacted bool) []Meta {
 		t.Helper()
 		var ms []Meta

@@ -307,10 +307,13 @@ func writeSyntheticBlocks(t *testing.T, s *Store, n int) []Meta {
 }
 
 // metaReads counts the reads of meta.json objects in wb's log.
-func metaReads(wb *wrapBucket) int {
+func metaReads(wb *wrapBucket) int { return objectReads(wb, metaObject) }
+
+// objectReads counts the reads wb logged of objects named name.
+func objectReads(wb *wrapBucket, name string) int {
 	reads := 0
 	for _, r := range wb.log() {
-		if strings.HasSuffix(r.key, "/"+metaObject) {
+		if strings.HasSuffix(r.key, "/"+name) {
 			reads++
 		}
 	}
