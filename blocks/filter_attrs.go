@@ -191,7 +191,7 @@ func (p *pfile) dictLacks(g int, l leaf, want func(string) bool) (bool, error) {
 // attrHits finds the first attribute named name of every owner at
 // ownerDepth that has one, and reads those attributes' values of the
 // given types (store.SpanCond.Types; values of other types read as
-// empty).
+// empty). Both results are the batch's buffers: valid until the next call.
 func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string, types store.ValueTypes) ([]attrHit, *attrBuf, error) {
 	if !al.key.ok {
 		return nil, nil, nil
@@ -208,7 +208,8 @@ func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string, type
 		return nil, nil, err
 	}
 	m := newMemo(func(v model.Value, _ bool) bool { return v.Str == name })
-	var hits []attrHit
+	hits := gf.cols.spare.hits[:0]
+	defer func() { gf.cols.spare.hits = hits[:0] }()
 	l := r.Leaf()
 	od, ed, maxDef := elementDef(l, ownerDepth), elementDef(l, d), l.MaxDef
 	sd := elementDef(l, min(depthSpan, ownerDepth))
@@ -268,11 +269,12 @@ func (gf *groupFilter) ownersCheck(r *column.Reader, ownerDepth, owners, spans i
 // hitValues reads the values of the hit attributes into an attrBuf whose
 // attribute i is hits[i].
 func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error) {
-	ab := &attrBuf{read: true}
+	ab := &gf.cols.spare.vals
+	ab.read = true
 	n := len(hits)
-	ab.key = make([]string, n)
-	ab.isArray = make([]bool, n)
-	ab.vtype = make([]int32, n)
+	ab.key = sized(ab.key, n)
+	ab.isArray = sized(ab.isArray, n)
+	ab.vtype = sized(ab.vtype, n)
 	ab.unsup.size(n)
 	ab.strs.size(n)
 	ab.ints.size(n)

@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"os"
+
 	"github.com/tracectl/tracectl/blocks/column"
 )
 
@@ -31,6 +33,19 @@ type groupReaders struct {
 	g      int
 	open   map[int][]*rowReader // by column index
 	absent map[absentKey]bool   // keyAbsent's answers
+	spare  batchMemory          // the previous batch's buffers, for the next
+	poison bool                 // poisonEnv: overwrite them first
+}
+
+// batchMemory holds a batch's buffers for the next batch of the group to
+// reuse: fresh memory costs page faults as well as allocation, and each
+// batch needs about as much as the one before.
+type batchMemory struct {
+	spanRow, spanRS, spanSS []int32
+	start, dur              []uint64
+	// hits and vals are attrHits' results, valid until its next call.
+	hits []attrHit
+	vals attrBuf
 }
 
 type rowReader struct {
@@ -44,7 +59,8 @@ type absentKey struct {
 }
 
 func newGroupReaders(p *pfile, g int) *groupReaders {
-	return &groupReaders{p: p, g: g, open: map[int][]*rowReader{}, absent: map[absentKey]bool{}}
+	return &groupReaders{p: p, g: g, open: map[int][]*rowReader{}, absent: map[absentKey]bool{},
+		poison: os.Getenv(poisonEnv) != ""}
 }
 
 // at returns a reader of column l positioned at row, which the caller
@@ -70,6 +86,38 @@ func (gr *groupReaders) at(l leaf, row int64, n int) (*column.Reader, error) {
 	return best.r, nil
 }
 
+// keep takes back the span buffers of gf, whose batch is done, for the
+// next batch.
+func (gr *groupReaders) keep(gf *groupFilter) {
+	if gr.poison { // a use after the batch reads garbage
+		for _, s := range [][]int32{gf.spanRow, gf.spanRS, gf.spanSS} {
+			fill32(s, -7)
+		}
+		for _, s := range [][]uint64{gf.start, gf.dur} {
+			for i := range s {
+				s[i] = 0xdeadbeef
+			}
+		}
+		fill32(gr.spare.vals.vtype, -7)
+		hits := gr.spare.hits[:cap(gr.spare.hits)]
+		for i := range hits {
+			hits[i] = attrHit{-7, -7, -7}
+		}
+	}
+	m := &gr.spare
+	m.spanRow, m.spanRS, m.spanSS = gf.spanRow[:0], gf.spanRS[:0], gf.spanSS[:0]
+	m.start = gf.start[:0]
+	if gf.dur != nil {
+		m.dur = gf.dur[:0]
+	}
+}
+
+func fill32(s []int32, v int32) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
 // close releases every reader.
 func (gr *groupReaders) close() {
 	for _, rs := range gr.open {
@@ -89,6 +137,7 @@ func (gr *groupReaders) batches(c *codec, f func(gf *groupFilter) error) error {
 		if err := f(gf); err != nil {
 			return err
 		}
+		gr.keep(gf)
 	}
 	return nil
 }

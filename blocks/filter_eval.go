@@ -141,7 +141,9 @@ func (gf *groupFilter) structure() error {
 	if rows := gf.p.file.RowGroups()[gf.g].NumRows(); rows > 0 {
 		n = n*int64(gf.nrows)/rows + 16
 	}
-	if n > 0 && n < 1<<28 {
+	m := &gf.cols.spare
+	gf.spanRow, gf.spanRS, gf.spanSS, gf.start = m.spanRow[:0], m.spanRS[:0], m.spanSS[:0], m.start[:0]
+	if n > int64(cap(gf.start)) && n < 1<<28 {
 		gf.spanRow, gf.spanRS, gf.spanSS = make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
 		gf.start = make([]uint64, 0, n)
 	}
@@ -515,7 +517,7 @@ func (gf *groupFilter) durations() error {
 	if gf.dur != nil {
 		return nil
 	}
-	gf.dur = make([]uint64, len(gf.spanRow))
+	gf.dur = sized(gf.cols.spare.dur, len(gf.spanRow))
 	l := gf.p.leaves.duration
 	if !l.ok {
 		return nil
