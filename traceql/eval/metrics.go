@@ -464,11 +464,12 @@ func (e *evaluator) scanMetrics(ctx context.Context, src store.Source, req store
 		return err
 	}
 	defer it.Close()
+	var tb traceBuffer // nothing below keeps a traceData past its trace
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		td := newTraceData(it.At())
+		td := tb.load(it.At())
 		res.Metrics.InspectedTraces++
 		res.Metrics.InspectedSpans += len(td.spans)
 		for _, mp := range plans {

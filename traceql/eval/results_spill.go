@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/tracectl/tracectl/internal/spill"
@@ -78,8 +79,9 @@ func (rf *resultFile) flush() error {
 	return nil
 }
 
-// read returns the result at [off, off+size).
-func (rf *resultFile) read(off, size int64) (*TraceResult, error) {
+// read returns the result at [off, off+size), decoded into into (a new
+// result when into is nil, else one valid until into's next use).
+func (rf *resultFile) read(off, size int64, into *resultMemory) (*TraceResult, error) {
 	if int64(cap(rf.buf)) < size {
 		rf.buf = make([]byte, size)
 	}
@@ -87,7 +89,10 @@ func (rf *resultFile) read(off, size int64) (*TraceResult, error) {
 	if _, err := rf.f.ReadAt(rf.buf, off); err != nil {
 		return nil, fmt.Errorf("search results: %w", err)
 	}
-	t, err := decodeResult(rf.buf, &rf.strs)
+	if into == nil {
+		into = &resultMemory{}
+	}
+	t, err := into.decode(rf.buf, &rf.strs)
 	if err != nil {
 		return nil, fmt.Errorf("search results: record at %d: %w", off, err)
 	}
@@ -133,15 +138,37 @@ func appendResult(b []byte, t *TraceResult) []byte {
 
 // decodeResult reads a record of appendResult.
 func decodeResult(data []byte, strs *spill.Strings) (*TraceResult, error) {
+	return new(resultMemory).decode(data, strs)
+}
+
+// resultMemory is the memory of one decoded result, reused by the next
+// decode: spans and spansets are taken from slabs.
+type resultMemory struct {
+	t        TraceResult
+	stats    []ServiceStat
+	sets     []SpanSetResult
+	setPtrs  []*SpanSetResult
+	spans    []SpanResult
+	spanPtrs []*SpanResult
+}
+
+// decode reads a record of appendResult into m; the result is valid until
+// the next decode.
+func (m *resultMemory) decode(data []byte, strs *spill.Strings) (*TraceResult, error) {
 	d := spill.NewDecoder(data, strs)
-	t := &TraceResult{}
+	clear(m.sets)
+	clear(m.spans)
+	m.sets, m.setPtrs, m.spans, m.spanPtrs = m.sets[:0], m.setPtrs[:0], m.spans[:0], m.spanPtrs[:0]
+	m.t = TraceResult{}
+	t := &m.t
 	d.Bytes(t.TraceID[:])
 	t.RootServiceName = d.String()
 	t.RootTraceName = d.String()
 	t.StartUnixNano = d.Uvarint()
 	t.Duration = time.Duration(d.Uvarint()) //nolint:gosec // written from a Duration
 	if n := d.Count(); n > 0 {
-		t.ServiceStats = make([]ServiceStat, n)
+		m.stats = slices.Grow(m.stats[:0], n)[:n]
+		t.ServiceStats = m.stats
 		for i := range t.ServiceStats {
 			s := &t.ServiceStats[i]
 			s.Service = d.String()
@@ -150,22 +177,28 @@ func decodeResult(data []byte, strs *spill.Strings) (*TraceResult, error) {
 		}
 	}
 	if n := d.Count(); n > 0 {
-		t.SpanSets = make([]*SpanSetResult, n)
-		for i := range t.SpanSets {
-			ss := &SpanSetResult{Matched: int(d.Uvarint())} //nolint:gosec // written from an int
+		for range n {
+			m.sets = append(m.sets, SpanSetResult{Matched: int(d.Uvarint())}) //nolint:gosec // written from an int
+			ss := &m.sets[len(m.sets)-1]
+			m.setPtrs = append(m.setPtrs, ss)
 			ss.Attributes = d.Attributes()
-			ss.Spans = make([]*SpanResult, d.Count())
-			for j := range ss.Spans {
-				sp := &SpanResult{}
+			first := len(m.spanPtrs)
+			for range d.Count() {
+				m.spans = append(m.spans, SpanResult{})
+				sp := &m.spans[len(m.spans)-1]
 				d.Bytes(sp.SpanID[:])
 				sp.Name = d.String()
 				sp.StartUnixNano = d.Uvarint()
 				sp.Duration = time.Duration(d.Uvarint()) //nolint:gosec // written from a Duration
 				sp.Attributes = d.Attributes()
-				ss.Spans[j] = sp
+				m.spanPtrs = append(m.spanPtrs, sp)
 			}
-			t.SpanSets[i] = ss
+			ss.Spans = m.spanPtrs[first:len(m.spanPtrs):len(m.spanPtrs)]
+			if ss.Spans == nil {
+				ss.Spans = []*SpanResult{} // as decoded before: empty, not nil
+			}
 		}
+		t.SpanSets = m.setPtrs[:n:n]
 	}
 	if err := d.End(); err != nil {
 		return nil, err

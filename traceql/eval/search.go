@@ -209,6 +209,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		spillAfter = DefaultSpillAfter
 	}
 	var file *resultFile
+	var tb traceBuffer // nothing below keeps a traceData past its trace
 	fail := func(err error) (*SearchResult, error) {
 		if file != nil {
 			err = errors.Join(err, file.close())
@@ -222,7 +223,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		t := it.At()
 		res.Metrics.InspectedTraces++
 		res.Metrics.InspectedSpans += t.SpanCount()
-		td := newTraceData(t)
+		td := tb.load(t)
 		if !req.Overlaps(td.start, td.end) {
 			continue // the source ignored the range: re-check
 		}

@@ -54,6 +54,7 @@ func (r *SearchResult) Render(render func(rank int, t *TraceResult, dst []byte) 
 		go func() {
 			defer wg.Done()
 			rd := r.reader()
+			rd.mem = &resultMemory{} // render keeps no result
 			for c := range next {
 				var buf []byte
 				select {
@@ -93,6 +94,9 @@ func (r *SearchResult) Render(render func(rank int, t *TraceResult, dst []byte) 
 type resultReader struct {
 	r  *SearchResult
 	rf *resultFile
+	// mem, when set, is reused by every spilled result read (valid until
+	// the next read).
+	mem *resultMemory
 }
 
 func (r *SearchResult) reader() *resultReader {
@@ -112,5 +116,5 @@ func (rd *resultReader) result(i int) (*TraceResult, error) {
 	if ref.tr != nil {
 		return ref.tr, nil
 	}
-	return rd.rf.read(ref.off, ref.size)
+	return rd.rf.read(ref.off, ref.size, rd.mem)
 }

@@ -33,14 +33,35 @@ type traceData struct {
 }
 
 func newTraceData(t *model.Trace) *traceData {
+	return new(traceBuffer).load(t)
+}
+
+// traceBuffer holds one trace's traceData at a time, reusing its memory
+// for the next: for a loop over traces that keeps nothing of a traceData
+// (nor of its spans) once it moves on to the next trace.
+type traceBuffer struct {
+	td    traceData
+	spans []*span
+	all   []span
+}
+
+// load returns the traceData of t, valid until the next load.
+func (b *traceBuffer) load(t *model.Trace) *traceData {
 	n := t.SpanCount()
-	td := &traceData{t: t, spans: make([]*span, 0, n)}
-	all := make([]span, 0, n) // one allocation for the trace's spans
+	if cap(b.all) < n {
+		b.all, b.spans = make([]span, 0, n), make([]*span, 0, n)
+	} else if len(b.all) > n {
+		clear(b.all[n:]) // no pointer into an earlier trace stays reachable
+	}
+	b.td = traceData{t: t, spans: b.spans[:0]}
+	td := &b.td
+	all := b.all[:0] // one allocation for the trace's spans
 	t.Spans(func(r model.SpanRef) bool {
 		all = append(all, span{ref: r, idx: len(all)})
 		td.spans = append(td.spans, &all[len(all)-1])
 		return true
 	})
+	b.all = all
 	if root, ok := t.Root(); ok {
 		td.hasRoot = true
 		td.rootName = root.Span.Name
