@@ -116,12 +116,33 @@ func (g *condGen) span(depth int) *store.SpanCond {
 	} else if k >= store.FieldSpanAttr {
 		f.Name = "absent"
 	}
-	test := g.test()
+	test, types := g.test(), store.ValueTypes(0)
+	if k >= store.FieldSpanAttr && g.pick(3) == 0 {
+		test, types = g.stringTest()
+	}
 	if k == store.FieldEventAttr || k == store.FieldLinkAttr {
 		inner := test
 		test = func(v model.Value, ok bool) bool { return ok && inner(v, ok) }
 	}
-	return &store.SpanCond{Op: store.OpTest, Field: f, Test: test}
+	return &store.SpanCond{Op: store.OpTest, Field: f, Test: test, Types: types}
+}
+
+// stringTest returns an equality test with a string as the TraceQL
+// compiler makes it, with its value types (store.SpanCond.Types): an
+// array of one string answers as that string (its elements of other types
+// left out), longer ones never pass.
+// The string is one of the data's, or one it does not hold.
+func (g *condGen) stringTest() (func(model.Value, bool) bool, store.ValueTypes) {
+	s := "not.a.value.of.the.data"
+	if g.pick(4) > 0 {
+		s = g.strs[g.pick(len(g.strs))]
+	}
+	return func(v model.Value, ok bool) bool {
+		if a := stringsOf(v); v.Type == model.ValueArray && len(a) == 1 {
+			v = a[0]
+		}
+		return ok && v.Type == model.ValueString && v.Str == s
+	}, store.TypesOf(model.ValueString)
 }
 
 // spanset returns a random spanset expression.

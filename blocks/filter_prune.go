@@ -155,12 +155,13 @@ func (pr *pruner) test(c *store.SpanCond) truth {
 }
 
 // attr decides an attribute test when no generic attribute of the group
-// has the name: the value is then a special column's or absent.
+// has the name, or when none of them can pass (genericFalse): the value is
+// then a special column's or absent.
 func (pr *pruner) attr(al attrLeaves, specials []special, c *store.SpanCond) truth {
-	if !pr.keyAbsent(al, c.Field.Name) {
+	absent := c.Test(model.Value{}, false)
+	if !pr.keyAbsent(al, c.Field.Name) && (absent || !pr.genericFalse(al, c)) {
 		return unknown
 	}
-	absent := c.Test(model.Value{}, false)
 	out := allFalse
 	if absent {
 		out = allTrue
@@ -179,6 +180,46 @@ func (pr *pruner) attr(al attrLeaves, specials []special, c *store.SpanCond) tru
 		}
 	}
 	return out
+}
+
+// genericFalse reports whether a string-only test is false for every
+// generic attribute of the group whatever its key: no string of the value
+// column's dictionary passes, nor does a value of another type (which
+// answers as an empty one, store.SpanCond.Types), and there is no array
+// that could answer otherwise than its elements: no list of two values
+// or more, and no unsupported value (an array of one element answers as
+// that element). This is what skips the row groups without a needle
+// value, `{ span.user.id = "u-42" }`.
+func (pr *pruner) genericFalse(al attrLeaves, c *store.SpanCond) bool {
+	if pr.p.layout != layoutDocumented || c.Types != store.TypesOf(model.ValueString) || c.Test(model.Value{}, true) {
+		return false
+	}
+	if al.unsupported.ok && !pr.p.chunkEmpty(pr.g, al.unsupported) {
+		return false
+	}
+	if !al.str.ok || pr.p.chunkEmpty(pr.g, al.str) {
+		return true // no string value at all
+	}
+	return !pr.p.longerLists(pr.g, al.str) && pr.strings(al.str, c.Test, false) == allFalse
+}
+
+// longerLists reports whether a list of leaf l (a list of values of one
+// attribute) may hold more than one element in row group g: unless the
+// repetition level histogram says no entry repeats the innermost list.
+func (p *pfile) longerLists(g int, l leaf) bool {
+	md := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData
+	hist := md.SizeStatistics.RepetitionLevelHistogram
+	if l.MaxRep == 0 || len(hist) != int(l.MaxRep)+1 {
+		return true
+	}
+	var entries int64
+	for _, n := range hist {
+		if n < 0 {
+			return true
+		}
+		entries += n
+	}
+	return entries != md.NumValues || hist[l.MaxRep] != 0
 }
 
 // keyAbsent reports whether no generic attribute of the group has name
