@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
@@ -652,6 +653,21 @@ func (d *Dict) String(i int32) string {
 		d.made[i] = true
 	}
 	return d.strs[i]
+}
+
+// View returns value i of a byte-array dictionary without copying it: the
+// string shares the dictionary's memory (never written after it is made),
+// so it keeps all of it alive. For a test that keeps nothing, such as a
+// pruning pass over every value; String for a value that may be kept.
+func (d *Dict) View(i int32) string {
+	if d.made[i] {
+		return d.strs[i]
+	}
+	b := d.bytes(i)
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // Int64 returns value i of an INT64 dictionary.

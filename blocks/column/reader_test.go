@@ -318,8 +318,8 @@ func TestDictionary(t *testing.T) {
 		if !ok || pd != d {
 			t.Fatal("page not dictionary-encoded")
 		}
-		if pd.String(i) != r.String() {
-			t.Fatalf("index %d is %q, value %q", i, pd.String(i), r.String())
+		if pd.View(i) != r.String() || pd.String(i) != r.String() {
+			t.Fatalf("index %d is %q (view %q), value %q", i, pd.String(i), pd.View(i), r.String())
 		}
 		seen[r.String()] = true
 		r.Advance()
