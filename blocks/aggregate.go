@@ -91,8 +91,14 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	cols := filterColumns(p.leaves, c, cond)
 	cols = append(cols, p.leaves.duration.Index, p.leaves.traceID.Index, p.leaves.spanID.Index)
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
-	if !hasSplit && !p.mayPass(g, c, &store.TraceCond{Op: store.OpAny, Span: spans}) {
-		return nil, nil
+	var pr *pruner
+	if !hasSplit {
+		var pass bool
+		pass, pr = p.prune(g, c, &store.TraceCond{Op: store.OpAny, Span: spans})
+		defer pr.close()
+		if !pass {
+			return nil, nil
+		}
 	}
 	var later []int
 	if hasSplit {
@@ -109,6 +115,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	defer sp.close()
 	gr := newGroupReaders(p, g)
 	defer gr.close()
+	gr.adopt(pr)
 	err = gr.batches(c, func(gf *groupFilter) error {
 		split, err := sp.batch(gf)
 		if err != nil {

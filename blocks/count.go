@@ -87,8 +87,14 @@ func countMerged(it store.TraceIterator, req store.Request) (store.Count, error)
 func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
-	if !hasSplit && !p.mayPass(g, c, cond) {
-		return store.Count{}, nil, nil
+	var pr *pruner
+	if !hasSplit {
+		var pass bool
+		pass, pr = p.prune(g, c, cond)
+		defer pr.close()
+		if !pass {
+			return store.Count{}, nil, nil
+		}
 	}
 	if p.exactTimes && traceLevel(cond) && !hasSplit {
 		return p.countTraceLevel(g, req)
@@ -110,6 +116,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	defer sp.close()
 	gr := newGroupReaders(p, g)
 	defer gr.close()
+	gr.adopt(pr)
 	var n store.Count
 	err = gr.batches(c, func(gf *groupFilter) error {
 		if err := gf.structure(); err != nil {

@@ -43,6 +43,7 @@ type groupReaders struct {
 type batchMemory struct {
 	spanRow, spanRS, spanSS []int32
 	start, dur              []uint64
+	left, right, parent     []int32
 	// hits and vals are attrHits' results, valid until its next call.
 	hits []attrHit
 	vals attrBuf
@@ -86,11 +87,23 @@ func (gr *groupReaders) at(l leaf, row int64, n int) (*column.Reader, error) {
 	return best.r, nil
 }
 
+// adopt takes over the readers pr opened on the group's columns (at
+// their first row, dictionaries read); pr may be nil.
+func (gr *groupReaders) adopt(pr *pruner) {
+	if pr == nil {
+		return
+	}
+	for col, r := range pr.readers {
+		gr.open[col] = append(gr.open[col], &rowReader{r: r})
+	}
+	pr.readers = nil
+}
+
 // keep takes back the span buffers of gf, whose batch is done, for the
 // next batch.
 func (gr *groupReaders) keep(gf *groupFilter) {
 	if gr.poison { // a use after the batch reads garbage
-		for _, s := range [][]int32{gf.spanRow, gf.spanRS, gf.spanSS} {
+		for _, s := range [][]int32{gf.spanRow, gf.spanRS, gf.spanSS, gf.left, gf.right, gf.parent} {
 			fill32(s, -7)
 		}
 		for _, s := range [][]uint64{gf.start, gf.dur} {
@@ -109,6 +122,9 @@ func (gr *groupReaders) keep(gf *groupFilter) {
 	m.start = gf.start[:0]
 	if gf.dur != nil {
 		m.dur = gf.dur[:0]
+	}
+	if gf.left != nil {
+		m.left, m.right, m.parent = gf.left[:0], gf.right[:0], gf.parent[:0]
 	}
 }
 

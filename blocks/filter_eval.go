@@ -88,12 +88,14 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 }
 
 // filterRows evaluates cond on row group g: one boolean per row, and each
-// row's earliest span start (0 for a row without spans).
-func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond) (rows []bool, starts []uint64, err error) {
+// row's earliest span start (0 for a row without spans). It continues the
+// readers of pr (nil: none), the group's pruner.
+func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond, pr *pruner) (rows []bool, starts []uint64, err error) {
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	rows, starts = make([]bool, 0, nrows), make([]uint64, nrows)
 	gr := newGroupReaders(p, g)
 	defer gr.close()
+	gr.adopt(pr)
 	err = gr.batches(c, func(gf *groupFilter) error {
 		if err := gf.structure(); err != nil {
 			return gf.wrap(err)
@@ -315,7 +317,8 @@ func (gf *groupFilter) nesting() error {
 		return nil
 	}
 	n := len(gf.spanRow)
-	gf.left, gf.right, gf.parent = make([]int32, n), make([]int32, n), make([]int32, n)
+	m := &gf.cols.spare
+	gf.left, gf.right, gf.parent = sized(m.left, n), sized(m.right, n), sized(m.parent, n)
 	l := gf.p.leaves
 	for _, c := range []struct {
 		leaf leaf

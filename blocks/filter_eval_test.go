@@ -218,7 +218,7 @@ func TestFilterRows(t *testing.T) {
 					if err := gr.p.r.prefetch(off, size); err != nil {
 						t.Fatal(err)
 					}
-					rows, _, err := gr.p.filterRows(gr.g, gr.b.codec, cond)
+					rows, _, err := gr.p.filterRows(gr.g, gr.b.codec, cond, nil)
 					gr.p.r.release()
 					if err != nil {
 						t.Fatal(err)

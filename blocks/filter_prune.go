@@ -36,16 +36,37 @@ func (t truth) not() truth {
 // mayPass reports whether some row of row group g may pass cond; false
 // means none can and the group need not be read.
 func (p *pfile) mayPass(g int, c *codec, cond *store.TraceCond) bool {
+	pass, pr := p.prune(g, c, cond)
+	pr.close()
+	return pass
+}
+
+// prune is mayPass keeping the readers whose dictionaries it decoded:
+// the group's filter continues them (groupReaders.adopt), so that no
+// dictionary is decoded twice. Close the pruner after.
+func (p *pfile) prune(g int, c *codec, cond *store.TraceCond) (bool, *pruner) {
 	pr := &pruner{p: p, g: g, codec: c}
-	return pr.trace(cond) != allFalse
+	return pr.trace(cond) != allFalse, pr
 }
 
 type pruner struct {
-	p     *pfile
-	g     int
-	codec *codec
-	dicts map[int]*column.Dict // per column; nil: not fully dictionary-encoded
-	read  map[int]bool
+	p       *pfile
+	g       int
+	codec   *codec
+	dicts   map[int]*column.Dict // per column; nil: not fully dictionary-encoded
+	read    map[int]bool
+	readers map[int]*column.Reader // at the chunk's start, its dictionary read
+}
+
+// close closes the readers not adopted; a nil pruner has none.
+func (pr *pruner) close() {
+	if pr == nil {
+		return
+	}
+	for _, r := range pr.readers {
+		r.Close()
+	}
+	pr.readers = nil
 }
 
 func (pr *pruner) trace(c *store.TraceCond) truth {
@@ -299,12 +320,15 @@ func (pr *pruner) dict(l leaf) *column.Dict {
 		return nil
 	}
 	r := column.NewReader(pr.p.file.RowGroups()[pr.g].ColumnChunks()[l.Index], l.Leaf)
-	defer r.Close()
 	d, err := r.Dictionary()
 	if err != nil {
+		r.Close()
 		return nil // pruning is an optimization: the read reports the damage
 	}
-	pr.dicts[l.Index] = d
+	if pr.readers == nil {
+		pr.readers = map[int]*column.Reader{}
+	}
+	pr.dicts[l.Index], pr.readers[l.Index] = d, r
 	return d
 }
 

@@ -142,3 +142,42 @@ func stringsOf(v model.Value) []model.Value {
 	}
 	return out
 }
+
+// TestPrunerReadersAdopted: the readers whose dictionaries the pruner
+// decoded are the ones the group's filter then reads with, so that no
+// dictionary is decoded twice.
+func TestPrunerReadersAdopted(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	g := gen.New(gen.Options{Seed: 6})
+	var all []*model.Trace
+	for range 200 {
+		all = append(all, g.Trace())
+	}
+	model.SortTraces(all)
+	if _, err := s.WriteBlock(ctx, all, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanAttr, Name: "db.system"}, Types: store.TypesOf(model.ValueString),
+		Test: func(v model.Value, ok bool) bool { return ok && v.Str == "postgresql" }}}
+	eachRowGroup(t, s, func(_ Meta, b *Block, p *pfile, g int) {
+		pass, pr := p.prune(g, b.codec, cond)
+		defer pr.close()
+		value := p.leaves.spanAttrs.str
+		r := pr.readers[value.Index]
+		if !pass || r == nil {
+			t.Fatalf("pass %v, value column reader %v: the test misses the dictionary check", pass, r)
+		}
+		gr := newGroupReaders(p, g)
+		defer gr.close()
+		gr.adopt(pr)
+		if len(pr.readers) != 0 {
+			t.Errorf("%d readers left to the pruner", len(pr.readers))
+		}
+		got, err := gr.at(value, 0, int(p.file.RowGroups()[g].NumRows()))
+		if err != nil || got != r {
+			t.Errorf("the filter reads the value column with another reader (%v)", err)
+		}
+	})
+}

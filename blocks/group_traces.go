@@ -64,8 +64,14 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	}
 	cols := assemblerColumns(p.leaves, c, projectionOf(rd.req))
 	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
-	if cond != nil && !hasSplit && !p.mayPass(g, c, cond) {
-		return nil, nil // no row can pass: nothing is read
+	var pr *pruner
+	if cond != nil && !hasSplit {
+		var pass bool
+		pass, pr = p.prune(g, c, cond)
+		defer pr.close()
+		if !pass {
+			return nil, nil // no row can pass: nothing is read
+		}
 	}
 	// A trace-level condition (`{ }`, traceDuration) is decided from the
 	// trace columns when the file's trace times are exact.
@@ -92,7 +98,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 		case byTrace:
 			sel, starts, err = p.traceLevelFilter(g, cond)
 		case cond != nil:
-			sel, starts, err = p.filterRows(g, c, cond)
+			sel, starts, err = p.filterRows(g, c, cond, pr)
 		}
 		if rd.req.Newest != nil && starts != nil {
 			newestStarts = starts
