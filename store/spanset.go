@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 
@@ -132,7 +133,7 @@ func anyTrue(b []bool) bool {
 // Relate applies a relation to one trace's spans: l and r say which spans
 // are in each operand; the result says which spans the operator keeps.
 func Relate(rel Relation, mode RelationMode, spans []NestedSpan, l, r []bool) []bool {
-	var ls, rs []NestedSpan
+	ls, rs := make([]NestedSpan, 0, countTrue(l)), make([]NestedSpan, 0, countTrue(r))
 	for i, s := range spans {
 		if l[i] {
 			ls = append(ls, s)
@@ -212,13 +213,13 @@ func (s NestedSpan) hasNesting() bool { return s.Left != 0 && s.Right != 0 }
 // does.
 func HasAncestorIn(xs, ys []NestedSpan) []bool {
 	type iv struct{ left, right int32 }
-	var sorted []iv
+	sorted := make([]iv, 0, len(ys))
 	for _, y := range ys {
 		if y.hasNesting() {
 			sorted = append(sorted, iv{y.Left, y.Right})
 		}
 	}
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].left < sorted[j].left })
+	slices.SortFunc(sorted, func(a, b iv) int { return cmp.Compare(a.left, b.left) })
 	maxRight := make([]int32, len(sorted))
 	for i, v := range sorted {
 		maxRight[i] = v.right
@@ -240,7 +241,7 @@ func HasAncestorIn(xs, ys []NestedSpan) []bool {
 // HasDescendantIn marks the xs that have a proper descendant in ys: some y
 // starting strictly inside x.
 func HasDescendantIn(xs, ys []NestedSpan) []bool {
-	var lefts []int32
+	lefts := make([]int32, 0, len(ys))
 	for _, y := range ys {
 		if y.hasNesting() {
 			lefts = append(lefts, y.Left)
