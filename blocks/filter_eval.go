@@ -319,6 +319,9 @@ func (gf *groupFilter) nesting() error {
 	n := len(gf.spanRow)
 	m := &gf.cols.spare
 	gf.left, gf.right, gf.parent = sized(m.left, n), sized(m.right, n), sized(m.parent, n)
+	if gf.left == nil {
+		gf.left = []int32{} // read: not nil
+	}
 	l := gf.p.leaves
 	for _, c := range []struct {
 		leaf leaf
@@ -521,6 +524,9 @@ func (gf *groupFilter) durations() error {
 		return nil
 	}
 	gf.dur = sized(gf.cols.spare.dur, len(gf.spanRow))
+	if gf.dur == nil {
+		gf.dur = []uint64{} // read: not nil
+	}
 	l := gf.p.leaves.duration
 	if !l.ok {
 		return nil
