@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -15,15 +14,8 @@ import (
 func BenchmarkCountSpanAttr(b *testing.B) {
 	ctx := context.Background()
 	s := memStore(b)
-	g := gen.New(gen.Options{Seed: 1})
-	var all []*model.Trace
 	spans := 0
-	for spans < 300_000 {
-		t := g.Trace()
-		spans += t.SpanCount()
-		all = append(all, t)
-	}
-	model.SortTraces(all)
+	all := genTraces(1, func(_, n int) bool { spans = n; return n < 300_000 })
 	if _, err := s.WriteBlock(ctx, all, WriteOptions{}); err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -17,12 +16,7 @@ import (
 func TestPruneStringValues(t *testing.T) {
 	ctx := context.Background()
 	s := memStore(t)
-	g := gen.New(gen.Options{Seed: 5})
-	var all []*model.Trace
-	for range 1200 {
-		all = append(all, g.Trace())
-	}
-	model.SortTraces(all)
+	all := genTraces(5, func(n, _ int) bool { return n < 1200 })
 	// Needles on a span of traces far apart (so in different row groups),
 	// one of them a one-element array, one an element of a longer array,
 	// one in an array of mixed types (which answers as its strings).
@@ -149,12 +143,7 @@ func stringsOf(v model.Value) []model.Value {
 func TestPrunerReadersAdopted(t *testing.T) {
 	ctx := context.Background()
 	s := memStore(t)
-	g := gen.New(gen.Options{Seed: 6})
-	var all []*model.Trace
-	for range 200 {
-		all = append(all, g.Trace())
-	}
-	model.SortTraces(all)
+	all := genTraces(6, func(n, _ int) bool { return n < 200 })
 	if _, err := s.WriteBlock(ctx, all, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}

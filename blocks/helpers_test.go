@@ -14,6 +14,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -67,6 +68,20 @@ func memStore(t testing.TB) *Store {
 }
 
 func mustUUID(s string) uuid.UUID { return uuid.MustParse(s) }
+
+// genTraces returns traces of internal/gen with the given seed, in
+// trace ID order, until more returns false for the traces so far.
+func genTraces(seed int64, more func(traces, spans int) bool) []*model.Trace {
+	g := gen.New(gen.Options{Seed: seed})
+	var all []*model.Trace
+	for spans := 0; more(len(all), spans); {
+		t := g.Trace()
+		spans += t.SpanCount()
+		all = append(all, t)
+	}
+	model.SortTraces(all)
+	return all
+}
 
 // matching returns the traces of ts that pass cond.
 func matching(ts []*model.Trace, cond *store.TraceCond) []*model.Trace {
