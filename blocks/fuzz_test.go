@@ -34,6 +34,11 @@ func FuzzReadDamagedBlock(f *testing.F) {
 		R: &store.SpansetExpr{Op: store.SpansFilter, Cond: &store.SpanCond{Op: store.OpTest,
 			Field: store.Field{Kind: store.FieldSpanAttr, Name: "http.method"},
 			Test:  func(v model.Value, ok bool) bool { return ok }}}}}
+	// A typed string test: pruned by the value dictionary, whose readers
+	// the filter continues.
+	typed := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanAttr, Name: "http.method"}, Types: store.TypesOf(model.ValueString),
+		Test: func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == "GET" }}}
 	f.Fuzz(func(t *testing.T, at int, x byte, n int) {
 		b := columntest.Damage(data, regions, at, x, 1+((n%16)+16)%16)
 		s := memStore(t)
@@ -50,6 +55,7 @@ func FuzzReadDamagedBlock(f *testing.F) {
 		for _, req := range []store.Request{
 			{},
 			{Unordered: true, Filter: &store.Filter{Cond: cond}, Newest: &store.Threshold{}},
+			{Unordered: true, Filter: &store.Filter{Cond: typed}},
 		} {
 			it, err := s.Traces(ctx, req)
 			if err == nil {
@@ -59,6 +65,8 @@ func FuzzReadDamagedBlock(f *testing.F) {
 		}
 		_, err := s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond}})
 		check("count", err)
+		_, err = s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: typed}})
+		check("typed count", err)
 		_, err = s.AggregateSpans(ctx, store.Request{}, &store.AggregateSpec{Slots: 1, Slot: func(uint64) int { return 0 },
 			GroupBy: []store.Field{{Kind: store.FieldResourceAttr, Name: "service.name"}}})
 		check("aggregate", err)
