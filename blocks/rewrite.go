@@ -88,11 +88,7 @@ type Provenance struct {
 // Provenance reads the rewrite.json of block folder id (live, compacted
 // or orphaned); a folder without one has the zero Provenance.
 func (s *Store) Provenance(ctx context.Context, id uuid.UUID) (Provenance, error) {
-	if s.known.markAbsent(id) {
-		return Provenance{}, nil // listed without one (see knownObjects)
-	}
-	b := &Block{store: s, prefix: joinKey(s.tenant, id.String())}
-	mk, err := b.readMark(ctx)
+	mk, err := s.readMark(ctx, id)
 	if err != nil {
 		return Provenance{}, err
 	}
@@ -216,12 +212,9 @@ func (s *Store) rewriteWorkers(metas []Meta) int {
 func (s *Store) rewriteOne(ctx context.Context, m Meta, live map[uuid.UUID]bool, fn RewriteFunc, opts RewriteOptions) (int, *BlockRewrite, error) {
 	b := s.block(m)
 	if opts.Mark != "" {
-		var mk rewriteMark
-		if !s.known.markAbsent(m.BlockID) { // else listed without one
-			var err error
-			if mk, err = b.readMark(ctx); err != nil {
-				return 0, nil, err
-			}
+		mk, err := s.readMark(ctx, m.BlockID)
+		if err != nil {
+			return 0, nil, err
 		}
 		if mk.Mark == opts.Mark {
 			return blockSkipped, nil, nil
@@ -289,9 +282,15 @@ func (s *Store) recoverRetired(ctx context.Context, mark string, res *RewriteRes
 	return nil
 }
 
-func (b *Block) readMark(ctx context.Context) (rewriteMark, error) {
+// readMark reads block folder id's rewrite.json; a folder without one has
+// the zero mark, and one a listing showed without it is not asked for.
+func (s *Store) readMark(ctx context.Context, id uuid.UUID) (rewriteMark, error) {
 	var mk rewriteMark
-	data, err := readAll(ctx, b.store.bucket, b.key(markObject))
+	if s.known.markAbsent(id) {
+		return mk, nil // listed without one (see knownObjects)
+	}
+	key := joinKey(s.tenant, id.String(), markObject)
+	data, err := readAll(ctx, s.bucket, key)
 	if isNotFound(err) {
 		return mk, nil
 	}
@@ -299,7 +298,7 @@ func (b *Block) readMark(ctx context.Context) (rewriteMark, error) {
 		return mk, err
 	}
 	if err := json.Unmarshal(data, &mk); err != nil {
-		return mk, fmt.Errorf("%s: %w", b.key(markObject), err)
+		return mk, fmt.Errorf("%s: %w", key, err)
 	}
 	return mk, nil
 }
