@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 
 	"github.com/parquet-go/parquet-go"
@@ -60,6 +61,9 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		size = attrs.Size
 	}
 	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, local: b.store.isLocal()}
+	if d := b.store.localTenantDir(); d != "" {
+		r.path = filepath.Join(d, b.meta.BlockID.String(), dataObject)
+	}
 	if !r.local && size <= wholeObjectBytes {
 		// A small object on an object store is read whole by the
 		// footer's request: reading its row groups costs none more.

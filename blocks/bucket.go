@@ -108,6 +108,13 @@ type blobReaderAt struct {
 	size   int64
 	// local is set for an object of a file:// bucket (see streamAbove).
 	local bool
+	// path, when set, is the object's file in a file:// bucket: every read
+	// is a pread of file (opened by the first read, closed by release),
+	// straight into the reader's buffer. Ranged reads through the bucket
+	// opened the file for each and copied through a window: 6–9% of the
+	// CPU of a scan of every span. Prefetching and streaming do nothing.
+	path string
+	file *os.File
 
 	// wins hold prefetched byte ranges (the column chunks of the row group
 	// being decoded), sorted by offset.
@@ -154,6 +161,9 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	}
 	if off >= r.size {
 		return 0, io.EOF
+	}
+	if r.path != "" {
+		return r.readFile(p, off)
 	}
 	if r.whole != nil && off < int64(len(r.whole)) {
 		n := copy(p, r.whole[off:])
@@ -203,6 +213,29 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return int(n), nil
 }
 
+// readFile serves ReadAt from the object's local file.
+func (r *blobReaderAt) readFile(p []byte, off int64) (int, error) {
+	if r.file == nil {
+		f, err := os.Open(r.path)
+		if err != nil {
+			return 0, &readError{err} // names the file
+		}
+		r.file = f
+	}
+	if rest := r.size - off; int64(len(p)) > rest {
+		n, err := r.file.ReadAt(p[:rest], off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	n, err := r.file.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = &readError{fmt.Errorf("%s: read %d bytes at %d: %w", r.key, len(p), off, err)}
+	}
+	return n, err
+}
+
 func (r *blobReaderAt) readRange(off, n int64) ([]byte, error) {
 	return r.readRangeInto(nil, off, n)
 }
@@ -237,7 +270,7 @@ func (r *blobReaderAt) prefetch(off, n int64) error {
 // sorted and disjoint) and serves later reads inside them from memory,
 // replacing earlier windows.
 func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
-	if r.whole != nil {
+	if r.whole != nil || r.path != "" {
 		return nil // every read is served already
 	}
 	r.putWindows()
@@ -260,7 +293,7 @@ func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
 // ranges up front, so memory is bounded by streamWindow per column rather
 // than by the row group's size.
 func (r *blobReaderAt) stream(chunks []byteRange) {
-	if r.whole != nil {
+	if r.whole != nil || r.path != "" {
 		return // every read is served already
 	}
 	r.putWindows()
@@ -286,13 +319,17 @@ func rangeAt(rs []byteRange, off, n int64) (int, bool) {
 // inside each fetches whole; the next prefetch, stream or release forgets
 // them.
 func (r *blobReaderAt) fetchOnDemand(rs []byteRange) {
-	if r.whole == nil {
+	if r.whole == nil && r.path == "" {
 		r.onDemand = rs
 	}
 }
 
 // release drops the prefetched and streamed windows.
 func (r *blobReaderAt) release() {
+	if r.file != nil {
+		r.file.Close()
+		r.file = nil
+	}
 	r.putWindows()
 	putWindow(r.whole)
 	r.wins, r.chunks, r.cwins, r.onDemand, r.whole = nil, nil, nil, nil, nil

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tracectl/tracectl/store"
 )
 
 func TestOpenBucket(t *testing.T) {
@@ -60,5 +62,69 @@ func TestOpenBucket(t *testing.T) {
 				tc.check(t)
 			}
 		})
+	}
+}
+
+// TestLocalReadsFromFile: a block of a file:// bucket is read from its
+// file (not through ranged reads into windows), every read answers as on
+// a mem:// bucket, and every file a read opened is closed again.
+func TestLocalReadsFromFile(t *testing.T) {
+	ctx := context.Background()
+	fds := func() int {
+		es, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(es)
+	}
+	mem := memStore(t)
+	b, err := OpenBucket(ctx, "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	local := NewStore(b, "tenant-a")
+	all := genTraces(3, func(traces, _ int) bool { return traces < 300 })
+	var metas []Meta
+	for i := range 3 {
+		part := all[i*100 : (i+1)*100]
+		for _, s := range []*Store{mem, local} {
+			m, err := s.WriteBlock(ctx, part, WriteOptions{RowGroupBytes: 32 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s == local {
+				metas = append(metas, m)
+			}
+		}
+	}
+	f, err := local.block(metas[0]).open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.r.path == "" || f.r.file != nil || len(f.file.RowGroups()) < 2 {
+		t.Fatalf("opened block: path %q, file %v, %d row groups; want a path, the file closed, several row groups",
+			f.r.path, f.r.file, len(f.file.RowGroups()))
+	}
+
+	before := fds()
+	for _, req := range []store.Request{{}, {Unordered: true}, {Fields: &store.Fields{SpanAttributes: true}}} {
+		want, got := readSorted(t, mem, req), readSorted(t, local, req)
+		if diff := diffTraces(want, got); diff != "" {
+			t.Fatalf("%+v: file:// differs from mem:// (-mem +file):\n%s", req, diff)
+		}
+	}
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTrue}}
+	n, err := local.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
+	if err != nil || n.Traces != len(all) {
+		t.Fatalf("count: %+v, %v; want %d traces", n, err, len(all))
+	}
+	for _, i := range []int{0, 150, 299} {
+		if tr, err := local.FindTrace(ctx, all[i].TraceID); err != nil || tr.TraceID != all[i].TraceID {
+			t.Fatalf("find trace %d: %v", i, err)
+		}
+	}
+	if after := fds(); after != before {
+		t.Fatalf("%d open files after the reads, %d before: a read left its file open", after, before)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/google/uuid"
@@ -67,7 +68,8 @@ func damaged(key string, err error) error {
 		return err
 	}
 	var re *readError
-	if errors.As(err, &re) && !errors.Is(re, io.EOF) && !errors.Is(re, io.ErrUnexpectedEOF) && gcerrors.Code(re) != gcerrors.NotFound {
+	if errors.As(err, &re) && !errors.Is(re, io.EOF) && !errors.Is(re, io.ErrUnexpectedEOF) &&
+		gcerrors.Code(re) != gcerrors.NotFound && !errors.Is(re, fs.ErrNotExist) {
 		return err
 	}
 	return &DamagedError{Key: key, Err: err}

@@ -15,7 +15,8 @@ import (
 // in each way a copy or a disk can, and checks that every read leaves
 // exactly that block out and names it, that trace lookups still find the
 // other blocks' traces, and that the merge compaction uses fails instead
-// of reading around it.
+// of reading around it. It runs on a mem:// bucket (ranged reads) and a
+// file:// one (reads from the block's file, see blobReaderAt.path).
 func TestDamagedDataLeftOut(t *testing.T) {
 	damages := map[string]func(data []byte) []byte{
 		"garbage":         func(data []byte) []byte { return []byte("this is not a parquet file at all") },
@@ -25,10 +26,28 @@ func TestDamagedDataLeftOut(t *testing.T) {
 		"bad footer size": func(data []byte) []byte { d := append([]byte(nil), data...); d[len(d)-5] ^= 0x7f; return d },
 		"missing":         nil,
 	}
-	for name, damage := range damages {
-		t.Run(name, func(t *testing.T) {
+	for _, url := range []string{"mem://", "file://"} {
+		for name, damage := range damages {
+			t.Run(url+" "+name, func(t *testing.T) {
+				testDamagedDataLeftOut(t, url, damage)
+			})
+		}
+	}
+}
+
+func testDamagedDataLeftOut(t *testing.T, url string, damage func([]byte) []byte) {
+	{
+		{
 			ctx := context.Background()
-			s := memStore(t)
+			if url == "file://" {
+				url += t.TempDir()
+			}
+			b, err := OpenBucket(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			s := NewStore(b, "tenant-a")
 			g := gen.New(gen.Options{Seed: 11})
 			var metas []Meta
 			byBlock := map[int][]model.TraceID{}
@@ -117,6 +136,6 @@ func TestDamagedDataLeftOut(t *testing.T) {
 			if err := s.CheckReadable(ctx, metas[0]); err != nil {
 				t.Fatalf("CheckReadable of a good block: %v", err)
 			}
-		})
+		}
 	}
 }

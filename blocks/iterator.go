@@ -330,7 +330,9 @@ func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
 // localStreamAbove is that size for a file:// bucket, where a read costs
 // a system call rather than a request, and filling fresh buffers with
 // whole chunks costs more than reading windows again (page faults: on a
-// 114k-span block, limit-20 searches take 20–25% less time).
+// 114k-span block, limit-20 searches take 20–25% less time). A block
+// whose file is known (blobReaderAt.path: the tenant's directory name is
+// the tenant) is read from it directly and uses neither.
 var (
 	streamAbove      int64 = 8 << 20
 	localStreamAbove int64 = 1 << 20
