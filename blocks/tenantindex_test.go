@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -832,5 +833,60 @@ func BenchmarkDecodeIndexJSON(b *testing.B) {
 		if _, _, _, err := decodeIndexJSON(doc, "single-tenant"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestIndexSharedDedicatedColumns: entries with the same dedicated-column
+// list (decoded once) and with different ones decode as encoding/json
+// decodes them, and no two entries share a list's memory.
+func TestIndexSharedDedicatedColumns(t *testing.T) {
+	golden, err := os.ReadFile("testdata/tenantindex/tempo-index.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ix tenantIndexJSON
+	if err := json.Unmarshal(golden, &ix); err != nil {
+		t.Fatal(err)
+	}
+	var withDC string
+	for _, raw := range ix.Meta {
+		if bytes.Contains(raw, []byte(`"dedicatedColumns"`)) {
+			withDC = string(raw)
+		}
+	}
+	if withDC == "" {
+		t.Fatal("no golden entry with dedicated columns")
+	}
+	ids := []string{"0b4a4c2e-6a0f-4d1b-9a8e-2f5c1d3e4f51", "0b4a4c2e-6a0f-4d1b-9a8e-2f5c1d3e4f52",
+		"0b4a4c2e-6a0f-4d1b-9a8e-2f5c1d3e4f53", "0b4a4c2e-6a0f-4d1b-9a8e-2f5c1d3e4f54"}
+	re := regexp.MustCompile(`"blockID": *"[^"]*"`)
+	var entries []string
+	for i, id := range ids {
+		e := re.ReplaceAllString(withDC, `"blockID": "`+id+`"`)
+		if i == 2 { // a different list between equal ones
+			e = strings.Replace(e, `"instance"`, `"pod"`, 1)
+		}
+		entries = append(entries, e)
+	}
+	doc := []byte(`{"created_at":"2024-03-05T14:20:11Z","meta":[` + strings.Join(entries, ",") + `]}`)
+	if err := compareIndexDecoders(doc); err != nil {
+		t.Fatal(err)
+	}
+	_, metas, ok, err := decodeIndexJSON(doc, "single-tenant")
+	if err != nil || len(metas) != len(ids) {
+		t.Fatalf("%d metas, %v", len(metas), err)
+	}
+	seen := map[*DedicatedColumn]int{}
+	for i, m := range metas {
+		if !ok[i] || len(m.DedicatedColumns) != 3 {
+			t.Fatalf("entry %d: fast %v, %d dedicated columns", i, ok[i], len(m.DedicatedColumns))
+		}
+		if j, dup := seen[&m.DedicatedColumns[0]]; dup {
+			t.Fatalf("entries %d and %d share their dedicated columns", j, i)
+		}
+		seen[&m.DedicatedColumns[0]] = i
+	}
+	if metas[2].DedicatedColumns[1].Name != "pod" || metas[3].DedicatedColumns[1].Name != "instance" {
+		t.Fatalf("dedicated columns: %+v", metas)
 	}
 }
