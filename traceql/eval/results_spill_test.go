@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/tracectl/tracectl/internal/spill"
+	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
 )
 
@@ -31,48 +33,8 @@ func TestSpilledResults(t *testing.T) {
 			if len(mem.Traces) < 5 {
 				t.Fatalf("%s: %d results, want a few to spill", q, len(mem.Traces))
 			}
-			dir := t.TempDir()
-			sp, err := Search(context.Background(), src, q, SearchOptions{Limit: limit, SpillDir: dir, SpillAfter: 3})
-			if err != nil {
-				t.Fatalf("%s spilled: %v", q, err)
-			}
-			if sp.Traces != nil || sp.Len() != len(mem.Traces) {
-				t.Fatalf("%s limit %d: spilled result holds %d traces in memory, Len %d; want none and %d",
-					q, limit, len(sp.Traces), sp.Len(), len(mem.Traces))
-			}
-			if names := dirNames(t, dir); len(names) != 0 {
-				t.Errorf("%s: the results file is visible in the directory: %v", q, names)
-			}
-			i := 0
-			err = sp.Each(func(got *TraceResult) error {
-				if want := mem.Traces[i]; !reflect.DeepEqual(normalized(got), normalized(want)) {
-					t.Errorf("%s limit %d: result %d\n got %+v\nwant %+v", q, limit, i, got, want)
-				}
-				i++
-				return nil
-			})
-			if err != nil || i != len(mem.Traces) {
-				t.Fatalf("%s: Each: %v after %d results, want %d", q, err, i, len(mem.Traces))
-			}
-			var want, got bytes.Buffer
-			enc := json.NewEncoder(&want)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			m := mem.TempoMetrics()
-			m.TotalBlocks = 3
-			resp := mem.TempoResponse()
-			resp.Metrics = m
-			if err := enc.Encode(resp); err != nil {
-				t.Fatal(err)
-			}
-			if err := sp.WriteTempoJSON(&got, m); err != nil {
-				t.Fatal(err)
-			}
-			if got.String() != want.String() {
-				t.Errorf("%s limit %d: WriteTempoJSON differs from the encoder:\n%s\nwant\n%s", q, limit, got.String(), want.String())
-			}
-			if err := sp.Close(); err != nil {
-				t.Errorf("Close: %v", err)
+			for _, mapped := range []bool{true, false} {
+				testSpilledSearch(t, src, q, limit, mem, mapped)
 			}
 		}
 	}
@@ -84,6 +46,65 @@ func TestSpilledResults(t *testing.T) {
 	var got bytes.Buffer
 	if err := res.WriteTempoJSON(&got, res.TempoMetrics()); err != nil || !bytes.Contains(got.Bytes(), []byte(`"traces": [],`)) {
 		t.Errorf("no results: %v, %s", err, got.String())
+	}
+}
+
+// testSpilledSearch runs q with spilled results and checks them against
+// mem, reading the results file mapped into memory (where the system
+// allows it) or, with mapped false, with ReadAt.
+func testSpilledSearch(t *testing.T, src store.Source, q string, limit int, mem *SearchResult, mapped bool) {
+	t.Helper()
+	dir := t.TempDir()
+	sp, err := Search(context.Background(), src, q, SearchOptions{Limit: limit, SpillDir: dir, SpillAfter: 3})
+	if err != nil {
+		t.Fatalf("%s spilled: %v", q, err)
+	}
+	if mapped && runtime.GOOS != "windows" && sp.file.mapped == nil {
+		t.Fatalf("%s: the results file is not mapped", q)
+	}
+	if !mapped && sp.file.mapped != nil {
+		if err := unmapFile(sp.file.mapped); err != nil {
+			t.Fatal(err)
+		}
+		sp.file.mapped = nil
+	}
+	if sp.Traces != nil || sp.Len() != len(mem.Traces) {
+		t.Fatalf("%s limit %d: spilled result holds %d traces in memory, Len %d; want none and %d",
+			q, limit, len(sp.Traces), sp.Len(), len(mem.Traces))
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("%s: the results file is visible in the directory: %v", q, names)
+	}
+	i := 0
+	err = sp.Each(func(got *TraceResult) error {
+		if want := mem.Traces[i]; !reflect.DeepEqual(normalized(got), normalized(want)) {
+			t.Errorf("%s limit %d: result %d\n got %+v\nwant %+v", q, limit, i, got, want)
+		}
+		i++
+		return nil
+	})
+	if err != nil || i != len(mem.Traces) {
+		t.Fatalf("%s: Each: %v after %d results, want %d", q, err, i, len(mem.Traces))
+	}
+	var want, got bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	m := mem.TempoMetrics()
+	m.TotalBlocks = 3
+	resp := mem.TempoResponse()
+	resp.Metrics = m
+	if err := enc.Encode(resp); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.WriteTempoJSON(&got, m); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("%s limit %d: WriteTempoJSON differs from the encoder:\n%s\nwant\n%s", q, limit, got.String(), want.String())
+	}
+	if err := sp.Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 }
 

@@ -277,7 +277,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		return 1
 	})
 	if file != nil {
-		if err := file.flush(); err != nil {
+		if err := file.mapForReading(); err != nil {
 			return fail(err)
 		}
 		res.spilled, res.file = refs, file

@@ -102,7 +102,7 @@ type resultReader struct {
 func (r *SearchResult) reader() *resultReader {
 	rd := &resultReader{r: r}
 	if r.file != nil {
-		rd.rf = &resultFile{f: r.file.f}
+		rd.rf = &resultFile{f: r.file.f, mapped: r.file.mapped}
 	}
 	return rd
 }
