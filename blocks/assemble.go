@@ -127,11 +127,19 @@ func assemblerColumns(l *fileLeaves, c *codec, pr projection) []int {
 	if f != nil {
 		fields = *f
 	}
-	add(l.traceID, l.traceStart, l.traceEnd, l.serviceName, l.scopeName, l.scopeVersion,
-		l.spanID, l.parentSpanID, l.parentID, l.nestedLeft, l.nestedRight, l.name, l.kind,
-		l.start, l.duration, l.statusCode, l.statusMessage)
+	add(l.traceID, l.traceStart, l.traceEnd, l.serviceName, l.spanID, l.parentSpanID, l.name, l.kind,
+		l.start, l.duration, l.statusCode)
+	if !fields.Minimal {
+		add(l.scopeName, l.scopeVersion, l.parentID, l.nestedLeft, l.nestedRight, l.statusMessage)
+	}
 	if full {
 		add(l.traceState)
+	}
+	// dropped adds a dropped count unless the projection is minimal.
+	dropped := func(x leaf) {
+		if !fields.Minimal {
+			add(x)
+		}
 	}
 	// addIf adds the columns holding one attribute each (static and
 	// dedicated columns) whose key the projection wants.
@@ -143,27 +151,31 @@ func assemblerColumns(l *fileLeaves, c *codec, pr projection) []int {
 		}
 	}
 	if fields.ResourceAttributes {
-		add(l.resDropped)
+		dropped(l.resDropped)
 		addIf(l.resStatic[:], resourceStatic[:])
 		addIf(l.resDedicated[:], c.resNames[:])
 		addAttrs(l.resAttrs)
 	}
 	if fields.ScopeAttributes {
-		add(l.scopeDropped)
+		dropped(l.scopeDropped)
 		addAttrs(l.scopeAttrs)
 	}
 	if fields.SpanAttributes {
-		add(l.spanDropped)
+		dropped(l.spanDropped)
 		addIf([]leaf{l.httpMethod, l.httpURL, l.httpStatus}, []string{keyHTTPMethod, keyHTTPURL, keyHTTPStatusCode})
 		addIf(l.spanDedicated[:], c.spanNames[:])
 		addAttrs(l.spanAttrs)
 	}
 	if fields.Events {
-		add(l.eventsDropped, l.eventTime, l.eventName, l.eventDropped)
+		dropped(l.eventsDropped)
+		dropped(l.eventDropped)
+		add(l.eventTime, l.eventName)
 		addAttrs(l.eventAttrs)
 	}
 	if fields.Links {
-		add(l.linksDropped, l.linkTraceID, l.linkSpanID, l.linkTraceState, l.linkDropped)
+		dropped(l.linksDropped)
+		dropped(l.linkDropped)
+		add(l.linkTraceID, l.linkSpanID, l.linkTraceState)
 		addAttrs(l.linkAttrs)
 	}
 	return cols
@@ -191,15 +203,26 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 		r.traceStart = column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.traceStart.Index], l.traceStart.Leaf)
 		r.traceEnd = column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.traceEnd.Index], l.traceEnd.Leaf)
 	}
-	r.serviceName, r.scopeName, r.scopeVersion = open(l.serviceName), open(l.scopeName), open(l.scopeVersion)
-	r.spanID, r.parentSpanID, r.parentID = open(l.spanID), open(l.parentSpanID), open(l.parentID)
-	r.nestedLeft, r.nestedRight, r.name, r.kind = open(l.nestedLeft), open(l.nestedRight), open(l.name), open(l.kind)
-	r.start, r.duration, r.statusCode, r.statusMessage = open(l.start), open(l.duration), open(l.statusCode), open(l.statusMessage)
+	r.serviceName, r.spanID, r.parentSpanID = open(l.serviceName), open(l.spanID), open(l.parentSpanID)
+	r.name, r.kind = open(l.name), open(l.kind)
+	r.start, r.duration, r.statusCode = open(l.start), open(l.duration), open(l.statusCode)
+	minimal := a.fields.Minimal
+	if !minimal {
+		r.scopeName, r.scopeVersion, r.statusMessage = open(l.scopeName), open(l.scopeVersion), open(l.statusMessage)
+		r.parentID, r.nestedLeft, r.nestedRight = open(l.parentID), open(l.nestedLeft), open(l.nestedRight)
+	}
 	if a.full {
 		r.traceState = open(l.traceState)
 	}
+	// dropped opens a dropped count unless the projection is minimal.
+	dropped := func(x leaf) *column.Reader {
+		if minimal {
+			return nil
+		}
+		return open(x)
+	}
 	if a.fields.ResourceAttributes {
-		r.resDropped = open(l.resDropped)
+		r.resDropped = dropped(l.resDropped)
 		for i, key := range resourceStatic {
 			if pr.wants(key) {
 				r.resStatic[i] = open(l.resStatic[i])
@@ -213,11 +236,11 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 		r.resAttrs = openAttrs(l.resAttrs)
 	}
 	if a.fields.ScopeAttributes {
-		r.scopeDropped = open(l.scopeDropped)
+		r.scopeDropped = dropped(l.scopeDropped)
 		r.scopeAttrs = openAttrs(l.scopeAttrs)
 	}
 	if a.fields.SpanAttributes {
-		r.spanDropped = open(l.spanDropped)
+		r.spanDropped = dropped(l.spanDropped)
 		if pr.wants(keyHTTPMethod) {
 			r.httpMethod = open(l.httpMethod)
 		}
@@ -236,17 +259,17 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 	}
 	// Events and links are read only where the row group has some.
 	if a.fields.Events {
-		r.eventsDropped = open(l.eventsDropped)
+		r.eventsDropped = dropped(l.eventsDropped)
 		if l.eventTime.ok && !p.chunkEmpty(g, l.eventTime) {
-			r.eventTime, r.eventName, r.eventDropped = open(l.eventTime), open(l.eventName), open(l.eventDropped)
+			r.eventTime, r.eventName, r.eventDropped = open(l.eventTime), open(l.eventName), dropped(l.eventDropped)
 			r.eventAttrs = openAttrs(l.eventAttrs)
 		}
 	}
 	if a.fields.Links {
-		r.linksDropped = open(l.linksDropped)
+		r.linksDropped = dropped(l.linksDropped)
 		if l.linkTraceID.ok && !p.chunkEmpty(g, l.linkTraceID) {
 			r.linkTraceID, r.linkSpanID = open(l.linkTraceID), open(l.linkSpanID)
-			r.linkTraceState, r.linkDropped = open(l.linkTraceState), open(l.linkDropped)
+			r.linkTraceState, r.linkDropped = open(l.linkTraceState), dropped(l.linkDropped)
 			r.linkAttrs = openAttrs(l.linkAttrs)
 		}
 	}

@@ -41,6 +41,9 @@ func keepColumn(path []string, f *store.Fields) bool {
 	default:
 		return false
 	}
+	if f.Minimal && isMinimalLeft(path) {
+		return false
+	}
 	switch at(1) {
 	case "Resource":
 		return at(2) == "ServiceName" || f.ResourceAttributes
@@ -67,6 +70,24 @@ func keepColumn(path []string, f *store.Fields) bool {
 		return f.Links
 	}
 	return false // TraceState
+}
+
+// isMinimalLeft reports whether the leaf at path is one a minimal
+// projection (store.Fields.Minimal) leaves out: a dropped count, a span's
+// parent index, nested-set numbers or status message, a scope's name or
+// version.
+func isMinimalLeft(path []string) bool {
+	last := path[len(path)-1]
+	if last == "DroppedAttributesCount" || last == "DroppedEventsCount" || last == "DroppedLinksCount" {
+		return true
+	}
+	switch {
+	case len(path) == 4 && path[1] == "ss" && path[2] == "Spans":
+		return last == "ParentID" || last == "NestedSetLeft" || last == "NestedSetRight" || last == "StatusMessage"
+	case len(path) == 4 && path[1] == "ss" && path[2] == "Scope":
+		return last == "Name" || last == "Version"
+	}
+	return false
 }
 
 // projectionKey identifies a cached pruned schema.

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/tracectl/tracectl/model"
@@ -20,6 +21,12 @@ func everyFields() []store.Fields {
 			Links:              m&16 != 0,
 		})
 	}
+	// Minimal with no part, with the attributes metricsgen reads, and
+	// with every part.
+	for _, f := range []store.Fields{{}, {SpanAttributes: true, ResourceAttributes: true}, store.AllFields} {
+		f.Minimal = true
+		out = append(out, f)
+	}
 	return out
 }
 
@@ -33,6 +40,9 @@ func strip(t *model.Trace, f store.Fields) *model.Trace {
 	c.ResourceSpans = append([]model.ResourceSpans(nil), t.ResourceSpans...)
 	for i := range c.ResourceSpans {
 		rs := &c.ResourceSpans[i]
+		if f.Minimal {
+			rs.Resource.DroppedAttributesCount = 0
+		}
 		if !f.ResourceAttributes {
 			var svc []model.Attribute
 			for _, a := range rs.Resource.Attributes {
@@ -48,6 +58,9 @@ func strip(t *model.Trace, f store.Fields) *model.Trace {
 			if !f.ScopeAttributes {
 				ss.Scope = model.Scope{Name: ss.Scope.Name, Version: ss.Scope.Version}
 			}
+			if f.Minimal {
+				ss.Scope.Name, ss.Scope.Version, ss.Scope.DroppedAttributesCount = "", "", 0
+			}
 			ss.Spans = append([]model.Span(nil), ss.Spans...)
 			for k := range ss.Spans {
 				sp := &ss.Spans[k]
@@ -62,6 +75,18 @@ func strip(t *model.Trace, f store.Fields) *model.Trace {
 				}
 				if !f.Links {
 					sp.Links, sp.DroppedLinksCount = nil, 0
+				}
+				if f.Minimal {
+					sp.NestedSetLeft, sp.NestedSetRight, sp.ParentIndex, sp.Status.Message = 0, 0, 0, ""
+					sp.DroppedAttributesCount, sp.DroppedEventsCount, sp.DroppedLinksCount = 0, 0, 0
+					sp.Events = slices.Clone(sp.Events)
+					for e := range sp.Events {
+						sp.Events[e].DroppedAttributesCount = 0
+					}
+					sp.Links = slices.Clone(sp.Links)
+					for l := range sp.Links {
+						sp.Links[l].DroppedAttributesCount = 0
+					}
 				}
 			}
 		}
@@ -89,7 +114,7 @@ func TestProjection(t *testing.T) {
 		combos := everyFields()
 		if name == "tempo" {
 			combos = []store.Fields{{}, {SpanAttributes: true}, {ResourceAttributes: true},
-				{ScopeAttributes: true}, {Events: true}, {Links: true}}
+				{ScopeAttributes: true}, {Events: true}, {Links: true}, {SpanAttributes: true, Minimal: true}}
 		}
 		for _, f := range combos {
 			want := make([]*model.Trace, len(full))

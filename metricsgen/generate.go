@@ -105,6 +105,9 @@ func (o *Options) request() store.Request {
 			SpanAttributes:     sg || sm,
 			ResourceAttributes: sm || dbOrDims,
 			Events:             o.SpanMetrics && o.Events,
+			// Neither generator looks at nested sets, status messages,
+			// scopes or dropped counts.
+			Minimal: true,
 		},
 		AttributeKeys: keys,
 		Unordered:     o.MaxSeries == 0,

@@ -88,6 +88,11 @@ type Fields struct {
 	ScopeAttributes    bool // instrumentation scope attributes
 	Events             bool // span events with their attributes
 	Links              bool // span links with their attributes
+	// Minimal lets a source also leave out nested-set numbers and parent
+	// indexes (zero: unknown), status messages, scope names and versions
+	// and every dropped count: what a reader that aggregates spans by
+	// service, name, kind, status and time never looks at.
+	Minimal bool
 }
 
 // AllFields asks for every part of the spans.
