@@ -184,6 +184,51 @@ type resultMemory struct {
 	spanPtrs []*SpanResult
 }
 
+// reset empties m for a result of sets spansets and spans spans in all,
+// with room for them: the pointers newSpanSet and newSpan return stay
+// valid until the next reset.
+func (m *resultMemory) reset(sets, spans int) {
+	clear(m.sets)
+	clear(m.spans)
+	m.sets = slices.Grow(m.sets[:0], sets)
+	m.setPtrs = slices.Grow(m.setPtrs[:0], sets)
+	m.spans = slices.Grow(m.spans[:0], spans)
+	m.spanPtrs = slices.Grow(m.spanPtrs[:0], spans)
+}
+
+// newSpanSet returns an empty spanset result: a new one when m is nil,
+// else the next of m's (listed in m.setPtrs).
+func (m *resultMemory) newSpanSet() *SpanSetResult {
+	if m == nil {
+		return &SpanSetResult{}
+	}
+	m.sets = append(m.sets, SpanSetResult{})
+	ss := &m.sets[len(m.sets)-1]
+	m.setPtrs = append(m.setPtrs, ss)
+	return ss
+}
+
+// newSpan returns a span result to fill: a new one when m is nil, else
+// the next of m's.
+func (m *resultMemory) newSpan() *SpanResult {
+	if m == nil {
+		return &SpanResult{}
+	}
+	m.spans = append(m.spans, SpanResult{})
+	return &m.spans[len(m.spans)-1]
+}
+
+// spanList returns an empty list with room for n span pointers: new when
+// m is nil, else the rest of m's.
+func (m *resultMemory) spanList(n int) []*SpanResult {
+	if m == nil {
+		return make([]*SpanResult, 0, n)
+	}
+	l := len(m.spanPtrs)
+	m.spanPtrs = m.spanPtrs[:l+n]
+	return m.spanPtrs[l : l : l+n]
+}
+
 // decode reads a record of appendResult into m; the result is valid until
 // the next decode.
 func (m *resultMemory) decode(data []byte, strs *spill.Strings) (*TraceResult, error) {

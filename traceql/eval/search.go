@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
@@ -210,6 +212,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	}
 	var file *resultFile
 	var tb traceBuffer // nothing below keeps a traceData past its trace
+	var spillMem resultMemory
 	fail := func(err error) (*SearchResult, error) {
 		if file != nil {
 			err = errors.Join(err, file.close())
@@ -241,7 +244,13 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		if opts.CountOnly {
 			continue
 		}
-		ref := resultRef{start: td.start, id: t.TraceID, tr: e.traceResult(td, sets, opts.SpansPerSpanSet)}
+		// A result spilled at once is built in memory reused from one to
+		// the next.
+		var mem *resultMemory
+		if file != nil {
+			mem = &spillMem
+		}
+		ref := resultRef{start: td.start, id: t.TraceID, tr: e.traceResult(td, sets, opts.SpansPerSpanSet, mem)}
 		if file == nil && opts.SpillDir != "" && h.Len() >= spillAfter && opts.Limit > spillAfter {
 			if file, err = newResultFile(opts.SpillDir); err != nil {
 				return nil, err
@@ -321,40 +330,64 @@ func (h *resultHeap) Pop() any {
 	return x
 }
 
-// traceResult builds the result of a matching trace.
-func (e *evaluator) traceResult(td *traceData, sets []*spanset, spss int) *TraceResult {
-	tr := &TraceResult{
-		TraceID:         td.t.TraceID,
-		RootServiceName: td.rootService,
-		RootTraceName:   td.rootName,
-		StartUnixNano:   td.start,
-		Duration:        time.Duration(td.end - td.start),
-		// One allocation: a service per resource at most.
-		ServiceStats: slices.Clip(td.t.AppendServiceStats(make([]model.ServiceStat, 0, len(td.t.ResourceSpans)))),
+// traceResult builds the result of a matching trace: in mem when it is
+// not nil (the result is then valid until mem's next use: a result that is
+// spilled at once), else in fresh memory.
+func (e *evaluator) traceResult(td *traceData, sets []*spanset, spss int, mem *resultMemory) *TraceResult {
+	var tr *TraceResult
+	if mem != nil {
+		mem.reset(len(sets), spanResults(sets, spss))
+		mem.t = TraceResult{}
+		tr = &mem.t
+		mem.stats = td.t.AppendServiceStats(mem.stats[:0])
+		tr.ServiceStats = mem.stats
+	} else {
+		tr = &TraceResult{
+			// One allocation: a service per resource at most.
+			ServiceStats: slices.Clip(td.t.AppendServiceStats(make([]model.ServiceStat, 0, len(td.t.ResourceSpans)))),
+		}
 	}
+	tr.TraceID = td.t.TraceID
+	tr.RootServiceName, tr.RootTraceName = td.rootService, td.rootName
+	tr.StartUnixNano, tr.Duration = td.start, time.Duration(td.end-td.start)
 	if !td.hasRoot {
 		tr.RootServiceName = RootSpanNotYetReceived
 	}
 	for _, ss := range sets {
-		sr := &SpanSetResult{Matched: len(ss.spans)}
+		sr := mem.newSpanSet()
+		sr.Matched = len(ss.spans)
 		for _, a := range ss.attrs {
 			sr.Attributes = append(sr.Attributes, model.Attribute{Key: a.name, Value: toModel(a.v)})
 		}
 		spans := firstSpans(ss.spans, spss)
-		sr.Spans = make([]*SpanResult, 0, len(spans))
+		sr.Spans = mem.spanList(len(spans))
 		for _, sp := range spans {
-			sr.Spans = append(sr.Spans, e.spanResult(td, sp, ss.selects))
+			sr.Spans = append(sr.Spans, e.spanResult(td, sp, ss.selects, mem.newSpan()))
 		}
-		tr.SpanSets = append(tr.SpanSets, sr)
+		if mem == nil {
+			tr.SpanSets = append(tr.SpanSets, sr)
+		}
 	}
-	sort.SliceStable(tr.SpanSets, func(i, j int) bool {
-		a, b := tr.SpanSets[i].Spans[0], tr.SpanSets[j].Spans[0]
+	if mem != nil && len(sets) > 0 {
+		tr.SpanSets = mem.setPtrs
+	}
+	slices.SortStableFunc(tr.SpanSets, func(x, y *SpanSetResult) int {
+		a, b := x.Spans[0], y.Spans[0]
 		if a.StartUnixNano != b.StartUnixNano {
-			return a.StartUnixNano < b.StartUnixNano
+			return cmp.Compare(a.StartUnixNano, b.StartUnixNano)
 		}
-		return string(a.SpanID[:]) < string(b.SpanID[:])
+		return bytes.Compare(a.SpanID[:], b.SpanID[:])
 	})
 	return tr
+}
+
+// spanResults is how many span results traceResult builds for sets.
+func spanResults(sets []*spanset, spss int) int {
+	n := 0
+	for _, ss := range sets {
+		n += min(len(ss.spans), max(spss, 0))
+	}
+	return n
 }
 
 // firstSpans returns the first k of spans in spanLess order, sorted (a
@@ -400,9 +433,10 @@ func spanLess(a, b *span) bool {
 	return a.ref.Span.Kind < b.ref.Span.Kind
 }
 
-func (e *evaluator) spanResult(td *traceData, sp *span, selects []selectAttr) *SpanResult {
+// spanResult builds the result of one span of a spanset in r.
+func (e *evaluator) spanResult(td *traceData, sp *span, selects []selectAttr, r *SpanResult) *SpanResult {
 	s := sp.ref.Span
-	r := &SpanResult{
+	*r = SpanResult{
 		SpanID:        s.SpanID,
 		Name:          s.Name,
 		StartUnixNano: s.StartTimeUnixNano,
