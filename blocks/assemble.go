@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
@@ -194,6 +195,10 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 	if pr.keys != nil {
 		a.keyMemo = newMemo(func(v model.Value, _ bool) bool { return pr.keys[v.Str] })
 	}
+	if b, ok := batchPool.Get().(*batch); ok {
+		a.b = *b
+		a.b.reset()
+	}
 	a.nrows = p.file.RowGroups()[g].NumRows()
 	l := p.leaves
 	open, openAttrs := a.open, a.openAttrs
@@ -318,7 +323,15 @@ func (a *groupAssembler) close() {
 		a.rd.traceEnd.Close()
 	}
 	a.readers = nil
+	b := a.b
+	a.b = batch{}
+	batchPool.Put(&b)
 }
+
+// batchPool holds the batch buffers of closed assemblers for the next:
+// a scan of many small row groups (a compaction of 990 blocks of 1,000
+// spans) allocated them afresh for each.
+var batchPool sync.Pool // *batch
 
 // remaining returns the rows not yet consumed.
 func (a *groupAssembler) remaining() int64 { return a.nrows - a.rows }
