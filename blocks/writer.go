@@ -240,7 +240,7 @@ func (w *BlockWriter) batch() *encoder {
 		select {
 		case w.pending = <-w.free:
 		default:
-			w.pending = newEncoder(w.codec)
+			w.pending = getEncoder(w.codec)
 		}
 	}
 	return w.pending
@@ -250,6 +250,28 @@ func (w *BlockWriter) batch() *encoder {
 func (w *BlockWriter) stopWriter() {
 	w.stopRows.Do(func() { close(w.batches) })
 	<-w.writerDone
+	for {
+		select {
+		case e := <-w.free:
+			encoderPool.Put(e)
+		default:
+			return
+		}
+	}
+}
+
+// encoderPool holds the written (reset) batches of finished writers for
+// the next writer: a compaction writing 248 small blocks allocated each
+// one's batches afresh.
+var encoderPool sync.Pool // *encoder
+
+// getEncoder returns an empty batch for codec c.
+func getEncoder(c *codec) *encoder {
+	if e, ok := encoderPool.Get().(*encoder); ok {
+		e.codec = c
+		return e
+	}
+	return newEncoder(c)
 }
 
 // ctxErr is the writer goroutine's error if it failed, else the context's.
