@@ -91,13 +91,20 @@ func (rf *resultFile) mapForReading() error {
 	if err := rf.flush(); err != nil {
 		return err
 	}
-	if rf.size > 0 {
+	if rf.size > 0 && rf.size <= mapResultsBelow {
 		if m, err := mapFile(rf.f, rf.size); err == nil {
 			rf.mapped = m
 		}
 	}
 	return nil
 }
+
+// mapResultsBelow is the largest results file mapForReading maps. Results
+// are read in rank order, all over the file, and every page read stays
+// in the process's resident memory while the file is mapped: a larger
+// file (every trace of 10M spans) is read with ReadAt, so that peak RSS
+// stays where the search's own memory puts it.
+const mapResultsBelow = 64 << 20
 
 // read returns the result at [off, off+size), decoded into into (a new
 // result when into is nil, else one valid until into's next use). The
