@@ -215,8 +215,12 @@ func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return int(n), nil
 }
 
-// readFile serves ReadAt from the object's local file.
+// readFile serves ReadAt from the object's local file; reading past the
+// size the meta gives ends in io.EOF (damage), as a ranged read does.
 func (r *blobReaderAt) readFile(p []byte, off int64) (int, error) {
+	if off < 0 || off >= r.size {
+		return 0, io.EOF
+	}
 	if err := r.openFile(); err != nil {
 		return 0, err
 	}
@@ -313,8 +317,11 @@ func (r *blobReaderAt) prefetchRanges(rs []byteRange) error {
 // ranges up front, so memory is bounded by streamWindow per column rather
 // than by the row group's size.
 func (r *blobReaderAt) stream(chunks []byteRange) {
-	if r.whole != nil || r.path != "" {
+	if r.whole != nil {
 		return // every read is served already
+	}
+	if r.path != "" {
+		return // read from the file page by page (see path)
 	}
 	r.putWindows()
 	r.chunks = chunks

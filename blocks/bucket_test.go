@@ -2,6 +2,8 @@ package blocks
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +128,39 @@ func TestLocalReadsFromFile(t *testing.T) {
 	}
 	if after := fds(); after != before {
 		t.Fatalf("%d open files after the reads, %d before: a read left its file open", after, before)
+	}
+}
+
+// TestLocalReadPastEnd: on a file:// bucket, reads past the size the meta
+// gives (a damaged footer pointing beyond the object) are damage, as
+// ranged reads past an object's end are, and never a panic.
+func TestLocalReadPastEnd(t *testing.T) {
+	ctx := context.Background()
+	b, err := OpenBucket(ctx, "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s := NewStore(b, "tenant-a")
+	m, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.block(m).open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.r.release()
+	size := int64(m.Size)
+	for _, rg := range []byteRange{{size + 10, 100}, {size - 5, 100}, {-1, 4}} {
+		_, err := f.r.readRange(rg.off, rg.n)
+		var d *DamagedError
+		if err == nil || !errors.As(damaged(f.r.key, err), &d) {
+			t.Errorf("read of %d bytes at %d: %v, want damage", rg.n, rg.off, err)
+		}
+	}
+	buf := make([]byte, 10)
+	if n, err := f.r.ReadAt(buf, size-4); n != 4 || err != io.EOF {
+		t.Errorf("ReadAt over the end: %d, %v; want 4, EOF", n, err)
 	}
 }
