@@ -228,6 +228,8 @@ func (r *blobReaderAt) readFile(p []byte, off int64) (int, error) {
 		n, err := r.file.ReadAt(p[:rest], off)
 		if err == nil {
 			err = io.EOF
+		} else if err != io.EOF {
+			err = &readError{fmt.Errorf("%s: read %d bytes at %d: %w", r.key, rest, off, err)}
 		}
 		return n, err
 	}

@@ -19,7 +19,6 @@ import (
 // intact: parquet-go's thrift decoder can take seconds to skip a damaged
 // header's giant list; see blocks/column.)
 func FuzzReadDamagedBlock(f *testing.F) {
-	ctx := context.Background()
 	_, m, data := writtenParquet(f, roundTripTraces(), WriteOptions{DedicatedColumns: []DedicatedColumn{{Name: "instance"}}})
 	regions := columntest.PagePayloads(f, data)
 	payload := 0
@@ -41,46 +40,74 @@ func FuzzReadDamagedBlock(f *testing.F) {
 		Test: func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == "GET" }}}
 	f.Fuzz(func(t *testing.T, at int, x byte, n int) {
 		b := columntest.Damage(data, regions, at, x, 1+((n%16)+16)%16)
-		s := memStore(t)
-		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
-		if err := s.put(ctx, key, b); err != nil {
-			t.Fatal(err)
-		}
-		putMeta(t, s, m)
-		check := func(what string, err error) {
-			if err != nil && !strings.Contains(err.Error(), key) {
-				t.Fatalf("%s: error does not name the block: %v", what, err)
-			}
-		}
-		for _, req := range []store.Request{
-			{},
-			{Unordered: true, Filter: &store.Filter{Cond: cond}, Newest: &store.Threshold{}},
-			{Unordered: true, Filter: &store.Filter{Cond: typed}},
-		} {
-			it, err := s.Traces(ctx, req)
-			if err == nil {
-				_, err = store.Collect(it)
-			}
-			check("scan", err)
-		}
-		_, err := s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond}})
-		check("count", err)
-		_, err = s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: typed}})
-		check("typed count", err)
-		_, err = s.AggregateSpans(ctx, store.Request{}, &store.AggregateSpec{Slots: 1, Slot: func(uint64) int { return 0 },
-			GroupBy: []store.Field{{Kind: store.FieldResourceAttr, Name: "service.name"}}})
-		check("aggregate", err)
-		_, err = s.ScanTexts(ctx, func() TextSink { return everySink{} })
-		check("texts", err)
-		_, err = s.FindTrace(ctx, roundTripTraces()[0].TraceID)
-		if err != nil && !strings.Contains(err.Error(), "not found") {
-			check("lookup", err)
-		}
-		// A read that met the damage left the block out and names it.
-		for _, err := range s.Damaged() {
-			check("left out", err)
+		// A mem:// block is read whole when opened; a file:// block is
+		// read with preads of its file.
+		for _, bucket := range []struct {
+			name string
+			open func(testing.TB) *Store
+		}{{"mem", memStore}, {"file", fileStore}} {
+			readDamagedBlock(t, bucket.name, bucket.open(t), m, b, cond, typed)
 		}
 	})
+}
+
+// readDamagedBlock stores data (a damaged data.parquet of the block of m)
+// in s and reads it every way FuzzReadDamagedBlock says.
+func readDamagedBlock(t *testing.T, bucket string, s *Store, m Meta, data []byte, cond, typed *store.TraceCond) {
+	ctx := context.Background()
+	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+	if err := s.put(ctx, key, data); err != nil {
+		t.Fatal(err)
+	}
+	putMeta(t, s, m)
+	check := func(what string, err error) {
+		if err != nil && !strings.Contains(err.Error(), key) {
+			t.Fatalf("%s bucket: %s: error does not name the block: %v", bucket, what, err)
+		}
+	}
+	for _, req := range []store.Request{
+		{},
+		{Unordered: true, Filter: &store.Filter{Cond: cond}, Newest: &store.Threshold{}},
+		{Unordered: true, Filter: &store.Filter{Cond: typed}},
+	} {
+		it, err := s.Traces(ctx, req)
+		if err == nil {
+			_, err = store.Collect(it)
+		}
+		check("scan", err)
+	}
+	_, err := s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond}})
+	check("count", err)
+	_, err = s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: typed}})
+	check("typed count", err)
+	_, err = s.AggregateSpans(ctx, store.Request{}, &store.AggregateSpec{Slots: 1, Slot: func(uint64) int { return 0 },
+		GroupBy: []store.Field{{Kind: store.FieldResourceAttr, Name: "service.name"}}})
+	check("aggregate", err)
+	_, err = s.ScanTexts(ctx, func() TextSink { return everySink{} })
+	check("texts", err)
+	_, err = s.FindTrace(ctx, roundTripTraces()[0].TraceID)
+	if err != nil && !strings.Contains(err.Error(), "not found") {
+		check("lookup", err)
+	}
+	// A read that met the damage left the block out and names it.
+	for _, err := range s.Damaged() {
+		check("left out", err)
+	}
+}
+
+// fileStore is memStore for a file:// bucket in a temporary directory.
+func fileStore(t testing.TB) *Store {
+	t.Helper()
+	b, err := OpenBucket(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	s := NewStore(b, "tenant-a")
+	if s.localTenantDir() == "" {
+		t.Fatal("file:// store has no local directory: its blocks would not be read from their files")
+	}
+	return s
 }
 
 // everySink is a TextSink that wants every value and keeps none.
