@@ -79,13 +79,7 @@ func TestLocalReadsFromFile(t *testing.T) {
 		}
 		return len(es)
 	}
-	mem := memStore(t)
-	b, err := OpenBucket(ctx, "file://"+t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	local := NewStore(b, "tenant-a")
+	mem, local := memStore(t), fileStore(t)
 	all := genTraces(3, func(traces, _ int) bool { return traces < 300 })
 	var metas []Meta
 	for i := range 3 {
@@ -136,12 +130,7 @@ func TestLocalReadsFromFile(t *testing.T) {
 // ranged reads past an object's end are, and never a panic.
 func TestLocalReadPastEnd(t *testing.T) {
 	ctx := context.Background()
-	b, err := OpenBucket(ctx, "file://"+t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	s := NewStore(b, "tenant-a")
+	s := fileStore(t)
 	m, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -95,21 +95,6 @@ func readDamagedBlock(t *testing.T, bucket string, s *Store, m Meta, data []byte
 	}
 }
 
-// fileStore is memStore for a file:// bucket in a temporary directory.
-func fileStore(t testing.TB) *Store {
-	t.Helper()
-	b, err := OpenBucket(context.Background(), "file://"+t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	s := NewStore(b, "tenant-a")
-	if s.localTenantDir() == "" {
-		t.Fatal("file:// store has no local directory: its blocks would not be read from their files")
-	}
-	return s
-}
-
 // everySink is a TextSink that wants every value and keeps none.
 type everySink struct{}
 

@@ -67,6 +67,21 @@ func memStore(t testing.TB) *Store {
 	return NewStore(b, "tenant-a")
 }
 
+// fileStore is memStore for a file:// bucket in a temporary directory.
+func fileStore(t testing.TB) *Store {
+	t.Helper()
+	b, err := OpenBucket(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	s := NewStore(b, "tenant-a")
+	if s.localTenantDir() == "" {
+		t.Fatal("file:// store has no local directory: its blocks would not be read from their files")
+	}
+	return s
+}
+
 func mustUUID(s string) uuid.UUID { return uuid.MustParse(s) }
 
 // genTraces returns traces of internal/gen with the given seed, in
