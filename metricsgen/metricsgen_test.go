@@ -194,3 +194,34 @@ func TestDimensionLabelsClash(t *testing.T) {
 		}
 	}
 }
+
+// TestRowOfRemembersByMemory: rowOf gives the row row gives, whether the
+// label strings are the remembered ones or equal strings elsewhere in
+// memory, and counts every observation of a refused label set.
+func TestRowOfRemembersByMemory(t *testing.T) {
+	lim := newLimiter("test", 2)
+	sr := newSeriesRows(lim, newFamily("calls", Counter, "", "", nil))
+	set := func(svc, name string) []Label { return []Label{{"service", svc}, {"span_name", name}} }
+	a := set("checkout", "GET /cart")
+	first := sr.rowOf(a)
+	for i, labels := range [][]Label{a, set(strings.Clone("checkout"), strings.Clone("GET /cart"))} {
+		if got := sr.rowOf(labels); got != first {
+			t.Fatalf("label set %d: another row for the same labels", i)
+		}
+	}
+	if b := sr.rowOf(set("cart", "GET /cart")); b == first || b == sr.overflow {
+		t.Fatal("a second label set did not get its own row")
+	}
+	c := set("payments", "POST /pay")
+	for range 3 {
+		if got := sr.rowOf(c); got != sr.overflow {
+			t.Fatal("a third label set was admitted past --max-series 2")
+		}
+	}
+	if lim.refused != 3 {
+		t.Fatalf("%d refused observations counted, want 3", lim.refused)
+	}
+	if got, want := sr.rowOf(a), sr.row(appendKey(nil, a), a); got != want || got != first {
+		t.Fatal("rowOf and row disagree")
+	}
+}

@@ -61,7 +61,6 @@ type serviceGraph struct {
 	// whose parent is set (dropped, as the Collector does on expiry).
 	unpaired int
 	scratch  []Label
-	keyBuf   []byte
 	// Reused from trace to trace: the half edges waiting for their other
 	// side (empty between traces), the order they came in, and the edges.
 	pending map[model.SpanID]*edge
@@ -268,8 +267,7 @@ func (g *serviceGraph) complete(e *edge, inRange func(uint64) bool) {
 		lb = append(lb, Label{"virtual_node", e.virtual})
 	}
 	g.scratch = lb
-	g.keyBuf = appendKey(g.keyBuf[:0], lb)
-	row := g.rows.row(g.keyBuf, lb)
+	row := g.rows.rowOf(lb)
 	ex.Value = 1
 	g.rows.add(row, 0, step, 1, ex)
 	if e.failed {

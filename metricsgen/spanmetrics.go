@@ -15,7 +15,6 @@ type spanMetrics struct {
 	lim     *limiter
 	rows    *seriesRows // calls (0) and latency (1) by label set
 	scratch []Label
-	keyBuf  []byte
 
 	// events counts span events when enabled (nil otherwise).
 	events    *familyAcc
@@ -96,8 +95,7 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 	)
 	lb = dimLabels(lb, m.dims, m.labels[4:], sp.Attributes, res.Attributes)
 	m.scratch = lb
-	m.keyBuf = appendKey(m.keyBuf[:0], lb)
-	row := m.rows.row(m.keyBuf, lb)
+	row := m.rows.rowOf(lb)
 	ex := Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
 	m.rows.add(row, 0, step, 1, ex)
 	m.rows.observe(row, 1, step, sp.Duration(), ex)
@@ -120,8 +118,7 @@ func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.
 		lb = dimLabels(lb, m.dims, m.labels[4:], sp.Attributes, ev.Attributes, res.Attributes)
 		lb = dimLabels(lb, m.eventDims, m.labels[4+len(m.dims):], sp.Attributes, ev.Attributes, res.Attributes)
 		m.scratch = lb
-		m.keyBuf = appendKey(m.keyBuf[:0], lb)
-		row := m.eventRows.row(m.keyBuf, lb)
+		row := m.eventRows.rowOf(lb)
 		m.eventRows.add(row, 0, step, 1, Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1})
 	}
 }
