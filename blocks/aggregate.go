@@ -91,14 +91,10 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	cols := filterColumns(p.leaves, c, cond)
 	cols = append(cols, p.leaves.duration.Index, p.leaves.traceID.Index, p.leaves.spanID.Index)
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
-	var pr *pruner
-	if !hasSplit {
-		var pass bool
-		pass, pr = p.prune(g, c, &store.TraceCond{Op: store.OpAny, Span: spans})
-		defer pr.close()
-		if !pass {
-			return nil, nil
-		}
+	pass, pr := p.pruneUnless(hasSplit, g, c, &store.TraceCond{Op: store.OpAny, Span: spans})
+	defer pr.close()
+	if !pass {
+		return nil, nil
 	}
 	var later []int
 	if hasSplit {

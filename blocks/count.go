@@ -87,14 +87,10 @@ func countMerged(it store.TraceIterator, req store.Request) (store.Count, error)
 func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
-	var pr *pruner
-	if !hasSplit {
-		var pass bool
-		pass, pr = p.prune(g, c, cond)
-		defer pr.close()
-		if !pass {
-			return store.Count{}, nil, nil
-		}
+	pass, pr := p.pruneUnless(hasSplit, g, c, cond)
+	defer pr.close()
+	if !pass {
+		return store.Count{}, nil, nil
 	}
 	if p.exactTimes && traceLevel(cond) && !hasSplit {
 		return p.countTraceLevel(g, req)

@@ -41,6 +41,16 @@ func (p *pfile) mayPass(g int, c *codec, cond *store.TraceCond) bool {
 	return pass
 }
 
+// pruneUnless is prune, or, when skip is set (no condition, or the group
+// holds parts of traces split across blocks, which only the merged trace
+// decides), a pass with no pruner.
+func (p *pfile) pruneUnless(skip bool, g int, c *codec, cond *store.TraceCond) (bool, *pruner) {
+	if skip {
+		return true, nil
+	}
+	return p.prune(g, c, cond)
+}
+
 // prune is mayPass keeping the readers whose dictionaries it decoded:
 // the group's filter continues them (groupReaders.adopt), so that no
 // dictionary is decoded twice. Close the pruner after.

@@ -64,14 +64,10 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	}
 	cols := assemblerColumns(p.leaves, c, projectionOf(rd.req))
 	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
-	var pr *pruner
-	if cond != nil && !hasSplit {
-		var pass bool
-		pass, pr = p.prune(g, c, cond)
-		defer pr.close()
-		if !pass {
-			return nil, nil // no row can pass: nothing is read
-		}
+	pass, pr := p.pruneUnless(cond == nil || hasSplit, g, c, cond)
+	defer pr.close()
+	if !pass {
+		return nil, nil // no row can pass: nothing is read
 	}
 	// A trace-level condition (`{ }`, traceDuration) is decided from the
 	// trace columns when the file's trace times are exact.
