@@ -103,19 +103,13 @@ func (gr *groupReaders) adopt(pr *pruner) {
 // next batch.
 func (gr *groupReaders) keep(gf *groupFilter) {
 	if gr.poison { // a use after the batch reads garbage
-		for _, s := range [][]int32{gf.spanRow, gf.spanRS, gf.spanSS, gf.left, gf.right, gf.parent} {
-			fill32(s, -7)
+		for _, s := range [][]int32{gf.spanRow, gf.spanRS, gf.spanSS, gf.left, gf.right, gf.parent, gr.spare.vals.vtype} {
+			setAll(s, -7)
 		}
 		for _, s := range [][]uint64{gf.start, gf.dur} {
-			for i := range s {
-				s[i] = 0xdeadbeef
-			}
+			setAll(s, 0xdeadbeef)
 		}
-		fill32(gr.spare.vals.vtype, -7)
-		hits := gr.spare.hits[:cap(gr.spare.hits)]
-		for i := range hits {
-			hits[i] = attrHit{-7, -7, -7}
-		}
+		setAll(gr.spare.hits[:cap(gr.spare.hits)], attrHit{-7, -7, -7})
 	}
 	m := &gr.spare
 	m.spanRow, m.spanRS, m.spanSS = gf.spanRow[:0], gf.spanRS[:0], gf.spanSS[:0]
@@ -128,7 +122,8 @@ func (gr *groupReaders) keep(gf *groupFilter) {
 	}
 }
 
-func fill32(s []int32, v int32) {
+// setAll sets every element of s to v.
+func setAll[T any](s []T, v T) {
 	for i := range s {
 		s[i] = v
 	}
