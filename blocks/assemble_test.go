@@ -285,7 +285,7 @@ func v1PageStore(t *testing.T) *Store {
 	}
 	rows := rawRows(t, b)
 	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[pqTrace](&buf, traceSchema, parquet.DataPageVersion(1), parquet.PageBufferSize(64))
+	w := parquet.NewGenericWriter[pqTrace](&buf, traceSchema(), parquet.DataPageVersion(1), parquet.PageBufferSize(64))
 	if _, err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ type encoder struct {
 }
 
 func newEncoder(c *codec) *encoder {
-	l := docLayout
+	l := docLayout()
 	return &encoder{lay: l, codec: c, cols: make([][]parquet.Value, l.numLeaves)}
 }
 

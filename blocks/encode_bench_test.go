@@ -74,7 +74,7 @@ func BenchmarkEncodeWrite(b *testing.B) {
 	traces, spans := benchGenerated(b)
 	e := newEncoder(newCodec(nil))
 	for b.Loop() {
-		pw := parquet.NewGenericWriter[pqTrace](io.Discard, traceSchema, parquet.PageBufferSize(pageBufferSize))
+		pw := parquet.NewGenericWriter[pqTrace](io.Discard, traceSchema(), parquet.PageBufferSize(pageBufferSize))
 		none := func(model.TraceID) error { return nil }
 		for _, t := range traces {
 			e.add(t)

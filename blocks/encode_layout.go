@@ -3,6 +3,7 @@ package blocks
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -66,8 +67,9 @@ type traceLayout struct {
 	spanDedicated                                   [maxDedicated]int
 }
 
-// docLayout is the layout of traceSchema (the documented layout).
-var docLayout = newTraceLayout(traceSchema)
+// docLayout is the layout of traceSchema (the documented layout), built
+// on first use.
+var docLayout = sync.OnceValue(func() *traceLayout { return newTraceLayout(traceSchema()) })
 
 // newTraceLayout looks every leaf up in s; it panics if one is missing or
 // sits at another depth than the encoder assumes (a schema change the

@@ -30,7 +30,7 @@ func referenceParquet(t testing.TB, traces []*model.Trace, opts WriteOptions) []
 	c := newCodec(cols)
 	var buf bytes.Buffer
 	counter := &countingWriter{w: &buf}
-	pw := parquet.NewGenericWriter[pqTrace](counter, traceSchema, parquet.PageBufferSize(pageBufferSize),
+	pw := parquet.NewGenericWriter[pqTrace](counter, traceSchema(), parquet.PageBufferSize(pageBufferSize),
 		parquet.KeyValueMetadata(traceTimesKey, traceTimesSpanRange))
 	rows := 0
 	for _, tr := range traces {

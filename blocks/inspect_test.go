@@ -45,7 +45,7 @@ func TestInspectTempoBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ins.Rows != 134 || len(ins.RowGroups) != 1 || len(ins.Columns) != len(legacyTraceSchema.Columns()) {
+	if ins.Rows != 134 || len(ins.RowGroups) != 1 || len(ins.Columns) != len(legacyTraceSchema().Columns()) {
 		t.Errorf("rows %d, groups %d, columns %d", ins.Rows, len(ins.RowGroups), len(ins.Columns))
 	}
 	out, err := json.MarshalIndent(ins, "", "  ")

@@ -121,7 +121,7 @@ func renderFooterSchema(t *testing.T, f *parquet.File) string {
 // layout (pqLegacyTrace), and is detected as such.
 func TestTempoBlockSchemaIsLegacy(t *testing.T) {
 	f := tempoParquet(t)
-	if diff := cmp.Diff(f.Schema().String(), legacyTraceSchema.String()); diff != "" {
+	if diff := cmp.Diff(f.Schema().String(), legacyTraceSchema().String()); diff != "" {
 		t.Fatalf("Tempo block schema differs from the legacy layout (-tempo +legacy):\n%s", diff)
 	}
 	if l, err := detectLayout(f.Schema()); err != nil || l != layoutLegacy {
@@ -154,8 +154,8 @@ func TestWrittenSchemaIsDocumented(t *testing.T) {
 	}
 	// The in-memory schema the writer uses renders the same (it is what
 	// parquet-go writes, but check that nothing is lost on the way).
-	if f.Schema().String() != traceSchema.String() {
-		t.Errorf("file schema differs from traceSchema:\n%s\n%s", f.Schema(), traceSchema)
+	if f.Schema().String() != traceSchema().String() {
+		t.Errorf("file schema differs from traceSchema():\n%s\n%s", f.Schema(), traceSchema())
 	}
 }
 
@@ -217,8 +217,8 @@ func parseDocumentedColumns(t *testing.T) []documentedColumn {
 // node on the path from the schema, and that there are no other columns.
 func TestDocumentedColumnsExist(t *testing.T) {
 	cols := parseDocumentedColumns(t)
-	if len(cols) != len(traceSchema.Columns()) {
-		t.Errorf("documented schema has %d columns, ours %d", len(cols), len(traceSchema.Columns()))
+	if len(cols) != len(traceSchema().Columns()) {
+		t.Errorf("documented schema has %d columns, ours %d", len(cols), len(traceSchema().Columns()))
 	}
 	// Spot-check the parse: the attribute group of a span.
 	attr := "rs.list.element.ss.list.element.Spans.list.element.Attrs.list.element."
@@ -474,7 +474,7 @@ func legacyBlock(t *testing.T) (*Store, Meta, []*model.Trace) {
 		t.Fatalf("legacy rows use ValueType codes %v, want all of 0..9", codes)
 	}
 	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[pqLegacyTrace](&buf, legacyTraceSchema)
+	w := parquet.NewGenericWriter[pqLegacyTrace](&buf, legacyTraceSchema())
 	if _, err := w.Write(legacy); err != nil {
 		t.Fatal(err)
 	}
@@ -540,10 +540,10 @@ func TestDetectLayout(t *testing.T) {
 	if _, err := detectLayout(parquet.SchemaOf(new(other))); err == nil {
 		t.Error("detectLayout accepted a schema without attributes")
 	}
-	if l, err := detectLayout(traceSchema); err != nil || l != layoutDocumented {
-		t.Errorf("detectLayout(traceSchema) = %v, %v", l, err)
+	if l, err := detectLayout(traceSchema()); err != nil || l != layoutDocumented {
+		t.Errorf("detectLayout(traceSchema()) = %v, %v", l, err)
 	}
-	if l, err := detectLayout(legacyTraceSchema); err != nil || l != layoutLegacy {
-		t.Errorf("detectLayout(legacyTraceSchema) = %v, %v", l, err)
+	if l, err := detectLayout(legacyTraceSchema()); err != nil || l != layoutLegacy {
+		t.Errorf("detectLayout(legacyTraceSchema()) = %v, %v", l, err)
 	}
 }

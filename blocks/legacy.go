@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -24,9 +25,16 @@ func (l layout) String() string {
 }
 
 // Schemas of the two layouts: traceSchema is written, both are read.
+// They are built on first use, not at start: reflecting over the row
+// types allocates some 300 KB, which every command (--version included)
+// paid for, and the legacy one is needed only for Tempo's older blocks.
 var (
-	traceSchema       = parquet.NewSchema("Trace", parquet.SchemaOf(new(pqTrace)))
-	legacyTraceSchema = parquet.NewSchema("Trace", parquet.SchemaOf(new(pqLegacyTrace)))
+	traceSchema = sync.OnceValue(func() *parquet.Schema {
+		return parquet.NewSchema("Trace", parquet.SchemaOf(new(pqTrace)))
+	})
+	legacyTraceSchema = sync.OnceValue(func() *parquet.Schema {
+		return parquet.NewSchema("Trace", parquet.SchemaOf(new(pqLegacyTrace)))
+	})
 )
 
 // resourceAttrPath is the path of the resource attribute group; its leaf

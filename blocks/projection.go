@@ -101,9 +101,9 @@ var projections sync.Map // projectionKey → *parquet.Schema
 // projectedSchema returns the schema of layout l pruned to f (the full
 // schema when f is nil or asks for everything).
 func projectedSchema(l layout, f *store.Fields) *parquet.Schema {
-	full := traceSchema
+	full := traceSchema()
 	if l == layoutLegacy {
-		full = legacyTraceSchema
+		full = legacyTraceSchema()
 	}
 	if f == nil || *f == store.AllFields {
 		return full

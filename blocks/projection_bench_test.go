@@ -52,7 +52,7 @@ func BenchmarkReadProjection(b *testing.B) {
 		b.ReportMetric(float64(spans)*float64(b.N)/b.Elapsed().Seconds(), "spans/s")
 	}
 	b.Run("full", func(b *testing.B) {
-		run(b, func(rg parquet.RowGroup) int { return readRows[pqTrace](b, rg, traceSchema) })
+		run(b, func(rg parquet.RowGroup) int { return readRows[pqTrace](b, rg, traceSchema()) })
 	})
 	head := parquet.SchemaOf(pqTraceHead{})
 	b.Run("trace-columns", func(b *testing.B) {

@@ -170,7 +170,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.written = append(w.written, key)
 	w.bw = bw
 	w.counter = &countingWriter{w: bw}
-	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema, parquet.PageBufferSize(pageBufferSize),
+	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema(), parquet.PageBufferSize(pageBufferSize),
 		parquet.KeyValueMetadata(traceTimesKey, traceTimesSpanRange))
 	w.batches = make(chan *encoder, writeQueue)
 	w.free = make(chan *encoder, writeQueue+2)

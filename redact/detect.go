@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Detector recognises one kind of personal data in text.
@@ -101,6 +102,13 @@ func before(s string, i int) byte {
 	return 0
 }
 
+// lazyRegexp compiles expr on first use: the detectors' expressions are
+// needed only by redact, and compiling them at start cost every command
+// about a millisecond.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 func after(s string, i int) byte {
 	if i < len(s) {
 		return s[i]
@@ -108,14 +116,14 @@ func after(s string, i int) byte {
 	return 0
 }
 
-var emailRe = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+var emailRe = lazyRegexp(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 
 func findEmails(s string) []span {
 	if strings.IndexByte(s, '@') < 0 {
 		return nil
 	}
 	var out []span
-	for _, m := range emailRe.FindAllStringIndex(s, -1) {
+	for _, m := range emailRe().FindAllStringIndex(s, -1) {
 		local, domain, _ := strings.Cut(s[m[0]:m[1]], "@")
 		if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
 			continue
@@ -133,14 +141,14 @@ func findEmails(s string) []span {
 	return out
 }
 
-var cardRe = regexp.MustCompile(`[0-9](?:[ \-]?[0-9]){12,18}`)
+var cardRe = lazyRegexp(`[0-9](?:[ \-]?[0-9]){12,18}`)
 
 func findCards(s string) []span {
 	if countDigits(s) < 13 {
 		return nil
 	}
 	var out []span
-	for _, m := range cardRe.FindAllStringIndex(s, -1) {
+	for _, m := range cardRe().FindAllStringIndex(s, -1) {
 		// A card number stands alone: not inside a longer run of digits,
 		// letters or a dashed/spaced digit sequence.
 		b, a := before(s, m[0]), after(s, m[1])
@@ -211,14 +219,14 @@ func luhn(d string) bool {
 	return sum%10 == 0
 }
 
-var ipv4Re = regexp.MustCompile(`[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}`)
+var ipv4Re = lazyRegexp(`[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}`)
 
 func findIPv4(s string) []span {
 	if len(s) < 7 || strings.Count(s, ".") < 3 {
 		return nil
 	}
 	var out []span
-	for _, m := range ipv4Re.FindAllStringIndex(s, -1) {
+	for _, m := range ipv4Re().FindAllStringIndex(s, -1) {
 		b, a := before(s, m[0]), after(s, m[1])
 		if isWord(b) || isWord(a) {
 			continue
@@ -275,14 +283,14 @@ func findIPv6(s string) []span {
 	return out
 }
 
-var jwtRe = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*`)
+var jwtRe = lazyRegexp(`eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*`)
 
 func findJWTs(s string) []span {
 	if !strings.Contains(s, "eyJ") {
 		return nil
 	}
 	var out []span
-	for _, m := range jwtRe.FindAllStringIndex(s, -1) {
+	for _, m := range jwtRe().FindAllStringIndex(s, -1) {
 		if isWord(before(s, m[0])) || after(s, m[1]) == '.' {
 			continue
 		}
@@ -321,14 +329,14 @@ func jwtPayloadOK(part string) bool {
 	return ok
 }
 
-var bearerRe = regexp.MustCompile(`(?i)\bbearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)`)
+var bearerRe = lazyRegexp(`(?i)\bbearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)`)
 
 func findBearer(s string) []span {
 	if len(s) < 23 || !containsFold(s, "bearer") {
 		return nil
 	}
 	var out []span
-	for _, m := range bearerRe.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range bearerRe().FindAllStringSubmatchIndex(s, -1) {
 		if isWord(after(s, m[3])) {
 			continue
 		}
@@ -337,14 +345,14 @@ func findBearer(s string) []span {
 	return out
 }
 
-var awsKeyRe = regexp.MustCompile(`(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z2-7]{16}`)
+var awsKeyRe = lazyRegexp(`(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z2-7]{16}`)
 
 func findAWSKeys(s string) []span {
 	if len(s) < 20 || !hasAWSPrefix(s) {
 		return nil
 	}
 	var out []span
-	for _, m := range awsKeyRe.FindAllStringIndex(s, -1) {
+	for _, m := range awsKeyRe().FindAllStringIndex(s, -1) {
 		if isWord(before(s, m[0])) || isWord(after(s, m[1])) {
 			continue
 		}
