@@ -39,6 +39,15 @@ type folderSet struct {
 	// noMark are the listed folders with a meta object and no
 	// rewrite.json (object stores only; see knownObjects).
 	noMark []uuid.UUID
+	// statted holds statAll's answers by object name: what the listing
+	// says of them, looked up once.
+	statted map[string]folderStats
+}
+
+// folderStats is statAll's answer for one object name.
+type folderStats struct {
+	mods   []time.Time
+	exists []bool
 }
 
 // has reports whether the listing returned folder id's object name.
@@ -105,14 +114,23 @@ func (f *folderSet) hasMeta(id uuid.UUID) (bool, error) {
 	return false, nil
 }
 
-// statAll is stat for every listed folder.
+// statAll is stat for every listed folder. The answers are part of the
+// listing: a second call for the same name returns the first's (callers
+// must not change them).
 func (f *folderSet) statAll(name string) (mods []time.Time, exists []bool, err error) {
+	if st, ok := f.statted[name]; ok {
+		return st.mods, st.exists, nil
+	}
 	mods, exists = make([]time.Time, len(f.ids)), make([]bool, len(f.ids))
 	for i, id := range f.ids {
 		if mods[i], exists[i], err = f.stat(id, name); err != nil {
 			return nil, nil, err
 		}
 	}
+	if f.statted == nil {
+		f.statted = map[string]folderStats{}
+	}
+	f.statted[name] = folderStats{mods, exists}
 	return mods, exists, nil
 }
 

