@@ -100,23 +100,14 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	if err != nil {
 		return nil, damaged(key, err)
 	}
-	l, err := detectLayout(f.Schema())
+	rs, err := resolveSchema(f)
 	if err != nil {
 		return nil, damaged(key, err)
 	}
-	leaves, err := resolveLeaves(f.Schema(), l)
-	if err != nil {
-		return nil, damaged(key, err)
-	}
-	pf := &pfile{r: r, file: f, layout: l, leaves: leaves, startCol: -1, endCol: -1}
+	leaves := rs.leaves
+	pf := &pfile{r: r, file: f, layout: rs.layout, leaves: leaves, startCol: rs.startCol, endCol: rs.endCol}
 	if v, ok := f.Lookup(traceTimesKey); ok && v == traceTimesSpanRange {
 		pf.exactTimes = leaves.traceStart.ok && leaves.traceEnd.ok && leaves.traceDuration.ok
-	}
-	if c, ok := f.Schema().Lookup("StartTimeUnixNano"); ok {
-		pf.startCol = c.ColumnIndex
-	}
-	if c, ok := f.Schema().Lookup("EndTimeUnixNano"); ok {
-		pf.endCol = c.ColumnIndex
 	}
 	return pf, nil
 }
