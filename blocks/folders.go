@@ -72,8 +72,10 @@ func (f *folderSet) listed(id uuid.UUID, name string) (listedObject, bool) {
 }
 
 // listFoldersHook, when set (tests), runs between listing the block
-// folders and resolving their metas: where a concurrent compaction may
-// retire blocks.
+// folders (and reading the tenant index) and looking at their meta
+// objects: where a concurrent compaction may retire blocks. On a file://
+// bucket the meta objects are then looked up after it, as a listing of
+// the directory and the lookups that follow it may straddle a retirement.
 var listFoldersHook func()
 
 // Granularity of modification times: object stores list them to the

@@ -34,7 +34,7 @@ const maxResolvedSchemas = 64
 // resolveSchema returns f's resolution, from the cache when a file with
 // the same schema was resolved before.
 func resolveSchema(f *parquet.File) (*resolvedSchema, error) {
-	key := schemaKey(f.Metadata().Schema)
+	key := schemaKey(f.Metadata().Schema, f.Schema())
 	resolvedMu.Lock()
 	r, ok := resolvedSchemas[key]
 	resolvedMu.Unlock()
@@ -65,13 +65,15 @@ func resolveSchema(f *parquet.File) (*resolvedSchema, error) {
 	return r, nil
 }
 
-// schemaKey encodes what a resolution depends on, for every element of a
-// footer's schema in order: name, number of children, repetition,
-// physical type and type length. Two footers with the same key have the same tree of
-// names, so the same leaves at the same column indexes with the same
-// levels and kinds (logical types and the like play no part in it).
-func schemaKey(elems []format.SchemaElement) string {
-	b := make([]byte, 0, 24*len(elems))
+// schemaKey encodes what a resolution depends on: for every element of
+// a footer's schema, in order, its name, number of children, repetition,
+// physical type and type length; then the kind parquet-go gives every leaf
+// of the schema it built from them (root), which the logical and converted
+// types can change (an INT64 annotated as a 32-bit integer is read as
+// INT32). Two files with the same key have the same leaves at the same
+// column indexes, with the same levels and kinds.
+func schemaKey(elems []format.SchemaElement, root parquet.Node) string {
+	b := make([]byte, 0, 25*len(elems))
 	for i := range elems {
 		e := &elems[i]
 		b = binary.AppendUvarint(b, uint64(len(e.Name)))
@@ -81,7 +83,18 @@ func schemaKey(elems []format.SchemaElement) string {
 		b = binary.AppendVarint(b, nullInt(e.Type.Valid, int64(e.Type.V)))
 		b = binary.AppendVarint(b, nullInt(e.TypeLength.Valid, int64(e.TypeLength.V)))
 	}
-	return string(b)
+	return string(appendLeafKinds(b, root))
+}
+
+// appendLeafKinds appends the kind of every leaf under n, depth first.
+func appendLeafKinds(b []byte, n parquet.Node) []byte {
+	if n.Leaf() {
+		return append(b, byte(n.Type().Kind()))
+	}
+	for _, f := range n.Fields() {
+		b = appendLeafKinds(b, f)
+	}
+	return b
 }
 
 // nullInt is v, or -1 when it is absent.

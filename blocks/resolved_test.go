@@ -2,10 +2,13 @@ package blocks
 
 import (
 	"bytes"
+	"encoding/binary"
 	"reflect"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // TestResolveSchemaShared: files with the same schema share one
@@ -103,5 +106,61 @@ func keyOf[T any](t *testing.T, rows []T) string {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return schemaKey(openParquet(t, buf.Bytes()).Metadata().Schema)
+	f := openParquet(t, buf.Bytes())
+	return schemaKey(f.Metadata().Schema, f.Schema())
+}
+
+// TestResolveSchemaKinds: a file whose footer differs from a good one only
+// in a logical type that changes a leaf's kind (the trace start annotated
+// as a 32-bit integer) gets a resolution of its own, whichever of the two
+// is opened first; neither takes the other's kinds.
+func TestResolveSchemaKinds(t *testing.T) {
+	_, _, good := writtenParquet(t, roundTripTraces(), WriteOptions{})
+	bad := withFooter(t, good, func(md *format.FileMetaData) {
+		for i := range md.Schema {
+			if md.Schema[i].Name == "StartTimeUnixNano" {
+				md.Schema[i].LogicalType = format.LogicalType{Value: &format.IntType{BitWidth: 32}}
+				return
+			}
+		}
+		t.Fatal("no StartTimeUnixNano in the footer")
+	})
+	for _, order := range [][]string{{"bad", "good"}, {"good", "bad"}} {
+		resolvedMu.Lock()
+		clear(resolvedSchemas)
+		resolvedMu.Unlock()
+		for _, name := range order {
+			data, want := good, parquet.Int64
+			if name == "bad" {
+				data, want = bad, parquet.Int32
+			}
+			r, err := resolveSchema(openParquet(t, data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.leaves.traceStart.Kind; got != want {
+				t.Errorf("%v: the %s file's trace start resolves as %v, want %v", order, name, got, want)
+			}
+		}
+	}
+}
+
+// withFooter returns a copy of the parquet file data with its footer
+// metadata changed by edit.
+func withFooter(t *testing.T, data []byte, edit func(*format.FileMetaData)) []byte {
+	t.Helper()
+	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	start := len(data) - 8 - n
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(new(thrift.CompactProtocol), data[start:len(data)-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	edit(&md)
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(bytes.Clone(data[:start]), footer...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
+	return append(out, "PAR1"...)
 }

@@ -248,13 +248,14 @@ func (s *Store) indexAndFolders(ctx context.Context, name string) (*tenantIndex,
 		ix = s.readTenantIndex(ctx)
 	}()
 	fs, err := s.listFolders(ctx)
+	if listFoldersHook != nil && err == nil {
+		<-done // the hook runs once the index is read
+		listFoldersHook()
+	}
 	if err == nil {
 		_, _, err = fs.statAll(name)
 	}
 	<-done
-	if listFoldersHook != nil && err == nil {
-		listFoldersHook()
-	}
 	return ix, fs, err
 }
 
