@@ -129,16 +129,7 @@ func TestLocalReadsFromFile(t *testing.T) {
 // gives (a damaged footer pointing beyond the object) are damage, as
 // ranged reads past an object's end are, and never a panic.
 func TestLocalReadPastEnd(t *testing.T) {
-	ctx := context.Background()
-	s := fileStore(t)
-	m, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := s.block(m).open(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, m := openSmallBlock(t, fileStore(t))
 	defer f.r.release()
 	size := int64(m.Size)
 	for _, rg := range []byteRange{{size + 10, 100}, {size - 5, 100}, {-1, 4}} {

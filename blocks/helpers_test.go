@@ -82,6 +82,22 @@ func fileStore(t testing.TB) *Store {
 	return s
 }
 
+// openSmallBlock writes five synthetic traces as a block of s and opens
+// it (the caller releases f.r when it reads past the footer).
+func openSmallBlock(t *testing.T, s *Store) (*pfile, Meta) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.block(m).open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, m
+}
+
 func mustUUID(s string) uuid.UUID { return uuid.MustParse(s) }
 
 // genTraces returns traces of internal/gen with the given seed, in

@@ -85,15 +85,7 @@ func TestLocalStreamAbove(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		s := NewStore(b, "tenant-a")
-		m, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := s.block(m).open(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, _ := openSmallBlock(t, NewStore(b, "tenant-a"))
 		if got := f.r.streamThreshold(); got != tc.want || localStreamAbove >= streamAbove {
 			t.Errorf("%s: streams above %d bytes, want %d", tc.url, got, tc.want)
 		}
