@@ -222,3 +222,11 @@ func setWholeObjectBytes(t testing.TB, n int64) {
 	wholeObjectBytes = n
 	t.Cleanup(func() { wholeObjectBytes = old })
 }
+
+// setPageBufferSize sets the page size of the blocks written until the
+// test ends.
+func setPageBufferSize(t testing.TB, n int) {
+	old := pageBufferSize
+	pageBufferSize = n
+	t.Cleanup(func() { pageBufferSize = old })
+}

@@ -56,10 +56,13 @@ func everyHundredth() *store.TraceCond {
 // columns (a lookup of a trace in the middle of a row group, a filtered
 // scan) read the offset indexes of a row group's chunks with one request,
 // not one per column (on an object store each is a round trip), and only
-// when they jump.
+// when they jump. The block's pages are small, so that its chunks have
+// several (a chunk of one page has nothing to jump over: see
+// TestOnePageChunksReadNoOffsetIndex).
 func TestPageJumpsReadOffsetIndexesOnce(t *testing.T) {
 	ctx := context.Background()
 	setWholeObjectBytes(t, 0)
+	setPageBufferSize(t, 1<<10)
 	wb, bucket := newWrapBucket(t)
 	s := NewStore(bucket, "tenant-a")
 	traces := syntheticTraces(400, 1, 1e18)
@@ -233,5 +236,50 @@ func TestFootersReadOnce(t *testing.T) {
 			t.Fatalf("count %+v, %v; want %d traces", c, err, len(want))
 		}
 		check("count")
+	}
+}
+
+// TestOnePageChunksReadNoOffsetIndex: in a block whose column chunks are
+// one page each, neither a lookup in the middle of the row group nor a
+// filtered scan reads an offset index: there is no page to jump to.
+func TestOnePageChunksReadNoOffsetIndex(t *testing.T) {
+	ctx := context.Background()
+	setWholeObjectBytes(t, 0)
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	if _, err := s.WriteBlock(ctx, syntheticTraces(400, 1, 1e18), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil || len(metas) != 1 {
+		t.Fatalf("blocks: %v, %v", metas, err)
+	}
+	p, err := s.block(metas[0]).open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.file.RowGroups()[0].ColumnChunks() {
+		oi, err := c.OffsetIndex()
+		if err != nil || oi.NumPages() != 1 {
+			t.Fatalf("column %d: offset index %v, want one page per chunk", c.Column(), err)
+		}
+	}
+	traces := readSorted(t, s, store.Request{})
+	wb.resetLog()
+	got, err := s.findIn(ctx, metas, traces[200].TraceID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := strictDiff([]*model.Trace{traces[200]}, []*model.Trace{got}); d != "" {
+		t.Fatalf("lookup: %s", d)
+	}
+	cond := everyHundredth()
+	want := matching(traces, cond)
+	got2 := readSorted(t, s, store.Request{Filter: &store.Filter{Cond: cond}})
+	if d := strictDiff(want, got2); d != "" || len(want) != 4 {
+		t.Fatalf("filtered scan: %d traces, want %d:\n%s", len(got2), len(want), d)
+	}
+	if index, _ := offsetIndexReads(t, s, metas[0], wb.log()); index != 0 {
+		t.Errorf("%d reads of offset indexes, want none", index)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // ErrCorrupt wraps every inconsistency found in a column chunk: level
@@ -271,7 +272,9 @@ func (r *Reader) JumpToRow(cur, target int64) (bool, error) {
 	}
 	if r.index == nil {
 		fc, ok := r.chunk.(*parquet.FileColumnChunk)
-		if !ok {
+		if !ok || dataPages(fc) == 1 {
+			// With one data page there is nowhere to jump: skipping
+			// within it needs no offset index read.
 			r.noIndex = true
 			return false, nil
 		}
@@ -313,6 +316,32 @@ func (r *Reader) JumpToRow(cur, target int64) (bool, error) {
 		return false, r.err
 	}
 	return true, r.err
+}
+
+// dataPages returns the number of data pages of chunk fc by its footer's
+// encoding stats, or -1 when they do not say.
+func dataPages(fc *parquet.FileColumnChunk) int {
+	col := fc.Column()
+	f := fc.File()
+	md := f.Metadata()
+	for g, rg := range f.RowGroups() {
+		cs := rg.ColumnChunks()
+		if col >= len(cs) || cs[col] != parquet.ColumnChunk(fc) || g >= len(md.RowGroups) || col >= len(md.RowGroups[g].Columns) {
+			continue
+		}
+		stats := md.RowGroups[g].Columns[col].MetaData.EncodingStats
+		if len(stats) == 0 {
+			return -1
+		}
+		n := 0
+		for _, st := range stats {
+			if st.PageType == format.DataPage || st.PageType == format.DataPageV2 {
+				n += int(st.Count)
+			}
+		}
+		return n
+	}
+	return -1
 }
 
 // offsetIndex reads a chunk's offset index; parquet-go may panic on a

@@ -431,3 +431,49 @@ func TestJumpToRow(t *testing.T) {
 		t.Fatal("no jump used the offset index")
 	}
 }
+
+// TestDataPages: the data page count read from a chunk's encoding stats
+// is its offset index's page count, with one page per chunk and with
+// several; a jump in a one-page chunk reads no offset index and leaves the
+// reader where skipping would.
+func TestDataPages(t *testing.T) {
+	for _, pageBuffer := range []int{512, 1 << 20} {
+		f := writeTestFile(t, testRows(300), parquet.PageBufferSize(pageBuffer))
+		onePage := 0
+		for g, rg := range f.RowGroups() {
+			for c, cc := range rg.ColumnChunks() {
+				fc := cc.(*parquet.FileColumnChunk)
+				oi, err := offsetIndex(fc)
+				if err != nil || oi == nil {
+					t.Fatalf("row group %d column %d: offset index %v", g, c, err)
+				}
+				if got, want := dataPages(fc), oi.NumPages(); got != want {
+					t.Fatalf("page buffer %d, row group %d, column %d: %d data pages by the encoding stats, %d in the offset index", pageBuffer, g, c, got, want)
+				}
+				if oi.NumPages() == 1 {
+					onePage++
+				}
+			}
+		}
+		if pageBuffer > 512 && onePage == 0 {
+			t.Fatalf("page buffer %d: no one-page chunk", pageBuffer)
+		}
+		l, _ := Lookup(f.Schema(), testPaths[0]...)
+		chunk := f.RowGroups()[0].ColumnChunks()[l.Index]
+		if dataPages(chunk.(*parquet.FileColumnChunk)) != 1 {
+			continue
+		}
+		want := readAll(t, NewReader(chunk, l))
+		r := NewReader(chunk, l)
+		if !r.More() {
+			t.Fatal("empty chunk")
+		}
+		if ok, err := r.JumpToRow(0, 7); ok || err != nil || r.index != nil {
+			t.Fatalf("jump in a one-page chunk: %v, %v, offset index read: %v", ok, err, r.index != nil)
+		}
+		r.SkipRows(7)
+		if got := readAll(t, r); len(got) == 0 || got[len(got)-1] != want[len(want)-1] {
+			t.Fatalf("after the jump: %d entries", len(got))
+		}
+	}
+}
