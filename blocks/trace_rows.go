@@ -79,13 +79,46 @@ func (p *pfile) readTraceRows(g int, need traceRowsNeed) (traceRows, error) {
 	for _, c := range cols {
 		*c.dst = make([]uint64, nrows)
 		r := column.NewReader(p.file.RowGroups()[g].ColumnChunks()[c.leaf.Index], c.leaf.Leaf)
-		err := fill(r, nrows, nil, 0, *c.dst, getUint64)
+		err := readRowValues(r, *c.dst)
 		r.Close()
 		if err != nil {
 			return traceRows{}, p.groupErr(g, err)
 		}
 	}
 	return tr, nil
+}
+
+// readRowValues reads the whole chunk of r, a trace-level INT64 column
+// (one entry per row), into dst, one value per row (zero where absent), a
+// page at a time; the chunk must hold len(dst) rows. It is fill without
+// the walk over nested levels, which a column of rows does not need.
+func readRowValues(r *column.Reader, dst []uint64) error {
+	l := r.Leaf()
+	if l.MaxRep != 0 {
+		return fill(r, len(dst), nil, 0, dst, getUint64)
+	}
+	k := 0
+	for more := r.More(); more; more = r.NextPage() {
+		_, defs := r.PageLevels()
+		if len(defs) > len(dst)-k {
+			return fmt.Errorf("%w: column %v has more than %d rows", column.ErrCorrupt, l.Path, len(dst))
+		}
+		vi := 0
+		for i, def := range defs {
+			if def == l.MaxDef {
+				dst[k+i] = uint64(r.Int64At(vi))
+				vi++
+			}
+		}
+		k += len(defs)
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if k != len(dst) {
+		return fmt.Errorf("%w: column %v has %d rows, want %d", column.ErrCorrupt, l.Path, k, len(dst))
+	}
+	return nil
 }
 
 // everyRowHasSpans reports, from the footer alone, whether every row of
