@@ -86,8 +86,14 @@ func fileStore(t testing.TB) *Store {
 // it (the caller releases f.r when it reads past the footer).
 func openSmallBlock(t *testing.T, s *Store) (*pfile, Meta) {
 	t.Helper()
+	return openWrittenBlock(t, s, syntheticTraces(5, 2, 1e18))
+}
+
+// openWrittenBlock writes traces as a block of s and opens it.
+func openWrittenBlock(t *testing.T, s *Store, traces []*model.Trace) (*pfile, Meta) {
+	t.Helper()
 	ctx := context.Background()
-	m, err := s.WriteBlock(ctx, syntheticTraces(5, 2, 1e18), WriteOptions{})
+	m, err := s.WriteBlock(ctx, traces, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package blocks
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -15,16 +14,7 @@ import (
 func TestReadRowValues(t *testing.T) {
 	for _, pageBuffer := range []int{512, 64 << 10} {
 		setPageBufferSize(t, pageBuffer)
-		ctx := context.Background()
-		s := memStore(t)
-		m, err := s.WriteBlock(ctx, syntheticTraces(400, 2, 1e18), WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := s.block(m).open(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, _ := openWrittenBlock(t, memStore(t), syntheticTraces(400, 2, 1e18))
 		rg := p.file.RowGroups()[0]
 		n := int(rg.NumRows())
 		pages := 0
