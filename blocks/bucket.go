@@ -224,18 +224,13 @@ func (r *blobReaderAt) readFile(p []byte, off int64) (int, error) {
 	if err := r.openFile(); err != nil {
 		return 0, err
 	}
-	if rest := r.size - off; int64(len(p)) > rest {
-		n, err := r.file.ReadAt(p[:rest], off)
-		if err == nil {
-			err = io.EOF
-		} else if err != io.EOF {
-			err = &readError{fmt.Errorf("%s: read %d bytes at %d: %w", r.key, rest, off, err)}
-		}
-		return n, err
-	}
-	n, err := r.file.ReadAt(p, off)
-	if err != nil && err != io.EOF {
-		err = &readError{fmt.Errorf("%s: read %d bytes at %d: %w", r.key, len(p), off, err)}
+	want := p[:min(int64(len(p)), r.size-off)]
+	n, err := r.file.ReadAt(want, off)
+	switch {
+	case err != nil && err != io.EOF:
+		err = &readError{fmt.Errorf("%s: read %d bytes at %d: %w", r.key, len(want), off, err)}
+	case err == nil && len(want) < len(p):
+		err = io.EOF // p reaches past the end
 	}
 	return n, err
 }
