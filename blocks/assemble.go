@@ -112,10 +112,15 @@ func (pr projection) wants(key string) bool { return pr.keys == nil || pr.keys[k
 // assemblerColumns lists the file columns a projection reads.
 func assemblerColumns(l *fileLeaves, c *codec, pr projection) []int {
 	f := pr.fields
+	full := f == nil || *f == store.AllFields
+	fields := store.AllFields
+	if f != nil {
+		fields = *f
+	}
 	var cols []int
 	add := func(ls ...leaf) {
 		for _, x := range ls {
-			if x.ok {
+			if x.ok && !(fields.Minimal && x.minimalLeft) {
 				cols = append(cols, x.Index)
 			}
 		}
@@ -123,24 +128,11 @@ func assemblerColumns(l *fileLeaves, c *codec, pr projection) []int {
 	addAttrs := func(a attrLeaves) {
 		add(a.key, a.isArray, a.valueType, a.str, a.ints, a.doubles, a.bools, a.unsupported)
 	}
-	full := f == nil || *f == store.AllFields
-	fields := store.AllFields
-	if f != nil {
-		fields = *f
-	}
-	add(l.traceID, l.traceStart, l.traceEnd, l.serviceName, l.spanID, l.parentSpanID, l.name, l.kind,
-		l.start, l.duration, l.statusCode)
-	if !fields.Minimal {
-		add(l.scopeName, l.scopeVersion, l.parentID, l.nestedLeft, l.nestedRight, l.statusMessage)
-	}
+	add(l.traceID, l.traceStart, l.traceEnd, l.serviceName, l.scopeName, l.scopeVersion,
+		l.spanID, l.parentSpanID, l.parentID, l.nestedLeft, l.nestedRight, l.name, l.kind,
+		l.start, l.duration, l.statusCode, l.statusMessage)
 	if full {
 		add(l.traceState)
-	}
-	// dropped adds a dropped count unless the projection is minimal.
-	dropped := func(x leaf) {
-		if !fields.Minimal {
-			add(x)
-		}
 	}
 	// addIf adds the columns holding one attribute each (static and
 	// dedicated columns) whose key the projection wants.
@@ -152,31 +144,27 @@ func assemblerColumns(l *fileLeaves, c *codec, pr projection) []int {
 		}
 	}
 	if fields.ResourceAttributes {
-		dropped(l.resDropped)
+		add(l.resDropped)
 		addIf(l.resStatic[:], resourceStatic[:])
 		addIf(l.resDedicated[:], c.resNames[:])
 		addAttrs(l.resAttrs)
 	}
 	if fields.ScopeAttributes {
-		dropped(l.scopeDropped)
+		add(l.scopeDropped)
 		addAttrs(l.scopeAttrs)
 	}
 	if fields.SpanAttributes {
-		dropped(l.spanDropped)
+		add(l.spanDropped)
 		addIf([]leaf{l.httpMethod, l.httpURL, l.httpStatus}, []string{keyHTTPMethod, keyHTTPURL, keyHTTPStatusCode})
 		addIf(l.spanDedicated[:], c.spanNames[:])
 		addAttrs(l.spanAttrs)
 	}
 	if fields.Events {
-		dropped(l.eventsDropped)
-		dropped(l.eventDropped)
-		add(l.eventTime, l.eventName)
+		add(l.eventsDropped, l.eventTime, l.eventName, l.eventDropped)
 		addAttrs(l.eventAttrs)
 	}
 	if fields.Links {
-		dropped(l.linksDropped)
-		dropped(l.linkDropped)
-		add(l.linkTraceID, l.linkSpanID, l.linkTraceState)
+		add(l.linksDropped, l.linkTraceID, l.linkSpanID, l.linkTraceState, l.linkDropped)
 		addAttrs(l.linkAttrs)
 	}
 	return cols
@@ -208,26 +196,15 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 		r.traceStart = column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.traceStart.Index], l.traceStart.Leaf)
 		r.traceEnd = column.NewReader(p.file.RowGroups()[g].ColumnChunks()[l.traceEnd.Index], l.traceEnd.Leaf)
 	}
-	r.serviceName, r.spanID, r.parentSpanID = open(l.serviceName), open(l.spanID), open(l.parentSpanID)
-	r.name, r.kind = open(l.name), open(l.kind)
-	r.start, r.duration, r.statusCode = open(l.start), open(l.duration), open(l.statusCode)
-	minimal := a.fields.Minimal
-	if !minimal {
-		r.scopeName, r.scopeVersion, r.statusMessage = open(l.scopeName), open(l.scopeVersion), open(l.statusMessage)
-		r.parentID, r.nestedLeft, r.nestedRight = open(l.parentID), open(l.nestedLeft), open(l.nestedRight)
-	}
+	r.serviceName, r.scopeName, r.scopeVersion = open(l.serviceName), open(l.scopeName), open(l.scopeVersion)
+	r.spanID, r.parentSpanID, r.parentID = open(l.spanID), open(l.parentSpanID), open(l.parentID)
+	r.nestedLeft, r.nestedRight, r.name, r.kind = open(l.nestedLeft), open(l.nestedRight), open(l.name), open(l.kind)
+	r.start, r.duration, r.statusCode, r.statusMessage = open(l.start), open(l.duration), open(l.statusCode), open(l.statusMessage)
 	if a.full {
 		r.traceState = open(l.traceState)
 	}
-	// dropped opens a dropped count unless the projection is minimal.
-	dropped := func(x leaf) *column.Reader {
-		if minimal {
-			return nil
-		}
-		return open(x)
-	}
 	if a.fields.ResourceAttributes {
-		r.resDropped = dropped(l.resDropped)
+		r.resDropped = open(l.resDropped)
 		for i, key := range resourceStatic {
 			if pr.wants(key) {
 				r.resStatic[i] = open(l.resStatic[i])
@@ -241,11 +218,11 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 		r.resAttrs = openAttrs(l.resAttrs)
 	}
 	if a.fields.ScopeAttributes {
-		r.scopeDropped = dropped(l.scopeDropped)
+		r.scopeDropped = open(l.scopeDropped)
 		r.scopeAttrs = openAttrs(l.scopeAttrs)
 	}
 	if a.fields.SpanAttributes {
-		r.spanDropped = dropped(l.spanDropped)
+		r.spanDropped = open(l.spanDropped)
 		if pr.wants(keyHTTPMethod) {
 			r.httpMethod = open(l.httpMethod)
 		}
@@ -264,17 +241,17 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 	}
 	// Events and links are read only where the row group has some.
 	if a.fields.Events {
-		r.eventsDropped = dropped(l.eventsDropped)
+		r.eventsDropped = open(l.eventsDropped)
 		if l.eventTime.ok && !p.chunkEmpty(g, l.eventTime) {
-			r.eventTime, r.eventName, r.eventDropped = open(l.eventTime), open(l.eventName), dropped(l.eventDropped)
+			r.eventTime, r.eventName, r.eventDropped = open(l.eventTime), open(l.eventName), open(l.eventDropped)
 			r.eventAttrs = openAttrs(l.eventAttrs)
 		}
 	}
 	if a.fields.Links {
-		r.linksDropped = dropped(l.linksDropped)
+		r.linksDropped = open(l.linksDropped)
 		if l.linkTraceID.ok && !p.chunkEmpty(g, l.linkTraceID) {
 			r.linkTraceID, r.linkSpanID = open(l.linkTraceID), open(l.linkSpanID)
-			r.linkTraceState, r.linkDropped = open(l.linkTraceState), dropped(l.linkDropped)
+			r.linkTraceState, r.linkDropped = open(l.linkTraceState), open(l.linkDropped)
 			r.linkAttrs = openAttrs(l.linkAttrs)
 		}
 	}
@@ -284,7 +261,7 @@ func newGroupAssembler(p *pfile, g int, c *codec, pr projection) *groupAssembler
 // open returns a reader on leaf x of the assembler's row group, nil when
 // the file lacks it.
 func (a *groupAssembler) open(x leaf) *column.Reader {
-	if !x.ok {
+	if !x.ok || a.fields.Minimal && x.minimalLeft {
 		return nil
 	}
 	r := column.NewReader(a.file.file.RowGroups()[a.group].ColumnChunks()[x.Index], x.Leaf)

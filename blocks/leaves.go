@@ -56,14 +56,17 @@ var (
 )
 
 // leaf is a resolved column; ok is false when the file has no such column.
+// minimalLeft marks a column a minimal projection leaves out
+// (isMinimalLeft).
 type leaf struct {
 	column.Leaf
-	ok bool
+	ok          bool
+	minimalLeft bool
 }
 
 func lookupLeaf(s *parquet.Schema, p []string) leaf {
 	l, ok := column.Lookup(s, p...)
-	return leaf{l, ok}
+	return leaf{l, ok, isMinimalLeft(logicalPath(p))}
 }
 
 // attrLeaves are the columns of one generic attribute group (resource,

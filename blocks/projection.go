@@ -90,6 +90,24 @@ func isMinimalLeft(path []string) bool {
 	return false
 }
 
+// listLevel reports whether a schema level named name is one of the
+// levels of a LIST or MAP group, which a logical path leaves out.
+func listLevel(name string) bool {
+	return name == "list" || name == "element" || name == "key_value"
+}
+
+// logicalPath returns the logical path (see keepColumn) of a leaf's path
+// in the file schema.
+func logicalPath(path []string) []string {
+	var out []string
+	for _, name := range path {
+		if !listLevel(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // projectionKey identifies a cached pruned schema.
 type projectionKey struct {
 	layout layout
@@ -127,7 +145,7 @@ func prune(n parquet.Node, path []string, keep func(path []string) bool) (out pa
 	var kept []parquet.Field
 	for _, fld := range n.Fields() {
 		p := path
-		if name := fld.Name(); name != "list" && name != "element" && name != "key_value" {
+		if name := fld.Name(); !listLevel(name) {
 			p = append(path[:len(path):len(path)], name)
 		}
 		child, ok, ch := prune(fld, p, keep)
