@@ -809,17 +809,24 @@ func FuzzIndexDecoder(f *testing.F) {
 	})
 }
 
-// BenchmarkDecodeIndexJSON decodes an index of 1,000 blocks in the shape
-// Tempo writes (its entries repeated).
-func BenchmarkDecodeIndexJSON(b *testing.B) {
+// goldenIndex decodes the Tempo-shaped golden index with encoding/json.
+func goldenIndex(t testing.TB) tenantIndexJSON {
+	t.Helper()
 	golden, err := os.ReadFile("testdata/tenantindex/tempo-index.json")
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	var ix tenantIndexJSON
 	if err := json.Unmarshal(golden, &ix); err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
+	return ix
+}
+
+// BenchmarkDecodeIndexJSON decodes an index of 1,000 blocks in the shape
+// Tempo writes (its entries repeated).
+func BenchmarkDecodeIndexJSON(b *testing.B) {
+	ix := goldenIndex(b)
 	for len(ix.Meta) < 1000 {
 		ix.Meta = append(ix.Meta, ix.Meta...)
 	}
@@ -840,14 +847,7 @@ func BenchmarkDecodeIndexJSON(b *testing.B) {
 // list (decoded once) and with different ones decode as encoding/json
 // decodes them, and no two entries share a list's memory.
 func TestIndexSharedDedicatedColumns(t *testing.T) {
-	golden, err := os.ReadFile("testdata/tenantindex/tempo-index.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ix tenantIndexJSON
-	if err := json.Unmarshal(golden, &ix); err != nil {
-		t.Fatal(err)
-	}
+	ix := goldenIndex(t)
 	var withDC string
 	for _, raw := range ix.Meta {
 		if bytes.Contains(raw, []byte(`"dedicatedColumns"`)) {
