@@ -146,6 +146,11 @@ func Warn(r io.Reader, w *DecodeError) {
 type WarnReader struct {
 	io.Reader
 	Warnings []*DecodeError
+	// At, when set, reads the bytes Reader gives at their offsets in its
+	// output (the input is an uncompressed regular file): a decoder may
+	// pass over a large part of the input and read it back a piece at a
+	// time instead of holding it whole.
+	At io.ReaderAt
 }
 
 // Warn records w.

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -288,7 +289,7 @@ func (d *decoder) decodeInput(ctx context.Context, j *decodeJob) (FileStat, erro
 		if in == nil {
 			in = os.Stdin
 		}
-		return d.decodeStream(ctx, StdinName, in, false, send)
+		return d.decodeStream(ctx, StdinName, in, nil, false, send)
 	}
 	if err := ctx.Err(); err != nil {
 		return FileStat{}, err
@@ -298,7 +299,13 @@ func (d *decoder) decodeInput(ctx context.Context, j *decodeJob) (FileStat, erro
 		return FileStat{}, &codec.DecodeError{File: j.in.path, Offset: -1, Err: err}
 	}
 	defer f.Close()
-	return d.decodeStream(ctx, j.in.path, f, j.in.walked, send)
+	// A regular file can be read again where a decoder passed over a
+	// large part (see codec.WarnReader.At).
+	var at io.ReaderAt
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		at = f
+	}
+	return d.decodeStream(ctx, j.in.path, f, at, j.in.walked, send)
 }
 
 // result files one input's outcome under the report and decides whether
@@ -346,7 +353,7 @@ func (e *skipError) Unwrap() error { return e.err }
 
 // decodeStream decompresses, sniffs and decodes one input, passing its
 // batches to emit.
-func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, walked bool, emit func(codec.Batch) error) (FileStat, error) {
+func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, at io.ReaderAt, walked bool, emit func(codec.Batch) error) (FileStat, error) {
 	br := bufio.NewReaderSize(r, SniffLen)
 	raw := &countingReader{r: br, h: sha256.New()}
 	rd, comp, closeFn, err := decompress(bufio.NewReaderSize(raw, SniffLen))
@@ -362,8 +369,10 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, wa
 	}
 	defer closeFn()
 	// Decoders need not know about a UTF-8 byte order mark.
+	skipped := int64(0)
 	if bom, _ := rd.Peek(len(utf8BOM)); bytes.Equal(bom, utf8BOM) {
 		rd.Discard(len(utf8BOM))
+		skipped = int64(len(utf8BOM))
 	}
 	format := d.opts.Format
 	if format == "" {
@@ -388,6 +397,9 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, wa
 	}
 	stat := FileStat{File: name, Format: format, Compression: comp}
 	wr := &codec.WarnReader{Reader: rd}
+	if at != nil && comp == "" {
+		wr.At = io.NewSectionReader(at, skipped, math.MaxInt64-skipped)
+	}
 	err = dec(name, wr, func(b codec.Batch) error {
 		if err := ctx.Err(); err != nil {
 			return &emitError{err: err}

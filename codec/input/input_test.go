@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -421,5 +422,65 @@ func TestInputLimits(t *testing.T) {
 	})
 	if err != nil || spans != 1 || len(rep.Bad) != 1 || rep.Bad[0].File != bomb {
 		t.Errorf("skip bad: %d spans, bad %v, err %v; want the good file's span and the bomb in Bad", spans, rep.Bad, err)
+	}
+}
+
+// A decoder is given a way to read its input again at an offset (At) only
+// for an uncompressed regular file, and At reads what the stream gave at
+// the same offsets, after a byte order mark too.
+func TestReadBackAt(t *testing.T) {
+	data := []byte("0123456789abcdefghijklmnopqrstuvwxyz")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	dir := t.TempDir()
+	files := map[string][]byte{"plain": data, "bom": append([]byte("\xEF\xBB\xBF"), data...), "gz": gz.Bytes()}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		path   string
+		stdin  []byte
+		wantAt bool
+	}{
+		{path: filepath.Join(dir, "plain"), wantAt: true},
+		{path: filepath.Join(dir, "bom"), wantAt: true},
+		{path: filepath.Join(dir, "gz")},
+		{path: "-", stdin: data},
+	} {
+		hadAt := false
+		dec := func(name string, r io.Reader, emit codec.EmitFunc) error {
+			got, err := io.ReadAll(r)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(got, data) {
+				t.Errorf("%s: stream %q, want %q", tc.path, got, data)
+			}
+			wr := r.(*codec.WarnReader)
+			if hadAt = wr.At != nil; !hadAt {
+				return nil
+			}
+			back := make([]byte, 5)
+			for _, off := range []int{0, 10, len(data) - 5} {
+				if _, err := wr.At.ReadAt(back, int64(off)); err != nil || !bytes.Equal(back, data[off:off+5]) {
+					t.Errorf("%s: At at %d: %q, %v; want %q", tc.path, off, back, err, data[off:off+5])
+				}
+			}
+			return nil
+		}
+		opts := Options{Format: codec.FormatOTLPProto, Decoders: map[codec.Format]codec.Decoder{codec.FormatOTLPProto: dec}}
+		if tc.stdin != nil {
+			opts.Stdin = bytes.NewReader(tc.stdin)
+		}
+		if _, _, err := decodeAll(t, []string{tc.path}, opts); err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if hadAt != tc.wantAt {
+			t.Errorf("%s: At given %v, want %v", tc.path, hadAt, tc.wantAt)
+		}
 	}
 }

@@ -26,7 +26,7 @@ func NewDirectChunk() func([]byte) ([]model.ResourceSpans, error) {
 func ProtoChunks(data []byte) [][]byte {
 	var out [][]byte
 	fr := fieldReader{r: bufio.NewReader(bytes.NewReader(data))}
-	_ = fr.chunks("", DefaultProtoChunkBytes, func(chunk []byte) error {
+	_ = fr.chunks("", DefaultProtoChunkBytes, nil, func(chunk []byte) error {
 		out = append(out, slices.Clone(chunk))
 		return nil
 	})

@@ -37,21 +37,14 @@ func ProtoDecoder(chunkBytes int) codec.Decoder {
 func decodeProto(name string, r io.Reader, emit codec.EmitFunc, chunkBytes int) error {
 	s := &protoStream{name: name, d: newProtoDecoder(), emit: emit}
 	fr := fieldReader{r: bufio.NewReaderSize(r, 64<<10)}
-	err := fr.chunks(name, chunkBytes, func(chunk []byte) error {
-		if len(chunk) > chunkBytes {
-			if res, ok := cutResourceSpansField(chunk); ok {
-				return s.split(res, chunkBytes)
-			}
+	var large func(head []byte, off, n int64) error
+	if wr, ok := r.(*codec.WarnReader); ok && wr.At != nil {
+		large = func(head []byte, off, n int64) error {
+			return s.splitAt(wr.At, head, off, n, chunkBytes)
 		}
-		b, err := decodeProtoChunk(name, s.d, chunk)
-		if err != nil {
-			return rebaseError(err, s.base, 0, 0)
-		}
-		if err := s.emitBatch(b, s.base, 0, 0, noHeaders); err != nil {
-			return err
-		}
-		s.base += len(b)
-		return nil
+	}
+	err := fr.chunks(name, chunkBytes, large, func(chunk []byte) error {
+		return s.chunk(chunk, chunkBytes)
 	})
 	if err != nil {
 		return err
@@ -74,6 +67,25 @@ type protoStream struct {
 	base      int // resource spans emitted before the chunk
 	fixed     int // bytes of invalid UTF-8 replaced
 	fixedPath string
+}
+
+// chunk decodes and emits a run of whole top-level fields; one resource
+// spans larger than chunkBytes is decoded a group of spans at a time.
+func (s *protoStream) chunk(chunk []byte, chunkBytes int) error {
+	if len(chunk) > chunkBytes {
+		if res, ok := cutResourceSpansField(chunk); ok {
+			return s.split(res, chunkBytes)
+		}
+	}
+	b, err := decodeProtoChunk(s.name, s.d, chunk)
+	if err != nil {
+		return rebaseError(err, s.base, 0, 0)
+	}
+	if err := s.emitBatch(b, s.base, 0, 0, noHeaders); err != nil {
+		return err
+	}
+	s.base += len(b)
+	return nil
 }
 
 // emitBatch checks and emits a decoded batch whose paths are to be
@@ -100,10 +112,13 @@ func (s *protoStream) emitBatch(b codec.Batch, rs, ss, span int, repeated repeat
 
 // chunks reads the message a run of whole top-level fields at a time, up to
 // max bytes (at least one field), and calls f with each run (its bytes
-// are reused once f returns). f's first error is returned as it is; a
-// malformed field or a failed read is a DecodeError of file name at the
-// offset of the field, or of the read.
-func (fr *fieldReader) chunks(name string, max int, f func([]byte) error) error {
+// are reused once f returns). With large set, a resource_spans field
+// larger than max is not held: its bytes are passed over, and large is
+// called with its tag and length bytes and the offset and length of its
+// payload (any run before it has gone to f). f's and large's first error
+// is returned as it is; a malformed field or a failed read is a
+// DecodeError of file name at the offset of the field, or of the read.
+func (fr *fieldReader) chunks(name string, max int, large func(head []byte, off, n int64) error, f func([]byte) error) error {
 	var chunk []byte
 	for {
 		off := fr.off
@@ -116,6 +131,15 @@ func (fr *fieldReader) chunks(name string, max int, f func([]byte) error) error 
 				return err
 			}
 			chunk = chunk[:0]
+		}
+		if err == nil && large != nil && h.field == 1 && h.wire == 2 && h.size() > int64(max) {
+			start := fr.off
+			if err = fr.skip(h); err == nil {
+				if err := large(h.bytes, start, int64(h.payload)); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if err == nil {
 			chunk, err = fr.payload(append(chunk, h.bytes...), h)
@@ -257,6 +281,25 @@ func (fr *fieldReader) payload(dst []byte, h fieldHead) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// skip reads past h's payload without keeping it; a payload cut short is
+// the framing error payload gives.
+func (fr *fieldReader) skip(h fieldHead) error {
+	n := h.size() - int64(len(h.bytes))
+	for n > 0 {
+		got, err := fr.r.Discard(int(min(n, 1<<30)))
+		fr.off += int64(got)
+		n -= int64(got)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return &framingError{fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)",
+				h.field, h.payload, h.size()-int64(len(h.bytes))-n)}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DefaultProtoChunkBytes is about how much of a protobuf message

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/model"
@@ -261,6 +262,142 @@ func joinSplit(b codec.Batch) codec.Batch {
 			rs.ScopeSpans[i].Spans = slices.Clip(rs.ScopeSpans[i].Spans)
 		}
 		out = append(out, rs)
+	}
+	return out
+}
+
+// TestDecodeProtoReadsBackLargeResource: a resource spans larger than the
+// chunk, from an input that can be read again at an offset, is passed
+// over and read back a group of spans at a time, never whole; the batches,
+// warnings and errors are exactly those of the field held whole, with
+// the resource and scopes before or after their spans, a field between
+// spans, and a scope smaller than the chunk.
+func TestDecodeProtoReadsBackLargeResource(t *testing.T) {
+	td := ptrace.NewTraces()
+	small := td.ResourceSpans().AppendEmpty()
+	small.Resource().Attributes().PutStr("service.name", "before")
+	sp := small.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID(pcommon.TraceID{9, 9})
+	sp.SetSpanID(pcommon.SpanID{9})
+	big := td.ResourceSpans().AppendEmpty()
+	big.Resource().Attributes().PutStr("service.name", "big \xff one")
+	big.ScopeSpans().AppendEmpty() // a scope without spans stays
+	for j, n := range []int{1500, 5, 700} {
+		ss := big.ScopeSpans().AppendEmpty()
+		ss.Scope().SetName(fmt.Sprintf("lib-%d \xfe", j))
+		for k := range n {
+			sp := ss.Spans().AppendEmpty()
+			sp.SetTraceID(pcommon.TraceID{byte(k % 17), 1})
+			sp.SetSpanID(pcommon.SpanID{byte(j + 1), byte(k), byte(k >> 8)})
+			sp.SetName(fmt.Sprintf("op-%d", k%5))
+			sp.SetStartTimestamp(pcommon.Timestamp(1e18 + k))
+			sp.SetEndTimestamp(pcommon.Timestamp(1e18 + k + 500))
+			sp.Attributes().PutStr("http.route", strings.Repeat("/x", k%7))
+		}
+	}
+	pdataOrder, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same message with every resource and scope before its spans,
+	// and the third scope's name between its spans.
+	reordered := reorderProto(t, pdataOrder)
+
+	const chunk = 4 << 10
+	type result struct {
+		batches []codec.Batch
+		warn    string
+		err     string
+	}
+	decode := func(in []byte, at io.ReaderAt) result {
+		var res result
+		wr := &codec.WarnReader{Reader: bytes.NewReader(in), At: at}
+		err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
+			res.batches = append(res.batches, b)
+			return nil
+		})
+		res.warn = fmt.Sprint(wr.Warnings)
+		if err != nil {
+			res.err = err.Error()
+		}
+		return res
+	}
+	check := func(name string, in []byte) {
+		t.Helper()
+		held := decode(in, nil)
+		at := &maxReaderAt{r: bytes.NewReader(in)}
+		back := decode(in, at)
+		if diff := cmp.Diff(held, back, cmp.AllowUnexported(result{})); diff != "" {
+			t.Errorf("%s: read back differs from held (-held +back):\n%s", name, diff)
+		}
+		if at.max == 0 || at.max > windowBytes {
+			t.Errorf("%s: largest read back %d bytes, want some, none over %d (the input is %d)", name, at.max, windowBytes, len(in))
+		}
+	}
+	check("pdata order", pdataOrder)
+	check("reordered", reordered)
+	if held := decode(reordered, nil); len(held.batches) < 20 || held.err != "" || !strings.Contains(held.warn, "invalid UTF-8") {
+		t.Errorf("reordered: %d batches, %q, %q; want many, no error, a warning", len(held.batches), held.err, held.warn)
+	}
+
+	// A bad span deep in the big resource, and a file cut inside it.
+	big.ScopeSpans().At(3).Spans().At(650).SetTraceID(pcommon.TraceID{})
+	bad, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("bad span", bad)
+	if got := decode(bad, &maxReaderAt{r: bytes.NewReader(bad)}).err; !strings.Contains(got, "$.resourceSpans[1].scopeSpans[3].spans[650].traceId") {
+		t.Errorf("bad span: %q", got)
+	}
+	cut := pdataOrder[:len(pdataOrder)-100]
+	if got := decode(cut, &maxReaderAt{r: bytes.NewReader(cut)}); got.err == "" || got.err != decode(cut, nil).err {
+		t.Errorf("cut: %q, want the error of the held decode", got.err)
+	}
+	// An input that changed under the decoder is an error naming where.
+	if got := decode(pdataOrder, &maxReaderAt{r: bytes.NewReader(pdataOrder[:len(pdataOrder)/2])}).err; !strings.Contains(got, "reading back a large resource spans: the input ended early") {
+		t.Errorf("changed input: %q", got)
+	}
+}
+
+// maxReaderAt records the largest read.
+type maxReaderAt struct {
+	r   io.ReaderAt
+	max int
+}
+
+func (m *maxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	m.max = max(m.max, len(p))
+	return m.r.ReadAt(p, off)
+}
+
+// reorderProto rewrites a TracesData so that each resource spans has its
+// resource first, each scope spans its scope first, and the last scope
+// spans has its scope between its first span and the others.
+func reorderProto(t *testing.T, in []byte) []byte {
+	t.Helper()
+	var out []byte
+	top, ok := cutMessage(in, 1, false)
+	if !ok {
+		t.Fatal("no resource spans")
+	}
+	for _, rs := range top.parts {
+		res, ok := cutMessage(rs, 2, false)
+		if !ok {
+			t.Fatal("no scope spans")
+		}
+		msg := slices.Clone(res.head)
+		for j, ss := range res.parts {
+			scope, _ := cutMessage(ss, 2, true)
+			var body []byte
+			if j == len(res.parts)-1 && len(scope.parts) > 1 {
+				body = append(append(append(body, scope.parts[0]...), scope.head...), slices.Concat(scope.parts[1:]...)...)
+			} else {
+				body = append(slices.Clone(scope.head), slices.Concat(scope.parts...)...)
+			}
+			msg = protowire.AppendBytes(protowire.AppendTag(msg, 2, protowire.BytesType), body)
+		}
+		out = protowire.AppendBytes(protowire.AppendTag(out, 1, protowire.BytesType), msg)
 	}
 	return out
 }

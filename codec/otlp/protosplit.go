@@ -22,29 +22,35 @@ import (
 // and scope: what the JSON decoder gives for a large request, and what a
 // trace builder merges back into one.
 //
-// The field is read whole first: the Collector's encoder (pdata) writes a
-// message's fields last to first, so a resource comes after its spans,
-// and nothing of them can be decoded before the field's end.
+// The Collector's encoder (pdata) writes a message's fields last to
+// first, so a resource comes after its spans, and nothing of them can be
+// decoded before the field's end. From a stream the field is therefore
+// read whole first; from an input that can be read again at an offset (an
+// uncompressed file) it is passed over and read back a group at a time
+// (see splitAt in protoreread.go).
 
 // split decodes and emits a large resource spans a group of spans at a
 // time (see spanGroups).
 func (s *protoStream) split(res messageParts, maxBytes int) error {
-	err := spanGroups(res, maxBytes, func(g spanGroup) error {
-		b, err := decodeProtoChunk(s.name, s.d, g.msg)
-		if err != nil {
-			return rebaseError(err, s.base, g.scope, g.firstSpan)
-		}
-		repeated := noHeaders
-		switch {
-		case g.firstSpan > 0:
-			repeated = repeatedResourceAndScope
-		case g.scope > 0:
-			repeated = repeatedResource
-		}
-		return s.emitBatch(b, s.base, g.scope, g.firstSpan, repeated)
-	})
+	err := spanGroups(res, maxBytes, s.emitGroup)
 	s.base++
 	return err
+}
+
+// emitGroup decodes and emits one group of a large resource spans.
+func (s *protoStream) emitGroup(g spanGroup) error {
+	b, err := decodeProtoChunk(s.name, s.d, g.msg)
+	if err != nil {
+		return rebaseError(err, s.base, g.scope, g.firstSpan)
+	}
+	repeated := noHeaders
+	switch {
+	case g.firstSpan > 0:
+		repeated = repeatedResourceAndScope
+	case g.scope > 0:
+		repeated = repeatedResource
+	}
+	return s.emitBatch(b, s.base, g.scope, g.firstSpan, repeated)
 }
 
 // cutResourceSpansField cuts a chunk that is one resource_spans field
@@ -136,29 +142,36 @@ type spanGroup struct {
 }
 
 // spanGroups calls f with a resource spans, cut by cutMessage at its
-// scope spans, as messages of about maxBytes of spans each. A scope spans
-// that cannot be cut is one group, decoded whole. A group's message is
-// overwritten by the next one.
+// scope spans, as messages of about maxBytes of spans each (see
+// scopeGroups). A group's message is overwritten by the next one.
 func spanGroups(res messageParts, maxBytes int, f func(g spanGroup) error) error {
 	var buf []byte
 	for j, ss := range res.parts {
-		scope, ok := cutMessage(ss, 2, true)
-		if !ok {
-			buf = groupMessage(buf[:0], res.head, ss, nil)
-			if err := f(spanGroup{msg: buf, scope: j}); err != nil {
-				return err
-			}
-			continue
+		if err := scopeGroups(&buf, res.head, ss, j, maxBytes, f); err != nil {
+			return err
 		}
-		for k := 0; k < len(scope.parts); {
-			first, size := k, 0
-			for ; k < len(scope.parts) && (k == first || size+len(scope.parts[k]) <= maxBytes); k++ {
-				size += len(scope.parts[k])
-			}
-			buf = groupMessage(buf[:0], res.head, scope.head, scope.parts[first:k])
-			if err := f(spanGroup{msg: buf, scope: j, firstSpan: first}); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// scopeGroups calls f with scope spans ss, the jth of a resource spans
+// whose other fields are resHead, as messages of about maxBytes of spans
+// each, built in *buf. A scope spans that cannot be cut is one group,
+// decoded whole.
+func scopeGroups(buf *[]byte, resHead, ss []byte, j, maxBytes int, f func(g spanGroup) error) error {
+	scope, ok := cutMessage(ss, 2, true)
+	if !ok {
+		*buf = groupMessage((*buf)[:0], resHead, ss, nil)
+		return f(spanGroup{msg: *buf, scope: j})
+	}
+	for k := 0; k < len(scope.parts); {
+		first, size := k, 0
+		for ; k < len(scope.parts) && (k == first || size+len(scope.parts[k]) <= maxBytes); k++ {
+			size += len(scope.parts[k])
+		}
+		*buf = groupMessage((*buf)[:0], resHead, scope.head, scope.parts[first:k])
+		if err := f(spanGroup{msg: *buf, scope: j, firstSpan: first}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -168,21 +181,28 @@ func spanGroups(res messageParts, maxBytes int, f func(g spanGroup) error) error
 // resHead and one scope_spans made of scopeHead and spans, copying each
 // byte once.
 func groupMessage(dst, resHead, scopeHead []byte, spans [][]byte) []byte {
-	ssLen := len(scopeHead)
+	spansLen := 0
 	for _, s := range spans {
-		ssLen += len(s)
+		spansLen += len(s)
 	}
+	dst = groupHead(dst, resHead, scopeHead, spansLen)
+	for _, s := range spans {
+		dst = append(dst, s...)
+	}
+	return dst
+}
+
+// groupHead appends to dst the start of groupMessage's message, up to
+// where its spansLen bytes of span fields go, with room for them.
+func groupHead(dst, resHead, scopeHead []byte, spansLen int) []byte {
+	ssLen := len(scopeHead) + spansLen
 	ssField := protowire.SizeTag(2) + protowire.SizeBytes(ssLen)
 	rsLen := len(resHead) + ssField
 	dst = slices.Grow(dst, protowire.SizeTag(1)+protowire.SizeBytes(rsLen))
 	dst = protowire.AppendVarint(protowire.AppendTag(dst, 1, protowire.BytesType), uint64(rsLen))
 	dst = append(dst, resHead...)
 	dst = protowire.AppendVarint(protowire.AppendTag(dst, 2, protowire.BytesType), uint64(ssLen))
-	dst = append(dst, scopeHead...)
-	for _, s := range spans {
-		dst = append(dst, s...)
-	}
-	return dst
+	return append(dst, scopeHead...)
 }
 
 // shiftPath adds rs, ss and span to the indexes of a JSON path's

@@ -1,0 +1,259 @@
+package otlp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/tracectl/tracectl/codec"
+)
+
+// splitAt is split for a resource_spans field that was passed over
+// instead of held: head is its tag and length, its payload the n bytes at
+// off in ra. Its fields are found by reading their tags back through a
+// window of ra; then each scope spans is read back whole when it is at
+// most maxBytes, and otherwise a group of spans at a time, so memory
+// follows maxBytes however large the field. The groups, and so the
+// batches, warnings and errors, are those split gives for the field held
+// whole; a field they cannot be found in (malformed, or using groups) is
+// read back whole and decoded as before.
+func (s *protoStream) splitAt(ra io.ReaderAt, head []byte, off, n int64, maxBytes int) error {
+	w := &window{ra: ra, end: off + n}
+	var resHead []byte
+	scopes := 0
+	ok, err := w.fields(off, off+n, func(f wireField) error {
+		if f.num == 2 && f.typ == protowire.BytesType {
+			scopes++
+			return nil
+		}
+		var err error
+		resHead, err = w.appendRange(resHead, f.start, f.end)
+		return err
+	})
+	if err == nil && (!ok || scopes == 0) {
+		var chunk []byte
+		if chunk, err = w.appendRange(append([]byte(nil), head...), off, off+n); err == nil {
+			return s.chunk(chunk, maxBytes)
+		}
+	}
+	if err != nil {
+		return s.readBackError(err)
+	}
+	var buf, held []byte
+	j := 0
+	_, err = w.fields(off, off+n, func(f wireField) error {
+		if f.num != 2 || f.typ != protowire.BytesType {
+			return nil
+		}
+		scope := j
+		j++
+		if f.end-f.value <= int64(maxBytes) {
+			var err error
+			if held, err = w.appendRange(held[:0], f.value, f.end); err != nil {
+				return err
+			}
+			return scopeGroups(&buf, resHead, held, scope, maxBytes, s.emitGroup)
+		}
+		return s.scopeGroupsAt(w, &buf, resHead, f.value, f.end, scope, maxBytes)
+	})
+	s.base++
+	if err != nil {
+		return s.readBackError(err)
+	}
+	return nil
+}
+
+// scopeGroupsAt is scopeGroups for the scope spans at [start, end) of w,
+// which is larger than maxBytes: its other fields are read first, then its
+// spans a group at a time.
+func (s *protoStream) scopeGroupsAt(w *window, buf *[]byte, resHead []byte, start, end int64, j, maxBytes int) error {
+	var scopeHead []byte
+	spans := 0
+	ok, err := w.fields(start, end, func(f wireField) error {
+		if f.num == 2 && f.typ == protowire.BytesType {
+			spans++
+			return nil
+		}
+		var err error
+		scopeHead, err = w.appendRange(scopeHead, f.start, f.end)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !ok || spans == 0 {
+		ss, err := w.appendRange(nil, start, end)
+		if err != nil {
+			return err
+		}
+		return scopeGroups(buf, resHead, ss, j, maxBytes, s.emitGroup)
+	}
+	// The spans of the group being gathered: the k-th and on, size bytes
+	// in the ranges of w (consecutive spans make one range).
+	var ranges []int64
+	first, k, size := 0, 0, 0
+	emit := func() error {
+		*buf = groupHead((*buf)[:0], resHead, scopeHead, size)
+		for i := 0; i < len(ranges); i += 2 {
+			var err error
+			if *buf, err = w.appendRange(*buf, ranges[i], ranges[i+1]); err != nil {
+				return err
+			}
+		}
+		return s.emitGroup(spanGroup{msg: *buf, scope: j, firstSpan: first})
+	}
+	_, err = w.fields(start, end, func(f wireField) error {
+		if f.num != 2 || f.typ != protowire.BytesType {
+			return nil
+		}
+		l := int(f.end - f.start)
+		if k > first && size+l > maxBytes {
+			if err := emit(); err != nil {
+				return err
+			}
+			first, size, ranges = k, 0, ranges[:0]
+		}
+		if n := len(ranges); n > 0 && ranges[n-1] == f.start {
+			ranges[n-1] = f.end
+		} else {
+			ranges = append(ranges, f.start, f.end)
+		}
+		k++
+		size += l
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return emit()
+}
+
+// readBackError names the file for a failed read of a part passed over;
+// an error of a group's decoding or emission is returned as it is.
+func (s *protoStream) readBackError(err error) error {
+	var re *readBackErr
+	if errors.As(err, &re) {
+		return &codec.DecodeError{File: s.name, Offset: re.off,
+			Err: fmt.Errorf("reading back a large resource spans: %w", re.err)}
+	}
+	return err
+}
+
+// readBackErr is a failed read of w at off.
+type readBackErr struct {
+	off int64
+	err error
+}
+
+func (e *readBackErr) Error() string { return e.err.Error() }
+
+// window reads fields of the message bytes in ra up to end, through a
+// buffer of the bytes around the last read.
+type window struct {
+	ra  io.ReaderAt
+	end int64
+	buf []byte
+	at  int64 // offset of buf[0]
+}
+
+// windowBytes is how much the window reads at a time.
+const windowBytes = 64 << 10
+
+// peek returns up to n bytes at off (fewer only at end).
+func (w *window) peek(off int64, n int) ([]byte, error) {
+	if off >= w.at && off+int64(n) <= w.at+int64(len(w.buf)) {
+		return w.buf[off-w.at : off-w.at+int64(n)], nil
+	}
+	if cap(w.buf) < windowBytes {
+		w.buf = make([]byte, windowBytes)
+	}
+	size := int(min(int64(cap(w.buf)), w.end-off))
+	w.buf = w.buf[:size]
+	w.at = off
+	got, err := w.ra.ReadAt(w.buf, off)
+	if got < size {
+		w.buf = w.buf[:0]
+		return nil, w.readErr(off, err)
+	}
+	return w.buf[:min(n, size)], nil
+}
+
+// appendRange appends the bytes [start, end) to dst.
+func (w *window) appendRange(dst []byte, start, end int64) ([]byte, error) {
+	n := int(end - start)
+	dst = append(dst, make([]byte, n)...)
+	got, err := w.ra.ReadAt(dst[len(dst)-n:], start)
+	if got < n {
+		return dst[:len(dst)-n], w.readErr(start+int64(got), err)
+	}
+	return dst, nil
+}
+
+func (w *window) readErr(off int64, err error) error {
+	if err == nil || err == io.EOF {
+		err = errors.New("the input ended early: it changed while it was read")
+	}
+	return &readBackErr{off: off, err: err}
+}
+
+// wireField is a field of a message in a window: its number and wire
+// type, and the offsets of its tag, its value (after a length) and its end.
+type wireField struct {
+	num               protowire.Number
+	typ               protowire.Type
+	start, value, end int64
+}
+
+// fields calls f with each field of the message at [start, end) of w, in
+// order. ok is false, after the fields before it, at a field cutMessage
+// would find malformed, or a group (the other wire types are read).
+func (w *window) fields(start, end int64, f func(wireField) error) (ok bool, err error) {
+	for off := start; off < end; {
+		b, err := w.peek(off, int(min(end-off, 2*binary10)))
+		if err != nil {
+			return false, err
+		}
+		num, typ, tagLen := protowire.ConsumeTag(b)
+		if tagLen < 0 {
+			return false, nil
+		}
+		fd := wireField{num: num, typ: typ, start: off, value: off + int64(tagLen)}
+		rest := end - fd.value
+		switch typ {
+		case protowire.VarintType:
+			_, n := protowire.ConsumeVarint(b[tagLen:])
+			if n < 0 {
+				return false, nil
+			}
+			fd.end = fd.value + int64(n)
+		case protowire.Fixed32Type, protowire.Fixed64Type:
+			size := int64(4)
+			if typ == protowire.Fixed64Type {
+				size = 8
+			}
+			if rest < size {
+				return false, nil
+			}
+			fd.end = fd.value + size
+		case protowire.BytesType:
+			v, n := protowire.ConsumeVarint(b[tagLen:])
+			if n < 0 || v > uint64(rest-int64(n)) {
+				return false, nil
+			}
+			fd.value += int64(n)
+			fd.end = fd.value + int64(v)
+		default:
+			return false, nil
+		}
+		if err := f(fd); err != nil {
+			return false, err
+		}
+		off = fd.end
+	}
+	return true, nil
+}
+
+// binary10 is the longest varint: 10 bytes.
+const binary10 = 10
