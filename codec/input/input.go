@@ -197,12 +197,32 @@ func (d *decoder) collect(p string, out []inputFile) []inputFile {
 			}
 			return nil
 		}
-		if e.Type().IsRegular() {
+		switch {
+		case e.Type().IsRegular():
 			out = append(out, inputFile{path: path, walked: true})
+		case e.Type()&fs.ModeSymlink != 0:
+			out = append(out, linkInput(path))
 		}
 		return nil
 	})
 	return out
+}
+
+// linkInput is the input of a symbolic link met in a directory walk: the
+// file it points to, or, for a directory, an entry skipped (the walk does
+// not follow links, which may loop); a link to nothing is an error like
+// any entry that cannot be read.
+func linkInput(path string) inputFile {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return inputFile{path: path, err: &codec.DecodeError{File: path, Offset: -1, Err: err}}
+	case fi.IsDir():
+		return inputFile{path: path, walked: true, err: &skipError{errors.New("symbolic link to a directory, not followed (name the directory to ingest it)")}}
+	case !fi.Mode().IsRegular():
+		return inputFile{path: path, walked: true, err: &skipError{fmt.Errorf("symbolic link to a special file (%s), not read", fi.Mode().Type())}}
+	}
+	return inputFile{path: path, walked: true}
 }
 
 // decodeJob decodes one input on its own goroutine, handing its batches

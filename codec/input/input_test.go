@@ -484,3 +484,38 @@ func TestReadBackAt(t *testing.T) {
 		}
 	}
 }
+
+// In a directory walk a symbolic link to a file is an input like the file;
+// one to a directory is skipped and named (not followed: links may loop);
+// one to nothing is an error naming it.
+func TestWalkLinks(t *testing.T) {
+	src := fixtures.Path(t, "opentelemetry-proto/trace.protobuf-bin")
+	want, _, err := decodeAll(t, []string{src}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, target := range map[string]string{"a.pb": src, "sub": t.TempDir()} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, rep, err := decodeAll(t, []string{dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("linked file differs from the file:\n%s", diff)
+	}
+	if len(rep.Files) != 1 || len(rep.Skipped) != 1 || rep.Skipped[0].File != filepath.Join(dir, "sub") ||
+		!strings.Contains(rep.Skipped[0].Err.Error(), "symbolic link to a directory") {
+		t.Errorf("files %v, skipped %v; want the file, and the directory link skipped", rep.Files, rep.Skipped)
+	}
+	dangling := filepath.Join(dir, "gone.pb")
+	if err := os.Symlink(filepath.Join(dir, "missing"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := decodeAll(t, []string{dir}, Options{}); err == nil || !strings.Contains(err.Error(), dangling) {
+		t.Errorf("dangling link: err = %v, want one naming %s", err, dangling)
+	}
+}
