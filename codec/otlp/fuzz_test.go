@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -239,35 +238,13 @@ func FuzzDecodeProtoSplitMatchesWhole(f *testing.F) {
 }
 
 // FuzzDecodeProtoReadBackMatchesHeld: resource spans larger than the chunk
-// passed over and read back from the input (codec.WarnReader.At) give the
-// batches and warnings of the same fields held whole, and fail where they
-// fail.
+// passed over and read back from the input (codec.WarnReader.At), through
+// windows small and large, give exactly the batches, warnings and error
+// of the same fields held whole.
 func FuzzDecodeProtoReadBackMatchesHeld(f *testing.F) {
 	fuzzProto(f, 64<<10, func(t *testing.T, data []byte) {
-		for _, chunk := range []int{1, 300} {
-			decode := func(at io.ReaderAt) ([]codec.Batch, string, error) {
-				var batches []codec.Batch
-				wr := &codec.WarnReader{Reader: bytes.NewReader(data), At: at}
-				err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
-					batches = append(batches, b)
-					return nil
-				})
-				return batches, fmt.Sprint(wr.Warnings), err
-			}
-			held, heldWarn, heldErr := decode(nil)
-			back, backWarn, backErr := decode(bytes.NewReader(data))
-			if (heldErr == nil) != (backErr == nil) {
-				t.Fatalf("chunk %d: held: %v\nread back: %v", chunk, heldErr, backErr)
-			}
-			if heldErr != nil {
-				continue
-			}
-			if diff := cmp.Diff(held, back); diff != "" {
-				t.Fatalf("chunk %d: batches differ (-held +read back):\n%s", chunk, diff)
-			}
-			if heldWarn != backWarn {
-				t.Fatalf("chunk %d: warnings: held %s, read back %s", chunk, heldWarn, backWarn)
-			}
+		if diff := readBackDiff(data, []int{20, 23, windowBytes}, []int{1, 40, 300}); diff != "" {
+			t.Fatal(diff)
 		}
 	})
 }

@@ -115,14 +115,27 @@ func (s *protoStream) emitBatch(b codec.Batch, rs, ss, span int, repeated repeat
 // are reused once f returns). With large set, a resource_spans field
 // larger than max is not held: its bytes are passed over, and large is
 // called with its tag and length bytes and the offset and length of its
-// payload (any run before it has gone to f). f's and large's first error
-// is returned as it is; a malformed field or a failed read is a
-// DecodeError of file name at the offset of the field, or of the read.
+// payload. Like a run, it is decoded once the next field's header has
+// been read (or the message ended), so both ways give the same batches
+// and errors. f's and large's first error is returned as it is; a
+// malformed field or a failed read is a DecodeError of file name at the
+// offset of the field, or of the read.
 func (fr *fieldReader) chunks(name string, max int, large func(head []byte, off, n int64) error, f func([]byte) error) error {
 	var chunk []byte
+	var passed struct { // the field passed over, if not yet decoded
+		pending bool
+		head    []byte
+		off, n  int64
+	}
 	for {
 		off := fr.off
 		h, err := fr.header()
+		if passed.pending && (err == nil || err == io.EOF) {
+			if err := large(passed.head, passed.off, passed.n); err != nil {
+				return err
+			}
+		}
+		passed.pending = false
 		if err == io.EOF {
 			break
 		}
@@ -135,9 +148,9 @@ func (fr *fieldReader) chunks(name string, max int, large func(head []byte, off,
 		if err == nil && large != nil && h.field == 1 && h.wire == 2 && h.size() > int64(max) {
 			start := fr.off
 			if err = fr.skip(h); err == nil {
-				if err := large(h.bytes, start, int64(h.payload)); err != nil {
-					return err
-				}
+				passed.pending = true
+				passed.head = append(passed.head[:0], h.bytes...)
+				passed.off, passed.n = start, int64(h.payload)
 				continue
 			}
 		}

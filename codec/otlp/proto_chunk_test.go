@@ -401,3 +401,94 @@ func reorderProto(t *testing.T, in []byte) []byte {
 	}
 	return out
 }
+
+// readBackResult is what a decode gave.
+type readBackResult struct {
+	Batches []codec.Batch
+	Warn    string
+	Err     string
+}
+
+// readBackDiff decodes data with each window size and chunk, read back
+// and held, and describes the first difference ("" if none).
+func readBackDiff(data []byte, windows, chunks []int) string {
+	decode := func(chunk int, at io.ReaderAt) readBackResult {
+		var res readBackResult
+		wr := &codec.WarnReader{Reader: bytes.NewReader(data), At: at}
+		err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
+			res.Batches = append(res.Batches, b)
+			return nil
+		})
+		res.Warn = fmt.Sprint(wr.Warnings)
+		if err != nil {
+			res.Err = err.Error()
+		}
+		return res
+	}
+	defer func(w int) { windowBytes = w }(windowBytes)
+	for _, w := range windows {
+		windowBytes = w
+		for _, chunk := range chunks {
+			if diff := cmp.Diff(decode(chunk, nil), decode(chunk, bytes.NewReader(data))); diff != "" {
+				return fmt.Sprintf("window %d, chunk %d (-held +read back):\n%s", w, chunk, diff)
+			}
+		}
+	}
+	return ""
+}
+
+// TestReadBackEdgeCases: messages that are malformed, use groups or odd
+// encodings inside a large resource spans or scope spans, or put a bad
+// field after one, decode read back exactly as held, through windows of
+// every size from 20 to 47 bytes (a window ends in every part of a span's
+// tag, length and bytes) and larger ones.
+func TestReadBackEdgeCases(t *testing.T) {
+	span := pb(nil).bytes(1, tid).str(5, "op2").bytes(2, []byte("12345678"))
+	spans := func(n int) pb {
+		var m pb
+		for range n {
+			m = m.bytes(2, span)
+		}
+		return m
+	}
+	scope := pb(nil).bytes(1, pb(nil).str(1, "lib"))
+	res := pb(nil).bytes(1, pb(nil).bytes(1, pb(nil).str(1, "k").bytes(2, pb(nil).str(1, "v"))))
+	rs := func(body pb) pb { return pb(nil).bytes(1, body) }
+	scopeLen := protowire.AppendVarint(nil, uint64(len(scope.raw(spans(4)...))))
+	for name, data := range map[string][]byte{
+		"plain":                 rs(res.bytes(2, scope.raw(spans(5)...)).bytes(2, spans(3))),
+		"group in resource":     rs(res.rawTag(7, 3).varint(1, 1).rawTag(7, 4).bytes(2, scope.raw(spans(5)...))),
+		"group in scope":        rs(res.bytes(2, scope.raw(spans(3)...).rawTag(9, 3).rawTag(9, 4).raw(spans(3)...))),
+		"unclosed group":        rs(res.bytes(2, scope.raw(spans(3)...).rawTag(9, 3))),
+		"end group in scope":    rs(res.bytes(2, scope.raw(spans(5)...).rawTag(7, 4))),
+		"field 0 in resource":   rs(res.bytes(2, scope.raw(spans(5)...)).rawTag(0, 0).raw(0)),
+		"field 0 in scope":      rs(res.bytes(2, scope.raw(spans(5)...).rawTag(0, 0).raw(0))),
+		"field 2^32+2 in scope": rs(res.bytes(2, scope.raw(spans(3)...).rawTag(1<<32|2, 2).raw(0).raw(spans(2)...))),
+		"overlong tag":          rs(res.raw(0x92, 0x80, 0x00).raw(scopeLen...).raw(scope.raw(spans(4)...)...)),
+		"overlong span length":  rs(res.bytes(2, scope.raw(0x12, 0x80|byte(len(span)), 0x80, 0x80, 0x00).raw(span...).raw(spans(3)...))),
+		"span field varint":     rs(res.bytes(2, scope.raw(spans(3)...).varint(2, 5).raw(spans(3)...))),
+		"span field fixed":      rs(res.bytes(2, scope.raw(spans(3)...).fixed64(2, 5).fixed32(2, 1).raw(spans(3)...))),
+		"scope field varint":    rs(res.varint(2, 5).bytes(2, scope.raw(spans(3)...))),
+		"11-byte varint":        rs(res.bytes(2, scope.raw(spans(3)...).raw(0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01))),
+		"length past end":       rs(res.bytes(2, scope.raw(spans(3)...).raw(0x12, 0x7f, 1))),
+		"fixed past end":        rs(res.bytes(2, scope.raw(spans(3)...).raw(0x19, 1, 2, 3))),
+		"wire type 6":           rs(res.bytes(2, scope.raw(spans(3)...).rawTag(5, 6))),
+		"no scopes":             rs(res.varint(9, 1).str(3, "schema")),
+		"scope without spans":   rs(res.bytes(2, scope.str(3, "u")).bytes(2, spans(4))),
+		"bad span":              rs(res.bytes(2, scope.raw(spans(3)...).bytes(2, pb(nil).bytes(1, tid[:3])).raw(spans(3)...))),
+		"two large":             append(rs(res.bytes(2, spans(4))), rs(res.bytes(2, scope.raw(spans(4)...)))...),
+		"cut inside":            rs(res.bytes(2, scope.raw(spans(5)...)))[:60],
+		"bad tag after":         append(rs(res.bytes(2, scope.raw(spans(2)...).bytes(2, pb(nil).bytes(1, tid[:3])))), 0x37, 0),
+		"cut tag after":         append(rs(res.bytes(2, scope.raw(spans(4)...))), 0x8a),
+		"cut field after":       append(rs(res.bytes(2, scope.raw(spans(4)...))), 0x0a, 0x40, 1, 2),
+		"bad UTF-8":             rs(res.bytes(2, pb(nil).bytes(1, pb(nil).str(1, "l\xff")).raw(spans(3)...).bytes(2, pb(nil).bytes(1, tid).str(5, "x\xfe")))),
+	} {
+		windows := []int{64, 90, windowBytes}
+		for w := 20; w < 48; w++ {
+			windows = append(windows, w)
+		}
+		if diff := readBackDiff(data, windows, []int{1, 7, 30, 300}); diff != "" {
+			t.Errorf("%s: %s", name, diff)
+		}
+	}
+}

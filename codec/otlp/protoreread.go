@@ -33,6 +33,7 @@ func (s *protoStream) splitAt(ra io.ReaderAt, head []byte, off, n int64, maxByte
 		return err
 	})
 	if err == nil && (!ok || scopes == 0) {
+		// Read back whole and decoded as held.
 		var chunk []byte
 		if chunk, err = w.appendRange(append([]byte(nil), head...), off, off+n); err == nil {
 			return s.chunk(chunk, maxBytes)
@@ -158,15 +159,16 @@ type window struct {
 	at  int64 // offset of buf[0]
 }
 
-// windowBytes is how much the window reads at a time.
-const windowBytes = 64 << 10
+// windowBytes is how much the window reads at a time (a variable so that
+// tests can make it small).
+var windowBytes = 64 << 10
 
 // peek returns up to n bytes at off (fewer only at end).
 func (w *window) peek(off int64, n int) ([]byte, error) {
 	if off >= w.at && off+int64(n) <= w.at+int64(len(w.buf)) {
 		return w.buf[off-w.at : off-w.at+int64(n)], nil
 	}
-	if cap(w.buf) < windowBytes {
+	if cap(w.buf) != windowBytes {
 		w.buf = make([]byte, windowBytes)
 	}
 	size := int(min(int64(cap(w.buf)), w.end-off))
@@ -175,14 +177,20 @@ func (w *window) peek(off int64, n int) ([]byte, error) {
 	got, err := w.ra.ReadAt(w.buf, off)
 	if got < size {
 		w.buf = w.buf[:0]
-		return nil, w.readErr(off, err)
+		return nil, w.readErr(off+int64(got), err)
 	}
 	return w.buf[:min(n, size)], nil
 }
 
-// appendRange appends the bytes [start, end) to dst.
+// appendRange appends the bytes [start, end) to dst: through the window
+// when they fit in it (the small fields of a resource or scope), else
+// read at once.
 func (w *window) appendRange(dst []byte, start, end int64) ([]byte, error) {
 	n := int(end - start)
+	if n <= windowBytes {
+		b, err := w.peek(start, n)
+		return append(dst, b...), err
+	}
 	dst = append(dst, make([]byte, n)...)
 	got, err := w.ra.ReadAt(dst[len(dst)-n:], start)
 	if got < n {
