@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -21,17 +22,7 @@ import (
 // read back whole and decoded as before.
 func (s *protoStream) splitAt(ra io.ReaderAt, head []byte, off, n int64, maxBytes int) error {
 	w := &window{ra: ra, end: off + n}
-	var resHead []byte
-	scopes := 0
-	ok, err := w.fields(off, off+n, func(f wireField) error {
-		if f.num == 2 && f.typ == protowire.BytesType {
-			scopes++
-			return nil
-		}
-		var err error
-		resHead, err = w.appendRange(resHead, f.start, f.end)
-		return err
-	})
+	resHead, scopes, ok, err := w.cut(off, off+n)
 	if err == nil && (!ok || scopes == 0) {
 		// Read back whole and decoded as held.
 		var chunk []byte
@@ -70,17 +61,7 @@ func (s *protoStream) splitAt(ra io.ReaderAt, head []byte, off, n int64, maxByte
 // which is larger than maxBytes: its other fields are read first, then its
 // spans a group at a time.
 func (s *protoStream) scopeGroupsAt(w *window, buf *[]byte, resHead []byte, start, end int64, j, maxBytes int) error {
-	var scopeHead []byte
-	spans := 0
-	ok, err := w.fields(start, end, func(f wireField) error {
-		if f.num == 2 && f.typ == protowire.BytesType {
-			spans++
-			return nil
-		}
-		var err error
-		scopeHead, err = w.appendRange(scopeHead, f.start, f.end)
-		return err
-	})
+	scopeHead, spans, ok, err := w.cut(start, end)
 	if err != nil {
 		return err
 	}
@@ -129,6 +110,23 @@ func (s *protoStream) scopeGroupsAt(w *window, buf *[]byte, resHead []byte, star
 		return err
 	}
 	return emit()
+}
+
+// cut is cutMessage's count for the message at [start, end) of w, cut at
+// its field 2 (scope spans of a resource spans, spans of a scope spans):
+// head holds the other fields, as written and in order, and parts counts
+// the field 2s. ok is false where fields stops.
+func (w *window) cut(start, end int64) (head []byte, parts int, ok bool, err error) {
+	ok, err = w.fields(start, end, func(f wireField) error {
+		if f.num == 2 && f.typ == protowire.BytesType {
+			parts++
+			return nil
+		}
+		var err error
+		head, err = w.appendRange(head, f.start, f.end)
+		return err
+	})
+	return head, parts, ok, err
 }
 
 // readBackError names the file for a failed read of a part passed over;
@@ -219,7 +217,7 @@ type wireField struct {
 // would find malformed, or a group (the other wire types are read).
 func (w *window) fields(start, end int64, f func(wireField) error) (ok bool, err error) {
 	for off := start; off < end; {
-		b, err := w.peek(off, int(min(end-off, 2*binary10)))
+		b, err := w.peek(off, int(min(end-off, 2*binary.MaxVarintLen64)))
 		if err != nil {
 			return false, err
 		}
@@ -262,6 +260,3 @@ func (w *window) fields(start, end int64, f func(wireField) error) (ok bool, err
 	}
 	return true, nil
 }
-
-// binary10 is the longest varint: 10 bytes.
-const binary10 = 10
