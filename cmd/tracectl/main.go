@@ -10,5 +10,6 @@ import (
 )
 
 func main() {
+	relaxStartupGC()
 	os.Exit(Main(os.Args[1:], ui.System()))
 }

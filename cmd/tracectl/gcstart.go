@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+)
+
+// While the live heap is small, the collector waits for five times it
+// (GOGC=400) instead of twice: most commands allocate a few MiB (a trace
+// lookup, a count, a limited search) and would otherwise collect two or
+// three times for little, from the runtime's first goal of 4 MiB on
+// (`query --count` over 1M spans 53–54 → 49–52 ms, a limit-20 search of
+// 100k spans 75–76 → 72–73 ms; BENCHMARKS.md). The default returns after
+// the first collection that finds the live heap past startupLiveHeap, so
+// a command's heap reaches at most some five times that before it, and
+// its peak follows GOGC=100 (and the memory limits of memlimit.go) after.
+// GOGC, when set, wins.
+const (
+	startupGCPercent = 400
+	startupLiveHeap  = 8 << 20
+)
+
+// relaxStartupGC applies startupGCPercent until the live heap passes
+// startupLiveHeap.
+func relaxStartupGC() {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	restoreGCPercent(debug.SetGCPercent(startupGCPercent), startupLiveHeap, nil)
+}
+
+// restoreGCPercent sets GOGC back to percent after the first collection
+// that leaves a live heap of at least limit bytes, then calls done (if
+// set). A finalizer on an unreachable object runs after each collection
+// and sets itself again until then.
+func restoreGCPercent(percent int, limit uint64, done func()) {
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var check func(*gcSentinel)
+	check = func(s *gcSentinel) {
+		metrics.Read(live)
+		if live[0].Value.Kind() != metrics.KindUint64 || live[0].Value.Uint64() >= limit {
+			debug.SetGCPercent(percent)
+			if done != nil {
+				done()
+			}
+			return
+		}
+		runtime.SetFinalizer(s, check)
+	}
+	runtime.SetFinalizer(&gcSentinel{}, check)
+}
+
+// gcSentinel is large enough not to be a tiny allocation, which the
+// runtime may never finalize.
+type gcSentinel struct{ _ [32]byte }
