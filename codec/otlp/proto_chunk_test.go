@@ -168,29 +168,8 @@ func TestShiftPath(t *testing.T) {
 // chunk is decoded a group of spans at a time, each group a batch of its
 // own, and gives the traces, warnings and errors of the whole decode.
 func TestDecodeProtoSplitsLargeResource(t *testing.T) {
-	td := ptrace.NewTraces()
-	small := td.ResourceSpans().AppendEmpty()
-	small.Resource().Attributes().PutStr("service.name", "before")
-	sp := small.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	sp.SetTraceID(pcommon.TraceID{9, 9})
-	sp.SetSpanID(pcommon.SpanID{9})
-	big := td.ResourceSpans().AppendEmpty()
-	big.Resource().Attributes().PutStr("service.name", "big \xff one")
+	td, big := largeResourceTraces(300, 300, 300)
 	big.Resource().Attributes().PutInt("n", 7)
-	big.ScopeSpans().AppendEmpty() // a scope without spans stays
-	for j := range 3 {
-		ss := big.ScopeSpans().AppendEmpty()
-		ss.Scope().SetName(fmt.Sprintf("lib-%d \xfe", j))
-		for k := range 300 {
-			sp := ss.Spans().AppendEmpty()
-			sp.SetTraceID(pcommon.TraceID{byte(k % 17), 1})
-			sp.SetSpanID(pcommon.SpanID{byte(j + 1), byte(k), byte(k >> 8)})
-			sp.SetName(fmt.Sprintf("op-%d", k%5))
-			sp.SetStartTimestamp(pcommon.Timestamp(1e18 + k))
-			sp.SetEndTimestamp(pcommon.Timestamp(1e18 + k + 500))
-			sp.Attributes().PutStr("http.route", strings.Repeat("/x", k%7))
-		}
-	}
 	pb, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	if err != nil {
 		t.Fatal(err)
@@ -239,6 +218,35 @@ func TestDecodeProtoSplitsLargeResource(t *testing.T) {
 	}
 }
 
+// largeResourceTraces is a small resource spans followed by a large one,
+// big: invalid UTF-8 in its resource, a scope without spans, then scopes
+// of the given numbers of spans.
+func largeResourceTraces(scopeSpans ...int) (td ptrace.Traces, big ptrace.ResourceSpans) {
+	td = ptrace.NewTraces()
+	small := td.ResourceSpans().AppendEmpty()
+	small.Resource().Attributes().PutStr("service.name", "before")
+	sp := small.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID(pcommon.TraceID{9, 9})
+	sp.SetSpanID(pcommon.SpanID{9})
+	big = td.ResourceSpans().AppendEmpty()
+	big.Resource().Attributes().PutStr("service.name", "big \xff one")
+	big.ScopeSpans().AppendEmpty() // a scope without spans stays
+	for j, n := range scopeSpans {
+		ss := big.ScopeSpans().AppendEmpty()
+		ss.Scope().SetName(fmt.Sprintf("lib-%d \xfe", j))
+		for k := range n {
+			sp := ss.Spans().AppendEmpty()
+			sp.SetTraceID(pcommon.TraceID{byte(k % 17), 1})
+			sp.SetSpanID(pcommon.SpanID{byte(j + 1), byte(k), byte(k >> 8)})
+			sp.SetName(fmt.Sprintf("op-%d", k%5))
+			sp.SetStartTimestamp(pcommon.Timestamp(1e18 + k))
+			sp.SetEndTimestamp(pcommon.Timestamp(1e18 + k + 500))
+			sp.Attributes().PutStr("http.route", strings.Repeat("/x", k%7))
+		}
+	}
+	return td, big
+}
+
 // joinSplit joins consecutive entries of the same resource, and their
 // consecutive entries of the same scope, as a resource spans decoded in
 // groups comes in several.
@@ -273,28 +281,7 @@ func joinSplit(b codec.Batch) codec.Batch {
 // the resource and scopes before or after their spans, a field between
 // spans, and a scope smaller than the chunk.
 func TestDecodeProtoReadsBackLargeResource(t *testing.T) {
-	td := ptrace.NewTraces()
-	small := td.ResourceSpans().AppendEmpty()
-	small.Resource().Attributes().PutStr("service.name", "before")
-	sp := small.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	sp.SetTraceID(pcommon.TraceID{9, 9})
-	sp.SetSpanID(pcommon.SpanID{9})
-	big := td.ResourceSpans().AppendEmpty()
-	big.Resource().Attributes().PutStr("service.name", "big \xff one")
-	big.ScopeSpans().AppendEmpty() // a scope without spans stays
-	for j, n := range []int{1500, 5, 700} {
-		ss := big.ScopeSpans().AppendEmpty()
-		ss.Scope().SetName(fmt.Sprintf("lib-%d \xfe", j))
-		for k := range n {
-			sp := ss.Spans().AppendEmpty()
-			sp.SetTraceID(pcommon.TraceID{byte(k % 17), 1})
-			sp.SetSpanID(pcommon.SpanID{byte(j + 1), byte(k), byte(k >> 8)})
-			sp.SetName(fmt.Sprintf("op-%d", k%5))
-			sp.SetStartTimestamp(pcommon.Timestamp(1e18 + k))
-			sp.SetEndTimestamp(pcommon.Timestamp(1e18 + k + 500))
-			sp.Attributes().PutStr("http.route", strings.Repeat("/x", k%7))
-		}
-	}
+	td, big := largeResourceTraces(1500, 5, 700)
 	pdataOrder, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	if err != nil {
 		t.Fatal(err)
