@@ -37,13 +37,28 @@ func ProtoDecoder(chunkBytes int) codec.Decoder {
 func decodeProto(name string, r io.Reader, emit codec.EmitFunc, chunkBytes int) error {
 	s := &protoStream{name: name, d: newProtoDecoder(), emit: emit}
 	fr := fieldReader{r: bufio.NewReaderSize(r, 64<<10)}
-	var large func(head []byte, off, n int64) error
+	var pass *passOver
 	if wr, ok := r.(*codec.WarnReader); ok && wr.At != nil {
-		large = func(head []byte, off, n int64) error {
-			return s.splitAt(wr.At, head, off, n, chunkBytes)
+		pass = &passOver{
+			to: func(off int64) (io.Writer, int64, error) { return io.Discard, off, nil },
+			decode: func(head []byte, off, n int64) error {
+				return s.splitAt(wr.At, head, off, n, chunkBytes)
+			},
+		}
+	} else if !holdLargeFields {
+		sp := &spool{}
+		defer sp.close()
+		pass = &passOver{
+			to: func(int64) (io.Writer, int64, error) {
+				w, err := sp.reset()
+				return w, 0, err
+			},
+			decode: func(head []byte, off, n int64) error {
+				return s.splitAt(sp.f, head, off, n, chunkBytes)
+			},
 		}
 	}
-	err := fr.chunks(name, chunkBytes, large, func(chunk []byte) error {
+	err := fr.chunks(name, chunkBytes, pass, func(chunk []byte) error {
 		return s.chunk(chunk, chunkBytes)
 	})
 	if err != nil {
@@ -110,17 +125,26 @@ func (s *protoStream) emitBatch(b codec.Batch, rs, ss, span int, repeated repeat
 	return s.emit(b)
 }
 
+// passOver takes the resource_spans fields that chunks does not hold: to
+// says where the payload of one starting at stream offset off goes, and at
+// what offset decode will find it; decode reads it back from there.
+type passOver struct {
+	to     func(off int64) (w io.Writer, at int64, err error)
+	decode func(head []byte, off, n int64) error
+}
+
 // chunks reads the message a run of whole top-level fields at a time, up to
 // max bytes (at least one field), and calls f with each run (its bytes
-// are reused once f returns). With large set, a resource_spans field
-// larger than max is not held: its bytes are passed over, and large is
-// called with its tag and length bytes and the offset and length of its
-// payload. Like a run, it is decoded once the next field's header has
-// been read (or the message ended), so both ways give the same batches
-// and errors. f's and large's first error is returned as it is; a
-// malformed field or a failed read is a DecodeError of file name at the
-// offset of the field, or of the read.
-func (fr *fieldReader) chunks(name string, max int, large func(head []byte, off, n int64) error, f func([]byte) error) error {
+// are reused once f returns). With pass set, a resource_spans field larger
+// than max is not held: its payload is passed over to pass.to, and
+// pass.decode is called with its tag and length bytes and where the
+// payload went. Like a run, it is decoded once the next field's header
+// has been read (or the message ended), so both ways give the same
+// batches and errors; a field pass.to cannot take is held. f's and
+// pass.decode's first error is returned as it is; a malformed field or a
+// failed read is a DecodeError of file name at the offset of the field,
+// or of the read.
+func (fr *fieldReader) chunks(name string, max int, pass *passOver, f func([]byte) error) error {
 	var chunk []byte
 	var passed struct { // the field passed over, if not yet decoded
 		pending bool
@@ -131,7 +155,7 @@ func (fr *fieldReader) chunks(name string, max int, large func(head []byte, off,
 		off := fr.off
 		h, err := fr.header()
 		if passed.pending && (err == nil || err == io.EOF) {
-			if err := large(passed.head, passed.off, passed.n); err != nil {
+			if err := pass.decode(passed.head, passed.off, passed.n); err != nil {
 				return err
 			}
 		}
@@ -145,13 +169,14 @@ func (fr *fieldReader) chunks(name string, max int, large func(head []byte, off,
 			}
 			chunk = chunk[:0]
 		}
-		if err == nil && large != nil && h.field == 1 && h.wire == 2 && h.size() > int64(max) {
-			start := fr.off
-			if err = fr.skip(h); err == nil {
-				passed.pending = true
-				passed.head = append(passed.head[:0], h.bytes...)
-				passed.off, passed.n = start, int64(h.payload)
-				continue
+		if err == nil && pass != nil && h.field == 1 && h.wire == 2 && h.size() > int64(max) {
+			if to, at, toErr := pass.to(fr.off); toErr == nil {
+				if err = fr.skip(h, to); err == nil {
+					passed.pending = true
+					passed.head = append(passed.head[:0], h.bytes...)
+					passed.off, passed.n = at, int64(h.payload)
+					continue
+				}
 			}
 		}
 		if err == nil {
@@ -296,23 +321,25 @@ func (fr *fieldReader) payload(dst []byte, h fieldHead) ([]byte, error) {
 	return dst, nil
 }
 
-// skip reads past h's payload without keeping it; a payload cut short is
+// skip reads past h's payload, writing it to to; a payload cut short is
 // the framing error payload gives.
-func (fr *fieldReader) skip(h fieldHead) error {
+func (fr *fieldReader) skip(h fieldHead, to io.Writer) error {
 	n := h.size() - int64(len(h.bytes))
-	for n > 0 {
-		got, err := fr.r.Discard(int(min(n, 1<<30)))
-		fr.off += int64(got)
-		n -= int64(got)
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return &framingError{fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)",
-				h.field, h.payload, h.size()-int64(len(h.bytes))-n)}
-		}
-		if err != nil {
-			return err
-		}
+	var got int64
+	var err error
+	if to == io.Discard {
+		var d int
+		d, err = fr.r.Discard(int(n))
+		got = int64(d)
+	} else {
+		got, err = io.CopyN(to, fr.r, n)
 	}
-	return nil
+	fr.off += got
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return &framingError{fmt.Errorf("field %d: length %d runs past the end of the input (%d bytes left; truncated?)",
+			h.field, h.payload, got)}
+	}
+	return err
 }
 
 // DefaultProtoChunkBytes is about how much of a protobuf message

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -291,40 +294,25 @@ func TestDecodeProtoReadsBackLargeResource(t *testing.T) {
 	reordered := reorderProto(t, pdataOrder)
 
 	const chunk = 4 << 10
-	type result struct {
-		batches []codec.Batch
-		warn    string
-		err     string
-	}
-	decode := func(in []byte, at io.ReaderAt) result {
-		var res result
-		wr := &codec.WarnReader{Reader: bytes.NewReader(in), At: at}
-		err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
-			res.batches = append(res.batches, b)
-			return nil
-		})
-		res.warn = fmt.Sprint(wr.Warnings)
-		if err != nil {
-			res.err = err.Error()
-		}
-		return res
-	}
+	decode := func(in []byte, at io.ReaderAt) readBackResult { return decodeReadBack(in, chunk, at, true) }
 	check := func(name string, in []byte) {
 		t.Helper()
 		held := decode(in, nil)
 		at := &maxReaderAt{r: bytes.NewReader(in)}
-		back := decode(in, at)
-		if diff := cmp.Diff(held, back, cmp.AllowUnexported(result{})); diff != "" {
+		if diff := quickDiff(held, decode(in, at)); diff != "" {
 			t.Errorf("%s: read back differs from held (-held +back):\n%s", name, diff)
 		}
 		if at.max == 0 || at.max > windowBytes {
 			t.Errorf("%s: largest read back %d bytes, want some, none over %d (the input is %d)", name, at.max, windowBytes, len(in))
 		}
+		if diff := quickDiff(held, decodeReadBack(in, chunk, nil, false)); diff != "" {
+			t.Errorf("%s: spooled differs from held (-held +spooled):\n%s", name, diff)
+		}
 	}
 	check("pdata order", pdataOrder)
 	check("reordered", reordered)
-	if held := decode(reordered, nil); len(held.batches) < 20 || held.err != "" || !strings.Contains(held.warn, "invalid UTF-8") {
-		t.Errorf("reordered: %d batches, %q, %q; want many, no error, a warning", len(held.batches), held.err, held.warn)
+	if held := decode(reordered, nil); len(held.Batches) < 20 || held.Err != "" || !strings.Contains(held.Warn, "invalid UTF-8") {
+		t.Errorf("reordered: %d batches, %q, %q; want many, no error, a warning", len(held.Batches), held.Err, held.Warn)
 	}
 
 	// A bad span deep in the big resource, and a file cut inside it.
@@ -334,15 +322,15 @@ func TestDecodeProtoReadsBackLargeResource(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("bad span", bad)
-	if got := decode(bad, &maxReaderAt{r: bytes.NewReader(bad)}).err; !strings.Contains(got, "$.resourceSpans[1].scopeSpans[3].spans[650].traceId") {
+	if got := decode(bad, &maxReaderAt{r: bytes.NewReader(bad)}).Err; !strings.Contains(got, "$.resourceSpans[1].scopeSpans[3].spans[650].traceId") {
 		t.Errorf("bad span: %q", got)
 	}
 	cut := pdataOrder[:len(pdataOrder)-100]
-	if got := decode(cut, &maxReaderAt{r: bytes.NewReader(cut)}); got.err == "" || got.err != decode(cut, nil).err {
-		t.Errorf("cut: %q, want the error of the held decode", got.err)
+	if got := decode(cut, &maxReaderAt{r: bytes.NewReader(cut)}); got.Err == "" || got.Err != decode(cut, nil).Err {
+		t.Errorf("cut: %q, want the error of the held decode", got.Err)
 	}
 	// An input that changed under the decoder is an error naming where.
-	if got := decode(pdataOrder, &maxReaderAt{r: bytes.NewReader(pdataOrder[:len(pdataOrder)/2])}).err; !strings.Contains(got, "reading back a large resource spans: the input ended early") {
+	if got := decode(pdataOrder, &maxReaderAt{r: bytes.NewReader(pdataOrder[:len(pdataOrder)/2])}).Err; !strings.Contains(got, "reading back a large resource spans: the input ended early") {
 		t.Errorf("changed input: %q", got)
 	}
 }
@@ -396,28 +384,50 @@ type readBackResult struct {
 	Err     string
 }
 
-// readBackDiff decodes data with each window size and chunk, read back
-// and held, and describes the first difference ("" if none).
-func readBackDiff(data []byte, windows, chunks []int) string {
-	decode := func(chunk int, at io.ReaderAt) readBackResult {
-		var res readBackResult
-		wr := &codec.WarnReader{Reader: bytes.NewReader(data), At: at}
-		err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
-			res.Batches = append(res.Batches, b)
-			return nil
-		})
-		res.Warn = fmt.Sprint(wr.Warnings)
-		if err != nil {
-			res.Err = err.Error()
-		}
-		return res
+// decodeReadBack decodes in chunk bytes at a time, its large resource
+// spans read back from at when set, else held (hold) or spooled.
+func decodeReadBack(in []byte, chunk int, at io.ReaderAt, hold bool) readBackResult {
+	defer func(h bool) { holdLargeFields = h }(holdLargeFields)
+	holdLargeFields = hold && at == nil
+	var res readBackResult
+	wr := &codec.WarnReader{Reader: bytes.NewReader(in), At: at}
+	err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
+		res.Batches = append(res.Batches, b)
+		return nil
+	})
+	res.Warn = fmt.Sprint(wr.Warnings)
+	if err != nil {
+		res.Err = err.Error()
 	}
+	return res
+}
+
+// quickDiff is cmp.Diff, skipped when reflect.DeepEqual already finds a
+// and b equal (go-cmp's walk of large batches is slow).
+func quickDiff(a, b readBackResult) string {
+	if reflect.DeepEqual(a, b) {
+		return ""
+	}
+	return cmp.Diff(a, b)
+}
+
+// readBackDiff decodes data with each chunk, held, read back from the
+// input through each window size, and spooled (through the first), and
+// describes the first difference ("" if none).
+func readBackDiff(data []byte, windows, chunks []int) string {
 	defer func(w int) { windowBytes = w }(windowBytes)
-	for _, w := range windows {
-		windowBytes = w
-		for _, chunk := range chunks {
-			if diff := cmp.Diff(decode(chunk, nil), decode(chunk, bytes.NewReader(data))); diff != "" {
+	for _, chunk := range chunks {
+		held := decodeReadBack(data, chunk, nil, true)
+		for i, w := range windows {
+			windowBytes = w
+			if diff := quickDiff(held, decodeReadBack(data, chunk, bytes.NewReader(data), false)); diff != "" {
 				return fmt.Sprintf("window %d, chunk %d (-held +read back):\n%s", w, chunk, diff)
+			}
+			if i > 0 {
+				continue
+			}
+			if diff := quickDiff(held, decodeReadBack(data, chunk, nil, false)); diff != "" {
+				return fmt.Sprintf("window %d, chunk %d (-held +spooled):\n%s", w, chunk, diff)
 			}
 		}
 	}
@@ -477,5 +487,54 @@ func TestReadBackEdgeCases(t *testing.T) {
 		if diff := readBackDiff(data, windows, []int{1, 7, 30, 300}); diff != "" {
 			t.Errorf("%s: %s", name, diff)
 		}
+	}
+}
+
+// TestSpoolLargeResource: a large resource spans of an input that cannot
+// be read again goes through a temporary file, removed from its folder
+// from the start, and decodes as held; without a usable temporary folder
+// it is held.
+func TestSpoolLargeResource(t *testing.T) {
+	td, _ := largeResourceTraces(1500, 5, 700)
+	in, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chunk = 4 << 10
+	held := decodeReadBack(in, chunk, nil, true)
+
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	spooled := false
+	wr := &codec.WarnReader{Reader: bytes.NewReader(in)}
+	var got readBackResult
+	err = ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
+		got.Batches = append(got.Batches, b)
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil &&
+				strings.HasPrefix(target, tmp) && strings.HasSuffix(target, "(deleted)") {
+				spooled = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Warn = fmt.Sprint(wr.Warnings)
+	if diff := quickDiff(held, got); diff != "" {
+		t.Errorf("spooled differs from held (-held +spooled):\n%s", diff)
+	}
+	if !spooled {
+		t.Error("no removed temporary file was open while decoding")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("left in the temporary folder: %v", left)
+	}
+
+	t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
+	if diff := quickDiff(held, decodeReadBack(in, chunk, nil, false)); diff != "" {
+		t.Errorf("without a temporary folder, differs from held:\n%s", diff)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -259,4 +260,48 @@ func (w *window) fields(start, end int64, f func(wireField) error) (ok bool, err
 		off = fd.end
 	}
 	return true, nil
+}
+
+// holdLargeFields makes the decoder hold a large resource spans of an input
+// it cannot read again, as it did before spooling (tests compare both).
+var holdLargeFields = false
+
+// spool is a temporary file that takes a large resource spans of an input
+// that cannot be read again (stdin, compressed files), so that it is read
+// back a group of spans at a time as from a file. The file is removed as
+// soon as it is created: it goes away with the process, however that ends.
+type spool struct {
+	f   *os.File
+	err error
+}
+
+// reset empties the spool, creating it first, and returns it for writing.
+func (sp *spool) reset() (io.Writer, error) {
+	if sp.f == nil && sp.err == nil {
+		sp.f, sp.err = os.CreateTemp("", "tracectl-otlp-*")
+		if sp.err == nil {
+			if err := os.Remove(sp.f.Name()); err != nil {
+				// Where an open file cannot be removed: hold instead.
+				sp.f.Close()
+				os.Remove(sp.f.Name())
+				sp.f, sp.err = nil, err
+			}
+		}
+	}
+	if sp.err != nil {
+		return nil, sp.err
+	}
+	if err := sp.f.Truncate(0); err != nil {
+		return nil, err
+	}
+	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return sp.f, nil
+}
+
+func (sp *spool) close() {
+	if sp.f != nil {
+		sp.f.Close()
+	}
 }
