@@ -34,6 +34,11 @@ func ProtoDecoder(chunkBytes int) codec.Decoder {
 	}
 }
 
+// decodeProto is DecodeProto in chunks of chunkBytes. A resource spans
+// larger than that is passed over and read back a group of spans at a
+// time: from the input itself when it can be read again (an uncompressed
+// file: codec.WarnReader.At), else from a temporary file its bytes are
+// copied to as they pass (see spool).
 func decodeProto(name string, r io.Reader, emit codec.EmitFunc, chunkBytes int) error {
 	s := &protoStream{name: name, d: newProtoDecoder(), emit: emit}
 	fr := fieldReader{r: bufio.NewReaderSize(r, 64<<10)}
