@@ -42,26 +42,13 @@ func ProtoDecoder(chunkBytes int) codec.Decoder {
 func decodeProto(name string, r io.Reader, emit codec.EmitFunc, chunkBytes int) error {
 	s := &protoStream{name: name, d: newProtoDecoder(), emit: emit}
 	fr := fieldReader{r: bufio.NewReaderSize(r, 64<<10)}
-	var pass *passOver
+	var pass passOver
 	if wr, ok := r.(*codec.WarnReader); ok && wr.At != nil {
-		pass = &passOver{
-			to: func(off int64) (io.Writer, int64, error) { return io.Discard, off, nil },
-			decode: func(head []byte, off, n int64) error {
-				return s.splitAt(wr.At, head, off, n, chunkBytes)
-			},
-		}
+		pass = &reread{s: s, at: wr.At, maxBytes: chunkBytes}
 	} else if !holdLargeFields {
-		sp := &spool{}
+		sp := &spool{s: s, maxBytes: chunkBytes}
 		defer sp.close()
-		pass = &passOver{
-			to: func(int64) (io.Writer, int64, error) {
-				w, err := sp.reset()
-				return w, 0, err
-			},
-			decode: func(head []byte, off, n int64) error {
-				return s.splitAt(sp.f, head, off, n, chunkBytes)
-			},
-		}
+		pass = sp
 	}
 	err := fr.chunks(name, chunkBytes, pass, func(chunk []byte) error {
 		return s.chunk(chunk, chunkBytes)
@@ -130,37 +117,40 @@ func (s *protoStream) emitBatch(b codec.Batch, rs, ss, span int, repeated repeat
 	return s.emit(b)
 }
 
-// passOver takes the resource_spans fields that chunks does not hold: to
-// says where the payload of one starting at stream offset off goes, and at
-// what offset decode will find it; decode reads it back from there.
-type passOver struct {
-	to     func(off int64) (w io.Writer, at int64, err error)
-	decode func(head []byte, off, n int64) error
+// passOver takes the resource_spans fields that chunks does not hold.
+type passOver interface {
+	// begin readies for the payload of a field at stream offset off and
+	// says where it goes: nil to read past it. ok false: hold the field.
+	begin(off int64) (w io.Writer, ok bool)
+	// end is called once the payload went to begin's writer; held, when
+	// not nil, is the payload after all (kept in memory: see spool).
+	end() (held []byte)
+	// decode decodes the field begun last, of tag and length head and a
+	// payload of n bytes.
+	decode(head []byte, n int64) error
 }
 
 // chunks reads the message a run of whole top-level fields at a time, up to
 // max bytes (at least one field), and calls f with each run (its bytes
 // are reused once f returns). With pass set, a resource_spans field larger
-// than max is not held: its payload is passed over to pass.to, and
-// pass.decode is called with its tag and length bytes and where the
-// payload went. Like a run, it is decoded once the next field's header
-// has been read (or the message ended), so both ways give the same
-// batches and errors; a field pass.to cannot take is held. f's and
+// than max is not held but passed over (see passOver). Like a run, it is
+// decoded once the next field's header has been read (or the message
+// ended), so both ways give the same batches and errors. f's and
 // pass.decode's first error is returned as it is; a malformed field or a
 // failed read is a DecodeError of file name at the offset of the field,
 // or of the read.
-func (fr *fieldReader) chunks(name string, max int, pass *passOver, f func([]byte) error) error {
+func (fr *fieldReader) chunks(name string, max int, pass passOver, f func([]byte) error) error {
 	var chunk []byte
 	var passed struct { // the field passed over, if not yet decoded
 		pending bool
 		head    []byte
-		off, n  int64
+		n       int64
 	}
 	for {
 		off := fr.off
 		h, err := fr.header()
 		if passed.pending && (err == nil || err == io.EOF) {
-			if err := pass.decode(passed.head, passed.off, passed.n); err != nil {
+			if err := pass.decode(passed.head, passed.n); err != nil {
 				return err
 			}
 		}
@@ -175,11 +165,15 @@ func (fr *fieldReader) chunks(name string, max int, pass *passOver, f func([]byt
 			chunk = chunk[:0]
 		}
 		if err == nil && pass != nil && h.field == 1 && h.wire == 2 && h.size() > int64(max) {
-			if to, at, toErr := pass.to(fr.off); toErr == nil {
+			if to, ok := pass.begin(fr.off); ok {
 				if err = fr.skip(h, to); err == nil {
+					if held := pass.end(); held != nil {
+						chunk = append(append(chunk, h.bytes...), held...)
+						continue
+					}
 					passed.pending = true
 					passed.head = append(passed.head[:0], h.bytes...)
-					passed.off, passed.n = at, int64(h.payload)
+					passed.n = int64(h.payload)
 					continue
 				}
 			}
@@ -326,16 +320,18 @@ func (fr *fieldReader) payload(dst []byte, h fieldHead) ([]byte, error) {
 	return dst, nil
 }
 
-// skip reads past h's payload, writing it to to; a payload cut short is
-// the framing error payload gives.
+// skip reads past h's payload, writing it to to (when not nil); a payload
+// cut short is the framing error payload gives.
 func (fr *fieldReader) skip(h fieldHead, to io.Writer) error {
 	n := h.size() - int64(len(h.bytes))
 	var got int64
 	var err error
-	if to == io.Discard {
-		var d int
-		d, err = fr.r.Discard(int(n))
-		got = int64(d)
+	if to == nil {
+		for got < n && err == nil {
+			var d int
+			d, err = fr.r.Discard(int(min(n-got, 1<<30)))
+			got += int64(d)
+		}
 	} else {
 		got, err = io.CopyN(to, fr.r, n)
 	}

@@ -266,17 +266,38 @@ func (w *window) fields(start, end int64, f func(wireField) error) (ok bool, err
 // it cannot read again, as it did before spooling (tests compare both).
 var holdLargeFields = false
 
+// reread passes over a large resource spans of an input that can be read
+// again (at), and reads it back from there.
+type reread struct {
+	s        *protoStream
+	at       io.ReaderAt
+	maxBytes int
+	off      int64 // of the payload passed over last
+}
+
+func (r *reread) begin(off int64) (io.Writer, bool) { r.off = off; return nil, true }
+func (r *reread) end() []byte                       { return nil }
+func (r *reread) decode(head []byte, n int64) error {
+	return r.s.splitAt(r.at, head, r.off, n, r.maxBytes)
+}
+
 // spool is a temporary file that takes a large resource spans of an input
 // that cannot be read again (stdin, compressed files), so that it is read
 // back a group of spans at a time as from a file. The file is removed as
 // soon as it is created: it goes away with the process, however that ends.
+// Without a temporary file, or once a write to it fails (a full $TMPDIR),
+// the field is held in memory instead.
 type spool struct {
-	f   *os.File
-	err error
+	s        *protoStream
+	maxBytes int
+	f        *os.File
+	err      error  // creating f
+	written  int64  // bytes of the payload in f
+	held     []byte // the payload, once a write to f failed
+	failed   bool
 }
 
-// reset empties the spool, creating it first, and returns it for writing.
-func (sp *spool) reset() (io.Writer, error) {
+func (sp *spool) begin(int64) (io.Writer, bool) {
 	if sp.f == nil && sp.err == nil {
 		sp.f, sp.err = os.CreateTemp("", "tracectl-otlp-*")
 		if sp.err == nil {
@@ -289,15 +310,48 @@ func (sp *spool) reset() (io.Writer, error) {
 		}
 	}
 	if sp.err != nil {
-		return nil, sp.err
+		return nil, false
 	}
 	if err := sp.f.Truncate(0); err != nil {
-		return nil, err
+		return nil, false
 	}
 	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+		return nil, false
 	}
-	return sp.f, nil
+	sp.written, sp.held, sp.failed = 0, nil, false
+	return sp, true
+}
+
+// Write writes p to the file; after a failed write, the payload so far is
+// read back into memory and the rest is kept there.
+func (sp *spool) Write(p []byte) (int, error) {
+	n := len(p)
+	if !sp.failed {
+		m, err := sp.f.Write(p)
+		sp.written += int64(m)
+		if err == nil {
+			return n, nil
+		}
+		sp.failed = true
+		sp.held = make([]byte, sp.written, sp.written+int64(len(p)-m))
+		if _, err := sp.f.ReadAt(sp.held, 0); err != nil {
+			return m, err
+		}
+		p = p[m:]
+	}
+	sp.held = append(sp.held, p...)
+	return n, nil
+}
+
+func (sp *spool) end() []byte {
+	if sp.failed {
+		return sp.held
+	}
+	return nil
+}
+
+func (sp *spool) decode(head []byte, n int64) error {
+	return sp.s.splitAt(sp.f, head, 0, n, sp.maxBytes)
 }
 
 func (sp *spool) close() {
