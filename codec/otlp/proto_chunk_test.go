@@ -250,6 +250,17 @@ func largeResourceTraces(scopeSpans ...int) (td ptrace.Traces, big ptrace.Resour
 	return td, big
 }
 
+// largeResourceProto is largeResourceTraces(1500, 5, 700) as protobuf.
+func largeResourceProto(t *testing.T) []byte {
+	t.Helper()
+	td, _ := largeResourceTraces(1500, 5, 700)
+	in, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 // joinSplit joins consecutive entries of the same resource, and their
 // consecutive entries of the same scope, as a resource spans decoded in
 // groups comes in several.
@@ -495,11 +506,7 @@ func TestReadBackEdgeCases(t *testing.T) {
 // from the start, and decodes as held; without a usable temporary folder
 // it is held.
 func TestSpoolLargeResource(t *testing.T) {
-	td, _ := largeResourceTraces(1500, 5, 700)
-	in, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := largeResourceProto(t)
 	const chunk = 4 << 10
 	held := decodeReadBack(in, chunk, nil, true)
 
@@ -508,7 +515,7 @@ func TestSpoolLargeResource(t *testing.T) {
 	spooled := false
 	wr := &codec.WarnReader{Reader: bytes.NewReader(in)}
 	var got readBackResult
-	err = ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
+	err := ProtoDecoder(chunk)("f.pb", wr, func(b codec.Batch) error {
 		got.Batches = append(got.Batches, b)
 		fds, _ := os.ReadDir("/proc/self/fd")
 		for _, fd := range fds {

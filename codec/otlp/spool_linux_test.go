@@ -3,19 +3,13 @@ package otlp
 import (
 	"syscall"
 	"testing"
-
-	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // A write to the temporary file that fails part way (here: past the file
 // size limit, as a full $TMPDIR would) leaves the field held in memory:
 // the decode gives what the held path gives.
 func TestSpoolWriteFails(t *testing.T) {
-	td, _ := largeResourceTraces(1500, 5, 700)
-	in, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := largeResourceProto(t)
 	const chunk = 4 << 10
 	held := decodeReadBack(in, chunk, nil, true)
 	t.Setenv("TMPDIR", t.TempDir())
