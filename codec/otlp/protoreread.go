@@ -34,22 +34,14 @@ func (s *protoStream) splitAt(ra io.ReaderAt, head []byte, off, n int64, maxByte
 	if err != nil {
 		return s.readBackError(err)
 	}
-	var buf, held []byte
+	var bufs groupBufs
 	j := 0
 	_, err = w.fields(off, off+n, func(f wireField) error {
 		if f.num != 2 || f.typ != protowire.BytesType {
 			return nil
 		}
-		scope := j
 		j++
-		if f.end-f.value <= int64(maxBytes) {
-			var err error
-			if held, err = w.appendRange(held[:0], f.value, f.end); err != nil {
-				return err
-			}
-			return scopeGroups(&buf, resHead, held, scope, maxBytes, s.emitGroup)
-		}
-		return s.scopeGroupsAt(w, &buf, resHead, f.value, f.end, scope, maxBytes)
+		return s.scopeGroupsAt(w, &bufs, resHead, f.value, f.end, j-1, maxBytes)
 	})
 	s.base++
 	if err != nil {
@@ -58,21 +50,30 @@ func (s *protoStream) splitAt(ra io.ReaderAt, head []byte, off, n int64, maxByte
 	return nil
 }
 
-// scopeGroupsAt is scopeGroups for the scope spans at [start, end) of w,
-// which is larger than maxBytes: its other fields are read first, then its
-// spans a group at a time.
-func (s *protoStream) scopeGroupsAt(w *window, buf *[]byte, resHead []byte, start, end int64, j, maxBytes int) error {
-	scopeHead, spans, ok, err := w.cut(start, end)
-	if err != nil {
-		return err
-	}
-	if !ok || spans == 0 {
-		ss, err := w.appendRange(nil, start, end)
-		if err != nil {
+// groupBufs are the buffers scopeGroupsAt reuses: a group's message, and a
+// scope spans read back whole.
+type groupBufs struct{ msg, scope []byte }
+
+// scopeGroupsAt is scopeGroups for the jth scope spans, at [start, end) of
+// w. One of at most maxBytes, or one its spans cannot be found in, is read
+// back whole and given to scopeGroups; of a larger one the other fields
+// are read first, then the spans a group at a time.
+func (s *protoStream) scopeGroupsAt(w *window, bufs *groupBufs, resHead []byte, start, end int64, j, maxBytes int) error {
+	var scopeHead []byte
+	spans, ok := 0, false
+	var err error
+	if end-start > int64(maxBytes) {
+		if scopeHead, spans, ok, err = w.cut(start, end); err != nil {
 			return err
 		}
-		return scopeGroups(buf, resHead, ss, j, maxBytes, s.emitGroup)
 	}
+	if !ok || spans == 0 {
+		if bufs.scope, err = w.appendRange(bufs.scope[:0], start, end); err != nil {
+			return err
+		}
+		return scopeGroups(&bufs.msg, resHead, bufs.scope, j, maxBytes, s.emitGroup)
+	}
+	buf := &bufs.msg
 	// The spans of the group being gathered: the k-th and on, size bytes
 	// in the ranges of w (consecutive spans make one range).
 	var ranges []int64
@@ -293,8 +294,7 @@ type spool struct {
 	f        *os.File
 	err      error  // creating f
 	written  int64  // bytes of the payload in f
-	held     []byte // the payload, once a write to f failed
-	failed   bool
+	held     []byte // the payload, once a write to f failed (else nil)
 }
 
 func (sp *spool) begin(int64) (io.Writer, bool) {
@@ -318,7 +318,7 @@ func (sp *spool) begin(int64) (io.Writer, bool) {
 	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
 		return nil, false
 	}
-	sp.written, sp.held, sp.failed = 0, nil, false
+	sp.written, sp.held = 0, nil
 	return sp, true
 }
 
@@ -326,13 +326,12 @@ func (sp *spool) begin(int64) (io.Writer, bool) {
 // read back into memory and the rest is kept there.
 func (sp *spool) Write(p []byte) (int, error) {
 	n := len(p)
-	if !sp.failed {
+	if sp.held == nil {
 		m, err := sp.f.Write(p)
 		sp.written += int64(m)
 		if err == nil {
 			return n, nil
 		}
-		sp.failed = true
 		sp.held = make([]byte, sp.written, sp.written+int64(len(p)-m))
 		if _, err := sp.f.ReadAt(sp.held, 0); err != nil {
 			return m, err
@@ -343,12 +342,7 @@ func (sp *spool) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (sp *spool) end() []byte {
-	if sp.failed {
-		return sp.held
-	}
-	return nil
-}
+func (sp *spool) end() []byte { return sp.held }
 
 func (sp *spool) decode(head []byte, n int64) error {
 	return sp.s.splitAt(sp.f, head, 0, n, sp.maxBytes)
