@@ -6,10 +6,11 @@ package main
 import (
 	"os"
 
+	// Raises GOGC during package initialisation (see the package).
+	_ "github.com/tracectl/tracectl/internal/gcstart"
 	"github.com/tracectl/tracectl/internal/ui"
 )
 
 func main() {
-	relaxStartupGC()
 	os.Exit(Main(os.Args[1:], ui.System()))
 }

@@ -1,0 +1,65 @@
+// Package gcstart lets the collector wait longer while a command's heap is
+// small. Import it for its side effect, from package main only:
+//
+//	import _ "github.com/tracectl/tracectl/internal/gcstart"
+//
+// It acts in its init, so that the packages initialised after it (the
+// cloud SDKs, protobuf registries and tablewriter's width cache allocate
+// some 2.6 MiB) no longer trigger a collection before main starts: with
+// few imports of its own it is initialised early, after about half of
+// tracectl's 380 packages.
+//
+// While the live heap is small, the collector waits for five times it
+// (GOGC=400) instead of twice: most commands allocate a few MiB (a trace
+// lookup, a count, a limited search) and would otherwise collect two or
+// three times for little, from the runtime's first goal of 4 MiB on
+// (BENCHMARKS.md, fifteenth and sixteenth rounds). The previous setting
+// returns after the first collection that finds the live heap past
+// startupLiveHeap, so a command's heap reaches at most some five times
+// that before it, and its peak follows GOGC=100 (and the memory limits of
+// cmd/tracectl/memlimit.go) after. GOGC, when set, wins.
+package gcstart
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+)
+
+const (
+	startupGCPercent = 400
+	startupLiveHeap  = 8 << 20
+)
+
+func init() {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	restoreGCPercent(debug.SetGCPercent(startupGCPercent), startupLiveHeap, nil)
+}
+
+// restoreGCPercent sets GOGC back to percent after the first collection
+// that leaves a live heap of at least limit bytes, then calls done (if
+// set). A finalizer on an unreachable object runs after each collection
+// and sets itself again until then.
+func restoreGCPercent(percent int, limit uint64, done func()) {
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var check func(*gcSentinel)
+	check = func(s *gcSentinel) {
+		metrics.Read(live)
+		if live[0].Value.Kind() != metrics.KindUint64 || live[0].Value.Uint64() >= limit {
+			debug.SetGCPercent(percent)
+			if done != nil {
+				done()
+			}
+			return
+		}
+		runtime.SetFinalizer(s, check)
+	}
+	runtime.SetFinalizer(&gcSentinel{}, check)
+}
+
+// gcSentinel is large enough not to be a tiny allocation, which the
+// runtime may never finalize.
+type gcSentinel struct{ _ [32]byte }
