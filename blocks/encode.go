@@ -86,12 +86,12 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 	e.putBytes(l.traceID, t.TraceID[:], 0, 0)
 	off := len(e.bytes)
 	e.bytes = appendTraceIDText(e.bytes, t.TraceID)
-	e.put(l.traceIDText, parquet.ByteArrayValue(e.bytes[off:len(e.bytes):len(e.bytes)]), 0, 0)
-	e.put(l.start, parquet.Int64Value(int64(start)), 0, 0)
-	e.put(l.end, parquet.Int64Value(int64(end)), 0, 0)
-	e.put(l.duration, parquet.Int64Value(int64(end-start)), 0, 0)
-	e.put(l.rootService, strValue(rootService), 0, 0)
-	e.put(l.rootSpan, strValue(rootSpan), 0, 0)
+	e.putByteArray(l.traceIDText, e.bytes[off:len(e.bytes):len(e.bytes)], 0, 0)
+	e.putInt64(l.start, int64(start), 0, 0)
+	e.putInt64(l.end, int64(end), 0, 0)
+	e.putInt64(l.duration, int64(end-start), 0, 0)
+	e.putStr(l.rootService, rootService, 0, 0)
+	e.putStr(l.rootSpan, rootSpan, 0, 0)
 	e.serviceStats(t)
 
 	if len(t.ResourceSpans) == 0 {
@@ -161,9 +161,9 @@ func (e *encoder) serviceStats(t *model.Trace) {
 		if i > 0 {
 			r = 1
 		}
-		e.put(l.statsKey, strValue(s.Service), r, 2)
-		e.put(l.statsSpans, parquet.Int32Value(int32(s.SpanCount)), r, 2)
-		e.put(l.statsErrors, parquet.Int32Value(int32(s.ErrorCount)), r, 2)
+		e.putStr(l.statsKey, s.Service, r, 2)
+		e.putInt32(l.statsSpans, int32(s.SpanCount), r, 2)
+		e.putInt32(l.statsErrors, int32(s.ErrorCount), r, 2)
 	}
 }
 
@@ -203,11 +203,11 @@ func (e *encoder) resource(res *model.Resource, r int) {
 		pickDedicated(e.codec.resSlots, a.Key, i, dedicated[:], taken)
 	}
 	e.attrs(&l.resAttrs, attrs, taken, r)
-	e.put(l.resDropped, parquet.Int32Value(int32(res.DroppedAttributesCount)), r, d)
+	e.putInt32(l.resDropped, int32(res.DroppedAttributesCount), r, d)
 	if service >= 0 {
-		e.put(l.resService, strValue(attrs[service].Value.Str), r, d)
+		e.putStr(l.resService, attrs[service].Value.Str, r, d)
 	} else {
-		e.put(l.resService, strValue(""), r, d)
+		e.putStr(l.resService, "", r, d)
 	}
 	e.optionalStrings(l.resStatic[:], static[:], attrs, r, d)
 	e.optionalStrings(l.resDedicated[:], dedicated[:], attrs, r, d)
@@ -228,10 +228,10 @@ func (e *encoder) scopeSpans(sss []model.ScopeSpans, r int) {
 		if j > 0 {
 			rj = d
 		}
-		e.put(l.scopeName, strValue(ss.Scope.Name), rj, d)
-		e.put(l.scopeVersion, strValue(ss.Scope.Version), rj, d)
+		e.putStr(l.scopeName, ss.Scope.Name, rj, d)
+		e.putStr(l.scopeVersion, ss.Scope.Version, rj, d)
 		e.attrs(&l.scopeAttrs, ss.Scope.Attributes, nil, rj)
-		e.put(l.scopeDropped, parquet.Int32Value(int32(ss.Scope.DroppedAttributesCount)), rj, d)
+		e.putInt32(l.scopeDropped, int32(ss.Scope.DroppedAttributesCount), rj, d)
 		if len(ss.Spans) == 0 {
 			e.nulls(l.spansFirst, l.numLeaves-1, rj, d)
 			continue
@@ -252,20 +252,20 @@ func (e *encoder) span(s *model.Span, r int) {
 	const d = depthSpan
 	e.putBytes(l.spanID, s.SpanID[:], r, d)
 	if s.ParentSpanID.IsZero() {
-		e.put(l.parentSpanID, parquet.ByteArrayValue(nil), r, d)
+		e.putByteArray(l.parentSpanID, nil, r, d)
 	} else {
 		e.putBytes(l.parentSpanID, s.ParentSpanID[:], r, d)
 	}
-	e.put(l.parentID, parquet.Int32Value(s.ParentIndex), r, d)
-	e.put(l.nsLeft, parquet.Int32Value(s.NestedSetLeft), r, d)
-	e.put(l.nsRight, parquet.Int32Value(s.NestedSetRight), r, d)
-	e.put(l.name, strValue(s.Name), r, d)
-	e.put(l.kind, parquet.Int64Value(int64(s.Kind)), r, d)
-	e.put(l.traceState, strValue(s.TraceState), r, d)
-	e.put(l.spanStart, parquet.Int64Value(int64(s.StartTimeUnixNano)), r, d)
-	e.put(l.spanDur, parquet.Int64Value(int64(s.Duration())), r, d)
-	e.put(l.statusCode, parquet.Int64Value(int64(s.Status.Code)), r, d)
-	e.put(l.statusMessage, strValue(s.Status.Message), r, d)
+	e.putInt32(l.parentID, s.ParentIndex, r, d)
+	e.putInt32(l.nsLeft, s.NestedSetLeft, r, d)
+	e.putInt32(l.nsRight, s.NestedSetRight, r, d)
+	e.putStr(l.name, s.Name, r, d)
+	e.putInt64(l.kind, int64(s.Kind), r, d)
+	e.putStr(l.traceState, s.TraceState, r, d)
+	e.putInt64(l.spanStart, int64(s.StartTimeUnixNano), r, d)
+	e.putInt64(l.spanDur, int64(s.Duration()), r, d)
+	e.putInt64(l.statusCode, int64(s.Status.Code), r, d)
+	e.putStr(l.statusMessage, s.Status.Message, r, d)
 
 	attrs := s.Attributes
 	taken := e.takenFor(len(attrs))
@@ -298,7 +298,7 @@ func (e *encoder) span(s *model.Span, r int) {
 		}
 	}
 	e.attrs(&l.spanAttrs, attrs, taken, r)
-	e.put(l.spanDropped, parquet.Int32Value(int32(s.DroppedAttributesCount)), r, d)
+	e.putInt32(l.spanDropped, int32(s.DroppedAttributesCount), r, d)
 
 	if len(s.Events) == 0 {
 		e.nulls(l.eventTime, l.eventDropped, r, d)
@@ -311,12 +311,12 @@ func (e *encoder) span(s *model.Span, r int) {
 		}
 		// Wraps for events before the span start; the reader adds it
 		// back with the same wrap, so the time round-trips.
-		e.put(l.eventTime, parquet.Int64Value(int64(ev.TimeUnixNano-s.StartTimeUnixNano)), ri, depthEvent)
-		e.put(l.eventName, strValue(ev.Name), ri, depthEvent)
+		e.putInt64(l.eventTime, int64(ev.TimeUnixNano-s.StartTimeUnixNano), ri, depthEvent)
+		e.putStr(l.eventName, ev.Name, ri, depthEvent)
 		e.attrs(&l.eventAttrs, ev.Attributes, nil, ri)
-		e.put(l.eventDropped, parquet.Int32Value(int32(ev.DroppedAttributesCount)), ri, depthEvent)
+		e.putInt32(l.eventDropped, int32(ev.DroppedAttributesCount), ri, depthEvent)
 	}
-	e.put(l.droppedEvents, parquet.Int32Value(int32(s.DroppedEventsCount)), r, d)
+	e.putInt32(l.droppedEvents, int32(s.DroppedEventsCount), r, d)
 
 	if len(s.Links) == 0 {
 		e.nulls(l.linkTraceID, l.linkDropped, r, d)
@@ -329,18 +329,18 @@ func (e *encoder) span(s *model.Span, r int) {
 		}
 		e.putBytes(l.linkTraceID, lk.TraceID[:], ri, depthEvent)
 		e.putBytes(l.linkSpanID, lk.SpanID[:], ri, depthEvent)
-		e.put(l.linkTraceState, strValue(lk.TraceState), ri, depthEvent)
+		e.putStr(l.linkTraceState, lk.TraceState, ri, depthEvent)
 		e.attrs(&l.linkAttrs, lk.Attributes, nil, ri)
-		e.put(l.linkDropped, parquet.Int32Value(int32(lk.DroppedAttributesCount)), ri, depthEvent)
+		e.putInt32(l.linkDropped, int32(lk.DroppedAttributesCount), ri, depthEvent)
 	}
-	e.put(l.droppedLinks, parquet.Int32Value(int32(s.DroppedLinksCount)), r, d)
+	e.putInt32(l.droppedLinks, int32(s.DroppedLinksCount), r, d)
 
 	e.optionalString(l.httpMethod, attrs, method, r, d)
 	e.optionalString(l.httpURL, attrs, url, r, d)
 	if status >= 0 {
-		e.put(l.httpStatus, parquet.Int64Value(attrs[status].Value.Int), r, d+1)
+		e.putInt64(l.httpStatus, attrs[status].Value.Int, r, d+1)
 	} else {
-		e.put(l.httpStatus, parquet.Value{}, r, d)
+		e.putNull(l.httpStatus, r, d)
 	}
 	e.optionalStrings(l.spanDedicated[:], dedicated[:], attrs, r, d)
 }
@@ -371,7 +371,7 @@ func (e *encoder) attrs(a *attrCols, attrs []model.Attribute, taken []bool, r in
 // set; anything else is OTLP JSON in ValueUnsupported.
 func (e *encoder) attr(a *attrCols, at *model.Attribute, r int) {
 	d := a.depth
-	e.put(a.key, strValue(at.Key), r, d)
+	e.putStr(a.key, at.Key, r, d)
 	v := &at.Value
 	var one [1]model.Value
 	var list []model.Value
@@ -388,17 +388,17 @@ func (e *encoder) attr(a *attrCols, at *model.Attribute, r int) {
 		}
 	}
 	if list == nil && !isArray { // empty, bytes, kvlist, mixed or nested array
-		e.put(a.isArray, parquet.BooleanValue(false), r, d)
+		e.putBool(a.isArray, false, r, d)
 		e.nulls(a.str, a.bools, r, d)
 		// The JSON string lives as long as the value refers to it.
-		e.put(a.unsupported, strValue(marshalAnyValue(*v)), r, d+1)
+		e.putStr(a.unsupported, marshalAnyValue(*v), r, d+1)
 		return
 	}
-	e.put(a.isArray, parquet.BooleanValue(isArray), r, d)
+	e.putBool(a.isArray, isArray, r, d)
 	for c, t := range [4]model.ValueType{model.ValueString, model.ValueInt, model.ValueDouble, model.ValueBool} {
 		col := a.str + c
 		if t != typ || len(list) == 0 {
-			e.put(col, parquet.Value{}, r, d)
+			e.putNull(col, r, d)
 			continue
 		}
 		for j := range list {
@@ -406,10 +406,10 @@ func (e *encoder) attr(a *attrCols, at *model.Attribute, r int) {
 			if j > 0 {
 				rj = d + 1
 			}
-			e.put(col, scalarValue(&list[j]), rj, d+1)
+			e.putScalar(col, &list[j], rj, d+1)
 		}
 	}
-	e.put(a.unsupported, parquet.Value{}, r, d)
+	e.putNull(a.unsupported, r, d)
 }
 
 // arrayType is the element type of an array of one scalar type (empty for
@@ -432,27 +432,14 @@ func arrayType(vs []model.Value) (t model.ValueType, ok bool) {
 	return t, true
 }
 
-func scalarValue(v *model.Value) parquet.Value {
-	switch v.Type {
-	case model.ValueString:
-		return strValue(v.Str)
-	case model.ValueInt:
-		return parquet.Int64Value(v.Int)
-	case model.ValueDouble:
-		return parquet.DoubleValue(v.Double)
-	default:
-		return parquet.BooleanValue(v.Bool)
-	}
-}
-
 // optionalString writes attrs[i]'s string to an optional column, or a
 // null when i is negative.
 func (e *encoder) optionalString(col int, attrs []model.Attribute, i, r, d int) {
 	if i < 0 {
-		e.put(col, parquet.Value{}, r, d)
+		e.putNull(col, r, d)
 		return
 	}
-	e.put(col, strValue(attrs[i].Value.Str), r, d+1)
+	e.putStr(col, attrs[i].Value.Str, r, d+1)
 }
 
 // resourceStaticIndex is the index of key in resourceStatic, or -1.
@@ -514,24 +501,95 @@ func (e *encoder) takenFor(n int) []bool {
 	return e.taken
 }
 
-// put appends v at levels r, d to column col. The levels are set in place
-// through uint8 (provably in range, so the setters inline without their
-// range checks); the value's column index is left unset: column buffers do
-// not read it.
-func (e *encoder) put(col int, v parquet.Value, r, d int) {
-	vs := append(e.cols[col], v)
-	p := &vs[len(vs)-1]
-	p.SetRepetitionLevel(int(uint8(r)))
-	p.SetDefinitionLevel(int(uint8(d)))
+// The values are built in place. A parquet.Value (24 bytes, six fields)
+// handed to a function is spilled to the stack field by field and then
+// copied whole, and that wide load waits for the narrow stores before it
+// (a store-forwarding stall on every value: passing values cost the
+// encoder a third of its time, BenchmarkEncodeValues). Each put appends a
+// slot, assigns the constructor's result to it (which the compiler builds
+// in the slot) and then sets the levels there. The value's column index is
+// left unset: column buffers do not read it.
+
+// slot appends a value to column col and returns it, to be set in place.
+func (e *encoder) slot(col int) *parquet.Value {
+	vs := e.cols[col]
+	if len(vs) == cap(vs) {
+		vs = append(vs, parquet.Value{})[:len(vs)]
+	}
+	vs = vs[:len(vs)+1]
 	e.cols[col] = vs
 	e.nvals++
+	return &vs[len(vs)-1]
+}
+
+// setLevels sets p's levels through uint8 (provably in range, so the
+// setters inline without their range checks).
+func setLevels(p *parquet.Value, r, d int) {
+	p.SetRepetitionLevel(int(uint8(r)))
+	p.SetDefinitionLevel(int(uint8(d)))
+}
+
+func (e *encoder) putInt64(col int, x int64, r, d int) {
+	p := e.slot(col)
+	*p = parquet.Int64Value(x)
+	setLevels(p, r, d)
+}
+
+func (e *encoder) putInt32(col int, x int32, r, d int) {
+	p := e.slot(col)
+	*p = parquet.Int32Value(x)
+	setLevels(p, r, d)
+}
+
+func (e *encoder) putDouble(col int, x float64, r, d int) {
+	p := e.slot(col)
+	*p = parquet.DoubleValue(x)
+	setLevels(p, r, d)
+}
+
+func (e *encoder) putBool(col int, b bool, r, d int) {
+	p := e.slot(col)
+	*p = parquet.BooleanValue(b)
+	setLevels(p, r, d)
+}
+
+// putStr writes s's bytes without a copy (see encoder).
+func (e *encoder) putStr(col int, s string, r, d int) {
+	e.putByteArray(col, unsafe.Slice(unsafe.StringData(s), len(s)), r, d)
+}
+
+func (e *encoder) putByteArray(col int, b []byte, r, d int) {
+	p := e.slot(col)
+	*p = parquet.ByteArrayValue(b)
+	setLevels(p, r, d)
+}
+
+// putNull writes a null at levels r, d.
+func (e *encoder) putNull(col int, r, d int) {
+	p := e.slot(col)
+	*p = parquet.Value{}
+	setLevels(p, r, d)
+}
+
+// putScalar writes a string, int, double or bool value.
+func (e *encoder) putScalar(col int, v *model.Value, r, d int) {
+	switch v.Type {
+	case model.ValueString:
+		e.putStr(col, v.Str, r, d)
+	case model.ValueInt:
+		e.putInt64(col, v.Int, r, d)
+	case model.ValueDouble:
+		e.putDouble(col, v.Double, r, d)
+	default:
+		e.putBool(col, v.Bool, r, d)
+	}
 }
 
 // nulls writes a null at levels r, d to the leaves first..last (the
 // leaves of an empty list or an absent group).
 func (e *encoder) nulls(first, last, r, d int) {
 	for c := first; c <= last; c++ {
-		e.put(c, parquet.Value{}, r, d)
+		e.putNull(c, r, d)
 	}
 }
 
@@ -539,12 +597,7 @@ func (e *encoder) nulls(first, last, r, d int) {
 func (e *encoder) putBytes(col int, b []byte, r, d int) {
 	off := len(e.bytes)
 	e.bytes = append(e.bytes, b...)
-	e.put(col, parquet.ByteArrayValue(e.bytes[off:len(e.bytes):len(e.bytes)]), r, d)
-}
-
-// strValue is a BYTE_ARRAY value over s's bytes, without a copy.
-func strValue(s string) parquet.Value {
-	return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
+	e.putByteArray(col, e.bytes[off:len(e.bytes):len(e.bytes)], r, d)
 }
 
 // appendTraceIDText appends traceIDText(id) to dst.
