@@ -371,17 +371,17 @@ func (a *groupAssembler) buildTrace(bd *builder, t int32) (*model.Trace, error) 
 			return nil, fmt.Errorf("resource %d: %w", i-rsA, err)
 		}
 		if s := b.service[i]; s != "" {
-			attrs = append(attrs, model.Str(model.ServiceNameKey, s))
+			attrs = appendStr(attrs, model.ServiceNameKey, s)
 		}
 		if a.fields.ResourceAttributes {
 			for s, key := range resourceStatic {
 				if b.resStatic[s].ok[i] {
-					attrs = append(attrs, model.Str(key, b.resStatic[s].v[i]))
+					attrs = appendStr(attrs, key, b.resStatic[s].v[i])
 				}
 			}
 			for s := range b.resDedicated {
 				if c.resNames[s] != "" && b.resDedicated[s].ok[i] {
-					attrs = append(attrs, model.Str(c.resNames[s], b.resDedicated[s].v[i]))
+					attrs = appendStr(attrs, c.resNames[s], b.resDedicated[s].v[i])
 				}
 			}
 			rs.Resource.DroppedAttributesCount = uint32(b.resDropped[i])
@@ -395,8 +395,11 @@ func (a *groupAssembler) buildTrace(bd *builder, t int32) (*model.Trace, error) 
 			if attrs, err = b.scopeAttrs.appendGeneric(attrs, j, l); err != nil {
 				return nil, fmt.Errorf("scope: %w", err)
 			}
-			ss.Scope = model.Scope{Name: b.scopeName[j], Version: b.scopeVersion[j], Attributes: cut(start),
-				DroppedAttributesCount: uint32(b.scopeDropped[j])}
+			// Field by field: a composite literal is built on the stack
+			// and copied (see appendStr).
+			sc := &ss.Scope
+			sc.Name, sc.Version = b.scopeName[j], b.scopeVersion[j]
+			sc.Attributes, sc.DroppedAttributesCount = cut(start), uint32(b.scopeDropped[j])
 			k0, k1 := bd.spanOff[j], bd.spanOff[j+1]
 			ss.Spans = spans[k0-spA : k1-spA : k1-spA]
 			for k := k0; k < k1; k++ {
@@ -427,17 +430,17 @@ func (a *groupAssembler) buildSpan(bd *builder, s *model.Span, k int32, id model
 			return err
 		}
 		if b.httpMethod.ok[k] {
-			*attrs = append(*attrs, model.Str(keyHTTPMethod, b.httpMethod.v[k]))
+			*attrs = appendStr(*attrs, keyHTTPMethod, b.httpMethod.v[k])
 		}
 		if b.httpURL.ok[k] {
-			*attrs = append(*attrs, model.Str(keyHTTPURL, b.httpURL.v[k]))
+			*attrs = appendStr(*attrs, keyHTTPURL, b.httpURL.v[k])
 		}
 		if b.httpStatus.ok[k] {
-			*attrs = append(*attrs, model.Int(keyHTTPStatusCode, b.httpStatus.v[k]))
+			*attrs = appendInt(*attrs, keyHTTPStatusCode, b.httpStatus.v[k])
 		}
 		for i := range b.spanDedicated {
 			if c.spanNames[i] != "" && b.spanDedicated[i].ok[k] {
-				*attrs = append(*attrs, model.Str(c.spanNames[i], b.spanDedicated[i].v[k]))
+				*attrs = appendStr(*attrs, c.spanNames[i], b.spanDedicated[i].v[k])
 			}
 		}
 		s.Attributes = cut(start)
@@ -483,4 +486,25 @@ func (a *groupAssembler) buildSpan(bd *builder, s *model.Span, k int32, id model
 		}
 	}
 	return nil
+}
+
+// appendStr appends the string attribute k=v built in its slot. A
+// model.Attribute built elsewhere (model.Str) is assembled on the stack
+// field by field and copied whole, and that copy's wide loads wait for the
+// narrow stores (a store-forwarding stall: 40% of buildTrace).
+func appendStr(attrs []model.Attribute, k, v string) []model.Attribute {
+	attrs = append(attrs, model.Attribute{})
+	a := &attrs[len(attrs)-1]
+	a.Key = k
+	a.Value = model.StringValue(v)
+	return attrs
+}
+
+// appendInt appends the int attribute k=v built in its slot (appendStr).
+func appendInt(attrs []model.Attribute, k string, v int64) []model.Attribute {
+	attrs = append(attrs, model.Attribute{})
+	a := &attrs[len(attrs)-1]
+	a.Key = k
+	a.Value = model.IntValue(v)
+	return attrs
 }
