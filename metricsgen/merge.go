@@ -120,7 +120,7 @@ func (f *familyAcc) merge(o *familyAcc) {
 			}
 			for i, ex := range od.ex {
 				if ex != nil {
-					keepLatest(&d.ex[i], *ex)
+					keepLatest(&d.ex[i], ex, ex.Value)
 				}
 			}
 		}

@@ -154,15 +154,15 @@ func (f *familyAcc) delta(s *seriesAcc, step int64) *delta {
 }
 
 // add counts v on a counter's series s.
-func (f *familyAcc) add(s *seriesAcc, step int64, v float64, ex Exemplar) {
+func (f *familyAcc) add(s *seriesAcc, step int64, v float64, ex *Exemplar) {
 	d := f.delta(s, step)
 	d.value += v
-	keepLatest(&d.ex[0], ex)
+	keepLatest(&d.ex[0], ex, ex.Value)
 }
 
 // observe records a duration of ns nanoseconds in a histogram's series s;
 // the exemplar gets the value in the histogram's unit.
-func (f *familyAcc) observe(s *seriesAcc, step int64, ns uint64, ex Exemplar) {
+func (f *familyAcc) observe(s *seriesAcc, step int64, ns uint64, ex *Exemplar) {
 	d := f.delta(s, step)
 	v := float64(ns) / f.divisor
 	// Upper bounds are inclusive: v == bound falls in that bound's bucket.
@@ -170,27 +170,31 @@ func (f *familyAcc) observe(s *seriesAcc, step int64, ns uint64, ex Exemplar) {
 	d.buckets[i]++
 	d.count++
 	d.sumNs += ns
-	ex.Value = v
-	keepLatest(&d.ex[i], ex)
+	keepLatest(&d.ex[i], ex, v)
 }
 
 // keepLatest keeps the exemplar of the span that ended last (the first one
-// on ties), so the choice does not depend on trace order.
-func keepLatest(slot **Exemplar, ex Exemplar) {
+// on ties), so the choice does not depend on trace order; the kept copy
+// gets value. Exemplars go by pointer: a 40-byte struct passed by value
+// is spilled field by field and copied whole, and the copy waits for the
+// narrow stores (a store-forwarding stall that took half of observe).
+func keepLatest(slot **Exemplar, ex *Exemplar, value float64) {
 	if ex.TraceID.IsZero() {
 		return
 	}
 	cur := *slot
 	switch {
 	case cur == nil:
-		e := ex
+		e := *ex
+		e.Value = value
 		*slot = &e
-	case ex.TimeUnixNano > cur.TimeUnixNano || (ex.TimeUnixNano == cur.TimeUnixNano && exemplarLess(ex, *cur)):
-		*cur = ex // the slot's own copy: nothing else points at it before finish
+	case ex.TimeUnixNano > cur.TimeUnixNano || (ex.TimeUnixNano == cur.TimeUnixNano && exemplarLess(ex, cur)):
+		*cur = *ex // the slot's own copy: nothing else points at it before finish
+		cur.Value = value
 	}
 }
 
-func exemplarLess(a, b Exemplar) bool {
+func exemplarLess(a, b *Exemplar) bool {
 	if c := model.CompareTraceIDs(a.TraceID, b.TraceID); c != 0 {
 		return c < 0
 	}

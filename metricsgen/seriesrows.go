@@ -106,12 +106,12 @@ func (sr *seriesRows) newRow(key []byte, labels []Label) *seriesRow {
 }
 
 // add counts v on family i (a counter) for row r.
-func (sr *seriesRows) add(r *seriesRow, i int, step int64, v float64, ex Exemplar) {
+func (sr *seriesRows) add(r *seriesRow, i int, step int64, v float64, ex *Exemplar) {
 	sr.fams[i].add(sr.series(r, i), step, v, ex)
 }
 
 // observe records ns nanoseconds in family i (a histogram) for row r.
-func (sr *seriesRows) observe(r *seriesRow, i int, step int64, ns uint64, ex Exemplar) {
+func (sr *seriesRows) observe(r *seriesRow, i int, step int64, ns uint64, ex *Exemplar) {
 	sr.fams[i].observe(sr.series(r, i), step, ns, ex)
 }
 

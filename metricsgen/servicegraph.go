@@ -269,18 +269,18 @@ func (g *serviceGraph) complete(e *edge, inRange func(uint64) bool) {
 	g.scratch = lb
 	row := g.rows.rowOf(lb)
 	ex.Value = 1
-	g.rows.add(row, 0, step, 1, ex)
+	g.rows.add(row, 0, step, 1, &ex)
 	if e.failed {
-		g.rows.add(row, 1, step, 1, ex)
+		g.rows.add(row, 1, step, 1, &ex)
 	}
-	g.rows.observe(row, 2, step, e.serverNs, ex)
-	g.rows.observe(row, 3, step, e.clientNs, ex)
+	g.rows.observe(row, 2, step, e.serverNs, &ex)
+	g.rows.observe(row, 3, step, e.clientNs, &ex)
 	if e.connType == ConnMessaging && e.client.span != nil && e.server.span != nil {
 		var gap uint64
 		if s, c := e.server.span.StartTimeUnixNano, e.client.span.EndTimeUnixNano; s > c {
 			gap = s - c
 		}
-		g.rows.observe(row, 4, step, gap, ex)
+		g.rows.observe(row, 4, step, gap, &ex)
 	}
 	if g.onEdge != nil {
 		g.onEdge(Edge{Client: e.client.service, Server: e.server.service, ConnectionType: e.connType,

@@ -97,8 +97,8 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 	m.scratch = lb
 	row := m.rows.rowOf(lb)
 	ex := Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
-	m.rows.add(row, 0, step, 1, ex)
-	m.rows.observe(row, 1, step, sp.Duration(), ex)
+	m.rows.add(row, 0, step, 1, &ex)
+	m.rows.observe(row, 1, step, sp.Duration(), &ex)
 	if m.events != nil {
 		m.spanEvents(service, res, sp, step)
 	}
@@ -119,7 +119,7 @@ func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.
 		lb = dimLabels(lb, m.eventDims, m.labels[4+len(m.dims):], sp.Attributes, ev.Attributes, res.Attributes)
 		m.scratch = lb
 		row := m.eventRows.rowOf(lb)
-		m.eventRows.add(row, 0, step, 1, Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1})
+		m.eventRows.add(row, 0, step, 1, &Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1})
 	}
 }
 
