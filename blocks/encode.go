@@ -549,9 +549,16 @@ func (e *encoder) putDouble(col int, x float64, r, d int) {
 
 func (e *encoder) putBool(col int, b bool, r, d int) {
 	p := e.slot(col)
-	*p = parquet.BooleanValue(b)
+	i := 0
+	if b {
+		i = 1
+	}
+	// BooleanValue builds its value on the stack: copy a built one instead.
+	*p = boolValues[i]
 	setLevels(p, r, d)
 }
+
+var boolValues = [2]parquet.Value{parquet.BooleanValue(false), parquet.BooleanValue(true)}
 
 // putStr writes s's bytes without a copy (see encoder).
 func (e *encoder) putStr(col int, s string, r, d int) {
