@@ -196,13 +196,13 @@ func EstimateBytes(t *model.Trace) int64 {
 
 func attrBytes(as []model.Attribute) int64 {
 	var n int64
-	for _, a := range as {
-		n += 4 + int64(len(a.Key)) + valueBytes(a.Value)
+	for i := range as {
+		n += 4 + int64(len(as[i].Key)) + valueBytes(&as[i].Value)
 	}
 	return n
 }
 
-func valueBytes(v model.Value) int64 {
+func valueBytes(v *model.Value) int64 {
 	switch v.Type {
 	case model.ValueString:
 		return int64(len(v.Str))
@@ -210,8 +210,9 @@ func valueBytes(v model.Value) int64 {
 		return int64(len(v.Bytes()))
 	case model.ValueArray:
 		var n int64
-		for _, e := range v.Array() {
-			n += 1 + valueBytes(e)
+		arr := v.Array()
+		for i := range arr {
+			n += 1 + valueBytes(&arr[i])
 		}
 		return n
 	case model.ValueMap:

@@ -113,12 +113,12 @@ func (s *seriesAcc) addExemplar(slot int, c exemplarCand) {
 
 // add records one span; x is the measured value (nil for functions
 // without an attribute).
-func (a *aggregator) add(labels []model.Attribute, slot int, x value) {
+func (a *aggregator) add(labels []model.Attribute, slot int, x *value) {
 	a.addTo(a.acc(labels), slot, x)
 }
 
 // addTo records one span in series s.
-func (a *aggregator) addTo(s *seriesAcc, slot int, x value) {
+func (a *aggregator) addTo(s *seriesAcc, slot int, x *value) {
 	s.count[slot]++
 	switch {
 	case s.sum != nil:
@@ -160,7 +160,7 @@ func (s sum128) float() float64 { return float64(s.hi)*0x1p64 + float64(s.lo) }
 // least 2 (see approxValue): the next power of two at or above the raw
 // integer (nanoseconds for durations), reported in the value's unit
 // (seconds for durations).
-func pow2Bucket(x value) float64 {
+func pow2Bucket(x *value) float64 {
 	b := float64(uint64(1) << bits.Len64(uint64(x.i)-1))
 	if x.k == kDuration {
 		return b / 1e9
@@ -411,7 +411,7 @@ func constantValue(x traceql.Expr) (float64, error) {
 	case *traceql.Static:
 		sv := fromStatic(v)
 		if sv.isNumeric() {
-			return metricValue(sv), nil
+			return metricValue(&sv), nil
 		}
 	case *traceql.UnaryExpr:
 		if v.Op == traceql.OpSub {

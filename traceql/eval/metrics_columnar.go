@@ -142,7 +142,8 @@ func aggregateInto(ctx context.Context, src store.SpanAggregator, req store.Requ
 		if p.spec.Durations {
 			for slot, ds := range g.Durations {
 				for _, d := range ds {
-					agg.addTo(s, slot, durV(int64(d))) //nolint:gosec // durations fit
+					x := durV(int64(d)) //nolint:gosec // durations fit
+					agg.addTo(s, slot, &x)
 				}
 			}
 		} else {

@@ -82,7 +82,7 @@ func TestQuantiles(t *testing.T) {
 		x    value
 		want float64
 	}{{intV(2), 2}, {intV(3), 4}, {intV(1024), 1024}, {intV(1025), 2048}, {durV(1_500_000_000), float64(1<<31) / 1e9}} {
-		if got := pow2Bucket(tc.x); got != tc.want {
+		if got := pow2Bucket(&tc.x); got != tc.want {
 			t.Errorf("pow2Bucket(%v) = %v, want %v", tc.x, got, tc.want)
 		}
 	}
