@@ -3,35 +3,40 @@ package main
 import (
 	"context"
 	"math"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tracectl/tracectl/internal/gcstart"
 	"github.com/tracectl/tracectl/internal/ui"
 )
 
-// TestReadMemoryLimit: read commands get the soft memory limit, commands
-// that write blocks do not, and GOMEMLIMIT wins.
+// TestReadMemoryLimit: read commands get the read memory limit, compact
+// and redact the rewrite limit and writeGCPercent, the others neither; and
+// GOMEMLIMIT wins.
 func TestReadMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer gcstart.Hold(debug.SetGCPercent(100))
 	root := newRootCmd(&globals{io: &ui.IO{}})
 	cases := []struct {
-		args []string
-		want bool
+		args  []string
+		limit int64 // 0: none
+		gogc  int   // the GOGC held
 	}{
-		{[]string{"query"}, true},
-		{[]string{"metrics"}, true},
-		{[]string{"metricsgen"}, true},
-		{[]string{"sample", "replay"}, true},
-		{[]string{"redact", "scan"}, true},
-		{[]string{"trace", "get"}, true},
-		{[]string{"blocks", "verify"}, true},
-		{[]string{"ingest"}, false},
-		{[]string{"compact"}, false},
-		{[]string{"retain"}, false},
-		{[]string{"redact"}, false},
+		{[]string{"query"}, readMemoryLimit, 100},
+		{[]string{"metrics"}, readMemoryLimit, 100},
+		{[]string{"metricsgen"}, readMemoryLimit, 100},
+		{[]string{"sample", "replay"}, readMemoryLimit, 100},
+		{[]string{"redact", "scan"}, readMemoryLimit, 100},
+		{[]string{"trace", "get"}, readMemoryLimit, 100},
+		{[]string{"blocks", "verify"}, readMemoryLimit, 100},
+		{[]string{"ingest"}, 0, 100}, // runIngest sets its own
+		{[]string{"compact"}, rewriteMemoryLimit, writeGCPercent},
+		{[]string{"retain"}, 0, 100},
+		{[]string{"redact"}, rewriteMemoryLimit, writeGCPercent},
 	}
 	for _, c := range cases {
 		cmd, _, err := root.Find(c.args)
@@ -39,9 +44,19 @@ func TestReadMemoryLimit(t *testing.T) {
 			t.Fatalf("%v: %v %v", c.args, cmd.CommandPath(), err)
 		}
 		debug.SetMemoryLimit(math.MaxInt64)
-		setMemoryLimit(t.Context(), cmd)
-		if got := debug.SetMemoryLimit(-1) == readMemoryLimit; got != c.want {
-			t.Errorf("%s: limit set %v, want %v", cmd.CommandPath(), got, c.want)
+		gcstart.Hold(100)
+		ctx, cancel := context.WithCancel(t.Context())
+		setMemoryLimit(ctx, cmd)
+		cancel()
+		want := c.limit
+		if want == 0 {
+			want = math.MaxInt64
+		}
+		if got := debug.SetMemoryLimit(-1); got != want {
+			t.Errorf("%s: limit %d, want %d", cmd.CommandPath(), got, want)
+		}
+		if got := debug.SetGCPercent(100); os.Getenv("GOGC") == "" && got != c.gogc {
+			t.Errorf("%s: GOGC %d, want %d", cmd.CommandPath(), got, c.gogc)
 		}
 	}
 	t.Setenv("GOMEMLIMIT", "1GiB")

@@ -17,7 +17,8 @@
 // returns after the first collection that finds the live heap past
 // startupLiveHeap, so a command's heap reaches at most some five times
 // that before it, and its peak follows GOGC=100 (and the memory limits of
-// cmd/tracectl/memlimit.go) after. GOGC, when set, wins.
+// cmd/tracectl/memlimit.go) after, or what a command chose with Hold.
+// GOGC, when set, wins.
 package gcstart
 
 import (
@@ -25,6 +26,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 )
 
 const (
@@ -36,20 +38,44 @@ func init() {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
-	restoreGCPercent(debug.SetGCPercent(startupGCPercent), startupLiveHeap, nil)
+	held.percent = debug.SetGCPercent(startupGCPercent)
+	restoreGCPercent(startupLiveHeap, nil)
 }
 
-// restoreGCPercent sets GOGC back to percent after the first collection
-// that leaves a live heap of at least limit bytes, then calls done (if
-// set). A finalizer on an unreachable object runs after each collection
-// and sets itself again until then.
-func restoreGCPercent(percent int, limit uint64, done func()) {
+// held is the GOGC the startup setting gives way to: the runtime's (100)
+// unless Hold changed it.
+var held struct {
+	sync.Mutex
+	percent int
+}
+
+// Hold sets GOGC to percent from now on, and makes it what the startup
+// setting gives way to. Commands that write blocks use it: they allocate
+// fast and keep little live, so at the default they collect every few
+// tens of milliseconds. GOGC, when set, wins.
+func Hold(percent int) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	held.Lock()
+	defer held.Unlock()
+	held.percent = percent
+	debug.SetGCPercent(percent)
+}
+
+// restoreGCPercent sets GOGC to the held percent after the first
+// collection that leaves a live heap of at least limit bytes, then calls
+// done (if set). A finalizer on an unreachable object runs after each
+// collection and sets itself again until then.
+func restoreGCPercent(limit uint64, done func()) {
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	var check func(*gcSentinel)
 	check = func(s *gcSentinel) {
 		metrics.Read(live)
 		if live[0].Value.Kind() != metrics.KindUint64 || live[0].Value.Uint64() >= limit {
-			debug.SetGCPercent(percent)
+			held.Lock()
+			debug.SetGCPercent(held.percent)
+			held.Unlock()
 			if done != nil {
 				done()
 			}

@@ -17,8 +17,11 @@ func gcPercent() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); retur
 // TestHelperGCPercent prints the GOGC the process started with, for
 // TestInitRaisesGCPercent (which runs this test binary again).
 func TestHelperGCPercent(t *testing.T) {
-	if os.Getenv("GCSTART_HELPER") == "" {
+	switch os.Getenv("GCSTART_HELPER") {
+	case "":
 		t.Skip("run by TestInitRaisesGCPercent")
+	case "hold":
+		Hold(300)
 	}
 	fmt.Printf("gogc=%d\n", gcPercent())
 }
@@ -26,24 +29,27 @@ func TestHelperGCPercent(t *testing.T) {
 // The package's init raises GOGC before main unless GOGC is set.
 func TestInitRaisesGCPercent(t *testing.T) {
 	for _, tc := range []struct {
-		gogc string // "" unset
-		want int
+		gogc   string // "" unset
+		helper string // "hold": Hold(300) first
+		want   int
 	}{
-		{"", startupGCPercent},
-		{"150", 150},
-		{"100", 100},
+		{"", "1", startupGCPercent},
+		{"150", "1", 150},
+		{"100", "1", 100},
+		{"", "hold", 300},
+		{"150", "hold", 150},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperGCPercent$", "-test.count=1")
-		cmd.Env = append(withoutGOGC(os.Environ()), "GCSTART_HELPER=1")
+		cmd.Env = append(withoutGOGC(os.Environ()), "GCSTART_HELPER="+tc.helper)
 		if tc.gogc != "" {
 			cmd.Env = append(cmd.Env, "GOGC="+tc.gogc)
 		}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("GOGC=%q: %v\n%s", tc.gogc, err, out)
+			t.Fatalf("GOGC=%q %s: %v\n%s", tc.gogc, tc.helper, err, out)
 		}
 		if want := fmt.Sprintf("gogc=%d\n", tc.want); !strings.Contains(string(out), want) {
-			t.Errorf("GOGC=%q: got %q, want %q", tc.gogc, out, want)
+			t.Errorf("GOGC=%q %s: got %q, want %q", tc.gogc, tc.helper, out, want)
 		}
 	}
 }
@@ -63,14 +69,15 @@ func withoutGOGC(env []string) []string {
 func TestRestoreGCPercent(t *testing.T) {
 	const before = 100
 	prev := debug.SetGCPercent(before)
-	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	t.Cleanup(func() { debug.SetGCPercent(prev); held.percent = prev })
+	held.percent = before
 	debug.SetGCPercent(startupGCPercent)
 	// The limit sits above what the test binary already holds.
 	runtime.GC()
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(live)
 	restored := make(chan struct{})
-	restoreGCPercent(before, live[0].Value.Uint64()+4<<20, func() { close(restored) })
+	restoreGCPercent(live[0].Value.Uint64()+4<<20, func() { close(restored) })
 
 	runtime.GC()
 	runtime.GC()
