@@ -1,5 +1,6 @@
 // Package gcstart lets the collector wait longer while a command's heap is
-// small. Import it for its side effect, from package main only:
+// small, and lets a command choose the GOGC it runs at after that (Hold).
+// Only package main imports it, for its init at least:
 //
 //	import _ "github.com/tracectl/tracectl/internal/gcstart"
 //
