@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracectl/tracectl/ingest"
 	"github.com/tracectl/tracectl/internal/gcstart"
 	"github.com/tracectl/tracectl/internal/ui"
 )
@@ -97,8 +98,9 @@ func TestLimitFollowsLiveHeap(t *testing.T) {
 	runtime.KeepAlive(keep)
 }
 
-// TestIngestMemoryLimit: ingest's soft limit follows --memory-budget, and
-// GOMEMLIMIT, when set, is left alone.
+// TestIngestMemoryLimit: ingest's soft limit follows --memory-budget, it
+// runs at writeGCPercent from the default budget up, and GOMEMLIMIT, when
+// set, is left alone.
 func TestIngestMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	if got := ingestMemoryLimit(128 << 20); got != 320<<20 {
@@ -107,9 +109,18 @@ func TestIngestMemoryLimit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	t.Setenv("GOMEMLIMIT", "")
+	defer gcstart.Hold(debug.SetGCPercent(100))
+	gcstart.Hold(100)
 	setIngestMemoryLimit(ctx, 64<<20)
 	if got := debug.SetMemoryLimit(-1); got < 160<<20 {
 		t.Errorf("64 MiB budget: limit %d MiB, want at least 160", got>>20)
+	}
+	if got := debug.SetGCPercent(100); os.Getenv("GOGC") == "" && got != 100 {
+		t.Errorf("64 MiB budget: GOGC %d, want 100", got)
+	}
+	setIngestMemoryLimit(ctx, ingest.DefaultMemoryBudget)
+	if got := debug.SetGCPercent(100); os.Getenv("GOGC") == "" && got != writeGCPercent {
+		t.Errorf("default budget: GOGC %d, want %d", got, writeGCPercent)
 	}
 	debug.SetMemoryLimit(1 << 40)
 	t.Setenv("GOMEMLIMIT", "1GiB")
