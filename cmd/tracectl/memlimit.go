@@ -55,20 +55,23 @@ func setMemoryLimit(ctx context.Context, cmd *cobra.Command) {
 	case isReadCommand(cmd):
 		applyMemoryLimit(ctx, readMemoryLimit, 2)
 	case isCommand(cmd, rewriteCommands, false):
-		applyMemoryLimit(ctx, rewriteMemoryLimit, 2)
-		gcstart.Hold(writeGCPercent)
+		if applyMemoryLimit(ctx, rewriteMemoryLimit, 2) {
+			gcstart.Hold(writeGCPercent)
+		}
 	}
 }
 
 // applyMemoryLimit sets the soft memory limit to limit, raised to factor
-// times the live heap while ctx lasts (see followLiveHeap); GOMEMLIMIT,
-// when set, wins.
-func applyMemoryLimit(ctx context.Context, limit int64, factor float64) {
+// times the live heap while ctx lasts (see followLiveHeap), and reports
+// whether it did: GOMEMLIMIT, when set, wins, and then writeGCPercent,
+// which relies on the limit to bound the heap, is not applied either.
+func applyMemoryLimit(ctx context.Context, limit int64, factor float64) bool {
 	if os.Getenv("GOMEMLIMIT") != "" {
-		return
+		return false
 	}
 	debug.SetMemoryLimit(limit)
 	go followLiveHeap(ctx, limit, factor, 25*time.Millisecond)
+	return true
 }
 
 // ingestMemoryLimit is the soft memory limit of an ingest with the given
@@ -86,8 +89,10 @@ func ingestMemoryLimit(budget int64) int64 { return budget * 5 / 2 }
 // ingesting 1M spans at the default budget; 457 MiB with it, for 7 % more
 // CPU).
 func setIngestMemoryLimit(ctx context.Context, budget int64) {
-	applyMemoryLimit(ctx, ingestMemoryLimit(budget), 1.25)
-	if budget >= ingest.DefaultMemoryBudget {
+	if budget <= 0 { // ingest takes it as the default
+		budget = ingest.DefaultMemoryBudget
+	}
+	if applyMemoryLimit(ctx, ingestMemoryLimit(budget), 1.25) && budget >= ingest.DefaultMemoryBudget {
 		gcstart.Hold(writeGCPercent)
 	}
 }

@@ -61,11 +61,17 @@ func TestReadMemoryLimit(t *testing.T) {
 		}
 	}
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	cmd, _, _ := root.Find([]string{"query"})
-	debug.SetMemoryLimit(math.MaxInt64)
-	setMemoryLimit(t.Context(), cmd)
-	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
-		t.Error("GOMEMLIMIT set: the limit must be left to it")
+	for _, args := range [][]string{{"query"}, {"compact"}} {
+		cmd, _, _ := root.Find(args)
+		debug.SetMemoryLimit(math.MaxInt64)
+		gcstart.Hold(100)
+		setMemoryLimit(t.Context(), cmd)
+		if debug.SetMemoryLimit(-1) != math.MaxInt64 {
+			t.Errorf("%s, GOMEMLIMIT set: the limit must be left to it", cmd.CommandPath())
+		}
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("%s, GOMEMLIMIT set: GOGC %d, want 100 (no limit of ours to bound more)", cmd.CommandPath(), got)
+		}
 	}
 }
 
@@ -122,10 +128,22 @@ func TestIngestMemoryLimit(t *testing.T) {
 	if got := debug.SetGCPercent(100); os.Getenv("GOGC") == "" && got != writeGCPercent {
 		t.Errorf("default budget: GOGC %d, want %d", got, writeGCPercent)
 	}
+	gcstart.Hold(100)
+	setIngestMemoryLimit(ctx, 0) // the flag's 0 is the default budget
+	if got := debug.SetMemoryLimit(-1); got != ingestMemoryLimit(ingest.DefaultMemoryBudget) {
+		t.Errorf("budget 0: limit %d MiB, want %d", got>>20, ingestMemoryLimit(ingest.DefaultMemoryBudget)>>20)
+	}
+	if got := debug.SetGCPercent(100); os.Getenv("GOGC") == "" && got != writeGCPercent {
+		t.Errorf("budget 0: GOGC %d, want %d", got, writeGCPercent)
+	}
 	debug.SetMemoryLimit(1 << 40)
+	gcstart.Hold(100)
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	setIngestMemoryLimit(ctx, 64<<20)
+	setIngestMemoryLimit(ctx, ingest.DefaultMemoryBudget)
 	if got := debug.SetMemoryLimit(-1); got != 1<<40 {
 		t.Errorf("with GOMEMLIMIT: limit changed to %d", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOMEMLIMIT: GOGC %d, want 100 (no limit of ours to bound 400)", got)
 	}
 }

@@ -69,8 +69,9 @@ func withoutGOGC(env []string) []string {
 func TestRestoreGCPercent(t *testing.T) {
 	const before = 100
 	prev := debug.SetGCPercent(before)
-	t.Cleanup(func() { debug.SetGCPercent(prev); held.percent = prev })
-	held.percent = before
+	setHeld := func(p int) { held.Lock(); held.percent = p; held.Unlock() }
+	t.Cleanup(func() { debug.SetGCPercent(prev); setHeld(prev) })
+	setHeld(before)
 	debug.SetGCPercent(startupGCPercent)
 	// The limit sits above what the test binary already holds.
 	runtime.GC()
