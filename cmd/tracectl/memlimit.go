@@ -21,9 +21,9 @@ import (
 // needs more gets it, with more GC work. GOMEMLIMIT, when set, wins.
 const readMemoryLimit = 200 << 20
 
-// readCommands are the command paths (after "tracectl ") that get it;
-// ingest, compact, retain and redact write blocks and have their own
-// budgets.
+// readCommands are the command paths (after "tracectl ") that get it, and
+// the commands below them; ingest (its --memory-budget), compact and
+// redact (rewriteMemoryLimit) have limits of their own, retain none.
 var readCommands = []string{"query", "metrics", "metricsgen", "sample", "redact scan", "trace", "blocks"}
 
 // rewriteMemoryLimit is the soft memory limit of compact and redact, which
