@@ -38,8 +38,9 @@ type Options struct {
 	MaxBlockBytes int64
 	// MaxBlockTraces bounds the traces per block; 0 means no bound.
 	MaxBlockTraces int
-	// MemoryBudget is roughly how much heap decoded spans may take before
-	// they are spilled as a sorted run to TempDir (default 128 MiB).
+	// MemoryBudget is roughly how much heap decoded spans may take, those
+	// decoded ahead of the file being added included (a quarter of it),
+	// before they are spilled as a sorted run to TempDir (default 128 MiB).
 	MemoryBudget int64
 	// TempDir holds spilled runs; default os.TempDir().
 	TempDir string
@@ -133,6 +134,8 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 		MaxInputBytes: opts.MaxInputBytes,
 		Stdin:         opts.Stdin,
 		Decoders:      input.DecodersWithBatch(decodeBatchBytes(opts.MemoryBudget)),
+		AheadBytes:    aheadBytes(opts.MemoryBudget),
+		Weigh:         batchBytes,
 		OnFileDone:    in.fileDone,
 	}, in.emit)
 	if err == nil {
@@ -205,17 +208,8 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 			in.opts.Redact(&b[i])
 		}
 	}
-	var n int64
-	for i := range b {
-		rs := &b[i]
-		for j := range rs.ScopeSpans {
-			for k := range rs.ScopeSpans[j].Spans {
-				n += int64(heap.spanSize(&rs.ScopeSpans[j].Spans[k]))
-				in.spansRead++
-			}
-		}
-		n += int64(heap.attrs(rs.Resource.Attributes))
-	}
+	n := batchBytes(b)
+	in.spansRead += batchSpans(b)
 	if in.opts.SkipBad {
 		// Hold the file's batches as they came, so committing them later
 		// adds spans in the same order as without staging.
@@ -224,7 +218,7 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 		}
 		in.stage = append(in.stage, b)
 		in.stageBytes += n
-		if in.stageBytes+in.mainBytes > in.opts.MemoryBudget && in.stageBytes > in.opts.MemoryBudget/2 {
+		if in.stageBytes+in.mainBytes > in.held() && in.stageBytes > in.held()/2 {
 			// A big file: spill what it has so far as its own run.
 			sb := model.NewOrderedTraceBuilder()
 			for _, sbatch := range in.stage {
@@ -259,6 +253,18 @@ func decodeBatchBytes(budget int64) int {
 	return int(min(max(budget/32, 1<<20), otlp.DefaultProtoChunkBytes))
 }
 
+// aheadBytes is the share of the memory budget for batches decoded ahead
+// of the one being added (input.Options.AheadBytes): a quarter. Formats
+// emitted a trace at a time (Jaeger, Zipkin, OTLP JSON) keep every decoder
+// busy with it; protobuf batches, megabytes each, barely use it.
+func aheadBytes(budget int64) int64 { return budget / 4 }
+
+// held is how much of the budget committed and staged spans may take:
+// what the batches decoded ahead do not.
+func (in *ingester) held() int64 {
+	return in.opts.MemoryBudget - aheadBytes(in.opts.MemoryBudget)
+}
+
 func addBatch(tb *model.TraceBuilder, b codec.Batch) {
 	for i := range b {
 		tb.AddResourceSpans(&b[i])
@@ -267,7 +273,7 @@ func addBatch(tb *model.TraceBuilder, b codec.Batch) {
 
 // spillMainIfFull spills the committed spans once they pass the budget.
 func (in *ingester) spillMainIfFull() error {
-	if in.mainBytes <= in.opts.MemoryBudget || in.main.Len() == 0 {
+	if in.mainBytes <= in.held() || in.main.Len() == 0 {
 		return nil
 	}
 	r, err := in.spill(in.main)

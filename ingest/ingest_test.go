@@ -283,6 +283,35 @@ func TestSpilledRunBeforeMemory(t *testing.T) {
 	}
 }
 
+// TestBudgetHoldsDecodeAhead: a quarter of the memory budget is left for
+// batches decoded ahead, so spans weighing between three quarters of the
+// budget and the whole of it are spilled, and half of it is not.
+func TestBudgetHoldsDecodeAhead(t *testing.T) {
+	path := fixtures.Path(t, "crisp/15.json")
+	var weight int64
+	if _, err := input.Decode(context.Background(), []string{path}, input.Options{}, func(_ string, b codec.Batch) error {
+		weight += batchBytes(b)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		budget int64
+		spill  bool
+	}{
+		{weight * 10 / 9, true},
+		{weight * 2, false},
+	} {
+		res, err := Run(context.Background(), memStore(t), []string{path}, Options{MemoryBudget: tc.budget, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (res.Runs > 0) != tc.spill {
+			t.Errorf("spans of %d bytes, budget %d: %d runs spilled, want spilling %v", weight, tc.budget, res.Runs, tc.spill)
+		}
+	}
+}
+
 // TestBadFile: without SkipBad a bad file fails the ingest and nothing is
 // written; with SkipBad the bad file is dropped whole, even the spans it
 // yielded before the error, and the rest lands.

@@ -3,6 +3,7 @@ package ingest
 import (
 	"unsafe"
 
+	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -67,6 +68,21 @@ func (m sizeModel) spanSize(s *model.Span) int {
 	}
 	for i := range s.Links {
 		n += m.link + len(s.Links[i].TraceState) + m.attrs(s.Links[i].Attributes)
+	}
+	return n
+}
+
+// batchBytes estimates what a decoded batch holds in memory (heap).
+func batchBytes(b codec.Batch) int64 {
+	var n int64
+	for i := range b {
+		rs := &b[i]
+		for j := range rs.ScopeSpans {
+			for k := range rs.ScopeSpans[j].Spans {
+				n += int64(heap.spanSize(&rs.ScopeSpans[j].Spans[k]))
+			}
+		}
+		n += int64(heap.attrs(rs.Resource.Attributes))
 	}
 	return n
 }

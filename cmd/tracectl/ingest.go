@@ -92,7 +92,7 @@ suggests columns for your data.
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", ingest.DefaultMaxBlockBytes, "cut blocks at this estimated encoded size (bytes, or with a unit: 256MiB)")
 	f.IntVar(&o.maxBlockTraces, "max-block-traces", 0, "cut blocks at this many traces (0: no limit)")
 	byteSizeVar(f, &o.maxInputBytes, "max-input-bytes", input.DefaultMaxInputBytes, "largest input file once decompressed; a compressed file may also not expand more than 200 times past 64MiB (each a clear error for that file)")
-	byteSizeVar(f, &o.memoryBudget, "memory-budget", ingest.DefaultMemoryBudget, "approximate heap bytes of decoded spans held before sorted runs are spilled to disk (512MiB, 2GiB, ...)")
+	byteSizeVar(f, &o.memoryBudget, "memory-budget", ingest.DefaultMemoryBudget, "approximate heap bytes of decoded spans held, those decoded ahead included, before sorted runs are spilled to disk (512MiB, 2GiB, ...)")
 	f.StringVar(&o.redactRules, "redact", "", "apply this redaction rules file before anything is written")
 	f.StringVar(&o.hashKeyFile, "hash-key-file", "", "key for keyed hashing in --redact rules (HMAC-SHA-256)")
 	f.Var(o.dedicated, "dedicated-columns", "attributes written to dedicated columns: none, span.NAME,resource.NAME,... or a .yaml/.json file of Tempo's {scope, name, type} list")

@@ -62,6 +62,16 @@ type Options struct {
 	// Workers is how many files are decoded at once (default
 	// GOMAXPROCS, at most 4).
 	Workers int
+	// AheadBytes bounds the batches decoded and not yet emitted, all
+	// inputs together, as Weigh weighs them; each input may still hold
+	// one. 0 lets each input hold one batch only: enough for protobuf
+	// input, whose batches are megabytes, but formats emitted a trace at a
+	// time then keep one file decoding ahead of the one being emitted for
+	// only a trace.
+	AheadBytes int64
+	// Weigh estimates the memory of a batch for AheadBytes; nil counts
+	// its spans.
+	Weigh func(codec.Batch) int64
 	// MaxInputBytes bounds what one input may hold once decompressed
 	// (0: DefaultMaxInputBytes; negative: no bound). A compressed input
 	// past 64 MiB may also not expand more than MaxExpansion times.
@@ -159,10 +169,11 @@ func Decode(ctx context.Context, paths []string, opts Options, emit func(file st
 }
 
 type decoder struct {
-	ctx  context.Context
-	opts Options
-	emit func(string, codec.Batch) error
-	rep  Report
+	ctx   context.Context
+	opts  Options
+	emit  func(string, codec.Batch) error
+	rep   Report
+	ahead *ahead
 }
 
 // inputFile is one input to decode: a file, stdin, or a path that could
@@ -226,19 +237,13 @@ func linkInput(path string) inputFile {
 }
 
 // decodeJob decodes one input on its own goroutine, handing its batches
-// over on ch; stat and err are set before ch is closed.
+// over on q; stat and err are set before q is closed.
 type decodeJob struct {
 	in   inputFile
-	ch   chan codec.Batch
+	q    batchQueue
 	stat FileStat
 	err  error
 }
-
-// jobQueue is how many batches a file decoded ahead may hold: one, so a
-// file ahead holds at most that batch and the one being decoded (a
-// protobuf batch is 4 MiB of input, some 15 MB decoded); four held 200
-// MB more at the peak of a 1M-span ingest for no gain in speed.
-const jobQueue = 1
 
 // decodeAll decodes the inputs, Workers at a time, and emits their batches
 // in input order.
@@ -249,16 +254,17 @@ func (d *decoder) decodeAll(inputs []inputFile) error {
 		cancel()
 		wg.Wait()
 	}()
+	d.ahead = newAhead(ctx, d.opts.AheadBytes, d.opts.Weigh)
 	jobs := make([]*decodeJob, len(inputs))
 	started := 0
 	startUpTo := func(n int) {
 		for ; started < min(n, len(inputs)); started++ {
-			j := &decodeJob{in: inputs[started], ch: make(chan codec.Batch, jobQueue)}
+			j := &decodeJob{in: inputs[started]}
 			jobs[started] = j
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer close(j.ch)
+				defer d.ahead.close(&j.q)
 				j.stat, j.err = d.decodeInput(ctx, j)
 			}()
 		}
@@ -267,9 +273,10 @@ func (d *decoder) decodeAll(inputs []inputFile) error {
 		startUpTo(i + d.opts.Workers)
 		j := jobs[i]
 		var emitErr error
-		for b := range j.ch {
-			if emitErr != nil {
-				continue // drain, so the job can finish
+		for {
+			b, ok := d.ahead.get(&j.q)
+			if !ok {
+				break // closed, or cancelled and the job has finished
 			}
 			if err := d.ctx.Err(); err != nil {
 				emitErr = err
@@ -279,6 +286,10 @@ func (d *decoder) decodeAll(inputs []inputFile) error {
 			if emitErr != nil {
 				cancel()
 			}
+		}
+		if emitErr == nil && ctx.Err() != nil {
+			// Stopped with batches dropped: the file is not done.
+			emitErr = ctx.Err()
 		}
 		jobs[i] = nil
 		if emitErr != nil {
@@ -297,12 +308,10 @@ func (d *decoder) decodeInput(ctx context.Context, j *decodeJob) (FileStat, erro
 		return FileStat{}, j.in.err
 	}
 	send := func(b codec.Batch) error {
-		select {
-		case j.ch <- b:
-			return nil
-		case <-ctx.Done():
+		if !d.ahead.put(&j.q, b) {
 			return &emitError{err: ctx.Err()}
 		}
+		return nil
 	}
 	if j.in.stdin {
 		in := d.opts.Stdin

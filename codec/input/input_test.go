@@ -5,11 +5,15 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/zstd"
@@ -305,10 +309,10 @@ func TestWorkersKeepInputOrder(t *testing.T) {
 		file  string
 		spans int
 	}
-	run := func(workers, stopAfter int) ([]emitted, Report, error) {
+	run := func(workers, stopAfter int, ahead int64) ([]emitted, Report, error) {
 		var got []emitted
 		stop := errors.New("stop")
-		rep, err := Decode(context.Background(), []string{fixtures.Root(t)}, Options{SkipBad: true, Workers: workers},
+		rep, err := Decode(context.Background(), []string{fixtures.Root(t)}, Options{SkipBad: true, Workers: workers, AheadBytes: ahead},
 			func(file string, b codec.Batch) error {
 				if stopAfter > 0 && len(got) == stopAfter {
 					return stop
@@ -318,7 +322,7 @@ func TestWorkersKeepInputOrder(t *testing.T) {
 			})
 		return got, rep, err
 	}
-	want, wantRep, err := run(1, 0)
+	want, wantRep, err := run(1, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,21 +330,139 @@ func TestWorkersKeepInputOrder(t *testing.T) {
 		t.Fatalf("only %d files / %d batches decoded", len(wantRep.Files), len(want))
 	}
 	for _, workers := range []int{2, 4, 16} {
-		got, rep, err := run(workers, 0)
-		if err != nil {
+		// Spans decoded ahead: one batch per file, a few spans, any number.
+		for _, ahead := range []int64{0, 5, 1 << 40} {
+			got, rep, err := run(workers, 0, ahead)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(emitted{})); diff != "" {
+				t.Fatalf("%d workers, %d ahead: batches differ (-1 worker +%d):\n%s", workers, ahead, workers, diff)
+			}
+			if len(rep.Files) != len(wantRep.Files) || len(rep.Bad) != len(wantRep.Bad) || len(rep.Skipped) != len(wantRep.Skipped) {
+				t.Fatalf("%d workers, %d ahead: report %d/%d/%d files/bad/skipped, want %d/%d/%d", workers, ahead,
+					len(rep.Files), len(rep.Bad), len(rep.Skipped), len(wantRep.Files), len(wantRep.Bad), len(wantRep.Skipped))
+			}
+			got, _, err = run(workers, 10, ahead)
+			if err == nil || err.Error() != "stop" || len(got) != 10 {
+				t.Fatalf("%d workers, %d ahead, emit error after 10 batches: err %v, %d batches emitted", workers, ahead, err, len(got))
+			}
+		}
+	}
+}
+
+// countingDecoder emits one single-span batch per line of its input and
+// counts the batches handed over (emit returned) per input name.
+type countingDecoder struct {
+	mu   sync.Mutex
+	sent map[string]int
+	more chan struct{} // signalled after each batch handed over
+}
+
+func (c *countingDecoder) decode(name string, r io.Reader, emit codec.EmitFunc) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Fields(string(data)) {
+		b := codec.Batch{{Resource: model.Resource{Attributes: []model.Attribute{model.Str("line", line)}},
+			ScopeSpans: []model.ScopeSpans{{Spans: []model.Span{{Name: line}}}}}}
+		if err := emit(b); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.sent[name]++
+		c.mu.Unlock()
+		select {
+		case c.more <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (c *countingDecoder) count(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent[name]
+}
+
+// A file behind the one being emitted is decoded ahead while the batches
+// it queued weigh at most AheadBytes (one batch always), and waits past
+// that; the batches still come out in input order. With AheadBytes 0 it
+// queues one batch.
+func TestDecodeAheadBound(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.WriteFile(first, []byte("a0"), 0o644)
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf("b%d", i))
+	}
+	os.WriteFile(second, []byte(strings.Join(lines, " ")), 0o644)
+	for _, tc := range []struct {
+		ahead int64 // in spans (no Weigh)
+		queue int   // batches the second file hands over while the first is held
+	}{
+		{0, 1},
+		{1, 1},
+		{7, 7},
+		{1000, 40},
+	} {
+		dec := &countingDecoder{sent: map[string]int{}, more: make(chan struct{}, 1)}
+		release := make(chan struct{})
+		var got []string
+		errc := make(chan error, 1)
+		go func() {
+			_, err := Decode(context.Background(), []string{first, second}, Options{
+				Format: codec.FormatOTLPJSON, Workers: 2, AheadBytes: tc.ahead,
+				Decoders: map[codec.Format]codec.Decoder{codec.FormatOTLPJSON: dec.decode},
+			}, func(_ string, b codec.Batch) error {
+				if len(got) == 0 {
+					<-release // hold the first file's first batch
+				}
+				got = append(got, b[0].ScopeSpans[0].Spans[0].Name)
+				return nil
+			})
+			errc <- err
+		}()
+		deadline := time.After(10 * time.Second)
+		for dec.count(second) < tc.queue {
+			select {
+			case <-dec.more:
+			case <-deadline:
+				t.Fatalf("ahead %d: the second file handed over %d batches, want %d", tc.ahead, dec.count(second), tc.queue)
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // room to go past the bound, if it did not hold
+		if n := dec.count(second); n != tc.queue {
+			t.Errorf("ahead %d: the second file handed over %d batches while the first was held, want %d", tc.ahead, n, tc.queue)
+		}
+		close(release)
+		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got, cmp.AllowUnexported(emitted{})); diff != "" {
-			t.Fatalf("%d workers: batches differ (-1 worker +%d):\n%s", workers, workers, diff)
+		if want := append([]string{"a0"}, lines...); !slices.Equal(got, want) {
+			t.Errorf("ahead %d: emitted %v, want %v", tc.ahead, got, want)
 		}
-		if len(rep.Files) != len(wantRep.Files) || len(rep.Bad) != len(wantRep.Bad) || len(rep.Skipped) != len(wantRep.Skipped) {
-			t.Fatalf("%d workers: report %d/%d/%d files/bad/skipped, want %d/%d/%d", workers,
-				len(rep.Files), len(rep.Bad), len(rep.Skipped), len(wantRep.Files), len(wantRep.Bad), len(wantRep.Skipped))
-		}
-		got, _, err = run(workers, 10)
-		if err == nil || err.Error() != "stop" || len(got) != 10 {
-			t.Fatalf("%d workers, emit error after 10 batches: err %v, %d batches emitted", workers, err, len(got))
-		}
+	}
+}
+
+// Cancelling the context while files are decoded ahead stops Decode with
+// the context's error, every decoder returned.
+func TestDecodeAheadCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	_, err := Decode(ctx, []string{fixtures.Root(t)}, Options{SkipBad: true, Workers: 4, AheadBytes: 1 << 40},
+		func(string, codec.Batch) error {
+			if n++; n == 20 {
+				cancel()
+			}
+			return nil
+		})
+	if !errors.Is(err, context.Canceled) || n != 20 {
+		t.Errorf("err = %v after %d batches, want context.Canceled after 20", err, n)
 	}
 }
 
