@@ -3,6 +3,7 @@ package blocks
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -346,8 +347,15 @@ func TestRewriteForks(t *testing.T) {
 		seen   []model.TraceID // by the transforms, in the order done was called
 		most   int             // transforms at work at once
 	}
-	rewrite := func(withFork bool) run {
+	rewrite := func(withFork, local bool) run {
 		_, bucket := newWrapBucket(t)
+		if local {
+			var err error
+			if bucket, err = OpenBucket(ctx, "file://"+t.TempDir()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { bucket.Close() })
+		}
 		s := NewStore(bucket, "tenant-a")
 		rewriteFixture(t, s)
 		var r run
@@ -400,9 +408,22 @@ func TestRewriteForks(t *testing.T) {
 		}
 		return r
 	}
-	one, forked := rewrite(false), rewrite(true)
+	one, forked := rewrite(false, false), rewrite(true, false)
 	if forked.most < 2 {
 		t.Errorf("at most %d blocks rewritten at once", forked.most)
+	}
+	// On a local store, one block per core (of the 3 blocks), while their
+	// row groups fit in rewriteGroupBytes together.
+	cores := runtime.GOMAXPROCS(0)
+	if local := rewrite(true, true); local.most < min(cores, 2) || local.most > cores {
+		t.Errorf("file://: at most %d blocks rewritten at once, want one per core (%d)", local.most, cores)
+	} else if d := strictDiff(one.stored, local.stored); d != "" {
+		t.Errorf("file://: stored traces:\n%s", d)
+	}
+	defer func(old int64) { rewriteGroupBytes = old }(rewriteGroupBytes)
+	rewriteGroupBytes = 1000 // less than two of the fixture's blocks
+	if local := rewrite(true, true); local.most != 1 {
+		t.Errorf("file://, row groups past rewriteGroupBytes together: at most %d blocks rewritten at once, want 1", local.most)
 	}
 	if len(one.res.Rewritten) != 2 || one.res.Blocks != 3 {
 		t.Fatalf("one at a time: %+v", one.res)
