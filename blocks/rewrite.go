@@ -209,8 +209,8 @@ const (
 // each weighed by its average compressed row group (rowGroupWeight): a
 // rewrite holds about one being read and one being written. The two
 // blocks of 1M generated spans (28 and 52 MB, one row group each) are
-// rewritten at once, at 264–274 MiB peak RSS instead of 230–235; two of
-// 52 MB one after the other, as at once they took 400 MiB.
+// rewritten at once, at 253–254 MiB peak RSS instead of 222–226; two of
+// 52 MB one after the other, as at once they took 392–400 MiB, not 229.
 var rewriteGroupBytes int64 = 96 << 20 // a variable for tests
 
 // rowGroupWeight is m's average compressed row group, at most
