@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -347,7 +348,10 @@ func TestRewriteForks(t *testing.T) {
 		seen   []model.TraceID // by the transforms, in the order done was called
 		most   int             // transforms at work at once
 	}
-	rewrite := func(withFork, local bool) run {
+	// meet is how long a transform's first call waits for another
+	// transform to begin (0: not at all), so that blocks rewritten at once
+	// overlap however slowly each starts.
+	rewrite := func(withFork, local bool, meet time.Duration) run {
 		_, bucket := newWrapBucket(t)
 		if local {
 			var err error
@@ -362,13 +366,17 @@ func TestRewriteForks(t *testing.T) {
 		var mu sync.Mutex
 		type span struct{ from, to time.Time }
 		var spans []span // of each transform's calls
+		var begun atomic.Int32
 		fork := func() (RewriteFunc, func()) {
 			var seen []model.TraceID
 			var sp span
 			fn := func(tr *model.Trace) (bool, error) {
 				if sp.from.IsZero() {
 					sp.from = time.Now()
-					time.Sleep(20 * time.Millisecond) // requests
+					begun.Add(1)
+					for end := sp.from.Add(meet); begun.Load() < 2 && time.Now().Before(end); {
+						time.Sleep(time.Millisecond)
+					}
 				}
 				seen = append(seen, tr.TraceID)
 				sp.to = time.Now()
@@ -408,21 +416,21 @@ func TestRewriteForks(t *testing.T) {
 		}
 		return r
 	}
-	one, forked := rewrite(false, false), rewrite(true, false)
+	one, forked := rewrite(false, false, 0), rewrite(true, false, 5*time.Second)
 	if forked.most < 2 {
 		t.Errorf("at most %d blocks rewritten at once", forked.most)
 	}
 	// On a local store, one block per core (of the 3 blocks), while their
 	// row groups fit in rewriteGroupBytes together.
 	cores := runtime.GOMAXPROCS(0)
-	if local := rewrite(true, true); local.most < min(cores, 2) || local.most > cores {
+	if local := rewrite(true, true, 5*time.Second); local.most < min(cores, 2) || local.most > cores {
 		t.Errorf("file://: at most %d blocks rewritten at once, want one per core (%d)", local.most, cores)
 	} else if d := strictDiff(one.stored, local.stored); d != "" {
 		t.Errorf("file://: stored traces:\n%s", d)
 	}
 	defer func(old int64) { rewriteGroupBytes = old }(rewriteGroupBytes)
 	rewriteGroupBytes = 1000 // less than two of the fixture's blocks
-	if local := rewrite(true, true); local.most != 1 {
+	if local := rewrite(true, true, 300*time.Millisecond); local.most != 1 {
 		t.Errorf("file://, row groups past rewriteGroupBytes together: at most %d blocks rewritten at once, want 1", local.most)
 	}
 	if len(one.res.Rewritten) != 2 || one.res.Blocks != 3 {

@@ -10,9 +10,10 @@ import (
 // ahead holds the batches decoded but not yet emitted, one queue per
 // input in flight, under one bound on their total weight: a file may
 // always queue one batch (so the one being emitted never waits for the
-// files behind it), and more while the total stays within limit. Batches
-// leave each queue in the order they came, so emit sees the input order
-// whatever the decoders' pace.
+// files behind it), and more while the total stays within limit. The
+// bound is soft by those single batches (one per file in flight) and by
+// the batches being decoded. Batches leave each queue in the order they
+// came, so emit sees the input order whatever the decoders' pace.
 type ahead struct {
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -40,13 +41,16 @@ type queuedBatch struct {
 func newAhead(ctx context.Context, limit int64, weigh func(codec.Batch) int64) *ahead {
 	a := &ahead{limit: limit, weigh: weigh}
 	a.cond.L = &a.mu
-	context.AfterFunc(ctx, func() {
-		a.mu.Lock()
-		a.stopped = true
-		a.cond.Broadcast()
-		a.mu.Unlock()
-	})
+	context.AfterFunc(ctx, a.stop)
 	return a
+}
+
+// stop makes put refuse batches and get drop them, at once.
+func (a *ahead) stop() {
+	a.mu.Lock()
+	a.stopped = true
+	a.cond.Broadcast()
+	a.mu.Unlock()
 }
 
 // put queues b on q, waiting while q holds a batch and b would take the
@@ -54,7 +58,7 @@ func newAhead(ctx context.Context, limit int64, weigh func(codec.Batch) int64) *
 func (a *ahead) put(q *batchQueue, b codec.Batch) bool {
 	var w int64
 	if a.limit > 0 {
-		w = a.weight(b)
+		w = max(a.weight(b), 1) // even empty batches count, so there is a bound on them
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -278,6 +278,9 @@ func (d *decoder) decodeAll(inputs []inputFile) error {
 			if !ok {
 				break // closed, or cancelled and the job has finished
 			}
+			if emitErr != nil {
+				continue // drain, so the job can finish
+			}
 			if err := d.ctx.Err(); err != nil {
 				emitErr = err
 			} else if err := d.emit(j.in.path, b); err != nil {
@@ -285,6 +288,7 @@ func (d *decoder) decodeAll(inputs []inputFile) error {
 			}
 			if emitErr != nil {
 				cancel()
+				d.ahead.stop() // drop what is queued now, not once AfterFunc runs
 			}
 		}
 		if emitErr == nil && ctx.Err() != nil {

@@ -448,6 +448,37 @@ func TestDecodeAheadBound(t *testing.T) {
 	}
 }
 
+// After emit fails, Decode calls it no more, whatever is queued, and
+// returns that first error.
+func TestDecodeAheadStopsAtEmitError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lines")
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf("l%d", i))
+	}
+	os.WriteFile(path, []byte(strings.Join(lines, " ")), 0o644)
+	for _, ahead := range []int64{0, 1000} {
+		for range 20 {
+			dec := &countingDecoder{sent: map[string]int{}, more: make(chan struct{}, 1)}
+			calls := 0
+			_, err := Decode(context.Background(), []string{path}, Options{
+				Format: codec.FormatOTLPJSON, AheadBytes: ahead,
+				Decoders: map[codec.Format]codec.Decoder{codec.FormatOTLPJSON: dec.decode},
+			}, func(string, codec.Batch) error {
+				calls++
+				// Let the decoder queue what it may before failing.
+				for dec.count(path) < min(int(ahead), 39) {
+					<-dec.more
+				}
+				return fmt.Errorf("call %d", calls)
+			})
+			if calls != 1 || err == nil || err.Error() != "call 1" {
+				t.Fatalf("ahead %d: emit called %d times, Decode returned %v; want once, call 1", ahead, calls, err)
+			}
+		}
+	}
+}
+
 // Cancelling the context while files are decoded ahead stops Decode with
 // the context's error, every decoder returned.
 func TestDecodeAheadCancel(t *testing.T) {
