@@ -338,6 +338,7 @@ type redaction struct {
 	mask           func(match string) string
 	summary        string
 	keyCache       map[string]uint8
+	valueCache     map[string]maskedValue
 }
 
 // summaryKeys are always allowed, as in the Collector, so a summary left

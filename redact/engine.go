@@ -63,7 +63,7 @@ func (e *Engine) Fork() *Engine {
 		c := *r
 		if r.red != nil {
 			rd := *r.red
-			rd.keyCache = nil // the only state a rule keeps
+			rd.keyCache, rd.valueCache = nil, nil // the only state a rule keeps
 			c.red = &rd
 		}
 		f.rules[i] = &c

@@ -125,7 +125,7 @@ func (rd *redaction) keyClass(key string) uint8 {
 		rd.keyCache = map[string]uint8{}
 	}
 	if len(rd.keyCache) < maxKeyCache {
-		rd.keyCache[key] = c
+		rd.keyCache[strings.Clone(key)] = c // key may point into a large buffer
 	}
 	return c
 }
@@ -181,15 +181,47 @@ func (rd *redaction) maskValue(v *model.Value) bool {
 	return false
 }
 
-// maskString replaces every blocked-value and detector match in s.
+// maskString replaces every blocked-value and detector match in s. Its
+// answers for strings of up to maxCachedValue bytes are kept (valueCache):
+// names, routes, hosts and statuses repeat from span to span, and the
+// detectors were a tenth of a rewrite's CPU.
 func (rd *redaction) maskString(s string) (string, bool) {
-	spans := findAll(s, rd.detectors, rd.blockedValRe)
-	if len(spans) == 0 {
-		return s, false
+	if m, ok := rd.valueCache[s]; ok {
+		if !m.changed {
+			return s, false
+		}
+		return m.out, true
 	}
-	out := replaceSpans(s, spans, rd.mask)
-	return out, out != s
+	out, changed := s, false
+	if spans := findAll(s, rd.detectors, rd.blockedValRe); len(spans) > 0 {
+		out = replaceSpans(s, spans, rd.mask)
+		changed = out != s
+	}
+	if len(s) <= maxCachedValue && valueCacheSize > 0 {
+		if rd.valueCache == nil {
+			rd.valueCache = map[string]maskedValue{}
+		}
+		if len(rd.valueCache) >= valueCacheSize {
+			clear(rd.valueCache) // start again rather than keep the first values for ever
+		}
+		// A copy: s may point into a large buffer of decoded strings.
+		rd.valueCache[strings.Clone(s)] = maskedValue{out: out, changed: changed}
+	}
+	return out, changed
 }
+
+// maskedValue is a maskString answer kept in a redaction's valueCache.
+type maskedValue struct {
+	out     string
+	changed bool
+}
+
+// valueCacheSize bounds a redaction's valueCache (a variable for tests):
+// 16,384 answers took as little CPU and 10–15 MiB more RSS on 1M spans.
+// Longer strings than maxCachedValue are not kept, being mostly unique.
+var valueCacheSize = 1 << 12
+
+const maxCachedValue = 256
 
 // maskText applies value masking to a span name, event name or status
 // message; key rules do not apply to them.
