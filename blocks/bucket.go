@@ -81,6 +81,15 @@ func openBucket(ctx context.Context, rawURL string, create bool) (*blob.Bucket, 
 			// final rename cannot cross devices.
 			q.Set("no_tmp_dir", "true")
 		}
+		if !q.Has("metadata") && !q.Has("prefix") && !q.Has("key") {
+			// No <object>.attrs file beside each object (gocloud's content
+			// type and MD5, which a bucket read as a local directory never
+			// uses; see registerLocalDir): half the files to create, and
+			// no MD5 of every byte written. "metadata=" in the URL brings
+			// them back. A bucket under a prefix is listed through gocloud,
+			// which takes MD5s from the sidecars, so it keeps them current.
+			q.Set("metadata", "skip")
+		}
 		u.RawQuery = q.Encode()
 		rawURL = u.String()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,68 @@ func TestOpenBucket(t *testing.T) {
 				tc.check(t)
 			}
 		})
+	}
+}
+
+// TestLocalBucketWritesNoSidecars: a block written to a file:// bucket is
+// its objects alone, with no gocloud <object>.attrs file beside each, and
+// reads back; "metadata=" in the URL keeps writing them, as does a
+// prefix (listed through gocloud, which takes MD5s from them), and a
+// block written either way reads in the other.
+func TestLocalBucketWritesNoSidecars(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	traces := syntheticTraces(20, 2, 1e18)
+	sidecars := func() (objects, attrs int) {
+		filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.Type().IsRegular() {
+				if strings.HasSuffix(p, attrsSuffix) {
+					attrs++
+				} else {
+					objects++
+				}
+			}
+			return nil
+		})
+		return objects, attrs
+	}
+	for _, tc := range []struct {
+		url   string
+		attrs bool
+	}{
+		{"file://" + dir, false},
+		{"file://" + dir + "?metadata=", true}, // 20 traces again, in a second block
+		{"file://" + dir + "?prefix=other/", true},
+	} {
+		b, err := OpenBucket(ctx, tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewStore(b, "tenant-a")
+		objects0, attrs0 := sidecars()
+		if _, err := s.WriteBlock(ctx, traces, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		objects, attrs := sidecars()
+		if objects == objects0 || (attrs > attrs0) != tc.attrs {
+			t.Errorf("%s: a block wrote %d objects and %d .attrs files", tc.url, objects-objects0, attrs-attrs0)
+		}
+		b.Close()
+	}
+	// Both blocks, one of each kind, read through either URL.
+	for _, u := range []string{"file://" + dir, "file://" + dir + "?metadata="} {
+		b, err := OpenBucket(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewStore(b, "tenant-a")
+		if metas, err := s.Blocks(ctx); err != nil || len(metas) != 2 {
+			t.Errorf("%s: %d blocks, %v; want 2", u, len(metas), err)
+		}
+		if tr, err := s.FindTrace(ctx, traces[7].TraceID); err != nil || tr.SpanCount() != traces[7].SpanCount() {
+			t.Errorf("%s: trace %s: %v", u, traces[7].TraceID, err)
+		}
+		b.Close()
 	}
 }
 

@@ -16,13 +16,15 @@ import (
 
 // TestLocalFoldersRemoved: on a file:// bucket, compaction and retention
 // leave neither the folder of a block they deleted nor an attributes
-// sidecar (fileblob's <object>.attrs) behind. The bucket directory is
+// sidecar (fileblob's <object>.attrs, which blocks written before
+// metadata=skip have) behind, and write none. The bucket directory is
 // listed after each: it holds the live blocks' folders and nothing else.
 func TestLocalFoldersRemoved(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	// The inputs as earlier versions wrote them, with sidecars.
+	writeBlocks(t, blocks.NewStore(testbuckets.OpenURL(t, "file://"+dir+"?metadata="), "tenant-a"), 6)
 	st := blocks.NewStore(testbuckets.OpenURL(t, "file://"+dir), "tenant-a")
-	writeBlocks(t, st, 6)
 	metas, err := st.Blocks(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -35,9 +37,7 @@ func TestLocalFoldersRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	block := []string{"<id>/", "<id>/bloom-0", "<id>/bloom-0.attrs", "<id>/data.parquet", "<id>/data.parquet.attrs",
-		"<id>/index", "<id>/index.attrs", "<id>/meta.json", "<id>/meta.json.attrs"}
-	output := append(slices.Clone(block), "<id>/rewrite.json", "<id>/rewrite.json.attrs")
+	output := []string{"<id>/", "<id>/bloom-0", "<id>/data.parquet", "<id>/index", "<id>/meta.json", "<id>/rewrite.json"}
 
 	res, err := Run(ctx, st, Options{CompactedRetention: -1, Concurrency: 2})
 	if err != nil {
