@@ -81,13 +81,11 @@ func openBucket(ctx context.Context, rawURL string, create bool) (*blob.Bucket, 
 			// final rename cannot cross devices.
 			q.Set("no_tmp_dir", "true")
 		}
-		if !q.Has("metadata") && !q.Has("prefix") && !q.Has("key") {
+		if !q.Has("metadata") {
 			// No <object>.attrs file beside each object (gocloud's content
-			// type and MD5, which a bucket read as a local directory never
-			// uses; see registerLocalDir): half the files to create, and
-			// no MD5 of every byte written. "metadata=" in the URL brings
-			// them back. A bucket under a prefix is listed through gocloud,
-			// which takes MD5s from the sidecars, so it keeps them current.
+			// type and MD5, which tracectl does not use on a file://
+			// bucket; see fileBuckets): half the files to create, and no
+			// MD5 of every byte written. "metadata=" brings them back.
 			q.Set("metadata", "skip")
 		}
 		u.RawQuery = q.Encode()
@@ -102,8 +100,11 @@ func openBucket(ctx context.Context, rawURL string, create bool) (*blob.Bucket, 
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %q: %w", rawURL, err)
 	}
-	if q := u.Query(); u.Scheme == "file" && !q.Has("prefix") && !q.Has("key") {
-		registerLocalDir(b, filepath.FromSlash(u.Path)) // see listFolders
+	if u.Scheme == "file" {
+		registerFileBucket(b)
+		if q := u.Query(); !q.Has("prefix") && !q.Has("key") {
+			registerLocalDir(b, filepath.FromSlash(u.Path)) // see listFolders
+		}
 	}
 	return b, nil
 }

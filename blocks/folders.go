@@ -274,6 +274,26 @@ func registerLocalDir(b *blob.Bucket, dir string) {
 	runtime.AddCleanup(b, func(k weak.Pointer[blob.Bucket]) { localDirs.Delete(k) }, key)
 }
 
+// fileBuckets holds every bucket OpenBucket opened from a file:// URL,
+// directory or prefix: their listings take MD5s from gocloud's .attrs
+// sidecars, which an object written since with metadata=skip (see
+// openBucket) leaves stale, so readListed does not match objects by them.
+var fileBuckets sync.Map // weak.Pointer[blob.Bucket] → struct{}
+
+// registerFileBucket records that b is a file:// bucket, until b is garbage.
+func registerFileBucket(b *blob.Bucket) {
+	key := weak.Make(b)
+	fileBuckets.Store(key, struct{}{})
+	runtime.AddCleanup(b, func(k weak.Pointer[blob.Bucket]) { fileBuckets.Delete(k) }, key)
+}
+
+// listedMD5sCurrent reports whether the MD5s of s's listings are those of
+// the objects (not so for a file:// bucket: see fileBuckets).
+func (s *Store) listedMD5sCurrent() bool {
+	_, ok := fileBuckets.Load(weak.Make(s.bucket))
+	return !ok
+}
+
 // plainTenant matches tenant names that fileblob stores unescaped on
 // every OS, so that the tenant's key prefix is its directory name.
 var plainTenant = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)

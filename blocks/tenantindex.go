@@ -457,13 +457,14 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 }
 
 // readListed reads folder id's meta object name, which fs listed. On an
-// object store, an object this store has read or written before with the
-// size and MD5 the listing shows is taken from memory, and what it reads
-// is remembered (knownObjects).
+// object store (not file://, whose listed MD5s may be stale), an object
+// this store has read or written before with the size and MD5 the listing
+// shows is taken from memory, and what it reads is remembered
+// (knownObjects).
 func (s *Store) readListed(ctx context.Context, fs *folderSet, id uuid.UUID, name string) ([]byte, error) {
 	key := joinKey(s.tenant, id.String(), name)
 	lo, listed := fs.listed(id, name)
-	if listed {
+	if listed && s.listedMD5sCurrent() {
 		if raw, ok := s.known.match(key, lo.size, lo.md5); ok {
 			return raw, nil
 		}

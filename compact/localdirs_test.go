@@ -24,6 +24,9 @@ func TestLocalFoldersRemoved(t *testing.T) {
 	dir := t.TempDir()
 	// The inputs as earlier versions wrote them, with sidecars.
 	writeBlocks(t, blocks.NewStore(testbuckets.OpenURL(t, "file://"+dir+"?metadata="), "tenant-a"), 6)
+	if sidecars, _ := filepath.Glob(filepath.Join(dir, "tenant-a", "*", "*.attrs")); len(sidecars) == 0 {
+		t.Fatal("the inputs were written without sidecars: the test would not cover deleting them")
+	}
 	st := blocks.NewStore(testbuckets.OpenURL(t, "file://"+dir), "tenant-a")
 	metas, err := st.Blocks(ctx)
 	if err != nil {
