@@ -61,6 +61,17 @@ const MaxJSONDepth = 1000
 // Batch is a group of decoded spans. Every Span has its TraceID set.
 type Batch []model.ResourceSpans
 
+// SpanCount is the number of spans in b.
+func (b Batch) SpanCount() int {
+	n := 0
+	for i := range b {
+		for j := range b[i].ScopeSpans {
+			n += len(b[i].ScopeSpans[j].Spans)
+		}
+	}
+	return n
+}
+
 // EmitFunc receives decoded batches in input order. Returning an error stops
 // decoding and the decoder returns that error unchanged.
 type EmitFunc func(Batch) error

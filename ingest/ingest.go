@@ -209,7 +209,7 @@ func (in *ingester) emit(file string, b codec.Batch) error {
 		}
 	}
 	n := batchBytes(b)
-	in.spansRead += batchSpans(b)
+	in.spansRead += b.SpanCount()
 	if in.opts.SkipBad {
 		// Hold the file's batches as they came, so committing them later
 		// adds spans in the same order as without staging.
@@ -298,7 +298,7 @@ func (in *ingester) fileDone(file string, err error) {
 			in.removeRun(r)
 		}
 		for _, b := range stage {
-			in.spansRead -= batchSpans(b)
+			in.spansRead -= b.SpanCount()
 		}
 		for _, r := range runs {
 			in.spansRead -= r.spans
@@ -325,16 +325,6 @@ func (in *ingester) fileDone(file string, err error) {
 		in.err = serr
 	}
 	in.progress()
-}
-
-func batchSpans(b codec.Batch) int {
-	n := 0
-	for i := range b {
-		for j := range b[i].ScopeSpans {
-			n += len(b[i].ScopeSpans[j].Spans)
-		}
-	}
-	return n
 }
 
 func (in *ingester) progress() {

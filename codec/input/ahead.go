@@ -111,11 +111,5 @@ func (a *ahead) weight(b codec.Batch) int64 {
 	if a.weigh != nil {
 		return a.weigh(b)
 	}
-	n := 0
-	for i := range b {
-		for j := range b[i].ScopeSpans {
-			n += len(b[i].ScopeSpans[j].Spans)
-		}
-	}
-	return int64(n)
+	return int64(b.SpanCount())
 }

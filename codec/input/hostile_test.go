@@ -89,7 +89,7 @@ func TestHostileInputs(t *testing.T) {
 	}
 	spans := 0
 	rep, err := Decode(context.Background(), append(paths, good), Options{SkipBad: true}, func(_ string, b codec.Batch) error {
-		spans += spanCount(b)
+		spans += b.SpanCount()
 		return nil
 	})
 	if err != nil || spans != 1 || len(rep.Bad) != len(hostileInputs) || len(rep.Files) != 1 || rep.Files[0].File != good {

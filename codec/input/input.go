@@ -441,7 +441,7 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, at
 		// any left (a Jaeger tag holding a JSON object keeps its text).
 		codec.FixBatchUTF8(b)
 		stat.Batches++
-		stat.Spans += spanCount(b)
+		stat.Spans += b.SpanCount()
 		return emit(b)
 	})
 	if err != nil {
@@ -460,16 +460,6 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, at
 	}
 	raw.h.Sum(stat.Digest[:0])
 	return stat, nil
-}
-
-func spanCount(b codec.Batch) int {
-	n := 0
-	for i := range b {
-		for j := range b[i].ScopeSpans {
-			n += len(b[i].ScopeSpans[j].Spans)
-		}
-	}
-	return n
 }
 
 var (

@@ -317,7 +317,7 @@ func TestWorkersKeepInputOrder(t *testing.T) {
 				if stopAfter > 0 && len(got) == stopAfter {
 					return stop
 				}
-				got = append(got, emitted{file, spanCount(b)})
+				got = append(got, emitted{file, b.SpanCount()})
 				return nil
 			})
 		return got, rep, err
@@ -570,7 +570,7 @@ func TestInputLimits(t *testing.T) {
 	}
 	spans := 0
 	rep, err := Decode(context.Background(), []string{bomb, good}, Options{SkipBad: true}, func(_ string, b codec.Batch) error {
-		spans += spanCount(b)
+		spans += b.SpanCount()
 		return nil
 	})
 	if err != nil || spans != 1 || len(rep.Bad) != 1 || rep.Bad[0].File != bomb {
