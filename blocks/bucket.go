@@ -101,10 +101,11 @@ func openBucket(ctx context.Context, rawURL string, create bool) (*blob.Bucket, 
 		return nil, fmt.Errorf("open bucket %q: %w", rawURL, err)
 	}
 	if u.Scheme == "file" {
-		registerFileBucket(b)
+		dir := "" // under a prefix, keys are not paths below the directory
 		if q := u.Query(); !q.Has("prefix") && !q.Has("key") {
-			registerLocalDir(b, filepath.FromSlash(u.Path)) // see listFolders
+			dir = filepath.FromSlash(u.Path)
 		}
+		registerFileBucket(b, dir)
 	}
 	return b, nil
 }

@@ -258,33 +258,32 @@ func listLocalFolders(dir string) (*folderSet, error) {
 	return set, nil
 }
 
-// localDirs maps each bucket OpenBucket opened from a file:// URL to its
-// directory, for listFolders' fast path: gocloud's fileblob answers a LIST
-// by walking every block folder and reading an attributes file per
-// object, about 45 ms for 1,000 blocks, while reading the tenant
-// directory takes well under 1 ms. Keys are weak, so that the map keeps
-// no bucket alive.
-var localDirs sync.Map // weak.Pointer[blob.Bucket] → string
+// fileBuckets maps each bucket OpenBucket opened from a file:// URL to
+// its directory ("" when the URL names a prefix or key). Keys are weak,
+// so that the map keeps no bucket alive. It serves two things:
+//   - listFolders' fast path for a directory: gocloud's fileblob answers a
+//     LIST by walking every block folder and reading an attributes file
+//     per object, about 45 ms for 1,000 blocks, while reading the tenant
+//     directory takes well under 1 ms;
+//   - readListed not matching objects by listed MD5s, on every file://
+//     bucket: fileblob takes them from .attrs sidecars, which an object
+//     written since with metadata=skip (see openBucket) leaves stale.
+var fileBuckets sync.Map // weak.Pointer[blob.Bucket] → string
 
-// registerLocalDir records that b is the local directory dir, until b is
-// garbage.
-func registerLocalDir(b *blob.Bucket, dir string) {
+// registerFileBucket records that b is a file:// bucket, of the local
+// directory dir if not "", until b is garbage.
+func registerFileBucket(b *blob.Bucket, dir string) {
 	key := weak.Make(b)
-	localDirs.Store(key, dir)
-	runtime.AddCleanup(b, func(k weak.Pointer[blob.Bucket]) { localDirs.Delete(k) }, key)
+	fileBuckets.Store(key, dir)
+	runtime.AddCleanup(b, func(k weak.Pointer[blob.Bucket]) { fileBuckets.Delete(k) }, key)
 }
 
-// fileBuckets holds every bucket OpenBucket opened from a file:// URL,
-// directory or prefix: their listings take MD5s from gocloud's .attrs
-// sidecars, which an object written since with metadata=skip (see
-// openBucket) leaves stale, so readListed does not match objects by them.
-var fileBuckets sync.Map // weak.Pointer[blob.Bucket] → struct{}
-
-// registerFileBucket records that b is a file:// bucket, until b is garbage.
-func registerFileBucket(b *blob.Bucket) {
-	key := weak.Make(b)
-	fileBuckets.Store(key, struct{}{})
-	runtime.AddCleanup(b, func(k weak.Pointer[blob.Bucket]) { fileBuckets.Delete(k) }, key)
+// localDir is the directory of s's bucket when OpenBucket opened it from
+// a file:// URL naming a directory, else "".
+func (s *Store) localDir() string {
+	d, _ := fileBuckets.Load(weak.Make(s.bucket))
+	dir, _ := d.(string)
+	return dir
 }
 
 // listedMD5sCurrent reports whether the MD5s of s's listings are those of
@@ -298,11 +297,9 @@ func (s *Store) listedMD5sCurrent() bool {
 // every OS, so that the tenant's key prefix is its directory name.
 var plainTenant = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
 
-// isLocal reports whether s's bucket is a file:// bucket OpenBucket opened.
-func (s *Store) isLocal() bool {
-	_, ok := localDirs.Load(weak.Make(s.bucket))
-	return ok
-}
+// isLocal reports whether s's bucket is a file:// directory OpenBucket
+// opened.
+func (s *Store) isLocal() bool { return s.localDir() != "" }
 
 // timeSlack is the granularity of the modification times that listings
 // of the store give (folderSet.slack), plus a millisecond.
@@ -316,9 +313,9 @@ func (s *Store) timeSlack() time.Duration {
 // localTenantDir returns the tenant's directory when the store's bucket is
 // a local directory opened by OpenBucket, else "".
 func (s *Store) localTenantDir() string {
-	d, ok := localDirs.Load(weak.Make(s.bucket))
-	if !ok || !plainTenant.MatchString(s.tenant) {
+	d := s.localDir()
+	if d == "" || !plainTenant.MatchString(s.tenant) {
 		return ""
 	}
-	return filepath.Join(d.(string), s.tenant)
+	return filepath.Join(d, s.tenant)
 }
