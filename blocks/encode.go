@@ -7,6 +7,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -59,13 +60,13 @@ func (e *encoder) reset() {
 // at a time, as parquet-go's GenericWriter does, so pages are cut at the
 // same rows. after is called once per trace, after its row is complete;
 // column errors are prefixed with key (the object's).
-func (e *encoder) write(key string, cws []*parquet.ColumnWriter, after func(model.TraceID) error) error {
+func (e *encoder) write(key string, fw *column.FileWriter, after func(model.TraceID) error) error {
 	n := len(e.cols)
 	pos := make([]int, n)
 	for r := range e.ids {
 		ends := e.ends[r*n : (r+1)*n]
 		for c, end := range ends {
-			if _, err := cws[c].WriteRowValues(e.cols[c][pos[c]:end]); err != nil {
+			if err := fw.Chunk(c).WriteRow(e.cols[c][pos[c]:end]); err != nil {
 				return fmt.Errorf("%s: %w", key, err)
 			}
 			pos[c] = end

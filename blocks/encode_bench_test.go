@@ -4,7 +4,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/parquet-go/parquet-go"
+	"github.com/tracectl/tracectl/blocks/column"
 
 	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
@@ -68,24 +68,27 @@ func BenchmarkEncodeValues(b *testing.B) {
 	b.ReportMetric(float64(spans)*float64(b.N)/b.Elapsed().Seconds(), "spans/s")
 }
 
-// BenchmarkEncodeWrite: building the values and handing them to
-// parquet-go's column writers (both sides of BlockWriter), to io.Discard.
+// BenchmarkEncodeWrite: building the values and encoding them into pages
+// (both sides of BlockWriter), to io.Discard.
 func BenchmarkEncodeWrite(b *testing.B) {
 	traces, spans := benchGenerated(b)
 	e := newEncoder(newCodec(nil))
 	for b.Loop() {
-		pw := parquet.NewGenericWriter[pqTrace](io.Discard, traceSchema(), parquet.PageBufferSize(pageBufferSize))
+		pw, err := column.NewFileWriter(io.Discard, traceSchema(), column.FileOptions{PageBytes: pageBufferSize})
+		if err != nil {
+			b.Fatal(err)
+		}
 		none := func(model.TraceID) error { return nil }
 		for _, t := range traces {
 			e.add(t)
 			if e.rows() >= writeBatch || e.nvals >= batchValues {
-				if err := e.write("bench", pw.ColumnWriters(), none); err != nil {
+				if err := e.write("bench", pw, none); err != nil {
 					b.Fatal(err)
 				}
 				e.reset()
 			}
 		}
-		if err := e.write("bench", pw.ColumnWriters(), none); err != nil {
+		if err := e.write("bench", pw, none); err != nil {
 			b.Fatal(err)
 		}
 		e.reset()

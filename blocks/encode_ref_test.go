@@ -15,8 +15,9 @@ import (
 
 // referenceParquet writes traces (sorted, distinct) as data.parquet the
 // way the row writer did: rebatch, toRow, one GenericWriter.Write per row,
-// a row group cut once the buffered rows pass opts.RowGroupBytes.
-func referenceParquet(t testing.TB, traces []*model.Trace, opts WriteOptions) []byte {
+// a row group cut after the rows of each groupRows in turn, or, without
+// groupRows, once the buffered rows pass opts.RowGroupBytes.
+func referenceParquet(t testing.TB, traces []*model.Trace, opts WriteOptions, groupRows ...int64) []byte {
 	t.Helper()
 	if opts.RowGroupBytes <= 0 {
 		opts.RowGroupBytes = DefaultRowGroupBytes
@@ -39,7 +40,14 @@ func referenceParquet(t testing.TB, traces []*model.Trace, opts WriteOptions) []
 			t.Fatal(err)
 		}
 		rows++
-		if pw.Size()-counter.n >= opts.RowGroupBytes {
+		cut := pw.Size()-counter.n >= opts.RowGroupBytes
+		if len(groupRows) > 0 {
+			cut = int64(rows) == groupRows[0]
+		}
+		if cut {
+			if len(groupRows) > 0 {
+				groupRows = groupRows[1:]
+			}
 			if err := pw.Flush(); err != nil {
 				t.Fatal(err)
 			}

@@ -187,6 +187,7 @@ func checkCloseAndCancel(t *testing.T, s *Store, req store.Request) {
 // StartTimeUnixNano/EndTimeUnixNano statistics overlap the range.
 func TestScanSkipsRowGroupsByTime(t *testing.T) {
 	ctx := context.Background()
+	setWholeObjectBytes(t, 0) // ranged reads, however small the object
 	wb, bucket := newWrapBucket(t)
 	s := NewStore(bucket, "tenant-a")
 	// One block; IDs and times both ascend, so row groups cover disjoint

@@ -40,6 +40,7 @@ func TestStreamedMerge(t *testing.T) {
 	// chunk, each at most streamWindow bytes (reads longer than a window
 	// excepted).
 	streamWindow = 4 << 10
+	setWholeObjectBytes(t, 0) // windows, however small the object
 	s := splitTraceStore(t)
 	metas, _ := s.Blocks(ctx)
 	b := s.block(metas[0])

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/parquet-go/parquet-go"
+	"github.com/tracectl/tracectl/blocks/column"
 
 	"github.com/tracectl/tracectl/model"
 )
@@ -64,9 +64,9 @@ type WriteOptions struct {
 
 // BlockWriter streams traces, in ascending TraceID order, into a new block.
 // Add encodes each trace into column values (encode.go) and a writer
-// goroutine hands them, row by row, to parquet-go's column writers for
-// data.parquet (a few batches may wait in between); only parquet-go's
-// row-group buffer and the list of trace IDs (16 bytes each, for the bloom
+// goroutine hands them, row by row, to the page encoder of data.parquet
+// (column.FileWriter; a few batches may wait in between); only the row
+// group's encoded pages and the list of trace IDs (16 bytes each, for the bloom
 // filter sized at Finish) stay in memory. Nothing is visible to readers until
 // Finish writes meta.json.
 type BlockWriter struct {
@@ -80,7 +80,7 @@ type BlockWriter struct {
 
 	bw      *objectWriter
 	counter *countingWriter
-	pw      *parquet.GenericWriter[pqTrace]
+	pw      *column.FileWriter
 	written []string // object keys created so far
 
 	ids        []model.TraceID
@@ -89,8 +89,8 @@ type BlockWriter struct {
 	done       bool
 
 	// Add encodes traces into column values (encoder) and a writer
-	// goroutine hands them to pw's column writers, so encoding and
-	// parquet's page writing overlap. pending collects traces until a
+	// goroutine hands them to pw's column chunks, so encoding and page
+	// writing overlap. pending collects traces until a
 	// batch is full; written batches come back through free.
 	rebatch    rebatcher
 	pending    *encoder
@@ -170,8 +170,17 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.written = append(w.written, key)
 	w.bw = bw
 	w.counter = &countingWriter{w: bw}
-	w.pw = parquet.NewGenericWriter[pqTrace](w.counter, traceSchema(), parquet.PageBufferSize(pageBufferSize),
-		parquet.KeyValueMetadata(traceTimesKey, traceTimesSpanRange))
+	pw, err := column.NewFileWriter(w.counter, traceSchema(), column.FileOptions{
+		PageBytes: pageBufferSize,
+		KeyValue:  [][2]string{{traceTimesKey, traceTimesSpanRange}},
+		CreatedBy: createdBy,
+	})
+	if err != nil {
+		w.cleanup()
+		cancel()
+		return nil, err
+	}
+	w.pw = pw
 	w.batches = make(chan *encoder, writeQueue)
 	w.free = make(chan *encoder, writeQueue+2)
 	w.writerDone = make(chan struct{})
@@ -188,7 +197,7 @@ func (w *BlockWriter) writeRows() {
 	failed := false
 	for b := range w.batches {
 		if !failed {
-			if err := b.write(w.key(dataObject), w.pw.ColumnWriters(), w.rowWritten); err != nil {
+			if err := b.write(w.key(dataObject), w.pw, w.rowWritten); err != nil {
 				w.writeMu.Lock()
 				w.writeErr = err
 				w.writeMu.Unlock()
@@ -213,7 +222,7 @@ func (w *BlockWriter) writeRows() {
 func (w *BlockWriter) rowWritten(id model.TraceID) error {
 	w.groupRows++
 	w.lastID = id
-	if w.pw.Size()-w.counter.n >= w.opts.RowGroupBytes {
+	if w.pw.GroupSize() >= w.opts.RowGroupBytes {
 		return w.flushGroup()
 	}
 	return nil
@@ -546,3 +555,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // one decoded page per column of every block they merge, so smaller pages
 // keep a many-input compaction's memory down.
 var pageBufferSize = 64 << 10
+
+// createdBy is data.parquet's created_by: tracectl encodes the pages
+// (column.FileWriter), not parquet-go's writer.
+const createdBy = "tracectl"

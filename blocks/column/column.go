@@ -1,8 +1,10 @@
 // Package column reads the leaf columns of a parquet row group as streams
 // of entries — (repetition level, definition level, value) — page by page,
-// through parquet-go's page API. No row is reconstructed and no reflection
-// is used: callers walk the levels of the columns they need and join them
-// by position, the way a columnar engine does.
+// through parquet-go's page API, and writes them (FileWriter): pages,
+// statistics, page indexes and footer, encoded with parquet-go's
+// encodings and codecs. No row is reconstructed and no reflection is
+// used: callers walk the levels of the columns they need and join them by
+// position, the way a columnar engine does.
 //
 // Glossary (Dremel's record shredding, as parquet stores nested data):
 //

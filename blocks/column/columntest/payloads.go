@@ -1,12 +1,15 @@
-// Package columntest holds helpers for tests that damage parquet files.
+// Package columntest holds helpers for tests of parquet files: the parts a
+// test may damage, and a comparison of two files.
 package columntest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -116,4 +119,88 @@ func Damage(data []byte, regions [][2]int, at int, x byte, n int) []byte {
 		break
 	}
 	return b
+}
+
+// SameFile reports how parquet file got differs from want: the pages byte
+// for byte, the column and offset indexes and the footer decoded (so that
+// a difference is named), all but created_by, which must be createdBy in
+// got.
+func SameFile(got, want []byte, createdBy string) error {
+	footer := func(b []byte) (int, format.FileMetaData, error) {
+		var md format.FileMetaData
+		if len(b) < 12 {
+			return 0, md, fmt.Errorf("%d bytes", len(b))
+		}
+		n := int(binary.LittleEndian.Uint32(b[len(b)-8:]))
+		start := len(b) - 8 - n
+		err := thrift.Unmarshal(new(thrift.CompactProtocol), b[start:len(b)-8], &md)
+		return start, md, err
+	}
+	gs, gm, err := footer(got)
+	if err != nil {
+		return fmt.Errorf("footer: %w", err)
+	}
+	ws, wm, err := footer(want)
+	if err != nil {
+		return fmt.Errorf("reference footer: %w", err)
+	}
+	// The pages end where the page index starts.
+	pagesEnd := func(md format.FileMetaData, end int) int {
+		for _, g := range md.RowGroups {
+			for _, c := range g.Columns {
+				if c.ColumnIndexOffset > 0 {
+					end = min(end, int(c.ColumnIndexOffset))
+				}
+			}
+		}
+		return end
+	}
+	ge, we := pagesEnd(gm, gs), pagesEnd(wm, ws)
+	if !bytes.Equal(got[:ge], want[:we]) {
+		return fmt.Errorf("pages: %d bytes, want %d (first difference at byte %d)", ge, we, firstDiff(got[:ge], want[:we]))
+	}
+	for g := range min(len(gm.RowGroups), len(wm.RowGroups)) {
+		for c := range gm.RowGroups[g].Columns {
+			gc, wc := gm.RowGroups[g].Columns[c], wm.RowGroups[g].Columns[c]
+			var gi, wi format.ColumnIndex
+			var go_, wo format.OffsetIndex
+			for _, x := range []struct {
+				b    []byte
+				off  int64
+				n    int32
+				into any
+			}{{got, gc.ColumnIndexOffset, gc.ColumnIndexLength, &gi}, {want, wc.ColumnIndexOffset, wc.ColumnIndexLength, &wi},
+				{got, gc.OffsetIndexOffset, gc.OffsetIndexLength, &go_}, {want, wc.OffsetIndexOffset, wc.OffsetIndexLength, &wo}} {
+				if err := thrift.Unmarshal(new(thrift.CompactProtocol), x.b[x.off:x.off+int64(x.n)], x.into); err != nil {
+					return err
+				}
+			}
+			if diff := cmp.Diff(wi, gi); diff != "" {
+				return fmt.Errorf("row group %d, column %d %v: column index (-parquet-go +tracectl):\n%s", g, c, gc.MetaData.PathInSchema, diff)
+			}
+			if diff := cmp.Diff(wo, go_); diff != "" {
+				return fmt.Errorf("row group %d, column %d %v: offset index (-parquet-go +tracectl):\n%s", g, c, gc.MetaData.PathInSchema, diff)
+			}
+		}
+	}
+	if !bytes.Equal(got[:gs], want[:ws]) {
+		return fmt.Errorf("%d bytes before the footer, want %d (first difference at byte %d)", gs, ws, firstDiff(got[:gs], want[:ws]))
+	}
+	if gm.CreatedBy != createdBy {
+		return fmt.Errorf("created_by %q, want %q", gm.CreatedBy, createdBy)
+	}
+	gm.CreatedBy = wm.CreatedBy
+	if diff := cmp.Diff(wm, gm); diff != "" {
+		return fmt.Errorf("footer (-parquet-go +tracectl):\n%s", diff)
+	}
+	return nil
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

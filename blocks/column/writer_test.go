@@ -1,0 +1,217 @@
+package column
+
+import (
+	"bytes"
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tracectl/tracectl/blocks/column/columntest"
+)
+
+// writerRow has a leaf of every kind, encoding and nesting FileWriter
+// supports (data.parquet uses each of them).
+type writerRow struct {
+	Signed   int64     `parquet:",delta"`
+	Unsigned uint64    `parquet:",delta,snappy"`
+	Small    uint32    `parquet:""`
+	Int      int32     `parquet:",delta"`
+	Plain64  int64     `parquet:""`
+	Float    float64   `parquet:",snappy"`
+	Flag     bool      `parquet:""`
+	Name     string    `parquet:",dict,snappy"`
+	Text     string    `parquet:",snappy"` // DELTA_LENGTH_BYTE_ARRAY
+	Plain    string    `parquet:",plain"`
+	ID       []byte    `parquet:""`
+	Opt      *string   `parquet:",optional,dict"`
+	OptInt   *int64    `parquet:",optional,snappy"`
+	Floats   []float64 `parquet:",list"`
+	Names    []string  `parquet:",dict,list"`
+	Flags    []bool    `parquet:",list"`
+	Nested   []struct {
+		Key    string  `parquet:",dict"`
+		Values []int64 `parquet:",list"`
+	} `parquet:",list"`
+}
+
+// randomRows returns n rows with the values that stress statistics and
+// the column index: NaN, ±Inf, empty strings, strings longer than the
+// index limit, runs of 0xFF, empty and absent lists, extreme integers.
+func randomRows(r *rand.Rand, n int) []writerRow {
+	strs := []string{"", "a", "b", "frontend", strings.Repeat("x", 40), strings.Repeat("\xff", 20),
+		"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "zz"}
+	str := func() string {
+		if r.Intn(4) == 0 {
+			return strs[r.Intn(len(strs))]
+		}
+		return strings.Repeat(string(rune('a'+r.Intn(26))), r.Intn(30))
+	}
+	floats := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, -1.5, 3.25, math.MaxFloat64}
+	ints := []int64{math.MinInt64, math.MaxInt64, 0, -1, 1}
+	rows := make([]writerRow, n)
+	for i := range rows {
+		w := &rows[i]
+		w.Signed = ints[r.Intn(len(ints))] + int64(r.Intn(3))
+		w.Unsigned = uint64(ints[r.Intn(len(ints))])
+		w.Small = uint32(r.Uint64())
+		w.Int = int32(r.Uint32())
+		w.Plain64 = r.Int63() - r.Int63()
+		w.Float = floats[r.Intn(len(floats))]
+		if r.Intn(3) == 0 {
+			w.Float = r.NormFloat64()
+		}
+		w.Flag = r.Intn(2) == 0
+		w.Name, w.Text, w.Plain = str(), str(), str()
+		if r.Intn(3) > 0 {
+			w.ID = []byte(str())
+		}
+		if r.Intn(2) == 0 {
+			s := str()
+			w.Opt = &s
+		}
+		if r.Intn(2) == 0 {
+			x := ints[r.Intn(len(ints))]
+			w.OptInt = &x
+		}
+		for range r.Intn(4) {
+			w.Floats = append(w.Floats, floats[r.Intn(len(floats))])
+			w.Names = append(w.Names, str())
+			w.Flags = append(w.Flags, r.Intn(2) == 0)
+		}
+		for range r.Intn(3) {
+			var e struct {
+				Key    string  `parquet:",dict"`
+				Values []int64 `parquet:",list"`
+			}
+			e.Key = str()
+			for range r.Intn(3) {
+				e.Values = append(e.Values, r.Int63n(100)-50)
+			}
+			w.Nested = append(w.Nested, e)
+		}
+	}
+	return rows
+}
+
+// TestFileWriterMatchesParquetGo writes the same rows with FileWriter (each
+// row split into its columns' values) and with parquet-go's GenericWriter,
+// with row groups cut at the same rows: the files must be the same but for
+// created_by, pages, statistics, page indexes and footer alike.
+func TestFileWriterMatchesParquetGo(t *testing.T) {
+	schema := parquet.SchemaOf(writerRow{})
+	for _, tc := range []struct {
+		name      string
+		rows      int
+		pageBytes int
+		groupRows int
+		all       func(*writerRow) // applied to every row
+	}{
+		{"one row", 1, 1 << 20, 1, nil},
+		{"small pages", 3000, 1 << 10, 700, nil},
+		{"large pages", 5000, 256 << 10, 5000, nil},
+		{"only NaN floats", 500, 1 << 10, 200, func(w *writerRow) { w.Float, w.Floats = math.NaN(), []float64{math.NaN()} }},
+		{"only empty strings", 500, 1 << 10, 250, func(w *writerRow) { w.Name, w.Text, w.Plain, w.ID, w.Names = "", "", "", nil, []string{""} }},
+		{"all absent", 300, 1 << 10, 300, func(w *writerRow) {
+			w.Opt, w.OptInt, w.Floats, w.Names, w.Flags, w.Nested = nil, nil, nil, nil, nil, nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := randomRows(rand.New(rand.NewSource(int64(tc.rows))), tc.rows)
+			if tc.all != nil {
+				for i := range rows {
+					tc.all(&rows[i])
+				}
+			}
+			var want bytes.Buffer
+			pw := parquet.NewGenericWriter[writerRow](&want, schema, parquet.PageBufferSize(tc.pageBytes))
+			for i := range rows {
+				if _, err := pw.Write(rows[i : i+1]); err != nil {
+					t.Fatal(err)
+				}
+				if (i+1)%tc.groupRows == 0 {
+					if err := pw.Flush(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := pw.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			var got bytes.Buffer
+			fw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: tc.pageBytes, CreatedBy: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var row parquet.Row
+			for i := range rows {
+				row = schema.Deconstruct(row[:0], &rows[i])
+				var werr error
+				row.Range(func(c int, vs []parquet.Value) bool {
+					werr = fw.Chunk(c).WriteRow(vs)
+					return werr == nil
+				})
+				if werr != nil {
+					t.Fatal(werr)
+				}
+				if (i+1)%tc.groupRows == 0 {
+					if err := fw.Flush(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := fw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := columntest.SameFile(got.Bytes(), want.Bytes(), "test"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestFileWriterRejectsBadRows: values at levels above the leaf's, a row
+// that does not start at repetition level 0, values of the wrong kind, and
+// columns that end a row group with different row counts are errors.
+func TestFileWriterRejectsBadRows(t *testing.T) {
+	schema := parquet.SchemaOf(writerRow{})
+	leaf := func(name string) int {
+		lc, ok := schema.Lookup(name)
+		if !ok {
+			t.Fatalf("no leaf %s", name)
+		}
+		return lc.ColumnIndex
+	}
+	for _, tc := range []struct {
+		name string
+		col  int
+		row  []parquet.Value
+	}{
+		{"level above the leaf's", leaf("Signed"), []parquet.Value{parquet.Int64Value(1).Level(0, 1, 0)}},
+		{"no row start", leaf("Opt"), []parquet.Value{parquet.ByteArrayValue([]byte("x")).Level(1, 1, 0)}},
+		{"wrong kind", leaf("Signed"), []parquet.Value{parquet.Int32Value(1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := fw.Chunk(tc.col).WriteRow(tc.row); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+	fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Chunk(leaf("Signed")).WriteRow([]parquet.Value{parquet.Int64Value(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err == nil || !strings.Contains(err.Error(), "rows") {
+		t.Fatalf("Close with one column written: %v, want an error naming the row counts", err)
+	}
+}
