@@ -298,3 +298,29 @@ func TestDedicatedNeverStatic(t *testing.T) {
 		}
 	}
 }
+
+// TestRowGroupCuts: BlockWriter cuts a row group once column.FileWriter's
+// estimate of it (encoded pages, the values not yet in a page, counted
+// uncompressed, and the dictionaries) passes RowGroupBytes, as it cut
+// with parquet-go's estimate: the row groups number about what parquet-go's
+// gave (whose estimate also counted up to 32 KiB of the previous group
+// still in its write buffer, so it cut a little earlier at small limits).
+func TestRowGroupCuts(t *testing.T) {
+	traces := newGeneratedTraces().next(3000)
+	for _, limit := range []int64{128 << 10, 1 << 20, 8 << 20} {
+		opts := WriteOptions{RowGroupBytes: limit}
+		_, _, got := writtenParquet(t, traces, opts)
+		want := referenceParquet(t, traces, opts)
+		gotRows, wantRows := rowsPerGroup(t, got), rowsPerGroup(t, want)
+		if n, w := float64(len(gotRows)), float64(len(wantRows)); n < 0.75*w || n > w+1 {
+			t.Errorf("limit %d: %d row groups, parquet-go's estimate cut %d", limit, len(gotRows), len(wantRows))
+		}
+		total := int64(0)
+		for _, n := range gotRows {
+			total += n
+		}
+		if total != int64(len(traces)) {
+			t.Errorf("limit %d: %d rows in the row groups, want %d", limit, total, len(traces))
+		}
+	}
+}
