@@ -114,11 +114,12 @@ type ChunkWriter struct {
 	dictData []byte
 	dictOffs []uint32 // start of each entry; one more at the end
 	lastIdx  int32
+	recent   *[recentSlots]int32 // entry+1 by a cheap hash of the value; 0: none
 
 	// The row group's chunk so far.
 	rows        int64
-	pages       []byte // encoded data pages
-	pageStarts  []int  // start of each page in pages
+	pages       [][]byte // encoded data pages, header included
+	pagesLen    int      // their bytes
 	numValues   int64
 	nullCount   int64
 	uncompSize  int64
@@ -148,6 +149,7 @@ func newChunkWriter(l *leafLayout, pageBytes int) *ChunkWriter {
 	if l.dict {
 		c.dictIDs = map[string]int32{}
 		c.dictOffs = []uint32{0}
+		c.recent = new([recentSlots]int32)
 	}
 	return c
 }
@@ -225,10 +227,29 @@ func (c *ChunkWriter) WriteRow(row []parquet.Value) error {
 	return nil
 }
 
+// recentSlots is the size of a dictionary's cache of recent entries.
+const recentSlots = 256
+
+// recentSlot is a cheap hash of b (its length and three of its bytes)
+// into the cache of recent entries: most columns hold few distinct values
+// (keys, names, methods), which it finds without hashing all of b.
+func recentSlot(b []byte) int {
+	n := len(b)
+	if n == 0 {
+		return 0
+	}
+	return int(uint(n)*31+uint(b[0])*7+uint(b[n/2])*3+uint(b[n-1])) % recentSlots
+}
+
 // dictIndex returns b's index in the dictionary, adding it if new.
 func (c *ChunkWriter) dictIndex(b []byte) int32 {
 	if c.lastIdx >= 0 && bytes.Equal(c.dictEntry(c.lastIdx), b) {
 		return c.lastIdx
+	}
+	slot := &c.recent[recentSlot(b)]
+	if i := *slot - 1; i >= 0 && bytes.Equal(c.dictEntry(i), b) {
+		c.lastIdx = i
+		return i
 	}
 	i, ok := c.dictIDs[unsafe.String(unsafe.SliceData(b), len(b))]
 	if !ok {
@@ -237,6 +258,7 @@ func (c *ChunkWriter) dictIndex(b []byte) int32 {
 		c.dictOffs = append(c.dictOffs, uint32(len(c.dictData)))
 		c.dictIDs[string(b)] = i
 	}
+	*slot = i + 1
 	c.lastIdx = i
 	return i
 }
@@ -270,7 +292,7 @@ func (c *ChunkWriter) pendingSize() int {
 // size is the chunk's bytes so far: encoded pages, the page being filled
 // and the dictionary.
 func (c *ChunkWriter) size() int64 {
-	return int64(len(c.pages)+c.pendingSize()+len(c.dictData)) + 4*int64(len(c.dictOffs)-1)*b2i(c.leaf.dict)
+	return int64(c.pagesLen+c.pendingSize()+len(c.dictData)) + 4*int64(len(c.dictOffs)-1)*b2i(c.leaf.dict)
 }
 
 func b2i(b bool) int64 {
@@ -343,19 +365,22 @@ func (c *ChunkWriter) flushPage() error {
 			Statistics:                 stats,
 		}),
 	}
-	start := len(c.pages)
-	if c.pages, err = appendHeader(c.pages, &h); err != nil {
+	hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
+	if err != nil {
 		return c.errorf(err)
 	}
-	headerLen := len(c.pages) - start
-	c.pages = append(c.pages, c.levels...)
-	c.pages = append(c.pages, body...)
+	// Each page its own slice: a row group's pages are never copied as
+	// they accumulate.
+	page := make([]byte, 0, len(hb)+len(c.levels)+len(body))
+	page = append(append(append(page, hb...), c.levels...), body...)
+	start := int64(c.pagesLen)
+	c.pages = append(c.pages, page)
+	c.pagesLen += len(page)
 
 	// The chunk's statistics and indexes.
-	c.pageStarts = append(c.pageStarts, start)
 	c.offIndex.PageLocations = append(c.offIndex.PageLocations, format.PageLocation{
-		Offset:             int64(start), // made absolute by writeTo
-		CompressedPageSize: int32(len(c.pages) - start),
+		Offset:             start, // made absolute by writeTo
+		CompressedPageSize: int32(len(page)),
 		FirstRowIndex:      c.rows,
 	})
 	c.colIndex.NullPages = append(c.colIndex.NullPages, int64(c.entries) == c.nulls)
@@ -367,20 +392,14 @@ func (c *ChunkWriter) flushPage() error {
 		c.chunkBounds.add(l, min, max)
 	}
 	if l.maxRep > 0 {
-		clear(c.pageRep)
-		for _, r := range c.rep {
-			c.pageRep[r]++
-		}
+		levelCounts(c.pageRep, c.rep)
 		for i, n := range c.pageRep {
 			c.repHist[i] += n
 		}
 		c.colIndex.RepetitionLevelHistogram = append(c.colIndex.RepetitionLevelHistogram, c.pageRep...)
 	}
 	if l.maxDef > 0 {
-		clear(c.pageDef)
-		for _, d := range c.def {
-			c.pageDef[d]++
-		}
+		levelCounts(c.pageDef, c.def)
 		for i, n := range c.pageDef {
 			c.defHist[i] += n
 		}
@@ -388,8 +407,8 @@ func (c *ChunkWriter) flushPage() error {
 	}
 	c.numValues += int64(c.entries)
 	c.nullCount += c.nulls
-	c.uncompSize += int64(headerLen + len(c.levels) + len(c.vals))
-	c.compSize += int64(len(c.pages) - start)
+	c.uncompSize += int64(len(hb) + len(c.levels) + len(c.vals))
+	c.compSize += int64(len(page))
 	c.rows += c.pageRows
 
 	c.rep, c.def = c.rep[:0], c.def[:0]
@@ -548,14 +567,16 @@ func (c *ChunkWriter) writeTo(w *offsetWriter) (format.ColumnChunk, error) {
 		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1})
 	}
 	md.DataPageOffset = w.n
-	if len(c.pageStarts) > 0 {
-		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPageV2, Encoding: l.enc, Count: int32(len(c.pageStarts))})
+	if len(c.pages) > 0 {
+		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DataPageV2, Encoding: l.enc, Count: int32(len(c.pages))})
 	}
 	for i := range c.offIndex.PageLocations {
 		c.offIndex.PageLocations[i].Offset += w.n
 	}
-	if _, err := w.Write(c.pages); err != nil {
-		return format.ColumnChunk{}, err
+	for _, p := range c.pages {
+		if _, err := w.Write(p); err != nil {
+			return format.ColumnChunk{}, err
+		}
 	}
 	c.colIndex.BoundaryOrder = c.boundaryOrder()
 	if l.kind == parquet.ByteArray {
@@ -676,7 +697,8 @@ func cmpOrdered[T int32 | int64 | uint32 | uint64 | float64](a, b T) int {
 // reset empties the chunk for the next row group.
 func (c *ChunkWriter) reset() {
 	c.rows = 0
-	c.pages, c.pageStarts = c.pages[:0], c.pageStarts[:0]
+	clear(c.pages)
+	c.pages, c.pagesLen = c.pages[:0], 0
 	c.numValues, c.nullCount, c.uncompSize, c.compSize, c.unencoded = 0, 0, 0, 0, 0
 	c.chunkBounds = chunkBounds{}
 	clear(c.repHist)
@@ -687,7 +709,19 @@ func (c *ChunkWriter) reset() {
 		clear(c.dictIDs)
 		c.dictData, c.dictOffs = c.dictData[:0], c.dictOffs[:1]
 		c.lastIdx = -1
+		clear(c.recent[:])
 	}
+}
+
+// levelCounts sets counts[l] to the number of levels equal to l (one
+// vectorised count per level: there are a few levels and many entries).
+func levelCounts(counts []int64, levels []byte) {
+	rest := int64(len(levels))
+	for l := len(counts) - 1; l > 0; l-- {
+		counts[l] = int64(bytes.Count(levels, []byte{byte(l)}))
+		rest -= counts[l]
+	}
+	counts[0] = rest
 }
 
 // appendHeader appends the thrift compact encoding of h.
