@@ -243,9 +243,10 @@ type fileLayout struct {
 
 var layouts sync.Map // *parquet.Schema → *fileLayout
 
-// layoutOf returns the layout of s. The schema elements and column orders
-// are taken from the footer parquet-go writes for s (an empty file), so
-// they are exactly what parquet-go writes.
+// layoutOf returns the layout of s, kept for later calls with the same
+// *Schema (callers pass a long-lived one). The schema elements and column
+// orders are taken from the footer parquet-go writes for s (an empty
+// file), so they are exactly what parquet-go writes.
 func layoutOf(s *parquet.Schema) (*fileLayout, error) {
 	if l, ok := layouts.Load(s); ok {
 		return l.(*fileLayout), nil

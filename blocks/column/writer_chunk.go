@@ -90,10 +90,13 @@ func newLeafLayout(lc parquet.LeafColumn, path []string) (leafLayout, error) {
 	return l, nil
 }
 
-// ChunkWriter encodes one leaf column of the current row group.
+// ChunkWriter encodes one leaf column of the current row group. After an
+// error it keeps returning it, and so do the FileWriter's Flush and Close:
+// a row may have been half written.
 type ChunkWriter struct {
 	leaf      *leafLayout
 	pageBytes int
+	err       error
 
 	// The page being filled.
 	rep, def []byte
@@ -158,6 +161,16 @@ func newChunkWriter(l *leafLayout, pageBytes int) *ChunkWriter {
 // and a value whose definition level is the leaf's maximum holds a value
 // of the leaf's kind.
 func (c *ChunkWriter) WriteRow(row []parquet.Value) error {
+	if c.err != nil {
+		return c.err
+	}
+	if err := c.writeRow(row); err != nil {
+		c.err = err
+	}
+	return c.err
+}
+
+func (c *ChunkWriter) writeRow(row []parquet.Value) error {
 	l := c.leaf
 	for i := range row {
 		v := &row[i]
@@ -304,6 +317,9 @@ func b2i(b bool) int64 {
 
 // flushPage encodes the page being filled, if any, as a data page v2.
 func (c *ChunkWriter) flushPage() error {
+	if c.err != nil {
+		return c.err
+	}
 	if c.entries == 0 {
 		return nil
 	}
@@ -594,6 +610,9 @@ func (c *ChunkWriter) writeDictionary(w *offsetWriter) (int64, int64, error) {
 	c.vals = c.vals[:0]
 	for i := 0; i < n; i++ {
 		c.vals = plain.AppendByteArray(c.vals, c.dictEntry(int32(i)))
+	}
+	if len(c.vals) > math.MaxInt32 {
+		return 0, 0, c.errorf(fmt.Errorf("dictionary of %d bytes: too large for a page", len(c.vals)))
 	}
 	body := c.vals
 	if c.leaf.codec != nil {

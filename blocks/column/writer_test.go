@@ -202,6 +202,13 @@ func TestFileWriterRejectsBadRows(t *testing.T) {
 			if err := fw.Chunk(tc.col).WriteRow(tc.row); err == nil {
 				t.Fatal("no error")
 			}
+			// The row may be half written: the chunk and the file stay failed.
+			if err := fw.Chunk(tc.col).WriteRow([]parquet.Value{parquet.Int64Value(1)}); err == nil {
+				t.Error("a write after the error succeeded")
+			}
+			if err := fw.Close(); err == nil {
+				t.Error("Close after the error succeeded")
+			}
 		})
 	}
 	fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{})
