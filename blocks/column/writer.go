@@ -1,6 +1,7 @@
 package column
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -27,6 +28,7 @@ import (
 // A row group's pages are held in memory until Flush writes them; a
 // FileWriter is not safe for concurrent use.
 type FileWriter struct {
+	buf       *bufio.Writer // pages are small: written in 32 KiB chunks
 	out       *offsetWriter
 	layout    *fileLayout
 	chunks    []*ChunkWriter
@@ -60,7 +62,8 @@ func NewFileWriter(w io.Writer, s *parquet.Schema, opts FileOptions) (*FileWrite
 	if opts.PageBytes <= 0 {
 		opts.PageBytes = 256 << 10
 	}
-	f := &FileWriter{out: &offsetWriter{w: w}, layout: lay, createdBy: opts.CreatedBy,
+	buf := bufio.NewWriterSize(w, 32<<10)
+	f := &FileWriter{buf: buf, out: &offsetWriter{w: buf}, layout: lay, createdBy: opts.CreatedBy,
 		kv: []format.KeyValue{}} // an empty list when none, as parquet-go writes it
 	for _, kv := range opts.KeyValue {
 		f.kv = append(f.kv, format.KeyValue{Key: kv[0], Value: kv[1]})
@@ -155,8 +158,9 @@ func (f *FileWriter) magic() error {
 	return err
 }
 
-// Close flushes the last row group and writes the page indexes and the
-// footer. It does not close the underlying writer.
+// Close flushes the last row group, writes the page indexes and the
+// footer, and flushes its write buffer. It does not close the underlying
+// writer.
 func (f *FileWriter) Close() error {
 	if f.closed {
 		return f.err
@@ -167,6 +171,9 @@ func (f *FileWriter) Close() error {
 	}
 	if f.err == nil {
 		f.err = f.footer()
+	}
+	if f.err == nil {
+		f.err = f.buf.Flush()
 	}
 	return f.err
 }
