@@ -2,6 +2,7 @@ package column
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"math/rand"
 	"strings"
@@ -220,5 +221,58 @@ func TestFileWriterRejectsBadRows(t *testing.T) {
 	}
 	if err := fw.Close(); err == nil || !strings.Contains(err.Error(), "rows") {
 		t.Fatalf("Close with one column written: %v, want an error naming the row counts", err)
+	}
+}
+
+// writeCounter counts the calls to Write (each a system call on a file).
+type writeCounter struct {
+	calls, bytes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.calls++
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+// TestFileWriterBuffersWrites: pages are small (a few bytes for a sparse
+// column), so the file is written in 32 KiB chunks, not a call per page.
+func TestFileWriterBuffersWrites(t *testing.T) {
+	schema := parquet.SchemaOf(writerRow{})
+	var calls writeCounter
+	var file bytes.Buffer
+	fw, err := NewFileWriter(io.MultiWriter(&calls, &file), schema, FileOptions{PageBytes: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := randomRows(rand.New(rand.NewSource(1)), 3000)
+	var row parquet.Row
+	for i := range rows {
+		row = schema.Deconstruct(row[:0], &rows[i])
+		row.Range(func(c int, vs []parquet.Value) bool {
+			err = fw.Chunk(c).WriteRow(vs)
+			return err == nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(file.Bytes()), int64(file.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	for _, c := range pf.RowGroups()[0].ColumnChunks() {
+		oi, err := c.OffsetIndex()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages += oi.NumPages()
+	}
+	if want := calls.bytes/(32<<10) + 1; calls.calls > want || pages < 10*want {
+		t.Errorf("%d pages, %d bytes written in %d calls, want at most %d", pages, calls.bytes, calls.calls, want)
 	}
 }
