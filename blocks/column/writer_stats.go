@@ -1,0 +1,265 @@
+package column
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"slices"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// pageMinMax returns the plain encoding of the page's smallest and
+// largest values; ok is false when it has none.
+func (c *ChunkWriter) pageMinMax() (min, max []byte, ok bool) {
+	b := &c.bounds
+	if !b.has {
+		return nil, nil, false
+	}
+	l := c.leaf
+	switch l.kind {
+	case parquet.Boolean:
+		return []byte{byte(b.lo)}, []byte{byte(b.hi)}, true
+	case parquet.Int32:
+		return binary.LittleEndian.AppendUint32(nil, uint32(b.lo)), binary.LittleEndian.AppendUint32(nil, uint32(b.hi)), true
+	case parquet.Int64:
+		return binary.LittleEndian.AppendUint64(nil, uint64(b.lo)), binary.LittleEndian.AppendUint64(nil, uint64(b.hi)), true
+	case parquet.Double:
+		lo, hi := b.flo, b.fhi
+		if !b.fhas {
+			lo, hi = math.NaN(), math.NaN()
+		}
+		return binary.LittleEndian.AppendUint64(nil, math.Float64bits(lo)), binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi)), true
+	default:
+		var lo, hi []byte
+		if l.dict {
+			lo, hi = c.dictEntry(int32(b.lo)), c.dictEntry(int32(b.hi))
+		} else {
+			lo, hi = c.plainEntry(int(b.lo)), c.plainEntry(int(b.hi))
+		}
+		return append([]byte{}, lo...), append([]byte{}, hi...), true
+	}
+}
+
+// columnIndexLimit is the longest byte array min or max kept in the column
+// index (parquet-go's default): a longer min is cut, a longer max cut and
+// rounded up.
+const columnIndexLimit = 16
+
+// indexMinMax returns the column index's bounds of a page.
+func (c *ChunkWriter) indexMinMax(min, max []byte, ok bool) ([]byte, []byte) {
+	switch c.leaf.kind {
+	case parquet.ByteArray:
+		if !ok {
+			return []byte{}, []byte{}
+		}
+		if len(min) > columnIndexLimit {
+			min = min[:columnIndexLimit]
+		}
+		if len(max) > columnIndexLimit {
+			max = roundUp(slices.Clone(max[:columnIndexLimit]))
+		}
+		return min, max
+	}
+	if !ok {
+		n := 8
+		switch c.leaf.kind {
+		case parquet.Boolean:
+			n = 1
+		case parquet.Int32:
+			n = 4
+		}
+		return make([]byte, n), make([]byte, n)
+	}
+	return min, max
+}
+
+// roundUp increments a cut byte string, so that it stays an upper bound;
+// all 0xFF stays as it is.
+func roundUp(b []byte) []byte {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i]++
+		if b[i] != 0 {
+			return b
+		}
+	}
+	for i := range b {
+		b[i] = 0xFF
+	}
+	return b
+}
+
+// boundaryOrder is ASCENDING when the pages' mins and maxes (null pages
+// included, with their zero bounds) never decrease, DESCENDING when they
+// never increase, else UNORDERED; one page is UNORDERED (as parquet-go).
+func (c *ChunkWriter) boundaryOrder() format.BoundaryOrder {
+	lo, hi := c.leaf.order(c.colIndex.MinValues), c.leaf.order(c.colIndex.MaxValues)
+	switch {
+	case lo != hi:
+		return format.Unordered
+	case lo > 0:
+		return format.Ascending
+	case lo < 0:
+		return format.Descending
+	}
+	return format.Unordered
+}
+
+// order is +1 when vs never decrease, -1 when they never increase (and
+// do not all equal), 0 otherwise or for fewer than two values.
+func (l *leafLayout) order(vs [][]byte) int {
+	if len(vs) < 2 {
+		return 0
+	}
+	asc, desc := true, true
+	for i := 1; i < len(vs); i++ {
+		switch l.compare(vs[i-1], vs[i]) {
+		case -1:
+			desc = false
+		case 1:
+			asc = false
+		}
+	}
+	switch {
+	case asc:
+		return 1
+	case desc:
+		return -1
+	}
+	return 0
+}
+
+// compare orders two plain-encoded values of the leaf's type.
+func (l *leafLayout) compare(a, b []byte) int {
+	switch l.kind {
+	case parquet.Int32:
+		x, y := binary.LittleEndian.Uint32(a), binary.LittleEndian.Uint32(b)
+		if l.unsigned {
+			return cmpOrdered(x, y)
+		}
+		return cmpOrdered(int32(x), int32(y))
+	case parquet.Int64:
+		x, y := binary.LittleEndian.Uint64(a), binary.LittleEndian.Uint64(b)
+		if l.unsigned {
+			return cmpOrdered(x, y)
+		}
+		return cmpOrdered(int64(x), int64(y))
+	case parquet.Double:
+		x, y := math.Float64frombits(binary.LittleEndian.Uint64(a)), math.Float64frombits(binary.LittleEndian.Uint64(b))
+		return cmpOrdered(x, y) // 0 with a NaN: neither smaller nor larger
+	}
+	return bytes.Compare(a, b)
+}
+
+func cmpOrdered[T int32 | int64 | uint32 | uint64 | float64](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// pageBounds tracks the smallest and largest value of a page: integers
+// (booleans as 0 and 1) in lo and hi, doubles in flo and fhi (NaN left
+// out), byte arrays as entry numbers in lo and hi.
+type pageBounds struct {
+	has      bool
+	lo, hi   int64
+	fhas     bool
+	flo, fhi float64
+}
+
+func (b *pageBounds) int(x int64, unsigned bool) {
+	switch {
+	case !b.has:
+		b.has, b.lo, b.hi = true, x, x
+	case unsigned:
+		if uint64(x) < uint64(b.lo) {
+			b.lo = x
+		}
+		if uint64(x) > uint64(b.hi) {
+			b.hi = x
+		}
+	default:
+		if x < b.lo {
+			b.lo = x
+		}
+		if x > b.hi {
+			b.hi = x
+		}
+	}
+}
+
+func (b *pageBounds) double(x float64) {
+	b.has = true
+	switch {
+	case math.IsNaN(x):
+	case !b.fhas:
+		b.fhas, b.flo, b.fhi = true, x, x
+	default:
+		b.flo, b.fhi = min(b.flo, x), max(b.fhi, x)
+	}
+}
+
+// dictBounds tracks dictionary entry i, whose value is v.
+func (c *ChunkWriter) dictBounds(i int32, v []byte) {
+	b := &c.bounds
+	x := int64(i)
+	switch {
+	case !b.has:
+		b.has, b.lo, b.hi = true, x, x
+	case x == b.lo || x == b.hi:
+	case bytes.Compare(v, c.dictEntry(int32(b.lo))) < 0:
+		b.lo = x
+	case bytes.Compare(v, c.dictEntry(int32(b.hi))) > 0:
+		b.hi = x
+	}
+}
+
+// plainBounds tracks the page's byte array value number i, v.
+func (c *ChunkWriter) plainBounds(i int, v []byte) {
+	b := &c.bounds
+	x := int64(i)
+	switch {
+	case !b.has:
+		b.has, b.lo, b.hi = true, x, x
+	case bytes.Compare(v, c.plainEntry(int(b.lo))) < 0:
+		b.lo = x
+	case bytes.Compare(v, c.plainEntry(int(b.hi))) > 0:
+		b.hi = x
+	}
+}
+
+// chunkBounds is the smallest and largest value of a chunk, plain-encoded.
+type chunkBounds struct {
+	has      bool
+	min, max []byte
+}
+
+func (b *chunkBounds) add(l *leafLayout, min, max []byte) {
+	if l.kind == parquet.Double {
+		// A page of NaN only has NaN bounds: they do not narrow others.
+		if x := math.Float64frombits(binary.LittleEndian.Uint64(min)); math.IsNaN(x) {
+			if !b.has {
+				b.has, b.min, b.max = true, min, max
+			}
+			return
+		}
+		if b.has && math.IsNaN(math.Float64frombits(binary.LittleEndian.Uint64(b.min))) {
+			b.has = false
+		}
+	}
+	if !b.has {
+		b.has, b.min, b.max = true, min, max
+		return
+	}
+	if l.compare(min, b.min) < 0 {
+		b.min = min
+	}
+	if l.compare(max, b.max) > 0 {
+		b.max = max
+	}
+}
