@@ -116,15 +116,6 @@ func rowsPerGroup(t testing.TB, b []byte) []int64 {
 	return rows
 }
 
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
-}
-
 // rowReaderTraces reads a data.parquet the old way: parquet-go's row
 // reader into pqTrace, converted by codec.fromRow.
 func rowReaderTraces(t *testing.T, data []byte, c *codec) []*model.Trace {

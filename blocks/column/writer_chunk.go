@@ -52,7 +52,7 @@ func newLeafLayout(lc parquet.LeafColumn, path []string) (leafLayout, error) {
 		l.enc = format.DeltaLengthByteArray
 	}
 	switch l.enc {
-	case format.RLEDictionary, format.PlainDictionary:
+	case format.RLEDictionary, 2 /* PLAIN_DICTIONARY, deprecated: written as RLE_DICTIONARY, as parquet-go does */ :
 		l.dict, l.enc = true, format.RLEDictionary
 	}
 	switch {
@@ -98,6 +98,7 @@ type ChunkWriter struct {
 	i64      []int64
 	f64      []float64
 	data     []byte   // byte array values, back to back
+	spare    bool     // see boundsUnset
 	offs     []uint32 // start of each byte array value in data
 	idx      []int32  // dictionary indexes
 	bounds   pageBounds

@@ -59,10 +59,7 @@ func (c *ChunkWriter) flushPage() error {
 	stats := format.Statistics{NullCount: c.nulls}
 	if ok {
 		pmin, pmax := min, max
-		if l.kind == parquet.ByteArray && !l.dict && len(c.data) == 0 {
-			// Only empty values: parquet-go leaves both out of the
-			// page's statistics (an empty min or max is otherwise
-			// written).
+		if l.kind == parquet.ByteArray && !l.dict && c.boundsUnset() {
 			pmin, pmax = nil, nil
 		}
 		stats.Min, stats.Max, stats.MinValue, stats.MaxValue = pmin, pmax, pmin, pmax
@@ -135,6 +132,23 @@ func (c *ChunkWriter) flushPage() error {
 	c.data, c.offs, c.idx = c.data[:0], c.offs[:0], c.idx[:0]
 	c.bounds = pageBounds{}
 	return nil
+}
+
+// boundsUnset reports whether parquet-go would leave a plain byte array
+// page's min and max out of its statistics: they are its buffer's bytes,
+// and an empty value in a buffer never allocated is nil, which the footer
+// encoding leaves out (an empty one is written). Its page buffer is
+// allocated when the page holds bytes; a page of one value is built in a
+// spare buffer (swapped with the page's), allocated once a one-value page
+// held bytes. Kept so that files stay byte for byte parquet-go's; readers
+// take an absent bound as unknown.
+func (c *ChunkWriter) boundsUnset() bool {
+	unset := len(c.data) == 0
+	if len(c.offs) == 1 {
+		unset = unset && !c.spare
+		c.spare = len(c.data) > 0
+	}
+	return unset
 }
 
 func (c *ChunkWriter) errorf(err error) error {

@@ -92,7 +92,9 @@ func roundUp(b []byte) []byte {
 
 // boundaryOrder is ASCENDING when the pages' mins and maxes (null pages
 // included, with their zero bounds) never decrease, DESCENDING when they
-// never increase, else UNORDERED; one page is UNORDERED (as parquet-go).
+// never increase, else UNORDERED; one page, or a NaN bound, is UNORDERED.
+// (parquet-go's answer with NaN depends on the CPU; elsewhere it is the
+// same.)
 func (c *ChunkWriter) boundaryOrder() format.BoundaryOrder {
 	lo, hi := c.leaf.order(c.colIndex.MinValues), c.leaf.order(c.colIndex.MaxValues)
 	switch {
@@ -107,10 +109,18 @@ func (c *ChunkWriter) boundaryOrder() format.BoundaryOrder {
 }
 
 // order is +1 when vs never decrease, -1 when they never increase (and
-// do not all equal), 0 otherwise or for fewer than two values.
+// do not all equal), 0 otherwise, for fewer than two values, or when a
+// double is NaN (which orders with nothing).
 func (l *leafLayout) order(vs [][]byte) int {
 	if len(vs) < 2 {
 		return 0
+	}
+	if l.kind == parquet.Double {
+		for _, v := range vs {
+			if math.IsNaN(math.Float64frombits(binary.LittleEndian.Uint64(v))) {
+				return 0
+			}
+		}
 	}
 	asc, desc := true, true
 	for i := 1; i < len(vs); i++ {
@@ -240,18 +250,9 @@ type chunkBounds struct {
 }
 
 func (b *chunkBounds) add(l *leafLayout, min, max []byte) {
-	if l.kind == parquet.Double {
-		// A page of NaN only has NaN bounds: they do not narrow others.
-		if x := math.Float64frombits(binary.LittleEndian.Uint64(min)); math.IsNaN(x) {
-			if !b.has {
-				b.has, b.min, b.max = true, min, max
-			}
-			return
-		}
-		if b.has && math.IsNaN(math.Float64frombits(binary.LittleEndian.Uint64(b.min))) {
-			b.has = false
-		}
-	}
+	// As parquet-go merges them: the first page's bounds, widened by the
+	// pages after it (a NaN compares equal to anything, so a chunk whose
+	// first bounded page held only NaN keeps NaN bounds).
 	if !b.has {
 		b.has, b.min, b.max = true, min, max
 		return

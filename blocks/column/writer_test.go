@@ -102,7 +102,6 @@ func randomRows(r *rand.Rand, n int) []writerRow {
 // with row groups cut at the same rows: the files must be the same but for
 // created_by, pages, statistics, page indexes and footer alike.
 func TestFileWriterMatchesParquetGo(t *testing.T) {
-	schema := parquet.SchemaOf(writerRow{})
 	for _, tc := range []struct {
 		name      string
 		rows      int
@@ -126,52 +125,72 @@ func TestFileWriterMatchesParquetGo(t *testing.T) {
 					tc.all(&rows[i])
 				}
 			}
-			var want bytes.Buffer
-			pw := parquet.NewGenericWriter[writerRow](&want, schema, parquet.PageBufferSize(tc.pageBytes))
-			for i := range rows {
-				if _, err := pw.Write(rows[i : i+1]); err != nil {
-					t.Fatal(err)
-				}
-				if (i+1)%tc.groupRows == 0 {
-					if err := pw.Flush(); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if err := pw.Close(); err != nil {
-				t.Fatal(err)
-			}
-
-			var got bytes.Buffer
-			fw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: tc.pageBytes, CreatedBy: "test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var row parquet.Row
-			for i := range rows {
-				row = schema.Deconstruct(row[:0], &rows[i])
-				var werr error
-				row.Range(func(c int, vs []parquet.Value) bool {
-					werr = fw.Chunk(c).WriteRow(vs)
-					return werr == nil
-				})
-				if werr != nil {
-					t.Fatal(werr)
-				}
-				if (i+1)%tc.groupRows == 0 {
-					if err := fw.Flush(); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if err := fw.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := columntest.SameFile(got.Bytes(), want.Bytes(), "test"); err != nil {
+			if err := sameAsParquetGo(rows, tc.pageBytes, tc.groupRows); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+}
+
+// FuzzFileWriter: random rows (from the seed), page sizes and row group
+// cuts; FileWriter must write what parquet-go writes.
+func FuzzFileWriter(f *testing.F) {
+	f.Add(int64(1), uint16(300), uint16(64), uint16(100))
+	f.Add(int64(7), uint16(1), uint16(1), uint16(1))
+	f.Add(int64(-3), uint16(2000), uint16(4096), uint16(2000))
+	f.Fuzz(func(t *testing.T, seed int64, n, pageBytes, groupRows uint16) {
+		rows := randomRows(rand.New(rand.NewSource(seed)), int(n%2000)+1)
+		if err := sameAsParquetGo(rows, int(pageBytes)+16, int(groupRows%2000)+1); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// sameAsParquetGo writes rows with parquet-go's writer and with FileWriter,
+// row groups cut every groupRows rows, and compares the files.
+func sameAsParquetGo(rows []writerRow, pageBytes, groupRows int) error {
+	schema := parquet.SchemaOf(writerRow{})
+	var want bytes.Buffer
+	pw := parquet.NewGenericWriter[writerRow](&want, schema, parquet.PageBufferSize(pageBytes))
+	for i := range rows {
+		if _, err := pw.Write(rows[i : i+1]); err != nil {
+			return err
+		}
+		if (i+1)%groupRows == 0 {
+			if err := pw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := pw.Close(); err != nil {
+		return err
+	}
+
+	var got bytes.Buffer
+	fw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: pageBytes, CreatedBy: "test"})
+	if err != nil {
+		return err
+	}
+	var row parquet.Row
+	for i := range rows {
+		row = schema.Deconstruct(row[:0], &rows[i])
+		row.Range(func(c int, vs []parquet.Value) bool {
+			err = fw.Chunk(c).WriteRow(vs)
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+		if (i+1)%groupRows == 0 {
+			if err := fw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return err
+	}
+	return columntest.SameFile(got.Bytes(), want.Bytes(), "test")
 }
 
 // TestFileWriterRejectsBadRows: values at levels above the leaf's, a row
