@@ -73,7 +73,7 @@ func TestEncoderMatchesRowWriter(t *testing.T) {
 			// a row group's size differs a little from column.FileWriter's
 			// (TestRowGroupCuts checks the cuts).
 			want := referenceParquet(t, tc.traces, tc.opts, rowsPerGroup(t, got)...)
-			if err := columntest.SameFile(got, want, createdBy); err != nil {
+			if err := columntest.SameFile(got, want, createdBy()); err != nil {
 				t.Errorf("data.parquet differs from parquet-go's row writer's: %v", err)
 			}
 			if m.TotalRecords < 1 || (tc.opts.RowGroupBytes == 1 && m.TotalRecords != len(tc.traces)) {

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/tracectl/tracectl/blocks/column"
 
+	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/internal/buildinfo"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -173,7 +175,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	pw, err := column.NewFileWriter(w.counter, traceSchema(), column.FileOptions{
 		PageBytes: pageBufferSize,
 		KeyValue:  [][2]string{{traceTimesKey, traceTimesSpanRange}},
-		CreatedBy: createdBy,
+		CreatedBy: createdBy(),
 	})
 	if err != nil {
 		w.cleanup()
@@ -556,6 +558,14 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // keep a many-input compaction's memory down.
 var pageBufferSize = 64 << 10
 
-// createdBy is data.parquet's created_by: tracectl encodes the pages
-// (column.FileWriter), not parquet-go's writer.
-const createdBy = "tracectl"
+// createdBy is data.parquet's created_by, in the format's
+// "<application> version <version> (build <build>)" form: tracectl
+// encodes the pages (column.FileWriter), not parquet-go's writer.
+var createdBy = sync.OnceValue(func() string {
+	info := buildinfo.Read(FormatVParquet4)
+	build := info.Commit
+	if build == "" {
+		build = "unknown"
+	}
+	return fmt.Sprintf("tracectl version %s (build %s)", strings.Trim(info.Version, "()"), build)
+})

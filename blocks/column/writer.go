@@ -59,6 +59,9 @@ func NewFileWriter(w io.Writer, s *parquet.Schema, opts FileOptions) (*FileWrite
 	if err != nil {
 		return nil, err
 	}
+	if len(lay.leaves) == 0 {
+		return nil, errors.New("parquet schema without columns")
+	}
 	if opts.PageBytes <= 0 {
 		opts.PageBytes = 256 << 10
 	}
@@ -97,6 +100,9 @@ func (f *FileWriter) Flush() error {
 	if f.err != nil {
 		return f.err
 	}
+	if f.closed {
+		return errClosed
+	}
 	f.err = f.flush()
 	return f.err
 }
@@ -116,6 +122,9 @@ func (f *FileWriter) flush() error {
 	}
 	if rows == 0 {
 		return nil
+	}
+	if len(f.groups) >= parquet.MaxRowGroups {
+		return parquet.ErrTooManyRowGroups
 	}
 	if err := f.magic(); err != nil {
 		return err
@@ -166,6 +175,9 @@ func (f *FileWriter) Close() error {
 		return f.err
 	}
 	f.closed = true
+	for _, c := range f.chunks {
+		c.closed = true
+	}
 	if f.err == nil {
 		f.err = f.flush()
 	}
@@ -284,4 +296,7 @@ func layoutOf(s *parquet.Schema) (*fileLayout, error) {
 	return actual.(*fileLayout), nil
 }
 
-var errUnsupported = errors.New("not supported by the column writer")
+var (
+	errUnsupported = errors.New("not supported by the column writer")
+	errClosed      = errors.New("parquet file writer: closed")
+)

@@ -87,6 +87,7 @@ type ChunkWriter struct {
 	leaf      *leafLayout
 	pageBytes int
 	err       error
+	closed    bool // the file was closed: no more rows
 
 	// The page being filled.
 	rep, def []byte
@@ -155,6 +156,9 @@ func (c *ChunkWriter) WriteRow(row []parquet.Value) error {
 	if c.err != nil {
 		return c.err
 	}
+	if c.closed {
+		return errClosed
+	}
 	if err := c.writeRow(row); err != nil {
 		c.err = err
 	}
@@ -213,6 +217,9 @@ func (c *ChunkWriter) writeRow(row []parquet.Value) error {
 		case parquet.ByteArray:
 			b := v.ByteArray()
 			if l.dict {
+				if len(c.dictData)+len(b) > maxPageBytes {
+					return fmt.Errorf("parquet column %s: the row group's dictionary passes %d bytes", l.name, maxPageBytes)
+				}
 				i := c.dictIndex(b)
 				c.idx = append(c.idx, i)
 				c.dictBounds(i, b)

@@ -46,6 +46,9 @@ func (c *ChunkWriter) flushPage() error {
 	if err := c.encodeValues(); err != nil {
 		return c.errorf(err)
 	}
+	if len(c.levels)+len(c.vals) > maxPageBytes {
+		return c.errorf(fmt.Errorf("a page of %d bytes: too large", len(c.levels)+len(c.vals)))
+	}
 	body := c.vals
 	if l.codec != nil {
 		if c.comp, err = l.codec.Encode(c.comp, c.vals); err != nil {
@@ -133,6 +136,10 @@ func (c *ChunkWriter) flushPage() error {
 	c.bounds = pageBounds{}
 	return nil
 }
+
+// maxPageBytes is the largest page (its sizes are int32), and the largest
+// dictionary of a row group.
+const maxPageBytes = math.MaxInt32
 
 // boundsUnset reports whether parquet-go would leave a plain byte array
 // page's min and max out of its statistics: they are its buffer's bytes,
@@ -249,7 +256,7 @@ func (c *ChunkWriter) writeDictionary(w *offsetWriter) (int64, int64, error) {
 	for i := 0; i < n; i++ {
 		c.vals = plain.AppendByteArray(c.vals, c.dictEntry(int32(i)))
 	}
-	if len(c.vals) > math.MaxInt32 {
+	if len(c.vals) > maxPageBytes {
 		return 0, 0, c.errorf(fmt.Errorf("dictionary of %d bytes: too large for a page", len(c.vals)))
 	}
 	body := c.vals

@@ -28,7 +28,7 @@ func (c *ChunkWriter) pageMinMax() (min, max []byte, ok bool) {
 	case parquet.Double:
 		lo, hi := b.flo, b.fhi
 		if !b.fhas {
-			lo, hi = math.NaN(), math.NaN()
+			lo, hi = b.nan, b.nan
 		}
 		return binary.LittleEndian.AppendUint64(nil, math.Float64bits(lo)), binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi)), true
 	default:
@@ -180,6 +180,8 @@ type pageBounds struct {
 	lo, hi   int64
 	fhas     bool
 	flo, fhi float64
+	nan      float64 // the page's first NaN, kept bit for bit
+	nanSet   bool
 }
 
 func (b *pageBounds) int(x int64, unsigned bool) {
@@ -207,10 +209,19 @@ func (b *pageBounds) double(x float64) {
 	b.has = true
 	switch {
 	case math.IsNaN(x):
+		if !b.nanSet {
+			b.nan, b.nanSet = x, true
+		}
 	case !b.fhas:
 		b.fhas, b.flo, b.fhi = true, x, x
 	default:
-		b.flo, b.fhi = min(b.flo, x), max(b.fhi, x)
+		// As parquet-go: the first of equal values (±0) is kept.
+		if x < b.flo {
+			b.flo = x
+		}
+		if x > b.fhi {
+			b.fhi = x
+		}
 	}
 }
 

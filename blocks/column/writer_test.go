@@ -2,6 +2,7 @@ package column
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math"
 	"math/rand"
@@ -29,9 +30,11 @@ type writerRow struct {
 	ID       []byte    `parquet:""`
 	Opt      *string   `parquet:",optional,dict"`
 	OptInt   *int64    `parquet:",optional,snappy"`
+	OptText  *string   `parquet:",optional,snappy"`
 	Floats   []float64 `parquet:",list"`
 	Names    []string  `parquet:",dict,list"`
 	Flags    []bool    `parquet:",list"`
+	Texts    []string  `parquet:",list"`
 	Nested   []struct {
 		Key    string  `parquet:",dict"`
 		Values []int64 `parquet:",list"`
@@ -50,7 +53,8 @@ func randomRows(r *rand.Rand, n int) []writerRow {
 		}
 		return strings.Repeat(string(rune('a'+r.Intn(26))), r.Intn(30))
 	}
-	floats := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, -1.5, 3.25, math.MaxFloat64}
+	floats := []float64{math.NaN(), math.Float64frombits(0xFFF8000000000000) /* x86's 0/0 */, math.Inf(1), math.Inf(-1),
+		0, math.Copysign(0, -1), -1.5, 3.25, math.MaxFloat64}
 	ints := []int64{math.MinInt64, math.MaxInt64, 0, -1, 1}
 	rows := make([]writerRow, n)
 	for i := range rows {
@@ -77,10 +81,15 @@ func randomRows(r *rand.Rand, n int) []writerRow {
 			x := ints[r.Intn(len(ints))]
 			w.OptInt = &x
 		}
+		if r.Intn(2) == 0 {
+			s := str()
+			w.OptText = &s
+		}
 		for range r.Intn(4) {
 			w.Floats = append(w.Floats, floats[r.Intn(len(floats))])
 			w.Names = append(w.Names, str())
 			w.Flags = append(w.Flags, r.Intn(2) == 0)
+			w.Texts = append(w.Texts, str())
 		}
 		for range r.Intn(3) {
 			var e struct {
@@ -113,7 +122,12 @@ func TestFileWriterMatchesParquetGo(t *testing.T) {
 		{"small pages", 3000, 1 << 10, 700, nil},
 		{"large pages", 5000, 256 << 10, 5000, nil},
 		{"only NaN floats", 500, 1 << 10, 200, func(w *writerRow) { w.Float, w.Floats = math.NaN(), []float64{math.NaN()} }},
-		{"only empty strings", 500, 1 << 10, 250, func(w *writerRow) { w.Name, w.Text, w.Plain, w.ID, w.Names = "", "", "", nil, []string{""} }},
+		{"only empty strings", 500, 1 << 10, 250, func(w *writerRow) {
+			w.Name, w.Text, w.Plain, w.ID, w.Names, w.Texts = "", "", "", nil, []string{""}, []string{"", ""}
+			if w.OptText != nil {
+				w.OptText = new(string)
+			}
+		}},
 		{"all absent", 300, 1 << 10, 300, func(w *writerRow) {
 			w.Opt, w.OptInt, w.Floats, w.Names, w.Flags, w.Nested = nil, nil, nil, nil, nil, nil
 		}},
@@ -240,6 +254,63 @@ func TestFileWriterRejectsBadRows(t *testing.T) {
 	}
 	if err := fw.Close(); err == nil || !strings.Contains(err.Error(), "rows") {
 		t.Fatalf("Close with one column written: %v, want an error naming the row counts", err)
+	}
+
+	if _, err := NewFileWriter(&bytes.Buffer{}, parquet.SchemaOf(struct{}{}), FileOptions{}); err == nil {
+		t.Error("a schema without columns was accepted")
+	}
+}
+
+// oneColumn is the smallest schema.
+type oneColumn struct {
+	X int64 `parquet:""`
+}
+
+// TestFileWriterLifecycle: rows written after Close are refused (they
+// would be lost in the write buffer), and so is a row group past the
+// 32,767 a parquet file may hold (its ordinal is an int16).
+func TestFileWriterLifecycle(t *testing.T) {
+	schema := parquet.SchemaOf(oneColumn{})
+	var out bytes.Buffer
+	fw, err := NewFileWriter(&out, schema, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := []parquet.Value{parquet.Int64Value(1)}
+	if err := fw.Chunk(0).WriteRow(one); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Chunk(0).WriteRow(one); err == nil {
+		t.Error("WriteRow after Close succeeded")
+	}
+	if err := fw.Flush(); err == nil {
+		t.Error("Flush after Close succeeded")
+	}
+	if err := fw.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := parquet.OpenFile(bytes.NewReader(out.Bytes()), int64(out.Len())); err != nil {
+		t.Fatal(err)
+	}
+
+	fw, err = NewFileWriter(io.Discard, schema, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g := 0; g <= parquet.MaxRowGroups; g++ {
+		if err := fw.Chunk(0).WriteRow(one); err != nil {
+			t.Fatal(err)
+		}
+		err := fw.Flush()
+		if g < parquet.MaxRowGroups && err != nil {
+			t.Fatalf("row group %d: %v", g, err)
+		}
+		if g == parquet.MaxRowGroups && !errors.Is(err, parquet.ErrTooManyRowGroups) {
+			t.Fatalf("row group %d: %v, want ErrTooManyRowGroups", g, err)
+		}
 	}
 }
 
