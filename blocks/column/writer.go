@@ -194,30 +194,30 @@ func (f *FileWriter) footer() error {
 	if err := f.magic(); err != nil {
 		return err
 	}
+	// The column indexes of every chunk, then the offset indexes, as
+	// parquet-go lays them out; each chunk's metadata points at its two.
 	proto := new(thrift.CompactProtocol)
-	for g := range f.groups {
-		for c := range f.groups[g].Columns {
-			b, err := thrift.Marshal(proto, &f.colIndex[g][c])
-			if err != nil {
-				return err
-			}
+	for _, index := range []func(g, c int) (any, *int64, *int32){
+		func(g, c int) (any, *int64, *int32) {
 			cc := &f.groups[g].Columns[c]
-			cc.ColumnIndexOffset, cc.ColumnIndexLength = f.out.n, int32(len(b))
-			if _, err := f.out.Write(b); err != nil {
-				return err
-			}
-		}
-	}
-	for g := range f.groups {
-		for c := range f.groups[g].Columns {
-			b, err := thrift.Marshal(proto, &f.offIndex[g][c])
-			if err != nil {
-				return err
-			}
+			return &f.colIndex[g][c], &cc.ColumnIndexOffset, &cc.ColumnIndexLength
+		},
+		func(g, c int) (any, *int64, *int32) {
 			cc := &f.groups[g].Columns[c]
-			cc.OffsetIndexOffset, cc.OffsetIndexLength = f.out.n, int32(len(b))
-			if _, err := f.out.Write(b); err != nil {
-				return err
+			return &f.offIndex[g][c], &cc.OffsetIndexOffset, &cc.OffsetIndexLength
+		},
+	} {
+		for g := range f.groups {
+			for c := range f.groups[g].Columns {
+				v, off, n := index(g, c)
+				b, err := thrift.Marshal(proto, v)
+				if err != nil {
+					return err
+				}
+				*off, *n = f.out.n, int32(len(b))
+				if _, err := f.out.Write(b); err != nil {
+					return err
+				}
 			}
 		}
 	}

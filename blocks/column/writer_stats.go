@@ -2,6 +2,7 @@ package column
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math"
 	"slices"
@@ -146,30 +147,28 @@ func (l *leafLayout) compare(a, b []byte) int {
 	case parquet.Int32:
 		x, y := binary.LittleEndian.Uint32(a), binary.LittleEndian.Uint32(b)
 		if l.unsigned {
-			return cmpOrdered(x, y)
+			return cmp.Compare(x, y)
 		}
-		return cmpOrdered(int32(x), int32(y))
+		return cmp.Compare(int32(x), int32(y))
 	case parquet.Int64:
 		x, y := binary.LittleEndian.Uint64(a), binary.LittleEndian.Uint64(b)
 		if l.unsigned {
-			return cmpOrdered(x, y)
+			return cmp.Compare(x, y)
 		}
-		return cmpOrdered(int64(x), int64(y))
+		return cmp.Compare(int64(x), int64(y))
 	case parquet.Double:
 		x, y := math.Float64frombits(binary.LittleEndian.Uint64(a)), math.Float64frombits(binary.LittleEndian.Uint64(b))
-		return cmpOrdered(x, y) // 0 with a NaN: neither smaller nor larger
+		// Not cmp.Compare, which puts NaN first: a NaN is neither
+		// smaller nor larger than anything, as parquet-go compares.
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
 	}
 	return bytes.Compare(a, b)
-}
-
-func cmpOrdered[T int32 | int64 | uint32 | uint64 | float64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // pageBounds tracks the smallest and largest value of a page: integers

@@ -185,7 +185,17 @@ func sameAsParquetGo(rows []writerRow, pageBytes, groupRows int) error {
 	if err != nil {
 		return err
 	}
+	if err := writeRows(fw, schema, rows, groupRows); err != nil {
+		return err
+	}
+	return columntest.SameFile(got.Bytes(), want.Bytes(), "test")
+}
+
+// writeRows writes rows with fw, each split into its columns' values, a
+// row group every groupRows rows, and closes fw.
+func writeRows(fw *FileWriter, schema *parquet.Schema, rows []writerRow, groupRows int) error {
 	var row parquet.Row
+	var err error
 	for i := range rows {
 		row = schema.Deconstruct(row[:0], &rows[i])
 		row.Range(func(c int, vs []parquet.Value) bool {
@@ -201,10 +211,7 @@ func sameAsParquetGo(rows []writerRow, pageBytes, groupRows int) error {
 			}
 		}
 	}
-	if err := fw.Close(); err != nil {
-		return err
-	}
-	return columntest.SameFile(got.Bytes(), want.Bytes(), "test")
+	return fw.Close()
 }
 
 // TestFileWriterRejectsBadRows: values at levels above the leaf's, a row
@@ -336,18 +343,7 @@ func TestFileWriterBuffersWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := randomRows(rand.New(rand.NewSource(1)), 3000)
-	var row parquet.Row
-	for i := range rows {
-		row = schema.Deconstruct(row[:0], &rows[i])
-		row.Range(func(c int, vs []parquet.Value) bool {
-			err = fw.Chunk(c).WriteRow(vs)
-			return err == nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := fw.Close(); err != nil {
+	if err := writeRows(fw, schema, rows, len(rows)); err != nil {
 		t.Fatal(err)
 	}
 	pf, err := parquet.OpenFile(bytes.NewReader(file.Bytes()), int64(file.Len()))
