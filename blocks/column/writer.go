@@ -78,9 +78,6 @@ func NewFileWriter(w io.Writer, s *parquet.Schema, opts FileOptions) (*FileWrite
 	return f, nil
 }
 
-// NumColumns is the number of leaf columns.
-func (f *FileWriter) NumColumns() int { return len(f.chunks) }
-
 // Chunk returns the writer of leaf column i in the current row group.
 func (f *FileWriter) Chunk(i int) *ChunkWriter { return f.chunks[i] }
 
