@@ -222,13 +222,14 @@ func (c *ChunkWriter) writeRow(row []parquet.Value) error {
 				}
 				i := c.dictIndex(b)
 				c.idx = append(c.idx, i)
-				c.dictBounds(i, b)
+				c.bounds.bytes(int64(i), c.dictEntry(i))
 			} else {
 				// (parquet-go counts unencoded bytes of plain pages only)
 				c.unencoded += int64(len(b))
-				c.offs = append(c.offs, uint32(len(c.data)))
+				start := len(c.data)
+				c.offs = append(c.offs, uint32(start))
 				c.data = append(c.data, b...)
-				c.plainBounds(len(c.offs)-1, b)
+				c.bounds.bytes(int64(len(c.offs)-1), c.data[start:len(c.data):len(c.data)])
 			}
 		}
 	}
@@ -276,14 +277,6 @@ func (c *ChunkWriter) dictIndex(b []byte) int32 {
 
 func (c *ChunkWriter) dictEntry(i int32) []byte {
 	return c.dictData[c.dictOffs[i]:c.dictOffs[i+1]]
-}
-
-func (c *ChunkWriter) plainEntry(i int) []byte {
-	end := len(c.data)
-	if i+1 < len(c.offs) {
-		end = int(c.offs[i+1])
-	}
-	return c.data[c.offs[i]:end]
 }
 
 // pendingSize estimates the bytes of the page being filled, as parquet-go

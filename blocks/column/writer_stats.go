@@ -18,8 +18,7 @@ func (c *ChunkWriter) pageMinMax() (min, max []byte, ok bool) {
 	if !b.has {
 		return nil, nil, false
 	}
-	l := c.leaf
-	switch l.kind {
+	switch c.leaf.kind {
 	case parquet.Boolean:
 		return []byte{byte(b.lo)}, []byte{byte(b.hi)}, true
 	case parquet.Int32:
@@ -33,13 +32,7 @@ func (c *ChunkWriter) pageMinMax() (min, max []byte, ok bool) {
 		}
 		return binary.LittleEndian.AppendUint64(nil, math.Float64bits(lo)), binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi)), true
 	default:
-		var lo, hi []byte
-		if l.dict {
-			lo, hi = c.dictEntry(int32(b.lo)), c.dictEntry(int32(b.hi))
-		} else {
-			lo, hi = c.plainEntry(int(b.lo)), c.plainEntry(int(b.hi))
-		}
-		return append([]byte{}, lo...), append([]byte{}, hi...), true
+		return append([]byte{}, b.loBytes...), append([]byte{}, b.hiBytes...), true
 	}
 }
 
@@ -173,14 +166,16 @@ func (l *leafLayout) compare(a, b []byte) int {
 
 // pageBounds tracks the smallest and largest value of a page: integers
 // (booleans as 0 and 1) in lo and hi, doubles in flo and fhi (NaN left
-// out), byte arrays as entry numbers in lo and hi.
+// out), byte arrays in loBytes and hiBytes (with their entry numbers in lo
+// and hi).
 type pageBounds struct {
-	has      bool
-	lo, hi   int64
-	fhas     bool
-	flo, fhi float64
-	nan      float64 // the page's first NaN, kept bit for bit
-	nanSet   bool
+	has              bool
+	lo, hi           int64
+	loBytes, hiBytes []byte
+	fhas             bool
+	flo, fhi         float64
+	nan              float64 // the page's first NaN, kept bit for bit
+	nanSet           bool
 }
 
 func (b *pageBounds) int(x int64, unsigned bool) {
@@ -224,32 +219,18 @@ func (b *pageBounds) double(x float64) {
 	}
 }
 
-// dictBounds tracks dictionary entry i, whose value is v.
-func (c *ChunkWriter) dictBounds(i int32, v []byte) {
-	b := &c.bounds
-	x := int64(i)
+// bytes tracks byte array value v, entry x of the page's values or of
+// the dictionary; v must be the page's or the dictionary's own copy,
+// which outlives the page (the caller's may not).
+func (b *pageBounds) bytes(x int64, v []byte) {
 	switch {
 	case !b.has:
-		b.has, b.lo, b.hi = true, x, x
-	case x == b.lo || x == b.hi:
-	case bytes.Compare(v, c.dictEntry(int32(b.lo))) < 0:
-		b.lo = x
-	case bytes.Compare(v, c.dictEntry(int32(b.hi))) > 0:
-		b.hi = x
-	}
-}
-
-// plainBounds tracks the page's byte array value number i, v.
-func (c *ChunkWriter) plainBounds(i int, v []byte) {
-	b := &c.bounds
-	x := int64(i)
-	switch {
-	case !b.has:
-		b.has, b.lo, b.hi = true, x, x
-	case bytes.Compare(v, c.plainEntry(int(b.lo))) < 0:
-		b.lo = x
-	case bytes.Compare(v, c.plainEntry(int(b.hi))) > 0:
-		b.hi = x
+		b.has, b.lo, b.hi, b.loBytes, b.hiBytes = true, x, x, v, v
+	case x == b.lo || x == b.hi: // a dictionary entry seen already
+	case bytes.Compare(v, b.loBytes) < 0:
+		b.lo, b.loBytes = x, v
+	case bytes.Compare(v, b.hiBytes) > 0:
+		b.hi, b.hiBytes = x, v
 	}
 }
 
