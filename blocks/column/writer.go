@@ -193,28 +193,19 @@ func (f *FileWriter) footer() error {
 	}
 	// The column indexes of every chunk, then the offset indexes, as
 	// parquet-go lays them out; each chunk's metadata points at its two.
-	proto := new(thrift.CompactProtocol)
-	for _, index := range []func(g, c int) (any, *int64, *int32){
-		func(g, c int) (any, *int64, *int32) {
+	for g := range f.groups {
+		for c := range f.groups[g].Columns {
 			cc := &f.groups[g].Columns[c]
-			return &f.colIndex[g][c], &cc.ColumnIndexOffset, &cc.ColumnIndexLength
-		},
-		func(g, c int) (any, *int64, *int32) {
+			if err := f.writeIndex(&f.colIndex[g][c], &cc.ColumnIndexOffset, &cc.ColumnIndexLength); err != nil {
+				return err
+			}
+		}
+	}
+	for g := range f.groups {
+		for c := range f.groups[g].Columns {
 			cc := &f.groups[g].Columns[c]
-			return &f.offIndex[g][c], &cc.OffsetIndexOffset, &cc.OffsetIndexLength
-		},
-	} {
-		for g := range f.groups {
-			for c := range f.groups[g].Columns {
-				v, off, n := index(g, c)
-				b, err := thrift.Marshal(proto, v)
-				if err != nil {
-					return err
-				}
-				*off, *n = f.out.n, int32(len(b))
-				if _, err := f.out.Write(b); err != nil {
-					return err
-				}
+			if err := f.writeIndex(&f.offIndex[g][c], &cc.OffsetIndexOffset, &cc.OffsetIndexLength); err != nil {
+				return err
 			}
 		}
 	}
@@ -227,12 +218,23 @@ func (f *FileWriter) footer() error {
 		CreatedBy:        f.createdBy,
 		ColumnOrders:     f.layout.orders,
 	}
-	b, err := thrift.Marshal(proto, &md)
+	b, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
 	if err != nil {
 		return err
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(b)))
 	b = append(b, "PAR1"...)
+	_, err = f.out.Write(b)
+	return err
+}
+
+// writeIndex writes a column or offset index and records where.
+func (f *FileWriter) writeIndex(index any, off *int64, n *int32) error {
+	b, err := thrift.Marshal(new(thrift.CompactProtocol), index)
+	if err != nil {
+		return err
+	}
+	*off, *n = f.out.n, int32(len(b))
 	_, err = f.out.Write(b)
 	return err
 }

@@ -296,14 +296,11 @@ func (c *ChunkWriter) pendingSize() int {
 // size is the chunk's bytes so far: encoded pages, the page being filled
 // and the dictionary.
 func (c *ChunkWriter) size() int64 {
-	return int64(c.pagesLen+c.pendingSize()+len(c.dictData)) + 4*int64(len(c.dictOffs)-1)*b2i(c.leaf.dict)
-}
-
-func b2i(b bool) int64 {
-	if b {
-		return 1
+	n := c.pagesLen + c.pendingSize()
+	if c.leaf.dict {
+		n += len(c.dictData) + 4*(len(c.dictOffs)-1)
 	}
-	return 0
+	return int64(n)
 }
 
 // reset empties the chunk for the next row group.

@@ -28,20 +28,12 @@ func (c *ChunkWriter) flushPage() error {
 	l := c.leaf
 	var err error
 	c.levels = c.levels[:0]
-	repLen, defLen := 0, 0
-	if l.maxRep > 0 {
-		if c.enc, err = (&rle.Encoding{BitWidth: bits.Len8(l.maxRep)}).EncodeLevels(c.enc, c.rep); err != nil {
-			return c.errorf(err)
-		}
-		c.levels = append(c.levels, c.enc...)
-		repLen = len(c.enc)
+	var repLen, defLen int
+	if repLen, err = c.appendLevels(c.rep, l.maxRep); err != nil {
+		return c.errorf(err)
 	}
-	if l.maxDef > 0 {
-		if c.enc, err = (&rle.Encoding{BitWidth: bits.Len8(l.maxDef)}).EncodeLevels(c.enc, c.def); err != nil {
-			return c.errorf(err)
-		}
-		c.levels = append(c.levels, c.enc...)
-		defLen = len(c.enc)
+	if defLen, err = c.appendLevels(c.def, l.maxDef); err != nil {
+		return c.errorf(err)
 	}
 	if err := c.encodeValues(); err != nil {
 		return c.errorf(err)
@@ -49,12 +41,9 @@ func (c *ChunkWriter) flushPage() error {
 	if len(c.levels)+len(c.vals) > maxPageBytes {
 		return c.errorf(fmt.Errorf("a page of %d bytes: too large", len(c.levels)+len(c.vals)))
 	}
-	body := c.vals
-	if l.codec != nil {
-		if c.comp, err = l.codec.Encode(c.comp, c.vals); err != nil {
-			return c.errorf(err)
-		}
-		body = c.comp
+	body, err := c.compress()
+	if err != nil {
+		return err
 	}
 	crc := crc32.Update(crc32.ChecksumIEEE(c.levels), crc32.IEEETable, body)
 
@@ -110,18 +99,10 @@ func (c *ChunkWriter) flushPage() error {
 		c.chunkBounds.add(l, min, max)
 	}
 	if l.maxRep > 0 {
-		levelCounts(c.pageRep, c.rep)
-		for i, n := range c.pageRep {
-			c.repHist[i] += n
-		}
-		c.colIndex.RepetitionLevelHistogram = append(c.colIndex.RepetitionLevelHistogram, c.pageRep...)
+		c.colIndex.RepetitionLevelHistogram = histogram(c.colIndex.RepetitionLevelHistogram, c.pageRep, c.repHist, c.rep)
 	}
 	if l.maxDef > 0 {
-		levelCounts(c.pageDef, c.def)
-		for i, n := range c.pageDef {
-			c.defHist[i] += n
-		}
-		c.colIndex.DefinitionLevelHistogram = append(c.colIndex.DefinitionLevelHistogram, c.pageDef...)
+		c.colIndex.DefinitionLevelHistogram = histogram(c.colIndex.DefinitionLevelHistogram, c.pageDef, c.defHist, c.def)
 	}
 	c.numValues += int64(c.entries)
 	c.nullCount += c.nulls
@@ -250,7 +231,6 @@ func (c *ChunkWriter) writeTo(w *offsetWriter) (format.ColumnChunk, error) {
 // writeDictionary writes the dictionary page and returns its compressed
 // and uncompressed sizes, header included.
 func (c *ChunkWriter) writeDictionary(w *offsetWriter) (int64, int64, error) {
-	var err error
 	n := len(c.dictOffs) - 1
 	c.vals = c.vals[:0]
 	for i := 0; i < n; i++ {
@@ -259,12 +239,9 @@ func (c *ChunkWriter) writeDictionary(w *offsetWriter) (int64, int64, error) {
 	if len(c.vals) > maxPageBytes {
 		return 0, 0, c.errorf(fmt.Errorf("dictionary of %d bytes: too large for a page", len(c.vals)))
 	}
-	body := c.vals
-	if c.leaf.codec != nil {
-		if c.comp, err = c.leaf.codec.Encode(c.comp, c.vals); err != nil {
-			return 0, 0, c.errorf(err)
-		}
-		body = c.comp
+	body, err := c.compress()
+	if err != nil {
+		return 0, 0, err
 	}
 	h := format.PageHeader{
 		Type:                 format.DictionaryPage,
@@ -273,7 +250,7 @@ func (c *ChunkWriter) writeDictionary(w *offsetWriter) (int64, int64, error) {
 		CRC:                  int32(crc32.ChecksumIEEE(body)),
 		DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(n), Encoding: format.Plain}),
 	}
-	hb, err := appendHeader(nil, &h)
+	hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
 	if err != nil {
 		return 0, 0, c.errorf(err)
 	}
@@ -286,22 +263,45 @@ func (c *ChunkWriter) writeDictionary(w *offsetWriter) (int64, int64, error) {
 	return int64(len(hb) + len(body)), int64(len(hb) + len(c.vals)), nil
 }
 
-// levelCounts sets counts[l] to the number of levels equal to l (one
-// vectorised count per level: there are a few levels and many entries).
-func levelCounts(counts []int64, levels []byte) {
-	rest := int64(len(levels))
-	for l := len(counts) - 1; l > 0; l-- {
-		counts[l] = int64(bytes.Count(levels, []byte{byte(l)}))
-		rest -= counts[l]
+// appendLevels appends the RLE encoding of levels (none when their
+// maximum is 0) to c.levels and returns its length.
+func (c *ChunkWriter) appendLevels(levels []byte, max byte) (int, error) {
+	if max == 0 {
+		return 0, nil
 	}
-	counts[0] = rest
+	var err error
+	if c.enc, err = (&rle.Encoding{BitWidth: bits.Len8(max)}).EncodeLevels(c.enc, levels); err != nil {
+		return 0, err
+	}
+	c.levels = append(c.levels, c.enc...)
+	return len(c.enc), nil
 }
 
-// appendHeader appends the thrift compact encoding of h.
-func appendHeader(dst []byte, h *format.PageHeader) ([]byte, error) {
-	b, err := thrift.Marshal(new(thrift.CompactProtocol), h)
-	if err != nil {
-		return dst, err
+// compress returns c.vals compressed with the leaf's codec (c.vals itself
+// without one).
+func (c *ChunkWriter) compress() ([]byte, error) {
+	if c.leaf.codec == nil {
+		return c.vals, nil
 	}
-	return append(dst, b...), nil
+	var err error
+	if c.comp, err = c.leaf.codec.Encode(c.comp, c.vals); err != nil {
+		return nil, c.errorf(err)
+	}
+	return c.comp, nil
+}
+
+// histogram counts the page's levels by level into page (one vectorised
+// count per level: there are a few levels and many entries), adds them to
+// the chunk's and returns index with the page's appended.
+func histogram(index, page, chunk []int64, levels []byte) []int64 {
+	rest := int64(len(levels))
+	for l := len(page) - 1; l > 0; l-- {
+		page[l] = int64(bytes.Count(levels, []byte{byte(l)}))
+		rest -= page[l]
+	}
+	page[0] = rest
+	for l, n := range page {
+		chunk[l] += n
+	}
+	return append(index, page...)
 }
