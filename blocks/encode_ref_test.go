@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -218,4 +219,24 @@ func encodeAttrs(attrs []model.Attribute, taken []bool) []pqAttribute {
 		out = append(out, encodeAttr(&attrs[i]))
 	}
 	return out
+}
+
+// countingWriter counts the bytes parquet-go's writer has passed on, for
+// its row-group cut (Size less what it wrote) as BlockWriter made it.
+type countingWriter struct {
+	w    io.Writer
+	n    int64
+	tail [8]byte
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if n >= 8 {
+		copy(c.tail[:], p[n-8:n])
+	} else if n > 0 {
+		copy(c.tail[:], c.tail[n:])
+		copy(c.tail[8-n:], p[:n])
+	}
+	return n, err
 }

@@ -2,11 +2,9 @@ package blocks
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strings"
 	"sync"
@@ -81,7 +79,6 @@ type BlockWriter struct {
 	prefix string
 
 	bw      *objectWriter
-	counter *countingWriter
 	pw      *column.FileWriter
 	written []string // object keys created so far
 
@@ -171,8 +168,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	bw := s.newObjectWriter(ctx, key)
 	w.written = append(w.written, key)
 	w.bw = bw
-	w.counter = &countingWriter{w: bw}
-	pw, err := column.NewFileWriter(w.counter, traceSchema(), column.FileOptions{
+	pw, err := column.NewFileWriter(bw, traceSchema(), column.FileOptions{
 		PageBytes: pageBufferSize,
 		KeyValue:  [][2]string{{traceTimesKey, traceTimesSpanRange}},
 		CreatedBy: createdBy(),
@@ -431,8 +427,8 @@ func (w *BlockWriter) finish() (Meta, error) {
 		return Meta{}, fmt.Errorf("%s: %w", dataKey, err)
 	}
 	m := w.meta
-	m.Size = uint64(w.counter.n)
-	m.FooterSize = binary.LittleEndian.Uint32(w.counter.tail[:4])
+	m.Size = uint64(w.pw.Size())
+	m.FooterSize = w.pw.FooterSize()
 	m.TotalObjects = len(w.ids)
 	m.TotalRecords = len(w.groupMax)
 	m.MinID = append([]byte(nil), w.ids[0][:]...)
@@ -531,26 +527,6 @@ func (s *Store) WriteBlock(ctx context.Context, traces []*model.Trace, opts Writ
 		return Meta{}, err
 	}
 	return m, nil
-}
-
-// countingWriter counts bytes and remembers the last 8 (footer length and
-// magic) so meta.json can record size and footerSize.
-type countingWriter struct {
-	w    io.Writer
-	n    int64
-	tail [8]byte
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	if n >= 8 {
-		copy(c.tail[:], p[n-8:n])
-	} else if n > 0 {
-		copy(c.tail[:], c.tail[n:])
-		copy(c.tail[8-n:], p[:n])
-	}
-	return n, err
 }
 
 // pageBufferSize bounds a column's page before compression. Readers hold

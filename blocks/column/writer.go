@@ -38,6 +38,7 @@ type FileWriter struct {
 	kv        []format.KeyValue
 	createdBy string
 	numRows   int64
+	footerLen uint32 // the footer's length, once written
 	err       error
 	closed    bool
 }
@@ -91,6 +92,13 @@ func (f *FileWriter) GroupSize() int64 {
 	}
 	return n
 }
+
+// Size is the bytes written so far: the file's size after Close.
+func (f *FileWriter) Size() int64 { return f.out.n }
+
+// FooterSize is the length of the footer (without its last 8 bytes),
+// once Close has written it.
+func (f *FileWriter) FooterSize() uint32 { return f.footerLen }
 
 // Flush writes the current row group (nothing when it has no rows).
 func (f *FileWriter) Flush() error {
@@ -222,7 +230,8 @@ func (f *FileWriter) footer() error {
 	if err != nil {
 		return err
 	}
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(b)))
+	f.footerLen = uint32(len(b))
+	b = binary.LittleEndian.AppendUint32(b, f.footerLen)
 	b = append(b, "PAR1"...)
 	_, err = f.out.Write(b)
 	return err
