@@ -39,6 +39,7 @@ type FileWriter struct {
 	createdBy string
 	numRows   int64
 	footerLen uint32 // the footer's length, once written
+	copyBuf   []byte // scratch: a copied chunk (ChunkWriter.Copy)
 	err       error
 	closed    bool
 }
@@ -145,7 +146,13 @@ func (f *FileWriter) flush() error {
 	cis := make([]format.ColumnIndex, len(f.chunks))
 	ois := make([]format.OffsetIndex, len(f.chunks))
 	for i, c := range f.chunks {
-		cc, err := c.writeTo(f.out)
+		var cc format.ColumnChunk
+		var err error
+		if c.copied != nil {
+			cc, f.copyBuf, err = c.writeCopy(f.out, f.copyBuf)
+		} else {
+			cc, err = c.writeTo(f.out)
+		}
 		if err != nil {
 			return err
 		}

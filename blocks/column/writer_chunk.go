@@ -2,6 +2,7 @@ package column
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,7 +88,8 @@ type ChunkWriter struct {
 	leaf      *leafLayout
 	pageBytes int
 	err       error
-	closed    bool // the file was closed: no more rows
+	closed    bool         // the file was closed: no more rows
+	copied    *ChunkSource // the row group's chunk is this copy (Copy)
 
 	// The page being filled.
 	rep, def []byte
@@ -158,6 +160,10 @@ func (c *ChunkWriter) WriteRow(row []parquet.Value) error {
 	}
 	if c.closed {
 		return errClosed
+	}
+	if c.copied != nil {
+		c.err = c.errorf(errors.New("a row written to a copied chunk"))
+		return c.err
 	}
 	if err := c.writeRow(row); err != nil {
 		c.err = err
@@ -296,6 +302,9 @@ func (c *ChunkWriter) pendingSize() int {
 // size is the chunk's bytes so far: encoded pages, the page being filled
 // and the dictionary.
 func (c *ChunkWriter) size() int64 {
+	if c.copied != nil {
+		return c.copied.meta.TotalCompressedSize
+	}
 	n := c.pagesLen + c.pendingSize()
 	if c.leaf.dict {
 		n += len(c.dictData) + 4*(len(c.dictOffs)-1)
@@ -306,6 +315,7 @@ func (c *ChunkWriter) size() int64 {
 // reset empties the chunk for the next row group.
 func (c *ChunkWriter) reset() {
 	c.rows = 0
+	c.copied = nil
 	clear(c.pages)
 	c.pages, c.pagesLen = c.pages[:0], 0
 	c.numValues, c.nullCount, c.uncompSize, c.compSize, c.unencoded = 0, 0, 0, 0, 0

@@ -1,0 +1,232 @@
+package column
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// ChunkSource is a column chunk of another parquet file, to be copied into
+// a row group as it is (ChunkWriter.Copy): a rewrite that leaves a column
+// unchanged copies its pages instead of decoding and encoding them again.
+type ChunkSource struct {
+	r           io.ReaderAt
+	meta        format.ColumnMetaData
+	start       int64 // offset of its first page
+	columnIndex format.ColumnIndex
+	offsetIndex format.OffsetIndex
+	rows        int64
+}
+
+// GroupSources describes the column chunks cols of row group g of a
+// parquet file, to copy them: r reads the file, size is its length and md
+// its footer. The chunks' column and offset indexes are read in one
+// request. A chunk without page indexes, or whose offsets are outside the
+// file, is an error wrapping ErrCorrupt.
+func GroupSources(r io.ReaderAt, size int64, md *format.FileMetaData, g int, cols []int) ([]ChunkSource, error) {
+	if g < 0 || g >= len(md.RowGroups) {
+		return nil, fmt.Errorf("%w: row group %d of %d", ErrCorrupt, g, len(md.RowGroups))
+	}
+	rg := &md.RowGroups[g]
+	srcs := make([]ChunkSource, len(cols))
+	lo, hi := size, int64(0)
+	inFile := func(off, n int64) bool { return off >= 4 && n > 0 && off <= size-n }
+	for i, c := range cols {
+		if c < 0 || c >= len(rg.Columns) {
+			return nil, fmt.Errorf("%w: row group %d has no column %d", ErrCorrupt, g, c)
+		}
+		cc := &rg.Columns[c]
+		m := cc.MetaData
+		start := m.DataPageOffset
+		if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
+			start = m.DictionaryPageOffset
+		}
+		ci, oi := int64(cc.ColumnIndexLength), int64(cc.OffsetIndexLength)
+		if !inFile(start, m.TotalCompressedSize) || !inFile(cc.ColumnIndexOffset, ci) || !inFile(cc.OffsetIndexOffset, oi) {
+			return nil, fmt.Errorf("%w: row group %d column %s: pages or page indexes outside the file (or absent)",
+				ErrCorrupt, g, strings.Join(m.PathInSchema, "."))
+		}
+		lo = min(lo, cc.ColumnIndexOffset, cc.OffsetIndexOffset)
+		hi = max(hi, cc.ColumnIndexOffset+ci, cc.OffsetIndexOffset+oi)
+		srcs[i] = ChunkSource{r: r, meta: m, start: start, rows: rg.NumRows}
+	}
+	if len(cols) == 0 {
+		return srcs, nil
+	}
+	buf := make([]byte, hi-lo)
+	if n, err := r.ReadAt(buf, lo); n < len(buf) {
+		return nil, fmt.Errorf("page indexes of row group %d: %w", g, err)
+	}
+	for i, c := range cols {
+		cc := &rg.Columns[c]
+		s := &srcs[i]
+		ci := buf[cc.ColumnIndexOffset-lo : cc.ColumnIndexOffset-lo+int64(cc.ColumnIndexLength)]
+		oi := buf[cc.OffsetIndexOffset-lo : cc.OffsetIndexOffset-lo+int64(cc.OffsetIndexLength)]
+		if err := thrift.Unmarshal(new(thrift.CompactProtocol), ci, &s.columnIndex); err != nil {
+			return nil, fmt.Errorf("%w: row group %d column %s: column index: %v", ErrCorrupt, g, strings.Join(s.meta.PathInSchema, "."), err)
+		}
+		if err := thrift.Unmarshal(new(thrift.CompactProtocol), oi, &s.offsetIndex); err != nil {
+			return nil, fmt.Errorf("%w: row group %d column %s: offset index: %v", ErrCorrupt, g, strings.Join(s.meta.PathInSchema, "."), err)
+		}
+	}
+	return srcs, nil
+}
+
+// Copy makes src the chunk of this column in the current row group, in
+// place of rows: its pages are written as they are when the row group is
+// flushed, after a check that each page's header parses, its body
+// decompresses to the size the header gives, and its location and value
+// counts agree with the chunk's offset index and metadata (a damaged page
+// is an error wrapping ErrCorrupt, and nothing of it is trusted). The
+// chunk must be empty, src must be a chunk of the same leaf column, and
+// the other columns of the row group must end with as many rows as src's.
+func (c *ChunkWriter) Copy(src ChunkSource) error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.closed {
+		return errClosed
+	}
+	l := c.leaf
+	switch {
+	case c.rows > 0 || c.entries > 0 || c.copied != nil:
+		c.err = c.errorf(errors.New("a chunk is copied only into an empty column chunk"))
+	case src.meta.Type != l.physical || !slices.Equal(src.meta.PathInSchema, l.path):
+		c.err = c.errorf(fmt.Errorf("a copy of column %s (%s)", strings.Join(src.meta.PathInSchema, "."), src.meta.Type))
+	}
+	if c.err != nil {
+		return c.err
+	}
+	c.copied = &src
+	c.rows = src.rows
+	return nil
+}
+
+// writeCopy writes the copied chunk, read into buf (scratch, returned
+// grown), and returns its metadata with the offsets moved to where it now
+// lies.
+func (c *ChunkWriter) writeCopy(w *offsetWriter, buf []byte) (format.ColumnChunk, []byte, error) {
+	src := c.copied
+	n := int(src.meta.TotalCompressedSize)
+	buf = slices.Grow(buf[:0], n)[:n]
+	if got, err := src.r.ReadAt(buf, src.start); got < n {
+		return format.ColumnChunk{}, buf, c.errorf(fmt.Errorf("reading the copied chunk: %w", err))
+	}
+	if err := checkPages(buf, src); err != nil {
+		return format.ColumnChunk{}, buf, c.errorf(fmt.Errorf("%w: copied chunk: %v", ErrCorrupt, err))
+	}
+	md := src.meta
+	delta := w.n - src.start
+	md.DataPageOffset += delta
+	if md.DictionaryPageOffset > 0 {
+		md.DictionaryPageOffset += delta
+	}
+	if md.IndexPageOffset > 0 {
+		md.IndexPageOffset += delta
+	}
+	md.BloomFilterOffset, md.BloomFilterLength = 0, 0 // not copied
+	if _, err := w.Write(buf); err != nil {
+		return format.ColumnChunk{}, buf, err
+	}
+	c.colIndex = src.columnIndex
+	c.offIndex = format.OffsetIndex{
+		PageLocations:               slices.Clone(src.offsetIndex.PageLocations),
+		UnencodedByteArrayDataBytes: src.offsetIndex.UnencodedByteArrayDataBytes,
+	}
+	for i := range c.offIndex.PageLocations {
+		c.offIndex.PageLocations[i].Offset += delta
+	}
+	return format.ColumnChunk{MetaData: md}, buf, nil
+}
+
+// checkPages walks the pages of a copied chunk (b, read from src.start):
+// every header parses, every body decompresses to its stated size, a
+// dictionary page comes first if at all, the data pages are where the
+// offset index says, and their values add up to the chunk's.
+func checkPages(b []byte, src *ChunkSource) error {
+	codec := parquet.LookupCompressionCodec(src.meta.Codec)
+	compressed := src.meta.Codec != format.Uncompressed
+	locs := src.offsetIndex.PageLocations
+	var values int64
+	var pages int
+	var scratch []byte
+	body := func(p []byte, size int32) error {
+		if !compressed {
+			if len(p) != int(size) {
+				return fmt.Errorf("%d bytes where the header says %d", len(p), size)
+			}
+			return nil
+		}
+		var err error
+		if scratch, err = codec.Decode(scratch[:0], p); err != nil {
+			return err
+		}
+		if len(scratch) != int(size) {
+			return fmt.Errorf("%d bytes decompressed where the header says %d", len(scratch), size)
+		}
+		return nil
+	}
+	for off := 0; off < len(b); {
+		var h format.PageHeader
+		rd := bytes.NewReader(b[off:])
+		if err := thrift.NewDecoder(new(thrift.CompactProtocol).NewReader(rd)).Decode(&h); err != nil {
+			return fmt.Errorf("page header at chunk offset %d: %v", off, err)
+		}
+		hlen := len(b) - off - rd.Len()
+		size := int(h.CompressedPageSize)
+		if size < 0 || size > rd.Len() || h.UncompressedPageSize < 0 {
+			return fmt.Errorf("page at chunk offset %d: %d bytes of %d left", off, size, rd.Len())
+		}
+		p := b[off+hlen : off+hlen+size]
+		var err error
+		switch h.Type {
+		case format.DictionaryPage:
+			if off != 0 {
+				return fmt.Errorf("dictionary page at chunk offset %d, not first", off)
+			}
+			err = body(p, h.UncompressedPageSize)
+		case format.DataPage, format.DataPageV2:
+			if pages >= len(locs) || locs[pages].Offset != src.start+int64(off) || int(locs[pages].CompressedPageSize) != hlen+size {
+				return fmt.Errorf("data page %d at chunk offset %d does not match the offset index", pages, off)
+			}
+			pages++
+			v2, isV2 := h.DataPageHeaderV2.Get()
+			v1, isV1 := h.DataPageHeader.Get()
+			switch {
+			case h.Type == format.DataPageV2 && isV2:
+				levels := int(v2.RepetitionLevelsByteLength) + int(v2.DefinitionLevelsByteLength)
+				if v2.RepetitionLevelsByteLength < 0 || v2.DefinitionLevelsByteLength < 0 || levels > size || int(h.UncompressedPageSize) < levels {
+					return fmt.Errorf("data page at chunk offset %d: levels of %d bytes", off, levels)
+				}
+				values += int64(v2.NumValues)
+				if v, set := v2.IsCompressed.Get(); compressed && (v || !set) {
+					err = body(p[levels:], h.UncompressedPageSize-int32(levels))
+				} else if size != int(h.UncompressedPageSize) {
+					err = fmt.Errorf("%d bytes where the header says %d", size, h.UncompressedPageSize)
+				}
+			case h.Type == format.DataPage && isV1:
+				values += int64(v1.NumValues)
+				err = body(p, h.UncompressedPageSize)
+			default:
+				return fmt.Errorf("data page at chunk offset %d without its header", off)
+			}
+		default:
+			return fmt.Errorf("page of type %s at chunk offset %d", h.Type, off)
+		}
+		if err != nil {
+			return fmt.Errorf("page at chunk offset %d: %v", off, err)
+		}
+		off += hlen + size
+	}
+	if pages != len(locs) || values != src.meta.NumValues {
+		return fmt.Errorf("%d data pages of %d values where the chunk has %d pages of %d values", pages, values, len(locs), src.meta.NumValues)
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package column
+
+import (
+	"bytes"
+	"errors"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tracectl/tracectl/blocks/column/columntest"
+)
+
+// copyFixture is a file of writerRows in row groups of groupRows, written
+// by FileWriter, and its footer.
+type copyFixture struct {
+	rows []writerRow
+	file []byte
+	md   *format.FileMetaData
+}
+
+const copyGroupRows = 700
+
+func newCopyFixture(t *testing.T) copyFixture {
+	t.Helper()
+	rows := randomRows(rand.New(rand.NewSource(5)), 2*copyGroupRows)
+	schema := parquet.SchemaOf(writerRow{})
+	var buf bytes.Buffer
+	fw, err := NewFileWriter(&buf, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRows(fw, schema, rows, copyGroupRows); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return copyFixture{rows: rows, file: buf.Bytes(), md: pf.Metadata()}
+}
+
+// writeGroup writes rows as one row group of fw, encoding the columns not
+// in copied and copying those from row group g of src.
+func writeGroup(fw *FileWriter, src []byte, md *format.FileMetaData, g int, rows []writerRow, copied []int) error {
+	schema := parquet.SchemaOf(writerRow{})
+	isCopied := map[int]bool{}
+	for _, c := range copied {
+		isCopied[c] = true
+	}
+	var row parquet.Row
+	var err error
+	for i := range rows {
+		row = schema.Deconstruct(row[:0], &rows[i])
+		row.Range(func(c int, vs []parquet.Value) bool {
+			if !isCopied[c] {
+				err = fw.Chunk(c).WriteRow(vs)
+			}
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	srcs, err := GroupSources(bytes.NewReader(src), int64(len(src)), md, g, copied)
+	if err != nil {
+		return err
+	}
+	for i, c := range copied {
+		if err := fw.Chunk(c).Copy(srcs[i]); err != nil {
+			return err
+		}
+	}
+	return fw.Flush()
+}
+
+// TestFileWriterCopiesChunks writes the fixture's two row groups in the
+// other order, each with half its columns copied from the fixture (so the
+// copies land at other offsets than in their source), and compares the
+// result with the same rows written by FileWriter alone: the files must be
+// the same, pages, statistics, page indexes and footer alike.
+func TestFileWriterCopiesChunks(t *testing.T) {
+	fx := newCopyFixture(t)
+	schema := parquet.SchemaOf(writerRow{})
+	swapped := append(append([]writerRow{}, fx.rows[copyGroupRows:]...), fx.rows[:copyGroupRows]...)
+	var want bytes.Buffer
+	fw, err := NewFileWriter(&want, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRows(fw, schema, swapped, copyGroupRows); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		copied func(c int) bool
+	}{
+		{"none", func(int) bool { return false }},
+		{"even columns", func(c int) bool { return c%2 == 0 }},
+		{"odd columns", func(c int) bool { return c%2 == 1 }},
+		{"all", func(int) bool { return true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var copied []int
+			for c := range schema.Columns() {
+				if tc.copied(c) {
+					copied = append(copied, c)
+				}
+			}
+			var got bytes.Buffer
+			fw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := writeGroup(fw, fx.file, fx.md, 1, fx.rows[copyGroupRows:], copied); err != nil {
+				t.Fatal(err)
+			}
+			if err := writeGroup(fw, fx.file, fx.md, 0, fx.rows[:copyGroupRows], copied); err != nil {
+				t.Fatal(err)
+			}
+			if err := fw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := columntest.SameFile(got.Bytes(), want.Bytes(), "test"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestFileWriterRejectsDamagedCopies: a copied chunk whose page header or
+// compressed body is damaged fails the row group with ErrCorrupt, and so
+// do page indexes that do not decode.
+func TestFileWriterRejectsDamagedCopies(t *testing.T) {
+	fx := newCopyFixture(t)
+	schema := parquet.SchemaOf(writerRow{})
+	lc, _ := schema.Lookup("Text") // snappy, DELTA_LENGTH_BYTE_ARRAY
+	col := lc.ColumnIndex
+	cc := fx.md.RowGroups[0].Columns[col]
+	first := cc.MetaData.DataPageOffset
+	var h format.PageHeader
+	rd := bytes.NewReader(fx.file[first:])
+	if err := thrift.NewDecoder(new(thrift.CompactProtocol).NewReader(rd)).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := h.DataPageHeaderV2.Get()
+	body := first + int64(len(fx.file[first:])-rd.Len()) + int64(v2.RepetitionLevelsByteLength+v2.DefinitionLevelsByteLength)
+
+	for _, tc := range []struct {
+		name string
+		at   int64
+	}{
+		{"page header", first},
+		{"compressed length", body}, // snappy's leading varint: the decompressed length
+		{"column index", cc.ColumnIndexOffset},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := bytes.Clone(fx.file)
+			bad[tc.at] ^= 0xA5
+			fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{PageBytes: 1 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = writeGroup(fw, bad, fx.md, 0, fx.rows[:copyGroupRows], []int{col})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("%v, want ErrCorrupt", err)
+			}
+			if err := fw.Close(); err == nil {
+				t.Error("Close after a damaged copy succeeded")
+			}
+		})
+	}
+}
+
+// TestFileWriterCopyMisuse: a copy into a chunk that has rows, a row after
+// a copy, a copy of another column, and a row group whose copied and
+// written columns have different row counts are errors.
+func TestFileWriterCopyMisuse(t *testing.T) {
+	fx := newCopyFixture(t)
+	schema := parquet.SchemaOf(writerRow{})
+	srcs, err := GroupSources(bytes.NewReader(fx.file), int64(len(fx.file)), fx.md, 0, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := []parquet.Value{parquet.Int64Value(1)}
+	for _, tc := range []struct {
+		name string
+		do   func(fw *FileWriter) error
+		want string
+	}{
+		{"copy after rows", func(fw *FileWriter) error {
+			if err := fw.Chunk(0).WriteRow(one); err != nil {
+				return err
+			}
+			return fw.Chunk(0).Copy(srcs[0])
+		}, "empty column chunk"},
+		{"row after copy", func(fw *FileWriter) error {
+			if err := fw.Chunk(0).Copy(srcs[0]); err != nil {
+				return err
+			}
+			return fw.Chunk(0).WriteRow(one)
+		}, "copied chunk"},
+		{"other column", func(fw *FileWriter) error { return fw.Chunk(0).Copy(srcs[1]) }, "a copy of column Unsigned"},
+		{"row counts", func(fw *FileWriter) error {
+			if err := writeGroup(fw, fx.file, fx.md, 0, fx.rows[:copyGroupRows-1], []int{0}); err != nil {
+				return err
+			}
+			return fw.Close()
+		}, "rows"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.do(fw); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := GroupSources(bytes.NewReader(fx.file), int64(len(fx.file)), fx.md, 2, []int{0}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("row group 2 of 2: %v, want ErrCorrupt", err)
+	}
+}
