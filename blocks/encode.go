@@ -34,6 +34,13 @@ type encoder struct {
 
 	taken []bool              // scratch: attributes moved to a static or dedicated column
 	svc   []model.ServiceStat // scratch: ServiceStats of one trace
+
+	// copy, when set, is the copied row group the batch's rows belong to:
+	// its copied leaves are not written (BlockWriter.beginCopy); endCopy
+	// ends the group after the batch.
+	copy    *groupCopy
+	endCopy bool
+	sk      encodeSkip // the trace being added: e.copy's sections not encoded
 }
 
 func newEncoder(c *codec) *encoder {
@@ -54,18 +61,28 @@ func (e *encoder) reset() {
 	e.ids = e.ids[:0]
 	e.bytes = e.bytes[:0]
 	e.nvals = 0
+	e.copy, e.endCopy = nil, false
 }
 
 // write hands each trace's values to the column writers, one trace (row)
 // at a time, as parquet-go's GenericWriter does, so pages are cut at the
 // same rows. after is called once per trace, after its row is complete;
-// column errors are prefixed with key (the object's).
+// column errors are prefixed with key (the object's). The leaves a copied
+// row group copies (e.copy) are left out.
 func (e *encoder) write(key string, fw *column.FileWriter, after func(model.TraceID) error) error {
 	n := len(e.cols)
 	pos := make([]int, n)
+	var skip []bool
+	if e.copy != nil {
+		skip = e.copy.copied
+	}
 	for r := range e.ids {
 		ends := e.ends[r*n : (r+1)*n]
 		for c, end := range ends {
+			if skip != nil && skip[c] {
+				pos[c] = end
+				continue
+			}
 			if err := fw.Chunk(c).WriteRow(e.cols[c][pos[c]:end]); err != nil {
 				return fmt.Errorf("%s: %w", key, err)
 			}
@@ -84,6 +101,10 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 	l := e.lay
 	var rootService, rootSpan string
 	start, end, rootService, rootSpan = summary(t)
+	e.sk = encodeSkip{}
+	if e.copy != nil {
+		e.sk = e.copy.skip
+	}
 	e.putBytes(l.traceID, t.TraceID[:], 0, 0)
 	off := len(e.bytes)
 	e.bytes = appendTraceIDText(e.bytes, t.TraceID)
@@ -104,8 +125,12 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 		if i > 0 {
 			r = depthRS
 		}
-		e.resource(&rs.Resource, r)
-		e.scopeSpans(rs.ScopeSpans, r)
+		if !e.sk.resource {
+			e.resource(&rs.Resource, r)
+		}
+		if !e.sk.scopes || !e.sk.spans() {
+			e.scopeSpans(rs.ScopeSpans, r)
+		}
 	}
 
 	e.ids = append(e.ids, t.TraceID)
@@ -229,12 +254,17 @@ func (e *encoder) scopeSpans(sss []model.ScopeSpans, r int) {
 		if j > 0 {
 			rj = d
 		}
-		e.putStr(l.scopeName, ss.Scope.Name, rj, d)
-		e.putStr(l.scopeVersion, ss.Scope.Version, rj, d)
-		e.attrs(&l.scopeAttrs, ss.Scope.Attributes, nil, rj)
-		e.putInt32(l.scopeDropped, int32(ss.Scope.DroppedAttributesCount), rj, d)
+		if !e.sk.scopes {
+			e.putStr(l.scopeName, ss.Scope.Name, rj, d)
+			e.putStr(l.scopeVersion, ss.Scope.Version, rj, d)
+			e.attrs(&l.scopeAttrs, ss.Scope.Attributes, nil, rj)
+			e.putInt32(l.scopeDropped, int32(ss.Scope.DroppedAttributesCount), rj, d)
+		}
 		if len(ss.Spans) == 0 {
 			e.nulls(l.spansFirst, l.numLeaves-1, rj, d)
+			continue
+		}
+		if e.sk.spans() {
 			continue
 		}
 		for k := range ss.Spans {
@@ -249,6 +279,22 @@ func (e *encoder) scopeSpans(sss []model.ScopeSpans, r int) {
 
 // span writes one span at repetition level r.
 func (e *encoder) span(s *model.Span, r int) {
+	if !e.sk.spanCore {
+		e.spanCore(s, r)
+	}
+	if !e.sk.spanAttrs {
+		e.spanAttrs(s, r)
+	}
+	if !e.sk.events {
+		e.events(s, r)
+	}
+	if !e.sk.links {
+		e.links(s, r)
+	}
+}
+
+// spanCore writes a span's own fields but its attributes.
+func (e *encoder) spanCore(s *model.Span, r int) {
 	l := e.lay
 	const d = depthSpan
 	e.putBytes(l.spanID, s.SpanID[:], r, d)
@@ -267,7 +313,13 @@ func (e *encoder) span(s *model.Span, r int) {
 	e.putInt64(l.spanDur, int64(s.Duration()), r, d)
 	e.putInt64(l.statusCode, int64(s.Status.Code), r, d)
 	e.putStr(l.statusMessage, s.Status.Message, r, d)
+}
 
+// spanAttrs writes a span's attributes: the generic list, the dropped
+// count, and the static and dedicated columns.
+func (e *encoder) spanAttrs(s *model.Span, r int) {
+	l := e.lay
+	const d = depthSpan
 	attrs := s.Attributes
 	taken := e.takenFor(len(attrs))
 	method, url, status := -1, -1, -1
@@ -300,7 +352,20 @@ func (e *encoder) span(s *model.Span, r int) {
 	}
 	e.attrs(&l.spanAttrs, attrs, taken, r)
 	e.putInt32(l.spanDropped, int32(s.DroppedAttributesCount), r, d)
+	e.optionalString(l.httpMethod, attrs, method, r, d)
+	e.optionalString(l.httpURL, attrs, url, r, d)
+	if status >= 0 {
+		e.putInt64(l.httpStatus, attrs[status].Value.Int, r, d+1)
+	} else {
+		e.putNull(l.httpStatus, r, d)
+	}
+	e.optionalStrings(l.spanDedicated[:], dedicated[:], attrs, r, d)
+}
 
+// events writes a span's events and its dropped events count.
+func (e *encoder) events(s *model.Span, r int) {
+	l := e.lay
+	const d = depthSpan
 	if len(s.Events) == 0 {
 		e.nulls(l.eventTime, l.eventDropped, r, d)
 	}
@@ -318,7 +383,12 @@ func (e *encoder) span(s *model.Span, r int) {
 		e.putInt32(l.eventDropped, int32(ev.DroppedAttributesCount), ri, depthEvent)
 	}
 	e.putInt32(l.droppedEvents, int32(s.DroppedEventsCount), r, d)
+}
 
+// links writes a span's links and its dropped links count.
+func (e *encoder) links(s *model.Span, r int) {
+	l := e.lay
+	const d = depthSpan
 	if len(s.Links) == 0 {
 		e.nulls(l.linkTraceID, l.linkDropped, r, d)
 	}
@@ -335,15 +405,6 @@ func (e *encoder) span(s *model.Span, r int) {
 		e.putInt32(l.linkDropped, int32(lk.DroppedAttributesCount), ri, depthEvent)
 	}
 	e.putInt32(l.droppedLinks, int32(s.DroppedLinksCount), r, d)
-
-	e.optionalString(l.httpMethod, attrs, method, r, d)
-	e.optionalString(l.httpURL, attrs, url, r, d)
-	if status >= 0 {
-		e.putInt64(l.httpStatus, attrs[status].Value.Int, r, d+1)
-	} else {
-		e.putNull(l.httpStatus, r, d)
-	}
-	e.optionalStrings(l.spanDedicated[:], dedicated[:], attrs, r, d)
 }
 
 // attrs writes an attribute list (skipping the taken ones) at repetition

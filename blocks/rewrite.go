@@ -41,6 +41,15 @@ type RewriteOptions struct {
 	// work is over, in block order, whatever order the blocks finished
 	// in (a transform that counts what it did adds up the same way).
 	Fork func() (fn RewriteFunc, done func())
+	// Changes, when not zero, are the only parts of traces fn changes
+	// (it adds, removes and reorders no span, scope or resource). With
+	// Fork, a new block then copies the columns of every other part from
+	// the old one, row group by row group, instead of encoding them again.
+	// A block whose traces cannot be written that way (fn made two
+	// resources the same, or the block was not written by tracectl) is
+	// rewritten in full with a new Fork; the abandoned one's done is
+	// never called.
+	Changes model.TraceParts
 }
 
 // BlockRewrite is one block Rewrite replaced (or would replace).
@@ -51,6 +60,9 @@ type BlockRewrite struct {
 	// Traces were read; Changed of them were changed by the function.
 	Traces  int `json:"traces"`
 	Changed int `json:"changed"`
+	// CopiedChunks counts the column chunks of the new block copied from
+	// the old one as they were (RewriteOptions.Changes), not encoded again.
+	CopiedChunks int `json:"copiedChunks"`
 	// Resumed is set when a previous, interrupted run had already
 	// written the replacement: only the old block was removed.
 	Resumed bool `json:"resumed"`
@@ -154,12 +166,16 @@ func (s *Store) Rewrite(ctx context.Context, fn RewriteFunc, opts RewriteOptions
 			if gctx.Err() != nil {
 				return nil // another block failed
 			}
-			f := fn
+			newFn := func() RewriteFunc { return fn }
 			if opts.Fork != nil {
-				f, outs[i].done = opts.Fork()
+				newFn = func() RewriteFunc {
+					f, done := opts.Fork()
+					outs[i].done = done // the last fork's: an abandoned one's counts are dropped
+					return f
+				}
 			}
 			var err error
-			outs[i].kind, outs[i].br, err = s.rewriteOne(gctx, m, live, f, opts)
+			outs[i].kind, outs[i].br, err = s.rewriteOne(gctx, m, live, newFn, opts)
 			outs[i].started = true
 			prog.block(i) // skipped, resumed or rewritten
 			return err
@@ -232,8 +248,9 @@ func (s *Store) rewriteWorkers(metas []Meta) int {
 	return s.WritesAtOnce(runtime.GOMAXPROCS(0), sizes)
 }
 
-// rewriteOne is Rewrite's work on one live block m.
-func (s *Store) rewriteOne(ctx context.Context, m Meta, live map[uuid.UUID]bool, fn RewriteFunc, opts RewriteOptions) (int, *BlockRewrite, error) {
+// rewriteOne is Rewrite's work on one live block m, with the transform
+// newFn returns (a new one when a column-wise rewrite is abandoned).
+func (s *Store) rewriteOne(ctx context.Context, m Meta, live map[uuid.UUID]bool, newFn func() RewriteFunc, opts RewriteOptions) (int, *BlockRewrite, error) {
 	b := s.block(m)
 	if opts.Mark != "" {
 		mk, err := s.readMark(ctx, m.BlockID)
@@ -264,7 +281,11 @@ func (s *Store) rewriteOne(ctx context.Context, m Meta, live map[uuid.UUID]bool,
 		}
 		return 0, nil, err
 	}
-	br, err := s.rewriteBlock(ctx, b, fn, opts)
+	tryCopy := opts.Changes != 0 && opts.Fork != nil && !opts.DryRun
+	br, err := s.rewriteBlock(ctx, b, newFn(), opts, tryCopy)
+	if errors.Is(err, errCopyShape) {
+		br, err = s.rewriteBlock(ctx, b, newFn(), opts, false)
+	}
 	if d, ok := pageDamage(ctx, err); ok {
 		// Damage inside a page: the replacement was aborted, the
 		// block stays as it is and is named.
@@ -331,13 +352,20 @@ func (s *Store) readMark(ctx context.Context, id uuid.UUID) (rewriteMark, error)
 // returns nil when nothing changed. A first pass stops at the first
 // changed trace; the second pass copies the traces before it unchanged,
 // writes the changed one, and transforms the rest, so fn sees each trace
-// once and unchanged blocks cost one read and no write.
-func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts RewriteOptions) (*BlockRewrite, error) {
+// once and unchanged blocks cost one read and no write. With tryCopy the
+// columns fn leaves unchanged are copied (rewrite_copy.go) if the block
+// allows it; errCopyShape says a trace did not, and nothing was written.
+func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts RewriteOptions, tryCopy bool) (*BlockRewrite, error) {
 	br := &BlockRewrite{Old: b.meta}
 	first := -1
 	var firstTrace *model.Trace
+	var firstShape uint64
 	err := b.each(ctx, func(i int, t *model.Trace) (bool, error) {
 		br.Traces++
+		var shape uint64
+		if tryCopy {
+			shape = traceShape(t)
+		}
 		changed, err := fn(t)
 		if err != nil {
 			return false, fmt.Errorf("%s: trace %s: %w", b.prefix, t.TraceID, err)
@@ -345,7 +373,7 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 		if changed {
 			br.Changed++
 			if first < 0 {
-				first, firstTrace = i, t
+				first, firstTrace, firstShape = i, t, shape
 			}
 		}
 		// A dry run reads everything to count; a real run stops here.
@@ -380,14 +408,31 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 	if err != nil {
 		return nil, err
 	}
+	var cp *rewriteCopier
+	if tryCopy {
+		src, err := b.open(ctx)
+		if err != nil {
+			w.Abort()
+			return nil, err
+		}
+		// Released once the writer, which reads the copied chunks, is done.
+		defer src.r.release()
+		if canCopyFrom(src, b.meta, w) {
+			cp = newRewriteCopier(src, opts.Changes)
+		}
+	}
 	br.Traces, br.Changed = 0, 0
 	err = b.each(ctx, func(i int, t *model.Trace) (bool, error) {
 		br.Traces++
+		var shape uint64
 		switch {
 		case i == first:
-			t = firstTrace
+			t, shape = firstTrace, firstShape
 			br.Changed++
-		case i > first:
+		case cp != nil:
+			shape = traceShape(t)
+		}
+		if i > first {
 			changed, err := fn(t)
 			if err != nil {
 				return false, fmt.Errorf("%s: trace %s: %w", b.prefix, t.TraceID, err)
@@ -395,6 +440,9 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 			if changed {
 				br.Changed++
 			}
+		}
+		if cp != nil {
+			return true, cp.add(w, i, t, shape)
 		}
 		return true, w.Add(t)
 	})
@@ -408,6 +456,7 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 		return nil, err
 	}
 	br.New = nm
+	br.CopiedChunks = w.copiedChunks
 	if err := s.MarkCompacted(ctx, b.meta.BlockID); err != nil {
 		return br, fmt.Errorf("%s replaced by %s, but retiring it failed (run again to finish): %w", b.prefix, nm.BlockID, err)
 	}

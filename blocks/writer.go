@@ -103,6 +103,11 @@ type BlockWriter struct {
 	groupMax  [][]byte // max trace ID of each flushed row group
 	groupRows int
 	lastID    model.TraceID
+	groupCopy *groupCopy // the copied row group being written
+	// copiedChunks counts the column chunks copied (read after Finish).
+	copiedChunks int
+
+	copying *groupCopy // Add's side: the copied row group being added
 }
 
 // A batch is sent to the writer goroutine once it holds writeBatch traces
@@ -195,7 +200,7 @@ func (w *BlockWriter) writeRows() {
 	failed := false
 	for b := range w.batches {
 		if !failed {
-			if err := b.write(w.key(dataObject), w.pw, w.rowWritten); err != nil {
+			if err := w.writeBatch(b); err != nil {
 				w.writeMu.Lock()
 				w.writeErr = err
 				w.writeMu.Unlock()
@@ -228,7 +233,7 @@ func (w *BlockWriter) rowWritten(id model.TraceID) error {
 
 // sendRows hands the pending batch to the writer goroutine.
 func (w *BlockWriter) sendRows() error {
-	if w.pending == nil || w.pending.rows() == 0 {
+	if w.pending == nil || (w.pending.rows() == 0 && !w.pending.endCopy) {
 		return nil
 	}
 	select {
@@ -249,6 +254,7 @@ func (w *BlockWriter) batch() *encoder {
 		default:
 			w.pending = getEncoder(w.codec)
 		}
+		w.pending.copy = w.copying
 	}
 	return w.pending
 }
@@ -404,6 +410,9 @@ func (w *BlockWriter) finish() (Meta, error) {
 	dataKey := w.key(dataObject)
 	if len(w.ids) == 0 {
 		return Meta{}, fmt.Errorf("%s: %w", dataKey, ErrEmptyBlock)
+	}
+	if w.copying != nil {
+		return Meta{}, fmt.Errorf("%s: a copied row group was not ended", dataKey)
 	}
 	if err := w.sendRows(); err != nil {
 		return Meta{}, err
