@@ -126,6 +126,31 @@ func digestOf(src, key []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Changes returns the parts of traces the rules may change: their
+// targets. Apply changes nothing else (no span, scope or resource is
+// added, removed or moved), so a rewrite of stored blocks can copy the
+// other columns as they are.
+func (e *Engine) Changes() model.TraceParts {
+	var all target
+	for _, r := range e.rules {
+		all |= r.targets
+	}
+	var parts model.TraceParts
+	for _, tp := range []struct {
+		t target
+		p model.TraceParts
+	}{
+		{tResource, model.PartResourceAttributes}, {tScope, model.PartScopeAttributes},
+		{tSpan, model.PartSpanAttributes}, {tEvent, model.PartEventAttributes}, {tLink, model.PartLinkAttributes},
+		{tSpanName, model.PartSpanNames}, {tEventName, model.PartEventNames}, {tStatusMessage, model.PartStatusMessages},
+	} {
+		if all&tp.t != 0 {
+			parts |= tp.p
+		}
+	}
+	return parts
+}
+
 // Apply runs every rule, in file order, on the trace in place and reports
 // whether anything changed.
 func (e *Engine) Apply(t *model.Trace) bool {

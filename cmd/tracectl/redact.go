@@ -112,7 +112,7 @@ func runRedact(cmd *cobra.Command, g *globals, o *redactOptions) error {
 		f := eng.Fork()
 		return apply(f), func() { eng.Join(f) }
 	}
-	res, err := st.Rewrite(ctx, apply(eng), blocks.RewriteOptions{Mark: eng.Digest(), DryRun: o.dryRun, Fork: fork})
+	res, err := st.Rewrite(ctx, apply(eng), blocks.RewriteOptions{Mark: eng.Digest(), DryRun: o.dryRun, Fork: fork, Changes: eng.Changes()})
 	if !o.dryRun {
 		updateIndex(ctx, g, st)
 	}
