@@ -2,6 +2,7 @@ package column
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -82,7 +83,8 @@ func GroupSources(r io.ReaderAt, size int64, md *format.FileMetaData, g int, col
 // Copy makes src the chunk of this column in the current row group, in
 // place of rows: its pages are written as they are when the row group is
 // flushed, after a check that each page's header parses, its body
-// decompresses to the size the header gives, and its location and value
+// decompresses to the size the header gives (uncompressed and snappy
+// pages; other codecs are not decompressed), and its location and value
 // counts agree with the chunk's offset index and metadata (a damaged page
 // is an error wrapping ErrCorrupt, and nothing of it is trusted). The
 // chunk must be empty, src must be a chunk of the same leaf column, and
@@ -164,8 +166,20 @@ func checkPages(b []byte, src *ChunkSource) error {
 			}
 			return nil
 		}
+		if src.meta.Codec != format.Snappy {
+			// Other codecs (which tracectl does not write) decode
+			// streams whose size no header bounds: not decompressed.
+			return nil
+		}
+		// Snappy states the length it decodes to up front: a damaged one
+		// must not make the check allocate it (snappy expands at most 22
+		// times).
+		if n, k := binary.Uvarint(p); k <= 0 || n != uint64(size) || n > 32*uint64(len(p))+32 {
+			return fmt.Errorf("snappy data of %d bytes from %d where the header says %d", n, len(p), size)
+		}
 		var err error
-		if scratch, err = codec.Decode(scratch[:0], p); err != nil {
+		scratch = slices.Grow(scratch[:0], int(size))
+		if scratch, err = codec.Decode(scratch[:size], p); err != nil {
 			return err
 		}
 		if len(scratch) != int(size) {

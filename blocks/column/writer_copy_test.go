@@ -24,7 +24,7 @@ type copyFixture struct {
 
 const copyGroupRows = 700
 
-func newCopyFixture(t *testing.T) copyFixture {
+func newCopyFixture(t testing.TB) copyFixture {
 	t.Helper()
 	rows := randomRows(rand.New(rand.NewSource(5)), 2*copyGroupRows)
 	schema := parquet.SchemaOf(writerRow{})
@@ -225,4 +225,46 @@ func TestFileWriterCopyMisuse(t *testing.T) {
 	if _, err := GroupSources(bytes.NewReader(fx.file), int64(len(fx.file)), fx.md, 2, []int{0}); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("row group 2 of 2: %v, want ErrCorrupt", err)
 	}
+}
+
+// FuzzChunkCopy flips bytes of a chunk (and of the page indexes) before
+// it is copied: the copy either succeeds, writing the chunk's bytes as
+// they are, or fails with ErrCorrupt; it never panics or allocates what a
+// damaged header claims.
+func FuzzChunkCopy(f *testing.F) {
+	f.Add(uint8(0), uint32(0), uint8(0xFF))
+	f.Add(uint8(8), uint32(3), uint8(0x80))
+	f.Add(uint8(12), uint32(40), uint8(0x01))
+	fx := newCopyFixture(f)
+	schema := parquet.SchemaOf(writerRow{})
+	ncols := len(schema.Columns())
+	f.Fuzz(func(t *testing.T, col uint8, at uint32, x uint8) {
+		c := int(col) % ncols
+		cc := fx.md.RowGroups[0].Columns[c]
+		start := cc.MetaData.DataPageOffset
+		if d := cc.MetaData.DictionaryPageOffset; d > 0 && d < start {
+			start = d
+		}
+		// The chunk's bytes, then its column index and offset index.
+		span := cc.MetaData.TotalCompressedSize + int64(cc.ColumnIndexLength) + int64(cc.OffsetIndexLength)
+		pos := int64(at) % span
+		switch {
+		case pos < cc.MetaData.TotalCompressedSize:
+			pos += start
+		case pos < cc.MetaData.TotalCompressedSize+int64(cc.ColumnIndexLength):
+			pos = cc.ColumnIndexOffset + pos - cc.MetaData.TotalCompressedSize
+		default:
+			pos = cc.OffsetIndexOffset + pos - cc.MetaData.TotalCompressedSize - int64(cc.ColumnIndexLength)
+		}
+		bad := bytes.Clone(fx.file)
+		bad[pos] ^= x | 1
+		fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{PageBytes: 1 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = writeGroup(fw, bad, fx.md, 0, fx.rows[:copyGroupRows], []int{c})
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%v, want ErrCorrupt or no error", err)
+		}
+	})
 }
