@@ -26,19 +26,26 @@ type ChunkSource struct {
 	rows        int64
 }
 
+// maxGroupIndexBytes bounds the column (or offset) indexes of one row
+// group's chunks that GroupSources reads: a damaged footer must not make
+// it allocate the file.
+const maxGroupIndexBytes = 64 << 20
+
 // GroupSources describes the column chunks cols of row group g of a
 // parquet file, to copy them: r reads the file, size is its length and md
-// its footer. The chunks' column and offset indexes are read in one
-// request. A chunk without page indexes, or whose offsets are outside the
-// file, is an error wrapping ErrCorrupt.
+// its footer. The chunks' column indexes are read in one request, and
+// their offset indexes in another (the file's page indexes lie group
+// after group, so these are the group's own). A chunk without page indexes, or whose
+// offsets are outside the file, or whose indexes do not decode, is an
+// error wrapping ErrCorrupt.
 func GroupSources(r io.ReaderAt, size int64, md *format.FileMetaData, g int, cols []int) ([]ChunkSource, error) {
 	if g < 0 || g >= len(md.RowGroups) {
 		return nil, fmt.Errorf("%w: row group %d of %d", ErrCorrupt, g, len(md.RowGroups))
 	}
 	rg := &md.RowGroups[g]
 	srcs := make([]ChunkSource, len(cols))
-	lo, hi := size, int64(0)
 	inFile := func(off, n int64) bool { return off >= 4 && n > 0 && off <= size-n }
+	var ciRange, oiRange byteSpan
 	for i, c := range cols {
 		if c < 0 || c >= len(rg.Columns) {
 			return nil, fmt.Errorf("%w: row group %d has no column %d", ErrCorrupt, g, c)
@@ -54,30 +61,129 @@ func GroupSources(r io.ReaderAt, size int64, md *format.FileMetaData, g int, col
 			return nil, fmt.Errorf("%w: row group %d column %s: pages or page indexes outside the file (or absent)",
 				ErrCorrupt, g, strings.Join(m.PathInSchema, "."))
 		}
-		lo = min(lo, cc.ColumnIndexOffset, cc.OffsetIndexOffset)
-		hi = max(hi, cc.ColumnIndexOffset+ci, cc.OffsetIndexOffset+oi)
+		ciRange.add(cc.ColumnIndexOffset, ci)
+		oiRange.add(cc.OffsetIndexOffset, oi)
 		srcs[i] = ChunkSource{r: r, meta: m, start: start, rows: rg.NumRows}
 	}
 	if len(cols) == 0 {
 		return srcs, nil
 	}
-	buf := make([]byte, hi-lo)
-	if n, err := r.ReadAt(buf, lo); n < len(buf) {
-		return nil, fmt.Errorf("page indexes of row group %d: %w", g, err)
+	cis, err := ciRange.read(r, g)
+	if err != nil {
+		return nil, err
+	}
+	ois, err := oiRange.read(r, g)
+	if err != nil {
+		return nil, err
 	}
 	for i, c := range cols {
 		cc := &rg.Columns[c]
 		s := &srcs[i]
-		ci := buf[cc.ColumnIndexOffset-lo : cc.ColumnIndexOffset-lo+int64(cc.ColumnIndexLength)]
-		oi := buf[cc.OffsetIndexOffset-lo : cc.OffsetIndexOffset-lo+int64(cc.OffsetIndexLength)]
-		if err := thrift.Unmarshal(new(thrift.CompactProtocol), ci, &s.columnIndex); err != nil {
-			return nil, fmt.Errorf("%w: row group %d column %s: column index: %v", ErrCorrupt, g, strings.Join(s.meta.PathInSchema, "."), err)
+		name := strings.Join(s.meta.PathInSchema, ".")
+		if err := decodeBounded(ciRange.slice(cis, cc.ColumnIndexOffset, cc.ColumnIndexLength), &s.columnIndex); err != nil {
+			return nil, fmt.Errorf("%w: row group %d column %s: column index: %v", ErrCorrupt, g, name, err)
 		}
-		if err := thrift.Unmarshal(new(thrift.CompactProtocol), oi, &s.offsetIndex); err != nil {
-			return nil, fmt.Errorf("%w: row group %d column %s: offset index: %v", ErrCorrupt, g, strings.Join(s.meta.PathInSchema, "."), err)
+		if err := decodeBounded(oiRange.slice(ois, cc.OffsetIndexOffset, cc.OffsetIndexLength), &s.offsetIndex); err != nil {
+			return nil, fmt.Errorf("%w: row group %d column %s: offset index: %v", ErrCorrupt, g, name, err)
 		}
 	}
 	return srcs, nil
+}
+
+// byteSpan is the smallest byte range holding the ranges added to it.
+type byteSpan struct{ lo, hi int64 }
+
+func (b *byteSpan) add(off, n int64) {
+	if b.hi == 0 {
+		b.lo, b.hi = off, off+n
+		return
+	}
+	b.lo, b.hi = min(b.lo, off), max(b.hi, off+n)
+}
+
+// read reads the span (the page indexes of row group g).
+func (b *byteSpan) read(r io.ReaderAt, g int) ([]byte, error) {
+	if b.hi-b.lo > maxGroupIndexBytes {
+		return nil, fmt.Errorf("%w: page indexes of row group %d spread over %d bytes", ErrCorrupt, g, b.hi-b.lo)
+	}
+	buf := make([]byte, b.hi-b.lo)
+	if n, err := r.ReadAt(buf, b.lo); n < len(buf) {
+		return nil, fmt.Errorf("page indexes of row group %d: %w", g, err)
+	}
+	return buf, nil
+}
+
+// slice returns the bytes [off, off+n) of the file from buf, the span read.
+func (b *byteSpan) slice(buf []byte, off int64, n int32) []byte {
+	return buf[off-b.lo : off-b.lo+int64(n)]
+}
+
+// decodeBounded decodes the thrift (compact) value in b into v, refusing
+// any list, set, map or byte string longer than the bytes left: parquet-go
+// allocates what a list header claims before reading an element, so a
+// damaged length could otherwise ask for gigabytes.
+func decodeBounded(b []byte, v any) error {
+	rd := bytes.NewReader(b)
+	return thrift.NewDecoder(boundedReader{new(thrift.CompactProtocol).NewReader(rd), rd}).Decode(v)
+}
+
+// boundedReader is a thrift reader over rd whose lengths fit in rd.
+type boundedReader struct {
+	innerReader
+	rd *bytes.Reader
+}
+
+// innerReader names the embedded reader (thrift.Reader has a method
+// called Reader).
+type innerReader = thrift.Reader
+
+func (b boundedReader) fits(n int, what string) error {
+	if n < 0 || n > b.rd.Len() {
+		return fmt.Errorf("a %s of %d in %d bytes", what, n, b.rd.Len())
+	}
+	return nil
+}
+
+func (b boundedReader) ReadList() (thrift.List, error) {
+	l, err := b.innerReader.ReadList()
+	if err == nil {
+		err = b.fits(int(l.Size), "list")
+	}
+	return l, err
+}
+
+func (b boundedReader) ReadSet() (thrift.Set, error) {
+	s, err := b.innerReader.ReadSet()
+	if err == nil {
+		err = b.fits(int(s.Size), "set")
+	}
+	return s, err
+}
+
+func (b boundedReader) ReadMap() (thrift.Map, error) {
+	m, err := b.innerReader.ReadMap()
+	if err == nil {
+		err = b.fits(int(m.Size), "map")
+	}
+	return m, err
+}
+
+func (b boundedReader) ReadBytes() ([]byte, error) {
+	n, err := b.innerReader.ReadLength()
+	if err == nil {
+		err = b.fits(n, "byte string")
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := make([]byte, n)
+	_, err = io.ReadFull(b.rd, p)
+	return p, err
+}
+
+func (b boundedReader) ReadString() (string, error) {
+	p, err := b.ReadBytes()
+	return string(p), err
 }
 
 // Copy makes src the chunk of this column in the current row group, in
@@ -190,7 +296,7 @@ func checkPages(b []byte, src *ChunkSource) error {
 	for off := 0; off < len(b); {
 		var h format.PageHeader
 		rd := bytes.NewReader(b[off:])
-		if err := thrift.NewDecoder(new(thrift.CompactProtocol).NewReader(rd)).Decode(&h); err != nil {
+		if err := thrift.NewDecoder(boundedReader{new(thrift.CompactProtocol).NewReader(rd), rd}).Decode(&h); err != nil {
 			return fmt.Errorf("page header at chunk offset %d: %v", off, err)
 		}
 		hlen := len(b) - off - rd.Len()
@@ -210,11 +316,23 @@ func checkPages(b []byte, src *ChunkSource) error {
 			if pages >= len(locs) || locs[pages].Offset != src.start+int64(off) || int(locs[pages].CompressedPageSize) != hlen+size {
 				return fmt.Errorf("data page %d at chunk offset %d does not match the offset index", pages, off)
 			}
+			// The page's rows, by the offset index: from its first row to
+			// the next page's (the row group's end for the last).
+			first, next := locs[pages].FirstRowIndex, src.rows
+			if pages+1 < len(locs) {
+				next = locs[pages+1].FirstRowIndex
+			}
+			if (pages == 0) != (first == 0) || first < 0 || next <= first || next > src.rows {
+				return fmt.Errorf("data page %d: rows %d to %d of %d by the offset index", pages, first, next, src.rows)
+			}
 			pages++
 			v2, isV2 := h.DataPageHeaderV2.Get()
 			v1, isV1 := h.DataPageHeader.Get()
 			switch {
 			case h.Type == format.DataPageV2 && isV2:
+				if int64(v2.NumRows) != next-first {
+					return fmt.Errorf("data page at chunk offset %d: %d rows where the offset index has %d", off, v2.NumRows, next-first)
+				}
 				levels := int(v2.RepetitionLevelsByteLength) + int(v2.DefinitionLevelsByteLength)
 				if v2.RepetitionLevelsByteLength < 0 || v2.DefinitionLevelsByteLength < 0 || levels > size || int(h.UncompressedPageSize) < levels {
 					return fmt.Errorf("data page at chunk offset %d: levels of %d bytes", off, levels)

@@ -3,7 +3,9 @@ package column
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -267,4 +269,99 @@ func FuzzChunkCopy(f *testing.F) {
 			t.Fatalf("%v, want ErrCorrupt or no error", err)
 		}
 	})
+}
+
+// TestCopyRefusesHugeLengths: a damaged length in a page index or a page
+// header (a list of 2^31-1 entries, a statistics value of 2 GiB) is
+// ErrCorrupt, found before anything of that size is allocated (parquet-go's
+// thrift decoder allocates a list's claimed length first).
+func TestCopyRefusesHugeLengths(t *testing.T) {
+	fx := newCopyFixture(t)
+	schema := parquet.SchemaOf(writerRow{})
+	lc, _ := schema.Lookup("Text")
+	col := lc.ColumnIndex
+	cc := fx.md.RowGroups[0].Columns[col]
+	first := cc.MetaData.DataPageOffset
+	for _, tc := range []struct {
+		name  string
+		at    int64
+		bytes []byte
+	}{
+		// field 2 (min_values), a list of binary, long-form size 2^31-1
+		{"column index list", cc.ColumnIndexOffset, []byte{0x29, 0xF8, 0xFF, 0xFF, 0xFF, 0xFF, 0x07}},
+		// field 1 (page_locations), a list of structs of 2^31-1
+		{"offset index list", cc.OffsetIndexOffset, []byte{0x19, 0xFC, 0xFF, 0xFF, 0xFF, 0xFF, 0x07}},
+		// type 0; data_page_header_v2 { statistics { max: 2^31-1 bytes } }
+		{"page header value", first, []byte{0x15, 0x00, 0x7C, 0x8C, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0x07}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := bytes.Clone(fx.file)
+			copy(bad[tc.at:], tc.bytes)
+			fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{PageBytes: 1 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err = writeGroup(fw, bad, fx.md, 0, fx.rows[:copyGroupRows], []int{col})
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("%v, want ErrCorrupt", err)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+				t.Errorf("allocated %d MiB on the way", n>>20)
+			}
+		})
+	}
+}
+
+// readCounter counts the bytes read through it.
+type readCounter struct {
+	r     io.ReaderAt
+	bytes int64
+}
+
+func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
+	c.bytes += int64(len(p))
+	return c.r.ReadAt(p, off)
+}
+
+// TestGroupSourcesReadsItsGroupsIndexes: the page indexes of a file's row
+// groups lie one group after the other (all column indexes, then all
+// offset indexes): GroupSources reads the group's own, not the region
+// between them.
+func TestGroupSourcesReadsItsGroupsIndexes(t *testing.T) {
+	const groups, rowsPer = 20, 50
+	rows := randomRows(rand.New(rand.NewSource(3)), groups*rowsPer)
+	schema := parquet.SchemaOf(writerRow{})
+	var buf bytes.Buffer
+	fw, err := NewFileWriter(&buf, schema, FileOptions{PageBytes: 1 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRows(fw, schema, rows, rowsPer); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := pf.Metadata()
+	var cols []int
+	for c := range schema.Columns() {
+		cols = append(cols, c)
+	}
+	for g := range md.RowGroups {
+		rc := &readCounter{r: bytes.NewReader(buf.Bytes())}
+		if _, err := GroupSources(rc, int64(buf.Len()), md, g, cols); err != nil {
+			t.Fatal(err)
+		}
+		need := int64(0)
+		for _, cc := range md.RowGroups[g].Columns {
+			need += int64(cc.ColumnIndexLength + cc.OffsetIndexLength)
+		}
+		if rc.bytes != need {
+			t.Fatalf("row group %d: read %d bytes of page indexes, want its %d", g, rc.bytes, need)
+		}
+	}
 }
