@@ -45,10 +45,11 @@ type RewriteOptions struct {
 	// (it adds, removes and reorders no span, scope or resource). With
 	// Fork, a new block then copies the columns of every other part from
 	// the old one, row group by row group, instead of encoding them again.
-	// A block whose traces cannot be written that way (fn made two
-	// resources the same, or the block was not written by tracectl) is
-	// rewritten in full with a new Fork; the abandoned one's done is
-	// never called.
+	// The new block has the old one's row groups (RowGroupBytes is not
+	// used). A block whose traces cannot be written that way (fn made two
+	// resources the same, the block was not written by tracectl, or a
+	// chunk to copy is damaged) is rewritten in full with a new Fork; the
+	// abandoned one's done is never called.
 	Changes model.TraceParts
 }
 
@@ -283,7 +284,7 @@ func (s *Store) rewriteOne(ctx context.Context, m Meta, live map[uuid.UUID]bool,
 	}
 	tryCopy := opts.Changes != 0 && opts.Fork != nil && !opts.DryRun
 	br, err := s.rewriteBlock(ctx, b, newFn(), opts, tryCopy)
-	if errors.Is(err, errCopyShape) {
+	if errors.Is(err, errCopyShape) || errors.Is(err, errCopyDamaged) {
 		br, err = s.rewriteBlock(ctx, b, newFn(), opts, false)
 	}
 	if d, ok := pageDamage(ctx, err); ok {

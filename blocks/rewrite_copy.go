@@ -1,8 +1,10 @@
 package blocks
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tracectl/tracectl/blocks/column"
@@ -61,7 +63,10 @@ func copiedLeaves(parts model.TraceParts) []bool {
 // order, types and levels, its trace times are exact (tracectl wrote it),
 // and dedicated columns the writer uses as they were.
 func canCopyFrom(f *pfile, m Meta, w *BlockWriter) bool {
-	if !f.exactTimes || len(w.meta.DedicatedColumns) != len(m.DedicatedColumns) {
+	sameColumn := func(a, b DedicatedColumn) bool {
+		return a.Scope == b.Scope && a.Name == b.Name && a.Type == b.Type && slices.Equal(a.Options, b.Options)
+	}
+	if !f.exactTimes || !slices.EqualFunc(w.meta.DedicatedColumns, m.DedicatedColumns, sameColumn) {
 		return false
 	}
 	want := traceSchema()
@@ -206,9 +211,17 @@ func (w *BlockWriter) writeBatch(b *encoder) error {
 	gc := w.groupCopy
 	w.groupCopy = nil
 	srcKey := gc.src.r.key
+	if gc.src.r.path == "" {
+		// An object store: the group's copied chunks and their page
+		// indexes in a few requests, not one per chunk and index.
+		if err := gc.src.r.prefetchRanges(gc.src.copyRanges(gc.group, gc.cols)); err != nil {
+			return copyErr(srcKey, err)
+		}
+		defer gc.src.r.putWindows()
+	}
 	srcs, err := column.GroupSources(gc.src.r, gc.src.r.size, gc.src.file.Metadata(), gc.group, gc.cols)
 	if err != nil {
-		return decodeErr(srcKey, fmt.Errorf("%s: %w", srcKey, err))
+		return copyErr(srcKey, err)
 	}
 	for i, c := range gc.cols {
 		if err := w.pw.Chunk(c).Copy(srcs[i]); err != nil {
@@ -217,9 +230,44 @@ func (w *BlockWriter) writeBatch(b *encoder) error {
 	}
 	w.copiedChunks += len(gc.cols)
 	if err := w.flushGroup(); err != nil {
-		return decodeErr(srcKey, fmt.Errorf("copying from %s: %w", srcKey, err))
+		return copyErr(srcKey, err)
 	}
 	return nil
+}
+
+// errCopyDamaged marks damage found in the chunks a rewrite copies: the
+// reader never decoded them (derived columns, page indexes), and a full
+// rewrite, which encodes them again from the traces, does without them.
+var errCopyDamaged = errors.New("blocks: a copied column chunk is damaged")
+
+// copyErr is err, met copying chunks of srcKey, marked errCopyDamaged when
+// it is damage (column.ErrCorrupt).
+func copyErr(srcKey string, err error) error {
+	err = fmt.Errorf("copying from %s: %w", srcKey, err)
+	if errors.Is(err, column.ErrCorrupt) {
+		return fmt.Errorf("%w: %w", errCopyDamaged, err)
+	}
+	return err
+}
+
+// copyRanges returns the byte ranges of row group g's chunks of cols and
+// of their page indexes, coalesced (ranges outside the file left out: the
+// copy reports them).
+func (p *pfile) copyRanges(g int, cols []int) []byteRange {
+	chunks := p.file.Metadata().RowGroups[g].Columns
+	var rs []byteRange
+	add := func(off, n int64) {
+		if off > 0 && n > 0 && off <= p.r.size-n {
+			rs = append(rs, byteRange{off, n})
+		}
+	}
+	for _, c := range cols {
+		cr := p.chunkRange(g, c)
+		add(cr.off, cr.n)
+		add(chunks[c].ColumnIndexOffset, int64(chunks[c].ColumnIndexLength))
+		add(chunks[c].OffsetIndexOffset, int64(chunks[c].OffsetIndexLength))
+	}
+	return coalesce(sortRanges(rs), maxChunkGap)
 }
 
 // rowCounted counts a written row of a copied row group (never cut by size).
@@ -295,7 +343,7 @@ func (c *rewriteCopier) add(w *BlockWriter, i int, t *model.Trace, before uint64
 }
 
 // traceShape hashes the shape of t: its resources, scopes, spans, events
-// and links, counted at each level.
+// and links, counted at each level, and its span IDs in order.
 func traceShape(t *model.Trace) uint64 {
 	h := uint64(14695981039346656037) // FNV-1a, a count at a time
 	put := func(n int) { h = (h ^ uint64(n)) * 1099511628211 }
@@ -307,8 +355,10 @@ func traceShape(t *model.Trace) uint64 {
 			spans := rs.ScopeSpans[j].Spans
 			put(len(spans))
 			for k := range spans {
-				put(len(spans[k].Events))
-				put(len(spans[k].Links))
+				sp := &spans[k]
+				put(int(binary.LittleEndian.Uint64(sp.SpanID[:])))
+				put(len(sp.Events))
+				put(len(sp.Links))
 			}
 		}
 	}

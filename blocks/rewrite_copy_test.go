@@ -212,8 +212,8 @@ func TestRewriteCopiesColumns(t *testing.T) {
 
 // TestRewriteCopyFallsBack: a transform whose traces cannot be stored in
 // their old rows cannot copy columns: one that leaves two adjacent
-// resources of a trace the same (a full rewrite merges them), and one
-// that breaks its word and removes a span. The block is rewritten in full
+// resources of a trace the same (a full rewrite merges them), and ones
+// that break their word and remove or reorder spans. The block is rewritten in full
 // with a new fork, whose counts alone are kept, and the result is the
 // full rewrite's.
 func TestRewriteCopyFallsBack(t *testing.T) {
@@ -250,6 +250,14 @@ func TestRewriteCopyFallsBack(t *testing.T) {
 		ss.Spans = ss.Spans[:len(ss.Spans)-1]
 		return true, nil
 	}
+	swapSpans := func(t *model.Trace) (bool, error) {
+		if t.TraceID[13]%4 != 0 {
+			return false, nil
+		}
+		spans := t.ResourceSpans[0].ScopeSpans[0].Spans
+		spans[0], spans[len(spans)-1] = spans[len(spans)-1], spans[0]
+		return true, nil
+	}
 	for _, tc := range []struct {
 		name   string
 		traces []*model.Trace
@@ -257,6 +265,7 @@ func TestRewriteCopyFallsBack(t *testing.T) {
 	}{
 		{"resources merged", pods, dropPods},
 		{"a span removed", syntheticTraces(40, 2, 1e18), dropSpan},
+		{"spans reordered", syntheticTraces(40, 3, 1e18), swapSpans},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var forks, kept, counted atomic.Int32
@@ -304,57 +313,93 @@ func TestRewriteCopyFallsBack(t *testing.T) {
 	}
 }
 
-// TestRewriteCopyLeavesDamagedBlock: a page of a column that the rewrite
-// copies and the reader never decodes (RootSpanName) is damaged; the copy's
-// page check finds it, and the block is left as it is and named, as a
-// damaged page the reader meets.
-func TestRewriteCopyLeavesDamagedBlock(t *testing.T) {
+// TestRewriteCopyDamage damages the first page header of one column of a
+// block. A column the rewrite copies and the reader never decodes
+// (RootSpanName, derived from the spans) costs the copy, not the block: it
+// is rewritten in full, the column encoded again, as a full rewrite of the
+// undamaged block writes it. A column the reader decodes (span names)
+// leaves the block as it is and named, whatever the rewrite's mode.
+func TestRewriteCopyDamage(t *testing.T) {
 	ctx := context.Background()
-	s := memStore(t)
 	traces := syntheticTraces(40, 1, 1e18)
-	m, err := s.WriteBlock(ctx, traces, WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
-	data, err := s.bucket.ReadAll(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := footerOf(t, data)
-	col := -1
-	for i, path := range traceSchema().Columns() {
-		if strings.Join(path, ".") == "RootSpanName" {
-			col = i
+	fork := func() (RewriteFunc, func()) { return tagEmailsEverywhere, func() {} }
+	damagedStore := func(t *testing.T, column string) (*Store, Meta) {
+		s := memStore(t)
+		m, err := s.WriteBlock(ctx, traces, WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
+		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+		data, err := s.bucket.ReadAll(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := -1
+		for i, path := range traceSchema().Columns() {
+			if strings.Join(path, ".") == column {
+				col = i
+			}
+		}
+		cc := footerOf(t, data).RowGroups[0].Columns[col].MetaData
+		at := cc.DataPageOffset
+		if d := cc.DictionaryPageOffset; d > 0 && d < at {
+			at = d
+		}
+		data[at] ^= 0xA5 // the first page's header
+		if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
+			t.Fatal(err)
+		}
+		return s, m
 	}
-	cc := md.RowGroups[0].Columns[col].MetaData
-	at := cc.DictionaryPageOffset
-	if at == 0 {
-		at = cc.DataPageOffset
-	}
-	data[at] ^= 0xA5 // the first page's header
-	if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.Rewrite(ctx, nil, RewriteOptions{Mark: "m", Changes: model.PartSpanAttributes,
-		Fork: func() (RewriteFunc, func()) { return tagEmailsEverywhere, func() {} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Damaged != 1 || len(res.Rewritten) != 0 {
-		t.Fatalf("damaged %d, rewritten %d; want the block left as damaged", res.Damaged, len(res.Rewritten))
-	}
-	var d *DamagedError
-	if dm := s.Damaged(); len(dm) != 1 || !errors.As(dm[0], &d) || d.Key != key {
-		t.Fatalf("damaged: %v, want %s", dm, key)
-	}
-	if _, err := s.readMeta(ctx, m.BlockID, metaObject); err != nil {
-		t.Fatalf("the damaged block is no longer live: %v", err)
-	}
-	if metas, _ := s.Blocks(ctx); len(metas) != 1 {
-		t.Fatalf("%d live blocks, want the damaged one alone", len(metas))
-	}
+
+	t.Run("copied column", func(t *testing.T) {
+		s, _ := damagedStore(t, "RootSpanName")
+		res, err := s.Rewrite(ctx, nil, RewriteOptions{Mark: "m", Changes: model.PartSpanAttributes, Fork: fork})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Damaged != 0 || len(res.Rewritten) != 1 || res.Rewritten[0].CopiedChunks != 0 || len(s.Damaged()) != 0 {
+			t.Fatalf("damaged %d %v, rewritten %+v; want a full rewrite", res.Damaged, s.Damaged(), res.Rewritten)
+		}
+		full := memStore(t)
+		if _, err := full.WriteBlock(ctx, traces, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		fres, err := full.Rewrite(ctx, tagEmailsEverywhere, RewriteOptions{Mark: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.bucket.ReadAll(ctx, joinKey(s.tenant, res.Rewritten[0].New.BlockID.String(), dataObject))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := full.bucket.ReadAll(ctx, joinKey(full.tenant, fres.Rewritten[0].New.BlockID.String(), dataObject))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatal("the rewritten block differs from a full rewrite of the undamaged block")
+		}
+	})
+
+	t.Run("read column", func(t *testing.T) {
+		s, m := damagedStore(t, spanColumns+"Name")
+		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+		res, err := s.Rewrite(ctx, nil, RewriteOptions{Mark: "m", Changes: model.PartSpanAttributes, Fork: fork})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Damaged != 1 || len(res.Rewritten) != 0 {
+			t.Fatalf("damaged %d, rewritten %d; want the block left as damaged", res.Damaged, len(res.Rewritten))
+		}
+		var d *DamagedError
+		if dm := s.Damaged(); len(dm) != 1 || !errors.As(dm[0], &d) || d.Key != key {
+			t.Fatalf("damaged: %v, want %s", dm, key)
+		}
+		if metas, _ := s.Blocks(ctx); len(metas) != 1 || metas[0].BlockID != m.BlockID {
+			t.Fatalf("live blocks %v, want the damaged one alone", metas)
+		}
+	})
 }
 
 // tagEmailsEverywhere adds a user.email to every span.
@@ -398,5 +443,50 @@ func TestRewriteCopySkipsTempoBlocks(t *testing.T) {
 	}
 	if diff := diffTraces(readStore(t, full), readStore(t, s)); diff != "" {
 		t.Fatalf("differs from the full rewrite (-full +declared):\n%s", diff)
+	}
+}
+
+// TestRewriteCopyRequests: on an object store, a row group's copied
+// chunks and their page indexes are fetched in a few ranged reads, not one
+// per chunk: the whole column-wise rewrite reads the old data.parquet in
+// about as many requests as a full rewrite does.
+func TestRewriteCopyRequests(t *testing.T) {
+	setWholeObjectBytes(t, 0) // ranged reads, as for a large block
+	ctx := context.Background()
+	traces := newGeneratedTraces().next(600)
+	reads := func(parts model.TraceParts) (int, int) {
+		w, bucket := newWrapBucket(t)
+		s := NewStore(bucket, "tenant-a")
+		m, err := s.WriteBlock(ctx, traces, WriteOptions{RowGroupBytes: 128 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+		w.mu.Lock()
+		w.reads = nil
+		w.mu.Unlock()
+		res, err := s.Rewrite(ctx, nil, RewriteOptions{Mark: "m", Changes: parts,
+			Fork: func() (RewriteFunc, func()) { return tagEmailsEverywhere, func() {} }})
+		if err != nil || len(res.Rewritten) != 1 {
+			t.Fatalf("%v %+v", err, res)
+		}
+		if parts != 0 && res.Rewritten[0].CopiedChunks == 0 {
+			t.Fatal("nothing copied")
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		n := 0
+		for _, r := range w.reads {
+			if r.key == key {
+				n++
+			}
+		}
+		return n, m.TotalRecords
+	}
+	full, groups := reads(0)
+	copied, _ := reads(model.PartSpanAttributes)
+	t.Logf("%d reads of data.parquet column-wise, %d in full, %d row groups", copied, full, groups)
+	if groups < 2 || copied > full+4*groups+4 {
+		t.Errorf("%d reads of data.parquet column-wise, %d in full, %d row groups", copied, full, groups)
 	}
 }
