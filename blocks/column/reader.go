@@ -318,6 +318,44 @@ func (r *Reader) JumpToRow(cur, target int64) (bool, error) {
 	return true, r.err
 }
 
+// checkOffsetIndex decodes chunk fc's offset index with bounded lengths
+// (decodeBounded), so that parquet-go's own decoding of the same bytes
+// cannot allocate what a damaged length claims.
+func checkOffsetIndex(fc *parquet.FileColumnChunk) error {
+	cc, ok := chunkMeta(fc)
+	if !ok || cc.OffsetIndexOffset == 0 {
+		return nil // parquet-go reports a missing index itself
+	}
+	f := fc.File()
+	off, n := cc.OffsetIndexOffset, int64(cc.OffsetIndexLength)
+	if off < 0 || n <= 0 || n > maxGroupIndexBytes || off > f.Size()-n {
+		return fmt.Errorf("%w: offset index of %d bytes at %d", ErrCorrupt, n, off)
+	}
+	buf := make([]byte, n)
+	if got, err := f.ReadAt(buf, off); got < len(buf) {
+		return fmt.Errorf("offset index: %w", err)
+	}
+	var oi format.OffsetIndex
+	if err := decodeBounded(buf, &oi); err != nil {
+		return fmt.Errorf("%w: offset index: %v", ErrCorrupt, err)
+	}
+	return nil
+}
+
+// chunkMeta returns the footer's entry of chunk fc.
+func chunkMeta(fc *parquet.FileColumnChunk) (*format.ColumnChunk, bool) {
+	col := fc.Column()
+	f := fc.File()
+	md := f.Metadata()
+	for g, rg := range f.RowGroups() {
+		cs := rg.ColumnChunks()
+		if col < len(cs) && cs[col] == parquet.ColumnChunk(fc) && g < len(md.RowGroups) && col < len(md.RowGroups[g].Columns) {
+			return &md.RowGroups[g].Columns[col], true
+		}
+	}
+	return nil, false
+}
+
 // dataPages returns the number of data pages of chunk fc by its footer's
 // encoding stats, or -1 when they do not say.
 func dataPages(fc *parquet.FileColumnChunk) int {
@@ -345,13 +383,19 @@ func dataPages(fc *parquet.FileColumnChunk) int {
 }
 
 // offsetIndex reads a chunk's offset index; parquet-go may panic on a
-// damaged one, which reads as none.
+// damaged one, which reads as none. The bytes are first decoded with
+// every length bounded (checkOffsetIndex): parquet-go's decoder allocates
+// the length a list header claims, so a damaged one could ask for tens of
+// gigabytes, a fatal error no recover catches.
 func offsetIndex(fc *parquet.FileColumnChunk) (oi *parquet.FileOffsetIndex, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			oi, err = nil, fmt.Errorf("%w: offset index: %v", ErrCorrupt, x)
 		}
 	}()
+	if err := checkOffsetIndex(fc); err != nil {
+		return nil, err
+	}
 	idx, err := fc.OffsetIndex()
 	if err != nil {
 		return nil, err

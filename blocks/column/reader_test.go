@@ -477,3 +477,58 @@ func TestDataPages(t *testing.T) {
 		}
 	}
 }
+
+// TestJumpToRowDamagedIndexLength: an offset index whose list header
+// claims 2^31-1 page locations is damage: the jump falls back to skipping
+// (the rows read are right) instead of allocating 48 GiB, which parquet-go's
+// decoder would (a fatal error, not a panic).
+func TestJumpToRowDamagedIndexLength(t *testing.T) {
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[testRow](&buf, parquet.PageBufferSize(512))
+	rows := testRows(1000)
+	for i := 0; i < len(rows); i += 100 {
+		if _, err := w.Write(rows[i : i+100]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	good, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l Leaf
+	for _, path := range testPaths {
+		l, _ = Lookup(good.Schema(), path...)
+		if dataPages(good.RowGroups()[0].ColumnChunks()[l.Index].(*parquet.FileColumnChunk)) > 1 {
+			break // a chunk with pages to jump over
+		}
+	}
+	cc := good.Metadata().RowGroups[0].Columns[l.Index]
+	data := bytes.Clone(buf.Bytes())
+	// field 1 (page_locations): a list of structs, long-form size 2^31-1
+	copy(data[cc.OffsetIndexOffset:], []byte{0x19, 0xFC, 0xFF, 0xFF, 0xFF, 0xFF, 0x07})
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipPageIndex(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := f.RowGroups()[0].ColumnChunks()[l.Index]
+	full := readAll(t, NewReader(chunk, l))
+	r := NewReader(chunk, l)
+	if !r.More() {
+		t.Fatal("empty chunk")
+	}
+	ok, err := r.JumpToRow(0, 50)
+	if ok || err != nil {
+		t.Fatalf("jumped %v, %v; want a fallback to skipping", ok, err)
+	}
+	r.SkipRows(50)
+	rest := readAll(t, r)
+	if len(rest) == 0 || rest[len(rest)-1] != full[len(full)-1] {
+		t.Fatalf("%d entries after skipping", len(rest))
+	}
+}
