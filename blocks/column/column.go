@@ -24,6 +24,7 @@
 package column
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -88,12 +89,41 @@ func Lookup(s *parquet.Schema, path ...string) (Leaf, bool) {
 }
 
 // OpenFile is parquet.OpenFile with a recover: parquet-go may panic on a
-// damaged footer, which becomes an ErrCorrupt error instead.
+// damaged footer, which becomes an ErrCorrupt error instead. The footer's
+// lengths are checked first (checkThrift): parquet-go allocates what a
+// damaged list length claims, which no recover survives.
 func OpenFile(r io.ReaderAt, size int64, opts ...parquet.FileOption) (f *parquet.File, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			f, err = nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, x)
 		}
 	}()
+	if err := checkFooterLengths(r, size); err != nil {
+		return nil, err
+	}
 	return parquet.OpenFile(r, size, opts...)
+}
+
+// checkFooterLengths reads the footer of a parquet file of size bytes and
+// checks its thrift lengths (checkThrift).
+func checkFooterLengths(r io.ReaderAt, size int64) error {
+	var end [8]byte
+	if size < 12 {
+		return fmt.Errorf("%w: %d bytes: too short for a parquet file", ErrCorrupt, size)
+	}
+	if _, err := r.ReadAt(end[:], size-8); err != nil {
+		return err
+	}
+	n := int64(binary.LittleEndian.Uint32(end[:4]))
+	if string(end[4:]) != "PAR1" || n > size-12 {
+		return nil // parquet-go says what is wrong
+	}
+	footer := make([]byte, n)
+	if got, err := r.ReadAt(footer, size-8-n); got < len(footer) {
+		return err
+	}
+	if err := checkThrift(footer); err != nil {
+		return fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
+	}
+	return nil
 }
