@@ -71,6 +71,18 @@ func testRows(n int) []testRow {
 
 func writeTestFile(t testing.TB, rows []testRow, opts ...parquet.WriterOption) *parquet.File {
 	t.Helper()
+	data := writeTestBytes(t, rows, opts...)
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// writeTestBytes writes rows as a parquet file of 512-byte pages, a row
+// group flush every 100 rows.
+func writeTestBytes(t testing.TB, rows []testRow, opts ...parquet.WriterOption) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[testRow](&buf, append([]parquet.WriterOption{parquet.PageBufferSize(512)}, opts...)...)
 	for i := 0; i < len(rows); i += 100 {
@@ -84,11 +96,7 @@ func writeTestFile(t testing.TB, rows []testRow, opts ...parquet.WriterOption) *
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return buf.Bytes()
 }
 
 // entry is one (rep, def, value) of a column, the value rendered as text.
@@ -483,21 +491,8 @@ func TestDataPages(t *testing.T) {
 // (the rows read are right) instead of allocating 48 GiB, which parquet-go's
 // decoder would (a fatal error, not a panic).
 func TestJumpToRowDamagedIndexLength(t *testing.T) {
-	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[testRow](&buf, parquet.PageBufferSize(512))
-	rows := testRows(1000)
-	for i := 0; i < len(rows); i += 100 {
-		if _, err := w.Write(rows[i : i+100]); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	good, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	orig := writeTestBytes(t, testRows(1000))
+	good, err := parquet.OpenFile(bytes.NewReader(orig), int64(len(orig)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +504,7 @@ func TestJumpToRowDamagedIndexLength(t *testing.T) {
 		}
 	}
 	cc := good.Metadata().RowGroups[0].Columns[l.Index]
-	data := bytes.Clone(buf.Bytes())
+	data := bytes.Clone(orig)
 	// field 1 (page_locations): a list of structs, long-form size 2^31-1
 	copy(data[cc.OffsetIndexOffset:], []byte{0x19, 0xFC, 0xFF, 0xFF, 0xFF, 0xFF, 0x07})
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipPageIndex(true))

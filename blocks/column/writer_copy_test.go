@@ -29,20 +29,28 @@ const copyGroupRows = 700
 func newCopyFixture(t testing.TB) copyFixture {
 	t.Helper()
 	rows := randomRows(rand.New(rand.NewSource(5)), 2*copyGroupRows)
+	file, md := writeFixture(t, rows, copyGroupRows)
+	return copyFixture{rows: rows, file: file, md: md}
+}
+
+// writeFixture writes rows with FileWriter (1 KiB pages, a row group every
+// groupRows rows) and returns the file and its footer.
+func writeFixture(t testing.TB, rows []writerRow, groupRows int) ([]byte, *format.FileMetaData) {
+	t.Helper()
 	schema := parquet.SchemaOf(writerRow{})
 	var buf bytes.Buffer
 	fw, err := NewFileWriter(&buf, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeRows(fw, schema, rows, copyGroupRows); err != nil {
+	if err := writeRows(fw, schema, rows, groupRows); err != nil {
 		t.Fatal(err)
 	}
 	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return copyFixture{rows: rows, file: buf.Bytes(), md: pf.Metadata()}
+	return buf.Bytes(), pf.Metadata()
 }
 
 // writeGroup writes rows as one row group of fw, encoding the columns not
@@ -332,28 +340,15 @@ func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
 // between them.
 func TestGroupSourcesReadsItsGroupsIndexes(t *testing.T) {
 	const groups, rowsPer = 20, 50
-	rows := randomRows(rand.New(rand.NewSource(3)), groups*rowsPer)
+	file, md := writeFixture(t, randomRows(rand.New(rand.NewSource(3)), groups*rowsPer), rowsPer)
 	schema := parquet.SchemaOf(writerRow{})
-	var buf bytes.Buffer
-	fw, err := NewFileWriter(&buf, schema, FileOptions{PageBytes: 1 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeRows(fw, schema, rows, rowsPer); err != nil {
-		t.Fatal(err)
-	}
-	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := pf.Metadata()
 	var cols []int
 	for c := range schema.Columns() {
 		cols = append(cols, c)
 	}
 	for g := range md.RowGroups {
-		rc := &readCounter{r: bytes.NewReader(buf.Bytes())}
-		if _, err := GroupSources(rc, int64(buf.Len()), md, g, cols); err != nil {
+		rc := &readCounter{r: bytes.NewReader(file)}
+		if _, err := GroupSources(rc, int64(len(file)), md, g, cols); err != nil {
 			t.Fatal(err)
 		}
 		need := int64(0)
