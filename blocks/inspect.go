@@ -11,6 +11,9 @@ import (
 type Inspection struct {
 	Meta Meta  `json:"meta"`
 	Rows int64 `json:"rows"`
+	// CreatedBy is the footer's created_by: the program that wrote the
+	// file (tracectl names its version and build).
+	CreatedBy string `json:"createdBy"`
 	// DedicatedColumns are the attributes the block keeps in dedicated
 	// columns, with the column of each.
 	DedicatedColumns []DedicatedColumnInfo `json:"dedicatedColumns"`
@@ -46,7 +49,7 @@ func (b *Block) Inspect(ctx context.Context) (Inspection, error) {
 		return Inspection{}, err
 	}
 	md := p.file.Metadata()
-	ins := Inspection{Meta: b.meta, Rows: md.NumRows, DedicatedColumns: DedicatedColumnsOf(b.meta)}
+	ins := Inspection{Meta: b.meta, Rows: md.NumRows, CreatedBy: md.CreatedBy, DedicatedColumns: DedicatedColumnsOf(b.meta)}
 	byPath := map[string]int{}
 	for i, rg := range md.RowGroups {
 		info := RowGroupInfo{Index: i, Rows: rg.NumRows, UncompressedBytes: rg.TotalByteSize}

@@ -89,6 +89,9 @@ func TestWrittenColumnsMatchTempo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if oins.CreatedBy != createdBy() || !strings.HasPrefix(oins.CreatedBy, "tracectl version ") || tins.CreatedBy == oins.CreatedBy {
+		t.Errorf("created by %q (Tempo's %q), want %q", oins.CreatedBy, tins.CreatedBy, createdBy())
+	}
 	type layout struct{ Path, Type, Codec, Encodings string }
 	lay := func(ins Inspection) []layout {
 		var out []layout

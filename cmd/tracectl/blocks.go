@@ -160,6 +160,7 @@ func renderInspection(g *globals, ins blocks.Inspection) error {
 	fmt.Fprintf(w, "  time     %s .. %s\n", fmtTime(m.StartTime, g.io.OutTTY), fmtTime(m.EndTime, g.io.OutTTY))
 	fmt.Fprintf(w, "  traces   %d (rows %d), row groups %d, bloom shards %d\n", m.TotalObjects, ins.Rows, m.TotalRecords, m.BloomShards)
 	fmt.Fprintf(w, "  size     %d bytes (footer %d), replication factor %d\n", m.Size, m.FooterSize, m.ReplicationFactor)
+	fmt.Fprintf(w, "  writer   %s\n", ins.CreatedBy)
 	dc := "none"
 	if len(ins.DedicatedColumns) > 0 {
 		cols := make([]string, len(ins.DedicatedColumns))
