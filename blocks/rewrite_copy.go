@@ -27,8 +27,7 @@ var partColumns = []struct {
 }{
 	{model.PartResourceAttributes, []string{"RootServiceName", "ServiceStats.", "rs.list.element.Resource."}},
 	{model.PartScopeAttributes, []string{scopeColumns + "Attrs.", scopeColumns + "DroppedAttributesCount"}},
-	{model.PartSpanAttributes, []string{spanColumns + "Attrs.", spanColumns + "DroppedAttributesCount",
-		spanColumns + "HttpMethod", spanColumns + "HttpUrl", spanColumns + "HttpStatusCode", spanColumns + "DedicatedAttributes."}},
+	{model.PartSpanAttributes, spanAttrColumns},
 	{model.PartEventAttributes, []string{spanColumns + "Events.list.element.Attrs.", spanColumns + "Events.list.element.DroppedAttributesCount"}},
 	{model.PartLinkAttributes, []string{spanColumns + "Links.list.element.Attrs.", spanColumns + "Links.list.element.DroppedAttributesCount"}},
 	{model.PartSpanNames, []string{"RootSpanName", spanColumns + "Name"}},
@@ -40,6 +39,11 @@ const (
 	scopeColumns = "rs.list.element.ss.list.element.Scope."
 	spanColumns  = "rs.list.element.ss.list.element.Spans.list.element."
 )
+
+// spanAttrColumns hold a span's attributes: the generic list, its dropped
+// count, and the static and dedicated columns attributes move to.
+var spanAttrColumns = []string{spanColumns + "Attrs.", spanColumns + "DroppedAttributesCount",
+	spanColumns + "HttpMethod", spanColumns + "HttpUrl", spanColumns + "HttpStatusCode", spanColumns + "DedicatedAttributes."}
 
 // copiedLeaves returns, per leaf column of data.parquet, whether a
 // transform changing only parts leaves it as it is.
@@ -114,8 +118,7 @@ var sectionPrefixes = []struct {
 }{
 	{func(sk *encodeSkip) *bool { return &sk.resource }, []string{"rs.list.element.Resource."}},
 	{func(sk *encodeSkip) *bool { return &sk.scopes }, []string{scopeColumns}},
-	{func(sk *encodeSkip) *bool { return &sk.spanAttrs }, []string{spanColumns + "Attrs.", spanColumns + "DroppedAttributesCount",
-		spanColumns + "HttpMethod", spanColumns + "HttpUrl", spanColumns + "HttpStatusCode", spanColumns + "DedicatedAttributes."}},
+	{func(sk *encodeSkip) *bool { return &sk.spanAttrs }, spanAttrColumns},
 	{func(sk *encodeSkip) *bool { return &sk.events }, []string{spanColumns + "Events.", spanColumns + "DroppedEventsCount"}},
 	{func(sk *encodeSkip) *bool { return &sk.links }, []string{spanColumns + "Links.", spanColumns + "DroppedLinksCount"}},
 }
