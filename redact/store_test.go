@@ -195,11 +195,7 @@ func TestRedactStoredBlocks(t *testing.T) {
 	forked := newStore(t)
 	loadFixtures(t, forked, ingest.Options{})
 	eng3, _ := redact.Load(rulesFile, redact.Options{})
-	fork := func() (blocks.RewriteFunc, func()) {
-		f := eng3.Fork()
-		return func(tr *model.Trace) (bool, error) { return f.Apply(tr), nil }, func() { eng3.Join(f) }
-	}
-	fres, err := forked.Rewrite(ctx, nil, blocks.RewriteOptions{Mark: eng3.Digest(), Fork: fork, Changes: eng3.Changes()})
+	fres, err := rewriteAsCommand(ctx, forked, eng3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
