@@ -344,12 +344,16 @@ func (s *Store) listForRead(ctx context.Context) (live, retired []Meta, settle t
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	live = make([]Meta, 0, len(es)) // most are live: not regrown meta by meta
 	for _, e := range es {
 		if e.meta.CompactedTime.IsZero() {
 			live = append(live, *e.meta)
 		} else {
 			retired = append(retired, *e.meta)
 		}
+	}
+	if len(live) == 0 {
+		live = nil // as before: none listed is nil
 	}
 	s.noteListing(ctx, len(live))
 	return live, retired, settle, nil
