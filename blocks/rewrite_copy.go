@@ -214,6 +214,9 @@ func (w *BlockWriter) writeBatch(b *encoder) error {
 	gc := w.groupCopy
 	w.groupCopy = nil
 	srcKey := gc.src.r.key
+	if rows := gc.src.file.Metadata().RowGroups[gc.group].NumRows; int64(w.groupRows) != rows {
+		return fmt.Errorf("%s: %d traces added for a copied row group of %d rows of %s", key, w.groupRows, rows, srcKey)
+	}
 	if gc.src.r.path == "" {
 		// An object store: the group's copied chunks and their page
 		// indexes in a few requests, not one per chunk and index.
@@ -243,12 +246,13 @@ func (w *BlockWriter) writeBatch(b *encoder) error {
 // rewrite, which encodes them again from the traces, does without them.
 var errCopyDamaged = errors.New("blocks: a copied column chunk is damaged")
 
-// copyErr is err, met copying chunks of srcKey, marked errCopyDamaged when
-// it is damage (column.ErrCorrupt).
+// copyErr is err, met copying chunks of srcKey; damage (column.ErrCorrupt)
+// is marked errCopyDamaged (a rewrite encodes the block in full instead)
+// and names the block (a merge leaves it out, as damage the reader meets).
 func copyErr(srcKey string, err error) error {
 	err = fmt.Errorf("copying from %s: %w", srcKey, err)
 	if errors.Is(err, column.ErrCorrupt) {
-		return fmt.Errorf("%w: %w", errCopyDamaged, err)
+		return fmt.Errorf("%w: %w", errCopyDamaged, decodeErr(srcKey, err))
 	}
 	return err
 }

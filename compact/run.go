@@ -24,6 +24,21 @@ type Output struct {
 	// Cut are the traces MaxTraceBytes cut (a trace with no span left is
 	// not written).
 	Cut []CutTrace `json:"cut"`
+	// CopiedRowGroups counts the input row groups copied whole into the
+	// output, not encoded again (see copyGroupBytes).
+	CopiedRowGroups int `json:"copiedRowGroups"`
+}
+
+// copyGroupBytes is the compressed size from which an input row group that
+// no other input interleaves is copied whole: a quarter of the output's
+// row-group size. Smaller ones are merged into larger row groups, as
+// copying them would keep them small through every level of compaction.
+func copyGroupBytes(opts Options) int64 {
+	rg := opts.RowGroupBytes
+	if rg <= 0 {
+		rg = blocks.DefaultRowGroupBytes
+	}
+	return rg / 4
 }
 
 // Retired is an input an interrupted run had merged but not retired.
@@ -357,6 +372,17 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	if err != nil {
 		return out, err
 	}
+	// Input row groups that no other input interleaves, and large enough
+	// to stand as output row groups, are copied whole (not with a cap:
+	// it may cut their traces).
+	var cp *blocks.MergeCopier
+	if opts.MaxTraceBytes == 0 {
+		if cp, err = st.PlanMergeCopies(ctx, g.metas, w, copyGroupBytes(opts)); err != nil {
+			w.Abort()
+			return out, err
+		}
+		defer cp.Close() // after the writer's Finish or Abort below
+	}
 	it := st.TracesOf(ctx, g.metas)
 	for it.Next() {
 		t := it.At()
@@ -371,7 +397,7 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 		}
 		out.Traces++
 		out.Spans += t.SpanCount()
-		if err := w.Add(t); err != nil {
+		if err := cp.Add(w, t); err != nil {
 			it.Close()
 			w.Abort()
 			return out, err
@@ -394,6 +420,7 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 		return out, err
 	}
 	out.Meta = m
+	out.CopiedRowGroups = cp.Copied()
 	// The inputs are retired independently of one another (the output
 	// holds them all), so their requests overlap.
 	err = eachAtOnce(ctx, requestsAtOnce(opts), g.metas, func(ctx context.Context, _ int, in blocks.Meta) error {

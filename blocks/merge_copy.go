@@ -1,0 +1,195 @@
+package blocks
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/tracectl/tracectl/model"
+)
+
+// Copying whole row groups in a merge: when the inputs of a compaction do
+// not interleave (the blocks one ingest writes hold consecutive trace-ID
+// ranges), a row group of one input whose ID range holds no trace of
+// another input comes out of the merge exactly as it went in, so the
+// output copies its column chunks instead of encoding them again. Its
+// traces are still read and added (for the bloom filter, the meta and the
+// counts), but nothing of them is encoded.
+
+// MergeCopier adds a merge's traces to a BlockWriter, copying the input
+// row groups PlanMergeCopies found copyable. Close it after the writer's
+// Finish or Abort.
+type MergeCopier struct {
+	groups []copyableGroup // by first trace ID
+	next   int
+	cur    *copyableGroup
+	left   int64 // rows of cur still to add
+	copied int
+	srcs   []*pfile
+}
+
+// copyableGroup is an input row group the output copies whole.
+type copyableGroup struct {
+	first, last model.TraceID
+	rows        int64
+	gc          *groupCopy
+}
+
+// groupSpan is the trace-ID range of one input row group.
+type groupSpan struct {
+	input       int
+	min, max    []byte
+	rows, bytes int64
+	group       int
+}
+
+// PlanMergeCopies finds the row groups of the inputs metas that a merge
+// into w can copy whole: of a block tracectl wrote with w's layout and
+// dedicated columns, at least minBytes compressed, and whose trace-ID range
+// holds no row group of another input. It returns nil when there is none.
+func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWriter, minBytes int64) (*MergeCopier, error) {
+	files := make([]*pfile, len(metas))
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.r.release()
+			}
+		}
+	}()
+	var spans []groupSpan
+	for i, m := range metas {
+		if int64(m.Size) < minBytes {
+			// No row group of it is large enough to copy: its meta's
+			// range stands for its row groups.
+			spans = append(spans, groupSpan{input: i, min: m.MinID, max: m.MaxID})
+			continue
+		}
+		f, err := s.block(m).open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		files[i] = f
+		col := f.leaves.traceID.Index
+		for g, rg := range f.file.Metadata().RowGroups {
+			sp := groupSpan{input: i, min: m.MinID, max: m.MaxID, rows: rg.NumRows, bytes: rg.TotalCompressedSize, group: g}
+			if f.leaves.traceID.ok && col < len(rg.Columns) {
+				st := rg.Columns[col].MetaData.Statistics
+				if lo, hi := statMin(st.MinValue, st.Min), statMin(st.MaxValue, st.Max); len(lo) == len(model.TraceID{}) && len(hi) == len(lo) {
+					sp.min, sp.max = lo, hi
+				}
+			}
+			spans = append(spans, sp)
+		}
+	}
+	mc := &MergeCopier{}
+	used := make([]bool, len(metas))
+	all := make([]bool, len(traceSchema().Columns()))
+	var cols []int
+	for c := range all {
+		all[c] = true
+		cols = append(cols, c)
+	}
+	for _, sp := range spans {
+		if files[sp.input] == nil || sp.bytes < minBytes || sp.rows == 0 || len(sp.min) != len(model.TraceID{}) || len(sp.max) != len(sp.min) ||
+			!canCopyFrom(files[sp.input], metas[sp.input], w) || interleaved(sp, spans) {
+			continue
+		}
+		cg := copyableGroup{rows: sp.rows,
+			gc: &groupCopy{src: files[sp.input], group: sp.group, copied: all, cols: cols, skip: skipOf(all)}}
+		copy(cg.first[:], sp.min)
+		copy(cg.last[:], sp.max)
+		mc.groups = append(mc.groups, cg)
+		used[sp.input] = true
+	}
+	if len(mc.groups) == 0 {
+		return nil, nil
+	}
+	for i, u := range used {
+		if u {
+			mc.srcs = append(mc.srcs, files[i])
+			files[i] = nil // kept open for the writer, released by Close
+		}
+	}
+	sortGroups(mc.groups)
+	return mc, nil
+}
+
+// interleaved reports whether a row group of another input than sp's
+// overlaps sp's trace-ID range (an input without statistics spans its
+// meta's range; one without a range, any).
+func interleaved(sp groupSpan, spans []groupSpan) bool {
+	for _, o := range spans {
+		if o.input == sp.input {
+			continue
+		}
+		if len(o.min) == 0 || len(o.max) == 0 { // a range not known: anywhere
+			return true
+		}
+		if bytes.Compare(o.min, sp.max) <= 0 && bytes.Compare(sp.min, o.max) <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func sortGroups(gs []copyableGroup) {
+	for i := 1; i < len(gs); i++ {
+		for j := i; j > 0 && model.CompareTraceIDs(gs[j].first, gs[j-1].first) < 0; j-- {
+			gs[j], gs[j-1] = gs[j-1], gs[j]
+		}
+	}
+}
+
+// Add adds t, the merge's next trace, to w: a copyable row group's traces
+// (a run beginning at its first trace ID) become one copied row group.
+func (mc *MergeCopier) Add(w *BlockWriter, t *model.Trace) error {
+	if mc == nil {
+		return w.Add(t)
+	}
+	if mc.cur == nil && mc.next < len(mc.groups) && model.CompareTraceIDs(t.TraceID, mc.groups[mc.next].first) >= 0 {
+		g := &mc.groups[mc.next]
+		if t.TraceID != g.first {
+			return w.fail(fmt.Errorf("%s: merge copy: trace %s where the row group starting with %s was due", w.key(dataObject), t.TraceID, g.first))
+		}
+		if err := w.beginCopy(g.gc); err != nil {
+			return err
+		}
+		mc.cur, mc.left = g, g.rows
+		mc.next++
+	}
+	if err := w.Add(t); err != nil {
+		return err
+	}
+	if mc.cur == nil {
+		return nil
+	}
+	if mc.left--; mc.left > 0 {
+		return nil
+	}
+	if t.TraceID != mc.cur.last {
+		return w.fail(fmt.Errorf("%s: merge copy: row group ends with trace %s, not %s", w.key(dataObject), t.TraceID, mc.cur.last))
+	}
+	mc.cur = nil
+	mc.copied++
+	return w.endCopy()
+}
+
+// Copied is the number of row groups copied whole.
+func (mc *MergeCopier) Copied() int {
+	if mc == nil {
+		return 0
+	}
+	return mc.copied
+}
+
+// Close releases the inputs kept open for copying; call it once the
+// writer is done (after Finish or Abort).
+func (mc *MergeCopier) Close() {
+	if mc == nil {
+		return
+	}
+	for _, f := range mc.srcs {
+		f.r.release()
+	}
+	mc.srcs = nil
+}
