@@ -97,6 +97,17 @@ func decodeErr(key string, err error) error {
 	return damaged(key, err)
 }
 
+// NoteDamage records the damaged block object err names (a *DamagedError
+// in its chain), for Damaged, as a read that leaves a block out does: a
+// caller that leaves a block out for damage found otherwise (a merge that
+// met it copying a chunk) calls it. Other errors are ignored.
+func (s *Store) NoteDamage(err error) {
+	var d *DamagedError
+	if errors.As(err, &d) {
+		s.leaveOut(d, false)
+	}
+}
+
 // leaveOut records the damaged block object of d for Store.Damaged;
 // partial says that rows of it may have been passed on before. A block
 // once recorded stays partial.

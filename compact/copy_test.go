@@ -1,10 +1,13 @@
 package compact
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/internal/gen"
@@ -134,4 +137,67 @@ func readAllTraces(t *testing.T, st *blocks.Store) []*model.Trace {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestMergeCopyDamage: a damaged page in a chunk the merge copies and the
+// reader never decodes (RootSpanName) leaves that block out, named, and
+// the other blocks are merged, as with damage the reader meets.
+func TestMergeCopyDamage(t *testing.T) {
+	ctx := context.Background()
+	traces := copyTestTraces(300)
+	const rowGroup = 32 << 10
+	bucket := testbuckets.OpenURL(t, "mem://")
+	st := blocks.NewStore(bucket, "tenant-a")
+	var metas []blocks.Meta
+	for _, p := range [][]*model.Trace{traces[:100], traces[100:200], traces[200:]} {
+		m, err := st.WriteBlock(ctx, p, blocks.WriteOptions{RowGroupBytes: rowGroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		metas = append(metas, m)
+	}
+	bad := metas[1]
+	key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
+	data, err := bucket.ReadAll(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc, ok := pf.Schema().Lookup("RootSpanName")
+	if !ok {
+		t.Fatal("no RootSpanName column")
+	}
+	cc := pf.Metadata().RowGroups[0].Columns[lc.ColumnIndex].MetaData
+	at := cc.DataPageOffset
+	if d := cc.DictionaryPageOffset; d > 0 && d < at {
+		at = d
+	}
+	data[at] ^= 0xA5 // the first page's header
+	if err := bucket.WriteAll(ctx, key, data, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, st, Options{RowGroupBytes: rowGroup, CompactedRetention: -1, Window: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 2 || res.Outputs[0].CopiedRowGroups == 0 {
+		t.Fatalf("outputs %+v, want the two sound blocks merged, row groups copied", res.Outputs)
+	}
+	if d := st.Damaged(); len(d) != 1 || !strings.Contains(d[0].Error(), bad.BlockID.String()) {
+		t.Fatalf("damaged: %v, want %s", d, bad.BlockID)
+	}
+	live, err := st.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := false
+	for _, m := range live {
+		kept = kept || m.BlockID == bad.BlockID
+	}
+	if len(live) != 2 || !kept {
+		t.Fatalf("%d live blocks (damaged one kept: %v), want the output and the damaged block", len(live), kept)
+	}
 }

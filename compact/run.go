@@ -268,6 +268,7 @@ func mergeReplanning(ctx context.Context, st *blocks.Store, groups []Group, mark
 					doneGroups, done = append(doneGroups, g), append(done, outs[i])
 				}
 			case errors.As(errs[i], &d) && ctx.Err() == nil:
+				st.NoteDamage(d) // named as a read names it (a copy's damage is not yet)
 				bad, ok := d.BlockID()
 				if !ok || !slices.ContainsFunc(g.metas, func(m blocks.Meta) bool { return m.BlockID == bad }) {
 					first = cmpFirst(first, errs[i])
