@@ -392,6 +392,9 @@ type mergeIterator struct {
 	// req, when set, drops merged traces outside its time range (its
 	// iterators then leave rows unchecked).
 	req *store.Request
+	// from is the position of the block cur came from, -1 when it merges
+	// parts from several blocks.
+	from int
 }
 
 func newMergeIterator(its []*blockIterator) *mergeIterator { return &mergeIterator{its: its} }
@@ -462,8 +465,16 @@ func (m *mergeIterator) merge() bool {
 		return false
 	}
 	m.cur = mergeCopies(copies)
+	m.from = copies[0].pos
+	if len(copies) > 1 {
+		m.from = -1
+	}
 	return true
 }
+
+// From returns the position, in the merged block list, of the block the
+// current trace came from, or -1 when it merges parts of several blocks.
+func (m *mergeIterator) From() int { return m.from }
 
 // blockCopy is the part of a trace stored in the block at position pos of
 // a scan's block list.

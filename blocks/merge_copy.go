@@ -3,9 +3,11 @@ package blocks
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 )
 
 // Copying whole row groups in a merge: when the inputs of a compaction do
@@ -32,6 +34,7 @@ type MergeCopier struct {
 type copyableGroup struct {
 	first, last model.TraceID
 	rows        int64
+	input       int // its input's position in the merge
 	gc          *groupCopy
 }
 
@@ -39,6 +42,7 @@ type copyableGroup struct {
 type groupSpan struct {
 	input       int
 	min, max    []byte
+	own         bool // the range is the group's own statistics
 	rows, bytes int64
 	group       int
 }
@@ -73,9 +77,13 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 		for g, rg := range f.file.Metadata().RowGroups {
 			sp := groupSpan{input: i, min: m.MinID, max: m.MaxID, rows: rg.NumRows, bytes: rg.TotalCompressedSize, group: g}
 			if f.leaves.traceID.ok && col < len(rg.Columns) {
+				// Only the unsigned MinValue/MaxValue (the deprecated
+				// Min/Max of old writers may be signed), and only a
+				// range in order; else the meta's range stands in.
 				st := rg.Columns[col].MetaData.Statistics
-				if lo, hi := statMin(st.MinValue, st.Min), statMin(st.MaxValue, st.Max); len(lo) == len(model.TraceID{}) && len(hi) == len(lo) {
-					sp.min, sp.max = lo, hi
+				lo, hi := st.MinValue, st.MaxValue
+				if len(lo) == len(model.TraceID{}) && len(hi) == len(lo) && bytes.Compare(lo, hi) <= 0 {
+					sp.min, sp.max, sp.own = lo, hi, true
 				}
 			}
 			spans = append(spans, sp)
@@ -89,12 +97,15 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 		all[c] = true
 		cols = append(cols, c)
 	}
+	copyable := make([]bool, len(metas))
+	for i, f := range files {
+		copyable[i] = f != nil && canCopyFrom(f, metas[i], w)
+	}
 	for _, sp := range spans {
-		if files[sp.input] == nil || sp.bytes < minBytes || sp.rows == 0 || len(sp.min) != len(model.TraceID{}) || len(sp.max) != len(sp.min) ||
-			!canCopyFrom(files[sp.input], metas[sp.input], w) || interleaved(sp, spans) {
+		if !copyable[sp.input] || !sp.own || sp.bytes < minBytes || sp.rows == 0 || interleaved(sp, spans) {
 			continue
 		}
-		cg := copyableGroup{rows: sp.rows,
+		cg := copyableGroup{rows: sp.rows, input: sp.input,
 			gc: &groupCopy{src: files[sp.input], group: sp.group, copied: all, cols: cols, skip: skipOf(all)}}
 		copy(cg.first[:], sp.min)
 		copy(cg.last[:], sp.max)
@@ -122,7 +133,7 @@ func interleaved(sp groupSpan, spans []groupSpan) bool {
 		if o.input == sp.input {
 			continue
 		}
-		if len(o.min) == 0 || len(o.max) == 0 { // a range not known: anywhere
+		if len(o.min) == 0 || len(o.max) == 0 || bytes.Compare(o.min, o.max) > 0 { // not known: anywhere
 			return true
 		}
 		if bytes.Compare(o.min, sp.max) <= 0 && bytes.Compare(sp.min, o.max) <= 0 {
@@ -140,22 +151,39 @@ func sortGroups(gs []copyableGroup) {
 	}
 }
 
-// Add adds t, the merge's next trace, to w: a copyable row group's traces
-// (a run beginning at its first trace ID) become one copied row group.
-func (mc *MergeCopier) Add(w *BlockWriter, t *model.Trace) error {
+// ErrCopyPlan says a merge's traces did not match the row groups planned
+// for copying (PlanMergeCopies went by footer statistics): nothing was
+// published, and the merge can be done again without copies.
+var ErrCopyPlan = errors.New("blocks: the merged traces do not match the row groups planned for copying")
+
+// Add adds t, the next trace of it (the merge of the planned inputs, in
+// their order: Store.TracesOf), to w: a copyable row group's traces (a
+// run beginning at its first trace ID) become one copied row group. A
+// mismatch with the plan is an error wrapping ErrCopyPlan.
+func (mc *MergeCopier) Add(w *BlockWriter, t *model.Trace, it store.TraceIterator) error {
 	if mc == nil {
 		return w.Add(t)
+	}
+	planErr := func(format string, args ...any) error {
+		return w.fail(fmt.Errorf("%w: %s", ErrCopyPlan, fmt.Sprintf(format, args...)))
 	}
 	if mc.cur == nil && mc.next < len(mc.groups) && model.CompareTraceIDs(t.TraceID, mc.groups[mc.next].first) >= 0 {
 		g := &mc.groups[mc.next]
 		if t.TraceID != g.first {
-			return w.fail(fmt.Errorf("%s: merge copy: trace %s where the row group starting with %s was due", w.key(dataObject), t.TraceID, g.first))
+			return planErr("trace %s where the row group starting with %s was due", t.TraceID, g.first)
 		}
 		if err := w.beginCopy(g.gc); err != nil {
 			return err
 		}
 		mc.cur, mc.left = g, g.rows
 		mc.next++
+	}
+	if mc.cur != nil {
+		// A trace merged from parts in several inputs cannot be the
+		// copied row's (statistics that hid the other input's part).
+		if m, ok := it.(interface{ From() int }); !ok || m.From() != mc.cur.input {
+			return planErr("trace %s of a copied row group comes from another input too", t.TraceID)
+		}
 	}
 	if err := w.Add(t); err != nil {
 		return err
@@ -167,7 +195,7 @@ func (mc *MergeCopier) Add(w *BlockWriter, t *model.Trace) error {
 		return nil
 	}
 	if t.TraceID != mc.cur.last {
-		return w.fail(fmt.Errorf("%s: merge copy: row group ends with trace %s, not %s", w.key(dataObject), t.TraceID, mc.cur.last))
+		return planErr("a copied row group ends with trace %s, not %s", t.TraceID, mc.cur.last)
 	}
 	mc.cur = nil
 	mc.copied++

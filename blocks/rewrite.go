@@ -284,7 +284,7 @@ func (s *Store) rewriteOne(ctx context.Context, m Meta, live map[uuid.UUID]bool,
 	}
 	tryCopy := opts.Changes != 0 && opts.Fork != nil && !opts.DryRun
 	br, err := s.rewriteBlock(ctx, b, newFn(), opts, tryCopy)
-	if errors.Is(err, errCopyShape) || errors.Is(err, errCopyDamaged) {
+	if errors.Is(err, errCopyShape) || errors.Is(err, errCopyDamaged) || errors.Is(err, ErrCopyPlan) {
 		br, err = s.rewriteBlock(ctx, b, newFn(), opts, false)
 	}
 	if d, ok := pageDamage(ctx, err); ok {

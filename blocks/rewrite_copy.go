@@ -79,6 +79,11 @@ func canCopyFrom(f *pfile, m Meta, w *BlockWriter) bool {
 	if len(got.Columns()) != len(cols) {
 		return false
 	}
+	for _, rg := range f.file.Metadata().RowGroups {
+		if len(rg.Columns) != len(cols) {
+			return false
+		}
+	}
 	for i, path := range cols {
 		a, _ := want.Lookup(path...)
 		b, ok := got.Lookup(path...)
@@ -215,7 +220,7 @@ func (w *BlockWriter) writeBatch(b *encoder) error {
 	w.groupCopy = nil
 	srcKey := gc.src.r.key
 	if rows := gc.src.file.Metadata().RowGroups[gc.group].NumRows; int64(w.groupRows) != rows {
-		return fmt.Errorf("%s: %d traces added for a copied row group of %d rows of %s", key, w.groupRows, rows, srcKey)
+		return fmt.Errorf("%w: %s: %d traces added for a copied row group of %d rows of %s", ErrCopyPlan, key, w.groupRows, rows, srcKey)
 	}
 	if gc.src.r.path == "" {
 		// An object store: the group's copied chunks and their page

@@ -412,7 +412,7 @@ func (w *BlockWriter) finish() (Meta, error) {
 		return Meta{}, fmt.Errorf("%s: %w", dataKey, ErrEmptyBlock)
 	}
 	if w.copying != nil {
-		return Meta{}, fmt.Errorf("%s: a copied row group was not ended", dataKey)
+		return Meta{}, fmt.Errorf("%w: %s: a copied row group was not ended", ErrCopyPlan, dataKey)
 	}
 	if err := w.sendRows(); err != nil {
 		return Meta{}, err

@@ -3,11 +3,15 @@ package compact
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/internal/gen"
@@ -199,5 +203,70 @@ func TestMergeCopyDamage(t *testing.T) {
 	}
 	if len(live) != 2 || !kept {
 		t.Fatalf("%d live blocks (damaged one kept: %v), want the output and the damaged block", len(live), kept)
+	}
+}
+
+// TestMergeCopyPlanBelied: an input whose footer statistics hide that it
+// holds part of a trace of another input's copyable row group (its
+// minimum claims to start later) makes the copy plan wrong; the merge
+// finds out and is done again without copies, and nothing is lost.
+func TestMergeCopyPlanBelied(t *testing.T) {
+	ctx := context.Background()
+	traces := copyTestTraces(300)
+	const rowGroup = 32 << 10
+	bucket := testbuckets.OpenURL(t, "mem://")
+	st := blocks.NewStore(bucket, "tenant-a")
+	if _, err := st.WriteBlock(ctx, traces[:100], blocks.WriteOptions{RowGroupBytes: rowGroup}); err != nil {
+		t.Fatal(err)
+	}
+	x := traces[50]
+	xb := gen.New(gen.Options{Seed: 99}).Trace() // x's other part
+	xb.TraceID = x.TraceID
+	want := x.SpanCount() + xb.SpanCount()
+	bt := append([]*model.Trace{xb}, traces[200:]...)
+	model.SortTraces(bt)
+	b, err := st.WriteBlock(ctx, bt, blocks.WriteOptions{RowGroupBytes: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b's footer and meta claim it starts at traces[200].
+	key := "tenant-a/" + b.BlockID.String() + "/data.parquet"
+	data, err := bucket.ReadAll(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(new(thrift.CompactProtocol), data[len(data)-8-n:len(data)-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	for g := range md.RowGroups {
+		md.RowGroups[g].Columns[0].MetaData.Statistics.MinValue = traces[200].TraceID[:]
+	}
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(append(data[:len(data)-8-n:len(data)-8-n], footer...), binary.LittleEndian.AppendUint32(nil, uint32(len(footer)))...)
+	data = append(data, "PAR1"...)
+	if err := bucket.WriteAll(ctx, key, data, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.Size, b.FooterSize, b.MinID = uint64(len(data)), 0, traces[200].TraceID[:]
+	mb, _ := json.Marshal(b)
+	if err := bucket.WriteAll(ctx, "tenant-a/"+b.BlockID.String()+"/meta.json", mb, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, st, Options{RowGroupBytes: rowGroup, CompactedRetention: -1, Window: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 1 || res.Outputs[0].CopiedRowGroups != 0 || res.Outputs[0].Traces != 200 {
+		t.Fatalf("outputs %+v, want one merged without copies", res.Outputs)
+	}
+	for _, tr := range readAllTraces(t, st) {
+		if tr.TraceID == x.TraceID && tr.SpanCount() != want {
+			t.Fatalf("trace split across the inputs has %d spans, want %d", tr.SpanCount(), want)
+		}
 	}
 }

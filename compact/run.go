@@ -355,6 +355,32 @@ func defaultMerges(st *blocks.Store, groups []Group) int {
 
 // merge writes one group's output completely, then retires its inputs.
 func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output, error) {
+	// Input row groups that no other input interleaves, and large enough
+	// to stand as output row groups, are copied whole (not with a cap:
+	// it may cut their traces). Where the traces belie the plan (made
+	// from footer statistics), the group is merged again without copies.
+	out, err := writeMerged(ctx, st, g, opts, opts.MaxTraceBytes == 0)
+	if errors.Is(err, blocks.ErrCopyPlan) {
+		out, err = writeMerged(ctx, st, g, opts, false)
+	}
+	if err != nil {
+		return out, err
+	}
+	// The inputs are retired independently of one another (the output
+	// holds them all), so their requests overlap.
+	err = eachAtOnce(ctx, requestsAtOnce(opts), g.metas, func(ctx context.Context, _ int, in blocks.Meta) error {
+		if err := retire(ctx, st, in.BlockID); err != nil {
+			return fmt.Errorf("%s written, but retiring input %s failed (the next run finishes it): %w", out.Meta.BlockID, in.BlockID, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// writeMerged writes the merge of one group's inputs as a new block
+// (nothing is retired), copying whole the row groups it can when copies
+// is set.
+func writeMerged(ctx context.Context, st *blocks.Store, g Group, opts Options, copies bool) (Output, error) {
 	out := Output{Group: g, Cut: []CutTrace{}}
 	ids := make([]uuid.UUID, len(g.metas))
 	level := uint32(0)
@@ -373,11 +399,8 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	if err != nil {
 		return out, err
 	}
-	// Input row groups that no other input interleaves, and large enough
-	// to stand as output row groups, are copied whole (not with a cap:
-	// it may cut their traces).
 	var cp *blocks.MergeCopier
-	if opts.MaxTraceBytes == 0 {
+	if copies {
 		if cp, err = st.PlanMergeCopies(ctx, g.metas, w, copyGroupBytes(opts)); err != nil {
 			w.Abort()
 			return out, err
@@ -398,7 +421,7 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 		}
 		out.Traces++
 		out.Spans += t.SpanCount()
-		if err := cp.Add(w, t); err != nil {
+		if err := cp.Add(w, t, it); err != nil {
 			it.Close()
 			w.Abort()
 			return out, err
@@ -422,15 +445,7 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	}
 	out.Meta = m
 	out.CopiedRowGroups = cp.Copied()
-	// The inputs are retired independently of one another (the output
-	// holds them all), so their requests overlap.
-	err = eachAtOnce(ctx, requestsAtOnce(opts), g.metas, func(ctx context.Context, _ int, in blocks.Meta) error {
-		if err := retire(ctx, st, in.BlockID); err != nil {
-			return fmt.Errorf("%s written, but retiring input %s failed (the next run finishes it): %w", m.BlockID, in.BlockID, err)
-		}
-		return nil
-	})
-	return out, err
+	return out, nil
 }
 
 // sweep finishes interrupted retirements and deletes compacted blocks

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"slices"
 	"strings"
@@ -188,9 +189,10 @@ func (b boundedReader) ReadString() (string, error) {
 
 // Copy makes src the chunk of this column in the current row group, in
 // place of rows: its pages are written as they are when the row group is
-// flushed, after a check that each page's header parses, its body
-// decompresses to the size the header gives (uncompressed and snappy
-// pages; other codecs are not decompressed), and its location and value
+// flushed, after a check that each page's header parses, its CRC (when
+// set) matches, its body decompresses to the size the header gives
+// (uncompressed and snappy pages; other codecs are not decompressed), and
+// its location and value
 // counts agree with the chunk's offset index and metadata (a damaged page
 // is an error wrapping ErrCorrupt, and nothing of it is trusted). The
 // chunk must be empty, src must be a chunk of the same leaf column, and
@@ -305,6 +307,11 @@ func checkPages(b []byte, src *ChunkSource) error {
 			return fmt.Errorf("page at chunk offset %d: %d bytes of %d left", off, size, rd.Len())
 		}
 		p := b[off+hlen : off+hlen+size]
+		// The page's CRC, when its writer set one (tracectl and
+		// parquet-go do): over the bytes stored, levels included.
+		if h.CRC != 0 && crc32.ChecksumIEEE(p) != uint32(h.CRC) {
+			return fmt.Errorf("page at chunk offset %d: CRC %08x, the bytes give %08x", off, uint32(h.CRC), crc32.ChecksumIEEE(p))
+		}
 		var err error
 		switch h.Type {
 		case format.DictionaryPage:

@@ -165,7 +165,8 @@ func TestFileWriterRejectsDamagedCopies(t *testing.T) {
 		at   int64
 	}{
 		{"page header", first},
-		{"compressed length", body}, // snappy's leading varint: the decompressed length
+		{"compressed length", body},   // snappy's leading varint: the decompressed length
+		{"compressed data", body + 8}, // decompresses, but the page CRC differs
 		{"column index", cc.ColumnIndexOffset},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
