@@ -11,22 +11,6 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// mergeCopyTraces returns n generated traces sorted by ID.
-func mergeCopyTraces(n int) []*model.Trace {
-	g := gen.New(gen.Options{Seed: 7})
-	seen := map[model.TraceID]bool{}
-	var out []*model.Trace
-	for len(out) < n {
-		t := g.Trace()
-		if !seen[t.TraceID] {
-			seen[t.TraceID] = true
-			out = append(out, t)
-		}
-	}
-	model.SortTraces(out)
-	return out
-}
-
 // mergeWithCopies merges metas into a new block as compact does (without
 // retiring), copying the row groups of at least minBytes it can.
 func mergeWithCopies(t *testing.T, s *Store, metas []Meta, minBytes int64) (Meta, int, error) {
@@ -87,7 +71,7 @@ func spanCountOf(t *testing.T, s *Store, m Meta, id model.TraceID) int {
 // of a trace) fails with ErrCopyPlan before anything is published.
 func TestMergeCopyStatistics(t *testing.T) {
 	ctx := context.Background()
-	traces := mergeCopyTraces(300)
+	traces := gen.New(gen.Options{Seed: 7}).Distinct(300)
 	rewriteFooter := func(s *Store, m *Meta, edit func(*format.FileMetaData)) {
 		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
 		data, err := s.bucket.ReadAll(ctx, key)

@@ -20,21 +20,9 @@ import (
 	"github.com/tracectl/tracectl/store"
 )
 
-// copyTestTraces returns n generated traces sorted by ID, in the last
-// hour's window.
+// copyTestTraces returns n generated traces sorted by ID.
 func copyTestTraces(n int) []*model.Trace {
-	g := gen.New(gen.Options{Seed: 7, PIIRate: 0.1})
-	seen := map[model.TraceID]bool{}
-	var out []*model.Trace
-	for len(out) < n {
-		t := g.Trace()
-		if !seen[t.TraceID] {
-			seen[t.TraceID] = true
-			out = append(out, t)
-		}
-	}
-	model.SortTraces(out)
-	return out
+	return gen.New(gen.Options{Seed: 7, PIIRate: 0.1}).Distinct(n)
 }
 
 // TestMergeCopiesRowGroups compacts blocks such as one ingest writes

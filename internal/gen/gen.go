@@ -102,6 +102,22 @@ type pending struct {
 	depth   int
 }
 
+// Distinct returns the next n traces with distinct IDs, sorted by ID (as
+// a block holds them).
+func (g *Generator) Distinct(n int) []*model.Trace {
+	seen := map[model.TraceID]bool{}
+	out := make([]*model.Trace, 0, n)
+	for len(out) < n {
+		t := g.Trace()
+		if !seen[t.TraceID] {
+			seen[t.TraceID] = true
+			out = append(out, t)
+		}
+	}
+	model.SortTraces(out)
+	return out
+}
+
 // Trace returns the next trace: 5–60 spans, its start after the previous
 // trace's.
 func (g *Generator) Trace() *model.Trace {
