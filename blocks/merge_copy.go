@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -92,11 +93,10 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 	mc := &MergeCopier{}
 	used := make([]bool, len(metas))
 	all := make([]bool, len(traceSchema().Columns()))
-	var cols []int
 	for c := range all {
 		all[c] = true
-		cols = append(cols, c)
 	}
+	every := newLeafCopy(all)
 	copyable := make([]bool, len(metas))
 	for i, f := range files {
 		copyable[i] = f != nil && canCopyFrom(f, metas[i], w)
@@ -106,7 +106,7 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 			continue
 		}
 		cg := copyableGroup{rows: sp.rows, input: sp.input,
-			gc: &groupCopy{src: files[sp.input], group: sp.group, copied: all, cols: cols, skip: skipOf(all)}}
+			gc: &groupCopy{src: files[sp.input], group: sp.group, leafCopy: every}}
 		copy(cg.first[:], sp.min)
 		copy(cg.last[:], sp.max)
 		mc.groups = append(mc.groups, cg)
@@ -121,7 +121,7 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 			files[i] = nil // kept open for the writer, released by Close
 		}
 	}
-	sortGroups(mc.groups)
+	slices.SortFunc(mc.groups, func(a, b copyableGroup) int { return model.CompareTraceIDs(a.first, b.first) })
 	return mc, nil
 }
 
@@ -141,14 +141,6 @@ func interleaved(sp groupSpan, spans []groupSpan) bool {
 		}
 	}
 	return false
-}
-
-func sortGroups(gs []copyableGroup) {
-	for i := 1; i < len(gs); i++ {
-		for j := i; j > 0 && model.CompareTraceIDs(gs[j].first, gs[j-1].first) < 0; j-- {
-			gs[j], gs[j-1] = gs[j-1], gs[j]
-		}
-	}
 }
 
 // ErrCopyPlan says a merge's traces did not match the row groups planned

@@ -99,11 +99,27 @@ func canCopyFrom(f *pfile, m Meta, w *BlockWriter) bool {
 // copied are copied from row group group of src, and the rest encoded
 // from the traces added between BlockWriter.beginCopy and endCopy.
 type groupCopy struct {
-	src    *pfile
-	group  int
+	src   *pfile
+	group int
+	*leafCopy
+}
+
+// leafCopy is which leaves a copied row group copies, and what derives
+// from that, worked out once for all the row groups copied alike.
+type leafCopy struct {
 	copied []bool
 	cols   []int      // the copied leaves
 	skip   encodeSkip // sections of the encoder whose leaves are all copied
+}
+
+func newLeafCopy(copied []bool) *leafCopy {
+	lc := &leafCopy{copied: copied, skip: skipOf(copied)}
+	for i, ok := range copied {
+		if ok {
+			lc.cols = append(lc.cols, i)
+		}
+	}
+	return lc
 }
 
 // encodeSkip names the sections of a trace the encoder leaves out, their
@@ -299,22 +315,14 @@ var errCopyShape = errors.New("blocks: a transformed trace changed shape; the re
 // (read in row order), a copied row group for each of the block's.
 type rewriteCopier struct {
 	src    *pfile
-	copied []bool
-	cols   []int
-	skip   encodeSkip
+	leaves *leafCopy
 	ends   []int // per row group, the row after its last
 	group  int
 	keys   []model.SpanKey // scratch of IsOrdered
 }
 
 func newRewriteCopier(src *pfile, parts model.TraceParts) *rewriteCopier {
-	c := &rewriteCopier{src: src, copied: copiedLeaves(parts)}
-	for i, ok := range c.copied {
-		if ok {
-			c.cols = append(c.cols, i)
-		}
-	}
-	c.skip = skipOf(c.copied)
+	c := &rewriteCopier{src: src, leaves: newLeafCopy(copiedLeaves(parts))}
 	end := 0
 	for _, g := range src.file.Metadata().RowGroups {
 		end += int(g.NumRows)
@@ -337,7 +345,7 @@ func (c *rewriteCopier) add(w *BlockWriter, i int, t *model.Trace, before uint64
 		start = c.ends[c.group-1]
 	}
 	if i == start {
-		if err := w.beginCopy(&groupCopy{src: c.src, group: c.group, copied: c.copied, cols: c.cols, skip: c.skip}); err != nil {
+		if err := w.beginCopy(&groupCopy{src: c.src, group: c.group, leafCopy: c.leaves}); err != nil {
 			return err
 		}
 	}
