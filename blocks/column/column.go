@@ -122,7 +122,7 @@ func checkFooterLengths(r io.ReaderAt, size int64) error {
 	if got, err := r.ReadAt(footer, size-8-n); got < len(footer) {
 		return err
 	}
-	if err := checkThrift(footer); err != nil {
+	if _, err := checkThrift(footer); err != nil {
 		return fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
 	}
 	return nil

@@ -4,13 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 )
 
 // Checking thrift lengths before parquet-go decodes: its decoder makes a
 // list as long as the list header claims before reading an element, so a
 // damaged footer that claims 2^31-1 schema elements or row groups asks the
 // runtime for hundreds of gigabytes, a fatal error no recover catches.
-// checkThrift walks the bytes without building anything.
+// checkThrift walks the bytes without building anything; footers, page
+// indexes and page headers go through it first.
 
 // maxThriftDepth bounds the nesting of structs and containers walked.
 const maxThriftDepth = 64
@@ -36,13 +39,23 @@ var errThriftShort = errors.New("ends early")
 
 // checkThrift checks that b begins with a thrift compact-protocol struct
 // whose lists, sets, maps and byte strings claim no more elements or bytes
-// than b holds after them.
-func checkThrift(b []byte) error {
+// than b holds after them, and returns the struct's length.
+func checkThrift(b []byte) (int, error) {
 	w := thriftWalker{b: b}
 	if err := w.structure(0); err != nil {
-		return fmt.Errorf("thrift at byte %d: %w", w.pos, err)
+		return 0, fmt.Errorf("thrift at byte %d: %w", w.pos, err)
 	}
-	return nil
+	return w.pos, nil
+}
+
+// decodeBounded decodes the thrift (compact) struct at the start of b into
+// v once checkThrift has found its lengths sound, and returns its length.
+func decodeBounded(b []byte, v any) (int, error) {
+	n, err := checkThrift(b)
+	if err != nil {
+		return 0, err
+	}
+	return n, thrift.Unmarshal(new(thrift.CompactProtocol), b[:n], v)
 }
 
 type thriftWalker struct {

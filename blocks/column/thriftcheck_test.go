@@ -32,17 +32,18 @@ func TestCheckThriftAcceptsFooters(t *testing.T) {
 	}
 	fx := newCopyFixture(t)
 	for name, file := range map[string][]byte{"tempo": tempo, "FileWriter": fx.file} {
-		if err := checkThrift(footerBytes(t, file)); err != nil {
-			t.Errorf("%s footer: %v", name, err)
+		footer := footerBytes(t, file)
+		if n, err := checkThrift(footer); err != nil || n != len(footer) {
+			t.Errorf("%s footer: %d of %d bytes, %v", name, n, len(footer), err)
 		}
 	}
 	for _, cc := range fx.md.RowGroups[0].Columns {
 		ci := fx.file[cc.ColumnIndexOffset : cc.ColumnIndexOffset+int64(cc.ColumnIndexLength)]
 		oi := fx.file[cc.OffsetIndexOffset : cc.OffsetIndexOffset+int64(cc.OffsetIndexLength)]
-		if err := checkThrift(ci); err != nil {
+		if n, err := checkThrift(ci); err != nil || n != len(ci) {
 			t.Errorf("column index of %v: %v", cc.MetaData.PathInSchema, err)
 		}
-		if err := checkThrift(oi); err != nil {
+		if n, err := checkThrift(oi); err != nil || n != len(oi) {
 			t.Errorf("offset index of %v: %v", cc.MetaData.PathInSchema, err)
 		}
 	}
@@ -61,8 +62,8 @@ func TestCheckThriftAcceptsFooters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkThrift(b); err != nil {
-		t.Errorf("every type: %v", err)
+	if n, err := checkThrift(b); err != nil || n != len(b) {
+		t.Errorf("every type: %d of %d bytes, %v", n, len(b), err)
 	}
 }
 
@@ -104,7 +105,7 @@ func FuzzCheckThrift(f *testing.F) {
 	f.Fuzz(func(t *testing.T, at uint32, patch []byte) {
 		b := bytes.Clone(footer)
 		copy(b[int(at)%len(b):], patch)
-		if checkThrift(b) != nil {
+		if _, err := checkThrift(b); err != nil {
 			return
 		}
 		var md format.FileMetaData
@@ -119,7 +120,7 @@ func TestCheckThriftRandom(t *testing.T) {
 	for range 20000 {
 		b := make([]byte, rng.Intn(64))
 		rng.Read(b)
-		if err := checkThrift(b); err != nil && !strings.Contains(err.Error(), "thrift at byte") {
+		if _, err := checkThrift(b); err != nil && !strings.Contains(err.Error(), "thrift at byte") {
 			t.Fatal(err)
 		}
 	}

@@ -1,7 +1,6 @@
 package column
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -81,10 +79,10 @@ func GroupSources(r io.ReaderAt, size int64, md *format.FileMetaData, g int, col
 		cc := &rg.Columns[c]
 		s := &srcs[i]
 		name := strings.Join(s.meta.PathInSchema, ".")
-		if err := decodeBounded(ciRange.slice(cis, cc.ColumnIndexOffset, cc.ColumnIndexLength), &s.columnIndex); err != nil {
+		if _, err := decodeBounded(ciRange.slice(cis, cc.ColumnIndexOffset, cc.ColumnIndexLength), &s.columnIndex); err != nil {
 			return nil, fmt.Errorf("%w: row group %d column %s: column index: %v", ErrCorrupt, g, name, err)
 		}
-		if err := decodeBounded(oiRange.slice(ois, cc.OffsetIndexOffset, cc.OffsetIndexLength), &s.offsetIndex); err != nil {
+		if _, err := decodeBounded(oiRange.slice(ois, cc.OffsetIndexOffset, cc.OffsetIndexLength), &s.offsetIndex); err != nil {
 			return nil, fmt.Errorf("%w: row group %d column %s: offset index: %v", ErrCorrupt, g, name, err)
 		}
 	}
@@ -117,74 +115,6 @@ func (b *byteSpan) read(r io.ReaderAt, g int) ([]byte, error) {
 // slice returns the bytes [off, off+n) of the file from buf, the span read.
 func (b *byteSpan) slice(buf []byte, off int64, n int32) []byte {
 	return buf[off-b.lo : off-b.lo+int64(n)]
-}
-
-// decodeBounded decodes the thrift (compact) value in b into v, refusing
-// any list, set, map or byte string longer than the bytes left: parquet-go
-// allocates what a list header claims before reading an element, so a
-// damaged length could otherwise ask for gigabytes.
-func decodeBounded(b []byte, v any) error {
-	rd := bytes.NewReader(b)
-	return thrift.NewDecoder(boundedReader{new(thrift.CompactProtocol).NewReader(rd), rd}).Decode(v)
-}
-
-// boundedReader is a thrift reader over rd whose lengths fit in rd.
-type boundedReader struct {
-	innerReader
-	rd *bytes.Reader
-}
-
-// innerReader names the embedded reader (thrift.Reader has a method
-// called Reader).
-type innerReader = thrift.Reader
-
-func (b boundedReader) fits(n int, what string) error {
-	if n < 0 || n > b.rd.Len() {
-		return fmt.Errorf("a %s of %d in %d bytes", what, n, b.rd.Len())
-	}
-	return nil
-}
-
-func (b boundedReader) ReadList() (thrift.List, error) {
-	l, err := b.innerReader.ReadList()
-	if err == nil {
-		err = b.fits(int(l.Size), "list")
-	}
-	return l, err
-}
-
-func (b boundedReader) ReadSet() (thrift.Set, error) {
-	s, err := b.innerReader.ReadSet()
-	if err == nil {
-		err = b.fits(int(s.Size), "set")
-	}
-	return s, err
-}
-
-func (b boundedReader) ReadMap() (thrift.Map, error) {
-	m, err := b.innerReader.ReadMap()
-	if err == nil {
-		err = b.fits(int(m.Size), "map")
-	}
-	return m, err
-}
-
-func (b boundedReader) ReadBytes() ([]byte, error) {
-	n, err := b.innerReader.ReadLength()
-	if err == nil {
-		err = b.fits(n, "byte string")
-	}
-	if err != nil {
-		return nil, err
-	}
-	p := make([]byte, n)
-	_, err = io.ReadFull(b.rd, p)
-	return p, err
-}
-
-func (b boundedReader) ReadString() (string, error) {
-	p, err := b.ReadBytes()
-	return string(p), err
 }
 
 // Copy makes src the chunk of this column in the current row group, in
@@ -297,14 +227,14 @@ func checkPages(b []byte, src *ChunkSource) error {
 	}
 	for off := 0; off < len(b); {
 		var h format.PageHeader
-		rd := bytes.NewReader(b[off:])
-		if err := thrift.NewDecoder(boundedReader{new(thrift.CompactProtocol).NewReader(rd), rd}).Decode(&h); err != nil {
+		hlen, err := decodeBounded(b[off:], &h)
+		if err != nil {
 			return fmt.Errorf("page header at chunk offset %d: %v", off, err)
 		}
-		hlen := len(b) - off - rd.Len()
+		left := len(b) - off - hlen
 		size := int(h.CompressedPageSize)
-		if size < 0 || size > rd.Len() || h.UncompressedPageSize < 0 {
-			return fmt.Errorf("page at chunk offset %d: %d bytes of %d left", off, size, rd.Len())
+		if size < 0 || size > left || h.UncompressedPageSize < 0 {
+			return fmt.Errorf("page at chunk offset %d: %d bytes of %d left", off, size, left)
 		}
 		p := b[off+hlen : off+hlen+size]
 		// The page's CRC, when its writer set one (tracectl and
@@ -312,7 +242,6 @@ func checkPages(b []byte, src *ChunkSource) error {
 		if h.CRC != 0 && crc32.ChecksumIEEE(p) != uint32(h.CRC) {
 			return fmt.Errorf("page at chunk offset %d: CRC %08x, the bytes give %08x", off, uint32(h.CRC), crc32.ChecksumIEEE(p))
 		}
-		var err error
 		switch h.Type {
 		case format.DictionaryPage:
 			if off != 0 {
