@@ -17,7 +17,7 @@ import (
 	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/model"
-	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
 )
 
 // copyTestTraces returns n generated traces sorted by ID.
@@ -105,30 +105,12 @@ func TestMergeCopiesRowGroups(t *testing.T) {
 			if err != nil || !rep.OK() {
 				t.Fatalf("verify: %v %+v", err, rep)
 			}
-			got, want := readAllTraces(t, st), readAllTraces(t, ref)
+			got, want := storetest.ReadAll(t, st), storetest.ReadAll(t, ref)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Fatalf("traces differ from the encoding merge's (-want +got):\n%s", diff)
 			}
 		})
 	}
-}
-
-// readAllTraces reads every trace of st, copies merged.
-func readAllTraces(t *testing.T, st *blocks.Store) []*model.Trace {
-	t.Helper()
-	it, err := st.Traces(context.Background(), store.Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	var out []*model.Trace
-	for it.Next() {
-		out = append(out, it.At())
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // TestMergeCopyDamage: a damaged page in a chunk the merge copies and the
@@ -181,16 +163,8 @@ func TestMergeCopyDamage(t *testing.T) {
 	if d := st.Damaged(); len(d) != 1 || !strings.Contains(d[0].Error(), bad.BlockID.String()) {
 		t.Fatalf("damaged: %v, want %s", d, bad.BlockID)
 	}
-	live, err := st.Blocks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept := false
-	for _, m := range live {
-		kept = kept || m.BlockID == bad.BlockID
-	}
-	if len(live) != 2 || !kept {
-		t.Fatalf("%d live blocks (damaged one kept: %v), want the output and the damaged block", len(live), kept)
+	if n, kept := liveBlocks(t, st, bad.BlockID); n != 2 || !kept {
+		t.Fatalf("%d live blocks (damaged one kept: %v), want the output and the damaged block", n, kept)
 	}
 }
 
@@ -252,7 +226,7 @@ func TestMergeCopyPlanBelied(t *testing.T) {
 	if len(res.Outputs) != 1 || res.Outputs[0].CopiedRowGroups != 0 || res.Outputs[0].Traces != 200 {
 		t.Fatalf("outputs %+v, want one merged without copies", res.Outputs)
 	}
-	for _, tr := range readAllTraces(t, st) {
+	for _, tr := range storetest.ReadAll(t, st) {
 		if tr.TraceID == x.TraceID && tr.SpanCount() != want {
 			t.Fatalf("trace split across the inputs has %d spans, want %d", tr.SpanCount(), want)
 		}

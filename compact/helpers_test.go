@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/blocks"
@@ -165,4 +166,18 @@ func crashBucket(inner *blob.Bucket, crashAt int) (*blob.Bucket, *blobtest.Crash
 	c := &blobtest.Crash{}
 	c.At(crashAt)
 	return blobtest.Wrap(inner, blobtest.Hooks{Before: c.Before}), c
+}
+
+// liveBlocks returns how many blocks are live in st and whether id is one
+// of them.
+func liveBlocks(t testing.TB, st *blocks.Store, id uuid.UUID) (n int, has bool) {
+	t.Helper()
+	live, err := st.Blocks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range live {
+		has = has || m.BlockID == id
+	}
+	return len(live), has
 }

@@ -378,16 +378,8 @@ func TestDamagedBlockLeftOut(t *testing.T) {
 					t.Fatal("the damaged block was merged")
 				}
 			}
-			live, err := st.Blocks(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			kept := false
-			for _, m := range live {
-				kept = kept || m.BlockID == bad.BlockID
-			}
-			if len(live) != 1+tc.live || !kept {
-				t.Fatalf("%d live blocks (damaged one kept: %v), want the output and %d others", len(live), kept, tc.live)
+			if n, kept := liveBlocks(t, st, bad.BlockID); n != 1+tc.live || !kept {
+				t.Fatalf("%d live blocks (damaged one kept: %v), want the output and %d others", n, kept, tc.live)
 			}
 			if data, err := b.ReadAll(ctx, key); err != nil || !bytes.Equal(data, damaged) {
 				t.Fatalf("the damaged object changed: %v", err)

@@ -16,7 +16,7 @@ import (
 	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/redact"
-	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
 )
 
 // fixtureFiles are shared real-world traces of every input format; each
@@ -80,19 +80,7 @@ func loadFixtures(t testing.TB, st *blocks.Store, opts ingest.Options) {
 
 func readAll(t testing.TB, st *blocks.Store) []*model.Trace {
 	t.Helper()
-	it, err := st.Traces(context.Background(), store.Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	var out []*model.Trace
-	for it.Next() {
-		out = append(out, it.At())
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return storetest.ReadAll(t, st)
 }
 
 func scan(t testing.TB, st *blocks.Store) redact.ScanReport {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"slices"
 	"sync/atomic"
+	"testing"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -141,4 +142,23 @@ func cloneValue(v model.Value) model.Value {
 		v = model.MapValue(cloneAttrs(v.Map())...)
 	}
 	return v
+}
+
+// ReadAll returns every trace src holds (store.Request{}: no filter),
+// failing tb on an error.
+func ReadAll(tb testing.TB, src store.Source) []*model.Trace {
+	tb.Helper()
+	it, err := src.Traces(context.Background(), store.Request{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer it.Close()
+	var out []*model.Trace
+	for it.Next() {
+		out = append(out, it.At())
+	}
+	if err := it.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
