@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"path/filepath"
 	"sort"
 
@@ -85,10 +84,6 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 			return nil, damaged(key, err)
 		}
 	}
-	if err := checkFooter(r, size); err != nil {
-		r.release()
-		return nil, damaged(key, fmt.Errorf("%s: %w", key, err))
-	}
 	f, err := column.OpenFile(r, size,
 		parquet.SkipMagicBytes(true),
 		parquet.SkipPageIndex(true),
@@ -110,27 +105,6 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		pf.exactTimes = leaves.traceStart.ok && leaves.traceEnd.ok && leaves.traceDuration.ok
 	}
 	return pf, nil
-}
-
-// checkFooter checks the end of a parquet file of size bytes: the magic
-// and a footer length that fits in the file. (The parquet library
-// allocates the length it reads before comparing it with the file: a
-// flipped bit would cost gigabytes.)
-func checkFooter(r io.ReaderAt, size int64) error {
-	if size < 12 {
-		return fmt.Errorf("%d bytes: too short for a parquet file", size)
-	}
-	var end [8]byte
-	if _, err := r.ReadAt(end[:], size-8); err != nil {
-		return err
-	}
-	if string(end[4:]) != "PAR1" {
-		return fmt.Errorf("no parquet magic at the end")
-	}
-	if n := int64(binary.LittleEndian.Uint32(end[:4])); n > size-12 {
-		return fmt.Errorf("parquet footer of %d bytes in a file of %d", n, size)
-	}
-	return nil
 }
 
 // groupRange returns the byte range of row group i's column chunks.

@@ -89,34 +89,40 @@ func Lookup(s *parquet.Schema, path ...string) (Leaf, bool) {
 }
 
 // OpenFile is parquet.OpenFile with a recover: parquet-go may panic on a
-// damaged footer, which becomes an ErrCorrupt error instead. The footer's
-// lengths are checked first (checkThrift): parquet-go allocates what a
-// damaged list length claims, which no recover survives.
+// damaged footer, which becomes an ErrCorrupt error instead. The footer is
+// checked first (checkFooter): parquet-go allocates what a damaged length
+// claims, which no recover survives.
 func OpenFile(r io.ReaderAt, size int64, opts ...parquet.FileOption) (f *parquet.File, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			f, err = nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, x)
 		}
 	}()
-	if err := checkFooterLengths(r, size); err != nil {
+	if err := checkFooter(r, size); err != nil {
 		return nil, err
 	}
 	return parquet.OpenFile(r, size, opts...)
 }
 
-// checkFooterLengths reads the footer of a parquet file of size bytes and
-// checks its thrift lengths (checkThrift).
-func checkFooterLengths(r io.ReaderAt, size int64) error {
-	var end [8]byte
+// checkFooter checks the end of a parquet file of size bytes: the magic, a
+// footer length that fits in the file (parquet-go allocates the length it
+// reads before comparing it with the file: a flipped bit would cost
+// gigabytes), and the footer's own lengths (checkThrift). Damage is an
+// error wrapping ErrCorrupt; a failed read is returned as it is.
+func checkFooter(r io.ReaderAt, size int64) error {
 	if size < 12 {
 		return fmt.Errorf("%w: %d bytes: too short for a parquet file", ErrCorrupt, size)
 	}
+	var end [8]byte
 	if _, err := r.ReadAt(end[:], size-8); err != nil {
 		return err
 	}
+	if string(end[4:]) != "PAR1" {
+		return fmt.Errorf("%w: no parquet magic at the end", ErrCorrupt)
+	}
 	n := int64(binary.LittleEndian.Uint32(end[:4]))
-	if string(end[4:]) != "PAR1" || n > size-12 {
-		return nil // parquet-go says what is wrong
+	if n > size-12 {
+		return fmt.Errorf("%w: parquet footer of %d bytes in a file of %d", ErrCorrupt, n, size)
 	}
 	footer := make([]byte, n)
 	if got, err := r.ReadAt(footer, size-8-n); got < len(footer) {
