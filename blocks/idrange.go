@@ -3,18 +3,39 @@ package blocks
 import (
 	"bytes"
 
+	"github.com/parquet-go/parquet-go/format"
+
 	"github.com/tracectl/tracectl/model"
 )
 
+// groupIDRange returns the TraceID range of row group rg from its own
+// statistics in column col. Only the unsigned MinValue/MaxValue count
+// (the deprecated Min/Max of old writers may be signed), and only a
+// 16-byte range in order; anything else is no range (ok false).
+func groupIDRange(rg format.RowGroup, col int) (lo, hi []byte, ok bool) {
+	if col < 0 || col >= len(rg.Columns) {
+		return nil, nil, false
+	}
+	st := rg.Columns[col].MetaData.Statistics
+	lo, hi = st.MinValue, st.MaxValue
+	if len(lo) != len(model.TraceID{}) || len(hi) != len(lo) || bytes.Compare(lo, hi) > 0 {
+		return nil, nil, false
+	}
+	return lo, hi, true
+}
+
 // mayHoldAny reports whether row group g's TraceID range (from its
-// statistics) contains one of ids; without statistics it reports true.
+// statistics) contains one of ids; without a usable range it reports
+// true.
 func (p *pfile) mayHoldAny(g int, ids map[model.TraceID]bool) bool {
 	if len(ids) == 0 {
 		return false
 	}
-	st := p.file.Metadata().RowGroups[g].Columns[0].MetaData.Statistics
-	lo, hi := st.MinValue, st.MaxValue
-	if len(lo) == 0 || len(hi) == 0 {
+	if !p.leaves.traceID.ok {
+		return true
+	}
+	lo, hi, ok := groupIDRange(p.file.Metadata().RowGroups[g], p.leaves.traceID.Index)
+	if !ok {
 		return true
 	}
 	for id := range ids {

@@ -77,13 +77,9 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 		col := f.leaves.traceID.Index
 		for g, rg := range f.file.Metadata().RowGroups {
 			sp := groupSpan{input: i, min: m.MinID, max: m.MaxID, rows: rg.NumRows, bytes: rg.TotalCompressedSize, group: g}
-			if f.leaves.traceID.ok && col < len(rg.Columns) {
-				// Only the unsigned MinValue/MaxValue (the deprecated
-				// Min/Max of old writers may be signed), and only a
-				// range in order; else the meta's range stands in.
-				st := rg.Columns[col].MetaData.Statistics
-				lo, hi := st.MinValue, st.MaxValue
-				if len(lo) == len(model.TraceID{}) && len(hi) == len(lo) && bytes.Compare(lo, hi) <= 0 {
+			if f.leaves.traceID.ok {
+				// Without a range of its own, the meta's stands in.
+				if lo, hi, ok := groupIDRange(rg, col); ok {
 					sp.min, sp.max, sp.own = lo, hi, true
 				}
 			}
