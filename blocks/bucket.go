@@ -448,6 +448,12 @@ func (s *Store) listAll(ctx context.Context, prefix string) ([]*blob.ListObject,
 	}
 }
 
-func isNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
+func isNotFound(err error) bool {
+	return gcerrors.Code(err) == gcerrors.NotFound || errors.Is(err, errObjectNotFound)
+}
+
+// errObjectNotFound is isNotFound for objects read from a file:// bucket's
+// directory rather than through the bucket (readLocal).
+var errObjectNotFound = errors.New("object not found")
 
 func joinKey(parts ...string) string { return strings.Join(parts, "/") }

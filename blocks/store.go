@@ -323,7 +323,13 @@ func (s *Store) blockDirs(ctx context.Context) ([]uuid.UUID, error) {
 
 func (s *Store) readMeta(ctx context.Context, id uuid.UUID, name string) (Meta, error) {
 	key := joinKey(s.tenant, id.String(), name)
-	b, err := readAll(ctx, s.bucket, key)
+	var b []byte
+	var err error
+	if dir := s.localTenantDir(); dir != "" {
+		b, err = readLocal(dir, id, name, key)
+	} else {
+		b, err = readAll(ctx, s.bucket, key)
+	}
 	if err != nil {
 		return Meta{}, err
 	}
