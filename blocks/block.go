@@ -51,39 +51,11 @@ var wholeObjectBytes int64 = 1 << 20
 // header, page index and bloom filters are skipped.
 func (b *Block) open(ctx context.Context) (*pfile, error) {
 	key := b.key(dataObject)
-	size := int64(b.meta.Size)
-	if size == 0 {
-		attrs, err := b.store.bucket.Attributes(ctx, key)
-		if err != nil {
-			return nil, damaged(key, &readError{fmt.Errorf("%s: %w", key, err)})
-		}
-		size = attrs.Size
+	r, err := b.footerReader(ctx, true)
+	if err != nil {
+		return nil, err
 	}
-	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, local: b.store.isLocal()}
-	if d := b.store.localTenantDir(); d != "" {
-		r.path = filepath.Join(d, b.meta.BlockID.String(), dataObject)
-	}
-	if !r.local && size <= wholeObjectBytes {
-		// A small object on an object store is read whole by the
-		// footer's request: reading its row groups costs none more.
-		buf, err := r.readRange(0, size)
-		if err != nil {
-			return nil, damaged(key, err)
-		}
-		r.whole = buf
-	} else {
-		// One ranged read for the footer: meta.footerSize when known,
-		// else a guess that covers most footers (parquet-go reads the
-		// rest if not).
-		tail := int64(64 << 10)
-		if b.meta.FooterSize > 0 {
-			tail = int64(b.meta.FooterSize) + 8
-		}
-		tail = min(tail, size)
-		if err := r.prefetch(size-tail, tail); err != nil {
-			return nil, damaged(key, err)
-		}
-	}
+	size := r.size
 	f, err := column.OpenFile(r, size,
 		parquet.SkipMagicBytes(true),
 		parquet.SkipPageIndex(true),
@@ -105,6 +77,70 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		pf.exactTimes = leaves.traceStart.ok && leaves.traceEnd.ok && leaves.traceDuration.ok
 	}
 	return pf, nil
+}
+
+// checkFooter reports, as open would, whether the block's parquet footer
+// opens: a DamagedError when it does not. A footer that passes the checks
+// made before decoding (column.CheckFooter: magic, length, thrift lengths)
+// and whose metadata fills it exactly is taken without decoding it; any
+// other is opened.
+func (b *Block) checkFooter(ctx context.Context) error {
+	r, err := b.footerReader(ctx, false)
+	if err != nil {
+		return err
+	}
+	exact, err := column.CheckFooter(r, r.size)
+	r.release()
+	if err != nil || exact {
+		return damaged(b.key(dataObject), err)
+	}
+	f, err := b.open(ctx)
+	if err == nil {
+		f.r.release()
+	}
+	return err
+}
+
+// footerReader returns a reader of the block's data.parquet holding its
+// footer: one ranged read (of meta.footerSize when known), or, when whole
+// is set, the whole object if it is small and remote (a round trip costs
+// more than its bytes). Errors are DamagedErrors or failed reads.
+func (b *Block) footerReader(ctx context.Context, whole bool) (*blobReaderAt, error) {
+	key := b.key(dataObject)
+	size := int64(b.meta.Size)
+	if size == 0 {
+		attrs, err := b.store.bucket.Attributes(ctx, key)
+		if err != nil {
+			return nil, damaged(key, &readError{fmt.Errorf("%s: %w", key, err)})
+		}
+		size = attrs.Size
+	}
+	r := &blobReaderAt{ctx: ctx, bucket: b.store.bucket, key: key, size: size, local: b.store.isLocal()}
+	if d := b.store.localTenantDir(); d != "" {
+		r.path = filepath.Join(d, b.meta.BlockID.String(), dataObject)
+	}
+	if whole && !r.local && size <= wholeObjectBytes {
+		// A small object on an object store is read whole by the
+		// footer's request: reading its row groups costs none more.
+		buf, err := r.readRange(0, size)
+		if err != nil {
+			return nil, damaged(key, err)
+		}
+		r.whole = buf
+	} else {
+		// One ranged read for the footer: meta.footerSize when known,
+		// else a guess that covers most footers (parquet-go reads the
+		// rest if not).
+		tail := int64(64 << 10)
+		if b.meta.FooterSize > 0 {
+			tail = int64(b.meta.FooterSize) + 8
+		}
+		tail = min(tail, size)
+		if err := r.prefetch(size-tail, tail); err != nil {
+			return nil, damaged(key, err)
+		}
+	}
+	return r, nil
 }
 
 // groupRange returns the byte range of row group i's column chunks.

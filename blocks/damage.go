@@ -148,11 +148,18 @@ func (s *Store) openOrSkip(ctx context.Context, b *Block) (*pfile, error) {
 	return f, err
 }
 
-// CheckReadable opens the footer of block m: a DamagedError (also recorded
-// for Store.Damaged) when the block cannot be read, another error when the
-// bucket failed.
+// CheckReadable checks the footer of block m without decoding it (the
+// checks made before decoding it: see column.CheckFooter): a DamagedError
+// (also recorded for Store.Damaged) when it is damaged, another error when
+// the bucket failed. Damage the decoding alone finds (a footer whose
+// lengths hold but whose schema is no trace schema) is met by the reader
+// that opens the block, which reports it as damage too.
 func (s *Store) CheckReadable(ctx context.Context, m Meta) error {
-	_, err := s.openRecorded(ctx, s.block(m))
+	err := s.block(m).checkFooter(ctx)
+	var d *DamagedError
+	if errors.As(err, &d) {
+		s.leaveOut(d, false)
+	}
 	return err
 }
 

@@ -98,38 +98,51 @@ func OpenFile(r io.ReaderAt, size int64, opts ...parquet.FileOption) (f *parquet
 			f, err = nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, x)
 		}
 	}()
-	if err := checkFooter(r, size); err != nil {
+	if _, _, err := checkFooter(r, size); err != nil {
 		return nil, err
 	}
 	return parquet.OpenFile(r, size, opts...)
+}
+
+// CheckFooter makes the checks OpenFile makes before decoding the footer
+// (checkFooter), for a caller that wants to know whether a file opens
+// without decoding its footer. exact reports that the footer's metadata
+// fills it to the byte, as every writer writes it; a footer that is not
+// exact (a zeroed or cut end, read as a stop field) may still decode,
+// which only decoding tells.
+func CheckFooter(r io.ReaderAt, size int64) (exact bool, err error) {
+	walked, n, err := checkFooter(r, size)
+	return err == nil && walked == n, err
 }
 
 // checkFooter checks the end of a parquet file of size bytes: the magic, a
 // footer length that fits in the file (parquet-go allocates the length it
 // reads before comparing it with the file: a flipped bit would cost
 // gigabytes), and the footer's own lengths (checkThrift). Damage is an
-// error wrapping ErrCorrupt; a failed read is returned as it is.
-func checkFooter(r io.ReaderAt, size int64) error {
+// error wrapping ErrCorrupt; a failed read is returned as it is. walked is
+// the bytes the footer's metadata takes, of the footer's n.
+func checkFooter(r io.ReaderAt, size int64) (walked, n int, err error) {
 	if size < 12 {
-		return fmt.Errorf("%w: %d bytes: too short for a parquet file", ErrCorrupt, size)
+		return 0, 0, fmt.Errorf("%w: %d bytes: too short for a parquet file", ErrCorrupt, size)
 	}
 	var end [8]byte
 	if _, err := r.ReadAt(end[:], size-8); err != nil {
-		return err
+		return 0, 0, err
 	}
 	if string(end[4:]) != "PAR1" {
-		return fmt.Errorf("%w: no parquet magic at the end", ErrCorrupt)
+		return 0, 0, fmt.Errorf("%w: no parquet magic at the end", ErrCorrupt)
 	}
-	n := int64(binary.LittleEndian.Uint32(end[:4]))
-	if n > size-12 {
-		return fmt.Errorf("%w: parquet footer of %d bytes in a file of %d", ErrCorrupt, n, size)
+	length := int64(binary.LittleEndian.Uint32(end[:4]))
+	if length > size-12 {
+		return 0, 0, fmt.Errorf("%w: parquet footer of %d bytes in a file of %d", ErrCorrupt, length, size)
 	}
-	footer := make([]byte, n)
-	if got, err := r.ReadAt(footer, size-8-n); got < len(footer) {
-		return err
+	footer := make([]byte, length)
+	if got, err := r.ReadAt(footer, size-8-length); got < len(footer) {
+		return 0, 0, err
 	}
-	if _, err := checkThrift(footer); err != nil {
-		return fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
+	walked, err = checkThrift(footer)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
 	}
-	return nil
+	return walked, len(footer), nil
 }

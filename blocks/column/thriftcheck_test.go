@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,6 +123,32 @@ func TestCheckThriftRandom(t *testing.T) {
 		rng.Read(b)
 		if _, err := checkThrift(b); err != nil && !strings.Contains(err.Error(), "thrift at byte") {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestCheckFooterExact: the footers of Tempo's block and of FileWriter's
+// files are exact (their metadata fills them); one whose end is zeroed
+// passes the length checks but is not exact, so a caller decodes it.
+func TestCheckFooterExact(t *testing.T) {
+	tempo, err := os.ReadFile(fixtures.Path(t, "tempo/vparquet4-block/single-tenant/b27b0e53-66a0-4505-afd6-434ae3cd4a10/data.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeroed := slices.Clone(tempo)
+	clear(zeroed[len(zeroed)-200 : len(zeroed)-8])
+	for _, tc := range []struct {
+		name  string
+		file  []byte
+		exact bool
+	}{
+		{"tempo", tempo, true},
+		{"FileWriter", newCopyFixture(t).file, true},
+		{"end zeroed", zeroed, false},
+	} {
+		exact, err := CheckFooter(bytes.NewReader(tc.file), int64(len(tc.file)))
+		if err != nil || exact != tc.exact {
+			t.Errorf("%s: exact %v, %v; want %v", tc.name, exact, err, tc.exact)
 		}
 	}
 }
