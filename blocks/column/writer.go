@@ -199,6 +199,9 @@ func (f *FileWriter) Close() error {
 	if f.err == nil {
 		f.err = f.buf.Flush()
 	}
+	for _, c := range f.chunks {
+		c.releaseBuffers()
+	}
 	return f.err
 }
 
