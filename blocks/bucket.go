@@ -452,8 +452,8 @@ func isNotFound(err error) bool {
 	return gcerrors.Code(err) == gcerrors.NotFound || errors.Is(err, errObjectNotFound)
 }
 
-// errObjectNotFound is isNotFound for objects read from a file:// bucket's
-// directory rather than through the bucket (readLocal).
+// errObjectNotFound says an object read from a file:// bucket's directory,
+// not through the bucket (readLocal), does not exist; isNotFound accepts it.
 var errObjectNotFound = errors.New("object not found")
 
 func joinKey(parts ...string) string { return strings.Join(parts, "/") }

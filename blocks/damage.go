@@ -148,13 +148,20 @@ func (s *Store) openOrSkip(ctx context.Context, b *Block) (*pfile, error) {
 	return f, err
 }
 
-// CheckReadable checks the footer of block m without decoding it (the
-// checks made before decoding it: see column.CheckFooter): a DamagedError
-// (also recorded for Store.Damaged) when it is damaged, another error when
-// the bucket failed. Damage the decoding alone finds (a footer whose
-// lengths hold but whose schema is no trace schema) is met by the reader
-// that opens the block, which reports it as damage too.
+// CheckReadable opens the footer of block m: a DamagedError (also recorded
+// for Store.Damaged) when the block cannot be read, another error when the
+// bucket failed.
 func (s *Store) CheckReadable(ctx context.Context, m Meta) error {
+	_, err := s.openRecorded(ctx, s.block(m))
+	return err
+}
+
+// CheckFooter is CheckReadable without decoding the footer when its
+// lengths hold and its metadata fills it exactly (column.CheckFooter);
+// other footers are opened. It is for a caller that opens the block right
+// after (a compaction's merge), which then meets the damage only decoding
+// finds (a schema that is no trace schema) and reports it as damage.
+func (s *Store) CheckFooter(ctx context.Context, m Meta) error {
 	err := s.block(m).checkFooter(ctx)
 	var d *DamagedError
 	if errors.As(err, &d) {

@@ -13,8 +13,8 @@ import (
 // TestMetaReadsAgreeAcrossBuckets: meta objects read from a file://
 // bucket's directory (readLocal) answer as reads through the bucket do: a
 // missing block is ErrBlockNotFound or no meta, one retired is read from
-// meta.compacted.json, and a listing between a folder's creation and its
-// meta.json skips the folder.
+// meta.compacted.json, a meta.json that is a directory is none, and a
+// listing between a folder's creation and its meta.json skips the folder.
 func TestMetaReadsAgreeAcrossBuckets(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -41,6 +41,15 @@ func TestMetaReadsAgreeAcrossBuckets(t *testing.T) {
 			}
 			if err := s.MarkCompacted(ctx, missing); !errors.Is(err, ErrBlockNotFound) {
 				t.Errorf("MarkCompacted(missing) = %v, want ErrBlockNotFound", err)
+			}
+			// A key under "<id>/meta.json/" makes meta.json a directory
+			// on a file:// bucket: still no meta.json.
+			dirID := uuid.New()
+			if err := s.bucket.WriteAll(ctx, joinKey(s.tenant, dirID.String(), metaObject, "x"), []byte("x"), nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.OpenBlock(ctx, dirID); !errors.Is(err, ErrBlockNotFound) {
+				t.Errorf("OpenBlock(meta.json a directory) = %v, want ErrBlockNotFound", err)
 			}
 			if _, ok, err := s.StoredMeta(ctx, missing); ok || err != nil {
 				t.Errorf("StoredMeta(missing) = %v, %v; want no meta and no error", ok, err)

@@ -489,11 +489,15 @@ func (s *Store) readListed(ctx context.Context, fs *folderSet, id uuid.UUID, nam
 // readLocal reads folder id's object name (key) from the tenant directory
 // dir of a file:// bucket: the file the bucket's driver would read, without
 // the driver's look at its attributes file (one open instead of two, for
-// every meta object a listing reads). A missing file is isNotFound.
+// every meta object a listing reads). A missing file, or a directory of
+// that name (the driver's answer too), is isNotFound.
 func readLocal(dir string, id uuid.UUID, name, key string) ([]byte, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, id.String(), name))
+	path := filepath.Join(dir, id.String(), name)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
+			err = errObjectNotFound
+		} else if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
 			err = errObjectNotFound
 		}
 		return nil, fmt.Errorf("%s: %w", key, err)

@@ -122,7 +122,10 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 // readablePlan plans the compaction of metas, leaving out every block
 // whose data.parquet does not open (st.Damaged names it): a damaged block
 // is neither merged nor retired, and the other blocks are planned without
-// it.
+// it. A dry run opens every footer; a real run only checks the footers
+// (Store.CheckFooter) that its merges decode right after: damage that only
+// decoding finds fails the merge, which plans its group again without
+// that block (mergeReplanning).
 func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, marks map[uuid.UUID]string, opts Options) ([]Group, error) {
 	checked := map[uuid.UUID]bool{}
 	for {
@@ -138,7 +141,11 @@ func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, ma
 		}
 		damaged := make([]bool, len(check))
 		err := eachAtOnce(ctx, objectRequestsAtOnce, check, func(ctx context.Context, i int, m blocks.Meta) error {
-			err := st.CheckReadable(ctx, m)
+			check := st.CheckFooter
+			if opts.DryRun {
+				check = st.CheckReadable
+			}
+			err := check(ctx, m)
 			if errors.As(err, new(*blocks.DamagedError)) {
 				damaged[i] = true
 				return nil

@@ -3,6 +3,7 @@ package compact
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/blocks/column/columntest"
 	"github.com/tracectl/tracectl/internal/blobtest"
 	"github.com/tracectl/tracectl/internal/testbuckets"
@@ -320,6 +322,8 @@ func TestDamagedBlockLeftOut(t *testing.T) {
 		{"page", flipPage, 4, 3, 1},
 		{"footer, two groups", notParquet, 2, 2, 2},
 		{"page, two groups", flipPage, 2, 2, 2},
+		{"schema", schemaDamage, 4, 3, 1},
+		{"schema, two groups", schemaDamage, 2, 2, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -405,6 +409,77 @@ func TestDamagedBlockLeftOut(t *testing.T) {
 
 // notParquet replaces a data.parquet.
 func notParquet(*testing.T, []byte) []byte { return []byte("not parquet") }
+
+// schemaDamage renames the footer's "TraceID" schema element: every thrift
+// length still holds, so the footer checks made without decoding pass
+// (column.CheckFooter is exact), but the file is no trace block.
+func schemaDamage(t *testing.T, data []byte) []byte {
+	d := append([]byte(nil), data...)
+	n := int(binary.LittleEndian.Uint32(d[len(d)-8:]))
+	footer := d[len(d)-8-n : len(d)-8]
+	i := bytes.Index(footer, []byte("TraceID"))
+	if i < 0 {
+		t.Fatal("no TraceID in the footer")
+	}
+	footer[i] = 'X'
+	if exact, err := column.CheckFooter(bytes.NewReader(d), int64(len(d))); err != nil || !exact {
+		t.Fatalf("CheckFooter = %v, %v; want an exact footer", exact, err)
+	}
+	return d
+}
+
+// TestDryRunLeavesOutDamaged: a dry run plans without a block whose footer
+// does not open, and names it, whether the footer's lengths are damaged or
+// only its decoding fails (a real run finds the latter in its merge).
+func TestDryRunLeavesOutDamaged(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, data []byte) []byte
+	}{{"footer", notParquet}, {"schema", schemaDamage}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			b, err := blocks.OpenBucket(ctx, "mem://")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			st := blocks.NewStore(b, "tenant-a")
+			writeBlocks(t, st, 4)
+			metas, err := st.Blocks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := metas[2]
+			key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
+			data, err := b.ReadAll(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WriteAll(ctx, key, tc.damage(t, data), nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(ctx, st, Options{CompactedRetention: -1, OrphanGrace: time.Hour, MaxInputs: 4, DryRun: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Groups) != 1 || len(res.Groups[0].Inputs) != 3 {
+				inputs := 0
+				for _, g := range res.Groups {
+					inputs += len(g.Inputs)
+				}
+				t.Fatalf("%d groups of %d inputs: want one of the 3 good blocks", len(res.Groups), inputs)
+			}
+			for _, in := range res.Groups[0].Inputs {
+				if in.BlockID == bad.BlockID {
+					t.Fatal("the damaged block is planned")
+				}
+			}
+			if d := st.Damaged(); len(d) != 1 || !strings.Contains(d[0].Error(), bad.BlockID.String()) {
+				t.Fatalf("damaged: %v, want %s named", d, bad.BlockID)
+			}
+		})
+	}
+}
 
 // flipPage damages the payload of a page in the middle of a data.parquet
 // (its footer intact: only reading the page finds it).

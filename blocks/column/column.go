@@ -107,9 +107,10 @@ func OpenFile(r io.ReaderAt, size int64, opts ...parquet.FileOption) (f *parquet
 // CheckFooter makes the checks OpenFile makes before decoding the footer
 // (checkFooter), for a caller that wants to know whether a file opens
 // without decoding its footer. exact reports that the footer's metadata
-// fills it to the byte, as every writer writes it; a footer that is not
-// exact (a zeroed or cut end, read as a stop field) may still decode,
-// which only decoding tells.
+// fills it to the byte, as tracectl and Tempo write it; a footer that is
+// not exact (a zeroed or cut end, read as a stop field) may still decode,
+// which only decoding tells. An exact footer may still not decode (a field
+// of the wrong type, a schema that is no trace schema).
 func CheckFooter(r io.ReaderAt, size int64) (exact bool, err error) {
 	walked, n, err := checkFooter(r, size)
 	return err == nil && walked == n, err
