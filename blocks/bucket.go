@@ -251,7 +251,7 @@ func (r *blobReaderAt) openFile() error {
 	if r.file != nil {
 		return nil
 	}
-	f, err := os.Open(r.path)
+	f, err := openLocal(r.path)
 	if err != nil {
 		return &readError{err} // names the file
 	}

@@ -11,6 +11,7 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -486,6 +487,30 @@ func (s *Store) readListed(ctx context.Context, fs *folderSet, id uuid.UUID, nam
 	return raw, err
 }
 
+// readLocalFile is os.ReadFile for small files (openLocal; no stat for
+// the size: a meta object takes one read or two).
+func readLocalFile(path string) ([]byte, error) {
+	f, err := openLocal(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 0, 2048)
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, len(buf))
+		}
+	}
+}
+
 // readLocal reads folder id's object name (key) from the tenant directory
 // dir of a file:// bucket: the file the bucket's driver would read, without
 // the driver's look at its attributes file (one open instead of two, for
@@ -493,7 +518,7 @@ func (s *Store) readListed(ctx context.Context, fs *folderSet, id uuid.UUID, nam
 // that name (the driver's answer too), is isNotFound.
 func readLocal(dir string, id uuid.UUID, name, key string) ([]byte, error) {
 	path := filepath.Join(dir, id.String(), name)
-	raw, err := os.ReadFile(path)
+	raw, err := readLocalFile(path)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			err = errObjectNotFound
