@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -48,6 +50,9 @@ type groupSpan struct {
 	group       int
 }
 
+// footersAtOnce bounds the footers PlanMergeCopies reads at once.
+const footersAtOnce = 8
+
 // PlanMergeCopies finds the row groups of the inputs metas that a merge
 // into w can copy whole: of a block tracectl wrote with w's layout and
 // dedicated columns, at least minBytes compressed, and whose trace-ID range
@@ -61,19 +66,31 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 			}
 		}
 	}()
+	// The footers of the inputs large enough, at once: on an object
+	// store each is a round trip. (Opened under ctx, not a context the
+	// group ends: the copies read through the files later.)
+	var eg errgroup.Group
+	eg.SetLimit(footersAtOnce)
+	for i, m := range metas {
+		if int64(m.Size) >= minBytes {
+			eg.Go(func() (err error) {
+				files[i], err = s.block(m).open(ctx)
+				return err
+			})
+		}
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
 	var spans []groupSpan
 	for i, m := range metas {
-		if int64(m.Size) < minBytes {
+		f := files[i]
+		if f == nil {
 			// No row group of it is large enough to copy: its meta's
 			// range stands for its row groups.
 			spans = append(spans, groupSpan{input: i, min: m.MinID, max: m.MaxID})
 			continue
 		}
-		f, err := s.block(m).open(ctx)
-		if err != nil {
-			return nil, err
-		}
-		files[i] = f
 		col := f.leaves.traceID.Index
 		for g, rg := range f.file.Metadata().RowGroups {
 			sp := groupSpan{input: i, min: m.MinID, max: m.MaxID, rows: rg.NumRows, bytes: rg.TotalCompressedSize, group: g}
