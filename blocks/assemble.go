@@ -40,6 +40,7 @@ type groupAssembler struct {
 	rows    int64 // rows consumed
 	nrows   int64
 	b       batch
+	bd      builder // build's offsets and counts, reused batch to batch
 	// pool, when not nil, recycles the memory of built traces (see
 	// arena.go); cur is the arena of the last read's traces.
 	pool   *arenaPool

@@ -253,25 +253,27 @@ type builder struct {
 func (a *groupAssembler) build() ([]*model.Trace, error) {
 	b := &a.b
 	nrs, nss, nspans := len(b.rsTrace), len(b.ssRS), len(b.spanSS)
-	var bd builder
+	// The offsets and counts only index the batch: their memory serves
+	// the next batch too.
+	bd := &a.bd
 	var err error
-	if bd.rsOff, err = offsetsOf(b.rsTrace, int(b.nTraces), nil); err != nil {
+	if bd.rsOff, err = offsetsOf(b.rsTrace, int(b.nTraces), bd.rsOff); err != nil {
 		return nil, err
 	}
-	if bd.ssOff, err = offsetsOf(b.ssRS, nrs, nil); err != nil {
+	if bd.ssOff, err = offsetsOf(b.ssRS, nrs, bd.ssOff); err != nil {
 		return nil, err
 	}
-	if bd.spanOff, err = offsetsOf(b.spanSS, nss, nil); err != nil {
+	if bd.spanOff, err = offsetsOf(b.spanSS, nss, bd.spanOff); err != nil {
 		return nil, err
 	}
-	if bd.eventOff, err = offsetsOf(b.eventSpan, nspans, nil); err != nil {
+	if bd.eventOff, err = offsetsOf(b.eventSpan, nspans, bd.eventOff); err != nil {
 		return nil, err
 	}
-	if bd.linkOff, err = offsetsOf(b.linkSpan, nspans, nil); err != nil {
+	if bd.linkOff, err = offsetsOf(b.linkSpan, nspans, bd.linkOff); err != nil {
 		return nil, err
 	}
 	c := a.codec
-	bd.resCount = make([]int32, nrs)
+	bd.resCount = sized(bd.resCount, nrs)
 	for i := range nrs {
 		n := b.resAttrs.count(int32(i))
 		if b.service[i] != "" {
@@ -289,7 +291,7 @@ func (a *groupAssembler) build() ([]*model.Trace, error) {
 		}
 		bd.resCount[i] = int32(n)
 	}
-	bd.spanCount = make([]int32, nspans)
+	bd.spanCount = sized(bd.spanCount, nspans)
 	if a.fields.SpanAttributes {
 		for i := range nspans {
 			n := b.spanAttrs.count(int32(i))
@@ -312,7 +314,7 @@ func (a *groupAssembler) build() ([]*model.Trace, error) {
 	}
 	out := make([]*model.Trace, b.nTraces)
 	for t := range out {
-		tr, err := a.buildTrace(&bd, int32(t))
+		tr, err := a.buildTrace(bd, int32(t))
 		if err != nil {
 			return nil, fmt.Errorf("trace %s: %w", b.traceID[t], err)
 		}
