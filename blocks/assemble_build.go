@@ -253,8 +253,9 @@ type builder struct {
 func (a *groupAssembler) build() ([]*model.Trace, error) {
 	b := &a.b
 	nrs, nss, nspans := len(b.rsTrace), len(b.ssRS), len(b.spanSS)
-	// The offsets and counts only index the batch: their memory serves
-	// the next batch too.
+	// The offsets and counts only index the batch (they are the
+	// assembler's own and never reach a trace): their memory serves the
+	// next batch too.
 	bd := &a.bd
 	var err error
 	if bd.rsOff, err = offsetsOf(b.rsTrace, int(b.nTraces), bd.rsOff); err != nil {

@@ -69,6 +69,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 	}
 	rs, err := resolveSchema(f)
 	if err != nil {
+		r.release()
 		return nil, damaged(key, err)
 	}
 	leaves := rs.leaves
@@ -124,6 +125,7 @@ func (b *Block) footerReader(ctx context.Context, whole bool) (*blobReaderAt, er
 		// footer's request: reading its row groups costs none more.
 		buf, err := r.readRange(0, size)
 		if err != nil {
+			r.release()
 			return nil, damaged(key, err)
 		}
 		r.whole = buf
@@ -137,6 +139,7 @@ func (b *Block) footerReader(ctx context.Context, whole bool) (*blobReaderAt, er
 		}
 		tail = min(tail, size)
 		if err := r.prefetch(size-tail, tail); err != nil {
+			r.release() // the file it opened, on a local bucket
 			return nil, damaged(key, err)
 		}
 	}

@@ -3,6 +3,9 @@ package blocks
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"testing"
 
@@ -137,5 +140,35 @@ func testDamagedDataLeftOut(t *testing.T, url string, damage func([]byte) []byte
 				t.Fatalf("CheckReadable of a good block: %v", err)
 			}
 		}
+	}
+}
+
+// TestDamagedFooterReleasesFile: opening a block whose data.parquet is
+// shorter than its meta says reports damage and keeps no file open.
+func TestDamagedFooterReleasesFile(t *testing.T) {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd to count open files:", err)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no finalizer closes them
+	ctx := context.Background()
+	s := fileStore(t)
+	m, err := s.WriteBlock(ctx, gen.New(gen.Options{Seed: 3}).Distinct(50), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(s.localTenantDir(), m.BlockID.String(), dataObject)
+	if err := os.Truncate(p, int64(m.Size)/2); err != nil {
+		t.Fatal(err)
+	}
+	before := len(ents)
+	for range 20 {
+		if _, err := s.block(m).open(ctx); !errors.As(err, new(*DamagedError)) {
+			t.Fatalf("open: %v, want damage", err)
+		}
+	}
+	ents, _ = os.ReadDir("/proc/self/fd")
+	if len(ents) != before {
+		t.Fatalf("%d files open after 20 failed opens, %d before", len(ents), before)
 	}
 }

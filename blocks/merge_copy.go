@@ -68,19 +68,25 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 	}()
 	// The footers of the inputs large enough, at once: on an object
 	// store each is a round trip. (Opened under ctx, not a context the
-	// group ends: the copies read through the files later.)
+	// group ends: the copies read through the files later.) The error is
+	// the first input's in their order, as one after another: a damaged
+	// block before a failed read is left out and the merge planned again.
 	var eg errgroup.Group
 	eg.SetLimit(footersAtOnce)
+	errs := make([]error, len(metas))
 	for i, m := range metas {
 		if int64(m.Size) >= minBytes {
-			eg.Go(func() (err error) {
-				files[i], err = s.block(m).open(ctx)
-				return err
+			eg.Go(func() error {
+				files[i], errs[i] = s.block(m).open(ctx)
+				return nil
 			})
 		}
 	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
+	eg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	var spans []groupSpan
 	for i, m := range metas {
