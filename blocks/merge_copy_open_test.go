@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,24 +14,65 @@ import (
 	"github.com/tracectl/tracectl/internal/gen"
 )
 
+// planWithFooterHook writes three blocks of 100 traces to a mem:// bucket
+// and plans their merge (every row group large enough to copy); each read
+// of an input's data.parquet while planning goes through onRead first,
+// with the input's index, and fails with its error.
+func planWithFooterHook(t *testing.T, onRead func(input int) error) (*MergeCopier, error) {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	armed := false
+	inputs := map[string]int{}
+	hooks := blobtest.Hooks{Before: func(op blobtest.Op) error {
+		mu.Lock()
+		i, ok := inputs[op.Key]
+		ok = ok && armed && op.Kind == blobtest.Read
+		mu.Unlock()
+		if !ok {
+			return nil
+		}
+		return onRead(i)
+	}}
+	inner := memblob.OpenBucket(nil)
+	t.Cleanup(func() { inner.Close() })
+	s := NewStore(blobtest.Wrap(inner, hooks), "tenant-a")
+	traces := gen.New(gen.Options{Seed: 11}).Distinct(300)
+	var metas []Meta
+	for i := range 3 {
+		m, err := s.WriteBlock(ctx, traces[i*100:(i+1)*100], WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[s.block(m).key(dataObject)] = i
+		metas = append(metas, m)
+	}
+	w, err := NewBlockWriter(ctx, s, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Abort)
+	mu.Lock()
+	armed = true
+	mu.Unlock()
+	defer func() {
+		mu.Lock()
+		armed = false
+		mu.Unlock()
+	}()
+	return s.PlanMergeCopies(ctx, metas, w, 1)
+}
+
 // TestPlanMergeCopiesReadsFootersAtOnce: the footers of the inputs are
 // requested at once, not one after another (on an object store each is a
 // round trip). Each footer read waits until a second one is in flight;
 // read one at a time, the first would wait in vain.
 func TestPlanMergeCopiesReadsFootersAtOnce(t *testing.T) {
-	ctx := context.Background()
-	var (
-		mu      sync.Mutex
-		armed   bool
-		waiting int
-		both    = make(chan struct{})
-	)
-	hooks := blobtest.Hooks{Before: func(op blobtest.Op) error {
+	var mu sync.Mutex
+	waiting := 0
+	both := make(chan struct{})
+	mc, err := planWithFooterHook(t, func(int) error {
 		mu.Lock()
-		if !armed || op.Kind != blobtest.Read || !strings.HasSuffix(op.Key, "/"+dataObject) {
-			mu.Unlock()
-			return nil
-		}
 		if waiting++; waiting == 2 {
 			close(both)
 		}
@@ -43,31 +83,7 @@ func TestPlanMergeCopiesReadsFootersAtOnce(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			return errors.New("no second footer read while the first one was in flight")
 		}
-	}}
-	inner := memblob.OpenBucket(nil)
-	defer inner.Close()
-	s := NewStore(blobtest.Wrap(inner, hooks), "tenant-a")
-	traces := gen.New(gen.Options{Seed: 11}).Distinct(300)
-	var metas []Meta
-	for i := range 3 {
-		m, err := s.WriteBlock(ctx, traces[i*100:(i+1)*100], WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		metas = append(metas, m)
-	}
-	w, err := NewBlockWriter(ctx, s, WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Abort()
-	mu.Lock()
-	armed = true
-	mu.Unlock()
-	mc, err := s.PlanMergeCopies(ctx, metas, w, 1)
-	mu.Lock()
-	armed = false
-	mu.Unlock()
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,19 +100,9 @@ func TestPlanMergeCopiesReadsFootersAtOnce(t *testing.T) {
 // compact leaves out and plans again without, not the failed read, which
 // would stop it.
 func TestPlanMergeCopiesErrorInInputOrder(t *testing.T) {
-	ctx := context.Background()
-	var mu sync.Mutex
-	var armed bool
-	keys := map[string]int{}
 	failed := make(chan struct{})
-	hooks := blobtest.Hooks{Before: func(op blobtest.Op) error {
-		mu.Lock()
-		i, ok := keys[op.Key]
-		a := armed
-		mu.Unlock()
-		if !a || op.Kind != blobtest.Read || !ok || !strings.HasSuffix(op.Key, dataObject) {
-			return nil
-		}
+	var once sync.Once
+	_, err := planWithFooterHook(t, func(i int) error {
 		switch i {
 		case 0:
 			select {
@@ -105,33 +111,11 @@ func TestPlanMergeCopiesErrorInInputOrder(t *testing.T) {
 			}
 			return io.ErrUnexpectedEOF
 		case 1:
-			defer close(failed)
+			defer once.Do(func() { close(failed) })
 			return errors.New("connection reset")
 		}
 		return nil
-	}}
-	inner := memblob.OpenBucket(nil)
-	defer inner.Close()
-	s := NewStore(blobtest.Wrap(inner, hooks), "tenant-a")
-	traces := gen.New(gen.Options{Seed: 11}).Distinct(300)
-	var metas []Meta
-	for i := range 3 {
-		m, err := s.WriteBlock(ctx, traces[i*100:(i+1)*100], WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[s.block(m).key(dataObject)] = i
-		metas = append(metas, m)
-	}
-	w, err := NewBlockWriter(ctx, s, WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Abort()
-	mu.Lock()
-	armed = true
-	mu.Unlock()
-	_, err = s.PlanMergeCopies(ctx, metas, w, 1)
+	})
 	if !errors.As(err, new(*DamagedError)) {
 		t.Fatalf("PlanMergeCopies: %v; want input 0's damage (as one after another)", err)
 	}

@@ -327,28 +327,9 @@ func TestDamagedBlockLeftOut(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			b, err := blocks.OpenBucket(ctx, "mem://")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
-			st := blocks.NewStore(b, "tenant-a")
-			writeBlocks(t, st, 4)
-			metas, err := st.Blocks(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bad := metas[2]
+			b, st, bad, damaged := damagedStore(t, tc.damage)
 			badN := int(bad.MinID[1]) // test block badN (blockTraces)
 			key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
-			data, err := b.ReadAll(ctx, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			damaged := tc.damage(t, data)
-			if err := b.WriteAll(ctx, key, damaged, nil); err != nil {
-				t.Fatal(err)
-			}
 			// The spans of the good blocks; the damaged block's own may be
 			// read up to its damage.
 			want, partial := map[spanKey]bool{}, map[spanKey]bool{}
@@ -407,6 +388,35 @@ func TestDamagedBlockLeftOut(t *testing.T) {
 	}
 }
 
+// damagedStore writes 4 blocks to a mem:// bucket and damages the
+// data.parquet of the third (bad) with damage, which returns the bytes.
+func damagedStore(t *testing.T, damage func(t *testing.T, data []byte) []byte) (b *blob.Bucket, st *blocks.Store, bad blocks.Meta, damaged []byte) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := blocks.OpenBucket(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	st = blocks.NewStore(b, "tenant-a")
+	writeBlocks(t, st, 4)
+	metas, err := st.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad = metas[2]
+	key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
+	data, err := b.ReadAll(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged = damage(t, data)
+	if err := b.WriteAll(ctx, key, damaged, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b, st, bad, damaged
+}
+
 // notParquet replaces a data.parquet.
 func notParquet(*testing.T, []byte) []byte { return []byte("not parquet") }
 
@@ -438,26 +448,7 @@ func TestDryRunLeavesOutDamaged(t *testing.T) {
 	}{{"footer", notParquet}, {"schema", schemaDamage}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			b, err := blocks.OpenBucket(ctx, "mem://")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
-			st := blocks.NewStore(b, "tenant-a")
-			writeBlocks(t, st, 4)
-			metas, err := st.Blocks(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bad := metas[2]
-			key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
-			data, err := b.ReadAll(ctx, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := b.WriteAll(ctx, key, tc.damage(t, data), nil); err != nil {
-				t.Fatal(err)
-			}
+			_, st, bad, _ := damagedStore(t, tc.damage)
 			res, err := Run(ctx, st, Options{CompactedRetention: -1, OrphanGrace: time.Hour, MaxInputs: 4, DryRun: true})
 			if err != nil {
 				t.Fatal(err)
