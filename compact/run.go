@@ -141,11 +141,11 @@ func readablePlan(ctx context.Context, st *blocks.Store, metas []blocks.Meta, ma
 		}
 		damaged := make([]bool, len(check))
 		err := eachAtOnce(ctx, objectRequestsAtOnce, check, func(ctx context.Context, i int, m blocks.Meta) error {
-			check := st.CheckFooter
+			checkFooter := st.CheckFooter
 			if opts.DryRun {
-				check = st.CheckReadable
+				checkFooter = st.CheckReadable
 			}
-			err := check(ctx, m)
+			err := checkFooter(ctx, m)
 			if errors.As(err, new(*blocks.DamagedError)) {
 				damaged[i] = true
 				return nil
