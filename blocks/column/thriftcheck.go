@@ -120,14 +120,9 @@ func (w *thriftWalker) structure(depth int) error {
 				return err
 			}
 		}
-		switch t := h & 0x0F; t {
-		case tBoolTrue, tBoolFalse:
-			// the value is the type
-		case tI16, tI32, tI64:
-			if _, err := w.uvarint(); err != nil {
-				return err
-			}
-		default:
+		// A bool field's value is its type; any other is read as in a
+		// container.
+		if t := h & 0x0F; t != tBoolTrue && t != tBoolFalse {
 			if err := w.value(t, depth); err != nil {
 				return err
 			}
