@@ -122,6 +122,7 @@ type ChunkWriter struct {
 
 	// Scratch.
 	pageRep, pageDef []int64
+	pool             *sync.Pool // of chunkBuffers, this column's
 }
 
 // chunkBuffers are the buffers of a ChunkWriter's page and dictionary, and
@@ -160,7 +161,8 @@ func bufferPool(l *leafLayout) *sync.Pool {
 
 // takeBuffers gives c the pooled buffers of its column, emptied.
 func (c *ChunkWriter) takeBuffers() {
-	if b, ok := bufferPool(c.leaf).Get().(*chunkBuffers); ok {
+	c.pool = bufferPool(c.leaf)
+	if b, ok := c.pool.Get().(*chunkBuffers); ok {
 		c.chunkBuffers = chunkBuffers{
 			rep: b.rep[:0], def: b.def[:0], bools: b.bools[:0], i32: b.i32[:0], i64: b.i64[:0], f64: b.f64[:0],
 			data: b.data[:0], offs: b.offs[:0], idx: b.idx[:0], dictData: b.dictData[:0], dictOffs: b.dictOffs[:0],
@@ -179,7 +181,7 @@ func (c *ChunkWriter) releaseBuffers() {
 	b := new(chunkBuffers)
 	*b = c.chunkBuffers
 	c.chunkBuffers = chunkBuffers{}
-	bufferPool(c.leaf).Put(b)
+	c.pool.Put(b)
 }
 
 func newChunkWriter(l *leafLayout, pageBytes int) *ChunkWriter {
