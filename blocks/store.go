@@ -322,18 +322,11 @@ func (s *Store) blockDirs(ctx context.Context) ([]uuid.UUID, error) {
 }
 
 func (s *Store) readMeta(ctx context.Context, id uuid.UUID, name string) (Meta, error) {
-	key := joinKey(s.tenant, id.String(), name)
-	var b []byte
-	var err error
-	if dir := s.localTenantDir(); dir != "" {
-		b, err = readLocal(dir, id, name, key)
-	} else {
-		b, err = readAll(ctx, s.bucket, key)
-	}
+	b, err := s.readObject(ctx, s.localTenantDir(), id, name)
 	if err != nil {
 		return Meta{}, err
 	}
-	return decodeMeta(b, key)
+	return decodeMeta(b, joinKey(s.tenant, id.String(), name))
 }
 
 // Blocks returns the metas of the tenant's live blocks, sorted by start

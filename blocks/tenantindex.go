@@ -8,10 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	iofs "io/fs"
-	"os"
-	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -477,57 +473,11 @@ func (s *Store) readListed(ctx context.Context, fs *folderSet, id uuid.UUID, nam
 			return raw, nil
 		}
 	}
-	if fs.dir != "" {
-		return readLocal(fs.dir, id, name, key)
-	}
-	raw, err := readAll(ctx, s.bucket, key)
-	if err == nil {
+	raw, err := s.readObject(ctx, fs.dir, id, name)
+	if err == nil && fs.dir == "" {
 		s.known.add(key, raw, true)
 	}
 	return raw, err
-}
-
-// readLocalFile is os.ReadFile for small files (openLocal; no stat for
-// the size: a meta object takes one read or two).
-func readLocalFile(path string) ([]byte, error) {
-	f, err := openLocal(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, 0, 2048)
-	for {
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, len(buf))
-		}
-	}
-}
-
-// readLocal reads folder id's object name (key) from the tenant directory
-// dir of a file:// bucket: the file the bucket's driver would read, without
-// the driver's look at its attributes file (one open instead of two, for
-// every meta object a listing reads). A missing file, or a directory of
-// that name (the driver's answer too), is isNotFound.
-func readLocal(dir string, id uuid.UUID, name, key string) ([]byte, error) {
-	path := filepath.Join(dir, id.String(), name)
-	raw, err := readLocalFile(path)
-	if err != nil {
-		if errors.Is(err, iofs.ErrNotExist) {
-			err = errObjectNotFound
-		} else if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
-			err = errObjectNotFound
-		}
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	return raw, nil
 }
 
 // sortEntries sorts like sortMetas: by start time, then block ID.
