@@ -163,19 +163,13 @@ func (s *Store) CheckReadable(ctx context.Context, m Meta) error {
 // finds (a schema that is no trace schema) and reports it as damage.
 func (s *Store) CheckFooter(ctx context.Context, m Meta) error {
 	err := s.block(m).checkFooter(ctx)
-	var d *DamagedError
-	if errors.As(err, &d) {
-		s.leaveOut(d, false)
-	}
+	s.NoteDamage(err)
 	return err
 }
 
 // openRecorded opens block b's footer, recording damage for Store.Damaged.
 func (s *Store) openRecorded(ctx context.Context, b *Block) (*pfile, error) {
 	f, err := b.open(ctx)
-	var d *DamagedError
-	if errors.As(err, &d) {
-		s.leaveOut(d, false)
-	}
+	s.NoteDamage(err)
 	return f, err
 }
