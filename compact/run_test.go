@@ -393,11 +393,7 @@ func TestDamagedBlockLeftOut(t *testing.T) {
 func damagedStore(t *testing.T, damage func(t *testing.T, data []byte) []byte) (b *blob.Bucket, st *blocks.Store, bad blocks.Meta, damaged []byte) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := blocks.OpenBucket(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b = testbuckets.OpenURL(t, "mem://")
 	st = blocks.NewStore(b, "tenant-a")
 	writeBlocks(t, st, 4)
 	metas, err := st.Blocks(ctx)
