@@ -1,0 +1,124 @@
+package hugeheap
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// systemWants skips t unless this process's init was to advise.
+func systemWants(t *testing.T) {
+	t.Helper()
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil {
+		t.Skipf("no THP here: %v", err)
+	}
+	if !wanted(string(mode)) {
+		t.Skipf("THP mode %q (or turned off): init leaves the heap alone", strings.TrimSpace(string(mode)))
+	}
+}
+
+// mapping returns the /proc/self/smaps entry of the mapping holding addr:
+// its VmFlags and AnonHugePages (KiB).
+func mapping(t *testing.T, addr uintptr) (flags []string, hugeKiB int) {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
+			a, err1 := strconv.ParseUint(lo, 16, 64)
+			b, err2 := strconv.ParseUint(hi, 16, 64)
+			if err1 == nil && err2 == nil {
+				if in {
+					return flags, hugeKiB
+				}
+				in = uint64(addr) >= a && uint64(addr) < b
+				continue
+			}
+		}
+		if !in {
+			continue
+		}
+		switch fields[0] {
+		case "VmFlags:":
+			flags = fields[1:]
+		case "AnonHugePages:":
+			hugeKiB, _ = strconv.Atoi(fields[1])
+		}
+	}
+	if !in {
+		t.Fatalf("no mapping holds %#x", addr)
+	}
+	return flags, hugeKiB
+}
+
+func TestHeapAdvised(t *testing.T) {
+	systemWants(t)
+	lo, hi, ok := Advised()
+	if !ok {
+		t.Fatal("init advised nothing")
+	}
+	if hi-lo < regionBytes-2*hugePage {
+		t.Errorf("advised %d bytes, want about %d", hi-lo, regionBytes)
+	}
+	flags, _ := mapping(t, lo)
+	if !contains(flags, "hg") {
+		t.Errorf("the mapping at %#x has flags %v, want hg (MADV_HUGEPAGE)", lo, flags)
+	}
+	// The premise: what the program allocates next comes out of the
+	// advised block, freed by init.
+	b := make([]byte, 4<<20)
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < lo || p+uintptr(len(b)) > hi {
+		t.Fatalf("a 4 MiB allocation at %#x, outside the advised %#x-%#x", p, lo, hi)
+	}
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	_, huge := mapping(t, p)
+	t.Logf("advised %#x-%#x; after touching 4 MiB there: AnonHugePages %d kB", lo, hi, huge)
+}
+
+// TestTurnedOff runs this test binary again with TRACECTL_HUGEPAGES=0:
+// its init must advise nothing.
+func TestTurnedOff(t *testing.T) {
+	if os.Getenv("HUGEHEAP_CHILD") == "1" {
+		_, _, ok := Advised()
+		fmt.Println("advised:", ok)
+		return
+	}
+	systemWants(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTurnedOff$", "-test.v")
+	cmd.Env = append(os.Environ(), "HUGEHEAP_CHILD=1", "TRACECTL_HUGEPAGES=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "advised: false") {
+		t.Errorf("with TRACECTL_HUGEPAGES=0 the heap was advised:\n%s", out)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

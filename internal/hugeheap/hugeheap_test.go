@@ -1,0 +1,44 @@
+package hugeheap
+
+import "testing"
+
+func TestThpMode(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"always [madvise] never\n", "madvise"},
+		{"[always] madvise never\n", "always"},
+		{"always madvise [never]\n", "never"},
+		{"always defer defer+madvise [madvise] never", "madvise"},
+		{"always madvise never", ""},
+		{"", ""},
+		{"[]", ""},
+	} {
+		if got := thpMode(c.in); got != c.want {
+			t.Errorf("thpMode(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestWanted(t *testing.T) {
+	const madvise, always = "always [madvise] never\n", "[always] madvise never\n"
+	for _, c := range []struct {
+		name, mode, env, godebug string
+		want                     bool
+	}{
+		{"madvise mode", madvise, "", "", true},
+		{"always mode: huge pages without asking", always, "", "", false},
+		{"never mode", "always madvise [never]", "", "", false},
+		{"unreadable mode", "", "", "", false},
+		{"turned off", madvise, "0", "", false},
+		{"other values leave it on", madvise, "1", "", true},
+		{"the runtime's switch", madvise, "", "gctrace=1,disablethp=1", false},
+		{"the runtime's switch off", madvise, "", "disablethp=0", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("TRACECTL_HUGEPAGES", c.env)
+			t.Setenv("GODEBUG", c.godebug)
+			if got := wanted(c.mode); got != c.want {
+				t.Errorf("wanted = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
