@@ -1,24 +1,32 @@
-// Package hugeheap backs the first 64 MiB of the Go heap with transparent
-// huge pages where the kernel gives them only on request (THP mode
-// "madvise", the default of Debian and Ubuntu). Only package main imports
-// it, for its init:
+// Package hugeheap backs 64 MiB of the Go heap, the memory a command
+// allocates first after the first few MiB, with transparent huge pages
+// where the kernel gives them only on request (THP mode "madvise", the
+// default of Debian and Ubuntu). Only package main imports it, for its
+// init:
 //
 //	import _ "github.com/tracectl/tracectl/internal/hugeheap"
 //
 // A tracectl command is short and its heap is fresh memory: every 4 KiB
 // page it touches for the first time is a page fault, and on virtual
 // machines a fault costs 8-12 µs. A limit-20 search on 100k spans took
-// 3,300-5,000 faults, a third of its time. The runtime does not ask for
-// huge pages itself (go.dev/issue/63334), and the mapping it grows the
-// heap into later is new each time, so advice given ahead is lost. So
-// init allocates a 64 MiB block, advises MADV_HUGEPAGE on the 2 MiB
-// pages inside it and frees it with a collection: the heap keeps the
-// mapping, hands it out again first (its allocator takes the lowest free
-// pages), and a fault in it maps 2 MiB at once.
+// 2,800-5,000 faults, a third of its time. The runtime no longer asks for
+// huge pages itself (go.dev/issue/63334, go.dev/issue/61718), and the
+// mapping it grows the heap into later is new each time, so advice given
+// ahead is lost. So init allocates a 64 MiB block, advises MADV_HUGEPAGE
+// on the huge pages inside it and frees it with a collection: the heap
+// keeps the mapping, hands it out again first (its allocator takes the
+// lowest free pages), and a fault in it maps a huge page at once.
+//
+// The runtime stopped asking because, with the kernel's default THP
+// defrag setting, a fault in an advised range may compact memory first:
+// a stall on a host whose memory is fragmented. Here at most 32 faults
+// can (one per huge page of the block); TRACECTL_HUGEPAGES=0 turns the
+// advice off.
 //
 // It does nothing with the kernel's THP mode "always" (huge pages come
-// without asking) or "never", off Linux, with GODEBUG=disablethp=1 (the
-// runtime's switch for the same) or with TRACECTL_HUGEPAGES=0.
+// without asking) or "never", off Linux, where huge pages are larger than
+// 16 MiB, with GODEBUG=disablethp=1 (the runtime's switch for the same)
+// or with TRACECTL_HUGEPAGES=0.
 package hugeheap
 
 import (
@@ -31,12 +39,17 @@ import (
 // MiB), and a larger region bought nothing measurable.
 const regionBytes = 64 << 20
 
-// hugePage is the size of a transparent huge page on the platforms that
-// have them (x86-64, arm64 with 4 KiB pages).
-const hugePage = 2 << 20
+// usablePage reports whether huge pages of size page are worth advising
+// regionBytes for: a power of two, and small enough that several fit
+// (arm64 kernels with 16 or 64 KiB base pages have 32 or 512 MiB ones).
+func usablePage(page uint64) bool {
+	return page >= 4096 && page&(page-1) == 0 && page <= regionBytes/4
+}
 
-// advised is the address range given MADV_HUGEPAGE, if any.
-var advised struct{ lo, hi uintptr }
+// advised is the address range given MADV_HUGEPAGE, if any, and the
+// size of its huge pages (the kernel's hpage_pmd_size: 2 MiB on x86-64
+// and on arm64 with 4 KiB base pages).
+var advised struct{ lo, hi, page uintptr }
 
 // Advised returns the heap range init advised, and whether it did.
 func Advised() (lo, hi uintptr, ok bool) {

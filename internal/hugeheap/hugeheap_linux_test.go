@@ -93,7 +93,7 @@ func TestHeapAdvised(t *testing.T) {
 	if !ok {
 		t.Fatal("init advised nothing")
 	}
-	if hi-lo < regionBytes-2*hugePage {
+	if hi-lo < regionBytes-2*advised.page {
 		t.Errorf("advised %d bytes, want about %d", hi-lo, regionBytes)
 	}
 	flags, _ := mapping(t, lo)

@@ -18,6 +18,24 @@ func TestThpMode(t *testing.T) {
 	}
 }
 
+func TestUsablePage(t *testing.T) {
+	for _, c := range []struct {
+		page uint64
+		want bool
+	}{
+		{2 << 20, true},   // x86-64, arm64 with 4 KiB pages
+		{32 << 20, false}, // arm64 with 16 KiB pages: two in the block at most
+		{512 << 20, false},
+		{16 << 20, true},
+		{3 << 20, false},
+		{0, false},
+	} {
+		if got := usablePage(c.page); got != c.want {
+			t.Errorf("usablePage(%d) = %v, want %v", c.page, got, c.want)
+		}
+	}
+}
+
 func TestWanted(t *testing.T) {
 	const madvise, always = "always [madvise] never\n", "[always] madvise never\n"
 	for _, c := range []struct {
