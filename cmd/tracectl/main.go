@@ -8,7 +8,7 @@ import (
 
 	// Raises GOGC during package initialisation (see the package).
 	_ "github.com/tracectl/tracectl/internal/gcstart"
-	// Backs the first 64 MiB of the heap with huge pages (see the package).
+	// Asks for huge pages on 64 MiB of the heap (see the package).
 	_ "github.com/tracectl/tracectl/internal/hugeheap"
 	"github.com/tracectl/tracectl/internal/ui"
 )
