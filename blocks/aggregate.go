@@ -235,7 +235,7 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 		}
 		grp.Count[slot]++
 		if spec.Durations {
-			grp.Durations[slot] = append(grp.Durations[slot], spanDuration(gf.start[sp], gf.dur[sp]))
+			grp.Durations[slot].Add(spanDuration(gf.start[sp], gf.dur[sp]))
 		}
 		if spec.Exemplars > 0 {
 			tid, sid := traceIDs[row], spanIDs[sp]

@@ -379,8 +379,15 @@ func TestAggregateSpans(t *testing.T) {
 // no order.
 func normalizeAggregate(a *store.Aggregate) *store.Aggregate {
 	for _, g := range a.Groups {
-		for _, ds := range g.Durations {
-			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		for i := range g.Durations {
+			// Sorted, and split again: a set keeps them in no order.
+			var all []uint64
+			g.Durations[i].Each(func(d uint64) { all = append(all, d) })
+			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+			g.Durations[i] = store.Durations{}
+			for _, d := range all {
+				g.Durations[i].Add(d)
+			}
 		}
 		for _, ex := range g.Exemplars {
 			sort.Slice(ex, func(i, j int) bool {

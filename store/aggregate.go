@@ -57,8 +57,45 @@ type SpanGroup struct {
 	// Exemplars per interval: the spans of lowest rank, at most
 	// AggregateSpec.Exemplars, in no particular order.
 	Exemplars [][]ExemplarSpan
-	// Durations per interval, in no particular order (AggregateSpec.Durations).
-	Durations [][]uint64
+	// Durations per interval (AggregateSpec.Durations).
+	Durations []Durations
+}
+
+// Durations are the span durations of one interval, in nanoseconds and in
+// no particular order: those under 2^32 ns (4.3 s, nearly all of them) in
+// 4 bytes, the rest in 8, so that 10M spans' durations take about 40 MB
+// instead of 80.
+type Durations struct {
+	Small []uint32
+	Large []uint64
+}
+
+// Add adds a duration.
+func (ds *Durations) Add(ns uint64) {
+	if ns < 1<<32 {
+		ds.Small = append(ds.Small, uint32(ns))
+	} else {
+		ds.Large = append(ds.Large, ns)
+	}
+}
+
+// AddAll adds the durations of o.
+func (ds *Durations) AddAll(o *Durations) {
+	ds.Small = append(ds.Small, o.Small...)
+	ds.Large = append(ds.Large, o.Large...)
+}
+
+// Len is how many durations there are.
+func (ds *Durations) Len() int { return len(ds.Small) + len(ds.Large) }
+
+// Each calls f with every duration.
+func (ds *Durations) Each(f func(ns uint64)) {
+	for _, d := range ds.Small {
+		f(uint64(d))
+	}
+	for _, d := range ds.Large {
+		f(d)
+	}
 }
 
 // ExemplarSpan is a span kept as an exemplar.
@@ -95,7 +132,7 @@ func (gs *GroupSet) Group(values []model.Value, present []bool) *SpanGroup {
 		g.Exemplars = make([][]ExemplarSpan, gs.spec.Slots)
 	}
 	if gs.spec.Durations {
-		g.Durations = make([][]uint64, gs.spec.Slots)
+		g.Durations = make([]Durations, gs.spec.Slots)
 	}
 	gs.byKey[k] = g
 	return g
@@ -132,8 +169,8 @@ func (gs *GroupSet) Merge(o *GroupSet) {
 		for i, n := range og.Count {
 			g.Count[i] += n
 		}
-		for i, ds := range og.Durations {
-			g.Durations[i] = append(g.Durations[i], ds...)
+		for i := range og.Durations {
+			g.Durations[i].AddAll(&og.Durations[i])
 		}
 		for slot, ex := range og.Exemplars {
 			for _, e := range ex {
@@ -166,7 +203,7 @@ func (gs *GroupSet) AddTrace(t *model.Trace) {
 		g := gs.Group(values, present)
 		g.Count[slot]++
 		if spec.Durations {
-			g.Durations[slot] = append(g.Durations[slot], r.Span.Duration())
+			g.Durations[slot].Add(r.Span.Duration())
 		}
 		if spec.Exemplars > 0 {
 			gs.AddExemplar(g, slot, ExemplarSpan{TraceID: t.TraceID, SpanID: r.Span.SpanID,

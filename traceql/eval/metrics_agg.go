@@ -28,7 +28,7 @@ type seriesAcc struct {
 	sum    []float64
 	min    []float64
 	max    []float64
-	values [][]float64          // exact quantiles: every value, per interval
+	values []sampleList         // exact quantiles: every value, per interval
 	pow2   []map[float64]uint64 // approx quantiles and histograms: bucket → count
 	// psum, for histograms: bucket → sum of the raw integers counted
 	// (nanoseconds for durations), exact whatever the order spans come in.
@@ -78,7 +78,7 @@ func (a *aggregator) acc(labels []model.Attribute) *seriesAcc {
 		if a.approx {
 			s.pow2 = make([]map[float64]uint64, n)
 		} else {
-			s.values = make([][]float64, n)
+			s.values = make([]sampleList, n)
 		}
 	case traceql.MetricsHistogramOverTime:
 		s.pow2 = make([]map[float64]uint64, n)
@@ -127,7 +127,7 @@ func (a *aggregator) addTo(s *seriesAcc, slot int, x *value) {
 		s.min[slot] = math.Min(s.min[slot], v)
 		s.max[slot] = math.Max(s.max[slot], v)
 	case s.values != nil:
-		s.values[slot] = append(s.values[slot], metricValue(x))
+		s.values[slot].add(x)
 	case s.pow2 != nil:
 		if s.pow2[slot] == nil {
 			s.pow2[slot] = map[float64]uint64{}
@@ -281,10 +281,10 @@ func (a *aggregator) quantileSeries(s *seriesAcc, labels []model.Attribute, q fl
 	for i := 0; i < a.iv.n; i++ {
 		var v float64
 		if s.values != nil {
-			if len(s.values[i]) == 0 {
+			if s.values[i].len() == 0 {
 				continue
 			}
-			v = exactQuantile(s.values[i], q)
+			v = s.values[i].quantile(q)
 		} else {
 			if len(s.pow2[i]) == 0 {
 				continue
@@ -294,24 +294,6 @@ func (a *aggregator) quantileSeries(s *seriesAcc, labels []model.Attribute, q fl
 		sr.Samples = append(sr.Samples, Sample{TimestampMs: a.iv.timestampMs(i), Value: v})
 	}
 	return sr
-}
-
-// exactQuantile is the q-quantile of vs with linear interpolation between
-// the closest ranks (rank q·(n-1)), as Prometheus' quantile_over_time
-// computes it. vs is sorted in place.
-func exactQuantile(vs []float64, q float64) float64 {
-	sort.Float64s(vs)
-	if q <= 0 {
-		return vs[0]
-	}
-	if q >= 1 {
-		return vs[len(vs)-1]
-	}
-	rank := q * float64(len(vs)-1)
-	lo := int(math.Floor(rank))
-	hi := min(lo+1, len(vs)-1)
-	frac := rank - float64(lo)
-	return vs[lo] + (vs[hi]-vs[lo])*frac
 }
 
 // log2Quantile estimates the q-quantile from power-of-two buckets: find the

@@ -65,8 +65,13 @@ func TestDefaultStep(t *testing.T) {
 func TestQuantiles(t *testing.T) {
 	vs := []float64{5, 1, 4, 2, 3}
 	for _, tc := range []struct{ q, want float64 }{{0, 1}, {0.5, 3}, {1, 5}, {0.9, 4.6}, {0.25, 2}} {
-		if got := exactQuantile(append([]float64(nil), vs...), tc.q); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("exactQuantile(%v) = %v, want %v", tc.q, got, tc.want)
+		var l sampleList
+		for _, v := range vs {
+			x := intV(int64(v))
+			l.add(&x)
+		}
+		if got := l.quantile(tc.q); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("quantile(%v) = %v, want %v", tc.q, got, tc.want)
 		}
 	}
 	// 4 values in (4, 8], 4 in (8, 16]: the median is the top of the

@@ -1,0 +1,111 @@
+package eval
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// sampleList holds the values of one interval of an exact quantile in
+// about half the memory of a []float64: whole numbers in [0, 2^32) as
+// uint32, the rest as float64. While every value is a duration it keeps
+// nanoseconds (durations under 4.3 s, nearly all of them, are small) and
+// turns them into seconds, as metricValue does, only when one is read.
+// Over 10M spans that is 40 MB instead of 80 (README, "Memory").
+type sampleList struct {
+	ns    bool // the values are durations in nanoseconds
+	small []uint32
+	large []float64
+}
+
+// add adds x's metricValue.
+func (l *sampleList) add(x *value) {
+	if l.len() == 0 {
+		l.ns = x.k == kDuration
+	} else if l.ns && x.k != kDuration {
+		l.toSeconds()
+	}
+	if l.ns {
+		if x.i >= 0 && x.i < 1<<32 {
+			l.small = append(l.small, uint32(x.i))
+		} else {
+			l.large = append(l.large, float64(x.i))
+		}
+		return
+	}
+	v := metricValue(x)
+	if v >= 0 && v < 1<<32 && v == math.Trunc(v) && !math.Signbit(v) {
+		l.small = append(l.small, uint32(v))
+		return
+	}
+	l.large = append(l.large, v)
+}
+
+// toSeconds turns a list of durations into one of plain values.
+func (l *sampleList) toSeconds() {
+	for i := range l.large {
+		l.large[i] /= 1e9
+	}
+	for _, s := range l.small {
+		l.large = append(l.large, float64(s)/1e9)
+	}
+	l.small, l.ns = nil, false
+}
+
+func (l *sampleList) len() int { return len(l.small) + len(l.large) }
+
+// quantile is the q-quantile of the values with linear interpolation
+// between the closest ranks (rank q·(n-1)), as Prometheus'
+// quantile_over_time computes it, over the values in sort.Float64s order
+// (NaN first). The lists are sorted in place.
+func (l *sampleList) quantile(q float64) float64 {
+	slices.Sort(l.small)
+	sort.Float64s(l.large)
+	n := l.len()
+	if q <= 0 {
+		return l.at(0)
+	}
+	if q >= 1 {
+		return l.at(n - 1)
+	}
+	rank := q * float64(n-1)
+	lo := int(math.Floor(rank))
+	hi := min(lo+1, n-1)
+	frac := rank - float64(lo)
+	vlo, vhi := l.at(lo), l.at(hi)
+	return vlo + (vhi-vlo)*frac
+}
+
+// at returns value k (from 0) of the sorted lists merged. The first k
+// values are i of small and k-i of large for the largest i whose last
+// small one does not sort after large's value k-i; value k is the lesser
+// of the next of each.
+func (l *sampleList) at(k int) float64 {
+	s, g := l.small, l.large
+	lo, hi := max(0, k-len(g)), min(k, len(s))
+	for lo < hi {
+		i := (lo + hi + 1) / 2
+		if j := k - i; j >= len(g) || !floatLess(g[j], float64(s[i-1])) {
+			lo = i
+		} else {
+			hi = i - 1
+		}
+	}
+	i, j := lo, k-lo
+	var v float64
+	switch {
+	case i >= len(s):
+		v = g[j]
+	case j >= len(g) || !floatLess(g[j], float64(s[i])):
+		v = float64(s[i])
+	default:
+		v = g[j]
+	}
+	if l.ns {
+		return v / 1e9
+	}
+	return v
+}
+
+// floatLess is sort.Float64s' order: NaN before every other value.
+func floatLess(a, b float64) bool { return a < b || (math.IsNaN(a) && !math.IsNaN(b)) }
