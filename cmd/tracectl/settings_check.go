@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tracectl/tracectl/internal/hugeheap"
 	"github.com/tracectl/tracectl/internal/suggest"
 )
 
@@ -83,7 +84,8 @@ func checkConfigKeys(keys map[string]bool, path string) error {
 }
 
 // checkEnv rejects TRACECTL_* environment variables that name no setting
-// (the development ones the tests and benchmarks read are left alone).
+// (the development ones the tests and benchmarks read, and those read as
+// tracectl starts, are left alone).
 func checkEnv(keys map[string]bool, environ []string) error {
 	known := map[string]string{"TRACECTL_CONFIG": "config"}
 	for k := range keys {
@@ -95,7 +97,7 @@ func checkEnv(keys map[string]bool, environ []string) error {
 	}
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "TRACECTL_") || known[name] != "" || devEnv(name) {
+		if !strings.HasPrefix(name, "TRACECTL_") || known[name] != "" || devEnv(name) || runtimeEnv(name) {
 			continue
 		}
 		msg := fmt.Sprintf("environment variable %s names no setting", name)
@@ -121,6 +123,10 @@ func devEnv(name string) bool {
 	}
 	return name == "TRACECTL_FIXTURES" || name == "TRACECTL_AZURITE_DIR"
 }
+
+// runtimeEnv reports the variables read as tracectl starts, before any
+// setting: not settings, and not mistakes either.
+func runtimeEnv(name string) bool { return name == hugeheap.EnvVar }
 
 func hasPrefixKey(keys map[string]bool, prefix string) bool {
 	for k := range keys {

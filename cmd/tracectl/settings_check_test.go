@@ -45,7 +45,7 @@ func TestConfigKeys(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{[]string{"PATH=/bin", "TRACECTL_BUCKET=mem://", "TRACECTL_QUERY_LIMIT=3", "TRACECTL_INGEST_SKIP_BAD=true", "TRACECTL_REDACT_SCAN_DETECTORS=email", "TRACECTL_TEST_SEAWEEDFS=x"}, ""},
+		{[]string{"PATH=/bin", "TRACECTL_BUCKET=mem://", "TRACECTL_QUERY_LIMIT=3", "TRACECTL_INGEST_SKIP_BAD=true", "TRACECTL_REDACT_SCAN_DETECTORS=email", "TRACECTL_TEST_SEAWEEDFS=x", "TRACECTL_HUGEPAGES=0"}, ""},
 		{[]string{"TRACECTL_QUERRY_LIMIT=3"}, "environment variable TRACECTL_QUERRY_LIMIT names no setting; did you mean TRACECTL_QUERY_LIMIT?"},
 		{[]string{"TRACECTL_NOPE=1"}, "environment variable TRACECTL_NOPE names no setting"},
 	} {

@@ -56,11 +56,15 @@ func Advised() (lo, hi uintptr, ok bool) {
 	return advised.lo, advised.hi, advised.hi > advised.lo
 }
 
+// EnvVar turns the advice off when set to 0. It is read by init, before
+// any setting: package main's check of TRACECTL_ variables must let it be.
+const EnvVar = "TRACECTL_HUGEPAGES"
+
 // wanted reports whether init should advise: not turned off, and the
 // kernel's THP mode (the contents of
 // /sys/kernel/mm/transparent_hugepage/enabled) is "madvise".
 func wanted(mode string) bool {
-	if os.Getenv("TRACECTL_HUGEPAGES") == "0" || strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") {
+	if os.Getenv(EnvVar) == "0" || strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") {
 		return false
 	}
 	return thpMode(mode) == "madvise"

@@ -118,7 +118,7 @@ func TestHeapAdvised(t *testing.T) {
 // TestTurnedOff checks that with TRACECTL_HUGEPAGES=0 init advises
 // nothing.
 func TestTurnedOff(t *testing.T) {
-	if !inChild(t, "TRACECTL_HUGEPAGES=0") {
+	if !inChild(t, EnvVar+"=0") {
 		return
 	}
 	if lo, hi, ok := Advised(); ok {
