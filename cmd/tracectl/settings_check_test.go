@@ -55,3 +55,17 @@ func TestConfigKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestHugePagesVariable: TRACECTL_HUGEPAGES, the switch README gives for
+// huge pages, names no setting but leaves commands working; a variable
+// that names nothing still fails them.
+func TestHugePagesVariable(t *testing.T) {
+	t.Setenv("TRACECTL_HUGEPAGES", "0")
+	if code, _, stderr := run(t, "version"); code != 0 {
+		t.Fatalf("version with TRACECTL_HUGEPAGES=0: exit %d\n%s", code, stderr)
+	}
+	t.Setenv("TRACECTL_HUGEPAGESS", "0")
+	if code, _, stderr := run(t, "version"); code != 2 || !strings.Contains(stderr, "TRACECTL_HUGEPAGESS names no setting") {
+		t.Fatalf("version with TRACECTL_HUGEPAGESS=0: exit %d\n%s", code, stderr)
+	}
+}
