@@ -81,7 +81,7 @@ func (l *sampleList) add(x *value) {
 		l.small = append(l.small, uint32(v))
 		return
 	}
-	if v == 0 {
+	if v == 0 { // -0: +0 went to small above
 		l.negZero = true
 	}
 	l.mark(true)
@@ -113,19 +113,7 @@ func (l *sampleList) quantile(q float64) float64 {
 	}
 	slices.Sort(l.small)
 	sort.Float64s(l.large)
-	n := l.len()
-	if q <= 0 {
-		return l.at(0)
-	}
-	if q >= 1 {
-		return l.at(n - 1)
-	}
-	rank := q * float64(n-1)
-	lo := int(math.Floor(rank))
-	hi := min(lo+1, n-1)
-	frac := rank - float64(lo)
-	vlo, vhi := l.at(lo), l.at(hi)
-	return vlo + (vhi-vlo)*frac
+	return interpolate(l.len(), q, l.at)
 }
 
 // at returns value k (from 0) of the sorted lists merged. The first k
@@ -169,15 +157,23 @@ func floatLess(a, b float64) bool { return a < b || (math.IsNaN(a) && !math.IsNa
 // with a -0.
 func exactQuantile(vs []float64, q float64) float64 {
 	sort.Float64s(vs)
+	return interpolate(len(vs), q, func(k int) float64 { return vs[k] })
+}
+
+// interpolate is the q-quantile of n sorted values, at(k) being value k:
+// the first for q ≤ 0, the last for q ≥ 1, else linear interpolation
+// between the values at ranks floor and ceiling of q·(n-1).
+func interpolate(n int, q float64, at func(int) float64) float64 {
 	if q <= 0 {
-		return vs[0]
+		return at(0)
 	}
 	if q >= 1 {
-		return vs[len(vs)-1]
+		return at(n - 1)
 	}
-	rank := q * float64(len(vs)-1)
+	rank := q * float64(n-1)
 	lo := int(math.Floor(rank))
-	hi := min(lo+1, len(vs)-1)
+	hi := min(lo+1, n-1)
 	frac := rank - float64(lo)
-	return vs[lo] + (vs[hi]-vs[lo])*frac
+	vlo, vhi := at(lo), at(hi)
+	return vlo + (vhi-vlo)*frac
 }
