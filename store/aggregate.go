@@ -85,9 +85,6 @@ func (ds *Durations) AddAll(o *Durations) {
 	ds.Large = append(ds.Large, o.Large...)
 }
 
-// Len is how many durations there are.
-func (ds *Durations) Len() int { return len(ds.Small) + len(ds.Large) }
-
 // Each calls f with every duration.
 func (ds *Durations) Each(f func(ns uint64)) {
 	for _, d := range ds.Small {
