@@ -51,11 +51,6 @@ func usablePage(page uint64) bool {
 // and on arm64 with 4 KiB base pages).
 var advised struct{ lo, hi, page uintptr }
 
-// Advised returns the heap range init advised, and whether it did.
-func Advised() (lo, hi uintptr, ok bool) {
-	return advised.lo, advised.hi, advised.hi > advised.lo
-}
-
 // EnvVar turns the advice off when set to 0. It is read by init, before
 // any setting: package main's check of TRACECTL_ variables must let it be.
 const EnvVar = "TRACECTL_HUGEPAGES"
