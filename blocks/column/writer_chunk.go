@@ -249,49 +249,83 @@ func (c *ChunkWriter) writeRow(row []parquet.Value) error {
 		}
 		switch l.kind {
 		case parquet.Boolean:
-			b := byte(0)
-			if v.Boolean() {
-				b = 1
-			}
-			c.bools = append(c.bools, b)
-			c.bounds.int(int64(b), false)
+			c.addBool(v.Boolean())
 		case parquet.Int32:
-			x := v.Int32()
-			c.i32 = append(c.i32, x)
-			if l.unsigned {
-				c.bounds.int(int64(uint32(x)), false)
-			} else {
-				c.bounds.int(int64(x), false)
-			}
+			c.addInt32(v.Int32())
 		case parquet.Int64:
-			x := v.Int64()
-			c.i64 = append(c.i64, x)
-			c.bounds.int(x, l.unsigned)
+			c.addInt64(v.Int64())
 		case parquet.Double:
-			x := v.Double()
-			c.f64 = append(c.f64, x)
-			c.bounds.double(x)
+			c.addDouble(v.Double())
 		case parquet.ByteArray:
-			b := v.ByteArray()
-			if l.dict {
-				if len(c.dictData)+len(b) > maxPageBytes {
-					return fmt.Errorf("parquet column %s: the row group's dictionary passes %d bytes", l.name, maxPageBytes)
-				}
-				i := c.dictIndex(b)
-				c.idx = append(c.idx, i)
-				c.bounds.bytes(int64(i), c.dictEntry(i))
-			} else {
-				// (parquet-go counts unencoded bytes of plain pages only)
-				c.unencoded += int64(len(b))
-				start := len(c.data)
-				c.offs = append(c.offs, uint32(start))
-				c.data = append(c.data, b...)
-				c.bounds.bytes(int64(len(c.offs)-1), c.data[start:len(c.data):len(c.data)])
+			if err := c.addBytes(v.ByteArray()); err != nil {
+				return err
 			}
 		}
 	}
 	if c.pendingSize() >= c.pageBytes {
 		return c.flushPage()
+	}
+	return nil
+}
+
+// addBool, addInt32, addInt64, addDouble and addBytes add a value of the
+// leaf's kind to the page being filled, and to its bounds.
+func (c *ChunkWriter) addBool(v bool) {
+	b := byte(0)
+	if v {
+		b = 1
+	}
+	c.bools = append(c.bools, b)
+	c.bounds.int(int64(b), false)
+}
+
+func (c *ChunkWriter) addInt32(x int32) {
+	c.i32 = append(c.i32, x)
+	if c.leaf.unsigned {
+		c.bounds.int(int64(uint32(x)), false)
+	} else {
+		c.bounds.int(int64(x), false)
+	}
+}
+
+func (c *ChunkWriter) addInt64(x int64) {
+	c.i64 = append(c.i64, x)
+	c.bounds.int(x, c.leaf.unsigned)
+}
+
+func (c *ChunkWriter) addDouble(x float64) {
+	c.f64 = append(c.f64, x)
+	c.bounds.double(x)
+}
+
+func (c *ChunkWriter) addBytes(b []byte) error {
+	if c.leaf.dict {
+		if err := c.checkDict(b); err != nil {
+			return err
+		}
+		c.addDictEntry(c.dictIndex(b))
+		return nil
+	}
+	// (parquet-go counts unencoded bytes of plain pages only)
+	c.unencoded += int64(len(b))
+	start := len(c.data)
+	c.offs = append(c.offs, uint32(start))
+	c.data = append(c.data, b...)
+	c.bounds.bytes(int64(len(c.offs)-1), c.data[start:len(c.data):len(c.data)])
+	return nil
+}
+
+// addDictEntry adds the value at index i of the dictionary.
+func (c *ChunkWriter) addDictEntry(i int32) {
+	c.idx = append(c.idx, i)
+	c.bounds.bytes(int64(i), c.dictEntry(i))
+}
+
+// checkDict fails when adding b would take the dictionary past the
+// largest page.
+func (c *ChunkWriter) checkDict(b []byte) error {
+	if len(c.dictData)+len(b) > maxPageBytes {
+		return fmt.Errorf("parquet column %s: the row group's dictionary passes %d bytes", c.leaf.name, maxPageBytes)
 	}
 	return nil
 }

@@ -1,0 +1,127 @@
+package column
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Append adds every entry of r, a whole column chunk of the same leaf
+// (kind and levels), as rows of c: the chunk's rows follow the rows
+// written so far, as WriteRow would write them one by one, but without
+// building a value per entry. Dictionary values are looked up in c's
+// dictionary once per distinct value of r's. Pages are cut at the same
+// rows WriteRow would cut them. It returns the rows added; an error in r
+// (ErrCorrupt) is returned as it is and leaves c failed, as any error.
+func (c *ChunkWriter) Append(r *Reader) (rows int64, err error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	if c.closed {
+		return 0, errClosed
+	}
+	if c.copied != nil {
+		c.err = c.errorf(errors.New("rows appended to a copied chunk"))
+		return 0, c.err
+	}
+	rows, err = c.append(r)
+	if err != nil {
+		c.err = err
+	}
+	return rows, err
+}
+
+func (c *ChunkWriter) append(r *Reader) (rows int64, err error) {
+	l := c.leaf
+	if rl := r.Leaf(); rl.Kind != l.kind || rl.MaxRep != l.maxRep || rl.MaxDef != l.maxDef {
+		return 0, c.errorf(fmt.Errorf("appending a %s chunk at levels %d/%d to a %s column at levels %d/%d",
+			rl.Kind, rl.MaxRep, rl.MaxDef, l.kind, l.maxRep, l.maxDef))
+	}
+	var remap dictRemap
+	first := true
+	for r.More() {
+		reps, defs := r.PageLevels()
+		pos, val := r.Position()
+		for ; pos < len(reps); pos++ {
+			rep, def := reps[pos], defs[pos]
+			if first && rep != 0 {
+				return rows, c.errorf(fmt.Errorf("%w: the chunk's first entry continues a row (repetition level %d)", ErrCorrupt, rep))
+			}
+			first = false
+			if rep == 0 {
+				// WriteRow cuts the page after the row that fills it.
+				if c.pendingSize() >= c.pageBytes {
+					if err := c.flushPage(); err != nil {
+						return rows, err
+					}
+				}
+				c.pageRows++
+				rows++
+			}
+			if l.maxRep > 0 {
+				c.rep = append(c.rep, rep)
+			}
+			if l.maxDef > 0 {
+				c.def = append(c.def, def)
+			}
+			c.entries++
+			if def < l.maxDef {
+				c.nulls++
+				continue
+			}
+			switch l.kind {
+			case parquet.Boolean:
+				c.addBool(r.BoolAt(val))
+			case parquet.Int32:
+				c.addInt32(r.Int32At(val))
+			case parquet.Int64:
+				c.addInt64(r.Int64At(val))
+			case parquet.Double:
+				c.addDouble(r.Float64At(val))
+			case parquet.ByteArray:
+				if i, d, ok := r.DictIndexAt(val); ok && l.dict {
+					j, err := remap.index(c, d, i)
+					if err != nil {
+						return rows, err
+					}
+					c.addDictEntry(j)
+				} else if err := c.addBytes(r.BytesAt(val)); err != nil {
+					return rows, err
+				}
+			default:
+				return rows, c.errorf(fmt.Errorf("a %s column", l.kind))
+			}
+			val++
+		}
+		r.Seek(pos, val)
+	}
+	if err := r.Err(); err != nil {
+		return rows, err
+	}
+	return rows, nil
+}
+
+// dictRemap maps the indexes of a source chunk's dictionary to the
+// writer's, filled as values are met.
+type dictRemap struct {
+	of  *Dict
+	idx []int32 // writer's index + 1; 0: not looked up yet
+}
+
+func (m *dictRemap) index(c *ChunkWriter, d *Dict, i int32) (int32, error) {
+	if m.of != d {
+		m.of = d
+		m.idx = append(m.idx[:0], make([]int32, d.Len())...)
+	}
+	if j := m.idx[i] - 1; j >= 0 {
+		return j, nil
+	}
+	b := d.bytes(i)
+	if err := c.checkDict(b); err != nil {
+		return 0, err
+	}
+	j := c.dictIndex(b)
+	m.idx[i] = j + 1
+	return j, nil
+}

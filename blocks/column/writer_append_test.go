@@ -1,0 +1,163 @@
+package column
+
+import (
+	"bytes"
+	"errors"
+	"math/rand"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/tracectl/tracectl/blocks/column/columntest"
+)
+
+// appendGroupRows is the row group size of the file TestChunkWriterAppend
+// appends from.
+const appendGroupRows = 400
+
+// TestChunkWriterAppend writes row groups made of the row groups of
+// another file appended column by column (ChunkWriter.Append), alone or
+// after rows written one by one, and compares the result with the same
+// rows written by WriteRow alone: the files must be the same, pages,
+// dictionaries, statistics, page indexes and footer alike.
+func TestChunkWriterAppend(t *testing.T) {
+	rows := randomRows(rand.New(rand.NewSource(7)), 4*appendGroupRows-100)
+	src, _ := writeFixture(t, rows, appendGroupRows)
+	pf, err := parquet.OpenFile(bytes.NewReader(src), int64(len(src)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := parquet.SchemaOf(writerRow{})
+	// A part of an output row group: rows written one by one, or a
+	// row group of src appended.
+	type part struct {
+		from, to int // rows written
+		group    int // else the row group appended (from = -1)
+	}
+	appended := func(g int) part { return part{from: -1, group: g} }
+	for _, tc := range []struct {
+		name   string
+		groups [][]part
+	}{
+		{"appended only", [][]part{{appended(0), appended(1)}, {appended(2), appended(3)}}},
+		{"one group of all", [][]part{{appended(0), appended(1), appended(2), appended(3)}}},
+		{"written then appended", [][]part{{{0, 400, 0}, appended(1), {800, 1000, 0}}, {{1000, 1200, 0}, appended(3)}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want, got bytes.Buffer
+			wfw, err := NewFileWriter(&want, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gfw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, parts := range tc.groups {
+				for _, p := range parts {
+					from, to := p.from, p.to
+					if from < 0 {
+						from = p.group * appendGroupRows
+						to = min(from+appendGroupRows, len(rows))
+						if err := appendGroup(gfw, pf, schema, p.group, int64(to-from)); err != nil {
+							t.Fatal(err)
+						}
+					} else if err := writeSome(gfw, schema, rows[from:to]); err != nil {
+						t.Fatal(err)
+					}
+					if err := writeSome(wfw, schema, rows[from:to]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := wfw.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				if err := gfw.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := wfw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := gfw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := columntest.SameFile(got.Bytes(), want.Bytes(), "test"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// appendGroup appends every column of row group g of pf to fw and checks
+// each added rows rows.
+func appendGroup(fw *FileWriter, pf *parquet.File, schema *parquet.Schema, g int, rows int64) error {
+	chunks := pf.RowGroups()[g].ColumnChunks()
+	for c, path := range schema.Columns() {
+		l, ok := Lookup(pf.Schema(), path...)
+		if !ok {
+			return errors.New("no leaf " + pathString(path))
+		}
+		r := NewReader(chunks[c], l)
+		n, err := fw.Chunk(c).Append(r)
+		r.Close()
+		if err != nil {
+			return err
+		}
+		if n != rows {
+			return errors.New("appended a wrong number of rows to " + pathString(path))
+		}
+	}
+	return nil
+}
+
+// writeSome writes rows one by one, without cutting a row group.
+func writeSome(fw *FileWriter, schema *parquet.Schema, rows []writerRow) error {
+	var row parquet.Row
+	var err error
+	for i := range rows {
+		row = schema.Deconstruct(row[:0], &rows[i])
+		row.Range(func(c int, vs []parquet.Value) bool {
+			err = fw.Chunk(c).WriteRow(vs)
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestChunkWriterAppendMisuse: a chunk of another kind or other levels, a
+// damaged chunk and appending to a copied chunk are errors that fail the
+// writer.
+func TestChunkWriterAppendMisuse(t *testing.T) {
+	rows := randomRows(rand.New(rand.NewSource(8)), 50)
+	src, _ := writeFixture(t, rows, 50)
+	pf, err := parquet.OpenFile(bytes.NewReader(src), int64(len(src)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := parquet.SchemaOf(writerRow{})
+	cols := schema.Columns()
+	leafOf := func(c int) Leaf {
+		l, ok := Lookup(pf.Schema(), cols[c]...)
+		if !ok {
+			t.Fatal("no leaf")
+		}
+		return l
+	}
+	var buf bytes.Buffer
+	fw, err := NewFileWriter(&buf, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Column 0 (Signed, INT64) fed column 7 (Name, BYTE_ARRAY).
+	r := NewReader(pf.RowGroups()[0].ColumnChunks()[7], leafOf(7))
+	if _, err := fw.Chunk(0).Append(r); err == nil {
+		t.Fatal("a BYTE_ARRAY chunk appended to an INT64 column")
+	}
+	if err := fw.Flush(); err == nil {
+		t.Fatal("the writer did not keep the error")
+	}
+}
