@@ -118,7 +118,7 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 	every := newLeafCopy(all)
 	copyable := make([]bool, len(metas))
 	for i, f := range files {
-		copyable[i] = f != nil && canCopyFrom(f, metas[i], w)
+		copyable[i] = f != nil && canCopyFrom(f, metas[i], w.meta.DedicatedColumns)
 	}
 	for _, sp := range spans {
 		if !copyable[sp.input] || !sp.own || sp.bytes < minBytes || sp.rows == 0 || interleaved(sp, spans) {

@@ -418,7 +418,7 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 		}
 		// Released once the writer, which reads the copied chunks, is done.
 		defer src.r.release()
-		if canCopyFrom(src, b.meta, w) {
+		if canCopyFrom(src, b.meta, w.meta.DedicatedColumns) {
 			cp = newRewriteCopier(src, opts.Changes)
 		}
 	}

@@ -63,14 +63,15 @@ func copiedLeaves(parts model.TraceParts) []bool {
 }
 
 // canCopyFrom reports whether the columns of f can be copied into a block
-// written now: f has the leaf columns the writer writes, in the same
-// order, types and levels, its trace times are exact (tracectl wrote it),
-// and dedicated columns the writer uses as they were.
-func canCopyFrom(f *pfile, m Meta, w *BlockWriter) bool {
+// written now with the dedicated columns dedicated (a writer's, as
+// usableDedicated leaves them): f has the leaf columns the writer writes,
+// in the same order, types and levels, its trace times are exact
+// (tracectl wrote it), and its dedicated columns are the same.
+func canCopyFrom(f *pfile, m Meta, dedicated []DedicatedColumn) bool {
 	sameColumn := func(a, b DedicatedColumn) bool {
 		return a.Scope == b.Scope && a.Name == b.Name && a.Type == b.Type && slices.Equal(a.Options, b.Options)
 	}
-	if !f.exactTimes || !slices.EqualFunc(w.meta.DedicatedColumns, m.DedicatedColumns, sameColumn) {
+	if !f.exactTimes || !slices.EqualFunc(dedicated, m.DedicatedColumns, sameColumn) {
 		return false
 	}
 	want := traceSchema()

@@ -108,6 +108,9 @@ type BlockWriter struct {
 	copiedChunks int
 
 	copying *groupCopy // Add's side: the copied row group being added
+	// concatenated says the rows were concatenated from other blocks
+	// (concat): the writer goroutine is stopped, and Add is refused.
+	concatenated bool
 }
 
 // A batch is sent to the writer goroutine once it holds writeBatch traces
@@ -130,12 +133,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	if opts.BlockID == uuid.Nil {
 		opts.BlockID = uuid.New()
 	}
-	var cols []DedicatedColumn
-	for _, c := range opts.DedicatedColumns {
-		if c.usable() {
-			cols = append(cols, c)
-		}
-	}
+	cols := usableDedicated(opts.DedicatedColumns)
 	ctx, cancel := context.WithCancel(ctx)
 	w := &BlockWriter{
 		ctx:    ctx,
@@ -189,6 +187,17 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 	w.writerDone = make(chan struct{})
 	go w.writeRows()
 	return w, nil
+}
+
+// usableDedicated returns the dedicated columns of cols a writer uses.
+func usableDedicated(cols []DedicatedColumn) []DedicatedColumn {
+	var usable []DedicatedColumn
+	for _, c := range cols {
+		if c.usable() {
+			usable = append(usable, c)
+		}
+	}
+	return usable
 }
 
 // writeRows is the writer goroutine: it writes each batch to the parquet
@@ -314,6 +323,9 @@ func (w *BlockWriter) Add(t *model.Trace) error {
 	}
 	if w.done {
 		return errors.New("blocks: Add after Finish")
+	}
+	if w.concatenated {
+		return w.fail(errors.New("blocks: Add after a concatenation"))
 	}
 	if w.ctx.Err() != nil {
 		return w.fail(w.ctxErr())
