@@ -366,7 +366,18 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	// to stand as output row groups, are copied whole (not with a cap:
 	// it may cut their traces). Where the traces belie the plan (made
 	// from footer statistics), the group is merged again without copies.
-	out, err := writeMerged(ctx, st, g, opts, opts.MaxTraceBytes == 0)
+	//
+	// Inputs that do not interleave at all are concatenated column by
+	// column, no trace decoded (blocks.Store.ConcatMerge); where they do,
+	// or damage is met, the merge goes trace by trace.
+	var out Output
+	err := blocks.ErrCannotConcat
+	if opts.MaxTraceBytes == 0 {
+		out, err = concatMerged(ctx, st, g, opts)
+	}
+	if errors.Is(err, blocks.ErrCannotConcat) {
+		out, err = writeMerged(ctx, st, g, opts, opts.MaxTraceBytes == 0)
+	}
 	if errors.Is(err, blocks.ErrCopyPlan) {
 		out, err = writeMerged(ctx, st, g, opts, false)
 	}
@@ -384,25 +395,44 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	return out, err
 }
 
-// writeMerged writes the merge of one group's inputs as a new block
-// (nothing is retired), copying whole the row groups it can when copies
-// is set.
-func writeMerged(ctx context.Context, st *blocks.Store, g Group, opts Options, copies bool) (Output, error) {
-	out := Output{Group: g, Cut: []CutTrace{}}
+// mergeWriteOptions are the options of a group's output block: the next
+// compaction level, the group's dedicated columns and mark, and its inputs
+// recorded as the block's sources.
+func mergeWriteOptions(g Group, opts Options) blocks.WriteOptions {
 	ids := make([]uuid.UUID, len(g.metas))
 	level := uint32(0)
 	for i, m := range g.metas {
 		ids[i] = m.BlockID
 		level = max(level, m.CompactionLevel)
 	}
-	w, err := blocks.NewBlockWriter(ctx, st, blocks.WriteOptions{
+	return blocks.WriteOptions{
 		RowGroupBytes:     opts.RowGroupBytes,
 		CompactionLevel:   level + 1,
 		DedicatedColumns:  g.DedicatedColumns,
 		ReplicationFactor: g.metas[0].ReplicationFactor,
 		Mark:              g.Mark,
 		CompactedFrom:     ids,
-	})
+	}
+}
+
+// concatMerged writes the merge of one group's inputs as a new block by
+// concatenating their columns (nothing is retired); an error wrapping
+// blocks.ErrCannotConcat says the merge must go trace by trace.
+func concatMerged(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output, error) {
+	res, err := st.ConcatMerge(ctx, g.metas, mergeWriteOptions(g, opts), copyGroupBytes(opts))
+	if err != nil {
+		return Output{}, err
+	}
+	return Output{Group: g, Meta: res.Meta, Traces: res.Traces, Spans: res.Spans, Cut: []CutTrace{},
+		CopiedRowGroups: res.CopiedRowGroups}, nil
+}
+
+// writeMerged writes the merge of one group's inputs as a new block
+// (nothing is retired), copying whole the row groups it can when copies
+// is set.
+func writeMerged(ctx context.Context, st *blocks.Store, g Group, opts Options, copies bool) (Output, error) {
+	out := Output{Group: g, Cut: []CutTrace{}}
+	w, err := blocks.NewBlockWriter(ctx, st, mergeWriteOptions(g, opts))
 	if err != nil {
 		return out, err
 	}
@@ -439,7 +469,7 @@ func writeMerged(ctx context.Context, st *blocks.Store, g Group, opts Options, c
 		err = cerr
 	}
 	if err == nil && out.Traces == 0 {
-		err = fmt.Errorf("group of %d blocks: no trace left under the trace size cap (%d bytes); nothing written, inputs kept", len(ids), opts.MaxTraceBytes)
+		err = fmt.Errorf("group of %d blocks: no trace left under the trace size cap (%d bytes); nothing written, inputs kept", len(g.metas), opts.MaxTraceBytes)
 	}
 	if err != nil {
 		w.Abort()
