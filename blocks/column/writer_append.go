@@ -7,14 +7,16 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// Append adds every entry of r, a whole column chunk of the same leaf
-// (kind and levels), as rows of c: the chunk's rows follow the rows
-// written so far, as WriteRow would write them one by one, but without
-// building a value per entry. Dictionary values are looked up in c's
-// dictionary once per distinct value of r's. Pages are cut at the same
-// rows WriteRow would cut them. It returns the rows added; an error in r
-// (ErrCorrupt) is returned as it is and leaves c failed, as any error.
-func (c *ChunkWriter) Append(r *Reader) (rows int64, err error) {
+// Append adds the next n rows of r (all that are left when n < 0), a
+// column chunk of the same leaf (kind and levels) positioned at the start
+// of a row, as rows of c: they follow the rows written so far as WriteRow
+// would write them one by one, but without building a value per entry.
+// Dictionary values are looked up in c's dictionary once per distinct
+// value of r's dictionary. Pages are cut at the rows WriteRow would cut
+// them. It returns the rows added; a chunk that ends before n rows is an
+// error wrapping ErrCorrupt, as is an error of r, and any error leaves c
+// failed.
+func (c *ChunkWriter) Append(r *Reader, n int64) (rows int64, err error) {
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -25,14 +27,14 @@ func (c *ChunkWriter) Append(r *Reader) (rows int64, err error) {
 		c.err = c.errorf(errors.New("rows appended to a copied chunk"))
 		return 0, c.err
 	}
-	rows, err = c.append(r)
+	rows, err = c.append(r, n)
 	if err != nil {
 		c.err = err
 	}
 	return rows, err
 }
 
-func (c *ChunkWriter) append(r *Reader) (rows int64, err error) {
+func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 	l := c.leaf
 	if rl := r.Leaf(); rl.Kind != l.kind || rl.MaxRep != l.maxRep || rl.MaxDef != l.maxDef {
 		return 0, c.errorf(fmt.Errorf("appending a %s chunk at levels %d/%d to a %s column at levels %d/%d",
@@ -46,10 +48,14 @@ func (c *ChunkWriter) append(r *Reader) (rows int64, err error) {
 		for ; pos < len(reps); pos++ {
 			rep, def := reps[pos], defs[pos]
 			if first && rep != 0 {
-				return rows, c.errorf(fmt.Errorf("%w: the chunk's first entry continues a row (repetition level %d)", ErrCorrupt, rep))
+				return rows, c.errorf(fmt.Errorf("%w: the first entry appended continues a row (repetition level %d)", ErrCorrupt, rep))
 			}
 			first = false
 			if rep == 0 {
+				if rows == n {
+					r.Seek(pos, val)
+					return rows, nil
+				}
 				// WriteRow cuts the page after the row that fills it.
 				if c.pendingSize() >= c.pageBytes {
 					if err := c.flushPage(); err != nil {
@@ -98,6 +104,9 @@ func (c *ChunkWriter) append(r *Reader) (rows int64, err error) {
 	}
 	if err := r.Err(); err != nil {
 		return rows, err
+	}
+	if n >= 0 && rows < n {
+		return rows, c.errorf(fmt.Errorf("%w: the chunk ends after %d of the %d rows appended", ErrCorrupt, rows, n))
 	}
 	return rows, nil
 }

@@ -99,7 +99,7 @@ func appendGroup(fw *FileWriter, pf *parquet.File, schema *parquet.Schema, g int
 			return errors.New("no leaf " + pathString(path))
 		}
 		r := NewReader(chunks[c], l)
-		n, err := fw.Chunk(c).Append(r)
+		n, err := fw.Chunk(c).Append(r, -1)
 		r.Close()
 		if err != nil {
 			return err
@@ -154,10 +154,76 @@ func TestChunkWriterAppendMisuse(t *testing.T) {
 	}
 	// Column 0 (Signed, INT64) fed column 7 (Name, BYTE_ARRAY).
 	r := NewReader(pf.RowGroups()[0].ColumnChunks()[7], leafOf(7))
-	if _, err := fw.Chunk(0).Append(r); err == nil {
+	if _, err := fw.Chunk(0).Append(r, -1); err == nil {
 		t.Fatal("a BYTE_ARRAY chunk appended to an INT64 column")
 	}
 	if err := fw.Flush(); err == nil {
 		t.Fatal("the writer did not keep the error")
+	}
+}
+
+// TestChunkWriterAppendRuns appends runs of rows of two files in turn,
+// as a merge of their rows does, and compares the result with the same
+// rows written one by one: the files must be the same.
+func TestChunkWriterAppendRuns(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	rows := [2][]writerRow{randomRows(r, 300), randomRows(r, 260)}
+	schema := parquet.SchemaOf(writerRow{})
+	var readers [2][]*Reader
+	for i := range rows {
+		src, _ := writeFixture(t, rows[i], len(rows[i]))
+		pf, err := parquet.OpenFile(bytes.NewReader(src), int64(len(src)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c, path := range schema.Columns() {
+			l, ok := Lookup(pf.Schema(), path...)
+			if !ok {
+				t.Fatal("no leaf")
+			}
+			rd := NewReader(pf.RowGroups()[0].ColumnChunks()[c], l)
+			defer rd.Close()
+			readers[i] = append(readers[i], rd)
+		}
+	}
+	var want, got bytes.Buffer
+	wfw, err := NewFileWriter(&want, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gfw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at [2]int
+	for _, run := range []struct{ from, n int }{{0, 10}, {1, 25}, {0, 1}, {1, 1}, {0, 100}, {1, 234}, {0, 189}} {
+		rs := rows[run.from][at[run.from] : at[run.from]+run.n]
+		at[run.from] += run.n
+		if err := writeSome(wfw, schema, rs); err != nil {
+			t.Fatal(err)
+		}
+		for c, rd := range readers[run.from] {
+			n, err := gfw.Chunk(c).Append(rd, int64(run.n))
+			if err != nil || n != int64(run.n) {
+				t.Fatalf("column %d: %d rows appended of %d: %v", c, n, run.n, err)
+			}
+		}
+	}
+	for _, fw := range []*FileWriter{wfw, gfw} {
+		if err := fw.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := columntest.SameFile(got.Bytes(), want.Bytes(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	// Past the end: an error.
+	var buf bytes.Buffer
+	fw, err := NewFileWriter(&buf, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Chunk(0).Append(readers[0][0], 1); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a row appended past the chunk's end: %v, want ErrCorrupt", err)
 	}
 }
