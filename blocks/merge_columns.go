@@ -1,14 +1,12 @@
 package blocks
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"golang.org/x/sync/errgroup"
 
@@ -16,37 +14,34 @@ import (
 	"github.com/tracectl/tracectl/model"
 )
 
-// Concatenating a merge column by column: when no trace ID of one input
-// falls between two of another (the blocks one ingest writes hold
-// consecutive trace-ID ranges) and every input is a block tracectl wrote
-// with the output's layout and dedicated columns, the merge is the
-// inputs' rows one after another, each trace whole in one input. Then no
-// trace is decoded or encoded: each leaf column of an output row group is
-// the input chunks of that leaf appended entry by entry
-// (column.ChunkWriter.Append), and row groups large enough to stand alone
-// are copied whole, as MergeCopier copies them. Only the trace-level
-// columns (trace ID, start and end) and the span IDs are read first, for
-// the order check, the bloom filter, the meta and the counts.
+// Merging blocks column by column: when no trace is in two inputs of a
+// merge (the blocks of one ingest never share one) and every input is a
+// block tracectl wrote with the output's layout and dedicated columns,
+// each row of the output is a row of one input, as it is. Then no trace is
+// decoded or encoded: the merge walks the inputs' rows in trace-ID order
+// and appends each run of rows of one input to every leaf column of the
+// output (column.ChunkWriter.Append); an input row group that comes out
+// whole, large enough to stand alone, is copied page for page (as
+// MergeCopier copies). Only the trace IDs, trace times and span IDs are
+// read first, for the order, the bloom filter, the meta and the counts.
 
-// ErrCannotConcat says a merge's inputs cannot be concatenated (they
-// interleave, one of them was not written by tracectl with the output's
-// layout, or damage was met): nothing was published, and the merge is to
-// be done trace by trace.
-var ErrCannotConcat = errors.New("blocks: the inputs cannot be concatenated")
+// ErrTraceMergeNeeded says a merge's inputs cannot be merged column by
+// column (a trace is in two of them, one was not written by tracectl with
+// the output's layout, or damage was met): nothing was published, and the
+// merge is to be done trace by trace.
+var ErrTraceMergeNeeded = errors.New("blocks: the inputs need a merge trace by trace")
 
-// ConcatResult is what ConcatMerge wrote.
-type ConcatResult struct {
+// ColumnMergeResult is what ColumnMerge wrote.
+type ColumnMergeResult struct {
 	Meta          Meta
 	Traces, Spans int
-	// CopiedRowGroups counts the input row groups copied whole; the others
-	// were appended column by column into larger row groups.
+	// CopiedRowGroups counts the input row groups copied whole; the rows
+	// of the others were appended column by column.
 	CopiedRowGroups int
 }
 
-// concatGroup is one input row group of a concatenation, and its summary.
-type concatGroup struct {
-	src        *pfile
-	input      int // its input's position in the merge
+// mergeGroup is one input row group of a column merge, and its summary.
+type mergeGroup struct {
 	group      int
 	rows       int64
 	bytes      int64 // compressed
@@ -56,12 +51,29 @@ type concatGroup struct {
 	hasSpans   bool
 }
 
-// ConcatMerge writes the merge of the blocks of metas as one new block,
-// written with opts, by concatenating their columns (see above); input row
-// groups of at least copyBytes compressed bytes are copied whole (none
-// when copyBytes <= 0). It returns an error wrapping ErrCannotConcat, with
-// nothing written, when the inputs do not allow it.
-func (s *Store) ConcatMerge(ctx context.Context, metas []Meta, opts WriteOptions, copyBytes int64) (ConcatResult, error) {
+// mergeInput is one input of a column merge: its row groups in order and,
+// while the merge reads one, a reader per leaf column.
+type mergeInput struct {
+	f       *pfile
+	pos     int // its position in the merge
+	groups  []mergeGroup
+	cur     int              // the row group being merged
+	done    int64            // its rows merged so far
+	readers []*column.Reader // over cur, once opened
+}
+
+// mergeRun is n rows of an input, next in trace-ID order.
+type mergeRun struct {
+	in *mergeInput
+	n  int64
+}
+
+// ColumnMerge writes the merge of the blocks of metas as one new block,
+// written with opts, column by column (see above); input row groups of at
+// least copyBytes compressed bytes that come out whole are copied (none
+// when copyBytes <= 0). It returns an error wrapping ErrTraceMergeNeeded,
+// with nothing written, when the inputs do not allow it.
+func (s *Store) ColumnMerge(ctx context.Context, metas []Meta, opts WriteOptions, copyBytes int64) (ColumnMergeResult, error) {
 	files := make([]*pfile, len(metas))
 	defer func() {
 		for _, f := range files {
@@ -71,60 +83,57 @@ func (s *Store) ConcatMerge(ctx context.Context, metas []Meta, opts WriteOptions
 		}
 	}()
 	if err := s.openInputs(ctx, metas, files); err != nil {
-		return ConcatResult{}, err
+		return ColumnMergeResult{}, err
 	}
 	dedicated := usableDedicated(opts.DedicatedColumns)
-	var groups []concatGroup
+	inputs := make([]*mergeInput, len(files))
 	for i, f := range files {
 		if !canCopyFrom(f, metas[i], dedicated) || !f.leaves.traceID.ok || !f.leaves.spanID.ok {
-			return ConcatResult{}, fmt.Errorf("%w: %s was not written with the output's layout", ErrCannotConcat, f.r.key)
+			return ColumnMergeResult{}, fmt.Errorf("%w: %s was not written with the output's layout", ErrTraceMergeNeeded, f.r.key)
 		}
+		in := &mergeInput{f: f, pos: i}
 		for g, rg := range f.file.Metadata().RowGroups {
-			if rg.NumRows > 0 {
-				groups = append(groups, concatGroup{src: f, input: i, group: g, rows: rg.NumRows, bytes: rg.TotalCompressedSize})
+			if err := ctx.Err(); err != nil {
+				return ColumnMergeResult{}, err
 			}
-		}
-	}
-	if a, b, ok := overlap(groups); ok {
-		// Known from the footers: no need to read the trace IDs.
-		return ConcatResult{}, fmt.Errorf("%w: the trace-ID ranges of %s row group %d and %s row group %d overlap",
-			ErrCannotConcat, a.src.r.key, a.group, b.src.r.key, b.group)
-	}
-	for i := range groups {
-		if err := ctx.Err(); err != nil {
-			return ConcatResult{}, err
-		}
-		if err := groups[i].summarize(); err != nil {
-			return ConcatResult{}, err
-		}
-	}
-	sort.SliceStable(groups, func(a, b int) bool {
-		return model.CompareTraceIDs(groups[a].ids[0], groups[b].ids[0]) < 0
-	})
-	var prev *model.TraceID
-	for i := range groups {
-		g := &groups[i]
-		for j := range g.ids {
-			if prev != nil && model.CompareTraceIDs(*prev, g.ids[j]) >= 0 {
-				return ConcatResult{}, fmt.Errorf("%w: trace %s of %s comes after %s", ErrCannotConcat, g.ids[j], g.src.r.key, *prev)
+			if rg.NumRows == 0 {
+				continue
 			}
-			prev = &g.ids[j]
+			mg := mergeGroup{group: g, rows: rg.NumRows, bytes: rg.TotalCompressedSize}
+			if err := mg.summarize(f); err != nil {
+				return ColumnMergeResult{}, err
+			}
+			if n := len(in.groups); n > 0 {
+				last := &in.groups[n-1]
+				if model.CompareTraceIDs(last.ids[len(last.ids)-1], mg.ids[0]) >= 0 {
+					return ColumnMergeResult{}, fmt.Errorf("%w: %s: row group %d does not follow row group %d in trace-ID order",
+						ErrTraceMergeNeeded, f.r.key, g, last.group)
+				}
+			}
+			in.groups = append(in.groups, mg)
 		}
+		inputs[i] = in
 	}
-	if len(groups) == 0 {
-		return ConcatResult{}, fmt.Errorf("%w: no traces", ErrCannotConcat)
+	runs, err := mergeRuns(inputs)
+	if err != nil {
+		return ColumnMergeResult{}, err
+	}
+	if len(runs) == 0 {
+		return ColumnMergeResult{}, fmt.Errorf("%w: no traces", ErrTraceMergeNeeded)
 	}
 
 	w, err := NewBlockWriter(ctx, s, opts)
 	if err != nil {
-		return ConcatResult{}, err
+		return ColumnMergeResult{}, err
 	}
-	// Counted in the store's Progress only now: a merge that cannot
-	// concatenate reads the inputs again trace by trace, and counts them.
+	// Counted in the store's Progress only now: a merge that cannot go
+	// column by column reads the inputs again trace by trace, and counts
+	// them then.
 	prog := s.trackScan(metas)
-	res, err := w.concat(groups, copyBytes, prog)
-	for i := range metas {
-		prog.block(i)
+	res, err := w.mergeColumns(inputs, runs, copyBytes, prog)
+	for _, in := range inputs {
+		in.close()
+		prog.block(in.pos)
 	}
 	if err == nil {
 		res.Meta, err = w.Finish()
@@ -132,40 +141,16 @@ func (s *Store) ConcatMerge(ctx context.Context, metas []Meta, opts WriteOptions
 	if err != nil {
 		w.Abort()
 		if errors.Is(err, column.ErrCorrupt) {
-			err = fmt.Errorf("%w: %w", ErrCannotConcat, err)
+			err = fmt.Errorf("%w: %w", ErrTraceMergeNeeded, err)
 		}
-		return ConcatResult{}, err
+		return ColumnMergeResult{}, err
 	}
 	return res, nil
 }
 
-// overlap returns two groups whose trace-ID ranges, as their footers'
-// statistics give them, overlap (groups without statistics are left to
-// the check of their trace IDs).
-func overlap(groups []concatGroup) (a, b *concatGroup, ok bool) {
-	type span struct {
-		lo, hi []byte
-		g      *concatGroup
-	}
-	var spans []span
-	for i := range groups {
-		g := &groups[i]
-		if lo, hi, ok := groupIDRange(g.src.file.Metadata().RowGroups[g.group], g.src.leaves.traceID.Index); ok {
-			spans = append(spans, span{lo, hi, g})
-		}
-	}
-	slices.SortFunc(spans, func(x, y span) int { return bytes.Compare(x.lo, y.lo) })
-	for i := 1; i < len(spans); i++ {
-		if bytes.Compare(spans[i].lo, spans[i-1].hi) <= 0 {
-			return spans[i-1].g, spans[i].g, true
-		}
-	}
-	return nil, nil, false
-}
-
 // openInputs opens the footers of the blocks of metas into files, a few
 // at once (on an object store each is a round trip). An input that does
-// not open (damaged, say) is ErrCannotConcat: the merge trace by trace
+// not open (damaged, say) is ErrTraceMergeNeeded: the merge trace by trace
 // meets it and deals with it.
 func (s *Store) openInputs(ctx context.Context, metas []Meta, files []*pfile) error {
 	var eg errgroup.Group
@@ -183,17 +168,81 @@ func (s *Store) openInputs(ctx context.Context, metas []Meta, files []*pfile) er
 	}
 	for _, err := range errs {
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrCannotConcat, err)
+			return fmt.Errorf("%w: %w", ErrTraceMergeNeeded, err)
 		}
 	}
 	return nil
 }
 
+// mergeRuns returns the inputs' rows in trace-ID order, as runs of rows of
+// one input within one of its row groups. A trace in two inputs is
+// ErrTraceMergeNeeded (its parts must be merged).
+func mergeRuns(inputs []*mergeInput) ([]mergeRun, error) {
+	type head struct {
+		in     *mergeInput
+		g, row int // the next row: row of group g
+	}
+	var heads []head
+	for _, in := range inputs {
+		if len(in.groups) > 0 {
+			heads = append(heads, head{in: in})
+		}
+	}
+	id := func(h head) model.TraceID { return h.in.groups[h.g].ids[h.row] }
+	var runs []mergeRun
+	for len(heads) > 0 {
+		// The head with the smallest ID runs until another head's ID, or
+		// its row group's end (few inputs: a scan beats a heap).
+		best, next := 0, -1
+		for i := 1; i < len(heads); i++ {
+			switch c := model.CompareTraceIDs(id(heads[i]), id(heads[best])); {
+			case c == 0:
+				return nil, fmt.Errorf("%w: trace %s is in %s and %s", ErrTraceMergeNeeded, id(heads[i]),
+					heads[best].in.f.r.key, heads[i].in.f.r.key)
+			case c < 0:
+				best, next = i, best
+			case next < 0 || model.CompareTraceIDs(id(heads[i]), id(heads[next])) < 0:
+				next = i
+			}
+		}
+		h := &heads[best]
+		ids := h.in.groups[h.g].ids
+		end := len(ids)
+		if next >= 0 {
+			limit := id(heads[next])
+			// The rows of h before limit; an equal ID is the duplicate
+			// found when h reaches it.
+			end = h.row + sortSearch(ids[h.row:], func(x model.TraceID) bool { return model.CompareTraceIDs(x, limit) >= 0 })
+			end = max(end, h.row+1)
+		}
+		runs = append(runs, mergeRun{in: h.in, n: int64(end - h.row)})
+		h.row = end
+		if h.row == len(ids) {
+			h.g, h.row = h.g+1, 0
+			if h.g == len(h.in.groups) {
+				heads = slices.Delete(heads, best, best+1)
+			}
+		}
+	}
+	return runs, nil
+}
+
+// sortSearch is sort.Search over ids: the first index where f is true.
+func sortSearch(ids []model.TraceID, f func(model.TraceID) bool) int {
+	i, _ := slices.BinarySearchFunc(ids, true, func(x model.TraceID, _ bool) int {
+		if f(x) {
+			return 1
+		}
+		return -1
+	})
+	return i
+}
+
 // summarize reads the group's trace IDs, span counts and time range from
 // its trace-level columns and span IDs. Anything unexpected (an ID not of
-// 16 bytes, IDs out of order, a row count off, damage) is ErrCannotConcat.
-func (g *concatGroup) summarize() error {
-	f := g.src
+// 16 bytes, IDs out of order, a row count off, damage) is
+// ErrTraceMergeNeeded.
+func (g *mergeGroup) summarize(f *pfile) error {
 	l := f.leaves
 	cols := []int{l.traceID.Index, l.traceStart.Index, l.traceEnd.Index, l.spanID.Index}
 	// The chunks in a few reads, not one per page (local files too).
@@ -203,12 +252,12 @@ func (g *concatGroup) summarize() error {
 	}
 	slices.SortFunc(rs, func(a, b byteRange) int { return cmp.Compare(a.off, b.off) })
 	if err := f.r.prefetchRanges(coalesce(rs, maxChunkGap)); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrCannotConcat, f.r.key, err)
+		return fmt.Errorf("%w: %s: %w", ErrTraceMergeNeeded, f.r.key, err)
 	}
 	defer f.r.putWindows()
 	chunks := f.file.RowGroups()[g.group].ColumnChunks()
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s row group %d: %s", ErrCannotConcat, f.r.key, g.group, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s row group %d: %s", ErrTraceMergeNeeded, f.r.key, g.group, fmt.Sprintf(format, args...))
 	}
 	g.ids = make([]model.TraceID, 0, g.rows)
 	ids := column.NewReader(chunks[l.traceID.Index], l.traceID.Leaf)
@@ -219,7 +268,7 @@ func (g *concatGroup) summarize() error {
 			return bad("a trace ID of %d bytes", len(b))
 		}
 		g.ids = append(g.ids, model.TraceID(b))
-		if n := len(g.ids); n > 1 && bytes.Compare(g.ids[n-2][:], b) >= 0 {
+		if n := len(g.ids); n > 1 && model.CompareTraceIDs(g.ids[n-2], g.ids[n-1]) >= 0 {
 			return bad("trace IDs out of order")
 		}
 	}
@@ -272,97 +321,109 @@ func (g *concatGroup) summarize() error {
 	return nil
 }
 
-// concat writes groups, sorted by trace ID, as the block's rows: each
-// group of at least copyBytes copied whole as a row group of its own, the
-// others appended column by column, a row group cut once it reaches the
-// writer's RowGroupBytes; each group is counted done in prog. The writer's goroutine is stopped first, and no
-// trace may be added after.
-func (w *BlockWriter) concat(groups []concatGroup, copyBytes int64, prog *scanProgress) (ConcatResult, error) {
-	var res ConcatResult
+// mergeColumns writes the runs' rows as the block's: a run that is a whole
+// input row group of at least copyBytes is copied as a row group of its
+// own, the others appended column by column, a row group cut once it
+// reaches the writer's RowGroupBytes; each input row group finished is
+// counted in prog. The writer's goroutine is stopped first, and no trace
+// may be added after.
+func (w *BlockWriter) mergeColumns(inputs []*mergeInput, runs []mergeRun, copyBytes int64, prog *scanProgress) (ColumnMergeResult, error) {
+	var res ColumnMergeResult
 	if w.err != nil {
 		return res, w.err
 	}
 	if len(w.ids) > 0 {
-		return res, w.fail(errors.New("blocks: a concatenation into a writer that has traces"))
+		return res, w.fail(errors.New("blocks: a column merge into a writer that has traces"))
 	}
 	w.stopWriter()
-	w.concatenated = true
+	w.columnMerged = true
 	key := w.key(dataObject)
-	ncols := len(traceSchema().Columns())
-	for i := range groups {
-		g := &groups[i]
+	for _, in := range inputs {
+		for _, g := range in.groups {
+			res.Traces += len(g.ids)
+			res.Spans += g.spans
+			if g.hasSpans {
+				w.start = min(w.start, g.start)
+				w.end = max(w.end, g.end)
+			}
+		}
+	}
+	for _, run := range runs {
 		if err := w.ctx.Err(); err != nil {
 			return res, err
 		}
-		whole := copyBytes > 0 && g.bytes >= copyBytes
-		if whole {
-			// A copied row group stands alone.
-			if err := w.flushGroup(); err != nil {
-				return res, err
-			}
-			if err := w.copyGroup(g.src, g.group, ncols); err != nil {
-				return res, err
-			}
-			res.CopiedRowGroups++
-		} else if err := w.appendGroup(g, ncols); err != nil {
-			return res, err
-		}
-		w.ids = append(w.ids, g.ids...)
-		w.groupRows += int(g.rows)
-		w.lastID = g.ids[len(g.ids)-1]
-		if g.hasSpans {
-			w.start = min(w.start, g.start)
-			w.end = max(w.end, g.end)
-		}
-		res.Traces += len(g.ids)
-		res.Spans += g.spans
-		prog.group(g.input)
-		if whole || w.pw.GroupSize() >= w.opts.RowGroupBytes {
+		in := run.in
+		g := &in.groups[in.cur]
+		ids := g.ids[in.done : in.done+run.n]
+		if in.done == 0 && run.n == g.rows && copyBytes > 0 && g.bytes >= copyBytes {
+			// A whole row group, large enough: copied, as a row group
+			// of its own.
 			if err := w.flushGroup(); err != nil {
 				return res, fmt.Errorf("%s: %w", key, err)
 			}
+			if err := w.copyGroup(in.f, g.group, ids); err != nil {
+				return res, err
+			}
+			res.CopiedRowGroups++
+		} else {
+			if err := w.appendRows(in, ids); err != nil {
+				return res, err
+			}
+			if w.pw.GroupSize() >= w.opts.RowGroupBytes {
+				if err := w.flushGroup(); err != nil {
+					return res, fmt.Errorf("%s: %w", key, err)
+				}
+			}
+		}
+		if in.done += run.n; in.done == g.rows {
+			in.closeGroup()
+			in.cur, in.done = in.cur+1, 0
+			prog.group(in.pos)
 		}
 	}
 	return res, nil
 }
 
-// appendGroup appends every leaf of g's chunks to the row group being
+// addedRows records ids as the next rows of the row group being written.
+func (w *BlockWriter) addedRows(ids []model.TraceID) {
+	w.ids = append(w.ids, ids...)
+	w.groupRows += len(ids)
+	w.lastID = ids[len(ids)-1]
+}
+
+// appendRows appends the next len(ids) rows of in's current row group
+// (opened first if it is not) to every leaf of the row group being
 // written.
-func (w *BlockWriter) appendGroup(g *concatGroup, ncols int) error {
-	f := g.src
-	// The row group in one read, not one per page (local files too).
-	if err := f.r.prefetchRanges([]byteRange{f.groupRangeOf(g.group)}); err != nil {
-		return fmt.Errorf("reading %s: %w", f.r.key, err)
-	}
-	defer f.r.putWindows()
-	chunks := f.file.RowGroups()[g.group].ColumnChunks()
-	paths := traceSchema().Columns()
-	for c := range ncols {
-		l, ok := column.Lookup(f.file.Schema(), paths[c]...)
-		if !ok || l.Index != c {
-			return fmt.Errorf("%w: %s has no column %d", ErrCannotConcat, f.r.key, c)
+func (w *BlockWriter) appendRows(in *mergeInput, ids []model.TraceID) error {
+	if in.readers == nil {
+		if err := in.open(); err != nil {
+			return err
 		}
-		r := column.NewReader(chunks[c], l)
-		n, err := w.pw.Chunk(c).Append(r)
-		r.Close()
+	}
+	n := int64(len(ids))
+	for c, r := range in.readers {
+		got, err := w.pw.Chunk(c).Append(r, n)
 		if err != nil {
-			return fmt.Errorf("appending %s row group %d: %w", f.r.key, g.group, decodeErr(f.r.key, err))
+			return fmt.Errorf("merging %s row group %d: %w", in.f.r.key, in.groups[in.cur].group, decodeErr(in.f.r.key, err))
 		}
-		if n != g.rows {
-			return fmt.Errorf("%w: %s row group %d: %d rows in column %d, %d in the footer", ErrCannotConcat, f.r.key, g.group, n, c, g.rows)
+		if got != n {
+			return fmt.Errorf("%w: %s row group %d: %d rows of column %d, %d expected", ErrTraceMergeNeeded, in.f.r.key, in.groups[in.cur].group, got, c, n)
 		}
 	}
+	w.addedRows(ids)
 	return nil
 }
 
-// copyGroup copies every chunk of row group g of f into the row group
-// being written (which must be empty).
-func (w *BlockWriter) copyGroup(f *pfile, g, ncols int) error {
-	cols := make([]int, ncols)
+// copyGroup copies every chunk of row group g of f, whose trace IDs are
+// ids, as a row group of its own (the one being written must be empty).
+func (w *BlockWriter) copyGroup(f *pfile, g int, ids []model.TraceID) error {
+	cols := make([]int, len(f.file.Metadata().RowGroups[g].Columns))
 	for c := range cols {
 		cols[c] = c
 	}
 	if f.r.path == "" {
+		// The chunks in a few requests: read here, and again when the
+		// row group is flushed (below, before the windows go).
 		if err := f.r.prefetchRanges(f.copyRanges(g, cols)); err != nil {
 			return copyErr(f.r.key, err)
 		}
@@ -378,7 +439,59 @@ func (w *BlockWriter) copyGroup(f *pfile, g, ncols int) error {
 		}
 	}
 	w.copiedChunks += len(cols)
+	w.addedRows(ids)
+	if err := w.flushGroup(); err != nil {
+		return copyErr(f.r.key, err)
+	}
 	return nil
+}
+
+// localPrefetchBytes is the size up to which a row group of a local file
+// is read into memory at once when its rows are merged, rather than page
+// by page: one read instead of one per page of each of its chunks.
+const localPrefetchBytes = 8 << 20
+
+// open starts reading the input's current row group: a reader per leaf
+// column, over the group's bytes read at once (on an object store, or a
+// small group of a local file).
+func (in *mergeInput) open() error {
+	f, g := in.f, in.groups[in.cur]
+	if f.r.path == "" || g.bytes <= localPrefetchBytes {
+		if err := f.r.prefetchRanges([]byteRange{f.groupRangeOf(g.group)}); err != nil {
+			return fmt.Errorf("reading %s: %w", f.r.key, err)
+		}
+	}
+	chunks := f.file.RowGroups()[g.group].ColumnChunks()
+	paths := traceSchema().Columns()
+	in.readers = make([]*column.Reader, len(paths))
+	for c, path := range paths {
+		l, ok := column.Lookup(f.file.Schema(), path...)
+		if !ok || l.Index != c {
+			in.closeGroup()
+			return fmt.Errorf("%w: %s has no column %d", ErrTraceMergeNeeded, f.r.key, c)
+		}
+		in.readers[c] = column.NewReader(chunks[c], l)
+	}
+	return nil
+}
+
+// closeGroup closes the readers of the current row group and drops its
+// bytes.
+func (in *mergeInput) closeGroup() {
+	for _, r := range in.readers {
+		if r != nil {
+			r.Close()
+		}
+	}
+	in.readers = nil
+	in.f.r.putWindows()
+}
+
+// close releases what the input still holds (after an error).
+func (in *mergeInput) close() {
+	if in.readers != nil {
+		in.closeGroup()
+	}
 }
 
 // groupRangeOf is the byte range of row group g's column chunks.

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
@@ -50,13 +50,14 @@ func bucketKeys(t *testing.T, s *Store) []string {
 	return keys
 }
 
-// TestConcatMerge concatenates blocks of consecutive trace-ID ranges, as
-// one ingest writes them, given in any order: the block is the one
-// writing all their traces at once writes, data.parquet, index, bloom
-// filter and meta byte for byte (but its ID). With row groups of the
-// inputs large enough to be copied whole, the output reads back as the
-// traces, verifies clean, and says how many it copied.
-func TestConcatMerge(t *testing.T) {
+// TestColumnMerge merges blocks column by column, given in any order:
+// blocks of consecutive trace-ID ranges, as one ingest writes them, and
+// blocks whose traces alternate. Either way the block is the one writing
+// all their traces at once writes: data.parquet, index, bloom filter and
+// meta byte for byte (but its ID). With row groups of the inputs large
+// enough to be copied whole, the output reads back as the traces,
+// verifies clean, and says how many it copied.
+func TestColumnMerge(t *testing.T) {
 	ctx := context.Background()
 	traces := gen.New(gen.Options{Seed: 11, PIIRate: 0.2}).Distinct(600)
 	spans := 0
@@ -64,117 +65,112 @@ func TestConcatMerge(t *testing.T) {
 		spans += tr.SpanCount()
 	}
 	thirds := [][]*model.Trace{traces[:200], traces[200:450], traces[450:]}
-
-	t.Run("the block one write makes", func(t *testing.T) {
-		s := memStore(t)
-		opts := WriteOptions{DedicatedColumns: []DedicatedColumn{{Scope: "span", Name: "http.route", Type: "string"}}}
-		metas := writeAll(t, s, opts, thirds...)
-		slices.Reverse(metas)
-		res, err := s.ConcatMerge(ctx, metas, opts, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Traces != len(traces) || res.Spans != spans || res.CopiedRowGroups != 0 {
-			t.Errorf("%d traces, %d spans, %d row groups copied; want %d, %d, 0", res.Traces, res.Spans, res.CopiedRowGroups, len(traces), spans)
-		}
-		want, err := s.WriteBlock(ctx, traces, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := res.Meta
-		got.BlockID = want.BlockID
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("meta differs from one write's (-want +got):\n%s", diff)
-		}
-		if diff := cmp.Diff(blockObjects(t, s, want), blockObjects(t, s, res.Meta)); diff != "" {
-			t.Errorf("objects differ from one write's (-want +got):\n%s", diff)
-		}
-	})
-
-	t.Run("row groups copied whole", func(t *testing.T) {
-		s := memStore(t)
-		opts := WriteOptions{RowGroupBytes: 32 << 10}
-		metas := writeAll(t, s, opts, thirds...)
-		// Row groups of at least the median size are copied.
-		var sizes []int64
-		for _, m := range metas {
-			data, err := s.bucket.ReadAll(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject))
+	even, odd := alternate(traces)
+	for _, tc := range []struct {
+		name  string
+		parts [][]*model.Trace
+	}{
+		{"consecutive ranges", thirds},
+		{"alternating traces", [][]*model.Trace{even, odd}},
+		{"one input", [][]*model.Trace{traces}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := memStore(t)
+			opts := WriteOptions{DedicatedColumns: []DedicatedColumn{{Scope: "span", Name: "http.route", Type: "string"}}}
+			metas := writeAll(t, s, opts, tc.parts...)
+			slices.Reverse(metas)
+			res, err := s.ColumnMerge(ctx, metas, opts, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if res.Traces != len(traces) || res.Spans != spans || res.CopiedRowGroups != 0 {
+				t.Errorf("%d traces, %d spans, %d row groups copied; want %d, %d, 0", res.Traces, res.Spans, res.CopiedRowGroups, len(traces), spans)
+			}
+			want, err := s.WriteBlock(ctx, traces, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, rg := range pf.Metadata().RowGroups {
-				sizes = append(sizes, rg.TotalCompressedSize)
+			got := res.Meta
+			got.BlockID = want.BlockID
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("meta differs from one write's (-want +got):\n%s", diff)
 			}
-		}
-		slices.Sort(sizes)
-		median := sizes[len(sizes)/2]
-		copied := len(sizes) - slices.Index(sizes, median)
-		res, err := s.ConcatMerge(ctx, metas, opts, median)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.CopiedRowGroups != copied || copied == len(sizes) {
-			t.Errorf("copied %d of %d row groups, want %d", res.CopiedRowGroups, len(sizes), copied)
-		}
-		for _, m := range metas {
-			if err := s.DeleteBlock(ctx, m.BlockID); err != nil {
+			if !reflect.DeepEqual(blockObjects(t, s, want), blockObjects(t, s, res.Meta)) {
+				t.Errorf("objects differ from one write's")
+			}
+		})
+	}
+
+	// Small row groups (32 KiB): those of at least the median size that
+	// come out whole are copied; the others' rows are appended, runs of
+	// them when the inputs alternate, into row groups cut at 32 KiB.
+	for _, tc := range []struct {
+		name   string
+		parts  [][]*model.Trace
+		copies bool
+	}{
+		{"small row groups, consecutive ranges", thirds, true},
+		{"small row groups, alternating traces", [][]*model.Trace{even, odd}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := memStore(t)
+			opts := WriteOptions{RowGroupBytes: 32 << 10}
+			metas := writeAll(t, s, opts, tc.parts...)
+			var sizes []int64
+			for _, m := range metas {
+				data, err := s.bucket.ReadAll(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, rg := range pf.Metadata().RowGroups {
+					sizes = append(sizes, rg.TotalCompressedSize)
+				}
+			}
+			slices.Sort(sizes)
+			median := sizes[len(sizes)/2]
+			copied := 0
+			if tc.copies {
+				copied = len(sizes) - slices.Index(sizes, median)
+			}
+			res, err := s.ColumnMerge(ctx, metas, opts, median)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-		rep, err := s.Verify(ctx)
-		if err != nil || !rep.OK() {
-			t.Fatalf("verify: %v %+v", err, rep)
-		}
-		ref := memStore(t)
-		writeAll(t, ref, opts, traces)
-		if diff := cmp.Diff(storetest.ReadAll(t, ref), storetest.ReadAll(t, s)); diff != "" {
-			t.Fatalf("traces read back differ (-want +got):\n%s", diff)
-		}
-	})
+			if res.CopiedRowGroups != copied || copied == len(sizes) || res.Meta.TotalRecords < 2 {
+				t.Errorf("copied %d of %d row groups into %d, want %d", res.CopiedRowGroups, len(sizes), res.Meta.TotalRecords, copied)
+			}
+			for _, m := range metas {
+				if err := s.DeleteBlock(ctx, m.BlockID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep, err := s.Verify(ctx)
+			if err != nil || !rep.OK() {
+				t.Fatalf("verify: %v %+v", err, rep)
+			}
+			ref := memStore(t)
+			writeAll(t, ref, opts, traces)
+			if diff := cmp.Diff(storetest.ReadAll(t, ref), storetest.ReadAll(t, s)); diff != "" {
+				t.Fatalf("traces read back differ (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
-// TestConcatMergeRefuses: inputs that interleave, share a trace, were
+// TestColumnMergeRefuses: inputs that interleave, share a trace, were
 // written with other dedicated columns or by Tempo, or hold a damaged
-// page are ErrCannotConcat, and nothing is left in the bucket.
-func TestConcatMergeRefuses(t *testing.T) {
+// page are ErrTraceMergeNeeded, and nothing is left in the bucket.
+func TestColumnMergeRefuses(t *testing.T) {
 	ctx := context.Background()
 	traces := gen.New(gen.Options{Seed: 12}).Distinct(300)
 	for _, tc := range []struct {
 		name  string
 		store func(t *testing.T) (*Store, []Meta)
 	}{
-		{"interleaved", func(t *testing.T) (*Store, []Meta) {
-			s := memStore(t)
-			even, odd := alternate(traces)
-			return s, writeAll(t, s, WriteOptions{}, even, odd)
-		}},
-		{"interleaved, without statistics", func(t *testing.T) (*Store, []Meta) {
-			// Without ranges in the footers, the trace IDs tell.
-			s := memStore(t)
-			even, odd := alternate(traces)
-			metas := writeAll(t, s, WriteOptions{}, even, odd)
-			for i := range metas {
-				key := joinKey(s.tenant, metas[i].BlockID.String(), dataObject)
-				data, err := s.bucket.ReadAll(ctx, key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				data = withFooter(t, data, func(md *format.FileMetaData) {
-					for g := range md.RowGroups {
-						md.RowGroups[g].Columns[0].MetaData.Statistics = format.Statistics{}
-					}
-				})
-				if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
-					t.Fatal(err)
-				}
-				metas[i].Size, metas[i].FooterSize = uint64(len(data)), 0
-			}
-			return s, metas
-		}},
 		{"a trace in two inputs", func(t *testing.T) (*Store, []Meta) {
 			s := memStore(t)
 			return s, writeAll(t, s, WriteOptions{}, traces[:150], traces[149:])
@@ -221,10 +217,10 @@ func TestConcatMergeRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, metas := tc.store(t)
 			before := bucketKeys(t, s)
-			_, err := s.ConcatMerge(ctx, metas, WriteOptions{}, 0)
+			_, err := s.ColumnMerge(ctx, metas, WriteOptions{}, 0)
 			t.Log(err)
-			if !errors.Is(err, ErrCannotConcat) {
-				t.Fatalf("%v, want ErrCannotConcat", err)
+			if !errors.Is(err, ErrTraceMergeNeeded) {
+				t.Fatalf("%v, want ErrTraceMergeNeeded", err)
 			}
 			if diff := cmp.Diff(before, bucketKeys(t, s)); diff != "" {
 				t.Fatalf("objects left behind (-before +after):\n%s", diff)

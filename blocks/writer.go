@@ -108,9 +108,10 @@ type BlockWriter struct {
 	copiedChunks int
 
 	copying *groupCopy // Add's side: the copied row group being added
-	// concatenated says the rows were concatenated from other blocks
-	// (concat): the writer goroutine is stopped, and Add is refused.
-	concatenated bool
+	// columnMerged says the rows were merged column by column from other
+	// blocks (mergeColumns): the writer goroutine is stopped, and Add is
+	// refused.
+	columnMerged bool
 }
 
 // A batch is sent to the writer goroutine once it holds writeBatch traces
@@ -324,8 +325,8 @@ func (w *BlockWriter) Add(t *model.Trace) error {
 	if w.done {
 		return errors.New("blocks: Add after Finish")
 	}
-	if w.concatenated {
-		return w.fail(errors.New("blocks: Add after a concatenation"))
+	if w.columnMerged {
+		return w.fail(errors.New("blocks: Add after a column merge"))
 	}
 	if w.ctx.Err() != nil {
 		return w.fail(w.ctxErr())

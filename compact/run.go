@@ -367,15 +367,15 @@ func merge(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output
 	// it may cut their traces). Where the traces belie the plan (made
 	// from footer statistics), the group is merged again without copies.
 	//
-	// Inputs that do not interleave at all are concatenated column by
-	// column, no trace decoded (blocks.Store.ConcatMerge); where they do,
-	// or damage is met, the merge goes trace by trace.
+	// Inputs that share no trace are merged column by column, no trace
+	// decoded (blocks.Store.ColumnMerge); where they share one, or damage
+	// is met, the merge goes trace by trace.
 	var out Output
-	err := blocks.ErrCannotConcat
+	err := blocks.ErrTraceMergeNeeded
 	if opts.MaxTraceBytes == 0 {
-		out, err = concatMerged(ctx, st, g, opts)
+		out, err = columnMerged(ctx, st, g, opts)
 	}
-	if errors.Is(err, blocks.ErrCannotConcat) {
+	if errors.Is(err, blocks.ErrTraceMergeNeeded) {
 		out, err = writeMerged(ctx, st, g, opts, opts.MaxTraceBytes == 0)
 	}
 	if errors.Is(err, blocks.ErrCopyPlan) {
@@ -415,11 +415,11 @@ func mergeWriteOptions(g Group, opts Options) blocks.WriteOptions {
 	}
 }
 
-// concatMerged writes the merge of one group's inputs as a new block by
-// concatenating their columns (nothing is retired); an error wrapping
-// blocks.ErrCannotConcat says the merge must go trace by trace.
-func concatMerged(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output, error) {
-	res, err := st.ConcatMerge(ctx, g.metas, mergeWriteOptions(g, opts), copyGroupBytes(opts))
+// columnMerged writes the merge of one group's inputs as a new block
+// column by column (nothing is retired); an error wrapping
+// blocks.ErrTraceMergeNeeded says the merge must go trace by trace.
+func columnMerged(ctx context.Context, st *blocks.Store, g Group, opts Options) (Output, error) {
+	res, err := st.ColumnMerge(ctx, g.metas, mergeWriteOptions(g, opts), copyGroupBytes(opts))
 	if err != nil {
 		return Output{}, err
 	}
