@@ -54,7 +54,7 @@ func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 			if rep == 0 {
 				if rows == n {
 					r.Seek(pos, val)
-					return rows, nil
+					return rows, c.endAppend()
 				}
 				// WriteRow cuts the page after the row that fills it.
 				if c.pendingSize() >= c.pageBytes {
@@ -108,7 +108,16 @@ func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 	if n >= 0 && rows < n {
 		return rows, c.errorf(fmt.Errorf("%w: the chunk ends after %d of the %d rows appended", ErrCorrupt, rows, n))
 	}
-	return rows, nil
+	return rows, c.endAppend()
+}
+
+// endAppend cuts the page after the last row appended when it is full,
+// as WriteRow does after each row.
+func (c *ChunkWriter) endAppend() error {
+	if c.pendingSize() >= c.pageBytes {
+		return c.flushPage()
+	}
+	return nil
 }
 
 // dictRemap maps the indexes of a source chunk's dictionary to the

@@ -128,9 +128,8 @@ func writeSome(fw *FileWriter, schema *parquet.Schema, rows []writerRow) error {
 	return nil
 }
 
-// TestChunkWriterAppendMisuse: a chunk of another kind or other levels, a
-// damaged chunk and appending to a copied chunk are errors that fail the
-// writer.
+// TestChunkWriterAppendMisuse: a chunk of another kind is an error that
+// fails the writer.
 func TestChunkWriterAppendMisuse(t *testing.T) {
 	rows := randomRows(rand.New(rand.NewSource(8)), 50)
 	src, _ := writeFixture(t, rows, 50)
@@ -163,61 +162,83 @@ func TestChunkWriterAppendMisuse(t *testing.T) {
 }
 
 // TestChunkWriterAppendRuns appends runs of rows of two files in turn,
-// as a merge of their rows does, and compares the result with the same
-// rows written one by one: the files must be the same.
+// as a merge of their rows does, with rows written one by one in between,
+// and compares the result with all the rows written one by one: the
+// files must be the same, for 40 random sequences of runs.
 func TestChunkWriterAppendRuns(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
-	rows := [2][]writerRow{randomRows(r, 300), randomRows(r, 260)}
+	rows := [3][]writerRow{randomRows(r, 300), randomRows(r, 260), randomRows(r, 200)} // the last written
+	const written = 2
 	schema := parquet.SchemaOf(writerRow{})
-	var readers [2][]*Reader
-	for i := range rows {
+	var files [2]*parquet.File
+	for i := range files {
 		src, _ := writeFixture(t, rows[i], len(rows[i]))
 		pf, err := parquet.OpenFile(bytes.NewReader(src), int64(len(src)))
 		if err != nil {
 			t.Fatal(err)
 		}
+		files[i] = pf
+	}
+	open := func(i int) []*Reader {
+		var rs []*Reader
 		for c, path := range schema.Columns() {
-			l, ok := Lookup(pf.Schema(), path...)
+			l, ok := Lookup(files[i].Schema(), path...)
 			if !ok {
 				t.Fatal("no leaf")
 			}
-			rd := NewReader(pf.RowGroups()[0].ColumnChunks()[c], l)
-			defer rd.Close()
-			readers[i] = append(readers[i], rd)
+			rd := NewReader(files[i].RowGroups()[0].ColumnChunks()[c], l)
+			t.Cleanup(rd.Close)
+			rs = append(rs, rd)
 		}
+		return rs
 	}
-	var want, got bytes.Buffer
-	wfw, err := NewFileWriter(&want, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gfw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var at [2]int
-	for _, run := range []struct{ from, n int }{{0, 10}, {1, 25}, {0, 1}, {1, 1}, {0, 100}, {1, 234}, {0, 189}} {
-		rs := rows[run.from][at[run.from] : at[run.from]+run.n]
-		at[run.from] += run.n
-		if err := writeSome(wfw, schema, rs); err != nil {
+	var readers [2][]*Reader
+	for seq := range 40 {
+		readers[0], readers[1] = open(0), open(1)
+		var want, got bytes.Buffer
+		wfw, err := NewFileWriter(&want, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		for c, rd := range readers[run.from] {
-			n, err := gfw.Chunk(c).Append(rd, int64(run.n))
-			if err != nil || n != int64(run.n) {
-				t.Fatalf("column %d: %d rows appended of %d: %v", c, n, run.n, err)
+		gfw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at [3]int
+		for at[0] < len(rows[0]) || at[1] < len(rows[1]) || at[2] < len(rows[2]) {
+			from := r.Intn(3)
+			n := min(1+r.Intn(30), len(rows[from])-at[from])
+			if n == 0 {
+				continue
+			}
+			rs := rows[from][at[from] : at[from]+n]
+			at[from] += n
+			if err := writeSome(wfw, schema, rs); err != nil {
+				t.Fatal(err)
+			}
+			if from == written {
+				if err := writeSome(gfw, schema, rs); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			for c, rd := range readers[from] {
+				got, err := gfw.Chunk(c).Append(rd, int64(n))
+				if err != nil || got != int64(n) {
+					t.Fatalf("column %d: %d rows appended of %d: %v", c, got, n, err)
+				}
 			}
 		}
-	}
-	for _, fw := range []*FileWriter{wfw, gfw} {
-		if err := fw.Close(); err != nil {
-			t.Fatal(err)
+		for _, fw := range []*FileWriter{wfw, gfw} {
+			if err := fw.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := columntest.SameFile(got.Bytes(), want.Bytes(), "test"); err != nil {
+			t.Fatalf("sequence %d: %v", seq, err)
 		}
 	}
-	if err := columntest.SameFile(got.Bytes(), want.Bytes(), "test"); err != nil {
-		t.Fatal(err)
-	}
-	// Past the end: an error.
+	// Past the end (the last sequence read every row): an error.
 	var buf bytes.Buffer
 	fw, err := NewFileWriter(&buf, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
 	if err != nil {
