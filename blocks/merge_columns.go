@@ -101,7 +101,7 @@ func (s *Store) ColumnMerge(ctx context.Context, metas []Meta, opts WriteOptions
 			}
 			mg := mergeGroup{group: g, rows: rg.NumRows, bytes: rg.TotalCompressedSize}
 			if err := mg.summarize(f); err != nil {
-				return ColumnMergeResult{}, err
+				return ColumnMergeResult{}, cmp.Or(ctx.Err(), err)
 			}
 			if n := len(in.groups); n > 0 {
 				last := &in.groups[n-1]
@@ -126,9 +126,10 @@ func (s *Store) ColumnMerge(ctx context.Context, metas []Meta, opts WriteOptions
 	if err != nil {
 		return ColumnMergeResult{}, err
 	}
-	// Counted in the store's Progress only now: a merge that cannot go
-	// column by column reads the inputs again trace by trace, and counts
-	// them then.
+	// Counted in the store's Progress only now, once the merge goes
+	// column by column. If it fails after all (damage met), the merge
+	// trace by trace counts the inputs again: the totals grow, as they do
+	// for a command's second scan.
 	prog := s.trackScan(metas)
 	res, err := w.mergeColumns(inputs, runs, copyBytes, prog)
 	for _, in := range inputs {
@@ -140,6 +141,9 @@ func (s *Store) ColumnMerge(ctx context.Context, metas []Meta, opts WriteOptions
 	}
 	if err != nil {
 		w.Abort()
+		if ctx.Err() != nil {
+			return ColumnMergeResult{}, ctx.Err()
+		}
 		if errors.Is(err, column.ErrCorrupt) {
 			err = fmt.Errorf("%w: %w", ErrTraceMergeNeeded, err)
 		}
@@ -429,6 +433,9 @@ func (w *BlockWriter) copyGroup(f *pfile, g int, ids []model.TraceID) error {
 		}
 		defer f.r.putWindows()
 	}
+	if err := checkPagesDecode(f, g, int64(len(ids))); err != nil {
+		return err
+	}
 	srcs, err := column.GroupSources(f.r, f.r.size, f.file.Metadata(), g, cols)
 	if err != nil {
 		return copyErr(f.r.key, err)
@@ -442,6 +449,40 @@ func (w *BlockWriter) copyGroup(f *pfile, g int, ids []model.TraceID) error {
 	w.addedRows(ids)
 	if err := w.flushGroup(); err != nil {
 		return copyErr(f.r.key, err)
+	}
+	return nil
+}
+
+// checkPagesDecode decodes every page of row group g of f, which holds
+// rows rows, and discards the values: the checks of a copy
+// (column.ChunkWriter.Copy) parse the page headers and match the CRCs of
+// the bodies, but a header's own fields (encoding, level lengths) have no
+// CRC, and the merge trace by trace, which decodes every row, would find
+// them damaged.
+func checkPagesDecode(f *pfile, g int, rows int64) error {
+	chunks := f.file.RowGroups()[g].ColumnChunks()
+	for c, path := range f.file.Schema().Columns() {
+		l, ok := column.Lookup(f.file.Schema(), path...)
+		if !ok {
+			return fmt.Errorf("%w: %s has no column %d", ErrTraceMergeNeeded, f.r.key, c)
+		}
+		r := column.NewReader(chunks[c], l)
+		var n int64
+		for ok := r.More(); ok; ok = r.NextPage() {
+			reps, _ := r.PageLevels()
+			for _, rep := range reps {
+				if rep == 0 {
+					n++
+				}
+			}
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("checking %s row group %d: %w", f.r.key, g, decodeErr(f.r.key, err))
+		}
+		if n != rows {
+			return decodeErr(f.r.key, fmt.Errorf("%w: row group %d: %d rows in column %s, %d in its trace IDs", column.ErrCorrupt, g, n, l.Path, rows))
+		}
 	}
 	return nil
 }
