@@ -40,7 +40,6 @@ func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 		return 0, c.errorf(fmt.Errorf("appending a %s chunk at levels %d/%d to a %s column at levels %d/%d",
 			rl.Kind, rl.MaxRep, rl.MaxDef, l.kind, l.maxRep, l.maxDef))
 	}
-	var remap dictRemap
 	first := true
 	for r.More() {
 		reps, defs := r.PageLevels()
@@ -87,7 +86,7 @@ func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 				c.addDouble(r.Float64At(val))
 			case parquet.ByteArray:
 				if i, d, ok := r.DictIndexAt(val); ok && l.dict {
-					j, err := remap.index(c, d, i)
+					j, err := c.remapOf(d).index(c, d, i)
 					if err != nil {
 						return rows, err
 					}
@@ -123,15 +122,27 @@ func (c *ChunkWriter) endAppend() error {
 // dictRemap maps the indexes of a source chunk's dictionary to the
 // writer's, filled as values are met.
 type dictRemap struct {
-	of  *Dict
 	idx []int32 // writer's index + 1; 0: not looked up yet
 }
 
-func (m *dictRemap) index(c *ChunkWriter, d *Dict, i int32) (int32, error) {
-	if m.of != d {
-		m.of = d
-		m.idx = append(m.idx[:0], make([]int32, d.Len())...)
+// remapOf returns the map of source dictionary d into the row group's
+// dictionary. The maps live until the row group is flushed (its
+// dictionary goes): a merge appends runs of rows of several chunks in
+// turn, often a row at a time, and a map made per call cost the size of
+// the source dictionary each time.
+func (c *ChunkWriter) remapOf(d *Dict) *dictRemap {
+	if m, ok := c.remaps[d]; ok {
+		return m
 	}
+	if c.remaps == nil {
+		c.remaps = map[*Dict]*dictRemap{}
+	}
+	m := &dictRemap{idx: make([]int32, d.Len())}
+	c.remaps[d] = m
+	return m
+}
+
+func (m *dictRemap) index(c *ChunkWriter, d *Dict, i int32) (int32, error) {
 	if j := m.idx[i] - 1; j >= 0 {
 		return j, nil
 	}

@@ -100,7 +100,9 @@ type ChunkWriter struct {
 	spare    bool // see boundsUnset
 	bounds   pageBounds
 
-	// The row group's dictionary (its bytes are in chunkBuffers).
+	// The row group's dictionary (its bytes are in chunkBuffers), and the
+	// maps of the source dictionaries appended into it (Append).
+	remaps  map[*Dict]*dictRemap
 	dictIDs map[string]int32
 	lastIdx int32
 	recent  *[recentSlots]int32 // entry+1 by a cheap hash of the value; 0: none
@@ -411,6 +413,7 @@ func (c *ChunkWriter) reset() {
 	c.offIndex = format.OffsetIndex{}
 	if c.leaf.dict {
 		clear(c.dictIDs)
+		clear(c.remaps)
 		c.dictData, c.dictOffs = c.dictData[:0], c.dictOffs[:1]
 		c.lastIdx = -1
 		clear(c.recent[:])
