@@ -35,21 +35,6 @@ func blockObjects(t *testing.T, s *Store, m Meta) map[string][]byte {
 	return out
 }
 
-// bucketKeys lists every object of s's bucket.
-func bucketKeys(t *testing.T, s *Store) []string {
-	t.Helper()
-	var keys []string
-	it := s.bucket.List(nil)
-	for {
-		o, err := it.Next(context.Background())
-		if err != nil {
-			break
-		}
-		keys = append(keys, o.Key)
-	}
-	return keys
-}
-
 // TestColumnMerge merges blocks column by column, given in any order:
 // blocks of consecutive trace-ID ranges, as one ingest writes them, and
 // blocks whose traces alternate. Either way the block is the one writing
@@ -216,13 +201,13 @@ func TestColumnMergeRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, metas := tc.store(t)
-			before := bucketKeys(t, s)
+			before := listKeys(t, s.bucket, "")
 			_, err := s.ColumnMerge(ctx, metas, WriteOptions{}, 0)
 			t.Log(err)
 			if !errors.Is(err, ErrTraceMergeNeeded) {
 				t.Fatalf("%v, want ErrTraceMergeNeeded", err)
 			}
-			if diff := cmp.Diff(before, bucketKeys(t, s)); diff != "" {
+			if diff := cmp.Diff(before, listKeys(t, s.bucket, "")); diff != "" {
 				t.Fatalf("objects left behind (-before +after):\n%s", diff)
 			}
 		})

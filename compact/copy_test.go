@@ -12,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+	"gocloud.dev/blob"
 
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/internal/gen"
@@ -118,28 +119,11 @@ func TestMergeCopiesRowGroups(t *testing.T) {
 // the other blocks are merged, as with damage the reader meets.
 func TestMergeCopyDamage(t *testing.T) {
 	ctx := context.Background()
-	traces := copyTestTraces(300)
 	const rowGroup = 32 << 10
-	bucket := testbuckets.OpenURL(t, "mem://")
-	st := blocks.NewStore(bucket, "tenant-a")
-	var metas []blocks.Meta
-	for _, p := range [][]*model.Trace{traces[:100], traces[100:200], traces[200:]} {
-		m, err := st.WriteBlock(ctx, p, blocks.WriteOptions{RowGroupBytes: rowGroup})
-		if err != nil {
-			t.Fatal(err)
-		}
-		metas = append(metas, m)
-	}
+	bucket, st, metas := threeBlocks(t, rowGroup)
 	bad := metas[1]
 	key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
-	data, err := bucket.ReadAll(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, pf := readParquet(t, bucket, key)
 	lc, ok := pf.Schema().Lookup("RootSpanName")
 	if !ok {
 		t.Fatal("no RootSpanName column")
@@ -244,25 +228,9 @@ func TestMergeCopiedHeaderDamage(t *testing.T) {
 	traces := copyTestTraces(300)
 	const rowGroup = 32 << 10
 	for i := range int64(24) {
-		bucket := testbuckets.OpenURL(t, "mem://")
-		st := blocks.NewStore(bucket, "tenant-a")
-		var metas []blocks.Meta
-		for _, p := range [][]*model.Trace{traces[:100], traces[100:200], traces[200:]} {
-			m, err := st.WriteBlock(ctx, p, blocks.WriteOptions{RowGroupBytes: rowGroup})
-			if err != nil {
-				t.Fatal(err)
-			}
-			metas = append(metas, m)
-		}
+		bucket, st, metas := threeBlocks(t, rowGroup)
 		key := "tenant-a/" + metas[1].BlockID.String() + "/data.parquet"
-		data, err := bucket.ReadAll(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		data, pf := readParquet(t, bucket, key)
 		lc, _ := pf.Schema().Lookup("rs", "list", "element", "Resource", "Pod")
 		data[pf.Metadata().RowGroups[0].Columns[lc.ColumnIndex].MetaData.DataPageOffset+i] ^= 0x6a
 		if err := bucket.WriteAll(ctx, key, data, nil); err != nil {
@@ -282,4 +250,36 @@ func TestMergeCopiedHeaderDamage(t *testing.T) {
 			t.Fatalf("header byte %d: outputs %d, %d of %d traces read back, damaged %v", i, len(res.Outputs), len(got), len(traces), st.Damaged())
 		}
 	}
+}
+
+// threeBlocks writes copyTestTraces(300) as three blocks of consecutive
+// trace-ID ranges, with row groups of rowGroup bytes, in a mem:// bucket.
+func threeBlocks(t *testing.T, rowGroup int64) (*blob.Bucket, *blocks.Store, []blocks.Meta) {
+	t.Helper()
+	traces := copyTestTraces(300)
+	bucket := testbuckets.OpenURL(t, "mem://")
+	st := blocks.NewStore(bucket, "tenant-a")
+	var metas []blocks.Meta
+	for _, p := range [][]*model.Trace{traces[:100], traces[100:200], traces[200:]} {
+		m, err := st.WriteBlock(context.Background(), p, blocks.WriteOptions{RowGroupBytes: rowGroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		metas = append(metas, m)
+	}
+	return bucket, st, metas
+}
+
+// readParquet reads object key of bucket and opens it as a parquet file.
+func readParquet(t *testing.T, bucket *blob.Bucket, key string) ([]byte, *parquet.File) {
+	t.Helper()
+	data, err := bucket.ReadAll(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, pf
 }

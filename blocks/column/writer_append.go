@@ -64,15 +64,7 @@ func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 				c.pageRows++
 				rows++
 			}
-			if l.maxRep > 0 {
-				c.rep = append(c.rep, rep)
-			}
-			if l.maxDef > 0 {
-				c.def = append(c.def, def)
-			}
-			c.entries++
-			if def < l.maxDef {
-				c.nulls++
+			if !c.addEntry(rep, def) {
 				continue
 			}
 			switch l.kind {

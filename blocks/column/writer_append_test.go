@@ -49,14 +49,7 @@ func TestChunkWriterAppend(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want, got bytes.Buffer
-			wfw, err := NewFileWriter(&want, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			gfw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			wfw, gfw := newTestWriter(t, &want, schema), newTestWriter(t, &got, schema)
 			for _, parts := range tc.groups {
 				for _, p := range parts {
 					from, to := p.from, p.to
@@ -200,14 +193,7 @@ func TestChunkWriterAppendRuns(t *testing.T) {
 	for seq := range 40 {
 		readers[0], readers[1] = open(0), open(1)
 		var want, got bytes.Buffer
-		wfw, err := NewFileWriter(&want, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		gfw, err := NewFileWriter(&got, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		wfw, gfw := newTestWriter(t, &want, schema), newTestWriter(t, &got, schema)
 		var at [3]int
 		for at[0] < len(rows[0]) || at[1] < len(rows[1]) || at[2] < len(rows[2]) {
 			from := r.Intn(3)
@@ -295,4 +281,14 @@ func TestChunkWriterAppendOneRowAtATime(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
 		t.Errorf("appending %d rows a row at a time allocated %d bytes", 2*n, alloc)
 	}
+}
+
+// newTestWriter returns a FileWriter of 1 KiB pages into w.
+func newTestWriter(t *testing.T, w io.Writer, schema *parquet.Schema) *FileWriter {
+	t.Helper()
+	fw, err := NewFileWriter(w, schema, FileOptions{PageBytes: 1 << 10, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fw
 }

@@ -235,15 +235,7 @@ func (c *ChunkWriter) writeRow(row []parquet.Value) error {
 		if r == 0 {
 			c.pageRows++
 		}
-		if l.maxRep > 0 {
-			c.rep = append(c.rep, r)
-		}
-		if l.maxDef > 0 {
-			c.def = append(c.def, d)
-		}
-		c.entries++
-		if d < l.maxDef {
-			c.nulls++
+		if !c.addEntry(r, d) {
 			continue
 		}
 		if v.Kind() != l.kind {
@@ -268,6 +260,23 @@ func (c *ChunkWriter) writeRow(row []parquet.Value) error {
 		return c.flushPage()
 	}
 	return nil
+}
+
+// addEntry adds the levels of an entry to the page being filled and
+// reports whether the entry holds a value (else it counts a null).
+func (c *ChunkWriter) addEntry(rep, def byte) bool {
+	if c.leaf.maxRep > 0 {
+		c.rep = append(c.rep, rep)
+	}
+	if c.leaf.maxDef > 0 {
+		c.def = append(c.def, def)
+	}
+	c.entries++
+	if def < c.leaf.maxDef {
+		c.nulls++
+		return false
+	}
+	return true
 }
 
 // addBool, addInt32, addInt64, addDouble and addBytes add a value of the

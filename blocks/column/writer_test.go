@@ -194,22 +194,17 @@ func sameAsParquetGo(rows []writerRow, pageBytes, groupRows int) error {
 // writeRows writes rows with fw, each split into its columns' values, a
 // row group every groupRows rows, and closes fw.
 func writeRows(fw *FileWriter, schema *parquet.Schema, rows []writerRow, groupRows int) error {
-	var row parquet.Row
-	var err error
-	for i := range rows {
-		row = schema.Deconstruct(row[:0], &rows[i])
-		row.Range(func(c int, vs []parquet.Value) bool {
-			err = fw.Chunk(c).WriteRow(vs)
-			return err == nil
-		})
-		if err != nil {
+	for len(rows) >= groupRows {
+		if err := writeSome(fw, schema, rows[:groupRows]); err != nil {
 			return err
 		}
-		if (i+1)%groupRows == 0 {
-			if err := fw.Flush(); err != nil {
-				return err
-			}
+		if err := fw.Flush(); err != nil {
+			return err
 		}
+		rows = rows[groupRows:]
+	}
+	if err := writeSome(fw, schema, rows); err != nil {
+		return err
 	}
 	return fw.Close()
 }
