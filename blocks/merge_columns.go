@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
@@ -60,6 +61,12 @@ type mergeInput struct {
 	cur     int              // the row group being merged
 	done    int64            // its rows merged so far
 	readers []*column.Reader // over cur, once opened
+
+	// f2 is the input opened a second time, for a second goroutine that
+	// checks the pages of the row groups copied (see checkPagesDecode);
+	// open2 opens it.
+	f2    *pfile
+	open2 func() (*pfile, error)
 }
 
 // mergeRun is n rows of an input, next in trace-ID order.
@@ -91,7 +98,7 @@ func (s *Store) ColumnMerge(ctx context.Context, metas []Meta, opts WriteOptions
 		if !canCopyFrom(f, metas[i], dedicated) || !f.leaves.traceID.ok || !f.leaves.spanID.ok {
 			return ColumnMergeResult{}, fmt.Errorf("%w: %s was not written with the output's layout", ErrTraceMergeNeeded, f.r.key)
 		}
-		in := &mergeInput{f: f, pos: i}
+		in := &mergeInput{f: f, pos: i, open2: func() (*pfile, error) { return s.block(metas[i]).open(ctx) }}
 		for g, rg := range f.file.Metadata().RowGroups {
 			if err := ctx.Err(); err != nil {
 				return ColumnMergeResult{}, err
@@ -365,7 +372,7 @@ func (w *BlockWriter) mergeColumns(inputs []*mergeInput, runs []mergeRun, copyBy
 			if err := w.flushGroup(); err != nil {
 				return res, fmt.Errorf("%s: %w", key, err)
 			}
-			if err := w.copyGroup(in.f, g.group, ids); err != nil {
+			if err := w.copyGroup(in, g.group, ids); err != nil {
 				return res, err
 			}
 			res.CopiedRowGroups++
@@ -420,7 +427,8 @@ func (w *BlockWriter) appendRows(in *mergeInput, ids []model.TraceID) error {
 
 // copyGroup copies every chunk of row group g of f, whose trace IDs are
 // ids, as a row group of its own (the one being written must be empty).
-func (w *BlockWriter) copyGroup(f *pfile, g int, ids []model.TraceID) error {
+func (w *BlockWriter) copyGroup(in *mergeInput, g int, ids []model.TraceID) error {
+	f := in.f
 	cols := make([]int, len(f.file.Metadata().RowGroups[g].Columns))
 	for c := range cols {
 		cols[c] = c
@@ -433,7 +441,7 @@ func (w *BlockWriter) copyGroup(f *pfile, g int, ids []model.TraceID) error {
 		}
 		defer f.r.putWindows()
 	}
-	if err := checkPagesDecode(f, g, int64(len(ids))); err != nil {
+	if err := in.checkPagesDecode(g, int64(len(ids))); err != nil {
 		return err
 	}
 	srcs, err := column.GroupSources(f.r, f.r.size, f.file.Metadata(), g, cols)
@@ -453,16 +461,38 @@ func (w *BlockWriter) copyGroup(f *pfile, g int, ids []model.TraceID) error {
 	return nil
 }
 
-// checkPagesDecode decodes every page of row group g of f, which holds
-// rows rows, and discards the values: the checks of a copy
+// checkPagesDecode decodes every page of row group g of the input, which
+// holds rows rows, and discards the values: the checks of a copy
 // (column.ChunkWriter.Copy) parse the page headers and match the CRCs of
 // the bodies, but a header's own fields (encoding, level lengths) have no
 // CRC, and the merge trace by trace, which decodes every row, would find
-// them damaged.
-func checkPagesDecode(f *pfile, g int, rows int64) error {
+// them damaged. On a local file with more than one core, a second
+// goroutine checks half the columns through the file opened a second time
+// (an opened file is read by one goroutine at a time).
+func (in *mergeInput) checkPagesDecode(g int, rows int64) error {
+	cols := len(in.f.file.Schema().Columns())
+	if in.f.r.path != "" && runtime.GOMAXPROCS(0) > 1 && in.f2 == nil && in.open2 != nil {
+		in.f2, _ = in.open2() // without it, one goroutine checks them all
+		in.open2 = nil
+	}
+	if in.f2 == nil {
+		return checkColumnsDecode(in.f, g, rows, 0, cols)
+	}
+	half := cols / 2
+	done := make(chan error, 1)
+	go func() { done <- checkColumnsDecode(in.f2, g, rows, half, cols) }()
+	err := checkColumnsDecode(in.f, g, rows, 0, half)
+	// The first error in column order.
+	return cmp.Or(err, <-done)
+}
+
+// checkColumnsDecode decodes every page of columns [from, to) of row
+// group g of f (see checkPagesDecode).
+func checkColumnsDecode(f *pfile, g int, rows int64, from, to int) error {
 	chunks := f.file.RowGroups()[g].ColumnChunks()
-	for c, path := range f.file.Schema().Columns() {
-		l, ok := column.Lookup(f.file.Schema(), path...)
+	paths := f.file.Schema().Columns()
+	for c := from; c < to; c++ {
+		l, ok := column.Lookup(f.file.Schema(), paths[c]...)
 		if !ok {
 			return fmt.Errorf("%w: %s has no column %d", ErrTraceMergeNeeded, f.r.key, c)
 		}
@@ -528,10 +558,14 @@ func (in *mergeInput) closeGroup() {
 	in.f.r.putWindows()
 }
 
-// close releases what the input still holds (after an error).
+// close releases what the input still holds.
 func (in *mergeInput) close() {
 	if in.readers != nil {
 		in.closeGroup()
+	}
+	if in.f2 != nil {
+		in.f2.r.release()
+		in.f2 = nil
 	}
 }
 

@@ -89,16 +89,20 @@ func TestColumnMerge(t *testing.T) {
 	// Small row groups (32 KiB): those of at least the median size that
 	// come out whole are copied; the others' rows are appended, runs of
 	// them when the inputs alternate, into row groups cut at 32 KiB.
+	// On a file:// bucket too, where a second goroutine checks the pages
+	// of the copied row groups.
 	for _, tc := range []struct {
 		name   string
 		parts  [][]*model.Trace
 		copies bool
+		store  func(testing.TB) *Store
 	}{
-		{"small row groups, consecutive ranges", thirds, true},
-		{"small row groups, alternating traces", [][]*model.Trace{even, odd}, false},
+		{"small row groups, consecutive ranges", thirds, true, memStore},
+		{"small row groups, consecutive ranges, local", thirds, true, fileStore},
+		{"small row groups, alternating traces", [][]*model.Trace{even, odd}, false, memStore},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := memStore(t)
+			s := tc.store(t)
 			opts := WriteOptions{RowGroupBytes: 32 << 10}
 			metas := writeAll(t, s, opts, tc.parts...)
 			var sizes []int64
@@ -186,7 +190,8 @@ func TestColumnMergeRefuses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lc, _ := pf.Schema().Lookup("rs", "list", "element", "ss", "list", "element", "Spans", "list", "element", "Name")
+			lc, _ := pf.Schema().Lookup("rs", "list", "element", "ss", "list", "element", "Spans", "list", "element",
+				"Attrs", "list", "element", "Value", "list", "element")
 			cc := pf.Metadata().RowGroups[0].Columns[lc.ColumnIndex].MetaData
 			at := cc.DataPageOffset
 			if d := cc.DictionaryPageOffset; d > 0 && d < at {
@@ -238,4 +243,60 @@ func alternate(traces []*model.Trace) (even, odd []*model.Trace) {
 		}
 	}
 	return even, odd
+}
+
+// TestColumnMergeCopiedDamageLocal damages, one byte at a time, the first
+// data page header of the span attributes' string values (a column the
+// second goroutine of checkPagesDecode checks) in every row group of a
+// local block the merge copies whole. Whatever byte is hit, the merge either refuses
+// (ErrTraceMergeNeeded, nothing left behind) or writes a block whose
+// every trace reads back.
+func TestColumnMergeCopiedDamageLocal(t *testing.T) {
+	ctx := context.Background()
+	traces := gen.New(gen.Options{Seed: 13}).Distinct(300)
+	for i := range int64(24) {
+		s := fileStore(t)
+		opts := WriteOptions{RowGroupBytes: 32 << 10}
+		metas := writeAll(t, s, opts, traces[:100], traces[100:200], traces[200:])
+		key := joinKey(s.tenant, metas[1].BlockID.String(), dataObject)
+		data, err := s.bucket.ReadAll(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lc, _ := pf.Schema().Lookup("rs", "list", "element", "ss", "list", "element", "Spans", "list", "element",
+			"Attrs", "list", "element", "Value", "list", "element")
+		if cols := len(pf.Schema().Columns()); lc.ColumnIndex < cols/2 {
+			t.Fatalf("column %d of %d is not in the second half", lc.ColumnIndex, cols)
+		}
+		for _, rg := range pf.Metadata().RowGroups {
+			data[rg.Columns[lc.ColumnIndex].MetaData.DataPageOffset+i] ^= 0x6a
+		}
+		if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
+			t.Fatal(err)
+		}
+		before := listKeys(t, s.bucket, "")
+		res, err := s.ColumnMerge(ctx, metas, opts, 1)
+		if err != nil {
+			if !errors.Is(err, ErrTraceMergeNeeded) {
+				t.Fatalf("header byte %d: %v, want ErrTraceMergeNeeded", i, err)
+			}
+			if diff := cmp.Diff(before, listKeys(t, s.bucket, "")); diff != "" {
+				t.Fatalf("header byte %d: objects left behind (-before +after):\n%s", i, diff)
+			}
+			continue
+		}
+		it := s.TracesOf(ctx, []Meta{res.Meta})
+		n := 0
+		for it.Next() {
+			n++
+		}
+		if err := it.Err(); err != nil || n != len(traces) {
+			t.Fatalf("header byte %d: merged, then %d of %d traces read back: %v", i, n, len(traces), err)
+		}
+		it.Close()
+	}
 }
