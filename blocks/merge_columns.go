@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"slices"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 )
@@ -89,8 +87,13 @@ func (s *Store) ColumnMerge(ctx context.Context, metas []Meta, opts WriteOptions
 			}
 		}
 	}()
-	if err := s.openInputs(ctx, metas, files); err != nil {
-		return ColumnMergeResult{}, err
+	// An input that does not open (damaged, say) is left to the merge
+	// trace by trace, which deals with it.
+	if err := s.openFooters(ctx, metas, files, nil); err != nil {
+		if ctx.Err() != nil {
+			return ColumnMergeResult{}, ctx.Err()
+		}
+		return ColumnMergeResult{}, fmt.Errorf("%w: %w", ErrTraceMergeNeeded, err)
 	}
 	dedicated := usableDedicated(opts.DedicatedColumns)
 	inputs := make([]*mergeInput, len(files))
@@ -157,32 +160,6 @@ func (s *Store) ColumnMerge(ctx context.Context, metas []Meta, opts WriteOptions
 		return ColumnMergeResult{}, err
 	}
 	return res, nil
-}
-
-// openInputs opens the footers of the blocks of metas into files, a few
-// at once (on an object store each is a round trip). An input that does
-// not open (damaged, say) is ErrTraceMergeNeeded: the merge trace by trace
-// meets it and deals with it.
-func (s *Store) openInputs(ctx context.Context, metas []Meta, files []*pfile) error {
-	var eg errgroup.Group
-	eg.SetLimit(footersAtOnce)
-	errs := make([]error, len(metas))
-	for i, m := range metas {
-		eg.Go(func() error {
-			files[i], errs[i] = s.block(m).open(ctx)
-			return nil
-		})
-	}
-	eg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for _, err := range errs {
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrTraceMergeNeeded, err)
-		}
-	}
-	return nil
 }
 
 // mergeRuns returns the inputs' rows in trace-ID order, as runs of rows of
@@ -425,40 +402,16 @@ func (w *BlockWriter) appendRows(in *mergeInput, ids []model.TraceID) error {
 	return nil
 }
 
-// copyGroup copies every chunk of row group g of f, whose trace IDs are
-// ids, as a row group of its own (the one being written must be empty).
+// copyGroup copies every chunk of row group g of the input, whose trace
+// IDs are ids, once its pages decode, as a row group of its own (the one
+// being written must be empty).
 func (w *BlockWriter) copyGroup(in *mergeInput, g int, ids []model.TraceID) error {
-	f := in.f
-	cols := make([]int, len(f.file.Metadata().RowGroups[g].Columns))
+	cols := make([]int, len(in.f.file.Metadata().RowGroups[g].Columns))
 	for c := range cols {
 		cols[c] = c
 	}
-	if f.r.path == "" {
-		// The chunks in a few requests: read here, and again when the
-		// row group is flushed (below, before the windows go).
-		if err := f.r.prefetchRanges(f.copyRanges(g, cols)); err != nil {
-			return copyErr(f.r.key, err)
-		}
-		defer f.r.putWindows()
-	}
-	if err := in.checkPagesDecode(g, int64(len(ids))); err != nil {
-		return err
-	}
-	srcs, err := column.GroupSources(f.r, f.r.size, f.file.Metadata(), g, cols)
-	if err != nil {
-		return copyErr(f.r.key, err)
-	}
-	for i, c := range cols {
-		if err := w.pw.Chunk(c).Copy(srcs[i]); err != nil {
-			return copyErr(f.r.key, err)
-		}
-	}
-	w.copiedChunks += len(cols)
 	w.addedRows(ids)
-	if err := w.flushGroup(); err != nil {
-		return copyErr(f.r.key, err)
-	}
-	return nil
+	return w.copyChunks(in.f, g, cols, func() error { return in.checkPagesDecode(g, int64(len(ids))) })
 }
 
 // checkPagesDecode decodes every page of row group g of the input, which

@@ -66,27 +66,10 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 			}
 		}
 	}()
-	// The footers of the inputs large enough, at once: on an object
-	// store each is a round trip. (Opened under ctx, not a context the
-	// group ends: the copies read through the files later.) The error is
-	// the first input's in their order, as one after another: a damaged
-	// block before a failed read is left out and the merge planned again.
-	var eg errgroup.Group
-	eg.SetLimit(footersAtOnce)
-	errs := make([]error, len(metas))
-	for i, m := range metas {
-		if int64(m.Size) >= minBytes {
-			eg.Go(func() error {
-				files[i], errs[i] = s.block(m).open(ctx)
-				return nil
-			})
-		}
-	}
-	eg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	// The footers of the inputs large enough. (Opened under ctx, not a
+	// context the group ends: the copies read through the files later.)
+	if err := s.openFooters(ctx, metas, files, func(m Meta) bool { return int64(m.Size) >= minBytes }); err != nil {
+		return nil, err
 	}
 	var spans []groupSpan
 	for i, m := range metas {
@@ -142,6 +125,32 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 	}
 	slices.SortFunc(mc.groups, func(a, b copyableGroup) int { return model.CompareTraceIDs(a.first, b.first) })
 	return mc, nil
+}
+
+// openFooters opens the footers of the blocks of metas that want takes
+// (all when want is nil) into files, footersAtOnce at a time: on an
+// object store each is a round trip. The error is the first input's in
+// their order, as one after another: a damaged block before a failed
+// read is left out and the merge planned again.
+func (s *Store) openFooters(ctx context.Context, metas []Meta, files []*pfile, want func(Meta) bool) error {
+	var eg errgroup.Group
+	eg.SetLimit(footersAtOnce)
+	errs := make([]error, len(metas))
+	for i, m := range metas {
+		if want == nil || want(m) {
+			eg.Go(func() error {
+				files[i], errs[i] = s.block(m).open(ctx)
+				return nil
+			})
+		}
+	}
+	eg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // interleaved reports whether a row group of another input than sp's

@@ -239,26 +239,39 @@ func (w *BlockWriter) writeBatch(b *encoder) error {
 	if rows := gc.src.file.Metadata().RowGroups[gc.group].NumRows; int64(w.groupRows) != rows {
 		return fmt.Errorf("%w: %s: %d traces added for a copied row group of %d rows of %s", ErrCopyPlan, key, w.groupRows, rows, srcKey)
 	}
-	if gc.src.r.path == "" {
-		// An object store: the group's copied chunks and their page
-		// indexes in a few requests, not one per chunk and index.
-		if err := gc.src.r.prefetchRanges(gc.src.copyRanges(gc.group, gc.cols)); err != nil {
-			return copyErr(srcKey, err)
+	return w.copyChunks(gc.src, gc.group, gc.cols, nil)
+}
+
+// copyChunks makes the chunks of cols of row group g of src those of the
+// row group being written (whose other leaves hold as many rows) and
+// flushes it; check, when set, runs first, with the chunks at hand. On an
+// object store the chunks and their page indexes are read in a few
+// requests, not one per chunk and index, and kept until the flush has
+// written them.
+func (w *BlockWriter) copyChunks(src *pfile, g int, cols []int, check func() error) error {
+	if src.r.path == "" {
+		if err := src.r.prefetchRanges(src.copyRanges(g, cols)); err != nil {
+			return copyErr(src.r.key, err)
 		}
-		defer gc.src.r.putWindows()
+		defer src.r.putWindows()
 	}
-	srcs, err := column.GroupSources(gc.src.r, gc.src.r.size, gc.src.file.Metadata(), gc.group, gc.cols)
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	srcs, err := column.GroupSources(src.r, src.r.size, src.file.Metadata(), g, cols)
 	if err != nil {
-		return copyErr(srcKey, err)
+		return copyErr(src.r.key, err)
 	}
-	for i, c := range gc.cols {
+	for i, c := range cols {
 		if err := w.pw.Chunk(c).Copy(srcs[i]); err != nil {
 			return err
 		}
 	}
-	w.copiedChunks += len(gc.cols)
+	w.copiedChunks += len(cols)
 	if err := w.flushGroup(); err != nil {
-		return copyErr(srcKey, err)
+		return copyErr(src.r.key, err)
 	}
 	return nil
 }
