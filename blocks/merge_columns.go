@@ -46,8 +46,7 @@ type mergeGroup struct {
 	bytes      int64 // compressed
 	ids        []model.TraceID
 	spans      int
-	start, end uint64 // over its traces with spans
-	hasSpans   bool
+	start, end uint64 // over its traces with spans (when spans > 0)
 }
 
 // mergeInput is one input of a column merge: its row groups in order and,
@@ -197,11 +196,11 @@ func mergeRuns(inputs []*mergeInput) ([]mergeRun, error) {
 		ids := h.in.groups[h.g].ids
 		end := len(ids)
 		if next >= 0 {
-			limit := id(heads[next])
-			// The rows of h before limit; an equal ID is the duplicate
-			// found when h reaches it.
-			end = h.row + sortSearch(ids[h.row:], func(x model.TraceID) bool { return model.CompareTraceIDs(x, limit) >= 0 })
-			end = max(end, h.row+1)
+			// The rows of h below the next head's ID (at least one: h's
+			// first is below it); an equal ID is the duplicate found when
+			// h reaches it.
+			n, _ := slices.BinarySearchFunc(ids[h.row:], id(heads[next]), model.CompareTraceIDs)
+			end = h.row + n
 		}
 		runs = append(runs, mergeRun{in: h.in, n: int64(end - h.row)})
 		h.row = end
@@ -213,17 +212,6 @@ func mergeRuns(inputs []*mergeInput) ([]mergeRun, error) {
 		}
 	}
 	return runs, nil
-}
-
-// sortSearch is sort.Search over ids: the first index where f is true.
-func sortSearch(ids []model.TraceID, f func(model.TraceID) bool) int {
-	i, _ := slices.BinarySearchFunc(ids, true, func(x model.TraceID, _ bool) int {
-		if f(x) {
-			return 1
-		}
-		return -1
-	})
-	return i
 }
 
 // summarize reads the group's trace IDs, span counts and time range from
@@ -296,7 +284,6 @@ func (g *mergeGroup) summarize(f *pfile) error {
 		}
 		if spans[i] > 0 {
 			g.spans += spans[i]
-			g.hasSpans = true
 			g.start = min(g.start, uint64(starts.Int64()))
 			g.end = max(g.end, uint64(ends.Int64()))
 		}
@@ -330,7 +317,7 @@ func (w *BlockWriter) mergeColumns(inputs []*mergeInput, runs []mergeRun, copyBy
 		for _, g := range in.groups {
 			res.Traces += len(g.ids)
 			res.Spans += g.spans
-			if g.hasSpans {
+			if g.spans > 0 {
 				w.start = min(w.start, g.start)
 				w.end = max(w.end, g.end)
 			}
@@ -481,7 +468,8 @@ const localPrefetchBytes = 8 << 20
 func (in *mergeInput) open() error {
 	f, g := in.f, in.groups[in.cur]
 	if f.r.path == "" || g.bytes <= localPrefetchBytes {
-		if err := f.r.prefetchRanges([]byteRange{f.groupRangeOf(g.group)}); err != nil {
+		off, n := f.groupRange(g.group)
+		if err := f.r.prefetchRanges([]byteRange{{off, n}}); err != nil {
 			return fmt.Errorf("reading %s: %w", f.r.key, err)
 		}
 	}
@@ -520,10 +508,4 @@ func (in *mergeInput) close() {
 		in.f2.r.release()
 		in.f2 = nil
 	}
-}
-
-// groupRangeOf is the byte range of row group g's column chunks.
-func (p *pfile) groupRangeOf(g int) byteRange {
-	off, n := p.groupRange(g)
-	return byteRange{off, n}
 }
