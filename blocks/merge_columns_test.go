@@ -1,7 +1,6 @@
 package blocks
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"reflect"
@@ -107,14 +106,7 @@ func TestColumnMerge(t *testing.T) {
 			metas := writeAll(t, s, opts, tc.parts...)
 			var sizes []int64
 			for _, m := range metas {
-				data, err := s.bucket.ReadAll(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject))
-				if err != nil {
-					t.Fatal(err)
-				}
-				pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-				if err != nil {
-					t.Fatal(err)
-				}
+				_, _, pf := blockParquet(t, s, m)
 				for _, rg := range pf.Metadata().RowGroups {
 					sizes = append(sizes, rg.TotalCompressedSize)
 				}
@@ -181,17 +173,8 @@ func TestColumnMergeRefuses(t *testing.T) {
 		{"a damaged page", func(t *testing.T) (*Store, []Meta) {
 			s := memStore(t)
 			metas := writeAll(t, s, WriteOptions{}, traces[:150], traces[150:])
-			key := joinKey(s.tenant, metas[1].BlockID.String(), dataObject)
-			data, err := s.bucket.ReadAll(ctx, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			lc, _ := pf.Schema().Lookup("rs", "list", "element", "ss", "list", "element", "Spans", "list", "element",
-				"Attrs", "list", "element", "Value", "list", "element")
+			key, data, pf := blockParquet(t, s, metas[1])
+			lc, _ := pf.Schema().Lookup("rs", "list", "element", "ss", "list", "element", "Spans", "list", "element", "Name")
 			cc := pf.Metadata().RowGroups[0].Columns[lc.ColumnIndex].MetaData
 			at := cc.DataPageOffset
 			if d := cc.DictionaryPageOffset; d > 0 && d < at {
@@ -258,15 +241,7 @@ func TestColumnMergeCopiedDamageLocal(t *testing.T) {
 		s := fileStore(t)
 		opts := WriteOptions{RowGroupBytes: 32 << 10}
 		metas := writeAll(t, s, opts, traces[:100], traces[100:200], traces[200:])
-		key := joinKey(s.tenant, metas[1].BlockID.String(), dataObject)
-		data, err := s.bucket.ReadAll(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		key, data, pf := blockParquet(t, s, metas[1])
 		lc, _ := pf.Schema().Lookup("rs", "list", "element", "ss", "list", "element", "Spans", "list", "element",
 			"Attrs", "list", "element", "Value", "list", "element")
 		if cols := len(pf.Schema().Columns()); lc.ColumnIndex < cols/2 {
@@ -299,4 +274,15 @@ func TestColumnMergeCopiedDamageLocal(t *testing.T) {
 		}
 		it.Close()
 	}
+}
+
+// blockParquet reads block m's data.parquet and opens it.
+func blockParquet(t *testing.T, s *Store, m Meta) (key string, data []byte, pf *parquet.File) {
+	t.Helper()
+	key = joinKey(s.tenant, m.BlockID.String(), dataObject)
+	data, err := s.bucket.ReadAll(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, data, openParquet(t, data)
 }
