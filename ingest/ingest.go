@@ -386,14 +386,15 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 			}
 			in.runs = append(in.runs, r)
 		}
-		// Merge at most maxFanIn runs at a time, so the merge holds a
+		// Merge at most fanIn runs at a time, so the merge holds a
 		// bounded number of read buffers however many runs there are.
-		for len(in.runs) > maxFanIn {
-			r, err := in.mergeRuns(in.runs[:maxFanIn])
+		k := fanIn(in.opts.MemoryBudget)
+		for len(in.runs) > k {
+			r, err := in.mergeRuns(in.runs[:k])
 			if err != nil {
 				return err
 			}
-			in.runs = append([]*run{r}, in.runs[maxFanIn:]...)
+			in.runs = append([]*run{r}, in.runs[k:]...)
 		}
 		merged, err := in.openRuns(in.runs)
 		if err != nil {
@@ -420,9 +421,25 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 // at a time (two such batches may wait).
 const prefetchTraces = 64
 
-// maxFanIn bounds how many runs are merged at once (each open run holds
-// about 1 MiB of buffers and one decoded trace).
-const maxFanIn = 32
+// fanIn is how many runs are merged at once under a memory budget: as
+// many as a quarter of the budget holds at runReadBytes each, within
+// minFanIn and maxFanIn. Each round of merging before the last writes
+// and reads its runs' traces once more on one goroutine: at the default
+// budget a 10M-span ingest spills about 90 runs, which a fan-in of 32
+// merged in two extra rounds (15% of its time).
+func fanIn(budget int64) int {
+	return int(min(max(budget/4/runReadBytes, minFanIn), maxFanIn))
+}
+
+const (
+	// runReadBytes is about what an open run holds while merged: a
+	// compressed and a decoded spill block, its read buffer and one
+	// decoded trace (see spill.Open).
+	runReadBytes = 256 << 10
+	minFanIn     = 16
+	// maxFanIn keeps the open files well under the usual limit of 1024.
+	maxFanIn = 256
+)
 
 // openRuns returns the k-way merge of runs, in run order (so of two
 // different spans with one key, the one read first wins).
@@ -442,11 +459,14 @@ func (in *ingester) openRuns(runs []*run) (store.TraceIterator, error) {
 }
 
 // mergeRuns merges runs into one new run, streaming, and removes them.
+// The runs are read and merged on a goroutine of their own, ahead of the
+// encoding of the new run.
 func (in *ingester) mergeRuns(runs []*run) (*run, error) {
-	it, err := in.openRuns(runs)
+	merged, err := in.openRuns(runs)
 	if err != nil {
 		return nil, err
 	}
+	it := store.Prefetch(merged, prefetchTraces)
 	defer it.Close()
 	out, err := in.newRun()
 	if err != nil {

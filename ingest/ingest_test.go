@@ -218,8 +218,8 @@ func TestSpillMatchesInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spillRes.Runs <= maxFanIn {
-		t.Fatalf("expected more than %d spilled runs (so runs are merged in rounds), got %d", maxFanIn, spillRes.Runs)
+	if k := fanIn(8 << 10); spillRes.Runs <= k {
+		t.Fatalf("expected more than %d spilled runs (so runs are merged in rounds), got %d", k, spillRes.Runs)
 	}
 	if memRes.Runs != 0 {
 		t.Fatalf("in-memory ingest spilled %d runs", memRes.Runs)
