@@ -19,6 +19,10 @@
 // startupLiveHeap, so a command's heap reaches at most some five times
 // that before it, and its peak follows GOGC=100 (and the memory limits of
 // cmd/tracectl/memlimit.go) after, or what a command chose with Hold.
+// A read of many small blocks keeps some 5-10 MiB live while it decodes
+// their footers, allocating fast: past 8 MiB once, it collected every
+// few milliseconds after (a count over 990 blocks took a quarter longer
+// than at 32 MiB; BENCHMARKS.md, twenty-fourth round).
 // GOGC, when set, wins.
 package gcstart
 
@@ -32,7 +36,7 @@ import (
 
 const (
 	startupGCPercent = 400
-	startupLiveHeap  = 8 << 20
+	startupLiveHeap  = 32 << 20
 )
 
 func init() {
