@@ -23,12 +23,12 @@ type bloomCache map[string]*bloom.BloomFilter
 // mayContain tests the trace's bloom shard (one small object read, or none
 // when cache already holds the shard).
 func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCache) (bool, error) {
-	shard := bloomShard(id, shardCount(b.meta))
-	key := b.key(bloomName(shard))
+	name := bloomName(bloomShard(id, shardCount(b.meta)))
+	key := b.key(name)
 	if f, ok := cache[key]; ok {
 		return f.Test(id[:]), nil
 	}
-	data, err := readAll(ctx, b.store.bucket, key)
+	data, err := b.store.readObject(ctx, b.store.localTenantDir(), b.meta.BlockID, name)
 	if err != nil {
 		if isNotFound(err) {
 			return true, nil // no bloom: fall back to the parquet search
@@ -249,21 +249,24 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 		cand = append(cand, m)
 	}
 
-	// Bloom pass.
+	// Bloom pass (on a file:// bucket, from the tenant directory: no look
+	// at an attributes file for each shard).
 	keys := make([]string, len(cand))
 	shards := make([][]byte, len(cand))
 	read := make([]bool, len(cand))
+	dir := s.localTenantDir()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(lookupConcurrency)
 	for i, m := range cand {
-		keys[i] = s.block(m).key(bloomName(bloomShard(id, shardCount(m))))
+		name := bloomName(bloomShard(id, shardCount(m)))
+		keys[i] = s.block(m).key(name)
 		if data, ok := cache[keys[i]]; ok {
 			shards[i] = data
 			continue
 		}
 		read[i] = true
 		g.Go(func() error {
-			data, err := readAll(gctx, s.bucket, keys[i])
+			data, err := s.readObject(gctx, dir, m.BlockID, name)
 			if err != nil && !isNotFound(err) {
 				return err
 			}

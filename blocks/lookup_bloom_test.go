@@ -3,9 +3,11 @@ package blocks
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/bits-and-blooms/bloom/v3"
@@ -177,4 +179,75 @@ func FuzzDecodeBloom(f *testing.F) {
 			t.Fatalf("decode error %v, bloomTest error %v", derr, terr)
 		}
 	})
+}
+
+// TestFindTraceLocalBloom: on a file:// bucket the bloom shards are read
+// from the tenant directory. The shard that rules a trace out is obeyed,
+// and a shard that is missing, a directory or damaged only loses its
+// shortcut: the trace is still found in the block.
+func TestFindTraceLocalBloom(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, path string)
+	}{
+		{"intact", func(*testing.T, string) {}},
+		{"missing", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"directory", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"damaged", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("not a bloom filter"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fileStore(t)
+			traces := syntheticTraces(20, 4, 2e18)
+			m, err := s.WriteBlock(ctx, traces, WriteOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := traces[7]
+			shard := bloomName(bloomShard(want.TraceID, shardCount(m)))
+			tc.damage(t, filepath.Join(s.localTenantDir(), m.BlockID.String(), shard))
+			got, err := s.FindTrace(ctx, want.TraceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.SpanCount() != want.SpanCount() {
+				t.Errorf("found %d spans, want %d", got.SpanCount(), want.SpanCount())
+			}
+			if tc.name != "intact" {
+				return
+			}
+			// An ID inside the block's ID range that the filter rules out
+			// is not looked for in the block: with the data gone, a
+			// lookup that opened it would record the block as damaged.
+			if err := os.Remove(filepath.Join(s.localTenantDir(), m.BlockID.String(), dataObject)); err != nil {
+				t.Fatal(err)
+			}
+			absent := model.TraceID(m.MinID)
+			absent[15]++
+			if !m.mayHoldIDs(absent, absent) || slices.ContainsFunc(traces, func(tr *model.Trace) bool { return tr.TraceID == absent }) {
+				t.Fatalf("%s is not an absent ID inside the block's range", absent)
+			}
+			if _, err := s.FindTrace(ctx, absent); !errors.Is(err, ErrTraceNotFound) {
+				t.Errorf("absent trace: %v, want ErrTraceNotFound", err)
+			}
+			if d := s.Damaged(); len(d) != 0 {
+				t.Errorf("the lookup opened the block the filter rules out: %v", d)
+			}
+		})
+	}
 }
