@@ -424,9 +424,9 @@ const prefetchTraces = 64
 // fanIn is how many runs are merged at once under a memory budget: as
 // many as a quarter of the budget holds at runReadBytes each, within
 // minFanIn and maxFanIn. Each round of merging before the last writes
-// and reads its runs' traces once more on one goroutine: at the default
-// budget a 10M-span ingest spills about 90 runs, which a fan-in of 32
-// merged in two extra rounds (15% of its time).
+// and reads its runs' traces once more: at the default budget a 10M-span
+// ingest spills about 90 runs, which a fan-in of 32 merged in two extra
+// rounds (15% of its time).
 func fanIn(budget int64) int {
 	return int(min(max(budget/4/runReadBytes, minFanIn), maxFanIn))
 }

@@ -448,3 +448,23 @@ func TestDecodeBatchBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestFanIn: the runs merged at once grow with the memory budget, a
+// quarter of it at runReadBytes a run, within minFanIn and maxFanIn.
+func TestFanIn(t *testing.T) {
+	for _, tc := range []struct {
+		budget int64
+		want   int
+	}{
+		{8 << 10, minFanIn},
+		{16 << 20, minFanIn},
+		{32 << 20, 32},
+		{64 << 20, 64},
+		{DefaultMemoryBudget, 128},
+		{1 << 30, maxFanIn},
+	} {
+		if got := fanIn(tc.budget); got != tc.want {
+			t.Errorf("fanIn(%d) = %d, want %d", tc.budget, got, tc.want)
+		}
+	}
+}
