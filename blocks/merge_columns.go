@@ -427,7 +427,8 @@ func (in *mergeInput) checkPagesDecode(g int, rows int64) error {
 }
 
 // checkColumnsDecode decodes every page of columns [from, to) of row
-// group g of f (see checkPagesDecode).
+// group g of f (see checkPagesDecode), as blocks verify does
+// (pfile.checkPages).
 func checkColumnsDecode(f *pfile, g int, rows int64, from, to int) error {
 	chunks := f.file.RowGroups()[g].ColumnChunks()
 	paths := f.file.Schema().Columns()
@@ -436,18 +437,8 @@ func checkColumnsDecode(f *pfile, g int, rows int64, from, to int) error {
 		if !ok {
 			return fmt.Errorf("%w: %s has no column %d", ErrTraceMergeNeeded, f.r.key, c)
 		}
-		r := column.NewReader(chunks[c], l)
-		var n int64
-		for ok := r.More(); ok; ok = r.NextPage() {
-			reps, _ := r.PageLevels()
-			for _, rep := range reps {
-				if rep == 0 {
-					n++
-				}
-			}
-		}
-		r.Close()
-		if err := r.Err(); err != nil {
+		n, err := decodedRows(chunks[c], l)
+		if err != nil {
 			return fmt.Errorf("checking %s row group %d: %w", f.r.key, g, decodeErr(f.r.key, err))
 		}
 		if n != rows {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/google/uuid"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
@@ -255,18 +256,7 @@ func (p *pfile) checkPages(g int) error {
 		if !ok || l.Index >= len(chunks) {
 			continue
 		}
-		r := column.NewReader(chunks[l.Index], l)
-		var rows int64
-		for r.NextPage() {
-			rep, _ := r.PageLevels()
-			for _, x := range rep {
-				if x == 0 {
-					rows++
-				}
-			}
-		}
-		err := r.Err()
-		r.Close()
+		rows, err := decodedRows(chunks[l.Index], l)
 		if err == nil && rows != rg.NumRows() {
 			err = fmt.Errorf("%w: column %s holds %d rows, the row group %d", column.ErrCorrupt, strings.Join(l.Path, "."), rows, rg.NumRows())
 		}
@@ -275,6 +265,24 @@ func (p *pfile) checkPages(g int) error {
 		}
 	}
 	return nil
+}
+
+// decodedRows decodes every page of a column chunk of leaf l with the
+// column reader the commands read with, discarding the values, and
+// returns the rows it holds.
+func decodedRows(chunk parquet.ColumnChunk, l column.Leaf) (int64, error) {
+	r := column.NewReader(chunk, l)
+	defer r.Close()
+	var rows int64
+	for r.NextPage() {
+		rep, _ := r.PageLevels()
+		for _, x := range rep {
+			if x == 0 {
+				rows++
+			}
+		}
+	}
+	return rows, r.Err()
 }
 
 // verifyBlooms loads every bloom shard; nil when none could be read.
