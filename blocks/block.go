@@ -39,7 +39,14 @@ type pfile struct {
 	startCol, endCol int
 	// cols caches columnsOf per projected schema.
 	cols map[*parquet.Schema][]int
+	// resolved is the resolution of the file's schema, shared with the
+	// files of the same schema (see columnLeaves).
+	resolved *resolvedSchema
 }
+
+// columnLeaves returns the leaf of every column of the file, by column
+// index, resolved once per schema.
+func (p *pfile) columnLeaves() []leaf { return p.resolved.columnLeaves(p.file.Schema()) }
 
 // wholeObjectBytes is the size up to which a data.parquet on an object
 // store is read whole when opened (a variable for tests): a round trip
@@ -73,7 +80,7 @@ func (b *Block) open(ctx context.Context) (*pfile, error) {
 		return nil, damaged(key, err)
 	}
 	leaves := rs.leaves
-	pf := &pfile{r: r, file: f, layout: rs.layout, leaves: leaves, startCol: rs.startCol, endCol: rs.endCol}
+	pf := &pfile{r: r, file: f, layout: rs.layout, leaves: leaves, startCol: rs.startCol, endCol: rs.endCol, resolved: rs}
 	if v, ok := f.Lookup(traceTimesKey); ok && v == traceTimesSpanRange {
 		pf.exactTimes = leaves.traceStart.ok && leaves.traceEnd.ok && leaves.traceDuration.ok
 	}

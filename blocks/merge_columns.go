@@ -431,13 +431,13 @@ func (in *mergeInput) checkPagesDecode(g int, rows int64) error {
 // (pfile.checkPages).
 func checkColumnsDecode(f *pfile, g int, rows int64, from, to int) error {
 	chunks := f.file.RowGroups()[g].ColumnChunks()
-	paths := f.file.Schema().Columns()
+	leaves := f.columnLeaves()
 	for c := from; c < to; c++ {
-		l, ok := column.Lookup(f.file.Schema(), paths[c]...)
-		if !ok {
+		l := leaves[c]
+		if !l.ok {
 			return fmt.Errorf("%w: %s has no column %d", ErrTraceMergeNeeded, f.r.key, c)
 		}
-		n, err := decodedRows(chunks[c], l)
+		n, err := decodedRows(chunks[c], l.Leaf)
 		if err != nil {
 			return fmt.Errorf("checking %s row group %d: %w", f.r.key, g, decodeErr(f.r.key, err))
 		}
@@ -466,14 +466,15 @@ func (in *mergeInput) open() error {
 	}
 	chunks := f.file.RowGroups()[g.group].ColumnChunks()
 	paths := traceSchema().Columns()
+	leaves := f.columnLeaves()
 	in.readers = make([]*column.Reader, len(paths))
 	for c, path := range paths {
-		l, ok := column.Lookup(f.file.Schema(), path...)
-		if !ok || l.Index != c {
+		// The file's column c is the writer's: at its path, resolved.
+		if c >= len(leaves) || !leaves[c].ok || !slices.Equal(leaves[c].Path, path) {
 			in.closeGroup()
 			return fmt.Errorf("%w: %s has no column %d", ErrTraceMergeNeeded, f.r.key, c)
 		}
-		in.readers[c] = column.NewReader(chunks[c], l)
+		in.readers[c] = column.NewReader(chunks[c], leaves[c].Leaf)
 	}
 	return nil
 }

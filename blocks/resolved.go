@@ -16,6 +16,25 @@ type resolvedSchema struct {
 	layout           layout
 	leaves           *fileLeaves
 	startCol, endCol int // -1 when absent
+
+	// columns are the leaves of every column, by column index, for the
+	// readers of every column (a column merge, blocks verify); worked out
+	// on first use (columnLeaves).
+	columnsOnce sync.Once
+	columns     []leaf
+}
+
+// columnLeaves returns the leaf of every column of s, the schema r
+// resolves (ok false where column.Lookup resolves none).
+func (r *resolvedSchema) columnLeaves(s *parquet.Schema) []leaf {
+	r.columnsOnce.Do(func() {
+		paths := s.Columns()
+		r.columns = make([]leaf, len(paths))
+		for c, p := range paths {
+			r.columns[c] = lookupLeaf(s, p)
+		}
+	})
+	return r.columns
 }
 
 // The blocks of a tenant mostly share one schema, and resolving it again

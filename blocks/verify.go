@@ -251,12 +251,11 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 func (p *pfile) checkPages(g int) error {
 	rg := p.file.RowGroups()[g]
 	chunks := rg.ColumnChunks()
-	for _, path := range p.file.Schema().Columns() {
-		l, ok := column.Lookup(p.file.Schema(), path...)
-		if !ok || l.Index >= len(chunks) {
+	for _, l := range p.columnLeaves() {
+		if !l.ok || l.Index >= len(chunks) {
 			continue
 		}
-		rows, err := decodedRows(chunks[l.Index], l)
+		rows, err := decodedRows(chunks[l.Index], l.Leaf)
 		if err == nil && rows != rg.NumRows() {
 			err = fmt.Errorf("%w: column %s holds %d rows, the row group %d", column.ErrCorrupt, strings.Join(l.Path, "."), rows, rg.NumRows())
 		}
