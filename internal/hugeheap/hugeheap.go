@@ -29,10 +29,7 @@
 // or with TRACECTL_HUGEPAGES=0.
 package hugeheap
 
-import (
-	"os"
-	"strings"
-)
+import "syscall"
 
 // regionBytes is the heap the advice covers: a read command's heap at
 // 1M spans stays within it for the most part (its memory limit is 200
@@ -59,7 +56,7 @@ const EnvVar = "TRACECTL_HUGEPAGES"
 // kernel's THP mode (the contents of
 // /sys/kernel/mm/transparent_hugepage/enabled) is "madvise".
 func wanted(mode string) bool {
-	if os.Getenv(EnvVar) == "0" || strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") {
+	if getenv(EnvVar) == "0" || hasSubstring(getenv("GODEBUG"), "disablethp=1") {
 		return false
 	}
 	return thpMode(mode) == "madvise"
@@ -68,10 +65,63 @@ func wanted(mode string) bool {
 // thpMode returns the selected mode of a THP "enabled" file ("always
 // [madvise] never" → "madvise"), or "" when none is marked.
 func thpMode(s string) string {
-	for _, f := range strings.Fields(s) {
-		if len(f) > 2 && f[0] == '[' && f[len(f)-1] == ']' {
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && !isSpace(s[i]) {
+			i++
+		}
+		if f := s[:i]; len(f) > 2 && f[0] == '[' && f[len(f)-1] == ']' {
 			return f[1 : len(f)-1]
 		}
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		s = s[i:]
 	}
 	return ""
+}
+
+// The helpers below stand in for os.Getenv, strings.Fields,
+// strings.Contains and strconv.ParseUint: this package imports only
+// syscall (and runtime, unsafe), so that its init comes early (see the
+// note on imports in hugeheap_linux.go).
+
+func getenv(key string) string {
+	v, _ := syscall.Getenv(key)
+	return v
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+func hasSubstring(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// parseUint parses the decimal number of a sysfs file such as
+// hpage_pmd_size ("2097152\n"), with ASCII spaces around it.
+func parseUint(s string) (uint64, bool) {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	if s == "" || len(s) > 19 { // 19 digits always fit in a uint64
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(s[i]-'0')
+	}
+	return n, true
 }

@@ -1,6 +1,9 @@
 package hugeheap
 
-import "testing"
+import (
+	"go/build"
+	"testing"
+)
 
 func TestThpMode(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
@@ -58,5 +61,59 @@ func TestWanted(t *testing.T) {
 				t.Errorf("wanted = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestParseUint(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"2097152\n", 2 << 20, true},
+		{" 33554432 \n", 32 << 20, true},
+		{"0", 0, true},
+		{"18446744073709551615", 0, false}, // 20 digits: refused rather than risk overflow
+		{"", 0, false},
+		{"\n", 0, false},
+		{"2M", 0, false},
+		{"-1", 0, false},
+	} {
+		got, ok := parseUint(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("parseUint(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestHasSubstring(t *testing.T) {
+	for _, c := range []struct {
+		s, sub string
+		want   bool
+	}{
+		{"gctrace=1,disablethp=1", "disablethp=1", true},
+		{"disablethp=1", "disablethp=1", true},
+		{"disablethp=0", "disablethp=1", false},
+		{"", "disablethp=1", false},
+		{"abc", "", true},
+	} {
+		if got := hasSubstring(c.s, c.sub); got != c.want {
+			t.Errorf("hasSubstring(%q, %q) = %v, want %v", c.s, c.sub, got, c.want)
+		}
+	}
+}
+
+// TestImportsOnlySyscall keeps the package's imports to runtime, syscall
+// and unsafe: with os, strings or strconv its init waits for some 90
+// other packages (see hugeheap_linux.go), still correct but later.
+func TestImportsOnlySyscall(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range pkg.Imports {
+		if path != "runtime" && path != "syscall" && path != "unsafe" {
+			t.Errorf("the package imports %s", path)
+		}
 	}
 }
