@@ -890,3 +890,54 @@ func TestIndexSharedDedicatedColumns(t *testing.T) {
 		t.Fatalf("dedicated columns: %+v", metas)
 	}
 }
+
+// TestIndexVouchesForOldRetirements: a reader's listing, looking for
+// blocks retired while it ran, takes a block the tenant index lists as
+// retired for one retired before, without looking at its
+// meta.compacted.json, when the index object itself was written before
+// the listing (by more than the bucket's time granularity); with an index
+// written within that window it looks.
+func TestIndexVouchesForOldRetirements(t *testing.T) {
+	ctx := context.Background()
+	s := fileStore(t)
+	_, comp := writeIndexFixture(t, s)
+	dir := s.localTenantDir()
+	now := time.Now()
+	// The retirement's file says "just now" in both cases: only the index's
+	// own time tells them apart.
+	if err := os.Chtimes(filepath.Join(dir, comp[0].BlockID.String(), compactedMetaObject), now, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name        string
+		indexAge    time.Duration
+		wantRetired bool
+	}{
+		{"index written just now", 0, true},
+		{"index written an hour ago", time.Hour, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			at := now.Add(-c.indexAge)
+			if err := os.Chtimes(filepath.Join(dir, tenantIndexObject), at, at); err != nil {
+				t.Fatal(err)
+			}
+			ix, fs, err := s.indexAndFolders(ctx, metaObject)
+			if err != nil || ix == nil {
+				t.Fatalf("index %v, %v", ix, err)
+			}
+			es, err := s.metaEntriesSince(ctx, fs, ix, metaObject, time.Now().Add(-2*fs.slack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			retired := false
+			for _, e := range es {
+				if e.meta.BlockID == comp[0].BlockID {
+					retired = !e.meta.CompactedTime.IsZero()
+				}
+			}
+			if retired != c.wantRetired {
+				t.Errorf("block %s taken as retired during the listing: %v, want %v", comp[0].BlockID, retired, c.wantRetired)
+			}
+		})
+	}
+}
