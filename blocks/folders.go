@@ -124,9 +124,13 @@ func (f *folderSet) statAll(name string) (mods []time.Time, exists []bool, err e
 		return st.mods, st.exists, nil
 	}
 	mods, exists = make([]time.Time, len(f.ids)), make([]bool, len(f.ids))
-	for i, id := range f.ids {
-		if mods[i], exists[i], err = f.stat(id, name); err != nil {
+	if f.dir != "" {
+		if err := statLocalAll(f.dir, f.ids, name, mods, exists); err != nil {
 			return nil, nil, err
+		}
+	} else {
+		for i, id := range f.ids {
+			mods[i], exists[i], _ = f.stat(id, name)
 		}
 	}
 	if f.statted == nil {
