@@ -112,7 +112,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	gr := newGroupReaders(p, g)
 	defer gr.close()
 	gr.adopt(pr)
-	err = gr.batches(c, func(gf *groupFilter) error {
+	err = gr.batches(c, 0, int(p.file.RowGroups()[g].NumRows()), func(gf *groupFilter) error {
 		split, err := sp.batch(gf)
 		if err != nil {
 			return err

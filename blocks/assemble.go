@@ -48,6 +48,11 @@ type groupAssembler struct {
 	sel    []bool
 	tstart []uint64
 	tend   []uint64
+
+	// spread skips rows on two goroutines, each moving every other
+	// reader, as halves holds them: see groupRead.spread.
+	spread bool
+	halves [2][]*column.Reader
 }
 
 // assemblerReaders are the open column readers (nil when not read).
@@ -317,11 +322,51 @@ func (a *groupAssembler) remaining() int64 { return a.nrows - a.rows }
 // skip consumes the next n rows of every column but the trace times
 // without building them.
 func (a *groupAssembler) skip(n int) error {
-	if err := skipRows(a.readers, a.rows, n); err != nil {
+	var err error
+	if a.spread && n >= spreadSkipRows && len(a.readers) >= spreadSkipColumns {
+		err = a.skipSpread(n)
+	} else {
+		err = skipRows(a.readers, a.rows, n)
+	}
+	if err != nil {
 		return a.wrap(err)
 	}
 	a.rows += int64(n)
 	return nil
+}
+
+// A skip of at least spreadSkipRows rows over at least spreadSkipColumns
+// columns is split over two goroutines when spread is set: it mostly
+// lands beyond the pages the readers hold, and decoding the page it lands
+// in, column by column, is most of the work of a search that keeps a few
+// traces of a row group (a limit-20 search on 114k spans: 20 skips of 25
+// columns).
+const (
+	spreadSkipRows    = 64
+	spreadSkipColumns = 8
+)
+
+// skipSpread is skipRows for a.readers on two goroutines. The error is
+// the first half's when both fail, so it does not depend on timing.
+func (a *groupAssembler) skipSpread(n int) error {
+	if len(a.halves[0])+len(a.halves[1]) != len(a.readers) {
+		a.halves = [2][]*column.Reader{}
+		for i, r := range a.readers {
+			a.halves[i%2] = append(a.halves[i%2], r)
+		}
+	}
+	var second error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		second = skipRows(a.halves[1], a.rows, n)
+	}()
+	err := skipRows(a.halves[0], a.rows, n)
+	<-done
+	if err == nil {
+		err = second
+	}
+	return err
 }
 
 // skipAll is skip for every column, the trace times included (before a

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/azureblob" // azblob:// URLs
@@ -144,6 +145,11 @@ type blobReaderAt struct {
 	// read) each fetched whole by the first read that falls inside it, so
 	// that the page jumps of many columns cost one request, not one each.
 	onDemand []byteRange
+
+	// mu serializes ReadAt, which changes the windows and the file: the
+	// column readers of a spread row group (groupRead.spread) read from
+	// two goroutines. The other methods are called while no read runs.
+	mu sync.Mutex
 }
 
 // streamWindow is how much of a column chunk a streaming read fetches at
@@ -169,6 +175,12 @@ func (r *blobReaderAt) streamThreshold() int64 {
 type byteRange struct{ off, n int64 }
 
 func (r *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.readAt(p, off)
+}
+
+func (r *blobReaderAt) readAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("%s: negative offset", r.key)
 	}

@@ -114,7 +114,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	defer gr.close()
 	gr.adopt(pr)
 	var n store.Count
-	err = gr.batches(c, func(gf *groupFilter) error {
+	err = gr.batches(c, 0, int(p.file.RowGroups()[g].NumRows()), func(gf *groupFilter) error {
 		if err := gf.structure(); err != nil {
 			return gf.p.groupErr(g, err)
 		}

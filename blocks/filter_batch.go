@@ -140,11 +140,10 @@ func (gr *groupReaders) close() {
 }
 
 // batches calls f with each batch of rows of the group, in order.
-func (gr *groupReaders) batches(c *codec, f func(gf *groupFilter) error) error {
-	rows := int(gr.p.file.RowGroups()[gr.g].NumRows())
+func (gr *groupReaders) batches(c *codec, from, to int, f func(gf *groupFilter) error) error {
 	size := gr.p.batchRows(gr.g)
-	for row := 0; row < rows; row += size {
-		gf := &groupFilter{p: gr.p, g: gr.g, codec: c, cols: gr, row0: int64(row), nrows: min(size, rows-row)}
+	for row := from; row < to; row += size {
+		gf := &groupFilter{p: gr.p, g: gr.g, codec: c, cols: gr, row0: int64(row), nrows: min(size, to-row)}
 		if err := f(gf); err != nil {
 			return err
 		}

@@ -218,7 +218,9 @@ func TestFilterRows(t *testing.T) {
 					if err := gr.p.r.prefetch(off, size); err != nil {
 						t.Fatal(err)
 					}
-					rows, _, err := gr.p.filterRows(gr.g, gr.b.codec, cond, nil)
+					// Every other filter on two goroutines (spread), which
+					// takes effect where the group has two batches or more.
+					rows, _, err := gr.p.filterRows(gr.g, gr.b.codec, cond, nil, i%2 == 1)
 					gr.p.r.release()
 					if err != nil {
 						t.Fatal(err)

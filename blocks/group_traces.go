@@ -46,6 +46,9 @@ type groupRead struct {
 	split map[model.TraceID]bool
 	// pool, when not nil, recycles built traces' memory (see arena.go).
 	pool *arenaPool
+	// spread evaluates the filter of a row group of several batches on
+	// two goroutines: the scan has a core with nothing else to do.
+	spread bool
 }
 
 // openTraces starts reading row group g: nil when the filter rules out
@@ -94,7 +97,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 		case byTrace:
 			sel, starts, err = p.traceLevelFilter(g, cond)
 		case cond != nil:
-			sel, starts, err = p.filterRows(g, c, cond, pr)
+			sel, starts, err = p.filterRows(g, c, cond, pr, rd.spread)
 		}
 		if rd.req.Newest != nil && starts != nil {
 			newestStarts = starts
@@ -127,7 +130,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 		}
 	}
 	a := newGroupAssembler(p, g, c, projectionOf(rd.req))
-	a.req, a.always, a.pool = timeReq, always, rd.pool
+	a.req, a.always, a.pool, a.spread = timeReq, always, rd.pool, rd.spread
 	gt := &groupTraces{p: p, a: a, sel: sel, always: always}
 	if newestStarts != nil {
 		gt.newest, gt.starts = rd.req.Newest, newestStarts

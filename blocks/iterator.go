@@ -50,6 +50,8 @@ type blockIterator struct {
 	pool *arenaPool
 	// prog counts the row groups done, the block's as number pos.
 	prog *scanProgress
+	// spread: see groupRead.
+	spread bool
 
 	file  *pfile
 	group int
@@ -322,7 +324,7 @@ func (it *blockIterator) openFile(ctx context.Context) (*pfile, error) {
 func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
 	covered := it.req != nil && it.req.Covers(it.block.meta.timeRange())
 	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, covered: covered,
-		split: it.split, pool: it.pool})
+		split: it.split, pool: it.pool, spread: it.spread})
 }
 
 // streamAbove is the row-group size above which a streaming iterator

@@ -53,6 +53,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		// Newest blocks first: the reader's threshold rises sooner.
 		sort.SliceStable(tasks, func(i, j int) bool { return cand[tasks[i].pos].EndTime.After(cand[tasks[j].pos].EndTime) })
 	}
+	it.spread = len(tasks) < min(workers, s.Concurrency())
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
 		work <- t
@@ -286,6 +287,8 @@ type unorderedIterator struct {
 	curAr  *arena // cur's arena, held until Next moves on
 	pool   *arenaPool
 	err    error
+	// spread: fewer row groups than workers (see groupRead.spread).
+	spread bool
 }
 
 // scanTask is a range of row groups of one block of an unordered scan:
@@ -340,6 +343,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		}
 		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split, bi.filter, bi.pool = &req, it.split, true, it.pool
+		bi.spread = it.spread
 		bi.pos, bi.prog = pos, it.prog
 		out := traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
 		for bi.Next() {

@@ -399,3 +399,67 @@ func TestScanWorkers(t *testing.T) {
 		tc.s.SetConcurrency(0)
 	}
 }
+
+// TestSpreadScanMatchesSequential: a filtered scan of one row group with a
+// core to spare evaluates its filter batches on two goroutines and skips
+// rows on two, each moving every other column (groupRead.spread); its
+// traces are those the filter picks from a full read, at concurrency 1
+// (no spread) and 2, for sparse and dense picks, with and without the
+// span attributes.
+func TestSpreadScanMatchesSequential(t *testing.T) {
+	defer setBatchSpans(filterBatchSpans)
+	setBatchSpans(700) // about 1,000 rows a batch: 6 batches
+	defer func(n int) { pageBufferSize = n }(pageBufferSize)
+	pageBufferSize = 2 << 10 // many pages: skips jump through the offset index
+	s := memStore(t)
+	if _, err := s.WriteBlock(context.Background(), syntheticTraces(6000, 1, 1e18), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	all := readSorted(t, s, store.Request{})
+	attr := func(every int64) *store.TraceCond {
+		return &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+			Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
+			Test:  func(v model.Value, ok bool) bool { return ok && v.Int%every == 0 }}}
+	}
+	status := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanStatus},
+		Test:  func(v model.Value, ok bool) bool { return ok && v.Int == int64(model.StatusError) }}}
+	none := store.Fields{}
+	for name, c := range map[string]struct {
+		cond   *store.TraceCond
+		fields *store.Fields
+	}{
+		"every 997th trace":              {attr(997), nil},
+		"every 211th, no attributes":     {attr(211), &none},
+		"every third (status)":           {status, nil},
+		"every second trace":             {attr(2), nil},
+		"every 997th or error, no attrs": {&store.TraceCond{Op: store.OpOr, Args: []*store.TraceCond{attr(997), status}}, &none},
+	} {
+		want := matching(all, c.cond)
+		if len(want) == 0 || len(want) == len(all) {
+			t.Fatalf("%s: %d of %d traces pass: not a test of a filter", name, len(want), len(all))
+		}
+		for _, n := range []int{1, 2} {
+			s.SetConcurrency(n)
+			got := readSorted(t, s, store.Request{Unordered: true, Fields: c.fields, Filter: &store.Filter{Cond: c.cond}})
+			s.SetConcurrency(0)
+			if c.fields != nil { // a projection: compared by ID and span count
+				if len(got) != len(want) {
+					t.Errorf("%s, concurrency %d: %d traces, want %d", name, n, len(got), len(want))
+					continue
+				}
+				for i := range got {
+					if got[i].TraceID != want[i].TraceID || got[i].SpanCount() != want[i].SpanCount() {
+						t.Errorf("%s, concurrency %d: trace %d is %s (%d spans), want %s (%d)", name, n, i,
+							got[i].TraceID, got[i].SpanCount(), want[i].TraceID, want[i].SpanCount())
+						break
+					}
+				}
+				continue
+			}
+			if d := strictDiff(want, got); d != "" {
+				t.Errorf("%s, concurrency %d: differs from the full read:\n%s", name, n, d)
+			}
+		}
+	}
+}
