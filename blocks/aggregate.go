@@ -41,13 +41,14 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 		}
 		return total.Result(), it.Err()
 	}
+	spread := s.spreadGroups(cand)
 	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
 		local := store.NewGroupSet(spec)
 		return groupWorker{
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 				var parts []*model.Trace
 				err := t.eachGroup(ctx, file, &req, func(g int) error {
-					ps, err := file.aggregateGroup(g, b.codec, spec, split, local)
+					ps, err := file.aggregateGroup(g, b.codec, spec, split, local, spread)
 					parts = append(parts, ps...)
 					return err
 				})
@@ -80,8 +81,8 @@ func groupable(f store.Field) bool {
 }
 
 // aggregateGroup aggregates row group g into gs and returns the built rows
-// of split traces.
-func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split map[model.TraceID]bool, gs *store.GroupSet) ([]*model.Trace, error) {
+// of split traces. With spread it may take two goroutines (spreadRows).
+func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split map[model.TraceID]bool, gs *store.GroupSet, spread bool) ([]*model.Trace, error) {
 	spans := spec.Spans
 	if spans == nil {
 		spans = &store.SpanCond{Op: store.OpTrue}
@@ -109,21 +110,36 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 		return nil, err
 	}
 	defer sp.close()
-	gr := newGroupReaders(p, g)
-	defer gr.close()
-	gr.adopt(pr)
-	err = gr.batches(c, 0, int(p.file.RowGroups()[g].NumRows()), func(gf *groupFilter) error {
-		split, err := sp.batch(gf)
-		if err != nil {
-			return err
+	// Spread over two goroutines (the second half into a set of its own,
+	// merged after the first: every duration list in row order), unless
+	// split traces are built on the way.
+	var second *store.GroupSet
+	err = p.spreadRows(g, spread && !hasSplit, func(half, from, to int) error {
+		gr := newGroupReaders(p, g)
+		defer gr.close()
+		into := gs
+		if half == 0 {
+			gr.adopt(pr)
+		} else {
+			second = store.NewGroupSet(spec)
+			into = second
 		}
-		if err := gf.aggregate(spec, spans, split, gs); err != nil {
-			return gf.wrap(err)
-		}
-		return nil
+		return gr.batches(c, from, to, func(gf *groupFilter) error {
+			split, err := sp.batch(gf)
+			if err != nil {
+				return err
+			}
+			if err := gf.aggregate(spec, spans, split, into); err != nil {
+				return gf.wrap(err)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
+	}
+	if second != nil {
+		gs.Merge(second)
 	}
 	return sp.parts, nil
 }

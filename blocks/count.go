@@ -32,13 +32,14 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return countMerged(s.scanOrdered(ctx, cand, req), req)
 	}
 	var total store.Count
+	spread := s.spreadGroups(cand)
 	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
 		var local store.Count
 		return groupWorker{
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 				var parts []*model.Trace
 				err := t.eachGroup(ctx, file, &req, func(g int) error {
-					n, ps, err := file.countGroup(g, b.codec, &req, split)
+					n, ps, err := file.countGroup(g, b.codec, &req, split, spread)
 					local.Add(n)
 					parts = append(parts, ps...)
 					return err
@@ -83,8 +84,8 @@ func countMerged(it store.TraceIterator, req store.Request) (store.Count, error)
 }
 
 // countGroup counts the passing rows of row group g and builds the rows
-// of split traces.
-func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool) (store.Count, []*model.Trace, error) {
+// of split traces. With spread it may take two goroutines (spreadRows).
+func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool, spread bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
 	pass, pr := p.pruneUnless(hasSplit, g, c, cond)
@@ -110,46 +111,56 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		return store.Count{}, nil, err
 	}
 	defer sp.close()
-	gr := newGroupReaders(p, g)
-	defer gr.close()
-	gr.adopt(pr)
-	var n store.Count
-	err = gr.batches(c, 0, int(p.file.RowGroups()[g].NumRows()), func(gf *groupFilter) error {
-		if err := gf.structure(); err != nil {
-			return gf.p.groupErr(g, err)
+	var counts [2]store.Count // per half (see spreadRows)
+	err = p.spreadRows(g, spread && !hasSplit, func(half, from, to int) error {
+		gr := newGroupReaders(p, g)
+		defer gr.close()
+		if half == 0 {
+			gr.adopt(pr)
 		}
-		rows, err := gf.trace(cond)
-		if err == nil {
-			err = gf.durations()
-		}
-		if err != nil {
-			return gf.p.groupErr(g, err)
-		}
-		split, err := sp.batch(gf)
-		if err != nil {
-			return err
-		}
-		start, end := gf.traceRanges()
-		spans := make([]int, gf.nrows)
-		for _, row := range gf.spanRow {
-			spans[row]++
-		}
-		for r := range rows {
-			if split[r] || spans[r] == 0 || !req.Overlaps(start[r], end[r]) {
-				continue
-			}
-			n.InspectedTraces++
-			n.InspectedSpans += spans[r]
-			if rows[r] {
-				n.Traces++
-			}
-		}
-		return nil
+		return gr.batches(c, from, to, func(gf *groupFilter) error {
+			return countBatch(gf, cond, req, sp, &counts[half])
+		})
 	})
 	if err != nil {
 		return store.Count{}, nil, err
 	}
-	return n, sp.parts, nil
+	counts[0].Add(counts[1])
+	return counts[0], sp.parts, nil
+}
+
+// countBatch adds to n the rows of gf's batch that pass cond.
+func countBatch(gf *groupFilter, cond *store.TraceCond, req *store.Request, sp *splitParts, n *store.Count) error {
+	if err := gf.structure(); err != nil {
+		return gf.wrap(err)
+	}
+	rows, err := gf.trace(cond)
+	if err == nil {
+		err = gf.durations()
+	}
+	if err != nil {
+		return gf.wrap(err)
+	}
+	split, err := sp.batch(gf)
+	if err != nil {
+		return err
+	}
+	start, end := gf.traceRanges()
+	spans := make([]int, gf.nrows)
+	for _, row := range gf.spanRow {
+		spans[row]++
+	}
+	for r := range rows {
+		if split[r] || spans[r] == 0 || !req.Overlaps(start[r], end[r]) {
+			continue
+		}
+		n.InspectedTraces++
+		n.InspectedSpans += spans[r]
+		if rows[r] {
+			n.Traces++
+		}
+	}
+	return nil
 }
 
 // traceLevel reports whether c tests trace-level fields only (the trace's

@@ -139,7 +139,36 @@ func (gr *groupReaders) close() {
 	gr.open = nil
 }
 
-// batches calls f with each batch of rows of the group, in order.
+// spreadRows calls run for the rows of row group g: once for them all,
+// or, with spread and two filter batches or more, once for each half of
+// the batches, on two goroutines (half 0 holds the first rows, half 1
+// the rest; each call opens its own column readers, the second's starting
+// at its first row through the offset index). The error is half 0's when
+// both fail, so it does not depend on timing.
+func (p *pfile) spreadRows(g int, spread bool, run func(half, from, to int) error) error {
+	nrows := int(p.file.RowGroups()[g].NumRows())
+	size := p.batchRows(g)
+	batches := (nrows + size - 1) / size
+	if !spread || batches < 2 {
+		return run(0, 0, nrows)
+	}
+	mid := (batches / 2) * size
+	var second error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		second = run(1, mid, nrows)
+	}()
+	err := run(0, 0, mid)
+	<-done
+	if err == nil {
+		err = second
+	}
+	return err
+}
+
+// batches calls f with each batch of rows [from, to) of the group, in
+// order.
 func (gr *groupReaders) batches(c *codec, from, to int, f func(gf *groupFilter) error) error {
 	size := gr.p.batchRows(gr.g)
 	for row := from; row < to; row += size {

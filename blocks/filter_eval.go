@@ -89,57 +89,37 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 
 // filterRows evaluates cond on row group g: one boolean per row, and each
 // row's earliest span start (0 for a row without spans). It continues the
-// readers of pr (nil: none), the group's pruner.
+// readers of pr (nil: none), the group's pruner. With spread it may take
+// two goroutines (see spreadRows).
 func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond, pr *pruner, spread bool) (rows []bool, starts []uint64, err error) {
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	rows, starts = make([]bool, nrows), make([]uint64, nrows)
-	size := p.batchRows(g)
-	batches := (nrows + size - 1) / size
-	if !spread || batches < 2 {
-		return rows, starts, p.filterBatches(g, c, cond, pr, rows, starts, 0, nrows)
-	}
-	// Two halves of the batches, each with its own column readers (the
-	// second's start at its first row: the offset index spares decoding
-	// the pages before it).
-	mid := (batches / 2) * size
-	var second error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		second = p.filterBatches(g, c, cond, nil, rows, starts, mid, nrows)
-	}()
-	err = p.filterBatches(g, c, cond, pr, rows, starts, 0, mid)
-	<-done
-	if err == nil {
-		err = second
-	}
-	return rows, starts, err
-}
-
-// filterBatches is filterRows for rows [from, to) of the group, a batch at
-// a time, into rows and starts (indexed by row).
-func (p *pfile) filterBatches(g int, c *codec, cond *store.TraceCond, pr *pruner, rows []bool, starts []uint64, from, to int) error {
-	gr := newGroupReaders(p, g)
-	defer gr.close()
-	gr.adopt(pr)
-	return gr.batches(c, from, to, func(gf *groupFilter) error {
-		if err := gf.structure(); err != nil {
-			return gf.wrap(err)
+	err = p.spreadRows(g, spread, func(half, from, to int) error {
+		gr := newGroupReaders(p, g)
+		defer gr.close()
+		if half == 0 {
+			gr.adopt(pr)
 		}
-		pass, err := gf.trace(cond)
-		if err != nil {
-			return gf.wrap(err)
-		}
-		copy(rows[gf.row0:], pass)
-		starts := starts[gf.row0:]
-		seen := make([]bool, gf.nrows)
-		for s, row := range gf.spanRow {
-			if st := gf.start[s]; !seen[row] || st < starts[row] {
-				starts[row], seen[row] = st, true
+		return gr.batches(c, from, to, func(gf *groupFilter) error {
+			if err := gf.structure(); err != nil {
+				return gf.wrap(err)
 			}
-		}
-		return nil
+			pass, err := gf.trace(cond)
+			if err != nil {
+				return gf.wrap(err)
+			}
+			copy(rows[gf.row0:], pass)
+			starts := starts[gf.row0:]
+			seen := make([]bool, gf.nrows)
+			for s, row := range gf.spanRow {
+				if st := gf.start[s]; !seen[row] || st < starts[row] {
+					starts[row], seen[row] = st, true
+				}
+			}
+			return nil
+		})
 	})
+	return rows, starts, err
 }
 
 func (gf *groupFilter) wrap(err error) error {

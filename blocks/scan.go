@@ -53,7 +53,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		// Newest blocks first: the reader's threshold rises sooner.
 		sort.SliceStable(tasks, func(i, j int) bool { return cand[tasks[i].pos].EndTime.After(cand[tasks[j].pos].EndTime) })
 	}
-	it.spread = len(tasks) < min(workers, s.Concurrency())
+	it.spread = s.spreadGroups(cand)
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
 		work <- t

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -461,5 +462,62 @@ func TestSpreadScanMatchesSequential(t *testing.T) {
 				t.Errorf("%s, concurrency %d: differs from the full read:\n%s", name, n, d)
 			}
 		}
+	}
+}
+
+// TestSpreadCountAndAggregate: counting and aggregating a single row group
+// of several batches on two goroutines (spreadRows) gives what one does:
+// the same counts, and the same groups, counts, durations (in row order)
+// and exemplars.
+func TestSpreadCountAndAggregate(t *testing.T) {
+	defer setBatchSpans(filterBatchSpans)
+	setBatchSpans(700)
+	defer func(n int) { pageBufferSize = n }(pageBufferSize)
+	pageBufferSize = 2 << 10
+	ctx := context.Background()
+	s := memStore(t)
+	if _, err := s.WriteBlock(ctx, syntheticTraces(6000, 1, 1e18), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	odd := &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
+		Test: func(v model.Value, ok bool) bool { return ok && v.Int%7 == 3 }}
+	errs := &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanStatus},
+		Test: func(v model.Value, ok bool) bool { return ok && v.Int == int64(model.StatusError) }}
+	run := func(n int) (counts []store.Count, aggs []*store.Aggregate) {
+		s.SetConcurrency(n)
+		defer s.SetConcurrency(0)
+		for _, sc := range []*store.SpanCond{odd, errs} {
+			c, err := s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: &store.TraceCond{Op: store.OpAny, Span: sc}, Exact: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts = append(counts, c)
+			a, err := s.AggregateSpans(ctx, store.Request{}, &store.AggregateSpec{Spans: sc,
+				GroupBy: []store.Field{{Kind: store.FieldSpanName}, {Kind: store.FieldSpanStatus}},
+				Slots:   4, Slot: func(ns uint64) int { return int(ns/1e6) % 4 },
+				Exemplars: 3, Rank: func(_ model.TraceID, s model.SpanID) uint64 { return uint64(s[0])<<8 | uint64(s[7]) },
+				Durations: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range a.Groups {
+				for _, ex := range g.Exemplars {
+					sort.Slice(ex, func(i, j int) bool { return ex[i].Rank < ex[j].Rank })
+				}
+			}
+			aggs = append(aggs, a)
+		}
+		return counts, aggs
+	}
+	wantCounts, wantAggs := run(1)
+	gotCounts, gotAggs := run(2)
+	if wantCounts[0].Traces == 0 || wantCounts[1].Traces == 0 || len(wantAggs[0].Groups) == 0 {
+		t.Fatalf("nothing counted: %+v", wantCounts)
+	}
+	if d := cmp.Diff(wantCounts, gotCounts); d != "" {
+		t.Errorf("counts differ (-one goroutine +two):\n%s", d)
+	}
+	if d := cmp.Diff(wantAggs, gotAggs, traceOpts); d != "" {
+		t.Errorf("aggregates differ (-one goroutine +two):\n%s", d)
 	}
 }
