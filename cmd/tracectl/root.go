@@ -352,7 +352,15 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 		cfg = os.Getenv("TRACECTL_CONFIG")
 	}
 	explicit := cfg != ""
-	keys := settingKeys(cmd.Root()) // what the file and the environment may set
+	// What the file and the environment may set, worked out when either
+	// sets something (it walks every command's flags).
+	var keys map[string]bool
+	settable := func() map[string]bool {
+		if keys == nil {
+			keys = settingKeys(cmd.Root())
+		}
+		return keys
+	}
 	if cfg == "" {
 		cfg = defaultConfig
 	}
@@ -362,12 +370,14 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 		if err := v.ReadInConfig(); err != nil {
 			return fmt.Errorf("config %s: %w", cfg, err)
 		}
-		if err := checkConfigKeys(keys, cfg); err != nil {
+		if err := checkConfigKeys(settable(), cfg); err != nil {
 			return err
 		}
 	}
-	if err := checkEnv(keys, os.Environ()); err != nil {
-		return err
+	if environ := os.Environ(); setsSomething(environ) {
+		if err := checkEnv(settable(), environ); err != nil {
+			return err
+		}
 	}
 
 	prefix := commandKey(cmd)

@@ -109,10 +109,24 @@ func checkEnv(keys map[string]bool, environ []string) error {
 	return nil
 }
 
+// setsSomething reports whether environ holds a TRACECTL_ variable that
+// checkEnv looks at (not one of the tests' or the runtime's).
+func setsSomething(environ []string) bool {
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "TRACECTL_") && !devEnv(name) && !runtimeEnv(name) {
+			return true
+		}
+	}
+	return false
+}
+
 // envName is the environment variable of a config key.
 func envName(key string) string {
-	return "TRACECTL_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(key))
+	return "TRACECTL_" + strings.ToUpper(envKeyReplacer.Replace(key))
 }
+
+var envKeyReplacer = strings.NewReplacer("-", "_", ".", "_")
 
 // devEnv reports the variables of tracectl's own tests and benchmarks.
 func devEnv(name string) bool {

@@ -56,6 +56,27 @@ func TestConfigKeys(t *testing.T) {
 	}
 }
 
+// TestSetsSomething: the environment is checked (every setting's name
+// worked out) only when it holds a TRACECTL_ variable other than the
+// tests' and the runtime's.
+func TestSetsSomething(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"PATH=/bin", "HOME=/root"}, false},
+		{[]string{"TRACECTL_TEST_SEAWEEDFS=x", "TRACECTL_HUGEPAGES=0", "TRACECTL_FIXTURES=/x"}, false},
+		{[]string{"PATH=/bin", "TRACECTL_BUCKET=mem://"}, true},
+		{[]string{"TRACECTL_NOPE=1"}, true},
+		{[]string{"TRACECTL_=1"}, true},
+	} {
+		if got := setsSomething(tc.env); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.env, got, tc.want)
+		}
+	}
+}
+
 // TestHugePagesVariable: TRACECTL_HUGEPAGES, the switch README gives for
 // huge pages, names no setting but leaves commands working; a variable
 // that names nothing still fails them.
