@@ -78,15 +78,6 @@ import (
 //     to within that granularity. Tempo and tracectl never rewrite a
 //     meta.json: a changed block gets a new ID.
 //
-// One more use, for readers that look for blocks retired while they
-// listed (readBlocks): a block without meta.json that the index lists as
-// retired was retired before the index object was written, since every
-// index writer lists the folders first. When that write (the object's
-// modification time, as the bucket reports it, plus the granularity) is
-// before the window those readers look at, the block is not such a
-// retirement, and its meta.compacted.json is not looked up. Retirement is
-// one way (meta.json never comes back), so no later state contradicts it.
-//
 // # Writers
 //
 // Since readers check every entry, writers need no ordering and no lock
@@ -119,10 +110,6 @@ type tenantIndexJSON struct {
 // ID (see entries).
 type tenantIndex struct {
 	createdAt time.Time
-	// writtenAt is the index object's modification time as the bucket
-	// reports it (zero if unknown). The index lists as retired only
-	// blocks that were retired before it was written.
-	writtenAt time.Time
 	live      map[uuid.UUID]metaEntry
 	compacted map[uuid.UUID]metaEntry
 }
@@ -237,12 +224,7 @@ func indexEntries(raws []json.RawMessage, metas []Meta, ok []bool, tenant string
 // meta, as without an index (a bucket that cannot be reached fails the
 // listing that goes with it).
 func (s *Store) readTenantIndex(ctx context.Context) *tenantIndex {
-	r, err := s.bucket.NewReader(ctx, joinKey(s.tenant, tenantIndexObject), nil)
-	if err != nil {
-		return nil
-	}
-	defer r.Close()
-	data, err := io.ReadAll(r)
+	data, err := readAll(ctx, s.bucket, joinKey(s.tenant, tenantIndexObject))
 	if err != nil {
 		return nil
 	}
@@ -250,7 +232,6 @@ func (s *Store) readTenantIndex(ctx context.Context) *tenantIndex {
 	if err != nil {
 		return nil
 	}
-	ix.writtenAt = r.ModTime()
 	return ix
 }
 
@@ -393,12 +374,8 @@ func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantIndex,
 func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantIndex, name string, since time.Time) ([]metaEntry, error) {
 	cached := ix.entries(name)
 	var cachedRetired map[uuid.UUID]metaEntry
-	// indexBefore: the index was written before since, give or take the
-	// slack, so the blocks it lists as retired were retired before since.
-	var indexBefore bool
 	if !since.IsZero() {
 		cachedRetired = ix.entries(compactedMetaObject)
-		indexBefore = ix != nil && !ix.writtenAt.IsZero() && ix.writtenAt.Add(fs.slack).Before(since)
 	}
 	mods, exists, err := fs.statAll(name)
 	if err != nil {
@@ -409,13 +386,6 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 	var retired []bool // per toRead: read meta.compacted.json
 	for i, id := range fs.ids {
 		if !exists[i] {
-			if _, known := cachedRetired[id]; known && indexBefore {
-				// Retired before since: not a retirement the listing
-				// overlapped, and its meta.compacted.json need not be
-				// looked up (990 stats on the critical path of a trace
-				// lookup among 248 live and 990 retired blocks).
-				continue
-			}
 			if !since.IsZero() {
 				mod, ok, err := fs.stat(id, compactedMetaObject)
 				if err != nil {
