@@ -123,20 +123,29 @@ func (f *folderSet) statAll(name string) (mods []time.Time, exists []bool, err e
 	if st, ok := f.statted[name]; ok {
 		return st.mods, st.exists, nil
 	}
-	mods, exists = make([]time.Time, len(f.ids)), make([]bool, len(f.ids))
-	if f.dir != "" {
-		if err := statLocalAll(f.dir, f.ids, name, mods, exists); err != nil {
-			return nil, nil, err
-		}
-	} else {
-		for i, id := range f.ids {
-			mods[i], exists[i], _ = f.stat(id, name)
-		}
+	if mods, exists, err = f.statSome(f.ids, name); err != nil {
+		return nil, nil, err
 	}
 	if f.statted == nil {
 		f.statted = map[string]folderStats{}
 	}
 	f.statted[name] = folderStats{mods, exists}
+	return mods, exists, nil
+}
+
+// statSome is stat for the folders ids (on a local file system, all at
+// once: see statLocalAll).
+func (f *folderSet) statSome(ids []uuid.UUID, name string) (mods []time.Time, exists []bool, err error) {
+	mods, exists = make([]time.Time, len(ids)), make([]bool, len(ids))
+	if f.dir != "" {
+		if err := statLocalAll(f.dir, ids, name, mods, exists); err != nil {
+			return nil, nil, err
+		}
+		return mods, exists, nil
+	}
+	for i, id := range ids {
+		mods[i], exists[i], _ = f.stat(id, name) // from the listing: no error
+	}
 	return mods, exists, nil
 }
 

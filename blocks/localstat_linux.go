@@ -33,7 +33,10 @@ func statLocalAll(dir string, ids []uuid.UUID, name string, mods []time.Time, ex
 	if len(ids) >= 64 {
 		workers = 2
 	}
+	// Each worker stops at its first failure; the one reported is the
+	// first in list order, as a loop over ids would report.
 	errs := make([]error, workers)
+	errAt := make([]int, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -47,7 +50,7 @@ func statLocalAll(dir string, ids []uuid.UUID, name string, mods []time.Time, ex
 				switch {
 				case errors.Is(err, fs.ErrNotExist):
 				case err != nil:
-					errs[w] = &fs.PathError{Op: "stat", Path: filepath.Join(dir, rel), Err: err}
+					errs[w], errAt[w] = &fs.PathError{Op: "stat", Path: filepath.Join(dir, rel), Err: err}, i
 					return
 				case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 					mods[i], exists[i] = time.Unix(st.Mtim.Unix()), true
@@ -56,5 +59,12 @@ func statLocalAll(dir string, ids []uuid.UUID, name string, mods []time.Time, ex
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	var first error
+	at := len(ids)
+	for w, err := range errs {
+		if err != nil && errAt[w] < at {
+			first, at = err, errAt[w]
+		}
+	}
+	return first
 }

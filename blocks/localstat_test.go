@@ -94,3 +94,28 @@ func mustWrite(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStatLocalAllFirstError: with several folders failing on both
+// goroutines, the error is the first failing folder's in list order, the
+// one a stat of each in turn reports.
+func TestStatLocalAllFirstError(t *testing.T) {
+	dir := t.TempDir()
+	ids := make([]uuid.UUID, 100)
+	for i := range ids {
+		ids[i] = uuid.New()
+		if i == 1 || i == 2 || i == 70 {
+			mustWrite(t, filepath.Join(dir, ids[i].String()), "not a folder")
+		}
+	}
+	f := &folderSet{dir: dir, ids: ids}
+	var want error
+	for _, id := range ids {
+		if _, _, want = f.stat(id, metaObject); want != nil {
+			break
+		}
+	}
+	got := statLocalAll(dir, ids, metaObject, make([]time.Time, len(ids)), make([]bool, len(ids)))
+	if got == nil || want == nil || got.Error() != want.Error() {
+		t.Errorf("statLocalAll: %v\nstat in turn: %v", got, want)
+	}
+}

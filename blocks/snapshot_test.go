@@ -147,3 +147,52 @@ func TestReadDuringCompaction(t *testing.T) {
 		})
 	}
 }
+
+// TestIndexCannotHideConcurrentRetirement: an index that calls a live
+// block retired, and is old (hand-made, copied with its times), does not
+// keep a reader from seeing that the block was retired while it listed:
+// the compaction's block is found on the listing after (a review's case
+// against a reader that trusted the index's word on retirements).
+func TestIndexCannotHideConcurrentRetirement(t *testing.T) {
+	ctx := context.Background()
+	s := fileStore(t)
+	a := syntheticTraces(10, 1, 1e18)
+	ma, err := s.WriteBlock(ctx, a, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ma
+	c.CompactedTime = time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Second)
+	raw, err := c.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := encodeTenantIndex(time.Now().Add(-time.Hour).UTC(), nil, []metaEntry{{meta: &c, raw: raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.put(ctx, joinKey(s.tenant, tenantIndexObject), data); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(s.localTenantDir(), tenantIndexObject), old, old); err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	listFoldersHook = func() { // a compaction of the block between list and look
+		if done {
+			return
+		}
+		done = true
+		if _, err := s.WriteBlock(ctx, a, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkCompacted(ctx, ma.BlockID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() { listFoldersHook = nil }()
+	if _, err := s.FindTrace(ctx, a[3].TraceID); err != nil {
+		t.Fatalf("trace get during a compaction: %v", err)
+	}
+}

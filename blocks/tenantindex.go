@@ -381,16 +381,33 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 	if err != nil {
 		return nil, err
 	}
+	// With since set, the meta.compacted.json of every folder without the
+	// object is looked up, all at once (on a file:// bucket, 990 stats one
+	// after another were a fifth of a trace lookup among 248 live and 990
+	// retired blocks): at[i] indexes folder i's answer.
+	var cmods []time.Time
+	var cexists []bool
+	var at []int
+	if !since.IsZero() {
+		var missing []uuid.UUID
+		at = make([]int, len(fs.ids))
+		for i, id := range fs.ids {
+			if !exists[i] {
+				at[i] = len(missing)
+				missing = append(missing, id)
+			}
+		}
+		if cmods, cexists, err = fs.statSome(missing, compactedMetaObject); err != nil {
+			return nil, err
+		}
+	}
 	es := make([]metaEntry, 0, len(fs.ids))
 	var toRead []uuid.UUID
 	var retired []bool // per toRead: read meta.compacted.json
 	for i, id := range fs.ids {
 		if !exists[i] {
 			if !since.IsZero() {
-				mod, ok, err := fs.stat(id, compactedMetaObject)
-				if err != nil {
-					return nil, err
-				}
+				mod, ok := cmods[at[i]], cexists[at[i]]
 				if !ok || mod.Before(since) {
 					continue
 				}
