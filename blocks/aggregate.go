@@ -112,8 +112,11 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	defer sp.close()
 	// Spread over two goroutines (the second half into a set of its own,
 	// merged after the first: every duration list in row order), unless
-	// split traces are built on the way.
+	// split traces are built on the way. A failure (damage in a page)
+	// leaves what a pass in row order would have aggregated before it: the
+	// second half is merged unless the first failed.
 	var second *store.GroupSet
+	var firstErr error
 	err = p.spreadRows(g, spread && !hasSplit, func(half, from, to int) error {
 		gr := newGroupReaders(p, g)
 		defer gr.close()
@@ -124,7 +127,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 			second = store.NewGroupSet(spec)
 			into = second
 		}
-		return gr.batches(c, from, to, func(gf *groupFilter) error {
+		err := gr.batches(c, from, to, func(gf *groupFilter) error {
 			split, err := sp.batch(gf)
 			if err != nil {
 				return err
@@ -134,12 +137,16 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 			}
 			return nil
 		})
+		if half == 0 {
+			firstErr = err
+		}
+		return err
 	})
+	if second != nil && firstErr == nil {
+		gs.Merge(second)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if second != nil {
-		gs.Merge(second)
 	}
 	return sp.parts, nil
 }

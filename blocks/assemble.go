@@ -323,7 +323,7 @@ func (a *groupAssembler) remaining() int64 { return a.nrows - a.rows }
 // without building them.
 func (a *groupAssembler) skip(n int) error {
 	var err error
-	if a.spread && n >= spreadSkipRows && len(a.readers) >= spreadSkipColumns {
+	if a.spread && n >= spreadSkipRows && len(a.readers) >= spreadSkipColumns && !a.file.r.streaming() {
 		err = a.skipSpread(n)
 	} else {
 		err = skipRows(a.readers, a.rows, n)
@@ -346,8 +346,9 @@ const (
 	spreadSkipColumns = 8
 )
 
-// skipSpread is skipRows for a.readers on two goroutines. The error is
-// the first half's when both fail, so it does not depend on timing.
+// skipSpread is skipRows for a.readers on two goroutines (halves[h]
+// holds the readers h, h+2, h+4, ...). When both fail, the error is the
+// one of the reader first in a.readers, as skipRows reports it.
 func (a *groupAssembler) skipSpread(n int) error {
 	if len(a.halves[0])+len(a.halves[1]) != len(a.readers) {
 		a.halves = [2][]*column.Reader{}
@@ -356,14 +357,15 @@ func (a *groupAssembler) skipSpread(n int) error {
 		}
 	}
 	var second error
+	var secondAt int
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		second = skipRows(a.halves[1], a.rows, n)
+		secondAt, second = skipRowsAt(a.halves[1], a.rows, n)
 	}()
-	err := skipRows(a.halves[0], a.rows, n)
+	firstAt, err := skipRowsAt(a.halves[0], a.rows, n)
 	<-done
-	if err == nil {
+	if second != nil && (err == nil || 2*secondAt+1 < 2*firstAt) {
 		err = second
 	}
 	return err
@@ -383,22 +385,29 @@ func (a *groupAssembler) skipAll(n int) error {
 // skipRows moves readers at row cur on by n rows: through the offset index
 // when that passes whole pages, else entry by entry.
 func skipRows(readers []*column.Reader, cur int64, n int) error {
-	for _, r := range readers {
+	_, err := skipRowsAt(readers, cur, n)
+	return err
+}
+
+// skipRowsAt is skipRows that also returns the index of the reader that
+// failed.
+func skipRowsAt(readers []*column.Reader, cur int64, n int) (int, error) {
+	for i, r := range readers {
 		jumped, err := r.JumpToRow(cur, cur+int64(n))
 		if err != nil {
-			return err
+			return i, err
 		}
 		if jumped {
 			continue
 		}
 		if got := r.SkipRows(n); got != n {
 			if err := r.Err(); err != nil {
-				return err
+				return i, err
 			}
-			return fmt.Errorf("%w: column %v ends %d rows early", column.ErrCorrupt, r.Leaf().Path, n-got)
+			return i, fmt.Errorf("%w: column %v ends %d rows early", column.ErrCorrupt, r.Leaf().Path, n-got)
 		}
 	}
-	return nil
+	return len(readers), nil
 }
 
 func (a *groupAssembler) wrap(err error) error {

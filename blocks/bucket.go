@@ -348,6 +348,10 @@ func (r *blobReaderAt) stream(chunks []byteRange) {
 	r.cwins = make([]window, len(chunks))
 }
 
+// streaming reports whether the row group being read is read a window of
+// each column chunk at a time (see stream).
+func (r *blobReaderAt) streaming() bool { return len(r.chunks) > 0 }
+
 // chunkAt returns the streaming chunk holding [off, off+n).
 func (r *blobReaderAt) chunkAt(off, n int64) (int, bool) {
 	return rangeAt(r.chunks, off, n)

@@ -144,12 +144,14 @@ func (gr *groupReaders) close() {
 // the batches, on two goroutines (half 0 holds the first rows, half 1
 // the rest; each call opens its own column readers, the second's starting
 // at its first row through the offset index). The error is half 0's when
-// both fail, so it does not depend on timing.
+// both fail, so it does not depend on timing. A row group read from an
+// object store a window at a time (blobReaderAt.streaming) is not spread:
+// the halves would take turns evicting each other's window of a chunk.
 func (p *pfile) spreadRows(g int, spread bool, run func(half, from, to int) error) error {
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	size := p.batchRows(g)
 	batches := (nrows + size - 1) / size
-	if !spread || batches < 2 {
+	if !spread || batches < 2 || p.r.streaming() {
 		return run(0, 0, nrows)
 	}
 	mid := (batches / 2) * size

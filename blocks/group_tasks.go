@@ -98,6 +98,13 @@ func (d *taskDamage) leaveOut(pos int, passed bool) bool {
 	return passed || d.started[pos] > 1
 }
 
+// spreadGroups reports whether a row-group task of cand may take a second
+// goroutine: there are fewer row groups than cores to read them with
+// (Concurrency: GOMAXPROCS or --concurrency; see groupRead.spread).
+func (s *Store) spreadGroups(cand []Meta) bool {
+	return len(rowGroupTasks(cand)) < s.Concurrency()
+}
+
 // runGroupTasks runs the row-group tasks of cand on scanWorkers(cand) workers
 // (opening the blocks, or taking the footers handed to it),
 // each made by newWorker, and returns the parts of split traces they
@@ -107,13 +114,6 @@ func (d *taskDamage) leaveOut(pos int, passed bool) bool {
 // block's tasks not begun are skipped and its parts of split traces
 // dropped. Any other error cancels the others and is returned, as is the
 // caller's cancellation.
-// spreadGroups reports whether a row-group task of cand may take a second
-// goroutine: there are fewer row groups than cores to read them with (see
-// groupRead.spread).
-func (s *Store) spreadGroups(cand []Meta) bool {
-	return len(rowGroupTasks(cand)) < s.Concurrency()
-}
-
 func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *footers, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()

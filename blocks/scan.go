@@ -287,7 +287,7 @@ type unorderedIterator struct {
 	curAr  *arena // cur's arena, held until Next moves on
 	pool   *arenaPool
 	err    error
-	// spread: fewer row groups than workers (see groupRead.spread).
+	// spread: fewer row groups than cores (see Store.spreadGroups).
 	spread bool
 }
 

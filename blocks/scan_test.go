@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parquet-go/parquet-go"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -519,5 +520,138 @@ func TestSpreadCountAndAggregate(t *testing.T) {
 	}
 	if d := cmp.Diff(wantAggs, gotAggs, traceOpts); d != "" {
 		t.Errorf("aggregates differ (-one goroutine +two):\n%s", d)
+	}
+}
+
+// TestSpreadDamagedAggregate: a damaged page in a spread row group leaves
+// the aggregate a pass in row order leaves, the batches before the damage
+// counted, whether the damage is in the first half (the second half's
+// work is dropped) or in the second (the first half and the second's
+// batches before it are kept). A review found the second half dropped in
+// the latter case.
+func TestSpreadDamagedAggregate(t *testing.T) {
+	defer setBatchSpans(filterBatchSpans)
+	setBatchSpans(700)
+	defer func(n int) { pageBufferSize = n }(pageBufferSize)
+	pageBufferSize = 2 << 10
+	ctx := context.Background()
+	for _, where := range []string{"first half", "second half"} {
+		t.Run(where, func(t *testing.T) {
+			s := memStore(t)
+			m, err := s.WriteBlock(ctx, syntheticTraces(6000, 1, 1e18), WriteOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.OpenBlock(ctx, m.BlockID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := b.open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			size := p.batchRows(0)
+			batches := (int(p.file.RowGroups()[0].NumRows()) + size - 1) / size
+			if batches < 4 {
+				t.Fatalf("%d batches: not a spread row group", batches)
+			}
+			bad := 1 // the second batch of the first half
+			if where == "second half" {
+				bad = batches/2 + 1
+			}
+			fc := p.file.RowGroups()[0].ColumnChunks()[p.leaves.start.Index].(*parquet.FileColumnChunk)
+			oi, err := fc.OffsetIndex()
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := -1
+			for i := 0; i < oi.NumPages(); i++ {
+				if r := oi.FirstRowIndex(i); r > int64(bad*size) && r < int64((bad+1)*size) {
+					page = i
+					break
+				}
+			}
+			if page < 0 {
+				t.Fatalf("no page starts in batch %d", bad)
+			}
+			key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+			data, err := s.bucket.ReadAll(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := oi.Offset(page) + oi.CompressedPageSize(page)
+			for i := end - 16; i < end; i++ {
+				data[i] ^= 0x5a
+			}
+			if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
+				t.Fatal(err)
+			}
+			spec := &store.AggregateSpec{Slots: 1, Slot: func(uint64) int { return 0 }}
+			spans := map[int]uint64{}
+			for _, n := range []int{1, 2} {
+				fresh := NewStore(s.bucket, s.tenant)
+				fresh.SetConcurrency(n)
+				a, err := fresh.AggregateSpans(ctx, store.Request{}, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, g := range a.Groups {
+					spans[n] += g.Count[0]
+				}
+				if len(fresh.Damaged()) != 1 {
+					t.Fatalf("concurrency %d: damaged %v, want the block", n, fresh.Damaged())
+				}
+			}
+			if spans[1] == 0 || spans[1] != spans[2] {
+				t.Errorf("%d spans aggregated in row order, %d spread", spans[1], spans[2])
+			}
+		})
+	}
+}
+
+// TestNoSpreadWhenStreaming: a row group an object store serves a window
+// of each column chunk at a time is not spread (its halves would evict
+// each other's windows): a filtered count makes as many ranged reads of
+// data.parquet with a second core as without, and counts the same.
+func TestNoSpreadWhenStreaming(t *testing.T) {
+	defer setBatchSpans(filterBatchSpans)
+	setBatchSpans(700)
+	defer func(n int) { pageBufferSize = n }(pageBufferSize)
+	pageBufferSize = 2 << 10
+	defer func(a, w int64) { streamAbove, streamWindow = a, w }(streamAbove, streamWindow)
+	streamAbove, streamWindow = 1, 4<<10
+	defer func(n int64) { wholeObjectBytes = n }(wholeObjectBytes)
+	wholeObjectBytes = 0
+	ctx := context.Background()
+	withSlack(t, 0)
+	wb, b := newWrapBucket(t)
+	s := NewStore(b, "tenant-a")
+	if _, err := s.WriteBlock(ctx, syntheticTraces(6000, 1, 1e18), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
+		Test:  func(v model.Value, ok bool) bool { return ok && v.Int%7 == 3 }}}
+	reads := map[int]int{}
+	counts := map[int]store.Count{}
+	for _, n := range []int{1, 2} {
+		s.SetConcurrency(n)
+		wb.resetLog()
+		c, err := s.CountTraces(ctx, store.Request{Filter: &store.Filter{Cond: cond, Exact: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[n] = c
+		for _, r := range wb.log() {
+			if strings.HasSuffix(r.key, "/"+dataObject) {
+				reads[n]++
+			}
+		}
+	}
+	if counts[1] != counts[2] || counts[1].Traces == 0 {
+		t.Errorf("counts %+v", counts)
+	}
+	if reads[1] == 0 || reads[2] != reads[1] {
+		t.Errorf("ranged reads of data.parquet: %d with a second core, %d without", reads[2], reads[1])
 	}
 }

@@ -344,7 +344,7 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 func resolveSettings(cmd *cobra.Command, g *globals) error {
 	v := viper.New()
 	v.SetEnvPrefix("TRACECTL")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
+	v.SetEnvKeyReplacer(envKeyReplacer)
 	v.AutomaticEnv()
 
 	cfg := g.configFile
