@@ -409,10 +409,7 @@ func TestScanWorkers(t *testing.T) {
 // (no spread) and 2, for sparse and dense picks, with and without the
 // span attributes.
 func TestSpreadScanMatchesSequential(t *testing.T) {
-	defer setBatchSpans(filterBatchSpans)
-	setBatchSpans(700) // about 1,000 rows a batch: 6 batches
-	defer func(n int) { pageBufferSize = n }(pageBufferSize)
-	pageBufferSize = 2 << 10 // many pages: skips jump through the offset index
+	smallBatchesAndPages(t)
 	s := memStore(t)
 	if _, err := s.WriteBlock(context.Background(), syntheticTraces(6000, 1, 1e18), WriteOptions{}); err != nil {
 		t.Fatal(err)
@@ -471,10 +468,7 @@ func TestSpreadScanMatchesSequential(t *testing.T) {
 // the same counts, and the same groups, counts, durations (in row order)
 // and exemplars.
 func TestSpreadCountAndAggregate(t *testing.T) {
-	defer setBatchSpans(filterBatchSpans)
-	setBatchSpans(700)
-	defer func(n int) { pageBufferSize = n }(pageBufferSize)
-	pageBufferSize = 2 << 10
+	smallBatchesAndPages(t)
 	ctx := context.Background()
 	s := memStore(t)
 	if _, err := s.WriteBlock(ctx, syntheticTraces(6000, 1, 1e18), WriteOptions{}); err != nil {
@@ -530,10 +524,7 @@ func TestSpreadCountAndAggregate(t *testing.T) {
 // batches before it are kept). A review found the second half dropped in
 // the latter case.
 func TestSpreadDamagedAggregate(t *testing.T) {
-	defer setBatchSpans(filterBatchSpans)
-	setBatchSpans(700)
-	defer func(n int) { pageBufferSize = n }(pageBufferSize)
-	pageBufferSize = 2 << 10
+	smallBatchesAndPages(t)
 	ctx := context.Background()
 	for _, where := range []string{"first half", "second half"} {
 		t.Run(where, func(t *testing.T) {
@@ -614,10 +605,7 @@ func TestSpreadDamagedAggregate(t *testing.T) {
 // each other's windows): a filtered count makes as many ranged reads of
 // data.parquet with a second core as without, and counts the same.
 func TestNoSpreadWhenStreaming(t *testing.T) {
-	defer setBatchSpans(filterBatchSpans)
-	setBatchSpans(700)
-	defer func(n int) { pageBufferSize = n }(pageBufferSize)
-	pageBufferSize = 2 << 10
+	smallBatchesAndPages(t)
 	defer func(a, w int64) { streamAbove, streamWindow = a, w }(streamAbove, streamWindow)
 	streamAbove, streamWindow = 1, 4<<10
 	defer func(n int64) { wholeObjectBytes = n }(wholeObjectBytes)
@@ -654,4 +642,17 @@ func TestNoSpreadWhenStreaming(t *testing.T) {
 	if reads[1] == 0 || reads[2] != reads[1] {
 		t.Errorf("ranged reads of data.parquet: %d with a second core, %d without", reads[2], reads[1])
 	}
+}
+
+// smallBatchesAndPages cuts a test's row groups of a few thousand traces
+// into filter batches of about 1,000 rows (700 spans) and its columns into
+// 2 KiB pages, so that a row group is spread and skips jump pages.
+func smallBatchesAndPages(t *testing.T) {
+	batch, page := filterBatchSpans, pageBufferSize
+	setBatchSpans(700)
+	pageBufferSize = 2 << 10
+	t.Cleanup(func() {
+		setBatchSpans(batch)
+		pageBufferSize = page
+	})
 }
