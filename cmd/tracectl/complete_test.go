@@ -116,3 +116,22 @@ func TestTraceGetPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestCompleting: value completions are registered for cobra's completion
+// requests, wherever the persistent flags put them, and for nothing else.
+func TestCompleting(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"__complete", "query", "-o", ""}, true},
+		{[]string{"--bucket", "mem://", "__completeNoDesc", "ingest", "--format", ""}, true},
+		{[]string{"query", "--limit", "20", "{ }"}, false},
+		{[]string{"completion", "bash"}, false},
+		{nil, false},
+	} {
+		if got := completing(tc.args); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -199,6 +200,9 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 	io = &sio
 	g := &globals{io: io}
 	root := newRootCmd(g)
+	if completing(args) {
+		registerCompletions(root, g)
+	}
 	root.SetArgs(args)
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
@@ -333,8 +337,15 @@ and TRACECTL_<COMMAND>_<FLAG> in the environment.
 	root.Flags().Bool("version", false, "print the version, commit, Go version and block format (as tracectl version)")
 	root.SetVersionTemplate(strings.ReplaceAll(info.String(), "{{", `{{"{{"}}`))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	registerCompletions(root, g)
 	return root
+}
+
+// completing reports whether args ask for shell completions (cobra's
+// hidden __complete commands, which follow any persistent flags): only
+// then are the value completions registered, a walk of every command's
+// flags.
+func completing(args []string) bool {
+	return slices.Contains(args, cobra.ShellCompRequestCmd) || slices.Contains(args, cobra.ShellCompNoDescRequestCmd)
 }
 
 // resolveSettings fills every flag the user did not set from the
