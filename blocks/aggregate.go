@@ -115,35 +115,25 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 	// split traces are built on the way. A failure (damage in a page)
 	// leaves what a pass in row order would have aggregated before it: the
 	// second half is merged unless the first failed.
-	var second *store.GroupSet
-	var firstErr error
-	err = p.spreadRows(g, spread && !hasSplit, func(half, from, to int) error {
-		gr := newGroupReaders(p, g)
-		defer gr.close()
-		into := gs
-		if half == 0 {
-			gr.adopt(pr)
-		} else {
-			second = store.NewGroupSet(spec)
-			into = second
+	sets := [2]*store.GroupSet{gs, nil} // per half
+	var firstFailed bool
+	err = p.spreadRows(g, c, pr, spread && !hasSplit, func(half int, gf *groupFilter) error {
+		if sets[half] == nil {
+			sets[half] = store.NewGroupSet(spec)
 		}
-		err := gr.batches(c, from, to, func(gf *groupFilter) error {
-			split, err := sp.batch(gf)
-			if err != nil {
-				return err
+		split, err := sp.batch(gf)
+		if err == nil {
+			if err = gf.aggregate(spec, spans, split, sets[half]); err != nil {
+				err = gf.wrap(err)
 			}
-			if err := gf.aggregate(spec, spans, split, into); err != nil {
-				return gf.wrap(err)
-			}
-			return nil
-		})
-		if half == 0 {
-			firstErr = err
+		}
+		if err != nil && half == 0 {
+			firstFailed = true
 		}
 		return err
 	})
-	if second != nil && firstErr == nil {
-		gs.Merge(second)
+	if sets[1] != nil && !firstFailed {
+		gs.Merge(sets[1])
 	}
 	if err != nil {
 		return nil, err

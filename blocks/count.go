@@ -112,15 +112,8 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	}
 	defer sp.close()
 	var counts [2]store.Count // per half (see spreadRows)
-	err = p.spreadRows(g, spread && !hasSplit, func(half, from, to int) error {
-		gr := newGroupReaders(p, g)
-		defer gr.close()
-		if half == 0 {
-			gr.adopt(pr)
-		}
-		return gr.batches(c, from, to, func(gf *groupFilter) error {
-			return countBatch(gf, cond, req, sp, &counts[half])
-		})
+	err = p.spreadRows(g, c, pr, spread && !hasSplit, func(half int, gf *groupFilter) error {
+		return countBatch(gf, cond, req, sp, &counts[half])
 	})
 	if err != nil {
 		return store.Count{}, nil, err

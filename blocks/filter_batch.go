@@ -139,15 +139,25 @@ func (gr *groupReaders) close() {
 	gr.open = nil
 }
 
-// spreadRows calls run for the rows of row group g: once for them all,
-// or, with spread and two filter batches or more, once for each half of
-// the batches, on two goroutines (half 0 holds the first rows, half 1
-// the rest; each call opens its own column readers, the second's starting
-// at its first row through the offset index). The error is half 0's when
-// both fail, so it does not depend on timing. A row group read from an
-// object store a window at a time (blobReaderAt.streaming) is not spread:
-// the halves would take turns evicting each other's window of a chunk.
-func (p *pfile) spreadRows(g int, spread bool, run func(half, from, to int) error) error {
+// spreadRows calls batch with every filter batch of row group g, in row
+// order, on column readers of the group that continue those of pr (the
+// group's pruner; nil: none). With spread and two filter batches or more
+// it takes two goroutines instead: half 0, the first half of the batches,
+// on this one with pr's readers, half 1 on another with readers of its
+// own, starting at its first row through the offset index. The error is
+// half 0's when both fail, so it does not depend on timing. A row group
+// read from an object store a window at a time (blobReaderAt.streaming)
+// is not spread: the halves would take turns evicting each other's
+// window of a chunk.
+func (p *pfile) spreadRows(g int, c *codec, pr *pruner, spread bool, batch func(half int, gf *groupFilter) error) error {
+	run := func(half, from, to int) error {
+		gr := newGroupReaders(p, g)
+		defer gr.close()
+		if half == 0 {
+			gr.adopt(pr)
+		}
+		return gr.batches(c, from, to, func(gf *groupFilter) error { return batch(half, gf) })
+	}
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	size := p.batchRows(g)
 	batches := (nrows + size - 1) / size

@@ -94,30 +94,23 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 func (p *pfile) filterRows(g int, c *codec, cond *store.TraceCond, pr *pruner, spread bool) (rows []bool, starts []uint64, err error) {
 	nrows := int(p.file.RowGroups()[g].NumRows())
 	rows, starts = make([]bool, nrows), make([]uint64, nrows)
-	err = p.spreadRows(g, spread, func(half, from, to int) error {
-		gr := newGroupReaders(p, g)
-		defer gr.close()
-		if half == 0 {
-			gr.adopt(pr)
+	err = p.spreadRows(g, c, pr, spread, func(_ int, gf *groupFilter) error {
+		if err := gf.structure(); err != nil {
+			return gf.wrap(err)
 		}
-		return gr.batches(c, from, to, func(gf *groupFilter) error {
-			if err := gf.structure(); err != nil {
-				return gf.wrap(err)
+		pass, err := gf.trace(cond)
+		if err != nil {
+			return gf.wrap(err)
+		}
+		copy(rows[gf.row0:], pass)
+		starts := starts[gf.row0:]
+		seen := make([]bool, gf.nrows)
+		for s, row := range gf.spanRow {
+			if st := gf.start[s]; !seen[row] || st < starts[row] {
+				starts[row], seen[row] = st, true
 			}
-			pass, err := gf.trace(cond)
-			if err != nil {
-				return gf.wrap(err)
-			}
-			copy(rows[gf.row0:], pass)
-			starts := starts[gf.row0:]
-			seen := make([]bool, gf.nrows)
-			for s, row := range gf.spanRow {
-				if st := gf.start[s]; !seen[row] || st < starts[row] {
-					starts[row], seen[row] = st, true
-				}
-			}
-			return nil
-		})
+		}
+		return nil
 	})
 	return rows, starts, err
 }
