@@ -97,7 +97,7 @@ func checkEnv(keys map[string]bool, environ []string) error {
 	}
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "TRACECTL_") || known[name] != "" || devEnv(name) || runtimeEnv(name) {
+		if !settingVar(name) || known[name] != "" {
 			continue
 		}
 		msg := fmt.Sprintf("environment variable %s names no setting", name)
@@ -109,16 +109,21 @@ func checkEnv(keys map[string]bool, environ []string) error {
 	return nil
 }
 
-// setsSomething reports whether environ holds a TRACECTL_ variable that
-// checkEnv looks at (not one of the tests' or the runtime's).
+// setsSomething reports whether environ holds a variable checkEnv looks
+// at (settingVar).
 func setsSomething(environ []string) bool {
 	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "TRACECTL_") && !devEnv(name) && !runtimeEnv(name) {
+		if name, _, _ := strings.Cut(kv, "="); settingVar(name) {
 			return true
 		}
 	}
 	return false
+}
+
+// settingVar reports whether name is a TRACECTL_ variable that must name a
+// setting: not one of the tests' or the runtime's.
+func settingVar(name string) bool {
+	return strings.HasPrefix(name, "TRACECTL_") && !devEnv(name) && !runtimeEnv(name)
 }
 
 // envName is the environment variable of a config key.
