@@ -8,6 +8,8 @@ import (
 
 	// Raises GOGC during package initialisation (see the package).
 	_ "github.com/tracectl/tracectl/internal/gcstart"
+	// Maps tracectl's code ahead instead of faulting it in (see the package).
+	_ "github.com/tracectl/tracectl/internal/codepages"
 	// Asks for huge pages on 64 MiB of the heap (see the package).
 	_ "github.com/tracectl/tracectl/internal/hugeheap"
 	"github.com/tracectl/tracectl/internal/ui"

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tracectl/tracectl/internal/codepages"
 	"github.com/tracectl/tracectl/internal/hugeheap"
 	"github.com/tracectl/tracectl/internal/suggest"
 )
@@ -145,7 +146,7 @@ func devEnv(name string) bool {
 
 // runtimeEnv reports the variables read as tracectl starts, before any
 // setting: not settings, and not mistakes either.
-func runtimeEnv(name string) bool { return name == hugeheap.EnvVar }
+func runtimeEnv(name string) bool { return name == hugeheap.EnvVar || name == codepages.EnvVar }
 
 func hasPrefixKey(keys map[string]bool, prefix string) bool {
 	for k := range keys {

@@ -66,7 +66,7 @@ func TestSetsSomething(t *testing.T) {
 	}{
 		{nil, false},
 		{[]string{"PATH=/bin", "HOME=/root"}, false},
-		{[]string{"TRACECTL_TEST_SEAWEEDFS=x", "TRACECTL_HUGEPAGES=0", "TRACECTL_FIXTURES=/x"}, false},
+		{[]string{"TRACECTL_TEST_SEAWEEDFS=x", "TRACECTL_HUGEPAGES=0", "TRACECTL_PREFAULT=0", "TRACECTL_FIXTURES=/x"}, false},
 		{[]string{"PATH=/bin", "TRACECTL_BUCKET=mem://"}, true},
 		{[]string{"TRACECTL_NOPE=1"}, true},
 		{[]string{"TRACECTL_=1"}, true},
@@ -77,16 +77,21 @@ func TestSetsSomething(t *testing.T) {
 	}
 }
 
-// TestHugePagesVariable: TRACECTL_HUGEPAGES, the switch README gives for
-// huge pages, names no setting but leaves commands working; a variable
-// that names nothing still fails them.
-func TestHugePagesVariable(t *testing.T) {
-	t.Setenv("TRACECTL_HUGEPAGES", "0")
-	if code, _, stderr := run(t, "version"); code != 0 {
-		t.Fatalf("version with TRACECTL_HUGEPAGES=0: exit %d\n%s", code, stderr)
-	}
-	t.Setenv("TRACECTL_HUGEPAGESS", "0")
-	if code, _, stderr := run(t, "version"); code != 2 || !strings.Contains(stderr, "TRACECTL_HUGEPAGESS names no setting") {
-		t.Fatalf("version with TRACECTL_HUGEPAGESS=0: exit %d\n%s", code, stderr)
+// TestRuntimeVariables: TRACECTL_HUGEPAGES and TRACECTL_PREFAULT, the
+// switches README gives for huge pages and for mapping the code ahead,
+// name no setting but leave commands working; a variable that names
+// nothing still fails them.
+func TestRuntimeVariables(t *testing.T) {
+	for _, name := range []string{"TRACECTL_HUGEPAGES", "TRACECTL_PREFAULT"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, "0")
+			if code, _, stderr := run(t, "version"); code != 0 {
+				t.Fatalf("version with %s=0: exit %d\n%s", name, code, stderr)
+			}
+			t.Setenv(name+"S", "0")
+			if code, _, stderr := run(t, "version"); code != 2 || !strings.Contains(stderr, name+"S names no setting") {
+				t.Fatalf("version with %sS=0: exit %d\n%s", name, code, stderr)
+			}
+		})
 	}
 }
