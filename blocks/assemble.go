@@ -112,6 +112,39 @@ func projectionOf(req *store.Request) projection {
 	return pr
 }
 
+// groupProjection is pr for row group g of p, with links asked for only
+// to tell roots (store.Fields.RootLinks) read where they may rule a span
+// out as a root and left out elsewhere.
+func (p *pfile) groupProjection(g int, pr projection) projection {
+	f := pr.fields
+	if f == nil || !f.RootLinks || f.Links {
+		return pr
+	}
+	resolved := *f
+	resolved.RootLinks = false
+	resolved.Links = p.linksMayRuleOutRoots(g)
+	pr.fields = &resolved
+	return pr
+}
+
+// linksMayRuleOutRoots reports whether a span link of row group g may
+// have the attribute opentracing.ref_type (model.Span.IsRoot): not when
+// the group has no links or no link attributes, or when the attribute
+// keys' dictionary lacks it. A dictionary that cannot be read says yes
+// (the readers report the damage).
+func (p *pfile) linksMayRuleOutRoots(g int) bool {
+	l := p.leaves
+	if !l.linkTraceID.ok || p.chunkEmpty(g, l.linkTraceID) {
+		return false
+	}
+	key := l.linkAttrs.key
+	if !key.ok || p.chunkEmpty(g, key) {
+		return false
+	}
+	lacks, err := p.dictLacks(g, key, func(k string) bool { return k == model.RefTypeKey })
+	return err != nil || !lacks
+}
+
 // wants reports whether the projection builds attributes keyed key.
 func (pr projection) wants(key string) bool { return pr.keys == nil || pr.keys[key] }
 

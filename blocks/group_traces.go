@@ -65,7 +65,8 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	if !rd.rowTime {
 		timeReq = nil
 	}
-	cols := assemblerColumns(p.leaves, c, projectionOf(rd.req))
+	proj := p.groupProjection(g, projectionOf(rd.req))
+	cols := assemblerColumns(p.leaves, c, proj)
 	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
 	pass, pr := p.pruneUnless(cond == nil || hasSplit, g, c, cond)
 	defer pr.close()
@@ -129,7 +130,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 			}
 		}
 	}
-	a := newGroupAssembler(p, g, c, projectionOf(rd.req))
+	a := newGroupAssembler(p, g, c, proj)
 	a.req, a.always, a.pool, a.spread = timeReq, always, rd.pool, rd.spread
 	gt := &groupTraces{p: p, a: a, sel: sel, always: always}
 	if newestStarts != nil {

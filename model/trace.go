@@ -218,10 +218,15 @@ func (t *Trace) Root() (ref SpanRef, ok bool) {
 // has no parent and no child_of link.
 func (s *Span) IsRoot() bool { return s.ParentSpanID.IsZero() && !hasChildOfLink(s) }
 
+// RefTypeKey is the link attribute that names an OpenTracing reference's
+// type: a link with the value child_of (within the trace) makes its span
+// no root.
+const RefTypeKey = "opentracing.ref_type"
+
 func hasChildOfLink(s *Span) bool {
 	for i := range s.Links {
 		if s.Links[i].TraceID == s.TraceID {
-			if v, ok := Find(s.Links[i].Attributes, "opentracing.ref_type"); ok && v.Str == "child_of" {
+			if v, ok := Find(s.Links[i].Attributes, RefTypeKey); ok && v.Str == "child_of" {
 				return true
 			}
 		}

@@ -88,6 +88,11 @@ type Fields struct {
 	ScopeAttributes    bool // instrumentation scope attributes
 	Events             bool // span events with their attributes
 	Links              bool // span links with their attributes
+	// RootLinks asks for links only to tell which spans may be a trace's
+	// root (model.Span.IsRoot): a source may leave them out where none
+	// can rule a span out, with no link attribute opentracing.ref_type.
+	// Links asks for all of them.
+	RootLinks bool
 	// Minimal lets a source also leave out nested-set numbers and parent
 	// indexes (zero: unknown), status messages, scope names and versions
 	// and every dropped count: what a reader that aggregates spans by

@@ -19,9 +19,13 @@ import (
 // reference are returned on every result span (Tempo does so), so a span
 // whose service.name is not a string could show it while matching through
 // another condition (`||`, `!`, another filter). See
-// stringComparedServiceNames.
+// stringComparedServiceNames. Links that only tell roots (a search's
+// root span and service, trace:rootName) are RootLinks, and the parts
+// no query but a structural one, childCount or a few intrinsics reads
+// are left out (Minimal, see minimalSuffices).
 func FieldsOf(root *traceql.RootExpr) store.Fields {
 	var f store.Fields
+	var rootLinks bool
 	serviceOnly := stringComparedServiceNames(root)
 	traceql.Inspect(root, func(n traceql.Node) bool {
 		switch x := n.(type) {
@@ -50,17 +54,47 @@ func FieldsOf(root *traceql.RootExpr) store.Fields {
 			switch x.Intrinsic {
 			case traceql.IntrinsicEventName, traceql.IntrinsicEventTimeSinceStart:
 				f.Events = true
-			case traceql.IntrinsicLinkTraceID, traceql.IntrinsicLinkSpanID,
-				traceql.IntrinsicTraceRootName, traceql.IntrinsicTraceRootService:
-				f.Links = true // the root is the parentless span without a child_of link
+			case traceql.IntrinsicLinkTraceID, traceql.IntrinsicLinkSpanID:
+				f.Links = true
+			case traceql.IntrinsicTraceRootName, traceql.IntrinsicTraceRootService:
+				rootLinks = true // the root is the parentless span without a child_of link
 			}
 		}
 		return true
 	})
 	if !root.IsMetrics() {
-		f.Links = true // search results name the root span and service
+		rootLinks = true // search results name the root span and service
 	}
+	f.RootLinks = rootLinks && !f.Links
+	f.Minimal = minimalSuffices(root)
 	return f
+}
+
+// minimalSuffices reports whether evaluating root reads none of the parts
+// of spans a minimal projection leaves out (store.Fields.Minimal):
+// nested-set numbers and parent indexes (structural operators, childCount,
+// the nested-set intrinsics), status messages, and scope names and
+// versions. Dropped counts are never read.
+func minimalSuffices(root *traceql.RootExpr) bool {
+	ok := true
+	traceql.Inspect(root, func(n traceql.Node) bool {
+		switch x := n.(type) {
+		case *traceql.SpansetOp:
+			if x.Op.IsStructural() {
+				ok = false
+			}
+		case *traceql.Intrinsic:
+			switch x.Intrinsic {
+			case traceql.IntrinsicStatusMessage, traceql.IntrinsicChildCount,
+				traceql.IntrinsicInstrumentationName, traceql.IntrinsicInstrumentationVersion,
+				traceql.IntrinsicNestedSetLeft, traceql.IntrinsicNestedSetRight,
+				traceql.IntrinsicNestedSetParent, traceql.IntrinsicParent:
+				ok = false
+			}
+		}
+		return ok
+	})
+	return ok
 }
 
 // stringComparedServiceNames returns the resource.service.name references

@@ -46,7 +46,8 @@ func TestFieldsOf(t *testing.T) {
 		{`({ resource.service.name = "a" } | count() > 1) && ({ resource.service.name = "b" })`, none},
 		// Metrics return no spans.
 		{`{ resource.service.name = "a" || status = error } | rate()`, none},
-		{`{ trace:rootName = "x" } | rate()`, links},
+		{`{ trace:rootName = "x" } | rate()`, store.Fields{RootLinks: true}},
+		{`{ trace:rootName = "x" && link:spanID = "01" } | rate()`, links},
 		{`{ } | by(resource.service.name)`, resource},
 		{`{ resource.service.name = "a" } | select(resource.service.name)`, resource},
 		{`{ resource.k8s.pod.name = "p" }`, resource},
@@ -65,11 +66,48 @@ func TestFieldsOf(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.q, err)
 		}
-		if !root.IsMetrics() {
-			tc.want.Links = true // a search names each result's root, which links can rule out
+		if !root.IsMetrics() && !tc.want.Links {
+			tc.want.RootLinks = true // a search names each result's root, which links can rule out
 		}
+		tc.want.Minimal = minimalSuffices(root) // TestMinimalSuffices
 		if got := FieldsOf(root); got != tc.want {
 			t.Errorf("FieldsOf(%s) = %+v, want %+v", tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestMinimalSuffices(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		want bool
+	}{
+		{`{ }`, true},
+		{`{ duration > 1s && status = error && name =~ "GET.*" && kind = server }`, true},
+		{`{ span:id = "01" && span:parentID = "02" && trace:id = "03" }`, true},
+		{`{ trace:rootService = "a" && trace:rootName = "b" && traceDuration > 1s }`, true},
+		{`{ span.a = 1 } && { resource.b = 2 } || { event:name = "x" }`, true},
+		{`{ } | select(span.db.statement, name, status)`, true},
+		{`{ } | count() > 2`, true},
+		{`{ } | rate() by (resource.service.name, kind)`, true},
+		{`{ status = error } | compare({ status = error })`, true},
+		{`{ } >> { }`, false},
+		{`{ } ~ { }`, false},
+		{`{ .a = 1 } | { } !< { }`, false},
+		{`{ } &>> { } | rate()`, false},
+		{`{ span:childCount > 2 }`, false},
+		{`{ statusMessage = "x" }`, false},
+		{`{ } | select(span:statusMessage)`, false},
+		{`{ instrumentation:name = "x" }`, false},
+		{`{ } | rate() by (instrumentation:version)`, false},
+		{`{ nestedSetLeft > 1 }`, false},
+		{`{ nestedSetParent = -1 }`, false},
+	} {
+		root, err := traceql.Parse(tc.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		if got := minimalSuffices(root); got != tc.want {
+			t.Errorf("minimalSuffices(%s) = %v, want %v", tc.q, got, tc.want)
 		}
 	}
 }
