@@ -164,7 +164,7 @@ func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
 	}
 	switch {
 	case o.output.value == "json":
-		err = ui.JSON(g.io.Out, res.TempoResponse())
+		err = res.WriteTempoJSON(g.io.Out)
 	case o.output.value == "prom" || o.output.value == "openmetrics":
 		err = eval.WriteExposition(g.io.Out, res, eval.ExpositionOptions{
 			Name: metricName(root), OpenMetrics: o.output.value == "openmetrics", AllSteps: o.allSteps,
