@@ -130,8 +130,12 @@ func (p *pfile) groupProjection(g int, pr projection) projection {
 // linksMayRuleOutRoots reports whether a span link of row group g may
 // have the attribute opentracing.ref_type (model.Span.IsRoot): not when
 // the group has no links or no link attributes, or when the attribute
-// keys' dictionary lacks it. A dictionary that cannot be read says yes
-// (the readers report the damage).
+// keys' dictionary lacks it. The dictionary is looked at only where a
+// read costs no request (a file:// bucket, an object read whole): on an
+// object store it would be a request of its own before the one that
+// fetches the group's chunks, which take the links along instead. A
+// dictionary that cannot be read says yes (the readers report the
+// damage).
 func (p *pfile) linksMayRuleOutRoots(g int) bool {
 	l := p.leaves
 	if !l.linkTraceID.ok || p.chunkEmpty(g, l.linkTraceID) {
@@ -140,6 +144,9 @@ func (p *pfile) linksMayRuleOutRoots(g int) bool {
 	key := l.linkAttrs.key
 	if !key.ok || p.chunkEmpty(g, key) {
 		return false
+	}
+	if !p.r.freeReads() {
+		return true
 	}
 	lacks, err := p.dictLacks(g, key, func(k string) bool { return k == model.RefTypeKey })
 	return err != nil || !lacks

@@ -352,6 +352,10 @@ func (r *blobReaderAt) stream(chunks []byteRange) {
 // each column chunk at a time (see stream).
 func (r *blobReaderAt) streaming() bool { return len(r.chunks) > 0 }
 
+// freeReads reports whether a read outside the prefetched ranges costs no
+// request: the object is a local file or was read whole.
+func (r *blobReaderAt) freeReads() bool { return r.local || r.whole != nil }
+
 // chunkAt returns the streaming chunk holding [off, off+n).
 func (r *blobReaderAt) chunkAt(off, n int64) (int, bool) {
 	return rangeAt(r.chunks, off, n)

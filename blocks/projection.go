@@ -74,7 +74,7 @@ func keepColumn(path []string, f *store.Fields) bool {
 
 // isMinimalLeft reports whether the leaf at path is one a minimal
 // projection (store.Fields.Minimal) leaves out: a dropped count, a span's
-// parent index, nested-set numbers or status message, a scope's name or
+// parent index or nested-set numbers, a scope's name or
 // version.
 func isMinimalLeft(path []string) bool {
 	last := path[len(path)-1]
@@ -83,7 +83,10 @@ func isMinimalLeft(path []string) bool {
 	}
 	switch {
 	case len(path) == 4 && path[1] == "ss" && path[2] == "Spans":
-		return last == "ParentID" || last == "NestedSetLeft" || last == "NestedSetRight" || last == "StatusMessage"
+		// Not the status message: model.KeyOf hashes it for a span without
+		// an ID, so the parts of a trace split across blocks merge alike
+		// whatever the projection.
+		return last == "ParentID" || last == "NestedSetLeft" || last == "NestedSetRight"
 	case len(path) == 4 && path[1] == "ss" && path[2] == "Scope":
 		return last == "Name" || last == "Version"
 	}

@@ -75,3 +75,25 @@ func TestRootLinks(t *testing.T) {
 		})
 	}
 }
+
+// TestRootLinksNoExtraRequest: on an object store (a data.parquet read
+// range by range) links asked for only to tell roots cost no request
+// more than links asked for outright: the dictionary check that could
+// leave them out would be one of its own.
+func TestRootLinksNoExtraRequest(t *testing.T) {
+	setWholeObjectBytes(t, 0)
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	attrs := []model.Attribute{model.Str(model.RefTypeKey, "follows_from")}
+	if _, err := s.WriteBlock(context.Background(), rootLinkTraces(200, true, attrs), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := func(f store.Fields) int {
+		wb.resetLog()
+		scanAll(t, s, 1, store.Request{Fields: &f})
+		return len(wb.log())
+	}
+	if r, l := reqs(store.Fields{RootLinks: true}), reqs(store.Fields{Links: true}); r > l {
+		t.Errorf("ranged reads: %d with RootLinks, %d with Links", r, l)
+	}
+}

@@ -94,9 +94,11 @@ type Fields struct {
 	// Links asks for all of them.
 	RootLinks bool
 	// Minimal lets a source also leave out nested-set numbers and parent
-	// indexes (zero: unknown), status messages, scope names and versions
-	// and every dropped count: what a reader that aggregates spans by
-	// service, name, kind, status and time never looks at.
+	// indexes (zero: unknown), scope names and versions and every dropped
+	// count: what a reader that aggregates spans by service, name, kind,
+	// status and time never looks at. (Not status messages: the
+	// de-duplication key of a span without an ID, model.KeyOf, hashes
+	// them.)
 	Minimal bool
 }
 

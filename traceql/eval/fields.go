@@ -21,8 +21,8 @@ import (
 // another condition (`||`, `!`, another filter). See
 // stringComparedServiceNames. Links that only tell roots (a search's
 // root span and service, trace:rootName) are RootLinks, and the parts
-// no query but a structural one, childCount or a few intrinsics reads
-// are left out (Minimal, see minimalSuffices).
+// no query but a structural one, childCount or the instrumentation and
+// nested-set intrinsics reads are left out (Minimal, see minimalSuffices).
 func FieldsOf(root *traceql.RootExpr) store.Fields {
 	var f store.Fields
 	var rootLinks bool
@@ -73,8 +73,8 @@ func FieldsOf(root *traceql.RootExpr) store.Fields {
 // minimalSuffices reports whether evaluating root reads none of the parts
 // of spans a minimal projection leaves out (store.Fields.Minimal):
 // nested-set numbers and parent indexes (structural operators, childCount,
-// the nested-set intrinsics), status messages, and scope names and
-// versions. Dropped counts are never read.
+// the nested-set intrinsics) and scope names and versions. Dropped counts
+// are never read.
 func minimalSuffices(root *traceql.RootExpr) bool {
 	ok := true
 	traceql.Inspect(root, func(n traceql.Node) bool {
@@ -85,7 +85,7 @@ func minimalSuffices(root *traceql.RootExpr) bool {
 			}
 		case *traceql.Intrinsic:
 			switch x.Intrinsic {
-			case traceql.IntrinsicStatusMessage, traceql.IntrinsicChildCount,
+			case traceql.IntrinsicChildCount,
 				traceql.IntrinsicInstrumentationName, traceql.IntrinsicInstrumentationVersion,
 				traceql.IntrinsicNestedSetLeft, traceql.IntrinsicNestedSetRight,
 				traceql.IntrinsicNestedSetParent, traceql.IntrinsicParent:
