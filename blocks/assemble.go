@@ -112,19 +112,55 @@ func projectionOf(req *store.Request) projection {
 	return pr
 }
 
-// groupProjection is pr for row group g of p, with links asked for only
-// to tell roots (store.Fields.RootLinks) read where they may rule a span
-// out as a root and left out elsewhere.
+// groupProjection is pr for row group g of p: links asked for only to
+// tell roots (store.Fields.RootLinks) are read where they may rule a span
+// out as a root and left out elsewhere, and a group that may hold a span
+// without an ID is read with every span attribute. model.KeyOf hashes
+// such a span's attributes, and the parts of a trace split across blocks
+// are merged by it: without them, two spans that differ only in their
+// attributes would merge in one projection and not in another.
 func (p *pfile) groupProjection(g int, pr projection) projection {
 	f := pr.fields
-	if f == nil || !f.RootLinks || f.Links {
+	links := f != nil && f.RootLinks && !f.Links
+	attrs := (f != nil && !f.SpanAttributes || pr.keys != nil) && p.mayHoldSpanWithoutID(g)
+	if !links && !attrs {
 		return pr
 	}
-	resolved := *f
-	resolved.RootLinks = false
-	resolved.Links = p.linksMayRuleOutRoots(g)
+	resolved := store.AllFields
+	if f != nil {
+		resolved = *f
+	}
+	if links {
+		resolved.RootLinks = false
+		resolved.Links = p.linksMayRuleOutRoots(g)
+	}
+	if attrs {
+		resolved.SpanAttributes = true
+		pr.keys = nil
+	}
 	pr.fields = &resolved
 	return pr
+}
+
+// mayHoldSpanWithoutID reports whether row group g may hold a span whose
+// ID is zero (or empty), from the SpanID column's smallest value: without
+// statistics it may.
+func (p *pfile) mayHoldSpanWithoutID(g int) bool {
+	l := p.leaves.spanID
+	if !l.ok {
+		return false
+	}
+	st := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData.Statistics
+	lo := st.MinValue
+	if len(lo) == 0 && len(st.MaxValue) == 0 {
+		return !p.chunkEmpty(g, l) // no statistics (or no spans)
+	}
+	for _, b := range lo {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // linksMayRuleOutRoots reports whether a span link of row group g may

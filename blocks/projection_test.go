@@ -208,31 +208,55 @@ func splitPath(s string) []string {
 	return out
 }
 
-// TestMinimalMergesAlike: the parts of a trace held by two blocks merge
-// to the same spans whatever the projection. Each block has a span without
-// an ID that differs from the other's only in its status message, which
-// model.KeyOf hashes: a minimal projection that left messages out would
-// merge the two.
-func TestMinimalMergesAlike(t *testing.T) {
-	s := memStore(t)
-	id := tid(0x42, 0x42)
-	for i, msg := range []string{"m1", "m2"} {
-		b := model.NewTraceBuilder()
-		res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
-		sc := model.Scope{Name: "s"}
-		b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 1)), Name: "own", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 10})
-		b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, Name: "Z", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 5,
-			Status: model.Status{Code: model.StatusError, Message: msg}})
-		if _, err := s.WriteBlock(context.Background(), b.Traces(), WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
+// TestProjectionsMergeAlike: the parts of a trace held by two blocks
+// merge to the same spans whatever the projection. Each block has a span
+// without an ID that differs from the other's only in its status message
+// or its attributes, which model.KeyOf hashes: a projection that left them
+// out would merge the two.
+func TestProjectionsMergeAlike(t *testing.T) {
+	for _, differ := range []string{"status message", "attributes"} {
+		t.Run(differ, func(t *testing.T) {
+			s := memStore(t)
+			id := tid(0x42, 0x42)
+			for i := range 2 {
+				b := model.NewTraceBuilder()
+				res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
+				sc := model.Scope{Name: "s"}
+				b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 1)), Name: "own", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 10})
+				z := model.Span{TraceID: id, Name: "Z", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 5, Status: model.Status{Code: model.StatusError}}
+				if differ == "status message" {
+					z.Status.Message = string(rune('a' + i))
+				} else {
+					z.Attributes = []model.Attribute{model.Int("i", int64(i))}
+				}
+				b.AddSpan(&res, "", &sc, "", z)
+				if _, err := s.WriteBlock(context.Background(), b.Traces(), WriteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			full := scanAll(t, s, 1, store.Request{})
+			if len(full) != 1 || full[0].SpanCount() != 4 {
+				t.Fatalf("full read: %d traces, want one of 4 spans", len(full))
+			}
+			for _, req := range []store.Request{
+				{Fields: &store.Fields{}},
+				{Fields: &store.Fields{Minimal: true}},
+				{Fields: &store.Fields{SpanAttributes: true}, AttributeKeys: []string{"other"}},
+				{AttributeKeys: []string{}},
+			} {
+				got := scanAll(t, s, 1, req)
+				if n := spanCounts(got); len(n) != 1 || n[0] != 4 {
+					t.Errorf("fields %v, keys %v: span counts %v; want [4]", req.Fields, req.AttributeKeys, n)
+				}
+			}
+		})
 	}
-	full := scanAll(t, s, 1, store.Request{})
-	minimal := scanAll(t, s, 1, store.Request{Fields: &store.Fields{Minimal: true}})
-	if len(full) != 1 || len(minimal) != 1 {
-		t.Fatalf("traces: %d in a full read, %d in a minimal one", len(full), len(minimal))
+}
+
+func spanCounts(ts []*model.Trace) []int {
+	var n []int
+	for _, t := range ts {
+		n = append(n, t.SpanCount())
 	}
-	if f, m := full[0].SpanCount(), minimal[0].SpanCount(); f != 4 || m != f {
-		t.Errorf("spans: %d in a full read, %d in a minimal one; want 4", f, m)
-	}
+	return n
 }
