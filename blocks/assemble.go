@@ -144,11 +144,11 @@ func (p *pfile) groupProjection(g int, pr projection) projection {
 
 // mayHoldSpanWithoutID reports whether row group g may hold a span whose
 // ID is zero (or empty), from the SpanID column's smallest value: without
-// statistics it may.
+// statistics it may, and without the column every span has none.
 func (p *pfile) mayHoldSpanWithoutID(g int) bool {
 	l := p.leaves.spanID
 	if !l.ok {
-		return false
+		return true
 	}
 	st := p.file.Metadata().RowGroups[g].Columns[l.Index].MetaData.Statistics
 	lo := st.MinValue

@@ -1,9 +1,12 @@
 package blocks
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -259,4 +262,64 @@ func spanCounts(ts []*model.Trace) []int {
 		n = append(n, t.SpanCount())
 	}
 	return n
+}
+
+// TestProjectionsMergeAlikeWithoutSpanIDs: a data.parquet without a
+// SpanID column opens (the column is not among the required ones) and
+// every span reads without an ID, so the parts of a split trace merge by
+// content, attributes included, whatever the projection (found by review).
+func TestProjectionsMergeAlikeWithoutSpanIDs(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	id := tid(0x42, 0x42)
+	for i := range 2 {
+		b := model.NewTraceBuilder()
+		res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
+		sc := model.Scope{Name: "s"}
+		b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 1)), Name: "own" + string(rune('a'+i)), StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 10})
+		b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 3)), Name: "Z", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 5,
+			Attributes: []model.Attribute{model.Int("i", int64(i))}})
+		m, err := s.WriteBlock(ctx, b.Traces(), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, err := s.OpenBlock(ctx, m.BlockID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := rawRows(t, blk)
+		root, _, _ := prune(traceSchema(), nil, func(path []string) bool {
+			return !(len(path) == 4 && path[2] == "Spans" && path[3] == "SpanID")
+		})
+		schema := parquet.NewSchema("Trace", root)
+		var buf bytes.Buffer
+		w := parquet.NewGenericWriter[pqTrace](&buf, schema)
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		data := buf.Bytes()
+		if err := s.put(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject), data); err != nil {
+			t.Fatal(err)
+		}
+		m.Size = uint64(len(data))
+		m.FooterSize = uint32(data[len(data)-8]) | uint32(data[len(data)-7])<<8 | uint32(data[len(data)-6])<<16 | uint32(data[len(data)-5])<<24
+		putMeta(t, s, m)
+	}
+	full := scanAll(t, s, 1, store.Request{})
+	if len(full) != 1 {
+		t.Fatalf("full read: %d traces", len(full))
+	}
+	for _, req := range []store.Request{
+		{Fields: &store.Fields{}},
+		{Fields: &store.Fields{Minimal: true}},
+		{AttributeKeys: []string{}},
+	} {
+		got := scanAll(t, s, 1, req)
+		if n := spanCounts(got); len(n) != 1 || n[0] != full[0].SpanCount() {
+			t.Errorf("fields %v, keys %v: span counts %v; want [%d] as in a full read", req.Fields, req.AttributeKeys, n, full[0].SpanCount())
+		}
+	}
 }
