@@ -24,8 +24,6 @@
 // any other. TRACECTL_PREFAULT=0 turns it off; it does nothing off Linux.
 package codepages
 
-import "syscall"
-
 // EnvVar turns the mapping off when set to 0. It is read by init, before
 // any setting: package main's check of TRACECTL_ variables must let it be.
 const EnvVar = "TRACECTL_PREFAULT"
@@ -86,15 +84,10 @@ func residentRuns(vec []byte, maxRuns int) (runs [][2]int, ok bool) {
 	return runs, true
 }
 
-// The helpers below stand in for os.Getenv, strings.IndexByte,
-// strings.Fields and strconv.ParseUint: this package imports only
-// syscall (and unsafe), so that its init comes early, before most of the
-// code it maps has run (see the note on imports in hugeheap_linux.go).
-
-func getenv(key string) string {
-	v, _ := syscall.Getenv(key)
-	return v
-}
+// The helpers below stand in for strings.IndexByte, strings.Fields and
+// strconv.ParseUint: this package imports only syscall, unsafe and
+// internal/sysfile, so that its init comes early, before most of the code
+// it maps has run (see the note on imports in hugeheap_linux.go).
 
 func indexByte(s string, c byte) int {
 	for i := 0; i < len(s); i++ {

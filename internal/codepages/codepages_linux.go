@@ -3,6 +3,8 @@ package codepages
 import (
 	"syscall"
 	"unsafe"
+
+	"github.com/tracectl/tracectl/internal/sysfile"
 )
 
 // madvPopulateRead is MADV_POPULATE_READ (Linux 5.14): map the pages of a
@@ -11,10 +13,10 @@ import (
 const madvPopulateRead = 22
 
 func init() {
-	if getenv(EnvVar) == "0" {
+	if sysfile.Getenv(EnvVar) == "0" {
 		return
 	}
-	maps, err := readSmall("/proc/self/maps", 64<<10)
+	maps, err := sysfile.ReadSmall("/proc/self/maps", 64<<10)
 	if err != nil {
 		return
 	}
@@ -42,30 +44,4 @@ func init() {
 func codeAddr() uintptr {
 	f := codeAddr
 	return **(**uintptr)(unsafe.Pointer(&f))
-}
-
-// readSmall returns up to limit bytes of a file such as those of /proc,
-// as os.ReadFile would, without importing os.
-func readSmall(path string, limit int) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	buf := make([]byte, limit)
-	n := 0
-	for n < len(buf) {
-		m, err := syscall.Read(fd, buf[n:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if m == 0 {
-			break
-		}
-		n += m
-	}
-	return buf[:n], nil
 }

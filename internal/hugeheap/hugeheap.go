@@ -29,7 +29,7 @@
 // or with TRACECTL_HUGEPAGES=0.
 package hugeheap
 
-import "syscall"
+import "github.com/tracectl/tracectl/internal/sysfile"
 
 // regionBytes is the heap the advice covers: a read command's heap at
 // 1M spans stays within it for the most part (its memory limit is 200
@@ -56,7 +56,7 @@ const EnvVar = "TRACECTL_HUGEPAGES"
 // kernel's THP mode (the contents of
 // /sys/kernel/mm/transparent_hugepage/enabled) is "madvise".
 func wanted(mode string) bool {
-	if getenv(EnvVar) == "0" || hasSubstring(getenv("GODEBUG"), "disablethp=1") {
+	if sysfile.Getenv(EnvVar) == "0" || hasSubstring(sysfile.Getenv("GODEBUG"), "disablethp=1") {
 		return false
 	}
 	return thpMode(mode) == "madvise"
@@ -81,15 +81,10 @@ func thpMode(s string) string {
 	return ""
 }
 
-// The helpers below stand in for os.Getenv, strings.Fields,
-// strings.Contains and strconv.ParseUint: this package imports only
-// syscall (and runtime, unsafe), so that its init comes early (see the
-// note on imports in hugeheap_linux.go).
-
-func getenv(key string) string {
-	v, _ := syscall.Getenv(key)
-	return v
-}
+// The helpers below stand in for strings.Fields, strings.Contains and
+// strconv.ParseUint: this package imports only syscall, runtime, unsafe
+// and internal/sysfile, so that its init comes early (see the note on
+// imports in hugeheap_linux.go).
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'

@@ -4,24 +4,27 @@ import (
 	"runtime"
 	"syscall"
 	"unsafe"
+
+	"github.com/tracectl/tracectl/internal/sysfile"
 )
 
 const thpDir = "/sys/kernel/mm/transparent_hugepage/"
 
-// (Imports: runtime, syscall and unsafe only. A package is initialised
+// (Imports: runtime, syscall, unsafe and internal/sysfile only. A
+// package is initialised
 // once all it imports are, the first in import-path order of those ready
 // going first. With os, strings or strconv (which wait for unicode, late
 // by its name) this init came 94th, and the heap pages below the block,
 // taken by then, served the next allocations in 4 KiB pages: 660 of
-// `tracectl version`'s faults. It now comes 18th, right after syscall,
-// and 270-330 faults are left there.)
+// `tracectl version`'s faults. It now comes 19th, right after syscall
+// and internal/codepages, and 270-330 faults are left there.)
 
 func init() {
-	mode, err := readSmall(thpDir + "enabled")
+	mode, err := sysfile.ReadSmall(thpDir+"enabled", 256)
 	if err != nil || !wanted(string(mode)) {
 		return
 	}
-	size, err := readSmall(thpDir + "hpage_pmd_size")
+	size, err := sysfile.ReadSmall(thpDir+"hpage_pmd_size", 256)
 	if err != nil {
 		return
 	}
@@ -50,30 +53,4 @@ func advise(page uintptr) {
 	if syscall.Madvise(b[lo-p:hi-p], syscall.MADV_HUGEPAGE) == nil {
 		advised.lo, advised.hi, advised.page = lo, hi, page
 	}
-}
-
-// readSmall returns the contents of a small file such as those of sysfs
-// (up to 256 bytes), as os.ReadFile would, without importing os.
-func readSmall(path string) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	buf := make([]byte, 256)
-	n := 0
-	for n < len(buf) {
-		m, err := syscall.Read(fd, buf[n:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if m == 0 {
-			break
-		}
-		n += m
-	}
-	return buf[:n], nil
 }

@@ -1,0 +1,41 @@
+// Package sysfile reads small system files (sysfs, /proc) and the
+// environment with the syscall package alone. It is for the packages whose
+// init must come early (internal/codepages, internal/hugeheap): Go runs a
+// package's init once all it imports have run, so importing os, strings
+// or strconv (which wait for unicode) would put theirs some 80 packages
+// later.
+package sysfile
+
+import "syscall"
+
+// Getenv is os.Getenv.
+func Getenv(key string) string {
+	v, _ := syscall.Getenv(key)
+	return v
+}
+
+// ReadSmall returns up to limit bytes of the file at path, as os.ReadFile
+// would for a file no larger.
+func ReadSmall(path string, limit int) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, limit)
+	n := 0
+	for n < len(buf) {
+		m, err := syscall.Read(fd, buf[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return buf[:n], nil
+}

@@ -1,0 +1,51 @@
+package sysfile
+
+import (
+	"go/build"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestReadSmall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte("2097152\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		limit int
+		want  string
+	}{{256, "2097152\n"}, {8, "2097152\n"}, {3, "209"}} {
+		got, err := ReadSmall(path, c.limit)
+		if err != nil || string(got) != c.want {
+			t.Errorf("ReadSmall(limit %d) = %q, %v; want %q", c.limit, got, err, c.want)
+		}
+	}
+	if _, err := ReadSmall(filepath.Join(t.TempDir(), "missing"), 8); err == nil {
+		t.Error("ReadSmall of a missing file: no error")
+	}
+}
+
+func TestGetenv(t *testing.T) {
+	t.Setenv("SYSFILE_TEST", "x=y")
+	if got := Getenv("SYSFILE_TEST"); got != "x=y" {
+		t.Errorf("Getenv = %q", got)
+	}
+	if got := Getenv("SYSFILE_TEST_UNSET"); got != "" {
+		t.Errorf("Getenv of an unset variable = %q", got)
+	}
+}
+
+// TestImportsOnlySyscall keeps the package's imports to syscall: its
+// importers' inits must come early (see the package note).
+func TestImportsOnlySyscall(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range pkg.Imports {
+		if path != "syscall" {
+			t.Errorf("the package imports %s", path)
+		}
+	}
+}
