@@ -283,9 +283,16 @@ func v1PageStore(t *testing.T) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := rawRows(t, b)
+	rewriteData(t, s, m, rawRows(t, b), traceSchema(), parquet.DataPageVersion(1), parquet.PageBufferSize(64))
+	return s
+}
+
+// rewriteData replaces block m's data.parquet with rows written in schema
+// with opts, and its meta's size and footer size with the new file's.
+func rewriteData(t *testing.T, s *Store, m Meta, rows []pqTrace, schema *parquet.Schema, opts ...parquet.WriterOption) {
+	t.Helper()
 	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[pqTrace](&buf, traceSchema(), parquet.DataPageVersion(1), parquet.PageBufferSize(64))
+	w := parquet.NewGenericWriter[pqTrace](&buf, append([]parquet.WriterOption{schema}, opts...)...)
 	if _, err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}
@@ -293,11 +300,10 @@ func v1PageStore(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	data := buf.Bytes()
-	if err := s.put(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject), data); err != nil {
+	if err := s.put(context.Background(), joinKey(s.tenant, m.BlockID.String(), dataObject), data); err != nil {
 		t.Fatal(err)
 	}
 	m.Size = uint64(len(data))
 	m.FooterSize = uint32(data[len(data)-8]) | uint32(data[len(data)-7])<<8 | uint32(data[len(data)-6])<<16 | uint32(data[len(data)-5])<<24
 	putMeta(t, s, m)
-	return s
 }

@@ -1,7 +1,6 @@
 package blocks
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -220,39 +219,82 @@ func TestProjectionsMergeAlike(t *testing.T) {
 	for _, differ := range []string{"status message", "attributes"} {
 		t.Run(differ, func(t *testing.T) {
 			s := memStore(t)
-			id := tid(0x42, 0x42)
-			for i := range 2 {
-				b := model.NewTraceBuilder()
-				res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
-				sc := model.Scope{Name: "s"}
-				b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 1)), Name: "own", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 10})
-				z := model.Span{TraceID: id, Name: "Z", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 5, Status: model.Status{Code: model.StatusError}}
+			writeSplitTrace(t, s, func(i int, z *model.Span) {
 				if differ == "status message" {
 					z.Status.Message = string(rune('a' + i))
 				} else {
 					z.Attributes = []model.Attribute{model.Int("i", int64(i))}
 				}
-				b.AddSpan(&res, "", &sc, "", z)
-				if _, err := s.WriteBlock(context.Background(), b.Traces(), WriteOptions{}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			full := scanAll(t, s, 1, store.Request{})
-			if len(full) != 1 || full[0].SpanCount() != 4 {
-				t.Fatalf("full read: %d traces, want one of 4 spans", len(full))
-			}
-			for _, req := range []store.Request{
-				{Fields: &store.Fields{}},
-				{Fields: &store.Fields{Minimal: true}},
-				{Fields: &store.Fields{SpanAttributes: true}, AttributeKeys: []string{"other"}},
-				{AttributeKeys: []string{}},
-			} {
-				got := scanAll(t, s, 1, req)
-				if n := spanCounts(got); len(n) != 1 || n[0] != 4 {
-					t.Errorf("fields %v, keys %v: span counts %v; want [4]", req.Fields, req.AttributeKeys, n)
-				}
-			}
+			})
+			checkMergesAlike(t, s, 4)
 		})
+	}
+}
+
+// TestProjectionsMergeAlikeWithoutSpanIDs: a data.parquet without a
+// SpanID column opens (the column is not among the required ones) and
+// every span reads without an ID, so the parts of a split trace merge by
+// content, attributes included, whatever the projection (found by review).
+func TestProjectionsMergeAlikeWithoutSpanIDs(t *testing.T) {
+	s := memStore(t)
+	metas := writeSplitTrace(t, s, func(i int, z *model.Span) {
+		z.SpanID = sid(byte(i + 3))
+		z.Attributes = []model.Attribute{model.Int("i", int64(i))}
+	})
+	root, _, _ := prune(traceSchema(), nil, func(path []string) bool {
+		return !(len(path) == 4 && path[2] == "Spans" && path[3] == "SpanID")
+	})
+	for _, m := range metas {
+		b, err := s.OpenBlock(context.Background(), m.BlockID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rewriteData(t, s, m, rawRows(t, b), parquet.NewSchema("Trace", root))
+	}
+	// The two "own" spans, alike but for their IDs, merge; the two Z
+	// spans, apart in their attributes, do not.
+	checkMergesAlike(t, s, 3)
+}
+
+// writeSplitTrace writes one trace as two blocks: block i holds a span
+// with ID i+1 and a span Z without an ID, which set changes.
+func writeSplitTrace(t *testing.T, s *Store, set func(i int, z *model.Span)) []Meta {
+	t.Helper()
+	id := tid(0x42, 0x42)
+	var metas []Meta
+	for i := range 2 {
+		b := model.NewTraceBuilder()
+		res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
+		sc := model.Scope{Name: "s"}
+		b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 1)), Name: "own", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 10})
+		z := model.Span{TraceID: id, Name: "Z", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 5, Status: model.Status{Code: model.StatusError}}
+		set(i, &z)
+		b.AddSpan(&res, "", &sc, "", z)
+		m, err := s.WriteBlock(context.Background(), b.Traces(), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		metas = append(metas, m)
+	}
+	return metas
+}
+
+// checkMergesAlike reads s's one trace fully and with projections that
+// leave span attributes or status messages out (or keep some keys only):
+// each must hold spans spans.
+func checkMergesAlike(t *testing.T, s *Store, spans int) {
+	t.Helper()
+	for _, req := range []store.Request{
+		{},
+		{Fields: &store.Fields{}},
+		{Fields: &store.Fields{Minimal: true}},
+		{Fields: &store.Fields{SpanAttributes: true}, AttributeKeys: []string{"other"}},
+		{AttributeKeys: []string{}},
+	} {
+		got := scanAll(t, s, 1, req)
+		if n := spanCounts(got); len(n) != 1 || n[0] != spans {
+			t.Errorf("fields %v, keys %v: span counts %v; want [%d]", req.Fields, req.AttributeKeys, n, spans)
+		}
 	}
 }
 
@@ -262,64 +304,4 @@ func spanCounts(ts []*model.Trace) []int {
 		n = append(n, t.SpanCount())
 	}
 	return n
-}
-
-// TestProjectionsMergeAlikeWithoutSpanIDs: a data.parquet without a
-// SpanID column opens (the column is not among the required ones) and
-// every span reads without an ID, so the parts of a split trace merge by
-// content, attributes included, whatever the projection (found by review).
-func TestProjectionsMergeAlikeWithoutSpanIDs(t *testing.T) {
-	ctx := context.Background()
-	s := memStore(t)
-	id := tid(0x42, 0x42)
-	for i := range 2 {
-		b := model.NewTraceBuilder()
-		res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
-		sc := model.Scope{Name: "s"}
-		b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 1)), Name: "own" + string(rune('a'+i)), StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 10})
-		b.AddSpan(&res, "", &sc, "", model.Span{TraceID: id, SpanID: sid(byte(i + 3)), Name: "Z", StartTimeUnixNano: 1e18, EndTimeUnixNano: 1e18 + 5,
-			Attributes: []model.Attribute{model.Int("i", int64(i))}})
-		m, err := s.WriteBlock(ctx, b.Traces(), WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		blk, err := s.OpenBlock(ctx, m.BlockID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows := rawRows(t, blk)
-		root, _, _ := prune(traceSchema(), nil, func(path []string) bool {
-			return !(len(path) == 4 && path[2] == "Spans" && path[3] == "SpanID")
-		})
-		schema := parquet.NewSchema("Trace", root)
-		var buf bytes.Buffer
-		w := parquet.NewGenericWriter[pqTrace](&buf, schema)
-		if _, err := w.Write(rows); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		data := buf.Bytes()
-		if err := s.put(ctx, joinKey(s.tenant, m.BlockID.String(), dataObject), data); err != nil {
-			t.Fatal(err)
-		}
-		m.Size = uint64(len(data))
-		m.FooterSize = uint32(data[len(data)-8]) | uint32(data[len(data)-7])<<8 | uint32(data[len(data)-6])<<16 | uint32(data[len(data)-5])<<24
-		putMeta(t, s, m)
-	}
-	full := scanAll(t, s, 1, store.Request{})
-	if len(full) != 1 {
-		t.Fatalf("full read: %d traces", len(full))
-	}
-	for _, req := range []store.Request{
-		{Fields: &store.Fields{}},
-		{Fields: &store.Fields{Minimal: true}},
-		{AttributeKeys: []string{}},
-	} {
-		got := scanAll(t, s, 1, req)
-		if n := spanCounts(got); len(n) != 1 || n[0] != full[0].SpanCount() {
-			t.Errorf("fields %v, keys %v: span counts %v; want [%d] as in a full read", req.Fields, req.AttributeKeys, n, full[0].SpanCount())
-		}
-	}
 }
