@@ -23,6 +23,12 @@
 // their footers, allocating fast: past 8 MiB once, it collected every
 // few milliseconds after (a count over 990 blocks took a quarter longer
 // than at 32 MiB; BENCHMARKS.md, twenty-fourth round).
+//
+// Before that, while the live heap is under 4 MiB, it waits for sixteen
+// times it (GOGC=1600): the runtime's first goal is then 64 MiB, the heap
+// internal/hugeheap backs with huge pages, instead of 16. A limit-20 search
+// or `rate() by` on 100k spans allocates some 15-20 MiB in all and
+// collected once for it, a 5-10 ms pause in a command of 50-70.
 // GOGC, when set, wins.
 package gcstart
 
@@ -34,7 +40,19 @@ import (
 	"sync"
 )
 
+// startup lists the GOGC the collector runs at while the live heap is
+// below each size, smallest first; past the last, the held percent.
+var startup = []struct {
+	below   uint64
+	percent int
+}{
+	{firstLiveHeap, firstGCPercent},
+	{startupLiveHeap, startupGCPercent},
+}
+
 const (
+	firstGCPercent   = 1600
+	firstLiveHeap    = 4 << 20
 	startupGCPercent = 400
 	startupLiveHeap  = 32 << 20
 )
@@ -43,8 +61,8 @@ func init() {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
-	held.percent = debug.SetGCPercent(startupGCPercent)
-	restoreGCPercent(startupLiveHeap, nil)
+	held.percent = debug.SetGCPercent(startup[0].percent)
+	restoreGCPercent(nil)
 }
 
 // held is the GOGC the startup setting gives way to: the runtime's (100)
@@ -52,6 +70,7 @@ func init() {
 var held struct {
 	sync.Mutex
 	percent int
+	byHold  bool // Hold set it: the startup stages no longer apply
 }
 
 // Hold sets GOGC to percent from now on, and makes it what the startup
@@ -64,27 +83,40 @@ func Hold(percent int) {
 	}
 	held.Lock()
 	defer held.Unlock()
-	held.percent = percent
+	held.percent, held.byHold = percent, true
 	debug.SetGCPercent(percent)
 }
 
-// restoreGCPercent sets GOGC to the held percent after the first
-// collection that leaves a live heap of at least limit bytes, then calls
-// done (if set). A finalizer on an unreachable object runs after each
-// collection and sets itself again until then.
-func restoreGCPercent(limit uint64, done func()) {
+// restoreGCPercent moves GOGC through the startup stages as collections
+// find the live heap past each stage's size (never back), then sets it to
+// the held percent after the first collection that finds it past the last
+// and calls done (if set). A finalizer on an unreachable object runs after
+// each collection and sets itself again until then.
+func restoreGCPercent(done func()) {
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	stage := 0
 	var check func(*gcSentinel)
 	check = func(s *gcSentinel) {
 		metrics.Read(live)
-		if live[0].Value.Kind() != metrics.KindUint64 || live[0].Value.Uint64() >= limit {
-			held.Lock()
+		n := uint64(1 << 63) // unreadable: past every stage
+		if live[0].Value.Kind() == metrics.KindUint64 {
+			n = live[0].Value.Uint64()
+		}
+		was := stage
+		for stage < len(startup) && n >= startup[stage].below {
+			stage++
+		}
+		held.Lock()
+		defer held.Unlock()
+		switch {
+		case stage == len(startup):
 			debug.SetGCPercent(held.percent)
-			held.Unlock()
 			if done != nil {
 				done()
 			}
 			return
+		case stage != was && !held.byHold:
+			debug.SetGCPercent(startup[stage].percent)
 		}
 		runtime.SetFinalizer(s, check)
 	}

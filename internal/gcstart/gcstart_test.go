@@ -33,7 +33,7 @@ func TestInitRaisesGCPercent(t *testing.T) {
 		helper string // "hold": Hold(300) first
 		want   int
 	}{
-		{"", "1", startupGCPercent},
+		{"", "1", firstGCPercent},
 		{"150", "1", 150},
 		{"100", "1", 100},
 		{"", "hold", 300},
@@ -64,46 +64,79 @@ func withoutGOGC(env []string) []string {
 	return out
 }
 
-// GOGC stays raised while the live heap is small and returns once a
-// collection finds it past the limit.
+// GOGC goes through the startup stages as collections find the live heap
+// past each, and returns to the held percent past the last; a Hold keeps
+// its percent through the stages.
 func TestRestoreGCPercent(t *testing.T) {
-	const before = 100
+	for _, hold := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hold %v", hold), func(t *testing.T) { testRestore(t, hold) })
+	}
+}
+
+func testRestore(t *testing.T, hold bool) {
+	const before, holdPercent = 100, 250
 	prev := debug.SetGCPercent(before)
-	setHeld := func(p int) { held.Lock(); held.percent = p; held.Unlock() }
-	t.Cleanup(func() { debug.SetGCPercent(prev); setHeld(prev) })
-	setHeld(before)
-	debug.SetGCPercent(startupGCPercent)
-	// The limit sits above what the test binary already holds.
+	saved := startup
+	setHeld := func(p int, byHold bool) { held.Lock(); held.percent, held.byHold = p, byHold; held.Unlock() }
+	t.Cleanup(func() { debug.SetGCPercent(prev); setHeld(prev, false); startup = saved })
+	setHeld(before, false)
+	// The stages sit above what the test binary already holds.
 	runtime.GC()
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(live)
+	base := live[0].Value.Uint64()
+	startup = []struct {
+		below   uint64
+		percent int
+	}{{base + 4<<20, 1600}, {base + 16<<20, 400}}
+	debug.SetGCPercent(1600)
 	restored := make(chan struct{})
-	restoreGCPercent(live[0].Value.Uint64()+4<<20, func() { close(restored) })
-
-	runtime.GC()
-	runtime.GC()
-	select {
-	case <-restored:
-		t.Fatal("restored with a small live heap")
-	case <-time.After(50 * time.Millisecond):
-	}
-	if p := gcPercent(); p != startupGCPercent {
-		t.Fatalf("GOGC %d with a small live heap, want %d", p, startupGCPercent)
-	}
-
-	held := make([]byte, 8<<20)
-	for range 3 {
-		runtime.GC()
-		select {
-		case <-restored:
-			runtime.KeepAlive(held)
-			if p := gcPercent(); p != before {
-				t.Fatalf("GOGC %d after restoring, want %d", p, before)
-			}
-			return
-		case <-time.After(100 * time.Millisecond):
+	restoreGCPercent(func() { close(restored) })
+	want := func(stage int) int {
+		switch {
+		case stage == 2 && hold:
+			return holdPercent
+		case stage == 2:
+			return before
+		case hold:
+			return holdPercent
 		}
+		return startup[stage].percent
 	}
-	runtime.KeepAlive(held)
-	t.Fatal("not restored with a live heap past the limit")
+	if hold {
+		Hold(holdPercent)
+	}
+	gcUntil := func(stage int) {
+		t.Helper()
+		for range 5 {
+			runtime.GC()
+			time.Sleep(20 * time.Millisecond) // the finalizer runs after the collection
+			if gcPercent() == want(stage) && (stage < 2 || isClosed(restored)) {
+				return
+			}
+		}
+		t.Fatalf("stage %d: GOGC %d, want %d (restored %v)", stage, gcPercent(), want(stage), isClosed(restored))
+	}
+	gcUntil(0)
+	if isClosed(restored) {
+		t.Fatal("restored with a small live heap")
+	}
+	a := make([]byte, 8<<20)
+	gcUntil(1)
+	if isClosed(restored) {
+		t.Fatal("restored before the last stage")
+	}
+	b := make([]byte, 16<<20)
+	gcUntil(2)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
