@@ -105,3 +105,21 @@ func TestImportsOnlySyscall(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTextMapping: any maps text and address give no panic, and a mapping
+// found holds the address and comes from a line of the text.
+func FuzzTextMapping(f *testing.F) {
+	f.Add("00400000-01a27000 r-xp 00000000 fd:01 1234 /bin/tracectl\n", uint64(0x500000))
+	f.Add("7ffd4f1f0000-7ffd4f1f2000 r-xp 00000000 00:00 0  [vdso]", uint64(0x7ffd4f1f1000))
+	f.Add("0-1 rwx", uint64(0))
+	f.Add("-\n- \n", uint64(1))
+	f.Fuzz(func(t *testing.T, maps string, pc uint64) {
+		lo, hi, ok := textMapping(maps, uintptr(pc))
+		if !ok {
+			return
+		}
+		if !(lo <= uintptr(pc) && uintptr(pc) < hi) {
+			t.Fatalf("textMapping(%q, %#x) = [%#x, %#x)", maps, pc, lo, hi)
+		}
+	})
+}
