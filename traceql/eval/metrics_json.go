@@ -48,15 +48,24 @@ type TempoMetricsMetrics struct {
 }
 
 // TempoResponse renders r in Tempo's query_range JSON shape.
-func (r *MetricsResult) TempoResponse() *TempoMetricsResponse {
+func (r *MetricsResult) TempoResponse() *TempoMetricsResponse { return r.tempoResponse(true) }
+
+// tempoResponse is TempoResponse; without samples, each series that has
+// some gets an empty samples array instead (WriteTempoJSON's frame).
+func (r *MetricsResult) tempoResponse(samples bool) *TempoMetricsResponse {
 	out := &TempoMetricsResponse{Series: []TempoSeries{}}
 	for _, s := range r.Series {
 		ts := TempoSeries{Labels: tempoAttrs(s.Labels), PromLabels: PromLabels(s)}
 		if ts.Labels == nil {
 			ts.Labels = []TempoAttribute{}
 		}
-		for _, p := range s.Samples {
-			ts.Samples = append(ts.Samples, TempoSample{TimestampMs: strconv.FormatInt(p.TimestampMs, 10), Value: p.Value})
+		switch {
+		case samples:
+			for _, p := range s.Samples {
+				ts.Samples = append(ts.Samples, TempoSample{TimestampMs: strconv.FormatInt(p.TimestampMs, 10), Value: p.Value})
+			}
+		case len(s.Samples) > 0:
+			ts.Samples = []TempoSample{}
 		}
 		for _, e := range s.Exemplars {
 			ts.Exemplars = append(ts.Exemplars, TempoExemplar{
@@ -86,12 +95,7 @@ func (r *MetricsResult) WriteTempoJSON(w io.Writer) error {
 	// The frame: every series with samples gets an empty samples array,
 	// which cannot appear elsewhere (a string holds its quotes escaped),
 	// and is replaced by the series' samples in order.
-	frame := r.TempoResponse()
-	for i := range frame.Series {
-		if frame.Series[i].Samples != nil {
-			frame.Series[i].Samples = []TempoSample{}
-		}
-	}
+	frame := r.tempoResponse(false)
 	var fb bytes.Buffer
 	enc := json.NewEncoder(&fb)
 	enc.SetIndent("", "  ")
