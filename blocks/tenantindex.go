@@ -384,16 +384,13 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 	// With since set, the meta.compacted.json of every folder without the
 	// object is looked up, all at once (on a file:// bucket, 990 stats one
 	// after another were a fifth of a trace lookup among 248 live and 990
-	// retired blocks): at[i] indexes folder i's answer.
+	// retired blocks); the loop below takes the answers in the same order.
 	var cmods []time.Time
 	var cexists []bool
-	var at []int
 	if !since.IsZero() {
 		var missing []uuid.UUID
-		at = make([]int, len(fs.ids))
 		for i, id := range fs.ids {
 			if !exists[i] {
-				at[i] = len(missing)
 				missing = append(missing, id)
 			}
 		}
@@ -407,7 +404,8 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 	for i, id := range fs.ids {
 		if !exists[i] {
 			if !since.IsZero() {
-				mod, ok := cmods[at[i]], cexists[at[i]]
+				mod, ok := cmods[0], cexists[0]
+				cmods, cexists = cmods[1:], cexists[1:]
 				if !ok || mod.Before(since) {
 					continue
 				}
