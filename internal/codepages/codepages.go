@@ -24,6 +24,8 @@
 // any other. TRACECTL_PREFAULT=0 turns it off; it does nothing off Linux.
 package codepages
 
+import "github.com/tracectl/tracectl/internal/sysfile"
+
 // EnvVar turns the mapping off when set to 0. It is read by init, before
 // any setting: package main's check of TRACECTL_ variables must let it be.
 const EnvVar = "TRACECTL_PREFAULT"
@@ -46,8 +48,8 @@ func textMapping(maps string, pc uintptr) (lo, hi uintptr, ok bool) {
 		} else {
 			maps = ""
 		}
-		bounds, rest := field(line)
-		perms, _ := field(rest)
+		bounds, rest := sysfile.Field(line)
+		perms, _ := sysfile.Field(rest)
 		dash := indexByte(bounds, '-')
 		if dash < 0 || len(perms) < 3 {
 			continue
@@ -84,8 +86,8 @@ func residentRuns(vec []byte, maxRuns int) (runs [][2]int, ok bool) {
 	return runs, true
 }
 
-// The helpers below stand in for strings.IndexByte, strings.Fields and
-// strconv.ParseUint: this package imports only syscall, unsafe and
+// The helpers below stand in for strings.IndexByte and strconv.ParseUint
+// (fields are sysfile.Field's): this package imports only syscall, unsafe and
 // internal/sysfile, so that its init comes early, before most of the code
 // it maps has run (see the note on imports in hugeheap_linux.go).
 
@@ -96,18 +98,6 @@ func indexByte(s string, c byte) int {
 		}
 	}
 	return -1
-}
-
-// field returns the first space-separated field of s and what follows it.
-func field(s string) (f, rest string) {
-	for len(s) > 0 && s[0] == ' ' {
-		s = s[1:]
-	}
-	i := indexByte(s, ' ')
-	if i < 0 {
-		return s, ""
-	}
-	return s[:i], s[i:]
 }
 
 func parseHex(s string) (uintptr, bool) {

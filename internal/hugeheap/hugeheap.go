@@ -65,30 +65,18 @@ func wanted(mode string) bool {
 // thpMode returns the selected mode of a THP "enabled" file ("always
 // [madvise] never" → "madvise"), or "" when none is marked.
 func thpMode(s string) string {
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && !isSpace(s[i]) {
-			i++
-		}
-		if f := s[:i]; len(f) > 2 && f[0] == '[' && f[len(f)-1] == ']' {
+	for f, rest := sysfile.Field(s); f != ""; f, rest = sysfile.Field(rest) {
+		if len(f) > 2 && f[0] == '[' && f[len(f)-1] == ']' {
 			return f[1 : len(f)-1]
 		}
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		s = s[i:]
 	}
 	return ""
 }
 
-// The helpers below stand in for strings.Fields, strings.Contains and
-// strconv.ParseUint: this package imports only syscall, runtime, unsafe
-// and internal/sysfile, so that its init comes early (see the note on
-// imports in hugeheap_linux.go).
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
-}
+// The helpers below stand in for strings.Contains and strconv.ParseUint
+// (fields are sysfile.Field's): this package imports only syscall,
+// runtime, unsafe and internal/sysfile, so that its init comes early (see
+// the note on imports in hugeheap_linux.go).
 
 func hasSubstring(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
@@ -102,10 +90,10 @@ func hasSubstring(s, sub string) bool {
 // parseUint parses the decimal number of a sysfs file such as
 // hpage_pmd_size ("2097152\n"), with ASCII spaces around it.
 func parseUint(s string) (uint64, bool) {
-	for len(s) > 0 && isSpace(s[0]) {
+	for len(s) > 0 && sysfile.IsSpace(s[0]) {
 		s = s[1:]
 	}
-	for len(s) > 0 && isSpace(s[len(s)-1]) {
+	for len(s) > 0 && sysfile.IsSpace(s[len(s)-1]) {
 		s = s[:len(s)-1]
 	}
 	if s == "" || len(s) > 19 { // 19 digits always fit in a uint64

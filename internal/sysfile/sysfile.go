@@ -14,6 +14,25 @@ func Getenv(key string) string {
 	return v
 }
 
+// Field returns the first field of s (a run of bytes other than ASCII
+// white space) and what follows it, as strings.Fields would split it.
+func Field(s string) (f, rest string) {
+	i := 0
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && !IsSpace(s[j]) {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+// IsSpace reports whether c is ASCII white space.
+func IsSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
 // ReadSmall returns up to limit bytes of the file at path, as os.ReadFile
 // would for a file no larger.
 func ReadSmall(path string, limit int) ([]byte, error) {

@@ -49,3 +49,17 @@ func TestImportsOnlySyscall(t *testing.T) {
 		}
 	}
 }
+
+func TestField(t *testing.T) {
+	for _, c := range []struct{ in, f, rest string }{
+		{"always [madvise] never\n", "always", " [madvise] never\n"},
+		{"  \t00400000-01a27000 r-xp", "00400000-01a27000", " r-xp"},
+		{"last", "last", ""},
+		{" \n\t", "", ""},
+		{"", "", ""},
+	} {
+		if f, rest := Field(c.in); f != c.f || rest != c.rest {
+			t.Errorf("Field(%q) = %q, %q; want %q, %q", c.in, f, rest, c.f, c.rest)
+		}
+	}
+}
