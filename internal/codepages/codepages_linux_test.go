@@ -1,12 +1,11 @@
 package codepages
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/tracectl/tracectl/internal/sysfile/smapstest"
 )
 
 // TestInitMapsCachedText checks what this test binary's own init did:
@@ -32,7 +31,7 @@ func TestInitMapsCachedText(t *testing.T) {
 	if populated > hi-lo {
 		t.Fatalf("populated %d bytes of a %d-byte mapping", populated, hi-lo)
 	}
-	if rss := rssKiB(t, lo); uintptr(rss)*1024 < populated {
+	if rss := smapstest.KiB(smapstest.Entry(t, lo), "Rss:"); uintptr(rss)*1024 < populated {
 		t.Errorf("text mapping's Rss is %d KiB, init populated %d KiB", rss, populated/1024)
 	}
 }
@@ -51,33 +50,4 @@ func TestTurnedOff(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-}
-
-// rssKiB returns the Rss of the /proc/self/smaps entry starting at lo.
-func rssKiB(t *testing.T, lo uintptr) int {
-	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 {
-			continue
-		}
-		if start, _, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
-			a, err := strconv.ParseUint(start, 16, 64)
-			in = err == nil && uintptr(a) == lo
-			continue
-		}
-		if in && fields[0] == "Rss:" {
-			n, _ := strconv.Atoi(fields[1])
-			return n
-		}
-	}
-	t.Fatalf("no smaps entry starts at %#x", lo)
-	return 0
 }

@@ -1,13 +1,13 @@
 package hugeheap
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/tracectl/tracectl/internal/sysfile/smapstest"
 )
 
 // systemWants skips t unless this process's init was to advise.
@@ -22,48 +22,12 @@ func systemWants(t *testing.T) {
 	}
 }
 
-// mapping returns the /proc/self/smaps entry of the mapping holding addr:
-// its VmFlags and AnonHugePages (KiB).
+// mapping returns the VmFlags and AnonHugePages (KiB) of the mapping
+// holding addr.
 func mapping(t *testing.T, addr uintptr) (flags []string, hugeKiB int) {
 	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
-			a, err1 := strconv.ParseUint(lo, 16, 64)
-			b, err2 := strconv.ParseUint(hi, 16, 64)
-			if err1 == nil && err2 == nil {
-				if in {
-					return flags, hugeKiB
-				}
-				in = uint64(addr) >= a && uint64(addr) < b
-				continue
-			}
-		}
-		if !in {
-			continue
-		}
-		switch fields[0] {
-		case "VmFlags:":
-			flags = fields[1:]
-		case "AnonHugePages:":
-			hugeKiB, _ = strconv.Atoi(fields[1])
-		}
-	}
-	if !in {
-		t.Fatalf("no mapping holds %#x", addr)
-	}
-	return flags, hugeKiB
+	e := smapstest.Entry(t, addr)
+	return e["VmFlags:"], smapstest.KiB(e, "AnonHugePages:")
 }
 
 // inChild runs the calling test again in a fresh process (the heap's
