@@ -67,7 +67,7 @@ type builderTrace struct {
 	trace     *Trace
 	resources map[string]int   // resource key -> index in ResourceSpans
 	scopes    []map[string]int // per resource: scope key -> index in ScopeSpans
-	seen      map[SpanKey]struct{}
+	seen      spanKeySet
 	// lastRes and lastScope are the keys of the last resource-spans entry
 	// and of its last scope-spans entry (ordered builders only).
 	lastRes, lastScope string
@@ -122,12 +122,10 @@ func (b *TraceBuilder) addRun(res *Resource, rkey string, sc *Scope, skey string
 	var dst *ScopeSpans
 	for k := range spans {
 		s := &spans[k]
-		key := KeyOf(s)
-		if _, dup := bt.seen[key]; dup {
+		if !bt.seen.add(KeyOf(s)) {
 			b.Duplicates++
 			continue
 		}
-		bt.seen[key] = struct{}{}
 		b.Spans++
 		if dst == nil {
 			dst = bt.orderedScope(res, rkey, sc, skey)
@@ -141,10 +139,7 @@ func (b *TraceBuilder) addRun(res *Resource, rkey string, sc *Scope, skey string
 func (b *TraceBuilder) trace(id TraceID) *builderTrace {
 	bt := b.traces[id]
 	if bt == nil {
-		bt = &builderTrace{
-			trace: &Trace{TraceID: id},
-			seen:  map[SpanKey]struct{}{},
-		}
+		bt = &builderTrace{trace: &Trace{TraceID: id}}
 		if !b.ordered {
 			bt.resources = map[string]int{}
 		}
@@ -170,12 +165,10 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 		skey = scopeKey(sc)
 	}
 	bt := b.trace(s.TraceID)
-	key := KeyOf(&s)
-	if _, dup := bt.seen[key]; dup {
+	if !bt.seen.add(KeyOf(&s)) {
 		b.Duplicates++
 		return
 	}
-	bt.seen[key] = struct{}{}
 	b.Spans++
 
 	if b.ordered {
@@ -351,4 +344,42 @@ func writeUint(sb *strings.Builder, u uint64) {
 	var buf [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(buf[:], u)
 	sb.Write(buf[:n])
+}
+
+// smallKeySet is how many keys a spanKeySet holds in a list before it
+// builds a map: most traces have a few dozen spans or fewer, and a scan of
+// a short list costs less than hashing into (and allocating) a map.
+const smallKeySet = 32
+
+// spanKeySet is the set of span keys a trace holds.
+type spanKeySet struct {
+	list []SpanKey
+	m    map[SpanKey]struct{} // every key, once the list would grow past smallKeySet
+}
+
+// add adds k and reports whether it was new.
+func (ks *spanKeySet) add(k SpanKey) bool {
+	if ks.m != nil {
+		if _, dup := ks.m[k]; dup {
+			return false
+		}
+		ks.m[k] = struct{}{}
+		return true
+	}
+	for i := range ks.list {
+		if ks.list[i] == k {
+			return false
+		}
+	}
+	if len(ks.list) < smallKeySet {
+		ks.list = append(ks.list, k)
+		return true
+	}
+	ks.m = make(map[SpanKey]struct{}, 2*smallKeySet)
+	for _, l := range ks.list {
+		ks.m[l] = struct{}{}
+	}
+	ks.list = nil
+	ks.m[k] = struct{}{}
+	return true
 }

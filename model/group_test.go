@@ -135,3 +135,28 @@ func TestCompareTraceIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanKeySet: the set answers as a map does for sets that stay a list
+// and sets that outgrow it (smallKeySet), with repeats before and after
+// the switch, both kinds of a shared span ID, and content keys.
+func TestSpanKeySet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, smallKeySet - 1, smallKeySet, smallKeySet + 1, 4 * smallKeySet} {
+		var ks spanKeySet
+		ref := map[SpanKey]struct{}{}
+		for i := 0; i < 3*n; i++ {
+			k := SpanKey{SpanID: SpanID{byte(rng.IntN(n)), byte(rng.IntN(2))}, Kind: SpanKind(rng.IntN(2))}
+			if k.SpanID == (SpanID{}) {
+				k.Content = uint64(rng.IntN(3))
+			}
+			_, had := ref[k]
+			ref[k] = struct{}{}
+			if got := ks.add(k); got != !had {
+				t.Fatalf("n=%d, add %v #%d: new = %v, want %v", n, k, i, got, !had)
+			}
+		}
+		if len(ref) > smallKeySet && ks.m == nil {
+			t.Errorf("n=%d: %d keys still in a list", n, len(ref))
+		}
+	}
+}
