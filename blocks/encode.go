@@ -3,9 +3,8 @@ package blocks
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 	"unsafe"
-
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
@@ -15,9 +14,9 @@ import (
 // data.parquet, with their repetition and definition levels, in the
 // documented layout (pqTrace; see encode_layout.go for the levels). It is
 // what parquet-go's reflection over a pqTrace row would produce, without
-// building the row: the values of a batch of traces are collected per
-// column and the BlockWriter hands each trace's run of each column to the
-// parquet column writer (write).
+// building the row: the levels and values of a batch of traces are
+// collected per column (column.Values) and the BlockWriter hands each
+// trace's run of each column to the parquet column writer (write).
 //
 // Strings are referenced, not copied: the traces' strings must stay
 // unchanged until the batch is written (Go strings are). Trace, span and
@@ -26,11 +25,11 @@ type encoder struct {
 	lay   *traceLayout
 	codec *codec
 
-	cols  [][]parquet.Value // per leaf column, the values of the batch
-	ends  []int             // per trace and column, the end of its run in cols
+	cols  []column.Values // per leaf column, the entries of the batch
+	ends  []colEnd        // per trace and column, the end of its run in cols
 	ids   []model.TraceID
 	bytes []byte // copies of IDs and the hex trace IDs
-	nvals int    // values in cols
+	nvals int    // entries in cols
 
 	taken []bool              // scratch: attributes moved to a static or dedicated column
 	svc   []model.ServiceStat // scratch: ServiceStats of one trace
@@ -43,9 +42,13 @@ type encoder struct {
 	sk      encodeSkip // the trace being added: e.copy's sections not encoded
 }
 
+// colEnd is where a trace's run of a column ends in the encoder's
+// column.Values: its entries, byte arrays and other values.
+type colEnd struct{ entries, byteArrays, nums int32 }
+
 func newEncoder(c *codec) *encoder {
 	l := docLayout()
-	return &encoder{lay: l, codec: c, cols: make([][]parquet.Value, l.numLeaves)}
+	return &encoder{lay: l, codec: c, cols: make([]column.Values, l.numLeaves)}
 }
 
 // rows is the number of traces encoded since the last reset.
@@ -54,8 +57,9 @@ func (e *encoder) rows() int { return len(e.ids) }
 // reset empties the batch, dropping its references to the traces.
 func (e *encoder) reset() {
 	for i := range e.cols {
-		clear(e.cols[i])
-		e.cols[i] = e.cols[i][:0]
+		c := &e.cols[i]
+		clear(c.ByteArrays)
+		c.Reps, c.Defs, c.ByteArrays, c.Nums = c.Reps[:0], c.Defs[:0], c.ByteArrays[:0], c.Nums[:0]
 	}
 	e.ends = e.ends[:0]
 	e.ids = e.ids[:0]
@@ -71,7 +75,7 @@ func (e *encoder) reset() {
 // row group copies (e.copy) are left out.
 func (e *encoder) write(key string, fw *column.FileWriter, after func(model.TraceID) error) error {
 	n := len(e.cols)
-	pos := make([]int, n)
+	pos := make([]colEnd, n)
 	var skip []bool
 	if e.copy != nil {
 		skip = e.copy.copied
@@ -83,7 +87,14 @@ func (e *encoder) write(key string, fw *column.FileWriter, after func(model.Trac
 				pos[c] = end
 				continue
 			}
-			if err := fw.Chunk(c).WriteRow(e.cols[c][pos[c]:end]); err != nil {
+			from, col := pos[c], &e.cols[c]
+			err := fw.Chunk(c).WriteValues(column.Values{
+				Reps:       col.Reps[from.entries:end.entries],
+				Defs:       col.Defs[from.entries:end.entries],
+				ByteArrays: col.ByteArrays[from.byteArrays:end.byteArrays],
+				Nums:       col.Nums[from.nums:end.nums],
+			})
+			if err != nil {
 				return fmt.Errorf("%s: %w", key, err)
 			}
 			pos[c] = end
@@ -135,7 +146,8 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 
 	e.ids = append(e.ids, t.TraceID)
 	for c := range e.cols {
-		e.ends = append(e.ends, len(e.cols[c]))
+		col := &e.cols[c]
+		e.ends = append(e.ends, colEnd{int32(len(col.Reps)), int32(len(col.ByteArrays)), int32(len(col.Nums))})
 	}
 	return start, end
 }
@@ -563,81 +575,55 @@ func (e *encoder) takenFor(n int) []bool {
 	return e.taken
 }
 
-// The values are built in place. A parquet.Value (24 bytes, six fields)
-// handed to a function is spilled to the stack field by field and then
-// copied whole, and that wide load waits for the narrow stores before it
-// (a store-forwarding stall on every value: passing values cost the
-// encoder a third of its time, BenchmarkEncodeValues). Each put appends a
-// slot, assigns the constructor's result to it (which the compiler builds
-// in the slot) and then sets the levels there. The value's column index is
-// left unset: column buffers do not read it.
-
-// slot appends a value to column col and returns it, to be set in place.
-func (e *encoder) slot(col int) *parquet.Value {
-	vs := e.cols[col]
-	if len(vs) == cap(vs) {
-		vs = append(vs, parquet.Value{})[:len(vs)]
-	}
-	vs = vs[:len(vs)+1]
-	e.cols[col] = vs
+// entry adds an entry at levels r, d to column col and returns the
+// column, for its value to be appended (putNull appends none).
+func (e *encoder) entry(col, r, d int) *column.Values {
+	c := &e.cols[col]
+	c.Reps = append(c.Reps, byte(r))
+	c.Defs = append(c.Defs, byte(d))
 	e.nvals++
-	return &vs[len(vs)-1]
-}
-
-// setLevels sets p's levels through uint8 (provably in range, so the
-// setters inline without their range checks).
-func setLevels(p *parquet.Value, r, d int) {
-	p.SetRepetitionLevel(int(uint8(r)))
-	p.SetDefinitionLevel(int(uint8(d)))
+	return c
 }
 
 func (e *encoder) putInt64(col int, x int64, r, d int) {
-	p := e.slot(col)
-	*p = parquet.Int64Value(x)
-	setLevels(p, r, d)
+	c := e.entry(col, r, d)
+	c.Nums = append(c.Nums, uint64(x))
 }
 
 func (e *encoder) putInt32(col int, x int32, r, d int) {
-	p := e.slot(col)
-	*p = parquet.Int32Value(x)
-	setLevels(p, r, d)
+	c := e.entry(col, r, d)
+	c.Nums = append(c.Nums, uint64(int64(x)))
 }
 
 func (e *encoder) putDouble(col int, x float64, r, d int) {
-	p := e.slot(col)
-	*p = parquet.DoubleValue(x)
-	setLevels(p, r, d)
+	c := e.entry(col, r, d)
+	c.Nums = append(c.Nums, math.Float64bits(x))
 }
 
 func (e *encoder) putBool(col int, b bool, r, d int) {
-	p := e.slot(col)
-	i := 0
+	c := e.entry(col, r, d)
+	x := uint64(0)
 	if b {
-		i = 1
+		x = 1
 	}
-	// BooleanValue builds its value on the stack: copy a built one instead.
-	*p = boolValues[i]
-	setLevels(p, r, d)
+	c.Nums = append(c.Nums, x)
 }
 
-var boolValues = [2]parquet.Value{parquet.BooleanValue(false), parquet.BooleanValue(true)}
-
-// putStr writes s's bytes without a copy (see encoder).
+// putStr writes s without a copy (see encoder).
 func (e *encoder) putStr(col int, s string, r, d int) {
-	e.putByteArray(col, unsafe.Slice(unsafe.StringData(s), len(s)), r, d)
+	c := e.entry(col, r, d)
+	c.ByteArrays = append(c.ByteArrays, s)
 }
 
+// putByteArray writes b, which must not change until the batch is
+// written, without a copy.
 func (e *encoder) putByteArray(col int, b []byte, r, d int) {
-	p := e.slot(col)
-	*p = parquet.ByteArrayValue(b)
-	setLevels(p, r, d)
+	e.putStr(col, unsafe.String(unsafe.SliceData(b), len(b)), r, d)
 }
 
 // putNull writes a null at levels r, d.
 func (e *encoder) putNull(col int, r, d int) {
-	p := e.slot(col)
-	*p = parquet.Value{}
-	setLevels(p, r, d)
+	e.entry(col, r, d)
 }
 
 // putScalar writes a string, int, double or bool value.

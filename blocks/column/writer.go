@@ -15,7 +15,7 @@ import (
 )
 
 // FileWriter writes a parquet file column by column: the caller hands each
-// leaf column the values of one row at a time (Chunk(i).WriteRow), with
+// leaf column the values of one row at a time (Chunk(i).WriteValues), with
 // their repetition and definition levels, cuts row groups (Flush) and
 // closes the file (Close). Pages are encoded as parquet-go's writer encodes
 // them for the same schema (data page v2; the encoding and compression of

@@ -9,10 +9,10 @@ import (
 
 // Append adds the next n rows of r (all that are left when n < 0), a
 // column chunk of the same leaf (kind and levels) positioned at the start
-// of a row, as rows of c: they follow the rows written so far as WriteRow
+// of a row, as rows of c: they follow the rows written so far as WriteValues
 // would write them one by one, but without building a value per entry.
 // Dictionary values are looked up in c's dictionary once per distinct
-// value of r's dictionary. Pages are cut at the rows WriteRow would cut
+// value of r's dictionary. Pages are cut at the rows WriteValues would cut
 // them. It returns the rows added; a chunk that ends before n rows is an
 // error wrapping ErrCorrupt, as is an error of r, and any error leaves c
 // failed.
@@ -55,7 +55,7 @@ func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 					r.Seek(pos, val)
 					return rows, c.endAppend()
 				}
-				// WriteRow cuts the page after the row that fills it.
+				// WriteValues cuts the page after the row that fills it.
 				if c.pendingSize() >= c.pageBytes {
 					if err := c.flushPage(); err != nil {
 						return rows, err
@@ -103,7 +103,7 @@ func (c *ChunkWriter) append(r *Reader, n int64) (rows int64, err error) {
 }
 
 // endAppend cuts the page after the last row appended when it is full,
-// as WriteRow does after each row.
+// as WriteValues does after each row.
 func (c *ChunkWriter) endAppend() error {
 	if c.pendingSize() >= c.pageBytes {
 		return c.flushPage()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -204,10 +205,22 @@ func newChunkWriter(l *leafLayout, pageBytes int) *ChunkWriter {
 	return c
 }
 
-// WriteRow adds the values of one row: the first has repetition level 0,
-// and a value whose definition level is the leaf's maximum holds a value
-// of the leaf's kind.
-func (c *ChunkWriter) WriteRow(row []parquet.Value) error {
+// Values are a row's entries in one leaf column: each entry's repetition
+// and definition level, and the values of the entries that hold one (those
+// at the leaf's maximum definition level), in order, in the field of the
+// leaf's kind: byte arrays in ByteArrays, every other kind in Nums
+// (booleans as 0 or 1, integers as two's complement, doubles as their IEEE
+// 754 bits). Int32 and Int64 share Nums, so a writer cannot tell one from
+// the other: the value is cut to the leaf's width.
+type Values struct {
+	Reps, Defs []byte
+	ByteArrays []string
+	Nums       []uint64
+}
+
+// WriteValues adds one row: the first entry has repetition level 0 and no
+// other has.
+func (c *ChunkWriter) WriteValues(v Values) error {
 	if c.err != nil {
 		return c.err
 	}
@@ -218,40 +231,103 @@ func (c *ChunkWriter) WriteRow(row []parquet.Value) error {
 		c.err = c.errorf(errors.New("a row written to a copied chunk"))
 		return c.err
 	}
-	if err := c.writeRow(row); err != nil {
+	if err := c.writeValues(v); err != nil {
 		c.err = err
 	}
 	return c.err
 }
 
-func (c *ChunkWriter) writeRow(row []parquet.Value) error {
+// WriteRow is WriteValues for a row of parquet values, whose kinds are
+// checked against the leaf's.
+func (c *ChunkWriter) WriteRow(row []parquet.Value) error {
+	if c.err != nil || c.closed || c.copied != nil {
+		return c.WriteValues(Values{})
+	}
 	l := c.leaf
+	v := Values{Reps: make([]byte, len(row)), Defs: make([]byte, len(row))}
 	for i := range row {
-		v := &row[i]
-		r, d := byte(v.RepetitionLevel()), byte(v.DefinitionLevel())
+		p := &row[i]
+		v.Reps[i], v.Defs[i] = byte(p.RepetitionLevel()), byte(p.DefinitionLevel())
+		if v.Defs[i] != l.maxDef {
+			continue
+		}
+		if p.Kind() != l.kind {
+			c.err = fmt.Errorf("parquet column %s: a %s value in a %s column", l.name, p.Kind(), l.kind)
+			return c.err
+		}
+		switch l.kind {
+		case parquet.ByteArray:
+			v.ByteArrays = append(v.ByteArrays, string(p.ByteArray()))
+		case parquet.Boolean:
+			v.Nums = append(v.Nums, uint64(boolByte(p.Boolean())))
+		case parquet.Double:
+			v.Nums = append(v.Nums, math.Float64bits(p.Double()))
+		default:
+			v.Nums = append(v.Nums, uint64(p.Int64()))
+		}
+	}
+	return c.WriteValues(v)
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func (c *ChunkWriter) writeValues(v Values) error {
+	l := c.leaf
+	if len(v.Reps) == 0 || len(v.Reps) != len(v.Defs) {
+		return fmt.Errorf("parquet column %s: a row of %d repetition and %d definition levels", l.name, len(v.Reps), len(v.Defs))
+	}
+	present := 0
+	for i, r := range v.Reps {
+		d := v.Defs[i]
 		if r > l.maxRep || d > l.maxDef || (i == 0) != (r == 0) {
 			return fmt.Errorf("parquet column %s: value %d of a row at levels %d/%d (max %d/%d)", l.name, i, r, d, l.maxRep, l.maxDef)
 		}
-		if r == 0 {
-			c.pageRows++
+		if d == l.maxDef {
+			present++
 		}
-		if !c.addEntry(r, d) {
-			continue
+	}
+	values, other := len(v.Nums), len(v.ByteArrays)
+	if l.kind == parquet.ByteArray {
+		values, other = other, values
+	}
+	if values != present || other != 0 {
+		return fmt.Errorf("parquet column %s: %d %s values and %d of another kind for a row of %d entries that hold one",
+			l.name, values, l.kind, other, present)
+	}
+	c.pageRows++
+	if l.maxRep > 0 {
+		c.rep = append(c.rep, v.Reps...)
+	}
+	if l.maxDef > 0 {
+		c.def = append(c.def, v.Defs...)
+	}
+	c.entries += len(v.Reps)
+	c.nulls += int64(len(v.Reps) - present)
+	switch l.kind {
+	case parquet.Boolean:
+		for _, x := range v.Nums {
+			c.addBool(x != 0)
 		}
-		if v.Kind() != l.kind {
-			return fmt.Errorf("parquet column %s: a %s value in a %s column", l.name, v.Kind(), l.kind)
+	case parquet.Int32:
+		for _, x := range v.Nums {
+			c.addInt32(int32(x))
 		}
-		switch l.kind {
-		case parquet.Boolean:
-			c.addBool(v.Boolean())
-		case parquet.Int32:
-			c.addInt32(v.Int32())
-		case parquet.Int64:
-			c.addInt64(v.Int64())
-		case parquet.Double:
-			c.addDouble(v.Double())
-		case parquet.ByteArray:
-			if err := c.addBytes(v.ByteArray()); err != nil {
+	case parquet.Int64:
+		for _, x := range v.Nums {
+			c.addInt64(int64(x))
+		}
+	case parquet.Double:
+		for _, x := range v.Nums {
+			c.addDouble(math.Float64frombits(x))
+		}
+	case parquet.ByteArray:
+		for _, s := range v.ByteArrays {
+			if err := c.addBytes(unsafe.Slice(unsafe.StringData(s), len(s))); err != nil {
 				return err
 			}
 		}

@@ -357,3 +357,44 @@ func TestFileWriterBuffersWrites(t *testing.T) {
 		t.Errorf("%d pages, %d bytes written in %d calls, want at most %d", pages, calls.bytes, calls.calls, want)
 	}
 }
+
+// TestWriteValuesRejectsBadRows: a row without entries, levels of
+// different lengths, fewer or more values than entries at the maximum
+// definition level, and values in the other kind's field are errors that
+// leave the chunk failed.
+func TestWriteValuesRejectsBadRows(t *testing.T) {
+	schema := parquet.SchemaOf(writerRow{})
+	leaf := func(path ...string) int {
+		lc, ok := schema.Lookup(path...)
+		if !ok {
+			t.Fatalf("no leaf %v", path)
+		}
+		return lc.ColumnIndex
+	}
+	for _, tc := range []struct {
+		name string
+		col  int
+		v    Values
+	}{
+		{"no entries", leaf("Signed"), Values{}},
+		{"levels of different lengths", leaf("Opt"), Values{Reps: []byte{0}, Defs: []byte{1, 1}, ByteArrays: []string{"a", "b"}}},
+		{"a value missing", leaf("Opt"), Values{Reps: []byte{0}, Defs: []byte{1}}},
+		{"a value for a null", leaf("Opt"), Values{Reps: []byte{0}, Defs: []byte{0}, ByteArrays: []string{"a"}}},
+		{"a number in a byte array column", leaf("Name"), Values{Reps: []byte{0}, Defs: []byte{0}, ByteArrays: []string{"a"}, Nums: []uint64{1}}},
+		{"a byte array in a number column", leaf("Signed"), Values{Reps: []byte{0}, Defs: []byte{0}, ByteArrays: []string{"a"}}},
+		{"a second row start", leaf("Floats", "list", "element"), Values{Reps: []byte{0, 0}, Defs: []byte{2, 2}, Nums: []uint64{1, 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fw, err := NewFileWriter(&bytes.Buffer{}, schema, FileOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := fw.Chunk(tc.col).WriteValues(tc.v); err == nil {
+				t.Fatal("no error")
+			}
+			if err := fw.Chunk(tc.col).WriteValues(Values{Reps: []byte{0}, Defs: []byte{0}}); err == nil {
+				t.Error("a write after the error succeeded")
+			}
+		})
+	}
+}
