@@ -238,7 +238,7 @@ func (e *encoder) resource(res *model.Resource, r int) {
 			}
 			continue
 		}
-		pickDedicated(e.codec.resSlots, a.Key, i, dedicated[:], taken)
+		pickDedicated(e.codec.resNames[:len(e.codec.resSlots)], a.Key, i, dedicated[:], taken)
 	}
 	e.attrs(&l.resAttrs, attrs, taken, r)
 	e.putInt32(l.resDropped, int32(res.DroppedAttributesCount), r, d)
@@ -359,7 +359,7 @@ func (e *encoder) spanAttrs(s *model.Span, r int) {
 				}
 				continue
 			}
-			pickDedicated(e.codec.spanSlots, a.Key, i, dedicated[:], taken)
+			pickDedicated(e.codec.spanNames[:len(e.codec.spanSlots)], a.Key, i, dedicated[:], taken)
 		}
 	}
 	e.attrs(&l.spanAttrs, attrs, taken, r)
@@ -546,14 +546,18 @@ func noPicks(picks []int) {
 	}
 }
 
-// pickDedicated gives attribute i, named key, to its dedicated column in
-// slots (key: slot) when that column has none yet, and marks it taken.
-func pickDedicated(slots map[string]int, key string, i int, picks []int, taken []bool) {
-	if len(slots) == 0 {
-		return
-	}
-	if slot, ok := slots[key]; ok && picks[slot] < 0 {
-		picks[slot], taken[i] = i, true
+// pickDedicated gives attribute i, named key, to its dedicated column
+// (names holds them by slot) when that column has none yet, and marks it
+// taken. A scan of the ten names at most, which compares lengths first,
+// costs less than hashing every attribute key into a map.
+func pickDedicated(names []string, key string, i int, picks []int, taken []bool) {
+	for slot, name := range names {
+		if name == key {
+			if picks[slot] < 0 {
+				picks[slot], taken[i] = i, true
+			}
+			return
+		}
 	}
 }
 
