@@ -2,6 +2,8 @@ package model
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"math"
 	"slices"
 )
@@ -41,18 +43,35 @@ func IsOrdered(t *Trace, scratch []SpanKey) (bool, []SpanKey) {
 			}
 		}
 	}
+	return !repeatsKey(keys), keys
+}
+
+// repeatsKey reports whether two of keys are equal. A short list is
+// compared pair by pair; a long one is sorted (by span ID as a number:
+// any total order finds neighbours) and its neighbours compared.
+func repeatsKey(keys []SpanKey) bool {
+	if len(keys) <= smallKeySet {
+		for i := 1; i < len(keys); i++ {
+			for j := range i {
+				if keys[i] == keys[j] {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	slices.SortFunc(keys, func(a, b SpanKey) int {
-		if c := bytes.Compare(a.SpanID[:], b.SpanID[:]); c != 0 {
+		if c := cmp.Compare(binary.LittleEndian.Uint64(a.SpanID[:]), binary.LittleEndian.Uint64(b.SpanID[:])); c != 0 {
 			return c
 		}
-		return int(a.Kind) - int(b.Kind)
+		return cmp.Compare(a.Kind, b.Kind)
 	})
 	for i := 1; i < len(keys); i++ {
 		if keys[i] == keys[i-1] {
-			return false, keys
+			return true
 		}
 	}
-	return true, keys
+	return false
 }
 
 // sameResource reports whether resourceKey(a) == resourceKey(b), without

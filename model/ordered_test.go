@@ -169,3 +169,30 @@ func TestAddResourceSpansIsAddSpan(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatsKey: the pairwise check of short lists and the sort of long
+// ones agree with a map, at and past smallKeySet, with and without a
+// repeat.
+func TestRepeatsKey(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	seen := map[bool]int{}
+	for _, n := range []int{0, 1, 2, smallKeySet - 1, smallKeySet, smallKeySet + 1, 3 * smallKeySet} {
+		for range 200 {
+			keys := make([]SpanKey, n)
+			ref := map[SpanKey]bool{}
+			want := false
+			for i := range keys {
+				keys[i] = SpanKey{SpanID: SpanID{byte(rng.Intn(4 * max(n, 1))), 0, 0, 0, 0, 0, 0, byte(rng.Intn(2))}, Kind: SpanKind(rng.Intn(2))}
+				want = want || ref[keys[i]]
+				ref[keys[i]] = true
+			}
+			if got := repeatsKey(keys); got != want {
+				t.Fatalf("n=%d: repeatsKey = %v, want %v", n, got, want)
+			}
+			seen[want]++
+		}
+	}
+	if seen[true] < 100 || seen[false] < 100 {
+		t.Fatalf("%v: the cases do not test both answers", seen)
+	}
+}
