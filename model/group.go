@@ -256,11 +256,20 @@ func CompareTraceIDs(a, b TraceID) int {
 // an entry is merged only into an identical one just before it. The
 // result has nested sets recomputed.
 func MergeTraces(ts ...*Trace) *Trace {
+	t := MergeSpans(ts...)
+	ComputeNestedSets(t)
+	return t
+}
+
+// MergeSpans is MergeTraces without computing nested sets: the spans keep
+// the ones they had in their part. For callers that compute them later
+// anyway, as blocks.BlockWriter does.
+func MergeSpans(ts ...*Trace) *Trace {
 	b := NewOrderedTraceBuilder()
 	for _, t := range ts {
 		b.AddTrace(t)
 	}
-	out := b.Traces()
+	out := b.SortedTraces()
 	if len(out) == 0 {
 		return &Trace{}
 	}

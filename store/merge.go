@@ -10,9 +10,10 @@ import (
 
 // Merge combines iterators that each yield traces in ascending TraceID order
 // into one ascending stream. Copies of the same trace from several inputs are
-// combined with model.MergeTraces in input order (the spans of its[1] after
-// those of its[0]; duplicate spans dropped). Memory holds one trace per input
-// plus the trace being merged.
+// combined with model.MergeSpans in input order (the spans of its[1] after
+// those of its[0]; duplicate spans dropped), which leaves their nested sets
+// as they were: a consumer that needs them computes them (a BlockWriter
+// does). Memory holds one trace per input plus the trace being merged.
 func Merge(its ...TraceIterator) TraceIterator {
 	m := &mergeIter{its: its}
 	return m
@@ -102,7 +103,7 @@ func (m *mergeIter) Next() bool {
 		m.cur = group[0]
 	} else {
 		m.merged++
-		m.cur = model.MergeTraces(group...)
+		m.cur = model.MergeSpans(group...)
 	}
 	return true
 }
