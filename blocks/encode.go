@@ -44,7 +44,7 @@ type encoder struct {
 
 // colEnd is where a trace's run of a column ends in the encoder's
 // column.Values: its entries, byte arrays and other values.
-type colEnd struct{ entries, byteArrays, nums int32 }
+type colEnd struct{ entries, byteArrays, nums int }
 
 func newEncoder(c *codec) *encoder {
 	l := docLayout()
@@ -147,7 +147,7 @@ func (e *encoder) add(t *model.Trace) (start, end uint64) {
 	e.ids = append(e.ids, t.TraceID)
 	for c := range e.cols {
 		col := &e.cols[c]
-		e.ends = append(e.ends, colEnd{int32(len(col.Reps)), int32(len(col.ByteArrays)), int32(len(col.Nums))})
+		e.ends = append(e.ends, colEnd{len(col.Reps), len(col.ByteArrays), len(col.Nums)})
 	}
 	return start, end
 }
