@@ -214,13 +214,7 @@ func writeRows(fw *FileWriter, schema *parquet.Schema, rows []writerRow, groupRo
 // columns that end a row group with different row counts are errors.
 func TestFileWriterRejectsBadRows(t *testing.T) {
 	schema := parquet.SchemaOf(writerRow{})
-	leaf := func(name string) int {
-		lc, ok := schema.Lookup(name)
-		if !ok {
-			t.Fatalf("no leaf %s", name)
-		}
-		return lc.ColumnIndex
-	}
+	leaf := func(path ...string) int { return leafIndex(t, schema, path...) }
 	for _, tc := range []struct {
 		name string
 		col  int
@@ -364,13 +358,7 @@ func TestFileWriterBuffersWrites(t *testing.T) {
 // leave the chunk failed.
 func TestWriteValuesRejectsBadRows(t *testing.T) {
 	schema := parquet.SchemaOf(writerRow{})
-	leaf := func(path ...string) int {
-		lc, ok := schema.Lookup(path...)
-		if !ok {
-			t.Fatalf("no leaf %v", path)
-		}
-		return lc.ColumnIndex
-	}
+	leaf := func(path ...string) int { return leafIndex(t, schema, path...) }
 	for _, tc := range []struct {
 		name string
 		col  int
@@ -397,4 +385,14 @@ func TestWriteValuesRejectsBadRows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// leafIndex is the column index of the leaf at path in schema.
+func leafIndex(t *testing.T, schema *parquet.Schema, path ...string) int {
+	t.Helper()
+	lc, ok := schema.Lookup(path...)
+	if !ok {
+		t.Fatalf("no leaf %v", path)
+	}
+	return lc.ColumnIndex
 }
