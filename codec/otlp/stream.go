@@ -51,6 +51,7 @@ type streamer struct {
 	ss    *ssState // the scopeSpans element being read
 	cur   *chunk   // spans of ss not yet in the queue
 	queue []*chunk // chunks waiting for their resource or scope
+	spare []byte   // the bytes of a decoded chunk, for the next one (spanBytes)
 
 	spanCtx []frame // ctx of the spans read since the last structure token
 
@@ -108,6 +109,7 @@ type chunk struct {
 	ss    *ssState
 	spans []leaf
 	bytes int
+	buf   []byte // the spans' bytes, back to back (see spanBytes)
 }
 
 func newStreamer(name string, pr *posReader, emit codec.EmitFunc, fast bool) *streamer {
@@ -251,7 +253,12 @@ func (s *streamer) readLeaf(name string) error {
 	if err != nil {
 		return s.leafErr(err, before, &l)
 	}
-	l.raw = append([]byte(nil), raw...) // raw is the tokenizer's buffer
+	// raw is the tokenizer's buffer: a span's bytes go to its chunk's.
+	if !f.obj {
+		l.raw = s.spanBytes(raw)
+	} else {
+		l.raw = append([]byte(nil), raw...)
+	}
 	l.start = sn.in() - int64(len(l.raw))
 	l.line, l.col = sn.pr.pos(l.start)
 	sn.endValue(f)
@@ -342,11 +349,24 @@ func (s *streamer) normaliseFrom(l *leaf, r io.Reader) ([]byte, error) {
 	}
 }
 
-// addSpan adds a span to the current chunk, queueing the chunk when full.
-func (s *streamer) addSpan(l leaf) error {
+// spanBytes copies the bytes of a span into the current chunk's buffer,
+// starting the chunk if there is none. A chunk's spans share one buffer,
+// which is reused once the chunk is decoded (nothing decoded points into
+// it): one allocation per chunk rather than one per span.
+func (s *streamer) spanBytes(raw []byte) []byte {
 	if s.cur == nil {
-		s.cur = &chunk{rs: s.rs, ss: s.ss}
+		s.cur = &chunk{rs: s.rs, ss: s.ss, buf: s.spare}
+		s.spare = nil
 	}
+	c := s.cur
+	n := len(c.buf)
+	c.buf = append(c.buf, raw...)
+	return c.buf[n:len(c.buf):len(c.buf)]
+}
+
+// addSpan adds a span, whose bytes spanBytes copied, to the current
+// chunk, queueing the chunk when full.
+func (s *streamer) addSpan(l leaf) error {
 	s.cur.spans = append(s.cur.spans, l)
 	s.cur.bytes += len(l.raw)
 	if len(s.cur.spans) < chunkSpans && s.cur.bytes < chunkBytes {
@@ -388,6 +408,9 @@ func (s *streamer) drain() error {
 		c.rs.decoded, c.ss.decoded = true, true
 		if err := s.decode(c); err != nil {
 			return err
+		}
+		if cap(c.buf) > cap(s.spare) {
+			s.spare = c.buf[:0]
 		}
 	}
 	return nil
