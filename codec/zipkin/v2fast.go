@@ -53,6 +53,9 @@ type fastV2 struct {
 	res         []model.Attribute
 	resScratch  []model.Attribute
 	attrScratch []model.Attribute
+	// block is where the spans' attribute lists are cut from (attrBlock
+	// at a time), rather than one allocation per span.
+	block []model.Attribute
 
 	accepted, declined int // spans, for tests and benchmarks
 }
@@ -344,7 +347,7 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 		sortByKey(attrs)
 		// The spans are held until their block is written: a copy of
 		// the working list, sized to what it holds.
-		s.Attributes = slices.Clone(attrs)
+		s.Attributes = f.keep(attrs)
 	}
 
 	if len(sp.annotations) > 0 {
@@ -360,6 +363,23 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 	f.scopes[0] = model.ScopeSpans{Scope: scopeOf(tags), Spans: f.spans[:]}
 	rs.ScopeSpans = f.scopes[:]
 	return rs, true
+}
+
+// attrBlock is how many attributes keep allocates at a time (about
+// 28 KiB, kept alive by any list cut from it).
+const attrBlock = 512
+
+// keep returns a copy of attrs cut from the decoder's block, its capacity
+// its length (an append to it copies).
+func (f *fastV2) keep(attrs []model.Attribute) []model.Attribute {
+	n := len(attrs)
+	if n > len(f.block) {
+		f.block = make([]model.Attribute, max(n, attrBlock))
+	}
+	out := f.block[:n:n]
+	f.block = f.block[n:]
+	copy(out, attrs)
+	return out
 }
 
 // sortedTags are a span's tags sorted by name, without repeats.
