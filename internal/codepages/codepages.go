@@ -11,12 +11,13 @@
 // parquet-go): a limit-20 search faulted in 237 of its 354 windows of
 // 64 KiB, and on virtual machines a fault costs 8-12 µs. Mapping the whole
 // segment at once takes about 1 ms (on a goroutine of its own, which
-// made more faults and no measurable difference); with it the search made 976 page faults instead of 1,564 (the faults on code
-// also take the kernel's time to map the other pages of their window).
-// Pages not in the page cache are left to the
-// faults (no read from disk is started for code that may never run), and
-// so is everything but the code (read-only data and the writable
-// segments): the code alone gave the same gain in half the extra RSS.
+// made more faults and no measurable difference); with it the search made
+// 976 page faults instead of 1,564 (the faults on code also take the
+// kernel's time to map the other pages of their window). Pages not in the
+// page cache are left to the faults (no read from disk is started for code
+// that may never run), and so is everything but the code (read-only data
+// and the writable segments): the code alone gave the same gain in half
+// the extra RSS.
 //
 // The cost is resident memory: the whole text segment is counted in the
 // process's RSS (about 9 MiB more than the faults mapped), although these

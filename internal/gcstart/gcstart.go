@@ -106,19 +106,20 @@ func restoreGCPercent(done func()) {
 		for stage < len(startup) && n >= startup[stage].below {
 			stage++
 		}
+		last := stage == len(startup)
 		held.Lock()
-		defer held.Unlock()
 		switch {
-		case stage == len(startup):
+		case last:
 			debug.SetGCPercent(held.percent)
-			if done != nil {
-				done()
-			}
-			return
 		case stage != was && !held.byHold:
 			debug.SetGCPercent(startup[stage].percent)
 		}
-		runtime.SetFinalizer(s, check)
+		held.Unlock()
+		if !last {
+			runtime.SetFinalizer(s, check)
+		} else if done != nil {
+			done()
+		}
 	}
 	runtime.SetFinalizer(&gcSentinel{}, check)
 }
