@@ -160,3 +160,28 @@ func TestSpanKeySet(t *testing.T) {
 		}
 	}
 }
+
+// TestAttrBlock: cut lists are zeroed, as long as asked with no spare
+// capacity (an append copies rather than writing into the next list), and
+// a list longer than the block gets an allocation of its own.
+func TestAttrBlock(t *testing.T) {
+	b := AttrBlock{Size: 4}
+	var lists [][]Attribute
+	for _, n := range []int{1, 3, 2, 9, 1} {
+		l := b.Cut(n)
+		if len(l) != n || cap(l) != n {
+			t.Fatalf("Cut(%d): len %d, cap %d", n, len(l), cap(l))
+		}
+		for i := range l {
+			if l[i].Key != "" || l[i].Value.Type != ValueEmpty {
+				t.Fatalf("Cut(%d): attribute %d not zero", n, i)
+			}
+			l[i].Key = "x"
+		}
+		lists = append(lists, l)
+	}
+	lists[0] = append(lists[0], Attribute{Key: "y"})
+	if lists[1][0].Key != "x" {
+		t.Fatal("an append to one list wrote into the next")
+	}
+}

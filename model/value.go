@@ -258,3 +258,23 @@ func Find(attrs []Attribute, key string) (Value, bool) {
 	}
 	return Value{}, false
 }
+
+// AttrBlock cuts attribute lists from shared allocations of Size
+// attributes (or of the list's length, when longer): lists decoded
+// together, which live about as long, cost one allocation per block
+// instead of one each, and any list cut from a block keeps it alive. A
+// list's capacity is its length, so an append to it copies.
+type AttrBlock struct {
+	Size int
+	free []Attribute
+}
+
+// Cut returns a zeroed list of n attributes.
+func (b *AttrBlock) Cut(n int) []Attribute {
+	if n > len(b.free) {
+		b.free = make([]Attribute, max(n, b.Size))
+	}
+	out := b.free[:n:n]
+	b.free = b.free[n:]
+	return out
+}

@@ -28,11 +28,11 @@ type builder struct {
 	values []model.Value     // array elements being decoded
 	events []model.Event     // events of the span being decoded
 	links  []model.Link      // links of the span being decoded
-	block  []model.Attribute // free part of the current attribute block
+	block  model.AttrBlock   // where popped attribute lists are cut from
 }
 
 func newBuilder() builder {
-	return builder{strs: make(map[string]string)}
+	return builder{strs: make(map[string]string), block: model.AttrBlock{Size: attrBlock}}
 }
 
 // reset empties the stacks, dropping what a failed decode left.
@@ -51,11 +51,7 @@ func (d *builder) popAttrs(prev []model.Attribute, start int) []model.Attribute 
 	if prev != nil {
 		out = append(prev[:len(prev):len(prev)], d.attrs[start:]...)
 	} else {
-		if n > len(d.block) {
-			d.block = make([]model.Attribute, max(n, attrBlock))
-		}
-		out = d.block[:n:n]
-		d.block = d.block[n:]
+		out = d.block.Cut(n)
 		copy(out, d.attrs[start:])
 	}
 	d.attrs = d.attrs[:start]

@@ -55,12 +55,14 @@ type fastV2 struct {
 	attrScratch []model.Attribute
 	// block is where the spans' attribute lists are cut from (attrBlock
 	// at a time), rather than one allocation per span.
-	block []model.Attribute
+	block model.AttrBlock
 
 	accepted, declined int // spans, for tests and benchmarks
 }
 
-func newFastV2() *fastV2 { return &fastV2{classes: map[string]tagInfo{}} }
+func newFastV2() *fastV2 {
+	return &fastV2{classes: map[string]tagInfo{}, block: model.AttrBlock{Size: attrBlock}}
+}
 
 // v2Fields are the fields of one span as read.
 type v2Fields struct {
@@ -347,7 +349,8 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 		sortByKey(attrs)
 		// The spans are held until their block is written: a copy of
 		// the working list, sized to what it holds.
-		s.Attributes = f.keep(attrs)
+		s.Attributes = f.block.Cut(len(attrs))
+		copy(s.Attributes, attrs)
 	}
 
 	if len(sp.annotations) > 0 {
@@ -365,22 +368,10 @@ func (f *fastV2) build(sp *v2Fields) (model.ResourceSpans, bool) {
 	return rs, true
 }
 
-// attrBlock is how many attributes keep allocates at a time (about
-// 28 KiB, kept alive by any list cut from it).
+// attrBlock is how many attributes the decoder allocates at a time for
+// its spans' attribute lists (about 28 KiB, kept alive by any list cut
+// from it).
 const attrBlock = 512
-
-// keep returns a copy of attrs cut from the decoder's block, its capacity
-// its length (an append to it copies).
-func (f *fastV2) keep(attrs []model.Attribute) []model.Attribute {
-	n := len(attrs)
-	if n > len(f.block) {
-		f.block = make([]model.Attribute, max(n, attrBlock))
-	}
-	out := f.block[:n:n]
-	f.block = f.block[n:]
-	copy(out, attrs)
-	return out
-}
 
 // sortedTags are a span's tags sorted by name, without repeats.
 type sortedTags []tagValue

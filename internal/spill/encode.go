@@ -129,7 +129,7 @@ type decoder struct {
 	b      []byte
 	err    error
 	intern *interner
-	slab   []model.Attribute
+	slab   *model.AttrBlock
 }
 
 // decodeTrace decodes a trace record, its strings copied through in.
@@ -139,13 +139,9 @@ func decodeTrace(data []byte, in *interner) (*model.Trace, error) {
 
 // decodeOwnedTrace decodes a trace record whose bytes the trace keeps: its
 // strings point into data, which the caller must not change or reuse. Its
-// attribute lists are cut from *slab, which is refilled as it runs out
-// and handed back for the next record.
-func decodeOwnedTrace(data []byte, slab *[]model.Attribute) (*model.Trace, error) {
-	d := &decoder{b: data, slab: *slab}
-	t, err := decodeRecord(d)
-	*slab = d.slab
-	return t, err
+// attribute lists are cut from slab, which the next records share.
+func decodeOwnedTrace(data []byte, slab *model.AttrBlock) (*model.Trace, error) {
+	return decodeRecord(&decoder{b: data, slab: slab})
 }
 
 func decodeRecord(d *decoder) (*model.Trace, error) {
@@ -243,12 +239,7 @@ func (d *decoder) attrSlice(n int) []model.Attribute {
 	if d.intern != nil {
 		return make([]model.Attribute, n)
 	}
-	if len(d.slab) < n {
-		d.slab = make([]model.Attribute, max(n, slabAttrs))
-	}
-	a := d.slab[:n:n]
-	d.slab = d.slab[n:]
-	return a
+	return d.slab.Cut(n)
 }
 
 // maxDepth bounds nested arrays and maps, so a corrupt record cannot

@@ -103,7 +103,7 @@ type Reader struct {
 	cur *model.Trace
 	err error
 	// slab is where the attribute lists of the next traces are cut from.
-	slab []model.Attribute
+	slab model.AttrBlock
 }
 
 // Open opens a spill file for reading.
@@ -112,7 +112,8 @@ func Open(path string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{f: f, r: bufio.NewReaderSize(s2.NewReader(f, s2.ReaderMaxBlockSize(blockSize)), readBufferSize)}, nil
+	return &Reader{f: f, r: bufio.NewReaderSize(s2.NewReader(f, s2.ReaderMaxBlockSize(blockSize)), readBufferSize),
+		slab: model.AttrBlock{Size: slabAttrs}}, nil
 }
 
 // Next decodes the next trace.

@@ -150,7 +150,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var in interner
 		tr, err := decodeTrace(data, &in)
-		var slab []model.Attribute
+		slab := model.AttrBlock{Size: slabAttrs}
 		owned, oerr := decodeOwnedTrace(bytes.Clone(data), &slab)
 		if (err == nil) != (oerr == nil) {
 			t.Fatalf("copying decoder: %v, owning decoder: %v", err, oerr)
