@@ -42,8 +42,8 @@ const maxAttempts = 16
 // resumeNamespace scopes the block IDs derived by ingest.
 var resumeNamespace = uuid.MustParse("5b1c0d3e-7a0e-4f57-9d6b-2f1e8b8c4a10")
 
-// runDigest is the identity of an ingest: the digest of every input
-// ingested, in order, and of the options that decide what is written.
+// runDigest is the identity of an ingest: the SHA-256 of every input's
+// digest, in order, and of the options that decide what is written.
 func runDigest(files []input.FileStat, opts *Options) [sha256.Size]byte {
 	shape := struct {
 		Format           string
@@ -58,7 +58,7 @@ func runDigest(files []input.FileStat, opts *Options) [sha256.Size]byte {
 	opt, _ := json.Marshal(shape)
 	h.Write(opt)
 	for _, f := range files {
-		h.Write(f.Digest[:])
+		h.Write(binary.BigEndian.AppendUint64(nil, f.Digest))
 	}
 	var d [sha256.Size]byte
 	h.Sum(d[:0])

@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"math"
@@ -18,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/tracectl/tracectl/codec"
@@ -93,10 +92,13 @@ type FileStat struct {
 	File        string
 	Format      codec.Format
 	Compression string // "", "gzip" or "zstd"
-	// Digest is the SHA-256 of the file's bytes as stored (compressed
-	// or not): what tells one input from another when an ingest is run
-	// again (see ingest.Options.NoResume).
-	Digest  [sha256.Size]byte
+	// Digest is the XXH64 of the file's bytes as stored (compressed or
+	// not): what tells one input from another when an ingest is run again
+	// (see ingest.Options.NoResume). Not a cryptographic hash: ingest
+	// compares a block it would write with the stored one of the same
+	// name before taking one for the other, so a collision cannot lose
+	// spans; it hashes 10 times faster than SHA-256.
+	Digest  uint64
 	Batches int
 	Spans   int
 	// Warnings are problems the decoder worked around (see codec.Warner).
@@ -388,7 +390,7 @@ func (e *skipError) Unwrap() error { return e.err }
 // batches to emit.
 func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, at io.ReaderAt, walked bool, emit func(codec.Batch) error) (FileStat, error) {
 	br := bufio.NewReaderSize(r, SniffLen)
-	raw := &countingReader{r: br, h: sha256.New()}
+	raw := &countingReader{r: br, h: xxhash.New()}
 	rd, comp, closeFn, err := decompress(bufio.NewReaderSize(raw, SniffLen))
 	if err != nil {
 		return FileStat{}, &codec.DecodeError{File: name, Offset: 0, Err: err}
@@ -458,7 +460,7 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, at
 	if _, err := io.Copy(io.Discard, raw); err != nil {
 		return FileStat{}, &codec.DecodeError{File: name, Offset: raw.n, Err: err}
 	}
-	raw.h.Sum(stat.Digest[:0])
+	stat.Digest = raw.h.Sum64()
 	return stat, nil
 }
 
@@ -484,7 +486,7 @@ var ErrInputTooLarge = errors.New("input too large")
 type countingReader struct {
 	r io.Reader
 	n int64
-	h hash.Hash
+	h *xxhash.Digest
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {

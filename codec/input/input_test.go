@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/zstd"
 
@@ -131,9 +132,13 @@ func TestCompressionAndStdin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _, err := decodeAll(t, []string{src}, Options{})
+			want, rep, err := decodeAll(t, []string{src}, Options{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The digest is of the bytes as stored, compressed or not.
+			if got := rep.Files[0].Digest; got != xxhash.Sum64(data) {
+				t.Errorf("digest %x, want the XXH64 of the file, %x", got, xxhash.Sum64(data))
 			}
 			dir := t.TempDir()
 			var gz bytes.Buffer
@@ -149,7 +154,7 @@ func TestCompressionAndStdin(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for name := range files {
+			for name, b := range files {
 				got, rep, err := decodeAll(t, []string{filepath.Join(dir, name)}, Options{})
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
@@ -159,6 +164,9 @@ func TestCompressionAndStdin(t *testing.T) {
 				}
 				if rep.Files[0].Compression == "" {
 					t.Errorf("%s: compression not reported", name)
+				}
+				if got := rep.Files[0].Digest; got != xxhash.Sum64(b) {
+					t.Errorf("%s: digest %x, want the XXH64 of its compressed bytes, %x", name, got, xxhash.Sum64(b))
 				}
 			}
 			got, rep, err := decodeAll(t, []string{"-"}, Options{Stdin: bytes.NewReader(gz.Bytes())})
@@ -170,6 +178,9 @@ func TestCompressionAndStdin(t *testing.T) {
 			}
 			if rep.Files[0].File != StdinName {
 				t.Errorf("stdin reported as %q", rep.Files[0].File)
+			}
+			if got := rep.Files[0].Digest; got != xxhash.Sum64(gz.Bytes()) {
+				t.Errorf("stdin: digest %x, want the XXH64 of what was read, %x", got, xxhash.Sum64(gz.Bytes()))
 			}
 		})
 	}
