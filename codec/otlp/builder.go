@@ -1,17 +1,13 @@
 package otlp
 
-import "github.com/tracectl/tracectl/model"
-
-const (
-	// attrBlock is how many attributes are allocated at a time (32 KiB,
-	// kept alive by any attribute list cut from it).
-	attrBlock = 512
-	// maxInterned is how many strings a builder interns before it starts
-	// afresh, and maxInternLen how long they may be: unique strings (IDs,
-	// URLs) would only grow the map.
-	maxInterned  = 1 << 14
-	maxInternLen = 64
+import (
+	"github.com/tracectl/tracectl/internal/intern"
+	"github.com/tracectl/tracectl/model"
 )
+
+// attrBlock is how many attributes are allocated at a time (32 KiB, kept
+// alive by any attribute list cut from it).
+const attrBlock = 512
 
 // builder is what the direct decoders (protoDecoder, jsonDecoder) share
 // to build the model cheaply. Its stacks hold what has been decoded of
@@ -23,7 +19,7 @@ const (
 // values) are allocated once. Popped entries are not cleared (they are
 // overwritten soon), so a decoder should not outlive its input.
 type builder struct {
-	strs   map[string]string // interned strings
+	strs   intern.Table      // short strings, each allocated once
 	attrs  []model.Attribute // attribute lists being decoded
 	values []model.Value     // array elements being decoded
 	events []model.Event     // events of the span being decoded
@@ -32,7 +28,7 @@ type builder struct {
 }
 
 func newBuilder() builder {
-	return builder{strs: make(map[string]string), block: model.AttrBlock{Size: attrBlock}}
+	return builder{block: model.AttrBlock{Size: attrBlock}}
 }
 
 // reset empties the stacks, dropping what a failed decode left.
@@ -79,20 +75,4 @@ func pop[T any](stack *[]T, start int) []T {
 }
 
 // str returns b as a string, interning short ones.
-func (d *builder) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > maxInternLen {
-		return string(b)
-	}
-	if s, ok := d.strs[string(b)]; ok {
-		return s
-	}
-	if len(d.strs) >= maxInterned {
-		clear(d.strs) // start afresh: the strings that repeat come back soon
-	}
-	s := string(b)
-	d.strs[s] = s
-	return s
-}
+func (d *builder) str(b []byte) string { return d.strs.String(b) }

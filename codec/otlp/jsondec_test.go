@@ -17,6 +17,7 @@ import (
 
 	"github.com/tracectl/tracectl/codec/internal/codectest"
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -485,7 +486,7 @@ func FuzzDecodeJSONChunksMatchPdata(f *testing.F) {
 // The decoded spans share no memory with the input, which the streamer
 // reuses.
 func TestDecodeJSONChunkCopies(t *testing.T) {
-	long := strings.Repeat("x", maxInternLen+1)
+	long := strings.Repeat("x", intern.MaxLen+1)
 	in := `{` + edgeSpan + `,"name":"name","traceState":"st\u00e9","attributes":[` +
 		`{"key":"b","value":{"bytesValue":"Ynl0ZXM="}},{"key":"long","value":{"stringValue":"` + long + `"}}]}`
 	c := testChunk(`{"attributes":[{"key":"r","value":{"stringValue":"res"}}]}`, `{"name":"scope"}`, in)

@@ -19,6 +19,7 @@ import (
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/internal/codectest"
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -342,7 +343,7 @@ func TestDecodeProtoErrorWording(t *testing.T) {
 func TestDecodeProtoCopies(t *testing.T) {
 	in := spanReq(pb(nil).bytes(1, tid).str(5, "name").str(3, "state").
 		bytes(9, pb(nil).str(1, "key").bytes(2, pb(nil).bytes(7, []byte("bytes")))).
-		bytes(9, pb(nil).str(1, "long").bytes(2, pb(nil).str(1, strings.Repeat("x", maxInternLen+1)))))
+		bytes(9, pb(nil).str(1, "long").bytes(2, pb(nil).str(1, strings.Repeat("x", intern.MaxLen+1)))))
 	got, err := newProtoDecoder().traces(in)
 	if err != nil {
 		t.Fatal(err)
