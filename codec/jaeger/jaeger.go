@@ -41,6 +41,7 @@ type reference struct{ walk, translated bool }
 // walk from where uiStream hands over, if it does.
 func decodeJSON(name string, r io.Reader, emit codec.EmitFunc, ref reference) (*uiStream, error) {
 	d := &decoder{Stream: jsonpos.NewStream(name, r), emit: emit, translated: ref.translated}
+	d.kvs.strs = &d.ui.strs // one table for the keys and the values
 	s := newUIStream(d)
 	var err error
 	if !ref.walk {

@@ -11,6 +11,7 @@ import (
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
 
 	"github.com/tracectl/tracectl/codec/internal/jsonpos"
+	"github.com/tracectl/tracectl/internal/intern"
 )
 
 // The Jaeger UI / query-API JSON (jaeger's model/json package): hex IDs,
@@ -74,9 +75,14 @@ func micros(n json.Number, what string) (time.Duration, error) {
 	return time.Duration(f * 1000), nil
 }
 
-func (kv *uiKV) toModel() (jmodel.KeyValue, error) {
+// toModel converts a tag; short plain string values come from strs when
+// it is not nil.
+func (kv *uiKV) toModel(strs *intern.Table) (jmodel.KeyValue, error) {
 	switch strings.ToLower(kv.Type) {
 	case "string":
+		if s, ok := plainString(kv.Value, strs); ok {
+			return jmodel.String(kv.Key, s), nil
+		}
 		return jmodel.String(kv.Key, rawString(kv.Value)), nil
 	case "bool", "boolean":
 		b, err := parseBool(kv.Value)
@@ -113,8 +119,12 @@ func uiKVs(kvs []uiKV, what string, slab *kvSlab) ([]jmodel.KeyValue, error) {
 		return nil, nil
 	}
 	out := slab.make(len(kvs))
+	var strs *intern.Table
+	if slab != nil {
+		strs = slab.strs
+	}
 	for i := range kvs {
-		kv, err := kvs[i].toModel()
+		kv, err := kvs[i].toModel(strs)
 		if err != nil {
 			return nil, jsonpos.Under(fmt.Sprintf(".%s[%d]", what, i), err)
 		}
@@ -134,8 +144,12 @@ func (p *uiProcess) toModel() (*jmodel.Process, error) {
 // kvSlab hands out the tag lists of one trace's spans from a shared
 // buffer, used again for the next trace (reset) once the trace is
 // converted: nothing keeps a list past that (direct and the translator
-// copy the values).
-type kvSlab struct{ buf []jmodel.KeyValue }
+// copy the values). The short string values of the tags come from strs
+// when it is set.
+type kvSlab struct {
+	buf  []jmodel.KeyValue
+	strs *intern.Table
+}
 
 // make returns a zeroed list of n tags.
 func (k *kvSlab) make(n int) []jmodel.KeyValue {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/internal/jsonscan"
 )
 
@@ -21,6 +22,7 @@ type uiReader struct {
 	kvs  []uiKV // scratch of readList, by element type
 	refs []uiRef
 	logs []uiLog
+	strs intern.Table // keys, types, names and IDs that repeat
 }
 
 // span reads raw into s, which must be zero.
@@ -35,7 +37,7 @@ func (r *uiReader) spanHere(s *uiSpan) bool {
 	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "traceID":
-			return 1 << 0, r.str(&s.TraceID)
+			return 1 << 0, r.shared(&s.TraceID)
 		case "spanID":
 			return 1 << 1, r.str(&s.SpanID)
 		case "parentSpanID":
@@ -45,7 +47,7 @@ func (r *uiReader) spanHere(s *uiSpan) bool {
 			s.Flags = uint32(f)
 			return 1 << 3, ok && f <= math.MaxUint32
 		case "operationName":
-			return 1 << 4, r.str(&s.OperationName)
+			return 1 << 4, r.shared(&s.OperationName)
 		case "references":
 			return 1 << 5, readList(r, &s.References, &r.refs, r.ref)
 		case "startTime":
@@ -57,7 +59,7 @@ func (r *uiReader) spanHere(s *uiSpan) bool {
 		case "logs":
 			return 1 << 9, readList(r, &s.Logs, &r.logs, r.log)
 		case "processID":
-			return 1 << 10, r.str(&s.ProcessID)
+			return 1 << 10, r.shared(&s.ProcessID)
 		case "process":
 			if r.Null() {
 				return 1 << 11, true
@@ -127,6 +129,25 @@ func (r *uiReader) str(dst *string) bool {
 	return ok
 }
 
+// shared reads a string that other spans of the file are likely to hold
+// too (a key, a type, a name, a trace ID): one without escapes or
+// non-ASCII bytes comes from r.strs.
+func (r *uiReader) shared(dst *string) bool {
+	raw, ok := r.RawString()
+	if !ok {
+		return false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			*dst, ok = jsonscan.String(body)
+			return ok
+		}
+	}
+	*dst = r.strs.String(body)
+	return true
+}
+
 // number reads a JSON number's text (encoding/json also takes a string
 // holding a number; that is left to it).
 func (r *uiReader) number(dst *json.Number) bool {
@@ -139,9 +160,9 @@ func (r *uiReader) ref(ref *uiRef) bool {
 	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "refType":
-			return 1, r.str(&ref.RefType)
+			return 1, r.shared(&ref.RefType)
 		case "traceID":
-			return 2, r.str(&ref.TraceID)
+			return 2, r.shared(&ref.TraceID)
 		case "spanID":
 			return 4, r.str(&ref.SpanID)
 		}
@@ -154,9 +175,9 @@ func (r *uiReader) kv(kv *uiKV) bool {
 	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "key":
-			return 1, r.str(&kv.Key)
+			return 1, r.shared(&kv.Key)
 		case "type":
-			return 2, r.str(&kv.Type)
+			return 2, r.shared(&kv.Type)
 		case "value":
 			v, ok := r.Skip()
 			kv.Value = json.RawMessage(v)
@@ -182,7 +203,7 @@ func (r *uiReader) process(p *uiProcess) bool {
 	return r.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "serviceName":
-			return 1, r.str(&p.ServiceName)
+			return 1, r.shared(&p.ServiceName)
 		case "tags":
 			return 2, readList(r, &p.Tags, &r.kvs, r.kv)
 		}

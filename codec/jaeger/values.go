@@ -15,21 +15,23 @@ import (
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
 
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/internal/jsonscan"
 	"github.com/tracectl/tracectl/model"
 )
 
 // jsonKind returns the kind of a raw JSON value by its first byte.
 func jsonKind(raw json.RawMessage) byte {
-	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 {
-		return 0
+	for _, c := range raw {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '"', '{', '[', 't', 'f', 'n':
+			return c
+		}
+		return '0' // number
 	}
-	switch c := raw[0]; c {
-	case '"', '{', '[', 't', 'f', 'n':
-		return c
-	}
-	return '0' // number
+	return 0
 }
 
 // rawString returns raw as a string: the decoded text of a JSON string, or
@@ -49,6 +51,21 @@ func rawString(raw json.RawMessage) string {
 		return ""
 	}
 	return string(bytes.TrimSpace(raw))
+}
+
+// plainString is rawString for a JSON string without escapes or non-ASCII
+// bytes, from strs; ok is false for anything else, or when strs is nil.
+func plainString(raw json.RawMessage, strs *intern.Table) (s string, ok bool) {
+	if strs == nil || len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+			return "", false
+		}
+	}
+	return strs.String(body), true
 }
 
 // parseInt accepts a JSON number (integral) or a string holding one, as the
