@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/tracectl/tracectl/blocks/column"
@@ -92,25 +93,37 @@ func (w *segWalker) next() bool {
 	}
 	w.selected = w.sel == nil || w.sel[w.rows-1]
 	j := i + 1
+	// Rows start at repetition level 0; IndexByte jumps to the next
+	// start (attribute columns have a hundred entries and more a row).
 	if w.sel == nil {
 		left := w.nrows - w.rows // rows the batch may still start
-		for ; j < len(reps); j++ {
-			if reps[j] == 0 {
-				if left == 0 {
-					break
-				}
-				left--
+		for j < len(reps) {
+			k := bytes.IndexByte(reps[j:], 0)
+			if k < 0 {
+				j = len(reps)
+				break
 			}
+			j += k
+			if left == 0 {
+				break
+			}
+			left--
+			j++
 		}
 		w.rows = w.nrows - left
 	} else {
-		for ; j < len(reps); j++ {
-			if reps[j] == 0 {
-				if w.rows == w.nrows || w.sel[w.rows] != w.selected {
-					break
-				}
-				w.rows++
+		for j < len(reps) {
+			k := bytes.IndexByte(reps[j:], 0)
+			if k < 0 {
+				j = len(reps)
+				break
 			}
+			j += k
+			if w.rows == w.nrows || w.sel[w.rows] != w.selected {
+				break
+			}
+			w.rows++
+			j++
 		}
 	}
 	w.reps, w.defs, w.vi = reps[i:j], w.pageDefs[i:j], w.pvi
