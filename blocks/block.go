@@ -290,6 +290,27 @@ func (p *pfile) groupMaxSpanStart(g int) (uint64, bool) {
 	return statUint64(st.MaxValue, st.Max)
 }
 
+// spansInside reports whether every span of row group g lies inside the
+// request's time range, so that each of its traces overlaps the range:
+// always for an unbounded range, else when the footer's statistics put
+// the earliest span start and the latest span end (at most the latest
+// start plus the longest duration) inside it.
+func (p *pfile) spansInside(g int, req *store.Request) bool {
+	if req.Start.IsZero() && req.End.IsZero() {
+		return true
+	}
+	if !p.leaves.start.ok || !p.leaves.duration.ok {
+		return false
+	}
+	cols := p.file.Metadata().RowGroups[g].Columns
+	st, dur := cols[p.leaves.start.Index].MetaData.Statistics, cols[p.leaves.duration.Index].MetaData.Statistics
+	lo, ok1 := statUint64(st.MinValue, st.Min)
+	hiStart, ok2 := statUint64(st.MaxValue, st.Max)
+	maxDur, ok3 := statUint64(dur.MaxValue, dur.Max)
+	hi := hiStart + maxDur
+	return ok1 && ok2 && ok3 && hi >= hiStart && req.Covers(lo, hi)
+}
+
 // statUint64 decodes a plain-encoded INT64 statistic (8 bytes, little
 // endian), preferring the current field over the deprecated one.
 func statUint64(v, deprecated []byte) (uint64, bool) {

@@ -96,7 +96,13 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	if p.exactTimes && traceLevel(cond) && !hasSplit {
 		return p.countTraceLevel(g, req)
 	}
-	cols := append(filterColumns(p.leaves, c, cond), p.leaves.duration.Index)
+	// Each row's time range (from its spans' starts and durations) is
+	// needed only when some span may lie outside the request's range.
+	inside := p.spansInside(g, req)
+	cols := filterColumns(p.leaves, c, cond)
+	if !inside {
+		cols = append(cols, p.leaves.duration.Index)
+	}
 	var later []int
 	if hasSplit {
 		cols = append(cols, p.leaves.traceID.Index)
@@ -113,7 +119,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	defer sp.close()
 	var counts [2]store.Count // per half (see spreadRows)
 	err = p.spreadRows(g, c, pr, spread && !hasSplit, func(half int, gf *groupFilter) error {
-		return countBatch(gf, cond, req, sp, &counts[half])
+		return countBatch(gf, cond, req, inside, sp, &counts[half])
 	})
 	if err != nil {
 		return store.Count{}, nil, err
@@ -122,13 +128,14 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	return counts[0], sp.parts, nil
 }
 
-// countBatch adds to n the rows of gf's batch that pass cond.
-func countBatch(gf *groupFilter, cond *store.TraceCond, req *store.Request, sp *splitParts, n *store.Count) error {
+// countBatch adds to n the rows of gf's batch that pass cond; inside says
+// every span of the batch lies inside the request's time range.
+func countBatch(gf *groupFilter, cond *store.TraceCond, req *store.Request, inside bool, sp *splitParts, n *store.Count) error {
 	if err := gf.structure(); err != nil {
 		return gf.wrap(err)
 	}
 	rows, err := gf.trace(cond)
-	if err == nil {
+	if err == nil && !inside {
 		err = gf.durations()
 	}
 	if err != nil {
@@ -138,13 +145,16 @@ func countBatch(gf *groupFilter, cond *store.TraceCond, req *store.Request, sp *
 	if err != nil {
 		return err
 	}
-	start, end := gf.traceRanges()
+	var start, end []uint64
+	if !inside {
+		start, end = gf.traceRanges()
+	}
 	spans := make([]int, gf.nrows)
 	for _, row := range gf.spanRow {
 		spans[row]++
 	}
 	for r := range rows {
-		if split[r] || spans[r] == 0 || !req.Overlaps(start[r], end[r]) {
+		if split[r] || spans[r] == 0 || !inside && !req.Overlaps(start[r], end[r]) {
 			continue
 		}
 		n.InspectedTraces++

@@ -160,3 +160,97 @@ func TestNthLatest(t *testing.T) {
 		}
 	}
 }
+
+// TestCountSpansInside: a span-level count reads each row's time range
+// only for row groups whose spans the footer cannot put inside the
+// request's range (spansInside); the counts agree with the traces for an
+// unbounded range, one that covers every row group, one that covers
+// some of them and cuts through others, and one that cuts through all.
+func TestCountSpansInside(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	g := gen.New(gen.Options{Seed: 5, ErrorRate: 0.2})
+	var all []*model.Trace
+	for range 900 {
+		all = append(all, g.Trace())
+	}
+	sort.Slice(all, func(i, j int) bool { return model.CompareTraceIDs(all[i].TraceID, all[j].TraceID) < 0 })
+	if _, err := s.WriteBlock(ctx, all, WriteOptions{RowGroupBytes: 16 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
+		Field: store.Field{Kind: store.FieldSpanStatus},
+		Test:  func(v model.Value, _ bool) bool { return v.Int == int64(model.StatusError) }}}
+	// Row groups' span ranges, to pick ranges that cover some of them.
+	type span struct{ lo, hi uint64 }
+	var groups []span
+	off := 0 // the row group's first row: one block, its groups in order
+	eachRowGroup(t, s, func(_ Meta, _ *Block, p *pfile, g int) {
+		lo, hi := ^uint64(0), uint64(0)
+		n := int(p.file.RowGroups()[g].NumRows())
+		for _, tr := range all[off : off+n] {
+			a, b := tr.TimeRange()
+			lo, hi = min(lo, a), max(hi, b)
+		}
+		off += n
+		groups = append(groups, span{lo, hi})
+	})
+	if len(groups) < 3 {
+		t.Fatalf("%d row groups: the test needs several", len(groups))
+	}
+	all0, all1 := groups[0].lo, groups[0].hi
+	for _, gr := range groups {
+		all0, all1 = min(all0, gr.lo), max(all1, gr.hi)
+	}
+	mid, _ := all[len(all)/2].TimeRange()
+	ranges := []struct {
+		name     string
+		from, to uint64 // 0: unbounded
+	}{
+		{"unbounded", 0, 0},
+		// (spansInside bounds a row group's end by its latest start plus
+		// its longest span: an hour past the last end covers them all)
+		{"covering every row group", all0 - 1, all1 + uint64(time.Hour)},
+		{"from the middle on", mid, all1 + uint64(time.Hour)},
+		{"a cut", mid, mid + uint64(time.Millisecond)},
+	}
+	for _, rg := range ranges {
+		req := store.Request{Filter: &store.Filter{Cond: cond, Exact: true}}
+		if rg.from != 0 {
+			req.Start, req.End = time.Unix(0, int64(rg.from)), time.Unix(0, int64(rg.to))
+		}
+		want := store.Count{}
+		for _, tr := range all {
+			if a, b := tr.TimeRange(); rg.from == 0 || a <= rg.to && b >= rg.from {
+				want.InspectedTraces++
+				want.InspectedSpans += tr.SpanCount()
+				if cond.Match(tr) {
+					want.Traces++
+				}
+			}
+		}
+		got, err := s.CountTraces(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: %+v, want %+v", rg.name, got, want)
+		}
+		inside := 0
+		eachRowGroup(t, s, func(_ Meta, _ *Block, p *pfile, g int) {
+			if p.spansInside(g, &req) {
+				inside++
+			}
+		})
+		switch {
+		case rg.name == "unbounded" || rg.name == "covering every row group":
+			if inside != len(groups) {
+				t.Errorf("%s: %d of %d row groups inside", rg.name, inside, len(groups))
+			}
+		case rg.name == "a cut" && inside != 0:
+			t.Errorf("a cut: %d row groups inside", inside)
+		case rg.name == "from the middle on" && (inside == 0 || inside == len(groups)):
+			t.Errorf("from the middle on: %d of %d row groups inside, want some", inside, len(groups))
+		}
+	}
+}
