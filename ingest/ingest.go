@@ -191,6 +191,15 @@ type ingester struct {
 	err error
 	// spilled counts runs written (before any merging of runs).
 	spilled int
+	// writing is the run being spilled on a goroutine of its own while
+	// the next one fills (see spillMainIfFull); nil when none is.
+	writing *runWrite
+}
+
+// runWrite is a run being written: err is set before done is closed.
+type runWrite struct {
+	done chan struct{}
+	err  error
 }
 
 // run is a spilled, sorted temporary file of traces.
@@ -272,17 +281,67 @@ func addBatch(tb *model.TraceBuilder, b codec.Batch) {
 }
 
 // spillMainIfFull spills the committed spans once they pass the budget.
+// The first run is written at once. Once an ingest spills, the rest of
+// the input will be spilled too, so the runs after it are half the
+// budget, each written on a goroutine of its own while the next half
+// fills (the decoders waited on the builder while a run was written); a
+// full half waits for the run before it. Half runs are made while their
+// number stays within half the merge's fan-in, so that they do not add a
+// round of merging (a 10M-span ingest spills about 90 whole runs); then
+// runs are whole and written at once again, as they are with SkipBad (a
+// file's staged spans take the budget's other half).
 func (in *ingester) spillMainIfFull() error {
-	if in.mainBytes <= in.held() || in.main.Len() == 0 {
+	half := in.spilled > 0 && !in.opts.SkipBad && in.spilled < fanIn(in.opts.MemoryBudget)/2
+	limit := in.held()
+	if half || in.writing != nil {
+		limit /= 2 // the run being written may hold the other half
+	}
+	if in.mainBytes <= limit || in.main.Len() == 0 {
 		return nil
 	}
-	r, err := in.spill(in.main)
+	if err := in.waitRun(); err != nil {
+		return err
+	}
+	if !half {
+		r, err := in.spill(in.main)
+		if err != nil {
+			return err
+		}
+		in.runs = append(in.runs, r)
+		in.mainBytes = 0
+		return nil
+	}
+	r, err := in.newRun()
 	if err != nil {
 		return err
 	}
+	b := in.main
+	r.spans = b.Spans + b.Duplicates
+	in.main, in.mainBytes = model.NewOrderedTraceBuilder(), 0
 	in.runs = append(in.runs, r)
-	in.mainBytes = 0
+	w := &runWrite{done: make(chan struct{})}
+	in.writing = w
+	go func() {
+		defer close(w.done)
+		if err := writeRun(r.path, b.SortedTraces()); err != nil {
+			w.err = fmt.Errorf("spill: %w", err)
+		}
+	}()
 	return nil
+}
+
+// writeRun writes a run's traces to a spill file (a variable for tests).
+var writeRun = spill.Write
+
+// waitRun waits for the run being written, if any, and returns its error.
+func (in *ingester) waitRun() error {
+	w := in.writing
+	if w == nil {
+		return nil
+	}
+	<-w.done
+	in.writing = nil
+	return w.err
 }
 
 // fileDone commits (or, after an error, drops) the staged spans of a file.
@@ -341,7 +400,7 @@ func (in *ingester) spill(b *model.TraceBuilder) (*run, error) {
 	}
 	r.spans = b.Spans + b.Duplicates
 	// Nested sets are computed by the block writer, after the merge.
-	if err := spill.Write(r.path, b.SortedTraces()); err != nil {
+	if err := writeRun(r.path, b.SortedTraces()); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	return r, nil
@@ -366,6 +425,7 @@ func (in *ingester) removeRun(r *run) {
 }
 
 func (in *ingester) removeRuns() {
+	_ = in.waitRun() // an ingest that failed reports the error it met first
 	if in.runDir != "" {
 		os.RemoveAll(in.runDir)
 	}
@@ -374,6 +434,9 @@ func (in *ingester) removeRuns() {
 // write produces the output blocks: straight from memory when nothing was
 // spilled, otherwise by merging every run by trace ID.
 func (in *ingester) write(st *blocks.Store, res *Result) error {
+	if err := in.waitRun(); err != nil {
+		return err
+	}
 	var it store.TraceIterator
 	if len(in.runs) == 0 {
 		it = &releasingIterator{traces: in.main.SortedTraces()}

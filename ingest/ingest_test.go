@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -18,6 +20,8 @@ import (
 	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/gen"
+	"github.com/tracectl/tracectl/internal/spill"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -467,4 +471,95 @@ func TestFanIn(t *testing.T) {
 			t.Errorf("fanIn(%d) = %d, want %d", tc.budget, got, tc.want)
 		}
 	}
+}
+
+// TestHalfRuns: once an ingest spills, its runs are half the budget and
+// written while the next half fills, up to half the merge's fan-in, then
+// whole again; the blocks are byte for byte those of an in-memory ingest
+// (same traces, spans in the same order, same block IDs). A run that
+// fails to be written fails the ingest with its error, nothing stored
+// and no spill file left.
+func TestHalfRuns(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := gen.New(gen.Options{Seed: 2, ErrorRate: 0.1}).WriteFiles(ctx, gen.FileOptions{Dir: dir, Spans: 3_000, FileSpans: 100, Format: gen.OTLPFormat(false)}); err != nil {
+		t.Fatal(err)
+	}
+	ingestTo := func(budget int64, tmp string) (string, *Result, error) {
+		out := t.TempDir()
+		b, err := blocks.OpenBucket(ctx, "file://"+out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		res, err := Run(ctx, blocks.NewStore(b, "single-tenant"), []string{dir}, Options{MemoryBudget: budget, TempDir: tmp})
+		return out, res, err
+	}
+	memDir, memRes, err := ingestTo(0, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dataObjects(t, memDir)
+	if memRes.Runs != 0 || len(want) == 0 {
+		t.Fatalf("in-memory ingest: %d runs, %d blocks", memRes.Runs, len(want))
+	}
+	for _, budget := range []int64{256 << 10, 48 << 10} {
+		out, res, err := ingestTo(budget, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The small budget makes more runs than half the fan-in: whole
+		// runs follow the half ones.
+		if res.Runs < 3 || budget == 48<<10 && res.Runs <= fanIn(budget)/2 {
+			t.Fatalf("budget %d: %d runs", budget, res.Runs)
+		}
+		if got := dataObjects(t, out); !maps.EqualFunc(got, want, bytes.Equal) {
+			t.Fatalf("budget %d: the blocks (%d) differ from the in-memory ingest's (%d)", budget, len(got), len(want))
+		}
+	}
+
+	// The second run is the first half run, written on its own goroutine.
+	calls := 0
+	writeRun = func(path string, traces []*model.Trace) error {
+		calls++
+		if calls == 2 {
+			return errors.New("no space left on device")
+		}
+		return spill.Write(path, traces)
+	}
+	t.Cleanup(func() { writeRun = spill.Write })
+	tmp := t.TempDir()
+	out, _, err := ingestTo(256<<10, tmp)
+	if err == nil || !strings.Contains(err.Error(), "spill: no space left on device") {
+		t.Fatalf("a run failing to be written: err %v, want the spill error", err)
+	}
+	if got := dataObjects(t, out); len(got) != 0 {
+		t.Errorf("%d blocks stored by a failed ingest", len(got))
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("spill files left: %v", left)
+	}
+}
+
+// dataObjects returns the data.parquet objects under a file:// bucket's
+// directory, by their paths.
+func dataObjects(t *testing.T, root string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "data.parquet" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[rel] = b
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
