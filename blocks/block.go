@@ -290,25 +290,23 @@ func (p *pfile) groupMaxSpanStart(g int) (uint64, bool) {
 	return statUint64(st.MaxValue, st.Max)
 }
 
-// spansInside reports whether every span of row group g lies inside the
-// request's time range, so that each of its traces overlaps the range:
-// always for an unbounded range, else when the footer's statistics put
-// the earliest span start and the latest span end (at most the latest
-// start plus the longest duration) inside it.
-func (p *pfile) spansInside(g int, req *store.Request) bool {
+// startsInside reports whether every span of row group g starts inside
+// the request's time range, so that each of its traces overlaps the range
+// (a trace ends no earlier than it starts): always for an unbounded
+// range, else when the footer's span start statistics lie inside it. A
+// minimum above the maximum (signed order in an old writer's statistics)
+// says nothing.
+func (p *pfile) startsInside(g int, req *store.Request) bool {
 	if req.Start.IsZero() && req.End.IsZero() {
 		return true
 	}
-	if !p.leaves.start.ok || !p.leaves.duration.ok {
+	if !p.leaves.start.ok {
 		return false
 	}
-	cols := p.file.Metadata().RowGroups[g].Columns
-	st, dur := cols[p.leaves.start.Index].MetaData.Statistics, cols[p.leaves.duration.Index].MetaData.Statistics
-	lo, ok1 := statUint64(st.MinValue, st.Min)
-	hiStart, ok2 := statUint64(st.MaxValue, st.Max)
-	maxDur, ok3 := statUint64(dur.MaxValue, dur.Max)
-	hi := hiStart + maxDur
-	return ok1 && ok2 && ok3 && hi >= hiStart && req.Covers(lo, hi)
+	st := p.file.Metadata().RowGroups[g].Columns[p.leaves.start.Index].MetaData.Statistics
+	lo, okLo := statUint64(st.MinValue, st.Min)
+	hi, okHi := statUint64(st.MaxValue, st.Max)
+	return okLo && okHi && lo <= hi && req.Covers(lo, hi)
 }
 
 // statUint64 decodes a plain-encoded INT64 statistic (8 bytes, little

@@ -97,8 +97,8 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		return p.countTraceLevel(g, req)
 	}
 	// Each row's time range (from its spans' starts and durations) is
-	// needed only when some span may lie outside the request's range.
-	inside := p.spansInside(g, req)
+	// needed only when some span may start outside the request's range.
+	inside := p.startsInside(g, req)
 	cols := filterColumns(p.leaves, c, cond)
 	if !inside {
 		cols = append(cols, p.leaves.duration.Index)
@@ -129,7 +129,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 }
 
 // countBatch adds to n the rows of gf's batch that pass cond; inside says
-// every span of the batch lies inside the request's time range.
+// every span of the batch starts inside the request's time range.
 func countBatch(gf *groupFilter, cond *store.TraceCond, req *store.Request, inside bool, sp *splitParts, n *store.Count) error {
 	if err := gf.structure(); err != nil {
 		return gf.wrap(err)

@@ -19,17 +19,8 @@ import (
 // no spans among them.
 func TestCountTraceLevel(t *testing.T) {
 	ctx := context.Background()
-	s := memStore(t)
-	g := gen.New(gen.Options{Seed: 3, ErrorRate: 0.1})
-	var all []*model.Trace
-	for range 900 {
-		all = append(all, g.Trace())
-	}
-	all = append(all, &model.Trace{TraceID: model.TraceID{0xff, 1}}) // no spans
-	sort.Slice(all, func(i, j int) bool { return model.CompareTraceIDs(all[i].TraceID, all[j].TraceID) < 0 })
-	if _, err := s.WriteBlock(ctx, all, WriteOptions{RowGroupBytes: 16 << 10}); err != nil {
-		t.Fatal(err)
-	}
+	s, all := smallGroupsBlock(t, gen.Options{Seed: 3, ErrorRate: 0.1}, 900,
+		&model.Trace{TraceID: model.TraceID{0xff, 1}}) // no spans
 	for _, limit := range []int64{0, 1e6, 1e9} {
 		wantTraces, wantSpans, wantPass := 0, 0, 0
 		for _, tr := range all {
@@ -87,18 +78,8 @@ func TestCountTraceLevel(t *testing.T) {
 // Tempo's block (written without histograms), the spans are counted from
 // the levels instead.
 func TestEveryRowHasSpans(t *testing.T) {
-	ctx := context.Background()
-	s := memStore(t)
-	g := gen.New(gen.Options{Seed: 4})
-	var all []*model.Trace
-	for range 300 {
-		all = append(all, g.Trace())
-	}
-	all = append(all, &model.Trace{TraceID: model.TraceID{0x80, 1}}) // no spans
-	sort.Slice(all, func(i, j int) bool { return model.CompareTraceIDs(all[i].TraceID, all[j].TraceID) < 0 })
-	if _, err := s.WriteBlock(ctx, all, WriteOptions{RowGroupBytes: 16 << 10}); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := smallGroupsBlock(t, gen.Options{Seed: 4}, 300,
+		&model.Trace{TraceID: model.TraceID{0x80, 1}}) // no spans
 	for _, c := range []struct {
 		name     string
 		store    *Store
@@ -163,21 +144,12 @@ func TestNthLatest(t *testing.T) {
 
 // TestCountSpansInside: a span-level count reads each row's time range
 // only for row groups whose spans the footer cannot put inside the
-// request's range (spansInside); the counts agree with the traces for an
-// unbounded range, one that covers every row group, one that covers
+// request's range (startsInside); the counts agree with the traces for
+// an unbounded range, one that covers every row group, one that covers
 // some of them and cuts through others, and one that cuts through all.
 func TestCountSpansInside(t *testing.T) {
 	ctx := context.Background()
-	s := memStore(t)
-	g := gen.New(gen.Options{Seed: 5, ErrorRate: 0.2})
-	var all []*model.Trace
-	for range 900 {
-		all = append(all, g.Trace())
-	}
-	sort.Slice(all, func(i, j int) bool { return model.CompareTraceIDs(all[i].TraceID, all[j].TraceID) < 0 })
-	if _, err := s.WriteBlock(ctx, all, WriteOptions{RowGroupBytes: 16 << 10}); err != nil {
-		t.Fatal(err)
-	}
+	s, all := smallGroupsBlock(t, gen.Options{Seed: 5, ErrorRate: 0.2}, 900)
 	cond := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
 		Field: store.Field{Kind: store.FieldSpanStatus},
 		Test:  func(v model.Value, _ bool) bool { return v.Int == int64(model.StatusError) }}}
@@ -208,10 +180,8 @@ func TestCountSpansInside(t *testing.T) {
 		from, to uint64 // 0: unbounded
 	}{
 		{"unbounded", 0, 0},
-		// (spansInside bounds a row group's end by its latest start plus
-		// its longest span: an hour past the last end covers them all)
-		{"covering every row group", all0 - 1, all1 + uint64(time.Hour)},
-		{"from the middle on", mid, all1 + uint64(time.Hour)},
+		{"covering every row group", all0 - 1, all1 + 1},
+		{"from the middle on", mid, all1 + 1},
 		{"a cut", mid, mid + uint64(time.Millisecond)},
 	}
 	for _, rg := range ranges {
@@ -238,7 +208,7 @@ func TestCountSpansInside(t *testing.T) {
 		}
 		inside := 0
 		eachRowGroup(t, s, func(_ Meta, _ *Block, p *pfile, g int) {
-			if p.spansInside(g, &req) {
+			if p.startsInside(g, &req) {
 				inside++
 			}
 		})
@@ -253,4 +223,23 @@ func TestCountSpansInside(t *testing.T) {
 			t.Errorf("from the middle on: %d of %d row groups inside, want some", inside, len(groups))
 		}
 	}
+}
+
+// smallGroupsBlock writes n traces generated with opts, and extra, as one
+// block of 16 KiB row groups in a new memory store, and returns the store
+// and the traces sorted by ID.
+func smallGroupsBlock(t *testing.T, opts gen.Options, n int, extra ...*model.Trace) (*Store, []*model.Trace) {
+	t.Helper()
+	s := memStore(t)
+	g := gen.New(opts)
+	var all []*model.Trace
+	for range n {
+		all = append(all, g.Trace())
+	}
+	all = append(all, extra...)
+	sort.Slice(all, func(i, j int) bool { return model.CompareTraceIDs(all[i].TraceID, all[j].TraceID) < 0 })
+	if _, err := s.WriteBlock(context.Background(), all, WriteOptions{RowGroupBytes: 16 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	return s, all
 }

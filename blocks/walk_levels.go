@@ -93,38 +93,21 @@ func (w *segWalker) next() bool {
 	}
 	w.selected = w.sel == nil || w.sel[w.rows-1]
 	j := i + 1
-	// Rows start at repetition level 0; IndexByte jumps to the next
-	// start (attribute columns have a hundred entries and more a row).
-	if w.sel == nil {
-		left := w.nrows - w.rows // rows the batch may still start
-		for j < len(reps) {
-			k := bytes.IndexByte(reps[j:], 0)
-			if k < 0 {
-				j = len(reps)
-				break
-			}
-			j += k
-			if left == 0 {
-				break
-			}
-			left--
-			j++
+	// The segment runs to the next row start (repetition level 0, found
+	// with IndexByte: attribute columns have a hundred entries and more a
+	// row) that the batch does not hold or that is selected otherwise.
+	for j < len(reps) {
+		k := bytes.IndexByte(reps[j:], 0)
+		if k < 0 {
+			j = len(reps)
+			break
 		}
-		w.rows = w.nrows - left
-	} else {
-		for j < len(reps) {
-			k := bytes.IndexByte(reps[j:], 0)
-			if k < 0 {
-				j = len(reps)
-				break
-			}
-			j += k
-			if w.rows == w.nrows || w.sel[w.rows] != w.selected {
-				break
-			}
-			w.rows++
-			j++
+		j += k
+		if w.rows == w.nrows || w.sel != nil && w.sel[w.rows] != w.selected {
+			break
 		}
+		w.rows++
+		j++
 	}
 	w.reps, w.defs, w.vi = reps[i:j], w.pageDefs[i:j], w.pvi
 	return true
