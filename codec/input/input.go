@@ -94,10 +94,11 @@ type FileStat struct {
 	Compression string // "", "gzip" or "zstd"
 	// Digest is the XXH64 of the file's bytes as stored (compressed or
 	// not): what tells one input from another when an ingest is run again
-	// (see ingest.Options.NoResume). Not a cryptographic hash: ingest
-	// compares a block it would write with the stored one of the same
-	// name before taking one for the other, so a collision cannot lose
-	// spans; it hashes 10 times faster than SHA-256.
+	// (see ingest.Options.NoResume). It hashes 11 times faster than
+	// SHA-256 but is no cryptographic hash: two inputs made to collide
+	// would name a rerun's blocks alike, and a rerun takes a stored block
+	// for its own when their trace count, first and last trace IDs and
+	// time range agree (by accident: a chance of 2⁻⁶⁴ per pair of inputs).
 	Digest  uint64
 	Batches int
 	Spans   int
