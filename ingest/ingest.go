@@ -196,10 +196,12 @@ type ingester struct {
 	writing *runWrite
 }
 
-// runWrite is a run being written: err is set before done is closed.
+// runWrite is a run being written: err is set before done is closed;
+// bytes are its spans' (still held until it is written).
 type runWrite struct {
-	done chan struct{}
-	err  error
+	done  chan struct{}
+	err   error
+	bytes int64
 }
 
 // run is a spilled, sorted temporary file of traces.
@@ -286,10 +288,11 @@ func addBatch(tb *model.TraceBuilder, b codec.Batch) {
 // budget, each written on a goroutine of its own while the next half
 // fills (the decoders waited on the builder while a run was written); a
 // full half waits for the run before it. Half runs are made while their
-// number stays within half the merge's fan-in, so that they do not add a
-// round of merging (a 10M-span ingest spills about 90 whole runs); then
-// runs are whole and written at once again, as they are with SkipBad (a
-// file's staged spans take the budget's other half).
+// number stays within half the merge's fan-in, so they add at most a
+// quarter of the fan-in to the runs to merge (a 10M-span ingest spills
+// about 90 whole runs, 120 now, merged at once at the default budget's
+// fan-in of 128); then runs are whole and written at once again, as they
+// are with SkipBad (a file's staged spans take the budget's other half).
 func (in *ingester) spillMainIfFull() error {
 	half := in.spilled > 0 && !in.opts.SkipBad && in.spilled < fanIn(in.opts.MemoryBudget)/2
 	limit := in.held()
@@ -317,9 +320,9 @@ func (in *ingester) spillMainIfFull() error {
 	}
 	b := in.main
 	r.spans = b.Spans + b.Duplicates
+	w := &runWrite{done: make(chan struct{}), bytes: in.mainBytes}
 	in.main, in.mainBytes = model.NewOrderedTraceBuilder(), 0
 	in.runs = append(in.runs, r)
-	w := &runWrite{done: make(chan struct{})}
 	in.writing = w
 	go func() {
 		defer close(w.done)
@@ -388,7 +391,15 @@ func (in *ingester) fileDone(file string, err error) {
 
 func (in *ingester) progress() {
 	if in.opts.Progress != nil {
-		in.opts.Progress(Stats{Files: in.files, Spans: in.spansRead, Bytes: in.mainBytes + in.stageBytes})
+		held := in.mainBytes + in.stageBytes
+		if w := in.writing; w != nil {
+			select {
+			case <-w.done:
+			default:
+				held += w.bytes // not written yet
+			}
+		}
+		in.opts.Progress(Stats{Files: in.files, Spans: in.spansRead, Bytes: held})
 	}
 }
 
@@ -425,7 +436,7 @@ func (in *ingester) removeRun(r *run) {
 }
 
 func (in *ingester) removeRuns() {
-	_ = in.waitRun() // an ingest that failed reports the error it met first
+	_ = in.waitRun() // its files go too; an ingest that failed has its error already
 	if in.runDir != "" {
 		os.RemoveAll(in.runDir)
 	}
@@ -451,13 +462,17 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 		}
 		// Merge at most fanIn runs at a time, so the merge holds a
 		// bounded number of read buffers however many runs there are.
+		// Runs past fanIn are merged first, as few as leave fanIn
+		// (adjacent runs from the first, so input order holds): 130 runs
+		// at a fan-in of 128 merge 3 runs first, not 128.
 		k := fanIn(in.opts.MemoryBudget)
 		for len(in.runs) > k {
-			r, err := in.mergeRuns(in.runs[:k])
+			n := min(k, len(in.runs)-k+1)
+			r, err := in.mergeRuns(in.runs[:n])
 			if err != nil {
 				return err
 			}
-			in.runs = append([]*run{r}, in.runs[k:]...)
+			in.runs = append([]*run{r}, in.runs[n:]...)
 		}
 		merged, err := in.openRuns(in.runs)
 		if err != nil {

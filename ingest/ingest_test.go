@@ -8,10 +8,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -474,42 +477,106 @@ func TestFanIn(t *testing.T) {
 }
 
 // TestHalfRuns: once an ingest spills, its runs are half the budget and
-// written while the next half fills, up to half the merge's fan-in, then
-// whole again; the blocks are byte for byte those of an in-memory ingest
-// (same traces, spans in the same order, same block IDs). A run that
-// fails to be written fails the ingest with its error, nothing stored
-// and no spill file left.
+// each is written on a goroutine of its own while the next half fills,
+// one at a time, up to half the merge's fan-in, then whole again. The blocks are byte for byte those of an in-memory ingest
+// (same block IDs), also with spans repeated in a later file, of which
+// the first read must win whichever run holds each copy. A run that fails
+// to be written fails the ingest with its error; an ingest returns only
+// once no run is being written; nothing is stored and no spill file left.
 func TestHalfRuns(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	if _, err := gen.New(gen.Options{Seed: 2, ErrorRate: 0.1}).WriteFiles(ctx, gen.FileOptions{Dir: dir, Spans: 3_000, FileSpans: 100, Format: gen.OTLPFormat(false)}); err != nil {
 		t.Fatal(err)
 	}
-	ingestTo := func(budget int64, tmp string) (string, *Result, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil || len(files) < 20 {
+		t.Fatalf("%d generated files, %v", len(files), err)
+	}
+	// Second copies of the first file's spans, renamed, read after the
+	// tenth file: in a later run than the first copies.
+	var copies []string
+	if _, err := input.Decode(ctx, files[:1], input.Options{}, func(_ string, b codec.Batch) error {
+		for _, rs := range b {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					copies = append(copies, fmt.Sprintf(`{"traceId":"%s","spanId":"%s","kind":%d,"name":"second copy","startTimeUnixNano":"%d","endTimeUnixNano":"%d"}`,
+						sp.TraceID, sp.SpanID, sp.Kind, sp.StartTimeUnixNano, sp.EndTimeUnixNano))
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	again := filepath.Join(t.TempDir(), "again.json")
+	if err := os.WriteFile(again, []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[`+strings.Join(copies, ",")+`]}]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	paths := append(append(slices.Clone(files[:10]), again), files[10:]...)
+
+	ingestTo := func(paths []string, budget int64, tmp string) (string, *Result, error) {
 		out := t.TempDir()
 		b, err := blocks.OpenBucket(ctx, "file://"+out)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		res, err := Run(ctx, blocks.NewStore(b, "single-tenant"), []string{dir}, Options{MemoryBudget: budget, TempDir: tmp})
+		res, err := Run(ctx, blocks.NewStore(b, "single-tenant"), paths, Options{MemoryBudget: budget, TempDir: tmp})
 		return out, res, err
 	}
-	memDir, memRes, err := ingestTo(0, t.TempDir())
+	memDir, memRes, err := ingestTo(paths, 0, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := dataObjects(t, memDir)
-	if memRes.Runs != 0 || len(want) == 0 {
-		t.Fatalf("in-memory ingest: %d runs, %d blocks", memRes.Runs, len(want))
+	if memRes.Runs != 0 || len(want) == 0 || memRes.Duplicates != len(copies) {
+		t.Fatalf("in-memory ingest: %d runs, %d blocks, %d duplicates (want %d)", memRes.Runs, len(want), memRes.Duplicates, len(copies))
 	}
-	for _, budget := range []int64{256 << 10, 48 << 10} {
-		out, res, err := ingestTo(budget, t.TempDir())
+
+	// The hook notes whether the second run (the first half run) is
+	// written on the goroutine spillMainIfFull starts, and holds every
+	// write after the first a moment, so that the last may still be
+	// written when the input ends.
+	var calls, active atomic.Int32
+	var onOwnGoroutine, twoAtOnce atomic.Bool
+	failAt := int32(0)
+	writeRun = func(path string, traces []*model.Trace) error {
+		if active.Add(1) > 1 {
+			twoAtOnce.Store(true) // a run is written only once the last one is
+		}
+		defer active.Add(-1)
+		n := calls.Add(1)
+		if n == 2 {
+			stack := make([]byte, 4<<10)
+			stack = stack[:runtime.Stack(stack, false)]
+			onOwnGoroutine.Store(bytes.Contains(stack, []byte("ingest.(*ingester).spillMainIfFull.func")))
+		}
+		if n > 1 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n == failAt {
+			return errors.New("no space left on device")
+		}
+		return spill.Write(path, traces)
+	}
+	t.Cleanup(func() { writeRun = spill.Write })
+
+	// The smaller budget makes more runs than half the fan-in: whole runs
+	// follow the half ones.
+	for _, budget := range []int64{1 << 20, 48 << 10} {
+		calls.Store(0)
+		onOwnGoroutine.Store(false)
+		out, res, err := ingestTo(paths, budget, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The small budget makes more runs than half the fan-in: whole
-		// runs follow the half ones.
+		if !onOwnGoroutine.Load() {
+			t.Errorf("budget %d: the first half run was not written on a goroutine of its own", budget)
+		}
+		if twoAtOnce.Load() {
+			t.Errorf("budget %d: a run was written while another one was", budget)
+		}
 		if res.Runs < 3 || budget == 48<<10 && res.Runs <= fanIn(budget)/2 {
 			t.Fatalf("budget %d: %d runs", budget, res.Runs)
 		}
@@ -518,26 +585,37 @@ func TestHalfRuns(t *testing.T) {
 		}
 	}
 
-	// The second run is the first half run, written on its own goroutine.
-	calls := 0
-	writeRun = func(path string, traces []*model.Trace) error {
-		calls++
-		if calls == 2 {
-			return errors.New("no space left on device")
+	// A half run that fails to be written, and a bad input met while the
+	// last half run is being written.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"resourceSpans":[`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		paths  []string
+		failAt int32
+		want   string
+	}{
+		{"a failing half run", paths, 3, "spill: no space left on device"},
+		{"a bad input", append(slices.Clone(paths), bad), 0, "bad.json"},
+	} {
+		calls.Store(0)
+		failAt = c.failAt
+		tmp := t.TempDir()
+		out, _, err := ingestTo(c.paths, 1<<20, tmp)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("%s: err %v, want one naming %q", c.name, err, c.want)
 		}
-		return spill.Write(path, traces)
-	}
-	t.Cleanup(func() { writeRun = spill.Write })
-	tmp := t.TempDir()
-	out, _, err := ingestTo(256<<10, tmp)
-	if err == nil || !strings.Contains(err.Error(), "spill: no space left on device") {
-		t.Fatalf("a run failing to be written: err %v, want the spill error", err)
-	}
-	if got := dataObjects(t, out); len(got) != 0 {
-		t.Errorf("%d blocks stored by a failed ingest", len(got))
-	}
-	if left, _ := os.ReadDir(tmp); len(left) != 0 {
-		t.Errorf("spill files left: %v", left)
+		if n := active.Load(); n != 0 {
+			t.Errorf("%s: the ingest returned while %d runs were being written", c.name, n)
+		}
+		if got := dataObjects(t, out); len(got) != 0 {
+			t.Errorf("%s: %d blocks stored by a failed ingest", c.name, len(got))
+		}
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("%s: spill files left: %v", c.name, left)
+		}
 	}
 }
 
