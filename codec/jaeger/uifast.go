@@ -130,22 +130,11 @@ func (r *uiReader) str(dst *string) bool {
 }
 
 // shared reads a string that other spans of the file are likely to hold
-// too (a key, a type, a name, a trace ID): one without escapes or
-// non-ASCII bytes comes from r.strs.
+// too (a key, a type, a name, a trace ID) from r.strs (see StrFrom).
 func (r *uiReader) shared(dst *string) bool {
-	raw, ok := r.RawString()
-	if !ok {
-		return false
-	}
-	body := raw[1 : len(raw)-1]
-	for _, c := range body {
-		if c == '\\' || c < 0x20 || c >= 0x80 {
-			*dst, ok = jsonscan.String(body)
-			return ok
-		}
-	}
-	*dst = r.strs.String(body)
-	return true
+	s, ok := r.StrFrom(&r.strs)
+	*dst = s
+	return ok
 }
 
 // number reads a JSON number's text (encoding/json also takes a string

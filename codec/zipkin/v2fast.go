@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/internal/jsonscan"
 	"github.com/tracectl/tracectl/model"
 )
@@ -56,6 +57,7 @@ type fastV2 struct {
 	// block is where the spans' attribute lists are cut from (attrBlock
 	// at a time), rather than one allocation per span.
 	block model.AttrBlock
+	strs  intern.Table // names, services and tag values that repeat
 
 	accepted, declined int // spans, for tests and benchmarks
 }
@@ -194,10 +196,10 @@ func (f *fastV2) field(key []byte) (bit uint32, ok bool) {
 			return fieldParentID, true
 		}
 	case "name":
-		sp.name, ok = f.Str()
+		sp.name, ok = f.StrFrom(&f.strs)
 		return fieldName, ok
 	case "kind":
-		sp.kind, ok = f.Str()
+		sp.kind, ok = f.StrFrom(&f.strs)
 		return fieldKind, ok
 	case "timestamp":
 		sp.ts, ok = f.micros()
@@ -227,7 +229,7 @@ func (f *fastV2) endpoint(e *endpoint) bool {
 	return f.Fields(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "serviceName":
-			e.service, ok = f.Str()
+			e.service, ok = f.StrFrom(&f.strs)
 			return 1, ok
 		case "ipv4":
 			e.ipv4, ok = f.ip()
@@ -293,7 +295,7 @@ func (f *fastV2) tag(key []byte) bool {
 	if info.class == tagDecline {
 		return false
 	}
-	v, ok := f.Str()
+	v, ok := f.StrFrom(&f.strs)
 	if !ok {
 		return false
 	}

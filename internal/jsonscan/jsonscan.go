@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tracectl/tracectl/internal/intern"
 )
 
 // Scanner reads B from Pos on.
@@ -188,6 +190,23 @@ func (s *Scanner) Str() (string, bool) {
 		return "", false
 	}
 	return String(raw[1 : len(raw)-1])
+}
+
+// StrFrom reads a string as Str does; one without escapes, control
+// characters or non-ASCII bytes (most keys, names and short values) comes
+// from t, so the strings a file repeats are allocated once.
+func (s *Scanner) StrFrom(t *intern.Table) (string, bool) {
+	raw, ok := s.RawString()
+	if !ok {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			return String(body)
+		}
+	}
+	return t.String(body), true
 }
 
 // String is the string that the body of a JSON string (the bytes

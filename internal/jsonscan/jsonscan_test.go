@@ -3,10 +3,13 @@ package jsonscan
 import (
 	"encoding/json"
 	"testing"
+	"unsafe"
+
+	"github.com/tracectl/tracectl/internal/intern"
 )
 
 // Whatever Skip and Str accept is valid JSON that encoding/json reads the
-// same way.
+// same way; StrFrom reads what Str reads.
 func FuzzScanner(f *testing.F) {
 	for _, s := range []string{`"a\n\u00e9\ud800"`, `{"a":[1,-0.5e+3,true,null,{"b":"c"}]}`, `-01`, `"\x01"`, `1.`, `[1,]`, "\"a\xffb\"", `{"a" 1}`, `"\u12"`} {
 		f.Add([]byte(s))
@@ -23,6 +26,14 @@ func FuzzScanner(f *testing.F) {
 			if err := json.Unmarshal(in, &want); err != nil || want != s {
 				t.Fatalf("Str(%q) = %q, encoding/json: %q, %v", in, s, want, err)
 			}
+		}
+		sc.Reset(in)
+		s, ok := sc.Str()
+		pos := sc.Pos
+		var tab intern.Table
+		sc.Reset(in)
+		if s2, ok2 := sc.StrFrom(&tab); s2 != s || ok2 != ok || sc.Pos != pos {
+			t.Fatalf("StrFrom(%q) = %q, %v at %d; Str: %q, %v at %d", in, s2, ok2, sc.Pos, s, ok, pos)
 		}
 		sc.Reset(in)
 		if n, ok := sc.Number(); ok && sc.End() {
@@ -53,6 +64,28 @@ func TestSkipUnknown(t *testing.T) {
 		s := Scanner{B: []byte(tc.value)}
 		if ok := s.SkipUnknown([]byte(tc.key), fields); ok != tc.ok || ok && string(s.B[s.Pos:]) != tc.rest {
 			t.Errorf("SkipUnknown(%q) on %q = %v, rest %q; want %v, rest %q", tc.key, tc.value, ok, s.B[s.Pos:], tc.ok, tc.rest)
+		}
+	}
+}
+
+// StrFrom hands out one string for a plain string read twice, and reads
+// the others (escapes, non-ASCII, control characters) as Str does.
+func TestStrFrom(t *testing.T) {
+	var tab intern.Table
+	read := func(in string) (string, bool) {
+		sc := Scanner{B: []byte(in)}
+		return sc.StrFrom(&tab)
+	}
+	a, _ := read(`"http.method"`)
+	b, _ := read(`"http.method"`)
+	if a != "http.method" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Errorf("a plain string read twice: %q and %q, not one string", a, b)
+	}
+	for _, in := range []string{`"tab\tescaped"`, `"caf\u00e9"`, `"café"`, "\"a\x01\"", `""`, `12`, `"open`} {
+		sc := Scanner{B: []byte(in)}
+		want, wantOK := sc.Str()
+		if got, ok := read(in); got != want || ok != wantOK {
+			t.Errorf("StrFrom(%s) = %q, %v; Str: %q, %v", in, got, ok, want, wantOK)
 		}
 	}
 }
