@@ -60,10 +60,8 @@ func plainString(raw json.RawMessage, strs *intern.Table) (s string, ok bool) {
 		return "", false
 	}
 	body := raw[1 : len(raw)-1]
-	for _, c := range body {
-		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
-			return "", false
-		}
+	if !jsonscan.Plain(body) {
+		return "", false
 	}
 	return strs.String(body), true
 }

@@ -201,12 +201,22 @@ func (s *Scanner) StrFrom(t *intern.Table) (string, bool) {
 		return "", false
 	}
 	body := raw[1 : len(raw)-1]
-	for _, c := range body {
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			return String(body)
-		}
+	if !Plain(body) {
+		return String(body)
 	}
 	return t.String(body), true
+}
+
+// Plain reports whether body, the bytes between a JSON string's quotes,
+// stands for itself: no escape, quote, control character or non-ASCII
+// byte.
+func Plain(body []byte) bool {
+	for _, c := range body {
+		if c == '\\' || c == '"' || c < 0x20 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // String is the string that the body of a JSON string (the bytes
