@@ -305,7 +305,7 @@ func (p *pfile) startsInside(g int, req *store.Request) bool {
 	}
 	st := p.file.Metadata().RowGroups[g].Columns[p.leaves.start.Index].MetaData.Statistics
 	lo, okLo := statUint64(st.MinValue, st.Min)
-	hi, okHi := statUint64(st.MaxValue, st.Max)
+	hi, okHi := p.groupMaxSpanStart(g)
 	return okLo && okHi && lo <= hi && req.Covers(lo, hi)
 }
 
