@@ -9,12 +9,13 @@ import (
 
 // Append adds the next n rows of r (all that are left when n < 0), a
 // column chunk of the same leaf (kind and levels) positioned at the start
-// of a row, as rows of c: they follow the rows written so far as WriteValues
-// would write them one by one, but with levels and values taken straight
-// from r's pages, without a Values row per row. Dictionary values are looked up in c's dictionary once per distinct
-// value of r's dictionary. Pages are cut at the rows WriteValues would cut
-// them. It returns the rows added; a chunk that ends before n rows is an
-// error wrapping ErrCorrupt, as is an error of r, and any error leaves c
+// of a row, as rows of c: they follow the rows written so far as
+// WriteValues would write them one by one, but with levels and values
+// taken straight from r's pages, without a Values row per row. Dictionary
+// values are looked up in c's dictionary once per distinct value of r's
+// dictionary. Pages are cut at the rows WriteValues would cut them. It
+// returns the rows added; a chunk that ends before n rows is an error
+// wrapping ErrCorrupt, as is an error of r, and any error leaves c
 // failed.
 func (c *ChunkWriter) Append(r *Reader, n int64) (rows int64, err error) {
 	if c.err != nil {

@@ -12,11 +12,12 @@ const thpDir = "/sys/kernel/mm/transparent_hugepage/"
 
 // (Imports: runtime, syscall, unsafe and internal/sysfile only. A
 // package is initialised once all it imports are, the first in
-// import-path order of those ready going first. With os, strings or strconv (which wait for unicode, late
-// by its name) this init came 94th, and the heap pages below the block,
-// taken by then, served the next allocations in 4 KiB pages: 660 of
-// `tracectl version`'s faults. It now comes 19th, right after syscall
-// and internal/codepages, and 270-330 faults are left there.)
+// import-path order of those ready going first. With os, strings or
+// strconv (which wait for unicode, late by its name) this init came 94th,
+// and the heap pages below the block, taken by then, served the next
+// allocations in 4 KiB pages: 660 of `tracectl version`'s faults. It now
+// comes 19th, right after syscall and internal/codepages, and 270-330
+// faults are left there.)
 
 func init() {
 	mode, err := sysfile.ReadSmall(thpDir+"enabled", 256)
