@@ -48,7 +48,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 				var parts []*model.Trace
 				err := t.eachGroup(ctx, file, &req, func(g int) error {
-					ps, err := file.aggregateGroup(g, b.codec, spec, split, local, spread)
+					ps, err := file.aggregateGroup(g, b.codec, spec, split, local, spread[t.pos])
 					parts = append(parts, ps...)
 					return err
 				})

@@ -39,7 +39,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 				var parts []*model.Trace
 				err := t.eachGroup(ctx, file, &req, func(g int) error {
-					n, ps, err := file.countGroup(g, b.codec, &req, split, spread)
+					n, ps, err := file.countGroup(g, b.codec, &req, split, spread[t.pos])
 					local.Add(n)
 					parts = append(parts, ps...)
 					return err

@@ -98,11 +98,32 @@ func (d *taskDamage) leaveOut(pos int, passed bool) bool {
 	return passed || d.started[pos] > 1
 }
 
-// spreadGroups reports whether a row-group task of cand may take a second
-// goroutine: there are fewer row groups than cores to read them with
-// (Concurrency: GOMAXPROCS or --concurrency; see groupRead.spread).
-func (s *Store) spreadGroups(cand []Meta) bool {
+// spreadAll reports whether every row-group task of cand may take a
+// second goroutine (see pfile.spreadRows): there are fewer row groups
+// than cores to read them with (Concurrency: GOMAXPROCS or --concurrency).
+func (s *Store) spreadAll(cand []Meta) bool {
 	return len(rowGroupTasks(cand)) < s.Concurrency()
+}
+
+// spreadGroups reports, by position in cand, whether the row groups of a
+// block may take a second goroutine each when counting or aggregating:
+// all when spreadAll, and otherwise those larger than a core's share of
+// cand, which would end last with the other cores idle. (A 1M-span ingest
+// writes two blocks of about 35% and 65% of the spans.) A search does not
+// spread them: its cores stay busy building the traces that matched, and
+// the second half's readers decode the group's dictionaries again.
+func (s *Store) spreadGroups(cand []Meta) []bool {
+	out := make([]bool, len(cand))
+	n := s.Concurrency()
+	all := s.spreadAll(cand)
+	var total int64
+	for _, m := range cand {
+		total += int64(m.Size)
+	}
+	for i, m := range cand {
+		out[i] = all || int64(m.Size)/int64(max(m.TotalRecords, 1)) > total/int64(n)
+	}
+	return out
 }
 
 // runGroupTasks runs the row-group tasks of cand on scanWorkers(cand) workers

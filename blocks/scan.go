@@ -53,7 +53,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		// Newest blocks first: the reader's threshold rises sooner.
 		sort.SliceStable(tasks, func(i, j int) bool { return cand[tasks[i].pos].EndTime.After(cand[tasks[j].pos].EndTime) })
 	}
-	it.spread = s.spreadGroups(cand)
+	it.spread = s.spreadAll(cand)
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
 		work <- t
@@ -287,7 +287,7 @@ type unorderedIterator struct {
 	curAr  *arena // cur's arena, held until Next moves on
 	pool   *arenaPool
 	err    error
-	// spread: fewer row groups than cores (see Store.spreadGroups).
+	// spread: fewer row groups than cores (see Store.spreadAll).
 	spread bool
 }
 

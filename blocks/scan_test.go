@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -463,17 +465,30 @@ func TestSpreadScanMatchesSequential(t *testing.T) {
 	}
 }
 
-// TestSpreadCountAndAggregate: counting and aggregating a single row group
-// of several batches on two goroutines (spreadRows) gives what one does:
-// the same counts, and the same groups, counts, durations (in row order)
-// and exemplars.
+// TestSpreadCountAndAggregate: counting and aggregating with row groups of
+// several batches on two goroutines each (spreadRows) gives what one
+// goroutine does: the same counts, and the same groups, counts, durations
+// (in row order) and exemplars.
 func TestSpreadCountAndAggregate(t *testing.T) {
 	smallBatchesAndPages(t)
 	ctx := context.Background()
-	s := memStore(t)
-	if _, err := s.WriteBlock(ctx, syntheticTraces(6000, 1, 1e18), WriteOptions{}); err != nil {
-		t.Fatal(err)
+	// One block (fewer row groups than cores: spreadAll), and a large
+	// block beside a small one (the large one's group spreads alone).
+	for _, blocks := range [][]int{{6000}, {6000, 1500}} {
+		t.Run(fmt.Sprint(blocks), func(t *testing.T) {
+			s := memStore(t)
+			for i, n := range blocks {
+				if _, err := s.WriteBlock(ctx, syntheticTraces(n, byte(1+i), 1e18), WriteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			testSpreadCountAndAggregate(t, s)
+		})
 	}
+}
+
+func testSpreadCountAndAggregate(t *testing.T, s *Store) {
+	ctx := context.Background()
 	odd := &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanAttr, Name: "n"},
 		Test: func(v model.Value, ok bool) bool { return ok && v.Int%7 == 3 }}
 	errs := &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanStatus},
@@ -490,7 +505,12 @@ func TestSpreadCountAndAggregate(t *testing.T) {
 			a, err := s.AggregateSpans(ctx, store.Request{}, &store.AggregateSpec{Spans: sc,
 				GroupBy: []store.Field{{Kind: store.FieldSpanName}, {Kind: store.FieldSpanStatus}},
 				Slots:   4, Slot: func(ns uint64) int { return int(ns/1e6) % 4 },
-				Exemplars: 3, Rank: func(_ model.TraceID, s model.SpanID) uint64 { return uint64(s[0])<<8 | uint64(s[7]) },
+				// Blocks' traces differ in byte 14 (the seed), their spans
+				// not: ranks tied across blocks would make the exemplars
+				// kept depend on which block is merged first.
+				Exemplars: 3, Rank: func(t model.TraceID, s model.SpanID) uint64 {
+					return uint64(t[14])<<16 | uint64(s[0])<<8 | uint64(s[7])
+				},
 				Durations: true})
 			if err != nil {
 				t.Fatal(err)
@@ -514,6 +534,38 @@ func TestSpreadCountAndAggregate(t *testing.T) {
 	}
 	if d := cmp.Diff(wantAggs, gotAggs, traceOpts); d != "" {
 		t.Errorf("aggregates differ (-one goroutine +two):\n%s", d)
+	}
+}
+
+// TestSpreadGroups: which blocks' row groups take a second goroutine when
+// counting or aggregating, and when searching (spreadAll).
+func TestSpreadGroups(t *testing.T) {
+	meta := func(size uint64, groups int) Meta { return Meta{Size: size, TotalRecords: groups} }
+	for _, tc := range []struct {
+		name   string
+		cores  int
+		cand   []Meta
+		want   []bool
+		search bool
+	}{
+		{"one group", 2, []Meta{meta(100, 1)}, []bool{true}, true},
+		{"even pair", 2, []Meta{meta(50, 1), meta(50, 1)}, []bool{false, false}, false},
+		{"a large block beside a small one", 2, []Meta{meta(35, 1), meta(65, 1)}, []bool{false, true}, false},
+		{"the large block's groups are small", 2, []Meta{meta(35, 1), meta(65, 2)}, []bool{false, false}, false},
+		{"one core", 1, []Meta{meta(35, 1), meta(65, 1)}, []bool{false, false}, false},
+		{"many blocks, one large", 4, []Meta{meta(10, 1), meta(10, 1), meta(10, 1), meta(10, 1), meta(60, 1)},
+			[]bool{false, false, false, false, true}, false},
+		{"fewer groups than cores", 4, []Meta{meta(10, 1), meta(90, 2)}, []bool{true, true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Store{concurrency: tc.cores}
+			if got := s.spreadGroups(tc.cand); !slices.Equal(got, tc.want) {
+				t.Errorf("spreadGroups = %v, want %v", got, tc.want)
+			}
+			if got := s.spreadAll(tc.cand); got != tc.search {
+				t.Errorf("spreadAll = %v, want %v", got, tc.search)
+			}
+		})
 	}
 }
 
