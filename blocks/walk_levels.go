@@ -36,6 +36,7 @@ type segWalker struct {
 
 	page       []byte // levels of the current page
 	pageDefs   []byte
+	pageVals   int // values of the current page
 	pos, pvi   int // first entry of the current segment, its value index
 	rows       int // rows started so far in the batch
 	started    bool
@@ -52,6 +53,7 @@ func segments(r *column.Reader, nrows int, sel []bool) *segWalker {
 	w := &segWalker{r: r, maxDef: r.Leaf().MaxDef, sel: sel, nrows: nrows}
 	if r.More() {
 		w.page, w.pageDefs = r.PageLevels()
+		w.pageVals = r.PageValues()
 		w.pos, w.pvi = r.Position()
 	} else {
 		w.done = true
@@ -62,9 +64,7 @@ func segments(r *column.Reader, nrows int, sel []bool) *segWalker {
 // next moves to the next segment; false at the end of the batch or chunk.
 func (w *segWalker) next() bool {
 	if w.started { // consume the previous segment
-		w.pos += len(w.reps)
-		w.pvi += presentCount(w.defs, w.maxDef)
-		w.reps, w.defs = nil, nil
+		w.consume()
 	}
 	w.started = true
 	if w.done {
@@ -76,6 +76,7 @@ func (w *segWalker) next() bool {
 			return false
 		}
 		w.page, w.pageDefs = w.r.PageLevels()
+		w.pageVals = w.r.PageValues()
 		w.pos, w.pvi = 0, 0
 	}
 	reps := w.page
@@ -113,6 +114,20 @@ func (w *segWalker) next() bool {
 	return true
 }
 
+// consume moves past the current segment. A segment that ends its page
+// leaves the value index at the page's value count, which the reader
+// counted when it loaded the page (most segments run to the end of their
+// page); only one that ends inside counts its values.
+func (w *segWalker) consume() {
+	w.pos += len(w.reps)
+	if w.pos == len(w.page) {
+		w.pvi = w.pageVals
+	} else {
+		w.pvi += presentCount(w.defs, w.maxDef)
+	}
+	w.reps, w.defs = nil, nil
+}
+
 func presentCount(defs []byte, maxDef byte) int {
 	n := 0
 	for _, d := range defs {
@@ -127,9 +142,7 @@ func presentCount(defs []byte, maxDef byte) int {
 // the walk covered the batch's rows.
 func (w *segWalker) finish(rows int) error {
 	if w.started && w.reps != nil { // stopped early: consume the segment
-		w.pos += len(w.reps)
-		w.pvi += presentCount(w.defs, w.maxDef)
-		w.reps, w.defs = nil, nil
+		w.consume()
 	}
 	if w.page != nil {
 		w.r.Seek(w.pos, w.pvi)

@@ -40,6 +40,7 @@ type Reader struct {
 
 	rep, def []byte
 	n        int // entries in the page
+	nval     int // values in the page (entries at MaxDef)
 	pos      int // the current entry
 	val      int // the current entry's value among the page's values
 
@@ -141,6 +142,10 @@ func (r *Reader) DictIndex() (i int32, d *Dict, ok bool) { return r.DictIndexAt(
 // PageLevels returns the repetition and definition levels of the current
 // page (valid after More returned true).
 func (r *Reader) PageLevels() (rep, def []byte) { return r.rep[:r.n], r.def[:r.n] }
+
+// PageValues returns the number of values in the current page: the index
+// the value after its last entry would have.
+func (r *Reader) PageValues() int { return r.nval }
 
 // Position returns the current entry's index in the page and its value's
 // index among the page's values.
@@ -561,7 +566,7 @@ func (r *Reader) setPage(p parquet.Page) (err error) {
 	if count != present {
 		return fmt.Errorf("%w: %d values for %d defined entries", ErrCorrupt, count, present)
 	}
-	r.n, r.pos, r.val = n, 0, 0
+	r.n, r.nval, r.pos, r.val = n, present, 0, 0
 	return nil
 }
 
