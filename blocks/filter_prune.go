@@ -164,9 +164,9 @@ func (pr *pruner) test(c *store.SpanCond) truth {
 	l := pr.p.leaves
 	switch c.Field.Kind {
 	case store.FieldSpanName:
-		return pr.strings(l.name, c.Test, false)
+		return pr.strings(l.name, strTest(c), false)
 	case store.FieldSpanStatusMessage:
-		return pr.strings(l.statusMessage, c.Test, false)
+		return pr.strings(l.statusMessage, strTest(c), false)
 	case store.FieldSpanAttr:
 		return pr.attr(l.spanAttrs, spanSpecial(l, pr.codec, c.Field.Name), c)
 	case store.FieldResourceAttr:
@@ -204,7 +204,7 @@ func (pr *pruner) attr(al attrLeaves, specials []special, c *store.SpanCond) tru
 		if sp.isInt {
 			return unknown
 		}
-		t := pr.strings(sp.leaf, c.Test, sp.nonEmpty)
+		t := pr.strings(sp.leaf, strTest(c), sp.nonEmpty)
 		// Owners without a value in the column are absent.
 		if t == unknown || (t == allTrue) != absent {
 			return unknown
@@ -231,7 +231,7 @@ func (pr *pruner) genericFalse(al attrLeaves, c *store.SpanCond) bool {
 	if !al.str.ok || pr.p.chunkEmpty(pr.g, al.str) {
 		return true // no string value at all
 	}
-	return !pr.p.longerLists(pr.g, al.str) && pr.strings(al.str, c.Test, false) == allFalse
+	return !pr.p.longerLists(pr.g, al.str) && pr.strings(al.str, strTest(c), false) == allFalse
 }
 
 // longerLists reports whether a list of leaf l (a list of values of one
@@ -274,9 +274,19 @@ func (pr *pruner) keyAbsent(al attrLeaves, name string) bool {
 	return true
 }
 
-// strings tests every value of a string column's dictionary; nonEmpty
-// leaves out the empty string (a column where it means absent).
-func (pr *pruner) strings(l leaf, test func(model.Value, bool) bool, nonEmpty bool) truth {
+// strTest returns c's test of a present string value: c.Str, else
+// c.Test on the string.
+func strTest(c *store.SpanCond) func(string) bool {
+	if c.Str != nil {
+		return c.Str
+	}
+	return func(s string) bool { return c.Test(model.StringValue(s), true) }
+}
+
+// strings tests every value of a string column's dictionary with test (a
+// strTest), until both answers are seen; nonEmpty leaves out the empty
+// string (a column where it means absent).
+func (pr *pruner) strings(l leaf, test func(string) bool, nonEmpty bool) truth {
 	if !l.ok {
 		return unknown
 	}
@@ -284,7 +294,7 @@ func (pr *pruner) strings(l leaf, test func(model.Value, bool) bool, nonEmpty bo
 		if nonEmpty && v == "" {
 			return allFalse // every value means absent
 		}
-		if test(model.StringValue(v), true) {
+		if test(v) {
 			return allTrue
 		}
 		return allFalse
@@ -294,12 +304,12 @@ func (pr *pruner) strings(l leaf, test func(model.Value, bool) bool, nonEmpty bo
 		return unknown
 	}
 	seenTrue, seenFalse := false, false
-	for i := 0; i < d.Len(); i++ {
-		s := d.View(int32(i)) // tests keep nothing (store.SpanCond.Test)
+	for i := 0; i < d.Len() && !(seenTrue && seenFalse); i++ {
+		s := d.View(int32(i)) // tests keep nothing (store.SpanCond.Test, Str)
 		if nonEmpty && s == "" {
 			continue
 		}
-		if test(model.StringValue(s), true) {
+		if test(s) {
 			seenTrue = true
 		} else {
 			seenFalse = true

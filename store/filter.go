@@ -60,6 +60,13 @@ type SpanCond struct {
 	// A source may then read only values of these types (and need not
 	// tell one-element arrays from scalars). Zero: every type matters.
 	Types ValueTypes
+	// Str, when not nil, is Test's answer for a present string value:
+	// Str(s) == Test(model.StringValue(s), true) for every s. A source
+	// may call it instead of Test on a string dictionary, whose every
+	// value it tests (`= "lit"` is a comparison of two strings, where
+	// Test goes through the query's values). Like Test, it keeps nothing
+	// of s.
+	Str func(s string) bool
 }
 
 // ValueTypes is a set of model.ValueType (bit 1<<type).

@@ -39,8 +39,14 @@ func (c *SpanCond) Simplified() *SpanCond {
 func mergeTests(args []*SpanCond) []*SpanCond {
 	byField := map[Field][]func(v model.Value, ok bool) bool{}
 	types := map[Field]ValueTypes{}
+	strs := map[Field][]func(string) bool{} // while every test of the field has a Str
 	for _, a := range args {
 		if a.Op == OpTest {
+			if s, seen := strs[a.Field]; a.Str != nil && (!seen || s != nil) {
+				strs[a.Field] = append(s, a.Str)
+			} else {
+				strs[a.Field] = nil
+			}
 			if t, seen := types[a.Field]; seen {
 				types[a.Field] = t.union(a.Types)
 			} else {
@@ -60,9 +66,26 @@ func mergeTests(args []*SpanCond) []*SpanCond {
 			continue
 		}
 		done[a.Field] = true
-		out = append(out, &SpanCond{Op: OpTest, Field: a.Field, Test: anyOf(byField[a.Field]), Types: types[a.Field]})
+		out = append(out, &SpanCond{Op: OpTest, Field: a.Field, Test: anyOf(byField[a.Field]), Types: types[a.Field],
+			Str: anyStr(strs[a.Field])})
 	}
 	return out
+}
+
+// anyStr returns a string test that passes when one of strs does; nil
+// when strs is.
+func anyStr(strs []func(string) bool) func(string) bool {
+	if strs == nil {
+		return nil
+	}
+	return func(s string) bool {
+		for _, f := range strs {
+			if f(s) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // memoAbove is the number of alternatives from which anyOf remembers its

@@ -73,3 +73,30 @@ func TestSimplifiedMatchesTheSame(t *testing.T) {
 		}
 	}
 }
+
+// TestSimplifiedStr: a merged test of one field keeps a string test
+// (SpanCond.Str) when every test it merges has one, passing the strings
+// any of them passes, and none otherwise.
+func TestSimplifiedStr(t *testing.T) {
+	eq := func(lit string) *store.SpanCond {
+		return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanAttr, Name: "a"},
+			Test: func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == lit },
+			Str:  func(s string) bool { return s == lit }}
+	}
+	noStr := eq("z")
+	noStr.Str = nil
+	merged := (&store.SpanCond{Op: store.OpOr, Args: []*store.SpanCond{eq("x"), eq("y")}}).Simplified()
+	if merged.Op != store.OpTest || merged.Str == nil {
+		t.Fatalf("merged %+v: want one test with a string test", merged)
+	}
+	for _, s := range []string{"x", "y", "z", "", "xy"} {
+		if got, want := merged.Str(s), merged.Test(model.StringValue(s), true); got != want {
+			t.Errorf("Str(%q) = %v, Test %v", s, got, want)
+		}
+	}
+	for _, args := range [][]*store.SpanCond{{eq("x"), noStr}, {noStr, eq("x")}, {eq("x"), noStr, eq("y")}} {
+		if m := (&store.SpanCond{Op: store.OpOr, Args: args}).Simplified(); m.Op != store.OpTest || m.Str != nil {
+			t.Errorf("a test without Str merged: %+v, want one test without a string test", m)
+		}
+	}
+}

@@ -365,10 +365,39 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 	if pred := intComparison(op, sv); pred != nil {
 		return c.fieldTest(field, types, pred)
 	}
+	var cond *store.SpanCond
+	var exact bool
 	if fieldLeft {
-		return c.fieldTest(field, types, func(v value) bool { return compare(op, v, sv) })
+		cond, exact = c.fieldTest(field, types, func(v value) bool { return compare(op, v, sv) })
+	} else {
+		cond, exact = c.fieldTest(field, types, func(v value) bool { return compare(op.Mirror(), sv, v) })
 	}
-	return c.fieldTest(field, types, func(v value) bool { return compare(op.Mirror(), sv, v) })
+	if sv.k == kString && (op == traceql.OpEq || op == traceql.OpNeq) {
+		lit, eq := sv.s, op == traceql.OpEq
+		setStr(cond, func(s string) bool { return (s == lit) == eq })
+	}
+	return cond, exact
+}
+
+// setStr sets the string test str on the tests of c (store.SpanCond.Str)
+// whose field's string values are compared as they are: attributes, span
+// names and status messages.
+func setStr(c *store.SpanCond, str func(string) bool) {
+	if c == nil {
+		return
+	}
+	switch c.Op {
+	case store.OpTest:
+		switch c.Field.Kind {
+		case store.FieldSpanName, store.FieldSpanStatusMessage, store.FieldSpanAttr, store.FieldResourceAttr,
+			store.FieldScopeAttr, store.FieldEventAttr, store.FieldLinkAttr:
+			c.Str = str
+		}
+	case store.OpOr:
+		for _, a := range c.Args {
+			setStr(a, str)
+		}
+	}
 }
 
 // durationTest returns the test of `duration op lit` (or traceDuration)

@@ -150,3 +150,74 @@ func mustParse(t *testing.T, q string) *traceql.RootExpr {
 	}
 	return root
 }
+
+// TestStrAgreesWithTest: the string test the filter gives `=` and `!=`
+// comparisons with a string (store.SpanCond.Str) answers as the test
+// does for every string, on every field form, and no other comparison
+// has one.
+func TestStrAgreesWithTest(t *testing.T) {
+	strs := []string{"x", "y", "", "X", "x ", "xx", "é", "GET"}
+	for _, tc := range []struct {
+		q       string
+		withStr bool
+	}{
+		{`{ span.a = "x" }`, true}, {`{ "x" = span.a }`, true}, {`{ span.a != "x" }`, true}, {`{ "x" != span.a }`, true},
+		{`{ name = "GET" }`, true}, {`{ statusMessage != "" }`, true}, {`{ .a = "x" }`, true},
+		{`{ resource.a = "x" || resource.a = "y" }`, true}, {`{ event.a = "x" }`, true}, {`{ link.a != "x" }`, true},
+		{`{ instrumentation.a = "é" }`, true}, {`{ span.a = "x" && name != "y" }`, true}, {`{ !(span.a = "x") }`, true},
+		{`{ span.a = "x" } >> { span.b = "y" }`, true},
+		{`{ span.a = 1 }`, false}, {`{ span.a =~ "x" }`, false}, {`{ span.a > "x" }`, false}, {`{ span.a = nil }`, false},
+		{`{ span.a = true }`, false}, {`{ kind = server }`, false}, {`{ duration > 1ms }`, false},
+	} {
+		root, err := traceql.Parse(tc.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		f := FilterOf(root)
+		if f == nil {
+			t.Fatalf("%s: no filter", tc.q)
+		}
+		withStr := 0
+		var span func(c *store.SpanCond)
+		span = func(c *store.SpanCond) {
+			if c == nil {
+				return
+			}
+			for _, a := range c.Args {
+				span(a)
+			}
+			if c.Op != store.OpTest || c.Str == nil {
+				return
+			}
+			withStr++
+			for _, s := range strs {
+				if got, want := c.Str(s), c.Test(model.StringValue(s), true); got != want {
+					t.Errorf("%s, field %v: Str(%q) = %v, Test %v", tc.q, c.Field, s, got, want)
+				}
+			}
+		}
+		var spanset func(e *store.SpansetExpr)
+		spanset = func(e *store.SpansetExpr) {
+			if e != nil {
+				span(e.Cond)
+				spanset(e.L)
+				spanset(e.R)
+			}
+		}
+		var trace func(c *store.TraceCond)
+		trace = func(c *store.TraceCond) {
+			if c == nil {
+				return
+			}
+			span(c.Span)
+			spanset(c.Spans)
+			for _, a := range c.Args {
+				trace(a)
+			}
+		}
+		trace(f.Cond)
+		if (withStr > 0) != tc.withStr {
+			t.Errorf("%s: %d tests with a string test, want some: %v", tc.q, withStr, tc.withStr)
+		}
+	}
+}
