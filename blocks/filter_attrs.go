@@ -69,17 +69,13 @@ type attrHit struct {
 func (gf *groupFilter) attr(al attrLeaves, ownerDepth, owners int, c *store.SpanCond, specials []special) ([]bool, error) {
 	out := make([]bool, owners)
 	decided := make([]bool, owners)
-	hits, vals, err := gf.attrHits(al, ownerDepth, c.Field.Name, c.Types)
-	if err != nil {
-		return nil, err
-	}
-	if err := gf.testHits(hits, vals, c.Test, func(h attrHit, ok bool) {
+	if err := gf.testAttr(al, ownerDepth, c, func(h attrHit, ok bool) {
 		out[h.owner], decided[h.owner] = ok, true
 	}); err != nil {
 		return nil, err
 	}
 	m := newMemo(c.Test)
-	err = gf.specialValues(specials, ownerDepth, owners, decided, func(o int, sp special, r *column.Reader, vi int) {
+	err := gf.specialValues(specials, ownerDepth, owners, decided, func(o int, sp special, r *column.Reader, vi int) {
 		if sp.isInt {
 			out[o] = c.Test(model.IntValue(r.Int64At(vi)), true)
 		} else {
@@ -129,11 +125,7 @@ func (gf *groupFilter) specialValues(specials []special, ownerDepth, owners int,
 // one of its events (links) has the attribute with a passing value.
 func (gf *groupFilter) nestedAttr(al attrLeaves, c *store.SpanCond) ([]bool, error) {
 	out := make([]bool, len(gf.spanRow))
-	hits, vals, err := gf.attrHits(al, depthEvent, c.Field.Name, c.Types)
-	if err != nil {
-		return nil, err
-	}
-	err = gf.testHits(hits, vals, c.Test, func(h attrHit, ok bool) {
+	err := gf.testAttr(al, depthEvent, c, func(h attrHit, ok bool) {
 		if ok {
 			out[h.span] = true
 		}
@@ -193,21 +185,62 @@ func (p *pfile) dictLacks(g int, l leaf, want func(string) bool) (bool, error) {
 // given types (store.SpanCond.Types; values of other types read as
 // empty). Both results are the batch's buffers: valid until the next call.
 func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string, types store.ValueTypes) ([]attrHit, *attrBuf, error) {
+	hits, err := gf.findHits(al, ownerDepth, name)
+	if err != nil || len(hits) == 0 {
+		return nil, nil, err
+	}
+	vals, err := gf.hitValues(gf.valueLeaves(al, types), hits)
+	return hits, vals, err
+}
+
+// valueLeaves returns the value columns of al that attrHits reads in this
+// row group for the given types.
+func (gf *groupFilter) valueLeaves(al attrLeaves, types store.ValueTypes) attrLeaves {
+	if gf.p.layout == layoutDocumented {
+		al = al.ofTypes(types)
+	}
+	return gf.p.readable(gf.g, al)
+}
+
+// testAttr reports c.Test's answer for the first attribute named
+// c.Field.Name of each owner at ownerDepth that has one (attrHits, then
+// testHits; or testStrHits when strings are the only values to read).
+func (gf *groupFilter) testAttr(al attrLeaves, ownerDepth int, c *store.SpanCond, report func(attrHit, bool)) error {
+	hits, err := gf.findHits(al, ownerDepth, c.Field.Name)
+	if err != nil || len(hits) == 0 {
+		return err
+	}
+	vl := gf.valueLeaves(al, c.Types)
+	if gf.p.layout == layoutDocumented && vl.str.ok && !vl.isArray.ok && !vl.valueType.ok && !vl.unsupported.ok &&
+		!vl.ints.ok && !vl.doubles.ok && !vl.bools.ok {
+		return gf.testStrHits(vl, hits, c.Test, report)
+	}
+	vals, err := gf.hitValues(vl, hits)
+	if err != nil {
+		return err
+	}
+	return gf.testHits(hits, vals, c.Test, report)
+}
+
+// findHits finds the first attribute named name of every owner at
+// ownerDepth that has one: attrHits' first half. The result is the
+// batch's buffer, valid until the next call.
+func (gf *groupFilter) findHits(al attrLeaves, ownerDepth int, name string) ([]attrHit, error) {
 	if !al.key.ok {
-		return nil, nil, nil
+		return nil, nil
 	}
 	d := al.depth
 	if d != ownerDepth+1 {
-		return nil, nil, fmt.Errorf("%w: attribute column %v at depth %d under depth %d", column.ErrCorrupt, al.key.Path, d, ownerDepth)
+		return nil, fmt.Errorf("%w: attribute column %v at depth %d under depth %d", column.ErrCorrupt, al.key.Path, d, ownerDepth)
 	}
 	if absent, err := gf.keyAbsent(al.key, name); err != nil || absent {
-		return nil, nil, err
+		return nil, err
 	}
 	r, err := gf.reader(al.key)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m := newMemo(func(v model.Value, _ bool) bool { return v.Str == name })
+	m := keyMatch{name: name}
 	hits := gf.cols.spare.hits[:0]
 	defer func() { gf.cols.spare.hits = hits[:0] }()
 	l := r.Leaf()
@@ -227,7 +260,7 @@ func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string, type
 			}
 			if def >= ed {
 				attr++
-				if def == maxDef && owner != last && m.str(r, vi) {
+				if def == maxDef && owner != last && m.at(r, vi) {
 					hits = append(hits, attrHit{owner: owner, attr: attr, span: span})
 					last = owner
 				}
@@ -241,14 +274,34 @@ func (gf *groupFilter) attrHits(al attrLeaves, ownerDepth int, name string, type
 	if err == nil {
 		err = gf.ownersCheck(r, ownerDepth, int(owner+1), int(span+1))
 	}
-	if err != nil || len(hits) == 0 {
-		return nil, nil, err
+	if err != nil {
+		return nil, err
 	}
-	if gf.p.layout == layoutDocumented {
-		al = al.ofTypes(types)
+	return hits, nil
+}
+
+// keyMatch tests attribute keys against one name: on dictionary pages by
+// index, with the indexes of the dictionary's values equal to the name
+// found once per dictionary (findHits tests every key of the group).
+type keyMatch struct {
+	name  string
+	dict  *column.Dict
+	match []bool // by index in dict
+}
+
+// at reports whether value vi of r's current page is the name.
+func (k *keyMatch) at(r *column.Reader, vi int) bool {
+	i, d, ok := r.DictIndexAt(vi)
+	if !ok {
+		return string(r.BytesAt(vi)) == k.name
 	}
-	vals, err := gf.hitValues(gf.p.readable(gf.g, al), hits)
-	return hits, vals, err
+	if d != k.dict {
+		k.dict, k.match = d, make([]bool, d.Len())
+		for j := range k.match {
+			k.match[j] = d.View(int32(j)) == k.name
+		}
+	}
+	return k.match[i]
 }
 
 // ownersCheck holds the owners (and spans) an attribute column counted to
@@ -367,6 +420,105 @@ func appendList[T any](l *list[T], i int32, v T) {
 	}
 	l.n[i]++
 	l.vals = append(l.vals, v)
+}
+
+// testStrHits tests the hits' values when al.str, the string list, is the
+// only value column to read (the documented layout, a test of strings
+// alone: see attrLeaves.ofTypes), giving what hitValues and testHits
+// would: an attribute with one entry in the list is that string (an
+// entry without a value, the empty string), tested once per dictionary
+// value; with none it is the empty value; with more, an array.
+func (gf *groupFilter) testStrHits(al attrLeaves, hits []attrHit, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
+	r, err := gf.reader(al.str)
+	if err != nil {
+		return err
+	}
+	n := len(hits)
+	m := &gf.cols.spare
+	m.entries, m.pass, m.first = sized(m.entries, n), sized(m.pass, n), sized(m.first, n)
+	// Per hit: entries, the test of the first, the first as a string when
+	// it ends a segment (read only if a second entry follows).
+	entries, pass, first := m.entries, m.pass, m.first
+	var arrays map[int][]string // hits with more than one entry
+	memo := newMemo(test)
+	var empty, none *bool // tests of the empty string and value, once made
+	d, l := al.depth, r.Leaf()
+	ad, ed, maxDef := elementDef(l, d), elementDef(l, d+1), l.MaxDef
+	w := segments(r, gf.nrows, nil)
+	p, a := 0, int32(-1)
+	for w.next() {
+		vi := w.vi
+		for i, def := range w.defs {
+			if int(w.reps[i]) <= d && def >= ad {
+				a++
+			}
+			if def >= ed && p < n {
+				for p < n && hits[p].attr < a {
+					p++
+				}
+				if p < n && hits[p].attr == a {
+					entries[p]++
+					switch {
+					case entries[p] == 1 && def == maxDef:
+						pass[p] = memo.str(r, vi)
+					case entries[p] == 1:
+						if empty == nil {
+							empty = new(test(model.StringValue(""), true))
+						}
+						pass[p] = *empty
+					default:
+						if arrays == nil {
+							arrays = map[int][]string{}
+						}
+						if entries[p] == 2 {
+							// The first entry is the one before, in this
+							// segment or last in the one before.
+							f := first[p]
+							if i > 0 {
+								f = strAt(r, w.defs[i-1], maxDef, vi-1)
+							}
+							arrays[p] = append(arrays[p], f)
+						}
+						arrays[p] = append(arrays[p], strAt(r, def, maxDef, vi))
+					}
+					if entries[p] == 1 && i == len(w.defs)-1 {
+						first[p] = strAt(r, def, maxDef, vi)
+					}
+				}
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
+	}
+	if err := w.finish(gf.nrows); err != nil {
+		return err
+	}
+	for p, h := range hits {
+		var ok bool
+		switch entries[p] {
+		case 0:
+			if none == nil {
+				none = new(test(model.Value{}, true))
+			}
+			ok = *none
+		case 1:
+			ok = pass[p]
+		default:
+			ok = test(typedArray(arrays[p], nil, nil, nil), true)
+		}
+		report(h, ok)
+	}
+	return nil
+}
+
+// strAt returns the string of an entry of r's current page at def, whose
+// value index is vi when it has one: the empty string when it has none.
+func strAt(r *column.Reader, def, maxDef byte, vi int) string {
+	if def != maxDef {
+		return ""
+	}
+	return r.StringAt(vi)
 }
 
 // testHits tests each hit's value and reports the result.

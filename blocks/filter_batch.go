@@ -47,6 +47,11 @@ type batchMemory struct {
 	// hits and vals are attrHits' results, valid until its next call.
 	hits []attrHit
 	vals attrBuf
+	// testStrHits' per hit: string list entries, the test of the first
+	// entry, its string.
+	entries []int32
+	pass    []bool
+	first   []string
 }
 
 type rowReader struct {
