@@ -3,6 +3,7 @@ package blocks
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -103,6 +104,10 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	if !inside {
 		cols = append(cols, p.leaves.duration.Index)
 	}
+	structure := p.leaves.start
+	if inside && !usesTimes(cond) {
+		structure, cols = p.structureColumn(cols)
+	}
 	var later []int
 	if hasSplit {
 		cols = append(cols, p.leaves.traceID.Index)
@@ -119,7 +124,7 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 	defer sp.close()
 	var counts [2]store.Count // per half (see spreadRows)
 	err = p.spreadRows(g, c, pr, spread && !hasSplit, func(half int, gf *groupFilter) error {
-		return countBatch(gf, cond, req, inside, sp, &counts[half])
+		return countBatch(gf, structure, cond, req, inside, sp, &counts[half])
 	})
 	if err != nil {
 		return store.Count{}, nil, err
@@ -129,9 +134,10 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 }
 
 // countBatch adds to n the rows of gf's batch that pass cond; inside says
-// every span of the batch starts inside the request's time range.
-func countBatch(gf *groupFilter, cond *store.TraceCond, req *store.Request, inside bool, sp *splitParts, n *store.Count) error {
-	if err := gf.structure(); err != nil {
+// every span of the batch starts inside the request's time range. The
+// batch's spans are found in column structure (see structureColumn).
+func countBatch(gf *groupFilter, structure leaf, cond *store.TraceCond, req *store.Request, inside bool, sp *splitParts, n *store.Count) error {
+	if err := gf.structureFrom(structure); err != nil {
 		return gf.wrap(err)
 	}
 	rows, err := gf.trace(cond)
@@ -164,6 +170,34 @@ func countBatch(gf *groupFilter, cond *store.TraceCond, req *store.Request, insi
 		}
 	}
 	return nil
+}
+
+// usesTimes reports whether c tests span or trace durations, which are
+// computed from the spans' start times.
+func usesTimes(c *store.TraceCond) bool {
+	uses := false
+	c.Visit(func(s *store.SpanCond) {
+		if s.Op == store.OpTest && (s.Field.Kind == store.FieldSpanDuration || s.Field.Kind == store.FieldTraceDuration) {
+			uses = true
+		}
+	}, func(*store.SpansetExpr) {})
+	return uses
+}
+
+// structureColumn picks the column a count that needs no start times
+// finds the spans of each row in, from cols, the columns it reads: a
+// required span column of small values that the condition does not read
+// (the status code or the kind, a few hundred KB a row group where the
+// start times are a few MB), in place of the start column; the start
+// column when both are read.
+func (p *pfile) structureColumn(cols []int) (leaf, []int) {
+	for _, l := range []leaf{p.leaves.statusCode, p.leaves.kind} {
+		if l.ok && !slices.Contains(cols, l.Index) {
+			out := slices.DeleteFunc(slices.Clone(cols), func(c int) bool { return c == p.leaves.start.Index })
+			return l, append(out, l.Index)
+		}
+	}
+	return p.leaves.start, cols
 }
 
 // traceLevel reports whether c tests trace-level fields only (the trace's

@@ -126,12 +126,20 @@ func (gf *groupFilter) reader(l leaf) (*column.Reader, error) {
 
 // structure walks the span start column of every row.
 func (gf *groupFilter) structure() error {
-	r, err := gf.reader(gf.p.leaves.start)
+	return gf.structureFrom(gf.p.leaves.start)
+}
+
+// structureFrom walks required span column l of every row: the batch's
+// spans and their rows, resources and scopes, and, when l is the start
+// column, their start times (else gf.start is left empty).
+func (gf *groupFilter) structureFrom(l leaf) error {
+	starts := l.Index == gf.p.leaves.start.Index
+	r, err := gf.reader(l)
 	if err != nil {
 		return err
 	}
-	l := r.Leaf()
-	d1, d2, d3, maxDef := l.DefAt[0], l.DefAt[1], l.DefAt[2], l.MaxDef
+	rl := r.Leaf()
+	d1, d2, d3, maxDef := rl.DefAt[0], rl.DefAt[1], rl.DefAt[2], rl.MaxDef
 	// The chunk's entry count bounds the number of spans; a batch holds
 	// about its share.
 	n := gf.p.file.Metadata().RowGroups[gf.g].Columns[l.Index].MetaData.NumValues
@@ -140,8 +148,10 @@ func (gf *groupFilter) structure() error {
 	}
 	m := &gf.cols.spare
 	gf.spanRow, gf.spanRS, gf.spanSS, gf.start = m.spanRow[:0], m.spanRS[:0], m.spanSS[:0], m.start[:0]
-	if n > int64(cap(gf.start)) && n < 1<<28 {
+	if n > int64(cap(gf.spanRow)) && n < 1<<28 {
 		gf.spanRow, gf.spanRS, gf.spanSS = make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
+	}
+	if starts && n > int64(cap(gf.start)) && n < 1<<28 {
 		gf.start = make([]uint64, 0, n)
 	}
 	w := segments(r, gf.nrows, nil)
@@ -163,11 +173,13 @@ func (gf *groupFilter) structure() error {
 				gf.spanRow = append(gf.spanRow, row)
 				gf.spanRS = append(gf.spanRS, rs)
 				gf.spanSS = append(gf.spanSS, ss)
-				var v uint64
-				if def == maxDef {
-					v = uint64(r.Int64At(vi))
+				if starts {
+					var v uint64
+					if def == maxDef {
+						v = uint64(r.Int64At(vi))
+					}
+					gf.start = append(gf.start, v)
 				}
-				gf.start = append(gf.start, v)
 			}
 			if def == maxDef {
 				vi++
