@@ -242,6 +242,11 @@ func (gf *groupFilter) findHits(al attrLeaves, ownerDepth int, name string) ([]a
 	}
 	m := keyMatch{name: name}
 	hits := gf.cols.spare.hits[:0]
+	// An owner has one hit at most: room for all of them, rather than
+	// growing the buffer in steps the first time.
+	if owners := gf.ownerCount(ownerDepth); cap(hits) < owners {
+		hits = make([]attrHit, 0, owners)
+	}
 	defer func() { gf.cols.spare.hits = hits[:0] }()
 	l := r.Leaf()
 	od, ed, maxDef := elementDef(l, ownerDepth), elementDef(l, d), l.MaxDef
@@ -260,9 +265,19 @@ func (gf *groupFilter) findHits(al attrLeaves, ownerDepth int, name string) ([]a
 			}
 			if def >= ed {
 				attr++
-				if def == maxDef && owner != last && m.at(r, vi) {
-					hits = append(hits, attrHit{owner: owner, attr: attr, span: span})
-					last = owner
+				if def == maxDef && owner != last {
+					// keyMatch.at, written out: the compiler does not
+					// inline it, and this runs for every key.
+					var hit bool
+					if i, d, ok := r.DictIndexAt(vi); ok && d == m.dict {
+						hit = m.match[i]
+					} else {
+						hit = m.other(r, vi)
+					}
+					if hit {
+						hits = append(hits, attrHit{owner: owner, attr: attr, span: span})
+						last = owner
+					}
 				}
 			}
 			if def == maxDef {
@@ -280,6 +295,20 @@ func (gf *groupFilter) findHits(al attrLeaves, ownerDepth int, name string) ([]a
 	return hits, nil
 }
 
+// ownerCount returns the number of owners at depth d in the batch, or 0
+// when the structure does not count them (events and links).
+func (gf *groupFilter) ownerCount(d int) int {
+	switch d {
+	case depthRS:
+		return gf.nrs
+	case depthSS:
+		return gf.nss
+	case depthSpan:
+		return len(gf.spanRow)
+	}
+	return 0
+}
+
 // keyMatch tests attribute keys against one name: on dictionary pages by
 // index, with the indexes of the dictionary's values equal to the name
 // found once per dictionary (findHits tests every key of the group).
@@ -289,17 +318,17 @@ type keyMatch struct {
 	match []bool // by index in dict
 }
 
-// at reports whether value vi of r's current page is the name.
-func (k *keyMatch) at(r *column.Reader, vi int) bool {
+// other reports whether value vi of r's current page is the name, on a
+// page of plain values or of a dictionary other than k.dict (which it
+// becomes); findHits tests k.match itself on pages of k.dict.
+func (k *keyMatch) other(r *column.Reader, vi int) bool {
 	i, d, ok := r.DictIndexAt(vi)
 	if !ok {
 		return string(r.BytesAt(vi)) == k.name
 	}
-	if d != k.dict {
-		k.dict, k.match = d, make([]bool, d.Len())
-		for j := range k.match {
-			k.match[j] = d.View(int32(j)) == k.name
-		}
+	k.dict, k.match = d, make([]bool, d.Len())
+	for j := range k.match {
+		k.match[j] = d.View(int32(j)) == k.name
 	}
 	return k.match[i]
 }
