@@ -41,7 +41,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 		}
 		return total.Result(), it.Err()
 	}
-	spread := s.spreadGroups(cand)
+	spread := s.spreadBlocks(cand)
 	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
 		local := store.NewGroupSet(spec)
 		return groupWorker{

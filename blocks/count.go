@@ -33,7 +33,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return countMerged(s.scanOrdered(ctx, cand, req), req)
 	}
 	var total store.Count
-	spread := s.spreadGroups(cand)
+	spread := s.spreadBlocks(cand)
 	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
 		var local store.Count
 		return groupWorker{
@@ -192,7 +192,8 @@ func usesTimes(c *store.TraceCond) bool {
 // column when both are read.
 func (p *pfile) structureColumn(cols []int) (leaf, []int) {
 	for _, l := range []leaf{p.leaves.statusCode, p.leaves.kind} {
-		if l.ok && !slices.Contains(cols, l.Index) {
+		// At span depth, as the start column must be (resolveLeaves).
+		if l.ok && int(l.MaxRep) == depthSpan && !slices.Contains(cols, l.Index) {
 			out := slices.DeleteFunc(slices.Clone(cols), func(c int) bool { return c == p.leaves.start.Index })
 			return l, append(out, l.Index)
 		}

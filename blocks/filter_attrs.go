@@ -266,13 +266,14 @@ func (gf *groupFilter) findHits(al attrLeaves, ownerDepth int, name string) ([]a
 			if def >= ed {
 				attr++
 				if def == maxDef && owner != last {
-					// keyMatch.at, written out: the compiler does not
-					// inline it, and this runs for every key.
+					// A key of the dictionary already matched is answered
+					// here: this runs for every key, and the compiler would
+					// not inline a method doing it.
 					var hit bool
-					if i, d, ok := r.DictIndexAt(vi); ok && d == m.dict {
-						hit = m.match[i]
+					if di, dict, ok := r.DictIndexAt(vi); ok && dict == m.dict && m.match[di] != 0 {
+						hit = m.match[di] == 1
 					} else {
-						hit = m.other(r, vi)
+						hit = m.at(r, vi)
 					}
 					if hit {
 						hits = append(hits, attrHit{owner: owner, attr: attr, span: span})
@@ -310,27 +311,30 @@ func (gf *groupFilter) ownerCount(d int) int {
 }
 
 // keyMatch tests attribute keys against one name: on dictionary pages by
-// index, with the indexes of the dictionary's values equal to the name
-// found once per dictionary (findHits tests every key of the group).
+// index, each index compared once (findHits tests every key of the group).
 type keyMatch struct {
 	name  string
 	dict  *column.Dict
-	match []bool // by index in dict
+	match []int8 // by index in dict: 0 not compared yet, 1 the name, 2 another
 }
 
-// other reports whether value vi of r's current page is the name, on a
-// page of plain values or of a dictionary other than k.dict (which it
-// becomes); findHits tests k.match itself on pages of k.dict.
-func (k *keyMatch) other(r *column.Reader, vi int) bool {
+// at reports whether value vi of r's current page is the name. findHits
+// reads k.match itself for indexes already compared.
+func (k *keyMatch) at(r *column.Reader, vi int) bool {
 	i, d, ok := r.DictIndexAt(vi)
 	if !ok {
 		return string(r.BytesAt(vi)) == k.name
 	}
-	k.dict, k.match = d, make([]bool, d.Len())
-	for j := range k.match {
-		k.match[j] = d.View(int32(j)) == k.name
+	if d != k.dict {
+		k.dict, k.match = d, make([]int8, d.Len())
 	}
-	return k.match[i]
+	if k.match[i] == 0 {
+		k.match[i] = 2
+		if d.View(i) == k.name {
+			k.match[i] = 1
+		}
+	}
+	return k.match[i] == 1
 }
 
 // ownersCheck holds the owners (and spans) an attribute column counted to

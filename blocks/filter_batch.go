@@ -117,6 +117,7 @@ func (gr *groupReaders) keep(gf *groupFilter) {
 		setAll(gr.spare.hits[:cap(gr.spare.hits)], attrHit{-7, -7, -7})
 	}
 	m := &gr.spare
+	clear(m.first) // strings of the batch's pages
 	m.spanRow, m.spanRS, m.spanSS = gf.spanRow[:0], gf.spanRS[:0], gf.spanSS[:0]
 	m.start = gf.start[:0]
 	if gf.dur != nil {

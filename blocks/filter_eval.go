@@ -22,8 +22,9 @@ type groupFilter struct {
 	row0  int64 // the batch's first row in the group
 	nrows int   // rows in the batch
 
-	// The group's spans, from the span start column: row, resource spans
-	// and scope spans of each span, and its start and duration.
+	// The batch's spans (structure, structureFrom): row, resource spans
+	// and scope spans of each span, and its start (empty when the spans
+	// were found in another column than the start times) and duration.
 	spanRow, spanRS, spanSS []int32
 	start                   []uint64
 	dur                     []uint64 // read on demand
@@ -169,7 +170,7 @@ func (gf *groupFilter) structureFrom(l leaf) error {
 			if rep <= depthSS && def >= d2 {
 				ss++
 			}
-			if def >= d3 {
+			if rep <= depthSpan && def >= d3 {
 				gf.spanRow = append(gf.spanRow, row)
 				gf.spanRS = append(gf.spanRS, rs)
 				gf.spanSS = append(gf.spanSS, ss)

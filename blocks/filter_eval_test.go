@@ -117,32 +117,39 @@ func (g *condGen) span(depth int) *store.SpanCond {
 		f.Name = "absent"
 	}
 	test, types := g.test(), store.ValueTypes(0)
+	var str func(string) bool
 	if k >= store.FieldSpanAttr && g.pick(3) == 0 {
-		test, types = g.stringTest()
+		test, types, str = g.stringTest()
 	}
 	if k == store.FieldEventAttr || k == store.FieldLinkAttr {
 		inner := test
 		test = func(v model.Value, ok bool) bool { return ok && inner(v, ok) }
 	}
-	return &store.SpanCond{Op: store.OpTest, Field: f, Test: test, Types: types}
+	c := &store.SpanCond{Op: store.OpTest, Field: f, Test: test, Types: types}
+	if str != nil && g.pick(2) == 0 {
+		c.Str = str // as the TraceQL compiler sets it, half the time
+	}
+	return c
 }
 
 // stringTest returns an equality test with a string as the TraceQL
-// compiler makes it, with its value types (store.SpanCond.Types): an
-// array of one string answers as that string (its elements of other types
-// left out), longer ones never pass.
+// compiler makes it, with its value types (store.SpanCond.Types) and its
+// string test (store.SpanCond.Str): an array of one string answers as
+// that string (its elements of other types left out), longer ones never
+// pass.
 // The string is one of the data's, or one it does not hold.
-func (g *condGen) stringTest() (func(model.Value, bool) bool, store.ValueTypes) {
+func (g *condGen) stringTest() (func(model.Value, bool) bool, store.ValueTypes, func(string) bool) {
 	s := "not.a.value.of.the.data"
 	if g.pick(4) > 0 {
 		s = g.strs[g.pick(len(g.strs))]
 	}
 	return func(v model.Value, ok bool) bool {
-		if a := stringsOf(v); v.Type == model.ValueArray && len(a) == 1 {
-			v = a[0]
-		}
-		return ok && v.Type == model.ValueString && v.Str == s
-	}, store.TypesOf(model.ValueString)
+			if a := stringsOf(v); v.Type == model.ValueArray && len(a) == 1 {
+				v = a[0]
+			}
+			return ok && v.Type == model.ValueString && v.Str == s
+		}, store.TypesOf(model.ValueString),
+		func(x string) bool { return x == s }
 }
 
 // spanset returns a random spanset expression.

@@ -45,7 +45,8 @@ func TestPruneStringValues(t *testing.T) {
 					v = a[0]
 				}
 				return ok && v.Type == model.ValueString && v.Str == want
-			}}}
+			},
+			Str: func(s string) bool { return s == want }}} // as the TraceQL compiler sets it
 	}
 	for _, c := range []struct {
 		needle             string

@@ -105,14 +105,14 @@ func (s *Store) spreadAll(cand []Meta) bool {
 	return len(rowGroupTasks(cand)) < s.Concurrency()
 }
 
-// spreadGroups reports, by position in cand, whether the row groups of a
+// spreadBlocks reports, by position in cand, whether the row groups of a
 // block may take a second goroutine each when counting or aggregating:
 // all when spreadAll, and otherwise those larger than a core's share of
 // cand, which would end last with the other cores idle. (A 1M-span ingest
 // writes two blocks of about 35% and 65% of the spans.) A search does not
 // spread them: its cores stay busy building the traces that matched, and
 // the second half's readers decode the group's dictionaries again.
-func (s *Store) spreadGroups(cand []Meta) []bool {
+func (s *Store) spreadBlocks(cand []Meta) []bool {
 	out := make([]bool, len(cand))
 	n := s.Concurrency()
 	all := s.spreadAll(cand)

@@ -477,11 +477,19 @@ func TestSpreadCountAndAggregate(t *testing.T) {
 	for _, blocks := range [][]int{{6000}, {6000, 1500}} {
 		t.Run(fmt.Sprint(blocks), func(t *testing.T) {
 			s := memStore(t)
+			var metas []Meta
 			for i, n := range blocks {
-				if _, err := s.WriteBlock(ctx, syntheticTraces(n, byte(1+i), 1e18), WriteOptions{}); err != nil {
+				m, err := s.WriteBlock(ctx, syntheticTraces(n, byte(1+i), 1e18), WriteOptions{})
+				if err != nil {
 					t.Fatal(err)
 				}
+				metas = append(metas, m)
 			}
+			s.SetConcurrency(2)
+			if spread := s.spreadBlocks(metas); !spread[0] {
+				t.Fatalf("spreadBlocks = %v: the large block's group is not spread, nothing is tested", spread)
+			}
+			s.SetConcurrency(0)
 			testSpreadCountAndAggregate(t, s)
 		})
 	}
@@ -559,8 +567,8 @@ func TestSpreadGroups(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Store{concurrency: tc.cores}
-			if got := s.spreadGroups(tc.cand); !slices.Equal(got, tc.want) {
-				t.Errorf("spreadGroups = %v, want %v", got, tc.want)
+			if got := s.spreadBlocks(tc.cand); !slices.Equal(got, tc.want) {
+				t.Errorf("spreadBlocks = %v, want %v", got, tc.want)
 			}
 			if got := s.spreadAll(tc.cand); got != tc.search {
 				t.Errorf("spreadAll = %v, want %v", got, tc.search)

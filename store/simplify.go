@@ -73,9 +73,11 @@ func mergeTests(args []*SpanCond) []*SpanCond {
 }
 
 // anyStr returns a string test that passes when one of strs does; nil
-// when strs is.
+// when strs is, or when they are more than memoAbove: anyOf remembers
+// Test's answer per string there, which a dictionary met in every row
+// group then costs once, where strs would be called for each.
 func anyStr(strs []func(string) bool) func(string) bool {
-	if strs == nil {
+	if strs == nil || len(strs) > memoAbove {
 		return nil
 	}
 	return func(s string) bool {

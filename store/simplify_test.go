@@ -100,3 +100,19 @@ func TestSimplifiedStr(t *testing.T) {
 		}
 	}
 }
+
+// TestSimplifiedStrLongLists: past memoAbove alternatives the merged test
+// has no string test, so that sources use Test, which remembers answers.
+func TestSimplifiedStrLongLists(t *testing.T) {
+	var args []*store.SpanCond
+	for i := range 40 {
+		lit := fmt.Sprint("v", i)
+		args = append(args, &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanAttr, Name: "a"},
+			Test: func(v model.Value, ok bool) bool { return ok && v.Str == lit },
+			Str:  func(s string) bool { return s == lit }})
+	}
+	m := (&store.SpanCond{Op: store.OpOr, Args: args}).Simplified()
+	if m.Op != store.OpTest || m.Str != nil || !m.Test(model.StringValue("v39"), true) {
+		t.Errorf("merged %+v: want one test, no string test", m)
+	}
+}
