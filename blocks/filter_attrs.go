@@ -374,33 +374,10 @@ func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error
 		if !l.ok {
 			return nil
 		}
-		r, err := gf.reader(l)
-		if err != nil {
-			return err
-		}
-		ad, ed, maxDef := elementDef(l.Leaf, d), elementDef(l.Leaf, elemDepth), l.MaxDef
-		w := segments(r, gf.nrows, nil)
-		p, a := 0, int32(-1)
-		for w.next() {
-			vi := w.vi
-			for i, def := range w.defs {
-				if int(w.reps[i]) <= d && def >= ad {
-					a++
-				}
-				if def >= ed && p < n {
-					for p < n && hits[p].attr < a {
-						p++
-					}
-					if p < n && hits[p].attr == a {
-						f(p, r, vi, def == maxDef)
-					}
-				}
-				if def == maxDef {
-					vi++
-				}
-			}
-		}
-		return w.finish(gf.nrows)
+		maxDef := l.MaxDef
+		return gf.eachHitEntry(l, d, elemDepth, hits, func(r *column.Reader, e hitEntry) {
+			f(e.hit, r, e.vi, e.def == maxDef)
+		})
 	}
 	steps := []struct {
 		l     leaf
@@ -435,6 +412,56 @@ func (gf *groupFilter) hitValues(al attrLeaves, hits []attrHit) (*attrBuf, error
 	return ab, nil
 }
 
+// hitEntry is an entry of a hit's attribute in a value column, as
+// eachHitEntry hands it over.
+type hitEntry struct {
+	hit     int  // the hit: its index in hits
+	vi      int  // the entry's value index in the reader's page (when def is MaxDef)
+	def     byte // the entry's definition level
+	prev    bool // an entry comes before it in its segment,
+	prevDef byte // at this definition level (its value index vi-1)
+	last    bool // it ends its segment
+}
+
+// eachHitEntry walks value column l, under attributes at depth d, over
+// the batch and calls f with each entry of a hit's attribute, in order:
+// entries at elemDepth, d for an attribute's own columns and d+1 for the
+// elements of its value lists.
+func (gf *groupFilter) eachHitEntry(l leaf, d, elemDepth int, hits []attrHit, f func(r *column.Reader, e hitEntry)) error {
+	r, err := gf.reader(l)
+	if err != nil {
+		return err
+	}
+	n := len(hits)
+	ad, ed, maxDef := elementDef(l.Leaf, d), elementDef(l.Leaf, elemDepth), l.MaxDef
+	w := segments(r, gf.nrows, nil)
+	p, a := 0, int32(-1)
+	for w.next() {
+		vi := w.vi
+		for i, def := range w.defs {
+			if int(w.reps[i]) <= d && def >= ad {
+				a++
+			}
+			if def >= ed && p < n {
+				for p < n && hits[p].attr < a {
+					p++
+				}
+				if p < n && hits[p].attr == a {
+					e := hitEntry{hit: p, vi: vi, def: def, last: i == len(w.defs)-1}
+					if i > 0 {
+						e.prev, e.prevDef = true, w.defs[i-1]
+					}
+					f(r, e)
+				}
+			}
+			if def == maxDef {
+				vi++
+			}
+		}
+	}
+	return w.finish(gf.nrows)
+}
+
 // appendTo returns the step that appends each entry of a typed value list
 // to l (the zero value for an empty entry).
 func appendTo[T any](l *list[T], get func(*column.Reader, int) T) func(i int, r *column.Reader, vi int, present bool) {
@@ -462,10 +489,6 @@ func appendList[T any](l *list[T], i int32, v T) {
 // entry without a value, the empty string), tested once per dictionary
 // value; with none it is the empty value; with more, an array.
 func (gf *groupFilter) testStrHits(al attrLeaves, hits []attrHit, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
-	r, err := gf.reader(al.str)
-	if err != nil {
-		return err
-	}
 	n := len(hits)
 	m := &gf.cols.spare
 	m.entries, m.pass, m.first = sized(m.entries, n), sized(m.pass, n), sized(m.first, n)
@@ -475,56 +498,38 @@ func (gf *groupFilter) testStrHits(al attrLeaves, hits []attrHit, test func(mode
 	var arrays map[int][]string // hits with more than one entry
 	memo := newMemo(test)
 	var empty, none *bool // tests of the empty string and value, once made
-	d, l := al.depth, r.Leaf()
-	ad, ed, maxDef := elementDef(l, d), elementDef(l, d+1), l.MaxDef
-	w := segments(r, gf.nrows, nil)
-	p, a := 0, int32(-1)
-	for w.next() {
-		vi := w.vi
-		for i, def := range w.defs {
-			if int(w.reps[i]) <= d && def >= ad {
-				a++
+	maxDef := al.str.MaxDef
+	err := gf.eachHitEntry(al.str, al.depth, al.depth+1, hits, func(r *column.Reader, e hitEntry) {
+		p := e.hit
+		entries[p]++
+		switch {
+		case entries[p] == 1 && e.def == maxDef:
+			pass[p] = memo.str(r, e.vi)
+		case entries[p] == 1:
+			if empty == nil {
+				empty = new(test(model.StringValue(""), true))
 			}
-			if def >= ed && p < n {
-				for p < n && hits[p].attr < a {
-					p++
+			pass[p] = *empty
+		default:
+			if arrays == nil {
+				arrays = map[int][]string{}
+			}
+			if entries[p] == 2 {
+				// The first entry is the one before, in this segment or
+				// last in the one before.
+				f := first[p]
+				if e.prev {
+					f = strAt(r, e.prevDef, maxDef, e.vi-1)
 				}
-				if p < n && hits[p].attr == a {
-					entries[p]++
-					switch {
-					case entries[p] == 1 && def == maxDef:
-						pass[p] = memo.str(r, vi)
-					case entries[p] == 1:
-						if empty == nil {
-							empty = new(test(model.StringValue(""), true))
-						}
-						pass[p] = *empty
-					default:
-						if arrays == nil {
-							arrays = map[int][]string{}
-						}
-						if entries[p] == 2 {
-							// The first entry is the one before, in this
-							// segment or last in the one before.
-							f := first[p]
-							if i > 0 {
-								f = strAt(r, w.defs[i-1], maxDef, vi-1)
-							}
-							arrays[p] = append(arrays[p], f)
-						}
-						arrays[p] = append(arrays[p], strAt(r, def, maxDef, vi))
-					}
-					if entries[p] == 1 && i == len(w.defs)-1 {
-						first[p] = strAt(r, def, maxDef, vi)
-					}
-				}
+				arrays[p] = append(arrays[p], f)
 			}
-			if def == maxDef {
-				vi++
-			}
+			arrays[p] = append(arrays[p], strAt(r, e.def, maxDef, e.vi))
 		}
-	}
-	if err := w.finish(gf.nrows); err != nil {
+		if entries[p] == 1 && e.last {
+			first[p] = strAt(r, e.def, maxDef, e.vi)
+		}
+	})
+	if err != nil {
 		return err
 	}
 	for p, h := range hits {
