@@ -33,11 +33,14 @@ func FuzzReadDamagedBlock(f *testing.F) {
 		R: &store.SpansetExpr{Op: store.SpansFilter, Cond: &store.SpanCond{Op: store.OpTest,
 			Field: store.Field{Kind: store.FieldSpanAttr, Name: "http.method"},
 			Test:  func(v model.Value, ok bool) bool { return ok }}}}}
-	// A typed string test: pruned by the value dictionary, whose readers
-	// the filter continues.
+	// A typed string test as the TraceQL compiler makes it: pruned by the
+	// value dictionary, whose readers the filter continues; its hits
+	// tested on the string list alone; a count of it finds spans in the
+	// status column.
 	typed := &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest,
 		Field: store.Field{Kind: store.FieldSpanAttr, Name: "http.method"}, Types: store.TypesOf(model.ValueString),
-		Test: func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == "GET" }}}
+		Test: func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == "GET" },
+		Str:  func(s string) bool { return s == "GET" }}}
 	f.Fuzz(func(t *testing.T, at int, x byte, n int) {
 		b := columntest.Damage(data, regions, at, x, 1+((n%16)+16)%16)
 		// A mem:// block is read whole when opened; a file:// block is
