@@ -240,7 +240,7 @@ func (gf *groupFilter) findHits(al attrLeaves, ownerDepth int, name string) ([]a
 	if err != nil {
 		return nil, err
 	}
-	m := keyMatch{name: name}
+	m := newMemo(func(v model.Value, _ bool) bool { return v.Str == name })
 	hits := gf.cols.spare.hits[:0]
 	// An owner has one hit at most: room for all of them, rather than
 	// growing the buffer in steps the first time.
@@ -266,14 +266,14 @@ func (gf *groupFilter) findHits(al attrLeaves, ownerDepth int, name string) ([]a
 			if def >= ed {
 				attr++
 				if def == maxDef && owner != last {
-					// A key of the dictionary already matched is answered
-					// here: this runs for every key, and the compiler would
-					// not inline a method doing it.
+					// A key of the last dictionary already tested is
+					// answered from m's memo here: this runs for every key,
+					// and the compiler would not inline memoTest.str.
 					var hit bool
-					if di, dict, ok := r.DictIndexAt(vi); ok && dict == m.dict && m.match[di] != 0 {
-						hit = m.match[di] == 1
+					if di, dict, ok := r.DictIndexAt(vi); ok && dict == m.last && m.lastMemo[di] != 0 {
+						hit = m.lastMemo[di] == 1
 					} else {
-						hit = m.at(r, vi)
+						hit = m.str(r, vi)
 					}
 					if hit {
 						hits = append(hits, attrHit{owner: owner, attr: attr, span: span})
@@ -308,33 +308,6 @@ func (gf *groupFilter) ownerCount(d int) int {
 		return len(gf.spanRow)
 	}
 	return 0
-}
-
-// keyMatch tests attribute keys against one name: on dictionary pages by
-// index, each index compared once (findHits tests every key of the group).
-type keyMatch struct {
-	name  string
-	dict  *column.Dict
-	match []int8 // by index in dict: 0 not compared yet, 1 the name, 2 another
-}
-
-// at reports whether value vi of r's current page is the name. findHits
-// reads k.match itself for indexes already compared.
-func (k *keyMatch) at(r *column.Reader, vi int) bool {
-	i, d, ok := r.DictIndexAt(vi)
-	if !ok {
-		return string(r.BytesAt(vi)) == k.name
-	}
-	if d != k.dict {
-		k.dict, k.match = d, make([]int8, d.Len())
-	}
-	if k.match[i] == 0 {
-		k.match[i] = 2
-		if d.View(i) == k.name {
-			k.match[i] = 1
-		}
-	}
-	return k.match[i] == 1
 }
 
 // ownersCheck holds the owners (and spans) an attribute column counted to
