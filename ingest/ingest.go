@@ -314,21 +314,17 @@ func (in *ingester) spillMainIfFull() error {
 		in.mainBytes = 0
 		return nil
 	}
-	r, err := in.newRun()
+	r, write, err := in.startRun(in.main)
 	if err != nil {
 		return err
 	}
-	b := in.main
-	r.spans = b.Spans + b.Duplicates
 	w := &runWrite{done: make(chan struct{}), bytes: in.mainBytes}
 	in.main, in.mainBytes = model.NewOrderedTraceBuilder(), 0
 	in.runs = append(in.runs, r)
 	in.writing = w
 	go func() {
 		defer close(w.done)
-		if err := writeRun(r.path, b.SortedTraces()); err != nil {
-			w.err = fmt.Errorf("spill: %w", err)
-		}
+		w.err = write()
 	}()
 	return nil
 }
@@ -405,16 +401,31 @@ func (in *ingester) progress() {
 
 // spill writes the builder's traces as a sorted run on local disk.
 func (in *ingester) spill(b *model.TraceBuilder) (*run, error) {
-	r, err := in.newRun()
+	r, write, err := in.startRun(b)
 	if err != nil {
 		return nil, err
 	}
-	r.spans = b.Spans + b.Duplicates
-	// Nested sets are computed by the block writer, after the merge.
-	if err := writeRun(r.path, b.SortedTraces()); err != nil {
-		return nil, fmt.Errorf("spill: %w", err)
+	if err := write(); err != nil {
+		return nil, err
 	}
 	return r, nil
+}
+
+// startRun names a new run for the spans of b and returns the write that
+// stores them in it, which spillMainIfFull may run on a goroutine of its
+// own. Nested sets are computed by the block writer, after the merge.
+func (in *ingester) startRun(b *model.TraceBuilder) (*run, func() error, error) {
+	r, err := in.newRun()
+	if err != nil {
+		return nil, nil, err
+	}
+	r.spans = b.Spans + b.Duplicates
+	return r, func() error {
+		if err := writeRun(r.path, b.SortedTraces()); err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // newRun names the file of the next run, creating the runs' temporary
