@@ -2,6 +2,7 @@ package eval
 
 import (
 	"regexp"
+	"slices"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -68,6 +69,32 @@ func FieldsOf(root *traceql.RootExpr) store.Fields {
 	f.RootLinks = rootLinks && !f.Links
 	f.Minimal = minimalSuffices(root)
 	return f
+}
+
+// AttributeKeysOf returns the attribute keys evaluating root looks up,
+// whatever their scope, so a source can leave other attributes out
+// (store.Request.AttributeKeys): search results carry only the attributes
+// the query references (SpanResult.Attributes). The links' ref type that
+// tells a trace's root is among them. Nil when the query reads every
+// attribute (compare()).
+func AttributeKeysOf(root *traceql.RootExpr) []string {
+	keys := []string{model.RefTypeKey}
+	all := false
+	traceql.Inspect(root, func(n traceql.Node) bool {
+		switch x := n.(type) {
+		case *traceql.Attribute:
+			if !slices.Contains(keys, x.Name) {
+				keys = append(keys, x.Name)
+			}
+		case *traceql.MetricsFunc:
+			all = all || x.Op == traceql.MetricsCompare
+		}
+		return true
+	})
+	if all {
+		return nil
+	}
+	return keys
 }
 
 // minimalSuffices reports whether evaluating root reads none of the parts

@@ -1,8 +1,10 @@
 package eval
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/traceql"
 )
@@ -109,5 +111,38 @@ func TestMinimalSuffices(t *testing.T) {
 		if got := minimalSuffices(root); got != tc.want {
 			t.Errorf("minimalSuffices(%s) = %v, want %v", tc.q, got, tc.want)
 		}
+	}
+}
+
+func TestAttributeKeysOf(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		want []string // besides the link ref type, always there
+	}{
+		{`{ }`, nil},
+		{`{ duration > 1s && status = error && trace:rootService = "a" }`, nil},
+		{`{ span.http.response.status_code >= 500 }`, []string{"http.response.status_code"}},
+		{`{ .a = 1 } >> { resource.b = "x" || event.c = 2 || link.d = 3 || instrumentation.e = 4 }`, []string{"a", "b", "c", "d", "e"}},
+		{`{ span.a = 1 && resource.a = 2 } && { .a = 3 }`, []string{"a"}},
+		{`{ } | by(resource.service.name) | select(span.db.statement)`, []string{"service.name", "db.statement"}},
+		{`{ } | avg(span.size) > 10`, []string{"size"}},
+		{`{ } | rate() by (span.route)`, []string{"route"}},
+	} {
+		root, err := traceql.Parse(tc.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		want := append([]string{model.RefTypeKey}, tc.want...)
+		if got := AttributeKeysOf(root); !slices.Equal(got, want) {
+			t.Errorf("%s: keys %q, want %q", tc.q, got, want)
+		}
+	}
+	// compare() counts every attribute of the spans it is given.
+	root, err := traceql.Parse(`{ } | compare({ status = error })`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := AttributeKeysOf(root); got != nil {
+		t.Errorf("compare(): keys %q, want every key (nil)", got)
 	}
 }

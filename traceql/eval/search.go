@@ -185,7 +185,8 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	// Results are ranked by start time, so the source may stream traces in
 	// any order (which bounds a block store's memory).
 	// Results copy what they keep of a trace: the source may reuse it.
-	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Reuse: true, Filter: FilterOf(root)}
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, AttributeKeys: AttributeKeysOf(root),
+		Unordered: true, Reuse: true, Filter: FilterOf(root)}
 	if !opts.CountOnly {
 		req.Newest, req.NewestCount = &store.Threshold{}, opts.Limit
 	}
