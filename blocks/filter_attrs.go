@@ -204,16 +204,16 @@ func (gf *groupFilter) valueLeaves(al attrLeaves, types store.ValueTypes) attrLe
 
 // testAttr reports c.Test's answer for the first attribute named
 // c.Field.Name of each owner at ownerDepth that has one (attrHits, then
-// testHits; or testStrHits when strings are the only values to read).
+// testHits; or testOnlyList when one typed list is the only value column
+// to read).
 func (gf *groupFilter) testAttr(al attrLeaves, ownerDepth int, c *store.SpanCond, report func(attrHit, bool)) error {
 	hits, err := gf.findHits(al, ownerDepth, c.Field.Name)
 	if err != nil || len(hits) == 0 {
 		return err
 	}
 	vl := gf.valueLeaves(al, c.Types)
-	if gf.p.layout == layoutDocumented && vl.str.ok && !vl.isArray.ok && !vl.valueType.ok && !vl.unsupported.ok &&
-		!vl.ints.ok && !vl.doubles.ok && !vl.bools.ok {
-		return gf.testStrHits(vl, hits, c.Test, report)
+	if l, ok := onlyList(vl, gf.p.layout); ok {
+		return gf.testOnlyList(vl, l, hits, c.Test, report)
 	}
 	vals, err := gf.hitValues(vl, hits)
 	if err != nil {
@@ -455,51 +455,90 @@ func appendList[T any](l *list[T], i int32, v T) {
 	l.vals = append(l.vals, v)
 }
 
-// testStrHits tests the hits' values when al.str, the string list, is the
-// only value column to read (the documented layout, a test of strings
-// alone: see attrLeaves.ofTypes), giving what hitValues and testHits
-// would: an attribute with one entry in the list is that string (an
-// entry without a value, the empty string), tested once per dictionary
-// value; with none it is the empty value; with more, an array.
-func (gf *groupFilter) testStrHits(al attrLeaves, hits []attrHit, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
+// listColumn describes one typed value list of the documented layout to
+// testListHits: how to read an entry's value and make it a model value,
+// alone or as an array.
+type listColumn[T any] struct {
+	at    func(r *column.Reader, vi int) T
+	value func(T) model.Value
+	array func([]T) model.Value
+}
+
+var (
+	strList    = listColumn[string]{getString, model.StringValue, func(v []string) model.Value { return typedArray(v, nil, nil, nil) }}
+	intList    = listColumn[int64]{getInt64, model.IntValue, func(v []int64) model.Value { return typedArray(nil, v, nil, nil) }}
+	doubleList = listColumn[float64]{getFloat, model.DoubleValue, func(v []float64) model.Value { return typedArray(nil, nil, v, nil) }}
+)
+
+// onlyList returns the value list al reads alone, if one does: the
+// documented layout, a test of one type other than booleans (see
+// attrLeaves.ofTypes), so no IsArray, ValueUnsupported or other list.
+func onlyList(al attrLeaves, l layout) (leaf, bool) {
+	if l != layoutDocumented || al.isArray.ok || al.valueType.ok || al.unsupported.ok || al.bools.ok {
+		return leaf{}, false
+	}
+	var only leaf
+	n := 0
+	for _, x := range []leaf{al.str, al.ints, al.doubles} {
+		if x.ok {
+			only, n = x, n+1
+		}
+	}
+	return only, n == 1
+}
+
+// testListHits tests the hits' values when l, one typed value list of
+// attributes at depth d, is the only value column to read (onlyList),
+// giving what hitValues and testHits would: an attribute with one entry
+// in the list is that value (an entry without a value, the zero value),
+// whose test pass gives; with none it is the empty value; with more, an
+// array. first is room for a value per hit.
+func testListHits[T any](gf *groupFilter, l leaf, d int, hits []attrHit, first []T, col listColumn[T],
+	pass func(r *column.Reader, vi int) bool, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
 	n := len(hits)
 	m := &gf.cols.spare
-	m.entries, m.pass, m.first = sized(m.entries, n), sized(m.pass, n), sized(m.first, n)
-	// Per hit: entries, the test of the first, the first as a string when
-	// it ends a segment (read only if a second entry follows).
-	entries, pass, first := m.entries, m.pass, m.first
-	var arrays map[int][]string // hits with more than one entry
-	memo := newMemo(test)
-	var empty, none *bool // tests of the empty string and value, once made
-	maxDef := al.str.MaxDef
-	err := gf.eachHitEntry(al.str, al.depth, al.depth+1, hits, func(r *column.Reader, e hitEntry) {
+	m.entries, m.pass = sized(m.entries, n), sized(m.pass, n)
+	// Per hit: entries, the test of the first, the first's value when it
+	// ends a segment (read only if a second entry follows).
+	entries, passed := m.entries, m.pass
+	var arrays map[int][]T // hits with more than one entry
+	var zero, none *bool   // tests of the zero value and the empty value, once made
+	maxDef := l.MaxDef
+	valueAt := func(r *column.Reader, def byte, vi int) (v T) {
+		if def == maxDef {
+			v = col.at(r, vi)
+		}
+		return v
+	}
+	err := gf.eachHitEntry(l, d, d+1, hits, func(r *column.Reader, e hitEntry) {
 		p := e.hit
 		entries[p]++
 		switch {
 		case entries[p] == 1 && e.def == maxDef:
-			pass[p] = memo.str(r, e.vi)
+			passed[p] = pass(r, e.vi)
 		case entries[p] == 1:
-			if empty == nil {
-				empty = new(test(model.StringValue(""), true))
+			if zero == nil {
+				var z T
+				zero = new(test(col.value(z), true))
 			}
-			pass[p] = *empty
+			passed[p] = *zero
 		default:
 			if arrays == nil {
-				arrays = map[int][]string{}
+				arrays = map[int][]T{}
 			}
 			if entries[p] == 2 {
 				// The first entry is the one before, in this segment or
 				// last in the one before.
 				f := first[p]
 				if e.prev {
-					f = strAt(r, e.prevDef, maxDef, e.vi-1)
+					f = valueAt(r, e.prevDef, e.vi-1)
 				}
 				arrays[p] = append(arrays[p], f)
 			}
-			arrays[p] = append(arrays[p], strAt(r, e.def, maxDef, e.vi))
+			arrays[p] = append(arrays[p], valueAt(r, e.def, e.vi))
 		}
 		if entries[p] == 1 && e.last {
-			first[p] = strAt(r, e.def, maxDef, e.vi)
+			first[p] = valueAt(r, e.def, e.vi)
 		}
 	})
 	if err != nil {
@@ -514,22 +553,36 @@ func (gf *groupFilter) testStrHits(al attrLeaves, hits []attrHit, test func(mode
 			}
 			ok = *none
 		case 1:
-			ok = pass[p]
+			ok = passed[p]
 		default:
-			ok = test(typedArray(arrays[p], nil, nil, nil), true)
+			ok = test(col.array(arrays[p]), true)
 		}
 		report(h, ok)
 	}
 	return nil
 }
 
-// strAt returns the string of an entry of r's current page at def, whose
-// value index is vi when it has one: the empty string when it has none.
-func strAt(r *column.Reader, def, maxDef byte, vi int) string {
-	if def != maxDef {
-		return ""
+// testOnlyList is testListHits on list l, al's only value column to
+// read: strings tested once per dictionary value, numbers one by one.
+func (gf *groupFilter) testOnlyList(al attrLeaves, l leaf, hits []attrHit, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
+	m := &gf.cols.spare
+	n := len(hits)
+	switch l.Index {
+	case al.str.Index:
+		m.first = sized(m.first, n)
+		memo := newMemo(test)
+		return testListHits(gf, l, al.depth, hits, m.first, strList, memo.str, test, report)
+	case al.ints.Index:
+		m.firstInts = sized(m.firstInts, n)
+		return testListHits(gf, l, al.depth, hits, m.firstInts, intList, func(r *column.Reader, vi int) bool {
+			return test(model.IntValue(r.Int64At(vi)), true)
+		}, test, report)
+	default:
+		m.firstDoubles = sized(m.firstDoubles, n)
+		return testListHits(gf, l, al.depth, hits, m.firstDoubles, doubleList, func(r *column.Reader, vi int) bool {
+			return test(model.DoubleValue(r.Float64At(vi)), true)
+		}, test, report)
 	}
-	return r.StringAt(vi)
 }
 
 // testHits tests each hit's value and reports the result.

@@ -12,11 +12,12 @@ import (
 	"github.com/tracectl/tracectl/store"
 )
 
-// strHitValues are the values attribute "k" takes in TestStrHitsMatchValues:
-// every shape a string list can hold an attribute in (one string, arrays
-// of one, two and three, an empty array, the empty string) and values of
-// other types, whose entries the string list leaves empty.
-var strHitValues = []model.Value{
+// listHitValues are the values attribute "k" takes in
+// TestListHitsMatchValues: every shape a typed list can hold an attribute
+// in (one value, arrays of one, two and three, an empty array, the zero
+// value) for strings, ints and doubles, and booleans, whose entries those
+// lists leave empty.
+var listHitValues = []model.Value{
 	model.StringValue("a"),
 	model.StringValue("b"),
 	model.StringValue(""),
@@ -26,24 +27,35 @@ var strHitValues = []model.Value{
 	model.ArrayValue(model.StringValue("b"), model.StringValue("c"), model.StringValue("a")),
 	model.ArrayValue(),
 	model.IntValue(7),
+	model.IntValue(0),
+	model.IntValue(500),
+	model.ArrayValue(model.IntValue(7)),
+	model.ArrayValue(model.IntValue(500), model.IntValue(7)),
+	model.ArrayValue(model.IntValue(8), model.IntValue(9), model.IntValue(7)),
 	model.BoolValue(true),
 	model.DoubleValue(1.5),
+	model.DoubleValue(0),
+	model.DoubleValue(-3),
+	model.ArrayValue(model.DoubleValue(1.5)),
+	model.ArrayValue(model.DoubleValue(2.5), model.DoubleValue(1.5)),
+	model.ArrayValue(model.DoubleValue(1.5), model.DoubleValue(0), model.DoubleValue(-1)),
 }
 
-// TestStrHitsMatchValues: testStrHits, the string tests that read the
-// string list alone, answers for every hit what reading its values
-// (hitValues) and testing them (testHits) does, for span and event
+// TestListHitsMatchValues: testOnlyList, the tests of one type that read
+// that type's value list alone, answers for every hit what reading its
+// values (hitValues) and testing them (testHits) does, for span and event
 // attributes of every shape, with tests that look at arrays, at the empty
-// value and at strings (each passing some hits and not others).
-func TestStrHitsMatchValues(t *testing.T) {
+// value and at values (each passing some hits and not others), for
+// strings, ints and doubles.
+func TestListHitsMatchValues(t *testing.T) {
 	ctx := context.Background()
 	s := memStore(t)
 	b := model.NewTraceBuilder()
 	res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
 	sc := model.Scope{Name: "s"}
-	for i := range 600 {
-		v := strHitValues[i%len(strHitValues)]
-		ev := strHitValues[(i/3)%len(strHitValues)]
+	for i := range 900 {
+		v := listHitValues[i%len(listHitValues)]
+		ev := listHitValues[(i/3)%len(listHitValues)]
 		sp := model.Span{TraceID: tid(byte(i>>8), byte(i), 0x5a), SpanID: sid(byte(i), 1), Name: "op",
 			StartTimeUnixNano: 1e18 + uint64(i), EndTimeUnixNano: 1e18 + uint64(i) + 10,
 			Events: []model.Event{{Name: "e", Attributes: []model.Attribute{{Key: "k", Value: ev}}}}}
@@ -56,37 +68,52 @@ func TestStrHitsMatchValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Run("tracectl's pages", func(t *testing.T) { testStrHitsMatchValues(t, s) })
+	t.Run("tracectl's pages", func(t *testing.T) { testListHitsMatchValues(t, s) })
 	// Version 1 pages of a few values: many pages a chunk. (parquet-go
 	// ends pages at row ends, so no list here is cut by one: the branch of
-	// testStrHits for a list whose first entry ended the page before is
+	// testListHits for a list whose first entry ended the page before is
 	// not reached by this test.)
 	blk, err := s.OpenBlock(ctx, m.BlockID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rewriteData(t, s, m, rawRows(t, blk), traceSchema(), parquet.DataPageVersion(1), parquet.PageBufferSize(64))
-	t.Run("small version 1 pages", func(t *testing.T) { testStrHitsMatchValues(t, s) })
+	t.Run("small version 1 pages", func(t *testing.T) { testListHitsMatchValues(t, s) })
 }
 
-func testStrHitsMatchValues(t *testing.T, s *Store) {
-	tests := map[string]func(model.Value, bool) bool{
-		"= a, an array of one as its element": func(v model.Value, ok bool) bool {
-			if a := stringsOf(v); v.Type == model.ValueArray && len(a) == 1 {
+// typedTests returns tests of values of type typ that answer differently
+// for x, the zero value of typ and the empty value, alone or in arrays.
+func typedTests(x model.Value) map[string]func(model.Value, bool) bool {
+	typ := x.Type
+	zero := model.Value{Type: typ}
+	return map[string]func(model.Value, bool) bool{
+		"= x, an array of one as its element": func(v model.Value, ok bool) bool {
+			if a := v.Array(); v.Type == model.ValueArray && len(a) == 1 {
 				v = a[0]
 			}
-			return ok && v.Type == model.ValueString && v.Str == "a"
+			return ok && v.Equal(x)
 		},
-		"an array holding a": func(v model.Value, ok bool) bool {
-			return ok && slices.ContainsFunc(v.Array(), func(e model.Value) bool { return e.Str == "a" })
+		"an array holding x": func(v model.Value, ok bool) bool {
+			return ok && slices.ContainsFunc(v.Array(), x.Equal)
 		},
-		"the last element is a": func(v model.Value, ok bool) bool {
+		"the last element is x": func(v model.Value, ok bool) bool {
 			a := v.Array()
-			return ok && len(a) > 0 && a[len(a)-1].Str == "a"
+			return ok && len(a) > 0 && a[len(a)-1].Equal(x)
 		},
-		"the empty value":  func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueEmpty },
-		"the empty string": func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == "" },
+		"the empty value":    func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueEmpty },
+		"the zero value":     func(v model.Value, ok bool) bool { return ok && v.Equal(zero) },
+		"of the type, not x": func(v model.Value, ok bool) bool { return ok && v.Type == typ && !v.Equal(x) },
 	}
+}
+
+func testListHitsMatchValues(t *testing.T, s *Store) {
+	for _, x := range []model.Value{model.StringValue("a"), model.IntValue(7), model.DoubleValue(1.5)} {
+		t.Run(x.Type.String(), func(t *testing.T) { testTypedHitsMatchValues(t, s, x) })
+	}
+}
+
+func testTypedHitsMatchValues(t *testing.T, s *Store, x model.Value) {
+	tests := typedTests(x)
 	fast := 0
 	eachRowGroup(t, s, func(_ Meta, b *Block, p *pfile, g int) {
 		for _, owner := range []struct {
@@ -106,14 +133,15 @@ func testStrHitsMatchValues(t *testing.T, s *Store) {
 						t.Fatalf("%d hits, %v", len(hits), err)
 					}
 					hits = slices.Clone(hits)
-					vl := gf.valueLeaves(owner.al, store.TypesOf(model.ValueString))
+					vl := gf.valueLeaves(owner.al, store.TypesOf(x.Type))
 					got := map[attrHit]bool{}
 					report := func(h attrHit, ok bool) { got[h] = ok }
 					if fastPath {
-						if vl.isArray.ok || vl.unsupported.ok || vl.ints.ok || vl.doubles.ok || vl.bools.ok {
-							t.Fatalf("columns other than the string list to read: %+v", vl)
+						l, ok := onlyList(vl, p.layout)
+						if !ok || l.Index != map[model.ValueType]leaf{model.ValueString: vl.str, model.ValueInt: vl.ints, model.ValueDouble: vl.doubles}[x.Type].Index {
+							t.Fatalf("%v: not the %v list alone to read: %+v", x.Type, x.Type, vl)
 						}
-						err = gf.testStrHits(vl, hits, test, report)
+						err = gf.testOnlyList(vl, l, hits, test, report)
 					} else {
 						var vals *attrBuf
 						if vals, err = gf.hitValues(vl, hits); err == nil {

@@ -47,11 +47,13 @@ type batchMemory struct {
 	// hits and vals are attrHits' results, valid until its next call.
 	hits []attrHit
 	vals attrBuf
-	// testStrHits' per hit: string list entries, the test of the first
-	// entry, its string.
-	entries []int32
-	pass    []bool
-	first   []string
+	// testListHits' per hit: list entries, the test of the first entry,
+	// its value (by the list's type).
+	entries      []int32
+	pass         []bool
+	first        []string
+	firstInts    []int64
+	firstDoubles []float64
 }
 
 type rowReader struct {
