@@ -205,7 +205,8 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	fields := FieldsOf(root)
 	// Aggregators copy what they keep of a span (values, IDs, labels):
 	// the source may reuse a trace's memory.
-	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, Unordered: true, Reuse: true, Filter: FilterOf(root)}
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, AttributeKeys: AttributeKeysOf(root),
+		Unordered: true, Reuse: true, Filter: FilterOf(root)}
 	res := &MetricsResult{Step: opts.Step}
 	done, err := aggregateAll(ctx, src, req, root, plans, aggs, iv, exemplars, res)
 	if err != nil {
