@@ -48,18 +48,53 @@ var listHitValues = []model.Value{
 // value and at values (each passing some hits and not others), for
 // strings, ints and doubles.
 func TestListHitsMatchValues(t *testing.T) {
+	str, ints, doubles := store.TypesOf(model.ValueString), store.TypesOf(model.ValueInt), store.TypesOf(model.ValueDouble)
+	t.Run("every shape", func(t *testing.T) {
+		testListHitsOn(t, listHitValues, []typedCase{{model.StringValue("a"), str}, {model.IntValue(7), ints}, {model.DoubleValue(1.5), doubles}})
+	})
+	// TraceQL compares numbers with ints and doubles alike: one list is
+	// read alone where the row group holds no value of the other.
+	numbers := store.TypesOf(model.ValueInt, model.ValueDouble)
+	without := func(typ model.ValueType) []model.Value {
+		var out []model.Value
+		for _, v := range listHitValues {
+			if v.Type != typ && !slices.ContainsFunc(v.Array(), func(e model.Value) bool { return e.Type == typ }) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	t.Run("ints, tested as numbers", func(t *testing.T) {
+		testListHitsOn(t, without(model.ValueDouble), []typedCase{{model.IntValue(7), numbers}})
+	})
+	t.Run("doubles, tested as numbers", func(t *testing.T) {
+		testListHitsOn(t, without(model.ValueInt), []typedCase{{model.DoubleValue(1.5), numbers}})
+	})
+}
+
+// typedCase is a value the tests of typedTests look for, and the value
+// types the filter asks for (store.SpanCond.Types).
+type typedCase struct {
+	x     model.Value
+	types store.ValueTypes
+}
+
+// testListHitsOn writes a block whose spans and events have attribute "k"
+// with the values vals in turn and compares the two paths on it for each
+// case, with tracectl's pages and small version 1 pages.
+func testListHitsOn(t *testing.T, vals []model.Value, cases []typedCase) {
 	ctx := context.Background()
 	s := memStore(t)
 	b := model.NewTraceBuilder()
 	res := model.Resource{Attributes: []model.Attribute{model.Str("service.name", "svc")}}
 	sc := model.Scope{Name: "s"}
 	for i := range 900 {
-		v := listHitValues[i%len(listHitValues)]
-		ev := listHitValues[(i/3)%len(listHitValues)]
+		v := vals[i%len(vals)]
+		ev := vals[(i/3)%len(vals)]
 		sp := model.Span{TraceID: tid(byte(i>>8), byte(i), 0x5a), SpanID: sid(byte(i), 1), Name: "op",
 			StartTimeUnixNano: 1e18 + uint64(i), EndTimeUnixNano: 1e18 + uint64(i) + 10,
 			Events: []model.Event{{Name: "e", Attributes: []model.Attribute{{Key: "k", Value: ev}}}}}
-		if i%5 != 4 { // some spans without the attribute
+		if i%11 != 10 { // some spans without the attribute
 			sp.Attributes = []model.Attribute{model.Str("other", "x"), {Key: "k", Value: v}}
 		}
 		b.AddSpan(&res, "", &sc, "", sp)
@@ -68,7 +103,7 @@ func TestListHitsMatchValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Run("tracectl's pages", func(t *testing.T) { testListHitsMatchValues(t, s) })
+	t.Run("tracectl's pages", func(t *testing.T) { testListHitsMatchValues(t, s, cases) })
 	// Version 1 pages of a few values: many pages a chunk. (parquet-go
 	// ends pages at row ends, so no list here is cut by one: the branch of
 	// testListHits for a list whose first entry ended the page before is
@@ -78,7 +113,7 @@ func TestListHitsMatchValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	rewriteData(t, s, m, rawRows(t, blk), traceSchema(), parquet.DataPageVersion(1), parquet.PageBufferSize(64))
-	t.Run("small version 1 pages", func(t *testing.T) { testListHitsMatchValues(t, s) })
+	t.Run("small version 1 pages", func(t *testing.T) { testListHitsMatchValues(t, s, cases) })
 }
 
 // typedTests returns tests of values of type typ that answer differently
@@ -106,13 +141,13 @@ func typedTests(x model.Value) map[string]func(model.Value, bool) bool {
 	}
 }
 
-func testListHitsMatchValues(t *testing.T, s *Store) {
-	for _, x := range []model.Value{model.StringValue("a"), model.IntValue(7), model.DoubleValue(1.5)} {
-		t.Run(x.Type.String(), func(t *testing.T) { testTypedHitsMatchValues(t, s, x) })
+func testListHitsMatchValues(t *testing.T, s *Store, cases []typedCase) {
+	for _, c := range cases {
+		t.Run(c.x.Type.String(), func(t *testing.T) { testTypedHitsMatchValues(t, s, c.x, c.types) })
 	}
 }
 
-func testTypedHitsMatchValues(t *testing.T, s *Store, x model.Value) {
+func testTypedHitsMatchValues(t *testing.T, s *Store, x model.Value, types store.ValueTypes) {
 	tests := typedTests(x)
 	fast := 0
 	eachRowGroup(t, s, func(_ Meta, b *Block, p *pfile, g int) {
@@ -133,7 +168,7 @@ func testTypedHitsMatchValues(t *testing.T, s *Store, x model.Value) {
 						t.Fatalf("%d hits, %v", len(hits), err)
 					}
 					hits = slices.Clone(hits)
-					vl := gf.valueLeaves(owner.al, store.TypesOf(x.Type))
+					vl := gf.valueLeaves(owner.al, types)
 					got := map[attrHit]bool{}
 					report := func(h attrHit, ok bool) { got[h] = ok }
 					if fastPath {
