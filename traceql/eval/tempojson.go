@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,32 @@ type TempoAnyValue struct {
 	IntValue    *string          `json:"intValue,omitempty"`
 	DoubleValue *float64         `json:"doubleValue,omitempty"`
 	ArrayValue  *TempoArrayValue `json:"arrayValue,omitempty"`
+}
+
+// MarshalJSON writes v as encoding/json writes its fields, except a
+// double JSON numbers cannot hold (NaN, ±Inf), which it writes as
+// protojson and Tempo's API do: "NaN", "Infinity", "-Infinity".
+func (v TempoAnyValue) MarshalJSON() ([]byte, error) {
+	if v.DoubleValue != nil {
+		switch f := *v.DoubleValue; {
+		case math.IsNaN(f):
+			return []byte(`{"doubleValue":"NaN"}`), nil
+		case math.IsInf(f, 1):
+			return []byte(`{"doubleValue":"Infinity"}`), nil
+		case math.IsInf(f, -1):
+			return []byte(`{"doubleValue":"-Infinity"}`), nil
+		}
+	}
+	// Without HTML escaping: the encoder calling this escapes the result
+	// itself when it is set to.
+	type fields TempoAnyValue
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fields(v)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
 // TempoArrayValue is an OTLP ArrayValue in JSON form.

@@ -57,10 +57,26 @@ func TestAppendTempoJSONMatchesEncoder(t *testing.T) {
 			t.Fatalf("trace %s:\n got %s\nwant %s", r.TraceID, got, want)
 		}
 	}
-	// A value encoding/json refuses (NaN) is an error, as there.
-	nan := &TraceResult{SpanSets: []*SpanSetResult{{Spans: []*SpanResult{{Attributes: []model.Attribute{model.Double("x", math.NaN())}}}}}}
-	if _, err := nan.AppendTempoJSON(nil); err == nil {
-		t.Fatal("NaN attribute: no error")
+	// Doubles JSON numbers cannot hold are written as protojson writes
+	// them, alone and in arrays.
+	for _, tc := range []struct {
+		v    model.Value
+		want string
+	}{
+		{model.DoubleValue(math.NaN()), `{"doubleValue":"NaN"}`},
+		{model.DoubleValue(math.Inf(1)), `{"doubleValue":"Infinity"}`},
+		{model.DoubleValue(math.Inf(-1)), `{"doubleValue":"-Infinity"}`},
+		{model.ArrayValue(model.DoubleValue(1.5), model.DoubleValue(math.NaN())), `{"arrayValue":{"values":[{"doubleValue":1.5},{"doubleValue":"NaN"}]}}`},
+		{model.StringValue("<&>"), `{"stringValue":"<&>"}`},
+	} {
+		r := &TraceResult{SpanSets: []*SpanSetResult{{Spans: []*SpanResult{{Attributes: []model.Attribute{{Key: "x", Value: tc.v}}}}}}}
+		got, err := r.AppendTempoJSON(nil)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.v, err)
+		}
+		if want := `"attributes":[{"key":"x","value":` + tc.want + `}]`; !bytes.Contains(got, []byte(want)) {
+			t.Errorf("%v: got %s, want it to hold %s", tc.v, got, want)
+		}
 	}
 }
 
