@@ -212,8 +212,8 @@ func (gf *groupFilter) testAttr(al attrLeaves, ownerDepth int, c *store.SpanCond
 		return err
 	}
 	vl := gf.valueLeaves(al, c.Types)
-	if l, ok := onlyList(vl, gf.p.layout); ok {
-		return gf.testOnlyList(vl, l, hits, c.Test, report)
+	if typ, ok := onlyList(vl, gf.p.layout); ok {
+		return gf.testOnlyList(vl, typ, hits, c.Test, report)
 	}
 	vals, err := gf.hitValues(vl, hits)
 	if err != nil {
@@ -470,18 +470,22 @@ var (
 	doubleList = listColumn[float64]{getFloat, model.DoubleValue, func(v []float64) model.Value { return typedArray(nil, nil, v, nil) }}
 )
 
-// onlyList returns the value list al reads alone, if one does: the
-// documented layout, a test of one type other than booleans (see
-// attrLeaves.ofTypes), so no IsArray, ValueUnsupported or other list.
-func onlyList(al attrLeaves, l layout) (leaf, bool) {
+// onlyList returns the type of the value list al reads alone, if one
+// does: the documented layout, a test of one type other than booleans (or
+// of numbers where the row group holds one kind: see attrLeaves.ofTypes
+// and pfile.readable), so no IsArray, ValueUnsupported or other list.
+func onlyList(al attrLeaves, l layout) (model.ValueType, bool) {
 	if l != layoutDocumented || al.isArray.ok || al.valueType.ok || al.unsupported.ok || al.bools.ok {
-		return leaf{}, false
+		return 0, false
 	}
-	var only leaf
+	var only model.ValueType
 	n := 0
-	for _, x := range []leaf{al.str, al.ints, al.doubles} {
-		if x.ok {
-			only, n = x, n+1
+	for _, x := range []struct {
+		l leaf
+		t model.ValueType
+	}{{al.str, model.ValueString}, {al.ints, model.ValueInt}, {al.doubles, model.ValueDouble}} {
+		if x.l.ok {
+			only, n = x.t, n+1
 		}
 	}
 	return only, n == 1
@@ -562,24 +566,25 @@ func testListHits[T any](gf *groupFilter, l leaf, d int, hits []attrHit, first [
 	return nil
 }
 
-// testOnlyList is testListHits on list l, al's only value column to
-// read: strings tested once per dictionary value, numbers one by one.
-func (gf *groupFilter) testOnlyList(al attrLeaves, l leaf, hits []attrHit, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
+// testOnlyList is testListHits on al's list of type typ, its only value
+// column to read (onlyList): strings tested once per dictionary value,
+// numbers one by one.
+func (gf *groupFilter) testOnlyList(al attrLeaves, typ model.ValueType, hits []attrHit, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
 	m := &gf.cols.spare
 	n := len(hits)
-	switch l.Index {
-	case al.str.Index:
+	switch typ {
+	case model.ValueString:
 		m.first = sized(m.first, n)
 		memo := newMemo(test)
-		return testListHits(gf, l, al.depth, hits, m.first, strList, memo.str, test, report)
-	case al.ints.Index:
+		return testListHits(gf, al.str, al.depth, hits, m.first, strList, memo.str, test, report)
+	case model.ValueInt:
 		m.firstInts = sized(m.firstInts, n)
-		return testListHits(gf, l, al.depth, hits, m.firstInts, intList, func(r *column.Reader, vi int) bool {
+		return testListHits(gf, al.ints, al.depth, hits, m.firstInts, intList, func(r *column.Reader, vi int) bool {
 			return test(model.IntValue(r.Int64At(vi)), true)
 		}, test, report)
 	default:
 		m.firstDoubles = sized(m.firstDoubles, n)
-		return testListHits(gf, l, al.depth, hits, m.firstDoubles, doubleList, func(r *column.Reader, vi int) bool {
+		return testListHits(gf, al.doubles, al.depth, hits, m.firstDoubles, doubleList, func(r *column.Reader, vi int) bool {
 			return test(model.DoubleValue(r.Float64At(vi)), true)
 		}, test, report)
 	}
