@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand"
 	"testing"
 	"time"
@@ -173,30 +174,11 @@ var (
 
 func diffQueries(t *testing.T, s *Store, searches, metrics []string, base uint64) {
 	ctx := context.Background()
-	for _, q := range searches {
-		opts := eval.SearchOptions{Limit: 1000, SpansPerSpanSet: 100}
-		out := func(src store.Source) string {
-			r, err := eval.Search(ctx, src, q, opts)
-			if err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-			defer r.Close()
-			var buf bytes.Buffer
-			if err := r.WriteTempoJSON(&buf, eval.TempoSearchMetrics{}); err != nil {
-				t.Fatal(err)
-			}
-			return buf.String()
-		}
-		got, want := out(s), out(allKeys{s})
-		if got != want {
-			t.Errorf("%s: output differs\n keys: %.600s\n all:  %.600s", q, got, want)
-		}
-		t.Logf("%s: %d bytes", q, len(got))
-	}
-	for _, q := range metrics {
-		opts := eval.MetricsOptions{Start: time.Unix(0, int64(base)-int64(time.Hour)), End: time.Unix(0, int64(base)+int64(3*time.Hour)), Step: 10 * time.Minute}
-		out := func(src store.Source) string {
-			r, err := eval.Metrics(ctx, src, q, opts)
+	// same runs q through out with the query's keys and with every
+	// attribute, and compares the outputs.
+	same := func(q string, out func(src store.Source) (interface{ WriteTempoJSON(io.Writer) error }, error)) {
+		text := func(src store.Source) string {
+			r, err := out(src)
 			if err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}
@@ -206,10 +188,33 @@ func diffQueries(t *testing.T, s *Store, searches, metrics []string, base uint64
 			}
 			return buf.String()
 		}
-		got, want := out(s), out(allKeys{s})
+		got, want := text(s), text(allKeys{s})
 		if got != want {
 			t.Errorf("%s: output differs\n keys: %.600s\n all:  %.600s", q, got, want)
 		}
 		t.Logf("%s: %d bytes", q, len(got))
 	}
+	for _, q := range searches {
+		same(q, func(src store.Source) (interface{ WriteTempoJSON(io.Writer) error }, error) {
+			r, err := eval.Search(ctx, src, q, eval.SearchOptions{Limit: 1000, SpansPerSpanSet: 100})
+			if err != nil {
+				return nil, err
+			}
+			t.Cleanup(func() { r.Close() })
+			return searchJSON{r}, nil
+		})
+	}
+	opts := eval.MetricsOptions{Start: time.Unix(0, int64(base)-int64(time.Hour)), End: time.Unix(0, int64(base)+int64(3*time.Hour)), Step: 10 * time.Minute}
+	for _, q := range metrics {
+		same(q, func(src store.Source) (interface{ WriteTempoJSON(io.Writer) error }, error) {
+			return eval.Metrics(ctx, src, q, opts)
+		})
+	}
+}
+
+// searchJSON writes a search result's Tempo JSON without its metrics.
+type searchJSON struct{ r *eval.SearchResult }
+
+func (j searchJSON) WriteTempoJSON(w io.Writer) error {
+	return j.r.WriteTempoJSON(w, eval.TempoSearchMetrics{})
 }
