@@ -90,13 +90,7 @@ func (v TempoAnyValue) MarshalJSON() ([]byte, error) {
 	// Without HTML escaping: the encoder calling this escapes the result
 	// itself when it is set to.
 	type fields TempoAnyValue
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(fields(v)); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+	return marshalNoHTML(fields(v))
 }
 
 // TempoArrayValue is an OTLP ArrayValue in JSON form.
