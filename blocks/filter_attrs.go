@@ -495,8 +495,8 @@ func onlyList(al attrLeaves, l layout) (model.ValueType, bool) {
 // attributes at depth d, is the only value column to read (onlyList),
 // giving what hitValues and testHits would: an attribute with one entry
 // in the list is that value (an entry without a value, the zero value),
-// whose test pass gives; with none it is the empty value; with more, an
-// array. first is room for a value per hit.
+// whose test pass gives (nil: test of the value); with none it is the
+// empty value; with more, an array. first is room for a value per hit.
 func testListHits[T any](gf *groupFilter, l leaf, d int, hits []attrHit, first []T, col listColumn[T],
 	pass func(r *column.Reader, vi int) bool, test func(model.Value, bool) bool, report func(attrHit, bool)) error {
 	n := len(hits)
@@ -507,6 +507,9 @@ func testListHits[T any](gf *groupFilter, l leaf, d int, hits []attrHit, first [
 	entries, passed := m.entries, m.pass
 	var arrays map[int][]T // hits with more than one entry
 	var zero, none *bool   // tests of the zero value and the empty value, once made
+	if pass == nil {
+		pass = func(r *column.Reader, vi int) bool { return test(col.value(col.at(r, vi)), true) }
+	}
 	maxDef := l.MaxDef
 	valueAt := func(r *column.Reader, def byte, vi int) (v T) {
 		if def == maxDef {
@@ -579,14 +582,10 @@ func (gf *groupFilter) testOnlyList(al attrLeaves, typ model.ValueType, hits []a
 		return testListHits(gf, al.str, al.depth, hits, m.first, strList, memo.str, test, report)
 	case model.ValueInt:
 		m.firstInts = sized(m.firstInts, n)
-		return testListHits(gf, al.ints, al.depth, hits, m.firstInts, intList, func(r *column.Reader, vi int) bool {
-			return test(model.IntValue(r.Int64At(vi)), true)
-		}, test, report)
+		return testListHits(gf, al.ints, al.depth, hits, m.firstInts, intList, nil, test, report)
 	default:
 		m.firstDoubles = sized(m.firstDoubles, n)
-		return testListHits(gf, al.doubles, al.depth, hits, m.firstDoubles, doubleList, func(r *column.Reader, vi int) bool {
-			return test(model.DoubleValue(r.Float64At(vi)), true)
-		}, test, report)
+		return testListHits(gf, al.doubles, al.depth, hits, m.firstDoubles, doubleList, nil, test, report)
 	}
 }
 

@@ -44,7 +44,8 @@ type batchMemory struct {
 	spanRow, spanRS, spanSS []int32
 	start, dur              []uint64
 	left, right, parent     []int32
-	// hits and vals are attrHits' results, valid until its next call.
+	// hits and vals are findHits' and hitValues' results, valid until
+	// their next call.
 	hits []attrHit
 	vals attrBuf
 	// testListHits' per hit: list entries, the test of the first entry,
