@@ -178,14 +178,7 @@ func TestStrAgreesWithTest(t *testing.T) {
 			t.Fatalf("%s: no filter", tc.q)
 		}
 		withStr := 0
-		var span func(c *store.SpanCond)
-		span = func(c *store.SpanCond) {
-			if c == nil {
-				return
-			}
-			for _, a := range c.Args {
-				span(a)
-			}
+		f.Cond.Visit(func(c *store.SpanCond) {
 			if c.Op != store.OpTest || c.Str == nil {
 				return
 			}
@@ -195,27 +188,7 @@ func TestStrAgreesWithTest(t *testing.T) {
 					t.Errorf("%s, field %v: Str(%q) = %v, Test %v", tc.q, c.Field, s, got, want)
 				}
 			}
-		}
-		var spanset func(e *store.SpansetExpr)
-		spanset = func(e *store.SpansetExpr) {
-			if e != nil {
-				span(e.Cond)
-				spanset(e.L)
-				spanset(e.R)
-			}
-		}
-		var trace func(c *store.TraceCond)
-		trace = func(c *store.TraceCond) {
-			if c == nil {
-				return
-			}
-			span(c.Span)
-			spanset(c.Spans)
-			for _, a := range c.Args {
-				trace(a)
-			}
-		}
-		trace(f.Cond)
+		}, func(*store.SpansetExpr) {})
 		if (withStr > 0) != tc.withStr {
 			t.Errorf("%s: %d tests with a string test, want some: %v", tc.q, withStr, tc.withStr)
 		}
