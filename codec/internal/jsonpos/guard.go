@@ -46,6 +46,8 @@ const MaxString = 16 << 20
 type GuardReader struct {
 	r         io.Reader
 	maxDepth  int
+	maxSpace  int // MaxSpace, MaxString (smaller in tests)
+	maxString int
 	off       int64 // offset of the next byte read
 	line, col int   // its line and column
 	depth     int
@@ -65,7 +67,7 @@ type GuardReader struct {
 
 // NewGuardReader returns a GuardReader over r allowing maxDepth levels.
 func NewGuardReader(r io.Reader, maxDepth int) *GuardReader {
-	return &GuardReader{r: r, maxDepth: maxDepth, line: 1, col: 1}
+	return &GuardReader{r: r, maxDepth: maxDepth, maxSpace: MaxSpace, maxString: MaxString, line: 1, col: 1}
 }
 
 // InvalidUTF8 returns how many bytes inside strings were not valid UTF-8
@@ -120,22 +122,43 @@ func (g *GuardReader) Read(p []byte) (int, error) {
 	}
 	n, err := g.r.Read(p)
 	p = p[:n]
+	// Blocks of 64 bytes at once where block can take them, the rest (and
+	// the blocks it declines) byte by byte in scan.
+	for i := 0; i < n; {
+		if n-i >= blockLen && !g.esc && len(g.pend) == 0 && g.block(p[i:i+blockLen]) {
+			i += blockLen
+			continue
+		}
+		end := min(i+blockLen, n)
+		if k, ferr := g.scan(p, i, end); ferr != nil {
+			return k, ferr
+		}
+		i = end
+	}
+	g.off += int64(n)
+	return n, err
+}
+
+// scan checks p[from:to] byte by byte (runs of plain bytes at once); on
+// a limit it returns the bytes of p before the one that went past, and
+// the error.
+func (g *GuardReader) scan(p []byte, from, to int) (int, error) {
 scan:
-	for i := 0; i < n; i++ {
+	for i := from; i < to; i++ {
 		// Runs of plain bytes, and the quotes that end them, at once; the
 		// rest byte by byte below.
 		switch {
 		case g.str && !g.esc && len(g.pend) == 0:
 			j := i
-			for j < n && plainInString[p[j]] {
+			for j < to && plainInString[p[j]] {
 				j++
 			}
-			if g.strLen+(j-i) > MaxString {
-				return g.fail(i+MaxString-g.strLen, fmt.Sprintf("a string longer than %d bytes, tracectl's limit", MaxString))
+			if g.strLen+(j-i) > g.maxString {
+				return g.fail(i+g.maxString-g.strLen, fmt.Sprintf("a string longer than %d bytes, tracectl's limit", g.maxString))
 			}
 			g.strLen += j - i
 			g.col += j - i
-			if i = j; i == n {
+			if i = j; i == to {
 				break scan
 			}
 			if p[i] == '"' { // the closing quote, with no rune pending
@@ -145,14 +168,14 @@ scan:
 			}
 		case !g.str:
 			j := i
-			for j < n && plainOutside[p[j]] {
+			for j < to && plainOutside[p[j]] {
 				j++
 			}
 			if j > i {
 				g.space = 0
 				g.col += j - i
 			}
-			if i = j; i == n {
+			if i = j; i == to {
 				break scan
 			}
 			if p[i] == '"' { // an opening quote
@@ -175,8 +198,8 @@ scan:
 				g.str = false
 				continue
 			}
-			if g.strLen++; g.strLen > MaxString {
-				return g.fail(i, fmt.Sprintf("a string longer than %d bytes, tracectl's limit", MaxString))
+			if g.strLen++; g.strLen > g.maxString {
+				return g.fail(i, fmt.Sprintf("a string longer than %d bytes, tracectl's limit", g.maxString))
 			}
 			if c >= utf8.RuneSelf {
 				if len(g.pend) == 0 {
@@ -196,8 +219,8 @@ scan:
 			continue
 		}
 		if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
-			if g.space++; g.space > MaxSpace {
-				return g.fail(i, fmt.Sprintf("more than %d bytes of whitespace in a row, tracectl's limit", MaxSpace))
+			if g.space++; g.space > g.maxSpace {
+				return g.fail(i, fmt.Sprintf("more than %d bytes of whitespace in a row, tracectl's limit", g.maxSpace))
 			}
 			continue
 		}
@@ -215,8 +238,7 @@ scan:
 			}
 		}
 	}
-	g.off += int64(n)
-	return n, err
+	return 0, nil
 }
 
 // fail stops at the i-th byte of the current read.

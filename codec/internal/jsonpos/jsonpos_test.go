@@ -149,34 +149,23 @@ func TestGuardReaderUTF8(t *testing.T) {
 	}
 }
 
-// FuzzGuardReader: reading an input whole (runs of plain bytes passed at
-// once) and one byte per Read give the same bytes, limit error and
-// invalid UTF-8 count and position.
+// FuzzGuardReader: reading an input whole (runs of plain bytes and
+// 64-byte blocks passed at once) and one byte per Read give the same
+// bytes, limit error, invalid UTF-8 count and position, and state; the
+// input is also read repeated to past two blocks, and with small string
+// and whitespace limits.
 func FuzzGuardReader(f *testing.F) {
 	f.Add([]byte(`{"a":[1,-2.5e3,true,null,{"b":"c\"d\\"}]}`))
 	f.Add([]byte("[\"a\xffb\",\n 12, \"\xe2\x82\"] [[[[ ]]]]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		type result struct {
-			got       string
-			err       string
-			bad       int
-			off       int64
-			line, col int
-		}
-		read := func(r io.Reader) result {
-			g := NewGuardReader(r, 3)
-			got, err := io.ReadAll(g)
-			var res result
-			res.got = string(got)
-			if err != nil {
-				res.err = err.Error()
+		long := bytes.Repeat(data, 1+2*blockLen/(len(data)+1))
+		for _, in := range [][]byte{data, long} {
+			for _, lim := range []struct{ depth, space, str int }{{3, 0, 0}, {8, 20, 30}} {
+				whole := readGuarded(bytes.NewReader(in), lim.depth, lim.space, lim.str)
+				if one := readGuarded(iotest.OneByteReader(bytes.NewReader(in)), lim.depth, lim.space, lim.str); whole != one {
+					t.Fatalf("%q, limits %+v:\nwhole %s\none byte at a time %s", in, lim, short(whole), short(one))
+				}
 			}
-			res.bad, res.off, res.line, res.col = g.InvalidUTF8()
-			return res
-		}
-		whole := read(bytes.NewReader(data))
-		if one := read(iotest.OneByteReader(bytes.NewReader(data))); whole != one {
-			t.Fatalf("whole %+v\none byte at a time %+v", whole, one)
 		}
 	})
 }

@@ -1,0 +1,140 @@
+package jsonpos
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// guardState is what a GuardReader has read: the bytes it passed, its
+// error, its invalid UTF-8 count and position, and its state after the
+// last byte.
+type guardState struct {
+	got                     string
+	err                     string
+	bad                     int
+	badOff                  int64
+	badLine, badCol         int
+	off                     int64
+	line, col, depth, space int
+	str, esc                bool
+	strLen                  int
+}
+
+// readGuarded reads r through a GuardReader with the given limits (0: the
+// package's) and returns what it read and where it stopped.
+func readGuarded(r io.Reader, maxDepth, maxSpace, maxString int) guardState {
+	g := NewGuardReader(r, maxDepth)
+	if maxSpace > 0 {
+		g.maxSpace, g.maxString = maxSpace, maxString
+	}
+	got, err := io.ReadAll(g)
+	st := guardState{got: string(got), off: g.off, line: g.line, col: g.col, depth: g.depth,
+		space: g.space, str: g.str, esc: g.esc, strLen: g.strLen}
+	if err != nil {
+		// The reader stops at a limit: where it stopped is what counts.
+		st = guardState{got: st.got, off: g.off, err: err.Error()}
+	}
+	if !st.str {
+		st.strLen = 0 // not used outside a string
+	}
+	st.bad, st.badOff, st.badLine, st.badCol = g.InvalidUTF8()
+	return st
+}
+
+// jsonish returns n bytes of JSON-like input: mostly well-formed objects,
+// arrays and strings, with escapes, control characters, whitespace runs,
+// non-ASCII and stray brackets and quotes mixed in at the given rate.
+func jsonish(rng *rand.Rand, n int, odd float64) []byte {
+	plain := []string{`{"key":"service.name","value":{"stringValue":"gateway"}}`, `,`, `[`, `]`, `{`, `}`,
+		`"[{"`, `"a]}"`, `12.5e3`, `true`, `null`, `:`, ` `, "\n", `"traceId":"5b8efff798038103d269b633813fc60c"`}
+	strange := []string{`"\"[`, `\\`, `\`, "\t", "\r", "\x01", "é", "\xff", "\xe2\x82", `"`, "    \n    ", "\"a\nb\""}
+	var b bytes.Buffer
+	for b.Len() < n {
+		if rng.Float64() < odd {
+			b.WriteString(strange[rng.IntN(len(strange))])
+		} else {
+			b.WriteString(plain[rng.IntN(len(plain))])
+		}
+	}
+	return b.Bytes()[:n]
+}
+
+// GuardReader.block, which takes 64 bytes at once, leaves the reader as
+// the byte-by-byte scan does: the same bytes passed, the same limit error
+// at the same offset, the same invalid UTF-8 and the same state, on
+// inputs that mix blocks it takes and blocks it declines, read whole
+// and one byte per Read (never a block).
+func TestGuardBlockMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 3000 {
+		data := jsonish(rng, 64+rng.IntN(2000), []float64{0, 0.01, 0.1, 0.5}[i%4])
+		for _, lim := range []struct{ depth, space, str int }{{3, 0, 0}, {8, 0, 0}, {1000, 0, 0}, {1000, 5, 40}, {6, 20, 100}} {
+			whole := readGuarded(bytes.NewReader(data), lim.depth, lim.space, lim.str)
+			one := readGuarded(iotest.OneByteReader(bytes.NewReader(data)), lim.depth, lim.space, lim.str)
+			if whole != one {
+				t.Fatalf("input %q, limits %+v:\nwhole %s\none byte at a time %s", data, lim, short(whole), short(one))
+			}
+		}
+	}
+}
+
+// The string and whitespace limits are met at the same byte as when
+// read one byte at a time, with the string or run starting at every
+// offset of a block, ending in one or spanning several, at and around the
+// limit; and the package's limits hold in whole reads.
+func TestGuardBlockLimits(t *testing.T) {
+	const maxSpace, maxString = 150, 200
+	tail := strings.Repeat(`,1`, 100) // so the end is in a block, not a read's last bytes
+	for lead := range 2 * blockLen {
+		pad := strings.Repeat(",", lead%2) + strings.Repeat(`,1`, lead/2)
+		for extra := -2; extra <= 2; extra++ {
+			for name, in := range map[string]string{
+				"string": `[` + pad + `"` + strings.Repeat("a", maxString+extra) + `"` + tail + `]`,
+				"space":  `[` + pad + strings.Repeat(" ", maxSpace+extra) + `1` + tail + `]`,
+				"lines":  `[` + pad + strings.Repeat("\n", maxSpace+extra) + `1` + tail + `]`,
+				// A control character ends a run of whitespace.
+				"control": `[` + pad + strings.Repeat(" ", maxSpace+extra) + "\x01" + strings.Repeat(" ", maxSpace) + `1` + tail + `]`,
+				"mixed":   `[` + pad + strings.Repeat(" \t\r\n", (maxSpace+extra)/4) + strings.Repeat(" ", (maxSpace+extra)%4) + `1` + tail + `]`,
+			} {
+				one := readGuarded(iotest.OneByteReader(strings.NewReader(in)), 1000, maxSpace, maxString)
+				if gotErr, wantErr := one.err != "", extra > 0; gotErr != wantErr {
+					t.Fatalf("%s, lead %d, extra %d: error %q", name, lead, extra, one.err)
+				}
+				for _, n := range []int{len(in), 64, 100} {
+					got := readGuarded(&shortReader{r: strings.NewReader(in), n: n}, 1000, maxSpace, maxString)
+					if got != one {
+						t.Fatalf("%s, lead %d, extra %d: reads of %d bytes give %s, want %s", name, lead, extra, n, short(got), short(one))
+					}
+				}
+			}
+		}
+	}
+	for _, extra := range []int{0, 1} {
+		for name, in := range map[string]string{
+			"string": `["` + strings.Repeat("a", MaxString+extra) + `"` + tail + `]`,
+			"space":  `[` + strings.Repeat(" ", MaxSpace+extra) + `1` + tail + `]`,
+		} {
+			got := readGuarded(strings.NewReader(in), 1000, 0, 0)
+			if gotErr, wantErr := got.err != "", extra > 0; gotErr != wantErr {
+				t.Errorf("%s, %d past the limit: error %q", name, extra, got.err)
+			}
+		}
+	}
+}
+
+type shortReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
+
+func short(s guardState) string {
+	s.got = fmt.Sprintf("%d bytes", len(s.got))
+	return fmt.Sprintf("%+v", s)
+}
