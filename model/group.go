@@ -68,9 +68,6 @@ type builderTrace struct {
 	resources map[string]int   // resource key -> index in ResourceSpans
 	scopes    []map[string]int // per resource: scope key -> index in ScopeSpans
 	seen      spanKeySet
-	// lastRes and lastScope are the keys of the last resource-spans entry
-	// and of its last scope-spans entry (ordered builders only).
-	lastRes, lastScope string
 }
 
 // NewTraceBuilder returns an empty builder that merges identical resources
@@ -92,12 +89,15 @@ func (b *TraceBuilder) Len() int { return len(b.traces) }
 // AddResourceSpans adds every span of rs, each to the trace named by its
 // TraceID. Resource and scope are shared by reference-free copy.
 func (b *TraceBuilder) AddResourceSpans(rs *ResourceSpans) {
-	rkey := resourceKey(&rs.Resource)
+	var rkey string
+	if !b.ordered {
+		rkey = resourceKey(&rs.Resource)
+	}
 	for i := range rs.ScopeSpans {
 		ss := &rs.ScopeSpans[i]
-		skey := scopeKey(&ss.Scope)
 		spans := ss.Spans
 		if !b.ordered {
+			skey := scopeKey(&ss.Scope)
 			for k := range spans {
 				b.AddSpan(&rs.Resource, rkey, &ss.Scope, skey, spans[k])
 			}
@@ -110,14 +110,14 @@ func (b *TraceBuilder) AddResourceSpans(rs *ResourceSpans) {
 			for n < len(spans) && spans[n].TraceID == spans[0].TraceID {
 				n++
 			}
-			b.addRun(&rs.Resource, rkey, &ss.Scope, skey, spans[:n])
+			b.addRun(&rs.Resource, &ss.Scope, spans[:n])
 			spans = spans[n:]
 		}
 	}
 }
 
 // addRun is AddSpan for spans of one trace, in an ordered builder.
-func (b *TraceBuilder) addRun(res *Resource, rkey string, sc *Scope, skey string, spans []Span) {
+func (b *TraceBuilder) addRun(res *Resource, sc *Scope, spans []Span) {
 	bt := b.trace(spans[0].TraceID)
 	var dst *ScopeSpans
 	for k := range spans {
@@ -128,7 +128,7 @@ func (b *TraceBuilder) addRun(res *Resource, rkey string, sc *Scope, skey string
 		}
 		b.Spans++
 		if dst == nil {
-			dst = bt.orderedScope(res, rkey, sc, skey)
+			dst = bt.orderedScope(res, sc)
 			dst.Spans = slices.Grow(dst.Spans, len(spans)-k)
 		}
 		dst.Spans = append(dst.Spans, *s)
@@ -156,14 +156,9 @@ func (b *TraceBuilder) AddTrace(t *Trace) {
 }
 
 // AddSpan adds one span under the given resource and scope. rkey and skey
-// may be empty, in which case they are computed.
+// may be empty, in which case they are computed (an ordered builder
+// compares resources and scopes without them).
 func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey string, s Span) {
-	if rkey == "" {
-		rkey = resourceKey(res)
-	}
-	if skey == "" {
-		skey = scopeKey(sc)
-	}
 	bt := b.trace(s.TraceID)
 	if !bt.seen.add(KeyOf(&s)) {
 		b.Duplicates++
@@ -172,9 +167,15 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 	b.Spans++
 
 	if b.ordered {
-		ss := bt.orderedScope(res, rkey, sc, skey)
+		ss := bt.orderedScope(res, sc)
 		ss.Spans = append(ss.Spans, s)
 		return
+	}
+	if rkey == "" {
+		rkey = resourceKey(res)
+	}
+	if skey == "" {
+		skey = scopeKey(sc)
 	}
 	ri, ok := bt.resources[rkey]
 	if !ok {
@@ -193,22 +194,25 @@ func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey strin
 	rs.ScopeSpans[si].Spans = append(rs.ScopeSpans[si].Spans, s)
 }
 
-// orderedScope returns the scope-spans entry an ordered builder adds a
-// span of res and sc to: the last one when it and its resource-spans entry
-// are res and sc, else a new one (in a new resource-spans entry when the
-// last is not res).
-func (bt *builderTrace) orderedScope(res *Resource, rkey string, sc *Scope, skey string) *ScopeSpans {
+// orderedScope returns the scope-spans entry that spans of res and sc go
+// to in an ordered builder: the trace's last one when its resource and
+// scope have the same keys as res and sc (compared without building the
+// keys, see sameResource), otherwise a new one, under a new
+// resource-spans entry unless only the scope differs.
+func (bt *builderTrace) orderedScope(res *Resource, sc *Scope) *ScopeSpans {
 	t := bt.trace
-	if len(t.ResourceSpans) == 0 || bt.lastRes != rkey {
+	n := len(t.ResourceSpans)
+	if n == 0 || !sameResource(&t.ResourceSpans[n-1].Resource, res) {
 		t.ResourceSpans = append(t.ResourceSpans, ResourceSpans{Resource: *res})
-		bt.lastRes, bt.lastScope = rkey, ""
+		n++
 	}
-	rs := &t.ResourceSpans[len(t.ResourceSpans)-1]
-	if len(rs.ScopeSpans) == 0 || bt.lastScope != skey {
+	rs := &t.ResourceSpans[n-1]
+	m := len(rs.ScopeSpans)
+	if m == 0 || !sameScope(&rs.ScopeSpans[m-1].Scope, sc) {
 		rs.ScopeSpans = append(rs.ScopeSpans, ScopeSpans{Scope: *sc})
-		bt.lastScope = skey
+		m++
 	}
-	return &rs.ScopeSpans[len(rs.ScopeSpans)-1]
+	return &rs.ScopeSpans[m-1]
 }
 
 // Traces returns the assembled traces sorted by TraceID and empties the

@@ -93,6 +93,9 @@ func sameAttrsKey(a, b []Attribute) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	if len(a) > 0 && &a[0] == &b[0] {
+		return true // one list: copies of a resource share it
+	}
 	for i := range a {
 		if a[i].Key != b[i].Key || !sameValueKey(&a[i].Value, &b[i].Value) {
 			return false

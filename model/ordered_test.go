@@ -196,3 +196,136 @@ func TestRepeatsKey(t *testing.T) {
 		t.Fatalf("%v: the cases do not test both answers", seen)
 	}
 }
+
+// TestOrderedBuilderMergesByKey: an ordered builder merges a span into the
+// entry before it exactly when that entry's resource and scope have the
+// keys (resourceKey, scopeKey) of the span's, as a reference that
+// compares the keys builds it, on random batches of few traces, resources
+// and scopes drawn from small pools (equal, nearly equal and shared
+// attribute lists), with duplicate spans, through AddResourceSpans,
+// AddSpan and MergeSpans.
+func TestOrderedBuilderMergesByKey(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	var merged, split int
+	for range 3000 {
+		shared := randomAttrs(rng)
+		attrs := func() []Attribute {
+			if rng.Intn(3) == 0 {
+				return shared
+			}
+			return randomAttrs(rng)
+		}
+		var batches []ResourceSpans
+		for range 1 + rng.Intn(4) {
+			rs := ResourceSpans{Resource: Resource{Attributes: attrs(), DroppedAttributesCount: uint32(rng.Intn(4) / 3)}}
+			for range 1 + rng.Intn(3) {
+				ss := ScopeSpans{Scope: Scope{Name: []string{"", "n"}[rng.Intn(2)], Attributes: attrs()}}
+				for range 1 + rng.Intn(4) {
+					ss.Spans = append(ss.Spans, Span{TraceID: TraceID{byte(1 + rng.Intn(2))}, SpanID: SpanID{byte(rng.Intn(8))}})
+				}
+				rs.ScopeSpans = append(rs.ScopeSpans, ss)
+			}
+			batches = append(batches, rs)
+		}
+
+		// The reference: the last entry's keys per trace.
+		want := map[TraceID]*Trace{}
+		lastRes, lastScope := map[TraceID]string{}, map[TraceID]string{}
+		seen := map[TraceID]*spanKeySet{}
+		for i := range batches {
+			rs := &batches[i]
+			for j := range rs.ScopeSpans {
+				ss := &rs.ScopeSpans[j]
+				for _, s := range ss.Spans {
+					if seen[s.TraceID] == nil {
+						seen[s.TraceID], want[s.TraceID] = &spanKeySet{}, &Trace{TraceID: s.TraceID}
+					}
+					if !seen[s.TraceID].add(KeyOf(&s)) {
+						continue
+					}
+					tr := want[s.TraceID]
+					rkey, skey := resourceKey(&rs.Resource), scopeKey(&ss.Scope)
+					if len(tr.ResourceSpans) == 0 || lastRes[s.TraceID] != rkey {
+						tr.ResourceSpans = append(tr.ResourceSpans, ResourceSpans{Resource: rs.Resource})
+						lastRes[s.TraceID], lastScope[s.TraceID] = rkey, ""
+					} else {
+						merged++
+					}
+					last := &tr.ResourceSpans[len(tr.ResourceSpans)-1]
+					if len(last.ScopeSpans) == 0 || lastScope[s.TraceID] != skey {
+						last.ScopeSpans = append(last.ScopeSpans, ScopeSpans{Scope: ss.Scope})
+						lastScope[s.TraceID] = skey
+						split++
+					}
+					sp := &last.ScopeSpans[len(last.ScopeSpans)-1]
+					sp.Spans = append(sp.Spans, s)
+				}
+			}
+		}
+
+		whole, bySpan := NewOrderedTraceBuilder(), NewOrderedTraceBuilder()
+		for i := range batches {
+			whole.AddResourceSpans(&batches[i])
+			for j := range batches[i].ScopeSpans {
+				ss := &batches[i].ScopeSpans[j]
+				for _, s := range ss.Spans {
+					bySpan.AddSpan(&batches[i].Resource, "", &ss.Scope, "", s)
+				}
+			}
+		}
+		for name, got := range map[string][]*Trace{"AddResourceSpans": whole.SortedTraces(), "AddSpan": bySpan.SortedTraces()} {
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d traces, want %d", name, len(got), len(want))
+			}
+			for _, tr := range got {
+				if !sameLayout(tr, want[tr.TraceID]) {
+					t.Fatalf("%s: trace %x\n%+v\nwant %+v", name, tr.TraceID[:1], tr, want[tr.TraceID])
+				}
+			}
+		}
+		// MergeSpans of one trace's parts, one part per batch.
+		id := TraceID{1}
+		var parts []*Trace
+		for i := range batches {
+			b := NewOrderedTraceBuilder()
+			b.AddResourceSpans(&batches[i])
+			for _, tr := range b.SortedTraces() {
+				if tr.TraceID == id {
+					parts = append(parts, tr)
+				}
+			}
+		}
+		if w, ok := want[id]; ok && !sameLayout(MergeSpans(parts...), w) {
+			t.Fatalf("MergeSpans of %d parts: %+v\nwant %+v", len(parts), MergeSpans(parts...), w)
+		}
+	}
+	if merged < 1000 || split < 1000 {
+		t.Fatalf("%d spans merged into the entry before, %d new scope entries: the cases do not test both", merged, split)
+	}
+}
+
+// sameLayout reports whether a and b have entries with the same resource
+// and scope keys holding the same spans.
+func sameLayout(a, b *Trace) bool {
+	if a.TraceID != b.TraceID || len(a.ResourceSpans) != len(b.ResourceSpans) {
+		return false
+	}
+	for i := range a.ResourceSpans {
+		x, y := &a.ResourceSpans[i], &b.ResourceSpans[i]
+		if len(x.ScopeSpans) != len(y.ScopeSpans) || resourceKey(&x.Resource) != resourceKey(&y.Resource) {
+			return false
+		}
+		for j := range x.ScopeSpans {
+			p, q := &x.ScopeSpans[j], &y.ScopeSpans[j]
+			if len(p.Spans) != len(q.Spans) || scopeKey(&p.Scope) != scopeKey(&q.Scope) {
+				return false
+			}
+			for k := range p.Spans {
+				if KeyOf(&p.Spans[k]) != KeyOf(&q.Spans[k]) || p.Spans[k].TraceID != q.Spans[k].TraceID {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
