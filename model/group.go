@@ -156,8 +156,9 @@ func (b *TraceBuilder) AddTrace(t *Trace) {
 }
 
 // AddSpan adds one span under the given resource and scope. rkey and skey
-// may be empty, in which case they are computed (an ordered builder
-// compares resources and scopes without them).
+// are their keys (resourceKey, scopeKey), or empty to have them computed;
+// an ordered builder ignores them and compares the resource and scope
+// themselves.
 func (b *TraceBuilder) AddSpan(res *Resource, rkey string, sc *Scope, skey string, s Span) {
 	bt := b.trace(s.TraceID)
 	if !bt.seen.add(KeyOf(&s)) {

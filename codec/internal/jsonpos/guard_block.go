@@ -45,49 +45,55 @@ func prefixXor(x uint64) uint64 {
 	return x
 }
 
-// block checks the 64 bytes of b at once when the answer does not depend
-// on where in them a limit is met, and reports whether it did: b is
-// ASCII with no backslash and no control character but whitespace, no
-// string ends past the string limit, the depth stays within the limit
-// and above zero, and no run of whitespace can pass its limit. It then
-// leaves the reader as scan would have left it. Otherwise it
-// changes nothing and returns false, and scan checks the bytes one by
-// one. The caller makes sure no escape or multi-byte rune is pending.
+// block checks the 64 bytes of b at once when the outcome cannot depend
+// on where in them a limit falls, and reports whether it did: b is ASCII
+// with no backslash and no control character but \t, \n and \r; the
+// string open when b starts, if any, stays within the string limit (the
+// strings b opens are shorter than a block, which the limit is not); no
+// bracket goes past the depth limit and no closer comes at depth 0; and
+// no run of whitespace can pass its limit. It then leaves the reader as
+// scan would have left it (but for the length of a string already
+// closed, which nothing reads). Otherwise it changes nothing and returns
+// false, and scan checks the bytes one by one. The caller makes sure no
+// escape or multi-byte rune is pending.
 //
-// The bytes of trace files are mostly such blocks: a 64-byte block of
-// OTLP JSON has a dozen strings, which scan enters and leaves a byte at a
-// time.
+// The bytes of trace files are mostly such blocks: 64 bytes of OTLP JSON
+// hold a dozen quotes, where scan enters and leaves each string a byte
+// at a time.
 func (g *GuardReader) block(b []byte) bool {
 	blk := (*[blockLen]byte)(b)
-	var union, special, quote, open, close uint64
+	if g.maxString < blockLen {
+		return false // a string opened in b could pass the limit (tests)
+	}
+	var backslash, ctl, quote, open, close uint64
 	for k := 0; k < blockLen; k += 8 {
 		w := binary.LittleEndian.Uint64(blk[k : k+8])
-		union |= w
-		special |= eqBytes(w, '\\') | ltBytes(w, 0x20)
+		if w&his != 0 {
+			return false // non-ASCII: UTF-8 to check (and the masks below need ASCII)
+		}
+		backslash |= eqBytes(w, '\\')
+		ctl |= ltBytes(w, 0x20)
 		quote |= gather(eqBytes(w, '"')) << k
 		// '[' and '{' differ only in 0x20, as do ']' and '}'.
 		w |= ones * 0x20
 		open |= gather(eqBytes(w, '{')) << k
 		close |= gather(eqBytes(w, '}')) << k
 	}
-	if union&his != 0 {
-		return false // non-ASCII: UTF-8 to check (and the masks are wrong)
+	if backslash != 0 {
+		return false
 	}
-	var ctl, nl uint64
-	if special != 0 {
-		// Control characters: whitespace is fine outside strings.
-		var ws uint64
+	var nl uint64
+	if ctl != 0 {
+		// Control characters: \t, \n and \r are fine (whitespace outside
+		// strings, bytes of the string inside); newlines are counted.
+		var other uint64
 		for k := 0; k < blockLen; k += 8 {
 			w := binary.LittleEndian.Uint64(blk[k : k+8])
-			if eqBytes(w, '\\') != 0 {
-				return false
-			}
-			ctl |= gather(ltBytes(w, 0x20)) << k
-			n := gather(eqBytes(w, '\n')) << k
-			nl |= n
-			ws |= n | gather(eqBytes(w, '\t')|eqBytes(w, '\r'))<<k
+			n := eqBytes(w, '\n')
+			nl |= gather(n) << k
+			other |= ltBytes(w, 0x20) &^ (n | eqBytes(w, '\t') | eqBytes(w, '\r'))
 		}
-		if ctl&^ws != 0 {
+		if other != 0 {
 			return false
 		}
 	}
@@ -95,10 +101,24 @@ func (g *GuardReader) block(b []byte) bool {
 	if g.str {
 		in = ^in
 	}
-	opens := bits.OnesCount64(open &^ in)
-	closes := bits.OnesCount64(close &^ in)
+	open, close = open&^in, close&^in // brackets outside strings
+	opens, closes := bits.OnesCount64(open), bits.OnesCount64(close)
 	if g.depth+opens > g.maxDepth || closes > g.depth {
-		return false // the limit may be met, or a closer past zero ignored
+		// The limit may be met, or a closer come at depth 0 (which scan
+		// ignores): follow the depth bracket by bracket.
+		d := g.depth
+		for m := open | close; m != 0; m &= m - 1 {
+			switch {
+			case open&m&-m != 0:
+				if d++; d > g.maxDepth {
+					return false
+				}
+			case d == 0:
+				return false
+			default:
+				d--
+			}
+		}
 	}
 	strLen := g.strLen
 	if g.str { // the string open before b runs up to b's first quote

@@ -73,7 +73,9 @@ func TestGuardBlockMatchesScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 3000 {
 		data := jsonish(rng, 64+rng.IntN(2000), []float64{0, 0.01, 0.1, 0.5}[i%4])
-		for _, lim := range []struct{ depth, space, str int }{{3, 0, 0}, {8, 0, 0}, {1000, 0, 0}, {1000, 5, 40}, {6, 20, 100}} {
+		// Limits the inputs reach; a whitespace limit under 64 bytes would
+		// make block decline every block.
+		for _, lim := range []struct{ depth, space, str int }{{3, 0, 0}, {8, 0, 0}, {1000, 0, 0}, {1000, 70, 100}, {6, 100, 64}} {
 			whole := readGuarded(bytes.NewReader(data), lim.depth, lim.space, lim.str)
 			one := readGuarded(iotest.OneByteReader(bytes.NewReader(data)), lim.depth, lim.space, lim.str)
 			if whole != one {
@@ -137,4 +139,92 @@ func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p
 func short(s guardState) string {
 	s.got = fmt.Sprintf("%d bytes", len(s.got))
 	return fmt.Sprintf("%+v", s)
+}
+
+// block, from any state a reader can be in at a block's start (no escape
+// or rune pending), either declines and changes nothing or leaves the
+// state scan leaves over the same bytes, which then meet no limit: on
+// random blocks of JSON's bytes with a byte of any value here and there,
+// runs of spaces, string bytes and newlines, and limits near the block's
+// size.
+func TestGuardBlockFromAnyState(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte(`{}[]"",:1a   ` + "\n\t\r")
+	accepted := 0
+	for i := range 200_000 {
+		b := make([]byte, blockLen)
+		for k := range b {
+			if rng.IntN(50) == 0 {
+				b[k] = byte(rng.IntN(256))
+			} else {
+				b[k] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		if i%3 == 0 {
+			from, to := rng.IntN(blockLen), rng.IntN(blockLen)
+			for k := min(from, to); k < max(from, to); k++ {
+				b[k] = []byte{' ', 'a', '\n'}[i%9/3]
+			}
+		}
+		g := &GuardReader{maxDepth: rng.IntN(6), maxSpace: 64 + rng.IntN(80),
+			maxString: []int{MaxString, 64 + rng.IntN(64), 1 + rng.IntN(63)}[rng.IntN(3)], line: 1 + rng.IntN(3), col: 1 + rng.IntN(100)}
+		g.depth = rng.IntN(g.maxDepth + 1)
+		if g.str = rng.IntN(2) == 0; g.str {
+			g.strLen = rng.IntN(g.maxString + 1)
+		} else {
+			g.space = rng.IntN(g.maxSpace + 1)
+		}
+		before, byScan := *g, *g
+		if !g.block(b) {
+			if stateOf(g) != stateOf(&before) {
+				t.Fatalf("%q: block declined and changed the state from %+v to %+v", b, stateOf(&before), stateOf(g))
+			}
+			continue
+		}
+		accepted++
+		if _, err := byScan.scan(b, 0, blockLen); err != nil {
+			t.Fatalf("%q from %+v: block took it, scan fails: %v", b, stateOf(&before), err)
+		}
+		if !g.str {
+			g.strLen, byScan.strLen = 0, 0 // not used outside a string
+		}
+		if stateOf(g) != stateOf(&byScan) {
+			t.Fatalf("%q from %+v:\nblock leaves %+v\nscan leaves  %+v", b, stateOf(&before), stateOf(g), stateOf(&byScan))
+		}
+	}
+	if accepted < 5000 {
+		t.Fatalf("block took %d of the blocks: the cases do not test it", accepted)
+	}
+}
+
+// A multi-byte rune cut by a block's end is completed, or found invalid,
+// by the bytes after it however the blocks fall: the next block, all
+// ASCII, is still checked byte by byte while the rune is pending.
+func TestGuardRuneAtBlockEdge(t *testing.T) {
+	for _, r := range []string{"\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3\xa9"} {
+		for cut := 1; cut < len(r); cut++ {
+			for _, tail := range []string{r[cut:], "", "\xac"} {
+				in := `["` + strings.Repeat("a", blockLen-2-cut) + r[:cut] // the block ends inside the rune
+				in += tail + strings.Repeat("b", blockLen) + `",` + strings.Repeat("1", blockLen) + `"` + "\xac" + `"]`
+				one := readGuarded(iotest.OneByteReader(strings.NewReader(in)), 100, 0, 0)
+				for _, n := range []int{len(in), blockLen, 2 * blockLen} {
+					if got := readGuarded(&shortReader{r: strings.NewReader(in), n: n}, 100, 0, 0); got != one {
+						t.Fatalf("%q in reads of %d:\n%s\nwant %s", in, n, short(got), short(one))
+					}
+				}
+			}
+		}
+	}
+}
+
+// readerState is a GuardReader's state, comparable.
+type readerState struct {
+	off                                  int64
+	line, col, depth, space, strLen, bad int
+	str, esc                             bool
+	pend                                 string
+}
+
+func stateOf(g *GuardReader) readerState {
+	return readerState{g.off, g.line, g.col, g.depth, g.space, g.strLen, g.bad, g.str, g.esc, string(g.pend)}
 }

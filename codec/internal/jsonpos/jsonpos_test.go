@@ -160,7 +160,7 @@ func FuzzGuardReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		long := bytes.Repeat(data, 1+2*blockLen/(len(data)+1))
 		for _, in := range [][]byte{data, long} {
-			for _, lim := range []struct{ depth, space, str int }{{3, 0, 0}, {8, 20, 30}} {
+			for _, lim := range []struct{ depth, space, str int }{{3, 0, 0}, {8, 100, 64}} {
 				whole := readGuarded(bytes.NewReader(in), lim.depth, lim.space, lim.str)
 				if one := readGuarded(iotest.OneByteReader(bytes.NewReader(in)), lim.depth, lim.space, lim.str); whole != one {
 					t.Fatalf("%q, limits %+v:\nwhole %s\none byte at a time %s", in, lim, short(whole), short(one))
