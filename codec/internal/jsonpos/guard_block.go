@@ -65,97 +65,127 @@ func (g *GuardReader) block(b []byte) bool {
 	if g.maxString < blockLen {
 		return false // a string opened in b could pass the limit (tests)
 	}
-	var backslash, ctl, quote, open, close uint64
-	for k := 0; k < blockLen; k += 8 {
-		w := binary.LittleEndian.Uint64(blk[k : k+8])
-		if w&his != 0 {
-			return false // non-ASCII: UTF-8 to check (and the masks below need ASCII)
-		}
-		backslash |= eqBytes(w, '\\')
-		ctl |= ltBytes(w, 0x20)
-		quote |= gather(eqBytes(w, '"')) << k
-		// '[' and '{' differ only in 0x20, as do ']' and '}'.
-		w |= ones * 0x20
-		open |= gather(eqBytes(w, '{')) << k
-		close |= gather(eqBytes(w, '}')) << k
-	}
-	if backslash != 0 {
+	m, ok := maskBlock(blk)
+	if !ok {
 		return false
 	}
-	var nl uint64
-	if ctl != 0 {
-		// Control characters: \t, \n and \r are fine (whitespace outside
-		// strings, bytes of the string inside); newlines are counted.
-		var other uint64
-		for k := 0; k < blockLen; k += 8 {
-			w := binary.LittleEndian.Uint64(blk[k : k+8])
-			n := eqBytes(w, '\n')
-			nl |= gather(n) << k
-			other |= ltBytes(w, 0x20) &^ (n | eqBytes(w, '\t') | eqBytes(w, '\r'))
-		}
-		if other != 0 {
-			return false
-		}
-	}
-	in := prefixXor(quote) // strings from their opening quote on
+	in := prefixXor(m.quote) // strings from their opening quote on
 	if g.str {
 		in = ^in
 	}
-	open, close = open&^in, close&^in // brackets outside strings
-	opens, closes := bits.OnesCount64(open), bits.OnesCount64(close)
-	if g.depth+opens > g.maxDepth || closes > g.depth {
-		// The limit may be met, or a closer come at depth 0 (which scan
-		// ignores): follow the depth bracket by bracket.
-		d := g.depth
-		for m := open | close; m != 0; m &= m - 1 {
-			switch {
-			case open&m&-m != 0:
-				if d++; d > g.maxDepth {
-					return false
-				}
-			case d == 0:
-				return false
-			default:
-				d--
-			}
-		}
+	open, close := m.open&^in, m.close&^in // brackets outside strings
+	if !g.depthHolds(open, close) {
+		return false
 	}
 	strLen := g.strLen
 	if g.str { // the string open before b runs up to b's first quote
-		if strLen += bits.TrailingZeros64(quote); strLen > g.maxString {
+		if strLen += bits.TrailingZeros64(m.quote); strLen > g.maxString {
 			return false
 		}
 	}
 	str := in>>63 == 1
-	if str && quote != 0 { // a string opened in b runs on after it
-		strLen = bits.LeadingZeros64(quote)
+	if str && m.quote != 0 { // a string opened in b runs on after it
+		strLen = bits.LeadingZeros64(m.quote)
 	}
-	run := g.space
-	if run+blockLen > g.maxSpace {
-		return false
-	}
-	if blk[blockLen-1] > ' ' {
-		run = 0 // the last byte is no whitespace, or is in a string
-	} else {
-		var space uint64
-		for k := 0; k < blockLen; k += 8 {
-			w := binary.LittleEndian.Uint64(blk[k : k+8])
-			space |= gather(ltBytes(w, 0x21)) << k
-		}
-		if out := space &^ in; out == ^uint64(0) { // whitespace outside strings
-			run += blockLen
-		} else {
-			run = bits.LeadingZeros64(^out)
-		}
+	if g.space+blockLen > g.maxSpace {
+		return false // a run of whitespace may pass the limit in b
 	}
 
-	g.depth += opens - closes
+	run := 0 // when the last byte is no whitespace, or is in a string
+	if blk[blockLen-1] <= ' ' {
+		run = spaceAfter(blk, in, g.space)
+	}
+
+	g.depth += bits.OnesCount64(open) - bits.OnesCount64(close)
 	g.str, g.strLen, g.space = str, strLen, run
-	if nl == 0 {
+	if m.newline == 0 {
 		g.col += blockLen
 	} else {
-		g.line += bits.OnesCount64(nl)
-		g.col = bits.LeadingZeros64(nl) + 1
+		g.line += bits.OnesCount64(m.newline)
+		g.col = bits.LeadingZeros64(m.newline) + 1
 	}
 	return true
+}
+
+// blockMasks has a bit per byte of a block (bit k for byte k) set for
+// the bytes of a kind.
+type blockMasks struct {
+	quote, open, close, newline uint64 // '[' and '{' open, ']' and '}' close
+}
+
+// maskBlock returns blk's masks; not ok if blk holds a byte block does
+// not take: non-ASCII, a backslash, a control character but \t, \n, \r.
+func maskBlock(blk *[blockLen]byte) (m blockMasks, ok bool) {
+	var backslash, ctl uint64
+	for k := 0; k < blockLen; k += 8 {
+		w := binary.LittleEndian.Uint64(blk[k : k+8])
+		if w&his != 0 {
+			return m, false // non-ASCII: UTF-8 to check (and the masks below need ASCII)
+		}
+		backslash |= eqBytes(w, '\\')
+		ctl |= ltBytes(w, 0x20)
+		m.quote |= gather(eqBytes(w, '"')) << k
+		// '[' and '{' differ only in 0x20, as do ']' and '}'.
+		w |= ones * 0x20
+		m.open |= gather(eqBytes(w, '{')) << k
+		m.close |= gather(eqBytes(w, '}')) << k
+	}
+	if backslash != 0 {
+		return m, false
+	}
+	if ctl != 0 {
+		// \t, \n and \r are fine (whitespace outside strings, bytes of
+		// the string inside); newlines are counted.
+		var other uint64
+		for k := 0; k < blockLen; k += 8 {
+			w := binary.LittleEndian.Uint64(blk[k : k+8])
+			n := eqBytes(w, '\n')
+			m.newline |= gather(n) << k
+			other |= ltBytes(w, 0x20) &^ (n | eqBytes(w, '\t') | eqBytes(w, '\r'))
+		}
+		if other != 0 {
+			return m, false
+		}
+	}
+	return m, true
+}
+
+// depthHolds reports whether the brackets of a block (masks outside
+// strings) keep the depth within the limit and bring no closer at depth 0
+// (which scan ignores): at once from their counts when these settle it,
+// otherwise bracket by bracket.
+func (g *GuardReader) depthHolds(open, close uint64) bool {
+	if g.depth+bits.OnesCount64(open) <= g.maxDepth && bits.OnesCount64(close) <= g.depth {
+		return true
+	}
+	d := g.depth
+	for m := open | close; m != 0; m &= m - 1 {
+		switch {
+		case open&m&-m != 0:
+			if d++; d > g.maxDepth {
+				return false
+			}
+		case d == 0:
+			return false
+		default:
+			d--
+		}
+	}
+	return true
+}
+
+// spaceAfter is the run of whitespace outside strings at the end of blk,
+// which continues run when blk is all such whitespace; in marks the
+// bytes in strings.
+func spaceAfter(blk *[blockLen]byte, in uint64, run int) int {
+	var space uint64
+	for k := 0; k < blockLen; k += 8 {
+		w := binary.LittleEndian.Uint64(blk[k : k+8])
+		space |= gather(ltBytes(w, 0x21)) << k
+	}
+	out := space &^ in // whitespace outside strings
+	if out == ^uint64(0) {
+		return run + blockLen
+	}
+	return bits.LeadingZeros64(^out)
 }
