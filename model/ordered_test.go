@@ -80,7 +80,7 @@ func TestIsOrdered(t *testing.T) {
 		var want bool
 		switch out := b.Traces(); {
 		case len(out) == 1:
-			want = sameShape(out[0], tr)
+			want = sameLayout(out[0], tr)
 		case len(out) == 0:
 			want = len(tr.ResourceSpans) == 0
 		}
@@ -102,34 +102,6 @@ func TestIsOrdered(t *testing.T) {
 	if ordered < 500 || not < 500 {
 		t.Fatalf("%d ordered, %d not: the cases do not test both", ordered, not)
 	}
-}
-
-// sameShape reports whether a and b have the same entries holding the
-// same spans (the builder copies resources and scopes from its input, so
-// that is equality but for nested sets; reflect.DeepEqual would fail on
-// NaN attributes).
-func sameShape(a, b *Trace) bool {
-	if a.TraceID != b.TraceID || len(a.ResourceSpans) != len(b.ResourceSpans) {
-		return false
-	}
-	for i := range a.ResourceSpans {
-		x, y := &a.ResourceSpans[i], &b.ResourceSpans[i]
-		if len(x.ScopeSpans) != len(y.ScopeSpans) || !reflect.DeepEqual(&x.Resource.Attributes, &y.Resource.Attributes) {
-			return false
-		}
-		for j := range x.ScopeSpans {
-			p, q := &x.ScopeSpans[j], &y.ScopeSpans[j]
-			if len(p.Spans) != len(q.Spans) || !reflect.DeepEqual(&p.Scope.Attributes, &q.Scope.Attributes) {
-				return false
-			}
-			for k := range p.Spans {
-				if p.Spans[k].SpanID != q.Spans[k].SpanID || p.Spans[k].Kind != q.Spans[k].Kind || p.Spans[k].TraceID != q.Spans[k].TraceID {
-					return false
-				}
-			}
-		}
-	}
-	return true
 }
 
 // TestAddResourceSpansIsAddSpan: an ordered builder given whole resource
@@ -305,7 +277,9 @@ func TestOrderedBuilderMergesByKey(t *testing.T) {
 }
 
 // sameLayout reports whether a and b have entries with the same resource
-// and scope keys holding the same spans.
+// and scope keys holding the same spans (by SpanKey and trace ID): the
+// builder copies resources and scopes from its input, so that is equality
+// but for nested sets (reflect.DeepEqual would fail on NaN attributes).
 func sameLayout(a, b *Trace) bool {
 	if a.TraceID != b.TraceID || len(a.ResourceSpans) != len(b.ResourceSpans) {
 		return false
