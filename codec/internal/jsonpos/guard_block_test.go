@@ -11,18 +11,13 @@ import (
 )
 
 // guardState is what a GuardReader has read: the bytes it passed, its
-// error, its invalid UTF-8 count and position, and its state after the
+// error, where the first invalid UTF-8 byte was, and its state after the
 // last byte.
 type guardState struct {
-	got                     string
-	err                     string
-	bad                     int
-	badOff                  int64
-	badLine, badCol         int
-	off                     int64
-	line, col, depth, space int
-	str, esc                bool
-	strLen                  int
+	got, err        string
+	badOff          int64
+	badLine, badCol int
+	readerState
 }
 
 // readGuarded reads r through a GuardReader with the given limits (0: the
@@ -33,16 +28,12 @@ func readGuarded(r io.Reader, maxDepth, maxSpace, maxString int) guardState {
 		g.maxSpace, g.maxString = maxSpace, maxString
 	}
 	got, err := io.ReadAll(g)
-	st := guardState{got: string(got), off: g.off, line: g.line, col: g.col, depth: g.depth,
-		space: g.space, str: g.str, esc: g.esc, strLen: g.strLen}
+	bad, off, line, col := g.InvalidUTF8() // ends a pending rune
+	st := guardState{got: string(got), badOff: off, badLine: line, badCol: col, readerState: stateOf(g).inUse()}
 	if err != nil {
 		// The reader stops at a limit: where it stopped is what counts.
-		st = guardState{got: st.got, off: g.off, err: err.Error()}
+		st.err, st.readerState = err.Error(), readerState{off: g.off, bad: bad}
 	}
-	if !st.str {
-		st.strLen = 0 // not used outside a string
-	}
-	st.bad, st.badOff, st.badLine, st.badCol = g.InvalidUTF8()
 	return st
 }
 
@@ -185,10 +176,7 @@ func TestGuardBlockFromAnyState(t *testing.T) {
 		if _, err := byScan.scan(b, 0, blockLen); err != nil {
 			t.Fatalf("%q from %+v: block took it, scan fails: %v", b, stateOf(&before), err)
 		}
-		if !g.str {
-			g.strLen, byScan.strLen = 0, 0 // not used outside a string
-		}
-		if stateOf(g) != stateOf(&byScan) {
+		if stateOf(g).inUse() != stateOf(&byScan).inUse() {
 			t.Fatalf("%q from %+v:\nblock leaves %+v\nscan leaves  %+v", b, stateOf(&before), stateOf(g), stateOf(&byScan))
 		}
 	}
@@ -227,4 +215,13 @@ type readerState struct {
 
 func stateOf(g *GuardReader) readerState {
 	return readerState{g.off, g.line, g.col, g.depth, g.space, g.strLen, g.bad, g.str, g.esc, string(g.pend)}
+}
+
+// inUse is s without what the reader no longer reads: the length of a
+// string already closed.
+func (s readerState) inUse() readerState {
+	if !s.str {
+		s.strLen = 0
+	}
+	return s
 }
