@@ -89,23 +89,22 @@ func (b *TraceBuilder) Len() int { return len(b.traces) }
 // AddResourceSpans adds every span of rs, each to the trace named by its
 // TraceID. Resource and scope are shared by reference-free copy.
 func (b *TraceBuilder) AddResourceSpans(rs *ResourceSpans) {
-	var rkey string
 	if !b.ordered {
-		rkey = resourceKey(&rs.Resource)
+		rkey := resourceKey(&rs.Resource)
+		for i := range rs.ScopeSpans {
+			ss := &rs.ScopeSpans[i]
+			skey := scopeKey(&ss.Scope)
+			for k := range ss.Spans {
+				b.AddSpan(&rs.Resource, rkey, &ss.Scope, skey, ss.Spans[k])
+			}
+		}
+		return
 	}
 	for i := range rs.ScopeSpans {
 		ss := &rs.ScopeSpans[i]
-		spans := ss.Spans
-		if !b.ordered {
-			skey := scopeKey(&ss.Scope)
-			for k := range spans {
-				b.AddSpan(&rs.Resource, rkey, &ss.Scope, skey, spans[k])
-			}
-			continue
-		}
 		// Spans of one trace usually come one after another: each run
 		// is added with one lookup of its trace and one grow of its list.
-		for len(spans) > 0 {
+		for spans := ss.Spans; len(spans) > 0; {
 			n := 1
 			for n < len(spans) && spans[n].TraceID == spans[0].TraceID {
 				n++
