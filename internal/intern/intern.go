@@ -2,17 +2,37 @@
 // (attribute keys, span names, common values), so each is allocated once.
 package intern
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 const (
 	// maxStrings is how many strings a Table holds before it starts
 	// afresh; MaxLen is how long they may be: unique strings (IDs, URLs)
 	// would only grow the map.
 	maxStrings = 1 << 14
 	MaxLen     = 64
+
+	// slotBits sizes the cache in front of the map: 4,096 strings (64
+	// KiB of string headers), more than the keys, names and common
+	// values of a file.
+	slotBits = 12
 )
 
 // Table maps byte strings to shared strings. The zero Table is ready to
 // use; it is not safe for concurrent use.
-type Table struct{ m map[string]string }
+//
+// A string met again is most often one met a moment ago (the next span's
+// attribute key, type or method), so a direct-mapped cache, indexed by a
+// cheap hash of the bytes, answers first; the map, which holds every
+// string handed out since it last started afresh, answers the rest. A
+// cached string may be one the map has since forgotten: it is still the
+// right string.
+type Table struct {
+	slots *[1 << slotBits]string
+	m     map[string]string
+}
 
 // String returns b as a string: the one handed out before for the same
 // bytes when b is short, else a new one.
@@ -23,15 +43,43 @@ func (t *Table) String(b []byte) string {
 	if len(b) > MaxLen {
 		return string(b)
 	}
-	if s, ok := t.m[string(b)]; ok {
-		return s
-	}
-	if t.m == nil {
+	if t.slots == nil {
+		t.slots = new([1 << slotBits]string)
 		t.m = make(map[string]string)
-	} else if len(t.m) >= maxStrings {
-		clear(t.m) // start afresh: the strings that repeat come back soon
 	}
-	s := string(b)
-	t.m[s] = s
+	slot := &t.slots[slotOf(b)]
+	if *slot == string(b) {
+		return *slot
+	}
+	s, ok := t.m[string(b)]
+	if !ok {
+		if len(t.m) >= maxStrings {
+			clear(t.m) // start afresh: the strings that repeat come back soon
+		}
+		s = string(b)
+		t.m[s] = s
+	}
+	*slot = s
 	return s
+}
+
+// slotOf hashes b (1 to MaxLen bytes) to a slot: its length and up to 24
+// of its bytes (the first, middle and last 8), which tell apart the
+// strings of one file but for long ones alike at those places (those
+// share a slot, and the map answers for them).
+func slotOf(b []byte) uint {
+	n := len(b)
+	var h uint64
+	switch {
+	case n >= 8:
+		h = binary.LittleEndian.Uint64(b) ^
+			bits.RotateLeft64(binary.LittleEndian.Uint64(b[n/2-4:]), 21) ^
+			bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 42)
+	case n >= 4:
+		h = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+	default:
+		h = uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
+	}
+	h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
+	return uint(h >> (64 - slotBits))
 }

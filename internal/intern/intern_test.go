@@ -1,6 +1,8 @@
 package intern
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -37,5 +39,71 @@ func TestTable(t *testing.T) {
 	}
 	if len(tab.m) > maxStrings {
 		t.Errorf("table holds %d strings, past its bound %d", len(tab.m), maxStrings)
+	}
+}
+
+// TestTableSharedSlot: strings that hash to one slot of the cache each
+// come back right, and shared (from the map), however they alternate.
+func TestTableSharedSlot(t *testing.T) {
+	var tab Table
+	first := map[uint][]byte{}
+	var a, b []byte
+	for i := 0; a == nil; i++ {
+		k := []byte(fmt.Sprintf("key-%d", i))
+		if prev, ok := first[slotOf(k)]; ok {
+			a, b = prev, k
+		}
+		first[slotOf(k)] = k
+	}
+	sa, sb := tab.String(a), tab.String(b)
+	for range 3 {
+		ga, gb := tab.String(a), tab.String(b)
+		if ga != string(a) || gb != string(b) {
+			t.Fatalf("got %q and %q for %q and %q", ga, gb, a, b)
+		}
+		if unsafe.StringData(ga) != unsafe.StringData(sa) || unsafe.StringData(gb) != unsafe.StringData(sb) {
+			t.Errorf("%q and %q share a slot: each must still be allocated once", a, b)
+		}
+	}
+	if got := tab.slots[slotOf(b)]; got != string(b) {
+		t.Errorf("the slot holds %q, not the string asked for last (%q)", got, b)
+	}
+}
+
+// TestTableEveryLength: every length up to MaxLen, and strings alike but
+// for one byte anywhere, come back as given.
+func TestTableEveryLength(t *testing.T) {
+	var tab Table
+	for n := 1; n <= MaxLen; n++ {
+		base := []byte(strings.Repeat("a", n))
+		for i := range n {
+			k := slices.Clone(base)
+			k[i] = 'b'
+			for range 2 {
+				if got := tab.String(k); got != string(k) {
+					t.Fatalf("got %q for %q", got, k)
+				}
+				if got := tab.String(base); got != string(base) {
+					t.Fatalf("got %q for %q", got, base)
+				}
+			}
+		}
+	}
+}
+
+// TestTableAfterRestart: a string cached before the map started afresh
+// still comes back right.
+func TestTableAfterRestart(t *testing.T) {
+	var tab Table
+	tab.String([]byte("http.method"))
+	for i := range maxStrings + 1 {
+		tab.String([]byte(fmt.Sprintf("unique-%d", i)))
+	}
+	if len(tab.m) > maxStrings {
+		t.Fatalf("table holds %d strings, past its bound %d", len(tab.m), maxStrings)
+	}
+	got := tab.String([]byte("http.method"))
+	if got != "http.method" {
+		t.Fatalf("got %q", got)
 	}
 }
