@@ -6,6 +6,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -126,15 +127,15 @@ var errCorrupt = errors.New("corrupt spill record")
 // which must then stay unchanged, and attribute lists are cut from a slab
 // that the records of one reader share.
 type decoder struct {
-	b      []byte
-	err    error
-	intern *interner
-	slab   *model.AttrBlock
+	b    []byte
+	err  error
+	strs *intern.Table
+	slab *model.AttrBlock
 }
 
-// decodeTrace decodes a trace record, its strings copied through in.
-func decodeTrace(data []byte, in *interner) (*model.Trace, error) {
-	return decodeRecord(&decoder{b: data, intern: in})
+// decodeTrace decodes a trace record, its strings copied through strs.
+func decodeTrace(data []byte, strs *intern.Table) (*model.Trace, error) {
+	return decodeRecord(&decoder{b: data, strs: strs})
 }
 
 // decodeOwnedTrace decodes a trace record whose bytes the trace keeps: its
@@ -236,7 +237,7 @@ const slabAttrs = 256
 // slabAttrs or n at a time; with one, allocated alone, as a search result
 // keeps only some of its lists.
 func (d *decoder) attrSlice(n int) []model.Attribute {
-	if d.intern != nil {
+	if d.strs != nil {
 		return make([]model.Attribute, n)
 	}
 	return d.slab.Cut(n)
@@ -369,48 +370,20 @@ func (d *decoder) count() int {
 	return int(v)
 }
 
-// str reads a string; intern shares repeated ones (keys, names).
-func (d *decoder) str(intern bool) string {
+// str reads a string; shared shares repeated ones (keys, names) through
+// d.strs.
+func (d *decoder) str(shared bool) string {
 	n := d.count()
 	if n == 0 {
 		return ""
 	}
 	raw := d.b[:n]
 	d.b = d.b[n:]
-	if d.intern == nil {
+	if d.strs == nil {
 		return unsafe.String(&raw[0], n)
 	}
-	if intern {
-		return d.intern.get(raw)
+	if shared {
+		return d.strs.String(raw)
 	}
 	return string(raw)
-}
-
-// interner shares the strings a run repeats (attribute keys, service,
-// span and scope names, short values), so reading a run back allocates
-// each once. It stops adding once full.
-type interner struct {
-	m map[string]string
-}
-
-const (
-	maxInterned   = 1 << 16
-	maxInternSize = 64
-)
-
-func (in *interner) get(b []byte) string {
-	if len(b) > maxInternSize {
-		return string(b)
-	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if in.m == nil {
-		in.m = make(map[string]string, 1024)
-	}
-	if len(in.m) < maxInterned {
-		in.m[s] = s
-	}
-	return s
 }

@@ -3,6 +3,7 @@ package spill
 import (
 	"encoding/binary"
 
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -31,11 +32,11 @@ type Decoder struct {
 // NewDecoder reads data; strings repeated across the records read with
 // the same Strings are shared.
 func NewDecoder(data []byte, strs *Strings) *Decoder {
-	return &Decoder{d: decoder{b: data, intern: &strs.in}}
+	return &Decoder{d: decoder{b: data, strs: &strs.in}}
 }
 
 // Strings shares repeated strings among decoded records.
-type Strings struct{ in interner }
+type Strings struct{ in intern.Table }
 
 // Bytes reads len(dst) raw bytes (an ID) into dst.
 func (d *Decoder) Bytes(dst []byte) { d.d.id(dst) }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tracectl/tracectl/codec/input"
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -128,7 +129,7 @@ func TestFormatStable(t *testing.T) {
 	if got := fmt.Sprintf("%x", sha256.Sum256(rec)); got != want {
 		t.Errorf("record of everyField has sha256 %s, want %s", got, want)
 	}
-	var in interner
+	var in intern.Table
 	tr, err := decodeTrace(rec, &in)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(appendTrace(nil, &model.Trace{}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var in interner
+		var in intern.Table
 		tr, err := decodeTrace(data, &in)
 		slab := model.AttrBlock{Size: slabAttrs}
 		owned, oerr := decodeOwnedTrace(bytes.Clone(data), &slab)
