@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -29,39 +30,65 @@ func (id SpanID) String() string { return hex.EncodeToString(id[:]) }
 // left-padded with zeros, so 64-bit Jaeger and Zipkin IDs fit.
 func ParseTraceID(s string) (TraceID, error) {
 	var id TraceID
-	b, err := parseHexID(s, len(id))
-	if err != nil {
-		return id, fmt.Errorf("trace ID %q: %w", s, err)
+	if err := parseHexID(id[:], s); err != nil {
+		return TraceID{}, fmt.Errorf("trace ID %q: %w", s, err)
 	}
-	copy(id[:], b)
 	return id, nil
 }
 
 // ParseSpanID parses a hex span ID of 1 to 16 digits, left-padded with zeros.
 func ParseSpanID(s string) (SpanID, error) {
 	var id SpanID
-	b, err := parseHexID(s, len(id))
-	if err != nil {
-		return id, fmt.Errorf("span ID %q: %w", s, err)
+	if err := parseHexID(id[:], s); err != nil {
+		return SpanID{}, fmt.Errorf("span ID %q: %w", s, err)
 	}
-	copy(id[:], b)
 	return id, nil
 }
 
-func parseHexID(s string, size int) ([]byte, error) {
+// parseHexID parses s, trimmed of white space, as at most 2*len(dst) hex
+// digits (either case) into dst, left-padded with zeros, without
+// allocating. dst is left part written when s is not hex.
+func parseHexID(dst []byte, s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, fmt.Errorf("empty")
+		return errEmptyID
 	}
-	if len(s) > 2*size {
-		return nil, fmt.Errorf("longer than %d hex digits", 2*size)
+	if len(s) > 2*len(dst) {
+		return fmt.Errorf("longer than %d hex digits", 2*len(dst))
 	}
-	s = strings.Repeat("0", 2*size-len(s)) + s
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("not hex")
+	clear(dst)
+	for i, j := len(s), len(dst)-1; i > 0; i, j = i-2, j-1 {
+		lo, ok := hexDigit(s[i-1])
+		hi := byte(0)
+		if i > 1 {
+			var hok bool
+			hi, hok = hexDigit(s[i-2])
+			ok = ok && hok
+		}
+		if !ok {
+			return errNotHex
+		}
+		dst[j] = hi<<4 | lo
 	}
-	return b, nil
+	return nil
+}
+
+var (
+	errEmptyID = errors.New("empty")
+	errNotHex  = errors.New("not hex")
+)
+
+// hexDigit returns the value of hex digit c.
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // TraceIDFromBytes copies b into a TraceID, left-padding shorter inputs.
