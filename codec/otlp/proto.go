@@ -140,7 +140,8 @@ type passOver interface {
 // failed read is a DecodeError of file name at the offset of the field,
 // or of the read.
 func (fr *fieldReader) chunks(name string, max int, pass passOver, f func([]byte) error) error {
-	var chunk []byte
+	chunk := takeBuf()
+	defer func() { giveBuf(chunk) }()
 	var passed struct { // the field passed over, if not yet decoded
 		pending bool
 		head    []byte

@@ -34,7 +34,8 @@ func (s *protoStream) splitAt(ra io.ReaderAt, head []byte, off, n int64, maxByte
 	if err != nil {
 		return s.readBackError(err)
 	}
-	var bufs groupBufs
+	bufs := groupBufs{msg: takeBuf(), scope: takeBuf()}
+	defer func() { giveBuf(bufs.msg); giveBuf(bufs.scope) }()
 	j := 0
 	_, err = w.fields(off, off+n, func(f wireField) error {
 		if f.num != 2 || f.typ != protowire.BytesType {

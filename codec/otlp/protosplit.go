@@ -145,7 +145,8 @@ type spanGroup struct {
 // scope spans, as messages of about maxBytes of spans each (see
 // scopeGroups). A group's message is overwritten by the next one.
 func spanGroups(res messageParts, maxBytes int, f func(g spanGroup) error) error {
-	var buf []byte
+	buf := takeBuf()
+	defer func() { giveBuf(buf) }()
 	for j, ss := range res.parts {
 		if err := scopeGroups(&buf, res.head, ss, j, maxBytes, f); err != nil {
 			return err
