@@ -56,6 +56,33 @@ func parseHexID(dst []byte, s string) error {
 	if len(s) > 2*len(dst) {
 		return fmt.Errorf("longer than %d hex digits", 2*len(dst))
 	}
+	if !decodeHex(dst, s) {
+		return errNotHex
+	}
+	return nil
+}
+
+// HexTraceID parses s as 1 to 32 hex digits, left-padded, and nothing
+// else (no white space): where ParseTraceID would give the same ID, and
+// what a caller trying hex first takes without an error built.
+func HexTraceID(s string) (id TraceID, ok bool) {
+	if s == "" || len(s) > 2*len(id) || !decodeHex(id[:], s) {
+		return TraceID{}, false
+	}
+	return id, true
+}
+
+// HexSpanID is HexTraceID for span IDs (1 to 16 hex digits).
+func HexSpanID(s string) (id SpanID, ok bool) {
+	if s == "" || len(s) > 2*len(id) || !decodeHex(id[:], s) {
+		return SpanID{}, false
+	}
+	return id, true
+}
+
+// decodeHex decodes hex digits s (at most 2*len(dst) of them) into dst,
+// right-aligned and left-padded with zeros; false when s is not hex.
+func decodeHex(dst []byte, s string) bool {
 	clear(dst)
 	for i, j := len(s), len(dst)-1; i > 0; i, j = i-2, j-1 {
 		lo, ok := hexDigit(s[i-1])
@@ -66,11 +93,11 @@ func parseHexID(dst []byte, s string) error {
 			ok = ok && hok
 		}
 		if !ok {
-			return errNotHex
+			return false
 		}
 		dst[j] = hi<<4 | lo
 	}
-	return nil
+	return true
 }
 
 var (

@@ -50,6 +50,15 @@ func checkParseID(t *testing.T, s string) {
 	if serr != nil && !span.IsZero() {
 		t.Fatalf("ParseSpanID(%q) failed but returned %x", s, span)
 	}
+	// HexTraceID and HexSpanID take exactly 1 to 32 (16) hex digits, and
+	// then give what the Parse functions give.
+	hexOnly := s != "" && strings.Trim(s, "0123456789abcdefABCDEF") == ""
+	if id, ok := HexTraceID(s); ok != (hexOnly && len(s) <= 32) || ok && id != trace || !ok && !id.IsZero() {
+		t.Fatalf("HexTraceID(%q) = %x, %v; ParseTraceID gives %x, %v", s, id, ok, trace, terr)
+	}
+	if id, ok := HexSpanID(s); ok != (hexOnly && len(s) <= 16) || ok && id != span || !ok && !id.IsZero() {
+		t.Fatalf("HexSpanID(%q) = %x, %v; ParseSpanID gives %x, %v", s, id, ok, span, serr)
+	}
 }
 
 var idCases = []string{

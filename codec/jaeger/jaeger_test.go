@@ -161,7 +161,7 @@ func TestUIKindsAndFollowsFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := func(s string) model.SpanID {
-		j, err := uiSpanID(s)
+		j, _, err := uiSpanID(s)
 		if err != nil {
 			t.Fatal(err)
 		}

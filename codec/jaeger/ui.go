@@ -192,11 +192,12 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 		return nil, jsonpos.FieldErr(".traceID", "missing trace ID")
 	}
 	var err error
+	var h bool
 	out := &jmodel.Span{OperationName: s.OperationName, Flags: jmodel.Flags(s.Flags), ProcessID: s.ProcessID}
-	if out.TraceID, err = uiTraceID(tid); err != nil {
+	if out.TraceID, h, err = uiTraceID(tid); err != nil {
 		return nil, jsonpos.Under(".traceID", err)
 	}
-	if isHashed(tid, 32) {
+	if h {
 		hashed(".traceID", tid)
 	}
 	if out.TraceID == (jmodel.TraceID{}) {
@@ -205,10 +206,10 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 	if s.SpanID == "" {
 		return nil, jsonpos.FieldErr(".spanID", "missing span ID")
 	}
-	if out.SpanID, err = uiSpanID(s.SpanID); err != nil {
+	if out.SpanID, h, err = uiSpanID(s.SpanID); err != nil {
 		return nil, jsonpos.Under(".spanID", err)
 	}
-	if isHashed(s.SpanID, 16) {
+	if h {
 		hashed(".spanID", s.SpanID)
 	}
 	if out.SpanID == 0 {
@@ -236,27 +237,27 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 			return nil, jsonpos.FieldErr(fmt.Sprintf(".references[%d].refType", i), "unknown reference type %q", r.RefType)
 		}
 		if r.TraceID != "" {
-			if ref.TraceID, err = uiTraceID(r.TraceID); err != nil {
+			if ref.TraceID, h, err = uiTraceID(r.TraceID); err != nil {
 				return nil, jsonpos.Under(fmt.Sprintf(".references[%d].traceID", i), err)
 			}
-			if isHashed(r.TraceID, 32) {
+			if h {
 				hashed(fmt.Sprintf(".references[%d].traceID", i), r.TraceID)
 			}
 		}
-		if ref.SpanID, err = uiSpanID(r.SpanID); err != nil {
+		if ref.SpanID, h, err = uiSpanID(r.SpanID); err != nil {
 			return nil, jsonpos.Under(fmt.Sprintf(".references[%d].spanID", i), err)
 		}
-		if isHashed(r.SpanID, 16) {
+		if h {
 			hashed(fmt.Sprintf(".references[%d].spanID", i), r.SpanID)
 		}
 		out.References = append(out.References, ref)
 	}
 	if len(out.References) == 0 && s.ParentSpanID != "" {
-		pid, err := uiSpanID(s.ParentSpanID)
+		pid, h, err := uiSpanID(s.ParentSpanID)
 		if err != nil {
 			return nil, jsonpos.Under(".parentSpanID", err)
 		}
-		if isHashed(s.ParentSpanID, 16) {
+		if h {
 			hashed(".parentSpanID", s.ParentSpanID)
 		}
 		if pid != 0 {

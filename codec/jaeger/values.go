@@ -137,15 +137,19 @@ func isHex(s string, max int) bool {
 // uiTraceID parses a UI trace ID: hex of up to 32 digits, left-padded. Test
 // traces written for the Jaeger UI use made-up IDs ("trace-123", "G"); the
 // UI only compares them as strings, so any other non-empty string maps to
-// a stable 128-bit FNV-1a hash of its text.
-func uiTraceID(s string) (jmodel.TraceID, error) {
+// a stable 128-bit FNV-1a hash of its text (hashed is then true).
+func uiTraceID(s string) (id jmodel.TraceID, hashed bool, err error) {
+	if tid, ok := model.HexTraceID(s); ok {
+		return jmodel.TraceID{High: binary.BigEndian.Uint64(tid[:8]), Low: binary.BigEndian.Uint64(tid[8:])}, false, nil
+	}
 	if isHashed(s, 32) {
 		h := fnv.New128a()
 		h.Write([]byte(s))
 		sum := h.Sum(nil)
-		return jmodel.TraceID{High: binary.BigEndian.Uint64(sum[:8]), Low: binary.BigEndian.Uint64(sum[8:])}, nil
+		return jmodel.TraceID{High: binary.BigEndian.Uint64(sum[:8]), Low: binary.BigEndian.Uint64(sum[8:])}, true, nil
 	}
-	return hexTraceID(s)
+	id, err = hexTraceID(s)
+	return id, false, err
 }
 
 // isHashed reports whether uiTraceID (max 32) or uiSpanID (max 16) maps
@@ -155,13 +159,17 @@ func isHashed(s string, max int) bool {
 }
 
 // uiSpanID is uiTraceID for span IDs (64-bit FNV-1a of non-hex text).
-func uiSpanID(s string) (jmodel.SpanID, error) {
+func uiSpanID(s string) (id jmodel.SpanID, hashed bool, err error) {
+	if sid, ok := model.HexSpanID(s); ok {
+		return jmodel.SpanID(binary.BigEndian.Uint64(sid[:])), false, nil
+	}
 	if isHashed(s, 16) {
 		h := fnv.New64a()
 		h.Write([]byte(s))
-		return jmodel.SpanID(h.Sum64()), nil
+		return jmodel.SpanID(h.Sum64()), true, nil
 	}
-	return hexSpanID(s)
+	id, err = hexSpanID(s)
+	return id, false, err
 }
 
 // hexTraceID parses a hex trace ID of up to 32 digits (left-padded).

@@ -1,9 +1,15 @@
 package jaeger
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strings"
 	"testing"
 	"unsafe"
+
+	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
 
 	"github.com/tracectl/tracectl/internal/intern"
 )
@@ -48,4 +54,55 @@ func TestPlainString(t *testing.T) {
 	if _, ok := plainString(json.RawMessage(`"GET"`), nil); ok {
 		t.Error("taken without a table")
 	}
+}
+
+// referenceUIID is what uiTraceID and uiSpanID did before they tried hex
+// first: hash when isHashed, else parse as hex; hashed is isHashed.
+func referenceUIID(s string, max int) (trace jmodel.TraceID, span jmodel.SpanID, hashed bool, err error) {
+	hashed = isHashed(s, max)
+	switch {
+	case hashed && max == 32:
+		h := fnv.New128a()
+		h.Write([]byte(s))
+		sum := h.Sum(nil)
+		trace = jmodel.TraceID{High: binary.BigEndian.Uint64(sum[:8]), Low: binary.BigEndian.Uint64(sum[8:])}
+	case hashed:
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		span = jmodel.SpanID(h.Sum64())
+	case max == 32:
+		trace, err = hexTraceID(s)
+	default:
+		span, err = hexSpanID(s)
+	}
+	return trace, span, hashed, err
+}
+
+func checkUIIDs(t *testing.T, s string) {
+	wantT, _, wantTH, wantTErr := referenceUIID(s, 32)
+	gotT, gotTH, gotTErr := uiTraceID(s)
+	if gotT != wantT || gotTH != wantTH || fmt.Sprint(gotTErr) != fmt.Sprint(wantTErr) {
+		t.Fatalf("uiTraceID(%q) = %v, %v, %v; want %v, %v, %v", s, gotT, gotTH, gotTErr, wantT, wantTH, wantTErr)
+	}
+	_, wantS, wantSH, wantSErr := referenceUIID(s, 16)
+	gotS, gotSH, gotSErr := uiSpanID(s)
+	if gotS != wantS || gotSH != wantSH || fmt.Sprint(gotSErr) != fmt.Sprint(wantSErr) {
+		t.Fatalf("uiSpanID(%q) = %v, %v, %v; want %v, %v, %v", s, gotS, gotSH, gotSErr, wantS, wantSH, wantSErr)
+	}
+}
+
+var uiIDCases = []string{"", "0", "1f", "ABCdef", "trace-123", "G", " 1f", "1f ", "0123456789abcdef", "0123456789abcdef0",
+	"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef0", strings.Repeat("f", 257), strings.Repeat("x", 257), "é"}
+
+func TestUIIDs(t *testing.T) {
+	for _, s := range uiIDCases {
+		checkUIIDs(t, s)
+	}
+}
+
+func FuzzUIIDs(f *testing.F) {
+	for _, s := range uiIDCases {
+		f.Add(s)
+	}
+	f.Fuzz(checkUIIDs)
 }
