@@ -3,7 +3,6 @@ package eval
 import (
 	"bytes"
 	"cmp"
-	"container/heap"
 	"context"
 	"errors"
 	"slices"
@@ -164,32 +163,12 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	if root.Pipeline == nil {
 		return nil, errors.New("comparing scalar pipelines is not supported")
 	}
-	if opts.Limit <= 0 {
-		opts.Limit = DefaultLimit
-	}
-	if opts.SpansPerSpanSet <= 0 {
-		opts.SpansPerSpanSet = DefaultSpansPerSpanSet
-	}
-	if !opts.Start.IsZero() && opts.End.IsZero() {
-		now := time.Now
-		if opts.Now != nil {
-			now = opts.Now
-		}
-		opts.End = now()
-	}
+	opts = opts.withDefaults()
 	e, err := compile(root)
 	if err != nil {
 		return nil, err
 	}
-	fields := FieldsOf(root)
-	// Results are ranked by start time, so the source may stream traces in
-	// any order (which bounds a block store's memory).
-	// Results copy what they keep of a trace: the source may reuse it.
-	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, AttributeKeys: AttributeKeysOf(root),
-		Unordered: true, Reuse: true, Filter: FilterOf(root)}
-	if !opts.CountOnly {
-		req.Newest, req.NewestCount = &store.Threshold{}, opts.Limit
-	}
+	req := searchRequest(root, opts)
 	if c, ok := src.(store.Counter); ok && opts.CountOnly && req.Filter != nil && req.Filter.Exact {
 		// The filter is the query: the source counts without building traces.
 		n, err := c.CountTraces(ctx, req)
@@ -206,23 +185,11 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 	defer it.Close()
 
 	res := &SearchResult{}
-	h := &resultHeap{}
-	spillAfter := opts.SpillAfter
-	if spillAfter <= 0 {
-		spillAfter = DefaultSpillAfter
-	}
-	var file *resultFile
+	k := newResultKeeper(opts)
 	var tb traceBuffer // nothing below keeps a traceData past its trace
-	var spillMem resultMemory
-	fail := func(err error) (*SearchResult, error) {
-		if file != nil {
-			err = errors.Join(err, file.close())
-		}
-		return nil, err
-	}
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
-			return fail(err)
+			return nil, k.close(err)
 		}
 		t := it.At()
 		res.Metrics.InspectedTraces++
@@ -231,12 +198,12 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		if !req.Overlaps(td.start, td.end) {
 			continue // the source ignored the range: re-check
 		}
-		if !opts.CountOnly && h.Len() == opts.Limit && !better(td.start, t.TraceID, (*h)[0].start, (*h)[0].id) {
+		if !opts.CountOnly && !k.admits(td.start, t.TraceID) {
 			continue // could not enter the top Limit
 		}
 		sets, err := e.evalTrace(td)
 		if err != nil {
-			return fail(err)
+			return nil, k.close(err)
 		}
 		if len(sets) == 0 {
 			continue
@@ -245,65 +212,59 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		if opts.CountOnly {
 			continue
 		}
-		// A result spilled at once is built in memory reused from one to
-		// the next.
-		var mem *resultMemory
-		if file != nil {
-			mem = &spillMem
+		tr := e.traceResult(td, sets, opts.SpansPerSpanSet, k.memory())
+		worst, full, err := k.keep(resultRef{start: td.start, id: t.TraceID, tr: tr})
+		if err != nil {
+			return nil, k.close(err)
 		}
-		ref := resultRef{start: td.start, id: t.TraceID, tr: e.traceResult(td, sets, opts.SpansPerSpanSet, mem)}
-		if file == nil && opts.SpillDir != "" && h.Len() >= spillAfter && opts.Limit > spillAfter {
-			if file, err = newResultFile(opts.SpillDir); err != nil {
-				return nil, err
-			}
+		if full {
+			req.Newest.Raise(worst) // traces starting earlier cannot enter
 		}
-		if file != nil {
-			if ref.off, ref.size, err = file.write(ref.tr); err != nil {
-				return fail(err)
-			}
-			ref.tr = nil
-		}
-		switch {
-		case h.Len() < opts.Limit-1:
-			if len(*h) == cap(*h) {
-				// Doubling: append grows a long slice by a quarter, which
-				// copied the kept refs five times over into fresh memory
-				// (a tenth of the CPU of a search returning every trace).
-				*h = slices.Grow(*h, max(len(*h), 256))
-			}
-			*h = append(*h, ref) // a plain slice until Limit are kept, then a heap
-			continue
-		case h.Len() == opts.Limit-1:
-			*h = append(*h, ref)
-			heap.Init(h)
-		default:
-			(*h)[0] = ref // better than the worst kept (checked above)
-			heap.Fix(h, 0)
-		}
-		req.Newest.Raise((*h)[0].start) // traces starting earlier cannot enter
 	}
 	if err := it.Err(); err != nil {
-		return fail(err)
+		return nil, k.close(err)
 	}
-	refs := []resultRef(*h)
-	slices.SortFunc(refs, func(a, b resultRef) int {
-		if better(a.start, a.id, b.start, b.id) {
-			return -1
-		}
-		return 1
-	})
-	if file != nil {
-		if err := file.mapForReading(); err != nil {
-			return fail(err)
-		}
-		res.spilled, res.file = refs, file
-		return res, nil
-	}
-	res.Traces = make([]*TraceResult, len(refs))
-	for i, ref := range refs {
-		res.Traces[i] = ref.tr
+	if err := k.finish(res); err != nil {
+		return nil, k.close(err)
 	}
 	return res, nil
+}
+
+// withDefaults fills in the options left zero.
+func (opts SearchOptions) withDefaults() SearchOptions {
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultLimit
+	}
+	if opts.SpansPerSpanSet <= 0 {
+		opts.SpansPerSpanSet = DefaultSpansPerSpanSet
+	}
+	if !opts.Start.IsZero() && opts.End.IsZero() {
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		opts.End = now()
+	}
+	if opts.SpillAfter <= 0 {
+		opts.SpillAfter = DefaultSpillAfter
+	}
+	return opts
+}
+
+// searchRequest is what a search asks of its source: the fields and
+// attributes root reads, the filter it pushes down, and, unless it only
+// counts, that only the newest Limit traces matter.
+func searchRequest(root *traceql.RootExpr, opts SearchOptions) store.Request {
+	fields := FieldsOf(root)
+	// Results are ranked by start time, so the source may stream traces in
+	// any order (which bounds a block store's memory).
+	// Results copy what they keep of a trace: the source may reuse it.
+	req := store.Request{Start: opts.Start, End: opts.End, Fields: &fields, AttributeKeys: AttributeKeysOf(root),
+		Unordered: true, Reuse: true, Filter: FilterOf(root)}
+	if !opts.CountOnly {
+		req.Newest, req.NewestCount = &store.Threshold{}, opts.Limit
+	}
+	return req
 }
 
 // better reports whether trace a ranks before trace b: later start first,
