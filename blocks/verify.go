@@ -96,8 +96,6 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 
 func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 	br := BlockReport{BlockID: m.BlockID, Problems: []string{}} // [] in JSON when sound
-	b := s.block(m)
-	dataKey := b.key(dataObject)
 	if m.TenantID != s.tenant {
 		br.addf("meta.json tenantID %q, folder tenant %q", m.TenantID, s.tenant)
 	}
@@ -105,11 +103,37 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 		br.addf("meta.json endTime %s is before startTime %s (a time past 2262 read as 1969?)",
 			m.EndTime.Format(time.RFC3339), m.StartTime.Format(time.RFC3339))
 	}
+	b := s.block(m)
+	p, ok := s.openToVerify(ctx, b, &br)
+	if !ok {
+		return br
+	}
+	groups := len(p.file.RowGroups())
+	if groups != m.TotalRecords {
+		br.addf("meta totalRecords %d, %s has %d row groups", m.TotalRecords, dataObject, groups)
+	}
+	rc := &rowChecker{br: &br, dataKey: b.key(dataObject), codec: b.codec, filters: s.verifyBlooms(ctx, b, &br), meta: m}
+	rc.start, rc.end = m.timeRange()
+	for g := 0; g < groups; g++ {
+		if !rc.group(p, g) {
+			return br
+		}
+	}
+	rc.finish()
+	s.verifyIndex(ctx, b, rc.groupMax, &br)
+	return br
+}
 
+// openToVerify checks b's data object against its meta (size, the
+// footer's magic and length) and opens it; false, with the problem in br,
+// when it cannot be read.
+func (s *Store) openToVerify(ctx context.Context, b *Block, br *BlockReport) (*pfile, bool) {
+	m := b.meta
+	dataKey := b.key(dataObject)
 	attrs, err := s.bucket.Attributes(ctx, dataKey)
 	if err != nil {
 		br.addf("%s: %v", dataKey, err)
-		return br
+		return nil, false
 	}
 	if uint64(attrs.Size) != m.Size {
 		br.addf("meta size %d, %s is %d bytes", m.Size, dataObject, attrs.Size)
@@ -118,16 +142,16 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 	r := &blobReaderAt{ctx: ctx, bucket: s.bucket, key: dataKey, size: attrs.Size}
 	if attrs.Size < 12 {
 		br.addf("%s: %d bytes is too small for parquet", dataKey, attrs.Size)
-		return br
+		return nil, false
 	}
 	tail, err := r.readRange(attrs.Size-8, 8)
 	if err != nil {
 		br.addf("%v", err)
-		return br
+		return nil, false
 	}
 	if string(tail[4:]) != "PAR1" {
 		br.addf("%s: bad magic footer %q", dataKey, tail[4:])
-		return br
+		return nil, false
 	}
 	if fs := binary.LittleEndian.Uint32(tail[:4]); fs != m.FooterSize {
 		br.addf("meta footerSize %d, parquet footer is %d bytes", m.FooterSize, fs)
@@ -139,108 +163,128 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 	p, err := b.open(ctx)
 	if err != nil {
 		br.addf("%v", err)
-		return br
+		return nil, false
 	}
-	groups := len(p.file.RowGroups())
-	if groups != m.TotalRecords {
-		br.addf("meta totalRecords %d, %s has %d row groups", m.TotalRecords, dataObject, groups)
-	}
+	return p, true
+}
 
-	filters := s.verifyBlooms(ctx, b, &br)
-	groupMax := make([][]byte, 0, groups)
-	var prev, first []byte
-	var counts [8]int
-	limited := func(check int, format string, args ...any) {
-		counts[check]++
-		if counts[check] <= maxProblemsPerCheck {
-			br.addf(format, args...)
+// rowChecker checks a block's rows, a row group at a time: trace IDs
+// sorted, unique and in their bloom shards, each row decodable, within the
+// meta's time range and with its derived columns right. It reports at
+// most maxProblemsPerCheck problems of each kind.
+type rowChecker struct {
+	br         *BlockReport
+	dataKey    string
+	codec      *codec
+	filters    []*bloom.BloomFilter
+	meta       Meta
+	start, end uint64 // the meta's time range (timeRange)
+	prev       []byte // the last trace ID
+	first      []byte
+	groupMax   [][]byte // each row group's last trace ID
+	counts     [8]int   // problems of each kind
+}
+
+func (rc *rowChecker) limited(check int, format string, args ...any) {
+	rc.counts[check]++
+	if rc.counts[check] <= maxProblemsPerCheck {
+		rc.br.addf(format, args...)
+	}
+}
+
+// group checks row group g; false, with the problem reported, when it
+// cannot be read to its end.
+func (rc *rowChecker) group(p *pfile, g int) bool {
+	// The whole row group, once: every page is decoded by the column
+	// reader the commands use, then the rows by parquet-go's.
+	off, n := p.groupRange(g)
+	if err := p.r.prefetch(off, n); err != nil {
+		rc.br.addf("%v", err)
+		return false
+	}
+	if err := p.checkPages(g); err != nil {
+		p.r.release()
+		rc.br.addf("%v", err)
+		return false
+	}
+	rows := p.newGroupRows(g, projectedSchema(p.layout, nil))
+	defer rows.close()
+	var last []byte
+	for {
+		row, err := rows.next()
+		if err != nil {
+			rc.br.addf("%v", err)
+			return false
+		}
+		if row == nil {
+			break
+		}
+		rc.row(row)
+		last = rc.prev
+	}
+	if last != nil {
+		rc.groupMax = append(rc.groupMax, append([]byte(nil), last...))
+	}
+	return true
+}
+
+// row checks one row.
+func (rc *rowChecker) row(row *pqTrace) {
+	rc.br.Traces++
+	if rc.prev != nil && bytes.Compare(rc.prev, row.TraceID) >= 0 {
+		rc.limited(0, "trace %x is not after %x: IDs not sorted and unique", row.TraceID, rc.prev)
+	}
+	if rc.first == nil {
+		rc.first = append([]byte(nil), row.TraceID...)
+	}
+	rc.prev = append(rc.prev[:0], row.TraceID...)
+	id, ok := model.TraceIDFromBytes(row.TraceID)
+	if !ok {
+		rc.limited(1, "trace ID %x longer than 16 bytes", row.TraceID)
+		return
+	}
+	if rc.filters != nil {
+		f := rc.filters[bloomShard(id, len(rc.filters))]
+		if f != nil && !f.Test(id[:]) {
+			rc.limited(2, "trace %s missing from its bloom shard %d", id, bloomShard(id, len(rc.filters)))
 		}
 	}
-	start, end := m.timeRange()
-	metaEnd := end
-	for g := 0; g < groups; g++ {
-		// The whole row group, once: every page is decoded by the column
-		// reader the commands use, then the rows by parquet-go's.
-		off, n := p.groupRange(g)
-		if err := p.r.prefetch(off, n); err != nil {
-			br.addf("%v", err)
-			return br
-		}
-		if err := p.checkPages(g); err != nil {
-			p.r.release()
-			br.addf("%v", err)
-			return br
-		}
-		rows := p.newGroupRows(g, projectedSchema(p.layout, nil))
-		var last []byte
-		for {
-			row, err := rows.next()
-			if err != nil {
-				rows.close()
-				br.addf("%v", err)
-				return br
-			}
-			if row == nil {
-				break
-			}
-			br.Traces++
-			if prev != nil && bytes.Compare(prev, row.TraceID) >= 0 {
-				limited(0, "trace %x is not after %x: IDs not sorted and unique", row.TraceID, prev)
-			}
-			if first == nil {
-				first = append([]byte(nil), row.TraceID...)
-			}
-			prev = append(prev[:0], row.TraceID...)
-			last = prev
-			id, ok := model.TraceIDFromBytes(row.TraceID)
-			if !ok {
-				limited(1, "trace ID %x longer than 16 bytes", row.TraceID)
-				continue
-			}
-			if filters != nil {
-				f := filters[bloomShard(id, len(filters))]
-				if f != nil && !f.Test(id[:]) {
-					limited(2, "trace %s missing from its bloom shard %d", id, bloomShard(id, len(filters)))
-				}
-			}
-			t, err := b.codec.fromRow(row)
-			if err != nil {
-				limited(3, "%s: %v", dataKey, err)
-				continue
-			}
-			br.Spans += t.SpanCount()
-			if row.StartTimeUnixNano > math.MaxInt64 || row.EndTimeUnixNano > math.MaxInt64 {
-				limited(4, "trace %s [%d, %d] ends after 2262: its times do not fit Unix nanoseconds", id,
-					row.StartTimeUnixNano, row.EndTimeUnixNano)
-			} else if row.StartTimeUnixNano < start || row.EndTimeUnixNano > metaEnd {
-				limited(4, "trace %s [%d, %d] outside meta range [%s, %s]", id,
-					row.StartTimeUnixNano, row.EndTimeUnixNano, m.StartTime, m.EndTime)
-			}
-			if msg := checkDerived(row, t); msg != "" {
-				limited(5, "trace %s: %s", id, msg)
-			}
-		}
-		rows.close()
-		if last != nil {
-			groupMax = append(groupMax, append([]byte(nil), last...))
-		}
+	t, err := rc.codec.fromRow(row)
+	if err != nil {
+		rc.limited(3, "%s: %v", rc.dataKey, err)
+		return
 	}
-	if len(groupMax) > 0 && len(m.MaxID) > 0 && !bytes.Equal(m.MaxID, groupMax[len(groupMax)-1]) {
-		br.addf("meta maxID %x, last trace is %x", m.MaxID, groupMax[len(groupMax)-1])
+	rc.br.Spans += t.SpanCount()
+	if row.StartTimeUnixNano > math.MaxInt64 || row.EndTimeUnixNano > math.MaxInt64 {
+		rc.limited(4, "trace %s [%d, %d] ends after 2262: its times do not fit Unix nanoseconds", id,
+			row.StartTimeUnixNano, row.EndTimeUnixNano)
+	} else if row.StartTimeUnixNano < rc.start || row.EndTimeUnixNano > rc.end {
+		rc.limited(4, "trace %s [%d, %d] outside meta range [%s, %s]", id,
+			row.StartTimeUnixNano, row.EndTimeUnixNano, rc.meta.StartTime, rc.meta.EndTime)
 	}
-	if first != nil && len(m.MinID) > 0 && !bytes.Equal(m.MinID, first) {
-		br.addf("meta minID %x, first trace is %x", m.MinID, first)
+	if msg := checkDerived(row, t); msg != "" {
+		rc.limited(5, "trace %s: %s", id, msg)
+	}
+}
+
+// finish checks the rows against the meta (first and last IDs, count)
+// and says how many problems of each kind were not reported.
+func (rc *rowChecker) finish() {
+	br, m := rc.br, rc.meta
+	if len(rc.groupMax) > 0 && len(m.MaxID) > 0 && !bytes.Equal(m.MaxID, rc.groupMax[len(rc.groupMax)-1]) {
+		br.addf("meta maxID %x, last trace is %x", m.MaxID, rc.groupMax[len(rc.groupMax)-1])
+	}
+	if rc.first != nil && len(m.MinID) > 0 && !bytes.Equal(m.MinID, rc.first) {
+		br.addf("meta minID %x, first trace is %x", m.MinID, rc.first)
 	}
 	if br.Traces != m.TotalObjects {
 		br.addf("meta totalObjects %d, %s has %d rows", m.TotalObjects, dataObject, br.Traces)
 	}
-	for i, n := range counts {
+	for i, n := range rc.counts {
 		if n > maxProblemsPerCheck {
 			br.addf("... and %d more problems of the kind above (check %d)", n-maxProblemsPerCheck, i)
 		}
 	}
-	s.verifyIndex(ctx, b, groupMax, &br)
-	return br
 }
 
 // checkPages decodes every page of every column chunk of row group g (its
