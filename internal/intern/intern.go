@@ -2,10 +2,7 @@
 // (attribute keys, span names, common values), so each is allocated once.
 package intern
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "encoding/binary"
 
 const (
 	// maxStrings is how many strings a Table holds before it starts
@@ -15,8 +12,9 @@ const (
 	MaxLen     = 64
 
 	// slotBits sizes the cache in front of the map: 4,096 strings (64
-	// KiB of string headers), more than the keys, names and common
-	// values of a file.
+	// KiB of string headers, allocated on a Table's first string: about
+	// 4 µs, once per decoded file), so that the keys, names and common
+	// values of a file seldom share a slot.
 	slotBits = 12
 )
 
@@ -63,23 +61,24 @@ func (t *Table) String(b []byte) string {
 	return s
 }
 
-// slotOf hashes b (1 to MaxLen bytes) to a slot: its length and up to 24
-// of its bytes (the first, middle and last 8), which tell apart the
-// strings of one file but for long ones alike at those places (those
-// share a slot, and the map answers for them).
+// slotOf hashes b (1 to MaxLen bytes) to a slot: its length and every
+// byte, 8 at a time (the last 8 overlapping the word before when the
+// length is not a multiple of 8).
 func slotOf(b []byte) uint {
+	const prime = 0x9e3779b97f4a7c15
 	n := len(b)
-	var h uint64
+	h := uint64(n)
 	switch {
 	case n >= 8:
-		h = binary.LittleEndian.Uint64(b) ^
-			bits.RotateLeft64(binary.LittleEndian.Uint64(b[n/2-4:]), 21) ^
-			bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 42)
+		for i := 0; i+8 < n; i += 8 {
+			h = (h ^ binary.LittleEndian.Uint64(b[i:])) * prime
+		}
+		h ^= binary.LittleEndian.Uint64(b[n-8:])
 	case n >= 4:
-		h = uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+		h ^= uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
 	default:
-		h = uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
+		h ^= uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
 	}
-	h = (h ^ uint64(n)) * 0x9e3779b97f4a7c15
+	h *= prime
 	return uint(h >> (64 - slotBits))
 }

@@ -107,3 +107,26 @@ func TestTableAfterRestart(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestSlotSpread: strings that differ anywhere (early, in the middle,
+// late, in a long string) spread over the cache's slots.
+func TestSlotSpread(t *testing.T) {
+	patterns := []string{
+		"SELECT * FROM users WHERE id = %d LIMIT 1",
+		"http://service-%d.default.svc:8080/healthz",
+		"https://example.com/api/v1/items/%d?page=1",
+		"%d.example.com", "user-%d", "10.0.%d.1",
+		"/a/very/long/route/prefix/that/is/shared/%d",
+		"a-prefix-of-exactly-forty-bytes-%d-suffix-of-more-bytes",
+	}
+	for _, p := range patterns {
+		used := map[uint]bool{}
+		for i := range 1000 {
+			used[slotOf([]byte(fmt.Sprintf(p, i)))] = true
+		}
+		// 1,000 strings over 4,096 slots fill about 887 when spread.
+		if len(used) < 800 {
+			t.Errorf("%q: 1,000 strings in %d slots", p, len(used))
+		}
+	}
+}
