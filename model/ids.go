@@ -47,7 +47,8 @@ func ParseSpanID(s string) (SpanID, error) {
 
 // parseHexID parses s, trimmed of white space, as at most 2*len(dst) hex
 // digits (either case) into dst, left-padded with zeros, without
-// allocating. dst is left part written when s is not hex.
+// allocating. On an error, dst may hold some of the digits: callers
+// return a zero ID instead.
 func parseHexID(dst []byte, s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -63,10 +64,10 @@ func parseHexID(dst []byte, s string) error {
 }
 
 // HexTraceID parses s as 1 to 32 hex digits, left-padded, and nothing
-// else (no white space): where ParseTraceID would give the same ID, and
-// what a caller trying hex first takes without an error built.
+// else (no white space): it gives the ID ParseTraceID gives for such an s,
+// and false, at no cost, for any other.
 func HexTraceID(s string) (id TraceID, ok bool) {
-	if s == "" || len(s) > 2*len(id) || !decodeHex(id[:], s) {
+	if !hexID(id[:], s) {
 		return TraceID{}, false
 	}
 	return id, true
@@ -74,10 +75,15 @@ func HexTraceID(s string) (id TraceID, ok bool) {
 
 // HexSpanID is HexTraceID for span IDs (1 to 16 hex digits).
 func HexSpanID(s string) (id SpanID, ok bool) {
-	if s == "" || len(s) > 2*len(id) || !decodeHex(id[:], s) {
+	if !hexID(id[:], s) {
 		return SpanID{}, false
 	}
 	return id, true
+}
+
+// hexID decodes s, 1 to 2*len(dst) hex digits, into dst.
+func hexID(dst []byte, s string) bool {
+	return s != "" && len(s) <= 2*len(dst) && decodeHex(dst, s)
 }
 
 // decodeHex decodes hex digits s (at most 2*len(dst) of them) into dst,

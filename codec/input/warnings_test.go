@@ -52,6 +52,10 @@ func TestWarnings(t *testing.T) {
 		{"zipkin-v2-utf8.json", []byte("[{\"traceId\":\"1\",\"id\":\"1\",\"name\":\"n\xff\",\"localEndpoint\":{\"serviceName\":\"svc\"},\"timestamp\":1700000000000000}]"), "n\uFFFD"},
 		{"zipkin-v1-utf8.json", []byte("[{\"traceId\":\"0000000000000001\",\"id\":\"0000000000000001\",\"name\":\"n\xff\",\"binaryAnnotations\":[{\"key\":\"lc\",\"value\":\"x\"}],\"timestamp\":1700000000000000}]"), "n\uFFFD"},
 		{"jaeger-ids.json", []byte("{\"data\":[{\"traceID\":\"trace-1\",\"spans\":[\n{\"spanID\":\"A\",\"processID\":\"p\"},\n{\"spanID\":\"G\",\"references\":[{\"refType\":\"CHILD_OF\",\"spanID\":\"A\"}],\"processID\":\"p\"}],\"processes\":{\"p\":{\"serviceName\":\"s\"}}}]}"), ""},
+		// Hex trace and span IDs; the only others are a reference's, or a
+		// parent's.
+		{"jaeger-ref-ids.json", []byte("{\"data\":[{\"traceID\":\"1\",\"spans\":[\n{\"spanID\":\"1\",\"processID\":\"p\"},\n{\"spanID\":\"2\",\"references\":[{\"refType\":\"FOLLOWS_FROM\",\"traceID\":\"other-trace\",\"spanID\":\"span-x\"}],\"processID\":\"p\"}],\"processes\":{\"p\":{\"serviceName\":\"s\"}}}]}"), ""},
+		{"jaeger-parent-ids.json", []byte("{\"data\":[{\"traceID\":\"1\",\"spans\":[\n{\"spanID\":\"1\",\"processID\":\"p\"},\n{\"spanID\":\"2\",\"parentSpanID\":\"parent-y\",\"processID\":\"p\"}],\"processes\":{\"p\":{\"serviceName\":\"s\"}}}]}"), ""},
 	}
 	var got strings.Builder
 	for _, tc := range cases {

@@ -192,12 +192,12 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 		return nil, jsonpos.FieldErr(".traceID", "missing trace ID")
 	}
 	var err error
-	var h bool
+	var hashedID bool
 	out := &jmodel.Span{OperationName: s.OperationName, Flags: jmodel.Flags(s.Flags), ProcessID: s.ProcessID}
-	if out.TraceID, h, err = uiTraceID(tid); err != nil {
+	if out.TraceID, hashedID, err = uiTraceID(tid); err != nil {
 		return nil, jsonpos.Under(".traceID", err)
 	}
-	if h {
+	if hashedID {
 		hashed(".traceID", tid)
 	}
 	if out.TraceID == (jmodel.TraceID{}) {
@@ -206,10 +206,10 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 	if s.SpanID == "" {
 		return nil, jsonpos.FieldErr(".spanID", "missing span ID")
 	}
-	if out.SpanID, h, err = uiSpanID(s.SpanID); err != nil {
+	if out.SpanID, hashedID, err = uiSpanID(s.SpanID); err != nil {
 		return nil, jsonpos.Under(".spanID", err)
 	}
-	if h {
+	if hashedID {
 		hashed(".spanID", s.SpanID)
 	}
 	if out.SpanID == 0 {
@@ -237,27 +237,27 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 			return nil, jsonpos.FieldErr(fmt.Sprintf(".references[%d].refType", i), "unknown reference type %q", r.RefType)
 		}
 		if r.TraceID != "" {
-			if ref.TraceID, h, err = uiTraceID(r.TraceID); err != nil {
+			if ref.TraceID, hashedID, err = uiTraceID(r.TraceID); err != nil {
 				return nil, jsonpos.Under(fmt.Sprintf(".references[%d].traceID", i), err)
 			}
-			if h {
+			if hashedID {
 				hashed(fmt.Sprintf(".references[%d].traceID", i), r.TraceID)
 			}
 		}
-		if ref.SpanID, h, err = uiSpanID(r.SpanID); err != nil {
+		if ref.SpanID, hashedID, err = uiSpanID(r.SpanID); err != nil {
 			return nil, jsonpos.Under(fmt.Sprintf(".references[%d].spanID", i), err)
 		}
-		if h {
+		if hashedID {
 			hashed(fmt.Sprintf(".references[%d].spanID", i), r.SpanID)
 		}
 		out.References = append(out.References, ref)
 	}
 	if len(out.References) == 0 && s.ParentSpanID != "" {
-		pid, h, err := uiSpanID(s.ParentSpanID)
+		pid, hashedID, err := uiSpanID(s.ParentSpanID)
 		if err != nil {
 			return nil, jsonpos.Under(".parentSpanID", err)
 		}
-		if h {
+		if hashedID {
 			hashed(".parentSpanID", s.ParentSpanID)
 		}
 		if pid != 0 {

@@ -12,6 +12,7 @@ import (
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
 
 	"github.com/tracectl/tracectl/internal/intern"
+	"github.com/tracectl/tracectl/model"
 )
 
 // plainString gives what rawString gives, for the strings it takes, and
@@ -57,9 +58,18 @@ func TestPlainString(t *testing.T) {
 }
 
 // referenceUIID is what uiTraceID and uiSpanID did before they tried hex
-// first: hash when isHashed, else parse as hex; hashed is isHashed.
+// first (a frozen copy of the old code): hash the text when it is not 1
+// to max hex digits, is not empty and is at most 256 bytes long, else
+// parse it with model.ParseTraceID or ParseSpanID (which TestParseIDs
+// checks against their own old code); hashed says which.
 func referenceUIID(s string, max int) (trace jmodel.TraceID, span jmodel.SpanID, hashed bool, err error) {
-	hashed = isHashed(s, max)
+	hex := s != "" && len(s) <= max
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			hex = false
+		}
+	}
+	hashed = s != "" && !hex && len(s) <= 256
 	switch {
 	case hashed && max == 32:
 		h := fnv.New128a()
@@ -71,9 +81,15 @@ func referenceUIID(s string, max int) (trace jmodel.TraceID, span jmodel.SpanID,
 		h.Write([]byte(s))
 		span = jmodel.SpanID(h.Sum64())
 	case max == 32:
-		trace, err = hexTraceID(s)
+		var id model.TraceID
+		if id, err = model.ParseTraceID(s); err == nil {
+			trace = jmodel.TraceID{High: binary.BigEndian.Uint64(id[:8]), Low: binary.BigEndian.Uint64(id[8:])}
+		}
 	default:
-		span, err = hexSpanID(s)
+		var id model.SpanID
+		if id, err = model.ParseSpanID(s); err == nil {
+			span = jmodel.SpanID(binary.BigEndian.Uint64(id[:]))
+		}
 	}
 	return trace, span, hashed, err
 }
@@ -92,7 +108,8 @@ func checkUIIDs(t *testing.T, s string) {
 }
 
 var uiIDCases = []string{"", "0", "1f", "ABCdef", "trace-123", "G", " 1f", "1f ", "0123456789abcdef", "0123456789abcdef0",
-	"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef0", strings.Repeat("f", 257), strings.Repeat("x", 257), "é"}
+	"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef0", strings.Repeat("f", 257), strings.Repeat("x", 257),
+	strings.Repeat("x", 256), strings.Repeat("x", 255), "é"}
 
 func TestUIIDs(t *testing.T) {
 	for _, s := range uiIDCases {

@@ -370,8 +370,8 @@ func (d *decoder) count() int {
 	return int(v)
 }
 
-// str reads a string; shared shares repeated ones (keys, names) through
-// d.strs.
+// str reads a string; with shared set, one met before (a key, a name)
+// comes from d.strs.
 func (d *decoder) str(shared bool) string {
 	n := d.count()
 	if n == 0 {
