@@ -24,40 +24,44 @@ func referenceParseID(s string, size int) ([]byte, error) {
 	return b, nil
 }
 
+// idParser is one kind of ID's parsers, as byte slices.
+type idParser struct {
+	kind  string // "trace", "span"
+	size  int
+	parse func(string) ([]byte, error) // ParseTraceID, ParseSpanID
+	hex   func(string) ([]byte, bool)  // HexTraceID, HexSpanID
+}
+
+var idParsers = []idParser{
+	{"trace", 16,
+		func(s string) ([]byte, error) { id, err := ParseTraceID(s); return id[:], err },
+		func(s string) ([]byte, bool) { id, ok := HexTraceID(s); return id[:], ok }},
+	{"span", 8,
+		func(s string) ([]byte, error) { id, err := ParseSpanID(s); return id[:], err },
+		func(s string) ([]byte, bool) { id, ok := HexSpanID(s); return id[:], ok }},
+}
+
 // checkParseID compares ParseTraceID and ParseSpanID on s with the
-// reference: the same ID, or the same error.
+// reference (the same ID, or the same error, and a zero ID with it), and
+// HexTraceID and HexSpanID with them: they take exactly 1 to 32 (16) hex
+// digits, and then give what the Parse functions give.
 func checkParseID(t *testing.T, s string) {
 	t.Helper()
-	trace, terr := ParseTraceID(s)
-	want, werr := referenceParseID(s, 16)
-	if (terr == nil) != (werr == nil) || terr != nil && terr.Error() != fmt.Sprintf("trace ID %q: %v", s, werr) {
-		t.Fatalf("ParseTraceID(%q): error %v, want %v", s, terr, werr)
-	}
-	if terr == nil && string(trace[:]) != string(want) {
-		t.Fatalf("ParseTraceID(%q) = %x, want %x", s, trace, want)
-	}
-	if terr != nil && !trace.IsZero() {
-		t.Fatalf("ParseTraceID(%q) failed but returned %x", s, trace)
-	}
-	span, serr := ParseSpanID(s)
-	want, werr = referenceParseID(s, 8)
-	if (serr == nil) != (werr == nil) || serr != nil && serr.Error() != fmt.Sprintf("span ID %q: %v", s, werr) {
-		t.Fatalf("ParseSpanID(%q): error %v, want %v", s, serr, werr)
-	}
-	if serr == nil && string(span[:]) != string(want) {
-		t.Fatalf("ParseSpanID(%q) = %x, want %x", s, span, want)
-	}
-	if serr != nil && !span.IsZero() {
-		t.Fatalf("ParseSpanID(%q) failed but returned %x", s, span)
-	}
-	// HexTraceID and HexSpanID take exactly 1 to 32 (16) hex digits, and
-	// then give what the Parse functions give.
+	zero := func(b []byte) bool { return strings.Trim(string(b), "\x00") == "" }
 	hexOnly := s != "" && strings.Trim(s, "0123456789abcdefABCDEF") == ""
-	if id, ok := HexTraceID(s); ok != (hexOnly && len(s) <= 32) || ok && id != trace || !ok && !id.IsZero() {
-		t.Fatalf("HexTraceID(%q) = %x, %v; ParseTraceID gives %x, %v", s, id, ok, trace, terr)
-	}
-	if id, ok := HexSpanID(s); ok != (hexOnly && len(s) <= 16) || ok && id != span || !ok && !id.IsZero() {
-		t.Fatalf("HexSpanID(%q) = %x, %v; ParseSpanID gives %x, %v", s, id, ok, span, serr)
+	for _, p := range idParsers {
+		got, err := p.parse(s)
+		want, werr := referenceParseID(s, p.size)
+		if (err == nil) != (werr == nil) || err != nil && err.Error() != fmt.Sprintf("%s ID %q: %v", p.kind, s, werr) {
+			t.Fatalf("%s ID %q: error %v, want %v", p.kind, s, err, werr)
+		}
+		if err == nil && string(got) != string(want) || err != nil && !zero(got) {
+			t.Fatalf("%s ID %q = %x (error %v), want %x", p.kind, s, got, err, want)
+		}
+		h, ok := p.hex(s)
+		if ok != (hexOnly && len(s) <= 2*p.size) || ok && string(h) != string(got) || !ok && !zero(h) {
+			t.Fatalf("hex %s ID %q = %x, %v; the parser gives %x, %v", p.kind, s, h, ok, got, err)
+		}
 	}
 }
 
