@@ -122,10 +122,10 @@ func appendValue(b []byte, v *model.Value) []byte {
 var errCorrupt = errors.New("corrupt spill record")
 
 // decoder reads one record; the first malformed field sets err and every
-// later read returns zero values. With an interner, strings are copies
-// (repeated ones shared); without, they point into the record's bytes,
-// which must then stay unchanged, and attribute lists are cut from a slab
-// that the records of one reader share.
+// later read returns zero values. With strs (a string table), strings are
+// copies (repeated ones shared); without, they point into the record's
+// bytes, which must then stay unchanged, and attribute lists are cut from
+// a slab that the records of one reader share.
 type decoder struct {
 	b    []byte
 	err  error
@@ -232,9 +232,9 @@ func (d *decoder) attrs() []model.Attribute {
 // slabAttrs is how many attributes a slab holds (16 KiB).
 const slabAttrs = 256
 
-// attrSlice returns a zeroed list of n attributes: without an interner,
-// cut from the slab (capped, so an append copies it), which is refilled
-// slabAttrs or n at a time; with one, allocated alone, as a search result
+// attrSlice returns a zeroed list of n attributes: without strs, cut
+// from the slab (capped, so an append copies it), which is refilled
+// slabAttrs or n at a time; with it, allocated alone, as a search result
 // keeps only some of its lists.
 func (d *decoder) attrSlice(n int) []model.Attribute {
 	if d.strs != nil {
