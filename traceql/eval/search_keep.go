@@ -109,3 +109,28 @@ func (k *resultKeeper) close(err error) error {
 	}
 	return err
 }
+
+// better reports whether trace a ranks before trace b: later start first,
+// then smaller trace ID.
+func better(aStart uint64, aID model.TraceID, bStart uint64, bID model.TraceID) bool {
+	if aStart != bStart {
+		return aStart > bStart
+	}
+	return model.CompareTraceIDs(aID, bID) < 0
+}
+
+// resultHeap is a min-heap by rank: the worst kept trace is at the top.
+type resultHeap []resultRef
+
+func (h resultHeap) Len() int { return len(h) }
+func (h resultHeap) Less(i, j int) bool {
+	return better(h[j].start, h[j].id, h[i].start, h[i].id)
+}
+func (h resultHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *resultHeap) Push(x any)   { *h = append(*h, x.(resultRef)) }
+func (h *resultHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
