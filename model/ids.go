@@ -86,6 +86,21 @@ func hexID(dst []byte, s string) bool {
 	return s != "" && len(s) <= 2*len(dst) && decodeHex(dst, s)
 }
 
+// IsHexID reports whether s is 1 to maxDigits hex digits (either case)
+// and nothing else: with 32 or 16, whether HexTraceID or HexSpanID take
+// it.
+func IsHexID(s string, maxDigits int) bool {
+	if s == "" || len(s) > maxDigits {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if _, ok := hexDigit(s[i]); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // decodeHex decodes hex digits s (at most 2*len(dst) of them) into dst,
 // right-aligned and left-padded with zeros; false when s is not hex.
 func decodeHex(dst []byte, s string) bool {

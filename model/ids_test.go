@@ -62,6 +62,9 @@ func checkParseID(t *testing.T, s string) {
 		if ok != (hexOnly && len(s) <= 2*p.size) || ok && string(h) != string(got) || !ok && !zero(h) {
 			t.Fatalf("hex %s ID %q = %x, %v; the parser gives %x, %v", p.kind, s, h, ok, got, err)
 		}
+		if is := IsHexID(s, 2*p.size); is != ok {
+			t.Fatalf("IsHexID(%q, %d) = %v; hex %s ID %v", s, 2*p.size, is, p.kind, ok)
+		}
 	}
 }
 

@@ -121,19 +121,6 @@ func parseBytes(s string) ([]byte, error) {
 	return nil, fmt.Errorf("not base64: %q", s)
 }
 
-// isHex reports whether s is 1 to max hex digits.
-func isHex(s string, max int) bool {
-	if s == "" || len(s) > max {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
 // uiTraceID parses a UI trace ID: hex of up to 32 digits, left-padded. Test
 // traces written for the Jaeger UI use made-up IDs ("trace-123", "G"); the
 // UI only compares them as strings, so any other non-empty string maps to
@@ -155,7 +142,7 @@ func uiTraceID(s string) (id jmodel.TraceID, hashed bool, err error) {
 // isHashed reports whether uiTraceID (max 32) or uiSpanID (max 16) maps
 // the ID s to a hash.
 func isHashed(s string, max int) bool {
-	return s != "" && !isHex(s, max) && len(s) <= 256
+	return s != "" && !model.IsHexID(s, max) && len(s) <= 256
 }
 
 // uiSpanID is uiTraceID for span IDs (64-bit FNV-1a of non-hex text).

@@ -201,24 +201,12 @@ func blameID(p *v2Probe, err error) error {
 				continue
 			}
 			var s string
-			if json.Unmarshal(f.raw, &s) != nil || !isHex(s, f.max) || (f.name != ".parentId" && isZeroHex(s)) {
+			if json.Unmarshal(f.raw, &s) != nil || !model.IsHexID(s, f.max) || (f.name != ".parentId" && isZeroHex(s)) {
 				return jsonpos.FieldErr(f.name, "want 1 to %d hex digits, not all zero, got %s", f.max, abbrev(f.raw))
 			}
 		}
 	}
 	return err
-}
-
-func isHex(s string, max int) bool {
-	if s == "" || len(s) > max {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 func isZeroHex(s string) bool {
