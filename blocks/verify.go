@@ -244,9 +244,9 @@ func (rc *rowChecker) row(row *pqTrace) {
 		return
 	}
 	if rc.filters != nil {
-		f := rc.filters[bloomShard(id, len(rc.filters))]
-		if f != nil && !f.Test(id[:]) {
-			rc.limited(2, "trace %s missing from its bloom shard %d", id, bloomShard(id, len(rc.filters)))
+		shard := bloomShard(id, len(rc.filters))
+		if f := rc.filters[shard]; f != nil && !f.Test(id[:]) {
+			rc.limited(2, "trace %s missing from its bloom shard %d", id, shard)
 		}
 	}
 	t, err := rc.codec.fromRow(row)
