@@ -465,26 +465,6 @@ func (r *Reader) readPage() (p parquet.Page, err error) {
 	return r.pages.ReadPage()
 }
 
-// levelStats returns the number of entries at maxDef and the highest
-// repetition and definition levels (one pass without branches to
-// mispredict).
-func levelStats(rep, def []byte, maxDef byte) (present int, hiRep, hiDef byte) {
-	rep = rep[:len(def)]
-	for i, d := range def {
-		hiRep = max(hiRep, rep[i])
-		hiDef = max(hiDef, d)
-		present += int(b2u(d == maxDef))
-	}
-	return present, hiRep, hiDef
-}
-
-func b2u(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // setPage points the reader at p's levels and values after checking that
 // they agree: as many values as entries at MaxDef, levels within range,
 // dictionary indexes within the dictionary.
@@ -505,8 +485,8 @@ func (r *Reader) setPage(p parquet.Page) (err error) {
 	if len(r.rep) != n || len(r.def) != n {
 		return fmt.Errorf("%w: %d entries but %d repetition and %d definition levels", ErrCorrupt, n, len(r.rep), len(r.def))
 	}
-	present, hiRep, hiDef := levelStats(r.rep[:n], r.def[:n], r.leaf.MaxDef)
-	if hiRep > r.leaf.MaxRep || hiDef > r.leaf.MaxDef {
+	present, within := levelStats(r.rep[:n], r.def[:n], r.leaf.MaxRep, r.leaf.MaxDef)
+	if !within {
 		return fmt.Errorf("%w: level above its maximum", ErrCorrupt)
 	}
 	r.i64, r.i32, r.f64, r.bits, r.data, r.offs, r.idx, r.dict, r.size = nil, nil, nil, nil, nil, nil, nil, nil, 0
