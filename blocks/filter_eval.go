@@ -294,7 +294,9 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 			for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
 				b++
 			}
-			if anyIn(l[a:b]) || anyIn(r[a:b]) { // a row's spans are consecutive
+			// A row's spans are consecutive; their places are read only
+			// when both operands have spans in it.
+			if !store.RelateTrivially(out[a:b], e.Mode, l[a:b], r[a:b]) {
 				nested = nested[:0]
 				for s := a; s < b; s++ {
 					nested = append(nested, store.NestedSpan{Left: gf.left[s], Right: gf.right[s], Parent: gf.parent[s], Idx: s - a})
@@ -306,15 +308,6 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown spanset operator %d", e.Op)
-}
-
-func anyIn(b []bool) bool {
-	for _, x := range b {
-		if x {
-			return true
-		}
-	}
-	return false
 }
 
 var spanTrue = &store.SpanCond{Op: store.OpTrue}

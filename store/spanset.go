@@ -157,6 +157,23 @@ func Relate(rel Relation, mode RelationMode, spans []NestedSpan, l, r []bool) []
 	return out
 }
 
+// RelateTrivially answers Relate for a trace where one operand has no
+// span, without the spans' places: no span can take part in the relation
+// then, and L !>> R keeps every R span. It reports false, leaving dst
+// (len(l) long) alone, when both operands have spans.
+func RelateTrivially(dst []bool, mode RelationMode, l, r []bool) bool {
+	anyL, anyR := slices.Contains(l, true), slices.Contains(r, true)
+	switch {
+	case anyL && anyR:
+		return false
+	case anyR && mode == RelNot:
+		copy(dst, r)
+	default:
+		clear(dst)
+	}
+	return true
+}
+
 // RelationSelect applies a relation between the spans ls (left operand)
 // and rs (right operand) of one trace: rSel says which of rs stand in the
 // relation to some span of ls; with RelUnion, lSel says which of ls stand

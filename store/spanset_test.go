@@ -1,0 +1,111 @@
+package store
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// randomNesting returns the places of n spans of a random tree (or
+// forest, when roots > 1) in nested-set numbering, as Tempo's columns hold
+// them: Left and Right from a depth-first walk, Parent the parent's Left
+// (-1 for a root). Every seventh span has no numbers, as in a trace whose
+// numbering is unknown.
+func randomNesting(rng *rand.Rand, n, roots int) []NestedSpan {
+	parent := make([]int, n)
+	children := make([][]int, n)
+	for i := range n {
+		parent[i] = -1
+		if i >= roots {
+			parent[i] = rng.IntN(i)
+			children[parent[i]] = append(children[parent[i]], i)
+		}
+	}
+	spans := make([]NestedSpan, n)
+	next := int32(1)
+	var walk func(i int)
+	walk = func(i int) {
+		spans[i].Left = next
+		next++
+		for _, c := range children[i] {
+			walk(c)
+		}
+		spans[i].Right = next
+		next++
+	}
+	for i := range min(roots, n) {
+		walk(i)
+	}
+	for i := range spans {
+		spans[i].Idx = i
+		spans[i].Parent = -1
+		if parent[i] >= 0 {
+			spans[i].Parent = spans[parent[i]].Left
+		}
+		if i%7 == 6 {
+			spans[i] = NestedSpan{Idx: i}
+		}
+	}
+	return spans
+}
+
+func TestRelateTrivially(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	rels := []Relation{RelDescendant, RelAncestor, RelChild, RelParent, RelSibling}
+	modes := []RelationMode{RelPlain, RelNot, RelUnion}
+	trivial := 0
+	for range 3000 {
+		n := 1 + rng.IntN(12)
+		spans := randomNesting(rng, n, 1+rng.IntN(2))
+		l, r := make([]bool, n), make([]bool, n)
+		pl, pr := rng.IntN(3), rng.IntN(3) // 0: no span, 1: some, 2: most
+		for i := range n {
+			l[i] = pl > 0 && rng.IntN(4) < 2*pl-1
+			r[i] = pr > 0 && rng.IntN(4) < 2*pr-1
+		}
+		for _, rel := range rels {
+			for _, mode := range modes {
+				want := Relate(rel, mode, spans, l, r)
+				dst := make([]bool, n)
+				for i := range dst {
+					dst[i] = rng.IntN(2) == 0 // what a reused buffer may hold
+				}
+				before := slices.Clone(dst)
+				oneSided := !slices.Contains(l, true) || !slices.Contains(r, true)
+				got := RelateTrivially(dst, mode, l, r)
+				switch {
+				case got != oneSided:
+					t.Fatalf("RelateTrivially(%v, %v, %v) = %v, want %v", mode, l, r, got, oneSided)
+				case got && !slices.Equal(dst, want):
+					t.Fatalf("rel %d mode %d, l %v, r %v: RelateTrivially gave %v, Relate %v", rel, mode, l, r, dst, want)
+				case !got && !slices.Equal(dst, before):
+					t.Fatalf("RelateTrivially changed dst though it reported false")
+				}
+				if got {
+					trivial++
+				}
+			}
+		}
+	}
+	if trivial == 0 {
+		t.Fatal("no one-sided trace was drawn")
+	}
+}
+
+func BenchmarkRelateOneSided(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	spans := randomNesting(rng, 12, 1)
+	l, r := make([]bool, 12), make([]bool, 12)
+	l[0], l[5] = true, true
+	dst := make([]bool, 12)
+	b.Run("Relate", func(b *testing.B) {
+		for b.Loop() {
+			copy(dst, Relate(RelDescendant, RelPlain, spans, l, r))
+		}
+	})
+	b.Run("RelateTrivially", func(b *testing.B) {
+		for b.Loop() {
+			RelateTrivially(dst, RelPlain, l, r)
+		}
+	})
+}
