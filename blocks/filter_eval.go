@@ -289,6 +289,7 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 		}
 		out := make([]bool, len(gf.spanRow))
 		var nested []store.NestedSpan
+		var rel store.Relater
 		for a := 0; a < len(gf.spanRow); {
 			b := a + 1
 			for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
@@ -301,7 +302,7 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 				for s := a; s < b; s++ {
 					nested = append(nested, store.NestedSpan{Left: gf.left[s], Right: gf.right[s], Parent: gf.parent[s], Idx: s - a})
 				}
-				copy(out[a:b], store.Relate(e.Rel, e.Mode, nested, l[a:b], r[a:b]))
+				rel.Into(out[a:b], e.Rel, e.Mode, nested, l[a:b], r[a:b])
 			}
 			a = b
 		}

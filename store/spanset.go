@@ -133,27 +133,8 @@ func anyTrue(b []bool) bool {
 // Relate applies a relation to one trace's spans: l and r say which spans
 // are in each operand; the result says which spans the operator keeps.
 func Relate(rel Relation, mode RelationMode, spans []NestedSpan, l, r []bool) []bool {
-	ls, rs := make([]NestedSpan, 0, countTrue(l)), make([]NestedSpan, 0, countTrue(r))
-	for i, s := range spans {
-		if l[i] {
-			ls = append(ls, s)
-		}
-		if r[i] {
-			rs = append(rs, s)
-		}
-	}
-	rSel, lSel := RelationSelect(rel, mode, ls, rs)
 	out := make([]bool, len(spans))
-	for i, s := range rs {
-		if rSel[i] != (mode == RelNot) {
-			out[s.Idx] = true
-		}
-	}
-	for i, s := range ls {
-		if lSel != nil && lSel[i] {
-			out[s.Idx] = true
-		}
-	}
+	new(Relater).Into(out, rel, mode, spans, l, r)
 	return out
 }
 
@@ -174,41 +155,102 @@ func RelateTrivially(dst []bool, mode RelationMode, l, r []bool) bool {
 	return true
 }
 
+// Relater applies relations to one trace after another (Into), reusing
+// its buffers from one trace to the next; the zero value is ready. It is
+// not safe for concurrent use.
+type Relater struct {
+	ls, rs     []NestedSpan
+	rSel, lSel []bool
+	ivs        []interval // hasAncestorIn
+	maxRight   []int32
+	lefts      []int32        // hasDescendantIn
+	set        map[int32]bool // parentIn, isParentOf
+	byParent   map[int32][]int
+}
+
+type interval struct{ left, right int32 }
+
+// Into is Relate writing its answer into dst, len(spans) long.
+func (x *Relater) Into(dst []bool, rel Relation, mode RelationMode, spans []NestedSpan, l, r []bool) {
+	x.ls, x.rs = x.ls[:0], x.rs[:0]
+	for i, s := range spans {
+		if l[i] {
+			x.ls = append(x.ls, s)
+		}
+		if r[i] {
+			x.rs = append(x.rs, s)
+		}
+	}
+	rSel, lSel := x.selectRel(rel, mode, x.ls, x.rs)
+	clear(dst)
+	for i, s := range x.rs {
+		if rSel[i] != (mode == RelNot) {
+			dst[s.Idx] = true
+		}
+	}
+	for i, s := range x.ls {
+		if lSel != nil && lSel[i] {
+			dst[s.Idx] = true
+		}
+	}
+}
+
 // RelationSelect applies a relation between the spans ls (left operand)
 // and rs (right operand) of one trace: rSel says which of rs stand in the
 // relation to some span of ls; with RelUnion, lSel says which of ls stand
 // in it to some span of rs (nil otherwise). RelNot is left to the caller
 // (it keeps the rs that rSel rejects).
 func RelationSelect(rel Relation, mode RelationMode, ls, rs []NestedSpan) (rSel, lSel []bool) {
+	return new(Relater).selectRel(rel, mode, ls, rs)
+}
+
+// selectRel is RelationSelect into x's buffers, valid until its next use.
+func (x *Relater) selectRel(rel Relation, mode RelationMode, ls, rs []NestedSpan) (rSel, lSel []bool) {
+	x.rSel = zeroed(x.rSel, len(rs))
+	rSel = x.rSel
 	union := mode == RelUnion
+	if union {
+		x.lSel = zeroed(x.lSel, len(ls))
+		lSel = x.lSel
+	}
 	switch rel {
 	case RelDescendant:
-		rSel = HasAncestorIn(rs, ls)
+		x.hasAncestorIn(rSel, rs, ls)
 		if union {
-			lSel = HasDescendantIn(ls, rs)
+			x.hasDescendantIn(lSel, ls, rs)
 		}
 	case RelAncestor:
-		rSel = HasDescendantIn(rs, ls)
+		x.hasDescendantIn(rSel, rs, ls)
 		if union {
-			lSel = HasAncestorIn(ls, rs)
+			x.hasAncestorIn(lSel, ls, rs)
 		}
 	case RelChild:
-		rSel = ParentIn(rs, ls)
+		x.parentIn(rSel, rs, ls)
 		if union {
-			lSel = IsParentOf(ls, rs)
+			x.isParentOf(lSel, ls, rs)
 		}
 	case RelParent:
-		rSel = IsParentOf(rs, ls)
+		x.isParentOf(rSel, rs, ls)
 		if union {
-			lSel = ParentIn(ls, rs)
+			x.parentIn(lSel, ls, rs)
 		}
 	case RelSibling:
-		rSel = SiblingIn(rs, ls)
+		x.siblingIn(rSel, rs, ls)
 		if union {
-			lSel = SiblingIn(ls, rs)
+			x.siblingIn(lSel, ls, rs)
 		}
 	}
 	return rSel, lSel
+}
+
+// zeroed returns n false values, in buf when it has room.
+func zeroed(buf []bool, n int) []bool {
+	if cap(buf) < n {
+		return make([]bool, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
 }
 
 // NestedSpan is a span's place in its trace's nested set: Left and Right
@@ -224,109 +266,114 @@ func (s NestedSpan) hasNesting() bool { return s.Left != 0 && s.Right != 0 }
 // The relation tests below need non-zero nested-set numbers on both spans.
 // Nested sets form a laminar family (intervals are nested or disjoint),
 // which the descendant and ancestor tests rely on to run in O(n log n).
+// Each marks out[i] for the xs[i] that pass (out is len(xs), all false).
 
-// HasAncestorIn marks the xs that have a proper ancestor in ys. Among the
+// hasAncestorIn marks the xs that have a proper ancestor in ys. Among the
 // ys starting left of x, the one reaching furthest right contains x if any
 // does.
-func HasAncestorIn(xs, ys []NestedSpan) []bool {
-	type iv struct{ left, right int32 }
-	sorted := make([]iv, 0, len(ys))
+func (x *Relater) hasAncestorIn(out []bool, xs, ys []NestedSpan) {
+	sorted := x.ivs[:0]
 	for _, y := range ys {
 		if y.hasNesting() {
-			sorted = append(sorted, iv{y.Left, y.Right})
+			sorted = append(sorted, interval{y.Left, y.Right})
 		}
 	}
-	slices.SortFunc(sorted, func(a, b iv) int { return cmp.Compare(a.left, b.left) })
-	maxRight := make([]int32, len(sorted))
+	slices.SortFunc(sorted, func(a, b interval) int { return cmp.Compare(a.left, b.left) })
+	maxRight := slices.Grow(x.maxRight[:0], len(sorted))[:len(sorted)]
 	for i, v := range sorted {
 		maxRight[i] = v.right
 		if i > 0 && maxRight[i-1] > v.right {
 			maxRight[i] = maxRight[i-1]
 		}
 	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		if !x.hasNesting() {
+	x.ivs, x.maxRight = sorted, maxRight
+	for i, s := range xs {
+		if !s.hasNesting() {
 			continue
 		}
-		n := sort.Search(len(sorted), func(k int) bool { return sorted[k].left >= x.Left })
-		out[i] = n > 0 && maxRight[n-1] > x.Right
+		n := sort.Search(len(sorted), func(k int) bool { return sorted[k].left >= s.Left })
+		out[i] = n > 0 && maxRight[n-1] > s.Right
 	}
-	return out
 }
 
-// HasDescendantIn marks the xs that have a proper descendant in ys: some y
-// starting strictly inside x.
-func HasDescendantIn(xs, ys []NestedSpan) []bool {
-	lefts := make([]int32, 0, len(ys))
+// hasDescendantIn marks the xs that have a proper descendant in ys: some
+// y starting strictly inside x.
+func (x *Relater) hasDescendantIn(out []bool, xs, ys []NestedSpan) {
+	lefts := x.lefts[:0]
 	for _, y := range ys {
 		if y.hasNesting() {
 			lefts = append(lefts, y.Left)
 		}
 	}
 	slices.Sort(lefts)
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		if !x.hasNesting() {
+	x.lefts = lefts
+	for i, s := range xs {
+		if !s.hasNesting() {
 			continue
 		}
-		n := sort.Search(len(lefts), func(k int) bool { return lefts[k] > x.Left })
-		out[i] = n < len(lefts) && lefts[n] < x.Right
+		n := sort.Search(len(lefts), func(k int) bool { return lefts[k] > s.Left })
+		out[i] = n < len(lefts) && lefts[n] < s.Right
 	}
-	return out
 }
 
-// ParentIn marks the xs whose parent is one of ys.
-func ParentIn(xs, ys []NestedSpan) []bool {
-	lefts := map[int32]bool{}
+// parentIn marks the xs whose parent is one of ys.
+func (x *Relater) parentIn(out []bool, xs, ys []NestedSpan) {
+	lefts := x.emptySet()
 	for _, y := range ys {
 		if y.hasNesting() {
 			lefts[y.Left] = true
 		}
 	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		out[i] = x.hasNesting() && x.Parent > 0 && lefts[x.Parent]
+	for i, s := range xs {
+		out[i] = s.hasNesting() && s.Parent > 0 && lefts[s.Parent]
 	}
-	return out
 }
 
-// IsParentOf marks the xs that are the parent of one of ys.
-func IsParentOf(xs, ys []NestedSpan) []bool {
-	parents := map[int32]bool{}
+// isParentOf marks the xs that are the parent of one of ys.
+func (x *Relater) isParentOf(out []bool, xs, ys []NestedSpan) {
+	parents := x.emptySet()
 	for _, y := range ys {
 		if y.hasNesting() && y.Parent > 0 {
 			parents[y.Parent] = true
 		}
 	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		out[i] = x.hasNesting() && parents[x.Left]
+	for i, s := range xs {
+		out[i] = s.hasNesting() && parents[s.Left]
 	}
-	return out
 }
 
-// SiblingIn marks the xs that share a non-zero parent with a different
+// siblingIn marks the xs that share a non-zero parent with a different
 // span of ys. Roots (parent -1) of a multi-root trace count as siblings,
 // as the reference's "equal non-zero parent" rule says.
-func SiblingIn(xs, ys []NestedSpan) []bool {
-	byParent := map[int32][]int{} // parent -> Idx of ys spans
+func (x *Relater) siblingIn(out []bool, xs, ys []NestedSpan) {
+	if x.byParent == nil {
+		x.byParent = map[int32][]int{}
+	}
+	byParent := x.byParent // parent -> Idx of ys spans
+	clear(byParent)
 	for _, y := range ys {
 		if y.hasNesting() && y.Parent != 0 {
 			byParent[y.Parent] = append(byParent[y.Parent], y.Idx)
 		}
 	}
-	out := make([]bool, len(xs))
-	for i, x := range xs {
-		if !x.hasNesting() || x.Parent == 0 {
+	for i, s := range xs {
+		if !s.hasNesting() || s.Parent == 0 {
 			continue
 		}
-		for _, idx := range byParent[x.Parent] {
-			if idx != x.Idx {
+		for _, idx := range byParent[s.Parent] {
+			if idx != s.Idx {
 				out[i] = true
 				break
 			}
 		}
 	}
-	return out
+}
+
+// emptySet returns x's set of nested-set numbers, emptied.
+func (x *Relater) emptySet() map[int32]bool {
+	if x.set == nil {
+		x.set = map[int32]bool{}
+	}
+	clear(x.set)
+	return x.set
 }

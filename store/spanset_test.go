@@ -92,6 +92,32 @@ func TestRelateTrivially(t *testing.T) {
 	}
 }
 
+// TestRelaterReused holds one Relater, used trace after trace as the
+// block filter uses it, to a fresh Relate on each: nothing of one trace
+// may stay in its buffers for the next.
+func TestRelaterReused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var x Relater
+	for range 5000 {
+		n := 1 + rng.IntN(20)
+		spans := randomNesting(rng, n, 1+rng.IntN(3))
+		l, r := make([]bool, n), make([]bool, n)
+		for i := range n {
+			l[i], r[i] = rng.IntN(3) == 0, rng.IntN(3) == 0
+		}
+		rel := Relation(1 + rng.IntN(5))
+		mode := RelationMode(rng.IntN(3))
+		dst := make([]bool, n)
+		for i := range dst {
+			dst[i] = rng.IntN(2) == 0
+		}
+		x.Into(dst, rel, mode, spans, l, r)
+		if want := Relate(rel, mode, spans, l, r); !slices.Equal(dst, want) {
+			t.Fatalf("rel %d mode %d, l %v, r %v: reused Relater gave %v, Relate %v", rel, mode, l, r, dst, want)
+		}
+	}
+}
+
 func BenchmarkRelateOneSided(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	spans := randomNesting(rng, 12, 1)
@@ -106,6 +132,25 @@ func BenchmarkRelateOneSided(b *testing.B) {
 	b.Run("RelateTrivially", func(b *testing.B) {
 		for b.Loop() {
 			RelateTrivially(dst, RelPlain, l, r)
+		}
+	})
+}
+
+func BenchmarkRelate(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	spans := randomNesting(rng, 12, 1)
+	l, r := make([]bool, 12), make([]bool, 12)
+	l[0], r[3], r[7], r[9] = true, true, true, true
+	dst := make([]bool, 12)
+	b.Run("fresh", func(b *testing.B) {
+		for b.Loop() {
+			copy(dst, Relate(RelDescendant, RelPlain, spans, l, r))
+		}
+	})
+	b.Run("reused", func(b *testing.B) {
+		var x Relater
+		for b.Loop() {
+			x.Into(dst, RelDescendant, RelPlain, spans, l, r)
 		}
 	})
 }
