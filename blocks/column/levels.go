@@ -56,3 +56,35 @@ func levelStatsBytes(rep, def []byte, maxRep, maxDef byte) (present int, within 
 	}
 	return present, within
 }
+
+// skipLevels walks the entries of rep and def from the first until the
+// one that would start row n+1 (repetition level 0 with n rows started):
+// it returns the entries passed, the rows they started and their values
+// (entries at maxDef). Eight entries at a time while a word starts few
+// enough rows; the word holding the stop, and the tail, one by one.
+func skipLevels(rep, def []byte, maxDef byte, n int) (i, rows, vals int) {
+	def = def[:len(rep)]
+	atDef := lanes * uint64(maxDef)
+	for ; i+8 <= len(rep); i += 8 {
+		r := binary.LittleEndian.Uint64(rep[i:])
+		starts := 8 - bits.OnesCount64(((r&lowBits)+lowBits|r)&topBits)
+		if rows+starts > n {
+			break
+		}
+		x := binary.LittleEndian.Uint64(def[i:]) ^ atDef
+		rows += starts
+		vals += 8 - bits.OnesCount64(((x&lowBits)+lowBits|x)&topBits)
+	}
+	for ; i < len(rep); i++ {
+		if rep[i] == 0 {
+			if rows == n {
+				break
+			}
+			rows++
+		}
+		if def[i] == maxDef {
+			vals++
+		}
+	}
+	return i, rows, vals
+}

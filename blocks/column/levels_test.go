@@ -98,3 +98,58 @@ func BenchmarkLevelStats(b *testing.B) {
 		levelStats(rep, def, 2, 3)
 	}
 }
+
+// wantSkipLevels is skipLevels written the plainest way.
+func wantSkipLevels(rep, def []byte, maxDef byte, n int) (i, rows, vals int) {
+	for ; i < len(rep); i++ {
+		if rep[i] == 0 {
+			if rows == n {
+				break
+			}
+			rows++
+		}
+		if def[i] == maxDef {
+			vals++
+		}
+	}
+	return i, rows, vals
+}
+
+func TestSkipLevels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		size := r.IntN(80)
+		maxRep, maxDef := byte(r.IntN(3)), byte(r.IntN(5))
+		rowEvery := 1 + r.IntN(6) // about one row start in rowEvery entries
+		rep, def := make([]byte, size), make([]byte, size)
+		for i := range size {
+			if i > 0 && r.IntN(rowEvery) != 0 {
+				rep[i] = 1 + byte(r.IntN(int(maxRep)+1))
+			}
+			def[i] = byte(r.IntN(int(maxDef) + 1))
+		}
+		n := r.IntN(size/rowEvery + 3)
+		gi, gr, gv := skipLevels(rep, def, maxDef, n)
+		wi, wr, wv := wantSkipLevels(rep, def, maxDef, n)
+		if gi != wi || gr != wr || gv != wv {
+			t.Fatalf("skipLevels(%v, %v, %d, %d) = %d, %d, %d; want %d, %d, %d", rep, def, maxDef, n, gi, gr, gv, wi, wr, wv)
+		}
+	}
+}
+
+func BenchmarkSkipLevels(b *testing.B) {
+	rep, def := make([]byte, 20000), make([]byte, 20000)
+	rows := 0
+	for i := range rep {
+		if i%12 == 0 {
+			rows++
+		} else {
+			rep[i] = 1
+		}
+		def[i] = byte(i % 4)
+	}
+	b.SetBytes(int64(len(rep)))
+	for b.Loop() {
+		skipLevels(rep, def, 3, rows-1)
+	}
+}

@@ -245,21 +245,11 @@ func (r *Reader) Dictionary() (d *Dict, err error) {
 func (r *Reader) SkipRows(n int) int {
 	skipped := 0
 	for r.More() {
-		rep, def := r.rep[r.pos:r.n], r.def[r.pos:r.n]
-		i := 0
-		for ; i < len(rep); i++ {
-			if rep[i] == 0 {
-				if skipped == n {
-					break
-				}
-				skipped++
-			}
-			if def[i] == r.leaf.MaxDef {
-				r.val++
-			}
-		}
+		i, rows, vals := skipLevels(r.rep[r.pos:r.n], r.def[r.pos:r.n], r.leaf.MaxDef, n-skipped)
+		skipped += rows
 		r.pos += i
-		if i < len(rep) {
+		r.val += vals
+		if r.pos < r.n {
 			return skipped
 		}
 	}
