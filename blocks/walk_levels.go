@@ -129,13 +129,7 @@ func (w *segWalker) consume() {
 }
 
 func presentCount(defs []byte, maxDef byte) int {
-	n := 0
-	for _, d := range defs {
-		if d == maxDef {
-			n++
-		}
-	}
-	return n
+	return bytes.Count(defs, []byte{maxDef})
 }
 
 // finish leaves the reader at the entry after the batch and checks that
