@@ -284,9 +284,6 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := gf.nesting(); err != nil {
-			return nil, err
-		}
 		out := make([]bool, len(gf.spanRow))
 		var nested []store.NestedSpan
 		var rel store.Relater
@@ -295,9 +292,12 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 			for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
 				b++
 			}
-			// A row's spans are consecutive; their places are read only
-			// when both operands have spans in it.
+			// A row's spans are consecutive; their places (the nested-set
+			// columns, read once) only when both operands have spans in it.
 			if !store.RelateTrivially(out[a:b], e.Mode, l[a:b], r[a:b]) {
+				if err := gf.nesting(); err != nil {
+					return nil, err
+				}
 				nested = nested[:0]
 				for s := a; s < b; s++ {
 					nested = append(nested, store.NestedSpan{Left: gf.left[s], Right: gf.right[s], Parent: gf.parent[s], Idx: s - a})
