@@ -54,11 +54,12 @@ func levelsWithin(rep, def []byte, maxRep, maxDef byte) bool {
 // skipLevels walks the entries of rep and def from the first until the
 // one that would start row n+1 (repetition level 0 with n rows started):
 // it returns the entries passed, the rows they started and their values
-// (entries at maxDef). Rows and values are counted with bytes.Count when
-// the walk passes them all; otherwise the stop is looked for eight entries
+// (entries at maxDef); with n < 0 it passes them all, as with n at least
+// their rows. Rows and values are counted with bytes.Count when the walk
+// passes them all; otherwise the stop is looked for eight entries
 // at a time, then one by one in the word that holds it.
 func skipLevels(rep, def []byte, maxDef byte, n int) (i, rows, vals int) {
-	if starts := bytes.Count(rep, []byte{0}); starts <= n {
+	if starts := bytes.Count(rep, []byte{0}); starts <= n || n < 0 {
 		i, rows = len(rep), starts
 	} else { // the (n+1)th start is there
 		for ; i+8 <= len(rep); i += 8 {

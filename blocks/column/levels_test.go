@@ -121,20 +121,39 @@ func TestSkipLevels(t *testing.T) {
 		size := r.IntN(80)
 		maxRep, maxDef := byte(r.IntN(3)), byte(r.IntN(5))
 		rowEvery := 1 + r.IntN(6) // about one row start in rowEvery entries
+		midRow := r.IntN(4) == 0  // a page that starts inside a row
 		rep, def := make([]byte, size), make([]byte, size)
 		for i := range size {
-			if i > 0 && r.IntN(rowEvery) != 0 {
+			if (i > 0 || midRow) && r.IntN(rowEvery) != 0 {
 				rep[i] = 1 + byte(r.IntN(int(maxRep)+1))
+				if r.IntN(50) == 0 {
+					rep[i] = 128 + byte(r.IntN(128)) // damaged: top bit set
+				}
 			}
 			def[i] = byte(r.IntN(int(maxDef) + 1))
 		}
-		n := r.IntN(size/rowEvery + 3)
+		n := r.IntN(size/rowEvery+4) - 1 // -1 passes every entry
 		gi, gr, gv := skipLevels(rep, def, maxDef, n)
 		wi, wr, wv := wantSkipLevels(rep, def, maxDef, n)
 		if gi != wi || gr != wr || gv != wv {
 			t.Fatalf("skipLevels(%v, %v, %d, %d) = %d, %d, %d; want %d, %d, %d", rep, def, maxDef, n, gi, gr, gv, wi, wr, wv)
 		}
 	}
+}
+
+func FuzzSkipLevels(f *testing.F) {
+	f.Add([]byte{0, 1, 1, 0, 2, 0, 0, 1, 1, 1, 0}, []byte{3, 3, 2, 3, 3, 1, 3, 0, 3, 3, 3}, byte(3), int16(2))
+	f.Add([]byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 128}, make([]byte, 11), byte(0), int16(-1))
+	f.Fuzz(func(t *testing.T, rep, def []byte, maxDef byte, n16 int16) {
+		m := min(len(rep), len(def))
+		rep, def = rep[:m:m], def[:m:m]
+		n := int(n16) % (m + 3)
+		gi, gr, gv := skipLevels(rep, def, maxDef, n)
+		wi, wr, wv := wantSkipLevels(rep, def, maxDef, n)
+		if gi != wi || gr != wr || gv != wv {
+			t.Fatalf("skipLevels(%v, %v, %d, %d) = %d, %d, %d; want %d, %d, %d", rep, def, maxDef, n, gi, gr, gv, wi, wr, wv)
+		}
+	})
 }
 
 func BenchmarkSkipLevels(b *testing.B) {
