@@ -88,3 +88,38 @@ func TestOrphanBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestListed: Store.Listed answers with the blocks of the store's latest
+// listing, not with blocks written since, and says when there was none.
+func TestListed(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	if got, ok := s.Listed(); ok || got != nil {
+		t.Fatalf("Listed() before any listing = %v, %v", got, ok)
+	}
+	first, err := s.WriteBlock(ctx, syntheticTraces(10, 2, 1e18), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metas, err := s.Blocks(ctx)
+	if err != nil || len(metas) != 1 {
+		t.Fatalf("Blocks() = %d blocks, %v", len(metas), err)
+	}
+	if _, err := s.WriteBlock(ctx, syntheticTraces(10, 2, 2e18), WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := s.Listed()
+	if !ok || len(got) != 1 || got[0].BlockID != first.BlockID {
+		t.Fatalf("Listed() = %v, %v; want the one block listed", got, ok)
+	}
+	got[0].Size = 0 // a copy: the store's record stays
+	if again, _ := s.Listed(); again[0].Size != metas[0].Size {
+		t.Errorf("Listed() handed out the store's own slice")
+	}
+	if metas, err = s.Blocks(ctx); err != nil || len(metas) != 2 {
+		t.Fatalf("Blocks() = %d blocks, %v", len(metas), err)
+	}
+	if got, _ := s.Listed(); len(got) != 2 {
+		t.Errorf("Listed() after a second listing: %d blocks, want 2", len(got))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type Store struct {
 	damaged map[string]error // by object key: metas left out of listings
 	listed  bool             // a listing of live blocks ran
 	found   bool             // and some listing found one
+	last    []Meta           // what the latest listing of live blocks found
 }
 
 // Empty reports whether a listing of the store's live blocks found none
@@ -58,13 +60,25 @@ func (s *Store) Empty() bool {
 	return s.listed && !s.found
 }
 
+// Listed returns the live blocks the store's latest listing found (the
+// one a search or scan made), and false when it has not listed them: what
+// the command read, where listing again could find blocks written or
+// retired since.
+func (s *Store) Listed() ([]Meta, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.last), s.listed
+}
+
 // noteListing records a listing that found n live blocks; with none, it
 // looks whether the tenant holds any object (at that moment: a command
 // that then deletes the last block did not run on an empty tenant).
-func (s *Store) noteListing(ctx context.Context, n int) {
+func (s *Store) noteListing(ctx context.Context, metas []Meta) {
+	n := len(metas)
 	s.mu.Lock()
 	done := s.found
 	s.listed = true
+	s.last = slices.Clone(metas)
 	s.found = s.found || n > 0
 	s.mu.Unlock()
 	if done || n > 0 {

@@ -272,15 +272,15 @@ func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
 	if err != nil {
 		return nil, err
 	}
-	if name == metaObject {
-		s.noteListing(ctx, len(es))
+	var out []Meta // nil when empty, as before the index
+	if len(es) > 0 {
+		out = make([]Meta, len(es))
 	}
-	if len(es) == 0 {
-		return nil, nil // as before the index
-	}
-	out := make([]Meta, len(es))
 	for i, e := range es {
 		out[i] = *e.meta
+	}
+	if name == metaObject {
+		s.noteListing(ctx, out)
 	}
 	return out, nil
 }
@@ -355,7 +355,7 @@ func (s *Store) listForRead(ctx context.Context) (live, retired []Meta, settle t
 	if len(live) == 0 {
 		live = nil // as before: none listed is nil
 	}
-	s.noteListing(ctx, len(live))
+	s.noteListing(ctx, live)
 	return live, retired, settle, nil
 }
 

@@ -79,7 +79,7 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 		metas = append(metas, m)
 	}
 	sortMetas(metas)
-	s.noteListing(ctx, len(metas))
+	s.noteListing(ctx, metas)
 	prog := s.trackScan(metas)
 	for i, m := range metas {
 		if err := ctx.Err(); err != nil {

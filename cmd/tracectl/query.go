@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/internal/traceview"
 	"github.com/tracectl/tracectl/internal/ui"
 	"github.com/tracectl/tracectl/traceql"
@@ -127,7 +129,7 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 		fmt.Fprintln(g.io.Out, res.Metrics.MatchedTraces)
 	case o.output.value == "json":
 		m := res.TempoMetrics()
-		if err := blockMetrics(cmd, g, &m, start, end); err != nil {
+		if err := blockMetrics(ctx, st, &m, start, end); err != nil {
 			return err
 		}
 		if err := res.WriteTempoJSON(g.io.Out, m); err != nil {
@@ -166,16 +168,15 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 }
 
 // blockMetrics fills the block counts of Tempo's search metrics: the blocks
-// whose time range overlaps the search, and their bytes.
-func blockMetrics(cmd *cobra.Command, g *globals, m *eval.TempoSearchMetrics, start, end time.Time) error {
-	st, closeFn, err := g.openStore(cmd.Context())
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	metas, err := st.Blocks(cmd.Context())
-	if err != nil {
-		return err
+// whose time range overlaps the search, and their bytes, from the listing
+// the search made (st lists again only if it made none).
+func blockMetrics(ctx context.Context, st *blocks.Store, m *eval.TempoSearchMetrics, start, end time.Time) error {
+	metas, ok := st.Listed()
+	if !ok {
+		var err error
+		if metas, err = st.Blocks(ctx); err != nil {
+			return err
+		}
 	}
 	var blocks, bytes uint64
 	for _, m := range metas {
