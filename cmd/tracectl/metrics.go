@@ -155,6 +155,8 @@ func runMetrics(cmd *cobra.Command, g *globals, o *metricsOptions) error {
 	}
 	res, err := eval.MetricsExpr(ctx, st, root, eval.MetricsOptions{
 		Start: start, End: end, Step: o.step, Instant: o.instant, Approx: o.approx,
+		// Only Tempo's JSON and OpenMetrics carry exemplars.
+		NoExemplars: o.output.value != "json" && o.output.value != "openmetrics",
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ type MetricsOptions struct {
 	Approx bool
 	// Now is the clock for a zero End (nil: time.Now).
 	Now func() time.Time
+	// NoExemplars leaves exemplars out, for an output that does not show
+	// them (a with(exemplars=…) hint is still checked).
+	NoExemplars bool
 }
 
 // MetricsResult is the answer to a metrics query.
@@ -191,6 +194,9 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 	exemplars, err := exemplarHint(root)
 	if err != nil {
 		return nil, err
+	}
+	if opts.NoExemplars {
+		exemplars = 0
 	}
 	aggs := map[*traceql.MetricsPipeline]seriesSource{}
 	for _, mp := range plans {

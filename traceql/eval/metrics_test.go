@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -330,6 +331,46 @@ func TestMetricsExemplars(t *testing.T) {
 		if (total == 0) != (tc.max == 0) {
 			t.Errorf("%s: %d exemplars in all", tc.q, total)
 		}
+	}
+}
+
+// TestMetricsNoExemplars: with MetricsOptions.NoExemplars the series and
+// samples are those of the same query with exemplars, and no series has
+// any; a bad with(exemplars=…) hint is still an error.
+func TestMetricsNoExemplars(t *testing.T) {
+	src, _, start, end := metricsFixture(t)
+	step := (end.Sub(start) / 50).Truncate(time.Millisecond)
+	for _, q := range []string{
+		`{ } | rate() by (resource.service.name)`,
+		`{ } | quantile_over_time(duration, .9) by (resource.service.name) with (exemplars=3)`,
+		`{ } | histogram_over_time(duration)`,
+	} {
+		opts := eval.MetricsOptions{Start: start, End: end, Step: step}
+		with, err := eval.Metrics(context.Background(), src, q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.NoExemplars = true
+		without, err := eval.Metrics(context.Background(), src, q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := 0
+		for _, s := range with.Series {
+			shown += len(s.Exemplars)
+			s.Exemplars = nil
+		}
+		if shown == 0 {
+			t.Fatalf("%s: no exemplars to leave out", q)
+		}
+		if !reflect.DeepEqual(with, without) {
+			t.Errorf("%s: the answer without exemplars differs beyond them", q)
+		}
+	}
+	_, err := eval.Metrics(context.Background(), src, `{ } | rate() with (exemplars=-1)`,
+		eval.MetricsOptions{Start: start, End: end, Step: step, NoExemplars: true})
+	if err == nil {
+		t.Error("a bad exemplars hint passed with NoExemplars")
 	}
 }
 
