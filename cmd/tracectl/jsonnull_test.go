@@ -20,19 +20,8 @@ func TestJSONNoNull(t *testing.T) {
 	dir := t.TempDir()
 	bucket := "file://" + dir + "/bucket"
 	empty := "file://" + dir + "/empty"
-	must := func(args ...string) string {
-		t.Helper()
-		code, stdout, stderr := run(t, args...)
-		if code != exitOK {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr)
-		}
-		return stdout
-	}
-	// Two ingests: two blocks for compact to merge.
-	must("gen", "--out", dir+"/in1", "--spans", "1500", "--seed", "1", "--json")
-	must("gen", "--out", dir+"/in2", "--spans", "1500", "--seed", "2", "--json")
-	must("--bucket", bucket, "ingest", dir+"/in1")
-	must("--bucket", bucket, "ingest", dir+"/in2")
+	must := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
+	twoBlocks(t, dir, bucket, 1500, true) // for compact to merge
 	must("--bucket", empty, "ingest", dir+"/in1")
 	must("--bucket", empty, "retain", "--older-than", "1h", "--compacted-retention", "0") // a tenant whose blocks are all gone
 	files := map[string]string{

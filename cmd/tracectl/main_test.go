@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +20,31 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = Main(args, &ui.IO{In: strings.NewReader(""), Out: &out, Err: &errb})
 	return code, out.String(), errb.String()
+}
+
+// mustRun is run for a command that must succeed: its stdout.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := run(t, args...)
+	if code != exitOK {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	}
+	return stdout
+}
+
+// twoBlocks ingests two generated inputs of spans spans each (seeds 1 and
+// 2, as OTLP JSON when json is set) into bucket: two blocks. The inputs
+// are in dir/in1 and dir/in2.
+func twoBlocks(t *testing.T, dir, bucket string, spans int, json bool) {
+	t.Helper()
+	for i, in := range []string{dir + "/in1", dir + "/in2"} {
+		args := []string{"gen", "--out", in, "--spans", strconv.Itoa(spans), "--seed", strconv.Itoa(i + 1)}
+		if json {
+			args = append(args, "--json")
+		}
+		mustRun(t, args...)
+		mustRun(t, "--bucket", bucket, "ingest", in)
+	}
 }
 
 func TestExitCodes(t *testing.T) {

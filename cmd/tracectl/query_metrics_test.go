@@ -13,18 +13,8 @@ import (
 func TestQueryJSONBlockMetrics(t *testing.T) {
 	dir := t.TempDir()
 	bucket := "file://" + dir + "/bucket"
-	must := func(args ...string) string {
-		t.Helper()
-		code, stdout, stderr := run(t, args...)
-		if code != exitOK {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr)
-		}
-		return stdout
-	}
-	must("gen", "--out", dir+"/in1", "--spans", "800", "--seed", "1")
-	must("gen", "--out", dir+"/in2", "--spans", "800", "--seed", "2")
-	must("--bucket", bucket, "ingest", dir+"/in1")
-	must("--bucket", bucket, "ingest", dir+"/in2")
+	must := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
+	twoBlocks(t, dir, bucket, 800, false)
 	var blocks []struct {
 		Size uint64 `json:"size"`
 	}
