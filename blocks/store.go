@@ -70,9 +70,10 @@ func (s *Store) Listed() ([]Meta, bool) {
 	return slices.Clone(s.last), s.listed
 }
 
-// noteListing records a listing that found n live blocks; with none, it
-// looks whether the tenant holds any object (at that moment: a command
-// that then deletes the last block did not run on an empty tenant).
+// noteListing records a listing that found the live blocks metas (kept
+// for Listed); with none, it looks whether the tenant holds any object (at
+// that moment: a command that then deletes the last block did not run on
+// an empty tenant).
 func (s *Store) noteListing(ctx context.Context, metas []Meta) {
 	n := len(metas)
 	s.mu.Lock()

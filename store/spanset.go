@@ -143,7 +143,7 @@ func Relate(rel Relation, mode RelationMode, spans []NestedSpan, l, r []bool) []
 // then, and L !>> R keeps every R span. It reports false, leaving dst
 // (len(l) long) alone, when both operands have spans.
 func RelateTrivially(dst []bool, mode RelationMode, l, r []bool) bool {
-	anyL, anyR := slices.Contains(l, true), slices.Contains(r, true)
+	anyL, anyR := anyTrue(l), anyTrue(r)
 	switch {
 	case anyL && anyR:
 		return false

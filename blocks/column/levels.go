@@ -56,8 +56,8 @@ func levelsWithin(rep, def []byte, maxRep, maxDef byte) bool {
 // it returns the entries passed, the rows they started and their values
 // (entries at maxDef); with n < 0 it passes them all, as with n at least
 // their rows. Rows and values are counted with bytes.Count when the walk
-// passes them all; otherwise the stop is looked for eight entries
-// at a time, then one by one in the word that holds it.
+// passes them all; otherwise the stop is looked for eight entries at a
+// time, then one by one in the word that holds it.
 func skipLevels(rep, def []byte, maxDef byte, n int) (i, rows, vals int) {
 	if starts := bytes.Count(rep, []byte{0}); starts <= n || n < 0 {
 		i, rows = len(rep), starts
