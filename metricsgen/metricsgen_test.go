@@ -225,3 +225,38 @@ func TestRowOfRemembersByMemory(t *testing.T) {
 		t.Fatal("rowOf and row disagree")
 	}
 }
+
+// TestNoExemplars: with Options.NoExemplars the families are those of the
+// same run with exemplars, every point without one; the OpenMetrics text
+// of a run with them carries exemplars.
+func TestNoExemplars(t *testing.T) {
+	for _, opts := range []Options{
+		{Step: time.Minute, End: t0.Add(10 * time.Minute)},
+		{Events: true},
+	} {
+		with := generate(t, synthTraces(t0, 3, 6), opts)
+		opts.NoExemplars = true
+		without := generate(t, synthTraces(t0, 3, 6), opts)
+		kept := 0
+		for _, f := range with.Families {
+			for _, s := range f.Series {
+				for i := range s.Points {
+					for _, e := range s.Points[i].Exemplars {
+						if e != nil {
+							kept++
+						}
+					}
+					if s.Points[i].Exemplars != nil {
+						s.Points[i].Exemplars = make([]*Exemplar, len(s.Points[i].Exemplars))
+					}
+				}
+			}
+		}
+		if kept == 0 {
+			t.Fatalf("%+v: no exemplar to leave out", opts)
+		}
+		if diff := cmp.Diff(with.Families, without.Families); diff != "" {
+			t.Errorf("%+v: families without exemplars differ beyond them:\n%s", opts, diff)
+		}
+	}
+}

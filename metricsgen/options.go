@@ -135,6 +135,9 @@ type Options struct {
 	Step time.Duration
 	// Start and End bound the traces read (zero: unbounded).
 	Start, End time.Time
+	// NoExemplars keeps no exemplar, for an output that does not show them
+	// (all but OpenMetrics).
+	NoExemplars bool
 }
 
 // Defaults fills unset fields.

@@ -243,11 +243,13 @@ func (g *serviceGraph) dims(kind string, r model.SpanRef) []Label {
 // complete records a paired edge whose time (the later span end) is in range.
 func (g *serviceGraph) complete(e *edge, inRange func(uint64) bool) {
 	var end uint64
-	var ex Exemplar
+	var ex Exemplar // zero (none kept) with Options.NoExemplars
 	for _, s := range []*side{e.client, e.server} {
 		if s != nil && s.span != nil && s.span.EndTimeUnixNano >= end {
 			end = s.span.EndTimeUnixNano
-			ex = Exemplar{TraceID: s.span.TraceID, SpanID: s.span.SpanID, TimeUnixNano: end}
+			if !g.o.NoExemplars {
+				ex = Exemplar{TraceID: s.span.TraceID, SpanID: s.span.SpanID, TimeUnixNano: end}
+			}
 		}
 	}
 	if !inRange(end) {

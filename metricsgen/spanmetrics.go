@@ -8,13 +8,16 @@ import (
 
 // spanMetrics counts calls and observes durations per span.
 type spanMetrics struct {
-	dims    []Dimension
-	labels  []string // label names: service, span_name, span_kind, status_code, dimensions...
-	calls   *familyAcc
-	latency *familyAcc
-	lim     *limiter
-	rows    *seriesRows // calls (0) and latency (1) by label set
-	scratch []Label
+	// exemplars: keep them (Options.NoExemplars unset); without, the
+	// families get a zero exemplar, which keepLatest passes over.
+	exemplars bool
+	dims      []Dimension
+	labels    []string // label names: service, span_name, span_kind, status_code, dimensions...
+	calls     *familyAcc
+	latency   *familyAcc
+	lim       *limiter
+	rows      *seriesRows // calls (0) and latency (1) by label set
+	scratch   []Label
 
 	// events counts span events when enabled (nil otherwise).
 	events    *familyAcc
@@ -24,7 +27,7 @@ type spanMetrics struct {
 }
 
 func newSpanMetrics(o *Options) (*spanMetrics, error) {
-	m := &spanMetrics{dims: o.Dimensions, lim: newLimiter("span metrics", o.MaxSeries)}
+	m := &spanMetrics{exemplars: !o.NoExemplars, dims: o.Dimensions, lim: newLimiter("span metrics", o.MaxSeries)}
 	bounds := o.spanBounds()
 	switch o.Naming {
 	case NamingOTel:
@@ -96,7 +99,10 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 	lb = dimLabels(lb, m.dims, m.labels[4:], sp.Attributes, res.Attributes)
 	m.scratch = lb
 	row := m.rows.rowOf(lb)
-	ex := Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
+	var ex Exemplar
+	if m.exemplars {
+		ex = Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
+	}
 	m.rows.add(row, 0, step, 1, &ex)
 	m.rows.observe(row, 1, step, sp.Duration(), &ex)
 	if m.events != nil {
@@ -119,7 +125,11 @@ func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.
 		lb = dimLabels(lb, m.eventDims, m.labels[4+len(m.dims):], sp.Attributes, ev.Attributes, res.Attributes)
 		m.scratch = lb
 		row := m.eventRows.rowOf(lb)
-		m.eventRows.add(row, 0, step, 1, &Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1})
+		var ex Exemplar
+		if m.exemplars {
+			ex = Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
+		}
+		m.eventRows.add(row, 0, step, 1, &ex)
 	}
 }
 

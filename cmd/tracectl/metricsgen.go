@@ -141,6 +141,7 @@ func (o *metricsgenOptions) libOptions(now time.Time) (metricsgen.Options, error
 	if opts.Naming, err = metricsgen.ParseNaming(o.naming); err != nil {
 		return opts, fmt.Errorf("--naming: %w", err)
 	}
+	opts.NoExemplars = o.output.value != "openmetrics" // the only format that shows them
 	opts.SpanMetrics = slices.Contains(o.generators, "span-metrics")
 	opts.ServiceGraph = slices.Contains(o.generators, "service-graph")
 	for _, d := range o.dimensions {
