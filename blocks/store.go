@@ -60,10 +60,12 @@ func (s *Store) Empty() bool {
 	return s.listed && !s.found
 }
 
-// Listed returns the live blocks the store's latest listing found (the
-// one a search or scan made), and false when it has not listed them: what
-// the command read, where listing again could find blocks written or
-// retired since.
+// Listed returns the live blocks the store's latest listing of them found
+// (a search's, a scan's or Verify's), and false when it has made none:
+// what the command listed, where listing again could find blocks written
+// or retired since. A read that met compactions under way may also have
+// read retired blocks, which are not among them. The metas are copies,
+// but their slices (IDs, dedicated columns) are shared: not to be changed.
 func (s *Store) Listed() ([]Meta, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

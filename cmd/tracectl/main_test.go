@@ -34,13 +34,17 @@ func mustRun(t *testing.T, args ...string) string {
 
 // twoBlocks ingests two generated inputs of spans spans each (seeds 1 and
 // 2, as OTLP JSON when json is set) into bucket: two blocks. The inputs
-// are in dir/in1 and dir/in2.
-func twoBlocks(t *testing.T, dir, bucket string, spans int, json bool) {
+// are in dir/in1 and dir/in2; extra are more gen flags for each in turn
+// (nil: none).
+func twoBlocks(t *testing.T, dir, bucket string, spans int, json bool, extra ...[]string) {
 	t.Helper()
 	for i, in := range []string{dir + "/in1", dir + "/in2"} {
 		args := []string{"gen", "--out", in, "--spans", strconv.Itoa(spans), "--seed", strconv.Itoa(i + 1)}
 		if json {
 			args = append(args, "--json")
+		}
+		if i < len(extra) {
+			args = append(args, extra[i]...)
 		}
 		mustRun(t, args...)
 		mustRun(t, "--bucket", bucket, "ingest", in)

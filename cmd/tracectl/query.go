@@ -167,9 +167,9 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOptions) error {
 	return nil
 }
 
-// blockMetrics fills the block counts of Tempo's search metrics: the blocks
-// whose time range overlaps the search, and their bytes, from the listing
-// the search made (st lists again only if it made none).
+// blockMetrics fills the block counts of Tempo's search metrics: the live
+// blocks whose time range overlaps the search, and their bytes, from the
+// listing the search made (st lists again only if it made none).
 func blockMetrics(ctx context.Context, st *blocks.Store, m *eval.TempoSearchMetrics, start, end time.Time) error {
 	metas, ok := st.Listed()
 	if !ok {
