@@ -218,6 +218,7 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 		wide = map[string]*store.SpanGroup{}
 	}
 	rowSelected := make([]bool, gf.nrows)
+	rankedRow, traceRank := int32(-1), uint64(0) // the exemplars' rank of the last row's trace
 	for sp, ok := range sel {
 		row := gf.spanRow[sp]
 		if !ok || isSplit[row] {
@@ -252,8 +253,11 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 		}
 		if spec.Exemplars > 0 {
 			tid, sid := traceIDs[row], spanIDs[sp]
+			if row != rankedRow {
+				rankedRow, traceRank = row, spec.RankTrace(tid)
+			}
 			gs.AddExemplar(grp, slot, store.ExemplarSpan{TraceID: tid, SpanID: sid, StartUnixNano: gf.start[sp],
-				DurationNano: spanDuration(gf.start[sp], gf.dur[sp]), Rank: spec.Rank(tid, sid)})
+				DurationNano: spanDuration(gf.start[sp], gf.dur[sp]), Rank: spec.RankSpan(traceRank, sid)})
 		}
 	}
 	spansOf := make([]int, gf.nrows)

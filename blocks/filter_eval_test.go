@@ -339,9 +339,9 @@ func TestAggregateSpans(t *testing.T) {
 				if c.name == "split" { // counts with split traces, whose parts are built and merged
 					checkCount(t, c.store, all, gen.trace(2), i)
 				}
-				spec := &store.AggregateSpec{Slots: 1 + gen.pick(5), Rank: func(t model.TraceID, s model.SpanID) uint64 {
-					return uint64(t[15])<<8 | uint64(s[7]) | uint64(s[6])<<16
-				}}
+				spec := &store.AggregateSpec{Slots: 1 + gen.pick(5),
+					RankTrace: func(t model.TraceID) uint64 { return uint64(t[15]) << 8 },
+					RankSpan:  func(tr uint64, s model.SpanID) uint64 { return tr | uint64(s[7]) | uint64(s[6])<<16 }}
 				mod := uint64(1 + gen.pick(7))
 				spec.Slot = func(ns uint64) int {
 					v := int(ns/1000%mod) - 1

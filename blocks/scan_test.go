@@ -516,9 +516,9 @@ func testSpreadCountAndAggregate(t *testing.T, s *Store) {
 				// Blocks' traces differ in byte 14 (the seed), their spans
 				// not: ranks tied across blocks would make the exemplars
 				// kept depend on which block is merged first.
-				Exemplars: 3, Rank: func(t model.TraceID, s model.SpanID) uint64 {
-					return uint64(t[14])<<16 | uint64(s[0])<<8 | uint64(s[7])
-				},
+				Exemplars: 3,
+				RankTrace: func(t model.TraceID) uint64 { return uint64(t[14]) << 16 },
+				RankSpan:  func(tr uint64, s model.SpanID) uint64 { return tr | uint64(s[0])<<8 | uint64(s[7]) },
 				Durations: true})
 			if err != nil {
 				t.Fatal(err)

@@ -33,9 +33,12 @@ type AggregateSpec struct {
 	Slots int
 	Slot  func(startUnixNano uint64) int
 	// Exemplars is how many spans each group keeps per interval as
-	// exemplars: those of lowest Rank (0: none).
+	// exemplars: those of lowest rank, RankSpan(RankTrace(t), s) for span s
+	// of trace t (0: none). The rank comes in two steps so that a source
+	// computes a trace's part once for all its spans.
 	Exemplars int
-	Rank      func(model.TraceID, model.SpanID) uint64
+	RankTrace func(model.TraceID) uint64
+	RankSpan  func(trace uint64, s model.SpanID) uint64
 	// Durations keeps every counted span's duration (Span.Duration) per
 	// group and interval, for functions of the duration.
 	Durations bool
@@ -183,6 +186,10 @@ func (gs *GroupSet) Merge(o *GroupSet) {
 func (gs *GroupSet) AddTrace(t *model.Trace) {
 	spec := gs.spec
 	selected := 0
+	var traceRank uint64
+	if spec.Exemplars > 0 {
+		traceRank = spec.RankTrace(t.TraceID)
+	}
 	t.Spans(func(r model.SpanRef) bool {
 		if spec.Spans != nil && !spec.Spans.Match(t, r) {
 			return true
@@ -205,7 +212,7 @@ func (gs *GroupSet) AddTrace(t *model.Trace) {
 		if spec.Exemplars > 0 {
 			gs.AddExemplar(g, slot, ExemplarSpan{TraceID: t.TraceID, SpanID: r.Span.SpanID,
 				StartUnixNano: r.Span.StartTimeUnixNano, DurationNano: r.Span.Duration(),
-				Rank: spec.Rank(t.TraceID, r.Span.SpanID)})
+				Rank: spec.RankSpan(traceRank, r.Span.SpanID)})
 		}
 		return true
 	})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -357,12 +356,31 @@ func exemplarHint(root *traceql.RootExpr) (int, error) {
 }
 
 // spanRank is a pseudo-random rank of a span (FNV-1a of its IDs), so the
-// exemplars chosen do not depend on the order spans are read in.
+// exemplars chosen do not depend on the order spans are read in. It is
+// traceRank and spanRankFrom in one: FNV-1a reads the trace ID's bytes,
+// then the span ID's.
 func spanRank(t model.TraceID, s model.SpanID) uint64 {
-	h := fnv.New64a()
-	h.Write(t[:])
-	h.Write(s[:])
-	return h.Sum64()
+	return spanRankFrom(traceRank(t), s)
+}
+
+// FNV-1a's 64-bit parameters (hash/fnv's).
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+// traceRank is FNV-1a over the trace ID: spanRank's state before the span.
+func traceRank(t model.TraceID) uint64 { return fnv64a(fnvOffset64, t[:]) }
+
+// spanRankFrom continues traceRank's hash with the span ID.
+func spanRankFrom(trace uint64, s model.SpanID) uint64 { return fnv64a(trace, s[:]) }
+
+func fnv64a(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= fnvPrime64
+	}
+	return h
 }
 
 // metricValue is a numeric value as a metric: durations in seconds. It

@@ -80,7 +80,7 @@ func planAggregate(root *traceql.RootExpr, mp *traceql.MetricsPipeline, agg *agg
 		p.label = append(p.label, conv)
 	}
 	if exemplars > 0 {
-		spec.Exemplars, spec.Rank = exemplarsPerInterval, spanRank
+		spec.Exemplars, spec.RankTrace, spec.RankSpan = exemplarsPerInterval, traceRank, spanRankFrom
 	}
 	return p
 }
