@@ -212,6 +212,7 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 			return err
 		}
 	}
+	var byID []*store.SpanGroup // with at most one group-by field
 	groups := map[[4]int32]*store.SpanGroup{}
 	var wide map[string]*store.SpanGroup
 	if len(spec.GroupBy) > 4 {
@@ -230,7 +231,21 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 			continue
 		}
 		var grp *store.SpanGroup
-		if wide == nil {
+		if len(ids) <= 1 {
+			// One field or none (by(resource.service.name), a plain
+			// rate): the group by value id, without hashing a key.
+			i := 0
+			if len(ids) == 1 {
+				i = int(ids[0][sp]) + 1 // 0: absent
+			}
+			if i >= len(byID) {
+				byID = append(byID, make([]*store.SpanGroup, i+1-len(byID))...)
+			}
+			if grp = byID[i]; grp == nil {
+				grp = gs.Group(groupValues(tables, ids, sp))
+				byID[i] = grp
+			}
+		} else if wide == nil {
 			var key [4]int32
 			for i := range ids {
 				key[i] = ids[i][sp]
