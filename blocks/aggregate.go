@@ -212,7 +212,7 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 			return err
 		}
 	}
-	var byID []*store.SpanGroup // with at most one group-by field
+	strides, byID := denseGroups(tables), []*store.SpanGroup(nil)
 	groups := map[[4]int32]*store.SpanGroup{}
 	var wide map[string]*store.SpanGroup
 	if len(spec.GroupBy) > 4 {
@@ -231,12 +231,12 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 			continue
 		}
 		var grp *store.SpanGroup
-		if len(ids) <= 1 {
-			// One field or none (by(resource.service.name), a plain
-			// rate): the group by value id, without hashing a key.
+		if strides != nil {
+			// Few combinations of values: the group by their ids' index,
+			// without hashing a key.
 			i := 0
-			if len(ids) == 1 {
-				i = int(ids[0][sp]) + 1 // 0: absent
+			for f, st := range strides {
+				i += (int(ids[f][sp]) + 1) * st // 0: absent
 			}
 			if i >= len(byID) {
 				byID = append(byID, make([]*store.SpanGroup, i+1-len(byID))...)
@@ -295,6 +295,29 @@ func groupTests(fields []store.Field) []*store.SpanCond {
 		out[i] = &store.SpanCond{Op: store.OpTest, Field: f}
 	}
 	return out
+}
+
+// maxDenseGroups bounds the combinations of group-by values that
+// aggregate indexes directly (a slice of that many pointers at most).
+const maxDenseGroups = 1 << 16
+
+// denseGroups returns the strides of a mixed-radix index of the group-by
+// fields' value ids (id+1, 0 for absent) when their combinations number
+// maxDenseGroups at most, and nil otherwise (a map of keys then). No field
+// gives the one stride of an index that is always 0.
+func denseGroups(tables []*valueTable) []int {
+	strides := make([]int, len(tables))
+	n := 1
+	for i, t := range tables {
+		strides[i] = n
+		if n *= len(t.values) + 1; n > maxDenseGroups {
+			return nil
+		}
+	}
+	if len(strides) == 0 {
+		return []int{}
+	}
+	return strides
 }
 
 func groupValues(tables []*valueTable, ids [][]int32, sp int) ([]model.Value, []bool) {
