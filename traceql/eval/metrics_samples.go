@@ -2,7 +2,6 @@ package eval
 
 import (
 	"math"
-	"slices"
 	"sort"
 )
 
@@ -111,7 +110,7 @@ func (l *sampleList) quantile(q float64) float64 {
 	if l.plain != nil {
 		return exactQuantile(l.plain, q)
 	}
-	slices.Sort(l.small)
+	sortUint32(l.small)
 	sort.Float64s(l.large)
 	return interpolate(l.len(), q, l.at)
 }
