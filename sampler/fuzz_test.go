@@ -58,7 +58,7 @@ func FuzzParseOTTL(f *testing.F) {
 			if event {
 				cond = ottlCondition{event: []ottlCond{c}, eventSrc: []string{src}}
 			}
-			cond.evaluate(tr)
+			cond.evaluate(tr, true)
 		}
 	})
 }

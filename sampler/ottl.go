@@ -708,7 +708,7 @@ type ottlCondition struct {
 	errorMode   string
 }
 
-func (e ottlCondition) evaluate(t *model.Trace) (Vote, string) {
+func (e ottlCondition) evaluate(t *model.Trace, _ bool) (Vote, string) {
 	for i := range t.ResourceSpans {
 		rs := &t.ResourceSpans[i]
 		for j := range rs.ScopeSpans {

@@ -249,7 +249,7 @@ func TestOTTLErrorMode(t *testing.T) {
 			}
 			e.span, e.spanSrc = append(e.span, c), append(e.spanSrc, src)
 		}
-		if got, why := e.evaluate(tr); got != tc.want {
+		if got, why := e.evaluate(tr, true); got != tc.want {
 			t.Errorf("error_mode %q: %v (%s), want %v", tc.mode, got, why, tc.want)
 		}
 	}

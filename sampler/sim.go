@@ -73,7 +73,7 @@ func (w *walker) vote(p *Policy) PolicyVote {
 	case p.eval != nil:
 		switch {
 		case w.t != nil:
-			pv.Vote, pv.Reason = p.eval.evaluate(w.t)
+			pv.Vote, pv.Reason = p.eval.evaluate(w.t, true)
 		case w.whys != nil:
 			pv.Vote, pv.Reason = w.votes[p.leaf], w.whys[p.leaf]
 		default:
@@ -224,7 +224,7 @@ func (c *Config) newRecord(t *model.Trace, slab *[]Vote, whys *[]string, size bo
 	walk = func(ps []*Policy) {
 		for _, p := range ps {
 			if p.eval != nil {
-				v, why := p.eval.evaluate(t)
+				v, why := p.eval.evaluate(t, whys != nil)
 				*slab = append(*slab, v)
 				if whys != nil {
 					*whys = append(*whys, why)
