@@ -212,12 +212,7 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 			return err
 		}
 	}
-	strides, byID := denseGroups(tables), []*store.SpanGroup(nil)
-	groups := map[[4]int32]*store.SpanGroup{}
-	var wide map[string]*store.SpanGroup
-	if len(spec.GroupBy) > 4 {
-		wide = map[string]*store.SpanGroup{}
-	}
+	groups := newSpanGroups(gs, tables, ids)
 	rowSelected := make([]bool, gf.nrows)
 	rankedRow, traceRank := int32(-1), uint64(0) // the exemplars' rank of the last row's trace
 	for sp, ok := range sel {
@@ -230,38 +225,7 @@ func (gf *groupFilter) aggregate(spec *store.AggregateSpec, spans *store.SpanCon
 		if slot < 0 {
 			continue
 		}
-		var grp *store.SpanGroup
-		if strides != nil {
-			// Few combinations of values: the group by their ids' index,
-			// without hashing a key.
-			i := 0
-			for f, st := range strides {
-				i += (int(ids[f][sp]) + 1) * st // 0: absent
-			}
-			if i >= len(byID) {
-				byID = append(byID, make([]*store.SpanGroup, i+1-len(byID))...)
-			}
-			if grp = byID[i]; grp == nil {
-				grp = gs.Group(groupValues(tables, ids, sp))
-				byID[i] = grp
-			}
-		} else if wide == nil {
-			var key [4]int32
-			for i := range ids {
-				key[i] = ids[i][sp]
-			}
-			if grp = groups[key]; grp == nil {
-				grp = gs.Group(groupValues(tables, ids, sp))
-				groups[key] = grp
-			}
-		} else {
-			vals, present := groupValues(tables, ids, sp)
-			k := store.GroupKey(vals, present)
-			if grp = wide[k]; grp == nil {
-				grp = gs.Group(vals, present)
-				wide[k] = grp
-			}
-		}
+		grp := groups.of(sp)
 		grp.Count[slot]++
 		if spec.Durations {
 			grp.Durations[slot].Add(spanDuration(gf.start[sp], gf.dur[sp]))
@@ -297,8 +261,70 @@ func groupTests(fields []store.Field) []*store.SpanCond {
 	return out
 }
 
+// spanGroups finds the group of a span from its group-by value ids (ids,
+// by field then span, in tables): by a mixed-radix index of the ids when
+// the fields' values combine in maxDenseGroups ways at most, else by the
+// ids as a key (up to 4 fields) or by the values' GroupKey.
+type spanGroups struct {
+	gs      *store.GroupSet
+	tables  []*valueTable
+	ids     [][]int32
+	strides []int // denseGroups' (nil: keyed)
+	byIndex []*store.SpanGroup
+	byIDs   map[[4]int32]*store.SpanGroup
+	byKey   map[string]*store.SpanGroup
+}
+
+func newSpanGroups(gs *store.GroupSet, tables []*valueTable, ids [][]int32) *spanGroups {
+	g := &spanGroups{gs: gs, tables: tables, ids: ids, strides: denseGroups(tables)}
+	switch {
+	case g.strides != nil:
+	case len(ids) <= 4:
+		g.byIDs = map[[4]int32]*store.SpanGroup{}
+	default:
+		g.byKey = map[string]*store.SpanGroup{}
+	}
+	return g
+}
+
+// of returns span sp's group, made on first use.
+func (g *spanGroups) of(sp int) *store.SpanGroup {
+	var grp *store.SpanGroup
+	switch {
+	case g.strides != nil:
+		i := 0
+		for f, st := range g.strides {
+			i += (int(g.ids[f][sp]) + 1) * st // 0: absent
+		}
+		if i >= len(g.byIndex) {
+			g.byIndex = append(g.byIndex, make([]*store.SpanGroup, i+1-len(g.byIndex))...)
+		}
+		if grp = g.byIndex[i]; grp == nil {
+			grp = g.gs.Group(groupValues(g.tables, g.ids, sp))
+			g.byIndex[i] = grp
+		}
+	case g.byIDs != nil:
+		var key [4]int32
+		for i := range g.ids {
+			key[i] = g.ids[i][sp]
+		}
+		if grp = g.byIDs[key]; grp == nil {
+			grp = g.gs.Group(groupValues(g.tables, g.ids, sp))
+			g.byIDs[key] = grp
+		}
+	default:
+		vals, present := groupValues(g.tables, g.ids, sp)
+		k := store.GroupKey(vals, present)
+		if grp = g.byKey[k]; grp == nil {
+			grp = g.gs.Group(vals, present)
+			g.byKey[k] = grp
+		}
+	}
+	return grp
+}
+
 // maxDenseGroups bounds the combinations of group-by values that
-// aggregate indexes directly (a slice of that many pointers at most).
+// spanGroups indexes directly (a slice of that many pointers at most).
 const maxDenseGroups = 1 << 16
 
 // denseGroups returns the strides of a mixed-radix index of the group-by
