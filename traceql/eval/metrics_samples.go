@@ -23,6 +23,9 @@ type sampleList struct {
 	order   []uint64
 	negZero bool
 	plain   []float64 // the values in the order they came, once a -0 came
+	// sorted: small and large are sorted, as quantile leaves them (the
+	// next quantile of the same list does not sort them again).
+	sorted bool
 }
 
 // mark records whether the value being added goes to large.
@@ -59,6 +62,7 @@ func (l *sampleList) replay() []float64 {
 
 // add adds x's metricValue.
 func (l *sampleList) add(x *value) {
+	l.sorted = false
 	if l.len() == 0 {
 		l.ns = x.k == kDuration
 	} else if l.ns && x.k != kDuration {
@@ -110,8 +114,11 @@ func (l *sampleList) quantile(q float64) float64 {
 	if l.plain != nil {
 		return exactQuantile(l.plain, q)
 	}
-	sortUint32(l.small)
-	sort.Float64s(l.large)
+	if !l.sorted {
+		sortUint32(l.small)
+		sort.Float64s(l.large)
+		l.sorted = true
+	}
 	return interpolate(l.len(), q, l.at)
 }
 
