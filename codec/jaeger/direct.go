@@ -442,6 +442,11 @@ func traceIDOf(id jmodel.TraceID) model.TraceID {
 	return out
 }
 
+// jaegerTraceID is traceIDOf's inverse.
+func jaegerTraceID(id model.TraceID) jmodel.TraceID {
+	return jmodel.TraceID{High: binary.BigEndian.Uint64(id[:8]), Low: binary.BigEndian.Uint64(id[8:])}
+}
+
 func spanIDOf(id jmodel.SpanID) model.SpanID {
 	var out model.SpanID
 	binary.BigEndian.PutUint64(out[:], uint64(id))

@@ -127,30 +127,28 @@ func parseBytes(s string) ([]byte, error) {
 // a stable 128-bit FNV-1a hash of its text (hashed is then true).
 func uiTraceID(s string) (id jmodel.TraceID, hashed bool, err error) {
 	if tid, ok := model.HexTraceID(s); ok {
-		return jmodel.TraceID{High: binary.BigEndian.Uint64(tid[:8]), Low: binary.BigEndian.Uint64(tid[8:])}, false, nil
+		return jaegerTraceID(tid), false, nil
 	}
-	if isHashed(s, 32) {
+	if hashable(s) {
 		h := fnv.New128a()
 		h.Write([]byte(s))
-		sum := h.Sum(nil)
-		return jmodel.TraceID{High: binary.BigEndian.Uint64(sum[:8]), Low: binary.BigEndian.Uint64(sum[8:])}, true, nil
+		return jaegerTraceID(model.TraceID(h.Sum(nil))), true, nil
 	}
 	id, err = hexTraceID(s)
 	return id, false, err
 }
 
-// isHashed reports whether uiTraceID (max 32) or uiSpanID (max 16) maps
-// the ID s to a hash.
-func isHashed(s string, max int) bool {
-	return s != "" && !model.IsHexID(s, max) && len(s) <= 256
-}
+// hashable reports whether uiTraceID or uiSpanID maps s, which is not an
+// ID in hex, to a hash: 1 to 256 bytes of text (an empty or longer one is
+// an error of hexTraceID's).
+func hashable(s string) bool { return s != "" && len(s) <= 256 }
 
 // uiSpanID is uiTraceID for span IDs (64-bit FNV-1a of non-hex text).
 func uiSpanID(s string) (id jmodel.SpanID, hashed bool, err error) {
 	if sid, ok := model.HexSpanID(s); ok {
 		return jmodel.SpanID(binary.BigEndian.Uint64(sid[:])), false, nil
 	}
-	if isHashed(s, 16) {
+	if hashable(s) {
 		h := fnv.New64a()
 		h.Write([]byte(s))
 		return jmodel.SpanID(h.Sum64()), true, nil
@@ -165,7 +163,7 @@ func hexTraceID(s string) (jmodel.TraceID, error) {
 	if err != nil {
 		return jmodel.TraceID{}, err
 	}
-	return jmodel.TraceID{High: binary.BigEndian.Uint64(id[:8]), Low: binary.BigEndian.Uint64(id[8:])}, nil
+	return jaegerTraceID(id), nil
 }
 
 // hexSpanID parses a hex span ID of up to 16 digits (left-padded).
@@ -181,7 +179,7 @@ func hexSpanID(s string) (jmodel.SpanID, error) {
 func bytesTraceID(s string) (jmodel.TraceID, error) {
 	if b, err := parseBytes(s); err == nil && (len(b) == 8 || len(b) == 16) {
 		id, _ := model.TraceIDFromBytes(b)
-		return jmodel.TraceID{High: binary.BigEndian.Uint64(id[:8]), Low: binary.BigEndian.Uint64(id[8:])}, nil
+		return jaegerTraceID(id), nil
 	}
 	if _, err := hex.DecodeString(strings.Repeat("0", len(s)%2) + s); err == nil && s != "" {
 		return hexTraceID(s)
