@@ -39,7 +39,7 @@ type Options struct {
 	// MaxBlockTraces bounds the traces per block; 0 means no bound.
 	MaxBlockTraces int
 	// MemoryBudget is roughly how much heap decoded spans may take, those
-	// decoded ahead of the file being added included (a quarter of it),
+	// decoded ahead of the file being added included (half of it),
 	// before they are spilled as a sorted run to TempDir (default 128 MiB).
 	MemoryBudget int64
 	// TempDir holds spilled runs; default os.TempDir().
@@ -265,10 +265,15 @@ func decodeBatchBytes(budget int64) int {
 }
 
 // aheadBytes is the share of the memory budget for batches decoded ahead
-// of the one being added (input.Options.AheadBytes): a quarter. Formats
-// emitted a trace at a time (Jaeger, Zipkin, OTLP JSON) keep every decoder
-// busy with it; protobuf batches, megabytes each, barely use it.
-func aheadBytes(budget int64) int64 { return budget / 4 }
+// of the one being added (input.Options.AheadBytes): half. Files are
+// emitted in input order, so the decoder of the file behind the one being
+// added waits once the share is full; formats emitted a trace at a time
+// (Jaeger, Zipkin, OTLP JSON) fill it, a file of 100k spans weighing
+// 80-100 MiB decoded. With a quarter, a decoder waited for much of a
+// Jaeger or Zipkin ingest (7-12% slower at 1M spans); protobuf batches,
+// megabytes each, barely use it. Once the input is read, the merge of the
+// spilled runs takes the share (fanIn).
+func aheadBytes(budget int64) int64 { return budget / 2 }
 
 // held is how much of the budget committed and staged spans may take:
 // what the batches decoded ahead do not.
@@ -290,9 +295,10 @@ func addBatch(tb *model.TraceBuilder, b codec.Batch) {
 // full half waits for the run before it. Half runs are made while their
 // number stays within half the merge's fan-in, so they add at most a
 // quarter of the fan-in to the runs to merge (a 10M-span ingest spills
-// about 90 whole runs, 120 now, merged at once at the default budget's
-// fan-in of 128); then runs are whole and written at once again, as they
-// are with SkipBad (a file's staged spans take the budget's other half).
+// 178 runs at the default budget, merged at once at its fan-in of 256);
+// then runs are whole and written at once again, as they are with
+// SkipBad (where a file's staged spans are spilled as runs of their own
+// once they pass half the spans' share).
 func (in *ingester) spillMainIfFull() error {
 	half := in.spilled > 0 && !in.opts.SkipBad && in.spilled < fanIn(in.opts.MemoryBudget)/2
 	limit := in.held()
@@ -511,13 +517,14 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 const prefetchTraces = 64
 
 // fanIn is how many runs are merged at once under a memory budget: as
-// many as a quarter of the budget holds at runReadBytes each, within
-// minFanIn and maxFanIn. Each round of merging before the last writes
-// and reads its runs' traces once more: at the default budget a 10M-span
-// ingest spills about 90 runs, which a fan-in of 32 merged in two extra
-// rounds (15% of its time).
+// many as the share of the budget spans held leave (the decoders', see
+// aheadBytes, now that the input is read) holds at runReadBytes each,
+// within minFanIn and maxFanIn. Each round of merging before the last
+// writes and reads its runs' traces once more: at the default budget a
+// 10M-span ingest spills 178 runs, merged in one round; a fan-in of 32
+// once merged 90 in two extra rounds (15% of its time).
 func fanIn(budget int64) int {
-	return int(min(max(budget/4/runReadBytes, minFanIn), maxFanIn))
+	return int(min(max(aheadBytes(budget)/runReadBytes, minFanIn), maxFanIn))
 }
 
 const (

@@ -290,9 +290,10 @@ func TestSpilledRunBeforeMemory(t *testing.T) {
 	}
 }
 
-// TestBudgetHoldsDecodeAhead: a quarter of the memory budget is left for
-// batches decoded ahead, so spans weighing between three quarters of the
-// budget and the whole of it are spilled, and half of it is not.
+// TestBudgetHoldsDecodeAhead: half the memory budget is left for batches
+// decoded ahead, so spans weighing between half the budget and the whole
+// of it are spilled (two thirds of it too, which a quarter left in
+// memory), and two fifths of it are not.
 func TestBudgetHoldsDecodeAhead(t *testing.T) {
 	path := fixtures.Path(t, "crisp/15.json")
 	var weight int64
@@ -307,7 +308,8 @@ func TestBudgetHoldsDecodeAhead(t *testing.T) {
 		spill  bool
 	}{
 		{weight * 10 / 9, true},
-		{weight * 2, false},
+		{weight * 3 / 2, true},
+		{weight * 5 / 2, false},
 	} {
 		res, err := Run(context.Background(), memStore(t), []string{path}, Options{MemoryBudget: tc.budget, TempDir: t.TempDir()})
 		if err != nil {
@@ -456,18 +458,30 @@ func TestDecodeBatchBytes(t *testing.T) {
 	}
 }
 
-// TestFanIn: the runs merged at once grow with the memory budget, a
-// quarter of it at runReadBytes a run, within minFanIn and maxFanIn.
+// TestBudgetSplit: the decoders' share and the spans' share make up the
+// budget, half each.
+func TestBudgetSplit(t *testing.T) {
+	for _, budget := range []int64{1 << 20, 64 << 20, DefaultMemoryBudget, 1<<30 + 3} {
+		in := &ingester{opts: Options{MemoryBudget: budget}}
+		if ahead, held := aheadBytes(budget), in.held(); ahead+held != budget || ahead != budget/2 {
+			t.Errorf("budget %d: %d ahead, %d held", budget, ahead, held)
+		}
+	}
+}
+
+// TestFanIn: the runs merged at once grow with the memory budget, half of
+// it at runReadBytes a run, within minFanIn and maxFanIn.
 func TestFanIn(t *testing.T) {
 	for _, tc := range []struct {
 		budget int64
 		want   int
 	}{
 		{8 << 10, minFanIn},
-		{16 << 20, minFanIn},
-		{32 << 20, 32},
-		{64 << 20, 64},
-		{DefaultMemoryBudget, 128},
+		{8 << 20, minFanIn},
+		{16 << 20, 32},
+		{32 << 20, 64},
+		{64 << 20, 128},
+		{DefaultMemoryBudget, maxFanIn},
 		{1 << 30, maxFanIn},
 	} {
 		if got := fanIn(tc.budget); got != tc.want {
@@ -476,9 +490,10 @@ func TestFanIn(t *testing.T) {
 	}
 }
 
-// TestHalfRuns: once an ingest spills, its runs are half the budget and
-// each is written on a goroutine of its own while the next half fills,
-// one at a time, up to half the merge's fan-in, then whole again. The blocks are byte for byte those of an in-memory ingest
+// TestHalfRuns: once an ingest spills, its runs are half the spans' share
+// of the budget and each is written on a goroutine of its own while the
+// next half fills, one at a time, up to half the merge's fan-in, then
+// whole again. The blocks are byte for byte those of an in-memory ingest
 // (same block IDs), also with spans repeated in a later file, of which
 // the first read must win whichever run holds each copy. A run that fails
 // to be written fails the ingest with its error; an ingest returns only
