@@ -270,7 +270,7 @@ func decodeBatchBytes(budget int64) int {
 // added waits once the share is full; formats emitted a trace at a time
 // (Jaeger, Zipkin, OTLP JSON) fill it, a file of 100k spans weighing
 // 80-100 MiB decoded. With a quarter, a decoder waited for much of a
-// Jaeger or Zipkin ingest (7-12% slower at 1M spans); protobuf batches,
+// Jaeger or Zipkin ingest (6-14% slower at 1M spans); protobuf batches,
 // megabytes each, barely use it. Once the input is read, the merge of the
 // spilled runs takes the share (fanIn).
 func aheadBytes(budget int64) int64 { return budget / 2 }
