@@ -128,16 +128,7 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	defer in.removeRuns()
 	leftovers := removeDeadRuns(opts.TempDir)
 
-	rep, err := input.Decode(ctx, paths, input.Options{
-		Format:        opts.Format,
-		SkipBad:       opts.SkipBad,
-		MaxInputBytes: opts.MaxInputBytes,
-		Stdin:         opts.Stdin,
-		Decoders:      input.DecodersWithBatch(decodeBatchBytes(opts.MemoryBudget)),
-		AheadBytes:    aheadBytes(opts.MemoryBudget),
-		Weigh:         batchBytes,
-		OnFileDone:    in.fileDone,
-	}, in.emit)
+	rep, err := input.Decode(ctx, paths, in.decodeOptions(), in.emit)
 	if err == nil {
 		err = in.err
 	}
@@ -161,6 +152,20 @@ func Run(ctx context.Context, st *blocks.Store, paths []string, opts Options) (*
 	res.Runs = in.spilled
 	res.Duplicates = res.SpansRead - res.Spans
 	return res, nil
+}
+
+// decodeOptions are the options of the ingest's input.Decode.
+func (in *ingester) decodeOptions() input.Options {
+	return input.Options{
+		Format:        in.opts.Format,
+		SkipBad:       in.opts.SkipBad,
+		MaxInputBytes: in.opts.MaxInputBytes,
+		Stdin:         in.opts.Stdin,
+		Decoders:      input.DecodersWithBatch(decodeBatchBytes(in.opts.MemoryBudget)),
+		AheadBytes:    aheadBytes(in.opts.MemoryBudget),
+		Weigh:         batchBytes,
+		OnFileDone:    in.fileDone,
+	}
 }
 
 // ingester holds the state of one Run.

@@ -458,12 +458,12 @@ func TestDecodeBatchBytes(t *testing.T) {
 	}
 }
 
-// TestBudgetSplit: the decoders' share and the spans' share make up the
-// budget, half each.
+// TestBudgetSplit: the decoders' share (the bound input.Decode is given)
+// and the spans' share make up the budget, half each.
 func TestBudgetSplit(t *testing.T) {
 	for _, budget := range []int64{1 << 20, 64 << 20, DefaultMemoryBudget, 1<<30 + 3} {
 		in := &ingester{opts: Options{MemoryBudget: budget}}
-		if ahead, held := aheadBytes(budget), in.held(); ahead+held != budget || ahead != budget/2 {
+		if ahead, held := in.decodeOptions().AheadBytes, in.held(); ahead+held != budget || ahead != budget/2 {
 			t.Errorf("budget %d: %d ahead, %d held", budget, ahead, held)
 		}
 	}
