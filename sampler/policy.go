@@ -132,24 +132,43 @@ func millisBetween(start, end uint64) int64 {
 
 func nanoTime(ns uint64) string { return time.Unix(0, int64(ns)).UTC().Format(time.RFC3339Nano) }
 
-// anyResourceOrSpan reports the first resource or span (in storage order)
-// for which match holds, as a description, or "".
-func anyResourceOrSpan(t *model.Trace, key string, match func(model.Value) bool) string {
+// attrHit is where an attribute rule's test first passed, if it did: on a
+// resource's value (span nil) or on a span's.
+type attrHit struct {
+	found bool
+	span  *model.Span
+	v     model.Value
+}
+
+// describe says where h is, for attribute key.
+func (h attrHit) describe(key string) string {
+	switch {
+	case !h.found:
+		return ""
+	case h.span == nil:
+		return fmt.Sprintf("resource %s=%s", key, show(h.v))
+	}
+	return fmt.Sprintf("span %s %s=%s", shortID(h.span.SpanID), key, show(h.v))
+}
+
+// anyResourceOrSpan finds the first resource or span (in storage order)
+// for which match holds.
+func anyResourceOrSpan(t *model.Trace, key string, match func(model.Value) bool) attrHit {
 	for i := range t.ResourceSpans {
 		rs := &t.ResourceSpans[i]
 		if v, ok := model.Find(rs.Resource.Attributes, key); ok && match(v) {
-			return fmt.Sprintf("resource %s=%s", key, show(v))
+			return attrHit{found: true, v: v}
 		}
 		for j := range rs.ScopeSpans {
 			for k := range rs.ScopeSpans[j].Spans {
 				s := &rs.ScopeSpans[j].Spans[k]
 				if v, ok := model.Find(s.Attributes, key); ok && match(v) {
-					return fmt.Sprintf("span %s %s=%s", shortID(s.SpanID), key, show(v))
+					return attrHit{found: true, span: s, v: v}
 				}
 			}
 		}
 	}
-	return ""
+	return attrHit{}
 }
 
 func show(v model.Value) string {
@@ -179,16 +198,23 @@ func asBool(v model.Value) bool { return v.Type == model.ValueBool && v.Bool }
 
 // attrVote turns a match description into a vote, honouring invert:
 // inverted, the policy samples when no resource and no span matches.
-func attrVote(found string, invert bool, what string) (Vote, string) {
+// attrVote is an attribute rule's vote on hit (the test of attribute
+// key, which what names): sampled when it passed (not sampled when
+// inverted), and why when explain is set.
+func attrVote(hit attrHit, key string, invert, explain bool, what func() string) (Vote, string) {
+	if !explain {
+		return voteOf(hit.found != invert), ""
+	}
+	found := hit.describe(key)
 	switch {
 	case !invert && found != "":
 		return Sampled, found
 	case !invert:
-		return NotSampled, "no resource or span has " + what
+		return NotSampled, "no resource or span has " + what()
 	case found != "":
 		return NotSampled, "invert_match: " + found
 	}
-	return Sampled, "invert_match: no resource or span has " + what
+	return Sampled, "invert_match: no resource or span has " + what()
 }
 
 type numericAttribute struct {
@@ -198,11 +224,13 @@ type numericAttribute struct {
 }
 
 func (e numericAttribute) evaluate(t *model.Trace, explain bool) (Vote, string) {
-	found := anyResourceOrSpan(t, e.key, func(v model.Value) bool {
+	hit := anyResourceOrSpan(t, e.key, func(v model.Value) bool {
 		i := asInt(v)
 		return i >= e.min && i <= e.max
 	})
-	return attrVote(found, e.invert, fmt.Sprintf("%s in [%s, %s]", e.key, bound(e.min), bound(e.max)))
+	return attrVote(hit, e.key, e.invert, explain, func() string {
+		return fmt.Sprintf("%s in [%s, %s]", e.key, bound(e.min), bound(e.max))
+	})
 }
 
 func bound(i int64) string {
@@ -239,11 +267,11 @@ func (e *stringAttribute) match(s string) bool {
 func (e *stringAttribute) evaluate(t *model.Trace, explain bool) (Vote, string) {
 	// Resource values are matched as they are; span values only when not
 	// empty (the Collector's rule).
-	var found string
+	var hit attrHit
 	for i := range t.ResourceSpans {
 		rs := &t.ResourceSpans[i]
 		if v, ok := model.Find(rs.Resource.Attributes, e.key); ok && e.match(asStr(v)) {
-			found = fmt.Sprintf("resource %s=%s", e.key, show(v))
+			hit = attrHit{found: true, v: v}
 			break
 		}
 		for j := range rs.ScopeSpans {
@@ -251,24 +279,26 @@ func (e *stringAttribute) evaluate(t *model.Trace, explain bool) (Vote, string) 
 				s := &rs.ScopeSpans[j].Spans[k]
 				if v, ok := model.Find(s.Attributes, e.key); ok {
 					if str := asStr(v); str != "" && e.match(str) {
-						found = fmt.Sprintf("span %s %s=%s", shortID(s.SpanID), e.key, show(v))
+						hit = attrHit{found: true, span: s, v: v}
 						break
 					}
 				}
 			}
-			if found != "" {
+			if hit.found {
 				break
 			}
 		}
-		if found != "" {
+		if hit.found {
 			break
 		}
 	}
-	op := "in"
-	if e.regex {
-		op = "matching"
-	}
-	return attrVote(found, e.invert, fmt.Sprintf("%s %s [%s]", e.key, op, strings.Join(e.display, ", ")))
+	return attrVote(hit, e.key, e.invert, explain, func() string {
+		op := "in"
+		if e.regex {
+			op = "matching"
+		}
+		return fmt.Sprintf("%s %s [%s]", e.key, op, strings.Join(e.display, ", "))
+	})
 }
 
 type booleanAttribute struct {
@@ -277,23 +307,26 @@ type booleanAttribute struct {
 }
 
 func (e booleanAttribute) evaluate(t *model.Trace, explain bool) (Vote, string) {
-	found := anyResourceOrSpan(t, e.key, func(v model.Value) bool { return asBool(v) == e.value })
-	return attrVote(found, e.invert, fmt.Sprintf("%s=%t", e.key, e.value))
+	hit := anyResourceOrSpan(t, e.key, func(v model.Value) bool { return asBool(v) == e.value })
+	return attrVote(hit, e.key, e.invert, explain, func() string { return fmt.Sprintf("%s=%t", e.key, e.value) })
 }
 
 type statusCode struct{ codes []model.StatusCode }
 
 func (e statusCode) evaluate(t *model.Trace, explain bool) (Vote, string) {
-	reason := ""
+	var hit *model.Span
 	t.Spans(func(r model.SpanRef) bool {
 		if slices.Contains(e.codes, r.Span.Status.Code) {
-			reason = fmt.Sprintf("span %s status %s", shortID(r.Span.SpanID), strings.ToUpper(r.Span.Status.Code.String()))
+			hit = r.Span
 			return false
 		}
 		return true
 	})
-	if reason != "" {
-		return Sampled, reason
+	switch {
+	case !explain:
+		return voteOf(hit != nil), ""
+	case hit != nil:
+		return Sampled, fmt.Sprintf("span %s status %s", shortID(hit.SpanID), strings.ToUpper(hit.Status.Code.String()))
 	}
 	names := make([]string, len(e.codes))
 	for i, c := range e.codes {
@@ -306,11 +339,13 @@ type spanCount struct{ min, max int64 }
 
 func (e spanCount) evaluate(t *model.Trace, explain bool) (Vote, string) {
 	n := int64(t.SpanCount())
+	ok := n >= e.min && (e.max == 0 || n <= e.max)
+	if !explain {
+		return voteOf(ok), ""
+	}
 	hi := "+inf"
-	ok := n >= e.min
 	if e.max != 0 {
 		hi = strconv.FormatInt(e.max, 10)
-		ok = ok && n <= e.max
 	}
 	if ok {
 		return Sampled, fmt.Sprintf("%d spans in [%d, %s]", n, e.min, hi)
@@ -325,17 +360,21 @@ type traceState struct {
 }
 
 func (e traceState) evaluate(t *model.Trace, explain bool) (Vote, string) {
-	reason := ""
+	var hit *model.Span
+	var value string
 	t.Spans(func(r model.SpanRef) bool {
 		v, ok := traceStateGet(r.Span.TraceState, e.key)
 		if ok && e.values[v] {
-			reason = fmt.Sprintf("span %s tracestate %s=%s", shortID(r.Span.SpanID), e.key, v)
+			hit, value = r.Span, v
 			return false
 		}
 		return true
 	})
-	if reason != "" {
-		return Sampled, reason
+	switch {
+	case !explain:
+		return voteOf(hit != nil), ""
+	case hit != nil:
+		return Sampled, fmt.Sprintf("span %s tracestate %s=%s", shortID(hit.SpanID), e.key, value)
 	}
 	return NotSampled, fmt.Sprintf("no span with tracestate %s in [%s]", e.key, strings.Join(e.display, ", "))
 }
