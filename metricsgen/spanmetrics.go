@@ -99,20 +99,26 @@ func (m *spanMetrics) span(service string, res *model.Resource, sp *model.Span, 
 	lb = dimLabels(lb, m.dims, m.labels[4:], sp.Attributes, res.Attributes)
 	m.scratch = lb
 	row := m.rows.rowOf(lb)
-	var ex Exemplar
-	if m.exemplars {
-		ex = Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
-	}
+	ex := m.exemplar(sp)
 	m.rows.add(row, 0, step, 1, &ex)
 	m.rows.observe(row, 1, step, sp.Duration(), &ex)
 	if m.events != nil {
-		m.spanEvents(service, res, sp, step)
+		m.spanEvents(service, res, sp, step, &ex)
 	}
 }
 
-// spanEvents counts the span's events; dimensions are looked up on the
-// span, then the event, then the resource.
-func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.Span, step int64) {
+// exemplar is span sp's exemplar, zero (none) without exemplars.
+func (m *spanMetrics) exemplar(sp *model.Span) Exemplar {
+	if !m.exemplars {
+		return Exemplar{}
+	}
+	return Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
+}
+
+// spanEvents counts the span's events, with the span's exemplar ex;
+// dimensions are looked up on the span, then the event, then the
+// resource.
+func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.Span, step int64, ex *Exemplar) {
 	for i := range sp.Events {
 		ev := &sp.Events[i]
 		lb := append(m.scratch[:0],
@@ -125,11 +131,7 @@ func (m *spanMetrics) spanEvents(service string, res *model.Resource, sp *model.
 		lb = dimLabels(lb, m.eventDims, m.labels[4+len(m.dims):], sp.Attributes, ev.Attributes, res.Attributes)
 		m.scratch = lb
 		row := m.eventRows.rowOf(lb)
-		var ex Exemplar
-		if m.exemplars {
-			ex = Exemplar{TraceID: sp.TraceID, SpanID: sp.SpanID, TimeUnixNano: sp.EndTimeUnixNano, Value: 1}
-		}
-		m.eventRows.add(row, 0, step, 1, &ex)
+		m.eventRows.add(row, 0, step, 1, ex)
 	}
 }
 
