@@ -180,7 +180,11 @@ func usesTimes(c *store.TraceCond) bool {
 		if s.Op == store.OpTest && (s.Field.Kind == store.FieldSpanDuration || s.Field.Kind == store.FieldTraceDuration) {
 			uses = true
 		}
-	}, func(*store.SpansetExpr) {})
+	}, func(e *store.SpansetExpr) {
+		if e.Op == store.SpansDurations {
+			uses = true
+		}
+	})
 	return uses
 }
 

@@ -81,8 +81,11 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 			addAttrs(l.linkAttrs)
 		}
 	}, func(e *store.SpansetExpr) {
-		if e.Op == store.SpansRelation {
+		switch e.Op {
+		case store.SpansRelation:
 			add(l.nestedLeft, l.nestedRight, l.parentID)
+		case store.SpansDurations:
+			add(l.duration)
 		}
 	})
 	return cols
@@ -232,7 +235,7 @@ func (gf *groupFilter) trace(c *store.TraceCond) ([]bool, error) {
 }
 
 // spanset evaluates e on every span of the group: the spans it selects in
-// their trace (store.SpansetExpr.SelectSpans's semantics).
+// their trace (store.SpansetExpr.Select's semantics).
 func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 	switch e.Op {
 	case store.SpansFilter:
@@ -279,6 +282,8 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 			l[s] = l[s] && pass[row]
 		}
 		return l, nil
+	case store.SpansDurations:
+		return gf.spansetDurations(e)
 	case store.SpansRelation:
 		l, r, err := gf.operands(e)
 		if err != nil {
@@ -312,6 +317,38 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 }
 
 var spanTrue = &store.SpanCond{Op: store.OpTrue}
+
+// spansetDurations evaluates a SpansDurations expression: each row keeps
+// the spans e.L selects when e.Durations holds of their durations, taken
+// in span order as the assembled trace holds them (a row's spans are
+// consecutive).
+func (gf *groupFilter) spansetDurations(e *store.SpansetExpr) ([]bool, error) {
+	l, err := gf.spanset(e.L)
+	if err != nil {
+		return nil, err
+	}
+	if err := gf.durations(); err != nil {
+		return nil, err
+	}
+	var ds []int64
+	for a := 0; a < len(gf.spanRow); {
+		b := a + 1
+		for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
+			b++
+		}
+		ds = ds[:0]
+		for s := a; s < b; s++ {
+			if l[s] {
+				ds = append(ds, int64(spanDuration(gf.start[s], gf.dur[s])))
+			}
+		}
+		if len(ds) > 0 && !e.Durations(ds) {
+			clear(l[a:b])
+		}
+		a = b
+	}
+	return l, nil
+}
 
 // nesting reads the nested-set columns once.
 func (gf *groupFilter) nesting() error {

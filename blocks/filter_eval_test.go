@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"slices"
 	"sort"
 	"testing"
 
@@ -165,6 +166,9 @@ func (g *condGen) spanset(depth int) *store.SpansetExpr {
 		k := int64(g.pick(6))
 		return &store.SpansetExpr{Op: store.SpansCount, L: g.spanset(depth - 1), Count: func(n int64) bool { return n > k }}
 	}
+	if g.pick(5) == 0 {
+		return &store.SpansetExpr{Op: store.SpansDurations, L: g.spanset(depth - 1), Durations: g.durationsTest()}
+	}
 	e := &store.SpansetExpr{Op: []store.SpansetOp{store.SpansAnd, store.SpansOr, store.SpansRelation, store.SpansRelation}[g.pick(4)],
 		L: g.spanset(depth - 1), R: g.spanset(depth - 1)}
 	if e.Op == store.SpansRelation {
@@ -172,6 +176,27 @@ func (g *condGen) spanset(depth int) *store.SpansetExpr {
 		e.Mode = store.RelationMode(g.pick(3))
 	}
 	return e
+}
+
+// durationsTest returns a test of a spanset's durations: an average or a
+// maximum against a threshold, or one that depends on their order (the
+// first against the last), so that durations taken in another order than
+// the trace's fail.
+func (g *condGen) durationsTest() func([]int64) bool {
+	k := []int64{0, 1_000, 1_000_000, 50_000_000, 1_000_000_000}[g.pick(5)]
+	switch g.pick(3) {
+	case 0:
+		return func(ds []int64) bool {
+			sum := 0.0
+			for _, d := range ds {
+				sum += float64(d)
+			}
+			return len(ds) > 0 && sum/float64(len(ds)) > float64(k)
+		}
+	case 1:
+		return func(ds []int64) bool { return len(ds) > 0 && slices.Max(ds) < k }
+	}
+	return func(ds []int64) bool { return len(ds) > 1 && ds[0] > ds[len(ds)-1] }
 }
 
 func (g *condGen) trace(depth int) *store.TraceCond {

@@ -124,7 +124,7 @@ func (pr *pruner) spanset(e *store.SpansetExpr) bool {
 			return pr.spanset(e.L) || pr.spanset(e.R) // a relation needs both sides
 		}
 		return pr.spanset(e.R) || (e.Mode == store.RelPlain && pr.spanset(e.L))
-	case store.SpansCount:
+	case store.SpansCount, store.SpansDurations:
 		return pr.spanset(e.L)
 	}
 	return false

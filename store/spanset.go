@@ -18,6 +18,9 @@ type SpansetExpr struct {
 	Mode RelationMode // SpansRelation
 	// Count decides SpansCount on the number of spans L selects.
 	Count func(n int64) bool
+	// Durations decides SpansDurations on the durations of the spans L
+	// selects (int64 of Span.Duration), in the trace's span order.
+	Durations func(ds []int64) bool
 }
 
 // SpansetOp combines spansets.
@@ -25,11 +28,12 @@ type SpansetOp uint8
 
 // Spanset operators, as TraceQL's.
 const (
-	SpansFilter   SpansetOp = iota + 1 // { cond }
-	SpansAnd                           // L && R: both non-empty, their union
-	SpansOr                            // L || R: their union
-	SpansRelation                      // L >> R and the other structural operators
-	SpansCount                         // L | count() > n: L's spans when Count holds of their number
+	SpansFilter    SpansetOp = iota + 1 // { cond }
+	SpansAnd                            // L && R: both non-empty, their union
+	SpansOr                             // L || R: their union
+	SpansRelation                       // L >> R and the other structural operators
+	SpansCount                          // L | count() > n: L's spans when Count holds of their number
+	SpansDurations                      // L | avg(duration) > d: L's spans when Durations holds of their durations
 )
 
 // Relation is a structural relation between two spans of a trace, by their
@@ -68,40 +72,59 @@ func (e *SpansetExpr) Select(t *model.Trace) []bool {
 	for i, r := range refs {
 		nested[i] = NestedSpan{Left: r.Span.NestedSetLeft, Right: r.Span.NestedSetRight, Parent: r.Span.ParentIndex, Idx: i}
 	}
-	return e.selectSpans(nested, func(c *SpanCond) []bool {
+	s := &selector{spans: nested, cond: func(c *SpanCond) []bool {
 		out := make([]bool, len(refs))
 		for i, r := range refs {
 			out[i] = c == nil || c.Match(t, r)
 		}
 		return out
-	})
+	}, duration: func(i int) int64 { return int64(refs[i].Span.Duration()) }}
+	return s.selectSpans(e)
 }
 
-// selectSpans evaluates e on the spans of one trace; cond evaluates a
-// span condition on all of them.
-func (e *SpansetExpr) selectSpans(spans []NestedSpan, cond func(*SpanCond) []bool) []bool {
+// selector evaluates spanset expressions on the spans of one trace: cond
+// evaluates a span condition on all of them, duration gives span i's.
+type selector struct {
+	spans    []NestedSpan
+	cond     func(*SpanCond) []bool
+	duration func(i int) int64
+}
+
+func (s *selector) selectSpans(e *SpansetExpr) []bool {
 	switch e.Op {
 	case SpansFilter:
-		return cond(e.Cond)
+		return s.cond(e.Cond)
 	case SpansAnd, SpansOr:
-		l, r := e.L.selectSpans(spans, cond), e.R.selectSpans(spans, cond)
+		l, r := s.selectSpans(e.L), s.selectSpans(e.R)
 		if e.Op == SpansAnd && (!anyTrue(l) || !anyTrue(r)) {
-			return make([]bool, len(spans))
+			return make([]bool, len(s.spans))
 		}
 		for i := range l {
 			l[i] = l[i] || r[i]
 		}
 		return l
 	case SpansRelation:
-		return Relate(e.Rel, e.Mode, spans, e.L.selectSpans(spans, cond), e.R.selectSpans(spans, cond))
+		return Relate(e.Rel, e.Mode, s.spans, s.selectSpans(e.L), s.selectSpans(e.R))
 	case SpansCount:
-		l := e.L.selectSpans(spans, cond)
+		l := s.selectSpans(e.L)
 		if !e.Count(int64(countTrue(l))) {
-			return make([]bool, len(spans))
+			return make([]bool, len(s.spans))
+		}
+		return l
+	case SpansDurations:
+		l := s.selectSpans(e.L)
+		var ds []int64
+		for i, in := range l {
+			if in {
+				ds = append(ds, s.duration(i))
+			}
+		}
+		if !e.Durations(ds) {
+			return make([]bool, len(s.spans))
 		}
 		return l
 	}
-	return make([]bool, len(spans))
+	return make([]bool, len(s.spans))
 }
 
 func countTrue(b []bool) int {
@@ -112,13 +135,6 @@ func countTrue(b []bool) int {
 		}
 	}
 	return n
-}
-
-// SelectSpans is Select for a source that evaluates span conditions
-// itself: spans are one trace's, in its order (Idx their position), and
-// cond returns a condition's result for each of them.
-func (e *SpansetExpr) SelectSpans(spans []NestedSpan, cond func(*SpanCond) []bool) []bool {
-	return e.selectSpans(spans, cond)
 }
 
 func anyTrue(b []bool) bool {

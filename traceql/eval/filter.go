@@ -209,6 +209,8 @@ func (c *filterCompiler) stage(st traceql.Stage, in pstate) pstate {
 		if in.set != nil && !in.grouped {
 			if test := countTest(x); test != nil {
 				out.set = &store.SpansetExpr{Op: store.SpansCount, L: in.set, Count: test}
+			} else if test := durationsTest(x); test != nil {
+				out.set = &store.SpansetExpr{Op: store.SpansDurations, L: in.set, Durations: test}
 			}
 		}
 		return out
@@ -217,30 +219,61 @@ func (c *filterCompiler) stage(st traceql.Stage, in pstate) pstate {
 }
 
 // countTest returns the test of a scalar filter comparing count() with a
-// number, on the span count, or nil for any other scalar filter.
+// literal, on the span count, or nil for any other scalar filter.
 func countTest(x *traceql.ScalarFilter) func(int64) bool {
-	isCount := func(e traceql.Expr) bool {
-		a, ok := e.(*traceql.Aggregate)
-		return ok && a.Op == traceql.AggregateCount
-	}
-	lit := func(e traceql.Expr) (value, bool) {
-		s, ok := e.(*traceql.Static)
-		if !ok {
-			return nilValue, false
-		}
-		return fromStatic(s), true
-	}
-	op := x.Op
-	if !op.IsComparison() {
+	agg, lit, mirrored := aggregateAndLiteral(x)
+	if !x.Op.IsComparison() || agg == nil || agg.Op != traceql.AggregateCount {
 		return nil
 	}
-	if v, ok := lit(x.RHS); ok && isCount(x.LHS) {
-		return func(n int64) bool { return compare(op, intV(n), v) }
-	}
-	if v, ok := lit(x.LHS); ok && isCount(x.RHS) {
+	op, v := x.Op, fromStatic(lit)
+	if mirrored {
 		return func(n int64) bool { return compare(op, v, intV(n)) }
 	}
-	return nil
+	return func(n int64) bool { return compare(op, intV(n), v) }
+}
+
+// durationsTest returns the test of a scalar filter comparing avg(),
+// min() or max() of duration with a literal, on the durations of the
+// spanset's spans in their order, or nil for any other scalar filter. It
+// computes the aggregate and compares as the pipeline does
+// (aggregateDurations, compare), so it is exact. sum() is left out: its
+// integer sum can overflow, an error the pipeline reports and a filter
+// would hide.
+func durationsTest(x *traceql.ScalarFilter) func([]int64) bool {
+	agg, lit, mirrored := aggregateAndLiteral(x)
+	if !x.Op.IsComparison() || agg == nil || agg.Op == traceql.AggregateCount || agg.Op == traceql.AggregateSum {
+		return nil
+	}
+	if in, ok := agg.Expr.(*traceql.Intrinsic); !ok || in.Intrinsic != traceql.IntrinsicDuration {
+		return nil
+	}
+	op, litV := x.Op, fromStatic(lit)
+	return func(ds []int64) bool {
+		v, ok := aggregateDurations(agg.Op, ds)
+		if !ok {
+			return false
+		}
+		if mirrored {
+			return compare(op, litV, v)
+		}
+		return compare(op, v, litV)
+	}
+}
+
+// aggregateAndLiteral splits `aggregate op literal` (or its mirror form,
+// mirrored) into its parts; agg is nil for any other shape.
+func aggregateAndLiteral(x *traceql.ScalarFilter) (agg *traceql.Aggregate, lit *traceql.Static, mirrored bool) {
+	if a, ok := x.LHS.(*traceql.Aggregate); ok {
+		if s, ok := x.RHS.(*traceql.Static); ok {
+			return a, s, false
+		}
+	}
+	if a, ok := x.RHS.(*traceql.Aggregate); ok {
+		if s, ok := x.LHS.(*traceql.Static); ok {
+			return a, s, true
+		}
+	}
+	return nil, nil, false
 }
 
 func isNegatedStructural(op traceql.Operator) bool {

@@ -92,60 +92,93 @@ var metricsFunctions = map[string]bool{
 
 // aggregate computes an aggregate over a spanset. Spans where the value is
 // nil (or not numeric) are skipped; ok is false when every span was skipped.
-// avg of ints is a float, of durations a duration; sum/min/max keep the
-// type (ints and durations mixed give a duration, any float a float).
 func (e *evaluator) aggregate(a *traceql.Aggregate, td *traceData, ss *spanset) (value, bool, error) {
 	if a.Op == traceql.AggregateCount {
 		return intV(int64(len(ss.spans))), true, nil
 	}
-	var acc value
-	n := 0
-	allDur := true
-	sumF := 0.0
+	acc := accumulator{op: a.Op}
 	for _, sp := range ss.spans {
 		v, err := e.firstValue(a.Expr, td, sp)
 		if err != nil {
 			return nilValue, false, err
 		}
-		if !v.isNumeric() {
-			continue
-		}
-		if v.k != kDuration {
-			allDur = false
-		}
-		sumF += v.float()
-		if n == 0 {
-			acc = v
-			n++
-			continue
-		}
-		n++
-		switch a.Op {
-		case traceql.AggregateMin:
-			if compareScalar(traceql.OpLT, v, acc) {
-				acc = v
-			}
-		case traceql.AggregateMax:
-			if compareScalar(traceql.OpGT, v, acc) {
-				acc = v
-			}
-		case traceql.AggregateSum:
-			if acc, err = arith(traceql.OpAdd, acc, v); err != nil {
-				return nilValue, false, err
-			}
+		if err := acc.add(v); err != nil {
+			return nilValue, false, err
 		}
 	}
-	if n == 0 {
-		return nilValue, false, nil
-	}
-	if a.Op == traceql.AggregateAvg {
-		avg := sumF / float64(n)
-		if allDur {
-			return durV(int64(avg)), true, nil
+	v, ok := acc.result()
+	return v, ok, nil
+}
+
+// aggregateDurations is aggregate over spans of these durations, in this
+// order (for the filter a source evaluates, durationsTest).
+func aggregateDurations(op traceql.AggregateOp, ds []int64) (value, bool) {
+	acc := accumulator{op: op}
+	for _, d := range ds {
+		if err := acc.add(durV(d)); err != nil {
+			return nilValue, false // sum overflowed: durationsTest does not take sum
 		}
-		return floatV(avg), true, nil
 	}
-	return acc, true, nil
+	return acc.result()
+}
+
+// accumulator computes avg, min, max or sum of the values added: avg of
+// ints is a float, of durations a duration; sum/min/max keep the type
+// (ints and durations mixed give a duration, any float a float). Values
+// that are not numeric are skipped.
+type accumulator struct {
+	op    traceql.AggregateOp
+	acc   value
+	n     int
+	mixed bool // a value was not a duration
+	sumF  float64
+}
+
+func (a *accumulator) add(v value) error {
+	if !v.isNumeric() {
+		return nil
+	}
+	if v.k != kDuration {
+		a.mixed = true
+	}
+	a.sumF += v.float()
+	if a.n == 0 {
+		a.acc = v
+		a.n++
+		return nil
+	}
+	a.n++
+	switch a.op {
+	case traceql.AggregateMin:
+		if compareScalar(traceql.OpLT, v, a.acc) {
+			a.acc = v
+		}
+	case traceql.AggregateMax:
+		if compareScalar(traceql.OpGT, v, a.acc) {
+			a.acc = v
+		}
+	case traceql.AggregateSum:
+		var err error
+		if a.acc, err = arith(traceql.OpAdd, a.acc, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// result is the aggregate; ok is false when no value was added.
+func (a *accumulator) result() (value, bool) {
+	if a.n == 0 {
+		return nilValue, false
+	}
+	if a.op == traceql.AggregateAvg {
+		avg := a.sumF / float64(a.n)
+		if !a.mixed {
+			return durV(int64(avg)), true
+		}
+		return floatV(avg), true
+	}
+	return a.acc, true
 }
 
 // toModel converts a value for output attributes: durations, statuses and
