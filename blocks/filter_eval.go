@@ -48,6 +48,9 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 		add(a.key, a.isArray, a.valueType, a.str, a.ints, a.doubles, a.bools, a.unsupported)
 	}
 	add(l.start)
+	if hasTraceIDs(cond) {
+		add(l.traceID)
+	}
 	cond.Visit(func(s *store.SpanCond) {
 		if s.Op != store.OpTest {
 			return
@@ -89,6 +92,19 @@ func filterColumns(l *fileLeaves, c *codec, cond *store.TraceCond) []int {
 		}
 	})
 	return cols
+}
+
+// hasTraceIDs reports whether c tests trace IDs (store.OpTraceIDs).
+func hasTraceIDs(c *store.TraceCond) bool {
+	if c.Op == store.OpTraceIDs {
+		return true
+	}
+	for _, a := range c.Args {
+		if hasTraceIDs(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // filterRows evaluates cond on row group g: one boolean per row, and each
@@ -217,6 +233,19 @@ func (gf *groupFilter) trace(c *store.TraceCond) ([]bool, error) {
 			if ok {
 				out[gf.spanRow[s]] = true
 			}
+		}
+	case store.OpTraceIDs:
+		r, err := gf.reader(gf.p.leaves.traceID)
+		if err != nil {
+			return nil, err
+		}
+		err = eachValue(r, gf.nrows, nil, 0, gf.nrows, func(row, vi int) error {
+			id, err := getTraceID(r, vi)
+			out[row] = err == nil && c.IDs[id]
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	case store.OpAnd, store.OpOr:
 		and := c.Op == store.OpAnd

@@ -91,6 +91,10 @@ func (pr *pruner) trace(c *store.TraceCond) truth {
 		if pr.spanset(c.Spans) {
 			return allFalse
 		}
+	case store.OpTraceIDs:
+		if !pr.p.mayHoldAny(pr.g, c.IDs) {
+			return allFalse
+		}
 	case store.OpAnd, store.OpOr:
 		and := c.Op == store.OpAnd
 		all := true

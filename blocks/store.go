@@ -642,7 +642,7 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request,
 	its := make([]*blockIterator, 0, len(cand))
 	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
-		it.req, it.pos, it.filter, it.mergedTime = &req, i, disjoint, !disjoint
+		it.req, it.pos, it.filter, it.mergedTime = &req, i, disjoint || byIDOnly(req.Filter), !disjoint
 		it.skipDamaged = skipDamaged
 		it.sem, it.prog = sem, prog
 		its = append(its, it)
@@ -652,6 +652,13 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request,
 		m.req = &req
 	}
 	return m
+}
+
+// byIDOnly reports whether f decides a trace from its ID alone
+// (store.OpTraceIDs), so that each block may apply it to its part of a
+// trace split across blocks: every part of a trace passes or none does.
+func byIDOnly(f *store.Filter) bool {
+	return f != nil && f.Cond != nil && f.Cond.Op == store.OpTraceIDs
 }
 
 // ValidateTenant checks a tenant ID as Tempo (and Mimir, Loki) do: 1 to

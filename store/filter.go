@@ -26,21 +26,23 @@ type LogicOp uint8
 
 // Operators of TraceCond and SpanCond.
 const (
-	OpTrue    LogicOp = iota // every trace / span (no test)
-	OpAnd                    // all of Args (an empty And is true)
-	OpOr                     // any of Args (an empty Or is false)
-	OpNot                    // not Args[0] (SpanCond only)
-	OpAny                    // some span of the trace passes Span (TraceCond only)
-	OpTest                   // the value of Field passes Test (SpanCond only)
-	OpSpanset                // Spans selects some span of the trace (TraceCond only)
+	OpTrue     LogicOp = iota // every trace / span (no test)
+	OpAnd                     // all of Args (an empty And is true)
+	OpOr                      // any of Args (an empty Or is false)
+	OpNot                     // not Args[0] (SpanCond only)
+	OpAny                     // some span of the trace passes Span (TraceCond only)
+	OpTest                    // the value of Field passes Test (SpanCond only)
+	OpSpanset                 // Spans selects some span of the trace (TraceCond only)
+	OpTraceIDs                // the trace's ID is in IDs (TraceCond only)
 )
 
 // TraceCond is a condition on a whole trace.
 type TraceCond struct {
 	Op    LogicOp
 	Args  []*TraceCond
-	Span  *SpanCond    // for OpAny
-	Spans *SpansetExpr // for OpSpanset
+	Span  *SpanCond              // for OpAny
+	Spans *SpansetExpr           // for OpSpanset
+	IDs   map[model.TraceID]bool // for OpTraceIDs
 }
 
 // SpanCond is a condition on one span, with its resource and scope.
@@ -153,6 +155,8 @@ func (c *TraceCond) Match(t *model.Trace) bool {
 		return found
 	case OpSpanset:
 		return anyTrue(c.Spans.Select(t))
+	case OpTraceIDs:
+		return c.IDs[t.TraceID]
 	}
 	return false
 }

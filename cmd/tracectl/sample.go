@@ -278,7 +278,9 @@ func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url str
 	if err != nil {
 		return err
 	}
-	it, err := src.Traces(ctx, store.Request{Start: start, End: end})
+	// Only the kept traces are built: the blocks skip the other rows.
+	it, err := src.Traces(ctx, store.Request{Start: start, End: end,
+		Filter: &store.Filter{Cond: &store.TraceCond{Op: store.OpTraceIDs, IDs: kept}}})
 	if err != nil {
 		w.Abort()
 		return err
