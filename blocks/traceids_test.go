@@ -22,7 +22,7 @@ import (
 func TestTraceIDsFilter(t *testing.T) {
 	ctx := context.Background()
 	s := diffStore(t, memStore(t))
-	all := collectTraces(t, s, store.Request{})
+	all := readSorted(t, s, store.Request{})
 	if len(all) < 100 {
 		t.Fatalf("only %d traces", len(all))
 	}
@@ -39,13 +39,12 @@ func TestTraceIDsFilter(t *testing.T) {
 		ids[tid(0xee, 0xee)] = true // a trace no block holds
 		f := &store.Filter{Cond: &store.TraceCond{Op: store.OpTraceIDs, IDs: ids}}
 		for _, unordered := range []bool{false, true} {
-			got := collectTraces(t, s, store.Request{Filter: f, Unordered: unordered})
+			got := readSorted(t, s, store.Request{Filter: f, Unordered: unordered})
 			n := len(got)
 			got = slices.DeleteFunc(got, func(tr *model.Trace) bool { return !ids[tr.TraceID] })
 			if !unordered && n != len(got) || n >= len(want)+(len(all)-len(want))/2 {
 				t.Fatalf("try %d, unordered %v: %d traces of %d for %d IDs: the filter left too few out", try, unordered, n, len(all), len(want))
 			}
-			slices.SortFunc(got, func(a, b *model.Trace) int { return model.CompareTraceIDs(a.TraceID, b.TraceID) })
 			if d := cmp.Diff(want, got); d != "" {
 				t.Fatalf("try %d, unordered %v: (-want +got)\n%s", try, unordered, d)
 			}
@@ -55,17 +54,4 @@ func TestTraceIDsFilter(t *testing.T) {
 			t.Fatalf("try %d: counted %d traces (%v), want %d", try, n.Traces, err, len(want))
 		}
 	}
-}
-
-func collectTraces(t *testing.T, s *Store, req store.Request) []*model.Trace {
-	t.Helper()
-	it, err := s.Traces(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := store.Collect(it)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ts
 }

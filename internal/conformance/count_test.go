@@ -33,6 +33,17 @@ func splitCorpus(t *testing.T) ([]*model.Trace, *blocks.Store) {
 	for range 150 {
 		ts = append(ts, g.Trace())
 	}
+	return splitStore(t, ts, 256<<10)
+}
+
+// splitStore writes ts into two blocks of rows groups of about
+// rowGroupBytes, every third trace split: its first resource spans in one
+// block, the rest in the other. It returns the traces as the blocks give
+// them back (merged, canonical attribute order), which an in-memory source
+// must hold for answers to be comparable, and the store.
+func splitStore(t *testing.T, ts []*model.Trace, rowGroupBytes int64) ([]*model.Trace, *blocks.Store) {
+	t.Helper()
+	ctx := context.Background()
 	model.SortTraces(ts)
 	var a, b []*model.Trace
 	for i, tr := range ts {
@@ -55,12 +66,10 @@ func splitCorpus(t *testing.T) ([]*model.Trace, *blocks.Store) {
 	t.Cleanup(func() { bk.Close() })
 	st := blocks.NewStore(bk, "single-tenant")
 	for _, part := range [][]*model.Trace{a, b} {
-		if _, err := st.WriteBlock(ctx, part, blocks.WriteOptions{RowGroupBytes: 256 << 10}); err != nil {
+		if _, err := st.WriteBlock(ctx, part, blocks.WriteOptions{RowGroupBytes: rowGroupBytes}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// What the blocks give back (merged, canonical attribute order) is what
-	// the in-memory source must hold for the answers to be comparable.
 	it, err := st.Traces(ctx, store.Request{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,10 @@
 package conformance
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
 	"testing"
 
-	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
@@ -22,7 +20,6 @@ import (
 // with ends before starts, several resources and scopes, and a third of
 // the traces split across two blocks of tiny row groups.
 func TestDurationAggregatesOnBlocks(t *testing.T) {
-	ctx := context.Background()
 	r := rand.New(rand.NewSource(3))
 	base := uint64(1767225902000000000)
 	var traces []*model.Trace
@@ -81,41 +78,7 @@ func TestDurationAggregatesOnBlocks(t *testing.T) {
 		t.Fatalf("only %d traces' averages depend on the summing order: the test would not notice durations taken out of order", orderMatters)
 	}
 
-	model.SortTraces(traces)
-	bk, err := blocks.OpenBucket(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bk.Close()
-	split := blocks.NewStore(bk, "single-tenant")
-	var a, b []*model.Trace
-	for i, tr := range traces {
-		switch {
-		case i%3 == 0 && len(tr.ResourceSpans) > 1:
-			h := len(tr.ResourceSpans) / 2
-			a = append(a, &model.Trace{TraceID: tr.TraceID, ResourceSpans: tr.ResourceSpans[:h]})
-			b = append(b, &model.Trace{TraceID: tr.TraceID, ResourceSpans: tr.ResourceSpans[h:]})
-		case i%2 == 0:
-			a = append(a, tr)
-		default:
-			b = append(b, tr)
-		}
-	}
-	for _, part := range [][]*model.Trace{a, b} {
-		if _, err := split.WriteBlock(ctx, part, blocks.WriteOptions{RowGroupBytes: 4 << 10}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The in-memory source holds the traces as the blocks give them back
-	// (split traces merged).
-	it, err := split.Traces(ctx, store.Request{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := store.Collect(it)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored, split := splitStore(t, traces, 4<<10)
 	mem := storetest.New(stored)
 	srcs := map[string]store.Source{"split": split, "whole": writeBlocks(t, stored, 7)}
 
