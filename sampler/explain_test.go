@@ -87,3 +87,29 @@ func TestVoteWithoutExplain(t *testing.T) {
 		}
 	}
 }
+
+// TestStringAttributeEmptySpanValue: a string_attribute rule matches a
+// resource's value as it is, a span's only when it is not empty (the
+// Collector's rule), so a pattern that matches "" samples an empty
+// resource value and not an empty span value.
+func TestStringAttributeEmptySpanValue(t *testing.T) {
+	cfg, err := Parse("x.yaml", []byte(`policies:
+  - {name: any, type: string_attribute, string_attribute: {key: k, values: [".*"], enabled_regex_matching: true}}
+`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onSpan := storetest.Build(storetest.TraceSpec{ID: "1", Start: t0, Spans: []storetest.SpanSpec{{ID: "1", Service: "svc", Name: "op",
+		Attrs: []model.Attribute{model.Str("k", "")}}}})[0]
+	onResource := storetest.Build(storetest.TraceSpec{ID: "2", Start: t0, Spans: []storetest.SpanSpec{{ID: "1", Service: "svc", Name: "op",
+		ResourceAttrs: []model.Attribute{model.Str("k", "")}}}})[0]
+	rule := cfg.Policies[0].eval
+	for _, explain := range []bool{false, true} {
+		if v, why := rule.evaluate(onSpan, explain); v != NotSampled {
+			t.Errorf("explain %v: an empty span value voted %v (%q)", explain, v, why)
+		}
+		if v, why := rule.evaluate(onResource, explain); v != Sampled {
+			t.Errorf("explain %v: an empty resource value voted %v (%q)", explain, v, why)
+		}
+	}
+}

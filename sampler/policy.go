@@ -152,17 +152,18 @@ func (h attrHit) describe(key string) string {
 }
 
 // anyResourceOrSpan finds the first resource or span (in storage order)
-// for which match holds.
-func anyResourceOrSpan(t *model.Trace, key string, match func(model.Value) bool) attrHit {
+// whose value of key passes its test: onResource for a resource's,
+// onSpan for a span's.
+func anyResourceOrSpan(t *model.Trace, key string, onResource, onSpan func(model.Value) bool) attrHit {
 	for i := range t.ResourceSpans {
 		rs := &t.ResourceSpans[i]
-		if v, ok := model.Find(rs.Resource.Attributes, key); ok && match(v) {
+		if v, ok := model.Find(rs.Resource.Attributes, key); ok && onResource(v) {
 			return attrHit{found: true, v: v}
 		}
 		for j := range rs.ScopeSpans {
 			for k := range rs.ScopeSpans[j].Spans {
 				s := &rs.ScopeSpans[j].Spans[k]
-				if v, ok := model.Find(s.Attributes, key); ok && match(v) {
+				if v, ok := model.Find(s.Attributes, key); ok && onSpan(v) {
 					return attrHit{found: true, span: s, v: v}
 				}
 			}
@@ -196,11 +197,9 @@ func asStr(v model.Value) string {
 
 func asBool(v model.Value) bool { return v.Type == model.ValueBool && v.Bool }
 
-// attrVote turns a match description into a vote, honouring invert:
-// inverted, the policy samples when no resource and no span matches.
 // attrVote is an attribute rule's vote on hit (the test of attribute
-// key, which what names): sampled when it passed (not sampled when
-// inverted), and why when explain is set.
+// key, which what names): sampled when it passed, and when inverted
+// sampled when no resource and no span passed; why when explain is set.
 func attrVote(hit attrHit, key string, invert, explain bool, what func() string) (Vote, string) {
 	if !explain {
 		return voteOf(hit.found != invert), ""
@@ -224,10 +223,11 @@ type numericAttribute struct {
 }
 
 func (e numericAttribute) evaluate(t *model.Trace, explain bool) (Vote, string) {
-	hit := anyResourceOrSpan(t, e.key, func(v model.Value) bool {
+	in := func(v model.Value) bool {
 		i := asInt(v)
 		return i >= e.min && i <= e.max
-	})
+	}
+	hit := anyResourceOrSpan(t, e.key, in, in)
 	return attrVote(hit, e.key, e.invert, explain, func() string {
 		return fmt.Sprintf("%s in [%s, %s]", e.key, bound(e.min), bound(e.max))
 	})
@@ -267,31 +267,9 @@ func (e *stringAttribute) match(s string) bool {
 func (e *stringAttribute) evaluate(t *model.Trace, explain bool) (Vote, string) {
 	// Resource values are matched as they are; span values only when not
 	// empty (the Collector's rule).
-	var hit attrHit
-	for i := range t.ResourceSpans {
-		rs := &t.ResourceSpans[i]
-		if v, ok := model.Find(rs.Resource.Attributes, e.key); ok && e.match(asStr(v)) {
-			hit = attrHit{found: true, v: v}
-			break
-		}
-		for j := range rs.ScopeSpans {
-			for k := range rs.ScopeSpans[j].Spans {
-				s := &rs.ScopeSpans[j].Spans[k]
-				if v, ok := model.Find(s.Attributes, e.key); ok {
-					if str := asStr(v); str != "" && e.match(str) {
-						hit = attrHit{found: true, span: s, v: v}
-						break
-					}
-				}
-			}
-			if hit.found {
-				break
-			}
-		}
-		if hit.found {
-			break
-		}
-	}
+	hit := anyResourceOrSpan(t, e.key,
+		func(v model.Value) bool { return e.match(asStr(v)) },
+		func(v model.Value) bool { str := asStr(v); return str != "" && e.match(str) })
 	return attrVote(hit, e.key, e.invert, explain, func() string {
 		op := "in"
 		if e.regex {
@@ -307,7 +285,8 @@ type booleanAttribute struct {
 }
 
 func (e booleanAttribute) evaluate(t *model.Trace, explain bool) (Vote, string) {
-	hit := anyResourceOrSpan(t, e.key, func(v model.Value) bool { return asBool(v) == e.value })
+	is := func(v model.Value) bool { return asBool(v) == e.value }
+	hit := anyResourceOrSpan(t, e.key, is, is)
 	return attrVote(hit, e.key, e.invert, explain, func() string { return fmt.Sprintf("%s=%t", e.key, e.value) })
 }
 
