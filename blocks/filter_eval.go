@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"fmt"
+	"iter"
 
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
@@ -321,13 +322,9 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 		out := make([]bool, len(gf.spanRow))
 		var nested []store.NestedSpan
 		var rel store.Relater
-		for a := 0; a < len(gf.spanRow); {
-			b := a + 1
-			for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
-				b++
-			}
-			// A row's spans are consecutive; their places (the nested-set
-			// columns, read once) only when both operands have spans in it.
+		for a, b := range gf.rowSpans() {
+			// The spans' places (the nested-set columns, read once) only
+			// when both operands have spans in the row.
 			if !store.RelateTrivially(out[a:b], e.Mode, l[a:b], r[a:b]) {
 				if err := gf.nesting(); err != nil {
 					return nil, err
@@ -338,7 +335,6 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 				}
 				rel.Into(out[a:b], e.Rel, e.Mode, nested, l[a:b], r[a:b])
 			}
-			a = b
 		}
 		return out, nil
 	}
@@ -347,10 +343,27 @@ func (gf *groupFilter) spanset(e *store.SpansetExpr) ([]bool, error) {
 
 var spanTrue = &store.SpanCond{Op: store.OpTrue}
 
+// rowSpans yields the bounds [a, b) of each row's spans in the batch: a
+// row's spans are consecutive, in the order the assembled trace holds
+// them.
+func (gf *groupFilter) rowSpans() iter.Seq2[int, int] {
+	return func(yield func(a, b int) bool) {
+		for a := 0; a < len(gf.spanRow); {
+			b := a + 1
+			for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
+				b++
+			}
+			if !yield(a, b) {
+				return
+			}
+			a = b
+		}
+	}
+}
+
 // spansetDurations evaluates a SpansDurations expression: each row keeps
-// the spans e.L selects when e.Durations holds of their durations, taken
-// in span order as the assembled trace holds them (a row's spans are
-// consecutive).
+// the spans e.L selects when e.Durations holds of their durations, in
+// span order.
 func (gf *groupFilter) spansetDurations(e *store.SpansetExpr) ([]bool, error) {
 	l, err := gf.spanset(e.L)
 	if err != nil {
@@ -360,11 +373,7 @@ func (gf *groupFilter) spansetDurations(e *store.SpansetExpr) ([]bool, error) {
 		return nil, err
 	}
 	var ds []int64
-	for a := 0; a < len(gf.spanRow); {
-		b := a + 1
-		for b < len(gf.spanRow) && gf.spanRow[b] == gf.spanRow[a] {
-			b++
-		}
+	for a, b := range gf.rowSpans() {
 		ds = ds[:0]
 		for s := a; s < b; s++ {
 			if l[s] {
@@ -374,7 +383,6 @@ func (gf *groupFilter) spansetDurations(e *store.SpansetExpr) ([]bool, error) {
 		if len(ds) > 0 && !e.Durations(ds) {
 			clear(l[a:b])
 		}
-		a = b
 	}
 	return l, nil
 }
