@@ -617,8 +617,10 @@ func (r *Reader) dictFor(pd parquet.Dictionary) (*Dict, error) {
 	return d, nil
 }
 
-// Dict is a column chunk's dictionary, its values copied out of
-// parquet-go's buffers.
+// Dict is a column chunk's dictionary. Its values are those of
+// parquet-go's decoded dictionary, not copied: parquet-go allocates them
+// for the dictionary alone (no pooled buffer) and never writes them after
+// decoding, so they stay as they are for as long as the Dict holds them.
 type Dict struct {
 	n    int
 	i64  []int64
@@ -626,8 +628,7 @@ type Dict struct {
 	f64  []float64
 	data []byte
 	offs []uint32
-	strs []string // converted lazily, one string per value
-	made []bool
+	strs []string // converted lazily, one string per value; "" not yet made
 }
 
 func newDict(pd parquet.Dictionary, kind parquet.Kind) (*Dict, error) {
@@ -641,17 +642,17 @@ func newDict(pd parquet.Dictionary, kind parquet.Kind) (*Dict, error) {
 	values := pd.Page().Data()
 	switch values.Kind() {
 	case encoding.Int64:
-		d.i64 = append([]int64(nil), values.Int64()...)
+		d.i64 = values.Int64()
 		if len(d.i64) != d.n {
 			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
 		}
 	case encoding.Int32:
-		d.i32 = append([]int32(nil), values.Int32()...)
+		d.i32 = values.Int32()
 		if len(d.i32) != d.n {
 			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
 		}
 	case encoding.Double:
-		d.f64 = append([]float64(nil), values.Double()...)
+		d.f64 = values.Double()
 		if len(d.f64) != d.n {
 			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
 		}
@@ -663,22 +664,17 @@ func newDict(pd parquet.Dictionary, kind parquet.Kind) (*Dict, error) {
 		if err := checkOffsets(offs, len(data)); err != nil {
 			return nil, err
 		}
-		d.data = append([]byte(nil), data...)
-		d.offs = append([]uint32(nil), offs...)
-		d.strs = make([]string, d.n)
-		d.made = make([]bool, d.n)
+		d.data, d.offs = data, offs
 	case encoding.FixedLenByteArray:
 		data, size := values.FixedLenByteArray()
 		if size <= 0 || len(data) != size*d.n {
 			return nil, fmt.Errorf("%w: dictionary size", ErrCorrupt)
 		}
-		d.data = append([]byte(nil), data...)
+		d.data = data
 		d.offs = make([]uint32, d.n+1)
 		for i := range d.offs {
 			d.offs[i] = uint32(i * size)
 		}
-		d.strs = make([]string, d.n)
-		d.made = make([]bool, d.n)
 	default:
 		return nil, fmt.Errorf("%w: dictionary of %s values", ErrCorrupt, values.Kind())
 	}
@@ -695,11 +691,15 @@ func (d *Dict) bytes(i int32) []byte { return d.data[d.offs[i]:d.offs[i+1]] }
 
 // String returns value i of a byte-array dictionary.
 func (d *Dict) String(i int32) string {
-	if !d.made[i] {
-		d.strs[i] = string(d.bytes(i))
-		d.made[i] = true
+	if d.strs == nil {
+		d.strs = make([]string, d.n) // not for a dictionary only viewed
 	}
-	return d.strs[i]
+	if s := d.strs[i]; s != "" {
+		return s
+	}
+	s := string(d.bytes(i)) // "" for an empty value: made again, without allocating
+	d.strs[i] = s
+	return s
 }
 
 // View returns value i of a byte-array dictionary without copying it: the
@@ -707,7 +707,7 @@ func (d *Dict) String(i int32) string {
 // so it keeps all of it alive. For a test that keeps nothing, such as a
 // pruning pass over every value; String for a value that may be kept.
 func (d *Dict) View(i int32) string {
-	if d.made[i] {
+	if d.strs != nil && d.strs[i] != "" {
 		return d.strs[i]
 	}
 	b := d.bytes(i)
