@@ -150,37 +150,40 @@ func (gr *groupReaders) close() {
 
 // spreadRows calls batch with every filter batch of row group g, in row
 // order, on column readers of the group that continue those of pr (the
-// group's pruner; nil: none). With spread and two filter batches or more
-// it takes two goroutines instead: half 0, the first half of the batches,
-// on this one with pr's readers, half 1 on another with readers of its
-// own, starting at its first row through the offset index. The error is
-// half 0's when both fail, so it does not depend on timing. A row group
-// read from an object store a window at a time (blobReaderAt.streaming)
-// is not spread: the halves would take turns evicting each other's
-// window of a chunk.
+// group's pruner; nil: none). The batches cover the rows pr did not rule
+// out by the page statistics (pruner.pass), every row without pr. With
+// spread and two filter batches or more it takes two goroutines instead:
+// half 0, the first half of the batches, on this one with pr's readers,
+// half 1 on another with readers of its own, starting at its first row
+// through the offset index. The error is half 0's when both fail, so it
+// does not depend on timing. A row group read from an object store a
+// window at a time (blobReaderAt.streaming) is not spread: the halves
+// would take turns evicting each other's window of a chunk.
 func (p *pfile) spreadRows(g int, c *codec, pr *pruner, spread bool, batch func(half int, gf *groupFilter) error) error {
-	run := func(half, from, to int) error {
+	run := func(half int, cuts []rowRange) error {
 		gr := newGroupReaders(p, g)
 		defer gr.close()
 		if half == 0 {
 			gr.adopt(pr)
 		}
-		return gr.batches(c, from, to, func(gf *groupFilter) error { return batch(half, gf) })
+		return gr.batches(c, cuts, func(gf *groupFilter) error { return batch(half, gf) })
 	}
-	nrows := int(p.file.RowGroups()[g].NumRows())
-	size := p.batchRows(g)
-	batches := (nrows + size - 1) / size
-	if !spread || batches < 2 || p.r.streaming() {
-		return run(0, 0, nrows)
+	rows := rowSet{{0, p.file.RowGroups()[g].NumRows()}}
+	if pr != nil {
+		rows = pr.pass
 	}
-	mid := (batches / 2) * size
+	cuts := batchCuts(rows, int64(p.batchRows(g)))
+	if !spread || len(cuts) < 2 || p.r.streaming() {
+		return run(0, cuts)
+	}
+	mid := len(cuts) / 2
 	var second error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		second = run(1, mid, nrows)
+		second = run(1, cuts[mid:])
 	}()
-	err := run(0, 0, mid)
+	err := run(0, cuts[:mid])
 	<-done
 	if err == nil {
 		err = second
@@ -188,12 +191,21 @@ func (p *pfile) spreadRows(g int, c *codec, pr *pruner, spread bool, batch func(
 	return err
 }
 
-// batches calls f with each batch of rows [from, to) of the group, in
-// order.
-func (gr *groupReaders) batches(c *codec, from, to int, f func(gf *groupFilter) error) error {
-	size := gr.p.batchRows(gr.g)
-	for row := from; row < to; row += size {
-		gf := &groupFilter{p: gr.p, g: gr.g, codec: c, cols: gr, row0: int64(row), nrows: min(size, to-row)}
+// batchCuts cuts the ranges of rows into batches of at most size rows.
+func batchCuts(rows rowSet, size int64) []rowRange {
+	var cuts []rowRange
+	for _, r := range rows {
+		for lo := r.lo; lo < r.hi; lo += size {
+			cuts = append(cuts, rowRange{lo, min(lo+size, r.hi)})
+		}
+	}
+	return cuts
+}
+
+// batches calls f with each batch of rows of the group, cuts, in order.
+func (gr *groupReaders) batches(c *codec, cuts []rowRange, f func(gf *groupFilter) error) error {
+	for _, cut := range cuts {
+		gf := &groupFilter{p: gr.p, g: gr.g, codec: c, cols: gr, row0: cut.lo, nrows: int(cut.hi - cut.lo)}
 		if err := f(gf); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package blocks
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand"
 	"slices"
 	"sort"
@@ -17,11 +18,13 @@ import (
 
 // condGen builds random filters over the names and values of a corpus.
 type condGen struct {
-	rng    *rand.Rand
-	names  map[store.FieldKind][]string // attribute names by scope
-	values []model.Value
-	strs   []string
-	ints   []int64
+	rng *rand.Rand
+	// durations makes half the span tests duration ranges (durationRange).
+	durations bool
+	names     map[store.FieldKind][]string // attribute names by scope
+	values    []model.Value
+	strs      []string
+	ints      []int64
 }
 
 func newCondGen(seed int64, traces []*model.Trace) *condGen {
@@ -106,6 +109,9 @@ func (g *condGen) span(depth int) *store.SpanCond {
 		}
 		return c
 	}
+	if g.durations && g.pick(2) == 0 {
+		return g.durationRange()
+	}
 	kinds := []store.FieldKind{store.FieldSpanName, store.FieldSpanStatus, store.FieldSpanStatusMessage,
 		store.FieldSpanKind, store.FieldSpanDuration, store.FieldTraceDuration,
 		store.FieldSpanAttr, store.FieldSpanAttr, store.FieldResourceAttr, store.FieldResourceAttr,
@@ -126,11 +132,39 @@ func (g *condGen) span(depth int) *store.SpanCond {
 		inner := test
 		test = func(v model.Value, ok bool) bool { return ok && inner(v, ok) }
 	}
+	if k == store.FieldSpanDuration && g.pick(2) == 0 {
+		return g.durationRange()
+	}
 	c := &store.SpanCond{Op: store.OpTest, Field: f, Test: test, Types: types}
 	if str != nil && g.pick(2) == 0 {
 		c.Str = str // as the TraceQL compiler sets it, half the time
 	}
 	return c
+}
+
+// durationRange returns a test of span durations in a random range, with
+// that range as its store.SpanCond.Ints, as the TraceQL compiler makes a
+// duration comparison: open below or above, closed, one value, or none.
+func (g *condGen) durationRange() *store.SpanCond {
+	some := func() int64 { return g.ints[g.pick(len(g.ints))] }
+	r := store.IntRange{Lo: math.MinInt64, Hi: math.MaxInt64}
+	switch g.pick(5) {
+	case 0:
+		r.Lo = some() + 1 // > a value
+	case 1:
+		r.Hi = some() // <= a value
+	case 2:
+		r.Lo, r.Hi = some(), some() // none when Lo > Hi
+	case 3:
+		r.Lo = some()
+		r.Hi = r.Lo
+	default:
+		r.Lo = []int64{0, 1_000_000, 50_000_000, 1_000_000_000, math.MaxInt64}[g.pick(5)]
+	}
+	return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanDuration}, Ints: &r,
+		Test: func(v model.Value, ok bool) bool {
+			return ok && v.Type == model.ValueInt && r.Lo <= v.Int && v.Int <= r.Hi
+		}}
 }
 
 // stringTest returns an equality test with a string as the TraceQL

@@ -56,7 +56,11 @@ func (p *pfile) pruneUnless(skip bool, g int, c *codec, cond *store.TraceCond) (
 // dictionary is decoded twice. Close the pruner after.
 func (p *pfile) prune(g int, c *codec, cond *store.TraceCond) (bool, *pruner) {
 	pr := &pruner{p: p, g: g, codec: c}
-	return pr.trace(cond) != allFalse, pr
+	if pr.trace(cond) == allFalse {
+		return false, pr
+	}
+	pr.pass = pr.rows(cond)
+	return len(pr.pass) > 0, pr
 }
 
 type pruner struct {
@@ -65,7 +69,11 @@ type pruner struct {
 	codec   *codec
 	dicts   map[int]*column.Dict // per column; nil: not fully dictionary-encoded
 	read    map[int]bool
-	readers map[int]*column.Reader // at the chunk's start, its dictionary read
+	readers map[int]*column.Reader    // at the chunk's start, its dictionary read
+	stats   map[int]*column.PageStats // per column; nil: no page index
+	// pass is the rows that may pass by the page statistics (rows), the
+	// only ones the group's filter reads.
+	pass rowSet
 }
 
 // close closes the readers not adopted; a nil pruner has none.

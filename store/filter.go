@@ -69,7 +69,18 @@ type SpanCond struct {
 	// Test goes through the query's values). Like Test, it keeps nothing
 	// of s.
 	Str func(s string) bool
+	// Ints, when not nil, holds every int value Test passes: Test(v, true)
+	// is false for an int v outside [Ints.Lo, Ints.Hi]. A source may skip
+	// the spans whose values, by their statistics, all lie outside it.
+	// Compilers set it on span duration tests.
+	Ints *IntRange
 }
+
+// IntRange is the ints from Lo to Hi, both included; none when Lo > Hi.
+type IntRange struct{ Lo, Hi int64 }
+
+// Overlaps reports whether r holds an int from lo to hi.
+func (r IntRange) Overlaps(lo, hi int64) bool { return r.Lo <= hi && lo <= r.Hi && r.Lo <= r.Hi }
 
 // ValueTypes is a set of model.ValueType (bit 1<<type).
 type ValueTypes uint16

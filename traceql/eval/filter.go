@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"math"
 	"regexp"
 
 	"github.com/tracectl/tracectl/model"
@@ -391,7 +392,7 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 	if in, ok := field.(*traceql.Intrinsic); ok {
 		if kind, _ := intrinsicField(in.Intrinsic); kind == store.FieldSpanDuration || kind == store.FieldTraceDuration {
 			if test := durationTest(op, sv); test != nil {
-				return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: kind}, Test: test}, true
+				return &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: kind}, Test: test, Ints: intRange(op, sv.i)}, true
 			}
 		}
 	}
@@ -443,6 +444,30 @@ func durationTest(op traceql.Operator, lit value) func(model.Value, bool) bool {
 	}
 	n := lit.i
 	return func(v model.Value, _ bool) bool { return holds(op, cmpOrdered(v.Int, n)) }
+}
+
+// intRange returns the ints v for which `v op n` holds, as a range (nil
+// for !=): store.SpanCond.Ints of a duration test.
+func intRange(op traceql.Operator, n int64) *store.IntRange {
+	switch op {
+	case traceql.OpEq:
+		return &store.IntRange{Lo: n, Hi: n}
+	case traceql.OpGT:
+		if n == math.MaxInt64 {
+			return &store.IntRange{Lo: 1, Hi: 0}
+		}
+		return &store.IntRange{Lo: n + 1, Hi: math.MaxInt64}
+	case traceql.OpGTE:
+		return &store.IntRange{Lo: n, Hi: math.MaxInt64}
+	case traceql.OpLT:
+		if n == math.MinInt64 {
+			return &store.IntRange{Lo: 1, Hi: 0}
+		}
+		return &store.IntRange{Lo: math.MinInt64, Hi: n - 1}
+	case traceql.OpLTE:
+		return &store.IntRange{Lo: math.MinInt64, Hi: n}
+	}
+	return nil
 }
 
 // intComparison returns `v op lit` for an int or duration literal, which

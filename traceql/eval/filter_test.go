@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -204,6 +205,55 @@ func TestStrAgreesWithTest(t *testing.T) {
 		}, func(*store.SpansetExpr) {})
 		if (withStr > 0) != tc.withStr {
 			t.Errorf("%s: %d tests with a string test, want some: %v", tc.q, withStr, tc.withStr)
+		}
+	}
+}
+
+// TestIntsAgreeWithTest: the range of a duration comparison
+// (store.SpanCond.Ints) holds exactly the ints its test passes, for
+// every comparison either way round, at the literal, beside it and at
+// the ends of int64; `!=`, and comparisons of other fields, have none.
+func TestIntsAgreeWithTest(t *testing.T) {
+	probes := func(n int64) []int64 {
+		out := []int64{math.MinInt64, math.MinInt64 + 1, -1, 0, 1, math.MaxInt64 - 1, math.MaxInt64, n}
+		if n > math.MinInt64 {
+			out = append(out, n-1)
+		}
+		if n < math.MaxInt64 {
+			out = append(out, n+1)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		q      string
+		n      int64 // the literal, in ns
+		ranged bool
+	}{
+		{`{ duration > 100ms }`, 100e6, true}, {`{ duration >= 100ms }`, 100e6, true}, {`{ duration < 1s }`, 1e9, true},
+		{`{ duration <= 1s }`, 1e9, true}, {`{ duration = 5 }`, 5, true}, {`{ 100ms < duration }`, 100e6, true},
+		{`{ 1s >= duration }`, 1e9, true}, {`{ duration > 0 }`, 0, true}, {`{ duration < 0 }`, 0, true},
+		{`{ duration > 9223372036854775807 }`, math.MaxInt64, true}, {`{ traceDuration > 1s }`, 1e9, true},
+		{`{ duration != 1s }`, 1e9, false}, {`{ span.a > 1 }`, 1, false}, {`{ status = error }`, 2, false},
+	} {
+		f := FilterOf(mustParse(t, tc.q))
+		if f == nil {
+			t.Fatalf("%s: no filter", tc.q)
+		}
+		ranged := 0
+		f.Cond.Visit(func(c *store.SpanCond) {
+			if c.Op != store.OpTest || c.Ints == nil {
+				return
+			}
+			ranged++
+			for _, v := range probes(tc.n) {
+				in := c.Ints.Lo <= v && v <= c.Ints.Hi
+				if pass := c.Test(model.IntValue(v), true); pass != in {
+					t.Errorf("%s: Test(%d) = %v, but the range [%d, %d] holds it: %v", tc.q, v, pass, c.Ints.Lo, c.Ints.Hi, in)
+				}
+			}
+		}, func(*store.SpansetExpr) {})
+		if (ranged > 0) != tc.ranged {
+			t.Errorf("%s: %d tests with a range, want some: %v", tc.q, ranged, tc.ranged)
 		}
 	}
 }
