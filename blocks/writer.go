@@ -1,11 +1,13 @@
 package blocks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +57,10 @@ type WriteOptions struct {
 	// so two writers given one BlockID (an ingest and a rerun of it at
 	// the same time) never write into, or clean up, each other's block.
 	Claim bool
+	// TempDir holds the encoded pages of a row group past its first 16
+	// MiB until the row group is written (in a file unlinked at once);
+	// default os.TempDir().
+	TempDir string
 	// Unpublished makes Finish stop before meta.json: the block stays
 	// invisible to readers (an orphan folder) until Store.Publish writes
 	// its meta. A writer of several blocks that must appear together
@@ -176,6 +182,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 		PageBytes: pageBufferSize,
 		KeyValue:  [][2]string{{traceTimesKey, traceTimesSpanRange}},
 		CreatedBy: createdBy(),
+		SpillDir:  cmp.Or(opts.TempDir, os.TempDir()), KeepPageBytes: keepPageBytes,
 	})
 	if err != nil {
 		w.cleanup()
@@ -377,6 +384,9 @@ func (w *BlockWriter) cleanup() {
 	if w.batches != nil {
 		w.stopWriter()
 	}
+	if w.pw != nil {
+		w.pw.Discard()
+	}
 	if w.bw != nil {
 		w.bw.Abort() // canceled: the object is not created
 		w.bw = nil
@@ -550,6 +560,11 @@ func (s *Store) WriteBlock(ctx context.Context, traces []*model.Trace, opts Writ
 	}
 	return m, nil
 }
+
+// keepPageBytes is how many bytes of a row group's encoded pages a
+// writer keeps in memory; the others wait in a temporary file until the
+// row group is written (column.FileOptions.SpillDir). Tests lower it.
+var keepPageBytes int64 = 16 << 20
 
 // pageBufferSize bounds a column's page before compression. Readers hold
 // one decoded page per column of every block they merge, so smaller pages

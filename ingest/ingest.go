@@ -661,6 +661,9 @@ func (in *ingester) writeChunks(st *blocks.Store, it store.TraceIterator, res *R
 		if w == nil {
 			wo := in.opts.Write
 			wo.Unpublished = true // published together at the end
+			if wo.TempDir == "" {
+				wo.TempDir = in.opts.TempDir // its pages wait with the spilled runs
+			}
 			var nw *blocks.BlockWriter
 			if nw, stored, err = namer.writer(in.ctx, len(res.Blocks)+len(res.Stored), wo); err != nil {
 				return err

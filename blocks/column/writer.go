@@ -38,8 +38,9 @@ type FileWriter struct {
 	kv        []format.KeyValue
 	createdBy string
 	numRows   int64
-	footerLen uint32 // the footer's length, once written
-	copyBuf   []byte // scratch: a copied chunk (ChunkWriter.Copy)
+	footerLen uint32     // the footer's length, once written
+	spill     *pageSpill // nil: pages stay in memory
+	copyBuf   []byte     // scratch: a copied chunk (ChunkWriter.Copy)
 	err       error
 	closed    bool
 }
@@ -53,6 +54,11 @@ type FileOptions struct {
 	KeyValue [][2]string
 	// CreatedBy is the footer's created_by.
 	CreatedBy string
+	// SpillDir, when set, holds the encoded pages of a row group past its
+	// first KeepPageBytes (default 16 MiB) in a temporary file there
+	// until the row group is written, instead of in memory.
+	SpillDir      string
+	KeepPageBytes int64
 }
 
 // NewFileWriter returns a writer of a file of schema s to w.
@@ -73,9 +79,14 @@ func NewFileWriter(w io.Writer, s *parquet.Schema, opts FileOptions) (*FileWrite
 	for _, kv := range opts.KeyValue {
 		f.kv = append(f.kv, format.KeyValue{Key: kv[0], Value: kv[1]})
 	}
+	if opts.KeepPageBytes <= 0 {
+		opts.KeepPageBytes = 16 << 20
+	}
+	f.spill = newPageSpill(opts.SpillDir, opts.KeepPageBytes)
 	f.chunks = make([]*ChunkWriter, len(lay.leaves))
 	for i := range lay.leaves {
 		f.chunks[i] = newChunkWriter(&lay.leaves[i], opts.PageBytes)
+		f.chunks[i].spill = f.spill
 	}
 	return f, nil
 }
@@ -163,6 +174,7 @@ func (f *FileWriter) flush() error {
 		ois[i] = c.offIndex
 		c.reset()
 	}
+	f.spill.reset()
 	f.groups = append(f.groups, g)
 	f.colIndex = append(f.colIndex, cis)
 	f.offIndex = append(f.offIndex, ois)
@@ -202,7 +214,23 @@ func (f *FileWriter) Close() error {
 	for _, c := range f.chunks {
 		c.releaseBuffers()
 	}
+	f.spill.close()
 	return f.err
+}
+
+// Discard gives up the file unfinished (Close then returns an error): it
+// removes the temporary file of spilled pages, if any.
+func (f *FileWriter) Discard() {
+	if !f.closed {
+		f.closed = true
+		if f.err == nil {
+			f.err = errClosed
+		}
+		for _, c := range f.chunks {
+			c.closed = true
+		}
+	}
+	f.spill.close()
 }
 
 func (f *FileWriter) footer() error {

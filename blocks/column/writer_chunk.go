@@ -110,8 +110,9 @@ type ChunkWriter struct {
 
 	// The row group's chunk so far.
 	rows        int64
-	pages       [][]byte // encoded data pages, header included
-	pagesLen    int      // their bytes
+	pages       []storedPage // encoded data pages, header included
+	spill       *pageSpill   // the file's; nil: pages stay in memory
+	pagesLen    int          // their bytes
 	numValues   int64
 	nullCount   int64
 	uncompSize  int64

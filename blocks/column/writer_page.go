@@ -76,18 +76,15 @@ func (c *ChunkWriter) flushPage() error {
 	if err != nil {
 		return c.errorf(err)
 	}
-	// Each page its own slice: a row group's pages are never copied as
-	// they accumulate.
-	page := make([]byte, 0, len(hb)+len(c.levels)+len(body))
-	page = append(append(append(page, hb...), c.levels...), body...)
+	page := c.spill.store(hb, c.levels, body)
 	start := int64(c.pagesLen)
 	c.pages = append(c.pages, page)
-	c.pagesLen += len(page)
+	c.pagesLen += page.n
 
 	// The chunk's statistics and indexes.
 	c.offIndex.PageLocations = append(c.offIndex.PageLocations, format.PageLocation{
 		Offset:             start, // made absolute by writeTo
-		CompressedPageSize: int32(len(page)),
+		CompressedPageSize: int32(page.n),
 		FirstRowIndex:      c.rows,
 	})
 	c.colIndex.NullPages = append(c.colIndex.NullPages, int64(c.entries) == c.nulls)
@@ -107,7 +104,7 @@ func (c *ChunkWriter) flushPage() error {
 	c.numValues += int64(c.entries)
 	c.nullCount += c.nulls
 	c.uncompSize += int64(len(hb) + len(c.levels) + len(c.vals))
-	c.compSize += int64(len(page))
+	c.compSize += int64(page.n)
 	c.rows += c.pageRows
 
 	c.rep, c.def = c.rep[:0], c.def[:0]
@@ -220,7 +217,7 @@ func (c *ChunkWriter) writeTo(w *offsetWriter) (format.ColumnChunk, error) {
 		c.offIndex.PageLocations[i].Offset += w.n
 	}
 	for _, p := range c.pages {
-		if _, err := w.Write(p); err != nil {
+		if err := c.spill.writePage(w, p); err != nil {
 			return format.ColumnChunk{}, err
 		}
 	}
