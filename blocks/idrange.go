@@ -5,6 +5,7 @@ import (
 
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -53,4 +54,26 @@ func (m Meta) mayHoldIDs(lo, hi model.TraceID) bool {
 		return true
 	}
 	return bytes.Compare(m.MaxID, lo[:]) >= 0 && bytes.Compare(m.MinID, hi[:]) <= 0
+}
+
+// firstTraceID returns the trace ID of the file's first row (its
+// smallest, in a block sorted by ID); ok is false when there is none or
+// it does not read.
+func (p *pfile) firstTraceID() (id model.TraceID, ok bool) {
+	l := p.leaves.traceID
+	if !l.ok {
+		return id, false
+	}
+	for _, rg := range p.file.RowGroups() {
+		if rg.NumRows() == 0 {
+			continue
+		}
+		r := column.NewReader(rg.ColumnChunks()[l.Index], l.Leaf)
+		defer r.Close()
+		if !r.More() || !r.Present() || len(r.Bytes()) != len(id) {
+			return id, false
+		}
+		return model.TraceID(r.Bytes()), true
+	}
+	return id, false
 }

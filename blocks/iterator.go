@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -159,14 +161,7 @@ func (it *blockIterator) Next() bool {
 // nextParallel takes the next trace from the producer, starting it on the
 // first call.
 func (it *blockIterator) nextParallel() bool {
-	if !it.started {
-		it.started = true
-		ctx, cancel := context.WithCancel(it.ctx)
-		it.cancel = cancel
-		it.ch = make(chan traceBatch, producerQueue)
-		it.wg.Add(1)
-		go it.produce(ctx)
-	}
+	it.startProducer()
 	for it.bpos >= len(it.batch) {
 		b, ok := <-it.ch
 		if !ok {
@@ -187,6 +182,19 @@ func (it *blockIterator) nextParallel() bool {
 	it.batch[it.bpos] = nil
 	it.bpos++
 	return true
+}
+
+// startProducer starts the producer of a parallel iterator (sem set), once.
+func (it *blockIterator) startProducer() {
+	if it.sem == nil || it.started || it.done || it.err != nil {
+		return
+	}
+	it.started = true
+	ctx, cancel := context.WithCancel(it.ctx)
+	it.cancel = cancel
+	it.ch = make(chan traceBatch, producerQueue)
+	it.wg.Add(1)
+	go it.produce(ctx)
 }
 
 // produce decodes the block's row groups in order (skipping those the
@@ -384,13 +392,22 @@ func (it *blockIterator) Close() error {
 }
 
 // mergeIterator merges block iterators by trace ID, combining copies of
-// the same trace found in several blocks.
+// the same trace found in several blocks. A block is started only once
+// the merge reaches its first trace ID: blocks of disjoint ID ranges, as
+// one ingest writes them, are then read one after the other, the next
+// one decoding ahead, instead of all at once. The first IDs are read from
+// the blocks (the first value of their TraceID column), not taken from
+// their metas: a meta or statistics that claim a block starts later than
+// it does must not reorder the merge.
 type mergeIterator struct {
-	its    []*blockIterator
-	h      iterHeap
-	primed bool
-	cur    *model.Trace
-	err    error
+	its []*blockIterator
+	// pending are the blocks not started yet, by their first trace ID
+	// (the zero ID when it could not be read); nil until peeked.
+	pending []pendingBlock
+	peeked  bool
+	h       iterHeap
+	cur     *model.Trace
+	err     error
 	// req, when set, drops merged traces outside its time range (its
 	// iterators then leave rows unchecked).
 	req *store.Request
@@ -399,7 +416,95 @@ type mergeIterator struct {
 	from int
 }
 
+// pendingBlock is a block of a merge not started yet.
+type pendingBlock struct {
+	it    *blockIterator
+	first model.TraceID
+}
+
 func newMergeIterator(its []*blockIterator) *mergeIterator { return &mergeIterator{its: its} }
+
+// peek opens every block and reads its first trace ID, ordering the
+// pending blocks by it (a small read: the footer and the first page of
+// one column). A block that does not open, or whose first ID
+// does not read, comes first: starting it meets the damage as before.
+func (m *mergeIterator) peek() {
+	m.peeked = true
+	m.pending = make([]pendingBlock, len(m.its))
+	for i, it := range m.its {
+		m.pending[i].it = it
+	}
+	if len(m.its) > 1 { // one block has nothing to order
+		// As many blocks at once as the scan decodes (an object store's
+		// round trips overlap).
+		workers := 1
+		if sem := m.its[0].sem; sem != nil {
+			workers = cap(sem)
+		}
+		var g errgroup.Group
+		g.SetLimit(workers)
+		for i := range m.pending {
+			g.Go(func() error {
+				m.pending[i].first = m.pending[i].it.firstTraceID()
+				return nil
+			})
+		}
+		g.Wait()
+	}
+	sort.SliceStable(m.pending, func(i, j int) bool {
+		return model.CompareTraceIDs(m.pending[i].first, m.pending[j].first) < 0
+	})
+}
+
+// firstTraceID opens the block to read its first trace ID, the zero ID
+// when it does not open or the ID does not read. The file is opened again
+// when the block starts: kept open, every small block would stay in
+// memory whole (and every file's descriptor open) until the merge reaches
+// it.
+func (it *blockIterator) firstTraceID() model.TraceID {
+	f, err := it.openFile(it.ctx)
+	if err != nil || f == nil {
+		return model.TraceID{}
+	}
+	defer f.r.release()
+	id, _ := f.firstTraceID()
+	return id
+}
+
+// activate starts the pending blocks that may hold the merge's next
+// trace: every one whose first ID is not above the smallest current ID of
+// the started ones (the first pending one when none is left). The next
+// pending blocks, when their iterators decode ahead, start decoding.
+func (m *mergeIterator) activate() {
+	if !m.peeked {
+		m.peek()
+	}
+	for len(m.pending) > 0 && m.err == nil {
+		p := m.pending[0]
+		if m.h.Len() > 0 && model.CompareTraceIDs(p.first, m.h[0].cur.TraceID) > 0 {
+			break
+		}
+		m.pending = m.pending[1:]
+		m.advance(p.it)
+	}
+	// Decoding ahead: the next block, and the ones after it while they
+	// are small (a block of a few traces is over before its producer
+	// gets going).
+	var ahead uint64
+	for i := 0; i < len(m.pending) && i < aheadBlocks && (i == 0 || ahead < aheadBytes); i++ {
+		it := m.pending[i].it
+		it.startProducer()
+		ahead += it.block.meta.Size
+	}
+}
+
+// aheadBlocks and aheadBytes bound the pending blocks of a merge that
+// decode ahead: at most aheadBlocks, and past the first only while the
+// data.parquet of those before holds fewer than aheadBytes. Tests lower
+// aheadBlocks.
+var aheadBlocks = 8
+
+const aheadBytes = 16 << 20
 
 type iterHeap []*blockIterator
 
@@ -431,15 +536,6 @@ func (m *mergeIterator) Next() bool {
 	if m.err != nil {
 		return false
 	}
-	if !m.primed {
-		m.primed = true
-		for _, it := range m.its {
-			m.advance(it)
-			if m.err != nil {
-				return false
-			}
-		}
-	}
 	for {
 		if !m.merge() {
 			return false
@@ -452,7 +548,8 @@ func (m *mergeIterator) Next() bool {
 
 // merge takes the next trace from the heap, combining its copies.
 func (m *mergeIterator) merge() bool {
-	if m.h.Len() == 0 {
+	m.activate()
+	if m.err != nil || m.h.Len() == 0 {
 		return false
 	}
 	first := heap.Pop(&m.h).(*blockIterator)
