@@ -279,8 +279,10 @@ func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url str
 		return err
 	}
 	// Only the kept traces are built: the blocks skip the other rows.
-	it, err := src.Traces(ctx, store.Request{Start: start, End: end,
-		Filter: &store.Filter{Cond: &store.TraceCond{Op: store.OpTraceIDs, IDs: kept}}})
+	// Blocks whose ID ranges overlap are read one at a time into sorted
+	// runs, so memory does not grow with their number.
+	it, err := src.SortedTraces(ctx, store.Request{Start: start, End: end,
+		Filter: &store.Filter{Cond: &store.TraceCond{Op: store.OpTraceIDs, IDs: kept}}}, os.TempDir())
 	if err != nil {
 		w.Abort()
 		return err

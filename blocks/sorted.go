@@ -1,0 +1,179 @@
+package blocks
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tracectl/tracectl/internal/spill"
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+)
+
+// SortedTraces returns the traces that pass req in ascending ID order, as
+// Traces does, with memory that does not grow with the number of blocks.
+// Where the blocks' ID ranges are disjoint (as one ingest writes them),
+// that is Traces: its merge reads one block after the other. Where they
+// overlap, a merge by ID would hold a row group's readers for every block
+// at once; here each block is read alone, its traces written to a sorted
+// run in a temporary directory under dir, and the runs merged, at most
+// sortFanIn at once (in rounds when there are more). Copies of a trace in
+// several blocks are combined in block order, as Traces combines them,
+// though their nested sets are left as stored (store.Merge; a
+// BlockWriter computes them). req.Filter must be nil or decide a trace by
+// its ID alone (store.OpTraceIDs), so that each block may apply it to its
+// part; the time range is tested on the merged traces.
+func (s *Store) SortedTraces(ctx context.Context, req store.Request, dir string) (store.TraceIterator, error) {
+	if req.Filter != nil && !byIDOnly(req.Filter) || len(req.TraceIDs) > 0 || req.Unordered {
+		return nil, fmt.Errorf("blocks: SortedTraces takes no filter but trace IDs, and no ID list")
+	}
+	metas, err := s.readBlocks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cand := inRange(metas, &req)
+	if len(cand) <= 1 || idRangesDisjoint(cand) {
+		return s.scanOrdered(ctx, cand, req), nil
+	}
+	tmp, err := os.MkdirTemp(dir, "tracectl-sort-")
+	if err != nil {
+		return nil, fmt.Errorf("sorting traces: %w", err)
+	}
+	runs, err := s.blockRuns(ctx, cand, &req, tmp)
+	for err == nil && len(runs) > sortFanIn {
+		runs, err = mergeRunRounds(runs, tmp)
+	}
+	var merged store.TraceIterator
+	if err == nil {
+		merged, err = openRuns(runs)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	return &sortedIterator{src: merged, req: &req, dir: tmp}, nil
+}
+
+// sortFanIn is how many runs SortedTraces merges at once: each open run
+// holds about 150 KiB (spill's blocks and read buffer). Tests lower it.
+var sortFanIn = 64
+
+// blockRuns writes the traces of each block of cand that pass req's
+// filter (not its time range: a part outside it may belong to a trace
+// inside) to a run of its own in dir, in block order; blocks without such
+// traces have none.
+func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, dir string) ([]string, error) {
+	prog := s.trackScan(cand)
+	var runs []string
+	for i, m := range cand {
+		it := s.block(m).iterator(ctx)
+		// As the merge of overlapping blocks sets a block: the filter
+		// applied to its part of a trace, the time range left to the
+		// merged trace, a damaged block left out.
+		it.req, it.pos, it.filter, it.mergedTime, it.skipDamaged, it.prog = req, i, true, true, true, prog
+		path := filepath.Join(dir, fmt.Sprintf("block-%06d", i))
+		n, err := writeRun(path, it)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			runs = append(runs, path)
+		} else {
+			os.Remove(path)
+		}
+	}
+	return runs, nil
+}
+
+// writeRun writes the traces of it, in its order, to a run at path and
+// closes it; it returns how many there were.
+func writeRun(path string, it store.TraceIterator) (int, error) {
+	defer it.Close()
+	w, err := spill.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("sorting traces: %w", err)
+	}
+	for it.Next() {
+		if err := w.Add(it.At()); err != nil {
+			w.Close()
+			return 0, fmt.Errorf("sorting traces: %w", err)
+		}
+	}
+	if err := it.Err(); err != nil {
+		w.Close()
+		return 0, err
+	}
+	if err := w.Close(); err != nil {
+		return 0, fmt.Errorf("sorting traces: %w", err)
+	}
+	return w.Traces(), nil
+}
+
+// mergeRunRounds merges each sortFanIn runs in order into one, removing
+// them: the runs keep their order, so copies of a trace still combine in
+// block order.
+func mergeRunRounds(runs []string, dir string) ([]string, error) {
+	var out []string
+	for i := 0; i < len(runs); i += sortFanIn {
+		group := runs[i:min(i+sortFanIn, len(runs))]
+		it, err := openRuns(group)
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, fmt.Sprintf("merged-%06d-%d", i, len(runs)))
+		if _, err := writeRun(path, it); err != nil {
+			return nil, err
+		}
+		for _, r := range group {
+			os.Remove(r)
+		}
+		out = append(out, path)
+	}
+	return out, nil
+}
+
+// openRuns returns the merge of runs by trace ID, copies combined in run
+// order.
+func openRuns(runs []string) (store.TraceIterator, error) {
+	its := make([]store.TraceIterator, 0, len(runs))
+	for _, r := range runs {
+		rd, err := spill.Open(r)
+		if err != nil {
+			for _, o := range its {
+				o.Close()
+			}
+			return nil, fmt.Errorf("sorting traces: %w", err)
+		}
+		its = append(its, rd)
+	}
+	return store.Merge(its...), nil
+}
+
+// sortedIterator is SortedTraces' merge of runs: it leaves out merged
+// traces outside the time range and removes the runs when closed.
+type sortedIterator struct {
+	src store.TraceIterator
+	req *store.Request
+	dir string
+	cur *model.Trace
+}
+
+func (it *sortedIterator) Next() bool {
+	for it.src.Next() {
+		if t := it.src.At(); it.req.Overlaps(t.TimeRange()) {
+			it.cur = t
+			return true
+		}
+	}
+	return false
+}
+
+func (it *sortedIterator) At() *model.Trace { return it.cur }
+func (it *sortedIterator) Err() error       { return it.src.Err() }
+
+func (it *sortedIterator) Close() error {
+	err := it.src.Close()
+	os.RemoveAll(it.dir)
+	return err
+}
