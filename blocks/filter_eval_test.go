@@ -258,19 +258,7 @@ func TestFilterRows(t *testing.T) {
 	}
 	for _, c := range assembleCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			type group struct {
-				b      *Block
-				p      *pfile
-				g      int
-				traces []*model.Trace
-			}
-			var groups []group
-			var all []*model.Trace
-			eachRowGroup(t, c.store, func(_ Meta, b *Block, p *pfile, g int) {
-				ts := assembleGroup(t, b, p, g, projection{}, 1000, nil)
-				groups = append(groups, group{b, p, g, ts})
-				all = append(all, ts...)
-			})
+			groups, all := assembledGroups(t, c.store)
 			gen := newCondGen(int64(len(c.name)), all)
 			passed, pruned := 0, 0
 			defer setBatchSpans(filterBatchSpans)
@@ -316,6 +304,29 @@ func TestFilterRows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// assembledGroup is a row group of a test store and its traces, as the
+// assembler builds them.
+type assembledGroup struct {
+	b      *Block
+	p      *pfile
+	g      int
+	traces []*model.Trace
+}
+
+// assembledGroups returns every row group of st with its traces, and all
+// the traces.
+func assembledGroups(t *testing.T, st *Store) ([]assembledGroup, []*model.Trace) {
+	t.Helper()
+	var groups []assembledGroup
+	var all []*model.Trace
+	eachRowGroup(t, st, func(_ Meta, b *Block, p *pfile, g int) {
+		ts := assembleGroup(t, b, p, g, projection{}, 1000, nil)
+		groups = append(groups, assembledGroup{b, p, g, ts})
+		all = append(all, ts...)
+	})
+	return groups, all
 }
 
 // checkCount holds CountTraces with filter i to the number of traces of

@@ -67,23 +67,30 @@ func (pr *pruner) rows(c *store.TraceCond) rowSet {
 	case store.OpSpanset:
 		return pr.spansetRows(c.Spans)
 	case store.OpAnd, store.OpOr:
-		if len(c.Args) == 0 {
-			if c.Op == store.OpOr {
-				return nil // false
-			}
-			break
-		}
-		out := pr.rows(c.Args[0])
-		for _, a := range c.Args[1:] {
-			if c.Op == store.OpAnd {
-				out = out.and(pr.rows(a))
-			} else {
-				out = out.or(pr.rows(a))
-			}
-		}
-		return out
+		return combineRows(pr, c.Op == store.OpAnd, c.Args, pr.rows)
 	}
 	return pr.all()
+}
+
+// combineRows returns the rows of operands args, each given by rows, and
+// (all of them) or or (any); all rows for an empty and, none for an empty
+// or.
+func combineRows[T any](pr *pruner, and bool, args []T, rows func(T) rowSet) rowSet {
+	if len(args) == 0 {
+		if and {
+			return pr.all()
+		}
+		return nil
+	}
+	out := rows(args[0])
+	for _, a := range args[1:] {
+		if and {
+			out = out.and(rows(a))
+		} else {
+			out = out.or(rows(a))
+		}
+	}
+	return out
 }
 
 // spansetRows returns the rows where e may select a span.
@@ -112,21 +119,7 @@ func (pr *pruner) spansetRows(e *store.SpansetExpr) rowSet {
 func (pr *pruner) spanRows(c *store.SpanCond) rowSet {
 	switch c.Op {
 	case store.OpAnd, store.OpOr:
-		if len(c.Args) == 0 {
-			if c.Op == store.OpOr {
-				return nil // false
-			}
-			break
-		}
-		out := pr.spanRows(c.Args[0])
-		for _, a := range c.Args[1:] {
-			if c.Op == store.OpAnd {
-				out = out.and(pr.spanRows(a))
-			} else {
-				out = out.or(pr.spanRows(a))
-			}
-		}
-		return out
+		return combineRows(pr, c.Op == store.OpAnd, c.Args, pr.spanRows)
 	case store.OpTest:
 		if c.Field.Kind == store.FieldSpanDuration && c.Ints != nil {
 			return pr.durationRows(*c.Ints)

@@ -71,19 +71,7 @@ func TestPagePruning(t *testing.T) {
 	if _, err := st.WriteBlock(context.Background(), traces, WriteOptions{RowGroupBytes: 96 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	type group struct {
-		b      *Block
-		p      *pfile
-		g      int
-		traces []*model.Trace
-	}
-	var groups []group
-	var all []*model.Trace
-	eachRowGroup(t, st, func(_ Meta, b *Block, p *pfile, g int) {
-		ts := assembleGroup(t, b, p, g, projection{}, 1000, nil)
-		groups = append(groups, group{b, p, g, ts})
-		all = append(all, ts...)
-	})
+	groups, all := assembledGroups(t, st)
 	n := 300
 	if testing.Short() {
 		n = 80

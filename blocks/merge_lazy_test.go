@@ -17,13 +17,7 @@ import (
 // part, in ID order, with one block or several decoding at once.
 func TestMergeStartsBlocksInIDOrder(t *testing.T) {
 	ctx := context.Background()
-	g := gen.New(gen.Options{Seed: 31})
-	var traces []*model.Trace
-	for len(traces) < 200 {
-		if tr := g.Trace(); len(tr.ResourceSpans) > 1 {
-			traces = append(traces, tr)
-		}
-	}
+	traces := splittableTraces(31, 200, 2)
 	model.SortTraces(traces)
 	// head and tail split a trace between two blocks.
 	head := func(tr *model.Trace) *model.Trace {
@@ -100,6 +94,20 @@ func TestMergeStartsBlocksInIDOrder(t *testing.T) {
 			t.Errorf("concurrency %d: %d traces, %d stored", concurrency, n, len(want))
 		}
 	}
+}
+
+// splittableTraces returns n generated traces (seed) of at least
+// resources resources each, in the order generated: traces to split
+// across blocks a resource or more apiece.
+func splittableTraces(seed int64, n, resources int) []*model.Trace {
+	g := gen.New(gen.Options{Seed: seed})
+	var traces []*model.Trace
+	for len(traces) < n {
+		if tr := g.Trace(); len(tr.ResourceSpans) >= resources {
+			traces = append(traces, tr)
+		}
+	}
+	return traces
 }
 
 // startedBlocks counts the blocks of m that started decoding.

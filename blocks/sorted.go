@@ -136,18 +136,11 @@ func mergeRunRounds(runs []string, dir string) ([]string, error) {
 // openRuns returns the merge of runs by trace ID, copies combined in run
 // order.
 func openRuns(runs []string) (store.TraceIterator, error) {
-	its := make([]store.TraceIterator, 0, len(runs))
-	for _, r := range runs {
-		rd, err := spill.Open(r)
-		if err != nil {
-			for _, o := range its {
-				o.Close()
-			}
-			return nil, fmt.Errorf("sorting traces: %w", err)
-		}
-		its = append(its, rd)
+	it, err := spill.OpenMerge(runs)
+	if err != nil {
+		return nil, fmt.Errorf("sorting traces: %w", err)
 	}
-	return store.Merge(its...), nil
+	return it, nil
 }
 
 // sortedIterator is SortedTraces' merge of runs: it leaves out merged

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -17,13 +16,7 @@ import (
 // runs or all at once; nothing is left in the temporary directory.
 func TestSortedTraces(t *testing.T) {
 	ctx := context.Background()
-	g := gen.New(gen.Options{Seed: 41})
-	var traces []*model.Trace
-	for len(traces) < 300 {
-		if tr := g.Trace(); len(tr.ResourceSpans) > 2 {
-			traces = append(traces, tr)
-		}
-	}
+	traces := splittableTraces(41, 300, 3)
 	// Five blocks of interleaved IDs; every tenth trace split in three
 	// parts, in blocks 0, 2 and 4.
 	parts := make([][]*model.Trace, 5)

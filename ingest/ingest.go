@@ -545,18 +545,15 @@ const (
 // openRuns returns the k-way merge of runs, in run order (so of two
 // different spans with one key, the one read first wins).
 func (in *ingester) openRuns(runs []*run) (store.TraceIterator, error) {
-	its := make([]store.TraceIterator, 0, len(runs))
-	for _, r := range runs {
-		rd, err := spill.Open(r.path)
-		if err != nil {
-			for _, o := range its {
-				o.Close()
-			}
-			return nil, fmt.Errorf("spill: %w", err)
-		}
-		its = append(its, rd)
+	paths := make([]string, len(runs))
+	for i, r := range runs {
+		paths[i] = r.path
 	}
-	return store.Merge(its...), nil
+	it, err := spill.OpenMerge(paths)
+	if err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	return it, nil
 }
 
 // mergeRuns merges runs into one new run, streaming, and removes them.

@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/s2"
 
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 )
 
 // blockSize is the size of the compressed blocks of a spill file. A merge
@@ -162,4 +163,22 @@ func (r *Reader) Close() error {
 	err := r.f.Close()
 	r.f = nil
 	return err
+}
+
+// OpenMerge opens the runs at paths, each in ascending trace-ID order, and
+// returns their merge by ID (store.Merge: copies of a trace combined in
+// the order of paths). Closing it closes every run.
+func OpenMerge(paths []string) (store.TraceIterator, error) {
+	its := make([]store.TraceIterator, 0, len(paths))
+	for _, p := range paths {
+		r, err := Open(p)
+		if err != nil {
+			for _, o := range its {
+				o.Close()
+			}
+			return nil, err
+		}
+		its = append(its, r)
+	}
+	return store.Merge(its...), nil
 }
