@@ -56,9 +56,13 @@ var wholeObjectBytes int64 = 1 << 20
 // open reads only the parquet footer (one ranged read when meta.footerSize
 // is known), or the whole object when it is small and remote: the magic
 // header, page index and bloom filters are skipped.
-func (b *Block) open(ctx context.Context) (*pfile, error) {
+func (b *Block) open(ctx context.Context) (*pfile, error) { return b.openFile(ctx, true) }
+
+// openFile is open; without whole, a small remote object is read as a
+// large one is, its footer first, then what is asked for.
+func (b *Block) openFile(ctx context.Context, whole bool) (*pfile, error) {
 	key := b.key(dataObject)
-	r, err := b.footerReader(ctx, true)
+	r, err := b.footerReader(ctx, whole)
 	if err != nil {
 		return nil, err
 	}

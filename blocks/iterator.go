@@ -457,13 +457,15 @@ func (m *mergeIterator) peek() {
 }
 
 // firstTraceID opens the block to read its first trace ID, the zero ID
-// when it does not open or the ID does not read. The file is opened again
-// when the block starts: kept open, every small block would stay in
+// when it does not open or the ID does not read (the block's start then
+// meets the damage). The footer and the first page of the TraceID column
+// are read, a small remote object not whole: the file is opened again
+// when the block starts, since kept open, every small block would stay in
 // memory whole (and every file's descriptor open) until the merge reaches
 // it.
 func (it *blockIterator) firstTraceID() model.TraceID {
-	f, err := it.openFile(it.ctx)
-	if err != nil || f == nil {
+	f, err := it.block.openFile(it.ctx, false)
+	if err != nil {
 		return model.TraceID{}
 	}
 	defer f.r.release()
@@ -491,7 +493,7 @@ func (m *mergeIterator) activate() {
 	// are small (a block of a few traces is over before its producer
 	// gets going).
 	var ahead uint64
-	for i := 0; i < len(m.pending) && i < aheadBlocks && (i == 0 || ahead < aheadBytes); i++ {
+	for i := 0; m.err == nil && i < len(m.pending) && i < aheadBlocks && (i == 0 || ahead < aheadBytes); i++ {
 		it := m.pending[i].it
 		it.startProducer()
 		ahead += it.block.meta.Size

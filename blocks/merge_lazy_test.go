@@ -120,3 +120,41 @@ func startedBlocks(m *mergeIterator) int {
 	}
 	return n
 }
+
+// TestMergeReadsSmallRemoteBlocksOnce: an ordered scan of small blocks on
+// an object store (read whole when opened) downloads each whole once:
+// reading the blocks' first trace IDs reads their footers and first
+// pages only.
+func TestMergeReadsSmallRemoteBlocksOnce(t *testing.T) {
+	ctx := context.Background()
+	wb, bucket := newWrapBucket(t)
+	s := NewStore(bucket, "tenant-a")
+	manyBlocks(t, s)
+	metas, err := s.Blocks(ctx)
+	if err != nil || len(metas) < 2 {
+		t.Fatalf("%d blocks: %v", len(metas), err)
+	}
+	size := map[string]int64{}
+	for _, m := range metas {
+		size[joinKey(s.tenant, m.BlockID.String(), dataObject)] = int64(m.Size)
+	}
+	wb.resetLog()
+	it, err := s.Traces(ctx, store.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Collect(it); err != nil {
+		t.Fatal(err)
+	}
+	whole := map[string]int{}
+	for _, r := range wb.log() {
+		if n, ok := size[r.key]; ok && r.off == 0 && r.n == n {
+			whole[r.key]++
+		}
+	}
+	for key := range size {
+		if whole[key] != 1 {
+			t.Errorf("%s read whole %d times", key, whole[key])
+		}
+	}
+}
