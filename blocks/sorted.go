@@ -65,6 +65,12 @@ var sortFanIn = 64
 // traces have none.
 func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, dir string) ([]string, error) {
 	prog := s.trackScan(cand)
+	// The block being read decodes ahead of the run being written, its
+	// filter on a second core.
+	var sem chan struct{}
+	if n := s.scanWorkers(cand); n > 1 {
+		sem = make(chan struct{}, n)
+	}
 	var runs []string
 	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
@@ -72,6 +78,7 @@ func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, 
 		// applied to its part of a trace, the time range left to the
 		// merged trace, a damaged block left out.
 		it.req, it.pos, it.filter, it.mergedTime, it.skipDamaged, it.prog = req, i, true, true, true, prog
+		it.sem, it.spread = sem, true
 		path := filepath.Join(dir, fmt.Sprintf("block-%06d", i))
 		n, err := writeRun(path, it)
 		if err != nil {
