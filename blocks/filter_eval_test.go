@@ -125,8 +125,9 @@ func (g *condGen) span(depth int) *store.SpanCond {
 	}
 	test, types := g.test(), store.ValueTypes(0)
 	var str func(string) bool
-	if k >= store.FieldSpanAttr && g.pick(3) == 0 {
-		test, types, str = g.stringTest()
+	var lit string
+	if k >= store.FieldSpanAttr && g.pick(3) == 0 || k == store.FieldSpanName && g.durations && g.pick(2) == 0 {
+		test, types, str, lit = g.stringTest()
 	}
 	if k == store.FieldEventAttr || k == store.FieldLinkAttr {
 		inner := test
@@ -138,6 +139,9 @@ func (g *condGen) span(depth int) *store.SpanCond {
 	c := &store.SpanCond{Op: store.OpTest, Field: f, Test: test, Types: types}
 	if str != nil && g.pick(2) == 0 {
 		c.Str = str // as the TraceQL compiler sets it, half the time
+		if k != store.FieldEventAttr && k != store.FieldLinkAttr {
+			c.Strs = &store.StrRange{Lo: lit, Hi: lit} // as it sets it on `= "lit"`
+		}
 	}
 	return c
 }
@@ -172,8 +176,9 @@ func (g *condGen) durationRange() *store.SpanCond {
 // string test (store.SpanCond.Str): an array of one string answers as
 // that string (its elements of other types left out), longer ones never
 // pass.
-// The string is one of the data's, or one it does not hold.
-func (g *condGen) stringTest() (func(model.Value, bool) bool, store.ValueTypes, func(string) bool) {
+// The string, returned last, is one of the data's, or one it does not
+// hold.
+func (g *condGen) stringTest() (func(model.Value, bool) bool, store.ValueTypes, func(string) bool, string) {
 	s := "not.a.value.of.the.data"
 	if g.pick(4) > 0 {
 		s = g.strs[g.pick(len(g.strs))]
@@ -184,7 +189,7 @@ func (g *condGen) stringTest() (func(model.Value, bool) bool, store.ValueTypes, 
 			}
 			return ok && v.Type == model.ValueString && v.Str == s
 		}, store.TypesOf(model.ValueString),
-		func(x string) bool { return x == s }
+		func(x string) bool { return x == s }, s
 }
 
 // spanset returns a random spanset expression.

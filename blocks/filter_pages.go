@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/tracectl/tracectl/blocks/column"
@@ -13,7 +14,9 @@ import (
 // the test. The filter then reads only the other rows: the pages of the
 // rows ruled out are never decoded, in any column. Span durations are
 // tested so (store.SpanCond.Ints): slow spans are rare, and a page of
-// durations a few hundred traces long often holds none.
+// durations a few hundred traces long often holds none; and string
+// equalities on the span name and on attributes' own columns
+// (store.SpanCond.Strs).
 
 // rowRange is the rows lo up to hi (not included) of a row group.
 type rowRange struct{ lo, hi int64 }
@@ -121,12 +124,86 @@ func (pr *pruner) spanRows(c *store.SpanCond) rowSet {
 	case store.OpAnd, store.OpOr:
 		return combineRows(pr, c.Op == store.OpAnd, c.Args, pr.spanRows)
 	case store.OpTest:
-		if c.Field.Kind == store.FieldSpanDuration && c.Ints != nil {
+		switch {
+		case c.Field.Kind == store.FieldSpanDuration && c.Ints != nil:
 			return pr.durationRows(*c.Ints)
+		case c.Strs != nil:
+			return pr.stringRows(c)
 		}
 	}
 	return pr.all()
 }
+
+// stringRows returns the rows where a span may pass c, a test with a
+// string range (store.SpanCond.Strs), by the pages of the column that
+// holds the value: the span name, or the static and dedicated columns of
+// an attribute that no generic attribute of the group can pass (as the
+// pruner's attr decides); other fields rule nothing out.
+func (pr *pruner) stringRows(c *store.SpanCond) rowSet {
+	l := pr.p.leaves
+	var al attrLeaves
+	var specials []special
+	switch c.Field.Kind {
+	case store.FieldSpanName:
+		return pr.stringPageRows(l.name, *c.Strs)
+	case store.FieldSpanAttr:
+		al, specials = l.spanAttrs, spanSpecial(l, pr.codec, c.Field.Name)
+	case store.FieldResourceAttr:
+		al, specials = l.resAttrs, resourceSpecial(l, pr.codec, c.Field.Name)
+	default:
+		return pr.all()
+	}
+	if !pr.keyAbsent(al, c.Field.Name) && !pr.genericFalse(al, c) {
+		return pr.all()
+	}
+	var out rowSet // absent fails the test (Strs), and an int holds no string
+	for _, sp := range specials {
+		if sp.leaf.ok && !sp.isInt && !pr.p.chunkEmpty(pr.g, sp.leaf) {
+			out = out.or(pr.stringPageRows(sp.leaf, *c.Strs))
+		}
+	}
+	return out
+}
+
+// stringPageRows returns the rows of the pages of string column l that may
+// hold a string in r.
+func (pr *pruner) stringPageRows(l leaf, r store.StrRange) rowSet {
+	st := pr.pageStats(l)
+	if st == nil {
+		return pr.all()
+	}
+	var out rowSet
+	for i, first := range st.FirstRows {
+		if st.Null[i] || !mayHoldString(st.Min[i], st.Max[i], r, pr.p.exactTimes) {
+			continue
+		}
+		end := pr.nrows()
+		if i+1 < len(st.FirstRows) {
+			end = st.FirstRows[i+1]
+		}
+		out = out.or(rowSet{{first, end}})
+	}
+	return out
+}
+
+// mayHoldString reports whether a page of strings from min to max may
+// hold one in r. A min cut short is still a lower bound; a max of
+// columnIndexLimit bytes or more may have been cut short too, so it bounds
+// nothing, unless tracectl wrote it (trusted: it rounds a cut max up, and
+// only a max of all 0xFF bytes may then still be below a value).
+func mayHoldString(min, max []byte, r store.StrRange, trusted bool) bool {
+	if bytes.Compare(min, []byte(r.Hi)) > 0 {
+		return false
+	}
+	if len(max) == 0 || len(max) >= columnIndexLimit && (!trusted || bytes.Count(max, []byte{0xFF}) == len(max)) {
+		return true // no bound (an empty max: all empty, or none written)
+	}
+	return bytes.Compare([]byte(r.Lo), max) <= 0
+}
+
+// columnIndexLimit is the length from which a byte-array bound of a
+// column index may have been cut short (tracectl's and parquet-go's).
+const columnIndexLimit = 16
 
 // durationRows returns the rows of the pages of the span duration column
 // that may hold a duration in r. A span whose end wraps past 2^64 has

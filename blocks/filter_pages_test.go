@@ -81,8 +81,11 @@ func TestPagePruning(t *testing.T) {
 	defer setBatchSpans(filterBatchSpans)
 	passed, ruledOut := 0, 0
 	// First each operator over a rare duration (most pages ruled out) and
-	// a test every span passes, either way round; then random filters.
+	// a test every span passes, either way round, and string equalities
+	// on the span name and a resource's own column; then random filters.
 	fixed := fixedPageConds()
+	strConds := stringPageConds(all)
+	fixed = append(fixed, strConds...)
 	for i := range n + len(fixed) {
 		var cond *store.TraceCond
 		if i < len(fixed) {
@@ -124,6 +127,64 @@ func TestPagePruning(t *testing.T) {
 	t.Logf("%d filters on %d traces in %d row groups: %d passes, %d rows ruled out by page statistics", n, len(all), len(groups), passed, ruledOut)
 	if ruledOut == 0 || passed == 0 {
 		t.Error("no row was ruled out by page statistics, or none passed: the pruning is not exercised")
+	}
+	// The span name equalities rule rows out on their own (the
+	// ServiceName column, dictionary indexes, fits a page per row group
+	// here).
+	for _, cond := range strConds[:2] {
+		out := 0
+		for _, gr := range groups {
+			pass, pr := gr.p.prune(gr.g, gr.b.codec, cond)
+			for r := range gr.traces {
+				if pass && !pr.pass.holds(int64(r)) {
+					out++
+				}
+			}
+			pr.close()
+		}
+		if out == 0 {
+			t.Errorf("%s: no row ruled out by page statistics", describe(cond))
+		}
+	}
+}
+
+// stringPageConds returns equalities, with their string ranges, on the
+// smallest and the largest span name of traces (outside most pages'
+// bounds, and a bound of the others) and on their rarest service name
+// (the ServiceName column).
+func stringPageConds(traces []*model.Trace) []*store.TraceCond {
+	eq := func(f store.Field, lit string) *store.TraceCond {
+		return &store.TraceCond{Op: store.OpAny, Span: &store.SpanCond{Op: store.OpTest, Field: f,
+			Types: store.TypesOf(model.ValueString), Strs: &store.StrRange{Lo: lit, Hi: lit},
+			Test: func(v model.Value, ok bool) bool { return ok && v.Type == model.ValueString && v.Str == lit },
+			Str:  func(s string) bool { return s == lit }}}
+	}
+	var name, last string
+	services := map[string]int{} // traces per service
+	for i, tr := range traces {
+		seen := map[string]bool{}
+		tr.Spans(func(r model.SpanRef) bool {
+			if i == 0 || r.Span.Name < name {
+				name = r.Span.Name
+			}
+			last = max(last, r.Span.Name)
+			if v, ok := model.Find(r.Resource.Attributes, "service.name"); ok && !seen[v.Str] {
+				seen[v.Str] = true
+				services[v.Str]++
+			}
+			return true
+		})
+	}
+	service := ""
+	for s, n := range services {
+		if service == "" || n < services[service] || n == services[service] && s < service {
+			service = s
+		}
+	}
+	return []*store.TraceCond{
+		eq(store.Field{Kind: store.FieldSpanName}, name),
+		eq(store.Field{Kind: store.FieldSpanName}, last),
+		eq(store.Field{Kind: store.FieldResourceAttr, Name: "service.name"}, service),
 	}
 }
 

@@ -74,7 +74,15 @@ type SpanCond struct {
 	// the spans whose values, by their statistics, all lie outside it.
 	// Compilers set it on span duration tests.
 	Ints *IntRange
+	// Strs, when not nil, holds every string Test passes: a present
+	// string value outside [Strs.Lo, Strs.Hi] fails, and so does an
+	// absent one. A source may skip the spans whose strings, by their
+	// statistics, all lie outside it. Compilers set it on `= "lit"`.
+	Strs *StrRange
 }
+
+// StrRange is the strings from Lo to Hi, both included.
+type StrRange struct{ Lo, Hi string }
 
 // IntRange is the ints from Lo to Hi, both included; none when Lo > Hi.
 type IntRange struct{ Lo, Hi int64 }

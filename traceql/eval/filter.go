@@ -409,6 +409,9 @@ func (c *filterCompiler) comparison(x *traceql.BinaryExpr) (*store.SpanCond, boo
 	if sv.k == kString && (op == traceql.OpEq || op == traceql.OpNeq) {
 		lit, eq := sv.s, op == traceql.OpEq
 		setStr(cond, func(s string) bool { return (s == lit) == eq })
+		if eq {
+			setStrs(cond, &store.StrRange{Lo: lit, Hi: lit})
+		}
 	}
 	return cond, exact
 }
@@ -430,6 +433,24 @@ func setStr(c *store.SpanCond, str func(string) bool) {
 	case store.OpOr:
 		for _, a := range c.Args {
 			setStr(a, str)
+		}
+	}
+}
+
+// setStrs sets the string range r on the tests of c whose Str is set
+// (see setStr) and whose value, when absent, fails them: store.SpanCond.Strs.
+func setStrs(c *store.SpanCond, r *store.StrRange) {
+	if c == nil {
+		return
+	}
+	switch c.Op {
+	case store.OpTest:
+		if c.Str != nil && !c.Test(model.Value{}, false) {
+			c.Strs = r
+		}
+	case store.OpOr:
+		for _, a := range c.Args {
+			setStrs(a, r)
 		}
 	}
 }
