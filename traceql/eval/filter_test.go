@@ -201,10 +201,26 @@ func TestStrAgreesWithTest(t *testing.T) {
 				if got, want := c.Str(s), c.Test(model.StringValue(s), true); got != want {
 					t.Errorf("%s, field %v: Str(%q) = %v, Test %v", tc.q, c.Field, s, got, want)
 				}
+				// The string range (Strs) holds every string Test passes.
+				if r := c.Strs; r != nil && c.Test(model.StringValue(s), true) && (s < r.Lo || s > r.Hi) {
+					t.Errorf("%s, field %v: Test(%q) passes outside [%q, %q]", tc.q, c.Field, s, r.Lo, r.Hi)
+				}
 			}
+			if c.Strs != nil && c.Test(model.Value{}, false) {
+				t.Errorf("%s, field %v: a string range on a test an absent value passes", tc.q, c.Field)
+			}
+
 		}, func(*store.SpansetExpr) {})
 		if (withStr > 0) != tc.withStr {
 			t.Errorf("%s: %d tests with a string test, want some: %v", tc.q, withStr, tc.withStr)
+		}
+	}
+	// `=` has a string range, `!=` none.
+	for q, want := range map[string]bool{`{ span.a = "x" }`: true, `{ name = "GET" }`: true, `{ span.a != "x" }`: false} {
+		ranged := false
+		FilterOf(mustParse(t, q)).Cond.Visit(func(c *store.SpanCond) { ranged = ranged || c.Strs != nil }, func(*store.SpansetExpr) {})
+		if ranged != want {
+			t.Errorf("%s: a string range: %v, want %v", q, ranged, want)
 		}
 	}
 }
