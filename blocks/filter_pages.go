@@ -172,9 +172,16 @@ func (pr *pruner) stringPageRows(l leaf, r store.StrRange) rowSet {
 	if st == nil {
 		return pr.all()
 	}
+	return pr.pageRows(st, func(min, max []byte) bool { return mayHoldString(min, max, r, pr.p.exactTimes) })
+}
+
+// pageRows returns the rows of the pages of st that hold a value which,
+// by the page's bounds, may pass (holds): a page without values (rows
+// without spans, or without the attribute) holds none that can.
+func (pr *pruner) pageRows(st *column.PageStats, holds func(min, max []byte) bool) rowSet {
 	var out rowSet
 	for i, first := range st.FirstRows {
-		if st.Null[i] || !mayHoldString(st.Min[i], st.Max[i], r, pr.p.exactTimes) {
+		if st.Null[i] || !holds(st.Min[i], st.Max[i]) {
 			continue
 		}
 		end := pr.nrows()
@@ -217,18 +224,7 @@ func (pr *pruner) durationRows(r store.IntRange) rowSet {
 	if st == nil {
 		return pr.all()
 	}
-	var out rowSet
-	for i, first := range st.FirstRows {
-		if !st.Null[i] && !mayHoldDuration(st.Min[i], st.Max[i], r) {
-			continue // no span here, or none of its durations in r
-		}
-		end := pr.nrows()
-		if i+1 < len(st.FirstRows) {
-			end = st.FirstRows[i+1]
-		}
-		out = out.or(rowSet{{first, end}})
-	}
-	return out
+	return pr.pageRows(st, func(min, max []byte) bool { return mayHoldDuration(min, max, r) })
 }
 
 // mayHoldDuration reports whether a page of durations from min to max
