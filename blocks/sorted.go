@@ -97,24 +97,14 @@ func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, 
 // closes it; it returns how many there were.
 func writeRun(path string, it store.TraceIterator) (int, error) {
 	defer it.Close()
-	w, err := spill.Create(path)
+	n, err := spill.WriteFrom(path, it)
+	if err := it.Err(); err != nil {
+		return 0, err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("sorting traces: %w", err)
 	}
-	for it.Next() {
-		if err := w.Add(it.At()); err != nil {
-			w.Close()
-			return 0, fmt.Errorf("sorting traces: %w", err)
-		}
-	}
-	if err := it.Err(); err != nil {
-		w.Close()
-		return 0, err
-	}
-	if err := w.Close(); err != nil {
-		return 0, fmt.Errorf("sorting traces: %w", err)
-	}
-	return w.Traces(), nil
+	return n, nil
 }
 
 // mergeRunRounds merges each sortFanIn runs in order into one, removing

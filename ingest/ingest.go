@@ -570,20 +570,11 @@ func (in *ingester) mergeRuns(runs []*run) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := spill.Create(out.path)
-	if err != nil {
-		return nil, fmt.Errorf("spill: %w", err)
-	}
-	for it.Next() {
-		if err := w.Add(it.At()); err != nil {
-			return nil, fmt.Errorf("spill: %w", err)
-		}
-	}
+	_, err = spill.WriteFrom(out.path, it)
 	if err := it.Err(); err != nil {
-		w.Close()
 		return nil, err
 	}
-	if err := w.Close(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	for _, r := range runs {

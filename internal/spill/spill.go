@@ -96,6 +96,26 @@ func Write(path string, traces []*model.Trace) error {
 	return w.Close()
 }
 
+// WriteFrom writes the traces of it, in its order, to a new spill file at
+// path and returns how many it wrote. It stops at the end of it or at its
+// failure, which it leaves to the caller (it.Err): its own error is the
+// file's.
+func WriteFrom(path string, it store.TraceIterator) (int, error) {
+	w, err := Create(path)
+	if err != nil {
+		return 0, err
+	}
+	for it.Next() {
+		if err := w.Add(it.At()); err != nil {
+			return 0, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return 0, err
+	}
+	return w.Traces(), nil
+}
+
 // Reader reads a spill file back, trace by trace, in the order written. It
 // implements store.TraceIterator.
 type Reader struct {
