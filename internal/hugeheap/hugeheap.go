@@ -1,8 +1,8 @@
 // Package hugeheap backs 64 MiB of the Go heap, the memory a command
 // allocates first after the first few MiB, with transparent huge pages
 // where the kernel gives them only on request (THP mode "madvise", the
-// default of Debian and Ubuntu). Only package main imports it, for its
-// init:
+// default of Debian and Ubuntu). Package main imports it for its init
+// (and calls Grow for a command that will hold far more, ingest):
 //
 //	import _ "github.com/tracectl/tracectl/internal/hugeheap"
 //
@@ -20,8 +20,8 @@
 // The runtime stopped asking because, with the kernel's default THP
 // defrag setting, a fault in an advised range may compact memory first:
 // a stall on a host whose memory is fragmented. Here at most 32 faults
-// can (one per huge page of the block); TRACECTL_HUGEPAGES=0 turns the
-// advice off.
+// can (one per huge page of the block), and one per huge page of what
+// Grow advises; TRACECTL_HUGEPAGES=0 turns the advice off.
 //
 // It does nothing with the kernel's THP mode "always" (huge pages come
 // without asking) or "never", off Linux, where huge pages are larger than

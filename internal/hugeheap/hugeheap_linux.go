@@ -32,25 +32,44 @@ func init() {
 	if !ok || !usablePage(page) {
 		return
 	}
-	advise(uintptr(page))
+	if lo, hi, ok := advise(uintptr(page), regionBytes); ok {
+		advised.lo, advised.hi, advised.page = lo, hi, uintptr(page)
+	}
 	// The block advise allocated is garbage now: collect it, so that the
 	// heap hands its pages out next.
 	runtime.GC()
 }
 
-// advise allocates a block of regionBytes and advises MADV_HUGEPAGE on
-// the huge pages (of size page) inside it. The allocation may start a
-// collection of its own: runtime.GC after it waits for that one and
-// collects again.
-func advise(page uintptr) {
-	b := make([]byte, regionBytes)
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	lo := (p + page - 1) &^ (page - 1)
-	hi := (p + regionBytes) &^ (page - 1)
-	if hi <= lo {
+// Grow advises a further block of n bytes of heap as init advised the
+// first regionBytes, for a command that holds far more than that (ingest
+// fills a few hundred MiB at its default budget, faulting each 4 KiB page
+// in first): allocated, advised and collected, its pages are handed out
+// once init's are. It does nothing where init advised nothing, and costs
+// a collection.
+func Grow(n int) {
+	if advised.page == 0 || n < 2*int(advised.page) {
 		return
 	}
-	if syscall.Madvise(b[lo-p:hi-p], syscall.MADV_HUGEPAGE) == nil {
-		advised.lo, advised.hi, advised.page = lo, hi, page
+	if lo, hi, ok := advise(advised.page, n); ok {
+		grown.lo, grown.hi = lo, hi
 	}
+	runtime.GC()
+}
+
+// grown is the range Grow advised last (for tests).
+var grown struct{ lo, hi uintptr }
+
+// advise allocates a block of n bytes and advises MADV_HUGEPAGE on the
+// huge pages (of size page) inside it, returning their range. The
+// allocation may start a collection of its own: runtime.GC after it
+// waits for that one and collects again.
+func advise(page uintptr, n int) (lo, hi uintptr, ok bool) {
+	b := make([]byte, n)
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo = (p + page - 1) &^ (page - 1)
+	hi = (p + uintptr(n)) &^ (page - 1)
+	if hi <= lo {
+		return 0, 0, false
+	}
+	return lo, hi, syscall.Madvise(b[lo-p:hi-p], syscall.MADV_HUGEPAGE) == nil
 }

@@ -79,14 +79,42 @@ func TestHeapAdvised(t *testing.T) {
 	t.Logf("advised %#x-%#x; after touching 4 MiB there: AnonHugePages %d kB", lo, hi, huge)
 }
 
+// TestGrow checks that Grow advises a block of the size asked for (it
+// may start where init's block, free again, did), and that an allocation
+// larger than init's block is then made in it.
+func TestGrow(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
+	const n = 192 << 20
+	Grow(n)
+	lo, hi := grown.lo, grown.hi
+	if hi-lo < n-2*advised.page || hi-lo > n {
+		t.Fatalf("Grow(%d) advised %#x-%#x (%d bytes)", n, lo, hi, hi-lo)
+	}
+	flags, _ := mapping(t, lo)
+	if !contains(flags, "hg") {
+		t.Errorf("the mapping at %#x has flags %v, want hg (MADV_HUGEPAGE)", lo, flags)
+	}
+	b := make([]byte, 128<<20)
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < lo-advised.page || p+uintptr(len(b)) > hi+advised.page {
+		t.Fatalf("a 128 MiB allocation at %#x, outside the grown %#x-%#x", p, lo, hi)
+	}
+}
+
 // TestTurnedOff checks that with TRACECTL_HUGEPAGES=0 init advises
-// nothing.
+// nothing, and Grow neither.
 func TestTurnedOff(t *testing.T) {
 	if !inChild(t, EnvVar+"=0") {
 		return
 	}
 	if advised.hi > advised.lo {
 		t.Errorf("with TRACECTL_HUGEPAGES=0 init advised %#x-%#x", advised.lo, advised.hi)
+	}
+	Grow(128 << 20)
+	if grown.hi > grown.lo {
+		t.Errorf("with TRACECTL_HUGEPAGES=0 Grow advised %#x-%#x", grown.lo, grown.hi)
 	}
 }
 
