@@ -26,7 +26,9 @@ func (o *timeRangeFlags) add(f *pflag.FlagSet, what string) {
 	f.StringVar(&o.end, "end", "", what+" up to this time (RFC 3339, a date, Unix seconds, now-DURATION)")
 }
 
-// timeRange resolves --since/--start/--end.
+// timeRange resolves --since/--start/--end. A range with a start and no
+// --end ends now, for every command alike: spans dated in the future are
+// not in "the last 24h". A start after now without --end is an error.
 func (o *timeRangeFlags) timeRange(now time.Time) (start, end time.Time, err error) {
 	if o.since > 0 && o.start != "" {
 		return start, end, fmt.Errorf("--since and --start cannot be used together")
@@ -35,14 +37,20 @@ func (o *timeRangeFlags) timeRange(now time.Time) (start, end time.Time, err err
 		start = now.Add(-o.since)
 	}
 	if o.start != "" {
-		if start, err = parseTimeFlag("--start", o.start); err != nil {
+		if start, err = parseTimeAt("--start", o.start, now); err != nil {
 			return
 		}
 	}
 	if o.end != "" {
-		if end, err = parseTimeFlag("--end", o.end); err != nil {
+		if end, err = parseTimeAt("--end", o.end, now); err != nil {
 			return
 		}
+	}
+	if !start.IsZero() && o.end == "" {
+		if end = now.UTC(); end.Before(start) {
+			err = fmt.Errorf("--start %s is after now (%s): give --end too to look ahead", start.Format(time.RFC3339), end.Format(time.RFC3339))
+		}
+		return
 	}
 	if !start.IsZero() && !end.IsZero() && end.Before(start) {
 		err = fmt.Errorf("--end %s is before --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
@@ -97,6 +105,8 @@ func (o *timeRangeFlags) describe(start, end time.Time) string {
 	switch {
 	case o.since > 0 && o.end == "":
 		return "in the last " + formatDuration(o.since)
+	case !start.IsZero() && o.end == "":
+		return "from " + f(start) + " on"
 	case !start.IsZero() && !end.IsZero():
 		return "from " + f(start) + " to " + f(end)
 	case !start.IsZero():
