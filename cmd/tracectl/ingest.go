@@ -87,7 +87,7 @@ suggests columns for your data.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "force the input format (otlp-json, otlp-proto, jaeger-json, zipkin-v1, zipkin-v2)")
+	f.StringVar(&o.format, "format", "", "force the input format (otlp-json, otlp-proto, otlp-yaml, jaeger-json, zipkin-v1, zipkin-v2)")
 	f.BoolVar(&o.skipBad, "skip-bad", false, "skip files that fail to decode (whole) and files that are not trace files, report them and exit 0")
 	byteSizeVar(f, &o.maxBlockBytes, "max-block-bytes", ingest.DefaultMaxBlockBytes, "cut blocks at this estimated encoded size (bytes, or with a unit: 256MiB)")
 	f.IntVar(&o.maxBlockTraces, "max-block-traces", 0, "cut blocks at this many traces (0: no limit)")

@@ -24,7 +24,8 @@ the work tree had uncommitted changes, the Go version, the block format it
 writes and the platform. tracectl --version prints the same text.
 
 -o json prints {"version", "commit", "commitTime", "dirty", "goVersion",
-"blockFormat", "platform"}.`,
+"blockFormat", "platform"}; commit and commitTime are left out when the
+build recorded none.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			info := buildInfo()

@@ -20,10 +20,12 @@ type Info struct {
 	// Version is the module version ("v1.2.3") or Devel.
 	Version string `json:"version"`
 	// Commit is the VCS revision ("" when the build did not record one,
-	// e.g. go build -buildvcs=false or a build outside a repository).
-	Commit string `json:"commit"`
-	// CommitTime is the commit's time, RFC 3339 ("" when unknown).
-	CommitTime string `json:"commitTime"`
+	// e.g. go build -buildvcs=false or a build outside a repository; left
+	// out of JSON then).
+	Commit string `json:"commit,omitempty"`
+	// CommitTime is the commit's time, RFC 3339 ("" when unknown; left
+	// out of JSON then).
+	CommitTime string `json:"commitTime,omitempty"`
 	// Dirty is true when the work tree had uncommitted changes.
 	Dirty bool `json:"dirty"`
 	// GoVersion is the Go toolchain that built the binary.

@@ -1,6 +1,7 @@
 package buildinfo
 
 import (
+	"encoding/json"
 	"runtime/debug"
 	"testing"
 )
@@ -25,5 +26,25 @@ func TestFromBuildInfo(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestJSONLeavesOutUnknownCommit: a build without VCS information has no
+// commit keys in its JSON (an absent value is left out, never ""); one
+// with it has both.
+func TestJSONLeavesOutUnknownCommit(t *testing.T) {
+	for _, tc := range []struct {
+		info Info
+		want string
+	}{
+		{Info{Version: Devel, GoVersion: "go1.26.8", BlockFormat: "vParquet4", Platform: "linux/amd64"},
+			`{"version":"(devel)","dirty":false,"goVersion":"go1.26.8","blockFormat":"vParquet4","platform":"linux/amd64"}`},
+		{Info{Version: "v1.2.3", Commit: "4cf7691c5d0b", CommitTime: "2026-08-20T10:00:00Z", Dirty: true, GoVersion: "go1.26.8", BlockFormat: "vParquet4", Platform: "linux/amd64"},
+			`{"version":"v1.2.3","commit":"4cf7691c5d0b","commitTime":"2026-08-20T10:00:00Z","dirty":true,"goVersion":"go1.26.8","blockFormat":"vParquet4","platform":"linux/amd64"}`},
+	} {
+		b, err := json.Marshal(tc.info)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("%+v: %s (%v), want %s", tc.info, b, err, tc.want)
+		}
 	}
 }
