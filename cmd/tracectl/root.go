@@ -112,6 +112,19 @@ func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) 
 		return nil, nil, err
 	}
 	st := blocks.NewStore(b, g.tenant)
+	if g.requireBlocks && !g.allowEmpty {
+		// Fail before the command prints anything: a report on stdout
+		// would read as a success to a script.
+		if _, err := st.Blocks(ctx); err != nil {
+			b.Close()
+			return nil, nil, err
+		}
+		if st.Empty() {
+			msg := emptyMessage(ctx, g, st)
+			b.Close()
+			return nil, nil, fmt.Errorf("%s (--allow-empty accepts it)", msg)
+		}
+	}
 	g.showProgress(st)
 	g.stores = append(g.stores, st)
 	return st, func() {
@@ -126,12 +139,19 @@ func (g *globals) noteEmpty(ctx context.Context, st *blocks.Store) {
 	if g.empty != "" || !st.Empty() {
 		return
 	}
-	g.empty = fmt.Sprintf("no blocks in tenant %q of %s", g.tenant, g.bucketURL)
+	g.empty = emptyMessage(ctx, g, st)
+}
+
+// emptyMessage says that st's tenant has no block, and which tenants the
+// bucket has instead.
+func emptyMessage(ctx context.Context, g *globals, st *blocks.Store) string {
+	msg := fmt.Sprintf("no blocks in tenant %q of %s", g.tenant, g.bucketURL)
 	if ts, err := st.Tenants(ctx); err == nil && len(ts) > 0 {
-		g.empty += "; tenants in the bucket: " + strings.Join(ts, ", ")
+		msg += "; tenants in the bucket: " + strings.Join(ts, ", ")
 	} else if err == nil {
-		g.empty += "; the bucket has no tenants"
+		msg += "; the bucket has no tenants"
 	}
+	return msg
 }
 
 // emptyTenant reports a tenant in which the command found no block:
