@@ -138,7 +138,9 @@ func (s *Store) Analyse(ctx context.Context, ids []uuid.UUID) (Analysis, error) 
 	if err != nil {
 		return Analysis{}, err
 	}
-	return total.result(metas), nil
+	a := total.result(metas)
+	a.Blocks = s.notLeftOut(metas)
+	return a, nil
 }
 
 // result sorts the stats and picks the suggestions.

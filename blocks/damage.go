@@ -134,6 +134,18 @@ func (s *Store) leftOut(key string) bool {
 	return ok
 }
 
+// notLeftOut counts the blocks of metas whose data file no read left out
+// as damaged: those a scan of them read.
+func (s *Store) notLeftOut(metas []Meta) int {
+	n := 0
+	for _, m := range metas {
+		if !s.leftOut(s.block(m).key(dataObject)) {
+			n++
+		}
+	}
+	return n
+}
+
 // openOrSkip opens block b's footer for a read that may leave a damaged
 // block out: it then records the damage (Store.Damaged) and returns nil. A
 // block an earlier read left out is not opened again.

@@ -115,8 +115,18 @@ func testDamagedDataLeftOut(t *testing.T, url string, damage func([]byte) []byte
 			if tr, err := s.FindTrace(ctx, byBlock[2][3]); err != nil || tr.TraceID != byBlock[2][3] {
 				t.Fatalf("a trace of a good block: %v", err)
 			}
-			if _, err := s.List(ctx); err != nil {
+			infos, err := s.List(ctx)
+			if err != nil {
 				t.Fatalf("list: %v", err)
+			}
+			if len(infos) != 2 || infos[0].BlockID == bad.BlockID || infos[1].BlockID == bad.BlockID {
+				t.Fatalf("list: %d blocks, the damaged one among them: %v", len(infos), infos)
+			}
+			if n, err := s.ScanTexts(ctx, func() TextSink { return everySink{} }); err != nil || n != 2 {
+				t.Fatalf("scan: %d blocks scanned (%v), want the 2 others", n, err)
+			}
+			if a, err := s.Analyse(ctx, nil); err != nil || a.Blocks != 2 {
+				t.Fatalf("analyse: %d blocks (%v), want the 2 others", a.Blocks, err)
 			}
 			dmg := s.Damaged()
 			var d *DamagedError

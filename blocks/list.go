@@ -21,36 +21,45 @@ const spanIDColumn = "rs.list.element.ss.list.element.Spans.list.element.SpanID"
 // List returns the live blocks like Blocks, each with its span count. The
 // count comes from the footer's column-chunk metadata of the SpanID column
 // (values minus nulls, as empty lists are stored as one null), so listing
-// reads each block's footer and no data pages.
+// reads each block's footer and no data pages. A block whose data file is
+// damaged is left out, as every read leaves it out (Store.Damaged says
+// which).
 func (s *Store) List(ctx context.Context) ([]BlockInfo, error) {
 	metas, err := s.Blocks(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]BlockInfo, len(metas))
+	ok := make([]bool, len(metas))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, m := range metas {
 		out[i].Meta = m
 		g.Go(func() error {
-			n, err := s.block(m).spanCount(gctx)
-			out[i].Spans = n
+			n, read, err := s.block(m).spanCount(gctx)
+			out[i].Spans, ok[i] = n, read
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return out, nil
+	kept := out[:0]
+	for i := range out {
+		if ok[i] {
+			kept = append(kept, out[i])
+		}
+	}
+	return kept, nil
 }
 
-// spanCount sums the SpanID column's non-null values over all row groups.
-func (b *Block) spanCount(ctx context.Context) (int64, error) {
+// spanCount sums the SpanID column's non-null values over all row groups;
+// read is false when the block's data file is damaged (Store.Damaged).
+func (b *Block) spanCount(ctx context.Context) (n int64, read bool, err error) {
 	p, err := b.store.openOrSkip(ctx, b)
 	if err != nil || p == nil {
-		return 0, err // a damaged block counts no spans (Store.Damaged)
+		return 0, false, err
 	}
-	var n int64
 	for _, rg := range p.file.Metadata().RowGroups {
 		for _, c := range rg.Columns {
 			if strings.Join(c.MetaData.PathInSchema, ".") != spanIDColumn {
@@ -62,7 +71,7 @@ func (b *Block) spanCount(ctx context.Context) (int64, error) {
 			}
 		}
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // MarshalJSON renders the meta.json fields plus "spans" (Meta's own

@@ -31,7 +31,8 @@ type TextSink interface {
 // ScanTexts hands the text of every span of every live block to sinks
 // made by newSink, one per worker (newSink is called one at a time).
 // Copies of a trace held by several blocks are each scanned, as Walk
-// does. It returns the number of blocks scanned.
+// does. It returns the number of blocks scanned: those left out as
+// damaged (Store.Damaged) are not counted.
 func (s *Store) ScanTexts(ctx context.Context, newSink func() TextSink) (int, error) {
 	metas, err := s.Blocks(ctx)
 	if err != nil {
@@ -48,7 +49,7 @@ func (s *Store) ScanTexts(ctx context.Context, newSink func() TextSink) (int, er
 			})
 		}}
 	})
-	return len(metas), err
+	return s.notLeftOut(metas), err
 }
 
 // scanTexts reads row group g's text columns a batch at a time into sink.
