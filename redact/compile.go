@@ -122,7 +122,7 @@ outer:
 				continue outer
 			}
 		}
-		c.errorf(rc.Pos, "rule %q: unknown apply_to %q (want %s)", name, s, targetList())
+		c.errorf(rc.At.at("apply_to", rc.Pos), "rule %q: unknown apply_to %q (want %s)", name, s, targetList())
 	}
 	return t
 }
@@ -259,7 +259,7 @@ func (c *compiler) action(rule string, ac *ActionConfig) (action, bool) {
 	case "":
 		c.errorf(ac.Pos, "rule %q: action on key %q: missing \"action\" (want insert, update, upsert, delete, hash, extract or convert)", rule, ac.Key)
 	default:
-		c.errorf(ac.Pos, "rule %q: unknown action %q (want insert, update, upsert, delete, hash, extract or convert)", rule, ac.Action)
+		c.errorf(ac.At.at("action", ac.Pos), "rule %q: unknown action %q (want insert, update, upsert, delete, hash, extract or convert)", rule, ac.Action)
 	}
 	return a, len(c.errs) == n0
 }
@@ -370,16 +370,16 @@ func (c *compiler) redaction(rule string, rc *RedactionConfig) *redaction {
 		r.summary = summarySilent
 	case summaryDebug, summaryInfo, summarySilent:
 	default:
-		c.errorf(rc.Pos, "rule %q: summary %q: want debug, info or silent", rule, rc.Summary)
+		c.errorf(rc.At.at("summary", rc.Pos), "rule %q: summary %q: want debug, info or silent", rule, rc.Summary)
 	}
 	dets, err := LookupDetectors(rc.Detectors)
 	if err != nil {
-		c.errorf(rc.Pos, "rule %q: %v", rule, err)
+		c.errorf(rc.At.at("detectors", rc.Pos), "rule %q: %v", rule, err)
 	}
 	r.detectors = dets
 	fn, err := hashFunction(rc.HashFunction, c.opts.HashKey)
 	if err != nil {
-		c.errorf(rc.Pos, "rule %q: %v", rule, err)
+		c.errorf(rc.At.at("hash_function", rc.Pos), "rule %q: %v", rule, err)
 	}
 	r.mask = fn
 	return r

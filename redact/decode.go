@@ -53,11 +53,28 @@ func (l ErrorList) sort() {
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
-var posType = reflect.TypeOf(Pos{})
+// Fields are the positions of a mapping's values by key, for errors
+// about one value (an unknown action) to name its line rather than the
+// entry's.
+type Fields map[string]Pos
+
+// at returns the position of key's value, or def when the key is absent.
+func (f Fields) at(key string, def Pos) Pos {
+	if p, ok := f[key]; ok {
+		return p
+	}
+	return def
+}
+
+var (
+	posType    = reflect.TypeOf(Pos{})
+	fieldsType = reflect.TypeOf(Fields{})
+)
 
 // decoder fills structs from YAML nodes strictly: unknown and repeated
-// keys are errors, and a struct's Pos field (if any) gets the node's
-// position, so validation can name the line later. yaml.v3's own strict
+// keys are errors, a struct's Pos field (if any) gets the node's
+// position and its Fields field (if any) the position of each value, so
+// validation can name the line later. yaml.v3's own strict
 // mode (KnownFields) does not reach into Node.Decode, hence this walk.
 type decoder struct {
 	file string
@@ -117,10 +134,16 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
 	t := v.Type()
 	fields := map[string]int{}
 	var names []string
+	var at Fields
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if f.Type == posType {
 			v.Field(i).Set(reflect.ValueOf(posOf(n)))
+			continue
+		}
+		if f.Type == fieldsType {
+			at = Fields{}
+			v.Field(i).Set(reflect.ValueOf(at))
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
@@ -147,6 +170,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
 			continue
 		}
 		seen[k.Value] = true
+		if at != nil {
+			at[k.Value] = posOf(val)
+		}
 		d.decode(val, v.Field(idx))
 	}
 }

@@ -62,7 +62,7 @@ func (c *compiler) matcher(r *rule, which string, mc *MatchConfig) *matcher {
 		c.errorf(mc.Pos, "rule %q: %s: match_type is required (strict or regexp)", r.name, which)
 		return nil
 	default:
-		c.errorf(mc.Pos, "rule %q: %s: match_type %q: want strict or regexp", r.name, which, mc.MatchType)
+		c.errorf(mc.At.at("match_type", mc.Pos), "rule %q: %s: match_type %q: want strict or regexp", r.name, which, mc.MatchType)
 		return nil
 	}
 	m := &matcher{}
@@ -81,7 +81,7 @@ func (c *compiler) matcher(r *rule, which string, mc *MatchConfig) *matcher {
 	for _, s := range mc.SpanKinds {
 		k, ok := parseKind(s)
 		if !ok {
-			c.errorf(mc.Pos, "rule %q: %s: unknown span kind %q", r.name, which, s)
+			c.errorf(mc.At.at("span_kinds", mc.Pos), "rule %q: %s: unknown span kind %q", r.name, which, s)
 		}
 		m.kinds = append(m.kinds, k)
 	}

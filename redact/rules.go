@@ -19,6 +19,7 @@ type RulesFile struct {
 // Redaction is set; their fields are the Collector processors' own.
 type RuleConfig struct {
 	Pos        Pos
+	At         Fields            // positions of its values
 	Name       string            `yaml:"name"`
 	ApplyTo    []string          `yaml:"apply_to"`
 	Attributes *AttributesConfig `yaml:"attributes"`
@@ -36,6 +37,7 @@ type AttributesConfig struct {
 // ActionConfig is one attributes action.
 type ActionConfig struct {
 	Pos           Pos
+	At            Fields // positions of its values
 	Key           string `yaml:"key"`
 	Action        string `yaml:"action"`
 	Pattern       string `yaml:"pattern"`
@@ -49,6 +51,7 @@ type ActionConfig struct {
 // MatchConfig is the Collector's include/exclude block (filterconfig).
 type MatchConfig struct {
 	Pos        Pos
+	At         Fields          // positions of its values
 	MatchType  string          `yaml:"match_type"`
 	Services   []string        `yaml:"services"`
 	SpanNames  []string        `yaml:"span_names"`
@@ -86,6 +89,7 @@ type LibraryConfig struct {
 // blocked_values).
 type RedactionConfig struct {
 	Pos                Pos
+	At                 Fields   // positions of its values
 	AllowAllKeys       bool     `yaml:"allow_all_keys"`
 	AllowedKeys        []string `yaml:"allowed_keys"`
 	IgnoredKeys        []string `yaml:"ignored_keys"`

@@ -12,17 +12,17 @@ func TestBadRules(t *testing.T) {
 	want := map[string]string{
 		"bad-regex.bad.yaml":           "bad-regex.bad.yaml:9:7: rule \"broken\": bad pattern \"(unclosed\": missing closing ): `(unclosed`",
 		"both.bad.yaml":                "both.bad.yaml:2:5: rule \"both\": set either attributes or redaction, not both",
-		"detector.bad.yaml":            "detector.bad.yaml:4:7: rule \"d\": unknown detector \"passport\" (want all, email, credit_card, ipv4, ipv6, jwt, bearer_token, aws_access_key)",
+		"detector.bad.yaml":            "detector.bad.yaml:5:18: rule \"d\": unknown detector \"passport\" (want all, email, credit_card, ipv4, ipv6, jwt, bearer_token, aws_access_key)",
 		"duplicate.bad.yaml":           "duplicate.bad.yaml:5:5: rule \"same\" already defined at line 2",
 		"empty.bad.yaml":               "empty.bad.yaml: empty rules file: want a list under \"rules:\"",
 		"extract-unnamed.bad.yaml":     "extract-unnamed.bad.yaml:5:11: rule \"ex\": action \"extract\" on key \"http.url\": pattern has an unnamed group; every group must be named (?P<name>...)",
 		"from-context.bad.yaml":        "from-context.bad.yaml:5:11: rule \"ctx\": action \"insert\" on key \"tenant\": from_context reads the request that carried the spans, which offline data does not have",
-		"hmac-no-key.bad.yaml":         "hmac-no-key.bad.yaml:4:7: rule \"keyed\": hash_function \"hmac-sha256\" needs a key (--hash-key-file)",
+		"hmac-no-key.bad.yaml":         "hmac-no-key.bad.yaml:6:22: rule \"keyed\": hash_function \"hmac-sha256\" needs a key (--hash-key-file)",
 		"match-type.bad.yaml":          "match-type.bad.yaml:5:9: rule \"m\": include: match_type is required (strict or regexp)",
 		"names-attributes.bad.yaml":    "names-attributes.bad.yaml:2:5: rule \"n\": attributes actions work on attribute maps (resource, scope, span, event, link); use a redaction rule for span_name, event_name and status_message",
 		"resource-span-match.bad.yaml": "resource-span-match.bad.yaml:6:9: rule \"r\": include: span_names, span_kinds, attributes and libraries select spans, so the rule cannot apply_to resource or scope; use services or resources",
 		"syntax.bad.yaml":              "syntax.bad.yaml:3:1: did not find expected node content",
-		"unknown-action.bad.yaml":      "unknown-action.bad.yaml:4:11: rule \"rule-1\": unknown action \"scramble\" (want insert, update, upsert, delete, hash, extract or convert)",
+		"unknown-action.bad.yaml":      "unknown-action.bad.yaml:5:19: rule \"rule-1\": unknown action \"scramble\" (want insert, update, upsert, delete, hash, extract or convert)",
 		"unknown-field.bad.yaml":       "unknown-field.bad.yaml:7:11: unknown field \"vaule\" (want one of key, action, pattern, value, from_attribute, from_context, default_value, converted_type)",
 	}
 	files, err := filepath.Glob("testdata/bad/*.bad.yaml")
@@ -49,7 +49,7 @@ func TestBadRules(t *testing.T) {
 func TestErrorListCountsTheRest(t *testing.T) {
 	src := "rules:\n  - name: a\n    attributes:\n      actions:\n        - {key: a, action: nope}\n        - {key: b, action: convert, converted_type: bool}\n"
 	_, err := Compile("r.yaml", []byte(src), Options{})
-	if err == nil || !strings.HasPrefix(err.Error(), "r.yaml:5:11: ") || !strings.HasSuffix(err.Error(), "(and 1 more errors)") {
+	if err == nil || !strings.HasPrefix(err.Error(), "r.yaml:5:28: ") || !strings.HasSuffix(err.Error(), "(and 1 more errors)") {
 		t.Fatalf("err = %v", err)
 	}
 	list := err.(ErrorList)

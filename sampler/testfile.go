@@ -45,6 +45,7 @@ type TestCase struct {
 	Policies map[string]string `yaml:"policies"`
 	Line     int               `yaml:"-"`
 	Col      int               `yaml:"-"`
+	node     *yaml.Node        // the case as written, for its values' positions
 }
 
 // ParseTestFile reads a test file; unknown fields are errors.
@@ -61,7 +62,7 @@ func ParseTestFile(file string, data []byte) (*TestFile, error) {
 		if tests := lookup(doc.Content[0], "tests"); tests != nil {
 			for i, n := range tests.Content {
 				if i < len(tf.Tests) {
-					tf.Tests[i].Line, tf.Tests[i].Col = n.Line, n.Column
+					tf.Tests[i].Line, tf.Tests[i].Col, tf.Tests[i].node = n.Line, n.Column, n
 				}
 			}
 		}
@@ -74,18 +75,32 @@ func ParseTestFile(file string, data []byte) (*TestFile, error) {
 		errs = append(errs, &Error{File: file, Msg: "input_files: required"})
 	}
 	for _, tc := range tf.Tests {
-		at := func(msg string, args ...any) {
-			errs = append(errs, &Error{File: file, Line: tc.Line, Col: tc.Col, Msg: fmt.Sprintf(msg, args...)})
+		// at reports at the value of the case's field path (the case
+		// itself when a key is missing).
+		at := func(path []string, msg string, args ...any) {
+			line, col := tc.Line, tc.Col
+			n := tc.node
+			for _, k := range path {
+				if n == nil || n.Kind != yaml.MappingNode {
+					n = nil
+					break
+				}
+				n = lookup(n, k)
+			}
+			if n != nil {
+				line, col = n.Line, n.Column
+			}
+			errs = append(errs, &Error{File: file, Line: line, Col: col, Msg: fmt.Sprintf(msg, args...)})
 		}
 		if _, err := model.ParseTraceID(tc.TraceID); err != nil {
-			at("%v", err)
+			at([]string{"trace_id"}, "%v", err)
 		}
 		if _, err := ParseVote(tc.Decision); err != nil {
-			at("decision: %v", err)
+			at([]string{"decision"}, "decision: %v", err)
 		}
 		for p, v := range tc.Policies {
 			if _, err := ParseVote(v); err != nil {
-				at("policies.%s: %v", p, err)
+				at([]string{"policies", p}, "policies.%s: %v", p, err)
 			}
 		}
 	}

@@ -48,8 +48,9 @@ tests:
 
 func TestParseTestFileErrors(t *testing.T) {
 	for _, tc := range []struct{ yaml, err string }{
-		{"config: a\ninput_files: [b]\ntests:\n  - {trace_id: zz, decision: sampled}\n", "t.yaml:4:5: trace ID \"zz\": not hex"},
-		{"config: a\ninput_files: [b]\ntests:\n  - {trace_id: '01', decision: maybe}\n", `t.yaml:4:5: decision: unknown decision "maybe"`},
+		{"config: a\ninput_files: [b]\ntests:\n  - {trace_id: zz, decision: sampled}\n", "t.yaml:4:16: trace ID \"zz\": not hex"},
+		{"config: a\ninput_files: [b]\ntests:\n  - {trace_id: '01', decision: maybe}\n", `t.yaml:4:32: decision: unknown decision "maybe"`},
+		{"config: a\ninput_files: [b]\ntests:\n  - trace_id: '01'\n    decision: sampled\n    policies:\n      slow: perhaps\n", `t.yaml:7:13: policies.slow: unknown decision "perhaps"`},
 		{"config: a\ninput_files: [b]\nextra: 1\n", "field extra not found"},
 		{"input_files: [b]\n", "t.yaml: config: required"},
 	} {

@@ -93,8 +93,12 @@ func growIngestHeap(budget int64) {
 	if budget <= 0 {
 		budget = ingest.DefaultMemoryBudget
 	}
-	hugeheap.Grow(int(min(ingestMemoryLimit(budget), 1<<30)))
+	growHeap(int(min(ingestMemoryLimit(budget), 1<<30)))
 }
+
+// growHeap is hugeheap.Grow; the tests' process, which runs ingest after
+// ingest in one heap, turns it off (TestMain).
+var growHeap = hugeheap.Grow
 
 // setIngestMemoryLimit applies ingestMemoryLimit, unless GOMEMLIMIT is
 // set, raised to 1.25 times the live heap while ctx lasts: without it the
