@@ -103,7 +103,6 @@ suggests columns for your data.
 func runIngest(cmd *cobra.Command, g *globals, o *ingestOptions) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
-	growIngestHeap(o.memoryBudget)
 	setIngestMemoryLimit(ctx, o.memoryBudget)
 	opts := ingest.Options{
 		Format:         codec.Format(o.format),

@@ -12,7 +12,6 @@ import (
 
 	"github.com/tracectl/tracectl/ingest"
 	"github.com/tracectl/tracectl/internal/gcstart"
-	"github.com/tracectl/tracectl/internal/hugeheap"
 )
 
 // readMemoryLimit is the soft memory limit of commands that only read
@@ -83,22 +82,6 @@ func applyMemoryLimit(ctx context.Context, limit int64, factor float64) bool {
 // writer's buffers and the spill merge take the room the spans left.
 // 320 MiB at the default budget, 160 MiB at 64 MiB.
 func ingestMemoryLimit(budget int64) int64 { return budget * 5 / 2 }
-
-// growIngestHeap asks for huge pages on as much heap as ingest's soft
-// memory limit, at most 1 GiB, not only the first 64 MiB every command
-// gets (see internal/hugeheap): ingest fills it again and again. It runs
-// before the limit is set, so that the follower of the live heap never
-// sees the block it allocates.
-func growIngestHeap(budget int64) {
-	if budget <= 0 {
-		budget = ingest.DefaultMemoryBudget
-	}
-	growHeap(int(min(ingestMemoryLimit(budget), 1<<30)))
-}
-
-// growHeap is hugeheap.Grow; the tests' process, which runs ingest after
-// ingest in one heap, turns it off (TestMain).
-var growHeap = hugeheap.Grow
 
 // setIngestMemoryLimit applies ingestMemoryLimit, unless GOMEMLIMIT is
 // set, raised to 1.25 times the live heap while ctx lasts: without it the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"github.com/spf13/pflag"
+	"github.com/tracectl/tracectl/internal/hugeheap"
 	"math"
 	"os"
 	"runtime"
@@ -145,5 +147,30 @@ func TestIngestMemoryLimit(t *testing.T) {
 	}
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("with GOMEMLIMIT: GOGC %d, want 100 (no limit of ours to bound 400)", got)
+	}
+}
+
+// TestHugeheapValueFlags: internal/hugeheap finds the subcommand on the
+// command line before flags are parsed, skipping the values of the
+// persistent flags it lists; the list must hold every persistent flag
+// that takes a value.
+func TestHugeheapValueFlags(t *testing.T) {
+	root := newRootCmd(&globals{io: &ui.IO{}})
+	listed := map[string]bool{}
+	for _, f := range hugeheap.ValueFlags {
+		listed[f] = true
+	}
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		if f.NoOptDefVal == "" && f.Value.Type() != "bool" && !listed["--"+f.Name] {
+			t.Errorf("persistent flag --%s takes a value but is not in hugeheap.ValueFlags", f.Name)
+		}
+		if f.Shorthand != "" {
+			t.Errorf("persistent flag --%s has a shorthand -%s, which hugeheap does not skip", f.Name, f.Shorthand)
+		}
+	})
+	for f := range listed {
+		if root.PersistentFlags().Lookup(f[2:]) == nil {
+			t.Errorf("hugeheap.ValueFlags lists %s, no persistent flag", f)
+		}
 	}
 }

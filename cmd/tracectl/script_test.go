@@ -12,11 +12,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// Huge pages for the heap of one ingest process (growIngestHeap) would
-	// stay with this process through every in-process ingest, and the
-	// processes it starts report its peak RSS as theirs (a vfork shares
-	// the memory until exec), which TestHostileCorpusMemory bounds.
-	growHeap = func(int) {}
 	testscript.Main(m, map[string]func(){
 		"tracectl": func() { os.Exit(Main(os.Args[1:], ui.System())) },
 	})

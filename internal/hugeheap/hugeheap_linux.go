@@ -32,7 +32,11 @@ func init() {
 	if !ok || !usablePage(page) {
 		return
 	}
-	if lo, hi, ok := advise(uintptr(page), regionBytes); ok {
+	region := regionBytes
+	if cmdline, err := sysfile.ReadSmall("/proc/self/cmdline", 64<<10); err == nil && isIngest(string(cmdline)) && roomToReserve() {
+		region += ingestExtra
+	}
+	if lo, hi, ok := advise(uintptr(page), region); ok {
 		advised.lo, advised.hi, advised.page = lo, hi, uintptr(page)
 	}
 	// The block advise allocated is garbage now: collect it, so that the
@@ -40,29 +44,24 @@ func init() {
 	runtime.GC()
 }
 
-// Grow advises a further block of n bytes of heap as init advised the
-// first regionBytes, for a command that holds far more than that (ingest
-// fills a few hundred MiB at its default budget, faulting each 4 KiB page
-// in first): allocated, advised and collected, its pages are handed out
-// once init's are. It does nothing where init advised nothing, and costs
-// a collection.
-func Grow(n int) {
-	if advised.page == 0 || n < 2*int(advised.page) {
-		return
+// roomToReserve reports whether reserving ingestExtra more address space
+// is harmless: no address-space limit (ulimit -v), where the runtime dies
+// when it cannot map its heap, and no strict overcommit accounting
+// (vm.overcommit_memory 2), where the reservation counts as used memory.
+func roomToReserve() bool {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_AS, &rl); err != nil || rl.Cur != ^uint64(0) {
+		return false
 	}
-	if lo, hi, ok := advise(advised.page, n); ok {
-		grown.lo, grown.hi = lo, hi
-	}
-	runtime.GC()
+	mode, err := sysfile.ReadSmall("/proc/sys/vm/overcommit_memory", 64)
+	return err == nil && len(mode) > 0 && mode[0] != '2'
 }
 
-// grown is the range Grow advised last (for tests).
-var grown struct{ lo, hi uintptr }
-
 // advise allocates a block of n bytes and advises MADV_HUGEPAGE on the
-// huge pages (of size page) inside it, returning their range. The
-// allocation may start a collection of its own: runtime.GC after it
-// waits for that one and collects again.
+// huge pages (of size page) inside it, returning their range. The block
+// is fresh memory, which the runtime does not clear, so nothing of it is
+// touched. The allocation may start a collection of its own: runtime.GC
+// after it waits for that one and collects again.
 func advise(page uintptr, n int) (lo, hi uintptr, ok bool) {
 	b := make([]byte, n)
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))

@@ -3,6 +3,7 @@ package hugeheap
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -79,42 +80,57 @@ func TestHeapAdvised(t *testing.T) {
 	t.Logf("advised %#x-%#x; after touching 4 MiB there: AnonHugePages %d kB", lo, hi, huge)
 }
 
-// TestGrow checks that Grow advises a block of the size asked for (it
-// may start where init's block, free again, did), and that an allocation
-// larger than init's block is then made in it.
-func TestGrow(t *testing.T) {
-	if !inChild(t) {
+// TestIngestRegion checks that an ingest's init advises regionBytes and
+// ingestExtra in one block without touching it: the resident memory of
+// the process stays far below the block.
+func TestIngestRegion(t *testing.T) {
+	if os.Getenv("HUGEHEAP_CHILD") != "1" {
+		systemWants(t)
+		if !roomToReserve() {
+			t.Skip("an address-space limit or strict overcommit: init reserves no more")
+		}
+		// The test binary run again with "ingest" as its first argument
+		// after its flags.
+		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1", "ingest")
+		cmd.Env = append(os.Environ(), "HUGEHEAP_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		t.Logf("%s", out)
 		return
 	}
-	const n = 192 << 20
-	Grow(n)
-	lo, hi := grown.lo, grown.hi
-	if hi-lo < n-2*advised.page || hi-lo > n {
-		t.Fatalf("Grow(%d) advised %#x-%#x (%d bytes)", n, lo, hi, hi-lo)
+	lo, hi := advised.lo, advised.hi
+	if want := uintptr(regionBytes + ingestExtra); hi-lo < want-2*advised.page || hi-lo > want {
+		t.Fatalf("advised %#x-%#x (%d bytes), want about %d", lo, hi, hi-lo, want)
 	}
 	flags, _ := mapping(t, lo)
 	if !contains(flags, "hg") {
 		t.Errorf("the mapping at %#x has flags %v, want hg (MADV_HUGEPAGE)", lo, flags)
 	}
-	b := make([]byte, 128<<20)
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	if p < lo-advised.page || p+uintptr(len(b)) > hi+advised.page {
-		t.Fatalf("a 128 MiB allocation at %#x, outside the grown %#x-%#x", p, lo, hi)
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			kib, _ := strconv.Atoi(f[1])
+			t.Logf("VmRSS %d KiB", kib)
+			if kib > 100<<10 {
+				t.Errorf("VmRSS %d KiB after init: the block was touched", kib)
+			}
+		}
 	}
 }
 
 // TestTurnedOff checks that with TRACECTL_HUGEPAGES=0 init advises
-// nothing, and Grow neither.
+// nothing.
 func TestTurnedOff(t *testing.T) {
 	if !inChild(t, EnvVar+"=0") {
 		return
 	}
 	if advised.hi > advised.lo {
 		t.Errorf("with TRACECTL_HUGEPAGES=0 init advised %#x-%#x", advised.lo, advised.hi)
-	}
-	Grow(128 << 20)
-	if grown.hi > grown.lo {
-		t.Errorf("with TRACECTL_HUGEPAGES=0 Grow advised %#x-%#x", grown.lo, grown.hi)
 	}
 }
 

@@ -1,6 +1,3 @@
 //go:build !linux
 
 package hugeheap
-
-// Grow does nothing off Linux (see the Linux version).
-func Grow(n int) {}

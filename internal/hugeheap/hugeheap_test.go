@@ -2,6 +2,7 @@ package hugeheap
 
 import (
 	"go/build"
+	"strings"
 	"testing"
 )
 
@@ -115,6 +116,29 @@ func TestImportsOnlySyscall(t *testing.T) {
 	for _, path := range pkg.Imports {
 		if path != "runtime" && path != "syscall" && path != "unsafe" && path != "github.com/tracectl/tracectl/internal/sysfile" {
 			t.Errorf("the package imports %s", path)
+		}
+	}
+}
+
+func TestIsIngest(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"tracectl", "ingest", "f.json"}, true},
+		{[]string{"/usr/bin/tracectl", "--bucket", "s3://b", "--tenant", "t", "ingest", "-"}, true},
+		{[]string{"tracectl", "--bucket=file:///x", "--strict", "ingest"}, true},
+		{[]string{"tracectl", "--", "ingest"}, true},
+		{[]string{"tracectl", "query", "{ }"}, false},
+		{[]string{"tracectl", "--tenant", "ingest", "query", "{ }"}, false},
+		{[]string{"tracectl", "--bucket", "ingest"}, false},
+		{[]string{"tracectl", "query", "ingest"}, false},
+		{[]string{"tracectl"}, false},
+		{[]string{"tracectl", "ingestx"}, false},
+	} {
+		cmdline := strings.Join(tc.args, "\x00") + "\x00"
+		if got := isIngest(cmdline); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
 		}
 	}
 }
