@@ -134,12 +134,16 @@ func (s *Store) leftOut(key string) bool {
 	return ok
 }
 
-// notLeftOut counts the blocks of metas whose data file no read left out
-// as damaged: those a scan of them read.
+// notLeftOut counts the blocks of metas a scan of them read, whole or in
+// part: those whose data file no read left out as damaged, and those
+// whose damage was met after some of their rows were passed on.
 func (s *Store) notLeftOut(metas []Meta) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	n := 0
 	for _, m := range metas {
-		if !s.leftOut(s.block(m).key(dataObject)) {
+		d, ok := s.damaged[joinKey(s.tenant, m.BlockID.String(), dataObject)]
+		if de, partial := d.(*DamagedError); !ok || partial && de.Partial {
 			n++
 		}
 	}

@@ -95,6 +95,14 @@ func (s *Store) noteListing(ctx context.Context, metas []Meta) {
 	}
 }
 
+// HoldsObjects reports whether the tenant's folder holds any object at
+// all (a block, a retired or unfinished one, an index): without one, a
+// listing finds it Empty.
+func (s *Store) HoldsObjects(ctx context.Context) (bool, error) {
+	objs, _, err := s.bucket.ListPage(ctx, blob.FirstPageToken, 1, &blob.ListOptions{Prefix: s.tenant + "/"})
+	return len(objs) > 0, err
+}
+
 // Tenants returns the tenant folders of the bucket, sorted.
 func (s *Store) Tenants(ctx context.Context) ([]string, error) {
 	it := s.bucket.List(&blob.ListOptions{Delimiter: "/"})

@@ -140,7 +140,7 @@ func NewGenerator(opts Options) (*Generator, error) {
 
 func newGenerator(o *Options) (*Generator, error) {
 	g := &Generator{o: o, tl: &timeline{at: o.At, step: o.Step}}
-	if o.Step > 0 && !o.End.IsZero() {
+	if o.Step > 0 && !o.End.IsZero() && !o.EndIsNow {
 		// Sample up to --end, not just to the last span.
 		g.tl.stepOf(uint64(o.End.UnixNano()))
 	}
@@ -220,6 +220,9 @@ func (g *Generator) Result() *Result {
 		res.Stats.Unpaired = g.sg.unpaired
 		res.Stats.Edges = g.graph.edges
 		start, end := g.o.Start, g.o.End
+		if g.o.EndIsNow {
+			end = time.Time{}
+		}
 		if start.IsZero() && g.lo > 0 {
 			start = time.Unix(0, int64(g.lo)).UTC()
 		}

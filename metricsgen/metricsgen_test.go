@@ -76,6 +76,42 @@ func TestStepsAreCumulativeWithIdleTail(t *testing.T) {
 	}
 }
 
+// TestEndIsNowStopsAtLastSpan: an End that is only when the command ran
+// (--since, --start without --end) bounds the spans, but the samples and
+// the graph's duration stop at the last span, as without End; an End
+// asked for samples up to it.
+func TestEndIsNowStopsAtLastSpan(t *testing.T) {
+	traces := synthTraces(t0, 3, 6)
+	points := func(o Options) []string {
+		res := generate(t, traces, o)
+		var got []string
+		for _, p := range series(t, res, "traces_spanmetrics_calls", "service", "api", "span_name", "GET /checkout").Points {
+			got = append(got, p.Time.Sub(t0).String())
+		}
+		return got
+	}
+	open := points(Options{SpanMetrics: true, Step: time.Minute})
+	now := points(Options{SpanMetrics: true, Step: time.Minute, End: t0.Add(24 * time.Hour), EndIsNow: true})
+	if diff := cmp.Diff(open, now); diff != "" {
+		t.Errorf("EndIsNow: steps differ from no End (-open +now):\n%s", diff)
+	}
+	if asked := points(Options{SpanMetrics: true, Step: time.Minute, End: t0.Add(30 * time.Minute)}); len(asked) <= len(open) {
+		t.Errorf("an End asked for: %d steps, want more than the %d up to the last span", len(asked), len(open))
+	}
+	rps := func(o Options) float64 {
+		for _, n := range generate(t, traces, o).Graph.Nodes {
+			if n.Name == "orders" {
+				return n.RPS
+			}
+		}
+		t.Fatal("no orders node")
+		return 0
+	}
+	if a, b := rps(Options{ServiceGraph: true}), rps(Options{ServiceGraph: true, End: t0.Add(24 * time.Hour), EndIsNow: true}); a != b {
+		t.Errorf("graph rps %v with EndIsNow, %v without End", b, a)
+	}
+}
+
 func TestEmitSteps(t *testing.T) {
 	tl := &timeline{step: time.Minute, lastStep: 100}
 	got := tl.emitSteps([]int64{1, 3, 40, 95})

@@ -135,6 +135,10 @@ type Options struct {
 	Step time.Duration
 	// Start and End bound the traces read (zero: unbounded).
 	Start, End time.Time
+	// EndIsNow says End is when the command ran, not a time asked for:
+	// it bounds the spans read, but samples (Step) and the graph's
+	// duration stop at the last span, as without End.
+	EndIsNow bool
 	// NoExemplars keeps no exemplar, for an output that does not show them
 	// (all but OpenMetrics).
 	NoExemplars bool

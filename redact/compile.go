@@ -115,14 +115,14 @@ func (c *compiler) targets(rc *RuleConfig, name string, def target) target {
 	}
 	var t target
 outer:
-	for _, s := range rc.ApplyTo {
+	for i, s := range rc.ApplyTo {
 		for _, n := range targetNames {
 			if s == n.name {
 				t |= n.t
 				continue outer
 			}
 		}
-		c.errorf(rc.At.at("apply_to", rc.Pos), "rule %q: unknown apply_to %q (want %s)", name, s, targetList())
+		c.errorf(rc.At.at(fmt.Sprintf("apply_to[%d]", i), rc.At.at("apply_to", rc.Pos)), "rule %q: unknown apply_to %q (want %s)", name, s, targetList())
 	}
 	return t
 }
@@ -374,7 +374,14 @@ func (c *compiler) redaction(rule string, rc *RedactionConfig) *redaction {
 	}
 	dets, err := LookupDetectors(rc.Detectors)
 	if err != nil {
-		c.errorf(rc.At.at("detectors", rc.Pos), "rule %q: %v", rule, err)
+		at := rc.At.at("detectors", rc.Pos)
+		for i, n := range rc.Detectors {
+			if _, err := LookupDetectors([]string{n}); err != nil {
+				at = rc.At.at(fmt.Sprintf("detectors[%d]", i), at)
+				break
+			}
+		}
+		c.errorf(at, "rule %q: %v", rule, err)
 	}
 	r.detectors = dets
 	fn, err := hashFunction(rc.HashFunction, c.opts.HashKey)

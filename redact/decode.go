@@ -53,9 +53,9 @@ func (l ErrorList) sort() {
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
-// Fields are the positions of a mapping's values by key, for errors
-// about one value (an unknown action) to name its line rather than the
-// entry's.
+// Fields are the positions of a mapping's values by key, and of a list
+// value's items by key[i], for errors about one value (an unknown action)
+// to name its line rather than the entry's.
 type Fields map[string]Pos
 
 // at returns the position of key's value, or def when the key is absent.
@@ -172,6 +172,11 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value) {
 		seen[k.Value] = true
 		if at != nil {
 			at[k.Value] = posOf(val)
+			if val.Kind == yaml.SequenceNode {
+				for j, item := range val.Content {
+					at[fmt.Sprintf("%s[%d]", k.Value, j)] = posOf(item)
+				}
+			}
 		}
 		d.decode(val, v.Field(idx))
 	}

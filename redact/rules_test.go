@@ -12,7 +12,7 @@ func TestBadRules(t *testing.T) {
 	want := map[string]string{
 		"bad-regex.bad.yaml":           "bad-regex.bad.yaml:9:7: rule \"broken\": bad pattern \"(unclosed\": missing closing ): `(unclosed`",
 		"both.bad.yaml":                "both.bad.yaml:2:5: rule \"both\": set either attributes or redaction, not both",
-		"detector.bad.yaml":            "detector.bad.yaml:5:18: rule \"d\": unknown detector \"passport\" (want all, email, credit_card, ipv4, ipv6, jwt, bearer_token, aws_access_key)",
+		"detector.bad.yaml":            "detector.bad.yaml:5:26: rule \"d\": unknown detector \"passport\" (want all, email, credit_card, ipv4, ipv6, jwt, bearer_token, aws_access_key)",
 		"duplicate.bad.yaml":           "duplicate.bad.yaml:5:5: rule \"same\" already defined at line 2",
 		"empty.bad.yaml":               "empty.bad.yaml: empty rules file: want a list under \"rules:\"",
 		"extract-unnamed.bad.yaml":     "extract-unnamed.bad.yaml:5:11: rule \"ex\": action \"extract\" on key \"http.url\": pattern has an unnamed group; every group must be named (?P<name>...)",
@@ -95,5 +95,20 @@ func TestREADMEExample(t *testing.T) {
 	good, _ := Load("testdata/rules.good.yaml", Options{})
 	if strings.Join(e.Rules(), ",") != strings.Join(good.Rules(), ",") {
 		t.Errorf("README rules %v, testdata rules %v", e.Rules(), good.Rules())
+	}
+}
+
+// TestErrorAtListItem: an unknown item of a list (apply_to, span_kinds,
+// detectors) is reported at the item.
+func TestErrorAtListItem(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"rules:\n  - name: r1\n    apply_to:\n      - span\n      - bogus\n    redaction: {allow_all_keys: true}\n", "r.yaml:5:9: "},
+		{"rules:\n  - name: r2\n    attributes:\n      include:\n        match_type: strict\n        span_kinds:\n          - server\n          - wrong\n      actions: [{key: a, action: delete}]\n", "r.yaml:8:13: "},
+		{"rules:\n  - name: r3\n    redaction:\n      allow_all_keys: true\n      detectors: [email, passport]\n", "r.yaml:5:26: "},
+	} {
+		_, err := Compile("r.yaml", []byte(tc.src), Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want it at %s", tc.src, err, tc.want)
+		}
 	}
 }

@@ -195,6 +195,7 @@ func (o *metricsgenOptions) libOptions(now time.Time) (metricsgen.Options, error
 	if opts.Start, opts.End, err = o.timeRange(now); err != nil {
 		return opts, err
 	}
+	opts.EndIsNow = !opts.End.IsZero() && o.end == ""
 	return opts, nil
 }
 

@@ -114,12 +114,14 @@ func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) 
 	st := blocks.NewStore(b, g.tenant)
 	if g.requireBlocks && !g.allowEmpty {
 		// Fail before the command prints anything: a report on stdout
-		// would read as a success to a script.
-		if _, err := st.Blocks(ctx); err != nil {
+		// would read as a success to a script. (No listing of metas here:
+		// it would note damaged ones the command reports itself.)
+		holds, err := st.HoldsObjects(ctx)
+		if err != nil {
 			b.Close()
 			return nil, nil, err
 		}
-		if st.Empty() {
+		if !holds {
 			msg := emptyMessage(ctx, g, st)
 			b.Close()
 			return nil, nil, fmt.Errorf("%s (--allow-empty accepts it)", msg)

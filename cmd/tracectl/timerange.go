@@ -28,7 +28,8 @@ func (o *timeRangeFlags) add(f *pflag.FlagSet, what string) {
 
 // timeRange resolves --since/--start/--end. A range with a start and no
 // --end ends now, for every command alike: spans dated in the future are
-// not in "the last 24h". A start after now without --end is an error.
+// not in "the last 24h". A start at or after now without --end is an
+// error.
 func (o *timeRangeFlags) timeRange(now time.Time) (start, end time.Time, err error) {
 	if o.since > 0 && o.start != "" {
 		return start, end, fmt.Errorf("--since and --start cannot be used together")
@@ -47,8 +48,8 @@ func (o *timeRangeFlags) timeRange(now time.Time) (start, end time.Time, err err
 		}
 	}
 	if !start.IsZero() && o.end == "" {
-		if end = now.UTC(); end.Before(start) {
-			err = fmt.Errorf("--start %s is after now (%s): give --end too to look ahead", start.Format(time.RFC3339), end.Format(time.RFC3339))
+		if end = now.UTC(); !end.After(start) {
+			err = fmt.Errorf("--start %s is not before now (%s): give --end too to look ahead", start.Format(time.RFC3339), end.Format(time.RFC3339))
 		}
 		return
 	}

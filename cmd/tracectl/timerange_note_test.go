@@ -48,7 +48,8 @@ func TestTimeRangeEndsNow(t *testing.T) {
 		{o: timeRangeFlags{since: time.Hour, end: "2026-12-09"}, start: now.Add(-time.Hour), end: at("2026-12-09T00:00:00Z")},
 		{o: timeRangeFlags{end: "2026-12-01"}, end: at("2026-12-01T00:00:00Z")},
 		{o: timeRangeFlags{}},
-		{o: timeRangeFlags{start: "2026-12-08"}, err: "--start 2026-12-08T00:00:00Z is after now (2026-12-07T06:00:00Z): give --end too to look ahead"},
+		{o: timeRangeFlags{start: "2026-12-08"}, err: "--start 2026-12-08T00:00:00Z is not before now (2026-12-07T06:00:00Z): give --end too to look ahead"},
+		{o: timeRangeFlags{start: "now"}, err: "--start 2026-12-07T06:00:00Z is not before now (2026-12-07T06:00:00Z): give --end too to look ahead"},
 		{o: timeRangeFlags{start: "2026-12-02", end: "2026-12-01"}, err: "--end 2026-12-01T00:00:00Z is before --start 2026-12-02T00:00:00Z"},
 	} {
 		start, end, err := tc.o.timeRange(now)
