@@ -82,7 +82,7 @@ func (c *compiler) matcher(r *rule, which string, mc *MatchConfig) *matcher {
 	for i, s := range mc.SpanKinds {
 		k, ok := parseKind(s)
 		if !ok {
-			c.errorf(mc.At.at(fmt.Sprintf("span_kinds[%d]", i), mc.Pos), "rule %q: %s: unknown span kind %q", r.name, which, s)
+			c.errorf(mc.At.at(fmt.Sprintf("span_kinds[%d]", i), mc.At.at("span_kinds", mc.Pos)), "rule %q: %s: unknown span kind %q", r.name, which, s)
 		}
 		m.kinds = append(m.kinds, k)
 	}

@@ -169,8 +169,9 @@ func TestHugeheapValueFlags(t *testing.T) {
 		}
 	})
 	for f := range listed {
-		if root.PersistentFlags().Lookup(f[2:]) == nil {
-			t.Errorf("hugeheap.ValueFlags lists %s, no persistent flag", f)
+		pf := root.PersistentFlags().Lookup(f[2:])
+		if pf == nil || pf.NoOptDefVal != "" || pf.Value.Type() == "bool" {
+			t.Errorf("hugeheap.ValueFlags lists %s, no persistent flag that takes a value", f)
 		}
 	}
 }
