@@ -150,28 +150,39 @@ func TestIngestMemoryLimit(t *testing.T) {
 	}
 }
 
-// TestHugeheapValueFlags: internal/hugeheap finds the subcommand on the
-// command line before flags are parsed, skipping the values of the
-// persistent flags it lists; the list must hold every persistent flag
-// that takes a value.
-func TestHugeheapValueFlags(t *testing.T) {
+// TestHugeheapBoolFlags: internal/hugeheap finds the subcommand on the
+// command line before flags are parsed, taking the argument after any
+// flag as its value, as cobra does, unless hugeheap.BoolFlags lists the
+// flag; the list must hold every flag that can precede the subcommand
+// without a value, and nothing else.
+func TestHugeheapBoolFlags(t *testing.T) {
 	root := newRootCmd(&globals{io: &ui.IO{}})
+	root.InitDefaultHelpFlag()
+	root.InitDefaultVersionFlag()
 	listed := map[string]bool{}
-	for _, f := range hugeheap.ValueFlags {
+	for _, f := range hugeheap.BoolFlags {
 		listed[f] = true
 	}
-	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
-		if f.NoOptDefVal == "" && f.Value.Type() != "bool" && !listed["--"+f.Name] {
-			t.Errorf("persistent flag --%s takes a value but is not in hugeheap.ValueFlags", f.Name)
+	found := map[string]bool{}
+	check := func(f *pflag.Flag) {
+		if f.NoOptDefVal == "" {
+			return // takes a value
 		}
-		if f.Shorthand != "" {
-			t.Errorf("persistent flag --%s has a shorthand -%s, which hugeheap does not skip", f.Name, f.Shorthand)
+		for _, name := range []string{"--" + f.Name, "-" + f.Shorthand} {
+			if name == "-" {
+				continue
+			}
+			found[name] = true
+			if !listed[name] {
+				t.Errorf("%s takes no value but is not in hugeheap.BoolFlags", name)
+			}
 		}
-	})
+	}
+	root.PersistentFlags().VisitAll(check)
+	root.LocalFlags().VisitAll(check)
 	for f := range listed {
-		pf := root.PersistentFlags().Lookup(f[2:])
-		if pf == nil || pf.NoOptDefVal != "" || pf.Value.Type() == "bool" {
-			t.Errorf("hugeheap.ValueFlags lists %s, no persistent flag that takes a value", f)
+		if !found[f] {
+			t.Errorf("hugeheap.BoolFlags lists %s, not a flag of the root without a value", f)
 		}
 	}
 }

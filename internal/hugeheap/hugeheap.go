@@ -45,50 +45,77 @@ const regionBytes = 64 << 20
 // it.
 const ingestExtra = 320 << 20
 
-// ValueFlags are tracectl's persistent flags that take a value as the
-// next argument, which isIngest skips when it looks for the subcommand
-// (package main's tests check the list against its flags).
-var ValueFlags = []string{"--bucket", "--tenant", "--config", "--cpuprofile", "--memprofile", "--progress"}
+// cmdlineBytes bounds what init reads of /proc/self/cmdline: the flags
+// before the subcommand fit (and an allocation of it stays small).
+const cmdlineBytes = 4096
+
+// BoolFlags are the flags that can precede tracectl's subcommand without
+// a value: cobra, and isIngest, take the argument after any other flag
+// written without "=" as its value, known flag or not (package main's
+// tests check the list against its root command).
+var BoolFlags = []string{"--strict", "--help", "-h", "--version"}
 
 // isIngest reports whether cmdline (the NUL-separated arguments of
 // /proc/self/cmdline) runs the ingest command: its first argument after
-// the program name that is neither a flag nor a persistent flag's value
-// is "ingest". Init runs before flags are parsed, hence this look.
+// the program name that is neither a flag nor a flag's value is "ingest"
+// (after "--" there is no subcommand). Init runs before flags are
+// parsed, hence this look. It reads cmdline in place.
 func isIngest(cmdline string) bool {
-	args := splitNUL(cmdline)
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return i+1 < len(args) && args[i+1] == "ingest"
-		}
-		if len(a) > 0 && a[0] == '-' {
-			for _, f := range ValueFlags {
-				if a == f {
-					i++ // its value
-				}
+	_, rest := nulField(cmdline) // the program
+	for rest != "" {
+		var a string
+		a, rest = nulField(rest)
+		switch {
+		case a == "--":
+			return false
+		case len(a) > 1 && a[0] == '-':
+			if !hasByte(a, '=') && !isBoolFlag(a) {
+				_, rest = nulField(rest) // its value
 			}
-			continue
+		default:
+			return a == "ingest"
 		}
-		return a == "ingest"
 	}
 	return false
 }
 
-// splitNUL splits s at its NUL bytes, dropping a final empty field.
-func splitNUL(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && s[i] != 0 {
-			i++
+func isBoolFlag(a string) bool {
+	for _, f := range BoolFlags {
+		if a == f {
+			return true
 		}
-		out = append(out, s[:i])
-		if i == len(s) {
-			break
-		}
-		s = s[i+1:]
 	}
-	return out
+	return false
+}
+
+// nulField returns the text of s before its first NUL, and what follows
+// the NUL.
+func nulField(s string) (field, rest string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+func hasByte(s string, c byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return true
+		}
+	}
+	return false
+}
+
+// roomFor reports whether reserving ingestExtra more address space is
+// harmless, given the soft RLIMIT_AS (asLimit) and the contents of
+// /proc/sys/vm/overcommit_memory (read with readErr): no address-space
+// limit, where the runtime dies when it cannot map its heap, and no
+// strict overcommit accounting (mode 2), where the reservation counts as
+// used memory.
+func roomFor(asLimit uint64, overcommit []byte, readErr error) bool {
+	return asLimit == ^uint64(0) && readErr == nil && len(overcommit) > 0 && overcommit[0] != '2'
 }
 
 // usablePage reports whether huge pages of size page are worth advising

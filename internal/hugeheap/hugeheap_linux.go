@@ -33,7 +33,7 @@ func init() {
 		return
 	}
 	region := regionBytes
-	if cmdline, err := sysfile.ReadSmall("/proc/self/cmdline", 64<<10); err == nil && isIngest(string(cmdline)) && roomToReserve() {
+	if cmdline, err := sysfile.ReadSmall("/proc/self/cmdline", cmdlineBytes); err == nil && isIngest(string(cmdline)) && roomToReserve() {
 		region += ingestExtra
 	}
 	if lo, hi, ok := advise(uintptr(page), region); ok {
@@ -44,17 +44,15 @@ func init() {
 	runtime.GC()
 }
 
-// roomToReserve reports whether reserving ingestExtra more address space
-// is harmless: no address-space limit (ulimit -v), where the runtime dies
-// when it cannot map its heap, and no strict overcommit accounting
-// (vm.overcommit_memory 2), where the reservation counts as used memory.
+// roomToReserve is roomFor on this process's limit and the system's
+// overcommit mode.
 func roomToReserve() bool {
 	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_AS, &rl); err != nil || rl.Cur != ^uint64(0) {
+	if err := syscall.Getrlimit(syscall.RLIMIT_AS, &rl); err != nil {
 		return false
 	}
 	mode, err := sysfile.ReadSmall("/proc/sys/vm/overcommit_memory", 64)
-	return err == nil && len(mode) > 0 && mode[0] != '2'
+	return roomFor(rl.Cur, mode, err)
 }
 
 // advise allocates a block of n bytes and advises MADV_HUGEPAGE on the

@@ -81,27 +81,47 @@ func TestHeapAdvised(t *testing.T) {
 }
 
 // TestIngestRegion checks that an ingest's init advises regionBytes and
-// ingestExtra in one block without touching it: the resident memory of
-// the process stays far below the block.
+// ingestExtra in one block without touching it (the resident memory of
+// the process stays far below the block), and regionBytes alone under an
+// address-space limit.
 func TestIngestRegion(t *testing.T) {
-	if os.Getenv("HUGEHEAP_CHILD") != "1" {
-		systemWants(t)
-		if !roomToReserve() {
-			t.Skip("an address-space limit or strict overcommit: init reserves no more")
-		}
-		// The test binary run again with "ingest" as its first argument
-		// after its flags.
-		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1", "ingest")
-		cmd.Env = append(os.Environ(), "HUGEHEAP_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-		t.Logf("%s", out)
+	if os.Getenv("HUGEHEAP_CHILD") == "1" {
+		checkIngestRegion(t)
 		return
 	}
+	systemWants(t)
+	for _, limited := range []bool{false, true} {
+		// The test binary run again with "ingest" as its first argument
+		// after its flags, under ulimit -v for the second run.
+		args := []string{"-test.run=^" + t.Name() + "$", "-test.v", "-test.count=1", "ingest"}
+		var cmd *exec.Cmd
+		want := "1"
+		if limited {
+			want = "0"
+			cmd = exec.Command("sh", append([]string{"-c", `ulimit -v 8388608 && exec "$0" "$@"`, os.Args[0]}, args...)...)
+		} else {
+			if !roomToReserve() {
+				t.Log("this process has no room: the unlimited run is skipped")
+				continue
+			}
+			cmd = exec.Command(os.Args[0], args...)
+		}
+		cmd.Env = append(os.Environ(), "HUGEHEAP_CHILD=1", "HUGEHEAP_WANT_EXTRA="+want)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("limited %v: %v\n%s", limited, err, out)
+		}
+		t.Logf("limited %v: %s", limited, out)
+	}
+}
+
+func checkIngestRegion(t *testing.T) {
 	lo, hi := advised.lo, advised.hi
-	if want := uintptr(regionBytes + ingestExtra); hi-lo < want-2*advised.page || hi-lo > want {
+	want := uintptr(regionBytes)
+	if os.Getenv("HUGEHEAP_WANT_EXTRA") == "1" {
+		want += ingestExtra
+	}
+	if hi-lo < want-2*advised.page || hi-lo > want {
 		t.Fatalf("advised %#x-%#x (%d bytes), want about %d", lo, hi, hi-lo, want)
 	}
 	flags, _ := mapping(t, lo)

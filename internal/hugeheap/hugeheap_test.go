@@ -1,6 +1,7 @@
 package hugeheap
 
 import (
+	"errors"
 	"go/build"
 	"strings"
 	"testing"
@@ -128,17 +129,50 @@ func TestIsIngest(t *testing.T) {
 		{[]string{"tracectl", "ingest", "f.json"}, true},
 		{[]string{"/usr/bin/tracectl", "--bucket", "s3://b", "--tenant", "t", "ingest", "-"}, true},
 		{[]string{"tracectl", "--bucket=file:///x", "--strict", "ingest"}, true},
-		{[]string{"tracectl", "--", "ingest"}, true},
+		{[]string{"tracectl", "--progress", "never", "--config", "c.yaml", "ingest"}, true},
+		// Cobra takes the next argument as the value of any flag it
+		// does not know as a bool, ingest's own flags among them.
+		{[]string{"tracectl", "--memory-budget", "512MiB", "ingest", "d"}, true},
+		{[]string{"tracectl", "--format", "otlp-proto", "ingest", "d"}, true},
+		{[]string{"tracectl", "-o", "json", "ingest", "d"}, true},
+		{[]string{"tracectl", "--", "ingest"}, false},
 		{[]string{"tracectl", "query", "{ }"}, false},
 		{[]string{"tracectl", "--tenant", "ingest", "query", "{ }"}, false},
 		{[]string{"tracectl", "--bucket", "ingest"}, false},
-		{[]string{"tracectl", "query", "ingest"}, false},
+		{[]string{"tracectl", "--strict", "query", "ingest"}, false},
+		{[]string{"tracectl", "help", "ingest"}, false},
+		{[]string{"/opt/ingest/ingest"}, false},
 		{[]string{"tracectl"}, false},
 		{[]string{"tracectl", "ingestx"}, false},
+		{[]string{""}, false},
 	} {
 		cmdline := strings.Join(tc.args, "\x00") + "\x00"
 		if got := isIngest(cmdline); got != tc.want {
 			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	if isIngest("") || isIngest("\x00\x00\x00") || isIngest("tracectl\x00--bucket") {
+		t.Error("isIngest of an empty or cut command line")
+	}
+}
+
+func TestRoomFor(t *testing.T) {
+	inf := ^uint64(0)
+	for _, tc := range []struct {
+		limit uint64
+		mode  string
+		err   error
+		want  bool
+	}{
+		{inf, "0\n", nil, true},
+		{inf, "1\n", nil, true},
+		{inf, "2\n", nil, false},
+		{4 << 30, "0\n", nil, false},
+		{inf, "", nil, false},
+		{inf, "0\n", errors.New("no /proc"), false},
+	} {
+		if got := roomFor(tc.limit, []byte(tc.mode), tc.err); got != tc.want {
+			t.Errorf("roomFor(%d, %q, %v) = %v, want %v", tc.limit, tc.mode, tc.err, got, tc.want)
 		}
 	}
 }
