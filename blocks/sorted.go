@@ -18,7 +18,7 @@ import (
 // overlap, a merge by ID would hold a row group's readers for every block
 // at once; here each block is read alone, its traces written to a sorted
 // run in a temporary directory under dir, and the runs merged, at most
-// sortFanIn at once (in rounds when there are more). Copies of a trace in
+// sortFanIn at once (spill.MergeDown when there are more). Copies of a trace in
 // several blocks are combined in block order, as Traces combines them,
 // though their nested sets are left as stored (store.Merge; a
 // BlockWriter computes them). req.Filter must be nil or decide a trace by
@@ -41,8 +41,10 @@ func (s *Store) SortedTraces(ctx context.Context, req store.Request, dir string)
 		return nil, fmt.Errorf("sorting traces: %w", err)
 	}
 	runs, err := s.blockRuns(ctx, cand, &req, tmp)
-	for err == nil && len(runs) > sortFanIn {
-		runs, err = mergeRunRounds(runs, tmp)
+	if err == nil {
+		runs, err = spill.MergeDown(runs, sortFanIn, func(group []string) (string, error) {
+			return mergeRunFiles(group, tmp)
+		})
 	}
 	var merged store.TraceIterator
 	if err == nil {
@@ -107,27 +109,26 @@ func writeRun(path string, it store.TraceIterator) (int, error) {
 	return n, nil
 }
 
-// mergeRunRounds merges each sortFanIn runs in order into one, removing
-// them: the runs keep their order, so copies of a trace still combine in
-// block order.
-func mergeRunRounds(runs []string, dir string) ([]string, error) {
-	var out []string
-	for i := 0; i < len(runs); i += sortFanIn {
-		group := runs[i:min(i+sortFanIn, len(runs))]
-		it, err := openRuns(group)
-		if err != nil {
-			return nil, err
-		}
-		path := filepath.Join(dir, fmt.Sprintf("merged-%06d-%d", i, len(runs)))
-		if _, err := writeRun(path, it); err != nil {
-			return nil, err
-		}
-		for _, r := range group {
-			os.Remove(r)
-		}
-		out = append(out, path)
+// mergeRunFiles merges runs, in order, into a new run in dir and removes
+// them.
+func mergeRunFiles(runs []string, dir string) (string, error) {
+	it, err := openRuns(runs)
+	if err != nil {
+		return "", err
 	}
-	return out, nil
+	f, err := os.CreateTemp(dir, "merged-")
+	if err != nil {
+		it.Close()
+		return "", fmt.Errorf("sorting traces: %w", err)
+	}
+	f.Close()
+	if _, err := writeRun(f.Name(), it); err != nil {
+		return "", err
+	}
+	for _, r := range runs {
+		os.Remove(r)
+	}
+	return f.Name(), nil
 }
 
 // openRuns returns the merge of runs by trace ID, copies combined in run

@@ -482,20 +482,11 @@ func (in *ingester) write(st *blocks.Store, res *Result) error {
 			}
 			in.runs = append(in.runs, r)
 		}
-		// Merge at most fanIn runs at a time, so the merge holds a
-		// bounded number of read buffers however many runs there are.
-		// Runs past fanIn are merged first, as few as leave fanIn
-		// (adjacent runs from the first, so input order holds): 130 runs
-		// at a fan-in of 128 merge 3 runs first, not 128.
-		k := fanIn(in.opts.MemoryBudget)
-		for len(in.runs) > k {
-			n := min(k, len(in.runs)-k+1)
-			r, err := in.mergeRuns(in.runs[:n])
-			if err != nil {
-				return err
-			}
-			in.runs = append([]*run{r}, in.runs[n:]...)
+		runs, err := spill.MergeDown(in.runs, fanIn(in.opts.MemoryBudget), in.mergeRuns)
+		if err != nil {
+			return err
 		}
+		in.runs = runs
 		merged, err := in.openRuns(in.runs)
 		if err != nil {
 			return err

@@ -202,3 +202,23 @@ func OpenMerge(paths []string) (store.TraceIterator, error) {
 	}
 	return store.Merge(its...), nil
 }
+
+// MergeDown merges adjacent runs, the first ones first, until at most
+// fanIn (at least 2) are left, so that a final merge holds a bounded
+// number of read buffers however many runs there are. Each round merges
+// as few runs as leave fanIn, not fanIn of them: 130 runs at a fan-in of
+// 128 merge 3 first, and the other 127 are not written again. merge
+// combines runs (in their order) into one run, which takes their place,
+// so copies of a trace still combine in run order.
+func MergeDown[R any](runs []R, fanIn int, merge func(runs []R) (R, error)) ([]R, error) {
+	fanIn = max(fanIn, 2)
+	for len(runs) > fanIn {
+		n := min(fanIn, len(runs)-fanIn+1)
+		r, err := merge(runs[:n])
+		if err != nil {
+			return nil, err
+		}
+		runs = append([]R{r}, runs[n:]...)
+	}
+	return runs, nil
+}

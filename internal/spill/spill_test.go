@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -170,4 +171,28 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded record differs:\n%s", diff)
 		}
 	})
+}
+
+// TestMergeDown: runs are merged adjacent, first ones first, as few at a
+// time as leave fanIn, keeping their order.
+func TestMergeDown(t *testing.T) {
+	concat := func(rs []string) (string, error) { return "(" + strings.Join(rs, " ") + ")", nil }
+	for _, tc := range []struct {
+		n, fanIn int
+		want     string
+	}{
+		{3, 4, "a b c"},
+		{5, 4, "(a b) c d e"},
+		{6, 3, "((a b c) d) e f"},
+		{4, 1, "((a b) c) d"},
+	} {
+		var runs []string
+		for i := range tc.n {
+			runs = append(runs, string(rune('a'+i)))
+		}
+		got, err := MergeDown(runs, tc.fanIn, concat)
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("%d runs, fan-in %d: %q (%v), want %q", tc.n, tc.fanIn, got, err, tc.want)
+		}
+	}
 }
