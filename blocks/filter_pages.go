@@ -195,22 +195,18 @@ func (pr *pruner) pageRows(st *column.PageStats, holds func(min, max []byte) boo
 
 // mayHoldString reports whether a page of strings from min to max may
 // hold one in r. A min cut short is still a lower bound; a max of
-// columnIndexLimit bytes or more may have been cut short too, so it bounds
+// column.ColumnIndexLimit bytes or more may have been cut short too, so it bounds
 // nothing, unless tracectl wrote it (trusted: it rounds a cut max up, and
 // only a max of all 0xFF bytes may then still be below a value).
 func mayHoldString(min, max []byte, r store.StrRange, trusted bool) bool {
 	if bytes.Compare(min, []byte(r.Hi)) > 0 {
 		return false
 	}
-	if len(max) == 0 || len(max) >= columnIndexLimit && (!trusted || bytes.Count(max, []byte{0xFF}) == len(max)) {
+	if len(max) == 0 || len(max) >= column.ColumnIndexLimit && (!trusted || bytes.Count(max, []byte{0xFF}) == len(max)) {
 		return true // no bound (an empty max: all empty, or none written)
 	}
 	return bytes.Compare([]byte(r.Lo), max) <= 0
 }
-
-// columnIndexLimit is the length from which a byte-array bound of a
-// column index may have been cut short (tracectl's and parquet-go's).
-const columnIndexLimit = 16
 
 // durationRows returns the rows of the pages of the span duration column
 // that may hold a duration in r. A span whose end wraps past 2^64 has

@@ -36,10 +36,10 @@ func (c *ChunkWriter) pageMinMax() (min, max []byte, ok bool) {
 	}
 }
 
-// columnIndexLimit is the longest byte array min or max kept in the column
+// ColumnIndexLimit is the longest byte array min or max kept in the column
 // index (parquet-go's default): a longer min is cut, a longer max cut and
-// rounded up.
-const columnIndexLimit = 16
+// rounded up. A bound of this length may have been cut.
+const ColumnIndexLimit = 16
 
 // indexMinMax returns the column index's bounds of a page.
 func (c *ChunkWriter) indexMinMax(min, max []byte, ok bool) ([]byte, []byte) {
@@ -48,11 +48,11 @@ func (c *ChunkWriter) indexMinMax(min, max []byte, ok bool) ([]byte, []byte) {
 		if !ok {
 			return []byte{}, []byte{}
 		}
-		if len(min) > columnIndexLimit {
-			min = min[:columnIndexLimit]
+		if len(min) > ColumnIndexLimit {
+			min = min[:ColumnIndexLimit]
 		}
-		if len(max) > columnIndexLimit {
-			max = roundUp(slices.Clone(max[:columnIndexLimit]))
+		if len(max) > ColumnIndexLimit {
+			max = roundUp(slices.Clone(max[:ColumnIndexLimit]))
 		}
 		return min, max
 	}
