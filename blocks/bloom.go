@@ -91,14 +91,6 @@ func (s *shardedBloom) marshal(i int) ([]byte, error) {
 
 func bloomName(i int) string { return fmt.Sprintf("%s%d", bloomPrefix, i) }
 
-// shardCount interprets meta.bloomShards (0 means the legacy 10).
-func shardCount(m Meta) int {
-	if m.BloomShards == 0 {
-		return 10
-	}
-	return m.BloomShards
-}
-
 // decodeBloom decodes a bloom-<i> object, checking its header first.
 func decodeBloom(b []byte) (*bloom.BloomFilter, error) {
 	if _, _, _, err := bloomHeader(b); err != nil {

@@ -122,7 +122,7 @@ func CheckDedicatedColumns(cols []DedicatedColumn) ([]DedicatedColumn, error) {
 	seen := map[string]bool{}
 	per := map[string]int{}
 	for _, c := range cols {
-		scope := c.scope()
+		scope := c.EffectiveScope()
 		name := scope + "." + c.Name
 		switch {
 		case c.Name == "":
@@ -184,7 +184,7 @@ func FormatDedicatedColumns(cols []DedicatedColumn) string {
 	}
 	parts := make([]string, len(cols))
 	for i, c := range cols {
-		parts[i] = c.scope() + "." + c.Name
+		parts[i] = c.EffectiveScope() + "." + c.Name
 	}
 	return strings.Join(parts, ",")
 }
@@ -207,15 +207,15 @@ func DedicatedColumnsOf(m Meta) []DedicatedColumnInfo {
 	seen := map[string]bool{}
 	for _, c := range m.DedicatedColumns {
 		slots := span
-		if c.scope() == ScopeResource {
+		if c.EffectiveScope() == ScopeResource {
 			slots = res
 		}
 		i, ok := slots[c.Name]
-		if !ok || seen[c.scope()+"."+c.Name] {
+		if !ok || seen[c.EffectiveScope()+"."+c.Name] {
 			continue
 		}
-		seen[c.scope()+"."+c.Name] = true
-		out = append(out, DedicatedColumnInfo{Scope: c.scope(), Name: c.Name, Type: "string", Column: dedicatedColumn(i)})
+		seen[c.EffectiveScope()+"."+c.Name] = true
+		out = append(out, DedicatedColumnInfo{Scope: c.EffectiveScope(), Name: c.Name, Type: "string", Column: dedicatedColumn(i)})
 	}
 	return out
 }

@@ -12,6 +12,8 @@
 //   - Meta: meta.json, Tempo's JSON description of a block (format, ID,
 //     time range, trace count, sizes, bloom shard count, dedicated columns).
 //     Written last: a block exists for readers only once its meta.json does.
+//     The document itself (Meta, DedicatedColumn, their JSON) is package
+//     blocks/metadata; Meta here is an alias of metadata.Meta.
 //   - Row: one trace in data.parquet, with trace-level columns derived at
 //     write time (start/end/duration, root service and span name, service
 //     stats) above the ResourceSpans → ScopeSpans → Spans nesting. Rows are

@@ -25,7 +25,7 @@ func referenceParquet(t testing.TB, traces []*model.Trace, opts WriteOptions, gr
 	}
 	var cols []DedicatedColumn
 	for _, c := range opts.DedicatedColumns {
-		if c.usable() {
+		if isUsableDedicated(c) {
 			cols = append(cols, c)
 		}
 	}

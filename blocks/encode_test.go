@@ -279,12 +279,12 @@ func TestResourceStaticIndex(t *testing.T) {
 // name.
 func TestDedicatedNeverStatic(t *testing.T) {
 	for _, k := range append([]string{model.ServiceNameKey}, resourceStatic[:]...) {
-		if c := (DedicatedColumn{Scope: ScopeResource, Name: k}); c.usable() {
+		if c := (DedicatedColumn{Scope: ScopeResource, Name: k}); isUsableDedicated(c) {
 			t.Errorf("%+v is usable", c)
 		}
 	}
 	for _, k := range []string{keyHTTPMethod, keyHTTPURL, keyHTTPStatusCode} {
-		if c := (DedicatedColumn{Scope: ScopeSpan, Name: k}); c.usable() {
+		if c := (DedicatedColumn{Scope: ScopeSpan, Name: k}); isUsableDedicated(c) {
 			t.Errorf("%+v is usable", c)
 		}
 	}

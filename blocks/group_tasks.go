@@ -13,7 +13,7 @@ import (
 func inRange(metas []Meta, req *store.Request) []Meta {
 	var cand []Meta
 	for _, m := range metas {
-		if req.Overlaps(m.timeRange()) {
+		if req.Overlaps(m.TimeRange()) {
 			cand = append(cand, m)
 		}
 	}

@@ -47,15 +47,6 @@ func (p *pfile) mayHoldAny(g int, ids map[model.TraceID]bool) bool {
 	return false
 }
 
-// mayHoldIDs reports whether the block's [MinID, MaxID] (when its meta
-// records them) meets the trace IDs [lo, hi].
-func (m Meta) mayHoldIDs(lo, hi model.TraceID) bool {
-	if len(m.MinID) != 16 || len(m.MaxID) != 16 {
-		return true
-	}
-	return bytes.Compare(m.MaxID, lo[:]) >= 0 && bytes.Compare(m.MinID, hi[:]) <= 0
-}
-
 // firstTraceID returns the trace ID of the file's first row (its
 // smallest, in a block sorted by ID); ok is false when there is none or
 // it does not read.

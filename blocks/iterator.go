@@ -330,7 +330,7 @@ func (it *blockIterator) openFile(ctx context.Context) (*pfile, error) {
 
 // openGroup starts reading row group g of f (see openTraces).
 func (it *blockIterator) openGroup(f *pfile, g int) (*groupTraces, error) {
-	covered := it.req != nil && it.req.Covers(it.block.meta.timeRange())
+	covered := it.req != nil && it.req.Covers(it.block.meta.TimeRange())
 	return f.openTraces(g, it.block.codec, groupRead{req: it.req, filter: it.filter, rowTime: !it.mergedTime, covered: covered,
 		split: it.split, pool: it.pool, spread: it.spread})
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tracectl/tracectl/blocks/metadata"
 )
 
 // TestKnownObjectsNotReadAgain: on an object store, a store reads each meta
@@ -89,7 +91,7 @@ func TestKnownObjectsNotReadAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := decodeMeta(raw, key)
+	m, err := metadata.Decode(raw, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ type bloomCache map[string]*bloom.BloomFilter
 // mayContain tests the trace's bloom shard (one small object read, or none
 // when cache already holds the shard).
 func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCache) (bool, error) {
-	name := bloomName(bloomShard(id, shardCount(b.meta)))
+	name := bloomName(bloomShard(id, b.meta.BloomShardCount()))
 	key := b.key(name)
 	if f, ok := cache[key]; ok {
 		return f.Test(id[:]), nil
@@ -243,7 +243,7 @@ type shardCache map[string][]byte
 func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cache shardCache) (*model.Trace, error) {
 	var cand []Meta
 	for _, m := range metas {
-		if !m.mayHoldIDs(id, id) {
+		if !m.MayHoldIDs(id, id) {
 			continue
 		}
 		cand = append(cand, m)
@@ -258,7 +258,7 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(lookupConcurrency)
 	for i, m := range cand {
-		name := bloomName(bloomShard(id, shardCount(m)))
+		name := bloomName(bloomShard(id, m.BloomShardCount()))
 		keys[i] = s.block(m).key(name)
 		if data, ok := cache[keys[i]]; ok {
 			shards[i] = data

@@ -226,7 +226,7 @@ func TestFindTraceLocalBloom(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := traces[7]
-			shard := bloomName(bloomShard(want.TraceID, shardCount(m)))
+			shard := bloomName(bloomShard(want.TraceID, m.BloomShardCount()))
 			tc.damage(t, filepath.Join(s.localTenantDir(), m.BlockID.String(), shard))
 			got, err := s.FindTrace(ctx, want.TraceID)
 			if err != nil {
@@ -246,7 +246,7 @@ func TestFindTraceLocalBloom(t *testing.T) {
 			}
 			absent := model.TraceID(m.MinID)
 			absent[15]++
-			if !m.mayHoldIDs(absent, absent) || slices.ContainsFunc(traces, func(tr *model.Trace) bool { return tr.TraceID == absent }) {
+			if !m.MayHoldIDs(absent, absent) || slices.ContainsFunc(traces, func(tr *model.Trace) bool { return tr.TraceID == absent }) {
 				t.Fatalf("%s is not an absent ID inside the block's range", absent)
 			}
 			if _, err := s.FindTrace(ctx, absent); !errors.Is(err, ErrTraceNotFound) {

@@ -32,7 +32,7 @@ func (s *Store) TraceIDsWithPrefix(ctx context.Context, prefix string, limit int
 	}
 	seen := map[model.TraceID]bool{}
 	for _, m := range metas {
-		if !m.mayHoldIDs(lo, hi) {
+		if !m.MayHoldIDs(lo, hi) {
 			continue
 		}
 		p, err := s.openOrSkip(ctx, s.block(m))

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"gocloud.dev/blob"
 
+	"github.com/tracectl/tracectl/blocks/metadata"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -351,7 +352,7 @@ func (s *Store) readMeta(ctx context.Context, id uuid.UUID, name string) (Meta, 
 	if err != nil {
 		return Meta{}, err
 	}
-	return decodeMeta(b, joinKey(s.tenant, id.String(), name))
+	return metadata.Decode(b, joinKey(s.tenant, id.String(), name))
 }
 
 // Blocks returns the metas of the tenant's live blocks, sorted by start
@@ -516,7 +517,7 @@ func (s *Store) MarkCompacted(ctx context.Context, id uuid.UUID) error {
 	var err error
 	if raw, ok := s.known.get(mk); ok {
 		// Seen by this store: a block's meta.json never changes.
-		m, err = decodeMeta(raw, mk)
+		m, err = metadata.Decode(raw, mk)
 	} else {
 		m, err = s.readMeta(ctx, id, metaObject)
 	}

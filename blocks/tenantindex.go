@@ -15,6 +15,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/tracectl/tracectl/blocks/metadata"
 )
 
 // The tenant index
@@ -449,7 +451,7 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 			if err != nil {
 				return err
 			}
-			m, err := decodeMeta(raw, key)
+			m, err := metadata.Decode(raw, key)
 			if err != nil {
 				// One damaged block must not stop the tenant: it is left
 				// out, and the command reports it (Store.Damaged).

@@ -113,7 +113,7 @@ func (s *Store) verifyBlock(ctx context.Context, m Meta) BlockReport {
 		br.addf("meta totalRecords %d, %s has %d row groups", m.TotalRecords, dataObject, groups)
 	}
 	rc := &rowChecker{br: &br, dataKey: b.key(dataObject), codec: b.codec, filters: s.verifyBlooms(ctx, b, &br), meta: m}
-	rc.start, rc.end = m.timeRange()
+	rc.start, rc.end = m.TimeRange()
 	for g := 0; g < groups; g++ {
 		if !rc.group(p, g) {
 			return br
@@ -330,7 +330,7 @@ func decodedRows(chunk parquet.ColumnChunk, l column.Leaf) (int64, error) {
 
 // verifyBlooms loads every bloom shard; nil when none could be read.
 func (s *Store) verifyBlooms(ctx context.Context, b *Block, br *BlockReport) []*bloom.BloomFilter {
-	n := shardCount(b.meta)
+	n := b.meta.BloomShardCount()
 	filters := make([]*bloom.BloomFilter, n)
 	read := 0
 	for i := 0; i < n; i++ {

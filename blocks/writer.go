@@ -201,7 +201,7 @@ func NewBlockWriter(ctx context.Context, s *Store, opts WriteOptions) (*BlockWri
 func usableDedicated(cols []DedicatedColumn) []DedicatedColumn {
 	var usable []DedicatedColumn
 	for _, c := range cols {
-		if c.usable() {
+		if isUsableDedicated(c) {
 			usable = append(usable, c)
 		}
 	}
