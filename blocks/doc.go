@@ -42,7 +42,8 @@
 //     deleted later by retention.
 //   - Tenant index: <tenant>/index.json.gz, Tempo's blocklist of every
 //     live and compacted meta (WriteIndex). A cache that saves reading each
-//     meta; it never changes what Blocks returns (see tenantindex.go).
+//     meta; it never changes what Blocks returns (see tenantindex.go). Its
+//     format is package blocks/tenantindex.
 //
 // # Format notes
 //

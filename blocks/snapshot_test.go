@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracectl/tracectl/blocks/tenantindex"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -167,15 +168,15 @@ func TestIndexCannotHideConcurrentRetirement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := encodeTenantIndex(time.Now().Add(-time.Hour).UTC(), nil, []metaEntry{{meta: &c, raw: raw}})
+	data, err := tenantindex.Encode(time.Now().Add(-time.Hour).UTC(), nil, []tenantindex.Entry{{Meta: &c, Raw: raw}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.put(ctx, joinKey(s.tenant, tenantIndexObject), data); err != nil {
+	if err := s.put(ctx, joinKey(s.tenant, tenantindex.ObjectName), data); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(filepath.Join(s.localTenantDir(), tenantIndexObject), old, old); err != nil {
+	if err := os.Chtimes(filepath.Join(s.localTenantDir(), tenantindex.ObjectName), old, old); err != nil {
 		t.Fatal(err)
 	}
 	done := false

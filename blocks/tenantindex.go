@@ -1,39 +1,24 @@
 package blocks
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tracectl/tracectl/blocks/metadata"
+	"github.com/tracectl/tracectl/blocks/tenantindex"
 )
 
 // The tenant index
 //
-// <tenant>/index.json.gz is Grafana Tempo's per-tenant blocklist: one
-// gzip member named "index.json" holding
-//
-//	{"created_at": "2026-11-25T10:00:00.123456789Z",
-//	 "meta":      [<meta.json of each live block>, ...],
-//	 "compacted": [<meta.compacted.json of each compacted block>, ...]}
-//
-// Each entry is the block's meta object as in its folder (a compacted
-// entry carries "compactedTime"). Tempo's index builders write it every
-// poll and its queriers read it instead of listing the bucket; tracectl
-// reads one written by Tempo and writes the same format. (Tempo 2.7+ also
-// writes index.pb.zst, which its own readers prefer; tracectl neither
-// reads nor touches that file.)
+// <tenant>/index.json.gz is Grafana Tempo's per-tenant blocklist; its
+// format (encoding, decoding, which entries are usable) is package
+// blocks/tenantindex. This file is how a Store reads and writes it.
 //
 // # Invariant: the index never changes an answer
 //
@@ -92,145 +77,28 @@ import (
 // cache. WriteIndex takes created_at before it lists, so no object written
 // while it runs is covered by an entry.
 
-// tenantIndexObject is the index's name under the tenant folder.
-const tenantIndexObject = "index.json.gz"
-
-// tenantIndexMember is the file name in the gzip header, as Tempo writes.
-const tenantIndexMember = "index.json"
-
-// tenantIndexJSON is the index's JSON. Entries stay raw until used, so
-// that an entry that does not decode costs only itself and so that
-// WriteIndex copies entries byte for byte (fields tracectl does not model
-// survive a rewrite).
-type tenantIndexJSON struct {
-	CreatedAt time.Time         `json:"created_at"`
-	Meta      []json.RawMessage `json:"meta"`
-	Compacted []json.RawMessage `json:"compacted"`
-}
-
-// tenantIndex is a decoded index: the usable entries of each list by block
-// ID (see entries).
-type tenantIndex struct {
-	createdAt time.Time
-	live      map[uuid.UUID]metaEntry
-	compacted map[uuid.UUID]metaEntry
-}
-
-// metaEntry is a block's meta and its JSON as stored. The meta is shared,
-// not copied, until a caller needs its own.
-type metaEntry struct {
-	meta *Meta
-	raw  json.RawMessage
-}
-
-// entries returns the entries that stand for name's objects.
-func (x *tenantIndex) entries(name string) map[uuid.UUID]metaEntry {
-	if x == nil {
+// indexEntries returns the entries of ix that stand for name's objects
+// (meta.json: the live list; meta.compacted.json: the compacted one).
+func indexEntries(ix *tenantindex.Index, name string) map[uuid.UUID]tenantindex.Entry {
+	if ix == nil {
 		return nil
 	}
 	if name == compactedMetaObject {
-		return x.compacted
+		return ix.Compacted
 	}
-	return x.live
-}
-
-// encodeTenantIndex renders an index in Tempo's format.
-func encodeTenantIndex(createdAt time.Time, live, compacted []metaEntry) ([]byte, error) {
-	ix := tenantIndexJSON{CreatedAt: createdAt, Meta: []json.RawMessage{}, Compacted: []json.RawMessage{}}
-	for _, e := range live {
-		ix.Meta = append(ix.Meta, e.raw)
-	}
-	for _, e := range compacted {
-		ix.Compacted = append(ix.Compacted, e.raw)
-	}
-	js, err := json.Marshal(ix)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Name = tenantIndexMember
-	if _, err := zw.Write(js); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// maxTenantIndexBytes bounds the decompressed index (about 400 bytes an
-// entry: room for over two million blocks), so a damaged object cannot
-// exhaust memory.
-const maxTenantIndexBytes = 1 << 30
-
-// decodeTenantIndex parses an index for tenant. Entries that are not
-// usable (see the invariant at the top of this file) are left out; an
-// error means the whole index is unusable.
-func decodeTenantIndex(data []byte, tenant string) (*tenantIndex, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	// The gzip trailer gives the size (mod 4 GiB): read into one buffer.
-	var buf bytes.Buffer
-	if len(data) >= 4 {
-		buf.Grow(int(min(binary.LittleEndian.Uint32(data[len(data)-4:]), 64<<20)) + 1)
-	}
-	if _, err := buf.ReadFrom(io.LimitReader(zr, maxTenantIndexBytes+1)); err != nil {
-		return nil, err
-	}
-	js := buf.Bytes()
-	if len(js) > maxTenantIndexBytes {
-		return nil, errors.New("index larger than 1 GiB")
-	}
-	ix, metas, ok, err := decodeIndexJSON(js, tenant)
-	if err != nil {
-		return nil, err
-	}
-	if ix.CreatedAt.IsZero() {
-		return nil, errors.New("index without created_at")
-	}
-	n := len(ix.Meta)
-	return &tenantIndex{
-		createdAt: ix.CreatedAt,
-		live:      indexEntries(ix.Meta, metas[:n], ok[:n], tenant, false),
-		compacted: indexEntries(ix.Compacted, metas[n:], ok[n:], tenant, true),
-	}, nil
-}
-
-// indexEntries keeps the entries that decoded (ok) as a vParquet4 meta of
-// tenant, with compactedTime set exactly when compacted, and whose block
-// ID no other entry of the list has.
-func indexEntries(raws []json.RawMessage, metas []Meta, ok []bool, tenant string, compacted bool) map[uuid.UUID]metaEntry {
-	out := make(map[uuid.UUID]metaEntry, len(raws))
-	dup := map[uuid.UUID]bool{}
-	for i, raw := range raws {
-		m := &metas[i]
-		if !ok[i] || m.Format != FormatVParquet4 || m.TenantID != tenant || m.BlockID == uuid.Nil ||
-			m.CompactedTime.IsZero() == compacted {
-			continue
-		}
-		if _, seen := out[m.BlockID]; seen || dup[m.BlockID] {
-			delete(out, m.BlockID)
-			dup[m.BlockID] = true
-			continue
-		}
-		out[m.BlockID] = metaEntry{meta: m, raw: raw}
-	}
-	return out
+	return ix.Live
 }
 
 // readTenantIndex reads and decodes the tenant's index. It returns nil
 // when there is none or it cannot be read or used: readers then read every
 // meta, as without an index (a bucket that cannot be reached fails the
 // listing that goes with it).
-func (s *Store) readTenantIndex(ctx context.Context) *tenantIndex {
-	data, err := readAll(ctx, s.bucket, joinKey(s.tenant, tenantIndexObject))
+func (s *Store) readTenantIndex(ctx context.Context) *tenantindex.Index {
+	data, err := readAll(ctx, s.bucket, joinKey(s.tenant, tenantindex.ObjectName))
 	if err != nil {
 		return nil
 	}
-	ix, err := decodeTenantIndex(data, s.tenant)
+	ix, err := tenantindex.Decode(data, s.tenant)
 	if err != nil {
 		return nil
 	}
@@ -242,8 +110,8 @@ func (s *Store) readTenantIndex(ctx context.Context) *tenantIndex {
 // file:// bucket, whose listing says nothing of the objects, it also looks
 // up name's object in every folder while the index is decoded (fs.statAll
 // remembers the answers): 6 ms of a trace lookup among 1,000 blocks.
-func (s *Store) indexAndFolders(ctx context.Context, name string) (*tenantIndex, *folderSet, error) {
-	var ix *tenantIndex
+func (s *Store) indexAndFolders(ctx context.Context, name string) (*tenantindex.Index, *folderSet, error) {
+	var ix *tenantindex.Index
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -279,7 +147,7 @@ func (s *Store) listMetas(ctx context.Context, name string) ([]Meta, error) {
 		out = make([]Meta, len(es))
 	}
 	for i, e := range es {
-		out[i] = *e.meta
+		out[i] = *e.Meta
 	}
 	if name == metaObject {
 		s.noteListing(ctx, out)
@@ -348,10 +216,10 @@ func (s *Store) listForRead(ctx context.Context) (live, retired []Meta, settle t
 	}
 	live = make([]Meta, 0, len(es)) // most are live: not regrown meta by meta
 	for _, e := range es {
-		if e.meta.CompactedTime.IsZero() {
-			live = append(live, *e.meta)
+		if e.Meta.CompactedTime.IsZero() {
+			live = append(live, *e.Meta)
 		} else {
-			retired = append(retired, *e.meta)
+			retired = append(retired, *e.Meta)
 		}
 	}
 	if len(live) == 0 {
@@ -364,7 +232,7 @@ func (s *Store) listForRead(ctx context.Context) (live, retired []Meta, settle t
 // metaEntries resolves name's object in every listed folder: from ix when
 // it may stand for the object, else by reading it. Folders without the
 // object are skipped. The result is sorted like Blocks.
-func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantIndex, name string) ([]metaEntry, error) {
+func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantindex.Index, name string) ([]tenantindex.Entry, error) {
 	return s.metaEntriesSince(ctx, fs, ix, name, time.Time{})
 }
 
@@ -373,11 +241,11 @@ func (s *Store) metaEntries(ctx context.Context, fs *folderSet, ix *tenantIndex,
 // written at or after since, or whose meta.json vanished between the
 // listing and its read, is resolved from meta.compacted.json (an entry
 // with CompactedTime set).
-func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantIndex, name string, since time.Time) ([]metaEntry, error) {
-	cached := ix.entries(name)
-	var cachedRetired map[uuid.UUID]metaEntry
+func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantindex.Index, name string, since time.Time) ([]tenantindex.Entry, error) {
+	cached := indexEntries(ix, name)
+	var cachedRetired map[uuid.UUID]tenantindex.Entry
 	if !since.IsZero() {
-		cachedRetired = ix.entries(compactedMetaObject)
+		cachedRetired = indexEntries(ix, compactedMetaObject)
 	}
 	mods, exists, err := fs.statAll(name)
 	if err != nil {
@@ -400,7 +268,7 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 			return nil, err
 		}
 	}
-	es := make([]metaEntry, 0, len(fs.ids))
+	es := make([]tenantindex.Entry, 0, len(fs.ids))
 	var toRead []uuid.UUID
 	var retired []bool // per toRead: read meta.compacted.json
 	for i, id := range fs.ids {
@@ -411,7 +279,7 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 				if !ok || mod.Before(since) {
 					continue
 				}
-				if e, ok := cachedRetired[id]; ok && mod.Before(ix.createdAt.Add(-fs.slack)) {
+				if e, ok := cachedRetired[id]; ok && mod.Before(ix.CreatedAt.Add(-fs.slack)) {
 					es = append(es, e)
 					continue
 				}
@@ -419,9 +287,9 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 			}
 			continue
 		}
-		if e, ok := cached[id]; ok && mods[i].Before(ix.createdAt.Add(-fs.slack)) {
+		if e, ok := cached[id]; ok && mods[i].Before(ix.CreatedAt.Add(-fs.slack)) {
 			if fs.dir == "" {
-				s.known.add(joinKey(s.tenant, id.String(), name), e.raw, false)
+				s.known.add(joinKey(s.tenant, id.String(), name), e.Raw, false)
 			}
 			es = append(es, e)
 			continue
@@ -429,7 +297,7 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 		toRead, retired = append(toRead, id), append(retired, false)
 	}
 	// The reads are independent small requests: overlap them.
-	read := make([]metaEntry, len(toRead))
+	read := make([]tenantindex.Entry, len(toRead))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i, id := range toRead {
@@ -461,7 +329,7 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 			if strings.HasSuffix(key, compactedMetaObject) && m.CompactedTime.IsZero() {
 				m.CompactedTime = time.Now().UTC() // retired all the same
 			}
-			read[i] = metaEntry{meta: &m, raw: raw}
+			read[i] = tenantindex.Entry{Meta: &m, Raw: raw}
 			return nil
 		})
 	}
@@ -469,7 +337,7 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenantI
 		return nil, err
 	}
 	for _, e := range read {
-		if e.meta != nil {
+		if e.Meta != nil {
 			es = append(es, e)
 		}
 	}
@@ -498,8 +366,8 @@ func (s *Store) readListed(ctx context.Context, fs *folderSet, id uuid.UUID, nam
 }
 
 // sortEntries sorts like sortMetas: by start time, then block ID.
-func sortEntries(es []metaEntry) {
-	sort.Slice(es, func(i, j int) bool { return metaLess(es[i].meta, es[j].meta) })
+func sortEntries(es []tenantindex.Entry) {
+	sort.Slice(es, func(i, j int) bool { return metaLess(es[i].Meta, es[j].Meta) })
 }
 
 // WriteIndex writes the tenant index (<tenant>/index.json.gz, Tempo's
@@ -537,17 +405,17 @@ func (s *Store) WriteIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	key := joinKey(s.tenant, tenantIndexObject)
+	key := joinKey(s.tenant, tenantindex.ObjectName)
 	if len(live) == 0 && len(compacted) == 0 {
 		if err := s.bucket.Delete(ctx, key); err != nil && !isNotFound(err) {
 			return fmt.Errorf("delete %s: %w", key, err)
 		}
 		return nil
 	}
-	if old != nil && sameEntries(live, old.live) && sameEntries(compacted, old.compacted) {
+	if old != nil && sameEntries(live, old.Live) && sameEntries(compacted, old.Compacted) {
 		return nil
 	}
-	data, err := encodeTenantIndex(createdAt, live, compacted)
+	data, err := tenantindex.Encode(createdAt, live, compacted)
 	if err != nil {
 		return err
 	}
@@ -556,12 +424,12 @@ func (s *Store) WriteIndex(ctx context.Context) error {
 
 // sameEntries reports whether es are exactly the index entries of cached:
 // each came from it, and it has no other.
-func sameEntries(es []metaEntry, cached map[uuid.UUID]metaEntry) bool {
+func sameEntries(es []tenantindex.Entry, cached map[uuid.UUID]tenantindex.Entry) bool {
 	if len(es) != len(cached) {
 		return false
 	}
 	for _, e := range es {
-		if c, ok := cached[e.meta.BlockID]; !ok || c.meta != e.meta {
+		if c, ok := cached[e.Meta.BlockID]; !ok || c.Meta != e.Meta {
 			return false
 		}
 	}

@@ -1,4 +1,4 @@
-package blocks
+package tenantindex
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tracectl/tracectl/blocks/metadata"
 	"github.com/tracectl/tracectl/internal/jsonscan"
 )
 
@@ -22,19 +23,19 @@ import (
 // encoding/json, the whole document or the one entry.
 
 // decodeIndexJSON is json.Unmarshal(js, ix) plus json.Unmarshal of every
-// entry into a Meta. metas[i] is entry i of ix.Meta (then of
+// entry into a metadata.Meta. metas[i] is entry i of ix.Meta (then of
 // ix.Compacted) and ok[i] whether it decoded. Decoded strings equal to
 // tenant share its memory.
-func decodeIndexJSON(js []byte, tenant string) (ix tenantIndexJSON, metas []Meta, ok []bool, err error) {
-	common := []string{FormatVParquet4, tenant, "none", ""}
+func decodeIndexJSON(js []byte, tenant string) (ix indexJSON, metas []metadata.Meta, ok []bool, err error) {
+	common := []string{metadata.FormatVParquet4, tenant, "none", ""}
 	ix, fast, scanned := scanIndexJSON(js, common)
 	if !scanned {
-		ix, fast = tenantIndexJSON{}, [2][]fastEntry{}
+		ix, fast = indexJSON{}, [2][]fastEntry{}
 		if err := json.Unmarshal(js, &ix); err != nil {
 			return ix, nil, nil, err
 		}
 	}
-	metas = make([]Meta, 0, len(ix.Meta)+len(ix.Compacted))
+	metas = make([]metadata.Meta, 0, len(ix.Meta)+len(ix.Compacted))
 	ok = make([]bool, 0, len(ix.Meta)+len(ix.Compacted))
 	for l, list := range [2][]json.RawMessage{ix.Meta, ix.Compacted} {
 		for i, raw := range list {
@@ -45,7 +46,7 @@ func decodeIndexJSON(js []byte, tenant string) (ix tenantIndexJSON, metas []Meta
 			m, scanned := scanMetaJSON(raw, common)
 			var err error
 			if !scanned {
-				m = Meta{}
+				m = metadata.Meta{}
 				err = json.Unmarshal(raw, &m)
 			}
 			metas, ok = append(metas, m), append(ok, err == nil)
@@ -57,7 +58,7 @@ func decodeIndexJSON(js []byte, tenant string) (ix tenantIndexJSON, metas []Meta
 // fastEntry is an entry scanIndexJSON decoded on the way (ok) or left to
 // decodeIndexJSON.
 type fastEntry struct {
-	meta Meta
+	meta metadata.Meta
 	ok   bool
 }
 
@@ -69,7 +70,7 @@ type indexScanner struct {
 	// dedicated holds the dedicated-column lists decoded so far by their
 	// JSON: the blocks of a tenant mostly share one, and encoding/json
 	// took a quarter of `trace get`'s CPU decoding it again for each.
-	dedicated map[string][]DedicatedColumn
+	dedicated map[string][]metadata.DedicatedColumn
 }
 
 // plainString reads a string made of printable ASCII without escapes and
@@ -106,7 +107,7 @@ var indexFields = []string{"created_at", "meta", "compacted"}
 
 // scanIndexJSON decodes the index's top level and, on the way, the
 // entries it can; fast[0] goes with ix.Meta and fast[1] with ix.Compacted.
-func scanIndexJSON(js []byte, common []string) (ix tenantIndexJSON, fast [2][]fastEntry, ok bool) {
+func scanIndexJSON(js []byte, common []string) (ix indexJSON, fast [2][]fastEntry, ok bool) {
 	s := &indexScanner{Scanner: jsonscan.Scanner{B: js}}
 	// Every meta has a blockID: the lists are sized once, not regrown
 	// entry by entry (a fresh megabyte for 990 blocks, paid in page
@@ -163,7 +164,7 @@ var metaFields = []string{"format", "blockID", "minID", "maxID", "tenantID", "st
 
 // scanMetaJSON decodes one meta object as Meta.UnmarshalJSON does; ok is
 // false when it leaves it to encoding/json.
-func scanMetaJSON(raw []byte, common []string) (Meta, bool) {
+func scanMetaJSON(raw []byte, common []string) (metadata.Meta, bool) {
 	s := &indexScanner{Scanner: jsonscan.Scanner{B: raw}}
 	m, ok := s.meta(common)
 	return m, ok && s.End()
@@ -171,17 +172,17 @@ func scanMetaJSON(raw []byte, common []string) (Meta, bool) {
 
 // dedicatedColumns decodes a dedicated-column list, once per distinct JSON;
 // each meta gets its own copy.
-func (s *indexScanner) dedicatedColumns(raw []byte, dst *[]DedicatedColumn) bool {
+func (s *indexScanner) dedicatedColumns(raw []byte, dst *[]metadata.DedicatedColumn) bool {
 	if dc, ok := s.dedicated[string(raw)]; ok {
 		*dst = slices.Clone(dc)
 		return true
 	}
-	var dc []DedicatedColumn
+	var dc []metadata.DedicatedColumn
 	if json.Unmarshal(raw, &dc) != nil {
 		return false
 	}
 	if s.dedicated == nil {
-		s.dedicated = map[string][]DedicatedColumn{}
+		s.dedicated = map[string][]metadata.DedicatedColumn{}
 	}
 	if len(s.dedicated) < 16 {
 		s.dedicated[string(raw)] = dc
@@ -193,8 +194,8 @@ func (s *indexScanner) dedicatedColumns(raw []byte, dst *[]DedicatedColumn) bool
 // meta decodes the meta object at the scanner's position as
 // Meta.UnmarshalJSON does, or returns false. Strings equal to one of
 // common share its memory.
-func (s *indexScanner) meta(common []string) (Meta, bool) {
-	var m Meta
+func (s *indexScanner) meta(common []string) (metadata.Meta, bool) {
+	var m metadata.Meta
 	str := func(dst *string) bool {
 		if s.Null() {
 			return true
@@ -323,7 +324,7 @@ func (s *indexScanner) meta(common []string) (Meta, bool) {
 		return s.SkipUnknown(key, metaFields)
 	})
 	if !ok {
-		return Meta{}, false
+		return metadata.Meta{}, false
 	}
 	return m, true
 }
