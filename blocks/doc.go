@@ -24,8 +24,9 @@
 //   - Bloom shard: bloom-<i>, a bits-and-blooms/bloom/v3 filter of 100 KiB
 //     of bits; a trace ID lives in shard FNV-1-32(ID) mod bloomShards.
 //     Shards are sized for n = totalObjects at fp 0.01 (k = 7); a lone
-//     shard gets 64 bits per ID, 1 to 100 KiB (shardBits). Readers take m
-//     and k from the file (Tempo's own test block has k = 5).
+//     shard gets 64 bits per ID, 1 to 100 KiB (package blocks/bloomshard,
+//     ShardBits). Readers take m and k from the file (Tempo's own test
+//     block has k = 5).
 //   - Index: the "index" object, {"rowGroups":[base64 max ID per group]}.
 //     Written for Tempo; lookups use the row groups' TraceID statistics.
 //   - Static column: a well-known attribute (service.name, k8s.*, cluster,

@@ -12,6 +12,8 @@ import (
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tracectl/tracectl/blocks/bloomshard"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -184,8 +186,8 @@ func TestVerify(t *testing.T) {
 		}, "outside meta range"},
 		{"empty bloom", func(t *testing.T, s *Store, m Meta) {
 			var buf strings.Builder
-			_, k := bloomShape(1)
-			bloom.New(bloomShardBytes*8, k).WriteTo(&buf)
+			_, k := bloomshard.Shape(1)
+			bloom.New(bloomshard.ShardBytes*8, k).WriteTo(&buf)
 			if err := s.put(ctx, "tenant-a/"+m.BlockID.String()+"/bloom-0", []byte(buf.String())); err != nil {
 				t.Fatal(err)
 			}

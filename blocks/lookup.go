@@ -3,8 +3,6 @@ package blocks
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -13,6 +11,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tracectl/tracectl/blocks/bloomshard"
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 )
@@ -23,7 +22,7 @@ type bloomCache map[string]*bloom.BloomFilter
 // mayContain tests the trace's bloom shard (one small object read, or none
 // when cache already holds the shard).
 func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCache) (bool, error) {
-	name := bloomName(bloomShard(id, b.meta.BloomShardCount()))
+	name := bloomshard.ObjectName(bloomshard.Of(id, b.meta.BloomShardCount()))
 	key := b.key(name)
 	if f, ok := cache[key]; ok {
 		return f.Test(id[:]), nil
@@ -35,7 +34,7 @@ func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCac
 		}
 		return false, err
 	}
-	f, err := decodeBloom(data)
+	f, err := bloomshard.Decode(data)
 	if err != nil {
 		// A damaged shard (blocks verify reports it) only loses its
 		// shortcut: search the parquet.
@@ -237,7 +236,7 @@ type shardCache map[string][]byte
 // findIn looks id up in the blocks of metas and merges the copies found
 // (model.MergeTraces). Blocks whose [minID, maxID] excludes id are
 // skipped. The others' bloom shard for id is read, all at once, and
-// tested where it lies, without decoding the filter (bloomTest); only the
+// tested where it lies, without decoding the filter (bloomshard.Test); only the
 // blocks it lets through open their parquet file, also at once. A block
 // without its bloom shard is searched, as Block.findTrace does.
 func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cache shardCache) (*model.Trace, error) {
@@ -258,7 +257,7 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(lookupConcurrency)
 	for i, m := range cand {
-		name := bloomName(bloomShard(id, m.BloomShardCount()))
+		name := bloomshard.ObjectName(bloomshard.Of(id, m.BloomShardCount()))
 		keys[i] = s.block(m).key(name)
 		if data, ok := cache[keys[i]]; ok {
 			shards[i] = data
@@ -285,7 +284,7 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 		ok := true // no shard: search the block
 		if shards[i] != nil {
 			var err error
-			if ok, err = bloomTest(shards[i], id); err != nil {
+			if ok, err = bloomshard.Test(shards[i], id); err != nil {
 				// A damaged shard (blocks verify reports it): search
 				// the block as if it had none.
 				ok, shards[i] = true, nil
@@ -304,7 +303,7 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 		// Hand findTrace the shard, so that it does not read it again.
 		var own bloomCache
 		if shards[i] != nil {
-			if f, err := decodeBloom(shards[i]); err == nil {
+			if f, err := bloomshard.Decode(shards[i]); err == nil {
 				own = bloomCache{keys[i]: f}
 			}
 		}
@@ -333,49 +332,4 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 		return copies[0], nil
 	}
 	return model.MergeTraces(copies...), nil
-}
-
-// bloomTest is bloom.BloomFilter.Test on a shard as stored (the
-// bits-and-blooms WriteTo encoding, big-endian: m, k, the bit count, then
-// the bit words), reading only the k words it needs instead of decoding
-// the whole filter (100 KiB for Tempo's shard size).
-func bloomTest(data []byte, id model.TraceID) (bool, error) {
-	m, k, n, err := bloomHeader(data)
-	if err != nil {
-		return false, err
-	}
-	for _, loc := range bloom.Locations(id[:], uint(k)) {
-		bit := loc % m
-		if bit >= n {
-			return false, nil
-		}
-		w := binary.BigEndian.Uint64(data[bloomHeaderBytes+8*(bit/64):])
-		if w&(1<<(bit%64)) == 0 {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// bloomHeaderBytes is the size of a serialized filter's header: m, k and
-// the bit set's length, big-endian uint64s (bits-and-blooms' WriteTo).
-const bloomHeaderBytes = 24
-
-// bloomHeader reads and checks a serialized filter's header against the
-// data that follows, so that a damaged shard is an error, never a huge
-// allocation.
-func bloomHeader(data []byte) (m, k, n uint64, err error) {
-	if len(data) < bloomHeaderBytes {
-		return 0, 0, 0, errors.New("bloom filter truncated")
-	}
-	m = binary.BigEndian.Uint64(data[0:])
-	k = binary.BigEndian.Uint64(data[8:])
-	n = binary.BigEndian.Uint64(data[16:])
-	if words := uint64(len(data)-bloomHeaderBytes) / 8; n > words*64 {
-		return 0, 0, 0, errors.New("bloom filter truncated")
-	}
-	if m == 0 || k == 0 || k > 1024 {
-		return 0, 0, 0, fmt.Errorf("bloom filter with m=%d, k=%d", m, k)
-	}
-	return m, k, n, nil
 }

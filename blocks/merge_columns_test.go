@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/tracectl/tracectl/blocks/bloomshard"
 	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store/storetest"
@@ -22,7 +23,7 @@ func blockObjects(t *testing.T, s *Store, m Meta) map[string][]byte {
 	out := map[string][]byte{}
 	names := []string{dataObject, indexObject}
 	for i := range m.BloomShards {
-		names = append(names, bloomName(i))
+		names = append(names, bloomshard.ObjectName(i))
 	}
 	for _, name := range names {
 		b, err := s.bucket.ReadAll(context.Background(), joinKey(s.tenant, m.BlockID.String(), name))

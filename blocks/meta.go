@@ -11,7 +11,6 @@ const (
 	indexObject         = "index"
 	metaObject          = "meta.json"
 	compactedMetaObject = "meta.compacted.json"
-	bloomPrefix         = "bloom-"
 	markObject          = "rewrite.json"
 )
 

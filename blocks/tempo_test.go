@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tracectl/tracectl/blocks/bloomshard"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -73,17 +74,17 @@ func TestTempoBloom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := decodeBloom(data)
+	f, err := bloomshard.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The shard size matches; k is read from the file (Tempo's fixture
 	// has k=5, i.e. it was written with fp≈0.05; we write fp=0.01, k=7).
-	if shards, _ := bloomShape(134); f.Cap() != bloomShardBytes*8 || shards != 1 {
-		t.Errorf("Tempo bloom-0 has m=%d, want %d in 1 shard (ours: %d)", f.Cap(), bloomShardBytes*8, shards)
+	if shards, _ := bloomshard.Shape(134); f.Cap() != bloomshard.ShardBytes*8 || shards != 1 {
+		t.Errorf("Tempo bloom-0 has m=%d, want %d in 1 shard (ours: %d)", f.Cap(), bloomshard.ShardBytes*8, shards)
 	}
 	for _, tr := range traces {
-		if bloomShard(tr.TraceID, 1) != 0 || !f.Test(tr.TraceID[:]) {
+		if bloomshard.Of(tr.TraceID, 1) != 0 || !f.Test(tr.TraceID[:]) {
 			t.Errorf("trace %s not in Tempo's bloom-0", tr.TraceID)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/tracectl/tracectl/blocks/bloomshard"
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/model"
 )
@@ -244,7 +245,7 @@ func (rc *rowChecker) row(row *pqTrace) {
 		return
 	}
 	if rc.filters != nil {
-		shard := bloomShard(id, len(rc.filters))
+		shard := bloomshard.Of(id, len(rc.filters))
 		if f := rc.filters[shard]; f != nil && !f.Test(id[:]) {
 			rc.limited(2, "trace %s missing from its bloom shard %d", id, shard)
 		}
@@ -334,13 +335,13 @@ func (s *Store) verifyBlooms(ctx context.Context, b *Block, br *BlockReport) []*
 	filters := make([]*bloom.BloomFilter, n)
 	read := 0
 	for i := 0; i < n; i++ {
-		key := b.key(bloomName(i))
+		key := b.key(bloomshard.ObjectName(i))
 		data, err := readAll(ctx, s.bucket, key)
 		if err != nil {
 			br.addf("%v", err)
 			continue
 		}
-		f, err := decodeBloom(data)
+		f, err := bloomshard.Decode(data)
 		if err != nil {
 			br.addf("%s: %v", key, err)
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tracectl/tracectl/blocks/bloomshard"
 	"github.com/tracectl/tracectl/blocks/column"
 	"github.com/tracectl/tracectl/internal/buildinfo"
 	"github.com/tracectl/tracectl/model"
@@ -470,17 +471,17 @@ func (w *BlockWriter) finish() (Meta, error) {
 	}
 	m.StartTime, m.EndTime = metaTimes(w.start, w.end)
 
-	bloom := newShardedBloom(len(w.ids))
+	filters := bloomshard.NewSet(len(w.ids))
 	for _, id := range w.ids {
-		bloom.add(id)
+		filters.Add(id)
 	}
-	m.BloomShards = len(bloom.filters)
-	for i := range bloom.filters {
-		b, err := bloom.marshal(i)
+	m.BloomShards = filters.Len()
+	for i := range filters.Len() {
+		b, err := filters.Marshal(i)
 		if err != nil {
-			return Meta{}, fmt.Errorf("%s: %w", w.key(bloomName(i)), err)
+			return Meta{}, fmt.Errorf("%s: %w", w.key(bloomshard.ObjectName(i)), err)
 		}
-		if err := w.put(bloomName(i), b); err != nil {
+		if err := w.put(bloomshard.ObjectName(i), b); err != nil {
 			return Meta{}, err
 		}
 	}
