@@ -6,109 +6,23 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // azblob:// URLs
-	_ "gocloud.dev/blob/fileblob"  // file:// URLs
-	_ "gocloud.dev/blob/gcsblob"   // gs:// URLs
-	_ "gocloud.dev/blob/memblob"   // mem:// URLs
-	_ "gocloud.dev/blob/s3blob"    // s3:// URLs
 	"gocloud.dev/gcerrors"
+
+	"github.com/tracectl/tracectl/internal/bucketurl"
 )
 
 // OpenBucket opens a gocloud.dev/blob URL (file://, mem://, s3://, gs://,
-// azblob://). A file:// URL with a relative path (file://./data) is
-// resolved against the working directory, and a missing directory is
-// created.
+// azblob://): bucketurl.Open, which creates a missing file:// directory.
+// Kept here for the library's callers, who need no second import.
 func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
-	return openBucket(ctx, rawURL, true)
-}
-
-// ErrNoBucket is the error of OpenExistingBucket for a file:// bucket
-// whose directory does not exist.
-var ErrNoBucket = errors.New("bucket does not exist")
-
-// OpenExistingBucket is OpenBucket for readers: a file:// directory that
-// does not exist is an error (ErrNoBucket), not created; a mistyped path
-// must not look like an empty bucket.
-func OpenExistingBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
-	return openBucket(ctx, rawURL, false)
-}
-
-func openBucket(ctx context.Context, rawURL string, create bool) (*blob.Bucket, error) {
-	if rawURL == "" {
-		return nil, errors.New("bucket URL is empty")
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("bucket URL %q: %w", rawURL, err)
-	}
-	if u.Scheme == "" {
-		return nil, fmt.Errorf("bucket URL %q has no scheme (want file://, mem://, s3://, gs:// or azblob://)", rawURL)
-	}
-	if u.Scheme == "file" {
-		path := u.Host + u.Path
-		if u.Host == "" {
-			path = u.Path
-		}
-		if path == "" {
-			return nil, fmt.Errorf("bucket URL %q has no path", rawURL)
-		}
-		if !filepath.IsAbs(path) {
-			if path, err = filepath.Abs(path); err != nil {
-				return nil, fmt.Errorf("bucket URL %q: %w", rawURL, err)
-			}
-		}
-		if !create {
-			if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
-				return nil, fmt.Errorf("bucket %q: %w: no directory %s (read commands do not create it)", rawURL, ErrNoBucket, path)
-			}
-		}
-		if err := os.MkdirAll(path, 0o755); err != nil {
-			return nil, fmt.Errorf("bucket URL %q: %w", rawURL, err)
-		}
-		u.Host = ""
-		u.Path = filepath.ToSlash(path)
-		q := u.Query()
-		if !q.Has("no_tmp_dir") && !q.Has("create_dir") {
-			// Keep temporary files inside the bucket's file system so the
-			// final rename cannot cross devices.
-			q.Set("no_tmp_dir", "true")
-		}
-		if !q.Has("metadata") {
-			// No <object>.attrs file beside each object (gocloud's content
-			// type and MD5, which tracectl does not use on a file://
-			// bucket; see fileBuckets): half the files to create, and no
-			// MD5 of every byte written. "metadata=" brings them back.
-			q.Set("metadata", "skip")
-		}
-		u.RawQuery = q.Encode()
-		rawURL = u.String()
-	}
-	var b *blob.Bucket
-	if u.Scheme == "gs" {
-		b, err = openGCS(ctx, u)
-	} else {
-		b, err = blob.OpenBucket(ctx, rawURL)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open bucket %q: %w", rawURL, err)
-	}
-	if u.Scheme == "file" {
-		dir := "" // under a prefix, keys are not paths below the directory
-		if q := u.Query(); !q.Has("prefix") && !q.Has("key") {
-			dir = filepath.FromSlash(u.Path)
-		}
-		registerFileBucket(b, dir)
-	}
-	return b, nil
+	return bucketurl.Open(ctx, rawURL)
 }
 
 // blobReaderAt serves io.ReaderAt from ranged reads of one object, so

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/bucketurl"
 	"github.com/tracectl/tracectl/internal/gen"
 )
 
@@ -88,7 +89,7 @@ func completeBlockIDs(g *globals) func(*cobra.Command, []string, string) ([]stri
 
 // listTenants lists the bucket's tenants (none when it cannot be read).
 func listTenants(ctx context.Context, g *globals) []string {
-	b, err := blocks.OpenExistingBucket(ctx, g.bucketURL)
+	b, err := bucketurl.OpenExisting(ctx, g.bucketURL)
 	if err != nil {
 		return nil
 	}
@@ -99,7 +100,7 @@ func listTenants(ctx context.Context, g *globals) []string {
 
 // listBlockIDs lists the tenant's live block IDs, sorted.
 func listBlockIDs(ctx context.Context, g *globals) ([]string, error) {
-	b, err := blocks.OpenExistingBucket(ctx, g.bucketURL)
+	b, err := bucketurl.OpenExisting(ctx, g.bucketURL)
 	if err != nil {
 		return nil, err
 	}

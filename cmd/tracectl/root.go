@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/internal/bucketurl"
 	"github.com/tracectl/tracectl/internal/ui"
 )
 
@@ -103,9 +104,9 @@ func (g *globals) openStore(ctx context.Context) (*blocks.Store, func(), error) 
 	if err := blocks.ValidateTenant(g.tenant); err != nil {
 		return nil, nil, fmt.Errorf("--tenant: %w", err)
 	}
-	open := blocks.OpenBucket
+	open := bucketurl.Open
 	if g.readOnly {
-		open = blocks.OpenExistingBucket
+		open = bucketurl.OpenExisting
 	}
 	b, err := open(ctx, g.bucketURL)
 	if err != nil {
@@ -264,7 +265,7 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 		return exitInterrupted
 	default:
 		fmt.Fprintf(io.Err, "tracectl: %s\n", condenseError(err.Error()))
-		if hint := blocks.BucketHint(g.bucketURL, err); hint != "" {
+		if hint := bucketurl.Hint(g.bucketURL, err); hint != "" {
 			fmt.Fprintf(io.Err, "tracectl: %s\n", hint)
 		}
 		return exitError

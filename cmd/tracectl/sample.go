@@ -15,6 +15,7 @@ import (
 
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/codec/input"
+	"github.com/tracectl/tracectl/internal/bucketurl"
 	"github.com/tracectl/tracectl/internal/ui"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/sampler"
@@ -264,7 +265,7 @@ func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url str
 		fmt.Fprintln(g.io.Err, "sample: no trace kept, no block written")
 		return nil
 	}
-	b, err := blocks.OpenBucket(ctx, url)
+	b, err := bucketurl.Open(ctx, url)
 	if err != nil {
 		return err
 	}

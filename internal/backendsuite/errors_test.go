@@ -10,13 +10,14 @@ import (
 
 	"github.com/tracectl/tracectl/blocks"
 	"github.com/tracectl/tracectl/ingest"
+	"github.com/tracectl/tracectl/internal/bucketurl"
 	"github.com/tracectl/tracectl/internal/testbuckets"
 )
 
 // TestBucketErrors writes to buckets that cannot take the write (missing
 // bucket or container, wrong credentials): ingest must return an error
 // naming the object, never panic (gocloud v0.47.0's azureblob writer
-// panics when a streamed upload fails), and blocks.BucketHint must say
+// panics when a streamed upload fails), and bucketurl.Hint must say
 // what to check.
 func TestBucketErrors(t *testing.T) {
 	tests := []struct {
@@ -66,7 +67,7 @@ func TestBucketErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), "tenant-a/") {
 				t.Errorf("error does not name the object: %v", err)
 			}
-			hint := blocks.BucketHint(url, err)
+			hint := bucketurl.Hint(url, err)
 			for _, w := range tc.hint {
 				if !strings.Contains(hint, w) {
 					t.Errorf("hint %q lacks %q (error: %v)", hint, w, err)

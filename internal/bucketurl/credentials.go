@@ -1,4 +1,4 @@
-package blocks
+package bucketurl
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package blocks
+package bucketurl
 
 import (
 	"errors"
@@ -22,11 +22,11 @@ var credentialMarkers = []string{
 // itself does not exist.
 var missingMarkers = []string{"NoSuchBucket", "ContainerNotFound", "bucket doesn't exist", "The specified bucket does not exist"}
 
-// BucketHint says what to check when err, from an operation on the bucket
+// Hint says what to check when err, from an operation on the bucket
 // at rawURL, looks like rejected credentials or a missing bucket: which
 // bucket, which environment variables its driver reads, whether it must
 // be created first. It returns "" for other errors.
-func BucketHint(rawURL string, err error) string {
+func Hint(rawURL string, err error) string {
 	if err == nil {
 		return ""
 	}

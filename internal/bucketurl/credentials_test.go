@@ -1,4 +1,4 @@
-package blocks
+package bucketurl
 
 import (
 	"context"
@@ -81,7 +81,7 @@ func TestOpenWithoutCredentials(t *testing.T) {
 			var err error
 			stdout := captureStdout(t, func() {
 				var b interface{ Close() error }
-				b, err = OpenBucket(context.Background(), tc.url)
+				b, err = Open(context.Background(), tc.url)
 				if err == nil {
 					b.Close()
 				}
@@ -103,7 +103,7 @@ func TestOpenWithoutCredentials(t *testing.T) {
 					t.Errorf("error lacks %q: %v", w, err)
 				}
 			}
-			hint := BucketHint(tc.url, err)
+			hint := Hint(tc.url, err)
 			for _, w := range tc.hint {
 				if !strings.Contains(hint, fill(w)) {
 					t.Errorf("hint lacks %q: %s", fill(w), hint)
@@ -119,7 +119,7 @@ func TestOpenGCSAnonymous(t *testing.T) {
 	cleanCloudEnv(t)
 	var err error
 	stdout := captureStdout(t, func() {
-		b, e := OpenBucket(context.Background(), "gs://public-bucket?anonymous=true")
+		b, e := Open(context.Background(), "gs://public-bucket?anonymous=true")
 		if err = e; e == nil {
 			b.Close()
 		}
@@ -137,7 +137,7 @@ func TestAzureIdentityHint(t *testing.T) {
 	cleanCloudEnv(t)
 	t.Setenv("AZURE_STORAGE_ACCOUNT", "acct")
 	err := errors.New(azureIdentityError)
-	hint := BucketHint("azblob://traces", err)
+	hint := Hint("azblob://traces", err)
 	for _, w := range []string{"container azblob://traces: AZURE_STORAGE_ACCOUNT=acct is set, but not AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING",
 		"DefaultAzureCredential", "AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET not set"} {
 		if !strings.Contains(hint, w) {
@@ -147,7 +147,7 @@ func TestAzureIdentityHint(t *testing.T) {
 	// With a key set, a DefaultAzureCredential error cannot be the cause:
 	// the generic credentials hint.
 	t.Setenv("AZURE_STORAGE_KEY", "k")
-	if hint := BucketHint("azblob://traces", err); !strings.Contains(hint, "check AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY") {
+	if hint := Hint("azblob://traces", err); !strings.Contains(hint, "check AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY") {
 		t.Errorf("with a key: %s", hint)
 	}
 }
