@@ -113,4 +113,12 @@
 // (Blocks, Traces, FindTrace) only consider folders with meta.json.
 // meta.json times are truncated to the second like Tempo's, so a block
 // covers spans up to one second after EndTime.
+//
+// # Sub-packages
+//
+// The parts of a block with a format of their own and a narrow interface
+// live beside this package: blocks/metadata (meta.json), blocks/tenantindex
+// (index.json.gz), blocks/bloomshard (bloom-<i>) and blocks/column (one
+// parquet column chunk, read and written page by page). Opening a bucket
+// from its URL is internal/bucketurl.
 package blocks
