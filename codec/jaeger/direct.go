@@ -60,6 +60,16 @@ func (g *group) direct() (out []model.ResourceSpans, ok bool) {
 	}
 	type scopeKey struct{ name, version string }
 	var scopeOf []int // per span of a batch, its scope's index
+	// The spans' attribute lists come from one allocation per trace,
+	// with room for one more attribute each (an HTTP status code tag may
+	// take two names).
+	n := 0
+	for _, b := range g.batches {
+		for _, s := range b.Spans {
+			n += len(s.Tags) + 1
+		}
+	}
+	chunk := make([]model.Attribute, 0, n)
 	for _, b := range g.batches {
 		rs := model.ResourceSpans{Resource: model.Resource{Attributes: processAttrs(b.Process)}}
 		// The scopes in order of first appearance, then their spans in
@@ -85,7 +95,7 @@ func (g *group) direct() (out []model.ResourceSpans, ok bool) {
 		}
 		for k, s := range b.Spans {
 			ss := &rs.ScopeSpans[scopeOf[k]]
-			ss.Spans = append(ss.Spans, directSpan(s))
+			ss.Spans = append(ss.Spans, directSpan(s, &chunk))
 		}
 		if len(rs.ScopeSpans) > 0 {
 			out = append(out, rs)
@@ -266,7 +276,9 @@ func takeTag(s *jmodel.Span, key string) (string, bool) {
 	return "", false
 }
 
-func directSpan(s *jmodel.Span) model.Span {
+// directSpan converts a span; its attribute list is taken from the free
+// room of chunk when there is enough of it.
+func directSpan(s *jmodel.Span, chunk *[]model.Attribute) model.Span {
 	ms := model.Span{
 		TraceID:           traceIDOf(s.TraceID),
 		SpanID:            spanIDOf(s.SpanID),
@@ -278,7 +290,13 @@ func directSpan(s *jmodel.Span) model.Span {
 	if parent != 0 {
 		ms.ParentSpanID = spanIDOf(parent)
 	}
-	a := make(attrs, 0, len(s.Tags))
+	var a attrs
+	if c, l, n := *chunk, len(*chunk), len(s.Tags)+1; cap(c)-l >= n {
+		*chunk = c[:l+n]
+		a = attrs(c[l : l : l+n])
+	} else {
+		a = make(attrs, 0, len(s.Tags))
+	}
 	a.putTags(s.Tags)
 	if kind, ok := a.str(tagSpanKind); ok {
 		ms.Kind = spanKind(kind)

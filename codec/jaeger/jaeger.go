@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	jmodel "github.com/jaegertracing/jaeger-idl/model/v1"
@@ -73,6 +74,9 @@ type decoder struct {
 	translated  bool                       // every batch through the translator (the reference for tests)
 	processes   map[string]*jmodel.Process // UI processes read, by their JSON text (no more than maxProcesses)
 	kvs         kvSlab                     // the tag lists of the trace being converted
+	spanBuf     spanSlab                   // and its spans
+	oneSpan     uiSpan                     // a span read on its own (not in parts.read)
+	group       group                      // and their batches, reused from trace to trace
 	hashed      int                        // non-hex IDs mapped to hashes
 	firstHashed *codec.DecodeError         // where the first one was, its text in Err
 }
@@ -85,7 +89,17 @@ type rawAt struct {
 	raw   json.RawMessage
 	start int64
 	path  string
+	elem  int // 1 + the value's index in the array at path; 0: path is its own
 	ui    int // a span read already: 1 + its index in parts.read; 0 if not
+}
+
+// fullPath is the value's JSON path, put together only when an error or
+// an Unmarshal needs it.
+func (r *rawAt) fullPath() string {
+	if r.elem == 0 {
+		return r.path
+	}
+	return r.path + "[" + strconv.Itoa(r.elem-1) + "]"
 }
 
 // keep records the value of the member whose lower-cased key is lk when
@@ -386,7 +400,8 @@ type group struct {
 	keys    map[string]int
 	procs   map[*jmodel.Process]int // processes already keyed: the spans of a processID share one
 	batches []*jmodel.Batch
-	key     []byte // scratch for appendProcessKey
+	spare   []*jmodel.Batch // emptied batches for reuse (see reset)
+	key     []byte          // scratch for appendProcessKey
 }
 
 // appendProcessKey appends to b a key that tells processes apart as their
@@ -439,12 +454,40 @@ func (g *group) add(proc *jmodel.Process, span *jmodel.Span) {
 		if i, ok = g.keys[string(g.key)]; !ok {
 			i = len(g.batches)
 			g.keys[string(g.key)] = i
-			g.batches = append(g.batches, &jmodel.Batch{Process: proc})
+			if i < len(g.spare) {
+				b := g.spare[i]
+				b.Process = proc
+				g.batches = append(g.batches, b)
+			} else {
+				g.batches = append(g.batches, &jmodel.Batch{Process: proc})
+			}
 		}
 		g.procs[proc] = i
 	}
 	g.batches[i].Spans = append(g.batches[i].Spans, span)
 }
+
+// reset empties the group for the next trace, keeping its maps and
+// batches (in spare) for reuse: nothing holds a batch once it is sent.
+func (g *group) reset() {
+	if len(g.batches) > maxBatchesKept {
+		*g = group{} // a trace of many processes: its maps are let go too
+		return
+	}
+	clear(g.keys)
+	clear(g.procs)
+	for _, b := range g.batches {
+		clear(b.Spans)
+		*b = jmodel.Batch{Spans: b.Spans[:0]}
+	}
+	if len(g.batches) > len(g.spare) {
+		g.spare = g.batches
+	}
+	g.batches = g.batches[:0]
+}
+
+// maxBatchesKept bounds the batches a group keeps for reuse.
+const maxBatchesKept = 256
 
 // translate runs the Collector's translator one process at a time (it
 // groups by a hash map, so one call per process keeps the order stable).
@@ -511,23 +554,30 @@ func (d *decoder) emitUI(p *parts) error {
 		d.processes[string(raw)] = pr
 		return pr, nil
 	}
-	defer d.kvs.reset() // the trace is sent, or failed, at return
-	var g group
+	// The trace is sent, or failed, at return.
+	defer d.kvs.reset()
+	defer d.spanBuf.reset()
+	g := &d.group
+	defer g.reset()
 	for _, s := range p.spans {
-		var us uiSpan
+		var us *uiSpan
 		if s.ui > 0 {
-			us = p.read[s.ui-1]
-		} else if !d.ui.span(s.raw, &us) {
-			us = uiSpan{}
-			if err := d.Unmarshal(s.raw, s.start, s.path, &us); err != nil {
-				return err
+			us = &p.read[s.ui-1]
+		} else {
+			us = &d.oneSpan
+			*us = uiSpan{}
+			if !d.ui.span(s.raw, us) {
+				*us = uiSpan{}
+				if err := d.Unmarshal(s.raw, s.start, s.fullPath(), us); err != nil {
+					return err
+				}
 			}
 		}
 		span, err := us.toModel(traceID, func(field, text string) {
 			if d.hashed++; d.hashed == 1 {
-				d.firstHashed = d.ErrAt(s.start, s.path+field, fmt.Errorf("%q", text))
+				d.firstHashed = d.ErrAt(s.start, s.fullPath()+field, fmt.Errorf("%q", text))
 			}
-		}, &d.kvs)
+		}, &d.kvs, &d.spanBuf)
 		if err != nil {
 			return d.spanErr(s, err)
 		}
@@ -542,7 +592,7 @@ func (d *decoder) emitUI(p *parts) error {
 				return err
 			}
 			if proc == nil {
-				return d.ErrAt(s.start, s.path+".processID", fmt.Errorf("process %q not found in processes", us.ProcessID))
+				return d.ErrAt(s.start, s.fullPath()+".processID", fmt.Errorf("process %q not found in processes", us.ProcessID))
 			}
 		case len(procRaw) == 1:
 			for id := range procRaw {
@@ -551,11 +601,11 @@ func (d *decoder) emitUI(p *parts) error {
 				}
 			}
 		default:
-			return d.ErrAt(s.start, s.path+".processID", errors.New("span has no processID"))
+			return d.ErrAt(s.start, s.fullPath()+".processID", errors.New("span has no processID"))
 		}
 		g.add(proc, span)
 	}
-	return d.send(&g, p)
+	return d.send(g, p)
 }
 
 // emitProto converts an api_v2 batch and emits it.
@@ -608,7 +658,7 @@ func (d *decoder) send(g *group, p *parts) error {
 func (d *decoder) spanErr(s rawAt, err error) error {
 	var fe *jsonpos.FieldError
 	if errors.As(err, &fe) {
-		return d.ErrAt(s.start, s.path+fe.Path, fe.Err)
+		return d.ErrAt(s.start, s.fullPath()+fe.Path, fe.Err)
 	}
-	return d.ErrAt(s.start, s.path, err)
+	return d.ErrAt(s.start, s.fullPath(), err)
 }

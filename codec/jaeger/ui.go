@@ -179,11 +179,61 @@ func (k *kvSlab) reset() {
 // maxKept bounds the elements of a buffer a decoder keeps for reuse.
 const maxKept = 1 << 14
 
+// spanSlab hands out the spans of one trace, and their reference lists,
+// from buffers used again for the next trace (reset) once the trace is
+// converted: as with kvSlab, nothing keeps them past that.
+type spanSlab struct {
+	buf     []jmodel.Span
+	refsBuf []jmodel.SpanRef
+}
+
+// new returns a span (nil: one of its own).
+func (k *spanSlab) new() *jmodel.Span {
+	if k == nil {
+		return &jmodel.Span{}
+	}
+	if len(k.buf) == cap(k.buf) {
+		// Spans handed out stay in the old buffer until reset.
+		k.buf = make([]jmodel.Span, 0, max(2*cap(k.buf), 64))
+	}
+	k.buf = k.buf[:len(k.buf)+1]
+	return &k.buf[len(k.buf)-1]
+}
+
+// refs returns an empty list with room for n references.
+func (k *spanSlab) refs(n int) []jmodel.SpanRef {
+	if k == nil {
+		return make([]jmodel.SpanRef, 0, n)
+	}
+	if cap(k.refsBuf)-len(k.refsBuf) < n {
+		k.refsBuf = make([]jmodel.SpanRef, 0, max(2*cap(k.refsBuf), n, 64))
+	}
+	l := len(k.refsBuf)
+	k.refsBuf = k.refsBuf[:l+n]
+	return k.refsBuf[l : l : l+n]
+}
+
+// reset takes the spans back, as kvSlab.reset does.
+func (k *spanSlab) reset() {
+	if cap(k.buf) > maxKept/16 {
+		k.buf = nil
+	} else {
+		clear(k.buf)
+		k.buf = k.buf[:0]
+	}
+	if cap(k.refsBuf) > maxKept {
+		k.refsBuf = nil
+	} else {
+		clear(k.refsBuf)
+		k.refsBuf = k.refsBuf[:0]
+	}
+}
+
 // toModel converts a UI span; traceID is the enclosing trace's ID, used
 // when the span has none. hashed is told of every ID that is not hex (and
 // so is mapped to a hash, see uiTraceID): its field and text. Its tag
 // lists come from slab.
-func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *kvSlab) (*jmodel.Span, error) {
+func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *kvSlab, spans *spanSlab) (*jmodel.Span, error) {
 	tid := s.TraceID
 	if tid == "" {
 		tid = traceID
@@ -193,7 +243,11 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 	}
 	var err error
 	var hashedID bool
-	out := &jmodel.Span{OperationName: s.OperationName, Flags: jmodel.Flags(s.Flags), ProcessID: s.ProcessID}
+	out := spans.new()
+	*out = jmodel.Span{OperationName: s.OperationName, Flags: jmodel.Flags(s.Flags), ProcessID: s.ProcessID}
+	if len(s.References) > 0 {
+		out.References = spans.refs(len(s.References))
+	}
 	if out.TraceID, hashedID, err = uiTraceID(tid); err != nil {
 		return nil, jsonpos.Under(".traceID", err)
 	}

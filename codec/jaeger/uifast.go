@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/tracectl/tracectl/internal/intern"
 	"github.com/tracectl/tracectl/internal/jsonscan"
@@ -17,12 +18,20 @@ import (
 // a key that matches a field only case-insensitively, null where a field
 // is not a list, an object or parentSpanID, a number written as a string,
 // escaped keys.
+//
+// IDs and numbers alias the bytes read (see view), and lists come from
+// chunks shared by the spans of a file (see slab): a uiSpan is read for
+// its conversion, within the trace that holds it, and let go.
 type uiReader struct {
 	jsonscan.Scanner
 	kvs  []uiKV // scratch of readList, by element type
 	refs []uiRef
 	logs []uiLog
 	strs intern.Table // keys, types, names and IDs that repeat
+
+	kvSlab  slab[uiKV] // where the lists are kept, by element type
+	refSlab slab[uiRef]
+	logSlab slab[uiLog]
 }
 
 // span reads raw into s, which must be zero.
@@ -39,9 +48,9 @@ func (r *uiReader) spanHere(s *uiSpan) bool {
 		case "traceID":
 			return 1 << 0, r.shared(&s.TraceID)
 		case "spanID":
-			return 1 << 1, r.str(&s.SpanID)
+			return 1 << 1, r.view(&s.SpanID)
 		case "parentSpanID":
-			return 1 << 2, r.Null() || r.str(&s.ParentSpanID)
+			return 1 << 2, r.Null() || r.view(&s.ParentSpanID)
 		case "flags":
 			f, ok := r.Uint()
 			s.Flags = uint32(f)
@@ -49,15 +58,15 @@ func (r *uiReader) spanHere(s *uiSpan) bool {
 		case "operationName":
 			return 1 << 4, r.shared(&s.OperationName)
 		case "references":
-			return 1 << 5, readList(r, &s.References, &r.refs, r.ref)
+			return 1 << 5, readList(r, &s.References, &r.refs, &r.refSlab, r.ref)
 		case "startTime":
 			return 1 << 6, r.number(&s.StartTime)
 		case "duration":
 			return 1 << 7, r.number(&s.Duration)
 		case "tags":
-			return 1 << 8, readList(r, &s.Tags, &r.kvs, r.kv)
+			return 1 << 8, readList(r, &s.Tags, &r.kvs, &r.kvSlab, r.kv)
 		case "logs":
-			return 1 << 9, readList(r, &s.Logs, &r.logs, r.log)
+			return 1 << 9, readList(r, &s.Logs, &r.logs, &r.logSlab, r.log)
 		case "processID":
 			return 1 << 10, r.shared(&s.ProcessID)
 		case "process":
@@ -101,10 +110,10 @@ func jsonKeys[T any]() []string {
 }
 
 // readList reads null (a nil list) or an array of elements, each read by
-// read, into a list of its exact length; [] is an empty list, not nil, as
-// encoding/json makes it. Elements are gathered in scratch first (lists
-// of one element type never nest).
-func readList[T any](r *uiReader, dst *[]T, scratch *[]T, read func(*T) bool) bool {
+// read, into a list of its exact length from sl; [] is an empty list, not
+// nil, as encoding/json makes it. Elements are gathered in scratch first
+// (lists of one element type never nest).
+func readList[T any](r *uiReader, dst *[]T, scratch *[]T, sl *slab[T], read func(*T) bool) bool {
 	if r.Null() {
 		return true
 	}
@@ -114,13 +123,76 @@ func readList[T any](r *uiReader, dst *[]T, scratch *[]T, read func(*T) bool) bo
 		buf = append(buf, zero) // read in place: a variable read takes would escape
 		return read(&buf[len(buf)-1])
 	})
-	*dst = append(make([]T, 0, len(buf)), buf...)
+	*dst = sl.copyOf(buf)
 	clear(buf) // let go of what the elements hold
 	*scratch = buf[:0]
 	if cap(buf) > maxKept {
 		*scratch = nil
 	}
 	return ok
+}
+
+// slab hands out lists carved from shared chunks: one allocation for
+// many lists. A chunk is freed once none of its lists is held.
+type slab[T any] struct{ free []T }
+
+// slabChunk is the elements of a chunk.
+const slabChunk = 512
+
+// copyOf returns a copy of src, an empty list (not nil) when src is empty.
+func (s *slab[T]) copyOf(src []T) []T {
+	n := len(src)
+	if n == 0 {
+		return []T{}
+	}
+	if n > cap(s.free)-len(s.free) {
+		s.free = make([]T, 0, max(slabChunk, n))
+	}
+	l := len(s.free)
+	s.free = append(s.free, src...)
+	return s.free[l : l+n : l+n]
+}
+
+// typeName reads a tag's type: one of the usual names without a lookup,
+// others as shared does.
+func (r *uiReader) typeName(dst *string) bool {
+	raw, ok := r.RawString()
+	if !ok {
+		return false
+	}
+	switch string(raw) {
+	case `"string"`:
+		*dst = "string"
+	case `"int64"`:
+		*dst = "int64"
+	case `"bool"`:
+		*dst = "bool"
+	case `"float64"`:
+		*dst = "float64"
+	case `"binary"`:
+		*dst = "binary"
+	default:
+		r.Pos -= len(raw)
+		return r.shared(dst)
+	}
+	return true
+}
+
+// view reads a string that its span's conversion parses and lets go of
+// (an ID): one without escapes, control characters or non-ASCII bytes is
+// not copied but aliases the bytes read.
+func (r *uiReader) view(dst *string) bool {
+	raw, ok := r.RawString()
+	if !ok {
+		return false
+	}
+	body := raw[1 : len(raw)-1]
+	if !jsonscan.Plain(body) {
+		*dst, ok = jsonscan.String(body)
+		return ok
+	}
+	*dst = unsafe.String(unsafe.SliceData(body), len(body))
+	return true
 }
 
 func (r *uiReader) str(dst *string) bool {
@@ -138,10 +210,13 @@ func (r *uiReader) shared(dst *string) bool {
 }
 
 // number reads a JSON number's text (encoding/json also takes a string
-// holding a number; that is left to it).
+// holding a number; that is left to it), aliasing the bytes read as view
+// does.
 func (r *uiReader) number(dst *json.Number) bool {
 	n, ok := r.Number()
-	*dst = json.Number(n)
+	if ok && len(n) > 0 {
+		*dst = json.Number(unsafe.String(unsafe.SliceData(n), len(n)))
+	}
 	return ok
 }
 
@@ -153,7 +228,7 @@ func (r *uiReader) ref(ref *uiRef) bool {
 		case "traceID":
 			return 2, r.shared(&ref.TraceID)
 		case "spanID":
-			return 4, r.str(&ref.SpanID)
+			return 4, r.view(&ref.SpanID)
 		}
 		return 0, r.SkipUnknown(key, uiRefKeys)
 	})
@@ -166,7 +241,7 @@ func (r *uiReader) kv(kv *uiKV) bool {
 		case "key":
 			return 1, r.shared(&kv.Key)
 		case "type":
-			return 2, r.shared(&kv.Type)
+			return 2, r.typeName(&kv.Type)
 		case "value":
 			v, ok := r.Skip()
 			kv.Value = json.RawMessage(v)
@@ -182,7 +257,7 @@ func (r *uiReader) log(l *uiLog) bool {
 		case "timestamp":
 			return 1, r.number(&l.Timestamp)
 		case "fields":
-			return 2, readList(r, &l.Fields, &r.kvs, r.kv)
+			return 2, readList(r, &l.Fields, &r.kvs, &r.kvSlab, r.kv)
 		}
 		return 0, r.SkipUnknown(key, uiLogKeys)
 	})
@@ -194,7 +269,7 @@ func (r *uiReader) process(p *uiProcess) bool {
 		case "serviceName":
 			return 1, r.shared(&p.ServiceName)
 		case "tags":
-			return 2, readList(r, &p.Tags, &r.kvs, r.kv)
+			return 2, readList(r, &p.Tags, &r.kvs, &r.kvSlab, r.kv)
 		}
 		return 0, r.SkipUnknown(key, uiProcessKeys)
 	})

@@ -264,8 +264,8 @@ func (s *uiStream) spans(p *parts, path string, base int64) bool {
 	return sc.Array(func() bool {
 		sc.Space()
 		start := sc.Pos
-		at := rawAt{start: base + int64(start), path: path + "[" + strconv.Itoa(i) + "]"}
 		i++
+		at := rawAt{start: base + int64(start), path: path, elem: i}
 		if sc.Peek() == '{' {
 			r := &s.d.ui
 			r.B, r.Pos = sc.B, start
