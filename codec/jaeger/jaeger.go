@@ -206,6 +206,7 @@ func (d *decoder) topMembers(p *parts) error {
 // members were emitted (or "data" was empty); an error when it held none of
 // these.
 func (d *decoder) endTop(p *parts) error {
+	defer d.releaseLists() // the object is emitted at return
 	path, start := p.path, p.start
 	switch {
 	case p.spansSeen && isProto(p):
@@ -232,6 +233,18 @@ func (d *decoder) endTop(p *parts) error {
 		return nil // {"data": []}: a query that found nothing
 	}
 	return d.ErrAt(start, path, errors.New(`no Jaeger trace found: want "data", "spans" or "batch"`))
+}
+
+// releaseLists takes back the lists the reader carved from its chunks,
+// and the span it read on its own, once no span read is waiting to be
+// emitted (a top-level object is done, or a trace of its "data" array
+// when the object read no spans of its own): their values alias the
+// bytes read, which a chunk holding lists of many traces would keep.
+func (d *decoder) releaseLists() {
+	d.oneSpan = uiSpan{}
+	d.ui.kvSlab.reset()
+	d.ui.refSlab.reset()
+	d.ui.logSlab.reset()
 }
 
 // isProto tells a bare api_v2 Batch ({spans, process}, spans with span_id
@@ -478,7 +491,11 @@ func (g *group) reset() {
 	clear(g.procs)
 	for _, b := range g.batches {
 		clear(b.Spans)
-		*b = jmodel.Batch{Spans: b.Spans[:0]}
+		spans := b.Spans[:0]
+		if cap(spans) > maxKept {
+			spans = nil // a large trace's
+		}
+		*b = jmodel.Batch{Spans: spans}
 	}
 	if len(g.batches) > len(g.spare) {
 		g.spare = g.batches

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -419,19 +420,32 @@ func TestEmitErrorStops(t *testing.T) {
 	}
 }
 
-// A long {"data": [...]} is decoded one trace at a time: the bytes kept for
-// error positions never grow much beyond one trace.
+// A long {"data": [...]}, or a file of one trace per line, is decoded one
+// trace at a time: the bytes kept for error positions never grow much
+// beyond one trace.
 func TestStreamingMemory(t *testing.T) {
+	t.Run("data", func(t *testing.T) { testStreamingMemory(t, false, 100) })       // 2.4 MB
+	t.Run("trace lines", func(t *testing.T) { testStreamingMemory(t, true, 600) }) // 13 MB
+}
+
+func testStreamingMemory(t *testing.T, lines bool, nameLen int) {
 	var b strings.Builder
-	b.WriteString(`{"data":[`)
-	const traces = 20000 // 2.4 MB
-	for i := range traces {
-		if i > 0 {
-			b.WriteString(",\n")
-		}
-		fmt.Fprintf(&b, `{"traceID":"%x","spans":[{"traceID":"%x","spanID":"1","operationName":"%s","processID":"p1"}],"processes":{"p1":{"serviceName":"s"}}}`, i+1, i+1, strings.Repeat("x", 100))
+	if !lines {
+		b.WriteString(`{"data":[`)
 	}
-	b.WriteString("]}")
+	const traces = 20000
+	for i := range traces {
+		if i > 0 && !lines {
+			b.WriteString(",")
+		}
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, `{"traceID":"%x","spans":[{"traceID":"%x","spanID":"1","operationName":"%s","processID":"p1"}],"processes":{"p1":{"serviceName":"s"}}}`, i+1, i+1, strings.Repeat("x", nameLen))
+	}
+	if !lines {
+		b.WriteString("]}")
+	}
 	in := b.String()
 	// The walk keeps about one trace; the stream reads traceAhead bytes
 	// ahead and forgets once it is that far past.
@@ -463,9 +477,58 @@ func TestStreamingMemory(t *testing.T) {
 		}
 	}
 	// Errors late in the stream still have the right line.
-	_, err := codectest.DecodeString(DecodeJSON, in[:len(in)-2]+",{]}")
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in.json:%d:", traces)) {
-		t.Errorf("error = %v, want line %d", err, traces)
+	bad := in[:len(in)-2] + ",{]}"
+	if lines {
+		bad = in + "\n{]}"
+	}
+	_, err := codectest.DecodeString(DecodeJSON, bad)
+	if line := traces + btoi(lines); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in.json:%d:", line)) {
+		t.Errorf("error = %v, want line %d", err, line)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Traces one per line, each with a large tag: the tag lists the reader
+// carves from its chunks alias each trace's copy of its spans, and must
+// not keep those copies once the trace is emitted (a chunk holds the
+// lists of hundreds of traces).
+func TestTraceLinesLetGo(t *testing.T) {
+	const traces, size = 200, 128 << 10
+	var b strings.Builder
+	for i := range traces {
+		fmt.Fprintf(&b, `{"traceID":"%x","spans":[{"spanID":"1","processID":"p","startTime":1,"duration":1,"tags":[{"key":"big","type":"string","value":"%s"}]}],"processes":{"p":{"serviceName":"s"}}}`+"\n", i+1, strings.Repeat("x", size))
+	}
+	in := b.String()
+	live := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	base := live()
+	var peak uint64
+	n := 0
+	err := DecodeJSON("lines.json", strings.NewReader(in), func(codec.Batch) error {
+		if n++; n%20 == 0 {
+			peak = max(peak, live())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != traces {
+		t.Fatalf("%d batches, want %d", n, traces)
+	}
+	// One trace is 128 KiB, and the input (held by the test) 25 MiB.
+	if grown := int64(peak) - int64(base); grown > 8<<20 {
+		t.Errorf("live heap grew by %d MiB while decoding", grown>>20)
 	}
 }
 

@@ -139,6 +139,17 @@ type slab[T any] struct{ free []T }
 // slabChunk is the elements of a chunk.
 const slabChunk = 512
 
+// reset takes every list back, for lists carved after it: none of those
+// handed out may be in use any more. A chunk grown past maxKept is let go.
+func (s *slab[T]) reset() {
+	if cap(s.free) > maxKept {
+		s.free = nil
+		return
+	}
+	clear(s.free)
+	s.free = s.free[:0]
+}
+
 // copyOf returns a copy of src, an empty list (not nil) when src is empty.
 func (s *slab[T]) copyOf(src []T) []T {
 	n := len(src)

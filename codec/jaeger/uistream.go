@@ -89,7 +89,7 @@ func (s *uiStream) run() (done bool, err error) {
 		if err := s.d.endTop(p); err != nil {
 			return false, err
 		}
-		s.CommitKeeping()
+		s.CommitHere() // the object is done with: its bytes may go
 	}
 }
 
@@ -181,6 +181,9 @@ func (s *uiStream) dataArray(path string) (ok bool, err error) {
 		}
 		if ok, err := s.trace(); !ok {
 			return false, err
+		}
+		if len(s.top.read) == 0 {
+			s.d.releaseLists() // no span of the top-level object waits
 		}
 		s.traces++
 		s.CommitHere()
