@@ -20,8 +20,9 @@ import (
 // escaped keys.
 //
 // IDs and numbers alias the bytes read (see view), and lists come from
-// chunks shared by the spans of a file (see slab): a uiSpan is read for
-// its conversion, within the trace that holds it, and let go.
+// chunks shared by many spans (see slab), taken back once no span read
+// waits to be emitted (decoder.releaseLists): a uiSpan is read for its
+// conversion, within the trace that holds it, and let go.
 type uiReader struct {
 	jsonscan.Scanner
 	kvs  []uiKV // scratch of readList, by element type
@@ -204,12 +205,6 @@ func (r *uiReader) view(dst *string) bool {
 	}
 	*dst = unsafe.String(unsafe.SliceData(body), len(body))
 	return true
-}
-
-func (r *uiReader) str(dst *string) bool {
-	s, ok := r.Str()
-	*dst = s
-	return ok
 }
 
 // shared reads a string that other spans of the file are likely to hold
