@@ -60,13 +60,11 @@ func (g *group) direct() (out []model.ResourceSpans, ok bool) {
 	}
 	type scopeKey struct{ name, version string }
 	var scopeOf []int // per span of a batch, its scope's index
-	// The spans' attribute lists come from one allocation per trace,
-	// with room for one more attribute each (an HTTP status code tag may
-	// take two names).
+	// The spans' attribute lists come from one allocation per trace.
 	n := 0
 	for _, b := range g.batches {
 		for _, s := range b.Spans {
-			n += len(s.Tags) + 1
+			n += attrRoom(s.Tags)
 		}
 	}
 	chunk := make([]model.Attribute, 0, n)
@@ -276,6 +274,18 @@ func takeTag(s *jmodel.Span, key string) (string, bool) {
 	return "", false
 }
 
+// attrRoom is the most attributes putTags makes of tags: one per tag, and
+// an HTTP status code tag may take two names.
+func attrRoom(tags []jmodel.KeyValue) int {
+	n := len(tags)
+	for i := range tags {
+		if k := tags[i].Key; k == keyHTTPStatusV0 || k == keyHTTPStatusV1 {
+			n += len(httpStatusKeys()) - 1
+		}
+	}
+	return n
+}
+
 // directSpan converts a span; its attribute list is taken from the free
 // room of chunk when there is enough of it.
 func directSpan(s *jmodel.Span, chunk *[]model.Attribute) model.Span {
@@ -291,7 +301,7 @@ func directSpan(s *jmodel.Span, chunk *[]model.Attribute) model.Span {
 		ms.ParentSpanID = spanIDOf(parent)
 	}
 	var a attrs
-	if c, l, n := *chunk, len(*chunk), len(s.Tags)+1; cap(c)-l >= n {
+	if c, l, n := *chunk, len(*chunk), attrRoom(s.Tags); cap(c)-l >= n {
 		*chunk = c[:l+n]
 		a = attrs(c[l : l : l+n])
 	} else {
