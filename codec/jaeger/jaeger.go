@@ -76,6 +76,7 @@ type decoder struct {
 	kvs         kvSlab                     // the tag lists of the trace being converted
 	spanBuf     spanSlab                   // and its spans
 	oneSpan     uiSpan                     // a span read on its own (not in parts.read)
+	procs       procTable                  // the processes of the trace being converted
 	group       group                      // and their batches, reused from trace to trace
 	hashed      int                        // non-hex IDs mapped to hashes
 	firstHashed *codec.DecodeError         // where the first one was, its text in Err
@@ -528,28 +529,29 @@ func (d *decoder) emitUI(p *parts) error {
 			return err
 		}
 	}
-	var procRaw map[string]json.RawMessage
-	if p.processes != nil {
-		var ok bool
-		if procRaw, ok = d.ui.rawObject(p.processes.raw); !ok {
-			procRaw = nil
-			if err := d.Unmarshal(p.processes.raw, p.processes.start, p.processes.path, &procRaw); err != nil {
-				return err
-			}
+	procs := &d.procs
+	defer procs.reset()
+	if p.processes == nil {
+		procs.reset()
+	} else if !procs.read(&d.ui, p.processes.raw) {
+		var m map[string]json.RawMessage
+		if err := d.Unmarshal(p.processes.raw, p.processes.start, p.processes.path, &m); err != nil {
+			return err
 		}
+		procs.fromMap(m)
 	}
-	procs := map[string]*jmodel.Process{}
 	process := func(id string) (*jmodel.Process, error) {
-		if pr, ok := procs[id]; ok {
-			return pr, nil
-		}
-		raw, ok := procRaw[id]
-		if !ok {
+		i := procs.find(id)
+		if i < 0 {
 			return nil, nil
 		}
+		if pr := procs.procs[i]; pr != nil {
+			return pr, nil
+		}
+		raw := procs.raws[i]
 		// The same process comes again in trace after trace: read once.
 		if pr, ok := d.processes[string(raw)]; ok {
-			procs[id] = pr
+			procs.procs[i] = pr
 			return pr, nil
 		}
 		path := p.processes.path + "." + id
@@ -564,7 +566,7 @@ func (d *decoder) emitUI(p *parts) error {
 		if err != nil {
 			return nil, d.spanErr(rawAt{start: p.processes.start, path: path}, err)
 		}
-		procs[id] = pr
+		procs.procs[i] = pr
 		if d.processes == nil || len(d.processes) >= maxProcesses {
 			d.processes = map[string]*jmodel.Process{}
 		}
@@ -611,11 +613,9 @@ func (d *decoder) emitUI(p *parts) error {
 			if proc == nil {
 				return d.ErrAt(s.start, s.fullPath()+".processID", fmt.Errorf("process %q not found in processes", us.ProcessID))
 			}
-		case len(procRaw) == 1:
-			for id := range procRaw {
-				if proc, err = process(id); err != nil {
-					return err
-				}
+		case len(procs.ids) == 1:
+			if proc, err = process(procs.ids[0]); err != nil {
+				return err
 			}
 		default:
 			return d.ErrAt(s.start, s.fullPath()+".processID", errors.New("span has no processID"))

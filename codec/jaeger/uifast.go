@@ -281,23 +281,6 @@ func (r *uiReader) process(p *uiProcess) bool {
 	})
 }
 
-// rawObject reads an object into a map of raw values, as encoding/json
-// reads it into a map[string]json.RawMessage (the values alias raw).
-func (r *uiReader) rawObject(raw []byte) (map[string]json.RawMessage, bool) {
-	r.Reset(raw)
-	m := map[string]json.RawMessage{}
-	ok := r.Object(func(key []byte) bool {
-		k, ok := jsonscan.String(key)
-		if _, seen := m[k]; !ok || seen {
-			return false // a repeated key: the last one wins there
-		}
-		v, ok := r.Skip()
-		m[k] = v
-		return ok
-	})
-	return m, ok && r.End()
-}
-
 // processOf reads a process object raw into p, which must be zero.
 func (r *uiReader) processOf(raw []byte, p *uiProcess) bool {
 	r.Reset(raw)

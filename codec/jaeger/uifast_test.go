@@ -3,6 +3,7 @@ package jaeger
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -131,18 +132,35 @@ func FuzzUIReader(f *testing.F) {
 func FuzzUIProcesses(f *testing.F) {
 	f.Add([]byte(`{"p1":{"serviceName":"a","tags":[{"key":"k","type":"string","value":"v"}]},"p2":{"serviceName":"b"}}`))
 	f.Add([]byte(`{"p1":{},"p1":{}}`))
+	var many strings.Builder // past procIndexed
+	many.WriteString("{")
+	for i := range procIndexed + 4 {
+		if i > 0 {
+			many.WriteString(",")
+		}
+		fmt.Fprintf(&many, `"p%d":{"serviceName":"s%d"}`, i, i)
+	}
+	f.Add([]byte(many.String() + "}"))
+	f.Add([]byte(many.String() + `,"p3":{}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if !json.Valid(in) {
 			return
 		}
 		var r uiReader
-		got, ok := r.rawObject(in)
-		if !ok {
+		var tab procTable
+		if !tab.read(&r, in) {
 			return
 		}
+		got := map[string]json.RawMessage{}
+		for i, id := range tab.ids {
+			got[id] = tab.raws[i]
+			if tab.find(id) != i {
+				t.Fatalf("%s: found at %d, not %d", id, tab.find(id), i)
+			}
+		}
 		var want map[string]json.RawMessage
-		if err := json.Unmarshal(in, &want); err != nil || !reflect.DeepEqual(got, want) {
-			t.Fatalf("rawObject(%s) = %v, encoding/json %v, %v", in, got, want, err)
+		if err := json.Unmarshal(in, &want); err != nil || !reflect.DeepEqual(got, want) || len(tab.ids) != len(want) {
+			t.Fatalf("procTable.read(%s) = %v, encoding/json %v, %v", in, got, want, err)
 		}
 		for k, raw := range got {
 			var gp, wp uiProcess
