@@ -60,14 +60,6 @@ func (g *group) direct() (out []model.ResourceSpans, ok bool) {
 	}
 	type scopeKey struct{ name, version string }
 	var scopeOf []int // per span of a batch, its scope's index
-	// The spans' attribute lists come from one allocation per trace.
-	n := 0
-	for _, b := range g.batches {
-		for _, s := range b.Spans {
-			n += attrRoom(s.Tags)
-		}
-	}
-	chunk := make([]model.Attribute, 0, n)
 	for _, b := range g.batches {
 		rs := model.ResourceSpans{Resource: model.Resource{Attributes: processAttrs(b.Process)}}
 		// The scopes in order of first appearance, then their spans in
@@ -91,6 +83,13 @@ func (g *group) direct() (out []model.ResourceSpans, ok bool) {
 		for i := range rs.ScopeSpans {
 			rs.ScopeSpans[i].Spans = make([]model.Span, 0, counts[i])
 		}
+		// The spans' attribute lists come from one allocation per batch,
+		// sized once the scope tags are taken out.
+		n := 0
+		for _, s := range b.Spans {
+			n += attrRoom(s.Tags)
+		}
+		chunk := make([]model.Attribute, 0, n)
 		for k, s := range b.Spans {
 			ss := &rs.ScopeSpans[scopeOf[k]]
 			ss.Spans = append(ss.Spans, directSpan(s, &chunk))
