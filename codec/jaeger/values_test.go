@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -55,40 +54,6 @@ func TestPlainString(t *testing.T) {
 	}
 	if _, ok := plainString(json.RawMessage(`"GET"`), nil); ok {
 		t.Error("taken without a table")
-	}
-}
-
-// plainInt takes the integers it can read without a copy and gives what
-// strconv gives for them; the rest is left to parseInt's general road.
-func TestPlainInt(t *testing.T) {
-	tests := []struct {
-		raw  string
-		want bool // taken
-	}{
-		{`0`, true},
-		{`-0`, true},
-		{`200`, true},
-		{`-42`, true},
-		{`999999999999999999`, true},    // 18 digits
-		{`9223372036854775807`, false},  // 19: left to strconv
-		{`-9223372036854775808`, false}, // likewise
-		{`1.0`, false},
-		{`1e3`, false},
-		{`"12"`, false},
-		{`-`, false},
-		{``, false},
-		{` 12`, false},
-	}
-	for _, tc := range tests {
-		got, ok := plainInt([]byte(tc.raw))
-		if ok != tc.want {
-			t.Errorf("%q: taken %v, want %v", tc.raw, ok, tc.want)
-			continue
-		}
-		want, err := strconv.ParseInt(tc.raw, 10, 64)
-		if ok && (err != nil || got != want) {
-			t.Errorf("%q: %d, strconv gives %d (%v)", tc.raw, got, want, err)
-		}
 	}
 }
 

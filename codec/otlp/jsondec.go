@@ -10,6 +10,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 
+	"github.com/tracectl/tracectl/internal/jsonscan"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -745,12 +746,8 @@ func (d *jsonDecoder) uint32() uint32 {
 
 func (d *jsonDecoder) int64() int64 {
 	if s, ok := d.numberString(); ok {
-		if len(s) > 0 && s[0] == '-' {
-			if v, ok := digits(s[1:]); ok && v <= 1<<63 {
-				return -int64(v)
-			}
-		} else if v, ok := digits(s); ok && v < 1<<63 {
-			return int64(v)
+		if v, ok := jsonscan.Int64(s); ok {
+			return v
 		}
 		v, err := strconv.ParseInt(string(s), 10, 64)
 		d.check(err)
@@ -761,7 +758,7 @@ func (d *jsonDecoder) int64() int64 {
 
 func (d *jsonDecoder) uint64() uint64 {
 	if s, ok := d.numberString(); ok {
-		if v, ok := digits(s); ok {
+		if v, ok := jsonscan.Digits(s); ok {
 			return v
 		}
 		v, err := strconv.ParseUint(string(s), 10, 64)
@@ -798,22 +795,6 @@ func (d *jsonDecoder) numberString() ([]byte, bool) {
 		return d.buf, true
 	}
 	return raw, true
-}
-
-// digits reads a decimal string of 1 to 19 digits, which always fits a
-// uint64 (strconv handles the others).
-func digits(s []byte) (uint64, bool) {
-	if len(s) == 0 || len(s) > 19 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	return v, true
 }
 
 // integer reads a JSON number for an integer field. jsoniter stops an

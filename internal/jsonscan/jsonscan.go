@@ -302,6 +302,38 @@ func (s *Scanner) Hex(max int) ([]byte, bool) {
 	return h, true
 }
 
+// Digits reads a decimal string of 1 to 19 digits, which always fits a
+// uint64, without a copy; ok is false for anything else (strconv handles
+// it).
+func Digits(s []byte) (uint64, bool) {
+	if len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
+}
+
+// Int64 reads an integer written as Digits, perhaps after a '-', that
+// fits an int64, without a copy; ok is false for anything else.
+func Int64(s []byte) (int64, bool) {
+	if len(s) > 0 && s[0] == '-' {
+		if v, ok := Digits(s[1:]); ok && v <= 1<<63 {
+			return -int64(v), true
+		}
+		return 0, false
+	}
+	if v, ok := Digits(s); ok && v < 1<<63 {
+		return int64(v), true
+	}
+	return 0, false
+}
+
 // Uint reads a non-negative integer of up to 18 digits, with no
 // fraction or exponent.
 func (s *Scanner) Uint() (uint64, bool) {

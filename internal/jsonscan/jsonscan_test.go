@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -86,6 +87,43 @@ func TestStrFrom(t *testing.T) {
 		want, wantOK := sc.Str()
 		if got, ok := read(in); got != want || ok != wantOK {
 			t.Errorf("StrFrom(%s) = %q, %v; Str: %q, %v", in, got, ok, want, wantOK)
+		}
+	}
+}
+
+// Int64 takes the integers it can read without a copy and gives what
+// strconv gives for them; the rest is left to strconv.
+func TestInt64(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want bool // taken
+	}{
+		{`0`, true},
+		{`-0`, true},
+		{`200`, true},
+		{`-42`, true},
+		{`999999999999999999`, true},
+		{`9223372036854775807`, true},
+		{`-9223372036854775808`, true},
+		{`9223372036854775808`, false}, // past int64: strconv's range error
+		{`-9223372036854775809`, false},
+		{`18446744073709551615`, false}, // 20 digits
+		{`1.0`, false},
+		{`1e3`, false},
+		{`"12"`, false},
+		{`-`, false},
+		{``, false},
+		{` 12`, false},
+	}
+	for _, tc := range tests {
+		got, ok := Int64([]byte(tc.raw))
+		if ok != tc.want {
+			t.Errorf("%q: taken %v, want %v", tc.raw, ok, tc.want)
+			continue
+		}
+		want, err := strconv.ParseInt(tc.raw, 10, 64)
+		if ok && (err != nil || got != want) {
+			t.Errorf("%q: %d, strconv gives %d (%v)", tc.raw, got, want, err)
 		}
 	}
 }
