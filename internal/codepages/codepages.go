@@ -43,20 +43,16 @@ const maxRuns = 64
 // "start-end perms offset dev inode path" with hexadecimal bounds.
 func textMapping(maps string, pc uintptr) (lo, hi uintptr, ok bool) {
 	for len(maps) > 0 {
-		line := maps
-		if i := indexByte(maps, '\n'); i >= 0 {
-			line, maps = maps[:i], maps[i+1:]
-		} else {
-			maps = ""
-		}
+		var line string
+		line, maps, _ = sysfile.Cut(maps, '\n')
 		bounds, rest := sysfile.Field(line)
 		perms, _ := sysfile.Field(rest)
-		dash := indexByte(bounds, '-')
-		if dash < 0 || len(perms) < 3 {
+		start, end, dash := sysfile.Cut(bounds, '-')
+		if !dash || len(perms) < 3 {
 			continue
 		}
-		a, ok1 := parseHex(bounds[:dash])
-		b, ok2 := parseHex(bounds[dash+1:])
+		a, ok1 := parseHex(start)
+		b, ok2 := parseHex(end)
 		if !ok1 || !ok2 || pc < a || pc >= b {
 			continue
 		}
@@ -87,19 +83,10 @@ func residentRuns(vec []byte, maxRuns int) (runs [][2]int, ok bool) {
 	return runs, true
 }
 
-// The helpers below stand in for strings.IndexByte and strconv.ParseUint
-// (fields are sysfile.Field's): this package imports only syscall, unsafe and
+// parseHex stands in for strconv.ParseUint (fields are sysfile.Field's,
+// cuts sysfile.Cut's): this package imports only syscall, unsafe and
 // internal/sysfile, so that its init comes early, before most of the code
 // it maps has run (see the note on imports in hugeheap_linux.go).
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
 
 func parseHex(s string) (uintptr, bool) {
 	if s == "" || len(s) > 16 {

@@ -61,16 +61,16 @@ var BoolFlags = []string{"--strict", "--help", "-h", "--version"}
 // (after "--" there is no subcommand). Init runs before flags are
 // parsed, hence this look. It reads cmdline in place.
 func isIngest(cmdline string) bool {
-	_, rest := nulField(cmdline) // the program
+	_, rest, _ := sysfile.Cut(cmdline, 0) // the program
 	for rest != "" {
 		var a string
-		a, rest = nulField(rest)
+		a, rest, _ = sysfile.Cut(rest, 0)
 		switch {
 		case a == "--":
 			return false
 		case len(a) > 1 && a[0] == '-':
-			if !hasByte(a, '=') && !isBoolFlag(a) {
-				_, rest = nulField(rest) // its value
+			if _, _, value := sysfile.Cut(a, '='); !value && !isBoolFlag(a) {
+				_, rest, _ = sysfile.Cut(rest, 0) // its value
 			}
 		default:
 			return a == "ingest"
@@ -82,26 +82,6 @@ func isIngest(cmdline string) bool {
 func isBoolFlag(a string) bool {
 	for _, f := range BoolFlags {
 		if a == f {
-			return true
-		}
-	}
-	return false
-}
-
-// nulField returns the text of s before its first NUL, and what follows
-// the NUL.
-func nulField(s string) (field, rest string) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return s[:i], s[i+1:]
-		}
-	}
-	return s, ""
-}
-
-func hasByte(s string, c byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
 			return true
 		}
 	}

@@ -28,6 +28,17 @@ func Field(s string) (f, rest string) {
 	return s[i:j], s[j:]
 }
 
+// Cut is strings.Cut for a one-byte separator: s before the first sep,
+// what follows it, and whether there was one (if not, s and "").
+func Cut(s string, sep byte) (before, after string, found bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
 // IsSpace reports whether c is ASCII white space.
 func IsSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'

@@ -4,6 +4,7 @@ import (
 	"go/build"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,19 @@ func TestField(t *testing.T) {
 	} {
 		if f, rest := Field(c.in); f != c.f || rest != c.rest {
 			t.Errorf("Field(%q) = %q, %q; want %q, %q", c.in, f, rest, c.f, c.rest)
+		}
+	}
+}
+
+// Cut splits as strings.Cut does.
+func TestCut(t *testing.T) {
+	for _, in := range []string{"tracectl\x00ingest\x00", "--format=otlp-json", "no separator", "", "\x00", "a\x00b\x00c"} {
+		for _, sep := range []byte{0, '=', '-'} {
+			b, a, ok := Cut(in, sep)
+			wb, wa, wok := strings.Cut(in, string(sep))
+			if b != wb || a != wa || ok != wok {
+				t.Errorf("Cut(%q, %q) = %q, %q, %v; strings.Cut gives %q, %q, %v", in, sep, b, a, ok, wb, wa, wok)
+			}
 		}
 	}
 }
