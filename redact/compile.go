@@ -372,15 +372,9 @@ func (c *compiler) redaction(rule string, rc *RedactionConfig) *redaction {
 	default:
 		c.errorf(rc.At.at("summary", rc.Pos), "rule %q: summary %q: want debug, info or silent", rule, rc.Summary)
 	}
-	dets, err := LookupDetectors(rc.Detectors)
+	dets, bad, err := lookupDetectors(rc.Detectors)
 	if err != nil {
-		at := rc.At.at("detectors", rc.Pos)
-		for i, n := range rc.Detectors {
-			if _, err := LookupDetectors([]string{n}); err != nil {
-				at = rc.At.at(fmt.Sprintf("detectors[%d]", i), at)
-				break
-			}
-		}
+		at := rc.At.at(fmt.Sprintf("detectors[%d]", bad), rc.At.at("detectors", rc.Pos))
 		c.errorf(at, "rule %q: %v", rule, err)
 	}
 	r.detectors = dets

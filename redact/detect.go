@@ -57,9 +57,15 @@ func DetectorNames() []string {
 
 // LookupDetectors resolves detector names; "all" means every detector.
 func LookupDetectors(names []string) ([]*Detector, error) {
-	var out []*Detector
+	dets, _, err := lookupDetectors(names)
+	return dets, err
+}
+
+// lookupDetectors is LookupDetectors that also returns, on error, the
+// index of the name it did not know.
+func lookupDetectors(names []string) (out []*Detector, bad int, err error) {
 	seen := map[string]bool{}
-	for _, n := range names {
+	for i, n := range names {
 		n = strings.TrimSpace(n)
 		if n == "all" {
 			for _, d := range detectors {
@@ -77,14 +83,14 @@ func LookupDetectors(names []string) ([]*Detector, error) {
 			}
 		}
 		if found == nil {
-			return nil, fmt.Errorf("unknown detector %q (want all, %s)", n, strings.Join(DetectorNames(), ", "))
+			return nil, i, fmt.Errorf("unknown detector %q (want all, %s)", n, strings.Join(DetectorNames(), ", "))
 		}
 		if !seen[n] {
 			seen[n] = true
 			out = append(out, found)
 		}
 	}
-	return out, nil
+	return out, 0, nil
 }
 
 // isWord reports an ASCII letter, digit or underscore.
