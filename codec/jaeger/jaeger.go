@@ -529,11 +529,9 @@ func (d *decoder) emitUI(p *parts) error {
 			return err
 		}
 	}
-	procs := &d.procs
+	procs := &d.procs // empty: every trace's conversion empties it at return
 	defer procs.reset()
-	if p.processes == nil {
-		procs.reset()
-	} else if !procs.read(&d.ui, p.processes.raw) {
+	if p.processes != nil && !procs.read(&d.ui, p.processes.raw) {
 		var m map[string]json.RawMessage
 		if err := d.Unmarshal(p.processes.raw, p.processes.start, p.processes.path, &m); err != nil {
 			return err
