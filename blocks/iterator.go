@@ -7,7 +7,7 @@ import (
 	"sort"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/tracectl/tracectl/internal/workers"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -437,19 +437,14 @@ func (m *mergeIterator) peek() {
 	if len(m.its) > 1 { // one block has nothing to order
 		// As many blocks at once as the scan decodes (an object store's
 		// round trips overlap).
-		workers := 1
+		limit := 1
 		if sem := m.its[0].sem; sem != nil {
-			workers = cap(sem)
+			limit = cap(sem)
 		}
-		var g errgroup.Group
-		g.SetLimit(workers)
-		for i := range m.pending {
-			g.Go(func() error {
-				m.pending[i].first = m.pending[i].it.firstTraceID()
-				return nil
-			})
-		}
-		g.Wait()
+		workers.Each(context.Background(), len(m.pending), limit, func(_ context.Context, i int) error {
+			m.pending[i].first = m.pending[i].it.firstTraceID()
+			return nil
+		})
 	}
 	sort.SliceStable(m.pending, func(i, j int) bool {
 		return model.CompareTraceIDs(m.pending[i].first, m.pending[j].first) < 0

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/tracectl/tracectl/internal/workers"
 )
 
 // BlockInfo is a block's meta plus its span count.
@@ -31,17 +31,14 @@ func (s *Store) List(ctx context.Context) ([]BlockInfo, error) {
 	}
 	out := make([]BlockInfo, len(metas))
 	ok := make([]bool, len(metas))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
 	for i, m := range metas {
 		out[i].Meta = m
-		g.Go(func() error {
-			n, read, err := s.block(m).spanCount(gctx)
-			out[i].Spans, ok[i] = n, read
-			return err
-		})
 	}
-	if err := g.Wait(); err != nil {
+	if err := workers.Each(ctx, len(metas), 8, func(ctx context.Context, i int) error {
+		n, read, err := s.block(metas[i]).spanCount(ctx)
+		out[i].Spans, ok[i] = n, read
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	kept := out[:0]

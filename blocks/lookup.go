@@ -9,10 +9,10 @@ import (
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/parquet-go/parquet-go"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/tracectl/tracectl/blocks/bloomshard"
 	"github.com/tracectl/tracectl/blocks/column"
+	"github.com/tracectl/tracectl/internal/workers"
 	"github.com/tracectl/tracectl/model"
 )
 
@@ -254,26 +254,27 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 	shards := make([][]byte, len(cand))
 	read := make([]bool, len(cand))
 	dir := s.localTenantDir()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookupConcurrency)
+	names := make([]string, len(cand))
+	var toRead []int
 	for i, m := range cand {
-		name := bloomshard.ObjectName(bloomshard.Of(id, m.BloomShardCount()))
-		keys[i] = s.block(m).key(name)
+		names[i] = bloomshard.ObjectName(bloomshard.Of(id, m.BloomShardCount()))
+		keys[i] = s.block(m).key(names[i])
 		if data, ok := cache[keys[i]]; ok {
 			shards[i] = data
 			continue
 		}
 		read[i] = true
-		g.Go(func() error {
-			data, err := s.readObject(gctx, dir, m.BlockID, name)
-			if err != nil && !isNotFound(err) {
-				return err
-			}
-			shards[i] = data
-			return nil
-		})
+		toRead = append(toRead, i)
 	}
-	if err := g.Wait(); err != nil {
+	if err := workers.Each(ctx, len(toRead), lookupConcurrency, func(ctx context.Context, k int) error {
+		i := toRead[k]
+		data, err := s.readObject(ctx, dir, cand[i].BlockID, names[i])
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		shards[i] = data
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	var hits []int
@@ -297,9 +298,8 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 
 	// Parquet pass: the blocks the filters let through.
 	found := make([]*model.Trace, len(hits))
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(lookupConcurrency)
-	for j, i := range hits {
+	if err := workers.Each(ctx, len(hits), lookupConcurrency, func(ctx context.Context, j int) error {
+		i := hits[j]
 		// Hand findTrace the shard, so that it does not read it again.
 		var own bloomCache
 		if shards[i] != nil {
@@ -307,16 +307,13 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 				own = bloomCache{keys[i]: f}
 			}
 		}
-		g.Go(func() error {
-			t, ok, err := s.block(cand[i]).findTrace(gctx, id, own)
-			if err != nil || !ok {
-				return err
-			}
-			found[j] = t
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+		t, ok, err := s.block(cand[i]).findTrace(ctx, id, own)
+		if err != nil || !ok {
+			return err
+		}
+		found[j] = t
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	var copies []*model.Trace

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"slices"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/tracectl/tracectl/internal/workers"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -133,18 +133,22 @@ func (s *Store) PlanMergeCopies(ctx context.Context, metas []Meta, w *BlockWrite
 // their order, as one after another: a damaged block before a failed
 // read is left out and the merge planned again.
 func (s *Store) openFooters(ctx context.Context, metas []Meta, files []*pfile, want func(Meta) bool) error {
-	var eg errgroup.Group
-	eg.SetLimit(footersAtOnce)
-	errs := make([]error, len(metas))
+	var wanted []int
 	for i, m := range metas {
 		if want == nil || want(m) {
-			eg.Go(func() error {
-				files[i], errs[i] = s.block(m).open(ctx)
-				return nil
-			})
+			wanted = append(wanted, i)
 		}
 	}
-	eg.Wait()
+	errs := make([]error, len(metas))
+	// The files keep ctx for their later reads, not Each's context, which
+	// ends with it.
+	if err := workers.Each(ctx, len(wanted), footersAtOnce, func(_ context.Context, k int) error {
+		i := wanted[k]
+		files[i], errs[i] = s.block(metas[i]).open(ctx)
+		return nil
+	}); err != nil {
+		return err
+	}
 	for _, err := range errs {
 		if err != nil {
 			return err

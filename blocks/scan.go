@@ -8,7 +8,7 @@ import (
 	"sort"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/tracectl/tracectl/internal/workers"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -103,14 +103,12 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	// (The streams keep ctx, not a group's context: their footers read
 	// later row groups with it.)
 	streams := make([]*idStream, len(cand))
-	var g errgroup.Group
-	g.SetLimit(s.scanWorkers(cand))
 	for i, m := range cand {
-		st := &idStream{ctx: ctx, block: s.block(m), req: req, group: -1, at: i, handed: handed}
-		streams[i] = st
-		g.Go(st.next)
+		streams[i] = &idStream{ctx: ctx, block: s.block(m), req: req, group: -1, at: i, handed: handed}
 	}
-	if err := g.Wait(); err != nil {
+	if err := workers.Each(ctx, len(streams), s.scanWorkers(cand), func(_ context.Context, i int) error {
+		return streams[i].next()
+	}); err != nil {
 		return nil, false, nil, err
 	}
 	h := make(idHeap, 0, len(cand))

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/sync/errgroup"
+	"github.com/tracectl/tracectl/internal/workers"
 
 	"github.com/tracectl/tracectl/blocks/metadata"
 	"github.com/tracectl/tracectl/blocks/tenantindex"
@@ -298,42 +298,38 @@ func (s *Store) metaEntriesSince(ctx context.Context, fs *folderSet, ix *tenanti
 	}
 	// The reads are independent small requests: overlap them.
 	read := make([]tenantindex.Entry, len(toRead))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	for i, id := range toRead {
-		g.Go(func() error {
-			obj := name
-			if retired[i] {
-				obj = compactedMetaObject
-			}
-			key := joinKey(s.tenant, id.String(), obj)
-			raw, err := s.readListed(gctx, fs, id, obj)
-			if isNotFound(err) && !since.IsZero() && !retired[i] {
-				// Retired after the listing: read what replaced it.
-				key = joinKey(s.tenant, id.String(), compactedMetaObject)
-				raw, err = s.readListed(gctx, fs, id, compactedMetaObject)
-			}
-			if isNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			m, err := metadata.Decode(raw, key)
-			if err != nil {
-				// One damaged block must not stop the tenant: it is left
-				// out, and the command reports it (Store.Damaged).
-				s.skipDamaged(key, err)
-				return nil
-			}
-			if strings.HasSuffix(key, compactedMetaObject) && m.CompactedTime.IsZero() {
-				m.CompactedTime = time.Now().UTC() // retired all the same
-			}
-			read[i] = tenantindex.Entry{Meta: &m, Raw: raw}
+	if err := workers.Each(ctx, len(toRead), 16, func(ctx context.Context, i int) error {
+		id := toRead[i]
+		obj := name
+		if retired[i] {
+			obj = compactedMetaObject
+		}
+		key := joinKey(s.tenant, id.String(), obj)
+		raw, err := s.readListed(ctx, fs, id, obj)
+		if isNotFound(err) && !since.IsZero() && !retired[i] {
+			// Retired after the listing: read what replaced it.
+			key = joinKey(s.tenant, id.String(), compactedMetaObject)
+			raw, err = s.readListed(ctx, fs, id, compactedMetaObject)
+		}
+		if isNotFound(err) {
 			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+		}
+		if err != nil {
+			return err
+		}
+		m, err := metadata.Decode(raw, key)
+		if err != nil {
+			// One damaged block must not stop the tenant: it is left
+			// out, and the command reports it (Store.Damaged).
+			s.skipDamaged(key, err)
+			return nil
+		}
+		if strings.HasSuffix(key, compactedMetaObject) && m.CompactedTime.IsZero() {
+			m.CompactedTime = time.Now().UTC() // retired all the same
+		}
+		read[i] = tenantindex.Entry{Meta: &m, Raw: raw}
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	for _, e := range read {
