@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/tracectl/tracectl/internal/workers"
-
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/tracectl/tracectl/internal/workers"
 
 	"github.com/tracectl/tracectl/blocks/metadata"
 	"github.com/tracectl/tracectl/blocks/tenantindex"
+	"github.com/tracectl/tracectl/internal/workers"
 )
 
 // The tenant index
