@@ -38,13 +38,13 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		return s.scanOrdered(ctx, cand, req), nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	workers := s.scanWorkers(cand)
-	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, workers),
+	nworkers := s.scanWorkers(cand)
+	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers),
 		split: split, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
-		it.pool = newArenaPool(4*workers + 4)
+		it.pool = newArenaPool(4*nworkers + 4)
 	}
 	it.prog = s.trackScan(cand)
 	tasks := rowGroupTasks(cand)
@@ -58,7 +58,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		work <- t
 	}
 	close(work)
-	for i := 0; i < min(workers, len(tasks)); i++ {
+	for i := 0; i < min(nworkers, len(tasks)); i++ {
 		it.wg.Add(1)
 		go it.worker(s, cand, work, req, handed)
 	}

@@ -39,17 +39,59 @@ func TestEachCallsEveryIndexOnce(t *testing.T) {
 }
 
 func TestEachTakesIndexesInOrder(t *testing.T) {
-	var mu sync.Mutex
 	var order []int
-	Each(context.Background(), 50, 1, func(_ context.Context, i int) error {
-		mu.Lock()
-		order = append(order, i)
-		mu.Unlock()
+	if err := Each(context.Background(), 50, 1, func(_ context.Context, i int) error {
+		order = append(order, i) // one goroutine: no lock needed
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != 50 {
+		t.Fatalf("%d calls, want 50", len(order))
+	}
 	for i, got := range order {
 		if got != i {
 			t.Fatalf("call %d had index %d", i, got)
+		}
+	}
+}
+
+func TestEachRunsLimitCallsAtOnce(t *testing.T) {
+	const limit = 4
+	var running atomic.Int32
+	all := make(chan struct{})
+	var once sync.Once
+	err := Each(context.Background(), 20, limit, func(context.Context, int) error {
+		if running.Add(1) == limit {
+			once.Do(func() { close(all) })
+		}
+		defer running.Add(-1)
+		select {
+		case <-all:
+			return nil
+		case <-time.After(5 * time.Second):
+			return errors.New("the other calls never ran beside this one")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEachContextEndsWithIt(t *testing.T) {
+	for _, limit := range []int{1, 4} {
+		var kept []context.Context
+		var mu sync.Mutex
+		Each(context.Background(), 8, limit, func(ctx context.Context, _ int) error {
+			mu.Lock()
+			kept = append(kept, ctx)
+			mu.Unlock()
+			return nil
+		})
+		for _, ctx := range kept {
+			if ctx.Err() == nil {
+				t.Fatalf("limit %d: a call's context is still live after Each returned", limit)
+			}
 		}
 	}
 }
