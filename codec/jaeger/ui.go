@@ -147,8 +147,8 @@ func (p *uiProcess) toModel() (*jmodel.Process, error) {
 // copy the values). The short string values of the tags come from strs
 // when it is set.
 type kvSlab struct {
-	buf  []jmodel.KeyValue
-	strs *intern.Table
+	lists arena[jmodel.KeyValue]
+	strs  *intern.Table
 }
 
 // make returns a zeroed list of n tags.
@@ -156,25 +156,12 @@ func (k *kvSlab) make(n int) []jmodel.KeyValue {
 	if k == nil {
 		return make([]jmodel.KeyValue, n)
 	}
-	if cap(k.buf)-len(k.buf) < n {
-		// Lists handed out stay in the old buffer until reset.
-		k.buf = make([]jmodel.KeyValue, 0, max(2*cap(k.buf), n, 256))
-	}
-	l := len(k.buf)
-	k.buf = k.buf[:l+n]
-	return k.buf[l : l+n : l+n]
+	return k.lists.take(n, 256)
 }
 
 // reset takes the lists back; a buffer grown past maxKept by a large
 // trace is let go.
-func (k *kvSlab) reset() {
-	if cap(k.buf) > maxKept {
-		k.buf = nil
-		return
-	}
-	clear(k.buf)
-	k.buf = k.buf[:0]
-}
+func (k *kvSlab) reset() { k.lists.reset(maxKept) }
 
 // maxKept bounds the elements of a buffer a decoder keeps for reuse.
 const maxKept = 1 << 14
@@ -183,8 +170,8 @@ const maxKept = 1 << 14
 // from buffers used again for the next trace (reset) once the trace is
 // converted: as with kvSlab, nothing keeps them past that.
 type spanSlab struct {
-	buf     []jmodel.Span
-	refsBuf []jmodel.SpanRef
+	spans arena[jmodel.Span]
+	refs  arena[jmodel.SpanRef]
 }
 
 // new returns a span (nil: one of its own).
@@ -192,41 +179,48 @@ func (k *spanSlab) new() *jmodel.Span {
 	if k == nil {
 		return &jmodel.Span{}
 	}
-	if len(k.buf) == cap(k.buf) {
-		// Spans handed out stay in the old buffer until reset.
-		k.buf = make([]jmodel.Span, 0, max(2*cap(k.buf), 64))
-	}
-	k.buf = k.buf[:len(k.buf)+1]
-	return &k.buf[len(k.buf)-1]
+	return &k.spans.take(1, 64)[0]
 }
 
-// refs returns an empty list with room for n references.
-func (k *spanSlab) refs(n int) []jmodel.SpanRef {
+// refList returns an empty list with room for n references.
+func (k *spanSlab) refList(n int) []jmodel.SpanRef {
 	if k == nil {
 		return make([]jmodel.SpanRef, 0, n)
 	}
-	if cap(k.refsBuf)-len(k.refsBuf) < n {
-		k.refsBuf = make([]jmodel.SpanRef, 0, max(2*cap(k.refsBuf), n, 64))
-	}
-	l := len(k.refsBuf)
-	k.refsBuf = k.refsBuf[:l+n]
-	return k.refsBuf[l : l : l+n]
+	return k.refs.take(n, 64)[:0]
 }
 
 // reset takes the spans back, as kvSlab.reset does.
 func (k *spanSlab) reset() {
-	if cap(k.buf) > maxKept/16 {
-		k.buf = nil
-	} else {
-		clear(k.buf)
-		k.buf = k.buf[:0]
+	k.spans.reset(maxKept / 16)
+	k.refs.reset(maxKept)
+}
+
+// arena hands out zeroed lists from a buffer that doubles when it runs
+// out (at least minCap elements); the lists handed out stay in the old
+// buffer until reset takes them all back. Unlike slab, which copies lists
+// into fixed chunks, it serves one trace's conversion at a time.
+type arena[T any] struct{ buf []T }
+
+// take returns a zeroed list of n elements.
+func (a *arena[T]) take(n, minCap int) []T {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]T, 0, max(2*cap(a.buf), n, minCap))
 	}
-	if cap(k.refsBuf) > maxKept {
-		k.refsBuf = nil
-	} else {
-		clear(k.refsBuf)
-		k.refsBuf = k.refsBuf[:0]
+	l := len(a.buf)
+	a.buf = a.buf[:l+n]
+	return a.buf[l : l+n : l+n]
+}
+
+// reset takes every list back; a buffer grown past keep elements is let
+// go.
+func (a *arena[T]) reset(keep int) {
+	if cap(a.buf) > keep {
+		a.buf = nil
+		return
 	}
+	clear(a.buf)
+	a.buf = a.buf[:0]
 }
 
 // toModel converts a UI span; traceID is the enclosing trace's ID, used
@@ -246,7 +240,7 @@ func (s *uiSpan) toModel(traceID string, hashed func(field, text string), slab *
 	out := spans.new()
 	*out = jmodel.Span{OperationName: s.OperationName, Flags: jmodel.Flags(s.Flags), ProcessID: s.ProcessID}
 	if len(s.References) > 0 {
-		out.References = spans.refs(len(s.References))
+		out.References = spans.refList(len(s.References))
 	}
 	if out.TraceID, hashedID, err = uiTraceID(tid); err != nil {
 		return nil, jsonpos.Under(".traceID", err)
