@@ -252,7 +252,6 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 	// at an attributes file for each shard).
 	keys := make([]string, len(cand))
 	shards := make([][]byte, len(cand))
-	read := make([]bool, len(cand))
 	dir := s.localTenantDir()
 	names := make([]string, len(cand))
 	var toRead []int
@@ -263,7 +262,6 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 			shards[i] = data
 			continue
 		}
-		read[i] = true
 		toRead = append(toRead, i)
 	}
 	if err := workers.Each(ctx, len(toRead), lookupConcurrency, func(ctx context.Context, k int) error {
@@ -277,11 +275,13 @@ func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cach
 	}); err != nil {
 		return nil, err
 	}
-	var hits []int
-	for i := range cand {
-		if cache != nil && read[i] {
+	if cache != nil {
+		for _, i := range toRead {
 			cache[keys[i]] = shards[i]
 		}
+	}
+	var hits []int
+	for i := range cand {
 		ok := true // no shard: search the block
 		if shards[i] != nil {
 			var err error
