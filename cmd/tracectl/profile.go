@@ -5,6 +5,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+
+	"github.com/tracectl/tracectl/internal/heapprof"
 )
 
 // profiler writes the CPU and heap profiles asked for by --cpuprofile and
@@ -14,8 +16,14 @@ type profiler struct {
 	cpu              *os.File
 }
 
-// start begins CPU profiling when asked to.
+// start begins CPU profiling when asked to, and the sampling of
+// allocations for the heap profile (off until then: see
+// internal/heapprof), so that profile covers the command from its
+// flags on.
 func (p *profiler) start() error {
+	if p.memFile != "" {
+		heapprof.Enable()
+	}
 	if p.cpuFile == "" {
 		return nil
 	}
