@@ -87,7 +87,11 @@ func (b *Bar) set(kind barKind, desc string, done, total int64) {
 		b.total = total
 		b.pb.ChangeMax64(total)
 	}
-	if desc != b.desc {
+	// Describe draws at once, beside the value drawn last; Set64 then
+	// draws the new value, except the last one (done = total), which
+	// erases the bar instead: a new description there would be left on
+	// the line with the old value (`5/5 blocks 0%`), so it is not drawn.
+	if desc != b.desc && done != total {
 		b.desc = desc
 		b.pb.Describe(desc)
 	}

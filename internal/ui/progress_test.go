@@ -83,3 +83,20 @@ func TestBarTotalBecomesKnown(t *testing.T) {
 		t.Errorf("bar = %q, want a new bar at 10%% of 1000", got)
 	}
 }
+
+// TestBarLastUpdate: the last update (done = total) erases the bar
+// without drawing its description beside the previous value first (a
+// fast scan's bar read "5/5 blocks 0%" as it went).
+func TestBarLastUpdate(t *testing.T) {
+	var buf bytes.Buffer
+	b := NewBar(&buf, true, 0)
+	b.Bytes("scan 0/5: ", 0, 100)
+	b.Bytes("scan 2/5: ", 40, 100) // dropped: within barEvery of the first
+	b.Bytes("scan 5/5: ", 100, 100)
+	if got := buf.String(); strings.Contains(got, "scan 2/5") || strings.Contains(got, "scan 5/5") {
+		t.Errorf("bar = %q, want only the first frame, then the line erased", got)
+	}
+	if got := buf.String(); !strings.HasSuffix(got, eraseLine) {
+		t.Errorf("bar = %q, want it erased at the end", got)
+	}
+}
