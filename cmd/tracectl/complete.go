@@ -11,18 +11,29 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tracectl/tracectl/blocks"
+	"github.com/tracectl/tracectl/codec"
 	"github.com/tracectl/tracectl/internal/bucketurl"
 	"github.com/tracectl/tracectl/internal/gen"
+	"github.com/tracectl/tracectl/metricsgen"
 )
 
 // Shell completion of flag values and block IDs (`tracectl completion
 // bash|zsh|fish|powershell` writes the scripts): every enum flag (-o,
-// --progress, …) completes its values, --format the input formats,
+// --progress, …) completes its values, --format the input formats, the
+// string flags with a fixed set of values theirs (metricsgen --naming,
+// --duration-unit),
 // --tenant the bucket's tenants, and block ID arguments the tenant's
 // block IDs.
 
-// inputFormats are the values of ingest --format.
-var inputFormats = []string{"otlp-json", "otlp-proto", "jaeger-json", "zipkin-v1", "zipkin-v2"}
+// inputFormats are the values of ingest --format: the formats codec
+// reads.
+func inputFormats() []string {
+	out := make([]string, len(codec.Formats))
+	for i, f := range codec.Formats {
+		out[i] = string(f)
+	}
+	return out
+}
 
 // genFormats are the values of gen --format: the formats gen.WriteFiles
 // writes.
@@ -62,9 +73,13 @@ func registerValues(c *cobra.Command, f *pflag.Flag) {
 	default:
 		switch {
 		case f.Name == "format" && c.Name() == "ingest":
-			values = inputFormats
+			values = inputFormats()
 		case f.Name == "format" && c.Name() == "gen":
 			values = genFormats()
+		case f.Name == "naming" && c.Name() == "metricsgen":
+			values = []string{string(metricsgen.NamingTempo), string(metricsgen.NamingOTel)}
+		case f.Name == "duration-unit" && c.Name() == "metricsgen":
+			values = durationUnits
 		}
 	}
 	if values == nil {

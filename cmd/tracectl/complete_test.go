@@ -45,7 +45,9 @@ func TestCompletion(t *testing.T) {
 		{[]string{"query", "-o", ""}, []string{"table", "json", "jsonl"}},
 		{[]string{"metrics", "--output", ""}, []string{"table", "json", "prom", "openmetrics"}},
 		{[]string{"blocks", "ls", "--progress", ""}, []string{"auto", "always", "never"}},
-		{[]string{"ingest", "--format", ""}, inputFormats},
+		{[]string{"ingest", "--format", ""}, []string{"otlp-json", "otlp-proto", "otlp-yaml", "jaeger-json", "zipkin-v1", "zipkin-v2"}},
+		{[]string{"metricsgen", "--naming", ""}, []string{"tempo", "otel"}},
+		{[]string{"metricsgen", "--duration-unit", ""}, []string{"ms", "s"}},
 		{[]string{"query", "--tenant", ""}, []string{"single-tenant"}},
 		{[]string{"blocks", "inspect", ids[0][:2]}, []string{ids[0]}},
 	} {

@@ -36,6 +36,10 @@ type metricsgenOptions struct {
 
 var metricsgenFormats = []string{"prom", "openmetrics", "json", "table", "dot", "mermaid"}
 
+// durationUnits are the values of --duration-unit: milliseconds (the
+// default) and seconds.
+var durationUnits = []string{"ms", "s"}
+
 func newMetricsgenCmd(g *globals, runF func(*metricsgenOptions) error) *cobra.Command {
 	o := &metricsgenOptions{output: newOutputFlag("prom", metricsgenFormats...)}
 	cmd := &cobra.Command{
@@ -176,8 +180,8 @@ func (o *metricsgenOptions) libOptions(now time.Time) (metricsgen.Options, error
 		}
 	}
 	switch o.durationUnit {
-	case "ms":
-	case "s":
+	case durationUnits[0]:
+	case durationUnits[1]:
 		opts.Seconds = true
 	default:
 		return opts, fmt.Errorf("--duration-unit %q: want ms or s", o.durationUnit)
