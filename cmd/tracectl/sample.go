@@ -605,10 +605,10 @@ func runSampleTestFile(cmd *cobra.Command, g *globals, file string, report *samp
 	res := sampler.RunTests(cfg, traces, tf)
 	report.Add(file, tf, res)
 	if len(res.Mismatches) == 0 {
-		fmt.Fprintf(g.io.Out, "%s: SUCCESS (%d traces)\n", file, res.Cases)
+		fmt.Fprintf(g.io.Out, "%s: SUCCESS (%d passed)\n", file, res.Cases)
 		return 0, nil
 	}
-	fmt.Fprintf(g.io.Out, "%s: FAILED (%d of %d traces)\n", file, countTraces(res.Mismatches), res.Cases)
+	fmt.Fprintf(g.io.Out, "%s: FAILED (%d of %d failed)\n", file, failedCases(res.Mismatches), res.Cases)
 	for _, m := range res.Mismatches {
 		fmt.Fprintf(g.io.Out, "  trace %s (%s:%d) %s:\n    - want: %s\n    + got:  %s\n", m.TraceID, file, m.Line, m.What, m.Want, m.Got)
 		if m.Reason != "" {
@@ -618,10 +618,12 @@ func runSampleTestFile(cmd *cobra.Command, g *globals, file string, report *samp
 	return len(res.Mismatches), nil
 }
 
-func countTraces(ms []sampler.Mismatch) int {
-	seen := map[string]bool{}
+// failedCases counts the test cases with a mismatch (a case may have
+// several; several cases may name one trace), as JUnit's failures do.
+func failedCases(ms []sampler.Mismatch) int {
+	seen := map[int]bool{}
 	for _, m := range ms {
-		seen[m.TraceID] = true
+		seen[m.Case] = true
 	}
 	return len(seen)
 }

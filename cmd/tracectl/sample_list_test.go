@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,12 @@ func TestSampleTestJUnit(t *testing.T) {
 			"  - {trace_id: 7c4f1a90b3e84d2f9a6c5e8017b3d264, decision: sampled, policy: errors}\n",
 		"bad.test.yaml": "config: otelcol.yaml\ninput_files: [" + fixtures.Path(t, "jaeger/skills/sibling_errors.json") + "]\ntests:\n" +
 			"  - {trace_id: 7c4f1a90b3e84d2f9a6c5e8017b3d264, decision: not_sampled}\n  - {trace_id: 7c4f1a90b3e84d2f9a6c5e8017b3d264, decision: sampled}\n",
+		// Two failing cases of one trace (one with two mismatches) and
+		// a passing one.
+		"worse.test.yaml": "config: otelcol.yaml\ninput_files: [" + fixtures.Path(t, "jaeger/skills/sibling_errors.json") + "]\ntests:\n" +
+			"  - {trace_id: 7c4f1a90b3e84d2f9a6c5e8017b3d264, decision: not_sampled, policy: slow}\n" +
+			"  - {trace_id: 7c4f1a90b3e84d2f9a6c5e8017b3d264, decision: dropped}\n" +
+			"  - {trace_id: 7c4f1a90b3e84d2f9a6c5e8017b3d264, decision: sampled}\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -64,9 +71,22 @@ func TestSampleTestJUnit(t *testing.T) {
 		}
 	}
 	out := filepath.Join(dir, "junit.xml")
-	code, _, stderr := run(t, "sample", "test", filepath.Join(dir, "ok.test.yaml"), filepath.Join(dir, "bad.test.yaml"), "--junit", out)
+	code, stdout, stderr := run(t, "sample", "test", filepath.Join(dir, "ok.test.yaml"), filepath.Join(dir, "bad.test.yaml"), "--junit", out)
 	if code != exitCheckFailed {
 		t.Fatalf("exit %d, want %d (stderr %s)", code, exitCheckFailed, stderr)
+	}
+	// Headlines count test cases, as the JUnit report does.
+	for _, want := range []string{"ok.test.yaml: SUCCESS (1 passed)\n", "bad.test.yaml: FAILED (1 of 2 failed)\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "FAILED: 1 mismatches") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	_, stdout, stderr = run(t, "sample", "test", filepath.Join(dir, "worse.test.yaml"))
+	if want := "worse.test.yaml: FAILED (2 of 3 failed)\n"; !strings.Contains(stdout, want) || !strings.Contains(stderr, "FAILED: 3 mismatches") {
+		t.Errorf("stdout %q, stderr %q: want %q and 3 mismatches", stdout, stderr, want)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
