@@ -11,8 +11,8 @@ import (
 
 // Graph is the service dependency graph over the time range.
 type Graph struct {
-	Start time.Time   `json:"start"`
-	End   time.Time   `json:"end"`
+	Start time.Time   `json:"start,omitzero"` // zero (left out): no bound and no edge
+	End   time.Time   `json:"end,omitzero"`
 	Nodes []GraphNode `json:"nodes"`
 	Edges []GraphEdge `json:"edges"`
 }

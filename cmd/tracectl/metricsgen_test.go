@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tracectl/tracectl/internal/fixtures"
 	"github.com/tracectl/tracectl/internal/ui"
 	"github.com/tracectl/tracectl/metricsgen"
 )
@@ -52,5 +54,37 @@ func TestMetricsgenGraphDefaultsToTable(t *testing.T) {
 	}
 	if got.output.value != "table" {
 		t.Errorf("output %q, want table", got.output.value)
+	}
+}
+
+// TestMetricsgenGraphJSONTimes: the graph's start and end are the data's
+// range, or the flags' bounds; a bound that neither gives is left out,
+// not written as year 1.
+func TestMetricsgenGraphJSONTimes(t *testing.T) {
+	bucket := "file://" + t.TempDir()
+	mustRun(t, "--bucket", bucket, "ingest", fixtures.Path(t, "zipkin/v2/yelp.json"))
+	var g struct {
+		Start *time.Time `json:"start"`
+		End   *time.Time `json:"end"`
+		Edges []any      `json:"edges"`
+	}
+	decode := func(out string) {
+		t.Helper()
+		g.Start, g.End, g.Edges = nil, nil, nil
+		if err := json.Unmarshal([]byte(out), &g); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if strings.Contains(out, "0001-01-01") {
+			t.Errorf("a zero time in %s", out)
+		}
+	}
+	decode(mustRun(t, "--bucket", bucket, "metricsgen", "--graph", "-o", "json"))
+	if g.Start == nil || g.End == nil || g.End.Before(*g.Start) || len(g.Edges) == 0 {
+		t.Errorf("whole range: start %v end %v, %d edges", g.Start, g.End, len(g.Edges))
+	}
+	// The fixture is years old: nothing in the last hour.
+	decode(mustRun(t, "--bucket", bucket, "metricsgen", "--graph", "-o", "json", "--since", "1h"))
+	if g.Start == nil || time.Since(*g.Start) > 2*time.Hour || g.End != nil || len(g.Edges) != 0 {
+		t.Errorf("--since 1h: start %v end %v, %d edges", g.Start, g.End, len(g.Edges))
 	}
 }
