@@ -157,7 +157,7 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 			len(res.Recovered), len(res.Finished))
 	}
 	printCuts(g, res.Outputs, o.maxTraceBytes)
-	fmt.Fprintf(g.io.Err, "compact: %d live blocks, merged %d blocks into %d; deleted %d compacted blocks and %d abandoned outputs in %s\n",
+	fmt.Fprintf(g.io.Err, "compact: %d live blocks, merged %d blocks into %d; deleted %d compacted blocks and %d orphaned block folders in %s\n",
 		res.Blocks, inputs, len(res.Outputs), len(res.Deleted), len(res.Orphans), time.Since(start).Round(time.Millisecond))
 	return nil
 }

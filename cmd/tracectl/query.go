@@ -71,7 +71,7 @@ Exit status:
 	}
 	f := cmd.Flags()
 	o.timeRangeFlags.add(f, "search traces")
-	f.IntVar(&o.limit, "limit", eval.DefaultLimit, "maximum number of traces")
+	f.IntVar(&o.limit, "limit", eval.DefaultLimit, "maximum number of traces (0: the default)")
 	f.IntVar(&o.spss, "spss", 3, "spans shown per spanset (matched counts them all)")
 	f.BoolVar(&o.spans, "spans", false, "table output: list the matched spans under each trace")
 	f.BoolVar(&o.count, "count", false, "print only the number of matching traces")
