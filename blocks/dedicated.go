@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -86,7 +87,10 @@ func DecodeDedicatedColumns(data []byte) ([]DedicatedColumn, error) {
 	}
 	var list []dedicatedConfig
 	var err error
-	if doc.Content[0].Kind == yaml.MappingNode {
+	if top := doc.Content[0]; top.Kind == yaml.MappingNode {
+		if !hasKey(top, "parquet_dedicated_columns") {
+			return nil, fmt.Errorf("want a list of {scope, name, type}: line %d: a mapping without parquet_dedicated_columns where a list was expected", top.Line)
+		}
 		var wrapped struct {
 			Columns []dedicatedConfig `yaml:"parquet_dedicated_columns"`
 		}
@@ -96,13 +100,74 @@ func DecodeDedicatedColumns(data []byte) ([]DedicatedColumn, error) {
 		err = strictYAML(data, &list)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("want a list of {scope, name, type}: %w", err)
+		return nil, fmt.Errorf("want a list of {scope, name, type}: %w", plainYAMLError(err))
 	}
 	cols := make([]DedicatedColumn, 0, len(list))
 	for _, c := range list {
 		cols = append(cols, DedicatedColumn(c))
 	}
 	return CheckDedicatedColumns(cols)
+}
+
+// hasKey reports whether mapping node m has the key k.
+func hasKey(m *yaml.Node, k string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == k {
+			return true
+		}
+	}
+	return false
+}
+
+// plainYAMLError rewrites the decoder's type errors in the terms of the
+// configuration, without Go type names: `line 1: unknown field "bogus"`
+// for `line 1: field bogus not found in type blocks.dedicatedConfig`,
+// `line 1: a mapping where a list was expected` for `cannot unmarshal
+// !!map into []blocks.dedicatedConfig`. Other errors pass unchanged.
+func plainYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		prefix, msg := "", e
+		if line, rest, ok := strings.Cut(e, ": "); ok && strings.HasPrefix(line, "line ") {
+			prefix, msg = line+": ", rest
+		}
+		if field, ok := strings.CutPrefix(msg, "field "); ok && strings.Contains(field, " not found in type ") {
+			field, _, _ = strings.Cut(field, " ")
+			msg = fmt.Sprintf("unknown field %q (want scope, name, type or options)", field)
+		} else if what, ok := strings.CutPrefix(msg, "cannot unmarshal "); ok {
+			node, into, _ := strings.Cut(what, " into ")
+			want := "a string"
+			switch {
+			case strings.HasPrefix(into, "[]"):
+				want = "a list"
+			case strings.HasSuffix(into, "dedicatedConfig"):
+				want = "a mapping {scope, name, type}"
+			}
+			msg = fmt.Sprintf("%s where %s was expected", yamlNode(node), want)
+		}
+		msgs[i] = prefix + msg
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// yamlNode names a node of the decoder's messages ("!!str `abc`": "a
+// string `abc`").
+func yamlNode(s string) string {
+	tag, value, _ := strings.Cut(s, " ")
+	names := map[string]string{"!!map": "a mapping", "!!seq": "a list", "!!str": "a string", "!!int": "a number",
+		"!!float": "a number", "!!bool": "a boolean", "!!null": "null"}
+	name, ok := names[tag]
+	if !ok {
+		name = tag
+	}
+	if value != "" {
+		name += " " + value
+	}
+	return name
 }
 
 // strictYAML decodes data into v; unknown fields are errors.

@@ -47,7 +47,12 @@ func TestParseDedicatedColumns(t *testing.T) {
 		{"int type", file("e.yaml", "- {scope: span, name: x, type: int}\n"), nil, `type "int": vParquet4 dedicated columns hold strings only`},
 		{"options", file("f.yaml", "- {name: x, options: [array]}\n"), nil, "take no options"},
 		{"event scope", file("g.yaml", "- {scope: event, name: x}\n"), nil, `scope "event"`},
-		{"unknown field", file("h.yaml", "- {scope: span, nam: x}\n"), nil, "field nam not found"},
+		{"unknown field", file("h.yaml", "- {scope: span, nam: x}\n"), nil, `h.yaml: want a list of {scope, name, type}: line 1: unknown field "nam" (want scope, name, type or options)`},
+		{"unknown field, JSON", file("h2.json", "[\n {\"name\": \"a\",\n  \"bogus\": 1}]"), nil, `line 3: unknown field "bogus"`},
+		{"not a list", file("h3.json", `{"name": "a"}`), nil, `want a list of {scope, name, type}: line 1: a mapping without parquet_dedicated_columns where a list was expected`},
+		{"wrapped, not a list", file("h6.yaml", "parquet_dedicated_columns: {name: a}\n"), nil, `line 1: a mapping where a list was expected`},
+		{"not a mapping", file("h4.yaml", "- http.route\n"), nil, "line 1: a string `http.route` where a mapping {scope, name, type} was expected"},
+		{"list for a string", file("h5.yaml", "- name: [a]\n"), nil, "line 1: a list where a string was expected"},
 		{"missing name", file("i.yaml", "- {scope: span}\n"), nil, "without a name"},
 		{"missing file", filepath.Join(dir, "nope.yaml"), nil, "no such file"},
 	}

@@ -431,7 +431,7 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 		val := v.Get(key)
 		if cs, ok := f.Value.(configSetter); ok {
 			if err := cs.SetConfig(val); err != nil {
-				firstErr = fmt.Errorf("setting %s from environment/config: %w", key, err)
+				firstErr = settingError(key, cfg, f, fmt.Sprint(val), err)
 			}
 			return
 		}
@@ -447,10 +447,33 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 			s = fmt.Sprint(x)
 		}
 		if err := f.Value.Set(s); err != nil {
-			firstErr = fmt.Errorf("setting %s from environment/config: %w", key, err)
+			firstErr = settingError(key, cfg, f, s, err)
 		}
 	})
 	return firstErr
+}
+
+// settingError is the error of a value the environment or config file
+// cfg gave setting key (flag f): it names where the value came from (the
+// variable wins over the file, as it does for viper) and says what a
+// number or boolean should look like instead of quoting strconv.
+func settingError(key, cfg string, f *pflag.Flag, value string, err error) error {
+	source := "config " + cfg + ": " + key
+	if _, ok := os.LookupEnv(envName(key)); ok {
+		source = envName(key)
+	}
+	var ne *strconv.NumError
+	if errors.As(err, &ne) {
+		switch {
+		case ne.Func == "ParseBool":
+			err = errors.New("want true or false")
+		case errors.Is(ne.Err, strconv.ErrRange):
+			err = errors.New("out of range")
+		default:
+			err = errors.New("want a number")
+		}
+	}
+	return fmt.Errorf("%s: invalid value %q for --%s: %w", source, value, f.Name, err)
 }
 
 // configSetter is a flag value that takes a structured config value (a

@@ -95,3 +95,36 @@ func TestRuntimeVariables(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingValueErrors: a bad value from the environment or the config
+// file names its variable, or the file and key, the flag, and what the
+// value should look like (not strconv's function names); the variable
+// wins over the file, as it does when both are good.
+func TestSettingValueErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("query:\n  limit: abc\ningest:\n  skip-bad: maybe\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  []string // name, value
+		args []string
+		want string
+	}{
+		{[]string{"TRACECTL_INGEST_SKIP_BAD", "yes"}, []string{"ingest", dir}, `TRACECTL_INGEST_SKIP_BAD: invalid value "yes" for --skip-bad: want true or false`},
+		{[]string{"TRACECTL_PROGRESS", "bogus"}, []string{"blocks", "ls"}, `TRACECTL_PROGRESS: invalid value "bogus" for --progress: must be one of auto|always|never`},
+		{[]string{"TRACECTL_QUERY_LIMIT", "99999999999999999999"}, []string{"query", "{}"}, `TRACECTL_QUERY_LIMIT: invalid value "99999999999999999999" for --limit: out of range`},
+		{nil, []string{"--config", cfg, "query", "{}"}, `config ` + cfg + `: query.limit: invalid value "abc" for --limit: want a number`},
+		{[]string{"TRACECTL_QUERY_LIMIT", "x1"}, []string{"--config", cfg, "query", "{}"}, `TRACECTL_QUERY_LIMIT: invalid value "x1" for --limit: want a number`},
+	} {
+		t.Run(tc.want[:20], func(t *testing.T) {
+			if tc.env != nil {
+				t.Setenv(tc.env[0], tc.env[1])
+			}
+			code, _, stderr := run(t, append([]string{"--bucket", "mem://"}, tc.args...)...)
+			if code != exitError || strings.TrimSpace(stderr) != "tracectl: "+tc.want {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitError, tc.want)
+			}
+		})
+	}
+}
