@@ -396,11 +396,12 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, at
 	if err != nil {
 		return FileStat{}, &codec.DecodeError{File: name, Offset: 0, Err: err}
 	}
+	var lr *limitedReader
 	if limit := d.opts.MaxInputBytes; limit >= 0 {
 		if limit == 0 {
 			limit = DefaultMaxInputBytes
 		}
-		lr := &limitedReader{r: rd, raw: raw, limit: limit, compressed: comp != ""}
+		lr = &limitedReader{r: rd, raw: raw, limit: limit, compressed: comp != ""}
 		rd = bufio.NewReaderSize(lr, SniffLen)
 	}
 	defer closeFn()
@@ -450,7 +451,12 @@ func (d *decoder) decodeStream(ctx context.Context, name string, r io.Reader, at
 	if err != nil {
 		var ee *emitError
 		var de *codec.DecodeError
-		if !errors.As(err, &ee) && !errors.As(err, &de) {
+		switch {
+		case lr != nil && lr.tripped != nil && !errors.As(err, &ee):
+			// Whatever the decoder made of the read error (a position
+			// past the limit, a JSON path), the file is too large.
+			err = &codec.DecodeError{File: name, Offset: -1, Err: lr.tripped}
+		case !errors.As(err, &ee) && !errors.As(err, &de):
 			err = &codec.DecodeError{File: name, Offset: -1, Err: err}
 		}
 		return FileStat{}, err
@@ -505,19 +511,26 @@ type limitedReader struct {
 	raw        *countingReader
 	limit, n   int64
 	compressed bool
+	// tripped is the error of the limit passed, once it was.
+	tripped error
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.tripped != nil {
+		return 0, l.tripped
+	}
 	n, err := l.r.Read(p)
 	l.n += int64(n)
 	switch {
 	case l.n > l.limit:
-		return n, fmt.Errorf("%w: more than %d bytes (--max-input-bytes)", ErrInputTooLarge, l.limit)
+		l.tripped = fmt.Errorf("%w: more than %d bytes (--max-input-bytes)", ErrInputTooLarge, l.limit)
 	case l.compressed && l.n > expansionFloor && l.n > MaxExpansion*l.raw.n:
-		return n, fmt.Errorf("%w: %d compressed bytes expand to more than %d (over %d times: a compression bomb?)",
+		l.tripped = fmt.Errorf("%w: %d compressed bytes expand to more than %d (over %d times: a compression bomb?)",
 			ErrInputTooLarge, l.raw.n, l.n, MaxExpansion)
+	default:
+		return n, err
 	}
-	return n, err
+	return n, l.tripped
 }
 
 // decompress wraps br in a gzip or zstd reader when its first bytes are

@@ -578,6 +578,11 @@ func TestInputLimits(t *testing.T) {
 		if !errors.Is(err, ErrInputTooLarge) || !errors.As(err, &de) || de.File != tc.path || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want ErrInputTooLarge naming the file and %q", tc.path, err, tc.want)
 		}
+		// Only that: not the position (past the limit) or JSON path the
+		// decoder was at when its read failed.
+		if want := tc.path + ": input too large: "; err != nil && !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: err = %v, want it to start %q", tc.path, err, want)
+		}
 	}
 	spans := 0
 	rep, err := Decode(context.Background(), []string{bomb, good}, Options{SkipBad: true}, func(_ string, b codec.Batch) error {
