@@ -62,9 +62,12 @@ type Result struct {
 	// interrupted run had started: they had meta.json and
 	// meta.compacted.json.
 	Finished []uuid.UUID `json:"finished"`
-	// Deleted are compacted blocks removed after CompactedRetention.
+	// Deleted are compacted blocks removed after CompactedRetention (in
+	// a dry run, those a run would remove now).
 	Deleted []blocks.Meta `json:"deleted"`
-	// Orphans are abandoned outputs of interrupted runs, removed.
+	// Orphans are block folders without meta.json removed after their
+	// age limit (see deleteOrphans; in a dry run, those a run would
+	// remove now).
 	Orphans []uuid.UUID `json:"orphans"`
 }
 
@@ -105,7 +108,7 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 		res.Groups = []Group{} // [] in JSON, never null
 	}
 	if opts.DryRun {
-		return res, nil
+		return res, dueForDeletion(ctx, st, opts, res)
 	}
 	groups, outs, err := mergeReplanning(ctx, st, res.Groups, marks, opts)
 	res.Outputs = append(res.Outputs, outs...)
@@ -488,24 +491,9 @@ func writeMerged(ctx context.Context, st *blocks.Store, g Group, opts Options, c
 // sweep finishes interrupted retirements and deletes compacted blocks
 // whose compactedTime is older than CompactedRetention.
 func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid.UUID, deleted *[]blocks.Meta) error {
-	comp, err := st.CompactedBlocks(ctx)
+	due, isLive, err := sweepDue(ctx, st, opts)
 	if err != nil {
 		return err
-	}
-	live, err := st.Blocks(ctx)
-	if err != nil {
-		return err
-	}
-	isLive := map[uuid.UUID]bool{}
-	for _, m := range live {
-		isLive[m.BlockID] = true
-	}
-	cutoff := opts.Now().Add(-opts.CompactedRetention)
-	var due []blocks.Meta
-	for _, m := range comp {
-		if isLive[m.BlockID] || !m.CompactedTime.After(cutoff) {
-			due = append(due, m)
-		}
 	}
 	work := st.TrackBlocks(due)
 	done := make([]bool, len(due))
@@ -534,6 +522,48 @@ func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid
 	return err
 }
 
+// sweepDue returns the compacted blocks sweep acts on: those whose
+// retirement was cut short (still live: isLive) and those older than
+// CompactedRetention.
+func sweepDue(ctx context.Context, st *blocks.Store, opts Options) (due []blocks.Meta, isLive map[uuid.UUID]bool, err error) {
+	comp, err := st.CompactedBlocks(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	live, err := st.Blocks(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	isLive = map[uuid.UUID]bool{}
+	for _, m := range live {
+		isLive[m.BlockID] = true
+	}
+	cutoff := opts.Now().Add(-opts.CompactedRetention)
+	for _, m := range comp {
+		if isLive[m.BlockID] || !m.CompactedTime.After(cutoff) {
+			due = append(due, m)
+		}
+	}
+	return due, isLive, nil
+}
+
+// dueForDeletion fills a dry run's Deleted and Orphans with what a run
+// would delete now: compacted blocks past CompactedRetention and
+// orphaned folders past their age limit (see deleteOrphans).
+func dueForDeletion(ctx context.Context, st *blocks.Store, opts Options, res *Result) error {
+	due, isLive, err := sweepDue(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	for _, m := range due {
+		if !isLive[m.BlockID] {
+			res.Deleted = append(res.Deleted, m)
+		}
+	}
+	res.Orphans, err = orphansDue(ctx, st, opts)
+	return err
+}
+
 // deleteOrphans removes block folders without meta.json. Outputs of
 // interrupted runs whose rewrite.json lists inputs none of which is live
 // any more go after CompactedRetention untouched. Every other folder (a
@@ -545,13 +575,29 @@ func sweep(ctx context.Context, st *blocks.Store, opts Options, finished *[]uuid
 // them only after its meta.json), unless yet another run merged them
 // meanwhile; the age limits cover that case for runs shorter than them.
 func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Result) error {
+	due, err := orphansDue(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	for _, id := range due {
+		if err := st.DeleteBlock(ctx, id); err != nil {
+			return err
+		}
+		res.Orphans = append(res.Orphans, id)
+	}
+	return nil
+}
+
+// orphansDue returns the block folders without meta.json that
+// deleteOrphans deletes now.
+func orphansDue(ctx context.Context, st *blocks.Store, opts Options) ([]uuid.UUID, error) {
 	orphans, err := st.OrphanBlocks(ctx)
 	if err != nil || len(orphans) == 0 {
-		return err
+		return []uuid.UUID{}, err
 	}
 	metas, err := st.Blocks(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	live := map[uuid.UUID]bool{}
 	for _, m := range metas {
@@ -559,10 +605,11 @@ func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Res
 	}
 	retained := opts.Now().Add(-opts.CompactedRetention)
 	grace := opts.Now().Add(-opts.OrphanGrace)
+	due := []uuid.UUID{}
 	for _, o := range orphans {
 		p, err := st.Provenance(ctx, o.BlockID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fromLive := slices.ContainsFunc(p.CompactedFrom, func(id uuid.UUID) bool { return live[id] })
 		switch {
@@ -577,10 +624,7 @@ func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Res
 			// writer (Tempo), or a compaction whose inputs are live.
 			continue
 		}
-		if err := st.DeleteBlock(ctx, o.BlockID); err != nil {
-			return err
-		}
-		res.Orphans = append(res.Orphans, o.BlockID)
+		due = append(due, o.BlockID)
 	}
-	return nil
+	return due, nil
 }

@@ -517,12 +517,23 @@ func TestLeftoversDeletedAfterGrace(t *testing.T) {
 		want  int
 	}{{30 * time.Minute, 0}, {2 * time.Hour, 3}} {
 		now := func() time.Time { return time.Now().Add(tc.after) }
+		// A dry run lists what the run then deletes, and deletes nothing.
+		dry, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour, DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if orphans, _ := st.OrphanBlocks(ctx); len(orphans) != 3 {
+			t.Fatalf("the dry run deleted: %d orphans left", len(orphans))
+		}
 		res, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(res.Orphans) != tc.want {
 			t.Fatalf("%v later: deleted %v, want %d leftovers", tc.after, res.Orphans, tc.want)
+		}
+		if !sameIDs(dry.Orphans, res.Orphans) {
+			t.Errorf("%v later: the dry run listed %v, the run deleted %v", tc.after, dry.Orphans, res.Orphans)
 		}
 	}
 	orphans, err := st.Orphans(ctx)
@@ -659,6 +670,62 @@ func TestRequestsOverlap(t *testing.T) {
 		}
 		if tc.overlap && most < 2 || !tc.overlap && most != 1 {
 			t.Errorf("%s: at most %d deletions of %s at once", tc.name, most, tc.deletes)
+		}
+	}
+}
+
+// sameIDs reports whether a and b hold the same IDs in any order.
+func sameIDs(a, b []uuid.UUID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[uuid.UUID]int{}
+	for _, id := range a {
+		seen[id]++
+	}
+	for _, id := range b {
+		if seen[id] == 0 {
+			return false
+		}
+		seen[id]--
+	}
+	return true
+}
+
+// TestDryRunListsDeletions: a dry run lists the compacted blocks a run
+// would delete now (past CompactedRetention), and the run deletes those.
+func TestDryRunListsDeletions(t *testing.T) {
+	ctx := context.Background()
+	st := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
+	writeBlocks(t, st, 4)
+	if _, err := Run(ctx, st, Options{CompactedRetention: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		after time.Duration
+		want  int
+	}{{time.Hour, 0}, {25 * time.Hour, 4}} {
+		now := func() time.Time { return time.Now().Add(tc.after) }
+		dry, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour, DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if comp, _ := st.CompactedBlocks(ctx); len(comp) != 4 {
+			t.Fatalf("the dry run deleted: %d compacted blocks left", len(comp))
+		}
+		res, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := func(ms []blocks.Meta) []uuid.UUID {
+			out := []uuid.UUID{}
+			for _, m := range ms {
+				out = append(out, m.BlockID)
+			}
+			return out
+		}
+		if len(res.Deleted) != tc.want || !sameIDs(ids(dry.Deleted), ids(res.Deleted)) {
+			t.Errorf("%v later: the dry run listed %v, the run deleted %v, want %d", tc.after, ids(dry.Deleted), ids(res.Deleted), tc.want)
 		}
 	}
 }

@@ -149,7 +149,14 @@ func runCompact(cmd *cobra.Command, g *globals, o *compactOptions) error {
 		inputs += len(gr.Inputs)
 	}
 	if o.dryRun {
-		fmt.Fprintf(g.io.Err, "dry run: %d live blocks, %d groups would merge %d blocks; nothing written\n", res.Blocks, len(res.Groups), inputs)
+		fmt.Fprintf(g.io.Err, "dry run: %d live blocks, %d groups would merge %d blocks, and %d compacted blocks and %d orphaned block folders would be deleted; nothing written\n",
+			res.Blocks, len(res.Groups), inputs, len(res.Deleted), len(res.Orphans))
+		for _, m := range res.Deleted {
+			fmt.Fprintf(g.io.Err, "  would delete compacted block %s (compacted %s)\n", m.BlockID, m.CompactedTime.UTC().Format(time.RFC3339))
+		}
+		for _, id := range res.Orphans {
+			fmt.Fprintf(g.io.Err, "  would delete orphaned block folder %s\n", id)
+		}
 		return nil
 	}
 	if len(res.Recovered) > 0 || len(res.Finished) > 0 {
