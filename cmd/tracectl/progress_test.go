@@ -120,7 +120,9 @@ func TestProgressRetain(t *testing.T) {
 		stderrs[mode] = stderr
 	}
 	never, always := stderrs["never"], stderrs["always"]
-	for _, want := range []string{"\rretain: 0/1 blocks, ", "\rretain: 1/1 blocks, ", "\rretain: 2/2 blocks, "} {
+	// The last update erases the bar without drawing it: the totals grow
+	// from the first phase's to the second's.
+	for _, want := range []string{"\rretain: 0/1 blocks, ", "\rretain: 1/2 blocks, "} {
 		if !strings.Contains(always, want) {
 			t.Errorf("retain --progress=always: no %q on stderr: %q", want, always)
 		}
