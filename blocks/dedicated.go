@@ -88,7 +88,7 @@ func DecodeDedicatedColumns(data []byte) ([]DedicatedColumn, error) {
 	var list []dedicatedConfig
 	var err error
 	if top := doc.Content[0]; top.Kind == yaml.MappingNode {
-		if !hasKey(top, "parquet_dedicated_columns") {
+		if len(top.Content) > 0 && !hasKey(top, "parquet_dedicated_columns") {
 			return nil, fmt.Errorf("want a list of {scope, name, type}: line %d: a mapping without parquet_dedicated_columns where a list was expected", top.Line)
 		}
 		var wrapped struct {
@@ -135,9 +135,14 @@ func plainYAMLError(err error) error {
 		if line, rest, ok := strings.Cut(e, ": "); ok && strings.HasPrefix(line, "line ") {
 			prefix, msg = line+": ", rest
 		}
-		if field, ok := strings.CutPrefix(msg, "field "); ok && strings.Contains(field, " not found in type ") {
-			field, _, _ = strings.Cut(field, " ")
-			msg = fmt.Sprintf("unknown field %q (want scope, name, type or options)", field)
+		if rest, ok := strings.CutPrefix(msg, "field "); ok && strings.Contains(rest, " not found in type ") {
+			field, typ, _ := strings.Cut(rest, " not found in type ")
+			msg = fmt.Sprintf("unknown field %q", field)
+			if strings.HasSuffix(typ, "dedicatedConfig") {
+				msg += " (want scope, name, type or options)"
+			} else {
+				msg += " (want parquet_dedicated_columns)"
+			}
 		} else if what, ok := strings.CutPrefix(msg, "cannot unmarshal "); ok {
 			node, into, _ := strings.Cut(what, " into ")
 			want := "a string"

@@ -108,7 +108,7 @@ func Run(ctx context.Context, st *blocks.Store, opts Options) (*Result, error) {
 		res.Groups = []Group{} // [] in JSON, never null
 	}
 	if opts.DryRun {
-		return res, dueForDeletion(ctx, st, opts, res)
+		return res, dueForDeletion(ctx, st, opts, res, metas)
 	}
 	groups, outs, err := mergeReplanning(ctx, st, res.Groups, marks, opts)
 	res.Outputs = append(res.Outputs, outs...)
@@ -548,9 +548,18 @@ func sweepDue(ctx context.Context, st *blocks.Store, opts Options) (due []blocks
 }
 
 // dueForDeletion fills a dry run's Deleted and Orphans with what a run
-// would delete now: compacted blocks past CompactedRetention and
-// orphaned folders past their age limit (see deleteOrphans).
-func dueForDeletion(ctx context.Context, st *blocks.Store, opts Options, res *Result) error {
+// would delete after its planned merges (res.Groups, of the live blocks
+// metas): compacted blocks past CompactedRetention, the merged inputs
+// too when it is zero (retired, then deleted at once), and orphaned
+// folders past their age limit, judged with the merged inputs no longer
+// live (see deleteOrphans).
+func dueForDeletion(ctx context.Context, st *blocks.Store, opts Options, res *Result, metas []blocks.Meta) error {
+	merged := map[uuid.UUID]bool{}
+	for _, g := range res.Groups {
+		for _, in := range g.Inputs {
+			merged[in.BlockID] = true
+		}
+	}
 	due, isLive, err := sweepDue(ctx, st, opts)
 	if err != nil {
 		return err
@@ -560,7 +569,14 @@ func dueForDeletion(ctx context.Context, st *blocks.Store, opts Options, res *Re
 			res.Deleted = append(res.Deleted, m)
 		}
 	}
-	res.Orphans, err = orphansDue(ctx, st, opts)
+	if opts.CompactedRetention == 0 {
+		for _, m := range metas {
+			if merged[m.BlockID] {
+				res.Deleted = append(res.Deleted, m)
+			}
+		}
+	}
+	res.Orphans, err = orphansDue(ctx, st, opts, merged)
 	return err
 }
 
@@ -575,7 +591,7 @@ func dueForDeletion(ctx context.Context, st *blocks.Store, opts Options, res *Re
 // them only after its meta.json), unless yet another run merged them
 // meanwhile; the age limits cover that case for runs shorter than them.
 func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Result) error {
-	due, err := orphansDue(ctx, st, opts)
+	due, err := orphansDue(ctx, st, opts, nil)
 	if err != nil {
 		return err
 	}
@@ -589,8 +605,9 @@ func deleteOrphans(ctx context.Context, st *blocks.Store, opts Options, res *Res
 }
 
 // orphansDue returns the block folders without meta.json that
-// deleteOrphans deletes now.
-func orphansDue(ctx context.Context, st *blocks.Store, opts Options) ([]uuid.UUID, error) {
+// deleteOrphans deletes now, taking the blocks of retiring (a dry run's
+// planned inputs) as no longer live.
+func orphansDue(ctx context.Context, st *blocks.Store, opts Options, retiring map[uuid.UUID]bool) ([]uuid.UUID, error) {
 	orphans, err := st.OrphanBlocks(ctx)
 	if err != nil || len(orphans) == 0 {
 		return []uuid.UUID{}, err
@@ -601,7 +618,7 @@ func orphansDue(ctx context.Context, st *blocks.Store, opts Options) ([]uuid.UUI
 	}
 	live := map[uuid.UUID]bool{}
 	for _, m := range metas {
-		live[m.BlockID] = true
+		live[m.BlockID] = !retiring[m.BlockID]
 	}
 	retained := opts.Now().Add(-opts.CompactedRetention)
 	grace := opts.Now().Add(-opts.OrphanGrace)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -726,6 +727,69 @@ func TestDryRunListsDeletions(t *testing.T) {
 		}
 		if len(res.Deleted) != tc.want || !sameIDs(ids(dry.Deleted), ids(res.Deleted)) {
 			t.Errorf("%v later: the dry run listed %v, the run deleted %v, want %d", tc.after, ids(dry.Deleted), ids(res.Deleted), tc.want)
+		}
+	}
+}
+
+// TestDryRunAfterMerges: a dry run judges deletions as the run does after
+// its merges: with no retention the inputs it merges are deleted at once,
+// and the output of a killed compaction of those inputs is kept as long
+// as compacted blocks are, not deleted after the orphan grace, once they
+// are merged.
+func TestDryRunAfterMerges(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		retention                time.Duration
+		wantDeleted, wantOrphans int
+	}{{-1, 4, 1}, {24 * time.Hour, 0, 0}} {
+		st := blocks.NewStore(testbuckets.OpenURL(t, "mem://"), "tenant-a")
+		writeBlocks(t, st, 4)
+		metas, err := st.Blocks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inputs []uuid.UUID
+		for _, m := range metas {
+			inputs = append(inputs, m.BlockID)
+		}
+		// What a compaction killed before its meta.json leaves.
+		killed := uuid.New()
+		mark, err := json.Marshal(map[string]any{"compactedFrom": inputs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range map[string][]byte{"rewrite.json": mark, "data.parquet": []byte("x")} {
+			if err := st.Bucket().WriteAll(ctx, "tenant-a/"+killed.String()+"/"+name, data, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p, err := st.Provenance(ctx, killed); err != nil || len(p.CompactedFrom) != 4 {
+			t.Fatalf("provenance %+v, %v", p, err)
+		}
+		opts := Options{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }, CompactedRetention: tc.retention}
+		dry := opts
+		dry.DryRun = true
+		planned, err := Run(ctx, st, dry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(ctx, st, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := func(ms []blocks.Meta) []uuid.UUID {
+			out := []uuid.UUID{}
+			for _, m := range ms {
+				out = append(out, m.BlockID)
+			}
+			return out
+		}
+		if len(res.Deleted) != tc.wantDeleted || len(res.Orphans) != tc.wantOrphans {
+			t.Fatalf("retention %v: the run deleted %d blocks and %d orphans, want %d and %d", tc.retention, len(res.Deleted), len(res.Orphans), tc.wantDeleted, tc.wantOrphans)
+		}
+		if !sameIDs(ids(planned.Deleted), ids(res.Deleted)) || !sameIDs(planned.Orphans, res.Orphans) {
+			t.Errorf("retention %v: the dry run listed %v and %v, the run deleted %v and %v",
+				tc.retention, ids(planned.Deleted), planned.Orphans, ids(res.Deleted), res.Orphans)
 		}
 	}
 }

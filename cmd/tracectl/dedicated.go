@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/tracectl/tracectl/blocks"
 )
@@ -45,8 +47,12 @@ func (d *dedicatedFlag) SetConfig(v any) error {
 	}
 	cols, err := blocks.DecodeDedicatedColumns(data)
 	if err != nil {
-		return err
+		// Its line numbers are the re-encoded value's, not the file's.
+		return errors.New(decoderLine.ReplaceAllString(err.Error(), ""))
 	}
 	d.cols = cols
 	return nil
 }
+
+// decoderLine matches the "line N: " of the YAML decoder's messages.
+var decoderLine = regexp.MustCompile(`line \d+: `)

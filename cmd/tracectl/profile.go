@@ -18,8 +18,8 @@ type profiler struct {
 
 // start begins CPU profiling when asked to, and the sampling of
 // allocations for the heap profile (off until then: see
-// internal/heapprof), so that profile covers the command from its
-// flags on.
+// internal/heapprof), so that profile covers the command once its flags
+// and settings are read.
 func (p *profiler) start() error {
 	if p.memFile != "" {
 		heapprof.Enable()

@@ -431,7 +431,8 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 		val := v.Get(key)
 		if cs, ok := f.Value.(configSetter); ok {
 			if err := cs.SetConfig(val); err != nil {
-				firstErr = settingError(key, cfg, f, fmt.Sprint(val), err)
+				str, _ := val.(string) // a list or mapping is not quoted back
+				firstErr = settingError(key, cfg, f, str, err)
 			}
 			return
 		}
@@ -454,12 +455,14 @@ func resolveSettings(cmd *cobra.Command, g *globals) error {
 }
 
 // settingError is the error of a value the environment or config file
-// cfg gave setting key (flag f): it names where the value came from (the
-// variable wins over the file, as it does for viper) and says what a
-// number or boolean should look like instead of quoting strconv.
+// cfg gave setting key (flag f): it names where the value came from (a
+// variable that is set and not empty wins over the file, as it does for
+// viper) and says what a number or boolean should look like instead of
+// quoting strconv. An empty value (a list or mapping of the file) is not
+// quoted.
 func settingError(key, cfg string, f *pflag.Flag, value string, err error) error {
 	source := "config " + cfg + ": " + key
-	if _, ok := os.LookupEnv(envName(key)); ok {
+	if v, ok := os.LookupEnv(envName(key)); ok && v != "" {
 		source = envName(key)
 	}
 	var ne *strconv.NumError
@@ -472,6 +475,9 @@ func settingError(key, cfg string, f *pflag.Flag, value string, err error) error
 		default:
 			err = errors.New("want a number")
 		}
+	}
+	if value == "" {
+		return fmt.Errorf("%s: invalid value for --%s: %w", source, f.Name, err)
 	}
 	return fmt.Errorf("%s: invalid value %q for --%s: %w", source, value, f.Name, err)
 }

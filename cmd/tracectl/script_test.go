@@ -3,15 +3,23 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tracectl/tracectl/internal/fixtures"
+	"github.com/tracectl/tracectl/internal/heapprof"
 	"github.com/tracectl/tracectl/internal/ui"
 )
 
 func TestMain(m *testing.M) {
+	// `go test -memprofile` profiles the tests' allocations: sampling back
+	// on, which internal/heapprof turned off for the command.
+	if slices.ContainsFunc(os.Args, func(a string) bool { return strings.HasPrefix(a, "-test.memprofile=") }) {
+		heapprof.Enable()
+	}
 	testscript.Main(m, map[string]func(){
 		"tracectl": func() { os.Exit(Main(os.Args[1:], ui.System())) },
 	})

@@ -106,6 +106,10 @@ func TestSettingValueErrors(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("query:\n  limit: abc\ningest:\n  skip-bad: maybe\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	cols := filepath.Join(dir, "cols.yaml")
+	if err := os.WriteFile(cols, []byte("ingest:\n  dedicated-columns:\n    - {scope: span, name: a}\n    - {scope: span, nam: b}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		env  []string // name, value
 		args []string
@@ -116,6 +120,11 @@ func TestSettingValueErrors(t *testing.T) {
 		{[]string{"TRACECTL_QUERY_LIMIT", "99999999999999999999"}, []string{"query", "{}"}, `TRACECTL_QUERY_LIMIT: invalid value "99999999999999999999" for --limit: out of range`},
 		{nil, []string{"--config", cfg, "query", "{}"}, `config ` + cfg + `: query.limit: invalid value "abc" for --limit: want a number`},
 		{[]string{"TRACECTL_QUERY_LIMIT", "x1"}, []string{"--config", cfg, "query", "{}"}, `TRACECTL_QUERY_LIMIT: invalid value "x1" for --limit: want a number`},
+		// An empty variable is no setting: the file's value is used.
+		{[]string{"TRACECTL_QUERY_LIMIT", ""}, []string{"--config", cfg, "query", "{}"}, `config ` + cfg + `: query.limit: invalid value "abc" for --limit: want a number`},
+		// A list is not quoted back, nor are the line numbers of its
+		// re-encoding given.
+		{nil, []string{"--config", cols, "ingest", dir}, `config ` + cols + `: ingest.dedicated-columns: invalid value for --dedicated-columns: want a list of {scope, name, type}: unknown field "nam" (want scope, name, type or options)`},
 	} {
 		t.Run(tc.want[:20], func(t *testing.T) {
 			if tc.env != nil {
