@@ -567,7 +567,7 @@ tests passed or not).
 				}
 			}
 			if failed > 0 {
-				return &checkFailedError{msg: fmt.Sprintf("FAILED: %d mismatches", failed)}
+				return &checkFailedError{msg: fmt.Sprintf("FAILED: %d %s", failed, plural(failed, "mismatch", "mismatches"))}
 			}
 			return nil
 		},
@@ -626,4 +626,12 @@ func failedCases(ms []sampler.Mismatch) int {
 		seen[m.Case] = true
 	}
 	return len(seen)
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

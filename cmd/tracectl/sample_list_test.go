@@ -81,7 +81,7 @@ func TestSampleTestJUnit(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "FAILED: 1 mismatches") {
+	if !strings.Contains(stderr, "FAILED: 1 mismatch\n") {
 		t.Errorf("stderr: %s", stderr)
 	}
 	_, stdout, stderr = run(t, "sample", "test", filepath.Join(dir, "worse.test.yaml"))
