@@ -519,17 +519,7 @@ func TestLeftoversDeletedAfterGrace(t *testing.T) {
 	}{{30 * time.Minute, 0}, {2 * time.Hour, 3}} {
 		now := func() time.Time { return time.Now().Add(tc.after) }
 		// A dry run lists what the run then deletes, and deletes nothing.
-		dry, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour, DryRun: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if orphans, _ := st.OrphanBlocks(ctx); len(orphans) != 3 {
-			t.Fatalf("the dry run deleted: %d orphans left", len(orphans))
-		}
-		res, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
+		dry, res := dryThenRun(t, st, Options{Now: now, CompactedRetention: 24 * time.Hour})
 		if len(res.Orphans) != tc.want {
 			t.Fatalf("%v later: deleted %v, want %d leftovers", tc.after, res.Orphans, tc.want)
 		}
@@ -675,6 +665,46 @@ func TestRequestsOverlap(t *testing.T) {
 	}
 }
 
+// dryThenRun runs a dry run, checks that it changed nothing in the
+// bucket (live, compacted and orphaned blocks), then runs opts.
+func dryThenRun(t *testing.T, st *blocks.Store, opts Options) (dry, res *Result) {
+	t.Helper()
+	ctx := context.Background()
+	count := func() [3]int {
+		live, err1 := st.Blocks(ctx)
+		comp, err2 := st.CompactedBlocks(ctx)
+		orphans, err3 := st.OrphanBlocks(ctx)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			t.Fatal(err)
+		}
+		return [3]int{len(live), len(comp), len(orphans)}
+	}
+	before := count()
+	dryOpts := opts
+	dryOpts.DryRun = true
+	dry, err := Run(ctx, st, dryOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := count(); after != before {
+		t.Fatalf("the dry run changed the bucket: live, compacted, orphaned blocks %v, then %v", before, after)
+	}
+	res, err = Run(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dry, res
+}
+
+// blockIDs returns the IDs of ms.
+func blockIDs(ms []blocks.Meta) []uuid.UUID {
+	out := []uuid.UUID{}
+	for _, m := range ms {
+		out = append(out, m.BlockID)
+	}
+	return out
+}
+
 // sameIDs reports whether a and b hold the same IDs in any order.
 func sameIDs(a, b []uuid.UUID) bool {
 	if len(a) != len(b) {
@@ -707,26 +737,9 @@ func TestDryRunListsDeletions(t *testing.T) {
 		want  int
 	}{{time.Hour, 0}, {25 * time.Hour, 4}} {
 		now := func() time.Time { return time.Now().Add(tc.after) }
-		dry, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour, DryRun: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if comp, _ := st.CompactedBlocks(ctx); len(comp) != 4 {
-			t.Fatalf("the dry run deleted: %d compacted blocks left", len(comp))
-		}
-		res, err := Run(ctx, st, Options{Now: now, CompactedRetention: 24 * time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids := func(ms []blocks.Meta) []uuid.UUID {
-			out := []uuid.UUID{}
-			for _, m := range ms {
-				out = append(out, m.BlockID)
-			}
-			return out
-		}
-		if len(res.Deleted) != tc.want || !sameIDs(ids(dry.Deleted), ids(res.Deleted)) {
-			t.Errorf("%v later: the dry run listed %v, the run deleted %v, want %d", tc.after, ids(dry.Deleted), ids(res.Deleted), tc.want)
+		dry, res := dryThenRun(t, st, Options{Now: now, CompactedRetention: 24 * time.Hour})
+		if len(res.Deleted) != tc.want || !sameIDs(blockIDs(dry.Deleted), blockIDs(res.Deleted)) {
+			t.Errorf("%v later: the dry run listed %v, the run deleted %v, want %d", tc.after, blockIDs(dry.Deleted), blockIDs(res.Deleted), tc.want)
 		}
 	}
 }
@@ -766,30 +779,13 @@ func TestDryRunAfterMerges(t *testing.T) {
 		if p, err := st.Provenance(ctx, killed); err != nil || len(p.CompactedFrom) != 4 {
 			t.Fatalf("provenance %+v, %v", p, err)
 		}
-		opts := Options{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }, CompactedRetention: tc.retention}
-		dry := opts
-		dry.DryRun = true
-		planned, err := Run(ctx, st, dry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(ctx, st, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids := func(ms []blocks.Meta) []uuid.UUID {
-			out := []uuid.UUID{}
-			for _, m := range ms {
-				out = append(out, m.BlockID)
-			}
-			return out
-		}
+		planned, res := dryThenRun(t, st, Options{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }, CompactedRetention: tc.retention})
 		if len(res.Deleted) != tc.wantDeleted || len(res.Orphans) != tc.wantOrphans {
 			t.Fatalf("retention %v: the run deleted %d blocks and %d orphans, want %d and %d", tc.retention, len(res.Deleted), len(res.Orphans), tc.wantDeleted, tc.wantOrphans)
 		}
-		if !sameIDs(ids(planned.Deleted), ids(res.Deleted)) || !sameIDs(planned.Orphans, res.Orphans) {
+		if !sameIDs(blockIDs(planned.Deleted), blockIDs(res.Deleted)) || !sameIDs(planned.Orphans, res.Orphans) {
 			t.Errorf("retention %v: the dry run listed %v and %v, the run deleted %v and %v",
-				tc.retention, ids(planned.Deleted), planned.Orphans, ids(res.Deleted), res.Orphans)
+				tc.retention, blockIDs(planned.Deleted), planned.Orphans, blockIDs(res.Deleted), res.Orphans)
 		}
 	}
 }
