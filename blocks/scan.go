@@ -39,7 +39,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	nworkers := s.scanWorkers(cand)
-	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers),
+	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers), req: req,
 		split: split, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
@@ -268,6 +268,9 @@ type unorderedIterator struct {
 	wg     sync.WaitGroup
 	ch     chan traceBatch
 
+	// req's time range decides on the merged split traces, whose parts
+	// are read whatever their rows' times (see mergeCopies).
+	req    store.Request
 	split  map[model.TraceID]bool
 	prog   *scanProgress
 	mu     sync.Mutex
@@ -455,13 +458,18 @@ func (it *unorderedIterator) Next() bool {
 }
 
 // mergeCopies merges the copies of every split trace, in ID order,
-// leaving out those of blocks left out as damaged.
+// leaving out those of blocks left out as damaged, and the merged traces
+// outside the request's time range: only the whole trace's times decide,
+// as in an ordered scan (mergeIterator).
 func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	out := make([]*model.Trace, 0, len(it.copies))
 	for _, cs := range it.copies {
 		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
-		if len(cs) > 0 {
-			out = append(out, mergeCopies(cs))
+		if len(cs) == 0 {
+			continue
+		}
+		if t := mergeCopies(cs); it.req.Overlaps(t.TimeRange()) {
+			out = append(out, t)
 		}
 	}
 	it.copies = nil

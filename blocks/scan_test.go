@@ -117,6 +117,48 @@ func TestUnorderedScan(t *testing.T) {
 	}
 }
 
+// TestUnorderedScanSplitTraceOutOfRange: two blocks whose time ranges
+// span years both hold old traces inside the requested range and a part
+// of one new trace outside it. An unordered scan leaves the merged trace
+// out, as the ordered one does: only the whole trace's times decide (it
+// returned it, and a metrics query then evaluated it).
+func TestUnorderedScanSplitTraceOutOfRange(t *testing.T) {
+	s := memStore(t)
+	var parts []*model.Trace
+	for i, base := range []uint64{5e18, 5e18 + 1e9} {
+		part := syntheticTraces(1, 9, base)[0]
+		part.Spans(func(r model.SpanRef) bool {
+			r.Span.SpanID[0] = byte(0x70 + i) // the parts' spans differ
+			return true
+		})
+		parts = append(parts, part)
+	}
+	parts[1].TraceID = parts[0].TraceID
+	parts[1].Spans(func(r model.SpanRef) bool { r.Span.TraceID = parts[0].TraceID; return true })
+	for i, part := range parts {
+		old := syntheticTraces(3, byte(i+1), 1e18)
+		traces := append(old, part)
+		sort.Slice(traces, func(a, b int) bool { return model.CompareTraceIDs(traces[a].TraceID, traces[b].TraceID) < 0 })
+		if _, err := s.WriteBlock(context.Background(), traces, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := store.Request{Start: time.Unix(0, 1e18), End: time.Unix(0, 1e18+1e9)}
+	want := scanAll(t, s, 1, req)
+	if len(want) != 6 {
+		t.Fatalf("ordered scan: %d traces, want the 6 old ones", len(want))
+	}
+	for _, n := range []int{1, 2} {
+		u := req
+		u.Unordered = true
+		for _, tr := range scanAll(t, s, n, u) {
+			if tr.TraceID == parts[0].TraceID {
+				t.Errorf("concurrency %d: the split trace of 5e18 is returned for a range ending at 1e18+1e9", n)
+			}
+		}
+	}
+}
+
 func TestIDRangesDisjoint(t *testing.T) {
 	m := func(lo, hi byte) Meta {
 		return Meta{MinID: bytes.Repeat([]byte{lo}, 16), MaxID: bytes.Repeat([]byte{hi}, 16)}
