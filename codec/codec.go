@@ -42,11 +42,16 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	names := make([]string, len(Formats))
-	for i, f := range Formats {
+	return "", fmt.Errorf("unknown format %q (want one of %s)", s, strings.Join(Names(Formats), ", "))
+}
+
+// Names returns the names of fs, in order.
+func Names(fs []Format) []string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
 		names[i] = string(f)
 	}
-	return "", fmt.Errorf("unknown format %q (want one of %s)", s, strings.Join(names, ", "))
+	return names
 }
 
 // MaxJSONDepth is how deeply JSON (and YAML) input may nest arrays and

@@ -19,31 +19,10 @@ import (
 
 // Shell completion of flag values and block IDs (`tracectl completion
 // bash|zsh|fish|powershell` writes the scripts): every enum flag (-o,
-// --progress, …) completes its values, --format the input formats, the
-// string flags with a fixed set of values theirs (metricsgen --naming,
-// --duration-unit),
-// --tenant the bucket's tenants, and block ID arguments the tenant's
-// block IDs.
-
-// inputFormats are the values of ingest --format: the formats codec
-// reads.
-func inputFormats() []string {
-	out := make([]string, len(codec.Formats))
-	for i, f := range codec.Formats {
-		out[i] = string(f)
-	}
-	return out
-}
-
-// genFormats are the values of gen --format: the formats gen.WriteFiles
-// writes.
-func genFormats() []string {
-	out := make([]string, len(gen.Formats))
-	for i, f := range gen.Formats {
-		out[i] = string(f)
-	}
-	return out
-}
+// --progress, …) completes its values, --format the formats ingest reads
+// or gen writes, the string flags with a fixed set of values theirs
+// (metricsgen --naming, --duration-unit), --tenant the bucket's tenants,
+// and block ID arguments the tenant's block IDs.
 
 // registerCompletions adds the value completions to every command of root.
 func registerCompletions(root *cobra.Command, g *globals) {
@@ -73,9 +52,9 @@ func registerValues(c *cobra.Command, f *pflag.Flag) {
 	default:
 		switch {
 		case f.Name == "format" && c.Name() == "ingest":
-			values = inputFormats()
+			values = codec.Names(codec.Formats)
 		case f.Name == "format" && c.Name() == "gen":
-			values = genFormats()
+			values = codec.Names(gen.Formats)
 		case f.Name == "naming" && c.Name() == "metricsgen":
 			values = []string{string(metricsgen.NamingTempo), string(metricsgen.NamingOTel)}
 		case f.Name == "duration-unit" && c.Name() == "metricsgen":

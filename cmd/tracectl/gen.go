@@ -62,7 +62,7 @@ Exit status:
 				format = codec.FormatOTLPJSON
 			}
 			if !slices.Contains(gen.Formats, format) {
-				return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(genFormats(), ", "))
+				return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(codec.Names(gen.Formats), ", "))
 			}
 			opts := gen.Options{Seed: o.seed, Services: o.services, TracesPerSecond: o.rate}
 			if o.start != "" {
