@@ -37,12 +37,59 @@ func init() {
 	if cmdline, err := sysfile.ReadSmall("/proc/self/cmdline", cmdlineBytes); err == nil && isIngest(string(cmdline)) && roomToReserve() {
 		region += ingestExtra
 	}
-	if lo, hi, ok := advise(uintptr(page), region); ok {
+	lo, hi, ok := advise(uintptr(page), region)
+	if ok {
 		advised.lo, advised.hi, advised.page = lo, hi, uintptr(page)
 	}
 	// The block advise allocated is garbage now: collect it, so that the
 	// heap hands its pages out next.
 	runtime.GC()
+	if ok {
+		below = adviseBelow(lo, uintptr(page), maxBelow)
+	}
+}
+
+// madvCollapse is MADV_COLLAPSE (Linux 6.1): turn the pages of a range
+// into a huge page now, copying those already mapped. Older kernels
+// refuse it (EINVAL), and so does this one for a range none of whose pages
+// is mapped yet.
+const madvCollapse = 25
+
+// maxBelow is how many huge pages below the advised range init advises
+// and collapses: the heap mapped before the block (4 MiB when this init
+// runs 20th).
+const maxBelow = 2
+
+// below is the lowest address init advised below the block (for tests; 0
+// when none).
+var below uintptr
+
+// adviseBelow gives huge pages to up to n huge pages (of size page) just
+// below lo, from lo down, and returns the lowest address it reached (0
+// when none).
+//
+// Below the advised block lies the heap the runtime used before it, and
+// the start of the block in its first, unaligned huge page. The heap
+// allocates its lowest free pages first, so once init has collected the
+// block the program's next allocations fill these pages before any of the
+// block's: 230-400 of `tracectl version`'s 1,300 faults were there, 2-3 ms
+// on this machine. Each huge page is advised MADV_HUGEPAGE, which serves
+// one none of whose pages is mapped yet, and collapsed (MADV_COLLAPSE):
+// some of the others are mapped in 4 KiB pages already, which advice can
+// no longer change, and collapsing copies them into a huge page that maps
+// the rest too. The walk stops at the first range the kernel cannot
+// advise: memory not mapped.
+func adviseBelow(lo, page uintptr, n int) uintptr {
+	var low uintptr
+	for ; n > 0 && lo >= page; n-- {
+		lo -= page
+		if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, lo, page, syscall.MADV_HUGEPAGE); e != 0 {
+			break
+		}
+		syscall.Syscall(syscall.SYS_MADVISE, lo, page, madvCollapse)
+		low = lo
+	}
+	return low
 }
 
 // roomToReserve is roomFor on this process's limit and the system's

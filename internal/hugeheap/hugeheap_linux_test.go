@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -76,8 +77,85 @@ func TestHeapAdvised(t *testing.T) {
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
 	}
-	_, huge := mapping(t, lo)
+	flags, huge := mapping(t, lo)
 	t.Logf("advised %#x-%#x; after touching 4 MiB there: AnonHugePages %d kB", lo, hi, huge)
+	// The heap below the block was advised too (and collapsed where the
+	// kernel can, which TestAdviseBelow checks: here the runtime may have
+	// returned some of its free pages since, splitting the huge page).
+	if below >= lo || lo-below > maxBelow*advised.page {
+		t.Fatalf("advised from %#x below the block, want up to %d huge pages below %#x", below, maxBelow, lo)
+	}
+	flags, huge = mapping(t, below)
+	if !contains(flags, "hg") {
+		t.Errorf("the mapping at %#x has flags %v, want hg (MADV_HUGEPAGE)", below, flags)
+	}
+	t.Logf("advised from %#x below the block: AnonHugePages %d kB there", below, huge)
+}
+
+// hugeArea maps anonymous memory holding 4 aligned huge pages after at
+// least 4 KiB of its own, touches 4 KiB pages in the middle two and
+// returns the mapping and the start of the first huge page.
+func hugeArea(t *testing.T, page uintptr) (m []byte, start uintptr) {
+	t.Helper()
+	m, err := syscall.Mmap(-1, 0, int(5*page), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Munmap(m) })
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(m)))
+	start = (p + page) &^ (page - 1)
+	for _, off := range []uintptr{page + 3<<12, 2*page + 7<<12, 3*page - 4096} {
+		m[start-p+off] = byte(off >> 12)
+	}
+	return m, start
+}
+
+// collapseWorks reports whether this kernel collapses huge pages on
+// request (MADV_COLLAPSE: Linux 6.1).
+func collapseWorks(t *testing.T) bool {
+	const page = 2 << 20
+	_, start := hugeArea(t, page)
+	_, _, e := syscall.Syscall(syscall.SYS_MADVISE, start+page, page, madvCollapse)
+	return e == 0
+}
+
+// TestAdviseBelow advises and collapses two huge pages of a mapping,
+// partly touched in 4 KiB pages, keeping what they held, and advises
+// without collapsing one not touched; it stops at memory not mapped.
+func TestAdviseBelow(t *testing.T) {
+	const page = 2 << 20
+	m, start := hugeArea(t, page)
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(m)))
+	if got := adviseBelow(start+3*page, page, 2); got != start+page {
+		t.Fatalf("adviseBelow(start+3 huge pages, 2) = start%+#x, want start+%#x", int64(got-start), page)
+	}
+	flags, huge := mapping(t, start+page)
+	if !contains(flags, "hg") {
+		t.Errorf("the mapping at start+%#x has flags %v, want hg (MADV_HUGEPAGE)", page, flags)
+	}
+	if collapseWorks(t) && huge < 2*page>>10 {
+		t.Errorf("AnonHugePages %d kB after collapsing two huge pages", huge)
+	}
+	for _, off := range []uintptr{page + 3<<12, 2*page + 7<<12, 3*page - 4096} {
+		if got := m[start-p+off]; got != byte(off>>12) {
+			t.Errorf("byte at start+%#x is %d after collapsing, was %d", off, got, byte(off>>12))
+		}
+	}
+	// Below start nothing is mapped once the mapping's head is gone: a
+	// walk from start+2 huge pages stops after two, the second of which
+	// (none of it touched) is advised only.
+	if _, _, e := syscall.Syscall(syscall.SYS_MUNMAP, p, start-p, 0); e != 0 {
+		t.Fatal(e)
+	}
+	if got := adviseBelow(start+2*page, page, 4); got != start {
+		t.Errorf("adviseBelow(start+2 huge pages, 4) = start%+#x, want start", int64(got-start))
+	}
+	if flags, _ := mapping(t, start); !contains(flags, "hg") {
+		t.Errorf("the mapping at start has flags %v, want hg (MADV_HUGEPAGE)", flags)
+	}
+	if got := adviseBelow(start, page, 4); got != 0 {
+		t.Errorf("adviseBelow(start, 4) = %#x below unmapped memory, want 0", got)
+	}
 }
 
 // TestIngestRegion checks that an ingest's init advises regionBytes and
