@@ -42,15 +42,8 @@ func init() {
 // not concurrently with it (the runtime reads the rate without a lock).
 func Enable() { runtime.MemProfileRate = rate }
 
-// setByGODEBUG reports whether the GODEBUG value v sets memprofilerate
-// (comma-separated name=value pairs).
+// setByGODEBUG reports whether the GODEBUG value v sets memprofilerate.
 func setByGODEBUG(v string) bool {
-	for v != "" {
-		var kv string
-		kv, v, _ = sysfile.Cut(v, ',')
-		if name, _, _ := sysfile.Cut(kv, '='); name == "memprofilerate" {
-			return true
-		}
-	}
-	return false
+	_, ok := sysfile.Godebug(v, "memprofilerate")
+	return ok
 }

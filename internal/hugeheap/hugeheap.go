@@ -118,7 +118,7 @@ const EnvVar = "TRACECTL_HUGEPAGES"
 // kernel's THP mode (the contents of
 // /sys/kernel/mm/transparent_hugepage/enabled) is "madvise".
 func wanted(mode string) bool {
-	if sysfile.Getenv(EnvVar) == "0" || hasSubstring(sysfile.Getenv("GODEBUG"), "disablethp=1") {
+	if sysfile.Getenv(EnvVar) == "0" || thpDisabled(sysfile.Getenv("GODEBUG")) {
 		return false
 	}
 	return thpMode(mode) == "madvise"
@@ -135,22 +135,22 @@ func thpMode(s string) string {
 	return ""
 }
 
-// The helpers below stand in for strings.Contains and strconv.ParseUint
-// (fields are sysfile.Field's): this package imports only syscall,
-// runtime, unsafe and internal/sysfile, so that its init comes early (see
-// the note on imports in hugeheap_linux.go).
-
-func hasSubstring(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
+// thpDisabled reports whether the GODEBUG value v sets disablethp to a
+// number other than 0, as the runtime reads it.
+func thpDisabled(v string) bool {
+	n, ok := sysfile.Godebug(v, "disablethp")
+	if !ok {
+		return false
 	}
-	return false
+	d, ok := parseUint(n)
+	return ok && d != 0
 }
 
 // parseUint parses the decimal number of a sysfs file such as
-// hpage_pmd_size ("2097152\n"), with ASCII spaces around it.
+// hpage_pmd_size ("2097152\n"), with ASCII spaces around it. It stands in
+// for strconv.ParseUint: this package imports only syscall, runtime,
+// unsafe and internal/sysfile, so that its init comes early (see the note
+// on imports in hugeheap_linux.go).
 func parseUint(s string) (uint64, bool) {
 	for len(s) > 0 && sysfile.IsSpace(s[0]) {
 		s = s[1:]

@@ -88,19 +88,22 @@ func TestParseUint(t *testing.T) {
 	}
 }
 
-func TestHasSubstring(t *testing.T) {
+func TestThpDisabled(t *testing.T) {
 	for _, c := range []struct {
-		s, sub string
-		want   bool
+		godebug string
+		want    bool
 	}{
-		{"gctrace=1,disablethp=1", "disablethp=1", true},
-		{"disablethp=1", "disablethp=1", true},
-		{"disablethp=0", "disablethp=1", false},
-		{"", "disablethp=1", false},
-		{"abc", "", true},
+		{"gctrace=1,disablethp=1", true},
+		{"disablethp=1", true},
+		{"disablethp=2", true},
+		{"disablethp=0", false},
+		{"disablethp=1,disablethp=0", false},
+		{"xdisablethp=1", false},
+		{"disablethp=yes", false},
+		{"", false},
 	} {
-		if got := hasSubstring(c.s, c.sub); got != c.want {
-			t.Errorf("hasSubstring(%q, %q) = %v, want %v", c.s, c.sub, got, c.want)
+		if got := thpDisabled(c.godebug); got != c.want {
+			t.Errorf("thpDisabled(%q) = %v, want %v", c.godebug, got, c.want)
 		}
 	}
 }

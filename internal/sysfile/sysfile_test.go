@@ -37,6 +37,25 @@ func TestGetenv(t *testing.T) {
 	}
 }
 
+func TestGodebug(t *testing.T) {
+	for _, c := range []struct {
+		godebug, name, value string
+		ok                   bool
+	}{
+		{"", "disablethp", "", false},
+		{"disablethp=1", "disablethp", "1", true},
+		{"gctrace=1,memprofilerate=0", "memprofilerate", "0", true},
+		{"memprofilerate=1,memprofilerate=4096", "memprofilerate", "4096", true},
+		{"xmemprofilerate=1", "memprofilerate", "", false},
+		{"memprofilerate", "memprofilerate", "", false},
+		{"gctrace=1", "memprofilerate", "", false},
+	} {
+		if v, ok := Godebug(c.godebug, c.name); v != c.value || ok != c.ok {
+			t.Errorf("Godebug(%q, %q) = %q, %v; want %q, %v", c.godebug, c.name, v, ok, c.value, c.ok)
+		}
+	}
+}
+
 // TestImportsOnlySyscall keeps the package's imports to syscall: its
 // importers' inits must come early (see the package note).
 func TestImportsOnlySyscall(t *testing.T) {
