@@ -36,9 +36,14 @@ type metricsgenOptions struct {
 
 var metricsgenFormats = []string{"prom", "openmetrics", "json", "table", "dot", "mermaid"}
 
-// durationUnits are the values of --duration-unit: milliseconds (the
-// default) and seconds.
-var durationUnits = []string{"ms", "s"}
+// The values of --duration-unit: milliseconds (the default) and seconds.
+const (
+	unitMilliseconds = "ms"
+	unitSeconds      = "s"
+)
+
+// durationUnits lists them, for completion.
+var durationUnits = []string{unitMilliseconds, unitSeconds}
 
 func newMetricsgenCmd(g *globals, runF func(*metricsgenOptions) error) *cobra.Command {
 	o := &metricsgenOptions{output: newOutputFlag("prom", metricsgenFormats...)}
@@ -180,8 +185,8 @@ func (o *metricsgenOptions) libOptions(now time.Time) (metricsgen.Options, error
 		}
 	}
 	switch o.durationUnit {
-	case durationUnits[0]:
-	case durationUnits[1]:
+	case unitMilliseconds:
+	case unitSeconds:
 		opts.Seconds = true
 	default:
 		return opts, fmt.Errorf("--duration-unit %q: want ms or s", o.durationUnit)
