@@ -109,7 +109,7 @@ Output formats:
 	f.StringSliceVar(&o.eventDimensions, "event-dimensions", nil, "extra labels of the events counter, from span, event or resource attributes (KEY or KEY=DEFAULT); implies --events")
 	f.StringSliceVar(&o.graphDimensions, "graph-dimensions", nil, "extra service-graph labels from resource or span attributes of each side")
 	f.StringVar(&o.buckets, "buckets", "", "span-metrics histogram bounds, e.g. 5ms,10ms,100ms,1s (default: the naming's)")
-	f.StringVar(&o.durationUnit, "duration-unit", "ms", "--naming otel: unit of the duration histogram, ms or s (the Collector's histogram.unit)")
+	f.StringVar(&o.durationUnit, "duration-unit", unitMilliseconds, "--naming otel: unit of the duration histogram, ms or s (the Collector's histogram.unit)")
 	f.StringVar(&o.graphBuckets, "graph-buckets", "", "service-graph histogram bounds (default: the naming's)")
 	f.IntVar(&o.maxSeries, "max-series", 0, "cap on label sets per generator; more go to one otel_metric_overflow=\"true\" series (0: no cap)")
 	f.StringSliceVar(&o.peerAttributes, "peer-attributes", []string{"peer.service", "db.name", "db.system"}, "client span attributes naming an uninstrumented server (first present wins)")
