@@ -588,7 +588,12 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 	if err != nil {
 		return nil, err
 	}
-	cand := inRange(metas, &req)
+	return s.tracesIn(ctx, inRange(metas, &req), req)
+}
+
+// tracesIn is Traces over the blocks of cand, the live blocks whose meta
+// time range meets the request's.
+func (s *Store) tracesIn(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
 	if len(req.TraceIDs) > 0 {
 		ids := append([]model.TraceID(nil), req.TraceIDs...)
 		sort.Slice(ids, func(i, j int) bool { return model.CompareTraceIDs(ids[i], ids[j]) < 0 })

@@ -166,12 +166,28 @@ func makeShards(t *testing.T, c *corpus, nGen, nSpecial int) (genShards, special
 		sp[i%nSpecial] = append(sp[i%nSpecial], tr)
 	}
 	for i, ts := range gp {
-		genShards = append(genShards, buildShard(t, fmt.Sprintf("gen%02d", i), ts, int64(i)))
+		genShards = append(genShards, buildShard(t, fmt.Sprintf("gen%02d", i), ts, int64(i), 0))
 	}
 	for i, ts := range sp {
-		specialShards = append(specialShards, buildShard(t, fmt.Sprintf("special%d", i), ts, int64(100+i)))
+		specialShards = append(specialShards, buildShard(t, fmt.Sprintf("special%d", i), ts, int64(100+i), 0))
 	}
 	return genShards, specialShards
+}
+
+// latestBlocks is how many blocks the "latest" shard has: enough that a
+// search with a limit first reads only the latest of them (see
+// eval.searchLatest), twice.
+const latestBlocks = 64
+
+// makeLatestShard holds every seventh generated trace in latestBlocks
+// blocks cut by start time, as successive ingests leave them.
+func makeLatestShard(t *testing.T, c *corpus) *shard {
+	t.Helper()
+	var ts []*model.Trace
+	for i := 0; i < len(c.gen); i += 7 {
+		ts = append(ts, c.gen[i])
+	}
+	return buildShard(t, "latest", ts, 300, latestBlocks)
 }
 
 // dedicated are the dedicated-column assignments of some blocks: a string
@@ -188,14 +204,16 @@ var dedicated = []blocks.DedicatedColumn{
 }
 
 // buildShard writes traces into a mem:// bucket as several blocks of
-// varying size, row-group size and dedicated columns. About one trace in
+// varying size, row-group size and dedicated columns: 2 to 4 blocks of
+// runs of trace IDs, or, with byTime > 0, byTime blocks of runs of start
+// times. About one trace in
 // twelve with more than one span is split: its resource spans (or, with
 // one resource, its spans) are cut in two halves written to different
 // blocks. A split trace is, for every reader, the merge of its parts in
 // block order (blocks.Store merges copies with model.MergeTraces in the
 // order the store lists its blocks), so the in-memory source gets exactly
 // that merge.
-func buildShard(t *testing.T, name string, traces []*model.Trace, seed int64) *shard {
+func buildShard(t *testing.T, name string, traces []*model.Trace, seed int64, byTime int) *shard {
 	t.Helper()
 	ctx := context.Background()
 	r := rand.New(rand.NewSource(seed + 77))
@@ -235,6 +253,19 @@ func buildShard(t *testing.T, name string, traces []*model.Trace, seed int64) *s
 	}
 	sort.Ints(cuts)
 	cuts = append(append([]int{0}, cuts...), len(sorted))
+	if byTime > 0 {
+		// Equal runs of start times instead: each block a stretch of time.
+		sort.SliceStable(sorted, func(i, j int) bool {
+			a, _ := sorted[i].TimeRange()
+			b, _ := sorted[j].TimeRange()
+			return a < b
+		})
+		nb = min(len(sorted), byTime)
+		cuts = cuts[:0]
+		for i := 0; i <= nb; i++ {
+			cuts = append(cuts, i*len(sorted)/nb)
+		}
+	}
 	var plans []*blockPlan
 	for i := 0; i < nb; i++ {
 		plans = append(plans, &blockPlan{traces: append([]*model.Trace(nil), sorted[cuts[i]:cuts[i+1]]...)})

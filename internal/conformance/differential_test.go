@@ -58,7 +58,8 @@ func TestDifferential(t *testing.T) {
 	c := loadCorpus(t, cfg.nGen)
 	h := harvestCorpus(c.all)
 	genShards, specialShards := makeShards(t, c, cfg.nGenShards, cfg.nSpecialShards)
-	shards := append(append([]*shard(nil), genShards...), specialShards...)
+	latest := makeLatestShard(t, c)
+	shards := append(append([]*shard(nil), genShards...), append(specialShards, latest)...)
 	tempo := tempoShard(t, c.tempo)
 	for _, s := range append(append([]*shard(nil), shards...), tempo) {
 		s.starts = traceStarts(s.traces)
@@ -71,7 +72,7 @@ func TestDifferential(t *testing.T) {
 		t.Run("query", func(t *testing.T) { runOneQuery(t, cfg, h, append(shards, tempo)) })
 		return
 	}
-	d := &differ{cfg: cfg, h: h, genShards: genShards, specialShards: specialShards, tempo: tempo, stats: newDiffStats()}
+	d := &differ{cfg: cfg, h: h, genShards: genShards, specialShards: specialShards, latest: latest, tempo: tempo, stats: newDiffStats()}
 	t.Run("search", func(t *testing.T) {
 		st := time.Now()
 		d.run(t, cfg.n, d.searchCase)
@@ -130,17 +131,22 @@ type differ struct {
 	cfg                      diffConfig
 	h                        *harvest
 	genShards, specialShards []*shard
+	latest                   *shard // many blocks by time
 	tempo                    *shard
 	stats                    *diffStats
 }
 
 // pickShard picks the shard a query runs on: a special one 40% of the
-// time.
+// time, the latest one (many blocks by time) about 8%.
 func (d *differ) pickShard(r *rand.Rand) *shard {
 	if r.Intn(5) < 2 {
 		return d.specialShards[r.Intn(len(d.specialShards))]
 	}
-	return d.genShards[r.Intn(len(d.genShards))]
+	k := r.Intn(len(d.genShards) * 7 / 6)
+	if k >= len(d.genShards) {
+		return d.latest
+	}
+	return d.genShards[k]
 }
 
 // caseFunc generates and checks query i; it returns the failures found.

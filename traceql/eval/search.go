@@ -178,18 +178,32 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		return &SearchResult{Traces: []*TraceResult{}, Metrics: SearchMetrics{MatchedTraces: n.Traces,
 			InspectedTraces: n.InspectedTraces, InspectedSpans: n.InspectedSpans}}, nil
 	}
+	if c, ok := src.(store.Cutter); ok && !opts.CountOnly {
+		res, err := searchLatest(ctx, c, e, root, opts)
+		if res != nil || err != nil {
+			return res, err
+		}
+	}
+	res, _, err := searchIn(ctx, src, e, req, opts)
+	return res, err
+}
+
+// searchIn streams src for req and keeps the best opts.Limit traces;
+// worst is the start of the last of them when it kept that many (0 when
+// fewer).
+func searchIn(ctx context.Context, src store.Source, e *evaluator, req store.Request, opts SearchOptions) (res *SearchResult, worst uint64, err error) {
 	it, err := src.Traces(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer it.Close()
 
-	res := &SearchResult{}
+	res = &SearchResult{}
 	k := newResultKeeper(opts)
 	var tb traceBuffer // nothing below keeps a traceData past its trace
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
-			return nil, k.close(err)
+			return nil, 0, k.close(err)
 		}
 		t := it.At()
 		res.Metrics.InspectedTraces++
@@ -203,7 +217,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		}
 		sets, err := e.evalTrace(td)
 		if err != nil {
-			return nil, k.close(err)
+			return nil, 0, k.close(err)
 		}
 		if len(sets) == 0 {
 			continue
@@ -213,21 +227,22 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 			continue
 		}
 		tr := e.traceResult(td, sets, opts.SpansPerSpanSet, k.memory())
-		worst, full, err := k.keep(resultRef{start: td.start, id: t.TraceID, tr: tr})
+		w, full, err := k.keep(resultRef{start: td.start, id: t.TraceID, tr: tr})
 		if err != nil {
-			return nil, k.close(err)
+			return nil, 0, k.close(err)
 		}
 		if full {
-			req.Newest.Raise(worst) // traces starting earlier cannot enter
+			req.Newest.Raise(w) // traces starting earlier cannot enter
+			worst = w
 		}
 	}
 	if err := it.Err(); err != nil {
-		return nil, k.close(err)
+		return nil, 0, k.close(err)
 	}
 	if err := k.finish(res); err != nil {
-		return nil, k.close(err)
+		return nil, 0, k.close(err)
 	}
-	return res, nil
+	return res, worst, nil
 }
 
 // withDefaults fills in the options left zero.
