@@ -207,12 +207,14 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got atomic.Value // the signal received
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		select {
 		case s := <-sigs:
 			got.Store(s)
 			cancel()
-		case <-ctx.Done():
+		case <-stop:
 		}
 	}()
 	// A write to stdout failing with EPIPE (`| head` has read enough)
@@ -231,6 +233,21 @@ func runWithSignals(args []string, io *ui.IO, sigs <-chan os.Signal) int {
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	err := root.ExecuteContext(ctx)
+	close(stop)
+	<-stopped
+	if got.Load() == nil {
+		select {
+		case s := <-sigs: // not taken yet
+			got.Store(s)
+			cancel()
+		default:
+		}
+	}
+	if err == nil && got.Load() != nil {
+		// A signal came while the command finished (writing the tenant
+		// index, say): it exits as interrupted all the same.
+		err = ctx.Err()
+	}
 	g.bar.Done()
 	if perr := g.prof.stop(); err == nil {
 		err = perr

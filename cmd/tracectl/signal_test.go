@@ -69,6 +69,30 @@ func TestSignals(t *testing.T) {
 	}
 }
 
+// TestSignalWhileFinishing: a signal that comes while a command finishes
+// its work (here before it starts: version does not wait on anything)
+// still makes it exit as interrupted or terminated.
+func TestSignalWhileFinishing(t *testing.T) {
+	for _, tc := range []struct {
+		sig  os.Signal
+		code int
+		msg  string
+	}{
+		{syscall.SIGTERM, exitTerminated, "tracectl: terminated"},
+		{os.Interrupt, exitInterrupted, "tracectl: interrupted"},
+	} {
+		t.Run(tc.msg, func(t *testing.T) {
+			sigs := make(chan os.Signal, 1)
+			sigs <- tc.sig
+			var stderr bytes.Buffer
+			code := runWithSignals([]string{"version"}, &ui.IO{In: strings.NewReader(""), Out: io.Discard, Err: &stderr}, sigs)
+			if code != tc.code || !strings.Contains(stderr.String(), tc.msg) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.msg)
+			}
+		})
+	}
+}
+
 // TestSIGTERMProcess sends a real SIGTERM to a tracectl process in the
 // middle of an ingest that has spilled sorted runs to disk (an endless
 // OTLP JSON stream on stdin, a 1 MiB memory budget): it exits 143 with

@@ -16,8 +16,9 @@ func updateIndex(ctx context.Context, g *globals, st *blocks.Store) {
 	if ctx.Err() != nil {
 		return
 	}
-	if err := st.WriteIndex(ctx); err != nil {
-		fmt.Fprintf(g.io.Err, "warning: tenant index %s/index.json.gz not updated (readers list the blocks instead): %v\n",
+	if err := st.WriteIndex(ctx); err != nil && ctx.Err() == nil {
+		// (Cut short by a signal, the command exits as interrupted.)
+		fmt.Fprintf(g.io.Err, "tracectl: warning: tenant index %s/index.json.gz not updated (readers list the blocks instead): %v\n",
 			st.Tenant(), err)
 	}
 }

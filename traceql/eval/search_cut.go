@@ -17,10 +17,8 @@ import (
 // footer a search would otherwise open, are left unread but for their
 // bloom filters.
 const (
-	// cutMinUnits is the fewest units worth cutting: below it the search
-	// reads them all.
-	cutMinUnits = 8
-	// cutFirst is how many units the first try reads.
+	// cutFirst is how many units the first try reads (so a source of
+	// fewer than cutFirst*cutMaxShare units is read whole at once).
 	cutFirst = 4
 	// cutMaxShare bounds the units a try reads to a share (1/cutMaxShare)
 	// of them. Tries that fail cost at most about twice the last one, so
@@ -37,7 +35,7 @@ const (
 // every try inspected.
 func searchLatest(ctx context.Context, c store.Cutter, e *evaluator, root *traceql.RootExpr, opts SearchOptions) (*SearchResult, error) {
 	cut, err := c.CutByEnd(ctx, searchRequest(root, opts))
-	if err != nil || cut == nil || cut.Len() < cutMinUnits {
+	if err != nil || cut == nil {
 		return nil, err
 	}
 	var tried SearchMetrics
