@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"cloud.google.com/go/storage"
+	"github.com/googleapis/gax-go/v2"
 )
 
 // cleanCloudEnv unsets every variable the GCS and Azure drivers read and
@@ -167,3 +173,46 @@ const azureIdentityError = "list single-tenant/f: blob (code=Unknown): DefaultAz
 	"\t\tresolve_deny: denied destination\n" +
 	"\t\t--------------------------------------------------------------------------------\n" +
 	"\t\tTo troubleshoot, visit https://aka.ms/azsdk/go/identity/troubleshoot#managed-id"
+
+// TestGCSRetriesBounded: a GCS endpoint that cuts every connection (a
+// retryable failure) ends a request with an error after the client's
+// attempts, where the GCS client's default retries until the context
+// ends. The attempts are counted at the listener.
+func TestGCSRetriesBounded(t *testing.T) {
+	cleanCloudEnv(t)
+	old := gcsRetry
+	gcsRetry = append(append([]storage.RetryOption(nil), old...),
+		storage.WithBackoff(gax.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}))
+	t.Cleanup(func() { gcsRetry = old })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close() // before any response: connection reset / EOF, retryable
+		}
+	}()
+	t.Setenv("STORAGE_EMULATOR_HOST", ln.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b, err := Open(ctx, "gs://unreachable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, err = b.List(nil).Next(ctx)
+	if err == nil || err == io.EOF || ctx.Err() != nil { // (io.EOF itself: the end of a listing)
+		t.Fatalf("list: %v (context: %v), want the request's error", err, ctx.Err())
+	}
+	if n := conns.Load(); n != 4 {
+		t.Errorf("%d connections, want 4 attempts", n)
+	}
+}
