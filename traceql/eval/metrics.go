@@ -75,13 +75,21 @@ type Sample struct {
 	Value       float64
 }
 
+// MaxIntervals is the most intervals a range query may have.
+const MaxIntervals = 100_000
+
 // DefaultStep is the step Tempo picks for a range: about range/240 rounded
 // down to 1h, 5m, 1m, 15s, 5s or 1s (at least 1s); ranges under a minute
-// use multiples of 50ms.
+// use multiples of 50ms. A range of more than MaxIntervals hours (11
+// years: the default range of stored data holding a span stamped 1970)
+// gets range/240 rounded down to whole hours instead of an error.
 func DefaultStep(rng time.Duration) time.Duration {
 	raw := rng / 240
 	if rng < time.Minute {
 		return max(50*time.Millisecond, raw/(50*time.Millisecond)*(50*time.Millisecond))
+	}
+	if raw >= time.Hour && rng/time.Hour+2 > MaxIntervals { // (+2: the intervals cut by the range's ends)
+		return raw.Truncate(time.Hour)
 	}
 	for _, s := range []time.Duration{time.Hour, 5 * time.Minute, time.Minute, 15 * time.Second, 5 * time.Second} {
 		if raw >= s {
@@ -179,7 +187,7 @@ func MetricsExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, 
 		opts.Step = DefaultStep(opts.End.Sub(opts.Start))
 	}
 	iv := newIntervals(opts.Start, opts.End, opts.Step, opts.Instant)
-	if iv.n > 100_000 {
+	if iv.n > MaxIntervals {
 		return nil, fmt.Errorf("%d intervals: use a larger --step", iv.n)
 	}
 	plans, err := planMetrics(root.Metrics)

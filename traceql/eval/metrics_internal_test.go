@@ -51,6 +51,8 @@ func TestDefaultStep(t *testing.T) {
 		{24 * time.Hour, 5 * time.Minute},
 		{7 * 24 * time.Hour, 5 * time.Minute}, // 42m rounds down
 		{10 * 24 * time.Hour, time.Hour},
+		{MaxIntervals * time.Hour, MaxIntervals * time.Hour / 240 / time.Hour * time.Hour}, // 416h, not 100,001 intervals of 1h
+		{57 * 8766 * time.Hour, 2081 * time.Hour},
 		{time.Hour, 15 * time.Second},
 		{10 * time.Minute, time.Second},
 		{30 * time.Second, 100 * time.Millisecond},
