@@ -117,6 +117,9 @@ func runRedact(cmd *cobra.Command, g *globals, o *redactOptions) error {
 		updateIndex(ctx, g, st)
 	}
 	if err != nil {
+		if res != nil && len(res.Rewritten) > 0 && !o.dryRun {
+			fmt.Fprintf(g.io.Err, "redact: %d blocks rewritten before the error; run again to continue\n", len(res.Rewritten))
+		}
 		return err
 	}
 	stats := eng.Stats()
