@@ -210,7 +210,8 @@ func (s *Store) listFoldersOnce(ctx context.Context, prefix string) (*folderSet,
 	for len(token) > 0 {
 		objs, next, err := s.bucket.ListPage(ctx, token, listPageSize, &blob.ListOptions{Prefix: prefix})
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
+			// (Named by the tenant: prefix is one of its listing's shards.)
+			return nil, fmt.Errorf("list tenant %s: %w", s.tenant, err)
 		}
 		for _, o := range objs {
 			dir, name, ok := strings.Cut(strings.TrimPrefix(o.Key, tenant), "/")

@@ -143,7 +143,7 @@ func TestBucketErrorsCLI(t *testing.T) {
 			}
 			// The message names what failed: the tenant's listing (which
 			// ingest reads to name its blocks) or the object written.
-			if !strings.Contains(stderr, "list single-tenant/") && !strings.Contains(stderr, "data.parquet") {
+			if !strings.Contains(stderr, "list tenant single-tenant:") && !strings.Contains(stderr, "data.parquet") {
 				t.Errorf("stderr names neither the listing nor the object:\n%s", stderr)
 			}
 			t.Logf("stderr:\n%s", stderr)
