@@ -16,17 +16,21 @@ import (
 	"github.com/tracectl/tracectl/internal/ui"
 )
 
+// signalCases are the signals that stop a command, with its exit status
+// and last message.
+var signalCases = []struct {
+	sig  os.Signal
+	code int
+	msg  string
+}{
+	{syscall.SIGTERM, exitTerminated, "tracectl: terminated"},
+	{os.Interrupt, exitInterrupted, "tracectl: interrupted"},
+}
+
 // TestSignals: SIGTERM and SIGINT during an ingest stop it cleanly (nothing
 // written to the bucket, no spill directory left) with exit 143 and 130.
 func TestSignals(t *testing.T) {
-	for _, tc := range []struct {
-		sig  os.Signal
-		code int
-		msg  string
-	}{
-		{syscall.SIGTERM, exitTerminated, "tracectl: terminated"},
-		{os.Interrupt, exitInterrupted, "tracectl: interrupted"},
-	} {
+	for _, tc := range signalCases {
 		t.Run(tc.msg, func(t *testing.T) {
 			dir, tmp := t.TempDir(), t.TempDir()
 			t.Setenv("TMPDIR", tmp)
@@ -73,14 +77,7 @@ func TestSignals(t *testing.T) {
 // its work (here before it starts: version does not wait on anything)
 // still makes it exit as interrupted or terminated.
 func TestSignalWhileFinishing(t *testing.T) {
-	for _, tc := range []struct {
-		sig  os.Signal
-		code int
-		msg  string
-	}{
-		{syscall.SIGTERM, exitTerminated, "tracectl: terminated"},
-		{os.Interrupt, exitInterrupted, "tracectl: interrupted"},
-	} {
+	for _, tc := range signalCases {
 		t.Run(tc.msg, func(t *testing.T) {
 			sigs := make(chan os.Signal, 1)
 			sigs <- tc.sig
