@@ -77,7 +77,7 @@ func TestHeapAdvised(t *testing.T) {
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
 	}
-	flags, huge := mapping(t, lo)
+	_, huge := mapping(t, lo)
 	t.Logf("advised %#x-%#x; after touching 4 MiB there: AnonHugePages %d kB", lo, hi, huge)
 	// The heap below the block was advised too (and collapsed where the
 	// kernel can, which TestAdviseBelow checks: here the runtime may have
