@@ -158,7 +158,9 @@ func (c *filterCompiler) stage(st traceql.Stage, in pstate) pstate {
 			return in
 		}
 		cond, exact := c.spanCond(x.Expr)
-		out := pstate{spans: andSpan(in.spans, cond), trace: in.trace}
+		// A filter keeps the groups by() made, so a later count() or
+		// avg() still sees each group alone, not the union set holds.
+		out := pstate{spans: andSpan(in.spans, cond), trace: in.trace, grouped: in.grouped}
 		if exact && in.set != nil && in.set.Op == store.SpansFilter {
 			out.set = &store.SpansetExpr{Op: store.SpansFilter, Cond: andSpan(in.set.Cond, cond)}
 		}
@@ -182,7 +184,12 @@ func (c *filterCompiler) stage(st traceql.Stage, in pstate) pstate {
 		default:
 			return pstate{spans: spanTrue, trace: store.True}
 		}
-		if l.set != nil && r.set != nil {
+		// On grouped input the operator combines each group's spans with
+		// the same group's only: the operator applied to the union (the
+		// sets) can select spans no group does (&&, structural) or none
+		// where a group does (negated structural), so no set then.
+		out.grouped = in.grouped
+		if l.set != nil && r.set != nil && !in.grouped {
 			out.set = &store.SpansetExpr{L: l.set, R: r.set}
 			switch x.Op {
 			case traceql.OpSpansetAnd:

@@ -58,6 +58,10 @@ var filterQueries = []string{
 	`{ status = error } | by(resource.service.name)`, `{ } | select(span.http.method)`, `{ status = error } | coalesce()`,
 	`({ status = error } | count() > 1) && { kind = client }`, `{ status = error } | { kind = server }`,
 	`{ span.http.status_code * 2 > 1000 }`, `{ -span.x < 0 }`,
+	// Grouped spansets: a later stage works on each group alone.
+	`{ } | by(resource.service.name) | { true } | count() = 1`, `{ } | by(name) | { kind = server } | count() < 2`,
+	`{ } | by(resource.service.name) | { } !< { kind != server }`, `{ } | by(resource.service.name) | { kind = server } !> { }`,
+	`{ } | by(resource.service.name) | { kind = server } && { kind = client }`, `{ } | by(resource.service.name) | { } > { }`,
 }
 
 // TestFilterIsSuperset checks FilterOf on every corpus and hand-picked
@@ -137,6 +141,10 @@ func TestFilterOfShape(t *testing.T) {
 		{`{ span.a = 1 } >> { status = error }`, true, true},
 		{`{ span.a = 1 } >> { status = error } | count() > 1`, true, true},
 		{`{ status = error } | by(name) | { kind = server }`, true, true},
+		{`{ status = error } | by(name) | { kind = server } | count() > 1`, true, false},
+		{`{ } | by(name) | { } !< { kind = server }`, true, false},
+		{`{ } | by(name) | { } && { kind = server }`, true, false},
+		{`{ } | by(name) | coalesce() | { } !< { kind = server }`, true, true},
 		{`{ span.x * 2 > 1 }`, false, false},
 		{`({ } | by(name)) && ({ })`, false, false},
 		{`{ span:id = "00" }`, true, false}, // only: the trace has a span
