@@ -15,12 +15,16 @@
 // ahead is lost. So init allocates a 64 MiB block, advises MADV_HUGEPAGE
 // on the huge pages inside it and frees it with a collection: the heap
 // keeps the mapping, hands it out again first (its allocator takes the
-// lowest free pages), and a fault in it maps a huge page at once.
+// lowest free pages), and a fault in it maps a huge page at once. The
+// pages below it, the heap mapped before (partly in use in 4 KiB pages,
+// which advice cannot change), are advised too and collapsed into huge
+// pages with MADV_COLLAPSE (see adviseBelow).
 //
 // The runtime stopped asking because, with the kernel's default THP
 // defrag setting, a fault in an advised range may compact memory first:
-// a stall on a host whose memory is fragmented. Here at most 32 faults
-// can (one per huge page of the block; 192 for an ingest);
+// a stall on a host whose memory is fragmented. Here at most 34 faults
+// or collapses can (one per huge page of the block and the two below;
+// 194 for an ingest);
 // TRACECTL_HUGEPAGES=0 turns the advice off.
 //
 // It does nothing with the kernel's THP mode "always" (huge pages come
