@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/google/uuid"
+
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -23,7 +25,7 @@ func (s *Store) CutByEnd(ctx context.Context, req store.Request) (store.EndCut, 
 		byEnd[i] = i
 	}
 	sort.SliceStable(byEnd, func(i, j int) bool { return cand[byEnd[i]].EndTime.After(cand[byEnd[j]].EndTime) })
-	return &endCut{s: s, listed: cand, byEnd: byEnd}, nil
+	return &endCut{s: s, listed: cand, byEnd: byEnd, counted: map[uuid.UUID]bool{}}, nil
 }
 
 // endCut is a Store's store.EndCut.
@@ -35,6 +37,9 @@ type endCut struct {
 	byEnd  []int
 	// shards keeps the bloom shards Absent read, for its next call.
 	shards shardCache
+	// counted are the blocks the scans of First have added to the
+	// store's Progress: each counts once however many scans read it.
+	counted map[uuid.UUID]bool
 }
 
 func (c *endCut) Len() int { return len(c.byEnd) }
@@ -49,7 +54,7 @@ func (c *endCut) End(i int) uint64 {
 // First reads its blocks in the store's listing order, as Traces does:
 // the copies of a split trace merge in that order.
 func (c *endCut) First(n int) store.Source {
-	return blockSubset{s: c.s, metas: c.blocks(c.byEnd[:n])}
+	return blockSubset{s: c.s, metas: c.blocks(c.byEnd[:n]), counted: c.counted}
 }
 
 // Absent looks every ID up in the blocks from n on as trace lookups do:
@@ -84,10 +89,11 @@ func (c *endCut) blocks(idx []int) []Meta {
 
 // blockSubset is a Source over some of a Store's blocks.
 type blockSubset struct {
-	s     *Store
-	metas []Meta
+	s       *Store
+	metas   []Meta
+	counted map[uuid.UUID]bool
 }
 
 func (b blockSubset) Traces(ctx context.Context, req store.Request) (store.TraceIterator, error) {
-	return b.s.tracesIn(ctx, inRange(b.metas, &req), req)
+	return b.s.tracesIn(ctx, inRange(b.metas, &req), req, b.counted)
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"github.com/tracectl/tracectl/internal/workers"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -28,8 +30,8 @@ import (
 var maxSplitTraces = 10_000
 
 // scanUnordered returns an iterator over the traces of cand in no
-// particular order.
-func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
+// particular order; counted is trackScanOnce's (nil: trackScan).
+func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request, counted map[uuid.UUID]bool) (store.TraceIterator, error) {
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req)
 	if err != nil {
 		return nil, err
@@ -46,7 +48,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		// queued or being consumed.
 		it.pool = newArenaPool(4*nworkers + 4)
 	}
-	it.prog = s.trackScan(cand)
+	it.prog = s.trackScanOnce(cand, counted)
 	tasks := rowGroupTasks(cand)
 	if req.Newest != nil {
 		// Newest blocks first: the reader's threshold rises sooner.

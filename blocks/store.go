@@ -588,12 +588,13 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 	if err != nil {
 		return nil, err
 	}
-	return s.tracesIn(ctx, inRange(metas, &req), req)
+	return s.tracesIn(ctx, inRange(metas, &req), req, nil)
 }
 
 // tracesIn is Traces over the blocks of cand, the live blocks whose meta
-// time range meets the request's.
-func (s *Store) tracesIn(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
+// time range meets the request's; counted is trackScanOnce's for an
+// unordered scan (nil: trackScan).
+func (s *Store) tracesIn(ctx context.Context, cand []Meta, req store.Request, counted map[uuid.UUID]bool) (store.TraceIterator, error) {
 	if len(req.TraceIDs) > 0 {
 		ids := append([]model.TraceID(nil), req.TraceIDs...)
 		sort.Slice(ids, func(i, j int) bool { return model.CompareTraceIDs(ids[i], ids[j]) < 0 })
@@ -617,7 +618,7 @@ func (s *Store) tracesIn(ctx context.Context, cand []Meta, req store.Request) (s
 		return store.NewSliceIterator(out), nil
 	}
 	if req.Unordered {
-		return s.scanUnordered(ctx, cand, req)
+		return s.scanUnordered(ctx, cand, req, counted)
 	}
 	return s.scanOrdered(ctx, cand, req), nil
 }

@@ -179,10 +179,7 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 			InspectedTraces: n.InspectedTraces, InspectedSpans: n.InspectedSpans}}, nil
 	}
 	if c, ok := src.(store.Cutter); ok && !opts.CountOnly {
-		res, err := searchLatest(ctx, c, e, root, opts)
-		if res != nil || err != nil {
-			return res, err
-		}
+		return searchLatest(ctx, c, e, root, opts)
 	}
 	res, _, err := searchIn(ctx, src, e, req, opts)
 	return res, err

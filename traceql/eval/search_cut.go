@@ -28,17 +28,25 @@ const (
 	cutMaxShare = 8
 )
 
-// searchLatest answers the search from the latest units of c alone, as
-// store.Cutter explains, or returns nil when that does not settle it: the
-// caller then searches every unit. Tries read more units each time, up to
-// a share of them (cutMaxShare). The metrics of the answer count what
-// every try inspected.
+// searchLatest answers the search from the latest units of c alone when
+// that settles it, as store.Cutter explains, and else from all of them.
+// Tries read more units each time, up to a share of them (cutMaxShare).
+// The metrics of the answer count what every try inspected.
 func searchLatest(ctx context.Context, c store.Cutter, e *evaluator, root *traceql.RootExpr, opts SearchOptions) (*SearchResult, error) {
 	cut, err := c.CutByEnd(ctx, searchRequest(root, opts))
-	if err != nil || cut == nil {
+	if err != nil {
 		return nil, err
 	}
+	if cut == nil {
+		res, _, err := searchIn(ctx, c, e, searchRequest(root, opts), opts)
+		return res, err
+	}
 	var tried SearchMetrics
+	answer := func(res *SearchResult) *SearchResult {
+		res.Metrics.InspectedTraces += tried.InspectedTraces
+		res.Metrics.InspectedSpans += tried.InspectedSpans
+		return res
+	}
 	for n := cutFirst; n <= cut.Len()/cutMaxShare; {
 		res, worst, err := searchIn(ctx, cut.First(n), e, searchRequest(root, opts), opts)
 		if err != nil {
@@ -50,14 +58,12 @@ func searchLatest(ctx context.Context, c store.Cutter, e *evaluator, root *trace
 			if err == nil {
 				absent, err = cut.Absent(ctx, n, ids)
 			}
-			if err != nil || absent {
-				res.Metrics.InspectedTraces += tried.InspectedTraces
-				res.Metrics.InspectedSpans += tried.InspectedSpans
-				if err != nil {
-					res.Close()
-					return nil, err
-				}
-				return res, nil
+			if err != nil {
+				res.Close()
+				return nil, err
+			}
+			if absent {
+				return answer(res), nil
 			}
 		}
 		tried.InspectedTraces += res.Metrics.InspectedTraces
@@ -67,7 +73,11 @@ func searchLatest(ctx context.Context, c store.Cutter, e *evaluator, root *trace
 			return nil, err
 		}
 	}
-	return nil, nil
+	res, _, err := searchIn(ctx, cut.First(cut.Len()), e, searchRequest(root, opts), opts)
+	if err != nil {
+		return nil, err
+	}
+	return answer(res), nil
 }
 
 // nextCut returns how many units the try after one over n units reads,
