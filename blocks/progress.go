@@ -1,10 +1,6 @@
 package blocks
 
-import (
-	"sync"
-
-	"github.com/google/uuid"
-)
+import "sync"
 
 // Progress is how far the store's reads have come since SetProgress.
 // Every scan (Traces without TraceIDs, TracesOf, CountTraces,
@@ -57,13 +53,7 @@ type blockProgress struct {
 
 // trackScan adds the blocks of metas to the totals and returns their
 // counter; nil when no one listens.
-func (s *Store) trackScan(metas []Meta) *scanProgress { return s.trackScanOnce(metas, nil) }
-
-// trackScanOnce is trackScan for one of several scans of the same read
-// (a search's tries, then every block: see CutByEnd), which count each
-// block once: those in counted already are done, the others are added
-// to it. A nil counted counts every block.
-func (s *Store) trackScanOnce(metas []Meta, counted map[uuid.UUID]bool) *scanProgress {
+func (s *Store) trackScan(metas []Meta) *scanProgress {
 	p := &s.prog
 	if p.f == nil || len(metas) == 0 {
 		return nil
@@ -72,13 +62,6 @@ func (s *Store) trackScanOnce(metas []Meta, counted map[uuid.UUID]bool) *scanPro
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, m := range metas {
-		if counted != nil {
-			if counted[m.BlockID] {
-				sp.blocks[i] = blockProgress{groups: 1, done: 1, finished: true}
-				continue
-			}
-			counted[m.BlockID] = true
-		}
 		b := blockProgress{groups: max(m.TotalRecords, 1), size: int64(m.Size)}
 		sp.blocks[i] = b
 		p.sum.BlocksTotal++

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/google/uuid"
-
 	"github.com/tracectl/tracectl/internal/workers"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -30,8 +28,8 @@ import (
 var maxSplitTraces = 10_000
 
 // scanUnordered returns an iterator over the traces of cand in no
-// particular order; counted is trackScanOnce's (nil: trackScan).
-func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request, counted map[uuid.UUID]bool) (store.TraceIterator, error) {
+// particular order.
+func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req)
 	if err != nil {
 		return nil, err
@@ -48,7 +46,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		// queued or being consumed.
 		it.pool = newArenaPool(4*nworkers + 4)
 	}
-	it.prog = s.trackScanOnce(cand, counted)
+	it.prog = s.trackScan(cand)
 	tasks := rowGroupTasks(cand)
 	if req.Newest != nil {
 		// Newest blocks first: the reader's threshold rises sooner.

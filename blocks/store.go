@@ -588,13 +588,7 @@ func (s *Store) Traces(ctx context.Context, req store.Request) (store.TraceItera
 	if err != nil {
 		return nil, err
 	}
-	return s.tracesIn(ctx, inRange(metas, &req), req, nil)
-}
-
-// tracesIn is Traces over the blocks of cand, the live blocks whose meta
-// time range meets the request's; counted is trackScanOnce's for an
-// unordered scan (nil: trackScan).
-func (s *Store) tracesIn(ctx context.Context, cand []Meta, req store.Request, counted map[uuid.UUID]bool) (store.TraceIterator, error) {
+	cand := inRange(metas, &req)
 	if len(req.TraceIDs) > 0 {
 		ids := append([]model.TraceID(nil), req.TraceIDs...)
 		sort.Slice(ids, func(i, j int) bool { return model.CompareTraceIDs(ids[i], ids[j]) < 0 })
@@ -618,7 +612,7 @@ func (s *Store) tracesIn(ctx context.Context, cand []Meta, req store.Request, co
 		return store.NewSliceIterator(out), nil
 	}
 	if req.Unordered {
-		return s.scanUnordered(ctx, cand, req, counted)
+		return s.scanUnordered(ctx, cand, req)
 	}
 	return s.scanOrdered(ctx, cand, req), nil
 }

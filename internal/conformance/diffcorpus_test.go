@@ -174,9 +174,9 @@ func makeShards(t *testing.T, c *corpus, nGen, nSpecial int) (genShards, special
 	return genShards, specialShards
 }
 
-// latestBlocks is how many blocks the "latest" shard has: enough that a
-// search with a limit first reads only the latest of them (see
-// eval.searchLatest), twice.
+// latestBlocks is how many blocks the "latest" shard has: many small
+// blocks that follow each other in time, as one ingest a minute leaves
+// them, with split traces between near and far blocks.
 const latestBlocks = 64
 
 // makeLatestShard holds every seventh generated trace in latestBlocks

@@ -178,29 +178,18 @@ func SearchExpr(ctx context.Context, src store.Source, root *traceql.RootExpr, o
 		return &SearchResult{Traces: []*TraceResult{}, Metrics: SearchMetrics{MatchedTraces: n.Traces,
 			InspectedTraces: n.InspectedTraces, InspectedSpans: n.InspectedSpans}}, nil
 	}
-	if c, ok := src.(store.Cutter); ok && !opts.CountOnly {
-		return searchLatest(ctx, c, e, root, opts)
-	}
-	res, _, err := searchIn(ctx, src, e, req, opts)
-	return res, err
-}
-
-// searchIn streams src for req and keeps the best opts.Limit traces;
-// worst is the start of the last of them when it kept that many (0 when
-// fewer).
-func searchIn(ctx context.Context, src store.Source, e *evaluator, req store.Request, opts SearchOptions) (res *SearchResult, worst uint64, err error) {
 	it, err := src.Traces(ctx, req)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer it.Close()
 
-	res = &SearchResult{}
+	res := &SearchResult{}
 	k := newResultKeeper(opts)
 	var tb traceBuffer // nothing below keeps a traceData past its trace
 	for it.Next() {
 		if err := ctx.Err(); err != nil {
-			return nil, 0, k.close(err)
+			return nil, k.close(err)
 		}
 		t := it.At()
 		res.Metrics.InspectedTraces++
@@ -214,7 +203,7 @@ func searchIn(ctx context.Context, src store.Source, e *evaluator, req store.Req
 		}
 		sets, err := e.evalTrace(td)
 		if err != nil {
-			return nil, 0, k.close(err)
+			return nil, k.close(err)
 		}
 		if len(sets) == 0 {
 			continue
@@ -224,22 +213,21 @@ func searchIn(ctx context.Context, src store.Source, e *evaluator, req store.Req
 			continue
 		}
 		tr := e.traceResult(td, sets, opts.SpansPerSpanSet, k.memory())
-		w, full, err := k.keep(resultRef{start: td.start, id: t.TraceID, tr: tr})
+		worst, full, err := k.keep(resultRef{start: td.start, id: t.TraceID, tr: tr})
 		if err != nil {
-			return nil, 0, k.close(err)
+			return nil, k.close(err)
 		}
 		if full {
-			req.Newest.Raise(w) // traces starting earlier cannot enter
-			worst = w
+			req.Newest.Raise(worst) // traces starting earlier cannot enter
 		}
 	}
 	if err := it.Err(); err != nil {
-		return nil, 0, k.close(err)
+		return nil, k.close(err)
 	}
 	if err := k.finish(res); err != nil {
-		return nil, 0, k.close(err)
+		return nil, k.close(err)
 	}
-	return res, worst, nil
+	return res, nil
 }
 
 // withDefaults fills in the options left zero.
