@@ -46,7 +46,7 @@ func openGCS(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
 // gcsRetry bounds the GCS client's retries of a failed request: by
 // default it retries until the context ends, so an unreachable endpoint
 // (network down, a wrong STORAGE_EMULATOR_HOST) hung a command for good
-// where S3 and Azure fail after 3 retries. Here too: 4 attempts, about
+// where S3 and Azure fail after 3 retries. Here too: 4 attempts, up to about
 // 7 s of backoff (a variable for tests).
 var gcsRetry = []storage.RetryOption{storage.WithMaxAttempts(4)}
 

@@ -72,7 +72,7 @@ var below uintptr
 // the start of the block in its first, unaligned huge page. The heap
 // allocates its lowest free pages first, so once init has collected the
 // block the program's next allocations fill these pages before any of the
-// block's: 230-400 of `tracectl version`'s 1,300 faults were there, 2-3 ms
+// block's: 230-480 of `tracectl version`'s 1,300-1,400 faults were there, 1-3 ms
 // on this machine. Each huge page is advised MADV_HUGEPAGE, which serves
 // one none of whose pages is mapped yet, and collapsed (MADV_COLLAPSE):
 // some of the others are mapped in 4 KiB pages already, which advice can
