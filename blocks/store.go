@@ -333,7 +333,7 @@ func (s *Store) blockDirs(ctx context.Context) ([]uuid.UUID, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
+			return nil, fmt.Errorf("list tenant %s: %w", s.tenant, err)
 		}
 		if !obj.IsDir {
 			continue
