@@ -59,6 +59,13 @@ func Hint(rawURL string, err error) string {
 			return "bucket " + name + ": credentials rejected or missing; check GOOGLE_APPLICATION_CREDENTIALS (Application Default Credentials, `gcloud auth application-default login`) or STORAGE_EMULATOR_HOST for an emulator"
 		}
 	case "azblob":
+		switch {
+		case strings.Contains(msg, "non-TLS protected (https) endpoints"):
+			// A token credential (no key) over an http:// endpoint.
+			return "container " + name + ": over http:// (protocol=http, an emulator) only a shared key works: set AZURE_STORAGE_KEY (Azurite's is published), or use https"
+		case strings.Contains(msg, "decode account key"):
+			return "container " + name + ": AZURE_STORAGE_KEY is not a storage account key (base64, as the portal or `az storage account keys list` shows it)"
+		}
 		if strings.Contains(msg, "AccountName is required") || strings.Contains(msg, "DefaultAzureCredential") {
 			if h := azureCredentialsHint(name, msg); h != "" {
 				return h

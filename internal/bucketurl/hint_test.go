@@ -21,6 +21,9 @@ func TestHint(t *testing.T) {
 		{"gs://b", errors.New("googleapi: Error 403: denied"), "GOOGLE_APPLICATION_CREDENTIALS"},
 		{"azblob://c?domain=x", errors.New("RESPONSE 403: AuthenticationFailed"), "AZURE_STORAGE_KEY"},
 		{"azblob://c", errors.New("ERROR CODE: ContainerNotFound"), "container azblob://c does not exist"},
+		// The driver's own words (azcore, azblob) for a token over http and a key that is not base64.
+		{"azblob://c?protocol=http", errors.New("list tenant t: blob (code=Unknown): authorized requests are not permitted for non-TLS protected (https) endpoints"), "only a shared key works"},
+		{"azblob://c", errors.New("failed azblob.NewSharedKeyCredential: decode account key: illegal base64 data at input byte 8"), "AZURE_STORAGE_KEY is not a storage account key"},
 		{"file:///tmp/x", errors.New("RESPONSE 403"), ""},
 		{"s3://b", fmt.Errorf("wrapped: %w", errors.New("trace not found")), ""}, // not the bucket's
 		{"s3://b", nil, ""},
