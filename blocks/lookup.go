@@ -224,67 +224,6 @@ func findRowIndex(rg parquet.RowGroup, id model.TraceID) (int64, error) {
 	return row, nil
 }
 
-// bloomPass returns the blocks of metas whose [minID, maxID] may hold
-// id (cand), and the indexes in cand of those whose bloom shard for id
-// lets it through or that have none (hits), with the shards and their
-// keys. The shards are read all at once, unless cache holds them.
-func (s *Store) bloomPass(ctx context.Context, metas []Meta, id model.TraceID, cache shardCache) (cand []Meta, hits []int, shards [][]byte, keys []string, err error) {
-	for _, m := range metas {
-		if !m.MayHoldIDs(id, id) {
-			continue
-		}
-		cand = append(cand, m)
-	}
-
-	// On a file:// bucket, from the tenant directory: no look at an
-	// attributes file for each shard.
-	keys = make([]string, len(cand))
-	shards = make([][]byte, len(cand))
-	dir := s.localTenantDir()
-	names := make([]string, len(cand))
-	var toRead []int
-	for i, m := range cand {
-		names[i] = bloomshard.ObjectName(bloomshard.Of(id, m.BloomShardCount()))
-		keys[i] = joinKey(s.tenant, m.BlockID.String(), names[i])
-		if data, ok := cache[keys[i]]; ok {
-			shards[i] = data
-			continue
-		}
-		toRead = append(toRead, i)
-	}
-	if err := workers.Each(ctx, len(toRead), lookupConcurrency, func(ctx context.Context, k int) error {
-		i := toRead[k]
-		data, err := s.readObject(ctx, dir, cand[i].BlockID, names[i])
-		if err != nil && !isNotFound(err) {
-			return err
-		}
-		shards[i] = data
-		return nil
-	}); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if cache != nil {
-		for _, i := range toRead {
-			cache[keys[i]] = shards[i]
-		}
-	}
-	for i := range cand {
-		ok := true // no shard: search the block
-		if shards[i] != nil {
-			var err error
-			if ok, err = bloomshard.Test(shards[i], id); err != nil {
-				// A damaged shard (blocks verify reports it): search
-				// the block as if it had none.
-				ok, shards[i] = true, nil
-			}
-		}
-		if ok {
-			hits = append(hits, i)
-		}
-	}
-	return cand, hits, shards, keys, nil
-}
-
 // lookupConcurrency bounds the bloom shards, and then the parquet files,
 // a trace lookup reads at once.
 const lookupConcurrency = 32
@@ -301,9 +240,60 @@ type shardCache map[string][]byte
 // blocks it lets through open their parquet file, also at once. A block
 // without its bloom shard is searched, as Block.findTrace does.
 func (s *Store) findIn(ctx context.Context, metas []Meta, id model.TraceID, cache shardCache) (*model.Trace, error) {
-	cand, hits, shards, keys, err := s.bloomPass(ctx, metas, id, cache)
-	if err != nil {
+	var cand []Meta
+	for _, m := range metas {
+		if !m.MayHoldIDs(id, id) {
+			continue
+		}
+		cand = append(cand, m)
+	}
+
+	// Bloom pass (on a file:// bucket, from the tenant directory: no look
+	// at an attributes file for each shard).
+	keys := make([]string, len(cand))
+	shards := make([][]byte, len(cand))
+	dir := s.localTenantDir()
+	names := make([]string, len(cand))
+	var toRead []int
+	for i, m := range cand {
+		names[i] = bloomshard.ObjectName(bloomshard.Of(id, m.BloomShardCount()))
+		keys[i] = joinKey(s.tenant, m.BlockID.String(), names[i]) // Block.key, without building a Block
+		if data, ok := cache[keys[i]]; ok {
+			shards[i] = data
+			continue
+		}
+		toRead = append(toRead, i)
+	}
+	if err := workers.Each(ctx, len(toRead), lookupConcurrency, func(ctx context.Context, k int) error {
+		i := toRead[k]
+		data, err := s.readObject(ctx, dir, cand[i].BlockID, names[i])
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		shards[i] = data
+		return nil
+	}); err != nil {
 		return nil, err
+	}
+	if cache != nil {
+		for _, i := range toRead {
+			cache[keys[i]] = shards[i]
+		}
+	}
+	var hits []int
+	for i := range cand {
+		ok := true // no shard: search the block
+		if shards[i] != nil {
+			var err error
+			if ok, err = bloomshard.Test(shards[i], id); err != nil {
+				// A damaged shard (blocks verify reports it): search
+				// the block as if it had none.
+				ok, shards[i] = true, nil
+			}
+		}
+		if ok {
+			hits = append(hits, i)
+		}
 	}
 
 	// Parquet pass: the blocks the filters let through.
