@@ -206,10 +206,9 @@ var dedicated = []blocks.DedicatedColumn{
 // buildShard writes traces into a mem:// bucket as several blocks of
 // varying size, row-group size and dedicated columns: 2 to 4 blocks of
 // runs of trace IDs, or, with byTime > 0, byTime blocks of runs of start
-// times. About one trace in
-// twelve with more than one span is split: its resource spans (or, with
-// one resource, its spans) are cut in two halves written to different
-// blocks. A split trace is, for every reader, the merge of its parts in
+// times. About one trace in twelve with more than one span is split: its
+// resource spans (or, with one resource, its spans) are cut in two halves
+// written to different blocks. A split trace is, for every reader, the merge of its parts in
 // block order (blocks.Store merges copies with model.MergeTraces in the
 // order the store lists its blocks), so the in-memory source gets exactly
 // that merge.

@@ -59,7 +59,7 @@ func TestDifferential(t *testing.T) {
 	h := harvestCorpus(c.all)
 	genShards, specialShards := makeShards(t, c, cfg.nGenShards, cfg.nSpecialShards)
 	latest := makeLatestShard(t, c)
-	shards := append(append([]*shard(nil), genShards...), append(specialShards, latest)...)
+	shards := append(append(append([]*shard(nil), genShards...), specialShards...), latest)
 	tempo := tempoShard(t, c.tempo)
 	for _, s := range append(append([]*shard(nil), shards...), tempo) {
 		s.starts = traceStarts(s.traces)
