@@ -140,14 +140,20 @@ func thpMode(s string) string {
 }
 
 // thpDisabled reports whether the GODEBUG value v sets disablethp to a
-// number other than 0, as the runtime reads it.
+// number other than 0, as the runtime reads it: the last setting that is
+// a number wins (the runtime ignores others).
 func thpDisabled(v string) bool {
-	n, ok := sysfile.Godebug(v, "disablethp")
-	if !ok {
-		return false
+	disabled := false
+	for v != "" {
+		var kv string
+		kv, v, _ = sysfile.Cut(v, ',')
+		if k, n, set := sysfile.Cut(kv, '='); set && k == "disablethp" {
+			if d, ok := parseUint(n); ok {
+				disabled = d != 0
+			}
+		}
 	}
-	d, ok := parseUint(n)
-	return ok && d != 0
+	return disabled
 }
 
 // parseUint parses the decimal number of a sysfs file such as

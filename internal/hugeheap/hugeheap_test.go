@@ -100,6 +100,7 @@ func TestThpDisabled(t *testing.T) {
 		{"disablethp=1,disablethp=0", false},
 		{"xdisablethp=1", false},
 		{"disablethp=yes", false},
+		{"disablethp=1,disablethp=x", true}, // the runtime ignores x
 		{"", false},
 	} {
 		if got := thpDisabled(c.godebug); got != c.want {
