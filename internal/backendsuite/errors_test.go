@@ -64,8 +64,8 @@ func TestBucketErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("ingest succeeded")
 			}
-			if !strings.Contains(err.Error(), "tenant-a/") {
-				t.Errorf("error does not name the object: %v", err)
+			if !strings.Contains(err.Error(), "tenant-a/") && !strings.Contains(err.Error(), "list tenant tenant-a:") {
+				t.Errorf("error names neither the object nor the tenant listed: %v", err)
 			}
 			hint := bucketurl.Hint(url, err)
 			for _, w := range tc.hint {
