@@ -588,7 +588,7 @@ func (p *parser) parseTopPrimary() operand {
 		return inner
 	case itemCount, itemAvg, itemMin, itemMax, itemSum:
 		o.node, o.k = p.parseAggregate(), kAgg
-	case itemInteger, itemFloat, itemDuration:
+	case itemInteger, itemFloat, itemDuration, itemMinInt, itemMaxInt:
 		o.node, o.k = p.parseStatic(), kNum
 	case itemSub:
 		p.next()

@@ -230,6 +230,32 @@ func TestEvalConstant(t *testing.T) {
 	}
 }
 
+// TestIntLimits: minInt and maxInt are numbers outside braces too (a
+// scalar filter, metrics arithmetic), as inside, so that a query the
+// printer wrote (it prints math.MinInt64 as minInt) parses again.
+func TestIntLimits(t *testing.T) {
+	for _, q := range []string{
+		"{ } | count() > minInt",
+		"{ } | count() < maxInt",
+		"{ } | avg(duration) > minInt + 1",
+		"({ } | rate()) * maxInt",
+	} {
+		root, err := ParseOnly(q)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		again, err := ParseOnly(root.String())
+		if err != nil {
+			t.Errorf("%s printed as %s: %v", q, root.String(), err)
+			continue
+		}
+		if again.String() != root.String() {
+			t.Errorf("%s: printed %s, then %s", q, root.String(), again.String())
+		}
+	}
+}
+
 func TestWalkInspect(t *testing.T) {
 	root, err := Parse(`{ span.a = 1 && duration > 1s } >> { .b } | by(resource.c) | count() > 2 with (most_recent=true)`)
 	if err != nil {
