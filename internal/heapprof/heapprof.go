@@ -44,6 +44,7 @@ func Enable() { runtime.MemProfileRate = rate }
 
 // setByGODEBUG reports whether the GODEBUG value v sets memprofilerate.
 func setByGODEBUG(v string) bool {
-	_, ok := sysfile.Godebug(v, "memprofilerate")
-	return ok
+	set := false
+	sysfile.Godebug(v, "memprofilerate", func(string) { set = true })
+	return set
 }

@@ -144,15 +144,11 @@ func thpMode(s string) string {
 // a number wins (the runtime ignores others).
 func thpDisabled(v string) bool {
 	disabled := false
-	for v != "" {
-		var kv string
-		kv, v, _ = sysfile.Cut(v, ',')
-		if k, n, set := sysfile.Cut(kv, '='); set && k == "disablethp" {
-			if d, ok := parseUint(n); ok {
-				disabled = d != 0
-			}
+	sysfile.Godebug(v, "disablethp", func(n string) {
+		if d, ok := parseUint(n); ok {
+			disabled = d != 0
 		}
-	}
+	})
 	return disabled
 }
 

@@ -14,19 +14,18 @@ func Getenv(key string) string {
 	return v
 }
 
-// Godebug returns the value a GODEBUG setting (comma-separated
-// name=value pairs, as in the environment variable) gives name, and
-// whether it sets it at all. As for the runtime, a pair without "=" sets
-// nothing and the last setting of a name wins.
-func Godebug(godebug, name string) (value string, ok bool) {
+// Godebug calls f with each value a GODEBUG setting (comma-separated
+// name=value pairs, as in the environment variable) gives name, in order:
+// as for the runtime, the last one it accepts wins. A pair without "="
+// sets nothing.
+func Godebug(godebug, name string, f func(value string)) {
 	for godebug != "" {
 		var kv string
 		kv, godebug, _ = Cut(godebug, ',')
 		if k, v, set := Cut(kv, '='); set && k == name {
-			value, ok = v, true
+			f(v)
 		}
 	}
-	return value, ok
 }
 
 // Field returns the first field of s (a run of bytes other than ASCII
