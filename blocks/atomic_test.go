@@ -31,6 +31,20 @@ func syntheticTraces(n int, seed byte, base uint64) []*model.Trace {
 	return b.Traces()
 }
 
+// tracePart is the trace of syntheticTraces(1, seed, base) as a part of
+// trace id: its spans carry id, and tag is the first byte of their IDs,
+// so that parts of one trace share no span.
+func tracePart(id model.TraceID, seed byte, base uint64, tag byte) *model.Trace {
+	part := syntheticTraces(1, seed, base)[0]
+	part.TraceID = id
+	part.Spans(func(r model.SpanRef) bool {
+		r.Span.TraceID = id
+		r.Span.SpanID[0] = tag
+		return true
+	})
+	return part
+}
+
 // TestWriteFailureLeavesNothing fails the n-th object write of a block
 // (data.parquet, bloom-0, index, meta.json) and checks that no meta.json
 // appears, the partial objects are deleted and nothing is listed.

@@ -20,15 +20,8 @@ import (
 func minuteBlocks(t *testing.T, n int) (*Store, []*model.Trace) {
 	t.Helper()
 	s := memStore(t)
-	split := func(seed byte, base uint64, span byte) *model.Trace {
-		part := syntheticTraces(1, seed, base)[0]
-		part.TraceID = tid(0xab, seed)
-		part.Spans(func(r model.SpanRef) bool {
-			r.Span.TraceID = part.TraceID
-			r.Span.SpanID[0] = span // the parts' spans differ
-			return true
-		})
-		return part
+	split := func(seed byte, base uint64, tag byte) *model.Trace {
+		return tracePart(tid(0xab, seed), seed, base, tag)
 	}
 	minute := func(i int) uint64 { return 1e18 + uint64(i)*60e9 }
 	byBlock := make([][]*model.Trace, n)

@@ -57,17 +57,7 @@ func TestParallelScanMatchesSequential(t *testing.T) {
 func splitTraceStore(t *testing.T) *Store {
 	s := memStore(t)
 	all := manyBlocks(t, s)
-	extra := syntheticTraces(1, 9, 9e18)[0]
-	extra.TraceID = all[0][5].TraceID
-	for i := range extra.ResourceSpans {
-		for j := range extra.ResourceSpans[i].ScopeSpans {
-			for k := range extra.ResourceSpans[i].ScopeSpans[j].Spans {
-				sp := &extra.ResourceSpans[i].ScopeSpans[j].Spans[k]
-				sp.TraceID = extra.TraceID
-				sp.SpanID[0] = 0x77
-			}
-		}
-	}
+	extra := tracePart(all[0][5].TraceID, 9, 9e18, 0x77)
 	if _, err := s.WriteBlock(context.Background(), []*model.Trace{extra}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,17 +114,7 @@ func TestUnorderedScan(t *testing.T) {
 // returned it, and a metrics query then evaluated it).
 func TestUnorderedScanSplitTraceOutOfRange(t *testing.T) {
 	s := memStore(t)
-	var parts []*model.Trace
-	for i, base := range []uint64{5e18, 5e18 + 1e9} {
-		part := syntheticTraces(1, 9, base)[0]
-		part.Spans(func(r model.SpanRef) bool {
-			r.Span.SpanID[0] = byte(0x70 + i) // the parts' spans differ
-			return true
-		})
-		parts = append(parts, part)
-	}
-	parts[1].TraceID = parts[0].TraceID
-	parts[1].Spans(func(r model.SpanRef) bool { r.Span.TraceID = parts[0].TraceID; return true })
+	parts := []*model.Trace{tracePart(tid(0xab, 9), 9, 5e18, 0x70), tracePart(tid(0xab, 9), 9, 5e18+1e9, 0x71)}
 	for i, part := range parts {
 		old := syntheticTraces(3, byte(i+1), 1e18)
 		traces := append(old, part)
