@@ -208,10 +208,10 @@ var dedicated = []blocks.DedicatedColumn{
 // runs of trace IDs, or, with byTime > 0, byTime blocks of runs of start
 // times. About one trace in twelve with more than one span is split: its
 // resource spans (or, with one resource, its spans) are cut in two halves
-// written to different blocks. A split trace is, for every reader, the merge of its parts in
-// block order (blocks.Store merges copies with model.MergeTraces in the
-// order the store lists its blocks), so the in-memory source gets exactly
-// that merge.
+// written to different blocks. A split trace is, for every reader, the
+// merge of its parts in block order (blocks.Store merges copies with
+// model.MergeTraces in the order the store lists its blocks), so the
+// in-memory source gets exactly that merge.
 func buildShard(t *testing.T, name string, traces []*model.Trace, seed int64, byTime int) *shard {
 	t.Helper()
 	ctx := context.Background()
@@ -245,14 +245,17 @@ func buildShard(t *testing.T, name string, traces []*model.Trace, seed int64, by
 		traces []*model.Trace
 		opts   blocks.WriteOptions
 	}
-	nb := min(len(sorted), 2+r.Intn(3))
-	cuts := r.Perm(len(sorted) - 1)[:nb-1]
-	for i := range cuts {
-		cuts[i]++
-	}
-	sort.Ints(cuts)
-	cuts = append(append([]int{0}, cuts...), len(sorted))
-	if byTime > 0 {
+	var nb int
+	var cuts []int
+	if byTime == 0 {
+		nb = min(len(sorted), 2+r.Intn(3))
+		cuts = r.Perm(len(sorted) - 1)[:nb-1]
+		for i := range cuts {
+			cuts[i]++
+		}
+		sort.Ints(cuts)
+		cuts = append(append([]int{0}, cuts...), len(sorted))
+	} else {
 		// Equal runs of start times instead: each block a stretch of time.
 		sort.SliceStable(sorted, func(i, j int) bool {
 			a, _ := sorted[i].TimeRange()
@@ -260,7 +263,6 @@ func buildShard(t *testing.T, name string, traces []*model.Trace, seed int64, by
 			return a < b
 		})
 		nb = min(len(sorted), byTime)
-		cuts = cuts[:0]
 		for i := 0; i <= nb; i++ {
 			cuts = append(cuts, i*len(sorted)/nb)
 		}
