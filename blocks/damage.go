@@ -154,10 +154,17 @@ func (s *Store) notLeftOut(metas []Meta) int {
 // block out: it then records the damage (Store.Damaged) and returns nil. A
 // block an earlier read left out is not opened again.
 func (s *Store) openOrSkip(ctx context.Context, b *Block) (*pfile, error) {
+	return s.openOrSkipAs(ctx, b, false)
+}
+
+// openOrSkipAs is openOrSkip, opening a light footer (Block.openLight)
+// with light.
+func (s *Store) openOrSkipAs(ctx context.Context, b *Block, light bool) (*pfile, error) {
 	if s.leftOut(b.key(dataObject)) {
 		return nil, nil
 	}
-	f, err := s.openRecorded(ctx, b)
+	f, err := b.openFile(ctx, !light, light)
+	s.NoteDamage(err)
 	if errors.As(err, new(*DamagedError)) {
 		return nil, nil
 	}

@@ -55,6 +55,9 @@ type groupRead struct {
 // every row (from dictionaries without reading values, or from the filter
 // columns).
 func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) {
+	if p.light {
+		return nil, errLightFooter
+	}
 	var cond *store.TraceCond
 	if rd.req != nil {
 		if rd.filter && rd.req.Filter != nil && rd.req.Filter.Cond != nil {

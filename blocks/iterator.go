@@ -145,6 +145,19 @@ func (it *blockIterator) Next() bool {
 			it.prog.group(it.pos)
 			continue
 		}
+		if it.file.light {
+			f, err := it.file.wholeFooter(it.ctx, it.block, it.skipDamaged)
+			if err != nil {
+				it.stop(err)
+				return false
+			}
+			if f == nil {
+				it.prog.block(it.pos)
+				it.Close() // damaged, left out
+				return false
+			}
+			it.file = f
+		}
 		rows, err := it.openGroup(it.file, it.group)
 		if err != nil {
 			it.stop(err)
@@ -458,7 +471,7 @@ func (m *mergeIterator) peek() {
 // memory whole (and every file's descriptor open) until the merge reaches
 // it.
 func (it *blockIterator) firstTraceID() model.TraceID {
-	f, err := it.block.openFile(it.ctx, false)
+	f, err := it.block.openFile(it.ctx, false, false)
 	if err != nil {
 		return model.TraceID{}
 	}

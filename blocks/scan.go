@@ -30,7 +30,11 @@ var maxSplitTraces = 10_000
 // scanUnordered returns an iterator over the traces of cand in no
 // particular order.
 func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req)
+	// A search that keeps its newest traces skips most row groups of many
+	// blocks from their statistics: the footers its split-trace pass
+	// opens and hands on are light ones, and only the blocks read are
+	// opened whole.
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, req.Newest != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +93,10 @@ func idRangesDisjoint(ms []Meta) bool {
 // cand; ok is false when there are more than maxSplitTraces. It reads only
 // the TraceID column chunks (one row group of each block at a time) of the
 // row groups the time range does not rule out, and merges them.
-// The footers it opened are handed to the scan that follows (handed).
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
+// The footers it opened are handed to the scan that follows (handed);
+// with light, they are light ones (Block.openLight), for a scan that
+// opens whole only the blocks it reads (pfile.wholeFooter).
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil, nil
@@ -103,7 +109,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	// later row groups with it.)
 	streams := make([]*idStream, len(cand))
 	for i, m := range cand {
-		streams[i] = &idStream{ctx: ctx, block: s.block(m), req: req, group: -1, at: i, handed: handed}
+		streams[i] = &idStream{ctx: ctx, block: s.block(m), req: req, group: -1, at: i, handed: handed, light: light}
 	}
 	if err := workers.Each(ctx, len(streams), s.scanWorkers(cand), func(_ context.Context, i int) error {
 		return streams[i].next()
@@ -159,6 +165,7 @@ type idStream struct {
 	// goes to handed when the stream is done.
 	at     int
 	handed *footers
+	light  bool // the footer is opened light
 }
 
 func (st *idStream) cur() model.TraceID { return st.ids[st.pos] }
@@ -169,7 +176,7 @@ func (st *idStream) next() error {
 	st.pos++
 	for st.pos >= len(st.ids) {
 		if st.file == nil {
-			f, err := st.block.store.openOrSkip(st.ctx, st.block)
+			f, err := st.block.store.openOrSkipAs(st.ctx, st.block, st.light)
 			if err != nil {
 				return err
 			}

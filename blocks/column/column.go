@@ -116,34 +116,52 @@ func CheckFooter(r io.ReaderAt, size int64) (exact bool, err error) {
 	return err == nil && walked == n, err
 }
 
-// checkFooter checks the end of a parquet file of size bytes: the magic, a
-// footer length that fits in the file (parquet-go allocates the length it
-// reads before comparing it with the file: a flipped bit would cost
-// gigabytes), and the footer's own lengths (checkThrift). Damage is an
-// error wrapping ErrCorrupt; a failed read is returned as it is. walked is
-// the bytes the footer's metadata takes, of the footer's n.
+// checkFooter checks the end of a parquet file of size bytes (readFooter)
+// and returns walked, the bytes the footer's metadata takes, of the
+// footer's n.
 func checkFooter(r io.ReaderAt, size int64) (walked, n int, err error) {
+	footer, walked, err := readFooter(r, size)
+	return walked, len(footer), err
+}
+
+// readFooterUnwalked reads the footer of a parquet file of size bytes
+// after checking the magic and a footer length that fits in the file
+// (parquet-go allocates the length it reads before comparing it with the
+// file: a flipped bit would cost gigabytes). Damage is an error wrapping
+// ErrCorrupt; a failed read is returned as it is.
+func readFooterUnwalked(r io.ReaderAt, size int64) (footer []byte, err error) {
 	if size < 12 {
-		return 0, 0, fmt.Errorf("%w: %d bytes: too short for a parquet file", ErrCorrupt, size)
+		return nil, fmt.Errorf("%w: %d bytes: too short for a parquet file", ErrCorrupt, size)
 	}
 	var end [8]byte
 	if _, err := r.ReadAt(end[:], size-8); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	if string(end[4:]) != "PAR1" {
-		return 0, 0, fmt.Errorf("%w: no parquet magic at the end", ErrCorrupt)
+		return nil, fmt.Errorf("%w: no parquet magic at the end", ErrCorrupt)
 	}
 	length := int64(binary.LittleEndian.Uint32(end[:4]))
 	if length > size-12 {
-		return 0, 0, fmt.Errorf("%w: parquet footer of %d bytes in a file of %d", ErrCorrupt, length, size)
+		return nil, fmt.Errorf("%w: parquet footer of %d bytes in a file of %d", ErrCorrupt, length, size)
 	}
-	footer := make([]byte, length)
+	footer = make([]byte, length)
 	if got, err := r.ReadAt(footer, size-8-length); got < len(footer) {
-		return 0, 0, err
+		return nil, err
+	}
+	return footer, nil
+}
+
+// readFooter reads and checks the end of a parquet file of size bytes
+// (readFooterUnwalked) and checks the footer's own lengths (checkThrift).
+// walked is the bytes the footer's metadata takes.
+func readFooter(r io.ReaderAt, size int64) (footer []byte, walked int, err error) {
+	footer, err = readFooterUnwalked(r, size)
+	if err != nil {
+		return nil, 0, err
 	}
 	walked, err = checkThrift(footer)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
+		return nil, 0, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
 	}
-	return walked, len(footer), nil
+	return footer, walked, nil
 }
