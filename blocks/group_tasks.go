@@ -28,6 +28,9 @@ type blockOpener struct {
 	pos  int
 	// handed are footers opened before the scan (nil: none).
 	handed *footers
+	// light opens light footers (Block.openLight), for a scan that reads
+	// them whole only where it reads (pfile.wholeFooter).
+	light bool
 }
 
 func newBlockOpener(handed *footers) *blockOpener { return &blockOpener{pos: -1, handed: handed} }
@@ -44,7 +47,7 @@ func (o *blockOpener) open(ctx context.Context, s *Store, cand []Meta, pos int) 
 		f := o.handed.take(ctx, pos)
 		if f == nil || s.leftOut(b.key(dataObject)) {
 			var err error
-			if f, err = s.openOrSkip(ctx, b); err != nil {
+			if f, err = s.openOrSkipAs(ctx, b, o.light); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -31,8 +31,8 @@ var maxSplitTraces = 10_000
 // particular order.
 func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
 	// A search that keeps its newest traces skips most row groups of many
-	// blocks from their statistics: the footers its split-trace pass
-	// opens and hands on are light ones, and only the blocks read are
+	// blocks from their statistics: the footers its split-trace pass and
+	// its workers open are light ones, and only the blocks read are
 	// opened whole.
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req, req.Newest != nil)
 	if err != nil {
@@ -337,6 +337,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		}
 	}
 	opener := newBlockOpener(handed)
+	opener.light = req.Newest != nil
 	for task := range work {
 		pos := task.pos
 		b, file, err := opener.open(it.ctx, s, cand, pos)
