@@ -68,8 +68,9 @@ func (b *Block) open(ctx context.Context) (*pfile, error) { return b.openFile(ct
 // (column.OpenPruned: a fifth of the time of open for a trace block):
 // enough to read its trace IDs (groupIDs) and to decide from statistics
 // whether to skip its row groups (blockIterator.skipGroup), not to read
-// spans (pfile.wholeFooter). A small remote object is not read whole.
-func (b *Block) openLight(ctx context.Context) (*pfile, error) { return b.openFile(ctx, false, true) }
+// spans (pfile.wholeFooter). A small remote object is read whole, as open
+// reads it: its trace IDs then cost no second request.
+func (b *Block) openLight(ctx context.Context) (*pfile, error) { return b.openFile(ctx, true, true) }
 
 // lightColumns says whether a column (by path) is kept by openLight: the
 // trace ID and times and the span start times, read by a split-trace pass

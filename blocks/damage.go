@@ -163,7 +163,7 @@ func (s *Store) openOrSkipAs(ctx context.Context, b *Block, light bool) (*pfile,
 	if s.leftOut(b.key(dataObject)) {
 		return nil, nil
 	}
-	f, err := b.openFile(ctx, !light, light)
+	f, err := b.openFile(ctx, true, light)
 	s.NoteDamage(err)
 	if errors.As(err, new(*DamagedError)) {
 		return nil, nil
