@@ -27,6 +27,11 @@ import (
 // variable for tests).
 var maxSplitTraces = 10_000
 
+// lightFooterBlocks is the number of blocks from which a search that
+// keeps its newest traces opens light footers: a block it reads costs a
+// light footer more, and of a few blocks it reads most.
+const lightFooterBlocks = 8
+
 // scanUnordered returns an iterator over the traces of cand in no
 // particular order.
 func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Request) (store.TraceIterator, error) {
@@ -34,7 +39,8 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// blocks from their statistics: the footers its split-trace pass and
 	// its workers open are light ones, and only the blocks read are
 	// opened whole.
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, req.Newest != nil)
+	light := req.Newest != nil && len(cand) >= lightFooterBlocks
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +50,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	nworkers := s.scanWorkers(cand)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers), req: req,
-		split: split, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}}
+		split: split, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}, light: light}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
@@ -296,6 +302,8 @@ type unorderedIterator struct {
 	err    error
 	// spread: fewer row groups than cores (see Store.spreadAll).
 	spread bool
+	// light: the workers open light footers (see scanUnordered).
+	light bool
 }
 
 // scanTask is a range of row groups of one block of an unordered scan:
@@ -337,7 +345,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		}
 	}
 	opener := newBlockOpener(handed)
-	opener.light = req.Newest != nil
+	opener.light = it.light
 	for task := range work {
 		pos := task.pos
 		b, file, err := opener.open(it.ctx, s, cand, pos)

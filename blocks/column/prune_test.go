@@ -241,3 +241,32 @@ func FuzzOpenPruned(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkOpenPruned: opening Tempo's block whole and pruned to the
+// trace time columns.
+func BenchmarkOpenPruned(b *testing.B) {
+	file := pruneFiles(b)["tempo"]
+	opts := []parquet.FileOption{parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true)}
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := OpenFile(bytes.NewReader(file), int64(len(file)), opts...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pruned", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := OpenPruned(bytes.NewReader(file), int64(len(file)), traceTimes, opts...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("prune only", func(b *testing.B) {
+		footer := footerBytes(b, file)
+		for b.Loop() {
+			if _, _, err := pruneFooter(footer, traceTimes); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
