@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sort"
 	"testing"
 
 	"github.com/tracectl/tracectl/internal/gen"
+	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
 
@@ -102,6 +104,50 @@ func TestLightFooter(t *testing.T) {
 			}
 			if again, _ := light.wholeFooter(ctx, b, false); again != full {
 				t.Error("wholeFooter opened the footer again")
+			}
+		})
+	}
+}
+
+// TestLimitSearchReportsZeroedFooter: a limit search over ten minute
+// blocks whose oldest has the end of its footer zeroed (the metadata ends
+// early: parquet-go refuses it) reports that block damaged although its
+// statistics would have let it skip it (found by review: the pruned
+// footer had dropped the trailing bytes).
+func TestLimitSearchReportsZeroedFooter(t *testing.T) {
+	for name, s := range map[string]*Store{"mem": memStore(t), "file": fileStore(t)} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			minute := func(i int) uint64 { return 1e18 + uint64(i)*60e9 }
+			var metas []Meta
+			for i := range 10 {
+				ts := syntheticTraces(5, byte(i), minute(i))
+				sort.Slice(ts, func(a, b int) bool { return model.CompareTraceIDs(ts[a].TraceID, ts[b].TraceID) < 0 })
+				m, err := s.WriteBlock(ctx, ts, WriteOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				metas = append(metas, m)
+			}
+			key := joinKey(s.tenant, metas[0].BlockID.String(), dataObject)
+			data, err := s.bucket.ReadAll(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clear(data[len(data)-200 : len(data)-8])
+			if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
+				t.Fatal(err)
+			}
+			req := store.Request{Unordered: true, Newest: &store.Threshold{}, NewestCount: 3}
+			req.Newest.Raise(minute(5))
+			it, err := s.Traces(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(readAllTraces(t, it))
+			var d *DamagedError
+			if dmg := s.Damaged(); len(dmg) != 1 || !errors.As(dmg[0], &d) || d.Key != key {
+				t.Fatalf("%d traces read; damaged: %v, want %s", n, dmg, key)
 			}
 		})
 	}

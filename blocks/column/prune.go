@@ -32,7 +32,9 @@ const (
 // with only the leaf columns whose path (every level, the root's name left
 // out) keep accepts, and the groups above them: the file parquet-go
 // returns has those columns alone, at their indexes among the kept ones.
-// Its pages are read from r where the footer says.
+// Its pages are read from r where the footer says. Damage in what is left
+// out goes unseen unless it breaks the thrift structure or the leaf count:
+// a footer that opens pruned may not open whole.
 func OpenPruned(r io.ReaderAt, size int64, keep func(path []string) bool, opts ...parquet.FileOption) (f *parquet.File, err error) {
 	defer func() {
 		if x := recover(); x != nil {
@@ -43,7 +45,11 @@ func OpenPruned(r io.ReaderAt, size int64, keep func(path []string) bool, opts .
 	if err != nil {
 		return nil, err
 	}
-	pruned, _, err := pruneFooter(footer, keep)
+	pruned, walked, err := pruneFooter(footer, keep)
+	if err == nil && walked != len(footer) {
+		// parquet-go refuses the trailing bytes (a zeroed or cut end).
+		err = fmt.Errorf("%d bytes after the metadata", len(footer)-walked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
 	}

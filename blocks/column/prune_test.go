@@ -270,3 +270,25 @@ func BenchmarkOpenPruned(b *testing.B) {
 		}
 	})
 }
+
+// TestOpenPrunedRefusesTrailingBytes: a footer whose metadata ends before
+// it does (a zeroed or cut end), which parquet-go refuses whole, is
+// refused pruned too.
+func TestOpenPrunedRefusesTrailingBytes(t *testing.T) {
+	for name, file := range pruneFiles(t) {
+		footer := footerBytes(t, file)
+		for _, tail := range [][]byte{{0}, make([]byte, 64)} {
+			f := append(bytes.Clone(file[:len(file)-8-len(footer)]), footer...)
+			f = append(f, tail...)
+			f = binary.LittleEndian.AppendUint32(f, uint32(len(footer)+len(tail)))
+			f = append(f, "PAR1"...)
+			opts := []parquet.FileOption{parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true)}
+			if _, err := OpenFile(bytes.NewReader(f), int64(len(f)), opts...); err == nil {
+				t.Fatalf("%s: parquet-go opened a footer with %d trailing bytes", name, len(tail))
+			}
+			if _, err := OpenPruned(bytes.NewReader(f), int64(len(f)), traceTimes, opts...); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("%s, %d trailing bytes: %v, want ErrCorrupt", name, len(tail), err)
+			}
+		}
+	}
+}
