@@ -65,7 +65,7 @@ var wholeObjectBytes int64 = 1 << 20
 func (b *Block) open(ctx context.Context) (*pfile, error) { return b.openFile(ctx, true, false) }
 
 // openLight opens the block's footer with only the lightColumns
-// (column.OpenPruned: a fifth of the time of open for a trace block):
+// (column.Pruner: a fifth of the time of open for a trace block):
 // enough to read its trace IDs (groupIDs) and to decide from statistics
 // whether to skip its row groups (blockIterator.skipGroup), not to read
 // spans (pfile.wholeFooter). A small remote object is read whole, as open
@@ -79,6 +79,9 @@ func (b *Block) openLight(ctx context.Context) (*pfile, error) { return b.openFi
 func lightColumns(path []string) bool {
 	return slices.ContainsFunc(lightPaths, func(p []string) bool { return slices.Equal(p, path) })
 }
+
+// lightPruner opens light footers.
+var lightPruner = column.NewPruner(lightColumns)
 
 var lightPaths = [][]string{
 	{"TraceID"}, {"StartTimeUnixNano"}, {"EndTimeUnixNano"},
@@ -135,7 +138,7 @@ func (b *Block) openFile(ctx context.Context, whole, light bool) (*pfile, error)
 	if light {
 		// A footer pruning does not take (fields out of the usual order,
 		// damage) is opened whole, which tells which.
-		if f, err = column.OpenPruned(r, size, lightColumns, opts...); err != nil {
+		if f, err = lightPruner.Open(r, size, opts...); err != nil {
 			light = false
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -35,7 +36,36 @@ const (
 // Its pages are read from r where the footer says. Damage in what is left
 // out goes unseen unless it breaks the thrift structure or the leaf count:
 // a footer that opens pruned may not open whole.
-func OpenPruned(r io.ReaderAt, size int64, keep func(path []string) bool, opts ...parquet.FileOption) (f *parquet.File, err error) {
+func OpenPruned(r io.ReaderAt, size int64, keep func(path []string) bool, opts ...parquet.FileOption) (*parquet.File, error) {
+	return (&Pruner{keep: keep}).Open(r, size, opts...)
+}
+
+// A Pruner opens files as OpenPruned does, and remembers the pruned
+// schemas of up to maxPrunedSchemas distinct schemas (the blocks one
+// writer wrote share one): a schema is then only walked to its end.
+type Pruner struct {
+	keep    func(path []string) bool
+	mu      sync.Mutex
+	schemas map[string]prunedSchema // by the encoded schema list
+}
+
+// maxPrunedSchemas bounds the schemas a Pruner remembers.
+const maxPrunedSchemas = 16
+
+// prunedSchema is the encoded list of the kept schema elements and, by
+// leaf index, whether each leaf is kept.
+type prunedSchema struct {
+	list []byte
+	kept []bool
+}
+
+// NewPruner returns a Pruner keeping the leaf columns keep accepts.
+func NewPruner(keep func(path []string) bool) *Pruner {
+	return &Pruner{keep: keep, schemas: map[string]prunedSchema{}}
+}
+
+// Open is OpenPruned with p's columns.
+func (p *Pruner) Open(r io.ReaderAt, size int64, opts ...parquet.FileOption) (f *parquet.File, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			f, err = nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, x)
@@ -45,7 +75,7 @@ func OpenPruned(r io.ReaderAt, size int64, keep func(path []string) bool, opts .
 	if err != nil {
 		return nil, err
 	}
-	pruned, walked, err := pruneFooter(footer, keep)
+	pruned, walked, err := p.prune(footer)
 	if err == nil && walked != len(footer) {
 		// parquet-go refuses the trailing bytes (a zeroed or cut end).
 		err = fmt.Errorf("%d bytes after the metadata", len(footer)-walked)
@@ -57,6 +87,36 @@ func OpenPruned(r io.ReaderAt, size int64, keep func(path []string) bool, opts .
 	tail = append(tail, "PAR1"...)
 	v := &tailReader{r: r, at: size - 8 - int64(len(footer)), tail: tail}
 	return parquet.OpenFile(v, v.at+int64(len(tail)), opts...)
+}
+
+// schema returns the pruned schema of the encoded schema list, from
+// memory when p has pruned it before.
+func (p *Pruner) schema(list []byte) (prunedSchema, error) {
+	if p.schemas != nil {
+		p.mu.Lock()
+		ps, ok := p.schemas[string(list)]
+		p.mu.Unlock()
+		if ok {
+			return ps, nil
+		}
+	}
+	nodes, kept, err := pruneSchema(&thriftWalker{b: list}, p.keep)
+	if err != nil {
+		return prunedSchema{}, err
+	}
+	out, err := appendSchema(nil, nodes)
+	if err != nil {
+		return prunedSchema{}, err
+	}
+	ps := prunedSchema{list: out, kept: kept}
+	if p.schemas != nil {
+		p.mu.Lock()
+		if len(p.schemas) < maxPrunedSchemas {
+			p.schemas[string(list)] = ps
+		}
+		p.mu.Unlock()
+	}
+	return ps, nil
 }
 
 // tailReader reads r up to at, then tail.
@@ -167,14 +227,13 @@ type schemaNode struct {
 	keep       bool
 }
 
-// pruneFooter returns the footer (FileMetaData) with only the leaves keep
-// accepts (see OpenPruned), and the length of the metadata in footer. The
-// schema must come before the row groups and column orders, as writers
-// write them (in the order of their field IDs).
-func pruneFooter(footer []byte, keep func(path []string) bool) (pruned []byte, walked int, err error) {
+// prune returns the footer (FileMetaData) with only p's leaves (see
+// OpenPruned), and the length of the metadata in footer. The schema must
+// come before the row groups and column orders, as writers write them (in
+// the order of their field IDs).
+func (p *Pruner) prune(footer []byte) (pruned []byte, walked int, err error) {
 	w := thriftWalker{b: footer}
 	out := make([]byte, 0, len(footer)/4+64)
-	var nodes []schemaNode
 	var kept []bool
 	last, outLast := int16(0), int16(0)
 	for {
@@ -188,15 +247,18 @@ func pruneFooter(footer []byte, keep func(path []string) bool) (pruned []byte, w
 		out = appendFieldHeader(out, outLast, id, t)
 		outLast = id
 		switch {
-		case id == fileSchema && t == tList && nodes == nil:
-			if nodes, kept, err = pruneSchema(&w, keep); err != nil {
+		case id == fileSchema && t == tList && kept == nil:
+			start := w.pos
+			if err := w.skipValue(t); err != nil {
+				return nil, 0, fmt.Errorf("thrift at byte %d: %w", w.pos, err)
+			}
+			ps, err := p.schema(footer[start:w.pos])
+			if err != nil {
 				return nil, 0, fmt.Errorf("schema: %w", err)
 			}
-			if out, err = appendSchema(out, nodes); err != nil {
-				return nil, 0, fmt.Errorf("schema: %w", err)
-			}
+			out, kept = append(out, ps.list...), ps.kept
 		case (id == fileRowGroups || id == fileColumnOrders) && t == tList:
-			if nodes == nil {
+			if kept == nil {
 				return nil, 0, errors.New("row groups or column orders before the schema")
 			}
 			if id == fileRowGroups {
@@ -215,8 +277,8 @@ func pruneFooter(footer []byte, keep func(path []string) bool) (pruned []byte, w
 			out = append(out, footer[start:w.pos]...)
 		}
 	}
-	if nodes == nil {
-		return nil, 0, errors.New("no schema")
+	if kept == nil {
+		return nil, 0, errors.New("no schema, or no leaf in it")
 	}
 	return append(out, 0), w.pos, nil
 }

@@ -27,7 +27,7 @@ func pruneFiles(t testing.TB) map[string][]byte {
 }
 
 // pruneReference prunes decoded metadata the plain way: the reference
-// pruneFooter's bytes must decode to.
+// Pruner.prune's bytes must decode to.
 func pruneReference(md *format.FileMetaData, keep func(path []string) bool) format.FileMetaData {
 	out := *md
 	var keptLeaves []bool
@@ -126,7 +126,7 @@ func TestPruneFooter(t *testing.T) {
 			t.Fatal(err)
 		}
 		for cname, keep := range pruneCases {
-			pruned, walked, err := pruneFooter(footer, keep())
+			pruned, walked, err := (&Pruner{keep: keep()}).prune(footer)
 			if err != nil || walked != len(footer) {
 				t.Fatalf("%s, %s: %d of %d bytes walked, %v", name, cname, walked, len(footer), err)
 			}
@@ -149,8 +149,10 @@ func TestPruneFooter(t *testing.T) {
 }
 
 // TestOpenPruned: a file opened pruned reads the same values from every
-// kept column chunk as the whole file does, and has none of the others.
+// kept column chunk as the whole file does, and has none of the others; a
+// Pruner remembering schemas opens the same.
 func TestOpenPruned(t *testing.T) {
+	shared := NewPruner(traceTimes)
 	for name, file := range pruneFiles(t) {
 		whole, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
 		if err != nil {
@@ -160,6 +162,17 @@ func TestOpenPruned(t *testing.T) {
 		pf, err := OpenPruned(bytes.NewReader(file), int64(len(file)), keep, parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		// A Pruner that remembers the schemas of both files gives the
+		// same footer, the second time from memory.
+		for range 2 {
+			again, err := shared.Open(bytes.NewReader(file), int64(len(file)), parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !reflect.DeepEqual(again.Metadata(), pf.Metadata()) {
+				t.Errorf("%s: a Pruner's footer differs from OpenPruned's", name)
+			}
 		}
 		var kept []int
 		for i, p := range whole.Schema().Columns() {
@@ -261,10 +274,10 @@ func BenchmarkOpenPruned(b *testing.B) {
 			}
 		}
 	})
-	b.Run("prune only", func(b *testing.B) {
-		footer := footerBytes(b, file)
+	b.Run("pruned, schema remembered", func(b *testing.B) {
+		p := NewPruner(traceTimes)
 		for b.Loop() {
-			if _, _, err := pruneFooter(footer, traceTimes); err != nil {
+			if _, err := p.Open(bytes.NewReader(file), int64(len(file)), opts...); err != nil {
 				b.Fatal(err)
 			}
 		}
