@@ -118,18 +118,8 @@ func (it *blockIterator) Next() bool {
 			it.cur = t
 			return true
 		}
-		if it.file == nil {
-			f, err := it.openFile(it.ctx)
-			if err != nil {
-				it.stop(err)
-				return false
-			}
-			if f == nil {
-				it.prog.block(it.pos)
-				it.Close() // damaged, left out
-				return false
-			}
-			it.file = f
+		if it.file == nil && !it.setFile(it.openFile(it.ctx)) {
+			return false
 		}
 		it.group++
 		if it.group >= len(it.file.file.RowGroups()) {
@@ -145,18 +135,8 @@ func (it *blockIterator) Next() bool {
 			it.prog.group(it.pos)
 			continue
 		}
-		if it.file.light {
-			f, err := it.file.wholeFooter(it.ctx, it.block, it.skipDamaged)
-			if err != nil {
-				it.stop(err)
-				return false
-			}
-			if f == nil {
-				it.prog.block(it.pos)
-				it.Close() // damaged, left out
-				return false
-			}
-			it.file = f
+		if it.file.light && !it.setFile(it.file.wholeFooter(it.ctx, it.block, it.skipDamaged)) {
+			return false
 		}
 		rows, err := it.openGroup(it.file, it.group)
 		if err != nil {
@@ -168,6 +148,22 @@ func (it *blockIterator) Next() bool {
 		}
 		it.rows = rows
 	}
+}
+
+// setFile makes f, just opened (err), the file read; false ends the
+// iteration: on err, or when f is nil (a damaged block, left out).
+func (it *blockIterator) setFile(f *pfile, err error) bool {
+	if err != nil {
+		it.stop(err)
+		return false
+	}
+	if f == nil {
+		it.prog.block(it.pos)
+		it.Close() // damaged, left out
+		return false
+	}
+	it.file = f
+	return true
 }
 
 // nextParallel takes the next trace from the producer, starting it on the

@@ -233,54 +233,71 @@ type schemaNode struct {
 // the order of their field IDs).
 func (p *Pruner) prune(footer []byte) (pruned []byte, walked int, err error) {
 	w := thriftWalker{b: footer}
-	out := make([]byte, 0, len(footer)/4+64)
 	var kept []bool
-	last, outLast := int16(0), int16(0)
-	for {
-		id, t, stop, err := w.fieldHeader(&last)
-		if err != nil {
-			return nil, 0, fmt.Errorf("thrift at byte %d: %w", w.pos, err)
-		}
-		if stop {
-			break
-		}
-		out = appendFieldHeader(out, outLast, id, t)
-		outLast = id
+	out, err := copyStruct(&w, make([]byte, 0, len(footer)/4+64), func(out []byte, id int16, t byte) ([]byte, bool, error) {
 		switch {
 		case id == fileSchema && t == tList && kept == nil:
 			start := w.pos
 			if err := w.skipValue(t); err != nil {
-				return nil, 0, fmt.Errorf("thrift at byte %d: %w", w.pos, err)
+				return nil, true, err
 			}
 			ps, err := p.schema(footer[start:w.pos])
 			if err != nil {
-				return nil, 0, fmt.Errorf("schema: %w", err)
+				return nil, true, fmt.Errorf("schema: %w", err)
 			}
-			out, kept = append(out, ps.list...), ps.kept
+			kept = ps.kept
+			return append(out, ps.list...), true, nil
 		case (id == fileRowGroups || id == fileColumnOrders) && t == tList:
 			if kept == nil {
-				return nil, 0, errors.New("row groups or column orders before the schema")
+				return nil, true, errors.New("row groups or column orders before the schema")
 			}
 			if id == fileRowGroups {
-				out, err = pruneGroups(&w, out, kept)
-			} else {
-				out, err = pruneColumns(&w, out, kept)
+				out, err := pruneGroups(&w, out, kept)
+				return out, true, err
 			}
-			if err != nil {
-				return nil, 0, fmt.Errorf("thrift at byte %d: %w", w.pos, err)
-			}
-		default:
-			start := w.pos
-			if err := w.skipValue(t); err != nil {
-				return nil, 0, fmt.Errorf("thrift at byte %d: %w", w.pos, err)
-			}
-			out = append(out, footer[start:w.pos]...)
+			out, err := pruneColumns(&w, out, kept)
+			return out, true, err
 		}
+		return out, false, nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("thrift at byte %d: %w", w.pos, err)
 	}
 	if kept == nil {
 		return nil, 0, errors.New("no schema, or no leaf in it")
 	}
-	return append(out, 0), w.pos, nil
+	return out, w.pos, nil
+}
+
+// copyStruct appends the struct at w, field by field: edit is given each
+// field after its header is appended, and either writes the value itself
+// (reading it from w; handled) or leaves it to be copied.
+func copyStruct(w *thriftWalker, b []byte, edit func(b []byte, id int16, t byte) (out []byte, handled bool, err error)) ([]byte, error) {
+	last, outLast := int16(0), int16(0)
+	for {
+		id, t, stop, err := w.fieldHeader(&last)
+		if err != nil {
+			return nil, err
+		}
+		if stop {
+			return append(b, 0), nil
+		}
+		b = appendFieldHeader(b, outLast, id, t)
+		outLast = id
+		out, handled, err := edit(b, id, t)
+		if err != nil {
+			return nil, err
+		}
+		if handled {
+			b = out
+			continue
+		}
+		start := w.pos
+		if err := w.skipValue(t); err != nil {
+			return nil, err
+		}
+		b = append(b, w.b[start:w.pos]...)
+	}
 }
 
 // pruneSchema reads the list of schema elements at w and decides which to
@@ -387,28 +404,17 @@ func appendSchema(b []byte, nodes []schemaNode) ([]byte, error) {
 			b = append(b, nd.raw...)
 		default: // a group: its fields, num_children changed
 			w := thriftWalker{b: nd.raw}
-			last, outLast := int16(0), int16(0)
-			for {
-				id, t, stop, err := w.fieldHeader(&last)
-				if err != nil {
-					return nil, err
+			var err error
+			b, err = copyStruct(&w, b, func(b []byte, id int16, t byte) ([]byte, bool, error) {
+				if id != schemaChildren {
+					return b, false, nil
 				}
-				if stop {
-					break
-				}
-				start := w.pos
-				if err := w.skipValue(t); err != nil {
-					return nil, err
-				}
-				b = appendFieldHeader(b, outLast, id, t)
-				outLast = id
-				if id == schemaChildren {
-					b = binary.AppendUvarint(b, uint64(nd.kept)<<1) // zigzag
-				} else {
-					b = append(b, nd.raw[start:w.pos]...)
-				}
+				err := w.skipValue(t)
+				return binary.AppendUvarint(b, uint64(nd.kept)<<1), true, err // zigzag
+			})
+			if err != nil {
+				return nil, err
 			}
-			b = append(b, 0)
 		}
 	}
 	return b, nil
@@ -423,30 +429,16 @@ func pruneGroups(w *thriftWalker, b []byte, kept []bool) ([]byte, error) {
 	}
 	b = appendStructListHeader(b, n)
 	for range n {
-		last, outLast := int16(0), int16(0)
-		for {
-			id, t, stop, err := w.fieldHeader(&last)
-			if err != nil {
-				return nil, err
+		b, err = copyStruct(w, b, func(b []byte, id int16, t byte) ([]byte, bool, error) {
+			if id != groupColumns || t != tList {
+				return b, false, nil
 			}
-			if stop {
-				break
-			}
-			b = appendFieldHeader(b, outLast, id, t)
-			outLast = id
-			if id == groupColumns && t == tList {
-				if b, err = pruneColumns(w, b, kept); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			start := w.pos
-			if err := w.skipValue(t); err != nil {
-				return nil, err
-			}
-			b = append(b, w.b[start:w.pos]...)
+			b, err := pruneColumns(w, b, kept)
+			return b, true, err
+		})
+		if err != nil {
+			return nil, err
 		}
-		b = append(b, 0)
 	}
 	return b, nil
 }
