@@ -29,7 +29,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	}
 	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return store.Count{}, err
 	}
 	cand := inRange(metas, &req)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil)
 	if err != nil {
 		return store.Count{}, err
 	}

@@ -17,7 +17,7 @@ import (
 // 2 (it starts in minute 2), one with parts in the two newest blocks; and
 // two traces named "rare" (see below). It returns the store and every
 // trace whole (the copies merged).
-func minuteBlocks(t *testing.T, n int) (*Store, []*model.Trace) {
+func minuteBlocks(t testing.TB, n int) (*Store, []*model.Trace) {
 	t.Helper()
 	s := memStore(t)
 	split := func(seed byte, base uint64, tag byte) *model.Trace {
@@ -114,7 +114,23 @@ func TestSearchManyBlocks(t *testing.T) {
 	}
 }
 
-func resultsOf(t *testing.T, res *eval.SearchResult) []eval.TraceResult {
+// BenchmarkSearchManyBlocks: a limit-20 search over 200 one-minute blocks
+// (a mem:// bucket): a split-trace pass over every block's trace IDs, then
+// every block but the newest skipped by its statistics.
+func BenchmarkSearchManyBlocks(b *testing.B) {
+	s, _ := minuteBlocks(b, 200)
+	for b.Loop() {
+		res, err := eval.Search(context.Background(), s, `{ }`, eval.SearchOptions{Limit: 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := len(resultsOf(b, res)); n != 20 {
+			b.Fatalf("%d results", n)
+		}
+	}
+}
+
+func resultsOf(t testing.TB, res *eval.SearchResult) []eval.TraceResult {
 	t.Helper()
 	var out []eval.TraceResult
 	if err := res.Each(func(tr *eval.TraceResult) error {

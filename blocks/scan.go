@@ -2,8 +2,8 @@ package blocks
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
+	"encoding/binary"
 	"slices"
 	"sort"
 	"sync"
@@ -40,7 +40,8 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// its workers open are light ones, and only the blocks read are
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light)
+	holders := map[blockGroup]bool{}
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	nworkers := s.scanWorkers(cand)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers), req: req,
-		split: split, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}, light: light}
+		split: split, holders: holders, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}, light: light}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
@@ -101,8 +102,9 @@ func idRangesDisjoint(ms []Meta) bool {
 // row groups the time range does not rule out, and merges them.
 // The footers it opened are handed to the scan that follows (handed);
 // with light, they are light ones (Block.openLight), for a scan that
-// opens whole only the blocks it reads (pfile.wholeFooter).
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
+// opens whole only the blocks it reads (pfile.wholeFooter). holders, when
+// not nil, gets the row groups that hold a part of each split trace.
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders map[blockGroup]bool) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil, nil
@@ -128,29 +130,37 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			h = append(h, st)
 		}
 	}
-	heap.Init(&h)
-	for h.Len() > 0 {
+	h.init()
+	var at []blockGroup // the row groups holding the current ID
+	for len(h) > 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, false, nil, err
 		}
-		id, copies := h[0].cur(), 0
-		for h.Len() > 0 && h[0].cur() == id {
+		id, key, copies := h[0].cur(), h[0].key, 0
+		at = at[:0]
+		for len(h) > 0 && h[0].key == key {
 			copies++
 			st := h[0]
+			at = append(at, blockGroup{st.at, st.group})
 			if err := st.next(); err != nil {
 				return nil, false, nil, err
 			}
 			if st.done {
-				heap.Pop(&h)
-			} else {
-				heap.Fix(&h, 0)
+				h[0] = h[len(h)-1]
+				h = h[:len(h)-1]
 			}
+			h.down(0)
 		}
 		if copies > 1 {
 			if len(ids) == maxSplitTraces {
 				return nil, false, nil, nil
 			}
 			ids[id] = true
+			if holders != nil {
+				for _, bg := range at {
+					holders[bg] = true
+				}
+			}
 		}
 	}
 	return ids, true, handed, nil
@@ -171,14 +181,33 @@ type idStream struct {
 	// goes to handed when the stream is done.
 	at     int
 	handed *footers
-	light  bool // the footer is opened light
+	light  bool  // the footer is opened light
+	key    idKey // the current ID, as the heap compares it
 }
+
+// blockGroup is row group group of the block at pos in a scan's blocks.
+type blockGroup struct{ pos, group int }
+
+// idKey is a trace ID as two big-endian halves, which order as the ID.
+type idKey struct{ hi, lo uint64 }
+
+func (a idKey) less(b idKey) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
 
 func (st *idStream) cur() model.TraceID { return st.ids[st.pos] }
 
 // next advances to the next ID (loading row groups as needed) or sets done;
 // damage in the block's TraceID pages leaves the block out and ends it.
 func (st *idStream) next() error {
+	err := st.advance()
+	if err == nil && !st.done {
+		id := &st.ids[st.pos]
+		st.key = idKey{binary.BigEndian.Uint64(id[:8]), binary.BigEndian.Uint64(id[8:])}
+	}
+	return err
+}
+
+// advance is next without setting key.
+func (st *idStream) advance() error {
 	st.pos++
 	for st.pos >= len(st.ids) {
 		if st.file == nil {
@@ -258,20 +287,31 @@ func (f *footers) take(ctx context.Context, pos int) *pfile {
 	return p
 }
 
-// idHeap orders streams by their current ID.
+// idHeap is a min-heap of streams by their current ID (key).
 type idHeap []*idStream
 
-func (h idHeap) Len() int { return len(h) }
-func (h idHeap) Less(i, j int) bool {
-	return model.CompareTraceIDs(h[i].cur(), h[j].cur()) < 0
+func (h idHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 }
-func (h idHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *idHeap) Push(x any)   { *h = append(*h, x.(*idStream)) }
-func (h *idHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+// down moves the stream at i down to its place.
+func (h idHeap) down(i int) {
+	for {
+		m := 2*i + 1
+		if m >= len(h) {
+			return
+		}
+		if r := m + 1; r < len(h) && h[r].key.less(h[m].key) {
+			m = r
+		}
+		if !h[m].key.less(h[i].key) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // unorderedIterator collects the traces decoded by the workers.
@@ -283,11 +323,13 @@ type unorderedIterator struct {
 
 	// req's time range decides on the merged split traces, whose parts
 	// are read whatever their rows' times (see mergeCopies).
-	req    store.Request
-	split  map[model.TraceID]bool
-	prog   *scanProgress
-	mu     sync.Mutex
-	copies map[model.TraceID][]blockCopy // parts of split traces
+	req   store.Request
+	split map[model.TraceID]bool
+	// holders are the row groups that hold a part of a split trace.
+	holders map[blockGroup]bool
+	prog    *scanProgress
+	mu      sync.Mutex
+	copies  map[model.TraceID][]blockCopy // parts of split traces
 	// bad holds the blocks (by position) left out for damage in their
 	// pages, sent those of which traces were sent (see pass).
 	bad, sent map[int]bool
@@ -359,6 +401,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		}
 		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split, bi.filter, bi.pool = &req, it.split, true, it.pool
+		bi.splitGroups = it.holders
 		bi.spread = it.spread
 		bi.pos, bi.prog = pos, it.prog
 		out := traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
