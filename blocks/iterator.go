@@ -31,13 +31,11 @@ type blockIterator struct {
 	// split, when not nil, holds the IDs of the scan's traces stored in
 	// several blocks; their rows are built whatever the filter says.
 	split map[model.TraceID]bool
-	// splitGroups, when not nil, are the split traces that each row
-	// group (of the scan's blocks) holds a part of, as the split-trace
-	// pass found them; without it, a row group whose trace-ID range takes
-	// in a split trace's ID may hold one. dropSplit, with it, is told of
-	// the split traces of a row group skipped by the newest threshold.
-	splitGroups map[blockGroup][]model.TraceID
-	dropSplit   func(ids []model.TraceID)
+	// splitGroups, when not nil, are the row groups (of the scan's
+	// blocks) that hold a part of a split trace, as the split-trace pass
+	// found them; without it, a row group whose trace-ID range takes in a
+	// split trace's ID may hold one.
+	splitGroups map[blockGroup]bool
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
 	filter bool
@@ -312,28 +310,27 @@ func (it *blockIterator) decodeBatch(g *groupTraces) (out []*model.Trace, end bo
 // skipGroup reports whether row group g of f can be left unread: its time
 // statistics miss the request range, or (for a search keeping its newest
 // traces, where filtering is allowed) none of its traces can start late
-// enough. A split trace with a part in it starts no later than that part,
-// whatever its other parts: it is dropped (dropSplit) when the split-trace
-// pass says which they are, else the group is read.
+// enough and none is split.
 func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	if f.skipGroup(g, it.req) {
 		return true
 	}
-	if !it.filter || it.req == nil || it.req.Newest == nil {
-		return false
+	if it.filter && it.req != nil && it.req.Newest != nil && !it.mayHoldSplit(f, g) {
+		// No trace of the group starts after its latest span start.
+		if hi, ok := f.groupMaxSpanStart(g); ok && hi < it.req.Newest.Load() {
+			return true
+		}
 	}
-	// No trace of the group starts after its latest span start.
-	hi, ok := f.groupMaxSpanStart(g)
-	if !ok || hi >= it.req.Newest.Load() {
-		return false
+	return false
+}
+
+// mayHoldSplit reports whether row group g of f may hold a part of a
+// split trace.
+func (it *blockIterator) mayHoldSplit(f *pfile, g int) bool {
+	if it.splitGroups != nil {
+		return it.splitGroups[blockGroup{it.pos, g}]
 	}
-	if it.splitGroups == nil || it.dropSplit == nil {
-		return !f.mayHoldAny(g, it.split)
-	}
-	if ids := it.splitGroups[blockGroup{it.pos, g}]; len(ids) > 0 {
-		it.dropSplit(ids)
-	}
-	return true
+	return f.mayHoldAny(g, it.split)
 }
 
 // arena returns the arena of the trace Next returned last.

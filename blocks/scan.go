@@ -40,7 +40,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// its workers open are light ones, and only the blocks read are
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
-	holders := map[blockGroup][]model.TraceID{}
+	holders := map[blockGroup]bool{}
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	nworkers := s.scanWorkers(cand)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers), req: req,
-		split: split, holders: holders, dropped: map[model.TraceID]bool{}, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}, light: light}
+		split: split, holders: holders, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}, light: light}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
@@ -103,8 +103,8 @@ func idRangesDisjoint(ms []Meta) bool {
 // The footers it opened are handed to the scan that follows (handed);
 // with light, they are light ones (Block.openLight), for a scan that
 // opens whole only the blocks it reads (pfile.wholeFooter). holders, when
-// not nil, gets the split traces that each row group holds a part of.
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders map[blockGroup][]model.TraceID) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
+// not nil, gets the row groups that hold a part of each split trace.
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders map[blockGroup]bool) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil, nil
@@ -158,7 +158,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			ids[id] = true
 			if holders != nil {
 				for _, bg := range at {
-					holders[bg] = append(holders[bg], id)
+					holders[bg] = true
 				}
 			}
 		}
@@ -325,11 +325,8 @@ type unorderedIterator struct {
 	// are read whatever their rows' times (see mergeCopies).
 	req   store.Request
 	split map[model.TraceID]bool
-	// holders are the split traces each row group holds a part of;
-	// dropped are split traces left out because a row group holding a
-	// part of them was skipped: they start before the threshold.
-	holders map[blockGroup][]model.TraceID
-	dropped map[model.TraceID]bool
+	// holders are the row groups that hold a part of a split trace.
+	holders map[blockGroup]bool
 	prog    *scanProgress
 	mu      sync.Mutex
 	copies  map[model.TraceID][]blockCopy // parts of split traces
@@ -404,7 +401,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		}
 		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split, bi.filter, bi.pool = &req, it.split, true, it.pool
-		bi.splitGroups, bi.dropSplit = it.holders, it.dropSplit
+		bi.splitGroups = it.holders
 		bi.spread = it.spread
 		bi.pos, bi.prog = pos, it.prog
 		out := traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
@@ -520,15 +517,14 @@ func (it *unorderedIterator) Next() bool {
 }
 
 // mergeCopies merges the copies of every split trace, in ID order,
-// leaving out those of blocks left out as damaged, the traces dropped
-// (dropSplit), and the merged traces outside the request's time range:
-// only the whole trace's times decide, as in an ordered scan
-// (mergeIterator).
+// leaving out those of blocks left out as damaged, and the merged traces
+// outside the request's time range: only the whole trace's times decide,
+// as in an ordered scan (mergeIterator).
 func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	out := make([]*model.Trace, 0, len(it.copies))
-	for id, cs := range it.copies {
+	for _, cs := range it.copies {
 		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
-		if len(cs) == 0 || it.dropped[id] {
+		if len(cs) == 0 {
 			continue
 		}
 		if t := mergeCopies(cs); it.req.Overlaps(t.TimeRange()) {
@@ -538,17 +534,6 @@ func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	it.copies = nil
 	sort.Slice(out, func(i, j int) bool { return model.CompareTraceIDs(out[i].TraceID, out[j].TraceID) < 0 })
 	return out
-}
-
-// dropSplit leaves out the split traces ids: a row group holding a part of
-// each was skipped, its spans all starting before the threshold of a
-// search keeping its newest traces, so the traces start before it too.
-func (it *unorderedIterator) dropSplit(ids []model.TraceID) {
-	it.mu.Lock()
-	defer it.mu.Unlock()
-	for _, id := range ids {
-		it.dropped[id] = true
-	}
 }
 
 // NextBatch returns the workers' batches as they come, then the split
