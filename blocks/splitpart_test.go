@@ -32,27 +32,36 @@ func lateRootEnds(ts []*model.Trace, end uint64) []*model.Trace {
 // a part of a split trace, however old its spans: a review found each of
 // them failing when such traces were dropped instead (a3dda64, withdrawn).
 
+// splitPartStore returns a mem:// store read by one worker and a function
+// that writes traces (sorted by ID) as one of its blocks, keeping them in
+// *all.
+func splitPartStore(t *testing.T) (s *Store, write func(ts []*model.Trace), all *[]*model.Trace) {
+	s = memStore(t)
+	s.SetConcurrency(1)
+	all = new([]*model.Trace)
+	write = func(ts []*model.Trace) {
+		t.Helper()
+		sortByID(ts)
+		if _, err := s.WriteBlock(context.Background(), ts, WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		*all = append(*all, ts...)
+	}
+	return s, write, all
+}
+
 // TestSplitPartDuplicateSpans: trace X is stored in block P (which starts
 // first: it also holds a minute-0 trace) with its spans starting in minute
 // 100, and in block Q with the same spans (same IDs and kinds) starting in
 // minute 1. The store merges copies in block order (model.MergeTraces:
 // the first copy of a span stays), so X is P's version and starts in
-// minute 100: it is the newest trace. The scan skips Q's row group by its
-// statistics (all its spans start before the threshold) and drops X.
+// minute 100: it is the newest trace. A scan that skipped Q's row group by
+// its statistics (all its spans start before the threshold) and dropped X
+// would miss it.
 func TestSplitPartDuplicateSpans(t *testing.T) {
 	ctx := context.Background()
-	s := memStore(t)
-	s.SetConcurrency(1)
+	s, write, all := splitPartStore(t)
 	xid := tid(0xab, 7)
-	var all []*model.Trace
-	write := func(ts []*model.Trace) {
-		t.Helper()
-		sortByID(ts)
-		if _, err := s.WriteBlock(ctx, ts, WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, ts...)
-	}
 	// P: starts in minute 0, X's spans in minute 100.
 	write(append(syntheticTraces(5, 100, splitMinute(0)), tracePart(xid, 7, splitMinute(100), 0x71)))
 	// Q: starts in minute 1, X's same spans in minute 1.
@@ -62,9 +71,9 @@ func TestSplitPartDuplicateSpans(t *testing.T) {
 	}
 	// The reference merges the copies in block order, as the store does
 	// (blocks sorted by start time: P before Q).
-	ref := storetest.New(merged(all))
+	ref := storetest.New(merged(*all))
 	var parts []*model.Trace
-	for _, tr := range all {
+	for _, tr := range *all {
 		if tr.TraceID == xid {
 			parts = append(parts, tr)
 		}
@@ -180,18 +189,8 @@ func TestSplitPartDamagedHolder(t *testing.T) {
 // span-start statistics bound no span of X: X starts in minute 50.
 func TestSplitPartEmptyPart(t *testing.T) {
 	ctx := context.Background()
-	s := memStore(t)
-	s.SetConcurrency(1)
+	s, write, _ := splitPartStore(t)
 	xid := tid(0xab, 7)
-	var all []*model.Trace
-	write := func(ts []*model.Trace) {
-		t.Helper()
-		sortByID(ts)
-		if _, err := s.WriteBlock(ctx, ts, WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, ts...)
-	}
 	for i := 10; i < 40; i++ {
 		write(lateRootEnds(syntheticTraces(5, byte(i), splitMinute(i)), splitMinute(90)))
 	}
