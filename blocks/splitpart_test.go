@@ -8,6 +8,7 @@ import (
 
 	"github.com/tracectl/tracectl/blocks/column/columntest"
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
 	"github.com/tracectl/tracectl/traceql/eval"
 )
@@ -215,5 +216,87 @@ func TestSplitPartEmptyPart(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("X (start minute 50) missing from the newest 3")
+	}
+}
+
+// TestSplitHolders checks splitTraces' IDs and the row groups it says hold
+// them against every row group's IDs read one by one: random blocks of
+// several row groups drawing IDs from a small pool (many IDs in several
+// blocks, some in all), some blocks sharing no ID; light and whole
+// footers.
+func TestSplitHolders(t *testing.T) {
+	ctx := context.Background()
+	for seed := range 6 {
+		s := memStore(t)
+		rnd := uint64(seed*7919 + 1)
+		next := func() uint64 { rnd ^= rnd << 13; rnd ^= rnd >> 7; rnd ^= rnd << 17; return rnd }
+		nblocks := 3 + seed*3
+		for b := range nblocks {
+			seen := map[model.TraceID]bool{}
+			var ts []*model.Trace
+			n := 5 + int(next()%60)
+			for i := 0; i < n; i++ {
+				v := next() % 150
+				id := tid(byte(v>>4), byte(v), 0x5)
+				if seed%2 == 1 && b%4 == 3 {
+					id = tid(0xfe, byte(b), byte(i), 9) // IDs of its own
+				}
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				ts = append(ts, tracePart(id, byte(i), splitMinute(b)+uint64(i)*1e6, byte(b)))
+			}
+			sortByID(ts)
+			if _, err := s.WriteBlock(ctx, ts, WriteOptions{RowGroupBytes: 2 << 10}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		metas, err := s.readBlocks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where := map[model.TraceID][]blockGroup{}
+		for pos, m := range metas {
+			p, err := s.block(m).open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for g := range p.file.RowGroups() {
+				ids, err := p.groupIDs(g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range ids {
+					where[id] = append(where[id], blockGroup{pos, g})
+				}
+			}
+		}
+		wantHolders := map[blockGroup]bool{}
+		wantIDs := map[model.TraceID]bool{}
+		for id, bgs := range where {
+			if len(bgs) > 1 {
+				wantIDs[id] = true
+				for _, bg := range bgs {
+					wantHolders[bg] = true
+				}
+			}
+		}
+		if len(wantIDs) == 0 {
+			t.Fatalf("seed %d: no split trace", seed)
+		}
+		for _, light := range []bool{false, true} {
+			holders := map[blockGroup]bool{}
+			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders)
+			if err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			if !reflect.DeepEqual(ids, wantIDs) {
+				t.Errorf("seed %d light %v: %d split IDs, want %d", seed, light, len(ids), len(wantIDs))
+			}
+			if !reflect.DeepEqual(holders, wantHolders) {
+				t.Errorf("seed %d light %v: %d row groups hold split traces, want %d", seed, light, len(holders), len(wantHolders))
+			}
+		}
 	}
 }
