@@ -99,21 +99,16 @@ var lightPaths = [][]string{
 // bug: see pfile.wholeFooter).
 var errLightFooter = errors.New("internal error: spans read from a light footer")
 
-// wholeFooter returns p, or for a light footer the block's whole one
-// (opened once, then kept with it); nil when the block is damaged and
-// skipDamaged leaves it out.
-func (p *pfile) wholeFooter(ctx context.Context, b *Block, skipDamaged bool) (*pfile, error) {
+// wholeFooter returns p, or for a light footer the block's whole one,
+// opened by open the first time, then kept with it (open's nil, a damaged
+// block left out, is returned as it is).
+func (p *pfile) wholeFooter(open func() (*pfile, error)) (*pfile, error) {
 	if !p.light {
 		return p, nil
 	}
 	if p.whole == nil {
 		var err error
-		if skipDamaged {
-			p.whole, err = b.store.openOrSkip(ctx, b)
-		} else {
-			p.whole, err = b.open(ctx)
-		}
-		if err != nil || p.whole == nil {
+		if p.whole, err = open(); err != nil || p.whole == nil {
 			return nil, err
 		}
 	}

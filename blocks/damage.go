@@ -163,8 +163,7 @@ func (s *Store) openOrSkipAs(ctx context.Context, b *Block, light bool) (*pfile,
 	if s.leftOut(b.key(dataObject)) {
 		return nil, nil
 	}
-	f, err := b.openFile(ctx, true, light)
-	s.NoteDamage(err)
+	f, err := s.openRecorded(ctx, b, light)
 	if errors.As(err, new(*DamagedError)) {
 		return nil, nil
 	}
@@ -175,7 +174,7 @@ func (s *Store) openOrSkipAs(ctx context.Context, b *Block, light bool) (*pfile,
 // for Store.Damaged) when the block cannot be read, another error when the
 // bucket failed.
 func (s *Store) CheckReadable(ctx context.Context, m Meta) error {
-	_, err := s.openRecorded(ctx, s.block(m))
+	_, err := s.openRecorded(ctx, s.block(m), false)
 	return err
 }
 
@@ -190,9 +189,10 @@ func (s *Store) CheckFooter(ctx context.Context, m Meta) error {
 	return err
 }
 
-// openRecorded opens block b's footer, recording damage for Store.Damaged.
-func (s *Store) openRecorded(ctx context.Context, b *Block) (*pfile, error) {
-	f, err := b.open(ctx)
+// openRecorded opens block b's footer (a light one with light: see
+// Block.openLight), recording damage for Store.Damaged.
+func (s *Store) openRecorded(ctx context.Context, b *Block, light bool) (*pfile, error) {
+	f, err := b.openFile(ctx, true, light)
 	s.NoteDamage(err)
 	return f, err
 }

@@ -140,7 +140,7 @@ func (it *blockIterator) Next() bool {
 			it.prog.group(it.pos)
 			continue
 		}
-		if it.file.light && !it.setFile(it.file.wholeFooter(it.ctx, it.block, it.skipDamaged)) {
+		if it.file.light && !it.setFile(it.file.wholeFooter(func() (*pfile, error) { return it.openFile(it.ctx) })) {
 			return false
 		}
 		rows, err := it.openGroup(it.file, it.group)

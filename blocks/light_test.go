@@ -95,14 +95,15 @@ func TestLightFooter(t *testing.T) {
 			if _, err := light.openTraces(0, b.codec, groupRead{}); !errors.Is(err, errLightFooter) {
 				t.Errorf("spans read through a light footer: %v", err)
 			}
-			full, err := light.wholeFooter(ctx, b, false)
+			open := func() (*pfile, error) { return b.open(ctx) }
+			full, err := light.wholeFooter(open)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if full.light || len(full.file.Schema().Columns()) != len(whole.file.Schema().Columns()) {
 				t.Errorf("wholeFooter: light %v, %d columns", full.light, len(full.file.Schema().Columns()))
 			}
-			if again, _ := light.wholeFooter(ctx, b, false); again != full {
+			if again, _ := light.wholeFooter(open); again != full {
 				t.Error("wholeFooter opened the footer again")
 			}
 		})
