@@ -116,20 +116,26 @@ func CheckFooter(r io.ReaderAt, size int64) (exact bool, err error) {
 	return err == nil && walked == n, err
 }
 
-// checkFooter checks the end of a parquet file of size bytes (readFooter)
-// and returns walked, the bytes the footer's metadata takes, of the
-// footer's n.
+// checkFooter reads the end of a parquet file of size bytes (readFooter)
+// and checks the footer's own lengths (checkThrift). walked is the bytes
+// the footer's metadata takes, of the footer's n.
 func checkFooter(r io.ReaderAt, size int64) (walked, n int, err error) {
-	footer, walked, err := readFooter(r, size)
-	return walked, len(footer), err
+	footer, err := readFooter(r, size)
+	if err != nil {
+		return 0, 0, err
+	}
+	if walked, err = checkThrift(footer); err != nil {
+		return 0, 0, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
+	}
+	return walked, len(footer), nil
 }
 
-// readFooterUnwalked reads the footer of a parquet file of size bytes
+// readFooter reads the footer of a parquet file of size bytes
 // after checking the magic and a footer length that fits in the file
 // (parquet-go allocates the length it reads before comparing it with the
 // file: a flipped bit would cost gigabytes). Damage is an error wrapping
 // ErrCorrupt; a failed read is returned as it is.
-func readFooterUnwalked(r io.ReaderAt, size int64) (footer []byte, err error) {
+func readFooter(r io.ReaderAt, size int64) (footer []byte, err error) {
 	if size < 12 {
 		return nil, fmt.Errorf("%w: %d bytes: too short for a parquet file", ErrCorrupt, size)
 	}
@@ -149,19 +155,4 @@ func readFooterUnwalked(r io.ReaderAt, size int64) (footer []byte, err error) {
 		return nil, err
 	}
 	return footer, nil
-}
-
-// readFooter reads and checks the end of a parquet file of size bytes
-// (readFooterUnwalked) and checks the footer's own lengths (checkThrift).
-// walked is the bytes the footer's metadata takes.
-func readFooter(r io.ReaderAt, size int64) (footer []byte, walked int, err error) {
-	footer, err = readFooterUnwalked(r, size)
-	if err != nil {
-		return nil, 0, err
-	}
-	walked, err = checkThrift(footer)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: footer: %v", ErrCorrupt, err)
-	}
-	return footer, walked, nil
 }

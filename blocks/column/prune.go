@@ -71,7 +71,7 @@ func (p *Pruner) Open(r io.ReaderAt, size int64, opts ...parquet.FileOption) (f 
 			f, err = nil, fmt.Errorf("%w: footer: %v", ErrCorrupt, x)
 		}
 	}()
-	footer, err := readFooterUnwalked(r, size)
+	footer, err := readFooter(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +157,12 @@ func (w *thriftWalker) fieldHeader(last *int16) (id int16, typ byte, stop bool, 
 	}
 	id = *last + int16(h>>4)
 	if h>>4 == 0 {
-		v, err := w.uvarint()
-		if err != nil {
-			return 0, 0, false, err
+		v, n := binary.Varint(w.b[w.pos:]) // zigzag, as thrift's
+		if n <= 0 {
+			return 0, 0, false, errThriftShort
 		}
-		id = int16(int64(v>>1) ^ -int64(v&1)) // zigzag
+		w.pos += n
+		id = int16(v)
 	}
 	*last = id
 	return id, h & 0x0F, false, nil
@@ -203,8 +204,7 @@ func appendFieldHeader(b []byte, last, id int16, typ byte) []byte {
 	if d := id - last; d > 0 && d <= 15 {
 		return append(b, byte(d)<<4|typ)
 	}
-	v := int64(id)
-	return binary.AppendUvarint(append(b, typ), uint64(v<<1^v>>63)) // zigzag
+	return binary.AppendVarint(append(b, typ), int64(id)) // zigzag, as thrift's
 }
 
 // appendStructListHeader appends the header of a list of n structs.
@@ -327,14 +327,14 @@ func pruneSchema(w *thriftWalker, keep func(path []string) bool) ([]schemaNode, 
 			if err := w.skipValue(t); err != nil {
 				return nil, nil, err
 			}
-			v := thriftWalker{b: w.b[vstart:w.pos]}
+			v := w.b[vstart:w.pos]
 			switch {
 			case id == schemaName && t == tBinary:
-				l, _ := v.uvarint()
-				nd.name = string(v.b[v.pos : v.pos+int(l)])
+				l, n := binary.Uvarint(v)
+				nd.name = string(v[n : n+int(l)])
 			case id == schemaChildren && t == tI32:
-				u, _ := v.uvarint()
-				nd.children = int(int64(u>>1) ^ -int64(u&1))
+				c, _ := binary.Varint(v)
+				nd.children = int(c)
 			}
 		}
 		nd.raw, nd.leaf = w.b[start:w.pos], -1
@@ -410,7 +410,7 @@ func appendSchema(b []byte, nodes []schemaNode) ([]byte, error) {
 					return b, false, nil
 				}
 				err := w.skipValue(t)
-				return binary.AppendUvarint(b, uint64(nd.kept)<<1), true, err // zigzag
+				return binary.AppendVarint(b, int64(nd.kept)), true, err
 			})
 			if err != nil {
 				return nil, err
