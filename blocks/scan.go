@@ -3,7 +3,6 @@ package blocks
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"slices"
 	"sort"
 	"sync"
@@ -136,9 +135,9 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 		if err := ctx.Err(); err != nil {
 			return nil, false, nil, err
 		}
-		id, key, copies := h[0].cur(), h[0].key, 0
+		id, copies := h[0].cur(), 0
 		at = at[:0]
-		for len(h) > 0 && h[0].key == key {
+		for len(h) > 0 && h[0].cur() == id {
 			copies++
 			st := h[0]
 			at = append(at, blockGroup{st.at, st.group})
@@ -181,33 +180,17 @@ type idStream struct {
 	// goes to handed when the stream is done.
 	at     int
 	handed *footers
-	light  bool  // the footer is opened light
-	key    idKey // the current ID, as the heap compares it
+	light  bool // the footer is opened light
 }
 
 // blockGroup is row group group of the block at pos in a scan's blocks.
 type blockGroup struct{ pos, group int }
-
-// idKey is a trace ID as two big-endian halves, which order as the ID.
-type idKey struct{ hi, lo uint64 }
-
-func (a idKey) less(b idKey) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
 
 func (st *idStream) cur() model.TraceID { return st.ids[st.pos] }
 
 // next advances to the next ID (loading row groups as needed) or sets done;
 // damage in the block's TraceID pages leaves the block out and ends it.
 func (st *idStream) next() error {
-	err := st.advance()
-	if err == nil && !st.done {
-		id := &st.ids[st.pos]
-		st.key = idKey{binary.BigEndian.Uint64(id[:8]), binary.BigEndian.Uint64(id[8:])}
-	}
-	return err
-}
-
-// advance is next without setting key.
-func (st *idStream) advance() error {
 	st.pos++
 	for st.pos >= len(st.ids) {
 		if st.file == nil {
@@ -287,7 +270,7 @@ func (f *footers) take(ctx context.Context, pos int) *pfile {
 	return p
 }
 
-// idHeap is a min-heap of streams by their current ID (key).
+// idHeap is a min-heap of streams by their current ID.
 type idHeap []*idStream
 
 func (h idHeap) init() {
@@ -303,10 +286,10 @@ func (h idHeap) down(i int) {
 		if m >= len(h) {
 			return
 		}
-		if r := m + 1; r < len(h) && h[r].key.less(h[m].key) {
+		if r := m + 1; r < len(h) && model.CompareTraceIDs(h[r].cur(), h[m].cur()) < 0 {
 			m = r
 		}
-		if !h[m].key.less(h[i].key) {
+		if model.CompareTraceIDs(h[m].cur(), h[i].cur()) >= 0 {
 			return
 		}
 		h[i], h[m] = h[m], h[i]
