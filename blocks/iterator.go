@@ -31,10 +31,9 @@ type blockIterator struct {
 	// split, when not nil, holds the IDs of the scan's traces stored in
 	// several blocks; their rows are built whatever the filter says.
 	split map[model.TraceID]bool
-	// splitGroups, when not nil, are the row groups (of the scan's
-	// blocks) that hold a part of a split trace, as the split-trace pass
-	// found them; without it, a row group whose trace-ID range takes in a
-	// split trace's ID may hold one.
+	// splitGroups are the row groups (of the scan's blocks) that hold a
+	// part of a split trace, as the split-trace pass found them: set with
+	// split.
 	splitGroups map[blockGroup]bool
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
@@ -315,22 +314,13 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	if f.skipGroup(g, it.req) {
 		return true
 	}
-	if it.filter && it.req != nil && it.req.Newest != nil && !it.mayHoldSplit(f, g) {
+	if it.filter && it.req != nil && it.req.Newest != nil && !it.splitGroups[blockGroup{it.pos, g}] {
 		// No trace of the group starts after its latest span start.
 		if hi, ok := f.groupMaxSpanStart(g); ok && hi < it.req.Newest.Load() {
 			return true
 		}
 	}
 	return false
-}
-
-// mayHoldSplit reports whether row group g of f may hold a part of a
-// split trace.
-func (it *blockIterator) mayHoldSplit(f *pfile, g int) bool {
-	if it.splitGroups != nil {
-		return it.splitGroups[blockGroup{it.pos, g}]
-	}
-	return f.mayHoldAny(g, it.split)
 }
 
 // arena returns the arena of the trace Next returned last.
