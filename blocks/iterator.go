@@ -34,7 +34,7 @@ type blockIterator struct {
 	// splitGroups are the row groups (of the scan's blocks) that hold a
 	// part of a split trace, as the split-trace pass found them: set with
 	// split.
-	splitGroups map[blockGroup]bool
+	splitGroups *splitHolders
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
 	filter bool
@@ -309,14 +309,19 @@ func (it *blockIterator) decodeBatch(g *groupTraces) (out []*model.Trace, end bo
 // skipGroup reports whether row group g of f can be left unread: its time
 // statistics miss the request range, or (for a search keeping its newest
 // traces, where filtering is allowed) none of its traces can start late
-// enough and none is split.
+// enough, split ones included (the merge then drops those: see
+// splitHolders).
 func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	if f.skipGroup(g, it.req) {
 		return true
 	}
-	if it.filter && it.req != nil && it.req.Newest != nil && !it.splitGroups[blockGroup{it.pos, g}] {
+	if it.filter && it.req != nil && it.req.Newest != nil {
 		// No trace of the group starts after its latest span start.
-		if hi, ok := f.groupMaxSpanStart(g); ok && hi < it.req.Newest.Load() {
+		hi, ok := f.groupMaxSpanStart(g)
+		if split, held := it.splitGroups.latest(blockGroup{it.pos, g}); held {
+			hi = max(hi, split)
+		}
+		if ok && hi < it.req.Newest.Load() {
 			return true
 		}
 	}

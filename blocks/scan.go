@@ -3,6 +3,7 @@ package blocks
 import (
 	"bytes"
 	"context"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -39,7 +40,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// its workers open are light ones, and only the blocks read are
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
-	holders := map[blockGroup]bool{}
+	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]uint64{}}
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders)
 	if err != nil {
 		return nil, err
@@ -102,8 +103,9 @@ func idRangesDisjoint(ms []Meta) bool {
 // The footers it opened are handed to the scan that follows (handed);
 // with light, they are light ones (Block.openLight), for a scan that
 // opens whole only the blocks it reads (pfile.wholeFooter). holders, when
-// not nil, gets the row groups that hold a part of each split trace.
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders map[blockGroup]bool) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
+// not nil, gets the row groups that hold a part of each split trace and
+// the latest their spans can start.
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil, nil
@@ -135,12 +137,13 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 		if err := ctx.Err(); err != nil {
 			return nil, false, nil, err
 		}
-		id, copies := h[0].cur(), 0
+		id, copies, latest := h[0].cur(), 0, uint64(0)
 		at = at[:0]
 		for len(h) > 0 && h[0].cur() == id {
 			copies++
 			st := h[0]
 			at = append(at, blockGroup{st.at, st.group})
+			latest = max(latest, st.latest)
 			if err := st.next(); err != nil {
 				return nil, false, nil, err
 			}
@@ -156,9 +159,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			}
 			ids[id] = true
 			if holders != nil {
-				for _, bg := range at {
-					holders[bg] = true
-				}
+				holders.add(id, at, latest)
 			}
 		}
 	}
@@ -176,6 +177,9 @@ type idStream struct {
 	ids   []model.TraceID
 	pos   int
 	done  bool
+	// latest is the latest span start of the row group (from its
+	// statistics; unknownStart when they do not say).
+	latest uint64
 	// at is the block's position in the scan's candidates; its footer
 	// goes to handed when the stream is done.
 	at     int
@@ -225,8 +229,63 @@ func (st *idStream) next() error {
 			return err
 		}
 		st.ids, st.pos = ids, 0
+		st.latest = unknownStart
+		if hi, ok := st.file.groupMaxSpanStart(st.group); ok {
+			st.latest = hi
+		}
 	}
 	return nil
+}
+
+// unknownStart is the latest start of a span whose row group's statistics
+// do not say: no threshold is above it.
+const unknownStart = math.MaxUint64
+
+// splitHolders are the row groups holding a part of a split trace, for a
+// search keeping its newest traces (store.Request.Newest). Every span of
+// a merged split trace comes from one of its parts, so the trace starts
+// no later than the latest span start of the row groups holding them
+// (their statistics), whichever parts are merged (a part left out for
+// damage, a duplicate span kept from another part) and even if a part has
+// no span (a trace without spans starts at 0). Once that bound is below
+// the threshold, the trace cannot be kept: its holders may be skipped and
+// the trace dropped.
+type splitHolders struct {
+	// groups: for each holder, the latest bound of the split traces it
+	// holds parts of (at least its own latest span start).
+	groups map[blockGroup]uint64
+	// traces: the bound of each split trace.
+	traces map[model.TraceID]uint64
+}
+
+// add records split trace id, held by row groups at whose latest span
+// start is latest.
+func (h *splitHolders) add(id model.TraceID, at []blockGroup, latest uint64) {
+	h.traces[id] = latest
+	for _, bg := range at {
+		h.groups[bg] = max(h.groups[bg], latest)
+	}
+}
+
+// latest returns the bound of row group bg: the latest start of its own
+// spans and of the split traces it holds parts of; held is false when it
+// holds none.
+func (h *splitHolders) latest(bg blockGroup) (latest uint64, held bool) {
+	if h == nil {
+		return 0, false
+	}
+	latest, held = h.groups[bg]
+	return latest, held
+}
+
+// dropped reports whether split trace id cannot be kept under threshold
+// th: it starts before it.
+func (h *splitHolders) dropped(id model.TraceID, th uint64) bool {
+	if h == nil {
+		return false
+	}
+	b, ok := h.traces[id]
+	return ok && b < th
 }
 
 // footers hands the footers that the split-trace pass opened to the scan
@@ -309,7 +368,7 @@ type unorderedIterator struct {
 	req   store.Request
 	split map[model.TraceID]bool
 	// holders are the row groups that hold a part of a split trace.
-	holders map[blockGroup]bool
+	holders *splitHolders
 	prog    *scanProgress
 	mu      sync.Mutex
 	copies  map[model.TraceID][]blockCopy // parts of split traces
@@ -502,10 +561,15 @@ func (it *unorderedIterator) Next() bool {
 // mergeCopies merges the copies of every split trace, in ID order,
 // leaving out those of blocks left out as damaged, and the merged traces
 // outside the request's time range: only the whole trace's times decide,
-// as in an ordered scan (mergeIterator).
+// as in an ordered scan (mergeIterator). A search keeping its newest
+// traces drops those that start before its threshold, whose holders it
+// may have skipped (see splitHolders).
 func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	out := make([]*model.Trace, 0, len(it.copies))
-	for _, cs := range it.copies {
+	for id, cs := range it.copies {
+		if it.req.Newest != nil && it.holders.dropped(id, it.req.Newest.Load()) {
+			continue
+		}
 		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
 		if len(cs) == 0 {
 			continue

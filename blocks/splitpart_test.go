@@ -29,9 +29,11 @@ func lateRootEnds(ts []*model.Trace, end uint64) []*model.Trace {
 	return ts
 }
 
-// The tests below keep a limit search from skipping a row group that holds
-// a part of a split trace, however old its spans: a review found each of
-// them failing when such traces were dropped instead (a3dda64, withdrawn).
+// The three tests below failed when a limit search skipped a row group
+// holding a part of a split trace by that group's statistics alone and
+// dropped the trace (a3dda64, withdrawn after review). A holder is now
+// skipped only when every row group holding a part of its split traces
+// has spans starting before the threshold (splitHolders).
 
 // splitPartStore returns a mem:// store read by one worker and a function
 // that writes traces (sorted by ID) as one of its blocks, keeping them in
@@ -107,6 +109,37 @@ func TestSplitPartDuplicateSpans(t *testing.T) {
 					t.Errorf("blocks: %v\nwant    %v", gi, wi)
 				}
 			})
+		}
+	}
+}
+
+// TestSplitPartOldPart: split trace X has an old part (minute 1) in block
+// Q and a new one (minute 50) in block N, so it starts in minute 1: the
+// oldest trace. Q's row group has all its spans before the threshold, but
+// X's bound (N's spans) is not: skipping Q's group and merging X from N's
+// part alone would return it as the newest trace, starting in minute 50.
+func TestSplitPartOldPart(t *testing.T) {
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	xid := tid(0xab, 7)
+	for i := 10; i < 40; i++ {
+		write(syntheticTraces(5, byte(i), splitMinute(i)))
+	}
+	write(append(syntheticTraces(5, 101, splitMinute(1)), tracePart(xid, 7, splitMinute(1)+30e9, 0x71)))
+	write(append(syntheticTraces(3, 200, splitMinute(45)), tracePart(xid, 8, splitMinute(50), 0x72)))
+	ref := storetest.New(merged(*all))
+	for _, limit := range []int{1, 3, 5} {
+		opts := eval.SearchOptions{Limit: limit}
+		want, err := eval.Search(ctx, ref, `{ }`, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := eval.Search(ctx, NewStore(s.bucket, s.tenant), `{ }`, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := resultsOf(t, got), resultsOf(t, want); !reflect.DeepEqual(g, w) {
+			t.Errorf("limit %d: results differ from the reference's", limit)
 		}
 	}
 }
@@ -219,6 +252,59 @@ func TestSplitPartEmptyPart(t *testing.T) {
 	}
 }
 
+// TestSplitHoldersSkipped: 60 one-minute blocks of 30 traces, each also
+// holding late spans of 10 traces of the previous minute (so every
+// block's trace-ID range takes in split traces, and every block holds
+// some). A limit search returns what a reference store merging everything
+// returns, reading only the newest blocks: the holders of old split traces
+// are skipped and those traces dropped. (Before, every holder was read and
+// every split trace merged and inspected: 590 of them.)
+func TestSplitHoldersSkipped(t *testing.T) {
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	const minutes, perMinute, late = 60, 30, 10
+	var prev []*model.Trace
+	for m := range minutes {
+		ts := syntheticTraces(perMinute, byte(m), splitMinute(m))
+		for i, tr := range ts {
+			tr.TraceID[0] = byte(i * 8) // IDs spread over the range
+			tr.Spans(func(r model.SpanRef) bool { r.Span.TraceID = tr.TraceID; return true })
+		}
+		block := append([]*model.Trace(nil), ts...)
+		for _, tr := range prev[:min(len(prev), late)] {
+			st, _ := tr.TimeRange()
+			block = append(block, tracePart(tr.TraceID, byte(m), st+50e9, 0x7f))
+		}
+		write(block)
+		prev = ts
+	}
+	ref := storetest.New(merged(*all))
+	for _, q := range []string{`{ }`, `{ name = "child" }`, `{ status = error }`} {
+		for _, limit := range []int{1, 20, 45} {
+			opts := eval.SearchOptions{Limit: limit}
+			want, err := eval.Search(ctx, ref, q, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// One worker: it runs at most a few row groups ahead of
+			// the reader raising the threshold.
+			blocks := NewStore(s.bucket, s.tenant)
+			blocks.SetConcurrency(1)
+			got, err := eval.Search(ctx, blocks, q, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := resultsOf(t, got), resultsOf(t, want); !reflect.DeepEqual(g, w) {
+				t.Errorf("%s limit %d: %d results differ from the reference's %d", q, limit, len(g), len(w))
+			}
+			if n, most := got.Metrics.InspectedTraces, 10*perMinute; n > most {
+				t.Errorf("%s limit %d: %d traces inspected, want at most %d", q, limit, n, most)
+			}
+			t.Logf("%s limit %d: %d inspected", q, limit, got.Metrics.InspectedTraces)
+		}
+	}
+}
+
 // TestSplitHolders checks splitTraces' IDs and the row groups it says hold
 // them against every row group's IDs read one by one: random blocks of
 // several row groups drawing IDs from a small pool (many IDs in several
@@ -272,13 +358,33 @@ func TestSplitHolders(t *testing.T) {
 				}
 			}
 		}
-		wantHolders := map[blockGroup]bool{}
+		// A split trace's bound is the latest span start of its holders;
+		// a holder's, the latest bound of the traces it holds parts of.
+		latest := func(bg blockGroup) uint64 {
+			p, err := s.block(metas[bg.pos]).open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hi, ok := p.groupMaxSpanStart(bg.group)
+			if !ok {
+				t.Fatalf("no span start statistics in %v", bg)
+			}
+			return hi
+		}
+		want := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]uint64{}}
 		wantIDs := map[model.TraceID]bool{}
 		for id, bgs := range where {
 			if len(bgs) > 1 {
 				wantIDs[id] = true
 				for _, bg := range bgs {
-					wantHolders[bg] = true
+					want.traces[id] = max(want.traces[id], latest(bg))
+				}
+			}
+		}
+		for id, bgs := range where {
+			if len(bgs) > 1 {
+				for _, bg := range bgs {
+					want.groups[bg] = max(want.groups[bg], want.traces[id])
 				}
 			}
 		}
@@ -286,7 +392,7 @@ func TestSplitHolders(t *testing.T) {
 			t.Fatalf("seed %d: no split trace", seed)
 		}
 		for _, light := range []bool{false, true} {
-			holders := map[blockGroup]bool{}
+			holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]uint64{}}
 			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders)
 			if err != nil || !ok {
 				t.Fatal(ok, err)
@@ -294,8 +400,11 @@ func TestSplitHolders(t *testing.T) {
 			if !reflect.DeepEqual(ids, wantIDs) {
 				t.Errorf("seed %d light %v: %d split IDs, want %d", seed, light, len(ids), len(wantIDs))
 			}
-			if !reflect.DeepEqual(holders, wantHolders) {
-				t.Errorf("seed %d light %v: %d row groups hold split traces, want %d", seed, light, len(holders), len(wantHolders))
+			if !reflect.DeepEqual(holders.groups, want.groups) {
+				t.Errorf("seed %d light %v: %d row groups hold split traces, want %d", seed, light, len(holders.groups), len(want.groups))
+			}
+			if !reflect.DeepEqual(holders.traces, want.traces) {
+				t.Errorf("seed %d light %v: split traces' bounds differ", seed, light)
 			}
 		}
 	}
