@@ -3,6 +3,7 @@ package blocks
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"math"
 	"slices"
 	"sort"
@@ -128,7 +129,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	h := make(idHeap, 0, len(cand))
 	for _, st := range streams {
 		if !st.done {
-			h = append(h, st)
+			h = append(h, st.entry())
 		}
 	}
 	h.init()
@@ -137,11 +138,12 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 		if err := ctx.Err(); err != nil {
 			return nil, false, nil, err
 		}
-		id, copies, latest := h[0].cur(), 0, uint64(0)
+		top, copies, latest := h[0], 0, uint64(0)
+		id := top.st.cur()
 		at = at[:0]
-		for len(h) > 0 && h[0].cur() == id {
+		for len(h) > 0 && h[0].hi == top.hi && h[0].lo == top.lo {
 			copies++
-			st := h[0]
+			st := h[0].st
 			at = append(at, blockGroup{st.at, st.group})
 			latest = max(latest, st.latest)
 			if err := st.next(); err != nil {
@@ -150,6 +152,8 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			if st.done {
 				h[0] = h[len(h)-1]
 				h = h[:len(h)-1]
+			} else {
+				h[0] = st.entry()
 			}
 			h.down(0)
 		}
@@ -329,8 +333,24 @@ func (f *footers) take(ctx context.Context, pos int) *pfile {
 	return p
 }
 
-// idHeap is a min-heap of streams by their current ID.
-type idHeap []*idStream
+// idHeap is a min-heap of streams by their current ID. Each entry holds
+// the ID as two integers, so that a comparison reads the heap alone (a
+// merge of 200 blocks compares each ID about 15 times).
+type idHeap []idEntry
+
+// idEntry is a stream and its current ID as big-endian halves, which
+// order as the ID.
+type idEntry struct {
+	hi, lo uint64
+	st     *idStream
+}
+
+func (st *idStream) entry() idEntry {
+	id := &st.ids[st.pos]
+	return idEntry{binary.BigEndian.Uint64(id[:8]), binary.BigEndian.Uint64(id[8:]), st}
+}
+
+func (e idEntry) less(f idEntry) bool { return e.hi < f.hi || e.hi == f.hi && e.lo < f.lo }
 
 func (h idHeap) init() {
 	for i := len(h)/2 - 1; i >= 0; i-- {
@@ -345,10 +365,10 @@ func (h idHeap) down(i int) {
 		if m >= len(h) {
 			return
 		}
-		if r := m + 1; r < len(h) && model.CompareTraceIDs(h[r].cur(), h[m].cur()) < 0 {
+		if r := m + 1; r < len(h) && h[r].less(h[m]) {
 			m = r
 		}
-		if model.CompareTraceIDs(h[m].cur(), h[i].cur()) >= 0 {
+		if !h[m].less(h[i]) {
 			return
 		}
 		h[i], h[m] = h[m], h[i]
