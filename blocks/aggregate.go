@@ -48,7 +48,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 				var parts []*model.Trace
 				err := t.eachGroup(ctx, file, &req, func(g int) error {
-					ps, err := file.aggregateGroup(g, b.codec, spec, split, local, spread[t.pos])
+					ps, err := file.aggregateGroup(g, b.codec, &req, spec, split, local, spread[t.pos])
 					parts = append(parts, ps...)
 					return err
 				})
@@ -81,8 +81,9 @@ func groupable(f store.Field) bool {
 }
 
 // aggregateGroup aggregates row group g into gs and returns the built rows
-// of split traces. With spread it may take two goroutines (spreadRows).
-func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split map[model.TraceID]bool, gs *store.GroupSet, spread bool) ([]*model.Trace, error) {
+// of split traces (with what req asks for, as an ordered scan builds them).
+// With spread it may take two goroutines (spreadRows).
+func (p *pfile) aggregateGroup(g int, c *codec, req *store.Request, spec *store.AggregateSpec, split map[model.TraceID]bool, gs *store.GroupSet, spread bool) ([]*model.Trace, error) {
 	spans := spec.Spans
 	if spans == nil {
 		spans = &store.SpanCond{Op: store.OpTrue}
@@ -98,14 +99,15 @@ func (p *pfile) aggregateGroup(g int, c *codec, spec *store.AggregateSpec, split
 		return nil, nil
 	}
 	var later []int
+	proj := p.groupProjection(g, projectionOf(req))
 	if hasSplit {
-		later = assemblerColumns(p.leaves, c, projection{})
+		later = assemblerColumns(p.leaves, c, proj)
 	}
 	if err := p.loadChunks(g, cols, later); err != nil {
 		return nil, err
 	}
 	defer p.r.release()
-	sp, err := p.openSplitParts(g, c, split, hasSplit)
+	sp, err := p.openSplitParts(g, c, proj, split, hasSplit)
 	if err != nil {
 		return nil, err
 	}
@@ -151,8 +153,9 @@ type splitParts struct {
 }
 
 // openSplitParts marks the rows of row group g whose trace is in split
-// (when has says the group may hold some); its chunks must be loaded.
-func (p *pfile) openSplitParts(g int, c *codec, split map[model.TraceID]bool, has bool) (*splitParts, error) {
+// (when has says the group may hold some), to be built with proj; its
+// chunks must be loaded.
+func (p *pfile) openSplitParts(g int, c *codec, proj projection, split map[model.TraceID]bool, has bool) (*splitParts, error) {
 	sp := &splitParts{rows: make([]bool, p.file.RowGroups()[g].NumRows())}
 	if !has {
 		return sp, nil
@@ -160,7 +163,7 @@ func (p *pfile) openSplitParts(g int, c *codec, split map[model.TraceID]bool, ha
 	if err := p.markSplit(g, sp.rows, split); err != nil {
 		return nil, p.groupErr(g, err)
 	}
-	sp.asm = newGroupAssembler(p, g, c, projection{})
+	sp.asm = newGroupAssembler(p, g, c, proj)
 	return sp, nil
 }
 

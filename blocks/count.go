@@ -85,7 +85,8 @@ func countMerged(it store.TraceIterator, req store.Request) (store.Count, error)
 }
 
 // countGroup counts the passing rows of row group g and builds the rows
-// of split traces. With spread it may take two goroutines (spreadRows).
+// of split traces (with what req asks for, as an ordered scan builds
+// them). With spread it may take two goroutines (spreadRows).
 func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool, spread bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
@@ -109,15 +110,16 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		structure, cols = p.structureColumn(cols)
 	}
 	var later []int
+	proj := p.groupProjection(g, projectionOf(req))
 	if hasSplit {
 		cols = append(cols, p.leaves.traceID.Index)
-		later = assemblerColumns(p.leaves, c, projection{})
+		later = assemblerColumns(p.leaves, c, proj)
 	}
 	if err := p.loadChunks(g, cols, later); err != nil {
 		return store.Count{}, nil, err
 	}
 	defer p.r.release()
-	sp, err := p.openSplitParts(g, c, split, hasSplit)
+	sp, err := p.openSplitParts(g, c, proj, split, hasSplit)
 	if err != nil {
 		return store.Count{}, nil, err
 	}

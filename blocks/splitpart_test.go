@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tracectl/tracectl/blocks/column/columntest"
 	"github.com/tracectl/tracectl/model"
@@ -406,6 +407,79 @@ func TestSplitHolders(t *testing.T) {
 			if !reflect.DeepEqual(holders.traces, want.traces) {
 				t.Errorf("seed %d light %v: split traces' bounds differ", seed, light)
 			}
+		}
+	}
+}
+
+// TestSplitPartsProjected: counts and metrics build the parts of split
+// traces with only what the query reads (as a search does), then merge
+// and test them whole. Here the spans that decide (attributes, status,
+// names) are in one part and the trace's other spans in another block;
+// each answer matches the reference store's, which keeps everything.
+func TestSplitPartsProjected(t *testing.T) {
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	var prev []*model.Trace
+	for b := range 8 {
+		ts := syntheticTraces(12, byte(b), splitMinute(b))
+		for i, tr := range ts {
+			tr.TraceID[0] = byte(i * 20)
+			tr.Spans(func(r model.SpanRef) bool {
+				r.Span.TraceID = tr.TraceID
+				r.Span.Attributes = append(r.Span.Attributes, model.Int("block", int64(b)))
+				return true
+			})
+		}
+		block := append([]*model.Trace(nil), ts...)
+		for i, tr := range prev[:min(len(prev), 6)] {
+			st, _ := tr.TimeRange()
+			part := tracePart(tr.TraceID, byte(i), st+40e9, 0x7f)
+			part.Spans(func(r model.SpanRef) bool {
+				r.Span.Attributes = append(r.Span.Attributes, model.Str("late", "yes"))
+				r.Span.Status.Code = model.StatusError
+				return true
+			})
+			block = append(block, part)
+		}
+		write(block)
+		prev = ts
+	}
+	ref := storetest.New(merged(*all))
+	src := NewStore(s.bucket, s.tenant)
+	for _, q := range []string{
+		`{ span.late = "yes" }`,
+		`{ span.late = "yes" } && { span.block = 3 }`,
+		`{ status = error && span.n = 0 }`,
+		`{ span.block = 2 } >> { span.late = "yes" }`,
+		`{ } | count() > 3`,
+	} {
+		want, err := eval.Search(ctx, ref, q, eval.SearchOptions{CountOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := eval.Search(ctx, src, q, eval.SearchOptions{CountOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces || want.Metrics.MatchedTraces == 0 {
+			t.Errorf("count %s: %d, want %d", q, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
+		}
+	}
+	opts := eval.MetricsOptions{Start: time.Unix(0, int64(splitMinute(0))), End: time.Unix(0, int64(splitMinute(10))), Step: time.Minute}
+	for _, q := range []string{
+		`{ } | count_over_time() by (span.late)`,
+		`{ status = error } | count_over_time() by (span.block)`,
+	} {
+		want, err := eval.Metrics(ctx, ref, q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := eval.Metrics(ctx, src, q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Series, want.Series) || len(want.Series) < 2 {
+			t.Errorf("metrics %s: %d series, want %d", q, len(got.Series), len(want.Series))
 		}
 	}
 }
