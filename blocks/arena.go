@@ -17,14 +17,15 @@ import (
 // Holds are counted: the assembler holds its current arena until its next
 // read or close; every trace handed to the consumer holds its arena until
 // the consumer moves past it; a trace kept longer (a part of a trace
-// split across blocks, merged at the end) pins its arena, which then
-// never returns to the pool.
+// split across blocks, merged at the end) is copied out (detach), so that
+// the arena still returns to the pool: pinning it instead kept a whole
+// read's memory for one part, and where late spans put parts in every
+// block, the memory of every block.
 
 // arena holds the traces of one read.
 type arena struct {
-	pool   *arenaPool // nil: every take allocates, nothing is reused
-	holds  atomic.Int32
-	pinned atomic.Bool
+	pool  *arenaPool // nil: every take allocates, nothing is reused
+	holds atomic.Int32
 
 	traces slab[model.Trace]
 	rs     slab[model.ResourceSpans]
@@ -77,22 +78,93 @@ func (ar *arena) hold() {
 	}
 }
 
-// release drops a hold; the last one returns the arena to its pool
-// unless it is pinned.
+// release drops a hold; the last one returns the arena to its pool.
 func (ar *arena) release() {
 	if ar == nil || ar.pool == nil {
 		return
 	}
-	if ar.holds.Add(-1) == 0 && !ar.pinned.Load() {
+	if ar.holds.Add(-1) == 0 {
 		ar.pool.put(ar)
 	}
 }
 
-// pin keeps the arena's traces valid for good: it is never reused.
-func (ar *arena) pin() {
-	if ar != nil {
-		ar.pinned.Store(true)
+// detach returns a copy of t in memory of its own, one allocation per
+// kind of slice: no arena reuses it. Strings and composite values (bytes,
+// arrays, maps) are shared: assemblers never reuse them.
+func detach(t *model.Trace) *model.Trace {
+	var n struct{ rs, scopes, spans, events, links, attrs int }
+	n.rs = len(t.ResourceSpans)
+	for i := range t.ResourceSpans {
+		r := &t.ResourceSpans[i]
+		n.attrs += len(r.Resource.Attributes)
+		n.scopes += len(r.ScopeSpans)
+		for j := range r.ScopeSpans {
+			ss := &r.ScopeSpans[j]
+			n.attrs += len(ss.Scope.Attributes)
+			n.spans += len(ss.Spans)
+			for k := range ss.Spans {
+				sp := &ss.Spans[k]
+				n.attrs += len(sp.Attributes)
+				n.events += len(sp.Events)
+				n.links += len(sp.Links)
+				for e := range sp.Events {
+					n.attrs += len(sp.Events[e].Attributes)
+				}
+				for l := range sp.Links {
+					n.attrs += len(sp.Links[l].Attributes)
+				}
+			}
+		}
 	}
+	var m struct {
+		rs     slab[model.ResourceSpans]
+		scopes slab[model.ScopeSpans]
+		spans  slab[model.Span]
+		events slab[model.Event]
+		links  slab[model.Link]
+		attrs  slab[model.Attribute]
+	}
+	m.rs.buf = make([]model.ResourceSpans, 0, n.rs)
+	m.scopes.buf = make([]model.ScopeSpans, 0, n.scopes)
+	m.spans.buf = make([]model.Span, 0, n.spans)
+	m.events.buf = make([]model.Event, 0, n.events)
+	m.links.buf = make([]model.Link, 0, n.links)
+	m.attrs.buf = make([]model.Attribute, 0, n.attrs)
+	out := &model.Trace{TraceID: t.TraceID, ResourceSpans: copyInto(&m.rs, t.ResourceSpans)}
+	for i := range out.ResourceSpans {
+		r := &out.ResourceSpans[i]
+		r.Resource.Attributes = copyInto(&m.attrs, r.Resource.Attributes)
+		r.ScopeSpans = copyInto(&m.scopes, r.ScopeSpans)
+		for j := range r.ScopeSpans {
+			ss := &r.ScopeSpans[j]
+			ss.Scope.Attributes = copyInto(&m.attrs, ss.Scope.Attributes)
+			ss.Spans = copyInto(&m.spans, ss.Spans)
+			for k := range ss.Spans {
+				sp := &ss.Spans[k]
+				sp.Attributes = copyInto(&m.attrs, sp.Attributes)
+				sp.Events = copyInto(&m.events, sp.Events)
+				for e := range sp.Events {
+					sp.Events[e].Attributes = copyInto(&m.attrs, sp.Events[e].Attributes)
+				}
+				sp.Links = copyInto(&m.links, sp.Links)
+				for l := range sp.Links {
+					sp.Links[l].Attributes = copyInto(&m.attrs, sp.Links[l].Attributes)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// copyInto returns a copy of src in a window of s (nil for nil, empty for
+// empty).
+func copyInto[T any](s *slab[T], src []T) []T {
+	if len(src) == 0 {
+		return src[:0:0]
+	}
+	out := s.take(len(src), true)
+	copy(out, src)
+	return out
 }
 
 // arenaPool keeps free arenas for a scan's assemblers.
@@ -121,7 +193,6 @@ func (p *arenaPool) get() *arena {
 	default:
 		ar = &arena{pool: p}
 	}
-	ar.pinned.Store(false)
 	ar.holds.Store(1)
 	return ar
 }

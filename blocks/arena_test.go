@@ -3,6 +3,8 @@ package blocks
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -108,5 +110,51 @@ func testReuse(t *testing.T, every int) {
 	}
 	if every == 0 && poisoned < len(kept)/2 {
 		t.Errorf("only %d of %d traces kept past their turn were overwritten: memory is not reused", poisoned, len(kept))
+	}
+}
+
+// TestDetach: a detached trace equals the original and shares none of
+// its slices, so that overwriting the original (an arena reused) leaves
+// it as it was.
+func TestDetach(t *testing.T) {
+	for _, tr := range syntheticTraces(5, 3, 1e18) {
+		tr.ResourceSpans[0].Resource.Attributes = append(tr.ResourceSpans[0].Resource.Attributes, model.Str("k", "v"))
+		sp := &tr.ResourceSpans[0].ScopeSpans[0].Spans[0]
+		sp.Events = []model.Event{{Name: "e", Attributes: []model.Attribute{model.Int("a", 1)}}}
+		sp.Links = []model.Link{{TraceID: tr.TraceID, Attributes: []model.Attribute{model.Int("b", 2)}}, {}}
+		sp.Attributes = append(sp.Attributes, model.Attribute{Key: "arr", Value: model.ArrayValue(model.IntValue(1))})
+		tr.ResourceSpans[0].ScopeSpans[0].Spans[1].Attributes = []model.Attribute{}
+		want := fmt.Sprintf("%+v", *tr)
+		got := detach(tr)
+		if !reflect.DeepEqual(got, tr) {
+			t.Fatalf("detached trace differs:\n%+v\nwant\n%+v", got, tr)
+		}
+		// Overwrite every slice element of the original, as a reused
+		// arena would.
+		for i := range tr.ResourceSpans {
+			r := &tr.ResourceSpans[i]
+			clear(r.Resource.Attributes)
+			for j := range r.ScopeSpans {
+				ss := &r.ScopeSpans[j]
+				for k := range ss.Spans {
+					sp := &ss.Spans[k]
+					clear(sp.Attributes)
+					for e := range sp.Events {
+						clear(sp.Events[e].Attributes)
+					}
+					for l := range sp.Links {
+						clear(sp.Links[l].Attributes)
+					}
+					clear(sp.Events)
+					clear(sp.Links)
+				}
+				clear(ss.Spans)
+			}
+			clear(r.ScopeSpans)
+		}
+		clear(tr.ResourceSpans)
+		if s := fmt.Sprintf("%+v", *got); s != want {
+			t.Fatalf("detached trace changed with the original:\n%s\nwant\n%s", s, want)
+		}
 	}
 }

@@ -470,7 +470,10 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		for bi.Next() {
 			t := bi.At()
 			if it.split[t.TraceID] {
-				bi.arena().pin() // kept until the end, merged with its other parts
+				if it.pool != nil {
+					// Kept until the end, merged with its other parts.
+					t = detach(t)
+				}
 				it.mu.Lock()
 				it.copies[t.TraceID] = append(it.copies[t.TraceID], blockCopy{pos, t})
 				it.mu.Unlock()
