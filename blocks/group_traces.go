@@ -23,9 +23,11 @@ type groupTraces struct {
 	buf  []*model.Trace
 	pos  int
 	done bool
-	// With newest set, rows whose start is below its threshold are not
-	// built, unless always marks them (split traces).
+	// With newest set, rows whose start is below its threshold, or
+	// below floor (the group's own certain results: see nthLatest), are
+	// not built, unless always marks them (split traces).
 	newest *store.Threshold
+	floor  uint64
 	starts []uint64
 	always []bool
 }
@@ -94,6 +96,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	}
 	var sel, always []bool
 	var newestStarts []uint64
+	var floor uint64
 	if cond != nil || hasSplit {
 		var starts []uint64
 		var err error
@@ -111,11 +114,14 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 			err = p.markSplit(g, always, rd.split)
 		}
 		if err == nil && newestStarts != nil && rd.covered && rd.req.NewestCount > 0 && rd.req.Filter.Exact {
-			// These rows are results for certain: none starting before
-			// the NewestCount-th latest of them can be kept.
-			if v, ok := nthLatest(sel, always, starts, rd.req.NewestCount); ok {
-				rd.req.Newest.Raise(v)
-			}
+			// These rows are results for certain once built: none of
+			// the group starting before the NewestCount-th latest of
+			// them can be kept. (The scan's threshold is left to the
+			// reader, raised by results it got: a group damaged
+			// before its rows are sent gives none, and a threshold
+			// raised on its behalf would have left out row groups
+			// and split traces of other blocks for nothing.)
+			floor, _ = nthLatest(sel, always, starts, rd.req.NewestCount)
 		}
 		if err != nil {
 			p.r.release()
@@ -137,7 +143,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	a.req, a.always, a.pool, a.spread = timeReq, always, rd.pool, rd.spread
 	gt := &groupTraces{p: p, a: a, sel: sel, always: always}
 	if newestStarts != nil {
-		gt.newest, gt.starts = rd.req.Newest, newestStarts
+		gt.newest, gt.floor, gt.starts = rd.req.Newest, floor, newestStarts
 	}
 	return gt, nil
 }
@@ -282,5 +288,5 @@ func (g *groupTraces) keep(row int) bool {
 	if g.newest == nil || (g.always != nil && g.always[row]) {
 		return true
 	}
-	return g.starts[row] >= g.newest.Load()
+	return g.starts[row] >= max(g.floor, g.newest.Load())
 }

@@ -30,7 +30,8 @@ func lateRootEnds(ts []*model.Trace, end uint64) []*model.Trace {
 	return ts
 }
 
-// The three tests below failed when a limit search skipped a row group
+// TestSplitPartDuplicateSpans, TestSplitPartDamagedHolder and
+// TestSplitPartEmptyPart failed when a limit search skipped a row group
 // holding a part of a split trace by that group's statistics alone and
 // dropped the trace (a3dda64, withdrawn after review). A holder is now
 // skipped only when every row group holding a part of its split traces
@@ -148,10 +149,10 @@ func TestSplitPartOldPart(t *testing.T) {
 // TestSplitPartDamagedHolder: split trace X has an old part (minute 1) in the
 // first row group of block Q and a new part (minute 50) in block N. Q's
 // last row group (traces of minute 60) has a damaged span-name page. The
-// limit search skips Q's first group by its statistics (dropping X), then
-// reads Q's last group, meets the damage and leaves Q out. With Q left
-// out, X is N's part alone, the newest trace found; before the change it
-// was returned (Q's copies left out), now it is missing.
+// limit search reads Q's last group, meets the damage and leaves Q out.
+// With Q left out, X is N's part alone, the newest trace found, and must
+// be returned: a3dda64 skipped Q's first group by its own statistics,
+// dropping X.
 func TestSplitPartDamagedHolder(t *testing.T) {
 	ctx := context.Background()
 	s := memStore(t)
@@ -215,6 +216,70 @@ func TestSplitPartDamagedHolder(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("limit %d: X missing; damaged %v; results %v", limit, s.Damaged(), ids)
+		}
+	}
+}
+
+// TestDamagedCertainRows: block B (read first: its traces are the newest)
+// holds nine traces of minute 100 that match the query for certain (an
+// exact filter, B inside the range, none split), and a damaged span-name
+// page. B is left out whole: none of its traces is returned. The answer is
+// then the reference's over the other blocks, split trace X (parts in two
+// blocks, minute 50) included. Before, the source raised the search's
+// threshold to B's rows as soon as it had tested them; left out, they
+// were never kept, but the other blocks' row groups and split traces
+// were skipped by that threshold (found by review).
+func TestDamagedCertainRows(t *testing.T) {
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	xid := tid(0xab, 7)
+	errorAll := func(tr *model.Trace) *model.Trace {
+		tr.Spans(func(r model.SpanRef) bool { r.Span.Status.Code = model.StatusError; return true })
+		return tr
+	}
+	for i := 10; i < 20; i++ {
+		write(syntheticTraces(5, byte(i), splitMinute(i)))
+	}
+	write(append(syntheticTraces(3, 101, splitMinute(40)), errorAll(tracePart(xid, 7, splitMinute(50), 0x71))))
+	write(append(syntheticTraces(3, 102, splitMinute(41)), errorAll(tracePart(xid, 8, splitMinute(50)+1e9, 0x72))))
+	ref := storetest.New(merged(*all)) // without B
+	write(syntheticTraces(9, 50, splitMinute(100)))
+	metas, err := s.readBlocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := metas[len(metas)-1] // blocks in start order
+	key := joinKey(s.tenant, b.BlockID.String(), dataObject)
+	data, err := s.bucket.ReadAll(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const spanName = "rs.list.element.ss.list.element.Spans.list.element.Name"
+	page, err := columntest.FirstPage(data, 0, spanName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = columntest.Damage(data, [][2]int{{page.Payload[0], page.Payload[1]}}, 0, 0x5a, 8)
+	if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{2, 3, 5} {
+		opts := eval.SearchOptions{Limit: limit}
+		want, err := eval.Search(ctx, ref, `{ status = error }`, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := NewStore(s.bucket, s.tenant)
+		src.SetConcurrency(1)
+		got, err := eval.Search(ctx, src, `{ status = error }`, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(src.Damaged()) != 1 {
+			t.Fatalf("limit %d: %d blocks damaged, want B", limit, len(src.Damaged()))
+		}
+		if g, w := resultsOf(t, got), resultsOf(t, want); !reflect.DeepEqual(g, w) {
+			t.Errorf("limit %d: %d results differ from the reference's %d (B left out)", limit, len(g), len(w))
 		}
 	}
 }
