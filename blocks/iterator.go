@@ -31,10 +31,10 @@ type blockIterator struct {
 	// split, when not nil, holds the IDs of the scan's traces stored in
 	// several blocks; their rows are built whatever the filter says.
 	split map[model.TraceID]bool
-	// splitGroups are the row groups (of the scan's blocks) that hold a
-	// part of a split trace, as the split-trace pass found them: set with
-	// split.
-	splitGroups *splitHolders
+	// holders are the row groups (of the scan's blocks) that hold a part
+	// of a split trace, as the split-trace pass found them, with the
+	// latest their traces can start: set with split.
+	holders *splitHolders
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
 	filter bool
@@ -318,8 +318,8 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	if it.filter && it.req != nil && it.req.Newest != nil {
 		// No trace of the group starts after its latest span start.
 		hi, ok := f.groupMaxSpanStart(g)
-		if split, held := it.splitGroups.latest(blockGroup{it.pos, g}); held {
-			hi = max(hi, split)
+		if latest, held := it.holders.latest(blockGroup{it.pos, g}); held {
+			hi = latest // its own latest start and its split traces'
 		}
 		if ok && hi < it.req.Newest.Load() {
 			return true

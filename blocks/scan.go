@@ -262,8 +262,8 @@ type splitHolders struct {
 	traces map[model.TraceID]uint64
 }
 
-// add records split trace id, held by row groups at whose latest span
-// start is latest.
+// add records split trace id, held by the row groups at; latest is the
+// latest span start of all of them.
 func (h *splitHolders) add(id model.TraceID, at []blockGroup, latest uint64) {
 	h.traces[id] = latest
 	for _, bg := range at {
@@ -387,7 +387,8 @@ type unorderedIterator struct {
 	// are read whatever their rows' times (see mergeCopies).
 	req   store.Request
 	split map[model.TraceID]bool
-	// holders are the row groups that hold a part of a split trace.
+	// holders are the row groups that hold a part of a split trace, with
+	// the latest each split trace can start.
 	holders *splitHolders
 	prog    *scanProgress
 	mu      sync.Mutex
@@ -463,7 +464,7 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 		}
 		bi := task.iterator(it.ctx, b, file)
 		bi.req, bi.split, bi.filter, bi.pool = &req, it.split, true, it.pool
-		bi.splitGroups = it.holders
+		bi.holders = it.holders
 		bi.spread = it.spread
 		bi.pos, bi.prog = pos, it.prog
 		out := traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
@@ -585,8 +586,8 @@ func (it *unorderedIterator) Next() bool {
 // leaving out those of blocks left out as damaged, and the merged traces
 // outside the request's time range: only the whole trace's times decide,
 // as in an ordered scan (mergeIterator). A search keeping its newest
-// traces drops those that start before its threshold, whose holders it
-// may have skipped (see splitHolders).
+// traces drops those whose bound is below its threshold: they start
+// before it, and their holders may have been skipped (see splitHolders).
 func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	out := make([]*model.Trace, 0, len(it.copies))
 	for id, cs := range it.copies {
