@@ -29,7 +29,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	}
 	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil, maxSplitTraces)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func groupable(f store.Field) bool {
 }
 
 // aggregateGroup aggregates row group g into gs and returns the built rows
-// of split traces (with what req asks for, as an ordered scan builds them).
+// of split traces (with what req asks for, as Traces(req) builds traces).
 // With spread it may take two goroutines (spreadRows).
 func (p *pfile) aggregateGroup(g int, c *codec, req *store.Request, spec *store.AggregateSpec, split map[model.TraceID]bool, gs *store.GroupSet, spread bool) ([]*model.Trace, error) {
 	spans := spec.Spans
@@ -99,8 +99,9 @@ func (p *pfile) aggregateGroup(g int, c *codec, req *store.Request, spec *store.
 		return nil, nil
 	}
 	var later []int
-	proj := p.groupProjection(g, projectionOf(req))
+	var proj projection // of split traces' parts
 	if hasSplit {
+		proj = p.groupProjection(g, projectionOf(req))
 		later = assemblerColumns(p.leaves, c, proj)
 	}
 	if err := p.loadChunks(g, cols, later); err != nil {

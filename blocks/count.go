@@ -25,7 +25,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return store.Count{}, err
 	}
 	cand := inRange(metas, &req)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil, maxSplitTraces)
 	if err != nil {
 		return store.Count{}, err
 	}
@@ -85,8 +85,8 @@ func countMerged(it store.TraceIterator, req store.Request) (store.Count, error)
 }
 
 // countGroup counts the passing rows of row group g and builds the rows
-// of split traces (with what req asks for, as an ordered scan builds
-// them). With spread it may take two goroutines (spreadRows).
+// of split traces (with what req asks for, as Traces(req) builds
+// traces). With spread it may take two goroutines (spreadRows).
 func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool, spread bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
 	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
@@ -110,8 +110,9 @@ func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.
 		structure, cols = p.structureColumn(cols)
 	}
 	var later []int
-	proj := p.groupProjection(g, projectionOf(req))
+	var proj projection // of split traces' parts
 	if hasSplit {
+		proj = p.groupProjection(g, projectionOf(req))
 		cols = append(cols, p.leaves.traceID.Index)
 		later = assemblerColumns(p.leaves, c, proj)
 	}

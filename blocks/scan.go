@@ -19,14 +19,21 @@ import (
 // workers each decode one row group of one block at a time. A trace stored
 // in several blocks must still be evaluated whole, so a first pass merges
 // only the blocks' TraceID columns (16 bytes a trace, skipped when the
-// blocks' ID ranges are disjoint) to find those traces; the workers set
-// their copies aside and they are merged and returned last. When more than
-// maxSplitTraces traces are split, holding the copies could cost more than
+// blocks' ID ranges are disjoint) to find those traces and count their
+// parts; the workers set the parts aside and merge a trace once all its
+// parts are in (the parts of traces whose blocks follow each other are
+// held a short while), the others at the end. When more than
+// maxSplitTraces traces are split (maxMergedSplitTraces for a scan that
+// merges them as they complete), holding the parts could cost more than
 // the ordered merge, which is used instead.
 
-// maxSplitTraces bounds the traces an unordered scan sets aside (a
-// variable for tests).
-var maxSplitTraces = 10_000
+// maxSplitTraces bounds the split traces of a count or an aggregation,
+// which hold every part until the end, and maxMergedSplitTraces those of
+// an unordered scan (variables for tests).
+var (
+	maxSplitTraces       = 10_000
+	maxMergedSplitTraces = 100_000
+)
 
 // lightFooterBlocks is the number of blocks from which a search that
 // keeps its newest traces opens light footers: a block it reads costs a
@@ -41,8 +48,8 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// its workers open are light ones, and only the blocks read are
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
-	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]uint64{}}
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders)
+	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders, maxMergedSplitTraces)
 	if err != nil {
 		return nil, err
 	}
@@ -98,15 +105,15 @@ func idRangesDisjoint(ms []Meta) bool {
 }
 
 // splitTraces returns the IDs of traces found in more than one block of
-// cand; ok is false when there are more than maxSplitTraces. It reads only
+// cand; ok is false when there are more than limit. It reads only
 // the TraceID column chunks (one row group of each block at a time) of the
 // row groups the time range does not rule out, and merges them.
 // The footers it opened are handed to the scan that follows (handed);
 // with light, they are light ones (Block.openLight), for a scan that
 // opens whole only the blocks it reads (pfile.wholeFooter). holders, when
-// not nil, gets the row groups that hold a part of each split trace and
-// the latest their spans can start.
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
+// not nil, gets the row groups that hold a part of each split trace, the
+// latest their spans can start and how many parts each has.
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders, limit int) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil, nil
@@ -158,12 +165,12 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			h.down(0)
 		}
 		if copies > 1 {
-			if len(ids) == maxSplitTraces {
+			if len(ids) == limit {
 				return nil, false, nil, nil
 			}
 			ids[id] = true
 			if holders != nil {
-				holders.add(id, at, latest)
+				holders.add(id, at, latest, copies)
 			}
 		}
 	}
@@ -258,17 +265,33 @@ type splitHolders struct {
 	// groups: for each holder, the latest bound of the split traces it
 	// holds parts of (at least its own latest span start).
 	groups map[blockGroup]uint64
-	// traces: the bound of each split trace.
-	traces map[model.TraceID]uint64
+	// traces: the bound of each split trace and its number of parts.
+	traces map[model.TraceID]splitTrace
 }
 
-// add records split trace id, held by the row groups at; latest is the
-// latest span start of all of them.
-func (h *splitHolders) add(id model.TraceID, at []blockGroup, latest uint64) {
-	h.traces[id] = latest
+// splitTrace is a split trace's bound and number of parts (rows of the
+// row groups the scan reads, one a row group unless a block repeats it).
+type splitTrace struct {
+	latest uint64
+	parts  int
+}
+
+// add records split trace id, held by the row groups at (one entry a
+// part); latest is the latest span start of all of them.
+func (h *splitHolders) add(id model.TraceID, at []blockGroup, latest uint64, parts int) {
+	h.traces[id] = splitTrace{latest, parts}
 	for _, bg := range at {
 		h.groups[bg] = max(h.groups[bg], latest)
 	}
+}
+
+// parts returns the number of parts of split trace id (0: unknown, merged
+// at the end).
+func (h *splitHolders) parts(id model.TraceID) int {
+	if h == nil {
+		return 0
+	}
+	return h.traces[id].parts
 }
 
 // latest returns the bound of row group bg: the latest start of its own
@@ -288,8 +311,8 @@ func (h *splitHolders) dropped(id model.TraceID, th uint64) bool {
 	if h == nil {
 		return false
 	}
-	b, ok := h.traces[id]
-	return ok && b < th
+	st, ok := h.traces[id]
+	return ok && st.latest < th
 }
 
 // footers hands the footers that the split-trace pass opened to the scan
@@ -393,6 +416,8 @@ type unorderedIterator struct {
 	prog    *scanProgress
 	mu      sync.Mutex
 	copies  map[model.TraceID][]blockCopy // parts of split traces
+	// peakHeld is the most split traces whose parts were held at once.
+	peakHeld int
 	// bad holds the blocks (by position) left out for damage in their
 	// pages, sent those of which traces were sent (see pass).
 	bad, sent map[int]bool
@@ -472,12 +497,13 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			t := bi.At()
 			if it.split[t.TraceID] {
 				if it.pool != nil {
-					// Kept until the end, merged with its other parts.
+					// Kept until its other parts are in.
 					t = detach(t)
 				}
-				it.mu.Lock()
-				it.copies[t.TraceID] = append(it.copies[t.TraceID], blockCopy{pos, t})
-				it.mu.Unlock()
+				if m := it.addPart(pos, t); m != nil && !send(traceBatch{traces: []*model.Trace{m}}) {
+					bi.Close()
+					return
+				}
 				continue
 			}
 			out.traces = append(out.traces, t)
@@ -582,23 +608,51 @@ func (it *unorderedIterator) Next() bool {
 	return true
 }
 
-// mergeCopies merges the copies of every split trace, in ID order,
-// leaving out those of blocks left out as damaged, and the merged traces
-// outside the request's time range: only the whole trace's times decide,
-// as in an ordered scan (mergeIterator). A search keeping its newest
-// traces drops those whose bound is below its threshold: they start
-// before it, and their holders may have been skipped (see splitHolders).
+// addPart sets part t (of block pos) of a split trace aside. When it is
+// the trace's last part, the parts are merged at once and the trace
+// returned, unless merge leaves it out; the blocks of its parts count as
+// having had traces sent (see leaveOut).
+func (it *unorderedIterator) addPart(pos int, t *model.Trace) *model.Trace {
+	it.mu.Lock()
+	cs := append(it.copies[t.TraceID], blockCopy{pos, t})
+	if n := it.holders.parts(t.TraceID); n == 0 || len(cs) < n {
+		it.copies[t.TraceID] = cs
+		it.peakHeld = max(it.peakHeld, len(it.copies))
+		it.mu.Unlock()
+		return nil
+	}
+	delete(it.copies, t.TraceID)
+	cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
+	for _, c := range cs {
+		it.sent[c.pos] = true
+	}
+	it.mu.Unlock()
+	return it.merge(t.TraceID, cs)
+}
+
+// merge merges the parts cs of split trace id (none of a block left out),
+// or returns nil for a trace left out: no part, a search keeping its
+// newest traces that drops it (its bound is below the threshold: it
+// starts before it, and its holders may have been skipped, see
+// splitHolders), or a merged trace outside the request's time range (only
+// the whole trace's times decide, as in an ordered scan: mergeIterator).
+func (it *unorderedIterator) merge(id model.TraceID, cs []blockCopy) *model.Trace {
+	if len(cs) == 0 || it.req.Newest != nil && it.holders.dropped(id, it.req.Newest.Load()) {
+		return nil
+	}
+	if t := mergeCopies(cs); it.req.Overlaps(t.TimeRange()) {
+		return t
+	}
+	return nil
+}
+
+// mergeCopies merges the parts of the split traces not merged yet (some
+// part was skipped, or left out as damaged), in ID order: see merge.
 func (it *unorderedIterator) mergeCopies() []*model.Trace {
 	out := make([]*model.Trace, 0, len(it.copies))
 	for id, cs := range it.copies {
-		if it.req.Newest != nil && it.holders.dropped(id, it.req.Newest.Load()) {
-			continue
-		}
 		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
-		if len(cs) == 0 {
-			continue
-		}
-		if t := mergeCopies(cs); it.req.Overlaps(t.TimeRange()) {
+		if t := it.merge(id, cs); t != nil {
 			out = append(out, t)
 		}
 	}

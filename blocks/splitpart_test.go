@@ -437,20 +437,22 @@ func TestSplitHolders(t *testing.T) {
 			}
 			return hi
 		}
-		want := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]uint64{}}
+		want := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
 		wantIDs := map[model.TraceID]bool{}
 		for id, bgs := range where {
 			if len(bgs) > 1 {
 				wantIDs[id] = true
+				st := splitTrace{parts: len(bgs)}
 				for _, bg := range bgs {
-					want.traces[id] = max(want.traces[id], latest(bg))
+					st.latest = max(st.latest, latest(bg))
 				}
+				want.traces[id] = st
 			}
 		}
 		for id, bgs := range where {
 			if len(bgs) > 1 {
 				for _, bg := range bgs {
-					want.groups[bg] = max(want.groups[bg], want.traces[id])
+					want.groups[bg] = max(want.groups[bg], want.traces[id].latest)
 				}
 			}
 		}
@@ -458,8 +460,8 @@ func TestSplitHolders(t *testing.T) {
 			t.Fatalf("seed %d: no split trace", seed)
 		}
 		for _, light := range []bool{false, true} {
-			holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]uint64{}}
-			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders)
+			holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders, maxMergedSplitTraces)
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}
@@ -470,7 +472,7 @@ func TestSplitHolders(t *testing.T) {
 				t.Errorf("seed %d light %v: %d row groups hold split traces, want %d", seed, light, len(holders.groups), len(want.groups))
 			}
 			if !reflect.DeepEqual(holders.traces, want.traces) {
-				t.Errorf("seed %d light %v: split traces' bounds differ", seed, light)
+				t.Errorf("seed %d light %v: split traces' bounds or parts differ", seed, light)
 			}
 		}
 	}
@@ -545,6 +547,55 @@ func TestSplitPartsProjected(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got.Series, want.Series) || len(want.Series) < 2 {
 			t.Errorf("metrics %s: %d series, want %d", q, len(got.Series), len(want.Series))
+		}
+	}
+}
+
+// TestSplitPartsMergedEarly: over 60 one-minute blocks, each holding late
+// spans of 10 traces of the minute before (590 split traces), an
+// unordered scan merges each split trace once its two parts are in, so
+// it holds the parts of a few traces at a time, not of all 590 until the
+// end; the traces are those of the ordered scan.
+func TestSplitPartsMergedEarly(t *testing.T) {
+	ctx := context.Background()
+	s, write, _ := splitPartStore(t)
+	var prev []*model.Trace
+	for m := range 60 {
+		ts := syntheticTraces(30, byte(m), splitMinute(m))
+		for i, tr := range ts {
+			tr.TraceID[0] = byte(i * 8)
+			tr.Spans(func(r model.SpanRef) bool { r.Span.TraceID = tr.TraceID; return true })
+		}
+		block := append([]*model.Trace(nil), ts...)
+		for _, tr := range prev[:min(len(prev), 10)] {
+			st, _ := tr.TimeRange()
+			block = append(block, tracePart(tr.TraceID, byte(m), st+50e9, 0x7f))
+		}
+		write(block)
+		prev = ts
+	}
+	want := scanAll(t, s, 1, store.Request{}) // in ID order
+	s.SetConcurrency(1)
+	for _, reuse := range []bool{false, true} {
+		it, err := s.Traces(ctx, store.Request{Unordered: true, Reuse: reuse})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []*model.Trace
+		for it.Next() {
+			got = append(got, detach(it.At()))
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		peak := it.(*unorderedIterator).peakHeld
+		it.Close()
+		sortByID(got)
+		if diff := diffTraces(want, got); diff != "" {
+			t.Errorf("reuse %v: differs from the ordered scan (-want +got):\n%s", reuse, diff)
+		}
+		if peak == 0 || peak > 40 {
+			t.Errorf("reuse %v: parts of %d split traces held at once, want a few", reuse, peak)
 		}
 	}
 }
