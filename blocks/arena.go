@@ -159,8 +159,11 @@ func detach(t *model.Trace) *model.Trace {
 // copyInto returns a copy of src in a window of s (nil for nil, empty for
 // empty).
 func copyInto[T any](s *slab[T], src []T) []T {
+	if src == nil {
+		return nil
+	}
 	if len(src) == 0 {
-		return src[:0:0]
+		return []T{}
 	}
 	out := s.take(len(src), true)
 	copy(out, src)

@@ -121,7 +121,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 			// before its rows are sent gives none, and a threshold
 			// raised on its behalf would have left out row groups
 			// and split traces of other blocks for nothing.)
-			floor, _ = nthLatest(sel, always, starts, rd.req.NewestCount)
+			floor, _ = nthLatest(sel, always, starts, rd.req.NewestCount) // 0 with fewer
 		}
 		if err != nil {
 			p.r.release()
@@ -150,7 +150,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 
 // nthLatest returns the n-th latest start of the selected rows that are
 // not parts of split traces (whose whole trace may start earlier), when
-// there are n of them.
+// there are n of them (else 0, false).
 func nthLatest(sel, split []bool, starts []uint64, n int) (uint64, bool) {
 	var ss []uint64
 	for i, ok := range sel {
