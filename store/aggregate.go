@@ -147,13 +147,26 @@ func (gs *GroupSet) AddExemplar(g *SpanGroup, slot int, e ExemplarSpan) {
 	}
 	worst := 0
 	for i := range ex {
-		if ex[i].Rank > ex[worst].Rank {
+		if ex[worst].before(ex[i]) {
 			worst = i
 		}
 	}
-	if e.Rank < ex[worst].Rank {
+	if e.before(ex[worst]) {
 		ex[worst] = e
 	}
+}
+
+// before orders exemplars by rank, then start and duration: spans of one
+// trace without an ID share their rank, and which of them is kept must
+// not depend on the order they come in.
+func (e ExemplarSpan) before(f ExemplarSpan) bool {
+	if e.Rank != f.Rank {
+		return e.Rank < f.Rank
+	}
+	if e.StartUnixNano != f.StartUnixNano {
+		return e.StartUnixNano < f.StartUnixNano
+	}
+	return e.DurationNano < f.DurationNano
 }
 
 // AddInspected adds to the inspected counts.

@@ -102,13 +102,26 @@ func (s *seriesAcc) addExemplar(slot int, c exemplarCand) {
 	}
 	worst := 0
 	for i := range ex {
-		if ex[i].rank > ex[worst].rank {
+		if ex[worst].before(ex[i]) {
 			worst = i
 		}
 	}
-	if c.rank < ex[worst].rank {
+	if c.before(ex[worst]) {
 		ex[worst] = c
 	}
+}
+
+// before orders candidates by rank, then start and value: spans of one
+// trace without an ID share their rank, and which of them is kept must
+// not depend on the order they come in.
+func (c exemplarCand) before(d exemplarCand) bool {
+	if c.rank != d.rank {
+		return c.rank < d.rank
+	}
+	if c.startNs != d.startNs {
+		return c.startNs < d.startNs
+	}
+	return c.value < d.value
 }
 
 // add records one span; x is the measured value (nil for functions
