@@ -29,7 +29,8 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	}
 	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil, maxSplitTraces)
+	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders, maxSplitTraces)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +43,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 		return total.Result(), it.Err()
 	}
 	spread := s.spreadBlocks(cand)
-	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
+	copies, err := s.runGroupTasks(ctx, cand, handed, holders, func() groupWorker {
 		local := store.NewGroupSet(spec)
 		return groupWorker{
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
@@ -54,7 +55,8 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 				})
 				return parts, err
 			},
-			done: func() { total.Merge(local) },
+			merged: func(t *model.Trace) { local.AddTrace(t) },
+			done:   func() { total.Merge(local) },
 			passed: func() int64 {
 				traces, _ := local.Inspected()
 				return int64(traces)

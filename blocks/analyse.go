@@ -123,7 +123,7 @@ func (s *Store) Analyse(ctx context.Context, ids []uuid.UUID) (Analysis, error) 
 		}
 	}
 	total := newAnalyser()
-	_, err = s.runGroupTasks(ctx, metas, nil, func() groupWorker {
+	_, err = s.runGroupTasks(ctx, metas, nil, nil, func() groupWorker {
 		an := newAnalyser()
 		return groupWorker{
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {

@@ -25,7 +25,8 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return store.Count{}, err
 	}
 	cand := inRange(metas, &req)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, nil, maxSplitTraces)
+	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders, maxSplitTraces)
 	if err != nil {
 		return store.Count{}, err
 	}
@@ -34,7 +35,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 	}
 	var total store.Count
 	spread := s.spreadBlocks(cand)
-	copies, err := s.runGroupTasks(ctx, cand, handed, func() groupWorker {
+	copies, err := s.runGroupTasks(ctx, cand, handed, holders, func() groupWorker {
 		var local store.Count
 		return groupWorker{
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
@@ -47,6 +48,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 				})
 				return parts, err
 			},
+			merged: func(t *model.Trace) { countTrace(t, req, &local) },
 			done:   func() { total.Add(local) },
 			passed: func() int64 { return int64(local.InspectedTraces) },
 		}
@@ -71,17 +73,22 @@ func countMerged(it store.TraceIterator, req store.Request) (store.Count, error)
 	defer it.Close()
 	var c store.Count
 	for it.Next() {
-		t := it.At()
-		if !req.Overlaps(t.TimeRange()) {
-			continue
-		}
-		c.InspectedTraces++
-		c.InspectedSpans += t.SpanCount()
-		if req.Filter.Cond.Match(t) {
-			c.Traces++
-		}
+		countTrace(it.At(), req, &c)
 	}
 	return c, it.Err()
+}
+
+// countTrace adds whole trace t to c with the filter's reference
+// semantics.
+func countTrace(t *model.Trace, req store.Request, c *store.Count) {
+	if !req.Overlaps(t.TimeRange()) {
+		return
+	}
+	c.InspectedTraces++
+	c.InspectedSpans += t.SpanCount()
+	if req.Filter.Cond.Match(t) {
+		c.Traces++
+	}
 }
 
 // countGroup counts the passing rows of row group g and builds the rows

@@ -61,6 +61,10 @@ type groupWorker struct {
 	// task handles one task of block b, opened as file, and returns the
 	// parts of split traces it built.
 	task func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error)
+	// merged, when not nil, takes a split trace whose parts are all in,
+	// merged (the holders given to runGroupTasks count them); without it,
+	// or for a trace with a part left unread, the parts are returned.
+	merged func(t *model.Trace)
 	// done, when not nil, is called once after the worker's last task if
 	// no worker failed, one worker at a time.
 	done func()
@@ -89,6 +93,13 @@ func (d *taskDamage) begin(pos int) bool {
 	}
 	d.started[pos]++
 	return true
+}
+
+// isBad reports whether block pos was left out.
+func (d *taskDamage) isBad(pos int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.bad[pos]
 }
 
 // leaveOut leaves block pos out and reports whether rows of it may have
@@ -132,13 +143,15 @@ func (s *Store) spreadBlocks(cand []Meta) []bool {
 // runGroupTasks runs the row-group tasks of cand on scanWorkers(cand) workers
 // (opening the blocks, or taking the footers handed to it),
 // each made by newWorker, and returns the parts of split traces they
-// built, by trace ID. A task that meets damage in its block's pages leaves
+// built, by trace ID: with holders (the split-trace pass's count of each
+// trace's parts) and a worker's merged, only those of traces not merged
+// on the way. A task that meets damage in its block's pages leaves
 // the block out: it is recorded for Store.Damaged (partly read when the
 // task or another of the block may have passed rows of it on), the
 // block's tasks not begun are skipped and its parts of split traces
 // dropped. Any other error cancels the others and is returned, as is the
 // caller's cancellation.
-func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *footers, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
+func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *footers, holders *splitHolders, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	prog := s.trackScan(cand)
@@ -155,6 +168,25 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *foote
 		copies = map[model.TraceID][]blockCopy{}
 		dmg    = &taskDamage{bad: map[int]bool{}, started: map[int]int{}}
 	)
+	// complete sets part p of block pos aside and, when it is its trace's
+	// last part, returns the trace merged (nil when every part is of
+	// blocks left out).
+	complete := func(pos int, p *model.Trace) *model.Trace {
+		mu.Lock()
+		cs := append(copies[p.TraceID], blockCopy{pos, p})
+		if n := holders.parts(p.TraceID); n == 0 || len(cs) < n {
+			copies[p.TraceID] = cs
+			mu.Unlock()
+			return nil
+		}
+		delete(copies, p.TraceID)
+		mu.Unlock()
+		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return dmg.isBad(c.pos) })
+		if len(cs) == 0 {
+			return nil
+		}
+		return mergeCopies(cs)
+	}
 	for range min(s.scanWorkers(cand), max(len(cand), 1)) {
 		wg.Add(1)
 		go func() {
@@ -194,7 +226,11 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *foote
 				}
 				t.done(prog, file)
 				for _, p := range ps {
-					parts = append(parts, blockCopy{t.pos, p})
+					if w.merged == nil {
+						parts = append(parts, blockCopy{t.pos, p})
+					} else if m := complete(t.pos, p); m != nil {
+						w.merged(m)
+					}
 				}
 			}
 			mu.Lock()

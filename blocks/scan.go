@@ -22,18 +22,14 @@ import (
 // blocks' ID ranges are disjoint) to find those traces and count their
 // parts; the workers set the parts aside and merge a trace once all its
 // parts are in (the parts of traces whose blocks follow each other are
-// held a short while), the others at the end. When more than
-// maxSplitTraces traces are split (maxMergedSplitTraces for a scan that
-// merges them as they complete), holding the parts could cost more than
-// the ordered merge, which is used instead.
+// held a short while), the others at the end. Counts and aggregations
+// (runGroupTasks) do the same. When more than maxSplitTraces traces are
+// split, holding their parts could cost more than the ordered merge,
+// which is used instead.
 
-// maxSplitTraces bounds the split traces of a count or an aggregation,
-// which hold every part until the end, and maxMergedSplitTraces those of
-// an unordered scan (variables for tests).
-var (
-	maxSplitTraces       = 10_000
-	maxMergedSplitTraces = 100_000
-)
+// maxSplitTraces bounds the split traces of an unordered scan, a count or
+// an aggregation (a variable for tests).
+var maxSplitTraces = 100_000
 
 // lightFooterBlocks is the number of blocks from which a search that
 // keeps its newest traces opens light footers: a block it reads costs a
@@ -49,7 +45,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
 	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders, maxMergedSplitTraces)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders, maxSplitTraces)
 	if err != nil {
 		return nil, err
 	}

@@ -90,11 +90,11 @@ func TestUnorderedScan(t *testing.T) {
 		if req.Start.IsZero() && split != 1 {
 			t.Fatalf("%+v: %d merged traces in the ordered scan, want 1", req, split)
 		}
-		for _, limit := range []int{maxMergedSplitTraces, 0} {
+		for _, limit := range []int{maxSplitTraces, 0} {
 			for _, n := range []int{1, 3} {
 				func() {
-					defer func(m int) { maxMergedSplitTraces = m }(maxMergedSplitTraces)
-					maxMergedSplitTraces = limit
+					defer func(m int) { maxSplitTraces = m }(maxSplitTraces)
+					maxSplitTraces = limit
 					u := req
 					u.Unordered = true
 					got := byID(scanAll(t, s, n, u))

@@ -461,7 +461,7 @@ func TestSplitHolders(t *testing.T) {
 		}
 		for _, light := range []bool{false, true} {
 			holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
-			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders, maxMergedSplitTraces)
+			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders, maxSplitTraces)
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}

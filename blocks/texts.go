@@ -39,7 +39,7 @@ func (s *Store) ScanTexts(ctx context.Context, newSink func() TextSink) (int, er
 		return 0, err
 	}
 	var mu sync.Mutex
-	_, err = s.runGroupTasks(ctx, metas, nil, func() groupWorker {
+	_, err = s.runGroupTasks(ctx, metas, nil, nil, func() groupWorker {
 		mu.Lock()
 		sink := newSink()
 		mu.Unlock()

@@ -21,7 +21,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Meta, *model.Trace) error) err
 	}
 	var mu sync.Mutex // fn is called one trace at a time
 	stopped := false  // fn returned an error: no more calls (its worker reports it)
-	_, err = s.runGroupTasks(ctx, metas, nil, func() groupWorker {
+	_, err = s.runGroupTasks(ctx, metas, nil, nil, func() groupWorker {
 		var calls int64 // this worker's calls of fn
 		return groupWorker{task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 			it := t.iterator(ctx, b, file)
