@@ -21,8 +21,8 @@ import (
 // only the blocks' TraceID columns (16 bytes a trace, skipped when the
 // blocks' ID ranges are disjoint) to find those traces and count their
 // parts; the workers set the parts aside and merge a trace once all its
-// parts are in (the parts of traces whose blocks follow each other are
-// held a short while), the others at the end. Counts and aggregations
+// parts are in (over blocks that follow each other in time, a trace's
+// parts are read close together), the others at the end. Counts and aggregations
 // (runGroupTasks) do the same. When more than maxSplitTraces traces are
 // split, holding their parts could cost more than the ordered merge,
 // which is used instead.
@@ -157,6 +157,9 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 				h = h[:len(h)-1]
 			} else {
 				h[0] = st.entry()
+				if h[0].less(top) && holders != nil {
+					holders.unsorted = true // see splitHolders.parts
+				}
 			}
 			h.down(0)
 		}
@@ -263,10 +266,15 @@ type splitHolders struct {
 	groups map[blockGroup]uint64
 	// traces: the bound of each split trace and its number of parts.
 	traces map[model.TraceID]splitTrace
+	// unsorted: a block's trace IDs are out of order (a block tracectl
+	// did not write: vParquet4 sorts them), so that the parts counted are
+	// not all there are.
+	unsorted bool
 }
 
-// splitTrace is a split trace's bound and number of parts (rows of the
-// row groups the scan reads, one a row group unless a block repeats it).
+// splitTrace is a split trace's bound and number of parts: its rows in
+// the row groups the scan does not rule out by time (one a block, unless
+// a block holds it in several rows).
 type splitTrace struct {
 	latest uint64
 	parts  int
@@ -281,10 +289,13 @@ func (h *splitHolders) add(id model.TraceID, at []blockGroup, latest uint64, par
 	}
 }
 
-// parts returns the number of parts of split trace id (0: unknown, merged
-// at the end).
+// parts returns the number of parts of split trace id, 0 when unknown: a
+// trace is then merged at the end, once every part read is in. (The parts
+// are counted by merging the blocks' IDs in order: in a block whose IDs
+// are out of order a trace may have more rows than counted, so none is
+// known; merged early, such a trace would come twice.)
 func (h *splitHolders) parts(id model.TraceID) int {
-	if h == nil {
+	if h == nil || h.unsorted {
 		return 0
 	}
 	return h.traces[id].parts
@@ -412,7 +423,8 @@ type unorderedIterator struct {
 	prog    *scanProgress
 	mu      sync.Mutex
 	copies  map[model.TraceID][]blockCopy // parts of split traces
-	// peakHeld is the most split traces whose parts were held at once.
+	// peakHeld is the most split traces whose parts were held at once
+	// (for tests).
 	peakHeld int
 	// bad holds the blocks (by position) left out for damage in their
 	// pages, sent those of which traces were sent (see pass).
@@ -619,11 +631,16 @@ func (it *unorderedIterator) addPart(pos int, t *model.Trace) *model.Trace {
 	}
 	delete(it.copies, t.TraceID)
 	cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
-	for _, c := range cs {
-		it.sent[c.pos] = true
-	}
 	it.mu.Unlock()
-	return it.merge(t.TraceID, cs)
+	m := it.merge(t.TraceID, cs)
+	if m != nil {
+		it.mu.Lock()
+		for _, c := range cs {
+			it.sent[c.pos] = true
+		}
+		it.mu.Unlock()
+	}
+	return m
 }
 
 // merge merges the parts cs of split trace id (none of a block left out),
@@ -632,6 +649,9 @@ func (it *unorderedIterator) addPart(pos int, t *model.Trace) *model.Trace {
 // starts before it, and its holders may have been skipped, see
 // splitHolders), or a merged trace outside the request's time range (only
 // the whole trace's times decide, as in an ordered scan: mergeIterator).
+// A trace merged before the end is tested against the threshold as it
+// stands then: one that a later threshold would drop is sent, and the
+// reader drops it.
 func (it *unorderedIterator) merge(id model.TraceID, cs []blockCopy) *model.Trace {
 	if len(cs) == 0 || it.req.Newest != nil && it.holders.dropped(id, it.req.Newest.Load()) {
 		return nil

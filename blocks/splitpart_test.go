@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/tracectl/tracectl/blocks/column/columntest"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -597,5 +598,77 @@ func TestSplitPartsMergedEarly(t *testing.T) {
 		if peak == 0 || peak > 40 {
 			t.Errorf("reuse %v: parts of %d split traces held at once, want a few", reuse, peak)
 		}
+	}
+}
+
+// TestSplitPartRepeatedRows: split trace X (two spans in block A, two in
+// block B) has a second row in A, next to the first or (a block another
+// writer left out of ID order) at its end. An unordered scan returns X
+// once, with its four spans: the parts counted in order (adjacent rows)
+// are merged when in; out of order, the counts are not trusted and every
+// split trace is merged at the end (merged early, X came twice, each time
+// with two spans; found by review).
+func TestSplitPartRepeatedRows(t *testing.T) {
+	for _, unsorted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unsorted %v", unsorted), func(t *testing.T) {
+			ctx := context.Background()
+			s := memStore(t)
+			xid := tid(0x40, 1)
+			ts := append(syntheticTraces(20, 3, splitMinute(1)), tracePart(xid, 7, splitMinute(2), 0x71))
+			sortByID(ts)
+			m, err := s.WriteBlock(ctx, ts, WriteOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.WriteBlock(ctx, []*model.Trace{tracePart(xid, 8, splitMinute(3), 0x72)}, WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.OpenBlock(ctx, m.BlockID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := rawRows(t, b)
+			var out []pqTrace
+			var x pqTrace
+			for _, r := range rows {
+				out = append(out, r)
+				if string(r.TraceID) == string(xid[:]) {
+					x = r
+					if !unsorted {
+						out = append(out, r)
+					}
+				}
+			}
+			if unsorted {
+				out = append(out, x)
+			}
+			rewriteData(t, s, m, out, traceSchema(), parquet.MaxRowsPerRowGroup(3))
+			s = NewStore(s.bucket, s.tenant)
+			for _, n := range []int{1, 2} {
+				for _, reuse := range []bool{false, true} {
+					s.SetConcurrency(n)
+					it, err := s.Traces(ctx, store.Request{Unordered: true, Reuse: reuse})
+					if err != nil {
+						t.Fatal(err)
+					}
+					copies := 0
+					for it.Next() {
+						if tr := it.At(); tr.TraceID == xid {
+							copies++
+							if tr.SpanCount() != 4 {
+								t.Errorf("concurrency %d, reuse %v: X has %d spans, want 4", n, reuse, tr.SpanCount())
+							}
+						}
+					}
+					if err := it.Err(); err != nil {
+						t.Fatal(err)
+					}
+					it.Close()
+					if copies != 1 {
+						t.Errorf("concurrency %d, reuse %v: X returned %d times", n, reuse, copies)
+					}
+				}
+			}
+		})
 	}
 }
