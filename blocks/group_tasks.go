@@ -62,8 +62,9 @@ type groupWorker struct {
 	// parts of split traces it built.
 	task func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error)
 	// merged, when not nil, takes a split trace whose parts are all in,
-	// merged (the holders given to runGroupTasks count them); without it,
-	// or for a trace with a part left unread, the parts are returned.
+	// merged (the holders given to runGroupTasks count them: with nil
+	// holders, none is known complete); without it, or for a trace with
+	// a part left unread, the parts are returned.
 	merged func(t *model.Trace)
 	// done, when not nil, is called once after the worker's last task if
 	// no worker failed, one worker at a time.
@@ -148,8 +149,10 @@ func (s *Store) spreadBlocks(cand []Meta) []bool {
 // on the way. A task that meets damage in its block's pages leaves
 // the block out: it is recorded for Store.Damaged (partly read when the
 // task or another of the block may have passed rows of it on), the
-// block's tasks not begun are skipped and its parts of split traces
-// dropped. Any other error cancels the others and is returned, as is the
+// block's tasks not begun are skipped and its parts of split traces not
+// merged yet dropped (a part merged before stays, as rows passed on do:
+// the block was begun by more than one task, so it is recorded partly
+// read). Any other error cancels the others and is returned, as is the
 // caller's cancellation.
 func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *footers, holders *splitHolders, newWorker func() groupWorker) (map[model.TraceID][]blockCopy, error) {
 	ctx, cancel := context.WithCancel(parent)
@@ -258,7 +261,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *foote
 		return nil, first
 	}
 	for id, cs := range copies {
-		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return dmg.bad[c.pos] })
+		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return dmg.isBad(c.pos) })
 		if len(cs) == 0 {
 			delete(copies, id)
 		} else {

@@ -547,7 +547,22 @@ func testSpreadCountAndAggregate(t *testing.T, s *Store) {
 			}
 			for _, g := range a.Groups {
 				for _, ex := range g.Exemplars {
-					sort.Slice(ex, func(i, j int) bool { return ex[i].Rank < ex[j].Rank })
+					// Ties of rank (spans of one trace) go by start,
+					// duration and span ID: the order they came in is
+					// the goroutines'.
+					sort.Slice(ex, func(i, j int) bool {
+						a, b := ex[i], ex[j]
+						if a.Rank != b.Rank {
+							return a.Rank < b.Rank
+						}
+						if a.StartUnixNano != b.StartUnixNano {
+							return a.StartUnixNano < b.StartUnixNano
+						}
+						if a.DurationNano != b.DurationNano {
+							return a.DurationNano < b.DurationNano
+						}
+						return string(a.SpanID[:]) < string(b.SpanID[:])
+					})
 				}
 			}
 			aggs = append(aggs, a)
