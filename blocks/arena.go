@@ -116,14 +116,7 @@ func detach(t *model.Trace) *model.Trace {
 			}
 		}
 	}
-	var m struct {
-		rs     slab[model.ResourceSpans]
-		scopes slab[model.ScopeSpans]
-		spans  slab[model.Span]
-		events slab[model.Event]
-		links  slab[model.Link]
-		attrs  slab[model.Attribute]
-	}
+	var m arena // no pool: never reused
 	m.rs.buf = make([]model.ResourceSpans, 0, n.rs)
 	m.scopes.buf = make([]model.ScopeSpans, 0, n.scopes)
 	m.spans.buf = make([]model.Span, 0, n.spans)

@@ -319,22 +319,16 @@ func TestSplitPartEmptyPart(t *testing.T) {
 	}
 }
 
-// TestSplitHoldersSkipped: 60 one-minute blocks of 30 traces, each also
-// holding late spans of 10 traces of the previous minute (so every
-// block's trace-ID range takes in split traces, and every block holds
-// some). A limit search returns what a reference store merging everything
-// returns, reading only the newest blocks: the holders of old split traces
-// are skipped and those traces dropped. (Before, every holder was read and
-// every split trace merged and inspected: 590 of them.)
-func TestSplitHoldersSkipped(t *testing.T) {
-	ctx := context.Background()
-	s, write, all := splitPartStore(t)
-	const minutes, perMinute, late = 60, 30, 10
+// lateMinuteBlocks writes minutes one-minute blocks of perMinute traces
+// (IDs spread over the range) with write, each after the first also
+// holding late spans (a part starting 50 s later) of the first late
+// traces of the minute before.
+func lateMinuteBlocks(write func([]*model.Trace), minutes, perMinute, late int) {
 	var prev []*model.Trace
 	for m := range minutes {
 		ts := syntheticTraces(perMinute, byte(m), splitMinute(m))
 		for i, tr := range ts {
-			tr.TraceID[0] = byte(i * 8) // IDs spread over the range
+			tr.TraceID[0] = byte(i * 8)
 			tr.Spans(func(r model.SpanRef) bool { r.Span.TraceID = tr.TraceID; return true })
 		}
 		block := append([]*model.Trace(nil), ts...)
@@ -345,6 +339,20 @@ func TestSplitHoldersSkipped(t *testing.T) {
 		write(block)
 		prev = ts
 	}
+}
+
+// TestSplitHoldersSkipped: 60 one-minute blocks of 30 traces, each also
+// holding late spans of 10 traces of the previous minute (so every
+// block's trace-ID range takes in split traces, and every block holds
+// some). A limit search returns what a reference store merging everything
+// returns, reading only the newest blocks: the holders of old split traces
+// are skipped and those traces dropped. (Before, every holder was read and
+// every split trace merged and inspected: 590 of them.)
+func TestSplitHoldersSkipped(t *testing.T) {
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	const perMinute = 30
+	lateMinuteBlocks(write, 60, perMinute, 10)
 	ref := storetest.New(merged(*all))
 	for _, q := range []string{`{ }`, `{ name = "child" }`, `{ status = error }`} {
 		for _, limit := range []int{1, 20, 45} {
@@ -560,21 +568,7 @@ func TestSplitPartsProjected(t *testing.T) {
 func TestSplitPartsMergedEarly(t *testing.T) {
 	ctx := context.Background()
 	s, write, _ := splitPartStore(t)
-	var prev []*model.Trace
-	for m := range 60 {
-		ts := syntheticTraces(30, byte(m), splitMinute(m))
-		for i, tr := range ts {
-			tr.TraceID[0] = byte(i * 8)
-			tr.Spans(func(r model.SpanRef) bool { r.Span.TraceID = tr.TraceID; return true })
-		}
-		block := append([]*model.Trace(nil), ts...)
-		for _, tr := range prev[:min(len(prev), 10)] {
-			st, _ := tr.TimeRange()
-			block = append(block, tracePart(tr.TraceID, byte(m), st+50e9, 0x7f))
-		}
-		write(block)
-		prev = ts
-	}
+	lateMinuteBlocks(write, 60, 30, 10)
 	want := scanAll(t, s, 1, store.Request{}) // in ID order
 	s.SetConcurrency(1)
 	for _, reuse := range []bool{false, true} {
