@@ -22,10 +22,10 @@ import (
 // blocks' ID ranges are disjoint) to find those traces and count their
 // parts; the workers set the parts aside and merge a trace once all its
 // parts are in (over blocks that follow each other in time, a trace's
-// parts are read close together), the others at the end. Counts and aggregations
-// (runGroupTasks) do the same. When more than maxSplitTraces traces are
-// split, holding their parts could cost more than the ordered merge,
-// which is used instead.
+// parts are read close together), the others at the end. Counts and
+// aggregations (runGroupTasks) do the same. When more than maxSplitTraces
+// traces are split, holding their parts could cost more than the ordered
+// merge, which is used instead.
 
 // maxSplitTraces bounds the split traces of an unordered scan, a count or
 // an aggregation (a variable for tests).
@@ -251,15 +251,16 @@ func (st *idStream) next() error {
 // do not say: no threshold is above it.
 const unknownStart = math.MaxUint64
 
-// splitHolders are the row groups holding a part of a split trace, for a
-// search keeping its newest traces (store.Request.Newest). Every span of
-// a merged split trace comes from one of its parts, so the trace starts
-// no later than the latest span start of the row groups holding them
-// (their statistics), whichever parts are merged (a part left out for
-// damage, a duplicate span kept from another part) and even if a part has
-// no span (a trace without spans starts at 0). Once that bound is below
-// the threshold, the trace cannot be kept: its holders may be skipped and
-// the trace dropped.
+// splitHolders are the row groups holding a part of a split trace, and
+// each split trace's number of parts (so that a read merges it once they
+// are in) and bound, for a search keeping its newest traces
+// (store.Request.Newest). Every span of a merged split trace comes from
+// one of its parts, so the trace starts no later than the latest span
+// start of the row groups holding them (their statistics), whichever
+// parts are merged (a part left out for damage, a duplicate span kept from
+// another part) and even if a part has no span (a trace without spans
+// starts at 0). Once that bound is below the threshold, the trace cannot
+// be kept: its holders may be skipped and the trace dropped.
 type splitHolders struct {
 	// groups: for each holder, the latest bound of the split traces it
 	// holds parts of (at least its own latest span start).
