@@ -17,10 +17,10 @@ import (
 // Holds are counted: the assembler holds its current arena until its next
 // read or close; every trace handed to the consumer holds its arena until
 // the consumer moves past it; a trace kept longer (a part of a trace
-// split across blocks, merged at the end) is copied out (detach), so that
-// the arena still returns to the pool: pinning it instead kept a whole
-// read's memory for one part, and where late spans put parts in every
-// block, the memory of every block.
+// split across blocks, kept until its other parts are in) is copied out
+// (detach), so that the arena still returns to the pool: pinning it
+// instead kept a whole read's memory for one part, and where late spans
+// put parts in every block, the memory of every block.
 
 // arena holds the traces of one read.
 type arena struct {
