@@ -29,7 +29,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	}
 	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
-	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+	holders := newSplitHolders(false) // the parts' counts
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders, maxSplitTraces)
 	if err != nil {
 		return nil, err

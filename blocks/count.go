@@ -25,7 +25,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 		return store.Count{}, err
 	}
 	cand := inRange(metas, &req)
-	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+	holders := newSplitHolders(false) // the parts' counts
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders, maxSplitTraces)
 	if err != nil {
 		return store.Count{}, err

@@ -44,7 +44,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// its workers open are light ones, and only the blocks read are
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
-	holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+	holders := newSplitHolders(req.Newest != nil)
 	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders, maxSplitTraces)
 	if err != nil {
 		return nil, err
@@ -263,7 +263,8 @@ const unknownStart = math.MaxUint64
 // be kept: its holders may be skipped and the trace dropped.
 type splitHolders struct {
 	// groups: for each holder, the latest bound of the split traces it
-	// holds parts of (at least its own latest span start).
+	// holds parts of (at least its own latest span start); nil when not
+	// asked for (newSplitHolders).
 	groups map[blockGroup]uint64
 	// traces: the bound of each split trace and its number of parts.
 	traces map[model.TraceID]splitTrace
@@ -281,10 +282,24 @@ type splitTrace struct {
 	parts  int
 }
 
+// newSplitHolders returns empty holders for the split-trace pass; with
+// groups, it also records each holder's bound, which only a search
+// keeping its newest traces reads (blockIterator.skipGroup).
+func newSplitHolders(groups bool) *splitHolders {
+	h := &splitHolders{traces: map[model.TraceID]splitTrace{}}
+	if groups {
+		h.groups = map[blockGroup]uint64{}
+	}
+	return h
+}
+
 // add records split trace id, held by the row groups at (one entry a
 // part); latest is the latest span start of all of them.
 func (h *splitHolders) add(id model.TraceID, at []blockGroup, latest uint64, parts int) {
 	h.traces[id] = splitTrace{latest, parts}
+	if h.groups == nil {
+		return
+	}
 	for _, bg := range at {
 		h.groups[bg] = max(h.groups[bg], latest)
 	}

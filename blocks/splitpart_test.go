@@ -446,7 +446,7 @@ func TestSplitHolders(t *testing.T) {
 			}
 			return hi
 		}
-		want := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+		want := newSplitHolders(true)
 		wantIDs := map[model.TraceID]bool{}
 		for id, bgs := range where {
 			if len(bgs) > 1 {
@@ -469,7 +469,7 @@ func TestSplitHolders(t *testing.T) {
 			t.Fatalf("seed %d: no split trace", seed)
 		}
 		for _, light := range []bool{false, true} {
-			holders := &splitHolders{groups: map[blockGroup]uint64{}, traces: map[model.TraceID]splitTrace{}}
+			holders := newSplitHolders(true)
 			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders, maxSplitTraces)
 			if err != nil || !ok {
 				t.Fatal(ok, err)
