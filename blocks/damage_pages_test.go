@@ -57,10 +57,6 @@ func newPageDamaged(t *testing.T, path string, group int) *pageDamaged {
 		t.Fatalf("the damaged block has %d row groups, want several", pd.bad.TotalRecords)
 	}
 	pd.key = joinKey(pd.s.tenant, pd.bad.BlockID.String(), dataObject)
-	data, err := pd.s.bucket.ReadAll(ctx, pd.key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, err := pd.s.OpenBlock(ctx, pd.bad.BlockID)
 	if err != nil {
 		t.Fatal(err)
@@ -78,16 +74,36 @@ func newPageDamaged(t *testing.T, path string, group int) *pageDamaged {
 		t.Fatal(err)
 	}
 	pd.lost = ids[len(ids)/2]
+	damagePage(t, pd.s, pd.bad, group, path, false)
+	return pd
+}
+
+// spanNamePath is the span Name column.
+const spanNamePath = "rs.list.element.ss.list.element.Spans.list.element.Name"
+
+// damagePage flips the data of the first page of column path in row
+// group group (-1: the last) of block m's data.parquet: its second half,
+// or all of it with whole.
+func damagePage(t *testing.T, s *Store, m Meta, group int, path string, whole bool) {
+	t.Helper()
+	ctx := context.Background()
+	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+	data, err := s.bucket.ReadAll(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	page, err := columntest.FirstPage(data, group, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mid := (page.Payload[0] + page.Payload[1]) / 2
-	data = columntest.Damage(data, [][2]int{{mid, page.Payload[1]}}, 0, 0x5a, 8)
-	if err := pd.s.bucket.WriteAll(ctx, pd.key, data, nil); err != nil {
+	from := (page.Payload[0] + page.Payload[1]) / 2
+	if whole {
+		from = page.Payload[0]
+	}
+	data = columntest.Damage(data, [][2]int{{from, page.Payload[1]}}, 0, 0x5a, 8)
+	if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
 		t.Fatal(err)
 	}
-	return pd
 }
 
 // fresh is a store of the same tenant with nothing recorded yet.
@@ -143,7 +159,7 @@ func TestPageDamageLeftOut(t *testing.T) {
 	// by all but the text scan, and by the pass that finds the traces
 	// split across blocks before a count, an aggregation or an unordered
 	// scan (which then leave the block out whole).
-	const spanName = "rs.list.element.ss.list.element.Spans.list.element.Name"
+	const spanName = spanNamePath
 	hasName := &store.SpanCond{Op: store.OpTest, Field: store.Field{Kind: store.FieldSpanName},
 		Test: func(v model.Value, ok bool) bool { return ok }}
 	for _, tc := range []struct {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/tracectl/tracectl/blocks/column/columntest"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
@@ -187,21 +186,7 @@ func TestSplitPartDamagedHolder(t *testing.T) {
 	// N: X's new part and three traces of minute 45.
 	write(append(syntheticTraces(3, 200, splitMinute(45)), tracePart(xid, 8, splitMinute(50), 0x72)), WriteOptions{})
 	// Damage the last row group of Q (span names).
-	key := joinKey(s.tenant, q.BlockID.String(), dataObject)
-	data, err := s.bucket.ReadAll(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const spanName = "rs.list.element.ss.list.element.Spans.list.element.Name"
-	page, err := columntest.FirstPage(data, -1, spanName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mid := (page.Payload[0] + page.Payload[1]) / 2
-	data = columntest.Damage(data, [][2]int{{mid, page.Payload[1]}}, 0, 0x5a, 8)
-	if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
-		t.Fatal(err)
-	}
+	damagePage(t, s, q, -1, spanNamePath, false)
 	for _, limit := range []int{1, 5} {
 		s := NewStore(s.bucket, s.tenant)
 		s.SetConcurrency(1)
@@ -249,21 +234,7 @@ func TestDamagedCertainRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := metas[len(metas)-1] // blocks in start order
-	key := joinKey(s.tenant, b.BlockID.String(), dataObject)
-	data, err := s.bucket.ReadAll(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const spanName = "rs.list.element.ss.list.element.Spans.list.element.Name"
-	page, err := columntest.FirstPage(data, 0, spanName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = columntest.Damage(data, [][2]int{{page.Payload[0], page.Payload[1]}}, 0, 0x5a, 8)
-	if err := s.bucket.WriteAll(ctx, key, data, nil); err != nil {
-		t.Fatal(err)
-	}
+	damagePage(t, s, metas[len(metas)-1], 0, spanNamePath, true) // B: blocks in start order
 	for _, limit := range []int{2, 3, 5} {
 		opts := eval.SearchOptions{Limit: limit}
 		want, err := eval.Search(ctx, ref, `{ status = error }`, opts)
