@@ -64,7 +64,6 @@ func splitPartStore(t *testing.T) (s *Store, write func(ts []*model.Trace), all 
 // its statistics (all its spans start before the threshold) and dropped X
 // would miss it.
 func TestSplitPartDuplicateSpans(t *testing.T) {
-	ctx := context.Background()
 	s, write, all := splitPartStore(t)
 	xid := tid(0xab, 7)
 	// P: starts in minute 0, X's spans in minute 100.
@@ -90,29 +89,36 @@ func TestSplitPartDuplicateSpans(t *testing.T) {
 	for _, q := range []string{`{ }`, `{ name = "root" }`} {
 		for _, limit := range []int{1, 3, 5} {
 			t.Run(fmt.Sprintf("%s limit %d", q, limit), func(t *testing.T) {
-				opts := eval.SearchOptions{Limit: limit}
-				want, err := eval.Search(ctx, ref, q, opts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := eval.Search(ctx, s, q, opts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				g, w := resultsOf(t, got), resultsOf(t, want)
-				if !reflect.DeepEqual(g, w) {
-					var gi, wi []string
-					for _, r := range g {
-						gi = append(gi, fmt.Sprintf("%x@%d", r.TraceID[12:], r.StartUnixNano))
-					}
-					for _, r := range w {
-						wi = append(wi, fmt.Sprintf("%x@%d", r.TraceID[12:], r.StartUnixNano))
-					}
-					t.Errorf("blocks: %v\nwant    %v", gi, wi)
-				}
+				searchAsReference(t, s, ref, q, eval.SearchOptions{Limit: limit})
 			})
 		}
 	}
+}
+
+// searchAsReference runs query q on the blocks of src and on the
+// reference store ref, reports where their results differ (trace ID ends
+// and starts), and returns src's answer.
+func searchAsReference(t *testing.T, src *Store, ref store.Source, q string, opts eval.SearchOptions) *eval.SearchResult {
+	t.Helper()
+	ctx := context.Background()
+	want, err := eval.Search(ctx, ref, q, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := eval.Search(ctx, src, q, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := resultsOf(t, got), resultsOf(t, want); !reflect.DeepEqual(g, w) {
+		brief := func(rs []eval.TraceResult) (out []string) {
+			for _, r := range rs {
+				out = append(out, fmt.Sprintf("%x@%d", r.TraceID[12:], r.StartUnixNano))
+			}
+			return out
+		}
+		t.Errorf("%s, limit %d: blocks %v\nwant          %v", q, opts.Limit, brief(g), brief(w))
+	}
+	return got
 }
 
 // TestSplitPartOldPart: split trace X has an old part (minute 1) in block
@@ -121,7 +127,6 @@ func TestSplitPartDuplicateSpans(t *testing.T) {
 // X's bound (N's spans) is not: skipping Q's group and merging X from N's
 // part alone would return it as the newest trace, starting in minute 50.
 func TestSplitPartOldPart(t *testing.T) {
-	ctx := context.Background()
 	s, write, all := splitPartStore(t)
 	xid := tid(0xab, 7)
 	for i := 10; i < 40; i++ {
@@ -131,18 +136,7 @@ func TestSplitPartOldPart(t *testing.T) {
 	write(append(syntheticTraces(3, 200, splitMinute(45)), tracePart(xid, 8, splitMinute(50), 0x72)))
 	ref := storetest.New(merged(*all))
 	for _, limit := range []int{1, 3, 5} {
-		opts := eval.SearchOptions{Limit: limit}
-		want, err := eval.Search(ctx, ref, `{ }`, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := eval.Search(ctx, NewStore(s.bucket, s.tenant), `{ }`, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if g, w := resultsOf(t, got), resultsOf(t, want); !reflect.DeepEqual(g, w) {
-			t.Errorf("limit %d: results differ from the reference's", limit)
-		}
+		searchAsReference(t, NewStore(s.bucket, s.tenant), ref, `{ }`, eval.SearchOptions{Limit: limit})
 	}
 }
 
@@ -236,22 +230,11 @@ func TestDamagedCertainRows(t *testing.T) {
 	}
 	damagePage(t, s, metas[len(metas)-1], 0, spanNamePath, true) // B: blocks in start order
 	for _, limit := range []int{2, 3, 5} {
-		opts := eval.SearchOptions{Limit: limit}
-		want, err := eval.Search(ctx, ref, `{ status = error }`, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
 		src := NewStore(s.bucket, s.tenant)
 		src.SetConcurrency(1)
-		got, err := eval.Search(ctx, src, `{ status = error }`, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		searchAsReference(t, src, ref, `{ status = error }`, eval.SearchOptions{Limit: limit}) // B left out
 		if len(src.Damaged()) != 1 {
 			t.Fatalf("limit %d: %d blocks damaged, want B", limit, len(src.Damaged()))
-		}
-		if g, w := resultsOf(t, got), resultsOf(t, want); !reflect.DeepEqual(g, w) {
-			t.Errorf("limit %d: %d results differ from the reference's %d (B left out)", limit, len(g), len(w))
 		}
 	}
 }
@@ -320,7 +303,6 @@ func lateMinuteBlocks(write func([]*model.Trace), minutes, perMinute, late int) 
 // are skipped and those traces dropped. (Before, every holder was read and
 // every split trace merged and inspected: 590 of them.)
 func TestSplitHoldersSkipped(t *testing.T) {
-	ctx := context.Background()
 	s, write, all := splitPartStore(t)
 	const perMinute = 30
 	lateMinuteBlocks(write, 60, perMinute, 10)
@@ -328,21 +310,11 @@ func TestSplitHoldersSkipped(t *testing.T) {
 	for _, q := range []string{`{ }`, `{ name = "child" }`, `{ status = error }`} {
 		for _, limit := range []int{1, 20, 45} {
 			opts := eval.SearchOptions{Limit: limit}
-			want, err := eval.Search(ctx, ref, q, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			// One worker: it runs at most a few row groups ahead of
 			// the reader raising the threshold.
 			blocks := NewStore(s.bucket, s.tenant)
 			blocks.SetConcurrency(1)
-			got, err := eval.Search(ctx, blocks, q, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g, w := resultsOf(t, got), resultsOf(t, want); !reflect.DeepEqual(g, w) {
-				t.Errorf("%s limit %d: %d results differ from the reference's %d", q, limit, len(g), len(w))
-			}
+			got := searchAsReference(t, blocks, ref, q, opts)
 			if n, most := got.Metrics.InspectedTraces, 10*perMinute; n > most {
 				t.Errorf("%s limit %d: %d traces inspected, want at most %d", q, limit, n, most)
 			}
