@@ -30,7 +30,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
 	holders := newSplitHolders(false) // the parts' counts
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders, maxSplitTraces)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 	}
 	cand := inRange(metas, &req)
 	holders := newSplitHolders(false) // the parts' counts
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders, maxSplitTraces)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders)
 	if err != nil {
 		return store.Count{}, err
 	}

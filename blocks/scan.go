@@ -45,7 +45,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
 	holders := newSplitHolders(req.Newest != nil)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders, maxSplitTraces)
+	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func idRangesDisjoint(ms []Meta) bool {
 }
 
 // splitTraces returns the IDs of traces found in more than one block of
-// cand; ok is false when there are more than limit. It reads only
+// cand; ok is false when there are more than maxSplitTraces. It reads only
 // the TraceID column chunks (one row group of each block at a time) of the
 // row groups the time range does not rule out, and merges them.
 // The footers it opened are handed to the scan that follows (handed);
@@ -109,7 +109,7 @@ func idRangesDisjoint(ms []Meta) bool {
 // opens whole only the blocks it reads (pfile.wholeFooter). holders, when
 // not nil, gets the row groups that hold a part of each split trace, the
 // latest their spans can start and how many parts each has.
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders, limit int) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
 	ids = map[model.TraceID]bool{}
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return ids, true, nil, nil
@@ -164,7 +164,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			h.down(0)
 		}
 		if copies > 1 {
-			if len(ids) == limit {
+			if len(ids) == maxSplitTraces {
 				return nil, false, nil, nil
 			}
 			ids[id] = true

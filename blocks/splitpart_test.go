@@ -413,7 +413,7 @@ func TestSplitHolders(t *testing.T) {
 		}
 		for _, light := range []bool{false, true} {
 			holders := newSplitHolders(true)
-			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders, maxSplitTraces)
+			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders)
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}
