@@ -24,8 +24,9 @@ import (
 // parts are in (over blocks that follow each other in time, a trace's
 // parts are read close together), the others at the end. Counts and
 // aggregations (runGroupTasks) do the same. When more than maxSplitTraces
-// traces are split, holding their parts could cost more than the ordered
-// merge, which is used instead.
+// traces are split, or their parts would be held long (see splithold.go),
+// holding them could cost more than the ordered merge, which is used
+// instead.
 
 // maxSplitTraces bounds the split traces of an unordered scan, a count or
 // an aggregation (a variable for tests).
@@ -62,11 +63,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 		it.pool = newArenaPool(4*nworkers + 4)
 	}
 	it.prog = s.trackScan(cand)
-	tasks := rowGroupTasks(cand)
-	if req.Newest != nil {
-		// Newest blocks first: the reader's threshold rises sooner.
-		sort.SliceStable(tasks, func(i, j int) bool { return cand[tasks[i].pos].EndTime.After(cand[tasks[j].pos].EndTime) })
-	}
+	tasks := scanOrder(cand, req)
 	it.spread = s.spreadAll(cand)
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
@@ -101,7 +98,9 @@ func idRangesDisjoint(ms []Meta) bool {
 }
 
 // splitTraces returns the IDs of traces found in more than one block of
-// cand; ok is false when there are more than maxSplitTraces. It reads only
+// cand; ok is false when there are more than maxSplitTraces or when an
+// unordered read would hold more than maxHeldSplitBytes of their parts at
+// once (heldSplits). It reads only
 // the TraceID column chunks (one row group of each block at a time) of the
 // row groups the time range does not rule out, and merges them.
 // The footers it opened are handed to the scan that follows (handed);
@@ -129,6 +128,8 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	}); err != nil {
 		return nil, false, nil, err
 	}
+	held := newHeldSplits(cand, scanOrder(cand, *req), s.scanWorkers(cand))
+	unsorted := false
 	h := make(idHeap, 0, len(cand))
 	for _, st := range streams {
 		if !st.done {
@@ -157,8 +158,8 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 				h = h[:len(h)-1]
 			} else {
 				h[0] = st.entry()
-				if h[0].less(top) && holders != nil {
-					holders.unsorted = true // see splitHolders.parts
+				if h[0].less(top) {
+					unsorted = true // see splitHolders.parts
 				}
 			}
 			h.down(0)
@@ -168,10 +169,17 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 				return nil, false, nil, nil
 			}
 			ids[id] = true
+			held.add(at)
 			if holders != nil {
 				holders.add(id, at, latest, copies)
 			}
 		}
+	}
+	if held.peak(unsorted) > maxHeldSplitBytes {
+		return nil, false, nil, nil
+	}
+	if holders != nil {
+		holders.unsorted = unsorted
 	}
 	return ids, true, handed, nil
 }
@@ -458,6 +466,18 @@ type unorderedIterator struct {
 	spread bool
 	// light: the workers open light footers (see scanUnordered).
 	light bool
+}
+
+// scanOrder returns the row-group tasks of cand in the order an
+// unordered read hands them out: the blocks' order, or for a search
+// keeping its newest traces the newest blocks first (the reader's
+// threshold rises sooner).
+func scanOrder(cand []Meta, req store.Request) []scanTask {
+	tasks := rowGroupTasks(cand)
+	if req.Newest != nil {
+		sort.SliceStable(tasks, func(i, j int) bool { return cand[tasks[i].pos].EndTime.After(cand[tasks[j].pos].EndTime) })
+	}
+	return tasks
 }
 
 // scanTask is a range of row groups of one block of an unordered scan:

@@ -1,0 +1,150 @@
+package blocks
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
+	"github.com/tracectl/tracectl/store/storetest"
+	"github.com/tracectl/tracectl/traceql/eval"
+)
+
+// TestHeldSplits checks the estimate of split-trace parts held at once
+// against the held bytes worked out by hand: four blocks of 100 bytes a
+// trace (block 3: three row groups, its meta counting two), parts given
+// as (block, row group) lists.
+func TestHeldSplits(t *testing.T) {
+	cand := []Meta{
+		{Size: 1000, TotalObjects: 10, TotalRecords: 1},
+		{Size: 1000, TotalObjects: 10, TotalRecords: 1},
+		{Size: 2000, TotalObjects: 10, TotalRecords: 1},
+		{Size: 1000, TotalObjects: 10, TotalRecords: 2},
+	}
+	// tasks: 0 = block 0, 1 = block 1, 2 = block 2, 3 = block 3 group 0,
+	// 4 = block 3 from group 1 on.
+	bg := func(pos, group int) blockGroup { return blockGroup{pos, group} }
+	for _, c := range []struct {
+		name     string
+		workers  int
+		unsorted bool
+		traces   [][]blockGroup
+		want     int64
+	}{
+		{"next blocks, one worker", 1, false,
+			[][]blockGroup{{bg(0, 0), bg(1, 0)}, {bg(1, 0), bg(2, 0)}, {bg(2, 0), bg(3, 0)}}, 200},
+		{"next blocks, two workers: a part waits a task longer", 2, false,
+			[][]blockGroup{{bg(0, 0), bg(1, 0)}, {bg(1, 0), bg(2, 0)}, {bg(2, 0), bg(3, 0)}}, 300},
+		{"first and last blocks", 1, false,
+			[][]blockGroup{{bg(0, 0), bg(3, 2)}, {bg(0, 0), bg(3, 1)}, {bg(1, 0), bg(3, 0)}}, 300},
+		{"three copies", 1, false,
+			[][]blockGroup{{bg(0, 0), bg(1, 0), bg(2, 0)}, {bg(0, 0), bg(2, 0), bg(3, 0)}}, 300},
+		{"parts in one task are not held", 1, false,
+			[][]blockGroup{{bg(3, 1), bg(3, 2)}, {bg(3, 2), bg(3, 2)}}, 0},
+		{"unsorted: every part held to the end", 1, true,
+			[][]blockGroup{{bg(0, 0), bg(1, 0)}, {bg(2, 0), bg(3, 0)}}, 100 + 100 + 200 + 100},
+	} {
+		h := newHeldSplits(cand, scanOrder(cand, store.Request{}), c.workers)
+		for _, at := range c.traces {
+			h.add(at)
+		}
+		if got := h.peak(c.unsorted); got != c.want {
+			t.Errorf("%s: peak %d bytes, want %d", c.name, got, c.want)
+		}
+	}
+	// Newest blocks first: block 2 is read first, so the part of its
+	// trace with block 0 (read last) is held throughout.
+	newest := append([]Meta(nil), cand...)
+	for i := range newest {
+		newest[i].EndTime = time.Unix(int64(i%3), 0)
+	}
+	h := newHeldSplits(newest, scanOrder(newest, store.Request{Newest: &store.Threshold{}}), 1)
+	h.add([]blockGroup{bg(2, 0), bg(0, 0)})
+	h.add([]blockGroup{bg(1, 0), bg(3, 0)})
+	if got := h.peak(false); got != 300 {
+		t.Errorf("newest first: peak %d bytes, want 300", got)
+	}
+}
+
+// TestSplitHeldLong: two writes of the same 100 traces (as an ingest run
+// twice, or Tempo's replicas before compaction), each cut into two
+// blocks at a different trace, hold every trace in two blocks read far
+// apart: an unordered read would hold the parts of the first block's
+// traces until the last blocks. Reads then take the ordered merge, and
+// their answers are the reference's. Minute blocks holding late spans of
+// the minute before keep the unordered read: their parts are merged a
+// block later.
+func TestSplitHeldLong(t *testing.T) {
+	defer func(n int64) { maxHeldSplitBytes = n }(maxHeldSplitBytes)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name      string
+		write     func(write func([]*model.Trace))
+		unordered bool
+	}{
+		{"written twice", func(write func([]*model.Trace)) {
+			first := syntheticTraces(100, 1, splitMinute(0))
+			again := make([]*model.Trace, len(first))
+			for i, tr := range first {
+				again[i] = tracePart(tr.TraceID, byte(i), splitMinute(1), 0x7e)
+			}
+			write(first[:50])
+			write(first[50:])
+			write(again[:30])
+			write(again[30:])
+		}, false},
+		{"late spans of the minute before", func(write func([]*model.Trace)) {
+			lateMinuteBlocks(write, 20, 30, 10)
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, write, all := splitPartStore(t)
+			c.write(write)
+			metas, err := s.Blocks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Room for the parts of 15 average traces: the late spans
+			// hold 10 at a time, the copies at least 30.
+			maxHeldSplitBytes = 15 * int64(metas[0].Size) / int64(metas[0].TotalObjects)
+			it, err := s.Traces(ctx, store.Request{Unordered: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []*model.Trace
+			for it.Next() {
+				got = append(got, it.At())
+			}
+			if err := it.Err(); err != nil {
+				t.Fatal(err)
+			}
+			_, unordered := it.(*unorderedIterator)
+			it.Close()
+			if unordered != c.unordered {
+				t.Errorf("unordered read %v, want %v", unordered, c.unordered)
+			}
+			sortByID(got)
+			if diff := diffTraces(scanAll(t, s, 1, store.Request{}), got); diff != "" {
+				t.Errorf("traces differ from the ordered scan's (-want +got):\n%s", diff)
+			}
+			ref := storetest.New(merged(*all))
+			src := NewStore(s.bucket, s.tenant)
+			src.SetConcurrency(2)
+			for _, q := range []string{`{ }`, `{ status = error }`, `{ name = "child" } | count() > 1`} {
+				searchAsReference(t, src, ref, q, eval.SearchOptions{Limit: 20})
+				want, err := eval.Search(ctx, ref, q, eval.SearchOptions{CountOnly: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := eval.Search(ctx, src, q, eval.SearchOptions{CountOnly: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces || want.Metrics.MatchedTraces == 0 {
+					t.Errorf("count %s: %d, want %d", q, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
+				}
+			}
+		})
+	}
+}
