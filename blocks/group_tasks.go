@@ -165,24 +165,18 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *foote
 	}
 	close(work)
 	var (
-		mu     sync.Mutex
-		first  error
-		wg     sync.WaitGroup
-		copies = map[model.TraceID][]blockCopy{}
-		dmg    = &taskDamage{bad: map[int]bool{}, started: map[int]int{}}
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		held  = newHeldParts(holders)
+		dmg   = &taskDamage{bad: map[int]bool{}, started: map[int]int{}}
 	)
 	// complete sets part p of block pos aside and, when it is its trace's
 	// last part, returns the trace merged (nil when every part is of
 	// blocks left out).
 	complete := func(pos int, p *model.Trace) *model.Trace {
 		mu.Lock()
-		cs := append(copies[p.TraceID], blockCopy{pos, p})
-		if n := holders.parts(p.TraceID); n == 0 || len(cs) < n {
-			copies[p.TraceID] = cs
-			mu.Unlock()
-			return nil
-		}
-		delete(copies, p.TraceID)
+		cs := held.add(pos, p)
 		mu.Unlock()
 		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return dmg.isBad(c.pos) })
 		if len(cs) == 0 {
@@ -249,7 +243,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *foote
 				w.done()
 			}
 			for _, p := range parts {
-				copies[p.t.TraceID] = append(copies[p.t.TraceID], p)
+				held.keep(p)
 			}
 		}()
 	}
@@ -260,15 +254,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *foote
 	if first != nil {
 		return nil, first
 	}
-	for id, cs := range copies {
-		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return dmg.isBad(c.pos) })
-		if len(cs) == 0 {
-			delete(copies, id)
-		} else {
-			copies[id] = cs
-		}
-	}
-	return copies, nil
+	return held.rest(dmg.isBad), nil
 }
 
 // done counts the task's row groups done, and its block when the task

@@ -56,7 +56,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	nworkers := s.scanWorkers(cand)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers), req: req,
-		split: split, holders: holders, copies: map[model.TraceID][]blockCopy{}, bad: map[int]bool{}, sent: map[int]bool{}, light: light}
+		split: split, holders: holders, parts: newHeldParts(holders), bad: map[int]bool{}, sent: map[int]bool{}, light: light}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
@@ -446,10 +446,7 @@ type unorderedIterator struct {
 	holders *splitHolders
 	prog    *scanProgress
 	mu      sync.Mutex
-	copies  map[model.TraceID][]blockCopy // parts of split traces
-	// peakHeld is the most split traces whose parts were held at once
-	// (for tests).
-	peakHeld int
+	parts   *heldParts // of split traces, not merged yet
 	// bad holds the blocks (by position) left out for damage in their
 	// pages, sent those of which traces were sent (see pass).
 	bad, sent map[int]bool
@@ -658,14 +655,7 @@ func (it *unorderedIterator) Next() bool {
 // having had traces sent (see leaveOut).
 func (it *unorderedIterator) addPart(pos int, t *model.Trace) *model.Trace {
 	it.mu.Lock()
-	cs := append(it.copies[t.TraceID], blockCopy{pos, t})
-	if n := it.holders.parts(t.TraceID); n == 0 || len(cs) < n {
-		it.copies[t.TraceID] = cs
-		it.peakHeld = max(it.peakHeld, len(it.copies))
-		it.mu.Unlock()
-		return nil
-	}
-	delete(it.copies, t.TraceID)
+	cs := it.parts.add(pos, t)
 	cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
 	it.mu.Unlock()
 	m := it.merge(t.TraceID, cs)
@@ -701,14 +691,13 @@ func (it *unorderedIterator) merge(id model.TraceID, cs []blockCopy) *model.Trac
 // mergeCopies merges the parts of the split traces not merged yet (some
 // part was skipped, or left out as damaged), in ID order: see merge.
 func (it *unorderedIterator) mergeCopies() []*model.Trace {
-	out := make([]*model.Trace, 0, len(it.copies))
-	for id, cs := range it.copies {
-		cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return it.bad[c.pos] })
+	rest := it.parts.rest(func(pos int) bool { return it.bad[pos] })
+	out := make([]*model.Trace, 0, len(rest))
+	for id, cs := range rest {
 		if t := it.merge(id, cs); t != nil {
 			out = append(out, t)
 		}
 	}
-	it.copies = nil
 	sort.Slice(out, func(i, j int) bool { return model.CompareTraceIDs(out[i].TraceID, out[j].TraceID) < 0 })
 	return out
 }
@@ -772,6 +761,6 @@ func (it *unorderedIterator) Close() error {
 	for range it.ch { // drain so blocked workers exit
 	}
 	it.wg.Wait()
-	it.batch, it.copies = nil, nil
+	it.batch, it.parts = nil, nil
 	return nil
 }

@@ -1,5 +1,11 @@
 package blocks
 
+import (
+	"slices"
+
+	"github.com/tracectl/tracectl/model"
+)
+
 // An unordered scan, a count or an aggregation holds the parts of a split
 // trace from the row group it reads first to the one holding its last
 // part (see scan.go). Over blocks that follow each other in time that is
@@ -81,4 +87,53 @@ func (h *heldSplits) peak(unsorted bool) int64 {
 		peak = max(peak, held)
 	}
 	return peak
+}
+
+// heldParts holds the parts of split traces read so far, each trace's
+// until its last part is in (splitHolders.parts): unorderedIterator and
+// runGroupTasks merge a trace then. The caller guards it with its own
+// lock.
+type heldParts struct {
+	holders *splitHolders
+	held    map[model.TraceID][]blockCopy
+	// peak is the most traces whose parts were held at once (for tests).
+	peak int
+}
+
+func newHeldParts(h *splitHolders) *heldParts {
+	return &heldParts{holders: h, held: map[model.TraceID][]blockCopy{}}
+}
+
+// add sets part t of the block at pos aside. When it is its trace's last
+// part, it returns all the trace's parts, which it no longer holds.
+func (p *heldParts) add(pos int, t *model.Trace) []blockCopy {
+	cs := append(p.held[t.TraceID], blockCopy{pos, t})
+	if n := p.holders.parts(t.TraceID); n == 0 || len(cs) < n {
+		p.held[t.TraceID] = cs
+		p.peak = max(p.peak, len(p.held))
+		return nil
+	}
+	delete(p.held, t.TraceID)
+	return cs
+}
+
+// keep sets a part aside until rest, whatever the count of its parts.
+func (p *heldParts) keep(c blockCopy) {
+	p.held[c.t.TraceID] = append(p.held[c.t.TraceID], c)
+}
+
+// rest returns the parts still held, by trace, less those of the blocks
+// bad reports (a trace left without parts is left out), and holds them no
+// longer.
+func (p *heldParts) rest(bad func(pos int) bool) map[model.TraceID][]blockCopy {
+	out := p.held
+	for id, cs := range out {
+		if cs = slices.DeleteFunc(cs, func(c blockCopy) bool { return bad(c.pos) }); len(cs) == 0 {
+			delete(out, id)
+		} else {
+			out[id] = cs
+		}
+	}
+	p.held = nil
+	return out
 }

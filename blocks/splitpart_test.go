@@ -526,7 +526,7 @@ func TestSplitPartsMergedEarly(t *testing.T) {
 		if err := it.Err(); err != nil {
 			t.Fatal(err)
 		}
-		peak := it.(*unorderedIterator).peakHeld
+		peak := it.(*unorderedIterator).parts.peak
 		it.Close()
 		sortByID(got)
 		if diff := diffTraces(want, got); diff != "" {
