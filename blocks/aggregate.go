@@ -30,7 +30,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 	cand := inRange(metas, &req)
 	total := store.NewGroupSet(spec)
 	holders := newSplitHolders(false) // the parts' counts
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders)
+	ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func (s *Store) AggregateSpans(ctx context.Context, req store.Request, spec *sto
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 				var parts []*model.Trace
 				err := t.eachGroup(ctx, file, &req, func(g int) error {
-					ps, err := file.aggregateGroup(g, b.codec, &req, spec, split, local, spread[t.pos])
+					ps, err := file.aggregateGroup(g, b.codec, &req, spec, holders, local, spread[t.pos])
 					parts = append(parts, ps...)
 					return err
 				})
@@ -85,7 +85,7 @@ func groupable(f store.Field) bool {
 // aggregateGroup aggregates row group g into gs and returns the built rows
 // of split traces (with what req asks for, as Traces(req) builds traces).
 // With spread it may take two goroutines (spreadRows).
-func (p *pfile) aggregateGroup(g int, c *codec, req *store.Request, spec *store.AggregateSpec, split map[model.TraceID]bool, gs *store.GroupSet, spread bool) ([]*model.Trace, error) {
+func (p *pfile) aggregateGroup(g int, c *codec, req *store.Request, spec *store.AggregateSpec, split *splitHolders, gs *store.GroupSet, spread bool) ([]*model.Trace, error) {
 	spans := spec.Spans
 	if spans == nil {
 		spans = &store.SpanCond{Op: store.OpTrue}
@@ -94,7 +94,7 @@ func (p *pfile) aggregateGroup(g int, c *codec, req *store.Request, spec *store.
 		Args: append([]*store.SpanCond{spans}, groupTests(spec.GroupBy)...)}}
 	cols := filterColumns(p.leaves, c, cond)
 	cols = append(cols, p.leaves.duration.Index, p.leaves.traceID.Index, p.leaves.spanID.Index)
-	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	hasSplit := split.len() > 0 && p.mayHold(g, split.anyIn)
 	pass, pr := p.pruneUnless(hasSplit, g, c, &store.TraceCond{Op: store.OpAny, Span: spans})
 	defer pr.close()
 	if !pass {
@@ -158,7 +158,7 @@ type splitParts struct {
 // openSplitParts marks the rows of row group g whose trace is in split
 // (when has says the group may hold some), to be built with proj; its
 // chunks must be loaded.
-func (p *pfile) openSplitParts(g int, c *codec, proj projection, split map[model.TraceID]bool, has bool) (*splitParts, error) {
+func (p *pfile) openSplitParts(g int, c *codec, proj projection, split *splitHolders, has bool) (*splitParts, error) {
 	sp := &splitParts{rows: make([]bool, p.file.RowGroups()[g].NumRows())}
 	if !has {
 		return sp, nil

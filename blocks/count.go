@@ -26,7 +26,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 	}
 	cand := inRange(metas, &req)
 	holders := newSplitHolders(false) // the parts' counts
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders)
+	ok, handed, err := s.splitTraces(ctx, cand, &req, false, holders)
 	if err != nil {
 		return store.Count{}, err
 	}
@@ -41,7 +41,7 @@ func (s *Store) CountTraces(ctx context.Context, req store.Request) (store.Count
 			task: func(ctx context.Context, b *Block, file *pfile, t scanTask) ([]*model.Trace, error) {
 				var parts []*model.Trace
 				err := t.eachGroup(ctx, file, &req, func(g int) error {
-					n, ps, err := file.countGroup(g, b.codec, &req, split, spread[t.pos])
+					n, ps, err := file.countGroup(g, b.codec, &req, holders, spread[t.pos])
 					local.Add(n)
 					parts = append(parts, ps...)
 					return err
@@ -94,9 +94,9 @@ func countTrace(t *model.Trace, req store.Request, c *store.Count) {
 // countGroup counts the passing rows of row group g and builds the rows
 // of split traces (with what req asks for, as Traces(req) builds
 // traces). With spread it may take two goroutines (spreadRows).
-func (p *pfile) countGroup(g int, c *codec, req *store.Request, split map[model.TraceID]bool, spread bool) (store.Count, []*model.Trace, error) {
+func (p *pfile) countGroup(g int, c *codec, req *store.Request, split *splitHolders, spread bool) (store.Count, []*model.Trace, error) {
 	cond := req.Filter.Cond
-	hasSplit := len(split) > 0 && p.mayHoldAny(g, split)
+	hasSplit := split.len() > 0 && p.mayHold(g, split.anyIn)
 	pass, pr := p.pruneUnless(hasSplit, g, c, cond)
 	defer pr.close()
 	if !pass {

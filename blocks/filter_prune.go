@@ -100,7 +100,7 @@ func (pr *pruner) trace(c *store.TraceCond) truth {
 			return allFalse
 		}
 	case store.OpTraceIDs:
-		if !pr.p.mayHoldAny(pr.g, c.IDs) {
+		if len(c.IDs) == 0 || !pr.p.mayHold(pr.g, anyIDIn(c.IDs)) {
 			return allFalse
 		}
 	case store.OpAnd, store.OpOr:

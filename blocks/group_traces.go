@@ -45,7 +45,7 @@ type groupRead struct {
 	// split holds the IDs of traces with parts in other blocks: their rows
 	// are built whatever the filter and time range say, since only the
 	// merged trace decides.
-	split map[model.TraceID]bool
+	split *splitHolders
 	// pool, when not nil, recycles built traces' memory (see arena.go).
 	pool *arenaPool
 	// spread evaluates the filter of a row group of several batches on
@@ -72,7 +72,7 @@ func (p *pfile) openTraces(g int, c *codec, rd groupRead) (*groupTraces, error) 
 	}
 	proj := p.groupProjection(g, projectionOf(rd.req))
 	cols := assemblerColumns(p.leaves, c, proj)
-	hasSplit := len(rd.split) > 0 && p.mayHoldAny(g, rd.split)
+	hasSplit := rd.split.len() > 0 && p.mayHold(g, rd.split.anyIn)
 	pass, pr := p.pruneUnless(cond == nil || hasSplit, g, c, cond)
 	defer pr.close()
 	if !pass {
@@ -171,10 +171,10 @@ func sortRanges(rs []byteRange) []byteRange {
 }
 
 // markSplit sets the rows of traces in split.
-func (p *pfile) markSplit(g int, rows []bool, split map[model.TraceID]bool) error {
+func (p *pfile) markSplit(g int, rows []bool, split *splitHolders) error {
 	i := 0
 	return eachTraceID(p.file.RowGroups()[g], func(id model.TraceID, ok bool) bool {
-		if ok && i < len(rows) && split[id] {
+		if ok && i < len(rows) && split.has(id) {
 			rows[i] = true
 		}
 		i++

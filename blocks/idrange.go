@@ -25,13 +25,10 @@ func groupIDRange(rg format.RowGroup, col int) (lo, hi []byte, ok bool) {
 	return lo, hi, true
 }
 
-// mayHoldAny reports whether row group g's TraceID range (from its
-// statistics) contains one of ids; without a usable range it reports
-// true.
-func (p *pfile) mayHoldAny(g int, ids map[model.TraceID]bool) bool {
-	if len(ids) == 0 {
-		return false
-	}
+// mayHold reports whether row group g's TraceID range [lo, hi] (from its
+// statistics) may hold a trace anyIn reports; without a usable range it
+// reports true.
+func (p *pfile) mayHold(g int, anyIn func(lo, hi []byte) bool) bool {
 	if !p.leaves.traceID.ok {
 		return true
 	}
@@ -39,12 +36,19 @@ func (p *pfile) mayHoldAny(g int, ids map[model.TraceID]bool) bool {
 	if !ok {
 		return true
 	}
-	for id := range ids {
-		if bytes.Compare(id[:], lo) >= 0 && bytes.Compare(id[:], hi) <= 0 {
-			return true
+	return anyIn(lo, hi)
+}
+
+// anyIDIn returns whether one of ids lies in [lo, hi], for mayHold.
+func anyIDIn(ids map[model.TraceID]bool) func(lo, hi []byte) bool {
+	return func(lo, hi []byte) bool {
+		for id := range ids {
+			if bytes.Compare(id[:], lo) >= 0 && bytes.Compare(id[:], hi) <= 0 {
+				return true
+			}
 		}
+		return false
 	}
-	return false
 }
 
 // firstTraceID returns the trace ID of the file's first row (its

@@ -58,9 +58,9 @@ func TestMayHoldAnyTrustsOnlyOrderedRanges(t *testing.T) {
 			saved := *st
 			defer func() { *st = saved }()
 			tt.edit(st)
-			got := [2]bool{f.mayHoldAny(0, inside), f.mayHoldAny(0, map[model.TraceID]bool{outside: true})}
+			got := [2]bool{f.mayHold(0, anyIDIn(inside)), f.mayHold(0, anyIDIn(map[model.TraceID]bool{outside: true}))}
 			if got != tt.inOut {
-				t.Errorf("mayHoldAny(inside, outside) = %v, want %v", got, tt.inOut)
+				t.Errorf("mayHold(inside, outside) = %v, want %v", got, tt.inOut)
 			}
 		})
 	}

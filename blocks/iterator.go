@@ -28,13 +28,11 @@ type blockIterator struct {
 	block *Block
 	req   *store.Request // optional time filter and projection
 	pos   int            // position of the block in the scan's block list
-	// split, when not nil, holds the IDs of the scan's traces stored in
-	// several blocks; their rows are built whatever the filter says.
-	split map[model.TraceID]bool
-	// holders are the row groups (of the scan's blocks) that hold a part
-	// of a split trace, as the split-trace pass found them, with the
-	// latest their traces can start: set with split.
-	holders *splitHolders
+	// split, when not nil, holds the scan's traces stored in several
+	// blocks, whose rows are built whatever the filter says, and the row
+	// groups (of the scan's blocks) that hold their parts, with the latest
+	// their traces can start.
+	split *splitHolders
 	// filter applies req.Filter to rows (only where no copy of a trace in
 	// another block can change its outcome: see split).
 	filter bool
@@ -318,7 +316,7 @@ func (it *blockIterator) skipGroup(f *pfile, g int) bool {
 	if it.filter && it.req != nil && it.req.Newest != nil {
 		// No trace of the group starts after its latest span start.
 		hi, ok := f.groupMaxSpanStart(g)
-		if latest, held := it.holders.latest(blockGroup{it.pos, g}); held {
+		if latest, held := it.split.holderLatest(blockGroup{it.pos, g}); held {
 			hi = latest // its own latest start and its split traces'
 		}
 		if ok && hi < it.req.Newest.Load() {

@@ -3,7 +3,6 @@ package blocks
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"math"
 	"slices"
 	"sort"
@@ -29,8 +28,10 @@ import (
 // instead.
 
 // maxSplitTraces bounds the split traces of an unordered scan, a count or
-// an aggregation (a variable for tests).
-var maxSplitTraces = 100_000
+// an aggregation: 14 MiB of splitHolders (a variable for tests). Past it,
+// the ordered merge holds a row group of every block instead: 0.8-1.6 GiB
+// over 200 one-minute blocks.
+var maxSplitTraces = 500_000
 
 // lightFooterBlocks is the number of blocks from which a search that
 // keeps its newest traces opens light footers: a block it reads costs a
@@ -46,7 +47,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	// opened whole.
 	light := req.Newest != nil && len(cand) >= lightFooterBlocks
 	holders := newSplitHolders(req.Newest != nil)
-	split, ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders)
+	ok, handed, err := s.splitTraces(ctx, cand, &req, light, holders)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func (s *Store) scanUnordered(ctx context.Context, cand []Meta, req store.Reques
 	ctx, cancel := context.WithCancel(ctx)
 	nworkers := s.scanWorkers(cand)
 	it := &unorderedIterator{ctx: ctx, cancel: cancel, ch: make(chan traceBatch, nworkers), req: req,
-		split: split, holders: holders, parts: newHeldParts(holders), bad: map[int]bool{}, sent: map[int]bool{}, light: light}
+		holders: holders, parts: newHeldParts(holders), bad: map[int]bool{}, sent: map[int]bool{}, light: light}
 	if req.Reuse {
 		// Each worker holds an arena in its assembler and one per batch
 		// queued or being consumed.
@@ -97,21 +98,20 @@ func idRangesDisjoint(ms []Meta) bool {
 	return true
 }
 
-// splitTraces returns the IDs of traces found in more than one block of
-// cand; ok is false when there are more than maxSplitTraces or when an
-// unordered read would hold more than maxHeldSplitBytes of their parts at
-// once (heldSplits). It reads only
-// the TraceID column chunks (one row group of each block at a time) of the
-// row groups the time range does not rule out, and merges them.
-// The footers it opened are handed to the scan that follows (handed);
-// with light, they are light ones (Block.openLight), for a scan that
-// opens whole only the blocks it reads (pfile.wholeFooter). holders, when
-// not nil, gets the row groups that hold a part of each split trace, the
-// latest their spans can start and how many parts each has.
-func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ids map[model.TraceID]bool, ok bool, handed *footers, err error) {
-	ids = map[model.TraceID]bool{}
+// splitTraces finds the traces stored in more than one block of cand and
+// records them in holders, with the row groups that hold a part of each,
+// the latest their spans can start and how many parts each has; ok is
+// false when there are more than maxSplitTraces or when an unordered read
+// would hold more than maxHeldSplitBytes of their parts at once
+// (heldSplits). It reads only the TraceID column chunks (one row group of
+// each block at a time) of the row groups the time range does not rule
+// out, and merges them. The footers it opened are handed to the scan that
+// follows (handed); with light, they are light ones (Block.openLight),
+// for a scan that opens whole only the blocks it reads
+// (pfile.wholeFooter).
+func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ok bool, handed *footers, err error) {
 	if len(cand) < 2 || idRangesDisjoint(cand) {
-		return ids, true, nil, nil
+		return true, nil, nil
 	}
 	handed = &footers{files: map[int]*pfile{}}
 	// The first row group of every block is loaded scanWorkers at a time
@@ -126,7 +126,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	if err := workers.Each(ctx, len(streams), s.scanWorkers(cand), func(_ context.Context, i int) error {
 		return streams[i].next()
 	}); err != nil {
-		return nil, false, nil, err
+		return false, nil, err
 	}
 	held := newHeldSplits(cand, scanOrder(cand, *req), s.scanWorkers(cand))
 	unsorted := false
@@ -140,18 +140,17 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	var at []blockGroup // the row groups holding the current ID
 	for len(h) > 0 {
 		if err := ctx.Err(); err != nil {
-			return nil, false, nil, err
+			return false, nil, err
 		}
 		top, copies, latest := h[0], 0, uint64(0)
-		id := top.st.cur()
 		at = at[:0]
-		for len(h) > 0 && h[0].hi == top.hi && h[0].lo == top.lo {
+		for len(h) > 0 && h[0].key == top.key {
 			copies++
 			st := h[0].st
 			at = append(at, blockGroup{st.at, st.group})
 			latest = max(latest, st.latest)
 			if err := st.next(); err != nil {
-				return nil, false, nil, err
+				return false, nil, err
 			}
 			if st.done {
 				h[0] = h[len(h)-1]
@@ -165,23 +164,21 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			h.down(0)
 		}
 		if copies > 1 {
-			if len(ids) == maxSplitTraces {
-				return nil, false, nil, nil
+			if holders.len() == maxSplitTraces {
+				return false, nil, nil
 			}
-			ids[id] = true
 			held.add(at)
-			if holders != nil {
-				holders.add(id, at, latest, copies)
-			}
+			holders.add(top.key, at, latest, copies)
 		}
 	}
 	if held.peak(unsorted) > maxHeldSplitBytes {
-		return nil, false, nil, nil
+		return false, nil, nil
 	}
-	if holders != nil {
-		holders.unsorted = unsorted
+	if unsorted {
+		holders.unsorted = true
+		holders.sortIDs()
 	}
-	return ids, true, handed, nil
+	return true, handed, nil
 }
 
 // idStream walks the trace IDs of one block in order, holding the TraceID
@@ -259,93 +256,6 @@ func (st *idStream) next() error {
 // do not say: no threshold is above it.
 const unknownStart = math.MaxUint64
 
-// splitHolders are the row groups holding a part of a split trace, and
-// each split trace's number of parts (so that a read merges it once they
-// are in) and bound, for a search keeping its newest traces
-// (store.Request.Newest). Every span of a merged split trace comes from
-// one of its parts, so the trace starts no later than the latest span
-// start of the row groups holding them (their statistics), whichever
-// parts are merged (a part left out for damage, a duplicate span kept from
-// another part) and even if a part has no span (a trace without spans
-// starts at 0). Once that bound is below the threshold, the trace cannot
-// be kept: its holders may be skipped and the trace dropped.
-type splitHolders struct {
-	// groups: for each holder, the latest bound of the split traces it
-	// holds parts of (at least its own latest span start); nil when not
-	// asked for (newSplitHolders).
-	groups map[blockGroup]uint64
-	// traces: the bound of each split trace and its number of parts.
-	traces map[model.TraceID]splitTrace
-	// unsorted: a block's trace IDs are out of order (a block tracectl
-	// did not write: vParquet4 sorts them), so that the parts counted are
-	// not all there are.
-	unsorted bool
-}
-
-// splitTrace is a split trace's bound and number of parts: its rows in
-// the row groups the scan does not rule out by time (one a block, unless
-// a block holds it in several rows).
-type splitTrace struct {
-	latest uint64
-	parts  int
-}
-
-// newSplitHolders returns empty holders for the split-trace pass; with
-// groups, it also records each holder's bound, which only a search
-// keeping its newest traces reads (blockIterator.skipGroup).
-func newSplitHolders(groups bool) *splitHolders {
-	h := &splitHolders{traces: map[model.TraceID]splitTrace{}}
-	if groups {
-		h.groups = map[blockGroup]uint64{}
-	}
-	return h
-}
-
-// add records split trace id, held by the row groups at (one entry a
-// part); latest is the latest span start of all of them.
-func (h *splitHolders) add(id model.TraceID, at []blockGroup, latest uint64, parts int) {
-	h.traces[id] = splitTrace{latest, parts}
-	if h.groups == nil {
-		return
-	}
-	for _, bg := range at {
-		h.groups[bg] = max(h.groups[bg], latest)
-	}
-}
-
-// parts returns the number of parts of split trace id, 0 when unknown: a
-// trace is then merged at the end, once every part read is in. (The parts
-// are counted by merging the blocks' IDs in order: in a block whose IDs
-// are out of order a trace may have more rows than counted, so none is
-// known; merged early, such a trace would come twice.)
-func (h *splitHolders) parts(id model.TraceID) int {
-	if h == nil || h.unsorted {
-		return 0
-	}
-	return h.traces[id].parts
-}
-
-// latest returns the bound of row group bg: the latest start of its own
-// spans and of the split traces it holds parts of; held is false when it
-// holds none.
-func (h *splitHolders) latest(bg blockGroup) (latest uint64, held bool) {
-	if h == nil {
-		return 0, false
-	}
-	latest, held = h.groups[bg]
-	return latest, held
-}
-
-// dropped reports whether split trace id cannot be kept under threshold
-// th: it starts before it.
-func (h *splitHolders) dropped(id model.TraceID, th uint64) bool {
-	if h == nil {
-		return false
-	}
-	st, ok := h.traces[id]
-	return ok && st.latest < th
-}
-
 // footers hands the footers that the split-trace pass opened to the scan
 // that follows, so that it does not read them again (on an object store, a
 // request per block): each is taken once, by the first worker to reach a
@@ -392,19 +302,17 @@ func (f *footers) take(ctx context.Context, pos int) *pfile {
 // merge of 200 blocks compares each ID about 15 times).
 type idHeap []idEntry
 
-// idEntry is a stream and its current ID as big-endian halves, which
-// order as the ID.
+// idEntry is a stream and its current ID.
 type idEntry struct {
-	hi, lo uint64
-	st     *idStream
+	key idKey
+	st  *idStream
 }
 
 func (st *idStream) entry() idEntry {
-	id := &st.ids[st.pos]
-	return idEntry{binary.BigEndian.Uint64(id[:8]), binary.BigEndian.Uint64(id[8:]), st}
+	return idEntry{idKeyOf(&st.ids[st.pos]), st}
 }
 
-func (e idEntry) less(f idEntry) bool { return e.hi < f.hi || e.hi == f.hi && e.lo < f.lo }
+func (e idEntry) less(f idEntry) bool { return e.key.less(f.key) }
 
 func (h idHeap) init() {
 	for i := len(h)/2 - 1; i >= 0; i-- {
@@ -439,8 +347,7 @@ type unorderedIterator struct {
 
 	// req's time range decides on the merged split traces, whose parts
 	// are read whatever their rows' times (see mergeCopies).
-	req   store.Request
-	split map[model.TraceID]bool
+	req store.Request
 	// holders are the row groups that hold a part of a split trace, with
 	// the latest each split trace can start.
 	holders *splitHolders
@@ -529,14 +436,13 @@ func (it *unorderedIterator) worker(s *Store, cand []Meta, work <-chan scanTask,
 			continue // damaged, left out
 		}
 		bi := task.iterator(it.ctx, b, file)
-		bi.req, bi.split, bi.filter, bi.pool = &req, it.split, true, it.pool
-		bi.holders = it.holders
+		bi.req, bi.split, bi.filter, bi.pool = &req, it.holders, true, it.pool
 		bi.spread = it.spread
 		bi.pos, bi.prog = pos, it.prog
 		out := traceBatch{traces: make([]*model.Trace, 0, parallelBatch)}
 		for bi.Next() {
 			t := bi.At()
-			if it.split[t.TraceID] {
+			if it.holders.has(t.TraceID) {
 				if it.pool != nil {
 					// Kept until its other parts are in.
 					t = detach(t)

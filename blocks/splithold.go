@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"encoding/binary"
+	"math"
 	"slices"
 
 	"github.com/tracectl/tracectl/model"
@@ -108,7 +110,7 @@ func newHeldParts(h *splitHolders) *heldParts {
 // part, it returns all the trace's parts, which it no longer holds.
 func (p *heldParts) add(pos int, t *model.Trace) []blockCopy {
 	cs := append(p.held[t.TraceID], blockCopy{pos, t})
-	if n := p.holders.parts(t.TraceID); n == 0 || len(cs) < n {
+	if n := p.holders.count(t.TraceID); n == 0 || len(cs) < n {
 		p.held[t.TraceID] = cs
 		p.peak = max(p.peak, len(p.held))
 		return nil
@@ -136,4 +138,178 @@ func (p *heldParts) rest(bad func(pos int) bool) map[model.TraceID][]blockCopy {
 	}
 	p.held = nil
 	return out
+}
+
+// splitHolders are the traces the split-trace pass found in more than one
+// block, the row groups holding their parts, and each one's number of
+// parts (so that a read merges it once they are in) and bound, for a
+// search keeping its newest traces (store.Request.Newest). Every span of
+// a merged split trace comes from one of its parts, so the trace starts
+// no later than the latest span start of the row groups holding them
+// (their statistics), whichever parts are merged (a part left out for
+// damage, a duplicate span kept from another part) and even if a part
+// has no span (a trace without spans starts at 0). Once that bound is
+// below the threshold, the trace cannot be kept: its holders may be
+// skipped and the trace dropped.
+//
+// The traces are kept in ID order, as the pass finds them, 28 bytes each
+// (two maps took about 100): maxSplitTraces of them take 14 MiB.
+type splitHolders struct {
+	// groups: for each holder, the latest bound of the split traces it
+	// holds parts of (at least its own latest span start); nil when not
+	// asked for (newSplitHolders).
+	groups map[blockGroup]uint64
+	// ids are the split traces in ascending order; latest and parts are
+	// each one's bound and number of parts: its rows in the row groups
+	// the scan does not rule out by time (one a block, unless a block
+	// holds it in several rows).
+	ids    []idKey
+	latest []uint64
+	parts  []int32
+	// unsorted: a block's trace IDs are out of order (a block tracectl
+	// did not write: vParquet4 sorts them), so that the parts counted are
+	// not all there are.
+	unsorted bool
+}
+
+// idKey is a trace ID as big-endian halves, which order as the ID.
+type idKey struct{ hi, lo uint64 }
+
+func idKeyOf(id *model.TraceID) idKey {
+	return idKey{binary.BigEndian.Uint64(id[:8]), binary.BigEndian.Uint64(id[8:])}
+}
+
+func (k idKey) less(o idKey) bool { return k.hi < o.hi || k.hi == o.hi && k.lo < o.lo }
+
+// newSplitHolders returns empty holders for the split-trace pass; with
+// groups, it also records each holder's bound, which only a search
+// keeping its newest traces reads (blockIterator.skipGroup).
+func newSplitHolders(groups bool) *splitHolders {
+	h := &splitHolders{}
+	if groups {
+		h.groups = map[blockGroup]uint64{}
+	}
+	return h
+}
+
+// add records split trace k, held by the row groups at (one entry a
+// part); latest is the latest span start of all of them. IDs come in
+// ascending order unless a block's are out of order (see sortIDs).
+func (h *splitHolders) add(k idKey, at []blockGroup, latest uint64, parts int) {
+	h.ids = append(h.ids, k)
+	h.latest = append(h.latest, latest)
+	h.parts = append(h.parts, int32(min(parts, math.MaxInt32)))
+	if h.groups == nil {
+		return
+	}
+	for _, bg := range at {
+		h.groups[bg] = max(h.groups[bg], latest)
+	}
+}
+
+// sortIDs puts the IDs in order after a pass that met a block's IDs out
+// of order (unsorted), where one trace may have come up more than once:
+// its entries become one, with the latest bound. Its holders' bounds are
+// no longer known, so none is skipped.
+func (h *splitHolders) sortIDs() {
+	idx := make([]int, len(h.ids))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch ka, kb := h.ids[a], h.ids[b]; {
+		case ka.less(kb):
+			return -1
+		case kb.less(ka):
+			return 1
+		}
+		return 0
+	})
+	ids, latest, parts := make([]idKey, 0, len(idx)), make([]uint64, 0, len(idx)), make([]int32, 0, len(idx))
+	for _, i := range idx {
+		if n := len(ids); n > 0 && ids[n-1] == h.ids[i] {
+			latest[n-1] = max(latest[n-1], h.latest[i])
+			continue
+		}
+		ids, latest, parts = append(ids, h.ids[i]), append(latest, h.latest[i]), append(parts, h.parts[i])
+	}
+	h.ids, h.latest, h.parts = ids, latest, parts
+	for bg := range h.groups {
+		h.groups[bg] = unknownStart
+	}
+}
+
+// len returns the number of split traces.
+func (h *splitHolders) len() int {
+	if h == nil {
+		return 0
+	}
+	return len(h.ids)
+}
+
+// index returns the position of id among the split traces.
+func (h *splitHolders) index(id model.TraceID) (int, bool) {
+	if h.len() == 0 {
+		return 0, false
+	}
+	k := idKeyOf(&id)
+	i, j := 0, len(h.ids)
+	for i < j {
+		m := int(uint(i+j) >> 1)
+		if h.ids[m].less(k) {
+			i = m + 1
+		} else {
+			j = m
+		}
+	}
+	return i, i < len(h.ids) && h.ids[i] == k
+}
+
+// has reports whether id is a split trace.
+func (h *splitHolders) has(id model.TraceID) bool {
+	_, ok := h.index(id)
+	return ok
+}
+
+// anyIn reports whether a split trace's ID lies in [lo, hi] (trace IDs as
+// bytes).
+func (h *splitHolders) anyIn(lo, hi []byte) bool {
+	if h.len() == 0 || len(lo) != len(model.TraceID{}) || len(hi) != len(lo) {
+		return h.len() > 0
+	}
+	i, _ := h.index(model.TraceID(lo))
+	return i < len(h.ids) && !idKeyOf((*model.TraceID)(hi)).less(h.ids[i])
+}
+
+// count returns the number of parts of split trace id, 0 when unknown: a
+// trace is then merged at the end, once every part read is in. (The parts
+// are counted by merging the blocks' IDs in order: in a block whose IDs
+// are out of order a trace may have more rows than counted, so none is
+// known; merged early, such a trace would come twice.)
+func (h *splitHolders) count(id model.TraceID) int {
+	if h == nil || h.unsorted {
+		return 0
+	}
+	if i, ok := h.index(id); ok {
+		return int(h.parts[i])
+	}
+	return 0
+}
+
+// holderLatest returns the bound of row group bg: the latest start of its own
+// spans and of the split traces it holds parts of; held is false when it
+// holds none.
+func (h *splitHolders) holderLatest(bg blockGroup) (latest uint64, held bool) {
+	if h == nil {
+		return 0, false
+	}
+	latest, held = h.groups[bg]
+	return latest, held
+}
+
+// dropped reports whether split trace id cannot be kept under threshold
+// th: it starts before it.
+func (h *splitHolders) dropped(id model.TraceID, th uint64) bool {
+	i, ok := h.index(id)
+	return ok && h.latest[i] < th
 }

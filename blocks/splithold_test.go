@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -146,5 +147,71 @@ func TestSplitHeldLong(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSplitHoldersUnsorted: a pass over a block whose IDs are out of
+// order finds split traces out of order, one of them twice; sortIDs
+// orders them, keeps one entry per trace with the later bound, and makes
+// every holder's bound unknown (none is skipped).
+func TestSplitHoldersUnsorted(t *testing.T) {
+	h := newSplitHolders(true)
+	a, b, c := tid(0x10), tid(0x20), tid(0x30)
+	g := func(pos int) []blockGroup { return []blockGroup{{pos, 0}, {pos + 1, 0}} }
+	h.add(idKeyOf(&b), g(0), 50, 2)
+	h.add(idKeyOf(&c), g(1), 70, 2)
+	h.add(idKeyOf(&a), g(2), 10, 3)
+	h.add(idKeyOf(&b), g(3), 90, 2)
+	h.unsorted = true
+	h.sortIDs()
+	want := map[model.TraceID]splitTrace{a: {10, 3}, b: {90, 2}, c: {70, 2}}
+	if got := splitTracesOf(t, h); !reflect.DeepEqual(got, want) {
+		t.Errorf("split traces %v, want %v", got, want)
+	}
+	for _, id := range []model.TraceID{a, b, c} {
+		if !h.has(id) || h.count(id) != 0 {
+			t.Errorf("%x: has %v, %d parts; want true and 0 (not trusted)", id, h.has(id), h.count(id))
+		}
+	}
+	if !h.dropped(b, 91) || h.dropped(b, 90) {
+		t.Errorf("b dropped under 91: %v, under 90: %v; want true, false", h.dropped(b, 91), h.dropped(b, 90))
+	}
+	for bg, latest := range h.groups {
+		if latest != unknownStart {
+			t.Errorf("holder %v bound %d, want unknown", bg, latest)
+		}
+	}
+	if len(h.groups) != 5 {
+		t.Errorf("%d holders, want 5", len(h.groups))
+	}
+}
+
+// TestSplitHoldersAnyIn checks the ID-range test of row groups against
+// the split traces 0x20.. and 0x40.. .
+func TestSplitHoldersAnyIn(t *testing.T) {
+	h := newSplitHolders(false)
+	x, y := tid(0x20), tid(0x40)
+	h.add(idKeyOf(&x), nil, 1, 2)
+	h.add(idKeyOf(&y), nil, 1, 2)
+	for _, c := range []struct {
+		lo, hi model.TraceID
+		want   bool
+	}{
+		{tid(0x00), tid(0x1f), false},
+		{tid(0x00), tid(0x20), true},
+		{tid(0x20), tid(0x20), true},
+		{tid(0x21), tid(0x3f), false},
+		{tid(0x30), tid(0x50), true},
+		{tid(0x41), tid(0xff), false},
+	} {
+		if got := h.anyIn(c.lo[:], c.hi[:]); got != c.want {
+			t.Errorf("[%x, %x]: %v, want %v", c.lo[:2], c.hi[:2], got, c.want)
+		}
+	}
+	if !h.anyIn([]byte{1}, []byte{2}) {
+		t.Error("a range that is not two IDs rules split traces out")
+	}
+	if (*splitHolders)(nil).anyIn(x[:], y[:]) || newSplitHolders(false).anyIn(x[:], y[:]) {
+		t.Error("no split traces, yet a range may hold one")
 	}
 }

@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"testing"
@@ -390,44 +391,77 @@ func TestSplitHolders(t *testing.T) {
 			return hi
 		}
 		want := newSplitHolders(true)
-		wantIDs := map[model.TraceID]bool{}
+		wantTraces := map[model.TraceID]splitTrace{}
 		for id, bgs := range where {
 			if len(bgs) > 1 {
-				wantIDs[id] = true
 				st := splitTrace{parts: len(bgs)}
 				for _, bg := range bgs {
 					st.latest = max(st.latest, latest(bg))
 				}
-				want.traces[id] = st
+				wantTraces[id] = st
 			}
 		}
 		for id, bgs := range where {
 			if len(bgs) > 1 {
 				for _, bg := range bgs {
-					want.groups[bg] = max(want.groups[bg], want.traces[id].latest)
+					want.groups[bg] = max(want.groups[bg], wantTraces[id].latest)
 				}
 			}
 		}
-		if len(wantIDs) == 0 {
+		if len(wantTraces) == 0 {
 			t.Fatalf("seed %d: no split trace", seed)
 		}
 		for _, light := range []bool{false, true} {
 			holders := newSplitHolders(true)
-			ids, ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders)
+			ok, _, err := s.splitTraces(ctx, metas, &store.Request{}, light, holders)
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}
-			if !reflect.DeepEqual(ids, wantIDs) {
-				t.Errorf("seed %d light %v: %d split IDs, want %d", seed, light, len(ids), len(wantIDs))
+			got := splitTracesOf(t, holders)
+			if len(got) != len(wantTraces) {
+				t.Errorf("seed %d light %v: %d split IDs, want %d", seed, light, len(got), len(wantTraces))
 			}
 			if !reflect.DeepEqual(holders.groups, want.groups) {
 				t.Errorf("seed %d light %v: %d row groups hold split traces, want %d", seed, light, len(holders.groups), len(want.groups))
 			}
-			if !reflect.DeepEqual(holders.traces, want.traces) {
+			if !reflect.DeepEqual(got, wantTraces) {
 				t.Errorf("seed %d light %v: split traces' bounds or parts differ", seed, light)
+			}
+			for id := range wantTraces {
+				if !holders.has(id) {
+					t.Errorf("seed %d light %v: split trace %x not found", seed, light, id)
+				}
+			}
+			for _, id := range []model.TraceID{tid(0xfe, 0xff), tid(0), tid(0xff, 0xff, 0xff)} {
+				if holders.has(id) {
+					t.Errorf("seed %d light %v: %x found, not split", seed, light, id)
+				}
 			}
 		}
 	}
+}
+
+// splitTrace is a split trace's bound and number of parts.
+type splitTrace struct {
+	latest uint64
+	parts  int
+}
+
+// splitTracesOf returns the split traces h holds, checking that their
+// IDs are in ascending order.
+func splitTracesOf(t *testing.T, h *splitHolders) map[model.TraceID]splitTrace {
+	t.Helper()
+	out := map[model.TraceID]splitTrace{}
+	for i, k := range h.ids {
+		if i > 0 && !h.ids[i-1].less(k) {
+			t.Fatalf("split trace IDs out of order at %d", i)
+		}
+		var id model.TraceID
+		binary.BigEndian.PutUint64(id[:8], k.hi)
+		binary.BigEndian.PutUint64(id[8:], k.lo)
+		out[id] = splitTrace{h.latest[i], int(h.parts[i])}
+	}
+	return out
 }
 
 // TestSplitPartsProjected: counts and metrics build the parts of split
