@@ -192,11 +192,12 @@ type idStream struct {
 	ids   []model.TraceID
 	pos   int
 	done  bool
+	last  bool // the last row group's IDs are loaded, the footer handed
 	// latest is the latest span start of the row group (from its
 	// statistics; unknownStart when they do not say).
 	latest uint64
 	// at is the block's position in the scan's candidates; its footer
-	// goes to handed when the stream is done.
+	// goes to handed once the last row group's IDs are loaded.
 	at     int
 	handed *footers
 	light  bool // the footer is opened light
@@ -205,13 +206,15 @@ type idStream struct {
 // blockGroup is row group group of the block at pos in a scan's blocks.
 type blockGroup struct{ pos, group int }
 
-func (st *idStream) cur() model.TraceID { return st.ids[st.pos] }
-
 // next advances to the next ID (loading row groups as needed) or sets done;
 // damage in the block's TraceID pages leaves the block out and ends it.
 func (st *idStream) next() error {
 	st.pos++
 	for st.pos >= len(st.ids) {
+		if st.last {
+			st.done, st.ids = true, nil
+			return nil
+		}
 		if st.file == nil {
 			f, err := st.block.store.openOrSkipAs(st.ctx, st.block, st.light)
 			if err != nil {
@@ -225,7 +228,7 @@ func (st *idStream) next() error {
 		}
 		st.group++
 		if st.group >= len(st.file.file.RowGroups()) {
-			st.handed.put(st.at, st.file)
+			st.handed.put(st.at, st.block, st.file)
 			st.done, st.ids, st.file = true, nil, nil
 			return nil
 		}
@@ -248,6 +251,13 @@ func (st *idStream) next() error {
 		if hi, ok := st.file.groupMaxSpanStart(st.group); ok {
 			st.latest = hi
 		}
+		if st.group == len(st.file.file.RowGroups())-1 {
+			// The IDs are copied out: the footer is handed now, not
+			// held while the other streams catch up (700 whole
+			// footers of 20 KiB took 157 MiB).
+			st.handed.put(st.at, st.block, st.file)
+			st.file, st.last = nil, true
+		}
 	}
 	return nil
 }
@@ -259,25 +269,45 @@ const unknownStart = math.MaxUint64
 // footers hands the footers that the split-trace pass opened to the scan
 // that follows, so that it does not read them again (on an object store, a
 // request per block): each is taken once, by the first worker to reach a
-// task of its block. At most maxHandedFooters are kept.
+// task of its block. They are all held until the scan starts, so they
+// are kept while their estimated memory stays within maxHandedBytes.
 type footers struct {
 	mu    sync.Mutex
 	files map[int]*pfile // by position in the candidates
+	bytes int64          // their estimated memory
 }
 
-// maxHandedFooters bounds the footers a split-trace pass keeps for the
-// scan (each holds its block's parsed metadata).
-const maxHandedFooters = 1024
+// maxHandedBytes bounds the memory of the footers a split-trace pass
+// keeps for the scan. Decoded, a whole footer takes about eleven times
+// its size in the file (700 of 20 KiB held 157 MiB), a light one about
+// one and a half (handedBytes).
+const maxHandedBytes = 32 << 20
 
-func (f *footers) put(pos int, p *pfile) {
+// handedBytes estimates the memory of footer p of block b once decoded.
+func handedBytes(b *Block, p *pfile) int64 {
+	n := int64(b.meta.FooterSize)
+	if n == 0 {
+		n = 32 << 10 // not recorded: a large footer
+	}
+	if p.light {
+		return 2 * n
+	}
+	return 12 * n
+}
+
+// put hands footer p of block b, at position pos of the candidates, to
+// the scan, when there is room for it.
+func (f *footers) put(pos int, b *Block, p *pfile) {
 	if f == nil {
 		return
 	}
+	n := handedBytes(b, p)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.files) < maxHandedFooters {
+	if f.bytes+n <= maxHandedBytes {
 		p.r.release()
 		f.files[pos] = p
+		f.bytes += n
 	}
 }
 
