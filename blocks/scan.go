@@ -280,8 +280,8 @@ type footers struct {
 // maxHandedBytes bounds the memory of the footers a split-trace pass
 // keeps for the scan. Decoded, a whole footer takes about eleven times
 // its size in the file (700 of 20 KiB held 157 MiB), a light one about
-// one and a half (handedBytes).
-const maxHandedBytes = 32 << 20
+// one and a half (handedBytes). A variable for tests.
+var maxHandedBytes int64 = 32 << 20
 
 // handedBytes estimates the memory of footer p of block b once decoded.
 func handedBytes(b *Block, p *pfile) int64 {

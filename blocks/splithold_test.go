@@ -215,3 +215,41 @@ func TestSplitHoldersAnyIn(t *testing.T) {
 		t.Error("no split traces, yet a range may hold one")
 	}
 }
+
+// TestHandedFootersBounded: the split-trace pass over 30 blocks hands the
+// scan only the footers the budget holds (here about 4 whole ones), and
+// the reads that then open the others themselves answer as the
+// reference does.
+func TestHandedFootersBounded(t *testing.T) {
+	defer func(n int64) { maxHandedBytes = n }(maxHandedBytes)
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	lateMinuteBlocks(write, 30, 20, 5)
+	metas, err := s.readBlocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxHandedBytes = 4*12*int64(metas[0].FooterSize) + 100
+	ok, handed, err := s.splitTraces(ctx, metas, &store.Request{}, false, newSplitHolders(false))
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if n := len(handed.files); n == 0 || n > 4 || handed.bytes > maxHandedBytes {
+		t.Errorf("%d footers handed (%d bytes), want 1 to 4 within %d", n, handed.bytes, maxHandedBytes)
+	}
+	ref := storetest.New(merged(*all))
+	for _, q := range []string{`{ }`, `{ status = error }`} {
+		searchAsReference(t, s, ref, q, eval.SearchOptions{Limit: 15})
+		want, err := eval.Search(ctx, ref, q, eval.SearchOptions{CountOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := eval.Search(ctx, s, q, eval.SearchOptions{CountOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces || want.Metrics.MatchedTraces == 0 {
+			t.Errorf("count %s: %d, want %d", q, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
+		}
+	}
+}
