@@ -158,7 +158,7 @@ func (s *Store) runGroupTasks(parent context.Context, cand []Meta, handed *foote
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	prog := s.trackScan(cand)
-	tasks := rowGroupTasks(cand)
+	tasks := scanOrder(cand, store.Request{}) // (counts and aggregations keep no newest traces)
 	work := make(chan scanTask, len(tasks))
 	for _, t := range tasks {
 		work <- t

@@ -128,7 +128,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	}); err != nil {
 		return false, nil, err
 	}
-	held := newHeldSplits(cand, scanOrder(cand, *req), s.scanWorkers(cand))
+	held := newHeldSplits(cand, scanOrder(cand, *req), min(s.scanWorkers(cand), len(cand)))
 	unsorted := false
 	h := make(idHeap, 0, len(cand))
 	for _, st := range streams {
@@ -138,16 +138,18 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	}
 	h.init()
 	var at []blockGroup // the row groups holding the current ID
+	var sizes []int64   // their blocks' average encoded trace
 	for len(h) > 0 {
 		if err := ctx.Err(); err != nil {
 			return false, nil, err
 		}
 		top, copies, latest := h[0], 0, uint64(0)
-		at = at[:0]
+		at, sizes = at[:0], sizes[:0]
 		for len(h) > 0 && h[0].key == top.key {
 			copies++
 			st := h[0].st
 			at = append(at, blockGroup{st.at, st.group})
+			sizes = append(sizes, st.traceBytes)
 			latest = max(latest, st.latest)
 			if err := st.next(); err != nil {
 				return false, nil, err
@@ -167,11 +169,11 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			if holders.len() == maxSplitTraces {
 				return false, nil, nil
 			}
-			held.add(at)
+			held.add(at, sizes)
 			holders.add(top.key, at, latest, copies)
 		}
 	}
-	if held.peak(unsorted) > maxHeldSplitBytes {
+	if preferOrdered(held.peak(unsorted), len(cand)) {
 		return false, nil, nil
 	}
 	if unsorted {
@@ -193,6 +195,8 @@ type idStream struct {
 	pos   int
 	done  bool
 	last  bool // the last row group's IDs are loaded, the footer handed
+	// traceBytes is the block's average encoded trace (heldSplits).
+	traceBytes int64
 	// latest is the latest span start of the row group (from its
 	// statistics; unknownStart when they do not say).
 	latest uint64
@@ -225,6 +229,7 @@ func (st *idStream) next() error {
 				return nil
 			}
 			st.file = f
+			st.traceBytes = f.traceBytes(st.block.meta)
 		}
 		st.group++
 		if st.group >= len(st.file.file.RowGroups()) {

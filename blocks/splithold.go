@@ -19,20 +19,35 @@ import (
 // is and the order the row groups are read in; past maxHeldSplitBytes the
 // ordered merge is used instead, which reads the blocks side by side.
 
-// maxHeldSplitBytes bounds the encoded bytes of the split-trace parts an
-// unordered read may hold at once (estimated by heldSplits). Built, a
-// trace takes about ten times its encoded size, so this is some 100 MiB
-// of heap (a variable for tests).
+// maxHeldSplitBytes is the encoded bytes of split-trace parts an
+// unordered read may hold at once (estimated by heldSplits) whatever the
+// ordered merge would cost (a variable for tests).
 var maxHeldSplitBytes int64 = 10 << 20
 
+// heldExpansion: a part, built, takes about ten times its encoded size.
+const heldExpansion = 10
+
+// mergeBytesPerBlock is about what the ordered merge holds for each block
+// it reads side by side: 825 MiB over 200 small blocks (a variable for
+// tests).
+var mergeBytesPerBlock int64 = 4 << 20
+
+// preferOrdered reports whether the ordered merge of blocks should read
+// instead of an unordered read holding an estimated peak of encoded
+// split-trace parts: past maxHeldSplitBytes, when the parts built would
+// take more than the merge, which reads the blocks side by side (over 201
+// blocks, 31 MiB of parts, 18 held in fact, cost less than the merge).
+func preferOrdered(peak int64, blocks int) bool {
+	return peak > maxHeldSplitBytes && heldExpansion*peak > mergeBytesPerBlock*int64(blocks)
+}
+
 // heldSplits estimates the bytes of split-trace parts an unordered read
-// holds at once. Each part counts its block's average encoded trace
-// (meta size over traces) from the task that reads it until the task
-// reading the trace's last part, and a task's workers later, since the
-// tasks read at once may finish in any order.
+// holds at once. Each part counts its block's average encoded trace from
+// the task that reads it until the task reading the trace's last part,
+// and a task's workers later, since the tasks read at once may finish in
+// any order.
 type heldSplits struct {
 	task  [][]int // by block position: the task index reading each row group
-	bytes []int64 // by block position: its average encoded trace
 	lag   int     // tasks read at the same time, less one
 	delta []int64 // by task index: the change in bytes held once it is read
 	total int64   // every part counted
@@ -41,9 +56,8 @@ type heldSplits struct {
 // newHeldSplits prepares the estimate for tasks (in the order they are
 // handed out) of the blocks cand, read by workers goroutines.
 func newHeldSplits(cand []Meta, tasks []scanTask, workers int) *heldSplits {
-	h := &heldSplits{task: make([][]int, len(cand)), bytes: make([]int64, len(cand)), lag: max(workers-1, 0)}
+	h := &heldSplits{task: make([][]int, len(cand)), lag: max(workers-1, 0)}
 	for i, m := range cand {
-		h.bytes[i] = int64(m.Size) / int64(max(m.TotalObjects, 1))
 		h.task[i] = make([]int, max(m.TotalRecords, 1))
 	}
 	for k, t := range tasks {
@@ -60,14 +74,15 @@ func (h *heldSplits) taskOf(bg blockGroup) int {
 	return ts[min(bg.group, len(ts)-1)]
 }
 
-// add counts a split trace whose parts are in the row groups at.
-func (h *heldSplits) add(at []blockGroup) {
+// add counts a split trace whose parts are in the row groups at, of
+// blocks whose average encoded trace is sizes.
+func (h *heldSplits) add(at []blockGroup, sizes []int64) {
 	last := 0
 	for _, bg := range at {
 		last = max(last, h.taskOf(bg))
 	}
-	for _, bg := range at {
-		b := h.bytes[bg.pos]
+	for i, bg := range at {
+		b := sizes[i]
 		h.total += b
 		if k := h.taskOf(bg); k < last {
 			h.delta[k] += b
@@ -312,4 +327,15 @@ func (h *splitHolders) holderLatest(bg blockGroup) (latest uint64, held bool) {
 func (h *splitHolders) dropped(id model.TraceID, th uint64) bool {
 	i, ok := h.index(id)
 	return ok && h.latest[i] < th
+}
+
+// traceBytes returns the average encoded trace of the block p opens, as
+// its meta's size over the rows of its footer (a meta's trace count may
+// be missing).
+func (p *pfile) traceBytes(m Meta) int64 {
+	var rows int64
+	for _, rg := range p.file.Metadata().RowGroups {
+		rows += rg.NumRows
+	}
+	return int64(m.Size) / max(rows, 1)
 }

@@ -48,7 +48,7 @@ func TestHeldSplits(t *testing.T) {
 	} {
 		h := newHeldSplits(cand, scanOrder(cand, store.Request{}), c.workers)
 		for _, at := range c.traces {
-			h.add(at)
+			h.add(at, sizesOf(cand, at))
 		}
 		if got := h.peak(c.unsorted); got != c.want {
 			t.Errorf("%s: peak %d bytes, want %d", c.name, got, c.want)
@@ -61,10 +61,44 @@ func TestHeldSplits(t *testing.T) {
 		newest[i].EndTime = time.Unix(int64(i%3), 0)
 	}
 	h := newHeldSplits(newest, scanOrder(newest, store.Request{Newest: &store.Threshold{}}), 1)
-	h.add([]blockGroup{bg(2, 0), bg(0, 0)})
-	h.add([]blockGroup{bg(1, 0), bg(3, 0)})
+	for _, at := range [][]blockGroup{{bg(2, 0), bg(0, 0)}, {bg(1, 0), bg(3, 0)}} {
+		h.add(at, sizesOf(newest, at))
+	}
 	if got := h.peak(false); got != 300 {
 		t.Errorf("newest first: peak %d bytes, want 300", got)
+	}
+}
+
+// sizesOf returns the average encoded trace of the blocks of at, from
+// their metas.
+func sizesOf(cand []Meta, at []blockGroup) []int64 {
+	var out []int64
+	for _, bg := range at {
+		m := cand[bg.pos]
+		out = append(out, int64(m.Size)/int64(m.TotalObjects))
+	}
+	return out
+}
+
+// TestPreferOrdered: the ordered merge reads only where the parts held
+// would pass maxHeldSplitBytes and, built, take more than the merge of
+// the blocks side by side.
+func TestPreferOrdered(t *testing.T) {
+	for _, c := range []struct {
+		peak   int64
+		blocks int
+		want   bool
+	}{
+		{9 << 20, 1, false},       // within maxHeldSplitBytes
+		{11 << 20, 4, true},       // two ingests of the same spans
+		{50 << 20, 200, false},    // 500 MiB of parts, 800 of merge
+		{100 << 20, 200, true},    // 1,000 MiB of parts
+		{31 << 20, 201, false},    // a compacted block beside its 200 inputs
+		{1 << 30, 1 << 20, false}, // more blocks than parts
+	} {
+		if got := preferOrdered(c.peak, c.blocks); got != c.want {
+			t.Errorf("%d MiB held over %d blocks: ordered %v, want %v", c.peak>>20, c.blocks, got, c.want)
+		}
 	}
 }
 
@@ -77,7 +111,8 @@ func TestHeldSplits(t *testing.T) {
 // the minute before keep the unordered read: their parts are merged a
 // block later.
 func TestSplitHeldLong(t *testing.T) {
-	defer func(n int64) { maxHeldSplitBytes = n }(maxHeldSplitBytes)
+	defer func(n, m int64) { maxHeldSplitBytes, mergeBytesPerBlock = n, m }(maxHeldSplitBytes, mergeBytesPerBlock)
+	mergeBytesPerBlock = 1
 	ctx := context.Background()
 	for _, c := range []struct {
 		name      string
