@@ -101,9 +101,9 @@ func idRangesDisjoint(ms []Meta) bool {
 // splitTraces finds the traces stored in more than one block of cand and
 // records them in holders, with the row groups that hold a part of each,
 // the latest their spans can start and how many parts each has; ok is
-// false when there are more than maxSplitTraces or when an unordered read
-// would hold more than maxHeldSplitBytes of their parts at once
-// (heldSplits). It reads only the TraceID column chunks (one row group of
+// false when there are more than maxSplitTraces or when the parts an
+// unordered read would hold at once (heldSplits) would cost more than the
+// ordered merge (preferOrdered). It reads only the TraceID column chunks (one row group of
 // each block at a time) of the row groups the time range does not rule
 // out, and merges them. The footers it opened are handed to the scan that
 // follows (handed); with light, they are light ones (Block.openLight),
