@@ -169,17 +169,7 @@ func TestSplitHeldLong(t *testing.T) {
 			src.SetConcurrency(2)
 			for _, q := range []string{`{ }`, `{ status = error }`, `{ name = "child" } | count() > 1`} {
 				searchAsReference(t, src, ref, q, eval.SearchOptions{Limit: 20})
-				want, err := eval.Search(ctx, ref, q, eval.SearchOptions{CountOnly: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := eval.Search(ctx, src, q, eval.SearchOptions{CountOnly: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces || want.Metrics.MatchedTraces == 0 {
-					t.Errorf("count %s: %d, want %d", q, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
-				}
+				countAsReference(t, src, ref, q)
 			}
 		})
 	}
@@ -275,16 +265,6 @@ func TestHandedFootersBounded(t *testing.T) {
 	ref := storetest.New(merged(*all))
 	for _, q := range []string{`{ }`, `{ status = error }`} {
 		searchAsReference(t, s, ref, q, eval.SearchOptions{Limit: 15})
-		want, err := eval.Search(ctx, ref, q, eval.SearchOptions{CountOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := eval.Search(ctx, s, q, eval.SearchOptions{CountOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces || want.Metrics.MatchedTraces == 0 {
-			t.Errorf("count %s: %d, want %d", q, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
-		}
+		countAsReference(t, s, ref, q)
 	}
 }

@@ -122,6 +122,24 @@ func searchAsReference(t *testing.T, src *Store, ref store.Source, q string, opt
 	return got
 }
 
+// countAsReference counts the traces matching q on the blocks and on the
+// reference store, and reports a difference (or no match at all).
+func countAsReference(t *testing.T, src *Store, ref store.Source, q string) {
+	t.Helper()
+	ctx := context.Background()
+	want, err := eval.Search(ctx, ref, q, eval.SearchOptions{CountOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := eval.Search(ctx, src, q, eval.SearchOptions{CountOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces || want.Metrics.MatchedTraces == 0 {
+		t.Errorf("count %s: %d, want %d", q, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
+	}
+}
+
 // TestSplitPartOldPart: split trace X has an old part (minute 1) in block
 // Q and a new one (minute 50) in block N, so it starts in minute 1: the
 // oldest trace. Q's row group has all its spans before the threshold, but
@@ -506,17 +524,7 @@ func TestSplitPartsProjected(t *testing.T) {
 		`{ span.block = 2 } >> { span.late = "yes" }`,
 		`{ } | count() > 3`,
 	} {
-		want, err := eval.Search(ctx, ref, q, eval.SearchOptions{CountOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := eval.Search(ctx, src, q, eval.SearchOptions{CountOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Metrics.MatchedTraces != want.Metrics.MatchedTraces || want.Metrics.MatchedTraces == 0 {
-			t.Errorf("count %s: %d, want %d", q, got.Metrics.MatchedTraces, want.Metrics.MatchedTraces)
-		}
+		countAsReference(t, src, ref, q)
 	}
 	opts := eval.MetricsOptions{Start: time.Unix(0, int64(splitMinute(0))), End: time.Unix(0, int64(splitMinute(10))), Step: time.Minute}
 	for _, q := range []string{
