@@ -16,8 +16,9 @@ import (
 // compaction, each trace in as many as its replication factor) it is
 // every trace of the blocks read first: 1 GiB for two ingests of 1M
 // spans. The split-trace pass estimates that peak from where each part
-// is and the order the row groups are read in; past maxHeldSplitBytes the
-// ordered merge is used instead, which reads the blocks side by side.
+// is and the order the row groups are read in; where the parts would
+// take more than the ordered merge, which reads the blocks side by side,
+// that merge is used instead (preferOrdered).
 
 // maxHeldSplitBytes is the encoded bytes of split-trace parts an
 // unordered read may hold at once (estimated by heldSplits) whatever the
@@ -92,7 +93,7 @@ func (h *heldSplits) add(at []blockGroup, sizes []int64) {
 }
 
 // peak returns the most bytes held at once. With unsorted, parts are not
-// merged as they complete but at the end (splitHolders.parts), so all of
+// merged as they complete but at the end (splitHolders.count), so all of
 // them are held.
 func (h *heldSplits) peak(unsorted bool) int64 {
 	if unsorted {
@@ -107,7 +108,7 @@ func (h *heldSplits) peak(unsorted bool) int64 {
 }
 
 // heldParts holds the parts of split traces read so far, each trace's
-// until its last part is in (splitHolders.parts): unorderedIterator and
+// until its last part is in (splitHolders.count): unorderedIterator and
 // runGroupTasks merge a trace then. The caller guards it with its own
 // lock.
 type heldParts struct {
