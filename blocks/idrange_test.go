@@ -33,7 +33,7 @@ func TestMayHoldAnyTrustsOnlyOrderedRanges(t *testing.T) {
 	tests := []struct {
 		name  string
 		edit  func(st *format.Statistics)
-		inOut [2]bool // mayHoldAny(inside), mayHoldAny(outside)
+		inOut [2]bool // mayHold(inside), mayHold(outside)
 	}{
 		{"own range", func(*format.Statistics) {}, [2]bool{true, false}},
 		{"inverted", func(st *format.Statistics) { st.MinValue, st.MaxValue = st.MaxValue, st.MinValue }, [2]bool{true, true}},

@@ -160,7 +160,7 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			} else {
 				h[0] = st.entry()
 				if h[0].less(top) {
-					unsorted = true // see splitHolders.parts
+					unsorted = true // see splitHolders.count
 				}
 			}
 			h.down(0)
