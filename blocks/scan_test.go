@@ -547,19 +547,12 @@ func testSpreadCountAndAggregate(t *testing.T, s *Store) {
 			}
 			for _, g := range a.Groups {
 				for _, ex := range g.Exemplars {
-					// Ties of rank (spans of one trace) go by start,
-					// duration and span ID: the order they came in is
-					// the goroutines'.
+					// In the exemplars' order, then by span ID: the
+					// order they came in is the goroutines'.
 					sort.Slice(ex, func(i, j int) bool {
 						a, b := ex[i], ex[j]
-						if a.Rank != b.Rank {
-							return a.Rank < b.Rank
-						}
-						if a.StartUnixNano != b.StartUnixNano {
-							return a.StartUnixNano < b.StartUnixNano
-						}
-						if a.DurationNano != b.DurationNano {
-							return a.DurationNano < b.DurationNano
+						if a.Before(b) != b.Before(a) {
+							return a.Before(b)
 						}
 						return string(a.SpanID[:]) < string(b.SpanID[:])
 					})

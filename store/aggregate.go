@@ -140,26 +140,34 @@ func (gs *GroupSet) Group(values []model.Value, present []bool) *SpanGroup {
 
 // AddExemplar offers a span as an exemplar of interval slot.
 func (gs *GroupSet) AddExemplar(g *SpanGroup, slot int, e ExemplarSpan) {
-	ex := g.Exemplars[slot]
-	if len(ex) < gs.spec.Exemplars {
-		g.Exemplars[slot] = append(ex, e)
-		return
-	}
-	worst := 0
-	for i := range ex {
-		if ex[worst].before(ex[i]) {
-			worst = i
-		}
-	}
-	if e.before(ex[worst]) {
-		ex[worst] = e
-	}
+	g.Exemplars[slot] = KeepFirst(g.Exemplars[slot], gs.spec.Exemplars, e, ExemplarSpan.Before)
 }
 
-// before orders exemplars by rank, then start and duration: spans of one
+// KeepFirst offers e to kept, which holds at most n values: it is added
+// while there is room, and otherwise replaces the last of them in the
+// order before gives if it comes before that one. It returns kept. This
+// is how exemplars are picked, here and by the reference evaluator
+// (traceql/eval), each with its own order.
+func KeepFirst[T any](kept []T, n int, e T, before func(a, b T) bool) []T {
+	if len(kept) < n {
+		return append(kept, e)
+	}
+	last := 0
+	for i := range kept {
+		if before(kept[last], kept[i]) {
+			last = i
+		}
+	}
+	if len(kept) > 0 && before(e, kept[last]) {
+		kept[last] = e
+	}
+	return kept
+}
+
+// Before orders exemplars by rank, then start and duration: spans of one
 // trace without an ID share their rank, and which of them is kept must
 // not depend on the order they come in.
-func (e ExemplarSpan) before(f ExemplarSpan) bool {
+func (e ExemplarSpan) Before(f ExemplarSpan) bool {
 	if e.Rank != f.Rank {
 		return e.Rank < f.Rank
 	}

@@ -27,7 +27,7 @@ func TestExemplarsOrderFree(t *testing.T) {
 			gs.AddExemplar(g, 0, spans[i])
 		}
 		got := append([]ExemplarSpan(nil), g.Exemplars[0]...)
-		sort.Slice(got, func(i, j int) bool { return got[i].before(got[j]) })
+		sort.Slice(got, func(i, j int) bool { return got[i].Before(got[j]) })
 		if want == nil {
 			want = got
 			if len(want) != 3 || want[0].Rank != 3 || want[1].DurationNano != 2 || want[2].DurationNano != 5 {

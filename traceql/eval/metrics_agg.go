@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/traceql"
 )
 
@@ -95,20 +96,7 @@ func (a *aggregator) acc(labels []model.Attribute) *seriesAcc {
 // addExemplar offers a span as an exemplar of interval slot: the
 // exemplarsPerInterval candidates of lowest rank are kept.
 func (s *seriesAcc) addExemplar(slot int, c exemplarCand) {
-	ex := s.ex[slot]
-	if len(ex) < exemplarsPerInterval {
-		s.ex[slot] = append(ex, c)
-		return
-	}
-	worst := 0
-	for i := range ex {
-		if ex[worst].before(ex[i]) {
-			worst = i
-		}
-	}
-	if c.before(ex[worst]) {
-		ex[worst] = c
-	}
+	s.ex[slot] = store.KeepFirst(s.ex[slot], exemplarsPerInterval, c, exemplarCand.before)
 }
 
 // before orders candidates by rank, then start and value: spans of one
