@@ -25,6 +25,26 @@ func groupIDRange(rg format.RowGroup, col int) (lo, hi []byte, ok bool) {
 	return lo, hi, true
 }
 
+// groupsInIDOrder reports whether the statistics of p's row groups put
+// their TraceID ranges in order, each starting at or after the end of the
+// one before (a trace's rows may straddle two), as in the blocks tracectl
+// and Tempo write. Without that, a row group may hold IDs below those of
+// the one before.
+func (p *pfile) groupsInIDOrder() bool {
+	if !p.leaves.traceID.ok {
+		return false
+	}
+	var end []byte
+	for _, rg := range p.file.Metadata().RowGroups {
+		lo, hi, ok := groupIDRange(rg, p.leaves.traceID.Index)
+		if !ok || bytes.Compare(lo, end) < 0 {
+			return false
+		}
+		end = hi
+	}
+	return true
+}
+
 // mayHold reports whether row group g's TraceID range [lo, hi] (from its
 // statistics) may hold a trace anyIn reports; without a usable range it
 // reports true.

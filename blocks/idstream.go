@@ -2,13 +2,18 @@ package blocks
 
 import (
 	"context"
+	"slices"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
 
-// idStream walks the trace IDs of one block in order, holding the TraceID
-// column of one row group.
+// idStream walks the trace IDs of one block in ascending order, holding
+// the TraceID column of one row group, or, in a block whose row groups'
+// statistics do not put them in ID order (written by another writer), of
+// every row group it reads. Within a row group, IDs out of order are
+// sorted. (A merge of streams out of order misses a trace's parts: a
+// trace split across blocks went unnoticed and came out twice.)
 type idStream struct {
 	ctx   context.Context
 	block *Block
@@ -24,6 +29,12 @@ type idStream struct {
 	// latest is the latest span start of the row group (from its
 	// statistics; unknownStart when they do not say).
 	latest uint64
+	// whole: the block's row groups are not in ID order, so the IDs of
+	// all are loaded at once; groupOf holds each ID's row group and
+	// latestOf each row group's latest.
+	whole    bool
+	groupOf  []int32
+	latestOf []uint64
 	// at is the block's position in the scan's candidates; its footer
 	// goes to handed once the last row group's IDs are loaded.
 	at     int
@@ -34,13 +45,23 @@ type idStream struct {
 // blockGroup is row group group of the block at pos in a scan's blocks.
 type blockGroup struct{ pos, group int }
 
+// current returns the row group of the current ID and the latest start of
+// its spans.
+func (st *idStream) current() (group int, latest uint64) {
+	if st.whole {
+		g := int(st.groupOf[st.pos])
+		return g, st.latestOf[g]
+	}
+	return st.group, st.latest
+}
+
 // next advances to the next ID (loading row groups as needed) or sets done;
 // damage in the block's TraceID pages leaves the block out and ends it.
 func (st *idStream) next() error {
 	st.pos++
 	for st.pos >= len(st.ids) {
 		if st.last {
-			st.done, st.ids = true, nil
+			st.done, st.ids, st.groupOf = true, nil, nil
 			return nil
 		}
 		if st.file == nil {
@@ -54,41 +75,111 @@ func (st *idStream) next() error {
 			}
 			st.file = f
 			st.traceBytes = f.traceBytes(st.block.meta)
+			st.whole = !f.groupsInIDOrder()
 		}
-		st.group++
-		if st.group >= len(st.file.file.RowGroups()) {
-			st.handed.put(st.at, st.block, st.file)
-			st.done, st.ids, st.file = true, nil, nil
-			return nil
+		var err error
+		if st.whole {
+			err = st.loadAll()
+		} else {
+			err = st.loadGroup()
 		}
-		if st.file.skipGroup(st.group, st.req) {
-			continue
-		}
-		ids, err := st.file.groupIDs(st.group)
-		if d, ok := pageDamage(st.ctx, err); ok {
-			// Left out whole: the scan that follows skips it
-			// (Store.leftOut), and nothing of it was passed on.
-			st.block.store.leaveOut(d, false)
-			st.done, st.ids, st.file = true, nil, nil
-			return nil
-		}
-		if err != nil {
+		if err != nil || st.done {
 			return err
-		}
-		st.ids, st.pos = ids, 0
-		st.latest = unknownStart
-		if hi, ok := st.file.groupMaxSpanStart(st.group); ok {
-			st.latest = hi
-		}
-		if st.group == len(st.file.file.RowGroups())-1 {
-			// The IDs are copied out: the footer is handed now, not
-			// held while the other streams catch up (700 whole
-			// footers of 20 KiB took 157 MiB).
-			st.handed.put(st.at, st.block, st.file)
-			st.file, st.last = nil, true
 		}
 	}
 	return nil
+}
+
+// loadGroup loads the IDs of the next row group, unless the request rules
+// it out.
+func (st *idStream) loadGroup() error {
+	st.group++
+	if st.group >= len(st.file.file.RowGroups()) {
+		st.handed.put(st.at, st.block, st.file)
+		st.done, st.ids, st.file = true, nil, nil
+		return nil
+	}
+	if st.file.skipGroup(st.group, st.req) {
+		return nil
+	}
+	ids, err := st.groupIDs(st.group)
+	if err != nil || st.done {
+		return err
+	}
+	sortTraceIDs(ids)
+	st.ids, st.pos = ids, 0
+	st.latest = st.groupLatest(st.group)
+	if st.group == len(st.file.file.RowGroups())-1 {
+		// The IDs are copied out: the footer is handed now, not
+		// held while the other streams catch up (700 whole
+		// footers of 20 KiB took 157 MiB).
+		st.handed.put(st.at, st.block, st.file)
+		st.file, st.last = nil, true
+	}
+	return nil
+}
+
+// loadAll loads the IDs of every row group the request does not rule out,
+// in ID order, each with its row group.
+func (st *idStream) loadAll() error {
+	n := len(st.file.file.RowGroups())
+	type idGroup struct {
+		id model.TraceID
+		g  int32
+	}
+	var all []idGroup
+	st.latestOf = make([]uint64, n)
+	for g := range n {
+		if st.file.skipGroup(g, st.req) {
+			continue
+		}
+		ids, err := st.groupIDs(g)
+		if err != nil || st.done {
+			return err
+		}
+		for _, id := range ids {
+			all = append(all, idGroup{id, int32(g)})
+		}
+		st.latestOf[g] = st.groupLatest(g)
+	}
+	slices.SortStableFunc(all, func(a, b idGroup) int { return model.CompareTraceIDs(a.id, b.id) })
+	st.ids, st.groupOf, st.pos = make([]model.TraceID, len(all)), make([]int32, len(all)), 0
+	for i, e := range all {
+		st.ids[i], st.groupOf[i] = e.id, e.g
+	}
+	st.handed.put(st.at, st.block, st.file)
+	st.file, st.last = nil, true
+	return nil
+}
+
+// groupIDs returns the trace IDs of row group g. Damage in its pages
+// leaves the block out (the scan that follows skips it, Store.leftOut)
+// and ends the stream (done).
+func (st *idStream) groupIDs(g int) ([]model.TraceID, error) {
+	ids, err := st.file.groupIDs(g)
+	if d, ok := pageDamage(st.ctx, err); ok {
+		st.block.store.leaveOut(d, false)
+		st.done, st.ids, st.groupOf, st.file = true, nil, nil, nil
+		return nil, nil
+	}
+	return ids, err
+}
+
+// groupLatest returns the latest span start of row group g from its
+// statistics (unknownStart when they do not say).
+func (st *idStream) groupLatest(g int) uint64 {
+	if hi, ok := st.file.groupMaxSpanStart(g); ok {
+		return hi
+	}
+	return unknownStart
+}
+
+// sortTraceIDs sorts ids unless they are in order already (as a
+// vParquet4 block's are).
+func sortTraceIDs(ids []model.TraceID) {
+	if !slices.IsSortedFunc(ids, model.CompareTraceIDs) {
+		slices.SortFunc(ids, model.CompareTraceIDs)
+	}
 }
 
 // idHeap is a min-heap of streams by their current ID. Each entry holds

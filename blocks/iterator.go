@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 
@@ -60,8 +61,12 @@ type blockIterator struct {
 	group int
 	rows  *groupTraces
 	cur   *model.Trace
-	err   error
-	done  bool
+	// lastID is the ID of the trace before cur, in a merge (read: there
+	// was one).
+	lastID model.TraceID
+	read   bool
+	err    error
+	done   bool
 
 	// Parallel mode (sem != nil): a producer goroutine decodes the block
 	// and sends traces in batches on ch; decoding a batch holds a slot of
@@ -534,7 +539,7 @@ func (h *iterHeap) Pop() any {
 }
 
 func (m *mergeIterator) advance(it *blockIterator) bool {
-	if it.Next() {
+	if it.Next() && it.inIDOrder() {
 		heap.Push(&m.h, it)
 		return true
 	}
@@ -542,6 +547,20 @@ func (m *mergeIterator) advance(it *blockIterator) bool {
 		m.err = err
 	}
 	return false
+}
+
+// inIDOrder checks that the trace just read does not come before the one
+// read before it. A merge by trace ID needs each block's traces in ID
+// order, as vParquet4 writes them: out of order, a trace split across
+// blocks would come out twice. Such a block is damaged from there on.
+func (it *blockIterator) inIDOrder() bool {
+	id := it.cur.TraceID
+	if it.read && model.CompareTraceIDs(id, it.lastID) < 0 {
+		it.stop(damaged(it.block.key(dataObject), fmt.Errorf("trace IDs out of order: %v after %v (vParquet4 sorts a block's traces by ID)", id, it.lastID)))
+		return false
+	}
+	it.lastID, it.read = id, true
+	return true
 }
 
 func (m *mergeIterator) Next() bool {

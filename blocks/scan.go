@@ -148,9 +148,10 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 		for len(h) > 0 && h[0].key == top.key {
 			copies++
 			st := h[0].st
-			at = append(at, blockGroup{st.at, st.group})
+			g, l := st.current()
+			at = append(at, blockGroup{st.at, g})
 			sizes = append(sizes, st.traceBytes)
-			latest = max(latest, st.latest)
+			latest = max(latest, l)
 			if err := st.next(); err != nil {
 				return false, nil, err
 			}

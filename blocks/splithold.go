@@ -182,9 +182,9 @@ type splitHolders struct {
 	ids    []idKey
 	latest []uint64
 	parts  []int32
-	// unsorted: a block's trace IDs are out of order (a block tracectl
-	// did not write: vParquet4 sorts them), so that the parts counted are
-	// not all there are.
+	// unsorted: a block's trace IDs came out of order (a block whose
+	// row groups' statistics misstate their ID ranges: idStream sorts
+	// the others), so that the parts counted are not all there are.
 	unsorted bool
 }
 
@@ -224,9 +224,9 @@ func (h *splitHolders) add(k idKey, at []blockGroup, latest uint64, parts int) {
 }
 
 // sortIDs puts the IDs in order after a pass that met a block's IDs out
-// of order (unsorted), where one trace may have come up more than once:
-// its entries become one, with the latest bound. Its holders' bounds are
-// no longer known, so none is skipped.
+// of order (unsorted: see idStream), where one trace may have come up
+// more than once: its entries become one, with the latest bound. Its
+// holders' bounds are no longer known, so none is skipped.
 func (h *splitHolders) sortIDs() {
 	idx := make([]int, len(h.ids))
 	for i := range idx {
@@ -299,9 +299,10 @@ func (h *splitHolders) anyIn(lo, hi []byte) bool {
 
 // count returns the number of parts of split trace id, 0 when unknown: a
 // trace is then merged at the end, once every part read is in. (The parts
-// are counted by merging the blocks' IDs in order: in a block whose IDs
-// are out of order a trace may have more rows than counted, so none is
-// known; merged early, such a trace would come twice.)
+// are counted by merging the blocks' IDs in order: when a block's IDs
+// come out of order despite idStream, a trace may have more rows than
+// counted, so none is known; merged early, such a trace would come
+// twice.)
 func (h *splitHolders) count(id model.TraceID) int {
 	if h == nil || h.unsorted {
 		return 0

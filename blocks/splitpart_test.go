@@ -3,8 +3,10 @@ package blocks
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -646,6 +648,88 @@ func TestSplitPartRepeatedRows(t *testing.T) {
 					if copies != 1 {
 						t.Errorf("concurrency %d, reuse %v: X returned %d times", n, reuse, copies)
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestSplitPartUnsortedBlock: split trace X has a part in block B and one
+// in block A, a block another writer left out of ID order: X's row, whose
+// ID is A's second smallest, is A's last (across row groups of three rows,
+// and within a single row group). The first pass must still find X in
+// both blocks: an unordered scan returns it once with its four spans, and
+// a count counts it once (before, the merge passed X in B before reaching
+// it in A, and X came twice).
+func TestSplitPartUnsortedBlock(t *testing.T) {
+	for _, groupRows := range []int64{3, 1000} {
+		t.Run(fmt.Sprintf("rows per group %d", groupRows), func(t *testing.T) {
+			ctx := context.Background()
+			s := memStore(t)
+			xid := tid(0x40, 1) // between the first two of syntheticTraces' IDs
+			ts := append(syntheticTraces(20, 3, splitMinute(1)), tracePart(xid, 7, splitMinute(2), 0x71))
+			sortByID(ts)
+			m, err := s.WriteBlock(ctx, ts, WriteOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.WriteBlock(ctx, []*model.Trace{tracePart(xid, 8, splitMinute(3), 0x72)}, WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.OpenBlock(ctx, m.BlockID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []pqTrace
+			var x pqTrace
+			for _, r := range rawRows(t, b) {
+				if string(r.TraceID) == string(xid[:]) {
+					x = r
+					continue
+				}
+				out = append(out, r)
+			}
+			rewriteData(t, s, m, append(out, x), traceSchema(), parquet.MaxRowsPerRowGroup(groupRows))
+			for _, n := range []int{1, 2} {
+				s := NewStore(s.bucket, s.tenant)
+				s.SetConcurrency(n)
+				got := scanAll(t, s, n, store.Request{Unordered: true})
+				copies := 0
+				for _, tr := range got {
+					if tr.TraceID == xid {
+						copies++
+						if tr.SpanCount() != 4 {
+							t.Errorf("concurrency %d: X has %d spans, want 4", n, tr.SpanCount())
+						}
+					}
+				}
+				if copies != 1 || len(got) != 21 {
+					t.Errorf("concurrency %d: %d traces, X %d times; want 21, once", n, len(got), copies)
+				}
+				res, err := eval.Search(ctx, s, `{ }`, eval.SearchOptions{CountOnly: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Metrics.MatchedTraces != 21 {
+					t.Errorf("concurrency %d: counted %d traces, want 21", n, res.Metrics.MatchedTraces)
+				}
+				if d := s.Damaged(); len(d) != 0 {
+					t.Errorf("concurrency %d: damaged %v", n, d)
+				}
+				// The merge by ID cannot read A: it stops where A's IDs
+				// go back and says so, and X comes at most once.
+				s = NewStore(s.bucket, s.tenant)
+				copies = 0
+				for _, tr := range scanAll(t, s, n, store.Request{}) {
+					if tr.TraceID == xid {
+						copies++
+					}
+				}
+				d := s.Damaged()
+				var de *DamagedError
+				if copies > 1 || len(d) != 1 || !errors.As(d[0], &de) || !de.Partial || !strings.Contains(de.Key, m.BlockID.String()) ||
+					!strings.Contains(de.Error(), "trace IDs out of order") {
+					t.Errorf("concurrency %d, ordered: X %d times, damaged %v; want at most once, A partly read", n, copies, d)
 				}
 			}
 		})

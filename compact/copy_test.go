@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/tracectl/tracectl/internal/gen"
 	"github.com/tracectl/tracectl/internal/testbuckets"
 	"github.com/tracectl/tracectl/model"
+	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
 )
 
@@ -282,4 +285,79 @@ func readParquet(t *testing.T, bucket *blob.Bucket, key string) ([]byte, *parque
 		t.Fatal(err)
 	}
 	return data, pf
+}
+
+// TestMergeUnsortedInput: an input written by another writer with its
+// traces out of ID order (here in reverse) cannot be merged by trace ID.
+// Compaction leaves it out, named as damaged, and keeps it; the other
+// inputs are merged and every trace reads back once.
+func TestMergeUnsortedInput(t *testing.T) {
+	ctx := context.Background()
+	for _, rowGroup := range []int64{32 << 10, 1 << 30} {
+		bucket, st, metas := threeBlocks(t, rowGroup)
+		bad := metas[1]
+		key := "tenant-a/" + bad.BlockID.String() + "/data.parquet"
+		_, pf := readParquet(t, bucket, key)
+		var rows []parquet.Row
+		for _, rg := range pf.RowGroups() {
+			rr := rg.Rows()
+			buf := make([]parquet.Row, rg.NumRows())
+			n, err := rr.ReadRows(buf)
+			if err != nil && err != io.EOF || int64(n) != rg.NumRows() {
+				t.Fatalf("read %d of %d rows: %v", n, rg.NumRows(), err)
+			}
+			rr.Close()
+			rows = append(rows, buf...)
+		}
+		slices.Reverse(rows)
+		var out bytes.Buffer
+		w := parquet.NewWriter(&out, pf.Schema(), parquet.MaxRowsPerRowGroup(30))
+		if _, err := w.WriteRows(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := bucket.WriteAll(ctx, key, out.Bytes(), nil); err != nil {
+			t.Fatal(err)
+		}
+		bad.Size, bad.FooterSize = uint64(out.Len()), 0
+		mb, _ := json.Marshal(bad)
+		if err := bucket.WriteAll(ctx, "tenant-a/"+bad.BlockID.String()+"/meta.json", mb, nil); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(ctx, st, Options{RowGroupBytes: rowGroup, CompactedRetention: -1, Window: 1 << 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Outputs) != 1 || len(res.Outputs[0].Group.Inputs) != 2 || res.Outputs[0].Traces != 200 {
+			t.Fatalf("row groups of %d bytes: outputs %+v, want the two sorted blocks merged", rowGroup, res.Outputs)
+		}
+		if d := st.Damaged(); len(d) != 1 || !strings.Contains(d[0].Error(), bad.BlockID.String()) || !strings.Contains(d[0].Error(), "out of order") {
+			t.Fatalf("damaged: %v, want %s, out of order", d, bad.BlockID)
+		}
+		if n, kept := liveBlocks(t, st, bad.BlockID); n != 2 || !kept {
+			t.Fatalf("%d live blocks (unsorted one kept: %v), want the output and the unsorted block", n, kept)
+		}
+		seen := map[model.TraceID]int{}
+		it, err := blocks.NewStore(bucket, "tenant-a").Traces(ctx, store.Request{Unordered: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for it.Next() {
+			seen[it.At().TraceID]++
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		it.Close()
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("trace %v read %d times", id, n)
+			}
+		}
+		if len(seen) != 300 {
+			t.Errorf("%d traces read back, want 300", len(seen))
+		}
+	}
 }
