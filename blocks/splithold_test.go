@@ -102,6 +102,72 @@ func TestPreferOrdered(t *testing.T) {
 	}
 }
 
+// TestTooManySplits: past maxSplitTraces, split traces are held while
+// they take less than the ordered merge would.
+func TestTooManySplits(t *testing.T) {
+	for _, c := range []struct {
+		n, blocks int
+		want      bool
+	}{
+		{maxSplitTraces, 2, false},       // within the cap
+		{maxSplitTraces + 1, 2, true},    // 14 MiB held, 8 MiB of merge
+		{maxSplitTraces + 1, 100, false}, // 14 MiB held, 400 MiB of merge
+		{15_000_000, 100, true},          // 420 MiB held
+		{maxSplitTraces + 1, 4, false},   // 16 MiB of merge
+		{16 << 20 / 28, 4, false},        // as much held as merged
+		{16<<20/splitTraceBytes + 1, 4, true},
+	} {
+		if got := tooManySplits(c.n, c.blocks); got != c.want {
+			t.Errorf("%d split traces over %d blocks: too many %v, want %v", c.n, c.blocks, got, c.want)
+		}
+	}
+}
+
+// TestSplitCapFollowsBlocks: 30 minute blocks each holding late spans of
+// 10 traces of the minute before, with the cap lowered below their number
+// of split traces. The split-trace pass holds them all when the ordered
+// merge of the 30 blocks would cost twice as much, and gives up for the
+// merge when it would cost half as much; the answers are the reference's
+// either way.
+func TestSplitCapFollowsBlocks(t *testing.T) {
+	s, write, all := splitPartStore(t)
+	lateMinuteBlocks(write, 30, 20, 10)
+	ref := storetest.New(merged(*all))
+	ctx := context.Background()
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := func() (bool, int) {
+		t.Helper()
+		req := store.Request{Unordered: true}
+		holders := newSplitHolders(false)
+		ok, _, err := s.splitTraces(ctx, metas, &req, false, holders)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, holders.len()
+	}
+	_, n := split()
+	if n < 200 {
+		t.Fatalf("%d split traces, want about 290", n)
+	}
+	defer func(m int, b int64) { maxSplitTraces, mergeBytesPerBlock = m, b }(maxSplitTraces, mergeBytesPerBlock)
+	maxSplitTraces = n / 3
+	for _, c := range []struct {
+		merge float64 // the ordered merge's cost over the split traces'
+		held  bool
+	}{{2, true}, {0.5, false}} {
+		mergeBytesPerBlock = int64(c.merge*float64(n*splitTraceBytes)) / int64(len(metas))
+		if ok, got := split(); ok != c.held || c.held && got != n {
+			t.Errorf("merge at %d bytes a block: held %v (%d split traces), want %v (%d)", mergeBytesPerBlock, ok, got, c.held, n)
+		}
+		for _, q := range []string{`{ }`, `{ status = error }`} {
+			countAsReference(t, s, ref, q)
+		}
+	}
+}
+
 // TestSplitHeldLong: two writes of the same 100 traces (as an ingest run
 // twice, or Tempo's replicas before compaction), each cut into two
 // blocks at a different trace, hold every trace in two blocks read far
