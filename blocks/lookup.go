@@ -66,11 +66,7 @@ func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCach
 	}
 	groups := len(p.file.RowGroups())
 	candidates := []int{}
-	stats := true
-	for i := 0; i < groups && stats; i++ {
-		stats = p.groupMinID(i) != nil
-	}
-	if stats {
+	if p.groupsInIDOrder() {
 		// Binary search: first group whose min ID is above id, minus one.
 		g := sort.Search(groups, func(i int) bool {
 			return bytes.Compare(p.groupMinID(i), id[:]) > 0
@@ -79,7 +75,8 @@ func (b *Block) findTrace(ctx context.Context, id model.TraceID, cache bloomCach
 			candidates = append(candidates, g)
 		}
 	} else {
-		// No TraceID statistics (other writers): try every group.
+		// No TraceID statistics, or groups out of ID order (other
+		// writers): try every group.
 		for i := 0; i < groups; i++ {
 			candidates = append(candidates, i)
 		}

@@ -3,9 +3,12 @@ package blocks
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -182,5 +185,48 @@ func TestStoreTraces(t *testing.T) {
 	}
 	if _, err := s.FindTraceBetween(ctx, all[2][3].TraceID, time.Unix(0, 5e18), time.Time{}); !errors.Is(err, ErrTraceNotFound) {
 		t.Errorf("FindTraceBetween outside the range: %v", err)
+	}
+}
+
+// TestFindTraceUnsortedBlock: a block written by another writer with its
+// rows in reverse ID order, five to a row group (so the row groups are
+// out of order too). Every trace is found by ID and by its ID's prefix;
+// a binary search over the row groups' statistics missed most.
+func TestFindTraceUnsortedBlock(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	ts := syntheticTraces(40, 5, 1e18)
+	sortByID(ts)
+	m, err := s.WriteBlock(ctx, ts, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.OpenBlock(ctx, m.BlockID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rawRows(t, b)
+	slices.Reverse(rows)
+	rewriteData(t, s, m, rows, traceSchema(), parquet.MaxRowsPerRowGroup(5))
+	s = NewStore(s.bucket, s.tenant)
+	for _, want := range ts {
+		got, err := s.FindTrace(ctx, want.TraceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == nil || got.SpanCount() != want.SpanCount() {
+			t.Errorf("trace %v: found %v", want.TraceID, got != nil)
+		}
+		hexID := want.TraceID.String()
+		ids, err := s.TraceIDsWithPrefix(ctx, hexID[:28], 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(ids, want.TraceID) {
+			t.Errorf("prefix %s: %v, want %v among them", hexID[:28], ids, want.TraceID)
+		}
+	}
+	if d := s.Damaged(); len(d) != 0 {
+		t.Errorf("damaged: %v", d)
 	}
 }

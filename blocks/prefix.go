@@ -43,9 +43,10 @@ func (s *Store) TraceIDsWithPrefix(ctx context.Context, prefix string, limit int
 			continue
 		}
 		before := len(seen)
+		ordered := p.groupsInIDOrder()
 		for g, rg := range p.file.RowGroups() {
-			if min := p.groupMinID(g); len(min) == 16 && bytes.Compare(min, hi[:]) > 0 {
-				break // row groups are in trace ID order
+			if ordered && bytes.Compare(p.groupMinID(g), hi[:]) > 0 {
+				break // the later row groups' IDs are higher still
 			}
 			err := eachTraceID(rg, func(id model.TraceID, ok bool) bool {
 				if ok && bytes.Compare(id[:], lo[:]) >= 0 && bytes.Compare(id[:], hi[:]) <= 0 {
