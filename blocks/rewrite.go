@@ -465,11 +465,12 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 }
 
 // each calls fn with every trace of the block and its index, until fn
-// returns false.
+// returns false. A trace out of ID order ends it with a DamagedError: a
+// block written from them would not be a vParquet4 block.
 func (b *Block) each(ctx context.Context, fn func(int, *model.Trace) (bool, error)) error {
 	it := b.iterator(ctx)
 	defer it.Close()
-	for i := 0; it.Next(); i++ {
+	for i := 0; it.Next() && it.inIDOrder(); i++ {
 		more, err := fn(i, it.At())
 		if err != nil {
 			return err

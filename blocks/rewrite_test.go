@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -331,6 +333,42 @@ func TestRewriteLeavesDamagedBlock(t *testing.T) {
 		t.Fatalf("the damaged block is no longer live: %v", err)
 	}
 	if d := s.Damaged(); len(d) != 1 {
+		t.Fatalf("damaged: %v", d)
+	}
+}
+
+// TestRewriteLeavesUnsortedBlock: a block of another writer whose rows
+// are in reverse trace-ID order cannot be rewritten as a vParquet4 block.
+// It is left as it is and named as damaged; the other block with emails is
+// rewritten (before, the writer's order check failed the whole rewrite).
+func TestRewriteLeavesUnsortedBlock(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	rewriteFixture(t, s)
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := metas[0] // the earliest (seed 1): a block with emails to rewrite
+	for _, m := range metas {
+		if m.StartTime.Before(bad.StartTime) {
+			bad = m
+		}
+	}
+	rows := rawRows(t, s.block(bad))
+	slices.Reverse(rows)
+	rewriteData(t, s, bad, rows, traceSchema())
+	res, err := s.Rewrite(ctx, tagEmails, RewriteOptions{Mark: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Damaged != 1 || len(res.Rewritten) != 1 {
+		t.Fatalf("damaged %d, rewritten %d; want 1 and the other block with emails", res.Damaged, len(res.Rewritten))
+	}
+	if _, err := s.readMeta(ctx, bad.BlockID, metaObject); err != nil {
+		t.Fatalf("the unsorted block is no longer live: %v", err)
+	}
+	if d := s.Damaged(); len(d) != 1 || !strings.Contains(d[0].Error(), bad.BlockID.String()) || !strings.Contains(d[0].Error(), "out of order") {
 		t.Fatalf("damaged: %v", d)
 	}
 }
