@@ -281,12 +281,12 @@ func (a *groupAssembler) build() ([]*model.Trace, error) {
 			n++
 		}
 		for s := range b.resStatic {
-			if a.fields.ResourceAttributes && b.resStatic[s].ok[i] {
+			if a.fields.ResourceAttributes && b.resStatic[s].has(i) {
 				n++
 			}
 		}
 		for s := range b.resDedicated {
-			if a.fields.ResourceAttributes && c.resNames[s] != "" && b.resDedicated[s].ok[i] {
+			if a.fields.ResourceAttributes && c.resNames[s] != "" && b.resDedicated[s].has(i) {
 				n++
 			}
 		}
@@ -296,17 +296,17 @@ func (a *groupAssembler) build() ([]*model.Trace, error) {
 	if a.fields.SpanAttributes {
 		for i := range nspans {
 			n := b.spanAttrs.count(int32(i))
-			if b.httpMethod.ok[i] {
+			if b.httpMethod.has(i) {
 				n++
 			}
-			if b.httpURL.ok[i] {
+			if b.httpURL.has(i) {
 				n++
 			}
-			if b.httpStatus.ok[i] {
+			if b.httpStatus.has(i) {
 				n++
 			}
 			for s := range b.spanDedicated {
-				if c.spanNames[s] != "" && b.spanDedicated[s].ok[i] {
+				if c.spanNames[s] != "" && b.spanDedicated[s].has(i) {
 					n++
 				}
 			}
@@ -378,12 +378,12 @@ func (a *groupAssembler) buildTrace(bd *builder, t int32) (*model.Trace, error) 
 		}
 		if a.fields.ResourceAttributes {
 			for s, key := range resourceStatic {
-				if b.resStatic[s].ok[i] {
+				if b.resStatic[s].has(int(i)) {
 					attrs = appendStr(attrs, key, b.resStatic[s].v[i])
 				}
 			}
 			for s := range b.resDedicated {
-				if c.resNames[s] != "" && b.resDedicated[s].ok[i] {
+				if c.resNames[s] != "" && b.resDedicated[s].has(int(i)) {
 					attrs = appendStr(attrs, c.resNames[s], b.resDedicated[s].v[i])
 				}
 			}
@@ -432,17 +432,17 @@ func (a *groupAssembler) buildSpan(bd *builder, s *model.Span, k int32, id model
 		if *attrs, err = b.spanAttrs.appendGeneric(*attrs, k, l); err != nil {
 			return err
 		}
-		if b.httpMethod.ok[k] {
+		if b.httpMethod.has(int(k)) {
 			*attrs = appendStr(*attrs, keyHTTPMethod, b.httpMethod.v[k])
 		}
-		if b.httpURL.ok[k] {
+		if b.httpURL.has(int(k)) {
 			*attrs = appendStr(*attrs, keyHTTPURL, b.httpURL.v[k])
 		}
-		if b.httpStatus.ok[k] {
+		if b.httpStatus.has(int(k)) {
 			*attrs = appendInt(*attrs, keyHTTPStatusCode, b.httpStatus.v[k])
 		}
 		for i := range b.spanDedicated {
-			if c.spanNames[i] != "" && b.spanDedicated[i].ok[k] {
+			if c.spanNames[i] != "" && b.spanDedicated[i].has(int(k)) {
 				*attrs = appendStr(*attrs, c.spanNames[i], b.spanDedicated[i].v[k])
 			}
 		}
