@@ -2,6 +2,7 @@ package blocks
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/tracectl/tracectl/model"
@@ -13,7 +14,9 @@ import (
 // statistics do not put them in ID order (written by another writer), of
 // every row group it reads. Within a row group, IDs out of order are
 // sorted. (A merge of streams out of order misses a trace's parts: a
-// trace split across blocks went unnoticed and came out twice.)
+// trace split across blocks went unnoticed and came out twice.) A row
+// group starting below the end of the one before, against the statistics,
+// is damage: the block is left out.
 type idStream struct {
 	ctx   context.Context
 	block *Block
@@ -35,6 +38,12 @@ type idStream struct {
 	whole    bool
 	groupOf  []int32
 	latestOf []uint64
+	// reordered: IDs were put in order (whole, or a row group sorted),
+	// so that the block's rows are not in ID order.
+	reordered bool
+	// end is the last ID of the row groups loaded (loaded: there was one).
+	end    model.TraceID
+	loaded bool
 	// at is the block's position in the scan's candidates; its footer
 	// goes to handed once the last row group's IDs are loaded.
 	at     int
@@ -76,6 +85,7 @@ func (st *idStream) next() error {
 			st.file = f
 			st.traceBytes = f.traceBytes(st.block.meta)
 			st.whole = !f.groupsInIDOrder()
+			st.reordered = st.whole
 		}
 		var err error
 		if st.whole {
@@ -106,7 +116,20 @@ func (st *idStream) loadGroup() error {
 	if err != nil || st.done {
 		return err
 	}
-	sortTraceIDs(ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	if sortTraceIDs(ids) {
+		st.reordered = true
+	}
+	if st.loaded && model.CompareTraceIDs(ids[0], st.end) < 0 {
+		// Statistics that misstate the IDs (mayHold trusts them too).
+		st.block.store.leaveOut(&DamagedError{Key: st.block.key(dataObject), Err: fmt.Errorf(
+			"row group %d: trace ID %v below %v of the row group before, which its statistics do not show", st.group, ids[0], st.end)}, false)
+		st.done, st.ids, st.file = true, nil, nil
+		return nil
+	}
+	st.end, st.loaded = ids[len(ids)-1], true
 	st.ids, st.pos = ids, 0
 	st.latest = st.groupLatest(st.group)
 	if st.group == len(st.file.file.RowGroups())-1 {
@@ -175,11 +198,13 @@ func (st *idStream) groupLatest(g int) uint64 {
 }
 
 // sortTraceIDs sorts ids unless they are in order already (as a
-// vParquet4 block's are).
-func sortTraceIDs(ids []model.TraceID) {
-	if !slices.IsSortedFunc(ids, model.CompareTraceIDs) {
-		slices.SortFunc(ids, model.CompareTraceIDs)
+// vParquet4 block's are), and reports whether it did.
+func sortTraceIDs(ids []model.TraceID) bool {
+	if slices.IsSortedFunc(ids, model.CompareTraceIDs) {
+		return false
 	}
+	slices.SortFunc(ids, model.CompareTraceIDs)
+	return true
 }
 
 // idHeap is a min-heap of streams by their current ID. Each entry holds

@@ -116,12 +116,13 @@ func idRangesDisjoint(ms []Meta) bool {
 // the latest their spans can start and how many parts each has; ok is
 // false when there are too many (tooManySplits) or when the parts an
 // unordered read would hold at once (heldSplits) would cost more than the
-// ordered merge (preferOrdered). It reads only the TraceID column chunks (one row group of
-// each block at a time) of the row groups the time range does not rule
-// out, and merges them. The footers it opened are handed to the scan that
-// follows (handed); with light, they are light ones (Block.openLight),
-// for a scan that opens whole only the blocks it reads
-// (pfile.wholeFooter).
+// ordered merge (preferOrdered), unless a block's rows are out of ID
+// order, which that merge cannot read. It reads only the TraceID column
+// chunks (one row group of each block at a time) of the row groups the
+// time range does not rule out, and merges them. The footers it opened
+// are handed to the scan that follows (handed); with light, they are
+// light ones (Block.openLight), for a scan that opens whole only the
+// blocks it reads (pfile.wholeFooter).
 func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ok bool, handed *footers, err error) {
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return true, nil, nil
@@ -141,8 +142,12 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	}); err != nil {
 		return false, nil, err
 	}
+	// mergeable reports whether the ordered merge can read the blocks:
+	// their rows are in ID order, as far as read.
+	mergeable := func() bool {
+		return !slices.ContainsFunc(streams, func(st *idStream) bool { return st.reordered })
+	}
 	held := newHeldSplits(cand, scanOrder(cand, *req), min(s.scanWorkers(cand), len(cand)))
-	unsorted := false
 	h := make(idHeap, 0, len(cand))
 	for _, st := range streams {
 		if !st.done {
@@ -173,26 +178,19 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 				h = h[:len(h)-1]
 			} else {
 				h[0] = st.entry()
-				if h[0].less(top) {
-					unsorted = true // see splitHolders.count
-				}
 			}
 			h.down(0)
 		}
 		if copies > 1 {
-			if tooManySplits(holders.len()+1, len(cand)) {
+			if tooManySplits(holders.len()+1, len(cand)) && mergeable() {
 				return false, nil, nil
 			}
 			held.add(at, sizes)
 			holders.add(top.key, at, latest, copies)
 		}
 	}
-	if preferOrdered(held.peak(unsorted), len(cand)) {
+	if preferOrdered(held.peak(), len(cand)) && mergeable() {
 		return false, nil, nil
-	}
-	if unsorted {
-		holders.unsorted = true
-		holders.sortIDs()
 	}
 	return true, handed, nil
 }

@@ -82,7 +82,7 @@ func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, 
 		it.req, it.pos, it.filter, it.mergedTime, it.skipDamaged, it.prog = req, i, true, true, true, prog
 		it.sem, it.spread = sem, true
 		path := filepath.Join(dir, fmt.Sprintf("block-%06d", i))
-		n, err := writeRun(path, it)
+		n, err := writeRun(path, idOrdered{it})
 		if err != nil {
 			return nil, err
 		}
@@ -94,6 +94,13 @@ func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, 
 	}
 	return runs, nil
 }
+
+// idOrdered is a block's iterator that ends at a trace out of ID order,
+// leaving the rest of the block out as damaged (blockIterator.inIDOrder):
+// the runs are merged by trace ID.
+type idOrdered struct{ *blockIterator }
+
+func (o idOrdered) Next() bool { return o.blockIterator.Next() && o.inIDOrder() }
 
 // writeRun writes the traces of it, in its order, to a run at path and
 // closes it; it returns how many there were.

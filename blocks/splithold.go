@@ -51,7 +51,6 @@ type heldSplits struct {
 	task  [][]int // by block position: the task index reading each row group
 	lag   int     // tasks read at the same time, less one
 	delta []int64 // by task index: the change in bytes held once it is read
-	total int64   // every part counted
 }
 
 // newHeldSplits prepares the estimate for tasks (in the order they are
@@ -84,7 +83,6 @@ func (h *heldSplits) add(at []blockGroup, sizes []int64) {
 	}
 	for i, bg := range at {
 		b := sizes[i]
-		h.total += b
 		if k := h.taskOf(bg); k < last {
 			h.delta[k] += b
 			h.delta[last+h.lag] -= b
@@ -92,13 +90,8 @@ func (h *heldSplits) add(at []blockGroup, sizes []int64) {
 	}
 }
 
-// peak returns the most bytes held at once. With unsorted, parts are not
-// merged as they complete but at the end (splitHolders.count), so all of
-// them are held.
-func (h *heldSplits) peak(unsorted bool) int64 {
-	if unsorted {
-		return h.total
-	}
+// peak returns the most bytes held at once.
+func (h *heldSplits) peak() int64 {
 	var held, peak int64
 	for _, d := range h.delta {
 		held += d
@@ -182,10 +175,6 @@ type splitHolders struct {
 	ids    []idKey
 	latest []uint64
 	parts  []int32
-	// unsorted: a block's trace IDs came out of order (a block whose
-	// row groups' statistics misstate their ID ranges: idStream sorts
-	// the others), so that the parts counted are not all there are.
-	unsorted bool
 }
 
 // idKey is a trace ID as big-endian halves, which order as the ID.
@@ -210,7 +199,7 @@ func newSplitHolders(groups bool) *splitHolders {
 
 // add records split trace k, held by the row groups at (one entry a
 // part); latest is the latest span start of all of them. IDs come in
-// ascending order unless a block's are out of order (see sortIDs).
+// ascending order (idStream reads each block's in order).
 func (h *splitHolders) add(k idKey, at []blockGroup, latest uint64, parts int) {
 	h.ids = append(h.ids, k)
 	h.latest = append(h.latest, latest)
@@ -223,36 +212,10 @@ func (h *splitHolders) add(k idKey, at []blockGroup, latest uint64, parts int) {
 	}
 }
 
-// sortIDs puts the IDs in order after a pass that met a block's IDs out
-// of order (unsorted: see idStream), where one trace may have come up
-// more than once: its entries become one, with the latest bound. Its
-// holders' bounds are no longer known, so none is skipped.
-func (h *splitHolders) sortIDs() {
-	idx := make([]int, len(h.ids))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch ka, kb := h.ids[a], h.ids[b]; {
-		case ka.less(kb):
-			return -1
-		case kb.less(ka):
-			return 1
-		}
-		return 0
-	})
-	ids, latest, parts := make([]idKey, 0, len(idx)), make([]uint64, 0, len(idx)), make([]int32, 0, len(idx))
-	for _, i := range idx {
-		if n := len(ids); n > 0 && ids[n-1] == h.ids[i] {
-			latest[n-1] = max(latest[n-1], h.latest[i])
-			continue
-		}
-		ids, latest, parts = append(ids, h.ids[i]), append(latest, h.latest[i]), append(parts, h.parts[i])
-	}
-	h.ids, h.latest, h.parts = ids, latest, parts
-	for bg := range h.groups {
-		h.groups[bg] = unknownStart
-	}
+// reset empties h for another pass.
+func (h *splitHolders) reset() {
+	h.ids, h.latest, h.parts = h.ids[:0], h.latest[:0], h.parts[:0]
+	clear(h.groups)
 }
 
 // len returns the number of split traces.
@@ -297,14 +260,10 @@ func (h *splitHolders) anyIn(lo, hi []byte) bool {
 	return i < len(h.ids) && !idKeyOf((*model.TraceID)(hi)).less(h.ids[i])
 }
 
-// count returns the number of parts of split trace id, 0 when unknown: a
-// trace is then merged at the end, once every part read is in. (The parts
-// are counted by merging the blocks' IDs in order: when a block's IDs
-// come out of order despite idStream, a trace may have more rows than
-// counted, so none is known; merged early, such a trace would come
-// twice.)
+// count returns the number of parts of split trace id (0 when it is not
+// one): its rows in the row groups the scan does not rule out by time.
 func (h *splitHolders) count(id model.TraceID) int {
-	if h == nil || h.unsorted {
+	if h == nil {
 		return 0
 	}
 	if i, ok := h.index(id); ok {

@@ -2,9 +2,11 @@ package blocks
 
 import (
 	"context"
-	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -27,30 +29,27 @@ func TestHeldSplits(t *testing.T) {
 	// 4 = block 3 from group 1 on.
 	bg := func(pos, group int) blockGroup { return blockGroup{pos, group} }
 	for _, c := range []struct {
-		name     string
-		workers  int
-		unsorted bool
-		traces   [][]blockGroup
-		want     int64
+		name    string
+		workers int
+		traces  [][]blockGroup
+		want    int64
 	}{
-		{"next blocks, one worker", 1, false,
+		{"next blocks, one worker", 1,
 			[][]blockGroup{{bg(0, 0), bg(1, 0)}, {bg(1, 0), bg(2, 0)}, {bg(2, 0), bg(3, 0)}}, 200},
-		{"next blocks, two workers: a part waits a task longer", 2, false,
+		{"next blocks, two workers: a part waits a task longer", 2,
 			[][]blockGroup{{bg(0, 0), bg(1, 0)}, {bg(1, 0), bg(2, 0)}, {bg(2, 0), bg(3, 0)}}, 300},
-		{"first and last blocks", 1, false,
+		{"first and last blocks", 1,
 			[][]blockGroup{{bg(0, 0), bg(3, 2)}, {bg(0, 0), bg(3, 1)}, {bg(1, 0), bg(3, 0)}}, 300},
-		{"three copies", 1, false,
+		{"three copies", 1,
 			[][]blockGroup{{bg(0, 0), bg(1, 0), bg(2, 0)}, {bg(0, 0), bg(2, 0), bg(3, 0)}}, 300},
-		{"parts in one task are not held", 1, false,
+		{"parts in one task are not held", 1,
 			[][]blockGroup{{bg(3, 1), bg(3, 2)}, {bg(3, 2), bg(3, 2)}}, 0},
-		{"unsorted: every part held to the end", 1, true,
-			[][]blockGroup{{bg(0, 0), bg(1, 0)}, {bg(2, 0), bg(3, 0)}}, 100 + 100 + 200 + 100},
 	} {
 		h := newHeldSplits(cand, scanOrder(cand, store.Request{}), c.workers)
 		for _, at := range c.traces {
 			h.add(at, sizesOf(cand, at))
 		}
-		if got := h.peak(c.unsorted); got != c.want {
+		if got := h.peak(); got != c.want {
 			t.Errorf("%s: peak %d bytes, want %d", c.name, got, c.want)
 		}
 	}
@@ -64,7 +63,7 @@ func TestHeldSplits(t *testing.T) {
 	for _, at := range [][]blockGroup{{bg(2, 0), bg(0, 0)}, {bg(1, 0), bg(3, 0)}} {
 		h.add(at, sizesOf(newest, at))
 	}
-	if got := h.peak(false); got != 300 {
+	if got := h.peak(); got != 300 {
 		t.Errorf("newest first: peak %d bytes, want 300", got)
 	}
 }
@@ -168,6 +167,56 @@ func TestSplitCapFollowsBlocks(t *testing.T) {
 	}
 }
 
+// TestSplitHeldLongUnsorted: the same traces written twice, as in
+// TestSplitHeldLong, with one block's rows in reverse ID order (another
+// writer's). The ordered merge cannot read that block, so reads stay
+// unordered however long parts are held, and their answers are the
+// reference's, with no block left out.
+func TestSplitHeldLongUnsorted(t *testing.T) {
+	defer func(n, m int64) { maxHeldSplitBytes, mergeBytesPerBlock = n, m }(maxHeldSplitBytes, mergeBytesPerBlock)
+	mergeBytesPerBlock, maxHeldSplitBytes = 1, 1
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	first := syntheticTraces(100, 1, splitMinute(0))
+	again := make([]*model.Trace, len(first))
+	for i, tr := range first {
+		again[i] = tracePart(tr.TraceID, byte(i), splitMinute(1), 0x7e)
+	}
+	write(first[:50])
+	write(first[50:])
+	write(again[:30])
+	write(again[30:])
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metas[2]
+	rows := rawRows(t, s.block(m))
+	slices.Reverse(rows)
+	rewriteData(t, s, m, rows, traceSchema(), parquet.MaxRowsPerRowGroup(7))
+	ref := storetest.New(merged(*all))
+	for _, n := range []int{1, 2} {
+		src := NewStore(s.bucket, s.tenant)
+		src.SetConcurrency(n)
+		it, err := src.Traces(ctx, store.Request{Unordered: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, unordered := it.(*unorderedIterator)
+		it.Close()
+		if !unordered {
+			t.Errorf("concurrency %d: the ordered merge reads a block out of ID order", n)
+		}
+		for _, q := range []string{`{ }`, `{ status = error }`, `{ name = "child" } | count() > 1`} {
+			searchAsReference(t, src, ref, q, eval.SearchOptions{Limit: 20})
+			countAsReference(t, src, ref, q)
+		}
+		if d := src.Damaged(); len(d) != 0 {
+			t.Errorf("concurrency %d: damaged %v", n, d)
+		}
+	}
+}
+
 // TestSplitHeldLong: two writes of the same 100 traces (as an ingest run
 // twice, or Tempo's replicas before compaction), each cut into two
 // blocks at a different trace, hold every trace in two blocks read far
@@ -238,42 +287,6 @@ func TestSplitHeldLong(t *testing.T) {
 				countAsReference(t, src, ref, q)
 			}
 		})
-	}
-}
-
-// TestSplitHoldersUnsorted: a pass over a block whose IDs are out of
-// order finds split traces out of order, one of them twice; sortIDs
-// orders them, keeps one entry per trace with the later bound, and makes
-// every holder's bound unknown (none is skipped).
-func TestSplitHoldersUnsorted(t *testing.T) {
-	h := newSplitHolders(true)
-	a, b, c := tid(0x10), tid(0x20), tid(0x30)
-	g := func(pos int) []blockGroup { return []blockGroup{{pos, 0}, {pos + 1, 0}} }
-	h.add(idKeyOf(&b), g(0), 50, 2)
-	h.add(idKeyOf(&c), g(1), 70, 2)
-	h.add(idKeyOf(&a), g(2), 10, 3)
-	h.add(idKeyOf(&b), g(3), 90, 2)
-	h.unsorted = true
-	h.sortIDs()
-	want := map[model.TraceID]splitTrace{a: {10, 3}, b: {90, 2}, c: {70, 2}}
-	if got := splitTracesOf(t, h); !reflect.DeepEqual(got, want) {
-		t.Errorf("split traces %v, want %v", got, want)
-	}
-	for _, id := range []model.TraceID{a, b, c} {
-		if !h.has(id) || h.count(id) != 0 {
-			t.Errorf("%x: has %v, %d parts; want true and 0 (not trusted)", id, h.has(id), h.count(id))
-		}
-	}
-	if !h.dropped(b, 91) || h.dropped(b, 90) {
-		t.Errorf("b dropped under 91: %v, under 90: %v; want true, false", h.dropped(b, 91), h.dropped(b, 90))
-	}
-	for bg, latest := range h.groups {
-		if latest != unknownStart {
-			t.Errorf("holder %v bound %d, want unknown", bg, latest)
-		}
-	}
-	if len(h.groups) != 5 {
-		t.Errorf("%d holders, want 5", len(h.groups))
 	}
 }
 

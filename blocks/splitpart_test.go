@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 	"github.com/tracectl/tracectl/store/storetest"
@@ -585,9 +586,9 @@ func TestSplitPartsMergedEarly(t *testing.T) {
 // TestSplitPartRepeatedRows: split trace X (two spans in block A, two in
 // block B) has a second row in A, next to the first or (a block another
 // writer left out of ID order) at its end. An unordered scan returns X
-// once, with its four spans: the parts counted in order (adjacent rows)
-// are merged when in; out of order, the counts are not trusted and every
-// split trace is merged at the end (merged early, X came twice, each time
+// once, with its four spans: the first pass counts its three parts,
+// adjacent rows or not (the block out of order is read whole: idStream),
+// and X is merged when they are in (merged early, X came twice, each time
 // with two spans; found by review).
 func TestSplitPartRepeatedRows(t *testing.T) {
 	for _, unsorted := range []bool{false, true} {
@@ -733,5 +734,65 @@ func TestSplitPartUnsortedBlock(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSplitPartMisstatedStatistics: block A's row groups are out of ID
+// order (split trace X's row, one of its smallest IDs, is its last), and
+// its footer's statistics claim ranges in order. The first pass meets a
+// row group starting below the one before and leaves A out as damaged,
+// named; X, whose other part is in block B, comes once.
+func TestSplitPartMisstatedStatistics(t *testing.T) {
+	ctx := context.Background()
+	s := memStore(t)
+	xid := tid(0x40, 1)
+	ts := append(syntheticTraces(20, 3, splitMinute(1)), tracePart(xid, 7, splitMinute(2), 0x71))
+	sortByID(ts)
+	m, err := s.WriteBlock(ctx, ts, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteBlock(ctx, []*model.Trace{tracePart(xid, 8, splitMinute(3), 0x72)}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var out []pqTrace
+	var x pqTrace
+	for _, r := range rawRows(t, s.block(m)) {
+		if string(r.TraceID) == string(xid[:]) {
+			x = r
+			continue
+		}
+		out = append(out, r)
+	}
+	rewriteData(t, s, m, append(out, x), traceSchema(), parquet.MaxRowsPerRowGroup(3))
+	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+	data, err := s.bucket.ReadAll(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = withFooter(t, data, func(md *format.FileMetaData) {
+		for g := range md.RowGroups {
+			st := &md.RowGroups[g].Columns[0].MetaData.Statistics
+			lo, hi := tid(byte(g), 0), tid(byte(g), 0xff)
+			st.MinValue, st.MaxValue = lo[:], hi[:]
+		}
+	})
+	if err := s.put(ctx, key, data); err != nil {
+		t.Fatal(err)
+	}
+	m.Size, m.FooterSize = uint64(len(data)), 0
+	putMeta(t, s, m)
+	for _, n := range []int{1, 2} {
+		s := NewStore(s.bucket, s.tenant)
+		seen := map[model.TraceID]int{}
+		for _, tr := range scanAll(t, s, n, store.Request{Unordered: true}) {
+			seen[tr.TraceID]++
+		}
+		d := s.Damaged()
+		var de *DamagedError
+		if seen[xid] != 1 || len(d) != 1 || !errors.As(d[0], &de) || !strings.Contains(de.Key, m.BlockID.String()) ||
+			!strings.Contains(de.Error(), "statistics do not show") {
+			t.Errorf("concurrency %d: X %d times, damaged %v; want once, A named", n, seen[xid], d)
+		}
 	}
 }

@@ -306,7 +306,11 @@ func writeKeptTraces(ctx context.Context, g *globals, src *blocks.Store, url str
 		return err
 	}
 	updateIndex(ctx, g, dst)
-	fmt.Fprintf(g.io.Err, "sample: wrote %d kept traces to block %s in %s\n", len(kept), meta.BlockID, url)
+	if n := meta.TotalObjects; n < len(kept) {
+		fmt.Fprintf(g.io.Err, "sample: wrote %d of the %d kept traces (the others are in blocks left out: see the warnings) to block %s in %s\n", n, len(kept), meta.BlockID, url)
+	} else {
+		fmt.Fprintf(g.io.Err, "sample: wrote %d kept traces to block %s in %s\n", n, meta.BlockID, url)
+	}
 	return nil
 }
 
