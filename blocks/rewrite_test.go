@@ -299,22 +299,30 @@ func sortAttrs(traces []*model.Trace) []*model.Trace {
 	return traces
 }
 
+// earliestFixtureBlock writes rewriteFixture's blocks to s and returns
+// the earliest (seed 1), a block with emails to rewrite.
+func earliestFixtureBlock(t *testing.T, s *Store) Meta {
+	t.Helper()
+	rewriteFixture(t, s)
+	metas, err := s.Blocks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := metas[0]
+	for _, m := range metas {
+		if m.StartTime.Before(first.StartTime) {
+			first = m
+		}
+	}
+	return first
+}
+
 // TestRewriteLeavesDamagedBlock: a block whose data.parquet does not open
 // is neither rewritten nor deleted, and is named; the others are rewritten.
 func TestRewriteLeavesDamagedBlock(t *testing.T) {
 	ctx := context.Background()
 	s := memStore(t)
-	rewriteFixture(t, s)
-	metas, err := s.Blocks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := metas[0] // the earliest (seed 1): a block with emails to rewrite
-	for _, m := range metas {
-		if m.StartTime.Before(bad.StartTime) {
-			bad = m
-		}
-	}
+	bad := earliestFixtureBlock(t, s)
 	key := joinKey(s.tenant, bad.BlockID.String(), dataObject)
 	if err := s.bucket.WriteAll(ctx, key, []byte("not parquet"), nil); err != nil {
 		t.Fatal(err)
@@ -344,17 +352,7 @@ func TestRewriteLeavesDamagedBlock(t *testing.T) {
 func TestRewriteLeavesUnsortedBlock(t *testing.T) {
 	ctx := context.Background()
 	s := memStore(t)
-	rewriteFixture(t, s)
-	metas, err := s.Blocks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := metas[0] // the earliest (seed 1): a block with emails to rewrite
-	for _, m := range metas {
-		if m.StartTime.Before(bad.StartTime) {
-			bad = m
-		}
-	}
+	bad := earliestFixtureBlock(t, s)
 	rows := rawRows(t, s.block(bad))
 	slices.Reverse(rows)
 	rewriteData(t, s, bad, rows, traceSchema())

@@ -167,6 +167,21 @@ func TestSplitCapFollowsBlocks(t *testing.T) {
 	}
 }
 
+// writeTwice writes 100 traces twice (as an ingest run twice, or Tempo's
+// replicas before compaction), each time cut into two blocks at a
+// different trace: every trace is in two blocks read far apart.
+func writeTwice(write func([]*model.Trace)) {
+	first := syntheticTraces(100, 1, splitMinute(0))
+	again := make([]*model.Trace, len(first))
+	for i, tr := range first {
+		again[i] = tracePart(tr.TraceID, byte(i), splitMinute(1), 0x7e)
+	}
+	write(first[:50])
+	write(first[50:])
+	write(again[:30])
+	write(again[30:])
+}
+
 // TestSplitHeldLongUnsorted: the same traces written twice, as in
 // TestSplitHeldLong, with one block's rows in reverse ID order (another
 // writer's). The ordered merge cannot read that block, so reads stay
@@ -177,15 +192,7 @@ func TestSplitHeldLongUnsorted(t *testing.T) {
 	mergeBytesPerBlock, maxHeldSplitBytes = 1, 1
 	ctx := context.Background()
 	s, write, all := splitPartStore(t)
-	first := syntheticTraces(100, 1, splitMinute(0))
-	again := make([]*model.Trace, len(first))
-	for i, tr := range first {
-		again[i] = tracePart(tr.TraceID, byte(i), splitMinute(1), 0x7e)
-	}
-	write(first[:50])
-	write(first[50:])
-	write(again[:30])
-	write(again[30:])
+	writeTwice(write)
 	metas, err := s.Blocks(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -234,17 +241,7 @@ func TestSplitHeldLong(t *testing.T) {
 		write     func(write func([]*model.Trace))
 		unordered bool
 	}{
-		{"written twice", func(write func([]*model.Trace)) {
-			first := syntheticTraces(100, 1, splitMinute(0))
-			again := make([]*model.Trace, len(first))
-			for i, tr := range first {
-				again[i] = tracePart(tr.TraceID, byte(i), splitMinute(1), 0x7e)
-			}
-			write(first[:50])
-			write(first[50:])
-			write(again[:30])
-			write(again[30:])
-		}, false},
+		{"written twice", writeTwice, false},
 		{"late spans of the minute before", func(write func([]*model.Trace)) {
 			lateMinuteBlocks(write, 20, 30, 10)
 		}, true},

@@ -583,6 +583,42 @@ func TestSplitPartsMergedEarly(t *testing.T) {
 	}
 }
 
+// splitXBlocks writes block A, 20 synthetic traces and a part of split
+// trace X (two spans; X's ID lies between A's first two), and block B,
+// X's other part; it returns the store, A's meta and X's ID.
+func splitXBlocks(t *testing.T) (*Store, Meta, model.TraceID) {
+	t.Helper()
+	ctx := context.Background()
+	s := memStore(t)
+	xid := tid(0x40, 1)
+	ts := append(syntheticTraces(20, 3, splitMinute(1)), tracePart(xid, 7, splitMinute(2), 0x71))
+	sortByID(ts)
+	m, err := s.WriteBlock(ctx, ts, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteBlock(ctx, []*model.Trace{tracePart(xid, 8, splitMinute(3), 0x72)}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return s, m, xid
+}
+
+// moveXLast rewrites block m with trace xid's row last, as another writer
+// might, groupRows rows to a row group.
+func moveXLast(t *testing.T, s *Store, m Meta, xid model.TraceID, groupRows int64) {
+	t.Helper()
+	var out []pqTrace
+	var x pqTrace
+	for _, r := range rawRows(t, s.block(m)) {
+		if string(r.TraceID) == string(xid[:]) {
+			x = r
+			continue
+		}
+		out = append(out, r)
+	}
+	rewriteData(t, s, m, append(out, x), traceSchema(), parquet.MaxRowsPerRowGroup(groupRows))
+}
+
 // TestSplitPartRepeatedRows: split trace X (two spans in block A, two in
 // block B) has a second row in A, next to the first or (a block another
 // writer left out of ID order) at its end. An unordered scan returns X
@@ -594,22 +630,8 @@ func TestSplitPartRepeatedRows(t *testing.T) {
 	for _, unsorted := range []bool{false, true} {
 		t.Run(fmt.Sprintf("unsorted %v", unsorted), func(t *testing.T) {
 			ctx := context.Background()
-			s := memStore(t)
-			xid := tid(0x40, 1)
-			ts := append(syntheticTraces(20, 3, splitMinute(1)), tracePart(xid, 7, splitMinute(2), 0x71))
-			sortByID(ts)
-			m, err := s.WriteBlock(ctx, ts, WriteOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.WriteBlock(ctx, []*model.Trace{tracePart(xid, 8, splitMinute(3), 0x72)}, WriteOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.OpenBlock(ctx, m.BlockID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows := rawRows(t, b)
+			s, m, xid := splitXBlocks(t)
+			rows := rawRows(t, s.block(m))
 			var out []pqTrace
 			var x pqTrace
 			for _, r := range rows {
@@ -666,31 +688,8 @@ func TestSplitPartUnsortedBlock(t *testing.T) {
 	for _, groupRows := range []int64{3, 1000} {
 		t.Run(fmt.Sprintf("rows per group %d", groupRows), func(t *testing.T) {
 			ctx := context.Background()
-			s := memStore(t)
-			xid := tid(0x40, 1) // between the first two of syntheticTraces' IDs
-			ts := append(syntheticTraces(20, 3, splitMinute(1)), tracePart(xid, 7, splitMinute(2), 0x71))
-			sortByID(ts)
-			m, err := s.WriteBlock(ctx, ts, WriteOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.WriteBlock(ctx, []*model.Trace{tracePart(xid, 8, splitMinute(3), 0x72)}, WriteOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			b, err := s.OpenBlock(ctx, m.BlockID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out []pqTrace
-			var x pqTrace
-			for _, r := range rawRows(t, b) {
-				if string(r.TraceID) == string(xid[:]) {
-					x = r
-					continue
-				}
-				out = append(out, r)
-			}
-			rewriteData(t, s, m, append(out, x), traceSchema(), parquet.MaxRowsPerRowGroup(groupRows))
+			s, m, xid := splitXBlocks(t)
+			moveXLast(t, s, m, xid, groupRows)
 			for _, n := range []int{1, 2} {
 				s := NewStore(s.bucket, s.tenant)
 				s.SetConcurrency(n)
@@ -744,27 +743,8 @@ func TestSplitPartUnsortedBlock(t *testing.T) {
 // named; X, whose other part is in block B, comes once.
 func TestSplitPartMisstatedStatistics(t *testing.T) {
 	ctx := context.Background()
-	s := memStore(t)
-	xid := tid(0x40, 1)
-	ts := append(syntheticTraces(20, 3, splitMinute(1)), tracePart(xid, 7, splitMinute(2), 0x71))
-	sortByID(ts)
-	m, err := s.WriteBlock(ctx, ts, WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.WriteBlock(ctx, []*model.Trace{tracePart(xid, 8, splitMinute(3), 0x72)}, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var out []pqTrace
-	var x pqTrace
-	for _, r := range rawRows(t, s.block(m)) {
-		if string(r.TraceID) == string(xid[:]) {
-			x = r
-			continue
-		}
-		out = append(out, r)
-	}
-	rewriteData(t, s, m, append(out, x), traceSchema(), parquet.MaxRowsPerRowGroup(3))
+	s, m, xid := splitXBlocks(t)
+	moveXLast(t, s, m, xid, 3)
 	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
 	data, err := s.bucket.ReadAll(ctx, key)
 	if err != nil {
