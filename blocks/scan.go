@@ -40,8 +40,9 @@ const splitTraceBytes = 28
 // tooManySplits reports whether n split traces are too many to hold for
 // an unordered read of blocks: past maxSplitTraces, when they take more
 // than the ordered merge would (mergeBytesPerBlock a block). A count over
-// 100 minute blocks of 132k spans (497,000 split traces, 14 MiB) took 492
-// MiB and 9.2 s unordered, 762 MiB and 15.4 s merged.
+// 125 minute blocks of 132k spans (621,000 split traces, 17 MiB) took 409
+// MiB and 8.0 s unordered, 935 MiB and 9.1 s merged (BENCHMARKS.md,
+// forty-sixth round).
 func tooManySplits(n, blocks int) bool {
 	return n > maxSplitTraces && int64(n)*splitTraceBytes > mergeBytesPerBlock*int64(blocks)
 }
