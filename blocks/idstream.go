@@ -39,8 +39,8 @@ type idStream struct {
 	whole    bool
 	groupOf  []int32
 	latestOf []uint64
-	// reordered: IDs were put in order (whole, or a row group sorted),
-	// so that the block's rows are not in ID order.
+	// reordered: IDs were put in order, so that the block's rows are not
+	// in ID order (and the ordered merge cannot read it).
 	reordered bool
 	// end is the last ID of the row groups loaded (loaded: there was one).
 	end    model.TraceID
@@ -86,7 +86,6 @@ func (st *idStream) next() error {
 			st.file = f
 			st.traceBytes = f.traceBytes(st.block.meta)
 			st.whole = !f.groupsInIDOrder()
-			st.reordered = st.whole
 		}
 		var err error
 		if st.whole {
@@ -163,10 +162,30 @@ func (st *idStream) loadAll() error {
 		}
 		st.latestOf[g] = st.groupLatest(g)
 	}
-	sort.Sort(all)
+	if !sort.IsSorted(all) { // without statistics, a block may still be in order
+		sort.Sort(all)
+		st.reordered = true
+	}
 	st.ids, st.groupOf, st.pos = all.ids, all.groups, 0
 	st.handed.put(st.at, st.block, st.file)
 	st.file, st.last = nil, true
+	return nil
+}
+
+// drainIDs reads the rest of the IDs of every stream that loads a row
+// group at a time, so that reordered is known for each.
+func drainIDs(ctx context.Context, streams []*idStream) error {
+	for _, st := range streams {
+		for !st.done && !st.whole {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			st.pos = len(st.ids) // next loads the next row group
+			if err := st.next(); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

@@ -48,7 +48,9 @@ func (b *Block) mayContain(ctx context.Context, id model.TraceID, cache bloomCac
 
 // FindTrace returns the trace with the given ID. It reads the bloom shard
 // of the ID, then the parquet footer, then only the row group whose first
-// trace ID is the largest not above id. A damaged block (footer or pages)
+// trace ID is the largest not above id (every row group, in turn, of a
+// block whose row groups' statistics do not show them in ID order: see
+// groupsInIDOrder). A damaged block (footer or pages)
 // is left out, as if it did not hold the trace, and recorded for
 // Store.Damaged.
 func (b *Block) FindTrace(ctx context.Context, id model.TraceID) (*model.Trace, bool, error) {

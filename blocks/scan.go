@@ -3,6 +3,7 @@ package blocks
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"sort"
@@ -119,15 +120,33 @@ func idRangesDisjoint(ms []Meta) bool {
 // unordered read would hold at once (heldSplits) would cost more than the
 // ordered merge (preferOrdered), unless a block's rows are out of ID
 // order, which that merge cannot read. It reads only the TraceID column
-// chunks (one row group of each block at a time) of the row groups the
-// time range does not rule out, and merges them. The footers it opened
-// are handed to the scan that follows (handed); with light, they are
-// light ones (Block.openLight), for a scan that opens whole only the
-// blocks it reads (pfile.wholeFooter).
+// chunks (one row group of each block at a time, every row group of a
+// block whose row groups are out of order) of the row groups the time
+// range does not rule out, and merges them. The footers it opened are
+// handed to the scan that follows (handed); with light, they are light
+// ones (Block.openLight), for a scan that opens whole only the blocks it
+// reads (pfile.wholeFooter).
 func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ok bool, handed *footers, err error) {
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return true, nil, nil
 	}
+	ok, handed, err = s.splitPass(ctx, cand, req, light, holders, true)
+	if errors.Is(err, errReordered) {
+		// Past the cap, a block turned out to be out of order: the
+		// ordered merge cannot read it, so every split trace is held.
+		holders.reset()
+		return s.splitPass(ctx, cand, req, light, holders, false)
+	}
+	return ok, handed, err
+}
+
+// errReordered: a split-trace pass that gave up at the cap on split
+// traces (tooManySplits) found a block whose rows are out of ID order.
+var errReordered = errors.New("internal: a block out of trace-ID order past the split-trace cap")
+
+// splitPass is splitTraces' pass; with capped, it gives up past
+// tooManySplits.
+func (s *Store) splitPass(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders, capped bool) (ok bool, handed *footers, err error) {
 	handed = &footers{files: map[int]*pfile{}}
 	// The first row group of every block is loaded scanWorkers at a time
 	// (a footer and a column chunk each: on an object store, round trips
@@ -143,10 +162,13 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 	}); err != nil {
 		return false, nil, err
 	}
-	// mergeable reports whether the ordered merge can read the blocks:
-	// their rows are in ID order, as far as read.
-	mergeable := func() bool {
-		return !slices.ContainsFunc(streams, func(st *idStream) bool { return st.reordered })
+	// reordered reports whether a block's rows are out of ID order, as
+	// far as read: the ordered merge cannot read them. Once true, it
+	// stays so.
+	known := false
+	reordered := func() bool {
+		known = known || slices.ContainsFunc(streams, func(st *idStream) bool { return st.reordered })
+		return known
 	}
 	held := newHeldSplits(cand, scanOrder(cand, *req), min(s.scanWorkers(cand), len(cand)))
 	h := make(idHeap, 0, len(cand))
@@ -183,14 +205,22 @@ func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request
 			h.down(0)
 		}
 		if copies > 1 {
-			if tooManySplits(holders.len()+1, len(cand)) && mergeable() {
+			if capped && tooManySplits(holders.len()+1, len(cand)) && !reordered() {
+				// The blocks not read to the end may still be out of
+				// order.
+				if err := drainIDs(ctx, streams); err != nil {
+					return false, nil, err
+				}
+				if reordered() {
+					return false, nil, errReordered
+				}
 				return false, nil, nil
 			}
 			held.add(at, sizes)
 			holders.add(top.key, at, latest, copies)
 		}
 	}
-	if preferOrdered(held.peak(), len(cand)) && mergeable() {
+	if preferOrdered(held.peak(), len(cand)) && !reordered() {
 		return false, nil, nil
 	}
 	return true, handed, nil

@@ -212,6 +212,12 @@ func (h *splitHolders) add(k idKey, at []blockGroup, latest uint64, parts int) {
 	}
 }
 
+// reset empties h for another pass.
+func (h *splitHolders) reset() {
+	h.ids, h.latest, h.parts = h.ids[:0], h.latest[:0], h.parts[:0]
+	clear(h.groups)
+}
+
 // len returns the number of split traces.
 func (h *splitHolders) len() int {
 	if h == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
@@ -221,6 +222,102 @@ func TestSplitHeldLongUnsorted(t *testing.T) {
 		if d := src.Damaged(); len(d) != 0 {
 			t.Errorf("concurrency %d: damaged %v", n, d)
 		}
+	}
+}
+
+// TestSplitCapReorderedLate: the same 100 traces written as two blocks,
+// the second with two rows of its last row group swapped (its statistics
+// still in order), and the cap on split traces lowered to 10. The pass
+// passes the cap before it reaches that row group; it reads the rest of
+// the IDs before it gives up for the ordered merge, finds the block out
+// of order and holds every split trace instead. The answers are the
+// reference's, with no block left out.
+func TestSplitCapReorderedLate(t *testing.T) {
+	defer func(n int, m int64) { maxSplitTraces, mergeBytesPerBlock = n, m }(maxSplitTraces, mergeBytesPerBlock)
+	maxSplitTraces, mergeBytesPerBlock = 10, 1
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	first := syntheticTraces(100, 1, splitMinute(0))
+	again := make([]*model.Trace, len(first))
+	for i, tr := range first {
+		again[i] = tracePart(tr.TraceID, byte(i), splitMinute(1), 0x7e)
+	}
+	write(first)
+	write(again)
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rawRows(t, s.block(metas[1]))
+	n := len(rows)
+	rows[n-8], rows[n-7] = rows[n-7], rows[n-8] // in the last full row group of 7
+	rewriteData(t, s, metas[1], rows, traceSchema(), parquet.MaxRowsPerRowGroup(7))
+	ref := storetest.New(merged(*all))
+	src := NewStore(s.bucket, s.tenant)
+	it, err := src.Traces(ctx, store.Request{Unordered: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, unordered := it.(*unorderedIterator)
+	it.Close()
+	if !unordered {
+		t.Error("the ordered merge reads a block out of ID order")
+	}
+	for _, q := range []string{`{ }`, `{ status = error }`} {
+		src := NewStore(s.bucket, s.tenant)
+		searchAsReference(t, src, ref, q, eval.SearchOptions{Limit: 200})
+		countAsReference(t, src, ref, q)
+		if d := src.Damaged(); len(d) != 0 {
+			t.Errorf("%s: damaged %v", q, d)
+		}
+	}
+}
+
+// TestSplitHeldLongNoStatistics: blocks in ID order whose footers lack
+// TraceID statistics are read whole by the pass, yet still taken for in
+// order: the traces written twice take the ordered merge, as with
+// statistics (TestSplitHeldLong).
+func TestSplitHeldLongNoStatistics(t *testing.T) {
+	defer func(n, m int64) { maxHeldSplitBytes, mergeBytesPerBlock = n, m }(maxHeldSplitBytes, mergeBytesPerBlock)
+	mergeBytesPerBlock, maxHeldSplitBytes = 1, 1
+	ctx := context.Background()
+	s, write, all := splitPartStore(t)
+	writeTwice(write)
+	metas, err := s.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range metas {
+		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+		data, err := s.bucket.ReadAll(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = withFooter(t, data, func(md *format.FileMetaData) {
+			for g := range md.RowGroups {
+				md.RowGroups[g].Columns[0].MetaData.Statistics = format.Statistics{}
+			}
+		})
+		if err := s.put(ctx, key, data); err != nil {
+			t.Fatal(err)
+		}
+		m.Size, m.FooterSize = uint64(len(data)), 0
+		putMeta(t, s, m)
+	}
+	src := NewStore(s.bucket, s.tenant)
+	it, err := src.Traces(ctx, store.Request{Unordered: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, unordered := it.(*unorderedIterator)
+	it.Close()
+	if unordered {
+		t.Error("blocks in order without statistics: the unordered read holds the parts")
+	}
+	ref := storetest.New(merged(*all))
+	countAsReference(t, src, ref, `{ }`)
+	if d := src.Damaged(); len(d) != 0 {
+		t.Errorf("damaged %v", d)
 	}
 }
 
