@@ -3,6 +3,9 @@ package blocks
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -177,5 +180,30 @@ func TestOrphansAndCompacted(t *testing.T) {
 	}
 	if _, err := s.OpenBlock(ctx, m1.BlockID); !errors.Is(err, ErrBlockNotFound) {
 		t.Errorf("OpenBlock(compacted) = %v", err)
+	}
+}
+
+// TestAbortLeavesNoLocalFolder: on a file:// bucket, a block written in
+// part and aborted (as a merge that meets damage is) leaves no folder:
+// listings never show an empty one, so nothing would remove it later.
+func TestAbortLeavesNoLocalFolder(t *testing.T) {
+	ctx := context.Background()
+	s := fileStore(t)
+	w, err := NewBlockWriter(ctx, s, WriteOptions{RowGroupBytes: 1 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range syntheticTraces(100, 2, 1e18) {
+		if err := w.Add(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(s.localTenantDir(), w.BlockID().String())
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the block's folder before the abort: %v", err)
+	}
+	w.Abort()
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the aborted block's folder is left: %v", err)
 	}
 }

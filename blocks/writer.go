@@ -399,6 +399,9 @@ func (w *BlockWriter) cleanup() {
 		_ = w.store.bucket.Delete(ctx, k)
 	}
 	w.written = nil
+	// On a file:// bucket, the folder fileblob made for the objects
+	// (listings never show an empty one, so nothing else removes it).
+	w.store.removeLocalFolder(w.opts.BlockID)
 }
 
 // Abort discards the block. It is a no-op after a successful Finish.
