@@ -173,7 +173,8 @@ func (st *idStream) loadAll() error {
 }
 
 // drainIDs reads the rest of the IDs of every stream that loads a row
-// group at a time, so that reordered is known for each.
+// group at a time, so that reordered is known for each. The streams are
+// no longer merged afterwards: their IDs were skipped.
 func drainIDs(ctx context.Context, streams []*idStream) error {
 	for _, st := range streams {
 		for !st.done && !st.whole {

@@ -254,7 +254,19 @@ func TestSplitCapReorderedLate(t *testing.T) {
 	rewriteData(t, s, metas[1], rows, traceSchema(), parquet.MaxRowsPerRowGroup(7))
 	ref := storetest.New(merged(*all))
 	src := NewStore(s.bucket, s.tenant)
-	it, err := src.Traces(ctx, store.Request{Unordered: true})
+	req := store.Request{Unordered: true}
+	holders := newSplitHolders(false)
+	if metas, err = src.Blocks(ctx); err != nil { // the rewritten block's meta
+		t.Fatal(err)
+	}
+	ok, _, err := src.splitTraces(ctx, metas, &req, false, holders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok || holders.len() != 100 {
+		t.Errorf("held %v, %d split traces; want every one of the 100 held", ok, holders.len())
+	}
+	it, err := src.Traces(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
