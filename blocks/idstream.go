@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/tracectl/tracectl/internal/workers"
 	"github.com/tracectl/tracectl/model"
 	"github.com/tracectl/tracectl/store"
 )
@@ -173,11 +174,12 @@ func (st *idStream) loadAll() error {
 }
 
 // drainIDs reads the rest of the IDs of every stream that loads a row
-// group at a time, so that reordered is known for each. The streams are
-// no longer merged afterwards: their IDs were skipped.
-func drainIDs(ctx context.Context, streams []*idStream) error {
-	for _, st := range streams {
-		for !st.done && !st.whole {
+// group at a time, n streams at once, so that reordered is known for
+// each. The streams are no longer merged afterwards: their IDs were
+// skipped.
+func drainIDs(ctx context.Context, streams []*idStream, n int) error {
+	return workers.Each(ctx, len(streams), n, func(ctx context.Context, i int) error {
+		for st := streams[i]; !st.done && !st.whole; {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -186,8 +188,8 @@ func drainIDs(ctx context.Context, streams []*idStream) error {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // idsByGroup sorts trace IDs and their row groups by ID.

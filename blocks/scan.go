@@ -209,7 +209,7 @@ func (s *Store) splitPass(ctx context.Context, cand []Meta, req *store.Request, 
 			if capped && tooManySplits(holders.len()+1, len(cand)) && !reordered() {
 				// The blocks not read to the end may still be out of
 				// order.
-				if err := drainIDs(ctx, streams); err != nil {
+				if err := drainIDs(ctx, streams, s.scanWorkers(cand)); err != nil {
 					return false, nil, err
 				}
 				if reordered() {
