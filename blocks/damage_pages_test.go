@@ -81,17 +81,24 @@ func newPageDamaged(t *testing.T, path string, group int) *pageDamaged {
 // spanNamePath is the span Name column.
 const spanNamePath = "rs.list.element.ss.list.element.Spans.list.element.Name"
 
+// readData returns the key and the bytes of block m's data.parquet.
+func readData(t *testing.T, s *Store, m Meta) (string, []byte) {
+	t.Helper()
+	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
+	data, err := s.bucket.ReadAll(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, data
+}
+
 // damagePage flips the data of the first page of column path in row
 // group group (-1: the last) of block m's data.parquet: its second half,
 // or all of it with whole.
 func damagePage(t *testing.T, s *Store, m Meta, group int, path string, whole bool) {
 	t.Helper()
 	ctx := context.Background()
-	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
-	data, err := s.bucket.ReadAll(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, data := readData(t, s, m)
 	page, err := columntest.FirstPage(data, group, path)
 	if err != nil {
 		t.Fatal(err)

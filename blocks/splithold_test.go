@@ -183,6 +183,19 @@ func writeTwice(write func([]*model.Trace)) {
 	write(again[30:])
 }
 
+// writtenTwice is a store holding writeTwice's blocks, with every trace
+// written and the blocks' metas.
+func writtenTwice(t *testing.T) (*Store, *[]*model.Trace, []Meta) {
+	t.Helper()
+	s, write, all := splitPartStore(t)
+	writeTwice(write)
+	metas, err := s.Blocks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, all, metas
+}
+
 // TestSplitHeldLongUnsorted: the same traces written twice, as in
 // TestSplitHeldLong, with one block's rows in reverse ID order (another
 // writer's). The ordered merge cannot read that block, so reads stay
@@ -192,12 +205,7 @@ func TestSplitHeldLongUnsorted(t *testing.T) {
 	defer func(n, m int64) { maxHeldSplitBytes, mergeBytesPerBlock = n, m }(maxHeldSplitBytes, mergeBytesPerBlock)
 	mergeBytesPerBlock, maxHeldSplitBytes = 1, 1
 	ctx := context.Background()
-	s, write, all := splitPartStore(t)
-	writeTwice(write)
-	metas, err := s.Blocks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, all, metas := writtenTwice(t)
 	m := metas[2]
 	rows := rawRows(t, s.block(m))
 	slices.Reverse(rows)
@@ -293,28 +301,9 @@ func TestSplitHeldLongNoStatistics(t *testing.T) {
 	defer func(n, m int64) { maxHeldSplitBytes, mergeBytesPerBlock = n, m }(maxHeldSplitBytes, mergeBytesPerBlock)
 	mergeBytesPerBlock, maxHeldSplitBytes = 1, 1
 	ctx := context.Background()
-	s, write, all := splitPartStore(t)
-	writeTwice(write)
-	metas, err := s.Blocks(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, all, metas := writtenTwice(t)
 	for _, m := range metas {
-		key := joinKey(s.tenant, m.BlockID.String(), dataObject)
-		data, err := s.bucket.ReadAll(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = withFooter(t, data, func(md *format.FileMetaData) {
-			for g := range md.RowGroups {
-				md.RowGroups[g].Columns[0].MetaData.Statistics = format.Statistics{}
-			}
-		})
-		if err := s.put(ctx, key, data); err != nil {
-			t.Fatal(err)
-		}
-		m.Size, m.FooterSize = uint64(len(data)), 0
-		putMeta(t, s, m)
+		editTraceIDStatistics(t, s, m, func(_ int, st *format.Statistics) { *st = format.Statistics{} })
 	}
 	src := NewStore(s.bucket, s.tenant)
 	it, err := src.Traces(ctx, store.Request{Unordered: true})

@@ -736,32 +736,35 @@ func TestSplitPartUnsortedBlock(t *testing.T) {
 	}
 }
 
+// editTraceIDStatistics rewrites block m's footer with edit applied to
+// each row group's TraceID statistics (g: the row group), and its meta.
+func editTraceIDStatistics(t *testing.T, s *Store, m Meta, edit func(g int, st *format.Statistics)) {
+	t.Helper()
+	key, data := readData(t, s, m)
+	data = withFooter(t, data, func(md *format.FileMetaData) {
+		for g := range md.RowGroups {
+			edit(g, &md.RowGroups[g].Columns[0].MetaData.Statistics)
+		}
+	})
+	if err := s.put(context.Background(), key, data); err != nil {
+		t.Fatal(err)
+	}
+	m.Size, m.FooterSize = uint64(len(data)), 0
+	putMeta(t, s, m)
+}
+
 // TestSplitPartMisstatedStatistics: block A's row groups are out of ID
 // order (split trace X's row, one of its smallest IDs, is its last), and
 // its footer's statistics claim ranges in order. The first pass meets a
 // row group starting below the one before and leaves A out as damaged,
 // named; X, whose other part is in block B, comes once.
 func TestSplitPartMisstatedStatistics(t *testing.T) {
-	ctx := context.Background()
 	s, m, xid := splitXBlocks(t)
 	moveXLast(t, s, m, xid, 3)
-	key := joinKey(s.tenant, m.BlockID.String(), dataObject)
-	data, err := s.bucket.ReadAll(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = withFooter(t, data, func(md *format.FileMetaData) {
-		for g := range md.RowGroups {
-			st := &md.RowGroups[g].Columns[0].MetaData.Statistics
-			lo, hi := tid(byte(g), 0), tid(byte(g), 0xff)
-			st.MinValue, st.MaxValue = lo[:], hi[:]
-		}
+	editTraceIDStatistics(t, s, m, func(g int, st *format.Statistics) {
+		lo, hi := tid(byte(g), 0), tid(byte(g), 0xff)
+		st.MinValue, st.MaxValue = lo[:], hi[:]
 	})
-	if err := s.put(ctx, key, data); err != nil {
-		t.Fatal(err)
-	}
-	m.Size, m.FooterSize = uint64(len(data)), 0
-	putMeta(t, s, m)
 	for _, n := range []int{1, 2} {
 		s := NewStore(s.bucket, s.tenant)
 		seen := map[model.TraceID]int{}
