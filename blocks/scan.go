@@ -120,13 +120,12 @@ func idRangesDisjoint(ms []Meta) bool {
 // unordered read would hold at once (heldSplits) would cost more than the
 // ordered merge (preferOrdered), unless a block's rows are out of ID
 // order, which that merge cannot read. It reads only the TraceID column
-// chunks (one row group of each block at a time; every row group of a
-// block whose statistics do not show its row groups in ID order, or that
-// has none) of the row groups the time
-// range does not rule out, and merges them. The footers it opened are
-// handed to the scan that follows (handed); with light, they are light
-// ones (Block.openLight), for a scan that opens whole only the blocks it
-// reads (pfile.wholeFooter).
+// chunks of the row groups the time range does not rule out (one row
+// group of each block at a time; all of a block whose statistics do not
+// show its row groups in ID order, or that has none), and merges them.
+// The footers it opened are handed to the scan that follows (handed);
+// with light, they are light ones (Block.openLight), for a scan that
+// opens whole only the blocks it reads (pfile.wholeFooter).
 func (s *Store) splitTraces(ctx context.Context, cand []Meta, req *store.Request, light bool, holders *splitHolders) (ok bool, handed *footers, err error) {
 	if len(cand) < 2 || idRangesDisjoint(cand) {
 		return true, nil, nil
