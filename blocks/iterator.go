@@ -61,12 +61,14 @@ type blockIterator struct {
 	group int
 	rows  *groupTraces
 	cur   *model.Trace
-	// lastID is the ID of the trace before cur, in a merge (read: there
-	// was one).
-	lastID model.TraceID
-	read   bool
-	err    error
-	done   bool
+	// idOrder: the iterator feeds a merge by trace ID, or a block written
+	// from its traces, which need them in ID order; lastID is the ID of
+	// the trace before cur (read: there was one).
+	idOrder bool
+	lastID  model.TraceID
+	read    bool
+	err     error
+	done    bool
 
 	// Parallel mode (sem != nil): a producer goroutine decodes the block
 	// and sends traces in batches on ch; decoding a batch holds a slot of
@@ -98,7 +100,13 @@ const (
 )
 
 // Next decodes the next trace; it returns false at the end or on error.
+// With idOrder, a trace out of ID order ends it (inIDOrder).
 func (it *blockIterator) Next() bool {
+	return it.next() && (!it.idOrder || it.inIDOrder())
+}
+
+// next decodes the next trace.
+func (it *blockIterator) next() bool {
 	if it.err != nil || it.done {
 		return false
 	}
@@ -539,7 +547,7 @@ func (h *iterHeap) Pop() any {
 }
 
 func (m *mergeIterator) advance(it *blockIterator) bool {
-	if it.Next() && it.inIDOrder() {
+	if it.Next() {
 		heap.Push(&m.h, it)
 		return true
 	}
@@ -553,6 +561,7 @@ func (m *mergeIterator) advance(it *blockIterator) bool {
 // read before it. A merge by trace ID needs each block's traces in ID
 // order, as vParquet4 writes them: out of order, a trace split across
 // blocks would come out twice. Such a block is damaged from there on.
+// (An unordered scan reads a block in any order: it does not check.)
 func (it *blockIterator) inIDOrder() bool {
 	id := it.cur.TraceID
 	if it.read && model.CompareTraceIDs(id, it.lastID) < 0 {

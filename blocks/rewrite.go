@@ -469,8 +469,9 @@ func (s *Store) rewriteBlock(ctx context.Context, b *Block, fn RewriteFunc, opts
 // block written from them would not be a vParquet4 block.
 func (b *Block) each(ctx context.Context, fn func(int, *model.Trace) (bool, error)) error {
 	it := b.iterator(ctx)
+	it.idOrder = true
 	defer it.Close()
-	for i := 0; it.Next() && it.inIDOrder(); i++ {
+	for i := 0; it.Next(); i++ {
 		more, err := fn(i, it.At())
 		if err != nil {
 			return err

@@ -80,9 +80,9 @@ func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, 
 		// applied to its part of a trace, the time range left to the
 		// merged trace, a damaged block left out.
 		it.req, it.pos, it.filter, it.mergedTime, it.skipDamaged, it.prog = req, i, true, true, true, prog
-		it.sem, it.spread = sem, true
+		it.sem, it.spread, it.idOrder = sem, true, true // the runs are merged by trace ID
 		path := filepath.Join(dir, fmt.Sprintf("block-%06d", i))
-		n, err := writeRun(path, idOrdered{it})
+		n, err := writeRun(path, it)
 		if err != nil {
 			return nil, err
 		}
@@ -94,13 +94,6 @@ func (s *Store) blockRuns(ctx context.Context, cand []Meta, req *store.Request, 
 	}
 	return runs, nil
 }
-
-// idOrdered is a block's iterator that ends at a trace out of ID order,
-// leaving the rest of the block out as damaged (blockIterator.inIDOrder):
-// the runs are merged by trace ID.
-type idOrdered struct{ *blockIterator }
-
-func (o idOrdered) Next() bool { return o.blockIterator.Next() && o.inIDOrder() }
 
 // writeRun writes the traces of it, in its order, to a run at path and
 // closes it; it returns how many there were.

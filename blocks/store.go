@@ -652,7 +652,7 @@ func (s *Store) mergeBlocks(ctx context.Context, cand []Meta, req store.Request,
 	for i, m := range cand {
 		it := s.block(m).iterator(ctx)
 		it.req, it.pos, it.filter, it.mergedTime = &req, i, disjoint || byIDOnly(req.Filter), !disjoint
-		it.skipDamaged = skipDamaged
+		it.skipDamaged, it.idOrder = skipDamaged, true
 		it.sem, it.prog = sem, prog
 		its = append(its, it)
 	}
