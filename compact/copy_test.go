@@ -198,14 +198,8 @@ func TestMergeCopyPlanBelied(t *testing.T) {
 	}
 	data = append(append(data[:len(data)-8-n:len(data)-8-n], footer...), binary.LittleEndian.AppendUint32(nil, uint32(len(footer)))...)
 	data = append(data, "PAR1"...)
-	if err := bucket.WriteAll(ctx, key, data, nil); err != nil {
-		t.Fatal(err)
-	}
-	b.Size, b.FooterSize, b.MinID = uint64(len(data)), 0, traces[200].TraceID[:]
-	mb, _ := json.Marshal(b)
-	if err := bucket.WriteAll(ctx, "tenant-a/"+b.BlockID.String()+"/meta.json", mb, nil); err != nil {
-		t.Fatal(err)
-	}
+	b.MinID = traces[200].TraceID[:]
+	replaceData(t, bucket, b, data)
 	res, err := Run(ctx, st, Options{RowGroupBytes: rowGroup, CompactedRetention: -1, Window: 1 << 40})
 	if err != nil {
 		t.Fatal(err)
@@ -273,6 +267,25 @@ func threeBlocks(t *testing.T, rowGroup int64) (*blob.Bucket, *blocks.Store, []b
 	return bucket, st, metas
 }
 
+// replaceData writes data as block m's data.parquet in tenant-a, and m,
+// with data's size, as its meta.json.
+func replaceData(t *testing.T, bucket *blob.Bucket, m blocks.Meta, data []byte) {
+	t.Helper()
+	ctx := context.Background()
+	prefix := "tenant-a/" + m.BlockID.String() + "/"
+	if err := bucket.WriteAll(ctx, prefix+"data.parquet", data, nil); err != nil {
+		t.Fatal(err)
+	}
+	m.Size, m.FooterSize = uint64(len(data)), 0
+	mb, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bucket.WriteAll(ctx, prefix+"meta.json", mb, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // readParquet reads object key of bucket and opens it as a parquet file.
 func readParquet(t *testing.T, bucket *blob.Bucket, key string) ([]byte, *parquet.File) {
 	t.Helper()
@@ -318,14 +331,7 @@ func TestMergeUnsortedInput(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if err := bucket.WriteAll(ctx, key, out.Bytes(), nil); err != nil {
-			t.Fatal(err)
-		}
-		bad.Size, bad.FooterSize = uint64(out.Len()), 0
-		mb, _ := json.Marshal(bad)
-		if err := bucket.WriteAll(ctx, "tenant-a/"+bad.BlockID.String()+"/meta.json", mb, nil); err != nil {
-			t.Fatal(err)
-		}
+		replaceData(t, bucket, bad, out.Bytes())
 		res, err := Run(ctx, st, Options{RowGroupBytes: rowGroup, CompactedRetention: -1, Window: 1 << 40})
 		if err != nil {
 			t.Fatal(err)
